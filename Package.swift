@@ -1,0 +1,81 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "ledge",
+    products: [
+        .executable(name: "ledge", targets: ["ledge"]),
+        .library(name: "LedgeCore", targets: ["LedgeCore"]),
+        .library(name: "LedgeONNX", targets: ["LedgeONNX"]),
+        .library(name: "LedgeLiteRT", targets: ["LedgeLiteRT"]),
+        .library(name: "LedgeVision", targets: ["LedgeVision"]),
+        .library(name: "LedgeEngine", targets: ["LedgeEngine"]),
+        .library(name: "LedgeTesting", targets: ["LedgeTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+    ],
+    targets: [
+        // C declarations of the runtimes' ABIs, written by us, loaded with dlopen.
+        .target(name: "CONNXRuntime", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CLiteRT", linkerSettings: [.linkedLibrary("dl")]),
+        // Debian's libjpeg-turbo and libpng.
+        .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
+
+        .target(
+            name: "LedgeCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LedgeONNX",
+            dependencies: ["LedgeCore", "CONNXRuntime", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LedgeLiteRT",
+            dependencies: ["LedgeCore", "CLiteRT", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LedgeVision",
+            dependencies: ["LedgeCore", "CTurboJPEG", "CPNG"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LedgeEngine",
+            dependencies: [
+                "LedgeCore", "LedgeONNX", "LedgeLiteRT", "LedgeVision",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LedgeCLI",
+            dependencies: [
+                "LedgeCore", "LedgeEngine", "LedgeVision",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "ledge", dependencies: ["LedgeCLI"], swiftSettings: swiftSettings),
+        .target(name: "LedgeTesting", dependencies: ["LedgeCore"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "LedgeCoreTests", dependencies: ["LedgeCore", "LedgeTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "LedgeONNXTests", dependencies: ["LedgeONNX", "LedgeTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "LedgeLiteRTTests", dependencies: ["LedgeLiteRT", "LedgeTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "LedgeVisionTests", dependencies: ["LedgeVision", "LedgeTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "LedgeEngineTests", dependencies: ["LedgeEngine", "LedgeTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "LedgeCLITests", dependencies: ["LedgeCLI", "LedgeTesting"], swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

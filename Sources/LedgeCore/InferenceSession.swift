@@ -1,0 +1,49 @@
+/// A loaded model ready to run: the contract every runtime backend fulfils.
+///
+/// A session is safe to share between threads; runs on one session are
+/// serialized (a session is never used by two threads at once). Run several
+/// sessions of a model for parallelism.
+public protocol InferenceSession: AnyObject, Sendable {
+    /// What the model is: tensors, metadata, runtime.
+    var info: ModelInfo { get }
+
+    /// Runs the model on one tensor per input, in ``ModelInfo/inputs`` order, and
+    /// returns one tensor per output in ``ModelInfo/outputs`` order.
+    ///
+    /// Dynamic dimensions take their size from the given tensors. Throws
+    /// ``LedgeError`` naming the input when a dtype or shape does not fit.
+    func run(_ inputs: [Tensor]) throws -> [Tensor]
+}
+
+/// Options every backend understands.
+public struct SessionOptions: Sendable, Hashable {
+    /// Intra-op threads; `nil` lets Ledge choose (1 per available core, at most 4).
+    public var threads: Int?
+    /// Execution provider (ONNX Runtime): `cpu`, `cuda`, …; `nil` is CPU.
+    public var provider: String?
+
+    public init(threads: Int? = nil, provider: String? = nil) {
+        self.threads = threads
+        self.provider = provider
+    }
+}
+
+extension InferenceSession {
+    /// Checks inputs against the model's specs, throwing an error that names the input at fault.
+    public func validate(_ inputs: [Tensor]) throws {
+        let specs = info.inputs
+        guard inputs.count == specs.count else {
+            throw LedgeError.invalidInput("model expects \(specs.count) input(s), got \(inputs.count)")
+        }
+        for (tensor, spec) in zip(inputs, specs) {
+            guard tensor.dtype == spec.dtype else {
+                throw LedgeError.invalidInput(
+                    "input '\(spec.name)': expected dtype \(spec.dtype.rawValue), got \(tensor.dtype.rawValue)")
+            }
+            guard spec.accepts(shape: tensor.shape) else {
+                throw LedgeError.invalidInput(
+                    "input '\(spec.name)': expected shape \(spec.shapeDescription), got \(TensorSpec(name: "", dtype: tensor.dtype, shape: tensor.shape).shapeDescription)")
+            }
+        }
+    }
+}
