@@ -1,0 +1,77 @@
+public import ArgumentParser
+internal import Foundation
+internal import LedgeCore
+internal import LedgeEngine
+
+/// `ledge classify -m MODEL -i IMAGE…`: top-k labels and per-run inference times,
+/// the experience of Coral's `classify_image.py`, for TFLite and ONNX models.
+struct ClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Classify images: top-k labels with per-run inference times (the first run includes warm-up).")
+
+    @Option(name: .shortAndLong, help: "The model file (.tflite or .onnx).")
+    var model: String
+
+    @Option(name: [.customShort("i"), .customLong("input")], help: "An image (JPEG or PNG); repeat for several.")
+    var images: [String] = []
+
+    @Option(name: .shortAndLong, help: "Labels file, one per line (default: the model's embedded labels, else class indices).")
+    var labels: String?
+
+    @Option(name: [.customShort("k"), .customLong("top-k")], help: "How many classes to show.")
+    var topK = 3
+
+    @Option(name: [.customShort("c"), .customLong("count")], help: "How many times to run inference on each image.")
+    var count = 5
+
+    @Option(name: [.customShort("t"), .customLong("threshold")], help: "Hide classes scoring below this.")
+    var threshold: Float = 0
+
+    @Option(help: "Per-channel mean for float inputs on the [0,1] scale, e.g. 0.485,0.456,0.406 (ignored when the model's metadata gives one).")
+    var mean: String?
+
+    @Option(help: "Per-channel std for float inputs on the [0,1] scale, e.g. 0.229,0.224,0.225.")
+    var std: String?
+
+    @Option(name: .customLong("input-size"), help: "Input HxW for models with dynamic height/width, e.g. 48x192.")
+    var inputSize: String?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if images.isEmpty { throw ValidationError("give at least one image with -i IMAGE") }
+        if topK < 1 { throw ValidationError("-k/--top-k must be at least 1, got \(topK)") }
+        if count < 1 { throw ValidationError("-c/--count must be at least 1, got \(count)") }
+    }
+
+    func run() throws {
+        let logger = ConsoleLogHandler.logger(verbose: runtime.verbose)
+        let options = ClassifierOptions(
+            labelsPath: labels,
+            mean: try mean.map { try Self.floats($0, option: "--mean") },
+            std: try std.map { try Self.floats($0, option: "--std") },
+            inputSize: try inputSize.map { try ImageSize(parsing: $0) })
+        let session = try ModelLoader.open(path: model, options: runtime.engineOptions, logger: logger)
+        let classifier = try ImageClassifier(session: session, options: options)
+        var results: [ClassificationResult] = []
+        for image in images {
+            let result = try classifier.classify(path: image, topK: topK, runs: count, threshold: threshold)
+            if json { results.append(result) } else { print(ClassifyText.render(result, many: images.count > 1)) }
+        }
+        if json { print(try ClassifyText.json(model: model, results: results)) }
+    }
+
+    static func floats(_ text: String, option: String) throws -> [Float] {
+        let parts = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0!.isFinite }) else {
+            throw LedgeError.usage("\(option): expected comma-separated numbers (e.g. 0.485,0.456,0.406), got '\(text)'")
+        }
+        let values = parts.map { $0! }
+        if option == "--std", values.contains(0) { throw LedgeError.usage("--std: values must not be 0, got '\(text)'") }
+        return values
+    }
+}

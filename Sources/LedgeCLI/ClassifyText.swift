@@ -1,0 +1,50 @@
+internal import Foundation
+internal import LedgeEngine
+
+/// Output of `ledge classify`: Coral-style text blocks, or JSON.
+enum ClassifyText {
+    static func render(_ r: ClassificationResult, many: Bool) -> String {
+        var lines: [String] = []
+        if many { lines.append("==> \(r.image) <==") }
+        lines.append("----INFERENCE TIME----")
+        lines.append("Note: The first inference is slow because it includes warm-up (memory planning, caches).")
+        for (i, ms) in r.inferenceMilliseconds.enumerated() {
+            lines.append(String(format: "%.2fms", ms) + (i == 0 ? " (first, includes warm-up)" : ""))
+        }
+        lines.append("-------RESULTS--------")
+        for t in r.top { lines.append("\(t.label): " + String(format: "%.5f", t.score)) }
+        return lines.joined(separator: "\n")
+    }
+
+    struct JSONResult: Encodable {
+        struct Timing: Encodable {
+            var decode: Double
+            var preprocess: Double
+            var postprocess: Double
+        }
+        var image: String
+        var width: Int
+        var height: Int
+        var times_ms: [Double]
+        var timing_ms: Timing
+        var top: [ScoredLabel]
+    }
+
+    struct JSONOutput: Encodable {
+        var model: String
+        var results: [JSONResult]
+    }
+
+    static func json(model: String, results: [ClassificationResult]) throws -> String {
+        let out = JSONOutput(model: model, results: results.map {
+            JSONResult(image: $0.image, width: $0.imageSize.width, height: $0.imageSize.height,
+                       times_ms: $0.inferenceMilliseconds,
+                       timing_ms: .init(decode: $0.decodeMilliseconds, preprocess: $0.preprocessMilliseconds,
+                                        postprocess: $0.postprocessMilliseconds),
+                       top: $0.top)
+        })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(out), as: UTF8.self)
+    }
+}

@@ -1,0 +1,34 @@
+internal import Foundation
+public import Logging
+
+/// A compact log handler for a command-line tool: `warning: message` on stderr.
+///
+/// Built per process without `LoggingSystem.bootstrap`, so commands can run
+/// many times in one process (tests).
+public struct ConsoleLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+
+    public init(logLevel: Logger.Level) {
+        self.logLevel = logLevel
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var line = "\(event.level.rawValue): \(event.message)"
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        if !merged.isEmpty {
+            line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// A logger for the CLI: warnings and worse, or everything from debug up with `verbose`.
+    public static func logger(verbose: Bool) -> Logger {
+        Logger(label: "ledge") { _ in ConsoleLogHandler(logLevel: verbose ? .debug : .warning) }
+    }
+}

@@ -1,0 +1,23 @@
+public import ArgumentParser
+
+/// The `ledge` command: run, inspect, classify (and later bench, serve, …) edge ML models.
+public struct Ledge: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ledge",
+        abstract: "Take a trained model to the edge: inspect and run TFLite and ONNX models.",
+        discussion: """
+            Exit codes: 0 ok; 1 a budget or check failed; 2 usage; 3 input or model error; 4 runtime or library error.
+            Runtime libraries are found by flag, then LEDGE_ORT_LIBRARY / LEDGE_LITERT_LIBRARY, then the
+            set-up folder (.ledge/runtimes, or LEDGE_HOME), then a Python site-packages holding the wheel.
+            """,
+        version: LedgeVersion.current,
+        subcommands: [InspectCommand.self, ClassifyCommand.self]
+    )
+
+    public init() {}
+}
+
+/// Ledge's version.
+public enum LedgeVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,38 @@
+public import LedgeCore
+public import Logging
+internal import LedgeLiteRT
+internal import LedgeONNX
+
+/// How to open a model: session options plus where the runtime libraries are.
+public struct EngineOptions: Sendable, Hashable {
+    public var session: SessionOptions
+    /// Explicit path of `libonnxruntime.so` (else discovery: env, set-up folder, site-packages).
+    public var onnxRuntimeLibrary: String?
+    /// Explicit path of `libLiteRt.so`.
+    public var liteRTLibrary: String?
+
+    public init(session: SessionOptions = SessionOptions(), onnxRuntimeLibrary: String? = nil, liteRTLibrary: String? = nil) {
+        self.session = session
+        self.onnxRuntimeLibrary = onnxRuntimeLibrary
+        self.liteRTLibrary = liteRTLibrary
+    }
+}
+
+/// Opens a model file with the runtime its content calls for.
+public enum ModelLoader {
+    /// Reads `path`, tells its format from the bytes and returns a ready session.
+    ///
+    /// Throws ``LedgeError`` for a missing, empty or malformed model (exit 3) and
+    /// for a runtime library that cannot be found or loaded (exit 4).
+    public static func open(path: String, options: EngineOptions = EngineOptions(), logger: Logger) throws -> any InferenceSession {
+        let file = try ModelFile(path: path)
+        switch file.format {
+        case .tflite:
+            let runtime = try LiteRTRuntime.shared(libraryPath: options.liteRTLibrary)
+            return try LiteRTSession(file: file, options: options.session, runtime: runtime, logger: logger)
+        case .onnx:
+            let runtime = try ONNXRuntime.shared(libraryPath: options.onnxRuntimeLibrary)
+            return try ONNXSession(file: file, options: options.session, runtime: runtime, logger: logger)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import LedgeTesting
+import Testing
+
+/// `ledge classify` end to end: the real binary, the real runtimes, the real photos.
+@Suite struct ClassifyCLITests {
+    static let effnet = "efficientnet_lite0.tflite"
+
+    struct Output: Decodable {
+        struct Result: Decodable {
+            struct Top: Decodable { var index: Int; var label: String; var score: Float }
+            var image: String
+            var times_ms: [Double]
+            var top: [Top]
+        }
+        var model: String
+        var results: [Result]
+    }
+
+    func classify(_ model: String, _ images: [String], extra: [String] = []) throws -> Output {
+        var args = ["classify", "-m", Fixtures.model(model), "-k", "5", "-c", "2", "--json"] + extra
+        for image in images { args += ["-i", Fixtures.image(image)] }
+        let result = try ProcessRunner.ledge(args)
+        #expect(result.status == 0, "\(result.stderr)")
+        return try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8))
+    }
+
+    @Test(arguments: [
+        ("chelsea.jpg", 285, "Egyptian cat"), ("chelsea.png", 285, "Egyptian cat"),
+        ("coffee.jpg", 967, "espresso"), ("coffee.png", 967, "espresso"),
+    ])
+    func knownPhotosMatchThePythonRuntime(image: String, index: Int, label: String) throws {
+        let reference = try #require(try Fixtures.classifyReference(model: Self.effnet)[image])
+        let out = try classify(Self.effnet, [image])
+        let top = try #require(out.results.first?.top)
+        #expect(top.first?.index == index)
+        #expect(top.first?.label == label)
+        #expect(out.results[0].times_ms.count == 2)
+        for ref in reference.prefix(3) {
+            let mine = top.first { $0.index == ref.index }
+            #expect(mine != nil, "class \(ref.index) missing from the top 5 of \(image)")
+            if let mine { #expect(abs(mine.score - ref.score) <= 0.03, "\(image) class \(ref.index): \(mine.score) vs \(ref.score)") }
+        }
+    }
+
+    @Test func exifRotatedPhotoScoresLikeTheUprightOne() throws {
+        let out = try classify(Self.effnet, ["chelsea.jpg", "chelsea_exif6.jpg"])
+        let upright = out.results[0].top, rotated = out.results[1].top
+        #expect(rotated.first?.index == 285)
+        #expect(abs((rotated.first?.score ?? 0) - (upright.first?.score ?? 1)) <= 0.03)
+        let reference = try #require(try Fixtures.classifyReference(model: Self.effnet)["chelsea_exif6.jpg"])
+        #expect(abs((rotated.first?.score ?? 0) - reference[0].score) <= 0.03)
+    }
+
+    @Test func coralStyleTextBlocks() throws {
+        let result = try ProcessRunner.ledge([
+            "classify", "-m", Fixtures.model(Self.effnet), "-i", Fixtures.image("chelsea.jpg"), "-k", "3", "-c", "3",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "----INFERENCE TIME----")
+        let times = lines.filter { $0.range(of: #"^\d+\.\d\dms"#, options: .regularExpression) != nil }
+        #expect(times.count == 3)
+        #expect(times.first?.hasSuffix("(first, includes warm-up)") == true)
+        let results = try #require(lines.firstIndex(of: "-------RESULTS--------"))
+        #expect(lines.count == results + 4)
+        #expect(lines[results + 1].hasPrefix("Egyptian cat: 0."))
+    }
+
+    @Test func largerKThanClassesReturnsEveryClass() throws {
+        let out = try classify("ch_ppocr_mobile_v2.0_cls_infer.onnx", ["chelsea.jpg"], extra: ["--input-size", "48x192"])
+        #expect(out.results[0].top.count == 2)
+        #expect(Set(out.results[0].top.map(\.index)) == [0, 1])
+    }
+
+    @Test func onnxModelMatchesReference() throws {
+        let reference = try #require(try Fixtures.classifyReference(model: "mobilenet_gen.onnx")["chelsea.jpg"])
+        let out = try classify("mobilenet_gen.onnx", ["chelsea.jpg"])
+        let top = out.results[0].top
+        #expect(top.first?.index == reference.first?.index)
+        #expect(top.first?.label == "\(reference.first?.index ?? -1)")
+        for (mine, ref) in zip(top, reference) { #expect(abs(mine.score - ref.score) <= 0.002) }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import LedgeCore
+
+@Suite struct ModelFileTests {
+    let dir: String = {
+        let d = NSTemporaryDirectory() + "ledge-core-tests-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }()
+
+    func write(_ name: String, _ bytes: [UInt8]) -> String {
+        let path = dir + "/" + name
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    @Test func detectsByContentNotExtension() throws {
+        var tfl = [UInt8](repeating: 0, count: 32)
+        tfl.replaceSubrange(4..<8, with: Array("TFL3".utf8))
+        #expect(try ModelFile(path: write("model.onnx", tfl)).format == .tflite)
+        // ir_version 7, then a graph (field 7) of 2 bytes.
+        let onnx: [UInt8] = [0x08, 0x07, 0x3A, 0x02, 0x0A, 0x00]
+        #expect(try ModelFile(path: write("model.tflite", onnx)).format == .onnx)
+    }
+
+    @Test func missingEmptyAndDirectory() {
+        #expect(throws: LedgeError.invalidModel("model file not found: /nonexistent/m.tflite")) {
+            try ModelFile(path: "/nonexistent/m.tflite")
+        }
+        let empty = write("empty.onnx", [])
+        #expect(throws: LedgeError.invalidModel("model file is empty: \(empty)")) { try ModelFile(path: empty) }
+        #expect(throws: LedgeError.invalidModel("model path is a directory, expected a .tflite or .onnx file: \(dir)")) {
+            try ModelFile(path: dir)
+        }
+    }
+
+    @Test func namesLookalikes() {
+        let png = write("fake.onnx", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13])
+        #expect(throws: LedgeError.invalidModel(
+            "\(png): not a TFLite or ONNX model (expected 'TFL3' at bytes 4-7 or an ONNX protobuf); it looks like a PNG image")) {
+            try ModelFile(path: png)
+        }
+        let text = write("notes.tflite", Array("hello world\n".utf8))
+        #expect(throws: LedgeError.invalidModel(
+            "\(text): not a TFLite or ONNX model (expected 'TFL3' at bytes 4-7 or an ONNX protobuf); it looks like a text file")) {
+            try ModelFile(path: text)
+        }
+    }
+
+    @Test func truncatedOnnx() {
+        // A graph field that claims 100 bytes but has 2.
+        let cut = write("cut.onnx", [0x08, 0x07, 0x3A, 0x64, 0x0A, 0x00])
+        #expect(throws: LedgeError.invalidModel(
+            "\(cut): truncated or corrupt ONNX model (protobuf field at byte 2 runs past the end or is malformed)")) {
+            try ModelFile(path: cut)
+        }
+    }
+
+    @Test func protobufScanStopsOnGarbage() {
+        switch ProtobufScan.topLevelFields(Data([0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])) {
+        case .failure(let at): #expect(at == 2)
+        case .success: Issue.record("garbage parsed")
+        }
+    }
+}
