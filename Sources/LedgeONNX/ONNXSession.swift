@@ -171,7 +171,7 @@ final class CStringList: @unchecked Sendable {
         owned = strings.map { string in
             let bytes = string.utf8CString
             let copy = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count)
-            bytes.withUnsafeBufferPointer { copy.initialize(from: $0.baseAddress!, count: bytes.count) }
+            for (offset, byte) in bytes.enumerated() { (copy + offset).initialize(to: byte) }
             return copy
         }
         pointers = owned.map { UnsafePointer($0) }
