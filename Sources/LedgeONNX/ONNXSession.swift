@@ -1,0 +1,183 @@
+internal import CONNXRuntime
+internal import Foundation
+public import LedgeCore
+public import Logging
+internal import Synchronization
+
+/// A model loaded into ONNX Runtime, ready to run.
+///
+/// Runs are serialized by a lock, so one session can be shared between
+/// threads; create several sessions for parallel runs. Inputs are handed to
+/// the runtime without copying and outputs are adopted without copying.
+public final class ONNXSession: InferenceSession {
+    public let info: ModelInfo
+    /// The execution provider in use, by Ledge's short name (`cpu`, `cuda`, …):
+    /// CPU when the requested one was unavailable.
+    public let provider: String
+    /// The intra-op thread count the session was created with.
+    public let threads: Int
+    /// The runtime the session lives in.
+    public let runtime: ONNXRuntime
+
+    let session: ORTHandle
+    let inputNames: CStringList
+    let outputNames: CStringList
+    private let lock = Mutex(())
+
+    /// Loads `file` (an ONNX model already read into memory) into `runtime`.
+    ///
+    /// Intra-op threads are `options.threads`, or one per core up to 4; they
+    /// are always set explicitly because ONNX Runtime ignores container CPU
+    /// limits. An unavailable provider is logged to `logger` as a warning and
+    /// CPU is used. Throws ``LedgeError/invalidModel(_:)`` when the runtime
+    /// cannot load the model.
+    public init(file: ModelFile, options: SessionOptions = SessionOptions(), runtime: ONNXRuntime,
+                logger: Logger = Logger(label: "ledge.onnx")) throws {
+        guard file.format == .onnx else {
+            throw LedgeError.invalidModel("\(file.path): expected an ONNX model, got a \(file.format.rawValue) model")
+        }
+        let threads = options.threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 4)
+        guard threads >= 1 else {
+            throw LedgeError.invalidInput("threads: expected at least 1, got \(threads)")
+        }
+        let api = runtime.api
+        self.runtime = runtime
+        self.threads = threads
+
+        var sessionOptions: OpaquePointer?
+        do throws(ORTFailure) {
+            try api.check(api.raw.create_session_options(&sessionOptions))
+        } catch {
+            throw error.asRuntimeFailure
+        }
+        guard let sessionOptions else { throw LedgeError.runtimeFailure("onnxruntime: CreateSessionOptions returned nothing") }
+        let optionsHandle = ORTHandle(sessionOptions) { api.raw.release_session_options($0) }
+        do throws(ORTFailure) {
+            try api.check(api.raw.set_intra_op_threads(sessionOptions, Int32(clamping: threads)))
+            try api.check(api.raw.set_inter_op_threads(sessionOptions, 1))
+            try api.check(api.raw.set_session_execution_mode(sessionOptions, LEDGE_ORT_SEQUENTIAL))
+            try api.check(api.raw.set_graph_optimization_level(sessionOptions, LEDGE_ORT_OPTIMIZATION_ALL))
+        } catch {
+            throw error.asRuntimeFailure
+        }
+        self.provider = runtime.appendProvider(options.provider, to: sessionOptions, logger: logger)
+
+        var created: OpaquePointer?
+        let status = file.data.withUnsafeBytes { bytes in
+            api.raw.create_session_from_array(runtime.env.pointer, bytes.baseAddress, bytes.count, sessionOptions, &created)
+        }
+        do throws(ORTFailure) {
+            try api.check(status)
+        } catch {
+            throw LedgeError.invalidModel("\(file.path): ONNX Runtime cannot load the model: \(error.message)")
+        }
+        withExtendedLifetime(optionsHandle) {}
+        guard let created else { throw LedgeError.runtimeFailure("onnxruntime: CreateSessionFromArray returned nothing") }
+        let session = ORTHandle(created) { api.raw.release_session($0) }
+        self.session = session
+
+        let inputs = try Self.specs(of: session.pointer, inputs: true, api: api, path: file.path)
+        let outputs = try Self.specs(of: session.pointer, inputs: false, api: api, path: file.path)
+        self.inputNames = CStringList(inputs.map(\.name))
+        self.outputNames = CStringList(outputs.map(\.name))
+
+        var info = ModelInfo(path: file.path, format: .onnx, runtimeVersion: runtime.version,
+                             sizeBytes: file.data.count, inputs: inputs, outputs: outputs)
+        info.metadata = Self.metadata(of: session.pointer, api: api)
+        if let summary = ONNXModelSummary.scan(file.data) {
+            summary.apply(to: &info)
+        }
+        self.info = info
+    }
+
+    /// Reads the model at `path` and loads it into the runtime at `libraryPath`
+    /// (found with ``RuntimeLocator`` when `nil`).
+    public convenience init(path: String, options: SessionOptions = SessionOptions(), libraryPath: String? = nil,
+                            logger: Logger = Logger(label: "ledge.onnx")) throws {
+        let runtime = try ONNXRuntime.shared(libraryPath: libraryPath)
+        try self.init(file: try ModelFile(path: path), options: options, runtime: runtime, logger: logger)
+    }
+
+    public func run(_ inputs: [Tensor]) throws -> [Tensor] {
+        try validate(inputs)
+        return try lock.withLock { _ throws(LedgeError) -> [Tensor] in try runLocked(inputs) }
+    }
+
+    private func runLocked(_ inputs: [Tensor]) throws(LedgeError) -> [Tensor] {
+        let api = runtime.api
+        var values: [ORTHandle] = []
+        values.reserveCapacity(inputs.count)
+        do throws(ORTFailure) {
+            for tensor in inputs {
+                var shape = tensor.shape.map(Int64.init)
+                var value: OpaquePointer?
+                try api.check(api.raw.create_tensor_with_data(
+                    runtime.cpuMemoryInfo.pointer, tensor.storage.baseAddress, tensor.byteCount,
+                    &shape, shape.count, tensor.dtype.ortType, &value))
+                guard let value else { throw ORTFailure(code: 1, message: "CreateTensorWithDataAsOrtValue returned nothing") }
+                values.append(ORTHandle(value) { api.raw.release_value($0) })
+            }
+            var inputPointers: [OpaquePointer?] = values.map(\.pointer)
+            var outputs = [OpaquePointer?](repeating: nil, count: outputNames.count)
+            try withExtendedLifetime(inputs) { () throws(ORTFailure) in
+                try api.check(api.raw.run(session.pointer, nil, inputNames.pointers, &inputPointers, inputPointers.count,
+                                          outputNames.pointers, outputs.count, &outputs))
+            }
+            values.removeAll()  // release the input wrappers before the caller can touch the buffers again
+            let owned = outputs.map { $0.map { ORTHandle($0) { api.raw.release_value($0) } } }
+            return try zip(owned, info.outputs).map { value, spec throws(ORTFailure) in
+                guard let value else { throw ORTFailure(code: 1, message: "Run returned no value for output '\(spec.name)'") }
+                return try adopt(value, name: spec.name)
+            }
+        } catch {
+            throw error.asRuntimeFailure
+        }
+    }
+
+    /// Wraps an output value's data in a tensor that owns the value.
+    private func adopt(_ value: ORTHandle, name: String) throws(ORTFailure) -> Tensor {
+        let api = runtime.api
+        var isTensor: Int32 = 0
+        try api.check(api.raw.is_tensor(value.pointer, &isTensor))
+        guard isTensor != 0 else { throw ORTFailure(code: 1, message: "output '\(name)' is not a tensor") }
+        var shapeInfo: OpaquePointer?
+        try api.check(api.raw.get_tensor_type_and_shape(value.pointer, &shapeInfo))
+        guard let shapeInfo else { throw ORTFailure(code: 1, message: "output '\(name)' has no shape") }
+        let infoHandle = ORTHandle(shapeInfo) { api.raw.release_tensor_info($0) }
+        let (elementType, shape) = try Self.typeAndShape(infoHandle.pointer, api: api)
+        guard let dtype = DType(ort: elementType) else {
+            throw ORTFailure(code: 1, message: "output '\(name)' has element type \(ortTypeName(elementType)), which Ledge does not support")
+        }
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw ORTFailure(code: 1, message: "output '\(name)' has an unresolved shape \(shape)")
+        }
+        let byteCount = Tensor.elementCount(shape) * dtype.byteSize
+        var data: UnsafeMutableRawPointer?
+        try api.check(api.raw.get_tensor_mutable_data(value.pointer, &data))
+        guard let data, byteCount > 0 else {
+            return Tensor(dtype: dtype, shape: shape)  // empty: nothing to adopt; the value is released here
+        }
+        let storage = TensorStorage(adopting: data, byteCount: byteCount) { _ in withExtendedLifetime(value) {} }
+        return Tensor(dtype: dtype, shape: shape, storage: storage)
+    }
+}
+
+/// NUL-terminated copies of names, alive as long as the list.
+final class CStringList: @unchecked Sendable {
+    let pointers: [UnsafePointer<CChar>?]
+    private let owned: [UnsafeMutablePointer<CChar>]
+
+    init(_ strings: [String]) {
+        owned = strings.map { string in
+            let bytes = string.utf8CString
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count)
+            for (offset, byte) in bytes.enumerated() { (copy + offset).initialize(to: byte) }
+            return copy
+        }
+        pointers = owned.map { UnsafePointer($0) }
+    }
+
+    var count: Int { owned.count }
+
+    deinit { owned.forEach { $0.deallocate() } }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import LedgeCore
+import LedgeONNX
+import LedgeTesting
+import Logging
+import Testing
+
+@Suite struct ONNXSessionTests {
+    let ppocr = Fixtures.model("ch_ppocr_mobile_v2.0_cls_infer.onnx")
+
+    @Test func runtimeLoadsAndReportsProviders() throws {
+        let runtime = try ONNXRuntime.shared()
+        #expect(runtime.version == "1.31.1")
+        #expect(runtime.apiVersion == 15)
+        #expect(runtime.buildInfo?.isEmpty == false)
+        #expect(runtime.availableProviders.contains("CPUExecutionProvider"))
+        #expect(try ONNXRuntime.shared(libraryPath: runtime.libraryPath) === runtime)
+    }
+
+    @Test func ppocrSpecs() throws {
+        let session = try ONNXSession(path: ppocr)
+        let info = session.info
+        #expect(info.format == .onnx)
+        #expect(info.runtimeVersion == "1.31.1")
+        #expect(info.inputs == [TensorSpec(name: "x", dtype: .float32, shape: [-1, 3, -1, -1])])
+        #expect(info.outputs.count == 1)
+        #expect(info.outputs.first?.dtype == .float32)
+        #expect(info.outputs.first?.shape == [-1, 2])
+        #expect(info.operators.contains { $0.name == "Conv" && $0.count > 10 })
+        #expect(info.quantized == QuantizedVerdict.no)
+        #expect(info.metadata.properties["ir_version"] != nil)
+        #expect(info.metadata.properties["opset_import"]?.hasPrefix("ai.onnx:") == true)
+        #expect(session.provider == "cpu")
+    }
+
+    @Test func generatedMobileNetSpecs() throws {
+        let session = try ONNXSession(path: Fixtures.model("mobilenet_gen.onnx"))
+        #expect(session.info.inputs == [TensorSpec(name: "input", dtype: .float32, shape: [-1, 3, 224, 224])])
+        #expect(session.info.outputs == [TensorSpec(name: "output", dtype: .float32, shape: [-1, 1000])])
+    }
+
+    @Test(arguments: ["onnx_gen_b1", "onnx_gen_b4", "ppocr_b1", "ppocr_b4", "add_b2"])
+    func matchesPythonReference(caseName: String) throws {
+        let reference = try Fixtures.referenceCase(caseName)
+        let session = try ONNXSession(path: reference.model)
+        let outputs = try session.run(reference.inputs)
+        #expect(outputs.count == reference.outputs.count)
+        for (output, expected) in zip(outputs, reference.outputs) {
+            #expect(output.dtype == expected.dtype)
+            #expect(output.shape == expected.shape)
+            #expect(maxAbsDifference(output, expected) <= 1e-5)
+        }
+    }
+
+    @Test func threadCountsGiveIdenticalResults() throws {
+        let reference = try Fixtures.referenceCase("ppocr_b4")
+        let one = try ONNXSession(path: reference.model, options: SessionOptions(threads: 1))
+        let two = try ONNXSession(path: reference.model, options: SessionOptions(threads: 2))
+        #expect(one.threads == 1)
+        #expect(two.threads == 2)
+        let a = try one.run(reference.inputs)[0].values(as: Float.self)
+        let b = try two.run(reference.inputs)[0].values(as: Float.self)
+        #expect(a == b)
+        let defaulted = try ONNXSession(path: reference.model)
+        #expect(defaulted.threads == min(ProcessInfo.processInfo.activeProcessorCount, 4))
+    }
+
+    @Test func unknownProviderFallsBackToCPUWithWarning() throws {
+        let log = CapturedLog()
+        let runtime = try ONNXRuntime.shared()
+        let session = try ONNXSession(file: try ModelFile(path: ppocr), options: SessionOptions(provider: "warp-drive"),
+                                      runtime: runtime, logger: log.logger)
+        #expect(session.provider == "cpu")
+        let available = runtime.availableProviders.joined(separator: ", ")
+        #expect(log.messages.map(\.message) == [
+            "unknown execution provider 'warp-drive'; this ONNX Runtime library has \(available); falling back to CPU",
+        ])
+        #expect(log.messages.first?.level == .warning)
+    }
+
+    @Test func missingProviderFallsBackToCPUWithWarning() throws {
+        let log = CapturedLog()
+        let runtime = try ONNXRuntime.shared()
+        try #require(!runtime.availableProviders.contains("CUDAExecutionProvider"))
+        let session = try ONNXSession(file: try ModelFile(path: ppocr), options: SessionOptions(provider: "CUDA"),
+                                      runtime: runtime, logger: log.logger)
+        #expect(session.provider == "cpu")
+        let available = runtime.availableProviders.joined(separator: ", ")
+        #expect(log.messages.map(\.message) == [
+            "execution provider 'cuda' (CUDAExecutionProvider) is not in this ONNX Runtime library, which has \(available); falling back to CPU",
+        ])
+    }
+
+    @Test func explicitCPUProviderLogsNothing() throws {
+        let log = CapturedLog()
+        let session = try ONNXSession(file: try ModelFile(path: ppocr), options: SessionOptions(provider: "CPUExecutionProvider"),
+                                      runtime: try ONNXRuntime.shared(), logger: log.logger)
+        #expect(session.provider == "cpu")
+        #expect(log.messages.isEmpty)
+    }
+
+    @Test func outputsOutliveTheSession() throws {
+        let reference = try Fixtures.referenceCase("ppocr_b1")
+        var outputs: [Tensor] = []
+        do {
+            let session = try ONNXSession(path: reference.model)
+            outputs = try session.run(reference.inputs)
+        }
+        #expect(maxAbsDifference(outputs[0], reference.outputs[0]) <= 1e-5)
+    }
+
+    @Test func concurrentRunsOnOneSessionAgree() async throws {
+        let reference = try Fixtures.referenceCase("ppocr_b1")
+        let session = try ONNXSession(path: reference.model, options: SessionOptions(threads: 1))
+        let inputs = reference.inputs
+        let results = try await withThrowingTaskGroup(of: [Float].self) { group in
+            for _ in 0..<8 { group.addTask { try session.run(inputs)[0].values(as: Float.self) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 8)
+        #expect(results.allSatisfy { $0 == results[0] })
+        let first = Tensor(dtype: .float32, shape: reference.outputs[0].shape, values: results[0])
+        #expect(maxAbsDifference(first, reference.outputs[0]) <= 1e-5)
+    }
+}
