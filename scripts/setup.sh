@@ -108,6 +108,7 @@ fetch() {
   if [[ -f "$DOWNLOADS/$file" ]] && [[ "$(sha256sum "$DOWNLOADS/$file" | cut -c1-64)" == "$want" ]]; then
     return
   fi
+  rm -f "$DOWNLOADS/$file"  # stale or corrupt copy
   mkdir -p "$DOWNLOADS"
   tmp="$(mktemp -d "$DOWNLOADS/.fetch.XXXXXX")"
   log "downloading $file"
