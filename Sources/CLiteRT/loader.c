@@ -105,12 +105,15 @@ const char *ledge_litert_status_text(ledge_litert_status status) {
 }
 
 ledge_litert_status ledge_litert_create_cpu_environment(const ledge_litert_api *api, ledge_litert_environment *out) {
-    ledge_litert_env_option option;
-    memset(&option, 0, sizeof(option));
-    option.tag = LEDGE_LITERT_ENV_AUTO_REGISTER_ACCELERATORS;
-    option.value.type = 2;  // kLiteRtAnyTypeInt
-    option.value.value.int_value = LEDGE_LITERT_ACCELERATOR_CPU;
-    return api->CreateEnvironment(1, &option, out);
+    ledge_litert_env_option options[2];
+    memset(options, 0, sizeof(options));
+    options[0].tag = LEDGE_LITERT_ENV_AUTO_REGISTER_ACCELERATORS;
+    options[0].value.type = 2;  // kLiteRtAnyTypeInt
+    options[0].value.value.int_value = LEDGE_LITERT_ACCELERATOR_CPU;
+    options[1].tag = LEDGE_LITERT_ENV_MIN_LOGGER_SEVERITY;
+    options[1].value.type = 2;
+    options[1].value.value.int_value = LEDGE_LITERT_LOG_WARNING;
+    return api->CreateEnvironment(2, options, out);
 }
 
 static void ledge_litert_free_payload(void *payload) { free(payload); }

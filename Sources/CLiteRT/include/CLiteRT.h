@@ -100,6 +100,8 @@ _Static_assert(sizeof(ledge_litert_env_option) == 24, "LiteRtEnvOption is 24 byt
 
 /// kLiteRtEnvOptionTagAutoRegisterAccelerators: bitmask of accelerators to register.
 enum { LEDGE_LITERT_ENV_AUTO_REGISTER_ACCELERATORS = 24 };
+/// kLiteRtEnvOptionTagMinLoggerSeverity, and kLiteRtLogSeverityWarning (0 verbose … 4 silent).
+enum { LEDGE_LITERT_ENV_MIN_LOGGER_SEVERITY = 25, LEDGE_LITERT_LOG_WARNING = 2 };
 /// kLiteRtHwAcceleratorCpu.
 enum { LEDGE_LITERT_ACCELERATOR_CPU = 1 };
 
@@ -151,7 +153,7 @@ const ledge_litert_api *ledge_litert_load(const char *path, char *errbuf, size_t
 /// Our own text for a LiteRtStatus code (the library does not export one).
 const char *ledge_litert_status_text(ledge_litert_status status);
 
-/// Creates an environment that registers only the CPU accelerator.
+/// Creates an environment that registers only the CPU accelerator and logs warnings and errors only.
 ledge_litert_status ledge_litert_create_cpu_environment(const ledge_litert_api *api, ledge_litert_environment *out);
 
 /// Creates compilation options: CPU accelerator and XNNPACK with `threads` threads.
