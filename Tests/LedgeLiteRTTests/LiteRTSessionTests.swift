@@ -21,6 +21,7 @@ struct LiteRTSessionTests {
         #expect(q.zeroPoint == 131)
         let output = try #require(info.outputs.first)
         #expect(info.outputs.count == 1)
+        #expect(output.name == "Softmax")
         #expect(output.dtype == .uint8)
         #expect(output.shape == [1, 1000])
         #expect(output.quantization?.scale == 1.0 / 256)
