@@ -60,6 +60,7 @@ const ledge_litert_api *ledge_litert_load(const char *path, char *errbuf, size_t
     LEDGE_RESOLVE(GetCompiledModelInputBufferRequirements, "LiteRtGetCompiledModelInputBufferRequirements");
     LEDGE_RESOLVE(GetCompiledModelOutputBufferRequirements, "LiteRtGetCompiledModelOutputBufferRequirements");
     LEDGE_RESOLVE(GetTensorBufferRequirementsBufferSize, "LiteRtGetTensorBufferRequirementsBufferSize");
+    LEDGE_RESOLVE(GetCompiledModelOutputTensorLayouts, "LiteRtGetCompiledModelOutputTensorLayouts");
     LEDGE_RESOLVE(CompiledModelResizeInputTensor, "LiteRtCompiledModelResizeInputTensor");
     LEDGE_RESOLVE(CreateTensorBufferFromHostMemory, "LiteRtCreateTensorBufferFromHostMemory");
     LEDGE_RESOLVE(DestroyTensorBuffer, "LiteRtDestroyTensorBuffer");
@@ -149,6 +150,21 @@ ledge_litert_status ledge_litert_create_cpu_options(const ledge_litert_api *api,
     }
     *out = options;
     return LEDGE_LITERT_OK;
+}
+
+ledge_litert_status ledge_litert_output_shapes(const ledge_litert_api *api, ledge_litert_compiled_model compiled,
+                                               size_t count, int32_t *dims, int32_t *ranks) {
+    ledge_litert_layout *layouts = calloc(count ? count : 1, sizeof(ledge_litert_layout));
+    if (layouts == NULL) return 2;
+    ledge_litert_status status = api->GetCompiledModelOutputTensorLayouts(compiled, 0, count, layouts, true);
+    if (status == LEDGE_LITERT_OK) {
+        for (size_t i = 0; i < count; i++) {
+            ranks[i] = (int32_t)layouts[i].rank;
+            for (int d = 0; d < LEDGE_LITERT_MAX_RANK; d++) dims[i * LEDGE_LITERT_MAX_RANK + d] = layouts[i].dimensions[d];
+        }
+    }
+    free(layouts);
+    return status;
 }
 
 int ledge_litert_layout_rank(const ledge_litert_ranked_tensor_type *type) { return (int)type->layout.rank; }

@@ -40,7 +40,8 @@ struct RunState {
 
     /// (Re)creates the host buffers for `inputShapes`; output shapes follow from
     /// the sizes LiteRT requires, filling the outputs' dynamic dimension.
-    mutating func createBuffers(runtime: LiteRTRuntime, inputShapes: [[Int]], outputSpecs: [TensorSpec]) throws {
+    mutating func createBuffers(runtime: LiteRTRuntime, inputShapes: [[Int]], inputSpecs: [TensorSpec],
+                                outputSpecs: [TensorSpec]) throws {
         let api = runtime.api
         destroyBuffers(api)
         guard let compiled else { return }
@@ -51,8 +52,13 @@ struct RunState {
             var size = 0
             try runtime.check(api.pointee.GetTensorBufferRequirementsBufferSize(requirements, &size),
                               "reading input \(i) buffer size")
-            inputs.append(try make(runtime, &inputTypes[i], shape: shape, size: size, what: "input \(i)"))
+            let bytes = max(size, Tensor.elementCount(shape) * inputSpecs[i].dtype.byteSize)
+            inputs.append(try make(runtime, &inputTypes[i], shape: shape, size: bytes, what: "input \(i)"))
         }
+        // Re-allocate so resized inputs propagate, then read the outputs' shapes.
+        var dims = [Int32](repeating: 0, count: max(outputSpecs.count, 1) * 8)
+        var ranks = [Int32](repeating: 0, count: max(outputSpecs.count, 1))
+        try runtime.check(ledge_litert_output_shapes(api, compiled, outputSpecs.count, &dims, &ranks), "reading output shapes")
         for (i, spec) in outputSpecs.enumerated() {
             var requirements: OpaquePointer?
             try runtime.check(api.pointee.GetCompiledModelOutputBufferRequirements(compiled, 0, i, &requirements),
@@ -60,8 +66,12 @@ struct RunState {
             var size = 0
             try runtime.check(api.pointee.GetTensorBufferRequirementsBufferSize(requirements, &size),
                               "reading output \(i) buffer size")
-            let shape = Self.concreteShape(spec.shape, byteCount: size, elementSize: spec.dtype.byteSize)
-            outputs.append(try make(runtime, &outputTypes[i], shape: shape, size: size, what: "output \(i)"))
+            let rank = Int(ranks[i])
+            let reported = (0..<min(max(rank, 0), 8)).map { Int(dims[i * 8 + $0]) }
+            let shape = rank == spec.shape.count && reported.allSatisfy({ $0 >= 0 }) && spec.accepts(shape: reported)
+                ? reported : Self.concreteShape(spec.shape, byteCount: size, elementSize: spec.dtype.byteSize)
+            let bytes = max(size, Tensor.elementCount(shape) * spec.dtype.byteSize)
+            outputs.append(try make(runtime, &outputTypes[i], shape: shape, size: bytes, what: "output \(i)"))
         }
     }
 

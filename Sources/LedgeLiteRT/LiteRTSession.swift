@@ -64,7 +64,8 @@ public final class LiteRTSession: InferenceSession {
                 try runtime.check(api.pointee.CompiledModelResizeInputTensor(compiled, 0, i, shape.map { Int32(clamping: $0) }, shape.count),
                                   "resizing input '\(spec.name)' to \(shape)")
             }
-            try state.createBuffers(runtime: runtime, inputShapes: shapes, outputSpecs: signatures.outputs)
+            try state.createBuffers(runtime: runtime, inputShapes: shapes, inputSpecs: signatures.inputs,
+                                    outputSpecs: signatures.outputs)
             var info = ModelInfo(
                 path: file.path, format: .tflite, runtimeVersion: runtime.version, sizeBytes: file.data.count,
                 inputs: signatures.inputs, outputs: signatures.outputs, signatures: signatures.keys,
@@ -97,7 +98,7 @@ public final class LiteRTSession: InferenceSession {
                         api.pointee.CompiledModelResizeInputTensor(compiled, 0, i, shape.map { Int32(clamping: $0) }, shape.count),
                         "resizing input '\(info.inputs[i].name)' to \(shape)")
                 }
-                try state.createBuffers(runtime: runtime, inputShapes: shapes, outputSpecs: info.outputs)
+                try state.createBuffers(runtime: runtime, inputShapes: shapes, inputSpecs: info.inputs, outputSpecs: info.outputs)
                 logger.debug("recreated LiteRT buffers for input shapes \(shapes)")
             }
             for (tensor, buffer) in zip(inputs, state.inputs) {

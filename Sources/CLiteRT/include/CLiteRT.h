@@ -138,6 +138,8 @@ typedef struct {
     ledge_litert_status (*GetCompiledModelOutputBufferRequirements)(ledge_litert_compiled_model, size_t, size_t,
                                                                     ledge_litert_buffer_requirements *);
     ledge_litert_status (*GetTensorBufferRequirementsBufferSize)(ledge_litert_buffer_requirements, size_t *);
+    ledge_litert_status (*GetCompiledModelOutputTensorLayouts)(ledge_litert_compiled_model, size_t, size_t,
+                                                               ledge_litert_layout *, bool);
     ledge_litert_status (*CompiledModelResizeInputTensor)(ledge_litert_compiled_model, size_t, size_t, const int *, size_t);
     ledge_litert_status (*CreateTensorBufferFromHostMemory)(const ledge_litert_ranked_tensor_type *, void *, size_t,
                                                             void (*)(void *), ledge_litert_tensor_buffer *);
@@ -158,6 +160,11 @@ ledge_litert_status ledge_litert_create_cpu_environment(const ledge_litert_api *
 
 /// Creates compilation options: CPU accelerator and XNNPACK with `threads` threads.
 ledge_litert_status ledge_litert_create_cpu_options(const ledge_litert_api *api, int threads, ledge_litert_options *out);
+
+/// Signature 0's output shapes after re-allocation (LiteRT propagates resized
+/// inputs): `count` outputs, dimensions written to `dims[i * 8 ...]`, ranks to `ranks`.
+ledge_litert_status ledge_litert_output_shapes(const ledge_litert_api *api, ledge_litert_compiled_model compiled,
+                                               size_t count, int32_t *dims, int32_t *ranks);
 
 /// The rank of a ranked tensor type (the 7-bit field).
 int ledge_litert_layout_rank(const ledge_litert_ranked_tensor_type *type);
