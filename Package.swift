@@ -29,6 +29,8 @@ let package = Package(
         // Debian's libjpeg-turbo and libpng.
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
+        // Debian's zlib, to inflate deflated zip entries (labels inside .tflite files).
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(
             name: "LedgeCore",
@@ -42,7 +44,7 @@ let package = Package(
         ),
         .target(
             name: "LedgeLiteRT",
-            dependencies: ["LedgeCore", "CLiteRT", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LedgeCore", "CLiteRT", "CZlib", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,0 +1,125 @@
+internal import CLiteRT
+import Foundation
+public import LedgeCore
+public import Logging
+import Synchronization
+
+/// A TFLite model compiled by LiteRT for the CPU (XNNPACK), run through signature 0.
+///
+/// The file is validated by ``TFLiteModel`` before LiteRT sees it. Input and
+/// output buffers are created once (64-byte aligned host memory) and recreated
+/// only when a dynamic input dimension changes. Runs are serialized by a mutex.
+public final class LiteRTSession: InferenceSession {
+    public let info: ModelInfo
+    /// The parsed flatbuffer.
+    public let model: TFLiteModel
+    private let runtime: LiteRTRuntime
+    /// An aligned copy of the file: LiteRT reads the model from it for the model's lifetime.
+    private let modelBytes: TensorStorage
+    private let logger: Logger
+    private let state: Mutex<RunState>
+
+    /// Validates and compiles `file` with `options.threads` XNNPACK threads
+    /// (default: one per core, at most 4).
+    public init(file: ModelFile, options: SessionOptions = SessionOptions(), runtime: LiteRTRuntime,
+                logger: Logger = Logger(label: "ledge.litert")) throws {
+        guard file.format == .tflite else {
+            throw LedgeError.invalidModel("\(file.path): not a TFLite model (expected 'TFL3' at bytes 4-7)")
+        }
+        let threads = options.threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 4)
+        guard threads >= 1 else { throw LedgeError.invalidInput("threads: expected at least 1, got \(threads)") }
+        let model = try TFLiteModel(data: file.data, path: file.path)
+        let metadata = try model.modelMetadata(data: file.data, path: file.path)
+        self.model = model
+        self.runtime = runtime
+        self.logger = logger
+        modelBytes = TensorStorage(byteCount: file.data.count)
+        file.data.copyBytes(to: modelBytes.baseAddress.assumingMemoryBound(to: UInt8.self), count: file.data.count)
+
+        let api = runtime.api
+        var state = RunState()
+        do {
+            var handle: OpaquePointer?
+            let status = api.pointee.CreateModelFromBuffer(runtime.environment, modelBytes.baseAddress, modelBytes.byteCount, &handle)
+            guard status == LEDGE_LITERT_OK, let handle else {
+                throw LedgeError.invalidModel(
+                    "\(file.path): LiteRT cannot load the model (\(String(cString: ledge_litert_status_text(status))))")
+            }
+            state.model = handle
+            let signatures = try SignatureReader(runtime: runtime, model: handle, reader: model, path: file.path)
+            state.inputTypes = signatures.inputTypes
+            state.outputTypes = signatures.outputTypes
+            try runtime.check(ledge_litert_create_cpu_options(api, Int32(clamping: threads), &state.options),
+                              "creating compilation options")
+            var compiled: OpaquePointer?
+            let compileStatus = api.pointee.CreateCompiledModel(runtime.environment, handle, state.options, &compiled)
+            guard compileStatus == LEDGE_LITERT_OK, let compiled else {
+                throw LedgeError.runtimeFailure(
+                    "LiteRT: compiling \(file.path) failed: \(String(cString: ledge_litert_status_text(compileStatus))) (status \(compileStatus))")
+            }
+            state.compiled = compiled
+            // Dynamic input dimensions start at 1.
+            let shapes = signatures.inputs.map { $0.shape.map { $0 < 0 ? 1 : $0 } }
+            for (i, (shape, spec)) in zip(shapes, signatures.inputs).enumerated() where spec.isDynamic {
+                try runtime.check(api.pointee.CompiledModelResizeInputTensor(compiled, 0, i, shape.map { Int32(clamping: $0) }, shape.count),
+                                  "resizing input '\(spec.name)' to \(shape)")
+            }
+            try state.createBuffers(runtime: runtime, inputShapes: shapes, inputSpecs: signatures.inputs,
+                                    outputSpecs: signatures.outputs)
+            var info = ModelInfo(
+                path: file.path, format: .tflite, runtimeVersion: runtime.version, sizeBytes: file.data.count,
+                inputs: signatures.inputs, outputs: signatures.outputs, signatures: signatures.keys,
+                metadata: metadata, operators: model.operatorSummary)
+            info.quantized = model.quantizedVerdict
+            self.info = info
+        } catch {
+            state.destroy(api)
+            throw error
+        }
+        self.state = Mutex(state)
+        logger.debug("compiled \(file.path) with LiteRT \(runtime.version), \(threads) thread(s)")
+    }
+
+    deinit {
+        let runtime = self.runtime
+        state.withLock { $0.destroy(runtime.api) }
+    }
+
+    /// Runs signature 0 on `inputs` (one tensor per input, in ``ModelInfo/inputs`` order).
+    public func run(_ inputs: [Tensor]) throws -> [Tensor] {
+        try validate(inputs)
+        let api = runtime.api
+        return try state.withLock { state -> [Tensor] in
+            guard let compiled = state.compiled else { throw LedgeError.runtimeFailure("LiteRT: session is closed") }
+            let shapes = inputs.map(\.shape)
+            if shapes != state.inputs.map(\.shape) {
+                for (i, (shape, current)) in zip(shapes, state.inputs.map(\.shape)).enumerated() where shape != current {
+                    try runtime.check(
+                        api.pointee.CompiledModelResizeInputTensor(compiled, 0, i, shape.map { Int32(clamping: $0) }, shape.count),
+                        "resizing input '\(info.inputs[i].name)' to \(shape)")
+                }
+                try state.createBuffers(runtime: runtime, inputShapes: shapes, inputSpecs: info.inputs, outputSpecs: info.outputs)
+                logger.debug("recreated LiteRT buffers for input shapes \(shapes)")
+            }
+            for (tensor, buffer) in zip(inputs, state.inputs) {
+                let count = min(tensor.byteCount, buffer.storage.byteCount)
+                tensor.withUnsafeBytes { source in
+                    if let base = source.baseAddress { buffer.storage.baseAddress.copyMemory(from: base, byteCount: count) }
+                }
+            }
+            var inputHandles = state.inputs.map { Optional($0.handle) }
+            var outputHandles = state.outputs.map { Optional($0.handle) }
+            try runtime.check(
+                api.pointee.RunCompiledModel(compiled, 0, inputHandles.count, &inputHandles, outputHandles.count, &outputHandles),
+                "running the model")
+            return zip(state.outputs, info.outputs).map { buffer, spec in
+                var tensor = Tensor(dtype: spec.dtype, shape: buffer.shape)
+                let count = min(tensor.byteCount, buffer.storage.byteCount)
+                tensor.withUnsafeMutableBytes { target in
+                    if let base = target.baseAddress { base.copyMemory(from: buffer.storage.baseAddress, byteCount: count) }
+                }
+                return tensor
+            }
+        }
+    }
+}
