@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "CLiteRT", linkerSettings: [.linkedLibrary("dl")]),
         // Debian's libjpeg-turbo and libpng.
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
-        .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
+        // C shim over libpng: its errors longjmp, so the setjmp must live in C.
+        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
 
         .target(
             name: "LedgeCore",
