@@ -7,8 +7,8 @@ Reads <fixtures-dir>/images/*.{jpg,png} and writes <fixtures-dir>/reference/visi
   index.json            per image: size, files below, or the error Pillow raised
   <image>.rgb.bin       decoded, EXIF-transposed, RGB, uint8 HxWx3 (images up to 4 MP)
   <image>.WxH.bin       that RGB image resized with Image.BILINEAR to WxH
-  <image>.draft224.bin  JPEGs over 4 MP: decoded with draft('RGB', (224, 224))
-                        (DCT scaling), then resized to 224x224
+  <image>.draft224.bin  JPEGs: decoded with draft('RGB', (224, 224)) (DCT
+                        scaling), EXIF-transposed, then resized to 224x224
 
 Pillow reads 16-bit grayscale PNGs as mode I;16 and its convert('RGB') clips
 values to 255 (a known quirk); like Ledge, this reference keeps the high byte
@@ -71,8 +71,9 @@ def main():
             entry["decoded"] = save(rgb, f"{name}.rgb.bin")
         for rw, rh in [(224, 224)] + EXTRA.get(name, []):
             entry["resized"][f"{rw}x{rh}"] = save(resize(rgb, rw, rh), f"{name}.{rw}x{rh}.bin")
-        if w * h > MAX_DECODED_PIXELS and name.lower().endswith((".jpg", ".jpeg")):
+        if name.lower().endswith((".jpg", ".jpeg")):
             with Image.open(path) as im:
+                # A square target: EXIF rotation does not change the scale.
                 im.draft("RGB", (224, 224))
                 drafted = to_rgb(im)
             entry["draft224"] = {"width": drafted.shape[1], "height": drafted.shape[0],

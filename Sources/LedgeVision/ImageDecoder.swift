@@ -21,9 +21,10 @@ public enum ImageDecoder {
     /// Decodes `data`, whose format is told from its magic bytes (never from
     /// `name`, which only labels errors).
     ///
-    /// With `targetSize`, a JPEG decodes at the smallest DCT scale (1/8 … 1)
-    /// whose result still covers the target on both axes, measured after EXIF
-    /// rotation; resize the result to the exact size afterwards. Sizes are
+    /// With `targetSize`, a JPEG decodes at the smallest DCT scale among 1/8,
+    /// 1/4, 1/2 and 1 whose result still covers the target on both axes,
+    /// measured after EXIF rotation (as Pillow's `draft` picks it); resize the
+    /// result to the exact size afterwards. Sizes are
     /// checked against `limits` from the header, before decoding.
     ///
     /// Throws ``LedgeError/invalidInput(_:)`` naming `name` for an empty,

@@ -73,20 +73,17 @@ enum JPEGDecoding {
         (dimension * factor.num + factor.denom - 1) / factor.denom
     }
 
-    /// The smallest scaling factor no larger than 1 whose scaled size still
-    /// covers `target` on both axes; 1/1 without a target.
+    /// The smallest of 1/8, 1/4, 1/2 whose exact scaled size still covers
+    /// `target` on both axes, else 1/1: the rule of Pillow's `Image.draft`, so
+    /// a DCT-scaled decode is reproducible in Python. (TurboJPEG's other
+    /// factors, such as 3/4, would leave almost no margin for the resize's
+    /// antialiasing and drift visibly from a full decode.)
     static func scalingFactor(width: Int, height: Int, covering target: ImageSize?) -> (num: Int, denom: Int) {
-        guard let target else { return (1, 1) }
-        var count: Int32 = 0
-        guard let factors = tjGetScalingFactors(&count), count > 0 else { return (1, 1) }
-        var best = (num: 1, denom: 1)
-        for i in 0..<Int(count) {
-            let f = (num: Int(factors[i].num), denom: Int(factors[i].denom))
-            guard f.num > 0, f.denom > 0, f.num <= f.denom else { continue }
-            guard scaled(width, f) >= target.width, scaled(height, f) >= target.height else { continue }
-            if f.num * best.denom < best.num * f.denom { best = f }
+        guard let target, target.width > 0, target.height > 0 else { return (1, 1) }
+        for denom in [8, 4, 2] where width >= target.width * denom && height >= target.height * denom {
+            return (1, denom)
         }
-        return best
+        return (1, 1)
     }
 
     /// Pillow's reading of a CMYK JPEG: the stored values are Adobe-inverted
