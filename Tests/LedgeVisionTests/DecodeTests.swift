@@ -23,7 +23,6 @@ import Testing
         #expect(image.width == entry.width && image.height == entry.height)
         guard entry.decoded != nil else { return }  // large photos: checked through their resize
         let difference = PixelDifference(image, try reference.decoded(name))
-        print("decode \(name): \(difference)")
         #expect(difference.max <= 1, "\(name): \(difference)")
     }
 }
