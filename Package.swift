@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "CLiteRT", linkerSettings: [.linkedLibrary("dl")]),
         // Debian's libjpeg-turbo and libpng.
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
-        .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
+        // C shim over libpng: its errors longjmp, so the setjmp must live in C.
+        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         // Debian's zlib, to inflate deflated zip entries (labels inside .tflite files).
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 

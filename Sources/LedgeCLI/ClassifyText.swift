@@ -1,4 +1,5 @@
 internal import Foundation
+internal import LedgeCore
 internal import LedgeEngine
 
 /// Output of `ledge classify`: Coral-style text blocks, or JSON.

@@ -11,10 +11,11 @@ enum InspectText {
         lines.append("size:       \(r.size_bytes) bytes (\(humanBytes(r.size_bytes)))")
         lines.append("quantized:  \(r.quantized)")
         if !r.signatures.isEmpty { lines.append("signatures: \(r.signatures.joined(separator: ", "))") }
+        let rows = table(r.inputs + r.outputs)
         lines.append("inputs:")
-        lines += table(r.inputs)
+        lines += rows.prefix(r.inputs.count)
         lines.append("outputs:")
-        lines += table(r.outputs)
+        lines += rows.dropFirst(r.inputs.count)
         let m = r.metadata
         var meta: [String] = []
         if let v = m.name { meta.append("  name:        \(v)") }

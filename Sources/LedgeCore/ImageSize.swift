@@ -1,3 +1,5 @@
+internal import Foundation
+
 /// A width and height in pixels.
 public struct ImageSize: Sendable, Hashable, Codable, CustomStringConvertible {
     public var width: Int
@@ -8,15 +10,18 @@ public struct ImageSize: Sendable, Hashable, Codable, CustomStringConvertible {
         self.height = height
     }
 
-    /// Parses `HxW` (height first, as `--input-size 48x192` reads), e.g. `224x224`.
-    public init(parsing text: String) throws {
-        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
-        guard parts.count == 2, let h = Int(parts[0]), let w = Int(parts[1]), h > 0, w > 0, h <= 32768, w <= 32768 else {
-            throw LedgeError.usage("--input-size: expected HxW with positive integers (e.g. 224x224), got '\(text)'")
-        }
-        self.init(width: w, height: h)
-    }
-
-    /// `WxH`, as images are usually described.
+    /// `WxH`, e.g. `640x480`.
     public var description: String { "\(width)x\(height)" }
+
+    /// Parses `HxW` as the CLI's `--input-size` takes it (`224x224`, `48x192`), or
+    /// one number for a square; throws a usage error naming `option` otherwise.
+    public static func parse(heightByWidth text: String, option: String = "--input-size") throws -> ImageSize {
+        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        let numbers = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard numbers.count == parts.count, (1...2).contains(numbers.count),
+              numbers.allSatisfy({ $0 > 0 && $0 <= 32768 }), let height = numbers.first, let width = numbers.last else {
+            throw LedgeError.usage("\(option) expects HxW with positive sizes (e.g. 224x224), got '\(text)'")
+        }
+        return ImageSize(width: width, height: height)
+    }
 }

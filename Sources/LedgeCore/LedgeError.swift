@@ -34,6 +34,11 @@ public struct LedgeError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A runtime failed while compiling or running a model (exit code 4).
     public static func runtimeFailure(_ message: String) -> LedgeError { .init(.runtimeFailure, message) }
 
+    /// The same error with `detail` added to the message after a colon.
+    public func appending(detail: String) -> LedgeError {
+        LedgeError(code, message + ": " + detail)
+    }
+
     /// The process exit code for this error: 2 usage, 3 input or model, 4 runtime.
     public var exitCode: Int32 {
         switch code {

@@ -97,7 +97,7 @@ public final class ImageClassifier: Sendable {
     public func classify(data: Data, name: String, topK: Int, runs: Int = 1, threshold: Float = -.infinity) throws -> ClassificationResult {
         let clock = ContinuousClock()
         let t0 = clock.now
-        let image = try ImageDecoder.decode(data, name: name, targetSize: preprocessor.targetSize)
+        let image = try ImageDecoder.decode(data, name: name, targetSize: (width: preprocessor.size.width, height: preprocessor.size.height))
         let t1 = clock.now
         let tensor = try preprocessor.tensor(for: [image])
         let t2 = clock.now
@@ -110,7 +110,7 @@ public final class ImageClassifier: Sendable {
         }
         let t3 = clock.now
         let scores = outputs[0].floatValues(dequantizing: output.quantization)
-        let top = topKIndices(Array(scores.prefix(classCount)), k: topK)
+        let top = LedgeVision.topK(Array(scores.prefix(classCount)), k: topK)
             .filter { $0.score >= threshold }
             .map { ScoredLabel(index: $0.index, label: label(for: $0.index), score: $0.score) }
         let t4 = clock.now

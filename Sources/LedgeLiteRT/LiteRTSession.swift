@@ -51,21 +51,23 @@ public final class LiteRTSession: InferenceSession {
             state.outputTypes = signatures.outputTypes
             try runtime.check(ledge_litert_create_cpu_options(api, Int32(clamping: threads), &state.options),
                               "creating compilation options")
-            var compiled: OpaquePointer?
-            let compileStatus = api.pointee.CreateCompiledModel(runtime.environment, handle, state.options, &compiled)
-            guard compileStatus == LEDGE_LITERT_OK, let compiled else {
-                throw LedgeError.runtimeFailure(
-                    "LiteRT: compiling \(file.path) failed: \(String(cString: ledge_litert_status_text(compileStatus))) (status \(compileStatus))")
+            try withTFLiteErrorsCaptured {
+                var compiled: OpaquePointer?
+                let compileStatus = api.pointee.CreateCompiledModel(runtime.environment, handle, state.options, &compiled)
+                guard compileStatus == LEDGE_LITERT_OK, let compiled else {
+                    throw LedgeError.runtimeFailure(
+                        "LiteRT: compiling \(file.path) failed: \(String(cString: ledge_litert_status_text(compileStatus))) (status \(compileStatus))")
+                }
+                state.compiled = compiled
+                // Dynamic input dimensions start at 1.
+                let shapes = signatures.inputs.map { $0.shape.map { $0 < 0 ? 1 : $0 } }
+                for (i, (shape, spec)) in zip(shapes, signatures.inputs).enumerated() where spec.isDynamic {
+                    try runtime.check(api.pointee.CompiledModelResizeInputTensor(compiled, 0, i, shape.map { Int32(clamping: $0) }, shape.count),
+                                      "resizing input '\(spec.name)' to \(shape)")
+                }
+                try state.createBuffers(runtime: runtime, inputShapes: shapes, inputSpecs: signatures.inputs,
+                                        outputSpecs: signatures.outputs)
             }
-            state.compiled = compiled
-            // Dynamic input dimensions start at 1.
-            let shapes = signatures.inputs.map { $0.shape.map { $0 < 0 ? 1 : $0 } }
-            for (i, (shape, spec)) in zip(shapes, signatures.inputs).enumerated() where spec.isDynamic {
-                try runtime.check(api.pointee.CompiledModelResizeInputTensor(compiled, 0, i, shape.map { Int32(clamping: $0) }, shape.count),
-                                  "resizing input '\(spec.name)' to \(shape)")
-            }
-            try state.createBuffers(runtime: runtime, inputShapes: shapes, inputSpecs: signatures.inputs,
-                                    outputSpecs: signatures.outputs)
             var info = ModelInfo(
                 path: file.path, format: .tflite, runtimeVersion: runtime.version, sizeBytes: file.data.count,
                 inputs: signatures.inputs, outputs: signatures.outputs, signatures: signatures.keys,
@@ -121,5 +123,25 @@ public final class LiteRTSession: InferenceSession {
                 return tensor
             }
         }
+    }
+}
+
+/// Runs `body` with TFLite's stderr output captured: on success the captured
+/// lines (but TFLite's XNNPACK INFO line) are passed on; on failure the first
+/// interpreter `ERROR:` line is folded into the thrown one-line error.
+func withTFLiteErrorsCaptured<R>(_ body: () throws -> R) throws -> R {
+    ledge_litert_stderr_quiet_begin()
+    do {
+        let result = try body()
+        ledge_litert_stderr_quiet_end(1, nil, 0)
+        return result
+    } catch let error as LedgeError {
+        var detail = [CChar](repeating: 0, count: 512)
+        ledge_litert_stderr_quiet_end(0, &detail, detail.count)
+        let text = String(decoding: detail.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        throw text.isEmpty ? error : error.appending(detail: text)
+    } catch {
+        ledge_litert_stderr_quiet_end(1, nil, 0)
+        throw error
     }
 }

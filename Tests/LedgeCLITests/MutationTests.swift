@@ -21,7 +21,7 @@ import Testing
                 var rng = SplitMix64(seed: UInt64(index) &* 0x9E37_79B9 &+ UInt64(model.utf8.count))
                 let (mutant, how) = Mutator.mutate(original, index: index, rng: &rng)
                 let path = "\(dir)/mutant-\(index).\(ext)"
-                FileManager.default.createFile(atPath: path, contents: mutant)
+                _ = FileManager.default.createFile(atPath: path, contents: mutant)
                 do {
                     let result = try ProcessRunner.ledge(["inspect", path], timeLimit: 60)
                     if result.signaled || result.timedOut {

@@ -11,7 +11,7 @@ import Testing
 
     func write(_ name: String, _ bytes: [UInt8]) -> String {
         let path = dir + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 
@@ -59,7 +59,7 @@ import Testing
 
     @Test func protobufScanStopsOnGarbage() {
         switch ProtobufScan.topLevelFields(Data([0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])) {
-        case .failure(let at): #expect(at == 2)
+        case .failure(let at): #expect(at == 0)  // the field that starts at byte 0 cannot be read
         case .success: Issue.record("garbage parsed")
         }
     }

@@ -22,7 +22,7 @@ import Testing
     @Test func setupFolderFoundFromLedgeHome() throws {
         let home = NSTemporaryDirectory() + "ledge-home-\(getpid())"
         try FileManager.default.createDirectory(atPath: home + "/runtimes/litert", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: home + "/runtimes/litert/libLiteRt.so", contents: Data([0]))
+        _ = FileManager.default.createFile(atPath: home + "/runtimes/litert/libLiteRt.so", contents: Data([0]))
         let locator = RuntimeLocator(environment: ["LEDGE_HOME": home], workingDirectory: "/", executablePath: "")
         #expect(try locator.locate(.litert) == home + "/runtimes/litert/libLiteRt.so")
     }

@@ -45,13 +45,14 @@ import Testing
     }
 
     @Test func imageSizeParsing() throws {
-        let size = try ImageSize(parsing: "48x192")
+        let size = try ImageSize.parse(heightByWidth: "48x192")
         #expect(size.height == 48 && size.width == 192)
-        #expect(throws: LedgeError.usage("--input-size: expected HxW with positive integers (e.g. 224x224), got '48'")) {
-            try ImageSize(parsing: "48")
+        #expect(try ImageSize.parse(heightByWidth: "224") == ImageSize(width: 224, height: 224))
+        #expect(throws: LedgeError.usage("--input-size expects HxW with positive sizes (e.g. 224x224), got '48x'")) {
+            try ImageSize.parse(heightByWidth: "48x")
         }
-        #expect(throws: LedgeError.usage("--input-size: expected HxW with positive integers (e.g. 224x224), got '0x5'")) {
-            try ImageSize(parsing: "0x5")
+        #expect(throws: LedgeError.usage("--input-size expects HxW with positive sizes (e.g. 224x224), got '0x5'")) {
+            try ImageSize.parse(heightByWidth: "0x5")
         }
     }
 

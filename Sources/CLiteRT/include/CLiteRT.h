@@ -171,6 +171,12 @@ int ledge_litert_layout_rank(const ledge_litert_ranked_tensor_type *type);
 /// Sets the rank and dimensions of a ranked tensor type, clearing strides.
 void ledge_litert_layout_set(ledge_litert_ranked_tensor_type *type, const int32_t *dims, int rank);
 
+/// Points stderr at a private file until `ledge_litert_stderr_quiet_end`, which
+/// restores it; with `pass_through` it passes on every captured line except
+/// TFLite's XNNPACK INFO line; the first `ERROR: ` line's text goes to `first_error`.
+void ledge_litert_stderr_quiet_begin(void);
+void ledge_litert_stderr_quiet_end(int pass_through, char *first_error, size_t first_error_len);
+
 #ifdef __cplusplus
 }
 #endif

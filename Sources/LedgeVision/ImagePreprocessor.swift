@@ -1,0 +1,158 @@
+public import Foundation
+public import LedgeCore
+
+/// Where the channel dimension of an image input sits.
+public enum ImageLayout: String, Sendable, Hashable {
+    /// `[N, H, W, C]` (TFLite's usual layout).
+    case nhwc
+    /// `[N, C, H, W]` (ONNX's usual layout).
+    case nchw
+}
+
+/// Turns decoded images into the tensor a model's image input takes: resize
+/// to the input's height and width, lay out as NHWC or NCHW, and convert
+/// pixels to the input's dtype.
+///
+/// Pixel values: `uint8` inputs get raw pixels, `int8` inputs `pixel - 128`.
+/// `float32`/`float16` inputs get `(pixel - mean) / std` on 0–255 values with
+/// the model's own ``Normalization`` when it declares one; otherwise
+/// `(pixel / 255 - mean) / std` with the user's `mean`/`std` (default 0 and 1).
+/// A user `mean` or `std` takes precedence over the model's normalization.
+/// One-channel inputs get Pillow's luma `L` of each pixel.
+public struct ImagePreprocessor: Sendable {
+    /// The input's name.
+    public let inputName: String
+    public let layout: ImageLayout
+    public let dtype: DType
+    /// The size images are resized to.
+    public let size: ImageSize
+    /// 3 (RGB) or 1 (luma).
+    public let channels: Int
+    /// The input's batch size, `nil` when dynamic.
+    public let fixedBatch: Int?
+    /// Per channel: the value each of the 256 pixel levels becomes (float inputs).
+    let lookup: [[Float]]
+
+    /// A preprocessor for the image input described by `spec`.
+    ///
+    /// - Parameters:
+    ///   - normalization: the model's declared normalization (0–255 domain).
+    ///   - mean, std: the user's values, one or one per channel, in the 0–1 domain.
+    ///   - inputSize: the size to use where the input's height or width is dynamic.
+    public init(spec: TensorSpec, normalization: Normalization? = nil, mean: [Float]? = nil,
+                std: [Float]? = nil, inputSize: ImageSize? = nil) throws {
+        let shape = spec.shape
+        let isChannels = { (d: Int) in d == 3 || d == 1 }
+        guard shape.count == 4, isChannels(shape[3]) || isChannels(shape[1]) else {
+            throw LedgeError.invalidInput(
+                "model input '\(spec.name)' with shape \(spec.shapeDescription) is not an image (expected [N,H,W,3] or [N,3,H,W])")
+        }
+        layout = isChannels(shape[3]) ? .nhwc : .nchw
+        channels = layout == .nhwc ? shape[3] : shape[1]
+        let (h, w) = layout == .nhwc ? (shape[1], shape[2]) : (shape[2], shape[3])
+        if h < 0 || w < 0 {
+            guard let inputSize else {
+                throw LedgeError.usage(
+                    "model input '\(spec.name)' has dynamic height/width \(spec.shapeDescription); pass --input-size HxW")
+            }
+            guard (h < 0 || h == inputSize.height) && (w < 0 || w == inputSize.width) else {
+                throw LedgeError.usage(
+                    "--input-size \(inputSize.height)x\(inputSize.width) does not fit model input '\(spec.name)' with shape \(spec.shapeDescription)")
+            }
+            size = inputSize
+        } else {
+            if let inputSize, inputSize != ImageSize(width: w, height: h) {
+                throw LedgeError.usage(
+                    "--input-size \(inputSize.height)x\(inputSize.width) does not fit model input '\(spec.name)' with shape \(spec.shapeDescription)")
+            }
+            guard h > 0, w > 0 else {
+                throw LedgeError.invalidInput("model input '\(spec.name)' with shape \(spec.shapeDescription) has an empty height or width")
+            }
+            size = ImageSize(width: w, height: h)
+        }
+        switch spec.dtype {
+        case .uint8, .int8, .float32, .float16: dtype = spec.dtype
+        default:
+            throw LedgeError.invalidInput(
+                "model input '\(spec.name)' has dtype \(spec.dtype.rawValue); images feed uint8, int8, float16 or float32 inputs")
+        }
+        inputName = spec.name
+        fixedBatch = shape[0] > 0 ? shape[0] : nil
+
+        if mean != nil || std != nil || normalization == nil {
+            let m = try Self.perChannel(mean ?? [0], channels, "--mean")
+            let s = try Self.perChannel(std ?? [1], channels, "--std")
+            lookup = (0..<channels).map { c in (0..<256).map { (Float($0) / 255 - m[c]) / s[c] } }
+        } else if let normalization {
+            let m = try Self.perChannel(normalization.mean, channels, "model normalization mean")
+            let s = try Self.perChannel(normalization.std, channels, "model normalization std")
+            lookup = (0..<channels).map { c in (0..<256).map { (Float($0) - m[c]) / s[c] } }
+        } else {
+            lookup = []
+        }
+    }
+
+    private static func perChannel(_ values: [Float], _ channels: Int, _ what: String) throws -> [Float] {
+        if values.count == 1 { return Array(repeating: values[0], count: channels) }
+        guard values.count == channels else {
+            throw LedgeError.usage("\(what) expects 1 or \(channels) values, got \(values.count)")
+        }
+        if what.hasSuffix("std"), values.contains(0) {
+            throw LedgeError.usage("\(what) must not contain 0")
+        }
+        return values
+    }
+
+    /// The tensor shape for a batch of `count` images.
+    public func shape(batch count: Int) -> [Int] {
+        layout == .nhwc ? [count, size.height, size.width, channels] : [count, channels, size.height, size.width]
+    }
+
+    /// Step 1: decodes `data` at a DCT scale that still covers the input size.
+    public func decode(_ data: Data, name: String, limits: ImageLimits = .default) throws -> RGBImage {
+        try ImageDecoder.decode(data, name: name, targetSize: (size.width, size.height), limits: limits)
+    }
+
+    /// Step 2: resizes `image` to the input size (Pillow-compatible bilinear).
+    public func resize(_ image: RGBImage) -> RGBImage {
+        image.resized(to: size)
+    }
+
+    /// Step 3: lays out and converts images already at the input size.
+    ///
+    /// Throws when the count does not fit a fixed batch dimension or an image
+    /// is not at ``size``.
+    public func pack(_ images: [RGBImage]) throws -> Tensor {
+        guard !images.isEmpty else {
+            throw LedgeError.invalidInput("model input '\(inputName)' needs at least one image, got none")
+        }
+        if let fixedBatch, fixedBatch != images.count {
+            throw LedgeError.invalidInput(
+                "model input '\(inputName)' takes a batch of \(fixedBatch) image(s), got \(images.count)")
+        }
+        if let wrong = images.first(where: { $0.size != size }) {
+            throw LedgeError.invalidInput(
+                "model input '\(inputName)' takes \(size) images, got \(wrong.size); resize first")
+        }
+        var tensor = Tensor(dtype: dtype, shape: shape(batch: images.count))
+        tensor.withUnsafeMutableBytes { raw in
+            for (n, image) in images.enumerated() { write(image, batchIndex: n, into: raw) }
+        }
+        return tensor
+    }
+
+    /// Resizes each image and packs them into one batch tensor.
+    public func tensor(for images: [RGBImage]) throws -> Tensor {
+        try pack(images.map(resize))
+    }
+
+    /// Decodes (with DCT scaling), resizes and packs images given as bytes.
+    public func decodeAndPrepare(_ inputs: [(data: Data, name: String)], limits: ImageLimits = .default) throws -> Tensor {
+        try pack(inputs.map { try resize(decode($0.data, name: $0.name, limits: limits)) })
+    }
+
+    /// Reads, decodes, resizes and packs the image files at `paths`.
+    public func decodeAndPrepare(paths: [String], limits: ImageLimits = .default) throws -> Tensor {
+        try decodeAndPrepare(paths.map { (data: try ImageDecoder.readFile($0), name: $0) }, limits: limits)
+    }
+}
