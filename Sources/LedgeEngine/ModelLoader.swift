@@ -28,6 +28,9 @@ public enum ModelLoader {
         let file = try ModelFile(path: path)
         switch file.format {
         case .tflite:
+            if let provider = options.session.provider, provider.lowercased() != "cpu" {
+                logger.warning("--provider \(provider) applies to ONNX models; LiteRT runs \(path) on the CPU (XNNPACK)")
+            }
             let runtime = try LiteRTRuntime.shared(libraryPath: options.liteRTLibrary)
             return try LiteRTSession(file: file, options: options.session, runtime: runtime, logger: logger)
         case .onnx:

@@ -62,7 +62,10 @@ public final class ONNXRuntime: Sendable {
         self.buildInfo = library.pointee.api.get_build_info_string.flatMap { $0() }.map { String(cString: $0) }
         do throws(ORTFailure) {
             var env: OpaquePointer?
-            try api.check(api.raw.create_env(LEDGE_ORT_LOG_WARNING, "ledge", &env))
+            // ORT reports every failure through a status, which Ledge turns into
+            // one error line; its own logger would print the same failure again
+            // (in colour) on stderr. Keep it to fatal messages.
+            try api.check(api.raw.create_env(LEDGE_ORT_LOG_FATAL, "ledge", &env))
             guard let env else { throw ORTFailure(code: 1, message: "CreateEnv returned no environment") }
             self.env = ORTHandle(env) { api.raw.release_env($0) }
 

@@ -82,3 +82,14 @@ import Testing
         for (mine, ref) in zip(top, reference) { #expect(abs(mine.score - ref.score) <= 0.002) }
     }
 }
+
+@Suite struct ProviderCLITests {
+    @Test func unavailableProviderFallsBackToCPUWithAWarning() throws {
+        let result = try ProcessRunner.ledge([
+            "classify", "-m", Fixtures.model("mobilenet_gen.onnx"), "-i", Fixtures.image("coffee.png"), "-c", "1", "--provider", "cuda",
+        ])
+        #expect(result.status == 0)
+        #expect(result.stderr == "warning: execution provider 'cuda' (CUDAExecutionProvider) is not in this ONNX Runtime library, which has AzureExecutionProvider, CPUExecutionProvider; falling back to CPU\n")
+        #expect(result.stdout.contains("-------RESULTS--------"))
+    }
+}

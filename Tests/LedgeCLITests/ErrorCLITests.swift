@@ -63,4 +63,38 @@ import Testing
         try expectError(["classify", "-m", Self.effnet, "-i", "/nonexistent/cat.jpg"], status: 3,
                         message: "error: image file not found: /nonexistent/cat.jpg")
     }
+
+    @Test func truncatedModels() throws {
+        let tflite = Fixtures.model("truncated.tflite")
+        try expectError(["inspect", tflite], status: 3, message:
+            "error: \(tflite): truncated or corrupt TFLite model (operator_codes)")
+        let onnx = Fixtures.model("truncated.onnx")
+        try expectError(["classify", "-m", onnx, "-i", Fixtures.image("chelsea.jpg")], status: 3, message:
+            "error: \(onnx): truncated or corrupt ONNX model (protobuf field at byte 96 runs past the end or is malformed)")
+    }
+
+    @Test(arguments: [
+        ("truncated.jpg", "corrupt or truncated JPEG (Premature end of JPEG file)"),
+        ("truncated.png", "corrupt or truncated PNG (unexpected end of data)"),
+        ("empty.jpg", "empty file, expected a JPEG or PNG image"),
+        ("text.jpg", "not a JPEG or PNG image"),
+        ("huge_header.jpg", "image is 60000x60000 pixels, over the limit of 100 megapixels or 32768 pixels a side"),
+    ])
+    func badImages(image: String, problem: String) throws {
+        let path = Fixtures.image(image)
+        try expectError(["classify", "-m", Self.effnet, "-i", path], status: 3, message: "error: \(path): \(problem)")
+    }
+
+    @Test func dynamicInputWithoutSize() throws {
+        try expectError(["classify", "-m", Fixtures.model("ch_ppocr_mobile_v2.0_cls_infer.onnx"), "-i", Fixtures.image("chelsea.jpg")],
+                        status: 2, message: "error: model input 'x' has dynamic height/width [-1, 3, -1, -1]; pass --input-size HxW")
+    }
+
+    @Test func libraryThatIsNotTheRuntime() throws {
+        let libz = ["/lib/x86_64-linux-gnu/libz.so.1", "/lib/aarch64-linux-gnu/libz.so.1"].first { FileManager.default.fileExists(atPath: $0) }
+        let path = try #require(libz)
+        try expectError(["inspect", Fixtures.model("add.onnx")], status: 4, message:
+            "error: '\(path)' is not an ONNX Runtime library (it has no OrtGetApiBase); install it with 'pip install onnxruntime==1.31.1' or run 'make setup'",
+            environment: ["LEDGE_ORT_LIBRARY": path])
+    }
 }
