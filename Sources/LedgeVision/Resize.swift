@@ -83,55 +83,69 @@ public enum BilinearResizer {
     }
 
     static func horizontalPass(_ pixels: [UInt8], width: Int, rows: Range<Int>, table: FilterTable) -> [UInt8] {
-        let outW = table.start.count
-        var out = [UInt8](repeating: 0, count: outW * rows.count * 3)
+        let outW = table.start.count, stride = table.stride, rowCount = rows.count
+        var out = [UInt8](repeating: 0, count: outW * rowCount * 3)
         let half = Int32(1 << (precisionBits - 1))
-        pixels.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                table.weights.withUnsafeBufferPointer { kk in
-                    for (r, y) in rows.enumerated() {
-                        let inRow = y * width * 3, outRow = r * outW * 3
-                        for x in 0..<outW {
-                            let lo = table.start[x], k = x * table.stride
-                            var s0 = half, s1 = half, s2 = half
-                            for j in 0..<table.count[x] {
-                                let w = kk[k + j], p = inRow + (lo + j) * 3
-                                s0 &+= Int32(src[p]) &* w
-                                s1 &+= Int32(src[p + 1]) &* w
-                                s2 &+= Int32(src[p + 2]) &* w
-                            }
-                            let d = outRow + x * 3
-                            dst[d] = clip8(s0)
-                            dst[d + 1] = clip8(s1)
-                            dst[d + 2] = clip8(s2)
-                        }
+        pixels.withUnsafeBufferPointer { srcBuffer in
+        out.withUnsafeMutableBufferPointer { dstBuffer in
+        table.weights.withUnsafeBufferPointer { kBuffer in
+        table.start.withUnsafeBufferPointer { startBuffer in
+        table.count.withUnsafeBufferPointer { countBuffer in
+            guard let src = srcBuffer.baseAddress, let dst = dstBuffer.baseAddress, let kk = kBuffer.baseAddress,
+                  let starts = startBuffer.baseAddress, let counts = countBuffer.baseAddress else { return }
+            var y = rows.lowerBound
+            var outRow = dst
+            while y < rows.upperBound {
+                let inRow = src + y * width * 3
+                var d = outRow
+                for x in 0..<outW {
+                    var p = inRow + starts[x] * 3
+                    var w = kk + x * stride
+                    var s0 = half, s1 = half, s2 = half
+                    for _ in 0..<counts[x] {
+                        let wt = w.pointee
+                        s0 &+= Int32(p[0]) &* wt
+                        s1 &+= Int32(p[1]) &* wt
+                        s2 &+= Int32(p[2]) &* wt
+                        p += 3
+                        w += 1
                     }
+                    d[0] = clip8(s0)
+                    d[1] = clip8(s1)
+                    d[2] = clip8(s2)
+                    d += 3
                 }
+                outRow += outW * 3
+                y += 1
             }
-        }
+        }}}}}
         return out
     }
 
     static func verticalPass(_ pixels: [UInt8], width: Int, table: FilterTable, rowOffset: Int) -> [UInt8] {
-        let outH = table.start.count, rowBytes = width * 3
+        let outH = table.start.count, rowBytes = width * 3, stride = table.stride
         var out = [UInt8](repeating: 0, count: rowBytes * outH)
         let half = Int32(1 << (precisionBits - 1))
-        pixels.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                table.weights.withUnsafeBufferPointer { kk in
-                    for y in 0..<outH {
-                        let lo = table.start[y] - rowOffset, k = y * table.stride, n = table.count[y]
-                        for i in 0..<rowBytes {
-                            var s = half
-                            for j in 0..<n {
-                                s &+= Int32(src[(lo + j) * rowBytes + i]) &* kk[k + j]
-                            }
-                            dst[y * rowBytes + i] = clip8(s)
-                        }
-                    }
+        var acc = [Int32](repeating: 0, count: rowBytes)
+        pixels.withUnsafeBufferPointer { srcBuffer in
+        out.withUnsafeMutableBufferPointer { dstBuffer in
+        acc.withUnsafeMutableBufferPointer { accBuffer in
+        table.weights.withUnsafeBufferPointer { kBuffer in
+            guard let src = srcBuffer.baseAddress, let dst = dstBuffer.baseAddress, let kk = kBuffer.baseAddress,
+                  let sums = accBuffer.baseAddress else { return }
+            for y in 0..<outH {
+                let lo = table.start[y] - rowOffset, n = table.count[y]
+                for i in 0..<rowBytes { sums[i] = half }
+                // Row by row: contiguous reads the compiler can vectorize.
+                for j in 0..<n {
+                    let w = kk[y * stride + j]
+                    let row = src + (lo + j) * rowBytes
+                    for i in 0..<rowBytes { sums[i] &+= Int32(row[i]) &* w }
                 }
+                let d = dst + y * rowBytes
+                for i in 0..<rowBytes { d[i] = clip8(sums[i]) }
             }
-        }
+        }}}}
         return out
     }
 }
