@@ -30,6 +30,29 @@ def ledge_times(ledge, model, image, threads, runs, extra=()):
     return result["times_ms"][1:], result["timing_ms"]
 
 
+def ledge_preprocess_ms(ledge, model, image, repeats=6):
+    """Warm decode + preprocess: the same photo several times in one process, the first dropped."""
+    args = [ledge, "classify", "-m", model, "-c", "1", "-k", "1", "--json"]
+    for _ in range(repeats):
+        args += ["-i", image]
+    results = json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)["results"]
+    return [r["timing_ms"]["decode"] + r["timing_ms"]["preprocess"] for r in results[1:]]
+
+
+def pillow_preprocess_ms(image, repeats=6):
+    """The same work in Pillow (same libjpeg-turbo family, DCT scaling via draft), for scale."""
+    from PIL import Image
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        im = Image.open(image)
+        im.draft("RGB", (224, 224))
+        im = im.convert("RGB").resize((224, 224), Image.BILINEAR)
+        np.asarray(im)
+        times.append((time.perf_counter() - t) * 1000)
+    return times[1:]
+
+
 def python_litert_times(model, threads, runs):
     from ai_edge_litert.interpreter import Interpreter
     interp = Interpreter(model_path=model, num_threads=threads)
@@ -85,6 +108,7 @@ def main():
     ledge_all = {c[0]: [] for c in cases}
     py_all = {c[0]: [] for c in cases}
     pre = {"640x480": [], "4000x3000": []}
+    pil = {"640x480": [], "4000x3000": []}
     for r in range(a.rounds):
         for name, model, threads, pyfn in cases:
             order = [0, 1] if r % 2 == 0 else [1, 0]
@@ -95,8 +119,8 @@ def main():
                     py_all[name] += pyfn(model, threads, a.runs)
         for size in pre:
             img = os.path.join(images, f"chelsea_{size}.jpg")
-            _, timing = ledge_times(a.ledge, effnet, img, 2, 2)
-            pre[size].append(timing["decode"] + timing["preprocess"])
+            pre[size] += ledge_preprocess_ms(a.ledge, effnet, img)
+            pil[size] += pillow_preprocess_ms(img)
 
     print(f"# {a.rounds} interleaved rounds x {a.runs - 1} timed runs each (first run excluded)\n")
     print("| case | Ledge p50 ms | Python p50 ms | ratio Ledge/Python |")
@@ -107,11 +131,11 @@ def main():
         p50[name] = lm
         print(f"| {name} | {lm:.2f} | {pm:.2f} | {lm / pm:.3f} |")
     invoke = p50["efficientnet_lite0 t2"]
-    print("\n| photo | decode+preprocess p50 ms | share of invoke p50 (efficientnet_lite0, 2 threads) |")
-    print("|---|---|---|")
+    print("\n| photo | Ledge decode+preprocess p50 ms | share of invoke p50 (efficientnet_lite0, 2 threads) | Pillow draft+decode+resize p50 ms |")
+    print("|---|---|---|---|")
     for size, values in pre.items():
         m = statistics.median(values)
-        print(f"| chelsea_{size}.jpg | {m:.2f} | {100 * m / invoke:.1f}% |")
+        print(f"| chelsea_{size}.jpg | {m:.2f} | {100 * m / invoke:.1f}% | {statistics.median(pil[size]):.2f} |")
 
 
 if __name__ == "__main__":
