@@ -107,29 +107,35 @@ def main():
              ("mobilenet_gen.onnx t2", gen, 2, python_ort_times)]
     ledge_all = {c[0]: [] for c in cases}
     py_all = {c[0]: [] for c in cases}
+    round_ratios = {c[0]: [] for c in cases}
     pre = {"640x480": [], "4000x3000": []}
     pil = {"640x480": [], "4000x3000": []}
     for r in range(a.rounds):
         for name, model, threads, pyfn in cases:
             order = [0, 1] if r % 2 == 0 else [1, 0]
+            mine = theirs = None
             for o in order:
                 if o == 0:
-                    ledge_all[name] += ledge_times(a.ledge, model, chelsea, threads, a.runs)[0]
+                    mine = ledge_times(a.ledge, model, chelsea, threads, a.runs)[0]
+                    ledge_all[name] += mine
                 else:
-                    py_all[name] += pyfn(model, threads, a.runs)
+                    theirs = pyfn(model, threads, a.runs)
+                    py_all[name] += theirs
+            round_ratios[name].append(statistics.median(mine) / statistics.median(theirs))
         for size in pre:
             img = os.path.join(images, f"chelsea_{size}.jpg")
             pre[size] += ledge_preprocess_ms(a.ledge, effnet, img)
             pil[size] += pillow_preprocess_ms(img)
 
     print(f"# {a.rounds} interleaved rounds x {a.runs - 1} timed runs each (first run excluded)\n")
-    print("| case | Ledge p50 ms | Python p50 ms | ratio Ledge/Python |")
-    print("|---|---|---|---|")
+    print("| case | Ledge p50 ms | Python p50 ms | ratio of p50s | median of per-round ratios | Ledge min ms | Python min ms |")
+    print("|---|---|---|---|---|---|---|")
     p50 = {}
     for name, *_ in cases:
         lm, pm = statistics.median(ledge_all[name]), statistics.median(py_all[name])
         p50[name] = lm
-        print(f"| {name} | {lm:.2f} | {pm:.2f} | {lm / pm:.3f} |")
+        rr = statistics.median(round_ratios[name])
+        print(f"| {name} | {lm:.2f} | {pm:.2f} | {lm / pm:.3f} | {rr:.3f} | {min(ledge_all[name]):.2f} | {min(py_all[name]):.2f} |")
     invoke = p50["efficientnet_lite0 t2"]
     print("\n| photo | Ledge decode+preprocess p50 ms | share of invoke p50 (efficientnet_lite0, 2 threads) | Pillow draft+decode+resize p50 ms |")
     print("|---|---|---|---|")

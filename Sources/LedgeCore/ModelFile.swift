@@ -101,11 +101,13 @@ public enum ProtobufScan {
         }
     }
 
-    /// Reads a base-128 varint at `i`, advancing it; `nil` when malformed or cut short.
-    public static func readVarint(_ bytes: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> UInt64? {
+    /// Reads a base-128 varint at `i` (before `end`, default the buffer's end),
+    /// advancing it; `nil` when malformed or cut short.
+    public static func readVarint(_ bytes: UnsafeBufferPointer<UInt8>, _ i: inout Int, end: Int? = nil) -> UInt64? {
         var value: UInt64 = 0
         var shift: UInt64 = 0
-        while i < bytes.count, shift < 64 {
+        let end = min(end ?? bytes.count, bytes.count)
+        while i < end, shift < 64 {
             let b = bytes[i]
             i += 1
             value |= UInt64(b & 0x7F) << shift

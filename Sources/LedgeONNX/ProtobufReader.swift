@@ -1,3 +1,5 @@
+internal import LedgeCore
+
 /// A bounds-checked reader of protobuf wire format over a byte buffer.
 ///
 /// Every read checks the end of the enclosing message; malformed or truncated
@@ -49,15 +51,6 @@ struct ProtobufReader {
     }
 
     private func varint(_ i: inout Int, end: Int) -> UInt64? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < end, shift < 64 {
-            let byte = bytes[i]
-            i += 1
-            value |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return value }
-            shift += 7
-        }
-        return nil
+        ProtobufScan.readVarint(bytes, &i, end: end)
     }
 }

@@ -18,7 +18,7 @@ import Testing
         let count = 200
         DispatchQueue.concurrentPerform(iterations: 2) { worker in
             for index in stride(from: worker, to: count, by: 2) {
-                var rng = SplitMix64(seed: UInt64(index) &* 0x9E37_79B9 &+ UInt64(model.utf8.count))
+                var rng = SeededGenerator(seed: UInt64(index) &* 0x9E37_79B9 &+ UInt64(model.utf8.count))
                 let (mutant, how) = Mutator.mutate(original, index: index, rng: &rng)
                 let path = "\(dir)/mutant-\(index).\(ext)"
                 _ = FileManager.default.createFile(atPath: path, contents: mutant)
@@ -44,7 +44,7 @@ import Testing
 
 /// Seeded mutations of a file's bytes.
 enum Mutator {
-    static func mutate(_ data: Data, index: Int, rng: inout SplitMix64) -> (Data, String) {
+    static func mutate(_ data: Data, index: Int, rng: inout SeededGenerator) -> (Data, String) {
         var bytes = [UInt8](data)
         switch index % 3 {
         case 0:
@@ -70,18 +70,6 @@ enum Mutator {
     }
 }
 
-/// A small seeded generator (SplitMix64), the same on every machine.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 final class FailureList: @unchecked Sendable {
     private let lock = NSLock()

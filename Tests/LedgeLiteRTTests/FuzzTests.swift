@@ -12,7 +12,7 @@ struct FuzzTests {
     enum Mutation: CaseIterable { case bitFlips, truncation, byteRun, headerFlips }
 
     static func mutate(_ original: [UInt8], seed: UInt64) -> (Mutation, [UInt8]) {
-        var rng = SeededGenerator(state: seed)
+        var rng = SeededGenerator(seed: seed)
         var bytes = original
         let kind = Mutation.allCases[Int(seed) % Mutation.allCases.count]
         switch kind {

@@ -37,7 +37,7 @@ struct TFLiteReaderTests {
     }
 
     @Test func randomBytesWithIdentifier() {
-        var generator = SeededGenerator(state: 42)
+        var generator = SeededGenerator(seed: 42)
         var bytes = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
         bytes.replaceSubrange(4..<8, with: Array("TFL3".utf8))
         #expect(readerMessage(Data(bytes)) == "m.tflite: truncated or corrupt TFLite model (model table offset)")
