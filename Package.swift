@@ -16,11 +16,13 @@ let package = Package(
         .library(name: "LedgeLiteRT", targets: ["LedgeLiteRT"]),
         .library(name: "LedgeVision", targets: ["LedgeVision"]),
         .library(name: "LedgeEngine", targets: ["LedgeEngine"]),
+        .library(name: "LedgeBench", targets: ["LedgeBench"]),
         .library(name: "LedgeTesting", targets: ["LedgeTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", exact: "0.2.0"),
     ],
     targets: [
         // C declarations of the runtimes' ABIs, written by us, loaded with dlopen.
@@ -62,9 +64,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "LedgeCLI",
+            name: "LedgeBench",
             dependencies: [
                 "LedgeCore", "LedgeEngine", "LedgeVision",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LedgeCLI",
+            dependencies: [
+                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -78,6 +89,7 @@ let package = Package(
         .testTarget(name: "LedgeLiteRTTests", dependencies: ["LedgeLiteRT", "LedgeTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "LedgeVisionTests", dependencies: ["LedgeVision", "LedgeTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "LedgeEngineTests", dependencies: ["LedgeEngine", "LedgeTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "LedgeBenchTests", dependencies: ["LedgeBench", "LedgeTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "LedgeCLITests", dependencies: ["LedgeCLI", "LedgeTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
