@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "LedgeBench",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision",
+                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeONNX",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

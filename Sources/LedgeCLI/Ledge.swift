@@ -11,7 +11,7 @@ public struct Ledge: ParsableCommand {
             set-up folder (.ledge/runtimes, or LEDGE_HOME), then a Python site-packages holding the wheel.
             """,
         version: LedgeVersion.current,
-        subcommands: [InspectCommand.self, ClassifyCommand.self]
+        subcommands: [InspectCommand.self, ClassifyCommand.self, BenchCommand.self]
     )
 
     public init() {}

@@ -20,7 +20,8 @@ public enum LedgeMain {
                 print(Ledge.fullMessage(for: error))
                 return 0
             }
-            FileHandle.standardError.write(Data((Ledge.fullMessage(for: error) + "\n").utf8))
+            let message = Ledge.fullMessage(for: error)
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
             return code == .validationFailure ? 2 : code.rawValue
         }
     }
