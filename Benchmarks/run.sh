@@ -7,3 +7,4 @@ cd "$(dirname "$0")/.."
 export LEDGE_HOME
 swift build -c release --product ledge >/dev/null
 "$LEDGE_HOME/venv/bin/python" Benchmarks/compare_runtimes.py --ledge .build/release/ledge "$@"
+"$LEDGE_HOME/venv/bin/python" Benchmarks/bench_vs_python.py --ledge .build/release/ledge "$@"
