@@ -67,7 +67,7 @@ public struct BenchOptions: Sendable {
         switch (runs, duration) {
         case let (runs?, nil): return RunPolicy(minRuns: runs, maxRuns: runs, minSeconds: 0, maxSeconds: .infinity)
         case let (nil, seconds?): return RunPolicy(minRuns: 1, maxRuns: nil, minSeconds: seconds, maxSeconds: seconds)
-        case let (runs?, seconds?): return RunPolicy(minRuns: 1, maxRuns: runs, minSeconds: 0, maxSeconds: seconds)
+        case let (runs?, seconds?): return RunPolicy(minRuns: runs, maxRuns: runs, minSeconds: seconds, maxSeconds: seconds)
         case (nil, nil): return RunPolicy(minRuns: 50, maxRuns: nil, minSeconds: 5, maxSeconds: 60)
         }
     }
