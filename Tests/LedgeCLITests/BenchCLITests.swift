@@ -115,4 +115,24 @@ import Testing
         #expect(r.status == 2)
         #expect(r.stdout.isEmpty)
     }
+
+    @Test func instancesAddParallelRowsAtTheSmallestAndLargestBatch() throws {
+        let (status, report) = try json(["add.onnx"], ["--instances", "2"])
+        #expect(status == 0)
+        let rows = try #require(report.variants.first).throughput
+        #expect(rows.map(\.batch) == [1, 2, 1, 2])
+        #expect(rows.map(\.instances) == [1, 1, 2, 2])
+        #expect(rows.allSatisfy { $0.samples_per_s > 0 })
+    }
+
+    @Test func plotIsWrittenAsSVG() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID()).svg").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try bench(["add.onnx"], Self.quick + ["--plot", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("<svg"))
+        let bad = try bench(["add.onnx"], Self.quick + ["--plot", "/nonexistent-dir/p.svg"])
+        #expect(bad.status == 3)
+        #expect(bad.stderr.contains("error: --plot /nonexistent-dir/p.svg: directory not found: /nonexistent-dir"), "\(bad.stderr)")
+    }
 }
