@@ -12,38 +12,38 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmark models side by side: latency percentiles, throughput per batch, memory, budget verdicts.",
         discussion: """
-            Steady state: --runs N exactly; --duration S for S seconds; both: whichever ends first; neither:
-            at least 50 runs and at least 5 s (at most 60 s). Exit code 1 when a variant fails --budget.
+            Steady state: --runs N exactly; --duration S for S seconds; both: whichever ends first; \
+            neither: at least 50 runs and at least 5 s (at most 60 s). Exit code 1 when a variant fails --budget.
             """)
 
     @Option(name: .shortAndLong, help: "A model file (.tflite or .onnx); repeat to compare (the first is the baseline).")
     var model: [String] = []
 
-    @Option(help: "Intra-op thread counts to sweep, e.g. 1,2 (default: one per core, at most 4).")
+    @Option(help: ArgumentHelp("Intra-op thread counts to sweep, e.g. 1,2 (default: one per core, at most 4).", valueName: "list"))
     var threads: String?
 
-    @Option(help: "Execution providers to sweep, e.g. cpu,cuda (ONNX models; TFLite models run on cpu).")
+    @Option(help: ArgumentHelp("Execution providers to sweep, e.g. cpu,cuda (ONNX models; TFLite models run on cpu).", valueName: "list"))
     var provider: String?
 
-    @Option(help: "Batch sizes for throughput, for models with a dynamic batch dimension.")
+    @Option(help: ArgumentHelp("Batch sizes for throughput, for models with a dynamic batch dimension.", valueName: "list"))
     var batch = "1,8,32"
 
-    @Option(help: "Also measure N sessions running in parallel.")
+    @Option(help: ArgumentHelp("Also measure N sessions running in parallel.", valueName: "n"))
     var instances = 1
 
-    @Option(help: "Warm-up runs after the first inference.")
+    @Option(help: ArgumentHelp("Warm-up runs after the first inference.", valueName: "n"))
     var warmup = 5
 
-    @Option(help: "Steady-state runs.")
+    @Option(help: ArgumentHelp("Steady-state runs.", valueName: "n"))
     var runs: Int?
 
-    @Option(help: "Seconds of steady-state runs.")
+    @Option(help: ArgumentHelp("Seconds of steady-state runs.", valueName: "seconds"))
     var duration: Double?
 
-    @Option(help: "Seed of the random inputs.")
+    @Option(help: ArgumentHelp("Seed of the random inputs.", valueName: "n"))
     var seed: UInt64 = 0
 
-    @Option(help: "Feed the photos (.jpg, .jpeg, .png) in this folder, preprocessed as classify does.")
+    @Option(help: ArgumentHelp("Feed the photos (.jpg, .jpeg, .png) in this folder, preprocessed as classify does.", valueName: "dir"))
     var images: String?
 
     @Flag(name: .customLong("end-to-end"), help: "Also time decode + preprocess + invoke + top-k per photo (needs --images).")
@@ -52,16 +52,16 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("input-size"), help: "Input HxW for models with dynamic height/width, e.g. 48x192.")
     var inputSize: String?
 
-    @Option(help: "A budget: edge, cpu, gpu, or terms like 'p50<15ms,p99<25ms,size<5MB,fps@32>=1000,rss<200MB'.")
+    @Option(help: ArgumentHelp("A budget: edge, cpu, gpu, or terms like 'p50<15ms,p99<25ms,size<5MB,fps@32>=1000,rss<200MB'.", valueName: "expr"))
     var budget: String?
 
     @Option(help: "Output format: table, json, csv or markdown.")
     var format = "table"
 
-    @Option(help: "Also write the report to this file (atomically).")
+    @Option(help: ArgumentHelp("Also write the report to this file (atomically).", valueName: "file"))
     var output: String?
 
-    @Option(help: "Write an SVG chart of latency and throughput to this file.")
+    @Option(help: ArgumentHelp("Write an SVG chart of latency and throughput to this file.", valueName: "file.svg"))
     var plot: String?
 
     @OptionGroup var libraries: LibraryOptions
