@@ -39,7 +39,7 @@ enum LatencyPanel {
             if l.max <= xMax {
                 svg.circle(x(l.max), cy, r: 3.5, fill: "#ffffff", stroke: colour)
             } else {
-                svg.text(x: p.right - 4, y: cy - 12, "max \(Fmt.ms(l.max)) →", size: 10, fill: colour, anchor: "end")
+                svg.text(x: p.right - 4, y: cy + 4, "max \(Fmt.ms(l.max)) →", size: 10, fill: colour, anchor: "end")
             }
             svg.text(x: x(l.p50), y: cy + 22, "p50 \(Fmt.ms(l.p50))  p99 \(Fmt.ms(l.p99))", size: 10, fill: "#555555",
                      anchor: x(l.p50) > p.x + p.w * 0.6 ? "end" : "start")
@@ -59,7 +59,7 @@ enum LatencyPanel {
     }
 
     static func short(_ label: String) -> String {
-        label.count <= 26 ? label : String(label.prefix(12)) + "…" + String(label.suffix(13))
+        label.count <= 27 ? label : String(label.prefix(13)) + "…" + String(label.suffix(13))
     }
 }
 
@@ -71,6 +71,12 @@ enum ThroughputPanel {
         let points = variants.flatMap { $0.throughput }.filter { $0.batch > 0 && $0.samples_per_s.isFinite }
         svg.text(x: p.x + p.w / 2, y: p.bottom + 36, "batch size (log2 scale)", size: 12, fill: "#222222", anchor: "middle")
         svg.text(x: p.x - 48, y: p.y + p.h / 2, "samples/s", size: 12, fill: "#222222", anchor: "middle", rotate: true)
+        let missing = variants.filter { v in !v.throughput.contains { $0.batch > 0 } }
+        for (k, v) in missing.prefix(3).enumerated() {
+            var note = "\(v.label): " + (v.batch_note ?? "no throughput measured")
+            if note.count > 58 { note = String(note.prefix(57)) + "…" }
+            svg.text(x: p.x, y: p.bottom + 54 + 13 * Double(k), note, size: 10, fill: "#666666")
+        }
         guard !points.isEmpty else {
             svg.text(x: p.x + p.w / 2, y: p.y + p.h / 2, "no throughput measured", size: 12, fill: "#888888", anchor: "middle")
             return
@@ -101,7 +107,7 @@ enum ThroughputPanel {
             for point in single { svg.circle(x(point.batch), y(point.samples_per_s), r: 4, fill: colour) }
             for point in v.throughput where point.instances > 1 && point.batch > 0 {
                 svg.circle(x(point.batch), y(point.samples_per_s), r: 5, fill: "#ffffff", stroke: colour)
-                svg.text(x: x(point.batch) + 8, y: y(point.samples_per_s) + 4, "×\(point.instances) instances", size: 10, fill: colour)
+                svg.text(x: x(point.batch) + 8, y: y(point.samples_per_s) - 6, "×\(point.instances) instances", size: 10, fill: colour)
             }
         }
     }

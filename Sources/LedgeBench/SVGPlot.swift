@@ -11,14 +11,14 @@ public enum SVGPlot {
     static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999"]
 
     static let width = 1000.0
-    static let panelTop = 78.0
+    static let panelTop = 96.0
     static let rowHeight = 46.0
 
     /// The SVG document for `report`.
     public static func render(_ report: BenchReport) -> String {
         let variants = report.variants
         let plotHeight = Swift.max(220, rowHeight * Double(Swift.max(variants.count, 1)) + 20)
-        let legendTop = panelTop + plotHeight + 62
+        let legendTop = panelTop + plotHeight + 84
         let height = legendTop + 22 * Double(Swift.max(variants.count, 1)) + 16
         var svg = SVGWriter()
         svg.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
@@ -31,7 +31,7 @@ public enum SVGPlot {
         }
         svg.text(x: 24, y: 52, subtitle, size: 12, fill: "#555555")
 
-        let left = Panel(x: 190, y: panelTop, w: 380, h: plotHeight)
+        let left = Panel(x: 200, y: panelTop, w: 370, h: plotHeight)
         let right = Panel(x: 650, y: panelTop, w: 320, h: plotHeight)
         LatencyPanel.draw(variants, in: left, on: &svg)
         ThroughputPanel.draw(variants, in: right, on: &svg)
@@ -42,6 +42,7 @@ public enum SVGPlot {
             svg.rect(x: 24, y: y - 10, w: 14, h: 14, fill: colour)
             var text = "\(v.label): \(v.runtime) \(v.runtime_version), \(Fmt.bytes(Double(v.size_bytes))), p50 \(Fmt.ms(v.latency_ms.p50)) over \(v.latency_ms.count) runs"
             if let verdict = v.budget { text += verdict.passed ? ", PASS" : ", FAIL: " + verdict.failures.joined(separator: "; ") }
+            if text.count > 150 { text = String(text.prefix(149)) + "…" }
             svg.text(x: 46, y: y + 1, text, size: 12, fill: v.budget?.passed == false ? "#B00020" : "#222222")
         }
         if variants.isEmpty { svg.text(x: 24, y: legendTop, "no variants", size: 12, fill: "#555555") }
@@ -64,7 +65,8 @@ public enum SVGPlot {
         let raw = maximum / Double(count)
         let magnitude = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
-        return stride(from: 0.0, through: maximum + step * 0.001, by: step).map { $0 }
+        let last = (maximum / step).rounded(.up) * step
+        return stride(from: 0.0, through: last + step * 0.001, by: step).map { $0 }
     }
 
     /// A tick label: integers plain, otherwise up to 3 significant decimals.
