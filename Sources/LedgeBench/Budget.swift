@@ -9,8 +9,11 @@ internal import LedgeCore
 public struct Budget: Sendable, Hashable {
     /// The expression after preset expansion, e.g. `p50<15ms,size<5MB,p99<25ms`.
     public let text: String
+    /// One term of the expression.
+    public typealias Term = BudgetTerm
+
     /// The terms in order.
-    public let terms: [BudgetTerm]
+    public let terms: [Term]
 
     /// The presets and the terms they stand for.
     public static let presets: [(name: String, expression: String)] = [

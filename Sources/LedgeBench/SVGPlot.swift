@@ -40,7 +40,7 @@ public enum SVGPlot {
             let y = legendTop + 22 * Double(i)
             let colour = palette[i % palette.count]
             svg.rect(x: 24, y: y - 10, w: 14, h: 14, fill: colour)
-            var text = "\(v.label): \(v.runtime) \(v.runtime_version), \(Fmt.bytes(Double(v.size_bytes))), p50 \(Fmt.ms(v.latency_ms.p50)) over \(v.latency_ms.count) runs"
+            var text = "\(v.label): \(v.runtime) \(v.runtime_version), \(Fmt.bytes(Double(v.size_bytes))), p50 \(Fmt.ms(v.latency_ms.p50)) over \(v.latency_ms.count) run" + (v.latency_ms.count == 1 ? "" : "s")
             if let verdict = v.budget { text += verdict.passed ? ", PASS" : ", FAIL: " + verdict.failures.joined(separator: "; ") }
             if text.count > 150 { text = String(text.prefix(149)) + "…" }
             svg.text(x: 46, y: y + 1, text, size: 12, fill: v.budget?.passed == false ? "#B00020" : "#222222")
