@@ -7,16 +7,17 @@ enum LatencyPanel {
         let measured = variants.filter { $0.latency_ms.count > 0 }
         // Scale to the largest p99 (or max when it is not far off), so one outlier does not squash the rest.
         let top = measured.map { v in v.latency_ms.max <= 1.5 * v.latency_ms.p99 ? v.latency_ms.max : v.latency_ms.p99 }.max() ?? 1
-        let ticks = SVGPlot.ticks(upTo: Swift.max(top * 1.08, 0.001))
-        let xMax = ticks.last ?? 1
-        func x(_ ms: Double) -> Double { p.x + p.w * Swift.min(Swift.max(ms, 0), xMax) / xMax }
+        let scale = Scale(covering: measured.map(\.latency_ms.min) + [top])
+        let ticks = scale.ticks
+        let xMax = scale.hi
+        func x(_ ms: Double) -> Double { p.x + p.w * scale.fraction(ms) }
 
         svg.rect(x: p.x, y: p.y, w: p.w, h: p.h, fill: "#fafafa", stroke: "#cccccc")
         for t in ticks {
             svg.line(x(t), p.y, x(t), p.bottom, stroke: "#e3e3e3")
             svg.text(x: x(t), y: p.bottom + 16, SVGPlot.label(t), size: 11, fill: "#444444", anchor: "middle")
         }
-        svg.text(x: p.x + p.w / 2, y: p.bottom + 36, "latency (ms), batch 1", size: 12, fill: "#222222", anchor: "middle")
+        svg.text(x: p.x + p.w / 2, y: p.bottom + 36, "latency (ms), batch 1\(scale.suffix)", size: 12, fill: "#222222", anchor: "middle")
         svg.text(x: p.x + p.w / 2, y: p.bottom + 52, "box p50–p90, whisker min–p99, ring max, dots = runs",
                  size: 10, fill: "#666666", anchor: "middle")
 
@@ -70,12 +71,11 @@ enum ThroughputPanel {
         svg.rect(x: p.x, y: p.y, w: p.w, h: p.h, fill: "#fafafa", stroke: "#cccccc")
         let points = variants.flatMap { $0.throughput }.filter { $0.batch > 0 && $0.samples_per_s.isFinite }
         svg.text(x: p.x + p.w / 2, y: p.bottom + 36, "batch size (log2 scale)", size: 12, fill: "#222222", anchor: "middle")
-        svg.text(x: p.x - 48, y: p.y + p.h / 2, "samples/s", size: 12, fill: "#222222", anchor: "middle", rotate: true)
         let missing = variants.filter { v in !v.throughput.contains { $0.batch > 0 } }
-        for (k, v) in missing.prefix(3).enumerated() {
+        for (k, v) in missing.prefix(2).enumerated() {
             var note = "\(v.label): " + (v.batch_note ?? "no throughput measured")
             if note.count > 58 { note = String(note.prefix(57)) + "…" }
-            svg.text(x: p.x, y: p.bottom + 54 + 13 * Double(k), note, size: 10, fill: "#666666")
+            svg.text(x: p.x, y: p.bottom + 66 + 13 * Double(k), note, size: 10, fill: "#666666")
         }
         guard !points.isEmpty else {
             svg.text(x: p.x + p.w / 2, y: p.y + p.h / 2, "no throughput measured", size: 12, fill: "#888888", anchor: "middle")
@@ -87,10 +87,11 @@ enum ThroughputPanel {
         let pad = (hi - lo) * 0.06
         lo -= pad
         hi += pad
-        let yTicks = SVGPlot.ticks(upTo: (points.map(\.samples_per_s).max() ?? 1) * 1.08)
-        let yMax = Swift.max(yTicks.last ?? 1, 1e-9)
+        let scale = Scale(covering: points.map(\.samples_per_s))
+        svg.text(x: p.x - 48, y: p.y + p.h / 2, "samples/s\(scale.suffix)", size: 12, fill: "#222222", anchor: "middle", rotate: true)
+        let yTicks = scale.ticks
         func x(_ batch: Int) -> Double { p.x + p.w * (log2(Double(batch)) - lo) / (hi - lo) }
-        func y(_ fps: Double) -> Double { p.bottom - p.h * Swift.min(Swift.max(fps, 0), yMax) / yMax }
+        func y(_ fps: Double) -> Double { p.bottom - p.h * scale.fraction(fps) }
 
         for t in yTicks {
             svg.line(p.x, y(t), p.right, y(t), stroke: "#e3e3e3")
@@ -106,9 +107,14 @@ enum ThroughputPanel {
             if single.count > 1 { svg.polyline(single.map { (x($0.batch), y($0.samples_per_s)) }, stroke: colour) }
             for point in single { svg.circle(x(point.batch), y(point.samples_per_s), r: 4, fill: colour) }
             for point in v.throughput where point.instances > 1 && point.batch > 0 {
-                svg.circle(x(point.batch), y(point.samples_per_s), r: 5, fill: "#ffffff", stroke: colour)
-                svg.text(x: x(point.batch) + 8, y: y(point.samples_per_s) - 6, "×\(point.instances) instances", size: 10, fill: colour)
+                svg.circle(x(point.batch), y(point.samples_per_s), r: 5, fill: "none", stroke: colour)
             }
+        }
+        let instances = Set(points.map(\.instances).filter { $0 > 1 }).sorted()
+        if !instances.isEmpty {
+            let counts = instances.map(String.init).joined(separator: ", ")
+            svg.text(x: p.x + p.w / 2, y: p.bottom + 52, "filled: one session; hollow: \(counts) sessions in parallel",
+                     size: 10, fill: "#666666", anchor: "middle")
         }
     }
 }

@@ -18,8 +18,10 @@ public enum SVGPlot {
     public static func render(_ report: BenchReport) -> String {
         let variants = report.variants
         let plotHeight = Swift.max(220, rowHeight * Double(Swift.max(variants.count, 1)) + 20)
-        let legendTop = panelTop + plotHeight + 84
-        let height = legendTop + 22 * Double(Swift.max(variants.count, 1)) + 16
+        let legendTop = panelTop + plotHeight + 100
+        let legend = variants.map(legendLines)
+        let legendHeight = legend.reduce(0.0) { $0 + 22 + 16 * Double($1.count - 1) }
+        let height = legendTop + Swift.max(legendHeight, 22) + 16
         var svg = SVGWriter()
         svg.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
         svg.raw("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(n(width))\" height=\"\(n(height))\" viewBox=\"0 0 \(n(width)) \(n(height))\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">")
@@ -36,18 +38,41 @@ public enum SVGPlot {
         LatencyPanel.draw(variants, in: left, on: &svg)
         ThroughputPanel.draw(variants, in: right, on: &svg)
 
+        var y = legendTop
         for (i, v) in variants.enumerated() {
-            let y = legendTop + 22 * Double(i)
-            let colour = palette[i % palette.count]
-            svg.rect(x: 24, y: y - 10, w: 14, h: 14, fill: colour)
-            var text = "\(v.label): \(v.runtime) \(v.runtime_version), \(Fmt.bytes(Double(v.size_bytes))), p50 \(Fmt.ms(v.latency_ms.p50)) over \(v.latency_ms.count) run" + (v.latency_ms.count == 1 ? "" : "s")
-            if let verdict = v.budget { text += verdict.passed ? ", PASS" : ", FAIL: " + verdict.failures.joined(separator: "; ") }
-            if text.count > 150 { text = String(text.prefix(149)) + "…" }
-            svg.text(x: 46, y: y + 1, text, size: 12, fill: v.budget?.passed == false ? "#B00020" : "#222222")
+            svg.rect(x: 24, y: y - 10, w: 14, h: 14, fill: palette[i % palette.count])
+            let failed = v.budget?.passed == false
+            for (k, line) in legend[i].enumerated() {
+                svg.text(x: k == 0 ? 46 : 62, y: y + 1, line, size: k == 0 ? 12 : 11, fill: failed ? "#B00020" : "#222222")
+                y += k == legend[i].count - 1 ? 22 : 16
+            }
         }
         if variants.isEmpty { svg.text(x: 24, y: legendTop, "no variants", size: 12, fill: "#555555") }
         svg.raw("</svg>")
         return svg.output + "\n"
+    }
+
+    /// The legend of one variant: a summary line, then its budget failures wrapped to the chart's width.
+    static func legendLines(_ v: VariantResult) -> [String] {
+        let runs = "\(v.latency_ms.count) run" + (v.latency_ms.count == 1 ? "" : "s")
+        var first = "\(v.label): \(v.runtime) \(v.runtime_version), \(Fmt.bytes(Double(v.size_bytes))), p50 \(Fmt.ms(v.latency_ms.p50)) over \(runs)"
+        if let verdict = v.budget { first += verdict.passed ? ", PASS" : ", FAIL:" }
+        var lines = [clip(first, 150)]
+        var current = ""
+        for failure in v.budget?.failures ?? [] {
+            let item = clip(failure, 150)
+            if !current.isEmpty, current.count + item.count + 2 > 150 {
+                lines.append(current)
+                current = ""
+            }
+            current += (current.isEmpty ? "" : "; ") + item
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+
+    static func clip(_ text: String, _ limit: Int) -> String {
+        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
     }
 
     /// A number for an SVG attribute: at most 2 decimals, no trailing zeros.
@@ -69,10 +94,12 @@ public enum SVGPlot {
         return stride(from: 0.0, through: last + step * 0.001, by: step).map { $0 }
     }
 
-    /// A tick label: integers plain, otherwise up to 3 significant decimals.
+    /// A tick label: `200k`, `1.5M`, integers plain, otherwise up to 3 significant digits.
     static func label(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e9 { return String(Int(value)) }
-        return n(value) == "0" ? String(format: "%.3g", value) : (abs(value) < 1 ? String(format: "%.3g", value) : n(value))
+        if abs(value) >= 1e6 { return String(format: "%g", value / 1e6) + "M" }
+        if abs(value) >= 1e4 { return String(format: "%g", value / 1e3) + "k" }
+        if value == value.rounded() { return String(Int(value)) }
+        return String(format: "%.3g", value)
     }
 }
 
