@@ -1,3 +1,5 @@
+import Foundation
+import LedgeTesting
 import Testing
 @testable import LedgeBench
 
@@ -34,4 +36,19 @@ import Testing
         let one = LatencyStatistics.summarize([1e12])
         #expect(one.count == 1 && one.max == 1e12)
     }
+
+    @Test func percentilesWithinHdrHistogramPrecisionOfExactRanks() {
+        var rng = SeededGenerator(seed: 7)
+        // A skewed, latency-like distribution: 5 ms plus an exponential tail.
+        let samples = (0..<10_000).map { _ in 5 - 2 * Foundation.log(Double.random(in: 0.000001..<1, using: &rng)) }
+        let sorted = samples.sorted()
+        func rank(_ p: Double) -> Double { sorted[Int((p * Double(sorted.count)).rounded(.up)) - 1] }
+        let s = LatencyStatistics.summarize(samples)
+        for (value, p) in [(s.p50, 0.5), (s.p90, 0.9), (s.p99, 0.99)] {
+            // 3 significant digits at microsecond resolution: within 0.1% plus the 1 us rounding.
+            #expect(abs(value - rank(p)) <= rank(p) * 0.001 + 0.001, "p\(Int(p * 100)) \(value) vs \(rank(p))")
+        }
+        #expect(s.min == sorted.first && s.max == sorted.last)
+    }
 }
+
