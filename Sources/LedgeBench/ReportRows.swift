@@ -62,6 +62,14 @@ struct ReportRows {
                 for reason in v.budget?.failures ?? [] { lines.append("\(bullet)\(v.label): \(reason)") }
             }
         }
+        if !report.variants.isEmpty {
+            lines.append("steady state:")
+            for v in report.variants {
+                let l = v.latency_ms
+                let growth = (v.rss_growth_bytes >= 0 ? "+" : "-") + Fmt.bytes(Double(abs(v.rss_growth_bytes)))
+                lines.append("\(bullet)\(v.label): min \(Fmt.ms(l.min)), mean \(Fmt.ms(l.mean)) ± \(Fmt.ms(l.std)) (std), max \(Fmt.ms(l.max)); warm-up mean \(Fmt.ms(v.warmup_mean_ms)); RSS growth \(growth)")
+            }
+        }
         let throughput = report.variants.filter { !$0.throughput.isEmpty }
         if !throughput.isEmpty {
             lines.append("throughput (samples/s):")

@@ -51,7 +51,15 @@ enum TableReport {
         }
         var lines = [line(table.columns.map(\.title), header: true)]
         lines += table.rows.map { line($0, header: false) }
-        let details = ReportRows.details(report)
+        var details = ReportRows.details(report)
+        if color {
+            // Budget failures in red: the indented lines of the `budget` section.
+            var inBudget = false
+            for i in details.indices {
+                if !details[i].hasPrefix(" ") { inBudget = details[i].hasPrefix("budget ") }
+                else if inBudget { details[i] = red + details[i] + reset }
+            }
+        }
         if !details.isEmpty { lines += [""] + details }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -24,6 +24,9 @@ import Testing
 
         budget p50<15ms,size<5MB: 1 of 2 variants fail
           efficientnet_lite0.tflite t1: size 5.4 MB is not < 5 MB
+        steady state:
+          efficientnet_lite0.tflite t1: min 13.20 ms, mean 14.70 ms ± 1.25 ms (std), max 19.20 ms; warm-up mean 15.20 ms; RSS growth +12.0 MB
+          mobilenet_gen.onnx t2: min 6.10 ms, mean 7.60 ms ± 1.25 ms (std), max 12.10 ms; warm-up mean 8.10 ms; RSS growth +12.0 MB
         throughput (samples/s):
           mobilenet_gen.onnx t2: batch 1 141/s, batch 8 310/s, batch 32 402/s, 2 instances × batch 1 250/s
         notes:
@@ -40,6 +43,7 @@ import Testing
         #expect(text.contains("\u{1B}[31mFAIL\u{1B}[0m"))
         #expect(text.contains("\u{1B}[32mPASS\u{1B}[0m"))
         #expect(text.contains("\u{1B}[2m"))
+        #expect(text.contains("\u{1B}[31m  efficientnet_lite0.tflite t1: size 5.4 MB is not < 5 MB\u{1B}[0m"))
     }
 
     @Test func jsonHasTheDocumentedKeys() throws {
