@@ -10,6 +10,7 @@
 
 /// A latency statistic of the steady-state runs.
 public enum LatencyStat: String, Sendable, Hashable, CaseIterable {
+    /// The fastest run, the percentiles, the slowest run, the mean and the population standard deviation.
     case min, p50, p90, p99, max, mean, std
 }
 
@@ -62,10 +63,15 @@ public enum BudgetMetric: Sendable, Hashable {
 
 /// A comparison operator of a budget term.
 public enum BudgetOperator: String, Sendable, Hashable, CaseIterable {
+    /// `<`
     case lessThan = "<"
+    /// `<=`
     case lessOrEqual = "<="
+    /// `>`
     case greaterThan = ">"
+    /// `>=`
     case greaterOrEqual = ">="
+    /// `=` (or `==`): equal within a relative 1e-9.
     case equal = "="
 
     /// True when `actual OP limit` holds.
@@ -117,7 +123,9 @@ struct BudgetUnit: Sendable, Hashable {
 
 /// One parsed term: `metric op value`, the value in the metric's base unit.
 public struct BudgetTerm: Sendable, Hashable, CustomStringConvertible {
+    /// What is measured.
     public let metric: BudgetMetric
+    /// How the measurement must compare with the limit.
     public let op: BudgetOperator
     /// The limit in the metric's base unit: milliseconds, bytes or samples per second.
     public let limit: Double
