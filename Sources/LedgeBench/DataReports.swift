@@ -1,0 +1,105 @@
+internal import Foundation
+internal import LedgeCore
+
+/// The JSON report: the stable schema (README, "ledge bench --format json").
+///
+/// Every key is always present (`null` when absent) so consumers can rely on
+/// the shape; non-finite numbers are written as `null`.
+enum JSONReport {
+    static func render(_ report: BenchReport) throws -> String {
+        let root: [String: Any] = [
+            "ledge_version": report.ledge_version,
+            "budget": report.budget ?? NSNull(),
+            "passed": report.passed,
+            "variants": report.variants.map(variant),
+        ]
+        do {
+            let data = try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            return String(decoding: data, as: UTF8.self) + "\n"
+        } catch {
+            throw LedgeError.runtimeFailure("bench: could not encode the JSON report: \(error)")
+        }
+    }
+
+    static func number(_ value: Double) -> Any { value.isFinite ? value : NSNull() }
+
+    static func variant(_ v: VariantResult) -> [String: Any] {
+        let l = v.latency_ms
+        return [
+            "model": v.model, "format": v.format, "runtime": v.runtime, "runtime_version": v.runtime_version,
+            "threads": v.threads, "provider": v.provider, "size_bytes": v.size_bytes,
+            "load_ms": number(v.load_ms), "first_ms": number(v.first_ms), "warmup_mean_ms": number(v.warmup_mean_ms),
+            "latency_ms": [
+                "count": l.count, "min": number(l.min), "p50": number(l.p50), "p90": number(l.p90), "p99": number(l.p99),
+                "max": number(l.max), "mean": number(l.mean), "std": number(l.std),
+            ] as [String: Any],
+            "throughput": v.throughput.map { p in
+                ["batch": p.batch, "instances": p.instances, "samples_per_s": number(p.samples_per_s)] as [String: Any]
+            },
+            "batch_note": v.batch_note ?? NSNull(),
+            "rss_peak_bytes": v.rss_peak_bytes, "rss_growth_bytes": v.rss_growth_bytes,
+            "end_to_end": v.end_to_end.map { e -> Any in
+                [
+                    "images": e.images, "decode_ms": number(e.decode_ms), "preprocess_ms": number(e.preprocess_ms),
+                    "invoke_ms": number(e.invoke_ms), "postprocess_ms": number(e.postprocess_ms),
+                    "total_ms": number(e.total_ms), "preprocess_share": number(e.preprocess_share),
+                ] as [String: Any]
+            } ?? NSNull(),
+            "budget": v.budget.map { ["passed": $0.passed, "failures": $0.failures] as [String: Any] } ?? NSNull(),
+        ]
+    }
+}
+
+/// The CSV report: a header row and one row per variant (RFC 4180 quoting).
+///
+/// Nested values are flattened: `latency_ms.p50`, `end_to_end.total_ms`,
+/// `budget.failures` (joined with `; `); throughput becomes one column per
+/// measured batch, `fps@1`, `fps@8`, … then `fps@NxI` for I parallel instances.
+enum CSVReport {
+    static let leadingColumns = [
+        "variant", "model", "format", "runtime", "runtime_version", "threads", "provider", "size_bytes", "load_ms",
+        "first_ms", "warmup_mean_ms", "latency_ms.count", "latency_ms.min", "latency_ms.p50", "latency_ms.p90",
+        "latency_ms.p99", "latency_ms.max", "latency_ms.mean", "latency_ms.std",
+    ]
+    static let trailingColumns = [
+        "batch_note", "rss_peak_bytes", "rss_growth_bytes", "end_to_end.images", "end_to_end.decode_ms",
+        "end_to_end.preprocess_ms", "end_to_end.invoke_ms", "end_to_end.postprocess_ms", "end_to_end.total_ms",
+        "end_to_end.preprocess_share", "budget.passed", "budget.failures",
+    ]
+
+    struct Key: Hashable, Comparable {
+        let instances: Int, batch: Int
+        static func < (a: Key, b: Key) -> Bool { (a.instances, a.batch) < (b.instances, b.batch) }
+        var name: String { instances == 1 ? "fps@\(batch)" : "fps@\(batch)x\(instances)" }
+    }
+
+    static func render(_ report: BenchReport) -> String {
+        let keys = Set(report.variants.flatMap { $0.throughput.map { Key(instances: $0.instances, batch: $0.batch) } }).sorted()
+        var lines = [(leadingColumns + keys.map(\.name) + trailingColumns).map(quote).joined(separator: ",")]
+        for v in report.variants {
+            let l = v.latency_ms
+            var cells = [v.label, v.model, v.format, v.runtime, v.runtime_version, "\(v.threads)", v.provider,
+                         "\(v.size_bytes)", num(v.load_ms), num(v.first_ms), num(v.warmup_mean_ms), "\(l.count)",
+                         num(l.min), num(l.p50), num(l.p90), num(l.p99), num(l.max), num(l.mean), num(l.std)]
+            for key in keys {
+                let point = v.throughput.first { $0.batch == key.batch && $0.instances == key.instances }
+                cells.append(point.map { num($0.samples_per_s) } ?? "")
+            }
+            let e = v.end_to_end
+            cells += [v.batch_note ?? "", "\(v.rss_peak_bytes)", "\(v.rss_growth_bytes)", e.map { "\($0.images)" } ?? "",
+                      opt(e?.decode_ms), opt(e?.preprocess_ms), opt(e?.invoke_ms), opt(e?.postprocess_ms),
+                      opt(e?.total_ms), opt(e?.preprocess_share), v.budget.map { "\($0.passed)" } ?? "",
+                      v.budget?.failures.joined(separator: "; ") ?? ""]
+            lines.append(cells.map(quote).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func num(_ value: Double) -> String { value.isFinite ? "\(value)" : "" }
+    static func opt(_ value: Double?) -> String { value.map(num) ?? "" }
+
+    static func quote(_ cell: String) -> String {
+        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
+        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
