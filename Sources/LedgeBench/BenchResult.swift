@@ -1,4 +1,4 @@
-public import LedgeCore
+internal import LedgeCore
 
 // The data `ledge bench` measures and reports. The JSON keys are the stable,
 // documented schema (README, "ledge bench --format json"): snake_case, times
