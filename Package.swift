@@ -17,12 +17,15 @@ let package = Package(
         .library(name: "LedgeVision", targets: ["LedgeVision"]),
         .library(name: "LedgeEngine", targets: ["LedgeEngine"]),
         .library(name: "LedgeBench", targets: ["LedgeBench"]),
+        .library(name: "LedgeServer", targets: ["LedgeServer"]),
         .library(name: "LedgeTesting", targets: ["LedgeTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", exact: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
     ],
     targets: [
         // C declarations of the runtimes' ABIs, written by us, loaded with dlopen.
@@ -73,9 +76,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LedgeServer",
+            dependencies: [
+                "LedgeCore", "LedgeEngine", "LedgeVision",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LedgeCLI",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench",
+                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -90,6 +103,15 @@ let package = Package(
         .testTarget(name: "LedgeVisionTests", dependencies: ["LedgeVision", "LedgeTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "LedgeEngineTests", dependencies: ["LedgeEngine", "LedgeTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "LedgeBenchTests", dependencies: ["LedgeBench", "LedgeTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgeServerTests",
+            dependencies: [
+                "LedgeServer", "LedgeEngine", "LedgeTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "LedgeCLITests", dependencies: ["LedgeCLI", "LedgeTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

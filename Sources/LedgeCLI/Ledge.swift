@@ -1,7 +1,7 @@
 public import ArgumentParser
 
 /// The `ledge` command: run, inspect, classify (and later bench, serve, …) edge ML models.
-public struct Ledge: ParsableCommand {
+public struct Ledge: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ledge",
         abstract: "Take a trained model to the edge: inspect and run TFLite and ONNX models.",
@@ -11,7 +11,7 @@ public struct Ledge: ParsableCommand {
             set-up folder (.ledge/runtimes, or LEDGE_HOME), then a Python site-packages holding the wheel.
             """,
         version: LedgeVersion.current,
-        subcommands: [InspectCommand.self, ClassifyCommand.self, BenchCommand.self]
+        subcommands: [InspectCommand.self, ClassifyCommand.self, BenchCommand.self, ServeCommand.self]
     )
 
     public init() {}

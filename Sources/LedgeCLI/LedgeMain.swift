@@ -6,11 +6,39 @@ internal import LedgeCore
 /// to one line on stderr and the documented exit codes.
 public enum LedgeMain {
     /// Runs `ledge` with `arguments` (without the program name) and returns the exit code.
+    ///
+    /// Async commands (`serve`) cannot run here; the executable calls ``run(async:)``.
     public static func run(_ arguments: [String]) -> Int32 {
         do {
             var command = try Ledge.parseAsRoot(arguments)
+            guard !(command is any AsyncParsableCommand) || type(of: command) == Ledge.self else {
+                throw LedgeError.usage("'\(type(of: command).configuration.commandName ?? "")' runs only from the ledge executable")
+            }
             try command.run()
             return 0
+        } catch {
+            return report(error)
+        }
+    }
+
+    /// Runs `ledge` with `arguments`, async commands included, and returns the exit code.
+    public static func run(async arguments: [String]) async -> Int32 {
+        do {
+            var command = try Ledge.parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            return 0
+        } catch {
+            return report(error)
+        }
+    }
+
+    private static func report(_ error: any Error) -> Int32 {
+        do {
+            throw error
         } catch let error as LedgeError {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             return error.exitCode

@@ -2,4 +2,4 @@ internal import Foundation
 internal import LedgeCLI
 
 // Thin: all work is in LedgeCLI, shared with the tests.
-exit(LedgeMain.run(Array(CommandLine.arguments.dropFirst())))
+exit(await LedgeMain.run(async: Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,90 @@
+internal import ArgumentParser
+internal import Foundation
+internal import Hummingbird
+internal import LedgeCore
+internal import LedgeEngine
+internal import LedgeServer
+internal import Logging
+
+/// `ledge serve`: the Open Inference Protocol (KServe V2) over HTTP, plus an
+/// image endpoint, for one model file or a folder of models.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve models over HTTP with the Open Inference Protocol (KServe V2) and an image endpoint.",
+        discussion: """
+            Endpoints: GET /v2/health/live, /v2/health/ready, /v2, /v2/models/NAME[/versions/1][/ready];
+            POST /v2/models/NAME/infer (JSON or the binary tensor data extension) and
+            POST /v2/models/NAME/classify?top_k=K with an image/jpeg or image/png body.
+            SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
+            """)
+
+    @Option(name: .shortAndLong, help: "A model file (.tflite or .onnx) to serve.")
+    var model: String?
+
+    @Option(help: "The name to serve --model under (default: its file name without extension).")
+    var name: String?
+
+    @Option(name: .customLong("model-repository"), help: "A folder with one sub-folder per model, each holding one .tflite or .onnx file and optionally labels.txt.")
+    var modelRepository: String?
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The TCP port (0 picks a free one).")
+    var port = 8000
+
+    @Option(help: "Sessions per model (default: cores / threads, at least 1).")
+    var instances: Int?
+
+    @Option(name: .customLong("max-body-size"), help: "The largest request body in bytes.")
+    var maxBodySize = 64 << 20
+
+    @Option(name: .customLong("queue-limit"), help: "Requests that may wait for a busy model before 503.")
+    var queueLimit = 64
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if (model == nil) == (modelRepository == nil) {
+            throw ValidationError("give either --model PATH or --model-repository DIR")
+        }
+        if name != nil && model == nil { throw ValidationError("--name applies to --model") }
+        if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
+        if let instances, instances < 1 || instances > 64 {
+            throw ValidationError("--instances must be between 1 and 64, got \(instances)")
+        }
+        if maxBodySize < 1 { throw ValidationError("--max-body-size must be at least 1, got \(maxBodySize)") }
+        if queueLimit < 0 { throw ValidationError("--queue-limit must be at least 0, got \(queueLimit)") }
+        if Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got '\(logLevel)'")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = Logger(label: "ledge.serve") { _ in ConsoleLogHandler(logLevel: runtime.verbose ? .debug : level) }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var engine = runtime.engineOptions
+        let threads = engine.session.threads ?? 1
+        engine.session.threads = threads
+        let instances = self.instances ?? max(1, cores / threads)
+        let source: ModelSource = if let model { .file(path: model, name: name) } else { .repository(path: modelRepository ?? "") }
+        let repository = try ModelRepository.load(
+            source, options: RepositoryOptions(engine: engine, instances: instances, queueLimit: queueLimit), logger: logger)
+        let host = self.host
+        let names = repository.names
+        let configuration = ServerConfiguration(
+            host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current,
+            onServerRunning: { port in
+                let shown = host.contains(":") ? "[\(host)]" : host
+                let line = "ledge serve: \(names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(instances) instance(s) × \(threads) thread(s))\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            })
+        let app = buildApplication(configuration: configuration, repository: repository, logger: logger)
+        try await app.runService()
+    }
+}

@@ -1,0 +1,61 @@
+internal import Foundation
+public import Hummingbird
+public import Logging
+
+/// Builds the server: the V2 REST routes and the image endpoint over the
+/// models of `repository`. The `ledge serve` command and the tests share it.
+public func buildApplication(configuration: ServerConfiguration, repository: ModelRepository,
+                             logger: Logger) -> some ApplicationProtocol {
+    let router = Router()
+    router.add(middleware: JSONErrorMiddleware())
+    let routes = V2Routes(repository: repository, configuration: configuration)
+    routes.register(on: router)
+    let onRunning = configuration.onServerRunning
+    return Application(
+        router: router,
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "ledge"),
+        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+/// Answers every error a route throws with its status and `{"error": "…"}`.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            return JSONResponse.error(ServerError(error.status, error.body ?? error.status.reasonPhrase))
+        } catch {
+            let failure = ServerError.from(error)
+            if failure.status.code >= 500 {
+                context.logger.error("\(request.method) \(request.uri.path): \(failure.message)")
+            }
+            return JSONResponse.error(failure)
+        }
+    }
+}
+
+/// JSON responses.
+enum JSONResponse {
+    static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return make(data: try encoder.encode(value), status: status)
+    }
+
+    static func make(data: Data, status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.contentLength] = String(data.count)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ error: ServerError) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let body = (try? encoder.encode(["error": error.message])) ?? Data(#"{"error":"internal error"}"#.utf8)
+        return make(data: body, status: error.status)
+    }
+}

@@ -1,0 +1,140 @@
+internal import Foundation
+internal import LedgeCore
+
+/// The outputs of an inference response, as JSON plus an optional binary section.
+struct V2ResponseOutput: Encodable, Sendable {
+    struct Parameters: Encodable, Sendable { var binary_data_size: Int }
+    var name: String
+    var datatype: String
+    var shape: [Int]
+    var parameters: Parameters?
+    var data: TensorData?
+}
+
+/// The JSON of an inference response.
+struct V2InferenceResponse: Encodable, Sendable {
+    var model_name: String
+    var model_version: String
+    var id: String?
+    var outputs: [V2ResponseOutput]
+}
+
+/// An inference request checked against the model: tensors in the model's
+/// input order, and which outputs to send how.
+struct PreparedInference: Sendable {
+    var id: String?
+    var inputs: [Tensor]
+    /// (index into the model's outputs, as binary?)
+    var outputs: [(index: Int, binary: Bool)]
+}
+
+/// Turns a V2 request body into tensors and model outputs into a V2 response.
+enum InferenceCodec {
+    /// The header of the binary tensor data extension.
+    static let headerLengthField = "Inference-Header-Content-Length"
+
+    /// Parses `body` (JSON, or JSON followed by binary data when `jsonLength` is given).
+    static func prepare(body: Data, jsonLength: Int?, model: ServedModel) throws -> PreparedInference {
+        let json: Data
+        var binary = Data()
+        if let jsonLength {
+            guard jsonLength >= 0, jsonLength <= body.count else {
+                throw ServerError.badRequest(
+                    "\(headerLengthField) is \(jsonLength) but the body holds \(body.count) bytes: expected 0...\(body.count)")
+            }
+            json = body.prefix(jsonLength)
+            binary = body.dropFirst(jsonLength)
+        } else {
+            json = body
+        }
+        let request = try RequestDecoding.decode(json)
+        let specs = model.info.inputs
+        var tensors = [Tensor?](repeating: nil, count: specs.count)
+        var offset = binary.startIndex
+        for input in request.inputs {
+            guard let index = specs.firstIndex(where: { $0.name == input.name }) else {
+                throw ServerError.badRequest(
+                    "input '\(input.name)' is not an input of model '\(model.name)': expected one of \(specs.map { "'\($0.name)'" }.joined(separator: ", "))")
+            }
+            guard tensors[index] == nil else { throw ServerError.badRequest("input '\(input.name)' is given more than once") }
+            let spec = specs[index]
+            guard input.datatype == spec.dtype.v2Name else {
+                throw ServerError.badRequest(
+                    "input '\(input.name)': datatype \(input.datatype) does not match the model: expected \(spec.dtype.v2Name)")
+            }
+            guard input.shape.allSatisfy({ $0 >= 0 }), spec.accepts(shape: input.shape) else {
+                throw ServerError.badRequest(
+                    "input '\(input.name)': shape \(TensorCoding.describe(input.shape)) does not match the model: expected \(spec.shapeDescription)")
+            }
+            if let size = input.parameters?.binary_data_size {
+                let expected = Tensor.elementCount(input.shape) * spec.dtype.byteSize
+                guard size == expected else {
+                    throw ServerError.badRequest(
+                        "input '\(input.name)': binary_data_size \(size) does not match shape \(TensorCoding.describe(input.shape)) of \(spec.dtype.v2Name): expected \(expected) bytes")
+                }
+                guard jsonLength != nil else {
+                    throw ServerError.badRequest(
+                        "input '\(input.name)' has binary_data_size but the request has no \(headerLengthField) header")
+                }
+                guard binary.endIndex - offset >= size else {
+                    throw ServerError.badRequest(
+                        "input '\(input.name)': binary_data_size \(size) runs past the body: \(binary.endIndex - offset) bytes left after \(headerLengthField)")
+                }
+                tensors[index] = TensorCoding.tensor(dtype: spec.dtype, shape: input.shape, bytes: binary[offset..<(offset + size)])
+                offset += size
+            } else if let data = input.data {
+                tensors[index] = try TensorCoding.tensor(name: input.name, dtype: spec.dtype, shape: input.shape, data: data)
+            } else {
+                throw ServerError.badRequest("input '\(input.name)': expected 'data' or parameters.binary_data_size")
+            }
+        }
+        guard offset == binary.endIndex else {
+            throw ServerError.badRequest(
+                "the body holds \(binary.endIndex - offset) bytes after \(headerLengthField) and the inputs' binary_data_size that no input claims")
+        }
+        var inputs: [Tensor] = []
+        for (spec, tensor) in zip(specs, tensors) {
+            guard let tensor else {
+                throw ServerError.badRequest("model '\(model.name)' expects input '\(spec.name)', missing from 'inputs'")
+            }
+            inputs.append(tensor)
+        }
+        let allBinary = request.parameters?.binary_data_output ?? false
+        let outputSpecs = model.info.outputs
+        var outputs: [(Int, Bool)] = []
+        if let requested = request.outputs {
+            for output in requested {
+                guard let index = outputSpecs.firstIndex(where: { $0.name == output.name }) else {
+                    throw ServerError.badRequest(
+                        "requested output '\(output.name)' is not an output of model '\(model.name)': expected one of \(outputSpecs.map { "'\($0.name)'" }.joined(separator: ", "))")
+                }
+                outputs.append((index, output.parameters?.binary_data ?? allBinary))
+            }
+        } else {
+            outputs = outputSpecs.indices.map { ($0, allBinary) }
+        }
+        return PreparedInference(id: request.id, inputs: inputs, outputs: outputs)
+    }
+
+    /// The response body for `results` and the JSON length when any output is binary.
+    static func response(for prepared: PreparedInference, results: [Tensor], model: ServedModel) throws -> (body: Data, jsonLength: Int?) {
+        var binary = Data()
+        var outputs: [V2ResponseOutput] = []
+        for (index, asBinary) in prepared.outputs {
+            let tensor = results[index]
+            var output = V2ResponseOutput(name: model.info.outputs[index].name, datatype: tensor.dtype.v2Name, shape: tensor.shape)
+            if asBinary {
+                tensor.withUnsafeBytes { binary.append(contentsOf: $0) }
+                output.parameters = .init(binary_data_size: tensor.byteCount)
+            } else {
+                output.data = TensorData(tensor: tensor)
+            }
+            outputs.append(output)
+        }
+        let response = V2InferenceResponse(model_name: model.name, model_version: model.version, id: prepared.id, outputs: outputs)
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let json = try encoder.encode(response)
+        return binary.isEmpty && !prepared.outputs.contains(where: \.binary) ? (json, nil) : (json + binary, json.count)
+    }
+}

@@ -1,0 +1,79 @@
+/// A JSON value of any kind, for tensor `data` (flat or nested arrays of
+/// numbers or booleans) and free-form `parameters`.
+enum JSONValue: Decodable, Sendable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    /// An integer too large for a `Double` to hold exactly.
+    case int(Int64)
+    case uint(UInt64)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Double.self) {
+            if number.rounded() == number, abs(number) >= 9_007_199_254_740_992 {
+                if let int = try? container.decode(Int64.self) { self = .int(int); return }
+                if let uint = try? container.decode(UInt64.self) { self = .uint(uint); return }
+            }
+            self = .number(number)
+        } else if let bool = try? container.decode(Bool.self) {
+            self = .bool(bool)
+        } else if let array = try? container.decode([JSONValue].self) {
+            self = .array(array)
+        } else if container.decodeNil() {
+            self = .null
+        } else if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    /// What kind of value this is, for error messages.
+    var kind: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number, .int, .uint: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+/// `parameters` of a request, an input or an output (the keys Ledge reads).
+struct V2Parameters: Decodable, Sendable {
+    /// Input: the size of this input's bytes in the binary section.
+    var binary_data_size: Int?
+    /// Output: send this output as binary.
+    var binary_data: Bool?
+    /// Request: send every output as binary unless the output says otherwise.
+    var binary_data_output: Bool?
+}
+
+/// One input tensor of an inference request.
+struct V2RequestInput: Decodable, Sendable {
+    var name: String
+    var shape: [Int]
+    var datatype: String
+    var parameters: V2Parameters?
+    var data: JSONValue?
+}
+
+/// One requested output.
+struct V2RequestOutput: Decodable, Sendable {
+    var name: String
+    var parameters: V2Parameters?
+}
+
+/// The JSON of `POST /v2/models/{m}/infer`.
+struct V2InferenceRequest: Decodable, Sendable {
+    var id: String?
+    var parameters: V2Parameters?
+    var inputs: [V2RequestInput]
+    var outputs: [V2RequestOutput]?
+}

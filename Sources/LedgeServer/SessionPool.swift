@@ -1,0 +1,118 @@
+internal import Dispatch
+public import LedgeCore
+public import LedgeEngine
+internal import Synchronization
+
+/// One loaded copy of a model: a session, its image classifier when the model
+/// takes one image, and the serial queue its blocking runs execute on.
+public final class ModelInstance: Sendable {
+    /// The session; only ever used by the request that borrowed this instance.
+    public let session: any InferenceSession
+    /// The image pipeline on ``session``, `nil` when the model does not take one image.
+    public let classifier: ImageClassifier?
+    /// Why ``classifier`` is `nil`, to tell clients of the image endpoint.
+    public let classifierError: String?
+    fileprivate let queue: DispatchQueue
+
+    init(session: any InferenceSession, classifierOptions: ClassifierOptions, index: Int) {
+        self.session = session
+        do {
+            self.classifier = try ImageClassifier(session: session, options: classifierOptions)
+            self.classifierError = nil
+        } catch let error as LedgeError {
+            self.classifier = nil
+            self.classifierError = error.message
+        } catch {
+            self.classifier = nil
+            self.classifierError = String(describing: error)
+        }
+        self.queue = DispatchQueue(label: "ledge.instance.\(index)")
+    }
+}
+
+/// N instances of one model. A request borrows one instance (never shared by
+/// two requests at once) and runs on that instance's own queue, off the event
+/// loop; when all are busy, requests wait in a bounded FIFO queue, and past its
+/// limit are refused with ``ServerError/busy(model:waiting:limit:)``.
+public final class SessionPool: Sendable {
+    private struct State: ~Copyable {
+        var free: [ModelInstance]
+        var waiters: [CheckedContinuation<ModelInstance, any Error>] = []
+    }
+
+    /// The model's name, for errors.
+    public let modelName: String
+    /// Every instance, free or borrowed.
+    public let instances: [ModelInstance]
+    /// How many requests may wait for an instance before new ones get 503.
+    public let queueLimit: Int
+    private let state: Mutex<State>
+
+    /// A pool over `instances` (at least one) with a wait queue of `queueLimit`.
+    public init(modelName: String, instances: [ModelInstance], queueLimit: Int) {
+        self.modelName = modelName
+        self.instances = instances
+        self.queueLimit = max(queueLimit, 0)
+        self.state = Mutex(State(free: instances.reversed()))
+    }
+
+    /// How many requests wait for an instance now.
+    public var waiting: Int { state.withLock { $0.waiters.count } }
+
+    /// Borrows an instance, runs `body` on its queue (off the Swift concurrency
+    /// pool and the event loops), and gives the instance back.
+    public func run<T: Sendable>(_ body: @escaping @Sendable (ModelInstance) throws -> T) async throws -> T {
+        let instance = try await borrow()
+        defer { giveBack(instance) }
+        return try await withCheckedThrowingContinuation { continuation in
+            instance.queue.async {
+                continuation.resume(with: Result { try body(instance) })
+            }
+        }
+    }
+
+    private enum Claim {
+        case got(ModelInstance)
+        case full(Int)
+        case wait
+    }
+
+    private func borrow() async throws -> ModelInstance {
+        let claim: Claim = state.withLock { state in
+            if let instance = state.free.popLast() { return .got(instance) }
+            if state.waiters.count >= queueLimit { return .full(state.waiters.count) }
+            return .wait
+        }
+        switch claim {
+        case .got(let instance): return instance
+        case .full(let count): throw ServerError.busy(model: modelName, waiting: count, limit: queueLimit)
+        case .wait: break
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            let refused: Int? = state.withLock { state in
+                // An instance may have come back between the two locks.
+                if let instance = state.free.popLast() {
+                    continuation.resume(returning: instance)
+                    return nil
+                }
+                if state.waiters.count >= queueLimit { return state.waiters.count }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let refused {
+                continuation.resume(throwing: ServerError.busy(model: modelName, waiting: refused, limit: queueLimit))
+            }
+        }
+    }
+
+    private func giveBack(_ instance: ModelInstance) {
+        let waiter: CheckedContinuation<ModelInstance, any Error>? = state.withLock { state in
+            if state.waiters.isEmpty {
+                state.free.append(instance)
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        waiter?.resume(returning: instance)
+    }
+}

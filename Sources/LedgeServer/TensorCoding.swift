@@ -1,0 +1,128 @@
+internal import Foundation
+internal import LedgeCore
+
+/// Tensors from and to the V2 protocol: JSON `data` (flat or nested) and raw
+/// little-endian bytes of the binary tensor data extension.
+enum TensorCoding {
+    /// The dtype of a V2 datatype name, or `nil` (BYTES and unknown names).
+    static func dtype(v2Name: String) -> DType? {
+        DType.allCases.first { $0.v2Name == v2Name }
+    }
+
+    /// Fills a tensor of `dtype` and `shape` from JSON `data` of input `name`.
+    static func tensor(name: String, dtype: DType, shape: [Int], data: JSONValue) throws -> Tensor {
+        var values: [JSONValue] = []
+        values.reserveCapacity(Tensor.elementCount(shape))
+        try flatten(data, into: &values, name: name)
+        let expected = Tensor.elementCount(shape)
+        guard values.count == expected else {
+            throw ServerError.badRequest(
+                "input '\(name)': shape \(describe(shape)) needs \(expected) values, got \(values.count) in 'data'")
+        }
+        switch dtype {
+        case .float32: return Tensor(dtype: dtype, shape: shape, values: try values.map { Float(try double($0, name)) })
+        case .float64: return Tensor(dtype: dtype, shape: shape, values: try values.map { try double($0, name) })
+        case .float16: return Tensor(dtype: dtype, shape: shape, values: try values.map { Float16(Float(try double($0, name))) })
+        case .bool: return Tensor(dtype: dtype, shape: shape, values: try values.map { try bool($0, name) ? UInt8(1) : 0 })
+        case .uint8: return Tensor(dtype: dtype, shape: shape, values: try ints(values, name, dtype, UInt8.self))
+        case .int8: return Tensor(dtype: dtype, shape: shape, values: try ints(values, name, dtype, Int8.self))
+        case .uint16: return Tensor(dtype: dtype, shape: shape, values: try ints(values, name, dtype, UInt16.self))
+        case .int16: return Tensor(dtype: dtype, shape: shape, values: try ints(values, name, dtype, Int16.self))
+        case .uint32: return Tensor(dtype: dtype, shape: shape, values: try ints(values, name, dtype, UInt32.self))
+        case .int32: return Tensor(dtype: dtype, shape: shape, values: try ints(values, name, dtype, Int32.self))
+        case .uint64: return Tensor(dtype: dtype, shape: shape, values: try ints(values, name, dtype, UInt64.self))
+        case .int64: return Tensor(dtype: dtype, shape: shape, values: try ints(values, name, dtype, Int64.self))
+        }
+    }
+
+    /// A tensor of `dtype` and `shape` over raw little-endian `bytes`.
+    static func tensor(dtype: DType, shape: [Int], bytes: Data) -> Tensor {
+        var tensor = Tensor(dtype: dtype, shape: shape)
+        tensor.withUnsafeMutableBytes { target in
+            bytes.withUnsafeBytes { source in
+                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(target.count)))
+            }
+        }
+        return tensor
+    }
+
+    /// The shape as text: `[2, 4]`.
+    static func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+
+    private static func flatten(_ value: JSONValue, into values: inout [JSONValue], name: String) throws {
+        switch value {
+        case .array(let items):
+            for item in items { try flatten(item, into: &values, name: name) }
+        case .number, .int, .uint, .bool:
+            values.append(value)
+        default:
+            throw ServerError.badRequest("input '\(name)': 'data' holds \(value.kind), expected numbers or booleans (flat or nested arrays)")
+        }
+    }
+
+    private static func double(_ value: JSONValue, _ name: String) throws -> Double {
+        switch value {
+        case .number(let number): return number
+        case .int(let int): return Double(int)
+        case .uint(let uint): return Double(uint)
+        default: throw ServerError.badRequest("input '\(name)': 'data' holds \(value.kind), expected numbers")
+        }
+    }
+
+    private static func bool(_ value: JSONValue, _ name: String) throws -> Bool {
+        switch value {
+        case .bool(let flag): return flag
+        case .number(let number) where number == 0 || number == 1: return number == 1
+        default: throw ServerError.badRequest("input '\(name)': 'data' holds \(value.kind), expected booleans")
+        }
+    }
+
+    private static func ints<T: FixedWidthInteger>(_ values: [JSONValue], _ name: String, _ dtype: DType, _ type: T.Type) throws -> [T] {
+        try values.map { value in
+            let result: T?
+            switch value {
+            case .number(let number): result = number.rounded() == number ? T(exactly: number) : nil
+            case .int(let int): result = T(exactly: int)
+            case .uint(let uint): result = T(exactly: uint)
+            default: result = nil
+            }
+            guard let result else {
+                throw ServerError.badRequest(
+                    "input '\(name)': 'data' holds \(describe(value)), expected integers in \(T.min)...\(T.max) for \(dtype.v2Name)")
+            }
+            return result
+        }
+    }
+
+    private static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .number(let number): return String(number)
+        case .int(let int): return String(int)
+        case .uint(let uint): return String(uint)
+        default: return value.kind
+        }
+    }
+}
+
+/// Tensor values as JSON: a flat array of numbers or booleans, row-major.
+struct TensorData: Encodable, Sendable {
+    let tensor: Tensor
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch tensor.dtype {
+        case .float32: try container.encode(tensor.values(as: Float.self))
+        case .float64: try container.encode(tensor.values(as: Double.self))
+        case .float16: try container.encode(tensor.values(as: Float16.self).map(Float.init))
+        case .bool: try container.encode(tensor.values(as: UInt8.self).map { $0 != 0 })
+        case .uint8: try container.encode(tensor.values(as: UInt8.self))
+        case .int8: try container.encode(tensor.values(as: Int8.self))
+        case .uint16: try container.encode(tensor.values(as: UInt16.self))
+        case .int16: try container.encode(tensor.values(as: Int16.self))
+        case .uint32: try container.encode(tensor.values(as: UInt32.self))
+        case .int32: try container.encode(tensor.values(as: Int32.self))
+        case .uint64: try container.encode(tensor.values(as: UInt64.self))
+        case .int64: try container.encode(tensor.values(as: Int64.self))
+        }
+    }
+}

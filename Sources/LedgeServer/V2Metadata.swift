@@ -1,0 +1,61 @@
+internal import LedgeCore
+
+/// `GET /v2`.
+struct ServerMetadata: Encodable, Sendable {
+    var name: String
+    var version: String
+    var extensions: [String]
+}
+
+/// One tensor of `GET /v2/models/{m}`.
+struct TensorMetadata: Encodable, Sendable {
+    var name: String
+    var datatype: String
+    var shape: [Int]
+
+    init(_ spec: TensorSpec) {
+        name = spec.name
+        datatype = spec.dtype.v2Name
+        shape = spec.shape.map { $0 < 0 ? -1 : $0 }
+    }
+}
+
+/// `GET /v2/models/{m}[/versions/{v}]`.
+struct ModelMetadataResponse: Encodable, Sendable {
+    var name: String
+    var versions: [String]
+    var platform: String
+    var inputs: [TensorMetadata]
+    var outputs: [TensorMetadata]
+
+    init(_ model: ServedModel) {
+        name = model.name
+        versions = [model.version]
+        platform = model.platform
+        inputs = model.info.inputs.map(TensorMetadata.init)
+        outputs = model.info.outputs.map(TensorMetadata.init)
+    }
+}
+
+/// `GET /v2/models/{m}/ready` and the health endpoints.
+struct ReadyResponse: Encodable, Sendable {
+    var ready: Bool
+}
+
+/// `POST /v2/models/{m}/classify`.
+struct ClassifyResponse: Encodable, Sendable {
+    struct Top: Encodable, Sendable {
+        var index: Int
+        var label: String
+        var score: Float
+    }
+    struct Timing: Encodable, Sendable {
+        var decode: Int
+        var preprocess: Int
+        var infer: Int
+        var total: Int
+    }
+    var model_name: String
+    var top: [Top]
+    var timing_us: Timing
+}

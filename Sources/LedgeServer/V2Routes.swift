@@ -1,0 +1,129 @@
+internal import Foundation
+internal import HTTPTypes
+internal import Hummingbird
+internal import LedgeEngine
+internal import LedgeCore
+
+/// The Open Inference Protocol (KServe V2) routes and the image endpoint.
+struct V2Routes: Sendable {
+    let repository: ModelRepository
+    let configuration: ServerConfiguration
+
+    func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("/v2/health/live") { _, _ in try JSONResponse.make(ReadyResponse(ready: true)) }
+        router.get("/v2/health/ready") { _, _ in
+            try JSONResponse.make(ReadyResponse(ready: !repository.models.isEmpty),
+                                  status: repository.models.isEmpty ? .serviceUnavailable : .ok)
+        }
+        router.get("/v2") { _, _ in
+            try JSONResponse.make(ServerMetadata(name: "ledge", version: configuration.version,
+                                                 extensions: ["binary_tensor_data", "classification"]))
+        }
+        router.get("/v2/models/{model}") { _, context in
+            try JSONResponse.make(ModelMetadataResponse(try model(context)))
+        }
+        router.get("/v2/models/{model}/versions/{version}") { _, context in
+            try JSONResponse.make(ModelMetadataResponse(try model(context)))
+        }
+        router.get("/v2/models/{model}/ready") { _, context in
+            _ = try model(context)
+            return try JSONResponse.make(ReadyResponse(ready: true))
+        }
+        router.get("/v2/models/{model}/versions/{version}/ready") { _, context in
+            _ = try model(context)
+            return try JSONResponse.make(ReadyResponse(ready: true))
+        }
+        router.post("/v2/models/{model}/infer") { request, context in try await infer(request, context) }
+        router.post("/v2/models/{model}/versions/{version}/infer") { request, context in try await infer(request, context) }
+        router.post("/v2/models/{model}/classify") { request, context in try await classify(request, context) }
+    }
+
+    /// The model (and version) named by the path, else 400 for a bad name or 404.
+    private func model(_ context: some RequestContext) throws -> ServedModel {
+        let raw = context.parameters.get("model") ?? ""
+        let name = raw.removingPercentEncoding ?? raw
+        let model = try repository.model(named: name)
+        if let version = context.parameters.get("version"), version != model.version {
+            throw ServerError(.notFound, "model '\(name)' has no version '\(version)': expected \(model.version)")
+        }
+        return model
+    }
+
+    /// The body, at most `--max-body-size` bytes, else 413.
+    private func body(_ request: Request) async throws -> Data {
+        let limit = configuration.maxBodySize
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw ServerError.bodyTooLarge(limit: limit)
+        }
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw ServerError.bodyTooLarge(limit: limit)
+        }
+    }
+
+    /// The media type of the request without parameters, lowercased; `nil` when absent.
+    private func mediaType(_ request: Request) -> String? {
+        guard let value = request.headers[.contentType] else { return nil }
+        return value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    }
+
+    private func infer(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        let model = try model(context)
+        let type = mediaType(request)
+        guard type == nil || type == "application/json" || type == "application/octet-stream" else {
+            throw ServerError(.unsupportedMediaType,
+                              "unsupported content type '\(type ?? "")' for infer: expected application/json or application/octet-stream")
+        }
+        var jsonLength: Int?
+        if let header = request.headers[HTTPField.Name(InferenceCodec.headerLengthField)!] {
+            guard let length = Int(header.trimmingCharacters(in: .whitespaces)) else {
+                throw ServerError.badRequest("\(InferenceCodec.headerLengthField) '\(header)' is not a number: expected the JSON length in bytes")
+            }
+            jsonLength = length
+        }
+        let prepared = try InferenceCodec.prepare(body: try await body(request), jsonLength: jsonLength, model: model)
+        let inputs = prepared.inputs
+        let results = try await model.pool.run { instance in try instance.session.run(inputs) }
+        let (body, headerLength) = try InferenceCodec.response(for: prepared, results: results, model: model)
+        guard let headerLength else { return JSONResponse.make(data: body) }
+        var response = JSONResponse.make(data: body, contentType: "application/octet-stream")
+        response.headers[HTTPField.Name(InferenceCodec.headerLengthField)!] = String(headerLength)
+        return response
+    }
+
+    private func classify(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        let start = ContinuousClock.now
+        let model = try model(context)
+        let type = mediaType(request)
+        guard type == "image/jpeg" || type == "image/png" || type == "application/octet-stream" else {
+            throw ServerError(.unsupportedMediaType,
+                              "unsupported content type '\(type ?? "")' for classify: expected image/jpeg or image/png")
+        }
+        var topK = 5
+        if let text = request.uri.queryParameters["top_k"] {
+            guard let value = Int(text), value >= 1 else {
+                throw ServerError.badRequest("query parameter top_k is '\(text)': expected an integer of at least 1")
+            }
+            topK = value
+        }
+        let data = try await body(request)
+        let name = model.name, k = topK
+        let result = try await model.pool.run { instance in
+            guard let classifier = instance.classifier else {
+                throw ServerError.badRequest("model '\(name)' cannot classify images: \(instance.classifierError ?? "no image input")")
+            }
+            return try classifier.classify(data: data, name: "request body", topK: k)
+        }
+        let micros = { (ms: Double) in Int((ms * 1000).rounded()) }
+        let response = ClassifyResponse(
+            model_name: model.name,
+            top: result.top.map { .init(index: $0.index, label: $0.label, score: $0.score) },
+            timing_us: .init(decode: micros(result.decodeMilliseconds), preprocess: micros(result.preprocessMilliseconds),
+                             infer: micros(result.inferenceMilliseconds.first ?? 0),
+                             total: micros((ContinuousClock.now - start).milliseconds)))
+        return try JSONResponse.make(response)
+    }
+}
