@@ -14,7 +14,8 @@ public final class ModelInstance: Sendable {
     public let classifierError: String?
     fileprivate let queue: DispatchQueue
 
-    init(session: any InferenceSession, classifierOptions: ClassifierOptions, index: Int) {
+    /// An instance over `session`; `index` names its queue.
+    public init(session: any InferenceSession, classifierOptions: ClassifierOptions = ClassifierOptions(), index: Int) {
         self.session = session
         do {
             self.classifier = try ImageClassifier(session: session, options: classifierOptions)

@@ -1,0 +1,70 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LedgeTesting
+import Testing
+
+/// The real `ledge serve` process on a free loopback port.
+@Suite struct ServeCLITests {
+    @Test func servesThenStopsGracefullyOnSIGTERM() async throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-serve-\(UUID().uuidString).out")
+        let errors = output.appendingPathExtension("err")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: output)
+            try? FileManager.default.removeItem(at: errors)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fixtures.ledgeExecutable)
+        process.arguments = ["serve", "--model", Fixtures.model("add.onnx"), "--port", "0", "--log-level", "debug"]
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        // The URL line, once the server listens (a hang fails after 60 s instead of blocking CI).
+        var url: String?
+        for _ in 0..<600 where url == nil {
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            url = text.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init)
+            if url == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let base = try #require(url, "no URL printed: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
+        #expect(base.hasPrefix("http://127.0.0.1:"))
+        #expect(base.hasSuffix("/v2"))
+
+        let ready = try #require(URL(string: base + "/health/ready"))
+        let response: URLResponse
+        do {
+            (_, response) = try await URLSession.shared.data(from: ready)
+        } catch {
+            let log = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+            Issue.record("GET \(ready) failed: \(error); server running: \(process.isRunning); stderr: \(log)")
+            return
+        }
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        let (body, _) = try await URLSession.shared.data(from: try #require(URL(string: base + "/models/add")))
+        #expect(String(decoding: body, as: UTF8.self).contains(#""platform":"onnxruntime_onnx""#))
+
+        process.terminate()  // SIGTERM
+        for _ in 0..<600 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!process.isRunning)
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test func serveUsageErrors() throws {
+        var result = try ProcessRunner.ledge(["serve"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("give either --model PATH or --model-repository DIR"))
+        result = try ProcessRunner.ledge(["serve", "--model", "/nonexistent/m.onnx", "--port", "0"])
+        #expect(result.status == 3)
+        #expect(result.stderr == "error: model file not found: /nonexistent/m.onnx\n")
+        result = try ProcessRunner.ledge(["serve", "--model", Fixtures.model("add.onnx"), "--name", "../x", "--port", "0"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "error: --name '../x' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')\n")
+    }
+}

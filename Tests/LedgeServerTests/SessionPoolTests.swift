@@ -1,0 +1,88 @@
+import Dispatch
+import Foundation
+import HTTPTypes
+import LedgeCore
+import LedgeEngine
+import LedgeServer
+import LedgeTesting
+import Synchronization
+import Testing
+
+/// Which instances are in use, and how often one was borrowed twice at once.
+final class Tracker: Sendable {
+    let inUse = Mutex<Set<ObjectIdentifier>>([])
+    let overlaps = Atomic<Int>(0)
+}
+
+/// A flag set from another thread.
+final class Flag: Sendable {
+    let value = Atomic<Bool>(false)
+}
+
+@Suite struct SessionPoolTests {
+    func pool(instances: Int, queueLimit: Int) throws -> SessionPool {
+        let made = try (0..<instances).map { index in
+            ModelInstance(session: try ModelLoader.open(path: Fixtures.model("add.onnx"), logger: TestServer.logger), index: index)
+        }
+        return SessionPool(modelName: "add", instances: made, queueLimit: queueLimit)
+    }
+
+    /// Holds the only instance until `release` is signalled; returns once it runs.
+    /// (Waits by yielding: blocking a thread of the cooperative pool could starve it.)
+    func occupy(_ pool: SessionPool, release: DispatchSemaphore) async -> Task<Int, any Error> {
+        let started = Flag()
+        let task = Task { try await pool.run { _ in started.value.store(true, ordering: .releasing); release.wait(); return 1 } }
+        while !started.value.load(ordering: .acquiring) { await Task.yield() }
+        return task
+    }
+
+    @Test func fullQueueIsRefusedWith503() async throws {
+        let pool = try pool(instances: 1, queueLimit: 1)
+        let release = DispatchSemaphore(value: 0)
+        let holder = await occupy(pool, release: release)
+        let waiter = Task { try await pool.run { _ in 2 } }
+        while pool.waiting < 1 { await Task.yield() }
+        await #expect(throws: ServerError.busy(model: "add", waiting: 1, limit: 1)) {
+            try await pool.run { _ in 3 }
+        }
+        #expect(ServerError.busy(model: "add", waiting: 1, limit: 1).message == "model 'add' is busy: 1 requests waiting (queue limit 1)")
+        #expect(ServerError.busy(model: "add", waiting: 1, limit: 1).status == .serviceUnavailable)
+        release.signal()
+        #expect(try await holder.value == 1)
+        #expect(try await waiter.value == 2)
+        #expect(try await pool.run { _ in 4 } == 4)
+    }
+
+    @Test func noQueueMeansImmediate503() async throws {
+        let pool = try pool(instances: 1, queueLimit: 0)
+        let release = DispatchSemaphore(value: 0)
+        let holder = await occupy(pool, release: release)
+        await #expect(throws: ServerError.busy(model: "add", waiting: 0, limit: 0)) {
+            try await pool.run { _ in 0 }
+        }
+        release.signal()
+        _ = try await holder.value
+    }
+
+    @Test func anInstanceIsNeverSharedAndRunsGiveTheRightSums() async throws {
+        let pool = try pool(instances: 2, queueLimit: 64)
+        let tracker = Tracker()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for request in 0..<16 {
+                group.addTask {
+                    let sum = try await pool.run { instance -> [Float] in
+                        let id = ObjectIdentifier(instance)
+                        if !tracker.inUse.withLock({ $0.insert(id).inserted }) { tracker.overlaps.add(1, ordering: .relaxed) }
+                        defer { _ = tracker.inUse.withLock { $0.remove(id) } }
+                        let a = Tensor(dtype: .float32, shape: [1, 4], values: [Float](repeating: Float(request), count: 4))
+                        let b = Tensor(dtype: .float32, shape: [1, 4], values: [Float](repeating: 1, count: 4))
+                        return try instance.session.run([a, b])[0].values(as: Float.self)
+                    }
+                    #expect(sum == [Float](repeating: Float(request) + 1, count: 4))
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(tracker.overlaps.load(ordering: .relaxed) == 0)
+    }
+}
