@@ -29,7 +29,9 @@ import Testing
         var url: String?
         for _ in 0..<600 where url == nil {
             let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            url = text.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init)
+            // Only whole lines: a read can land in the middle of the URL line.
+            let complete = text.lastIndex(of: "\n").map { String(text[...$0]) } ?? ""
+            url = complete.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix("http://") }.map(String.init)
             if url == nil { try await Task.sleep(for: .milliseconds(100)) }
         }
         let base = try #require(url, "no URL printed: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
@@ -37,12 +39,20 @@ import Testing
         #expect(base.hasSuffix("/v2"))
 
         let ready = try #require(URL(string: base + "/health/ready"))
-        let response: URLResponse
-        do {
-            (_, response) = try await URLSession.shared.data(from: ready)
-        } catch {
+        // Readiness is polled, as orchestrators do; connection errors retry for up to 10 s.
+        var response: URLResponse?
+        var lastError: (any Error)?
+        for _ in 0..<50 where response == nil {
+            do {
+                (_, response) = try await URLSession.shared.data(from: ready)
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        guard let response else {
             let log = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-            Issue.record("GET \(ready) failed: \(error); server running: \(process.isRunning); stderr: \(log)")
+            Issue.record("GET \(ready) failed: \(String(describing: lastError)); server running: \(process.isRunning); stderr: \(log)")
             return
         }
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
