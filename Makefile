@@ -26,6 +26,8 @@ test: setup
 ## run: serve efficientnet_lite0 on port 8000 with the release CLI (prints the URL; Ctrl-C stops it)
 run: setup
 	$(SWIFT) build -c release
+	.build/release/ledge classify -m $(MODELS)/efficientnet_lite0.tflite \
+		-i $(IMAGES)/chelsea.jpg -i $(IMAGES)/coffee.jpg -k 3 -c 5
 	.build/release/ledge serve --model $(MODELS)/efficientnet_lite0.tflite --name efficientnet_lite0 --port 8000
 
 ## bench: run the benchmark suite (Benchmarks/run.sh) when present
