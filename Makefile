@@ -21,7 +21,7 @@ build:
 ## test: set up, then build and run all tests
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) test --skip-build
 
 ## run: serve efficientnet_lite0 on port 8000 with the release CLI (prints the URL; Ctrl-C stops it)
 run: setup
