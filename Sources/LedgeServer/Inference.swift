@@ -1,24 +1,6 @@
 internal import Foundation
 internal import LedgeCore
 
-/// The outputs of an inference response, as JSON plus an optional binary section.
-struct V2ResponseOutput: Encodable, Sendable {
-    struct Parameters: Encodable, Sendable { var binary_data_size: Int }
-    var name: String
-    var datatype: String
-    var shape: [Int]
-    var parameters: Parameters?
-    var data: TensorData?
-}
-
-/// The JSON of an inference response.
-struct V2InferenceResponse: Encodable, Sendable {
-    var model_name: String
-    var model_version: String
-    var id: String?
-    var outputs: [V2ResponseOutput]
-}
-
 /// An inference request checked against the model: tensors in the model's
 /// input order, and which outputs to send how.
 struct PreparedInference: Sendable {
@@ -119,22 +101,37 @@ enum InferenceCodec {
     /// The response body for `results` and the JSON length when any output is binary.
     static func response(for prepared: PreparedInference, results: [Tensor], model: ServedModel) throws -> (body: Data, jsonLength: Int?) {
         var binary = Data()
-        var outputs: [V2ResponseOutput] = []
-        for (index, asBinary) in prepared.outputs {
+        var json = JSONWriter()
+        json.raw(#"{"model_name":"#)
+        json.string(model.name)
+        json.raw(#","model_version":"#)
+        json.string(model.version)
+        if let id = prepared.id {
+            json.raw(#","id":"#)
+            json.string(id)
+        }
+        json.raw(#","outputs":["#)
+        for (n, (index, asBinary)) in prepared.outputs.enumerated() {
             let tensor = results[index]
-            var output = V2ResponseOutput(name: model.info.outputs[index].name, datatype: tensor.dtype.v2Name, shape: tensor.shape)
+            json.raw(n == 0 ? #"{"name":"# : #",{"name":"#)
+            json.string(model.info.outputs[index].name)
+            json.raw(#","datatype":"#)
+            json.string(tensor.dtype.v2Name)
+            json.raw(#","shape":"#)
+            json.integers(tensor.shape)
             if asBinary {
                 tensor.withUnsafeBytes { binary.append(contentsOf: $0) }
-                output.parameters = .init(binary_data_size: tensor.byteCount)
+                json.raw(#","parameters":{"binary_data_size":"#)
+                json.integer(tensor.byteCount)
+                json.raw("}}")
             } else {
-                output.data = TensorData(tensor: tensor)
+                json.raw(#","data":"#)
+                json.values(of: tensor)
+                json.raw("}")
             }
-            outputs.append(output)
         }
-        let response = V2InferenceResponse(model_name: model.name, model_version: model.version, id: prepared.id, outputs: outputs)
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let json = try encoder.encode(response)
-        return binary.isEmpty && !prepared.outputs.contains(where: \.binary) ? (json, nil) : (json + binary, json.count)
+        json.raw("]}")
+        let body = Data(json.bytes)
+        return !prepared.outputs.contains(where: \.binary) ? (body, nil) : (body + binary, body.count)
     }
 }

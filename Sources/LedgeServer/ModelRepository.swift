@@ -1,7 +1,9 @@
+internal import Dispatch
 internal import Foundation
 public import LedgeCore
 public import LedgeEngine
 public import Logging
+internal import Synchronization
 
 /// A model the server serves: its name, what it is, and its instance pool.
 public final class ServedModel: Sendable {
@@ -136,11 +138,16 @@ public final class ModelRepository: Sendable {
     private static func loadModel(name: String, path: String, labels: String?, options: RepositoryOptions,
                                   logger: Logger) throws -> ServedModel {
         let count = max(options.instances, 1)
-        var instances: [ModelInstance] = []
-        for index in 0..<count {
-            let session = try ModelLoader.open(path: path, options: options.engine, logger: logger)
-            instances.append(ModelInstance(session: session, classifierOptions: ClassifierOptions(labelsPath: labels), index: index))
+        // The instances compile at the same time (one per core): cold start is what an orchestrator waits for.
+        let opened = Mutex([Result<ModelInstance, any Error>?](repeating: nil, count: count))
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            let result = Result {
+                let session = try ModelLoader.open(path: path, options: options.engine, logger: logger)
+                return ModelInstance(session: session, classifierOptions: ClassifierOptions(labelsPath: labels), index: index)
+            }
+            opened.withLock { $0[index] = result }
         }
+        let instances = try opened.withLock { $0 }.map { try $0!.get() }
         let info = instances[0].session.info
         logger.info("loaded model '\(name)' from \(path): \(count) instance(s)")
         return ServedModel(name: name, info: info,

@@ -4,6 +4,9 @@ internal import Foundation
 /// turning decoding errors into one-line 400 messages naming the field.
 enum RequestDecoding {
     static func decode(_ bytes: Data) throws -> V2InferenceRequest {
+        // The fast path; anything it does not take goes through JSONDecoder for the exact error.
+        let fast = bytes.withUnsafeBytes { raw in JSONParser.parse(raw).flatMap(V2InferenceRequest.init(fast:)) }
+        if let fast { return fast }
         do {
             return try JSONDecoder().decode(V2InferenceRequest.self, from: bytes)
         } catch let error as DecodingError {

@@ -13,6 +13,9 @@ public final class ModelInstance: Sendable {
     /// Why ``classifier`` is `nil`, to tell clients of the image endpoint.
     public let classifierError: String?
     fileprivate let queue: DispatchQueue
+    /// How long the last run on this instance took; runs shorter than
+    /// ``SessionPool/inlineLimit`` execute inline (see ``SessionPool/run(_:)``).
+    fileprivate let lastRunNanoseconds = Atomic<Int64>(.max)
 
     /// An instance over `session`; `index` names its queue.
     public init(session: any InferenceSession, classifierOptions: ClassifierOptions = ClassifierOptions(), index: Int) {
@@ -60,14 +63,32 @@ public final class SessionPool: Sendable {
     /// How many requests wait for an instance now.
     public var waiting: Int { state.withLock { $0.waiters.count } }
 
+    /// Runs whose last run took at most this long execute inline on the
+    /// request's task: for a tiny model the two thread hops to the instance's
+    /// queue and back cost more than the inference itself.
+    public static let inlineLimit: Duration = .microseconds(200)
+
     /// Borrows an instance, runs `body` on its queue (off the Swift concurrency
-    /// pool and the event loops), and gives the instance back.
+    /// pool and the event loops; inline when its last run took at most
+    /// ``inlineLimit``), and gives the instance back.
     public func run<T: Sendable>(_ body: @escaping @Sendable (ModelInstance) throws -> T) async throws -> T {
         let instance = try await borrow()
         defer { giveBack(instance) }
+        let timed: @Sendable () throws -> T = {
+            let start = ContinuousClock.now
+            defer {
+                let elapsed = (ContinuousClock.now - start).components
+                instance.lastRunNanoseconds.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000,
+                                                  ordering: .relaxed)
+            }
+            return try body(instance)
+        }
+        if instance.lastRunNanoseconds.load(ordering: .relaxed) <= Self.inlineLimit.components.attoseconds / 1_000_000_000 {
+            return try timed()
+        }
         return try await withCheckedThrowingContinuation { continuation in
             instance.queue.async {
-                continuation.resume(with: Result { try body(instance) })
+                continuation.resume(with: Result { try timed() })
             }
         }
     }

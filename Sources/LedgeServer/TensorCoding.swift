@@ -103,26 +103,3 @@ enum TensorCoding {
         }
     }
 }
-
-/// Tensor values as JSON: a flat array of numbers or booleans, row-major.
-struct TensorData: Encodable, Sendable {
-    let tensor: Tensor
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch tensor.dtype {
-        case .float32: try container.encode(tensor.values(as: Float.self))
-        case .float64: try container.encode(tensor.values(as: Double.self))
-        case .float16: try container.encode(tensor.values(as: Float16.self).map(Float.init))
-        case .bool: try container.encode(tensor.values(as: UInt8.self).map { $0 != 0 })
-        case .uint8: try container.encode(tensor.values(as: UInt8.self))
-        case .int8: try container.encode(tensor.values(as: Int8.self))
-        case .uint16: try container.encode(tensor.values(as: UInt16.self))
-        case .int16: try container.encode(tensor.values(as: Int16.self))
-        case .uint32: try container.encode(tensor.values(as: UInt32.self))
-        case .int32: try container.encode(tensor.values(as: Int32.self))
-        case .uint64: try container.encode(tensor.values(as: UInt64.self))
-        case .int64: try container.encode(tensor.values(as: Int64.self))
-        }
-    }
-}

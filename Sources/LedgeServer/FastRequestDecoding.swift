@@ -1,0 +1,99 @@
+/// Builds a ``V2InferenceRequest`` from a parsed ``JSONValue`` without
+/// `JSONDecoder`. Every mismatch gives `nil`, never an error: the caller then
+/// decodes with `JSONDecoder`, whose errors name the field, so a bad request
+/// gets the same words whichever path saw it first.
+extension V2InferenceRequest {
+    init?(fast json: JSONValue) {
+        guard case .object(let members) = json, case .array(let inputs)? = members["inputs"] else { return nil }
+        guard let id = Self.optionalString(members["id"]),
+              let parameters = V2Parameters.optional(members["parameters"]) else { return nil }
+        var decodedInputs: [V2RequestInput] = []
+        decodedInputs.reserveCapacity(inputs.count)
+        for input in inputs {
+            guard let decoded = V2RequestInput(fast: input) else { return nil }
+            decodedInputs.append(decoded)
+        }
+        var decodedOutputs: [V2RequestOutput]?
+        switch members["outputs"] {
+        case nil, .null?: decodedOutputs = nil
+        case .array(let outputs)?:
+            var list: [V2RequestOutput] = []
+            for output in outputs {
+                guard case .object(let fields) = output, case .string(let name)? = fields["name"],
+                      let parameters = V2Parameters.optional(fields["parameters"]) else { return nil }
+                list.append(V2RequestOutput(name: name, parameters: parameters))
+            }
+            decodedOutputs = list
+        default: return nil
+        }
+        self.init(id: id, parameters: parameters, inputs: decodedInputs, outputs: decodedOutputs)
+    }
+
+    /// `.some(nil)` when absent or null, `.some(text)` for a string, `nil` otherwise.
+    fileprivate static func optionalString(_ value: JSONValue?) -> String?? {
+        switch value {
+        case nil, .null?: return .some(nil)
+        case .string(let text)?: return .some(text)
+        default: return nil
+        }
+    }
+}
+
+extension V2RequestInput {
+    fileprivate init?(fast json: JSONValue) {
+        guard case .object(let fields) = json, case .string(let name)? = fields["name"],
+              case .string(let datatype)? = fields["datatype"], case .array(let dims)? = fields["shape"],
+              let parameters = V2Parameters.optional(fields["parameters"]) else { return nil }
+        var shape: [Int] = []
+        shape.reserveCapacity(dims.count)
+        for dim in dims {
+            guard let value = V2Parameters.integer(dim) else { return nil }
+            shape.append(value)
+        }
+        let data: JSONValue?
+        switch fields["data"] {
+        case nil, .null?: data = nil
+        case let value?: data = value
+        }
+        self.init(name: name, shape: shape, datatype: datatype, parameters: parameters, data: data)
+    }
+}
+
+extension V2Parameters {
+    /// `.some(nil)` when absent or null, the parameters when every key Ledge reads has its type, `nil` otherwise.
+    fileprivate static func optional(_ value: JSONValue?) -> V2Parameters?? {
+        switch value {
+        case nil, .null?: return .some(nil)
+        case .object(let fields)?:
+            var parameters = V2Parameters()
+            switch fields["binary_data_size"] {
+            case nil, .null?: break
+            case let size?:
+                guard let size = integer(size) else { return nil }
+                parameters.binary_data_size = size
+            }
+            guard let binary = flag(fields["binary_data"]), let binaryOutput = flag(fields["binary_data_output"]) else { return nil }
+            parameters.binary_data = binary
+            parameters.binary_data_output = binaryOutput
+            return .some(parameters)
+        default: return nil
+        }
+    }
+
+    private static func flag(_ value: JSONValue?) -> Bool?? {
+        switch value {
+        case nil, .null?: return .some(nil)
+        case .bool(let flag)?: return .some(flag)
+        default: return nil
+        }
+    }
+
+    /// An integer-valued JSON number that fits `Int`.
+    fileprivate static func integer(_ value: JSONValue) -> Int? {
+        switch value {
+        case .number(let number): return number.rounded() == number ? Int(exactly: number) : nil
+        case .int(let int): return Int(exactly: int)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+@testable import LedgeServer
+import Testing
+
+/// The hand-written JSON paths of `infer` (request parser, response writer)
+/// against Foundation's JSONDecoder / JSONSerialization on the same text.
+@Suite struct FastJSONTests {
+    func parse(_ text: String) -> JSONValue? {
+        Data(text.utf8).withUnsafeBytes { JSONParser.parse($0) }
+    }
+
+    func describe(_ value: JSONValue?) -> String {
+        guard let value else { return "nil" }
+        switch value {
+        case .null: return "null"
+        case .bool(let flag): return "\(flag)"
+        case .number(let number): return "n\(number)"
+        case .int(let int): return "i\(int)"
+        case .uint(let uint): return "u\(uint)"
+        case .string(let text): return "s\(text)"
+        case .array(let items): return "[" + items.map(describe).joined(separator: ",") + "]"
+        case .object(let members): return "{" + members.keys.sorted().map { "\($0):\(describe(members[$0]))" }.joined(separator: ",") + "}"
+        }
+    }
+
+    @Test(arguments: [
+        "0", "-0", "7", "-12", "3.25", "-1.5e-3", "2E+10", "1e400", "9007199254740992", "9007199254740993",
+        "-9223372036854775808", "18446744073709551615", "true", "false", "null", #""héllo""#, "[]", "{}",
+        " [ 1 , [ 2 , 3 ] , { \"a\" : null } ] ", #"{"a":{"b":[true,false]}}"#,
+    ])
+    func wellFormedValuesParseAsJSONDecoderDecodesThem(_ text: String) throws {
+        let expected = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        #expect(describe(parse(text)) == describe(expected))
+    }
+
+    @Test(arguments: [
+        "", " ", "01", "1.", ".5", "-", "+1", "1e", "[1,]", "{\"a\":1,}", "[1 2]", "{\"a\" 1}", "{1:2}", "\"open",
+        "\"tab\there\"", #""esc\"aped""#, "tru", "nul", "NaN", "Infinity", "[1]x", "18446744073709551616",
+        String(repeating: "[", count: 65) + String(repeating: "]", count: 65),
+    ])
+    func anythingElseIsLeftToJSONDecoder(_ text: String) {
+        #expect(parse(text) == nil)
+    }
+
+    @Test func nestingUpToTheLimitParses() {
+        let text = String(repeating: "[", count: 64) + "1" + String(repeating: "]", count: 64)
+        #expect(parse(text) != nil)
+    }
+
+    @Test(arguments: [
+        #"{"id":"r1","inputs":[{"name":"a","shape":[1,4],"datatype":"FP32","data":[1,2.5,-3,4e2]}]}"#,
+        #"{"inputs":[{"name":"a","shape":[2,2],"datatype":"INT64","data":[[1,2],[3,9007199254740993]]}],"outputs":[{"name":"sum","parameters":{"binary_data":true}}]}"#,
+        #"{"inputs":[{"name":"a","shape":[1],"datatype":"BOOL","data":[true],"parameters":{"binary_data_size":null}}],"parameters":{"binary_data_output":false},"id":null}"#,
+        #"{"inputs":[{"name":"x","shape":[4],"datatype":"UINT8","parameters":{"binary_data_size":4}}],"extra":{"ignored":[1,"x"]}}"#,
+    ])
+    func requestsDecodeAsJSONDecoderDecodesThem(_ text: String) throws {
+        let slow = try JSONDecoder().decode(V2InferenceRequest.self, from: Data(text.utf8))
+        let fast = try #require(parse(text).flatMap(V2InferenceRequest.init(fast:)))
+        #expect(String(describing: fast.id) == String(describing: slow.id))
+        #expect(String(describing: fast.parameters) == String(describing: slow.parameters))
+        #expect(String(describing: fast.outputs) == String(describing: slow.outputs))
+        #expect(fast.inputs.count == slow.inputs.count)
+        for (f, s) in zip(fast.inputs, slow.inputs) {
+            #expect(f.name == s.name && f.shape == s.shape && f.datatype == s.datatype)
+            #expect(String(describing: f.parameters) == String(describing: s.parameters))
+            #expect(describe(f.data) == describe(s.data))
+        }
+    }
+
+    @Test(arguments: [
+        #"{"inputs":{"name":"a"}}"#, #"{"inputs":[{"name":1,"shape":[1],"datatype":"FP32","data":[1]}]}"#,
+        #"{"inputs":[{"name":"a","shape":[1.5],"datatype":"FP32","data":[1]}]}"#, #"{"id":7,"inputs":[]}"#,
+        #"{"inputs":[],"parameters":{"binary_data_output":"yes"}}"#, #"{"outputs":[]}"#, #"[1]"#,
+    ])
+    func mismatchesGoToJSONDecoderForTheirError(_ text: String) {
+        #expect(parse(text).flatMap(V2InferenceRequest.init(fast:)) == nil)
+        #expect(throws: (any Error).self) { try RequestDecoding.decode(Data(text.utf8)) }
+    }
+
+    @Test func writerEscapesStringsAndWritesNumbersAsJSONEncoderDoes() throws {
+        var writer = JSONWriter()
+        writer.raw("[")
+        writer.string("a\"b\\c\n\u{1}é")
+        for value: Float in [1, -2.5, 0.1, 1e-7, 3.4028235e38] {
+            writer.raw(",")
+            writer.float(value)
+        }
+        writer.raw(",")
+        writer.float(Float.nan)
+        writer.raw(",")
+        writer.float(-Float.infinity)
+        writer.raw(",")
+        writer.integer(Int64.min)
+        writer.raw("]")
+        let text = String(decoding: writer.bytes, as: UTF8.self)
+        #expect(text == #"["a\"b\\c\n\u0001é",1,-2.5,0.1,1e-07,3.4028235e+38,"nan","-inf",-9223372036854775808]"#)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [Any])
+        #expect(parsed[0] as? String == "a\"b\\c\n\u{1}é")
+        #expect((parsed[4] as? NSNumber)?.floatValue == 1e-7)
+    }
+}
