@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Benchmark `ledge serve` on loopback with wrk against the same pipeline in-process.
+
+Measures, in one run (rounds interleave server and in-process so drift hits both):
+  1. image endpoint p50 at concurrency 1 vs the in-process p50 of the same pipeline
+     (`ledge bench --images --end-to-end`, decode + preprocess + invoke + top-k), same threads;
+  2. image endpoint throughput at concurrency 8 vs the in-process 2-core ceiling
+     (two single-thread in-process loops running at once, images/s summed);
+  3. cold start: exec -> GET /v2/health/ready answers 200 with the model loaded;
+  4. RSS of the server after warm-up vs 30 MB + 1.2 x model size;
+  5. protocol overhead: V2 JSON infer requests/s at concurrency 32 on a one-Add model.
+
+Usage: Benchmarks/serve_bench.py --ledge .build/release/ledge [--duration S] [--rounds N]
+Needs wrk (apt install wrk). Numbers are printed as a markdown table.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LUA = os.path.join(HERE, "wrk", "post_body.lua")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_status(port, path, timeout=1.0):
+    """GET path on loopback; the status code, or None when nothing answers."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
+            head = s.recv(64)
+            return int(head.split()[1]) if head.startswith(b"HTTP/1.1 ") else None
+    except OSError:
+        return None
+
+
+class Server:
+    """A `ledge serve` child process on a free loopback port."""
+
+    def __init__(self, ledge, model, threads, instances, extra=()):
+        self.port = free_port()
+        self.start = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [ledge, "serve", "--model", model, "--port", str(self.port), "--threads", str(threads),
+             "--instances", str(instances), "--log-level", "error", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = self.start + 30
+        while True:
+            if http_status(self.port, "/v2/health/ready", timeout=0.2) == 200:
+                self.ready_s = time.perf_counter() - self.start
+                return
+            if self.proc.poll() is not None:
+                sys.exit(f"ledge serve exited with {self.proc.returncode}: {self.proc.stderr.read().decode()}")
+            if time.perf_counter() > deadline:
+                self.stop()
+                sys.exit("ledge serve did not become ready in 30 s")
+            time.sleep(0.001)
+
+    def rss_bytes(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def wrk(url, body_file, content_type, connections, threads, duration):
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
+         "-s", LUA, url, "--", body_file, content_type],
+        check=True, capture_output=True, text=True).stdout
+    line = next((l for l in out.splitlines() if l.startswith("WRK_JSON ")), None)
+    if line is None:
+        sys.exit(f"wrk printed no summary:\n{out}")
+    result = json.loads(line[len("WRK_JSON "):])
+    if result["errors"]:
+        sys.exit(f"wrk saw {result['errors']} errors ({result['non_200']} non-2xx) on {url}")
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def in_process_total_ms(ledge, model, images, threads, runs):
+    """Median decode + preprocess + invoke + top-k of one photo, in-process."""
+    out = subprocess.run(
+        [ledge, "bench", "-m", model, "--threads", str(threads), "--images", images, "--end-to-end",
+         "--runs", str(runs), "--warmup", "5", "--format", "json"],
+        check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["variants"][0]["end_to_end"]["total_ms"]
+
+
+def in_process_ceiling(ledge, model, images, runs):
+    """Images/s of two single-thread in-process loops running at the same time."""
+    cmd = [ledge, "bench", "-m", model, "--threads", "1", "--images", images, "--end-to-end",
+           "--runs", str(runs), "--warmup", "5", "--format", "json"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    totals = []
+    for p in procs:
+        out, _ = p.communicate()
+        if p.returncode != 0:
+            sys.exit(f"ledge bench failed with {p.returncode}")
+        totals.append(json.loads(out)["variants"][0]["end_to_end"]["total_ms"])
+    return sum(1000.0 / t for t in totals)
+
+
+def warm(server, path, body_file, content_type):
+    wrk(server.url(path), body_file, content_type, 1, 1, 1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ledge", required=True)
+    ap.add_argument("--home", default=os.environ.get("LEDGE_HOME", os.path.join(HERE, "..", ".ledge")))
+    ap.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=150, help="in-process iterations per round")
+    ap.add_argument("--cold-starts", type=int, default=10)
+    args, _ = ap.parse_known_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    fixtures = os.path.join(args.home, "fixtures")
+    model = os.path.join(fixtures, "models", "efficientnet_lite0.tflite")
+    add_model = os.path.join(fixtures, "models", "add.onnx")
+    photo = os.path.join(fixtures, "images", "chelsea.jpg")
+    images = tempfile.mkdtemp(prefix="ledge-serve-bench-")
+    shutil.copy(photo, images)
+    add_body = os.path.join(images, "add.json")
+    with open(add_body, "w") as f:
+        json.dump({"inputs": [
+            {"name": "a", "shape": [1, 4], "datatype": "FP32", "data": [1.0, 2.0, 3.0, 4.0]},
+            {"name": "b", "shape": [1, 4], "datatype": "FP32", "data": [0.5, 0.25, 0.125, 0.0625]}]}, f)
+    classify = "/v2/models/efficientnet_lite0/classify"
+    size = os.path.getsize(model)
+    rows = {"c1": [], "c8": [], "rss": [], "add": []}
+
+    for r in range(args.rounds):
+        for threads in (1, 2):
+            local = in_process_total_ms(args.ledge, model, images, threads, args.runs)
+            server = Server(args.ledge, model, threads, 1)
+            warm(server, classify, photo, "image/jpeg")
+            result = wrk(server.url(classify), photo, "image/jpeg", 1, 1, args.duration)
+            server.stop()
+            rows["c1"].append((threads, result["p50_us"] / 1000, local))
+        ceiling = in_process_ceiling(args.ledge, model, images, args.runs)
+        server = Server(args.ledge, model, 1, 2)
+        warm(server, classify, photo, "image/jpeg")
+        result = wrk(server.url(classify), photo, "image/jpeg", 8, 2, args.duration)
+        rows["rss"].append(server.rss_bytes())
+        server.stop()
+        rows["c8"].append((result["rps"], ceiling))
+        server = Server(args.ledge, add_model, 1, 2)
+        warm(server, "/v2/models/add/infer", add_body, "application/json")
+        result = wrk(server.url("/v2/models/add/infer"), add_body, "application/json", 32, 2, args.duration)
+        server.stop()
+        rows["add"].append((result["rps"], result["p50_us"] / 1000))
+        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+
+    cold = []
+    for _ in range(args.cold_starts):
+        server = Server(args.ledge, model, 1, 2)
+        cold.append(server.ready_s * 1000)
+        server.stop()
+
+    med = statistics.median
+    print(f"\n`{' '.join(sys.argv)}` — {args.rounds} interleaved rounds, wrk {args.duration} s each, medians over rounds\n")
+    print("| measure | server | in-process | ratio | goal |")
+    print("|---|---|---|---|---|")
+    for threads in (1, 2):
+        cells = [(s, l) for t, s, l in rows["c1"] if t == threads]
+        ratios = [s / l for s, l in cells]
+        print(f"| image endpoint p50, c=1, {threads} thread(s) | {med(s for s, _ in cells):.2f} ms "
+              f"| {med(l for _, l in cells):.2f} ms | {med(ratios):.3f} | ≤ 1.10 |")
+    ratios = [s / c for s, c in rows["c8"]]
+    print(f"| image endpoint throughput, c=8, 2 instances × 1 thread | {med(s for s, _ in rows['c8']):.1f} img/s "
+          f"| {med(c for _, c in rows['c8']):.1f} img/s (2 loops) | {med(ratios):.3f} | ≥ 0.90 |")
+    budget = 30e6 + 1.2 * size
+    print(f"| RSS after warm-up (2 instances) | {med(rows['rss']) / 1e6:.1f} MB | budget {budget / 1e6:.1f} MB "
+          f"(30 MB + 1.2 × {size / 1e6:.2f} MB) | {med(rows['rss']) / budget:.3f} | ≤ 1.00 |")
+    print(f"| cold start exec → ready (median of {len(cold)}, min {min(cold):.0f}) | {med(cold):.0f} ms | | "
+          f"{med(cold) / 150:.3f} of 150 ms | ≤ 150 ms |")
+    print(f"| add.onnx V2 JSON infer, c=32 | {med(r for r, _ in rows['add']):.0f} req/s "
+          f"(p50 {med(p for _, p in rows['add']):.2f} ms) | | {med(r for r, _ in rows['add']) / 20000:.3f} of 20k | ≥ 20,000 req/s |")
+    shutil.rmtree(images, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
