@@ -6,7 +6,7 @@ SWIFT ?= swift
 IMAGES := $(LEDGE_HOME)/fixtures/images
 MODELS := $(LEDGE_HOME)/fixtures/models
 
-.PHONY: all setup build test run bench clean distclean
+.PHONY: all setup build test run bench bench-serve clean distclean
 
 all: build
 
@@ -30,10 +30,13 @@ run: setup
 		-i $(IMAGES)/chelsea.jpg -i $(IMAGES)/coffee.jpg -k 3 -c 5
 	.build/release/ledge serve --model $(MODELS)/efficientnet_lite0.tflite --name efficientnet_lite0 --port 8000
 
-## bench: run the benchmark suite (Benchmarks/run.sh) when present
+## bench: run the benchmark suite (Benchmarks/run.sh: runtimes, ledge bench, ledge serve under wrk)
 bench: setup
-	@if [ -x Benchmarks/run.sh ]; then Benchmarks/run.sh; \
-	else echo "bench: Benchmarks/run.sh does not exist yet"; fi
+	Benchmarks/run.sh $(BENCH_ARGS)
+
+## bench-serve: only the ledge serve benchmark (wrk on loopback)
+bench-serve: setup
+	SERVE_ONLY=1 Benchmarks/run.sh $(BENCH_ARGS)
 
 ## clean: remove build products (keeps the set-up folder)
 clean:
