@@ -41,7 +41,7 @@ struct V2Routes: Sendable {
     /// The model (and version) named by the path, else 400 for a bad name or 404.
     private func model(_ context: some RequestContext) throws -> ServedModel {
         let raw = context.parameters.get("model") ?? ""
-        let name = raw.removingPercentEncoding ?? raw
+        let name = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding ?? raw : raw
         let model = try repository.model(named: name)
         if let version = context.parameters.get("version"), version != model.version {
             throw ServerError(.notFound, "model '\(name)' has no version '\(version)': expected \(model.version)")
@@ -67,6 +67,7 @@ struct V2Routes: Sendable {
     /// The media type of the request without parameters, lowercased; `nil` when absent.
     private func mediaType(_ request: Request) -> String? {
         guard let value = request.headers[.contentType] else { return nil }
+        if value == "application/json" { return value }  // the usual case, without Foundation's string work
         return value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
     }
 
