@@ -8,7 +8,13 @@ public import Foundation
 public struct ModelFile: Sendable {
     public let path: String
     public let format: ModelFormat
+    /// The bytes of the file.
     public let data: Data
+    /// The same bytes, 64-byte aligned: runtimes that keep reading the model
+    /// (LiteRT) use them in place, so sessions opened from one `ModelFile`
+    /// share one copy while `data` goes away with the `ModelFile`. `nil` for
+    /// ONNX models: ONNX Runtime copies the model into its own structures.
+    public let storage: TensorStorage?
 
     /// Reads and identifies `path`, throwing a one-line ``LedgeError`` for a
     /// missing, empty or unrecognized file.
@@ -29,6 +35,13 @@ public struct ModelFile: Sendable {
         self.path = path
         self.data = data
         self.format = try Self.detect(data, path: path)
+        if format == .tflite {
+            let storage = TensorStorage(byteCount: data.count)
+            data.copyBytes(to: storage.baseAddress.assumingMemoryBound(to: UInt8.self), count: data.count)
+            self.storage = storage
+        } else {
+            self.storage = nil
+        }
     }
 
     /// Tells the format of `data`, or throws naming `path` and what was expected.

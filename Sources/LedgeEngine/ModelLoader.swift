@@ -25,7 +25,13 @@ public enum ModelLoader {
     /// Throws ``LedgeError`` for a missing, empty or malformed model (exit 3) and
     /// for a runtime library that cannot be found or loaded (exit 4).
     public static func open(path: String, options: EngineOptions = EngineOptions(), logger: Logger) throws -> any InferenceSession {
-        let file = try ModelFile(path: path)
+        try open(file: try ModelFile(path: path), options: options, logger: logger)
+    }
+
+    /// A ready session for a model file already read; sessions opened from one
+    /// `file` share its bytes (several instances of one model cost one copy).
+    public static func open(file: ModelFile, options: EngineOptions = EngineOptions(), logger: Logger) throws -> any InferenceSession {
+        let path = file.path
         switch file.format {
         case .tflite:
             if let provider = options.session.provider, provider.lowercased() != "cpu" {

@@ -14,7 +14,7 @@ public final class LiteRTSession: InferenceSession {
     /// The parsed flatbuffer.
     public let model: TFLiteModel
     private let runtime: LiteRTRuntime
-    /// An aligned copy of the file: LiteRT reads the model from it for the model's lifetime.
+    /// The file's aligned bytes: LiteRT reads the model from them for the model's lifetime.
     private let modelBytes: TensorStorage
     private let logger: Logger
     private let state: Mutex<RunState>
@@ -33,8 +33,12 @@ public final class LiteRTSession: InferenceSession {
         self.model = model
         self.runtime = runtime
         self.logger = logger
-        modelBytes = TensorStorage(byteCount: file.data.count)
-        file.data.copyBytes(to: modelBytes.baseAddress.assumingMemoryBound(to: UInt8.self), count: file.data.count)
+        // Read-only for LiteRT; shared by every session opened from `file`.
+        modelBytes = file.storage ?? {
+            let copy = TensorStorage(byteCount: file.data.count)
+            file.data.copyBytes(to: copy.baseAddress.assumingMemoryBound(to: UInt8.self), count: file.data.count)
+            return copy
+        }()
 
         let api = runtime.api
         var state = RunState()

@@ -139,10 +139,11 @@ public final class ModelRepository: Sendable {
                                   logger: Logger) throws -> ServedModel {
         let count = max(options.instances, 1)
         // The instances compile at the same time (one per core): cold start is what an orchestrator waits for.
+        let file = try ModelFile(path: path)  // read once: the instances share its bytes
         let opened = Mutex([Result<ModelInstance, any Error>?](repeating: nil, count: count))
         DispatchQueue.concurrentPerform(iterations: count) { index in
             let result = Result {
-                let session = try ModelLoader.open(path: path, options: options.engine, logger: logger)
+                let session = try ModelLoader.open(file: file, options: options.engine, logger: logger)
                 return ModelInstance(session: session, classifierOptions: ClassifierOptions(labelsPath: labels), index: index)
             }
             opened.withLock { $0[index] = result }
