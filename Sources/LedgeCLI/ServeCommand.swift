@@ -16,6 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
             Endpoints: GET /v2/health/live, /v2/health/ready, /v2, /v2/models/NAME[/versions/1][/ready];
             POST /v2/models/NAME/infer (JSON or the binary tensor data extension) and
             POST /v2/models/NAME/classify?top_k=K with an image/jpeg or image/png body.
+            GET /metrics: Prometheus text format. Every request gets an id (a sane X-Request-Id header or a
+            generated one), echoed in X-Request-Id and logged as request_id with one access line at info level.
             SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
             """)
 
@@ -46,6 +48,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(name: .customLong("log-format"), help: "text (level: message key=value…) or json (one JSON object per line).")
+    var logFormat = "text"
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -59,14 +64,21 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxBodySize < 1 { throw ValidationError("--max-body-size must be at least 1, got \(maxBodySize)") }
         if queueLimit < 0 { throw ValidationError("--queue-limit must be at least 0, got \(queueLimit)") }
+        if logFormat != "text" && logFormat != "json" {
+            throw ValidationError("--log-format must be text or json, got '\(logFormat)'")
+        }
         if Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got '\(logLevel)'")
         }
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        let logger = Logger(label: "ledge.serve") { _ in ConsoleLogHandler(logLevel: runtime.verbose ? .debug : level) }
+        let level: Logger.Level = runtime.verbose ? .debug : Logger.Level(rawValue: logLevel) ?? .info
+        let json = logFormat == "json"
+        let logger = Logger(label: "ledge.serve") { label -> any LogHandler in
+            if json { return JSONLogHandler(label: label, logLevel: level) }
+            return ConsoleLogHandler(logLevel: level)
+        }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var engine = runtime.engineOptions
         let threads = engine.session.threads ?? 1

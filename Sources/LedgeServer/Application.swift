@@ -7,6 +7,7 @@ public import Logging
 public func buildApplication(configuration: ServerConfiguration, repository: ModelRepository,
                              logger: Logger) -> some ApplicationProtocol {
     let router = Router()
+    Observability.install(on: router, repository: repository)
     router.add(middleware: JSONErrorMiddleware())
     let routes = V2Routes(repository: repository, configuration: configuration)
     routes.register(on: router)

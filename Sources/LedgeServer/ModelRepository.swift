@@ -62,10 +62,13 @@ public struct RepositoryOptions: Sendable {
 public final class ModelRepository: Sendable {
     /// Models by name.
     public let models: [String: ServedModel]
+    /// The Prometheus metrics of these models (one registry per repository).
+    public let metrics: ServerMetrics
 
     /// A repository of already loaded models.
     public init(models: [ServedModel]) {
         self.models = Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.metrics = ServerMetrics(models: self.models.values)
     }
 
     /// The model called `name`, or 404.

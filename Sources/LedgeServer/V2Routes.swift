@@ -87,7 +87,8 @@ struct V2Routes: Sendable {
         }
         let prepared = try InferenceCodec.prepare(body: try await body(request), jsonLength: jsonLength, model: model)
         let inputs = prepared.inputs
-        let results = try await model.pool.run { instance in try instance.session.run(inputs) }
+        let items = inputs.first?.shape.first ?? 1
+        let results = try await repository.metrics.infer(model, items: items) { instance in try instance.session.run(inputs) }
         let (body, headerLength) = try InferenceCodec.response(for: prepared, results: results, model: model)
         guard let headerLength else { return JSONResponse.make(data: body) }
         var response = JSONResponse.make(data: body, contentType: "application/octet-stream")
@@ -112,7 +113,7 @@ struct V2Routes: Sendable {
         }
         let data = try await body(request)
         let name = model.name, k = topK
-        let result = try await model.pool.run { instance in
+        let result = try await repository.metrics.classify(model) { instance in
             guard let classifier = instance.classifier else {
                 throw ServerError.badRequest("model '\(name)' cannot classify images: \(instance.classifierError ?? "no image input")")
             }

@@ -1,0 +1,95 @@
+internal import Metrics
+internal import Prometheus
+
+/// One Prometheus registry per server (never the process-wide
+/// `MetricsSystem`, so tests can build many apps in one process), with a
+/// swift-metrics factory over it that gives every family its `# HELP` text
+/// and every timer the server's duration buckets.
+final class MetricsRegistry: Sendable {
+    /// Histogram buckets for every duration: 100 µs … 10 s.
+    static let durationBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500),
+        .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    private let registry = PrometheusCollectorRegistry()
+    /// The swift-metrics factory that creates this registry's metrics.
+    let factory: any MetricsFactory
+
+    /// A registry whose families carry `help[name]` as their `# HELP` line.
+    init(help: [String: String]) {
+        factory = HelpfulPrometheusFactory(registry: registry, help: help, buckets: Self.durationBuckets)
+    }
+
+    /// The Prometheus text exposition (format 0.0.4) of every metric.
+    func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
+
+/// A swift-metrics factory over a Prometheus registry. Unlike
+/// `PrometheusMetricsFactory` (which registers every family without help text)
+/// it passes each family's help, so the exposition has `# HELP` lines; counters
+/// become Prometheus counters, meters and non-aggregating recorders gauges, and
+/// timers histograms in seconds.
+private struct HelpfulPrometheusFactory: MetricsFactory {
+    let registry: PrometheusCollectorRegistry
+    let help: [String: String]
+    let buckets: [Duration]
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
+        registry.makeCounter(name: label, labels: dimensions, help: help[label] ?? "")
+    }
+
+    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+        registry.makeCounter(name: label, labels: dimensions, help: help[label] ?? "")
+    }
+
+    func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
+        registry.makeGauge(name: label, labels: dimensions, help: help[label] ?? "")
+    }
+
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        if aggregate {
+            return registry.makeValueHistogram(name: label, labels: dimensions, buckets: buckets.map(\.inSeconds),
+                                               help: help[label] ?? "")
+        }
+        return registry.makeGauge(name: label, labels: dimensions, help: help[label] ?? "")
+    }
+
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
+        registry.makeDurationHistogram(name: label, labels: dimensions, buckets: buckets, help: help[label] ?? "")
+    }
+
+    func destroyCounter(_ handler: any CounterHandler) {
+        if let counter = handler as? Prometheus.Counter { registry.unregisterCounter(counter) }
+    }
+
+    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
+        if let counter = handler as? Prometheus.Counter { registry.unregisterCounter(counter) }
+    }
+
+    func destroyMeter(_ handler: any MeterHandler) {
+        if let gauge = handler as? Prometheus.Gauge { registry.unregisterGauge(gauge) }
+    }
+
+    func destroyRecorder(_ handler: any RecorderHandler) {
+        if let gauge = handler as? Prometheus.Gauge { registry.unregisterGauge(gauge) }
+        if let histogram = handler as? ValueHistogram { registry.unregisterValueHistogram(histogram) }
+    }
+
+    func destroyTimer(_ handler: any TimerHandler) {
+        if let histogram = handler as? DurationHistogram { registry.unregisterDurationHistogram(histogram) }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,163 @@
+internal import Foundation
+internal import LedgeCore
+internal import LedgeEngine
+internal import Metrics
+internal import Synchronization
+
+/// The server's Prometheus metrics (Triton's `nv_inference_*` with a `ledge_`
+/// prefix), per model (labels `model` and `version`; one version per name for now). Each server owns one, with its own registry.
+public final class ServerMetrics: Sendable {
+    /// Every metric family and its `# HELP` text.
+    static let help: [String: String] = [
+        "ledge_inference_request_success_total": "Inference requests (infer and classify) answered with 2xx",
+        "ledge_inference_request_failure_total": "Inference requests that failed, by reason: client (4xx), busy (503 queue full), server (other 5xx)",
+        "ledge_inference_count_total": "Inferences performed: batch items (the first dimension of the first input; 1 per classified image)",
+        "ledge_inference_exec_count_total": "Model executions (session runs)",
+        "ledge_inference_queue_duration_seconds": "Time a request waited for a free model instance",
+        "ledge_inference_compute_input_duration_seconds": "Image decode and preprocessing time of classify requests",
+        "ledge_inference_compute_infer_duration_seconds": "Model execution (session run) time",
+        "ledge_inference_request_duration_seconds": "Whole request time of successful inference requests, from routing to response",
+        "ledge_model_instances": "Loaded instances (sessions) of the model",
+        "ledge_inference_pending_request_count": "Requests waiting in the model's queue for a free instance",
+        "ledge_inference_requests_in_flight": "Inference requests of the model being handled now (waiting or executing)",
+        "ledge_model_file_bytes": "Size of the model file in bytes",
+    ]
+
+    private let registry = MetricsRegistry(help: ServerMetrics.help)
+    private let models = Mutex<[String: ModelMetrics]>([:])
+
+    /// Metrics for `models`, registered with zero counts.
+    public init(models: some Sequence<ServedModel>) {
+        for model in models { register(model) }
+    }
+
+    /// Starts reporting `model`.
+    public func register(_ model: ServedModel) {
+        let metrics = ModelMetrics(model, factory: registry.factory)
+        models.withLock { $0[model.name] = metrics }
+    }
+
+    /// The metrics of the model called `name` (at `version` when given), `nil` when not registered.
+    func model(_ name: String, version: String? = nil) -> ModelMetrics? {
+        models.withLock { $0[name] }.flatMap { version == nil || version == $0.model.version ? $0 : nil }
+    }
+
+    /// The Prometheus text exposition of every metric, sampled gauges updated.
+    public func exposition() -> [UInt8] {
+        for metrics in models.withLock({ Array($0.values) }) {
+            metrics.pending.set(metrics.model.pool.waiting)
+        }
+        return registry.exposition()
+    }
+}
+
+/// The metrics of one model version.
+final class ModelMetrics: Sendable {
+    let model: ServedModel
+    let success: Counter
+    let clientFailure: Counter
+    let busyFailure: Counter
+    let serverFailure: Counter
+    let inferences: Counter
+    let executions: Counter
+    let queue: Metrics.Timer
+    let computeInput: Metrics.Timer
+    let computeInfer: Metrics.Timer
+    let request: Metrics.Timer
+    let instances: Meter
+    let pending: Meter
+    let inFlight: Meter
+    let fileBytes: Meter
+
+    init(_ model: ServedModel, factory: any MetricsFactory) {
+        self.model = model
+        let labels = [("model", model.name), ("version", model.version)]
+        func counter(_ name: String, _ extra: [(String, String)] = []) -> Counter {
+            Counter(label: name, dimensions: labels + extra, factory: factory)
+        }
+        func timer(_ name: String) -> Metrics.Timer {
+            Metrics.Timer(label: name, dimensions: labels, preferredDisplayUnit: .seconds, factory: factory)
+        }
+        func meter(_ name: String) -> Meter { Meter(label: name, dimensions: labels, factory: factory) }
+        success = counter("ledge_inference_request_success_total")
+        clientFailure = counter("ledge_inference_request_failure_total", [("reason", "client")])
+        busyFailure = counter("ledge_inference_request_failure_total", [("reason", "busy")])
+        serverFailure = counter("ledge_inference_request_failure_total", [("reason", "server")])
+        inferences = counter("ledge_inference_count_total")
+        executions = counter("ledge_inference_exec_count_total")
+        queue = timer("ledge_inference_queue_duration_seconds")
+        computeInput = timer("ledge_inference_compute_input_duration_seconds")
+        computeInfer = timer("ledge_inference_compute_infer_duration_seconds")
+        request = timer("ledge_inference_request_duration_seconds")
+        instances = meter("ledge_model_instances")
+        pending = meter("ledge_inference_pending_request_count")
+        inFlight = meter("ledge_inference_requests_in_flight")
+        fileBytes = meter("ledge_model_file_bytes")
+        instances.set(model.pool.instances.count)
+        fileBytes.set(model.info.sizeBytes)
+    }
+
+    /// Counts a finished inference request by its status.
+    func count(status: Int, duration: Duration) {
+        switch status {
+        case 200..<400:
+            success.increment()
+            request.record(duration: duration)
+        case 503: busyFailure.increment()
+        case 500...: serverFailure.increment()
+        default: clientFailure.increment()
+        }
+    }
+}
+
+extension ServerMetrics {
+    /// Runs `body` on an instance of `model` (see ``SessionPool/run(_:)``) and,
+    /// when it succeeds, records the wait for the instance, the run as compute
+    /// time, one execution and `items` inferences.
+    func infer<T: Sendable>(_ model: ServedModel, items: Int,
+                            _ body: @escaping @Sendable (ModelInstance) throws -> T) async throws -> T {
+        let (value, queued, ran) = try await timed(model, body)
+        if let metrics = self.model(model.name, version: model.version) {
+            metrics.record(queued: queued, items: items)
+            metrics.computeInfer.record(duration: ran)
+        }
+        return value
+    }
+
+    /// Runs a classification on an instance of `model` and, when it succeeds,
+    /// records the wait, decode + preprocess as input time, the session run as
+    /// compute time, one execution and one inference.
+    func classify(_ model: ServedModel,
+                  _ body: @escaping @Sendable (ModelInstance) throws -> ClassificationResult) async throws -> ClassificationResult {
+        let (result, queued, _) = try await timed(model, body)
+        if let metrics = self.model(model.name, version: model.version) {
+            metrics.record(queued: queued, items: 1)
+            metrics.computeInput.recordNanoseconds(Self.nanoseconds(result.decodeMilliseconds + result.preprocessMilliseconds))
+            metrics.computeInfer.recordNanoseconds(Self.nanoseconds(result.inferenceMilliseconds.first ?? 0))
+        }
+        return result
+    }
+
+    /// `body`'s value, how long it waited for an instance and how long it ran.
+    private func timed<T: Sendable>(_ model: ServedModel, _ body: @escaping @Sendable (ModelInstance) throws -> T)
+        async throws -> (T, queued: Duration, ran: Duration) {
+        let clock = ContinuousClock()
+        let called = clock.now
+        let (value, started, ended) = try await model.pool.run { instance in
+            let started = clock.now
+            let value = try body(instance)
+            return (value, started, clock.now)
+        }
+        return (value, started - called, ended - started)
+    }
+
+    private static func nanoseconds(_ milliseconds: Double) -> Int64 { Int64((milliseconds * 1e6).rounded()) }
+}
+
+extension ModelMetrics {
+    fileprivate func record(queued: Duration, items: Int) {
+        queue.record(duration: queued)
+        executions.increment()
+        inferences.increment(by: max(items, 0))
+    }
+}
