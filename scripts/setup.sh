@@ -64,7 +64,8 @@ stamp() {
 # --- 1. system packages ------------------------------------------------------
 apt_packages() {
   local pkg missing=()
-  for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev python3 python3-venv python3-pip unzip; do
+  # chromium + chromium-driver: the web page test drives headless Chromium over WebDriver.
+  for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev python3 python3-venv python3-pip unzip chromium chromium-driver; do
     dpkg -s "$pkg" > /dev/null 2>&1 || missing+=("$pkg")
   done
   if (( ${#missing[@]} == 0 )); then return; fi

@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Endpoints: GET /v2/health/live, /v2/health/ready, /v2, /v2/models/NAME[/versions/1][/ready];
             POST /v2/models/NAME/infer (JSON or the binary tensor data extension) and
-            POST /v2/models/NAME/classify?top_k=K with an image/jpeg or image/png body.
+            POST /v2/models/NAME/classify?top_k=K with an image/jpeg, image/png or multipart/form-data body;
+            POST /v2/repository/index; a web page at / to classify a photo in the browser.
             GET /metrics: Prometheus text format. Every request gets an id (a sane X-Request-Id header or a
             generated one), echoed in X-Request-Id and logged as request_id with one access line at info level.
             SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
@@ -93,7 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current,
             onServerRunning: { port in
                 let shown = host.contains(":") ? "[\(host)]" : host
-                let line = "ledge serve: \(names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(instances) instance(s) × \(threads) thread(s))\n"
+                let line = "ledge serve: \(names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(instances) instance(s) × \(threads) thread(s)); web page http://\(shown):\(port)/\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             })
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)

@@ -11,6 +11,7 @@ public func buildApplication(configuration: ServerConfiguration, repository: Mod
     router.add(middleware: JSONErrorMiddleware())
     let routes = V2Routes(repository: repository, configuration: configuration)
     routes.register(on: router)
+    WebRoutes(repository: repository).register(on: router)
     let onRunning = configuration.onServerRunning
     return Application(
         router: router,

@@ -17,7 +17,7 @@ struct V2Routes: Sendable {
         }
         router.get("/v2") { _, _ in
             try JSONResponse.make(ServerMetadata(name: "ledge", version: configuration.version,
-                                                 extensions: ["binary_tensor_data", "classification"]))
+                                                 extensions: ["binary_tensor_data", "classification", "model_repository"]))
         }
         router.get("/v2/models/{model}") { _, context in
             try JSONResponse.make(ModelMetadataResponse(try model(context)))
@@ -100,9 +100,9 @@ struct V2Routes: Sendable {
         let start = ContinuousClock.now
         let model = try model(context)
         let type = mediaType(request)
-        guard type == "image/jpeg" || type == "image/png" || type == "application/octet-stream" else {
+        guard type == "image/jpeg" || type == "image/png" || type == "application/octet-stream" || type == "multipart/form-data" else {
             throw ServerError(.unsupportedMediaType,
-                              "unsupported content type '\(type ?? "")' for classify: expected image/jpeg or image/png")
+                              "unsupported content type '\(type ?? "")' for classify: expected image/jpeg, image/png or multipart/form-data")
         }
         var topK = 5
         if let text = request.uri.queryParameters["top_k"] {
@@ -111,13 +111,15 @@ struct V2Routes: Sendable {
             }
             topK = value
         }
-        let data = try await body(request)
+        let upload = type == "multipart/form-data"
+            ? try ImageUpload.fromMultipart(try await body(request), contentType: request.headers[.contentType] ?? "")
+            : ImageUpload(data: try await body(request), name: "request body")
         let name = model.name, k = topK
         let result = try await repository.metrics.classify(model) { instance in
             guard let classifier = instance.classifier else {
                 throw ServerError.badRequest("model '\(name)' cannot classify images: \(instance.classifierError ?? "no image input")")
             }
-            return try classifier.classify(data: data, name: "request body", topK: k)
+            return try classifier.classify(data: upload.data, name: upload.name, topK: k)
         }
         let micros = { (ms: Double) in Int((ms * 1000).rounded()) }
         let response = ClassifyResponse(

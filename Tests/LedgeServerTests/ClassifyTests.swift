@@ -76,7 +76,7 @@ import Testing
 
     @Test func unsupportedImageType() async throws {
         try await expectImageError("chelsea.jpg", contentType: "text/plain", status: .unsupportedMediaType,
-                                   message: "unsupported content type 'text/plain' for classify: expected image/jpeg or image/png")
+                                   message: "unsupported content type 'text/plain' for classify: expected image/jpeg, image/png or multipart/form-data")
     }
 
     @Test func badTopK() async throws {

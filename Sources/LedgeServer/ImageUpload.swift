@@ -1,0 +1,30 @@
+internal import Foundation
+internal import HTTPTypes
+internal import LedgeVision
+
+/// The image of a classify request: the bytes and a name for error messages.
+struct ImageUpload: Sendable {
+    var data: Data
+    /// `request body`, or `form field 'NAME' (FILE)` for a multipart upload.
+    var name: String
+
+    /// The first file part of a `multipart/form-data` body: a part with a
+    /// `filename` or an `image/*` content type, whose content type is
+    /// image/jpeg, image/png or generic, or whose bytes are a JPEG or PNG.
+    static func fromMultipart(_ body: Data, contentType: String) throws -> ImageUpload {
+        let parts = try Multipart.parse(body, boundary: try Multipart.boundary(contentType: contentType))
+        let isFile = { (part: MultipartPart) in part.fileName != nil || part.contentType?.hasPrefix("image/") == true }
+        guard let part = parts.first(where: isFile) else {
+            throw ServerError.badRequest(
+                "multipart body has no file part: expected a form field with a filename holding a JPEG or PNG image")
+        }
+        var name = "form field '\(HeaderValue.printable(part.fieldName ?? ""))'"
+        if let file = part.fileName, !file.isEmpty { name += " (\(HeaderValue.printable(file)))" }
+        let generic: Set<String?> = [nil, "image/jpeg", "image/png", "application/octet-stream"]
+        guard generic.contains(part.contentType) || ImageFormat.sniff(part.body) != nil else {
+            throw ServerError(.unsupportedMediaType,
+                              "\(name) has content type '\(part.contentType ?? "")': expected image/jpeg or image/png")
+        }
+        return ImageUpload(data: part.body, name: name)
+    }
+}

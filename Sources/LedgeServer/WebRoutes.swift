@@ -1,0 +1,45 @@
+internal import Foundation
+internal import HTTPTypes
+internal import Hummingbird
+
+/// The web page at `/` and the model repository extension it lists models with.
+struct WebRoutes: Sendable {
+    let repository: ModelRepository
+
+    func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("/") { _, _ in
+            JSONResponse.make(data: Data(WebPage.html.utf8), contentType: "text/html; charset=utf-8")
+        }
+        router.post("/v2/repository/index") { request, _ in try await index(request) }
+    }
+
+    /// One entry of `POST /v2/repository/index`, as Triton's model repository extension has it.
+    struct IndexEntry: Encodable, Sendable {
+        var name: String
+        var version: String
+        var state: String
+    }
+
+    /// Every served model with its version and state, in name order. The body
+    /// is empty or `{"ready": true|false}`; every loaded model is READY.
+    private func index(_ request: Request) async throws -> Response {
+        var request = request
+        let limit = 1 << 16
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw ServerError(.contentTooLarge, "repository index request body exceeds \(limit) bytes: expected {\"ready\": true} or nothing")
+        }
+        // Every served model is loaded, so `{"ready": true}` lists the same models; the body is only validated.
+        if body.readableBytes > 0 {
+            struct Options: Decodable { var ready: Bool? }
+            guard (try? JSONDecoder().decode(Options.self, from: Data(body.readableBytesView))) != nil else {
+                throw ServerError.badRequest("malformed repository index request: expected a JSON object like {\"ready\": true}")
+            }
+        }
+        let entries = repository.names.compactMap { repository.models[$0] }
+            .map { IndexEntry(name: $0.name, version: $0.version, state: "READY") }
+        return try JSONResponse.make(entries)
+    }
+}
