@@ -88,7 +88,7 @@ make_venv() {
   [[ "$version" == "3.11" ]] || log "note: $PYTHON is Python $version; requirements are pinned for 3.11"
   if ! "$VENV/bin/python" -c 'import pip' > /dev/null 2>&1; then
     log "creating venv $VENV"
-    rm -rf "$VENV"
+    rm -rf "$VENV" "$STAMPS/requirements"  # a new venv needs its packages again
     "$PYTHON" -m venv "$VENV"
     DID_WORK=1
   fi

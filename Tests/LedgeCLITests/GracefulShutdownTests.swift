@@ -1,0 +1,130 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LedgeCore
+import LedgeTesting
+import Testing
+
+/// SIGTERM while requests are running and queued: the real `ledge serve` finishes
+/// every one of them with 200 and the right output, then exits 0, and refuses new
+/// connections.
+@Suite struct GracefulShutdownTests {
+    /// One instance, one thread and a queue of 5: six batch-4 requests fill the pool
+    /// exactly (one running, five waiting), so a seventh gets 503 at once. That 503 is
+    /// the observable sign that all six were accepted before SIGTERM is sent.
+    static let concurrent = 6
+    static let busy = #"{"error":"model 'mobilenet_gen' is busy: 5 requests waiting (queue limit 5)"}"#
+
+    @Test func requestsInFlightAtSIGTERMAllComplete() async throws {
+        let reference = try Fixtures.referenceCase("onnx_gen_b4")
+        let client = InferClient(reference: reference)
+        let server = try await ServeProcess.start([
+            "--model", Fixtures.model("mobilenet_gen.onnx"), "--instances", "1", "--threads", "1", "--queue-limit", "5",
+        ])
+        client.url = try #require(URL(string: server.base + "/models/mobilenet_gen/infer"))
+
+        var stopped = false
+        // A round fails to set up the race when the probe arrives before all six are
+        // queued (it is admitted); then everything drains and the next round tries again.
+        for round in 1...5 where !stopped {
+            let requests = (0..<Self.concurrent).map { index in
+                Task { await client.infer(id: "r\(round).\(index)") }
+            }
+            try await Task.sleep(for: .milliseconds(200))  // only to start the race; nothing asserts on time
+            let probe = await client.infer(id: "probe\(round)")
+            if probe.status == 503 {
+                #expect(probe.body == Self.busy)
+                server.process.terminate()  // SIGTERM with 1 request running and 5 queued
+                stopped = true
+                for (index, request) in requests.enumerated() {
+                    let reply = await request.value
+                    #expect(reply.status == 200, "request \(index) after SIGTERM: \(reply.status) \(reply.body)")
+                    #expect(reply.id == "r\(round).\(index)")
+                    #expect(reply.maxDifference <= 1e-5)
+                }
+            } else {
+                #expect(probe.status == 200, "probe: \(probe.status) \(probe.body)")
+                for request in requests {
+                    let reply = await request.value
+                    #expect(reply.status == 200 || (reply.status == 503 && reply.body == Self.busy))
+                }
+            }
+        }
+        #expect(stopped, "the pool never held all \(Self.concurrent) requests at once in 5 rounds")
+        try await server.waitForExit()
+        #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")
+
+        // A new connection after shutdown is refused.
+        let live = try #require(URL(string: server.base + "/health/live"))
+        await #expect(throws: URLError.self) { _ = try await URLSession.shared.data(from: live) }
+        do {
+            _ = try await URLSession.shared.data(from: live)
+        } catch let error as URLError {
+            #expect(error.code == .cannotConnectToHost, "expected connection refused, got \(error)")
+        }
+    }
+}
+
+/// Binary-tensor infer requests for mobilenet_gen with the `onnx_gen_b4` reference input.
+final class InferClient: @unchecked Sendable {
+    struct Reply: Sendable {
+        var status: Int
+        var body: String
+        var id: String?
+        var maxDifference: Float
+    }
+
+    let reference: ReferenceCase
+    var url = URL(fileURLWithPath: "/")
+    private let session: URLSession
+
+    init(reference: ReferenceCase) {
+        self.reference = reference
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 16
+        configuration.timeoutIntervalForRequest = 300
+        session = URLSession(configuration: configuration)
+    }
+
+    /// POSTs the batch-4 input as binary data and reads the binary output back;
+    /// status 0 when no HTTP response came (the body says why).
+    func infer(id: String) async -> Reply {
+        do {
+            return try await send(id: id)
+        } catch {
+            return Reply(status: 0, body: "no response: \(error)", id: nil, maxDifference: .infinity)
+        }
+    }
+
+    private func send(id: String) async throws -> Reply {
+        let input = reference.inputs[0]
+        let header = #"{"id":"\#(id)","inputs":[{"name":"input","shape":\#(input.shape),"datatype":"FP32","#
+            + #""parameters":{"binary_data_size":\#(input.byteCount)}}],"#
+            + #""outputs":[{"name":"output","parameters":{"binary_data":true}}]}"#
+        var body = Data(header.utf8)
+        input.withUnsafeBytes { body.append(contentsOf: $0) }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+        request.setValue(String(header.utf8.count), forHTTPHeaderField: "Inference-Header-Content-Length")
+        let (data, response) = try await session.upload(for: request, from: body)
+        let http = try #require(response as? HTTPURLResponse)
+        guard http.statusCode == 200,
+              let length = http.value(forHTTPHeaderField: "Inference-Header-Content-Length").flatMap(Int.init),
+              length <= data.count else {
+            return Reply(status: http.statusCode, body: String(decoding: data, as: UTF8.self), id: nil, maxDifference: .infinity)
+        }
+        let json = try JSONSerialization.jsonObject(with: data.prefix(length)) as? [String: Any]
+        let expected: [Float] = reference.outputs[0].values()
+        let raw = data.dropFirst(length)
+        var worst = Float.infinity
+        if raw.count == expected.count * 4 {
+            var got = [Float](repeating: 0, count: expected.count)
+            got.withUnsafeMutableBytes { _ = raw.copyBytes(to: $0) }
+            worst = zip(got, expected).reduce(0) { Float.maximum($0, abs($1.0 - $1.1)) }  // NaN stays NaN
+        }
+        return Reply(status: 200, body: String(decoding: data.prefix(length), as: UTF8.self),
+                     id: json?["id"] as? String, maxDifference: worst)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LedgeTesting
+import Testing
+
+/// The real `ledge serve` binary on a free loopback port (`--port 0`), for the
+/// live tests: started, waited for (URL line, then `/v2/health/ready`), and
+/// stopped with SIGTERM. Every wait is bounded so a hang fails instead of blocking CI.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    /// `http://127.0.0.1:PORT/v2` as the server printed it.
+    private(set) var base = ""
+    private let output: URL
+    private let errors: URL
+
+    private init() {
+        output = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-serve-\(UUID().uuidString).out")
+        errors = output.appendingPathExtension("err")
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: output)
+        try? FileManager.default.removeItem(at: errors)
+    }
+
+    /// What the server wrote to stderr so far (its log).
+    var stderr: String { (try? String(contentsOf: errors, encoding: .utf8)) ?? "" }
+
+    /// The port the server listens on.
+    var port: Int { Int(base.split(separator: ":").last?.split(separator: "/").first ?? "") ?? 0 }
+
+    /// Starts `ledge serve ARGUMENTS --port 0` and returns once `/v2/health/ready` answers 200.
+    static func start(_ arguments: [String]) async throws -> ServeProcess {
+        let server = ServeProcess()
+        _ = FileManager.default.createFile(atPath: server.output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: server.errors.path, contents: nil)
+        server.process.executableURL = URL(fileURLWithPath: Fixtures.ledgeExecutable)
+        server.process.arguments = ["serve"] + arguments + ["--port", "0"]
+        server.process.standardOutput = try FileHandle(forWritingTo: server.output)
+        server.process.standardError = try FileHandle(forWritingTo: server.errors)
+        server.process.standardInput = FileHandle.nullDevice
+        try server.process.run()
+
+        var url: String?
+        for _ in 0..<1200 where url == nil && server.process.isRunning {
+            let text = (try? String(contentsOf: server.output, encoding: .utf8)) ?? ""
+            // Only whole lines: a read can land in the middle of the URL line.
+            let complete = text.lastIndex(of: "\n").map { String(text[...$0]) } ?? ""
+            url = complete.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix("http://") }.map(String.init)
+            if url == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        server.base = try #require(url, "ledge serve printed no URL; stderr: \(server.stderr)")
+        let ready = try #require(URL(string: server.base + "/health/ready"))
+        for _ in 0..<100 {
+            if let (_, response) = try? await URLSession.shared.data(from: ready),
+               (response as? HTTPURLResponse)?.statusCode == 200 {
+                return server
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("GET \(ready) never answered 200; running: \(server.process.isRunning); stderr: \(server.stderr)")
+        throw CancellationError()
+    }
+
+    /// Sends SIGTERM and waits (at most 120 s) for the process to end.
+    func terminate() async throws {
+        process.terminate()
+        try await waitForExit()
+    }
+
+    /// Waits (at most 120 s) for the process to end.
+    func waitForExit() async throws {
+        for _ in 0..<1200 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!process.isRunning, "ledge serve still running 120 s after SIGTERM")
+    }
+
+    /// True when the process exited by itself with status 0 (not by a signal).
+    var exitedCleanly: Bool {
+        !process.isRunning && process.terminationReason == .exit && process.terminationStatus == 0
+    }
+}
+
+/// A model repository in a temporary folder: `DIR/NAME/FILE` for each fixture model file.
+struct TemporaryRepository: ~Copyable {
+    let path: String
+
+    init(models: [String: String]) throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-repo-\(UUID().uuidString)").path
+        for (name, file) in models {
+            let folder = path + "/" + name
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Fixtures.model(file), toPath: folder + "/" + file)
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}

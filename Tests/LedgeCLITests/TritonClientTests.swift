@@ -1,0 +1,53 @@
+import Dispatch
+import Foundation
+import LedgeTesting
+import Testing
+
+/// The real Python `tritonclient[http]` (pinned in scripts/requirements.txt) against
+/// the real `ledge serve` binary: scripts/check_tritonclient.py on a loopback port.
+@Suite struct TritonClientTests {
+    @Test func tritonClientChecksPassAgainstLedgeServe() async throws {
+        let repository = try TemporaryRepository(models: [
+            "efficientnet_lite0": "efficientnet_lite0.tflite", "mobilenet_gen": "mobilenet_gen.onnx",
+        ])
+        let server = try await ServeProcess.start(["--model-repository", repository.path])
+        let python = Fixtures.home + "/venv/bin/python"
+        let arguments = [Fixtures.packageRoot + "/scripts/check_tritonclient.py",
+                         "--url", server.base, "--fixtures", Fixtures.home + "/fixtures"]
+        // ProcessRunner blocks its thread while it waits: keep it off the test's executor.
+        let result = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try ProcessRunner.run(python, arguments, timeLimit: 600) })
+            }
+        }
+        #expect(!result.timedOut)
+        #expect(result.status == 0, "check_tritonclient.py failed: \(result.stderr)")
+        #expect(result.stderr == "")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 12)
+        #expect(lines.last == "all tritonclient checks passed")
+        for line in [
+            "ok: is_server_live",
+            "ok: is_server_ready",
+            "ok: get_model_metadata(efficientnet_lite0): platform tflite, inputs [('images', 'UINT8', [1, 224, 224, 3])], outputs [('Softmax', 'UINT8', [1, 1000])]",
+            "ok: is_model_ready(efficientnet_lite0)",
+            "ok: get_model_metadata(mobilenet_gen): platform onnxruntime_onnx, inputs [('input', 'FP32', [-1, 3, 224, 224])], outputs [('output', 'FP32', [-1, 1000])]",
+            "ok: is_model_ready(mobilenet_gen)",
+            #"ok: unknown model: InferenceServerException 404 "unknown model 'no_such_model'""#,
+        ] {
+            #expect(lines.contains(line), "missing line: \(line)")
+        }
+        for prefix in [
+            "ok: get_server_metadata: name ledge, version ",
+            "ok: infer(efficientnet_lite0, JSON): UINT8 [1, 1000], id echoed, within ",
+            "ok: infer(efficientnet_lite0, binary): UINT8 [1, 1000], id echoed, within ",
+            "ok: infer(mobilenet_gen, JSON): FP32 [2, 1000], id echoed, max abs difference ",
+            "ok: infer(mobilenet_gen, binary): FP32 [2, 1000], id echoed, max abs difference ",
+        ] {
+            #expect(lines.contains { $0.hasPrefix(prefix) }, "missing line: \(prefix)…")
+        }
+
+        try await server.terminate()
+        #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")
+    }
+}

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Check a running `ledge serve` with the real Triton HTTP client (tritonclient[http]).
+
+Usage: python scripts/check_tritonclient.py --url 127.0.0.1:8000 --fixtures $LEDGE_HOME/fixtures
+
+The server must serve efficientnet_lite0.tflite and mobilenet_gen.onnx under the
+names given by --tflite-model and --onnx-model, e.g.
+
+  mkdir -p /tmp/repo/efficientnet_lite0 /tmp/repo/mobilenet_gen
+  cp $LEDGE_HOME/fixtures/models/efficientnet_lite0.tflite /tmp/repo/efficientnet_lite0/
+  cp $LEDGE_HOME/fixtures/models/mobilenet_gen.onnx /tmp/repo/mobilenet_gen/
+  ledge serve --model-repository /tmp/repo --port 8000
+
+Outputs are compared with the reference runtimes' outputs for the same inputs:
+efficientnet_lite0 with the fixed input of the reference case `tflite_fixed`
+(LiteRT, uint8, within 1 quantization step), mobilenet_gen.onnx with the first
+two images of the reference case `onnx_gen_b4` run by onnxruntime on one thread
+(float32, max abs difference 1e-5) — the tolerances of the library's tests.
+
+Prints one line per check ("ok: ..."); on the first failure prints
+"FAIL: <check>: <why>" to stderr and exits 1.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import onnxruntime as ort
+import tritonclient.http as httpclient
+from tritonclient.utils import InferenceServerException
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def expect(condition, what, detail=""):
+    if not condition:
+        raise CheckFailed(f"{what}: {detail}" if detail else what)
+
+
+def ok(line):
+    print(f"ok: {line}", flush=True)
+
+
+class References:
+    """Reference tensors from FIXTURES/reference/manifest.json."""
+
+    def __init__(self, fixtures):
+        self.dir = os.path.join(fixtures, "reference")
+        self.models = os.path.join(fixtures, "models")
+        with open(os.path.join(self.dir, "manifest.json")) as f:
+            self.cases = json.load(f)["cases"]
+
+    def tensors(self, case, role):
+        return [np.fromfile(os.path.join(self.dir, t["file"]), dtype=np.dtype(t["dtype"]).newbyteorder("<"))
+                .reshape(t["shape"]) for t in self.cases[case][role]]
+
+    def tflite_fixed(self):
+        (x,), (y,) = self.tensors("tflite_fixed", "inputs"), self.tensors("tflite_fixed", "outputs")
+        return x, y
+
+    def onnx_batch2(self):
+        x = np.ascontiguousarray(self.tensors("onnx_gen_b4", "inputs")[0][:2])
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        sess = ort.InferenceSession(os.path.join(self.models, "mobilenet_gen.onnx"), opts,
+                                    providers=["CPUExecutionProvider"])
+        (y,) = sess.run(["output"], {"input": x})
+        return x, y
+
+
+def check_server(client):
+    expect(client.is_server_live(), "is_server_live", "expected True")
+    ok("is_server_live")
+    expect(client.is_server_ready(), "is_server_ready", "expected True")
+    ok("is_server_ready")
+    meta = client.get_server_metadata()
+    expect(meta.get("name") == "ledge", "get_server_metadata name", f"expected 'ledge', got {meta.get('name')!r}")
+    expect("binary_tensor_data" in meta.get("extensions", []), "get_server_metadata extensions",
+           f"expected 'binary_tensor_data' in {meta.get('extensions')!r}")
+    ok(f"get_server_metadata: name ledge, version {meta.get('version')}, extensions {', '.join(meta['extensions'])}")
+
+
+def check_model_metadata(client, name, platform, inputs, outputs):
+    meta = client.get_model_metadata(name)
+    expect(meta.get("name") == name, f"get_model_metadata({name}) name", f"got {meta.get('name')!r}")
+    expect(meta.get("platform") == platform, f"get_model_metadata({name}) platform",
+           f"expected {platform!r}, got {meta.get('platform')!r}")
+    for role, want in (("inputs", inputs), ("outputs", outputs)):
+        got = [(t["name"], t["datatype"], t["shape"]) for t in meta.get(role, [])]
+        expect(got == want, f"get_model_metadata({name}) {role}", f"expected {want}, got {got}")
+    ok(f"get_model_metadata({name}): platform {platform}, inputs {inputs}, outputs {outputs}")
+    expect(client.is_model_ready(name), f"is_model_ready({name})", "expected True")
+    ok(f"is_model_ready({name})")
+
+
+def infer(client, model, input_name, output_name, datatype, x, binary, request_id):
+    tensor = httpclient.InferInput(input_name, list(x.shape), datatype)
+    tensor.set_data_from_numpy(x, binary_data=binary)
+    wanted = [httpclient.InferRequestedOutput(output_name, binary_data=binary)]
+    result = client.infer(model, [tensor], outputs=wanted, request_id=request_id)
+    response = result.get_response()
+    what = f"infer({model}, {'binary' if binary else 'JSON'})"
+    expect(response.get("id") == request_id, f"{what} id", f"expected {request_id!r} echoed, got {response.get('id')!r}")
+    names = [o["name"] for o in response.get("outputs", [])]
+    expect(names == [output_name], f"{what} outputs", f"expected only {output_name!r}, got {names}")
+    output = result.get_output(output_name)
+    has_binary = "binary_data_size" in output.get("parameters", {})
+    expect(has_binary == binary and ("data" in output) != binary, f"{what} output encoding",
+           f"expected {'binary data' if binary else 'JSON data'}, got {sorted(output)} {output.get('parameters')}")
+    y = result.as_numpy(output_name)
+    expect(y is not None, f"{what} output", f"no tensor {output_name!r}")
+    return what, y
+
+
+def check_tflite(client, name, refs):
+    x, want = refs.tflite_fixed()
+    for binary in (False, True):
+        what, y = infer(client, name, "images", "Softmax", "UINT8", x, binary, f"tflite-{int(binary)}")
+        expect(y.dtype == np.uint8 and list(y.shape) == [1, 1000], f"{what} Softmax",
+               f"expected UINT8 [1, 1000], got {y.dtype} {list(y.shape)}")
+        worst = int(np.abs(y.astype(np.int32) - want.astype(np.int32)).max())
+        expect(worst <= 1, f"{what} Softmax", f"differs from LiteRT by {worst} quantization steps (allowed 1)")
+        ok(f"{what}: UINT8 [1, 1000], id echoed, within {worst} step(s) of LiteRT, top-1 {int(y[0].argmax())}")
+
+
+def check_onnx(client, name, refs):
+    x, want = refs.onnx_batch2()
+    for binary in (False, True):
+        what, y = infer(client, name, "input", "output", "FP32", x, binary, f"onnx-{int(binary)}")
+        expect(y.dtype == np.float32 and list(y.shape) == [2, 1000], f"{what} output",
+               f"expected FP32 [2, 1000], got {y.dtype} {list(y.shape)}")
+        worst = float(np.abs(y - want).max())
+        expect(worst <= 1e-5, f"{what} output", f"differs from onnxruntime by {worst:g} (allowed 1e-05)")
+        ok(f"{what}: FP32 [2, 1000], id echoed, max abs difference {worst:.1e} from onnxruntime")
+
+
+def check_errors(client):
+    try:
+        client.get_model_metadata("no_such_model")
+    except InferenceServerException as e:
+        expect(e.status() == "404" and e.message() == "unknown model 'no_such_model'", "unknown model error",
+               f"expected 404 \"unknown model 'no_such_model'\", got {e.status()} {e.message()!r}")
+    else:
+        raise CheckFailed("unknown model error: get_model_metadata('no_such_model') did not raise")
+    expect(not client.is_model_ready("no_such_model"), "is_model_ready(no_such_model)", "expected False")
+    ok("unknown model: InferenceServerException 404 \"unknown model 'no_such_model'\"")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", required=True, help="host:port of the server (http://host:port/v2 also accepted)")
+    parser.add_argument("--fixtures", default=os.path.join(os.environ.get("LEDGE_HOME", ".ledge"), "fixtures"),
+                        help="the fixtures folder with reference/manifest.json (default $LEDGE_HOME/fixtures)")
+    parser.add_argument("--tflite-model", default="efficientnet_lite0", help="the served name of efficientnet_lite0.tflite")
+    parser.add_argument("--onnx-model", default="mobilenet_gen", help="the served name of mobilenet_gen.onnx")
+    args = parser.parse_args()
+    url = args.url.removeprefix("http://").split("/")[0]
+    client = httpclient.InferenceServerClient(url=url, network_timeout=60.0, connection_timeout=10.0)
+    steps = [
+        ("reference outputs", lambda: refs.append(References(args.fixtures))),
+        ("server", lambda: check_server(client)),
+        (f"model {args.tflite_model}", lambda: check_model_metadata(
+            client, args.tflite_model, "tflite",
+            [("images", "UINT8", [1, 224, 224, 3])], [("Softmax", "UINT8", [1, 1000])])),
+        (f"model {args.onnx_model}", lambda: check_model_metadata(
+            client, args.onnx_model, "onnxruntime_onnx",
+            [("input", "FP32", [-1, 3, 224, 224])], [("output", "FP32", [-1, 1000])])),
+        (f"infer {args.tflite_model}", lambda: check_tflite(client, args.tflite_model, refs[0])),
+        (f"infer {args.onnx_model}", lambda: check_onnx(client, args.onnx_model, refs[0])),
+        ("errors", lambda: check_errors(client)),
+    ]
+    refs = []
+    for label, step in steps:
+        try:
+            step()
+        except CheckFailed as e:
+            print(f"FAIL: {e}", file=sys.stderr)
+            return 1
+        except Exception as e:  # a client or connection error fails the check in progress, on one line
+            print(f"FAIL: {label}: {type(e).__name__}: {e}".replace("\n", " "), file=sys.stderr)
+            return 1
+    print("all tritonclient checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
