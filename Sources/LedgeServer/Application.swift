@@ -31,7 +31,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return JSONResponse.error(ServerError(error.status, error.body ?? error.status.reasonPhrase))
         } catch {
             let failure = ServerError.from(error)
-            if failure.status.code >= 500 {
+            // A full queue (503) is load, not a fault: the access line records it; real 5xx are errors.
+            if failure.status.code >= 500 && failure.status != .serviceUnavailable {
                 context.logger.error("\(request.method) \(request.uri.path): \(failure.message)")
             }
             return JSONResponse.error(failure)
