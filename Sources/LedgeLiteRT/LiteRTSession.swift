@@ -33,12 +33,11 @@ public final class LiteRTSession: InferenceSession {
         self.model = model
         self.runtime = runtime
         self.logger = logger
-        // Read-only for LiteRT; shared by every session opened from `file`.
-        modelBytes = file.storage ?? {
-            let copy = TensorStorage(byteCount: file.data.count)
-            file.data.copyBytes(to: copy.baseAddress.assumingMemoryBound(to: UInt8.self), count: file.data.count)
-            return copy
-        }()
+        // Read-only for LiteRT; shared by every session opened from `file` (a TFLite ModelFile always has it).
+        guard let storage = file.storage else {
+            throw LedgeError.invalidModel("\(file.path): not a TFLite model (expected 'TFL3' at bytes 4-7)")
+        }
+        modelBytes = storage
 
         let api = runtime.api
         var state = RunState()
