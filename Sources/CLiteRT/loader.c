@@ -68,6 +68,14 @@ const ledge_litert_api *ledge_litert_load(const char *path, char *errbuf, size_t
     return api;
 }
 
+void ledge_litert_unload(const ledge_litert_api *api) {
+    // The table is ours to free; the library handle is deliberately not closed:
+    // LiteRT registers thread-local destructors when it loads, and a thread that
+    // exits after dlclose jumps into unmapped code (SIGSEGV, seen in our tests).
+    // dlopen counts references, so loading the same path again maps nothing new.
+    free((void *)api);
+}
+
 const char *ledge_litert_status_text(ledge_litert_status status) {
     switch (status) {
     case 0: return "ok";

@@ -1,4 +1,5 @@
 public import ArgumentParser
+internal import LedgeCore
 
 /// The `ledge` command: run, inspect, classify (and later bench, serve, …) edge ML models.
 public struct Ledge: AsyncParsableCommand {
@@ -11,13 +12,8 @@ public struct Ledge: AsyncParsableCommand {
             set-up folder (.ledge/runtimes, or LEDGE_HOME), then a Python site-packages holding the wheel.
             """,
         version: LedgeVersion.current,
-        subcommands: [InspectCommand.self, ClassifyCommand.self, BenchCommand.self, ServeCommand.self]
+        subcommands: [InspectCommand.self, ClassifyCommand.self, BenchCommand.self, ServeCommand.self, ProbeCommand.self]
     )
 
     public init() {}
-}
-
-/// Ledge's version.
-public enum LedgeVersion {
-    public static let current = "0.1.0"
 }

@@ -40,7 +40,7 @@ public enum LedgeMain {
         do {
             throw error
         } catch let error as LedgeError {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("error: \(error.commandLineMessage)\n".utf8))
             return error.exitCode
         } catch {
             let code = Ledge.exitCode(for: error)

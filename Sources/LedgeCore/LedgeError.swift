@@ -1,58 +1,76 @@
 /// The one error type Ledge's libraries throw.
 ///
-/// Every error carries a one-line, human-readable ``message`` that names the
-/// file or field at fault and what was expected, and a category that decides
-/// the CLI exit code and the HTTP status a server answers with.
+/// Every error carries a stable ``code`` and a one-line, human-readable
+/// ``message`` that names the file or field at fault and what was expected.
+/// Libraries know nothing of the command line or HTTP: the CLI maps the code
+/// to an exit code, the server to a status. Compare errors by ``code``; the
+/// message is the contract only where a test says so.
 public struct LedgeError: Error, Hashable, Sendable, CustomStringConvertible {
-    private enum Code: Hashable, Sendable {
-        case usage
-        case invalidInput
-        case invalidModel
-        case runtimeUnavailable
-        case runtimeFailure
+    /// What kind of failure an error is: stable, for callers to branch on.
+    ///
+    /// Modelled on swift-service-lifecycle's `ServiceRunnerError.Code`: a
+    /// struct over a private enum, so new codes can be added without breaking
+    /// callers' `switch` statements.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case usage, invalidInput, invalidModel, notFound, busy, tooLarge, timedOut
+            case runtimeUnavailable, runtimeFailure
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The code's name, as `invalidInput`.
+        public var description: String { base.rawValue }
+
+        /// A call was wrong: an option, an argument, a name.
+        public static let usage = Code(.usage)
+        /// An input (image, tensor, request, option value) was unreadable or of the wrong kind.
+        public static let invalidInput = Code(.invalidInput)
+        /// A model file is missing, unreadable, malformed, or crashes or hangs the runtime.
+        public static let invalidModel = Code(.invalidModel)
+        /// No model (or version) of that name.
+        public static let notFound = Code(.notFound)
+        /// Every instance is busy and the wait queue is full: try again later.
+        public static let busy = Code(.busy)
+        /// An input is larger than a configured limit.
+        public static let tooLarge = Code(.tooLarge)
+        /// Something did not finish within its time limit.
+        public static let timedOut = Code(.timedOut)
+        /// A runtime library could not be found or loaded.
+        public static let runtimeUnavailable = Code(.runtimeUnavailable)
+        /// A runtime failed while compiling or running a model.
+        public static let runtimeFailure = Code(.runtimeFailure)
     }
 
-    private let code: Code
+    /// What kind of failure this is.
+    public let code: Code
     /// A one-line message fit to print as it is.
     public let message: String
 
-    private init(_ code: Code, _ message: String) {
+    /// An error with `code` and a one-line `message`.
+    public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
     public var description: String { message }
 
-    /// The command line was wrong (exit code 2).
+    /// A call was wrong (``Code/usage``).
     public static func usage(_ message: String) -> LedgeError { .init(.usage, message) }
-    /// An input (image, tensor, option value) was unreadable or of the wrong kind (exit code 3).
+    /// An input was unreadable or of the wrong kind (``Code/invalidInput``).
     public static func invalidInput(_ message: String) -> LedgeError { .init(.invalidInput, message) }
-    /// A model file is missing, unreadable or malformed (exit code 3).
+    /// A model file is missing, unreadable or malformed (``Code/invalidModel``).
     public static func invalidModel(_ message: String) -> LedgeError { .init(.invalidModel, message) }
-    /// A runtime library could not be found or loaded (exit code 4).
+    /// No such model (``Code/notFound``).
+    public static func notFound(_ message: String) -> LedgeError { .init(.notFound, message) }
+    /// A runtime library could not be found or loaded (``Code/runtimeUnavailable``).
     public static func runtimeUnavailable(_ message: String) -> LedgeError { .init(.runtimeUnavailable, message) }
-    /// A runtime failed while compiling or running a model (exit code 4).
+    /// A runtime failed while compiling or running a model (``Code/runtimeFailure``).
     public static func runtimeFailure(_ message: String) -> LedgeError { .init(.runtimeFailure, message) }
 
     /// The same error with `detail` added to the message after a colon.
     public func appending(detail: String) -> LedgeError {
         LedgeError(code, message + ": " + detail)
-    }
-
-    /// The process exit code for this error: 2 usage, 3 input or model, 4 runtime.
-    public var exitCode: Int32 {
-        switch code {
-        case .usage: return 2
-        case .invalidInput, .invalidModel: return 3
-        case .runtimeUnavailable, .runtimeFailure: return 4
-        }
-    }
-
-    /// True when the caller (not the runtime or the machine) is at fault: a 4xx over HTTP.
-    public var isClientError: Bool {
-        switch code {
-        case .usage, .invalidInput, .invalidModel: return true
-        case .runtimeUnavailable, .runtimeFailure: return false
-        }
     }
 }

@@ -36,10 +36,10 @@ public struct RuntimeLocator: Sendable {
         self.executablePath = executablePath
     }
 
-    /// The library's path, or a ``LedgeError/runtimeUnavailable(_:)`` that says what to install.
+    /// The library's path, or a ``LedgeError/Code/runtimeUnavailable`` error that says what to install.
     public func locate(_ kind: RuntimeLibraryKind, explicitPath: String? = nil) throws -> String {
         if let explicitPath {
-            return try existing(explicitPath, kind: kind, source: "--\(kind == .onnxruntime ? "ort" : "litert")-library")
+            return try existing(explicitPath, kind: kind, source: "the path given")
         }
         if let fromEnv = environment[kind.environmentVariable], !fromEnv.isEmpty {
             return try existing(fromEnv, kind: kind, source: kind.environmentVariable)
@@ -51,14 +51,14 @@ public struct RuntimeLocator: Sendable {
             if let found = firstLibrary(in: site + "/" + kind.sitePackagesFolder, kind: kind) { return found }
         }
         throw LedgeError.runtimeUnavailable(
-            "\(kind.displayName) library not found: run 'make setup', set \(kind.environmentVariable), or 'pip install \(kind.pipRequirement)'")
+            "\(kind.displayName) library not found: set \(kind.environmentVariable) or 'pip install \(kind.pipRequirement)'")
     }
 
     private func existing(_ path: String, kind: RuntimeLibraryKind, source: String) throws -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw LedgeError.runtimeUnavailable(
-                "\(kind.displayName) library not found at '\(path)' (from \(source)); install it with 'pip install \(kind.pipRequirement)' or run 'make setup'")
+                "\(kind.displayName) library not found at '\(path)' (from \(source)); install it with 'pip install \(kind.pipRequirement)'")
         }
         return path
     }

@@ -17,8 +17,11 @@ public final class LiteRTRuntime: @unchecked Sendable {
     public let libraryPath: String
     /// The runtime version Ledge reports: ``pinnedVersion``.
     public let version: String
-    let api: UnsafePointer<ledge_litert_api>
+    /// The function table; valid while ``library`` lives.
+    var api: UnsafePointer<ledge_litert_api> { library.api }
     let environment: OpaquePointer
+    /// Owns the `dlopen` handle and the table: released after the environment (stored properties go after `deinit`).
+    private let library: LiteRTLibrary
 
     private static let cache = Mutex<[String: LiteRTRuntime]>([:])
 
@@ -27,20 +30,16 @@ public final class LiteRTRuntime: @unchecked Sendable {
     /// Throws `runtimeUnavailable` when the file cannot be loaded or lacks a LiteRT
     /// symbol, `runtimeFailure` when the environment cannot be created.
     public init(libraryPath: String) throws {
-        var message = [CChar](repeating: 0, count: 512)
-        guard let api = ledge_litert_load(libraryPath, &message, message.count) else {
-            let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw LedgeError.runtimeUnavailable(
-                "LiteRT library '\(libraryPath)' could not be loaded: \(reason); install it with 'pip install \(RuntimeLibraryKind.litert.pipRequirement)' or run 'make setup'")
-        }
+        // If anything below fails, `library` is released here and closes the handle.
+        let library = try LiteRTLibrary(path: libraryPath)
         var environment: OpaquePointer?
-        let status = ledge_litert_create_cpu_environment(api, &environment)
+        let status = ledge_litert_create_cpu_environment(library.api, &environment)
         guard status == LEDGE_LITERT_OK, let environment else {
             throw LedgeError.runtimeFailure("LiteRT: cannot create environment: \(String(cString: ledge_litert_status_text(status)))")
         }
         self.libraryPath = libraryPath
         self.version = Self.pinnedVersion
-        self.api = api
+        self.library = library
         self.environment = environment
     }
 
@@ -68,4 +67,25 @@ public final class LiteRTRuntime: @unchecked Sendable {
                 "LiteRT: \(action()) failed: \(String(cString: ledge_litert_status_text(status))) (status \(status))")
         }
     }
+}
+
+/// The `dlopen`ed LiteRT library and its function table, freed in `deinit`
+/// (as swift-crypto's wrappers own their BoringSSL objects). The library itself
+/// stays mapped: LiteRT's thread-local destructors would run in unmapped code
+/// after `dlclose`; `dlopen` reuses the mapping when the path is loaded again.
+final class LiteRTLibrary: @unchecked Sendable {
+    let api: UnsafePointer<ledge_litert_api>
+
+    /// Loads `path`; throws `runtimeUnavailable` when it is not a loadable LiteRT library.
+    init(path: String) throws {
+        var message = [CChar](repeating: 0, count: 512)
+        guard let api = ledge_litert_load(path, &message, message.count) else {
+            let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw LedgeError.runtimeUnavailable(
+                "LiteRT library '\(path)' could not be loaded: \(reason); install it with 'pip install \(RuntimeLibraryKind.litert.pipRequirement)'")
+        }
+        self.api = api
+    }
+
+    deinit { ledge_litert_unload(api) }
 }

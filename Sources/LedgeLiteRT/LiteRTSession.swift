@@ -14,8 +14,6 @@ public final class LiteRTSession: InferenceSession {
     /// The parsed flatbuffer.
     public let model: TFLiteModel
     private let runtime: LiteRTRuntime
-    /// The file's aligned bytes: LiteRT reads the model from them for the model's lifetime.
-    private let modelBytes: TensorStorage
     private let logger: Logger
     private let state: Mutex<RunState>
 
@@ -33,61 +31,58 @@ public final class LiteRTSession: InferenceSession {
         self.model = model
         self.runtime = runtime
         self.logger = logger
-        // Read-only for LiteRT; shared by every session opened from `file` (a TFLite ModelFile always has it).
+        // The file's aligned bytes, read by LiteRT for the model's lifetime (the model object keeps them);
+        // shared by every session opened from `file` (a TFLite ModelFile always has it).
         guard let storage = file.storage else {
             throw LedgeError.invalidModel("\(file.path): not a TFLite model (expected 'TFL3' at bytes 4-7)")
         }
-        modelBytes = storage
 
         let api = runtime.api
-        var state = RunState()
-        do {
-            var handle: OpaquePointer?
-            let status = api.pointee.CreateModelFromBuffer(runtime.environment, modelBytes.baseAddress, modelBytes.byteCount, &handle)
-            guard status == LEDGE_LITERT_OK, let handle else {
-                throw LedgeError.invalidModel(
-                    "\(file.path): LiteRT cannot load the model (\(String(cString: ledge_litert_status_text(status))))")
-            }
-            state.model = handle
-            let signatures = try SignatureReader(runtime: runtime, model: handle, reader: model, path: file.path)
-            state.inputTypes = signatures.inputTypes
-            state.outputTypes = signatures.outputTypes
-            try runtime.check(ledge_litert_create_cpu_options(api, Int32(clamping: threads), &state.options),
-                              "creating compilation options")
-            try withTFLiteErrorsCaptured {
-                var compiled: OpaquePointer?
-                let compileStatus = api.pointee.CreateCompiledModel(runtime.environment, handle, state.options, &compiled)
-                guard compileStatus == LEDGE_LITERT_OK, let compiled else {
-                    throw LedgeError.runtimeFailure(
-                        "LiteRT: compiling \(file.path) failed: \(String(cString: ledge_litert_status_text(compileStatus))) (status \(compileStatus))")
-                }
-                state.compiled = compiled
-                // Dynamic input dimensions start at 1.
-                let shapes = signatures.inputs.map { $0.shape.map { $0 < 0 ? 1 : $0 } }
-                for (i, (shape, spec)) in zip(shapes, signatures.inputs).enumerated() where spec.isDynamic {
-                    try runtime.check(api.pointee.CompiledModelResizeInputTensor(compiled, 0, i, shape.map { Int32(clamping: $0) }, shape.count),
-                                      "resizing input '\(spec.name)' to \(shape)")
-                }
-                try state.createBuffers(runtime: runtime, inputShapes: shapes, inputSpecs: signatures.inputs,
-                                        outputSpecs: signatures.outputs)
-            }
-            var info = ModelInfo(
-                path: file.path, format: .tflite, runtimeVersion: runtime.version, sizeBytes: file.data.count,
-                inputs: signatures.inputs, outputs: signatures.outputs, signatures: signatures.keys,
-                metadata: metadata, operators: model.operatorSummary)
-            info.quantized = model.quantizedVerdict
-            self.info = info
-        } catch {
-            state.destroy(api)
-            throw error
+        // Each object keeps what it depends on: a failure at any step destroys what was made, in order.
+        var handle: OpaquePointer?
+        let status = api.pointee.CreateModelFromBuffer(runtime.environment, storage.baseAddress, storage.byteCount, &handle)
+        guard status == LEDGE_LITERT_OK, let handle else {
+            throw LedgeError.invalidModel(
+                "\(file.path): LiteRT cannot load the model (\(String(cString: ledge_litert_status_text(status))))")
         }
-        self.state = Mutex(state)
+        let liteModel = LiteRTObject(handle, keeping: [runtime, storage]) { api.pointee.DestroyModel($0) }
+        let signatures = try liteModel.withPointer {
+            try SignatureReader(runtime: runtime, model: $0, reader: model, path: file.path)
+        }
+        var rawOptions: OpaquePointer?
+        try runtime.check(ledge_litert_create_cpu_options(api, Int32(clamping: threads), &rawOptions),
+                          "creating compilation options")
+        guard let rawOptions else { throw LedgeError.runtimeFailure("LiteRT: creating compilation options returned none") }
+        let compileOptions = LiteRTObject(rawOptions, keeping: [runtime]) { api.pointee.DestroyOptions($0) }
+        self.state = Mutex(try withTFLiteErrorsCaptured {
+            var compiled: OpaquePointer?
+            let compileStatus = liteModel.withPointer { model in
+                compileOptions.withPointer { api.pointee.CreateCompiledModel(runtime.environment, model, $0, &compiled) }
+            }
+            guard compileStatus == LEDGE_LITERT_OK, let compiled else {
+                throw LedgeError.runtimeFailure(
+                    "LiteRT: compiling \(file.path) failed: \(String(cString: ledge_litert_status_text(compileStatus))) (status \(compileStatus))")
+            }
+            var state = RunState(
+                runtime: runtime,
+                compiled: LiteRTObject(compiled, keeping: [compileOptions, liteModel]) { api.pointee.DestroyCompiledModel($0) },
+                inputTypes: signatures.inputTypes, outputTypes: signatures.outputTypes)
+            // Dynamic input dimensions start at 1.
+            let shapes = signatures.inputs.map { $0.shape.map { $0 < 0 ? 1 : $0 } }
+            for (i, (shape, spec)) in zip(shapes, signatures.inputs).enumerated() where spec.isDynamic {
+                try runtime.check(api.pointee.CompiledModelResizeInputTensor(compiled, 0, i, shape.map { Int32(clamping: $0) }, shape.count),
+                                  "resizing input '\(spec.name)' to \(shape)")
+            }
+            try state.createBuffers(inputShapes: shapes, inputSpecs: signatures.inputs, outputSpecs: signatures.outputs)
+            return state
+        })
+        var info = ModelInfo(
+            path: file.path, format: .tflite, runtimeVersion: runtime.version, sizeBytes: file.data.count,
+            inputs: signatures.inputs, outputs: signatures.outputs, signatures: signatures.keys,
+            metadata: metadata, operators: model.operatorSummary)
+        info.quantized = model.quantizedVerdict
+        self.info = info
         logger.debug("compiled \(file.path) with LiteRT \(runtime.version), \(threads) thread(s)")
-    }
-
-    deinit {
-        let runtime = self.runtime
-        state.withLock { $0.destroy(runtime.api) }
     }
 
     /// Runs signature 0 on `inputs` (one tensor per input, in ``ModelInfo/inputs`` order).
@@ -95,15 +90,16 @@ public final class LiteRTSession: InferenceSession {
         try validate(inputs)
         let api = runtime.api
         return try state.withLock { state -> [Tensor] in
-            guard let compiled = state.compiled else { throw LedgeError.runtimeFailure("LiteRT: session is closed") }
             let shapes = inputs.map(\.shape)
             if shapes != state.inputs.map(\.shape) {
                 for (i, (shape, current)) in zip(shapes, state.inputs.map(\.shape)).enumerated() where shape != current {
-                    try runtime.check(
-                        api.pointee.CompiledModelResizeInputTensor(compiled, 0, i, shape.map { Int32(clamping: $0) }, shape.count),
-                        "resizing input '\(info.inputs[i].name)' to \(shape)")
+                    try state.compiled.withPointer { compiled in
+                        try runtime.check(
+                            api.pointee.CompiledModelResizeInputTensor(compiled, 0, i, shape.map { Int32(clamping: $0) }, shape.count),
+                            "resizing input '\(info.inputs[i].name)' to \(shape)")
+                    }
                 }
-                try state.createBuffers(runtime: runtime, inputShapes: shapes, inputSpecs: info.inputs, outputSpecs: info.outputs)
+                try state.createBuffers(inputShapes: shapes, inputSpecs: info.inputs, outputSpecs: info.outputs)
                 logger.debug("recreated LiteRT buffers for input shapes \(shapes)")
             }
             for (tensor, buffer) in zip(inputs, state.inputs) {
@@ -112,11 +108,15 @@ public final class LiteRTSession: InferenceSession {
                     if let base = source.baseAddress { buffer.storage.baseAddress.copyMemory(from: base, byteCount: count) }
                 }
             }
-            var inputHandles = state.inputs.map { Optional($0.handle) }
-            var outputHandles = state.outputs.map { Optional($0.handle) }
-            try runtime.check(
-                api.pointee.RunCompiledModel(compiled, 0, inputHandles.count, &inputHandles, outputHandles.count, &outputHandles),
-                "running the model")
+            try state.compiled.withPointer { compiled in
+                try LiteRTObject.withPointers(state.inputs.map(\.buffer)) { inputHandles in
+                    try LiteRTObject.withPointers(state.outputs.map(\.buffer)) { outputHandles in
+                        try runtime.check(
+                            api.pointee.RunCompiledModel(compiled, 0, inputHandles.count, &inputHandles, outputHandles.count, &outputHandles),
+                            "running the model")
+                    }
+                }
+            }
             return zip(state.outputs, info.outputs).map { buffer, spec in
                 var tensor = Tensor(dtype: spec.dtype, shape: buffer.shape)
                 let count = min(tensor.byteCount, buffer.storage.byteCount)

@@ -52,7 +52,7 @@ public final class ONNXRuntime: Sendable {
         guard ledge_ort_load(path, library, &message, message.count) == 0 else {
             let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw LedgeError.runtimeUnavailable(
-                "\(reason); install it with 'pip install \(RuntimeLibraryKind.onnxruntime.pipRequirement)' or run 'make setup'")
+                "\(reason); install it with 'pip install \(RuntimeLibraryKind.onnxruntime.pipRequirement)'")
         }
         let api = ORTAPI(raw: library.pointee.api)
         self.api = api

@@ -1,8 +1,12 @@
 public import Hummingbird
-internal import LedgeCore
+public import LedgeCore
 
-/// An error the server answers with: an HTTP status and a one-line message,
+/// An error as the HTTP server answers it: a status and a one-line message,
 /// sent as `{"error": "…"}`.
+///
+/// Routes throw ``LedgeError``s (transport-neutral, with a code) or, for what
+/// only HTTP has (media types, body limits, methods), a `ServerError` itself;
+/// ``from(_:)`` maps codes to statuses in one place.
 public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The HTTP status to answer with.
     public var status: HTTPResponse.Status
@@ -15,33 +19,49 @@ public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The HTTP answer to a library error: its code decides the status.
+    public init(_ error: LedgeError) {
+        self.init(Self.status(for: error.code), error.message)
+    }
+
     public var description: String { message }
 
     /// 400: the request is malformed or does not fit the model.
     public static func badRequest(_ message: String) -> ServerError { .init(.badRequest, message) }
-
-    /// 404: no model of that name.
-    public static func unknownModel(_ name: String) -> ServerError {
-        .init(.notFound, "unknown model '\(name)'")
-    }
-
-    /// 503: every instance is busy and the wait queue is full.
-    public static func busy(model: String, waiting: Int, limit: Int) -> ServerError {
-        .init(.serviceUnavailable, "model '\(model)' is busy: \(waiting) requests waiting (queue limit \(limit))")
-    }
 
     /// 413: the body is larger than `--max-body-size`.
     public static func bodyTooLarge(limit: Int) -> ServerError {
         .init(.contentTooLarge, "request body exceeds the limit of \(limit) bytes (--max-body-size)")
     }
 
-    /// The status and message for any error a handler throws: ``LedgeError``s
-    /// become 400 (the client's fault) or 500.
+    /// The HTTP status for a library error code.
+    public static func status(for code: LedgeError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .usage, .invalidInput, .invalidModel: return .badRequest
+        case .notFound: return .notFound
+        case .busy: return .serviceUnavailable
+        case .tooLarge: return .contentTooLarge
+        case .timedOut: return .requestTimeout
+        default: return .internalServerError
+        }
+    }
+
+    /// The status and message for any error a handler throws.
     public static func from(_ error: any Error) -> ServerError {
         switch error {
         case let error as ServerError: return error
-        case let error as LedgeError: return .init(error.isClientError ? .badRequest : .internalServerError, error.message)
+        case let error as LedgeError: return ServerError(error)
         default: return .init(.internalServerError, "internal error: \(error)")
         }
+    }
+}
+
+extension LedgeError {
+    /// No model called `name` (404 over HTTP).
+    static func unknownModel(_ name: String) -> LedgeError { .notFound("unknown model '\(name)'") }
+
+    /// Every instance of `model` is busy and `waiting` requests fill the queue of `limit` (503 over HTTP).
+    static func busy(model: String, waiting: Int, limit: Int) -> LedgeError {
+        LedgeError(.busy, "model '\(model)' is busy: \(waiting) requests waiting (queue limit \(limit))")
     }
 }

@@ -8,7 +8,7 @@ import Testing
             _ = try Budget.parse(text)
             return nil
         } catch let error as LedgeError {
-            #expect(error.exitCode == 2)
+            #expect(error.code == .usage)
             return error.message
         } catch {
             return "unexpected \(error)"

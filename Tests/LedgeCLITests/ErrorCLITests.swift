@@ -44,7 +44,7 @@ import Testing
             "error: LiteRT library not found at '/nowhere/libLiteRt.so' (from LEDGE_LITERT_LIBRARY); install it with 'pip install ai-edge-litert==2.3.0' or run 'make setup'",
             environment: ["LEDGE_LITERT_LIBRARY": "/nowhere/libLiteRt.so"])
         try expectError(["inspect", Fixtures.model("add.onnx"), "--ort-library", "/nowhere/libonnxruntime.so"], status: 4, message:
-            "error: ONNX Runtime library not found at '/nowhere/libonnxruntime.so' (from --ort-library); install it with 'pip install onnxruntime==1.31.1' or run 'make setup'")
+            "error: ONNX Runtime library not found at '/nowhere/libonnxruntime.so' (from the path given); install it with 'pip install onnxruntime==1.31.1' or run 'make setup'")
     }
 
     @Test func modelWhoseInputIsNotAnImage() throws {

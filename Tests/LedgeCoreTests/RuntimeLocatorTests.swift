@@ -6,7 +6,7 @@ import Testing
     @Test func explicitPathThatDoesNotExist() {
         let locator = RuntimeLocator(environment: [:], workingDirectory: "/", executablePath: "")
         #expect(throws: LedgeError.runtimeUnavailable(
-            "ONNX Runtime library not found at '/nowhere/libonnxruntime.so' (from --ort-library); install it with 'pip install onnxruntime==1.31.1' or run 'make setup'")) {
+            "ONNX Runtime library not found at '/nowhere/libonnxruntime.so' (from the path given); install it with 'pip install onnxruntime==1.31.1'")) {
             try locator.locate(.onnxruntime, explicitPath: "/nowhere/libonnxruntime.so")
         }
     }
@@ -14,7 +14,7 @@ import Testing
     @Test func environmentVariableWins() throws {
         let locator = RuntimeLocator(environment: ["LEDGE_LITERT_LIBRARY": "/nowhere/libLiteRt.so"], workingDirectory: "/", executablePath: "")
         #expect(throws: LedgeError.runtimeUnavailable(
-            "LiteRT library not found at '/nowhere/libLiteRt.so' (from LEDGE_LITERT_LIBRARY); install it with 'pip install ai-edge-litert==2.3.0' or run 'make setup'")) {
+            "LiteRT library not found at '/nowhere/libLiteRt.so' (from LEDGE_LITERT_LIBRARY); install it with 'pip install ai-edge-litert==2.3.0'")) {
             try locator.locate(.litert)
         }
     }
@@ -30,7 +30,7 @@ import Testing
     @Test func nothingFoundSaysWhatToInstall() {
         let locator = RuntimeLocator(environment: ["HOME": "/nonexistent"], workingDirectory: "/nonexistent", executablePath: "")
         #expect(throws: LedgeError.runtimeUnavailable(
-            "ONNX Runtime library not found: run 'make setup', set LEDGE_ORT_LIBRARY, or 'pip install onnxruntime==1.31.1'")) {
+            "ONNX Runtime library not found: set LEDGE_ORT_LIBRARY or 'pip install onnxruntime==1.31.1'")) {
             try locator.locate(.onnxruntime)
         }
     }

@@ -56,13 +56,15 @@ import Testing
         }
     }
 
-    @Test func errorExitCodes() {
-        #expect(LedgeError.usage("u").exitCode == 2)
-        #expect(LedgeError.invalidInput("i").exitCode == 3)
-        #expect(LedgeError.invalidModel("m").exitCode == 3)
-        #expect(LedgeError.runtimeUnavailable("r").exitCode == 4)
-        #expect(LedgeError.runtimeFailure("f").exitCode == 4)
-        #expect(LedgeError.invalidModel("m").isClientError)
-        #expect(!LedgeError.runtimeFailure("f").isClientError)
+    @Test func errorCodes() {
+        #expect(LedgeError.usage("u").code == .usage)
+        #expect(LedgeError.invalidInput("i").code == .invalidInput)
+        #expect(LedgeError.invalidModel("m").code == .invalidModel)
+        #expect(LedgeError.notFound("n").code == .notFound)
+        #expect(LedgeError.runtimeUnavailable("r").code == .runtimeUnavailable)
+        #expect(LedgeError.runtimeFailure("f").code == .runtimeFailure)
+        #expect(LedgeError(.busy, "b").code != .invalidInput)
+        #expect(LedgeError.invalidModel("m").appending(detail: "d") == LedgeError(.invalidModel, "m: d"))
+        #expect(LedgeError.Code.timedOut.description == "timedOut")
     }
 }

@@ -60,7 +60,7 @@ struct FuzzTests {
                 }
                 outcomes["accepted", default: 0] += 1
             } catch let error as LedgeError {
-                let key = error.message.contains("truncated or corrupt") ? "rejected by reader" : "rejected: \(error.exitCode)"
+                let key = error.message.contains("truncated or corrupt") ? "rejected by reader" : "rejected: \(error.code)"
                 outcomes[key, default: 0] += 1
                 if verbose { FileHandle.standardError.write("  -> \(error.message)\n".data(using: .utf8) ?? Data()) }
             } catch {

@@ -82,15 +82,15 @@ struct LiteRTSessionTests {
 
     @Test func badLibraryPaths() throws {
         #expect(Support.message { _ = try LiteRTRuntime.shared(libraryPath: "/nonexistent/libLiteRt.so") }
-            == "LiteRT library not found at '/nonexistent/libLiteRt.so' (from --litert-library); install it with 'pip install ai-edge-litert==2.3.0' or run 'make setup'")
+            == "LiteRT library not found at '/nonexistent/libLiteRt.so' (from the path given); install it with 'pip install ai-edge-litert==2.3.0'")
         let notELF = Support.modelPath
         #expect(Support.message { _ = try LiteRTRuntime(libraryPath: notELF) }
-            == "LiteRT library '\(notELF)' could not be loaded: \(notELF): invalid ELF header; install it with 'pip install ai-edge-litert==2.3.0' or run 'make setup'")
+            == "LiteRT library '\(notELF)' could not be loaded: \(notELF): invalid ELF header; install it with 'pip install ai-edge-litert==2.3.0'")
         let zlib = ["/usr/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/aarch64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1"]
             .first { FileManager.default.fileExists(atPath: $0) }
         if let zlib {
             #expect(Support.message { _ = try LiteRTRuntime(libraryPath: zlib) }
-                == "LiteRT library '\(zlib)' could not be loaded: not a LiteRT library (symbol LiteRtCreateEnvironment is missing); install it with 'pip install ai-edge-litert==2.3.0' or run 'make setup'")
+                == "LiteRT library '\(zlib)' could not be loaded: not a LiteRT library (symbol LiteRtCreateEnvironment is missing); install it with 'pip install ai-edge-litert==2.3.0'")
         }
     }
 }

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct ONNXErrorTests {
     let ppocr = Fixtures.model("ch_ppocr_mobile_v2.0_cls_infer.onnx")
-    let install = "install it with 'pip install onnxruntime==1.31.1' or run 'make setup'"
+    let install = "install it with 'pip install onnxruntime==1.31.1'"
 
     @Test func wrongDtype() throws {
         let session = try ONNXSession(path: ppocr)
@@ -34,7 +34,7 @@ import Testing
         let session = try ONNXSession(path: ppocr)
         let error = try #require(ledgeError { _ = try session.run([Tensor(dtype: .float32, shape: [1, 3, 0, 0])]) })
         #expect(error.message.hasPrefix("onnxruntime: Non-zero status code returned while running Conv node"))
-        #expect(error.exitCode == 4)
+        #expect(error.code == .runtimeFailure)
         // The session still works afterwards.
         #expect(try session.run([Tensor(dtype: .float32, shape: [1, 3, 48, 192])])[0].shape == [1, 2])
     }
@@ -48,7 +48,7 @@ import Testing
         let bytes = try Data(contentsOf: URL(fileURLWithPath: ppocr))
         let path = try temporaryFile(named: "truncated.onnx", bytes: bytes.prefix(bytes.count / 2))
         let error = try #require(ledgeError { _ = try ONNXSession(path: path) })
-        #expect(error.exitCode == 3)
+        #expect(error.code == .invalidModel)
         #expect(error.message.hasPrefix("\(path): truncated or corrupt ONNX model"))
     }
 
@@ -57,7 +57,7 @@ import Testing
         let bytes = Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) } )
         let path = try temporaryFile(named: "garbage.onnx", bytes: Data([0xFF, 0xFF]) + bytes)
         let error = try #require(ledgeError { _ = try ONNXSession(path: path) })
-        #expect(error.exitCode == 3)
+        #expect(error.code == .invalidModel)
         #expect(error.message.hasPrefix("\(path): not a TFLite or ONNX model"))
     }
 
@@ -66,7 +66,7 @@ import Testing
         let bytes = Data([0x08, 0x07, 0x3A, 0x04, 0x0A, 0x02, 0xFF, 0xFF])
         let path = try temporaryFile(named: "broken-graph.onnx", bytes: bytes)
         let error = try #require(ledgeError { _ = try ONNXSession(path: path) })
-        #expect(error.exitCode == 3)
+        #expect(error.code == .invalidModel)
         #expect(error.message.hasPrefix("\(path): ONNX Runtime cannot load the model: "))
     }
 
@@ -79,8 +79,8 @@ import Testing
     @Test func libraryPathPointingNowhere() {
         let error = ledgeError { _ = try ONNXRuntime.shared(libraryPath: "/nowhere/libonnxruntime.so.1") }
         #expect(error == .runtimeUnavailable(
-            "ONNX Runtime library not found at '/nowhere/libonnxruntime.so.1' (from --ort-library); \(install)"))
-        #expect(error?.exitCode == 4)
+            "ONNX Runtime library not found at '/nowhere/libonnxruntime.so.1' (from the path given); \(install)"))
+        #expect(error?.code == .runtimeUnavailable)
     }
 
     @Test func libraryThatIsNotONNXRuntime() {
@@ -92,7 +92,7 @@ import Testing
     @Test func libraryThatIsNotASharedObject() throws {
         let path = try temporaryFile(named: "libonnxruntime.so.1", bytes: Data("not a library\n".utf8))
         let error = try #require(ledgeError { _ = try ONNXRuntime.shared(libraryPath: path) })
-        #expect(error.exitCode == 4)
+        #expect(error.code == .runtimeUnavailable)
         #expect(error.message.hasPrefix("cannot load ONNX Runtime library '\(path)': "))
         #expect(error.message.hasSuffix(install))
     }

@@ -11,7 +11,7 @@ import Testing
             _ = try ImageDecoder.decode(data, name: name, limits: limits)
             return nil
         } catch let error as LedgeError {
-            #expect(error.exitCode == 3 && error.isClientError)
+            #expect(error.code == .invalidInput)
             return error.message
         } catch {
             return "unexpected \(error)"

@@ -151,6 +151,10 @@ typedef struct {
 /// Opens `path` and resolves every function. Returns a table that lives for the
 /// rest of the process, or NULL with a one-line reason written to `errbuf`.
 const ledge_litert_api *ledge_litert_load(const char *path, char *errbuf, size_t errlen);
+/// Frees the table `ledge_litert_load` returned. The library stays loaded (see
+/// loader.c: LiteRT cannot be unloaded safely). Call it only after every LiteRT
+/// object made through the table is destroyed.
+void ledge_litert_unload(const ledge_litert_api *api);
 
 /// Our own text for a LiteRtStatus code (the library does not export one).
 const char *ledge_litert_status_text(ledge_litert_status status);
