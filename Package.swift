@@ -25,9 +25,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", exact: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-collections.git", exact: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
     ],
     targets: [
         // C declarations of the runtimes' ABIs, written by us, loaded with dlopen.
@@ -37,6 +39,8 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         // C shim over libpng: its errors longjmp, so the setjmp must live in C.
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        // Process-level C: an async-signal-safe crash line, the probe's memory bound.
+        .target(name: "CLedgeProcess"),
         // Debian's zlib, to inflate deflated zip entries (labels inside .tflite files).
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -63,7 +67,8 @@ let package = Package(
         .target(
             name: "LedgeEngine",
             dependencies: [
-                "LedgeCore", "LedgeONNX", "LedgeLiteRT", "LedgeVision",
+                "LedgeCore", "LedgeONNX", "LedgeLiteRT", "LedgeVision", "CLedgeProcess",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -82,17 +87,18 @@ let package = Package(
             dependencies: [
                 "LedgeCore", "LedgeEngine", "LedgeVision",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "LedgeCLI",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServer",
+                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServer", "CLedgeProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,4 @@
+internal import DequeModule
 internal import Dispatch
 public import LedgeCore
 public import LedgeEngine
@@ -37,11 +38,18 @@ public final class ModelInstance: Sendable {
 /// N instances of one model. A request borrows one instance (never shared by
 /// two requests at once) and runs on that instance's own queue, off the event
 /// loop; when all are busy, requests wait in a bounded FIFO queue, and past its
-/// limit are refused with ``ServerError/busy(model:waiting:limit:)``.
+/// limit are refused with a ``LedgeError`` of code ``LedgeError/Code/busy``.
 public final class SessionPool: Sendable {
+    private struct Waiter {
+        var ticket: UInt64
+        var continuation: CheckedContinuation<ModelInstance, any Error>
+    }
+
     private struct State: ~Copyable {
         var free: [ModelInstance]
-        var waiters: [CheckedContinuation<ModelInstance, any Error>] = []
+        /// Requests waiting for an instance, first come first served.
+        var waiters = Deque<Waiter>()
+        var nextTicket: UInt64 = 0
     }
 
     /// The model's name, for errors.
@@ -107,34 +115,50 @@ public final class SessionPool: Sendable {
         }
         switch claim {
         case .got(let instance): return instance
-        case .full(let count): throw ServerError.busy(model: modelName, waiting: count, limit: queueLimit)
+        case .full(let count): throw LedgeError.busy(model: modelName, waiting: count, limit: queueLimit)
         case .wait: break
         }
-        return try await withCheckedThrowingContinuation { continuation in
-            let refused: Int? = state.withLock { state in
-                // An instance may have come back between the two locks.
-                if let instance = state.free.popLast() {
-                    continuation.resume(returning: instance)
-                    return nil
+        let ticket = state.withLock { state in
+            state.nextTicket &+= 1
+            return state.nextTicket
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                enum Outcome { case queued, got(ModelInstance), full(Int), cancelled }
+                let outcome: Outcome = state.withLock { state in
+                    // An instance may have come back between the two locks.
+                    if let instance = state.free.popLast() { return .got(instance) }
+                    if Task.isCancelled { return .cancelled }
+                    if state.waiters.count >= queueLimit { return .full(state.waiters.count) }
+                    state.waiters.append(Waiter(ticket: ticket, continuation: continuation))
+                    return .queued
                 }
-                if state.waiters.count >= queueLimit { return state.waiters.count }
-                state.waiters.append(continuation)
-                return nil
+                switch outcome {
+                case .queued: break
+                case .got(let instance): continuation.resume(returning: instance)
+                case .full(let count):
+                    continuation.resume(throwing: LedgeError.busy(model: modelName, waiting: count, limit: queueLimit))
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                }
             }
-            if let refused {
-                continuation.resume(throwing: ServerError.busy(model: modelName, waiting: refused, limit: queueLimit))
+        } onCancel: {
+            // A cancelled request leaves the queue at once instead of waiting for its turn.
+            let removed: Waiter? = state.withLock { state in
+                guard let index = state.waiters.firstIndex(where: { $0.ticket == ticket }) else { return nil }
+                return state.waiters.remove(at: index)
             }
+            removed?.continuation.resume(throwing: CancellationError())
         }
     }
 
     private func giveBack(_ instance: ModelInstance) {
-        let waiter: CheckedContinuation<ModelInstance, any Error>? = state.withLock { state in
-            if state.waiters.isEmpty {
+        let waiter: Waiter? = state.withLock { state in
+            guard let waiter = state.waiters.popFirst() else {
                 state.free.append(instance)
                 return nil
             }
-            return state.waiters.removeFirst()
+            return waiter
         }
-        waiter?.resume(returning: instance)
+        waiter?.continuation.resume(returning: instance)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import HTTPTypes
 import LedgeCore
 import LedgeEngine
-import LedgeServer
+@testable import LedgeServer
 import LedgeTesting
 import Synchronization
 import Testing
@@ -42,22 +42,40 @@ final class Flag: Sendable {
         let holder = await occupy(pool, release: release)
         let waiter = Task { try await pool.run { _ in 2 } }
         while pool.waiting < 1 { await Task.yield() }
-        await #expect(throws: ServerError.busy(model: "add", waiting: 1, limit: 1)) {
+        await #expect(throws: LedgeError.busy(model: "add", waiting: 1, limit: 1)) {
             try await pool.run { _ in 3 }
         }
-        #expect(ServerError.busy(model: "add", waiting: 1, limit: 1).message == "model 'add' is busy: 1 requests waiting (queue limit 1)")
-        #expect(ServerError.busy(model: "add", waiting: 1, limit: 1).status == .serviceUnavailable)
+        #expect(LedgeError.busy(model: "add", waiting: 1, limit: 1).message == "model 'add' is busy: 1 requests waiting (queue limit 1)")
+        #expect(LedgeError.busy(model: "add", waiting: 1, limit: 1).code == .busy)
+        #expect(ServerError(LedgeError.busy(model: "add", waiting: 1, limit: 1)).status == .serviceUnavailable)
         release.signal()
         #expect(try await holder.value == 1)
         #expect(try await waiter.value == 2)
         #expect(try await pool.run { _ in 4 } == 4)
     }
 
+    @Test func cancelledWaiterLeavesTheQueueAtOnce() async throws {
+        let pool = try pool(instances: 1, queueLimit: 1)
+        let release = DispatchSemaphore(value: 0)
+        let holder = await occupy(pool, release: release)
+        let waiter = Task { try await pool.run { _ in 2 } }
+        while pool.waiting < 1 { await Task.yield() }
+        waiter.cancel()
+        // The cancelled request is gone while the instance is still held: the queue has room again.
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(pool.waiting == 0)
+        let next = Task { try await pool.run { _ in 3 } }
+        while pool.waiting < 1 { await Task.yield() }
+        release.signal()
+        #expect(try await holder.value == 1)
+        #expect(try await next.value == 3)
+    }
+
     @Test func noQueueMeansImmediate503() async throws {
         let pool = try pool(instances: 1, queueLimit: 0)
         let release = DispatchSemaphore(value: 0)
         let holder = await occupy(pool, release: release)
-        await #expect(throws: ServerError.busy(model: "add", waiting: 0, limit: 0)) {
+        await #expect(throws: LedgeError.busy(model: "add", waiting: 0, limit: 0)) {
             try await pool.run { _ in 0 }
         }
         release.signal()
