@@ -14,7 +14,7 @@ public func buildApplication(configuration: ServerConfiguration, repository: Mod
     WebRoutes(repository: repository).register(on: router)
     let onRunning = configuration.onServerRunning
     return Application(
-        router: router,
+        responder: HeadResponder(base: router.buildResponder()),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "ledge"),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
@@ -37,6 +37,21 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return JSONResponse.error(failure)
         }
+    }
+}
+
+/// `HEAD` on every `GET` route (RFC 9110 §9.3.2): routed as `GET` (the
+/// router resolves routes before its middleware runs, so this wraps the
+/// router), answered with the same status and headers (Content-Length
+/// included) and no body.
+struct HeadResponder<Base: HTTPResponder>: HTTPResponder {
+    let base: Base
+
+    func respond(to request: Request, context: Base.Context) async throws -> Response {
+        guard request.method == .head else { return try await base.respond(to: request, context: context) }
+        var head = request.head
+        head.method = .get
+        return try await base.respond(to: Request(head: head, body: request.body), context: context).createHeadResponse()
     }
 }
 

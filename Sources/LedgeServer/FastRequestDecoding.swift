@@ -88,12 +88,9 @@ extension V2Parameters {
         }
     }
 
-    /// An integer-valued JSON number that fits `Int`.
+    /// An integer literal that fits `Int` (`1.0` is not one).
     fileprivate static func integer(_ value: JSONValue) -> Int? {
-        switch value {
-        case .number(let number): return number.rounded() == number ? Int(exactly: number) : nil
-        case .int(let int): return Int(exactly: int)
-        default: return nil
-        }
+        if case .int(let int) = value { return Int(exactly: int) }
+        return nil
     }
 }

@@ -1,6 +1,7 @@
 internal import Foundation
 internal import HTTPTypes
 internal import LedgeVision
+internal import LedgeCore
 
 /// The image of a classify request: the bytes and a name for error messages.
 struct ImageUpload: Sendable {
@@ -15,7 +16,7 @@ struct ImageUpload: Sendable {
         let parts = try Multipart.parse(body, boundary: try Multipart.boundary(contentType: contentType))
         let isFile = { (part: MultipartPart) in part.fileName != nil || part.contentType?.hasPrefix("image/") == true }
         guard let part = parts.first(where: isFile) else {
-            throw ServerError.badRequest(
+            throw LedgeError.invalidInput(
                 "multipart body has no file part: expected a form field with a filename holding a JPEG or PNG image")
         }
         var name = "form field '\(HeaderValue.printable(part.fieldName ?? ""))'"

@@ -21,7 +21,7 @@ enum InferenceCodec {
         var binary = Data()
         if let jsonLength {
             guard jsonLength >= 0, jsonLength <= body.count else {
-                throw ServerError.badRequest(
+                throw LedgeError.invalidInput(
                     "\(headerLengthField) is \(jsonLength) but the body holds \(body.count) bytes: expected 0...\(body.count)")
             }
             json = body.prefix(jsonLength)
@@ -35,49 +35,54 @@ enum InferenceCodec {
         var offset = binary.startIndex
         for input in request.inputs {
             guard let index = specs.firstIndex(where: { $0.name == input.name }) else {
-                throw ServerError.badRequest(
+                throw LedgeError.invalidInput(
                     "input '\(input.name)' is not an input of model '\(model.name)': expected one of \(specs.map { "'\($0.name)'" }.joined(separator: ", "))")
             }
-            guard tensors[index] == nil else { throw ServerError.badRequest("input '\(input.name)' is given more than once") }
+            guard tensors[index] == nil else { throw LedgeError.invalidInput("input '\(input.name)' is given more than once") }
             let spec = specs[index]
             guard input.datatype == spec.dtype.v2Name else {
-                throw ServerError.badRequest(
+                throw LedgeError.invalidInput(
                     "input '\(input.name)': datatype \(input.datatype) does not match the model: expected \(spec.dtype.v2Name)")
             }
             guard input.shape.allSatisfy({ $0 >= 0 }), spec.accepts(shape: input.shape) else {
-                throw ServerError.badRequest(
+                throw LedgeError.invalidInput(
                     "input '\(input.name)': shape \(TensorCoding.describe(input.shape)) does not match the model: expected \(spec.shapeDescription)")
             }
             if let size = input.parameters?.binary_data_size {
-                let expected = Tensor.elementCount(input.shape) * spec.dtype.byteSize
+                // Overflow-checked; the bytes are then checked against this body before anything is allocated.
+                let expected = try ShapeArithmetic.check(input: input.name, shape: input.shape, dtype: spec.dtype,
+                                                         limit: .max).bytes
                 guard size == expected else {
-                    throw ServerError.badRequest(
+                    throw LedgeError.invalidInput(
                         "input '\(input.name)': binary_data_size \(size) does not match shape \(TensorCoding.describe(input.shape)) of \(spec.dtype.v2Name): expected \(expected) bytes")
                 }
                 guard jsonLength != nil else {
-                    throw ServerError.badRequest(
+                    throw LedgeError.invalidInput(
                         "input '\(input.name)' has binary_data_size but the request has no \(headerLengthField) header")
                 }
                 guard binary.endIndex - offset >= size else {
-                    throw ServerError.badRequest(
+                    throw LedgeError.invalidInput(
                         "input '\(input.name)': binary_data_size \(size) runs past the body: \(binary.endIndex - offset) bytes left after \(headerLengthField)")
                 }
                 tensors[index] = TensorCoding.tensor(dtype: spec.dtype, shape: input.shape, bytes: binary[offset..<(offset + size)])
                 offset += size
             } else if let data = input.data {
-                tensors[index] = try TensorCoding.tensor(name: input.name, dtype: spec.dtype, shape: input.shape, data: data)
+                // Each JSON value takes at least one byte of the body: no tensor larger than that is allocated.
+                let count = try ShapeArithmetic.check(input: input.name, shape: input.shape, dtype: spec.dtype,
+                                                      limit: json.count * spec.dtype.byteSize).count
+                tensors[index] = try TensorCoding.tensor(name: input.name, dtype: spec.dtype, shape: input.shape, count: count, data: data)
             } else {
-                throw ServerError.badRequest("input '\(input.name)': expected 'data' or parameters.binary_data_size")
+                throw LedgeError.invalidInput("input '\(input.name)': expected 'data' or parameters.binary_data_size")
             }
         }
         guard offset == binary.endIndex else {
-            throw ServerError.badRequest(
+            throw LedgeError.invalidInput(
                 "the body holds \(binary.endIndex - offset) bytes after \(headerLengthField) and the inputs' binary_data_size that no input claims")
         }
         var inputs: [Tensor] = []
         for (spec, tensor) in zip(specs, tensors) {
             guard let tensor else {
-                throw ServerError.badRequest("model '\(model.name)' expects input '\(spec.name)', missing from 'inputs'")
+                throw LedgeError.invalidInput("model '\(model.name)' expects input '\(spec.name)', missing from 'inputs'")
             }
             inputs.append(tensor)
         }
@@ -87,7 +92,7 @@ enum InferenceCodec {
         if let requested = request.outputs {
             for output in requested {
                 guard let index = outputSpecs.firstIndex(where: { $0.name == output.name }) else {
-                    throw ServerError.badRequest(
+                    throw LedgeError.invalidInput(
                         "requested output '\(output.name)' is not an output of model '\(model.name)': expected one of \(outputSpecs.map { "'\($0.name)'" }.joined(separator: ", "))")
                 }
                 outputs.append((index, output.parameters?.binary_data ?? allBinary))

@@ -1,7 +1,9 @@
 /// A strict single-pass JSON parser (RFC 8259) into ``JSONValue``, for the hot
 /// path of `infer`: Foundation's `JSONDecoder` costs more than a small model's
-/// inference. It reports only *that* the text is not what it expects; the
-/// caller then decodes with `JSONDecoder` to word the exact error.
+/// inference, and is lenient where the RFC is not (it takes trailing commas).
+/// It is the judge of syntax: text it refuses is malformed. Integer literals
+/// parse as ``JSONValue/int(_:)`` or ``JSONValue/uint(_:)``, other numbers as
+/// ``JSONValue/number(_:)``, so `1` and `1.0` stay apart.
 struct JSONParser {
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
@@ -10,7 +12,8 @@ struct JSONParser {
     /// Nesting deeper than this is refused (a tensor has few dimensions).
     static let maxDepth = 64
 
-    /// Parses `bytes` whole; `nil` when it is not one well-formed JSON value.
+    /// Parses `bytes` whole; `nil` when it is not one well-formed JSON value
+    /// (or nests deeper than ``maxDepth``).
     static func parse(_ bytes: UnsafeRawBufferPointer) -> JSONValue? {
         var parser = JSONParser(bytes: bytes)
         guard let value = parser.value() else { return nil }
@@ -98,23 +101,79 @@ struct JSONParser {
         }
     }
 
-    /// A string without escapes is sliced straight out of the bytes; one with
-    /// escapes (rare in requests) is left to `JSONDecoder`.
+    /// A string: sliced straight out of the bytes when it has no escapes,
+    /// else unescaped (`\uXXXX` with surrogate pairs). Invalid UTF-8, a raw
+    /// control character or a bad escape is malformed.
     private mutating func string() -> String? {
         index += 1
         let start = index
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
                 index += 1
-                // Invalid UTF-8 decodes with replacement characters: leave it to JSONDecoder.
-                return text.utf8.count == index - 1 - start ? text : nil
+                return text
             }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+            if byte == UInt8(ascii: "\\") { return escapedString(from: start) }
+            if byte < 0x20 { return nil }
             index += 1
         }
         return nil
+    }
+
+    private mutating func escapedString(from start: Int) -> String? {
+        var utf8 = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(validating: utf8, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard let escape = current else { return nil }
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escape)
+                case UInt8(ascii: "b"): utf8.append(0x08)
+                case UInt8(ascii: "f"): utf8.append(0x0C)
+                case UInt8(ascii: "n"): utf8.append(0x0A)
+                case UInt8(ascii: "r"): utf8.append(0x0D)
+                case UInt8(ascii: "t"): utf8.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard var scalar = hex4() else { return nil }
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard current == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") else { return nil }
+                        index += 2
+                        guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                    utf8.append(contentsOf: String(Character(unicode)).utf8)
+                default: return nil
+                }
+            case 0..<0x20: return nil
+            default: utf8.append(byte)
+            }
+        }
+        return nil
+    }
+
+    private mutating func hex4() -> UInt32? {
+        guard bytes.count - index >= 4 else { return nil }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case 0x30...0x39: digit = byte - 0x30
+            case 0x41...0x46: digit = byte - 0x41 + 10
+            case 0x61...0x66: digit = byte - 0x61 + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+            index += 1
+        }
+        return value
     }
 
     private mutating func number() -> JSONValue? {
@@ -148,12 +207,14 @@ struct JSONParser {
             guard digits() else { return nil }
         }
         if isInteger && !overflow {
-            // The same cases JSONValue's Decodable init makes: Double unless it would lose digits.
-            if integer < 1 << 53 { return .number(negative ? -Double(integer) : Double(integer)) }
-            if negative { return integer <= UInt64(Int64.max) + 1 ? .int(integer == UInt64(Int64.max) + 1 ? .min : -Int64(integer)) : nil }
+            // Integer literals stay integers (a shape must be written as one; `1.0` is not).
+            if negative {
+                if integer == 0 { return .number(-0.0) }  // `-0` keeps its sign, as a float
+                guard integer <= UInt64(Int64.max) + 1 else { return .number(-Double(integer)) }
+                return .int(integer == UInt64(Int64.max) + 1 ? .min : -Int64(integer))
+            }
             return integer <= UInt64(Int64.max) ? .int(Int64(integer)) : .uint(integer)
         }
-        if isInteger { return nil }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let double = Double(text), double.isFinite else { return nil }
         return .number(double)

@@ -1,4 +1,5 @@
 internal import Foundation
+internal import LedgeCore
 
 /// One part of a `multipart/form-data` body (RFC 7578 over RFC 2046).
 struct MultipartPart: Sendable, Equatable {
@@ -21,11 +22,11 @@ enum Multipart {
     static func boundary(contentType: String) throws -> String {
         let (_, parameters) = HeaderValue.parse(contentType)
         guard let boundary = parameters["boundary"] else {
-            throw ServerError.badRequest(
+            throw LedgeError.invalidInput(
                 "content type multipart/form-data has no boundary parameter: expected 'multipart/form-data; boundary=…'")
         }
         guard (1...70).contains(boundary.utf8.count), !boundary.contains(where: { $0.isNewline }) else {
-            throw ServerError.badRequest(
+            throw LedgeError.invalidInput(
                 "multipart boundary '\(HeaderValue.printable(boundary))' is not valid: expected 1 to 70 characters on one line")
         }
         return boundary
@@ -37,14 +38,14 @@ enum Multipart {
         let dash = Array("--\(boundary)".utf8)
         let delimiter: [UInt8] = [13, 10] + dash
         let shown = "--" + HeaderValue.printable(boundary)
-        let noClosing = ServerError.badRequest("multipart body has no closing boundary '\(shown)--'")
+        let noClosing = LedgeError.invalidInput("multipart body has no closing boundary '\(shown)--'")
         var position: Int
         if bytes.starts(with: dash) {
             position = dash.count
         } else if let found = bytes.find(delimiter, from: 0) {
             position = found + delimiter.count  // after a preamble
         } else {
-            throw ServerError.badRequest("multipart body has no boundary '\(shown)': expected the first part to start with it")
+            throw LedgeError.invalidInput("multipart body has no boundary '\(shown)': expected the first part to start with it")
         }
         var parts: [MultipartPart] = []
         while true {
@@ -52,7 +53,7 @@ enum Multipart {
             while position < bytes.count, bytes[position] == 32 || bytes[position] == 9 { position += 1 }  // padding
             guard position + 2 <= bytes.count else { throw noClosing }
             guard bytes.has([13, 10], at: position) else {
-                throw ServerError.badRequest("multipart part \(parts.count + 1): expected CRLF after the boundary '\(shown)'")
+                throw LedgeError.invalidInput("multipart part \(parts.count + 1): expected CRLF after the boundary '\(shown)'")
             }
             position += 2
             let headerText: String, contentStart: Int
@@ -62,7 +63,7 @@ enum Multipart {
                 let next = bytes.find(delimiter, from: position)
                 guard let end = bytes.find([13, 10, 13, 10], from: position), next.map({ end < $0 }) ?? true else {
                     if next == nil { throw noClosing }
-                    throw ServerError.badRequest(
+                    throw LedgeError.invalidInput(
                         "multipart part \(parts.count + 1) has no blank line after its headers: expected CRLF CRLF before the content")
                 }
                 (headerText, contentStart) = (String(decoding: bytes[position..<end], as: UTF8.self), end + 4)
@@ -82,7 +83,7 @@ enum Multipart {
                 continue
             }
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
-                throw ServerError.badRequest(
+                throw LedgeError.invalidInput(
                     "multipart part \(number) has a malformed header line '\(HeaderValue.printable(line))': expected 'Name: value'")
             }
             let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()

@@ -1,16 +1,46 @@
 internal import Foundation
+internal import LedgeCore
 
 /// Decodes the JSON of an inference request into ``V2InferenceRequest``,
 /// turning decoding errors into one-line 400 messages naming the field.
 enum RequestDecoding {
     static func decode(_ bytes: Data) throws -> V2InferenceRequest {
-        // The fast path; anything it does not take goes through JSONDecoder for the exact error.
-        let fast = bytes.withUnsafeBytes { raw in JSONParser.parse(raw).flatMap(V2InferenceRequest.init(fast:)) }
-        if let fast { return fast }
+        // Our parser judges syntax (RFC 8259: no trailing commas, no NaN, UTF-8 only).
+        guard let json = bytes.withUnsafeBytes({ JSONParser.parse($0) }) else {
+            throw LedgeError.invalidInput("malformed JSON in the request body: expected a JSON object with 'inputs'")
+        }
+        if let fast = V2InferenceRequest(fast: json) { return fast }
+        // Checks JSONDecoder is lenient about, then JSONDecoder to word structural errors by field.
+        try checkShapes(json)
         do {
             return try JSONDecoder().decode(V2InferenceRequest.self, from: bytes)
         } catch let error as DecodingError {
-            throw ServerError.badRequest(message(for: error))
+            throw LedgeError.invalidInput(message(for: error))
+        }
+    }
+
+    /// A shape is an array of integer literals: `1.0` is not a dimension.
+    private static func checkShapes(_ json: JSONValue) throws {
+        guard case .object(let members) = json, case .array(let inputs)? = members["inputs"] else { return }
+        for (i, input) in inputs.enumerated() {
+            guard case .object(let fields) = input, case .array(let dims)? = fields["shape"] else { continue }
+            for (d, dim) in dims.enumerated() {
+                switch dim {
+                case .int: continue
+                case .uint, .number:
+                    throw LedgeError.invalidInput(
+                        "field 'inputs[\(i)].shape[\(d)]' is \(describe(dim)): expected an integer dimension from 0 to \(Int.max)")
+                default: continue
+                }
+            }
+        }
+    }
+
+    private static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .number(let number): return String(number)
+        case .uint(let uint): return String(uint)
+        default: return value.kind
         }
     }
 

@@ -9,14 +9,15 @@ enum TensorCoding {
         DType.allCases.first { $0.v2Name == v2Name }
     }
 
-    /// Fills a tensor of `dtype` and `shape` from JSON `data` of input `name`.
-    static func tensor(name: String, dtype: DType, shape: [Int], data: JSONValue) throws -> Tensor {
+    /// Fills a tensor of `dtype` and `shape` (of `count` elements, checked by
+    /// ``ShapeArithmetic``) from JSON `data` of input `name`; the values are
+    /// counted before the tensor is allocated.
+    static func tensor(name: String, dtype: DType, shape: [Int], count expected: Int, data: JSONValue) throws -> Tensor {
         var values: [JSONValue] = []
-        values.reserveCapacity(Tensor.elementCount(shape))
+        values.reserveCapacity(expected)
         try flatten(data, into: &values, name: name)
-        let expected = Tensor.elementCount(shape)
         guard values.count == expected else {
-            throw ServerError.badRequest(
+            throw LedgeError.invalidInput(
                 "input '\(name)': shape \(describe(shape)) needs \(expected) values, got \(values.count) in 'data'")
         }
         switch dtype {
@@ -56,7 +57,7 @@ enum TensorCoding {
         case .number, .int, .uint, .bool:
             values.append(value)
         default:
-            throw ServerError.badRequest("input '\(name)': 'data' holds \(value.kind), expected numbers or booleans (flat or nested arrays)")
+            throw LedgeError.invalidInput("input '\(name)': 'data' holds \(value.kind), expected numbers or booleans (flat or nested arrays)")
         }
     }
 
@@ -65,7 +66,7 @@ enum TensorCoding {
         case .number(let number): return number
         case .int(let int): return Double(int)
         case .uint(let uint): return Double(uint)
-        default: throw ServerError.badRequest("input '\(name)': 'data' holds \(value.kind), expected numbers")
+        default: throw LedgeError.invalidInput("input '\(name)': 'data' holds \(value.kind), expected numbers")
         }
     }
 
@@ -73,7 +74,8 @@ enum TensorCoding {
         switch value {
         case .bool(let flag): return flag
         case .number(let number) where number == 0 || number == 1: return number == 1
-        default: throw ServerError.badRequest("input '\(name)': 'data' holds \(value.kind), expected booleans")
+        case .int(let int) where int == 0 || int == 1: return int == 1
+        default: throw LedgeError.invalidInput("input '\(name)': 'data' holds \(value.kind), expected booleans")
         }
     }
 
@@ -87,7 +89,7 @@ enum TensorCoding {
             default: result = nil
             }
             guard let result else {
-                throw ServerError.badRequest(
+                throw LedgeError.invalidInput(
                     "input '\(name)': 'data' holds \(describe(value)), expected integers in \(T.min)...\(T.max) for \(dtype.v2Name)")
             }
             return result

@@ -42,6 +42,11 @@ struct ReadyResponse: Encodable, Sendable {
     var ready: Bool
 }
 
+/// `{"live": true}`, the body of `GET /v2/health/live` as the protocol has it.
+struct LiveResponse: Encodable, Sendable {
+    var live: Bool
+}
+
 /// `POST /v2/models/{m}/classify`.
 struct ClassifyResponse: Encodable, Sendable {
     struct Top: Encodable, Sendable {

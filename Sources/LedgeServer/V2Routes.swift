@@ -10,7 +10,7 @@ struct V2Routes: Sendable {
     let configuration: ServerConfiguration
 
     func register<Context: RequestContext>(on router: Router<Context>) {
-        router.get("/v2/health/live") { _, _ in try JSONResponse.make(ReadyResponse(ready: true)) }
+        router.get("/v2/health/live") { _, _ in try JSONResponse.make(LiveResponse(live: true)) }
         router.get("/v2/health/ready") { _, _ in
             try JSONResponse.make(ReadyResponse(ready: !repository.models.isEmpty),
                                   status: repository.models.isEmpty ? .serviceUnavailable : .ok)

@@ -66,7 +66,7 @@ import Testing
         let data = "[" + Array(repeating: "0", count: 224 * 224 * 3 - 1).joined(separator: ",") + ",300]"
         try await expectError("/v2/models/efficientnet/infer",
                               body: #"{"inputs":[{"name":"images","datatype":"UINT8","shape":[1,224,224,3],"data":"# + data + "}]}",
-                              status: .badRequest, message: "input 'images': 'data' holds 300.0, expected integers in 0...255 for UINT8")
+                              status: .badRequest, message: "input 'images': 'data' holds 300, expected integers in 0...255 for UINT8")
     }
 
     @Test func unknownRequestedOutput() async throws {

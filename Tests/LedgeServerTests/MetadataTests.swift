@@ -16,7 +16,10 @@ import Testing
 
     @Test func healthAndServerMetadata() async throws {
         try await TestServer.withApp { client in
-            try await client.execute(uri: "/v2/health/live", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v2/health/live", method: .get) {
+                #expect($0.status == .ok)
+                #expect(String(buffer: $0.body) == #"{"live":true}"#)
+            }
             try await client.execute(uri: "/v2/health/ready", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/v2", method: .get) { response in
                 struct Server: Decodable { var name: String; var version: String; var extensions: [String] }
