@@ -4,6 +4,14 @@ struct FlatBufferError: Error, Sendable {
     init(_ what: String) { self.what = what }
 }
 
+/// A well-formed TFLite file whose values a runtime would choke on (an
+/// out-of-range zero point, a zero scale): the model is refused before any
+/// runtime sees it, naming the tensor and the field.
+struct TFLiteValidationError: Error, Sendable {
+    var what: String
+    init(_ what: String) { self.what = what }
+}
+
 /// A bounds-checked view of a flatbuffer: every read checks that it stays
 /// inside the bytes, so garbage input throws instead of crashing.
 struct FlatBuffer: Sendable {

@@ -82,6 +82,8 @@ public struct TFLiteModel: Sendable {
             self = try Self.read(FlatBuffer([UInt8](data)))
         } catch let error as FlatBufferError {
             throw LedgeError.invalidModel("\(path): truncated or corrupt TFLite model (\(error.what))")
+        } catch let error as TFLiteValidationError {
+            throw LedgeError.invalidModel("\(path): \(error.what)")
         }
     }
 

@@ -95,12 +95,17 @@ extension TFLiteModel {
         }
         guard (0...20).contains(type) else { throw FlatBufferError("\(what) type \(type)") }
         _ = try t.table(6, "\(what) sparsity")
+        let name = try t.string(3, "\(what) name") ?? ""
         return TensorInfo(
-            name: try t.string(3, "\(what) name") ?? "", type: type, shape: shape, shapeSignature: signature,
-            buffer: buffer, quantization: try readQuantization(t, what, shape: shape))
+            name: name, type: type, shape: shape, shapeSignature: signature,
+            buffer: buffer, quantization: try readQuantization(t, what, name: name, type: type, shape: shape))
     }
 
-    private static func readQuantization(_ t: FlatTable, _ what: String, shape: [Int]) throws -> Quantization? {
+    /// Reads a tensor's quantization and refuses what crashes runtimes instead
+    /// of failing cleanly (LiteRT segfaults on an out-of-range zero point or a
+    /// zero scale): each refusal names the tensor and the field.
+    private static func readQuantization(_ t: FlatTable, _ what: String, name: String, type: Int8,
+                                         shape: [Int]) throws -> Quantization? {
         guard let q = try t.table(4, "\(what) quantization") else { return nil }
         _ = try q.floats(0, "\(what) quantization min")
         _ = try q.floats(1, "\(what) quantization max")
@@ -109,15 +114,41 @@ extension TFLiteModel {
         let zeroPoints = try q.int64s(3, "\(what) quantization zero_point") ?? []
         let axis = Int(try q.i32(6, "\(what) quantized_dimension"))
         guard !scales.isEmpty else { return nil }
+        let tensor = "\(what) '\(name)'"
         guard zeroPoints.isEmpty || zeroPoints.count == scales.count else {
-            throw FlatBufferError("\(what) quantization has \(scales.count) scales and \(zeroPoints.count) zero points")
+            throw TFLiteValidationError(
+                "\(tensor): quantization has \(scales.count) scale(s) and \(zeroPoints.count) zero_point(s): expected as many of each")
+        }
+        if let bad = scales.firstIndex(where: { !$0.isFinite || $0 <= 0 }) {
+            throw TFLiteValidationError("\(tensor): quantization scale[\(bad)] is \(scales[bad]): expected a finite number above 0")
+        }
+        if let range = zeroPointRange(forType: type), let bad = zeroPoints.firstIndex(where: { !range.contains($0) }) {
+            throw TFLiteValidationError(
+                "\(tensor): quantization zero_point[\(bad)] is \(zeroPoints[bad]): expected \(range.lowerBound)...\(range.upperBound) for its type")
+        }
+        guard axis >= 0, axis == 0 || axis < shape.count else {
+            throw TFLiteValidationError("\(tensor): quantized_dimension is \(axis): expected 0...\(max(shape.count - 1, 0)) (its rank is \(shape.count))")
         }
         let zeros = zeroPoints.isEmpty ? [Int64](repeating: 0, count: scales.count) : zeroPoints
         if scales.count == 1 { return Quantization(scale: scales[0], zeroPoint: zeros[0]) }
-        guard axis >= 0, axis < shape.count, shape[axis] == scales.count else {
-            throw FlatBufferError("\(what) quantized_dimension \(axis) does not fit \(scales.count) scales")
+        guard axis < shape.count, shape[axis] == scales.count else {
+            throw TFLiteValidationError(
+                "\(tensor): quantized_dimension \(axis) of shape \(shape) does not fit \(scales.count) per-channel scales")
         }
         return Quantization(scales: scales, zeroPoints: zeros, axis: axis)
+    }
+
+    /// The zero points a quantized integer type can hold (TFLite TensorType numbers), `nil` for others.
+    public static func zeroPointRange(forType type: Int8) -> ClosedRange<Int64>? {
+        switch type {
+        case 3: return 0...255  // UINT8
+        case 9: return -128...127  // INT8
+        case 7: return -32768...32767  // INT16
+        case 16: return 0...65535  // UINT16
+        case 17: return -8...7  // INT4
+        case 2: return Int64(Int32.min)...Int64(Int32.max)  // INT32
+        default: return nil
+        }
     }
 
     private static func readSignature(_ t: FlatTable, _ i: Int, subgraphs: [Subgraph]) throws -> SignatureDef {
