@@ -82,6 +82,7 @@ struct BenchCommand: ParsableCommand {
         if let output { try AtomicFile.checkDirectory(of: output, option: "--output") }
         if let plot { try AtomicFile.checkDirectory(of: plot, option: "--plot") }
         let format = try reportFormat()
+        CrashGuard.watch(model.joined(separator: ", "))
 
         var variants: [(model: String, threads: Int, provider: String?)] = []
         for path in model {

@@ -55,6 +55,7 @@ struct ClassifyCommand: ParsableCommand {
             mean: try mean.map { try Self.floats($0, option: "--mean") },
             std: try std.map { try Self.floats($0, option: "--std") },
             inputSize: try inputSize.map { try ImageSize.parse(heightByWidth: $0) })
+        CrashGuard.watch(model)
         let session = try ModelLoader.open(path: model, options: runtime.engineOptions, logger: logger)
         let classifier = try ImageClassifier(session: session, options: options)
         var results: [ClassificationResult] = []

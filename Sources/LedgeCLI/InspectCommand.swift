@@ -18,6 +18,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let logger = ConsoleLogHandler.logger(verbose: runtime.verbose)
+        CrashGuard.watch(model)
         let session = try ModelLoader.open(path: model, options: runtime.engineOptions, logger: logger)
         let report = InspectReport(info: session.info)
         print(json ? try report.jsonString() : InspectText.render(report))

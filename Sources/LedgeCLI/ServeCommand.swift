@@ -22,11 +22,11 @@ struct ServeCommand: AsyncParsableCommand {
             SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
             """)
 
-    @Option(name: .shortAndLong, help: "A model file (.tflite or .onnx) to serve.")
-    var model: String?
+    @Option(name: .shortAndLong, help: "A model file (.tflite or .onnx) to serve; repeat to serve several.")
+    var model: [String] = []
 
-    @Option(help: "The name to serve --model under (default: its file name without extension).")
-    var name: String?
+    @Option(help: "The name to serve each --model under, in the same order (default: the file name without extension).")
+    var name: [String] = []
 
     @Option(name: .customLong("model-repository"), help: "A folder with one sub-folder per model, each holding one .tflite or .onnx file and optionally labels.txt.")
     var modelRepository: String?
@@ -52,13 +52,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text (level: message key=value…) or json (one JSON object per line).")
     var logFormat = "text"
 
+    @OptionGroup var probe: ProbeOptions
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        if (model == nil) == (modelRepository == nil) {
-            throw ValidationError("give either --model PATH or --model-repository DIR")
+        if model.isEmpty == (modelRepository == nil) {
+            throw ValidationError("give either --model PATH (repeatable) or --model-repository DIR")
         }
-        if name != nil && model == nil { throw ValidationError("--name applies to --model") }
+        if !name.isEmpty && name.count != model.count {
+            throw ValidationError("give --name once per --model, in the same order: got \(model.count) model(s) and \(name.count) name(s)")
+        }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         if let instances, instances < 1 || instances > 64 {
             throw ValidationError("--instances must be between 1 and 64, got \(instances)")
@@ -85,9 +89,15 @@ struct ServeCommand: AsyncParsableCommand {
         let threads = engine.session.threads ?? 1
         engine.session.threads = threads
         let instances = self.instances ?? max(1, cores / threads)
-        let source: ModelSource = if let model { .file(path: model, name: name) } else { .repository(path: modelRepository ?? "") }
+        let source: ModelSource = if let modelRepository { .repository(path: modelRepository) } else {
+            .files(model.enumerated().map { ModelFileSource(path: $1, name: name.isEmpty ? nil : name[$0]) })
+        }
+        CrashGuard.watch("ledge serve")
         let repository = try ModelRepository.load(
-            source, options: RepositoryOptions(engine: engine, instances: instances, queueLimit: queueLimit), logger: logger)
+            source,
+            options: RepositoryOptions(engine: engine, instances: instances, queueLimit: queueLimit,
+                                       probe: probe.probe(engine: engine)),
+            logger: logger)
         let host = self.host
         let names = repository.names
         let configuration = ServerConfiguration(

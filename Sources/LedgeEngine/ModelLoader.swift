@@ -44,4 +44,20 @@ public enum ModelLoader {
             return try ONNXSession(file: file, options: options.session, runtime: runtime, logger: logger)
         }
     }
+
+    /// Ledge's version, for probe cache keys.
+    static var ledgeVersion: String { LedgeVersion.current }
+
+    /// The runtime that opens models of `format`: its library path and version
+    /// (loading the library if needed), e.g. `onnxruntime 1.31.1 /…/libonnxruntime.so.1.31.1`.
+    public static func runtimeIdentity(format: ModelFormat, options: EngineOptions) throws -> String {
+        switch format {
+        case .tflite:
+            let runtime = try LiteRTRuntime.shared(libraryPath: options.liteRTLibrary)
+            return "litert \(runtime.version) \(runtime.libraryPath)"
+        case .onnx:
+            let runtime = try ONNXRuntime.shared(libraryPath: options.onnxRuntimeLibrary)
+            return "onnxruntime \(runtime.version) \(runtime.libraryPath)"
+        }
+    }
 }

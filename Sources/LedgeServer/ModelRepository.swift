@@ -33,13 +33,28 @@ public final class ServedModel: Sendable {
     }
 }
 
-/// Where models come from: one file, or a folder of model folders.
+/// Where models come from: model files, or a folder of model folders.
 public enum ModelSource: Sendable, Hashable {
-    /// One model file served under `name` (default: the file name without extension).
-    case file(path: String, name: String?)
+    /// Model files, each served under its name (default: the file name without extension).
+    case files([ModelFileSource])
     /// A folder holding one sub-folder per model, each with one `.tflite` or
     /// `.onnx` file and optionally `labels.txt`.
     case repository(path: String)
+
+    /// One model file served under `name`.
+    public static func file(path: String, name: String?) -> ModelSource { .files([ModelFileSource(path: path, name: name)]) }
+}
+
+/// One model file and the name to serve it under.
+public struct ModelFileSource: Sendable, Hashable {
+    public var path: String
+    /// `nil`: the file name without its extension.
+    public var name: String?
+
+    public init(path: String, name: String? = nil) {
+        self.path = path
+        self.name = name
+    }
 }
 
 /// How many instances each model gets and how they are opened.
@@ -50,31 +65,45 @@ public struct RepositoryOptions: Sendable {
     public var instances: Int
     /// Requests that may wait per model before 503.
     public var queueLimit: Int
+    /// Opens each model in a child process first (see ``ModelProbe``); `nil` loads directly.
+    public var probe: ModelProbe?
 
-    public init(engine: EngineOptions = EngineOptions(), instances: Int = 1, queueLimit: Int = 64) {
+    public init(engine: EngineOptions = EngineOptions(), instances: Int = 1, queueLimit: Int = 64, probe: ModelProbe? = nil) {
         self.engine = engine
         self.instances = instances
         self.queueLimit = queueLimit
+        self.probe = probe
     }
+}
+
+/// A model that could not be loaded, and why: the others serve without it.
+public struct ModelLoadFailure: Sendable, Hashable {
+    public var name: String
+    public var path: String
+    /// The error's one-line message, naming the file.
+    public var error: LedgeError
 }
 
 /// The models a server serves, by name.
 public final class ModelRepository: Sendable {
     /// Models by name.
     public let models: [String: ServedModel]
+    /// Models that failed to load (listed by the repository index as UNAVAILABLE with the reason).
+    public let failures: [ModelLoadFailure]
     /// The Prometheus metrics of these models (one registry per repository).
     public let metrics: ServerMetrics
 
     /// A repository of already loaded models.
-    public init(models: [ServedModel]) {
+    public init(models: [ServedModel], failures: [ModelLoadFailure] = []) {
         self.models = Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.failures = failures
         self.metrics = ServerMetrics(models: self.models.values)
     }
 
-    /// The model called `name`, or 404.
+    /// The model called `name`, else a ``LedgeError/Code/notFound`` error.
     public func model(named name: String) throws -> ServedModel {
         try Self.validate(name: name)
-        guard let model = models[name] else { throw ServerError.unknownModel(name) }
+        guard let model = models[name] else { throw LedgeError.unknownModel(name) }
         return model
     }
 
@@ -82,22 +111,47 @@ public final class ModelRepository: Sendable {
     public var names: [String] { models.keys.sorted() }
 
     /// Opens every model of `source` with `options.instances` sessions each.
+    ///
+    /// A model that fails to load (malformed, or crashing, hanging or
+    /// exhausting the probe) is logged and left out while others load; when
+    /// none loads, the first failure is thrown. Duplicate names are refused.
     public static func load(_ source: ModelSource, options: RepositoryOptions, logger: Logger) throws -> ModelRepository {
-        switch source {
-        case .file(let path, let name):
-            let modelName = name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            try validate(name: modelName, what: "--name")
-            return ModelRepository(models: [try loadModel(name: modelName, path: path, labels: nil, options: options, logger: logger)])
-        case .repository(let path):
-            return ModelRepository(models: try scan(path).map {
-                try loadModel(name: $0.name, path: $0.model, labels: $0.labels, options: options, logger: logger)
-            })
+        let entries = try scan(source)
+        let results = Mutex([Result<ServedModel, LedgeError>?](repeating: nil, count: entries.count))
+        // Models load (and are probed) in parallel: cold start is what an orchestrator waits for.
+        DispatchQueue.concurrentPerform(iterations: entries.count) { index in
+            let entry = entries[index]
+            let result: Result<ServedModel, LedgeError>
+            do {
+                result = .success(try loadModel(name: entry.name, path: entry.model, labels: entry.labels, options: options, logger: logger))
+            } catch let error as LedgeError {
+                // Every model error names the file.
+                result = .failure(error.message.contains(entry.model) ? error : LedgeError(error.code, "\(entry.model): \(error.message)"))
+            } catch {
+                result = .failure(LedgeError.invalidModel("model '\(entry.name)' (\(entry.model)): \(error)"))
+            }
+            results.withLock { $0[index] = result }
         }
+        var loaded: [ServedModel] = []
+        var failures: [ModelLoadFailure] = []
+        for (entry, result) in zip(entries, results.withLock { $0 }) {
+            switch result {
+            case .success(let model)?: loaded.append(model)
+            case .failure(let error)?:
+                failures.append(ModelLoadFailure(name: entry.name, path: entry.model, error: error))
+            case nil: break
+            }
+        }
+        if loaded.isEmpty, let first = failures.first { throw first.error }
+        for failure in failures {
+            logger.error("model '\(failure.name)' not served: \(failure.error.message)")
+        }
+        return ModelRepository(models: loaded, failures: failures)
     }
 
-    /// Checks that a model name in a URL is one path segment of safe characters (else 400).
+    /// Checks that a model name in a URL is one path segment of safe characters.
     public static func validate(name: String) throws {
-        if let message = problem(name: name, what: "model name") { throw ServerError.badRequest(message) }
+        if let message = problem(name: name, what: "model name") { throw LedgeError.invalidInput(message) }
     }
 
     /// Why `name` cannot name a model, or `nil` when it can.
@@ -111,14 +165,36 @@ public final class ModelRepository: Sendable {
         if let message = problem(name: name, what: what) { throw LedgeError.usage(message) }
     }
 
-    private static func scan(_ path: String) throws -> [(name: String, model: String, labels: String?)] {
+    private typealias Entry = (name: String, model: String, labels: String?)
+
+    /// The models of `source`, names checked and unique.
+    private static func scan(_ source: ModelSource) throws -> [Entry] {
+        let entries: [Entry]
+        switch source {
+        case .files(let files):
+            entries = try files.map { file in
+                let name = file.name ?? URL(fileURLWithPath: file.path).deletingPathExtension().lastPathComponent
+                try validate(name: name, what: "model name")
+                return (name, file.path, nil)
+            }
+        case .repository(let path):
+            entries = try scan(path)
+        }
+        var seen = Set<String>()
+        for entry in entries where !seen.insert(entry.name).inserted {
+            throw LedgeError.usage("model name '\(entry.name)' is given twice (\(entry.model)): expected one model per name")
+        }
+        return entries
+    }
+
+    private static func scan(_ path: String) throws -> [Entry] {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw LedgeError.usage("--model-repository \(path): not a directory")
+            throw LedgeError.usage("model repository '\(path)' is not a directory")
         }
         let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? []
-        var found: [(String, String, String?)] = []
+        var found: [Entry] = []
         for entry in entries.sorted() where !entry.hasPrefix(".") {
             let folder = path + "/" + entry
             guard fm.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
@@ -126,22 +202,22 @@ public final class ModelRepository: Sendable {
             let files = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).sorted()
             let models = files.filter { $0.hasSuffix(".tflite") || $0.hasSuffix(".onnx") }
             guard models.count == 1, let model = models.first else {
-                throw LedgeError.usage(
-                    "--model-repository \(folder): expected one .tflite or .onnx file, found \(models.count)")
+                throw LedgeError.usage("model folder '\(folder)': expected one .tflite or .onnx file, found \(models.count)")
             }
             let labels = files.contains("labels.txt") ? folder + "/labels.txt" : nil
             found.append((entry, folder + "/" + model, labels))
         }
         guard !found.isEmpty else {
-            throw LedgeError.usage("--model-repository \(path): no model folders (expected DIR/NAME/model.tflite or .onnx)")
+            throw LedgeError.usage("model repository '\(path)' has no model folders: expected DIR/NAME/model.tflite or .onnx")
         }
         return found
     }
 
     private static func loadModel(name: String, path: String, labels: String?, options: RepositoryOptions,
                                   logger: Logger) throws -> ServedModel {
+        // A file that crashes, hangs or exhausts a runtime does it in a child process, not here.
+        if let probe = options.probe { try probe.check(path: path, logger: logger) }
         let count = max(options.instances, 1)
-        // The instances compile at the same time (one per core): cold start is what an orchestrator waits for.
         let file = try ModelFile(path: path)  // read once: the instances share its bytes
         let opened = Mutex([Result<ModelInstance, any Error>?](repeating: nil, count: count))
         DispatchQueue.concurrentPerform(iterations: count) { index in

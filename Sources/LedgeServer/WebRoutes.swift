@@ -1,6 +1,7 @@
 internal import Foundation
 internal import HTTPTypes
 internal import Hummingbird
+internal import LedgeCore
 
 /// The web page at `/` and the model repository extension it lists models with.
 struct WebRoutes: Sendable {
@@ -18,10 +19,13 @@ struct WebRoutes: Sendable {
         var name: String
         var version: String
         var state: String
+        /// Why the model is UNAVAILABLE; absent for READY models.
+        var reason: String?
     }
 
-    /// Every served model with its version and state, in name order. The body
-    /// is empty or `{"ready": true|false}`; every loaded model is READY.
+    /// Every model with its version and state, in name order: served ones
+    /// READY, ones that failed to load UNAVAILABLE with the reason. The body is
+    /// empty or `{"ready": true|false}`; `{"ready": true}` lists only READY ones.
     private func index(_ request: Request) async throws -> Response {
         var request = request
         let limit = 1 << 16
@@ -31,15 +35,21 @@ struct WebRoutes: Sendable {
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw ServerError(.contentTooLarge, "repository index request body exceeds \(limit) bytes: expected {\"ready\": true} or nothing")
         }
-        // Every served model is loaded, so `{"ready": true}` lists the same models; the body is only validated.
+        var ready: Bool?
         if body.readableBytes > 0 {
             struct Options: Decodable { var ready: Bool? }
-            guard (try? JSONDecoder().decode(Options.self, from: Data(body.readableBytesView))) != nil else {
+            guard let options = try? JSONDecoder().decode(Options.self, from: Data(body.readableBytesView)) else {
                 throw ServerError.badRequest("malformed repository index request: expected a JSON object like {\"ready\": true}")
             }
+            ready = options.ready
         }
-        let entries = repository.names.compactMap { repository.models[$0] }
+        var entries = repository.names.compactMap { repository.models[$0] }
             .map { IndexEntry(name: $0.name, version: $0.version, state: "READY") }
+        if !(ready ?? false) {
+            // As Triton lists them: a model that failed to load is UNAVAILABLE, with the reason.
+            entries += repository.failures.map { IndexEntry(name: $0.name, version: "1", state: "UNAVAILABLE", reason: $0.error.message) }
+            entries.sort { $0.name < $1.name }
+        }
         return try JSONResponse.make(entries)
     }
 }

@@ -69,12 +69,12 @@ import Testing
     @Test func serveUsageErrors() throws {
         var result = try ProcessRunner.ledge(["serve"])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("give either --model PATH or --model-repository DIR"))
+        #expect(result.stderr.contains("give either --model PATH (repeatable) or --model-repository DIR"))
         result = try ProcessRunner.ledge(["serve", "--model", "/nonexistent/m.onnx", "--port", "0"])
         #expect(result.status == 3)
         #expect(result.stderr == "error: model file not found: /nonexistent/m.onnx\n")
         result = try ProcessRunner.ledge(["serve", "--model", Fixtures.model("add.onnx"), "--name", "../x", "--port", "0"])
         #expect(result.status == 2)
-        #expect(result.stderr == "error: --name '../x' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')\n")
+        #expect(result.stderr == "error: model name '../x' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')\n")
     }
 }

@@ -1,0 +1,26 @@
+// Process-level helpers Swift cannot write safely itself: a fatal-signal
+// handler must be async-signal-safe (no allocation, no locks, no Swift
+// runtime calls), and resource limits are set before any runtime loads.
+#ifndef CLEDGE_PROCESS_H
+#define CLEDGE_PROCESS_H
+
+#include <stddef.h>
+
+/// Installs handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT (on an
+/// alternate stack) that write one line to the stderr of the moment of
+/// installation — "error: CONTEXT: the runtime crashed (signal 11, SIGSEGV)" —
+/// and then re-raise the signal, so the process still dies by it (a parent
+/// sees the signal; a core dump, if enabled, is still written). Idempotent.
+void ledge_crash_guard_install(void);
+
+/// Sets the context the crash line names (copied; at most 1 KiB is kept);
+/// NULL or "" restores the default, "the runtime crashed".
+void ledge_crash_guard_set_context(const char *context);
+
+/// Limits the process's address space to `bytes` (RLIMIT_AS); 0 on success.
+int ledge_limit_address_space(unsigned long long bytes);
+
+/// The name of a signal number, as "SIGSEGV", or "signal" when unknown.
+const char *ledge_signal_name(int signal_number);
+
+#endif

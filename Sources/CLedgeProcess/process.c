@@ -1,0 +1,87 @@
+// See CLedgeProcess.h: a crash guard that turns a runtime's fatal signal into
+// one line on stderr, and the probe's memory bound.
+#define _GNU_SOURCE
+#include "CLedgeProcess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static char ledge_context[1024];
+static int ledge_error_fd = -1;
+static const int ledge_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+
+const char *ledge_signal_name(int signal_number) {
+    switch (signal_number) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGABRT: return "SIGABRT";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGXCPU: return "SIGXCPU";
+    default: return "signal";
+    }
+}
+
+static void ledge_put(const char *text) {
+    size_t n = strlen(text);
+    while (n > 0) {
+        ssize_t w = write(ledge_error_fd, text, n);
+        if (w <= 0) return;
+        text += w;
+        n -= (size_t)w;
+    }
+}
+
+static void ledge_crash_handler(int signal_number) {
+    // Only async-signal-safe calls from here on.
+    char number[16];
+    int value = signal_number, i = (int)sizeof number - 1;
+    number[i] = 0;
+    do { number[--i] = (char)('0' + value % 10); value /= 10; } while (value > 0 && i > 0);
+    ledge_put("error: ");
+    if (ledge_context[0]) {
+        ledge_put(ledge_context);
+        ledge_put(": ");
+    }
+    ledge_put("the runtime crashed (signal ");
+    ledge_put(&number[i]);
+    ledge_put(", ");
+    ledge_put(ledge_signal_name(signal_number));
+    ledge_put(")\n");
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
+}
+
+void ledge_crash_guard_install(void) {
+    if (ledge_error_fd >= 0) return;
+    ledge_error_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (ledge_error_fd < 0) ledge_error_fd = STDERR_FILENO;
+    static char stack[64 * 1024];
+    stack_t alternate = {.ss_sp = stack, .ss_size = sizeof stack, .ss_flags = 0};
+    sigaltstack(&alternate, NULL);
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = ledge_crash_handler;
+    action.sa_flags = SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    for (size_t k = 0; k < sizeof ledge_signals / sizeof ledge_signals[0]; k++) sigaction(ledge_signals[k], &action, NULL);
+}
+
+void ledge_crash_guard_set_context(const char *context) {
+    if (!context) context = "";
+    size_t n = strnlen(context, sizeof ledge_context - 1);
+    memcpy(ledge_context, context, n);
+    ledge_context[n] = 0;
+}
+
+int ledge_limit_address_space(unsigned long long bytes) {
+    struct rlimit limit = {.rlim_cur = (rlim_t)bytes, .rlim_max = (rlim_t)bytes};
+    return setrlimit(RLIMIT_AS, &limit);
+}
