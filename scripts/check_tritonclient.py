@@ -31,17 +31,7 @@ import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
 
-class CheckFailed(Exception):
-    pass
-
-
-def expect(condition, what, detail=""):
-    if not condition:
-        raise CheckFailed(f"{what}: {detail}" if detail else what)
-
-
-def ok(line):
-    print(f"ok: {line}", flush=True)
+from check_common import CheckFailed, expect, ok
 
 
 class References:

@@ -65,7 +65,8 @@ stamp() {
 apt_packages() {
   local pkg missing=()
   # chromium + chromium-driver: the web page test drives headless Chromium over WebDriver.
-  for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev python3 python3-venv python3-pip unzip chromium chromium-driver; do
+  # liblsan0: the LeakSanitizer runtime the leak test preloads (Tests/LedgeCLITests/LeakTests.swift).
+  for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev python3 python3-venv python3-pip unzip chromium chromium-driver liblsan0; do
     dpkg -s "$pkg" > /dev/null 2>&1 || missing+=("$pkg")
   done
   if (( ${#missing[@]} == 0 )); then return; fi
@@ -92,6 +93,23 @@ make_venv() {
     "$PYTHON" -m venv "$VENV"
     DID_WORK=1
   fi
+}
+
+# --- 2b. kserve client venv (scripts/check_kserve.py) ---------------------------
+# Its own venv: kserve needs protobuf<7, the main venv pins 7.x. Installed --no-deps
+# (requirements-kserve.txt pins the subset kserve really imports) and made anew
+# whenever the requirements or the interpreter change, so no stale package stays.
+KSERVE_VENV="$LEDGE_HOME/venv-kserve"
+kserve_venv() {
+  local k
+  k="$(key kserve-venv-v1 "$SCRIPTS/requirements-kserve.txt" "$("$PYTHON" -VV)")"
+  fresh kserve-venv "$k" "$KSERVE_VENV/bin/python" && return
+  log "creating $KSERVE_VENV from scripts/requirements-kserve.txt"
+  rm -rf "$KSERVE_VENV"
+  "$PYTHON" -m venv "$KSERVE_VENV"
+  "$KSERVE_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+    -r "$SCRIPTS/requirements-kserve.txt"
+  stamp kserve-venv "$k"
 }
 
 # --- 3. pinned downloads --------------------------------------------------------
@@ -212,6 +230,7 @@ make_venv
 downloads
 unpack
 requirements
+kserve_venv
 fixtures
 
 if (( DID_WORK )); then
