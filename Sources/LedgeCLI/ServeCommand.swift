@@ -52,7 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text (level: message key=value…) or json (one JSON object per line).")
     var logFormat = "text"
 
-    @OptionGroup var probe: ProbeOptions
+    @OptionGroup(title: "Client limits") var limits: ServerLimitOptions
+
+    @OptionGroup(title: "Model probe") var probe: ProbeOptions
 
     @OptionGroup var runtime: RuntimeOptions
 
@@ -101,7 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
         let host = self.host
         let names = repository.names
         let configuration = ServerConfiguration(
-            host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current,
+            host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,
             onServerRunning: { port in
                 let shown = host.contains(":") ? "[\(host)]" : host
                 let line = "ledge serve: \(names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(instances) instance(s) × \(threads) thread(s)); web page http://\(shown):\(port)/\n"

@@ -1,23 +1,39 @@
 internal import Foundation
 public import Hummingbird
+internal import HummingbirdCore
 public import Logging
+internal import NIOCore
+internal import NIOHTTP1
 
 /// Builds the server: the V2 REST routes and the image endpoint over the
 /// models of `repository`. The `ledge serve` command and the tests share it.
 public func buildApplication(configuration: ServerConfiguration, repository: ModelRepository,
                              logger: Logger) -> some ApplicationProtocol {
     let router = Router()
+    let routes = RouteTable()
     Observability.install(on: router, repository: repository)
     router.add(middleware: JSONErrorMiddleware())
-    let routes = V2Routes(repository: repository, configuration: configuration)
-    routes.register(on: router)
-    WebRoutes(repository: repository).register(on: router)
+    router.add(middleware: MethodNotAllowedMiddleware(table: routes))
+    V2Routes(repository: repository, configuration: configuration).register(on: router, table: routes)
+    WebRoutes(repository: repository).register(on: router, table: routes)
     let onRunning = configuration.onServerRunning
+    let limits = configuration.limits
+    let connections = limits.maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptors: raiseDescriptorLimit())
+    let http1 = HTTP1Channel.Configuration(
+        idleTimeout: nil,  // the guard's deadlines (408 with a JSON body) replace Hummingbird's silent one
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderSize, maxHeaderListSize: limits.maxHeaderSize,
+                                        maxHeaderFieldCount: 100))
     return Application(
         responder: HeadResponder(base: router.buildResponder()),
+        server: .guardedHTTP1(configuration: http1, guard: HTTPGuardConfiguration(limits)),
         configuration: ApplicationConfiguration(
-            address: .hostname(configuration.host, port: configuration.port), serverName: "ledge"),
-        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            address: .hostname(configuration.host, port: configuration.port), serverName: "ledge",
+            availableConnectionsDelegate: MaximumAvailableConnections(connections, logger: logger)),
+        onServerRunning: { channel in
+            // Out of descriptors, NIO's accept loop would spin: pause accepting instead.
+            try? await installAcceptExhaustionHandler(on: channel, logger: logger)
+            await onRunning(channel.localAddress?.port ?? configuration.port)
+        },
         logger: logger)
 }
 
@@ -29,6 +45,10 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError {
             return JSONResponse.error(ServerError(error.status, error.body ?? error.status.reasonPhrase))
+        } catch let error as HTTPParserError {
+            // A body read the guard failed (e.g. the client closed before Content-Length was reached).
+            return JSONResponse.error(ServerError.decoding(error, sawTransferEncoding: false, sawContentLength: false)
+                                      ?? ServerError.badRequest("malformed request"))
         } catch {
             let failure = ServerError.from(error)
             // A full queue (503) is load, not a fault: the access line records it; real 5xx are errors.
@@ -71,9 +91,13 @@ enum JSONResponse {
     }
 
     static func error(_ error: ServerError) -> Response {
+        make(data: errorBody(error.message), status: error.status)
+    }
+
+    /// `{"error": "…"}`.
+    static func errorBody(_ message: String) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        let body = (try? encoder.encode(["error": error.message])) ?? Data(#"{"error":"internal error"}"#.utf8)
-        return make(data: body, status: error.status)
+        return (try? encoder.encode(["error": message])) ?? Data(#"{"error":"internal error"}"#.utf8)
     }
 }

@@ -8,15 +8,50 @@ public struct ServerConfiguration: Sendable {
     public var maxBodySize: Int
     /// The server version reported by `GET /v2`.
     public var version: String
+    /// Deadlines and limits for slow or greedy clients.
+    public var limits: ConnectionLimits
     /// Called once the server listens, with the port it got.
     public var onServerRunning: @Sendable (_ port: Int) async -> Void
 
     public init(host: String = "127.0.0.1", port: Int = 8000, maxBodySize: Int = 64 << 20, version: String = "0.1.0",
+                limits: ConnectionLimits = ConnectionLimits(),
                 onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) {
         self.host = host
         self.port = port
         self.maxBodySize = maxBodySize
         self.version = version
+        self.limits = limits
         self.onServerRunning = onServerRunning
     }
+}
+
+/// How long a client may take and how much it may hold: what keeps slow or
+/// greedy clients (slowloris, idle keep-alives, connection floods) from
+/// exhausting the server. Deadlines end with a 408 JSON answer (idle
+/// keep-alive connections are closed silently).
+public struct ConnectionLimits: Sendable, Hashable {
+    /// From the first byte of a request head to its end.
+    public var headerTimeout: Duration = .seconds(20)
+    /// A keep-alive connection with no request for this long is closed.
+    public var idleTimeout: Duration = .seconds(60)
+    /// A body gets this long plus one second per ``minimumBodyRate`` bytes
+    /// received, and may not pause for longer than this.
+    public var bodyTimeout: Duration = .seconds(20)
+    /// The slowest acceptable body rate, in bytes per second.
+    public var minimumBodyRate: Int = 16 * 1024
+    /// A response the client does not read for this long ends its connection.
+    public var writeTimeout: Duration = .seconds(30)
+    /// Connections served at once (more wait in the listen backlog); `nil`:
+    /// the descriptor limit less a reserve for models, logs and probes.
+    public var maxConnections: Int?
+    /// The largest request head (request line and header fields) in bytes; larger gets 431.
+    public var maxHeaderSize: Int = 32 * 1024
+
+    public init() {}
+
+    /// Descriptors kept free for model files, runtime threads, probes and logs.
+    public static let descriptorReserve = 132
+
+    /// The default connection limit for a process allowed `descriptors` open files.
+    public static func defaultMaxConnections(descriptors: Int) -> Int { max(descriptors - descriptorReserve, 16) }
 }

@@ -9,33 +9,33 @@ struct V2Routes: Sendable {
     let repository: ModelRepository
     let configuration: ServerConfiguration
 
-    func register<Context: RequestContext>(on router: Router<Context>) {
-        router.get("/v2/health/live") { _, _ in try JSONResponse.make(LiveResponse(live: true)) }
-        router.get("/v2/health/ready") { _, _ in
+    func register<Context: RequestContext>(on router: Router<Context>, table: RouteTable) {
+        router.on("/v2/health/live", method: .get, recordingIn: table) { _, _ in try JSONResponse.make(LiveResponse(live: true)) }
+        router.on("/v2/health/ready", method: .get, recordingIn: table) { _, _ in
             try JSONResponse.make(ReadyResponse(ready: !repository.models.isEmpty),
                                   status: repository.models.isEmpty ? .serviceUnavailable : .ok)
         }
-        router.get("/v2") { _, _ in
+        router.on("/v2", method: .get, recordingIn: table) { _, _ in
             try JSONResponse.make(ServerMetadata(name: "ledge", version: configuration.version,
                                                  extensions: ["binary_tensor_data", "classification", "model_repository"]))
         }
-        router.get("/v2/models/{model}") { _, context in
+        router.on("/v2/models/{model}", method: .get, recordingIn: table) { _, context in
             try JSONResponse.make(ModelMetadataResponse(try model(context)))
         }
-        router.get("/v2/models/{model}/versions/{version}") { _, context in
+        router.on("/v2/models/{model}/versions/{version}", method: .get, recordingIn: table) { _, context in
             try JSONResponse.make(ModelMetadataResponse(try model(context)))
         }
-        router.get("/v2/models/{model}/ready") { _, context in
+        router.on("/v2/models/{model}/ready", method: .get, recordingIn: table) { _, context in
             _ = try model(context)
             return try JSONResponse.make(ReadyResponse(ready: true))
         }
-        router.get("/v2/models/{model}/versions/{version}/ready") { _, context in
+        router.on("/v2/models/{model}/versions/{version}/ready", method: .get, recordingIn: table) { _, context in
             _ = try model(context)
             return try JSONResponse.make(ReadyResponse(ready: true))
         }
-        router.post("/v2/models/{model}/infer") { request, context in try await infer(request, context) }
-        router.post("/v2/models/{model}/versions/{version}/infer") { request, context in try await infer(request, context) }
-        router.post("/v2/models/{model}/classify") { request, context in try await classify(request, context) }
+        router.on("/v2/models/{model}/infer", method: .post, recordingIn: table) { request, context in try await infer(request, context) }
+        router.on("/v2/models/{model}/versions/{version}/infer", method: .post, recordingIn: table) { request, context in try await infer(request, context) }
+        router.on("/v2/models/{model}/classify", method: .post, recordingIn: table) { request, context in try await classify(request, context) }
     }
 
     /// The model (and version) named by the path, else 400 for a bad name or 404.

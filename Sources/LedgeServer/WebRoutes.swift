@@ -7,11 +7,11 @@ internal import LedgeCore
 struct WebRoutes: Sendable {
     let repository: ModelRepository
 
-    func register<Context: RequestContext>(on router: Router<Context>) {
-        router.get("/") { _, _ in
+    func register<Context: RequestContext>(on router: Router<Context>, table: RouteTable) {
+        router.on("/", method: .get, recordingIn: table) { _, _ in
             JSONResponse.make(data: Data(WebPage.html.utf8), contentType: "text/html; charset=utf-8")
         }
-        router.post("/v2/repository/index") { request, _ in try await index(request) }
+        router.on("/v2/repository/index", method: .post, recordingIn: table) { request, _ in try await index(request) }
     }
 
     /// One entry of `POST /v2/repository/index`, as Triton's model repository extension has it.

@@ -32,13 +32,21 @@ final class ServeProcess: @unchecked Sendable {
     /// The port the server listens on.
     var port: Int { Int(base.split(separator: ":").last?.split(separator: "/").first ?? "") ?? 0 }
 
-    /// Starts `ledge serve ARGUMENTS --port 0` and returns once `/v2/health/ready` answers 200.
-    static func start(_ arguments: [String]) async throws -> ServeProcess {
+    /// Starts `ledge serve ARGUMENTS --port 0` and returns once `/v2/health/ready` answers 200;
+    /// with `descriptorLimit`, under `ulimit -n` of that many open files (soft and hard).
+    static func start(_ arguments: [String], descriptorLimit: Int? = nil) async throws -> ServeProcess {
         let server = ServeProcess()
         _ = FileManager.default.createFile(atPath: server.output.path, contents: nil)
         _ = FileManager.default.createFile(atPath: server.errors.path, contents: nil)
-        server.process.executableURL = URL(fileURLWithPath: Fixtures.ledgeExecutable)
-        server.process.arguments = ["serve"] + arguments + ["--port", "0"]
+        let command = [Fixtures.ledgeExecutable, "serve"] + arguments + ["--port", "0"]
+        if let descriptorLimit {
+            // `exec` keeps the process id: the test reads the server's own /proc entries.
+            server.process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            server.process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\""] + command
+        } else {
+            server.process.executableURL = URL(fileURLWithPath: command[0])
+            server.process.arguments = Array(command.dropFirst())
+        }
         server.process.standardOutput = try FileHandle(forWritingTo: server.output)
         server.process.standardError = try FileHandle(forWritingTo: server.errors)
         server.process.standardInput = FileHandle.nullDevice

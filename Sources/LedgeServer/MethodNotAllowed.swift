@@ -1,0 +1,63 @@
+internal import Foundation
+internal import Hummingbird
+
+/// The routes' paths and methods, recorded as they are registered, so a path that exists under
+/// another method gets 405 with `Allow` instead of the router's 404.
+/// (Hummingbird's RouterResponder sends *every* miss, path or method, to the same NotFoundResponder.)
+final class RouteTable: @unchecked Sendable {  // filled before the server starts, read-only after
+    private var routes: [(segments: [Substring], methods: Set<HTTPRequest.Method>)] = []
+
+    func record(_ path: String, _ method: HTTPRequest.Method) {
+        let segments = path.split(separator: "/")
+        if let index = routes.firstIndex(where: { $0.segments == segments }) {
+            routes[index].methods.insert(method)
+        } else {
+            routes.append((segments, [method]))
+        }
+    }
+
+    /// The methods allowed on `path`, or nil when no route matches it.
+    func methods(for path: String) -> Set<HTTPRequest.Method>? {
+        let parts = path.split(separator: "/")
+        var found: Set<HTTPRequest.Method>?
+        for route in routes where route.segments.count == parts.count {
+            let matches = zip(route.segments, parts).allSatisfy { pattern, part in
+                (pattern.hasPrefix("{") && pattern.hasSuffix("}")) || pattern.hasPrefix(":") || pattern == "*" || pattern == part
+            }
+            if matches { found = (found ?? []).union(route.methods) }
+        }
+        return found
+    }
+}
+
+extension Router {
+    /// `router.on(path, method:)` that also records the route in `table`.
+    @discardableResult
+    func on(
+        _ path: String, method: HTTPRequest.Method, recordingIn table: RouteTable,
+        use handler: @escaping @Sendable (Request, Context) async throws -> Response
+    ) -> Self {
+        table.record(path, method)
+        if method == .get { table.record(path, .head) }  // HEAD answers every GET route
+        return self.on(RouterPath(path), method: method, use: handler)
+    }
+}
+
+/// Turns the router's 404 for a known path into 405 + Allow. Add it before the routes.
+struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
+    let table: RouteTable
+
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            guard let allowed = table.methods(for: request.uri.path), !allowed.contains(request.method) else { throw error }
+            let allow = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+            var response = JSONResponse.error(ServerError(.methodNotAllowed,
+                                                         "method \(request.method.rawValue) not allowed on \(request.uri.path): expected \(allow)"))
+            response.headers[.allow] = allow
+            return response
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LedgeTesting
+import Testing
+
+/// Classes 3 and 4 of "serve never dies", against the real `ledge serve` over
+/// raw sockets: every request the HTTP parser rejects gets a 4xx with a JSON
+/// body (never 500, never an empty body), slow clients meet deadlines, and
+/// running out of descriptors neither spins nor stops the server for good.
+/// After each, the server answers a valid inference correctly.
+@Suite(.serialized) struct HTTPFramingTests {
+    static let goodBody = #"{"inputs":[{"name":"a","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]},{"name":"b","datatype":"FP32","shape":[1,4],"data":[1,1,1,1]}]}"#
+
+    struct Framing: CustomTestStringConvertible, Sendable {
+        var name: String
+        var request: String
+        /// Half-close after sending (the client gives up mid-request).
+        var finish = false
+        var status: Int
+        var error: String
+        var testDescription: String { name }
+    }
+
+    static let infer = "POST /v2/models/add/infer HTTP/1.1\r\nHost: ledge\r\n"
+
+    static let framing: [Framing] = [
+        Framing(name: "bad chunk size", request: infer + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+                status: 400, error: "invalid chunk size in chunked request body"),
+        Framing(name: "Transfer-Encoding identity", request: infer + "Transfer-Encoding: identity\r\n\r\n",
+                status: 501, error: "unsupported Transfer-Encoding 'identity': only chunked is implemented"),
+        Framing(name: "body shorter than Content-Length", request: infer + "Content-Length: 100\r\n\r\n{\"inputs\"", finish: true,
+                status: 400, error: "connection closed before the request was complete"),
+        Framing(name: "gzip before chunked", request: infer + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+                status: 501, error: "unsupported Transfer-Encoding 'gzip, chunked': only chunked is implemented"),
+        Framing(name: "Content-Length not a number", request: infer + "Content-Length: ten\r\n\r\n",
+                status: 400, error: "invalid Content-Length header"),
+        Framing(name: "space in a header name", request: "GET /v2 HTTP/1.1\r\nHo st: ledge\r\n\r\n",
+                status: 400, error: "invalid character in request header"),
+        Framing(name: "binary garbage", request: "\u{1}\u{2} hello\r\n\r\n",
+                status: 400, error: "invalid or unknown request method"),
+        Framing(name: "header over --max-header-size", request: "GET /v2 HTTP/1.1\r\nHost: ledge\r\nX-Big: " + String(repeating: "a", count: 40_000) + "\r\n\r\n",
+                status: 431, error: "request header fields too large"),
+        Framing(name: "wrong method on a route", request: "DELETE /v2/health/live HTTP/1.1\r\nHost: ledge\r\n\r\n",
+                status: 405, error: "method DELETE not allowed on /v2/health/live: expected GET, HEAD"),
+    ]
+
+    /// A valid inference over a fresh connection answers a + b.
+    static func expectServing(_ port: Int) throws {
+        let connection = try RawConnection(port: port)
+        connection.send(infer + "Content-Length: \(goodBody.utf8.count)\r\nConnection: close\r\n\r\n" + goodBody)
+        let response = try #require(RawConnection.parse(connection.receiveAll(timeout: .seconds(30)).bytes))
+        #expect(response.status == 200)
+        #expect(response.body.contains(#""data":[2,3,4,5]"#), "\(response.body)")
+    }
+
+    @Test func malformedFramingGetsJSON4xx() async throws {
+        let server = try await ServeProcess.start(["-m", Fixtures.model("add.onnx"), "--no-probe"])
+        for case let framing in Self.framing {
+            let connection = try RawConnection(port: server.port)
+            connection.send(framing.request)
+            if framing.finish { connection.finishSending() }
+            let received = connection.receiveAll(timeout: .seconds(10))
+            let response = try #require(RawConnection.parse(received.bytes), "\(framing.name): no response")
+            #expect(response.status == framing.status, "\(framing.name)")
+            #expect(response.headers["content-type"] == "application/json", "\(framing.name)")
+            #expect(response.body == #"{"error":"\#(framing.error)"}"#, "\(framing.name)")
+            try Self.expectServing(server.port)
+        }
+        #expect(!server.stderr.contains("error:"), "\(server.stderr)")
+        try await server.terminate()
+        #expect(server.exitedCleanly)
+    }
+
+    @Test func slowClientsMeetDeadlines() async throws {
+        let server = try await ServeProcess.start([
+            "-m", Fixtures.model("add.onnx"), "--no-probe", "--header-timeout", "2", "--idle-timeout", "2",
+            "--body-timeout", "2", "--min-body-rate", "1000",
+        ])
+        // Slowloris: one header byte per second is closed with 408 within the head timeout.
+        let slowloris = try RawConnection(port: server.port)
+        let start = ContinuousClock.now
+        var headReply: (bytes: [UInt8], closed: Bool) = ([], false)
+        for byte in Array("GET /v2 HTTP/1.1\r\nHost: ledge\r\n\r\n".utf8) {
+            slowloris.send([byte])
+            let reply = slowloris.receiveAll(timeout: .seconds(1))  // one byte a second
+            headReply = (headReply.bytes + reply.bytes, reply.closed)
+            if headReply.closed || ContinuousClock.now - start > .seconds(10) { break }
+        }
+        let closedAfter = ContinuousClock.now - start
+        #expect(headReply.closed)
+        #expect(closedAfter < .seconds(4), "closed after \(closedAfter), head timeout 2 s")
+        #expect(RawConnection.parse(headReply.bytes)?.status == 408)
+        #expect(RawConnection.parse(headReply.bytes)?.body == #"{"error":"request header not received within 2 s"}"#)
+
+        // A body trickling below --min-body-rate is cut off with 408.
+        let trickle = try RawConnection(port: server.port)
+        trickle.send(Self.infer + "Content-Length: 1000\r\n\r\n{")
+        let bodyReply = trickle.receiveAll(timeout: .seconds(10))
+        let body = try #require(RawConnection.parse(bodyReply.bytes))
+        #expect(body.status == 408)
+        #expect(body.body.hasPrefix(#"{"error":"request body too slow: 1 bytes in "#))
+        #expect(bodyReply.closed)
+
+        // An idle keep-alive connection is closed, silently.
+        let idle = try RawConnection(port: server.port)
+        let idleReply = idle.receiveAll(timeout: .seconds(6))
+        #expect(idleReply.closed && idleReply.bytes.isEmpty)
+
+        try Self.expectServing(server.port)
+        try await server.terminate()
+        #expect(server.exitedCleanly)
+    }
+
+    /// CPU seconds (user + system) the process has used, from /proc.
+    static func cpuSeconds(_ pid: Int32) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (Double(fields[11]) ?? 0) / ticks + (Double(fields[12]) ?? 0) / ticks  // utime, stime
+    }
+
+    @Test(arguments: [nil, "1000"] as [String?])
+    func runningOutOfDescriptorsNeitherSpinsNorStops(maxConnections: String?) async throws {
+        // ulimit -n 256 (soft and hard); with --max-connections 1000 accepting reaches EMFILE itself.
+        let server = try await ServeProcess.start(
+            ["-m", Fixtures.model("add.onnx"), "--no-probe"] + (maxConnections.map { ["--max-connections", $0] } ?? []),
+            descriptorLimit: 256)
+        var held: [RawConnection] = []
+        for _ in 0..<300 { held.append(try RawConnection(port: server.port)) }
+        try await Task.sleep(for: .seconds(1))
+        let before = try Self.cpuSeconds(server.process.processIdentifier)
+        try await Task.sleep(for: .seconds(5))
+        let used = try Self.cpuSeconds(server.process.processIdentifier) - before
+        #expect(used < 0.5, "the server used \(used) s of CPU in 5 s while out of descriptors")
+        held.removeAll()
+        try await Task.sleep(for: .milliseconds(500))
+        try Self.expectServing(server.port)
+        try await server.terminate()
+        #expect(server.exitedCleanly)
+    }
+}
