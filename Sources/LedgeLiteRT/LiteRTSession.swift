@@ -37,6 +37,25 @@ public final class LiteRTSession: InferenceSession {
             throw LedgeError.invalidModel("\(file.path): not a TFLite model (expected 'TFL3' at bytes 4-7)")
         }
 
+        // LiteRT's log lines go to our logger; every error names the file.
+        let (state, signatures) = try Self.named(file.path) {
+            try withTFLiteErrorsCaptured(logger: logger) {
+                try Self.compile(file: file, storage: storage, model: model, threads: threads, runtime: runtime)
+            }
+        }
+        self.state = Mutex(state)
+        var info = ModelInfo(
+            path: file.path, format: .tflite, runtimeVersion: runtime.version, sizeBytes: file.data.count,
+            inputs: signatures.inputs, outputs: signatures.outputs, signatures: signatures.keys,
+            metadata: metadata, operators: model.operatorSummary)
+        info.quantized = model.quantizedVerdict
+        self.info = info
+        logger.debug("compiled \(file.path) with LiteRT \(runtime.version), \(threads) thread(s)")
+    }
+
+    /// Creates the LiteRT model, reads its signature and compiles it, with the input and output buffers.
+    private static func compile(file: ModelFile, storage: TensorStorage, model: TFLiteModel, threads: Int,
+                                runtime: LiteRTRuntime) throws -> (RunState, SignatureReader) {
         let api = runtime.api
         // Each object keeps what it depends on: a failure at any step destroys what was made, in order.
         var handle: OpaquePointer?
@@ -54,7 +73,7 @@ public final class LiteRTSession: InferenceSession {
                           "creating compilation options")
         guard let rawOptions else { throw LedgeError.runtimeFailure("LiteRT: creating compilation options returned none") }
         let compileOptions = LiteRTObject(rawOptions, keeping: [runtime]) { api.pointee.DestroyOptions($0) }
-        self.state = Mutex(try withTFLiteErrorsCaptured {
+        return try {
             var compiled: OpaquePointer?
             let compileStatus = liteModel.withPointer { model in
                 compileOptions.withPointer { api.pointee.CreateCompiledModel(runtime.environment, model, $0, &compiled) }
@@ -74,15 +93,17 @@ public final class LiteRTSession: InferenceSession {
                                   "resizing input '\(spec.name)' to \(shape)")
             }
             try state.createBuffers(inputShapes: shapes, inputSpecs: signatures.inputs, outputSpecs: signatures.outputs)
-            return state
-        })
-        var info = ModelInfo(
-            path: file.path, format: .tflite, runtimeVersion: runtime.version, sizeBytes: file.data.count,
-            inputs: signatures.inputs, outputs: signatures.outputs, signatures: signatures.keys,
-            metadata: metadata, operators: model.operatorSummary)
-        info.quantized = model.quantizedVerdict
-        self.info = info
-        logger.debug("compiled \(file.path) with LiteRT \(runtime.version), \(threads) thread(s)")
+            return (state, signatures)
+        }()
+    }
+
+    /// `body`'s errors with the file's path in front, unless they name it already.
+    private static func named<R>(_ path: String, _ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as LedgeError where !error.message.contains(path) {
+            throw LedgeError(error.code, "\(path): \(error.message)")
+        }
     }
 
     /// Runs signature 0 on `inputs` (one tensor per input, in ``ModelInfo/inputs`` order).
@@ -129,22 +150,32 @@ public final class LiteRTSession: InferenceSession {
     }
 }
 
-/// Runs `body` with TFLite's stderr output captured: on success the captured
-/// lines (but TFLite's XNNPACK INFO line) are passed on; on failure the first
-/// interpreter `ERROR:` line is folded into the thrown one-line error.
-func withTFLiteErrorsCaptured<R>(_ body: () throws -> R) throws -> R {
+/// Runs `body` with TFLite's stderr output captured: the runtime's log lines
+/// go to `logger` at debug level (never straight to stderr), and on failure the
+/// first interpreter `ERROR:` line is folded into the thrown one-line error.
+func withTFLiteErrorsCaptured<R>(logger: Logger, _ body: () throws -> R) throws -> R {
+    var lines = [CChar](repeating: 0, count: 8192)
+    var detail = [CChar](repeating: 0, count: 512)
+    func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+    func logRuntimeLines() {
+        for line in text(lines).split(separator: "\n") { logger.debug("LiteRT: \(line)") }
+    }
     ledge_litert_stderr_quiet_begin()
     do {
         let result = try body()
-        ledge_litert_stderr_quiet_end(1, nil, 0)
+        ledge_litert_stderr_quiet_end(&lines, lines.count, nil, 0)
+        logRuntimeLines()
         return result
     } catch let error as LedgeError {
-        var detail = [CChar](repeating: 0, count: 512)
-        ledge_litert_stderr_quiet_end(0, &detail, detail.count)
-        let text = String(decoding: detail.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        throw text.isEmpty ? error : error.appending(detail: text)
+        ledge_litert_stderr_quiet_end(&lines, lines.count, &detail, detail.count)
+        logRuntimeLines()
+        let first = text(detail)
+        throw first.isEmpty ? error : error.appending(detail: first)
     } catch {
-        ledge_litert_stderr_quiet_end(1, nil, 0)
+        ledge_litert_stderr_quiet_end(&lines, lines.count, nil, 0)
+        logRuntimeLines()
         throw error
     }
 }

@@ -1,4 +1,5 @@
 internal import CONNXRuntime
+internal import Foundation
 internal import LedgeCore
 
 /// The API table of a loaded library: immutable function pointers into a
@@ -10,7 +11,10 @@ struct ORTAPI: @unchecked Sendable {
     func check(_ status: OpaquePointer?) throws(ORTFailure) {
         guard let status else { return }
         let code = raw.get_error_code(status)
-        let message = raw.get_error_message(status).map { String(cString: $0) } ?? "unknown error"
+        let text = raw.get_error_message(status).map { String(cString: $0) } ?? "unknown error"
+        // ONNX Runtime's messages can span lines (a stack of contexts): Ledge's errors are one line.
+        let message = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: "; ")
         raw.release_status(status)
         throw ORTFailure(code: Int(code.rawValue), message: message)
     }

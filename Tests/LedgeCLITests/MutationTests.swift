@@ -3,7 +3,8 @@ import LedgeTesting
 import Testing
 
 /// 200 seeded mutations (bit flips, truncations, byte runs) of each fixture model
-/// through `ledge inspect`: every process must exit (success or error), never die by a signal or hang.
+/// through `ledge inspect`: every process must exit (success or error), never die by a signal or
+/// hang, and every failure is one `error:` line that names the file.
 @Suite struct MutationTests {
     static let models = ["efficientnet_lite0.tflite", "ch_ppocr_mobile_v2.0_cls_infer.onnx", "mobilenet_gen.onnx"]
 
@@ -31,6 +32,9 @@ import Testing
                         failures.add("\(model) mutant \(index) (\(how)): exit \(result.status): \(result.stderr)")
                     } else if result.status != 0 && !result.stderr.hasPrefix("error: ") {
                         failures.add("\(model) mutant \(index) (\(how)): no one-line error: \(result.stderr)")
+                    } else if result.status != 0 && (result.stderr.filter { $0 == "\n" }.count != 1 || !result.stderr.contains(path)) {
+                        // One line, naming the file: the runtime's own log lines go to the debug log, not stderr.
+                        failures.add("\(model) mutant \(index) (\(how)): not one line naming the file: \(result.stderr)")
                     }
                 } catch {
                     failures.add("\(model) mutant \(index): could not run ledge: \(error)")

@@ -176,10 +176,12 @@ int ledge_litert_layout_rank(const ledge_litert_ranked_tensor_type *type);
 void ledge_litert_layout_set(ledge_litert_ranked_tensor_type *type, const int32_t *dims, int rank);
 
 /// Points stderr at a private file until `ledge_litert_stderr_quiet_end`, which
-/// restores it; with `pass_through` it passes on every captured line except
-/// TFLite's XNNPACK INFO line; the first `ERROR: ` line's text goes to `first_error`.
+/// restores it: the runtime's own lines (`INFO: `, `WARNING: `, `ERROR: `,
+/// `VERBOSE: `) go to `runtime_lines` (newline-separated, truncated to fit) for
+/// the caller's logger, other lines are passed on to stderr, and the first
+/// `ERROR: ` line's text goes to `first_error`.
 void ledge_litert_stderr_quiet_begin(void);
-void ledge_litert_stderr_quiet_end(int pass_through, char *first_error, size_t first_error_len);
+void ledge_litert_stderr_quiet_end(char *runtime_lines, size_t runtime_lines_len, char *first_error, size_t first_error_len);
 
 #ifdef __cplusplus
 }
