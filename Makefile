@@ -9,7 +9,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 IMAGES := $(LEDGE_HOME)/fixtures/images
 MODELS := $(LEDGE_HOME)/fixtures/models
 
-.PHONY: all setup build test run bench bench-serve clean distclean
+.PHONY: all setup build test run bench bench-serve bench-probe soak clean distclean
 
 all: build
 
@@ -40,6 +40,18 @@ bench: setup
 ## bench-serve: only the ledge serve benchmark (wrk on loopback)
 bench-serve: setup
 	SERVE_ONLY=1 Benchmarks/run.sh $(BENCH_ARGS)
+
+## bench-probe: ready time with and without the model probe (cold and warm cache), the probe's peak RSS
+bench-probe: setup
+	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
+	$(LEDGE_HOME)/venv/bin/python Benchmarks/probe_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
+
+## soak: mixed good and bad traffic at 32 connections for SOAK_SECONDS (default 600) under wrk
+SOAK_SECONDS ?= 600
+soak: setup
+	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
+	command -v wrk >/dev/null || env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null
+	$(LEDGE_HOME)/venv/bin/python Benchmarks/soak.py --ledge .build/release/ledge --duration $(SOAK_SECONDS)
 
 ## clean: remove build products (keeps the set-up folder)
 clean:
