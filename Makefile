@@ -9,7 +9,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 IMAGES := $(LEDGE_HOME)/fixtures/images
 MODELS := $(LEDGE_HOME)/fixtures/models
 
-.PHONY: all setup build test run bench bench-serve bench-probe soak clean distclean
+.PHONY: all setup build test run bench bench-serve bench-probe soak lint format clean distclean
 
 all: build
 
@@ -52,6 +52,14 @@ soak: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	command -v wrk >/dev/null || env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null
 	$(LEDGE_HOME)/venv/bin/python Benchmarks/soak.py --ledge .build/release/ledge --duration $(SOAK_SECONDS)
+
+## lint: check the formatting of the Swift sources against .swift-format (the toolchain's swift format)
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests Fuzz/Package.swift Fuzz/Sources
+
+## format: rewrite the Swift sources in the .swift-format style
+format:
+	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Tests Fuzz/Package.swift Fuzz/Sources
 
 ## clean: remove build products (keeps the set-up folder)
 clean:

@@ -103,6 +103,8 @@ def main():
         print(f"| {name} | {r['requests']} | {r['non_2xx']} | {socket_errors} | {r['p99_us'] / 1000:.1f} ms |")
     warm = next(s for s in samples if s[0] >= args.duration * 0.1)
     last = samples[-1]
+    trend = [next(s for s in samples if s[0] >= args.duration * f) for f in (0.1, 0.25, 0.5, 0.75)] + [last]
+    print("RSS over time: " + ", ".join(f"{t:.0f} s {rss / 1e6:.1f} MB" for t, rss, _ in trend))
     print(f"\ntotal requests {sum(r['requests'] for r in results.values())}, unexpected {unexpected}; "
           f"RSS {warm[1] / 1e6:.1f} MB after warm-up -> {last[1] / 1e6:.1f} MB at the end "
           f"(drift {100 * (last[1] - warm[1]) / warm[1]:+.2f} %); descriptors {warm[2]} -> {last[2]}; "
