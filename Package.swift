@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "LedgeBench",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeONNX",
+                "LedgeCore", "LedgeEngine", "LedgeVision",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

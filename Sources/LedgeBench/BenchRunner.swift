@@ -2,7 +2,6 @@ internal import Foundation
 internal import LedgeCore
 public import LedgeEngine
 public import Logging
-internal import LedgeONNX
 
 /// Measures one variant (a model with a thread count and an execution provider):
 /// load, first inference, warm-up, steady-state latency, throughput per batch
@@ -112,7 +111,7 @@ public struct BenchRunner: Sendable {
         return VariantResult(
             model: model, format: info.format.rawValue, runtime: info.format.runtimeName,
             runtimeVersion: info.runtimeVersion, threads: threads,
-            provider: (session as? ONNXSession)?.provider ?? "cpu", sizeBytes: info.sizeBytes,
+            provider: session.executionProvider ?? "cpu", sizeBytes: info.sizeBytes,
             loadMs: loadMs, firstMs: firstMs, warmupMeanMs: options.warmup > 0 ? warmupTotal / Double(options.warmup) : 0,
             latency: latency, throughput: throughput, batchNote: fixed?.note,
             rssPeakBytes: peak, rssGrowthBytes: growth, endToEnd: endToEnd, samples: steady.samples)

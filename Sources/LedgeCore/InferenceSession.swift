@@ -13,6 +13,10 @@ public protocol InferenceSession: AnyObject, Sendable {
     /// Dynamic dimensions take their size from the given tensors. Throws
     /// ``LedgeError`` naming the input when a dtype or shape does not fit.
     func run(_ inputs: [Tensor]) throws -> [Tensor]
+
+    /// The execution provider the session runs on, by Ledge's short name
+    /// (`cpu`, `cuda`, …); `nil` when the backend has no such choice.
+    var executionProvider: String? { get }
 }
 
 /// Options every backend understands.
@@ -29,6 +33,9 @@ public struct SessionOptions: Sendable, Hashable {
 }
 
 extension InferenceSession {
+    /// `nil`: the backend has no choice of execution provider.
+    public var executionProvider: String? { nil }
+
     /// Checks inputs against the model's specs, throwing an error that names the input at fault.
     public func validate(_ inputs: [Tensor]) throws {
         let specs = info.inputs

@@ -16,6 +16,8 @@ public final class LiteRTSession: InferenceSession {
     private let runtime: LiteRTRuntime
     private let logger: Logger
     private let state: Mutex<RunState>
+    /// Always `cpu`: LiteRT runs the model on the CPU (XNNPACK).
+    public var executionProvider: String? { "cpu" }
 
     /// Validates and compiles `file` with `options.threads` XNNPACK threads
     /// (default: one per core, at most 4).

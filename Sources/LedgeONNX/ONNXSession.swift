@@ -14,6 +14,8 @@ public final class ONNXSession: InferenceSession {
     /// The execution provider in use, by Ledge's short name (`cpu`, `cuda`, …):
     /// CPU when the requested one was unavailable.
     public let provider: String
+    /// ``provider``, as every ``InferenceSession`` reports it.
+    public var executionProvider: String? { provider }
     /// The intra-op thread count the session was created with.
     public let threads: Int
     /// The runtime the session lives in.

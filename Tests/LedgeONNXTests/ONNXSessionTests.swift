@@ -31,6 +31,7 @@ import Testing
         #expect(info.metadata.properties["ir_version"] != nil)
         #expect(info.metadata.properties["opset_import"]?.hasPrefix("ai.onnx:") == true)
         #expect(session.provider == "cpu")
+        #expect((session as any InferenceSession).executionProvider == "cpu")
     }
 
     @Test func generatedMobileNetSpecs() throws {
