@@ -23,9 +23,6 @@ public struct BenchRunner: Sendable {
         self.progress = progress
     }
 
-    /// The thread count a session gets when none is asked for (as the backends choose it).
-    public static var defaultThreads: Int { min(ProcessInfo.processInfo.activeProcessorCount, 4) }
-
     /// Benchmarks `model` with `threads` intra-op threads on `provider` (`nil`: CPU).
     ///
     /// Throws ``LedgeError`` for a bad model, runtime or input (the same errors as

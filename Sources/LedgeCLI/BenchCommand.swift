@@ -91,7 +91,7 @@ struct BenchCommand: ParsableCommand {
             if isTFLite, let asked = try providerList(), asked.contains(where: { $0.lowercased() != "cpu" }) {
                 logger.warning("--provider applies to ONNX models; \(path) runs on the CPU (LiteRT with XNNPACK)")
             }
-            for t in try threadList() ?? [BenchRunner.defaultThreads] {
+            for t in try threadList() ?? [SessionOptions.defaultThreads] {
                 for p in providers { variants.append((path, t, p)) }
             }
         }

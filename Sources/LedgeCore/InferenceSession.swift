@@ -1,3 +1,5 @@
+internal import Foundation
+
 /// A loaded model ready to run: the contract every runtime backend fulfils.
 ///
 /// A session is safe to share between threads; runs on one session are
@@ -21,7 +23,7 @@ public protocol InferenceSession: AnyObject, Sendable {
 
 /// Options every backend understands.
 public struct SessionOptions: Sendable, Hashable {
-    /// Intra-op threads; `nil` lets Ledge choose (1 per available core, at most 4).
+    /// Intra-op threads; `nil` is ``defaultThreads``.
     public var threads: Int?
     /// Execution provider (ONNX Runtime): `cpu`, `cuda`, …; `nil` is CPU.
     public var provider: String?
@@ -30,6 +32,9 @@ public struct SessionOptions: Sendable, Hashable {
         self.threads = threads
         self.provider = provider
     }
+
+    /// The intra-op thread count when none is asked for: one per available core, at most 4.
+    public static var defaultThreads: Int { min(ProcessInfo.processInfo.activeProcessorCount, 4) }
 }
 
 extension InferenceSession {

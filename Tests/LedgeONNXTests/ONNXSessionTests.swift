@@ -63,7 +63,8 @@ import Testing
         let b = try two.run(reference.inputs)[0].values(as: Float.self)
         #expect(a == b)
         let defaulted = try ONNXSession(path: reference.model)
-        #expect(defaulted.threads == min(ProcessInfo.processInfo.activeProcessorCount, 4))
+        #expect(defaulted.threads == SessionOptions.defaultThreads)
+        #expect(SessionOptions.defaultThreads == min(ProcessInfo.processInfo.activeProcessorCount, 4))
     }
 
     @Test func unknownProviderFallsBackToCPUWithWarning() throws {
