@@ -19,19 +19,7 @@ public struct ModelFile: Sendable {
     /// Reads and identifies `path`, throwing a one-line ``LedgeError`` for a
     /// missing, empty or unrecognized file.
     public init(path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw LedgeError.invalidModel("model file not found: \(path)")
-        }
-        guard !isDirectory.boolValue else {
-            throw LedgeError.invalidModel("model path is a directory, expected a .tflite or .onnx file: \(path)")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LedgeError.invalidModel("cannot read model file: \(path)")
-        }
-        guard !data.isEmpty else {
-            throw LedgeError.invalidModel("model file is empty: \(path)")
-        }
+        let data = try CheckedFile.read(path, kind: "model", expected: "a .tflite or .onnx file", code: .invalidModel)
         self.path = path
         self.data = data
         self.format = try Self.detect(data, path: path)
