@@ -14,7 +14,7 @@ public struct ModelFile: Sendable {
     /// (LiteRT) use them in place, so sessions opened from one `ModelFile`
     /// share one copy while `data` goes away with the `ModelFile`. `nil` for
     /// ONNX models: ONNX Runtime copies the model into its own structures.
-    public let storage: TensorStorage?
+    package let storage: TensorStorage?
 
     /// Reads and identifies `path`, throwing a one-line ``LedgeError`` for a
     /// missing, empty or unrecognized file.
