@@ -124,13 +124,10 @@ struct V2Routes: Sendable {
             }
             return try classifier.classify(data: upload.data, name: upload.name, topK: k)
         }
-        let micros = { (ms: Double) in Int((ms * 1000).rounded()) }
         let response = ClassifyResponse(
             model_name: model.name,
-            top: result.top.map { .init(index: $0.index, label: $0.label, score: $0.score) },
-            timing_us: .init(decode: micros(result.decodeMilliseconds), preprocess: micros(result.preprocessMilliseconds),
-                             infer: micros(result.inferenceMilliseconds.first ?? 0),
-                             total: micros((ContinuousClock.now - start).milliseconds)))
+            top: result.top,
+            timing_us: ClassificationTiming(result, total: ContinuousClock.now - start))
         return try JSONResponse.make(response)
     }
 }
