@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "LedgeBench",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeONNX",
+                "LedgeCore", "LedgeEngine", "LedgeVision",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -129,7 +129,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LedgeCLITests", dependencies: ["LedgeCLI", "LedgeTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgeCLITests",
+            dependencies: [
+                "LedgeCLI", "LedgeTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

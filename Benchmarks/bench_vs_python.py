@@ -34,7 +34,7 @@ def ledge_classify_p50(ledge, model, image, threads, runs):
     out = subprocess.run(
         [ledge, "classify", "-m", model, "-i", image, "-c", str(runs + 1), "-k", "1", "--threads", str(threads), "--json"],
         check=True, capture_output=True, text=True).stdout
-    return statistics.median(json.loads(out)["results"][0]["times_ms"][1:])
+    return statistics.median(json.loads(out)["results"][0]["times_us"][1:]) / 1000
 
 
 def python_p50(model, threads, runs, warmup=5):

@@ -27,7 +27,7 @@ def ledge_times(ledge, model, image, threads, runs, extra=()):
         [ledge, "classify", "-m", model, "-i", image, "-c", str(runs), "-k", "1", "--threads", str(threads), "--json", *extra],
         check=True, capture_output=True, text=True).stdout
     result = json.loads(out)["results"][0]
-    return result["times_ms"][1:], result["timing_ms"]
+    return [us / 1000 for us in result["times_us"][1:]], {k: us / 1000 for k, us in result["timing_us"].items()}
 
 
 def ledge_preprocess_ms(ledge, model, image, repeats=6):
@@ -36,7 +36,7 @@ def ledge_preprocess_ms(ledge, model, image, repeats=6):
     for _ in range(repeats):
         args += ["-i", image]
     results = json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)["results"]
-    return [r["timing_ms"]["decode"] + r["timing_ms"]["preprocess"] for r in results[1:]]
+    return [(r["timing_us"]["decode"] + r["timing_us"]["preprocess"]) / 1000 for r in results[1:]]
 
 
 def pillow_preprocess_ms(image, repeats=6):

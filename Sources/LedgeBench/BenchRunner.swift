@@ -2,7 +2,6 @@ internal import Foundation
 internal import LedgeCore
 public import LedgeEngine
 public import Logging
-internal import LedgeONNX
 
 /// Measures one variant (a model with a thread count and an execution provider):
 /// load, first inference, warm-up, steady-state latency, throughput per batch
@@ -23,9 +22,6 @@ public struct BenchRunner: Sendable {
         self.logger = logger
         self.progress = progress
     }
-
-    /// The thread count a session gets when none is asked for (as the backends choose it).
-    public static var defaultThreads: Int { min(ProcessInfo.processInfo.activeProcessorCount, 4) }
 
     /// Benchmarks `model` with `threads` intra-op threads on `provider` (`nil`: CPU).
     ///
@@ -112,7 +108,7 @@ public struct BenchRunner: Sendable {
         return VariantResult(
             model: model, format: info.format.rawValue, runtime: info.format.runtimeName,
             runtimeVersion: info.runtimeVersion, threads: threads,
-            provider: (session as? ONNXSession)?.provider ?? "cpu", sizeBytes: info.sizeBytes,
+            provider: session.executionProvider ?? "cpu", sizeBytes: info.sizeBytes,
             loadMs: loadMs, firstMs: firstMs, warmupMeanMs: options.warmup > 0 ? warmupTotal / Double(options.warmup) : 0,
             latency: latency, throughput: throughput, batchNote: fixed?.note,
             rssPeakBytes: peak, rssGrowthBytes: growth, endToEnd: endToEnd, samples: steady.samples)

@@ -19,14 +19,17 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "A model file (.tflite or .onnx); repeat to compare (the first is the baseline).")
     var model: [String] = []
 
-    @Option(help: ArgumentHelp("Intra-op thread counts to sweep, e.g. 1,2 (default: one per core, at most 4).", valueName: "list"))
-    var threads: String?
+    @Option(help: ArgumentHelp("Intra-op thread counts to sweep, e.g. 1,2 (default: one per core, at most 4).", valueName: "list"),
+            transform: CommaSeparated.integers(in: 1...256))
+    var threads: CommaSeparated<Int>?
 
-    @Option(help: ArgumentHelp("Execution providers to sweep, e.g. cpu,cuda (ONNX models; TFLite models run on cpu).", valueName: "list"))
-    var provider: String?
+    @Option(help: ArgumentHelp("Execution providers to sweep, e.g. cpu,cuda (ONNX models; TFLite models run on cpu).", valueName: "list"),
+            transform: CommaSeparated.parser(expected: "comma-separated names (e.g. cpu,cuda)"))
+    var provider: CommaSeparated<ProviderName>?
 
-    @Option(help: ArgumentHelp("Batch sizes for throughput, for models with a dynamic batch dimension.", valueName: "list"))
-    var batch = "1,8,32"
+    @Option(help: ArgumentHelp("Batch sizes for throughput, for models with a dynamic batch dimension (default: 1,8,32).", valueName: "list"),
+            transform: CommaSeparated.integers(in: 1...65_536))
+    var batch = CommaSeparated([1, 8, 32])
 
     @Option(help: ArgumentHelp("Also measure N sessions running in parallel.", valueName: "n"))
     var instances = 1
@@ -55,8 +58,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A budget: edge, cpu, gpu, or terms like 'p50<15ms,p99<25ms,size<5MB,fps@32>=1000,rss<200MB'.", valueName: "expr"))
     var budget: String?
 
-    @Option(help: "Output format: table, json, csv or markdown.")
-    var format = "table"
+    @Option(help: "Output format (md is markdown).")
+    var format = BenchFormat.table
 
     @Option(help: ArgumentHelp("Also write the report to this file (atomically).", valueName: "file"))
     var output: String?
@@ -68,9 +71,6 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if model.isEmpty { throw ValidationError("give at least one model with -m MODEL") }
-        _ = try threadList()
-        _ = try providerList()
-        _ = try reportFormat()
         do { try benchOptions().validate() } catch let error as LedgeError { throw ValidationError(error.message) }
     }
 
@@ -78,20 +78,18 @@ struct BenchCommand: ParsableCommand {
         let logger = ConsoleLogHandler.logger(verbose: libraries.verbose)
         let parsedBudget = try budget.map { try Budget.parse($0) }
         let options = try benchOptions()
-        if let inputSize { _ = try ImageSize.parse(heightByWidth: inputSize) }
         if let output { try AtomicFile.checkDirectory(of: output, option: "--output") }
         if let plot { try AtomicFile.checkDirectory(of: plot, option: "--plot") }
-        let format = try reportFormat()
         CrashGuard.watch(model.joined(separator: ", "))
 
         var variants: [(model: String, threads: Int, provider: String?)] = []
         for path in model {
             let isTFLite = try ModelFile(path: path).format == .tflite
-            let providers: [String?] = isTFLite ? [nil] : (try providerList()?.map { Optional($0) } ?? [nil])
-            if isTFLite, let asked = try providerList(), asked.contains(where: { $0.lowercased() != "cpu" }) {
+            let providers: [String?] = isTFLite ? [nil] : (provider?.values.map(\.name) ?? [nil])
+            if isTFLite, let asked = provider?.values, asked.contains(where: { !$0.isCPU }) {
                 logger.warning("--provider applies to ONNX models; \(path) runs on the CPU (LiteRT with XNNPACK)")
             }
-            for t in try threadList() ?? [BenchRunner.defaultThreads] {
+            for t in threads?.values ?? [SessionOptions.defaultThreads] {
                 for p in providers { variants.append((path, t, p)) }
             }
         }
@@ -119,42 +117,8 @@ struct BenchCommand: ParsableCommand {
 
     func benchOptions() throws -> BenchOptions {
         BenchOptions(
-            warmup: warmup, runs: runs, duration: duration, batches: try Self.integers(batch, option: "--batch", range: 1...65_536),
+            warmup: warmup, runs: runs, duration: duration, batches: batch.values,
             instances: instances, seed: seed, imagesDirectory: images, endToEnd: endToEnd,
             inputSize: try inputSize.map { try ImageSize.parse(heightByWidth: $0) })
-    }
-
-    func threadList() throws -> [Int]? {
-        try threads.map { try Self.integers($0, option: "--threads", range: 1...256) }
-    }
-
-    func providerList() throws -> [String]? {
-        guard let provider else { return nil }
-        let names = provider.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !names.contains(where: \.isEmpty) else {
-            throw ValidationError("--provider expects comma-separated names (e.g. cpu,cuda), got '\(provider)'")
-        }
-        var seen = Set<String>()
-        return names.filter { seen.insert($0.lowercased()).inserted }
-    }
-
-    func reportFormat() throws -> BenchFormat {
-        let name = format.lowercased() == "md" ? "markdown" : format.lowercased()
-        guard let parsed = BenchFormat(rawValue: name) else {
-            throw ValidationError("--format must be one of table, json, csv, markdown; got '\(format)'")
-        }
-        return parsed
-    }
-
-    /// Parses `1,8,32`: distinct integers in `range`, in the order given.
-    static func integers(_ text: String, option: String, range: ClosedRange<Int>) throws -> [Int] {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let values = parts.compactMap { $0 }
-        guard !values.isEmpty, values.count == parts.count, values.allSatisfy(range.contains) else {
-            throw ValidationError(
-                "\(option) expects comma-separated integers from \(range.lowerBound) to \(range.upperBound) (e.g. 1,2), got '\(text)'")
-        }
-        var seen = Set<Int>()
-        return values.filter { seen.insert($0).inserted }
     }
 }

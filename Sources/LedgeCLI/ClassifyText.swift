@@ -17,17 +17,14 @@ enum ClassifyText {
         return lines.joined(separator: "\n")
     }
 
+    /// One image's result; times in whole microseconds, as the server's classify response gives them.
     struct JSONResult: Encodable {
-        struct Timing: Encodable {
-            var decode: Double
-            var preprocess: Double
-            var postprocess: Double
-        }
         var image: String
         var width: Int
         var height: Int
-        var times_ms: [Double]
-        var timing_ms: Timing
+        /// One entry per run; the first includes warm-up.
+        var times_us: [Int]
+        var timing_us: ClassificationTiming
         var top: [ScoredLabel]
     }
 
@@ -39,10 +36,8 @@ enum ClassifyText {
     static func json(model: String, results: [ClassificationResult]) throws -> String {
         let out = JSONOutput(model: model, results: results.map {
             JSONResult(image: $0.image, width: $0.imageSize.width, height: $0.imageSize.height,
-                       times_ms: $0.inferenceMilliseconds,
-                       timing_ms: .init(decode: $0.decodeMilliseconds, preprocess: $0.preprocessMilliseconds,
-                                        postprocess: $0.postprocessMilliseconds),
-                       top: $0.top)
+                       times_us: $0.inferenceMilliseconds.map(ClassificationTiming.microseconds),
+                       timing_us: ClassificationTiming($0), top: $0.top)
         })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

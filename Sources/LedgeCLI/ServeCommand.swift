@@ -46,11 +46,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("queue-limit"), help: "Requests that may wait for a busy model before 503.")
     var queueLimit = 64
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel = "info"
+    @Option(name: .customLong("log-level"), help: "The lowest level logged.")
+    var logLevel = Logger.Level.info
 
-    @Option(name: .customLong("log-format"), help: "text (level: message key=value…) or json (one JSON object per line).")
-    var logFormat = "text"
+    @Option(name: .customLong("log-format"), help: "How lines are written: text is 'level: message key=value…', json one JSON object per line.")
+    var logFormat = LogFormat.text
 
     @OptionGroup(title: "Client limits") var limits: ServerLimitOptions
 
@@ -71,17 +71,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxBodySize < 1 { throw ValidationError("--max-body-size must be at least 1, got \(maxBodySize)") }
         if queueLimit < 0 { throw ValidationError("--queue-limit must be at least 0, got \(queueLimit)") }
-        if logFormat != "text" && logFormat != "json" {
-            throw ValidationError("--log-format must be text or json, got '\(logFormat)'")
-        }
-        if Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got '\(logLevel)'")
-        }
     }
 
     func run() async throws {
-        let level: Logger.Level = runtime.verbose ? .debug : Logger.Level(rawValue: logLevel) ?? .info
-        let json = logFormat == "json"
+        let level: Logger.Level = runtime.verbose ? .debug : logLevel
+        let json = logFormat == .json
         let logger = Logger(label: "ledge.serve") { label -> any LogHandler in
             if json { return JSONLogHandler(label: label, logLevel: level) }
             return ConsoleLogHandler(logLevel: level)

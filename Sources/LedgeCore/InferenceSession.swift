@@ -1,3 +1,5 @@
+internal import Foundation
+
 /// A loaded model ready to run: the contract every runtime backend fulfils.
 ///
 /// A session is safe to share between threads; runs on one session are
@@ -13,11 +15,15 @@ public protocol InferenceSession: AnyObject, Sendable {
     /// Dynamic dimensions take their size from the given tensors. Throws
     /// ``LedgeError`` naming the input when a dtype or shape does not fit.
     func run(_ inputs: [Tensor]) throws -> [Tensor]
+
+    /// The execution provider the session runs on, by Ledge's short name
+    /// (`cpu`, `cuda`, …); `nil` when the backend has no such choice.
+    var executionProvider: String? { get }
 }
 
 /// Options every backend understands.
 public struct SessionOptions: Sendable, Hashable {
-    /// Intra-op threads; `nil` lets Ledge choose (1 per available core, at most 4).
+    /// Intra-op threads; `nil` is ``defaultThreads``.
     public var threads: Int?
     /// Execution provider (ONNX Runtime): `cpu`, `cuda`, …; `nil` is CPU.
     public var provider: String?
@@ -26,9 +32,15 @@ public struct SessionOptions: Sendable, Hashable {
         self.threads = threads
         self.provider = provider
     }
+
+    /// The intra-op thread count when none is asked for: one per available core, at most 4.
+    public static var defaultThreads: Int { min(ProcessInfo.processInfo.activeProcessorCount, 4) }
 }
 
 extension InferenceSession {
+    /// `nil`: the backend has no choice of execution provider.
+    public var executionProvider: String? { nil }
+
     /// Checks inputs against the model's specs, throwing an error that names the input at fault.
     public func validate(_ inputs: [Tensor]) throws {
         let specs = info.inputs

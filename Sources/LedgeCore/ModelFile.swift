@@ -14,24 +14,12 @@ public struct ModelFile: Sendable {
     /// (LiteRT) use them in place, so sessions opened from one `ModelFile`
     /// share one copy while `data` goes away with the `ModelFile`. `nil` for
     /// ONNX models: ONNX Runtime copies the model into its own structures.
-    public let storage: TensorStorage?
+    package let storage: TensorStorage?
 
     /// Reads and identifies `path`, throwing a one-line ``LedgeError`` for a
     /// missing, empty or unrecognized file.
     public init(path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw LedgeError.invalidModel("model file not found: \(path)")
-        }
-        guard !isDirectory.boolValue else {
-            throw LedgeError.invalidModel("model path is a directory, expected a .tflite or .onnx file: \(path)")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LedgeError.invalidModel("cannot read model file: \(path)")
-        }
-        guard !data.isEmpty else {
-            throw LedgeError.invalidModel("model file is empty: \(path)")
-        }
+        let data = try CheckedFile.read(path, kind: "model", expected: "a .tflite or .onnx file", code: .invalidModel)
         self.path = path
         self.data = data
         self.format = try Self.detect(data, path: path)
@@ -49,12 +37,12 @@ public struct ModelFile: Sendable {
         if data.count >= 8, data[data.startIndex + 4 ..< data.startIndex + 8].elementsEqual("TFL3".utf8) {
             return .tflite
         }
-        switch ProtobufScan.topLevelFields(data) {
+        switch ProtobufReader.topLevelFields(data) {
         case .success(let fields) where fields.contains(7):  // ModelProto.graph
             return .onnx
-        case .failure(let offset) where fields(startWithModelProtoTag: data):
+        case .failure(let malformed) where fields(startWithModelProtoTag: data):
             throw LedgeError.invalidModel(
-                "\(path): truncated or corrupt ONNX model (protobuf field at byte \(offset) runs past the end or is malformed)")
+                "\(path): truncated or corrupt ONNX model (protobuf field at byte \(malformed.offset) runs past the end or is malformed)")
         default:
             throw LedgeError.invalidModel(
                 "\(path): not a TFLite or ONNX model (expected 'TFL3' at bytes 4-7 or an ONNX protobuf)\(Self.lookalike(data))")
@@ -75,58 +63,5 @@ public struct ModelFile: Sendable {
             return "; it looks like a text file"
         }
         return ""
-    }
-}
-
-/// A minimal protobuf wire-format walker: enough to tell an ONNX file from noise.
-public enum ProtobufScan {
-    public enum Result: Sendable {
-        /// The field numbers seen at the top level.
-        case success(Set<Int>)
-        /// The byte offset where parsing failed.
-        case failure(Int)
-    }
-
-    /// Walks the top-level fields of a message to the end of `data`.
-    public static func topLevelFields(_ data: Data) -> Result {
-        data.withUnsafeBytes { raw -> Result in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            var seen = Set<Int>()
-            var i = 0
-            while i < bytes.count {
-                let start = i
-                guard let key = readVarint(bytes, &i) else { return .failure(start) }
-                let field = Int(key >> 3), wire = key & 7
-                guard field > 0 else { return .failure(start) }
-                switch wire {
-                case 0: guard readVarint(bytes, &i) != nil else { return .failure(start) }
-                case 1: i += 8
-                case 2:
-                    guard let n = readVarint(bytes, &i), n <= UInt64(bytes.count - i) else { return .failure(start) }
-                    i += Int(n)
-                case 5: i += 4
-                default: return .failure(start)
-                }
-                guard i <= bytes.count else { return .failure(start) }
-                seen.insert(field)
-            }
-            return .success(seen)
-        }
-    }
-
-    /// Reads a base-128 varint at `i` (before `end`, default the buffer's end),
-    /// advancing it; `nil` when malformed or cut short.
-    public static func readVarint(_ bytes: UnsafeBufferPointer<UInt8>, _ i: inout Int, end: Int? = nil) -> UInt64? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        let end = min(end ?? bytes.count, bytes.count)
-        while i < end, shift < 64 {
-            let b = bytes[i]
-            i += 1
-            value |= UInt64(b & 0x7F) << shift
-            if b & 0x80 == 0 { return value }
-            shift += 7
-        }
-        return nil
     }
 }

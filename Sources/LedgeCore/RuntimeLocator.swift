@@ -55,8 +55,7 @@ public struct RuntimeLocator: Sendable {
     }
 
     private func existing(_ path: String, kind: RuntimeLibraryKind, source: String) throws -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard CheckedFile.problem(at: path) == nil else {
             throw LedgeError.runtimeUnavailable(
                 "\(kind.displayName) library not found at '\(path)' (from \(source)); install it with 'pip install \(kind.pipRequirement)'")
         }

@@ -1,10 +1,13 @@
 /// A dense, row-major tensor with 64-byte aligned storage.
 ///
 /// `Tensor` is a value type: copies share storage until one of them writes.
+/// Outside Ledge the bytes are reached only through ``withUnsafeBytes(_:)``
+/// and ``withUnsafeMutableBytes(_:)``, which copies shared storage first.
 public struct Tensor: Sendable {
     public private(set) var dtype: DType
     public private(set) var shape: [Int]
-    public private(set) var storage: TensorStorage
+    /// The bytes, for backends in this package that hand them to a runtime to read.
+    package private(set) var storage: TensorStorage
 
     /// A zero-filled tensor.
     public init(dtype: DType, shape: [Int]) {

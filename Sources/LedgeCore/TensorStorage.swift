@@ -10,13 +10,14 @@ import Darwin
 ///
 /// Storage is either allocated here (and freed in `deinit`) or adopted from a
 /// runtime together with a function that releases it. Tensors share storage
-/// and copy it before writing when it is shared (copy on write).
+/// and copy it before writing when it is shared (copy on write); the address
+/// is visible only inside this package, so no caller writes past that check.
 public final class TensorStorage: @unchecked Sendable {
     /// The alignment of storage allocated by Ledge, as runtimes want for zero-copy use.
     public static let alignment = 64
 
     /// The first byte.
-    public let baseAddress: UnsafeMutableRawPointer
+    package let baseAddress: UnsafeMutableRawPointer
     /// The number of bytes.
     public let byteCount: Int
     private let release: (@Sendable (UnsafeMutableRawPointer) -> Void)?

@@ -86,11 +86,7 @@ public final class ImageClassifier: Sendable {
 
     /// Classifies an image file.
     public func classify(path: String, topK: Int, runs: Int = 1, threshold: Float = -.infinity) throws -> ClassificationResult {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw LedgeError.invalidInput(exists ? "\(path): cannot read image file" : "image file not found: \(path)")
-        }
-        return try classify(data: data, name: path, topK: topK, runs: runs, threshold: threshold)
+        try classify(data: try ImageDecoder.readFile(path), name: path, topK: topK, runs: runs, threshold: threshold)
     }
 
     /// Classifies encoded image bytes (JPEG or PNG); `name` appears in errors and the result.

@@ -16,15 +16,17 @@ public final class LiteRTSession: InferenceSession {
     private let runtime: LiteRTRuntime
     private let logger: Logger
     private let state: Mutex<RunState>
+    /// Always `cpu`: LiteRT runs the model on the CPU (XNNPACK).
+    public var executionProvider: String? { "cpu" }
 
     /// Validates and compiles `file` with `options.threads` XNNPACK threads
-    /// (default: one per core, at most 4).
+    /// (default: ``SessionOptions/defaultThreads``).
     public init(file: ModelFile, options: SessionOptions = SessionOptions(), runtime: LiteRTRuntime,
                 logger: Logger = Logger(label: "ledge.litert")) throws {
         guard file.format == .tflite else {
             throw LedgeError.invalidModel("\(file.path): not a TFLite model (expected 'TFL3' at bytes 4-7)")
         }
-        let threads = options.threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 4)
+        let threads = options.threads ?? SessionOptions.defaultThreads
         guard threads >= 1 else { throw LedgeError.invalidInput("threads: expected at least 1, got \(threads)") }
         let model = try TFLiteModel(data: file.data, path: file.path)
         let metadata = try model.modelMetadata(data: file.data, path: file.path)

@@ -14,6 +14,8 @@ public final class ONNXSession: InferenceSession {
     /// The execution provider in use, by Ledge's short name (`cpu`, `cuda`, …):
     /// CPU when the requested one was unavailable.
     public let provider: String
+    /// ``provider``, as every ``InferenceSession`` reports it.
+    public var executionProvider: String? { provider }
     /// The intra-op thread count the session was created with.
     public let threads: Int
     /// The runtime the session lives in.
@@ -26,7 +28,7 @@ public final class ONNXSession: InferenceSession {
 
     /// Loads `file` (an ONNX model already read into memory) into `runtime`.
     ///
-    /// Intra-op threads are `options.threads`, or one per core up to 4; they
+    /// Intra-op threads are `options.threads`, else ``SessionOptions/defaultThreads``; they
     /// are always set explicitly because ONNX Runtime ignores container CPU
     /// limits. An unavailable provider is logged to `logger` as a warning and
     /// CPU is used. Throws ``LedgeError/invalidModel(_:)`` when the runtime
@@ -36,7 +38,7 @@ public final class ONNXSession: InferenceSession {
         guard file.format == .onnx else {
             throw LedgeError.invalidModel("\(file.path): expected an ONNX model, got a \(file.format.rawValue) model")
         }
-        let threads = options.threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 4)
+        let threads = options.threads ?? SessionOptions.defaultThreads
         guard threads >= 1 else {
             throw LedgeError.invalidInput("threads: expected at least 1, got \(threads)")
         }

@@ -59,26 +59,8 @@ final class ORTHandle: @unchecked Sendable {
 }
 
 extension DType {
-    /// The DType of an ONNX tensor element type; `nil` for types Ledge does not carry.
-    init?(ort type: ledge_ort_element_type) {
-        switch type {
-        case LEDGE_ORT_ELEMENT_FLOAT: self = .float32
-        case LEDGE_ORT_ELEMENT_UINT8: self = .uint8
-        case LEDGE_ORT_ELEMENT_INT8: self = .int8
-        case LEDGE_ORT_ELEMENT_UINT16: self = .uint16
-        case LEDGE_ORT_ELEMENT_INT16: self = .int16
-        case LEDGE_ORT_ELEMENT_INT32: self = .int32
-        case LEDGE_ORT_ELEMENT_INT64: self = .int64
-        case LEDGE_ORT_ELEMENT_BOOL: self = .bool
-        case LEDGE_ORT_ELEMENT_FLOAT16: self = .float16
-        case LEDGE_ORT_ELEMENT_DOUBLE: self = .float64
-        case LEDGE_ORT_ELEMENT_UINT32: self = .uint32
-        case LEDGE_ORT_ELEMENT_UINT64: self = .uint64
-        default: return nil
-        }
-    }
-
-    /// The ONNX tensor element type of this DType.
+    /// The ONNX tensor element type of this DType: the one table, exhaustive,
+    /// that ``init(ort:)`` reads backwards.
     var ortType: ledge_ort_element_type {
         switch self {
         case .float32: return LEDGE_ORT_ELEMENT_FLOAT
@@ -94,6 +76,12 @@ extension DType {
         case .uint32: return LEDGE_ORT_ELEMENT_UINT32
         case .uint64: return LEDGE_ORT_ELEMENT_UINT64
         }
+    }
+
+    /// The DType of an ONNX tensor element type; `nil` for types Ledge does not carry.
+    init?(ort type: ledge_ort_element_type) {
+        guard let dtype = DType.allCases.first(where: { $0.ortType == type }) else { return nil }
+        self = dtype
     }
 }
 

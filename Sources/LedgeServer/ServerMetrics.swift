@@ -1,6 +1,5 @@
 internal import Foundation
 internal import LedgeCore
-internal import LedgeEngine
 internal import Metrics
 internal import Synchronization
 
@@ -111,53 +110,15 @@ final class ModelMetrics: Sendable {
 }
 
 extension ServerMetrics {
-    /// Runs `body` on an instance of `model` (see ``SessionPool/run(_:)``) and,
-    /// when it succeeds, records the wait for the instance, the run as compute
-    /// time, one execution and `items` inferences.
-    func infer<T: Sendable>(_ model: ServedModel, items: Int,
-                            _ body: @escaping @Sendable (ModelInstance) throws -> T) async throws -> T {
-        let (value, queued, ran) = try await timed(model, body)
-        if let metrics = self.model(model.name, version: model.version) {
-            metrics.record(queued: queued, items: items)
-            metrics.computeInfer.record(duration: ran)
-        }
-        return value
-    }
-
-    /// Runs a classification on an instance of `model` and, when it succeeds,
-    /// records the wait, decode + preprocess as input time, the session run as
-    /// compute time, one execution and one inference.
-    func classify(_ model: ServedModel,
-                  _ body: @escaping @Sendable (ModelInstance) throws -> ClassificationResult) async throws -> ClassificationResult {
-        let (result, queued, _) = try await timed(model, body)
-        if let metrics = self.model(model.name, version: model.version) {
-            metrics.record(queued: queued, items: 1)
-            metrics.computeInput.recordNanoseconds(Self.nanoseconds(result.decodeMilliseconds + result.preprocessMilliseconds))
-            metrics.computeInfer.recordNanoseconds(Self.nanoseconds(result.inferenceMilliseconds.first ?? 0))
-        }
-        return result
-    }
-
-    /// `body`'s value, how long it waited for an instance and how long it ran.
-    private func timed<T: Sendable>(_ model: ServedModel, _ body: @escaping @Sendable (ModelInstance) throws -> T)
-        async throws -> (T, queued: Duration, ran: Duration) {
-        let clock = ContinuousClock()
-        let called = clock.now
-        let (value, started, ended) = try await model.pool.run { instance in
-            let started = clock.now
-            let value = try body(instance)
-            return (value, started, clock.now)
-        }
-        return (value, started - called, ended - started)
-    }
-
-    private static func nanoseconds(_ milliseconds: Double) -> Int64 { Int64((milliseconds * 1e6).rounded()) }
-}
-
-extension ModelMetrics {
-    fileprivate func record(queued: Duration, items: Int) {
-        queue.record(duration: queued)
-        executions.increment()
-        inferences.increment(by: max(items, 0))
+    /// Records a successful `execution` on `model`: the wait for an instance,
+    /// its input time when it has one, the session run as compute time, one
+    /// execution and `items` inferences.
+    func record<Value>(_ execution: ModelExecution<Value>, on model: ServedModel, items: Int) {
+        guard let metrics = self.model(model.name, version: model.version) else { return }
+        metrics.queue.record(duration: execution.queued)
+        metrics.executions.increment()
+        metrics.inferences.increment(by: max(items, 0))
+        if let input = execution.input { metrics.computeInput.record(duration: input) }
+        metrics.computeInfer.record(duration: execution.compute)
     }
 }

@@ -4,11 +4,6 @@ internal import LedgeCore
 /// Tensors from and to the V2 protocol: JSON `data` (flat or nested) and raw
 /// little-endian bytes of the binary tensor data extension.
 enum TensorCoding {
-    /// The dtype of a V2 datatype name, or `nil` (BYTES and unknown names).
-    static func dtype(v2Name: String) -> DType? {
-        DType.allCases.first { $0.v2Name == v2Name }
-    }
-
     /// Fills a tensor of `dtype` and `shape` (of `count` elements, checked by
     /// ``ShapeArithmetic``) from JSON `data` of input `name`; the values are
     /// counted before the tensor is allocated.

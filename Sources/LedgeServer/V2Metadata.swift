@@ -1,4 +1,5 @@
 internal import LedgeCore
+internal import LedgeEngine
 
 /// `GET /v2`.
 struct ServerMetadata: Encodable, Sendable {
@@ -49,18 +50,7 @@ struct LiveResponse: Encodable, Sendable {
 
 /// `POST /v2/models/{m}/classify`.
 struct ClassifyResponse: Encodable, Sendable {
-    struct Top: Encodable, Sendable {
-        var index: Int
-        var label: String
-        var score: Float
-    }
-    struct Timing: Encodable, Sendable {
-        var decode: Int
-        var preprocess: Int
-        var infer: Int
-        var total: Int
-    }
     var model_name: String
-    var top: [Top]
-    var timing_us: Timing
+    var top: [ScoredLabel]
+    var timing_us: ClassificationTiming
 }

@@ -91,8 +91,9 @@ struct V2Routes: Sendable {
         let prepared = try InferenceCodec.prepare(body: try await body(request), jsonLength: jsonLength, model: model)
         let inputs = prepared.inputs
         let items = inputs.first?.shape.first ?? 1
-        let results = try await repository.metrics.infer(model, items: items) { instance in try instance.session.run(inputs) }
-        let (body, headerLength) = try InferenceCodec.response(for: prepared, results: results, model: model)
+        let execution = try await model.infer(inputs)
+        repository.metrics.record(execution, on: model, items: items)
+        let (body, headerLength) = try InferenceCodec.response(for: prepared, results: execution.value, model: model)
         guard let headerLength else { return JSONResponse.make(data: body) }
         var response = JSONResponse.make(data: body, contentType: "application/octet-stream")
         response.headers[HTTPField.Name(InferenceCodec.headerLengthField)!] = String(headerLength)
@@ -117,20 +118,13 @@ struct V2Routes: Sendable {
         let upload = type == "multipart/form-data"
             ? try ImageUpload.fromMultipart(try await body(request), contentType: request.headers[.contentType] ?? "")
             : ImageUpload(data: try await body(request), name: "request body")
-        let name = model.name, k = topK
-        let result = try await repository.metrics.classify(model) { instance in
-            guard let classifier = instance.classifier else {
-                throw ServerError.badRequest("model '\(name)' cannot classify images: \(instance.classifierError ?? "no image input")")
-            }
-            return try classifier.classify(data: upload.data, name: upload.name, topK: k)
-        }
-        let micros = { (ms: Double) in Int((ms * 1000).rounded()) }
+        let execution = try await model.classify(upload, topK: topK)
+        repository.metrics.record(execution, on: model, items: 1)
+        let result = execution.value
         let response = ClassifyResponse(
             model_name: model.name,
-            top: result.top.map { .init(index: $0.index, label: $0.label, score: $0.score) },
-            timing_us: .init(decode: micros(result.decodeMilliseconds), preprocess: micros(result.preprocessMilliseconds),
-                             infer: micros(result.inferenceMilliseconds.first ?? 0),
-                             total: micros((ContinuousClock.now - start).milliseconds)))
+            top: result.top,
+            timing_us: ClassificationTiming(result, total: ContinuousClock.now - start))
         return try JSONResponse.make(response)
     }
 }

@@ -56,16 +56,7 @@ public enum ImageDecoder {
 
     /// The bytes of the file at `path`, or a one-line error naming it.
     public static func readFile(_ path: String) throws -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw LedgeError.invalidInput("image file not found: \(path)")
-        }
-        guard !isDirectory.boolValue else {
-            throw LedgeError.invalidInput("image path is a directory, expected a JPEG or PNG file: \(path)")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LedgeError.invalidInput("cannot read image file: \(path)")
-        }
-        return data
+        // An empty file is named by ``decode(_:name:targetSize:limits:)``, as for any empty bytes.
+        try CheckedFile.read(path, kind: "image", expected: "a JPEG or PNG file", code: .invalidInput, allowEmpty: true)
     }
 }

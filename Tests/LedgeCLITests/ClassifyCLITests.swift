@@ -10,7 +10,9 @@ import Testing
         struct Result: Decodable {
             struct Top: Decodable { var index: Int; var label: String; var score: Float }
             var image: String
-            var times_ms: [Double]
+            struct Timing: Decodable { var decode, preprocess, infer, postprocess: Int; var total: Int? }
+            var times_us: [Int]
+            var timing_us: Timing
             var top: [Top]
         }
         var model: String
@@ -35,7 +37,9 @@ import Testing
         let top = try #require(out.results.first?.top)
         #expect(top.first?.index == index)
         #expect(top.first?.label == label)
-        #expect(out.results[0].times_ms.count == 2)
+        #expect(out.results[0].times_us.count == 2)
+        #expect(out.results[0].timing_us.infer == out.results[0].times_us[0])
+        #expect(out.results[0].timing_us.total == nil)
         for ref in reference.prefix(3) {
             let mine = top.first { $0.index == ref.index }
             #expect(mine != nil, "class \(ref.index) missing from the top 5 of \(image)")

@@ -57,9 +57,9 @@ import Testing
         }
     }
 
-    @Test func protobufScanStopsOnGarbage() {
-        switch ProtobufScan.topLevelFields(Data([0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])) {
-        case .failure(let at): #expect(at == 0)  // the field that starts at byte 0 cannot be read
+    @Test func protobufReaderStopsOnGarbage() {
+        switch ProtobufReader.topLevelFields(Data([0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])) {
+        case .failure(let malformed): #expect(malformed.offset == 0)  // the field that starts at byte 0 cannot be read
         case .success: Issue.record("garbage parsed")
         }
     }

@@ -17,6 +17,18 @@ import Testing
         #expect(b.values(as: Int32.self) == [9, 2, 3, 4])
     }
 
+    @Test func tensorsOverOneStorageCopyBeforeWriting() {
+        let storage = TensorStorage(byteCount: 8)
+        var a = Tensor(dtype: .int32, shape: [2], storage: storage)
+        let b = Tensor(dtype: .int32, shape: [2], storage: storage)
+        var c = b.reshaped([1, 2])
+        a.withUnsafeMutableBytes { $0.bindMemory(to: Int32.self)[0] = 7 }
+        c.withUnsafeMutableBytes { $0.bindMemory(to: Int32.self)[1] = 9 }
+        #expect(a.values(as: Int32.self) == [7, 0])
+        #expect(b.values(as: Int32.self) == [0, 0])
+        #expect(c.values(as: Int32.self) == [0, 9])
+    }
+
     @Test func dequantizesPerTensorAndPerChannel() {
         let q = Tensor(dtype: .uint8, shape: [1, 4], values: [UInt8(0), 128, 131, 255])
         #expect(q.floatValues(dequantizing: Quantization(scale: 0.5, zeroPoint: 128)) == [-64, 0, 1.5, 63.5])

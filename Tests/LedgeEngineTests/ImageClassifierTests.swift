@@ -42,6 +42,17 @@ import Testing
         #expect(result.imageSize == ImageSize(width: 600, height: 400))
     }
 
+    @Test func unreadableImagePathsAreNamed() throws {
+        let classifier = try #require(Self.effnet)
+        #expect(throws: LedgeError.invalidInput("image file not found: /nonexistent/cat.jpg")) {
+            try classifier.classify(path: "/nonexistent/cat.jpg", topK: 1)
+        }
+        let dir = NSTemporaryDirectory()
+        #expect(throws: LedgeError.invalidInput("image path is a directory, expected a JPEG or PNG file: \(dir)")) {
+            try classifier.classify(path: dir, topK: 1)
+        }
+    }
+
     @Test func labelsFileOverridesEmbeddedLabels() throws {
         let path = NSTemporaryDirectory() + "ledge-labels-\(getpid()).txt"
         try (0..<1000).map { "class-\($0)" }.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)

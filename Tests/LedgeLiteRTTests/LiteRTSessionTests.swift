@@ -7,7 +7,9 @@ import Testing
 @Suite("LiteRT session on efficientnet_lite0")
 struct LiteRTSessionTests {
     @Test func inputAndOutputSpecs() throws {
-        let info = try Support.session().info
+        let session: any InferenceSession = try Support.session()
+        #expect(session.executionProvider == "cpu")
+        let info = session.info
         #expect(info.format == .tflite)
         #expect(info.runtimeVersion == "2.3.0")
         #expect(info.signatures == ["<placeholder signature>"])

@@ -31,6 +31,7 @@ import Testing
         #expect(info.metadata.properties["ir_version"] != nil)
         #expect(info.metadata.properties["opset_import"]?.hasPrefix("ai.onnx:") == true)
         #expect(session.provider == "cpu")
+        #expect((session as any InferenceSession).executionProvider == "cpu")
     }
 
     @Test func generatedMobileNetSpecs() throws {
@@ -62,41 +63,39 @@ import Testing
         let b = try two.run(reference.inputs)[0].values(as: Float.self)
         #expect(a == b)
         let defaulted = try ONNXSession(path: reference.model)
-        #expect(defaulted.threads == min(ProcessInfo.processInfo.activeProcessorCount, 4))
+        #expect(defaulted.threads == SessionOptions.defaultThreads)
+        #expect(SessionOptions.defaultThreads == min(ProcessInfo.processInfo.activeProcessorCount, 4))
     }
 
-    @Test func unknownProviderFallsBackToCPUWithWarning() throws {
+    /// A requested provider, the one library provider that must be missing for the case to hold, and the
+    /// warning logged (`{available}` standing for the library's providers); `nil` when nothing is logged.
+    struct ProviderCase: Sendable, CustomTestStringConvertible {
+        var requested: String
+        var absent: String?
+        var warning: String?
+        var testDescription: String { requested }
+    }
+
+    static let providerCases = [
+        ProviderCase(requested: "warp-drive", absent: nil,
+                     warning: "unknown execution provider 'warp-drive'; this ONNX Runtime library has {available}; falling back to CPU"),
+        ProviderCase(requested: "CUDA", absent: "CUDAExecutionProvider",
+                     warning: "execution provider 'cuda' (CUDAExecutionProvider) is not in this ONNX Runtime library, which has {available}; falling back to CPU"),
+        ProviderCase(requested: "CPUExecutionProvider", absent: nil, warning: nil),
+    ]
+
+    @Test(arguments: providerCases)
+    func unavailableProvidersFallBackToCPUWithOneWarning(_ c: ProviderCase) throws {
         let log = CapturedLog()
         let runtime = try ONNXRuntime.shared()
-        let session = try ONNXSession(file: try ModelFile(path: ppocr), options: SessionOptions(provider: "warp-drive"),
+        if let absent = c.absent { try #require(!runtime.availableProviders.contains(absent)) }
+        let session = try ONNXSession(file: try ModelFile(path: ppocr), options: SessionOptions(provider: c.requested),
                                       runtime: runtime, logger: log.logger)
         #expect(session.provider == "cpu")
         let available = runtime.availableProviders.joined(separator: ", ")
-        #expect(log.messages.map(\.message) == [
-            "unknown execution provider 'warp-drive'; this ONNX Runtime library has \(available); falling back to CPU",
-        ])
-        #expect(log.messages.first?.level == .warning)
-    }
-
-    @Test func missingProviderFallsBackToCPUWithWarning() throws {
-        let log = CapturedLog()
-        let runtime = try ONNXRuntime.shared()
-        try #require(!runtime.availableProviders.contains("CUDAExecutionProvider"))
-        let session = try ONNXSession(file: try ModelFile(path: ppocr), options: SessionOptions(provider: "CUDA"),
-                                      runtime: runtime, logger: log.logger)
-        #expect(session.provider == "cpu")
-        let available = runtime.availableProviders.joined(separator: ", ")
-        #expect(log.messages.map(\.message) == [
-            "execution provider 'cuda' (CUDAExecutionProvider) is not in this ONNX Runtime library, which has \(available); falling back to CPU",
-        ])
-    }
-
-    @Test func explicitCPUProviderLogsNothing() throws {
-        let log = CapturedLog()
-        let session = try ONNXSession(file: try ModelFile(path: ppocr), options: SessionOptions(provider: "CPUExecutionProvider"),
-                                      runtime: try ONNXRuntime.shared(), logger: log.logger)
-        #expect(session.provider == "cpu")
-        #expect(log.messages.isEmpty)
+        let expected = c.warning.map { [$0.replacingOccurrences(of: "{available}", with: available)] } ?? []
+        #expect(log.messages.map(\.message) == expected)
+        #expect(log.messages.allSatisfy { $0.level == .warning })
     }
 
     @Test func outputsOutliveTheSession() throws {
