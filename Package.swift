@@ -115,11 +115,19 @@ let package = Package(
         .target(name: "LedgeTesting", dependencies: ["LedgeCore"], swiftSettings: swiftSettings),
 
         .testTarget(name: "LedgeCoreTests", dependencies: ["LedgeCore", "LedgeTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "LedgeONNXTests", dependencies: ["LedgeONNX", "LedgeTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
-        .testTarget(name: "LedgeLiteRTTests", dependencies: ["LedgeLiteRT", "LedgeTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgeONNXTests", dependencies: ["LedgeONNX", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgeLiteRTTests", dependencies: ["LedgeLiteRT", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "LedgeVisionTests", dependencies: ["LedgeVision", "LedgeTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "LedgeEngineTests", dependencies: ["LedgeEngine", "LedgeTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
-        .testTarget(name: "LedgeBenchTests", dependencies: ["LedgeBench", "LedgeTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgeEngineTests", dependencies: ["LedgeEngine", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgeBenchTests", dependencies: ["LedgeBench", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeServerTests",
             dependencies: [

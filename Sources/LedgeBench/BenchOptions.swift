@@ -33,9 +33,11 @@ public struct BenchOptions: Sendable {
     /// Height and width for inputs with dynamic height/width.
     public var inputSize: ImageSize?
 
-    public init(warmup: Int = 5, runs: Int? = nil, duration: Double? = nil, batches: [Int] = [1, 8, 32],
-                instances: Int = 1, seed: UInt64 = 0, imagesDirectory: String? = nil, endToEnd: Bool = false,
-                topK: Int = 5, inputSize: ImageSize? = nil) {
+    public init(
+        warmup: Int = 5, runs: Int? = nil, duration: Double? = nil, batches: [Int] = [1, 8, 32],
+        instances: Int = 1, seed: UInt64 = 0, imagesDirectory: String? = nil, endToEnd: Bool = false,
+        topK: Int = 5, inputSize: ImageSize? = nil
+    ) {
         self.warmup = warmup
         self.runs = runs
         self.duration = duration

@@ -111,13 +111,15 @@ public struct VariantResult: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case model, format, runtime, runtime_version, threads, provider, size_bytes, load_ms, first_ms,
-             warmup_mean_ms, latency_ms, throughput, batch_note, rss_peak_bytes, rss_growth_bytes, end_to_end, budget
+            warmup_mean_ms, latency_ms, throughput, batch_note, rss_peak_bytes, rss_growth_bytes, end_to_end, budget
     }
 
-    public init(model: String, format: String, runtime: String, runtimeVersion: String, threads: Int, provider: String,
-                sizeBytes: Int, loadMs: Double, firstMs: Double, warmupMeanMs: Double, latency: LatencySummary,
-                throughput: [ThroughputPoint], batchNote: String?, rssPeakBytes: Int, rssGrowthBytes: Int,
-                endToEnd: EndToEndSummary? = nil, budget: BudgetVerdict? = nil, samples: [Double] = []) {
+    public init(
+        model: String, format: String, runtime: String, runtimeVersion: String, threads: Int, provider: String,
+        sizeBytes: Int, loadMs: Double, firstMs: Double, warmupMeanMs: Double, latency: LatencySummary,
+        throughput: [ThroughputPoint], batchNote: String?, rssPeakBytes: Int, rssGrowthBytes: Int,
+        endToEnd: EndToEndSummary? = nil, budget: BudgetVerdict? = nil, samples: [Double] = []
+    ) {
         self.model = model
         self.format = format
         self.runtime = runtime

@@ -15,8 +15,10 @@ public struct BenchRunner: Sendable {
     public let logger: Logger
     public let progress: (any ProgressSink)?
 
-    public init(options: BenchOptions, engine: EngineOptions = EngineOptions(), logger: Logger,
-                progress: (any ProgressSink)? = nil) {
+    public init(
+        options: BenchOptions, engine: EngineOptions = EngineOptions(), logger: Logger,
+        progress: (any ProgressSink)? = nil
+    ) {
         self.options = options
         self.engine = engine
         self.logger = logger
@@ -100,9 +102,11 @@ public struct BenchRunner: Sendable {
             }
         }
 
-        let endToEnd = options.endToEnd ? try EndToEnd.measure(
-            session: session, options: options, iterations: steady.samples.count, label: label,
-            progress: progress, memory: memory) : nil
+        let endToEnd =
+            options.endToEnd
+            ? try EndToEnd.measure(
+                session: session, options: options, iterations: steady.samples.count, label: label,
+                progress: progress, memory: memory) : nil
 
         let (peak, growth) = memory.finish()
         return VariantResult(

@@ -88,8 +88,9 @@ public struct Budget: Sendable, Hashable {
         }
         let shownUnit = unitText.isEmpty && metric.kind == .time ? "ms" : unit.symbol
         let limitText = numberText + " " + (shownUnit.isEmpty ? "samples/s" : shownUnit)
-        return BudgetTerm(metric: metric, op: op, limit: number * unit.factor, limitText: limitText, unit: unit,
-                          description: metric.name + op.rawValue + numberText + shownUnit)
+        return BudgetTerm(
+            metric: metric, op: op, limit: number * unit.factor, limitText: limitText, unit: unit,
+            description: metric.name + op.rawValue + numberText + shownUnit)
     }
 
     private static func parseMetric(_ text: String, term: String, position: String) throws -> BudgetMetric {

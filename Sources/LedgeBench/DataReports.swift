@@ -78,18 +78,22 @@ enum CSVReport {
         var lines = [(leadingColumns + keys.map(\.name) + trailingColumns).map(quote).joined(separator: ",")]
         for v in report.variants {
             let l = v.latency_ms
-            var cells = [v.label, v.model, v.format, v.runtime, v.runtime_version, "\(v.threads)", v.provider,
-                         "\(v.size_bytes)", num(v.load_ms), num(v.first_ms), num(v.warmup_mean_ms), "\(l.count)",
-                         num(l.min), num(l.p50), num(l.p90), num(l.p99), num(l.max), num(l.mean), num(l.std)]
+            var cells = [
+                v.label, v.model, v.format, v.runtime, v.runtime_version, "\(v.threads)", v.provider,
+                "\(v.size_bytes)", num(v.load_ms), num(v.first_ms), num(v.warmup_mean_ms), "\(l.count)",
+                num(l.min), num(l.p50), num(l.p90), num(l.p99), num(l.max), num(l.mean), num(l.std),
+            ]
             for key in keys {
                 let point = v.throughput.first { $0.batch == key.batch && $0.instances == key.instances }
                 cells.append(point.map { num($0.samples_per_s) } ?? "")
             }
             let e = v.end_to_end
-            cells += [v.batch_note ?? "", "\(v.rss_peak_bytes)", "\(v.rss_growth_bytes)", e.map { "\($0.images)" } ?? "",
-                      opt(e?.decode_ms), opt(e?.preprocess_ms), opt(e?.invoke_ms), opt(e?.postprocess_ms),
-                      opt(e?.total_ms), opt(e?.preprocess_share), v.budget.map { "\($0.passed)" } ?? "",
-                      v.budget?.failures.joined(separator: "; ") ?? ""]
+            cells += [
+                v.batch_note ?? "", "\(v.rss_peak_bytes)", "\(v.rss_growth_bytes)", e.map { "\($0.images)" } ?? "",
+                opt(e?.decode_ms), opt(e?.preprocess_ms), opt(e?.invoke_ms), opt(e?.postprocess_ms),
+                opt(e?.total_ms), opt(e?.preprocess_share), v.budget.map { "\($0.passed)" } ?? "",
+                v.budget?.failures.joined(separator: "; ") ?? "",
+            ]
             lines.append(cells.map(quote).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

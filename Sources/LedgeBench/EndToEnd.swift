@@ -9,8 +9,10 @@ internal import LedgeEngine
 /// in turn (as many iterations as steady-state runs, at most 200, each photo at least once). Every step is reported as its median; `total_ms` is the median of
 /// the whole call, so it need not equal the sum of the step medians.
 enum EndToEnd {
-    static func measure(session: any InferenceSession, options: BenchOptions, iterations: Int, label: String,
-                        progress: (any ProgressSink)?, memory: MemoryMonitor) throws -> EndToEndSummary? {
+    static func measure(
+        session: any InferenceSession, options: BenchOptions, iterations: Int, label: String,
+        progress: (any ProgressSink)?, memory: MemoryMonitor
+    ) throws -> EndToEndSummary? {
         guard let directory = options.imagesDirectory else { return nil }
         let files = try InputSource.imageFiles(in: directory)
         let photos = try files.map { (data: try Data(contentsOf: URL(fileURLWithPath: $0)), name: $0) }

@@ -37,7 +37,8 @@ public enum InputFactory {
                 }
                 guard (shape[h] < 0 || shape[h] == inputSize.height) && (shape[w] < 0 || shape[w] == inputSize.width) else {
                     throw LedgeError.usage(
-                        "--input-size \(inputSize.height)x\(inputSize.width) does not fit model input '\(spec.name)' with shape \(spec.shapeDescription)")
+                        "--input-size \(inputSize.height)x\(inputSize.width) does not fit model input '\(spec.name)' with shape \(spec.shapeDescription)"
+                    )
                 }
                 shape[h] = inputSize.height
                 shape[w] = inputSize.width

@@ -25,7 +25,8 @@ final class InputSource {
         }
         guard info.inputs.count == 1, let input = info.inputs.first else {
             throw LedgeError.invalidInput(
-                "\(info.path): --images feeds models with one image input; this model has \(info.inputs.count) inputs (\(info.inputs.map(\.name).joined(separator: ", ")))")
+                "\(info.path): --images feeds models with one image input; this model has \(info.inputs.count) inputs (\(info.inputs.map(\.name).joined(separator: ", ")))"
+            )
         }
         let preprocessor = try ImagePreprocessor(
             spec: input, normalization: info.metadata.normalization, inputSize: options.inputSize)

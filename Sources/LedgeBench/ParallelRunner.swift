@@ -9,8 +9,10 @@ internal import Synchronization
 /// parallelism at the core count) until the shared policy says stop; the result
 /// is all samples finished divided by the wall time from start to the last thread's end.
 enum ParallelRunner {
-    static func samplesPerSecond(sessions: [any InferenceSession], inputs: [Tensor], batch: Int,
-                                 policy: RunPolicy) throws -> Double {
+    static func samplesPerSecond(
+        sessions: [any InferenceSession], inputs: [Tensor], batch: Int,
+        policy: RunPolicy
+    ) throws -> Double {
         let results = Mutex<[Result<Int, any Error>]>([])
         let done = DispatchSemaphore(value: 0)
         let start = ContinuousClock.now

@@ -32,12 +32,15 @@ public final class TerminalProgress: ProgressSink {
         let line: String? = state.withLock { s in
             if let last = s.lastDraw, now - last < .milliseconds(100) { return nil }
             s.lastDraw = now
-            let elapsed = String(format: "%.1fs", Double((now - start).components.seconds)
-                + Double((now - start).components.attoseconds) / 1e18)
+            let elapsed = String(
+                format: "%.1fs",
+                Double((now - start).components.seconds)
+                    + Double((now - start).components.attoseconds) / 1e18)
             var text: String
             if let total, total > 0 {
                 let filled = min(20, done * 20 / total)
-                text = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled)
+                text =
+                    "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled)
                     + "] \(phase) \(done)/\(total)  \(elapsed)"
             } else {
                 text = "[" + String(repeating: "~", count: 20) + "] \(phase) \(done)  \(elapsed)"
@@ -50,7 +53,9 @@ public final class TerminalProgress: ProgressSink {
     }
 
     public func finish() {
-        let width = state.withLock { s in defer { s.width = 0; s.lastDraw = nil }; return s.width }
+        let width = state.withLock { s in
+            defer { s.width = 0; s.lastDraw = nil }; return s.width
+        }
         guard width > 0 else { return }
         FileHandle.standardError.write(Data(("\r" + String(repeating: " ", count: width) + "\r").utf8))
     }

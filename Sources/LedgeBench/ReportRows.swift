@@ -57,7 +57,8 @@ struct ReportRows {
         var lines: [String] = []
         if let budget = report.budget {
             let failed = report.variants.filter { !($0.budget?.passed ?? true) }
-            lines.append("budget \(code(budget)): " + (failed.isEmpty ? "all variants pass" : "\(failed.count) of \(report.variants.count) variants fail"))
+            lines.append(
+                "budget \(code(budget)): " + (failed.isEmpty ? "all variants pass" : "\(failed.count) of \(report.variants.count) variants fail"))
             for v in failed {
                 for reason in v.budget?.failures ?? [] { lines.append("\(bullet)\(v.label): \(reason)") }
             }
@@ -67,7 +68,9 @@ struct ReportRows {
             for v in report.variants {
                 let l = v.latency_ms
                 let growth = (v.rss_growth_bytes >= 0 ? "+" : "-") + Fmt.bytes(Double(abs(v.rss_growth_bytes)))
-                lines.append("\(bullet)\(v.label): min \(Fmt.ms(l.min)), mean \(Fmt.ms(l.mean)) ± \(Fmt.ms(l.std)) (std), max \(Fmt.ms(l.max)); warm-up mean \(Fmt.ms(v.warmup_mean_ms)); RSS growth \(growth)")
+                lines.append(
+                    "\(bullet)\(v.label): min \(Fmt.ms(l.min)), mean \(Fmt.ms(l.mean)) ± \(Fmt.ms(l.std)) (std), max \(Fmt.ms(l.max)); warm-up mean \(Fmt.ms(v.warmup_mean_ms)); RSS growth \(growth)"
+                )
             }
         }
         let throughput = report.variants.filter { !$0.throughput.isEmpty }
@@ -89,7 +92,9 @@ struct ReportRows {
         if !e2e.isEmpty {
             lines.append("end to end (p50 per image):")
             for (label, e) in e2e {
-                lines.append("\(bullet)\(label): decode \(Fmt.ms(e.decode_ms)) + preprocess \(Fmt.ms(e.preprocess_ms)) + invoke \(Fmt.ms(e.invoke_ms)) + top-k \(Fmt.ms(e.postprocess_ms)) = \(Fmt.ms(e.total_ms)); preprocessing \(Fmt.percent(e.preprocess_share)) over \(e.images) images")
+                lines.append(
+                    "\(bullet)\(label): decode \(Fmt.ms(e.decode_ms)) + preprocess \(Fmt.ms(e.preprocess_ms)) + invoke \(Fmt.ms(e.invoke_ms)) + top-k \(Fmt.ms(e.postprocess_ms)) = \(Fmt.ms(e.total_ms)); preprocessing \(Fmt.percent(e.preprocess_share)) over \(e.images) images"
+                )
             }
         }
         return lines

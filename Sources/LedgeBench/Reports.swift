@@ -56,8 +56,11 @@ enum TableReport {
             // Budget failures in red: the indented lines of the `budget` section.
             var inBudget = false
             for i in details.indices {
-                if !details[i].hasPrefix(" ") { inBudget = details[i].hasPrefix("budget ") }
-                else if inBudget { details[i] = red + details[i] + reset }
+                if !details[i].hasPrefix(" ") {
+                    inBudget = details[i].hasPrefix("budget ")
+                } else if inBudget {
+                    details[i] = red + details[i] + reset
+                }
             }
         }
         if !details.isEmpty { lines += [""] + details }

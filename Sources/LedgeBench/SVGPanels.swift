@@ -18,8 +18,9 @@ enum LatencyPanel {
             svg.text(x: x(t), y: p.bottom + 16, SVGPlot.label(t), size: 11, fill: "#444444", anchor: "middle")
         }
         svg.text(x: p.x + p.w / 2, y: p.bottom + 36, "latency (ms), batch 1\(scale.suffix)", size: 12, fill: "#222222", anchor: "middle")
-        svg.text(x: p.x + p.w / 2, y: p.bottom + 52, "box p50–p90, whisker min–p99, ring max, dots = runs",
-                 size: 10, fill: "#666666", anchor: "middle")
+        svg.text(
+            x: p.x + p.w / 2, y: p.bottom + 52, "box p50–p90, whisker min–p99, ring max, dots = runs",
+            size: 10, fill: "#666666", anchor: "middle")
 
         let row = (p.h - 20) / Double(Swift.max(variants.count, 1))
         for (i, v) in variants.enumerated() {
@@ -42,14 +43,17 @@ enum LatencyPanel {
             } else {
                 svg.text(x: p.right - 4, y: cy + 4, "max \(Fmt.ms(l.max)) →", size: 10, fill: colour, anchor: "end")
             }
-            svg.text(x: x(l.p50), y: cy + 22, "p50 \(Fmt.ms(l.p50))  p99 \(Fmt.ms(l.p99))", size: 10, fill: "#555555",
-                     anchor: x(l.p50) > p.x + p.w * 0.6 ? "end" : "start")
+            svg.text(
+                x: x(l.p50), y: cy + 22, "p50 \(Fmt.ms(l.p50))  p99 \(Fmt.ms(l.p99))", size: 10, fill: "#555555",
+                anchor: x(l.p50) > p.x + p.w * 0.6 ? "end" : "start")
         }
     }
 
     /// Samples as faint dots with a deterministic vertical jitter; at most 1500 of them.
-    static func drawSamples(_ samples: [Double], cy: Double, colour: String, xMax: Double, x: (Double) -> Double,
-                            on svg: inout SVGWriter) {
+    static func drawSamples(
+        _ samples: [Double], cy: Double, colour: String, xMax: Double, x: (Double) -> Double,
+        on svg: inout SVGWriter
+    ) {
         let finite = samples.filter { $0.isFinite && $0 >= 0 && $0 <= xMax }
         guard !finite.isEmpty else { return }
         let stride = Swift.max(1, finite.count / 1500)
@@ -113,8 +117,9 @@ enum ThroughputPanel {
         let instances = Set(points.map(\.instances).filter { $0 > 1 }).sorted()
         if !instances.isEmpty {
             let counts = instances.map(String.init).joined(separator: ", ")
-            svg.text(x: p.x + p.w / 2, y: p.bottom + 52, "filled: one session; hollow: \(counts) sessions in parallel",
-                     size: 10, fill: "#666666", anchor: "middle")
+            svg.text(
+                x: p.x + p.w / 2, y: p.bottom + 52, "filled: one session; hollow: \(counts) sessions in parallel",
+                size: 10, fill: "#666666", anchor: "middle")
         }
     }
 }

@@ -24,7 +24,9 @@ public enum SVGPlot {
         let height = legendTop + Swift.max(legendHeight, 22) + 16
         var svg = SVGWriter()
         svg.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
-        svg.raw("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(n(width))\" height=\"\(n(height))\" viewBox=\"0 0 \(n(width)) \(n(height))\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">")
+        svg.raw(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(n(width))\" height=\"\(n(height))\" viewBox=\"0 0 \(n(width)) \(n(height))\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">"
+        )
         svg.rect(x: 0, y: 0, w: width, h: height, fill: "#ffffff")
         svg.text(x: 24, y: 32, "ledge bench: latency and throughput", size: 18, weight: "bold")
         var subtitle = "ledge \(report.ledge_version)"
@@ -133,22 +135,30 @@ struct SVGWriter {
         return s
     }
 
-    mutating func text(x: Double, y: Double, _ content: String, size: Double = 12, fill: String = "#222222",
-                       anchor: String = "start", weight: String = "normal", rotate: Bool = false) {
+    mutating func text(
+        x: Double, y: Double, _ content: String, size: Double = 12, fill: String = "#222222",
+        anchor: String = "start", weight: String = "normal", rotate: Bool = false
+    ) {
         let transform = rotate ? " transform=\"rotate(-90 \(SVGPlot.n(x)) \(SVGPlot.n(y)))\"" : ""
         let w = weight == "normal" ? "" : " font-weight=\"\(weight)\""
-        raw("<text x=\"\(SVGPlot.n(x))\" y=\"\(SVGPlot.n(y))\" font-size=\"\(SVGPlot.n(size))\" fill=\"\(fill)\" text-anchor=\"\(anchor)\"\(w)\(transform)>\(Self.escape(content))</text>")
+        raw(
+            "<text x=\"\(SVGPlot.n(x))\" y=\"\(SVGPlot.n(y))\" font-size=\"\(SVGPlot.n(size))\" fill=\"\(fill)\" text-anchor=\"\(anchor)\"\(w)\(transform)>\(Self.escape(content))</text>"
+        )
     }
 
     mutating func rect(x: Double, y: Double, w: Double, h: Double, fill: String, stroke: String? = nil, opacity: Double = 1) {
         let s = stroke.map { " stroke=\"\($0)\" stroke-width=\"1.5\"" } ?? ""
         let o = opacity < 1 ? " fill-opacity=\"\(SVGPlot.n(opacity))\"" : ""
-        raw("<rect x=\"\(SVGPlot.n(x))\" y=\"\(SVGPlot.n(y))\" width=\"\(SVGPlot.n(Swift.max(w, 0)))\" height=\"\(SVGPlot.n(Swift.max(h, 0)))\" fill=\"\(fill)\"\(o)\(s)/>")
+        raw(
+            "<rect x=\"\(SVGPlot.n(x))\" y=\"\(SVGPlot.n(y))\" width=\"\(SVGPlot.n(Swift.max(w, 0)))\" height=\"\(SVGPlot.n(Swift.max(h, 0)))\" fill=\"\(fill)\"\(o)\(s)/>"
+        )
     }
 
     mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, width: Double = 1, dash: String? = nil) {
         let d = dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
-        raw("<line x1=\"\(SVGPlot.n(x1))\" y1=\"\(SVGPlot.n(y1))\" x2=\"\(SVGPlot.n(x2))\" y2=\"\(SVGPlot.n(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(SVGPlot.n(width))\"\(d)/>")
+        raw(
+            "<line x1=\"\(SVGPlot.n(x1))\" y1=\"\(SVGPlot.n(y1))\" x2=\"\(SVGPlot.n(x2))\" y2=\"\(SVGPlot.n(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(SVGPlot.n(width))\"\(d)/>"
+        )
     }
 
     mutating func circle(_ cx: Double, _ cy: Double, r: Double, fill: String, stroke: String? = nil, opacity: Double = 1) {

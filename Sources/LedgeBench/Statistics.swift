@@ -31,8 +31,9 @@ public enum LatencyStatistics {
             // Keep percentiles inside the exact [min, max]: the histogram works in whole microseconds.
             Swift.min(hi, Swift.max(lo, Double(histogram.valueAtPercentile(p)) / 1000))
         }
-        return LatencySummary(count: samples.count, min: lo, p50: percentile(50), p90: percentile(90),
-                              p99: percentile(99), max: hi, mean: mean, std: variance.squareRoot())
+        return LatencySummary(
+            count: samples.count, min: lo, p50: percentile(50), p90: percentile(90),
+            p99: percentile(99), max: hi, mean: mean, std: variance.squareRoot())
     }
 
     /// `ms` in whole microseconds, saturating for absurd values.

@@ -19,16 +19,19 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "A model file (.tflite or .onnx); repeat to compare (the first is the baseline).")
     var model: [String] = []
 
-    @Option(help: ArgumentHelp("Intra-op thread counts to sweep, e.g. 1,2 (default: one per core, at most 4).", valueName: "list"),
-            transform: CommaSeparated.integers(in: 1...256))
+    @Option(
+        help: ArgumentHelp("Intra-op thread counts to sweep, e.g. 1,2 (default: one per core, at most 4).", valueName: "list"),
+        transform: CommaSeparated.integers(in: 1...256))
     var threads: CommaSeparated<Int>?
 
-    @Option(help: ArgumentHelp("Execution providers to sweep, e.g. cpu,cuda (ONNX models; TFLite models run on cpu).", valueName: "list"),
-            transform: CommaSeparated.parser(expected: "comma-separated names (e.g. cpu,cuda)"))
+    @Option(
+        help: ArgumentHelp("Execution providers to sweep, e.g. cpu,cuda (ONNX models; TFLite models run on cpu).", valueName: "list"),
+        transform: CommaSeparated.parser(expected: "comma-separated names (e.g. cpu,cuda)"))
     var provider: CommaSeparated<ProviderName>?
 
-    @Option(help: ArgumentHelp("Batch sizes for throughput, for models with a dynamic batch dimension (default: 1,8,32).", valueName: "list"),
-            transform: CommaSeparated.integers(in: 1...65_536))
+    @Option(
+        help: ArgumentHelp("Batch sizes for throughput, for models with a dynamic batch dimension (default: 1,8,32).", valueName: "list"),
+        transform: CommaSeparated.integers(in: 1...65_536))
     var batch = CommaSeparated([1, 8, 32])
 
     @Option(help: ArgumentHelp("Also measure N sessions running in parallel.", valueName: "n"))

@@ -34,11 +34,14 @@ enum ClassifyText {
     }
 
     static func json(model: String, results: [ClassificationResult]) throws -> String {
-        let out = JSONOutput(model: model, results: results.map {
-            JSONResult(image: $0.image, width: $0.imageSize.width, height: $0.imageSize.height,
-                       times_us: $0.inferenceMilliseconds.map(ClassificationTiming.microseconds),
-                       timing_us: ClassificationTiming($0), top: $0.top)
-        })
+        let out = JSONOutput(
+            model: model,
+            results: results.map {
+                JSONResult(
+                    image: $0.image, width: $0.imageSize.width, height: $0.imageSize.height,
+                    times_us: $0.inferenceMilliseconds.map(ClassificationTiming.microseconds),
+                    timing_us: ClassificationTiming($0), top: $0.top)
+            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(out), as: UTF8.self)

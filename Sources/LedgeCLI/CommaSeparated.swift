@@ -27,7 +27,8 @@ struct CommaSeparated<Element: ExpressibleByArgument & Hashable & Sendable>: Exp
     /// An `@Option` transform: the list, or one line that says what was `expected`
     /// when a part does not parse or `isValid` refuses it.
     static func parser(expected: String, where isValid: @escaping @Sendable (Element) -> Bool = { _ in true })
-        -> @Sendable (String) throws -> Self {
+        -> @Sendable (String) throws -> Self
+    {
         { text in
             guard let list = Self(argument: text), list.values.allSatisfy(isValid) else { throw ValidationError("expected " + expected) }
             return list
@@ -38,8 +39,9 @@ struct CommaSeparated<Element: ExpressibleByArgument & Hashable & Sendable>: Exp
 extension CommaSeparated where Element == Int {
     /// An `@Option` transform for comma-separated integers in `range`.
     static func integers(in range: ClosedRange<Int>) -> @Sendable (String) throws -> Self {
-        parser(expected: "comma-separated integers from \(range.lowerBound) to \(range.upperBound) (e.g. 1,2)",
-               where: { range.contains($0) })
+        parser(
+            expected: "comma-separated integers from \(range.lowerBound) to \(range.upperBound) (e.g. 1,2)",
+            where: { range.contains($0) })
     }
 }
 

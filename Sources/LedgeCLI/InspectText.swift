@@ -43,7 +43,8 @@ enum InspectText {
         return zip(tensors, shapes).map { t, shape in
             var line = "  \(pad(t.name, nameWidth))  \(pad(t.dtype, 7))  \(pad(shape, shapeWidth))"
             if let q = t.quantization {
-                line += q.scales != nil
+                line +=
+                    q.scales != nil
                     ? "  per-channel (\(q.scales!.count) scales, axis \(q.axis ?? 0))"
                     : "  scale \(q.scale) zero_point \(q.zero_point)"
             }

@@ -33,8 +33,9 @@ public struct JSONLogHandler: LogHandler {
         var merged = metadata.merging(event.metadata ?? [:]) { $1 }
         // Hummingbird's own key; `request_id` carries the same id.
         if merged["request_id"] != nil { merged["hb.request.id"] = nil }
-        let line = Line(label: label, level: event.level.rawValue, message: event.message.description,
-                        metadata: merged.mapValues(JSONMetadata.init), timestamp: Self.timestamp())
+        let line = Line(
+            label: label, level: event.level.rawValue, message: event.message.description,
+            metadata: merged.mapValues(JSONMetadata.init), timestamp: Self.timestamp())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(line) else { return }

@@ -3,7 +3,9 @@ internal import LedgeEngine
 
 /// How `ledge serve` probes each model in a child process before loading it.
 struct ProbeOptions: ParsableArguments {
-    @Flag(name: .customLong("no-probe"), help: "Load models without first opening each in a child process (a model that crashes the runtime then takes the server down).")
+    @Flag(
+        name: .customLong("no-probe"),
+        help: "Load models without first opening each in a child process (a model that crashes the runtime then takes the server down).")
     var noProbe = false
 
     @Option(name: .customLong("probe-timeout"), help: "Seconds a model may take to load and run once in the probe.")
@@ -12,7 +14,11 @@ struct ProbeOptions: ParsableArguments {
     @Option(name: .customLong("probe-memory"), help: "The probe's address-space limit in MiB.")
     var probeMemory = 4096
 
-    @Option(name: .customLong("probe-cache"), help: "Where probe results are kept, by model SHA-256 and runtime (default: $XDG_CACHE_HOME/ledge/probe or ~/.cache/ledge/probe; 'none' disables).")
+    @Option(
+        name: .customLong("probe-cache"),
+        help:
+            "Where probe results are kept, by model SHA-256 and runtime (default: $XDG_CACHE_HOME/ledge/probe or ~/.cache/ledge/probe; 'none' disables)."
+    )
     var probeCache: String?
 
     func validate() throws {
@@ -28,8 +34,9 @@ struct ProbeOptions: ParsableArguments {
     func probe(engine: EngineOptions) -> ModelProbe? {
         guard !noProbe else { return nil }
         let cache = probeCache == "none" ? nil : probeCache ?? ModelProbe.defaultCacheDirectory()
-        return ModelProbe(executable: ModelProbe.currentExecutable(), engine: engine,
-                          timeout: .milliseconds(Int64((probeTimeout * 1000).rounded())),
-                          memoryLimit: probeMemory << 20, cacheDirectory: cache)
+        return ModelProbe(
+            executable: ModelProbe.currentExecutable(), engine: engine,
+            timeout: .milliseconds(Int64((probeTimeout * 1000).rounded())),
+            memoryLimit: probeMemory << 20, cacheDirectory: cache)
     }
 }

@@ -8,7 +8,8 @@ public struct RuntimeOptions: ParsableArguments {
     @Option(name: .long, help: "Intra-op threads (default: one per core, at most 4).")
     var threads: Int?
 
-    @Option(name: .long, help: "ONNX Runtime execution provider: cpu, cuda, tensorrt, openvino, … (unavailable ones fall back to cpu with a warning).")
+    @Option(
+        name: .long, help: "ONNX Runtime execution provider: cpu, cuda, tensorrt, openvino, … (unavailable ones fall back to cpu with a warning).")
     var provider: String?
 
     @OptionGroup var libraries: LibraryOptions

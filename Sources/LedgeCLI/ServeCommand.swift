@@ -28,7 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The name to serve each --model under, in the same order (default: the file name without extension).")
     var name: [String] = []
 
-    @Option(name: .customLong("model-repository"), help: "A folder with one sub-folder per model, each holding one .tflite or .onnx file and optionally labels.txt.")
+    @Option(
+        name: .customLong("model-repository"),
+        help: "A folder with one sub-folder per model, each holding one .tflite or .onnx file and optionally labels.txt.")
     var modelRepository: String?
 
     @Option(help: "The address to listen on.")
@@ -85,14 +87,16 @@ struct ServeCommand: AsyncParsableCommand {
         let threads = engine.session.threads ?? 1
         engine.session.threads = threads
         let instances = self.instances ?? max(1, cores / threads)
-        let source: ModelSource = if let modelRepository { .repository(path: modelRepository) } else {
-            .files(model.enumerated().map { ModelFileSource(path: $1, name: name.isEmpty ? nil : name[$0]) })
-        }
+        let source: ModelSource =
+            if let modelRepository { .repository(path: modelRepository) } else {
+                .files(model.enumerated().map { ModelFileSource(path: $1, name: name.isEmpty ? nil : name[$0]) })
+            }
         CrashGuard.watch("ledge serve")
         let repository = try ModelRepository.load(
             source,
-            options: RepositoryOptions(engine: engine, instances: instances, queueLimit: queueLimit,
-                                       probe: probe.probe(engine: engine)),
+            options: RepositoryOptions(
+                engine: engine, instances: instances, queueLimit: queueLimit,
+                probe: probe.probe(engine: engine)),
             logger: logger)
         let host = self.host
         let names = repository.names
@@ -100,7 +104,8 @@ struct ServeCommand: AsyncParsableCommand {
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,
             onServerRunning: { port in
                 let shown = host.contains(":") ? "[\(host)]" : host
-                let line = "ledge serve: \(names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(instances) instance(s) × \(threads) thread(s)); web page http://\(shown):\(port)/\n"
+                let line =
+                    "ledge serve: \(names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(instances) instance(s) × \(threads) thread(s)); web page http://\(shown):\(port)/\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             })
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)

@@ -9,7 +9,9 @@ struct ServerLimitOptions: ParsableArguments {
     @Option(name: .customLong("idle-timeout"), help: "Seconds a keep-alive connection may stay idle between requests before it is closed.")
     var idleTimeout: Double = 60
 
-    @Option(name: .customLong("body-timeout"), help: "Seconds a request body gets, plus one per --min-body-rate bytes received; also the longest pause within a body. Then 408.")
+    @Option(
+        name: .customLong("body-timeout"),
+        help: "Seconds a request body gets, plus one per --min-body-rate bytes received; also the longest pause within a body. Then 408.")
     var bodyTimeout: Double = 20
 
     @Option(name: .customLong("min-body-rate"), help: "The slowest acceptable request body rate, in bytes per second.")
@@ -18,15 +20,19 @@ struct ServerLimitOptions: ParsableArguments {
     @Option(name: .customLong("write-timeout"), help: "Seconds a client may leave a response unread before its connection is closed.")
     var writeTimeout: Double = 30
 
-    @Option(name: .customLong("max-connections"), help: "Connections served at once; more wait in the listen backlog (default: the open-file limit, raised to its hard limit, less 132).")
+    @Option(
+        name: .customLong("max-connections"),
+        help: "Connections served at once; more wait in the listen backlog (default: the open-file limit, raised to its hard limit, less 132).")
     var maxConnections: Int?
 
     @Option(name: .customLong("max-header-size"), help: "The largest request head in bytes (request line and header fields); larger gets 431.")
     var maxHeaderSize = 32 * 1024
 
     func validate() throws {
-        for (name, seconds) in [("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
-                                ("--body-timeout", bodyTimeout), ("--write-timeout", writeTimeout)] {
+        for (name, seconds) in [
+            ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
+            ("--body-timeout", bodyTimeout), ("--write-timeout", writeTimeout),
+        ] {
             guard seconds > 0, seconds <= 86_400 else {
                 throw ValidationError("\(name) must be more than 0 and at most 86400 seconds, got \(seconds)")
             }

@@ -21,8 +21,10 @@ public enum CheckedFile {
     /// ``LedgeError`` of `code`: "`kind` file not found: `path`", "`kind` path is
     /// a directory, expected `expected`: `path`", "cannot read `kind` file:
     /// `path`", and unless `allowEmpty`, "`kind` file is empty: `path`".
-    public static func read(_ path: String, kind: String, expected: String, code: LedgeError.Code,
-                            allowEmpty: Bool = false) throws -> Data {
+    public static func read(
+        _ path: String, kind: String, expected: String, code: LedgeError.Code,
+        allowEmpty: Bool = false
+    ) throws -> Data {
         switch problem(at: path) {
         case .notFound: throw LedgeError(code, "\(kind) file not found: \(path)")
         case .directory: throw LedgeError(code, "\(kind) path is a directory, expected \(expected): \(path)")

@@ -19,7 +19,8 @@ public struct ImageSize: Sendable, Hashable, Codable, CustomStringConvertible {
         let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
         let numbers = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard numbers.count == parts.count, (1...2).contains(numbers.count),
-              numbers.allSatisfy({ $0 > 0 && $0 <= 32768 }), let height = numbers.first, let width = numbers.last else {
+            numbers.allSatisfy({ $0 > 0 && $0 <= 32768 }), let height = numbers.first, let width = numbers.last
+        else {
             throw LedgeError.usage("\(option) expects HxW with positive sizes (e.g. 224x224), got '\(text)'")
         }
         return ImageSize(width: width, height: height)

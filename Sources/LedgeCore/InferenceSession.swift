@@ -54,7 +54,8 @@ extension InferenceSession {
             }
             guard spec.accepts(shape: tensor.shape) else {
                 throw LedgeError.invalidInput(
-                    "input '\(spec.name)': expected shape \(spec.shapeDescription), got \(TensorSpec(name: "", dtype: tensor.dtype, shape: tensor.shape).shapeDescription)")
+                    "input '\(spec.name)': expected shape \(spec.shapeDescription), got \(TensorSpec(name: "", dtype: tensor.dtype, shape: tensor.shape).shapeDescription)"
+                )
             }
         }
     }

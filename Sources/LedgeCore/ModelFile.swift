@@ -34,7 +34,7 @@ public struct ModelFile: Sendable {
 
     /// Tells the format of `data`, or throws naming `path` and what was expected.
     public static func detect(_ data: Data, path: String) throws -> ModelFormat {
-        if data.count >= 8, data[data.startIndex + 4 ..< data.startIndex + 8].elementsEqual("TFL3".utf8) {
+        if data.count >= 8, data[data.startIndex + 4..<data.startIndex + 8].elementsEqual("TFL3".utf8) {
             return .tflite
         }
         switch ProtobufReader.topLevelFields(data) {

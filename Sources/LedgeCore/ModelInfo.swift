@@ -54,9 +54,11 @@ public struct ModelInfo: Sendable {
     /// Operator name × count, in first-seen order (TFLite; ONNX nodes when known).
     public var operators: [(name: String, count: Int)]
 
-    public init(path: String, format: ModelFormat, runtimeVersion: String, sizeBytes: Int,
-                inputs: [TensorSpec], outputs: [TensorSpec], signatures: [String] = [],
-                metadata: ModelMetadata = ModelMetadata(), operators: [(name: String, count: Int)] = []) {
+    public init(
+        path: String, format: ModelFormat, runtimeVersion: String, sizeBytes: Int,
+        inputs: [TensorSpec], outputs: [TensorSpec], signatures: [String] = [],
+        metadata: ModelMetadata = ModelMetadata(), operators: [(name: String, count: Int)] = []
+    ) {
         self.path = path
         self.format = format
         self.runtimeVersion = runtimeVersion

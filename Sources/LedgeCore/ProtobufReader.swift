@@ -30,7 +30,12 @@ package struct ProtobufReader {
         data.withUnsafeBytes { raw in
             let reader = ProtobufReader(bytes: raw.bindMemory(to: UInt8.self))
             var seen = Set<Int>()
-            if let offset = reader.walk(0..<reader.bytes.count, { seen.insert($0.number); return true }) {
+            if let offset = reader.walk(
+                0..<reader.bytes.count,
+                {
+                    seen.insert($0.number); return true
+                })
+            {
                 return .failure(Malformed(offset: offset))
             }
             return .success(seen)

@@ -28,9 +28,11 @@ public struct RuntimeLocator: Sendable {
     public var workingDirectory: String
     public var executablePath: String
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment,
-                workingDirectory: String = FileManager.default.currentDirectoryPath,
-                executablePath: String = CommandLine.arguments.first ?? "") {
+    public init(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        workingDirectory: String = FileManager.default.currentDirectoryPath,
+        executablePath: String = CommandLine.arguments.first ?? ""
+    ) {
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.executablePath = executablePath

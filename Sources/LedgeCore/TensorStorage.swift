@@ -34,8 +34,10 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     /// Adopts memory owned elsewhere; `release` is called once when the storage dies.
-    public init(adopting pointer: UnsafeMutableRawPointer, byteCount: Int,
-                release: @escaping @Sendable (UnsafeMutableRawPointer) -> Void) {
+    public init(
+        adopting pointer: UnsafeMutableRawPointer, byteCount: Int,
+        release: @escaping @Sendable (UnsafeMutableRawPointer) -> Void
+    ) {
         self.baseAddress = pointer
         self.byteCount = byteCount
         self.release = release

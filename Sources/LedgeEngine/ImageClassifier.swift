@@ -65,7 +65,7 @@ public final class ImageClassifier: Sendable {
         }
         let dims = output.shape
         let classes = dims.last ?? -1
-        guard (dims.count == 2 || dims.count == 1), classes > 0 else {
+        guard dims.count == 2 || dims.count == 1, classes > 0 else {
             throw LedgeError.invalidInput(
                 "\(info.path): output '\(output.name)' with shape \(output.shapeDescription) is not a vector of class scores (expected [N, classes])")
         }

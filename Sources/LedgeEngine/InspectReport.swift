@@ -60,10 +60,11 @@ public struct InspectReport: Encodable, Sendable {
     public init(info: ModelInfo) {
         func entry(_ spec: TensorSpec) -> TensorEntry {
             let quant = spec.quantization.map { q in
-                Quant(scale: q.scale, zero_point: q.zeroPoint,
-                      scales: q.scales.count > 1 ? q.scales : nil,
-                      zero_points: q.zeroPoints.count > 1 ? q.zeroPoints : nil,
-                      axis: q.scales.count > 1 ? q.axis : nil)
+                Quant(
+                    scale: q.scale, zero_point: q.zeroPoint,
+                    scales: q.scales.count > 1 ? q.scales : nil,
+                    zero_points: q.zeroPoints.count > 1 ? q.zeroPoints : nil,
+                    axis: q.scales.count > 1 ? q.axis : nil)
             }
             return TensorEntry(name: spec.name, dtype: spec.dtype.rawValue, shape: spec.shape, quantization: quant)
         }

@@ -28,8 +28,10 @@ public struct ModelProbe: Sendable {
     public var cacheDirectory: String?
 
     /// A probe re-executing `executable`.
-    public init(executable: String, engine: EngineOptions = EngineOptions(), timeout: Duration = .seconds(60),
-                memoryLimit: Int = 4 << 30, cacheDirectory: String? = ModelProbe.defaultCacheDirectory()) {
+    public init(
+        executable: String, engine: EngineOptions = EngineOptions(), timeout: Duration = .seconds(60),
+        memoryLimit: Int = 4 << 30, cacheDirectory: String? = ModelProbe.defaultCacheDirectory()
+    ) {
         self.executable = executable
         self.engine = engine
         self.timeout = timeout
@@ -107,8 +109,9 @@ public struct ModelProbe: Sendable {
             return .failed("the model did not load and run within \(Self.describe(timeout)) in the probe (killed)")
         }
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        return Self.outcome(path: path, reason: process.terminationReason, status: process.terminationStatus,
-                            output: text, memoryLimit: memoryLimit)
+        return Self.outcome(
+            path: path, reason: process.terminationReason, status: process.terminationStatus,
+            output: text, memoryLimit: memoryLimit)
     }
 
     private func arguments(path: String) -> [String] {
@@ -120,8 +123,10 @@ public struct ModelProbe: Sendable {
     }
 
     /// The outcome of a finished child from how it ended and what it printed.
-    static func outcome(path: String, reason: Process.TerminationReason, status: Int32, output: String,
-                        memoryLimit: Int) -> Outcome {
+    static func outcome(
+        path: String, reason: Process.TerminationReason, status: Int32, output: String,
+        memoryLimit: Int
+    ) -> Outcome {
         let lines = output.split(whereSeparator: \.isNewline).map(String.init)
         let limit = "\(memoryLimit >> 20) MB"
         if reason == .uncaughtSignal {
@@ -133,7 +138,8 @@ public struct ModelProbe: Sendable {
             let peak = last.split(separator: " ").first { $0.hasPrefix("peak_bytes=") }.flatMap { Int($0.dropFirst(11)) }
             return .passed(peakBytes: peak ?? 0)
         }
-        let error = lines.last(where: { $0.hasPrefix("error: ") }).map { String($0.dropFirst(7)) }
+        let error =
+            lines.last(where: { $0.hasPrefix("error: ") }).map { String($0.dropFirst(7)) }
             ?? lines.last ?? "exit status \(status)"
         let memory = ["bad_alloc", "Failed to allocate", "out of memory", "Cannot allocate memory"].contains { error.contains($0) }
         if memory {
@@ -161,7 +167,8 @@ public struct ModelProbe: Sendable {
 
     private func cached(_ key: String) -> Outcome? {
         guard let directory = cacheDirectory,
-              let text = try? String(contentsOfFile: directory + "/" + key, encoding: .utf8) else { return nil }
+            let text = try? String(contentsOfFile: directory + "/" + key, encoding: .utf8)
+        else { return nil }
         if text.hasPrefix("passed ") { return .passed(peakBytes: Int(text.dropFirst(7).prefix { $0 != "\n" }) ?? 0) }
         if text.hasPrefix("failed ") { return .failed(String(text.dropFirst(7).prefix { $0 != "\n" })) }
         return nil

@@ -64,11 +64,13 @@ struct RunState {
         try compiled.withPointer { compiled in
             for (i, shape) in inputShapes.enumerated() {
                 var requirements: OpaquePointer?
-                try runtime.check(api.pointee.GetCompiledModelInputBufferRequirements(compiled, 0, i, &requirements),
-                                  "reading input \(i) buffer requirements")
+                try runtime.check(
+                    api.pointee.GetCompiledModelInputBufferRequirements(compiled, 0, i, &requirements),
+                    "reading input \(i) buffer requirements")
                 var size = 0
-                try runtime.check(api.pointee.GetTensorBufferRequirementsBufferSize(requirements, &size),
-                                  "reading input \(i) buffer size")
+                try runtime.check(
+                    api.pointee.GetTensorBufferRequirementsBufferSize(requirements, &size),
+                    "reading input \(i) buffer size")
                 let bytes = max(size, Tensor.elementCount(shape) * inputSpecs[i].dtype.byteSize)
                 inputs.append(try make(&inputTypes[i], shape: shape, size: bytes, what: "input \(i)"))
             }
@@ -79,14 +81,17 @@ struct RunState {
             try runtime.check(ledge_litert_output_shapes(api, compiled, outputSpecs.count, &dims, &ranks), "reading output shapes")
             for (i, spec) in outputSpecs.enumerated() {
                 var requirements: OpaquePointer?
-                try runtime.check(api.pointee.GetCompiledModelOutputBufferRequirements(compiled, 0, i, &requirements),
-                                  "reading output \(i) buffer requirements")
+                try runtime.check(
+                    api.pointee.GetCompiledModelOutputBufferRequirements(compiled, 0, i, &requirements),
+                    "reading output \(i) buffer requirements")
                 var size = 0
-                try runtime.check(api.pointee.GetTensorBufferRequirementsBufferSize(requirements, &size),
-                                  "reading output \(i) buffer size")
+                try runtime.check(
+                    api.pointee.GetTensorBufferRequirementsBufferSize(requirements, &size),
+                    "reading output \(i) buffer size")
                 let rank = Int(ranks[i])
                 let reported = (0..<min(max(rank, 0), maxRank)).map { Int(dims[i * maxRank + $0]) }
-                let shape = rank == spec.shape.count && reported.allSatisfy({ $0 >= 0 }) && spec.accepts(shape: reported)
+                let shape =
+                    rank == spec.shape.count && reported.allSatisfy({ $0 >= 0 }) && spec.accepts(shape: reported)
                     ? reported : Self.concreteShape(spec.shape, byteCount: size, elementSize: spec.dtype.byteSize)
                 let bytes = max(size, Tensor.elementCount(shape) * spec.dtype.byteSize)
                 outputs.append(try make(&outputTypes[i], shape: shape, size: bytes, what: "output \(i)"))
@@ -100,8 +105,9 @@ struct RunState {
         ledge_litert_layout_set(&type, dims, Int32(dims.count))
         let storage = TensorStorage(byteCount: size)
         var handle: OpaquePointer?
-        try runtime.check(api.pointee.CreateTensorBufferFromHostMemory(&type, storage.baseAddress, size, nil, &handle),
-                          "creating the \(what) buffer")
+        try runtime.check(
+            api.pointee.CreateTensorBufferFromHostMemory(&type, storage.baseAddress, size, nil, &handle),
+            "creating the \(what) buffer")
         guard let handle else { throw LedgeError.runtimeFailure("LiteRT: creating the \(what) buffer returned no buffer") }
         let buffer = LiteRTObject(handle, keeping: [storage, compiled]) { api.pointee.DestroyTensorBuffer($0) }
         return HostBuffer(storage: storage, buffer: buffer, shape: shape)

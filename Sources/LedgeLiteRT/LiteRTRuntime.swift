@@ -49,8 +49,10 @@ public final class LiteRTRuntime: @unchecked Sendable {
 
     /// The runtime for `libraryPath` (or the one ``RuntimeLocator`` finds), created
     /// once per resolved path and shared.
-    public static func shared(libraryPath: String? = nil,
-                              locator: RuntimeLocator = RuntimeLocator()) throws -> LiteRTRuntime {
+    public static func shared(
+        libraryPath: String? = nil,
+        locator: RuntimeLocator = RuntimeLocator()
+    ) throws -> LiteRTRuntime {
         let path = try locator.locate(.litert, explicitPath: libraryPath)
         return try cache.withLock { runtimes in
             if let runtime = runtimes[path] { return runtime }

@@ -21,8 +21,10 @@ public final class LiteRTSession: InferenceSession {
 
     /// Validates and compiles `file` with `options.threads` XNNPACK threads
     /// (default: ``SessionOptions/defaultThreads``).
-    public init(file: ModelFile, options: SessionOptions = SessionOptions(), runtime: LiteRTRuntime,
-                logger: Logger = Logger(label: "ledge.litert")) throws {
+    public init(
+        file: ModelFile, options: SessionOptions = SessionOptions(), runtime: LiteRTRuntime,
+        logger: Logger = Logger(label: "ledge.litert")
+    ) throws {
         guard file.format == .tflite else {
             throw LedgeError.invalidModel("\(file.path): not a TFLite model (expected 'TFL3' at bytes 4-7)")
         }
@@ -56,8 +58,10 @@ public final class LiteRTSession: InferenceSession {
     }
 
     /// Creates the LiteRT model, reads its signature and compiles it, with the input and output buffers.
-    private static func compile(file: ModelFile, storage: TensorStorage, model: TFLiteModel, threads: Int,
-                                runtime: LiteRTRuntime) throws -> (RunState, SignatureReader) {
+    private static func compile(
+        file: ModelFile, storage: TensorStorage, model: TFLiteModel, threads: Int,
+        runtime: LiteRTRuntime
+    ) throws -> (RunState, SignatureReader) {
         let api = runtime.api
         // Each object keeps what it depends on: a failure at any step destroys what was made, in order.
         var handle: OpaquePointer?
@@ -71,8 +75,9 @@ public final class LiteRTSession: InferenceSession {
             try SignatureReader(runtime: runtime, model: $0, reader: model, path: file.path)
         }
         var rawOptions: OpaquePointer?
-        try runtime.check(ledge_litert_create_cpu_options(api, Int32(clamping: threads), &rawOptions),
-                          "creating compilation options")
+        try runtime.check(
+            ledge_litert_create_cpu_options(api, Int32(clamping: threads), &rawOptions),
+            "creating compilation options")
         guard let rawOptions else { throw LedgeError.runtimeFailure("LiteRT: creating compilation options returned none") }
         let compileOptions = LiteRTObject(rawOptions, keeping: [runtime]) { api.pointee.DestroyOptions($0) }
         return try {
@@ -91,8 +96,9 @@ public final class LiteRTSession: InferenceSession {
             // Dynamic input dimensions start at 1.
             let shapes = signatures.inputs.map { $0.shape.map { $0 < 0 ? 1 : $0 } }
             for (i, (shape, spec)) in zip(shapes, signatures.inputs).enumerated() where spec.isDynamic {
-                try runtime.check(api.pointee.CompiledModelResizeInputTensor(compiled, 0, i, shape.map { Int32(clamping: $0) }, shape.count),
-                                  "resizing input '\(spec.name)' to \(shape)")
+                try runtime.check(
+                    api.pointee.CompiledModelResizeInputTensor(compiled, 0, i, shape.map { Int32(clamping: $0) }, shape.count),
+                    "resizing input '\(spec.name)' to \(shape)")
             }
             try state.createBuffers(inputShapes: shapes, inputSpecs: signatures.inputs, outputSpecs: signatures.outputs)
             return (state, signatures)

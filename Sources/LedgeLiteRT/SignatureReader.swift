@@ -30,17 +30,21 @@ struct SignatureReader {
         let subgraph = reader.subgraphs[definition?.subgraphIndex ?? 0]
         for isInput in [true, false] {
             var n = 0
-            try runtime.check(isInput ? api.GetNumSignatureInputs(signature, &n) : api.GetNumSignatureOutputs(signature, &n),
-                              "counting signature outputs")
+            try runtime.check(
+                isInput ? api.GetNumSignatureInputs(signature, &n) : api.GetNumSignatureOutputs(signature, &n),
+                "counting signature outputs")
             for i in 0..<n {
                 let kind = isInput ? "input" : "output"
                 var name: UnsafePointer<CChar>?
                 var tensor: OpaquePointer?
-                try runtime.check(isInput ? api.GetSignatureInputName(signature, i, &name) : api.GetSignatureOutputName(signature, i, &name),
-                                  "reading \(kind) \(i) name")
-                try runtime.check(isInput ? api.GetSignatureInputTensorByIndex(signature, i, &tensor)
-                                          : api.GetSignatureOutputTensorByIndex(signature, i, &tensor),
-                                  "reading \(kind) \(i) tensor")
+                try runtime.check(
+                    isInput ? api.GetSignatureInputName(signature, i, &name) : api.GetSignatureOutputName(signature, i, &name),
+                    "reading \(kind) \(i) name")
+                try runtime.check(
+                    isInput
+                        ? api.GetSignatureInputTensorByIndex(signature, i, &tensor)
+                        : api.GetSignatureOutputTensorByIndex(signature, i, &tensor),
+                    "reading \(kind) \(i) tensor")
                 var type = ledge_litert_ranked_tensor_type()
                 try runtime.check(api.GetRankedTensorType(tensor, &type), "reading \(kind) \(i) type")
                 let tensorName = name.map { String(cString: $0) } ?? ""
@@ -52,7 +56,8 @@ struct SignatureReader {
                 }
                 let info = subgraph.tensors[index]
                 guard let dtype = info.dtype else {
-                    throw LedgeError.invalidModel("\(path): \(kind) '\(tensorName)' has TFLite tensor type \(info.type), which Ledge does not support")
+                    throw LedgeError.invalidModel(
+                        "\(path): \(kind) '\(tensorName)' has TFLite tensor type \(info.type), which Ledge does not support")
                 }
                 let spec = TensorSpec(name: tensorName, dtype: dtype, shape: info.shapeSignature, quantization: info.quantization)
                 if isInput {

@@ -27,7 +27,8 @@ extension TFLiteModel {
         result.associatedFiles = files.map(\.name)
         if let archive = ZipTail([UInt8](data)) {
             let labelsName = files.first { $0.type == TFLiteMetadata.AssociatedFile.tensorAxisLabels }?.name
-            let entry = archive.entries.first { $0.name == labelsName }
+            let entry =
+                archive.entries.first { $0.name == labelsName }
                 ?? archive.entries.first { $0.name.lowercased().hasSuffix(".txt") }
             if let entry, let bytes = archive.contents(of: entry) {
                 result.labels = Self.labels(bytes)

@@ -48,8 +48,9 @@ public struct TFLiteMetadata: Sendable, Hashable {
 
     private static func files(_ table: FlatTable, _ field: Int, _ what: String) throws -> [AssociatedFile] {
         try table.tables(field, what).map { file in
-            AssociatedFile(name: try file.string(0, "\(what) name") ?? "",
-                           type: Int8(bitPattern: try file.u8(2, "\(what) type")))
+            AssociatedFile(
+                name: try file.string(0, "\(what) name") ?? "",
+                type: Int8(bitPattern: try file.u8(2, "\(what) type")))
         }
     }
 

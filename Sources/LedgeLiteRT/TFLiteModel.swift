@@ -65,8 +65,10 @@ public struct TFLiteModel: Sendable {
     public var metadata: [(name: String, buffer: Int)]
     public var signatureDefs: [SignatureDef]
 
-    init(version: UInt32, description: String?, operatorCodes: [OperatorCode], subgraphs: [Subgraph],
-         buffers: [BufferRange], metadata: [(name: String, buffer: Int)], signatureDefs: [SignatureDef]) {
+    init(
+        version: UInt32, description: String?, operatorCodes: [OperatorCode], subgraphs: [Subgraph],
+        buffers: [BufferRange], metadata: [(name: String, buffer: Int)], signatureDefs: [SignatureDef]
+    ) {
         self.version = version
         self.description = description
         self.operatorCodes = operatorCodes

@@ -73,8 +73,9 @@ extension TFLiteModel {
             _ = try op.table(12, "\(what) builtin_options_2")
             return code
         }
-        return Subgraph(name: try t.string(4, "subgraphs[\(s)] name"), tensors: tensors, inputs: inputs,
-                        outputs: outputs, operatorCodeIndices: operators)
+        return Subgraph(
+            name: try t.string(4, "subgraphs[\(s)] name"), tensors: tensors, inputs: inputs,
+            outputs: outputs, operatorCodeIndices: operators)
     }
 
     private static func readTensor(_ t: FlatTable, _ what: String, buffers: Int) throws -> TensorInfo {
@@ -104,8 +105,10 @@ extension TFLiteModel {
     /// Reads a tensor's quantization and refuses what crashes runtimes instead
     /// of failing cleanly (LiteRT segfaults on an out-of-range zero point or a
     /// zero scale): each refusal names the tensor and the field.
-    private static func readQuantization(_ t: FlatTable, _ what: String, name: String, type: Int8,
-                                         shape: [Int]) throws -> Quantization? {
+    private static func readQuantization(
+        _ t: FlatTable, _ what: String, name: String, type: Int8,
+        shape: [Int]
+    ) throws -> Quantization? {
         guard let q = try t.table(4, "\(what) quantization") else { return nil }
         _ = try q.floats(0, "\(what) quantization min")
         _ = try q.floats(1, "\(what) quantization max")
@@ -127,7 +130,8 @@ extension TFLiteModel {
                 "\(tensor): quantization zero_point[\(bad)] is \(zeroPoints[bad]): expected \(range.lowerBound)...\(range.upperBound) for its type")
         }
         guard axis >= 0, axis == 0 || axis < shape.count else {
-            throw TFLiteValidationError("\(tensor): quantized_dimension is \(axis): expected 0...\(max(shape.count - 1, 0)) (its rank is \(shape.count))")
+            throw TFLiteValidationError(
+                "\(tensor): quantized_dimension is \(axis): expected 0...\(max(shape.count - 1, 0)) (its rank is \(shape.count))")
         }
         let zeros = zeroPoints.isEmpty ? [Int64](repeating: 0, count: scales.count) : zeroPoints
         if scales.count == 1 { return Quantization(scale: scales[0], zeroPoint: zeros[0]) }
@@ -164,7 +168,8 @@ extension TFLiteModel {
                 return (try m.string(0, "\(what) \(kind) name") ?? "", index)
             }
         }
-        return SignatureDef(key: try t.string(2, "\(what) signature_key") ?? "", subgraphIndex: subgraph,
-                            inputs: try maps(0, "inputs"), outputs: try maps(1, "outputs"))
+        return SignatureDef(
+            key: try t.string(2, "\(what) signature_key") ?? "", subgraphIndex: subgraph,
+            inputs: try maps(0, "inputs"), outputs: try maps(1, "outputs"))
     }
 }

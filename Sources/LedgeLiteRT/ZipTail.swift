@@ -26,8 +26,8 @@ struct ZipTail {
         var eocd = bytes.count - 22
         while eocd >= lowest, (try? fb.u32(eocd, "")) != 0x0605_4B50 { eocd -= 1 }
         guard eocd >= lowest,
-              let count = try? fb.u16(eocd + 10, ""), let cdSize = try? fb.u32(eocd + 12, ""),
-              let cdOffset = try? fb.u32(eocd + 16, "")
+            let count = try? fb.u16(eocd + 10, ""), let cdSize = try? fb.u32(eocd + 12, ""),
+            let cdOffset = try? fb.u32(eocd + 16, "")
         else { return nil }
         // Offsets may be relative to where the archive starts inside the file.
         let base = eocd - Int(cdSize) - Int(cdOffset)
@@ -36,14 +36,16 @@ struct ZipTail {
         var at = base + Int(cdOffset)
         for _ in 0..<Int(count) {
             guard (try? fb.u32(at, "")) == 0x0201_4B50,
-                  let method = try? fb.u16(at + 10, ""), let compressed = try? fb.u32(at + 20, ""),
-                  let size = try? fb.u32(at + 24, ""), let nameLength = try? fb.u16(at + 28, ""),
-                  let extra = try? fb.u16(at + 30, ""), let comment = try? fb.u16(at + 32, ""),
-                  let local = try? fb.u32(at + 42, ""), (try? fb.check(at + 46, Int(nameLength), "")) != nil
+                let method = try? fb.u16(at + 10, ""), let compressed = try? fb.u32(at + 20, ""),
+                let size = try? fb.u32(at + 24, ""), let nameLength = try? fb.u16(at + 28, ""),
+                let extra = try? fb.u16(at + 30, ""), let comment = try? fb.u16(at + 32, ""),
+                let local = try? fb.u32(at + 42, ""), (try? fb.check(at + 46, Int(nameLength), "")) != nil
             else { return nil }
             let name = String(decoding: bytes[at + 46..<at + 46 + Int(nameLength)], as: UTF8.self)
-            entries.append(Entry(name: name, method: Int(method), compressedSize: Int(compressed), size: Int(size),
-                                 localHeader: base + Int(local)))
+            entries.append(
+                Entry(
+                    name: name, method: Int(method), compressedSize: Int(compressed), size: Int(size),
+                    localHeader: base + Int(local)))
             at += 46 + Int(nameLength) + Int(extra) + Int(comment)
         }
         self.entries = entries
@@ -53,8 +55,8 @@ struct ZipTail {
     func contents(of entry: Entry) -> [UInt8]? {
         let fb = FlatBuffer(bytes)
         guard entry.size <= Self.maximumEntrySize, (try? fb.u32(entry.localHeader, "")) == 0x0403_4B50,
-              let nameLength = try? fb.u16(entry.localHeader + 26, ""),
-              let extra = try? fb.u16(entry.localHeader + 28, "")
+            let nameLength = try? fb.u16(entry.localHeader + 26, ""),
+            let extra = try? fb.u16(entry.localHeader + 28, "")
         else { return nil }
         let start = entry.localHeader + 30 + Int(nameLength) + Int(extra)
         guard (try? fb.check(start, entry.compressedSize, "")) != nil else { return nil }

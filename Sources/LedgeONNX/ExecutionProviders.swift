@@ -57,7 +57,8 @@ extension ONNXRuntime {
         if provider.name == "cpu" { return "cpu" }
         guard availableProviders.contains(provider.runtimeName) else {
             logger.warning(
-                "execution provider '\(provider.name)' (\(provider.runtimeName)) is not in this ONNX Runtime library, which has \(available); falling back to CPU")
+                "execution provider '\(provider.name)' (\(provider.runtimeName)) is not in this ONNX Runtime library, which has \(available); falling back to CPU"
+            )
             return "cpu"
         }
         do throws(ORTFailure) {

@@ -34,11 +34,15 @@ public struct ONNXModelSummary: Sendable {
                     return graph.read(reader, field.range)
                 case (8, 2):
                     var domain = "", version: Int64 = 0
-                    guard reader.forEachField(in: field.range, { sub in
-                        if sub.number == 1, sub.wireType == 2 { domain = reader.string(sub.range) }
-                        if sub.number == 2, sub.wireType == 0 { version = Int64(truncatingIfNeeded: sub.varint) }
-                        return true
-                    }) else { return false }
+                    guard
+                        reader.forEachField(
+                            in: field.range,
+                            { sub in
+                                if sub.number == 1, sub.wireType == 2 { domain = reader.string(sub.range) }
+                                if sub.number == 2, sub.wireType == 0 { version = Int64(truncatingIfNeeded: sub.varint) }
+                                return true
+                            })
+                    else { return false }
                     summary.opsets.append((domain.isEmpty ? "ai.onnx" : domain, version))
                 default: break
                 }
@@ -84,23 +88,31 @@ private struct GraphScan {
             switch field.number {
             case 1:  // node
                 var node = Node()
-                guard reader.forEachField(in: field.range, { sub in
-                    guard sub.wireType == 2 else { return true }
-                    switch sub.number {
-                    case 1: node.inputs.append(reader.string(sub.range))
-                    case 2: node.outputs.append(reader.string(sub.range))
-                    case 4: node.opType = reader.string(sub.range)
-                    default: break
-                    }
-                    return true
-                }) else { return false }
+                guard
+                    reader.forEachField(
+                        in: field.range,
+                        { sub in
+                            guard sub.wireType == 2 else { return true }
+                            switch sub.number {
+                            case 1: node.inputs.append(reader.string(sub.range))
+                            case 2: node.outputs.append(reader.string(sub.range))
+                            case 4: node.opType = reader.string(sub.range)
+                            default: break
+                            }
+                            return true
+                        })
+                else { return false }
                 nodes.append(node)
             case 5:  // initializer
                 var dataType = 0
-                guard reader.forEachField(in: field.range, { sub in
-                    if sub.number == 2, sub.wireType == 0 { dataType = Int(truncatingIfNeeded: sub.varint) }
-                    return true
-                }) else { return false }
+                guard
+                    reader.forEachField(
+                        in: field.range,
+                        { sub in
+                            if sub.number == 2, sub.wireType == 0 { dataType = Int(truncatingIfNeeded: sub.varint) }
+                            return true
+                        })
+                else { return false }
                 initializerTypes.append(dataType)
             default: break
             }
@@ -125,7 +137,8 @@ private struct GraphScan {
     func verdict() -> QuantizedVerdict {
         let quantOps: Set<String> = ["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"]
         let int8Types: Set<Int> = [2, 3]  // uint8, int8
-        let anyQuantization = nodes.contains { quantOps.contains($0.opType) || Self.isQuantizedOp($0.opType) }
+        let anyQuantization =
+            nodes.contains { quantOps.contains($0.opType) || Self.isQuantizedOp($0.opType) }
             || initializerTypes.contains { int8Types.contains($0) }
         guard anyQuantization else { return .no }
         var dequantized = Set<String>()

@@ -9,17 +9,23 @@ extension ONNXSession {
         do {
             let allocator = try api.defaultAllocator()
             var count = 0
-            try api.check(inputs ? api.raw.session_get_input_count(session, &count)
-                                 : api.raw.session_get_output_count(session, &count))
+            try api.check(
+                inputs
+                    ? api.raw.session_get_input_count(session, &count)
+                    : api.raw.session_get_output_count(session, &count))
             var specs: [TensorSpec] = []
             for index in 0..<count {
                 var rawName: UnsafeMutablePointer<CChar>?
-                try api.check(inputs ? api.raw.session_get_input_name(session, index, allocator, &rawName)
-                                     : api.raw.session_get_output_name(session, index, allocator, &rawName))
+                try api.check(
+                    inputs
+                        ? api.raw.session_get_input_name(session, index, allocator, &rawName)
+                        : api.raw.session_get_output_name(session, index, allocator, &rawName))
                 let name = api.takeString(rawName, allocator: allocator) ?? "\(kind)\(index)"
                 var typeInfo: OpaquePointer?
-                try api.check(inputs ? api.raw.session_get_input_type_info(session, index, &typeInfo)
-                                     : api.raw.session_get_output_type_info(session, index, &typeInfo))
+                try api.check(
+                    inputs
+                        ? api.raw.session_get_input_type_info(session, index, &typeInfo)
+                        : api.raw.session_get_output_type_info(session, index, &typeInfo))
                 guard let typeInfo else { throw ORTFailure(code: 1, message: "no type information for \(kind) '\(name)'") }
                 let typeHandle = ORTHandle(typeInfo) { api.raw.release_type_info($0) }
                 var onnxType = LEDGE_ORT_TYPE_UNKNOWN
@@ -27,13 +33,15 @@ extension ONNXSession {
                 var tensorInfo: OpaquePointer?  // owned by the type info: not released
                 try api.check(api.raw.cast_to_tensor_info(typeHandle.pointer, &tensorInfo))
                 guard onnxType == LEDGE_ORT_TYPE_TENSOR, let tensorInfo else {
-                    throw LedgeError.invalidModel("\(path): \(kind) '\(name)' is not a tensor (ONNX type \(onnxType.rawValue)); Ledge runs tensor models only")
+                    throw LedgeError.invalidModel(
+                        "\(path): \(kind) '\(name)' is not a tensor (ONNX type \(onnxType.rawValue)); Ledge runs tensor models only")
                 }
                 let (elementType, shape) = try withExtendedLifetime(typeHandle) { () throws(ORTFailure) in
                     try typeAndShape(tensorInfo, api: api)
                 }
                 guard let dtype = DType(ort: elementType) else {
-                    throw LedgeError.invalidModel("\(path): \(kind) '\(name)' has element type \(ortTypeName(elementType)), which Ledge does not support")
+                    throw LedgeError.invalidModel(
+                        "\(path): \(kind) '\(name)' has element type \(ortTypeName(elementType)), which Ledge does not support")
                 }
                 specs.append(TensorSpec(name: name, dtype: dtype, shape: shape.map { $0 < 0 ? -1 : $0 }))
             }
@@ -89,14 +97,16 @@ extension ONNXSession {
                 guard let key = api.takeString(keys[i], allocator: allocator) else { continue }
                 var value: UnsafeMutablePointer<CChar>?
                 guard (try? api.check(api.raw.metadata_lookup_custom(handle.pointer, allocator, key, &value))) != nil,
-                      let text = api.takeString(value, allocator: allocator) else { continue }
+                    let text = api.takeString(value, allocator: allocator)
+                else { continue }
                 metadata.properties[key] = text
             }
             _ = api.raw.allocator_free(allocator, keys).map(api.raw.release_status)
         }
         for key in ["labels", "classes", "class_names", "names"] {
             if let text = metadata.properties.first(where: { $0.key.lowercased() == key })?.value,
-               let labels = parseLabels(text) {
+                let labels = parseLabels(text)
+            {
                 metadata.labels = labels
                 break
             }
@@ -114,7 +124,8 @@ extension ONNXSession {
         guard !trimmed.isEmpty else { return nil }
         if trimmed.hasPrefix("[") {
             guard let data = trimmed.data(using: .utf8),
-                  let array = try? JSONSerialization.jsonObject(with: data) as? [Any] else { return nil }
+                let array = try? JSONSerialization.jsonObject(with: data) as? [Any]
+            else { return nil }
             let labels = array.compactMap { $0 as? String }
             return labels.count == array.count && !labels.isEmpty ? labels : nil
         }

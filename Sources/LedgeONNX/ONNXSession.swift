@@ -33,8 +33,10 @@ public final class ONNXSession: InferenceSession {
     /// limits. An unavailable provider is logged to `logger` as a warning and
     /// CPU is used. Throws ``LedgeError/invalidModel(_:)`` when the runtime
     /// cannot load the model.
-    public init(file: ModelFile, options: SessionOptions = SessionOptions(), runtime: ONNXRuntime,
-                logger: Logger = Logger(label: "ledge.onnx")) throws {
+    public init(
+        file: ModelFile, options: SessionOptions = SessionOptions(), runtime: ONNXRuntime,
+        logger: Logger = Logger(label: "ledge.onnx")
+    ) throws {
         guard file.format == .onnx else {
             throw LedgeError.invalidModel("\(file.path): expected an ONNX model, got a \(file.format.rawValue) model")
         }
@@ -83,8 +85,9 @@ public final class ONNXSession: InferenceSession {
         self.inputNames = CStringList(inputs.map(\.name))
         self.outputNames = CStringList(outputs.map(\.name))
 
-        var info = ModelInfo(path: file.path, format: .onnx, runtimeVersion: runtime.version,
-                             sizeBytes: file.data.count, inputs: inputs, outputs: outputs)
+        var info = ModelInfo(
+            path: file.path, format: .onnx, runtimeVersion: runtime.version,
+            sizeBytes: file.data.count, inputs: inputs, outputs: outputs)
         info.metadata = Self.metadata(of: session.pointer, api: api)
         if let summary = ONNXModelSummary.scan(file.data) {
             summary.apply(to: &info)
@@ -94,8 +97,10 @@ public final class ONNXSession: InferenceSession {
 
     /// Reads the model at `path` and loads it into the runtime at `libraryPath`
     /// (found with ``RuntimeLocator`` when `nil`).
-    public convenience init(path: String, options: SessionOptions = SessionOptions(), libraryPath: String? = nil,
-                            logger: Logger = Logger(label: "ledge.onnx")) throws {
+    public convenience init(
+        path: String, options: SessionOptions = SessionOptions(), libraryPath: String? = nil,
+        logger: Logger = Logger(label: "ledge.onnx")
+    ) throws {
         let runtime = try ONNXRuntime.shared(libraryPath: libraryPath)
         try self.init(file: try ModelFile(path: path), options: options, runtime: runtime, logger: logger)
     }
@@ -113,17 +118,20 @@ public final class ONNXSession: InferenceSession {
             for tensor in inputs {
                 var shape = tensor.shape.map(Int64.init)
                 var value: OpaquePointer?
-                try api.check(api.raw.create_tensor_with_data(
-                    runtime.cpuMemoryInfo.pointer, tensor.storage.baseAddress, tensor.byteCount,
-                    &shape, shape.count, tensor.dtype.ortType, &value))
+                try api.check(
+                    api.raw.create_tensor_with_data(
+                        runtime.cpuMemoryInfo.pointer, tensor.storage.baseAddress, tensor.byteCount,
+                        &shape, shape.count, tensor.dtype.ortType, &value))
                 guard let value else { throw ORTFailure(code: 1, message: "CreateTensorWithDataAsOrtValue returned nothing") }
                 values.append(ORTHandle(value) { api.raw.release_value($0) })
             }
             var inputPointers: [OpaquePointer?] = values.map(\.pointer)
             var outputs = [OpaquePointer?](repeating: nil, count: outputNames.count)
             try withExtendedLifetime(inputs) { () throws(ORTFailure) in
-                try api.check(api.raw.run(session.pointer, nil, inputNames.pointers, &inputPointers, inputPointers.count,
-                                          outputNames.pointers, outputs.count, &outputs))
+                try api.check(
+                    api.raw.run(
+                        session.pointer, nil, inputNames.pointers, &inputPointers, inputPointers.count,
+                        outputNames.pointers, outputs.count, &outputs))
             }
             values.removeAll()  // release the input wrappers before the caller can touch the buffers again
             let owned = outputs.map { $0.map { ORTHandle($0) { api.raw.release_value($0) } } }

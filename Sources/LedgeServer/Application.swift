@@ -7,8 +7,10 @@ internal import NIOHTTP1
 
 /// Builds the server: the V2 REST routes and the image endpoint over the
 /// models of `repository`. The `ledge serve` command and the tests share it.
-public func buildApplication(configuration: ServerConfiguration, repository: ModelRepository,
-                             logger: Logger) -> some ApplicationProtocol {
+public func buildApplication(
+    configuration: ServerConfiguration, repository: ModelRepository,
+    logger: Logger
+) -> some ApplicationProtocol {
     let router = Router()
     let routes = RouteTable()
     Observability.install(on: router, repository: repository)
@@ -21,8 +23,9 @@ public func buildApplication(configuration: ServerConfiguration, repository: Mod
     let connections = limits.maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptors: raiseDescriptorLimit())
     let http1 = HTTP1Channel.Configuration(
         idleTimeout: nil,  // the guard's deadlines (408 with a JSON body) replace Hummingbird's silent one
-        httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderSize, maxHeaderListSize: limits.maxHeaderSize,
-                                        maxHeaderFieldCount: 100))
+        httpDecoderConfiguration: .init(
+            maxHeaderFieldSize: limits.maxHeaderSize, maxHeaderListSize: limits.maxHeaderSize,
+            maxHeaderFieldCount: 100))
     return Application(
         responder: HeadResponder(base: router.buildResponder()),
         server: .guardedHTTP1(configuration: http1, guard: HTTPGuardConfiguration(limits)),
@@ -39,16 +42,19 @@ public func buildApplication(configuration: ServerConfiguration, repository: Mod
 
 /// Answers every error a route throws with its status and `{"error": "…"}`.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
             return JSONResponse.error(ServerError(error.status, error.body ?? error.status.reasonPhrase))
         } catch let error as HTTPParserError {
             // A body read the guard failed (e.g. the client closed before Content-Length was reached).
-            return JSONResponse.error(ServerError.decoding(error, sawTransferEncoding: false, sawContentLength: false)
-                                      ?? ServerError.badRequest("malformed request"))
+            return JSONResponse.error(
+                ServerError.decoding(error, sawTransferEncoding: false, sawContentLength: false)
+                    ?? ServerError.badRequest("malformed request"))
         } catch {
             let failure = ServerError.from(error)
             // A full queue (503) is load, not a fault: the access line records it; real 5xx are errors.

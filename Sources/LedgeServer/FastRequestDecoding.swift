@@ -6,7 +6,8 @@ extension V2InferenceRequest {
     init?(fast json: JSONValue) {
         guard case .object(let members) = json, case .array(let inputs)? = members["inputs"] else { return nil }
         guard let id = Self.optionalString(members["id"]),
-              let parameters = V2Parameters.optional(members["parameters"]) else { return nil }
+            let parameters = V2Parameters.optional(members["parameters"])
+        else { return nil }
         var decodedInputs: [V2RequestInput] = []
         decodedInputs.reserveCapacity(inputs.count)
         for input in inputs {
@@ -20,7 +21,8 @@ extension V2InferenceRequest {
             var list: [V2RequestOutput] = []
             for output in outputs {
                 guard case .object(let fields) = output, case .string(let name)? = fields["name"],
-                      let parameters = V2Parameters.optional(fields["parameters"]) else { return nil }
+                    let parameters = V2Parameters.optional(fields["parameters"])
+                else { return nil }
                 list.append(V2RequestOutput(name: name, parameters: parameters))
             }
             decodedOutputs = list
@@ -42,8 +44,9 @@ extension V2InferenceRequest {
 extension V2RequestInput {
     fileprivate init?(fast json: JSONValue) {
         guard case .object(let fields) = json, case .string(let name)? = fields["name"],
-              case .string(let datatype)? = fields["datatype"], case .array(let dims)? = fields["shape"],
-              let parameters = V2Parameters.optional(fields["parameters"]) else { return nil }
+            case .string(let datatype)? = fields["datatype"], case .array(let dims)? = fields["shape"],
+            let parameters = V2Parameters.optional(fields["parameters"])
+        else { return nil }
         var shape: [Int] = []
         shape.reserveCapacity(dims.count)
         for dim in dims {

@@ -287,7 +287,8 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func bodyDeadline() -> NIODeadline {
         let rate = Int64(max(1, self.configuration.minBodyBytesPerSecond))
-        var deadline = self.phaseStart + self.configuration.bodyInitialTimeout
+        var deadline =
+            self.phaseStart + self.configuration.bodyInitialTimeout
             + .nanoseconds(Int64(self.bodyBytes) * 1_000_000_000 / rate)
         if let cap = self.configuration.bodyMaxTimeout {
             deadline = min(deadline, self.phaseStart + cap)
@@ -400,4 +401,3 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return false
     }
 }
-

@@ -23,8 +23,9 @@ struct ImageUpload: Sendable {
         if let file = part.fileName, !file.isEmpty { name += " (\(HeaderValue.printable(file)))" }
         let generic: Set<String?> = [nil, "image/jpeg", "image/png", "application/octet-stream"]
         guard generic.contains(part.contentType) || ImageFormat.sniff(part.body) != nil else {
-            throw ServerError(.unsupportedMediaType,
-                              "\(name) has content type '\(part.contentType ?? "")': expected image/jpeg or image/png")
+            throw ServerError(
+                .unsupportedMediaType,
+                "\(name) has content type '\(part.contentType ?? "")': expected image/jpeg or image/png")
         }
         return ImageUpload(data: part.body, name: name)
     }

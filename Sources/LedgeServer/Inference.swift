@@ -36,7 +36,8 @@ enum InferenceCodec {
         for input in request.inputs {
             guard let index = specs.firstIndex(where: { $0.name == input.name }) else {
                 throw LedgeError.invalidInput(
-                    "input '\(input.name)' is not an input of model '\(model.name)': expected one of \(specs.map { "'\($0.name)'" }.joined(separator: ", "))")
+                    "input '\(input.name)' is not an input of model '\(model.name)': expected one of \(specs.map { "'\($0.name)'" }.joined(separator: ", "))"
+                )
             }
             guard tensors[index] == nil else { throw LedgeError.invalidInput("input '\(input.name)' is given more than once") }
             let spec = specs[index]
@@ -50,11 +51,14 @@ enum InferenceCodec {
             }
             if let size = input.parameters?.binary_data_size {
                 // Overflow-checked; the bytes are then checked against this body before anything is allocated.
-                let expected = try ShapeArithmetic.check(input: input.name, shape: input.shape, dtype: spec.dtype,
-                                                         limit: .max).bytes
+                let expected = try ShapeArithmetic.check(
+                    input: input.name, shape: input.shape, dtype: spec.dtype,
+                    limit: .max
+                ).bytes
                 guard size == expected else {
                     throw LedgeError.invalidInput(
-                        "input '\(input.name)': binary_data_size \(size) does not match shape \(TensorCoding.describe(input.shape)) of \(spec.dtype.v2Name): expected \(expected) bytes")
+                        "input '\(input.name)': binary_data_size \(size) does not match shape \(TensorCoding.describe(input.shape)) of \(spec.dtype.v2Name): expected \(expected) bytes"
+                    )
                 }
                 guard jsonLength != nil else {
                     throw LedgeError.invalidInput(
@@ -62,14 +66,17 @@ enum InferenceCodec {
                 }
                 guard binary.endIndex - offset >= size else {
                     throw LedgeError.invalidInput(
-                        "input '\(input.name)': binary_data_size \(size) runs past the body: \(binary.endIndex - offset) bytes left after \(headerLengthField)")
+                        "input '\(input.name)': binary_data_size \(size) runs past the body: \(binary.endIndex - offset) bytes left after \(headerLengthField)"
+                    )
                 }
                 tensors[index] = TensorCoding.tensor(dtype: spec.dtype, shape: input.shape, bytes: binary[offset..<(offset + size)])
                 offset += size
             } else if let data = input.data {
                 // Each JSON value takes at least one byte of the body: no tensor larger than that is allocated.
-                let count = try ShapeArithmetic.check(input: input.name, shape: input.shape, dtype: spec.dtype,
-                                                      limit: json.count * spec.dtype.byteSize).count
+                let count = try ShapeArithmetic.check(
+                    input: input.name, shape: input.shape, dtype: spec.dtype,
+                    limit: json.count * spec.dtype.byteSize
+                ).count
                 tensors[index] = try TensorCoding.tensor(name: input.name, dtype: spec.dtype, shape: input.shape, count: count, data: data)
             } else {
                 throw LedgeError.invalidInput("input '\(input.name)': expected 'data' or parameters.binary_data_size")
@@ -93,7 +100,8 @@ enum InferenceCodec {
             for output in requested {
                 guard let index = outputSpecs.firstIndex(where: { $0.name == output.name }) else {
                     throw LedgeError.invalidInput(
-                        "requested output '\(output.name)' is not an output of model '\(model.name)': expected one of \(outputSpecs.map { "'\($0.name)'" }.joined(separator: ", "))")
+                        "requested output '\(output.name)' is not an output of model '\(model.name)': expected one of \(outputSpecs.map { "'\($0.name)'" }.joined(separator: ", "))"
+                    )
                 }
                 outputs.append((index, output.parameters?.binary_data ?? allBinary))
             }

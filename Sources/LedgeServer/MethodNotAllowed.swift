@@ -47,15 +47,19 @@ extension Router {
 struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
     let table: RouteTable
 
-    func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
             guard let allowed = table.methods(for: request.uri.path), !allowed.contains(request.method) else { throw error }
             let allow = allowed.map(\.rawValue).sorted().joined(separator: ", ")
-            var response = JSONResponse.error(ServerError(.methodNotAllowed,
-                                                         "method \(request.method.rawValue) not allowed on \(request.uri.path): expected \(allow)"))
+            var response = JSONResponse.error(
+                ServerError(
+                    .methodNotAllowed,
+                    "method \(request.method.rawValue) not allowed on \(request.uri.path): expected \(allow)"))
             response.headers[.allow] = allow
             return response
         }

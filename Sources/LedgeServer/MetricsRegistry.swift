@@ -55,8 +55,9 @@ private struct HelpfulPrometheusFactory: MetricsFactory {
 
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         if aggregate {
-            return registry.makeValueHistogram(name: label, labels: dimensions, buckets: buckets.map(\.inSeconds),
-                                               help: help[label] ?? "")
+            return registry.makeValueHistogram(
+                name: label, labels: dimensions, buckets: buckets.map(\.inSeconds),
+                help: help[label] ?? "")
         }
         return registry.makeGauge(name: label, labels: dimensions, help: help[label] ?? "")
     }

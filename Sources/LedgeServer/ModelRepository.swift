@@ -156,8 +156,11 @@ public final class ModelRepository: Sendable {
 
     /// Why `name` cannot name a model, or `nil` when it can.
     static func problem(name: String, what: String) -> String? {
-        let ok = !name.isEmpty && !name.hasPrefix(".") && !name.contains("..")
-            && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
+        let ok =
+            !name.isEmpty && !name.hasPrefix(".") && !name.contains("..")
+            && name.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
+            }
         return ok ? nil : "\(what) '\(name)' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')"
     }
 
@@ -213,8 +216,10 @@ public final class ModelRepository: Sendable {
         return found
     }
 
-    private static func loadModel(name: String, path: String, labels: String?, options: RepositoryOptions,
-                                  logger: Logger) throws -> ServedModel {
+    private static func loadModel(
+        name: String, path: String, labels: String?, options: RepositoryOptions,
+        logger: Logger
+    ) throws -> ServedModel {
         // A file that crashes, hangs or exhausts a runtime does it in a child process, not here.
         if let probe = options.probe { try probe.check(path: path, logger: logger) }
         let count = max(options.instances, 1)
@@ -230,7 +235,8 @@ public final class ModelRepository: Sendable {
         let instances = try opened.withLock { $0 }.map { try $0!.get() }
         let info = instances[0].session.info
         logger.info("loaded model '\(name)' from \(path): \(count) instance(s)")
-        return ServedModel(name: name, info: info,
-                           pool: SessionPool(modelName: name, instances: instances, queueLimit: options.queueLimit))
+        return ServedModel(
+            name: name, info: info,
+            pool: SessionPool(modelName: name, instances: instances, queueLimit: options.queueLimit))
     }
 }

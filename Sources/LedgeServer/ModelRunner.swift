@@ -33,14 +33,16 @@ extension ServedModel {
             }
             return try classifier.classify(data: upload.data, name: upload.name, topK: topK)
         }
-        return ModelExecution(value: result, queued: queued,
-                              input: Self.duration(milliseconds: result.decodeMilliseconds + result.preprocessMilliseconds),
-                              compute: Self.duration(milliseconds: result.inferenceMilliseconds.first ?? 0))
+        return ModelExecution(
+            value: result, queued: queued,
+            input: Self.duration(milliseconds: result.decodeMilliseconds + result.preprocessMilliseconds),
+            compute: Self.duration(milliseconds: result.inferenceMilliseconds.first ?? 0))
     }
 
     /// `body`'s value, how long it waited for an instance and how long it ran.
     private func timed<T: Sendable>(_ body: @escaping @Sendable (ModelInstance) throws -> T)
-        async throws -> (T, queued: Duration, ran: Duration) {
+        async throws -> (T, queued: Duration, ran: Duration)
+    {
         let clock = ContinuousClock()
         let called = clock.now
         let (value, started, ended) = try await pool.run { instance in

@@ -92,8 +92,9 @@ enum Multipart {
         }
         let disposition = headers["content-disposition"].map(HeaderValue.parse)?.parameters ?? [:]
         let type = headers["content-type"].map { HeaderValue.parse($0).value.lowercased() }
-        return MultipartPart(headers: headers, fieldName: disposition["name"], fileName: disposition["filename"],
-                             contentType: type, body: body)
+        return MultipartPart(
+            headers: headers, fieldName: disposition["name"], fileName: disposition["filename"],
+            contentType: type, body: body)
     }
 }
 

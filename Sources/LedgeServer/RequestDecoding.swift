@@ -75,7 +75,8 @@ enum RequestDecoding {
         case is [Int].Type: return "an array of integers"
         case is [V2RequestInput].Type, is [V2RequestOutput].Type: return "an array of objects"
         case is [String: JSONValue].Type, is V2InferenceRequest.Type, is V2RequestInput.Type,
-             is V2RequestOutput.Type, is V2Parameters.Type: return "an object"
+            is V2RequestOutput.Type, is V2Parameters.Type:
+            return "an object"
         default: return String(describing: type)
         }
     }

@@ -27,11 +27,11 @@ enum Observability {
     /// The client's id when it is 1–128 characters of `A-Z a-z 0-9 . _ -`, else `nil`.
     static func saneRequestID(_ value: String?) -> String? {
         guard let value, (1...128).contains(value.utf8.count),
-              value.utf8.allSatisfy({ byte in
-                  (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-                      || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                      || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-              })
+            value.utf8.allSatisfy({ byte in
+                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            })
         else { return nil }
         return value
     }
@@ -44,8 +44,10 @@ enum Observability {
 struct RequestObservingMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServerMetrics
 
-    func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let start = ContinuousClock.now
         var context = context
         let id = Observability.saneRequestID(request.headers[Observability.requestIDHeader]) ?? context.id
@@ -70,8 +72,8 @@ struct RequestObservingMiddleware<Context: RequestContext>: RouterMiddleware {
     /// `…/classify`) names, when it is served.
     private func inferenceModel(_ request: Request, _ context: Context) -> ModelMetrics? {
         guard request.method == .post, let path = context.endpointPath,
-              path.hasSuffix("/infer") || path.hasSuffix("/classify"),
-              let raw = context.parameters.get("model")
+            path.hasSuffix("/infer") || path.hasSuffix("/classify"),
+            let raw = context.parameters.get("model")
         else { return nil }
         return metrics.model(raw.removingPercentEncoding ?? raw, version: context.parameters.get("version"))
     }

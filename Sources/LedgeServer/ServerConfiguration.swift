@@ -13,9 +13,11 @@ public struct ServerConfiguration: Sendable {
     /// Called once the server listens, with the port it got.
     public var onServerRunning: @Sendable (_ port: Int) async -> Void
 
-    public init(host: String = "127.0.0.1", port: Int = 8000, maxBodySize: Int = 64 << 20, version: String = "0.1.0",
-                limits: ConnectionLimits = ConnectionLimits(),
-                onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8000, maxBodySize: Int = 64 << 20, version: String = "0.1.0",
+        limits: ConnectionLimits = ConnectionLimits(),
+        onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ) {
         self.host = host
         self.port = port
         self.maxBodySize = maxBodySize

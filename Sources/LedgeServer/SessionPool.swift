@@ -86,8 +86,9 @@ public final class SessionPool: Sendable {
             let start = ContinuousClock.now
             defer {
                 let elapsed = (ContinuousClock.now - start).components
-                instance.lastRunNanoseconds.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000,
-                                                  ordering: .relaxed)
+                instance.lastRunNanoseconds.store(
+                    elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000,
+                    ordering: .relaxed)
             }
             return try body(instance)
         }

@@ -12,12 +12,15 @@ struct V2Routes: Sendable {
     func register<Context: RequestContext>(on router: Router<Context>, table: RouteTable) {
         router.on("/v2/health/live", method: .get, recordingIn: table) { _, _ in try JSONResponse.make(LiveResponse(live: true)) }
         router.on("/v2/health/ready", method: .get, recordingIn: table) { _, _ in
-            try JSONResponse.make(ReadyResponse(ready: !repository.models.isEmpty),
-                                  status: repository.models.isEmpty ? .serviceUnavailable : .ok)
+            try JSONResponse.make(
+                ReadyResponse(ready: !repository.models.isEmpty),
+                status: repository.models.isEmpty ? .serviceUnavailable : .ok)
         }
         router.on("/v2", method: .get, recordingIn: table) { _, _ in
-            try JSONResponse.make(ServerMetadata(name: "ledge", version: configuration.version,
-                                                 extensions: ["binary_tensor_data", "classification", "model_repository"]))
+            try JSONResponse.make(
+                ServerMetadata(
+                    name: "ledge", version: configuration.version,
+                    extensions: ["binary_tensor_data", "classification", "model_repository"]))
         }
         router.on("/v2/models/{model}", method: .get, recordingIn: table) { _, context in
             try JSONResponse.make(ModelMetadataResponse(try model(context)))
@@ -34,7 +37,9 @@ struct V2Routes: Sendable {
             return try JSONResponse.make(ReadyResponse(ready: true))
         }
         router.on("/v2/models/{model}/infer", method: .post, recordingIn: table) { request, context in try await infer(request, context) }
-        router.on("/v2/models/{model}/versions/{version}/infer", method: .post, recordingIn: table) { request, context in try await infer(request, context) }
+        router.on("/v2/models/{model}/versions/{version}/infer", method: .post, recordingIn: table) { request, context in
+            try await infer(request, context)
+        }
         router.on("/v2/models/{model}/classify", method: .post, recordingIn: table) { request, context in try await classify(request, context) }
     }
 
@@ -78,8 +83,9 @@ struct V2Routes: Sendable {
         let model = try model(context)
         let type = mediaType(request)
         guard type == nil || type == "application/json" || type == "application/octet-stream" else {
-            throw ServerError(.unsupportedMediaType,
-                              "unsupported content type '\(type ?? "")' for infer: expected application/json or application/octet-stream")
+            throw ServerError(
+                .unsupportedMediaType,
+                "unsupported content type '\(type ?? "")' for infer: expected application/json or application/octet-stream")
         }
         var jsonLength: Int?
         if let header = request.headers[HTTPField.Name(InferenceCodec.headerLengthField)!] {
@@ -105,8 +111,9 @@ struct V2Routes: Sendable {
         let model = try model(context)
         let type = mediaType(request)
         guard type == "image/jpeg" || type == "image/png" || type == "application/octet-stream" || type == "multipart/form-data" else {
-            throw ServerError(.unsupportedMediaType,
-                              "unsupported content type '\(type ?? "")' for classify: expected image/jpeg, image/png or multipart/form-data")
+            throw ServerError(
+                .unsupportedMediaType,
+                "unsupported content type '\(type ?? "")' for classify: expected image/jpeg, image/png or multipart/form-data")
         }
         var topK = 5
         if let text = request.uri.queryParameters["top_k"] {
@@ -115,7 +122,8 @@ struct V2Routes: Sendable {
             }
             topK = value
         }
-        let upload = type == "multipart/form-data"
+        let upload =
+            type == "multipart/form-data"
             ? try ImageUpload.fromMultipart(try await body(request), contentType: request.headers[.contentType] ?? "")
             : ImageUpload(data: try await body(request), name: "request body")
         let execution = try await model.classify(upload, topK: topK)

@@ -15,13 +15,17 @@ public enum BadModels {
     private static let made: Swift.Result<String, any Error> = Swift.Result(catching: {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-bad-models-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let result = try ProcessRunner.run(Fixtures.home + "/venv/bin/python",
-                                           [Fixtures.packageRoot + "/scripts/make_bad_models.py", folder],
-                                           environment: ["LEDGE_HOME": Fixtures.home], timeLimit: 120)
+        let result = try ProcessRunner.run(
+            Fixtures.home + "/venv/bin/python",
+            [Fixtures.packageRoot + "/scripts/make_bad_models.py", folder],
+            environment: ["LEDGE_HOME": Fixtures.home], timeLimit: 120)
         guard result.status == 0, !result.signaled else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "make_bad_models.py failed: \(result.stderr)"])
         }
-        atexit { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.appendingPathComponent("ledge-bad-models-\(getpid())").path) }
+        atexit {
+            try? FileManager.default.removeItem(
+                atPath: FileManager.default.temporaryDirectory.appendingPathComponent("ledge-bad-models-\(getpid())").path)
+        }
         return folder
     })
 }

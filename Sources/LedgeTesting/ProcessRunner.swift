@@ -14,8 +14,10 @@ public struct ProcessResult: Sendable {
 /// Runs executables for end-to-end tests, with a time limit so a hang fails a test instead of CI.
 public enum ProcessRunner {
     /// Runs `executable` with `arguments`, extra `environment` entries, and a time limit.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                           timeLimit: TimeInterval = 120) throws -> ProcessResult {
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        timeLimit: TimeInterval = 120
+    ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -29,8 +29,10 @@ public enum ImageDecoder {
     ///
     /// Throws ``LedgeError/invalidInput(_:)`` naming `name` for an empty,
     /// unrecognized, corrupt, truncated or oversized image.
-    public static func decode(_ data: Data, name: String, targetSize: (width: Int, height: Int)? = nil,
-                              limits: ImageLimits = .default) throws -> RGBImage {
+    public static func decode(
+        _ data: Data, name: String, targetSize: (width: Int, height: Int)? = nil,
+        limits: ImageLimits = .default
+    ) throws -> RGBImage {
         guard !data.isEmpty else {
             throw LedgeError.invalidInput("\(name): empty file, expected a JPEG or PNG image")
         }
@@ -38,8 +40,9 @@ public enum ImageDecoder {
         case .jpeg:
             let target = targetSize.map { ImageSize(width: $0.width, height: $0.height) }
             let orientation = EXIFOrientation.read(fromJPEG: data)
-            let decoded = try JPEGDecoding.decode(data, name: name, targetSize: target,
-                                                  swapAxes: orientation.swapsAxes, limits: limits)
+            let decoded = try JPEGDecoding.decode(
+                data, name: name, targetSize: target,
+                swapAxes: orientation.swapsAxes, limits: limits)
             return orientation.apply(to: decoded)
         case .png:
             return try PNGDecoding.decode(data, name: name, limits: limits)
@@ -49,8 +52,10 @@ public enum ImageDecoder {
     }
 
     /// Reads and decodes the image file at `path`; errors name the path.
-    public static func decode(contentsOf path: String, targetSize: (width: Int, height: Int)? = nil,
-                              limits: ImageLimits = .default) throws -> RGBImage {
+    public static func decode(
+        contentsOf path: String, targetSize: (width: Int, height: Int)? = nil,
+        limits: ImageLimits = .default
+    ) throws -> RGBImage {
         try decode(try readFile(path), name: path, targetSize: targetSize, limits: limits)
     }
 

@@ -39,8 +39,10 @@ public struct ImagePreprocessor: Sendable {
     ///   - normalization: the model's declared normalization (0–255 domain).
     ///   - mean, std: the user's values, one or one per channel, in the 0–1 domain.
     ///   - inputSize: the size to use where the input's height or width is dynamic.
-    public init(spec: TensorSpec, normalization: Normalization? = nil, mean: [Float]? = nil,
-                std: [Float]? = nil, inputSize: ImageSize? = nil) throws {
+    public init(
+        spec: TensorSpec, normalization: Normalization? = nil, mean: [Float]? = nil,
+        std: [Float]? = nil, inputSize: ImageSize? = nil
+    ) throws {
         let shape = spec.shape
         let isChannels = { (d: Int) in d == 3 || d == 1 }
         guard shape.count == 4, isChannels(shape[3]) || isChannels(shape[1]) else {

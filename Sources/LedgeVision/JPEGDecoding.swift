@@ -28,8 +28,10 @@ enum JPEGDecoding {
     /// progressive files with absurd scan counts are refused.
     static let flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS
 
-    static func decode(_ data: Data, name: String, targetSize: ImageSize?, swapAxes: Bool,
-                       limits: ImageLimits) throws -> RGBImage {
+    static func decode(
+        _ data: Data, name: String, targetSize: ImageSize?, swapAxes: Bool,
+        limits: ImageLimits
+    ) throws -> RGBImage {
         let decompressor = try TurboJPEGDecompressor()
         return try data.withUnsafeBytes { raw -> RGBImage in
             let bytes = raw.bindMemory(to: UInt8.self)
@@ -37,8 +39,11 @@ enum JPEGDecoding {
                 throw LedgeError.invalidInput("\(name): empty file, expected a JPEG or PNG image")
             }
             var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
-            guard tjDecompressHeader3(decompressor.handle, base, UInt(bytes.count),
-                                      &width, &height, &subsampling, &colorspace) == 0 else {
+            guard
+                tjDecompressHeader3(
+                    decompressor.handle, base, UInt(bytes.count),
+                    &width, &height, &subsampling, &colorspace) == 0
+            else {
                 throw corrupt(name, decompressor.lastError)
             }
             try limits.check(width: Int(width), height: Int(height), name: name)
@@ -54,8 +59,9 @@ enum JPEGDecoding {
             let channels = cmyk ? 4 : 3
             var out = [UInt8](repeating: 0, count: w * h * channels)
             let rc = out.withUnsafeMutableBufferPointer { dst in
-                tjDecompress2(decompressor.handle, base, UInt(bytes.count), dst.baseAddress,
-                              Int32(w), Int32(w * channels), Int32(h), format.rawValue, flags)
+                tjDecompress2(
+                    decompressor.handle, base, UInt(bytes.count), dst.baseAddress,
+                    Int32(w), Int32(w * channels), Int32(h), format.rawValue, flags)
             }
             guard rc == 0 else { throw corrupt(name, decompressor.lastError) }
             if cmyk { out = cmykToRGB(out, count: w * h) }

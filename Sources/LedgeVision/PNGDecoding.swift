@@ -14,8 +14,9 @@ enum PNGDecoding {
         let status = data.withUnsafeBytes { raw -> Int32 in
             let bytes = raw.bindMemory(to: UInt8.self)
             return message.withUnsafeMutableBufferPointer { err in
-                ledge_png_decode(bytes.baseAddress, bytes.count, maxSide, maxPixels,
-                                 &pointer, &width, &height, err.baseAddress, err.count)
+                ledge_png_decode(
+                    bytes.baseAddress, bytes.count, maxSide, maxPixels,
+                    &pointer, &width, &height, err.baseAddress, err.count)
             }
         }
         let w = Int(width), h = Int(height)

@@ -14,7 +14,8 @@ public struct RGBImage: Sendable, Hashable {
     /// An image over `pixels`, which must hold exactly `width * height * 3` bytes.
     public init(width: Int, height: Int, pixels: [UInt8]) throws {
         guard width > 0, height > 0, !width.multipliedReportingOverflow(by: height).overflow,
-              pixels.count == width * height * 3 else {
+            pixels.count == width * height * 3
+        else {
             throw LedgeError.invalidInput(
                 "RGB image of \(width)x\(height) needs width*height*3 bytes, got \(pixels.count)")
         }

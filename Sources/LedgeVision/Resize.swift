@@ -87,38 +87,43 @@ public enum BilinearResizer {
         var out = [UInt8](repeating: 0, count: outW * rowCount * 3)
         let half = Int32(1 << (precisionBits - 1))
         pixels.withUnsafeBufferPointer { srcBuffer in
-        out.withUnsafeMutableBufferPointer { dstBuffer in
-        table.weights.withUnsafeBufferPointer { kBuffer in
-        table.start.withUnsafeBufferPointer { startBuffer in
-        table.count.withUnsafeBufferPointer { countBuffer in
-            guard let src = srcBuffer.baseAddress, let dst = dstBuffer.baseAddress, let kk = kBuffer.baseAddress,
-                  let starts = startBuffer.baseAddress, let counts = countBuffer.baseAddress else { return }
-            var y = rows.lowerBound
-            var outRow = dst
-            while y < rows.upperBound {
-                let inRow = src + y * width * 3
-                var d = outRow
-                for x in 0..<outW {
-                    var p = inRow + starts[x] * 3
-                    var w = kk + x * stride
-                    var s0 = half, s1 = half, s2 = half
-                    for _ in 0..<counts[x] {
-                        let wt = w.pointee
-                        s0 &+= Int32(p[0]) &* wt
-                        s1 &+= Int32(p[1]) &* wt
-                        s2 &+= Int32(p[2]) &* wt
-                        p += 3
-                        w += 1
+            out.withUnsafeMutableBufferPointer { dstBuffer in
+                table.weights.withUnsafeBufferPointer { kBuffer in
+                    table.start.withUnsafeBufferPointer { startBuffer in
+                        table.count.withUnsafeBufferPointer { countBuffer in
+                            guard let src = srcBuffer.baseAddress, let dst = dstBuffer.baseAddress, let kk = kBuffer.baseAddress,
+                                let starts = startBuffer.baseAddress, let counts = countBuffer.baseAddress
+                            else { return }
+                            var y = rows.lowerBound
+                            var outRow = dst
+                            while y < rows.upperBound {
+                                let inRow = src + y * width * 3
+                                var d = outRow
+                                for x in 0..<outW {
+                                    var p = inRow + starts[x] * 3
+                                    var w = kk + x * stride
+                                    var s0 = half, s1 = half, s2 = half
+                                    for _ in 0..<counts[x] {
+                                        let wt = w.pointee
+                                        s0 &+= Int32(p[0]) &* wt
+                                        s1 &+= Int32(p[1]) &* wt
+                                        s2 &+= Int32(p[2]) &* wt
+                                        p += 3
+                                        w += 1
+                                    }
+                                    d[0] = clip8(s0)
+                                    d[1] = clip8(s1)
+                                    d[2] = clip8(s2)
+                                    d += 3
+                                }
+                                outRow += outW * 3
+                                y += 1
+                            }
+                        }
                     }
-                    d[0] = clip8(s0)
-                    d[1] = clip8(s1)
-                    d[2] = clip8(s2)
-                    d += 3
                 }
-                outRow += outW * 3
-                y += 1
             }
-        }}}}}
+        }
         return out
     }
 
@@ -128,24 +133,28 @@ public enum BilinearResizer {
         let half = Int32(1 << (precisionBits - 1))
         var acc = [Int32](repeating: 0, count: rowBytes)
         pixels.withUnsafeBufferPointer { srcBuffer in
-        out.withUnsafeMutableBufferPointer { dstBuffer in
-        acc.withUnsafeMutableBufferPointer { accBuffer in
-        table.weights.withUnsafeBufferPointer { kBuffer in
-            guard let src = srcBuffer.baseAddress, let dst = dstBuffer.baseAddress, let kk = kBuffer.baseAddress,
-                  let sums = accBuffer.baseAddress else { return }
-            for y in 0..<outH {
-                let lo = table.start[y] - rowOffset, n = table.count[y]
-                for i in 0..<rowBytes { sums[i] = half }
-                // Row by row: contiguous reads the compiler can vectorize.
-                for j in 0..<n {
-                    let w = kk[y * stride + j]
-                    let row = src + (lo + j) * rowBytes
-                    for i in 0..<rowBytes { sums[i] &+= Int32(row[i]) &* w }
+            out.withUnsafeMutableBufferPointer { dstBuffer in
+                acc.withUnsafeMutableBufferPointer { accBuffer in
+                    table.weights.withUnsafeBufferPointer { kBuffer in
+                        guard let src = srcBuffer.baseAddress, let dst = dstBuffer.baseAddress, let kk = kBuffer.baseAddress,
+                            let sums = accBuffer.baseAddress
+                        else { return }
+                        for y in 0..<outH {
+                            let lo = table.start[y] - rowOffset, n = table.count[y]
+                            for i in 0..<rowBytes { sums[i] = half }
+                            // Row by row: contiguous reads the compiler can vectorize.
+                            for j in 0..<n {
+                                let w = kk[y * stride + j]
+                                let row = src + (lo + j) * rowBytes
+                                for i in 0..<rowBytes { sums[i] &+= Int32(row[i]) &* w }
+                            }
+                            let d = dst + y * rowBytes
+                            for i in 0..<rowBytes { d[i] = clip8(sums[i]) }
+                        }
+                    }
                 }
-                let d = dst + y * rowBytes
-                for i in 0..<rowBytes { d[i] = clip8(sums[i]) }
             }
-        }}}}
+        }
         return out
     }
 }

@@ -58,8 +58,10 @@ extension ImagePreprocessor {
     }
 
     /// Converts levels through a per-channel 256-entry table (`table[c * 256 + level]`).
-    static func mapped<T>(_ src: UnsafePointer<UInt8>, table: [T], into out: UnsafeMutablePointer<T>,
-                          plane: Int, channels: Int, nhwc: Bool) {
+    static func mapped<T>(
+        _ src: UnsafePointer<UInt8>, table: [T], into out: UnsafeMutablePointer<T>,
+        plane: Int, channels: Int, nhwc: Bool
+    ) {
         table.withUnsafeBufferPointer { tableBuffer in
             guard let lut = tableBuffer.baseAddress else { return }
             if nhwc {

@@ -10,8 +10,10 @@ import Testing
     final class Collector: NSObject, XMLParserDelegate {
         var elements: [String] = []
         var text = ""
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) { elements.append(name) }
+        func parser(
+            _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+            attributes: [String: String] = [:]
+        ) { elements.append(name) }
         func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
     }
 

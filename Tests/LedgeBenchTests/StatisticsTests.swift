@@ -51,4 +51,3 @@ import Testing
         #expect(s.min == sorted.first && s.max == sorted.last)
     }
 }
-

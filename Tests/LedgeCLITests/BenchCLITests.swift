@@ -39,8 +39,10 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let variant = try #require((object["variants"] as? [[String: Any]])?.first)
-        for key in ["model", "format", "runtime", "threads", "provider", "size_bytes", "load_ms", "first_ms",
-                    "latency_ms", "throughput", "rss_peak_bytes"] {
+        for key in [
+            "model", "format", "runtime", "threads", "provider", "size_bytes", "load_ms", "first_ms",
+            "latency_ms", "throughput", "rss_peak_bytes",
+        ] {
             #expect(variant[key] != nil, "missing key \(key)")
         }
         let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
@@ -107,7 +109,8 @@ import Testing
         #expect(ppocr.stderr.contains("error: model input 'x' has dynamic height/width [-1, 3, -1, -1]; pass --input-size HxW"), "\(ppocr.stderr)")
         let batch = try bench(["add.onnx"], ["--batch", "1,x"])
         #expect(batch.status == 2)
-        #expect(batch.stderr.contains("The value '1,x' is invalid for '--batch <list>': expected comma-separated integers from 1 to 65536 (e.g. 1,2)\n"))
+        #expect(
+            batch.stderr.contains("The value '1,x' is invalid for '--batch <list>': expected comma-separated integers from 1 to 65536 (e.g. 1,2)\n"))
     }
 
     @Test func malformedBudgetIsAUsageErrorBeforeMeasuring() throws {

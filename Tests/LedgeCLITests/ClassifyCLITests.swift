@@ -93,7 +93,10 @@ import Testing
             "classify", "-m", Fixtures.model("mobilenet_gen.onnx"), "-i", Fixtures.image("coffee.png"), "-c", "1", "--provider", "cuda",
         ])
         #expect(result.status == 0)
-        #expect(result.stderr == "warning: execution provider 'cuda' (CUDAExecutionProvider) is not in this ONNX Runtime library, which has AzureExecutionProvider, CPUExecutionProvider; falling back to CPU\n")
+        #expect(
+            result.stderr
+                == "warning: execution provider 'cuda' (CUDAExecutionProvider) is not in this ONNX Runtime library, which has AzureExecutionProvider, CPUExecutionProvider; falling back to CPU\n"
+        )
         #expect(result.stdout.contains("-------RESULTS--------"))
     }
 }

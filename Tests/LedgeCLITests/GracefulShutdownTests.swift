@@ -25,13 +25,23 @@ import Testing
         client.url = try #require(URL(string: server.base + "/models/mobilenet_gen/infer"))
 
         var stopped = false
-        // A round fails to set up the race when the probe arrives before all six are
-        // queued (it is admitted); then everything drains and the next round tries again.
+        // A round fails to set up the race when the probe arrives after the first request
+        // finished (it is admitted); then everything drains and the next round tries again.
         for round in 1...5 where !stopped {
             let requests = (0..<Self.concurrent).map { index in
                 Task { await client.infer(id: "r\(round).\(index)") }
             }
-            try await Task.sleep(for: .milliseconds(200))  // only to start the race; nothing asserts on time
+            // Wait until the pool holds them all (five waiting, as /metrics reports), then probe.
+            let metrics = try #require(URL(string: server.base.replacingOccurrences(of: "/v2", with: "/metrics")))
+            for _ in 0..<2000 {
+                let body = (try? await URLSession.shared.data(from: metrics).0) ?? Data()
+                if String(decoding: body, as: UTF8.self)
+                    .contains(#"ledge_inference_pending_request_count{model="mobilenet_gen",version="1"} 5.0"#)
+                {
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(1))
+            }
             let probe = await client.infer(id: "probe\(round)")
             if probe.status == 503 {
                 #expect(probe.body == Self.busy)
@@ -99,7 +109,8 @@ final class InferClient: @unchecked Sendable {
 
     private func send(id: String) async throws -> Reply {
         let input = reference.inputs[0]
-        let header = #"{"id":"\#(id)","inputs":[{"name":"input","shape":\#(input.shape),"datatype":"FP32","#
+        let header =
+            #"{"id":"\#(id)","inputs":[{"name":"input","shape":\#(input.shape),"datatype":"FP32","#
             + #""parameters":{"binary_data_size":\#(input.byteCount)}}],"#
             + #""outputs":[{"name":"output","parameters":{"binary_data":true}}]}"#
         var body = Data(header.utf8)
@@ -111,8 +122,9 @@ final class InferClient: @unchecked Sendable {
         let (data, response) = try await session.upload(for: request, from: body)
         let http = try #require(response as? HTTPURLResponse)
         guard http.statusCode == 200,
-              let length = http.value(forHTTPHeaderField: "Inference-Header-Content-Length").flatMap(Int.init),
-              length <= data.count else {
+            let length = http.value(forHTTPHeaderField: "Inference-Header-Content-Length").flatMap(Int.init),
+            length <= data.count
+        else {
             return Reply(status: http.statusCode, body: String(decoding: data, as: UTF8.self), id: nil, maxDifference: .infinity)
         }
         let json = try JSONSerialization.jsonObject(with: data.prefix(length)) as? [String: Any]
@@ -124,7 +136,8 @@ final class InferClient: @unchecked Sendable {
             got.withUnsafeMutableBytes { _ = raw.copyBytes(to: $0) }
             worst = zip(got, expected).reduce(0) { Float.maximum($0, abs($1.0 - $1.1)) }  // NaN stays NaN
         }
-        return Reply(status: 200, body: String(decoding: data.prefix(length), as: UTF8.self),
-                     id: json?["id"] as? String, maxDifference: worst)
+        return Reply(
+            status: 200, body: String(decoding: data.prefix(length), as: UTF8.self),
+            id: json?["id"] as? String, maxDifference: worst)
     }
 }

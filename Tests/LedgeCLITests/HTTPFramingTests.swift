@@ -11,7 +11,8 @@ import Testing
 /// running out of descriptors neither spins nor stops the server for good.
 /// After each, the server answers a valid inference correctly.
 @Suite(.serialized) struct HTTPFramingTests {
-    static let goodBody = #"{"inputs":[{"name":"a","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]},{"name":"b","datatype":"FP32","shape":[1,4],"data":[1,1,1,1]}]}"#
+    static let goodBody =
+        #"{"inputs":[{"name":"a","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]},{"name":"b","datatype":"FP32","shape":[1,4],"data":[1,1,1,1]}]}"#
 
     struct Framing: CustomTestStringConvertible, Sendable {
         var name: String
@@ -26,24 +27,34 @@ import Testing
     static let infer = "POST /v2/models/add/infer HTTP/1.1\r\nHost: ledge\r\n"
 
     static let framing: [Framing] = [
-        Framing(name: "bad chunk size", request: infer + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
-                status: 400, error: "invalid chunk size in chunked request body"),
-        Framing(name: "Transfer-Encoding identity", request: infer + "Transfer-Encoding: identity\r\n\r\n",
-                status: 501, error: "unsupported Transfer-Encoding 'identity': only chunked is implemented"),
-        Framing(name: "body shorter than Content-Length", request: infer + "Content-Length: 100\r\n\r\n{\"inputs\"", finish: true,
-                status: 400, error: "connection closed before the request was complete"),
-        Framing(name: "gzip before chunked", request: infer + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
-                status: 501, error: "unsupported Transfer-Encoding 'gzip, chunked': only chunked is implemented"),
-        Framing(name: "Content-Length not a number", request: infer + "Content-Length: ten\r\n\r\n",
-                status: 400, error: "invalid Content-Length header"),
-        Framing(name: "space in a header name", request: "GET /v2 HTTP/1.1\r\nHo st: ledge\r\n\r\n",
-                status: 400, error: "invalid character in request header"),
-        Framing(name: "binary garbage", request: "\u{1}\u{2} hello\r\n\r\n",
-                status: 400, error: "invalid or unknown request method"),
-        Framing(name: "header over --max-header-size", request: "GET /v2 HTTP/1.1\r\nHost: ledge\r\nX-Big: " + String(repeating: "a", count: 40_000) + "\r\n\r\n",
-                status: 431, error: "request header fields too large"),
-        Framing(name: "wrong method on a route", request: "DELETE /v2/health/live HTTP/1.1\r\nHost: ledge\r\n\r\n",
-                status: 405, error: "method DELETE not allowed on /v2/health/live: expected GET, HEAD"),
+        Framing(
+            name: "bad chunk size", request: infer + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+            status: 400, error: "invalid chunk size in chunked request body"),
+        Framing(
+            name: "Transfer-Encoding identity", request: infer + "Transfer-Encoding: identity\r\n\r\n",
+            status: 501, error: "unsupported Transfer-Encoding 'identity': only chunked is implemented"),
+        Framing(
+            name: "body shorter than Content-Length", request: infer + "Content-Length: 100\r\n\r\n{\"inputs\"", finish: true,
+            status: 400, error: "connection closed before the request was complete"),
+        Framing(
+            name: "gzip before chunked", request: infer + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+            status: 501, error: "unsupported Transfer-Encoding 'gzip, chunked': only chunked is implemented"),
+        Framing(
+            name: "Content-Length not a number", request: infer + "Content-Length: ten\r\n\r\n",
+            status: 400, error: "invalid Content-Length header"),
+        Framing(
+            name: "space in a header name", request: "GET /v2 HTTP/1.1\r\nHo st: ledge\r\n\r\n",
+            status: 400, error: "invalid character in request header"),
+        Framing(
+            name: "binary garbage", request: "\u{1}\u{2} hello\r\n\r\n",
+            status: 400, error: "invalid or unknown request method"),
+        Framing(
+            name: "header over --max-header-size",
+            request: "GET /v2 HTTP/1.1\r\nHost: ledge\r\nX-Big: " + String(repeating: "a", count: 40_000) + "\r\n\r\n",
+            status: 431, error: "request header fields too large"),
+        Framing(
+            name: "wrong method on a route", request: "DELETE /v2/health/live HTTP/1.1\r\nHost: ledge\r\n\r\n",
+            status: 405, error: "method DELETE not allowed on /v2/health/live: expected GET, HEAD"),
     ]
 
     /// A valid inference over a fresh connection answers a + b.

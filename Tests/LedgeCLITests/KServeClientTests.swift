@@ -13,8 +13,10 @@ import Testing
             "-m", Fixtures.model("add.onnx"), "--name", "add", "--no-probe",
         ])
         let python = Fixtures.home + "/venv-kserve/bin/python"
-        let arguments = [Fixtures.packageRoot + "/scripts/check_kserve.py", "--url", "http://127.0.0.1:\(server.port)",
-                         "--fixtures", Fixtures.home + "/fixtures", "--model", "efficientnet_lite0:efficientnet", "--model", "add:add"]
+        let arguments = [
+            Fixtures.packageRoot + "/scripts/check_kserve.py", "--url", "http://127.0.0.1:\(server.port)",
+            "--fixtures", Fixtures.home + "/fixtures", "--model", "efficientnet_lite0:efficientnet", "--model", "add:add",
+        ]
         // ProcessRunner blocks its thread while it waits: keep it off the test's executor.
         let result = try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {

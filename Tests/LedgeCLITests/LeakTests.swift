@@ -21,8 +21,9 @@ import Testing
     @Test(arguments: runs)
     func noLeakReported(_ arguments: [String]) throws {
         let lsan = try #require(Self.lsan, "liblsan0 is not installed: run 'make setup'")
-        let result = try ProcessRunner.ledge(arguments, environment: ["LD_PRELOAD": lsan, "LSAN_OPTIONS": "exitcode=23"],
-                                             timeLimit: 120)
+        let result = try ProcessRunner.ledge(
+            arguments, environment: ["LD_PRELOAD": lsan, "LSAN_OPTIONS": "exitcode=23"],
+            timeLimit: 120)
         #expect(!result.stderr.contains("LeakSanitizer"), "\(result.stderr)")
         #expect(result.status != 23)
         #expect(result.status == (arguments.contains { $0.hasSuffix("-library") } ? 4 : 0), "\(result.stderr)")

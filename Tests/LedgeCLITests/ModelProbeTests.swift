@@ -55,8 +55,11 @@ import Testing
         let (listing, _) = try await URLSession.shared.data(for: index)
         struct Entry: Decodable, Equatable { var name: String; var state: String; var reason: String? }
         let entries = try JSONDecoder().decode([Entry].self, from: listing)
-        #expect(entries == [Entry(name: "bad", state: "UNAVAILABLE", reason: "\(bad): \(Self.crashLine)"),
-                            Entry(name: "good", state: "READY", reason: nil)])
+        #expect(
+            entries == [
+                Entry(name: "bad", state: "UNAVAILABLE", reason: "\(bad): \(Self.crashLine)"),
+                Entry(name: "good", state: "READY", reason: nil),
+            ])
         try await server.terminate()
         #expect(server.exitedCleanly)
         // Both results are cached by content: the crash, and the pass with the probe's peak memory.

@@ -74,7 +74,6 @@ enum Mutator {
     }
 }
 
-
 final class FailureList: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [String] = []

@@ -35,16 +35,26 @@ import Testing
     }
 
     @Test(arguments: [
-        (["bench", "-m", "m.onnx", "--threads", "0,1"],
-         "The value '0,1' is invalid for '--threads <list>': expected comma-separated integers from 1 to 256 (e.g. 1,2)"),
-        (["bench", "-m", "m.onnx", "--batch", "1,,8"],
-         "The value '1,,8' is invalid for '--batch <list>': expected comma-separated integers from 1 to 65536 (e.g. 1,2)"),
-        (["bench", "-m", "m.onnx", "--provider", "cpu,"],
-         "The value 'cpu,' is invalid for '--provider <list>': expected comma-separated names (e.g. cpu,cuda)"),
-        (["bench", "-m", "m.onnx", "--format", "xml"],
-         "The value 'xml' is invalid for '--format <format>'. Please provide one of 'table', 'json', 'csv' or 'markdown'."),
-        (["serve", "-m", "m.onnx", "--log-format", "xml"],
-         "The value 'xml' is invalid for '--log-format <log-format>'. Please provide one of 'text' and 'json'."),
+        (
+            ["bench", "-m", "m.onnx", "--threads", "0,1"],
+            "The value '0,1' is invalid for '--threads <list>': expected comma-separated integers from 1 to 256 (e.g. 1,2)"
+        ),
+        (
+            ["bench", "-m", "m.onnx", "--batch", "1,,8"],
+            "The value '1,,8' is invalid for '--batch <list>': expected comma-separated integers from 1 to 65536 (e.g. 1,2)"
+        ),
+        (
+            ["bench", "-m", "m.onnx", "--provider", "cpu,"],
+            "The value 'cpu,' is invalid for '--provider <list>': expected comma-separated names (e.g. cpu,cuda)"
+        ),
+        (
+            ["bench", "-m", "m.onnx", "--format", "xml"],
+            "The value 'xml' is invalid for '--format <format>'. Please provide one of 'table', 'json', 'csv' or 'markdown'."
+        ),
+        (
+            ["serve", "-m", "m.onnx", "--log-format", "xml"],
+            "The value 'xml' is invalid for '--log-format <log-format>'. Please provide one of 'text' and 'json'."
+        ),
     ])
     func badValuesAreUsageErrorsNamingTheFlag(arguments: [String], message: String) {
         do {

@@ -64,7 +64,8 @@ final class ServeProcess: @unchecked Sendable {
         let ready = try #require(URL(string: server.base + "/health/ready"))
         for _ in 0..<100 {
             if let (_, response) = try? await URLSession.shared.data(from: ready),
-               (response as? HTTPURLResponse)?.statusCode == 200 {
+                (response as? HTTPURLResponse)?.statusCode == 200
+            {
                 return server
             }
             try await Task.sleep(for: .milliseconds(200))

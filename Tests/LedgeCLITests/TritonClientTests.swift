@@ -12,8 +12,10 @@ import Testing
         ])
         let server = try await ServeProcess.start(["--model-repository", repository.path])
         let python = Fixtures.home + "/venv/bin/python"
-        let arguments = [Fixtures.packageRoot + "/scripts/check_tritonclient.py",
-                         "--url", server.base, "--fixtures", Fixtures.home + "/fixtures"]
+        let arguments = [
+            Fixtures.packageRoot + "/scripts/check_tritonclient.py",
+            "--url", server.base, "--fixtures", Fixtures.home + "/fixtures",
+        ]
         // ProcessRunner blocks its thread while it waits: keep it off the test's executor.
         let result = try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {

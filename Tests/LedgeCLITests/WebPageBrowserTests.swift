@@ -14,12 +14,14 @@ import Testing
         }
         try? FileManager.default.removeItem(atPath: Self.screenshot)
         let python = Fixtures.home + "/venv/bin/python"
-        let result = try ProcessRunner.run(python, [
-            Fixtures.packageRoot + "/scripts/check_web_page.py",
-            "--ledge", Fixtures.ledgeExecutable,
-            "--model", Fixtures.model("efficientnet_lite0.tflite"), "--model", Fixtures.model("mobilenet_gen.onnx"),
-            "--image", Fixtures.image("chelsea.jpg"), "--expect", "Egyptian cat", "--screenshot", Self.screenshot,
-        ], timeLimit: 240)
+        let result = try ProcessRunner.run(
+            python,
+            [
+                Fixtures.packageRoot + "/scripts/check_web_page.py",
+                "--ledge", Fixtures.ledgeExecutable,
+                "--model", Fixtures.model("efficientnet_lite0.tflite"), "--model", Fixtures.model("mobilenet_gen.onnx"),
+                "--image", Fixtures.image("chelsea.jpg"), "--expect", "Egyptian cat", "--screenshot", Self.screenshot,
+            ], timeLimit: 240)
         #expect(result.status == 0, "check_web_page.py failed: \(result.stderr)")
         #expect(!result.timedOut)
         #expect(result.stdout.contains("models: efficientnet_lite0, mobilenet_gen\n"))

@@ -37,13 +37,17 @@ import Testing
 
     @Test func namesLookalikes() {
         let png = write("fake.onnx", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13])
-        #expect(throws: LedgeError.invalidModel(
-            "\(png): not a TFLite or ONNX model (expected 'TFL3' at bytes 4-7 or an ONNX protobuf); it looks like a PNG image")) {
+        #expect(
+            throws: LedgeError.invalidModel(
+                "\(png): not a TFLite or ONNX model (expected 'TFL3' at bytes 4-7 or an ONNX protobuf); it looks like a PNG image")
+        ) {
             try ModelFile(path: png)
         }
         let text = write("notes.tflite", Array("hello world\n".utf8))
-        #expect(throws: LedgeError.invalidModel(
-            "\(text): not a TFLite or ONNX model (expected 'TFL3' at bytes 4-7 or an ONNX protobuf); it looks like a text file")) {
+        #expect(
+            throws: LedgeError.invalidModel(
+                "\(text): not a TFLite or ONNX model (expected 'TFL3' at bytes 4-7 or an ONNX protobuf); it looks like a text file")
+        ) {
             try ModelFile(path: text)
         }
     }
@@ -51,8 +55,10 @@ import Testing
     @Test func truncatedOnnx() {
         // A graph field that claims 100 bytes but has 2.
         let cut = write("cut.onnx", [0x08, 0x07, 0x3A, 0x64, 0x0A, 0x00])
-        #expect(throws: LedgeError.invalidModel(
-            "\(cut): truncated or corrupt ONNX model (protobuf field at byte 2 runs past the end or is malformed)")) {
+        #expect(
+            throws: LedgeError.invalidModel(
+                "\(cut): truncated or corrupt ONNX model (protobuf field at byte 2 runs past the end or is malformed)")
+        ) {
             try ModelFile(path: cut)
         }
     }

@@ -36,8 +36,10 @@ import Testing
         #expect(code { _ = try ModelLoader.open(path: path, logger: Self.logger) } == expected, "\(file)")
     }
 
-    @Test(arguments: ["zero_point_out_of_range.tflite", "quant_length_mismatch.tflite", "bad_scale.tflite",
-                      "bad_quantized_dimension.tflite"])
+    @Test(arguments: [
+        "zero_point_out_of_range.tflite", "quant_length_mismatch.tflite", "bad_scale.tflite",
+        "bad_quantized_dimension.tflite",
+    ])
     func quantizationTheValidatorRefuses(_ file: String) throws {
         let path = try BadModels.path(file)
         #expect(code { _ = try ModelLoader.open(path: path, logger: Self.logger) } == .invalidModel)
@@ -46,10 +48,12 @@ import Testing
     @Test func runtimeLibraryMissing() {
         var options = EngineOptions()
         options.liteRTLibrary = "/nowhere/libLiteRt.so"
-        #expect(code { _ = try ModelLoader.open(path: Fixtures.model("efficientnet_lite0.tflite"), options: options, logger: Self.logger) }
+        #expect(
+            code { _ = try ModelLoader.open(path: Fixtures.model("efficientnet_lite0.tflite"), options: options, logger: Self.logger) }
                 == .runtimeUnavailable)
         options = EngineOptions(onnxRuntimeLibrary: Fixtures.model("efficientnet_lite0.tflite"))
-        #expect(code { _ = try ModelLoader.open(path: Fixtures.model("add.onnx"), options: options, logger: Self.logger) }
+        #expect(
+            code { _ = try ModelLoader.open(path: Fixtures.model("add.onnx"), options: options, logger: Self.logger) }
                 == .runtimeUnavailable)
     }
 

@@ -33,7 +33,8 @@ struct DynamicBatchTests {
             #expect(out[0].values(as: Float.self) == (0..<batch * 4).map { Float($0) * 11 })
         }
         let wrong = Tensor(dtype: .float32, shape: [2, 5])
-        #expect(Support.message { _ = try session.run([wrong, wrong]) }
-            == "input 'a': expected shape [-1, 4], got [2, 5]")
+        #expect(
+            Support.message { _ = try session.run([wrong, wrong]) }
+                == "input 'a': expected shape [-1, 4], got [2, 5]")
     }
 }

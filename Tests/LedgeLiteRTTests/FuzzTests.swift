@@ -31,8 +31,10 @@ struct FuzzTests {
         case .headerFlips:
             // The flatbuffer tables (not the weights) sit in the first and last few kilobytes.
             for _ in 0..<Int.random(in: 1...4, using: &rng) {
-                let region = Bool.random(using: &rng) ? 0..<min(4096, bytes.count)
-                                                      : max(0, bytes.count - 120_000)..<bytes.count
+                let region =
+                    Bool.random(using: &rng)
+                    ? 0..<min(4096, bytes.count)
+                    : max(0, bytes.count - 120_000)..<bytes.count
                 let i = Int.random(in: region, using: &rng)
                 bytes[i] = UInt8.random(in: 0...255, using: &rng)
             }

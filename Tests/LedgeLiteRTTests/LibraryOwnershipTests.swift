@@ -37,8 +37,9 @@ import Glibc
     }
 
     @Test func aLibraryThatIsNotLiteRTIsClosedAgain() throws {
-        let zlib = try #require(["/usr/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/aarch64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1"]
-            .first { FileManager.default.fileExists(atPath: $0) })
+        let zlib = try #require(
+            ["/usr/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/aarch64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1"]
+                .first { FileManager.default.fileExists(atPath: $0) })
         let copy = try privateCopy(of: zlib, as: "libLiteRt.so")
         defer { try? FileManager.default.removeItem(atPath: (copy as NSString).deletingLastPathComponent) }
         do {

@@ -74,25 +74,33 @@ struct LiteRTSessionTests {
 
     @Test func wrongDtypeAndShapeAreNamed() throws {
         let session = try Support.session()
-        #expect(Support.message { _ = try session.run([Tensor(dtype: .float32, shape: [1, 224, 224, 3])]) }
-            == "input 'images': expected dtype uint8, got float32")
-        #expect(Support.message { _ = try session.run([Tensor(dtype: .uint8, shape: [2, 224, 224, 3])]) }
-            == "input 'images': expected shape [1, 224, 224, 3], got [2, 224, 224, 3]")
+        #expect(
+            Support.message { _ = try session.run([Tensor(dtype: .float32, shape: [1, 224, 224, 3])]) }
+                == "input 'images': expected dtype uint8, got float32")
+        #expect(
+            Support.message { _ = try session.run([Tensor(dtype: .uint8, shape: [2, 224, 224, 3])]) }
+                == "input 'images': expected shape [1, 224, 224, 3], got [2, 224, 224, 3]")
         #expect(Support.message { _ = try session.run([]) } == "model expects 1 input(s), got 0")
         #expect(Support.message { _ = try Support.session(threads: 0) } == "threads: expected at least 1, got 0")
     }
 
     @Test func badLibraryPaths() throws {
-        #expect(Support.message { _ = try LiteRTRuntime.shared(libraryPath: "/nonexistent/libLiteRt.so") }
-            == "LiteRT library not found at '/nonexistent/libLiteRt.so' (from the path given); install it with 'pip install ai-edge-litert==2.3.0'")
+        #expect(
+            Support.message { _ = try LiteRTRuntime.shared(libraryPath: "/nonexistent/libLiteRt.so") }
+                == "LiteRT library not found at '/nonexistent/libLiteRt.so' (from the path given); install it with 'pip install ai-edge-litert==2.3.0'"
+        )
         let notELF = Support.modelPath
-        #expect(Support.message { _ = try LiteRTRuntime(libraryPath: notELF) }
-            == "LiteRT library '\(notELF)' could not be loaded: \(notELF): invalid ELF header; install it with 'pip install ai-edge-litert==2.3.0'")
+        #expect(
+            Support.message { _ = try LiteRTRuntime(libraryPath: notELF) }
+                == "LiteRT library '\(notELF)' could not be loaded: \(notELF): invalid ELF header; install it with 'pip install ai-edge-litert==2.3.0'"
+        )
         let zlib = ["/usr/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/aarch64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1"]
             .first { FileManager.default.fileExists(atPath: $0) }
         if let zlib {
-            #expect(Support.message { _ = try LiteRTRuntime(libraryPath: zlib) }
-                == "LiteRT library '\(zlib)' could not be loaded: not a LiteRT library (symbol LiteRtCreateEnvironment is missing); install it with 'pip install ai-edge-litert==2.3.0'")
+            #expect(
+                Support.message { _ = try LiteRTRuntime(libraryPath: zlib) }
+                    == "LiteRT library '\(zlib)' could not be loaded: not a LiteRT library (symbol LiteRtCreateEnvironment is missing); install it with 'pip install ai-edge-litert==2.3.0'"
+            )
         }
     }
 }

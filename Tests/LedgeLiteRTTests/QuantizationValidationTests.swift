@@ -9,18 +9,28 @@ import Testing
 /// the field. The files are efficientnet_lite0 with one field edited in place
 /// (scripts/make_bad_models.py).
 @Suite struct QuantizationValidationTests {
-    static let stem = "efficientnet-lite0/model/stem/tpu_batch_normalization/FusedBatchNormV3;efficientnet-lite0/stem/conv2d/kernel;efficientnet-lite0/model/stem/conv2d/Conv2D"
-    static let depthwise = "efficientnet-lite0/model/blocks_0/tpu_batch_normalization/FusedBatchNormV3;efficientnet-lite0/model/blocks_0/depthwise_conv2d/depthwise"
+    static let stem =
+        "efficientnet-lite0/model/stem/tpu_batch_normalization/FusedBatchNormV3;efficientnet-lite0/stem/conv2d/kernel;efficientnet-lite0/model/stem/conv2d/Conv2D"
+    static let depthwise =
+        "efficientnet-lite0/model/blocks_0/tpu_batch_normalization/FusedBatchNormV3;efficientnet-lite0/model/blocks_0/depthwise_conv2d/depthwise"
 
     @Test(arguments: [
-        ("zero_point_out_of_range.tflite",
-         "subgraphs[0] tensors[0] 'images_int8': quantization zero_point[0] is 200: expected -128...127 for its type"),
-        ("quant_length_mismatch.tflite",
-         "subgraphs[0] tensors[19] '\(stem)': quantization has 32 scale(s) and 16 zero_point(s): expected as many of each"),
-        ("bad_scale.tflite",
-         "subgraphs[0] tensors[0] 'images_int8': quantization scale[0] is 0.0: expected a finite number above 0"),
-        ("bad_quantized_dimension.tflite",
-         "subgraphs[0] tensors[53] '\(depthwise)': quantized_dimension is 4: expected 0...3 (its rank is 4)"),
+        (
+            "zero_point_out_of_range.tflite",
+            "subgraphs[0] tensors[0] 'images_int8': quantization zero_point[0] is 200: expected -128...127 for its type"
+        ),
+        (
+            "quant_length_mismatch.tflite",
+            "subgraphs[0] tensors[19] '\(stem)': quantization has 32 scale(s) and 16 zero_point(s): expected as many of each"
+        ),
+        (
+            "bad_scale.tflite",
+            "subgraphs[0] tensors[0] 'images_int8': quantization scale[0] is 0.0: expected a finite number above 0"
+        ),
+        (
+            "bad_quantized_dimension.tflite",
+            "subgraphs[0] tensors[53] '\(depthwise)': quantized_dimension is 4: expected 0...3 (its rank is 4)"
+        ),
     ])
     func refusedNamingFileTensorAndField(_ file: String, _ detail: String) throws {
         let path = try BadModels.path(file)
@@ -32,7 +42,9 @@ import Testing
             #expect(error.message == "\(path): \(detail)")
         }
         // The session refuses it the same way, before LiteRT compiles anything.
-        #expect(Support.message { _ = try LiteRTSession(file: ModelFile(path: path), options: SessionOptions(threads: 1), runtime: Support.runtime()) } == "\(path): \(detail)")
+        #expect(
+            Support.message { _ = try LiteRTSession(file: ModelFile(path: path), options: SessionOptions(threads: 1), runtime: Support.runtime()) }
+                == "\(path): \(detail)")
     }
 
     @Test func zeroPointRangesFollowTheType() {

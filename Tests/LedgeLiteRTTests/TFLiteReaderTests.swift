@@ -32,8 +32,9 @@ struct TFLiteReaderTests {
     }
 
     @Test func truncatedFile() {
-        #expect(readerMessage(original.prefix(1000))
-            == "m.tflite: truncated or corrupt TFLite model (operator_codes)")
+        #expect(
+            readerMessage(original.prefix(1000))
+                == "m.tflite: truncated or corrupt TFLite model (operator_codes)")
     }
 
     @Test func randomBytesWithIdentifier() {
@@ -45,12 +46,14 @@ struct TFLiteReaderTests {
 
     @Test func handCorruptedOffsets() {
         // Root offset past the end.
-        #expect(readerMessage(corrupt { $0.replaceSubrange(0..<4, with: [0xF0, 0xFF, 0xFF, 0x7F]) })
-            == "m.tflite: truncated or corrupt TFLite model (model table offset)")
+        #expect(
+            readerMessage(corrupt { $0.replaceSubrange(0..<4, with: [0xF0, 0xFF, 0xFF, 0x7F]) })
+                == "m.tflite: truncated or corrupt TFLite model (model table offset)")
         // The root table's vtable pointer sent far away.
         let root = Int(original[0]) | Int(original[1]) << 8
-        #expect(readerMessage(corrupt { $0.replaceSubrange(root..<root + 4, with: [0x00, 0x00, 0x00, 0x80]) })
-            == "m.tflite: truncated or corrupt TFLite model (model vtable)")
+        #expect(
+            readerMessage(corrupt { $0.replaceSubrange(root..<root + 4, with: [0x00, 0x00, 0x00, 0x80]) })
+                == "m.tflite: truncated or corrupt TFLite model (model vtable)")
         // A file of only the header.
         #expect(readerMessage(original.prefix(8)) == "m.tflite: truncated or corrupt TFLite model (model table offset)")
         #expect(readerMessage(original.prefix(6)) == "m.tflite: truncated or corrupt TFLite model (file is 6 bytes)")
@@ -60,7 +63,8 @@ struct TFLiteReaderTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-truncated-\(getpid()).tflite").path
         try original.prefix(1000).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(Support.message { _ = try LiteRTSession(file: ModelFile(path: path), runtime: Support.runtime()) }
-            == "\(path): truncated or corrupt TFLite model (operator_codes)")
+        #expect(
+            Support.message { _ = try LiteRTSession(file: ModelFile(path: path), runtime: Support.runtime()) }
+                == "\(path): truncated or corrupt TFLite model (operator_codes)")
     }
 }

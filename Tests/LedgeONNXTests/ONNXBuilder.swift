@@ -79,8 +79,14 @@ struct ONNXBuilder {
             for (name, type, dims) in inputs { graph.message(11) { Self.valueInfo(&$0, name, type, dims) } }
             for (name, type, dims) in outputs { graph.message(12) { Self.valueInfo(&$0, name, type, dims) } }
         }
-        model.message(8) { $0.string(1, ""); $0.int(2, opset) }
-        for (key, value) in metadata { model.message(14) { $0.string(1, key); $0.string(2, value) } }
+        model.message(8) {
+            $0.string(1, ""); $0.int(2, opset)
+        }
+        for (key, value) in metadata {
+            model.message(14) {
+                $0.string(1, key); $0.string(2, value)
+            }
+        }
         return Data(model.bytes)
     }
 

@@ -54,7 +54,7 @@ import Testing
 
     @Test func garbageBytes() throws {
         var generator = SystemRandomNumberGenerator()
-        let bytes = Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) } )
+        let bytes = Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let path = try temporaryFile(named: "garbage.onnx", bytes: Data([0xFF, 0xFF]) + bytes)
         let error = try #require(ledgeError { _ = try ONNXSession(path: path) })
         #expect(error.code == .invalidModel)
@@ -78,8 +78,10 @@ import Testing
 
     @Test func libraryPathPointingNowhere() {
         let error = ledgeError { _ = try ONNXRuntime.shared(libraryPath: "/nowhere/libonnxruntime.so.1") }
-        #expect(error == .runtimeUnavailable(
-            "ONNX Runtime library not found at '/nowhere/libonnxruntime.so.1' (from the path given); \(install)"))
+        #expect(
+            error
+                == .runtimeUnavailable(
+                    "ONNX Runtime library not found at '/nowhere/libonnxruntime.so.1' (from the path given); \(install)"))
         #expect(error?.code == .runtimeUnavailable)
     }
 

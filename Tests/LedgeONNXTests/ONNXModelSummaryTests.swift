@@ -29,12 +29,13 @@ import Testing
     }
 
     @Test func qdqEverywhereIsQuantized() throws {
-        let s = try summary([
-            TestNode(op: "QuantizeLinear", inputs: ["x", "s", "z"], outputs: ["xq"]),
-            TestNode(op: "DequantizeLinear", inputs: ["xq", "s", "z"], outputs: ["xd"]),
-            TestNode(op: "DequantizeLinear", inputs: ["wq", "ws", "wz"], outputs: ["wd"]),
-            TestNode(op: "Conv", inputs: ["xd", "wd", "b"], outputs: ["y"]),
-        ], initializers: [("wq", 3, [1, 2, 3, 4])])
+        let s = try summary(
+            [
+                TestNode(op: "QuantizeLinear", inputs: ["x", "s", "z"], outputs: ["xq"]),
+                TestNode(op: "DequantizeLinear", inputs: ["xq", "s", "z"], outputs: ["xd"]),
+                TestNode(op: "DequantizeLinear", inputs: ["wq", "ws", "wz"], outputs: ["wd"]),
+                TestNode(op: "Conv", inputs: ["xd", "wd", "b"], outputs: ["y"]),
+            ], initializers: [("wq", 3, [1, 2, 3, 4])])
         #expect(s.quantized == .yes)
     }
 
@@ -48,11 +49,12 @@ import Testing
     }
 
     @Test func weightOnlyOrMixedIsPartial() throws {
-        let s = try summary([
-            TestNode(op: "DequantizeLinear", inputs: ["wq", "ws", "wz"], outputs: ["wd"]),
-            TestNode(op: "Conv", inputs: ["x", "wd"], outputs: ["c"]),  // float activations
-            TestNode(op: "MatMul", inputs: ["c", "m"], outputs: ["y"]),
-        ], initializers: [("wq", 3, [1, 2, 3, 4])])
+        let s = try summary(
+            [
+                TestNode(op: "DequantizeLinear", inputs: ["wq", "ws", "wz"], outputs: ["wd"]),
+                TestNode(op: "Conv", inputs: ["x", "wd"], outputs: ["c"]),  // float activations
+                TestNode(op: "MatMul", inputs: ["c", "m"], outputs: ["y"]),
+            ], initializers: [("wq", 3, [1, 2, 3, 4])])
         #expect(s.quantized == .partial)
     }
 

@@ -77,10 +77,13 @@ import Testing
     }
 
     static let providerCases = [
-        ProviderCase(requested: "warp-drive", absent: nil,
-                     warning: "unknown execution provider 'warp-drive'; this ONNX Runtime library has {available}; falling back to CPU"),
-        ProviderCase(requested: "CUDA", absent: "CUDAExecutionProvider",
-                     warning: "execution provider 'cuda' (CUDAExecutionProvider) is not in this ONNX Runtime library, which has {available}; falling back to CPU"),
+        ProviderCase(
+            requested: "warp-drive", absent: nil,
+            warning: "unknown execution provider 'warp-drive'; this ONNX Runtime library has {available}; falling back to CPU"),
+        ProviderCase(
+            requested: "CUDA", absent: "CUDAExecutionProvider",
+            warning:
+                "execution provider 'cuda' (CUDAExecutionProvider) is not in this ONNX Runtime library, which has {available}; falling back to CPU"),
         ProviderCase(requested: "CPUExecutionProvider", absent: nil, warning: nil),
     ]
 
@@ -89,8 +92,9 @@ import Testing
         let log = CapturedLog()
         let runtime = try ONNXRuntime.shared()
         if let absent = c.absent { try #require(!runtime.availableProviders.contains(absent)) }
-        let session = try ONNXSession(file: try ModelFile(path: ppocr), options: SessionOptions(provider: c.requested),
-                                      runtime: runtime, logger: log.logger)
+        let session = try ONNXSession(
+            file: try ModelFile(path: ppocr), options: SessionOptions(provider: c.requested),
+            runtime: runtime, logger: log.logger)
         #expect(session.provider == "cpu")
         let available = runtime.availableProviders.joined(separator: ", ")
         let expected = c.warning.map { [$0.replacingOccurrences(of: "{available}", with: available)] } ?? []

@@ -22,8 +22,10 @@ import Testing
     @Test func photosGetTheirLabels() async throws {
         let chelsea = try image("chelsea.jpg"), coffee = try image("coffee.png")
         try await TestServer.withApp { client in
-            try await client.execute(uri: "/v2/models/efficientnet/classify?top_k=3", method: .post,
-                                     headers: [.contentType: "image/jpeg"], body: chelsea) { response in
+            try await client.execute(
+                uri: "/v2/models/efficientnet/classify?top_k=3", method: .post,
+                headers: [.contentType: "image/jpeg"], body: chelsea
+            ) { response in
                 #expect(response.status == .ok)
                 let result = try response.json(Classified.self)
                 #expect(result.model_name == "efficientnet")
@@ -32,8 +34,10 @@ import Testing
                 let t = result.timing_us
                 #expect(t.total >= t.decode + t.preprocess + t.infer + t.postprocess)
             }
-            try await client.execute(uri: "/v2/models/efficientnet/classify", method: .post,
-                                     headers: [.contentType: "image/png"], body: coffee) { response in
+            try await client.execute(
+                uri: "/v2/models/efficientnet/classify", method: .post,
+                headers: [.contentType: "image/png"], body: coffee
+            ) { response in
                 let result = try response.json(Classified.self)
                 #expect(result.top.count == 5)
                 #expect(result.top.first?.label == "espresso")
@@ -41,18 +45,24 @@ import Testing
         }
     }
 
-    func expectImageError(_ file: String?, contentType: String = "image/jpeg", query: String = "",
-                          status: HTTPResponse.Status, message: String) async throws {
+    func expectImageError(
+        _ file: String?, contentType: String = "image/jpeg", query: String = "",
+        status: HTTPResponse.Status, message: String
+    ) async throws {
         let body = try file.map(image) ?? ByteBuffer()
         let chelsea = try image("chelsea_224.jpg")
         try await TestServer.withApp { client in
-            try await client.execute(uri: "/v2/models/efficientnet/classify" + query, method: .post,
-                                     headers: [.contentType: contentType], body: body) { response in
+            try await client.execute(
+                uri: "/v2/models/efficientnet/classify" + query, method: .post,
+                headers: [.contentType: contentType], body: body
+            ) { response in
                 #expect(response.status == status)
                 #expect(response.errorMessage == message)
             }
-            try await client.execute(uri: "/v2/models/efficientnet/classify", method: .post,
-                                     headers: [.contentType: "image/jpeg"], body: chelsea) { #expect($0.status == .ok) }
+            try await client.execute(
+                uri: "/v2/models/efficientnet/classify", method: .post,
+                headers: [.contentType: "image/jpeg"], body: chelsea
+            ) { #expect($0.status == .ok) }
         }
     }
 
@@ -61,34 +71,41 @@ import Testing
     }
 
     @Test func truncatedImage() async throws {
-        try await expectImageError("truncated.jpg", status: .badRequest,
-                                   message: "request body: corrupt or truncated JPEG (Premature end of JPEG file)")
+        try await expectImageError(
+            "truncated.jpg", status: .badRequest,
+            message: "request body: corrupt or truncated JPEG (Premature end of JPEG file)")
     }
 
     @Test func hugeHeaderIsRejectedBeforeDecoding() async throws {
-        try await expectImageError("huge_header.jpg", status: .badRequest,
-                                   message: "request body: image is 60000x60000 pixels, over the limit of 100 megapixels or 32768 pixels a side")
+        try await expectImageError(
+            "huge_header.jpg", status: .badRequest,
+            message: "request body: image is 60000x60000 pixels, over the limit of 100 megapixels or 32768 pixels a side")
     }
 
     @Test func truncatedPNG() async throws {
-        try await expectImageError("truncated.png", contentType: "image/png", status: .badRequest,
-                                   message: "request body: corrupt or truncated PNG (unexpected end of data)")
+        try await expectImageError(
+            "truncated.png", contentType: "image/png", status: .badRequest,
+            message: "request body: corrupt or truncated PNG (unexpected end of data)")
     }
 
     @Test func unsupportedImageType() async throws {
-        try await expectImageError("chelsea.jpg", contentType: "text/plain", status: .unsupportedMediaType,
-                                   message: "unsupported content type 'text/plain' for classify: expected image/jpeg, image/png or multipart/form-data")
+        try await expectImageError(
+            "chelsea.jpg", contentType: "text/plain", status: .unsupportedMediaType,
+            message: "unsupported content type 'text/plain' for classify: expected image/jpeg, image/png or multipart/form-data")
     }
 
     @Test func badTopK() async throws {
-        try await expectImageError("chelsea.jpg", query: "?top_k=zero", status: .badRequest,
-                                   message: "query parameter top_k is 'zero': expected an integer of at least 1")
+        try await expectImageError(
+            "chelsea.jpg", query: "?top_k=zero", status: .badRequest,
+            message: "query parameter top_k is 'zero': expected an integer of at least 1")
     }
 
     @Test func modelWithoutAnImageInput() async throws {
         try await TestServer.withApp { client in
-            try await client.execute(uri: "/v2/models/add/classify", method: .post,
-                                     headers: [.contentType: "image/jpeg"], body: try image("chelsea.jpg")) { response in
+            try await client.execute(
+                uri: "/v2/models/add/classify", method: .post,
+                headers: [.contentType: "image/jpeg"], body: try image("chelsea.jpg")
+            ) { response in
                 #expect(response.status == .badRequest)
                 #expect(response.errorMessage?.hasPrefix("model 'add' cannot classify images: ") == true)
             }

@@ -38,7 +38,8 @@ import Testing
     }
 
     @Test func integerLiteralsStayIntegers() {
-        #expect(describe(parse("[1, 1.0, 1e0, -0, 0, 18446744073709551615, 18446744073709551616]"))
+        #expect(
+            describe(parse("[1, 1.0, 1e0, -0, 0, 18446744073709551615, 18446744073709551616]"))
                 == "[i1,n1.0,n1.0,n-0.0,i0,u18446744073709551615,n1.8446744073709552e+19]")
     }
 

@@ -45,14 +45,22 @@ import Testing
         let input = Tensor(dtype: .float32, shape: [2, 3, 224, 224], values: values)
         let expected = try libraryOutput("mobilenet_gen.onnx", [input]).values(as: Float.self)
         // Nested arrays: [2][3][224][224].
-        let nested: [Any] = (0..<2).map { n in (0..<3).map { c in (0..<224).map { y in
-            Array(values[(((n * 3 + c) * 224 + y) * 224)..<(((n * 3 + c) * 224 + y + 1) * 224)]).map(Double.init)
-        } } }
+        let nested: [Any] = (0..<2).map { n in
+            (0..<3).map { c in
+                (0..<224).map { y in
+                    Array(values[(((n * 3 + c) * 224 + y) * 224)..<(((n * 3 + c) * 224 + y + 1) * 224)]).map(Double.init)
+                }
+            }
+        }
         let jsonBody = try V2JSON.body(["inputs": [V2JSON.input("input", "FP32", [2, 3, 224, 224], nested)]])
         // Binary input and output.
         let header = try JSONSerialization.data(withJSONObject: [
-            "inputs": [["name": "input", "datatype": "FP32", "shape": [2, 3, 224, 224],
-                        "parameters": ["binary_data_size": values.count * 4]]],
+            "inputs": [
+                [
+                    "name": "input", "datatype": "FP32", "shape": [2, 3, 224, 224],
+                    "parameters": ["binary_data_size": values.count * 4],
+                ]
+            ],
             "outputs": [["name": "output", "parameters": ["binary_data": true]]],
         ])
         var binaryData = header

@@ -26,8 +26,8 @@ struct Exposition {
             let name = series.prefix { $0 != "{" }
             let labelsOK = series == name || (series.dropFirst(name.count).hasPrefix("{") && series.hasSuffix("}"))
             guard parts.count == 2, !name.isEmpty, labelsOK,
-                  name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") }),
-                  Double(parts[1]) != nil
+                name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") }),
+                Double(parts[1]) != nil
             else { malformed.append(line); continue }
             values[series] = String(parts[1])
         }
@@ -60,7 +60,7 @@ struct Exposition {
     /// A binary-data infer request of one tensor named `input`.
     func binaryInfer(_ input: String, _ datatype: String, _ shape: [Int], bytes: Int) throws -> (HTTPFields, ByteBuffer) {
         let header = try JSONSerialization.data(withJSONObject: [
-            "inputs": [["name": input, "datatype": datatype, "shape": shape, "parameters": ["binary_data_size": bytes]]],
+            "inputs": [["name": input, "datatype": datatype, "shape": shape, "parameters": ["binary_data_size": bytes]]]
         ])
         let headers: HTTPFields = [
             .contentType: "application/octet-stream",
@@ -87,8 +87,10 @@ struct Exposition {
             try await client.execute(uri: "/v2/models/efficientnet/infer", method: .post, headers: jsonHeaders, body: wrongType) {
                 #expect($0.status == .badRequest)
             }
-            try await client.execute(uri: "/v2/models/efficientnet/classify", method: .post,
-                                     headers: [.contentType: "image/jpeg"], body: chelsea) { #expect($0.status == .ok) }
+            try await client.execute(
+                uri: "/v2/models/efficientnet/classify", method: .post,
+                headers: [.contentType: "image/jpeg"], body: chelsea
+            ) { #expect($0.status == .ok) }
             try await client.execute(uri: "/v2/models/gen/infer", method: .post, headers: genHeaders, body: genBody) {
                 #expect($0.status == .ok)
             }
@@ -116,8 +118,11 @@ struct Exposition {
             let buckets = after.text.split(separator: "\n").filter {
                 $0.hasPrefix("ledge_inference_queue_duration_seconds_bucket{model=\"efficientnet\"")
             }.map { $0.split(separator: "\"")[5] }
-            #expect(buckets == ["0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
-                                "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "+Inf"])
+            #expect(
+                buckets == [
+                    "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
+                    "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "+Inf",
+                ])
             // The batch of 2 is 2 inferences in 1 execution.
             #expect(after["ledge_inference_request_success_total", "gen"] == "1")
             #expect(after["ledge_inference_count_total", "gen"] == "2")
@@ -137,18 +142,26 @@ struct Exposition {
         let pool = try #require(repository.models["add"]).pool
         let release = DispatchSemaphore(value: 0)
         let started = Flag()
-        let holder = Task { try await pool.run { _ in started.value.store(true, ordering: .releasing); release.wait() } }
+        let holder = Task {
+            try await pool.run { _ in
+                started.value.store(true, ordering: .releasing); release.wait()
+            }
+        }
         while !started.value.load(ordering: .acquiring) { await Task.yield() }
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v2/models/add/infer", method: .post, headers: jsonHeaders,
-                                     body: ByteBuffer(string: BadRequestTests.goodAdd)) { response in
+            try await client.execute(
+                uri: "/v2/models/add/infer", method: .post, headers: jsonHeaders,
+                body: ByteBuffer(string: BadRequestTests.goodAdd)
+            ) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(response.errorMessage == "model 'add' is busy: 0 requests waiting (queue limit 0)")
             }
             release.signal()
             try await holder.value
-            try await client.execute(uri: "/v2/models/add/infer", method: .post, headers: jsonHeaders,
-                                     body: ByteBuffer(string: BadRequestTests.goodAdd)) { #expect($0.status == .ok) }
+            try await client.execute(
+                uri: "/v2/models/add/infer", method: .post, headers: jsonHeaders,
+                body: ByteBuffer(string: BadRequestTests.goodAdd)
+            ) { #expect($0.status == .ok) }
             let exposition = try await metrics(client)
             #expect(exposition["ledge_inference_request_failure_total", "add", extra: ",reason=\"busy\""] == "1")
             #expect(exposition["ledge_inference_request_failure_total", "add", extra: ",reason=\"client\""] == "0")

@@ -11,8 +11,10 @@ import Testing
     static let boundary = "----LedgeFormBoundary7MA4YWxkTrZu0gW"
 
     /// A multipart body: each part is its header lines and content; `closing: false` leaves off `--B--`.
-    static func body(boundary: String = boundary, _ parts: [(headers: [String], content: Data)],
-                     preamble: String = "", epilogue: String = "", closing: Bool = true) -> Data {
+    static func body(
+        boundary: String = boundary, _ parts: [(headers: [String], content: Data)],
+        preamble: String = "", epilogue: String = "", closing: Bool = true
+    ) -> Data {
         var data = Data(preamble.utf8)
         for part in parts {
             data += Data("--\(boundary)\r\n".utf8)
@@ -41,22 +43,28 @@ import Testing
         let chelsea = Self.body([Self.file("image", "chelsea.jpg", type: "image/jpeg", try Self.image("chelsea.jpg"))])
         // A quoted boundary, a preamble and an epilogue, a text field first, a generic part type.
         let quoted = "ledge: a \"quoted\" boundary"
-        let coffee = Self.body(boundary: quoted, [
-            ([#"Content-Disposition: form-data; name="note""#], Data("hello".utf8)),
-            Self.file("photo", "coffee.png", type: "application/octet-stream", try Self.image("coffee.png")),
-        ], preamble: "This is the preamble.\r\n", epilogue: "the epilogue")
+        let coffee = Self.body(
+            boundary: quoted,
+            [
+                ([#"Content-Disposition: form-data; name="note""#], Data("hello".utf8)),
+                Self.file("photo", "coffee.png", type: "application/octet-stream", try Self.image("coffee.png")),
+            ], preamble: "This is the preamble.\r\n", epilogue: "the epilogue")
         try await TestServer.withApp { client in
-            try await client.execute(uri: "/v2/models/efficientnet/classify?top_k=3", method: .post,
-                                     headers: Self.contentType(), body: ByteBuffer(data: chelsea)) { response in
+            try await client.execute(
+                uri: "/v2/models/efficientnet/classify?top_k=3", method: .post,
+                headers: Self.contentType(), body: ByteBuffer(data: chelsea)
+            ) { response in
                 #expect(response.status == .ok)
                 let result = try response.json(ClassifyTests.Classified.self)
                 #expect(result.model_name == "efficientnet")
                 #expect(result.top.count == 3)
                 #expect(result.top.first?.label == "Egyptian cat")
             }
-            try await client.execute(uri: "/v2/models/efficientnet/classify", method: .post,
-                                     headers: [.contentType: #"multipart/form-data; boundary="ledge: a \"quoted\" boundary""#],
-                                     body: ByteBuffer(data: coffee)) { response in
+            try await client.execute(
+                uri: "/v2/models/efficientnet/classify", method: .post,
+                headers: [.contentType: #"multipart/form-data; boundary="ledge: a \"quoted\" boundary""#],
+                body: ByteBuffer(data: coffee)
+            ) { response in
                 #expect(response.status == .ok)
                 let result = try response.json(ClassifyTests.Classified.self)
                 #expect(result.top.count == 5)
@@ -66,17 +74,23 @@ import Testing
     }
 
     /// Sends `body`, expects `status` and `message`, then a good upload still gets its label.
-    func expectError(_ body: Data, headers: HTTPFields = MultipartTests.contentType(),
-                     status: HTTPResponse.Status = .badRequest, message: String) async throws {
+    func expectError(
+        _ body: Data, headers: HTTPFields = MultipartTests.contentType(),
+        status: HTTPResponse.Status = .badRequest, message: String
+    ) async throws {
         let good = Self.body([Self.file("image", "chelsea_224.jpg", type: "image/jpeg", try Self.image("chelsea_224.jpg"))])
         try await TestServer.withApp { client in
-            try await client.execute(uri: "/v2/models/efficientnet/classify", method: .post,
-                                     headers: headers, body: ByteBuffer(data: body)) { response in
+            try await client.execute(
+                uri: "/v2/models/efficientnet/classify", method: .post,
+                headers: headers, body: ByteBuffer(data: body)
+            ) { response in
                 #expect(response.status == status)
                 #expect(response.errorMessage == message)
             }
-            try await client.execute(uri: "/v2/models/efficientnet/classify", method: .post,
-                                     headers: Self.contentType(), body: ByteBuffer(data: good)) { response in
+            try await client.execute(
+                uri: "/v2/models/efficientnet/classify", method: .post,
+                headers: Self.contentType(), body: ByteBuffer(data: good)
+            ) { response in
                 #expect(response.status == .ok)
                 let result = try response.json(ClassifyTests.Classified.self)
                 #expect(result.top.first?.label == "Egyptian cat")
@@ -89,29 +103,34 @@ import Testing
     }
 
     @Test func noBoundaryParameter() async throws {
-        try await expectError(Self.body([try Self.jpegPart()]), headers: [.contentType: "multipart/form-data"],
-                              message: "content type multipart/form-data has no boundary parameter: expected 'multipart/form-data; boundary=…'")
+        try await expectError(
+            Self.body([try Self.jpegPart()]), headers: [.contentType: "multipart/form-data"],
+            message: "content type multipart/form-data has no boundary parameter: expected 'multipart/form-data; boundary=…'")
     }
 
     @Test func boundaryTooLong() async throws {
         let long = String(repeating: "x", count: 71)
-        try await expectError(Self.body(boundary: long, [try Self.jpegPart()]), headers: Self.contentType(long),
-                              message: "multipart boundary '\(long)' is not valid: expected 1 to 70 characters on one line")
+        try await expectError(
+            Self.body(boundary: long, [try Self.jpegPart()]), headers: Self.contentType(long),
+            message: "multipart boundary '\(long)' is not valid: expected 1 to 70 characters on one line")
     }
 
     @Test func noClosingBoundary() async throws {
-        try await expectError(Self.body([try Self.jpegPart()], closing: false),
-                              message: "multipart body has no closing boundary '--\(Self.boundary)--'")
+        try await expectError(
+            Self.body([try Self.jpegPart()], closing: false),
+            message: "multipart body has no closing boundary '--\(Self.boundary)--'")
     }
 
     @Test func bodyWithoutTheBoundary() async throws {
-        try await expectError(try Self.image("chelsea_224.jpg"),
-                              message: "multipart body has no boundary '--\(Self.boundary)': expected the first part to start with it")
+        try await expectError(
+            try Self.image("chelsea_224.jpg"),
+            message: "multipart body has no boundary '--\(Self.boundary)': expected the first part to start with it")
     }
 
     @Test func emptyBody() async throws {
-        try await expectError(Data(),
-                              message: "multipart body has no boundary '--\(Self.boundary)': expected the first part to start with it")
+        try await expectError(
+            Data(),
+            message: "multipart body has no boundary '--\(Self.boundary)': expected the first part to start with it")
     }
 
     @Test func bareLineFeeds() async throws {
@@ -125,29 +144,34 @@ import Testing
     }
 
     @Test func malformedHeaderLine() async throws {
-        try await expectError(Self.body([(["garbage"], Data("x".utf8))]),
-                              message: "multipart part 1 has a malformed header line 'garbage': expected 'Name: value'")
+        try await expectError(
+            Self.body([(["garbage"], Data("x".utf8))]),
+            message: "multipart part 1 has a malformed header line 'garbage': expected 'Name: value'")
     }
 
     @Test func noFilePart() async throws {
-        try await expectError(Self.body([([#"Content-Disposition: form-data; name="note""#], Data("hello".utf8))]),
-                              message: "multipart body has no file part: expected a form field with a filename holding a JPEG or PNG image")
+        try await expectError(
+            Self.body([([#"Content-Disposition: form-data; name="note""#], Data("hello".utf8))]),
+            message: "multipart body has no file part: expected a form field with a filename holding a JPEG or PNG image")
     }
 
     @Test func filePartThatIsNotAnImage() async throws {
-        try await expectError(Self.body([Self.file("image", "notes.txt", type: "text/plain", Data("hello".utf8))]),
-                              status: .unsupportedMediaType,
-                              message: "form field 'image' (notes.txt) has content type 'text/plain': expected image/jpeg or image/png")
+        try await expectError(
+            Self.body([Self.file("image", "notes.txt", type: "text/plain", Data("hello".utf8))]),
+            status: .unsupportedMediaType,
+            message: "form field 'image' (notes.txt) has content type 'text/plain': expected image/jpeg or image/png")
     }
 
     @Test func emptyFilePart() async throws {
         // What a browser sends for a file input with no file chosen.
-        try await expectError(Self.body([Self.file("image", "", type: "application/octet-stream", Data())]),
-                              message: "form field 'image': empty file, expected a JPEG or PNG image")
+        try await expectError(
+            Self.body([Self.file("image", "", type: "application/octet-stream", Data())]),
+            message: "form field 'image': empty file, expected a JPEG or PNG image")
     }
 
     @Test func truncatedJPEGPart() async throws {
-        try await expectError(Self.body([Self.file("image", "truncated.jpg", type: "image/jpeg", try Self.image("truncated.jpg"))]),
-                              message: "form field 'image' (truncated.jpg): corrupt or truncated JPEG (Premature end of JPEG file)")
+        try await expectError(
+            Self.body([Self.file("image", "truncated.jpg", type: "image/jpeg", try Self.image("truncated.jpg"))]),
+            message: "form field 'image' (truncated.jpg): corrupt or truncated JPEG (Premature end of JPEG file)")
     }
 }

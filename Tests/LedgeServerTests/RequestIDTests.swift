@@ -81,10 +81,14 @@ final class LogCapture: Sendable {
     @Test func everyRequestLogsOneAccessLineWithItsID() async throws {
         let capture = LogCapture()
         try await withApp(capture.logger) { client in
-            try await client.execute(uri: "/v2/models/add/infer", method: .post, headers: [Self.header: "trace-7"],
-                                     body: ByteBuffer(string: BadRequestTests.goodAdd)) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/v2/models/add/infer", method: .post, headers: [Self.header: "trace-8"],
-                                     body: ByteBuffer(string: "{")) { #expect($0.status == .badRequest) }
+            try await client.execute(
+                uri: "/v2/models/add/infer", method: .post, headers: [Self.header: "trace-7"],
+                body: ByteBuffer(string: BadRequestTests.goodAdd)
+            ) { #expect($0.status == .ok) }
+            try await client.execute(
+                uri: "/v2/models/add/infer", method: .post, headers: [Self.header: "trace-8"],
+                body: ByteBuffer(string: "{")
+            ) { #expect($0.status == .badRequest) }
             try await client.execute(uri: "/v2", method: .get, headers: [Self.header: "trace-9"]) { #expect($0.status == .ok) }
         }
         let access = capture.events.withLock { $0 }.filter { $0.message == "request" }

@@ -27,8 +27,9 @@ import Testing
         #expect(code { try load(.files([ModelFileSource(path: add), ModelFileSource(path: add)])) } == .usage)
         #expect(code { try load(.files([ModelFileSource(path: add, name: "../x")])) } == .usage)
         #expect(code { try load(.files([ModelFileSource(path: "/nonexistent.onnx")])) } == .invalidModel)
-        let repository = try ModelRepository.load(.files([ModelFileSource(path: add)]), options: RepositoryOptions(),
-                                                  logger: TestServer.logger)
+        let repository = try ModelRepository.load(
+            .files([ModelFileSource(path: add)]), options: RepositoryOptions(),
+            logger: TestServer.logger)
         #expect(code { _ = try repository.model(named: "nope") } == .notFound)
         #expect(code { _ = try repository.model(named: "..") } == .invalidInput)
     }

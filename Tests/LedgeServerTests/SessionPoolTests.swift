@@ -31,7 +31,11 @@ final class Flag: Sendable {
     /// (Waits by yielding: blocking a thread of the cooperative pool could starve it.)
     func occupy(_ pool: SessionPool, release: DispatchSemaphore) async -> Task<Int, any Error> {
         let started = Flag()
-        let task = Task { try await pool.run { _ in started.value.store(true, ordering: .releasing); release.wait(); return 1 } }
+        let task = Task {
+            try await pool.run { _ in
+                started.value.store(true, ordering: .releasing); release.wait(); return 1
+            }
+        }
         while !started.value.load(ordering: .acquiring) { await Task.yield() }
         return task
     }

@@ -31,13 +31,16 @@ enum TestServer {
     static func repository(instances: Int = 1, queueLimit: Int = 64) throws -> ModelRepository {
         let folder = try repositoryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        return try ModelRepository.load(.repository(path: folder),
-                                        options: RepositoryOptions(instances: instances, queueLimit: queueLimit), logger: logger)
+        return try ModelRepository.load(
+            .repository(path: folder),
+            options: RepositoryOptions(instances: instances, queueLimit: queueLimit), logger: logger)
     }
 
     /// Runs `body` against the app over the fixture repository.
-    static func withApp<T>(_ setup: TestingSetup = .router, maxBodySize: Int = 8 << 20,
-                           _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+    static func withApp<T>(
+        _ setup: TestingSetup = .router, maxBodySize: Int = 8 << 20,
+        _ body: @Sendable (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
         let app = buildApplication(
             configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxBodySize: maxBodySize),
             repository: try repository(), logger: logger)

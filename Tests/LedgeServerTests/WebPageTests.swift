@@ -44,13 +44,17 @@ import Testing
                 let entries = try response.json([IndexEntry].self)
                 #expect(entries == expected)
             }
-            try await client.execute(uri: "/v2/repository/index", method: .post, headers: jsonHeaders,
-                                     body: ByteBuffer(string: #"{"ready": true}"#)) { response in
+            try await client.execute(
+                uri: "/v2/repository/index", method: .post, headers: jsonHeaders,
+                body: ByteBuffer(string: #"{"ready": true}"#)
+            ) { response in
                 let entries = try response.json([IndexEntry].self)
                 #expect(entries == expected)
             }
-            try await client.execute(uri: "/v2/repository/index", method: .post, headers: jsonHeaders,
-                                     body: ByteBuffer(string: #"{"ready": "#)) { response in
+            try await client.execute(
+                uri: "/v2/repository/index", method: .post, headers: jsonHeaders,
+                body: ByteBuffer(string: #"{"ready": "#)
+            ) { response in
                 #expect(response.status == .badRequest)
                 #expect(response.errorMessage == #"malformed repository index request: expected a JSON object like {"ready": true}"#)
             }

@@ -39,22 +39,26 @@ import Testing
     }
 
     @Test func hugeHeaderIsRejectedBeforeDecoding() throws {
-        #expect(try fixtureMessage("huge_header.jpg")
-            == "huge_header.jpg: image is 60000x60000 pixels, over the limit of 100 megapixels or 32768 pixels a side")
+        #expect(
+            try fixtureMessage("huge_header.jpg")
+                == "huge_header.jpg: image is 60000x60000 pixels, over the limit of 100 megapixels or 32768 pixels a side")
     }
 
     @Test func hugePNGHeaderIsRejectedBeforeDecoding() {
         let png = Self.png(width: 60000, height: 60000, idat: [])
-        #expect(message(png, name: "huge.png")
-            == "huge.png: image is 60000x60000 pixels, over the limit of 100 megapixels or 32768 pixels a side")
+        #expect(
+            message(png, name: "huge.png")
+                == "huge.png: image is 60000x60000 pixels, over the limit of 100 megapixels or 32768 pixels a side")
     }
 
     @Test func customLimits() throws {
         let limits = ImageLimits(maxSide: 1000, maxPixels: 100_000)
-        #expect(message(try fixtureData("chelsea.png"), name: "chelsea.png", limits: limits)
-            == "chelsea.png: image is 451x300 pixels, over the limit of 0.1 megapixels or 1000 pixels a side")
-        #expect(message(try fixtureData("chelsea.jpg"), name: "c.jpg", limits: ImageLimits(maxSide: 400, maxPixels: 1_000_000))
-            == "c.jpg: image is 451x300 pixels, over the limit of 1 megapixels or 400 pixels a side")
+        #expect(
+            message(try fixtureData("chelsea.png"), name: "chelsea.png", limits: limits)
+                == "chelsea.png: image is 451x300 pixels, over the limit of 0.1 megapixels or 1000 pixels a side")
+        #expect(
+            message(try fixtureData("chelsea.jpg"), name: "c.jpg", limits: ImageLimits(maxSide: 400, maxPixels: 1_000_000))
+                == "c.jpg: image is 451x300 pixels, over the limit of 1 megapixels or 400 pixels a side")
     }
 
     @Test func formatComesFromContentNotExtension() throws {
@@ -70,8 +74,9 @@ import Testing
 
     @Test func signaturesAlone() {
         #expect(message(Data([0xFF, 0xD8, 0xFF]), name: "soi.jpg")?.hasPrefix("soi.jpg: corrupt or truncated JPEG (") == true)
-        #expect(message(Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), name: "sig.png")
-            == "sig.png: corrupt or truncated PNG (unexpected end of data)")
+        #expect(
+            message(Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), name: "sig.png")
+                == "sig.png: corrupt or truncated PNG (unexpected end of data)")
         #expect(message(Data([0x89, 0x50, 0x4E, 0x47]), name: "short.png") == "short.png: not a JPEG or PNG image")
     }
 

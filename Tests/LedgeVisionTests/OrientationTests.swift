@@ -13,7 +13,6 @@ import Testing
         #expect(difference.mean < 3, "\(difference)")  // one more JPEG generation apart
     }
 
-
     /// Upright red values (row by row) and size for each orientation of a 3×2
     /// image with red 0...5, as Pillow 13's `ImageOps.exif_transpose` gives them.
     static let expected: [(EXIFOrientation, [UInt8], Int, Int)] = [
@@ -39,8 +38,11 @@ import Testing
     /// An APP1 Exif segment holding only the orientation tag.
     static func app1(orientation: UInt16, littleEndian: Bool) -> [UInt8] {
         func u16(_ v: UInt16) -> [UInt8] { littleEndian ? [UInt8(v & 0xFF), UInt8(v >> 8)] : [UInt8(v >> 8), UInt8(v & 0xFF)] }
-        func u32(_ v: UInt32) -> [UInt8] { littleEndian ? u16(UInt16(v & 0xFFFF)) + u16(UInt16(v >> 16)) : u16(UInt16(v >> 16)) + u16(UInt16(v & 0xFFFF)) }
-        let tiff = (littleEndian ? [0x49, 0x49] : [0x4D, 0x4D]) + u16(42) + u32(8)
+        func u32(_ v: UInt32) -> [UInt8] {
+            littleEndian ? u16(UInt16(v & 0xFFFF)) + u16(UInt16(v >> 16)) : u16(UInt16(v >> 16)) + u16(UInt16(v & 0xFFFF))
+        }
+        let tiff =
+            (littleEndian ? [0x49, 0x49] : [0x4D, 0x4D]) + u16(42) + u32(8)
             + u16(1) + u16(0x0112) + u16(3) + u32(1) + u16(orientation) + u16(0) + u32(0)
         let body: [UInt8] = Array("Exif".utf8) + [0, 0] + tiff
         let length = body.count + 2

@@ -97,13 +97,17 @@ import Testing
     @Test func nonImageInputs() {
         for shape in [[1, 1000], [1, 224, 224, 4], [1, 5, 224, 224]] {
             let s = spec(.float32, shape, name: "in")
-            #expect(throws: LedgeError.invalidInput(
-                "model input 'in' with shape \(s.shapeDescription) is not an image (expected [N,H,W,3] or [N,3,H,W])")) {
+            #expect(
+                throws: LedgeError.invalidInput(
+                    "model input 'in' with shape \(s.shapeDescription) is not an image (expected [N,H,W,3] or [N,3,H,W])")
+            ) {
                 try ImagePreprocessor(spec: s)
             }
         }
-        #expect(throws: LedgeError.invalidInput(
-            "model input 'images' has dtype int32; images feed uint8, int8, float16 or float32 inputs")) {
+        #expect(
+            throws: LedgeError.invalidInput(
+                "model input 'images' has dtype int32; images feed uint8, int8, float16 or float32 inputs")
+        ) {
             try ImagePreprocessor(spec: spec(.int32, [1, 224, 224, 3]))
         }
         #expect(throws: LedgeError.usage("--mean expects 1 or 3 values, got 2")) {
@@ -133,7 +137,8 @@ import Testing
         #expect(half.size == ImageSize(width: 320, height: 240))
     }
 
-    static let jpegs = ["chelsea", "coffee", "astronaut", "rocket"].flatMap { [$0 + ".jpg", $0 + "_640x480.jpg", $0 + "_4000x3000.jpg"] }
+    static let jpegs =
+        ["chelsea", "coffee", "astronaut", "rocket"].flatMap { [$0 + ".jpg", $0 + "_640x480.jpg", $0 + "_4000x3000.jpg"] }
         + ["chelsea_exif6.jpg", "chelsea_cmyk.jpg", "chelsea_gray.jpg", "chelsea_progressive.jpg"]
 
     /// Decoding for a 224×224 input picks the DCT scale Pillow's `draft` picks

@@ -4,9 +4,10 @@ import LedgeVision
 import Testing
 
 @Suite struct ResizeTests {
-    static let photos = ["chelsea", "coffee", "astronaut", "rocket"].flatMap { photo in
-        [".jpg", ".png", "_224.jpg", "_224.png", "_640x480.jpg", "_640x480.png"].map { photo + $0 }
-    } + ["chelsea_exif6.jpg", "chelsea_cmyk.jpg", "chelsea_gray16.png", "chelsea_palette.png"]
+    static let photos =
+        ["chelsea", "coffee", "astronaut", "rocket"].flatMap { photo in
+            [".jpg", ".png", "_224.jpg", "_224.png", "_640x480.jpg", "_640x480.png"].map { photo + $0 }
+        } + ["chelsea_exif6.jpg", "chelsea_cmyk.jpg", "chelsea_gray16.png", "chelsea_palette.png"]
 
     @Test(arguments: photos)
     func resizeTo224MatchesPillow(_ name: String) throws {
