@@ -42,7 +42,11 @@ public struct Tensor: Sendable {
     public var byteCount: Int { count * dtype.byteSize }
 
     /// The product of a shape's dimensions (1 for a scalar).
-    public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+    public static func elementCount(_ shape: [Int]) -> Int {
+        // Shapes from outside are checked by ShapeArithmetic first; here a bad one is a bug.
+        guard let count = ShapeArithmetic.elementCount(shape) else { preconditionFailure("shape \(shape) has no element count") }
+        return count
+    }
 
     /// Reads the bytes.
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

@@ -60,6 +60,10 @@ import Testing
                     "input 'a': shape [4611686018427387905, 4] has more elements than a tensor can hold: the product of its dimensions overflows 64 bits"
             ),
             Case(
+                name: "a dimension beyond 32 bits", uri: "/v2/models/add/infer", body: add("[2147483648,4]", data: "[]"),
+                message: "input 'a': shape [2147483648, 4] has dimension 0 of 2147483648: expected at most 2147483647"
+            ),
+            Case(
                 name: "4-D image input", uri: "/v2/models/gen/infer",
                 body: Data(#"{"inputs":[{"name":"input","datatype":"FP32","shape":[3074457345618258603,3,224,224],"data":[0]}]}"#.utf8),
                 message:
