@@ -9,7 +9,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 IMAGES := $(LEDGE_HOME)/fixtures/images
 MODELS := $(LEDGE_HOME)/fixtures/models
 
-.PHONY: all setup build test run bench bench-serve bench-probe soak lint format clean distclean
+.PHONY: all setup build test run bench bench-serve bench-probe soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
 
 all: build
 
@@ -61,9 +61,21 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Tests Fuzz/Package.swift Fuzz/Sources
 
+## fuzz: libFuzzer targets (Fuzz/run.sh, FUZZ_SECONDS per target, default 60), then Schemathesis against ledge serve; not part of test
+fuzz: fuzz-libfuzzer fuzz-schemathesis
+
+## fuzz-libfuzzer: build Fuzz/ with -sanitize=fuzzer,address in .build-fuzz, replay Fuzz/Crashers, run each target for a bounded time
+fuzz-libfuzzer:
+	Fuzz/run.sh
+
+## fuzz-schemathesis: docs/openapi-v2.yaml against the debug ledge serve (own venv $(LEDGE_HOME)/venv-fuzz)
+fuzz-schemathesis: setup
+	$(SWIFT) build --product ledge
+	scripts/run_schemathesis.sh
+
 ## clean: remove build products (keeps the set-up folder)
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz
 
 ## distclean: also remove the repository's own set-up folder (<repo>/.ledge)
 distclean: clean
