@@ -42,6 +42,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var sawContentLength = false
     private var scannedHeadBytes = 0
     private var scanTail: [UInt8] = []
+    private var headScanned = false
 
     init(configuration: HTTPGuardConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -89,6 +90,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.sawContentLength = false
             self.scannedHeadBytes = 0
             self.scanTail = []
+            self.headScanned = false
             self.scan(buffer)
             self.rearm()
         case .head:
@@ -379,9 +381,19 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private static let transferEncoding = Array("transfer-encoding:".utf8)
     private static let contentLength = Array("content-length:".utf8)
 
+    private static let headEnd = Array("\r\n\r\n".utf8)
+
+    /// Scans the raw head for the two field names, and only the head: a read
+    /// that holds the head and the start of a large body is cut at the blank line.
     private func scan(_ buffer: ByteBuffer) {
-        guard self.scannedHeadBytes < 128 * 1024 else { return }
-        let bytes = self.scanTail + buffer.readableBytesView.prefix(128 * 1024 - self.scannedHeadBytes)
+        guard !self.headScanned, self.scannedHeadBytes < 128 * 1024 else { return }
+        let view = buffer.readableBytesView.prefix(128 * 1024 - self.scannedHeadBytes)
+        var chunk = view[...]
+        if let end = view.firstRange(of: Self.headEnd) {
+            chunk = view[..<end.upperBound]
+            self.headScanned = true
+        }
+        let bytes = self.scanTail + chunk
         self.scannedHeadBytes += bytes.count - self.scanTail.count
         if !self.sawTransferEncoding { self.sawTransferEncoding = Self.contains(bytes, Self.transferEncoding) }
         if !self.sawContentLength { self.sawContentLength = Self.contains(bytes, Self.contentLength) }
