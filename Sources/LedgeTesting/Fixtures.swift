@@ -117,3 +117,15 @@ struct Manifest: Decodable {
         return try JSONDecoder().decode(Manifest.self, from: data)
     }
 }
+
+/// The code of the ``LedgeError`` that `body` throws; `nil` when it throws nothing or another error.
+public func ledgeErrorCode(_ body: () throws -> Void) -> LedgeError.Code? {
+    do {
+        try body()
+        return nil
+    } catch let error as LedgeError {
+        return error.code
+    } catch {
+        return nil
+    }
+}

@@ -11,18 +11,6 @@ import Testing
 @Suite struct ErrorCodeTests {
     static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
-    /// The code of the `LedgeError` that `body` throws, `nil` when it throws none.
-    func code(_ body: () throws -> Void) -> LedgeError.Code? {
-        do {
-            try body()
-            return nil
-        } catch let error as LedgeError {
-            return error.code
-        } catch {
-            return nil
-        }
-    }
-
     @Test(arguments: [
         ("/nonexistent/model.tflite", LedgeError.Code.invalidModel),
         ("empty.onnx", .invalidModel),
@@ -33,7 +21,7 @@ import Testing
     ])
     func openingAModel(_ file: String, _ expected: LedgeError.Code) {
         let path = file.hasPrefix("/") ? file : Fixtures.model(file)
-        #expect(code { _ = try ModelLoader.open(path: path, logger: Self.logger) } == expected, "\(file)")
+        #expect(ledgeErrorCode { _ = try ModelLoader.open(path: path, logger: Self.logger) } == expected, "\(file)")
     }
 
     @Test(arguments: [
@@ -42,31 +30,32 @@ import Testing
     ])
     func quantizationTheValidatorRefuses(_ file: String) throws {
         let path = try BadModels.path(file)
-        #expect(code { _ = try ModelLoader.open(path: path, logger: Self.logger) } == .invalidModel)
+        #expect(ledgeErrorCode { _ = try ModelLoader.open(path: path, logger: Self.logger) } == .invalidModel)
     }
 
     @Test func runtimeLibraryMissing() {
         var options = EngineOptions()
         options.liteRTLibrary = "/nowhere/libLiteRt.so"
         #expect(
-            code { _ = try ModelLoader.open(path: Fixtures.model("efficientnet_lite0.tflite"), options: options, logger: Self.logger) }
+            ledgeErrorCode { _ = try ModelLoader.open(path: Fixtures.model("efficientnet_lite0.tflite"), options: options, logger: Self.logger) }
                 == .runtimeUnavailable)
         options = EngineOptions(onnxRuntimeLibrary: Fixtures.model("efficientnet_lite0.tflite"))
         #expect(
-            code { _ = try ModelLoader.open(path: Fixtures.model("add.onnx"), options: options, logger: Self.logger) }
+            ledgeErrorCode { _ = try ModelLoader.open(path: Fixtures.model("add.onnx"), options: options, logger: Self.logger) }
                 == .runtimeUnavailable)
     }
 
     @Test func classifyingAnImage() throws {
         let session = try ModelLoader.open(path: Fixtures.model("efficientnet_lite0.tflite"), logger: Self.logger)
         let classifier = try ImageClassifier(session: session)
-        #expect(code { _ = try classifier.classify(path: "/nonexistent.jpg", topK: 1) } == .invalidInput)
-        #expect(code { _ = try classifier.classify(data: Data(), name: "empty.jpg", topK: 1) } == .invalidInput)
-        #expect(code { _ = try classifier.classify(data: Data("not an image".utf8), name: "text.jpg", topK: 1) } == .invalidInput)
+        #expect(ledgeErrorCode { _ = try classifier.classify(path: "/nonexistent.jpg", topK: 1) } == .invalidInput)
+        #expect(ledgeErrorCode { _ = try classifier.classify(data: Data(), name: "empty.jpg", topK: 1) } == .invalidInput)
+        #expect(ledgeErrorCode { _ = try classifier.classify(data: Data("not an image".utf8), name: "text.jpg", topK: 1) } == .invalidInput)
         // A model that is not an image classifier (two inputs) is the wrong input for classify.
         let add = try ModelLoader.open(path: Fixtures.model("add.onnx"), logger: Self.logger)
-        #expect(code { _ = try ImageClassifier(session: add) } == .invalidInput)
+        #expect(ledgeErrorCode { _ = try ImageClassifier(session: add) } == .invalidInput)
         // Wrong tensors handed to a session.
-        #expect(code { _ = try add.run([Tensor(dtype: .int32, shape: [1, 4]), Tensor(dtype: .float32, shape: [1, 4])]) } == .invalidInput)
+        #expect(
+            ledgeErrorCode { _ = try add.run([Tensor(dtype: .int32, shape: [1, 4]), Tensor(dtype: .float32, shape: [1, 4])]) } == .invalidInput)
     }
 }

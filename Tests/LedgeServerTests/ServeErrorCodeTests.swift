@@ -8,30 +8,20 @@ import Testing
 /// The error paths of `serve`'s repository have their codes, and the server
 /// maps each code to its HTTP status in one place.
 @Suite struct ServeErrorCodeTests {
-    func code(_ body: () throws -> Void) -> LedgeError.Code? {
-        do {
-            try body()
-            return nil
-        } catch let error as LedgeError {
-            return error.code
-        } catch {
-            return nil
-        }
-    }
 
     @Test func repositoryErrors() throws {
         let add = Fixtures.model("add.onnx")
         let load = { (source: ModelSource) in _ = try ModelRepository.load(source, options: RepositoryOptions(), logger: TestServer.logger) }
-        #expect(code { try load(.repository(path: "/nonexistent")) } == .usage)
-        #expect(code { try load(.repository(path: FileManager.default.temporaryDirectory.path + "/ledge-empty-\(UUID())")) } == .usage)
-        #expect(code { try load(.files([ModelFileSource(path: add), ModelFileSource(path: add)])) } == .usage)
-        #expect(code { try load(.files([ModelFileSource(path: add, name: "../x")])) } == .usage)
-        #expect(code { try load(.files([ModelFileSource(path: "/nonexistent.onnx")])) } == .invalidModel)
+        #expect(ledgeErrorCode { try load(.repository(path: "/nonexistent")) } == .usage)
+        #expect(ledgeErrorCode { try load(.repository(path: FileManager.default.temporaryDirectory.path + "/ledge-empty-\(UUID())")) } == .usage)
+        #expect(ledgeErrorCode { try load(.files([ModelFileSource(path: add), ModelFileSource(path: add)])) } == .usage)
+        #expect(ledgeErrorCode { try load(.files([ModelFileSource(path: add, name: "../x")])) } == .usage)
+        #expect(ledgeErrorCode { try load(.files([ModelFileSource(path: "/nonexistent.onnx")])) } == .invalidModel)
         let repository = try ModelRepository.load(
             .files([ModelFileSource(path: add)]), options: RepositoryOptions(),
             logger: TestServer.logger)
-        #expect(code { _ = try repository.model(named: "nope") } == .notFound)
-        #expect(code { _ = try repository.model(named: "..") } == .invalidInput)
+        #expect(ledgeErrorCode { _ = try repository.model(named: "nope") } == .notFound)
+        #expect(ledgeErrorCode { _ = try repository.model(named: "..") } == .invalidInput)
     }
 
     @Test(arguments: [
