@@ -57,6 +57,19 @@ public enum ProcessRunner {
             stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 
+    /// ``run(_:_:environment:timeLimit:)`` on a Dispatch thread: it blocks its thread while it
+    /// waits, so async tests keep it off their executor.
+    public static func runOffExecutor(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        timeLimit: TimeInterval = 120
+    ) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try run(executable, arguments, environment: environment, timeLimit: timeLimit) })
+            }
+        }
+    }
+
     /// Runs the built `ledge` executable.
     public static func ledge(_ arguments: [String], environment: [String: String] = [:], timeLimit: TimeInterval = 120) throws -> ProcessResult {
         try run(Fixtures.ledgeExecutable, arguments, environment: environment, timeLimit: timeLimit)

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import LedgeTesting
 import Testing
@@ -17,12 +16,7 @@ import Testing
             Fixtures.packageRoot + "/scripts/check_kserve.py", "--url", "http://127.0.0.1:\(server.port)",
             "--fixtures", Fixtures.home + "/fixtures", "--model", "efficientnet_lite0:efficientnet", "--model", "add:add",
         ]
-        // ProcessRunner blocks its thread while it waits: keep it off the test's executor.
-        let result = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try ProcessRunner.run(python, arguments, timeLimit: 300) })
-            }
-        }
+        let result = try await ProcessRunner.runOffExecutor(python, arguments, timeLimit: 300)
         #expect(!result.timedOut)
         #expect(result.status == 0, "check_kserve.py failed: \(result.stderr)")
         #expect(result.stderr == "")

@@ -10,8 +10,8 @@ import Testing
     @Test func servesThenStopsGracefullyOnSIGTERM() async throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-serve-\(UUID().uuidString).out")
         let errors = output.appendingPathExtension("err")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: output)
             try? FileManager.default.removeItem(at: errors)

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import LedgeTesting
 import Testing
@@ -16,12 +15,7 @@ import Testing
             Fixtures.packageRoot + "/scripts/check_tritonclient.py",
             "--url", server.base, "--fixtures", Fixtures.home + "/fixtures",
         ]
-        // ProcessRunner blocks its thread while it waits: keep it off the test's executor.
-        let result = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try ProcessRunner.run(python, arguments, timeLimit: 600) })
-            }
-        }
+        let result = try await ProcessRunner.runOffExecutor(python, arguments, timeLimit: 600)
         #expect(!result.timedOut)
         #expect(result.status == 0, "check_tritonclient.py failed: \(result.stderr)")
         #expect(result.stderr == "")
