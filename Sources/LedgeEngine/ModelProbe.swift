@@ -61,7 +61,14 @@ public struct ModelProbe: Sendable {
 
     /// Probes `path` (or takes the cached result) and throws when the model is unsafe to load.
     public func check(path: String, logger: Logger) throws {
-        let key = try cacheKey(path: path)
+        try check(file: try ModelFile(path: path), logger: logger)
+    }
+
+    /// Probes a model file the caller has read already (its bytes give the cache key; the
+    /// child reads the file itself), and throws when the model is unsafe to load.
+    public func check(file: ModelFile, logger: Logger) throws {
+        let path = file.path
+        let key = try cacheKey(file: file)
         if let cached = cached(key) {
             logger.debug("probe of \(path): cached result")
             if case .failed(let reason) = cached { throw LedgeError.invalidModel("\(path): \(reason)") }
@@ -156,8 +163,7 @@ public struct ModelProbe: Sendable {
     // MARK: cache
 
     /// SHA-256 of the file's bytes, the runtime (library, version), Ledge's version and the probe settings.
-    func cacheKey(path: String) throws -> String {
-        let file = try ModelFile(path: path)
+    func cacheKey(file: ModelFile) throws -> String {
         let runtime = try ModelLoader.runtimeIdentity(format: file.format, options: engine)
         let fileDigest = SHA256.hash(data: file.data).map { String(format: "%02x", $0) }.joined()
         let settings = "\(runtime)|threads=\(engine.session.threads ?? 0)|memory=\(memoryLimit)|ledge=\(ModelLoader.ledgeVersion)"

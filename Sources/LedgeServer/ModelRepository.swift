@@ -220,10 +220,10 @@ public final class ModelRepository: Sendable {
         name: String, path: String, labels: String?, options: RepositoryOptions,
         logger: Logger
     ) throws -> ServedModel {
+        let file = try ModelFile(path: path)  // read once: the probe's cache key and the instances use its bytes
         // A file that crashes, hangs or exhausts a runtime does it in a child process, not here.
-        if let probe = options.probe { try probe.check(path: path, logger: logger) }
+        if let probe = options.probe { try probe.check(file: file, logger: logger) }
         let count = max(options.instances, 1)
-        let file = try ModelFile(path: path)  // read once: the instances share its bytes
         let opened = Mutex([Result<ModelInstance, any Error>?](repeating: nil, count: count))
         DispatchQueue.concurrentPerform(iterations: count) { index in
             let result = Result {
