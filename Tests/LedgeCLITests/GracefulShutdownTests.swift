@@ -11,7 +11,8 @@ import Testing
 /// connections.
 @Suite struct GracefulShutdownTests {
     /// One instance, one thread and a queue of 5: six batch-4 requests fill the pool
-    /// exactly (one running, five waiting), so a seventh gets 503 at once. That 503 is
+    /// exactly (one running, five waiting), so a seventh gets 503 at once. That 503, or
+    /// /metrics showing all six in flight (some still uploading their 2.4 MB bodies), is
     /// the observable sign that all six were accepted before SIGTERM is sent.
     static let concurrent = 6
     static let busy = #"{"error":"model 'mobilenet_gen' is busy: 5 requests waiting (queue limit 5)"}"#
@@ -25,27 +26,32 @@ import Testing
         client.url = try #require(URL(string: server.base + "/models/mobilenet_gen/infer"))
 
         var stopped = false
-        // A round fails to set up the race when the probe arrives after the first request
-        // finished (it is admitted); then everything drains and the next round tries again.
+        // A round fails to set up the race when the first request finishes before the server
+        // holds all six; then everything drains and the next round tries again.
         for round in 1...5 where !stopped {
             let requests = (0..<Self.concurrent).map { index in
                 Task { await client.infer(id: "r\(round).\(index)") }
             }
-            // Wait until the pool holds them all (five waiting, as /metrics reports), then probe.
+            // Wait until the server holds all six (as /metrics reports): five waiting for the
+            // instance (then a probe must get 503), or all six in flight, some still uploading.
             let metrics = try #require(URL(string: server.base.replacingOccurrences(of: "/v2", with: "/metrics")))
-            for _ in 0..<2000 {
-                let body = (try? await URLSession.shared.data(from: metrics).0) ?? Data()
-                if String(decoding: body, as: UTF8.self)
-                    .contains(#"ledge_inference_pending_request_count{model="mobilenet_gen",version="1"} 5.0"#)
-                {
-                    break
-                }
+            var allInFlight = false
+            var allQueued = false
+            for _ in 0..<2000 where !allInFlight && !allQueued {
+                let text = String(decoding: (try? await URLSession.shared.data(from: metrics).0) ?? Data(), as: UTF8.self)
+                allQueued = text.contains(#"ledge_inference_pending_request_count{model="mobilenet_gen",version="1"} 5.0"#)
+                allInFlight = text.contains(#"ledge_inference_requests_in_flight{model="mobilenet_gen",version="1"} 6.0"#)
                 try await Task.sleep(for: .milliseconds(1))
             }
-            let probe = await client.infer(id: "probe\(round)")
-            if probe.status == 503 {
-                #expect(probe.body == Self.busy)
-                server.process.terminate()  // SIGTERM with 1 request running and 5 queued
+            var holdsAll = allInFlight
+            var probe: InferClient.Reply?
+            if allQueued {
+                probe = await client.infer(id: "probe\(round)")
+                holdsAll = probe?.status == 503
+                if let probe { #expect(probe.status == 200 || probe.body == Self.busy, "probe: \(probe.status) \(probe.body)") }
+            }
+            if holdsAll {
+                server.process.terminate()  // SIGTERM with the six requests running, queued or uploading
                 stopped = true
                 for (index, request) in requests.enumerated() {
                     let reply = await request.value
@@ -54,7 +60,6 @@ import Testing
                     #expect(reply.maxDifference <= 1e-5)
                 }
             } else {
-                #expect(probe.status == 200, "probe: \(probe.status) \(probe.body)")
                 for request in requests {
                     let reply = await request.value
                     #expect(reply.status == 200 || (reply.status == 503 && reply.body == Self.busy))
