@@ -63,14 +63,9 @@ struct RunState {
         outputs = []
         try compiled.withPointer { compiled in
             for (i, shape) in inputShapes.enumerated() {
-                var requirements: OpaquePointer?
-                try runtime.check(
-                    api.pointee.GetCompiledModelInputBufferRequirements(compiled, 0, i, &requirements),
-                    "reading input \(i) buffer requirements")
-                var size = 0
-                try runtime.check(
-                    api.pointee.GetTensorBufferRequirementsBufferSize(requirements, &size),
-                    "reading input \(i) buffer size")
+                let size = try requiredSize("input \(i)") {
+                    api.pointee.GetCompiledModelInputBufferRequirements(compiled, 0, i, &$0)
+                }
                 let bytes = max(size, Tensor.elementCount(shape) * inputSpecs[i].dtype.byteSize)
                 inputs.append(try make(&inputTypes[i], shape: shape, size: bytes, what: "input \(i)"))
             }
@@ -80,14 +75,9 @@ struct RunState {
             var ranks = [Int32](repeating: 0, count: max(outputSpecs.count, 1))
             try runtime.check(ledge_litert_output_shapes(api, compiled, outputSpecs.count, &dims, &ranks), "reading output shapes")
             for (i, spec) in outputSpecs.enumerated() {
-                var requirements: OpaquePointer?
-                try runtime.check(
-                    api.pointee.GetCompiledModelOutputBufferRequirements(compiled, 0, i, &requirements),
-                    "reading output \(i) buffer requirements")
-                var size = 0
-                try runtime.check(
-                    api.pointee.GetTensorBufferRequirementsBufferSize(requirements, &size),
-                    "reading output \(i) buffer size")
+                let size = try requiredSize("output \(i)") {
+                    api.pointee.GetCompiledModelOutputBufferRequirements(compiled, 0, i, &$0)
+                }
                 let rank = Int(ranks[i])
                 let reported = (0..<min(max(rank, 0), maxRank)).map { Int(dims[i * maxRank + $0]) }
                 let shape =
@@ -97,6 +87,15 @@ struct RunState {
                 outputs.append(try make(&outputTypes[i], shape: shape, size: bytes, what: "output \(i)"))
             }
         }
+    }
+
+    /// The buffer size LiteRT requires for `what`, from the requirements `get` returns.
+    private func requiredSize(_ what: String, _ get: (inout OpaquePointer?) -> ledge_litert_status) throws -> Int {
+        var requirements: OpaquePointer?
+        try runtime.check(get(&requirements), "reading \(what) buffer requirements")
+        var size = 0
+        try runtime.check(runtime.api.pointee.GetTensorBufferRequirementsBufferSize(requirements, &size), "reading \(what) buffer size")
+        return size
     }
 
     private func make(_ type: inout ledge_litert_ranked_tensor_type, shape: [Int], size: Int, what: String) throws -> HostBuffer {
