@@ -14,8 +14,7 @@ public func buildApplication(
     let router = Router()
     let routes = RouteTable()
     Observability.install(on: router, repository: repository)
-    router.add(middleware: JSONErrorMiddleware())
-    router.add(middleware: MethodNotAllowedMiddleware(table: routes))
+    router.add(middleware: JSONErrorMiddleware(routes: routes))
     V2Routes(repository: repository, configuration: configuration).register(on: router, table: routes)
     WebRoutes(repository: repository).register(on: router, table: routes)
     let onRunning = configuration.onServerRunning
@@ -40,8 +39,11 @@ public func buildApplication(
         logger: logger)
 }
 
-/// Answers every error a route throws with its status and `{"error": "…"}`.
+/// Answers every error a route throws with its status and `{"error": "…"}`;
+/// the router's 404 for a path that is a route under other methods becomes 405.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+
     func handle(
         _ request: Request, context: Context,
         next: (Request, Context) async throws -> Response
@@ -49,6 +51,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
+            if error.status == .notFound, let response = routes.methodNotAllowed(request) { return response }
             return JSONResponse.error(ServerError(error.status, error.body ?? error.status.reasonPhrase))
         } catch let error as HTTPParserError {
             // A body read the guard failed (e.g. the client closed before Content-Length was reached).

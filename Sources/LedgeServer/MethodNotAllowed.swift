@@ -43,25 +43,14 @@ extension Router {
     }
 }
 
-/// Turns the router's 404 for a known path into 405 + Allow. Add it before the routes.
-struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
-    let table: RouteTable
-
-    func handle(
-        _ request: Request, context: Context,
-        next: (Request, Context) async throws -> Response
-    ) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as HTTPError where error.status == .notFound {
-            guard let allowed = table.methods(for: request.uri.path), !allowed.contains(request.method) else { throw error }
-            let allow = allowed.map(\.rawValue).sorted().joined(separator: ", ")
-            var response = JSONResponse.error(
-                ServerError(
-                    .methodNotAllowed,
-                    "method \(request.method.rawValue) not allowed on \(request.uri.path): expected \(allow)"))
-            response.headers[.allow] = allow
-            return response
-        }
+extension RouteTable {
+    /// 405 with `Allow` when `request`'s path is a route under other methods; `nil` when it is no route.
+    func methodNotAllowed(_ request: Request) -> Response? {
+        guard let allowed = methods(for: request.uri.path), !allowed.contains(request.method) else { return nil }
+        let allow = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+        var response = JSONResponse.error(
+            ServerError(.methodNotAllowed, "method \(request.method.rawValue) not allowed on \(request.uri.path): expected \(allow)"))
+        response.headers[.allow] = allow
+        return response
     }
 }
