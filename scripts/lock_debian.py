@@ -34,7 +34,9 @@ SUITES = [  # (mirror path, suite)
     ("debian-security", "bookworm-security"),
 ]
 ARCHES = ["amd64", "arm64"]
-PACKAGES = ["libc6", "libstdc++6", "libgcc-s1", "libturbojpeg0", "libpng16-16", "zlib1g"]
+# gcc-12-base: libstdc++6 and libgcc-s1 depend on it, and their usr/share/doc/NAME
+# is a symlink to usr/share/doc/gcc-12-base, which holds their copyright file.
+PACKAGES = ["libc6", "libstdc++6", "libgcc-s1", "gcc-12-base", "libturbojpeg0", "libpng16-16", "zlib1g"]
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
