@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Ledge one-command set-up: system packages, the Python reference venv, the
 # runtime libraries (from the onnxruntime / ai-edge-litert wheels), fixture
-# models, images and reference outputs — all under $LEDGE_HOME
+# models, images and reference outputs, the release platforms of `ledge package`
+# (pinned Debian packages + runtimes, amd64 and arm64) and the test helpers —
+# all under $LEDGE_HOME
 # (default <repo>/.ledge). Idempotent: every step records a stamp keyed by a
 # hash of its inputs and is skipped while the stamp matches and its outputs exist.
 #
@@ -66,7 +68,11 @@ apt_packages() {
   local pkg missing=()
   # chromium + chromium-driver: the web page test drives headless Chromium over WebDriver.
   # liblsan0: the LeakSanitizer runtime the leak test preloads (Tests/LedgeCLITests/LeakTests.swift).
-  for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev python3 python3-venv python3-pip unzip chromium chromium-driver liblsan0; do
+  # docker-registry skopeo umoci apache2-utils: the `ledge package` tests push images to a local
+  # registry (htpasswd for its auth) and unpack/run them; qemu-user-static gcc-aarch64-linux-gnu:
+  # the arm64 checks (the cross-compiled runtime-check helper, run under qemu on the arm64 tree).
+  for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev python3 python3-venv python3-pip unzip chromium chromium-driver liblsan0 \
+    docker-registry skopeo umoci qemu-user-static gcc-aarch64-linux-gnu apache2-utils; do
     dpkg -s "$pkg" > /dev/null 2>&1 || missing+=("$pkg")
   done
   if (( ${#missing[@]} == 0 )); then return; fi
@@ -187,6 +193,46 @@ unpack() {
   stamp unpack "$k"
 }
 
+# --- 3b. release platforms (ledge package): per architecture, the pinned Debian
+# packages unpacked into platforms/linux-ARCH/root/, the runtime libraries of that
+# architecture's wheels in platforms/linux-ARCH/runtimes/, and platform.json.
+PLATFORMS="$LEDGE_HOME/platforms"
+LOCK="$SCRIPTS/debian-packages.lock"
+platforms() {
+  local k a
+  k="$(key platforms-v1 "$CHECKSUMS" "$LOCK" "$SCRIPTS/fetch_debian.py" "$SCRIPTS/platform_manifest.py")"
+  fresh platforms "$k" "$PLATFORMS/linux-amd64/platform.json" "$PLATFORMS/linux-arm64/platform.json" \
+    "$PLATFORMS/linux-amd64/root" "$PLATFORMS/linux-arm64/root" && return
+  log "making the release platforms linux-amd64 and linux-arm64 in $PLATFORMS"
+  for a in x86_64 aarch64; do
+    local plat=(--only-binary=:all: --python-version 3.11 --platform "manylinux_2_28_$a" --platform "manylinux_2_27_$a")
+    fetch "onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_$a.whl" "${plat[@]}" onnxruntime==1.31.1
+    fetch "ai_edge_litert-2.3.0-cp311-cp311-manylinux_2_27_$a.whl" "${plat[@]}" ai-edge-litert==2.3.0
+  done
+  "$PYTHON" "$SCRIPTS/fetch_debian.py" --lock "$LOCK" --cache "$DOWNLOADS/debian" --platforms "$PLATFORMS"
+  "$PYTHON" "$SCRIPTS/platform_manifest.py" --platforms "$PLATFORMS" --downloads "$DOWNLOADS" --checksums "$CHECKSUMS"
+  stamp platforms "$k"
+}
+
+# --- 3c. test helpers: ledge-runtime-check for both architectures (the arm64 one
+# runs under qemu-user on the linux-arm64 platform tree).
+HELPERS="$LEDGE_HOME/helpers"
+helpers() {
+  local k src="$REPO/Tests/Helpers/runtime-check/ledge_runtime_check.c" cc out
+  command -v gcc > /dev/null || die "gcc not found (apt-get install gcc)"
+  command -v aarch64-linux-gnu-gcc > /dev/null || die "aarch64-linux-gnu-gcc not found (apt-get install gcc-aarch64-linux-gnu)"
+  k="$(key helpers-v1 "$src" "$(gcc --version | head -1)" "$(aarch64-linux-gnu-gcc --version | head -1)")"
+  fresh helpers "$k" "$HELPERS/linux-amd64/ledge-runtime-check" "$HELPERS/linux-arm64/ledge-runtime-check" && return
+  log "compiling ledge-runtime-check for linux-amd64 and linux-arm64"
+  for cc in gcc:linux-amd64 aarch64-linux-gnu-gcc:linux-arm64; do
+    out="$HELPERS/${cc#*:}/ledge-runtime-check"
+    mkdir -p "$(dirname "$out")"
+    "${cc%%:*}" -O2 -Wall -o "$out.tmp" "$src" -ldl || { rm -f "$out.tmp"; die "${cc%%:*} failed on $src"; }
+    mv -f "$out.tmp" "$out"
+  done
+  stamp helpers "$k"
+}
+
 # --- 4. Python packages (the runtime wheels come from the verified downloads) --
 requirements() {
   local k
@@ -229,6 +275,8 @@ apt_packages
 make_venv
 downloads
 unpack
+platforms
+helpers
 requirements
 kserve_venv
 fixtures
