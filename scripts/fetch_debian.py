@@ -314,6 +314,8 @@ def main():
     parser.add_argument("--platforms", required=True, help="writes PLATFORMS/linux-ARCH/{root,debian-packages.json}")
     args = parser.parse_args()
     entries = read_lock(args.lock)
+    for entry in entries:  # every download first: a missing package stops before any root/ is touched
+        fetch(entry, args.cache)
     for arch in sorted({e["arch"] for e in entries}):
         build(arch, [e for e in entries if e["arch"] == arch], args.cache, args.platforms)
 
