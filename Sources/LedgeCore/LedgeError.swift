@@ -14,7 +14,7 @@ public struct LedgeError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case usage, invalidInput, invalidModel, notFound, busy, tooLarge, timedOut
-            case runtimeUnavailable, runtimeFailure
+            case runtimeUnavailable, runtimeFailure, remoteFailure
         }
 
         private let base: Base
@@ -41,6 +41,8 @@ public struct LedgeError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let runtimeUnavailable = Code(.runtimeUnavailable)
         /// A runtime failed while compiling or running a model.
         public static let runtimeFailure = Code(.runtimeFailure)
+        /// A remote service (a registry, a device) could not be reached, refused the credentials, or failed.
+        public static let remoteFailure = Code(.remoteFailure)
     }
 
     /// What kind of failure this is.

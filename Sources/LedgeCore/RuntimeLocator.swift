@@ -46,7 +46,7 @@ public struct RuntimeLocator: Sendable {
         if let fromEnv = environment[kind.environmentVariable], !fromEnv.isEmpty {
             return try existing(fromEnv, kind: kind, source: kind.environmentVariable)
         }
-        for root in setupRoots() {
+        for root in setupFolders() {
             if let found = firstLibrary(in: root + "/runtimes/" + kind.setupFolder, kind: kind) { return found }
         }
         for site in sitePackages() {
@@ -69,8 +69,9 @@ public struct RuntimeLocator: Sendable {
         return names.filter(kind.matches).sorted().last.map { folder + "/" + $0 }
     }
 
-    /// Candidate `.ledge` folders.
-    func setupRoots() -> [String] {
+    /// Candidate set-up (`.ledge`) folders, most specific first: `LEDGE_HOME`, then
+    /// `.ledge` in the working directory and the executable's folder and their parents.
+    public func setupFolders() -> [String] {
         var roots: [String] = []
         if let home = environment["LEDGE_HOME"], !home.isEmpty { roots.append(home) }
         for start in [workingDirectory, (executablePath as NSString).deletingLastPathComponent] where !start.isEmpty {

@@ -151,69 +151,17 @@ public final class ModelRepository: Sendable {
 
     /// Checks that a model name in a URL is one path segment of safe characters.
     public static func validate(name: String) throws {
-        if let message = problem(name: name, what: "model name") { throw LedgeError.invalidInput(message) }
+        if let message = RepositoryLayout.problem(name: name, what: "model name") { throw LedgeError.invalidInput(message) }
     }
 
-    /// Why `name` cannot name a model, or `nil` when it can.
-    static func problem(name: String, what: String) -> String? {
-        let ok =
-            !name.isEmpty && !name.hasPrefix(".") && !name.contains("..")
-            && name.unicodeScalars.allSatisfy {
-                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
-            }
-        return ok ? nil : "\(what) '\(name)' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')"
-    }
-
-    private static func validate(name: String, what: String) throws {
-        if let message = problem(name: name, what: what) { throw LedgeError.usage(message) }
-    }
-
-    private typealias Entry = (name: String, model: String, labels: String?)
+    private typealias Entry = RepositoryLayout.Entry
 
     /// The models of `source`, names checked and unique.
     private static func scan(_ source: ModelSource) throws -> [Entry] {
-        let entries: [Entry]
         switch source {
-        case .files(let files):
-            entries = try files.map { file in
-                let name = file.name ?? URL(fileURLWithPath: file.path).deletingPathExtension().lastPathComponent
-                try validate(name: name, what: "model name")
-                return (name, file.path, nil)
-            }
-        case .repository(let path):
-            entries = try scan(path)
+        case .files(let files): return try RepositoryLayout.entries(files: files.map { ($0.path, $0.name) })
+        case .repository(let path): return try RepositoryLayout.scan(path)
         }
-        var seen = Set<String>()
-        for entry in entries where !seen.insert(entry.name).inserted {
-            throw LedgeError.usage("model name '\(entry.name)' is given twice (\(entry.model)): expected one model per name")
-        }
-        return entries
-    }
-
-    private static func scan(_ path: String) throws -> [Entry] {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw LedgeError.usage("model repository '\(path)' is not a directory")
-        }
-        let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? []
-        var found: [Entry] = []
-        for entry in entries.sorted() where !entry.hasPrefix(".") {
-            let folder = path + "/" + entry
-            guard fm.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-            try validate(name: entry, what: "model folder")
-            let files = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-            let models = files.filter { $0.hasSuffix(".tflite") || $0.hasSuffix(".onnx") }
-            guard models.count == 1, let model = models.first else {
-                throw LedgeError.usage("model folder '\(folder)': expected one .tflite or .onnx file, found \(models.count)")
-            }
-            let labels = files.contains("labels.txt") ? folder + "/labels.txt" : nil
-            found.append((entry, folder + "/" + model, labels))
-        }
-        guard !found.isEmpty else {
-            throw LedgeError.usage("model repository '\(path)' has no model folders: expected DIR/NAME/model.tflite or .onnx")
-        }
-        return found
     }
 
     private static func loadModel(

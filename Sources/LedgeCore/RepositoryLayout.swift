@@ -1,0 +1,82 @@
+public import Foundation
+
+/// The on-disk layout of a model repository, shared by the server (which loads
+/// it) and the packager (which copies it into an image): `DIR/NAME/` holding
+/// one `.tflite` or `.onnx` file and optionally `labels.txt`.
+public enum RepositoryLayout {
+    /// One model of a repository (or one `-m FILE [--name N]`).
+    public struct Entry: Sendable, Hashable {
+        /// The model's name: its folder, or the file's name without extension.
+        public var name: String
+        /// The model file.
+        public var model: String
+        /// `labels.txt` beside it, if any.
+        public var labels: String?
+
+        public init(name: String, model: String, labels: String?) {
+            self.name = name
+            self.model = model
+            self.labels = labels
+        }
+    }
+
+    /// Entries for model files given one by one: the name is `name` or the
+    /// file's name without its extension. Names are checked and unique.
+    public static func entries(files: [(path: String, name: String?)]) throws -> [Entry] {
+        let entries = try files.map { file in
+            let name = file.name ?? URL(fileURLWithPath: file.path).deletingPathExtension().lastPathComponent
+            try validate(name: name, what: "model name")
+            return Entry(name: name, model: file.path, labels: nil)
+        }
+        try checkUnique(entries)
+        return entries
+    }
+
+    /// The models of the repository at `path`, sorted by name, names checked.
+    public static func scan(_ path: String) throws -> [Entry] {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw LedgeError.usage("model repository '\(path)' is not a directory")
+        }
+        let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? []
+        var found: [Entry] = []
+        for entry in entries.sorted() where !entry.hasPrefix(".") {
+            let folder = path + "/" + entry
+            guard fm.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            try validate(name: entry, what: "model folder")
+            let files = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+            let models = files.filter { $0.hasSuffix(".tflite") || $0.hasSuffix(".onnx") }
+            guard models.count == 1, let model = models.first else {
+                throw LedgeError.usage("model folder '\(folder)': expected one .tflite or .onnx file, found \(models.count)")
+            }
+            let labels = files.contains("labels.txt") ? folder + "/labels.txt" : nil
+            found.append(Entry(name: entry, model: folder + "/" + model, labels: labels))
+        }
+        guard !found.isEmpty else {
+            throw LedgeError.usage("model repository '\(path)' has no model folders: expected DIR/NAME/model.tflite or .onnx")
+        }
+        return found
+    }
+
+    /// Why `name` cannot name a model, or `nil` when it can: one path segment of safe characters.
+    public static func problem(name: String, what: String) -> String? {
+        let ok =
+            !name.isEmpty && !name.hasPrefix(".") && !name.contains("..")
+            && name.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
+            }
+        return ok ? nil : "\(what) '\(name)' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')"
+    }
+
+    private static func validate(name: String, what: String) throws {
+        if let message = problem(name: name, what: what) { throw LedgeError.usage(message) }
+    }
+
+    private static func checkUnique(_ entries: [Entry]) throws {
+        var seen = Set<String>()
+        for entry in entries where !seen.insert(entry.name).inserted {
+            throw LedgeError.usage("model name '\(entry.name)' is given twice (\(entry.model)): expected one model per name")
+        }
+    }
+}
