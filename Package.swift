@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "LedgeEngine", targets: ["LedgeEngine"]),
         .library(name: "LedgeBench", targets: ["LedgeBench"]),
         .library(name: "LedgeServer", targets: ["LedgeServer"]),
+        .library(name: "LedgeRelease", targets: ["LedgeRelease"]),
+        .library(name: "LedgePackage", targets: ["LedgePackage"]),
         .library(name: "LedgeTesting", targets: ["LedgeTesting"]),
     ],
     dependencies: [
@@ -32,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
     ],
     targets: [
         // C declarations of the runtimes' ABIs, written by us, loaded with dlopen.
@@ -102,10 +105,31 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What one platform needs (binary, runtime and Debian libraries, models, SBOM); images and device releases share it.
+        .target(
+            name: "LedgeRelease",
+            dependencies: [
+                "LedgeCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // OCI images of a release: layers, index, layout and archives, registry push.
+        .target(
+            name: "LedgePackage",
+            dependencies: [
+                "LedgeCore", "LedgeRelease", "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LedgeCLI",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServer", "CLedgeProcess",
+                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServer", "LedgeRelease", "LedgePackage", "CLedgeProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -137,6 +161,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "LedgeReleaseTests", dependencies: ["LedgeRelease", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgePackageTests",
+            dependencies: ["LedgePackage", "LedgeRelease", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeCLITests",
             dependencies: [
