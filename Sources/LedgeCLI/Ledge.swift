@@ -12,7 +12,9 @@ public struct Ledge: AsyncParsableCommand {
             set-up folder (.ledge/runtimes, or LEDGE_HOME), then a Python site-packages holding the wheel.
             """,
         version: LedgeVersion.current,
-        subcommands: [InspectCommand.self, ClassifyCommand.self, BenchCommand.self, ServeCommand.self, ProbeCommand.self]
+        subcommands: [
+            InspectCommand.self, ClassifyCommand.self, BenchCommand.self, ServeCommand.self, PackageCommand.self, ProbeCommand.self,
+        ]
     )
 
     public init() {}

@@ -1,0 +1,195 @@
+internal import ArgumentParser
+internal import Foundation
+internal import LedgeCore
+internal import LedgePackage
+internal import LedgeRelease
+internal import Logging
+
+/// `ledge package`: the models and the server as an OCI image for amd64 and arm64,
+/// written as a layout or archive, or pushed to a registry — no Docker daemon.
+struct PackageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "package",
+        abstract: "Build an OCI image of models + ledge serve for linux/amd64 and linux/arm64, without Docker.",
+        discussion: """
+            The image runs 'ledge serve --model-repository /models --host 0.0.0.0 --port 8000' as uid 65532,
+            with only the runtime libraries its models need and their Debian libraries (set up by 'make setup'
+            under .ledge/platforms, or --platforms DIR). An SPDX 2.3 SBOM per platform is at
+            /usr/share/ledge/sbom.spdx.json in the image and written beside -o (or into --sbom-dir).
+            Identical inputs give identical digests; the time stamp is SOURCE_DATE_EPOCH, else 0.
+            A platform other than this machine's needs --binary PLATFORM=PATH: a ledge built on that platform.
+            Registry credentials: --registry-user with --registry-password-stdin, or LEDGE_REGISTRY_USER and
+            LEDGE_REGISTRY_PASSWORD, or the auths of ~/.docker/config.json.
+            """)
+
+    @Option(name: .shortAndLong, help: "A model file (.tflite or .onnx); repeat to package several.")
+    var model: [String] = []
+
+    @Option(help: "The name to serve each --model under, in the same order (default: the file name without extension).")
+    var name: [String] = []
+
+    @Option(name: .customLong("model-repository"), help: "A folder with one sub-folder per model (as ledge serve reads it).")
+    var modelRepository: String?
+
+    @Option(
+        help: "Platforms, comma-separated: linux/amd64, linux/arm64.",
+        transform: CommaSeparated<String>.parser(expected: "linux/amd64 and/or linux/arm64").self)
+    var platform = CommaSeparated<String>(["linux/amd64", "linux/arm64"])
+
+    @Option(name: .shortAndLong, help: "Write the image here (a folder for --format oci, else a tar file).")
+    var output: String?
+
+    @Option(help: "What -o writes: oci (layout folder), oci-archive or docker-archive (one platform; docker load reads it).")
+    var format = ImageFormatOption.oci
+
+    @Option(help: "Push to REGISTRY/REPOSITORY:TAG instead of writing a file.")
+    var push: String?
+
+    @Flag(name: .customLong("insecure-registry"), help: "Talk plain HTTP to the registry (loopback and test registries only).")
+    var insecureRegistry = false
+
+    @Option(name: .customLong("registry-user"), help: "The registry user (the password is read from stdin).")
+    var registryUser: String?
+
+    @Flag(name: .customLong("registry-password-stdin"), help: "Read the registry password from stdin.")
+    var registryPasswordStdin = false
+
+    @Option(help: "NAME:TAG of the image inside -o (default: ledge-MODEL:VERSION).")
+    var tag: String?
+
+    @Option(help: "A label and annotation KEY=VALUE; repeatable.")
+    var label: [String] = []
+
+    @Option(help: "The image's version (org.opencontainers.image.version; default: ledge's version).")
+    var version: String?
+
+    @Option(help: "The ledge executable for a platform, PLATFORM=PATH (e.g. linux/arm64=./ledge-arm64); repeatable.")
+    var binary: [String] = []
+
+    @Option(help: "The folder with linux-ARCH/platform.json (default: LEDGE_PLATFORMS, else the set-up folder's platforms/).")
+    var platforms: String?
+
+    @Option(name: .customLong("sbom-dir"), help: "Write the SBOMs (SPDX JSON) here.")
+    var sbomDir: String?
+
+    @Option(name: .customLong("compression-level"), help: "gzip level of the layers, 1-9.")
+    var compressionLevel: Int32 = 9
+
+    @Flag(help: "Print the result as JSON (digests, sizes, files per platform).")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Log what is done.")
+    var verbose = false
+
+    func validate() throws {
+        if model.isEmpty == (modelRepository == nil) {
+            throw ValidationError("give either --model PATH (repeatable) or --model-repository DIR")
+        }
+        if !name.isEmpty && name.count != model.count {
+            throw ValidationError("give --name once per --model, in the same order: got \(model.count) model(s) and \(name.count) name(s)")
+        }
+        if (output == nil) == (push == nil) { throw ValidationError("give either -o PATH or --push REGISTRY/REPOSITORY:TAG") }
+        if !(1...9).contains(compressionLevel) { throw ValidationError("--compression-level must be between 1 and 9, got \(compressionLevel)") }
+        if registryPasswordStdin && registryUser == nil { throw ValidationError("--registry-password-stdin needs --registry-user") }
+    }
+
+    func run() async throws {
+        let logger = Logger(label: "ledge.package") { _ in ConsoleLogHandler(logLevel: verbose ? .debug : .warning) }
+        let request = try makeRequest()
+        let bar = ProgressBar(enabled: !json && isatty(STDERR_FILENO) != 0)
+        let started = ContinuousClock.now
+        let result = try await Packager.run(request, logger: logger, progress: Progress(sink: bar.draw))
+        bar.finish()
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            print(PackageText.render(result, seconds: seconds))
+        }
+    }
+
+    private func makeRequest() throws -> PackageRequest {
+        let entries: [RepositoryLayout.Entry] =
+            if let modelRepository { try RepositoryLayout.scan(modelRepository) } else {
+                try RepositoryLayout.entries(files: model.enumerated().map { ($1, name.isEmpty ? nil : name[$0]) })
+            }
+        let platforms = try platform.values.map(ReleasePlatform.init(parsing:))
+        var binaries: [ReleasePlatform: String] = [:]
+        if let host = ReleasePlatform.host { binaries[host] = try Self.runningExecutable() }
+        for item in binary {
+            guard let equals = item.firstIndex(of: "=") else {
+                throw LedgeError.usage("--binary '\(item)': expected PLATFORM=PATH, as linux/arm64=./ledge")
+            }
+            binaries[try ReleasePlatform(parsing: String(item[..<equals]))] = String(item[item.index(after: equals)...])
+        }
+        var labels: [String: String] = [:]
+        for item in label {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw LedgeError.usage("--label '\(item)': expected KEY=VALUE")
+            }
+            labels[String(item[..<equals])] = String(item[item.index(after: equals)...])
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let created: Int64
+        if let epoch = environment["SOURCE_DATE_EPOCH"], !epoch.isEmpty {
+            guard let value = Int64(epoch), value >= 0 else {
+                throw LedgeError.usage("SOURCE_DATE_EPOCH '\(epoch)': expected seconds since 1970")
+            }
+            created = value
+        } else {
+            created = 0
+        }
+        let first = entries[0].name
+        let version = self.version ?? LedgeVersion.current
+        let metadata = ReleaseMetadata(
+            title: labels["org.opencontainers.image.title"] ?? "ledge-\(first)", version: version, created: created,
+            source: labels["org.opencontainers.image.source"] ?? "", revision: labels["org.opencontainers.image.revision"] ?? "",
+            description: "ledge serve with \(entries.map(\.name).joined(separator: ", "))")
+        let destination: PackageDestination
+        if let push {
+            destination = .push(try RegistryReference(parsing: push), insecure: insecureRegistry, credentials: try credentials(for: push))
+        } else {
+            destination = .output(path: output ?? "", format: format.format, tag: tag ?? "\(metadata.title):\(version)")
+        }
+        return PackageRequest(
+            models: entries, platforms: platforms, binaries: binaries, platformsDirectory: platformsDirectory(environment),
+            image: ImageOptions(metadata: metadata, labels: labels, compressionLevel: compressionLevel), destination: destination,
+            sbomDirectory: sbomDir)
+    }
+
+    private func platformsDirectory(_ environment: [String: String]) -> String {
+        if let platforms { return platforms }
+        if let fromEnv = environment["LEDGE_PLATFORMS"], !fromEnv.isEmpty { return fromEnv }
+        let roots = RuntimeLocator().setupFolders()
+        return (roots.first { FileManager.default.fileExists(atPath: $0 + "/platforms") } ?? roots.first ?? ".ledge") + "/platforms"
+    }
+
+    private func credentials(for reference: String) throws -> RegistryCredentials? {
+        if let registryUser {
+            guard registryPasswordStdin else { return RegistryCredentials(username: registryUser, password: "") }
+            let password = (readLine(strippingNewline: true) ?? "")
+            return RegistryCredentials(username: registryUser, password: password)
+        }
+        let environment = ProcessInfo.processInfo.environment
+        if let user = environment["LEDGE_REGISTRY_USER"], let password = environment["LEDGE_REGISTRY_PASSWORD"] {
+            return RegistryCredentials(username: user, password: password)
+        }
+        return DockerConfig.credentials(for: try RegistryReference(parsing: reference).registry, environment: environment)
+    }
+
+    static func runningExecutable() throws -> String {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return path
+    }
+}
+
+/// `--format`'s values.
+enum ImageFormatOption: String, ExpressibleByArgument, CaseIterable {
+    case oci
+    case ociArchive = "oci-archive"
+    case dockerArchive = "docker-archive"
+
+    var format: ImageFormat { ImageFormat(rawValue: rawValue) ?? .oci }
+}

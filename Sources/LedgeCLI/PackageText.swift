@@ -1,0 +1,73 @@
+internal import Foundation
+internal import LedgePackage
+internal import LedgeRelease
+
+/// The human-readable result of `ledge package`.
+enum PackageText {
+    static func render(_ result: PackageResult, seconds: Double) -> String {
+        var lines = ["image \(result.destination)", "  index \(result.indexDigest)"]
+        for platform in result.platforms {
+            let layers = platform.layers.map { "\($0.name) \(megabytes($0.size))" }.joined(separator: ", ")
+            lines.append("  \(platform.platform): \(megabytes(platform.compressedSize)) compressed (\(layers)), manifest \(platform.manifestDigest)")
+            lines.append("    runtimes: \(platform.runtimes.isEmpty ? "none" : platform.runtimes.joined(separator: ", "))")
+            if let sbom = platform.sbom { lines.append("    sbom: \(sbom)") }
+        }
+        lines.append("  models: " + result.models.map { "\($0.name) (\($0.format), sha256 \($0.sha256.prefix(12)))" }.joined(separator: ", "))
+        if let uploaded = result.uploadedBlobs, let skipped = result.skippedBlobs {
+            lines.append("  pushed: \(uploaded) blob(s) uploaded (\(megabytes(result.uploadedBytes ?? 0))), \(skipped) already there")
+        }
+        lines.append("  done in \(String(format: "%.2f", seconds)) s")
+        return lines.joined(separator: "\n")
+    }
+
+    static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+}
+
+/// A one-line progress bar on a terminal's stderr; silent otherwise.
+final class ProgressBar: Sendable {
+    let enabled: Bool
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    var draw: @Sendable (Int, Int, String) -> Void {
+        { [enabled] done, total, message in
+            guard enabled else { return }
+            let width = 24
+            let filled = total > 0 ? min(width, done * width / total) : 0
+            let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+            let line = "\r\u{1B}[2K[\(bar)] \(done)/\(total) \(message)"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    }
+}
+
+/// Credentials from Docker's (or podman's) auth file: `auths[registry].auth` = base64(user:password).
+enum DockerConfig {
+    static func credentials(for registry: String, environment: [String: String]) -> RegistryCredentials? {
+        var files: [String] = []
+        if let path = environment["REGISTRY_AUTH_FILE"] { files.append(path) }
+        if let folder = environment["DOCKER_CONFIG"] { files.append(folder + "/config.json") }
+        if let home = environment["HOME"] { files.append(home + "/.docker/config.json") }
+        struct File: Decodable {
+            struct Auth: Decodable { var auth: String? }
+            var auths: [String: Auth]?
+        }
+        let keys = registry == "registry-1.docker.io" ? ["https://index.docker.io/v1/", "docker.io", registry] : [registry, "https://" + registry]
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file), let config = try? JSONDecoder().decode(File.self, from: data) else {
+                continue
+            }
+            for key in keys {
+                guard let auth = config.auths?[key]?.auth, let decoded = Data(base64Encoded: auth) else { continue }
+                let text = String(decoding: decoded, as: UTF8.self)
+                guard let colon = text.firstIndex(of: ":") else { continue }
+                return RegistryCredentials(username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
+            }
+        }
+        return nil
+    }
+}
