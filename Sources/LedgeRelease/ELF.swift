@@ -49,6 +49,8 @@ public struct ELFFile: Sendable {
     public var needed: [String]
     /// `DT_SONAME`, for a shared library.
     public var soname: String?
+    /// `DT_RUNPATH` (or the older `DT_RPATH`) folders, `$ORIGIN` left as it is.
+    public var runpath: [String]
     /// True when a symbol table or debug sections remain (`strip` would shrink it).
     public var hasSymbols: Bool
 
@@ -108,16 +110,19 @@ public struct ELFFile: Sendable {
 
         var needed: [String] = []
         var soname: String?
+        var runpath: [String] = []
         if let dynamic {
             var strtab: UInt64?
             var neededOffsets: [UInt64] = []
             var sonameOffset: UInt64?
+            var runpathOffset: UInt64?
             var at = dynamic.offset
             while at + 16 <= dynamic.offset + dynamic.size, let tag = reader.u64(at), let value = reader.u64(at + 8), tag != 0 {
                 switch tag {
                 case 1: neededOffsets.append(value)
                 case 5: strtab = value
                 case 14: sonameOffset = value
+                case 15, 29: runpathOffset = value
                 default: break
                 }
                 at += 16
@@ -130,10 +135,15 @@ public struct ELFFile: Sendable {
                     return name
                 }
                 soname = sonameOffset.flatMap { reader.cString(table + $0, limit: 4096) }
+                runpath =
+                    runpathOffset.flatMap { reader.cString(table + $0, limit: 4096) }.map {
+                        $0.split(separator: ":").map(String.init)
+                    } ?? []
             }
         }
         self.needed = needed
         self.soname = soname
+        self.runpath = runpath
 
         var hasSymbols = false
         if shoff != 0, shnum > 0, shstrndx < shnum {

@@ -13,6 +13,10 @@ struct FileCollector {
     private(set) var files: [String: ReleaseFile] = [:]
     private(set) var packages: [PlatformInputs.DebianPackage] = []
     private var visitedLibraries: Set<String> = []
+    /// Folders on this machine searched after the Debian tree (the binary's RUNPATH).
+    var hostLibraryFolders: [String] = []
+    /// Libraries taken from those folders, by name.
+    private(set) var hostLibraries: [String] = []
 
     init(inputs: PlatformInputs) { self.inputs = inputs }
 
@@ -48,15 +52,22 @@ struct FileCollector {
             guard visitedLibraries.insert(name).inserted else { continue }
             if files[ReleaseBundle.libraryDirectory + "/" + name] != nil { continue }
             let folders = ["lib/\(inputs.platform.triplet)", "usr/lib/\(inputs.platform.triplet)", "lib", "usr/lib"]
-            guard let folder = folders.first(where: { LocalFiles.kind(inputs.root + "/" + $0 + "/" + name) != .missing }) else {
+            let source: String
+            if let folder = folders.first(where: { LocalFiles.kind(inputs.root + "/" + $0 + "/" + name) != .missing }) {
+                source = inputs.root + "/" + (try addFromRoot(folder + "/" + name, layer: .system, what: "library \(name)"))
+            } else if let folder = hostLibraryFolders.first(where: { LocalFiles.kind($0 + "/" + name) != .missing }) {
+                source = folder + "/" + name
+                add(ReleaseFile(path: ReleaseBundle.libraryDirectory + "/" + name, content: .file(source), mode: 0o755, layer: .application))
+                hostLibraries.append(name)
+            } else {
                 throw LedgeError.runtimeUnavailable(
-                    "library \(name) needed by the release is in none of the Debian packages set up for \(inputs.platform) (\(inputs.root))")
+                    "library \(name) needed by the release is in none of the Debian packages set up for \(inputs.platform) (\(inputs.root))"
+                        + (name.hasPrefix("libswift") || name.contains("Foundation") ? "; build ledge with --static-swift-stdlib" : ""))
             }
-            let path = try addFromRoot(folder + "/" + name, layer: .system, what: "library \(name)")
-            let elf = try ELFFile(path: inputs.root + "/" + path, what: "library \(name) for \(inputs.platform)")
+            let elf = try ELFFile(path: source, what: "library \(name) for \(inputs.platform)")
             guard elf.machine == inputs.platform.elfMachine else {
                 throw LedgeError.invalidInput(
-                    "library '\(inputs.root)/\(path)' is an \(elf.machine) ELF file, expected \(inputs.platform.elfMachine) for \(inputs.platform)")
+                    "library '\(source)' is an \(elf.machine) ELF file, expected \(inputs.platform.elfMachine) for \(inputs.platform)")
             }
             queue += elf.needed
         }

@@ -94,6 +94,10 @@ extension ReleaseBundle {
         let binaryELF = try ELFFile(path: binary, what: "binary for \(request.platform)")
         try check(binaryELF, path: request.binary, what: "binary for \(request.platform)", platform: request.platform)
         collector.add(ReleaseFile(path: "usr/bin/ledge", content: .file(binary), mode: 0o755, layer: .application))
+        // A dynamically linked ledge (a debug build) brings the Swift runtime its RUNPATH names,
+        // when that folder is on this machine; release builds link it statically.
+        let origin = String(request.binary[..<(request.binary.lastIndex(of: "/") ?? request.binary.startIndex)])
+        collector.hostLibraryFolders = binaryELF.runpath.map { $0.replacing("$ORIGIN", with: origin) }
         var needed = binaryELF.needed
         if let interpreter = binaryELF.interpreter {
             try collector.addFromRoot(String(interpreter.drop { $0 == "/" }), layer: .system, what: "the dynamic loader \(interpreter)")
@@ -112,12 +116,14 @@ extension ReleaseBundle {
 
         let binaryDigest = try ContentDigest.sha256(file: binary).digest
         let packages = collector.packages.sorted { $0.name < $1.name }
+        let hostLibraries = collector.hostLibraries.sorted()
         for package in packages {
             try collector.addFromRoot(package.copyright, layer: .system, what: "copyright file of \(package.name)")
         }
         let sbom = SPDXDocument(
             platform: request.platform, metadata: request.metadata, packages: packages, runtimes: runtimes,
-            models: models, binarySHA256: binaryDigest, debian: (inputs.debianRelease, inputs.debianCodename)
+            models: models, binarySHA256: binaryDigest, debian: (inputs.debianRelease, inputs.debianCodename),
+            hostLibraries: hostLibraries
         ).json()
         collector.add(ReleaseFile(path: sbomPath, content: .bytes(sbom), mode: 0o644, layer: .models))
         return ReleaseBundle(

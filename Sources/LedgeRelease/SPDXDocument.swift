@@ -17,6 +17,8 @@ struct SPDXDocument {
     let models: [ReleaseModel]
     let binarySHA256: String
     let debian: (release: String, codename: String)
+    /// Libraries from the binary's RUNPATH (the Swift runtime of a dynamically linked build).
+    let hostLibraries: [String]
 
     private struct Checksum: Encodable {
         var algorithm = "SHA256"
@@ -103,6 +105,13 @@ struct SPDXDocument {
                     supplier: nil, downloadLocation: dependency.url, licenseDeclared: "NOASSERTION",
                     externalRefs: [ExternalRef(referenceLocator: "pkg:swift/\(dependency.purlName)@\(dependency.version)")],
                     primaryPackagePurpose: "LIBRARY", comment: "Swift package linked into ledge"))
+        }
+        for library in hostLibraries {
+            list.append(
+                Package(
+                    name: library, SPDXID: "SPDXRef-lib-\(Self.id(library))", versionInfo: nil, supplier: nil,
+                    downloadLocation: "NOASSERTION", licenseDeclared: "NOASSERTION", primaryPackagePurpose: "LIBRARY",
+                    comment: "/\(ReleaseBundle.libraryDirectory)/\(library), from the ledge binary's RUNPATH (Swift runtime)"))
         }
         for model in models {
             list.append(
