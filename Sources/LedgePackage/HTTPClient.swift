@@ -134,28 +134,42 @@ struct HTTPClient: Sendable {
             head.headers.add(name: "Connection", value: "close")
             for (name, value) in headers { head.headers.add(name: name, value: value) }
             if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
-            try await outbound.write(.head(head))
-            if let body, !body.isEmpty {
-                var offset = 0
-                while offset < body.count {  // 1 MiB writes: the peer may answer (and close) mid-body
-                    let end = min(body.count, offset + (1 << 20))
-                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body[offset..<end]))))
-                    offset = end
+            // A server may answer and close before the body is sent (a refusal, a failure half-way):
+            // then the answer, not the failed write, is what to report.
+            var writeError: (any Error)?
+            do {
+                try await outbound.write(.head(head))
+                if let body, !body.isEmpty {
+                    var offset = 0
+                    while offset < body.count {  // 1 MiB writes
+                        let end = min(body.count, offset + (1 << 20))
+                        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body[offset..<end]))))
+                        offset = end
+                    }
                 }
+                try await outbound.write(.end(nil))
+            } catch {
+                writeError = error
             }
-            try await outbound.write(.end(nil))
             var response = HTTPResponse(status: 0, headers: [:], body: [])
-            for try await part in inbound {
-                switch part {
-                case .head(let responseHead):
-                    response.status = Int(responseHead.status.code)
-                    response.headers = responseHead.headers
-                case .body(var buffer):
-                    response.body += buffer.readBytes(length: buffer.readableBytes) ?? []
-                case .end:
-                    return response
+            do {
+                for try await part in inbound {
+                    switch part {
+                    case .head(let responseHead):
+                        response.status = Int(responseHead.status.code)
+                        response.headers = responseHead.headers
+                    case .body(var buffer):
+                        response.body += buffer.readBytes(length: buffer.readableBytes) ?? []
+                    case .end:
+                        return response
+                    }
                 }
+            } catch {
+                if response.status != 0 { return response }  // the head and what came of the body
+                throw writeError ?? error
             }
+            if response.status != 0 { return response }
+            if let writeError { throw writeError }
             throw LedgeError(.remoteFailure, "\(method) \(url.text): the connection closed before the answer ended")
         }
     }
