@@ -45,6 +45,9 @@ struct PackageCommand: AsyncParsableCommand {
     @Option(help: "Push to REGISTRY/REPOSITORY:TAG instead of writing a file.")
     var push: String?
 
+    @Option(help: "Write a Docker build context (Dockerfile + the same files) to this folder instead.")
+    var context: String?
+
     @Flag(name: .customLong("insecure-registry"), help: "Talk plain HTTP to the registry (loopback and test registries only).")
     var insecureRegistry = false
 
@@ -88,7 +91,9 @@ struct PackageCommand: AsyncParsableCommand {
         if !name.isEmpty && name.count != model.count {
             throw ValidationError("give --name once per --model, in the same order: got \(model.count) model(s) and \(name.count) name(s)")
         }
-        if (output == nil) == (push == nil) { throw ValidationError("give either -o PATH or --push REGISTRY/REPOSITORY:TAG") }
+        if [output, push, context].compactMap({ $0 }).count != 1 {
+            throw ValidationError("give one of -o PATH, --push REGISTRY/REPOSITORY:TAG or --context DIR")
+        }
         if !(1...9).contains(compressionLevel) { throw ValidationError("--compression-level must be between 1 and 9, got \(compressionLevel)") }
         if registryPasswordStdin && registryUser == nil { throw ValidationError("--registry-password-stdin needs --registry-user") }
     }
@@ -150,6 +155,8 @@ struct PackageCommand: AsyncParsableCommand {
         let destination: PackageDestination
         if let push {
             destination = .push(try RegistryReference(parsing: push), insecure: insecureRegistry, credentials: try credentials(for: push))
+        } else if let context {
+            destination = .context(path: context)
         } else {
             destination = .output(path: output ?? "", format: format.format, tag: tag ?? "\(metadata.title):\(version)")
         }

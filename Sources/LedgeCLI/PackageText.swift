@@ -5,6 +5,11 @@ internal import LedgeRelease
 /// The human-readable result of `ledge package`.
 enum PackageText {
     static func render(_ result: PackageResult, seconds: Double) -> String {
+        if result.indexDigest.isEmpty {
+            let platforms = result.platforms.map(\.platform).joined(separator: ", ")
+            return
+                "build context \(result.destination): Dockerfile and the files of \(platforms) (docker buildx build --platform \(platforms.replacing(", ", with: ",")) \(result.destination))"
+        }
         var lines = ["image \(result.destination)", "  index \(result.indexDigest)"]
         for platform in result.platforms {
             let layers = platform.layers.map { "\($0.name) \(megabytes($0.size))" }.joined(separator: ", ")
@@ -14,7 +19,8 @@ enum PackageText {
         }
         lines.append("  models: " + result.models.map { "\($0.name) (\($0.format), sha256 \($0.sha256.prefix(12)))" }.joined(separator: ", "))
         if let uploaded = result.uploadedBlobs, let skipped = result.skippedBlobs {
-            lines.append("  pushed: \(uploaded) blob(s) uploaded (\(megabytes(result.uploadedBytes ?? 0))), \(skipped) already there")
+            let seconds = String(format: "%.2f", result.pushSeconds ?? 0)
+            lines.append("  pushed in \(seconds) s: \(uploaded) blob(s) uploaded (\(megabytes(result.uploadedBytes ?? 0))), \(skipped) already there")
         }
         lines.append("  done in \(String(format: "%.2f", seconds)) s")
         return lines.joined(separator: "\n")

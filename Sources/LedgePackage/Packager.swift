@@ -19,6 +19,8 @@ public enum PackageDestination: Sendable {
     case output(path: String, format: ImageFormat, tag: String)
     /// A registry.
     case push(RegistryReference, insecure: Bool, credentials: RegistryCredentials?)
+    /// A Docker build context (Dockerfile + files) in the folder `path`.
+    case context(path: String)
 }
 
 /// Everything `ledge package` was asked for.
@@ -69,6 +71,8 @@ public struct PackageResult: Sendable, Encodable {
     public var uploadedBlobs: Int?
     public var skippedBlobs: Int?
     public var uploadedBytes: Int?
+    /// Seconds spent pushing (authentication, blob checks and uploads, manifests).
+    public var pushSeconds: Double?
 }
 
 /// `ledge package`: release bundles → OCI image → a layout, an archive or a registry.
@@ -94,6 +98,18 @@ public enum Packager {
                         scratchDirectory: stage + "/scratch", metadata: request.image.metadata),
                     logger: logger))
         }
+        if case .context(let path) = request.destination {
+            try BuildContext.write(bundles, options: request.image, to: stage + "/context")
+            try replace(path, with: stage + "/context", stage: stage)
+            return PackageResult(
+                indexDigest: "", destination: path,
+                platforms: bundles.map {
+                    PackageResult.Platform(
+                        platform: $0.platform.description, manifestDigest: "", compressedSize: 0, layers: [], binarySHA256: $0.binarySHA256,
+                        runtimes: $0.runtimes.map { "\($0.name) \($0.version)" }, debianPackages: $0.packages.map { "\($0.name) \($0.version)" },
+                        files: $0.files.map { "/" + $0.path }, sbom: nil)
+                }, models: bundles.first?.models ?? [])
+        }
         progress.expect(bundles.reduce(0) { $0 + Set($1.files.map(\.layer)).count })
         let store = try BlobStore(root: stage + "/layout")
         let image = try await ImageBuilder.build(bundles, options: request.image, store: store, progress: progress)
@@ -108,6 +124,8 @@ public enum Packager {
             sbomBase = request.sbomDirectory.map { $0 + "/" + fileName(of: path) } ?? path
         case .push(let reference, let insecure, let credentials):
             result.destination = reference.description
+            let pushStarted = ContinuousClock.now
+            defer { result.pushSeconds = (ContinuousClock.now - pushStarted) / .seconds(1) }
             let client = try RegistryClient(
                 registry: reference.registry, repository: reference.repository, insecure: insecure, credentials: credentials)
             let counts = try await ImagePusher.push(image, to: client, tag: reference.tag, progress: progress)
@@ -116,6 +134,8 @@ public enum Packager {
             result.uploadedBytes = counts.uploadedBytes
             let name = (reference.repository.split(separator: "/").last.map(String.init) ?? "image") + "-" + reference.tag
             sbomBase = request.sbomDirectory.map { $0 + "/" + name }
+        case .context:
+            break
         }
         for built in image.platforms {
             var sbom: String?
@@ -173,7 +193,12 @@ public enum Packager {
     /// A fresh folder on the output's file system (so the final rename is atomic), or in the temp folder.
     private static func makeStage(near destination: PackageDestination) throws -> String {
         var folder = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        if case .output(let path, _, _) = destination {
+        let target: String?
+        switch destination {
+        case .output(let path, _, _), .context(let path): target = path
+        case .push: target = nil
+        }
+        if let path = target {
             folder = parent(of: path)
             guard (try? FileManager.default.contentsOfDirectory(atPath: folder)) != nil else {
                 throw LedgeError.usage("output folder '\(folder)' does not exist (for -o \(path))")
