@@ -23,6 +23,10 @@ public enum LedgeMain {
 
     /// Runs `ledge` with `arguments`, async commands included, and returns the exit code.
     public static func run(async arguments: [String]) async -> Int32 {
+        if let text = versionText(arguments) {
+            print(text)
+            return 0
+        }
         do {
             var command = try Ledge.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -34,6 +38,18 @@ public enum LedgeMain {
         } catch {
             return report(error)
         }
+    }
+
+    /// `ledge --version --verbose`: the version, then each Swift package the build resolved.
+    static func versionText(_ arguments: [String]) -> String? {
+        guard arguments.count == 2, arguments.contains("--version"), arguments.contains("--verbose") || arguments.contains("-v") else {
+            return nil
+        }
+        let width = LedgeVersion.dependencies.map(\.name.count).max() ?? 0
+        let lines = LedgeVersion.dependencies.map {
+            "  " + $0.name + String(repeating: " ", count: width - $0.name.count) + "  " + $0.version + "  " + $0.url
+        }
+        return (["ledge \(LedgeVersion.current)", "Swift packages:"] + lines).joined(separator: "\n")
     }
 
     private static func report(_ error: any Error) -> Int32 {
