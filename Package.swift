@@ -166,7 +166,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgePackageTests",
-            dependencies: ["LedgePackage", "LedgeRelease", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LedgePackage", "LedgeRelease", "LedgeTesting", "LedgeVision", "LedgeCore", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeCLITests",
