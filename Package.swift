@@ -137,6 +137,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "LedgeTestingTests", dependencies: ["LedgeTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeCLITests",
             dependencies: [
