@@ -76,13 +76,15 @@ import Testing
                 #expect(!FileManager.default.fileExists(atPath: rootfs.path + "/proc"))
                 let environment = ["PATH": "/usr/bin", "LEDGE_PROBE": "1"]
 
-                // Without /proc.
-                try await ChrootProcess.withProcess(rootfs: rootfs.path, command: ["/usr/bin/probe", "a b"], environment: environment) {
-                    process in
+                // Without /proc and /dev.
+                try await ChrootProcess.withProcess(
+                    rootfs: rootfs.path, command: ["/usr/bin/probe", "a b"], environment: environment, mountProc: false, mountDev: false
+                ) { process in
                     #expect(await process.waitForOutput(containing: "ready\n", timeout: .seconds(10)), "stderr: \(process.stderr())")
                     let lines = process.stdout().split(separator: "\n").map(String.init)
                     #expect(lines.first == "uid=65532 gid=65532 groups=0")
                     #expect(lines.contains("exe=none"))  // no /proc inside
+                    #expect(lines.contains("devnull=0"))
                     #expect(lines.contains("arg=a b"))
                     #expect(lines.filter { $0.hasPrefix("env:") }.sorted() == ["env:LEDGE_PROBE=1", "env:PATH=/usr/bin"])
                     let mapped = try process.mappedFiles()
@@ -92,21 +94,34 @@ import Testing
                     #expect(process.stdout().contains("terminated\n"))
                 }
 
-                // With /proc, mounted in the child's own mount namespace only.
-                try await ChrootProcess.withProcess(
-                    rootfs: rootfs.path, command: ["/usr/bin/probe"], environment: environment, mountProc: true
-                ) { process in
+                // With /proc and /dev (the default), mounted in the child's own mount namespace only.
+                try await ChrootProcess.withProcess(rootfs: rootfs.path, command: ["/usr/bin/probe"], environment: environment) { process in
                     #expect(await process.waitForOutput(containing: "ready\n", timeout: .seconds(10)), "stderr: \(process.stderr())")
-                    #expect(process.stdout().contains("exe=/usr/bin/probe\n"))
+                    let lines = process.stdout().split(separator: "\n").map(String.init)
+                    #expect(lines.first == "uid=65532 gid=65532 groups=0")
+                    #expect(lines.contains("exe=/usr/bin/probe"))
+                    #expect(lines.contains("devnull=1"))
+                    #expect(lines.filter { $0.hasPrefix("env:") }.sorted() == ["env:LEDGE_PROBE=1", "env:PATH=/usr/bin"])
                     #expect(MountTable.mountPoints(under: rootfs.path) == [])
                     let outside = try process.mappedFilesOutsideRootfs()
                     #expect(outside == [])
                 }
                 #expect(!FileManager.default.fileExists(atPath: rootfs.path + "/proc"))
+                #expect(!FileManager.default.fileExists(atPath: rootfs.path + "/dev"))
                 #expect(MountTable.mountPoints(under: rootfs.path) == [])
             }
             #expect(!rootfsPath.isEmpty && !FileManager.default.fileExists(atPath: rootfsPath))
         }
+    }
+
+    @Test func mappedFilesReadsAllOfALongMapsFile() throws {
+        // The test process maps dozens of libraries: more than one read of /proc/PID/maps.
+        let shell = try ProcessRunner.run("/bin/sh", ["-c", "awk '$6 ~ /^\\// { print $6 }' /proc/\(getpid())/maps"])
+        var expected: [String] = []
+        for path in shell.stdout.split(separator: "\n").map(String.init) where !expected.contains(path) { expected.append(path) }
+        let mapped = try ChrootProcess.mappedFiles(pid: getpid())
+        #expect(expected.count > 20)
+        #expect(Set(mapped) == Set(expected))
     }
 
     @Test func faultyRegistryFailsTheUploadHalfWayAndGetsNoManifest() async throws {
@@ -132,8 +147,8 @@ import Testing
 }
 
 /// A tiny OCI image made with umoci: one layer holding `/usr/bin/probe`, a static C program
-/// that prints its uid, gid, number of supplementary groups, `/proc/self/exe`, arguments and
-/// environment, then `ready`, and waits; SIGTERM makes it print `terminated` and exit 0.
+/// that prints its uid, gid, number of supplementary groups, `/proc/self/exe`, whether
+/// `/dev/null` is writable, its arguments and environment, then `ready`, and waits; SIGTERM makes it print `terminated` and exit 0.
 enum TinyImage {
     static let source = #"""
         #include <signal.h>
@@ -148,6 +163,7 @@ enum TinyImage {
             char exe[4096]; ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
             if (n < 0) strcpy(exe, "none"); else exe[n] = 0;
             printf("exe=%s\n", exe);
+            printf("devnull=%d\n", access("/dev/null", W_OK) == 0);
             for (int i = 1; i < argc; i++) printf("arg=%s\n", argv[i]);
             for (char **e = environ; *e; e++) printf("env:%s\n", *e);
             printf("ready\n");
