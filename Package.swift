@@ -161,6 +161,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "LedgeTestingTests", dependencies: ["LedgeTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeReleaseTests", dependencies: ["LedgeRelease", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
