@@ -61,13 +61,9 @@ import Testing
                 let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
                 if parts.count == 2 && parts[0] != "TERM" { environment[parts[0]] = parts[1] }
             }
-            // What a container runtime provides: /proc (mounted by the harness) and /dev/null.
-            try FileManager.default.createDirectory(atPath: rootfs.path + "/dev", withIntermediateDirectories: true)
-            #expect(mknod(rootfs.path + "/dev/null", S_IFCHR | 0o666, dev_t((1 << 8) | 3)) == 0)
-            #expect(chmod(rootfs.path + "/dev/null", 0o666) == 0)  // mknod's mode is cut by the umask
             // Loopback only, on a free port: the image's own command with its last options overridden.
             let command = args + ["--host", "127.0.0.1", "--port", "0"]
-            try await ChrootProcess.withProcess(rootfs: rootfs.path, command: command, environment: environment, mountProc: true) {
+            try await ChrootProcess.withProcess(rootfs: rootfs.path, command: command, environment: environment) {
                 server in
                 #expect(await server.waitForOutput(containing: "/v2 ("), "stdout: \(server.stdout()) stderr: \(server.stderr())")
                 let port = try #require(server.stdout().firstMatch(of: #/127\.0\.0\.1:(\d+)\/v2/#).map { String($0.output.1) })
