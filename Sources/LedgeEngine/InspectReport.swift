@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 public import LedgeCore
 
 /// What `ledge inspect --json` prints: a stable, documented schema.
