@@ -1,5 +1,9 @@
 internal import Dispatch
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 public import LedgeCore
 public import LedgeEngine
 public import Logging
@@ -192,15 +196,14 @@ public final class ModelRepository: Sendable {
 
     private static func scan(_ path: String) throws -> [Entry] {
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard PathName.isDirectory(path) else {
             throw LedgeError.usage("model repository '\(path)' is not a directory")
         }
         let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? []
         var found: [Entry] = []
         for entry in entries.sorted() where !entry.hasPrefix(".") {
             let folder = path + "/" + entry
-            guard fm.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            guard PathName.isDirectory(folder) else { continue }
             try validate(name: entry, what: "model folder")
             let files = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).sorted()
             let models = files.filter { $0.hasSuffix(".tflite") || $0.hasSuffix(".onnx") }
