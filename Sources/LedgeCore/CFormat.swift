@@ -11,14 +11,11 @@ internal import Darwin
 /// What Foundation's `String(format:)` prints for the numeric conversions we use
 /// (`%f`, `%g`, `%x`, `%d` with flags, width and precision); no `%@`.
 public func cFormat(_ format: String, _ arguments: any CVarArg...) -> String {
-    withVaList(arguments) { first in
-        var small = [CChar](repeating: 0, count: 64)
-        let needed = Int(vsnprintf(&small, small.count, format, first))
-        guard needed >= small.count else { return String(cString: small) }
-        return withVaList(arguments) { again in
-            var large = [CChar](repeating: 0, count: needed + 1)
-            _ = vsnprintf(&large, large.count, format, again)
-            return String(cString: large)
-        }
+    var buffer = [CChar](repeating: 0, count: 64)
+    var length = Int(withVaList(arguments) { vsnprintf(&buffer, buffer.count, format, $0) })
+    if length >= buffer.count {
+        buffer = [CChar](repeating: 0, count: length + 1)
+        length = Int(withVaList(arguments) { vsnprintf(&buffer, buffer.count, format, $0) })
     }
+    return String(decoding: buffer.prefix(max(length, 0)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
