@@ -1,10 +1,11 @@
 // See CLedgeProcess.h: a crash guard that turns a runtime's fatal signal into
-// one line on stderr, and the probe's memory bound.
+// one line on stderr, the probe's memory bound and the spawn of the probe.
 #define _GNU_SOURCE
 #include "CLedgeProcess.h"
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -84,4 +85,32 @@ void ledge_crash_guard_set_context(const char *context) {
 int ledge_limit_address_space(unsigned long long bytes) {
     struct rlimit limit = {.rlim_cur = (rlim_t)bytes, .rlim_max = (rlim_t)bytes};
     return setrlimit(RLIMIT_AS, &limit);
+}
+
+extern char **environ;
+
+int ledge_spawn(const char *path, char *const argv[], int output_fd, int *pid) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    int error = posix_spawn_file_actions_init(&actions);
+    if (error != 0) return error;
+    error = posix_spawnattr_init(&attributes);
+    if (error != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        return error;
+    }
+    if (!error) error = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDWR, 0);
+    if (!error) error = posix_spawn_file_actions_adddup2(&actions, output_fd, STDOUT_FILENO);
+    if (!error) error = posix_spawn_file_actions_adddup2(&actions, output_fd, STDERR_FILENO);
+#ifdef __GLIBC__
+    if (!error) error = posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+#else
+    for (long fd = STDERR_FILENO + 1, n = sysconf(_SC_OPEN_MAX); !error && fd < n && fd < 65536; fd++)
+        error = posix_spawn_file_actions_addclose(&actions, (int)fd);
+#endif
+    if (!error) error = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    if (!error) error = posix_spawn(pid, path, &actions, &attributes, argv, environ);
+    posix_spawnattr_destroy(&attributes);
+    posix_spawn_file_actions_destroy(&actions);
+    return error;
 }

@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
 internal import LedgeCore
 
 /// Writes a file so that readers see the old content or the whole new content, never half of it.
@@ -11,8 +20,8 @@ public enum AtomicFile {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         try checkDirectory(of: path, option: option)
-        let temporary = (directory as NSString).appendingPathComponent(
-            ".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let temporary = PathName.appending(
+            ".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp", to: directory)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else {
             throw LedgeError.invalidInput("\(option) \(path): cannot create a file in \(directory): \(String(cString: strerror(errno)))")
@@ -21,7 +30,7 @@ public enum AtomicFile {
         let bytes = Array(text.utf8)
         var written = 0
         while ok && written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+            let n = bytes[written...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
             if n <= 0 { ok = false } else { written += n }
         }
         let reason = ok ? "" : String(cString: strerror(errno))
@@ -37,9 +46,14 @@ public enum AtomicFile {
     /// Throws unless `path`'s folder exists (checked before measuring, so a typo fails fast).
     public static func checkDirectory(of path: String, option: String) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard PathName.isDirectory(directory) else {
             throw LedgeError.invalidInput("\(option) \(path): directory not found: \(directory)")
         }
     }
 }
+
+#if canImport(Glibc)
+private let systemWrite = Glibc.write
+#elseif canImport(Musl)
+private let systemWrite = Musl.write
+#endif

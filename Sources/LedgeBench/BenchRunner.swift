@@ -1,4 +1,3 @@
-internal import Foundation
 internal import LedgeCore
 public import LedgeEngine
 public import Logging

@@ -1,4 +1,3 @@
-internal import Foundation
 internal import LedgeCore
 
 /// The JSON report: the stable schema (README, "ledge bench --format json").
@@ -7,46 +6,44 @@ internal import LedgeCore
 /// the shape; non-finite numbers are written as `null`.
 enum JSONReport {
     static func render(_ report: BenchReport) throws -> String {
-        let root: [String: Any] = [
-            "ledge_version": report.ledge_version,
-            "budget": report.budget ?? NSNull(),
-            "passed": report.passed,
-            "variants": report.variants.map(variant),
+        let root: [String: PrettyJSON] = [
+            "ledge_version": .string(report.ledge_version),
+            "budget": report.budget.map(PrettyJSON.string) ?? .null,
+            "passed": .bool(report.passed),
+            "variants": .array(report.variants.map(variant)),
         ]
-        do {
-            let data = try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            return String(decoding: data, as: UTF8.self) + "\n"
-        } catch {
-            throw LedgeError.runtimeFailure("bench: could not encode the JSON report: \(error)")
-        }
+        return PrettyJSON.object(root).text + "\n"
     }
 
-    static func number(_ value: Double) -> Any { value.isFinite ? value : NSNull() }
+    static func number(_ value: Double) -> PrettyJSON { value.isFinite ? .double(value) : .null }
 
-    static func variant(_ v: VariantResult) -> [String: Any] {
+    static func variant(_ v: VariantResult) -> PrettyJSON {
         let l = v.latency_ms
-        return [
-            "model": v.model, "format": v.format, "runtime": v.runtime, "runtime_version": v.runtime_version,
-            "threads": v.threads, "provider": v.provider, "size_bytes": v.size_bytes,
+        return .object([
+            "model": .string(v.model), "format": .string(v.format), "runtime": .string(v.runtime),
+            "runtime_version": .string(v.runtime_version), "threads": .int(v.threads), "provider": .string(v.provider),
+            "size_bytes": .int(v.size_bytes),
             "load_ms": number(v.load_ms), "first_ms": number(v.first_ms), "warmup_mean_ms": number(v.warmup_mean_ms),
-            "latency_ms": [
-                "count": l.count, "min": number(l.min), "p50": number(l.p50), "p90": number(l.p90), "p99": number(l.p99),
+            "latency_ms": .object([
+                "count": .int(l.count), "min": number(l.min), "p50": number(l.p50), "p90": number(l.p90), "p99": number(l.p99),
                 "max": number(l.max), "mean": number(l.mean), "std": number(l.std),
-            ] as [String: Any],
-            "throughput": v.throughput.map { p in
-                ["batch": p.batch, "instances": p.instances, "samples_per_s": number(p.samples_per_s)] as [String: Any]
-            },
-            "batch_note": v.batch_note ?? NSNull(),
-            "rss_peak_bytes": v.rss_peak_bytes, "rss_growth_bytes": v.rss_growth_bytes,
-            "end_to_end": v.end_to_end.map { e -> Any in
-                [
-                    "images": e.images, "decode_ms": number(e.decode_ms), "preprocess_ms": number(e.preprocess_ms),
+            ]),
+            "throughput": .array(
+                v.throughput.map { p in
+                    .object(["batch": .int(p.batch), "instances": .int(p.instances), "samples_per_s": number(p.samples_per_s)])
+                }),
+            "batch_note": v.batch_note.map(PrettyJSON.string) ?? .null,
+            "rss_peak_bytes": .int(v.rss_peak_bytes), "rss_growth_bytes": .int(v.rss_growth_bytes),
+            "end_to_end": v.end_to_end.map { e in
+                .object([
+                    "images": .int(e.images), "decode_ms": number(e.decode_ms), "preprocess_ms": number(e.preprocess_ms),
                     "invoke_ms": number(e.invoke_ms), "postprocess_ms": number(e.postprocess_ms),
                     "total_ms": number(e.total_ms), "preprocess_share": number(e.preprocess_share),
-                ] as [String: Any]
-            } ?? NSNull(),
-            "budget": v.budget.map { ["passed": $0.passed, "failures": $0.failures] as [String: Any] } ?? NSNull(),
-        ]
+                ])
+            } ?? .null,
+            "budget": v.budget.map { .object(["passed": .bool($0.passed), "failures": .array($0.failures.map(PrettyJSON.string))]) }
+                ?? .null,
+        ])
     }
 }
 
@@ -104,6 +101,6 @@ enum CSVReport {
 
     static func quote(_ cell: String) -> String {
         guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
-        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return "\"" + cell.replacing(scalar: "\"", with: "\"\"") + "\""
     }
 }

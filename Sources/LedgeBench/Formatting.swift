@@ -1,11 +1,11 @@
-internal import Foundation
+internal import LedgeCore
 
 /// Number formatting shared by budgets, reports and plots (locale-independent).
 enum Fmt {
     /// `value` with `decimals` digits after the point.
     static func fixed(_ value: Double, _ decimals: Int) -> String {
         guard value.isFinite else { return value.isNaN ? "n/a" : (value > 0 ? "inf" : "-inf") }
-        return String(format: "%.\(decimals)f", value)
+        return cFormat("%.\(decimals)f", value)
     }
 
     /// A duration given in milliseconds, e.g. `12.34 ms`, `850 us`, `2.10 s`.

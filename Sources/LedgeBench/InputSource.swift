@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 internal import LedgeCore
 internal import LedgeVision
 
@@ -38,16 +42,15 @@ final class InputSource {
 
     /// The sorted .jpg, .jpeg and .png files in `directory`; throws when there are none.
     static func imageFiles(in directory: String) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard PathName.isDirectory(directory) else {
             throw LedgeError.invalidInput("--images: directory not found: \(directory)")
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        let files = names.filter { ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
+        let files = names.filter { ["jpg", "jpeg", "png"].contains(PathName.pathExtension($0).lowercased()) }.sorted()
         guard !files.isEmpty else {
             throw LedgeError.invalidInput("--images: no .jpg, .jpeg or .png files in \(directory)")
         }
-        return files.map { (directory as NSString).appendingPathComponent($0) }
+        return files.map { PathName.appending($0, to: directory) }
     }
 
     /// The inputs of run number `index` at batch size `batch`.

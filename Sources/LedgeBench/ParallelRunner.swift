@@ -1,11 +1,16 @@
-internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
+internal import Dispatch
 internal import LedgeCore
 internal import LedgeEngine
 internal import Synchronization
 
 /// Runs several sessions of one model at once, one thread each, for multi-instance throughput.
 ///
-/// Each instance runs on its own `Thread` (not `concurrentPerform`, which caps
+/// Each instance runs on its own thread (not `concurrentPerform`, which caps
 /// parallelism at the core count) until the shared policy says stop; the result
 /// is all samples finished divided by the wall time from start to the last thread's end.
 enum ParallelRunner {
@@ -17,7 +22,7 @@ enum ParallelRunner {
         let done = DispatchSemaphore(value: 0)
         let start = ContinuousClock.now
         for session in sessions {
-            let thread = Thread {
+            startThread {
                 var runs = 0
                 var elapsed = 0.0
                 let outcome: Result<Int, any Error>
@@ -34,7 +39,6 @@ enum ParallelRunner {
                 results.withLock { $0.append(outcome) }
                 done.signal()
             }
-            thread.start()
         }
         for _ in sessions { done.wait() }
         let seconds = (ContinuousClock.now - start).milliseconds / 1000
@@ -42,4 +46,22 @@ enum ParallelRunner {
         for outcome in results.withLock({ $0 }) { total += try outcome.get() }
         return seconds > 0 ? Double(total * batch) / seconds : 0
     }
+}
+
+/// Runs `body` on a new detached thread (as Foundation's `Thread(block:).start()` did).
+private func startThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    var thread = pthread_t()
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    let error = pthread_create(
+        &thread, nil,
+        { raw in
+            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+            return nil
+        }, box)
+    precondition(error == 0, "cannot start a thread: \(String(cString: strerror(error)))")
+    pthread_detach(thread)
 }

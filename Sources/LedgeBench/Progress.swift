@@ -1,4 +1,9 @@
-internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
+internal import LedgeCore
 internal import Synchronization
 
 /// Receives the bench's progress: the phase, runs done and the planned total.
@@ -32,8 +37,8 @@ public final class TerminalProgress: ProgressSink {
         let line: String? = state.withLock { s in
             if let last = s.lastDraw, now - last < .milliseconds(100) { return nil }
             s.lastDraw = now
-            let elapsed = String(
-                format: "%.1fs",
+            let elapsed = cFormat(
+                "%.1fs",
                 Double((now - start).components.seconds)
                     + Double((now - start).components.attoseconds) / 1e18)
             var text: String
@@ -49,7 +54,7 @@ public final class TerminalProgress: ProgressSink {
             s.width = text.count
             return "\r" + padded
         }
-        if let line { FileHandle.standardError.write(Data(line.utf8)) }
+        if let line { StandardStreams.writeError(line) }
     }
 
     public func finish() {
@@ -57,6 +62,6 @@ public final class TerminalProgress: ProgressSink {
             defer { s.width = 0; s.lastDraw = nil }; return s.width
         }
         guard width > 0 else { return }
-        FileHandle.standardError.write(Data(("\r" + String(repeating: " ", count: width) + "\r").utf8))
+        StandardStreams.writeError("\r" + String(repeating: " ", count: width) + "\r")
     }
 }

@@ -1,4 +1,4 @@
-internal import Foundation
+internal import LedgeCore
 
 /// The output formats of `ledge bench`.
 public enum BenchFormat: String, Sendable, CaseIterable {
@@ -72,7 +72,7 @@ enum TableReport {
 enum MarkdownReport {
     static func render(_ report: BenchReport) -> String {
         let table = ReportRows(report)
-        func escape(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+        func escape(_ s: String) -> String { s.replacing(scalar: "|", with: "\\|") }
         var lines = ["| " + table.columns.map(\.title).joined(separator: " | ") + " |"]
         lines.append("|" + table.columns.map { $0.right ? " ---: |" : " --- |" }.joined())
         for row in table.rows {

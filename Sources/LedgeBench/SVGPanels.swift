@@ -1,4 +1,8 @@
-internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
 
 /// The left panel: one horizontal box plot of steady-state latency per variant.
 enum LatencyPanel {

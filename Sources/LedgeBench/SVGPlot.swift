@@ -1,4 +1,9 @@
-internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
+internal import LedgeCore
 
 /// A self-contained SVG chart of a bench report (no external fonts or scripts):
 /// on the left the latency distribution of each variant (a horizontal box plot:
@@ -80,7 +85,7 @@ public enum SVGPlot {
     /// A number for an SVG attribute: at most 2 decimals, no trailing zeros.
     static func n(_ value: Double) -> String {
         guard value.isFinite else { return "0" }
-        var s = String(format: "%.2f", value)
+        var s = cFormat("%.2f", value)
         while s.hasSuffix("0") { s.removeLast() }
         if s.hasSuffix(".") { s.removeLast() }
         return s == "-0" ? "0" : s
@@ -98,10 +103,10 @@ public enum SVGPlot {
 
     /// A tick label: `200k`, `1.5M`, integers plain, otherwise up to 3 significant digits.
     static func label(_ value: Double) -> String {
-        if abs(value) >= 1e6 { return String(format: "%g", value / 1e6) + "M" }
-        if abs(value) >= 1e4 { return String(format: "%g", value / 1e3) + "k" }
+        if abs(value) >= 1e6 { return cFormat("%g", value / 1e6) + "M" }
+        if abs(value) >= 1e4 { return cFormat("%g", value / 1e3) + "k" }
         if value == value.rounded() { return String(Int(value)) }
-        return String(format: "%.3g", value)
+        return cFormat("%.3g", value)
     }
 }
 

@@ -1,4 +1,8 @@
-internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
 
 /// A plot axis: linear from 0, or log10 when the values span more than `logSpan` (so a 30 us
 /// model and a 15 ms model, or 60/s and 180 000/s, are both readable on one chart).

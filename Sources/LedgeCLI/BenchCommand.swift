@@ -1,5 +1,9 @@
 internal import ArgumentParser
-internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
 internal import LedgeBench
 internal import LedgeCore
 internal import LedgeEngine

@@ -1,5 +1,4 @@
 internal import ArgumentParser
-internal import Foundation
 internal import LedgeCore
 internal import LedgeEngine
 
@@ -67,7 +66,7 @@ struct ClassifyCommand: ParsableCommand {
     }
 
     static func floats(_ text: String, option: String) throws -> [Float] {
-        let parts = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        let parts = text.split(separator: ",").map { Float($0.trimmingWhitespace()) }
         guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0!.isFinite }) else {
             throw LedgeError.usage("\(option): expected comma-separated numbers (e.g. 0.485,0.456,0.406), got '\(text)'")
         }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 internal import LedgeCore
 internal import LedgeEngine
 
@@ -10,10 +14,10 @@ enum ClassifyText {
         lines.append("----INFERENCE TIME----")
         lines.append("Note: The first inference is slow because it includes warm-up (memory planning, caches).")
         for (i, ms) in r.inferenceMilliseconds.enumerated() {
-            lines.append(String(format: "%.2fms", ms) + (i == 0 ? " (first, includes warm-up)" : ""))
+            lines.append(cFormat("%.2fms", ms) + (i == 0 ? " (first, includes warm-up)" : ""))
         }
         lines.append("-------RESULTS--------")
-        for t in r.top { lines.append("\(t.label): " + String(format: "%.5f", t.score)) }
+        for t in r.top { lines.append("\(t.label): " + cFormat("%.5f", t.score)) }
         return lines.joined(separator: "\n")
     }
 

@@ -1,5 +1,5 @@
 internal import ArgumentParser
-internal import Foundation
+internal import LedgeCore
 
 /// A comma-separated option value, such as `--threads 1,2`: the distinct
 /// values in the order given, parsed once, by ArgumentParser.
@@ -16,7 +16,7 @@ struct CommaSeparated<Element: ExpressibleByArgument & Hashable & Sendable>: Exp
     init?(argument: String) {
         var values: [Element] = []
         for part in argument.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let value = Element(argument: part.trimmingCharacters(in: .whitespaces)) else { return nil }
+            guard let value = Element(argument: part.trimmingWhitespace()) else { return nil }
             values.append(value)
         }
         self.init(values)

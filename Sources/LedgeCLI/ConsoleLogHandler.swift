@@ -1,4 +1,4 @@
-internal import Foundation
+internal import LedgeCore
 public import Logging
 
 /// A compact log handler for a command-line tool: `warning: message` on stderr.
@@ -26,7 +26,7 @@ public struct ConsoleLogHandler: LogHandler {
         if !merged.isEmpty {
             line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        StandardStreams.writeError(line + "\n")
     }
 
     /// A logger for the CLI: warnings and worse, or everything from debug up with `verbose`.

@@ -1,4 +1,4 @@
-internal import Foundation
+internal import LedgeCore
 internal import LedgeEngine
 
 /// The human-readable form of ``InspectReport``.
@@ -19,7 +19,7 @@ enum InspectText {
         let m = r.metadata
         var meta: [String] = []
         if let v = m.name { meta.append("  name:        \(v)") }
-        if let v = m.description { meta.append("  description: \(v.replacingOccurrences(of: "\n", with: " "))") }
+        if let v = m.description { meta.append("  description: \(v.replacing(scalar: "\n", with: " "))") }
         if let v = m.version { meta.append("  version:     \(v)") }
         if let v = m.author { meta.append("  author:      \(v)") }
         if !m.associated_files.isEmpty { meta.append("  files:       \(m.associated_files.joined(separator: ", "))") }
@@ -57,7 +57,7 @@ enum InspectText {
         var value = Double(n)
         var unit = 0
         while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(n) B" : String(format: "%.1f", value) + " " + units[unit]
+        return unit == 0 ? "\(n) B" : cFormat("%.1f", value) + " " + units[unit]
     }
 
     static func pad(_ s: String, _ width: Int) -> String {

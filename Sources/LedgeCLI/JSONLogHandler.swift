@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
+internal import LedgeCore
 public import Logging
 
 /// A log handler writing one JSON object per line (`ledge serve --log-format json`):
@@ -14,7 +19,7 @@ public struct JSONLogHandler: LogHandler {
 
     /// A handler for the logger `label` writing to standard error.
     public init(label: String, logLevel: Logger.Level) {
-        self.init(label: label, logLevel: logLevel) { FileHandle.standardError.write(Data($0.utf8)) }
+        self.init(label: label, logLevel: logLevel) { StandardStreams.writeError($0) }
     }
 
     /// A handler for the logger `label`; `write` gets each line with its newline.

@@ -1,5 +1,4 @@
 internal import ArgumentParser
-internal import Foundation
 internal import LedgeCore
 
 /// The entry point the `ledge` executable calls: parses, runs, and maps errors
@@ -56,7 +55,7 @@ public enum LedgeMain {
         do {
             throw error
         } catch let error as LedgeError {
-            FileHandle.standardError.write(Data("error: \(error.commandLineMessage)\n".utf8))
+            StandardStreams.writeError("error: \(error.commandLineMessage)\n")
             return error.exitCode
         } catch {
             let code = Ledge.exitCode(for: error)
@@ -65,7 +64,7 @@ public enum LedgeMain {
                 return 0
             }
             let message = Ledge.fullMessage(for: error)
-            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            if !message.isEmpty { StandardStreams.writeError(message + "\n") }
             return code == .validationFailure ? 2 : code.rawValue
         }
     }

@@ -1,5 +1,12 @@
 internal import ArgumentParser
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
+#if canImport(Glibc)
+internal import Glibc
+#endif
 internal import LedgeCore
 internal import LedgePackage
 internal import LedgeRelease

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
+internal import LedgeCore
 internal import LedgePackage
 internal import LedgeRelease
 
@@ -19,14 +24,14 @@ enum PackageText {
         }
         lines.append("  models: " + result.models.map { "\($0.name) (\($0.format), sha256 \($0.sha256.prefix(12)))" }.joined(separator: ", "))
         if let uploaded = result.uploadedBlobs, let skipped = result.skippedBlobs {
-            let seconds = String(format: "%.2f", result.pushSeconds ?? 0)
+            let seconds = cFormat("%.2f", result.pushSeconds ?? 0)
             lines.append("  pushed in \(seconds) s: \(uploaded) blob(s) uploaded (\(megabytes(result.uploadedBytes ?? 0))), \(skipped) already there")
         }
-        lines.append("  done in \(String(format: "%.2f", seconds)) s")
+        lines.append("  done in \(cFormat("%.2f", seconds)) s")
         return lines.joined(separator: "\n")
     }
 
-    static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+    static func megabytes(_ bytes: Int) -> String { cFormat("%.1f MB", Double(bytes) / 1_000_000) }
 }
 
 /// A one-line progress bar on a terminal's stderr; silent otherwise.
@@ -42,12 +47,12 @@ final class ProgressBar: Sendable {
             let filled = total > 0 ? min(width, done * width / total) : 0
             let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
             let line = "\r\u{1B}[2K[\(bar)] \(done)/\(total) \(message)"
-            FileHandle.standardError.write(Data(line.utf8))
+            StandardStreams.writeError(line)
         }
     }
 
     func finish() {
-        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        if enabled { StandardStreams.writeError("\r\u{1B}[2K") }
     }
 }
 

@@ -1,6 +1,10 @@
 internal import ArgumentParser
 internal import CLedgeProcess
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 internal import LedgeCore
 internal import LedgeEngine
 

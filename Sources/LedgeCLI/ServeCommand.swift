@@ -1,5 +1,9 @@
 internal import ArgumentParser
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 internal import Hummingbird
 internal import LedgeCore
 internal import LedgeEngine
@@ -106,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
                 let shown = host.contains(":") ? "[\(host)]" : host
                 let line =
                     "ledge serve: \(names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(instances) instance(s) × \(threads) thread(s)); web page http://\(shown):\(port)/\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
+                StandardStreams.writeOutput(line)
             })
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)
         try await app.runService()

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// Files read whole, with the checks every reader makes (it exists, it is not
 /// a directory, it can be read, it is not empty), each failure one line that
@@ -12,9 +16,8 @@ public enum CheckedFile {
 
     /// What is wrong with `path` short of reading it; `nil` when it exists and is not a directory.
     public static func problem(at path: String) -> Problem? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .notFound }
-        return isDirectory.boolValue ? .directory : nil
+        guard PathName.exists(path) else { return .notFound }
+        return PathName.isDirectory(path) ? .directory : nil
     }
 
     /// The bytes of the `kind` file (`model`, `image`, …) at `path`, else a

@@ -1,5 +1,3 @@
-internal import Foundation
-
 /// A width and height in pixels.
 public struct ImageSize: Sendable, Hashable, Codable, CustomStringConvertible {
     public var width: Int
@@ -17,7 +15,7 @@ public struct ImageSize: Sendable, Hashable, Codable, CustomStringConvertible {
     /// one number for a square; throws a usage error naming `option` otherwise.
     public static func parse(heightByWidth text: String, option: String = "--input-size") throws -> ImageSize {
         let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
-        let numbers = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let numbers = parts.compactMap { Int($0.trimmingWhitespace()) }
         guard numbers.count == parts.count, (1...2).contains(numbers.count),
             numbers.allSatisfy({ $0 > 0 && $0 <= 32768 }), let height = numbers.first, let width = numbers.last
         else {

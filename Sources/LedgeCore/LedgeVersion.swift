@@ -18,7 +18,7 @@ public enum LedgeVersion {
         SwiftDependency(name: "swift-certificates", url: "https://github.com/apple/swift-certificates.git", version: "1.21.1"),
         SwiftDependency(name: "swift-collections", url: "https://github.com/apple/swift-collections.git", version: "1.6.0"),
         SwiftDependency(name: "swift-configuration", url: "https://github.com/apple/swift-configuration.git", version: "1.4.0"),
-        SwiftDependency(name: "swift-crypto", url: "https://github.com/apple/swift-crypto.git", version: "3.12.3"),
+        SwiftDependency(name: "swift-crypto", url: "https://github.com/apple/swift-crypto.git", version: "4.5.2"),
         SwiftDependency(name: "swift-distributed-tracing", url: "https://github.com/apple/swift-distributed-tracing.git", version: "1.7.3"),
         SwiftDependency(name: "swift-http-structured-headers", url: "https://github.com/apple/swift-http-structured-headers.git", version: "1.7.0"),
         SwiftDependency(name: "swift-http-types", url: "https://github.com/apple/swift-http-types.git", version: "1.8.0"),

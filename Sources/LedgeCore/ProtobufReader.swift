@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
 package import Foundation
+#endif
 
 /// Ledge's one protobuf wire-format walker, bounds-checked over a byte buffer:
 /// it tells an ONNX file from noise (``ModelFile``) and reads the ONNX summary.

@@ -1,4 +1,8 @@
-public import Foundation
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// The on-disk layout of a model repository, shared by the server (which loads
 /// it) and the packager (which copies it into an image): `DIR/NAME/` holding
@@ -24,7 +28,9 @@ public enum RepositoryLayout {
     /// file's name without its extension. Names are checked and unique.
     public static func entries(files: [(path: String, name: String?)]) throws -> [Entry] {
         let entries = try files.map { file in
-            let name = file.name ?? URL(fileURLWithPath: file.path).deletingPathExtension().lastPathComponent
+            let base = PathName.lastComponent(file.path)
+            let ext = PathName.pathExtension(file.path)
+            let name = file.name ?? (ext.isEmpty ? base : String(base.dropLast(ext.count + 1)))
             try validate(name: name, what: "model name")
             return Entry(name: name, model: file.path, labels: nil)
         }
@@ -35,15 +41,14 @@ public enum RepositoryLayout {
     /// The models of the repository at `path`, sorted by name, names checked.
     public static func scan(_ path: String) throws -> [Entry] {
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard PathName.isDirectory(path) else {
             throw LedgeError.usage("model repository '\(path)' is not a directory")
         }
         let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? []
         var found: [Entry] = []
         for entry in entries.sorted() where !entry.hasPrefix(".") {
             let folder = path + "/" + entry
-            guard fm.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            guard PathName.isDirectory(folder) else { continue }
             try validate(name: entry, what: "model folder")
             let files = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).sorted()
             let models = files.filter { $0.hasSuffix(".tflite") || $0.hasSuffix(".onnx") }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// Which runtime library to find.
 public enum RuntimeLibraryKind: Sendable {
@@ -74,11 +78,11 @@ public struct RuntimeLocator: Sendable {
     public func setupFolders() -> [String] {
         var roots: [String] = []
         if let home = environment["LEDGE_HOME"], !home.isEmpty { roots.append(home) }
-        for start in [workingDirectory, (executablePath as NSString).deletingLastPathComponent] where !start.isEmpty {
+        for start in [workingDirectory, PathName.deletingLastComponent(executablePath)] where !start.isEmpty {
             var dir = URL(fileURLWithPath: start).standardizedFileURL.path
             while true {
                 roots.append(dir + "/.ledge")
-                let parent = (dir as NSString).deletingLastPathComponent
+                let parent = PathName.deletingLastComponent(dir)
                 if parent == dir || parent.isEmpty { break }
                 dir = parent
             }

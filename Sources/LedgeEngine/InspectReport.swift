@@ -1,4 +1,8 @@
-public import Foundation
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 public import LedgeCore
 
 /// What `ledge inspect --json` prints: a stable, documented schema.

@@ -1,8 +1,19 @@
 internal import CLedgeProcess
 internal import Crypto
+internal import Dispatch
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 public import LedgeCore
 public import Logging
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
 
 /// Opens a model in a child process before the serving process trusts it.
 ///
@@ -94,31 +105,25 @@ public struct ModelProbe: Sendable {
             throw LedgeError.runtimeFailure("cannot create the probe's log file \(log.path)")
         }
         defer { try? FileManager.default.removeItem(at: log) }
-        let output = try FileHandle(forWritingTo: log)
-        defer { try? output.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments(path: path)
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        let done = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in done.signal() }
+        let output = open(log.path, O_WRONLY | O_CLOEXEC)
+        guard output >= 0 else {
+            throw LedgeError.runtimeFailure("cannot open the probe's log file \(log.path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(output) }
+        let process: ChildProcess
         do {
-            try process.run()
+            process = try ChildProcess(executable: executable, arguments: arguments(path: path), output: output)
         } catch {
-            throw LedgeError.runtimeFailure("cannot start the model probe '\(executable)': \(error.localizedDescription)")
+            throw LedgeError.runtimeFailure("cannot start the model probe '\(executable)': \(error)")
         }
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        if done.wait(timeout: .now() + seconds) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            done.wait()
+        guard let (reason, status) = process.wait(until: .now() + seconds) else {
+            kill(process.pid, SIGKILL)
+            _ = process.wait()
             return .failed("the model did not load and run within \(Self.describe(timeout)) in the probe (killed)")
         }
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        return Self.outcome(
-            path: path, reason: process.terminationReason, status: process.terminationStatus,
-            output: text, memoryLimit: memoryLimit)
+        return Self.outcome(path: path, reason: reason, status: status, output: text, memoryLimit: memoryLimit)
     }
 
     private func arguments(path: String) -> [String] {
@@ -131,7 +136,7 @@ public struct ModelProbe: Sendable {
 
     /// The outcome of a finished child from how it ended and what it printed.
     static func outcome(
-        path: String, reason: Process.TerminationReason, status: Int32, output: String,
+        path: String, reason: ChildProcess.TerminationReason, status: Int32, output: String,
         memoryLimit: Int
     ) -> Outcome {
         let lines = output.split(whereSeparator: \.isNewline).map(String.init)
@@ -165,9 +170,9 @@ public struct ModelProbe: Sendable {
     /// SHA-256 of the file's bytes, the runtime (library, version), Ledge's version and the probe settings.
     func cacheKey(file: ModelFile) throws -> String {
         let runtime = try ModelLoader.runtimeIdentity(format: file.format, options: engine)
-        let fileDigest = SHA256.hash(data: file.data).map { String(format: "%02x", $0) }.joined()
+        let fileDigest = SHA256.hash(data: file.data).map { cFormat("%02x", $0) }.joined()
         let settings = "\(runtime)|threads=\(engine.session.threads ?? 0)|memory=\(memoryLimit)|ledge=\(ModelLoader.ledgeVersion)"
-        let settingsDigest = SHA256.hash(data: Data(settings.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let settingsDigest = SHA256.hash(data: Data(settings.utf8)).prefix(8).map { cFormat("%02x", $0) }.joined()
         return fileDigest + "-" + settingsDigest
     }
 

@@ -1,5 +1,4 @@
 internal import CLiteRT
-import Foundation
 public import LedgeCore
 public import Logging
 import Synchronization

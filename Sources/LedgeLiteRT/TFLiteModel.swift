@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 public import LedgeCore
 
 /// The structure of a `.tflite` flatbuffer, read and validated without a runtime.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 public import LedgeCore
 
 /// What Ledge reads from an ONNX file's protobuf itself, without the runtime:

@@ -1,5 +1,9 @@
 internal import CONNXRuntime
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 internal import LedgeCore
 
 extension ONNXSession {
@@ -120,18 +124,16 @@ extension ONNXSession {
     /// Class labels from a metadata value: a JSON array of strings, or a
     /// newline- or comma-separated list. `nil` when it is none of these.
     static func parseLabels(_ text: String) -> [String]? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingWhitespaceAndNewlines()
         guard !trimmed.isEmpty else { return nil }
         if trimmed.hasPrefix("[") {
-            guard let data = trimmed.data(using: .utf8),
-                let array = try? JSONSerialization.jsonObject(with: data) as? [Any]
-            else { return nil }
-            let labels = array.compactMap { $0 as? String }
-            return labels.count == array.count && !labels.isEmpty ? labels : nil
+            // Only an array of strings decodes: a number, null or object in it gives nil.
+            guard let labels = try? JSONDecoder().decode([String].self, from: Data(trimmed.utf8)) else { return nil }
+            return labels.isEmpty ? nil : labels
         }
-        let separator: Character = trimmed.contains("\n") ? "\n" : ","
+        let separator: Character = trimmed.unicodeScalars.contains("\n") ? "\n" : ","
         let labels = trimmed.split(separator: separator, omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingWhitespace() }
         guard labels.count > 1, labels.allSatisfy({ !$0.isEmpty }) else { return nil }
         return labels
     }

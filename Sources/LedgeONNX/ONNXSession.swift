@@ -1,5 +1,9 @@
 internal import CONNXRuntime
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 public import LedgeCore
 public import Logging
 internal import Synchronization

@@ -1,5 +1,4 @@
 internal import CONNXRuntime
-internal import Foundation
 internal import LedgeCore
 
 /// The API table of a loaded library: immutable function pointers into a
@@ -13,7 +12,7 @@ struct ORTAPI: @unchecked Sendable {
         let code = raw.get_error_code(status)
         let text = raw.get_error_message(status).map { String(cString: $0) } ?? "unknown error"
         // ONNX Runtime's messages can span lines (a stack of contexts): Ledge's errors are one line.
-        let message = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        let message = text.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }
             .filter { !$0.isEmpty }.joined(separator: "; ")
         raw.release_status(status)
         throw ORTFailure(code: Int(code.rawValue), message: message)

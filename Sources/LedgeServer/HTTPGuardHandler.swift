@@ -1,4 +1,4 @@
-internal import Foundation
+internal import LedgeCore
 internal import HTTPTypes
 internal import Logging
 internal import NIOCore
@@ -110,7 +110,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.lastBodyProgress = self.phaseStart
             self.bodyBytes = 0
             if let coding = head.headerFields[.transferEncoding],
-                coding.trimmingCharacters(in: .whitespaces).lowercased() != "chunked"
+                coding.trimmingWhitespace().lowercased() != "chunked"
             {
                 // llhttp accepts `gzip, chunked` (chunked last) and de-chunks; nothing here undoes gzip.
                 self.inbound = .idle  // not the app's request: never fire the error into its stream
@@ -366,7 +366,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.fail(
                     ServerError(
                         .requestTimeout,
-                        "request body too slow: \(self.bodyBytes) bytes in \(String(format: "%.1f", elapsed)) s"
+                        "request body too slow: \(self.bodyBytes) bytes in \(cFormat("%.1f", elapsed)) s"
                             + " (minimum \(self.configuration.minBodyBytesPerSecond) bytes/s)"
                     )
                 )

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 internal import LedgeCore
 
 /// An inference request checked against the model: tensors in the model's

@@ -1,4 +1,3 @@
-internal import Foundation
 internal import Hummingbird
 
 /// The routes' paths and methods, recorded as they are registered, so a path that exists under

@@ -1,5 +1,9 @@
 internal import Dispatch
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 public import LedgeCore
 public import LedgeEngine
 public import Logging

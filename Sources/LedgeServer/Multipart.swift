@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 internal import LedgeCore
 
 /// One part of a `multipart/form-data` body (RFC 7578 over RFC 2046).
@@ -79,15 +83,15 @@ enum Multipart {
         var lastName: String?
         for line in headerText.components(separatedBy: "\r\n") where !line.isEmpty {
             if let first = line.first, first == " " || first == "\t", let name = lastName {  // folded continuation
-                headers[name, default: ""] += " " + line.trimmingCharacters(in: .whitespaces)
+                headers[name, default: ""] += " " + line.trimmingWhitespace()
                 continue
             }
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
                 throw LedgeError.invalidInput(
                     "multipart part \(number) has a malformed header line '\(HeaderValue.printable(line))': expected 'Name: value'")
             }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let name = line[..<colon].trimmingWhitespace().lowercased()
+            headers[name] = line[line.index(after: colon)...].trimmingWhitespace()
             lastName = name
         }
         let disposition = headers["content-disposition"].map(HeaderValue.parse)?.parameters ?? [:]
@@ -124,14 +128,14 @@ enum HeaderValue {
         var parameters: [String: String] = [:]
         for field in fields.dropFirst() {
             guard let equals = field.firstIndex(of: "=") else { continue }
-            let name = field[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            var value = field[field.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let name = field[..<equals].trimmingWhitespace().lowercased()
+            var value = field[field.index(after: equals)...].trimmingWhitespace()
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
                 value = unquote(String(value.dropFirst().dropLast()))
             }
             parameters[name] = value
         }
-        return (fields[0].trimmingCharacters(in: .whitespaces), parameters)
+        return (fields[0].trimmingWhitespace(), parameters)
     }
 
     private static func unquote(_ text: String) -> String {

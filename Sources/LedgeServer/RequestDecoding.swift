@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 internal import LedgeCore
 
 /// Decodes the JSON of an inference request into ``V2InferenceRequest``,

@@ -1,4 +1,4 @@
-internal import Foundation
+internal import LedgeCore
 internal import HTTPTypes
 internal import Hummingbird
 internal import Logging
@@ -75,7 +75,7 @@ struct RequestObservingMiddleware<Context: RequestContext>: RouterMiddleware {
             path.hasSuffix("/infer") || path.hasSuffix("/classify"),
             let raw = context.parameters.get("model")
         else { return nil }
-        return metrics.model(raw.removingPercentEncoding ?? raw, version: context.parameters.get("version"))
+        return metrics.model(raw.percentDecoded ?? raw, version: context.parameters.get("version"))
     }
 
     private func finish(_ request: Request, _ context: Context, model: ModelMetrics?, status: Int, start: ContinuousClock.Instant) {
@@ -85,9 +85,9 @@ struct RequestObservingMiddleware<Context: RequestContext>: RouterMiddleware {
             "method": .string(request.method.rawValue),
             "path": .string(request.uri.path),
             "status": .stringConvertible(status),
-            "duration_ms": .string(String(format: "%.3f", elapsed.inSeconds * 1000)),
+            "duration_ms": .string(cFormat("%.3f", elapsed.inSeconds * 1000)),
         ]
-        if let raw = context.parameters.get("model") { metadata["model"] = .string(raw.removingPercentEncoding ?? raw) }
+        if let raw = context.parameters.get("model") { metadata["model"] = .string(raw.percentDecoded ?? raw) }
         context.logger.info("request", metadata: metadata)
     }
 }

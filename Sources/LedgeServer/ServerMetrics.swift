@@ -1,4 +1,3 @@
-internal import Foundation
 internal import LedgeCore
 internal import Metrics
 internal import Synchronization

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 internal import LedgeCore
 
 /// Tensors from and to the V2 protocol: JSON `data` (flat or nested) and raw

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 internal import HTTPTypes
 internal import Hummingbird
 internal import LedgeEngine
@@ -46,7 +50,7 @@ struct V2Routes: Sendable {
     /// The model (and version) named by the path, else 400 for a bad name or 404.
     private func model(_ context: some RequestContext) throws -> ServedModel {
         let raw = context.parameters.get("model") ?? ""
-        let name = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding ?? raw : raw
+        let name = raw.utf8.contains(UInt8(ascii: "%")) ? raw.percentDecoded ?? raw : raw
         let model = try repository.model(named: name)
         if let version = context.parameters.get("version"), version != model.version {
             throw ServerError(.notFound, "model '\(name)' has no version '\(version)': expected \(model.version)")
@@ -89,7 +93,7 @@ struct V2Routes: Sendable {
         }
         var jsonLength: Int?
         if let header = request.headers[HTTPField.Name(InferenceCodec.headerLengthField)!] {
-            guard let length = Int(header.trimmingCharacters(in: .whitespaces)) else {
+            guard let length = Int(header.trimmingWhitespace()) else {
                 throw ServerError.badRequest("\(InferenceCodec.headerLengthField) '\(header)' is not a number: expected the JSON length in bytes")
             }
             jsonLength = length

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// The EXIF orientation of a JPEG (TIFF tag 0x0112 in IFD0 of the APP1 `Exif`
 /// segment), with the transform that shows the image upright, as Pillow's

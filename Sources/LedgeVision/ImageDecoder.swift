@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 import LedgeCore
 
 /// The image formats Ledge decodes, told from their first bytes.

@@ -1,5 +1,9 @@
 import CTurboJPEG
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LedgeCore
 
 /// Owns a TurboJPEG decompressor handle.

@@ -1,5 +1,9 @@
 import LedgeCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Class labels read from a text file.
 public enum Labels {
@@ -25,7 +29,7 @@ public enum Labels {
     /// Parses labels from text, as ``load(path:)`` does.
     public static func parse(_ text: String) -> [String] {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .map { $0.trimmingWhitespaceAndNewlines() }
         while lines.last?.isEmpty == true { lines.removeLast() }
         let indexed = lines.map(indexedLabel)
         guard !lines.isEmpty, indexed.allSatisfy({ $0 != nil }) else { return lines }
@@ -43,7 +47,7 @@ public enum Labels {
         var rest = line.dropFirst(digits.count)
         guard let first = rest.first, first == ":" || first == " " || first == "\t" else { return nil }
         if first == ":" { rest = rest.dropFirst() }
-        let label = rest.trimmingCharacters(in: .whitespaces)
+        let label = rest.trimmingWhitespace()
         return label.isEmpty ? nil : (index, label)
     }
 }

@@ -1,5 +1,9 @@
 import CPNG
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LedgeCore
 
 /// PNG decoding through the `CPNG` shim (libpng's longjmp errors stay in C).

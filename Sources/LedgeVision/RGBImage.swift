@@ -1,5 +1,4 @@
 public import LedgeCore
-import Foundation
 
 /// An 8-bit RGB image: `pixels` holds `width * height * 3` bytes, row-major,
 /// channels interleaved (R, G, B).

@@ -1,4 +1,8 @@
-internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
 internal import LedgeCLI
 
 // Thin: all work is in LedgeCLI, shared with the tests.

@@ -79,6 +79,26 @@ import Testing
         #expect(decoded.variants[0].latency_ms == Samples.variant().latency_ms)
     }
 
+    /// The report is written byte for byte as Foundation's JSONSerialization wrote it (the
+    /// shipped binary has no full Foundation): indents, `" : "`, key order, numbers, escapes,
+    /// empty arrays.
+    @Test func jsonIsWhatJSONSerializationWrites() throws {
+        var odd = Samples.variant()
+        odd.throughput = []
+        odd.model = "models/a \"b\"\\c\td\u{1}é/😀"
+        odd.budget = BudgetVerdict(passed: true, failures: [])
+        odd.load_ms = 2
+        for report in [
+            try Self.report(), BenchReport(ledgeVersion: "0", budget: nil, variants: [odd]),
+            BenchReport(ledgeVersion: "0", budget: nil, variants: []),
+        ] {
+            let text = try render(report, format: .json)
+            let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+            let foundation = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            #expect(text == String(decoding: foundation, as: UTF8.self) + "\n")
+        }
+    }
+
     @Test func jsonWritesNonFiniteAsNull() throws {
         var v = Samples.variant()
         v.load_ms = .nan

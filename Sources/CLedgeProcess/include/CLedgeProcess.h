@@ -20,6 +20,12 @@ void ledge_crash_guard_set_context(const char *context);
 /// Limits the process's address space to `bytes` (RLIMIT_AS); 0 on success.
 int ledge_limit_address_space(unsigned long long bytes);
 
+/// Starts the executable `path` with `argv` (NULL-terminated) and the current
+/// environment as Foundation's `Process.run()` does on Linux: in its own
+/// process group, stdin from /dev/null, stdout and stderr to `output_fd`, no
+/// other descriptor inherited. 0 and `*pid` set, else an errno value.
+int ledge_spawn(const char *path, char *const argv[], int output_fd, int *pid);
+
 /// The name of a signal number, as "SIGSEGV", or "signal" when unknown.
 const char *ledge_signal_name(int signal_number);
 

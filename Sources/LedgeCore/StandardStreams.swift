@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// Unbuffered writes to the process's standard output and error (what
+/// `FileHandle.standardError.write` did): all of `text` in one go, retried on EINTR.
+public enum StandardStreams {
+    /// Writes `text` to stderr.
+    public static func writeError(_ text: String) { write(text, to: 2) }
+
+    /// Writes `text` to stdout.
+    public static func writeOutput(_ text: String) { write(text, to: 1) }
+
+    private static func write(_ text: String, to fd: Int32) {
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                #if canImport(Glibc)
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                #elseif canImport(Musl)
+                let n = Musl.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                #else
+                let n = Darwin.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                #endif
+                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
+            }
+        }
+    }
+}
