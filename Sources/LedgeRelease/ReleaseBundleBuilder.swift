@@ -126,8 +126,14 @@ extension ReleaseBundle {
             hostLibraries: hostLibraries
         ).json()
         collector.add(ReleaseFile(path: sbomPath, content: .bytes(sbom), mode: 0o644, layer: .models))
+        let files = collector.sortedFiles()
+        // Every ELF file of the platform is of its machine (the loader, libraries and binary alike).
+        for file in files {
+            guard case .file(let source) = file.content, ELFFile.isELF(path: source) else { continue }
+            try check(try ELFFile(path: source, what: "/\(file.path)"), path: source, what: "/\(file.path)", platform: request.platform)
+        }
         return ReleaseBundle(
-            platform: request.platform, files: collector.sortedFiles(), models: models, runtimes: runtimes, packages: packages,
+            platform: request.platform, files: files, models: models, runtimes: runtimes, packages: packages,
             binarySHA256: binaryDigest, sbom: sbom)
     }
 
