@@ -32,14 +32,17 @@ public final class FaultyRegistryProcess: @unchecked Sendable {
 
     /// Starts the server on a free loopback port (it binds port 0 and prints the port) and
     /// returns once it has printed the port.
-    public static func start() async throws -> FaultyRegistryProcess {
+    ///
+    /// `script` picks the server: `faulty_registry.py` (the default) or `token_registry.py`
+    /// (a working registry behind a bearer-token service, `arguments`: `["USER:PASSWORD"]`).
+    public static func start(script: String = "faulty_registry.py", arguments: [String] = []) async throws -> FaultyRegistryProcess {
         let venvPython = Fixtures.home + "/venv/bin/python"
         let python = FileManager.default.isExecutableFile(atPath: venvPython) ? venvPython : "/usr/bin/python3"
         try Tool.require(python, debianPackage: "python3")
         let directory = try makeTemporaryDirectory(prefix: "ledge-faulty-registry")
         do {
             let server = try BackgroundProcess(
-                python, ["-u", Fixtures.packageRoot + "/scripts/faulty_registry.py"], environment: ["PATH": "/usr/bin:/bin"],
+                python, ["-u", Fixtures.packageRoot + "/scripts/" + script] + arguments, environment: ["PATH": "/usr/bin:/bin"],
                 stdoutPath: directory + "/stdout", stderrPath: directory + "/stderr")
             var port: Int?
             _ = await waitUntil(timeout: .seconds(20)) {
@@ -51,7 +54,7 @@ public final class FaultyRegistryProcess: @unchecked Sendable {
             }
             guard let port, server.isRunning else {
                 server.stop()
-                throw HarnessError("faulty_registry.py printed no port; stderr:\n\(BackgroundProcess.text(server.stderrPath))")
+                throw HarnessError("\(script) printed no port; stderr:\n\(BackgroundProcess.text(server.stderrPath))")
             }
             return FaultyRegistryProcess(host: "127.0.0.1:\(port)", server: server, directory: directory)
         } catch {
@@ -62,9 +65,10 @@ public final class FaultyRegistryProcess: @unchecked Sendable {
 
     /// Runs `body` with a started server and stops it afterwards, also when `body` throws.
     public static func withFaultyRegistry<T>(
-        isolation: isolated (any Actor)? = #isolation, _ body: (FaultyRegistryProcess) async throws -> T
+        script: String = "faulty_registry.py", arguments: [String] = [], isolation: isolated (any Actor)? = #isolation,
+        _ body: (FaultyRegistryProcess) async throws -> T
     ) async throws -> T {
-        let registry = try await start()
+        let registry = try await start(script: script, arguments: arguments)
         defer { registry.stop() }
         return try await body(registry)
     }
@@ -77,6 +81,9 @@ public final class FaultyRegistryProcess: @unchecked Sendable {
 
     /// The uploads it failed on purpose, as `METHOD TARGET after N bytes`.
     public func failedUploads() -> [String] { lines(after: "FAILED ") }
+
+    /// The tokens `token_registry.py` handed out, as `USER SCOPE`.
+    public func tokenRequests() -> [String] { lines(after: "TOKEN ") }
 
     /// The targets of the manifest `PUT`s it received (`/v2/NAME/manifests/REFERENCE`).
     public func manifestPuts() -> [String] { lines(after: "MANIFEST-PUT ") }

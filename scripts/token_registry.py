@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""A loopback registry behind a bearer-token service, for the push client's token flow.
+
+A working, in-memory OCI distribution API (blobs checked against their digest,
+manifests kept by digest and tag) that accepts only ``Authorization: Bearer``
+tokens, which its own ``/token`` endpoint hands out for HTTP basic credentials,
+the way Docker Hub, GHCR and Harbor do:
+
+- any ``/v2/...`` request without a valid token: 401 with
+  ``WWW-Authenticate: Bearer realm="http://127.0.0.1:PORT/token",service="ledge-test",scope="..."``
+- ``GET /token?service=ledge-test&scope=repository:NAME:pull,push`` with the right
+  basic credentials: 200 ``{"token": "..."}`` (logged ``TOKEN <user> <scope>``);
+  wrong or missing credentials: 401.
+- ``HEAD /v2/<name>/blobs/<digest>``: 200 if stored, else 404
+- ``POST /v2/<name>/blobs/uploads/``: 202 with a relative ``Location``;
+  ``PUT`` there with ``?digest=``: 201 when the body has that digest, else 400
+- ``PUT /v2/<name>/manifests/<ref>``: 201 (logged ``MANIFEST-PUT <target>``);
+  ``GET``/``HEAD`` answers what was stored.
+
+Usage: ``token_registry.py USER:PASSWORD`` — prints the port on stdout, logs to stderr.
+"""
+
+import base64
+import hashlib
+import http.server
+import secrets
+import signal
+import sys
+import threading
+import urllib.parse
+import uuid
+
+from faulty_registry import BLOB, MANIFEST, UPLOAD, UPLOAD_START, Handler, log
+
+CREDENTIALS = sys.argv[1] if len(sys.argv) > 1 else "ledge:s3cret-pass"
+TOKENS = set()
+BLOBS = {}
+MANIFESTS = {}
+LOCK = threading.Lock()
+
+
+class TokenHandler(Handler):
+    server_version = "token-registry/1"
+
+    def challenge(self):
+        port = self.server.server_address[1]
+        realm = f'Bearer realm="http://127.0.0.1:{port}/token",service="ledge-test"'
+        self.read_body()
+        self.send_json(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
+                       headers={"WWW-Authenticate": realm})
+
+    def token(self):
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        auth = self.headers.get("Authorization", "")
+        given = base64.b64decode(auth[6:]).decode() if auth.startswith("Basic ") else ""
+        if given != CREDENTIALS or query.get("service") != ["ledge-test"]:
+            return self.send_json(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]})
+        token = secrets.token_hex(16)
+        with LOCK:
+            TOKENS.add(token)
+        log(f"TOKEN {given.split(':')[0]} {query.get('scope', [''])[0]}")
+        return self.send_json(200, {"token": token, "expires_in": 300})
+
+    def route(self):
+        log(f"REQUEST {self.command} {self.path}")
+        path = self.path_only()
+        if path == "/token" and self.command == "GET":
+            return self.token()
+        auth = self.headers.get("Authorization", "")
+        with LOCK:
+            valid = auth.startswith("Bearer ") and auth[7:] in TOKENS
+        if not valid:
+            return self.challenge()
+        if path in ("/v2", "/v2/"):
+            return self.send_json(200, {})
+        blob = BLOB.match(path)
+        if blob and self.command in ("GET", "HEAD"):
+            with LOCK:
+                known = blob.group(2) in BLOBS
+            return self.send_json(200, {}) if known else self.error(404, "BLOB_UNKNOWN", "blob unknown")
+        start = UPLOAD_START.match(path)
+        if start and self.command == "POST":
+            self.read_body()
+            location = f"/v2/{start.group(1)}/blobs/uploads/{uuid.uuid4()}"
+            return self.send_json(202, {}, headers={"Location": location, "Range": "0-0"})
+        if UPLOAD.match(path) and self.command == "PUT":
+            digest = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("digest", [""])[0]
+            data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+                return self.error(400, "DIGEST_INVALID", "digest does not match")
+            with LOCK:
+                BLOBS[digest] = data
+            return self.send_json(201, {}, headers={"Docker-Content-Digest": digest})
+        manifest = MANIFEST.match(path)
+        if manifest and self.command == "PUT":
+            data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            digest = "sha256:" + hashlib.sha256(data).hexdigest()
+            with LOCK:
+                MANIFESTS[(manifest.group(1), manifest.group(2))] = data
+                MANIFESTS[(manifest.group(1), digest)] = data
+            log(f"MANIFEST-PUT {self.path}")
+            return self.send_json(201, {}, headers={"Docker-Content-Digest": digest})
+        if manifest and self.command in ("GET", "HEAD"):
+            with LOCK:
+                data = MANIFESTS.get((manifest.group(1), manifest.group(2)))
+            if data is None:
+                return self.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command == "GET":
+                self.wfile.write(data)
+            return None
+        self.read_body()
+        return self.error(404, "UNSUPPORTED", "not supported by the token registry")
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = route
+
+
+def main():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), TokenHandler)
+    server.daemon_threads = True
+    sys.stdout.write(f"{server.server_address[1]}\n")
+    sys.stdout.flush()
+
+    def stop(*_):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.serve_forever()
+    server.server_close()
+
+
+if __name__ == "__main__":
+    main()
