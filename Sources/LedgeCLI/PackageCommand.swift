@@ -85,6 +85,9 @@ struct PackageCommand: AsyncParsableCommand {
     @Option(name: .customLong("compression-level"), help: "gzip level of the layers, 1-9.")
     var compressionLevel: Int32 = 9
 
+    @Flag(name: .customLong("no-cache"), help: "Compress every layer anew (compressed layers are otherwise kept in ~/.cache/ledge/layers).")
+    var noCache = false
+
     @Flag(help: "Print the result as JSON (digests, sizes, files per platform).")
     var json = false
 
@@ -169,7 +172,10 @@ struct PackageCommand: AsyncParsableCommand {
         }
         return PackageRequest(
             models: entries, platforms: platforms, binaries: binaries, platformsDirectory: platformsDirectory(environment),
-            image: ImageOptions(metadata: metadata, labels: labels, compressionLevel: compressionLevel), destination: destination,
+            image: ImageOptions(
+                metadata: metadata, labels: labels, compressionLevel: compressionLevel,
+                cacheDirectory: noCache ? nil : Self.cacheDirectory(environment)),
+            destination: destination,
             sbomDirectory: sbomDir)
     }
 
@@ -191,6 +197,13 @@ struct PackageCommand: AsyncParsableCommand {
             return RegistryCredentials(username: user, password: password)
         }
         return DockerConfig.credentials(for: try RegistryReference(parsing: reference).registry, environment: environment)
+    }
+
+    /// `$XDG_CACHE_HOME/ledge/layers`, else `$HOME/.cache/ledge/layers`.
+    static func cacheDirectory(_ environment: [String: String]) -> String? {
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/ledge/layers" }
+        guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
+        return home + "/.cache/ledge/layers"
     }
 
     static func runningExecutable() throws -> String {

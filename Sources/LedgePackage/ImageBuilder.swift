@@ -14,11 +14,14 @@ public struct ImageOptions: Sendable {
     public var labels: [String: String]
     /// gzip level of the layers (1–9).
     public var compressionLevel: Int32
+    /// Where compressed layers are kept between runs (`nil`: not kept).
+    public var cacheDirectory: String?
 
-    public init(metadata: ReleaseMetadata, labels: [String: String] = [:], compressionLevel: Int32 = 9) {
+    public init(metadata: ReleaseMetadata, labels: [String: String] = [:], compressionLevel: Int32 = 9, cacheDirectory: String? = nil) {
         self.metadata = metadata
         self.labels = labels
         self.compressionLevel = compressionLevel
+        self.cacheDirectory = cacheDirectory
     }
 }
 
@@ -101,12 +104,20 @@ enum ImageBuilder {
             if files.isEmpty { continue }
             progress.step("compressing \(bundle.platform) \(layer.name) layer")
             let tar = try LayerTar.make(files, mtime: mtime)
-            let gz = try Gzip.compress(tar.bytes, level: options.compressionLevel)
+            let diffID = "sha256:" + ContentDigest.sha256(tar.bytes)
+            let cache = options.cacheDirectory.map { LayerCache(directory: $0) }
+            let gz: [UInt8]
+            if let cached = cache?.lookup(diffID: diffID, level: options.compressionLevel) {
+                gz = cached
+            } else {
+                gz = try Gzip.compress(tar.bytes, level: options.compressionLevel)
+                cache?.store(diffID: diffID, level: options.compressionLevel, gzip: gz)
+            }
             let descriptor = try store.put(gz, mediaType: MediaType.layerGzip)
             layers.append(
                 BuiltLayer(
-                    name: layer.name, digest: descriptor.digest, size: descriptor.size,
-                    diffID: "sha256:" + ContentDigest.sha256(tar.bytes), uncompressedSize: tar.bytes.count, files: tar.entries))
+                    name: layer.name, digest: descriptor.digest, size: descriptor.size, diffID: diffID,
+                    uncompressedSize: tar.bytes.count, files: tar.entries))
         }
         var labels = imageAnnotations(options.metadata, labels: options.labels)
         for model in bundle.models {

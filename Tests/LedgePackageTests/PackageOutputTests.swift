@@ -42,6 +42,25 @@ import Testing
         #expect(summary.Env?.contains("LEDGE_LITERT_LIBRARY=/opt/ledge/lib/libLiteRt.so") == true)
     }
 
+    /// A second packaging takes its compressed layers from the cache; a damaged entry is
+    /// noticed and compressed anew; the digests never change.
+    @Test func layerCacheGivesTheSameImage() throws {
+        let scratch = try PackageRun.scratch()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let env = ["XDG_CACHE_HOME": scratch + "/cache"]
+        let args = ["-m", PackageRun.effnet, "--platform", "linux/amd64"]
+        let first = try PackageRun.result(try PackageRun.ledge(args + ["-o", scratch + "/a"], environment: env))
+        let cache = scratch + "/cache/ledge/layers"
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".gz") }.sorted()
+        #expect(entries.count == 3)
+        let second = try PackageRun.result(try PackageRun.ledge(args + ["-o", scratch + "/b"], environment: env))
+        #expect(second["indexDigest"] as? String == first["indexDigest"] as? String)
+        try Data("damaged".utf8).write(to: URL(fileURLWithPath: cache + "/" + entries[0]))
+        let third = try PackageRun.result(try PackageRun.ledge(args + ["-o", scratch + "/c"], environment: env))
+        #expect(third["indexDigest"] as? String == first["indexDigest"] as? String)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".gz") }.count == 3)
+    }
+
     @Test func buildContextHasADockerfileHadolintAccepts() throws {
         let scratch = try PackageRun.scratch()
         defer { try? FileManager.default.removeItem(atPath: scratch) }

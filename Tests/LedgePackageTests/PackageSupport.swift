@@ -12,12 +12,14 @@ enum PackageRun {
     static let ocr = Fixtures.model("ch_ppocr_mobile_v2.0_cls_infer.onnx")
 
     /// `ledge package` with the arm64 test helper as the arm64 binary, fast compression,
-    /// SOURCE_DATE_EPOCH fixed; `arguments` add models, platforms and the destination.
+    /// SOURCE_DATE_EPOCH fixed, no layer cache unless `XDG_CACHE_HOME` is given; `arguments`
+    /// add models, platforms and the destination.
     static func ledge(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
         var environment = environment
         environment["SOURCE_DATE_EPOCH"] = environment["SOURCE_DATE_EPOCH"] ?? "1796190905"
+        let cache = environment["XDG_CACHE_HOME"] == nil ? ["--no-cache"] : []
         return try ProcessRunner.ledge(
-            ["package", "--binary", "linux/arm64=\(arm64Helper)", "--compression-level", "1", "--json"] + arguments,
+            ["package", "--binary", "linux/arm64=\(arm64Helper)", "--compression-level", "1", "--json"] + cache + arguments,
             environment: environment, timeLimit: 300)
     }
 
