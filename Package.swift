@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "LedgeServer", targets: ["LedgeServer"]),
         .library(name: "LedgeRelease", targets: ["LedgeRelease"]),
         .library(name: "LedgePackage", targets: ["LedgePackage"]),
+        .library(name: "LedgeDeploy", targets: ["LedgeDeploy"]),
         .library(name: "LedgeTesting", targets: ["LedgeTesting"]),
     ],
     dependencies: [
@@ -129,10 +130,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Taking releases to devices and clusters: Kubernetes/KubeEdge manifests (SSH fleets next).
+        .target(name: "LedgeDeploy", dependencies: ["LedgeCore", "LedgeRelease"], swiftSettings: swiftSettings),
         .target(
             name: "LedgeCLI",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServer", "LedgeRelease", "LedgePackage", "CLedgeProcess",
+                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServer", "LedgeRelease", "LedgePackage", "LedgeDeploy",
+                "CLedgeProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -174,6 +178,8 @@ let package = Package(
                 "LedgePackage", "LedgeRelease", "LedgeTesting", "LedgeVision", "LedgeCore", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgeDeployTests", dependencies: ["LedgeDeploy", "LedgeTesting"], exclude: ["Golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeCLITests",
             dependencies: [

@@ -1,0 +1,227 @@
+public import LedgeCore
+
+/// Where pods go: anywhere, on one node (`nodeName`, as KubeEdge edge nodes are usually
+/// addressed), or on nodes with labels.
+public enum Placement: Sendable, Hashable {
+    case anywhere
+    case node(String)
+    case selector([String: String])
+}
+
+/// What `ledge deploy k8s` writes manifests for.
+public struct KubernetesOptions: Sendable, Hashable {
+    /// The app's name: metadata.name of every object, and the pod label.
+    public var name: String
+    /// The image, by digest when `ledge package` gave one (`REPO:TAG@sha256:…`).
+    public var image: String
+    public var namespace: String?
+    public var replicas: Int
+    public var placement: Placement
+    /// CPU and memory requests and limits (`500m`, `2`, `256Mi`, `1Gi`).
+    public var cpuRequest: String
+    public var cpuLimit: String
+    public var memoryRequest: String
+    public var memoryLimit: String
+    /// Also a KServe InferenceService and a SeldonDeployment.
+    public var kserve: Bool
+    public var seldon: Bool
+
+    public init(
+        name: String, image: String, namespace: String? = nil, replicas: Int = 1, placement: Placement = .anywhere,
+        cpuRequest: String = "500m", cpuLimit: String = "2", memoryRequest: String = "256Mi", memoryLimit: String = "1Gi",
+        kserve: Bool = false, seldon: Bool = false
+    ) {
+        self.name = name
+        self.image = image
+        self.namespace = namespace
+        self.replicas = replicas
+        self.placement = placement
+        self.cpuRequest = cpuRequest
+        self.cpuLimit = cpuLimit
+        self.memoryRequest = memoryRequest
+        self.memoryLimit = memoryLimit
+        self.kserve = kserve
+        self.seldon = seldon
+    }
+}
+
+/// Kubernetes and KubeEdge manifests for an image `ledge package` made: a Deployment and a
+/// Service (V2 health probes, resources, non-root, read-only root filesystem, placement and
+/// the edge toleration), optionally a KServe InferenceService (custom container, V2
+/// protocol, raw deployment) and a Seldon Core v1 SeldonDeployment (custom server, V2
+/// protocol). Written in a fixed order, so the same options give the same files.
+public enum KubernetesManifests {
+    /// The port `ledge serve` listens on in the image.
+    public static let port = 8000
+    /// The port Seldon's orchestrator calls a custom server on.
+    public static let seldonPort = 9000
+
+    /// `(file name, YAML text)` pairs, in the order to apply them.
+    public static func render(_ options: KubernetesOptions) throws -> [(String, String)] {
+        try validate(options)
+        var files = [("deployment.yaml", deployment(options).text()), ("service.yaml", service(options).text())]
+        if options.kserve { files.append(("inferenceservice.yaml", inferenceService(options).text())) }
+        if options.seldon { files.append(("seldondeployment.yaml", seldonDeployment(options).text())) }
+        return files
+    }
+
+    static func validate(_ options: KubernetesOptions) throws {
+        let dns = #/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/#
+        guard options.name.wholeMatch(of: dns) != nil else {
+            throw LedgeError.usage("name '\(options.name)': expected a DNS-1123 label (lower-case letters, digits and '-', at most 63)")
+        }
+        if let namespace = options.namespace, namespace.wholeMatch(of: dns) == nil {
+            throw LedgeError.usage("namespace '\(namespace)': expected a DNS-1123 label")
+        }
+        guard !options.image.isEmpty, !options.image.contains(where: \.isWhitespace) else {
+            throw LedgeError.usage("image '\(options.image)': expected REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]")
+        }
+        guard (1...1000).contains(options.replicas) else {
+            throw LedgeError.usage("replicas must be between 1 and 1000, got \(options.replicas)")
+        }
+    }
+
+    private static func metadata(_ options: KubernetesOptions, annotations: [(String, YAML)] = []) -> YAML {
+        var pairs: [(String, YAML)] = [("name", .string(options.name))]
+        if let namespace = options.namespace { pairs.append(("namespace", .string(namespace))) }
+        pairs.append(("labels", labels(options)))
+        if !annotations.isEmpty { pairs.append(("annotations", .map(annotations))) }
+        return .map(pairs)
+    }
+
+    private static func labels(_ options: KubernetesOptions) -> YAML {
+        .map([("app.kubernetes.io/name", .string(options.name)), ("app.kubernetes.io/managed-by", "ledge")])
+    }
+
+    /// The pod spec shared by the Deployment, the InferenceService's predictor and Seldon's component.
+    static func podFields(_ options: KubernetesOptions, container: YAML) -> [(String, YAML)] {
+        var fields: [(String, YAML)] = []
+        switch options.placement {
+        case .anywhere: break
+        case .node(let node): fields.append(("nodeName", .string(node)))
+        case .selector(let labels): fields.append(("nodeSelector", .map(labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+        }
+        if options.placement != .anywhere {
+            // KubeEdge taints its edge nodes; without this toleration nothing is scheduled there.
+            fields.append(
+                ("tolerations", [.map([("key", "node-role.kubernetes.io/edge"), ("operator", "Exists"), ("effect", "NoSchedule")])]))
+        }
+        fields.append(
+            (
+                "securityContext",
+                .map([
+                    ("runAsNonRoot", true), ("runAsUser", 65532), ("runAsGroup", 65532), ("fsGroup", 65532),
+                    ("seccompProfile", .map([("type", "RuntimeDefault")])),
+                ])
+            ))
+        fields.append(("containers", [container]))
+        // The root filesystem is read-only: the probe cache ($HOME) and /tmp are scratch volumes.
+        fields.append(("volumes", [.map([("name", "home"), ("emptyDir", .map([]))]), .map([("name", "tmp"), ("emptyDir", .map([]))])]))
+        return fields
+    }
+
+    /// The `ledge serve` container; `port` other than 8000 overrides the image's command.
+    static func container(_ options: KubernetesOptions, name: String, port: Int) -> YAML {
+        var fields: [(String, YAML)] = [("name", .string(name)), ("image", .string(options.image)), ("imagePullPolicy", "IfNotPresent")]
+        if port != Self.port {
+            fields.append(
+                (
+                    "command",
+                    .list(["/usr/bin/ledge", "serve", "--model-repository", "/models", "--host", "0.0.0.0", "--port", .string(String(port))])
+                ))
+        }
+        let probe = { (path: String, period: Int, failures: Int) -> YAML in
+            .map([
+                ("httpGet", .map([("path", .string(path)), ("port", .int(port))])), ("periodSeconds", .int(period)),
+                ("failureThreshold", .int(failures)),
+            ])
+        }
+        fields += [
+            ("ports", [.map([("name", "http"), ("containerPort", .int(port)), ("protocol", "TCP")])]),
+            // Models load (and are probed) before ready: up to 60 s here, then the usual checks.
+            ("startupProbe", probe("/v2/health/ready", 2, 30)),
+            ("readinessProbe", probe("/v2/health/ready", 5, 3)),
+            ("livenessProbe", probe("/v2/health/live", 10, 3)),
+            (
+                "resources",
+                .map([
+                    ("requests", .map([("cpu", .string(options.cpuRequest)), ("memory", .string(options.memoryRequest))])),
+                    ("limits", .map([("cpu", .string(options.cpuLimit)), ("memory", .string(options.memoryLimit))])),
+                ])
+            ),
+            (
+                "securityContext",
+                .map([("allowPrivilegeEscalation", false), ("readOnlyRootFilesystem", true), ("capabilities", .map([("drop", ["ALL"])]))])
+            ),
+            ("volumeMounts", [.map([("name", "home"), ("mountPath", "/home/ledge")]), .map([("name", "tmp"), ("mountPath", "/tmp")])]),
+        ]
+        return .map(fields)
+    }
+
+    static func deployment(_ options: KubernetesOptions) -> YAML {
+        let podAnnotations: [(String, YAML)] = [
+            ("prometheus.io/scrape", "true"), ("prometheus.io/port", .string(String(port))), ("prometheus.io/path", "/metrics"),
+        ]
+        return .map([
+            ("apiVersion", "apps/v1"), ("kind", "Deployment"), ("metadata", metadata(options)),
+            (
+                "spec",
+                .map([
+                    ("replicas", .int(options.replicas)),
+                    ("selector", .map([("matchLabels", .map([("app.kubernetes.io/name", .string(options.name))]))])),
+                    (
+                        "template",
+                        .map([
+                            ("metadata", .map([("labels", labels(options)), ("annotations", .map(podAnnotations))])),
+                            ("spec", .map(podFields(options, container: container(options, name: "ledge", port: port)))),
+                        ])
+                    ),
+                ])
+            ),
+        ])
+    }
+
+    static func service(_ options: KubernetesOptions) -> YAML {
+        .map([
+            ("apiVersion", "v1"), ("kind", "Service"), ("metadata", metadata(options)),
+            (
+                "spec",
+                .map([
+                    ("type", "ClusterIP"), ("selector", .map([("app.kubernetes.io/name", .string(options.name))])),
+                    ("ports", [.map([("name", "http"), ("port", .int(port)), ("targetPort", "http"), ("protocol", "TCP")])]),
+                ])
+            ),
+        ])
+    }
+
+    static func inferenceService(_ options: KubernetesOptions) -> YAML {
+        // Raw deployment: no Knative on an edge node. The custom container speaks V2 on its port.
+        let annotations: [(String, YAML)] = [("serving.kserve.io/deploymentMode", "RawDeployment")]
+        var predictor: [(String, YAML)] = [("minReplicas", .int(options.replicas))]
+        predictor += podFields(options, container: container(options, name: "kserve-container", port: port))
+        return .map([
+            ("apiVersion", "serving.kserve.io/v1beta1"), ("kind", "InferenceService"),
+            ("metadata", metadata(options, annotations: annotations)), ("spec", .map([("predictor", .map(predictor))])),
+        ])
+    }
+
+    static func seldonDeployment(_ options: KubernetesOptions) -> YAML {
+        let graph: YAML = .map([
+            ("name", "ledge"), ("type", "MODEL"), ("endpoint", .map([("type", "REST"), ("httpPort", .int(seldonPort))])), ("children", []),
+        ])
+        let component: YAML = .map([("spec", .map(podFields(options, container: container(options, name: "ledge", port: seldonPort))))])
+        return .map([
+            ("apiVersion", "machinelearning.seldon.io/v1"), ("kind", "SeldonDeployment"), ("metadata", metadata(options)),
+            (
+                "spec",
+                .map([
+                    ("protocol", "v2"),
+                    (
+                        "predictors",
+                        [.map([("name", "default"), ("replicas", .int(options.replicas)), ("graph", graph), ("componentSpecs", [component])])]
+                    ),
+                ])
+            ),
+        ])
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import LedgeCore
+import LedgeTesting
+import Testing
+
+@testable import LedgeDeploy
+
+/// `ledge deploy k8s`: golden files, Kubernetes' own schemas for the built-in kinds
+/// (kubernetes-validate, strict), and the custom resources' structure read back by PyYAML.
+@Suite struct KubernetesManifestTests {
+    static let image = "registry.example.com/vision/effnet:1@sha256:4c5b6f7e8d9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c"
+    static let edge = KubernetesOptions(name: "effnet", image: image, placement: .node("edge-node-1"), kserve: true, seldon: true)
+
+    static var golden: String { Fixtures.packageRoot + "/Tests/LedgeDeployTests/Golden" }
+
+    @Test func manifestsMatchTheGoldenFiles() throws {
+        let files = try KubernetesManifests.render(Self.edge)
+        #expect(files.map(\.0) == ["deployment.yaml", "service.yaml", "inferenceservice.yaml", "seldondeployment.yaml"])
+        for (name, text) in files {
+            let expected = try String(contentsOfFile: Self.golden + "/" + name, encoding: .utf8)
+            #expect(text == expected, "\(name) differs from Golden/\(name)")
+        }
+    }
+
+    @Test func builtInKindsPassKubernetesValidateStrictly() throws {
+        let folder = try Self.write(try KubernetesManifests.render(Self.edge))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let validate = Fixtures.home + "/venv/bin/kubernetes-validate"
+        let ok = try ProcessRunner.run(validate, ["-k", "1.30.0", "--strict", folder + "/deployment.yaml", folder + "/service.yaml"])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.contains("passed for resource deployment/effnet"))
+        // The check can fail: a field Kubernetes does not know is refused.
+        let broken = try String(contentsOfFile: folder + "/deployment.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "  replicas: 1\n", with: "  replicas: 1\n  replicaCount: 2\n")
+        try broken.write(toFile: folder + "/broken.yaml", atomically: true, encoding: .utf8)
+        let refused = try ProcessRunner.run(validate, ["-k", "1.30.0", "--strict", folder + "/broken.yaml"])
+        #expect(refused.status != 0)
+    }
+
+    @Test func customResourcesHaveTheStructureKServeAndSeldonExpect() throws {
+        let folder = try Self.write(try KubernetesManifests.render(Self.edge))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let isvc = try Self.parse(folder + "/inferenceservice.yaml")
+        #expect(isvc["apiVersion"] as? String == "serving.kserve.io/v1beta1")
+        #expect(isvc["kind"] as? String == "InferenceService")
+        #expect((isvc["metadata"] as? [String: Any])?["annotations"] as? [String: String] == ["serving.kserve.io/deploymentMode": "RawDeployment"])
+        let predictor = try #require((isvc["spec"] as? [String: Any])?["predictor"] as? [String: Any])
+        #expect(predictor["nodeName"] as? String == "edge-node-1")
+        let container = try #require((predictor["containers"] as? [[String: Any]])?.first)
+        #expect(container["name"] as? String == "kserve-container")
+        #expect(container["image"] as? String == Self.image)
+        #expect((container["ports"] as? [[String: Any]])?.first?["containerPort"] as? Int == 8000)
+
+        let sdep = try Self.parse(folder + "/seldondeployment.yaml")
+        #expect(sdep["apiVersion"] as? String == "machinelearning.seldon.io/v1")
+        let spec = try #require(sdep["spec"] as? [String: Any])
+        #expect(spec["protocol"] as? String == "v2")
+        let predictors = try #require(spec["predictors"] as? [[String: Any]])
+        let graph = try #require(predictors.first?["graph"] as? [String: Any])
+        let podSpec = try #require(((predictors.first?["componentSpecs"] as? [[String: Any]])?.first?["spec"]) as? [String: Any])
+        let server = try #require((podSpec["containers"] as? [[String: Any]])?.first)
+        // Seldon finds the graph's model by container name and calls it on the endpoint's port.
+        #expect(graph["name"] as? String == server["name"] as? String)
+        #expect(graph["type"] as? String == "MODEL")
+        let port = try #require((graph["endpoint"] as? [String: Any])?["httpPort"] as? Int)
+        #expect((server["ports"] as? [[String: Any]])?.first?["containerPort"] as? Int == port)
+        #expect((server["command"] as? [String])?.suffix(2) == ["--port", String(port)])
+        #expect(podSpec["nodeName"] as? String == "edge-node-1")
+        #expect((podSpec["tolerations"] as? [[String: String]])?.first?["key"] == "node-role.kubernetes.io/edge")
+    }
+
+    @Test func selectorPlacementAndQuotingReadBackAsWritten() throws {
+        var options = Self.edge
+        options.placement = .selector(["kubernetes.io/arch": "arm64", "ledge/tier": "edge: yes"])
+        options.kserve = false
+        options.seldon = false
+        let folder = try Self.write(try KubernetesManifests.render(options))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let deployment = try Self.parse(folder + "/deployment.yaml")
+        let pod = try #require(((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+        #expect(pod["nodeSelector"] as? [String: String] == ["kubernetes.io/arch": "arm64", "ledge/tier": "edge: yes"])
+        #expect(pod["nodeName"] == nil)
+        let annotations = ((deployment["spec"] as? [String: Any])?["template"] as? [String: Any]).flatMap {
+            ($0["metadata"] as? [String: Any])?["annotations"] as? [String: String]
+        }
+        #expect(annotations?["prometheus.io/port"] == "8000")  // a string, not a number
+    }
+
+    @Test func badNamesAreRefusedWithOneLine() throws {
+        var options = Self.edge
+        options.name = "Effnet_Lite"
+        let error = try #require(throws: LedgeError.self) { try KubernetesManifests.render(options) }
+        #expect(error.code == .usage)
+        #expect(error.message == "name 'Effnet_Lite': expected a DNS-1123 label (lower-case letters, digits and '-', at most 63)")
+    }
+
+    @Test func commandWritesTheFolderAndReadsAPackageResult() throws {
+        let folder = NSTemporaryDirectory() + "ledge-k8s-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let result = #"{"destination": "127.0.0.1:5000/ledge/effnet:1", "indexDigest": "sha256:\#(String(repeating: "ab", count: 32))"}"#
+        try result.write(toFile: folder + "/result.json", atomically: true, encoding: .utf8)
+        let run = try ProcessRunner.ledge(["deploy", "k8s", "--from-package", folder + "/result.json", "--node", "edge-1", "-o", folder + "/out"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let deployment = try Self.parse(folder + "/out/deployment.yaml")
+        let pod = ((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]
+        let image = (pod?["containers"] as? [[String: Any]])?.first?["image"] as? String
+        #expect(image == "127.0.0.1:5000/ledge/effnet:1@sha256:" + String(repeating: "ab", count: 32))
+        #expect((deployment["metadata"] as? [String: Any])?["name"] as? String == "effnet")
+        let missing = try ProcessRunner.ledge(["deploy", "k8s", "--from-package", folder + "/nope.json"])
+        #expect(missing.status == 3)
+        #expect(missing.stderr == "error: package result not found: \(folder)/nope.json\n")
+    }
+
+    /// The manifests in a temporary folder.
+    static func write(_ files: [(String, String)]) throws -> String {
+        let folder = NSTemporaryDirectory() + "ledge-k8s-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8) }
+        return folder
+    }
+
+    /// A YAML file as PyYAML reads it (safe_load), through JSON.
+    static func parse(_ path: String) throws -> [String: Any] {
+        let run = try ProcessRunner.run(
+            Fixtures.home + "/venv/bin/python", ["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", path])
+        guard run.status == 0, let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any] else {
+            throw LedgeError.invalidInput("PyYAML could not read \(path): \(run.stderr)")
+        }
+        return object
+    }
+}
