@@ -1,0 +1,147 @@
+internal import ArgumentParser
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+internal import LedgeCore
+internal import LedgeDeploy
+
+/// `ledge deploy k8s`: manifests for an image `ledge package` pushed.
+struct DeployK8sCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "k8s",
+        abstract: "Write Kubernetes/KubeEdge manifests (Deployment, Service; optionally KServe and Seldon) for a ledge image.",
+        discussion: """
+            The pods run the image's ledge serve as uid 65532 with a read-only root filesystem, V2 health
+            probes (startup, readiness, liveness) and Prometheus annotations. --node pins them to one node
+            (nodeName, as KubeEdge edge nodes are addressed) and --selector to labelled nodes; either adds
+            the toleration for KubeEdge's node-role.kubernetes.io/edge taint. --from-package reads the
+            JSON 'ledge package --push … --json' printed and references the image by digest.
+            """)
+
+    @Option(help: "The image, REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST].")
+    var image: String?
+
+    @Option(name: .customLong("from-package"), help: "The --json result of 'ledge package --push': the image by its index digest.")
+    var fromPackage: String?
+
+    @Option(help: "The name of the objects (default: the image's repository name).")
+    var name: String?
+
+    @Option(help: "The namespace.")
+    var namespace: String?
+
+    @Option(help: "Pod replicas.")
+    var replicas = 1
+
+    @Option(help: "Run on this node (nodeName).")
+    var node: String?
+
+    @Option(help: "Run on nodes with this label KEY=VALUE; repeatable.")
+    var selector: [String] = []
+
+    @Flag(help: "Also a KServe InferenceService (custom container, V2, raw deployment).")
+    var kserve = false
+
+    @Flag(help: "Also a Seldon Core SeldonDeployment (custom server, V2 protocol).")
+    var seldon = false
+
+    @Option(name: .customLong("cpu"), help: "CPU request and limit, REQUEST[,LIMIT].")
+    var cpu = "500m,2"
+
+    @Option(name: .customLong("memory"), help: "Memory request and limit, REQUEST[,LIMIT].")
+    var memory = "256Mi,1Gi"
+
+    @Option(name: .shortAndLong, help: "Write the files into this folder (default: print them as one stream).")
+    var output: String?
+
+    func validate() throws {
+        if (image == nil) == (fromPackage == nil) { throw ValidationError("give either --image REF or --from-package RESULT.json") }
+        if node != nil && !selector.isEmpty { throw ValidationError("give either --node or --selector, not both") }
+    }
+
+    func run() throws {
+        let image = try self.image ?? Self.image(fromPackage: fromPackage ?? "")
+        var placement = Placement.anywhere
+        if let node { placement = .node(node) }
+        if !selector.isEmpty {
+            var labels: [String: String] = [:]
+            for item in selector {
+                guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                    throw LedgeError.usage("--selector '\(item)': expected KEY=VALUE")
+                }
+                labels[String(item[..<equals])] = String(item[item.index(after: equals)...])
+            }
+            placement = .selector(labels)
+        }
+        let (cpuRequest, cpuLimit) = Self.pair(cpu)
+        let (memoryRequest, memoryLimit) = Self.pair(memory)
+        let options = KubernetesOptions(
+            name: name ?? Self.defaultName(image), image: image, namespace: namespace, replicas: replicas, placement: placement,
+            cpuRequest: cpuRequest, cpuLimit: cpuLimit, memoryRequest: memoryRequest, memoryLimit: memoryLimit, kserve: kserve,
+            seldon: seldon)
+        let files = try KubernetesManifests.render(options)
+        if let output {
+            try ManifestFolder.write(files, to: output)
+            StandardStreams.writeOutput(files.map { output + "/" + $0.0 }.joined(separator: "\n") + "\n")
+        } else {
+            StandardStreams.writeOutput(files.map { "---\n# \($0.0)\n" + $0.1 }.joined())
+        }
+    }
+
+    /// `repo:tag@sha256:…` from `ledge package --push --json`.
+    static func image(fromPackage path: String) throws -> String {
+        struct Result: Decodable {
+            var destination: String
+            var indexDigest: String
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LedgeError.invalidInput("package result not found: \(path)")
+        }
+        guard let result = try? JSONDecoder().decode(Result.self, from: data), result.indexDigest.hasPrefix("sha256:"),
+            !result.destination.hasPrefix("/")
+        else {
+            throw LedgeError.invalidInput("\(path): expected the JSON of 'ledge package --push … --json' (destination, indexDigest)")
+        }
+        return result.destination + "@" + result.indexDigest
+    }
+
+    /// The repository's last part: `reg/ledge/effnet:1@sha256:…` → `effnet`.
+    static func defaultName(_ image: String) -> String {
+        let withoutDigest = image.split(separator: "@").first.map(String.init) ?? image
+        let last = withoutDigest.split(separator: "/").last.map(String.init) ?? withoutDigest
+        let name = last.split(separator: ":").first.map(String.init) ?? last
+        return String(name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(63))
+    }
+
+    static func pair(_ text: String) -> (String, String) {
+        let parts = text.split(separator: ",").map(String.init)
+        return (parts.first ?? text, parts.count > 1 ? parts[1] : (parts.first ?? text))
+    }
+}
+
+/// Writes manifest files into a folder, all or none: a staging folder renamed into place.
+enum ManifestFolder {
+    static func write(_ files: [(String, String)], to folder: String) throws {
+        let fm = FileManager.default
+        let stage = folder + ".ledge-tmp"
+        try? fm.removeItem(atPath: stage)
+        do {
+            try fm.createDirectory(atPath: stage, withIntermediateDirectories: true)
+            for (name, text) in files {
+                guard fm.createFile(atPath: stage + "/" + name, contents: Data(text.utf8)) else {
+                    throw LedgeError.invalidInput("cannot write \(stage)/\(name)")
+                }
+            }
+            if fm.fileExists(atPath: folder) { try fm.removeItem(atPath: folder) }
+            try fm.moveItem(atPath: stage, toPath: folder)
+        } catch let error as LedgeError {
+            try? fm.removeItem(atPath: stage)
+            throw error
+        } catch {
+            try? fm.removeItem(atPath: stage)
+            throw LedgeError.invalidInput("cannot write manifests to \(folder): \(error)")
+        }
+    }
+}
