@@ -127,11 +127,22 @@ public struct ModelProbe: Sendable {
     }
 
     private func arguments(path: String) -> [String] {
-        var arguments = ["probe", path, "--memory-limit", String(memoryLimit)]
+        var arguments = Self.programPrefix(executable: executable, argumentZero: CommandLine.arguments.first ?? "")
+        arguments += ["probe", path, "--memory-limit", String(memoryLimit)]
         if let threads = engine.session.threads { arguments += ["--threads", String(threads)] }
         if let ort = engine.onnxRuntimeLibrary { arguments += ["--ort-library", ort] }
         if let litert = engine.liteRTLibrary { arguments += ["--litert-library", litert] }
         return arguments
+    }
+
+    /// When `ledge` was started through its dynamic loader (`ld-linux-….so ledge serve …`, as a
+    /// device release starts it with its own glibc), `/proc/self/exe` is the loader: the child
+    /// must be given the program again (the loader reads the library path from the inherited
+    /// `LD_LIBRARY_PATH`).
+    static func programPrefix(executable: String, argumentZero: String) -> [String] {
+        let name = PathName.lastComponent(executable)
+        let isLoader = (name.hasPrefix("ld-linux") || name.hasPrefix("ld-musl")) && name.contains(".so")
+        return isLoader && !argumentZero.isEmpty ? [argumentZero] : []
     }
 
     /// The outcome of a finished child from how it ended and what it printed.

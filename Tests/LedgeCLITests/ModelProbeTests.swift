@@ -69,6 +69,21 @@ import Testing
         #expect(entriesInCache.contains { $0.hasPrefix("passed ") })
     }
 
+    /// A device release starts `ledge` through its own dynamic loader (`ld-linux… ledge serve`):
+    /// /proc/self/exe is then the loader, and the probe must re-execute the program through it.
+    @Test func probeWorksWhenLedgeRunsThroughItsDynamicLoader() async throws {
+        let cache = Cache()
+        let bad = try BadModels.path("crash_runtime.tflite")
+        let server = try await ServeProcess.start(
+            ["-m", bad, "--name", "bad", "-m", Fixtures.model("efficientnet_lite0.tflite"), "--name", "good", "--probe-cache", cache.path],
+            launcher: ["/lib64/ld-linux-x86-64.so.2"], environment: ["LD_LIBRARY_PATH": "/opt/swift/usr/lib/swift/linux"])
+        // The crash is found in the child and the good model is served: both probes really ran.
+        #expect(server.stderr.contains("error: model 'bad' not served: \(bad): \(Self.crashLine)\n"))
+        #expect(cache.entries.contains { $0.hasPrefix("passed ") })
+        try await server.terminate()
+        #expect(server.exitedCleanly)
+    }
+
     @Test func aCrashingModelAloneExitsWithOneLine() throws {
         let cache = Cache()
         let bad = try BadModels.path("crash_runtime.tflite")

@@ -34,11 +34,17 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Starts `ledge serve ARGUMENTS --port 0` and returns once `/v2/health/ready` answers 200;
     /// with `descriptorLimit`, under `ulimit -n` of that many open files (soft and hard).
-    static func start(_ arguments: [String], descriptorLimit: Int? = nil) async throws -> ServeProcess {
+    /// `launcher` runs before the executable (e.g. the dynamic loader); `environment` adds variables.
+    static func start(
+        _ arguments: [String], descriptorLimit: Int? = nil, launcher: [String] = [], environment: [String: String] = [:]
+    ) async throws -> ServeProcess {
         let server = ServeProcess()
         _ = FileManager.default.createFile(atPath: server.output.path, contents: nil)
         _ = FileManager.default.createFile(atPath: server.errors.path, contents: nil)
-        let command = [Fixtures.ledgeExecutable, "serve"] + arguments + ["--port", "0"]
+        let command = launcher + [Fixtures.ledgeExecutable, "serve"] + arguments + ["--port", "0"]
+        if !environment.isEmpty {
+            server.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let descriptorLimit {
             // `exec` keeps the process id: the test reads the server's own /proc entries.
             server.process.executableURL = URL(fileURLWithPath: "/bin/sh")
