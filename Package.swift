@@ -179,7 +179,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "LedgeDeployTests", dependencies: ["LedgeDeploy", "LedgeTesting"], exclude: ["Golden"], swiftSettings: swiftSettings),
+            name: "LedgeDeployTests",
+            dependencies: ["LedgeDeploy", "LedgeRelease", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeCLITests",
             dependencies: [

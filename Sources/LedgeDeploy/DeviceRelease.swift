@@ -1,0 +1,135 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+public import LedgeCore
+public import LedgeRelease
+
+/// A release bundle as a device holds it, under a folder `ROOT` of the device:
+/// content-addressed objects in `ROOT/store/sha256/HEX-MODE` (sent once, shared by every
+/// release), and `ROOT/releases/ID/` assembled from them by hard links, with `run.sh`,
+/// which starts `ledge serve` through the release's own dynamic loader and libraries — so
+/// the device's own glibc (or its absence) does not matter.
+public struct DeviceRelease: Sendable {
+    /// One entry of the release folder.
+    public enum Entry: Sendable, Hashable {
+        case directory(path: String, mode: UInt32)
+        /// A file: its object name in the store (`HEX-MODE`).
+        case file(path: String, object: String)
+        case symlink(path: String, target: String)
+    }
+
+    public let platform: ReleasePlatform
+    /// The release id: the first 16 hex digits of a digest over every entry.
+    public let id: String
+    public let entries: [Entry]
+    /// Object name (`HEX-MODE`) → where its bytes are on this machine, or the bytes themselves.
+    public let objects: [String: ReleaseFile.Content]
+    /// Sizes of the objects, by name.
+    public let objectSizes: [String: Int]
+
+    /// The release of `bundle`; reads every file once for its digest.
+    public init(bundle: ReleaseBundle) throws {
+        var entries: [Entry] = []
+        var objects: [String: ReleaseFile.Content] = [:]
+        var sizes: [String: Int] = [:]
+        for file in bundle.files {
+            switch file.content {
+            case .directory:
+                entries.append(.directory(path: file.path, mode: file.mode))
+            case .symlink(let target):
+                entries.append(.symlink(path: file.path, target: Self.relative(target, from: file.path)))
+            case .bytes(let bytes):
+                let name = ContentDigest.sha256(bytes) + "-" + String(file.mode, radix: 8)
+                objects[name] = file.content
+                sizes[name] = bytes.count
+                entries.append(.file(path: file.path, object: name))
+            case .file(let source):
+                let (digest, size) = try ContentDigest.sha256(file: source)
+                let name = digest + "-" + String(file.mode, radix: 8)
+                objects[name] = file.content
+                sizes[name] = size
+                entries.append(.file(path: file.path, object: name))
+            }
+        }
+        let launcher = Array(Self.launcher(bundle).utf8)
+        let launcherName = ContentDigest.sha256(launcher) + "-755"
+        objects[launcherName] = .bytes(launcher)
+        sizes[launcherName] = launcher.count
+        entries.append(.file(path: "run.sh", object: launcherName))
+        let summary = entries.map { "\($0)" }.joined(separator: "\n")
+        self.platform = bundle.platform
+        self.id = String(ContentDigest.sha256(Array(summary.utf8)).prefix(16))
+        self.entries = entries
+        self.objects = objects
+        self.objectSizes = sizes
+    }
+
+    /// `run.sh`: `ledge serve` of this release on `LEDGE_HOST:LEDGE_PORT` (default 0.0.0.0:8000),
+    /// through the release's loader, with its libraries and runtimes; extra arguments pass on.
+    static func launcher(_ bundle: ReleaseBundle) -> String {
+        let triplet = bundle.platform.triplet
+        let loader = bundle.platform == .arm64 ? "lib/ld-linux-aarch64.so.1" : "lib64/ld-linux-x86-64.so.2"
+        var lines = [
+            "#!/bin/sh",
+            "# A ledge release for \(bundle.platform), written by ledge deploy: runs ledge serve with",
+            "# this release's own loader, glibc and runtimes (nothing of the device's but the kernel).",
+            "R=\"$(cd \"$(dirname \"$0\")\" && pwd -P)\"",
+            "export LD_LIBRARY_PATH=\"$R/\(ReleaseBundle.libraryDirectory):$R/usr/lib/\(triplet):$R/lib/\(triplet)\"",
+        ]
+        for runtime in bundle.runtimes {
+            let variable = runtime.kind == "onnxruntime" ? "LEDGE_ORT_LIBRARY" : "LEDGE_LITERT_LIBRARY"
+            let name = runtime.library.split(separator: "/").last.map(String.init) ?? ""
+            lines.append("export \(variable)=\"$R/\(ReleaseBundle.libraryDirectory)/\(name)\"")
+        }
+        lines.append(
+            "exec \"$R/\(loader)\" \"$R/usr/bin/ledge\" serve --model-repository \"$R/models\" "
+                + "--host \"${LEDGE_HOST:-0.0.0.0}\" --port \"${LEDGE_PORT:-\(ReleaseBundle.port)}\" \"$@\"")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A POSIX shell script that assembles `ROOT/releases/ID` from the objects in `ROOT/store`
+    /// (hard links, so a release costs no space for files an earlier one has): built in
+    /// `ID.partial`, checked, then renamed; an existing complete release is left as it is.
+    public func assembleScript(root: String) -> String {
+        let release = Self.quoted(root + "/releases/" + id)
+        let store = Self.quoted(root + "/store/sha256")
+        var lines = [
+            "set -eu",
+            "if [ -f \(release)/run.sh ]; then exit 0; fi",
+            "T=\(release).partial",
+            "rm -rf \"$T\"",
+            "mkdir -p \"$T\"",
+        ]
+        for entry in entries {
+            switch entry {
+            case .directory(let path, let mode):
+                lines.append("mkdir -p \"$T\"/\(Self.quoted(path)) && chmod \(String(mode, radix: 8)) \"$T\"/\(Self.quoted(path))")
+            case .file(let path, let object):
+                let parent = path.split(separator: "/").dropLast().joined(separator: "/")
+                if !parent.isEmpty { lines.append("mkdir -p \"$T\"/\(Self.quoted(parent))") }
+                lines.append("ln \(store)/\(object) \"$T\"/\(Self.quoted(path))")
+            case .symlink(let path, let target):
+                let parent = path.split(separator: "/").dropLast().joined(separator: "/")
+                if !parent.isEmpty { lines.append("mkdir -p \"$T\"/\(Self.quoted(parent))") }
+                lines.append("ln -s \(Self.quoted(target)) \"$T\"/\(Self.quoted(path))")
+            }
+        }
+        lines.append("mv \"$T\" \(release)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// An absolute symlink target made relative to the link's folder, so it stays inside the
+    /// release (`lib64/ld-linux-x86-64.so.2` → `../lib/x86_64-linux-gnu/…`, not the device's loader).
+    static func relative(_ target: String, from path: String) -> String {
+        guard target.hasPrefix("/") else { return target }
+        let depth = path.split(separator: "/").count - 1
+        return String(repeating: "../", count: depth) + String(target.drop { $0 == "/" })
+    }
+
+    /// `text` in single quotes for sh.
+    static func quoted(_ text: String) -> String {
+        "'" + text.replacing("'", with: "'\\''") + "'"
+    }
+}

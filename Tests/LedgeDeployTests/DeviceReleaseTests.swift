@@ -1,0 +1,91 @@
+import Foundation
+import FoundationNetworking
+import LedgeCore
+import LedgeTesting
+import Logging
+import Testing
+
+@testable import LedgeDeploy
+@testable import LedgeRelease
+
+/// A release as a device holds it, assembled here by the same script a device runs, and
+/// started by its `run.sh`: its own loader and glibc serve the model.
+@Suite(.serialized) struct DeviceReleaseTests {
+    @Test func assembledReleaseServesThroughItsOwnLoaderAndLibraries() async throws {
+        let root = NSTemporaryDirectory() + "ledge-device-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/store/sha256", withIntermediateDirectories: true)
+        let bundle = try ReleaseBundle.build(
+            ReleaseRequest(
+                platform: .amd64, binary: Fixtures.ledgeExecutable,
+                models: [RepositoryLayout.Entry(name: "effnet", model: Fixtures.model("efficientnet_lite0.tflite"), labels: nil)],
+                platformsDirectory: Fixtures.home + "/platforms", scratchDirectory: root,
+                metadata: ReleaseMetadata(title: "t", version: "1", created: 0, source: "", revision: "", description: "d")),
+            logger: Logger(label: "test"))
+        let release = try DeviceRelease(bundle: bundle)
+        #expect(release.entries.contains(.symlink(path: "lib64/ld-linux-x86-64.so.2", target: "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")))
+        // What an upload puts in the store: each object once, with its mode.
+        for (name, content) in release.objects {
+            let path = root + "/store/sha256/" + name
+            switch content {
+            case .file(let source): try FileManager.default.copyItem(atPath: source, toPath: path)
+            case .bytes(let bytes): try Data(bytes).write(to: URL(fileURLWithPath: path))
+            default: Issue.record("object \(name) is neither a file nor bytes")
+            }
+            let mode = Int(name.split(separator: "-").last ?? "644", radix: 8) ?? 0o644
+            #expect(chmod(path, mode_t(mode)) == 0)
+        }
+        let script = release.assembleScript(root: root)
+        for _ in 0..<2 {  // the second run finds the release complete and does nothing
+            let assembled = try ProcessRunner.run("/bin/sh", ["-c", script])
+            #expect(assembled.status == 0, "\(assembled.stderr)")
+        }
+        let folder = root + "/releases/" + release.id
+        #expect(!FileManager.default.fileExists(atPath: folder + ".partial"))
+        // Files are hard links to the store objects.
+        let ledgeObject = try #require(
+            release.entries.compactMap { entry -> String? in
+                if case .file("usr/bin/ledge", let object) = entry { return object }
+                return nil
+            }.first)
+        let linked = try FileManager.default.attributesOfItem(atPath: folder + "/usr/bin/ledge")[.systemFileNumber] as? Int
+        let stored = try FileManager.default.attributesOfItem(atPath: root + "/store/sha256/" + ledgeObject)[.systemFileNumber] as? Int
+        #expect(linked == stored)
+
+        // run.sh serves on loopback; the loader and glibc mapped are the release's.
+        let cache = root + "/cache"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [folder + "/run.sh", "--port", "0"]
+        process.environment = ["PATH": "/usr/bin:/bin", "LEDGE_HOST": "127.0.0.1", "XDG_CACHE_HOME": cache, "HOME": root]
+        let output = root + "/serve.out"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = process.standardOutput
+        try process.run()
+        defer {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
+        var port: String?
+        for _ in 0..<300 where port == nil && process.isRunning {
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            port = text.firstMatch(of: #/127\.0\.0\.1:(\d+)\/v2 /#).map { String($0.output.1) }
+            if port == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let served = try #require(port, "run.sh printed no URL: \((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+        var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(served)/v2/models/effnet/classify?top_k=1")))
+        request.httpMethod = "POST"
+        request.setValue("image/jpeg", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try Data(contentsOf: URL(fileURLWithPath: Fixtures.image("chelsea.jpg")))
+        let (body, _) = try await URLSession.shared.data(for: request)
+        #expect(String(decoding: body, as: UTF8.self).contains("\"label\":\"Egyptian cat\""))
+        let maps = try ChrootProcess.mappedFiles(pid: process.processIdentifier)
+        let real = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+        #expect(maps.contains(real + "/lib/x86_64-linux-gnu/libc.so.6"), "\(maps)")
+        #expect(maps.contains(real + "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"))
+        #expect(!maps.contains { $0.hasPrefix("/lib/") || $0.hasPrefix("/usr/lib/") }, "\(maps)")
+    }
+}
