@@ -42,10 +42,10 @@ run() { # NAME MODEL
   end=$(date +%s.%N)
   local package_s push1 push2
   package_s=$(echo "$end - $start" | bc)
-  "$LEDGE" package -m "$model" --binary "linux/arm64=$HELPER" --push "127.0.0.1:$PORT/bench/$name:1" \
+  "$LEDGE" package -m "$model" --platform linux/amd64,linux/arm64 --binary "linux/arm64=$HELPER" --push "127.0.0.1:$PORT/bench/$name:1" \
     --insecure-registry --json > "$WORK/$name.push1.json"
   start=$(date +%s.%N)
-  "$LEDGE" package -m "$model" --binary "linux/arm64=$HELPER" --push "127.0.0.1:$PORT/bench/$name:1" \
+  "$LEDGE" package -m "$model" --platform linux/amd64,linux/arm64 --binary "linux/arm64=$HELPER" --push "127.0.0.1:$PORT/bench/$name:1" \
     --insecure-registry --json > "$WORK/$name.push2.json"
   end=$(date +%s.%N)
   local again_s

@@ -39,9 +39,9 @@ struct PackageCommand: AsyncParsableCommand {
     var modelRepository: String?
 
     @Option(
-        help: "Platforms, comma-separated: linux/amd64, linux/arm64.",
+        help: "Platforms, comma-separated: linux/amd64, linux/arm64 (default: this machine's).",
         transform: CommaSeparated<String>.parser(expected: "linux/amd64 and/or linux/arm64").self)
-    var platform = CommaSeparated<String>(["linux/amd64", "linux/arm64"])
+    var platform = CommaSeparated<String>([ReleasePlatform.host?.description ?? "linux/amd64"])
 
     @Option(name: .shortAndLong, help: "Write the image here (a folder for --format oci, else a tar file).")
     var output: String?
