@@ -131,7 +131,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Taking releases to devices and clusters: Kubernetes/KubeEdge manifests (SSH fleets next).
-        .target(name: "LedgeDeploy", dependencies: ["LedgeCore", "LedgeRelease"], swiftSettings: swiftSettings),
+        .target(
+            name: "LedgeDeploy", dependencies: ["LedgeCore", "LedgeRelease", "LedgePackage", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .target(
             name: "LedgeCLI",
             dependencies: [

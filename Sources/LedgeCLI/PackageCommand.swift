@@ -179,7 +179,11 @@ struct PackageCommand: AsyncParsableCommand {
             sbomDirectory: sbomDir)
     }
 
-    private func platformsDirectory(_ environment: [String: String]) -> String {
+    private func platformsDirectory(_ environment: [String: String]) -> String { Self.platformsDirectory(platforms) }
+
+    /// `--platforms`, else `LEDGE_PLATFORMS`, else the set-up folder's `platforms/`.
+    static func platformsDirectory(_ platforms: String?) -> String {
+        let environment = ProcessInfo.processInfo.environment
         if let platforms { return platforms }
         if let fromEnv = environment["LEDGE_PLATFORMS"], !fromEnv.isEmpty { return fromEnv }
         let roots = RuntimeLocator().setupFolders()

@@ -5,10 +5,10 @@ internal import NIOPosix
 internal import NIOSSL
 
 /// A response read whole.
-struct HTTPResponse: Sendable {
-    var status: Int
+package struct HTTPResponse: Sendable {
+    package var status: Int
     var headers: HTTPHeaders
-    var body: [UInt8]
+    package var body: [UInt8]
 
     func header(_ name: String) -> String? { headers.first(name: name) }
 }
@@ -84,9 +84,17 @@ struct RequestURL: Sendable, Hashable {
 /// A small HTTP/1.1 client on SwiftNIO: one connection per request, TLS with
 /// the system's trust roots, a time limit per request. Enough for the OCI
 /// distribution API, without Foundation's networking (and its libcurl).
-struct HTTPClient: Sendable {
+package struct HTTPClient: Sendable {
     /// Seconds a request may take, connection included.
-    var timeLimit: Int64 = 120
+    package var timeLimit: Int64 = 120
+
+    package init(timeLimit: Int64 = 120) { self.timeLimit = timeLimit }
+
+    /// `method` (`GET`, `POST`) to `url` (`http://host:port/path`), for other modules of the package.
+    package func send(_ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> HTTPResponse {
+        guard let target = RequestURL(url) else { throw LedgeError.usage("URL '\(url)': expected http(s)://HOST[:PORT]/PATH") }
+        return try await send(HTTPMethod(rawValue: method), target, headers: headers, body: body)
+    }
 
     func send(_ method: HTTPMethod, _ url: RequestURL, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws
         -> HTTPResponse

@@ -1,0 +1,73 @@
+internal import LedgeCore
+
+/// A device reached with the user's own OpenSSH client: `~/.ssh/config` (or `-F FILE`),
+/// agents, jump hosts and `known_hosts` work as they do for `ssh`; host keys are checked
+/// strictly and nothing asks for a password (`BatchMode`). Connections are multiplexed.
+public struct SSHTarget: Sendable, Hashable {
+    /// What `ssh` is given: an alias of the config, or `user@host`.
+    public var destination: String
+    public var port: Int?
+    /// `-F FILE`.
+    public var configFile: String?
+
+    public init(destination: String, port: Int? = nil, configFile: String? = nil) {
+        self.destination = destination
+        self.port = port
+        self.configFile = configFile
+    }
+
+    /// Parses `[user@]host[:port]` (an alias has no port).
+    public init(parsing text: String, configFile: String?) throws {
+        var destination = text
+        var port: Int?
+        if let colon = text.lastIndex(of: ":") {
+            guard let value = Int(text[text.index(after: colon)...]), (1...65535).contains(value) else {
+                throw LedgeError.usage("device '\(text)': expected [USER@]HOST[:PORT] or an ssh config alias")
+            }
+            port = value
+            destination = String(text[..<colon])
+        }
+        guard !destination.isEmpty, !destination.hasPrefix("-"), !destination.contains(where: \.isWhitespace) else {
+            throw LedgeError.usage("device '\(text)': expected [USER@]HOST[:PORT] or an ssh config alias")
+        }
+        self.init(destination: destination, port: port, configFile: configFile)
+    }
+
+    var options: [String] {
+        var options: [String] = []
+        if let configFile { options += ["-F", configFile] }
+        if let port { options += ["-p", String(port)] }
+        options += [
+            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10",
+            "-o", "ControlMaster=auto", "-o", "ControlPath=/tmp/ledge-ssh-%C", "-o", "ControlPersist=60",
+        ]
+        return options
+    }
+
+    /// Runs `script` with `sh -c` on the device; standard input from `input` or the file `inputFile`.
+    func run(_ script: String, input: [UInt8]? = nil, inputFile: String? = nil, timeLimit: Duration = .seconds(600)) throws
+        -> LocalCommand.Result
+    {
+        try LocalCommand.run(
+            ["ssh"] + options + [destination, "sh -c " + DeviceRelease.quoted(script)], input: input, inputFile: inputFile,
+            timeLimit: timeLimit)
+    }
+
+    /// Runs `script` and fails with the device's last error line when it exits non-zero.
+    func check(_ script: String, what: String, input: [UInt8]? = nil, inputFile: String? = nil) throws -> String {
+        let result = try run(script, input: input, inputFile: inputFile)
+        guard result.status == 0 else {
+            throw LedgeError(result.status == 255 ? .remoteFailure : .runtimeFailure, "\(destination): \(what): \(result.lastError)")
+        }
+        return result.stdout
+    }
+
+    /// The host name ssh connects to (`ssh -G`), for HTTP checks.
+    func resolvedHost() throws -> String {
+        let result = try LocalCommand.run(["ssh", "-G"] + options + [destination], timeLimit: .seconds(20))
+        for line in result.stdout.split(separator: "\n") where line.hasPrefix("hostname ") {
+            return String(line.dropFirst("hostname ".count))
+        }
+        throw LedgeError(.remoteFailure, "\(destination): ssh -G names no host name")
+    }
+}

@@ -1,0 +1,63 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+internal import LedgeCore
+internal import LedgePackage
+
+/// Checks a server on a device over HTTP: ready, every model ready, one inference per model
+/// on zeros of its input shape (dynamic dimensions as 1).
+struct ServerCheck {
+    let base: String
+    let http = HTTPClient(timeLimit: 20)
+
+    /// Waits up to `seconds` for `/v2/health/ready`, then checks the models. Throws the reason.
+    func run(models: [String], seconds: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        var last = "no answer"
+        while true {
+            if let response = try? await http.send("GET", base + "/v2/health/ready"), response.status == 200 { break }
+            if ContinuousClock.now > deadline { throw LedgeError(.timedOut, "\(base) was not ready within \(seconds) s (\(last))") }
+            last = "not ready"
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        for model in models {
+            let metadata = try await http.send("GET", base + "/v2/models/\(model)")
+            guard metadata.status == 200 else { throw LedgeError(.runtimeFailure, "model '\(model)' is not served (\(metadata.status))") }
+            let body = try Self.zerosRequest(metadata: metadata.body, model: model)
+            let infer = try await http.send("POST", base + "/v2/models/\(model)/infer", headers: [("Content-Type", "application/json")], body: body)
+            guard infer.status == 200 else {
+                throw LedgeError(
+                    .runtimeFailure,
+                    "model '\(model)': inference failed (\(infer.status)): \(String(decoding: infer.body.prefix(200), as: UTF8.self))")
+            }
+        }
+    }
+
+    /// A V2 infer request of zeros for every input of `metadata`.
+    static func zerosRequest(metadata: [UInt8], model: String) throws -> [UInt8] {
+        struct Metadata: Decodable {
+            struct Input: Decodable {
+                var name: String
+                var datatype: String
+                var shape: [Int]
+            }
+            var inputs: [Input]
+        }
+        guard let parsed = try? JSONDecoder().decode(Metadata.self, from: Data(metadata)) else {
+            throw LedgeError(.runtimeFailure, "model '\(model)': unreadable metadata")
+        }
+        var parts: [String] = []
+        for input in parsed.inputs {
+            let shape = input.shape.map { $0 < 0 ? 1 : $0 }
+            let count = shape.reduce(1, *)
+            let zero = input.datatype == "BOOL" ? "false" : "0"
+            let data = Array(repeating: zero, count: count).joined(separator: ",")
+            parts.append(
+                #"{"name":"\#(input.name)","datatype":"\#(input.datatype)","shape":[\#(shape.map(String.init).joined(separator: ","))],"data":[\#(data)]}"#
+            )
+        }
+        return Array(#"{"inputs":[\#(parts.joined(separator: ","))]}"#.utf8)
+    }
+}
