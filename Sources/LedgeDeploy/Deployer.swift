@@ -57,6 +57,7 @@ public enum Deployer {
         progress: @escaping @Sendable (String, String) -> Void
     ) async -> [DeviceOutcome] {
         let releases = ReleaseCache(options: options, logger: logger)
+        defer { for target in targets { target.closeConnection() } }
         return await withTaskGroup(of: (Int, DeviceOutcome).self) { group in
             var results: [(Int, DeviceOutcome)] = []
             var next = 0

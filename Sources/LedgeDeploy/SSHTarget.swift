@@ -62,6 +62,11 @@ public struct SSHTarget: Sendable, Hashable {
         return result.stdout
     }
 
+    /// Ends the multiplexed connection this run opened (nothing stays behind after `ledge`).
+    func closeConnection() {
+        _ = try? LocalCommand.run(["ssh"] + options + ["-O", "exit", destination], timeLimit: .seconds(10))
+    }
+
     /// The host name ssh connects to (`ssh -G`), for HTTP checks.
     func resolvedHost() throws -> String {
         let result = try LocalCommand.run(["ssh", "-G"] + options + [destination], timeLimit: .seconds(20))
