@@ -131,8 +131,12 @@ public enum Deployer {
                     root: options.root, release: "releases/" + release.id, host: listen, port: options.checkPort, log: candidateLog,
                     pidFile: "check.pid"), what: "start the new release")
             let candidateBase = "http://\(host.contains(":") ? "[\(host)]" : host):\(options.checkPort)"
+            let root = options.root
+            let alive: @Sendable () async -> Bool = {
+                (try? target.run("kill -0 \"$(cat \(DeviceRelease.quoted(root + "/check.pid")))\" 2> /dev/null").status) == 0
+            }
             do {
-                try await ServerCheck(base: candidateBase).run(models: models, seconds: options.readySeconds)
+                try await ServerCheck(base: candidateBase).run(models: models, seconds: options.readySeconds, alive: alive)
             } catch {
                 let log = (try? target.run(DeviceScripts.tail(root: options.root, log: candidateLog)).stdout) ?? ""
                 _ = try? target.run(DeviceScripts.stop(root: options.root, pidFile: "check.pid"))

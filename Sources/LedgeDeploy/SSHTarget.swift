@@ -39,7 +39,7 @@ public struct SSHTarget: Sendable, Hashable {
         if let port { options += ["-p", String(port)] }
         options += [
             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10",
-            "-o", "ControlMaster=auto", "-o", "ControlPath=/tmp/ledge-ssh-%C", "-o", "ControlPersist=60",
+            "-o", "ControlMaster=auto", "-o", "ControlPath=/tmp/ledge-ctl-%C", "-o", "ControlPersist=60",
         ]
         return options
     }

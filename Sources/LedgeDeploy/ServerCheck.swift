@@ -13,12 +13,16 @@ struct ServerCheck {
     let http = HTTPClient(timeLimit: 20)
 
     /// Waits up to `seconds` for `/v2/health/ready`, then checks the models. Throws the reason.
-    func run(models: [String], seconds: Int) async throws {
+    /// `alive`, asked about once a second while waiting, ends the wait when the server has exited.
+    func run(models: [String], seconds: Int, alive: (@Sendable () async -> Bool)? = nil) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
         var last = "no answer"
+        var polls = 0
         while true {
             if let response = try? await http.send("GET", base + "/v2/health/ready"), response.status == 200 { break }
             if ContinuousClock.now > deadline { throw LedgeError(.timedOut, "\(base) was not ready within \(seconds) s (\(last))") }
+            polls += 1
+            if polls % 5 == 0, let alive, await !alive() { throw LedgeError(.runtimeFailure, "the server exited before it was ready") }
             last = "not ready"
             try await Task.sleep(for: .milliseconds(200))
         }
