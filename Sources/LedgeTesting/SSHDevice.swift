@@ -113,8 +113,9 @@ public final class SSHDevice: @unchecked Sendable {
     /// Cuts the device off as a crashed or rebooting device would: kills its sshd (SIGKILL) with
     /// every connection it serves, and every process of its user (a transfer in progress ends
     /// half-way; the kernel closes the connections, so the client sees them end at once, status
-    /// 255). Then waits (up to 5 s) for the client's ControlMaster connection to the device to
-    /// end, so the next `ssh` opens a new connection (and is refused while the server is stopped).
+    /// 255). Then waits (up to 5 s) until no client holds a connection to the device any more (a
+    /// ControlMaster, the fleet's or one with its own ControlPath, ends when it sees the server
+    /// gone), so the next `ssh` opens a new connection (and is refused while the server is stopped).
     public func stopSSHD() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
@@ -273,10 +274,10 @@ public final class SSHDevice: @unchecked Sendable {
         if FileManager.default.fileExists(atPath: home) { try FileManager.default.removeItem(atPath: home) }
     }
 
-    /// Kills the server with its connections and every process of the user; waits for the
-    /// client's ControlMaster to this device to end.
+    /// Kills the server with its connections and every process of the user; waits until the
+    /// clients' ends of the connections are closed too (ControlMasters noticing, whatever their
+    /// ControlPath).
     private func stopServer() {
-        let master = SSHClient.controlMasterPID(configPath: configPath, alias: alias, scratch: directory)
         let server = lock.withLock {
             defer { sshd = nil }
             return sshd
@@ -288,10 +289,8 @@ public final class SSHDevice: @unchecked Sendable {
         HostProcesses.killAll { [uid, user] entry in
             entry.uid == uid || entry.commandLine.hasPrefix("sshd: \(user) ") || entry.commandLine.hasPrefix("sshd: \(user)@")
         }
-        if let master {
-            let deadline = Date().addingTimeInterval(5)
-            while HostProcesses.isAlive(master) && Date() < deadline { usleep(10_000) }
-        }
+        let deadline = Date().addingTimeInterval(5)
+        while HostProcesses.openConnections(to: address, port: port) > 0 && Date() < deadline { usleep(10_000) }
     }
 
     /// Starts sshd in the foreground (`-D`), logging to standard error (`-e`, into ``sshdLogPath``),

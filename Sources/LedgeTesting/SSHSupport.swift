@@ -39,8 +39,20 @@ enum HostProcesses {
         return Entry(pid: pid, parent: parent, uid: info.st_uid, zombie: fields[0] == "Z", commandLine: commandLine)
     }
 
-    /// True while `pid` exists and has not ended (a zombie counts as ended).
-    static func isAlive(_ pid: pid_t) -> Bool { entry(pid).map { !$0.zombie } ?? false }
+    /// The client ends of TCP connections to `address`:`port` that are still open (established,
+    /// or closed by the server and not yet by the client), from `/proc/net/tcp`: an `ssh`
+    /// ControlMaster holds one until it notices that the server is gone.
+    static func openConnections(to address: String, port: Int) -> Int {
+        guard let table = try? readProcFile("/proc/net/tcp") else { return 0 }
+        // rem_address is the IPv4 address as little-endian hex, then the port in hex.
+        let octets = address.split(separator: ".").compactMap { UInt8($0) }
+        guard octets.count == 4 else { return 0 }
+        let remote = octets.reversed().map { String(format: "%02X", $0) }.joined() + ":" + String(format: "%04X", port)
+        return table.split(separator: "\n").dropFirst().filter { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 3 && fields[2] == remote && (fields[3] == "01" || fields[3] == "08")  // ESTABLISHED, CLOSE_WAIT
+        }.count
+    }
 
     /// Kills `root` and every process below it with SIGKILL. The root is stopped first (SIGSTOP)
     /// so that it cannot fork while its descendants are collected.
@@ -254,13 +266,5 @@ enum SSHClient {
         _ = try await Tool.run(keygen, ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path], environment: environment)
         let line = try String(contentsOfFile: path + ".pub", encoding: .utf8)
         return line.split(separator: " ").prefix(2).joined(separator: " ")
-    }
-
-    /// The pid of the ControlMaster for `alias` (`ssh -O check`), `nil` when there is none.
-    static func controlMasterPID(configPath: String, alias: String, scratch: String) -> pid_t? {
-        // "Master running (pid=1234)" on standard error, with status 0.
-        guard let result = try? runBlocking(ssh, ["-F", configPath, "-O", "check", alias], scratch: scratch, timeLimit: 5), result.status == 0
-        else { return nil }
-        return result.stderr.split(separator: "pid=").dropFirst().first.flatMap { pid_t($0.prefix { $0.isNumber }) }
     }
 }
