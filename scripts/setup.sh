@@ -71,8 +71,11 @@ apt_packages() {
   # docker-registry skopeo umoci apache2-utils: the `ledge package` tests push images to a local
   # registry (htpasswd for its auth) and unpack/run them; qemu-user-static gcc-aarch64-linux-gnu:
   # the arm64 checks (the cross-compiled runtime-check helper, run under qemu on the arm64 tree).
+  # openssh-server openssh-client: the deploy tests' devices are real sshd processes on 127.0.0.N
+  # (Sources/LedgeTesting/SSHDevice.swift); the harness starts its own on free ports, so a system
+  # sshd the package may start (on 0.0.0.0:22, where init scripts may run) does not get in the way.
   for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev python3 python3-venv python3-pip unzip chromium chromium-driver liblsan0 \
-    docker-registry skopeo umoci qemu-user-static gcc-aarch64-linux-gnu apache2-utils; do
+    docker-registry skopeo umoci qemu-user-static gcc-aarch64-linux-gnu apache2-utils openssh-server openssh-client; do
     dpkg -s "$pkg" > /dev/null 2>&1 || missing+=("$pkg")
   done
   if (( ${#missing[@]} == 0 )); then return; fi

@@ -113,23 +113,24 @@ enum Tool {
     }
 }
 
-/// A free TCP port on 127.0.0.1, found by binding port 0 and closing the socket again. Another
-/// process may take it before the caller binds it: callers retry on "address already in use".
-func freeLoopbackPort() throws -> Int {
+/// A free TCP port on `address` (127.0.0.1 unless told), found by binding port 0 and closing the
+/// socket again. Another process may take it before the caller binds it: callers retry on
+/// "address already in use".
+func freeLoopbackPort(address host: String = "127.0.0.1") throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw HarnessError("socket() failed: errno \(errno)") }
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_addr.s_addr = inet_addr(host)
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) { pointer in
         pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
             bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
         }
     }
-    guard bound else { throw HarnessError("binding 127.0.0.1:0 failed: errno \(errno)") }
+    guard bound else { throw HarnessError("binding \(host):0 failed: errno \(errno)") }
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
