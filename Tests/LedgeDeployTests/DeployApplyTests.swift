@@ -1,0 +1,72 @@
+import Foundation
+import FoundationNetworking
+import LedgeTesting
+import Testing
+
+/// `ledge deploy apply` to three devices, each a real sshd on its own loopback address with
+/// its own user, host key and release folder (LedgeTesting's SSHFleet, removed afterwards).
+@Suite(.serialized) struct DeployApplyTests {
+    /// A port pair per run, the same on every device (they differ by address).
+    let port = Int.random(in: 20_000...29_000) * 2
+
+    private func apply(_ fleet: SSHFleet, devices: [SSHDevice], models: [String]) throws -> ProcessResult {
+        var arguments = [
+            "deploy", "apply", "--ssh-config", fleet.configPath, "--listen", "ssh", "--port", String(port), "--check-port", String(port + 1),
+        ]
+        for device in devices { arguments += ["--device", device.alias] }
+        for model in models { arguments += ["-m", model] }
+        return try ProcessRunner.ledge(arguments, environment: ["XDG_CACHE_HOME": fleet.directory + "/cache"], timeLimit: 300)
+    }
+
+    private func classify(_ device: SSHDevice, model: String) async throws -> String {
+        var request = URLRequest(url: URL(string: "http://\(device.address):\(port)/v2/models/\(model)/classify?top_k=1")!)
+        request.httpMethod = "POST"
+        request.setValue("image/jpeg", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try Data(contentsOf: URL(fileURLWithPath: Fixtures.image("chelsea.jpg")))
+        request.timeoutInterval = 20
+        let (body, _) = try await URLSession.shared.data(for: request)
+        return String(decoding: body, as: UTF8.self)
+    }
+
+    private func stopServers(_ fleet: SSHFleet) async {
+        for device in fleet.devices {
+            _ = try? await device.run("for f in .ledge/ledge.pid .ledge/check.pid; do [ -f $f ] && kill $(cat $f); done; true")
+        }
+    }
+
+    @Test func applyToThreeDevicesThenUnchangedThenABadModelAndAChangedHostKey() async throws {
+        try await SSHFleet.withFleet { fleet in
+            defer { Task { await stopServers(fleet) } }
+            let effnet = Fixtures.model("efficientnet_lite0.tflite")
+            let first = try apply(fleet, devices: fleet.devices, models: [effnet])
+            #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+            #expect(first.stdout.split(separator: "\n").filter { $0.contains(" deployed ") }.count == 3, "\(first.stdout)")
+            for device in fleet.devices {
+                #expect(try await classify(device, model: "efficientnet_lite0").contains(#""label":"Egyptian cat""#), "\(device.alias)")
+            }
+
+            // Nothing changed: nothing is sent, nothing restarted.
+            let again = try apply(fleet, devices: fleet.devices, models: [effnet])
+            #expect(again.status == 0)
+            #expect(again.stdout.split(separator: "\n").filter { $0.contains(" unchanged ") && $0.contains("0 files") }.count == 3, "\(again.stdout)")
+
+            // A model that crashes the runtime fails its check on the spare port; the old release keeps serving.
+            let bad = try BadModels.path("crash_runtime.tflite")
+            let refused = try apply(fleet, devices: [fleet.devices[0]], models: [bad])
+            #expect(refused.status == 1)
+            #expect(refused.stdout.contains(" failed "), "\(refused.stdout)")
+            #expect(refused.stdout.contains("the new release failed its check"), "\(refused.stdout)")
+            #expect(try await classify(fleet.devices[0], model: "efficientnet_lite0").contains(#""label":"Egyptian cat""#))
+
+            // A changed host key is refused; the other devices are unaffected.
+            let changed = fleet.devices[2]
+            _ = try await changed.replaceHostKey()
+            let keyed = try apply(fleet, devices: fleet.devices, models: [effnet])
+            #expect(keyed.status == 1)
+            let line = keyed.stdout.split(separator: "\n").first { $0.hasPrefix(changed.alias) }.map(String.init) ?? ""
+            #expect(line.contains(" failed ") && line.contains("Host key verification failed"), "\(keyed.stdout)")
+            #expect(keyed.stdout.split(separator: "\n").filter { $0.contains(" unchanged ") }.count == 2)
+            await stopServers(fleet)
+        }
+    }
+}
