@@ -9,9 +9,10 @@ import Testing
     /// A port pair per run, the same on every device (they differ by address).
     let port = Int.random(in: 20_000...29_000) * 2
 
-    private func apply(_ fleet: SSHFleet, devices: [SSHDevice], models: [String]) throws -> ProcessResult {
+    private func apply(_ fleet: SSHFleet, devices: [SSHDevice], models: [String], root: String = ".ledge") throws -> ProcessResult {
         var arguments = [
             "deploy", "apply", "--ssh-config", fleet.configPath, "--listen", "ssh", "--port", String(port), "--check-port", String(port + 1),
+            "--root", root,
         ]
         for device in devices { arguments += ["--device", device.alias] }
         for model in models { arguments += ["-m", model] }
@@ -30,7 +31,8 @@ import Testing
 
     private func stopServers(_ fleet: SSHFleet) async {
         for device in fleet.devices {
-            _ = try? await device.run("for f in .ledge/ledge.pid .ledge/check.pid; do [ -f $f ] && kill $(cat $f); done; true")
+            _ = try? await device.run(
+                "for f in .ledge/ledge.pid .ledge/check.pid ledge/ledge.pid ledge/check.pid; do [ -f $f ] && kill $(cat $f); done; true")
         }
     }
 
@@ -67,6 +69,29 @@ import Testing
             #expect(line.contains(" failed ") && line.contains("Host key verification failed"), "\(keyed.stdout)")
             #expect(keyed.stdout.split(separator: "\n").filter { $0.contains(" unchanged ") }.count == 2)
             await stopServers(fleet)
+        }
+    }
+
+    /// A device whose disk is full gets one clear line and keeps serving its release; once there
+    /// is room again, the next apply completes.
+    @Test func aFullDiskIsReportedAndTheOldReleaseKeepsServing() async throws {
+        try await SSHFleet.withFleet(addresses: ["127.0.0.2"]) { fleet in
+            let device = fleet.devices[0]
+            let first = try apply(fleet, devices: [device], models: [Fixtures.model("efficientnet_lite0.tflite")], root: "ledge")
+            #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+            let pid = try await device.run("cat ledge/ledge.pid").stdout
+            // A 4 MiB file system over the release folder: the new objects do not fit.
+            try await device.limitDisk(bytes: 4 << 20)
+            let full = try apply(fleet, devices: [device], models: [Fixtures.model("ch_ppocr_mobile_v2.0_cls_infer.onnx")], root: "ledge")
+            #expect(full.status == 1)
+            #expect(full.stdout.contains(" failed ") && full.stdout.contains("No space left on device"), "\(full.stdout)")
+            #expect(try await classify(device, model: "efficientnet_lite0").contains(#""label":"Egyptian cat""#))
+            device.removeDiskLimit()
+            #expect(try await device.run("cat ledge/ledge.pid").stdout == pid)  // the same server, untouched
+            let retried = try apply(fleet, devices: [device], models: [Fixtures.model("ch_ppocr_mobile_v2.0_cls_infer.onnx")], root: "ledge")
+            #expect(retried.status == 0, "\(retried.stdout)")
+            #expect(retried.stdout.contains(" deployed "))
+            _ = try? await device.run("for f in ledge/ledge.pid ledge/check.pid; do [ -f $f ] && kill $(cat $f); done; true")
         }
     }
 }
