@@ -120,6 +120,11 @@ enum DeployText {
                 $0.reason ?? "",
             ]
         }
+        return columns(header, rows)
+    }
+
+    /// Rows under a header, columns padded to their widest cell.
+    static func columns(_ header: [String], _ rows: [[String]]) -> String {
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         return ([header] + rows).map { row in
             row.enumerated().map { $1 + String(repeating: " ", count: widths[$0] - $1.count) }.joined(separator: "  ")

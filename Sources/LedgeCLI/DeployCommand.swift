@@ -5,5 +5,5 @@ struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",
         abstract: "Deploy models: to devices over SSH (apply), or as Kubernetes and KubeEdge manifests (k8s).",
-        subcommands: [DeployApplyCommand.self, DeployK8sCommand.self])
+        subcommands: [DeployApplyCommand.self, DeployStatusCommand.self, DeployK8sCommand.self])
 }

@@ -47,6 +47,22 @@ import Testing
                 #expect(try await classify(device, model: "efficientnet_lite0").contains(#""label":"Egyptian cat""#), "\(device.alias)")
             }
 
+            // status lists them: the release, the model with its sha256, ready, the requests served.
+            var statusArguments = ["deploy", "status", "--ssh-config", fleet.configPath, "--port", String(port), "--json"]
+            for device in fleet.devices { statusArguments += ["--device", device.alias] }
+            let status = try ProcessRunner.ledge(statusArguments, timeLimit: 120)
+            #expect(status.status == 0, "\(status.stdout)\(status.stderr)")
+            let listed = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+            #expect(listed.map { $0["device"] as? String } == fleet.devices.map(\.alias))
+            let modelDigest = ContentDigestForTests.sha256(file: effnet)
+            for entry in listed {
+                #expect(entry["ready"] as? Bool == true)
+                #expect((entry["release"] as? String)?.count == 16)
+                #expect((entry["models"] as? [String: String]) == ["efficientnet_lite0": modelDigest])
+                #expect(entry["requests"] as? Int == 2)  // the apply's own check after the switch, and the classify
+                #expect((entry["p50Milliseconds"] as? Double ?? 0) > 0)
+            }
+
             // Nothing changed: nothing is sent, nothing restarted.
             let again = try apply(fleet, devices: fleet.devices, models: [effnet])
             #expect(again.status == 0)
@@ -93,5 +109,13 @@ import Testing
             #expect(retried.stdout.contains(" deployed "))
             _ = try? await device.run("for f in ledge/ledge.pid ledge/check.pid; do [ -f $f ] && kill $(cat $f); done; true")
         }
+    }
+}
+
+/// sha256 of a file as hex, for comparing with what the devices report.
+enum ContentDigestForTests {
+    static func sha256(file: String) -> String {
+        let run = try? ProcessRunner.run("/usr/bin/sha256sum", [file])
+        return String(run?.stdout.prefix(64) ?? "")
     }
 }

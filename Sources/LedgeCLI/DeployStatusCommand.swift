@@ -1,0 +1,55 @@
+internal import ArgumentParser
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+internal import LedgeCore
+internal import LedgeDeploy
+
+/// `ledge deploy status`: what each device runs and how it is doing.
+struct DeployStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show each device's release, models (sha256), uptime, health, requests and median time.")
+
+    @Option(name: .customLong("device"), help: "An ssh destination or config alias; repeatable.")
+    var devices: [String] = []
+
+    @Option(name: .customLong("ssh-config"), help: "An ssh config file (ssh -F).")
+    var sshConfig: String?
+
+    @Option(help: "The device folder for Ledge.")
+    var root = ".ledge"
+
+    @Option(help: "The server's port.")
+    var port = 8000
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        if devices.isEmpty { throw ValidationError("give at least one --device") }
+    }
+
+    func run() async throws {
+        let targets = try devices.map { try SSHTarget(parsing: $0, configFile: sshConfig) }
+        let statuses = await Deployer.status(targets, root: root, port: port)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(statuses), as: UTF8.self))
+        } else {
+            let rows = statuses.map { s -> [String] in
+                [
+                    s.device, s.arch ?? "-", s.release ?? "-", s.running ? (s.ready ? "ready" : "not ready") : "stopped",
+                    s.uptimeSeconds.map { "\($0) s" } ?? "-",
+                    s.models.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.prefix(12))" }.joined(separator: ", "),
+                    s.requests.map(String.init) ?? "-", s.p50Milliseconds.map { cFormat("%.1f ms", $0) } ?? "-", s.error ?? "",
+                ]
+            }
+            print(DeployText.columns(["DEVICE", "ARCH", "RELEASE", "SERVER", "UPTIME", "MODELS", "REQUESTS", "P50", "ERROR"], rows))
+        }
+        if statuses.contains(where: { $0.error != nil || !$0.ready }) { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,110 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+internal import LedgeCore
+internal import LedgePackage
+
+/// What `ledge deploy status` reports of a device.
+public struct DeviceStatus: Sendable, Encodable {
+    public var device: String
+    public var arch: String?
+    /// The release `current` points at (`releases/ID` → `ID`).
+    public var release: String?
+    public var running = false
+    public var ready = false
+    /// Seconds the server has been running.
+    public var uptimeSeconds: Int?
+    /// Served models with the sha256 of their files.
+    public var models: [String: String] = [:]
+    /// Successful inference requests since the server started, and their median time in ms.
+    public var requests: Int?
+    public var p50Milliseconds: Double?
+    public var error: String?
+}
+
+extension Deployer {
+    /// Status of each device: its current release and models, the server's uptime, health,
+    /// request count and median from `/metrics`.
+    public static func status(_ targets: [SSHTarget], root: String, port: Int) async -> [DeviceStatus] {
+        await withTaskGroup(of: (Int, DeviceStatus).self) { group in
+            for (index, target) in targets.enumerated() {
+                group.addTask { (index, await status(of: target, root: root, port: port)) }
+            }
+            var all: [(Int, DeviceStatus)] = []
+            for await item in group { all.append(item) }
+            defer { for target in targets { target.closeConnection() } }
+            return all.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    static func status(of target: SSHTarget, root: String, port: Int) async -> DeviceStatus {
+        var status = DeviceStatus(device: target.destination)
+        do {
+            let r = DeviceRelease.quoted(root)
+            let script = """
+                echo "arch=$(uname -m)"
+                echo "current=$(readlink \(r)/current 2>/dev/null || true)"
+                if [ -f \(r)/ledge.pid ] && kill -0 "$(cat \(r)/ledge.pid)" 2>/dev/null; then
+                  echo running=yes; echo "uptime=$(ps -o etimes= -p "$(cat \(r)/ledge.pid)" | tr -d ' ')"
+                fi
+                for f in \(r)/current/models/*/model.*; do [ -f "$f" ] && echo "model=$(basename "$(dirname "$f")") $(sha256sum "$f" | cut -c1-64)"; done
+                true
+                """
+            let facts = try target.check(script, what: "status")
+            for line in facts.split(separator: "\n").map(String.init) {
+                guard let equals = line.firstIndex(of: "=") else { continue }
+                let key = line[..<equals]
+                let value = String(line[line.index(after: equals)...])
+                switch key {
+                case "arch": status.arch = value
+                case "current": status.release = value.split(separator: "/").last.map(String.init)
+                case "running": status.running = value == "yes"
+                case "uptime": status.uptimeSeconds = Int(value)
+                case "model":
+                    let parts = value.split(separator: " ")
+                    if parts.count == 2 { status.models[String(parts[0])] = String(parts[1]) }
+                default: break
+                }
+            }
+            let host = try target.resolvedHost()
+            let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            let http = HTTPClient(timeLimit: 5)
+            status.ready = (try? await http.send("GET", base + "/v2/health/ready"))?.status == 200
+            if status.ready, let metrics = try? await http.send("GET", base + "/metrics"), metrics.status == 200 {
+                let text = String(decoding: metrics.body, as: UTF8.self)
+                (status.requests, status.p50Milliseconds) = Self.requestSummary(text)
+            }
+        } catch {
+            status.error = describe(error)
+        }
+        return status
+    }
+
+    /// Successful requests and the median request time (ms, interpolated in the histogram's
+    /// buckets) from Ledge's Prometheus text.
+    static func requestSummary(_ text: String) -> (Int?, Double?) {
+        var requests = 0
+        var buckets: [Double: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            guard parts.count >= 2, let value = Double(parts[1]) else { continue }
+            if parts[0].hasPrefix("ledge_inference_request_success_total") { requests += Int(value) }
+            if parts[0].hasPrefix("ledge_inference_request_duration_seconds_bucket"),
+                let le = parts[0].firstMatch(of: #/le="([^"]+)"/#).map({ String($0.output.1) })
+            {
+                buckets[le == "+Inf" ? .infinity : Double(le) ?? .infinity, default: 0] += value
+            }
+        }
+        let sorted = buckets.sorted { $0.key < $1.key }
+        guard let total = sorted.last?.value, total > 0 else { return (requests, nil) }
+        var previous: (bound: Double, count: Double) = (0, 0)
+        for (bound, count) in sorted where count >= total / 2 {
+            guard bound.isFinite else { return (requests, previous.bound * 1000) }
+            let share = count > previous.count ? (total / 2 - previous.count) / (count - previous.count) : 0
+            return (requests, (previous.bound + (bound - previous.bound) * share) * 1000)
+        }
+        return (requests, nil)
+    }
+}
