@@ -22,11 +22,7 @@ struct DeployApplyCommand: AsyncParsableCommand {
             runs with its own loader and glibc. Exit 0 only when every device succeeded.
             """)
 
-    @Option(name: .customLong("device"), help: "An ssh destination, [USER@]HOST[:PORT] or a config alias; repeatable.")
-    var devices: [String] = []
-
-    @Option(name: .customLong("ssh-config"), help: "An ssh config file (ssh -F).")
-    var sshConfig: String?
+    @OptionGroup(title: "Devices") var device: DeviceOptions
 
     @Option(name: .shortAndLong, help: "A model file; repeatable.")
     var model: [String] = []
@@ -43,14 +39,8 @@ struct DeployApplyCommand: AsyncParsableCommand {
     @Option(help: "The folder with linux-ARCH/platform.json (default: the set-up folder's platforms/).")
     var platforms: String?
 
-    @Option(help: "The device folder for Ledge (relative to the login folder).")
-    var root = ".ledge"
-
     @Option(help: "Where the server listens on the device: an address, or 'ssh' for the address ssh connects to.")
     var listen = "0.0.0.0"
-
-    @Option(help: "The server's port.")
-    var port = 8000
 
     @Option(name: .customLong("check-port"), help: "The spare port a new release is checked on.")
     var checkPort = 8001
@@ -65,10 +55,9 @@ struct DeployApplyCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if devices.isEmpty { throw ValidationError("give at least one --device") }
         if model.isEmpty == (modelRepository == nil) { throw ValidationError("give either --model PATH (repeatable) or --model-repository DIR") }
         if !name.isEmpty && name.count != model.count { throw ValidationError("give --name once per --model, in the same order") }
-        if port == checkPort { throw ValidationError("--check-port must differ from --port") }
+        if device.port == checkPort { throw ValidationError("--check-port must differ from --port") }
     }
 
     func run() async throws {
@@ -83,15 +72,15 @@ struct DeployApplyCommand: AsyncParsableCommand {
             guard let equals = item.firstIndex(of: "=") else { throw LedgeError.usage("--binary '\(item)': expected PLATFORM=PATH") }
             binaries[try ReleasePlatform(parsing: String(item[..<equals]))] = String(item[item.index(after: equals)...])
         }
-        let targets = try devices.map { try SSHTarget(parsing: $0, configFile: sshConfig) }
+        let targets = try device.targets()
         let scratch = FileManager.default.temporaryDirectory.path + "/ledge-deploy-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         var options = ApplyOptions(
             models: entries, binaries: binaries, platformsDirectory: PackageCommand.platformsDirectory(platforms), scratchDirectory: scratch)
-        options.root = root
+        options.root = device.root
         options.listenHost = listen == "ssh" ? nil : listen
-        options.port = port
+        options.port = device.port
         options.checkPort = checkPort
         options.keep = keep
         let quiet = json

@@ -13,28 +13,14 @@ struct DeployStatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Show each device's release, models (sha256), uptime, health, requests and median time.")
 
-    @Option(name: .customLong("device"), help: "An ssh destination or config alias; repeatable.")
-    var devices: [String] = []
-
-    @Option(name: .customLong("ssh-config"), help: "An ssh config file (ssh -F).")
-    var sshConfig: String?
-
-    @Option(help: "The device folder for Ledge.")
-    var root = ".ledge"
-
-    @Option(help: "The server's port.")
-    var port = 8000
+    @OptionGroup(title: "Devices") var device: DeviceOptions
 
     @Flag(help: "Print JSON.")
     var json = false
 
-    func validate() throws {
-        if devices.isEmpty { throw ValidationError("give at least one --device") }
-    }
-
     func run() async throws {
-        let targets = try devices.map { try SSHTarget(parsing: $0, configFile: sshConfig) }
-        let statuses = await Deployer.status(targets, root: root, port: port)
+        let targets = try device.targets()
+        let statuses = await Deployer.status(targets, root: device.root, port: device.port)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
