@@ -2,12 +2,15 @@ import Foundation
 import Testing
 @testable import LedgeCore
 
-@Suite struct ModelFileTests {
+/// A class, so its folder goes when each test's instance does.
+@Suite final class ModelFileTests {
     let dir: String = {
-        let d = NSTemporaryDirectory() + "ledge-core-tests-\(getpid())"
+        let d = NSTemporaryDirectory() + "ledge-core-tests-\(UUID().uuidString)"
         try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }()
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
 
     func write(_ name: String, _ bytes: [UInt8]) -> String {
         let path = dir + "/" + name

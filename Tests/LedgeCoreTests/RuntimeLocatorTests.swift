@@ -27,6 +27,7 @@ import Testing
 
     @Test func setupFolderFoundFromLedgeHome() throws {
         let home = NSTemporaryDirectory() + "ledge-home-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: home) }
         try FileManager.default.createDirectory(atPath: home + "/runtimes/litert", withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: home + "/runtimes/litert/libLiteRt.so", contents: Data([0]))
         let locator = RuntimeLocator(environment: ["LEDGE_HOME": home], workingDirectory: "/", executablePath: "")

@@ -55,6 +55,7 @@ import Testing
 
     @Test func labelsFileOverridesEmbeddedLabels() throws {
         let path = NSTemporaryDirectory() + "ledge-labels-\(getpid()).txt"
+        defer { try? FileManager.default.removeItem(atPath: path) }
         try (0..<1000).map { "class-\($0)" }.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
         let session = try ModelLoader.open(path: Fixtures.model("efficientnet_lite0.tflite"), logger: Self.logger)
         let classifier = try ImageClassifier(session: session, options: ClassifierOptions(labelsPath: path))

@@ -47,6 +47,7 @@ import Testing
     @Test func truncatedModel() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: ppocr))
         let path = try temporaryFile(named: "truncated.onnx", bytes: bytes.prefix(bytes.count / 2))
+        defer { removeTemporaryFile(path) }
         let error = try #require(ledgeError { _ = try ONNXSession(path: path) })
         #expect(error.code == .invalidModel)
         #expect(error.message.hasPrefix("\(path): truncated or corrupt ONNX model"))
@@ -56,6 +57,7 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         let bytes = Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let path = try temporaryFile(named: "garbage.onnx", bytes: Data([0xFF, 0xFF]) + bytes)
+        defer { removeTemporaryFile(path) }
         let error = try #require(ledgeError { _ = try ONNXSession(path: path) })
         #expect(error.code == .invalidModel)
         #expect(error.message.hasPrefix("\(path): not a TFLite or ONNX model"))
@@ -65,6 +67,7 @@ import Testing
         // ir_version 7, then a graph whose one node field holds a broken message.
         let bytes = Data([0x08, 0x07, 0x3A, 0x04, 0x0A, 0x02, 0xFF, 0xFF])
         let path = try temporaryFile(named: "broken-graph.onnx", bytes: bytes)
+        defer { removeTemporaryFile(path) }
         let error = try #require(ledgeError { _ = try ONNXSession(path: path) })
         #expect(error.code == .invalidModel)
         #expect(error.message.hasPrefix("\(path): ONNX Runtime cannot load the model: "))
@@ -93,6 +96,7 @@ import Testing
 
     @Test func libraryThatIsNotASharedObject() throws {
         let path = try temporaryFile(named: "libonnxruntime.so.1", bytes: Data("not a library\n".utf8))
+        defer { removeTemporaryFile(path) }
         let error = try #require(ledgeError { _ = try ONNXRuntime.shared(libraryPath: path) })
         #expect(error.code == .runtimeUnavailable)
         #expect(error.message.hasPrefix("cannot load ONNX Runtime library '\(path)': "))

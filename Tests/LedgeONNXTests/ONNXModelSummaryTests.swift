@@ -102,6 +102,7 @@ import Testing
         builder.docString = "adds two tensors"
         builder.modelVersion = 3
         let path = try temporaryFile(named: "add_meta.onnx", bytes: builder.data())
+        defer { removeTemporaryFile(path) }
         let session = try ONNXSession(path: path)
         let metadata = session.info.metadata
         #expect(metadata.name == "test_graph")

@@ -38,7 +38,12 @@ func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Float {
     zip(a.floatValues(), b.floatValues()).reduce(0) { max($0, abs($1.0 - $1.1)) }
 }
 
-/// A file in a fresh temporary folder holding `bytes`.
+/// Removes the folder ``temporaryFile(named:bytes:)`` made for `path`.
+func removeTemporaryFile(_ path: String) {
+    try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+}
+
+/// A file in a fresh temporary folder holding `bytes` (remove it with ``removeTemporaryFile(_:)``).
 func temporaryFile(named name: String, bytes: Data) throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-onnx-tests-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
