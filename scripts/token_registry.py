@@ -22,15 +22,13 @@ Usage: ``token_registry.py USER:PASSWORD`` — prints the port on stdout, logs t
 
 import base64
 import hashlib
-import http.server
 import secrets
-import signal
 import sys
 import threading
 import urllib.parse
 import uuid
 
-from faulty_registry import BLOB, MANIFEST, UPLOAD, UPLOAD_START, Handler, log
+from faulty_registry import BLOB, MANIFEST, UPLOAD, UPLOAD_START, Handler, log, main
 
 CREDENTIALS = sys.argv[1] if len(sys.argv) > 1 else "ledge:s3cret-pass"
 TOKENS = set()
@@ -117,20 +115,5 @@ class TokenHandler(Handler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = route
 
 
-def main():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), TokenHandler)
-    server.daemon_threads = True
-    sys.stdout.write(f"{server.server_address[1]}\n")
-    sys.stdout.flush()
-
-    def stop(*_):
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    server.serve_forever()
-    server.server_close()
-
-
 if __name__ == "__main__":
-    main()
+    main(TokenHandler)

@@ -72,44 +72,14 @@ enum Tool {
     static func runBlocking(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeLimit: TimeInterval = 120
     ) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Drain both pipes concurrently so a chatty child never blocks.
-        let outData = LockedData(), errData = LockedData()
-        let group = DispatchGroup()
-        for (pipe, box) in [(out, outData), (err, errData)] {
-            group.enter()
-            DispatchQueue.global().async {
-                box.set(pipe.fileHandleForReading.readDataToEndOfFile())
-                group.leave()
-            }
-        }
-        let deadline = Date().addingTimeInterval(timeLimit)
-        var timedOut = false
-        while process.isRunning {
-            if Date() > deadline {
-                timedOut = true
-                kill(process.processIdentifier, SIGKILL)
-                break
-            }
-            usleep(2_000)
-        }
-        process.waitUntilExit()
-        group.wait()
-        let signaled = process.terminationReason == .uncaughtSignal
-        guard process.terminationStatus == 0, !signaled, !timedOut else {
+        let result = try ProcessRunner.run(
+            executable, arguments, environment: environment ?? [:], inheritEnvironment: environment == nil, timeLimit: timeLimit)
+        guard result.status == 0, !result.signaled, !result.timedOut else {
             throw CommandFailure(
-                command: [executable] + arguments, status: process.terminationStatus, signaled: signaled, timedOut: timedOut,
-                stdout: String(decoding: outData.get(), as: UTF8.self), stderr: String(decoding: errData.get(), as: UTF8.self))
+                command: [executable] + arguments, status: result.status, signaled: result.signaled, timedOut: result.timedOut,
+                stdout: result.stdout, stderr: result.stderr)
         }
-        return outData.get()
+        return Data(result.stdout.utf8)
     }
 }
 
@@ -308,13 +278,6 @@ func waitUntil(timeout: Duration, interval: Duration = .milliseconds(50), _ cond
         if ContinuousClock.now >= deadline { return false }
         try? await Task.sleep(for: interval)
     }
-}
-
-final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ d: Data) { lock.withLock { data = d } }
-    func get() -> Data { lock.withLock { data } }
 }
 
 /// Runs `body` with a new empty temporary directory (canonical path) and removes the directory

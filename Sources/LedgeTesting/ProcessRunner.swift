@@ -13,15 +13,16 @@ public struct ProcessResult: Sendable {
 
 /// Runs executables for end-to-end tests, with a time limit so a hang fails a test instead of CI.
 public enum ProcessRunner {
-    /// Runs `executable` with `arguments`, extra `environment` entries, and a time limit.
+    /// Runs `executable` with `arguments`, extra `environment` entries (or only those, when
+    /// `inheritEnvironment` is false), and a time limit (then it is killed).
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-        timeLimit: TimeInterval = 120
+        inheritEnvironment: Bool = true, timeLimit: TimeInterval = 120
     ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = inheritEnvironment ? ProcessInfo.processInfo.environment.merging(environment) { $1 } : environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -42,7 +43,7 @@ public enum ProcessRunner {
         while process.isRunning {
             if Date() > deadline {
                 timedOut = true
-                process.terminate()
+                kill(process.processIdentifier, SIGKILL)
                 break
             }
             usleep(2_000)
