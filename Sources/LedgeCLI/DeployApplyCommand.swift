@@ -24,20 +24,9 @@ struct DeployApplyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Devices") var device: DeviceOptions
 
-    @Option(name: .shortAndLong, help: "A model file; repeatable.")
-    var model: [String] = []
+    @OptionGroup(title: "Models") var models: ModelOptions
 
-    @Option(help: "The name to serve each --model under, in the same order.")
-    var name: [String] = []
-
-    @Option(name: .customLong("model-repository"), help: "A folder with one sub-folder per model.")
-    var modelRepository: String?
-
-    @Option(help: "The ledge executable for a platform, PLATFORM=PATH; repeatable.")
-    var binary: [String] = []
-
-    @Option(help: "The folder with linux-ARCH/platform.json (default: the set-up folder's platforms/).")
-    var platforms: String?
+    @OptionGroup(title: "Platform inputs") var inputs: ReleaseInputOptions
 
     @Option(help: "Where the server listens on the device: an address, or 'ssh' for the address ssh connects to.")
     var listen = "0.0.0.0"
@@ -55,29 +44,19 @@ struct DeployApplyCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if model.isEmpty == (modelRepository == nil) { throw ValidationError("give either --model PATH (repeatable) or --model-repository DIR") }
-        if !name.isEmpty && name.count != model.count { throw ValidationError("give --name once per --model, in the same order") }
         if device.port == checkPort { throw ValidationError("--check-port must differ from --port") }
     }
 
     func run() async throws {
         let logger = Logger(label: "ledge.deploy") { _ in ConsoleLogHandler(logLevel: .warning) }
-        let entries: [RepositoryLayout.Entry] =
-            if let modelRepository { try RepositoryLayout.scan(modelRepository) } else {
-                try RepositoryLayout.entries(files: model.enumerated().map { ($1, name.isEmpty ? nil : name[$0]) })
-            }
-        var binaries: [ReleasePlatform: String] = [:]
-        if let host = ReleasePlatform.host { binaries[host] = try PackageCommand.runningExecutable() }
-        for item in binary {
-            guard let equals = item.firstIndex(of: "=") else { throw LedgeError.usage("--binary '\(item)': expected PLATFORM=PATH") }
-            binaries[try ReleasePlatform(parsing: String(item[..<equals]))] = String(item[item.index(after: equals)...])
-        }
+        let entries = try models.entries()
+        let binaries = try inputs.binaries()
         let targets = try device.targets()
         let scratch = FileManager.default.temporaryDirectory.path + "/ledge-deploy-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         var options = ApplyOptions(
-            models: entries, binaries: binaries, platformsDirectory: PackageCommand.platformsDirectory(platforms), scratchDirectory: scratch)
+            models: entries, binaries: binaries, platformsDirectory: inputs.platformsDirectory(), scratchDirectory: scratch)
         options.root = device.root
         options.listenHost = listen == "ssh" ? nil : listen
         options.port = device.port

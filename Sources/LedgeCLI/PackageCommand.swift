@@ -29,14 +29,9 @@ struct PackageCommand: AsyncParsableCommand {
             LEDGE_REGISTRY_PASSWORD, or the auths of ~/.docker/config.json.
             """)
 
-    @Option(name: .shortAndLong, help: "A model file (.tflite or .onnx); repeat to package several.")
-    var model: [String] = []
+    @OptionGroup(title: "Models") var models: ModelOptions
 
-    @Option(help: "The name to serve each --model under, in the same order (default: the file name without extension).")
-    var name: [String] = []
-
-    @Option(name: .customLong("model-repository"), help: "A folder with one sub-folder per model (as ledge serve reads it).")
-    var modelRepository: String?
+    @OptionGroup(title: "Platform inputs") var inputs: ReleaseInputOptions
 
     @Option(
         help: "Platforms, comma-separated: linux/amd64, linux/arm64 (default: this machine's).",
@@ -73,12 +68,6 @@ struct PackageCommand: AsyncParsableCommand {
     @Option(help: "The image's version (org.opencontainers.image.version; default: ledge's version).")
     var version: String?
 
-    @Option(help: "The ledge executable for a platform, PLATFORM=PATH (e.g. linux/arm64=./ledge-arm64); repeatable.")
-    var binary: [String] = []
-
-    @Option(help: "The folder with linux-ARCH/platform.json (default: LEDGE_PLATFORMS, else the set-up folder's platforms/).")
-    var platforms: String?
-
     @Option(name: .customLong("sbom-dir"), help: "Write the SBOMs (SPDX JSON) here.")
     var sbomDir: String?
 
@@ -95,12 +84,6 @@ struct PackageCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        if model.isEmpty == (modelRepository == nil) {
-            throw ValidationError("give either --model PATH (repeatable) or --model-repository DIR")
-        }
-        if !name.isEmpty && name.count != model.count {
-            throw ValidationError("give --name once per --model, in the same order: got \(model.count) model(s) and \(name.count) name(s)")
-        }
         if [output, push, context].compactMap({ $0 }).count != 1 {
             throw ValidationError("give one of -o PATH, --push REGISTRY/REPOSITORY:TAG or --context DIR")
         }
@@ -126,19 +109,9 @@ struct PackageCommand: AsyncParsableCommand {
     }
 
     private func makeRequest() throws -> PackageRequest {
-        let entries: [RepositoryLayout.Entry] =
-            if let modelRepository { try RepositoryLayout.scan(modelRepository) } else {
-                try RepositoryLayout.entries(files: model.enumerated().map { ($1, name.isEmpty ? nil : name[$0]) })
-            }
+        let entries = try models.entries()
         let platforms = try platform.values.map(ReleasePlatform.init(parsing:))
-        var binaries: [ReleasePlatform: String] = [:]
-        if let host = ReleasePlatform.host { binaries[host] = try Self.runningExecutable() }
-        for item in binary {
-            guard let equals = item.firstIndex(of: "=") else {
-                throw LedgeError.usage("--binary '\(item)': expected PLATFORM=PATH, as linux/arm64=./ledge")
-            }
-            binaries[try ReleasePlatform(parsing: String(item[..<equals]))] = String(item[item.index(after: equals)...])
-        }
+        let binaries = try inputs.binaries()
         var labels: [String: String] = [:]
         for item in label {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
@@ -171,23 +144,12 @@ struct PackageCommand: AsyncParsableCommand {
             destination = .output(path: output ?? "", format: format.format, tag: tag ?? "\(metadata.title):\(version)")
         }
         return PackageRequest(
-            models: entries, platforms: platforms, binaries: binaries, platformsDirectory: platformsDirectory(environment),
+            models: entries, platforms: platforms, binaries: binaries, platformsDirectory: inputs.platformsDirectory(),
             image: ImageOptions(
                 metadata: metadata, labels: labels, compressionLevel: compressionLevel,
                 cacheDirectory: noCache ? nil : Self.cacheDirectory(environment)),
             destination: destination,
             sbomDirectory: sbomDir)
-    }
-
-    private func platformsDirectory(_ environment: [String: String]) -> String { Self.platformsDirectory(platforms) }
-
-    /// `--platforms`, else `LEDGE_PLATFORMS`, else the set-up folder's `platforms/`.
-    static func platformsDirectory(_ platforms: String?) -> String {
-        let environment = ProcessInfo.processInfo.environment
-        if let platforms { return platforms }
-        if let fromEnv = environment["LEDGE_PLATFORMS"], !fromEnv.isEmpty { return fromEnv }
-        let roots = RuntimeLocator().setupFolders()
-        return (roots.first { FileManager.default.fileExists(atPath: $0 + "/platforms") } ?? roots.first ?? ".ledge") + "/platforms"
     }
 
     private func credentials(for reference: String) throws -> RegistryCredentials? {
@@ -208,11 +170,6 @@ struct PackageCommand: AsyncParsableCommand {
         if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/ledge/layers" }
         guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
         return home + "/.cache/ledge/layers"
-    }
-
-    static func runningExecutable() throws -> String {
-        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return path
     }
 }
 

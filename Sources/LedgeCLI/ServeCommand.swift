@@ -26,16 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
             SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
             """)
 
-    @Option(name: .shortAndLong, help: "A model file (.tflite or .onnx) to serve; repeat to serve several.")
-    var model: [String] = []
-
-    @Option(help: "The name to serve each --model under, in the same order (default: the file name without extension).")
-    var name: [String] = []
-
-    @Option(
-        name: .customLong("model-repository"),
-        help: "A folder with one sub-folder per model, each holding one .tflite or .onnx file and optionally labels.txt.")
-    var modelRepository: String?
+    @OptionGroup(title: "Models") var models: ModelOptions
 
     @Option(help: "The address to listen on.")
     var host = "127.0.0.1"
@@ -65,12 +56,6 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        if model.isEmpty == (modelRepository == nil) {
-            throw ValidationError("give either --model PATH (repeatable) or --model-repository DIR")
-        }
-        if !name.isEmpty && name.count != model.count {
-            throw ValidationError("give --name once per --model, in the same order: got \(model.count) model(s) and \(name.count) name(s)")
-        }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         if let instances, instances < 1 || instances > 64 {
             throw ValidationError("--instances must be between 1 and 64, got \(instances)")
@@ -92,8 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
         engine.session.threads = threads
         let instances = self.instances ?? max(1, cores / threads)
         let source: ModelSource =
-            if let modelRepository { .repository(path: modelRepository) } else {
-                .files(model.enumerated().map { ModelFileSource(path: $1, name: name.isEmpty ? nil : name[$0]) })
+            if let repository = models.modelRepository { .repository(path: repository) } else {
+                .files(models.files.map { ModelFileSource(path: $0.path, name: $0.name) })
             }
         CrashGuard.watch("ledge serve")
         let repository = try ModelRepository.load(
