@@ -11,13 +11,14 @@ the wheel's METADATA). Standard library only.
 Usage: platform_manifest.py --platforms DIR --downloads DIR --checksums FILE
 """
 import argparse
-import hashlib
 import json
 import os
 import re
 import struct
 import sys
 import zipfile
+
+from fetch_debian import sha256_file
 
 PLATFORMS = {
     "amd64": {"platform": "linux/amd64", "triplet": "x86_64-linux-gnu", "elfMachine": 62,
@@ -44,14 +45,6 @@ WHEEL_LICENSES = {
 def die(message):
     print(f"platform_manifest: error: {message}", file=sys.stderr)
     sys.exit(1)
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def wheel_license(wheel, names):
