@@ -53,11 +53,13 @@ public struct DeviceRelease: Sendable {
                 entries.append(.file(path: file.path, object: name))
             }
         }
-        let launcher = Array(Self.launcher(bundle).utf8)
-        let launcherName = ContentDigest.sha256(launcher) + "-755"
-        objects[launcherName] = .bytes(launcher)
-        sizes[launcherName] = launcher.count
-        entries.append(.file(path: "run.sh", object: launcherName))
+        for (path, text) in [("ledge.sh", Self.launcher(bundle)), ("run.sh", Self.serveScript)] {
+            let bytes = Array(text.utf8)
+            let name = ContentDigest.sha256(bytes) + "-755"
+            objects[name] = .bytes(bytes)
+            sizes[name] = bytes.count
+            entries.append(.file(path: path, object: name))
+        }
         let summary = entries.map { "\($0)" }.joined(separator: "\n")
         self.platform = bundle.platform
         self.id = String(ContentDigest.sha256(Array(summary.utf8)).prefix(16))
@@ -66,15 +68,15 @@ public struct DeviceRelease: Sendable {
         self.objectSizes = sizes
     }
 
-    /// `run.sh`: `ledge serve` of this release on `LEDGE_HOST:LEDGE_PORT` (default 0.0.0.0:8000),
-    /// through the release's loader, with its libraries and runtimes; extra arguments pass on.
+    /// `ledge.sh`: runs this release's `ledge` with its arguments through the release's loader,
+    /// with its libraries and runtimes (`ledge.sh bench -m …`, `ledge.sh serve …`).
     static func launcher(_ bundle: ReleaseBundle) -> String {
         let triplet = bundle.platform.triplet
         let loader = bundle.platform == .arm64 ? "lib/ld-linux-aarch64.so.1" : "lib64/ld-linux-x86-64.so.2"
         var lines = [
             "#!/bin/sh",
-            "# A ledge release for \(bundle.platform), written by ledge deploy: runs ledge serve with",
-            "# this release's own loader, glibc and runtimes (nothing of the device's but the kernel).",
+            "# A ledge release for \(bundle.platform), written by ledge deploy: runs its ledge with this",
+            "# release's own loader, glibc and runtimes (nothing of the device's but the kernel).",
             "R=\"$(cd \"$(dirname \"$0\")\" && pwd -P)\"",
             "export LD_LIBRARY_PATH=\"$R/\(ReleaseBundle.libraryDirectory):$R/usr/lib/\(triplet):$R/lib/\(triplet)\"",
         ]
@@ -83,11 +85,18 @@ public struct DeviceRelease: Sendable {
             let name = runtime.library.split(separator: "/").last.map(String.init) ?? ""
             lines.append("export \(variable)=\"$R/\(ReleaseBundle.libraryDirectory)/\(name)\"")
         }
-        lines.append(
-            "exec \"$R/\(loader)\" \"$R/usr/bin/ledge\" serve --model-repository \"$R/models\" "
-                + "--host \"${LEDGE_HOST:-0.0.0.0}\" --port \"${LEDGE_PORT:-\(ReleaseBundle.port)}\" \"$@\"")
+        lines.append("exec \"$R/\(loader)\" \"$R/usr/bin/ledge\" \"$@\"")
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// `run.sh`: `ledge serve` of this release's models on `LEDGE_HOST:LEDGE_PORT` (default
+    /// 0.0.0.0:8000); extra arguments pass on.
+    static let serveScript = """
+        #!/bin/sh
+        R="$(cd "$(dirname "$0")" && pwd -P)"
+        exec "$R/ledge.sh" serve --model-repository "$R/models" --host "${LEDGE_HOST:-0.0.0.0}" --port "${LEDGE_PORT:-\(ReleaseBundle.port)}" "$@"
+
+        """
 
     /// A POSIX shell script that assembles `ROOT/releases/ID` from the objects in `ROOT/store`
     /// (hard links, so a release costs no space for files an earlier one has): built in
