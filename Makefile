@@ -10,7 +10,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib -Xlinker --strip-all
 IMAGES := $(LEDGE_HOME)/fixtures/images
 MODELS := $(LEDGE_HOME)/fixtures/models
 
-.PHONY: all setup build release test run bench bench-package bench-serve bench-probe soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
+.PHONY: all setup build release test run bench bench-package bench-deploy bench-serve bench-probe soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
 
 all: build
 
@@ -51,6 +51,11 @@ release: setup
 bench-package: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	Benchmarks/package_size.sh .build/release/ledge
+
+## bench-deploy: first / unchanged / model-only deploy to three loopback sshd devices, bytes sent, switch time
+bench-deploy: setup
+	$(SWIFT) build --build-tests
+	Benchmarks/deploy.sh
 
 ## bench-probe: ready time with and without the model probe (cold and warm cache), the probe's peak RSS
 bench-probe: setup

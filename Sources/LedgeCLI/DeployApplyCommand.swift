@@ -18,8 +18,12 @@ struct DeployApplyCommand: AsyncParsableCommand {
             Uses your own ssh (config, agent, jump hosts, known_hosts; strict host-key checking, no passwords).
             Per device: probe it, send only the files it lacks (by sha256, checked there), assemble a release
             folder under --root, start it on --check-port and check it (ready, one inference per model), point
-            'current' at it, restart the server on --port, check again, and roll back on failure. The release
-            runs with its own loader and glibc. Exit 0 only when every device succeeded.
+            'current' at it, start it on --port beside the old server (it takes every new connection once it
+            listens; no request is refused), check it there, then stop the old one, which finishes its requests.
+            On failure the new server is stopped and the old one goes on. The server is kept running by a
+            systemd unit (ledge@RELEASE: system-wide for root, the user's own when the user lingers) or, without
+            systemd, by the release's supervise.sh. An interrupted upload resumes where it stopped. The release
+            runs with its own loader and glibc. Exit 0 only when every device succeeded, 1 otherwise.
             """)
 
     @OptionGroup(title: "Devices") var device: DeviceOptions
@@ -39,6 +43,15 @@ struct DeployApplyCommand: AsyncParsableCommand {
 
     @Option(help: "Releases kept besides the current one.")
     var keep = 3
+
+    @Option(name: .customLong("init"), help: "What keeps the server running: auto, systemd or supervisor.")
+    var initSystem: InitSystem = .auto
+
+    @Option(name: .customLong("limit-rate"), help: "Upload rate per device, bytes per second with an optional K or M suffix (e.g. 500K).")
+    var limitRate: ByteRate?
+
+    @Option(name: .customLong("ready-timeout"), help: "Seconds a new server may take to be ready.")
+    var readyTimeout = 60
 
     @Flag(help: "Print the results as JSON.")
     var json = false
@@ -62,10 +75,11 @@ struct DeployApplyCommand: AsyncParsableCommand {
         options.port = device.port
         options.checkPort = checkPort
         options.keep = keep
-        let quiet = json
-        let outcomes = await Deployer.apply(targets, options: options, parallel: parallel, logger: logger) { device, message in
-            if !quiet { StandardStreams.writeError("\(device): \(message)\n") }
-        }
+        options.initSystem = initSystem.rawValue
+        options.bytesPerSecond = limitRate?.bytesPerSecond
+        options.readySeconds = readyTimeout
+        let progress = DeployProgress(devices: targets.map(\.destination), quiet: json)
+        let outcomes = await Deployer.apply(targets, options: options, parallel: parallel, logger: logger, progress: progress.report)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -80,12 +94,13 @@ struct DeployApplyCommand: AsyncParsableCommand {
 /// The result table of `deploy apply`.
 enum DeployText {
     static func table(_ outcomes: [DeviceOutcome]) -> String {
-        let header = ["DEVICE", "PLATFORM", "RELEASE", "STATE", "SENT", "TIME", "REASON"]
+        let header = ["DEVICE", "PLATFORM", "RELEASE", "STATE", "SENT", "SWITCH", "TIME", "REASON"]
         let rows = outcomes.map {
             [
                 $0.device, $0.platform ?? "-", $0.release ?? "-", $0.state,
-                "\($0.uploadedObjects) files, \(cFormat("%.1f", Double($0.uploadedBytes) / 1e6)) MB", cFormat("%.1f s", $0.seconds),
-                $0.reason ?? "",
+                "\($0.uploadedObjects) files, \(cFormat("%.1f", Double($0.uploadedBytes) / 1e6)) MB"
+                    + ($0.resumedBytes > 0 ? " (+\(cFormat("%.1f", Double($0.resumedBytes) / 1e6)) MB resumed)" : ""),
+                $0.switchSeconds.map { cFormat("%.2f s", $0) } ?? "-", cFormat("%.1f s", $0.seconds), $0.reason ?? "",
             ]
         }
         return columns(header, rows)
@@ -98,5 +113,22 @@ enum DeployText {
             row.enumerated().map { $1 + String(repeating: " ", count: widths[$0] - $1.count) }.joined(separator: "  ")
                 .trimmingWhitespace()
         }.joined(separator: "\n")
+    }
+}
+
+/// `--init`.
+enum InitSystem: String, ExpressibleByArgument, CaseIterable {
+    case auto, systemd, supervisor
+}
+
+/// `--limit-rate 500K`: bytes per second, with an optional K (1024) or M (1024²) suffix.
+struct ByteRate: ExpressibleByArgument {
+    var bytesPerSecond: Int
+
+    init?(argument: String) {
+        let text = argument.uppercased()
+        let scale = text.hasSuffix("K") ? 1024 : text.hasSuffix("M") ? 1024 * 1024 : 1
+        guard let value = Int(scale == 1 ? text : String(text.dropLast())), value > 0 else { return nil }
+        bytesPerSecond = value * scale
     }
 }

@@ -1,9 +1,12 @@
 internal import ArgumentParser
 
-/// `ledge deploy`: take packaged models to clusters (and, next, to fleets of devices over SSH).
+/// `ledge deploy`: take models to fleets of devices over SSH and to Kubernetes/KubeEdge clusters.
 struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",
-        abstract: "Deploy models: to devices over SSH (apply), or as Kubernetes and KubeEdge manifests (k8s).",
-        subcommands: [DeployApplyCommand.self, DeployStatusCommand.self, DeployK8sCommand.self])
+        abstract: "Deploy models: to devices over SSH (apply, status, rollback, logs, remove), or as Kubernetes and KubeEdge manifests (k8s).",
+        subcommands: [
+            DeployApplyCommand.self, DeployStatusCommand.self, DeployRollbackCommand.self, DeployLogsCommand.self,
+            DeployRemoveCommand.self, DeployK8sCommand.self,
+        ])
 }

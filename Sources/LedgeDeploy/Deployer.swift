@@ -24,6 +24,10 @@ public struct ApplyOptions: Sendable {
     public var keep = 3
     /// Seconds a server may take to be ready.
     public var readySeconds = 60
+    /// How the server is kept running: `auto`, `systemd` or `supervisor`.
+    public var initSystem = "auto"
+    /// Upload rate per device in bytes per second (`nil`: as fast as the link goes).
+    public var bytesPerSecond: Int?
 
     public init(models: [RepositoryLayout.Entry], binaries: [ReleasePlatform: String], platformsDirectory: String, scratchDirectory: String) {
         self.models = models
@@ -41,8 +45,14 @@ public struct DeviceOutcome: Sendable, Encodable {
     /// `deployed`, `unchanged`, `rolled back` or `failed`.
     public var state: String
     public var reason: String?
+    /// How the server is kept running there (``ServiceMode``).
+    public var service: String?
     public var uploadedObjects = 0
     public var uploadedBytes = 0
+    /// Bytes an earlier, interrupted run had already delivered (not sent again).
+    public var resumedBytes = 0
+    /// From starting the new server on the real port to its passing the check there.
+    public var switchSeconds: Double?
     public var seconds = 0.0
     public var succeeded: Bool { state == "deployed" || state == "unchanged" }
 }
@@ -91,79 +101,35 @@ public enum Deployer {
             say("probing")
             let facts = try DeviceFacts(target.check(DeviceScripts.probe(root: options.root), what: "probe"))
             guard let platform = facts.platform else {
-                throw LedgeError.invalidInput("\(target.destination): machine '\(facts.arch)' is neither x86_64 nor aarch64")
+                throw LedgeError.invalidInput("machine '\(facts.arch)' is neither x86_64 nor aarch64")
             }
             outcome.platform = platform.description
+            let service = try ServiceMode.choose(options.initSystem, facts: facts)
+            outcome.service = service.rawValue
             let release = try await releases.release(for: platform)
             outcome.release = release.id
-            let host = try target.resolvedHost()
-            let listen = options.listenHost ?? host
-            let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(options.port)"
+            let device = try DeviceEndpoint(target: target, options: options)
             let models = options.models.map(\.name)
             if facts.current == "releases/" + release.id, facts.running,
-                (try? await ServerCheck(base: base).run(models: models, seconds: 2)) != nil
+                (try? await ServerCheck(base: device.base(options.port)).run(models: models, seconds: 2)) != nil
             {
                 outcome.state = "unchanged"
                 outcome.seconds = (ContinuousClock.now - started) / .seconds(1)
                 say("unchanged")
                 return outcome
             }
-            // Send what the device lacks, each object checked there.
-            let missing = release.objects.keys.filter { !facts.objects.contains($0) }.sorted()
-            for (index, object) in missing.enumerated() {
-                say("sending \(index + 1)/\(missing.count)")
-                let script = DeviceScripts.receive(root: options.root, object: object)
-                switch release.objects[object] {
-                case .file(let path)?: _ = try target.check(script, what: "send \(object.prefix(12))", inputFile: path)
-                case .bytes(let bytes)?: _ = try target.check(script, what: "send \(object.prefix(12))", input: bytes)
-                default: continue
-                }
-                outcome.uploadedObjects += 1
-                outcome.uploadedBytes += release.objectSizes[object] ?? 0
-            }
+            try send(release, to: target, facts: facts, options: options, outcome: &outcome, say: say)
             say("assembling")
             _ = try target.check(release.assembleScript(root: options.root), what: "assemble release \(release.id)")
-            // The new release on the spare port first: the running one is not touched if it fails.
-            say("checking on port \(options.checkPort)")
-            let candidateLog = "releases/\(release.id)/check.log"
-            _ = try target.check(
-                DeviceScripts.start(
-                    root: options.root, release: "releases/" + release.id, host: listen, port: options.checkPort, log: candidateLog,
-                    pidFile: "check.pid"), what: "start the new release")
-            let candidateBase = "http://\(host.contains(":") ? "[\(host)]" : host):\(options.checkPort)"
-            let root = options.root
-            let alive: @Sendable () async -> Bool = {
-                (try? target.run("kill -0 \"$(cat \(DeviceRelease.quoted(root + "/check.pid")))\" 2> /dev/null").status) == 0
-            }
+            try await checkOnSparePort(release.id, target: target, device: device, models: models, options: options, say: say)
             do {
-                try await ServerCheck(base: candidateBase).run(models: models, seconds: options.readySeconds, alive: alive)
-            } catch {
-                let log = (try? target.run(DeviceScripts.tail(root: options.root, log: candidateLog)).stdout) ?? ""
-                _ = try? target.run(DeviceScripts.stop(root: options.root, pidFile: "check.pid"))
-                throw LedgeError(.runtimeFailure, "the new release failed its check: \(describe(error))\(lastLine(log))")
-            }
-            _ = try target.check(DeviceScripts.stop(root: options.root, pidFile: "check.pid"), what: "stop the check")
-            say("switching")
-            let switched = try target.check(DeviceScripts.switchTo(root: options.root, release: "releases/" + release.id), what: "switch")
-            let previous = switched.split(separator: "\n").first { $0.hasPrefix("previous=") }.map { String($0.dropFirst(9)) } ?? ""
-            _ = try target.check(DeviceScripts.stop(root: options.root, pidFile: "ledge.pid"), what: "stop the old server")
-            _ = try target.check(
-                DeviceScripts.start(root: options.root, release: "current", host: listen, port: options.port, log: "ledge.log", pidFile: "ledge.pid"),
-                what: "start the server")
-            do {
-                try await ServerCheck(base: base).run(models: models, seconds: options.readySeconds)
-            } catch {
-                say("rolling back")
-                let reason = describe(error)
-                guard !previous.isEmpty else { throw LedgeError(.runtimeFailure, "the new release failed after the switch: \(reason)") }
-                _ = try? target.run(DeviceScripts.stop(root: options.root, pidFile: "ledge.pid"))
-                _ = try? target.run(DeviceScripts.switchTo(root: options.root, release: previous))
-                _ = try? target.run(
-                    DeviceScripts.start(
-                        root: options.root, release: "current", host: listen, port: options.port, log: "ledge.log", pidFile: "ledge.pid"))
+                outcome.switchSeconds = try await activate(
+                    release.id, on: target, device: device, service: service, facts: facts, models: models, options: options, say: say)
+            } catch let failure as RolledBack {
                 outcome.state = "rolled back"
-                outcome.reason = "the new release failed after the switch: \(reason); \(previous) serves again"
+                outcome.reason = failure.reason
                 outcome.seconds = (ContinuousClock.now - started) / .seconds(1)
+                say("rolled back")
                 return outcome
             }
             _ = try? target.run(DeviceScripts.prune(root: options.root, keep: options.keep))
@@ -177,6 +143,120 @@ public enum Deployer {
         return outcome
     }
 
+    /// Sends the objects the device lacks, resuming partly received ones; each is checked there.
+    static func send(
+        _ release: DeviceRelease, to target: SSHTarget, facts: DeviceFacts, options: ApplyOptions, outcome: inout DeviceOutcome,
+        say: (String) -> Void
+    ) throws {
+        let missing = release.objects.keys.filter { !facts.objects.contains($0) }.sorted()
+        let total = missing.reduce(0) { $0 + (release.objectSizes[$1] ?? 0) }
+        let needed = total - missing.reduce(0) { $0 + (facts.partials[$1] ?? 0) }
+        if let free = facts.values["free_kb"].flatMap(Int.init), free * 1024 < needed + (1 << 20) {
+            throw LedgeError(
+                .invalidInput, "not enough space on the device: \(megabytes(needed)) MB to send, \(megabytes(free * 1024)) MB free in \(options.root)"
+            )
+        }
+        var done = 0
+        for (index, object) in missing.enumerated() {
+            let size = release.objectSizes[object] ?? 0
+            let offset = facts.partials[object].flatMap { $0 < size ? $0 : nil } ?? 0
+            say("sending \(index + 1)/\(missing.count), \(megabytes(done)) of \(megabytes(total)) MB")
+            let script = DeviceScripts.receive(root: options.root, object: object, offset: offset)
+            let input: LocalCommand.Input
+            switch release.objects[object] {
+            case .file(let path)?: input = .file(path, offset: offset)
+            case .bytes(let bytes)?: input = .bytes(Array(bytes.dropFirst(offset)))
+            default: continue
+            }
+            let result = try target.run(script, input: input, bytesPerSecond: options.bytesPerSecond)
+            guard result.status == 0 else {
+                let what = "send \(object.prefix(12)) (\(megabytes(size)) MB)"
+                throw LedgeError(result.status == 255 ? .remoteFailure : .runtimeFailure, "\(what): \(result.lastError)")
+            }
+            outcome.uploadedObjects += 1
+            outcome.uploadedBytes += size - offset
+            outcome.resumedBytes += offset
+            done += size
+        }
+    }
+
+    /// Starts the assembled release on the spare port and checks it (ready, one inference per
+    /// model); the serving release is not touched, whatever happens.
+    static func checkOnSparePort(
+        _ id: String, target: SSHTarget, device: DeviceEndpoint, models: [String], options: ApplyOptions, say: (String) -> Void
+    ) async throws {
+        say("checking on port \(options.checkPort)")
+        _ = try target.check(
+            DeviceScripts.startCheck(root: options.root, release: id, host: device.listen, port: options.checkPort),
+            what: "start the new release")
+        let root = options.root
+        let alive: @Sendable () async -> Bool = {
+            (try? target.run("kill -0 \"$(cat \(DeviceRelease.quoted(root + "/run/check.pid")))\" 2> /dev/null").status) == 0
+        }
+        do {
+            try await ServerCheck(base: device.base(options.checkPort)).run(models: models, seconds: options.readySeconds, alive: alive)
+        } catch {
+            let log = (try? target.run(DeviceScripts.tail(root: options.root, log: "releases/\(id)/check.log")).stdout) ?? ""
+            _ = try? target.run(DeviceScripts.stop(root: options.root, pidFile: "run/check.pid"))
+            throw LedgeError(.runtimeFailure, "the new release failed its check: \(describe(error))\(lastLine(log))")
+        }
+        _ = try target.check(DeviceScripts.stop(root: options.root, pidFile: "run/check.pid"), what: "stop the check")
+    }
+
+    /// Makes release `id` the serving one without a refused connection: points `current` at
+    /// it, starts it beside the running server (it takes the new connections once it
+    /// listens), waits for it to be ready, checks it on the real port, then stops the others,
+    /// which finish their requests. When it fails, it is stopped, `current` points back and
+    /// the old server, never stopped, goes on: ``RolledBack``. Returns the seconds from start
+    /// to the check passing.
+    static func activate(
+        _ id: String, on target: SSHTarget, device: DeviceEndpoint, service: ServiceMode, facts: DeviceFacts, models: [String],
+        options: ApplyOptions, say: (String) -> Void
+    ) async throws -> Double {
+        let root = options.root
+        if service != .supervisor {
+            guard let rootPath = facts.values["root"], !rootPath.contains(where: \.isWhitespace) else {
+                throw LedgeError(.invalidInput, "systemd units need a device folder without spaces")
+            }
+            _ = try target.check(service.installScript(rootPath: rootPath, host: device.listen, port: options.port), what: "install the unit")
+        }
+        say("switching")
+        let switched = try target.check(DeviceScripts.switchTo(root: root, release: id, record: true), what: "switch")
+        let previous = switched.split(separator: "\n").first { $0.hasPrefix("previous=") }.map { String($0.dropFirst(9)) } ?? ""
+        let started = ContinuousClock.now
+        do {
+            let start = try target.check(
+                service.startScript(root: root, release: id, host: device.listen, port: options.port)
+                    + "\necho \"log=$(wc -c < ledge.log 2> /dev/null || echo 0)\"",
+                what: "start the server")
+            let logOffset = start.split(separator: "\n").last { $0.hasPrefix("log=") }.flatMap { Int($0.dropFirst(4)) } ?? 0
+            let ready = try target.check(
+                DeviceScripts.waitReady(root: root, release: id, seconds: options.readySeconds, service: service, logOffset: logOffset),
+                what: "start the server")
+            let pid = ready.split(separator: "\n").last { $0.hasPrefix("pid=") }.map { String($0.dropFirst(4)) } ?? ""
+            try await ServerCheck(base: device.base(options.port)).run(models: models, seconds: options.readySeconds)
+            _ = try target.check(DeviceScripts.stillServing(root: root, release: id, pid: pid), what: "check the new server")
+        } catch {
+            say("rolling back")
+            let reason = describe(error)
+            _ = try? target.run(service.stopScript(root: root, release: id))
+            if previous.hasPrefix("releases/") {
+                _ = try? target.run(DeviceScripts.switchTo(root: root, release: String(previous.dropFirst(9)), record: false))
+                throw RolledBack(reason: "the new release failed on port \(options.port): \(reason); \(previous.dropFirst(9)) serves on")
+            }
+            _ = try? target.run("rm -f \(DeviceRelease.quoted(root + "/current"))")
+            throw LedgeError(.runtimeFailure, "the new release failed on port \(options.port): \(reason)")
+        }
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
+        say("stopping the old server")
+        _ = try target.check(
+            service.stopOthersScript(root: root, keeping: id) + "\necho \(service.rawValue) > \(DeviceRelease.quoted(root + "/service"))",
+            what: "stop the old server")
+        return seconds
+    }
+
+    static func megabytes(_ bytes: Int) -> String { cFormat("%.1f", Double(bytes) / 1e6) }
+
     static func describe(_ error: any Error) -> String {
         (error as? LedgeError)?.message ?? "\(error)"
     }
@@ -187,12 +267,34 @@ public enum Deployer {
     }
 }
 
+/// A release that failed after the switch, with the old one serving on.
+struct RolledBack: Error {
+    var reason: String
+}
+
+/// Where a device's server is reached from here, and the address it listens on.
+struct DeviceEndpoint {
+    /// The host ssh connects to (`ssh -G`), for the HTTP checks.
+    var host: String
+    /// The address the server binds.
+    var listen: String
+
+    init(target: SSHTarget, options: ApplyOptions) throws {
+        host = try target.resolvedHost()
+        listen = options.listenHost ?? host
+    }
+
+    func base(_ port: Int) -> String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+}
+
 /// What the probe script printed.
 struct DeviceFacts {
     var arch = ""
     var current = ""
     var running = false
     var objects: Set<String> = []
+    /// Objects partly received by an interrupted run: name → bytes there.
+    var partials: [String: Int] = [:]
     var values: [String: String] = [:]
 
     init(_ output: String) {
@@ -207,7 +309,14 @@ struct DeviceFacts {
                 continue
             }
             guard let equals = line.firstIndex(of: "=") else { continue }
-            values[String(line[..<equals])] = String(line[line.index(after: equals)...])
+            let key = String(line[..<equals])
+            let value = String(line[line.index(after: equals)...])
+            if key == "partial" {
+                let parts = value.split(separator: " ")
+                if parts.count == 2, let size = Int(parts[1]) { partials[String(parts[0])] = size }
+                continue
+            }
+            values[key] = value
         }
         arch = values["arch"] ?? ""
         current = values["current"] ?? ""

@@ -53,7 +53,7 @@ public struct DeviceRelease: Sendable {
                 entries.append(.file(path: file.path, object: name))
             }
         }
-        for (path, text) in [("ledge.sh", Self.launcher(bundle)), ("run.sh", Self.serveScript)] {
+        for (path, text) in [("ledge.sh", Self.launcher(bundle)), ("run.sh", Self.serveScript), ("supervise.sh", Self.superviseScript)] {
             let bytes = Array(text.utf8)
             let name = ContentDigest.sha256(bytes) + "-755"
             objects[name] = .bytes(bytes)
@@ -95,6 +95,31 @@ public struct DeviceRelease: Sendable {
         #!/bin/sh
         R="$(cd "$(dirname "$0")" && pwd -P)"
         exec "$R/ledge.sh" serve --model-repository "$R/models" --host "${LEDGE_HOST:-0.0.0.0}" --port "${LEDGE_PORT:-\(ReleaseBundle.port)}" "$@"
+
+        """
+
+    /// `supervise.sh PIDFILE [ARGS…]`: keeps `run.sh ARGS…` running where there is no systemd —
+    /// writes its own pid to PIDFILE, starts the server again when it exits (after 1, 2, 4 … 30
+    /// s; back to 1 s after a minute of running), and on SIGTERM/SIGINT passes the signal on,
+    /// waits for the server to finish and exits.
+    static let superviseScript = """
+        #!/bin/sh
+        R="$(cd "$(dirname "$0")" && pwd -P)"
+        P="$1"; shift
+        echo $$ > "$P"
+        C=; STOP=; D=1
+        trap 'STOP=1; [ -n "$C" ] && kill -TERM "$C" 2> /dev/null' TERM INT
+        while [ -z "$STOP" ]; do
+          T=$(date +%s)
+          "$R/run.sh" "$@" & C=$!
+          while :; do wait "$C"; E=$?; kill -0 "$C" 2> /dev/null || break; done
+          C=
+          [ -n "$STOP" ] && break
+          echo "supervise.sh: ledge exited with status $E; starting it again in $D s" >&2
+          sleep "$D" & W=$!; wait "$W"; kill "$W" 2> /dev/null
+          if [ $(($(date +%s) - T)) -ge 60 ]; then D=1; elif [ "$D" -lt 30 ]; then D=$((D * 2)); fi
+        done
+        rm -f "$P"
 
         """
 

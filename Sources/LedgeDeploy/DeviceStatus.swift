@@ -12,6 +12,8 @@ public struct DeviceStatus: Sendable, Encodable {
     public var arch: String?
     /// The release `current` points at (`releases/ID` → `ID`).
     public var release: String?
+    /// How the server is kept running (``ServiceMode``).
+    public var service: String?
     public var running = false
     public var ready = false
     /// Seconds the server has been running.
@@ -44,12 +46,15 @@ extension Deployer {
         do {
             let r = DeviceRelease.quoted(root)
             let script = """
+                cd \(r) 2> /dev/null || { echo "no \(root) folder: nothing was deployed here" >&2; exit 3; }
                 echo "arch=$(uname -m)"
-                echo "current=$(readlink \(r)/current 2>/dev/null || true)"
-                if [ -f \(r)/ledge.pid ] && kill -0 "$(cat \(r)/ledge.pid)" 2>/dev/null; then
-                  echo running=yes; echo "uptime=$(ps -o etimes= -p "$(cat \(r)/ledge.pid)" | tr -d ' ')"
+                CUR=$(readlink current 2>/dev/null || true); ID=${CUR#releases/}
+                echo "current=$CUR"
+                echo "service=$(cat service 2>/dev/null || true)"
+                if [ -n "$CUR" ] && [ -f "run/$ID.ready" ] && kill -0 "$(cat "run/$ID.ready")" 2>/dev/null; then
+                  echo running=yes; echo "uptime=$(ps -o etimes= -p "$(cat "run/$ID.ready")" | tr -d ' ')"
                 fi
-                for f in \(r)/current/models/*/model.*; do [ -f "$f" ] && echo "model=$(basename "$(dirname "$f")") $(sha256sum "$f" | cut -c1-64)"; done
+                for f in current/models/*/model.*; do [ -f "$f" ] && echo "model=$(basename "$(dirname "$f")") $(sha256sum "$f" | cut -c1-64)"; done
                 true
                 """
             let facts = try target.check(script, what: "status")
@@ -61,6 +66,7 @@ extension Deployer {
                 case "arch": status.arch = value
                 case "current": status.release = value.split(separator: "/").last.map(String.init)
                 case "running": status.running = value == "yes"
+                case "service": status.service = value.isEmpty ? nil : value
                 case "uptime": status.uptimeSeconds = Int(value)
                 case "model":
                     let parts = value.split(separator: " ")

@@ -39,6 +39,8 @@ public struct SSHTarget: Sendable, Hashable {
         if let port { options += ["-p", String(port)] }
         options += [
             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10",
+            // A link that dies mid-transfer ends the command within ~15 s instead of hanging.
+            "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
             "-o", "ControlMaster=auto", "-o", "ControlPath=/tmp/ledge-ctl-%C", "-o", "ControlPersist=60",
         ]
         return options
@@ -50,6 +52,15 @@ public struct SSHTarget: Sendable, Hashable {
     {
         try LocalCommand.run(
             ["ssh"] + options + [destination, "sh -c " + DeviceRelease.quoted(script)], input: input, inputFile: inputFile,
+            timeLimit: timeLimit)
+    }
+
+    /// Runs `script` with standard input fed from `input` at most `bytesPerSecond`.
+    func run(_ script: String, input: LocalCommand.Input, bytesPerSecond: Int?, timeLimit: Duration = .seconds(3600)) throws
+        -> LocalCommand.Result
+    {
+        try LocalCommand.run(
+            ["ssh"] + options + [destination, "sh -c " + DeviceRelease.quoted(script)], input: input, bytesPerSecond: bytesPerSecond,
             timeLimit: timeLimit)
     }
 
