@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
             GET /metrics: Prometheus text format. Every request gets an id (a sane X-Request-Id header or a
             generated one), echoed in X-Request-Id and logged as request_id with one access line at info level.
             SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
+            Readiness, once the models are loaded and the server listens: --ready-file, and systemd's
+            NOTIFY_SOCKET when set (READY=1, then STOPPING=1 when shutdown begins; for Type=notify units).
             """)
 
     @OptionGroup(title: "Models") var models: ModelOptions
@@ -33,6 +35,21 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The TCP port (0 picks a free one).")
     var port = 8000
+
+    @Flag(
+        name: .customLong("reuse-port"),
+        help: """
+            Share the port with other 'ledge serve --reuse-port' (SO_REUSEPORT), new connections going to the newest: \
+            a replacement starts while the old server runs, then the old one stops, and no connection is refused or reset.
+            """)
+    var reusePort = false
+
+    @Option(
+        name: .customLong("ready-file"),
+        help: ArgumentHelp(
+            "Removed at start; written (the process id on one line) once the models are loaded and the server listens; removed at shutdown.",
+            valueName: "path"))
+    var readyFile: String?
 
     @Option(help: "Sessions per model (default: cores / threads, at least 1).")
     var instances: Int?
@@ -81,6 +98,9 @@ struct ServeCommand: AsyncParsableCommand {
                 .files(models.files.map { ModelFileSource(path: $0.path, name: $0.name) })
             }
         CrashGuard.watch("ledge serve")
+        let readiness = try ServeReadiness(
+            readyFile: readyFile, notifySocket: ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], logger: logger)
+        // Loaded (and probed) before the server binds: it accepts nothing until the models are ready.
         let repository = try ModelRepository.load(
             source,
             options: RepositoryOptions(
@@ -91,13 +111,17 @@ struct ServeCommand: AsyncParsableCommand {
         let names = repository.names
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,
+            reusePort: reusePort,
             onServerRunning: { port in
+                readiness.ready()
                 let shown = host.contains(":") ? "[\(host)]" : host
                 let line =
                     "ledge serve: \(names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(instances) instance(s) × \(threads) thread(s)); web page http://\(shown):\(port)/\n"
                 StandardStreams.writeOutput(line)
-            })
+            },
+            onShutdown: { readiness.stopping() })
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)
+        defer { readiness.stopping() }
         try await app.runService()
     }
 }

@@ -10,7 +10,8 @@ internal import NIOCore
 internal import NIOHTTP1
 
 /// Builds the server: the V2 REST routes and the image endpoint over the
-/// models of `repository`. The `ledge serve` command and the tests share it.
+/// models of `repository`. The `ledge serve` command and the tests share it;
+/// running it listens through ``HTTPListener`` (see ``LedgeApplication``).
 public func buildApplication(
     configuration: ServerConfiguration, repository: ModelRepository,
     logger: Logger
@@ -29,18 +30,14 @@ public func buildApplication(
         httpDecoderConfiguration: .init(
             maxHeaderFieldSize: limits.maxHeaderSize, maxHeaderListSize: limits.maxHeaderSize,
             maxHeaderFieldCount: 100))
-    return Application(
-        responder: HeadResponder(base: router.buildResponder()),
-        server: .guardedHTTP1(configuration: http1, guard: HTTPGuardConfiguration(limits)),
-        configuration: ApplicationConfiguration(
-            address: .hostname(configuration.host, port: configuration.port), serverName: "ledge",
-            availableConnectionsDelegate: MaximumAvailableConnections(connections, logger: logger)),
-        onServerRunning: { channel in
+    return LedgeApplication(
+        responder: HeadResponder(base: router.buildResponder()), http1: http1, guardConfiguration: HTTPGuardConfiguration(limits),
+        settings: configuration, maxConnections: connections, logger: logger,
+        running: { channel in
             // Out of descriptors, NIO's accept loop would spin: pause accepting instead.
             try? await installAcceptExhaustionHandler(on: channel, logger: logger)
             await onRunning(channel.localAddress?.port ?? configuration.port)
-        },
-        logger: logger)
+        })
 }
 
 /// Answers every error a route throws with its status and `{"error": "…"}`;

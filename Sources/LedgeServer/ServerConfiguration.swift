@@ -10,20 +10,28 @@ public struct ServerConfiguration: Sendable {
     public var version: String
     /// Deadlines and limits for slow or greedy clients.
     public var limits: ConnectionLimits
-    /// Called once the server listens, with the port it got.
+    /// Share the port with other servers started with it (`SO_REUSEPORT`, set before bind), new
+    /// connections going to the newest one: a replacement can start before the old server stops.
+    public var reusePort: Bool
+    /// Called once the server listens (and, with ``reusePort``, steers new connections to itself), with the port it got.
     public var onServerRunning: @Sendable (_ port: Int) async -> Void
+    /// Called once when graceful shutdown begins, before the listening socket closes.
+    public var onShutdown: @Sendable () -> Void
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodySize: Int = 64 << 20, version: String = "0.1.0",
-        limits: ConnectionLimits = ConnectionLimits(),
-        onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+        limits: ConnectionLimits = ConnectionLimits(), reusePort: Bool = false,
+        onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
+        onShutdown: @escaping @Sendable () -> Void = {}
     ) {
         self.host = host
         self.port = port
         self.maxBodySize = maxBodySize
         self.version = version
         self.limits = limits
+        self.reusePort = reusePort
         self.onServerRunning = onServerRunning
+        self.onShutdown = onShutdown
     }
 }
 

@@ -32,16 +32,25 @@ final class ServeProcess: @unchecked Sendable {
     /// The port the server listens on.
     var port: Int { Int(base.split(separator: ":").last?.split(separator: "/").first ?? "") ?? 0 }
 
-    /// Starts `ledge serve ARGUMENTS --port 0` and returns once `/v2/health/ready` answers 200;
+    /// Starts `ledge serve ARGUMENTS --port PORT` (0: a free one) and returns once `/v2/health/ready` answers 200;
     /// with `descriptorLimit`, under `ulimit -n` of that many open files (soft and hard).
     /// `launcher` runs before the executable (e.g. the dynamic loader); `environment` adds variables.
     static func start(
-        _ arguments: [String], descriptorLimit: Int? = nil, launcher: [String] = [], environment: [String: String] = [:]
+        _ arguments: [String], port: Int = 0, descriptorLimit: Int? = nil, launcher: [String] = [], environment: [String: String] = [:]
     ) async throws -> ServeProcess {
+        let server = try launch(arguments, port: port, descriptorLimit: descriptorLimit, launcher: launcher, environment: environment)
+        try await server.waitUntilReady()
+        return server
+    }
+
+    /// Starts `ledge serve ARGUMENTS --port PORT` and returns at once.
+    static func launch(
+        _ arguments: [String], port: Int = 0, descriptorLimit: Int? = nil, launcher: [String] = [], environment: [String: String] = [:]
+    ) throws -> ServeProcess {
         let server = ServeProcess()
         _ = FileManager.default.createFile(atPath: server.output.path, contents: nil)
         _ = FileManager.default.createFile(atPath: server.errors.path, contents: nil)
-        let command = launcher + [Fixtures.ledgeExecutable, "serve"] + arguments + ["--port", "0"]
+        let command = launcher + [Fixtures.ledgeExecutable, "serve"] + arguments + ["--port", String(port)]
         if !environment.isEmpty {
             server.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
@@ -57,26 +66,30 @@ final class ServeProcess: @unchecked Sendable {
         server.process.standardError = try FileHandle(forWritingTo: server.errors)
         server.process.standardInput = FileHandle.nullDevice
         try server.process.run()
+        return server
+    }
 
+    /// Waits for the URL line, then for `/v2/health/ready` to answer 200.
+    func waitUntilReady() async throws {
         var url: String?
-        for _ in 0..<1200 where url == nil && server.process.isRunning {
-            let text = (try? String(contentsOf: server.output, encoding: .utf8)) ?? ""
+        for _ in 0..<1200 where url == nil && process.isRunning {
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
             // Only whole lines: a read can land in the middle of the URL line.
             let complete = text.lastIndex(of: "\n").map { String(text[...$0]) } ?? ""
             url = complete.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix("http://") }.map(String.init)
             if url == nil { try await Task.sleep(for: .milliseconds(100)) }
         }
-        server.base = try #require(url, "ledge serve printed no URL; stderr: \(server.stderr)")
-        let ready = try #require(URL(string: server.base + "/health/ready"))
+        base = try #require(url, "ledge serve printed no URL; stderr: \(stderr)")
+        let ready = try #require(URL(string: base + "/health/ready"))
         for _ in 0..<100 {
             if let (_, response) = try? await URLSession.shared.data(from: ready),
                 (response as? HTTPURLResponse)?.statusCode == 200
             {
-                return server
+                return
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        Issue.record("GET \(ready) never answered 200; running: \(server.process.isRunning); stderr: \(server.stderr)")
+        Issue.record("GET \(ready) never answered 200; running: \(process.isRunning); stderr: \(stderr)")
         throw CancellationError()
     }
 
