@@ -4,6 +4,6 @@ internal import ArgumentParser
 struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",
-        abstract: "Deploy models: to devices over SSH (apply), or as Kubernetes and KubeEdge manifests (k8s).",
-        subcommands: [DeployApplyCommand.self, DeployStatusCommand.self, DeployK8sCommand.self])
+        abstract: "Deploy models: to devices over SSH (apply, status, bench), or as Kubernetes and KubeEdge manifests (k8s).",
+        subcommands: [DeployApplyCommand.self, DeployStatusCommand.self, DeployBenchCommand.self, DeployK8sCommand.self])
 }
