@@ -4,9 +4,10 @@ internal import ArgumentParser
 struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",
-        abstract: "Deploy models: to devices over SSH (apply, status, rollback, logs, remove), or as Kubernetes and KubeEdge manifests (k8s).",
+        abstract:
+            "Deploy models: to devices over SSH (apply, status, bench, rollback, logs, remove), or as Kubernetes and KubeEdge manifests (k8s).",
         subcommands: [
-            DeployApplyCommand.self, DeployStatusCommand.self, DeployRollbackCommand.self, DeployLogsCommand.self,
+            DeployApplyCommand.self, DeployStatusCommand.self, DeployBenchCommand.self, DeployRollbackCommand.self, DeployLogsCommand.self,
             DeployRemoveCommand.self, DeployK8sCommand.self,
         ])
 }

@@ -18,9 +18,11 @@ enum LocalCommand {
         var status: Int32
         var stdout: String
         var stderr: String
-        /// The last non-empty line of stderr, for one-line errors.
+        /// The last non-empty line of stderr, for one-line errors (`\r\n`, which ssh ends its own
+        /// messages with, is one `Character`: lines are split at any line break).
         var lastError: String {
-            stderr.split(separator: "\n").map { String($0).trimmingWhitespace() }.last { !$0.isEmpty } ?? "exit status \(status)"
+            stderr.split(whereSeparator: \.isNewline).map { String($0).trimmingWhitespaceAndNewlines() }.last { !$0.isEmpty }
+                ?? "exit status \(status)"
         }
     }
 
