@@ -44,36 +44,82 @@ struct DeployApplyCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
+        if device.fleet == nil { try models.requireModels() }
         if device.port == checkPort { throw ValidationError("--check-port must differ from --port") }
     }
 
     func run() async throws {
         let logger = Logger(label: "ledge.deploy") { _ in ConsoleLogHandler(logLevel: .warning) }
-        let entries = try models.entries()
         let binaries = try inputs.binaries()
-        let targets = try device.targets()
+        let groups = try deviceGroups()
         let scratch = FileManager.default.temporaryDirectory.path + "/ledge-deploy-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        var options = ApplyOptions(
-            models: entries, binaries: binaries, platformsDirectory: inputs.platformsDirectory(), scratchDirectory: scratch)
-        options.root = device.root
-        options.listenHost = listen == "ssh" ? nil : listen
-        options.port = device.port
-        options.checkPort = checkPort
-        options.keep = keep
         let quiet = json
-        let outcomes = await Deployer.apply(targets, options: options, parallel: parallel, logger: logger) { device, message in
-            if !quiet { StandardStreams.writeError("\(device): \(message)\n") }
+        var outcomes: [(Int, DeviceOutcome)] = []
+        for group in groups {
+            var options = ApplyOptions(
+                models: group.models, binaries: binaries, platformsDirectory: inputs.platformsDirectory(), scratchDirectory: scratch)
+            options.root = group.root
+            options.listenHost = listen == "ssh" ? nil : listen
+            options.port = group.port
+            options.checkPort = checkPort
+            options.keep = keep
+            let names = Dictionary(group.devices.map { ($0.device.target.destination, $0.device.name) }) { first, _ in first }
+            let results = await Deployer.apply(group.devices.map(\.device.target), options: options, parallel: parallel, logger: logger) {
+                device, message in
+                if !quiet { StandardStreams.writeError("\(names[device] ?? device): \(message)\n") }
+            }
+            for ((position, device), var outcome) in zip(group.devices, results) {
+                outcome.device = device.name
+                outcomes.append((position, outcome))
+            }
         }
+        outcomes.sort { $0.0 < $1.0 }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(outcomes), as: UTF8.self))
+            print(String(decoding: try encoder.encode(outcomes.map(\.1)), as: UTF8.self))
         } else {
-            print(DeployText.table(outcomes))
+            print(DeployText.table(outcomes.map(\.1)))
         }
-        if outcomes.contains(where: { !$0.succeeded }) { throw ExitCode(1) }
+        if outcomes.contains(where: { !$0.1.succeeded }) { throw ExitCode(1) }
+    }
+}
+
+extension DeployApplyCommand {
+    /// Devices that get the same models, port and folder, deployed together.
+    struct DeviceGroup {
+        var models: [RepositoryLayout.Entry]
+        var port: Int
+        var root: String
+        /// Each with its position on the command line.
+        var devices: [(position: Int, device: DeviceOptions.Device)]
+    }
+
+    /// The devices grouped by their models (the fleet file's, else `-m`), server port and folder, in
+    /// the order their first device is given.
+    func deviceGroups() throws -> [DeviceGroup] {
+        let common = models.isEmpty ? nil : try models.entries()
+        var groups: [DeviceGroup] = []
+        for (position, device) in try device.resolvedDevices().enumerated() {
+            guard let entries = try device.models.map({ try RepositoryLayout.entries(files: $0.map { ($0.path, $0.name) }) }) ?? common
+            else {
+                throw LedgeError.usage("device '\(device.name)' has no models: give -m or --model-repository, or models in the fleet file")
+            }
+            if device.serverPort == checkPort {
+                throw LedgeError.usage("device '\(device.name)': server port \(checkPort) is the --check-port; give another --check-port")
+            }
+            if device.threads != nil {
+                StandardStreams.writeError("warning: \(device.name): threads from the fleet file are not applied yet\n")
+            }
+            if let index = groups.firstIndex(where: { $0.models == entries && $0.port == device.serverPort && $0.root == device.root }) {
+                groups[index].devices.append((position, device))
+            } else {
+                groups.append(DeviceGroup(models: entries, port: device.serverPort, root: device.root, devices: [(position, device)]))
+            }
+        }
+        return groups
     }
 }
 

@@ -154,3 +154,93 @@ import Testing
                 == ["-F", "/c", "-p", "2222", "-l", "pi", "-i", "/k/id", "-o", "IdentitiesOnly=yes"] + common)
     }
 }
+
+/// `ledge deploy status|apply --fleet F` against real sshd devices.
+@Suite(.serialized) struct FleetCLITests {
+    /// `status --select site=lab`: only the selected device is asked, reached with the fleet
+    /// file's ssh user, port and key.
+    @Test func statusOfTheSelectedDeviceOnly() async throws {
+        try await SSHFleet.withFleet(addresses: ["127.0.0.2"]) { fleet in
+            let device = fleet.devices[0]
+            let folder = fleet.directory + "/fleet-file"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            // No Host entry: the user, port and key come from the fleet file.
+            let config = """
+                Host *
+                    UserKnownHostsFile "\(fleet.knownHostsPath)"
+                    GlobalKnownHostsFile /dev/null
+
+                """
+            try config.write(toFile: folder + "/ssh_config", atomically: true, encoding: .utf8)
+            let file = """
+                defaults:
+                  root: ledge
+                devices:
+                  lab-pi:
+                    ssh: \(device.address)
+                    ssh_user: \(device.user)
+                    ssh_port: \(device.port)
+                    ssh_identity: \(fleet.identityPath)
+                    labels: {site: lab}
+                  attic-pi:
+                    ssh: attic.invalid
+                    labels: {site: attic}
+                """
+            try file.write(toFile: folder + "/fleet.yaml", atomically: true, encoding: .utf8)
+            let common = ["deploy", "status", "--fleet", folder + "/fleet.yaml", "--ssh-config", folder + "/ssh_config"]
+            let status = try ProcessRunner.ledge(common + ["--select", "site=lab", "--json"], timeLimit: 120)
+            #expect(status.status == 1, "\(status.stdout)\(status.stderr)")  // reached, but serves no release
+            let listed = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+            #expect(listed.count == 1)
+            #expect(listed.first?["device"] as? String == "lab-pi")
+            #expect(listed.first?["arch"] as? String == "x86_64")
+            #expect(listed.first?["release"] == nil && listed.first?["error"] == nil, "\(status.stdout)")
+            #expect(listed.first?["running"] as? Bool == false && listed.first?["ready"] as? Bool == false)
+
+            let none = try ProcessRunner.ledge(common + ["--select", "site=garage"], timeLimit: 60)
+            #expect(none.status == 2)
+            #expect(none.stderr.contains("--select site=garage: no device in \(folder)/fleet.yaml matches"), "\(none.stderr)")
+        }
+    }
+
+    /// `apply --fleet` without -m: each device gets the fleet file's models on its own
+    /// server_port; `status --fleet` finds both ready under their names.
+    @Test func applyTakesModelsAndPortsFromTheFleetFile() async throws {
+        try await SSHFleet.withFleet(addresses: ["127.0.0.2", "127.0.0.3"]) { fleet in
+            let port = Int.random(in: 10_000...19_000) * 3
+            defer {
+                for device in fleet.devices {
+                    _ = try? ProcessRunner.run(
+                        "/usr/bin/ssh", ["-F", fleet.configPath, device.alias, "[ -f ledge/ledge.pid ] && kill $(cat ledge/ledge.pid); true"])
+                }
+            }
+            let file = """
+                defaults:
+                  models: {cat: \(Fixtures.model("efficientnet_lite0.tflite"))}
+                  root: ledge
+                devices:
+                  first: {ssh: \(fleet.devices[0].alias), server_port: \(port)}
+                  second: {ssh: \(fleet.devices[1].alias), server_port: \(port + 2)}
+                """
+            let path = fleet.directory + "/fleet.yaml"
+            try file.write(toFile: path, atomically: true, encoding: .utf8)
+            let common = ["--fleet", path, "--ssh-config", fleet.configPath]
+            let applied = try ProcessRunner.ledge(
+                ["deploy", "apply", "--listen", "ssh", "--check-port", String(port + 1)] + common,
+                environment: ["XDG_CACHE_HOME": fleet.directory + "/cache"], timeLimit: 300)
+            #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+            let rows = applied.stdout.split(separator: "\n").dropFirst()
+            #expect(rows.map { $0.split(separator: " ").first.map(String.init) } == ["first", "second"], "\(applied.stdout)")
+            #expect(rows.allSatisfy { $0.contains(" deployed ") }, "\(applied.stdout)")
+            let status = try ProcessRunner.ledge(["deploy", "status", "--json"] + common, timeLimit: 120)
+            #expect(status.status == 0, "\(status.stdout)\(status.stderr)")
+            let listed = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+            #expect(listed.map { $0["device"] as? String } == ["first", "second"])
+            let digest = ContentDigestForTests.sha256(file: Fixtures.model("efficientnet_lite0.tflite"))
+            for entry in listed {
+                #expect(entry["ready"] as? Bool == true)
+                #expect((entry["models"] as? [String: String]) == ["cat": digest])
+            }
+        }
+    }
+}
