@@ -54,6 +54,8 @@ let package = Package(
         .target(name: "CLedgeProcess"),
         // Debian's zlib, to inflate deflated zip entries (labels inside .tflite files).
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Debian's libyaml, to read fleet files (Yams needs full Foundation, which we do not link).
+        .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
 
         .target(
             name: "LedgeCore",
@@ -135,9 +137,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Taking releases to devices and clusters: Kubernetes/KubeEdge manifests (SSH fleets next).
+        // Taking releases to devices and clusters: SSH fleets (fleet files), Kubernetes/KubeEdge manifests.
         .target(
-            name: "LedgeDeploy", dependencies: ["LedgeCore", "LedgeRelease", "LedgePackage", .product(name: "Logging", package: "swift-log")],
+            name: "LedgeDeploy",
+            dependencies: ["LedgeCore", "LedgeRelease", "LedgePackage", "CYAML", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "LedgeCLI",

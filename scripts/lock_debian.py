@@ -36,7 +36,8 @@ SUITES = [  # (mirror path, suite)
 ARCHES = ["amd64", "arm64"]
 # gcc-12-base: libstdc++6 and libgcc-s1 depend on it, and their usr/share/doc/NAME
 # is a symlink to usr/share/doc/gcc-12-base, which holds their copyright file.
-PACKAGES = ["libc6", "libstdc++6", "libgcc-s1", "gcc-12-base", "libturbojpeg0", "libpng16-16", "zlib1g"]
+# libyaml-0-2: ledge reads fleet files (ledge deploy --fleet) with Debian's libyaml.
+PACKAGES = ["libc6", "libstdc++6", "libgcc-s1", "gcc-12-base", "libturbojpeg0", "libpng16-16", "zlib1g", "libyaml-0-2"]
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 HERE = os.path.dirname(os.path.abspath(__file__))
 

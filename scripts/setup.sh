@@ -66,6 +66,8 @@ stamp() {
 # --- 1. system packages ------------------------------------------------------
 apt_packages() {
   local pkg missing=()
+  # libturbojpeg0-dev libpng-dev zlib1g-dev libyaml-dev: the C libraries ledge links (CTurboJPEG, CPNG,
+  # CZlib, CYAML in Package.swift).
   # chromium + chromium-driver: the web page test drives headless Chromium over WebDriver.
   # liblsan0: the LeakSanitizer runtime the leak test preloads (Tests/LedgeCLITests/LeakTests.swift).
   # docker-registry skopeo umoci apache2-utils: the `ledge package` tests push images to a local
@@ -74,7 +76,7 @@ apt_packages() {
   # openssh-server openssh-client: the deploy tests' devices are real sshd processes on 127.0.0.N
   # (Sources/LedgeTesting/SSHDevice.swift); the harness starts its own on free ports, so a system
   # sshd the package may start (on 0.0.0.0:22, where init scripts may run) does not get in the way.
-  for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev python3 python3-venv python3-pip unzip chromium chromium-driver liblsan0 \
+  for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev libyaml-dev python3 python3-venv python3-pip unzip chromium chromium-driver liblsan0 \
     docker-registry skopeo umoci qemu-user-static gcc-aarch64-linux-gnu apache2-utils openssh-server openssh-client; do
     dpkg -s "$pkg" > /dev/null 2>&1 || missing+=("$pkg")
   done

@@ -57,29 +57,26 @@ struct DeployApplyCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
+        if device.fleet == nil { try models.requireModels() }
         if device.port == checkPort { throw ValidationError("--check-port must differ from --port") }
     }
 
     func run() async throws {
         let logger = Logger(label: "ledge.deploy") { _ in ConsoleLogHandler(logLevel: .warning) }
-        let entries = try models.entries()
         let binaries = try inputs.binaries()
-        let targets = try device.targets()
+        let devices = try deviceSpecs()
         let scratch = FileManager.default.temporaryDirectory.path + "/ledge-deploy-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        var options = ApplyOptions(
-            models: entries, binaries: binaries, platformsDirectory: inputs.platformsDirectory(), scratchDirectory: scratch)
-        options.root = device.root
+        var options = ApplyOptions(models: [], binaries: binaries, platformsDirectory: inputs.platformsDirectory(), scratchDirectory: scratch)
         options.listenHost = listen == "ssh" ? nil : listen
-        options.port = device.port
         options.checkPort = checkPort
         options.keep = keep
         options.initSystem = initSystem.rawValue
         options.bytesPerSecond = limitRate?.bytesPerSecond
         options.readySeconds = readyTimeout
-        let progress = DeployProgress(devices: targets.map(\.destination), quiet: json)
-        let outcomes = await Deployer.apply(targets, options: options, parallel: parallel, logger: logger, progress: progress.report)
+        let progress = DeployProgress(devices: devices.map(\.name), quiet: json)
+        let outcomes = await Deployer.apply(devices, options: options, parallel: parallel, logger: logger, progress: progress.report)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -88,6 +85,24 @@ struct DeployApplyCommand: AsyncParsableCommand {
             print(DeployText.table(outcomes))
         }
         if outcomes.contains(where: { !$0.succeeded }) { throw ExitCode(1) }
+    }
+}
+
+extension DeployApplyCommand {
+    /// Every device with its models (the fleet file's, else `-m`), server port, folder and threads.
+    func deviceSpecs() throws -> [DeviceSpec] {
+        let common = models.isEmpty ? nil : try models.entries()
+        return try device.resolvedDevices().map { device in
+            guard let entries = try device.models.map({ try RepositoryLayout.entries(files: $0.map { ($0.path, $0.name) }) }) ?? common
+            else {
+                throw LedgeError.usage("device '\(device.name)' has no models: give -m or --model-repository, or models in the fleet file")
+            }
+            if device.serverPort == checkPort {
+                throw LedgeError.usage("device '\(device.name)': server port \(checkPort) is the --check-port; give another --check-port")
+            }
+            return DeviceSpec(
+                name: device.name, target: device.target, models: entries, port: device.serverPort, root: device.root, threads: device.threads)
+        }
     }
 }
 

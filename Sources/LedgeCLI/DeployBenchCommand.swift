@@ -62,7 +62,7 @@ struct DeployBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         var options = DeviceBenchOptions()
-        options.root = device.root
+        options.root = try device.shared().root
         options.budget = try budget.map { try Budget.parse($0).text }
         options.threads = threads
         options.warmup = warmup

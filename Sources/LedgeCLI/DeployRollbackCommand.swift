@@ -23,8 +23,8 @@ struct DeployRollbackCommand: AsyncParsableCommand {
     func run() async throws {
         let targets = try device.targets()
         var options = ApplyOptions(models: [], binaries: [:], platformsDirectory: "", scratchDirectory: "")
-        options.root = device.root
-        options.port = device.port
+        options.root = try device.shared().root
+        options.port = try device.shared().port
         options.listenHost = listen == "ssh" ? nil : listen
         options.readySeconds = readyTimeout
         let progress = DeployProgress(devices: targets.map(\.destination), quiet: false)
@@ -55,10 +55,10 @@ struct DeployLogsCommand: AsyncParsableCommand {
     func run() async throws {
         let targets = try device.targets()
         if follow {
-            await Deployer.followLogs(targets, root: device.root, lines: lines)
+            await Deployer.followLogs(targets, root: try device.shared().root, lines: lines)
             return
         }
-        let results = await Deployer.logs(targets, root: device.root, lines: lines)
+        let results = await Deployer.logs(targets, root: try device.shared().root, lines: lines)
         let width = targets.map(\.destination.count).max() ?? 0
         for result in results {
             let prefix = result.device + String(repeating: " ", count: width - result.device.count) + " | "
@@ -81,7 +81,7 @@ struct DeployRemoveCommand: AsyncParsableCommand {
     @OptionGroup(title: "Devices") var device: DeviceOptions
 
     func run() async throws {
-        let results = await Deployer.remove(try device.targets(), root: device.root)
+        let results = await Deployer.remove(try device.targets(), root: try device.shared().root)
         print(DeployText.columns(["DEVICE", "RESULT", "REASON"], results.map { [$0.device, $0.succeeded ? "removed" : "failed", $0.reason ?? ""] }))
         if results.contains(where: { !$0.succeeded }) { throw ExitCode(1) }
     }

@@ -19,8 +19,19 @@ struct DeployStatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let targets = try device.targets()
-        let statuses = await Deployer.status(targets, root: device.root, port: device.port)
+        let devices = try device.resolvedDevices()
+        // One status call per device folder and port; each row under the device's own name.
+        var found: [Int: DeviceStatus] = [:]
+        let groups = Dictionary(grouping: devices.indices) { "\(devices[$0].serverPort) \(devices[$0].root)" }
+        for indices in groups.values {
+            let first = devices[indices[0]]
+            let group = await Deployer.status(indices.map { devices[$0].target }, root: first.root, port: first.serverPort)
+            for (index, var status) in zip(indices, group) {
+                status.device = devices[index].name
+                found[index] = status
+            }
+        }
+        let statuses = devices.indices.compactMap { found[$0] }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

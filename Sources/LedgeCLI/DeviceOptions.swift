@@ -1,23 +1,83 @@
 internal import ArgumentParser
+internal import LedgeCore
 internal import LedgeDeploy
 
-/// The devices a `deploy` subcommand works on, and where Ledge lives on them.
+/// The devices a `deploy` subcommand works on, and where Ledge lives on them: a fleet file's
+/// (all, or those `--select` picks) and one-offs from `--device`.
 struct DeviceOptions: ParsableArguments {
     @Option(name: .customLong("device"), help: "An ssh destination, [USER@]HOST[:PORT] or a config alias; repeatable.")
     var devices: [String] = []
 
+    @Option(help: "A fleet file (YAML): devices with their ssh destination, labels and settings.")
+    var fleet: String?
+
+    @Option(name: .customLong("select"), help: "Only the fleet's devices with this label, LABEL=VALUE; repeatable, all must match.")
+    var selectors: [String] = []
+
     @Option(name: .customLong("ssh-config"), help: "An ssh config file (ssh -F).")
     var sshConfig: String?
 
-    @Option(help: "The device folder for Ledge (relative to the login folder).")
+    @Option(help: "The device folder for Ledge (relative to the login folder), where the fleet file gives none.")
     var root = ".ledge"
 
-    @Option(help: "The server's port.")
+    @Option(help: "The server's port, where the fleet file gives none.")
     var port = 8000
 
     func validate() throws {
-        if devices.isEmpty { throw ValidationError("give at least one --device") }
+        if devices.isEmpty && fleet == nil { throw ValidationError("give at least one --device, or --fleet FILE") }
+        if !selectors.isEmpty && fleet == nil { throw ValidationError("--select needs --fleet FILE") }
     }
 
-    func targets() throws -> [SSHTarget] { try devices.map { try SSHTarget(parsing: $0, configFile: sshConfig) } }
+    /// A device with what it runs: the fleet file's settings, else the command line's.
+    struct Device: Sendable {
+        /// The fleet file's name for it, or the `--device` destination.
+        var name: String
+        var target: SSHTarget
+        var labels: [String: String] = [:]
+        /// The fleet file's models; `nil`: the command line's.
+        var models: [FleetModel]?
+        var serverPort: Int
+        /// The fleet file's threads; `nil`: the server's default.
+        var threads: Int?
+        var root: String
+    }
+
+    /// The fleet file's devices (those every `--select` matches), then the `--device` ones.
+    func resolvedDevices() throws -> [Device] {
+        var resolved: [Device] = []
+        if let fleet {
+            let file = try FleetFile(contentsOf: fleet, sshConfig: sshConfig)
+            let selected = selectors.isEmpty ? file.devices : try file.select(selectors.map(FleetSelector.init(parsing:)))
+            resolved = selected.map {
+                Device(
+                    name: $0.name, target: $0.target, labels: $0.labels, models: $0.models, serverPort: $0.serverPort ?? port,
+                    threads: $0.threads, root: $0.root ?? root)
+            }
+        }
+        for text in devices {
+            let target = try SSHTarget(parsing: text, configFile: sshConfig)
+            resolved.append(Device(name: target.destination, target: target, serverPort: port, root: root))
+        }
+        var names = Set<String>()
+        for device in resolved where !names.insert(device.name).inserted {
+            throw LedgeError.usage("device '\(device.name)' is given twice: name each device once")
+        }
+        return resolved
+    }
+
+    /// The devices' targets, for the commands that work on one folder and port everywhere
+    /// (`bench`, `rollback`, `logs`, `remove`); refuses a selection whose devices differ in them.
+    func targets() throws -> [SSHTarget] {
+        let all = try resolvedDevices()
+        if Set(all.map(\.root)).count > 1 || Set(all.map(\.serverPort)).count > 1 {
+            throw LedgeError.usage("the devices differ in root or server_port: select devices that share them (--select)")
+        }
+        return all.map(\.target)
+    }
+
+    /// The device folder and server port of ``targets()``.
+    func shared() throws -> (root: String, port: Int) {
+        let first = try resolvedDevices().first
+        return (first?.root ?? root, first?.serverPort ?? port)
+    }
 }

@@ -22,12 +22,20 @@ struct ModelOptions: ParsableArguments {
     var modelRepository: String?
 
     func validate() throws {
-        if model.isEmpty == (modelRepository == nil) {
+        if !model.isEmpty && modelRepository != nil {
             throw ValidationError("give either --model PATH (repeatable) or --model-repository DIR")
         }
         if !name.isEmpty && name.count != model.count {
             throw ValidationError("give --name once per --model, in the same order: got \(model.count) model(s) and \(name.count) name(s)")
         }
+    }
+
+    /// True when no model is given (`deploy apply` may take them from a fleet file).
+    var isEmpty: Bool { model.isEmpty && modelRepository == nil }
+
+    /// Refuses no models, for the commands that need them here.
+    func requireModels() throws {
+        if isEmpty { throw ValidationError("give either --model PATH (repeatable) or --model-repository DIR") }
     }
 
     /// Each `-m` with its `--name` (or none).

@@ -84,6 +84,7 @@ struct PackageCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
+        try models.requireModels()
         if [output, push, context].compactMap({ $0 }).count != 1 {
             throw ValidationError("give one of -o PATH, --push REGISTRY/REPOSITORY:TAG or --context DIR")
         }

@@ -73,6 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
+        try models.requireModels()
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         if let instances, instances < 1 || instances > 64 {
             throw ValidationError("--instances must be between 1 and 64, got \(instances)")

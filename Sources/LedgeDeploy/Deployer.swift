@@ -28,6 +28,8 @@ public struct ApplyOptions: Sendable {
     public var initSystem = "auto"
     /// Upload rate per device in bytes per second (`nil`: as fast as the link goes).
     public var bytesPerSecond: Int?
+    /// Inference threads per session on the device (`nil`: the server's default).
+    public var threads: Int?
 
     public init(models: [RepositoryLayout.Entry], binaries: [ReleasePlatform: String], platformsDirectory: String, scratchDirectory: String) {
         self.models = models
@@ -63,26 +65,35 @@ public struct DeviceOutcome: Sendable, Encodable {
 /// switch, switch back and restart the previous release. Devices run in parallel.
 public enum Deployer {
     public static func apply(
-        _ targets: [SSHTarget], options: ApplyOptions, parallel: Int, logger: Logger,
+        _ devices: [DeviceSpec], options: ApplyOptions, parallel: Int, logger: Logger,
         progress: @escaping @Sendable (String, String) -> Void
     ) async -> [DeviceOutcome] {
         let releases = ReleaseCache(options: options, logger: logger)
-        defer { for target in targets { target.closeConnection() } }
+        defer { for device in devices { device.target.closeConnection() } }
         return await withTaskGroup(of: (Int, DeviceOutcome).self) { group in
             var results: [(Int, DeviceOutcome)] = []
             var next = 0
             func add(_ index: Int) {
                 group.addTask {
-                    (index, await deploy(targets[index], options: options, releases: releases, progress: progress))
+                    let device = devices[index]
+                    var own = options
+                    own.models = device.models
+                    own.port = device.port
+                    own.root = device.root
+                    own.threads = device.threads
+                    let say: @Sendable (String) -> Void = { progress(device.name, $0) }
+                    var outcome = await deploy(device.target, options: own, releases: releases, say: say)
+                    outcome.device = device.name
+                    return (index, outcome)
                 }
             }
-            while next < min(max(1, parallel), targets.count) {
+            while next < min(max(1, parallel), devices.count) {
                 add(next)
                 next += 1
             }
             for await result in group {
                 results.append(result)
-                if next < targets.count {
+                if next < devices.count {
                     add(next)
                     next += 1
                 }
@@ -92,11 +103,10 @@ public enum Deployer {
     }
 
     static func deploy(
-        _ target: SSHTarget, options: ApplyOptions, releases: ReleaseCache, progress: @escaping @Sendable (String, String) -> Void
+        _ target: SSHTarget, options: ApplyOptions, releases: ReleaseCache, say: @escaping @Sendable (String) -> Void
     ) async -> DeviceOutcome {
         let started = ContinuousClock.now
         var outcome = DeviceOutcome(device: target.destination, state: "failed")
-        let say = { (message: String) in progress(target.destination, message) }
         do {
             say("probing")
             let facts = try DeviceFacts(target.check(DeviceScripts.probe(root: options.root), what: "probe"))
@@ -106,7 +116,7 @@ public enum Deployer {
             outcome.platform = platform.description
             let service = try ServiceMode.choose(options.initSystem, facts: facts)
             outcome.service = service.rawValue
-            let release = try await releases.release(for: platform)
+            let release = try await releases.release(for: platform, models: options.models)
             outcome.release = release.id
             let device = try DeviceEndpoint(target: target, options: options)
             let models = options.models.map(\.name)
@@ -187,7 +197,7 @@ public enum Deployer {
     ) async throws {
         say("checking on port \(options.checkPort)")
         _ = try target.check(
-            DeviceScripts.startCheck(root: options.root, release: id, host: device.listen, port: options.checkPort),
+            DeviceScripts.startCheck(root: options.root, release: id, host: device.listen, port: options.checkPort, threads: options.threads),
             what: "start the new release")
         let root = options.root
         let alive: @Sendable () async -> Bool = {
@@ -218,7 +228,9 @@ public enum Deployer {
             guard let rootPath = facts.values["root"], !rootPath.contains(where: \.isWhitespace) else {
                 throw LedgeError(.invalidInput, "systemd units need a device folder without spaces")
             }
-            _ = try target.check(service.installScript(rootPath: rootPath, host: device.listen, port: options.port), what: "install the unit")
+            _ = try target.check(
+                service.installScript(rootPath: rootPath, host: device.listen, port: options.port, threads: options.threads), what: "install the unit"
+            )
         }
         say("switching")
         let switched = try target.check(DeviceScripts.switchTo(root: root, release: id, record: true), what: "switch")
@@ -226,7 +238,7 @@ public enum Deployer {
         let started = ContinuousClock.now
         do {
             let start = try target.check(
-                service.startScript(root: root, release: id, host: device.listen, port: options.port)
+                service.startScript(root: root, release: id, host: device.listen, port: options.port, threads: options.threads)
                     + "\necho \"log=$(wc -c < ledge.log 2> /dev/null || echo 0)\"",
                 what: "start the server")
             let logOffset = start.split(separator: "\n").last { $0.hasPrefix("log=") }.flatMap { Int($0.dropFirst(4)) } ?? 0
@@ -264,6 +276,29 @@ public enum Deployer {
     private static func lastLine(_ log: String) -> String {
         guard let line = log.split(separator: "\n").last else { return "" }
         return " (log: \(line))"
+    }
+}
+
+/// One device of `deploy apply` with what it gets.
+public struct DeviceSpec: Sendable {
+    /// Its name in progress lines and results (the fleet file's, or the ssh destination).
+    public var name: String
+    public var target: SSHTarget
+    public var models: [RepositoryLayout.Entry]
+    /// The server's port.
+    public var port: Int
+    /// The device folder for Ledge.
+    public var root: String
+    /// Inference threads per session (`nil`: the server's default).
+    public var threads: Int?
+
+    public init(name: String, target: SSHTarget, models: [RepositoryLayout.Entry], port: Int, root: String, threads: Int? = nil) {
+        self.name = name
+        self.target = target
+        self.models = models
+        self.port = port
+        self.root = root
+        self.threads = threads
     }
 }
 
@@ -336,28 +371,29 @@ struct DeviceFacts {
 actor ReleaseCache {
     let options: ApplyOptions
     let logger: Logger
-    private var releases: [ReleasePlatform: DeviceRelease] = [:]
+    private var releases: [String: DeviceRelease] = [:]
 
     init(options: ApplyOptions, logger: Logger) {
         self.options = options
         self.logger = logger
     }
 
-    func release(for platform: ReleasePlatform) throws -> DeviceRelease {
-        if let release = releases[platform] { return release }
+    func release(for platform: ReleasePlatform, models: [RepositoryLayout.Entry]) throws -> DeviceRelease {
+        let key = "\(platform) " + models.map { "\($0.name)=\($0.model)" }.joined(separator: " ")
+        if let release = releases[key] { return release }
         guard let binary = options.binaries[platform] else {
             throw LedgeError.usage("no ledge binary for \(platform): pass --binary \(platform)=PATH (built on a \(platform) machine)")
         }
         let bundle = try ReleaseBundle.build(
             ReleaseRequest(
-                platform: platform, binary: binary, models: options.models, platformsDirectory: options.platformsDirectory,
+                platform: platform, binary: binary, models: models, platformsDirectory: options.platformsDirectory,
                 scratchDirectory: options.scratchDirectory,
                 metadata: ReleaseMetadata(
                     title: "ledge-release", version: LedgeVersion.current, created: 0, source: "", revision: "",
-                    description: "ledge serve with \(options.models.map(\.name).joined(separator: ", "))")),
+                    description: "ledge serve with \(models.map(\.name).joined(separator: ", "))")),
             logger: logger)
         let release = try DeviceRelease(bundle: bundle)
-        releases[platform] = release
+        releases[key] = release
         return release
     }
 }

@@ -41,7 +41,7 @@ public enum ServiceMode: String, Sendable, Codable, CaseIterable {
 
     /// `ledge@.service`: one instance per release, `Type=notify` (the server says when it is
     /// ready), restarted on failure, output appended to `ledge.log`.
-    static func unit(rootPath: String, host: String, port: Int, user: Bool) -> String {
+    static func unit(rootPath: String, host: String, port: Int, threads: Int? = nil, user: Bool) -> String {
         """
         # Written by ledge deploy: one instance per release (ledge@RELEASE-ID).
         [Unit]
@@ -53,7 +53,7 @@ public enum ServiceMode: String, Sendable, Codable, CaseIterable {
         Type=notify
         NotifyAccess=main
         WorkingDirectory=\(rootPath)
-        Environment=LEDGE_HOST=\(host) LEDGE_PORT=\(port)
+        Environment=LEDGE_HOST=\(host) LEDGE_PORT=\(port)\(threads.map { " LEDGE_THREADS=\($0)" } ?? "")
         ExecStart=\(rootPath)/releases/%i/run.sh --reuse-port --ready-file \(rootPath)/run/%i.ready
         ExecStopPost=/bin/rm -f \(rootPath)/run/%i.ready
         Restart=on-failure
@@ -70,9 +70,9 @@ public enum ServiceMode: String, Sendable, Codable, CaseIterable {
     }
 
     /// Writes the unit (when it changed) and reloads systemd; nothing without systemd.
-    func installScript(rootPath: String, host: String, port: Int) -> String {
+    func installScript(rootPath: String, host: String, port: Int, threads: Int?) -> String {
         guard self != .supervisor else { return ":" }
-        let text = Self.unit(rootPath: rootPath, host: host, port: port, user: self == .systemdUser)
+        let text = Self.unit(rootPath: rootPath, host: host, port: port, threads: threads, user: self == .systemdUser)
         return """
             set -e
             D=\(unitFolder)
@@ -85,7 +85,7 @@ public enum ServiceMode: String, Sendable, Codable, CaseIterable {
     }
 
     /// Starts release `id` as a new instance on the real port (beside whatever serves).
-    func startScript(root: String, release id: String, host: String, port: Int) -> String {
+    func startScript(root: String, release id: String, host: String, port: Int, threads: Int?) -> String {
         let r = DeviceRelease.quoted(root)
         let q = DeviceRelease.quoted(id)
         switch self {
@@ -95,7 +95,7 @@ public enum ServiceMode: String, Sendable, Codable, CaseIterable {
                 cd \(r)
                 rm -f run/\(q).ready
                 S=; if command -v setsid > /dev/null; then S=setsid; fi
-                LEDGE_HOST=\(DeviceRelease.quoted(host)) LEDGE_PORT=\(port) $S nohup releases/\(q)/supervise.sh run/\(q).pid \\
+                LEDGE_HOST=\(DeviceRelease.quoted(host)) LEDGE_PORT=\(port) LEDGE_THREADS=\(threads.map(String.init) ?? "") $S nohup releases/\(q)/supervise.sh run/\(q).pid \\
                   --reuse-port --ready-file "$(pwd -P)/run/\(q).ready" >> ledge.log 2>&1 < /dev/null &
                 i=0; while [ ! -f run/\(q).pid ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
                 """

@@ -9,11 +9,17 @@ public struct SSHTarget: Sendable, Hashable {
     public var port: Int?
     /// `-F FILE`.
     public var configFile: String?
+    /// The login user, `-l USER` (else the destination's or the config's).
+    public var user: String?
+    /// The only key to offer, `-i FILE` with `IdentitiesOnly=yes` (else the agent's and the config's).
+    public var identity: String?
 
-    public init(destination: String, port: Int? = nil, configFile: String? = nil) {
+    public init(destination: String, port: Int? = nil, configFile: String? = nil, user: String? = nil, identity: String? = nil) {
         self.destination = destination
         self.port = port
         self.configFile = configFile
+        self.user = user
+        self.identity = identity
     }
 
     /// Parses `[user@]host[:port]` (an alias has no port).
@@ -37,6 +43,8 @@ public struct SSHTarget: Sendable, Hashable {
         var options: [String] = []
         if let configFile { options += ["-F", configFile] }
         if let port { options += ["-p", String(port)] }
+        if let user { options += ["-l", user] }
+        if let identity { options += ["-i", identity, "-o", "IdentitiesOnly=yes"] }
         options += [
             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10",
             // A link that dies mid-transfer ends the command within ~15 s instead of hanging.

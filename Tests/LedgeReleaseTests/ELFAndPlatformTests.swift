@@ -12,6 +12,7 @@ import Testing
         #expect(ledge.interpreter == "/lib64/ld-linux-x86-64.so.2")
         #expect(ledge.needed.contains("libc.so.6"))
         #expect(ledge.needed.contains("libturbojpeg.so.0"))
+        #expect(ledge.needed.contains("libyaml-0.so.2"))  // fleet files (LedgeDeploy's CYAML)
         let helper = try ELFFile(path: ReleaseFixtures.arm64Helper, what: "helper")
         #expect(helper.machine == .aarch64)
         #expect(helper.interpreter == "/lib/ld-linux-aarch64.so.1")
