@@ -262,7 +262,7 @@ public enum Deployer {
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         say("stopping the old server")
         _ = try target.check(
-            service.stopOthersScript(root: root, keeping: id) + "\necho \(service.rawValue) > \(DeviceRelease.quoted(root + "/service"))",
+            "echo \(service.rawValue) > \(DeviceRelease.quoted(root + "/service"))\n" + service.stopOthersScript(root: root, keeping: id),
             what: "stop the old server")
         return seconds
     }

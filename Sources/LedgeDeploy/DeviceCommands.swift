@@ -83,7 +83,7 @@ extension Deployer {
                     """
                     [ -d \(r) ] || { echo "\(root) does not exist" >&2; exit 3; }
                     [ -d \(r)/store/sha256 ] && [ -d \(r)/releases ] || { echo "\(root) is not a ledge deploy folder (no store/sha256 and releases)" >&2; exit 3; }
-                    \(service.removeScript(root: root))
+                    ( \(service.removeScript(root: root)) )
                     rm -rf \(r)
                     """, what: "remove")
                 return DeviceResult(device: target.destination, succeeded: true, detail: "removed")

@@ -144,7 +144,9 @@ enum DeviceScripts {
               if [ -n "$F" ]; then
                 echo "the server exited before it was ready: $(tail -c +\(logOffset + 1) ledge.log | grep -v '^supervise.sh' | tail -n 1)" >&2; exit 3
               fi
-              if [ $i -ge \(seconds * 20) ]; then echo "the server was not ready within \(seconds) s" >&2; exit 3; fi
+              if [ $i -ge \(seconds * 20) ]; then
+                echo "the server was not ready within \(seconds) s: $(tail -c +\(logOffset + 1) ledge.log | tail -n 1)" >&2; exit 3
+              fi
               sleep 0.05; i=$((i + 1))
             done
             echo "pid=$(cat run/\(q).ready)"

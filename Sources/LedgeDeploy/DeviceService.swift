@@ -96,7 +96,7 @@ public enum ServiceMode: String, Sendable, Codable, CaseIterable {
                 rm -f run/\(q).ready
                 S=; if command -v setsid > /dev/null; then S=setsid; fi
                 LEDGE_HOST=\(DeviceRelease.quoted(host)) LEDGE_PORT=\(port) LEDGE_THREADS=\(threads.map(String.init) ?? "") $S nohup releases/\(q)/supervise.sh run/\(q).pid \\
-                  --reuse-port --ready-file "$(pwd -P)/run/\(q).ready" >> ledge.log 2>&1 < /dev/null &
+                  --reuse-port --ready-file "$(pwd -P)"/run/\(q).ready >> ledge.log 2>&1 < /dev/null &
                 i=0; while [ ! -f run/\(q).pid ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
                 """
         case .systemdSystem, .systemdUser:

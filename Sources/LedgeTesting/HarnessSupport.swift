@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A command-line tool the harness ran (skopeo, umoci, htpasswd, …) that exited with a non-zero
 /// status, ended by a signal or ran past its time limit; carries its standard error.
@@ -166,17 +166,17 @@ public enum MountTable {
 /// Foundation's `Process` hands the child the spawning thread's mask, and the test runner's
 /// threads block SIGTERM (and SIGINT, SIGHUP, …), so a child started that way never sees the
 /// SIGTERM that should stop it.
-final class BackgroundProcess: @unchecked Sendable {
-    let pid: pid_t
-    let stdoutPath: String
-    let stderrPath: String
+public final class BackgroundProcess: @unchecked Sendable {
+    public let pid: pid_t
+    public let stdoutPath: String
+    public let stderrPath: String
     private let lock = NSLock()
     private var ended: ProcessExit?
 
     /// Starts `executable`; `environment` replaces the environment (`nil` inherits it); both
     /// output streams go to `stdoutPath` and `stderrPath` (the same path is allowed); standard
     /// input is `/dev/null`.
-    init(
+    public init(
         _ executable: String, _ arguments: [String], environment: [String: String]?, stdoutPath: String, stderrPath: String
     ) throws {
         self.stdoutPath = stdoutPath
@@ -219,7 +219,7 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 
     /// True until the process has ended (and been reaped).
-    var isRunning: Bool { reap(blocking: false) == nil }
+    public var isRunning: Bool { reap(blocking: false) == nil }
 
     /// How it ended; `nil` while it runs.
     var exit: ProcessExit? { reap(blocking: false) }
@@ -231,7 +231,7 @@ final class BackgroundProcess: @unchecked Sendable {
     /// reaped, with how it ended. Blocks the calling thread (briefly for well-behaved
     /// children), so it can run in `defer`.
     @discardableResult
-    func stop(grace: TimeInterval = 10) -> ProcessExit {
+    public func stop(grace: TimeInterval = 10) -> ProcessExit {
         if isRunning {
             kill(pid, SIGTERM)
             let deadline = Date().addingTimeInterval(grace)

@@ -40,7 +40,7 @@ import Testing
             defer { Task { await stopServers(fleet) } }
             let effnet = Fixtures.model("efficientnet_lite0.tflite")
             let first = try apply(fleet, devices: fleet.devices, models: [effnet])
-            #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+            #expect(first.status == 0, "\(first.stdout)\(first.stderr)\(Self.logs(fleet))")
             #expect(first.stdout.split(separator: "\n").filter { $0.contains(" deployed ") }.count == 3, "\(first.stdout)")
             for device in fleet.devices {
                 #expect(try await classify(device, model: "efficientnet_lite0").contains(#""label":"Egyptian cat""#), "\(device.alias)")
@@ -108,6 +108,29 @@ import Testing
             #expect(retried.stdout.contains(" deployed "))
             await stopServers(fleet)
         }
+    }
+}
+
+extension DeployApplyTests {
+    /// Every device's server log and the check logs of its releases, for failure messages.
+    static func logs(_ fleet: SSHFleet) -> String {
+        var text = ""
+        for device in fleet.devices {
+            for root in [".ledge", "ledge"] {
+                let folder = device.home + "/" + root
+                var files = [folder + "/ledge.log"]
+                for release in (try? FileManager.default.contentsOfDirectory(atPath: folder + "/releases")) ?? [] {
+                    files.append(folder + "/releases/" + release + "/check.log")
+                }
+                for file in files {
+                    guard let log = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+                    text +=
+                        "\n--- \(device.alias) \(file.dropFirst(device.home.count + 1)):\n"
+                        + log.split(separator: "\n").suffix(15).joined(separator: "\n")
+                }
+            }
+        }
+        return text
     }
 }
 

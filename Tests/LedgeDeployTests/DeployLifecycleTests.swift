@@ -29,12 +29,12 @@ import Testing
         return Dictionary(uniqueKeysWithValues: rows.map { ($0["device"] as? String ?? "", $0) })
     }
 
-    /// The input shape the device's `classifier` reports: which model serves.
+    /// The input shape the device's `classifier` reports, without its batch dimension: which model serves.
     private func servedShape(_ device: SSHDevice) async throws -> [Int] {
         let (body, _) = try await URLSession.shared.data(from: URL(string: "http://\(device.address):\(port)/v2/models/classifier")!)
         let metadata = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
         let inputs = try #require(metadata["inputs"] as? [[String: Any]])
-        return inputs.first?["shape"] as? [Int] ?? []
+        return Array((inputs.first?["shape"] as? [Int] ?? []).dropFirst())
     }
 
     @Test func redeployUnderLoadCutLinkResumeFailedSwitchRollbackLogsRemove() async throws {
@@ -43,7 +43,7 @@ import Testing
             defer { _ = try? ledge(fleet, ["remove"], devices: devices) }
             let first = try apply(fleet, devices, model: "efficientnet_lite0.tflite")
             #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
-            for device in devices { #expect(try await servedShape(device) == [1, 224, 224, 3]) }
+            for device in devices { #expect(try await servedShape(device) == [224, 224, 3]) }
 
             // Redeploy another model under the same name while a client sends requests to every
             // device without pause, each on a new connection: none fails, the new model answers.
@@ -57,7 +57,7 @@ import Testing
             #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
             #expect(load.failures.isEmpty, "\(load.failures.prefix(5))")
             #expect(load.answered > 60)
-            for device in devices { #expect(try await servedShape(device) == [1, 3, 224, 224]) }
+            for device in devices { #expect(try await servedShape(device) == [3, 224, 224]) }
             let switched = try outcomes(second)
             for device in devices { #expect((switched[device.alias]?["switchSeconds"] as? Double ?? 0) > 0) }
 
@@ -80,16 +80,16 @@ import Testing
                 #expect(rows[device.alias]?["state"] as? String == "deployed")
                 let sent = rows[device.alias]?["uploadedBytes"] as? Int ?? 0
                 #expect(sent >= size && sent < size + 64 * 1024, "\(rows[device.alias] ?? [:])")
-                #expect(try await servedShape(device) == [1, 3, 48, 192])
+                #expect(try await servedShape(device) == [3, -1, -1])
             }
-            #expect(try await servedShape(cut) == [1, 3, 224, 224])  // the old release serves on
+            #expect(try await servedShape(cut) == [3, 224, 224])  // the old release serves on
             try await cut.startSSHD()
             let resumed = try outcomes(try apply(fleet, [cut], model: "ch_ppocr_mobile_v2.0_cls_infer.onnx"))[cut.alias] ?? [:]
             #expect(resumed["state"] as? String == "deployed", "\(resumed)")
             #expect((resumed["resumedBytes"] as? Int ?? 0) >= 96 * 1024)
             // What arrived before the cut is not sent again.
             #expect((resumed["uploadedBytes"] as? Int ?? .max) < size, "\(resumed)")
-            #expect(try await servedShape(cut) == [1, 3, 48, 192])
+            #expect(try await servedShape(cut) == [3, -1, -1])
 
             // A new server that dies the moment it says it is ready: the switch is undone and
             // the old server, never stopped, serves on.
@@ -99,12 +99,12 @@ import Testing
             try await killer.value
             #expect(failing["state"] as? String == "rolled back", "\(failing)")
             #expect((failing["reason"] as? String ?? "").contains("serves on"), "\(failing)")
-            #expect(try await servedShape(victim) == [1, 3, 48, 192])
+            #expect(try await servedShape(victim) == [3, -1, -1])
 
             // rollback: the release before the current one serves again.
             let back = try ledge(fleet, ["rollback"], devices: [devices[0]], extra: ["--listen", "ssh"])
             #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
-            #expect(try await servedShape(devices[0]) == [1, 3, 224, 224])
+            #expect(try await servedShape(devices[0]) == [3, 224, 224])
 
             // logs: each line prefixed with its device.
             let logs = try ledge(fleet, ["logs"], devices: devices, extra: ["-n", "3"])
