@@ -145,7 +145,8 @@ import Testing
 
     @Test func sshOptionsForUserIdentityAndPort() {
         let common = [
-            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10", "-o", "ControlMaster=auto", "-o",
+            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5", "-o",
+            "ServerAliveCountMax=3", "-o", "ControlMaster=auto", "-o",
             "ControlPath=/tmp/ledge-ctl-%C", "-o", "ControlPersist=60",
         ]
         #expect(SSHTarget(destination: "pi").options == common)
