@@ -31,10 +31,10 @@ struct DeployBenchmarkTests {
                 for device in fleet.devices { arguments += ["--device", device.alias] }
                 _ = try? ProcessRunner.ledge(arguments, timeLimit: 120)
             }
-            let first = try apply("efficientnet_lite0.tflite")
-            let unchanged = try apply("efficientnet_lite0.tflite")
+            let first = try apply("mobilenet_gen.onnx")
+            let unchanged = try apply("mobilenet_gen.onnx")
             let modelOnly = try apply("ch_ppocr_mobile_v2.0_cls_infer.onnx")
-            let back = try apply("efficientnet_lite0.tflite")
+            let back = try apply("mobilenet_gen.onnx")
             func sent(_ rows: [[String: Any]]) -> String {
                 rows.map { "\($0["uploadedObjects"] as? Int ?? 0) objects / \($0["uploadedBytes"] as? Int ?? 0) B" }.joined(separator: ", ")
             }
@@ -46,10 +46,10 @@ struct DeployBenchmarkTests {
             print(
                 """
                 deploy to 3 devices (127.0.0.2-4, parallel)
-                  first apply (efficientnet_lite0):   \(String(format: "%.2f s", first.seconds)); sent \(sent(first.rows)); switch \(switches(first.rows))
+                  first apply (mobilenet_gen.onnx):  \(String(format: "%.2f s", first.seconds)); sent \(sent(first.rows)); switch \(switches(first.rows))
                   again, nothing changed:             \(String(format: "%.2f s", unchanged.seconds)); sent \(sent(unchanged.rows))
                   model only (ch_ppocr cls, \(modelSize) B): \(String(format: "%.2f s", modelOnly.seconds)); sent \(sent(modelOnly.rows)); switch \(switches(modelOnly.rows))
-                  back to efficientnet_lite0 (on the device already): \(String(format: "%.2f s", back.seconds)); sent \(sent(back.rows)); switch \(switches(back.rows))
+                  back to mobilenet_gen (on the device already): \(String(format: "%.2f s", back.seconds)); sent \(sent(back.rows)); switch \(switches(back.rows))
                 """)
         }
     }
