@@ -28,6 +28,8 @@ struct HTTPGuardConfiguration: Sendable {
     var lingerTimeout: TimeAmount = .seconds(2)
     /// How long to wait for pipelined responses to finish before a deferred close.
     var closeGraceTimeout: TimeAmount = .seconds(30)
+    /// While draining, an idle keep-alive connection is closed after this long without a request.
+    var drainIdleTimeout: TimeAmount = .seconds(1)
     var serverName: String? = nil
     init() {}
 

@@ -28,6 +28,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var responseStarted = false
     private var closeWhenIdle = false  // close once responsesOwed reaches 0
     private var closeDeadline: NIODeadline?
+    private var drainDeadline: NIODeadline?  // draining: close when still idle at this time
     private var pendingError: ServerError?
     private var inputDead = false  // stop forwarding input: the guard has taken over
     private var dropAppWrites = false  // the guard answered the request the app is working on
@@ -161,6 +162,18 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // Draining (SIGTERM). Not passed on: Hummingbird would close an idle keep-alive
+            // connection at once, and a busy client's next request, already on its way, would
+            // fail. Instead the request in progress, or the next one, is answered with
+            // `Connection: close` and the connection ends after it (the client reconnects — to
+            // the new server when one shares the port); a connection still idle after
+            // `drainIdleTimeout` is closed.
+            self.closeWhenIdle = true
+            self.drainDeadline = .now() + self.configuration.drainIdleTimeout
+            self.rearm()
+            return
+        }
         if case .some(.inputClosed) = event as? ChannelEvent {
             self.inputClosed = true
             if self.closing || (!self.inputDead && self.responsesOwed == 0 && self.inbound == .idle) {
@@ -307,6 +320,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var deadlines: [NIODeadline] = []
         if let since = self.unwritableSince { deadlines.append(since + self.configuration.writeStallTimeout) }
         if let hard = self.closeDeadline { deadlines.append(hard) }
+        if let drain = self.drainDeadline, self.responsesOwed == 0, self.inbound == .idle { deadlines.append(drain) }
         if !self.inputDead {
             if self.responsesOwed == 0 {
                 switch self.inbound {
@@ -346,6 +360,10 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if let hard = self.closeDeadline, now >= hard {
             context.close(promise: nil)
+            return
+        }
+        if let drain = self.drainDeadline, now >= drain, self.responsesOwed == 0, self.inbound == .idle {
+            context.close(promise: nil)  // idle: nothing unread, nothing owed (as the keep-alive idle timeout)
             return
         }
         if !self.inputDead {

@@ -14,13 +14,17 @@ import Testing
     /// Server A (efficientnet_lite0) runs; a client sends requests without pause, each on a new
     /// connection, and tells by the model listed who answered. Server B (add) starts on A's port; once
     /// B's ready file appears every new request goes to B; A stops on SIGTERM; no request fails.
-    @Test func newServerTakesOverThePortWithNoFailedRequest() async throws {
+    ///
+    /// With `keepAlive`, the client keeps its connection and reconnects only when a response says
+    /// `Connection: close`: the draining old server answers the next request with it instead of
+    /// closing a connection a request may already be on its way over.
+    @Test(arguments: [false, true]) func newServerTakesOverThePortWithNoFailedRequest(keepAlive: Bool) async throws {
         let folder = try TemporaryFolder()
         let (oldReady, newReady) = (folder.path + "/a.ready", folder.path + "/b.ready")
         let old = try await ServeProcess.start([
             "--model", Fixtures.model("efficientnet_lite0.tflite"), "--instances", "1", "--reuse-port", "--ready-file", oldReady,
         ])
-        let client = HandoverClient(port: old.port)
+        let client = HandoverClient(port: old.port, keepAlive: keepAlive)
         client.start()
         try await client.waitForCount(50)
 
@@ -50,7 +54,9 @@ import Testing
         #expect(failures.isEmpty, "\(failures.count) of \(outcomes.count) requests failed, e.g. \(failures.prefix(3).map { $0.failure ?? "" })")
         #expect(outcomes.contains { $0.model == "efficientnet_lite0" })
         #expect(outcomes.contains { $0.model == "add" })
-        let lateToOld = outcomes.filter { $0.start > readyAt && $0.model != "add" }
+        // New connections go to the new server once it is ready; a kept connection stays with the old
+        // one until it drains.
+        let lateToOld = outcomes.filter { $0.start > (keepAlive ? stopped : readyAt) && $0.model != "add" }
         #expect(lateToOld.isEmpty, "\(lateToOld.count) requests sent after the ready file appeared were not answered by the new server")
 
         // Measured, not asserted: how long the new server took to answer, and the slowest request in each phase.
@@ -133,7 +139,13 @@ final class HandoverClient: @unchecked Sendable {
     private var stopping = false
     private var finished = false
 
-    init(port: Int) { self.port = port }
+    private let keepAlive: Bool
+    private var connection: RawConnection?
+
+    init(port: Int, keepAlive: Bool = false) {
+        self.port = port
+        self.keepAlive = keepAlive
+    }
 
     var count: Int { lock.withLock { outcomes.count } }
 
@@ -164,9 +176,19 @@ final class HandoverClient: @unchecked Sendable {
         let start = ContinuousClock.now
         var outcome = Outcome(start: start, duration: .zero)
         do {
-            let connection = try RawConnection(port: port)
-            connection.send("POST /v2/repository/index HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            let (bytes, closed) = connection.receiveAll(timeout: .seconds(30))
+            let connection = try self.connection ?? RawConnection(port: port)
+            let bytes: [UInt8]
+            let closed: Bool
+            if keepAlive {
+                connection.send("POST /v2/repository/index HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+                let (received, complete) = connection.receiveResponse(timeout: .seconds(30))
+                (bytes, closed) = (received, !complete)
+                let ending = RawConnection.parse(received)?.headers["connection"]?.lowercased() == "close"
+                self.connection = complete && !ending ? connection : nil
+            } else {
+                connection.send("POST /v2/repository/index HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                (bytes, closed) = connection.receiveAll(timeout: .seconds(30))
+            }
             let response = RawConnection.parse(bytes)
             let entries = response.flatMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [[String: Any]] }
             if response?.status == 200, let name = entries?.first?["name"] as? String {
@@ -175,6 +197,7 @@ final class HandoverClient: @unchecked Sendable {
                 outcome.failure = "closed: \(closed), received: \(String(decoding: bytes, as: UTF8.self))"
             }
         } catch {
+            self.connection = nil
             outcome.failure = "connect: \(error)"
         }
         outcome.duration = .now - start

@@ -57,6 +57,27 @@ final class RawConnection {
         return (received, false)
     }
 
+    /// One response (its head and a `Content-Length` body), for keep-alive exchanges; `complete`
+    /// is false when the peer closed or `timeout` passed first.
+    func receiveResponse(timeout: Duration) -> (bytes: [UInt8], complete: Bool) {
+        let deadline = ContinuousClock.now + timeout
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while ContinuousClock.now < deadline {
+            if let parsed = Self.parse(received), let split = String(decoding: received, as: UTF8.self).range(of: "\r\n\r\n") {
+                let head = String(decoding: received, as: UTF8.self)[..<split.upperBound].utf8.count
+                let length = parsed.headers["content-length"].flatMap(Int.init) ?? 0
+                if received.count >= head + length { return (received, true) }
+            }
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return (received, false) }
+            received += buffer[0..<count]
+        }
+        return (received, false)
+    }
+
     /// The first response in `bytes`: status code, header fields (lowercased names) and body text.
     static func parse(_ bytes: [UInt8]) -> (status: Int, headers: [String: String], body: String)? {
         let text = String(decoding: bytes, as: UTF8.self)
