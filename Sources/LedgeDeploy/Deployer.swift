@@ -109,7 +109,7 @@ public enum Deployer {
         var outcome = DeviceOutcome(device: target.destination, state: "failed")
         do {
             say("probing")
-            let facts = try DeviceFacts(target.check(DeviceScripts.probe(root: options.root), what: "probe"))
+            let facts = try await DeviceFacts(target.check(DeviceScripts.probe(root: options.root), what: "probe"))
             guard let platform = facts.platform else {
                 throw LedgeError.invalidInput("machine '\(facts.arch)' is neither x86_64 nor aarch64")
             }
@@ -118,7 +118,7 @@ public enum Deployer {
             outcome.service = service.rawValue
             let release = try await releases.release(for: platform, models: options.models)
             outcome.release = release.id
-            let device = try DeviceEndpoint(target: target, options: options)
+            let device = try await DeviceEndpoint(host: target.resolvedHost(), options: options)
             let models = options.models.map(\.name)
             if facts.current == "releases/" + release.id, facts.running,
                 (try? await ServerCheck(base: device.base(options.port)).run(models: models, seconds: 2)) != nil
@@ -128,9 +128,9 @@ public enum Deployer {
                 say("unchanged")
                 return outcome
             }
-            try send(release, to: target, facts: facts, options: options, outcome: &outcome, say: say)
+            try await send(release, to: target, facts: facts, options: options, outcome: &outcome, say: say)
             say("assembling")
-            _ = try target.check(release.assembleScript(root: options.root), what: "assemble release \(release.id)")
+            _ = try await target.check(release.assembleScript(root: options.root), what: "assemble release \(release.id)")
             try await checkOnSparePort(release.id, target: target, device: device, models: models, options: options, say: say)
             do {
                 outcome.switchSeconds = try await activate(
@@ -142,7 +142,7 @@ public enum Deployer {
                 say("rolled back")
                 return outcome
             }
-            _ = try? target.run(DeviceScripts.prune(root: options.root, keep: options.keep))
+            _ = try? await target.run(DeviceScripts.prune(root: options.root, keep: options.keep))
             outcome.state = "deployed"
             say("deployed")
         } catch {
@@ -157,7 +157,7 @@ public enum Deployer {
     static func send(
         _ release: DeviceRelease, to target: SSHTarget, facts: DeviceFacts, options: ApplyOptions, outcome: inout DeviceOutcome,
         say: (String) -> Void
-    ) throws {
+    ) async throws {
         let missing = release.objects.keys.filter { !facts.objects.contains($0) }.sorted()
         let total = missing.reduce(0) { $0 + (release.objectSizes[$1] ?? 0) }
         let needed = total - missing.reduce(0) { $0 + (facts.partials[$1] ?? 0) }
@@ -178,7 +178,7 @@ public enum Deployer {
             case .bytes(let bytes)?: input = .bytes(Array(bytes.dropFirst(offset)))
             default: continue
             }
-            let result = try target.run(script, input: input, bytesPerSecond: options.bytesPerSecond)
+            let result = try await target.run(script, input: input, bytesPerSecond: options.bytesPerSecond)
             guard result.status == 0 else {
                 let what = "send \(object.prefix(12)) (\(megabytes(size)) MB)"
                 throw LedgeError(result.status == 255 ? .remoteFailure : .runtimeFailure, "\(what): \(result.lastError)")
@@ -196,21 +196,21 @@ public enum Deployer {
         _ id: String, target: SSHTarget, device: DeviceEndpoint, models: [String], options: ApplyOptions, say: (String) -> Void
     ) async throws {
         say("checking on port \(options.checkPort)")
-        _ = try target.check(
+        _ = try await target.check(
             DeviceScripts.startCheck(root: options.root, release: id, host: device.listen, port: options.checkPort, threads: options.threads),
             what: "start the new release")
         let root = options.root
         let alive: @Sendable () async -> Bool = {
-            (try? target.run("kill -0 \"$(cat \(DeviceRelease.quoted(root + "/run/check.pid")))\" 2> /dev/null").status) == 0
+            (try? await target.run("kill -0 \"$(cat \(DeviceRelease.quoted(root + "/run/check.pid")))\" 2> /dev/null").status) == 0
         }
         do {
             try await ServerCheck(base: device.base(options.checkPort)).run(models: models, seconds: options.readySeconds, alive: alive)
         } catch {
-            let log = (try? target.run(DeviceScripts.tail(root: options.root, log: "releases/\(id)/check.log")).stdout) ?? ""
-            _ = try? target.run(DeviceScripts.stop(root: options.root, pidFile: "run/check.pid"))
+            let log = (try? await target.run(DeviceScripts.tail(root: options.root, log: "releases/\(id)/check.log")).stdout) ?? ""
+            _ = try? await target.run(DeviceScripts.stop(root: options.root, pidFile: "run/check.pid"))
             throw LedgeError(.runtimeFailure, "the new release failed its check: \(describe(error))\(lastLine(log))")
         }
-        _ = try target.check(DeviceScripts.stop(root: options.root, pidFile: "run/check.pid"), what: "stop the check")
+        _ = try await target.check(DeviceScripts.stop(root: options.root, pidFile: "run/check.pid"), what: "stop the check")
     }
 
     /// Makes release `id` the serving one without a refused connection: points `current` at
@@ -228,40 +228,40 @@ public enum Deployer {
             guard let rootPath = facts.values["root"], !rootPath.contains(where: \.isWhitespace) else {
                 throw LedgeError(.invalidInput, "systemd units need a device folder without spaces")
             }
-            _ = try target.check(
+            _ = try await target.check(
                 service.installScript(rootPath: rootPath, host: device.listen, port: options.port, threads: options.threads), what: "install the unit"
             )
         }
         say("switching")
-        let switched = try target.check(DeviceScripts.switchTo(root: root, release: id, record: true), what: "switch")
+        let switched = try await target.check(DeviceScripts.switchTo(root: root, release: id, record: true), what: "switch")
         let previous = switched.split(separator: "\n").first { $0.hasPrefix("previous=") }.map { String($0.dropFirst(9)) } ?? ""
         let started = ContinuousClock.now
         do {
-            let start = try target.check(
+            let start = try await target.check(
                 service.startScript(root: root, release: id, host: device.listen, port: options.port, threads: options.threads)
                     + "\necho \"log=$(wc -c < ledge.log 2> /dev/null || echo 0)\"",
                 what: "start the server")
             let logOffset = start.split(separator: "\n").last { $0.hasPrefix("log=") }.flatMap { Int($0.dropFirst(4)) } ?? 0
-            let ready = try target.check(
+            let ready = try await target.check(
                 DeviceScripts.waitReady(root: root, release: id, seconds: options.readySeconds, service: service, logOffset: logOffset),
                 what: "start the server")
             let pid = ready.split(separator: "\n").last { $0.hasPrefix("pid=") }.map { String($0.dropFirst(4)) } ?? ""
             try await ServerCheck(base: device.base(options.port)).run(models: models, seconds: options.readySeconds)
-            _ = try target.check(DeviceScripts.stillServing(root: root, release: id, pid: pid), what: "check the new server")
+            _ = try await target.check(DeviceScripts.stillServing(root: root, release: id, pid: pid), what: "check the new server")
         } catch {
             say("rolling back")
             let reason = describe(error)
-            _ = try? target.run(service.stopScript(root: root, release: id))
+            _ = try? await target.run(service.stopScript(root: root, release: id))
             if previous.hasPrefix("releases/") {
-                _ = try? target.run(DeviceScripts.switchTo(root: root, release: String(previous.dropFirst(9)), record: false))
+                _ = try? await target.run(DeviceScripts.switchTo(root: root, release: String(previous.dropFirst(9)), record: false))
                 throw RolledBack(reason: "the new release failed on port \(options.port): \(reason); \(previous.dropFirst(9)) serves on")
             }
-            _ = try? target.run("rm -f \(DeviceRelease.quoted(root + "/current"))")
+            _ = try? await target.run("rm -f \(DeviceRelease.quoted(root + "/current"))")
             throw LedgeError(.runtimeFailure, "the new release failed on port \(options.port): \(reason)")
         }
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         say("stopping the old server")
-        _ = try target.check(
+        _ = try await target.check(
             "echo \(service.rawValue) > \(DeviceRelease.quoted(root + "/service"))\n" + service.stopOthersScript(root: root, keeping: id),
             what: "stop the old server")
         return seconds
@@ -314,8 +314,8 @@ struct DeviceEndpoint {
     /// The address the server binds.
     var listen: String
 
-    init(target: SSHTarget, options: ApplyOptions) throws {
-        host = try target.resolvedHost()
+    init(host: String, options: ApplyOptions) {
+        self.host = host
         listen = options.listenHost ?? host
     }
 

@@ -19,18 +19,18 @@ extension Deployer {
             let say = { (message: String) in progress(target.destination, message) }
             do {
                 say("probing")
-                let facts = try DeviceFacts(target.check(DeviceScripts.probe(root: options.root), what: "probe"))
+                let facts = try await DeviceFacts(target.check(DeviceScripts.probe(root: options.root), what: "probe"))
                 let id =
-                    try target.check(DeviceScripts.rollbackTarget(root: options.root, to: release), what: "find the release")
+                    try await target.check(DeviceScripts.rollbackTarget(root: options.root, to: release), what: "find the release")
                     .split(separator: "\n").first.map(String.init) ?? ""
                 guard !id.isEmpty else {
                     throw LedgeError(
                         .notFound, release.map { "release \($0) is not on the device" } ?? "no earlier release on the device to roll back to")
                 }
-                let models = try target.check("ls \(DeviceRelease.quoted(options.root + "/releases/" + id + "/models"))", what: "list models")
+                let models = try await target.check("ls \(DeviceRelease.quoted(options.root + "/releases/" + id + "/models"))", what: "list models")
                     .split(separator: "\n").map(String.init)
                 let service = try ServiceMode(rawValue: facts.values["service"] ?? "") ?? ServiceMode.choose(options.initSystem, facts: facts)
-                let device = try DeviceEndpoint(target: target, options: options)
+                let device = try await DeviceEndpoint(host: target.resolvedHost(), options: options)
                 _ = try await activate(id, on: target, device: device, service: service, facts: facts, models: models, options: options, say: say)
                 say("rolled back")
                 return DeviceResult(device: target.destination, succeeded: true, detail: id)
@@ -46,7 +46,7 @@ extension Deployer {
     public static func logs(_ targets: [SSHTarget], root: String, lines: Int) async -> [DeviceResult] {
         await each(targets) { target in
             do {
-                let text = try target.check(
+                let text = try await target.check(
                     "[ -f \(DeviceRelease.quoted(root + "/ledge.log")) ] || { echo 'no ledge.log: nothing was deployed here' >&2; exit 3; }\n"
                         + DeviceScripts.tail(root: root, log: "ledge.log", lines: lines), what: "logs")
                 return DeviceResult(device: target.destination, succeeded: true, detail: text)
@@ -65,7 +65,7 @@ extension Deployer {
             let script =
                 "tail -n \(lines) -F \(DeviceRelease.quoted(root + "/ledge.log")) 2> /dev/null | awk -v P=\(DeviceRelease.quoted(prefix)) '{print P $0; fflush()}'"
             let status =
-                (try? LocalCommand.runAttached(["ssh"] + target.options + [target.destination, "sh -c " + DeviceRelease.quoted(script)])) ?? 255
+                await target.stream(script)
             return DeviceResult(device: target.destination, succeeded: status == 0, detail: "")
         }
     }
@@ -77,9 +77,9 @@ extension Deployer {
             let r = DeviceRelease.quoted(root)
             do {
                 let service =
-                    try target.check("cat \(r)/service 2> /dev/null || true", what: "probe")
+                    try await target.check("cat \(r)/service 2> /dev/null || true", what: "probe")
                     .split(separator: "\n").first.flatMap { ServiceMode(rawValue: String($0)) } ?? .supervisor
-                _ = try target.check(
+                _ = try await target.check(
                     """
                     [ -d \(r) ] || { echo "\(root) does not exist" >&2; exit 3; }
                     [ -d \(r)/store/sha256 ] && [ -d \(r)/releases ] || { echo "\(root) is not a ledge deploy folder (no store/sha256 and releases)" >&2; exit 3; }

@@ -57,7 +57,7 @@ extension Deployer {
                 for f in current/models/*/model.*; do [ -f "$f" ] && echo "model=$(basename "$(dirname "$f")") $(sha256sum "$f" | cut -c1-64)"; done
                 true
                 """
-            let facts = try target.check(script, what: "status")
+            let facts = try await target.check(script, what: "status")
             for line in facts.split(separator: "\n").map(String.init) {
                 guard let equals = line.firstIndex(of: "=") else { continue }
                 let key = line[..<equals]
@@ -74,7 +74,7 @@ extension Deployer {
                 default: break
                 }
             }
-            let host = try target.resolvedHost()
+            let host = try await target.resolvedHost()
             let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
             let http = HTTPClient(timeLimit: 5)
             status.ready = (try? await http.send("GET", base + "/v2/health/ready"))?.status == 200

@@ -1,3 +1,4 @@
+internal import Dispatch
 internal import LedgeCore
 
 /// A device reached with the user's own OpenSSH client: `~/.ssh/config` (or `-F FILE`),
@@ -93,5 +94,48 @@ public struct SSHTarget: Sendable, Hashable {
             return String(line.dropFirst("hostname ".count))
         }
         throw LedgeError(.remoteFailure, "\(destination): ssh -G names no host name")
+    }
+
+    // MARK: from async code
+
+    // ssh blocks the calling thread while it waits; these run it on a Dispatch thread, so that
+    // devices deployed at once proceed at once instead of taking turns on the few threads of
+    // Swift's cooperative pool.
+
+    /// ``run(_:input:inputFile:timeLimit:)`` off the cooperative thread pool.
+    func run(_ script: String, input: [UInt8]? = nil, inputFile: String? = nil, timeLimit: Duration = .seconds(600)) async throws
+        -> LocalCommand.Result
+    {
+        try await Self.offPool { try run(script, input: input, inputFile: inputFile, timeLimit: timeLimit) }
+    }
+
+    /// ``run(_:input:bytesPerSecond:timeLimit:)`` off the cooperative thread pool.
+    func run(_ script: String, input: LocalCommand.Input, bytesPerSecond: Int?, timeLimit: Duration = .seconds(3600)) async throws
+        -> LocalCommand.Result
+    {
+        try await Self.offPool { try run(script, input: input, bytesPerSecond: bytesPerSecond, timeLimit: timeLimit) }
+    }
+
+    /// ``check(_:what:input:inputFile:)`` off the cooperative thread pool.
+    func check(_ script: String, what: String, input: [UInt8]? = nil, inputFile: String? = nil) async throws -> String {
+        try await Self.offPool { try check(script, what: what, input: input, inputFile: inputFile) }
+    }
+
+    /// ``resolvedHost()`` off the cooperative thread pool.
+    func resolvedHost() async throws -> String {
+        try await Self.offPool { try resolvedHost() }
+    }
+
+    /// Runs `script` with its output shared with ours (a stream such as `tail -F`) until it
+    /// ends; returns ssh's exit status (255 when it could not run).
+    func stream(_ script: String) async -> Int32 {
+        let argv = ["ssh"] + options + [destination, "sh -c " + DeviceRelease.quoted(script)]
+        return (try? await Self.offPool { try LocalCommand.runAttached(argv) }) ?? 255
+    }
+
+    private static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
     }
 }
