@@ -70,35 +70,16 @@ public enum Deployer {
     ) async -> [DeviceOutcome] {
         let releases = ReleaseCache(options: options, logger: logger)
         defer { for device in devices { device.target.closeConnection() } }
-        return await withTaskGroup(of: (Int, DeviceOutcome).self) { group in
-            var results: [(Int, DeviceOutcome)] = []
-            var next = 0
-            func add(_ index: Int) {
-                group.addTask {
-                    let device = devices[index]
-                    var own = options
-                    own.models = device.models
-                    own.port = device.port
-                    own.root = device.root
-                    own.threads = device.threads
-                    let say: @Sendable (String) -> Void = { progress(device.name, $0) }
-                    var outcome = await deploy(device.target, options: own, releases: releases, say: say)
-                    outcome.device = device.name
-                    return (index, outcome)
-                }
-            }
-            while next < min(max(1, parallel), devices.count) {
-                add(next)
-                next += 1
-            }
-            for await result in group {
-                results.append(result)
-                if next < devices.count {
-                    add(next)
-                    next += 1
-                }
-            }
-            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        return await BoundedParallel.map(count: devices.count, limit: parallel) { index in
+            let device = devices[index]
+            var own = options
+            own.models = device.models
+            own.port = device.port
+            own.root = device.root
+            own.threads = device.threads
+            var outcome = await deploy(device.target, options: own, releases: releases) { progress(device.name, $0) }
+            outcome.device = device.name
+            return outcome
         }
     }
 

@@ -3,7 +3,6 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
-internal import Dispatch
 internal import LedgeCore
 
 /// What `ledge deploy bench` runs on each device: the `ledge bench` options passed through.
@@ -110,15 +109,15 @@ extension Deployer {
     ) async -> [DeviceBench] {
         defer { for target in targets { target.closeConnection() } }
         return await BoundedParallel.map(count: targets.count, limit: parallel) { index in
-            bench(targets[index], options: options) { progress(targets[index].destination, $0) }
+            await bench(targets[index], options: options) { progress(targets[index].destination, $0) }
         }
     }
 
-    static func bench(_ target: SSHTarget, options: DeviceBenchOptions, say: (String) -> Void) -> DeviceBench {
+    static func bench(_ target: SSHTarget, options: DeviceBenchOptions, say: (String) -> Void) async -> DeviceBench {
         var result = DeviceBench(device: target.destination)
         do {
             say("listing the release")
-            let facts = ReleaseFacts(try target.check(DeviceBenchScripts.list(root: options.root), what: "list the release"))
+            let facts = ReleaseFacts(try await target.check(DeviceBenchScripts.list(root: options.root), what: "list the release"))
             result.arch = facts.arch
             guard let release = facts.release else {
                 throw LedgeError.notFound("no release under \(options.root) (run ledge deploy apply first)")
@@ -130,23 +129,23 @@ extension Deployer {
             guard !facts.models.isEmpty else { throw LedgeError.notFound("release \(result.release ?? release) has no models") }
             for (index, model) in facts.models.enumerated() {
                 say("benchmarking \(model.name) (\(index + 1)/\(facts.models.count))")
-                result.models.append(benchModel(model, release: release, on: target, options: options))
+                result.models.append(await benchModel(model, release: release, on: target, options: options))
             }
             result.passed = result.models.allSatisfy(\.passed)
             say(result.passed ? "done" : "failed")
         } catch {
-            result.error = message(of: error)
+            result.error = Deployer.describe(error)
             say("failed")
         }
         return result
     }
 
-    static func benchModel(_ model: ReleaseFacts.Model, release: String, on target: SSHTarget, options: DeviceBenchOptions) -> ModelBench {
+    static func benchModel(_ model: ReleaseFacts.Model, release: String, on target: SSHTarget, options: DeviceBenchOptions) async -> ModelBench {
         var bench = ModelBench(model: model.name)
         let base = options.root + "/" + release
         let argv = [base + "/ledge.sh", "bench", "-m", base + "/models/" + model.name + "/" + model.file] + options.arguments
         do {
-            let run = try target.run(argv.map(DeviceRelease.quoted).joined(separator: " "), timeLimit: options.timeLimit)
+            let run = try await target.run(argv.map(DeviceRelease.quoted).joined(separator: " "), timeLimit: options.timeLimit)
             // bench exits 1 when the budget is missed; its report is on standard output either way.
             guard run.status == 0 || run.status == 1, let report = try? JSONDecoder().decode(BenchJSON.self, from: Data(run.stdout.utf8)),
                 let variant = report.variants.first
@@ -167,16 +166,13 @@ extension Deployer {
             bench.budgetPassed = variant.budget?.passed
             bench.budgetFailures = variant.budget?.failures ?? []
         } catch {
-            bench.error = message(of: error)
+            bench.error = Deployer.describe(error)
         }
         return bench
     }
 }
 
 /// A failure as one line: a ``LedgeError``'s message, or the error's description.
-private func message(of error: any Error) -> String {
-    (error as? LedgeError)?.message ?? "\(error)"
-}
 
 /// The subset of `ledge bench --format json` that `deploy bench` reads (the README's stable schema).
 struct BenchJSON: Decodable {
@@ -254,33 +250,5 @@ enum DeviceBenchScripts {
             done
             true
             """
-    }
-}
-
-/// Runs `count` blocking jobs (ssh runs) on Dispatch's threads, not the cooperative pool, with at
-/// most `limit` at once, and returns their results in order.
-enum BoundedParallel {
-    static func map<T: Sendable>(count: Int, limit: Int, _ job: @escaping @Sendable (Int) -> T) async -> [T] {
-        await withTaskGroup(of: (Int, T).self) { group in
-            func add(_ index: Int) {
-                group.addTask {
-                    await withCheckedContinuation { done in DispatchQueue.global().async { done.resume(returning: (index, job(index))) } }
-                }
-            }
-            var results: [(Int, T)] = []
-            var next = 0
-            while next < min(max(1, limit), count) {
-                add(next)
-                next += 1
-            }
-            for await result in group {
-                results.append(result)
-                if next < count {
-                    add(next)
-                    next += 1
-                }
-            }
-            return results.sorted { $0.0 < $1.0 }.map(\.1)
-        }
     }
 }

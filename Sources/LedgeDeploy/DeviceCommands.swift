@@ -96,11 +96,6 @@ extension Deployer {
     /// Runs `work` for every target at once, results in the targets' order; closes the connections.
     static func each(_ targets: [SSHTarget], _ work: @escaping @Sendable (SSHTarget) async -> DeviceResult) async -> [DeviceResult] {
         defer { for target in targets { target.closeConnection() } }
-        return await withTaskGroup(of: (Int, DeviceResult).self) { group in
-            for (index, target) in targets.enumerated() { group.addTask { (index, await work(target)) } }
-            var all: [(Int, DeviceResult)] = []
-            for await item in group { all.append(item) }
-            return all.sorted { $0.0 < $1.0 }.map(\.1)
-        }
+        return await BoundedParallel.map(count: targets.count, limit: targets.count) { await work(targets[$0]) }
     }
 }

@@ -30,14 +30,9 @@ extension Deployer {
     /// Status of each device: its current release and models, the server's uptime, health,
     /// request count and median from `/metrics`.
     public static func status(_ targets: [SSHTarget], root: String, port: Int) async -> [DeviceStatus] {
-        await withTaskGroup(of: (Int, DeviceStatus).self) { group in
-            for (index, target) in targets.enumerated() {
-                group.addTask { (index, await status(of: target, root: root, port: port)) }
-            }
-            var all: [(Int, DeviceStatus)] = []
-            for await item in group { all.append(item) }
-            defer { for target in targets { target.closeConnection() } }
-            return all.sorted { $0.0 < $1.0 }.map(\.1)
+        defer { for target in targets { target.closeConnection() } }
+        return await BoundedParallel.map(count: targets.count, limit: targets.count) { index in
+            await status(of: targets[index], root: root, port: port)
         }
     }
 

@@ -75,7 +75,8 @@ import Testing
             #expect(third.status == 1)
             let rows = try outcomes(third)
             #expect(rows[cut.alias]?["state"] as? String == "failed")
-            #expect((rows[cut.alias]?["reason"] as? String ?? "").hasPrefix("send "), "\(rows[cut.alias] ?? [:])")
+            let cutReason = rows[cut.alias]?["reason"] as? String ?? ""
+            #expect(cutReason.hasPrefix("send "), "\(rows[cut.alias] ?? [:])")
             for device in devices where device.alias != cut.alias {
                 #expect(rows[device.alias]?["state"] as? String == "deployed")
                 let sent = rows[device.alias]?["uploadedBytes"] as? Int ?? 0
@@ -98,7 +99,8 @@ import Testing
             let failing = try outcomes(try apply(fleet, [victim], model: "efficientnet_lite0.tflite"))[victim.alias] ?? [:]
             try await killer.value
             #expect(failing["state"] as? String == "rolled back", "\(failing)")
-            #expect((failing["reason"] as? String ?? "").contains("serves on"), "\(failing)")
+            let failingReason = failing["reason"] as? String ?? ""
+            #expect(failingReason.contains("serves on"), "\(failing)")
             #expect(try await servedShape(victim) == [3, -1, -1])
 
             // rollback: the release before the current one serves again.
