@@ -101,7 +101,11 @@ extension Deployer {
         let sorted = buckets.sorted { $0.key < $1.key }
         guard let total = sorted.last?.value, total > 0 else { return (requests, nil) }
         var previous: (bound: Double, count: Double) = (0, 0)
-        for (bound, count) in sorted where count >= total / 2 {
+        for (bound, count) in sorted {
+            guard count >= total / 2 else {
+                previous = (bound, count)
+                continue
+            }
             guard bound.isFinite else { return (requests, previous.bound * 1000) }
             let share = count > previous.count ? (total / 2 - previous.count) / (count - previous.count) : 0
             return (requests, (previous.bound + (bound - previous.bound) * share) * 1000)
