@@ -92,6 +92,19 @@ import Testing
     @Test func aFullDiskIsReportedAndTheOldReleaseKeepsServing() async throws {
         try await SSHFleet.withFleet(addresses: ["127.0.0.2"]) { fleet in
             let device = fleet.devices[0]
+            // Refusals first: nothing to roll back to; a folder that is not Ledge's is not removed; a bad rate.
+            let common = ["--ssh-config", fleet.configPath, "--device", device.alias]
+            let rollback = try ProcessRunner.ledge(["deploy", "rollback", "--root", "ledge"] + common, timeLimit: 120)
+            #expect(rollback.status == 1)
+            #expect(rollback.stdout.contains("no earlier release on the device to roll back to"), "\(rollback.stdout)")
+            _ = try await device.run("mkdir -p notledge && touch notledge/keep")
+            let remove = try ProcessRunner.ledge(["deploy", "remove", "--root", "notledge"] + common, timeLimit: 120)
+            #expect(remove.status == 1)
+            #expect(remove.stdout.contains("notledge is not a ledge deploy folder (no store/sha256 and releases)"), "\(remove.stdout)")
+            #expect(FileManager.default.fileExists(atPath: device.home + "/notledge/keep"))
+            let rate = try ProcessRunner.ledge(["deploy", "apply", "--limit-rate", "fast", "-m", Fixtures.model("add.onnx")] + common, timeLimit: 60)
+            #expect(rate.status == 2)
+            #expect(rate.stderr.contains("--limit-rate"), "\(rate.stderr)")
             let first = try apply(fleet, devices: [device], models: [Fixtures.model("efficientnet_lite0.tflite")], root: "ledge")
             #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
             let pid = try await device.run("cat ledge/run/*.ready").stdout
