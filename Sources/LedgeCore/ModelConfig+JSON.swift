@@ -1,0 +1,95 @@
+extension ModelConfig {
+    /// Triton's JSON of `GET /v2/models/{m}/config`, keys sorted, on one line:
+    /// `{"backend":…,"dynamic_batching":{…},"input":[{"data_type":"TYPE_FP32","dims":[…],"name":…}],
+    /// "instance_group":[{"count":N,"kind":"KIND_CPU"}],"max_batch_size":N,"name":…,"output":[…],
+    /// "parameters":{"threads":{"string_value":"2"}},"platform":…,"version_policy":{"latest":{"num_versions":1}}}`.
+    /// A missing name, platform or backend is `""` (as Triton prints unset strings);
+    /// `dynamic_batching` appears only when configured.
+    public func json() -> String {
+        var object: [String: JSONText] = [
+            "name": .string(name ?? ""),
+            "platform": .string(platform ?? ""),
+            "backend": .string(backend ?? ""),
+            "max_batch_size": .int(maxBatchSize),
+            "input": .array(inputs.map(Self.json)),
+            "output": .array(outputs.map(Self.json)),
+            "instance_group": .array(
+                instanceGroups.map { .object(["count": .int($0.count), "kind": .string($0.kind)]) }),
+            "version_policy": .object(Self.json(versionPolicy)),
+            "parameters": .object(parameters.mapValues { .object(["string_value": .string($0)]) }),
+        ]
+        if let batching = dynamicBatching {
+            object["dynamic_batching"] = .object([
+                "preferred_batch_size": .array(batching.preferredBatchSizes.map(JSONText.int)),
+                "max_queue_delay_microseconds": .int(batching.maxQueueDelayMicroseconds),
+            ])
+        }
+        var out = ""
+        JSONText.object(object).write(to: &out)
+        return out
+    }
+
+    private static func json(_ tensor: TensorConfig) -> JSONText {
+        .object([
+            "name": .string(tensor.name), "data_type": .string(tensor.dtype.tritonName),
+            "dims": .array(tensor.dims.map(JSONText.int)),
+        ])
+    }
+
+    private static func json(_ policy: VersionPolicy) -> [String: JSONText] {
+        switch policy {
+        case .latest(let count): return ["latest": .object(["num_versions": .int(count)])]
+        case .all: return ["all": .object([:])]
+        case .specific(let versions): return ["specific": .object(["versions": .array(versions.map(JSONText.int))])]
+        }
+    }
+}
+
+/// A JSON value written with sorted keys and no spaces.
+private indirect enum JSONText {
+    case string(String)
+    case int(Int)
+    case array([JSONText])
+    case object([String: JSONText])
+
+    func write(to out: inout String) {
+        switch self {
+        case .int(let value): out += String(value)
+        case .string(let text): Self.quote(text, to: &out)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (i, key) in members.keys.sorted().enumerated() {
+                if i > 0 { out += "," }
+                Self.quote(key, to: &out)
+                out += ":"
+                members[key]?.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    private static func quote(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+}

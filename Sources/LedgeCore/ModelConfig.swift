@@ -1,0 +1,147 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+
+/// A model's Triton `config.pbtxt`: the subset of Triton's `ModelConfig` that
+/// Ledge serves. ``parse(_:file:)`` refuses every other field by name rather
+/// than ignore it; ``completed(for:format:file:)`` fills what the config leaves
+/// out from the model and checks what it gives against the model.
+public struct ModelConfig: Sendable, Hashable {
+    /// `name`: when given, it should be the model folder's name.
+    public var name: String?
+    /// `platform`: `onnxruntime_onnx` or `tflite`.
+    public var platform: String?
+    /// `backend`: `onnxruntime` or `tflite`.
+    public var backend: String?
+    /// `max_batch_size` as the config gives it; `nil` when it does not (then
+    /// ``completed(for:format:file:)`` decides it from the model).
+    public var declaredMaxBatchSize: Int?
+    /// `inputs` and `outputs`, in the order written.
+    public var inputs: [TensorConfig]
+    public var outputs: [TensorConfig]
+    /// `dynamic_batching`, when present.
+    public var dynamicBatching: DynamicBatchingConfig?
+    /// `instance_group`s; empty when the config has none (the server's default then applies).
+    public var instanceGroups: [InstanceGroupConfig]
+    /// `version_policy`: the versions served (default: the latest one).
+    public var versionPolicy: VersionPolicy
+    /// `parameters`: key → `string_value` (keys `threads` and `uri`).
+    public var parameters: [String: String]
+
+    /// The keys of `parameters` that Ledge understands.
+    public static let parameterKeys = ["threads", "uri"]
+    /// The range of the `threads` parameter.
+    public static let threadsRange = 1...256
+
+    public init(
+        name: String? = nil, platform: String? = nil, backend: String? = nil, maxBatchSize: Int? = nil,
+        inputs: [TensorConfig] = [], outputs: [TensorConfig] = [], dynamicBatching: DynamicBatchingConfig? = nil,
+        instanceGroups: [InstanceGroupConfig] = [], versionPolicy: VersionPolicy = .latest(1),
+        parameters: [String: String] = [:]
+    ) {
+        self.name = name
+        self.platform = platform
+        self.backend = backend
+        self.declaredMaxBatchSize = maxBatchSize
+        self.inputs = inputs
+        self.outputs = outputs
+        self.dynamicBatching = dynamicBatching
+        self.instanceGroups = instanceGroups
+        self.versionPolicy = versionPolicy
+        self.parameters = parameters
+    }
+
+    /// `max_batch_size`: the largest batch the model takes, 0 when it takes no
+    /// batch (then `dims` include the batch dimension, if the model has one).
+    /// Reads 0 when the config does not set it; setting it declares it.
+    public var maxBatchSize: Int {
+        get { declaredMaxBatchSize ?? 0 }
+        set { declaredMaxBatchSize = newValue }
+    }
+
+    /// The `threads` parameter as a number (checked by ``parse(_:file:)`` to be in ``threadsRange``).
+    public var threads: Int? { parameters["threads"].flatMap { Int($0) } }
+
+    /// The sum of the `instance_group` counts; `nil` without groups.
+    public var instanceCount: Int? {
+        instanceGroups.isEmpty ? nil : instanceGroups.reduce(0) { $0 + $1.count }
+    }
+
+    /// Parses the text of a `config.pbtxt`; `file` names it in errors
+    /// (`FILE:LINE:COL: …: expected …`, ``LedgeError/Code/invalidModel``).
+    public static func parse(_ text: String, file: String) throws -> ModelConfig {
+        let tree = try TextProto.parse(text, file: file)
+        return try ModelConfigDecoder(file: file).decode(tree)
+    }
+
+    /// Reads and parses the `config.pbtxt` at `path` (an empty file is an empty config).
+    public static func load(path: String) throws -> ModelConfig {
+        let data = try CheckedFile.read(
+            path, kind: "model config", expected: "a config.pbtxt file", code: .invalidModel, allowEmpty: true)
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw LedgeError.invalidModel("\(path): not UTF-8 text: expected a config.pbtxt in protobuf text format")
+        }
+        return try parse(text, file: path)
+    }
+}
+
+/// One `input` or `output` of a ``ModelConfig``.
+public struct TensorConfig: Sendable, Hashable {
+    public var name: String
+    /// `data_type`, as `TYPE_FP32` maps to ``DType/float32``.
+    public var dtype: DType
+    /// `dims`, without the batch dimension when `max_batch_size` > 0; -1 for a dynamic dimension.
+    public var dims: [Int]
+
+    public init(name: String, dtype: DType, dims: [Int]) {
+        self.name = name
+        self.dtype = dtype
+        self.dims = dims
+    }
+}
+
+/// `dynamic_batching { preferred_batch_size: [...] max_queue_delay_microseconds: N }`.
+public struct DynamicBatchingConfig: Sendable, Hashable {
+    public var preferredBatchSizes: [Int]
+    public var maxQueueDelayMicroseconds: Int
+
+    public init(preferredBatchSizes: [Int] = [], maxQueueDelayMicroseconds: Int = 0) {
+        self.preferredBatchSizes = preferredBatchSizes
+        self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
+    }
+}
+
+/// `instance_group { count: N kind: KIND_CPU }`.
+public struct InstanceGroupConfig: Sendable, Hashable {
+    /// Instances in the group (1 when the config leaves it out).
+    public var count: Int
+    /// Always `KIND_CPU` (`KIND_AUTO` and a missing kind resolve to it; other kinds are refused).
+    public var kind: String
+
+    public init(count: Int = 1, kind: String = "KIND_CPU") {
+        self.count = count
+        self.kind = kind
+    }
+}
+
+/// `version_policy`: which versions of a model folder are served.
+public enum VersionPolicy: Sendable, Hashable {
+    /// `latest { num_versions: N }`: the N highest versions.
+    case latest(Int)
+    /// `all {}`: every version.
+    case all
+    /// `specific { versions: [...] }`: these versions, those that exist.
+    case specific([Int])
+
+    /// The versions served out of `available` (sorted ascending in the result).
+    public func select(_ available: [Int]) -> [Int] {
+        let sorted = Array(Set(available)).sorted()
+        switch self {
+        case .latest(let count): return Array(sorted.suffix(max(count, 0)))
+        case .all: return sorted
+        case .specific(let versions): return sorted.filter(versions.contains)
+        }
+    }
+}

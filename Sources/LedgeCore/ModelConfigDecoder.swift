@@ -1,0 +1,113 @@
+/// Reads a ``ModelConfig`` out of a ``TextProto`` tree: every field Ledge
+/// does not support is refused by name, every value checked for its type and range.
+struct ModelConfigDecoder {
+    typealias Message = TextProtoReader.Message
+
+    static let topFields = [
+        "name", "platform", "backend", "max_batch_size", "input", "output", "dynamic_batching", "instance_group",
+        "version_policy", "parameters",
+    ]
+    static let platforms = ["onnxruntime_onnx", "tflite"]
+    static let backends = ["onnxruntime", "tflite"]
+    static let maxBatchSizeRange = 0...Int(Int32.max)
+
+    let reader: TextProtoReader
+
+    init(file: String) {
+        self.reader = TextProtoReader(file: file)
+    }
+
+    func decode(_ tree: TextProto) throws -> ModelConfig {
+        let top = Message(fields: tree, path: "", position: TextProto.Position(line: 1, column: 1))
+        try reader.check(top, allowed: Self.topFields, repeated: ["input", "output", "instance_group", "parameters"])
+        var config = ModelConfig()
+        config.name = try reader.scalar(top, "name", expected: "a string in quotes").map(reader.string)
+        config.platform = try choice(top, "platform", among: Self.platforms)
+        config.backend = try choice(top, "backend", among: Self.backends)
+        if let platform = config.platform, let backend = config.backend,
+            Self.platforms.firstIndex(of: platform) != Self.backends.firstIndex(of: backend),
+            let field = try reader.scalar(top, "backend", expected: "a string in quotes")
+        {
+            let expected = Self.backends[Self.platforms.firstIndex(of: platform) ?? 0]
+            throw reader.error("backend '\(backend)' does not match platform '\(platform)': expected \(expected)", at: field.position)
+        }
+        if let field = try reader.scalar(top, "max_batch_size", expected: "an integer") {
+            config.declaredMaxBatchSize = try reader.integer(field, in: Self.maxBatchSizeRange, expected: "an integer >= 0")
+        }
+        config.inputs = try tensors(top, "input")
+        config.outputs = try tensors(top, "output")
+        if let batching = try reader.message(top, "dynamic_batching") {
+            config.dynamicBatching = try dynamicBatching(batching)
+            if let max = config.declaredMaxBatchSize, let problem = config.batchingProblem(maxBatchSize: max) {
+                throw reader.error(problem, at: batching.position)
+            }
+        }
+        config.instanceGroups = try reader.messages(top, "instance_group").map(instanceGroup)
+        if let policy = try reader.message(top, "version_policy") {
+            config.versionPolicy = try versionPolicy(policy)
+        }
+        config.parameters = try parameters(top)
+        return config
+    }
+
+    /// A string field whose value must be one of `among`.
+    private func choice(_ top: Message, _ name: String, among: [String]) throws -> String? {
+        guard let field = try reader.scalar(top, name, expected: "a string in quotes") else { return nil }
+        let value = try reader.string(field)
+        guard among.contains(value) else {
+            throw reader.error(
+                "\(name) '\(TextProto.printable(value))' is not supported by ledge: expected \(among.joined(separator: " or "))", at: field.position)
+        }
+        return value
+    }
+
+    private func tensors(_ top: Message, _ kind: String) throws -> [TensorConfig] {
+        var seen: Set<String> = []
+        return try reader.messages(top, kind).map { message in
+            let tensor = try self.tensor(message, kind: kind)
+            guard seen.insert(tensor.name).inserted else {
+                let position = message.fields.fields(named: "name").first?.position ?? message.position
+                throw reader.error(
+                    "\(message.path("name")): '\(TextProto.printable(tensor.name))' is given twice: expected unique \(kind) names", at: position)
+            }
+            return tensor
+        }
+    }
+
+    private func tensor(_ message: Message, kind: String) throws -> TensorConfig {
+        try reader.check(message, allowed: ["name", "data_type", "dims"], repeated: ["dims"])
+        let required = "name, data_type and dims in each \(kind)"
+        guard let nameField = try reader.scalar(message, "name", expected: "a string in quotes") else {
+            throw reader.missing(message, "name", expected: required)
+        }
+        let name = try reader.string(nameField)
+        guard !name.isEmpty else {
+            throw reader.error("\(nameField.path): expected a non-empty string, found \"\"", at: nameField.position)
+        }
+        guard let typeField = try reader.scalar(message, "data_type", expected: "a data type such as TYPE_FP32") else {
+            throw reader.missing(message, "data_type", expected: required)
+        }
+        let dtype = try dataType(typeField)
+        let dimFields = reader.scalars(message, "dims")
+        guard !message.fields.fields(named: "dims").isEmpty else { throw reader.missing(message, "dims", expected: required) }
+        guard !dimFields.isEmpty else {
+            throw reader.error("\(message.path("dims")) is empty: expected at least one dimension", at: message.position)
+        }
+        let dims = try dimFields.map { field in
+            let value = try reader.integer(field, in: -1...Int.max, expected: "a positive integer or -1")
+            guard value != 0 else {
+                throw reader.error("\(field.path): 0 is out of range: expected a positive integer or -1", at: field.position)
+            }
+            return value
+        }
+        return TensorConfig(name: name, dtype: dtype, dims: dims)
+    }
+
+    private func dataType(_ field: TextProtoReader.Scalar) throws -> DType {
+        let name = try reader.identifier(field, expected: "a data type such as TYPE_FP32")
+        if let dtype = DType(tritonName: name) { return dtype }
+        let expected = "one of " + DType.tritonNames.map(\.name).joined(separator: ", ")
+        let problem = DType.unsupportedTritonNames.contains(name) ? "is not supported by ledge" : "is not a Triton data type"
+        throw reader.error("\(field.path) \(name) \(problem): expected \(expected)", at: field.position)
+    }
+}

@@ -1,0 +1,138 @@
+import LedgeCore
+import Testing
+
+/// Every field Ledge does not support is refused by its path, and every wrong value
+/// names its field, line and column: none is ever ignored.
+@Suite struct ModelConfigErrorTests {
+    static func error(_ message: String) -> LedgeError { LedgeError.invalidModel("config.pbtxt:" + message) }
+
+    @Test(arguments: [
+        (
+            "name: \"m\"\noptimization { }",
+            "2:1: field 'optimization' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters"
+        ),
+        (
+            "default_model_filename: \"a.onnx\"",
+            "1:1: field 'default_model_filename' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters"
+        ),
+        (
+            "sequence_batching {}",
+            "1:1: field 'sequence_batching' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters"
+        ),
+        (
+            "input { name: \"x\"\n  format: FORMAT_NCHW }",
+            "2:3: field 'input[0].format' is not supported by ledge: expected one of name, data_type, dims"
+        ),
+        (
+            "input [{ name: \"a\" data_type: TYPE_FP32 dims: 1 }, { reshape: { shape: [] } }]",
+            "1:54: field 'input[1].reshape' is not supported by ledge: expected one of name, data_type, dims"
+        ),
+        (
+            "dynamic_batching { preserve_ordering: true }",
+            "1:20: field 'dynamic_batching.preserve_ordering' is not supported by ledge: expected one of preferred_batch_size, max_queue_delay_microseconds"
+        ),
+        ("instance_group { gpus: [0] }", "1:18: field 'instance_group[0].gpus' is not supported by ledge: expected one of count, kind"),
+        (
+            "version_policy { all { x: 1 } }",
+            "1:24: field 'version_policy.all.x' is not supported by ledge: expected no fields inside 'version_policy.all'"
+        ),
+        (
+            "parameters { key: \"threads\" value { string_value: \"1\" bool_value: true } }",
+            "1:55: field 'parameters[0].value.bool_value' is not supported by ledge: expected one of string_value"
+        ),
+    ])
+    func unsupportedFieldsAreNamed(_ text: String, _ message: String) {
+        #expect(throws: Self.error(message)) { try ModelConfig.parse(text, file: "config.pbtxt") }
+    }
+
+    @Test(arguments: [
+        ("name: 12", "1:1: name: expected a string in quotes, found number 12"),
+        ("name: \"a\" name: \"b\"", "1:11: field 'name' is given twice (first at 1:1): expected it once"),
+        ("max_batch_size: \"8\"", "1:1: max_batch_size: expected an integer >= 0, found string \"8\""),
+        ("max_batch_size: -1", "1:1: max_batch_size: -1 is out of range: expected an integer >= 0"),
+        ("max_batch_size: 1.5", "1:1: max_batch_size: expected an integer >= 0, found number 1.5"),
+        (
+            "platform: \"tensorflow_savedmodel\"",
+            "1:1: platform 'tensorflow_savedmodel' is not supported by ledge: expected onnxruntime_onnx or tflite"
+        ),
+        ("backend: \"python\"", "1:1: backend 'python' is not supported by ledge: expected onnxruntime or tflite"),
+        ("platform: \"tflite\" backend: \"onnxruntime\"", "1:20: backend 'onnxruntime' does not match platform 'tflite': expected tflite"),
+        ("input { data_type: TYPE_FP32 dims: 1 }", "1:1: input[0].name is missing: expected name, data_type and dims in each input"),
+        ("output { name: \"y\" dims: 1 }", "1:1: output[0].data_type is missing: expected name, data_type and dims in each output"),
+        ("input { name: \"x\" data_type: TYPE_FP32 }", "1:1: input[0].dims is missing: expected name, data_type and dims in each input"),
+        ("input { name: \"x\" data_type: TYPE_FP32 dims: [] }", "1:1: input[0].dims is empty: expected at least one dimension"),
+        ("input { name: \"x\" data_type: TYPE_FP32 dims: [3, 0] }", "1:50: input[0].dims[1]: 0 is out of range: expected a positive integer or -1"),
+        ("input { name: \"x\" data_type: TYPE_FP32 dims: [-2] }", "1:47: input[0].dims[0]: -2 is out of range: expected a positive integer or -1"),
+        ("input { name: \"x\" data_type: TYPE_FP32 dims: \"3\" }", "1:40: input[0].dims[0]: expected a positive integer or -1, found string \"3\""),
+        ("input { name: \"\" data_type: TYPE_FP32 dims: 1 }", "1:9: input[0].name: expected a non-empty string, found \"\""),
+        (
+            "input [{ name: \"x\" data_type: TYPE_FP32 dims: 1 }, { name: \"x\" data_type: TYPE_FP32 dims: 1 }]",
+            "1:54: input[1].name: 'x' is given twice: expected unique input names"
+        ),
+        (
+            "input { name: \"x\" data_type: TYPE_FOO dims: 1 }",
+            "1:19: input[0].data_type TYPE_FOO is not a Triton data type: expected one of TYPE_BOOL, TYPE_UINT8, TYPE_UINT16, TYPE_UINT32, TYPE_UINT64, TYPE_INT8, TYPE_INT16, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_FP32, TYPE_FP64"
+        ),
+        (
+            "input { name: \"x\" data_type: TYPE_STRING dims: 1 }",
+            "1:19: input[0].data_type TYPE_STRING is not supported by ledge: expected one of TYPE_BOOL, TYPE_UINT8, TYPE_UINT16, TYPE_UINT32, TYPE_UINT64, TYPE_INT8, TYPE_INT16, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_FP32, TYPE_FP64"
+        ),
+        (
+            "input { name: \"x\" data_type: TYPE_BF16 dims: 1 }",
+            "1:19: input[0].data_type TYPE_BF16 is not supported by ledge: expected one of TYPE_BOOL, TYPE_UINT8, TYPE_UINT16, TYPE_UINT32, TYPE_UINT64, TYPE_INT8, TYPE_INT16, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_FP32, TYPE_FP64"
+        ),
+        (
+            "input { name: \"x\" data_type: \"TYPE_FP32\" dims: 1 }",
+            "1:19: input[0].data_type: expected a data type such as TYPE_FP32, found string \"TYPE_FP32\""
+        ),
+        ("instance_group { count: -1 }", "1:18: instance_group[0].count: -1 is out of range: expected an integer from 1 to 256"),
+        ("instance_group [{ count: 1 }, { count: \"2\" }]", "1:33: instance_group[1].count: expected an integer from 1 to 256, found string \"2\""),
+        (
+            "instance_group { count: 1 kind: KIND_GPU }",
+            "1:27: instance_group[0].kind KIND_GPU is not supported by ledge: expected KIND_CPU (Ledge runs models on the CPU)"
+        ),
+        (
+            "instance_group { kind: KIND_MODEL }",
+            "1:18: instance_group[0].kind KIND_MODEL is not supported by ledge: expected KIND_CPU (Ledge runs models on the CPU)"
+        ),
+        ("instance_group: 2", "1:1: instance_group[0]: expected a message { … }, found number 2"),
+        (
+            "dynamic_batching { preferred_batch_size: [0] }",
+            "1:43: dynamic_batching.preferred_batch_size[0]: 0 is out of range: expected a positive integer"
+        ),
+        (
+            "dynamic_batching { max_queue_delay_microseconds: -5 }",
+            "1:20: dynamic_batching.max_queue_delay_microseconds: -5 is out of range: expected an integer from 0 to 60000000 (60 s)"
+        ),
+        ("max_batch_size: 0\ndynamic_batching { }", "2:1: dynamic_batching needs a batch: expected max_batch_size > 0"),
+        (
+            "max_batch_size: 4\ndynamic_batching { preferred_batch_size: 8 }",
+            "2:1: dynamic_batching.preferred_batch_size 8 is larger than max_batch_size 4: expected at most 4"
+        ),
+        ("version_policy { latest {} all {} }", "1:1: version_policy: expected one of latest, all or specific, found latest and all"),
+        ("version_policy { }", "1:1: version_policy: expected one of latest, all or specific, found none"),
+        ("version_policy { latest { } }", "1:18: version_policy.latest.num_versions is missing: expected a positive integer"),
+        ("version_policy { latest { num_versions: 0 } }", "1:27: version_policy.latest.num_versions: 0 is out of range: expected a positive integer"),
+        ("version_policy { specific { versions: [] } }", "1:18: version_policy.specific.versions is missing: expected at least one version"),
+        (
+            "parameters { key: \"foo\" value { string_value: \"1\" } }",
+            "1:14: parameters key 'foo' is not supported by ledge: expected threads or uri"
+        ),
+        (
+            "parameters { key: \"threads\" value { string_value: \"many\" } }",
+            "1:37: parameters 'threads': \"many\" is not a thread count: expected an integer from 1 to 256"
+        ),
+        (
+            "parameters { key: \"threads\" value { string_value: \"0\" } }",
+            "1:37: parameters 'threads': \"0\" is not a thread count: expected an integer from 1 to 256"
+        ),
+        ("parameters { key: \"uri\" }", "1:1: parameters[0].value is missing: expected value { string_value: \"…\" }"),
+        (
+            "parameters [{ key: \"uri\" value { string_value: \"a\" } }, { key: \"uri\" value { string_value: \"b\" } }]",
+            "1:59: parameters key 'uri' is given twice: expected it once"
+        ),
+    ])
+    func wrongValuesNameTheirField(_ text: String, _ message: String) {
+        #expect(throws: Self.error(message)) { try ModelConfig.parse(text, file: "config.pbtxt") }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import LedgeCore
+import Testing
+
+/// Triton's config.pbtxt, the subset Ledge serves: every supported field read, the
+/// version policies, loading from a file, and Triton's JSON of a config
+/// (ModelConfigErrorTests: what is refused).
+@Suite struct ModelConfigTests {
+    static func parse(_ text: String) throws -> ModelConfig { try ModelConfig.parse(text, file: "config.pbtxt") }
+
+    static let full = """
+        # A Triton config with every field Ledge supports.
+        name: "mobilenet"
+        platform: "onnxruntime_onnx"
+        backend: "onnxruntime"
+        max_batch_size: 8
+        input [
+          {
+            name: "input"
+            data_type: TYPE_FP32
+            dims: [ 3, 224, 224 ]
+          }
+        ]
+        output {
+          name: "output"
+          data_type: TYPE_FP32
+          dims: 1000
+        }
+        output { name: "extra", data_type: TYPE_INT64, dims: [-1] }
+        dynamic_batching {
+          preferred_batch_size: [ 4, 8 ]
+          max_queue_delay_microseconds: 100
+        }
+        instance_group [ { count: 2, kind: KIND_CPU }, { count: 1 } ]
+        version_policy: { latest: { num_versions: 2 } }
+        parameters { key: "threads" value: { string_value: "2" } }
+        parameters: { key: "uri", value { string_value: "s3://bucket/m" } }
+        """
+
+    @Test func everySupportedField() throws {
+        let config = try Self.parse(Self.full)
+        #expect(config.name == "mobilenet")
+        #expect(config.platform == "onnxruntime_onnx")
+        #expect(config.backend == "onnxruntime")
+        #expect(config.maxBatchSize == 8)
+        #expect(config.declaredMaxBatchSize == 8)
+        #expect(config.inputs == [TensorConfig(name: "input", dtype: .float32, dims: [3, 224, 224])])
+        #expect(
+            config.outputs == [
+                TensorConfig(name: "output", dtype: .float32, dims: [1000]), TensorConfig(name: "extra", dtype: .int64, dims: [-1]),
+            ])
+        #expect(config.dynamicBatching == DynamicBatchingConfig(preferredBatchSizes: [4, 8], maxQueueDelayMicroseconds: 100))
+        #expect(config.instanceGroups == [InstanceGroupConfig(count: 2, kind: "KIND_CPU"), InstanceGroupConfig(count: 1, kind: "KIND_CPU")])
+        #expect(config.instanceCount == 3)
+        #expect(config.versionPolicy == .latest(2))
+        #expect(config.parameters == ["threads": "2", "uri": "s3://bucket/m"])
+        #expect(config.threads == 2)
+    }
+
+    @Test func emptyConfigHasTheDefaults() throws {
+        let config = try Self.parse("# nothing\n")
+        #expect(config == ModelConfig())
+        #expect(config.maxBatchSize == 0)
+        #expect(config.declaredMaxBatchSize == nil)
+        #expect(config.versionPolicy == .latest(1))
+        #expect(config.instanceCount == nil)
+        #expect(config.threads == nil)
+    }
+
+    @Test func versionPoliciesSelect() throws {
+        #expect(VersionPolicy.latest(2).select([3, 1, 2]) == [2, 3])
+        #expect(VersionPolicy.latest(1).select([]) == [])
+        #expect(VersionPolicy.latest(5).select([2, 1]) == [1, 2])
+        #expect(VersionPolicy.all.select([3, 1, 2]) == [1, 2, 3])
+        #expect(VersionPolicy.specific([1, 3]).select([1, 2]) == [1])
+        #expect(try Self.parse("version_policy: { all: {} }").versionPolicy == .all)
+        #expect(try Self.parse("version_policy { specific { versions: [1, 3] } }").versionPolicy == .specific([1, 3]))
+        #expect(try Self.parse("version_policy { specific { versions: 1 versions: 3 } }").versionPolicy == .specific([1, 3]))
+    }
+
+    @Test func loadReadsAFileAndNamesAMissingOne() throws {
+        let dir = NSTemporaryDirectory() + "ledge-config-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/config.pbtxt"
+        try Data("max_batch_size: 4\nbogus: 1\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(
+            throws: LedgeError.invalidModel(
+                "\(path):2:1: field 'bogus' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters"
+            )
+        ) {
+            try ModelConfig.load(path: path)
+        }
+        try Data("max_batch_size: 4\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try ModelConfig.load(path: path).maxBatchSize == 4)
+        try Data().write(to: URL(fileURLWithPath: path))
+        #expect(try ModelConfig.load(path: path) == ModelConfig())
+        try Data([0x6E, 0xFF]).write(to: URL(fileURLWithPath: path))
+        #expect(throws: LedgeError.invalidModel("\(path): not UTF-8 text: expected a config.pbtxt in protobuf text format")) {
+            try ModelConfig.load(path: path)
+        }
+        #expect(throws: LedgeError.invalidModel("model config file not found: \(dir)/none.pbtxt")) {
+            try ModelConfig.load(path: dir + "/none.pbtxt")
+        }
+    }
+
+    @Test func jsonIsTritonsWithSortedKeys() throws {
+        let json = try Self.parse(Self.full).json()
+        #expect(
+            json
+                == #"{"backend":"onnxruntime","dynamic_batching":{"max_queue_delay_microseconds":100,"preferred_batch_size":[4,8]},"#
+                + #""input":[{"data_type":"TYPE_FP32","dims":[3,224,224],"name":"input"}],"instance_group":[{"count":2,"kind":"KIND_CPU"},"#
+                + #"{"count":1,"kind":"KIND_CPU"}],"max_batch_size":8,"name":"mobilenet","output":[{"data_type":"TYPE_FP32","dims":[1000],"#
+                + #""name":"output"},{"data_type":"TYPE_INT64","dims":[-1],"name":"extra"}],"parameters":{"threads":{"string_value":"2"},"#
+                + #""uri":{"string_value":"s3://bucket/m"}},"platform":"onnxruntime_onnx","version_policy":{"latest":{"num_versions":2}}}"#)
+        let plain = ModelConfig(name: "a\"b", versionPolicy: .specific([1, 3])).json()
+        #expect(
+            plain
+                == #"{"backend":"","input":[],"instance_group":[],"max_batch_size":0,"name":"a\"b","output":[],"parameters":{},"#
+                + #""platform":"","version_policy":{"specific":{"versions":[1,3]}}}"#)
+        #expect(ModelConfig(versionPolicy: .all).json().hasSuffix(#""version_policy":{"all":{}}}"#))
+    }
+}
