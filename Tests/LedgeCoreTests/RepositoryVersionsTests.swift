@@ -1,0 +1,119 @@
+import Foundation
+import LedgeCore
+import Testing
+
+/// Triton's versioned repository layout beside the flat one: each model folder
+/// judged alone, each problem one line naming the folder.
+@Suite struct RepositoryVersionsTests {
+    /// A temporary repository holding `files` (relative paths; a trailing `/` makes a folder), removed by `body`'s end.
+    func withRepository(_ files: [String], _ body: (String) throws -> Void) throws {
+        let root = NSTemporaryDirectory() + "ledge-versions-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: root) }
+        for file in files {
+            let path = root + "/" + file
+            if file.hasSuffix("/") {
+                try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } else {
+                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                #expect(fm.createFile(atPath: path, contents: Data("x".utf8)))
+            }
+        }
+        try body(root)
+    }
+
+    @Test func versionFoldersSortedByNumber() throws {
+        let files = ["m/config.pbtxt", "m/labels.txt", "m/1/model.onnx", "m/3/model.onnx", "m/10/model.onnx", "m/2/model.tflite"]
+        try withRepository(files) { (root: String) throws in
+            let folder = try RepositoryLayout.folder(repository: root, name: "m")
+            #expect(folder.name == "m")
+            #expect(folder.path == root + "/m")
+            #expect(folder.configPath == root + "/m/config.pbtxt")
+            #expect(folder.labels == root + "/m/labels.txt")
+            #expect(
+                folder.versions == [
+                    .init(number: 1, model: root + "/m/1/model.onnx"), .init(number: 2, model: root + "/m/2/model.tflite"),
+                    .init(number: 3, model: root + "/m/3/model.onnx"), .init(number: 10, model: root + "/m/10/model.onnx"),
+                ])
+        }
+    }
+
+    @Test func subfoldersThatAreNotVersionsAreIgnored() throws {
+        let files = [
+            "m/1/model.onnx", "m/0/model.onnx", "m/01/model.onnx", "m/v2/model.onnx", "m/-3/", "m/.git/", "m/1/.model.onnx.swp", "m/notes.md",
+        ]
+        try withRepository(files) { (root: String) throws in
+            let folder = try RepositoryLayout.folder(repository: root, name: "m")
+            #expect(folder.versions == [.init(number: 1, model: root + "/m/1/model.onnx")])
+            #expect(folder.configPath == nil)
+            #expect(folder.labels == nil)
+        }
+    }
+
+    @Test func flatLayoutIsVersionOne() throws {
+        try withRepository(["flat/mobilenet.onnx", "flat/labels.txt", "flat/config.pbtxt", "flat/extras/"]) { (root: String) throws in
+            let folder = try RepositoryLayout.folder(repository: root, name: "flat")
+            #expect(folder.versions == [.init(number: 1, model: root + "/flat/mobilenet.onnx")])
+            #expect(folder.configPath == root + "/flat/config.pbtxt")
+            #expect(folder.labels == root + "/flat/labels.txt")
+        }
+    }
+
+    @Test func eachBadFolderFailsAlone() throws {
+        let files = [
+            "good/1/model.onnx", "mixed/1/model.onnx", "mixed/model.onnx", "empty/", "two/a.onnx", "two/b.tflite",
+            "noversionfile/1/model.onnx", "noversionfile/2/readme.txt", "twoversionfiles/1/a.onnx", "twoversionfiles/1/b.onnx",
+            ".hidden/1/model.onnx", "plain.txt", "bad name/1/model.onnx",
+        ]
+        try withRepository(files) { (root: String) throws in
+            #expect(
+                try RepositoryLayout.modelNames(root) == ["bad name", "empty", "good", "mixed", "noversionfile", "two", "twoversionfiles"])
+            #expect(try RepositoryLayout.folder(repository: root, name: "good").versions.map(\.number) == [1])
+            let cases: [(String, LedgeError)] = [
+                (
+                    "mixed",
+                    .invalidModel(
+                        "model folder '\(root)/mixed' has both version folders (1) and a model file (model.onnx): expected NAME/<version>/model.onnx or NAME/model.onnx, not both"
+                    )
+                ),
+                (
+                    "empty",
+                    .invalidModel(
+                        "model folder '\(root)/empty': expected version folders NAME/<n>/model.onnx or .tflite, or one .onnx or .tflite file, found none"
+                    )
+                ),
+                (
+                    "two",
+                    .invalidModel(
+                        "model folder '\(root)/two': expected version folders NAME/<n>/model.onnx or .tflite, or one .onnx or .tflite file, found 2 (a.onnx, b.tflite)"
+                    )
+                ),
+                (
+                    "noversionfile",
+                    .invalidModel(
+                        "model 'noversionfile' version folder '\(root)/noversionfile/2': expected one model.onnx or model.tflite, found none")
+                ),
+                (
+                    "twoversionfiles",
+                    .invalidModel(
+                        "model 'twoversionfiles' version folder '\(root)/twoversionfiles/1': expected one model.onnx or model.tflite, found 2 (a.onnx, b.onnx)"
+                    )
+                ),
+                ("bad name", .usage("model folder 'bad name' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')")),
+                ("../good", .usage("model folder '../good' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')")),
+                ("absent", .notFound("model 'absent' not found: expected a folder \(root)/absent")),
+            ]
+            for (name, error) in cases {
+                #expect(throws: error) { try RepositoryLayout.folder(repository: root, name: name) }
+            }
+        }
+    }
+
+    @Test func repositoryThatIsNotADirectory() throws {
+        #expect(throws: LedgeError.usage("model repository '/nonexistent/repo' is not a directory: expected a folder of model folders")) {
+            try RepositoryLayout.modelNames("/nonexistent/repo")
+        }
+        try withRepository([]) { (root: String) throws in #expect(try RepositoryLayout.modelNames(root).isEmpty) }
+    }
+}
