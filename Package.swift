@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "LedgeVision", targets: ["LedgeVision"]),
         .library(name: "LedgeEngine", targets: ["LedgeEngine"]),
         .library(name: "LedgeBench", targets: ["LedgeBench"]),
+        .library(name: "LedgeServing", targets: ["LedgeServing"]),
         .library(name: "LedgeServer", targets: ["LedgeServer"]),
         .library(name: "LedgeRelease", targets: ["LedgeRelease"]),
         .library(name: "LedgePackage", targets: ["LedgePackage"]),
@@ -95,10 +96,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The transport-neutral serving core: repository, pool, batcher, request and response types, metrics.
+        .target(
+            name: "LedgeServing",
+            dependencies: [
+                "LedgeCore", "LedgeEngine", "LedgeVision",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LedgeServer",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision",
+                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeServing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -145,7 +158,7 @@ let package = Package(
         .target(
             name: "LedgeCLI",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServer", "LedgeRelease", "LedgePackage", "LedgeDeploy",
+                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServing", "LedgeServer", "LedgeRelease", "LedgePackage", "LedgeDeploy",
                 "CLedgeProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -170,9 +183,13 @@ let package = Package(
             name: "LedgeBenchTests", dependencies: ["LedgeBench", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "LedgeServingTests",
+            dependencies: ["LedgeServing", "LedgeEngine", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "LedgeServerTests",
             dependencies: [
-                "LedgeServer", "LedgeEngine", "LedgeTesting",
+                "LedgeServer", "LedgeServing", "LedgeEngine", "LedgeTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -128,6 +128,25 @@ def check_onnx(client, name, refs):
         ok(f"{what}: FP32 [2, 1000], id echoed, max abs difference {worst:.1e} from onnxruntime")
 
 
+def check_classification(client, name, fixtures):
+    """The classification extension: chelsea_224.jpg, Softmax as its top 3 classes ("score:index:label")."""
+    from PIL import Image
+    x = np.asarray(Image.open(os.path.join(fixtures, "images", "chelsea_224.jpg")).convert("RGB"), dtype=np.uint8)[None]
+    for binary in (False, True):
+        inp = httpclient.InferInput("images", list(x.shape), "UINT8")
+        inp.set_data_from_numpy(x, binary_data=binary)
+        out = httpclient.InferRequestedOutput("Softmax", binary_data=binary, class_count=3)
+        what = f"classification {name} ({'binary' if binary else 'JSON'})"
+        y = client.infer(name, [inp], outputs=[out]).as_numpy("Softmax")
+        expect(y is not None and list(y.shape) == [1, 3], what, f"expected BYTES [1, 3], got {None if y is None else list(y.shape)}")
+        top = [(v.decode() if isinstance(v, bytes) else str(v)).split(":", 2) for v in y[0]]
+        expect(len(top[0]) == 3 and top[0][1] == "285" and top[0][2] == "Egyptian cat", what,
+               f"expected the top class 285 'Egyptian cat', got {y[0].tolist()}")
+        scores = [float(s) for s, _, _ in top]
+        expect(scores == sorted(scores, reverse=True), what, f"scores not in descending order: {scores}")
+        ok(f"{what}: top 3 {[':'.join(c) for c in top]}")
+
+
 def check_errors(client):
     try:
         client.get_model_metadata("no_such_model")
@@ -161,6 +180,7 @@ def main():
             [("input", "FP32", [-1, 3, 224, 224])], [("output", "FP32", [-1, 1000])])),
         (f"infer {args.tflite_model}", lambda: check_tflite(client, args.tflite_model, refs[0])),
         (f"infer {args.onnx_model}", lambda: check_onnx(client, args.onnx_model, refs[0])),
+        (f"classification {args.tflite_model}", lambda: check_classification(client, args.tflite_model, args.fixtures)),
         ("errors", lambda: check_errors(client)),
     ]
     refs = []

@@ -7,6 +7,8 @@ Writes into FIXTURES_DIR/models/:
   mobilenet_gen.onnx  MobileNet-v1-class float32 CNN, seeded He-init weights,
                       input `input` [N,3,224,224] -> output `output` [N,1000] (softmax)
   add.onnx            inputs `a`, `b` float32 [N,4] -> `sum` = a + b
+  add_one.onnx        the same interface, `sum` = a + b + 1 (a second version of add.onnx
+                      for the repository's hot-reload tests)
   random.tflite       4096 seeded random bytes
   truncated.tflite    first 1000 bytes of efficientnet_lite0.tflite (must exist already)
   truncated.onnx      first 1000 bytes of mobilenet_gen.onnx
@@ -133,6 +135,16 @@ def add_model():
     return finish(graph, "sum = a + b (Ledge test fixture)")
 
 
+def add_one_model():
+    one = helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0])
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["a", "b"], ["ab"]), helper.make_node("Add", ["ab", "one"], ["sum"])], "add_one",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, ["N", 4]),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("sum", TensorProto.FLOAT, ["N", 4])], initializer=[one])
+    return finish(graph, "sum = a + b + 1 (Ledge test fixture: a second version of add.onnx)")
+
+
 def finish(graph, doc):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="ledge-make_models", producer_version="1")
@@ -178,6 +190,10 @@ def main():
     a = np.arange(12, dtype=np.float32).reshape(3, 4)
     (s,) = check_loads(add, {"a": a, "b": a * 2})
     assert np.array_equal(s, a * 3)
+    add_one = os.path.join(models, "add_one.onnx")
+    write_atomic(add_one, add_one_model().SerializeToString())
+    (s,) = check_loads(add_one, {"a": a, "b": a * 2})
+    assert np.array_equal(s, a * 3 + 1)
 
     rng = np.random.default_rng(4096)
     write_atomic(os.path.join(models, "random.tflite"), rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())

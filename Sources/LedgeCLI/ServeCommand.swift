@@ -8,6 +8,7 @@ internal import Hummingbird
 internal import LedgeCore
 internal import LedgeEngine
 internal import LedgeServer
+internal import LedgeServing
 internal import Logging
 
 /// `ledge serve`: the Open Inference Protocol (KServe V2) over HTTP, plus an
@@ -54,6 +55,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Sessions per model (default: cores / threads, at least 1).")
     var instances: Int?
 
+    @Option(
+        name: .customLong("model-control-mode"),
+        help: """
+            none: load every model at start, change nothing while serving; poll: also look at the repository every \
+            --repository-poll-secs and load new, reload changed (checked in a child process first) and unload removed \
+            models and versions; explicit: load only --load-model models, then POST /v2/repository/models/NAME/load|unload.
+            """)
+    var modelControlMode = ModelControlOption.none
+
+    @Option(name: .customLong("repository-poll-secs"), help: "Seconds between looks at the repository in poll mode.")
+    var repositoryPollSecs: Double = 15
+
+    @Option(
+        name: .customLong("load-model"),
+        help: ArgumentHelp("With --model-control-mode explicit: a model to load at start ('*': all); repeatable.", valueName: "name"))
+    var loadModels: [String] = []
+
     @Option(name: .customLong("max-body-size"), help: "The largest request body in bytes.")
     var maxBodySize = 64 << 20
 
@@ -80,6 +98,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxBodySize < 1 { throw ValidationError("--max-body-size must be at least 1, got \(maxBodySize)") }
         if queueLimit < 0 { throw ValidationError("--queue-limit must be at least 0, got \(queueLimit)") }
+        if !(repositoryPollSecs > 0 && repositoryPollSecs <= 86400) {
+            throw ValidationError("--repository-poll-secs must be more than 0 and at most 86400, got \(repositoryPollSecs)")
+        }
+        if !loadModels.isEmpty && modelControlMode != .explicit {
+            throw ValidationError("--load-model needs --model-control-mode explicit (the \(modelControlMode.rawValue) mode loads every model)")
+        }
     }
 
     func run() async throws {
@@ -106,7 +130,8 @@ struct ServeCommand: AsyncParsableCommand {
             source,
             options: RepositoryOptions(
                 engine: engine, instances: instances, queueLimit: queueLimit,
-                probe: probe.probe(engine: engine)),
+                probe: probe.probe(engine: engine), controlMode: modelControlMode.mode,
+                pollInterval: .milliseconds(Int64((repositoryPollSecs * 1000).rounded())), startupModels: loadModels),
             logger: logger)
         let host = self.host
         let names = repository.names
@@ -117,12 +142,21 @@ struct ServeCommand: AsyncParsableCommand {
                 readiness.ready()
                 let shown = host.contains(":") ? "[\(host)]" : host
                 let line =
-                    "ledge serve: \(names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(instances) instance(s) × \(threads) thread(s)); web page http://\(shown):\(port)/\n"
+                    "ledge serve: \(names.isEmpty ? "no model loaded yet" : names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(instances) instance(s) × \(threads) thread(s)); web page http://\(shown):\(port)/\n"
                 StandardStreams.writeOutput(line)
             },
             onShutdown: { readiness.stopping() })
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)
         defer { readiness.stopping() }
+        let polling = Task { await repository.runPolling() }
+        defer { polling.cancel() }
         try await app.runService()
     }
+}
+
+/// `--model-control-mode`, as the library's ``ModelControlMode``.
+enum ModelControlOption: String, ExpressibleByArgument, CaseIterable {
+    case none, poll, explicit
+
+    var mode: ModelControlMode { ModelControlMode(rawValue: rawValue) ?? .none }
 }

@@ -1,3 +1,4 @@
+public import LedgeServing
 #if canImport(FoundationEssentials)
 internal import FoundationEssentials
 #else

@@ -1,3 +1,4 @@
+internal import LedgeServing
 /// Builds a ``V2InferenceRequest`` from a parsed ``JSONValue`` without
 /// `JSONDecoder`. Every mismatch gives `nil`, never an error: the caller then
 /// decodes with `JSONDecoder`, whose errors name the field, so a bad request
@@ -74,6 +75,12 @@ extension V2Parameters {
             case let size?:
                 guard let size = integer(size) else { return nil }
                 parameters.binary_data_size = size
+            }
+            switch fields["classification"] {
+            case nil, .null?: break
+            case let count?:
+                guard let count = integer(count) else { return nil }
+                parameters.classification = count
             }
             guard let binary = flag(fields["binary_data"]), let binaryOutput = flag(fields["binary_data_output"]) else { return nil }
             parameters.binary_data = binary

@@ -4,6 +4,7 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 internal import LedgeCore
+internal import LedgeServing
 
 /// One part of a `multipart/form-data` body (RFC 7578 over RFC 2046).
 struct MultipartPart: Sendable, Equatable {

@@ -4,6 +4,7 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 internal import LedgeCore
+internal import LedgeServing
 
 /// Decodes the JSON of an inference request into ``V2InferenceRequest``,
 /// turning decoding errors into one-line 400 messages naming the field.

@@ -1,4 +1,5 @@
 internal import LedgeCore
+internal import LedgeServing
 internal import HTTPTypes
 internal import Hummingbird
 internal import Logging

@@ -1,5 +1,6 @@
 public import Hummingbird
 public import LedgeCore
+public import LedgeServing
 
 /// An error as the HTTP server answers it: a status and a one-line message,
 /// sent as `{"error": "…"}`.
@@ -53,15 +54,5 @@ public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
         case let error as LedgeError: return ServerError(error)
         default: return .init(.internalServerError, "internal error: \(error)")
         }
-    }
-}
-
-extension LedgeError {
-    /// No model called `name` (404 over HTTP).
-    static func unknownModel(_ name: String) -> LedgeError { .notFound("unknown model '\(name)'") }
-
-    /// Every instance of `model` is busy and `waiting` requests fill the queue of `limit` (503 over HTTP).
-    static func busy(model: String, waiting: Int, limit: Int) -> LedgeError {
-        LedgeError(.busy, "model '\(model)' is busy: \(waiting) requests waiting (queue limit \(limit))")
     }
 }

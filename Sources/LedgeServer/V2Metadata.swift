@@ -1,4 +1,5 @@
 internal import LedgeCore
+internal import LedgeServing
 internal import LedgeEngine
 
 /// `GET /v2`.
@@ -29,9 +30,10 @@ struct ModelMetadataResponse: Encodable, Sendable {
     var inputs: [TensorMetadata]
     var outputs: [TensorMetadata]
 
-    init(_ model: ServedModel) {
+    /// The metadata of `model`, listing `versions` (default: its own).
+    init(_ model: ServedModel, versions: [String]? = nil) {
         name = model.name
-        versions = [model.version]
+        self.versions = versions ?? [model.version]
         platform = model.platform
         inputs = model.info.inputs.map(TensorMetadata.init)
         outputs = model.info.outputs.map(TensorMetadata.init)

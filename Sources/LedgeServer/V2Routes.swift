@@ -7,6 +7,7 @@ internal import HTTPTypes
 internal import Hummingbird
 internal import LedgeEngine
 internal import LedgeCore
+internal import LedgeServing
 
 /// The Open Inference Protocol (KServe V2) routes and the image endpoint.
 struct V2Routes: Sendable {
@@ -27,10 +28,17 @@ struct V2Routes: Sendable {
                     extensions: ["binary_tensor_data", "classification", "model_repository"]))
         }
         router.on("/v2/models/{model}", method: .get, recordingIn: table) { _, context in
-            try JSONResponse.make(ModelMetadataResponse(try model(context)))
+            let model = try model(context)
+            return try JSONResponse.make(ModelMetadataResponse(model, versions: repository.versions(of: model.name).map(\.version)))
         }
         router.on("/v2/models/{model}/versions/{version}", method: .get, recordingIn: table) { _, context in
             try JSONResponse.make(ModelMetadataResponse(try model(context)))
+        }
+        router.on("/v2/models/{model}/config", method: .get, recordingIn: table) { _, context in
+            JSONResponse.make(data: Data(try model(context).config.json().utf8))
+        }
+        router.on("/v2/models/{model}/versions/{version}/config", method: .get, recordingIn: table) { _, context in
+            JSONResponse.make(data: Data(try model(context).config.json().utf8))
         }
         router.on("/v2/models/{model}/ready", method: .get, recordingIn: table) { _, context in
             _ = try model(context)
@@ -51,11 +59,7 @@ struct V2Routes: Sendable {
     private func model(_ context: some RequestContext) throws -> ServedModel {
         let raw = context.parameters.get("model") ?? ""
         let name = raw.utf8.contains(UInt8(ascii: "%")) ? raw.percentDecoded ?? raw : raw
-        let model = try repository.model(named: name)
-        if let version = context.parameters.get("version"), version != model.version {
-            throw ServerError(.notFound, "model '\(name)' has no version '\(version)': expected \(model.version)")
-        }
-        return model
+        return try repository.model(named: name, version: context.parameters.get("version"))
     }
 
     /// The body, at most `--max-body-size` bytes, else 413.
@@ -92,21 +96,17 @@ struct V2Routes: Sendable {
                 "unsupported content type '\(type ?? "")' for infer: expected application/json or application/octet-stream")
         }
         var jsonLength: Int?
-        if let header = request.headers[HTTPField.Name(InferenceCodec.headerLengthField)!] {
+        if let header = request.headers[HTTPField.Name(V2InferenceCoding.headerLengthField)!] {
             guard let length = Int(header.trimmingWhitespace()) else {
-                throw ServerError.badRequest("\(InferenceCodec.headerLengthField) '\(header)' is not a number: expected the JSON length in bytes")
+                throw ServerError.badRequest("\(V2InferenceCoding.headerLengthField) '\(header)' is not a number: expected the JSON length in bytes")
             }
             jsonLength = length
         }
-        let prepared = try InferenceCodec.prepare(body: try await body(request), jsonLength: jsonLength, model: model)
-        let inputs = prepared.inputs
-        let items = inputs.first?.shape.first ?? 1
-        let execution = try await model.infer(inputs)
-        repository.metrics.record(execution, on: model, items: items)
-        let (body, headerLength) = try InferenceCodec.response(for: prepared, results: execution.value, model: model)
+        let inference = try V2InferenceCoding.request(body: try await body(request), jsonLength: jsonLength)
+        let (body, headerLength) = V2InferenceCoding.body(for: try await repository.infer(inference, on: model))
         guard let headerLength else { return JSONResponse.make(data: body) }
         var response = JSONResponse.make(data: body, contentType: "application/octet-stream")
-        response.headers[HTTPField.Name(InferenceCodec.headerLengthField)!] = String(headerLength)
+        response.headers[HTTPField.Name(V2InferenceCoding.headerLengthField)!] = String(headerLength)
         return response
     }
 
@@ -130,9 +130,7 @@ struct V2Routes: Sendable {
             type == "multipart/form-data"
             ? try ImageUpload.fromMultipart(try await body(request), contentType: request.headers[.contentType] ?? "")
             : ImageUpload(data: try await body(request), name: "request body")
-        let execution = try await model.classify(upload, topK: topK)
-        repository.metrics.record(execution, on: model, items: 1)
-        let result = execution.value
+        let result = try await repository.classify(upload, topK: topK, on: model)
         let response = ClassifyResponse(
             model_name: model.name,
             top: result.top,

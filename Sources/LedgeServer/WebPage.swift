@@ -1,3 +1,4 @@
+internal import LedgeServing
 /// The page `GET /` serves: self-contained HTML with inline CSS and a little
 /// vanilla JavaScript (no external scripts, fonts or frameworks). It lists the
 /// models with `POST /v2/repository/index`, uploads a dropped or chosen photo
@@ -73,6 +74,9 @@ enum WebPage {
             const models = await getJSON(response);
             if (!response.ok) throw new Error(models.error || "HTTP " + response.status);
             for (const model of models) {
+              // One option per model: the index lists each ready version, highest last, and classify uses the highest.
+              const listed = [...$("model").options].find((o) => o.value === model.name);
+              if (listed) { listed.textContent = model.name + " (version " + model.version + ")"; continue; }
               const option = document.createElement("option");
               option.value = model.name;
               option.textContent = model.name + " (version " + model.version + ")";

@@ -6,8 +6,9 @@ internal import Foundation
 internal import HTTPTypes
 internal import Hummingbird
 internal import LedgeCore
+internal import LedgeServing
 
-/// The web page at `/` and the model repository extension it lists models with.
+/// The web page at `/` and the model repository extension (index, load, unload).
 struct WebRoutes: Sendable {
     let repository: ModelRepository
 
@@ -16,20 +17,24 @@ struct WebRoutes: Sendable {
             JSONResponse.make(data: Data(WebPage.html.utf8), contentType: "text/html; charset=utf-8")
         }
         router.on("/v2/repository/index", method: .post, recordingIn: table) { request, _ in try await index(request) }
+        router.on("/v2/repository/models/{model}/load", method: .post, recordingIn: table) { _, context in
+            try await repository.load(try name(context))
+            return JSONResponse.make(data: Data("{}".utf8))
+        }
+        router.on("/v2/repository/models/{model}/unload", method: .post, recordingIn: table) { _, context in
+            try await repository.unload(try name(context))
+            return JSONResponse.make(data: Data("{}".utf8))
+        }
     }
 
-    /// One entry of `POST /v2/repository/index`, as Triton's model repository extension has it.
-    struct IndexEntry: Encodable, Sendable {
-        var name: String
-        var version: String
-        var state: String
-        /// Why the model is UNAVAILABLE; absent for READY models.
-        var reason: String?
+    /// The model named by the path.
+    private func name(_ context: some RequestContext) throws -> String {
+        let raw = context.parameters.get("model") ?? ""
+        return raw.utf8.contains(UInt8(ascii: "%")) ? raw.percentDecoded ?? raw : raw
     }
 
-    /// Every model with its version and state, in name order: served ones
-    /// READY, ones that failed to load UNAVAILABLE with the reason. The body is
-    /// empty or `{"ready": true|false}`; `{"ready": true}` lists only READY ones.
+    /// Every model with its versions and states (see ``ModelRepository/index(readyOnly:)``).
+    /// The body is empty or `{"ready": true|false}`; `{"ready": true}` lists only READY ones.
     private func index(_ request: Request) async throws -> Response {
         var request = request
         let limit = 1 << 16
@@ -47,13 +52,6 @@ struct WebRoutes: Sendable {
             }
             ready = options.ready
         }
-        var entries = repository.names.compactMap { repository.models[$0] }
-            .map { IndexEntry(name: $0.name, version: $0.version, state: "READY") }
-        if !(ready ?? false) {
-            // As Triton lists them: a model that failed to load is UNAVAILABLE, with the reason.
-            entries += repository.failures.map { IndexEntry(name: $0.name, version: "1", state: "UNAVAILABLE", reason: $0.error.message) }
-            entries.sort { $0.name < $1.name }
-        }
-        return try JSONResponse.make(entries)
+        return try JSONResponse.make(repository.index(readyOnly: ready ?? false))
     }
 }

@@ -20,7 +20,12 @@ import Testing
         #expect(result.status == 0, "check_tritonclient.py failed: \(result.stderr)")
         #expect(result.stderr == "")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 12)
+        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 14)
+        // The classification extension (class_count=3): chelsea's top class, as JSON and as binary BYTES.
+        for form in ["JSON", "binary"] {
+            let line = lines.first { $0.hasPrefix("ok: classification efficientnet_lite0 (\(form)): top 3 ['") } ?? ""
+            #expect(line.contains(":285:Egyptian cat', '"), "\(line)")
+        }
         #expect(lines.last == "all tritonclient checks passed")
         for line in [
             "ok: is_server_live",

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LedgeServer
+@testable import LedgeServing
 import Testing
 
 /// One bad request: where it goes, what it carries, and the status and exact error it gets.

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import LedgeServer
 import LedgeTesting
+@testable import LedgeServing
 import Testing
 
 @Suite struct ClassifyTests {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import LedgeServer
+@testable import LedgeServing
 import Testing
 
 /// The hand-written JSON paths of `infer` (request parser, response writer)

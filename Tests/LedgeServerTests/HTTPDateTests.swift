@@ -1,4 +1,5 @@
 @testable import LedgeServer
+@testable import LedgeServing
 import Testing
 
 /// The `Date` field `ledge serve` writes (RFC 9110 §5.6.7 IMF-fixdate).

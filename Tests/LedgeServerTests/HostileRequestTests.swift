@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LedgeServer
+@testable import LedgeServing
 import Testing
 
 /// Requests crafted to kill the server (issue: "serve never dies"), classes 1, 2

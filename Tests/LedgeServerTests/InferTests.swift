@@ -6,6 +6,7 @@ import LedgeCore
 import LedgeEngine
 import LedgeServer
 import LedgeTesting
+@testable import LedgeServing
 import Testing
 
 @Suite struct InferTests {

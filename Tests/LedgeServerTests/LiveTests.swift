@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LedgeServer
+@testable import LedgeServing
 import Testing
 
 /// The same app on a real loopback socket.

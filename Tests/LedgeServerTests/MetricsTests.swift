@@ -7,6 +7,7 @@ import LedgeCore
 import LedgeServer
 import LedgeTesting
 import Synchronization
+@testable import LedgeServing
 import Testing
 
 /// `GET /metrics`, read as `name{labels}` → value.
@@ -144,10 +145,10 @@ struct Exposition {
         let started = Flag()
         let holder = Task {
             try await pool.run { _ in
-                started.value.store(true, ordering: .releasing); release.wait()
+                started.set(); release.wait()
             }
         }
-        while !started.value.load(ordering: .acquiring) { await Task.yield() }
+        while !started.isSet { await Task.yield() }
         try await app.test(.router) { client in
             try await client.execute(
                 uri: "/v2/models/add/infer", method: .post, headers: jsonHeaders,

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import LedgeServer
 import LedgeTesting
+@testable import LedgeServing
 import Testing
 
 /// `POST /v2/models/{m}/classify` with a `multipart/form-data` body, as browsers and `curl -F` send it.

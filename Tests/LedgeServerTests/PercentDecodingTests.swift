@@ -1,5 +1,6 @@
 import Foundation
 @testable import LedgeServer
+@testable import LedgeServing
 import Testing
 
 /// Model names in paths are percent-decoded as Foundation's `removingPercentEncoding` did.

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import LedgeServer
 import Logging
 import Synchronization
+@testable import LedgeServing
 import Testing
 
 /// Keeps every log event, for the tests to read.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import LedgeCore
 import LedgeServer
+@testable import LedgeServing
 import LedgeTesting
 import Testing
 

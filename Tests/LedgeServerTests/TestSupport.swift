@@ -5,6 +5,7 @@ import HummingbirdTesting
 import LedgeCore
 import LedgeEngine
 import LedgeServer
+@testable import LedgeServing
 import LedgeTesting
 import Logging
 import Testing

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LedgeServer
+@testable import LedgeServing
 import Testing
 
 /// `GET /` (the web page) and `POST /v2/repository/index` (the model list it shows).

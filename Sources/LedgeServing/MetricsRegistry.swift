@@ -1,13 +1,13 @@
-internal import Metrics
+package import Metrics
 internal import Prometheus
 
 /// One Prometheus registry per server (never the process-wide
 /// `MetricsSystem`, so tests can build many apps in one process), with a
 /// swift-metrics factory over it that gives every family its `# HELP` text
 /// and every timer the server's duration buckets.
-final class MetricsRegistry: Sendable {
+package final class MetricsRegistry: Sendable {
     /// Histogram buckets for every duration: 100 µs … 10 s.
-    static let durationBuckets: [Duration] = [
+    package static let durationBuckets: [Duration] = [
         .microseconds(100), .microseconds(250), .microseconds(500),
         .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25),
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
@@ -16,15 +16,15 @@ final class MetricsRegistry: Sendable {
 
     private let registry = PrometheusCollectorRegistry()
     /// The swift-metrics factory that creates this registry's metrics.
-    let factory: any MetricsFactory
+    package let factory: any MetricsFactory
 
     /// A registry whose families carry `help[name]` as their `# HELP` line.
-    init(help: [String: String]) {
+    package init(help: [String: String]) {
         factory = HelpfulPrometheusFactory(registry: registry, help: help, buckets: Self.durationBuckets)
     }
 
     /// The Prometheus text exposition (format 0.0.4) of every metric.
-    func exposition() -> [UInt8] {
+    package func exposition() -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer
@@ -37,23 +37,23 @@ final class MetricsRegistry: Sendable {
 /// become Prometheus counters, meters and non-aggregating recorders gauges, and
 /// timers histograms in seconds.
 private struct HelpfulPrometheusFactory: MetricsFactory {
-    let registry: PrometheusCollectorRegistry
-    let help: [String: String]
-    let buckets: [Duration]
+    package let registry: PrometheusCollectorRegistry
+    package let help: [String: String]
+    package let buckets: [Duration]
 
-    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
+    package func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         registry.makeCounter(name: label, labels: dimensions, help: help[label] ?? "")
     }
 
-    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+    package func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
         registry.makeCounter(name: label, labels: dimensions, help: help[label] ?? "")
     }
 
-    func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
+    package func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
         registry.makeGauge(name: label, labels: dimensions, help: help[label] ?? "")
     }
 
-    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+    package func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         if aggregate {
             return registry.makeValueHistogram(
                 name: label, labels: dimensions, buckets: buckets.map(\.inSeconds),
@@ -62,35 +62,35 @@ private struct HelpfulPrometheusFactory: MetricsFactory {
         return registry.makeGauge(name: label, labels: dimensions, help: help[label] ?? "")
     }
 
-    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
+    package func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         registry.makeDurationHistogram(name: label, labels: dimensions, buckets: buckets, help: help[label] ?? "")
     }
 
-    func destroyCounter(_ handler: any CounterHandler) {
+    package func destroyCounter(_ handler: any CounterHandler) {
         if let counter = handler as? Prometheus.Counter { registry.unregisterCounter(counter) }
     }
 
-    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
+    package func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
         if let counter = handler as? Prometheus.Counter { registry.unregisterCounter(counter) }
     }
 
-    func destroyMeter(_ handler: any MeterHandler) {
+    package func destroyMeter(_ handler: any MeterHandler) {
         if let gauge = handler as? Prometheus.Gauge { registry.unregisterGauge(gauge) }
     }
 
-    func destroyRecorder(_ handler: any RecorderHandler) {
+    package func destroyRecorder(_ handler: any RecorderHandler) {
         if let gauge = handler as? Prometheus.Gauge { registry.unregisterGauge(gauge) }
         if let histogram = handler as? ValueHistogram { registry.unregisterValueHistogram(histogram) }
     }
 
-    func destroyTimer(_ handler: any TimerHandler) {
+    package func destroyTimer(_ handler: any TimerHandler) {
         if let histogram = handler as? DurationHistogram { registry.unregisterDurationHistogram(histogram) }
     }
 }
 
 extension Duration {
     /// The duration in seconds.
-    var inSeconds: Double {
+    package var inSeconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

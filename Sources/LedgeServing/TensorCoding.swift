@@ -1,17 +1,17 @@
 #if canImport(FoundationEssentials)
-internal import FoundationEssentials
+public import FoundationEssentials
 #else
-internal import Foundation
+public import Foundation
 #endif
-internal import LedgeCore
+public import LedgeCore
 
 /// Tensors from and to the V2 protocol: JSON `data` (flat or nested) and raw
 /// little-endian bytes of the binary tensor data extension.
-enum TensorCoding {
+package enum TensorCoding {
     /// Fills a tensor of `dtype` and `shape` (of `count` elements, checked by
     /// ``ShapeArithmetic``) from JSON `data` of input `name`; the values are
     /// counted before the tensor is allocated.
-    static func tensor(name: String, dtype: DType, shape: [Int], count expected: Int, data: JSONValue) throws -> Tensor {
+    package static func tensor(name: String, dtype: DType, shape: [Int], count expected: Int, data: JSONValue) throws -> Tensor {
         var values: [JSONValue] = []
         values.reserveCapacity(expected)
         try flatten(data, into: &values, name: name)
@@ -36,7 +36,7 @@ enum TensorCoding {
     }
 
     /// A tensor of `dtype` and `shape` over raw little-endian `bytes`.
-    static func tensor(dtype: DType, shape: [Int], bytes: Data) -> Tensor {
+    package static func tensor(dtype: DType, shape: [Int], bytes: Data) -> Tensor {
         var tensor = Tensor(dtype: dtype, shape: shape)
         tensor.withUnsafeMutableBytes { target in
             bytes.withUnsafeBytes { source in
@@ -47,7 +47,7 @@ enum TensorCoding {
     }
 
     /// The shape as text: `[2, 4]`.
-    static func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+    package static func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
 
     private static func flatten(_ value: JSONValue, into values: inout [JSONValue], name: String) throws {
         switch value {

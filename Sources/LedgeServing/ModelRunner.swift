@@ -1,35 +1,35 @@
-internal import LedgeCore
-internal import LedgeEngine
+public import LedgeCore
+public import LedgeEngine
 
 /// One successful run of a request on an instance of a model, and where its
 /// time went, for ``ServerMetrics`` to record.
-struct ModelExecution<Value: Sendable>: Sendable {
+package struct ModelExecution<Value: Sendable>: Sendable {
     /// What the run returned.
-    var value: Value
+    package var value: Value
     /// Waiting for a free instance.
-    var queued: Duration
+    package var queued: Duration
     /// Decoding and preprocessing an image; `nil` for tensor requests.
-    var input: Duration?
+    package var input: Duration?
     /// The session run.
-    var compute: Duration
+    package var compute: Duration
 }
 
 /// Running requests: the serving side of an inference (the pool lends the
 /// instance, the model runs, the clock says where the time went).
 extension ServedModel {
     /// Runs `inputs` on a free instance (see ``SessionPool/run(_:)``): the outputs, the wait and the run.
-    func infer(_ inputs: [Tensor]) async throws -> ModelExecution<[Tensor]> {
+    package func infer(_ inputs: [Tensor]) async throws -> ModelExecution<[Tensor]> {
         let (outputs, queued, ran) = try await timed { instance in try instance.session.run(inputs) }
         return ModelExecution(value: outputs, queued: queued, input: nil, compute: ran)
     }
 
     /// Classifies `upload` on a free instance: the result, the wait, decode and
     /// preprocessing as input time and the session run as compute time.
-    func classify(_ upload: ImageUpload, topK: Int) async throws -> ModelExecution<ClassificationResult> {
+    package func classify(_ upload: ImageUpload, topK: Int) async throws -> ModelExecution<ClassificationResult> {
         let name = self.name
         let (result, queued, _) = try await timed { instance in
             guard let classifier = instance.classifier else {
-                throw ServerError.badRequest("model '\(name)' cannot classify images: \(instance.classifierError ?? "no image input")")
+                throw LedgeError.invalidInput("model '\(name)' cannot classify images: \(instance.classifierError ?? "no image input")")
             }
             return try classifier.classify(data: upload.data, name: upload.name, topK: topK)
         }
@@ -54,4 +54,21 @@ extension ServedModel {
     }
 
     private static func duration(milliseconds: Double) -> Duration { .nanoseconds(Int64((milliseconds * 1e6).rounded())) }
+}
+
+extension ModelRepository {
+    /// Checks `request` against `model`, runs it and answers it, recording its metrics.
+    public func infer(_ request: InferenceRequest, on model: ServedModel) async throws -> InferenceResponse {
+        let prepared = try model.prepare(request)
+        let execution = try await model.infer(prepared.inputs)
+        metrics.record(execution, on: model, items: prepared.items)
+        return model.response(for: prepared, results: execution.value)
+    }
+
+    /// Classifies `upload` with `model`'s image pipeline, recording its metrics.
+    public func classify(_ upload: ImageUpload, topK: Int, on model: ServedModel) async throws -> ClassificationResult {
+        let execution = try await model.classify(upload, topK: topK)
+        metrics.record(execution, on: model, items: 1)
+        return execution.value
+    }
 }

@@ -1,6 +1,6 @@
 /// A JSON value of any kind, for tensor `data` (flat or nested arrays of
 /// numbers or booleans) and free-form `parameters`.
-enum JSONValue: Decodable, Sendable {
+public enum JSONValue: Decodable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -11,7 +11,7 @@ enum JSONValue: Decodable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let number = try? container.decode(Double.self) {
             if number.rounded() == number, abs(number) >= 9_007_199_254_740_992 {
@@ -33,7 +33,7 @@ enum JSONValue: Decodable, Sendable {
     }
 
     /// What kind of value this is, for error messages.
-    var kind: String {
+    package var kind: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -43,37 +43,4 @@ enum JSONValue: Decodable, Sendable {
         case .object: return "an object"
         }
     }
-}
-
-/// `parameters` of a request, an input or an output (the keys Ledge reads).
-struct V2Parameters: Decodable, Sendable {
-    /// Input: the size of this input's bytes in the binary section.
-    var binary_data_size: Int?
-    /// Output: send this output as binary.
-    var binary_data: Bool?
-    /// Request: send every output as binary unless the output says otherwise.
-    var binary_data_output: Bool?
-}
-
-/// One input tensor of an inference request.
-struct V2RequestInput: Decodable, Sendable {
-    var name: String
-    var shape: [Int]
-    var datatype: String
-    var parameters: V2Parameters?
-    var data: JSONValue?
-}
-
-/// One requested output.
-struct V2RequestOutput: Decodable, Sendable {
-    var name: String
-    var parameters: V2Parameters?
-}
-
-/// The JSON of `POST /v2/models/{m}/infer`.
-struct V2InferenceRequest: Decodable, Sendable {
-    var id: String?
-    var parameters: V2Parameters?
-    var inputs: [V2RequestInput]
-    var outputs: [V2RequestOutput]?
 }

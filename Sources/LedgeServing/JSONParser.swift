@@ -4,17 +4,17 @@
 /// It is the judge of syntax: text it refuses is malformed. Integer literals
 /// parse as ``JSONValue/int(_:)`` or ``JSONValue/uint(_:)``, other numbers as
 /// ``JSONValue/number(_:)``, so `1` and `1.0` stay apart.
-struct JSONParser {
+package struct JSONParser {
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
     private var depth = 0
 
     /// Nesting deeper than this is refused (a tensor has few dimensions).
-    static let maxDepth = 64
+    package static let maxDepth = 64
 
     /// Parses `bytes` whole; `nil` when it is not one well-formed JSON value
     /// (or nests deeper than ``maxDepth``).
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> JSONValue? {
+    package static func parse(_ bytes: UnsafeRawBufferPointer) -> JSONValue? {
         var parser = JSONParser(bytes: bytes)
         guard let value = parser.value() else { return nil }
         parser.skipSpace()

@@ -1,19 +1,19 @@
-internal import LedgeCore
+public import LedgeCore
 
 /// Writes JSON bytes directly, for inference responses: Foundation's
 /// `JSONEncoder` costs more than a small model's inference. Numbers are
 /// written as `JSONEncoder` writes them (shortest round-trip text, no `.0`),
 /// non-finite floats as the strings "inf", "-inf" and "nan".
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+package struct JSONWriter {
+    package private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+    package init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
-    mutating func raw(_ text: StaticString) {
+    package mutating func raw(_ text: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    mutating func string(_ text: String) {
+    package mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
@@ -33,11 +33,11 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func integer(_ value: some BinaryInteger) {
+    package mutating func integer(_ value: some BinaryInteger) {
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    mutating func float(_ value: some BinaryFloatingPoint & CustomStringConvertible) {
+    package mutating func float(_ value: some BinaryFloatingPoint & CustomStringConvertible) {
         guard value.isFinite else {
             raw(value.isNaN ? #""nan""# : value < 0 ? #""-inf""# : #""inf""#)
             return
@@ -47,7 +47,7 @@ struct JSONWriter {
         bytes.append(contentsOf: text.utf8)
     }
 
-    mutating func integers(_ shape: [Int]) {
+    package mutating func integers(_ shape: [Int]) {
         bytes.append(UInt8(ascii: "["))
         for (i, value) in shape.enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -57,7 +57,7 @@ struct JSONWriter {
     }
 
     /// The values of `tensor` as a flat JSON array, row-major.
-    mutating func values(of tensor: Tensor) {
+    package mutating func values(of tensor: Tensor) {
         bytes.append(UInt8(ascii: "["))
         func each<T: BitwiseCopyable>(_ type: T.Type, _ write: (inout JSONWriter, T) -> Void) {
             for (i, value) in tensor.values(as: type).enumerated() {

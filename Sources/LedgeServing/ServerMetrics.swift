@@ -1,12 +1,12 @@
-internal import LedgeCore
-internal import Metrics
+public import LedgeCore
+package import Metrics
 internal import Synchronization
 
 /// The server's Prometheus metrics (Triton's `nv_inference_*` with a `ledge_`
 /// prefix), per model (labels `model` and `version`; one version per name for now). Each server owns one, with its own registry.
 public final class ServerMetrics: Sendable {
     /// Every metric family and its `# HELP` text.
-    static let help: [String: String] = [
+    package static let help: [String: String] = [
         "ledge_inference_request_success_total": "Inference requests (infer and classify) answered with 2xx",
         "ledge_inference_request_failure_total": "Inference requests that failed, by reason: client (4xx), busy (503 queue full), server (other 5xx)",
         "ledge_inference_count_total": "Inferences performed: batch items (the first dimension of the first input; 1 per classified image)",
@@ -22,7 +22,8 @@ public final class ServerMetrics: Sendable {
     ]
 
     private let registry = MetricsRegistry(help: ServerMetrics.help)
-    private let models = Mutex<[String: ModelMetrics]>([:])
+    /// By model name, then version.
+    private let models = Mutex<[String: [String: ModelMetrics]]>([:])
 
     /// Metrics for `models`, registered with zero counts.
     public init(models: some Sequence<ServedModel>) {
@@ -32,43 +33,63 @@ public final class ServerMetrics: Sendable {
     /// Starts reporting `model`.
     public func register(_ model: ServedModel) {
         let metrics = ModelMetrics(model, factory: registry.factory)
-        models.withLock { $0[model.name] = metrics }
+        models.withLock { $0[model.name, default: [:]][model.version] = metrics }
     }
 
-    /// The metrics of the model called `name` (at `version` when given), `nil` when not registered.
-    func model(_ name: String, version: String? = nil) -> ModelMetrics? {
-        models.withLock { $0[name] }.flatMap { version == nil || version == $0.model.version ? $0 : nil }
+    /// Stops reporting `model` as loaded (its counters stay: Prometheus counters only grow).
+    public func unregister(_ model: ServedModel) {
+        let metrics = models.withLock { models -> ModelMetrics? in
+            guard let metrics = models[model.name]?[model.version], metrics.modelID == ObjectIdentifier(model) else { return nil }
+            models[model.name]?[model.version] = nil
+            return metrics
+        }
+        metrics?.instances.set(0)
+        metrics?.pending.set(0)
+    }
+
+    /// The metrics of version `version` of the model called `name` (its highest when `nil`), `nil` when not registered.
+    package func model(_ name: String, version: String? = nil) -> ModelMetrics? {
+        models.withLock { models in
+            guard let versions = models[name] else { return nil }
+            if let version { return versions[version] }
+            return versions.max { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }?.value
+        }
     }
 
     /// The Prometheus text exposition of every metric, sampled gauges updated.
     public func exposition() -> [UInt8] {
-        for metrics in models.withLock({ Array($0.values) }) {
-            metrics.pending.set(metrics.model.pool.waiting)
+        for metrics in models.withLock({ $0.values.flatMap(\.values) }) {
+            metrics.pending.set(metrics.waiting())
         }
         return registry.exposition()
     }
 }
 
 /// The metrics of one model version.
-final class ModelMetrics: Sendable {
-    let model: ServedModel
-    let success: Counter
-    let clientFailure: Counter
-    let busyFailure: Counter
-    let serverFailure: Counter
-    let inferences: Counter
-    let executions: Counter
-    let queue: Metrics.Timer
-    let computeInput: Metrics.Timer
-    let computeInfer: Metrics.Timer
-    let request: Metrics.Timer
-    let instances: Meter
-    let pending: Meter
-    let inFlight: Meter
-    let fileBytes: Meter
+package final class ModelMetrics: Sendable {
+    /// Requests waiting for an instance of the model now (0 once it is freed).
+    package let waiting: @Sendable () -> Int
+    /// The served model these metrics are for.
+    package let modelID: ObjectIdentifier
+    package let success: Counter
+    package let clientFailure: Counter
+    package let busyFailure: Counter
+    package let serverFailure: Counter
+    package let inferences: Counter
+    package let executions: Counter
+    package let queue: Metrics.Timer
+    package let computeInput: Metrics.Timer
+    package let computeInfer: Metrics.Timer
+    package let request: Metrics.Timer
+    package let instances: Meter
+    package let pending: Meter
+    package let inFlight: Meter
+    package let fileBytes: Meter
 
-    init(_ model: ServedModel, factory: any MetricsFactory) {
-        self.model = model
+    package init(_ model: ServedModel, factory: any MetricsFactory) {
+        let pool = model.pool
+        self.waiting = { [weak pool] in pool?.waiting ?? 0 }
+        self.modelID = ObjectIdentifier(model)
         let labels = [("model", model.name), ("version", model.version)]
         func counter(_ name: String, _ extra: [(String, String)] = []) -> Counter {
             Counter(label: name, dimensions: labels + extra, factory: factory)
@@ -96,7 +117,7 @@ final class ModelMetrics: Sendable {
     }
 
     /// Counts a finished inference request by its status.
-    func count(status: Int, duration: Duration) {
+    package func count(status: Int, duration: Duration) {
         switch status {
         case 200..<400:
             success.increment()
@@ -112,7 +133,7 @@ extension ServerMetrics {
     /// Records a successful `execution` on `model`: the wait for an instance,
     /// its input time when it has one, the session run as compute time, one
     /// execution and `items` inferences.
-    func record<Value>(_ execution: ModelExecution<Value>, on model: ServedModel, items: Int) {
+    package func record<Value>(_ execution: ModelExecution<Value>, on model: ServedModel, items: Int) {
         guard let metrics = self.model(model.name, version: model.version) else { return }
         metrics.queue.record(duration: execution.queued)
         metrics.executions.increment()

@@ -6,13 +6,9 @@ internal import Foundation
 internal import HTTPTypes
 internal import LedgeVision
 internal import LedgeCore
+internal import LedgeServing
 
-/// The image of a classify request: the bytes and a name for error messages.
-struct ImageUpload: Sendable {
-    var data: Data
-    /// `request body`, or `form field 'NAME' (FILE)` for a multipart upload.
-    var name: String
-
+extension ImageUpload {
     /// The first file part of a `multipart/form-data` body: a part with a
     /// `filename` or an `image/*` content type, whose content type is
     /// image/jpeg, image/png or generic, or whose bytes are a JPEG or PNG.

@@ -1,0 +1,36 @@
+internal import LedgeServing
+
+/// `parameters` of a request, an input or an output (the keys Ledge reads).
+struct V2Parameters: Decodable, Sendable {
+    /// Input: the size of this input's bytes in the binary section.
+    var binary_data_size: Int?
+    /// Output: send this output as binary.
+    var binary_data: Bool?
+    /// Request: send every output as binary unless the output says otherwise.
+    var binary_data_output: Bool?
+    /// Output: the classification extension's top-k count.
+    var classification: Int?
+}
+
+/// One input tensor of an inference request.
+struct V2RequestInput: Decodable, Sendable {
+    var name: String
+    var shape: [Int]
+    var datatype: String
+    var parameters: V2Parameters?
+    var data: JSONValue?
+}
+
+/// One requested output.
+struct V2RequestOutput: Decodable, Sendable {
+    var name: String
+    var parameters: V2Parameters?
+}
+
+/// The JSON of `POST /v2/models/{m}/infer`.
+struct V2InferenceRequest: Decodable, Sendable {
+    var id: String?
+    var parameters: V2Parameters?
+    var inputs: [V2RequestInput]
+    var outputs: [V2RequestOutput]?
+}

@@ -1,0 +1,99 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+public import LedgeCore
+
+extension InferenceRequest {
+    /// The header that carries the JSON length when a request has a binary section,
+    /// named by errors about that section.
+    public static let binaryHeaderName = "Inference-Header-Content-Length"
+}
+
+extension ServedModel {
+    /// Checks `request` against the model: every input named once with the model's
+    /// datatype and an accepted shape, its values complete (binary sizes against
+    /// the bytes left), no bytes unclaimed, every requested output known.
+    /// Errors are ``LedgeError``s of code ``LedgeError/Code/invalidInput`` naming the field.
+    public func prepare(_ request: InferenceRequest) throws -> PreparedInference {
+        let header = InferenceRequest.binaryHeaderName
+        let specs = info.inputs
+        var tensors = [Tensor?](repeating: nil, count: specs.count)
+        let binary = request.binary ?? Data()
+        var offset = binary.startIndex
+        for input in request.inputs {
+            guard let index = specs.firstIndex(where: { $0.name == input.name }) else {
+                throw LedgeError.invalidInput(
+                    "input '\(input.name)' is not an input of model '\(name)': expected one of \(specs.map { "'\($0.name)'" }.joined(separator: ", "))"
+                )
+            }
+            guard tensors[index] == nil else { throw LedgeError.invalidInput("input '\(input.name)' is given more than once") }
+            let spec = specs[index]
+            guard input.datatype == spec.dtype.v2Name else {
+                throw LedgeError.invalidInput(
+                    "input '\(input.name)': datatype \(input.datatype) does not match the model: expected \(spec.dtype.v2Name)")
+            }
+            guard input.shape.allSatisfy({ $0 >= 0 }), spec.accepts(shape: input.shape) else {
+                throw LedgeError.invalidInput(
+                    "input '\(input.name)': shape \(TensorCoding.describe(input.shape)) does not match the model: expected \(spec.shapeDescription)")
+            }
+            switch input.values {
+            case .binary(let size):
+                // Overflow-checked; the bytes are then checked against the section before anything is allocated.
+                let expected = try ShapeArithmetic.check(input: input.name, shape: input.shape, dtype: spec.dtype, limit: .max).bytes
+                guard size == expected else {
+                    throw LedgeError.invalidInput(
+                        "input '\(input.name)': binary_data_size \(size) does not match shape \(TensorCoding.describe(input.shape)) of \(spec.dtype.v2Name): expected \(expected) bytes"
+                    )
+                }
+                guard request.binary != nil else {
+                    throw LedgeError.invalidInput("input '\(input.name)' has binary_data_size but the request has no \(header) header")
+                }
+                guard binary.endIndex - offset >= size else {
+                    throw LedgeError.invalidInput(
+                        "input '\(input.name)': binary_data_size \(size) runs past the body: \(binary.endIndex - offset) bytes left after \(header)")
+                }
+                tensors[index] = TensorCoding.tensor(dtype: spec.dtype, shape: input.shape, bytes: binary[offset..<(offset + size)])
+                offset += size
+            case .json(let data):
+                // Each JSON value takes at least one byte of the request: no tensor larger than that is allocated.
+                let count = try ShapeArithmetic.check(
+                    input: input.name, shape: input.shape, dtype: spec.dtype, limit: request.jsonByteCount * spec.dtype.byteSize
+                ).count
+                tensors[index] = try TensorCoding.tensor(name: input.name, dtype: spec.dtype, shape: input.shape, count: count, data: data)
+            case .missing:
+                throw LedgeError.invalidInput("input '\(input.name)': expected 'data' or parameters.binary_data_size")
+            }
+        }
+        guard offset == binary.endIndex else {
+            throw LedgeError.invalidInput(
+                "the body holds \(binary.endIndex - offset) bytes after \(header) and the inputs' binary_data_size that no input claims")
+        }
+        var inputs: [Tensor] = []
+        for (spec, tensor) in zip(specs, tensors) {
+            guard let tensor else { throw LedgeError.invalidInput("model '\(name)' expects input '\(spec.name)', missing from 'inputs'") }
+            inputs.append(tensor)
+        }
+        return PreparedInference(id: request.id, inputs: inputs, outputs: try outputs(request))
+    }
+
+    private func outputs(_ request: InferenceRequest) throws -> [PreparedInference.Output] {
+        let specs = info.outputs
+        guard let requested = request.outputs else {
+            return specs.indices.map { PreparedInference.Output(index: $0, binary: request.binaryOutputs) }
+        }
+        return try requested.map { output in
+            guard let index = specs.firstIndex(where: { $0.name == output.name }) else {
+                throw LedgeError.invalidInput(
+                    "requested output '\(output.name)' is not an output of model '\(name)': expected one of \(specs.map { "'\($0.name)'" }.joined(separator: ", "))"
+                )
+            }
+            if let k = output.classification, k < 1 {
+                throw LedgeError.invalidInput(
+                    "requested output '\(output.name)': parameters.classification is \(k): expected an integer of at least 1")
+            }
+            return PreparedInference.Output(index: index, binary: output.binary ?? request.binaryOutputs, classification: output.classification)
+        }
+    }
+}

@@ -1,0 +1,135 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+public import LedgeCore
+
+/// An inference request as a transport hands it to the serving core: the
+/// V2 REST adapter builds it from JSON (and the binary tensor data
+/// extension), the Seldon adapter from `data.ndarray`/`data.tensor`. Nothing
+/// in it is checked yet: ``ServedModel/prepare(_:)`` checks it against the model.
+public struct InferenceRequest: Sendable {
+    /// One input tensor.
+    public struct Input: Sendable {
+        /// Where an input's values are.
+        public enum Values: Sendable {
+            /// JSON values (flat or nested arrays of numbers or booleans).
+            case json(JSONValue)
+            /// The next `size` bytes of ``InferenceRequest/binary`` (little-endian, row-major).
+            case binary(size: Int)
+            /// Neither was given.
+            case missing
+        }
+
+        public var name: String
+        /// The datatype as the V2 protocol names it (`FP32`, `UINT8`, …).
+        public var datatype: String
+        public var shape: [Int]
+        public var values: Values
+
+        public init(name: String, datatype: String, shape: [Int], values: Values) {
+            self.name = name
+            self.datatype = datatype
+            self.shape = shape
+            self.values = values
+        }
+    }
+
+    /// One requested output.
+    public struct Output: Sendable {
+        public var name: String
+        /// Send it as binary data; `nil`: as the request's ``binaryOutputs`` says.
+        public var binary: Bool?
+        /// The classification extension: the top `k` classes as `"score:index:label"` strings.
+        public var classification: Int?
+
+        public init(name: String, binary: Bool? = nil, classification: Int? = nil) {
+            self.name = name
+            self.binary = binary
+            self.classification = classification
+        }
+    }
+
+    /// The client's request id, echoed in the response.
+    public var id: String?
+    public var inputs: [Input]
+    /// The outputs to return, in this order; `nil`: every output in the model's order.
+    public var outputs: [Output]?
+    /// Send outputs as binary unless an output says otherwise.
+    public var binaryOutputs: Bool
+    /// The bytes inputs with ``Input/Values/binary(size:)`` take in order; `nil` when the
+    /// request has no binary section (the binary tensor data extension's header is absent).
+    public var binary: Data?
+    /// The size of the request's JSON text: each JSON value took at least one byte of it, so
+    /// no `.json` input may claim more values than this (no tensor is allocated past it).
+    public var jsonByteCount: Int
+
+    public init(
+        id: String? = nil, inputs: [Input], outputs: [Output]? = nil, binaryOutputs: Bool = false, binary: Data? = nil,
+        jsonByteCount: Int
+    ) {
+        self.id = id
+        self.jsonByteCount = jsonByteCount
+        self.inputs = inputs
+        self.outputs = outputs
+        self.binaryOutputs = binaryOutputs
+        self.binary = binary
+    }
+}
+
+/// An inference request checked against its model: tensors in the model's
+/// input order, and which outputs to send how.
+public struct PreparedInference: Sendable {
+    /// One output to send.
+    public struct Output: Sendable {
+        /// Index into the model's outputs.
+        public var index: Int
+        public var binary: Bool
+        /// Top-k classification instead of the tensor.
+        public var classification: Int?
+    }
+
+    public var id: String?
+    public var inputs: [Tensor]
+    public var outputs: [Output]
+    /// Batch items: the first dimension of the first input (1 without one).
+    public var items: Int { inputs.first?.shape.first ?? 1 }
+}
+
+/// The outputs of one inference, ready for a transport to encode.
+public struct InferenceResponse: Sendable {
+    /// One output.
+    public struct Output: Sendable {
+        /// What an output holds.
+        public enum Content: Sendable {
+            case tensor(Tensor)
+            /// `BYTES` elements (the classification extension), with their shape.
+            case strings(shape: [Int], [String])
+        }
+
+        public var name: String
+        public var content: Content
+        public var binary: Bool
+
+        /// The V2 datatype name.
+        public var datatype: String {
+            switch content {
+            case .tensor(let tensor): return tensor.dtype.v2Name
+            case .strings: return "BYTES"
+            }
+        }
+
+        public var shape: [Int] {
+            switch content {
+            case .tensor(let tensor): return tensor.shape
+            case .strings(let shape, _): return shape
+            }
+        }
+    }
+
+    public var id: String?
+    public var modelName: String
+    public var modelVersion: String
+    public var outputs: [Output]
+}

@@ -1,0 +1,46 @@
+public import LedgeCore
+
+extension ServedModel {
+    /// The response to `prepared` from the model's `results` (every output, in
+    /// the model's order): the requested outputs, each as a tensor or, with the
+    /// classification extension, as its top classes.
+    public func response(for prepared: PreparedInference, results: [Tensor]) -> InferenceResponse {
+        let outputs = prepared.outputs.map { output in
+            let tensor = results[output.index]
+            let content: InferenceResponse.Output.Content
+            if let k = output.classification {
+                content = Self.classes(tensor, k: k, quantization: info.outputs[output.index].quantization, labels: labels)
+            } else {
+                content = .tensor(tensor)
+            }
+            return InferenceResponse.Output(name: info.outputs[output.index].name, content: content, binary: output.binary)
+        }
+        return InferenceResponse(id: prepared.id, modelName: name, modelVersion: version, outputs: outputs)
+    }
+
+    /// Triton's classification extension: over the last dimension, the `k` highest
+    /// scores (dequantized when the output is quantized) as `"score:index:label"`
+    /// (`"score:index"` without labels), highest first, ties by lower index; the
+    /// shape is the output's with the last dimension replaced by `min(k, classes)`.
+    static func classes(_ tensor: Tensor, k: Int, quantization: Quantization?, labels: [String]?) -> InferenceResponse.Output.Content {
+        let scores = tensor.floatValues(dequantizing: quantization)
+        let classes = max(tensor.shape.last ?? scores.count, 1)
+        let rows = scores.count / classes
+        let top = min(k, classes)
+        var strings: [String] = []
+        strings.reserveCapacity(rows * top)
+        for row in 0..<rows {
+            let slice = scores[(row * classes)..<((row + 1) * classes)]
+            let order = slice.indices.sorted { slice[$0] > slice[$1] || (slice[$0] == slice[$1] && $0 < $1) }
+            for position in order.prefix(top) {
+                let index = position - row * classes
+                var text = cFormat("%f", Double(scores[position])) + ":" + String(index)
+                if let labels, index < labels.count { text += ":" + labels[index] }
+                strings.append(text)
+            }
+        }
+        var shape = tensor.shape.isEmpty ? [top] : tensor.shape
+        shape[shape.count - 1] = top
+        return .strings(shape: shape, strings)
+    }
+}

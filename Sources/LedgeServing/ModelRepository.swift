@@ -1,0 +1,119 @@
+internal import Dispatch
+public import LedgeCore
+public import Logging
+internal import Synchronization
+
+/// The models a server serves, by name and version, and how they change while
+/// it serves (see ``ModelControlMode``). Lookups take a snapshot under a lock;
+/// loading runs on the repository's own serial queue, one change at a time,
+/// and swaps a model's versions in at once: requests in flight finish on the
+/// versions they hold, which are freed when the last one ends.
+public final class ModelRepository: Sendable {
+    /// One model name: its ready versions and why others are not.
+    struct Slot: Sendable {
+        /// Ready versions by number.
+        var versions: [Int: ServedModel] = [:]
+        /// Versions that failed to load (or reload), and why.
+        var failures: [Int: LedgeError] = [:]
+        /// Why the model as a whole failed (its folder or config), if it did.
+        var failure: LedgeError?
+        /// The fingerprint of the model's files when it was last applied.
+        var fingerprint: String?
+        /// Unloaded on request (explicit mode).
+        var unloaded = false
+
+        /// The version unversioned requests go to: the highest ready one.
+        var latest: ServedModel? { versions.max { $0.key < $1.key }?.value }
+    }
+
+    /// Where the models come from.
+    public let source: ModelSource
+    public let options: RepositoryOptions
+    /// The Prometheus metrics of these models (one registry per repository).
+    public let metrics: ServerMetrics
+    let logger: Logger
+    let slots = Mutex<[String: Slot]>([:])
+    /// Loads, reloads and unloads run here, one at a time, off Swift's cooperative pool.
+    let changes = DispatchQueue(label: "ledge.repository.changes")
+
+    /// A repository over `source` with nothing loaded yet (see ``load(_:options:logger:)``).
+    public init(source: ModelSource, options: RepositoryOptions, logger: Logger) {
+        self.source = source
+        self.options = options
+        self.logger = logger
+        self.metrics = ServerMetrics(models: [])
+    }
+
+    /// A repository of already loaded models (each one version), for tests and embedders.
+    public convenience init(models: [ServedModel]) {
+        self.init(source: .files([]), options: RepositoryOptions(), logger: Logger(label: "ledge.repository"))
+        slots.withLock { slots in
+            for model in models where slots[model.name] == nil {
+                slots[model.name] = Slot(versions: [model.versionNumber: model])
+            }
+        }
+        for model in models { metrics.register(model) }
+    }
+
+    /// Opens the models of `source` as `options.controlMode` says (every model, or in
+    /// explicit mode the startup models), each with its selected versions. A model
+    /// that fails is logged and listed UNAVAILABLE with the reason while the others
+    /// load; when models were asked for and none loaded, the first failure is thrown.
+    public static func load(_ source: ModelSource, options: RepositoryOptions, logger: Logger) throws -> ModelRepository {
+        let repository = ModelRepository(source: source, options: options, logger: logger)
+        let names = try repository.sourceNames()
+        var wanted = names
+        if options.controlMode == .explicit {
+            wanted = options.startupModels.contains("*") ? names : options.startupModels
+            for name in wanted where !names.contains(name) {
+                throw LedgeError.usage(
+                    "--load-model \(name): no model folder '\(name)' in the repository: expected one of \(names.joined(separator: ", "))")
+            }
+        }
+        repository.changes.sync { repository.applyAll(wanted, log: false) }
+        let snapshot = repository.slots.withLock { $0 }
+        let failures = wanted.flatMap { name in
+            snapshot[name].map { slot in
+                ((slot.failure.map { [$0] } ?? []) + slot.failures.sorted { $0.key < $1.key }.map(\.value)).map { (name, $0) }
+            } ?? []
+        }
+        if !wanted.isEmpty, !snapshot.values.contains(where: { !$0.versions.isEmpty }) {
+            throw failures.first?.1 ?? LedgeError.invalidModel("no model could be loaded")
+        }
+        for (name, failure) in failures { logger.error("model '\(name)' not served: \(failure.message)") }
+        return repository
+    }
+
+    /// The model called `name`: version `version` when given, else its highest ready version.
+    /// Unknown names, versions and unloaded models are ``LedgeError/Code/notFound`` errors.
+    public func model(named name: String, version: String? = nil) throws -> ServedModel {
+        try Self.validate(name: name)
+        guard let slot = slots.withLock({ $0[name] }), let latest = slot.latest else {
+            throw LedgeError.unknownModel(name)
+        }
+        guard let version else { return latest }
+        guard let number = Int(version), let model = slot.versions[number] else {
+            let ready = slot.versions.keys.sorted().map(String.init).joined(separator: ", ")
+            throw LedgeError.notFound("model '\(name)' has no version '\(version)': expected \(ready)")
+        }
+        return model
+    }
+
+    /// The highest ready version of every model, by name.
+    public var models: [String: ServedModel] {
+        slots.withLock { $0.compactMapValues(\.latest) }
+    }
+
+    /// Every ready version of the model called `name`, highest first.
+    public func versions(of name: String) -> [ServedModel] {
+        slots.withLock { $0[name]?.versions.sorted { $0.key > $1.key }.map(\.value) ?? [] }
+    }
+
+    /// Names of the models with a ready version, in order.
+    public var names: [String] { models.keys.sorted() }
+
+    /// Checks that a model name in a URL is one path segment of safe characters.
+    public static func validate(name: String) throws {
+        if let message = RepositoryLayout.problem(name: name, what: "model name") { throw LedgeError.invalidInput(message) }
+    }
+}

@@ -1,0 +1,69 @@
+public import LedgeCore
+public import LedgeEngine
+
+/// Where models come from: model files, or a folder of model folders.
+public enum ModelSource: Sendable, Hashable {
+    /// Model files, each served under its name (default: the file name without extension) as version 1.
+    case files([ModelFileSource])
+    /// A model repository: one folder per model, in Triton's layout (`NAME/config.pbtxt`,
+    /// `NAME/<version>/model.onnx|model.tflite`, `NAME/labels.txt`) or the flat one
+    /// (`NAME/file.tflite|.onnx`, served as version 1).
+    case repository(path: String)
+
+    /// One model file served under `name`.
+    public static func file(path: String, name: String?) -> ModelSource { .files([ModelFileSource(path: path, name: name)]) }
+}
+
+/// One model file and the name to serve it under.
+public struct ModelFileSource: Sendable, Hashable {
+    public var path: String
+    /// `nil`: the file name without its extension.
+    public var name: String?
+
+    public init(path: String, name: String? = nil) {
+        self.path = path
+        self.name = name
+    }
+}
+
+/// When models are loaded and unloaded, with Triton's names (`--model-control-mode`).
+public enum ModelControlMode: String, Sendable, CaseIterable {
+    /// Every model is loaded at start; nothing changes while serving.
+    case none
+    /// Every model is loaded at start, and the repository is polled: new, changed and removed
+    /// models and versions are loaded, reloaded and unloaded while serving.
+    case poll
+    /// Only the models named at start are loaded; `POST /v2/repository/models/NAME/load|unload` do the rest.
+    case explicit
+}
+
+/// How the repository loads models: instances, threads, probing, control.
+public struct RepositoryOptions: Sendable {
+    /// Engine options (threads per session unless a model's config sets `threads`, runtime libraries).
+    public var engine: EngineOptions
+    /// Sessions per model, unless a model's config has an `instance_group`.
+    public var instances: Int
+    /// Requests that may wait per model before 503.
+    public var queueLimit: Int
+    /// Opens each model in a child process first (see ``ModelProbe``); `nil` loads directly.
+    public var probe: ModelProbe?
+    /// When models are loaded and unloaded.
+    public var controlMode: ModelControlMode
+    /// How often ``ModelControlMode/poll`` looks at the repository.
+    public var pollInterval: Duration
+    /// With ``ModelControlMode/explicit``: the models loaded at start (`*`: all).
+    public var startupModels: [String]
+
+    public init(
+        engine: EngineOptions = EngineOptions(), instances: Int = 1, queueLimit: Int = 64, probe: ModelProbe? = nil,
+        controlMode: ModelControlMode = .none, pollInterval: Duration = .seconds(15), startupModels: [String] = []
+    ) {
+        self.engine = engine
+        self.instances = instances
+        self.queueLimit = queueLimit
+        self.probe = probe
+        self.controlMode = controlMode
+        self.pollInterval = pollInterval
+        self.startupModels = startupModels
+    }
+}

@@ -1,0 +1,70 @@
+internal import Dispatch
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+public import LedgeCore
+internal import LedgeEngine
+internal import LedgeVision
+public import Logging
+internal import Synchronization
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// Loads one version of a model: probe it in a child process, open its
+/// instances, complete its configuration from the model. Blocking work: the
+/// repository runs it on its own queue, never on Swift's cooperative pool.
+struct ModelVersionLoader: Sendable {
+    let options: RepositoryOptions
+    let logger: Logger
+
+    /// The identity of the files a version is loaded from: a change to any of them means a reload.
+    static func fileKey(model: String, labels: String?, configText: String?) -> String {
+        var key = identity(model)
+        if let labels { key += "|" + identity(labels) }
+        if let configText { key += "|config:" + String(configText.hashValue) }
+        return key
+    }
+
+    private static func identity(_ path: String) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return path + ":missing" }
+        return "\(path):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_ino):\(info.st_dev)"
+    }
+
+    /// Version `number` of model `name` from `path`, with `config` (from config.pbtxt at
+    /// `configPath`, `nil` without one) completed from the model and checked against it.
+    func load(
+        name: String, number: Int, path: String, labels: String?, config: ModelConfig?, configPath: String?, fileKey: String
+    ) throws -> ServedModel {
+        let file = try ModelFile(path: path)  // read once: the probe's cache key and the instances use its bytes
+        var engine = options.engine
+        if let threads = config?.threads { engine.session.threads = threads }
+        // A file that crashes, hangs or exhausts a runtime does it in a child process, not here.
+        if var probe = options.probe {
+            probe.engine = engine
+            try probe.check(file: file, logger: logger)
+        }
+        let count = max(config?.instanceCount ?? options.instances, 1)
+        let sessionOptions = engine
+        let opened = Mutex([Result<ModelInstance, any Error>?](repeating: nil, count: count))
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            let result = Result {
+                let session = try ModelLoader.open(file: file, options: sessionOptions, logger: logger)
+                return ModelInstance(session: session, classifierOptions: ClassifierOptions(labelsPath: labels), index: index)
+            }
+            opened.withLock { $0[index] = result }
+        }
+        let instances = try opened.withLock { $0 }.map { try $0!.get() }
+        let info = instances[0].session.info
+        let effective = try (config ?? ModelConfig()).completed(for: info, format: file.format, file: configPath)
+        logger.info("loaded model '\(name)' version \(number) from \(path): \(count) instance(s)")
+        return ServedModel(
+            name: name, version: String(number), info: info,
+            pool: SessionPool(modelName: name, instances: instances, queueLimit: options.queueLimit),
+            labels: try instances[0].classifier?.labels ?? labels.map { try Labels.load(path: $0) },
+            config: effective, fileKey: fileKey)
+    }
+}

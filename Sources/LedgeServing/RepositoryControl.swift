@@ -1,0 +1,129 @@
+internal import Dispatch
+internal import Logging
+internal import Synchronization
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+public import LedgeCore
+
+/// Loading, reloading and unloading: everything here runs on ``ModelRepository/changes``.
+extension ModelRepository {
+    /// The model names of the source, in order.
+    func sourceNames() throws -> [String] {
+        switch source {
+        case .files(let files): return try RepositoryLayout.entries(files: files.map { ($0.path, $0.name) }).map(\.name)
+        case .repository(let path):
+            guard PathName.isDirectory(path) else { throw LedgeError.usage("model repository '\(path)' is not a directory") }
+            return try RepositoryLayout.modelNames(path)
+        }
+    }
+
+    /// The folder of model `name`: Triton's or the flat layout, or a model file as version 1.
+    func folder(_ name: String) throws -> RepositoryLayout.ModelFolder {
+        switch source {
+        case .files(let files):
+            let entries = try RepositoryLayout.entries(files: files.map { ($0.path, $0.name) })
+            guard let entry = entries.first(where: { $0.name == name }) else { throw LedgeError.unknownModel(name) }
+            return RepositoryLayout.ModelFolder(
+                name: name, path: PathName.deletingLastComponent(entry.model), configPath: nil,
+                versions: [RepositoryLayout.ModelVersionFile(number: 1, model: entry.model)], labels: nil)
+        case .repository(let path): return try RepositoryLayout.folder(repository: path, name: name)
+        }
+    }
+
+    /// Applies every model of `names`, in parallel (cold start is what an orchestrator waits for).
+    func applyAll(_ names: [String], log: Bool = true) {
+        DispatchQueue.concurrentPerform(iterations: names.count) { index in apply(names[index], log: log) }
+    }
+
+    /// Brings model `name` in line with its folder: loads the versions its version policy
+    /// selects that are new or changed, keeps unchanged ones, drops unselected ones, and
+    /// swaps them in at once. A version that fails leaves what served before serving.
+    func apply(_ name: String, log: Bool = true) {
+        let previous = slots.withLock { $0[name] } ?? Slot()
+        var slot = previous
+        slot.unloaded = false
+        do {
+            let folder = try folder(name)
+            let configText = try folder.configPath.map { try Self.readConfig($0) }
+            let config = try folder.configPath.map { try ModelConfig.parse(configText ?? "", file: $0) }
+            slot.fingerprint = fingerprint(folder, configText: configText)
+            let policy = config?.versionPolicy ?? .latest(1)
+            let selected = policy.select(folder.versions.map(\.number))
+            guard !selected.isEmpty else {
+                throw LedgeError.invalidModel(
+                    "model '\(name)': no version in \(folder.path) matches its version policy (versions found: \(folder.versions.map { String($0.number) }.joined(separator: ", ")))"
+                )
+            }
+            var versions: [Int: ServedModel] = [:]
+            var failures: [Int: LedgeError] = [:]
+            let loader = ModelVersionLoader(options: options, logger: logger)
+            for file in folder.versions where selected.contains(file.number) {
+                let key = ModelVersionLoader.fileKey(model: file.model, labels: folder.labels, configText: configText)
+                if let current = previous.versions[file.number], current.fileKey == key {
+                    versions[file.number] = current
+                    continue
+                }
+                do {
+                    versions[file.number] = try loader.load(
+                        name: name, number: file.number, path: file.model, labels: folder.labels, config: config,
+                        configPath: folder.configPath, fileKey: key)
+                } catch {
+                    let failure = Self.failure(error, naming: file.model, unlessItNames: folder.path)
+                    if log { logger.error("model '\(name)' version \(file.number) not loaded: \(failure.message)") }
+                    failures[file.number] = failure
+                    // A reload that fails keeps the version it would have replaced.
+                    if let current = previous.versions[file.number] { versions[file.number] = current }
+                }
+            }
+            // When no selected version could be loaded, what served before keeps serving.
+            slot.versions = versions.isEmpty ? previous.versions : versions
+            slot.failures = failures
+            slot.failure = nil
+        } catch {
+            let failure = Self.failure(error, naming: nil)
+            if log { logger.error("model '\(name)' not loaded: \(failure.message)") }
+            slot.failure = failure
+        }
+        swap(name, to: slot, from: previous)
+    }
+
+    /// Unloads every version of `name` (they finish the requests they have).
+    func unload(_ name: String) {
+        let previous = slots.withLock { $0[name] } ?? Slot()
+        var slot = Slot()
+        slot.unloaded = true
+        swap(name, to: slot, from: previous)
+        logger.info("unloaded model '\(name)'")
+    }
+
+    /// Puts `slot` in place and moves the metrics along.
+    private func swap(_ name: String, to slot: Slot, from previous: Slot) {
+        slots.withLock { $0[name] = slot }
+        for (number, model) in slot.versions where previous.versions[number] !== model { metrics.register(model) }
+        for (number, model) in previous.versions where slot.versions[number] !== model { metrics.unregister(model) }
+    }
+
+    /// What the files of `folder` are now: any change means a reload.
+    func fingerprint(_ folder: RepositoryLayout.ModelFolder, configText: String?) -> String {
+        folder.versions.map { "\($0.number)=" + ModelVersionLoader.fileKey(model: $0.model, labels: folder.labels, configText: configText) }
+            .joined(separator: ";") + ";config=" + String((configText ?? "").hashValue)
+    }
+
+    /// The text of a config.pbtxt.
+    static func readConfig(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LedgeError.invalidModel("\(path): cannot be read: expected a readable config.pbtxt")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `error` as a ``LedgeError`` whose message names `file` (when it names no file of `folder` already).
+    static func failure(_ error: any Error, naming file: String?, unlessItNames folder: String? = nil) -> LedgeError {
+        let failure = (error as? LedgeError) ?? LedgeError.invalidModel(String(describing: error))
+        guard let file, !failure.message.contains(folder ?? file) else { return failure }
+        return LedgeError(failure.code, "\(file): \(failure.message)")
+    }
+}

@@ -1,0 +1,128 @@
+internal import Dispatch
+internal import Logging
+internal import Synchronization
+public import LedgeCore
+
+/// What a transport offers of the repository: Triton's model repository
+/// extension (index, load, unload) and polling.
+extension ModelRepository {
+    /// One entry of the repository index, as Triton's model repository extension has it.
+    public struct IndexEntry: Sendable, Hashable, Encodable {
+        public var name: String
+        /// `nil` for a model never loaded.
+        public var version: String?
+        /// `READY` or `UNAVAILABLE`; `nil` for a model never loaded.
+        public var state: String?
+        /// Why the version is not (or no longer) what its files say: absent when all is well.
+        public var reason: String?
+
+        public init(name: String, version: String? = nil, state: String? = nil, reason: String? = nil) {
+            self.name = name
+            self.version = version
+            self.state = state
+            self.reason = reason
+        }
+    }
+
+    /// Every model of the repository with each version's state, by name then version:
+    /// ready versions `READY` (with the reason when a reload of it failed), versions
+    /// that failed `UNAVAILABLE` with the reason, unloaded models `UNAVAILABLE`
+    /// "unloaded", models never loaded by name only. `readyOnly` lists `READY` ones.
+    public func index(readyOnly: Bool = false) -> [IndexEntry] {
+        let snapshot = slots.withLock { $0 }
+        let names = Set(snapshot.keys).union((try? sourceNames()) ?? [])
+        var entries: [IndexEntry] = []
+        for name in names.sorted() {
+            guard let slot = snapshot[name] else {
+                if !readyOnly { entries.append(IndexEntry(name: name)) }
+                continue
+            }
+            let numbers = Set(slot.versions.keys).union(slot.failures.keys).sorted()
+            for number in numbers {
+                let ready = slot.versions[number] != nil
+                guard ready || !readyOnly else { continue }
+                entries.append(
+                    IndexEntry(
+                        name: name, version: String(number), state: ready ? "READY" : "UNAVAILABLE",
+                        reason: slot.failures[number].map { ready ? "reload failed, the loaded file keeps serving: \($0.message)" : $0.message }))
+            }
+            if numbers.isEmpty, !readyOnly {
+                entries.append(IndexEntry(name: name, state: "UNAVAILABLE", reason: slot.unloaded ? "unloaded" : slot.failure?.message))
+            } else if let failure = slot.failure, !readyOnly {
+                entries.append(IndexEntry(name: name, state: "UNAVAILABLE", reason: failure.message))
+            }
+        }
+        return entries
+    }
+
+    /// Loads (or reloads from its folder) model `name`: explicit mode only.
+    /// Throws the model's failure when it has no ready version afterwards.
+    public func load(_ name: String) async throws {
+        try Self.validate(name: name)
+        try requireExplicit("load")
+        guard try sourceNames().contains(name) else { throw LedgeError.unknownModel(name) }
+        await onChanges { self.apply(name) }
+        let slot = slots.withLock { $0[name] }
+        if let slot, slot.versions.isEmpty {
+            throw slot.failure ?? slot.failures.sorted { $0.key > $1.key }.first?.value ?? LedgeError.invalidModel("model '\(name)' did not load")
+        }
+    }
+
+    /// Unloads every version of model `name`: explicit mode only.
+    public func unload(_ name: String) async throws {
+        try Self.validate(name: name)
+        try requireExplicit("unload")
+        let known = slots.withLock { $0[name] } != nil
+        guard try known || sourceNames().contains(name) else { throw LedgeError.unknownModel(name) }
+        await onChanges { self.unload(name) }
+    }
+
+    /// One look at the repository (poll mode does it every ``RepositoryOptions/pollInterval``):
+    /// new models load, changed ones reload, removed ones unload.
+    public func poll() async {
+        await onChanges {
+            let names: [String]
+            do {
+                names = try self.sourceNames()
+            } catch {
+                self.logger.error("model repository not read: \(Self.failure(error, naming: nil).message)")
+                return
+            }
+            let known = self.slots.withLock { $0 }
+            for name in known.keys where !names.contains(name) && !(known[name]?.versions.isEmpty ?? true) { self.unload(name) }
+            let changed = names.filter { name in
+                guard let slot = known[name] else { return true }
+                guard let folder = try? self.folder(name) else { return slot.failure == nil }
+                let text = folder.configPath.flatMap { try? Self.readConfig($0) }
+                return self.fingerprint(folder, configText: text) != slot.fingerprint
+            }
+            self.applyAll(changed)
+        }
+    }
+
+    /// Polls until the task is cancelled (poll mode; returns at once in the others).
+    public func runPolling() async {
+        guard options.controlMode == .poll else { return }
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: options.pollInterval) } catch { return }
+            await poll()
+        }
+    }
+
+    private func requireExplicit(_ action: String) throws {
+        guard options.controlMode == .explicit else {
+            throw LedgeError.usage(
+                "cannot \(action) models: the model control mode is \(options.controlMode.rawValue): expected --model-control-mode explicit")
+        }
+    }
+
+    /// Runs `body` on the change queue and waits for it without blocking a cooperative thread.
+    private func onChanges(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            changes.async {
+                body()
+                continuation.resume()
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+public import LedgeCore
+public import LedgeEngine
+
+/// One loaded version of a model the server serves: its name, version,
+/// effective configuration and instance pool. Requests hold it while they run,
+/// so a version swapped out by a reload is freed once its last request ends.
+public final class ServedModel: Sendable {
+    /// The name clients use in URLs.
+    public let name: String
+    /// The version, a positive integer as text ("1" for a flat model folder or a model file).
+    public let version: String
+    /// Tensors, metadata and runtime of the model.
+    public let info: ModelInfo
+    /// The instances requests borrow.
+    public let pool: SessionPool
+    /// Class names (labels.txt, else the model's embedded labels), for the classification extension.
+    public let labels: [String]?
+    /// The configuration in effect: config.pbtxt completed from the model (or only from the model).
+    public let config: ModelConfig
+    /// Identity of the files it was loaded from (path, size, modification time, inode), to notice changes.
+    package let fileKey: String
+
+    /// A served model over a pool.
+    public init(
+        name: String, version: String = "1", info: ModelInfo, pool: SessionPool, labels: [String]? = nil,
+        config: ModelConfig? = nil, fileKey: String = ""
+    ) {
+        self.name = name
+        self.version = version
+        self.info = info
+        self.pool = pool
+        self.labels = labels ?? info.metadata.labels
+        self.config = config ?? ModelConfig()
+        self.fileKey = fileKey
+    }
+
+    /// The platform as Triton names it: `tflite` or `onnxruntime_onnx`.
+    public var platform: String {
+        switch info.format {
+        case .tflite: return "tflite"
+        case .onnx: return "onnxruntime_onnx"
+        }
+    }
+
+    /// The version as a number (0 when it is not one).
+    package var versionNumber: Int { Int(version) ?? 0 }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import LedgeTesting
+import Testing
+
+/// `ledge serve --model-control-mode poll` under load: 8 clients send requests without pause while
+/// versions are dropped into the repository — a good one (answers switch to it with no failed
+/// request), a corrupt one and one that crashes the runtime (the probe's child dies, the server
+/// does not; the previous version keeps serving and the index says why).
+@Suite struct HotReloadTests {
+    /// `add` version `version` (add.onnx: sum = a + b, add_one.onnx: a + b + 1, or a bad file),
+    /// written beside the repository and renamed into it, so a poll never sees half a file.
+    static func drop(_ file: String, into folder: TemporaryFolder, version: Int, as name: String = "model.onnx") throws {
+        let staging = "\(folder.path)/staging-\(version)"
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: file, toPath: "\(staging)/\(name)")
+        try FileManager.default.moveItem(atPath: staging, toPath: "\(folder.path)/repository/add/\(version)")
+    }
+
+    @Test func versionsDroppedInWhileServingNeverFailARequest() async throws {
+        let folder = try TemporaryFolder()
+        try FileManager.default.createDirectory(atPath: folder.path + "/repository/add", withIntermediateDirectories: true)
+        try Self.drop(Fixtures.model("add.onnx"), into: folder, version: 1)
+        let server = try await ServeProcess.start([
+            "--model-repository", folder.path + "/repository", "--model-control-mode", "poll", "--repository-poll-secs", "0.1",
+            "--instances", "2", "--probe-cache", "none",
+        ])
+        let clients = (0..<8).map { _ in AddClient(port: server.port) }
+        for client in clients { client.start() }
+        func answered() -> Int { clients.map(\.count).reduce(0, +) }
+        func wait(_ what: String, until condition: () -> Bool) async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(condition(), "timed out waiting for \(what); server log: \(server.stderr.suffix(2000))")
+        }
+        try await wait("200 answers from version 1") { answered() >= 200 }
+        let swapStart = ContinuousClock.now
+        try Self.drop(Fixtures.model("add_one.onnx"), into: folder, version: 2)
+        try await wait("answers from version 2") { clients.allSatisfy { $0.lastVersion == "2" } }
+        let swapEnd = ContinuousClock.now
+        let afterSwap = answered()
+        try await wait("200 more answers") { answered() >= afterSwap + 200 }
+
+        try Self.drop(Fixtures.model("truncated.onnx"), into: folder, version: 3)
+        try await wait("version 3 listed UNAVAILABLE") { (try? RepositoryIndex.fetch(port: server.port))?["3"]?.state == "UNAVAILABLE" }
+        let corrupt = try RepositoryIndex.fetch(port: server.port)
+        #expect(corrupt["2"]?.state == "READY")
+        #expect(corrupt["3"]?.reason?.contains("/repository/add/3/model.onnx") == true, "\(corrupt["3"]?.reason ?? "")")
+        try Self.drop(try BadModels.path("crash_runtime.tflite"), into: folder, version: 4, as: "model.tflite")
+        try await wait("version 4 listed UNAVAILABLE") { (try? RepositoryIndex.fetch(port: server.port))?["4"]?.state == "UNAVAILABLE" }
+        let afterBad = answered()
+        try await wait("200 more answers after the bad versions") { answered() >= afterBad + 200 }
+
+        var outcomes: [AddClient.Outcome] = []
+        for client in clients { outcomes += await client.stop() }
+        let index = try RepositoryIndex.fetch(port: server.port)
+        #expect(server.process.isRunning, "the server died; log: \(server.stderr.suffix(2000))")
+        try await server.terminate()
+        #expect(server.exitedCleanly, "the server did not exit 0; log: \(server.stderr.suffix(2000))")
+
+        let failures = outcomes.filter { $0.failure != nil }
+        #expect(failures.isEmpty, "\(failures.count) of \(outcomes.count) requests failed, e.g. \(failures.prefix(3).map { $0.failure ?? "" })")
+        // Each version answers with its own outputs; after the switch, only version 2 answers.
+        #expect(outcomes.allSatisfy { ($0.version == "1" && $0.sum == [2, 3, 4, 5]) || ($0.version == "2" && $0.sum == [3, 4, 5, 6]) })
+        #expect(outcomes.filter { $0.start > swapEnd }.allSatisfy { $0.version == "2" })
+        #expect(index["1"] == nil && index["2"]?.state == "READY")
+        let crash = index["4"]?.reason ?? ""
+        #expect(crash.hasPrefix(folder.path + "/repository/add/4/model.tflite: "), "\(crash)")
+        #expect(crash.contains("SIGSEGV") || crash.contains("signal"), "\(crash)")
+
+        // Measured, not asserted: the slowest request while version 2 was swapped in against the steady p99.
+        let steady = outcomes.filter { $0.start < swapStart }.map(\.duration).sorted()
+        let during = outcomes.filter { $0.start >= swapStart && $0.start <= swapEnd }.map(\.duration)
+        let p99 = steady.isEmpty ? .zero : steady[min(steady.count - 1, steady.count * 99 / 100)]
+        print("hot swap: \(outcomes.count) requests; steady p99 \(p99), slowest during the swap \(during.max() ?? .zero) (\(during.count) requests)")
+    }
+}
+
+/// The repository index of a server on `port`, by version of model `add`.
+enum RepositoryIndex {
+    struct Entry: Decodable {
+        var name: String
+        var version: String?
+        var state: String?
+        var reason: String?
+    }
+
+    static func fetch(port: Int) throws -> [String: Entry] {
+        let connection = try RawConnection(port: port)
+        _ = connection.send("POST /v2/repository/index HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        let (bytes, _) = connection.receiveAll(timeout: .seconds(10))
+        let entries = try JSONDecoder().decode([Entry].self, from: Data((RawConnection.parse(bytes)?.body ?? "").utf8))
+        return Dictionary(entries.filter { $0.name == "add" }.map { ($0.version ?? "-", $0) }, uniquingKeysWith: { $1 })
+    }
+}
+
+/// A client sending `add` requests (a = [1,2,3,4], b = [1,1,1,1]) without pause on a kept-alive connection.
+final class AddClient: @unchecked Sendable {
+    struct Outcome {
+        var start: ContinuousClock.Instant
+        var duration: Duration = .zero
+        var version: String?
+        var sum: [Float] = []
+        var failure: String?
+    }
+
+    private let port: Int
+    private let lock = NSLock()
+    private var outcomes: [Outcome] = []
+    private var stopping = false
+    private var finished = false
+    private var connection: RawConnection?
+
+    init(port: Int) { self.port = port }
+
+    var count: Int { lock.withLock { outcomes.count } }
+    var lastVersion: String? { lock.withLock { outcomes.last?.version } }
+
+    func start() {
+        Thread {
+            while !self.lock.withLock({ self.stopping }) {
+                let outcome = self.request()
+                self.lock.withLock { self.outcomes.append(outcome) }
+            }
+            self.lock.withLock { self.finished = true }
+        }.start()
+    }
+
+    func stop() async -> [Outcome] {
+        lock.withLock { stopping = true }
+        while !lock.withLock({ finished }) { try? await Task.sleep(for: .milliseconds(10)) }
+        return lock.withLock { outcomes }
+    }
+
+    private func request() -> Outcome {
+        var outcome = send()
+        outcome.duration = .now - outcome.start
+        return outcome
+    }
+
+    private func send() -> Outcome {
+        var outcome = Outcome(start: .now)
+        let body =
+            #"{"inputs":[{"name":"a","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]},{"name":"b","datatype":"FP32","shape":[1,4],"data":[1,1,1,1]}]}"#
+        do {
+            let connection = try self.connection ?? RawConnection(port: port)
+            _ = connection.send("POST /v2/models/add/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            let (bytes, complete) = connection.receiveResponse(timeout: .seconds(30))
+            self.connection = complete ? connection : nil
+            struct Response: Decodable {
+                struct Output: Decodable { var data: [Float] }
+                var model_version: String
+                var outputs: [Output]
+            }
+            guard let response = RawConnection.parse(bytes), response.status == 200,
+                let decoded = try? JSONDecoder().decode(Response.self, from: Data(response.body.utf8))
+            else {
+                outcome.failure = "complete: \(complete), received: \(String(decoding: bytes.prefix(300), as: UTF8.self))"
+                return outcome
+            }
+            outcome.version = decoded.model_version
+            outcome.sum = decoded.outputs.first?.data ?? []
+        } catch {
+            self.connection = nil
+            outcome.failure = "connect: \(error)"
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+@testable import LedgeServer
+@testable import LedgeServing
+import Testing
+
+/// The model repository extension over HTTP, `GET …/config` and the classification extension.
+@Suite struct RepositoryRoutesTests {
+    @Test func configIsCompletedFromTheModel() async throws {
+        try await TestServer.withApp { client in
+            try await client.execute(uri: "/v2/models/gen/config", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = String(buffer: response.body)
+                #expect(body.contains(#""max_batch_size":8"#), "\(body)")
+                #expect(body.contains(#""input":[{"data_type":"TYPE_FP32","dims":[3,224,224],"name":"input"}]"#), "\(body)")
+                #expect(body.contains(#""platform":"onnxruntime_onnx""#), "\(body)")
+            }
+            try await client.execute(uri: "/v2/models/gen/versions/2/config", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.errorMessage == "model 'gen' has no version '2': expected 1")
+            }
+        }
+    }
+
+    @Test func loadAndUnloadNeedExplicitMode() async throws {
+        try await TestServer.withApp { client in
+            try await client.execute(uri: "/v2/repository/models/add/unload", method: .post) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.errorMessage == "cannot unload models: the model control mode is none: expected --model-control-mode explicit")
+            }
+        }
+    }
+
+    @Test func classificationReturnsTheTopClassesAsBytes() async throws {
+        let body = try V2JSON.body([
+            "inputs": [V2JSON.input("a", "FP32", [1, 4], [1, 2, 3, 4]), V2JSON.input("b", "FP32", [1, 4], [0, 0, 5, 0])],
+            "outputs": [["name": "sum", "parameters": ["classification": 2]]],
+        ])
+        try await TestServer.withApp { client in
+            try await client.execute(uri: "/v2/models/add/infer", method: .post, body: body) { response in
+                #expect(response.status == .ok)
+                #expect(
+                    String(buffer: response.body)
+                        == #"{"model_name":"add","model_version":"1","outputs":[{"name":"sum","datatype":"BYTES","shape":[1,2],"data":["8.000000:2","4.000000:3"]}]}"#
+                )
+            }
+        }
+    }
+}

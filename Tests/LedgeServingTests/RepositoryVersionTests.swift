@@ -1,0 +1,181 @@
+import Foundation
+import LedgeCore
+import LedgeServing
+import LedgeTesting
+import Logging
+import Testing
+
+/// Triton's repository behaviour on a real folder: version policies, states and reasons
+/// in the index, explicit load and unload, poll mode picking up changes.
+@Suite struct RepositoryVersionTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "ledge.repository.tests")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// `DIR/NAME/<v>/model.onnx` for each version (`add.onnx`, or `add_one.onnx` for versions in `plusOne`),
+    /// and `DIR/NAME/config.pbtxt` when `config` is given.
+    static func makeModel(_ directory: String, _ name: String = "add", versions: [Int], plusOne: Set<Int> = [], config: String? = nil) throws {
+        let folder = directory + "/" + name
+        for version in versions {
+            try FileManager.default.createDirectory(atPath: "\(folder)/\(version)", withIntermediateDirectories: true)
+            let source = Fixtures.model(plusOne.contains(version) ? "add_one.onnx" : "add.onnx")
+            try FileManager.default.copyItem(atPath: source, toPath: "\(folder)/\(version)/model.onnx")
+        }
+        if let config { try config.write(toFile: folder + "/config.pbtxt", atomically: true, encoding: .utf8) }
+    }
+
+    static func load(_ directory: String, _ options: RepositoryOptions = RepositoryOptions()) throws -> ModelRepository {
+        try ModelRepository.load(.repository(path: directory), options: options, logger: logger)
+    }
+
+    static func states(_ repository: ModelRepository) -> [String] {
+        repository.index().map { "\($0.name)/\($0.version ?? "-") \($0.state ?? "-")" }
+    }
+
+    /// `sum` of `a + b` for a = [1,2,3,4], b = [1,1,1,1] on `model`.
+    static func sum(_ repository: ModelRepository, _ model: ServedModel) async throws -> [Float] {
+        let a = InferenceRequest.Input(name: "a", datatype: "FP32", shape: [1, 4], values: .json(.array([1, 2, 3, 4].map { .number(Double($0)) })))
+        let b = InferenceRequest.Input(name: "b", datatype: "FP32", shape: [1, 4], values: .json(.array([1, 1, 1, 1].map { .number(Double($0)) })))
+        let response = try await repository.infer(InferenceRequest(inputs: [a, b], jsonByteCount: 100), on: model)
+        guard case .tensor(let tensor) = response.outputs[0].content else { return [] }
+        return tensor.values(as: Float.self)
+    }
+
+    @Test(arguments: [
+        ("", ["add/3 READY"]),
+        ("version_policy: { latest: { num_versions: 2 } }", ["add/2 READY", "add/3 READY"]),
+        ("version_policy: { all: {} }", ["add/1 READY", "add/2 READY", "add/3 READY"]),
+        ("version_policy { specific { versions: [1, 3, 7] } }", ["add/1 READY", "add/3 READY"]),
+    ])
+    func versionPolicySelectsTheVersionsServed(policy: String, expected: [String]) async throws {
+        try await withTemporaryDirectory { directory in
+            try Self.makeModel(directory, versions: [1, 2, 3], plusOne: [3], config: policy)
+            let repository = try Self.load(directory)
+            #expect(Self.states(repository) == expected)
+            // Unversioned requests go to the highest ready version (3: add_one).
+            #expect(try repository.model(named: "add").version == "3")
+            #expect(try await Self.sum(repository, try repository.model(named: "add")) == [3, 4, 5, 6])
+            if expected.contains("add/1 READY") {
+                #expect(try await Self.sum(repository, try repository.model(named: "add", version: "1")) == [2, 3, 4, 5])
+            } else {
+                let ready = expected.map { String($0.dropFirst(4).prefix(1)) }.joined(separator: ", ")
+                #expect(throws: LedgeError.notFound("model 'add' has no version '1': expected \(ready)")) {
+                    try repository.model(named: "add", version: "1")
+                }
+            }
+        }
+    }
+
+    @Test func flatFolderIsVersionOneAndABrokenModelIsListedWithItsReason() async throws {
+        try await withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory + "/flat", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Fixtures.model("add.onnx"), toPath: directory + "/flat/add.onnx")
+            try Self.makeModel(directory, "broken", versions: [])
+            try FileManager.default.createDirectory(atPath: directory + "/broken/1", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Fixtures.model("truncated.onnx"), toPath: directory + "/broken/1/model.onnx")
+            let repository = try Self.load(directory)
+            let index = repository.index()
+            #expect(Self.states(repository) == ["broken/1 UNAVAILABLE", "flat/1 READY"])
+            let reason = try #require(index.first?.reason)
+            #expect(reason.hasPrefix(directory + "/broken/1/model.onnx: "), "\(reason)")
+            #expect(repository.index(readyOnly: true).map(\.name) == ["flat"])
+        }
+    }
+
+    @Test func explicitModeLoadsAndUnloadsOnRequest() async throws {
+        try await withTemporaryDirectory { directory in
+            try Self.makeModel(directory, versions: [1])
+            try Self.makeModel(directory, "other", versions: [1])
+            let repository = try Self.load(directory, RepositoryOptions(controlMode: .explicit, startupModels: ["other"]))
+            #expect(repository.index() == [ModelRepository.IndexEntry(name: "add"), .init(name: "other", version: "1", state: "READY")])
+            try await repository.load("add")
+            #expect(Self.states(repository) == ["add/1 READY", "other/1 READY"])
+            try await repository.unload("add")
+            #expect(repository.index().first == ModelRepository.IndexEntry(name: "add", state: "UNAVAILABLE", reason: "unloaded"))
+            #expect(throws: LedgeError.unknownModel("add")) { try repository.model(named: "add") }
+            await #expect(throws: LedgeError.unknownModel("nothing")) { try await repository.load("nothing") }
+        }
+    }
+
+    @Test func loadAndUnloadAreRefusedOutsideExplicitMode() async throws {
+        try await withTemporaryDirectory { directory in
+            try Self.makeModel(directory, versions: [1])
+            let repository = try Self.load(directory, RepositoryOptions(controlMode: .poll))
+            await #expect(
+                throws: LedgeError.usage("cannot unload models: the model control mode is poll: expected --model-control-mode explicit")
+            ) { try await repository.unload("add") }
+        }
+    }
+
+    @Test func pollLoadsANewVersionAndKeepsServingWhenOneFails() async throws {
+        try await withTemporaryDirectory { directory in
+            try Self.makeModel(directory, versions: [1])
+            let repository = try Self.load(directory, RepositoryOptions(controlMode: .poll))
+            let first = try repository.model(named: "add")
+            try Self.makeModel(directory, "staging", versions: [2], plusOne: [2])
+            try FileManager.default.moveItem(atPath: directory + "/staging/2", toPath: directory + "/add/2")
+            try FileManager.default.removeItem(atPath: directory + "/staging")
+            await repository.poll()
+            #expect(Self.states(repository) == ["add/2 READY"])
+            #expect(try await Self.sum(repository, try repository.model(named: "add")) == [3, 4, 5, 6])
+            // A request holding version 1 still finishes on it.
+            #expect(try await Self.sum(repository, first) == [2, 3, 4, 5])
+
+            try FileManager.default.createDirectory(atPath: directory + "/add/3", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Fixtures.model("empty.onnx"), toPath: directory + "/add/3/model.onnx")
+            await repository.poll()
+            #expect(Self.states(repository) == ["add/2 READY", "add/3 UNAVAILABLE"])
+            #expect(try repository.model(named: "add").version == "2")
+            #expect(repository.index().last?.reason == "model file is empty: \(directory)/add/3/model.onnx")
+
+            try FileManager.default.removeItem(atPath: directory + "/add")
+            await repository.poll()
+            #expect(repository.index() == [ModelRepository.IndexEntry(name: "add", state: "UNAVAILABLE", reason: "unloaded")])
+        }
+    }
+}
+
+/// config.pbtxt in the repository: what it sets is used, what it gets wrong is named in the index.
+@Suite struct RepositoryConfigTests {
+    @Test func configSetsInstancesAndIsCompletedFromTheModel() async throws {
+        try await withTemporaryDirectory { directory in
+            try RepositoryVersionTests.makeModel(
+                directory, versions: [1],
+                config: """
+                    # two instances of one thread each
+                    instance_group [ { count: 2, kind: KIND_CPU } ]
+                    parameters { key: "threads" value: { string_value: "1" } }
+                    """)
+            let repository = try RepositoryVersionTests.load(directory)
+            let model = try repository.model(named: "add")
+            #expect(model.pool.instances.count == 2)
+            #expect(model.config.maxBatchSize == 8)
+            #expect(model.config.inputs.map(\.dims) == [[4], [4]])
+            #expect(model.config.json().contains(#""instance_group":[{"count":2,"kind":"KIND_CPU"}]"#))
+        }
+    }
+
+    @Test func configErrorsNameTheFieldInTheIndex() async throws {
+        try await withTemporaryDirectory { directory in
+            try RepositoryVersionTests.makeModel(directory, "unsupported", versions: [1], config: "name: \"x\"\noptimization { }\n")
+            try RepositoryVersionTests.makeModel(
+                directory, "mismatch", versions: [1], config: "input [ { name: \"a\", data_type: TYPE_INT8, dims: [ 4 ] } ]\n")
+            try RepositoryVersionTests.makeModel(directory, "good", versions: [1])
+            let repository = try RepositoryVersionTests.load(directory)
+            let index = Dictionary(uniqueKeysWithValues: repository.index().map { ($0.name, $0) })
+            #expect(index["good"]?.state == "READY")
+            #expect(index["unsupported"]?.state == "UNAVAILABLE")
+            #expect(
+                index["unsupported"]?.reason?.hasPrefix(
+                    "\(directory)/unsupported/config.pbtxt:2:1: field 'optimization' is not supported by ledge: expected one of name, ") == true,
+                "\(index["unsupported"]?.reason ?? "")")
+            #expect(index["mismatch"]?.version == "1" && index["mismatch"]?.state == "UNAVAILABLE")
+            #expect(
+                index["mismatch"]?.reason
+                    == "\(directory)/mismatch/config.pbtxt: input 'a': data_type TYPE_INT8 does not match the model: expected TYPE_FP32",
+                "\(index["mismatch"]?.reason ?? "")")
+        }
+    }
+}
