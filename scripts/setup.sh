@@ -123,6 +123,23 @@ kserve_venv() {
   stamp kserve-venv "$k"
 }
 
+# --- 2c. Seldon Core client venv (scripts/check_seldon.py) -------------------------
+# Its own venv: seldon-core 1.18 needs numpy<2 and protobuf<4, the main venv pins newer.
+# Installed --no-deps (requirements-seldon.txt pins the subset its client really imports)
+# and made anew whenever the requirements or the interpreter change, so no stale package stays.
+SELDON_VENV="$LEDGE_HOME/venv-seldon"
+seldon_venv() {
+  local k
+  k="$(key seldon-venv-v1 "$SCRIPTS/requirements-seldon.txt" "$("$PYTHON" -VV)")"
+  fresh seldon-venv "$k" "$SELDON_VENV/bin/python" && return
+  log "creating $SELDON_VENV from scripts/requirements-seldon.txt"
+  rm -rf "$SELDON_VENV"
+  "$PYTHON" -m venv "$SELDON_VENV"
+  "$SELDON_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+    -r "$SCRIPTS/requirements-seldon.txt"
+  stamp seldon-venv "$k"
+}
+
 # --- 3. pinned downloads --------------------------------------------------------
 expected_sha() {
   awk -v f="$1" '$2 == f { print $1 }' "$CHECKSUMS"
@@ -284,6 +301,7 @@ platforms
 helpers
 requirements
 kserve_venv
+seldon_venv
 fixtures
 
 if (( DID_WORK )); then

@@ -23,6 +23,7 @@ public func buildApplication(
     router.add(middleware: JSONErrorMiddleware(routes: routes))
     V2Routes(repository: repository, configuration: configuration).register(on: router, table: routes)
     WebRoutes(repository: repository).register(on: router, table: routes)
+    SeldonRoutes(repository: repository, configuration: configuration).register(on: router, table: routes)
     let onRunning = configuration.onServerRunning
     let limits = configuration.limits
     let connections = limits.maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptors: raiseDescriptorLimit())
