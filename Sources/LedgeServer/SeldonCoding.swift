@@ -4,6 +4,7 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 internal import LedgeCore
+internal import LedgeServing
 
 /// Seldon Core's v1 protocol: a `SeldonMessage` as JSON, decoded into what
 /// Ledge runs. A message carries exactly one of:

@@ -4,6 +4,7 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 internal import LedgeCore
+internal import LedgeServing
 
 /// Where a Seldon message may come from besides a JSON body, as the Python
 /// wrapper's `get_request` reads them: the `json` field of a URL-encoded form

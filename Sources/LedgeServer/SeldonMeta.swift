@@ -1,4 +1,5 @@
 internal import LedgeCore
+internal import LedgeServing
 
 /// The `meta` of a Seldon answer, as the Python wrapper builds it from the
 /// request's: `puid` echoed when given (the wrapper makes none up), `tags` and

@@ -5,6 +5,7 @@ internal import Foundation
 #endif
 internal import Hummingbird
 internal import LedgeCore
+internal import LedgeServing
 internal import LedgeEngine
 
 /// Seldon Core v1 answers, with keys sorted as the Python wrapper's Flask

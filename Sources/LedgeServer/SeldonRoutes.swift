@@ -6,6 +6,7 @@ internal import Foundation
 internal import HTTPTypes
 internal import Hummingbird
 internal import LedgeCore
+internal import LedgeServing
 internal import LedgeEngine
 internal import Logging
 
@@ -91,15 +92,12 @@ struct SeldonRoutes: Sendable {
                 )
             }
             let tensor = try SeldonCoding.tensor(input, spec: info.inputs[0], model: model.name)
-            let execution = try await model.infer([tensor])
-            repository.metrics.record(execution, on: model, items: tensor.shape.first ?? 1)
-            let output = execution.value[0]
+            let output = try await repository.run([tensor], on: model)[0]
             let names = SeldonResponse.names(for: output, labels: info.metadata.labels)
             return JSONResponse.make(data: SeldonResponse.data(.init(tensor: output, form: input.form, names: names), meta: meta))
         case .binData(let bytes):
-            let execution = try await model.classify(ImageUpload(data: bytes, name: "binData"), topK: try topK(request))
-            repository.metrics.record(execution, on: model, items: 1)
-            return JSONResponse.make(data: SeldonResponse.classification(execution.value.top, meta: meta))
+            let result = try await repository.classify(ImageUpload(data: bytes, name: "binData"), topK: try topK(request), on: model)
+            return JSONResponse.make(data: SeldonResponse.classification(result.top, meta: meta))
         case .jsonData(let entries):
             if let unknown = entries.first(where: { entry in !info.inputs.contains { $0.name == entry.name } }) {
                 throw LedgeError.invalidInput(
@@ -112,10 +110,9 @@ struct SeldonRoutes: Sendable {
                 }
                 return try SeldonCoding.tensor(entry.input, spec: spec, model: model.name)
             }
-            let execution = try await model.infer(tensors)
-            repository.metrics.record(execution, on: model, items: tensors.first?.shape.first ?? 1)
+            let results = try await repository.run(tensors, on: model)
             let form: SeldonCoding.Form = entries.allSatisfy { $0.input.form == .tensor } ? .tensor : .ndarray
-            let outputs = zip(info.outputs, execution.value).map { spec, tensor in
+            let outputs = zip(info.outputs, results).map { spec, tensor in
                 (
                     name: spec.name,
                     output: SeldonResponse.Output(tensor: tensor, form: form, names: SeldonResponse.names(for: tensor, labels: info.metadata.labels))

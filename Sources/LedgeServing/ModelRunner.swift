@@ -65,6 +65,14 @@ extension ModelRepository {
         return model.response(for: prepared, results: execution.value)
     }
 
+    /// Runs tensors already checked against `model` (in its input order), recording the metrics:
+    /// for adapters whose wire format carries tensors another way (Seldon's `ndarray`).
+    public func run(_ inputs: [Tensor], on model: ServedModel) async throws -> [Tensor] {
+        let execution = try await model.infer(inputs)
+        metrics.record(execution, on: model, items: inputs.first?.shape.first ?? 1)
+        return execution.value
+    }
+
     /// Classifies `upload` with `model`'s image pipeline, recording its metrics.
     public func classify(_ upload: ImageUpload, topK: Int, on model: ServedModel) async throws -> ClassificationResult {
         let execution = try await model.classify(upload, topK: topK)

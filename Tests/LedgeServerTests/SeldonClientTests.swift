@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdTesting
 import LedgeTesting
+@testable import LedgeServing
 import Testing
 
 /// Seldon Core's own Python client (`seldon_core.seldon_client.SeldonClient`, pinned in

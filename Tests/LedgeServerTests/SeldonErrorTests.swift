@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LedgeServer
+@testable import LedgeServing
 import Testing
 
 /// Every refusal of the Seldon routes, answered as the Python wrapper answers a

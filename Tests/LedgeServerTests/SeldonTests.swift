@@ -5,6 +5,7 @@ import HummingbirdTesting
 import LedgeCore
 import LedgeServer
 import LedgeTesting
+@testable import LedgeServing
 import Testing
 
 /// Seldon Core's v1 protocol: each request form on the routes the Python wrapper and
