@@ -11,6 +11,8 @@ writes into OUT:
 - ``good.zip``     ``mobilenet/1/model.onnx`` deflated, ``mobilenet/labels.txt`` stored.
 - ``slip.tar.gz``, ``slip.zip``        a small ``mobilenet/1/model.onnx``, then an entry ``../evil``.
 - ``symlink.tar.gz``, ``symlink.zip``  an entry ``mobilenet/link`` that is a symbolic link to /etc/passwd.
+- ``absolute.tar``  an entry ``/tmp/evil`` (an absolute path).
+- ``hardlink.tar``  ``mobilenet/labels.txt`` and a hard link ``mobilenet/copy`` to it.
 - ``big.tar.gz``   one 2 MiB file of zeros (``zeros.bin``).
 - ``liar.zip``     ``zeros.bin``: 8 MiB of zeros deflated, its sizes patched to claim 1000 bytes.
 """
@@ -80,6 +82,15 @@ def main():
         info.create_system = 3  # Unix, so the mode below counts
         info.external_attr = (0o120777 << 16)
         archive.writestr(info, b"/etc/passwd")
+
+    with tarfile.open(os.path.join(out, "absolute.tar"), "w") as tar:
+        add_bytes(tar, "/tmp/evil", b"escaped\n")
+    with tarfile.open(os.path.join(out, "hardlink.tar"), "w") as tar:
+        add_bytes(tar, "mobilenet/labels.txt", LABELS)
+        info = tarfile.TarInfo("mobilenet/copy")
+        info.type = tarfile.LNKTYPE
+        info.linkname = "mobilenet/labels.txt"
+        tar.addfile(info)
 
     with tarfile.open(os.path.join(out, "big.tar.gz"), "w:gz") as tar:
         add_bytes(tar, "zeros.bin", bytes(2 << 20))

@@ -116,9 +116,13 @@ extension HTTPClient {
                 let expected = head.headers.first(name: "Content-Length").flatMap { Int64($0) }.map { start + $0 }
                 if let expected, expected > limits.maxBytes { throw tooLarge(label, limits) }
                 var position = start
+                var complete = false  // the parser saw the body's end (length, last chunk, or close)
                 do {
                     while let part = try await parts.next() {
-                        guard case .body(let buffer) = part else { break }
+                        guard case .body(let buffer) = part else {
+                            complete = true
+                            break
+                        }
                         guard position + Int64(buffer.readableBytes) <= limits.maxBytes else { throw tooLarge(label, limits) }
                         try Self.write(buffer, to: fd, at: position, label: label)
                         position += Int64(buffer.readableBytes)
@@ -130,7 +134,7 @@ extension HTTPClient {
                 } catch {
                     // The parser's complaint about a cut body: what counts is how much arrived.
                 }
-                guard expected == nil || expected == position else {
+                guard complete, expected == nil || expected == position else {
                     let total = expected.map { " of \($0)" } ?? ""
                     throw LedgeError(
                         .remoteFailure, "\(label): the connection closed after \(position)\(total) bytes (a new fetch resumes from there)")

@@ -40,6 +40,8 @@ import Testing
         ("slip.zip", "entry '../evil' escapes the folder", .invalidInput, 4 << 30),
         ("symlink.tar.gz", "entry 'mobilenet/link' is a symbolic link (only files and folders are unpacked)", .invalidInput, 4 << 30),
         ("symlink.zip", "entry 'mobilenet/link' is a symbolic link (only files and folders are unpacked)", .invalidInput, 4 << 30),
+        ("absolute.tar", "entry '/tmp/evil' is an absolute path", .invalidInput, 4 << 30),
+        ("hardlink.tar", "entry 'mobilenet/copy' is a hard link (only files and folders are unpacked)", .invalidInput, 4 << 30),
         ("big.tar.gz", "unpacks to more than 1048576 bytes (the limit)", .tooLarge, 1 << 20),
         ("liar.zip", "entry 'zeros.bin' inflates to more than its declared 1000 bytes", .invalidInput, 1 << 20),
     ]
