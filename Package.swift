@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "LedgeServing", targets: ["LedgeServing"]),
         .library(name: "LedgeServer", targets: ["LedgeServer"]),
         .library(name: "LedgeRelease", targets: ["LedgeRelease"]),
+        .library(name: "LedgeFetch", targets: ["LedgeFetch"]),
         .library(name: "LedgePackage", targets: ["LedgePackage"]),
         .library(name: "LedgeDeploy", targets: ["LedgeDeploy"]),
         .library(name: "LedgeTesting", targets: ["LedgeTesting"]),
@@ -137,9 +138,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // OCI images of a release: layers, index, layout and archives, registry push.
+        // Models from URIs: our HTTP/1.1 client, downloads with resume, a content-addressed cache, safe unpacking.
         .target(
-            name: "LedgePackage",
+            name: "LedgeFetch",
             dependencies: [
                 "LedgeCore", "LedgeRelease", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -150,16 +151,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // OCI images of a release: layers, index, layout and archives, registry push.
+        .target(
+            name: "LedgePackage",
+            dependencies: [
+                "LedgeCore", "LedgeRelease", "LedgeFetch", "CZlib",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Taking releases to devices and clusters: SSH fleets (fleet files), Kubernetes/KubeEdge manifests.
         .target(
             name: "LedgeDeploy",
-            dependencies: ["LedgeCore", "LedgeRelease", "LedgePackage", "CYAML", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LedgeCore", "LedgeRelease", "LedgePackage", "LedgeFetch", "CYAML", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "LedgeCLI",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServing", "LedgeServer", "LedgeRelease", "LedgePackage", "LedgeDeploy",
-                "CLedgeProcess",
+                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServing", "LedgeServer", "LedgeRelease", "LedgePackage",
+                "LedgeDeploy", "LedgeFetch", "CLedgeProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -204,6 +215,10 @@ let package = Package(
             dependencies: [
                 "LedgePackage", "LedgeRelease", "LedgeTesting", "LedgeVision", "LedgeCore", .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgeFetchTests",
+            dependencies: ["LedgeFetch", "LedgeCore", "LedgeRelease", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeDeployTests",

@@ -4,7 +4,7 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 internal import LedgeCore
-internal import LedgePackage
+internal import LedgeFetch
 
 /// What `ledge deploy status` reports of a device.
 public struct DeviceStatus: Sendable, Encodable {

@@ -4,7 +4,7 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 internal import LedgeCore
-internal import LedgePackage
+internal import LedgeFetch
 
 /// Checks a server on a device over HTTP: ready, every model ready, one inference per model
 /// on zeros of its input shape (dynamic dimensions as 1).

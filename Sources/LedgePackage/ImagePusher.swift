@@ -1,4 +1,5 @@
 internal import LedgeCore
+internal import LedgeFetch
 
 /// Pushes a built image: per platform its blobs (skipping those the registry
 /// has), then its manifest by digest; the index goes last, under the tag, so a

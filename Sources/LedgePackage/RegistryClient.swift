@@ -4,6 +4,7 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 public import LedgeCore
+internal import LedgeFetch
 internal import NIOHTTP1
 
 /// User name and password for a registry.

@@ -1,4 +1,5 @@
 public import LedgeCore
+internal import LedgeFetch
 
 /// `[REGISTRY/]REPOSITORY[:TAG]`, as `docker push` reads it.
 public struct RegistryReference: Sendable, Hashable, CustomStringConvertible {

@@ -1,0 +1,32 @@
+internal import ArgumentParser
+internal import LedgeFetch
+internal import Logging
+
+/// `--model-uri URI` (repeatable) and `--model-cache DIR`: models fetched from https://, http://
+/// or file:/// URIs (optionally pinned with `#sha256=HEX`) into the cache before they are loaded.
+struct ModelURIOptions: ParsableArguments {
+    @Option(
+        name: .customLong("model-uri"),
+        help: ArgumentHelp(
+            "A model to fetch first: https://…, http://… or file:///…, optionally ending #sha256=HEX; repeat for several.",
+            discussion: "A .tar.gz, .tgz, .tar or .zip is unpacked: MODEL.onnx at its top, or NAME/[VERSION/]MODEL.onnx (Triton's layout).",
+            valueName: "uri"))
+    var modelURI: [String] = []
+
+    @Option(
+        name: .customLong("model-cache"),
+        help: "Where fetched models are kept (default: $XDG_CACHE_HOME/ledge/models, else ~/.cache/ledge/models).")
+    var modelCache: String?
+
+    /// True when no URI is given.
+    var isEmpty: Bool { modelURI.isEmpty }
+
+    /// Fetches every URI (from the cache when pinned and present) and returns the model files
+    /// in them with their names (`nil`: the file name without extension), in the order given.
+    func modelFiles(logger: Logger) async throws -> [(path: String, name: String?)] {
+        let fetcher = ModelFetcher(options: FetchOptions(cacheDirectory: modelCache), logger: logger)
+        var files: [(path: String, name: String?)] = []
+        for model in try await fetcher.resolve(modelURI) { files += try model.modelFiles() }
+        return files
+    }
+}

@@ -1,0 +1,147 @@
+public import LedgeCore
+internal import NIOCore
+package import NIOHTTP1
+internal import NIOPosix
+internal import NIOSSL
+
+/// A response read whole.
+public struct HTTPResponse: Sendable {
+    /// The status code, as 200.
+    public var status: Int
+    var headers: HTTPHeaders
+    /// The body.
+    public var body: [UInt8]
+
+    /// The first value of the header `name` (case-insensitive), if any.
+    public func header(_ name: String) -> String? { headers.first(name: name) }
+}
+
+/// A small HTTP/1.1 client on SwiftNIO: one connection per request, TLS with
+/// the system's trust roots, a time limit per request. Enough for the OCI
+/// distribution API and model downloads (``download(_:to:from:limits:)``),
+/// without Foundation's networking (and its libcurl).
+public struct HTTPClient: Sendable {
+    /// Seconds a request may take, connection included.
+    public var timeLimit: Int64 = 120
+
+    /// A client whose requests may take `timeLimit` seconds each.
+    public init(timeLimit: Int64 = 120) { self.timeLimit = timeLimit }
+
+    /// `method` (`GET`, `POST`) to `url` (`http://host:port/path`), the whole answer in memory.
+    public func send(_ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> HTTPResponse {
+        guard let target = RequestURL(url) else { throw LedgeError.usage("URL '\(url)': expected http(s)://HOST[:PORT]/PATH") }
+        return try await send(HTTPMethod(rawValue: method), target, headers: headers, body: body)
+    }
+
+    /// `method` to `url`, the whole answer in memory.
+    package func send(_ method: HTTPMethod, _ url: RequestURL, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws
+        -> HTTPResponse
+    {
+        do {
+            return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
+                group.addTask { try await exchange(method, url, headers: headers, body: body) }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(timeLimit))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let response = try await group.next() ?? nil else {
+                    throw LedgeError(.timedOut, "\(method) \(url.text): no answer within \(timeLimit) s")
+                }
+                return response
+            }
+        } catch let error as LedgeError {
+            throw error
+        } catch {
+            throw LedgeError(.remoteFailure, "\(method) \(url.text) failed: \(Self.describe(error))")
+        }
+    }
+
+    private func exchange(_ method: HTTPMethod, _ url: RequestURL, headers: [(String, String)], body: [UInt8]?) async throws
+        -> HTTPResponse
+    {
+        let channel = try await Self.connect(url, connectTimeout: .seconds(10), idleTimeout: nil)
+        return try await channel.executeThenClose { inbound, outbound in
+            var head = Self.requestHead(method, url, headers: headers)
+            if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
+            // A server may answer and close before the body is sent (a refusal, a failure half-way):
+            // then the answer, not the failed write, is what to report.
+            var writeError: (any Error)?
+            do {
+                try await outbound.write(.head(head))
+                if let body, !body.isEmpty {
+                    var offset = 0
+                    while offset < body.count {  // 1 MiB writes
+                        let end = min(body.count, offset + (1 << 20))
+                        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body[offset..<end]))))
+                        offset = end
+                    }
+                }
+                try await outbound.write(.end(nil))
+            } catch {
+                writeError = error
+            }
+            var response = HTTPResponse(status: 0, headers: [:], body: [])
+            do {
+                for try await part in inbound {
+                    switch part {
+                    case .head(let responseHead):
+                        response.status = Int(responseHead.status.code)
+                        response.headers = responseHead.headers
+                    case .body(var buffer):
+                        response.body += buffer.readBytes(length: buffer.readableBytes) ?? []
+                    case .end:
+                        return response
+                    }
+                }
+            } catch {
+                if response.status != 0 { return response }  // the head and what came of the body
+                throw writeError ?? error
+            }
+            if response.status != 0 { return response }
+            if let writeError { throw writeError }
+            throw LedgeError(.remoteFailure, "\(method) \(url.text): the connection closed before the answer ended")
+        }
+    }
+
+    /// A request head with Host, User-Agent, `Connection: close` and `headers`.
+    static func requestHead(_ method: HTTPMethod, _ url: RequestURL, headers: [(String, String)]) -> HTTPRequestHead {
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: url.target)
+        head.headers.add(name: "Host", value: url.hostHeader)
+        head.headers.add(name: "User-Agent", value: "ledge/\(LedgeVersion.current)")
+        head.headers.add(name: "Connection", value: "close")
+        for (name, value) in headers { head.headers.add(name: name, value: value) }
+        return head
+    }
+
+    /// A connection to `url`'s host (TLS for https) with HTTP/1.1 handlers; with `idleTimeout`,
+    /// reading fails with ``ReadTimeout`` once nothing arrived for that long.
+    static func connect(_ url: RequestURL, connectTimeout: TimeAmount, idleTimeout: TimeAmount?) async throws
+        -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+    {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(connectTimeout)
+            .connect(host: url.host, port: url.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if url.secure {
+                        let context = try NIOSSLContext(configuration: .makeClientConfiguration())
+                        let serverName = url.host.first?.isNumber == true || url.host.contains(":") ? nil : url.host
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
+                    }
+                    if let idleTimeout { try channel.pipeline.syncOperations.addHandler(ReadTimeoutHandler(timeout: idleTimeout)) }
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    /// A one-line description of a connection or protocol error.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError { return error.description }
+        if let error = error as? ChannelError, case .connectTimeout = error { return "connection timed out" }
+        if error is ReadTimeout { return "no data within the time limit" }
+        let text = String(describing: error)
+        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
+        return text
+    }
+}

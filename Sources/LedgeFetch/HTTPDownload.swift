@@ -1,0 +1,178 @@
+public import LedgeCore
+internal import NIOCore
+internal import NIOHTTP1
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
+
+/// What a download may do: its size, redirects and time limits.
+public struct DownloadLimits: Sendable, Hashable {
+    /// The largest file accepted, in bytes (the declared length is checked first, then what arrives).
+    public var maxBytes: Int64
+    /// Redirects (301, 302, 303, 307, 308) followed at most.
+    public var maxRedirects: Int
+    /// Seconds to wait for a connection.
+    public var connectTimeout: Int64
+    /// Seconds without a byte from the server before giving up.
+    public var idleTimeout: Int64
+
+    /// Limits with these values.
+    public init(maxBytes: Int64 = 4 << 30, maxRedirects: Int = 5, connectTimeout: Int64 = 30, idleTimeout: Int64 = 60) {
+        self.maxBytes = maxBytes
+        self.maxRedirects = maxRedirects
+        self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// A finished download.
+public struct DownloadResult: Sendable, Hashable {
+    /// The URL the content came from, after redirects.
+    public var url: String
+    /// The file's size once complete.
+    public var size: Int64
+    /// Where the server resumed (a 206 answer to `Range: bytes=N-`); 0 when it sent everything.
+    public var resumedFrom: Int64
+}
+
+extension HTTPClient {
+    /// GETs `url` into the open file `fd`, streaming (never the whole body in memory).
+    ///
+    /// With `offset` > 0 (the bytes already in the file) it asks `Range: bytes=offset-`: a 206
+    /// from there appends, a 200 rewrites the file from the start, a 416 or a 206 from elsewhere
+    /// starts over without a range. Follows redirects within `limits`; https never redirects
+    /// to http. Errors are one line starting with `url`; after a cut connection the bytes
+    /// received stay in the file, so a later call resumes from them.
+    public func download(_ url: String, to fd: Int32, from offset: Int64, limits: DownloadLimits) async throws -> DownloadResult {
+        guard var current = RequestURL(url) else { throw LedgeError.usage("URL '\(url)': expected http(s)://HOST[:PORT]/PATH") }
+        var offset = offset
+        var redirects = 0
+        var restarted = false
+        while true {
+            switch try await attempt(current, label: url, fd: fd, offset: offset, limits: limits) {
+            case .done(let result):
+                return result
+            case .restart where !restarted:
+                restarted = true
+                offset = 0
+            case .restart:
+                throw LedgeError(.remoteFailure, "\(url): the server does not resume downloads consistently")
+            case .redirect(let code, let location):
+                redirects += 1
+                guard redirects <= limits.maxRedirects else {
+                    throw LedgeError(.remoteFailure, "\(url): more than \(limits.maxRedirects) redirects")
+                }
+                guard let next = current.resolving(location) else {
+                    throw LedgeError(.remoteFailure, "\(url): redirect \(code) to '\(location)', expected an http(s) URL")
+                }
+                guard next.secure || !current.secure else {
+                    throw LedgeError(.remoteFailure, "\(url): redirect from https to \(next.text) refused")
+                }
+                current = next
+            }
+        }
+    }
+
+    private enum Attempt {
+        case done(DownloadResult)
+        case redirect(Int, String)
+        case restart
+    }
+
+    private func attempt(_ url: RequestURL, label: String, fd: Int32, offset: Int64, limits: DownloadLimits) async throws -> Attempt {
+        do {
+            let channel = try await Self.connect(
+                url, connectTimeout: .seconds(limits.connectTimeout), idleTimeout: .seconds(limits.idleTimeout))
+            return try await channel.executeThenClose { inbound, outbound in
+                var headers = [("Accept-Encoding", "identity")]
+                if offset > 0 { headers.append(("Range", "bytes=\(offset)-")) }
+                // One write, one flush: a server may answer and close before a second write.
+                var writeError: (any Error)?
+                do {
+                    try await outbound.write(contentsOf: [.head(Self.requestHead(.GET, url, headers: headers)), .end(nil)])
+                } catch {
+                    writeError = error
+                }
+                var parts = inbound.makeAsyncIterator()
+                guard case .head(let head)? = try await parts.next() else {
+                    if let writeError { throw writeError }
+                    throw LedgeError(.remoteFailure, "\(label): the connection closed before an answer")
+                }
+                let code = Int(head.status.code)
+                var start: Int64 = 0
+                switch code {
+                case 301, 302, 303, 307, 308: return .redirect(code, head.headers.first(name: "Location") ?? "")
+                case 416 where offset > 0: return .restart
+                case 200: guard ftruncate(fd, 0) == 0 else { throw writeFailure(label) }
+                case 206:
+                    guard offset > 0, Self.rangeStart(head.headers.first(name: "Content-Range")) == offset else { return .restart }
+                    start = offset
+                default:
+                    throw LedgeError(code == 404 ? .notFound : .remoteFailure, "\(label): HTTP \(code) \(head.status.reasonPhrase)")
+                }
+                let expected = head.headers.first(name: "Content-Length").flatMap { Int64($0) }.map { start + $0 }
+                if let expected, expected > limits.maxBytes { throw tooLarge(label, limits) }
+                var position = start
+                var complete = false  // the parser saw the body's end (length, last chunk, or close)
+                do {
+                    while let part = try await parts.next() {
+                        guard case .body(let buffer) = part else {
+                            complete = true
+                            break
+                        }
+                        guard position + Int64(buffer.readableBytes) <= limits.maxBytes else { throw tooLarge(label, limits) }
+                        try Self.write(buffer, to: fd, at: position, label: label)
+                        position += Int64(buffer.readableBytes)
+                    }
+                } catch let error as LedgeError {
+                    throw error
+                } catch let timeout as ReadTimeout {
+                    throw timeout
+                } catch {
+                    // The parser's complaint about a cut body: what counts is how much arrived.
+                }
+                guard complete, expected == nil || expected == position else {
+                    let total = expected.map { " of \($0)" } ?? ""
+                    throw LedgeError(
+                        .remoteFailure, "\(label): the connection closed after \(position)\(total) bytes (a new fetch resumes from there)")
+                }
+                return .done(DownloadResult(url: url.text, size: position, resumedFrom: start))
+            }
+        } catch let error as LedgeError {
+            throw error
+        } catch is ReadTimeout {
+            throw LedgeError(.timedOut, "\(label): no data for \(limits.idleTimeout) s")
+        } catch {
+            throw LedgeError(.remoteFailure, "\(label): \(Self.describe(error))")
+        }
+    }
+
+    /// N of `Content-Range: bytes N-M/T`.
+    static func rangeStart(_ value: String?) -> Int64? {
+        guard let value, value.hasPrefix("bytes ") else { return nil }
+        return Int64(value.dropFirst(6).prefix { $0 != "-" })
+    }
+
+    private static func write(_ buffer: ByteBuffer, to fd: Int32, at position: Int64, label: String) throws {
+        try buffer.withUnsafeReadableBytes { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(position) + off_t(done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw writeFailure(label) }
+                done += n
+            }
+        }
+    }
+}
+
+private func writeFailure(_ label: String) -> LedgeError {
+    LedgeError(.runtimeFailure, "\(label): cannot write the download (\(String(cString: strerror(errno))))")
+}
+
+private func tooLarge(_ label: String, _ limits: DownloadLimits) -> LedgeError {
+    LedgeError(.tooLarge, "\(label): larger than the limit of \(limits.maxBytes) bytes")
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// A loopback file server for fetch tests (`scripts/fixture_http_server.py`): serves a folder
+/// under `/files/`, honours `Range`, answers 404 under `/missing/`, cuts the first download of
+/// each path under `/cut/` half-way, and redirects `/redirect/N/PATH` N times. It logs every
+/// request; ``requests()`` returns them as `METHOD PATH RANGE` (`-` without a Range header).
+///
+/// Started like ``FaultyRegistryProcess`` (which it runs with another script); prefer
+/// ``withServer(root:isolation:_:)``, which stops it even when the test throws.
+public final class FixtureHTTPServer: @unchecked Sendable {
+    private let process: FaultyRegistryProcess
+
+    private init(process: FaultyRegistryProcess) { self.process = process }
+
+    /// `http://127.0.0.1:PORT`.
+    public var baseURL: String { "http://" + process.host }
+
+    /// Every request so far, as `METHOD PATH RANGE`, in order.
+    public func requests() -> [String] { process.requests() }
+
+    /// The cuts so far, as `PATH after N bytes`.
+    public func cuts() -> [String] {
+        process.log().split(separator: "\n").filter { $0.hasPrefix("CUT ") }.map { String($0.dropFirst(4)) }
+    }
+
+    /// Stops the server and removes its folder (not `root`). Safe to call twice.
+    public func stop() { process.stop() }
+
+    /// Runs `body` with a server for `root` and stops it afterwards, also when `body` throws.
+    public static func withServer<T>(
+        root: String, isolation: isolated (any Actor)? = #isolation, _ body: (FixtureHTTPServer) async throws -> T
+    ) async throws -> T {
+        let server = FixtureHTTPServer(process: try await FaultyRegistryProcess.start(script: "fixture_http_server.py", arguments: [root]))
+        defer { server.stop() }
+        return try await body(server)
+    }
+
+    /// Writes the archives of `scripts/make_fetch_archives.py` (good, zip-slip, symlink, oversized)
+    /// into `folder`, the good ones holding `model`.
+    public static func makeArchives(in folder: String, model: String) async throws {
+        let venvPython = Fixtures.home + "/venv/bin/python"
+        let python = FileManager.default.isExecutableFile(atPath: venvPython) ? venvPython : "/usr/bin/python3"
+        let log = folder + "/.make_fetch_archives.log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let child = try BackgroundProcess(
+            python, [Fixtures.packageRoot + "/scripts/make_fetch_archives.py", folder, model], environment: ["PATH": "/usr/bin:/bin"],
+            stdoutPath: log, stderrPath: log)
+        defer { child.stop() }
+        _ = await waitUntil(timeout: .seconds(300)) { !child.isRunning }
+        guard let exit = child.exit, exit == ProcessExit(status: 0, signaled: false) else {
+            throw HarnessError("make_fetch_archives.py failed (\(child.exit.map(\.description) ?? "still running")): \(BackgroundProcess.text(log))")
+        }
+    }
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""A loopback file server for fetch tests: serves a folder, honours Range, injects faults.
+
+Routes (``<path>`` is relative to ROOT and may not leave it):
+
+- ``GET|HEAD /files/<path>``      the file; ``Range: bytes=N-`` or ``bytes=N-M`` gives 206
+  with ``Content-Range``, a start past the end gives 416.
+- ``GET /missing/<anything>``     404 Not Found.
+- ``GET /cut/<path>``             the first request for a path: the head (full
+  ``Content-Length``) and half of the body, then the connection closes; later requests
+  are served as ``/files/<path>``.
+- ``GET /stall/<path>``           the head and half of the body, then nothing for 60 s
+  (for idle time limits), then the connection closes.
+- ``GET /redirect/<n>/<path>``    302 to ``/redirect/<n-1>/<path>``, and to
+  ``/files/<path>`` when ``n`` is 0.
+- anything else: 404.
+
+Usage: ``fixture_http_server.py ROOT`` — binds 127.0.0.1 on a free port, prints the port
+number and a newline on stdout, and logs each request to stderr as
+``REQUEST <METHOD> <PATH> <RANGE>`` (``-`` without a Range header) and each cut as
+``CUT <PATH> after <N> bytes`` (also for stalls). Stops on SIGTERM or SIGINT.
+"""
+
+import http.server
+import os
+import re
+import socket
+import sys
+import threading
+import time
+
+from faulty_registry import log, main  # the same logging and serving loop
+
+ROOT = os.path.realpath(sys.argv[1]) if len(sys.argv) > 1 else os.getcwd()
+CUT_LOCK = threading.Lock()
+CUT_DONE = set()
+RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fixture-http/1"
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass  # our own lines only
+
+    def local_path(self, relative):
+        path = os.path.realpath(os.path.join(ROOT, relative))
+        if path != ROOT and not path.startswith(ROOT + os.sep):
+            return None
+        return path if os.path.isfile(path) else None
+
+    def plain(self, status, text, headers=None):
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def serve_file(self, relative, cut=False, stall=False):
+        path = self.local_path(relative)
+        if path is None:
+            return self.plain(404, "not found\n")
+        size = os.path.getsize(path)
+        start, end, status = 0, size - 1, 200
+        match = RANGE.match(self.headers.get("Range", ""))
+        if match:
+            start = int(match.group(1))
+            end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+            if start >= size:
+                return self.plain(416, "range not satisfiable\n", {"Content-Range": f"bytes */{size}"})
+            status = 206
+        length = end - start + 1
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(length))
+        self.send_header("Accept-Ranges", "bytes")
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        send = length // 2 if cut or stall else length
+        with open(path, "rb") as file:
+            file.seek(start)
+            left = send
+            while left > 0:
+                piece = file.read(min(65536, left))
+                if not piece:
+                    break
+                self.wfile.write(piece)
+                left -= len(piece)
+        self.wfile.flush()
+        if cut or stall:
+            log(f"CUT {self.path} after {send} bytes")
+            if stall:
+                time.sleep(60)
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def route(self):
+        log(f"REQUEST {self.command} {self.path} {self.headers.get('Range', '-')}")
+        path = self.path.split("?", 1)[0]
+        if path.startswith("/files/"):
+            return self.serve_file(path[len("/files/"):])
+        if path.startswith("/missing/"):
+            return self.plain(404, "not found\n")
+        if path.startswith("/cut/"):
+            relative = path[len("/cut/"):]
+            with CUT_LOCK:
+                first = relative not in CUT_DONE
+                CUT_DONE.add(relative)
+            return self.serve_file(relative, cut=first)
+        if path.startswith("/stall/"):
+            return self.serve_file(path[len("/stall/"):], stall=True)
+        match = re.match(r"^/redirect/(\d+)/(.+)$", path)
+        if match:
+            hops, relative = int(match.group(1)), match.group(2)
+            location = f"/files/{relative}" if hops == 0 else f"/redirect/{hops - 1}/{relative}"
+            return self.plain(302, "moved\n", {"Location": location})
+        return self.plain(404, "not found\n")
+
+    do_GET = do_HEAD = route
+
+
+if __name__ == "__main__":
+    main(Handler)
