@@ -1,4 +1,7 @@
 internal import ArgumentParser
+internal import Dispatch
+internal import LedgeCore
+internal import Synchronization
 internal import LedgeFetch
 internal import Logging
 
@@ -28,5 +31,30 @@ struct ModelURIOptions: ParsableArguments {
         var files: [(path: String, name: String?)] = []
         for model in try await fetcher.resolve(modelURI) { files += try model.modelFiles() }
         return files
+    }
+
+    /// A fetch for the repository's `uri` parameters: blocking (the repository calls it on its own
+    /// queue, never on Swift's cooperative pool), the model file of `uri` (an archive's highest version).
+    func blockingFetch(logger: Logger) -> @Sendable (String) throws -> String {
+        let fetcher = ModelFetcher(options: FetchOptions(cacheDirectory: modelCache), logger: logger)
+        return { uri in
+            let result = Mutex<Result<String, any Error>?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            Task {
+                let outcome: Result<String, any Error>
+                do {
+                    guard let file = try await fetcher.fetch(uri).modelFiles().first else {
+                        throw LedgeError.invalidModel("\(uri): holds no .onnx or .tflite model")
+                    }
+                    outcome = .success(file.path)
+                } catch {
+                    outcome = .failure(error)
+                }
+                result.withLock { $0 = outcome }
+                done.signal()
+            }
+            done.wait()
+            return try result.withLock { $0 }!.get()
+        }
     }
 }

@@ -31,6 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Models") var models: ModelOptions
 
+    @OptionGroup(title: "Model URIs") var modelURIs: ModelURIOptions
+
     @Option(help: "The address to listen on.")
     var host = "127.0.0.1"
 
@@ -91,7 +93,14 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        try models.requireModels()
+        if models.isEmpty && modelURIs.isEmpty {
+            throw ValidationError("give either --model PATH (repeatable), --model-repository DIR or --model-uri URI")
+        }
+        if models.modelRepository != nil && !modelURIs.isEmpty {
+            throw ValidationError(
+                "--model-uri serves fetched models beside --model files, not beside --model-repository: put the URI in the model's config.pbtxt (parameters uri)"
+            )
+        }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         if let instances, instances < 1 || instances > 64 {
             throw ValidationError("--instances must be between 1 and 64, got \(instances)")
@@ -118,9 +127,10 @@ struct ServeCommand: AsyncParsableCommand {
         let threads = engine.session.threads ?? 1
         engine.session.threads = threads
         let instances = self.instances ?? max(1, cores / threads)
+        let fetched = try await modelURIs.modelFiles(logger: logger)
         let source: ModelSource =
             if let repository = models.modelRepository { .repository(path: repository) } else {
-                .files(models.files.map { ModelFileSource(path: $0.path, name: $0.name) })
+                .files((models.files + fetched).map { ModelFileSource(path: $0.path, name: $0.name) })
             }
         CrashGuard.watch("ledge serve")
         let readiness = try ServeReadiness(
@@ -131,7 +141,8 @@ struct ServeCommand: AsyncParsableCommand {
             options: RepositoryOptions(
                 engine: engine, instances: instances, queueLimit: queueLimit,
                 probe: probe.probe(engine: engine), controlMode: modelControlMode.mode,
-                pollInterval: .milliseconds(Int64((repositoryPollSecs * 1000).rounded())), startupModels: loadModels),
+                pollInterval: .milliseconds(Int64((repositoryPollSecs * 1000).rounded())), startupModels: loadModels,
+                fetchURI: modelURIs.blockingFetch(logger: logger)),
             logger: logger)
         let host = self.host
         let names = repository.names

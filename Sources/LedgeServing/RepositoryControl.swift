@@ -21,7 +21,8 @@ extension ModelRepository {
     }
 
     /// The folder of model `name`: Triton's or the flat layout, or a model file as version 1.
-    func folder(_ name: String) throws -> RepositoryLayout.ModelFolder {
+    /// `fetching: false` leaves a config's `uri` unfetched (the version's path is `uri:URI`), for polls.
+    func folder(_ name: String, fetching: Bool = true) throws -> RepositoryLayout.ModelFolder {
         switch source {
         case .files(let files):
             let entries = try RepositoryLayout.entries(files: files.map { ($0.path, $0.name) })
@@ -29,8 +30,28 @@ extension ModelRepository {
             return RepositoryLayout.ModelFolder(
                 name: name, path: PathName.deletingLastComponent(entry.model), configPath: nil,
                 versions: [RepositoryLayout.ModelVersionFile(number: 1, model: entry.model)], labels: nil)
-        case .repository(let path): return try RepositoryLayout.folder(repository: path, name: name)
+        case .repository(let path):
+            if let folder = try uriFolder(repository: path, name: name, fetching: fetching) { return folder }
+            return try RepositoryLayout.folder(repository: path, name: name)
         }
+    }
+
+    /// A model folder whose config.pbtxt names its model by `parameters { key: "uri" … }`: the
+    /// fetched file (from the cache when it is there) is its version 1.
+    private func uriFolder(repository: String, name: String, fetching: Bool) throws -> RepositoryLayout.ModelFolder? {
+        let folder = repository + "/" + name
+        let configPath = folder + "/config.pbtxt"
+        guard RepositoryLayout.problem(name: name, what: "model folder") == nil, PathName.exists(configPath),
+            let uri = try ModelConfig.parse(try Self.readConfig(configPath), file: configPath).parameters["uri"]
+        else { return nil }
+        guard let fetch = options.fetchURI else {
+            throw LedgeError.usage("\(configPath): parameters uri '\(uri)': this server cannot fetch models")
+        }
+        let labels = folder + "/labels.txt"
+        return RepositoryLayout.ModelFolder(
+            name: name, path: folder, configPath: configPath,
+            versions: [RepositoryLayout.ModelVersionFile(number: 1, model: fetching ? try fetch(uri) : "uri:" + uri)],
+            labels: PathName.exists(labels) ? labels : nil)
     }
 
     /// Applies every model of `names`, in parallel (cold start is what an orchestrator waits for).
@@ -107,9 +128,12 @@ extension ModelRepository {
     }
 
     /// What the files of `folder` are now: any change means a reload.
+    /// A model fetched from a config's `uri` changes only with its config (a pinned URI's file cannot).
     func fingerprint(_ folder: RepositoryLayout.ModelFolder, configText: String?) -> String {
-        folder.versions.map { "\($0.number)=" + ModelVersionLoader.fileKey(model: $0.model, labels: folder.labels, configText: configText) }
-            .joined(separator: ";") + ";config=" + String((configText ?? "").hashValue)
+        folder.versions.filter { $0.model.hasPrefix(folder.path + "/") }.map {
+            "\($0.number)=" + ModelVersionLoader.fileKey(model: $0.model, labels: folder.labels, configText: configText)
+        }
+        .joined(separator: ";") + ";config=" + String((configText ?? "").hashValue)
     }
 
     /// The text of a config.pbtxt.

@@ -92,7 +92,7 @@ extension ModelRepository {
             for name in known.keys where !names.contains(name) && !(known[name]?.versions.isEmpty ?? true) { self.unload(name) }
             let changed = names.filter { name in
                 guard let slot = known[name] else { return true }
-                guard let folder = try? self.folder(name) else { return slot.failure == nil }
+                guard let folder = try? self.folder(name, fetching: false) else { return slot.failure == nil }
                 let text = folder.configPath.flatMap { try? Self.readConfig($0) }
                 return self.fingerprint(folder, configText: text) != slot.fingerprint
             }

@@ -85,11 +85,19 @@ enum RepositoryIndex {
     }
 
     static func fetch(port: Int) throws -> [String: Entry] {
+        Dictionary(try entries(port: port).filter { $0.name == "add" }.map { ($0.version ?? "-", $0) }, uniquingKeysWith: { $1 })
+    }
+
+    /// Every model's last entry, by name.
+    static func fetchAll(port: Int) throws -> [String: Entry] {
+        Dictionary(try entries(port: port).map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+    }
+
+    static func entries(port: Int) throws -> [Entry] {
         let connection = try RawConnection(port: port)
         _ = connection.send("POST /v2/repository/index HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         let (bytes, _) = connection.receiveAll(timeout: .seconds(10))
-        let entries = try JSONDecoder().decode([Entry].self, from: Data((RawConnection.parse(bytes)?.body ?? "").utf8))
-        return Dictionary(entries.filter { $0.name == "add" }.map { ($0.version ?? "-", $0) }, uniquingKeysWith: { $1 })
+        return try JSONDecoder().decode([Entry].self, from: Data((RawConnection.parse(bytes)?.body ?? "").utf8))
     }
 }
 

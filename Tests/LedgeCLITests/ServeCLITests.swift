@@ -69,7 +69,7 @@ import Testing
     @Test func serveUsageErrors() throws {
         var result = try ProcessRunner.ledge(["serve"])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("give either --model PATH (repeatable) or --model-repository DIR"))
+        #expect(result.stderr.contains("give either --model PATH (repeatable), --model-repository DIR or --model-uri URI"))
         result = try ProcessRunner.ledge(["serve", "--model", "/nonexistent/m.onnx", "--port", "0"])
         #expect(result.status == 3)
         #expect(result.stderr == "error: model file not found: /nonexistent/m.onnx\n")

@@ -1,0 +1,38 @@
+import Foundation
+import LedgeTesting
+import Testing
+
+/// `ledge serve` with models from URIs: `--model-uri` beside `-m`, and a repository model whose
+/// config.pbtxt names its file with `parameters { key: "uri" … }` (a wrong pin leaves it UNAVAILABLE).
+@Suite struct ModelURIServeTests {
+    static func sha256(_ path: String) throws -> String {
+        let result = try ProcessRunner.run("/usr/bin/sha256sum", [path])
+        return String(result.stdout.prefix(64))
+    }
+
+    @Test func modelsFromURIsServe() async throws {
+        let folder = try TemporaryFolder()
+        let add = Fixtures.model("add.onnx")
+        let pin = try Self.sha256(add)
+        let wrong = String(repeating: "0", count: 64)
+        for (name, uri) in [("good", "file://\(add)#sha256=\(pin)"), ("pinned_wrong", "file://\(add)#sha256=\(wrong)")] {
+            try FileManager.default.createDirectory(atPath: "\(folder.path)/repository/\(name)", withIntermediateDirectories: true)
+            try "parameters { key: \"uri\" value: { string_value: \"\(uri)\" } }\n".write(
+                toFile: "\(folder.path)/repository/\(name)/config.pbtxt", atomically: true, encoding: .utf8)
+        }
+        let server = try await ServeProcess.start([
+            "--model-repository", folder.path + "/repository", "--model-cache", folder.path + "/cache", "--probe-cache", "none",
+        ])
+        let index = try RepositoryIndex.fetchAll(port: server.port)
+        #expect(index["good"]?.state == "READY")
+        #expect(index["pinned_wrong"]?.state == "UNAVAILABLE")
+        #expect(index["pinned_wrong"]?.reason == "file://\(add): sha256 is \(pin), expected \(wrong) (the #sha256= pin)")
+        try await server.terminate()
+
+        let direct = try await ServeProcess.start([
+            "--model-uri", "file://\(add)#sha256=\(pin)", "--model-cache", folder.path + "/cache", "--probe-cache", "none",
+        ])
+        #expect(try RepositoryIndex.fetchAll(port: direct.port)["add"]?.state == "READY")
+        try await direct.terminate()
+    }
+}
