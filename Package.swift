@@ -172,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "LedgeServerTests",
             dependencies: [
-                "LedgeServer", "LedgeEngine", "LedgeTesting",
+                "LedgeServer", "LedgeEngine", "LedgeTesting", "LedgeVision",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

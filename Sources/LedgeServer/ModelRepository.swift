@@ -19,13 +19,16 @@ public final class ServedModel: Sendable {
     public let info: ModelInfo
     /// The instances requests borrow.
     public let pool: SessionPool
+    /// Batches infer requests on ``pool``; `nil`: each request runs alone.
+    public let batcher: DynamicBatcher?
 
-    /// A served model over a pool.
-    public init(name: String, version: String = "1", info: ModelInfo, pool: SessionPool) {
+    /// A served model over a pool, with a dynamic batcher over it or none.
+    public init(name: String, version: String = "1", info: ModelInfo, pool: SessionPool, batcher: DynamicBatcher? = nil) {
         self.name = name
         self.version = version
         self.info = info
         self.pool = pool
+        self.batcher = batcher
     }
 
     /// The platform as Triton names it: `tflite` or `onnxruntime_onnx`.
@@ -71,12 +74,18 @@ public struct RepositoryOptions: Sendable {
     public var queueLimit: Int
     /// Opens each model in a child process first (see ``ModelProbe``); `nil` loads directly.
     public var probe: ModelProbe?
+    /// Dynamic batching for every model with a batch dimension; `nil`: none.
+    public var batching: BatchingPolicy?
 
-    public init(engine: EngineOptions = EngineOptions(), instances: Int = 1, queueLimit: Int = 64, probe: ModelProbe? = nil) {
+    public init(
+        engine: EngineOptions = EngineOptions(), instances: Int = 1, queueLimit: Int = 64, probe: ModelProbe? = nil,
+        batching: BatchingPolicy? = nil
+    ) {
         self.engine = engine
         self.instances = instances
         self.queueLimit = queueLimit
         self.probe = probe
+        self.batching = batching
     }
 }
 
@@ -120,6 +129,7 @@ public final class ModelRepository: Sendable {
     /// exhausting the probe) is logged and left out while others load; when
     /// none loads, the first failure is thrown. Duplicate names are refused.
     public static func load(_ source: ModelSource, options: RepositoryOptions, logger: Logger) throws -> ModelRepository {
+        try options.batching?.validate()
         let entries = try scan(source)
         let results = Mutex([Result<ServedModel, LedgeError>?](repeating: nil, count: entries.count))
         // Models load (and are probed) in parallel: cold start is what an orchestrator waits for.
@@ -187,8 +197,9 @@ public final class ModelRepository: Sendable {
         let instances = try opened.withLock { $0 }.map { try $0!.get() }
         let info = instances[0].session.info
         logger.info("loaded model '\(name)' from \(path): \(count) instance(s)")
-        return ServedModel(
-            name: name, info: info,
-            pool: SessionPool(modelName: name, instances: instances, queueLimit: options.queueLimit))
+        let pool = SessionPool(modelName: name, instances: instances, queueLimit: options.queueLimit)
+        let batcher = DynamicBatcher.forModel(
+            named: name, info: info, pool: pool, policy: options.batching, queueLimit: options.queueLimit, logger: logger)
+        return ServedModel(name: name, info: info, pool: pool, batcher: batcher)
     }
 }
