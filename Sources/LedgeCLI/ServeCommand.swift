@@ -66,6 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "How lines are written: text is 'level: message key=value…', json one JSON object per line.")
     var logFormat = LogFormat.text
 
+    @OptionGroup(title: "Dynamic batching") var batching: BatchingOptions
+
     @OptionGroup(title: "Client limits") var limits: ServerLimitOptions
 
     @OptionGroup(title: "Model probe") var probe: ProbeOptions
@@ -106,7 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
             source,
             options: RepositoryOptions(
                 engine: engine, instances: instances, queueLimit: queueLimit,
-                probe: probe.probe(engine: engine)),
+                probe: probe.probe(engine: engine), batching: batching.policy),
             logger: logger)
         let host = self.host
         let names = repository.names
