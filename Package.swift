@@ -195,12 +195,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeServingTests",
-            dependencies: ["LedgeServing", "LedgeEngine", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LedgeServing", "LedgeEngine", "LedgeVision", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeServerTests",
             dependencies: [
-                "LedgeServer", "LedgeServing", "LedgeEngine", "LedgeTesting",
+                "LedgeServer", "LedgeServing", "LedgeEngine", "LedgeTesting", "LedgeVision",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -86,6 +86,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "How lines are written: text is 'level: message key=value…', json one JSON object per line.")
     var logFormat = LogFormat.text
 
+    @OptionGroup(title: "Dynamic batching") var batching: BatchingOptions
+
     @OptionGroup(title: "Client limits") var limits: ServerLimitOptions
 
     @OptionGroup(title: "Model probe") var probe: ProbeOptions
@@ -142,7 +144,7 @@ struct ServeCommand: AsyncParsableCommand {
                 engine: engine, instances: instances, queueLimit: queueLimit,
                 probe: probe.probe(engine: engine), controlMode: modelControlMode.mode,
                 pollInterval: .milliseconds(Int64((repositoryPollSecs * 1000).rounded())), startupModels: loadModels,
-                fetchURI: modelURIs.blockingFetch(logger: logger)),
+                batching: batching.policy, fetchURI: modelURIs.blockingFetch(logger: logger)),
             logger: logger)
         let host = self.host
         let names = repository.names

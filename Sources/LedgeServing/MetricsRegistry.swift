@@ -18,9 +18,10 @@ package final class MetricsRegistry: Sendable {
     /// The swift-metrics factory that creates this registry's metrics.
     package let factory: any MetricsFactory
 
-    /// A registry whose families carry `help[name]` as their `# HELP` line.
-    package init(help: [String: String]) {
-        factory = HelpfulPrometheusFactory(registry: registry, help: help, buckets: Self.durationBuckets)
+    /// A registry whose families carry `help[name]` as their `# HELP` line,
+    /// and whose value histograms have `buckets[name]` (else the duration buckets, in seconds).
+    package init(help: [String: String], buckets: [String: [Double]] = [:]) {
+        factory = HelpfulPrometheusFactory(registry: registry, help: help, buckets: Self.durationBuckets, valueBuckets: buckets)
     }
 
     /// The Prometheus text exposition (format 0.0.4) of every metric.
@@ -40,6 +41,7 @@ private struct HelpfulPrometheusFactory: MetricsFactory {
     package let registry: PrometheusCollectorRegistry
     package let help: [String: String]
     package let buckets: [Duration]
+    package let valueBuckets: [String: [Double]]
 
     package func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         registry.makeCounter(name: label, labels: dimensions, help: help[label] ?? "")
@@ -56,7 +58,7 @@ private struct HelpfulPrometheusFactory: MetricsFactory {
     package func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         if aggregate {
             return registry.makeValueHistogram(
-                name: label, labels: dimensions, buckets: buckets.map(\.inSeconds),
+                name: label, labels: dimensions, buckets: valueBuckets[label] ?? buckets.map(\.inSeconds),
                 help: help[label] ?? "")
         }
         return registry.makeGauge(name: label, labels: dimensions, help: help[label] ?? "")

@@ -60,6 +60,7 @@ public final class ModelRepository: Sendable {
     /// that fails is logged and listed UNAVAILABLE with the reason while the others
     /// load; when models were asked for and none loaded, the first failure is thrown.
     public static func load(_ source: ModelSource, options: RepositoryOptions, logger: Logger) throws -> ModelRepository {
+        try options.batching?.validate()
         let repository = ModelRepository(source: source, options: options, logger: logger)
         let names = try repository.sourceNames()
         var wanted = names

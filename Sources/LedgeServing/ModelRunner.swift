@@ -12,13 +12,26 @@ package struct ModelExecution<Value: Sendable>: Sendable {
     package var input: Duration?
     /// The session run.
     package var compute: Duration
+    /// Model executions to count for this request: 0 when it shared a batch
+    /// whose execution another request of it counts.
+    package var executions = 1
+    /// Items in the execution (the batch); `nil`: the request's own items.
+    package var batchSize: Int? = nil
 }
 
 /// Running requests: the serving side of an inference (the pool lends the
 /// instance, the model runs, the clock says where the time went).
 extension ServedModel {
-    /// Runs `inputs` on a free instance (see ``SessionPool/run(_:)``): the outputs, the wait and the run.
+    /// Runs `inputs` on a free instance (see ``SessionPool/run(_:)``), in a
+    /// batch with other requests when the model has a ``DynamicBatcher``:
+    /// the outputs, the wait and the run.
     package func infer(_ inputs: [Tensor]) async throws -> ModelExecution<[Tensor]> {
+        if let batcher {
+            let run = try await batcher.infer(inputs)
+            return ModelExecution(
+                value: run.outputs, queued: run.queued, input: nil, compute: run.compute,
+                executions: run.countsExecution ? 1 : 0, batchSize: run.batchSize)
+        }
         let (outputs, queued, ran) = try await timed { instance in try instance.session.run(inputs) }
         return ModelExecution(value: outputs, queued: queued, input: nil, compute: ran)
     }

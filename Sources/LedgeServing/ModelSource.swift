@@ -53,6 +53,8 @@ public struct RepositoryOptions: Sendable {
     public var pollInterval: Duration
     /// With ``ModelControlMode/explicit``: the models loaded at start (`*`: all).
     public var startupModels: [String]
+    /// Dynamic batching for every model with a batch dimension whose config.pbtxt sets none; `nil`: none.
+    public var batching: BatchingPolicy?
     /// Fetches the model of a config's `uri` parameter (https, http, file; `#sha256=` pin) and
     /// returns the local model file; `nil`: such models are refused. Blocking; called off the pool.
     public var fetchURI: (@Sendable (_ uri: String) throws -> String)?
@@ -60,8 +62,9 @@ public struct RepositoryOptions: Sendable {
     public init(
         engine: EngineOptions = EngineOptions(), instances: Int = 1, queueLimit: Int = 64, probe: ModelProbe? = nil,
         controlMode: ModelControlMode = .none, pollInterval: Duration = .seconds(15), startupModels: [String] = [],
-        fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil
+        batching: BatchingPolicy? = nil, fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil
     ) {
+        self.batching = batching
         self.fetchURI = fetchURI
         self.engine = engine
         self.instances = instances

@@ -59,12 +59,29 @@ struct ModelVersionLoader: Sendable {
         }
         let instances = try opened.withLock { $0 }.map { try $0!.get() }
         let info = instances[0].session.info
-        let effective = try (config ?? ModelConfig()).completed(for: info, format: file.format, file: configPath)
+        var effective = try (config ?? ModelConfig()).completed(for: info, format: file.format, file: configPath)
+        let pool = SessionPool(modelName: name, instances: instances, queueLimit: options.queueLimit)
+        // config.pbtxt's dynamic_batching (with its max_batch_size), else the server's --max-batch-size.
+        var policy = options.batching
+        if let batching = effective.dynamicBatching {
+            policy = BatchingPolicy(
+                maxBatchSize: max(effective.maxBatchSize, 1), preferredBatchSizes: batching.preferredBatchSizes,
+                maxQueueDelay: .microseconds(batching.maxQueueDelayMicroseconds))
+            try policy?.validate()
+        } else if config?.declaredMaxBatchSize == 0 {
+            policy = nil
+        }
+        let batcher = DynamicBatcher.forModel(
+            named: name, info: info, pool: pool, policy: policy, queueLimit: options.queueLimit, logger: logger)
+        if let batcher, effective.dynamicBatching == nil {
+            effective.dynamicBatching = DynamicBatchingConfig(
+                preferredBatchSizes: batcher.policy.preferredBatchSizes,
+                maxQueueDelayMicroseconds: Int(batcher.policy.maxQueueDelay / .microseconds(1)))
+        }
         logger.info("loaded model '\(name)' version \(number) from \(path): \(count) instance(s)")
         return ServedModel(
-            name: name, version: String(number), info: info,
-            pool: SessionPool(modelName: name, instances: instances, queueLimit: options.queueLimit),
+            name: name, version: String(number), info: info, pool: pool,
             labels: try instances[0].classifier?.labels ?? labels.map { try Labels.load(path: $0) },
-            config: effective, fileKey: fileKey)
+            config: effective, batcher: batcher, fileKey: fileKey)
     }
 }

@@ -17,14 +17,17 @@ public final class ServedModel: Sendable {
     public let labels: [String]?
     /// The configuration in effect: config.pbtxt completed from the model (or only from the model).
     public let config: ModelConfig
+    /// Batches infer requests on ``pool``; `nil`: each request runs alone.
+    public let batcher: DynamicBatcher?
     /// Identity of the files it was loaded from (path, size, modification time, inode), to notice changes.
     package let fileKey: String
 
     /// A served model over a pool.
     public init(
         name: String, version: String = "1", info: ModelInfo, pool: SessionPool, labels: [String]? = nil,
-        config: ModelConfig? = nil, fileKey: String = ""
+        config: ModelConfig? = nil, batcher: DynamicBatcher? = nil, fileKey: String = ""
     ) {
+        self.batcher = batcher
         self.name = name
         self.version = version
         self.info = info

@@ -10,7 +10,8 @@ public final class ServerMetrics: Sendable {
         "ledge_inference_request_success_total": "Inference requests (infer and classify) answered with 2xx",
         "ledge_inference_request_failure_total": "Inference requests that failed, by reason: client (4xx), busy (503 queue full), server (other 5xx)",
         "ledge_inference_count_total": "Inferences performed: batch items (the first dimension of the first input; 1 per classified image)",
-        "ledge_inference_exec_count_total": "Model executions (session runs)",
+        "ledge_inference_exec_count_total": "Model executions (session runs; a dynamic batch is one)",
+        "ledge_inference_batch_size": "Items per model execution: the dynamic batch's size, else the request's first dimension",
         "ledge_inference_queue_duration_seconds": "Time a request waited for a free model instance",
         "ledge_inference_compute_input_duration_seconds": "Image decode and preprocessing time of classify requests",
         "ledge_inference_compute_infer_duration_seconds": "Model execution (session run) time",
@@ -21,7 +22,7 @@ public final class ServerMetrics: Sendable {
         "ledge_model_file_bytes": "Size of the model file in bytes",
     ]
 
-    private let registry = MetricsRegistry(help: ServerMetrics.help)
+    private let registry = MetricsRegistry(help: ServerMetrics.help, buckets: ["ledge_inference_batch_size": [1, 2, 4, 8, 16, 32, 64]])
     /// By model name, then version.
     private let models = Mutex<[String: [String: ModelMetrics]]>([:])
 
@@ -77,6 +78,7 @@ package final class ModelMetrics: Sendable {
     package let serverFailure: Counter
     package let inferences: Counter
     package let executions: Counter
+    package let batchSize: Recorder
     package let queue: Metrics.Timer
     package let computeInput: Metrics.Timer
     package let computeInfer: Metrics.Timer
@@ -88,7 +90,8 @@ package final class ModelMetrics: Sendable {
 
     package init(_ model: ServedModel, factory: any MetricsFactory) {
         let pool = model.pool
-        self.waiting = { [weak pool] in pool?.waiting ?? 0 }
+        let batcher = model.batcher
+        self.waiting = { [weak pool, weak batcher] in (pool?.waiting ?? 0) + (batcher?.waiting ?? 0) }
         self.modelID = ObjectIdentifier(model)
         let labels = [("model", model.name), ("version", model.version)]
         func counter(_ name: String, _ extra: [(String, String)] = []) -> Counter {
@@ -104,6 +107,7 @@ package final class ModelMetrics: Sendable {
         serverFailure = counter("ledge_inference_request_failure_total", [("reason", "server")])
         inferences = counter("ledge_inference_count_total")
         executions = counter("ledge_inference_exec_count_total")
+        batchSize = Recorder(label: "ledge_inference_batch_size", dimensions: labels, aggregate: true, factory: factory)
         queue = timer("ledge_inference_queue_duration_seconds")
         computeInput = timer("ledge_inference_compute_input_duration_seconds")
         computeInfer = timer("ledge_inference_compute_infer_duration_seconds")
@@ -131,12 +135,14 @@ package final class ModelMetrics: Sendable {
 
 extension ServerMetrics {
     /// Records a successful `execution` on `model`: the wait for an instance,
-    /// its input time when it has one, the session run as compute time, one
-    /// execution and `items` inferences.
+    /// its input time when it has one, the session run as compute time, its
+    /// execution (none for a batch another request counts) with its batch
+    /// size, and `items` inferences.
     package func record<Value>(_ execution: ModelExecution<Value>, on model: ServedModel, items: Int) {
         guard let metrics = self.model(model.name, version: model.version) else { return }
         metrics.queue.record(duration: execution.queued)
-        metrics.executions.increment()
+        metrics.executions.increment(by: execution.executions)
+        if execution.executions > 0 { metrics.batchSize.record(execution.batchSize ?? max(items, 0)) }
         metrics.inferences.increment(by: max(items, 0))
         if let input = execution.input { metrics.computeInput.record(duration: input) }
         metrics.computeInfer.record(duration: execution.compute)

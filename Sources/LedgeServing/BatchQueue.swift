@@ -1,0 +1,88 @@
+/// The requests waiting in a dynamic batcher, oldest first, and the rule that
+/// picks the next batch (a value: the batcher keeps it under its lock).
+///
+/// The rule, Triton's: requests are grouped by ``BatchKey`` (only requests
+/// with the same dtypes and trailing dimensions share a batch), each group
+/// taken oldest first. A group is sent when it reaches the max batch size (or
+/// its next request would not fit), else as the largest preferred size it can
+/// form from its oldest requests, else once its oldest request has waited the
+/// max queue delay; otherwise it waits until then. A request with no key or
+/// at least max batch size items is sent alone at once. Among groups ready to
+/// go, the one with the oldest request goes first.
+struct BatchQueue<Payload> {
+    struct Entry {
+        var ticket: UInt64
+        /// `nil`: the request runs alone.
+        var key: BatchKey?
+        /// The request's first dimension.
+        var items: Int
+        var enqueued: ContinuousClock.Instant
+        var payload: Payload
+    }
+
+    enum Decision {
+        /// These requests (removed from the queue) form the next batch, oldest first.
+        case send([Entry])
+        /// No batch is ready; one may be at this instant, when a request's delay runs out.
+        case wait(until: ContinuousClock.Instant)
+    }
+
+    /// Waiting requests, oldest first (at most the queue limit: a plain array).
+    private(set) var entries: [Entry] = []
+
+    var count: Int { entries.count }
+
+    mutating func append(_ entry: Entry) { entries.append(entry) }
+
+    /// Takes out the request with `ticket` (cancelled), `nil` when it is no longer waiting.
+    mutating func remove(ticket: UInt64) -> Entry? {
+        guard let index = entries.firstIndex(where: { $0.ticket == ticket }) else { return nil }
+        return entries.remove(at: index)
+    }
+
+    /// Makes every waiting request run alone (batching was turned off).
+    mutating func runAlone() {
+        for index in entries.indices { entries[index].key = nil }
+    }
+
+    /// The next batch under `policy` at `now` (taken out of the queue), when
+    /// to look again when none is ready, `nil` when nothing waits.
+    mutating func next(policy: BatchingPolicy, now: ContinuousClock.Instant) -> Decision? {
+        var covered = Set<Int>()
+        var earliest: ContinuousClock.Instant?
+        for index in entries.indices where !covered.contains(index) {
+            let (members, ready) = candidate(from: index, policy: policy, now: now)
+            if ready {
+                let batch = members.map { entries[$0] }
+                for member in members.sorted(by: >) { entries.remove(at: member) }
+                return .send(batch)
+            }
+            covered.formUnion(members)
+            let deadline = entries[index].enqueued + policy.maxQueueDelay
+            earliest = min(earliest ?? deadline, deadline)
+        }
+        return earliest.map { .wait(until: $0) }
+    }
+
+    /// The batch the group of the request at `first` (its oldest) would send
+    /// now, and whether it is ready to go.
+    private func candidate(from first: Int, policy: BatchingPolicy, now: ContinuousClock.Instant) -> (members: [Int], ready: Bool) {
+        let head = entries[first]
+        let max = policy.maxBatchSize
+        guard let key = head.key, head.items < max else { return ([first], true) }
+        var members = [first]
+        var total = head.items
+        var preferred = policy.preferredBatchSizes.contains(total) ? 1 : 0
+        for index in (first + 1)..<entries.count where entries[index].key == key && entries[index].items < max {
+            if total + entries[index].items > max { return (members, true) }
+            members.append(index)
+            total += entries[index].items
+            if total == max { return (members, true) }
+            if policy.preferredBatchSizes.contains(total) { preferred = members.count }
+        }
+        if preferred > 0 { return (Array(members.prefix(preferred)), true) }
+        return (members, now - head.enqueued >= policy.maxQueueDelay)
+    }
+}
+
+extension BatchQueue.Entry: Sendable where Payload: Sendable {}
