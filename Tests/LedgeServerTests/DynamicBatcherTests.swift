@@ -16,7 +16,11 @@ import Testing
     /// Holds the pool's only instance until `release` is signalled.
     static func occupy(_ pool: SessionPool, release: DispatchSemaphore) async -> Task<Int, any Error> {
         let started = Flag()
-        let task = Task { try await pool.run { _ in started.set(); release.wait(); return 1 } }
+        let task = Task {
+            try await pool.run { _ in
+                started.set(); release.wait(); return 1
+            }
+        }
         while !started.isSet { await Task.yield() }
         return task
     }

@@ -157,6 +157,24 @@ import Testing
         }
     }
 
+    @Test func dynamicBatchingComesFromTheConfigElseFromTheServerDefault() async throws {
+        try await withTemporaryDirectory { directory in
+            try RepositoryVersionTests.makeModel(
+                directory, "configured", versions: [1],
+                config: "max_batch_size: 4\ndynamic_batching { preferred_batch_size: [ 2 ] max_queue_delay_microseconds: 500 }\n")
+            try RepositoryVersionTests.makeModel(directory, "plain", versions: [1])
+            try RepositoryVersionTests.makeModel(directory, "off", versions: [1], config: "max_batch_size: 0\n")
+            let server = BatchingPolicy(maxBatchSize: 8, maxQueueDelay: .microseconds(100))
+            let repository = try RepositoryVersionTests.load(directory, RepositoryOptions(batching: server))
+            #expect(
+                try repository.model(named: "configured").batcher?.policy
+                    == BatchingPolicy(maxBatchSize: 4, preferredBatchSizes: [2], maxQueueDelay: .microseconds(500)))
+            #expect(try repository.model(named: "plain").batcher?.policy == server)
+            #expect(try repository.model(named: "plain").config.dynamicBatching?.maxQueueDelayMicroseconds == 100)
+            #expect(try repository.model(named: "off").batcher == nil)
+        }
+    }
+
     @Test func configErrorsNameTheFieldInTheIndex() async throws {
         try await withTemporaryDirectory { directory in
             try RepositoryVersionTests.makeModel(directory, "unsupported", versions: [1], config: "name: \"x\"\noptimization { }\n")
