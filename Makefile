@@ -10,7 +10,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib -Xlinker --strip-all
 IMAGES := $(LEDGE_HOME)/fixtures/images
 MODELS := $(LEDGE_HOME)/fixtures/models
 
-.PHONY: all setup build release test run bench bench-package bench-deploy bench-serve bench-probe soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
+.PHONY: all setup build release test run bench bench-package bench-deploy bench-serve bench-probe bench-batching soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
 
 all: build
 
@@ -46,6 +46,10 @@ bench-serve: setup
 release: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@echo "built .build/release/ledge"
+
+## bench-batching: ledge serve of mobilenet_gen.onnx at 16 clients with and without dynamic batching, against ledge bench --batch 1,8
+bench-batching: setup
+	Benchmarks/batching.sh $(BENCH_ARGS)
 
 ## bench-package: image sizes per platform and layer, time to package, to push, to push again unchanged
 bench-package: setup

@@ -87,10 +87,11 @@ class Server:
             self.proc.wait()
 
 
-def wrk(url, body_file, content_type, connections, threads, duration):
+def wrk(url, body_file, content_type, connections, threads, duration, script=LUA, script_args=None):
+    """wrk's WRK_JSON summary of `script` (default: the same body on every request) with requests/s added."""
     out = subprocess.run(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
-         "-s", LUA, url, "--", body_file, content_type],
+         "-s", script, url, "--", *(script_args or [body_file, content_type])],
         check=True, capture_output=True, text=True).stdout
     line = next((l for l in out.splitlines() if l.startswith("WRK_JSON ")), None)
     if line is None:
