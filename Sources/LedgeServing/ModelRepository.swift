@@ -21,6 +21,8 @@ public final class ModelRepository: Sendable {
         var fingerprint: String?
         /// Unloaded on request (explicit mode).
         var unloaded = false
+        /// Versions that served and were unloaded (superseded, out of the policy, removed, or on request).
+        var retired: Set<Int> = []
 
         /// The version unversioned requests go to: the highest ready one.
         var latest: ServedModel? { versions.max { $0.key < $1.key }?.value }

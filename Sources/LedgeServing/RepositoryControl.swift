@@ -101,6 +101,7 @@ extension ModelRepository {
             }
             // When no selected version could be loaded, what served before keeps serving.
             slot.versions = versions.isEmpty ? previous.versions : versions
+            slot.retired = previous.retired.union(previous.versions.keys).subtracting(slot.versions.keys)
             slot.failures = failures
             slot.failure = nil
         } catch {
@@ -116,6 +117,7 @@ extension ModelRepository {
         let previous = slots.withLock { $0[name] } ?? Slot()
         var slot = Slot()
         slot.unloaded = true
+        slot.retired = previous.retired.union(previous.versions.keys)
         swap(name, to: slot, from: previous)
         logger.info("unloaded model '\(name)'")
     }

@@ -26,8 +26,8 @@ extension ModelRepository {
 
     /// Every model of the repository with each version's state, by name then version:
     /// ready versions `READY` (with the reason when a reload of it failed), versions
-    /// that failed `UNAVAILABLE` with the reason, unloaded models `UNAVAILABLE`
-    /// "unloaded", models never loaded by name only. `readyOnly` lists `READY` ones.
+    /// that failed `UNAVAILABLE` with the reason, versions that served and were unloaded
+    /// (superseded, removed, on request) `UNAVAILABLE` "unloaded", models never loaded by name only. `readyOnly` lists `READY` ones.
     public func index(readyOnly: Bool = false) -> [IndexEntry] {
         let snapshot = slots.withLock { $0 }
         let names = Set(snapshot.keys).union((try? sourceNames()) ?? [])
@@ -37,14 +37,15 @@ extension ModelRepository {
                 if !readyOnly { entries.append(IndexEntry(name: name)) }
                 continue
             }
-            let numbers = Set(slot.versions.keys).union(slot.failures.keys).sorted()
+            let numbers = Set(slot.versions.keys).union(slot.failures.keys).union(slot.retired).sorted()
             for number in numbers {
                 let ready = slot.versions[number] != nil
                 guard ready || !readyOnly else { continue }
                 entries.append(
                     IndexEntry(
                         name: name, version: String(number), state: ready ? "READY" : "UNAVAILABLE",
-                        reason: slot.failures[number].map { ready ? "reload failed, the loaded file keeps serving: \($0.message)" : $0.message }))
+                        reason: slot.failures[number].map { ready ? "reload failed, the loaded file keeps serving: \($0.message)" : $0.message }
+                            ?? (ready ? nil : "unloaded")))
             }
             if numbers.isEmpty, !readyOnly {
                 entries.append(IndexEntry(name: name, state: "UNAVAILABLE", reason: slot.unloaded ? "unloaded" : slot.failure?.message))
