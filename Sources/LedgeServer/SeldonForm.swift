@@ -10,15 +10,6 @@ internal import LedgeServing
 /// wrapper's `get_request` reads them: the `json` field of a URL-encoded form
 /// or query, and multipart forms whose fields are the message's keys.
 enum SeldonForm {
-    /// The media type of a `Content-Type` value without parameters, lowercased; `nil` when absent.
-    static func mediaType(_ value: String?) -> String? {
-        guard let value else { return nil }
-        var type = value.prefix { $0 != ";" }
-        while type.first?.isWhitespace == true { type = type.dropFirst() }
-        while type.last?.isWhitespace == true { type = type.dropLast() }
-        return type.lowercased()
-    }
-
     /// The value of field `name` in URL-encoded `text` (`a=1&b=2`, `+` a space, `%XX` a byte);
     /// `nil` when absent. A `%` not followed by two hex digits is refused.
     static func field(_ name: String, in text: some Collection<UInt8>) throws -> [UInt8]? {

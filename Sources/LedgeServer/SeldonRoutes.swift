@@ -68,8 +68,8 @@ struct SeldonRoutes: Sendable {
 
     /// The model the path names, else the only one served.
     private func model(_ context: some RequestContext) throws -> ServedModel {
-        if let raw = context.parameters.get("model") ?? context.parameters.get("scope") {
-            return try repository.model(named: raw.utf8.contains(UInt8(ascii: "%")) ? raw.percentDecoded ?? raw : raw)
+        if let name = context.decodedParameter("model") ?? context.decodedParameter("scope") {
+            return try repository.model(named: name)
         }
         let names = repository.names
         guard names.count == 1 else {
@@ -134,7 +134,7 @@ struct SeldonRoutes: Sendable {
     /// The request's message as JSON, from where the wrapper looks for it, in its order: a
     /// multipart form, the `json` field of a form, the `json` query parameter, the body.
     private func message(_ request: Request) async throws -> JSONValue {
-        let type = SeldonForm.mediaType(request.headers[.contentType])
+        let type = request.mediaType
         if type == "multipart/form-data" {
             return try SeldonForm.multipart(try await body(request), contentType: request.headers[.contentType] ?? "")
         }
@@ -157,14 +157,5 @@ struct SeldonRoutes: Sendable {
     }
 
     /// The body, at most `--max-body-size` bytes, else 413.
-    private func body(_ request: Request) async throws -> Data {
-        let limit = configuration.maxBodySize
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw ServerError.bodyTooLarge(limit: limit) }
-        var request = request
-        do {
-            return Data(try await request.collectBody(upTo: limit).readableBytesView)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw ServerError.bodyTooLarge(limit: limit)
-        }
-    }
+    private func body(_ request: Request) async throws -> Data { try await request.collectBody(limit: configuration.maxBodySize) }
 }

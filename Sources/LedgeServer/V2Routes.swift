@@ -57,39 +57,15 @@ struct V2Routes: Sendable {
 
     /// The model (and version) named by the path, else 400 for a bad name or 404.
     private func model(_ context: some RequestContext) throws -> ServedModel {
-        let raw = context.parameters.get("model") ?? ""
-        let name = raw.utf8.contains(UInt8(ascii: "%")) ? raw.percentDecoded ?? raw : raw
-        return try repository.model(named: name, version: context.parameters.get("version"))
+        try repository.model(named: context.decodedParameter("model") ?? "", version: context.parameters.get("version"))
     }
 
     /// The body, at most `--max-body-size` bytes, else 413.
-    private func body(_ request: Request) async throws -> Data {
-        let limit = configuration.maxBodySize
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw ServerError.bodyTooLarge(limit: limit)
-        }
-        var request = request
-        do {
-            let buffer = try await request.collectBody(upTo: limit)
-            return Data(buffer.readableBytesView)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw ServerError.bodyTooLarge(limit: limit)
-        }
-    }
-
-    /// The media type of the request without parameters, lowercased; `nil` when absent.
-    private func mediaType(_ request: Request) -> String? {
-        guard let value = request.headers[.contentType] else { return nil }
-        // Plain Substring work: this runs on every request, Foundation's trimming costs more than the rest.
-        var type = value.prefix { $0 != ";" }
-        while type.first?.isWhitespace == true { type = type.dropFirst() }
-        while type.last?.isWhitespace == true { type = type.dropLast() }
-        return type.lowercased()
-    }
+    private func body(_ request: Request) async throws -> Data { try await request.collectBody(limit: configuration.maxBodySize) }
 
     private func infer(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let model = try model(context)
-        let type = mediaType(request)
+        let type = request.mediaType
         guard type == nil || type == "application/json" || type == "application/octet-stream" else {
             throw ServerError(
                 .unsupportedMediaType,
@@ -113,7 +89,7 @@ struct V2Routes: Sendable {
     private func classify(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let start = ContinuousClock.now
         let model = try model(context)
-        let type = mediaType(request)
+        let type = request.mediaType
         guard type == "image/jpeg" || type == "image/png" || type == "application/octet-stream" || type == "multipart/form-data" else {
             throw ServerError(
                 .unsupportedMediaType,

@@ -29,8 +29,7 @@ struct WebRoutes: Sendable {
 
     /// The model named by the path.
     private func name(_ context: some RequestContext) throws -> String {
-        let raw = context.parameters.get("model") ?? ""
-        return raw.utf8.contains(UInt8(ascii: "%")) ? raw.percentDecoded ?? raw : raw
+        context.decodedParameter("model") ?? ""
     }
 
     /// Every model with its versions and states (see ``ModelRepository/index(readyOnly:)``).

@@ -1,0 +1,45 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+internal import HTTPTypes
+internal import Hummingbird
+
+/// What every route reads from a request the same way: the body within
+/// `--max-body-size`, the media type, and the model named by the path.
+extension Request {
+    /// The body, at most `limit` bytes, else 413 (checked against `Content-Length` first).
+    func collectBody(limit: Int) async throws -> Data {
+        if let length = headers[.contentLength].flatMap(Int.init), length > limit {
+            throw ServerError.bodyTooLarge(limit: limit)
+        }
+        var request = self
+        do {
+            return Data(try await request.collectBody(upTo: limit).readableBytesView)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw ServerError.bodyTooLarge(limit: limit)
+        }
+    }
+
+    /// The media type without parameters, lowercased; `nil` when absent.
+    var mediaType: String? { Self.mediaType(headers[.contentType]) }
+
+    /// The media type of a `Content-Type` value without parameters, lowercased; `nil` when absent.
+    static func mediaType(_ value: String?) -> String? {
+        guard let value else { return nil }
+        // Plain Substring work: this runs on every request, Foundation's trimming costs more than the rest.
+        var type = value.prefix { $0 != ";" }
+        while type.first?.isWhitespace == true { type = type.dropFirst() }
+        while type.last?.isWhitespace == true { type = type.dropLast() }
+        return type.lowercased()
+    }
+}
+
+extension RequestContext {
+    /// The path parameter `key`, percent-decoded (as given when that fails); `nil` when absent.
+    func decodedParameter(_ key: String) -> String? {
+        guard let raw = parameters.get(key) else { return nil }
+        return raw.utf8.contains(UInt8(ascii: "%")) ? raw.percentDecoded ?? raw : raw
+    }
+}
