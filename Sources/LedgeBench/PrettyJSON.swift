@@ -1,3 +1,5 @@
+internal import LedgeCore
+
 /// A JSON value written as Foundation's `JSONSerialization` writes it with
 /// `[.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]`: two-space indents,
 /// `"key" : value`, keys in order, `2.0` as `2`, `/` not escaped.
@@ -26,7 +28,7 @@ enum PrettyJSON {
         case .double(let d):
             let text = d.description
             out += text.hasSuffix(".0") ? String(text.dropLast(2)) : text
-        case .string(let s): Self.quote(s, to: &out)
+        case .string(let s): JSONQuoting.append(s, to: &out)
         case .array(let items):
             out += "[\n"
             for (i, item) in items.enumerated() {
@@ -39,30 +41,11 @@ enum PrettyJSON {
             out += "{\n"
             for (i, key) in members.keys.sorted().enumerated() {
                 out += (i > 0 ? ",\n" : "") + String(repeating: " ", count: indent + 2)
-                Self.quote(key, to: &out)
+                JSONQuoting.append(key, to: &out)
                 out += " : "
                 members[key]!.write(to: &out, indent: indent + 2)
             }
             out += "\n" + String(repeating: " ", count: indent) + "}"
         }
-    }
-
-    private static func quote(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{8}": out += "\\b"
-            case "\u{c}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{0}"..."\u{f}": out += "\\u000" + String(scalar.value, radix: 16)
-            case "\u{10}"..."\u{1f}": out += "\\u00" + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }

@@ -55,7 +55,7 @@ private indirect enum JSONText {
     func write(to out: inout String) {
         switch self {
         case .int(let value): out += String(value)
-        case .string(let text): Self.quote(text, to: &out)
+        case .string(let text): JSONQuoting.append(text, to: &out)
         case .array(let items):
             out += "["
             for (i, item) in items.enumerated() {
@@ -67,29 +67,11 @@ private indirect enum JSONText {
             out += "{"
             for (i, key) in members.keys.sorted().enumerated() {
                 if i > 0 { out += "," }
-                Self.quote(key, to: &out)
+                JSONQuoting.append(key, to: &out)
                 out += ":"
                 members[key]?.write(to: &out)
             }
             out += "}"
         }
-    }
-
-    private static func quote(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }
