@@ -77,4 +77,27 @@ import Testing
         #expect(result.status == 2)
         #expect(result.stderr == "error: model name '../x' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')\n")
     }
+
+    @Test func modelControlAndURIUsageErrors() throws {
+        let add = Fixtures.model("add.onnx")
+        for (arguments, message) in [
+            (["--model", add, "--load-model", "add"], "--load-model needs --model-control-mode explicit (the none mode loads every model)"),
+            (["--model", add, "--repository-poll-secs", "0"], "--repository-poll-secs must be more than 0 and at most 86400, got 0.0"),
+            (
+                ["--model-repository", "/tmp", "--model-uri", "file://\(add)"],
+                "--model-uri serves fetched models beside --model files, not beside --model-repository: put the URI in the model's config.pbtxt (parameters uri)"
+            ),
+        ] {
+            let result = try ProcessRunner.ledge(["serve"] + arguments + ["--port", "0"])
+            #expect(result.status == 2)
+            #expect(result.stderr.hasPrefix("Error: \(message)\n"), "\(result.stderr)")
+        }
+        let missing = try ProcessRunner.ledge([
+            "serve", "--model-repository", Fixtures.home + "/fixtures", "--model-control-mode", "explicit", "--load-model", "nothing", "--port", "0",
+        ])
+        #expect(missing.status == 2)
+        #expect(
+            missing.stderr.hasPrefix("error: --load-model nothing: no model folder 'nothing' in the repository: expected one of "),
+            "\(missing.stderr)")
+    }
 }
