@@ -54,7 +54,14 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "path"))
     var readyFile: String?
 
-    @Option(help: "Sessions per model (default: cores / threads, at least 1).")
+    @Option(
+        help: ArgumentHelp(
+            "Sessions per model (with --threads T: default cores ÷ T).",
+            discussion: """
+                With neither --instances nor --threads, each model gets one 1-thread session per core plus one \
+                session with a thread per core: a request that finds the model idle runs on every core, and \
+                concurrent requests run one per core, never more threads at once than cores.
+                """))
     var instances: Int?
 
     @Option(
@@ -124,11 +131,10 @@ struct ServeCommand: AsyncParsableCommand {
             if json { return JSONLogHandler(label: label, logLevel: level) }
             return ConsoleLogHandler(logLevel: level)
         }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        var engine = runtime.engineOptions
-        let threads = engine.session.threads ?? 1
-        engine.session.threads = threads
-        let instances = self.instances ?? max(1, cores / threads)
+        let engine = runtime.engineOptions
+        let plan = InstancePlan(
+            instances: instances, threads: engine.session.threads, configInstances: nil, configThreads: nil,
+            cores: InstancePlan.machineCores)
         let fetched = try await modelURIs.modelFiles(logger: logger)
         let source: ModelSource =
             if let repository = models.modelRepository { .repository(path: repository) } else {
@@ -155,7 +161,7 @@ struct ServeCommand: AsyncParsableCommand {
                 readiness.ready()
                 let shown = host.contains(":") ? "[\(host)]" : host
                 let line =
-                    "ledge serve: \(names.isEmpty ? "no model loaded yet" : names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(instances) instance(s) × \(threads) thread(s)); web page http://\(shown):\(port)/\n"
+                    "ledge serve: \(names.isEmpty ? "no model loaded yet" : names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(plan.summary) per model); web page http://\(shown):\(port)/\n"
                 StandardStreams.writeOutput(line)
             },
             onShutdown: { readiness.stopping() })

@@ -83,7 +83,7 @@ public final class DynamicBatcher: Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 let refusal: (any Error)? = state.withLock { state in
                     if Task.isCancelled { return CancellationError() }
-                    if state.queue.count >= queueLimit, state.running >= pool.instances.count {
+                    if state.queue.count >= queueLimit, state.running >= pool.slots {
                         return LedgeError.busy(model: modelName, waiting: state.queue.count, limit: queueLimit)
                     }
                     state.queue.append(
@@ -104,7 +104,7 @@ public final class DynamicBatcher: Sendable {
     /// Starts every batch that is ready while an instance is free, and sets a
     /// wake-up for when the next one will be when none is.
     private func schedule() {
-        let slots = pool.instances.count
+        let slots = pool.slots
         let (batches, alarm) = state.withLock { state -> ([[Entry]], ContinuousClock.Instant?) in
             var batches: [[Entry]] = []
             while state.running < slots, let decision = state.queue.next(policy: policy, now: .now) {

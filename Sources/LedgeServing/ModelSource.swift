@@ -41,8 +41,11 @@ public enum ModelControlMode: String, Sendable, CaseIterable {
 public struct RepositoryOptions: Sendable {
     /// Engine options (threads per session unless a model's config sets `threads`, runtime libraries).
     public var engine: EngineOptions
-    /// Sessions per model, unless a model's config has an `instance_group`.
-    public var instances: Int
+    /// Sessions per model, unless a model's config has an `instance_group`. `nil` with
+    /// no threads set here or in the config: the adaptive pool (see ``InstancePlan``).
+    public var instances: Int?
+    /// The cores the pool shares between its runs (default: the machine's).
+    public var cores: Int
     /// Requests that may wait per model before 503.
     public var queueLimit: Int
     /// Opens each model in a child process first (see ``ModelProbe``); `nil` loads directly.
@@ -58,9 +61,12 @@ public struct RepositoryOptions: Sendable {
     /// Fetches the model of a config's `uri` parameter (https, http, file; `#sha256=` pin) and
     /// returns the local model file; `nil`: such models are refused. Blocking; called off the pool.
     public var fetchURI: (@Sendable (_ uri: String) throws -> String)?
+    /// Called on the loading thread as each model's load begins (tests see loads overlap).
+    package var willLoad: (@Sendable (_ name: String) -> Void)?
 
     public init(
-        engine: EngineOptions = EngineOptions(), instances: Int = 1, queueLimit: Int = 64, probe: ModelProbe? = nil,
+        engine: EngineOptions = EngineOptions(), instances: Int? = 1, cores: Int = InstancePlan.machineCores, queueLimit: Int = 64,
+        probe: ModelProbe? = nil,
         controlMode: ModelControlMode = .none, pollInterval: Duration = .seconds(15), startupModels: [String] = [],
         batching: BatchingPolicy? = nil, fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil
     ) {
@@ -68,6 +74,7 @@ public struct RepositoryOptions: Sendable {
         self.fetchURI = fetchURI
         self.engine = engine
         self.instances = instances
+        self.cores = max(cores, 1)
         self.queueLimit = queueLimit
         self.probe = probe
         self.controlMode = controlMode

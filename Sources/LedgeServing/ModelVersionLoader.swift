@@ -40,27 +40,36 @@ struct ModelVersionLoader: Sendable {
         name: String, number: Int, path: String, labels: String?, config: ModelConfig?, configPath: String?, fileKey: String
     ) throws -> ServedModel {
         let file = try ModelFile(path: path)  // read once: the probe's cache key and the instances use its bytes
+        let plan = InstancePlan(
+            instances: options.instances, threads: options.engine.session.threads, configInstances: config?.instanceCount,
+            configThreads: config?.threads, cores: options.cores)
         var engine = options.engine
-        if let threads = config?.threads { engine.session.threads = threads }
+        engine.session.threads = plan.threads
         // A file that crashes, hangs or exhausts a runtime does it in a child process, not here.
         if var probe = options.probe {
             probe.engine = engine
             try probe.check(file: file, logger: logger)
         }
-        let count = max(config?.instanceCount ?? options.instances, 1)
-        let sessionOptions = engine
-        let opened = Mutex([Result<ModelInstance, any Error>?](repeating: nil, count: count))
-        DispatchQueue.concurrentPerform(iterations: count) { index in
+        let threadCounts = [Int](repeating: plan.threads, count: plan.count) + (plan.wideThreads.map { [$0] } ?? [])
+        let baseOptions = engine
+        let opened = Mutex([Result<ModelInstance, any Error>?](repeating: nil, count: threadCounts.count))
+        DispatchQueue.concurrentPerform(iterations: threadCounts.count) { index in
             let result = Result {
+                var sessionOptions = baseOptions
+                sessionOptions.session.threads = threadCounts[index]
                 let session = try ModelLoader.open(file: file, options: sessionOptions, logger: logger)
-                return ModelInstance(session: session, classifierOptions: ClassifierOptions(labelsPath: labels), index: index)
+                return ModelInstance(
+                    session: session, threads: threadCounts[index], classifierOptions: ClassifierOptions(labelsPath: labels),
+                    index: index)
             }
             opened.withLock { $0[index] = result }
         }
-        let instances = try opened.withLock { $0 }.map { try $0!.get() }
+        let all = try opened.withLock { $0 }.map { try $0!.get() }
+        let instances = Array(all.prefix(plan.count))
+        let wide = plan.wideThreads == nil ? nil : all.last
         let info = instances[0].session.info
         var effective = try (config ?? ModelConfig()).completed(for: info, format: file.format, file: configPath)
-        let pool = SessionPool(modelName: name, instances: instances, queueLimit: options.queueLimit)
+        let pool = SessionPool(modelName: name, instances: instances, wide: wide, queueLimit: options.queueLimit)
         // config.pbtxt's dynamic_batching (with its max_batch_size), else the server's --max-batch-size.
         var policy = options.batching
         if let batching = effective.dynamicBatching {
@@ -78,7 +87,7 @@ struct ModelVersionLoader: Sendable {
                 preferredBatchSizes: batcher.policy.preferredBatchSizes,
                 maxQueueDelayMicroseconds: Int(batcher.policy.maxQueueDelay / .microseconds(1)))
         }
-        logger.info("loaded model '\(name)' version \(number) from \(path): \(count) instance(s)")
+        logger.info("loaded model '\(name)' version \(number) from \(path): \(plan.summary)")
         return ServedModel(
             name: name, version: String(number), info: info, pool: pool,
             labels: try instances[0].classifier?.labels ?? labels.map { try Labels.load(path: $0) },

@@ -4,41 +4,19 @@ public import LedgeCore
 public import LedgeEngine
 internal import Synchronization
 
-/// One loaded copy of a model: a session, its image classifier when the model
-/// takes one image, and the serial queue its blocking runs execute on.
-public final class ModelInstance: Sendable {
-    /// The session; only ever used by the request that borrowed this instance.
-    public let session: any InferenceSession
-    /// The image pipeline on ``session``, `nil` when the model does not take one image.
-    public let classifier: ImageClassifier?
-    /// Why ``classifier`` is `nil`, to tell clients of the image endpoint.
-    public let classifierError: String?
-    fileprivate let queue: DispatchQueue
-    /// How long the last run on this instance took; runs shorter than
-    /// ``SessionPool/inlineLimit`` execute inline (see ``SessionPool/run(_:)``).
-    fileprivate let lastRunNanoseconds = Atomic<Int64>(.max)
-
-    /// An instance over `session`; `index` names its queue.
-    public init(session: any InferenceSession, classifierOptions: ClassifierOptions = ClassifierOptions(), index: Int) {
-        self.session = session
-        do {
-            self.classifier = try ImageClassifier(session: session, options: classifierOptions)
-            self.classifierError = nil
-        } catch let error as LedgeError {
-            self.classifier = nil
-            self.classifierError = error.message
-        } catch {
-            self.classifier = nil
-            self.classifierError = String(describing: error)
-        }
-        self.queue = DispatchQueue(label: "ledge.instance.\(index)")
-    }
-}
-
-/// N instances of one model. A request borrows one instance (never shared by
-/// two requests at once) and runs on that instance's own queue, off the event
-/// loop; when all are busy, requests wait in a bounded FIFO queue, and past its
-/// limit are refused with a ``LedgeError`` of code ``LedgeError/Code/busy``.
+/// The instances of one model, and which request runs on which.
+///
+/// A request borrows one instance (never shared by two requests at once) and
+/// runs on that instance's own queue, off the event loop; when none may run,
+/// requests wait in a bounded FIFO queue, and past its limit are refused with
+/// a ``LedgeError`` of code ``LedgeError/Code/busy``.
+///
+/// The pool counts cores: each run keeps its instance's ``ModelInstance/threads``
+/// busy, and runs start only while their threads fit in ``capacity`` (the sum
+/// of the ``narrow`` instances' threads), so runs never oversubscribe the
+/// cores the pool was given. With a ``wide`` instance (as many threads as the
+/// capacity) a request that finds the pool idle and nobody behind it runs on all
+/// cores; under load every request runs on a one-thread narrow instance, one per core.
 public final class SessionPool: Sendable {
     private struct Waiter {
         var ticket: UInt64
@@ -47,6 +25,8 @@ public final class SessionPool: Sendable {
 
     private struct State: ~Copyable {
         var free: [ModelInstance]
+        var wideFree: Bool
+        var counters: PoolCounters
         /// Requests waiting for an instance, first come first served.
         var waiters = Deque<Waiter>()
         var nextTicket: UInt64 = 0
@@ -54,18 +34,44 @@ public final class SessionPool: Sendable {
 
     /// The model's name, for errors.
     public let modelName: String
-    /// Every instance, free or borrowed.
+    /// Every instance, free or borrowed: the narrow ones, then the wide one.
     public let instances: [ModelInstance]
+    /// The instances that run side by side under load.
+    public let narrow: [ModelInstance]
+    /// The instance a lone request runs on, with all of ``capacity``'s threads; `nil`: none.
+    public let wide: ModelInstance?
+    /// How many threads may run at once: the narrow instances' threads.
+    public let capacity: Int
     /// How many requests may wait for an instance before new ones get 503.
     public let queueLimit: Int
     private let state: Mutex<State>
 
-    /// A pool over `instances` (at least one) with a wait queue of `queueLimit`.
-    public init(modelName: String, instances: [ModelInstance], queueLimit: Int) {
+    /// A pool over `instances` (at least one) with a wait queue of `queueLimit`,
+    /// and a `wide` instance for lone requests (its threads are capped by the
+    /// capacity the narrow instances define).
+    public init(modelName: String, instances: [ModelInstance], wide: ModelInstance? = nil, queueLimit: Int) {
         self.modelName = modelName
-        self.instances = instances
+        self.narrow = instances
+        self.wide = wide
+        self.instances = instances + (wide.map { [$0] } ?? [])
+        self.capacity = instances.reduce(0) { $0 + $1.threads }
         self.queueLimit = max(queueLimit, 0)
-        self.state = Mutex(State(free: instances.reversed()))
+        self.state = Mutex(
+            State(free: instances.reversed(), wideFree: wide != nil, counters: PoolCounters(capacity: capacity)))
+    }
+
+    /// How many runs may happen at once (the narrow instances).
+    public var slots: Int { narrow.count }
+
+    /// What the pool has done: runs per kind of instance, threads busy now and at most.
+    public var counters: PoolCounters { state.withLock { $0.counters } }
+
+    /// Starts the peaks of ``counters`` again from what is busy now.
+    public func resetPeaks() {
+        state.withLock { state in
+            state.counters.peakThreadsBusy = state.counters.threadsBusy
+            state.counters.peakRunning = state.counters.running
+        }
     }
 
     /// How many requests wait for an instance now.
@@ -110,7 +116,7 @@ public final class SessionPool: Sendable {
 
     private func borrow() async throws -> ModelInstance {
         let claim: Claim = state.withLock { state in
-            if let instance = state.free.popLast() { return .got(instance) }
+            if state.waiters.isEmpty, let instance = take(&state, alone: true) { return .got(instance) }
             if state.waiters.count >= queueLimit { return .full(state.waiters.count) }
             return .wait
         }
@@ -128,7 +134,7 @@ public final class SessionPool: Sendable {
                 enum Outcome { case queued, got(ModelInstance), full(Int), cancelled }
                 let outcome: Outcome = state.withLock { state in
                     // An instance may have come back between the two locks.
-                    if let instance = state.free.popLast() { return .got(instance) }
+                    if state.waiters.isEmpty, let instance = take(&state, alone: true) { return .got(instance) }
                     if Task.isCancelled { return .cancelled }
                     if state.waiters.count >= queueLimit { return .full(state.waiters.count) }
                     state.waiters.append(Waiter(ticket: ticket, continuation: continuation))
@@ -152,14 +158,59 @@ public final class SessionPool: Sendable {
         }
     }
 
-    private func giveBack(_ instance: ModelInstance) {
-        let waiter: Waiter? = state.withLock { state in
-            guard let waiter = state.waiters.popFirst() else {
-                state.free.append(instance)
-                return nil
-            }
-            return waiter
+    /// Takes the instance the next request runs on, if its threads fit: the wide
+    /// one when the request is `alone` (nobody waits behind it) and the pool is
+    /// idle, else a free narrow one.
+    private func take(_ state: inout State, alone: Bool) -> ModelInstance? {
+        let instance: ModelInstance
+        if alone, let wide, state.wideFree, state.counters.threadsBusy == 0 {
+            state.wideFree = false
+            state.counters.wideRuns += 1
+            instance = wide
+        } else if let index = state.free.lastIndex(where: { $0.threads <= capacity - state.counters.threadsBusy }) {
+            instance = state.free.remove(at: index)
+            state.counters.narrowRuns += 1
+        } else {
+            return nil
         }
-        waiter?.continuation.resume(returning: instance)
+        state.counters.threadsBusy += min(instance.threads, capacity)
+        state.counters.running += 1
+        state.counters.peakThreadsBusy = max(state.counters.peakThreadsBusy, state.counters.threadsBusy)
+        state.counters.peakRunning = max(state.counters.peakRunning, state.counters.running)
+        return instance
     }
+
+    private func giveBack(_ instance: ModelInstance) {
+        let granted: [(Waiter, ModelInstance)] = state.withLock { state in
+            if instance === wide { state.wideFree = true } else { state.free.append(instance) }
+            state.counters.threadsBusy -= min(instance.threads, capacity)
+            state.counters.running -= 1
+            var granted: [(Waiter, ModelInstance)] = []
+            while !state.waiters.isEmpty, let next = take(&state, alone: state.waiters.count == 1) {
+                granted.append((state.waiters.removeFirst(), next))
+            }
+            return granted
+        }
+        for (waiter, next) in granted { waiter.continuation.resume(returning: next) }
+    }
+}
+
+/// What a ``SessionPool`` has done, from its own counts.
+public struct PoolCounters: Sendable, Equatable {
+    /// Threads the pool may keep busy at once.
+    public var capacity: Int
+    /// Threads of the runs in progress now.
+    public var threadsBusy = 0
+    /// The most threads busy at once since the pool was made (or ``SessionPool/resetPeaks()``).
+    public var peakThreadsBusy = 0
+    /// Runs in progress now.
+    public var running = 0
+    /// The most runs at once.
+    public var peakRunning = 0
+    /// Runs on the wide instance (lone requests on all cores).
+    public var wideRuns = 0
+    /// Runs on narrow instances.
+    public var narrowRuns = 0
+
+    public init(capacity: Int) { self.capacity = capacity }
 }

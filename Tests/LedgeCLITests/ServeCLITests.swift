@@ -37,6 +37,10 @@ import Testing
         let base = try #require(url, "no URL printed: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
         #expect(base.hasPrefix("http://127.0.0.1:"))
         #expect(base.hasSuffix("/v2"))
+        // Default flags: a 1-thread instance per core and one with a thread per core (see InstancePlan).
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let plan = cores > 1 ? "\(cores) × 1 thread + 1 × \(cores) threads" : "1 × 1 thread"
+        #expect((try? String(contentsOf: output, encoding: .utf8))?.contains("/v2 (\(plan) per model); web page") == true)
 
         let ready = try #require(URL(string: base + "/health/ready"))
         // Readiness is polled, as orchestrators do; connection errors retry for up to 10 s.
