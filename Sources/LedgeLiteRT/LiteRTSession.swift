@@ -169,19 +169,19 @@ func withTFLiteErrorsCaptured<R>(logger: Logger, _ body: () throws -> R) throws 
     func logRuntimeLines() {
         for line in text(lines).split(separator: "\n") { logger.debug("LiteRT: \(line)") }
     }
-    ledge_litert_stderr_quiet_begin()
+    let window = ledge_litert_stderr_quiet_begin()
     do {
         let result = try body()
-        ledge_litert_stderr_quiet_end(&lines, lines.count, nil, 0)
+        ledge_litert_stderr_quiet_end(window, &lines, lines.count, nil, 0)
         logRuntimeLines()
         return result
     } catch let error as LedgeError {
-        ledge_litert_stderr_quiet_end(&lines, lines.count, &detail, detail.count)
+        ledge_litert_stderr_quiet_end(window, &lines, lines.count, &detail, detail.count)
         logRuntimeLines()
         let first = text(detail)
         throw first.isEmpty ? error : error.appending(detail: first)
     } catch {
-        ledge_litert_stderr_quiet_end(&lines, lines.count, nil, 0)
+        ledge_litert_stderr_quiet_end(window, &lines, lines.count, nil, 0)
         logRuntimeLines()
         throw error
     }

@@ -54,9 +54,17 @@ extension ModelRepository {
             labels: PathName.exists(labels) ? labels : nil)
     }
 
-    /// Applies every model of `names`, in parallel (cold start is what an orchestrator waits for).
+    /// Applies every model of `names`, all at once (cold start is what an orchestrator waits
+    /// for): each on a thread of its own, since a load mostly waits (for its probe's child
+    /// process, the file, the runtime's compile lock); a model's instances then compile in
+    /// parallel on the cores.
     func applyAll(_ names: [String], log: Bool = true) {
-        DispatchQueue.concurrentPerform(iterations: names.count) { index in apply(names[index], log: log) }
+        // A queue of our own overcommits: a blocked load never holds back the next one, as
+        // concurrentPerform (one thread per core) would.
+        let loads = DispatchQueue(label: "ledge.repository.load", attributes: .concurrent)
+        let group = DispatchGroup()
+        for name in names { loads.async(group: group) { self.apply(name, log: log) } }
+        group.wait()
     }
 
     /// Brings model `name` in line with its folder: loads the versions its version policy
@@ -66,6 +74,7 @@ extension ModelRepository {
         let previous = slots.withLock { $0[name] } ?? Slot()
         var slot = previous
         slot.unloaded = false
+        options.willLoad?(name)
         do {
             let folder = try folder(name)
             let configText = try folder.configPath.map { try Self.readConfig($0) }

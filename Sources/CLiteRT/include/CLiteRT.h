@@ -179,9 +179,12 @@ void ledge_litert_layout_set(ledge_litert_ranked_tensor_type *type, const int32_
 /// restores it: the runtime's own lines (`INFO: `, `WARNING: `, `ERROR: `,
 /// `VERBOSE: `) go to `runtime_lines` (newline-separated, truncated to fit) for
 /// the caller's logger, other lines are passed on to stderr, and the first
-/// `ERROR: ` line's text goes to `first_error`.
-void ledge_litert_stderr_quiet_begin(void);
-void ledge_litert_stderr_quiet_end(char *runtime_lines, size_t runtime_lines_len, char *first_error, size_t first_error_len);
+/// `ERROR: ` line's text goes to `first_error`. Windows may overlap (stderr is
+/// restored when the last one ends); begin returns the window's start, to pass
+/// to end (-1: nothing was captured).
+long ledge_litert_stderr_quiet_begin(void);
+void ledge_litert_stderr_quiet_end(long start, char *runtime_lines, size_t runtime_lines_len, char *first_error,
+                                   size_t first_error_len);
 
 #ifdef __cplusplus
 }
