@@ -25,7 +25,7 @@ import Testing
         try (Self.token + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
         let server = try await ServeProcess.start([
             "-m", Fixtures.model("add.onnx"), "--no-probe", "--tls-cert", certificates.certificate, "--tls-key", certificates.key,
-            "--auth-token-file", tokenFile, "--idle-timeout", "2",
+            "--auth-token-file", tokenFile, "--idle-timeout", "5",
         ])
         #expect(server.base.hasPrefix("https://127.0.0.1:"), "\(server.base)")
         let lines = try await Self.checkTLS(server, ca: certificates.ca, token: Self.token)
@@ -65,6 +65,28 @@ import Testing
         ])
         let lines = try await Self.checkTLS(server, ca: certificates.ca, token: nil)
         #expect(lines.contains("ok: infer(add) over TLS: 200, exactly a + b"), "\(lines)")
+        try await server.terminate()
+        #expect(server.exitedCleanly, "\(server.stderr)")
+    }
+
+    /// The status of `GET path` over plain HTTP, with `Authorization: Bearer token` when given.
+    static func status(_ port: Int, _ path: String, token: String? = nil) throws -> Int? {
+        let connection = try RawConnection(port: port)
+        let authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+        connection.send("GET \(path) HTTP/1.1\r\nHost: ledge\r\n\(authorization)Connection: close\r\n\r\n")
+        return RawConnection.parse(connection.receiveAll(timeout: .seconds(30)).bytes)?.status
+    }
+
+    @Test func tokenFromTheEnvironmentWithHealthClosedAndMetricsOpen() async throws {
+        let server = try ServeProcess.launch(
+            ["-m", Fixtures.model("add.onnx"), "--no-probe", "--auth-health", "closed", "--auth-metrics", "open"],
+            environment: ["LEDGE_AUTH_TOKEN": Self.token])
+        try await server.waitUntilReady(probeReady: false)  // the probe would need the token
+        #expect(try Self.status(server.port, "/v2/health/ready") == 401)
+        #expect(try Self.status(server.port, "/v2/health/ready", token: Self.token) == 200)
+        #expect(try Self.status(server.port, "/v2/models/add", token: Self.token) == 200)
+        #expect(try Self.status(server.port, "/v2/models/add", token: "not-" + Self.token) == 401)
+        #expect(try Self.status(server.port, "/metrics") == 200)
         try await server.terminate()
         #expect(server.exitedCleanly, "\(server.stderr)")
     }
