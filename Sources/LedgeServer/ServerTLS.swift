@@ -65,7 +65,7 @@ struct TLSChildChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(tls.makeHandler())
+            try channel.pipeline.syncOperations.addHandlers([tls.makeHandler(), TLSFailureLogger(logger: logger)])
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }
@@ -73,5 +73,23 @@ struct TLSChildChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     func handle(value: Value, logger: Logger) async {
         await base.handle(value: value, logger: logger)
+    }
+}
+
+/// Logs a failed handshake (a plain-HTTP client on the TLS port, an untrusting client) at debug
+/// level, once per connection, with the peer's address; the error goes on down the pipeline.
+final class TLSFailureLogger: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    private let logger: Logger
+    private var logged = false
+
+    init(logger: Logger) { self.logger = logger }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !logged, let failure = error as? NIOSSLError, case .handshakeFailed = failure {
+            logged = true
+            logger.debug("TLS handshake failed from \(context.remoteAddress?.description ?? "an unknown peer"): \(failure)")
+        }
+        context.fireErrorCaught(error)
     }
 }

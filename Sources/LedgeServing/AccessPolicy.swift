@@ -3,7 +3,8 @@
 ///
 /// Transport-neutral: the HTTP adapter maps each request path to an ``Endpoint`` and asks
 /// ``check(authorization:endpoint:)``; a gRPC adapter can do the same with its metadata.
-public struct AccessPolicy: Sendable {
+/// Printed, dumped or logged (swift-service-lifecycle logs its services at debug level), it never shows the token.
+public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// What a request reaches, as far as access is concerned.
     public enum Endpoint: Sendable {
         /// Liveness and readiness probes (V2 `health/live|ready`, Seldon's `health/ping|status`).
@@ -32,6 +33,10 @@ public struct AccessPolicy: Sendable {
         self.healthOpen = healthOpen
         self.metricsOpen = metricsOpen
     }
+
+    public var description: String { "AccessPolicy(token: <redacted>, healthOpen: \(healthOpen), metricsOpen: \(metricsOpen))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["healthOpen": healthOpen, "metricsOpen": metricsOpen]) }
 
     /// Whether a request to `endpoint` whose `Authorization` field is `authorization` may proceed:
     /// `nil` when it may, else why not. The token is compared in constant time.

@@ -122,6 +122,19 @@ import Testing
         }
     }
 
+    /// swift-service-lifecycle logs the application (its configuration included) at debug level.
+    @Test func theTokenIsNeverPrinted() throws {
+        let configuration = ServerConfiguration(port: 0, access: AccessPolicy(token: Self.token))
+        let app = buildApplication(configuration: configuration, repository: try TestServer.repository(), logger: TestServer.logger)
+        var dumped = ""
+        dump(app, to: &dumped)
+        let bytes = Array(Self.token.utf8).map(String.init).joined(separator: ", ")
+        for text in [String(describing: app), String(reflecting: app), String(describing: configuration), dumped] {
+            #expect(text.contains("AccessPolicy") || text.contains("healthOpen"), "\(text)")
+            #expect(!text.contains(Self.token) && !text.contains(bytes), "\(text)")
+        }
+    }
+
     @Test func tokensAreCheckedForLengthAndCharacters() {
         #expect(AccessPolicy.problem(token: Self.token) == nil)
         #expect(AccessPolicy.problem(token: "abcdefghijklmnop==") == nil)
