@@ -76,8 +76,9 @@ apt_packages() {
   # openssh-server openssh-client: the deploy tests' devices are real sshd processes on 127.0.0.N
   # (Sources/LedgeTesting/SSHDevice.swift); the harness starts its own on free ports, so a system
   # sshd the package may start (on 0.0.0.0:22, where init scripts may run) does not get in the way.
+  # openssl: the TLS tests make a throwaway CA and server certificate with it at test time.
   for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev libyaml-dev python3 python3-venv python3-pip unzip chromium chromium-driver liblsan0 \
-    docker-registry skopeo umoci qemu-user-static gcc-aarch64-linux-gnu apache2-utils openssh-server openssh-client; do
+    docker-registry skopeo umoci qemu-user-static gcc-aarch64-linux-gnu apache2-utils openssh-server openssh-client openssl; do
     dpkg -s "$pkg" > /dev/null 2>&1 || missing+=("$pkg")
   done
   if (( ${#missing[@]} == 0 )); then return; fi

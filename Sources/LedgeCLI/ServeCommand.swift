@@ -97,6 +97,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Client limits") var limits: ServerLimitOptions
 
+    @OptionGroup(title: "Network safety") var security: SecurityOptions
+
     @OptionGroup(title: "Model probe") var probe: ProbeOptions
 
     @OptionGroup var runtime: RuntimeOptions
@@ -131,6 +133,7 @@ struct ServeCommand: AsyncParsableCommand {
             if json { return JSONLogHandler(label: label, logLevel: level) }
             return ConsoleLogHandler(logLevel: level)
         }
+        let network = try security.settings(environment: ProcessInfo.processInfo.environment)
         let engine = runtime.engineOptions
         let plan = InstancePlan(
             instances: instances, threads: engine.session.threads, configInstances: nil, configThreads: nil,
@@ -154,6 +157,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger)
         let host = self.host
         let names = repository.names
+        let scheme = network.scheme
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,
             reusePort: reusePort,
@@ -161,10 +165,10 @@ struct ServeCommand: AsyncParsableCommand {
                 readiness.ready()
                 let shown = host.contains(":") ? "[\(host)]" : host
                 let line =
-                    "ledge serve: \(names.isEmpty ? "no model loaded yet" : names.joined(separator: ", ")) on http://\(shown):\(port)/v2 (\(plan.summary) per model); web page http://\(shown):\(port)/\n"
+                    "ledge serve: \(names.isEmpty ? "no model loaded yet" : names.joined(separator: ", ")) on \(scheme)://\(shown):\(port)/v2 (\(plan.summary) per model); web page \(scheme)://\(shown):\(port)/\n"
                 StandardStreams.writeOutput(line)
             },
-            onShutdown: { readiness.stopping() })
+            onShutdown: { readiness.stopping() }, access: network.access, tls: network.tls)
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)
         defer { readiness.stopping() }
         let polling = Task { await repository.runPolling() }

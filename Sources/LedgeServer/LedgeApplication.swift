@@ -62,6 +62,14 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
                 }
             },
             http1: http1, guardConfiguration: guardConfiguration)
+        if let tls = settings.tls {
+            try await listen(TLSChildChannel(base: child, tls: tls))
+        } else {
+            try await listen(child)
+        }
+    }
+
+    private func listen(_ child: some ServerChildChannel) async throws {
         try await HTTPListener(
             child: child, host: settings.host, port: settings.port, reusePort: settings.reusePort, maxConnections: maxConnections,
             eventLoopGroup: eventLoopGroup, logger: logger, onRunning: onServerRunning, onShutdown: settings.onShutdown

@@ -12,10 +12,13 @@ enum Observability {
     /// The media type of the Prometheus text exposition format.
     static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    /// Adds the observing middleware (outermost, so it sees every request) and
-    /// `GET /metrics`. Call before any other middleware or route.
+    /// Adds the observing middleware (outermost, so it sees every request). Call before any other middleware or route.
     static func install<Context: RequestContext>(on router: Router<Context>, repository: ModelRepository) {
         router.add(middleware: RequestObservingMiddleware(metrics: repository.metrics))
+    }
+
+    /// Adds `GET /metrics`.
+    static func addMetricsRoute<Context: RequestContext>(on router: Router<Context>, repository: ModelRepository) {
         router.get("/metrics") { _, _ in
             let body = repository.metrics.exposition()
             var headers = HTTPFields()

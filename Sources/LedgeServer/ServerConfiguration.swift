@@ -1,3 +1,5 @@
+public import LedgeServing
+
 /// Where and how the server listens.
 public struct ServerConfiguration: Sendable {
     /// The address to bind (default loopback only).
@@ -17,12 +19,16 @@ public struct ServerConfiguration: Sendable {
     public var onServerRunning: @Sendable (_ port: Int) async -> Void
     /// Called once when graceful shutdown begins, before the listening socket closes.
     public var onShutdown: @Sendable () -> Void
+    /// With a policy, requests need `Authorization: Bearer TOKEN` (401 otherwise) except where it opens them.
+    public var access: AccessPolicy?
+    /// With certificates, the server speaks HTTPS only.
+    public var tls: ServerTLS?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodySize: Int = 64 << 20, version: String = "0.1.0",
         limits: ConnectionLimits = ConnectionLimits(), reusePort: Bool = false,
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
-        onShutdown: @escaping @Sendable () -> Void = {}
+        onShutdown: @escaping @Sendable () -> Void = {}, access: AccessPolicy? = nil, tls: ServerTLS? = nil
     ) {
         self.host = host
         self.port = port
@@ -32,6 +38,8 @@ public struct ServerConfiguration: Sendable {
         self.reusePort = reusePort
         self.onServerRunning = onServerRunning
         self.onShutdown = onShutdown
+        self.access = access
+        self.tls = tls
     }
 }
 

@@ -1,0 +1,33 @@
+internal import HTTPTypes
+internal import Hummingbird
+internal import LedgeServing
+
+/// Refuses requests without the bearer token of ``AccessPolicy``: 401, `{"error": "…"}` and a
+/// `WWW-Authenticate: Bearer …` challenge. Added before every route (and so before the router's
+/// not-found answer), it covers V2, the image endpoint, the web page, the repository API and Seldon.
+struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let policy: AccessPolicy
+
+    /// Probe paths, compared exactly: a path that merely resembles one stays protected.
+    static var healthPaths: Set<String> {
+        ["/v2/health/live", "/v2/health/ready", "/health/ping", "/health/status", "/api/v1.0/health/status"]
+    }
+
+    static func endpoint(path: String) -> AccessPolicy.Endpoint {
+        if healthPaths.contains(path) { return .health }
+        return path == "/metrics" ? .metrics : .protected
+    }
+
+    func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let endpoint = Self.endpoint(path: request.uri.path)
+        guard let denial = policy.check(authorization: request.headers[.authorization], endpoint: endpoint) else {
+            return try await next(request, context)
+        }
+        var response = JSONResponse.error(ServerError(.unauthorized, denial.message))
+        response.headers[.wwwAuthenticate] = denial.challenge
+        return response
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import LedgeTesting
+import Testing
+
+/// A test CA and a server certificate it signed (EC P-256, `subjectAltName` IP:127.0.0.1 and
+/// localhost, valid two days), plus a second key that fits no certificate: made with Debian's
+/// `openssl` in a temporary folder that is removed with this value.
+struct TestCertificates: ~Copyable {
+    let folder: String
+    var ca: String { folder + "/ca.pem" }
+    var certificate: String { folder + "/server.pem" }
+    var key: String { folder + "/server.key" }
+    var otherKey: String { folder + "/other.key" }
+
+    init() throws {
+        let openssl = "/usr/bin/openssl"
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-tls-\(UUID().uuidString)").path
+        self.folder = folder
+        guard FileManager.default.isExecutableFile(atPath: openssl) else {
+            throw CertificateError(message: "\(openssl) not found: install the Debian package 'openssl' (make setup does)")
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        let extensions = [
+            "subjectAltName=IP:127.0.0.1,DNS:localhost", "basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature",
+            "extendedKeyUsage=serverAuth", "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid,issuer",
+        ]
+        try extensions.joined(separator: "\n").write(toFile: folder + "/server.ext", atomically: true, encoding: .utf8)
+        for arguments in [
+            ["req", "-x509"] + newKey + [
+                "-keyout", folder + "/ca.key", "-out", folder + "/ca.pem", "-days", "2", "-subj", "/CN=ledge-test-ca",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+            ["req", "-new"] + newKey + ["-keyout", folder + "/server.key", "-out", folder + "/server.csr", "-subj", "/CN=localhost"],
+            [
+                "x509", "-req", "-in", folder + "/server.csr", "-CA", folder + "/ca.pem", "-CAkey", folder + "/ca.key",
+                "-set_serial", "1", "-days", "2", "-out", folder + "/server.pem", "-extfile", folder + "/server.ext",
+            ],
+            ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out", folder + "/other.key"],
+        ] {
+            let result = try ProcessRunner.run(openssl, arguments, timeLimit: 60)
+            guard result.status == 0 else {
+                try? FileManager.default.removeItem(atPath: folder)
+                throw CertificateError(message: "openssl \(arguments[0]) failed: \(result.stderr)")
+            }
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    struct CertificateError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+}
