@@ -58,12 +58,16 @@ public struct RepositoryOptions: Sendable {
     /// Fetches the model of a config's `uri` parameter (https, http, file; `#sha256=` pin) and
     /// returns the local model file; `nil`: such models are refused. Blocking; called off the pool.
     public var fetchURI: (@Sendable (_ uri: String) throws -> String)?
+    /// Decode JPEGs at full size instead of at the DCT scale that covers a model's input (`--exact-decode`).
+    public var exactDecode: Bool
 
     public init(
         engine: EngineOptions = EngineOptions(), instances: Int = 1, queueLimit: Int = 64, probe: ModelProbe? = nil,
         controlMode: ModelControlMode = .none, pollInterval: Duration = .seconds(15), startupModels: [String] = [],
-        batching: BatchingPolicy? = nil, fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil
+        batching: BatchingPolicy? = nil, fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil,
+        exactDecode: Bool = false
     ) {
+        self.exactDecode = exactDecode
         self.batching = batching
         self.fetchURI = fetchURI
         self.engine = engine

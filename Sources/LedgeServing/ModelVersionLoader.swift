@@ -53,7 +53,9 @@ struct ModelVersionLoader: Sendable {
         DispatchQueue.concurrentPerform(iterations: count) { index in
             let result = Result {
                 let session = try ModelLoader.open(file: file, options: sessionOptions, logger: logger)
-                return ModelInstance(session: session, classifierOptions: ClassifierOptions(labelsPath: labels), index: index)
+                return ModelInstance(
+                    session: session, classifierOptions: ClassifierOptions(labelsPath: labels, exactDecode: options.exactDecode),
+                    index: index)
             }
             opened.withLock { $0[index] = result }
         }
@@ -82,6 +84,7 @@ struct ModelVersionLoader: Sendable {
         return ServedModel(
             name: name, version: String(number), info: info, pool: pool,
             labels: try instances[0].classifier?.labels ?? labels.map { try Labels.load(path: $0) },
-            config: effective, batcher: batcher, fileKey: fileKey)
+            config: effective, batcher: batcher, fileKey: fileKey,
+            imagePipeline: instances[0].classifier?.pipeline, imagePipelineError: instances[0].classifierError)
     }
 }
