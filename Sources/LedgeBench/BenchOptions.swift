@@ -32,12 +32,15 @@ public struct BenchOptions: Sendable {
     public var topK: Int
     /// Height and width for inputs with dynamic height/width.
     public var inputSize: ImageSize?
+    /// Decode the photos' JPEGs at full size instead of at the DCT scale that covers the input.
+    public var exactDecode: Bool
 
     public init(
         warmup: Int = 5, runs: Int? = nil, duration: Double? = nil, batches: [Int] = [1, 8, 32],
         instances: Int = 1, seed: UInt64 = 0, imagesDirectory: String? = nil, endToEnd: Bool = false,
-        topK: Int = 5, inputSize: ImageSize? = nil
+        topK: Int = 5, inputSize: ImageSize? = nil, exactDecode: Bool = false
     ) {
+        self.exactDecode = exactDecode
         self.warmup = warmup
         self.runs = runs
         self.duration = duration

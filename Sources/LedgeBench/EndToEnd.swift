@@ -20,7 +20,8 @@ enum EndToEnd {
         guard let directory = options.imagesDirectory else { return nil }
         let files = try InputSource.imageFiles(in: directory)
         let photos = try files.map { (data: try Data(contentsOf: URL(fileURLWithPath: $0)), name: $0) }
-        let classifier = try ImageClassifier(session: session, options: ClassifierOptions(inputSize: options.inputSize))
+        let classifier = try ImageClassifier(
+            session: session, options: ClassifierOptions(inputSize: options.inputSize, exactDecode: options.exactDecode))
         // As many iterations as steady-state runs (at most 200, so large photos stay quick), each photo at least once.
         let count = max(min(iterations, 200), photos.count)
         var decode: [Double] = [], preprocess: [Double] = [], invoke: [Double] = [], post: [Double] = [], total: [Double] = []

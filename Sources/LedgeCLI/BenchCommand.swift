@@ -74,6 +74,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write an SVG chart of latency and throughput to this file.", valueName: "file.svg"))
     var plot: String?
 
+    @OptionGroup var decode: DecodeOptions
+
     @OptionGroup var libraries: LibraryOptions
 
     func validate() throws {
@@ -126,6 +128,6 @@ struct BenchCommand: ParsableCommand {
         BenchOptions(
             warmup: warmup, runs: runs, duration: duration, batches: batch.values,
             instances: instances, seed: seed, imagesDirectory: images, endToEnd: endToEnd,
-            inputSize: try inputSize.map { try ImageSize.parse(heightByWidth: $0) })
+            inputSize: try inputSize.map { try ImageSize.parse(heightByWidth: $0) }, exactDecode: decode.exactDecode)
     }
 }

@@ -12,10 +12,14 @@ struct ClassifyCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The model file (.tflite or .onnx).")
     var model: String
 
-    @Option(name: [.customShort("i"), .customLong("input")], help: "An image (JPEG or PNG); repeat for several.")
+    @Option(
+        name: [.customShort("i"), .customLong("input"), .customLong("image")],
+        help: "An image (JPEG or PNG); repeat for several. --image is the same option (the Raspberry Pi tutorial's spelling).")
     var images: [String] = []
 
-    @Option(name: .shortAndLong, help: "Labels file, one per line (default: the model's embedded labels, else class indices).")
+    @Option(
+        name: [.customShort("l"), .customLong("labels"), .customLong("label")],
+        help: "Labels file, one per line (default: the model's embedded labels, else class indices). --label is the same option.")
     var labels: String?
 
     @Option(name: [.customShort("k"), .customLong("top-k")], help: "How many classes to show.")
@@ -39,6 +43,8 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @OptionGroup var decode: DecodeOptions
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -53,7 +59,7 @@ struct ClassifyCommand: ParsableCommand {
             labelsPath: labels,
             mean: try mean.map { try Self.floats($0, option: "--mean") },
             std: try std.map { try Self.floats($0, option: "--std") },
-            inputSize: try inputSize.map { try ImageSize.parse(heightByWidth: $0) })
+            inputSize: try inputSize.map { try ImageSize.parse(heightByWidth: $0) }, exactDecode: decode.exactDecode)
         CrashGuard.watch(model)
         let session = try ModelLoader.open(path: model, options: runtime.engineOptions, logger: logger)
         let classifier = try ImageClassifier(session: session, options: options)

@@ -101,6 +101,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Model probe") var probe: ProbeOptions
 
+    @OptionGroup(title: "Images") var decode: DecodeOptions
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -153,7 +155,8 @@ struct ServeCommand: AsyncParsableCommand {
                 engine: engine, instances: instances, queueLimit: queueLimit,
                 probe: probe.probe(engine: engine), controlMode: modelControlMode.mode,
                 pollInterval: .milliseconds(Int64((repositoryPollSecs * 1000).rounded())), startupModels: loadModels,
-                batching: batching.policy, fetchURI: modelURIs.blockingFetch(logger: logger)),
+                batching: batching.policy, fetchURI: modelURIs.blockingFetch(logger: logger),
+                exactDecode: decode.exactDecode),
             logger: logger)
         let host = self.host
         let names = repository.names

@@ -15,12 +15,17 @@ public struct ClassifierOptions: Sendable {
     public var std: [Float]?
     /// Input height and width, for models whose input has dynamic spatial dimensions.
     public var inputSize: ImageSize?
+    /// Decode JPEGs at full size instead of at the DCT scale that covers the input (`--exact-decode`).
+    public var exactDecode: Bool
 
-    public init(labelsPath: String? = nil, mean: [Float]? = nil, std: [Float]? = nil, inputSize: ImageSize? = nil) {
+    public init(
+        labelsPath: String? = nil, mean: [Float]? = nil, std: [Float]? = nil, inputSize: ImageSize? = nil, exactDecode: Bool = false
+    ) {
         self.labelsPath = labelsPath
         self.mean = mean
         self.std = std
         self.inputSize = inputSize
+        self.exactDecode = exactDecode
     }
 }
 
@@ -44,49 +49,26 @@ public struct ClassificationResult: Sendable {
     public var postprocessMilliseconds: Double
 }
 
-/// decode → preprocess → run → dequantize → top-k, for one image classification model.
+/// decode → preprocess → run → dequantize → top-k, for one image classification
+/// model: an ``ImagePipeline`` around one session.
 public final class ImageClassifier: Sendable {
     public let session: any InferenceSession
-    public let labels: [String]?
-    public let preprocessor: ImagePreprocessor
+    /// The session-free stages, shareable by every instance of the model.
+    public let pipeline: ImagePipeline
+
+    public var labels: [String]? { pipeline.labels }
+    public var preprocessor: ImagePreprocessor { pipeline.preprocessor }
     /// The number of classes the model scores.
-    public let classCount: Int
-    private let output: TensorSpec
+    public var classCount: Int { pipeline.classCount }
 
     /// Checks that the model takes one image and returns class scores, and loads labels.
     public init(session: any InferenceSession, options: ClassifierOptions = ClassifierOptions()) throws {
-        let info = session.info
-        guard info.inputs.count == 1, let input = info.inputs.first else {
-            throw LedgeError.invalidInput(
-                "\(info.path): model has \(info.inputs.count) inputs (\(info.inputs.map(\.name).joined(separator: ", "))), expected one image input")
-        }
         self.session = session
-        self.preprocessor = try ImagePreprocessor(
-            spec: input, normalization: info.metadata.normalization,
-            mean: options.mean, std: options.std, inputSize: options.inputSize)
-        guard let output = info.outputs.first else {
-            throw LedgeError.invalidModel("\(info.path): model has no outputs")
-        }
-        let dims = output.shape
-        let classes = dims.last ?? -1
-        guard dims.count == 2 || dims.count == 1, classes > 0 else {
-            throw LedgeError.invalidInput(
-                "\(info.path): output '\(output.name)' with shape \(output.shapeDescription) is not a vector of class scores (expected [N, classes])")
-        }
-        self.output = output
-        self.classCount = classes
-        if let path = options.labelsPath {
-            self.labels = try Labels.load(path: path)
-        } else {
-            self.labels = info.metadata.labels
-        }
+        self.pipeline = try ImagePipeline(info: session.info, options: options)
     }
 
     /// The label of a class index: from the labels, else the index itself.
-    public func label(for index: Int) -> String {
-        if let labels, index < labels.count { return labels[index] }
-        return String(index)
-    }
+    public func label(for index: Int) -> String { pipeline.label(for: index) }
 
     /// Classifies an image file.
     public func classify(path: String, topK: Int, runs: Int = 1, threshold: Float = -.infinity) throws -> ClassificationResult {
@@ -95,29 +77,16 @@ public final class ImageClassifier: Sendable {
 
     /// Classifies encoded image bytes (JPEG or PNG); `name` appears in errors and the result.
     public func classify(data: Data, name: String, topK: Int, runs: Int = 1, threshold: Float = -.infinity) throws -> ClassificationResult {
+        let prepared = try pipeline.prepare(data: data, name: name)
         let clock = ContinuousClock()
-        let t0 = clock.now
-        let image = try ImageDecoder.decode(data, name: name, targetSize: (width: preprocessor.size.width, height: preprocessor.size.height))
-        let t1 = clock.now
-        let tensor = try preprocessor.tensor(for: [image])
-        let t2 = clock.now
         var times: [Double] = []
         var outputs: [Tensor] = []
         for _ in 0..<max(runs, 1) {
             let start = clock.now
-            outputs = try session.run([tensor])
+            outputs = try session.run([prepared.tensor])
             times.append((clock.now - start).milliseconds)
         }
-        let t3 = clock.now
-        let scores = outputs[0].floatValues(dequantizing: output.quantization)
-        let top = LedgeVision.topK(Array(scores.prefix(classCount)), k: topK)
-            .filter { $0.score >= threshold }
-            .map { ScoredLabel(index: $0.index, label: label(for: $0.index), score: $0.score) }
-        let t4 = clock.now
-        return ClassificationResult(
-            image: name, imageSize: ImageSize(width: image.width, height: image.height), top: top,
-            decodeMilliseconds: (t1 - t0).milliseconds, preprocessMilliseconds: (t2 - t1).milliseconds,
-            inferenceMilliseconds: times, postprocessMilliseconds: (t4 - t3).milliseconds)
+        return pipeline.result(prepared, outputs: outputs, inferenceMilliseconds: times, topK: topK, threshold: threshold)
     }
 }
 

@@ -36,20 +36,20 @@ extension ServedModel {
         return ModelExecution(value: outputs, queued: queued, input: nil, compute: ran)
     }
 
-    /// Classifies `upload` on a free instance: the result, the wait, decode and
-    /// preprocessing as input time and the session run as compute time.
+    /// Classifies `upload`: decode and preprocessing on the request's task (input
+    /// time), then a free instance only for the session run (the wait, then compute
+    /// time), then top-k after the instance is given back.
     package func classify(_ upload: ImageUpload, topK: Int) async throws -> ModelExecution<ClassificationResult> {
-        let name = self.name
-        let (result, queued, _) = try await timed { instance in
-            guard let classifier = instance.classifier else {
-                throw LedgeError.invalidInput("model '\(name)' cannot classify images: \(instance.classifierError ?? "no image input")")
-            }
-            return try classifier.classify(data: upload.data, name: upload.name, topK: topK)
+        guard let pipeline = imagePipeline else {
+            throw LedgeError.invalidInput("model '\(name)' cannot classify images: \(imagePipelineError ?? "no image input")")
         }
+        let prepared = try pipeline.prepare(data: upload.data, name: upload.name)
+        let tensor = prepared.tensor
+        let (outputs, queued, ran) = try await timed { instance in try instance.session.run([tensor]) }
+        let result = pipeline.result(prepared, outputs: outputs, inferenceMilliseconds: [ran.milliseconds], topK: topK)
         return ModelExecution(
             value: result, queued: queued,
-            input: Self.duration(milliseconds: result.decodeMilliseconds + result.preprocessMilliseconds),
-            compute: Self.duration(milliseconds: result.inferenceMilliseconds.first ?? 0))
+            input: Self.duration(milliseconds: prepared.decodeMilliseconds + prepared.preprocessMilliseconds), compute: ran)
     }
 
     /// `body`'s value, how long it waited for an instance and how long it ran.

@@ -63,13 +63,17 @@ public struct RepositoryOptions: Sendable {
     public var fetchURI: (@Sendable (_ uri: String) throws -> String)?
     /// Called on the loading thread as each model's load begins (tests see loads overlap).
     package var willLoad: (@Sendable (_ name: String) -> Void)?
+    /// Decode JPEGs at full size instead of at the DCT scale that covers a model's input (`--exact-decode`).
+    public var exactDecode: Bool
 
     public init(
         engine: EngineOptions = EngineOptions(), instances: Int? = 1, cores: Int = InstancePlan.machineCores, queueLimit: Int = 64,
         probe: ModelProbe? = nil,
         controlMode: ModelControlMode = .none, pollInterval: Duration = .seconds(15), startupModels: [String] = [],
-        batching: BatchingPolicy? = nil, fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil
+        batching: BatchingPolicy? = nil, fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil,
+        exactDecode: Bool = false
     ) {
+        self.exactDecode = exactDecode
         self.batching = batching
         self.fetchURI = fetchURI
         self.engine = engine

@@ -59,7 +59,8 @@ struct ModelVersionLoader: Sendable {
                 sessionOptions.session.threads = threadCounts[index]
                 let session = try ModelLoader.open(file: file, options: sessionOptions, logger: logger)
                 return ModelInstance(
-                    session: session, threads: threadCounts[index], classifierOptions: ClassifierOptions(labelsPath: labels),
+                    session: session, threads: threadCounts[index],
+                    classifierOptions: ClassifierOptions(labelsPath: labels, exactDecode: options.exactDecode),
                     index: index)
             }
             opened.withLock { $0[index] = result }
@@ -91,6 +92,7 @@ struct ModelVersionLoader: Sendable {
         return ServedModel(
             name: name, version: String(number), info: info, pool: pool,
             labels: try instances[0].classifier?.labels ?? labels.map { try Labels.load(path: $0) },
-            config: effective, batcher: batcher, fileKey: fileKey)
+            config: effective, batcher: batcher, fileKey: fileKey,
+            imagePipeline: instances[0].classifier?.pipeline, imagePipelineError: instances[0].classifierError)
     }
 }

@@ -21,12 +21,21 @@ public final class ServedModel: Sendable {
     public let batcher: DynamicBatcher?
     /// Identity of the files it was loaded from (path, size, modification time, inode), to notice changes.
     package let fileKey: String
+    /// The model's image decode, preprocessing and top-k, shared by its instances: run
+    /// on the request's task, so an instance is held only for the session run.
+    /// `nil` when the model does not take one image (see ``imagePipelineError``).
+    public let imagePipeline: ImagePipeline?
+    /// Why ``imagePipeline`` is `nil`, to tell clients of the image endpoint.
+    public let imagePipelineError: String?
 
     /// A served model over a pool.
     public init(
         name: String, version: String = "1", info: ModelInfo, pool: SessionPool, labels: [String]? = nil,
-        config: ModelConfig? = nil, batcher: DynamicBatcher? = nil, fileKey: String = ""
+        config: ModelConfig? = nil, batcher: DynamicBatcher? = nil, fileKey: String = "",
+        imagePipeline: ImagePipeline? = nil, imagePipelineError: String? = nil
     ) {
+        self.imagePipeline = imagePipeline
+        self.imagePipelineError = imagePipelineError
         self.batcher = batcher
         self.name = name
         self.version = version

@@ -34,6 +34,9 @@ public struct ImagePreprocessor: Sendable {
     public let channels: Int
     /// The input's batch size, `nil` when dynamic.
     public let fixedBatch: Int?
+    /// Decode JPEGs at full size (`--exact-decode`) instead of at the DCT scale
+    /// that still covers ``size`` (see ``decode(_:name:limits:)``).
+    public let exactDecode: Bool
     /// Per channel: the value each of the 256 pixel levels becomes (float inputs).
     let lookup: [[Float]]
 
@@ -43,10 +46,12 @@ public struct ImagePreprocessor: Sendable {
     ///   - normalization: the model's declared normalization (0–255 domain).
     ///   - mean, std: the user's values, one or one per channel, in the 0–1 domain.
     ///   - inputSize: the size to use where the input's height or width is dynamic.
+    ///   - exactDecode: decode JPEGs at full size, never DCT-scaled.
     public init(
         spec: TensorSpec, normalization: Normalization? = nil, mean: [Float]? = nil,
-        std: [Float]? = nil, inputSize: ImageSize? = nil
+        std: [Float]? = nil, inputSize: ImageSize? = nil, exactDecode: Bool = false
     ) throws {
+        self.exactDecode = exactDecode
         let shape = spec.shape
         let isChannels = { (d: Int) in d == 3 || d == 1 }
         guard shape.count == 4, isChannels(shape[3]) || isChannels(shape[1]) else {
@@ -114,9 +119,10 @@ public struct ImagePreprocessor: Sendable {
         layout == .nhwc ? [count, size.height, size.width, channels] : [count, channels, size.height, size.width]
     }
 
-    /// Step 1: decodes `data` at a DCT scale that still covers the input size.
+    /// Step 1: decodes `data` at a DCT scale that still covers the input size
+    /// (at full size with ``exactDecode``).
     public func decode(_ data: Data, name: String, limits: ImageLimits = .default) throws -> RGBImage {
-        try ImageDecoder.decode(data, name: name, targetSize: (size.width, size.height), limits: limits)
+        try ImageDecoder.decode(data, name: name, targetSize: exactDecode ? nil : (size.width, size.height), limits: limits)
     }
 
     /// Step 2: resizes `image` to the input size (Pillow-compatible bilinear).

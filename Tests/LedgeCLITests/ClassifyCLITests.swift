@@ -1,5 +1,8 @@
 import Foundation
+import LedgeCore
+import LedgeEngine
 import LedgeTesting
+import Logging
 import Testing
 
 /// `ledge classify` end to end: the real binary, the real runtimes, the real photos.
@@ -69,6 +72,30 @@ import Testing
         let results = try #require(lines.firstIndex(of: "-------RESULTS--------"))
         #expect(lines.count == results + 4)
         #expect(lines[results + 1].hasPrefix("Egyptian cat: 0."))
+    }
+
+    /// The Raspberry Pi tutorial's command as written (`--model --label --image`), with
+    /// the labels file the tutorial downloads (here: the model's embedded labels, written out).
+    @Test func tutorialCommandAsWritten() throws {
+        let session = try ModelLoader.open(path: Fixtures.model(Self.effnet), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let labels = try #require(try ImagePipeline(info: session.info).labels)
+        let path = NSTemporaryDirectory() + "ledge-tutorial-labels-\(getpid()).txt"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try labels.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.ledge([
+            "classify", "--model", Fixtures.model(Self.effnet), "--label", path, "--image", Fixtures.image("chelsea.jpg"),
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let results = try #require(lines.firstIndex(of: "-------RESULTS--------"))
+        #expect(lines[results + 1].hasPrefix("Egyptian cat: 0."))
+    }
+
+    @Test func exactDecodeKeepsTheTopClass() throws {
+        let scaled = try classify(Self.effnet, ["chelsea_640x480.jpg"])
+        let exact = try classify(Self.effnet, ["chelsea_640x480.jpg"], extra: ["--exact-decode"])
+        #expect(scaled.results[0].top.first?.label == "Egyptian cat")
+        #expect(exact.results[0].top.first?.label == "Egyptian cat")
     }
 
     @Test func largerKThanClassesReturnsEveryClass() throws {
