@@ -13,6 +13,8 @@
 #   FUZZ_SANITIZERS  swiftc -sanitize= value (default fuzzer,address; fuzzer alone runs faster)
 #   FUZZ_SCRATCH     build folder (default <repo>/.build-fuzz); the growing corpora and any new
 #                    crash, timeout or OOM inputs are kept under it (corpus/, artifacts/, logs/)
+#   FUZZ_MAX_LEN     largest input libFuzzer makes (default 4096; 16384 for FuzzImage, whose
+#                    224x224 JPEG seed is 11 KB)
 #   FUZZ_ARGS        extra libFuzzer arguments (e.g. -jobs=2 -workers=2)
 #   FUZZ_SKIP_BUILD  1: use the binaries already built
 set -euo pipefail
@@ -80,8 +82,10 @@ for target in $TARGETS; do
   status=0
   # New units go to the first folder (under the scratch path); the seeds in Fuzz/Corpus stay as written.
   # shellcheck disable=SC2086
+  max_len="${FUZZ_MAX_LEN:-4096}"
+  [[ -n "${FUZZ_MAX_LEN:-}" || "$target" != FuzzImage ]] || max_len=16384
   "$binary" "$corpus" "$FUZZ/Corpus/$target" \
-    -max_len=4096 -max_total_time="$SECONDS_PER_TARGET" -runs="$RUNS" -timeout=10 -rss_limit_mb=4096 \
+    -max_len="$max_len" -max_total_time="$SECONDS_PER_TARGET" -runs="$RUNS" -timeout=10 -rss_limit_mb=4096 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" ${FUZZ_ARGS:-} >"$logs/$target.log" 2>&1 || status=$?
   elapsed=$((SECONDS - start))
   executions="$(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$logs/$target.log" | grep -o '[0-9]*$' || true)"
