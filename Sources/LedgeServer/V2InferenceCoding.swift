@@ -18,7 +18,7 @@ enum V2InferenceCoding {
     static func jsonLength(header: String?) throws -> Int? {
         guard let header else { return nil }
         guard let length = Int(header.trimmingWhitespace()) else {
-            throw ServerError.badRequest("\(headerLengthField) '\(header)' is not a number: expected the JSON length in bytes")
+            throw ServerError.badRequest("\(headerLengthField) '\(HeaderValue.printable(header))' is not a number: expected the JSON length in bytes")
         }
         return length
     }
