@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "LedgePackage", targets: ["LedgePackage"]),
         .library(name: "LedgeDeploy", targets: ["LedgeDeploy"]),
         .library(name: "LedgeTesting", targets: ["LedgeTesting"]),
+        .library(name: "LedgeFuzzing", targets: ["LedgeFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
@@ -179,6 +180,19 @@ let package = Package(
         ),
         .executableTarget(name: "ledge", dependencies: ["LedgeCLI"], swiftSettings: swiftSettings),
         .target(name: "LedgeTesting", dependencies: ["LedgeCore"], swiftSettings: swiftSettings),
+        // The bodies of the libFuzzer targets in Fuzz/ (`make fuzz`), so that `make test` replays their corpora and crashers.
+        .target(
+            name: "LedgeFuzzing",
+            dependencies: [
+                "LedgeCore", "LedgeServing", "LedgeServer", "LedgeLiteRT", "LedgeONNX", "LedgeVision",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(name: "LedgeCoreTests", dependencies: ["LedgeCore", "LedgeTesting"], swiftSettings: swiftSettings),
         .testTarget(
@@ -208,6 +222,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LedgeTestingTests", dependencies: ["LedgeTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "LedgeFuzzingTests", dependencies: ["LedgeFuzzing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeReleaseTests", dependencies: ["LedgeRelease", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),

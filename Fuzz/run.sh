@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# `make fuzz` (not `make test`): builds the libFuzzer targets of Fuzz/ with the fuzzer and
-# address sanitizers, replays the known crashers in Fuzz/Crashers/<Target>/, then runs each
-# target for a bounded time and prints one line per target:
+# `make fuzz` (not `make test`, which replays the seeds and crashers through the same bodies:
+# FuzzReplayTests): builds the libFuzzer targets of Fuzz/ with the fuzzer and address
+# sanitizers, replays the known crashers in Fuzz/Crashers/<Target>/, then runs each target
+# for a bounded time and prints one line per target:
 #   FuzzShape: 1234567 executions, 0 crashes, 60 s
 # Exits 1 when any target crashed (or a known crasher still crashes), 2 on a build failure.
 #
 # Environment:
 #   FUZZ_SECONDS     seconds per target (default 60)
 #   FUZZ_RUNS        stop a target after this many executions (default: no bound but time)
-#   FUZZ_TARGETS     which targets (default: FuzzShape FuzzRequest FuzzFraming)
+#   FUZZ_TARGETS     which targets (default: all seven, FuzzShape … FuzzImage)
 #   FUZZ_SANITIZERS  swiftc -sanitize= value (default fuzzer,address; fuzzer alone runs faster)
 #   FUZZ_SCRATCH     build folder (default <repo>/.build-fuzz); the growing corpora and any new
 #                    crash, timeout or OOM inputs are kept under it (corpus/, artifacts/, logs/)
+#   FUZZ_MAX_LEN     largest input libFuzzer makes (default 4096; 16384 for FuzzImage, whose
+#                    224x224 JPEG seed is 11 KB)
 #   FUZZ_ARGS        extra libFuzzer arguments (e.g. -jobs=2 -workers=2)
 #   FUZZ_SKIP_BUILD  1: use the binaries already built
 set -euo pipefail
@@ -21,7 +24,7 @@ REPO="$(dirname "$FUZZ")"
 SCRATCH="${FUZZ_SCRATCH:-$REPO/.build-fuzz}"
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
 RUNS="${FUZZ_RUNS:--1}"
-TARGETS="${FUZZ_TARGETS:-FuzzShape FuzzRequest FuzzFraming}"
+TARGETS="${FUZZ_TARGETS:-FuzzShape FuzzRequest FuzzFraming FuzzMultipart FuzzTFLite FuzzONNX FuzzImage}"
 SANITIZERS="${FUZZ_SANITIZERS:-fuzzer,address}"
 SWIFT="${SWIFT:-swift}"
 
@@ -38,7 +41,7 @@ if [[ "${FUZZ_SKIP_BUILD:-0}" != 1 ]]; then
   start=$SECONDS
   for target in $TARGETS; do  # SwiftPM builds one --product per call
     if ! "$SWIFT" build --package-path "$FUZZ" -c release --scratch-path "$SCRATCH" \
-        -Xswiftc "-sanitize=$SANITIZERS" -Xswiftc -enable-testing --product "$target" >"$SCRATCH/fuzz-build.log" 2>&1; then
+        -Xswiftc "-sanitize=$SANITIZERS" --product "$target" >"$SCRATCH/fuzz-build.log" 2>&1; then
       grep -E "error:" "$SCRATCH/fuzz-build.log" | head -n 20 >&2 || tail -n 20 "$SCRATCH/fuzz-build.log" >&2
       log "build of $target failed (log: $SCRATCH/fuzz-build.log)"
       exit 2
@@ -79,8 +82,10 @@ for target in $TARGETS; do
   status=0
   # New units go to the first folder (under the scratch path); the seeds in Fuzz/Corpus stay as written.
   # shellcheck disable=SC2086
+  max_len="${FUZZ_MAX_LEN:-4096}"
+  [[ -n "${FUZZ_MAX_LEN:-}" || "$target" != FuzzImage ]] || max_len=16384
   "$binary" "$corpus" "$FUZZ/Corpus/$target" \
-    -max_len=4096 -max_total_time="$SECONDS_PER_TARGET" -runs="$RUNS" -timeout=10 -rss_limit_mb=4096 \
+    -max_len="$max_len" -max_total_time="$SECONDS_PER_TARGET" -runs="$RUNS" -timeout=10 -rss_limit_mb=4096 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" ${FUZZ_ARGS:-} >"$logs/$target.log" 2>&1 || status=$?
   elapsed=$((SECONDS - start))
   executions="$(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$logs/$target.log" | grep -o '[0-9]*$' || true)"

@@ -71,11 +71,11 @@ public struct TextProto: Sendable, Hashable {
         }
     }
 
-    /// `text` fit for a one-line message: control characters escaped (`\n`, `\u{1}`), at most 100 characters.
-    static func printable(_ text: String) -> String {
+    /// `text` fit for a one-line message: control characters escaped (`\n`, `\u{1}`), at most `limit` characters.
+    package static func printable(_ text: String, limit: Int = 100) -> String {
         var result = ""
         for (count, scalar) in text.unicodeScalars.enumerated() {
-            if count == 100 { return result + "…" }
+            if count == limit { return result + "…" }
             switch scalar {
             case "\n": result += "\\n"
             case "\t": result += "\\t"

@@ -117,7 +117,7 @@ extension TFLiteModel {
         let zeroPoints = try q.int64s(3, "\(what) quantization zero_point") ?? []
         let axis = Int(try q.i32(6, "\(what) quantized_dimension"))
         guard !scales.isEmpty else { return nil }
-        let tensor = "\(what) '\(name)'"
+        let tensor = "\(what) '\(TextProto.printable(name, limit: .max))'"
         guard zeroPoints.isEmpty || zeroPoints.count == scales.count else {
             throw TFLiteValidationError(
                 "\(tensor): quantization has \(scales.count) scale(s) and \(zeroPoints.count) zero_point(s): expected as many of each")

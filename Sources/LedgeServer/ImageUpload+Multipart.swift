@@ -25,7 +25,7 @@ extension ImageUpload {
         guard generic.contains(part.contentType) || ImageFormat.sniff(part.body) != nil else {
             throw ServerError(
                 .unsupportedMediaType,
-                "\(name) has content type '\(part.contentType ?? "")': expected image/jpeg or image/png")
+                "\(name) has content type '\(HeaderValue.printable(part.contentType ?? ""))': expected image/jpeg or image/png")
         }
         return ImageUpload(data: part.body, name: name)
     }

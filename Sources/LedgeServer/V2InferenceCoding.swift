@@ -14,6 +14,15 @@ enum V2InferenceCoding {
     /// The header of the binary tensor data extension.
     static let headerLengthField = InferenceRequest.binaryHeaderName
 
+    /// The JSON length the extension's header gives, `nil` without the header, else 400.
+    static func jsonLength(header: String?) throws -> Int? {
+        guard let header else { return nil }
+        guard let length = Int(header.trimmingWhitespace()) else {
+            throw ServerError.badRequest("\(headerLengthField) '\(HeaderValue.printable(header))' is not a number: expected the JSON length in bytes")
+        }
+        return length
+    }
+
     /// Parses `body` (JSON, or JSON followed by binary data when `jsonLength` is given).
     static func request(body: Data, jsonLength: Int?) throws -> InferenceRequest {
         let json: Data

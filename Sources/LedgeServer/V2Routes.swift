@@ -71,13 +71,7 @@ struct V2Routes: Sendable {
                 .unsupportedMediaType,
                 "unsupported content type '\(type ?? "")' for infer: expected application/json or application/octet-stream")
         }
-        var jsonLength: Int?
-        if let header = request.headers[HTTPField.Name(V2InferenceCoding.headerLengthField)!] {
-            guard let length = Int(header.trimmingWhitespace()) else {
-                throw ServerError.badRequest("\(V2InferenceCoding.headerLengthField) '\(header)' is not a number: expected the JSON length in bytes")
-            }
-            jsonLength = length
-        }
+        let jsonLength = try V2InferenceCoding.jsonLength(header: request.headers[HTTPField.Name(V2InferenceCoding.headerLengthField)!])
         let inference = try V2InferenceCoding.request(body: try await body(request), jsonLength: jsonLength)
         let (body, headerLength) = V2InferenceCoding.body(for: try await repository.infer(inference, on: model))
         guard let headerLength else { return JSONResponse.make(data: body) }

@@ -24,8 +24,9 @@ extension ServedModel {
     /// shape is the output's with the last dimension replaced by `min(k, classes)`.
     static func classes(_ tensor: Tensor, k: Int, quantization: Quantization?, labels: [String]?) -> InferenceResponse.Output.Content {
         let scores = tensor.floatValues(dequantizing: quantization)
-        let classes = max(tensor.shape.last ?? scores.count, 1)
-        let rows = scores.count / classes
+        // A scalar is one class; an empty last dimension has no classes (and its rows no strings).
+        let classes = tensor.shape.last ?? scores.count
+        let rows = classes == 0 ? 0 : scores.count / classes
         let top = min(k, classes)
         var strings: [String] = []
         strings.reserveCapacity(rows * top)

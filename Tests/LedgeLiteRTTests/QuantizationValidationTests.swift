@@ -47,6 +47,26 @@ import Testing
                 == "\(path): \(detail)")
     }
 
+    /// FuzzTFLite's crasher Fuzz/Crashers/FuzzTFLite/quantized-tensor-name-with-line-breaks: a tensor
+    /// name from the file went into the message as it was, so line breaks in it split the message.
+    @Test func tensorNameIsShownOnOneLine() throws {
+        let path = try BadModels.path("zero_point_out_of_range.tflite")
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let name = Array("images_int8".utf8)
+        var replaced = 0
+        for i in 0...(bytes.count - name.count) where bytes[i..<(i + name.count)].elementsEqual(name) {
+            bytes[i + 6] = 10  // images\nint8, same length
+            replaced += 1
+        }
+        #expect(replaced > 0)
+        #expect(
+            throws: LedgeError.invalidModel(
+                "x.tflite: subgraphs[0] tensors[0] 'images\\nint8': quantization zero_point[0] is 200: expected -128...127 for its type")
+        ) {
+            try TFLiteModel(data: Data(bytes), path: "x.tflite")
+        }
+    }
+
     @Test func zeroPointRangesFollowTheType() {
         #expect(TFLiteModel.zeroPointRange(forType: 9) == -128...127)
         #expect(TFLiteModel.zeroPointRange(forType: 3) == 0...255)

@@ -163,6 +163,15 @@ import Testing
             message: "form field 'image' (notes.txt) has content type 'text/plain': expected image/jpeg or image/png")
     }
 
+    /// FuzzMultipart's crasher Fuzz/Crashers/FuzzMultipart/part-content-type-with-bare-lf: a bare LF
+    /// inside a part's header line reached the 415 message (and the log line) as it was.
+    @Test func contentTypeWithALineBreakStaysOnOneLine() async throws {
+        try await expectError(
+            Self.body([Self.file("image", "a.jpg", type: "text/x\nContent-Type: image/jpeg", Data("hello".utf8))]),
+            status: .unsupportedMediaType,
+            message: "form field 'image' (a.jpg) has content type 'text/x?content-type: image/jpeg': expected image/jpeg or image/png")
+    }
+
     @Test func emptyFilePart() async throws {
         // What a browser sends for a file input with no file chosen.
         try await expectError(
