@@ -189,7 +189,7 @@ def main():
         warm(server, "/v2/models/add/infer", add_body, "application/json")
         infer = wrk(server.url("/v2/models/add/infer"), add_body, "application/json", 32, 2, args.duration)
         health = wrk(server.url("/v2/health/live"), None, None, 32, 2, args.duration,
-                     script=os.path.join(HERE, "wrk", "summary.lua"), script_args=[])
+                     script_args=[])
         server.stop()
         rows["add"].append((infer["rps"], health["rps"], infer["p50_us"] / 1000))
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)

@@ -1,10 +1,12 @@
 -- wrk script: POST the same body on every request and print the latency
 -- percentiles as one JSON line at the end (read by Benchmarks/serve_bench.py).
 -- Usage: wrk -s post_body.lua URL -- BODY_FILE CONTENT_TYPE
+-- Without arguments: wrk's own GET, with the same summary line.
 local body_file, content_type
 
 function init(args)
   body_file = args[1]
+  if body_file == nil then return end
   content_type = args[2] or "application/octet-stream"
   local f = assert(io.open(body_file, "rb"))
   wrk.method = "POST"
