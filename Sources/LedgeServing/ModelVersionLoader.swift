@@ -58,10 +58,7 @@ struct ModelVersionLoader: Sendable {
                 var sessionOptions = baseOptions
                 sessionOptions.session.threads = threadCounts[index]
                 let session = try ModelLoader.open(file: file, options: sessionOptions, logger: logger)
-                return ModelInstance(
-                    session: session, threads: threadCounts[index],
-                    classifierOptions: ClassifierOptions(labelsPath: labels, exactDecode: options.exactDecode),
-                    index: index)
+                return ModelInstance(session: session, threads: threadCounts[index], index: index)
             }
             opened.withLock { $0[index] = result }
         }
@@ -69,6 +66,10 @@ struct ModelVersionLoader: Sendable {
         let instances = Array(all.prefix(plan.count))
         let wide = plan.wideThreads == nil ? nil : all.last
         let info = instances[0].session.info
+        // The image pipeline (preprocessing, labels, top-k) is the model's, shared by its instances.
+        let pipeline = Result {
+            try ImagePipeline(info: info, options: ClassifierOptions(labelsPath: labels, exactDecode: options.exactDecode))
+        }
         var effective = try (config ?? ModelConfig()).completed(for: info, format: file.format, file: configPath)
         let pool = SessionPool(modelName: name, instances: instances, wide: wide, queueLimit: options.queueLimit)
         // config.pbtxt's dynamic_batching (with its max_batch_size), else the server's --max-batch-size.
@@ -91,8 +92,14 @@ struct ModelVersionLoader: Sendable {
         logger.info("loaded model '\(name)' version \(number) from \(path): \(plan.summary)")
         return ServedModel(
             name: name, version: String(number), info: info, pool: pool,
-            labels: try instances[0].classifier?.labels ?? labels.map { try Labels.load(path: $0) },
+            labels: try (try? pipeline.get())?.labels ?? labels.map { try Labels.load(path: $0) },
             config: effective, batcher: batcher, fileKey: fileKey,
-            imagePipeline: instances[0].classifier?.pipeline, imagePipelineError: instances[0].classifierError)
+            imagePipeline: try? pipeline.get(), imagePipelineError: Self.reason(pipeline))
+    }
+
+    /// Why the model has no image pipeline, as clients of the image endpoint are told; `nil` when it has one.
+    private static func reason(_ pipeline: Result<ImagePipeline, any Error>) -> String? {
+        guard case .failure(let error) = pipeline else { return nil }
+        return (error as? LedgeError)?.message ?? String(describing: error)
     }
 }
