@@ -8,13 +8,8 @@ internal import LedgeServing
 struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: AccessPolicy
 
-    /// Probe paths, compared exactly: a path that merely resembles one stays protected.
-    static var healthPaths: Set<String> {
-        ["/v2/health/live", "/v2/health/ready", "/health/ping", "/health/status", "/api/v1.0/health/status"]
-    }
-
     static func endpoint(path: String) -> AccessPolicy.Endpoint {
-        if healthPaths.contains(path) { return .health }
+        if probePaths.contains(path) { return .health }
         return path == "/metrics" ? .metrics : .protected
     }
 
@@ -31,3 +26,10 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 }
+
+/// Probe paths, compared exactly: a path that merely resembles one stays protected.
+/// (Built once: a generic type cannot keep a static constant, and a computed set was
+/// rebuilt on every request.)
+private let probePaths: Set<String> = [
+    "/v2/health/live", "/v2/health/ready", "/health/ping", "/health/status", "/api/v1.0/health/status",
+]
