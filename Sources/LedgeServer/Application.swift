@@ -34,7 +34,7 @@ public func buildApplication(
         idleTimeout: nil,  // the guard's deadlines (408 with a JSON body) replace Hummingbird's silent one
         httpDecoderConfiguration: .init(
             maxHeaderFieldSize: limits.maxHeaderSize, maxHeaderListSize: limits.maxHeaderSize,
-            maxHeaderFieldCount: 100))
+            maxHeaderFieldCount: ConnectionLimits.maxHeaderFieldCount))
     return LedgeApplication(
         responder: HeadResponder(base: router.buildResponder()), http1: http1, guardConfiguration: HTTPGuardConfiguration(limits),
         settings: configuration, maxConnections: connections, logger: logger,

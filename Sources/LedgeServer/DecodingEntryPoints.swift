@@ -55,7 +55,7 @@ package enum DecodingEntryPoints {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderFieldSize = limits.maxHeaderSize
         decoderLimits.maxHeaderListSize = limits.maxHeaderSize
-        decoderLimits.maxHeaderFieldCount = 100
+        decoderLimits.maxHeaderFieldCount = ConnectionLimits.maxHeaderFieldCount
         try pipeline.configureHTTPServerPipeline(
             withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
             withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)

@@ -67,6 +67,9 @@ public struct ConnectionLimits: Sendable, Hashable {
 
     public init() {}
 
+    /// Header fields a request head may have (llhttp's count includes the request line); more gets 431.
+    static let maxHeaderFieldCount = 100
+
     /// Descriptors kept free for model files, runtime threads, probes and logs.
     public static let descriptorReserve = 132
 
