@@ -84,7 +84,7 @@ struct RequestObservingMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private func finish(_ request: Request, _ context: Context, model: ModelMetrics?, status: Int, start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        model?.count(status: status, duration: elapsed)
+        model?.http.count(RequestOutcome(httpStatus: status), duration: elapsed)
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue),
             "path": .string(request.uri.path),

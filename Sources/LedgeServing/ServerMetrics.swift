@@ -7,15 +7,16 @@ internal import Synchronization
 public final class ServerMetrics: Sendable {
     /// Every metric family and its `# HELP` text.
     package static let help: [String: String] = [
-        "ledge_inference_request_success_total": "Inference requests (infer and classify) answered with 2xx",
-        "ledge_inference_request_failure_total": "Inference requests that failed, by reason: client (4xx), busy (503 queue full), server (other 5xx)",
+        "ledge_inference_request_success_total": "Inference requests (infer and classify) that succeeded, by protocol (http, grpc)",
+        "ledge_inference_request_failure_total":
+            "Inference requests that failed, by protocol and reason: client (HTTP 4xx; gRPC INVALID_ARGUMENT, NOT_FOUND, ...), busy (queue full: HTTP 503, gRPC UNAVAILABLE), server (other)",
         "ledge_inference_count_total": "Inferences performed: batch items (the first dimension of the first input; 1 per classified image)",
         "ledge_inference_exec_count_total": "Model executions (session runs; a dynamic batch is one)",
         "ledge_inference_batch_size": "Items per model execution: the dynamic batch's size, else the request's first dimension",
         "ledge_inference_queue_duration_seconds": "Time a request waited for a free model instance",
         "ledge_inference_compute_input_duration_seconds": "Image decode and preprocessing time of classify requests",
         "ledge_inference_compute_infer_duration_seconds": "Model execution (session run) time",
-        "ledge_inference_request_duration_seconds": "Whole request time of successful inference requests, from routing to response",
+        "ledge_inference_request_duration_seconds": "Whole request time of successful inference requests, from routing to response, by protocol",
         "ledge_model_instances": "Loaded instances (sessions) of the model",
         "ledge_inference_pending_request_count": "Requests waiting in the model's queue for a free instance",
         "ledge_inference_requests_in_flight": "Inference requests of the model being handled now (waiting or executing)",
@@ -72,17 +73,15 @@ package final class ModelMetrics: Sendable {
     package let waiting: @Sendable () -> Int
     /// The served model these metrics are for.
     package let modelID: ObjectIdentifier
-    package let success: Counter
-    package let clientFailure: Counter
-    package let busyFailure: Counter
-    package let serverFailure: Counter
+    /// Request outcomes over HTTP and over gRPC.
+    package let http: RequestCounters
+    package let grpc: RequestCounters
     package let inferences: Counter
     package let executions: Counter
     package let batchSize: Recorder
     package let queue: Metrics.Timer
     package let computeInput: Metrics.Timer
     package let computeInfer: Metrics.Timer
-    package let request: Metrics.Timer
     package let instances: Meter
     package let pending: Meter
     package let inFlight: Meter
@@ -101,17 +100,14 @@ package final class ModelMetrics: Sendable {
             Metrics.Timer(label: name, dimensions: labels, preferredDisplayUnit: .seconds, factory: factory)
         }
         func meter(_ name: String) -> Meter { Meter(label: name, dimensions: labels, factory: factory) }
-        success = counter("ledge_inference_request_success_total")
-        clientFailure = counter("ledge_inference_request_failure_total", [("reason", "client")])
-        busyFailure = counter("ledge_inference_request_failure_total", [("reason", "busy")])
-        serverFailure = counter("ledge_inference_request_failure_total", [("reason", "server")])
+        http = RequestCounters(labels: labels + [("protocol", "http")], factory: factory)
+        grpc = RequestCounters(labels: labels + [("protocol", "grpc")], factory: factory)
         inferences = counter("ledge_inference_count_total")
         executions = counter("ledge_inference_exec_count_total")
         batchSize = Recorder(label: "ledge_inference_batch_size", dimensions: labels, aggregate: true, factory: factory)
         queue = timer("ledge_inference_queue_duration_seconds")
         computeInput = timer("ledge_inference_compute_input_duration_seconds")
         computeInfer = timer("ledge_inference_compute_infer_duration_seconds")
-        request = timer("ledge_inference_request_duration_seconds")
         instances = meter("ledge_model_instances")
         pending = meter("ledge_inference_pending_request_count")
         inFlight = meter("ledge_inference_requests_in_flight")
@@ -119,16 +115,58 @@ package final class ModelMetrics: Sendable {
         instances.set(model.pool.instances.count)
         fileBytes.set(model.info.sizeBytes)
     }
+}
 
-    /// Counts a finished inference request by its status.
-    package func count(status: Int, duration: Duration) {
-        switch status {
-        case 200..<400:
+/// The outcomes of one model version's inference requests over one protocol (label `protocol`).
+package struct RequestCounters: Sendable {
+    package let success: Counter
+    package let clientFailure: Counter
+    package let busyFailure: Counter
+    package let serverFailure: Counter
+    package let duration: Metrics.Timer
+
+    init(labels: [(String, String)], factory: any MetricsFactory) {
+        func counter(_ name: String, _ extra: [(String, String)] = []) -> Counter {
+            Counter(label: name, dimensions: labels + extra, factory: factory)
+        }
+        success = counter("ledge_inference_request_success_total")
+        clientFailure = counter("ledge_inference_request_failure_total", [("reason", "client")])
+        busyFailure = counter("ledge_inference_request_failure_total", [("reason", "busy")])
+        serverFailure = counter("ledge_inference_request_failure_total", [("reason", "server")])
+        duration = Metrics.Timer(
+            label: "ledge_inference_request_duration_seconds", dimensions: labels, preferredDisplayUnit: .seconds, factory: factory)
+    }
+
+    /// Counts a finished request by its outcome, with its whole time when it succeeded.
+    package func count(_ outcome: RequestOutcome, duration elapsed: Duration) {
+        switch outcome {
+        case .success:
             success.increment()
-            request.record(duration: duration)
-        case 503: busyFailure.increment()
-        case 500...: serverFailure.increment()
-        default: clientFailure.increment()
+            duration.record(duration: elapsed)
+        case .busy: busyFailure.increment()
+        case .serverFailure: serverFailure.increment()
+        case .clientFailure: clientFailure.increment()
+        }
+    }
+}
+
+/// How an inference request ended, as the failure counter's `reason` label has it.
+package enum RequestOutcome: Sendable {
+    case success
+    /// The request was at fault (HTTP 4xx; gRPC INVALID_ARGUMENT, NOT_FOUND, …).
+    case clientFailure
+    /// The model's queue was full (HTTP 503; gRPC UNAVAILABLE).
+    case busy
+    /// The server failed (other HTTP 5xx; gRPC INTERNAL).
+    case serverFailure
+
+    /// The outcome of an HTTP status.
+    package init(httpStatus status: Int) {
+        switch status {
+        case 200..<400: self = .success
+        case 503: self = .busy
+        case 500...: self = .serverFailure
+        default: self = .clientFailure
         }
     }
 }

@@ -57,7 +57,7 @@ final class RowSumSession: InferenceSession {
             try await first.value
             let metrics = try await MetricsTests().metrics(client)
             #expect(metrics.malformed.isEmpty)
-            #expect(metrics["ledge_inference_request_success_total", "add"] == "8")
+            #expect(metrics["ledge_inference_request_success_total", "add", extra: HTTPLabel.http] == "8")
             #expect(metrics["ledge_inference_count_total", "add"] == "8")
             #expect(metrics["ledge_inference_exec_count_total", "add"] == "2")
             #expect(metrics["ledge_inference_batch_size_count", "add"] == "2")

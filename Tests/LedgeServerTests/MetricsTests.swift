@@ -78,7 +78,7 @@ struct Exposition {
         let size = try #require(try FileManager.default.attributesOfItem(atPath: Fixtures.model("efficientnet_lite0.tflite"))[.size] as? Int)
         try await TestServer.withApp { client in
             let before = try await metrics(client)
-            #expect(before["ledge_inference_request_success_total", "efficientnet"] == "0")
+            #expect(before["ledge_inference_request_success_total", "efficientnet", extra: HTTPLabel.http] == "0")
             #expect(before["ledge_inference_exec_count_total", "efficientnet"] == "0")
             for _ in 0..<2 {
                 try await client.execute(uri: "/v2/models/efficientnet/infer", method: .post, headers: headers, body: body) {
@@ -105,16 +105,18 @@ struct Exposition {
                 #expect(after.comments.contains { $0.hasPrefix("# HELP \(name) ") })
             }
             // Classify counts as a successful inference request: 2 infers + 1 classify.
-            #expect(after["ledge_inference_request_success_total", "efficientnet"] == "3")
-            #expect(after["ledge_inference_request_failure_total", "efficientnet", extra: ",reason=\"client\""] == "1")
-            #expect(after["ledge_inference_request_failure_total", "efficientnet", extra: ",reason=\"busy\""] == "0")
-            #expect(after["ledge_inference_request_failure_total", "efficientnet", extra: ",reason=\"server\""] == "0")
+            #expect(after["ledge_inference_request_success_total", "efficientnet", extra: HTTPLabel.http] == "3")
+            #expect(after["ledge_inference_request_failure_total", "efficientnet", extra: HTTPLabel.http + ",reason=\"client\""] == "1")
+            #expect(after["ledge_inference_request_failure_total", "efficientnet", extra: HTTPLabel.http + ",reason=\"busy\""] == "0")
+            #expect(after["ledge_inference_request_failure_total", "efficientnet", extra: HTTPLabel.http + ",reason=\"server\""] == "0")
             #expect(after["ledge_inference_count_total", "efficientnet"] == "3")
             #expect(after["ledge_inference_exec_count_total", "efficientnet"] == "3")
-            for histogram in ["queue_duration", "compute_infer_duration", "request_duration"] {
-                #expect(after["ledge_inference_\(histogram)_seconds_count", "efficientnet"] == "3")
-                #expect(after["ledge_inference_\(histogram)_seconds_bucket", "efficientnet", extra: ",le=\"+Inf\""] == "3")
+            for (histogram, labels) in [("queue_duration", ""), ("compute_infer_duration", ""), ("request_duration", HTTPLabel.http)] {
+                #expect(after["ledge_inference_\(histogram)_seconds_count", "efficientnet", extra: labels] == "3")
+                #expect(after["ledge_inference_\(histogram)_seconds_bucket", "efficientnet", extra: labels + ",le=\"+Inf\""] == "3")
             }
+            // Nothing came over gRPC.
+            #expect(after["ledge_inference_request_success_total", "efficientnet", extra: ",protocol=\"grpc\""] == "0")
             #expect(after["ledge_inference_compute_input_duration_seconds_count", "efficientnet"] == "1")
             let buckets = after.text.split(separator: "\n").filter {
                 $0.hasPrefix("ledge_inference_queue_duration_seconds_bucket{model=\"efficientnet\"")
@@ -125,7 +127,7 @@ struct Exposition {
                     "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "+Inf",
                 ])
             // The batch of 2 is 2 inferences in 1 execution.
-            #expect(after["ledge_inference_request_success_total", "gen"] == "1")
+            #expect(after["ledge_inference_request_success_total", "gen", extra: HTTPLabel.http] == "1")
             #expect(after["ledge_inference_count_total", "gen"] == "2")
             #expect(after["ledge_inference_exec_count_total", "gen"] == "1")
             #expect(after["ledge_inference_compute_input_duration_seconds_count", "gen"] == "0")
@@ -164,11 +166,16 @@ struct Exposition {
                 body: ByteBuffer(string: BadRequestTests.goodAdd)
             ) { #expect($0.status == .ok) }
             let exposition = try await metrics(client)
-            #expect(exposition["ledge_inference_request_failure_total", "add", extra: ",reason=\"busy\""] == "1")
-            #expect(exposition["ledge_inference_request_failure_total", "add", extra: ",reason=\"client\""] == "0")
-            #expect(exposition["ledge_inference_request_success_total", "add"] == "1")
+            #expect(exposition["ledge_inference_request_failure_total", "add", extra: HTTPLabel.http + ",reason=\"busy\""] == "1")
+            #expect(exposition["ledge_inference_request_failure_total", "add", extra: HTTPLabel.http + ",reason=\"client\""] == "0")
+            #expect(exposition["ledge_inference_request_success_total", "add", extra: HTTPLabel.http] == "1")
             #expect(exposition["ledge_inference_exec_count_total", "add"] == "1")
             #expect(exposition["ledge_inference_queue_duration_seconds_count", "add"] == "1")
         }
     }
+}
+
+/// The `protocol` label of request outcomes over HTTP, as the subscript's `extra`.
+enum HTTPLabel {
+    static let http = ",protocol=\"http\""
 }
