@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "LedgeBench", targets: ["LedgeBench"]),
         .library(name: "LedgeServing", targets: ["LedgeServing"]),
         .library(name: "LedgeServer", targets: ["LedgeServer"]),
+        .library(name: "LedgeGRPC", targets: ["LedgeGRPC"]),
         .library(name: "LedgeRelease", targets: ["LedgeRelease"]),
         .library(name: "LedgeFetch", targets: ["LedgeFetch"]),
         .library(name: "LedgePackage", targets: ["LedgePackage"]),
@@ -42,6 +43,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        // The V2 protocol over gRPC (LedgeGRPC): the code generated from Protos/ is committed.
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
+        // No default traits: they add Foundation stream and FieldMask helpers we do not use.
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0", traits: []),
         // Hummingbird's; LedgeServer runs its own listener as a Service (HTTPListener).
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
     ],
@@ -129,7 +136,25 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The V2 protocol over gRPC (grpc-swift 2): the service over the serving core, its server and TLS.
+        .target(
+            name: "LedgeGRPC",
+            dependencies: [
+                "LedgeCore", "LedgeServing",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Generated/README.md"],
             swiftSettings: swiftSettings
         ),
         // What one platform needs (binary, runtime and Debian libraries, models, SBOM); images and device releases share it.
@@ -171,7 +196,8 @@ let package = Package(
         .target(
             name: "LedgeCLI",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServing", "LedgeServer", "LedgeRelease", "LedgePackage",
+                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServing", "LedgeServer", "LedgeGRPC", "LedgeRelease",
+                "LedgePackage",
                 "LedgeDeploy", "LedgeFetch", "CLedgeProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -217,6 +243,17 @@ let package = Package(
             dependencies: [
                 "LedgeServer", "LedgeServing", "LedgeEngine", "LedgeTesting", "LedgeVision",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LedgeGRPCTests",
+            dependencies: [
+                "LedgeGRPC", "LedgeServing", "LedgeEngine", "LedgeTesting",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

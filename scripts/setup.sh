@@ -141,6 +141,23 @@ seldon_venv() {
   stamp seldon-venv "$k"
 }
 
+# --- 2d. gRPC client venv (scripts/check_grpc.py) ---------------------------------
+# Its own venv: tritonclient[grpc] needs protobuf<7 and grpcio<1.68, the main venv pins
+# protobuf 7.x. Installed --no-deps from the fully resolved set and made anew whenever the
+# requirements or the interpreter change, so no stale package stays.
+GRPC_VENV="$LEDGE_HOME/venv-grpc"
+grpc_venv() {
+  local k
+  k="$(key grpc-venv-v1 "$SCRIPTS/requirements-grpc.txt" "$("$PYTHON" -VV)")"
+  fresh grpc-venv "$k" "$GRPC_VENV/bin/python" && return
+  log "creating $GRPC_VENV from scripts/requirements-grpc.txt"
+  rm -rf "$GRPC_VENV"
+  "$PYTHON" -m venv "$GRPC_VENV"
+  "$GRPC_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+    -r "$SCRIPTS/requirements-grpc.txt"
+  stamp grpc-venv "$k"
+}
+
 # --- 3. pinned downloads --------------------------------------------------------
 expected_sha() {
   awk -v f="$1" '$2 == f { print $1 }' "$CHECKSUMS"
@@ -303,6 +320,7 @@ helpers
 requirements
 kserve_venv
 seldon_venv
+grpc_venv
 fixtures
 
 if (( DID_WORK )); then

@@ -7,6 +7,7 @@ internal import Foundation
 internal import Hummingbird
 internal import LedgeCore
 internal import LedgeEngine
+internal import LedgeGRPC
 internal import LedgeServer
 internal import LedgeServing
 internal import Logging
@@ -16,12 +17,15 @@ internal import Logging
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve models over HTTP with the Open Inference Protocol (KServe V2) and an image endpoint.",
+        abstract: "Serve models with the Open Inference Protocol (KServe V2) over HTTP and gRPC, and an image endpoint.",
         discussion: """
             Endpoints: GET /v2/health/live, /v2/health/ready, /v2, /v2/models/NAME[/versions/1][/ready];
             POST /v2/models/NAME/infer (JSON or the binary tensor data extension) and
             POST /v2/models/NAME/classify?top_k=K with an image/jpeg, image/png or multipart/form-data body;
             POST /v2/repository/index; a web page at / to classify a photo in the browser.
+            gRPC (--grpc-port): inference.GRPCInferenceService as Triton serves it (ServerLive, ServerReady,
+            ModelReady, ServerMetadata, ModelMetadata, ModelConfig, ModelInfer, ModelStreamInfer, RepositoryIndex,
+            RepositoryModelLoad, RepositoryModelUnload) over the same models, queue and metrics.
             GET /metrics: Prometheus text format. Every request gets an id (a sane X-Request-Id header or a
             generated one), echoed in X-Request-Id and logged as request_id with one access line at info level.
             SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
@@ -38,6 +42,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The TCP port (0 picks a free one).")
     var port = 8000
+
+    @Option(
+        name: .customLong("grpc-port"),
+        help: ArgumentHelp("The gRPC port (0 picks a free one; default 8001, or 0 with --port 0).", valueName: "port"))
+    var grpcPort: Int?
+
+    @Flag(name: .customLong("no-grpc"), help: "Serve HTTP only.")
+    var noGRPC = false
 
     @Flag(
         name: .customLong("reuse-port"),
@@ -115,6 +127,13 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
+        if let grpcPort, !(0...65535).contains(grpcPort) {
+            throw ValidationError("--grpc-port must be between 0 and 65535, got \(grpcPort)")
+        }
+        if noGRPC, grpcPort != nil { throw ValidationError("--grpc-port and --no-grpc go against each other: give one") }
+        if let grpcPort, grpcPort != 0, grpcPort == port {
+            throw ValidationError("--grpc-port \(grpcPort) is also --port: expected another port for gRPC")
+        }
         if let instances, instances < 1 || instances > 64 {
             throw ValidationError("--instances must be between 1 and 64, got \(instances)")
         }
@@ -161,14 +180,29 @@ struct ServeCommand: AsyncParsableCommand {
         let host = self.host
         let names = repository.names
         let scheme = network.scheme
+        let grpc =
+            noGRPC
+            ? nil
+            : try GRPCInferenceServer(
+                configuration: GRPCConfiguration(
+                    host: host, port: grpcPort ?? (port == 0 ? 0 : 8001), maxReceiveMessageSize: maxBodySize, version: LedgeVersion.current,
+                    access: network.access, tls: security.tlsCert.flatMap { cert in security.tlsKey.map { (cert, $0) } },
+                    reusePort: reusePort),
+                repository: repository, logger: logger)
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,
             reusePort: reusePort,
             onServerRunning: { port in
+                // Ready once both servers listen; a gRPC server that cannot listen fails the group instead.
+                var grpcPart = ""
+                if let grpc {
+                    guard let grpcPort = try? await grpc.port else { return }
+                    grpcPart = "; gRPC \(host.contains(":") ? "[\(host)]" : host):\(grpcPort)"
+                }
                 readiness.ready()
                 let shown = host.contains(":") ? "[\(host)]" : host
                 let line =
-                    "ledge serve: \(names.isEmpty ? "no model loaded yet" : names.joined(separator: ", ")) on \(scheme)://\(shown):\(port)/v2 (\(plan.summary) per model); web page \(scheme)://\(shown):\(port)/\n"
+                    "ledge serve: \(names.isEmpty ? "no model loaded yet" : names.joined(separator: ", ")) on \(scheme)://\(shown):\(port)/v2 (\(plan.summary) per model); web page \(scheme)://\(shown):\(port)/\(grpcPart)\n"
                 StandardStreams.writeOutput(line)
             },
             onShutdown: { readiness.stopping() }, access: network.access, tls: network.tls)
@@ -176,7 +210,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { readiness.stopping() }
         let polling = Task { await repository.runPolling() }
         defer { polling.cancel() }
-        try await app.runService()
+        try await ServerGroup.run(app, with: grpc.map { [$0] } ?? [], logger: logger)
     }
 }
 

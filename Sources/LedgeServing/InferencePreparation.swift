@@ -62,6 +62,17 @@ extension ServedModel {
                     input: input.name, shape: input.shape, dtype: spec.dtype, limit: request.jsonByteCount * spec.dtype.byteSize
                 ).count
                 tensors[index] = try TensorCoding.tensor(name: input.name, dtype: spec.dtype, shape: input.shape, count: count, data: data)
+            case .raw(let bytes, let field, let typed):
+                let expected = try ShapeArithmetic.check(input: input.name, shape: input.shape, dtype: spec.dtype, limit: .max)
+                guard bytes.count == expected.bytes else {
+                    let shape = TensorCoding.describe(input.shape)
+                    throw LedgeError.invalidInput(
+                        typed
+                            ? "input '\(input.name)': \(field) holds \(bytes.count / spec.dtype.byteSize) values but shape \(shape) needs \(expected.count)"
+                            : "input '\(input.name)': \(field) holds \(bytes.count) bytes but shape \(shape) of \(spec.dtype.v2Name) needs \(expected.bytes)"
+                    )
+                }
+                tensors[index] = TensorCoding.tensor(dtype: spec.dtype, shape: input.shape, bytes: bytes)
             case .missing:
                 throw LedgeError.invalidInput("input '\(input.name)': expected 'data' or parameters.binary_data_size")
             }

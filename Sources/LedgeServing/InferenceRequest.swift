@@ -18,6 +18,10 @@ public struct InferenceRequest: Sendable {
             case json(JSONValue)
             /// The next `size` bytes of ``InferenceRequest/binary`` (little-endian, row-major).
             case binary(size: Int)
+            /// The tensor's own raw little-endian bytes, row-major, from the request's `field`
+            /// (named in errors): gRPC's `raw_input_contents`, or its typed `contents` converted
+            /// to bytes (`typed`: errors count values, not bytes).
+            case raw(Data, field: String, typed: Bool = false)
             /// Neither was given.
             case missing
         }

@@ -1,0 +1,95 @@
+public import GRPCCore
+internal import LedgeCore
+public import LedgeServing
+public import Logging
+internal import Metrics
+
+/// What every call goes through, as over HTTP: the bearer token checked against the
+/// ``AccessPolicy`` (UNAUTHENTICATED otherwise), an id (the client's sane `x-request-id`
+/// metadata, else a generated one) in the logger (`request_id`) and the response metadata,
+/// one access line at info level, and for inference calls the model's request metrics
+/// under `protocol="grpc"`.
+struct CallObservation: Sendable {
+    let access: AccessPolicy?
+    let metrics: ServerMetrics
+    let logger: Logger
+
+    /// The id of a call: the client's when it is 1–128 of `A-Z a-z 0-9 . _ -`, else a new one.
+    static func requestID(_ metadata: Metadata) -> String {
+        if let given = metadata[stringValues: "x-request-id"].first(where: { _ in true }), sane(given) { return given }
+        return String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+
+    private static func sane(_ value: String) -> Bool {
+        (1...128).contains(value.utf8.count)
+            && value.utf8.allSatisfy { byte in
+                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            }
+    }
+
+    /// Throws UNAUTHENTICATED when the policy refuses the call's `authorization` metadata.
+    func authorize(_ metadata: Metadata, endpoint: AccessPolicy.Endpoint) throws {
+        guard let access else { return }
+        if let denial = access.check(authorization: metadata[stringValues: "authorization"].first(where: { _ in true }), endpoint: endpoint) {
+            throw RPCError(code: .unauthenticated, message: denial.message)
+        }
+    }
+
+    /// Runs one unary call: authorization, the id, `body` with a logger that carries it,
+    /// errors as statuses, the access line; inference calls (with `model`) are counted.
+    func unary<Input: Sendable, Output: Sendable>(
+        _ request: ServerRequest<Input>, _ context: ServerContext, endpoint: AccessPolicy.Endpoint = .protected,
+        model: (@Sendable (Input) -> (name: String, version: String?))? = nil,
+        _ body: (Input, Logger) async throws -> Output
+    ) async throws -> ServerResponse<Output> {
+        let id = Self.requestID(request.metadata)
+        var logger = self.logger
+        logger[metadataKey: "request_id"] = .string(id)
+        let named = model?(request.message)
+        let start = ContinuousClock.now
+        let counted = named.flatMap { metrics.model($0.name, version: $0.version) }
+        counted?.inFlight.increment()
+        defer { counted?.inFlight.decrement() }
+        do {
+            try authorize(request.metadata, endpoint: endpoint)
+            let output = try await body(request.message, logger)
+            finish(context, logger: logger, model: named?.name, counted: counted, code: nil, start: start)
+            return ServerResponse(message: output, metadata: ["x-request-id": .string(id)])
+        } catch {
+            let failure = GRPCStatus.error(error)
+            finish(context, logger: logger, model: named?.name, counted: counted, code: failure.code, start: start)
+            if failure.code == .internalError { logger.error("\(context.descriptor.method): \(failure.message)") }
+            var metadata = failure.metadata
+            metadata.addString(id, forKey: "x-request-id")
+            throw RPCError(code: failure.code, message: failure.message, metadata: metadata)
+        }
+    }
+
+    /// The access line (and metrics) of one finished call, or of one request of a stream.
+    func finish(
+        _ context: ServerContext, logger: Logger, model: String?, counted: ModelMetrics?, code: RPCError.Code?,
+        start: ContinuousClock.Instant
+    ) {
+        let elapsed = ContinuousClock.now - start
+        if let counted {
+            let outcome: RequestOutcome
+            if let code {
+                let kind = GRPCStatus.outcome(code)
+                outcome = kind.busy ? .busy : kind.server ? .serverFailure : .clientFailure
+            } else {
+                outcome = .success
+            }
+            counted.grpc.count(outcome, duration: elapsed)
+        }
+        var metadata: Logger.Metadata = [
+            "protocol": "grpc",
+            "method": .string(context.descriptor.method),
+            "status": .string(code.map { String(describing: $0) } ?? "ok"),
+            "duration_ms": .string(cFormat("%.3f", elapsed.inSeconds * 1000)),
+        ]
+        if let model { metadata["model"] = .string(model) }
+        logger.info("request", metadata: metadata)
+    }
+}

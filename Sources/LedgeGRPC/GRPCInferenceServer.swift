@@ -1,0 +1,122 @@
+public import GRPCCore
+internal import GRPCNIOTransportHTTP2Posix
+internal import LedgeCore
+public import LedgeServing
+public import Logging
+internal import NIOCore
+public import ServiceLifecycle
+
+/// Where and how the gRPC server listens.
+public struct GRPCConfiguration: Sendable {
+    /// The address to bind: an IP address or a host name that resolves to one.
+    public var host: String
+    /// The TCP port; 0 picks a free one.
+    public var port: Int
+    /// The largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
+    public var maxReceiveMessageSize: Int
+    /// The server version reported by ServerMetadata.
+    public var version: String
+    /// With a policy, calls need `authorization: Bearer TOKEN` metadata (UNAUTHENTICATED otherwise) except where it opens them.
+    public var access: AccessPolicy?
+    /// With a PEM certificate chain and key, the server speaks TLS only (the files `--tls-cert`/`--tls-key` checked).
+    public var tls: (certificateFile: String, keyFile: String)?
+    /// Bind with `SO_REUSEPORT`, new connections going to the newest server (`ledge serve --reuse-port`).
+    public var reusePort: Bool
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8001, maxReceiveMessageSize: Int = 64 << 20, version: String = "0.1.0",
+        access: AccessPolicy? = nil, tls: (certificateFile: String, keyFile: String)? = nil, reusePort: Bool = false
+    ) {
+        self.reusePort = reusePort
+        self.host = host
+        self.port = port
+        self.maxReceiveMessageSize = maxReceiveMessageSize
+        self.version = version
+        self.access = access
+        self.tls = tls
+    }
+}
+
+/// The V2 inference protocol over gRPC (grpc-swift 2, its NIO HTTP/2 transport) as a
+/// service of the server's `ServiceGroup`: graceful shutdown stops taking new calls and
+/// lets the calls and streams in flight finish.
+public final class GRPCInferenceServer: Service, Sendable {
+    private let server: GRPCServer<HTTP2ServerTransport.Posix>
+    private let logger: Logger
+
+    /// A server over the models of `repository`; it listens once ``run()`` starts.
+    /// Throws an ``LedgeError/Code/usage`` error when `host` does not resolve.
+    public init(configuration: GRPCConfiguration, repository: ModelRepository, logger: Logger) throws {
+        let resolved = try Self.resolve(host: configuration.host, port: configuration.port)
+        let security: HTTP2ServerTransport.Posix.TransportSecurity =
+            if let tls = configuration.tls {
+                .tls(certificateChain: [.file(path: tls.certificateFile, format: .pem)], privateKey: .file(path: tls.keyFile, format: .pem))
+            } else {
+                .plaintext
+            }
+        let config = HTTP2ServerTransport.Posix.Config.defaults { $0.rpc.maxRequestPayloadSize = configuration.maxReceiveMessageSize }
+        let transport =
+            configuration.reusePort
+            ? HTTP2ServerTransport.Posix(
+                listeningSocketDescriptor: Int(try SharedPortSocket.listen(on: resolved)), transportSecurity: security, config: config)
+            : HTTP2ServerTransport.Posix(address: Self.address(resolved), transportSecurity: security, config: config)
+        let calls = CallObservation(access: configuration.access, metrics: repository.metrics, logger: logger)
+        let service = InferenceService(repository: repository, version: configuration.version, calls: calls)
+        self.server = GRPCServer(transport: transport, services: [service])
+        self.logger = logger
+    }
+
+    /// A server with its own transport (grpc-swift's in-process one, in tests).
+    package static func serve<Transport: ServerTransport>(
+        on transport: Transport, repository: ModelRepository, version: String = "0.1.0", access: AccessPolicy? = nil, logger: Logger
+    ) -> GRPCServer<Transport> {
+        let calls = CallObservation(access: access, metrics: repository.metrics, logger: logger)
+        return GRPCServer(transport: transport, services: [InferenceService(repository: repository, version: version, calls: calls)])
+    }
+
+    /// Serves until graceful shutdown (then until the calls in flight finish) or a transport failure.
+    public func run() async throws {
+        let server = self.server
+        try await withGracefulShutdownHandler {
+            do {
+                try await server.serve()
+            } catch {
+                throw LedgeError(.runtimeFailure, "gRPC server: \(Self.describe(error))")
+            }
+        } onGracefulShutdown: {
+            server.beginGracefulShutdown()
+        }
+    }
+
+    /// The port the server listens on, once it does (throws if it could not listen).
+    public var port: Int {
+        get async throws {
+            let address = try await server.transport.listeningAddress
+            if let ipv4 = address.ipv4 { return ipv4.port }
+            if let ipv6 = address.ipv6 { return ipv6.port }
+            throw LedgeError(.runtimeFailure, "gRPC server listens on \(address), not a TCP port")
+        }
+    }
+
+    private static func resolve(host: String, port: Int) throws -> NIOCore.SocketAddress {
+        do {
+            return try NIOCore.SocketAddress.makeAddressResolvingHost(host, port: port)
+        } catch {
+            throw LedgeError.usage("--host \(host): cannot resolve it to an address to listen on for gRPC")
+        }
+    }
+
+    private static func address(_ resolved: NIOCore.SocketAddress) -> GRPCNIOTransportCore.SocketAddress {
+        let host = resolved.ipAddress ?? "127.0.0.1"
+        let port = resolved.port ?? 0
+        return resolved.protocol == .inet6 ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
+    }
+
+    /// An error from the transport in one line (bind failures name the address).
+    private static func describe(_ error: any Error) -> String {
+        if let failure = error as? RPCError {
+            return failure.message + (failure.cause.map { ": \($0)" } ?? "")
+        }
+        return "\(error)"
+    }
+}

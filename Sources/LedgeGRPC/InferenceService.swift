@@ -1,0 +1,177 @@
+internal import GRPCCore
+internal import LedgeCore
+internal import LedgeServing
+internal import Logging
+internal import Metrics
+
+/// `inference.GRPCInferenceService` over the serving core: the same models, pool,
+/// batcher, metrics and error texts as the HTTP routes.
+struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
+    let repository: ModelRepository
+    let version: String
+    let calls: CallObservation
+
+    func serverLive(
+        request: ServerRequest<Inference_ServerLiveRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Inference_ServerLiveResponse> {
+        try await calls.unary(request, context, endpoint: .health) { _, _ in
+            var response = Inference_ServerLiveResponse()
+            response.live = true
+            return response
+        }
+    }
+
+    func serverReady(
+        request: ServerRequest<Inference_ServerReadyRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Inference_ServerReadyResponse> {
+        try await calls.unary(request, context, endpoint: .health) { _, _ in
+            var response = Inference_ServerReadyResponse()
+            response.ready = !repository.models.isEmpty
+            return response
+        }
+    }
+
+    func modelReady(
+        request: ServerRequest<Inference_ModelReadyRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Inference_ModelReadyResponse> {
+        try await calls.unary(request, context, endpoint: .health) { message, _ in
+            try ModelRepository.validate(name: message.name)
+            var response = Inference_ModelReadyResponse()
+            response.ready = (try? model(message.name, message.version)) != nil
+            return response
+        }
+    }
+
+    func serverMetadata(
+        request: ServerRequest<Inference_ServerMetadataRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Inference_ServerMetadataResponse> {
+        try await calls.unary(request, context) { _, _ in
+            var response = Inference_ServerMetadataResponse()
+            response.name = "ledge"
+            response.version = version
+            response.extensions = ["binary_tensor_data", "classification", "model_repository"]
+            return response
+        }
+    }
+
+    func modelMetadata(
+        request: ServerRequest<Inference_ModelMetadataRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Inference_ModelMetadataResponse> {
+        try await calls.unary(request, context) { message, _ in
+            let served = try model(message.name, message.version)
+            let versions = message.version.isEmpty ? repository.versions(of: served.name).map(\.version) : [served.version]
+            return ModelMessages.metadata(served, versions: versions)
+        }
+    }
+
+    func modelConfig(
+        request: ServerRequest<Inference_ModelConfigRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Inference_ModelConfigResponse> {
+        try await calls.unary(request, context) { message, _ in
+            var response = Inference_ModelConfigResponse()
+            response.config = ModelMessages.config(try model(message.name, message.version).config)
+            return response
+        }
+    }
+
+    func modelInfer(
+        request: ServerRequest<Inference_ModelInferRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Inference_ModelInferResponse> {
+        try await calls.unary(request, context, model: Self.named) { message, _ in try await infer(message) }
+    }
+
+    func modelStreamInfer(
+        request: StreamingServerRequest<Inference_ModelInferRequest>, context: ServerContext
+    ) async throws -> StreamingServerResponse<Inference_ModelStreamInferResponse> {
+        try calls.authorize(request.metadata, endpoint: .protected)
+        let id = CallObservation.requestID(request.metadata)
+        var logger = calls.logger
+        logger[metadataKey: "request_id"] = .string(id)
+        return StreamingServerResponse(metadata: ["x-request-id": .string(id)]) { [logger] writer in
+            // One request at a time: responses go out in the order requests came.
+            for try await message in request.messages {
+                let start = ContinuousClock.now
+                let named = Self.named(message)
+                let counted = repository.metrics.model(named.name, version: named.version)
+                counted?.inFlight.increment()
+                var reply = Inference_ModelStreamInferResponse()
+                var code: RPCError.Code?
+                do {
+                    reply.inferResponse = try await infer(message)
+                } catch {
+                    let failure = GRPCStatus.error(error)
+                    code = failure.code
+                    reply.errorMessage = failure.message
+                    reply.inferResponse.modelName = message.modelName
+                    reply.inferResponse.modelVersion = message.modelVersion
+                    reply.inferResponse.id = message.id
+                }
+                counted?.inFlight.decrement()
+                calls.finish(context, logger: logger, model: named.name, counted: counted, code: code, start: start)
+                try await writer.write(reply)
+            }
+            return [:]
+        }
+    }
+
+    func repositoryIndex(
+        request: ServerRequest<Inference_RepositoryIndexRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Inference_RepositoryIndexResponse> {
+        try await calls.unary(request, context) { message, _ in
+            var response = Inference_RepositoryIndexResponse()
+            response.models = repository.index(readyOnly: message.ready).map { entry in
+                var model = Inference_RepositoryIndexResponse.ModelIndex()
+                model.name = entry.name
+                model.version = entry.version ?? ""
+                model.state = entry.state ?? ""
+                model.reason = entry.reason ?? ""
+                return model
+            }
+            return response
+        }
+    }
+
+    func repositoryModelLoad(
+        request: ServerRequest<Inference_RepositoryModelLoadRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Inference_RepositoryModelLoadResponse> {
+        try await calls.unary(request, context) { message, _ in
+            try Self.refuseParameters(message.parameters.keys, action: "load")
+            try await repository.load(message.modelName)
+            return Inference_RepositoryModelLoadResponse()
+        }
+    }
+
+    func repositoryModelUnload(
+        request: ServerRequest<Inference_RepositoryModelUnloadRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Inference_RepositoryModelUnloadResponse> {
+        try await calls.unary(request, context) { message, _ in
+            try Self.refuseParameters(message.parameters.keys, action: "unload")
+            try await repository.unload(message.modelName)
+            return Inference_RepositoryModelUnloadResponse()
+        }
+    }
+
+    /// Checks, runs and encodes one inference request.
+    private func infer(_ message: Inference_ModelInferRequest) async throws -> Inference_ModelInferResponse {
+        let served = try model(message.modelName, message.modelVersion)
+        let inference = try InferRequestCoding.request(message)
+        return InferResponseCoding.message(try await repository.infer(inference, on: served))
+    }
+
+    /// The model called `name` at `version` (its highest ready one when empty).
+    private func model(_ name: String, _ version: String) throws -> ServedModel {
+        try repository.model(named: name, version: version.isEmpty ? nil : version)
+    }
+
+    @Sendable private static func named(_ message: Inference_ModelInferRequest) -> (name: String, version: String?) {
+        (message.modelName, message.modelVersion.isEmpty ? nil : message.modelVersion)
+    }
+
+    /// Triton's load parameters (a config or files sent with the call) are not taken: the repository's files are.
+    private static func refuseParameters(_ keys: some Collection<String>, action: String) throws {
+        guard let key = keys.sorted().first else { return }
+        throw LedgeError.invalidInput(
+            "\(action) parameter '\(key)' is not supported: the model is \(action == "load" ? "loaded from" : "unloaded from") its repository folder as it is"
+        )
+    }
+}

@@ -1,0 +1,75 @@
+internal import LedgeCore
+internal import LedgeServing
+
+/// Model metadata and configuration as the protocol's messages, with the same
+/// content as `GET /v2/models/{m}` and `GET /v2/models/{m}/config` over HTTP.
+enum ModelMessages {
+    /// The metadata of `model`, listing `versions`.
+    static func metadata(_ model: ServedModel, versions: [String]) -> Inference_ModelMetadataResponse {
+        var message = Inference_ModelMetadataResponse()
+        message.name = model.name
+        message.versions = versions
+        message.platform = model.platform
+        message.inputs = model.info.inputs.map(tensor)
+        message.outputs = model.info.outputs.map(tensor)
+        return message
+    }
+
+    private static func tensor(_ spec: TensorSpec) -> Inference_ModelMetadataResponse.TensorMetadata {
+        var tensor = Inference_ModelMetadataResponse.TensorMetadata()
+        tensor.name = spec.name
+        tensor.datatype = spec.dtype.v2Name
+        tensor.shape = spec.shape.map { $0 < 0 ? -1 : Int64($0) }
+        return tensor
+    }
+
+    /// Triton's `ModelConfig` message of `config` (the subset a Ledge repository can set).
+    static func config(_ config: ModelConfig) -> Inference_ModelConfig {
+        var message = Inference_ModelConfig()
+        message.name = config.name ?? ""
+        message.platform = config.platform ?? ""
+        message.backend = config.backend ?? ""
+        message.maxBatchSize = Int32(clamping: config.maxBatchSize)
+        message.input = config.inputs.map { tensor in
+            var input = Inference_ModelInput()
+            input.name = tensor.name
+            input.dataType = dataType(tensor.dtype)
+            input.dims = tensor.dims.map(Int64.init)
+            return input
+        }
+        message.output = config.outputs.map { tensor in
+            var output = Inference_ModelOutput()
+            output.name = tensor.name
+            output.dataType = dataType(tensor.dtype)
+            output.dims = tensor.dims.map(Int64.init)
+            return output
+        }
+        message.instanceGroup = config.instanceGroups.map { group in
+            var instances = Inference_ModelInstanceGroup()
+            instances.count = Int32(clamping: group.count)
+            instances.kind = group.kind == "KIND_CPU" ? .cpu : .auto
+            return instances
+        }
+        if let batching = config.dynamicBatching {
+            message.dynamicBatching.preferredBatchSize = batching.preferredBatchSizes.map { Int32(clamping: $0) }
+            message.dynamicBatching.maxQueueDelayMicroseconds = UInt64(clamping: batching.maxQueueDelayMicroseconds)
+        }
+        switch config.versionPolicy {
+        case .latest(let count): message.versionPolicy.latest.numVersions = UInt32(clamping: count)
+        case .all: message.versionPolicy.all = Inference_ModelVersionPolicy.All()
+        case .specific(let versions): message.versionPolicy.specific.versions = versions.map(Int64.init)
+        }
+        message.parameters = config.parameters.mapValues { value in
+            var parameter = Inference_ModelParameter()
+            parameter.stringValue = value
+            return parameter
+        }
+        return message
+    }
+
+    /// The `DataType` enum value of `dtype` (Triton's numbering follows ``DType/tritonNames``' order).
+    static func dataType(_ dtype: DType) -> Inference_DataType {
+        guard let index = DType.tritonNames.firstIndex(where: { $0.dtype == dtype }) else { return .typeInvalid }
+        return Inference_DataType(rawValue: index + 1) ?? .typeInvalid
+    }
+}

@@ -1,0 +1,21 @@
+public import Hummingbird
+public import Logging
+public import ServiceLifecycle
+internal import UnixSignals
+
+/// Runs the HTTP application and the other servers of `ledge serve` (the gRPC one) in one
+/// `ServiceGroup`: SIGTERM or SIGINT shuts every one down gracefully (each finishes what it has
+/// in flight), and when one stops or fails the others are shut down gracefully too, then its
+/// error is thrown.
+public enum ServerGroup {
+    public static func run(_ app: some ApplicationProtocol, with others: [any Service], logger: Logger) async throws {
+        let services = ([app] + others).map { service in
+            ServiceGroupConfiguration.ServiceConfiguration(
+                service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup)
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Regenerates Sources/LedgeGRPC/Generated from Protos/grpc_service.proto (our own .proto of
+# the V2 inference protocol). The output is committed: CI never runs this script, because
+# building swift-protobuf's plugin takes minutes.
+#
+# protoc comes from PyPI's grpcio-tools (pinned below, in a throwaway venv); the plugins
+# protoc-gen-swift and protoc-gen-grpc-swift-2 are built from the same package versions
+# Package.swift depends on (swift-protobuf 1.39.0, grpc-swift-protobuf 2.4.1), once, in
+# $LEDGE_HOME/protoc-plugins.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+LEDGE_HOME="${LEDGE_HOME:-$ROOT/.ledge}"
+WORK="$LEDGE_HOME/protoc-plugins"
+GRPC_TOOLS="grpcio-tools==1.67.1"
+PLUGINS_VERSION="grpc-swift-protobuf-2.4.1"
+OUT="$ROOT/Sources/LedgeGRPC/Generated"
+
+log() { echo "generate_grpc: $*" >&2; }
+
+if [[ ! -x "$WORK/$PLUGINS_VERSION/.build/release/protoc-gen-grpc-swift-2" || ! -x "$WORK/$PLUGINS_VERSION/.build/release/protoc-gen-swift" ]]; then
+  log "building protoc-gen-swift and protoc-gen-grpc-swift-2 (several minutes, once)"
+  rm -rf "$WORK/$PLUGINS_VERSION"
+  mkdir -p "$WORK"
+  git clone -q --branch 2.4.1 https://github.com/grpc/grpc-swift-protobuf.git "$WORK/$PLUGINS_VERSION"
+  # Its Package.swift asks for swift-protobuf "from: 1.38.0": pin the version Ledge links.
+  (cd "$WORK/$PLUGINS_VERSION" &&
+    swift package resolve &&
+    swift package resolve swift-protobuf --version 1.39.0 &&
+    swift build -c release --product protoc-gen-grpc-swift-2 &&
+    swift build -c release --product protoc-gen-swift) >&2
+fi
+BIN="$WORK/$PLUGINS_VERSION/.build/release"
+
+if [[ ! -x "$WORK/venv/bin/python" ]] || ! "$WORK/venv/bin/python" -m pip show grpcio-tools 2> /dev/null | grep -qx "Version: ${GRPC_TOOLS#*==}"; then
+  log "installing $GRPC_TOOLS"
+  rm -rf "$WORK/venv"
+  python3 -m venv "$WORK/venv"
+  "$WORK/venv/bin/python" -m pip install -q --disable-pip-version-check "$GRPC_TOOLS"
+fi
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+"$WORK/venv/bin/python" -m grpc_tools.protoc \
+  --proto_path="$ROOT/Protos" \
+  --plugin=protoc-gen-swift="$BIN/protoc-gen-swift" \
+  --plugin=protoc-gen-grpc-swift="$BIN/protoc-gen-grpc-swift-2" \
+  --swift_out="$TMP" --swift_opt=Visibility=Package,UseAccessLevelOnImports=true \
+  --grpc-swift_out="$TMP" --grpc-swift_opt=Visibility=Package,Client=true,Server=true,UseAccessLevelOnImports=true \
+  grpc_service.proto
+mkdir -p "$OUT"
+rm -f "$OUT"/*.swift  # README.md stays
+mv "$TMP"/*.swift "$OUT/"
+log "wrote $(ls "$OUT" | tr '\n' ' ')"
