@@ -42,7 +42,10 @@ public final class ServedModel: Sendable {
         self.info = info
         self.pool = pool
         self.labels = labels ?? info.metadata.labels
-        self.config = config ?? ModelConfig()
+        // As Triton completes it: a config always names its model.
+        var config = config ?? ModelConfig()
+        if config.name?.isEmpty ?? true { config.name = name }
+        self.config = config
         self.fileKey = fileKey
     }
 
