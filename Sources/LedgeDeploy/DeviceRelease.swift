@@ -90,11 +90,12 @@ public struct DeviceRelease: Sendable {
     }
 
     /// `run.sh`: `ledge serve` of this release's models on `LEDGE_HOST:LEDGE_PORT` (default
-    /// 0.0.0.0:8000), with `LEDGE_THREADS` threads per session when set; extra arguments pass on.
+    /// 0.0.0.0:8000) and gRPC on `LEDGE_GRPC_PORT` (default 8001), with `LEDGE_THREADS` threads
+    /// per session when set; extra arguments pass on.
     static let serveScript = """
         #!/bin/sh
         R="$(cd "$(dirname "$0")" && pwd -P)"
-        exec "$R/ledge.sh" serve --model-repository "$R/models" --host "${LEDGE_HOST:-0.0.0.0}" --port "${LEDGE_PORT:-\(ReleaseBundle.port)}" ${LEDGE_THREADS:+--threads "$LEDGE_THREADS"} "$@"
+        exec "$R/ledge.sh" serve --model-repository "$R/models" --host "${LEDGE_HOST:-0.0.0.0}" --port "${LEDGE_PORT:-\(ReleaseBundle.port)}" --grpc-port "${LEDGE_GRPC_PORT:-\(ReleaseBundle.grpcPort)}" ${LEDGE_THREADS:+--threads "$LEDGE_THREADS"} "$@"
 
         """
 

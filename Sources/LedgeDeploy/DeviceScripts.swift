@@ -74,7 +74,8 @@ enum DeviceScripts {
     }
 
     /// Starts a release's `run.sh` directly (no supervisor) in the background on `host:port`
-    /// for its check, output in `releases/ID/check.log`, pid in `run/check.pid`.
+    /// (gRPC on a free port: the serving release holds the gRPC port) for its check, output in
+    /// `releases/ID/check.log`, pid in `run/check.pid`.
     static func startCheck(root: String, release: String, host: String, port: Int, threads: Int?) -> String {
         let r = DeviceRelease.quoted(root)
         let id = DeviceRelease.quoted(release)
@@ -82,7 +83,7 @@ enum DeviceScripts {
             set -e
             cd \(r)
             S=; if command -v setsid > /dev/null; then S=setsid; fi
-            LEDGE_HOST=\(DeviceRelease.quoted(host)) LEDGE_PORT=\(port) LEDGE_THREADS=\(threads.map(String.init) ?? "") $S nohup releases/\(id)/run.sh > releases/\(id)/check.log 2>&1 < /dev/null &
+            LEDGE_HOST=\(DeviceRelease.quoted(host)) LEDGE_PORT=\(port) LEDGE_GRPC_PORT=0 LEDGE_THREADS=\(threads.map(String.init) ?? "") $S nohup releases/\(id)/run.sh > releases/\(id)/check.log 2>&1 < /dev/null &
             echo $! > run/check.pid
             """
     }

@@ -53,6 +53,8 @@ public struct KubernetesOptions: Sendable, Hashable {
 public enum KubernetesManifests {
     /// The port `ledge serve` listens on in the image.
     public static let port = 8000
+    /// The gRPC port of the server in the pod (`ledge serve`'s default beside 8000).
+    public static let grpcPort = 8001
     /// The port Seldon's orchestrator calls a custom server on.
     public static let seldonPort = 9000
 
@@ -120,14 +122,19 @@ public enum KubernetesManifests {
         return fields
     }
 
-    /// The `ledge serve` container; `port` other than 8000 overrides the image's command.
-    static func container(_ options: KubernetesOptions, name: String, port: Int) -> YAML {
+    /// The `ledge serve` container; `port` other than 8000 overrides the image's command (and
+    /// serves HTTP only). With `grpc`, the gRPC port (8001) is a container port too (not for
+    /// KServe, whose custom container takes one port).
+    static func container(_ options: KubernetesOptions, name: String, port: Int, grpc: Bool = false) -> YAML {
         var fields: [(String, YAML)] = [("name", .string(name)), ("image", .string(options.image)), ("imagePullPolicy", "IfNotPresent")]
         if port != Self.port {
             fields.append(
                 (
                     "command",
-                    .list(["/usr/bin/ledge", "serve", "--model-repository", "/models", "--host", "0.0.0.0", "--port", .string(String(port))])
+                    .list([
+                        "/usr/bin/ledge", "serve", "--model-repository", "/models", "--host", "0.0.0.0", "--port", .string(String(port)),
+                        "--no-grpc",
+                    ])
                 ))
         }
         let probe = { (path: String, period: Int, failures: Int) -> YAML in
@@ -137,7 +144,12 @@ public enum KubernetesManifests {
             ])
         }
         fields += [
-            ("ports", [.map([("name", "http"), ("containerPort", .int(port)), ("protocol", "TCP")])]),
+            (
+                "ports",
+                .list(
+                    [.map([("name", "http"), ("containerPort", .int(port)), ("protocol", "TCP")])]
+                        + (grpc && port == Self.port ? [.map([("name", "grpc"), ("containerPort", .int(grpcPort)), ("protocol", "TCP")])] : []))
+            ),
             // Models load (and are probed) before ready: up to 60 s here, then the usual checks.
             ("startupProbe", probe("/v2/health/ready", 2, 30)),
             ("readinessProbe", probe("/v2/health/ready", 5, 3)),
@@ -173,7 +185,7 @@ public enum KubernetesManifests {
                         "template",
                         .map([
                             ("metadata", .map([("labels", labels(options)), ("annotations", .map(podAnnotations))])),
-                            ("spec", .map(podFields(options, container: container(options, name: "ledge", port: port)))),
+                            ("spec", .map(podFields(options, container: container(options, name: "ledge", port: port, grpc: true)))),
                         ])
                     ),
                 ])
@@ -188,7 +200,13 @@ public enum KubernetesManifests {
                 "spec",
                 .map([
                     ("type", "ClusterIP"), ("selector", .map([("app.kubernetes.io/name", .string(options.name))])),
-                    ("ports", [.map([("name", "http"), ("port", .int(port)), ("targetPort", "http"), ("protocol", "TCP")])]),
+                    (
+                        "ports",
+                        [
+                            .map([("name", "http"), ("port", .int(port)), ("targetPort", "http"), ("protocol", "TCP")]),
+                            .map([("name", "grpc"), ("port", .int(grpcPort)), ("targetPort", "grpc"), ("protocol", "TCP")]),
+                        ]
+                    ),
                 ])
             ),
         ])

@@ -63,7 +63,7 @@ enum BuildContext {
         lines.append("LABEL " + labels.sorted { $0.key < $1.key }.map { "\(quoted($0.key))=\(quoted($0.value))" }.joined(separator: " \\\n      "))
         lines.append("USER \(id):\(id)")
         lines.append("WORKDIR \(bundle.workingDirectory)")
-        lines.append("EXPOSE \(ReleaseBundle.port)")
+        lines.append("EXPOSE \(ReleaseBundle.port) \(ReleaseBundle.grpcPort)")
         lines.append("ENTRYPOINT [" + bundle.entrypoint.map { quoted($0) }.joined(separator: ", ") + "]")
         return lines.joined(separator: "\n") + "\n"
     }

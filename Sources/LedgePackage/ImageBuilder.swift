@@ -132,7 +132,8 @@ enum ImageBuilder {
             created: created, architecture: bundle.platform.architecture, variant: bundle.platform.variant,
             config: .init(
                 User: "\(ReleaseBundle.userID):\(ReleaseBundle.userID)", Entrypoint: bundle.entrypoint, Env: bundle.environment,
-                WorkingDir: bundle.workingDirectory, ExposedPorts: ["\(ReleaseBundle.port)/tcp": [:]], Labels: labels),
+                WorkingDir: bundle.workingDirectory, ExposedPorts: ["\(ReleaseBundle.port)/tcp": [:], "\(ReleaseBundle.grpcPort)/tcp": [:]],
+                Labels: labels),
             rootfs: .init(diff_ids: layers.map(\.diffID)),
             history: layers.map {
                 .init(created: created, created_by: "ledge package \(LedgeVersion.current)", comment: "\($0.name) layer")

@@ -77,6 +77,8 @@ public struct ReleaseBundle: Sendable {
     public static let userID: UInt32 = 65532
     /// The port the server listens on inside an image.
     public static let port = 8000
+    /// The gRPC port of the server (`ledge serve`'s default beside port 8000).
+    public static let grpcPort = 8001
     /// Where the SBOM is inside the image.
     public static let sbomPath = "usr/share/ledge/sbom.spdx.json"
     /// Where the runtime libraries are.

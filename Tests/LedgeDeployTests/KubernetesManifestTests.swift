@@ -64,7 +64,8 @@ import Testing
         #expect(graph["type"] as? String == "MODEL")
         let port = try #require((graph["endpoint"] as? [String: Any])?["httpPort"] as? Int)
         #expect((server["ports"] as? [[String: Any]])?.first?["containerPort"] as? Int == port)
-        #expect((server["command"] as? [String])?.suffix(2) == ["--port", String(port)])
+        // HTTP only on Seldon's port: the custom server takes one.
+        #expect((server["command"] as? [String])?.suffix(3) == ["--port", String(port), "--no-grpc"])
         #expect(podSpec["nodeName"] as? String == "edge-node-1")
         #expect((podSpec["tolerations"] as? [[String: String]])?.first?["key"] == "node-role.kubernetes.io/edge")
     }
