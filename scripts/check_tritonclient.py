@@ -31,7 +31,7 @@ import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
 
-from check_common import CheckFailed, expect, ok
+from check_common import CheckFailed, expect, ok, run_steps
 
 
 class References:
@@ -184,17 +184,7 @@ def main():
         ("errors", lambda: check_errors(client)),
     ]
     refs = []
-    for label, step in steps:
-        try:
-            step()
-        except CheckFailed as e:
-            print(f"FAIL: {e}", file=sys.stderr)
-            return 1
-        except Exception as e:  # a client or connection error fails the check in progress, on one line
-            print(f"FAIL: {label}: {type(e).__name__}: {e}".replace("\n", " "), file=sys.stderr)
-            return 1
-    print("all tritonclient checks passed")
-    return 0
+    return run_steps(steps, "all tritonclient checks passed")
 
 
 if __name__ == "__main__":

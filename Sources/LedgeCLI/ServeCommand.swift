@@ -131,6 +131,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--grpc-port must be between 0 and 65535, got \(grpcPort)")
         }
         if noGRPC, grpcPort != nil { throw ValidationError("--grpc-port and --no-grpc go against each other: give one") }
+        if grpcPort == nil, !noGRPC, port == 8001 {
+            throw ValidationError("--port 8001 is the default gRPC port: give --grpc-port PORT or --no-grpc")
+        }
         if let grpcPort, grpcPort != 0, grpcPort == port {
             throw ValidationError("--grpc-port \(grpcPort) is also --port: expected another port for gRPC")
         }

@@ -8,6 +8,9 @@ public enum LedgeVersion {
     /// test fails when they drift from Package.resolved.
     public static let dependencies: [SwiftDependency] = [
         SwiftDependency(name: "async-http-client", url: "https://github.com/swift-server/async-http-client.git", version: "1.37.0"),
+        SwiftDependency(name: "grpc-swift-2", url: "https://github.com/grpc/grpc-swift-2.git", version: "2.4.3"),
+        SwiftDependency(name: "grpc-swift-nio-transport", url: "https://github.com/grpc/grpc-swift-nio-transport.git", version: "2.9.2"),
+        SwiftDependency(name: "grpc-swift-protobuf", url: "https://github.com/grpc/grpc-swift-protobuf.git", version: "2.4.1"),
         SwiftDependency(name: "hdrhistogram-swift", url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", version: "0.2.0"),
         SwiftDependency(name: "hummingbird", url: "https://github.com/hummingbird-project/hummingbird.git", version: "2.28.1"),
         SwiftDependency(name: "swift-algorithms", url: "https://github.com/apple/swift-algorithms.git", version: "1.2.1"),
@@ -31,6 +34,7 @@ public enum LedgeVersion {
         SwiftDependency(name: "swift-nio-transport-services", url: "https://github.com/apple/swift-nio-transport-services.git", version: "1.28.0"),
         SwiftDependency(name: "swift-numerics", url: "https://github.com/apple/swift-numerics", version: "1.1.1"),
         SwiftDependency(name: "swift-prometheus", url: "https://github.com/swift-server/swift-prometheus.git", version: "2.4.1"),
+        SwiftDependency(name: "swift-protobuf", url: "https://github.com/apple/swift-protobuf.git", version: "1.39.0"),
         SwiftDependency(name: "swift-service-context", url: "https://github.com/apple/swift-service-context.git", version: "1.5.1"),
         SwiftDependency(name: "swift-service-lifecycle", url: "https://github.com/swift-server/swift-service-lifecycle.git", version: "2.13.0"),
         SwiftDependency(name: "swift-system", url: "https://github.com/apple/swift-system", version: "1.8.1"),

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
 public import GRPCCore
 internal import GRPCNIOTransportHTTP2Posix
 internal import LedgeCore
@@ -12,7 +15,8 @@ public struct GRPCConfiguration: Sendable {
     public var host: String
     /// The TCP port; 0 picks a free one.
     public var port: Int
-    /// The largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
+    /// The largest inference request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED
+    /// (over twice this, the transport resets the stream: see ``SizeLimitedService``).
     public var maxReceiveMessageSize: Int
     /// The server version reported by ServerMetadata.
     public var version: String
@@ -43,6 +47,8 @@ public struct GRPCConfiguration: Sendable {
 public final class GRPCInferenceServer: Service, Sendable {
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let logger: Logger
+    /// `HOST:PORT` as configured, for errors.
+    private let address: String
 
     /// A server over the models of `repository`; it listens once ``run()`` starts.
     /// Throws an ``LedgeError/Code/usage`` error when `host` does not resolve.
@@ -54,7 +60,8 @@ public final class GRPCInferenceServer: Service, Sendable {
             } else {
                 .plaintext
             }
-        let config = HTTP2ServerTransport.Posix.Config.defaults { $0.rpc.maxRequestPayloadSize = configuration.maxReceiveMessageSize }
+        let limit = configuration.maxReceiveMessageSize
+        let config = HTTP2ServerTransport.Posix.Config.defaults { $0.rpc.maxRequestPayloadSize = SizeLimitedService.transportCap(for: limit) }
         let transport =
             configuration.reusePort
             ? HTTP2ServerTransport.Posix(
@@ -62,26 +69,30 @@ public final class GRPCInferenceServer: Service, Sendable {
             : HTTP2ServerTransport.Posix(address: Self.address(resolved), transportSecurity: security, config: config)
         let calls = CallObservation(access: configuration.access, metrics: repository.metrics, logger: logger)
         let service = InferenceService(repository: repository, version: configuration.version, calls: calls)
-        self.server = GRPCServer(transport: transport, services: [service])
+        self.server = GRPCServer(transport: transport, services: [SizeLimitedService(base: service, limit: limit)])
         self.logger = logger
+        self.address =
+            configuration.host.contains(":") ? "[\(configuration.host)]:\(configuration.port)" : "\(configuration.host):\(configuration.port)"
     }
 
     /// A server with its own transport (grpc-swift's in-process one, in tests).
     package static func serve<Transport: ServerTransport>(
-        on transport: Transport, repository: ModelRepository, version: String = "0.1.0", access: AccessPolicy? = nil, logger: Logger
+        on transport: Transport, repository: ModelRepository, version: String = "0.1.0", access: AccessPolicy? = nil,
+        maxReceiveMessageSize: Int = 64 << 20, logger: Logger
     ) -> GRPCServer<Transport> {
         let calls = CallObservation(access: access, metrics: repository.metrics, logger: logger)
-        return GRPCServer(transport: transport, services: [InferenceService(repository: repository, version: version, calls: calls)])
+        let service = InferenceService(repository: repository, version: version, calls: calls)
+        return GRPCServer(transport: transport, services: [SizeLimitedService(base: service, limit: maxReceiveMessageSize)])
     }
 
     /// Serves until graceful shutdown (then until the calls in flight finish) or a transport failure.
     public func run() async throws {
-        let server = self.server
+        let (server, address) = (self.server, self.address)
         try await withGracefulShutdownHandler {
             do {
                 try await server.serve()
             } catch {
-                throw LedgeError(.runtimeFailure, "gRPC server: \(Self.describe(error))")
+                throw LedgeError(.runtimeFailure, "gRPC server: \(Self.describe(error, address: address))")
             }
         } onGracefulShutdown: {
             server.beginGracefulShutdown()
@@ -112,11 +123,15 @@ public final class GRPCInferenceServer: Service, Sendable {
         return resolved.protocol == .inet6 ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
     }
 
-    /// An error from the transport in one line (bind failures name the address).
-    private static func describe(_ error: any Error) -> String {
-        if let failure = error as? RPCError {
-            return failure.message + (failure.cause.map { ": \($0)" } ?? "")
+    /// An error from the transport in one line: a failed bind names the address and the system's reason.
+    private static func describe(_ error: any Error, address: String) -> String {
+        var cause: (any Error)? = error
+        while cause is RPCError || cause is RuntimeError {
+            cause = (cause as? RPCError)?.cause ?? (cause as? RuntimeError)?.cause
         }
-        return "\(error)"
+        if let io = cause as? IOError {
+            return "cannot listen on \(address) (\(String(cString: strerror(io.errnoCode))))"
+        }
+        return String("\(error)".map { $0.isNewline ? " " : $0 })
     }
 }

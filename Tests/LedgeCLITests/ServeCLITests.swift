@@ -82,6 +82,38 @@ import Testing
         #expect(result.stderr == "error: model name '../x' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')\n")
     }
 
+    @Test func grpcPortUsageErrors() throws {
+        let add = Fixtures.model("add.onnx")
+        for (arguments, message) in [
+            (["--port", "0", "--grpc-port", "70000"], "--grpc-port must be between 0 and 65535, got 70000"),
+            (["--port", "0", "--grpc-port", "0", "--no-grpc"], "--grpc-port and --no-grpc go against each other: give one"),
+            (["--port", "8001"], "--port 8001 is the default gRPC port: give --grpc-port PORT or --no-grpc"),
+        ] {
+            let result = try ProcessRunner.ledge(["serve", "--model", add] + arguments)
+            #expect(result.status == 2)
+            #expect(result.stderr.hasPrefix("Error: \(message)\n"), "\(result.stderr)")
+        }
+        let same = try ProcessRunner.ledge(["serve", "--model", add, "--port", "9000", "--grpc-port", "9000"])
+        #expect(same.status == 2)
+        #expect(same.stderr.hasPrefix("Error: --grpc-port 9000 is also --port: expected another port for gRPC\n"), "\(same.stderr)")
+    }
+
+    /// A gRPC port another server holds: one line naming it, exit 4, and the HTTP server stops too.
+    @Test func aTakenGRPCPortFailsTheServerWithOneLine() async throws {
+        let first = try await ServeProcess.start(["--model", Fixtures.model("add.onnx"), "--no-probe"])
+        let port = try #require(first.grpcTarget.split(separator: ":").last.map(String.init))
+        let second = try ProcessRunner.ledge(["serve", "--model", Fixtures.model("add.onnx"), "--no-probe", "--port", "0", "--grpc-port", port])
+        #expect(second.status == 4)
+        #expect(second.stderr.hasSuffix("error: gRPC server: cannot listen on 127.0.0.1:\(port) (Address already in use)\n"), "\(second.stderr)")
+        #expect(!second.stdout.contains("ledge serve:"), "ready though gRPC could not listen: \(second.stdout)")
+        // --no-grpc: HTTP only, and the line says nothing of gRPC.
+        let httpOnly = try await ServeProcess.start(["--model", Fixtures.model("add.onnx"), "--no-probe", "--no-grpc"])
+        #expect(httpOnly.grpcTarget == "")
+        try await httpOnly.terminate()
+        try await first.terminate()
+        #expect(first.exitedCleanly)
+    }
+
     @Test func modelControlAndURIUsageErrors() throws {
         let add = Fixtures.model("add.onnx")
         for (arguments, message) in [

@@ -29,6 +29,16 @@ final class ServeProcess: @unchecked Sendable {
     /// What the server wrote to stderr so far (its log).
     var stderr: String { (try? String(contentsOf: errors, encoding: .utf8)) ?? "" }
 
+    /// `HOST:PORT` of the gRPC server, from the line's `; gRPC HOST:PORT` (empty with `--no-grpc`).
+    var grpcTarget: String {
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        guard let range = text.range(of: "; gRPC ") else { return "" }
+        return String(text[range.upperBound...].prefix { !$0.isWhitespace })
+    }
+
+    /// The process id of the server.
+    var pid: Int32 { process.processIdentifier }
+
     /// The port the server listens on.
     var port: Int { Int(base.split(separator: ":").last?.split(separator: "/").first ?? "") ?? 0 }
 
@@ -50,7 +60,9 @@ final class ServeProcess: @unchecked Sendable {
         let server = ServeProcess()
         _ = FileManager.default.createFile(atPath: server.output.path, contents: nil)
         _ = FileManager.default.createFile(atPath: server.errors.path, contents: nil)
-        let command = launcher + [Fixtures.ledgeExecutable, "serve"] + arguments + ["--port", String(port)]
+        // With a fixed HTTP port gRPC would default to 8001, which tests running at once would share: a free one instead.
+        let grpc = port == 0 || arguments.contains { $0 == "--grpc-port" || $0 == "--no-grpc" } ? [] : ["--grpc-port", "0"]
+        let command = launcher + [Fixtures.ledgeExecutable, "serve"] + arguments + ["--port", String(port)] + grpc
         if !environment.isEmpty {
             server.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }

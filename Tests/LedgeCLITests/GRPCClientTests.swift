@@ -1,0 +1,82 @@
+import Foundation
+import LedgeTesting
+import Testing
+
+/// The real `ledge serve` binary over gRPC, checked with Triton's own gRPC client
+/// (`tritonclient[grpc]`, pinned in scripts/requirements-grpc.txt, its own venv) and with
+/// Python grpcio directly: scripts/check_grpc.py.
+@Suite struct GRPCClientTests {
+    static let python = Fixtures.home + "/venv-grpc/bin/python"
+    static let script = Fixtures.packageRoot + "/scripts/check_grpc.py"
+    static let maxBody = 6_000_000
+
+    static func start() async throws -> ServeProcess {
+        try await ServeProcess.start([
+            "-m", Fixtures.model("efficientnet_lite0.tflite"), "-m", Fixtures.model("mobilenet_gen.onnx"), "-m", Fixtures.model("add.onnx"),
+            "--no-probe", "--max-body-size", String(maxBody),
+        ])
+    }
+
+    @Test func tritonclientAndGrpcioChecksPass() async throws {
+        let server = try await Self.start()
+        let target = server.grpcTarget
+        #expect(target.hasPrefix("127.0.0.1:") && target != "127.0.0.1:8001", "with --port 0, gRPC takes a free port: \(target)")
+        let result = try await ProcessRunner.runOffExecutor(
+            Self.python, [Self.script, "--target", target, "--fixtures", Fixtures.home + "/fixtures", "--malformed", String(Self.maxBody)],
+            timeLimit: 300)
+        #expect(!result.timedOut)
+        #expect(result.status == 0, "check_grpc.py failed: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        for line in [
+            "ok: live, ready; server metadata: name ledge, extensions binary_tensor_data, classification, model_repository",
+            "ok: model efficientnet_lite0: ready, platform tflite, inputs [('images', 'UINT8', [1, 224, 224, 3])]",
+            "ok: model mobilenet_gen: ready, platform onnxruntime_onnx, inputs [('input', 'FP32', [-1, 3, 224, 224])]",
+            "ok: stream: 20 requests answered in order, ids matching, each exactly a + b",
+            "ok: unknown model: InferenceServerException StatusCode.NOT_FOUND \"unknown model 'no_such_model'\"",
+            "ok: malformed (raw contents of the wrong size): INVALID_ARGUMENT \"input 'a': raw_input_contents[0] holds 12 bytes but shape [1, 4] of FP32 needs 16\"; still live",
+            "ok: malformed (raw and typed contents): INVALID_ARGUMENT \"input 'a' has contents while the request has raw_input_contents: expected one or the other\"; still live",
+            "ok: malformed (wrong datatype): INVALID_ARGUMENT \"input 'a': datatype INT32 does not match the model: expected FP32\"; still live",
+            "ok: malformed (missing input): INVALID_ARGUMENT \"model 'add' expects input 'b', missing from 'inputs'\"; still live",
+            "ok: malformed (oversized message): RESOURCE_EXHAUSTED 'request message of 6000059 bytes exceeds the limit of 6000000 bytes (--max-body-size)'; still live",
+            "ok: malformed (message over twice the limit): CANCELLED 'Received RST_STREAM with error code 8'; still live",
+            "all gRPC checks passed",
+        ] {
+            #expect(lines.contains(line), "missing line: \(line)\n\(result.stdout)")
+        }
+        for prefix in [
+            "ok: infer(efficientnet_lite0, raw): UINT8 [1, 1000], id echoed, within ",
+            "ok: infer(mobilenet_gen, raw, batch 2): FP32 [2, 1000], id echoed, max abs difference ",
+            "ok: classification (class_count=3): top 3 ['0.773438:285:Egyptian cat', ",
+        ] {
+            #expect(lines.contains { $0.hasPrefix(prefix) }, "missing line: \(prefix)…\n\(result.stdout)")
+        }
+        // The same metrics as HTTP, under protocol="grpc"; every log line of a call has its request id.
+        let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(server.port)/metrics")!, encoding: .utf8)
+        #expect(metrics.contains(#"ledge_inference_request_success_total{model="add",version="1",protocol="grpc"} 20"#))
+        #expect(metrics.contains(#"ledge_inference_request_failure_total{model="add",version="1",protocol="grpc",reason="client"} 4"#))
+        #expect(metrics.contains(#"ledge_inference_request_failure_total{model="no_such_model""#) == false)
+        try await server.terminate()
+        #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")
+        let calls = server.stderr.split(separator: "\n").filter { $0.contains("protocol=grpc") }
+        #expect(calls.count > 30)
+        #expect(calls.allSatisfy { $0.contains(" request_id=") })
+    }
+
+    /// SIGTERM (sent by the script) while a stream and unary calls are in flight: all complete, then the server exits 0.
+    @Test func sigtermLetsStreamsAndCallsInFlightFinish() async throws {
+        let server = try await Self.start()
+        let result = try await ProcessRunner.runOffExecutor(
+            Self.python,
+            [
+                Self.script, "--target", server.grpcTarget, "--fixtures", Fixtures.home + "/fixtures", "--shutdown", String(server.pid),
+                "--metrics", "http://127.0.0.1:\(server.port)/metrics",
+            ],
+            timeLimit: 300)
+        #expect(result.status == 0, "check_grpc.py --shutdown failed: \(result.stderr)\nserver: \(server.stderr)")
+        #expect(
+            result.stdout.contains(
+                "ok: shutdown: SIGTERM with a stream and 4 unary calls in flight; 20 stream answers in order and 4 unary answers"))
+        try await server.waitForExit()
+        #expect(server.exitedCleanly, "ledge serve did not exit 0 after SIGTERM; stderr: \(server.stderr)")
+    }
+}

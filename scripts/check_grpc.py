@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""Check a running `ledge serve` over gRPC with the real Triton gRPC client (tritonclient[grpc])
+and with Python grpcio directly.
+
+Usage: python scripts/check_grpc.py --target 127.0.0.1:8001 --fixtures $LEDGE_HOME/fixtures [--malformed N]
+       python scripts/check_grpc.py --target 127.0.0.1:8001 --fixtures ... --shutdown PID --metrics http://127.0.0.1:8000/metrics
+
+The server must serve efficientnet_lite0.tflite, mobilenet_gen.onnx and add.onnx under those
+names (without extension). Outputs are compared with the reference runtimes' outputs for the same
+inputs, with the tolerances of the library's tests: efficientnet_lite0 with the input of the
+reference case `tflite_fixed` (LiteRT, uint8, within 1 quantization step), mobilenet_gen.onnx with
+the first two images of `onnx_gen_b4` (onnxruntime, float32, max abs difference 1e-5).
+
+--malformed N: also send malformed messages with grpcio directly (N is the server's
+--max-body-size, to send a message just over it); each must get its status code and the
+server must keep serving.
+
+--shutdown PID: open a stream of 20 requests and 4 unary calls (mobilenet_gen, batch 8: the server's
+--max-body-size must allow 4.8 MB), send SIGTERM to PID once the server's own in-flight gauge counts
+all four, and check that every one completes.
+
+Prints one line per check ("ok: ..."); on the first failure prints "FAIL: <check>: <why>" to
+stderr and exits 1.
+"""
+import argparse
+import json
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+
+import grpc
+import numpy as np
+import tritonclient.grpc as grpcclient
+from tritonclient.grpc import service_pb2, service_pb2_grpc
+from tritonclient.utils import InferenceServerException
+
+from check_common import CheckFailed, expect, ok, run_steps
+
+
+def reference(fixtures, case, role):
+    folder = os.path.join(fixtures, "reference")
+    with open(os.path.join(folder, "manifest.json")) as f:
+        tensors = json.load(f)["cases"][case][role]
+    return [np.fromfile(os.path.join(folder, t["file"]), dtype=np.dtype(t["dtype"]).newbyteorder("<")).reshape(t["shape"])
+            for t in tensors]
+
+
+def check_server(client):
+    expect(client.is_server_live(), "is_server_live", "expected True")
+    expect(client.is_server_ready(), "is_server_ready", "expected True")
+    meta = client.get_server_metadata()
+    expect(meta.name == "ledge", "server metadata", f"expected name 'ledge', got {meta.name!r}")
+    ok(f"live, ready; server metadata: name ledge, extensions {', '.join(meta.extensions)}")
+    for name, platform, inputs in (
+            ("efficientnet_lite0", "tflite", [("images", "UINT8", [1, 224, 224, 3])]),
+            ("mobilenet_gen", "onnxruntime_onnx", [("input", "FP32", [-1, 3, 224, 224])])):
+        expect(client.is_model_ready(name), f"is_model_ready({name})", "expected True")
+        meta = client.get_model_metadata(name)
+        got = [(t.name, t.datatype, list(t.shape)) for t in meta.inputs]
+        expect(meta.platform == platform and got == inputs, f"model metadata({name})",
+               f"expected {platform} {inputs}, got {meta.platform} {got}")
+        ok(f"model {name}: ready, platform {platform}, inputs {inputs}")
+
+
+def infer(client, model, input_name, output_name, datatype, x, request_id):
+    tensor = grpcclient.InferInput(input_name, list(x.shape), datatype)
+    tensor.set_data_from_numpy(x)
+    result = client.infer(model, [tensor], outputs=[grpcclient.InferRequestedOutput(output_name)], request_id=request_id)
+    response = result.get_response()
+    expect(response.id == request_id, f"infer({model}) id", f"expected {request_id!r}, got {response.id!r}")
+    expect(len(response.raw_output_contents) == 1, f"infer({model})", "expected the output in raw_output_contents")
+    return result.as_numpy(output_name)
+
+
+def check_infer(client, fixtures):
+    (x,), (want,) = reference(fixtures, "tflite_fixed", "inputs"), reference(fixtures, "tflite_fixed", "outputs")
+    y = infer(client, "efficientnet_lite0", "images", "Softmax", "UINT8", x, "tflite-raw")
+    expect(y.dtype == np.uint8 and list(y.shape) == [1, 1000], "infer(efficientnet_lite0)", f"got {y.dtype} {list(y.shape)}")
+    worst = int(np.abs(y.astype(np.int32) - want.astype(np.int32)).max())
+    expect(worst <= 1, "infer(efficientnet_lite0)", f"differs from LiteRT by {worst} quantization steps (allowed 1)")
+    ok(f"infer(efficientnet_lite0, raw): UINT8 [1, 1000], id echoed, within {worst} step(s) of LiteRT")
+    x = np.ascontiguousarray(reference(fixtures, "onnx_gen_b4", "inputs")[0][:2])
+    want = reference(fixtures, "onnx_gen_b4", "outputs")[0][:2]
+    y = infer(client, "mobilenet_gen", "input", "output", "FP32", x, "onnx-raw")
+    expect(y.dtype == np.float32 and list(y.shape) == [2, 1000], "infer(mobilenet_gen)", f"got {y.dtype} {list(y.shape)}")
+    worst = float(np.abs(y - want).max())
+    expect(worst <= 1e-5, "infer(mobilenet_gen)", f"differs from onnxruntime by {worst:g} (allowed 1e-05)")
+    ok(f"infer(mobilenet_gen, raw, batch 2): FP32 [2, 1000], id echoed, max abs difference {worst:.1e} from onnxruntime")
+
+
+def add_inputs(a, b):
+    tensors = []
+    for name, values in (("a", a), ("b", b)):
+        tensor = grpcclient.InferInput(name, list(values.shape), "FP32")
+        tensor.set_data_from_numpy(values)
+        tensors.append(tensor)
+    return tensors
+
+
+def check_stream(client):
+    answers = queue.Queue()
+    client.start_stream(callback=lambda result, error: answers.put((result, error)))
+    sent = []
+    for n in range(20):
+        a = np.full((1, 4), n, dtype=np.float32)
+        b = np.arange(4, dtype=np.float32).reshape(1, 4)
+        client.async_stream_infer("add", add_inputs(a, b), request_id=f"s{n}")
+        sent.append(a + b)
+    got = [answers.get(timeout=60) for _ in range(20)]
+    client.stop_stream()
+    ids = [r.get_response().id if r is not None else None for r, _ in got]
+    expect(ids == [f"s{n}" for n in range(20)], "stream", f"expected ids s0..s19 in order, got {ids}")
+    for (result, error), want in zip(got, sent):
+        expect(error is None and np.array_equal(result.as_numpy("sum"), want), "stream", f"wrong answer: {error}")
+    ok("stream: 20 requests answered in order, ids matching, each exactly a + b")
+
+
+def check_classification(client, fixtures):
+    from PIL import Image
+    x = np.asarray(Image.open(os.path.join(fixtures, "images", "chelsea_224.jpg")).convert("RGB"), dtype=np.uint8)[None]
+    tensor = grpcclient.InferInput("images", list(x.shape), "UINT8")
+    tensor.set_data_from_numpy(x)
+    result = client.infer("efficientnet_lite0", [tensor], outputs=[grpcclient.InferRequestedOutput("Softmax", class_count=3)])
+    y = result.as_numpy("Softmax")
+    expect(y is not None and list(y.shape) == [1, 3], "classification", f"expected BYTES [1, 3], got {y}")
+    top = [v.decode().split(":", 2) for v in y[0]]
+    expect(top[0][1:] == ["285", "Egyptian cat"], "classification", f"expected the top class 285 'Egyptian cat', got {y[0].tolist()}")
+    ok(f"classification (class_count=3): top 3 {[':'.join(c) for c in top]}")
+
+
+def check_errors(client):
+    try:
+        client.infer("no_such_model", add_inputs(np.ones((1, 4), np.float32), np.ones((1, 4), np.float32)))
+    except InferenceServerException as e:
+        expect(e.status() == "StatusCode.NOT_FOUND" and e.message() == "unknown model 'no_such_model'", "unknown model",
+               f"got {e.status()} {e.message()!r}")
+        ok(f"unknown model: InferenceServerException {e.status()} {e.message()!r}")
+    else:
+        raise CheckFailed("unknown model: infer('no_such_model') did not raise")
+    expect(not client.is_model_ready("no_such_model"), "is_model_ready(no_such_model)", "expected False")
+
+
+def raw_add_request(a_bytes, b_bytes, datatype="FP32"):
+    request = service_pb2.ModelInferRequest(model_name="add")
+    for name in ("a", "b"):
+        request.inputs.add(name=name, datatype=datatype, shape=[1, 4])
+    request.raw_input_contents.extend([a_bytes, b_bytes])
+    return request
+
+
+def check_malformed(target, max_body):
+    channel = grpc.insecure_channel(target, options=[("grpc.max_send_message_length", max_body * 3)])
+    stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+    good = np.arange(4, dtype=np.float32).tobytes()
+    both = raw_add_request(good, good)
+    both.inputs[0].contents.fp32_contents.extend([1, 2, 3, 4])
+    missing = service_pb2.ModelInferRequest(model_name="add")
+    missing.inputs.add(name="a", datatype="FP32", shape=[1, 4])
+    missing.raw_input_contents.append(good)
+    huge = raw_add_request(good, good)
+    huge.raw_input_contents[0] = b"\0" * (max_body + 1)
+    far = raw_add_request(good, good)
+    far.raw_input_contents[0] = b"\0" * (2 * max_body + 1)
+    cases = [
+        ("raw contents of the wrong size", raw_add_request(good[:12], good), grpc.StatusCode.INVALID_ARGUMENT,
+         "input 'a': raw_input_contents[0] holds 12 bytes but shape [1, 4] of FP32 needs 16"),
+        ("raw and typed contents", both, grpc.StatusCode.INVALID_ARGUMENT,
+         "input 'a' has contents while the request has raw_input_contents: expected one or the other"),
+        ("wrong datatype", raw_add_request(good, good, "INT32"), grpc.StatusCode.INVALID_ARGUMENT,
+         "input 'a': datatype INT32 does not match the model: expected FP32"),
+        ("missing input", missing, grpc.StatusCode.INVALID_ARGUMENT, "model 'add' expects input 'b', missing from 'inputs'"),
+        ("oversized message", huge, grpc.StatusCode.RESOURCE_EXHAUSTED,
+         f"request message of {huge.ByteSize()} bytes exceeds the limit of {max_body} bytes (--max-body-size)"),
+        # Over twice the limit the transport resets the stream before reading it (see SizeLimitedService).
+        ("message over twice the limit", far, grpc.StatusCode.CANCELLED, None),
+    ]
+    for label, request, code, message in cases:
+        try:
+            stub.ModelInfer(request, timeout=30)
+        except grpc.RpcError as e:
+            expect(e.code() == code, label, f"expected {code.name}, got {e.code().name} {e.details()!r}")
+            expect(message is None or e.details() == message, label, f"expected {message!r}, got {e.details()!r}")
+            live = stub.ServerLive(service_pb2.ServerLiveRequest(), timeout=10).live
+            expect(live, label, "the server stopped answering ServerLive")
+            ok(f"malformed ({label}): {code.name} {e.details()!r}; still live")
+        else:
+            raise CheckFailed(f"{label}: the call succeeded, expected {code.name}")
+    channel.close()
+
+
+def in_flight(metrics, model):
+    """The server's ledge_inference_requests_in_flight gauge for `model`, from its /metrics."""
+    import urllib.request
+    text = urllib.request.urlopen(metrics, timeout=10).read().decode()
+    prefix = f'ledge_inference_requests_in_flight{{model="{model}",version="1"}} '
+    return next((float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
+
+
+def check_shutdown(client, target, pid, metrics):
+    """SIGTERM while a stream and unary calls are in flight: every one completes."""
+    answers = queue.Queue()
+    client.start_stream(callback=lambda result, error: answers.put((result, error)))
+    x = np.ascontiguousarray(np.random.default_rng(3).random((8, 3, 224, 224), dtype=np.float32))
+    unary = []
+
+    clients = [grpcclient.InferenceServerClient(target) for _ in range(4)]
+    for other in clients:  # connected before SIGTERM: a new connection after it is refused, as it should be
+        expect(other.is_server_live(), "shutdown", "a client could not connect")
+
+    def call(n):
+        other = clients[n]
+        tensor = grpcclient.InferInput("input", list(x.shape), "FP32")
+        tensor.set_data_from_numpy(x)
+        try:
+            unary.append(other.infer("mobilenet_gen", [tensor], request_id=f"u{n}").as_numpy("output").shape)
+        except Exception as e:  # recorded, checked below
+            unary.append(e)
+
+    client.async_stream_infer("add", add_inputs(np.ones((1, 4), np.float32), np.ones((1, 4), np.float32)), request_id="s0")
+    answers_first = answers.get(timeout=60)
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    # SIGTERM once the server counts all 4 calls in flight (its own gauge), so none is still on its way.
+    deadline = time.monotonic() + 30
+    while in_flight(metrics, "mobilenet_gen") < 4:
+        expect(time.monotonic() < deadline and len(unary) == 0, "shutdown", f"the 4 calls were never in flight at once: {unary}")
+        time.sleep(0.002)
+    os.kill(pid, signal.SIGTERM)
+    for n in range(1, 20):
+        client.async_stream_infer("add", add_inputs(np.full((1, 4), n, np.float32), np.ones((1, 4), np.float32)),
+                                  request_id=f"s{n}")
+        time.sleep(0.01)
+    got = [answers_first] + [answers.get(timeout=60) for _ in range(19)]
+    client.stop_stream()
+    for t in threads:
+        t.join(timeout=120)
+    errors = [str(e) for _, e in got if e is not None]
+    expect(not errors, "shutdown stream", f"errors after SIGTERM: {errors[:3]}")
+    ids = [r.get_response().id for r, _ in got]
+    expect(ids == [f"s{n}" for n in range(20)], "shutdown stream", f"expected s0..s19 in order, got {ids}")
+    expect(unary == [(8, 1000)] * 4, "shutdown unary calls", f"expected 4 answers of shape (8, 1000), got {[str(u) for u in unary]}")
+    ok("shutdown: SIGTERM with a stream and 4 unary calls in flight; 20 stream answers in order and 4 unary answers")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--target", required=True, help="host:port of the gRPC server")
+    parser.add_argument("--fixtures", default=os.path.join(os.environ.get("LEDGE_HOME", ".ledge"), "fixtures"))
+    parser.add_argument("--malformed", type=int, metavar="MAX_BODY", help="also send malformed messages (the server's --max-body-size)")
+    parser.add_argument("--shutdown", type=int, metavar="PID", help="only the shutdown check: SIGTERM to PID with calls in flight")
+    parser.add_argument("--metrics", help="with --shutdown: the server's http://HOST:PORT/metrics")
+    args = parser.parse_args()
+    client = grpcclient.InferenceServerClient(args.target)
+    if args.shutdown:
+        steps = [("shutdown", lambda: check_shutdown(client, args.target, args.shutdown, args.metrics))]
+    else:
+        steps = [
+            ("server", lambda: check_server(client)),
+            ("infer", lambda: check_infer(client, args.fixtures)),
+            ("stream", lambda: check_stream(client)),
+            ("classification", lambda: check_classification(client, args.fixtures)),
+            ("errors", lambda: check_errors(client)),
+        ]
+        if args.malformed:
+            steps.append(("malformed", lambda: check_malformed(args.target, args.malformed)))
+    return run_steps(steps, "all gRPC checks passed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
