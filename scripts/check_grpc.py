@@ -4,6 +4,7 @@ and with Python grpcio directly.
 
 Usage: python scripts/check_grpc.py --target 127.0.0.1:8001 --fixtures $LEDGE_HOME/fixtures [--malformed N]
        python scripts/check_grpc.py --target 127.0.0.1:8001 --fixtures ... --shutdown PID --metrics http://127.0.0.1:8000/metrics
+       python scripts/check_grpc.py --target 127.0.0.1:8001 --tls-ca ca.pem --token TOKEN
 
 The server must serve efficientnet_lite0.tflite, mobilenet_gen.onnx and add.onnx under those
 names (without extension). Outputs are compared with the reference runtimes' outputs for the same
@@ -14,6 +15,9 @@ the first two images of `onnx_gen_b4` (onnxruntime, float32, max abs difference 
 --malformed N: also send malformed messages with grpcio directly (N is the server's
 --max-body-size, to send a message just over it); each must get its status code and the
 server must keep serving.
+
+--tls-ca CA --token TOKEN: over TLS verified against CA (add.onnx served with that token): ServerLive
+without the token, ModelInfer refused without it and answered with it; plaintext on the port fails.
 
 --shutdown PID: open a stream of 20 requests and 4 unary calls (mobilenet_gen, batch 8: the server's
 --max-body-size must allow 4.8 MB), send SIGTERM to PID once the server's own in-flight gauge counts
@@ -246,6 +250,37 @@ def check_shutdown(client, target, pid, metrics):
     ok("shutdown: SIGTERM with a stream and 4 unary calls in flight; 20 stream answers in order and 4 unary answers")
 
 
+def check_tls(target, ca, token):
+    """TLS (verified against the test CA) and the bearer token over gRPC, with add.onnx served."""
+    with open(ca, "rb") as f:
+        credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+    channel = grpc.secure_channel(target, credentials)
+    stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+    expect(stub.ServerLive(service_pb2.ServerLiveRequest(), timeout=30).live, "tls", "ServerLive not live")
+    ok("ServerLive over TLS without a token: live")
+    request = raw_add_request(np.arange(4, dtype=np.float32).tobytes(), np.ones(4, dtype=np.float32).tobytes())
+    try:
+        stub.ModelInfer(request, timeout=30)
+    except grpc.RpcError as e:
+        expect(e.code() == grpc.StatusCode.UNAUTHENTICATED, "tls", f"expected UNAUTHENTICATED, got {e.code().name}")
+        ok(f"ModelInfer without a token: {e.code().name} {e.details()!r}")
+    else:
+        raise CheckFailed("tls: ModelInfer without a token succeeded")
+    response = stub.ModelInfer(request, metadata=[("authorization", f"Bearer {token}")], timeout=30)
+    total = np.frombuffer(response.raw_output_contents[0], dtype=np.float32)
+    expect(total.tolist() == [1, 2, 3, 4], "tls", f"expected a + b = [1, 2, 3, 4], got {total.tolist()}")
+    ok("ModelInfer over TLS with the token: exactly a + b")
+    channel.close()
+    plain = grpc.insecure_channel(target)
+    try:
+        service_pb2_grpc.GRPCInferenceServiceStub(plain).ServerLive(service_pb2.ServerLiveRequest(), timeout=10)
+    except grpc.RpcError as e:
+        ok(f"plaintext on the TLS port: {e.code().name}")
+    else:
+        raise CheckFailed("tls: a plaintext call on the TLS port succeeded")
+    plain.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--target", required=True, help="host:port of the gRPC server")
@@ -253,9 +288,13 @@ def main():
     parser.add_argument("--malformed", type=int, metavar="MAX_BODY", help="also send malformed messages (the server's --max-body-size)")
     parser.add_argument("--shutdown", type=int, metavar="PID", help="only the shutdown check: SIGTERM to PID with calls in flight")
     parser.add_argument("--metrics", help="with --shutdown: the server's http://HOST:PORT/metrics")
+    parser.add_argument("--tls-ca", help="only the TLS check (add.onnx served with --auth-token): the CA of the server's certificate")
+    parser.add_argument("--token", help="with --tls-ca: the server's bearer token")
     args = parser.parse_args()
     client = grpcclient.InferenceServerClient(args.target)
-    if args.shutdown:
+    if args.tls_ca:
+        steps = [("tls", lambda: check_tls(args.target, args.tls_ca, args.token))]
+    elif args.shutdown:
         steps = [("shutdown", lambda: check_shutdown(client, args.target, args.shutdown, args.metrics))]
     else:
         steps = [

@@ -52,6 +52,19 @@ import Testing
         #expect(stalled.receiveAll(timeout: .seconds(30)).closed)
         let again = try await Self.checkTLS(server, ca: certificates.ca, token: Self.token)
         #expect(again.contains("all tls checks passed"))
+        // gRPC: the same certificate and token (the target is named by IP: the test certificate's subjectAltName has it).
+        let grpc = try await ProcessRunner.runOffExecutor(
+            GRPCClientTests.python,
+            [GRPCClientTests.script, "--target", server.grpcTarget, "--tls-ca", certificates.ca, "--token", Self.token], timeLimit: 120)
+        #expect(grpc.status == 0, "check_grpc.py --tls-ca failed: \(grpc.stderr)")
+        for line in [
+            "ok: ServerLive over TLS without a token: live",
+            "ok: ModelInfer without a token: UNAUTHENTICATED \"missing 'Authorization: Bearer TOKEN' header\"",
+            "ok: ModelInfer over TLS with the token: exactly a + b",
+            "ok: plaintext on the TLS port: UNAVAILABLE",
+        ] {
+            #expect(grpc.stdout.contains(line + "\n"), "missing line: \(line)\n\(grpc.stdout)")
+        }
 
         try await server.terminate()
         #expect(server.exitedCleanly, "\(server.stderr)")
