@@ -190,7 +190,7 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration: GRPCConfiguration(
                     host: host, port: grpcPort ?? (port == 0 ? 0 : 8001), maxReceiveMessageSize: maxBodySize, version: LedgeVersion.current,
                     access: network.access, tls: security.tlsCert.flatMap { cert in security.tlsKey.map { (cert, $0) } },
-                    reusePort: reusePort),
+                    reusePort: reusePort, idleTimeout: limits.limits.idleTimeout),
                 repository: repository, logger: logger)
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,

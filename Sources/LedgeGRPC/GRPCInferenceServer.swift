@@ -26,11 +26,15 @@ public struct GRPCConfiguration: Sendable {
     public var tls: (certificateFile: String, keyFile: String)?
     /// Bind with `SO_REUSEPORT`, new connections going to the newest server (`ledge serve --reuse-port`).
     public var reusePort: Bool
+    /// A connection with no call for this long is closed (`--idle-timeout`, as over HTTP); `nil`: never.
+    public var idleTimeout: Duration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8001, maxReceiveMessageSize: Int = 64 << 20, version: String = "0.1.0",
-        access: AccessPolicy? = nil, tls: (certificateFile: String, keyFile: String)? = nil, reusePort: Bool = false
+        access: AccessPolicy? = nil, tls: (certificateFile: String, keyFile: String)? = nil, reusePort: Bool = false,
+        idleTimeout: Duration? = .seconds(60)
     ) {
+        self.idleTimeout = idleTimeout
         self.reusePort = reusePort
         self.host = host
         self.port = port
@@ -50,6 +54,11 @@ public final class GRPCInferenceServer: Service, Sendable {
     /// `HOST:PORT` as configured, for errors.
     private let address: String
 
+    /// The HTTP/2 flow-control window of each connection and stream, in bytes.
+    static let windowSize = 4 << 20
+    /// Calls open at once on one connection; more wait for the client's HTTP/2 stream limit.
+    static let maxConcurrentStreams = 100
+
     /// A server over the models of `repository`; it listens once ``run()`` starts.
     /// Throws an ``LedgeError/Code/usage`` error when `host` does not resolve.
     public init(configuration: GRPCConfiguration, repository: ModelRepository, logger: Logger) throws {
@@ -61,7 +70,14 @@ public final class GRPCInferenceServer: Service, Sendable {
                 .plaintext
             }
         let limit = configuration.maxReceiveMessageSize
-        let config = HTTP2ServerTransport.Posix.Config.defaults { $0.rpc.maxRequestPayloadSize = SizeLimitedService.transportCap(for: limit) }
+        let config = HTTP2ServerTransport.Posix.Config.defaults { config in
+            config.rpc.maxRequestPayloadSize = SizeLimitedService.transportCap(for: limit)
+            // A camera frame (150 KB to a few MB) in one window instead of a window update per 64 KB.
+            config.http2.targetWindowSize = Self.windowSize
+            // Each stream may buffer a message: bounded per connection, as HTTP bounds connections.
+            config.http2.maxConcurrentStreams = Self.maxConcurrentStreams
+            config.connection.maxIdleTime = configuration.idleTimeout
+        }
         let transport =
             configuration.reusePort
             ? HTTP2ServerTransport.Posix(
