@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "ledge", targets: ["ledge"]),
         .library(name: "LedgeCore", targets: ["LedgeCore"]),
         .library(name: "LedgeONNX", targets: ["LedgeONNX"]),
+        .library(name: "LedgeONNXModel", targets: ["LedgeONNXModel"]),
         .library(name: "LedgeLiteRT", targets: ["LedgeLiteRT"]),
         .library(name: "LedgeVision", targets: ["LedgeVision"]),
         .library(name: "LedgeEngine", targets: ["LedgeEngine"]),
@@ -75,6 +76,13 @@ let package = Package(
         .target(
             name: "LedgeONNX",
             dependencies: ["LedgeCore", "CONNXRuntime", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // ONNX models as the format's messages (generated from our Protos/onnx.proto): read, change, write.
+        .target(
+            name: "LedgeONNXModel",
+            dependencies: ["LedgeCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Generated/README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -223,6 +231,12 @@ let package = Package(
         .testTarget(name: "LedgeCoreTests", dependencies: ["LedgeCore", "LedgeTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeONNXTests", dependencies: ["LedgeONNX", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgeONNXModelTests",
+            dependencies: [
+                "LedgeONNXModel", "LedgeONNX", "LedgeCore", "LedgeTesting", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeLiteRTTests", dependencies: ["LedgeLiteRT", "LedgeTesting", .product(name: "Logging", package: "swift-log")],

@@ -6,7 +6,7 @@
 /// them get UNIMPLEMENTED. ModelConfig holds the subset of Triton's model configuration
 /// that a Ledge repository can have (config.pbtxt as `ledge serve` reads it).
 ///
-/// Regenerate the Swift code with scripts/generate_grpc.sh; the output is committed under
+/// Regenerate the Swift code with scripts/generate_protos.sh; the output is committed under
 /// Sources/LedgeGRPC/Generated.
 
 // DO NOT EDIT.

@@ -8,7 +8,6 @@ internal import Glibc
 #elseif canImport(Musl)
 internal import Musl
 #endif
-internal import LedgeCore
 
 /// Writes a file so that readers see the old content or the whole new content, never half of it.
 public enum AtomicFile {
@@ -17,6 +16,11 @@ public enum AtomicFile {
     /// Throws ``LedgeError/invalidInput(_:)`` naming `option` and the path when the folder is
     /// missing or not writable; the temporary file is removed on failure.
     public static func write(_ text: String, to path: String, option: String) throws {
+        try write(bytes: Array(text.utf8), to: path, option: option)
+    }
+
+    /// Writes `bytes` as ``write(_:to:option:)`` writes text.
+    public static func write(bytes: [UInt8], to path: String, option: String) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         try checkDirectory(of: path, option: option)
@@ -27,7 +31,6 @@ public enum AtomicFile {
             throw LedgeError.invalidInput("\(option) \(path): cannot create a file in \(directory): \(String(cString: strerror(errno)))")
         }
         var ok = true
-        let bytes = Array(text.utf8)
         var written = 0
         while ok && written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates Sources/LedgeGRPC/Generated from Protos/grpc_service.proto (our own .proto of
-# the V2 inference protocol). The output is committed: CI never runs this script, because
-# building swift-protobuf's plugin takes minutes.
+# Regenerates the Swift code of our own .proto files: Sources/LedgeGRPC/Generated from
+# Protos/grpc_service.proto (the V2 inference protocol: messages and the gRPC service) and
+# Sources/LedgeONNXModel/Generated from Protos/onnx.proto (the ONNX model format). The output is
+# committed: CI never runs this script, because building swift-protobuf's plugin takes minutes.
 #
 # protoc comes from PyPI's grpcio-tools (pinned below, in a throwaway venv); the plugins
 # protoc-gen-swift and protoc-gen-grpc-swift-2 are built from the same package versions
@@ -13,9 +14,8 @@ LEDGE_HOME="${LEDGE_HOME:-$ROOT/.ledge}"
 WORK="$LEDGE_HOME/protoc-plugins"
 GRPC_TOOLS="grpcio-tools==1.67.1"
 PLUGINS_VERSION="grpc-swift-protobuf-2.4.1"
-OUT="$ROOT/Sources/LedgeGRPC/Generated"
 
-log() { echo "generate_grpc: $*" >&2; }
+log() { echo "generate_protos: $*" >&2; }
 
 if [[ ! -x "$WORK/$PLUGINS_VERSION/.build/release/protoc-gen-grpc-swift-2" || ! -x "$WORK/$PLUGINS_VERSION/.build/release/protoc-gen-swift" ]]; then
   log "building protoc-gen-swift and protoc-gen-grpc-swift-2 (several minutes, once)"
@@ -40,14 +40,23 @@ fi
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-"$WORK/venv/bin/python" -m grpc_tools.protoc \
-  --proto_path="$ROOT/Protos" \
-  --plugin=protoc-gen-swift="$BIN/protoc-gen-swift" \
-  --plugin=protoc-gen-grpc-swift="$BIN/protoc-gen-grpc-swift-2" \
-  --swift_out="$TMP" --swift_opt=Visibility=Package,UseAccessLevelOnImports=true \
-  --grpc-swift_out="$TMP" --grpc-swift_opt=Visibility=Package,Client=true,Server=true,UseAccessLevelOnImports=true \
-  grpc_service.proto
-mkdir -p "$OUT"
-rm -f "$OUT"/*.swift  # README.md stays
-mv "$TMP"/*.swift "$OUT/"
-log "wrote $(ls "$OUT" | tr '\n' ' ')"
+PROTOC=("$WORK/venv/bin/python" -m grpc_tools.protoc --proto_path="$ROOT/Protos"
+  --plugin=protoc-gen-swift="$BIN/protoc-gen-swift" --plugin=protoc-gen-grpc-swift="$BIN/protoc-gen-grpc-swift-2")
+
+# generate PROTO OUT [grpc]: the messages of PROTO (and with grpc its service) into OUT/*.swift.
+generate() {
+  local proto="$1" out="$2" grpc="${3:-}" args
+  rm -rf "$TMP"/* && mkdir -p "$TMP"
+  args=(--swift_out="$TMP" --swift_opt=Visibility=Package,UseAccessLevelOnImports=true)
+  if [[ -n "$grpc" ]]; then
+    args+=(--grpc-swift_out="$TMP" --grpc-swift_opt=Visibility=Package,Client=true,Server=true,UseAccessLevelOnImports=true)
+  fi
+  "${PROTOC[@]}" "${args[@]}" "$proto"
+  mkdir -p "$out"
+  rm -f "$out"/*.swift  # README.md stays
+  mv "$TMP"/*.swift "$out/"
+  log "wrote $(cd "$out" && ls *.swift | tr '\n' ' ')in ${out#"$ROOT"/}"
+}
+
+generate grpc_service.proto "$ROOT/Sources/LedgeGRPC/Generated" grpc
+generate onnx.proto "$ROOT/Sources/LedgeONNXModel/Generated"
