@@ -80,3 +80,37 @@ import Testing
         #expect(server.exitedCleanly, "ledge serve did not exit 0 after SIGTERM; stderr: \(server.stderr)")
     }
 }
+
+/// `--reuse-port` shares the gRPC port too: a replacement binds it beside the running server, new
+/// gRPC connections go to the replacement, and it keeps serving once the old one stops.
+@Suite struct GRPCHandoverTests {
+    static func readyModels(_ target: String) async throws -> String {
+        let check = """
+            import sys, tritonclient.grpc as g
+            c = g.InferenceServerClient(sys.argv[1])
+            print(c.is_model_ready("efficientnet_lite0"), c.is_model_ready("add"))
+            """
+        let result = try await ProcessRunner.runOffExecutor(GRPCClientTests.python, ["-c", check, target], timeLimit: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        return result.stdout
+    }
+
+    @Test func aReplacementTakesOverTheGRPCPort() async throws {
+        let old = try await ServeProcess.start([
+            "--model", Fixtures.model("efficientnet_lite0.tflite"), "--instances", "1", "--no-probe", "--reuse-port",
+        ])
+        let target = old.grpcTarget
+        let port = try #require(target.split(separator: ":").last.map(String.init))
+        #expect(try await Self.readyModels(target) == "True False\n")
+        let new = try await ServeProcess.start([
+            "--model", Fixtures.model("add.onnx"), "--instances", "1", "--no-probe", "--reuse-port", "--grpc-port", port,
+        ])
+        #expect(new.grpcTarget == target)
+        #expect(try await Self.readyModels(target) == "False True\n")
+        try await old.terminate()
+        #expect(old.exitedCleanly, "\(old.stderr)")
+        #expect(try await Self.readyModels(target) == "False True\n")
+        try await new.terminate()
+        #expect(new.exitedCleanly, "\(new.stderr)")
+    }
+}
