@@ -56,6 +56,8 @@ public final class GRPCInferenceServer: Service, Sendable {
 
     /// The HTTP/2 flow-control window of each connection and stream, in bytes.
     static let windowSize = 4 << 20
+    /// The largest HTTP/2 frame a client may send (the default 16 KB cuts a frame into ten frames).
+    static let maxFrameSize = 1 << 20
     /// Calls open at once on one connection; more wait for the client's HTTP/2 stream limit.
     static let maxConcurrentStreams = 100
 
@@ -74,6 +76,7 @@ public final class GRPCInferenceServer: Service, Sendable {
             config.rpc.maxRequestPayloadSize = SizeLimitedService.transportCap(for: limit)
             // A camera frame (150 KB to a few MB) in one window instead of a window update per 64 KB.
             config.http2.targetWindowSize = Self.windowSize
+            config.http2.maxFrameSize = Self.maxFrameSize
             // Each stream may buffer a message: bounded per connection, as HTTP bounds connections.
             config.http2.maxConcurrentStreams = Self.maxConcurrentStreams
             config.connection.maxIdleTime = configuration.idleTimeout
