@@ -9,7 +9,10 @@ Rounds interleave everything (and rotate the order of the load runs) so drift hi
      as the gRPC figures). One tritonclient call checks the answer first; after each h2load run the server's
      /metrics must show every request a success (h2load sees HTTP statuses, not gRPC trailers).
   2. efficientnet_lite0.tflite raw-tensor infer p50 at c=1 over gRPC (tritonclient.grpc, sequential, time
-     around client.infer) against the in-process invoke p50 of `ledge bench --threads 2`.
+     around client.infer) against the in-process invoke p50 of `ledge bench --threads 2`; beside it the same
+     raw request posted by h2load -c 1 -m 1 (a lean client: what the Python client adds) and the server's own
+     mean request / queue / invoke times over the tritonclient calls (/metrics: what the transport adds).
+Every server CPU figure is the server process's utime + stime over the run, per request.
 
 Usage: Benchmarks/grpc_bench.py --ledge .build/release/ledge [--duration S] [--rounds N] [--json FILE]
 Run with the venv-grpc python (tritonclient[grpc]); needs wrk and h2load (apt install wrk nghttp2-client).
@@ -71,15 +74,21 @@ class Server:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def metrics(self):
+        """Each `name{labels}` sample of /metrics summed over labels, with labels filtered by `protocol="grpc"`
+        where a protocol label is present."""
+        text = urllib.request.urlopen(self.url("/metrics"), timeout=10).read().decode()
+        sums = {}
+        for m in re.finditer(r"^(\w+)\{([^}]*)\} (\S+)$", text, re.M):
+            if "protocol=" not in m[2] or 'protocol="grpc"' in m[2]:
+                sums[m[1]] = sums.get(m[1], 0.0) + float(m[3])
+        return sums
+
     def grpc_outcomes(self):
         """(successes, failures) of inference requests over gRPC, from /metrics."""
-        text = urllib.request.urlopen(self.url("/metrics"), timeout=10).read().decode()
-        sums = {"success": 0.0, "failure": 0.0}
-        for line in text.splitlines():
-            m = re.match(r"ledge_inference_request_(success|failure)_total\{([^}]*)\} (\S+)", line)
-            if m and 'protocol="grpc"' in m[2]:
-                sums[m[1]] += float(m[3])
-        return int(sums["success"]), int(sums["failure"])
+        sums = self.metrics()
+        return (int(sums.get("ledge_inference_request_success_total", 0)),
+                int(sums.get("ledge_inference_request_failure_total", 0)))
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -91,11 +100,11 @@ class Server:
         self.out.close()
 
 
-def grpc_frame(path):
-    """A length-prefixed gRPC message (uncompressed) of the add request as tritonclient sends it (raw contents)."""
-    request = pb.ModelInferRequest(model_name="add")
-    for name, array in (("a", A), ("b", B)):
-        request.inputs.add(name=name, datatype="FP32", shape=list(array.shape))
+def grpc_frame(path, model="add", tensors=(("a", A), ("b", B)), datatype="FP32"):
+    """A length-prefixed gRPC message (uncompressed) of an infer request as tritonclient sends it (raw contents)."""
+    request = pb.ModelInferRequest(model_name=model)
+    for name, array in tensors:
+        request.inputs.add(name=name, datatype=datatype, shape=list(array.shape))
         request.raw_input_contents.append(array.tobytes())
     message = request.SerializeToString()
     with open(path, "wb") as f:
@@ -149,8 +158,9 @@ def measured(server, label, run, duration):
     return result
 
 
-def grpc_p50(server, model, warmups, calls):
-    """p50 ms of sequential tritonclient.grpc infers of one random UINT8 image; the answer checked against HTTP."""
+def grpc_p50(server, model, warmups, calls, work):
+    """p50 ms of sequential tritonclient.grpc infers of one random UINT8 image (the answer checked against HTTP),
+    and the server's own mean request, queue and invoke times over those calls (from /metrics)."""
     client = grpcclient.InferenceServerClient(f"127.0.0.1:{server.grpc_port}")
     meta = client.get_model_metadata(model)
     tensor = meta.inputs[0]
@@ -166,13 +176,40 @@ def grpc_p50(server, model, warmups, calls):
         sys.exit(f"{model}: the gRPC answer differs from the HTTP answer to the same image")
     for _ in range(warmups):
         client.infer(model, inputs)
+    before = server.metrics()
     times = []
     for _ in range(calls):
         start = time.perf_counter()
         client.infer(model, inputs)
         times.append((time.perf_counter() - start) * 1000)
     client.close()
-    return statistics.median(times)
+    after = server.metrics()
+    frame = os.path.join(work, "image.grpc")
+    grpc_frame(frame, model, ((tensor.name, image),), "UINT8")
+    lean = h2load_p50(server, f"http://127.0.0.1:{server.grpc_port}{METHOD}", frame, warmups, calls, work)
+
+    def mean_ms(name):
+        count = after[f"{name}_count"] - before.get(f"{name}_count", 0)
+        return (after[f"{name}_sum"] - before.get(f"{name}_sum", 0)) / count * 1000 if count else float("nan")
+
+    return {"p50_ms": statistics.median(times), "h2load_p50_ms": lean, "server_request_mean_ms": mean_ms("ledge_inference_request_duration_seconds"),
+            "server_queue_mean_ms": mean_ms("ledge_inference_queue_duration_seconds"),
+            "server_invoke_mean_ms": mean_ms("ledge_inference_compute_infer_duration_seconds")}
+
+
+def h2load_p50(server, url, frame, warmups, calls, work):
+    """p50 ms of `calls` sequential posts of a prebuilt frame by h2load (-c 1 -m 1) after `warmups`: the lean client."""
+    log = os.path.join(work, "h2load.log")
+    before = server.grpc_outcomes()
+    cmd = ["h2load", "-n", str(warmups + calls), "-c", "1", "-m", "1", "-d", frame, "--log-file", log,
+           "-H", "content-type: application/grpc", "-H", "te: trailers", url]
+    subprocess.run(cmd, check=True, capture_output=True)
+    ok, failed = (a - b for a, b in zip(server.grpc_outcomes(), before))
+    with open(log) as f:
+        rows = sorted(tuple(map(int, line.split()[:3])) for line in f if line.strip())
+    if failed or ok != warmups + calls or len(rows) != warmups + calls or any(status != 200 for _, status, _ in rows):
+        sys.exit(f"{' '.join(cmd)}: {len(rows)} logged, /metrics {ok} gRPC successes, {failed} failures")
+    return statistics.median(us for _, _, us in rows[warmups:]) / 1000
 
 
 def in_process_p50(ledge, model, threads, runs, env):
@@ -237,7 +274,7 @@ def main():
         row["in_process_p50_ms"] = in_process_p50(args.ledge, image_model, 2, args.runs, env)
         server = Server(args.ledge, image_model, env)
         row["image_plan"] = server.plan
-        row["grpc_p50_ms"] = grpc_p50(server, "efficientnet_lite0", args.warmups, args.calls)
+        row.update({f"grpc_{k}": v for k, v in grpc_p50(server, "efficientnet_lite0", args.warmups, args.calls, work).items()})
         server.stop()
         rounds.append(row)
         print(f"round {r + 1}/{args.rounds} done (load average {load_average()})", file=sys.stderr)
@@ -270,6 +307,15 @@ def report(args, rounds, load_before, load_after):
     print(f"| efficientnet_lite0 UINT8 infer p50, c=1: tritonclient.grpc vs in-process invoke (2 threads) "
           f"| {med(r['grpc_p50_ms'] for r in rounds):.2f} ms | {med(r['in_process_p50_ms'] for r in rounds):.2f} ms "
           f"| {ratio:.3f} | ≤ 1.05 |")
+    ratio = med(r["grpc_h2load_p50_ms"] / r["in_process_p50_ms"] for r in rounds)
+    summary["image_h2load_p50/in_process_p50"] = ratio
+    print(f"| efficientnet_lite0 the same, the same raw request posted by h2load -c 1 -m 1 (a lean client) "
+          f"| {med(r['grpc_h2load_p50_ms'] for r in rounds):.2f} ms | {med(r['in_process_p50_ms'] for r in rounds):.2f} ms "
+          f"| {ratio:.3f} | |")
+    print(f"| efficientnet_lite0 over gRPC, the server's own means: request / invoke (queue) "
+          f"| {med(r['grpc_server_request_mean_ms'] for r in rounds):.2f} ms / {med(r['grpc_server_invoke_mean_ms'] for r in rounds):.2f} ms "
+          f"({med(r['grpc_server_queue_mean_ms'] for r in rounds):.2f} ms) | | "
+          f"{med(r['grpc_p50_ms'] / r['grpc_server_request_mean_ms'] for r in rounds):.3f} (client p50 / server request) | |")
     print(f"\nserver plans: add {rounds[0]['add_plan']}; efficientnet_lite0 {rounds[0]['image_plan']}")
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
