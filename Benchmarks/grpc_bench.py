@@ -11,13 +11,15 @@ Rounds interleave everything (and rotate the order of the load runs) so drift hi
   2. efficientnet_lite0.tflite raw-tensor infer p50 at c=1 over gRPC (tritonclient.grpc, sequential, time
      around client.infer) against the in-process invoke p50 of `ledge bench --threads 2`; beside it the same
      raw request posted by h2load -c 1 -m 1 (a lean client: what the Python client adds) and the server's own
-     mean request / queue / invoke times over the tritonclient calls (/metrics: what the transport adds).
+     mean request / queue / invoke times over the tritonclient calls (/metrics: what the transport adds), and
+     the same bytes over HTTP/1.1 (V2 binary tensor extension) by h2load --h1 -c 1.
 Every server CPU figure is the server process's utime + stime over the run, per request.
 
 Usage: Benchmarks/grpc_bench.py --ledge .build/release/ledge [--duration S] [--rounds N] [--json FILE]
 Run with the venv-grpc python (tritonclient[grpc]); needs wrk and h2load (apt install wrk nghttp2-client).
 """
 import argparse
+import atexit
 import json
 import os
 import re
@@ -52,6 +54,7 @@ class Server:
         self.out = tempfile.NamedTemporaryFile(prefix="ledge-grpc-bench-", suffix=".out")
         self.proc = subprocess.Popen([ledge, "serve", "--model", model, "--port", "0", "--log-level", "error"],
                                      stdout=self.out, stderr=subprocess.PIPE, env=env)
+        atexit.register(self.stop)  # also when a check exits early
         deadline = time.monotonic() + 60
         while True:
             with open(self.out.name) as f:
@@ -91,6 +94,8 @@ class Server:
                 int(sums.get("ledge_inference_request_failure_total", 0)))
 
     def stop(self):
+        if self.proc.poll() is not None:
+            return
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=20)
@@ -187,27 +192,39 @@ def grpc_p50(server, model, warmups, calls, work):
     frame = os.path.join(work, "image.grpc")
     grpc_frame(frame, model, ((tensor.name, image),), "UINT8")
     lean = h2load_p50(server, f"http://127.0.0.1:{server.grpc_port}{METHOD}", frame, warmups, calls, work)
+    header = json.dumps({"inputs": [{"name": tensor.name, "shape": list(image.shape), "datatype": "UINT8",
+                                     "parameters": {"binary_data_size": image.nbytes}}]}).encode()
+    binary = os.path.join(work, "image.bin")
+    with open(binary, "wb") as f:
+        f.write(header + image.tobytes())
+    http_binary = h2load_p50(server, server.url(f"/v2/models/{model}/infer"), binary, warmups, calls, work,
+                             ["content-type: application/octet-stream", f"inference-header-content-length: {len(header)}"])
 
     def mean_ms(name):
         count = after[f"{name}_count"] - before.get(f"{name}_count", 0)
         return (after[f"{name}_sum"] - before.get(f"{name}_sum", 0)) / count * 1000 if count else float("nan")
 
-    return {"p50_ms": statistics.median(times), "h2load_p50_ms": lean, "server_request_mean_ms": mean_ms("ledge_inference_request_duration_seconds"),
+    return {"p50_ms": statistics.median(times), "h2load_p50_ms": lean, "http_binary_h2load_p50_ms": http_binary, "server_request_mean_ms": mean_ms("ledge_inference_request_duration_seconds"),
             "server_queue_mean_ms": mean_ms("ledge_inference_queue_duration_seconds"),
             "server_invoke_mean_ms": mean_ms("ledge_inference_compute_infer_duration_seconds")}
 
 
-def h2load_p50(server, url, frame, warmups, calls, work):
-    """p50 ms of `calls` sequential posts of a prebuilt frame by h2load (-c 1 -m 1) after `warmups`: the lean client."""
+def h2load_p50(server, url, body, warmups, calls, work, headers=None):
+    """p50 ms of `calls` sequential posts of a prebuilt body by h2load (-c 1 -m 1) after `warmups`, a lean client:
+    a gRPC frame by default, else an HTTP/1.1 post with `headers` (gRPC calls must all be successes in /metrics)."""
     log = os.path.join(work, "h2load.log")
+    if os.path.exists(log):
+        os.remove(log)  # h2load appends
     before = server.grpc_outcomes()
-    cmd = ["h2load", "-n", str(warmups + calls), "-c", "1", "-m", "1", "-d", frame, "--log-file", log,
-           "-H", "content-type: application/grpc", "-H", "te: trailers", url]
+    extra = ["--h1", *(a for h in headers for a in ("-H", h))] if headers else \
+        ["-H", "content-type: application/grpc", "-H", "te: trailers"]
+    cmd = ["h2load", "-n", str(warmups + calls), "-c", "1", "-m", "1", "-d", body, "--log-file", log, *extra, url]
     subprocess.run(cmd, check=True, capture_output=True)
     ok, failed = (a - b for a, b in zip(server.grpc_outcomes(), before))
     with open(log) as f:
         rows = sorted(tuple(map(int, line.split()[:3])) for line in f if line.strip())
-    if failed or ok != warmups + calls or len(rows) != warmups + calls or any(status != 200 for _, status, _ in rows):
+    if failed or (not headers and ok != warmups + calls) or len(rows) != warmups + calls \
+            or any(status != 200 for _, status, _ in rows):
         sys.exit(f"{' '.join(cmd)}: {len(rows)} logged, /metrics {ok} gRPC successes, {failed} failures")
     return statistics.median(us for _, _, us in rows[warmups:]) / 1000
 
@@ -312,6 +329,10 @@ def report(args, rounds, load_before, load_after):
     print(f"| efficientnet_lite0 the same, the same raw request posted by h2load -c 1 -m 1 (a lean client) "
           f"| {med(r['grpc_h2load_p50_ms'] for r in rounds):.2f} ms | {med(r['in_process_p50_ms'] for r in rounds):.2f} ms "
           f"| {ratio:.3f} | |")
+    print(f"| efficientnet_lite0 the same bytes over HTTP/1.1 (V2 binary tensor extension), h2load --h1 -c 1 "
+          f"| {med(r['grpc_h2load_p50_ms'] for r in rounds):.2f} ms (gRPC, h2load) "
+          f"| {med(r['grpc_http_binary_h2load_p50_ms'] for r in rounds):.2f} ms (HTTP) "
+          f"| {med(r['grpc_h2load_p50_ms'] / r['grpc_http_binary_h2load_p50_ms'] for r in rounds):.3f} | |")
     print(f"| efficientnet_lite0 over gRPC, the server's own means: request / invoke (queue) "
           f"| {med(r['grpc_server_request_mean_ms'] for r in rounds):.2f} ms / {med(r['grpc_server_invoke_mean_ms'] for r in rounds):.2f} ms "
           f"({med(r['grpc_server_queue_mean_ms'] for r in rounds):.2f} ms) | | "
