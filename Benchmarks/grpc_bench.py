@@ -163,9 +163,10 @@ def measured(server, label, run, duration):
     return result
 
 
-def grpc_p50(server, model, warmups, calls, work):
+def grpc_p50(server, model, warmups, calls):
     """p50 ms of sequential tritonclient.grpc infers of one random UINT8 image (the answer checked against HTTP),
-    and the server's own mean request, queue and invoke times over those calls (from /metrics)."""
+    and the server's own mean request, queue and invoke times over those calls (from /metrics); with the input's
+    name and the image."""
     client = grpcclient.InferenceServerClient(f"127.0.0.1:{server.grpc_port}")
     meta = client.get_model_metadata(model)
     tensor = meta.inputs[0]
@@ -177,7 +178,8 @@ def grpc_p50(server, model, warmups, calls, work):
                                    "data": image.ravel().tolist()}]}).encode()
     request = urllib.request.Request(server.url(f"/v2/models/{model}/infer"), body, {"Content-Type": "application/json"})
     http = json.loads(urllib.request.urlopen(request, timeout=30).read())["outputs"][0]
-    if first is None or list(first.shape) != http["shape"] or not np.array_equal(first.ravel(), np.array(http["data"], first.dtype)):
+    if first is None or list(first.shape) != http["shape"] \
+            or not np.array_equal(first.ravel(), np.array(http["data"], first.dtype)):
         sys.exit(f"{model}: the gRPC answer differs from the HTTP answer to the same image")
     for _ in range(warmups):
         client.infer(model, inputs)
@@ -189,24 +191,31 @@ def grpc_p50(server, model, warmups, calls, work):
         times.append((time.perf_counter() - start) * 1000)
     client.close()
     after = server.metrics()
+
+    def mean_ms(name):
+        count = after[f"{name}_count"] - before.get(f"{name}_count", 0)
+        return (after[f"{name}_sum"] - before.get(f"{name}_sum", 0)) / count * 1000 if count else float("nan")
+
+    return tensor.name, image, {
+        "p50_ms": statistics.median(times),
+        "server_request_mean_ms": mean_ms("ledge_inference_request_duration_seconds"),
+        "server_queue_mean_ms": mean_ms("ledge_inference_queue_duration_seconds"),
+        "server_invoke_mean_ms": mean_ms("ledge_inference_compute_infer_duration_seconds")}
+
+
+def lean_p50s(server, model, name, image, warmups, calls, work):
+    """p50 ms of the same raw tensor posted by h2load: as a gRPC frame, and over HTTP/1.1 (binary tensor extension)."""
     frame = os.path.join(work, "image.grpc")
-    grpc_frame(frame, model, ((tensor.name, image),), "UINT8")
+    grpc_frame(frame, model, ((name, image),), "UINT8")
     lean = h2load_p50(server, f"http://127.0.0.1:{server.grpc_port}{METHOD}", frame, warmups, calls, work)
-    header = json.dumps({"inputs": [{"name": tensor.name, "shape": list(image.shape), "datatype": "UINT8",
+    header = json.dumps({"inputs": [{"name": name, "shape": list(image.shape), "datatype": "UINT8",
                                      "parameters": {"binary_data_size": image.nbytes}}]}).encode()
     binary = os.path.join(work, "image.bin")
     with open(binary, "wb") as f:
         f.write(header + image.tobytes())
     http_binary = h2load_p50(server, server.url(f"/v2/models/{model}/infer"), binary, warmups, calls, work,
                              ["content-type: application/octet-stream", f"inference-header-content-length: {len(header)}"])
-
-    def mean_ms(name):
-        count = after[f"{name}_count"] - before.get(f"{name}_count", 0)
-        return (after[f"{name}_sum"] - before.get(f"{name}_sum", 0)) / count * 1000 if count else float("nan")
-
-    return {"p50_ms": statistics.median(times), "h2load_p50_ms": lean, "http_binary_h2load_p50_ms": http_binary, "server_request_mean_ms": mean_ms("ledge_inference_request_duration_seconds"),
-            "server_queue_mean_ms": mean_ms("ledge_inference_queue_duration_seconds"),
-            "server_invoke_mean_ms": mean_ms("ledge_inference_compute_infer_duration_seconds")}
+    return {"h2load_p50_ms": lean, "http_binary_h2load_p50_ms": http_binary}
 
 
 def h2load_p50(server, url, body, warmups, calls, work, headers=None):
@@ -291,7 +300,9 @@ def main():
         row["in_process_p50_ms"] = in_process_p50(args.ledge, image_model, 2, args.runs, env)
         server = Server(args.ledge, image_model, env)
         row["image_plan"] = server.plan
-        row.update({f"grpc_{k}": v for k, v in grpc_p50(server, "efficientnet_lite0", args.warmups, args.calls, work).items()})
+        name, image, figures = grpc_p50(server, "efficientnet_lite0", args.warmups, args.calls)
+        figures.update(lean_p50s(server, "efficientnet_lite0", name, image, args.warmups, args.calls, work))
+        row.update({f"grpc_{k}": v for k, v in figures.items()})
         server.stop()
         rounds.append(row)
         print(f"round {r + 1}/{args.rounds} done (load average {load_average()})", file=sys.stderr)
@@ -334,7 +345,8 @@ def report(args, rounds, load_before, load_after):
           f"| {med(r['grpc_http_binary_h2load_p50_ms'] for r in rounds):.2f} ms (HTTP) "
           f"| {med(r['grpc_h2load_p50_ms'] / r['grpc_http_binary_h2load_p50_ms'] for r in rounds):.3f} | |")
     print(f"| efficientnet_lite0 over gRPC, the server's own means: request / invoke (queue) "
-          f"| {med(r['grpc_server_request_mean_ms'] for r in rounds):.2f} ms / {med(r['grpc_server_invoke_mean_ms'] for r in rounds):.2f} ms "
+          f"| {med(r['grpc_server_request_mean_ms'] for r in rounds):.2f} ms / "
+          f"{med(r['grpc_server_invoke_mean_ms'] for r in rounds):.2f} ms "
           f"({med(r['grpc_server_queue_mean_ms'] for r in rounds):.2f} ms) | | "
           f"{med(r['grpc_p50_ms'] / r['grpc_server_request_mean_ms'] for r in rounds):.3f} (client p50 / server request) | |")
     print(f"\nserver plans: add {rounds[0]['add_plan']}; efficientnet_lite0 {rounds[0]['image_plan']}")
