@@ -10,7 +10,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib -Xlinker --strip-all
 IMAGES := $(LEDGE_HOME)/fixtures/images
 MODELS := $(LEDGE_HOME)/fixtures/models
 
-.PHONY: all setup build release test run bench bench-package bench-deploy bench-serve bench-probe bench-batching soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
+.PHONY: all setup build release test run bench bench-package bench-deploy bench-serve bench-grpc bench-probe bench-batching soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
 
 all: build
 
@@ -41,6 +41,12 @@ bench: setup
 ## bench-serve: only the ledge serve benchmark (wrk on loopback)
 bench-serve: setup
 	SERVE_ONLY=1 Benchmarks/run.sh $(BENCH_ARGS)
+
+## bench-grpc: ledge serve over gRPC (h2load, tritonclient) against HTTP V2 JSON (wrk, h2load --h1) and ledge bench, one run
+bench-grpc: setup
+	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
+	command -v wrk >/dev/null || env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null
+	$(LEDGE_HOME)/venv-grpc/bin/python Benchmarks/grpc_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
 
 ## release: the release ledge (static Swift runtime, stripped); on an arm64 machine this is the --binary linux/arm64 file
 release: setup

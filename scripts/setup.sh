@@ -77,8 +77,10 @@ apt_packages() {
   # (Sources/LedgeTesting/SSHDevice.swift); the harness starts its own on free ports, so a system
   # sshd the package may start (on 0.0.0.0:22, where init scripts may run) does not get in the way.
   # openssl: the TLS tests make a throwaway CA and server certificate with it at test time.
+  # nghttp2-client: h2load, the gRPC load client of Benchmarks/grpc_bench.py (make bench-grpc); only
+  # benchmarks use it.
   for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev libyaml-dev python3 python3-venv python3-pip unzip chromium chromium-driver liblsan0 \
-    docker-registry skopeo umoci qemu-user-static gcc-aarch64-linux-gnu apache2-utils openssh-server openssh-client openssl; do
+    docker-registry skopeo umoci qemu-user-static gcc-aarch64-linux-gnu apache2-utils openssh-server openssh-client openssl nghttp2-client; do
     dpkg -s "$pkg" > /dev/null 2>&1 || missing+=("$pkg")
   done
   if (( ${#missing[@]} == 0 )); then return; fi
