@@ -86,7 +86,7 @@ import Testing
         let result = try await ProcessRunner.runOffExecutor(
             Fixtures.ledgeExecutable,
             ["serve", "--model", Fixtures.model("add.onnx"), "--instances", "1", "--log-level", "warning", "--port", String(server.port)]
-                + flag(second))
+                + ["--grpc-port", "0"] + flag(second))
         #expect(result.status == 1)
         #expect(result.stderr == Self.bindError)
         try await server.terminate()

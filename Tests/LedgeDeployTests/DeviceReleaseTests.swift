@@ -57,7 +57,9 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [folder + "/run.sh", "--port", "0"]
-        process.environment = ["PATH": "/usr/bin:/bin", "LEDGE_HOST": "127.0.0.1", "XDG_CACHE_HOME": cache, "HOME": root]
+        process.environment = [
+            "PATH": "/usr/bin:/bin", "LEDGE_HOST": "127.0.0.1", "LEDGE_GRPC_PORT": "0", "XDG_CACHE_HOME": cache, "HOME": root,
+        ]
         let output = root + "/serve.out"
         FileManager.default.createFile(atPath: output, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
