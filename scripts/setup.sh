@@ -109,55 +109,22 @@ make_venv() {
   fi
 }
 
-# --- 2b. kserve client venv (scripts/check_kserve.py) ---------------------------
-# Its own venv: kserve needs protobuf<7, the main venv pins 7.x. Installed --no-deps
-# (requirements-kserve.txt pins the subset kserve really imports) and made anew
-# whenever the requirements or the interpreter change, so no stale package stays.
-KSERVE_VENV="$LEDGE_HOME/venv-kserve"
-kserve_venv() {
-  local k
-  k="$(key kserve-venv-v1 "$SCRIPTS/requirements-kserve.txt" "$("$PYTHON" -VV)")"
-  fresh kserve-venv "$k" "$KSERVE_VENV/bin/python" && return
-  log "creating $KSERVE_VENV from scripts/requirements-kserve.txt"
-  rm -rf "$KSERVE_VENV"
-  "$PYTHON" -m venv "$KSERVE_VENV"
-  "$KSERVE_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
-    -r "$SCRIPTS/requirements-kserve.txt"
-  stamp kserve-venv "$k"
-}
-
-# --- 2c. Seldon Core client venv (scripts/check_seldon.py) -------------------------
-# Its own venv: seldon-core 1.18 needs numpy<2 and protobuf<4, the main venv pins newer.
-# Installed --no-deps (requirements-seldon.txt pins the subset its client really imports)
-# and made anew whenever the requirements or the interpreter change, so no stale package stays.
-SELDON_VENV="$LEDGE_HOME/venv-seldon"
-seldon_venv() {
-  local k
-  k="$(key seldon-venv-v1 "$SCRIPTS/requirements-seldon.txt" "$("$PYTHON" -VV)")"
-  fresh seldon-venv "$k" "$SELDON_VENV/bin/python" && return
-  log "creating $SELDON_VENV from scripts/requirements-seldon.txt"
-  rm -rf "$SELDON_VENV"
-  "$PYTHON" -m venv "$SELDON_VENV"
-  "$SELDON_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
-    -r "$SCRIPTS/requirements-seldon.txt"
-  stamp seldon-venv "$k"
-}
-
-# --- 2d. gRPC client venv (scripts/check_grpc.py) ---------------------------------
-# Its own venv: tritonclient[grpc] needs protobuf<7 and grpcio<1.68, the main venv pins
-# protobuf 7.x. Installed --no-deps from the fully resolved set and made anew whenever the
-# requirements or the interpreter change, so no stale package stays.
-GRPC_VENV="$LEDGE_HOME/venv-grpc"
-grpc_venv() {
-  local k
-  k="$(key grpc-venv-v1 "$SCRIPTS/requirements-grpc.txt" "$("$PYTHON" -VV)")"
-  fresh grpc-venv "$k" "$GRPC_VENV/bin/python" && return
-  log "creating $GRPC_VENV from scripts/requirements-grpc.txt"
-  rm -rf "$GRPC_VENV"
-  "$PYTHON" -m venv "$GRPC_VENV"
-  "$GRPC_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
-    -r "$SCRIPTS/requirements-grpc.txt"
-  stamp grpc-venv "$k"
+# --- 2b. client venvs (their own: each client pins packages the main venv cannot) -------
+# client_venv NAME: $LEDGE_HOME/venv-NAME from scripts/requirements-NAME.txt, installed --no-deps
+# (each file pins exactly the set its client loads) and made anew whenever the requirements or
+# the interpreter change, so no stale package stays.
+#   kserve (scripts/check_kserve.py): kserve needs protobuf<7, the main venv pins 7.x.
+#   seldon (scripts/check_seldon.py): seldon-core 1.18 needs numpy<2 and protobuf<4.
+#   grpc (scripts/check_grpc.py): tritonclient[grpc] needs protobuf<7 and grpcio<1.68.
+client_venv() {
+  local name="$1" k venv="$LEDGE_HOME/venv-$1" requirements="$SCRIPTS/requirements-$1.txt"
+  k="$(key "$name-venv-v1" "$requirements" "$("$PYTHON" -VV)")"
+  fresh "$name-venv" "$k" "$venv/bin/python" && return
+  log "creating $venv from scripts/requirements-$name.txt"
+  rm -rf "$venv"
+  "$PYTHON" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps -r "$requirements"
+  stamp "$name-venv" "$k"
 }
 
 # --- 3. pinned downloads --------------------------------------------------------
@@ -320,9 +287,9 @@ unpack
 platforms
 helpers
 requirements
-kserve_venv
-seldon_venv
-grpc_venv
+client_venv kserve
+client_venv seldon
+client_venv grpc
 fixtures
 
 if (( DID_WORK )); then
