@@ -16,17 +16,8 @@ struct CallObservation: Sendable {
 
     /// The id of a call: the client's when it is 1–128 of `A-Z a-z 0-9 . _ -`, else a new one.
     static func requestID(_ metadata: Metadata) -> String {
-        if let given = metadata[stringValues: "x-request-id"].first(where: { _ in true }), sane(given) { return given }
-        return String(UInt64.random(in: 0...UInt64.max), radix: 16)
-    }
-
-    private static func sane(_ value: String) -> Bool {
-        (1...128).contains(value.utf8.count)
-            && value.utf8.allSatisfy { byte in
-                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-            }
+        RequestIDs.sane(metadata[stringValues: "x-request-id"].first(where: { _ in true }))
+            ?? String(UInt64.random(in: 0...UInt64.max), radix: 16)
     }
 
     /// Throws UNAUTHENTICATED when the policy refuses the call's `authorization` metadata.

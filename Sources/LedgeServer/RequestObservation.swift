@@ -29,16 +29,7 @@ enum Observability {
     }
 
     /// The client's id when it is 1–128 characters of `A-Z a-z 0-9 . _ -`, else `nil`.
-    static func saneRequestID(_ value: String?) -> String? {
-        guard let value, (1...128).contains(value.utf8.count),
-            value.utf8.allSatisfy({ byte in
-                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-            })
-        else { return nil }
-        return value
-    }
+    static func saneRequestID(_ value: String?) -> String? { RequestIDs.sane(value) }
 }
 
 /// Gives every request an id (the client's sane `X-Request-Id`, else
