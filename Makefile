@@ -22,10 +22,11 @@ setup:
 build:
 	$(SWIFT) build
 
-## test: set up, then build and run all tests
+## test: set up, then build and run all tests (scripts/run_tests.sh: a hung test fails the run after
+## LEDGE_TEST_TIME_LIMIT seconds, naming the tests still running, instead of running out CI's clock)
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	SWIFT=$(SWIFT) scripts/run_tests.sh $(TEST_ARGS)
 
 ## run: serve efficientnet_lite0 on port 8000 with the release CLI (prints the URL; Ctrl-C stops it)
 run: setup

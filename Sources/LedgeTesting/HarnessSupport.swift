@@ -159,13 +159,43 @@ public enum MountTable {
     }
 }
 
+/// `posix_spawn` with an empty signal mask and every signal at its default action, for
+/// ``BackgroundProcess`` and ``ProcessRunner``: Foundation's `Process` hands the child the
+/// spawning thread's mask, and the test runner's threads block SIGTERM (and SIGINT, SIGHUP, …).
+enum CleanSpawn {
+    /// Starts `executable` with `arguments`, exactly `environment`, and the file `actions`.
+    static func start(
+        _ executable: String, _ arguments: [String], environment: [String: String], actions: inout posix_spawn_file_actions_t
+    ) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var child: pid_t = 0
+        let result = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        guard result == 0 else {
+            throw HarnessError("posix_spawn \(executable) failed: \(String(cString: strerror(result)))")
+        }
+        return child
+    }
+}
+
 /// A long-running child process whose standard output and error go to files, stopped with
 /// SIGTERM then, after a bound, SIGKILL.
 ///
-/// Started with `posix_spawn` and an empty signal mask with every signal at its default action:
-/// Foundation's `Process` hands the child the spawning thread's mask, and the test runner's
-/// threads block SIGTERM (and SIGINT, SIGHUP, …), so a child started that way never sees the
-/// SIGTERM that should stop it.
+/// Started by ``CleanSpawn``, so that it sees the SIGTERM that should stop it.
 public final class BackgroundProcess: @unchecked Sendable {
     public let pid: pid_t
     public let stdoutPath: String
@@ -192,30 +222,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         } else {
             posix_spawn_file_actions_addopen(&actions, 2, stderrPath, flags, 0o644)
         }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let environmentEntries = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-        let envp = environmentEntries.map { strdup($0) } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var child: pid_t = 0
-        let result = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
-        guard result == 0 else {
-            throw HarnessError("posix_spawn \(executable) failed: \(String(cString: strerror(result)))")
-        }
-        pid = child
+        pid = try CleanSpawn.start(executable, arguments, environment: environment ?? ProcessInfo.processInfo.environment, actions: &actions)
     }
 
     /// True until the process has ended (and been reaped).

@@ -66,9 +66,11 @@ import Testing
         process.standardError = process.standardOutput
         try process.run()
         defer {
+            // Bounded: Foundation learns of the end from a monitor that a loaded run may delay.
             if process.isRunning {
                 process.terminate()
-                process.waitUntilExit()
+                for _ in 0..<300 where process.isRunning { usleep(100_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             }
         }
         var port: String?
