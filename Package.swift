@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "LedgeCore", targets: ["LedgeCore"]),
         .library(name: "LedgeONNX", targets: ["LedgeONNX"]),
         .library(name: "LedgeONNXModel", targets: ["LedgeONNXModel"]),
+        .library(name: "LedgeQuantize", targets: ["LedgeQuantize"]),
         .library(name: "LedgeLiteRT", targets: ["LedgeLiteRT"]),
         .library(name: "LedgeVision", targets: ["LedgeVision"]),
         .library(name: "LedgeEngine", targets: ["LedgeEngine"]),
@@ -63,6 +64,8 @@ let package = Package(
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         // Process-level C: an async-signal-safe crash line, the probe's memory bound.
         .target(name: "CLedgeProcess"),
+        // Calibration's and weight quantization's loops, optimized in debug builds too (tests calibrate real models).
+        .target(name: "CLedgeQuantize", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("m")]),
         // Debian's zlib, to inflate deflated zip entries (labels inside .tflite files).
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Debian's libyaml, to read fleet files (Yams needs full Foundation, which we do not link).
@@ -83,6 +86,15 @@ let package = Package(
             name: "LedgeONNXModel",
             dependencies: ["LedgeCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Generated/README.md"],
+            swiftSettings: swiftSettings
+        ),
+        // INT8 quantization of ONNX models: preparation, calibration, QDQ and dynamic forms, report.
+        .target(
+            name: "LedgeQuantize",
+            dependencies: [
+                "LedgeCore", "LedgeONNXModel", "LedgeONNX", "LedgeEngine", "LedgeBench", "LedgeVision", "CLedgeQuantize",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -205,7 +217,7 @@ let package = Package(
             name: "LedgeCLI",
             dependencies: [
                 "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServing", "LedgeServer", "LedgeGRPC", "LedgeRelease",
-                "LedgePackage",
+                "LedgePackage", "LedgeQuantize",
                 "LedgeDeploy", "LedgeFetch", "CLedgeProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -236,6 +248,13 @@ let package = Package(
             name: "LedgeONNXModelTests",
             dependencies: [
                 "LedgeONNXModel", "LedgeONNX", "LedgeCore", "LedgeTesting", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgeQuantizeTests",
+            dependencies: [
+                "LedgeQuantize", "LedgeONNXModel", "LedgeONNX", "LedgeCore", "LedgeEngine", "LedgeTesting",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
@@ -294,7 +313,7 @@ let package = Package(
         .testTarget(
             name: "LedgeCLITests",
             dependencies: [
-                "LedgeCLI", "LedgeTesting",
+                "LedgeCLI", "LedgeTesting", "LedgeONNXModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

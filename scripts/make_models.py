@@ -6,6 +6,8 @@ Usage: python scripts/make_models.py FIXTURES_DIR
 Writes into FIXTURES_DIR/models/:
   mobilenet_gen.onnx  MobileNet-v1-class float32 CNN, seeded He-init weights,
                       input `input` [N,3,224,224] -> output `output` [N,1000] (softmax)
+  mlp_gen.onnx        x float32 [N,256] -> MatMul/Add/Relu x2 -> Gemm -> `logits` [N,10]
+                      (seeded weights; the dynamic-quantization fixture)
   add.onnx            inputs `a`, `b` float32 [N,4] -> `sum` = a + b
   add_one.onnx        the same interface, `sum` = a + b + 1 (a second version of add.onnx
                       for the repository's hot-reload tests)
@@ -145,6 +147,27 @@ def add_one_model():
     return finish(graph, "sum = a + b + 1 (Ledge test fixture: a second version of add.onnx)")
 
 
+def mlp_model():
+    """x [N,256] -> MatMul 512 + bias, Relu -> MatMul 128 + bias, Relu -> Gemm (transB) 10: the
+    MatMul/Gemm-heavy shape dynamic quantization is for. Seeded He-init weights."""
+    rng = np.random.default_rng(256)
+    def weight(name, shape, fan_in):
+        return numpy_helper.from_array(rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape).astype(np.float32), name)
+    inits = [weight("w1", (256, 512), 256), weight("b1", (512,), 256), weight("w2", (512, 128), 512),
+             weight("b2", (128,), 512), weight("w3", (10, 128), 128), weight("b3", (10,), 128)]
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h1"], name="fc1"),
+             helper.make_node("Add", ["h1", "b1"], ["h1b"], name="fc1_bias"),
+             helper.make_node("Relu", ["h1b"], ["r1"], name="relu1"),
+             helper.make_node("MatMul", ["r1", "w2"], ["h2"], name="fc2"),
+             helper.make_node("Add", ["h2", "b2"], ["h2b"], name="fc2_bias"),
+             helper.make_node("Relu", ["h2b"], ["r2"], name="relu2"),
+             helper.make_node("Gemm", ["r2", "w3", "b3"], ["logits"], name="fc3", transB=1)]
+    graph = helper.make_graph(
+        nodes, "mlp_gen", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 256])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])], inits)
+    return finish(graph, "MLP with seeded random weights (Ledge test fixture for dynamic quantization)")
+
+
 def finish(graph, doc):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="ledge-make_models", producer_version="1")
@@ -194,6 +217,11 @@ def main():
     write_atomic(add_one, add_one_model().SerializeToString())
     (s,) = check_loads(add_one, {"a": a, "b": a * 2})
     assert np.array_equal(s, a * 3 + 1)
+
+    mlp = os.path.join(models, "mlp_gen.onnx")
+    write_atomic(mlp, mlp_model().SerializeToString())
+    (logits,) = check_loads(mlp, {"x": np.random.default_rng(2).random((4, 256), dtype=np.float32)})
+    assert logits.shape == (4, 10)
 
     rng = np.random.default_rng(4096)
     write_atomic(os.path.join(models, "random.tflite"), rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())

@@ -31,14 +31,7 @@ struct ClassifyCommand: ParsableCommand {
     @Option(name: [.customShort("t"), .customLong("threshold")], help: "Hide classes scoring below this.")
     var threshold: Float = 0
 
-    @Option(help: "Per-channel mean for float inputs on the [0,1] scale, e.g. 0.485,0.456,0.406 (ignored when the model's metadata gives one).")
-    var mean: String?
-
-    @Option(help: "Per-channel std for float inputs on the [0,1] scale, e.g. 0.229,0.224,0.225.")
-    var std: String?
-
-    @Option(name: .customLong("input-size"), help: "Input HxW for models with dynamic height/width, e.g. 48x192.")
-    var inputSize: String?
+    @OptionGroup var preprocess: PreprocessOptions
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -55,11 +48,7 @@ struct ClassifyCommand: ParsableCommand {
 
     func run() throws {
         let logger = ConsoleLogHandler.logger(verbose: runtime.verbose)
-        let options = ClassifierOptions(
-            labelsPath: labels,
-            mean: try mean.map { try Self.floats($0, option: "--mean") },
-            std: try std.map { try Self.floats($0, option: "--std") },
-            inputSize: try inputSize.map { try ImageSize.parse(heightByWidth: $0) }, exactDecode: decode.exactDecode)
+        let options = try preprocess.classifierOptions(labels: labels, exactDecode: decode.exactDecode)
         CrashGuard.watch(model)
         let session = try ModelLoader.open(path: model, options: runtime.engineOptions, logger: logger)
         let classifier = try ImageClassifier(session: session, options: options)
@@ -69,15 +58,5 @@ struct ClassifyCommand: ParsableCommand {
             if json { results.append(result) } else { print(ClassifyText.render(result, many: images.count > 1)) }
         }
         if json { print(try ClassifyText.json(model: model, results: results)) }
-    }
-
-    static func floats(_ text: String, option: String) throws -> [Float] {
-        let parts = text.split(separator: ",").map { Float($0.trimmingWhitespace()) }
-        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0!.isFinite }) else {
-            throw LedgeError.usage("\(option): expected comma-separated numbers (e.g. 0.485,0.456,0.406), got '\(text)'")
-        }
-        let values = parts.map { $0! }
-        if option == "--std", values.contains(0) { throw LedgeError.usage("--std: values must not be 0, got '\(text)'") }
-        return values
     }
 }

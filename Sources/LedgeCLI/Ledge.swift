@@ -13,7 +13,8 @@ public struct Ledge: AsyncParsableCommand {
             """,
         version: LedgeVersion.current,
         subcommands: [
-            InspectCommand.self, ClassifyCommand.self, BenchCommand.self, ServeCommand.self, PackageCommand.self, DeployCommand.self,
+            InspectCommand.self, ClassifyCommand.self, BenchCommand.self, QuantizeCommand.self, ServeCommand.self, PackageCommand.self,
+            DeployCommand.self,
             ProbeCommand.self,
         ]
     )

@@ -36,6 +36,14 @@ public struct ModelFile: Sendable {
         }
     }
 
+    /// An ONNX model already in memory (one Ledge built or changed), named `path` in errors.
+    package init(onnx data: Data, path: String) {
+        self.path = path
+        self.data = data
+        self.format = .onnx
+        self.storage = nil
+    }
+
     /// Tells the format of `data`, or throws naming `path` and what was expected.
     public static func detect(_ data: Data, path: String) throws -> ModelFormat {
         if data.count >= 8, data[data.startIndex + 4..<data.startIndex + 8].elementsEqual("TFL3".utf8) {
