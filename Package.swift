@@ -217,7 +217,7 @@ let package = Package(
             name: "LedgeCLI",
             dependencies: [
                 "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServing", "LedgeServer", "LedgeGRPC", "LedgeRelease",
-                "LedgePackage", "LedgeQuantize",
+                "LedgePackage", "LedgeQuantize", "LedgeLiteRT",
                 "LedgeDeploy", "LedgeFetch", "CLedgeProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

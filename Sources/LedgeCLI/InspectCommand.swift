@@ -1,6 +1,7 @@
 internal import ArgumentParser
 internal import LedgeCore
 internal import LedgeEngine
+internal import LedgeLiteRT
 
 /// `ledge inspect MODEL [--json]`: tensors, quantization, metadata, operators.
 struct InspectCommand: ParsableCommand {
@@ -14,6 +15,15 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print JSON (keys documented in the README).")
     var json = false
 
+    @Option(
+        help:
+            "Check readiness for an accelerator: edgetpu (every tensor 8-bit, every operator on Coral's supported list; exit 1 when not ready).")
+    var target: String?
+
+    func validate() throws {
+        if let target, target != "edgetpu" { throw ValidationError("--target must be edgetpu, got '\(target)'") }
+    }
+
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
@@ -22,5 +32,13 @@ struct InspectCommand: ParsableCommand {
         let session = try ModelLoader.open(path: model, options: runtime.engineOptions, logger: logger)
         let report = InspectReport(info: session.info)
         print(json ? try report.jsonString() : InspectText.render(report))
+        guard target != nil else { return }
+        let file = try ModelFile(path: model)
+        guard file.format == .tflite else {
+            throw LedgeError.invalidModel("--target edgetpu: \(model) is an ONNX model: the Edge TPU runs TFLite models only")
+        }
+        let readiness = EdgeTPUReadiness(model: try TFLiteModel(data: file.data, path: model))
+        print(readiness.lines.joined(separator: "\n"))
+        if readiness.verdict != .ready { throw ExitCode(1) }
     }
 }

@@ -17,6 +17,8 @@ public struct TFLiteModel: Sendable {
         public var builtinCode: Int32
         public var deprecatedBuiltinCode: Int8
         public var customCode: String?
+        /// The operator's version (1 when the file leaves it out).
+        public var version: Int32 = 1
         /// The operator's name: the builtin name (`CONV_2D`, …) or the custom code.
         public var name: String {
             if let customCode, builtinCode == 32 || deprecatedBuiltinCode == 32 { return customCode }

@@ -14,7 +14,8 @@ extension TFLiteModel {
             OperatorCode(
                 builtinCode: try t.i32(3, "operator_codes[\(i)]"),
                 deprecatedBuiltinCode: Int8(bitPattern: try t.u8(0, "operator_codes[\(i)]")),
-                customCode: try t.string(1, "operator_codes[\(i)] custom_code"))
+                customCode: try t.string(1, "operator_codes[\(i)] custom_code"),
+                version: try t.i32(2, "operator_codes[\(i)] version", default: 1))
         }
         let buffers = try model.tables(4, "buffers").enumerated().map { i, t in try readBuffer(t, i, fb) }
         let subgraphs = try model.tables(2, "subgraphs").enumerated().map { i, t in
