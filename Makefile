@@ -10,7 +10,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib -Xlinker --strip-all
 IMAGES := $(LEDGE_HOME)/fixtures/images
 MODELS := $(LEDGE_HOME)/fixtures/models
 
-.PHONY: all setup build release test run bench bench-package bench-deploy bench-serve bench-grpc bench-probe bench-batching soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
+.PHONY: all setup build release test run bench bench-package bench-deploy bench-serve bench-grpc bench-quantize bench-probe bench-batching soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
 
 all: build
 
@@ -53,6 +53,11 @@ bench-grpc: setup
 release: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@echo "built .build/release/ledge"
+
+## bench-quantize: ledge quantize (release) against ONNX Runtime's quantize_static on the same tensors, int8 against float latency
+bench-quantize: setup
+	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
+	$(LEDGE_HOME)/venv/bin/python Benchmarks/quantize_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
 
 ## bench-batching: ledge serve of mobilenet_gen.onnx at 16 clients with and without dynamic batching, against ledge bench --batch 1,8
 bench-batching: setup
