@@ -78,7 +78,7 @@ let package = Package(
         ),
         .target(
             name: "LedgeONNX",
-            dependencies: ["LedgeCore", "CONNXRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LedgeCore", "LedgeONNXModel", "CONNXRuntime", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // ONNX models as the format's messages (generated from our Protos/onnx.proto): read, change, write.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the Swift code of our own .proto files: Sources/LedgeGRPC/Generated from
 # Protos/grpc_service.proto (the V2 inference protocol: messages and the gRPC service) and
-# Sources/LedgeONNXModel/Generated from Protos/onnx.proto (the ONNX model format). The output is
+# Sources/LedgeONNXModel/Generated from Protos/onnx.proto (the ONNX model format) and
+# Protos/onnx_summary.proto (the few fields a summary reads). The output is
 # committed: CI never runs this script, because building swift-protobuf's plugin takes minutes.
 #
 # protoc comes from PyPI's grpcio-tools (pinned below, in a throwaway venv); the plugins
@@ -43,15 +44,16 @@ trap 'rm -rf "$TMP"' EXIT
 PROTOC=("$WORK/venv/bin/python" -m grpc_tools.protoc --proto_path="$ROOT/Protos"
   --plugin=protoc-gen-swift="$BIN/protoc-gen-swift" --plugin=protoc-gen-grpc-swift="$BIN/protoc-gen-grpc-swift-2")
 
-# generate PROTO OUT [grpc]: the messages of PROTO (and with grpc its service) into OUT/*.swift.
+# generate "PROTO…" OUT [grpc]: the messages of each PROTO (and with grpc its service) into OUT/*.swift.
 generate() {
-  local proto="$1" out="$2" grpc="${3:-}" args
+  local protos="$1" out="$2" grpc="${3:-}" args
   rm -rf "$TMP"/* && mkdir -p "$TMP"
   args=(--swift_out="$TMP" --swift_opt=Visibility=Package,UseAccessLevelOnImports=true)
   if [[ -n "$grpc" ]]; then
     args+=(--grpc-swift_out="$TMP" --grpc-swift_opt=Visibility=Package,Client=true,Server=true,UseAccessLevelOnImports=true)
   fi
-  "${PROTOC[@]}" "${args[@]}" "$proto"
+  # shellcheck disable=SC2086 # the list of protos splits on spaces
+  "${PROTOC[@]}" "${args[@]}" $protos
   mkdir -p "$out"
   rm -f "$out"/*.swift  # README.md stays
   mv "$TMP"/*.swift "$out/"
@@ -59,4 +61,4 @@ generate() {
 }
 
 generate grpc_service.proto "$ROOT/Sources/LedgeGRPC/Generated" grpc
-generate onnx.proto "$ROOT/Sources/LedgeONNXModel/Generated"
+generate "onnx.proto onnx_summary.proto" "$ROOT/Sources/LedgeONNXModel/Generated"

@@ -4,6 +4,7 @@ public import FoundationEssentials
 public import Foundation
 #endif
 public import LedgeCore
+internal import LedgeONNXModel
 
 /// What Ledge reads from an ONNX file's protobuf itself, without the runtime:
 /// versions, producer, operator counts and whether the graph is quantized.
@@ -21,42 +22,21 @@ public struct ONNXModelSummary: Sendable {
     /// quantized (QLinear*/…Integer ops, or fed by DequantizeLinear); else `partial`.
     public var quantized: QuantizedVerdict = .no
 
-    /// Reads `data` as an ONNX `ModelProto`; `nil` when it is not well-formed.
+    /// Reads `data` as an ONNX `ModelProto` (its summary fields only: the generated
+    /// `OnnxSummary_ModelSummary`); `nil` when it is not well-formed.
     public static func scan(_ data: Data) -> ONNXModelSummary? {
-        data.withUnsafeBytes { raw in
-            let reader = ProtobufReader(bytes: raw.bindMemory(to: UInt8.self))
-            var summary = ONNXModelSummary()
-            var graph = GraphScan()
-            var sawGraph = false
-            let ok = reader.forEachField(in: 0..<reader.bytes.count) { field in
-                switch (field.number, field.wireType) {
-                case (1, 0): summary.irVersion = Int64(truncatingIfNeeded: field.varint)
-                case (2, 2): summary.producerName = reader.string(field.range)
-                case (3, 2): summary.producerVersion = reader.string(field.range)
-                case (7, 2):
-                    sawGraph = true
-                    return graph.read(reader, field.range)
-                case (8, 2):
-                    var domain = "", version: Int64 = 0
-                    guard
-                        reader.forEachField(
-                            in: field.range,
-                            { sub in
-                                if sub.number == 1, sub.wireType == 2 { domain = reader.string(sub.range) }
-                                if sub.number == 2, sub.wireType == 0 { version = Int64(truncatingIfNeeded: sub.varint) }
-                                return true
-                            })
-                    else { return false }
-                    summary.opsets.append((domain.isEmpty ? "ai.onnx" : domain, version))
-                default: break
-                }
-                return true
-            }
-            guard ok, sawGraph else { return nil }
-            summary.operators = graph.operatorCounts()
-            summary.quantized = graph.verdict()
-            return summary
-        }
+        guard let model = OnnxSummary_ModelSummary.decode(data) else { return nil }
+        var summary = ONNXModelSummary()
+        if model.hasIrVersion { summary.irVersion = model.irVersion }
+        if model.hasProducerName { summary.producerName = model.producerName }
+        if model.hasProducerVersion { summary.producerVersion = model.producerVersion }
+        summary.opsets = model.opsetImport.map { ($0.domain.isEmpty ? "ai.onnx" : $0.domain, $0.version) }
+        let graph = GraphScan(
+            nodes: model.graph.node.map { GraphScan.Node(opType: $0.opType, inputs: $0.input, outputs: $0.output) },
+            initializerTypes: model.graph.initializer.map { Int($0.dataType) })
+        summary.operators = graph.operatorCounts()
+        summary.quantized = graph.verdict()
+        return summary
     }
 
     /// Puts the summary into `info`: operators, verdict and version properties.
@@ -77,52 +57,14 @@ public struct ONNXModelSummary: Sendable {
 /// The nodes and initializer types of a `GraphProto`.
 private struct GraphScan {
     struct Node {
-        var opType = ""
-        var inputs: [String] = []
-        var outputs: [String] = []
+        var opType: String
+        var inputs: [String]
+        var outputs: [String]
     }
 
-    var nodes: [Node] = []
+    var nodes: [Node]
     /// TensorProto.data_type of each initializer.
-    var initializerTypes: [Int] = []
-
-    mutating func read(_ reader: ProtobufReader, _ range: Range<Int>) -> Bool {
-        reader.forEachField(in: range) { field in
-            guard field.wireType == 2 else { return true }
-            switch field.number {
-            case 1:  // node
-                var node = Node()
-                guard
-                    reader.forEachField(
-                        in: field.range,
-                        { sub in
-                            guard sub.wireType == 2 else { return true }
-                            switch sub.number {
-                            case 1: node.inputs.append(reader.string(sub.range))
-                            case 2: node.outputs.append(reader.string(sub.range))
-                            case 4: node.opType = reader.string(sub.range)
-                            default: break
-                            }
-                            return true
-                        })
-                else { return false }
-                nodes.append(node)
-            case 5:  // initializer
-                var dataType = 0
-                guard
-                    reader.forEachField(
-                        in: field.range,
-                        { sub in
-                            if sub.number == 2, sub.wireType == 0 { dataType = Int(truncatingIfNeeded: sub.varint) }
-                            return true
-                        })
-                else { return false }
-                initializerTypes.append(dataType)
-            default: break
-            }
-            return true
-        }
-    }
+    var initializerTypes: [Int]
 
     func operatorCounts() -> [(name: String, count: Int)] {
         var order: [String] = []
