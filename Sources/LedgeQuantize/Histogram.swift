@@ -12,8 +12,9 @@ internal import Glibc
 /// themselves over [low, high] (percentile), or of their magnitudes over [0, max |x|] (entropy).
 struct Histogram {
     static let bins = 2048
-    /// The quantized levels the entropy search compares against (as TensorRT and ONNX Runtime).
-    static let quantizedBins = 128
+    /// The quantized levels the entropy search compares against: the 256 of an 8-bit type when
+    /// the tensor is never negative (all of them cover [0, threshold]), else the 128 on each side of zero.
+    static func quantizedBins(low: Float) -> Int { low >= 0 ? 256 : 128 }
 
     let low: Float
     let width: Float
@@ -54,11 +55,13 @@ struct Histogram {
     }
 
     /// The range clipped at the magnitude threshold whose 128-level form of the histogram is
-    /// closest (least KL divergence) to the histogram with everything beyond it added to its last bin.
+    /// closest (least KL divergence) to the histogram with everything beyond it added to its last bin
+    /// (TensorRT's search; ONNX Runtime's, with its default 128 bins, has a single candidate: the whole range).
     func entropyRange(low tensorLow: Float, high tensorHigh: Float) -> TensorRange {
+        let levels = Self.quantizedBins(low: tensorLow)
         var best = (divergence: Double.infinity, bins: Self.bins)
-        for end in stride(from: Self.quantizedBins, through: Self.bins, by: 8) {
-            let divergence = Self.divergence(counts, end: end)
+        for end in stride(from: levels, through: Self.bins, by: 8) {
+            let divergence = Self.divergence(counts, end: end, levels: levels)
             if divergence < best.divergence { best = (divergence, end) }
         }
         let threshold = Float(best.bins) * width
@@ -66,8 +69,8 @@ struct Histogram {
     }
 
     /// KL(P‖Q): P is `counts[0..<end]` with the tail folded into its last bin, Q is P merged into
-    /// 128 levels and spread back over the bins of each level that were not empty.
-    static func divergence(_ counts: [Double], end: Int) -> Double {
+    /// `levels` levels and spread back over the bins of each level that were not empty.
+    static func divergence(_ counts: [Double], end: Int, levels quantizedBins: Int) -> Double {
         var reference = Array(counts[0..<end])
         reference[end - 1] += counts[end...].reduce(0, +)
         let total = reference.reduce(0, +)

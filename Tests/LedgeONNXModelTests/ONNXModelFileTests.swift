@@ -9,7 +9,7 @@ import Testing
 /// round trip byte for byte, ONNX Runtime runs what we write, unknown fields survive a change,
 /// and bad files get one line each.
 @Suite struct ONNXModelFileTests {
-    static let fixtures = ["add.onnx", "add_one.onnx", "mobilenet_gen.onnx", "ch_ppocr_mobile_v2.0_cls_infer.onnx"]
+    static let fixtures = ["add.onnx", "add_one.onnx", "mobilenet_gen.onnx", "mlp_gen.onnx", "ch_ppocr_mobile_v2.0_cls_infer.onnx"]
 
     static func temporary(_ name: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("ledge-onnx-\(UUID().uuidString)-\(name)").path

@@ -113,6 +113,27 @@ import Testing
         #expect(worst < 0.03 * span)
     }
 
+    /// The other calibration methods and `--exclude` on the text classifier: ONNX Runtime runs
+    /// the results, excluded operators stay float, agreement stays high.
+    @Test(arguments: [CalibrationMethod.percentile, .entropy]) func otherMethodsAndExclusions(_ method: CalibrationMethod) throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-\(method)-\(UUID().uuidString).onnx").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let options = QuantizeOptions(
+            calibration: Self.folder("ppocr_cls", "calibration"), validation: Self.folder("ppocr_cls", "validation"), method: method,
+            exclude: ["MatMul", "Conv@0"], threads: 2, benchRuns: 0,
+            classifier: ClassifierOptions(inputSize: ImageSize(width: 192, height: 48)))
+        let report = try ModelQuantizer(options: options, logger: Logger(label: "test"))
+            .run(input: Fixtures.model("ch_ppocr_mobile_v2.0_cls_infer.onnx"), output: output)
+        let agreement = try #require(report.agreement)
+        print("quantize ppocr_cls \(method): top-1 agreement \(agreement.top1_percent) %, mean |Δ| \(agreement.mean_abs_diff)")
+        #expect(agreement.top1_percent >= 80)
+        #expect(report.method == method.rawValue)
+        #expect(report.float_nodes.contains { $0.hasSuffix("(MatMul)") })
+        #expect(!report.quantized_nodes.contains { $0.hasSuffix("(MatMul)") })
+        #expect(report.quantizedByOperator["Conv"] == 52)
+        _ = try ONNXSession(path: output)
+    }
+
     /// Percentile and entropy cut a lone outlier that MinMax keeps.
     @Test func percentileAndEntropyCutOutliers() {
         var generator = SeededGenerator(seed: 3)
