@@ -73,12 +73,15 @@ let package = Package(
 
         .target(
             name: "LedgeCore",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Generated/README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "LedgeONNX",
-            dependencies: ["LedgeCore", "LedgeONNXModel", "CONNXRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LedgeCore", "CONNXRuntime", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // ONNX models as the format's messages (generated from our Protos/onnx.proto): read, change, write.

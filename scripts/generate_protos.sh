@@ -2,7 +2,8 @@
 # Regenerates the Swift code of our own .proto files: Sources/LedgeGRPC/Generated from
 # Protos/grpc_service.proto (the V2 inference protocol: messages and the gRPC service) and
 # Sources/LedgeONNXModel/Generated from Protos/onnx.proto (the ONNX model format) and
-# Protos/onnx_summary.proto (the few fields a summary reads). The output is
+# Sources/LedgeCore/Generated from Protos/onnx_summary.proto (the fields that tell an ONNX file
+# and summarize it). The output is
 # committed: CI never runs this script, because building swift-protobuf's plugin takes minutes.
 #
 # protoc comes from PyPI's grpcio-tools (pinned below, in a throwaway venv); the plugins
@@ -61,4 +62,5 @@ generate() {
 }
 
 generate grpc_service.proto "$ROOT/Sources/LedgeGRPC/Generated" grpc
-generate "onnx.proto onnx_summary.proto" "$ROOT/Sources/LedgeONNXModel/Generated"
+generate onnx.proto "$ROOT/Sources/LedgeONNXModel/Generated"
+generate onnx_summary.proto "$ROOT/Sources/LedgeCore/Generated"

@@ -8,7 +8,7 @@ public import Foundation
 ///
 /// The format comes from the bytes, not the extension: a TFLite flatbuffer
 /// carries the identifier `TFL3` at bytes 4–7; an ONNX model is a protobuf
-/// `ModelProto` whose top-level fields parse to the end and include a graph.
+/// `ModelProto` that decodes (as the few fields of `Protos/onnx_summary.proto`) and has a graph.
 public struct ModelFile: Sendable {
     public let path: String
     public let format: ModelFormat
@@ -49,12 +49,11 @@ public struct ModelFile: Sendable {
         if data.count >= 8, data[data.startIndex + 4..<data.startIndex + 8].elementsEqual("TFL3".utf8) {
             return .tflite
         }
-        switch ProtobufReader.topLevelFields(data) {
-        case .success(let fields) where fields.contains(7):  // ModelProto.graph
+        switch OnnxSummary_ModelSummary.decoding(data) {
+        case .success(let model) where model.hasGraph:
             return .onnx
-        case .failure(let malformed) where fields(startWithModelProtoTag: data):
-            throw LedgeError.invalidModel(
-                "\(path): truncated or corrupt ONNX model (protobuf field at byte \(malformed.offset) runs past the end or is malformed)")
+        case .failure(let failure) where fields(startWithModelProtoTag: data):
+            throw LedgeError.invalidModel("\(path): truncated or corrupt ONNX model (\(failure.reason))")
         default:
             throw LedgeError.invalidModel(
                 "\(path): not a TFLite or ONNX model (expected 'TFL3' at bytes 4-7 or an ONNX protobuf)\(Self.lookalike(data))")

@@ -4,7 +4,6 @@ public import FoundationEssentials
 public import Foundation
 #endif
 public import LedgeCore
-internal import LedgeONNXModel
 
 /// What Ledge reads from an ONNX file's protobuf itself, without the runtime:
 /// versions, producer, operator counts and whether the graph is quantized.

@@ -90,7 +90,7 @@ import Testing
         try expectError(
             ["classify", "-m", onnx, "-i", Fixtures.image("chelsea.jpg")], status: 3,
             message:
-                "error: \(onnx): truncated or corrupt ONNX model (protobuf field at byte 96 runs past the end or is malformed)")
+                "error: \(onnx): truncated or corrupt ONNX model (the protobuf ends in the middle of a field)")
     }
 
     @Test(arguments: [

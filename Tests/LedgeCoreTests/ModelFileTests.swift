@@ -60,16 +60,17 @@ import Testing
         let cut = write("cut.onnx", [0x08, 0x07, 0x3A, 0x64, 0x0A, 0x00])
         #expect(
             throws: LedgeError.invalidModel(
-                "\(cut): truncated or corrupt ONNX model (protobuf field at byte 2 runs past the end or is malformed)")
+                "\(cut): truncated or corrupt ONNX model (the protobuf ends in the middle of a field)")
         ) {
             try ModelFile(path: cut)
         }
     }
 
-    @Test func protobufReaderStopsOnGarbage() {
-        switch ProtobufReader.topLevelFields(Data([0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])) {
-        case .failure(let malformed): #expect(malformed.offset == 0)  // the field that starts at byte 0 cannot be read
-        case .success: Issue.record("garbage parsed")
+    @Test func garbageAfterTheFirstTagIsCorruptNotAModel() {
+        // A varint that never ends (eleven 0xFF bytes) where ir_version's value should be.
+        let garbage = write("garbage.onnx", [0x08] + [UInt8](repeating: 0xFF, count: 11))
+        #expect(throws: LedgeError.invalidModel("\(garbage): truncated or corrupt ONNX model (a protobuf field is malformed)")) {
+            try ModelFile(path: garbage)
         }
     }
 }
