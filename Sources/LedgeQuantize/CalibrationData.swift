@@ -8,7 +8,8 @@ internal import LedgeEngine
 internal import LedgeVision
 
 /// The inputs the quantizer runs the model on: the photos of a folder through the model's own
-/// preprocessing (the code `ledge classify` runs), or `.npy` tensors saved by the user's own
+/// preprocessing (the `ImagePreprocessor` `ledge classify` runs; any single-image-input model,
+/// not only classifiers), or `.npy` tensors saved by the user's own
 /// pipeline (float32, C order, one input of the model each).
 enum CalibrationData {
     /// Every `.jpg`, `.jpeg`, `.png` and `.npy` file in `directory`, sorted, as one input list each.
@@ -22,15 +23,24 @@ enum CalibrationData {
         guard !files.isEmpty else {
             throw LedgeError.invalidInput("\(option) \(directory): no .jpg, .jpeg, .png or .npy files in the folder")
         }
-        var pipeline: ImagePipeline?
+        var preprocessor: ImagePreprocessor?
         return try files.map { name in
             let path = PathName.appending(name, to: directory)
             if PathName.pathExtension(name).lowercased() == "npy" {
                 return [try NumpyFile.read(path, expected: info.inputs.first)]
             }
-            if pipeline == nil { pipeline = try ImagePipeline(info: info, options: classifier) }
-            guard let pipeline else { return [] }
-            return [try pipeline.prepare(data: try ImageDecoder.readFile(path), name: path).tensor]
+            if preprocessor == nil {
+                guard info.inputs.count == 1, let input = info.inputs.first else {
+                    throw LedgeError.invalidInput(
+                        "\(option) \(directory): \(info.path) has \(info.inputs.count) inputs: photos calibrate a model with one image input (give .npy tensors instead)"
+                    )
+                }
+                preprocessor = try ImagePreprocessor(
+                    spec: input, normalization: info.metadata.normalization, mean: classifier.mean, std: classifier.std,
+                    inputSize: classifier.inputSize, exactDecode: classifier.exactDecode)
+            }
+            guard let preprocessor else { return [] }
+            return [try preprocessor.pack([preprocessor.resize(try preprocessor.decode(try ImageDecoder.readFile(path), name: path))])]
         }
     }
 }
