@@ -50,12 +50,13 @@ struct DeviceServiceTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-supervise-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        // A "server" that records each start and exits the first time, then runs until TERM.
+        // A "server" that records each start and exits the first time, then runs until TERM. The
+        // trap is set before the start is recorded: the test sends TERM as soon as it sees two.
         let run = """
             #!/bin/sh
+            trap 'echo term >> "\(folder)/starts"; exit 0' TERM
             echo start >> "\(folder)/starts"
             [ "$(wc -l < "\(folder)/starts")" -ge 2 ] || exit 7
-            trap 'echo term >> "\(folder)/starts"; exit 0' TERM
             while :; do sleep 0.05; done
             """
         try run.write(toFile: folder + "/run.sh", atomically: true, encoding: .utf8)
