@@ -150,7 +150,7 @@ public enum Deployer {
         var done = 0
         for (index, object) in missing.enumerated() {
             let size = release.objectSizes[object] ?? 0
-            let offset = facts.partials[object].flatMap { $0 < size ? $0 : nil } ?? 0
+            let offset = resumeOffset(partial: facts.partials[object], size: size)
             say("sending \(index + 1)/\(missing.count), \(megabytes(done)) of \(megabytes(total)) MB")
             let script = DeviceScripts.receive(root: options.root, object: object, offset: offset)
             let input: LocalCommand.Input
@@ -169,6 +169,15 @@ public enum Deployer {
             outcome.resumedBytes += offset
             done += size
         }
+    }
+
+    /// Where sending an object of `size` bytes resumes when the device holds `partial` bytes
+    /// of it: after them, even when all arrived before the link was cut (nothing more is
+    /// sent; the device checks the digest and commits it); from the start when there is
+    /// no partial or it is longer than the object.
+    static func resumeOffset(partial: Int?, size: Int) -> Int {
+        guard let partial, partial > 0, partial <= size else { return 0 }
+        return partial
     }
 
     /// Starts the assembled release on the spare port and checks it (ready, one inference per
