@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#endif
 internal import Dispatch
 internal import LedgeCore
 internal import LedgeEngine
@@ -22,7 +17,7 @@ enum ParallelRunner {
         let done = DispatchSemaphore(value: 0)
         let start = ContinuousClock.now
         for session in sessions {
-            startThread {
+            DedicatedThread.start {
                 var runs = 0
                 var elapsed = 0.0
                 let outcome: Result<Int, any Error>
@@ -46,22 +41,4 @@ enum ParallelRunner {
         for outcome in results.withLock({ $0 }) { total += try outcome.get() }
         return seconds > 0 ? Double(total * batch) / seconds : 0
     }
-}
-
-/// Runs `body` on a new detached thread (as Foundation's `Thread(block:).start()` did).
-private func startThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box: Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    var thread = pthread_t()
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    let error = pthread_create(
-        &thread, nil,
-        { raw in
-            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-            return nil
-        }, box)
-    precondition(error == 0, "cannot start a thread: \(String(cString: strerror(error)))")
-    pthread_detach(thread)
 }

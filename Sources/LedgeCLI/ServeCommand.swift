@@ -72,7 +72,8 @@ struct ServeCommand: AsyncParsableCommand {
             discussion: """
                 With neither --instances nor --threads, each model gets one 1-thread session per core plus one \
                 session with a thread per core: a request that finds the model idle runs on every core, and \
-                concurrent requests run one per core, never more threads at once than cores.
+                concurrent requests run one per core, never more threads at once than cores. A model is \
+                ready once its first session is open (the all-core one); the others open after and join.
                 """))
     var instances: Int?
 
@@ -178,7 +179,7 @@ struct ServeCommand: AsyncParsableCommand {
                 probe: probe.probe(engine: engine), controlMode: modelControlMode.mode,
                 pollInterval: .milliseconds(Int64((repositoryPollSecs * 1000).rounded())), startupModels: loadModels,
                 batching: batching.policy, fetchURI: modelURIs.blockingFetch(logger: logger),
-                exactDecode: decode.exactDecode),
+                exactDecode: decode.exactDecode, readyOnFirstInstance: true),
             logger: logger)
         let host = self.host
         let names = repository.names
@@ -203,6 +204,7 @@ struct ServeCommand: AsyncParsableCommand {
                     grpcPart = "; gRPC \(host.contains(":") ? "[\(host)]" : host):\(grpcPort)"
                 }
                 readiness.ready()
+                repository.openRemainingInstances()
                 let shown = host.contains(":") ? "[\(host)]" : host
                 let line =
                     "ledge serve: \(names.isEmpty ? "no model loaded yet" : names.joined(separator: ", ")) on \(scheme)://\(shown):\(port)/v2 (\(plan.summary) per model); web page \(scheme)://\(shown):\(port)/\(grpcPart)\n"

@@ -37,6 +37,8 @@ public final class ModelRepository: Sendable {
     let slots = Mutex<[String: Slot]>([:])
     /// Loads, reloads and unloads run here, one at a time, off Swift's cooperative pool.
     let changes = DispatchQueue(label: "ledge.repository.changes")
+    /// The instances left for after ready (``RepositoryOptions/readyOnFirstInstance``).
+    let growth: InstanceGrowth
 
     /// A repository over `source` with nothing loaded yet (see ``load(_:options:logger:)``).
     public init(source: ModelSource, options: RepositoryOptions, logger: Logger) {
@@ -44,7 +46,13 @@ public final class ModelRepository: Sendable {
         self.options = options
         self.logger = logger
         self.metrics = ServerMetrics(models: [])
+        self.growth = InstanceGrowth(open: !options.readyOnFirstInstance)
     }
+
+    /// Starts opening the instances that models ready on their first left for later (see
+    /// ``RepositoryOptions/readyOnFirstInstance``); versions loaded after this open theirs at once.
+    /// The server calls it once it listens, so those openings do not delay readiness.
+    public func openRemainingInstances() { growth.open() }
 
     /// A repository of already loaded models (each one version), for tests and embedders.
     public convenience init(models: [ServedModel]) {

@@ -65,15 +65,22 @@ public struct RepositoryOptions: Sendable {
     package var willLoad: (@Sendable (_ name: String) -> Void)?
     /// Decode JPEGs at full size instead of at the DCT scale that covers a model's input (`--exact-decode`).
     public var exactDecode: Bool
+    /// A model version is ready once its first instance is open (the wide one of the adaptive
+    /// plan, else the first); the others open once ``ModelRepository/openRemainingInstances()``
+    /// is called (the server calls it when it listens; at once for versions loaded after that),
+    /// and join its pool as they do (see ``SessionPool/add(_:)``). `false`: every instance is
+    /// open before the version is ready.
+    public var readyOnFirstInstance: Bool
 
     public init(
         engine: EngineOptions = EngineOptions(), instances: Int? = 1, cores: Int = InstancePlan.machineCores, queueLimit: Int = 64,
         probe: ModelProbe? = nil,
         controlMode: ModelControlMode = .none, pollInterval: Duration = .seconds(15), startupModels: [String] = [],
         batching: BatchingPolicy? = nil, fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil,
-        exactDecode: Bool = false
+        exactDecode: Bool = false, readyOnFirstInstance: Bool = false
     ) {
         self.exactDecode = exactDecode
+        self.readyOnFirstInstance = readyOnFirstInstance
         self.batching = batching
         self.fetchURI = fetchURI
         self.engine = engine

@@ -19,6 +19,8 @@ internal import Glibc
 struct ModelVersionLoader: Sendable {
     let options: RepositoryOptions
     let logger: Logger
+    /// Where the instances left for after ready wait to open.
+    let growth: InstanceGrowth
 
     /// The identity of the files a version is loaded from: a change to any of them means a reload.
     static func fileKey(model: String, labels: String?, configText: String?) -> String {
@@ -50,28 +52,27 @@ struct ModelVersionLoader: Sendable {
             probe.engine = engine
             try probe.check(file: file, logger: logger)
         }
-        let threadCounts = [Int](repeating: plan.threads, count: plan.count) + (plan.wideThreads.map { [$0] } ?? [])
-        let baseOptions = engine
-        let opened = Mutex([Result<ModelInstance, any Error>?](repeating: nil, count: threadCounts.count))
-        DispatchQueue.concurrentPerform(iterations: threadCounts.count) { index in
-            let result = Result {
-                var sessionOptions = baseOptions
-                sessionOptions.session.threads = threadCounts[index]
-                let session = try ModelLoader.open(file: file, options: sessionOptions, logger: logger)
-                return ModelInstance(session: session, threads: threadCounts[index], index: index)
-            }
-            opened.withLock { $0[index] = result }
-        }
-        let all = try opened.withLock { $0 }.map { try $0!.get() }
+        // The narrow instances, then the wide one. Ready on the first: a one-thread instance
+        // starts no thread pool, whose threads would spin beside the other models' loads.
+        let planned =
+            [Int](repeating: plan.threads, count: plan.count).enumerated().map { (index: $0.offset, threads: $0.element) }
+            + (plan.wideThreads.map { [(index: plan.count, threads: $0)] } ?? [])
+        let opener = InstanceOpener(file: file, options: engine, logger: logger)
+        let now = options.readyOnFirstInstance ? 1 : planned.count
+        let all = try opener.open(Array(planned.prefix(now))).map { try $0.get() }
+        let later = Array(planned.dropFirst(now))
+        let wideLater = plan.wideThreads != nil && !later.isEmpty
+        let wide = plan.wideThreads != nil && !wideLater ? all.last : nil
         let instances = Array(all.prefix(plan.count))
-        let wide = plan.wideThreads == nil ? nil : all.last
-        let info = instances[0].session.info
+        let info = all[0].session.info
         // The image pipeline (preprocessing, labels, top-k) is the model's, shared by its instances.
         let pipeline = Result {
             try ImagePipeline(info: info, options: ClassifierOptions(labelsPath: labels, exactDecode: options.exactDecode))
         }
         var effective = try (config ?? ModelConfig()).completed(for: info, format: file.format, file: configPath)
-        let pool = SessionPool(modelName: name, instances: instances, wide: wide, queueLimit: options.queueLimit)
+        let pool = SessionPool(
+            modelName: name, instances: instances, wide: wide, queueLimit: options.queueLimit,
+            expecting: later.filter { $0.index < plan.count }.map(\.threads), expectingWide: wideLater)
         // config.pbtxt's dynamic_batching (with its max_batch_size), else the server's --max-batch-size.
         var policy = options.batching
         if let batching = effective.dynamicBatching {
@@ -89,7 +90,34 @@ struct ModelVersionLoader: Sendable {
                 preferredBatchSizes: batcher.policy.preferredBatchSizes,
                 maxQueueDelayMicroseconds: Int(batcher.policy.maxQueueDelay / .microseconds(1)))
         }
-        logger.info("loaded model '\(name)' version \(number) from \(path): \(plan.summary)")
+        if later.isEmpty {
+            logger.info("loaded model '\(name)' version \(number) from \(path): \(plan.summary)")
+        } else {
+            logger.info(
+                "loaded model '\(name)' version \(number) from \(path): \(plan.summary), ready on the first; \(later.count) more opening")
+            let left = Countdown(later.count)
+            growth.submit { [weak pool] in
+                let started = ContinuousClock.now
+                for instance in later.reversed() {  // the wide one first
+                    DedicatedThread.start { [weak pool] in
+                        let result = opener.open(index: instance.index, threads: instance.threads)
+                        guard let pool else { return }  // unloaded meanwhile: the new instance closes here
+                        switch result {
+                        case .success(let opened): pool.add(opened, wide: instance.index == plan.count)
+                        case .failure(let error):
+                            pool.abandon()
+                            logger.error(
+                                "model '\(name)' version \(number): an instance did not open, serving on fewer: \((error as? LedgeError)?.message ?? String(describing: error))"
+                            )
+                        }
+                        guard left.down() else { return }
+                        logger.info(
+                            "model '\(name)' version \(number): \(pool.instances.count) instances open in \(Int((ContinuousClock.now - started) / .milliseconds(1))) ms"
+                        )
+                    }
+                }
+            }
+        }
         return ServedModel(
             name: name, version: String(number), info: info, pool: pool,
             labels: try (try? pipeline.get())?.labels ?? labels.map { try Labels.load(path: $0) },
@@ -101,5 +129,39 @@ struct ModelVersionLoader: Sendable {
     private static func reason(_ pipeline: Result<ImagePipeline, any Error>) -> String? {
         guard case .failure(let error) = pipeline else { return nil }
         return (error as? LedgeError)?.message ?? String(describing: error)
+    }
+}
+
+/// Counts instances still opening.
+private final class Countdown: Sendable {
+    private let left: Mutex<Int>
+    init(_ count: Int) { left = Mutex(count) }
+    /// One fewer; `true` for the last.
+    func down() -> Bool {
+        left.withLock {
+            $0 -= 1; return $0 == 0
+        }
+    }
+}
+
+/// Opens instances of one model file, side by side.
+private struct InstanceOpener: Sendable {
+    let file: ModelFile
+    let options: EngineOptions
+    let logger: Logger
+
+    /// One instance per (index, threads), each on a thread of its own.
+    func open(_ instances: [(index: Int, threads: Int)]) -> [Result<ModelInstance, any Error>] {
+        DedicatedThread.runAll(instances.map { instance in { open(index: instance.index, threads: instance.threads) } })
+    }
+
+    /// One instance of `threads` intra-op threads; `index` names its queue.
+    func open(index: Int, threads: Int) -> Result<ModelInstance, any Error> {
+        Result {
+            var sessionOptions = options
+            sessionOptions.session.threads = threads
+            let session = try ModelLoader.open(file: file, options: sessionOptions, logger: logger)
+            return ModelInstance(session: session, threads: threads, index: index)
+        }
     }
 }

@@ -59,12 +59,9 @@ extension ModelRepository {
     /// process, the file, the runtime's compile lock); a model's instances then compile in
     /// parallel on the cores.
     func applyAll(_ names: [String], log: Bool = true) {
-        // A queue of our own overcommits: a blocked load never holds back the next one, as
-        // concurrentPerform (one thread per core) would.
-        let loads = DispatchQueue(label: "ledge.repository.load", attributes: .concurrent)
-        let group = DispatchGroup()
-        for name in names { loads.async(group: group) { self.apply(name, log: log) } }
-        group.wait()
+        // A thread per model: loads run side by side and never wait for dispatch's
+        // pool (see ``DedicatedThread``).
+        _ = DedicatedThread.runAll(names.map { name in { self.apply(name, log: log) } })
     }
 
     /// Brings model `name` in line with its folder: loads the versions its version policy
@@ -89,7 +86,7 @@ extension ModelRepository {
             }
             var versions: [Int: ServedModel] = [:]
             var failures: [Int: LedgeError] = [:]
-            let loader = ModelVersionLoader(options: options, logger: logger)
+            let loader = ModelVersionLoader(options: options, logger: logger, growth: growth)
             for file in folder.versions where selected.contains(file.number) {
                 let key = ModelVersionLoader.fileKey(model: file.model, labels: folder.labels, configText: configText)
                 if let current = previous.versions[file.number], current.fileKey == key {

@@ -62,6 +62,7 @@ public final class ServerMetrics: Sendable {
     public func exposition() -> [UInt8] {
         for metrics in models.withLock({ $0.values.flatMap(\.values) }) {
             metrics.pending.set(metrics.waiting())
+            metrics.instances.set(metrics.instanceCount())
         }
         return registry.exposition()
     }
@@ -71,6 +72,8 @@ public final class ServerMetrics: Sendable {
 package final class ModelMetrics: Sendable {
     /// Requests waiting for an instance of the model now (0 once it is freed).
     package let waiting: @Sendable () -> Int
+    /// Instances of the model open now (they may still be opening after it became ready).
+    package let instanceCount: @Sendable () -> Int
     /// The served model these metrics are for.
     package let modelID: ObjectIdentifier
     /// Request outcomes over HTTP and over gRPC.
@@ -91,6 +94,7 @@ package final class ModelMetrics: Sendable {
         let pool = model.pool
         let batcher = model.batcher
         self.waiting = { [weak pool, weak batcher] in (pool?.waiting ?? 0) + (batcher?.waiting ?? 0) }
+        self.instanceCount = { [weak pool] in pool?.instances.count ?? 0 }
         self.modelID = ObjectIdentifier(model)
         let labels = [("model", model.name), ("version", model.version)]
         func counter(_ name: String, _ extra: [(String, String)] = []) -> Counter {

@@ -17,6 +17,10 @@ internal import Synchronization
 /// cores the pool was given. With a ``wide`` instance (as many threads as the
 /// capacity) a request that finds the pool idle and nobody behind it runs on all
 /// cores; under load every request runs on a one-thread narrow instance, one per core.
+///
+/// A pool can start with fewer instances than it will have (the server becomes
+/// ready on a model's first instance): the rest are ``add(_:wide:)``ed as they
+/// open; until the wide one joins, a lone request runs on a narrow one.
 public final class SessionPool: Sendable {
     private struct Waiter {
         var ticket: UInt64
@@ -25,43 +29,106 @@ public final class SessionPool: Sendable {
 
     private struct State: ~Copyable {
         var free: [ModelInstance]
+        /// The wide instance, once open.
+        var wide: ModelInstance?
         var wideFree: Bool
         var counters: PoolCounters
+        /// Every narrow instance added so far, free or borrowed.
+        var narrow: [ModelInstance]
+        /// Instances still expected (opening).
+        var expected: Int
         /// Requests waiting for an instance, first come first served.
         var waiters = Deque<Waiter>()
         var nextTicket: UInt64 = 0
+        /// Callers of ``complete()`` waiting for the expected instances.
+        var completions: [CheckedContinuation<Void, Never>] = []
     }
 
     /// The model's name, for errors.
     public let modelName: String
-    /// Every instance, free or borrowed: the narrow ones, then the wide one.
-    public let instances: [ModelInstance]
-    /// The instances that run side by side under load.
-    public let narrow: [ModelInstance]
-    /// The instance a lone request runs on, with all of ``capacity``'s threads; `nil`: none.
-    public let wide: ModelInstance?
-    /// How many threads may run at once: the narrow instances' threads.
+    /// How many threads may run at once: the narrow instances' threads, those
+    /// still expected included.
     public let capacity: Int
     /// How many requests may wait for an instance before new ones get 503.
     public let queueLimit: Int
+    /// How many runs may happen at once once every expected instance is open (the narrow instances).
+    public let slots: Int
     private let state: Mutex<State>
 
-    /// A pool over `instances` (at least one) with a wait queue of `queueLimit`,
-    /// and a `wide` instance for lone requests (its threads are capped by the
-    /// capacity the narrow instances define).
-    public init(modelName: String, instances: [ModelInstance], wide: ModelInstance? = nil, queueLimit: Int) {
+    /// A pool over `instances` with a wait queue of `queueLimit`, and a `wide`
+    /// instance for lone requests (its threads are capped by the capacity the
+    /// narrow instances define). `expecting` are the threads of narrow instances
+    /// still opening and `expectingWide` whether the wide one is too, to be
+    /// ``add(_:wide:)``ed (or ``abandon()``ed) later.
+    public init(
+        modelName: String, instances: [ModelInstance], wide: ModelInstance? = nil, queueLimit: Int, expecting: [Int] = [],
+        expectingWide: Bool = false
+    ) {
         self.modelName = modelName
-        self.narrow = instances
-        self.wide = wide
-        self.instances = instances + (wide.map { [$0] } ?? [])
-        self.capacity = instances.reduce(0) { $0 + $1.threads }
+        self.capacity = instances.reduce(0) { $0 + $1.threads } + expecting.reduce(0) { $0 + max($1, 1) }
+        self.slots = instances.count + expecting.count
         self.queueLimit = max(queueLimit, 0)
         self.state = Mutex(
-            State(free: instances.reversed(), wideFree: wide != nil, counters: PoolCounters(capacity: capacity)))
+            State(
+                free: instances.reversed(), wide: wide, wideFree: wide != nil, counters: PoolCounters(capacity: capacity),
+                narrow: instances, expected: expecting.count + (expectingWide ? 1 : 0)))
     }
 
-    /// How many runs may happen at once (the narrow instances).
-    public var slots: Int { narrow.count }
+    /// The instance a lone request runs on, with all of ``capacity``'s threads; `nil`: none (yet).
+    public var wide: ModelInstance? { state.withLock { $0.wide } }
+
+    /// The instances that run side by side under load (those open so far).
+    public var narrow: [ModelInstance] { state.withLock { $0.narrow } }
+
+    /// Every instance open so far, free or borrowed: the narrow ones, then the wide one.
+    public var instances: [ModelInstance] { state.withLock { $0.narrow + ($0.wide.map { [$0] } ?? []) } }
+
+    /// Instances still opening.
+    public var expected: Int { state.withLock { $0.expected } }
+
+    /// Adds an instance that has opened (the `wide` one, else a narrow one), and gives it to whoever waits.
+    public func add(_ instance: ModelInstance, wide: Bool = false) {
+        let (granted, completions) = state.withLock { state in
+            if wide {
+                state.wide = instance
+                state.wideFree = true
+            } else {
+                state.narrow.append(instance)
+                state.free.insert(instance, at: 0)
+            }
+            state.expected = max(state.expected - 1, 0)
+            return (grant(&state), finished(&state))
+        }
+        for (waiter, next) in granted { waiter.continuation.resume(returning: next) }
+        for completion in completions { completion.resume() }
+    }
+
+    /// Stops expecting an instance that failed to open.
+    public func abandon() {
+        let completions = state.withLock { state in
+            state.expected = max(state.expected - 1, 0)
+            return finished(&state)
+        }
+        for completion in completions { completion.resume() }
+    }
+
+    /// Returns once no instance is expected any more (every one added or abandoned).
+    public func complete() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now: Bool = state.withLock { state in
+                guard state.expected > 0 else { return true }
+                state.completions.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private func finished(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        guard state.expected == 0 else { return [] }
+        defer { state.completions = [] }
+        return state.completions
+    }
 
     /// What the pool has done: runs per kind of instance, threads busy now and at most.
     public var counters: PoolCounters { state.withLock { $0.counters } }
@@ -163,7 +230,7 @@ public final class SessionPool: Sendable {
     /// idle, else a free narrow one.
     private func take(_ state: inout State, alone: Bool) -> ModelInstance? {
         let instance: ModelInstance
-        if alone, let wide, state.wideFree, state.counters.threadsBusy == 0 {
+        if alone || state.narrow.isEmpty, let wide = state.wide, state.wideFree, state.counters.threadsBusy == 0 {
             state.wideFree = false
             state.counters.wideRuns += 1
             instance = wide
@@ -182,16 +249,21 @@ public final class SessionPool: Sendable {
 
     private func giveBack(_ instance: ModelInstance) {
         let granted: [(Waiter, ModelInstance)] = state.withLock { state in
-            if instance === wide { state.wideFree = true } else { state.free.append(instance) }
+            if instance === state.wide { state.wideFree = true } else { state.free.append(instance) }
             state.counters.threadsBusy -= min(instance.threads, capacity)
             state.counters.running -= 1
-            var granted: [(Waiter, ModelInstance)] = []
-            while !state.waiters.isEmpty, let next = take(&state, alone: state.waiters.count == 1) {
-                granted.append((state.waiters.removeFirst(), next))
-            }
-            return granted
+            return grant(&state)
         }
         for (waiter, next) in granted { waiter.continuation.resume(returning: next) }
+    }
+
+    /// Takes instances for the waiters at the head of the queue while their threads fit.
+    private func grant(_ state: inout State) -> [(Waiter, ModelInstance)] {
+        var granted: [(Waiter, ModelInstance)] = []
+        while !state.waiters.isEmpty, let next = take(&state, alone: state.waiters.count == 1) {
+            granted.append((state.waiters.removeFirst(), next))
+        }
+        return granted
     }
 }
 

@@ -1,0 +1,36 @@
+internal import LedgeCore
+internal import Synchronization
+
+/// Opening of the instances a model left for after it became ready (see
+/// ``RepositoryOptions/readyOnFirstInstance``). While closed, the openings
+/// wait, so they do not take the cores from the loads and the server start
+/// that readiness waits for; once open, they start at once, each on a thread of its own.
+final class InstanceGrowth: Sendable {
+    private struct State {
+        var open: Bool
+        var waiting: [@Sendable () -> Void] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(open: Bool) { state = Mutex(State(open: open)) }
+
+    /// Runs `job` on a thread of its own now, or once ``open()`` is called.
+    func submit(_ job: @escaping @Sendable () -> Void) {
+        let now: Bool = state.withLock { state in
+            if !state.open { state.waiting.append(job) }
+            return state.open
+        }
+        if now { DedicatedThread.start(job) }
+    }
+
+    /// Starts every waiting job, and every later one at once.
+    func open() {
+        let jobs = state.withLock { state in
+            state.open = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for job in jobs { DedicatedThread.start(job) }
+    }
+}

@@ -1,0 +1,83 @@
+import LedgeCore
+import LedgeEngine
+@testable import LedgeServing
+import LedgeTesting
+import Logging
+import Testing
+
+/// `ledge serve`'s repositories are ready once each model's first instance (a
+/// one-thread one) is open: it serves everyone until the server listens and
+/// the others open and join.
+@Suite struct ReadyOnFirstInstanceTests {
+    @Test func theFirstInstanceServesUntilTheOthersJoin() async throws {
+        let options = RepositoryOptions(instances: nil, cores: AdaptivePoolTests.cores, readyOnFirstInstance: true)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let repository = try ModelRepository.load(
+            .file(path: Fixtures.model("efficientnet_lite0.tflite"), name: "effnet"), options: options, logger: logger)
+        let model = try repository.model(named: "effnet")
+
+        // Ready with one one-thread instance; the other and the wide one still to come.
+        #expect(model.pool.instances.map(\.threads) == [1])
+        #expect(model.pool.wide == nil)
+        #expect(model.pool.expected == 2)
+        #expect(model.pool.capacity == AdaptivePoolTests.cores)
+        #expect(model.pool.slots == 2)
+        #expect(String(decoding: repository.metrics.exposition(), as: UTF8.self).contains(#"ledge_model_instances{model="effnet",version="1"} 1"#))
+
+        // Concurrent requests all run, one at a time, on that instance.
+        let reference = try await run(model, clients: 4)
+        var counters = model.pool.counters
+        #expect(counters.wideRuns == 0 && counters.narrowRuns == 8)
+        #expect(counters.peakRunning == 1 && counters.peakThreadsBusy == 1)
+
+        repository.openRemainingInstances()
+        await model.pool.complete()
+        #expect(model.pool.expected == 0)
+        #expect(model.pool.narrow.map(\.threads) == [1, 1])
+        #expect(model.pool.wide?.threads == AdaptivePoolTests.cores)
+        #expect(model.pool.instances.count == 3)
+        #expect(String(decoding: repository.metrics.exposition(), as: UTF8.self).contains(#"ledge_model_instances{model="effnet",version="1"} 3"#))
+
+        // A lone request now runs on the wide instance, concurrent ones side by side on the
+        // narrow instances, with the same outputs.
+        let lone = try await model.pool.run { $0.threads }
+        #expect(lone == AdaptivePoolTests.cores)
+        model.pool.resetPeaks()
+        let after = try await run(model, clients: 4)
+        counters = model.pool.counters
+        #expect(counters.narrowRuns > 8)
+        #expect(counters.peakRunning == AdaptivePoolTests.cores)
+        #expect(counters.peakThreadsBusy == AdaptivePoolTests.cores)
+        #expect(after == reference)
+    }
+
+    @Test func withoutItEveryInstanceIsOpenWhenLoadReturns() throws {
+        let options = RepositoryOptions(instances: nil, cores: AdaptivePoolTests.cores)
+        let repository = try ModelRepository.load(
+            .file(path: Fixtures.model("add.onnx"), name: "add"), options: options, logger: Logger(label: "test"))
+        let pool = try repository.model(named: "add").pool
+        #expect(pool.instances.count == 3 && pool.expected == 0)
+        #expect(pool.wide?.threads == AdaptivePoolTests.cores)
+    }
+
+    /// `clients` clients × 2 requests with different inputs; the outputs by input seed.
+    private func run(_ model: ServedModel, clients: Int) async throws -> [UInt8: [UInt8]] {
+        try await withThrowingTaskGroup(of: (UInt8, [UInt8]).self) { group in
+            for client in 0..<clients {
+                for request in 0..<2 {
+                    let seed = UInt8(client * 2 + request) * 16
+                    group.addTask {
+                        let output = try await model.pool.run { instance in
+                            try instance.session.run([AdaptivePoolTests.input(seed)])[0]
+                        }
+                        return (seed, output.values(as: UInt8.self))
+                    }
+                }
+            }
+            var outputs: [UInt8: [UInt8]] = [:]
+            for try await (seed, values) in group { outputs[seed] = values }
+            return outputs
+        }
+    }
+}
