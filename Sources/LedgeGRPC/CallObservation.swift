@@ -74,6 +74,7 @@ struct CallObservation: Sendable {
             }
             counted.grpc.count(outcome, duration: elapsed)
         }
+        guard logger.logLevel <= .info else { return }  // no line: build none (cFormat, a dictionary)
         var metadata: Logger.Metadata = [
             "protocol": "grpc",
             "method": .string(context.descriptor.method),

@@ -76,6 +76,7 @@ struct RequestObservingMiddleware<Context: RequestContext>: RouterMiddleware {
     private func finish(_ request: Request, _ context: Context, model: ModelMetrics?, status: Int, start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
         model?.http.count(RequestOutcome(httpStatus: status), duration: elapsed)
+        guard context.logger.logLevel <= .info else { return }  // no line: build none (cFormat, a dictionary)
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue),
             "path": .string(request.uri.path),

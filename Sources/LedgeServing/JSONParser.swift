@@ -1,3 +1,12 @@
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
+
+/// The C locale, for number parsing that no `setlocale` can change.
+nonisolated(unsafe) private let cLocale: locale_t? = newlocale(1 << LC_NUMERIC, "C", nil)  // LC_NUMERIC_MASK
+
 /// A strict single-pass JSON parser (RFC 8259) into ``JSONValue``, for the hot
 /// path of `infer`: Foundation's `JSONDecoder` costs more than a small model's
 /// inference, and is lenient where the RFC is not (it takes trailing commas).
@@ -15,6 +24,9 @@ package struct JSONParser {
     /// Parses `bytes` whole; `nil` when it is not one well-formed JSON value
     /// (or nests deeper than ``maxDepth``).
     package static func parse(_ bytes: UnsafeRawBufferPointer) -> JSONValue? {
+        // Numbers are read by strtod, whose decimal point is the thread's locale's: C, for this call.
+        let previous = cLocale.flatMap { uselocale($0) }
+        defer { if let previous { uselocale(previous) } }
         var parser = JSONParser(bytes: bytes)
         guard let value = parser.value() else { return nil }
         parser.skipSpace()
@@ -195,16 +207,47 @@ package struct JSONParser {
             }
         }
         var isInteger = true
+        // The literal as significand × 10^exponent, while the significand stays exact in a Double.
+        var significand = integer
+        var exact = !overflow && integer <= Self.exactLimit
+        var exponent = 0
         if current == UInt8(ascii: ".") {
             isInteger = false
             index += 1
-            guard digits() else { return nil }
+            let fractionStart = index
+            while let digit = current, digit >= 0x30, digit <= 0x39 {
+                if exact {
+                    significand = significand &* 10 &+ UInt64(digit - 0x30)
+                    exponent -= 1
+                    exact = significand <= Self.exactLimit
+                }
+                index += 1
+            }
+            guard index > fractionStart else { return nil }
         }
         if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
             isInteger = false
             index += 1
-            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
-            guard digits() else { return nil }
+            var sign = 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") {
+                sign = current == UInt8(ascii: "-") ? -1 : 1
+                index += 1
+            }
+            let exponentStart = index
+            var written = 0
+            while let digit = current, digit >= 0x30, digit <= 0x39 {
+                written = min(written * 10 + Int(digit - 0x30), 100_000)
+                index += 1
+            }
+            guard index > exponentStart else { return nil }
+            exponent += sign * written
+        }
+        if !isInteger, exact, (-22...22).contains(exponent) {
+            // Clinger's fast path: the significand and 10^|exponent| are exact Doubles, so one
+            // multiplication or division gives the correctly rounded value, as strtod would.
+            let magnitude = Double(significand)
+            let value = exponent < 0 ? magnitude / Self.powersOfTen[-exponent] : magnitude * Self.powersOfTen[exponent]
+            return .number(negative ? -value : value)
         }
         if isInteger && !overflow {
             // Integer literals stay integers (a shape must be written as one; `1.0` is not).
@@ -215,14 +258,28 @@ package struct JSONParser {
             }
             return integer <= UInt64(Int64.max) ? .int(Int64(integer)) : .uint(integer)
         }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let double = Double(text), double.isFinite else { return nil }
+        guard let double = Self.double(UnsafeRawBufferPointer(rebasing: bytes[start..<index])), double.isFinite else { return nil }
         return .number(double)
     }
 
-    private mutating func digits() -> Bool {
-        let start = index
-        while let digit = current, digit >= 0x30, digit <= 0x39 { index += 1 }
-        return index > start
+    /// Significands up to 2^53 are exact in a Double.
+    private static let exactLimit: UInt64 = 1 << 53
+    /// 10^0 … 10^22, each exact in a Double.
+    private static let powersOfTen: [Double] = (0...22).map { power in (0..<power).reduce(1.0) { value, _ in value * 10 } }
+
+    /// The correctly rounded value of a number literal the parser has checked: `strtod` (in
+    /// the C locale, see ``parse(_:)``) over a copy on the stack (a `String` per number cost
+    /// a heap allocation, most of a large JSON tensor's parse).
+    private static func double(_ literal: UnsafeRawBufferPointer) -> Double? {
+        guard literal.count < 64, cLocale != nil else {
+            return Double(String(decoding: literal, as: UTF8.self))
+        }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            for (i, byte) in literal.enumerated() { buffer[i] = CChar(bitPattern: byte) }
+            buffer[literal.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let value = strtod(buffer.baseAddress!, &end)
+            return end == buffer.baseAddress! + literal.count ? value : nil
+        }
     }
 }

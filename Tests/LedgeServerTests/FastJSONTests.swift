@@ -1,6 +1,7 @@
 import Foundation
 @testable import LedgeServer
 @testable import LedgeServing
+import LedgeTesting
 import Testing
 
 /// The hand-written JSON paths of `infer` (request parser, response writer)
@@ -36,6 +37,32 @@ import Testing
     func wellFormedValuesParseAsJSONDecoderDecodesThem(_ text: String) throws {
         let expected = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         #expect(describe(parse(text), numeric: true) == describe(expected, numeric: true))
+    }
+
+    /// Numbers take Clinger's fast path when significand and power of ten are exact, else
+    /// strtod: either way the value is the correctly rounded one, as Swift's own `Double(_:)`.
+    @Test func numbersAreCorrectlyRounded() {
+        var generator = SeededGenerator(seed: 20261203)
+        var literals = [
+            "0.1", "0.2", "0.3", "-0.0", "1e22", "1e23", "9007199254740993.0", "9007199254740992.5", "4.9e-324", "2.2250738585072014e-308",
+            "1.7976931348623157e308", "123456789012345678901234567890e-20", "0.000000000000000000000000000001", "5e-22", "5e-23",
+            "0.30000000000000004", "0.5488135039273248", "71518.936637241948e-5",
+        ]
+        for _ in 0..<4000 {
+            let double = Double(bitPattern: UInt64.random(in: 0x3C00_0000_0000_0000...0x4400_0000_0000_0000, using: &generator))
+            literals.append(double.description)  // shortest round trip, up to 17 digits
+            literals.append(Double(Float(double)).description)  // a float32 tensor's values, as a client writes them
+            literals.append(String(Int.random(in: 0...999_999_999, using: &generator)) + "e" + String(Int.random(in: -30...30, using: &generator)))
+        }
+        var mismatches: [String] = []
+        for literal in literals {
+            let parsed: Double? =
+                if case .number(let number)? = parse("[\(literal)]").flatMap({ if case .array(let items) = $0 { items.first } else { nil } }) {
+                    number
+                } else { nil }
+            if parsed?.bitPattern != Double(literal)?.bitPattern { mismatches.append("\(literal): \(parsed.map { "\($0)" } ?? "nil")") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
     }
 
     @Test func integerLiteralsStayIntegers() {
