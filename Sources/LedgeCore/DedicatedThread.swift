@@ -33,21 +33,26 @@ package enum DedicatedThread {
         pthread_detach(thread)
     }
 
-    /// Runs each of `bodies` on a thread of its own, all at once, and returns
-    /// their results in order once every one has ended (the last on the calling thread).
-    package static func runAll<T: Sendable>(_ bodies: [@Sendable () -> T]) -> [T] {
+    /// Runs each of `bodies` on a thread of its own, at most `limit` at once, and
+    /// returns their results in order once every one has ended (the last on the calling thread).
+    package static func runAll<T: Sendable>(_ bodies: [@Sendable () -> T], atMost limit: Int = .max) -> [T] {
         guard let last = bodies.last else { return [] }
         let results = Mutex([T?](repeating: nil, count: bodies.count))
         let done = DispatchSemaphore(value: 0)
+        let slots = DispatchSemaphore(value: max(min(limit, bodies.count), 1))
+        let run: @Sendable (Int, @Sendable () -> T) -> Void = { index, body in
+            slots.wait()
+            let result = body()
+            slots.signal()
+            results.withLock { $0[index] = result }
+        }
         for (index, body) in bodies.dropLast().enumerated() {
             start {
-                let result = body()
-                results.withLock { $0[index] = result }
+                run(index, body)
                 done.signal()
             }
         }
-        let result = last()
-        results.withLock { $0[bodies.count - 1] = result }
+        run(bodies.count - 1, last)
         for _ in 1..<bodies.count { done.wait() }
         return results.withLock { $0 }.map { $0! }
     }

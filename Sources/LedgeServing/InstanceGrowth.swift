@@ -1,3 +1,4 @@
+internal import Dispatch
 internal import LedgeCore
 internal import Synchronization
 
@@ -12,8 +13,20 @@ final class InstanceGrowth: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Openings at once, across models: as many as cores (they share them with the serving).
+    private let openings: DispatchSemaphore
 
-    init(open: Bool) { state = Mutex(State(open: open)) }
+    init(open: Bool, cores: Int) {
+        state = Mutex(State(open: open))
+        openings = DispatchSemaphore(value: max(cores, 1))
+    }
+
+    /// Runs `body` (one instance's opening) once fewer than `cores` others are running.
+    func opening<T>(_ body: () -> T) -> T {
+        openings.wait()
+        defer { openings.signal() }
+        return body()
+    }
 
     /// Runs `job` on a thread of its own now, or once ``open()`` is called.
     func submit(_ job: @escaping @Sendable () -> Void) {

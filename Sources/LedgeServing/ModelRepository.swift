@@ -46,7 +46,7 @@ public final class ModelRepository: Sendable {
         self.options = options
         self.logger = logger
         self.metrics = ServerMetrics(models: [])
-        self.growth = InstanceGrowth(open: !options.readyOnFirstInstance)
+        self.growth = InstanceGrowth(open: !options.readyOnFirstInstance, cores: options.cores)
     }
 
     /// Starts opening the instances that models ready on their first left for later (see

@@ -100,7 +100,7 @@ struct ModelVersionLoader: Sendable {
                 let started = ContinuousClock.now
                 for instance in later.reversed() {  // the wide one first
                     DedicatedThread.start { [weak pool] in
-                        let result = opener.open(index: instance.index, threads: instance.threads)
+                        let result = growth.opening { opener.open(index: instance.index, threads: instance.threads) }
                         guard let pool else { return }  // unloaded meanwhile: the new instance closes here
                         switch result {
                         case .success(let opened): pool.add(opened, wide: instance.index == plan.count)

@@ -59,9 +59,9 @@ extension ModelRepository {
     /// process, the file, the runtime's compile lock); a model's instances then compile in
     /// parallel on the cores.
     func applyAll(_ names: [String], log: Bool = true) {
-        // A thread per model: loads run side by side and never wait for dispatch's
-        // pool (see ``DedicatedThread``).
-        _ = DedicatedThread.runAll(names.map { name in { self.apply(name, log: log) } })
+        // A thread per model: loads run side by side and never wait for dispatch's pool (see
+        // ``DedicatedThread``); a large repository loads a few at a time per core, not all at once.
+        _ = DedicatedThread.runAll(names.map { name in { self.apply(name, log: log) } }, atMost: max(4, 2 * options.cores))
     }
 
     /// Brings model `name` in line with its folder: loads the versions its version policy

@@ -9,15 +9,25 @@ import Testing
 
 /// Loads that have begun and have not yet been let through, for the barrier below.
 final class LoadBarrier: Sendable {
-    let state = Mutex((begun: [String](), peak: 0))
+    /// Loads that have begun; the most begun when one looked; the most inside the barrier at once.
+    let state = Mutex((begun: [String](), peak: 0, inside: 0, peakInside: 0))
     let expected: Int
-    init(expected: Int) { self.expected = expected }
+    let seconds: Int
+    init(expected: Int, seconds: Int = 60) {
+        self.expected = expected
+        self.seconds = seconds
+    }
 
-    /// Waits (at most 60 s, a guard against a hang, not a measure) until `expected`
+    /// Waits (at most `seconds`, a guard against a hang, not a measure) until `expected`
     /// loads have begun: only loads that run at the same time can all get here.
     func arrive(_ name: String) {
-        state.withLock { $0.begun.append(name) }
-        let deadline = DispatchTime.now() + .seconds(60)
+        state.withLock {
+            $0.begun.append(name)
+            $0.inside += 1
+            $0.peakInside = max($0.peakInside, $0.inside)
+        }
+        defer { state.withLock { $0.inside -= 1 } }
+        let deadline = DispatchTime.now() + .seconds(seconds)
         while DispatchTime.now() < deadline {
             let seen = state.withLock { state in
                 state.peak = max(state.peak, state.begun.count)
@@ -51,5 +61,19 @@ final class LoadBarrier: Sendable {
         #expect(
             repository.index().map { "\($0.name) \($0.state ?? "-")" }.sorted() == ["add READY", "cls READY", "effnet_a READY", "effnet_b READY"])
         #expect(try repository.model(named: "effnet_b").info.inputs[0].shape == [1, 224, 224, 3])
+    }
+
+    /// A large repository loads a few models at a time (at most max(4, 2 × cores)), not all at once.
+    @Test func aLargeRepositoryLoadsAFewAtATime() throws {
+        // Six loads, room for four: four wait here for a fifth that cannot come until one ends.
+        let barrier = LoadBarrier(expected: 5, seconds: 2)
+        var options = RepositoryOptions(instances: 1, cores: 1)
+        options.willLoad = { barrier.arrive($0) }
+        let files = (0..<6).map { ModelFileSource(path: Fixtures.model("add.onnx"), name: "add_\($0)") }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let repository = try ModelRepository.load(.files(files), options: options, logger: logger)
+        #expect(barrier.state.withLock { $0.peakInside } == 4)
+        #expect(repository.names == (0..<6).map { "add_\($0)" })
     }
 }
