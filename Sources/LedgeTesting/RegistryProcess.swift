@@ -119,7 +119,8 @@ public final class RegistryProcess: @unchecked Sendable {
                     host: "127.0.0.1:\(port)", port: port, credentials: credentials, directory: directory, server: server)
                 let expected = credentials == nil ? 200 : 401
                 var lastStatus: Int?
-                let ready = await waitUntil(timeout: .seconds(20)) {
+                // 60 s: in a loaded clean-clone run one registry printed its first log line 20 s after its start.
+                let ready = await waitUntil(timeout: .seconds(60)) {
                     guard server.isRunning else { return true }
                     lastStatus = await registry.unauthorizedStatus(of: "/v2/")
                     return lastStatus == expected
