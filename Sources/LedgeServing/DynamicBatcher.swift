@@ -55,6 +55,8 @@ public final class DynamicBatcher: Sendable {
     public let queueLimit: Int
     private let logger: Logger
     private let state = Mutex(State())
+    /// The session that checks inputs (any instance's: they are of one model), taken once.
+    private let checker: (any InferenceSession)?
 
     /// A batcher over `pool` with `policy`.
     public init(modelName: String, pool: SessionPool, policy: BatchingPolicy, queueLimit: Int, logger: Logger) {
@@ -63,6 +65,7 @@ public final class DynamicBatcher: Sendable {
         self.policy = policy
         self.queueLimit = max(queueLimit, 0)
         self.logger = logger
+        self.checker = pool.instances.first?.session
     }
 
     /// How many requests wait for a batch now.
@@ -72,7 +75,7 @@ public final class DynamicBatcher: Sendable {
     /// its wait and the batch's run. Inputs the model refuses are refused here,
     /// before they can spoil a batch.
     public func infer(_ inputs: [Tensor]) async throws -> BatchedExecution {
-        try pool.instances[0].session.validate(inputs)
+        try checker?.validate(inputs)
         let keyed = BatchKey.of(inputs)
         let arrived = ContinuousClock.now
         let ticket = state.withLock { state in
