@@ -1,7 +1,5 @@
-internal import Dispatch
 internal import LedgeCore
 internal import LedgeEngine
-internal import Synchronization
 
 /// Runs several sessions of one model at once, one thread each, for multi-instance throughput.
 ///
@@ -13,32 +11,25 @@ enum ParallelRunner {
         sessions: [any InferenceSession], inputs: [Tensor], batch: Int,
         policy: RunPolicy
     ) throws -> Double {
-        let results = Mutex<[Result<Int, any Error>]>([])
-        let done = DispatchSemaphore(value: 0)
         let start = ContinuousClock.now
-        for session in sessions {
-            DedicatedThread.start {
-                var runs = 0
-                var elapsed = 0.0
-                let outcome: Result<Int, any Error>
-                do {
-                    while policy.shouldContinue(done: runs, elapsed: elapsed) {
-                        _ = try session.run(inputs)
-                        runs += 1
-                        elapsed = (ContinuousClock.now - start).milliseconds / 1000
+        let outcomes = DedicatedThread.runAll(
+            sessions.map { session in
+                {
+                    Result<Int, any Error> {
+                        var runs = 0
+                        var elapsed = 0.0
+                        while policy.shouldContinue(done: runs, elapsed: elapsed) {
+                            _ = try session.run(inputs)
+                            runs += 1
+                            elapsed = (ContinuousClock.now - start).milliseconds / 1000
+                        }
+                        return runs
                     }
-                    outcome = .success(runs)
-                } catch {
-                    outcome = .failure(error)
                 }
-                results.withLock { $0.append(outcome) }
-                done.signal()
-            }
-        }
-        for _ in sessions { done.wait() }
+            })
         let seconds = (ContinuousClock.now - start).milliseconds / 1000
         var total = 0
-        for outcome in results.withLock({ $0 }) { total += try outcome.get() }
+        for outcome in outcomes { total += try outcome.get() }
         return seconds > 0 ? Double(total * batch) / seconds : 0
     }
 }

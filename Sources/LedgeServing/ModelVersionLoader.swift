@@ -8,7 +8,6 @@ public import LedgeCore
 internal import LedgeEngine
 internal import LedgeVision
 public import Logging
-internal import Synchronization
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -95,27 +94,28 @@ struct ModelVersionLoader: Sendable {
         } else {
             logger.info(
                 "loaded model '\(name)' version \(number) from \(path): \(plan.summary), ready on the first; \(later.count) more opening")
-            let left = Countdown(later.count)
             growth.submit { [weak pool] in
                 let started = ContinuousClock.now
-                for instance in later.reversed() {  // the wide one first
-                    DedicatedThread.start { [weak pool] in
-                        let result = growth.opening { opener.open(index: instance.index, threads: instance.threads) }
-                        guard let pool else { return }  // unloaded meanwhile: the new instance closes here
-                        switch result {
-                        case .success(let opened): pool.add(opened, wide: instance.index == plan.count)
-                        case .failure(let error):
-                            pool.abandon()
-                            logger.error(
-                                "model '\(name)' version \(number): an instance did not open, serving on fewer: \((error as? LedgeError)?.message ?? String(describing: error))"
-                            )
+                // The wide one first; each joins the pool as it opens.
+                _ = DedicatedThread.runAll(
+                    later.reversed().map { instance in
+                        { [weak pool] in
+                            let result = growth.opening { opener.open(index: instance.index, threads: instance.threads) }
+                            guard let pool else { return }  // unloaded meanwhile: the new instance closes here
+                            switch result {
+                            case .success(let opened): pool.add(opened, wide: instance.index == plan.count)
+                            case .failure(let error):
+                                pool.abandon()
+                                logger.error(
+                                    "model '\(name)' version \(number): an instance did not open, serving on fewer: \((error as? LedgeError)?.message ?? String(describing: error))"
+                                )
+                            }
                         }
-                        guard left.down() else { return }
-                        logger.info(
-                            "model '\(name)' version \(number): \(pool.instances.count) instances open in \(Int((ContinuousClock.now - started) / .milliseconds(1))) ms"
-                        )
-                    }
-                }
+                    })
+                guard let pool else { return }
+                logger.info(
+                    "model '\(name)' version \(number): \(pool.instances.count) instances open in \(Int((ContinuousClock.now - started) / .milliseconds(1))) ms"
+                )
             }
         }
         return ServedModel(
@@ -129,18 +129,6 @@ struct ModelVersionLoader: Sendable {
     private static func reason(_ pipeline: Result<ImagePipeline, any Error>) -> String? {
         guard case .failure(let error) = pipeline else { return nil }
         return (error as? LedgeError)?.message ?? String(describing: error)
-    }
-}
-
-/// Counts instances still opening.
-private final class Countdown: Sendable {
-    private let left: Mutex<Int>
-    init(_ count: Int) { left = Mutex(count) }
-    /// One fewer; `true` for the last.
-    func down() -> Bool {
-        left.withLock {
-            $0 -= 1; return $0 == 0
-        }
     }
 }
 
