@@ -66,6 +66,8 @@ let package = Package(
         .target(name: "CLedgeProcess"),
         // Calibration's and weight quantization's loops, optimized in debug builds too (tests calibrate real models).
         .target(name: "CLedgeQuantize", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("m")]),
+        // The resize's loops, vectorized and optimized in debug builds too (see its header).
+        .target(name: "CLedgeImage", cSettings: [.unsafeFlags(["-O2"])]),
         // Debian's zlib, to inflate deflated zip entries (labels inside .tflite files).
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Debian's libyaml, to read fleet files (Yams needs full Foundation, which we do not link).
@@ -107,7 +109,7 @@ let package = Package(
         ),
         .target(
             name: "LedgeVision",
-            dependencies: ["LedgeCore", "CTurboJPEG", "CPNG"],
+            dependencies: ["LedgeCore", "CTurboJPEG", "CPNG", "CLedgeImage"],
             swiftSettings: swiftSettings
         ),
         .target(
