@@ -13,6 +13,10 @@ nonisolated(unsafe) private let cLocale: locale_t? = newlocale(1 << LC_NUMERIC, 
 /// It is the judge of syntax: text it refuses is malformed. Integer literals
 /// parse as ``JSONValue/int(_:)`` or ``JSONValue/uint(_:)``, other numbers as
 /// ``JSONValue/number(_:)``, so `1` and `1.0` stay apart.
+///
+/// The `data` of each object in the top-level `inputs` array (a V2 request's
+/// tensors) is read into ``JSONValue/numbers(_:)`` when it holds numbers only:
+/// one packed buffer instead of a value per number.
 package struct JSONParser {
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
@@ -28,7 +32,7 @@ package struct JSONParser {
         let previous = cLocale.flatMap { uselocale($0) }
         defer { if let previous { uselocale(previous) } }
         var parser = JSONParser(bytes: bytes)
-        guard let value = parser.value() else { return nil }
+        guard let value = parser.value(.root) else { return nil }
         parser.skipSpace()
         return parser.index == bytes.count ? value : nil
     }
@@ -46,12 +50,17 @@ package struct JSONParser {
         }
     }
 
-    private mutating func value() -> JSONValue? {
+    /// Where a value sits, as far as packing tensor data goes.
+    private enum Role {
+        case root, inputs, input, other
+    }
+
+    private mutating func value(_ role: Role = .other) -> JSONValue? {
         skipSpace()
         guard let byte = current else { return nil }
         switch byte {
-        case UInt8(ascii: "["): return array()
-        case UInt8(ascii: "{"): return object()
+        case UInt8(ascii: "["): return array(role)
+        case UInt8(ascii: "{"): return object(role)
         case UInt8(ascii: "\""): return string().map(JSONValue.string)
         case UInt8(ascii: "t"): return literal("true", .bool(true))
         case UInt8(ascii: "f"): return literal("false", .bool(false))
@@ -68,7 +77,7 @@ package struct JSONParser {
         return value
     }
 
-    private mutating func array() -> JSONValue? {
+    private mutating func array(_ role: Role) -> JSONValue? {
         depth += 1
         defer { depth -= 1 }
         guard depth <= Self.maxDepth else { return nil }
@@ -77,7 +86,7 @@ package struct JSONParser {
         skipSpace()
         if current == UInt8(ascii: "]") { index += 1; return .array(items) }
         while true {
-            guard let item = value() else { return nil }
+            guard let item = value(role == .inputs ? .input : .other) else { return nil }
             items.append(item)
             skipSpace()
             switch current {
@@ -88,7 +97,7 @@ package struct JSONParser {
         }
     }
 
-    private mutating func object() -> JSONValue? {
+    private mutating func object(_ role: Role) -> JSONValue? {
         depth += 1
         defer { depth -= 1 }
         guard depth <= Self.maxDepth else { return nil }
@@ -102,7 +111,13 @@ package struct JSONParser {
             skipSpace()
             guard current == UInt8(ascii: ":") else { return nil }
             index += 1
-            guard let item = value() else { return nil }
+            let item: JSONValue?
+            switch (role, key) {
+            case (.root, "inputs"): item = value(.inputs)
+            case (.input, "data"): item = packedNumbers() ?? value()
+            default: item = value()
+            }
+            guard let item else { return nil }
             members[key] = item
             skipSpace()
             switch current {
@@ -111,6 +126,53 @@ package struct JSONParser {
             default: return nil
             }
         }
+    }
+
+    /// Nested arrays of numbers only, flattened into one buffer. `nil`, with the
+    /// position restored, for anything else (the caller then parses a value).
+    private mutating func packedNumbers() -> JSONValue? {
+        skipSpace()
+        let start = index
+        guard current == UInt8(ascii: "[") else { return nil }
+        var packed = PackedNumbers()
+        var open = 0
+        var expectValue = true  // after `[` or `,`
+        while true {
+            skipSpace()
+            guard let byte = current else { break }
+            if expectValue {
+                if byte == UInt8(ascii: "[") {
+                    open += 1
+                    guard depth + open <= Self.maxDepth else { break }
+                    index += 1
+                    skipSpace()
+                    if current != UInt8(ascii: "]") { continue }
+                    index += 1
+                    open -= 1
+                } else {
+                    switch number() {
+                    case .number(let value)?: packed.append(value, integerLiteral: false)
+                    case .int(let value)? where value.magnitude <= Self.exactLimit: packed.append(Double(value), integerLiteral: true)
+                    default: index = start; return nil
+                    }
+                }
+                expectValue = false
+                if open == 0 { return .numbers(packed) }
+                continue
+            }
+            if byte == UInt8(ascii: ",") {
+                index += 1
+                expectValue = true
+            } else if byte == UInt8(ascii: "]") {
+                index += 1
+                open -= 1
+                if open == 0 { return .numbers(packed) }
+            } else {
+                break
+            }
+        }
+        index = start
+        return nil
     }
 
     /// A string: sliced straight out of the bytes when it has no escapes,

@@ -10,6 +10,9 @@ public enum JSONValue: Decodable, Sendable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
+    /// A V2 request input's `data` made of numbers only (flat or nested arrays),
+    /// flattened as ``JSONParser`` reads it: no value per number.
+    case numbers(PackedNumbers)
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -39,8 +42,38 @@ public enum JSONValue: Decodable, Sendable {
         case .bool: return "a boolean"
         case .number, .int, .uint: return "a number"
         case .string: return "a string"
-        case .array: return "an array"
+        case .array, .numbers: return "an array"
         case .object: return "an object"
         }
+    }
+}
+
+/// Numbers in the order they appear, each as a `Double` and whether its literal
+/// was an integer (`3`, not `3.0`), as ``JSONValue/int(_:)`` would have kept it.
+/// Integer literals beyond ±2^53 are not packed: a `Double` would round them.
+public struct PackedNumbers: Sendable {
+    /// The values, in order.
+    public private(set) var values: [Double] = []
+    private var integerBits: [UInt64] = []
+
+    package init() {}
+
+    /// How many numbers there are.
+    public var count: Int { values.count }
+
+    package mutating func append(_ value: Double, integerLiteral: Bool) {
+        if values.count & 63 == 0 { integerBits.append(0) }
+        if integerLiteral { integerBits[values.count >> 6] |= 1 << UInt64(values.count & 63) }
+        values.append(value)
+    }
+
+    /// Whether number `index` was written as an integer.
+    public func isIntegerLiteral(_ index: Int) -> Bool {
+        integerBits[index >> 6] & (1 << UInt64(index & 63)) != 0
+    }
+
+    /// Number `index` as it was written: `3` for an integer literal, `3.0` otherwise.
+    public func describe(_ index: Int) -> String {
+        isIntegerLiteral(index) ? String(Int64(values[index])) : String(values[index])
     }
 }

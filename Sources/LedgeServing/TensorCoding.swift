@@ -12,6 +12,13 @@ package enum TensorCoding {
     /// ``ShapeArithmetic``) from JSON `data` of input `name`; the values are
     /// counted before the tensor is allocated.
     package static func tensor(name: String, dtype: DType, shape: [Int], count expected: Int, data: JSONValue) throws -> Tensor {
+        if case .numbers(let packed) = data {
+            guard packed.count == expected else {
+                throw LedgeError.invalidInput(
+                    "input '\(name)': shape \(describe(shape)) needs \(expected) values, got \(packed.count) in 'data'")
+            }
+            return try tensor(name: name, dtype: dtype, shape: shape, packed: packed)
+        }
         var values: [JSONValue] = []
         values.reserveCapacity(expected)
         try flatten(data, into: &values, name: name)
@@ -55,8 +62,59 @@ package enum TensorCoding {
             for item in items { try flatten(item, into: &values, name: name) }
         case .number, .int, .uint, .bool:
             values.append(value)
+        case .numbers(let packed):
+            for (i, number) in packed.values.enumerated() {
+                values.append(packed.isIntegerLiteral(i) ? .int(Int64(number)) : .number(number))
+            }
         default:
             throw LedgeError.invalidInput("input '\(name)': 'data' holds \(value.kind), expected numbers or booleans (flat or nested arrays)")
+        }
+    }
+
+    /// The tensor from packed numbers, written straight into its storage; the same values
+    /// and errors as from one ``JSONValue`` per number.
+    private static func tensor(name: String, dtype: DType, shape: [Int], packed: PackedNumbers) throws -> Tensor {
+        var tensor = Tensor(dtype: dtype, shape: shape)
+        try tensor.withUnsafeMutableBytes { raw in
+            try packed.values.withUnsafeBufferPointer { values in
+                switch dtype {
+                case .float32: fill(raw, values) { Float($0) }
+                case .float64: fill(raw, values) { $0 }
+                case .float16: fill(raw, values) { Float16(Float($0)) }
+                case .bool:
+                    if let i = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+                        throw LedgeError.invalidInput("input '\(name)': 'data' holds \(JSONValue.number(values[i]).kind), expected booleans")
+                    }
+                    fill(raw, values) { $0 == 1 ? UInt8(1) : 0 }
+                case .uint8: try fill(raw, packed, name, dtype, UInt8.self)
+                case .int8: try fill(raw, packed, name, dtype, Int8.self)
+                case .uint16: try fill(raw, packed, name, dtype, UInt16.self)
+                case .int16: try fill(raw, packed, name, dtype, Int16.self)
+                case .uint32: try fill(raw, packed, name, dtype, UInt32.self)
+                case .int32: try fill(raw, packed, name, dtype, Int32.self)
+                case .uint64: try fill(raw, packed, name, dtype, UInt64.self)
+                case .int64: try fill(raw, packed, name, dtype, Int64.self)
+                }
+            }
+        }
+        return tensor
+    }
+
+    private static func fill<T>(_ raw: UnsafeMutableRawBufferPointer, _ values: UnsafeBufferPointer<Double>, _ convert: (Double) -> T) {
+        let out = raw.bindMemory(to: T.self)
+        for i in 0..<values.count { out[i] = convert(values[i]) }
+    }
+
+    private static func fill<T: FixedWidthInteger>(
+        _ raw: UnsafeMutableRawBufferPointer, _ packed: PackedNumbers, _ name: String, _ dtype: DType, _ type: T.Type
+    ) throws {
+        let out = raw.bindMemory(to: T.self)
+        for (i, number) in packed.values.enumerated() {
+            guard number.rounded() == number, let value = T(exactly: number) else {
+                throw LedgeError.invalidInput(
+                    "input '\(name)': 'data' holds \(packed.describe(i)), expected integers in \(T.min)...\(T.max) for \(dtype.v2Name)")
+            }
+            out[i] = value
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 @testable import LedgeServer
 @testable import LedgeServing
+import LedgeCore
 import LedgeTesting
 import Testing
 
@@ -25,6 +26,11 @@ import Testing
         case .uint(let uint): return "u\(uint)"
         case .string(let text): return "s\(text)"
         case .array(let items): return "[" + items.map(describe).joined(separator: ",") + "]"
+        case .numbers(let packed):
+            let items = packed.values.indices.map { i in
+                describe(packed.isIntegerLiteral(i) ? .int(Int64(packed.values[i])) : .number(packed.values[i]))
+            }
+            return "[" + items.joined(separator: ",") + "]"
         case .object(let members): return "{" + members.keys.sorted().map { "\($0):\(describe(members[$0]))" }.joined(separator: ",") + "}"
         }
     }
@@ -115,6 +121,87 @@ import Testing
             #expect(f.name == s.name && f.shape == s.shape && f.datatype == s.datatype)
             #expect(String(describing: f.parameters) == String(describing: s.parameters))
             #expect(describe(f.data, numeric: true) == describe(s.data, numeric: true))
+        }
+    }
+
+    /// The tensor data of a request's inputs is read into one packed buffer, nesting
+    /// flattened and integer literals marked; `data` elsewhere stays a tree.
+    @Test func inputDataIsPacked() throws {
+        let json = parse(#"{"inputs":[{"name":"a","data":[[1, 2.5], [-0, 3e2, [] ]]}],"data":[1],"x":{"data":[2]}}"#)
+        guard case .object(let members)? = json, case .array(let inputs)? = members["inputs"],
+            case .object(let fields) = inputs[0], case .numbers(let packed)? = fields["data"]
+        else {
+            Issue.record("no packed data in \(describe(json))")
+            return
+        }
+        #expect(packed.values.map(\.bitPattern) == [1, 2.5, -0.0, 300].map(\.bitPattern))
+        #expect(packed.values.indices.map(packed.isIntegerLiteral) == [true, false, false, false])
+        #expect(describe(members["data"]) == "[i1]" && describe(members["x"]) == "{data:[i2]}")
+        if case .numbers? = members["data"] { Issue.record("top-level data was packed") }
+    }
+
+    /// Data that is not numbers only (or holds integers a Double would round) is parsed as a tree.
+    @Test(arguments: [
+        "[true, 1]", #"[1, "x"]"#, "[9007199254740993]", "[-9007199254740993]", "[18446744073709551615]", "[[1], {}]", #"{"a":1}"#, "null", "7",
+    ])
+    func otherDataIsATree(_ data: String) throws {
+        let json = parse(#"{"inputs":[{"name":"a","data":"# + data + "}]}")
+        guard case .object(let members)? = json, case .array(let inputs)? = members["inputs"], case .object(let fields) = inputs[0] else {
+            Issue.record("\(data) does not parse")
+            return
+        }
+        if case .numbers? = fields["data"] { Issue.record("\(data) was packed") }
+        #expect(describe(fields["data"]) == describe(parse(data)))
+    }
+
+    @Test(arguments: [
+        "[1,]", "[[1]", "[1]]", "[,1]", "[1 2]", "[01]", "[1.]", "[-]", "[[1],,[2]]",
+        String(repeating: "[", count: 62) + "1" + String(repeating: "]", count: 62),
+    ])
+    func malformedInputDataIsRefused(_ data: String) {
+        #expect(parse(#"{"inputs":[{"data":"# + data + "}]}") == nil)
+    }
+
+    @Test func inputDataNestsUpToTheLimit() {
+        // The root object, `inputs` and the input object are 3 levels: 61 more reach the limit.
+        let data = String(repeating: "[", count: 61) + "1" + String(repeating: "]", count: 61)
+        #expect(parse(#"{"inputs":[{"data":"# + data + "}]}") != nil)
+    }
+
+    /// Packed data gives the tensor (or the error) one value per number gives, for every dtype.
+    @Test func packedDataMakesTheSameTensors() throws {
+        let datas = [
+            "[1, 2, 3, 4]", "[[0.5, -1.25], [3e2, 4]]", "[0, 1, 1, 0]", "[255, 0, 128, 7]", "[-128, 127, 0, -1]",
+            "[300, 1, 2, 3]", "[1.5, 1, 2, 3]", "[-1, 0, 1, 2]", "[65504, 70000, -0, 1e-8]", "[2, 0, 1, 1]",
+            "[9007199254740992, -9007199254740992, 0, 1]", "[1e300, 3.4028235e38, 1, 2]",
+        ]
+        for dtype in DType.allCases {
+            for data in datas {
+                let json = parse(#"{"inputs":[{"data":"# + data + "}]}")
+                guard case .object(let members)? = json, case .array(let inputs)? = members["inputs"],
+                    case .object(let fields) = inputs[0], let packed = fields["data"], let tree = parse(data)
+                else {
+                    Issue.record("\(data) does not parse")
+                    continue
+                }
+                let fromPacked = Result { try TensorCoding.tensor(name: "a", dtype: dtype, shape: [4], count: 4, data: packed) }
+                let fromTree = Result { try TensorCoding.tensor(name: "a", dtype: dtype, shape: [4], count: 4, data: tree) }
+                switch (fromPacked, fromTree) {
+                case (.success(let a), .success(let b)):
+                    #expect(a.withUnsafeBytes { Array($0) } == b.withUnsafeBytes { Array($0) }, "\(dtype) \(data)")
+                case (.failure(let a), .failure(let b)):
+                    #expect("\(a)" == "\(b)", "\(dtype) \(data)")
+                default:
+                    Issue.record("\(dtype) \(data): packed \(fromPacked), tree \(fromTree)")
+                }
+            }
+        }
+        let short = parse(#"{"inputs":[{"data":[1,2,3]}]}"#)
+        guard case .object(let members)? = short, case .array(let inputs)? = members["inputs"], case .object(let fields) = inputs[0],
+            let data = fields["data"]
+        else { return }
+        #expect(throws: LedgeError.invalidInput("input 'a': shape [4] needs 4 values, got 3 in 'data'")) {
+            try TensorCoding.tensor(name: "a", dtype: .float32, shape: [4], count: 4, data: data)
         }
     }
 
