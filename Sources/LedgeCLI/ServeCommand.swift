@@ -73,7 +73,8 @@ struct ServeCommand: AsyncParsableCommand {
                 With neither --instances nor --threads, each model gets one 1-thread session per core plus one \
                 session with a thread per core: a request that finds the model idle runs on every core, and \
                 concurrent requests run one per core, never more threads at once than cores. A model is \
-                ready once its first session is open (the all-core one); the others open after and join.
+                ready once its first session is open (a 1-thread one); the others open after it, the \
+                all-core one first, and join.
                 """))
     var instances: Int?
 
