@@ -134,7 +134,7 @@ let package = Package(
         .target(
             name: "LedgeServing",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision",
+                "LedgeCore", "LedgeEngine", "LedgeVision", "CLedgeProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

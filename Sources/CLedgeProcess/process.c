@@ -1,9 +1,10 @@
 // See CLedgeProcess.h: a crash guard that turns a runtime's fatal signal into
-// one line on stderr, the probe's memory bound and the spawn of the probe.
+// one line on stderr, the probe's memory bound, the spawn of the probe and thread names.
 #define _GNU_SOURCE
 #include "CLedgeProcess.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -113,4 +114,11 @@ int ledge_spawn(const char *path, char *const argv[], int output_fd, int *pid) {
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     return error;
+}
+
+int ledge_name_thread(const char *name) {
+    char cut[16];
+    strncpy(cut, name, sizeof cut - 1);
+    cut[sizeof cut - 1] = 0;
+    return pthread_setname_np(pthread_self(), cut);
 }

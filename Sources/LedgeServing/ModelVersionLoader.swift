@@ -143,7 +143,7 @@ private struct InstanceOpener: Sendable {
         DedicatedThread.runAll(instances.map { instance in { open(index: instance.index, threads: instance.threads) } })
     }
 
-    /// One instance of `threads` intra-op threads; `index` names its queue.
+    /// One instance of `threads` intra-op threads; `index` names its thread.
     func open(index: Int, threads: Int) -> Result<ModelInstance, any Error> {
         Result {
             var sessionOptions = options

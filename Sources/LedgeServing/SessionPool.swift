@@ -7,7 +7,7 @@ internal import Synchronization
 /// The instances of one model, and which request runs on which.
 ///
 /// A request borrows one instance (never shared by two requests at once) and
-/// runs on that instance's own queue, off the event loop; when none may run,
+/// runs on that instance's own thread, off the event loop; when none may run,
 /// requests wait in a bounded FIFO queue, and past its limit are refused with
 /// a ``LedgeError`` of code ``LedgeError/Code/busy``.
 ///
@@ -146,10 +146,10 @@ public final class SessionPool: Sendable {
 
     /// Runs whose last run took at most this long execute inline on the
     /// request's task: for a tiny model the two thread hops to the instance's
-    /// queue and back cost more than the inference itself.
+    /// thread and back cost more than the inference itself.
     public static let inlineLimit: Duration = .microseconds(200)
 
-    /// Borrows an instance, runs `body` on its queue (off the Swift concurrency
+    /// Borrows an instance, runs `body` on its thread (off the Swift concurrency
     /// pool and the event loops; inline when its last run took at most
     /// ``inlineLimit``), and gives the instance back.
     public func run<T: Sendable>(_ body: @escaping @Sendable (ModelInstance) throws -> T) async throws -> T {
@@ -169,7 +169,7 @@ public final class SessionPool: Sendable {
             return try timed()
         }
         return try await withCheckedThrowingContinuation { continuation in
-            instance.queue.async {
+            instance.thread.async {
                 continuation.resume(with: Result { try timed() })
             }
         }

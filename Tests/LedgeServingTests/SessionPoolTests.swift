@@ -101,4 +101,39 @@ final class Tracker: Sendable {
         }
         #expect(tracker.overlaps.load(ordering: .relaxed) == 0)
     }
+
+    /// Threads of this process named `name`.
+    static func threads(named name: String) -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter { task in
+            (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) == name
+        }.count
+    }
+
+    /// Waits (up to 10 s) until `condition` holds.
+    static func eventually(_ condition: () -> Bool) async -> Bool {
+        for _ in 0..<1000 {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+
+    /// A run that is not inline executes on the instance's own thread, and that thread
+    /// ends with the instance (an unloaded model leaves no thread behind).
+    @Test func runsExecuteOnTheInstancesThreadWhichEndsWithIt() async throws {
+        let name = "ledge-inst-9417"
+        var instance: ModelInstance? = ModelInstance(
+            session: try ModelLoader.open(path: Fixtures.model("add.onnx"), logger: Logger(label: "test")), index: 9417)
+        #expect(await Self.eventually { Self.threads(named: name) == 1 })
+        var pool: SessionPool? = SessionPool(modelName: "add", instances: [instance!], queueLimit: 1)
+        let ranOn = try await pool!.run { _ in
+            try String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(ranOn == name)
+        pool = nil
+        instance = nil
+        #expect(await Self.eventually { Self.threads(named: name) == 0 })
+    }
 }

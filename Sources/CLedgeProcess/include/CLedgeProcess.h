@@ -26,6 +26,11 @@ int ledge_limit_address_space(unsigned long long bytes);
 /// other descriptor inherited. 0 and `*pid` set, else an errno value.
 int ledge_spawn(const char *path, char *const argv[], int output_fd, int *pid);
 
+/// Names the calling thread (as `top -H`, `perf` and /proc show it); names longer than 15
+/// bytes are cut. 0 on success, else an errno value. (`pthread_setname_np` needs
+/// _GNU_SOURCE, which Swift's Glibc module is not built with.)
+int ledge_name_thread(const char *name);
+
 /// The name of a signal number, as "SIGSEGV", or "signal" when unknown.
 const char *ledge_signal_name(int signal_number);
 
