@@ -50,10 +50,18 @@ public struct LedgeError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A one-line message fit to print as it is.
     public let message: String
 
-    /// An error with `code` and a one-line `message`.
+    /// An error with `code` and `message`, kept to one line: control characters
+    /// (a client's name may hold a form feed or a newline) are escaped, as `\n`
+    /// or `\u{c}`.
     public init(_ code: Code, _ message: String) {
         self.code = code
-        self.message = message
+        self.message = Self.oneLine(message)
+    }
+
+    /// `text` with the characters that would end or garble its line escaped.
+    static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: TextProto.breaksLine) else { return text }
+        return TextProto.printable(text, limit: .max)
     }
 
     public var description: String { message }

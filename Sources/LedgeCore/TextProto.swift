@@ -71,6 +71,12 @@ public struct TextProto: Sendable, Hashable {
         }
     }
 
+    /// A control character (C0, DEL, C1) or a line or paragraph separator: what
+    /// ``printable(_:limit:)`` escapes.
+    package static func breaksLine(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
+    }
+
     /// `text` fit for a one-line message: control characters escaped (`\n`, `\u{1}`), at most `limit` characters.
     package static func printable(_ text: String, limit: Int = 100) -> String {
         var result = ""
@@ -80,7 +86,7 @@ public struct TextProto: Sendable, Hashable {
             case "\n": result += "\\n"
             case "\t": result += "\\t"
             case "\r": result += "\\r"
-            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}":
+            case _ where breaksLine(scalar):
                 result += "\\u{" + String(scalar.value, radix: 16) + "}"
             default: result.unicodeScalars.append(scalar)
             }
