@@ -50,8 +50,14 @@ public struct EndToEndSummary: Codable, Sendable, Hashable {
     public var total_ms: Double
     /// (decode + preprocess) / total.
     public var preprocess_share: Double
+    /// Images classified per second over the whole loop (iterations / their summed
+    /// time): the sustained rate, where ``total_ms`` is the median image.
+    public var images_per_s: Double
 
-    public init(images: Int, decodeMs: Double, preprocessMs: Double, invokeMs: Double, postprocessMs: Double, totalMs: Double) {
+    public init(
+        images: Int, decodeMs: Double, preprocessMs: Double, invokeMs: Double, postprocessMs: Double, totalMs: Double,
+        imagesPerSecond: Double
+    ) {
         self.images = images
         self.decode_ms = decodeMs
         self.preprocess_ms = preprocessMs
@@ -59,6 +65,7 @@ public struct EndToEndSummary: Codable, Sendable, Hashable {
         self.postprocess_ms = postprocessMs
         self.total_ms = totalMs
         self.preprocess_share = totalMs > 0 ? (decodeMs + preprocessMs) / totalMs : 0
+        self.images_per_s = imagesPerSecond
     }
 }
 

@@ -39,6 +39,7 @@ enum JSONReport {
                     "images": .int(e.images), "decode_ms": number(e.decode_ms), "preprocess_ms": number(e.preprocess_ms),
                     "invoke_ms": number(e.invoke_ms), "postprocess_ms": number(e.postprocess_ms),
                     "total_ms": number(e.total_ms), "preprocess_share": number(e.preprocess_share),
+                    "images_per_s": number(e.images_per_s),
                 ])
             } ?? .null,
             "budget": v.budget.map { .object(["passed": .bool($0.passed), "failures": .array($0.failures.map(PrettyJSON.string))]) }
@@ -61,7 +62,7 @@ enum CSVReport {
     static let trailingColumns = [
         "batch_note", "rss_peak_bytes", "rss_growth_bytes", "end_to_end.images", "end_to_end.decode_ms",
         "end_to_end.preprocess_ms", "end_to_end.invoke_ms", "end_to_end.postprocess_ms", "end_to_end.total_ms",
-        "end_to_end.preprocess_share", "budget.passed", "budget.failures",
+        "end_to_end.preprocess_share", "end_to_end.images_per_s", "budget.passed", "budget.failures",
     ]
 
     struct Key: Hashable, Comparable {
@@ -88,7 +89,7 @@ enum CSVReport {
             cells += [
                 v.batch_note ?? "", "\(v.rss_peak_bytes)", "\(v.rss_growth_bytes)", e.map { "\($0.images)" } ?? "",
                 opt(e?.decode_ms), opt(e?.preprocess_ms), opt(e?.invoke_ms), opt(e?.postprocess_ms),
-                opt(e?.total_ms), opt(e?.preprocess_share), v.budget.map { "\($0.passed)" } ?? "",
+                opt(e?.total_ms), opt(e?.preprocess_share), opt(e?.images_per_s), v.budget.map { "\($0.passed)" } ?? "",
                 v.budget?.failures.joined(separator: "; ") ?? "",
             ]
             lines.append(cells.map(quote).joined(separator: ","))

@@ -40,6 +40,6 @@ enum EndToEnd {
         func p50(_ values: [Double]) -> Double { LatencyStatistics.summarize(values).p50 }
         return EndToEndSummary(
             images: photos.count, decodeMs: p50(decode), preprocessMs: p50(preprocess), invokeMs: p50(invoke),
-            postprocessMs: p50(post), totalMs: p50(total))
+            postprocessMs: p50(post), totalMs: p50(total), imagesPerSecond: Double(total.count) * 1000 / max(total.reduce(0, +), 1e-9))
     }
 }

@@ -11,7 +11,8 @@ import Testing
         var b = Samples.onnx
         b.size_bytes = 2_711_080
         b.budget = budget.evaluate(b)
-        b.end_to_end = EndToEndSummary(images: 3, decodeMs: 2, preprocessMs: 1.5, invokeMs: 7, postprocessMs: 0.05, totalMs: 10.55)
+        b.end_to_end = EndToEndSummary(
+            images: 3, decodeMs: 2, preprocessMs: 1.5, invokeMs: 7, postprocessMs: 0.05, totalMs: 10.55, imagesPerSecond: 93.5)
         return BenchReport(ledgeVersion: "0.3.0", budget: budget.text, variants: [a, b])
     }
 
@@ -68,7 +69,11 @@ import Testing
         let point = try #require((variants[1]["throughput"] as? [[String: Any]])?.first)
         #expect(Set(point.keys) == ["batch", "instances", "samples_per_s"])
         let e2e = try #require(variants[1]["end_to_end"] as? [String: Any])
-        #expect(Set(e2e.keys) == ["images", "decode_ms", "preprocess_ms", "invoke_ms", "postprocess_ms", "total_ms", "preprocess_share"])
+        #expect(
+            Set(e2e.keys) == [
+                "images", "decode_ms", "preprocess_ms", "invoke_ms", "postprocess_ms", "total_ms", "preprocess_share", "images_per_s",
+            ])
+        #expect(e2e["images_per_s"] as? Double == 93.5)
         let budget = try #require(variants[0]["budget"] as? [String: Any])
         #expect(budget["passed"] as? Bool == false)
         #expect(budget["failures"] as? [String] == ["size 5.4 MB is not < 5 MB"])
@@ -112,15 +117,15 @@ import Testing
         #expect(lines.count == 4 && lines[3].isEmpty)
         #expect(
             lines[0]
-                == "variant,model,format,runtime,runtime_version,threads,provider,size_bytes,load_ms,first_ms,warmup_mean_ms,latency_ms.count,latency_ms.min,latency_ms.p50,latency_ms.p90,latency_ms.p99,latency_ms.max,latency_ms.mean,latency_ms.std,fps@1,fps@8,fps@32,fps@1x2,batch_note,rss_peak_bytes,rss_growth_bytes,end_to_end.images,end_to_end.decode_ms,end_to_end.preprocess_ms,end_to_end.invoke_ms,end_to_end.postprocess_ms,end_to_end.total_ms,end_to_end.preprocess_share,budget.passed,budget.failures"
+                == "variant,model,format,runtime,runtime_version,threads,provider,size_bytes,load_ms,first_ms,warmup_mean_ms,latency_ms.count,latency_ms.min,latency_ms.p50,latency_ms.p90,latency_ms.p99,latency_ms.max,latency_ms.mean,latency_ms.std,fps@1,fps@8,fps@32,fps@1x2,batch_note,rss_peak_bytes,rss_growth_bytes,end_to_end.images,end_to_end.decode_ms,end_to_end.preprocess_ms,end_to_end.invoke_ms,end_to_end.postprocess_ms,end_to_end.total_ms,end_to_end.preprocess_share,end_to_end.images_per_s,budget.passed,budget.failures"
         )
         #expect(
             lines[1]
-                == "efficientnet_lite0.tflite t1,models/efficientnet_lite0.tflite,tflite,litert,1.4.0,1,cpu,5422160,41.5,30.25,15.2,50,13.2,14.2,15.2,17.2,19.2,14.7,1.25,,,,,\"fixed batch 1: input 'images' has shape [1, 224, 224, 3]\",88000000,12000000,,,,,,,,false,size 5.4 MB is not < 5 MB"
+                == "efficientnet_lite0.tflite t1,models/efficientnet_lite0.tflite,tflite,litert,1.4.0,1,cpu,5422160,41.5,30.25,15.2,50,13.2,14.2,15.2,17.2,19.2,14.7,1.25,,,,,\"fixed batch 1: input 'images' has shape [1, 224, 224, 3]\",88000000,12000000,,,,,,,,,false,size 5.4 MB is not < 5 MB"
         )
         #expect(lines[2].hasPrefix("mobilenet_gen.onnx t2,models/mobilenet_gen.onnx,onnx,onnxruntime,1.31.1,2,cpu,2711080,120.0,25.0,8.1,50,"))
         #expect(lines[2].contains(",140.8,310.25,402.5,250.0,,150000000,12000000,3,2.0,1.5,7.0,0.05,10.55,"))
-        #expect(lines[2].hasSuffix(",true,"))
+        #expect(lines[2].hasSuffix(",93.5,true,"))
     }
 
     @Test func markdownShape() throws {
