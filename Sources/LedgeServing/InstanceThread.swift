@@ -1,10 +1,7 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#endif
 internal import CLedgeProcess
+internal import Dispatch
 internal import LedgeCore
+internal import Synchronization
 
 /// The thread an instance's runs execute on, one after another.
 ///
@@ -13,59 +10,45 @@ internal import LedgeCore
 /// Swift's tasks share, so under load a run queued behind image decodes while a
 /// core sat idle. Measured with `efficientnet_lite0` at 8 concurrent clients on
 /// 2 cores: 10.8 % more images/s (6 alternated rounds, every one higher).
-final class InstanceThread: @unchecked Sendable {
-    // Heap-allocated: pthread objects must not move, which a Swift stored property may.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    // Guarded by `mutex`.
-    private var jobs: [@Sendable () -> Void] = []
-    private var stopping = false
+final class InstanceThread: Sendable {
+    private struct State {
+        var jobs: [@Sendable () -> Void] = []
+        var stopping = false
+    }
+
+    private let state = Mutex(State())
+    /// Signalled once per job queued, and once by ``stop()``.
+    private let signal = DispatchSemaphore(value: 0)
 
     /// Starts the thread, named `name` (at most 15 bytes are kept).
     init(name: String) {
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
         DedicatedThread.start { [self] in
             _ = ledge_name_thread(name)
             loop()
         }
     }
 
-    deinit {
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        condition.deallocate()
-        mutex.deallocate()
-    }
-
     /// Queues `job`; jobs run in the order they were queued.
     func async(_ job: @escaping @Sendable () -> Void) {
-        pthread_mutex_lock(mutex)
-        jobs.append(job)
-        pthread_cond_signal(condition)
-        pthread_mutex_unlock(mutex)
+        state.withLock { $0.jobs.append(job) }
+        signal.signal()
     }
 
     /// Ends the thread once the jobs queued so far have run.
     func stop() {
-        pthread_mutex_lock(mutex)
-        stopping = true
-        pthread_cond_signal(condition)
-        pthread_mutex_unlock(mutex)
+        state.withLock { $0.stopping = true }
+        signal.signal()
     }
 
     private func loop() {
         while true {
-            pthread_mutex_lock(mutex)
-            while jobs.isEmpty && !stopping { pthread_cond_wait(condition, mutex) }
-            if jobs.isEmpty {
-                pthread_mutex_unlock(mutex)
-                return
+            signal.wait()
+            let next: (@Sendable () -> Void)?? = state.withLock { state in
+                if !state.jobs.isEmpty { return .some(state.jobs.removeFirst()) }
+                return state.stopping ? .none : .some(nil)
             }
-            let batch = jobs
-            jobs.removeAll(keepingCapacity: true)
-            pthread_mutex_unlock(mutex)
-            for job in batch { job() }
+            guard let job = next else { return }
+            job?()
         }
     }
 }
