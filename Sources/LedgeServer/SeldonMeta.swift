@@ -68,10 +68,7 @@ extension SeldonJSON {
         case .uint(let uint): raw(String(uint))
         case .string(let text): string(text)
         case .array(let items): array(items) { $0.value($1) }
-        case .numbers(let packed):
-            array(Array(packed.values.indices)) { writer, i in
-                writer.value(packed.isIntegerLiteral(i) ? .int(Int64(packed.values[i])) : .number(packed.values[i]))
-            }
+        case .numbers(let packed): array((0..<packed.count).map(packed.element)) { $0.value($1) }
         case .object(let fields):
             raw("{")
             for (index, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {

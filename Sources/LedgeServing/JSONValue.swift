@@ -72,8 +72,9 @@ public struct PackedNumbers: Sendable {
         integerBits[index >> 6] & (1 << UInt64(index & 63)) != 0
     }
 
-    /// Number `index` as it was written: `3` for an integer literal, `3.0` otherwise.
-    public func describe(_ index: Int) -> String {
-        isIntegerLiteral(index) ? String(Int64(values[index])) : String(values[index])
+    /// Number `index` as the tree would hold it: ``JSONValue/int(_:)`` for an integer
+    /// literal, ``JSONValue/number(_:)`` otherwise.
+    public func element(_ index: Int) -> JSONValue {
+        isIntegerLiteral(index) ? .int(Int64(values[index])) : .number(values[index])
     }
 }

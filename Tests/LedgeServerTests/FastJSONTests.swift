@@ -26,11 +26,7 @@ import Testing
         case .uint(let uint): return "u\(uint)"
         case .string(let text): return "s\(text)"
         case .array(let items): return "[" + items.map(describe).joined(separator: ",") + "]"
-        case .numbers(let packed):
-            let items = packed.values.indices.map { i in
-                describe(packed.isIntegerLiteral(i) ? .int(Int64(packed.values[i])) : .number(packed.values[i]))
-            }
-            return "[" + items.joined(separator: ",") + "]"
+        case .numbers(let packed): return "[" + (0..<packed.count).map { describe(packed.element($0)) }.joined(separator: ",") + "]"
         case .object(let members): return "{" + members.keys.sorted().map { "\($0):\(describe(members[$0]))" }.joined(separator: ",") + "}"
         }
     }
@@ -124,6 +120,13 @@ import Testing
         }
     }
 
+    /// The `data` of the first input of `{"inputs":[{"data": DATA}]}`-shaped JSON.
+    func firstInputData(_ json: JSONValue?) -> JSONValue? {
+        guard case .object(let members)? = json, case .array(let inputs)? = members["inputs"], case .object(let fields)? = inputs.first
+        else { return nil }
+        return fields["data"]
+    }
+
     /// The tensor data of a request's inputs is read into one packed buffer, nesting
     /// flattened and integer literals marked; `data` elsewhere stays a tree.
     @Test func inputDataIsPacked() throws {
@@ -145,13 +148,12 @@ import Testing
         "[true, 1]", #"[1, "x"]"#, "[9007199254740993]", "[-9007199254740993]", "[18446744073709551615]", "[[1], {}]", #"{"a":1}"#, "null", "7",
     ])
     func otherDataIsATree(_ data: String) throws {
-        let json = parse(#"{"inputs":[{"name":"a","data":"# + data + "}]}")
-        guard case .object(let members)? = json, case .array(let inputs)? = members["inputs"], case .object(let fields) = inputs[0] else {
+        guard let value = firstInputData(parse(#"{"inputs":[{"name":"a","data":"# + data + "}]}")) else {
             Issue.record("\(data) does not parse")
             return
         }
-        if case .numbers? = fields["data"] { Issue.record("\(data) was packed") }
-        #expect(describe(fields["data"]) == describe(parse(data)))
+        if case .numbers = value { Issue.record("\(data) was packed") }
+        #expect(describe(value) == describe(parse(data)))
     }
 
     @Test(arguments: [
@@ -177,10 +179,7 @@ import Testing
         ]
         for dtype in DType.allCases {
             for data in datas {
-                let json = parse(#"{"inputs":[{"data":"# + data + "}]}")
-                guard case .object(let members)? = json, case .array(let inputs)? = members["inputs"],
-                    case .object(let fields) = inputs[0], let packed = fields["data"], let tree = parse(data)
-                else {
+                guard let packed = firstInputData(parse(#"{"inputs":[{"data":"# + data + "}]}")), let tree = parse(data) else {
                     Issue.record("\(data) does not parse")
                     continue
                 }
@@ -196,10 +195,7 @@ import Testing
                 }
             }
         }
-        let short = parse(#"{"inputs":[{"data":[1,2,3]}]}"#)
-        guard case .object(let members)? = short, case .array(let inputs)? = members["inputs"], case .object(let fields) = inputs[0],
-            let data = fields["data"]
-        else { return }
+        let data = try #require(firstInputData(parse(#"{"inputs":[{"data":[1,2,3]}]}"#)))
         #expect(throws: LedgeError.invalidInput("input 'a': shape [4] needs 4 values, got 3 in 'data'")) {
             try TensorCoding.tensor(name: "a", dtype: .float32, shape: [4], count: 4, data: data)
         }
