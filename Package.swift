@@ -62,7 +62,7 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         // C shim over libpng: its errors longjmp, so the setjmp must live in C.
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
-        // Process-level C: an async-signal-safe crash line, the probe's memory bound.
+        // Process-level C: an async-signal-safe crash line, the probe's memory bound, spawning without leaked descriptors.
         .target(name: "CLedgeProcess"),
         // Calibration's and weight quantization's loops, optimized in debug builds too (tests calibrate real models).
         .target(name: "CLedgeQuantize", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("m")]),
@@ -186,7 +186,8 @@ let package = Package(
         .target(
             name: "LedgeRelease",
             dependencies: [
-                "LedgeCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+                "LedgeCore", "CLedgeProcess", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -216,7 +217,10 @@ let package = Package(
         // Taking releases to devices and clusters: SSH fleets (fleet files), Kubernetes/KubeEdge manifests.
         .target(
             name: "LedgeDeploy",
-            dependencies: ["LedgeCore", "LedgeRelease", "LedgePackage", "LedgeFetch", "CYAML", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LedgeCore", "LedgeRelease", "LedgePackage", "LedgeFetch", "CYAML", "CLedgeProcess",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "LedgeCLI",
@@ -230,7 +234,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "ledge", dependencies: ["LedgeCLI"], swiftSettings: swiftSettings),
-        .target(name: "LedgeTesting", dependencies: ["LedgeCore"], swiftSettings: swiftSettings),
+        .target(name: "LedgeTesting", dependencies: ["LedgeCore", "CLedgeProcess"], swiftSettings: swiftSettings),
         // The bodies of the libFuzzer targets in Fuzz/ (`make fuzz`), so that `make test` replays their corpora and crashers.
         .target(
             name: "LedgeFuzzing",

@@ -90,6 +90,17 @@ int ledge_limit_address_space(unsigned long long bytes) {
 
 extern char **environ;
 
+int ledge_spawn_close_inherited(posix_spawn_file_actions_t *actions) {
+#ifdef __GLIBC__
+    return posix_spawn_file_actions_addclosefrom_np(actions, STDERR_FILENO + 1);
+#else
+    int error = 0;
+    for (long fd = STDERR_FILENO + 1, n = sysconf(_SC_OPEN_MAX); !error && fd < n && fd < 65536; fd++)
+        error = posix_spawn_file_actions_addclose(actions, (int)fd);
+    return error;
+#endif
+}
+
 int ledge_spawn(const char *path, char *const argv[], int output_fd, int *pid) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
@@ -103,12 +114,7 @@ int ledge_spawn(const char *path, char *const argv[], int output_fd, int *pid) {
     if (!error) error = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDWR, 0);
     if (!error) error = posix_spawn_file_actions_adddup2(&actions, output_fd, STDOUT_FILENO);
     if (!error) error = posix_spawn_file_actions_adddup2(&actions, output_fd, STDERR_FILENO);
-#ifdef __GLIBC__
-    if (!error) error = posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
-#else
-    for (long fd = STDERR_FILENO + 1, n = sysconf(_SC_OPEN_MAX); !error && fd < n && fd < 65536; fd++)
-        error = posix_spawn_file_actions_addclose(&actions, (int)fd);
-#endif
+    if (!error) error = ledge_spawn_close_inherited(&actions);
     if (!error) error = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
     if (!error) error = posix_spawn(pid, path, &actions, &attributes, argv, environ);
     posix_spawnattr_destroy(&attributes);

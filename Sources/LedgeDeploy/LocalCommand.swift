@@ -3,6 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
+internal import CLedgeProcess
 internal import LedgeCore
 
 #if canImport(Glibc)
@@ -65,6 +66,7 @@ enum LocalCommand {
         }
         posix_spawn_file_actions_addopen(&actions, 1, scratch + "/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, scratch + "/stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        ledge_spawn_close_inherited(&actions)  // an ssh ControlMaster outlives the command: it must hold none of ours
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -113,6 +115,7 @@ enum LocalCommand {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        ledge_spawn_close_inherited(&actions)
         let args: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for arg in args { free(arg) } }
         var pid: pid_t = 0

@@ -183,6 +183,9 @@ enum CleanSpawn {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }
         }
+        // Last, after the caller's actions for 0, 1 and 2: a test's sockets and pipes stay ours
+        // (a long-lived child holding a client's socket would keep the connection open).
+        CleanSpawn.closeInherited(&actions)
         var child: pid_t = 0
         let result = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
         guard result == 0 else {

@@ -4,6 +4,7 @@
 #ifndef CLEDGE_PROCESS_H
 #define CLEDGE_PROCESS_H
 
+#include <spawn.h>
 #include <stddef.h>
 
 /// Installs handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT (on an
@@ -25,6 +26,14 @@ int ledge_limit_address_space(unsigned long long bytes);
 /// process group, stdin from /dev/null, stdout and stderr to `output_fd`, no
 /// other descriptor inherited. 0 and `*pid` set, else an errno value.
 int ledge_spawn(const char *path, char *const argv[], int output_fd, int *pid);
+
+/// Adds to `actions` the closing of every descriptor from 3 up, so that the child inherits
+/// only its standard input, output and error (call it after the `dup2`/`open` actions for
+/// those). Our own descriptors are not all close-on-exec (Swift cannot call `pipe2`; tests'
+/// sockets), and an inherited socket outlives our `close`: an `ssh` ControlMaster that
+/// persists 60 s keeps a served connection open that long. 0 on success, else an errno
+/// value. (`posix_spawn_file_actions_addclosefrom_np` needs _GNU_SOURCE.)
+int ledge_spawn_close_inherited(posix_spawn_file_actions_t *actions);
 
 /// Names the calling thread (as `top -H`, `perf` and /proc show it); names longer than 15
 /// bytes are cut. 0 on success, else an errno value. (`pthread_setname_np` needs
