@@ -90,7 +90,8 @@ int ledge_limit_address_space(unsigned long long bytes) {
 
 extern char **environ;
 
-int ledge_spawn_close_inherited(posix_spawn_file_actions_t *actions) {
+int ledge_spawn_close_inherited(void *untyped) {
+    posix_spawn_file_actions_t *actions = untyped;
 #ifdef __GLIBC__
     return posix_spawn_file_actions_addclosefrom_np(actions, STDERR_FILENO + 1);
 #else

@@ -4,7 +4,6 @@
 #ifndef CLEDGE_PROCESS_H
 #define CLEDGE_PROCESS_H
 
-#include <spawn.h>
 #include <stddef.h>
 
 /// Installs handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT (on an
@@ -32,8 +31,10 @@ int ledge_spawn(const char *path, char *const argv[], int output_fd, int *pid);
 /// those). Our own descriptors are not all close-on-exec (Swift cannot call `pipe2`; tests'
 /// sockets), and an inherited socket outlives our `close`: an `ssh` ControlMaster that
 /// persists 60 s keeps a served connection open that long. 0 on success, else an errno
-/// value. (`posix_spawn_file_actions_addclosefrom_np` needs _GNU_SOURCE.)
-int ledge_spawn_close_inherited(posix_spawn_file_actions_t *actions);
+/// value. (`posix_spawn_file_actions_addclosefrom_np` needs _GNU_SOURCE.) `actions` is a
+/// `posix_spawn_file_actions_t *`, untyped so that this module does not declare Glibc's
+/// spawn types a second time for Swift.
+int ledge_spawn_close_inherited(void *actions);
 
 /// Names the calling thread (as `top -H`, `perf` and /proc show it); names longer than 15
 /// bytes are cut. 0 on success, else an errno value. (`pthread_setname_np` needs
