@@ -150,8 +150,8 @@ public final class SessionPool: Sendable {
     public static let inlineLimit: Duration = .microseconds(200)
 
     /// Borrows an instance, runs `body` on its thread (off the Swift concurrency
-    /// pool and the event loops; inline when it is the wide instance or its last
-    /// run took at most ``inlineLimit``), and gives the instance back.
+    /// pool and the event loops; inline when its last run took at most
+    /// ``inlineLimit``), and gives the instance back.
     public func run<T: Sendable>(_ body: @escaping @Sendable (ModelInstance) throws -> T) async throws -> T {
         let instance = try await borrow()
         defer { giveBack(instance) }
@@ -165,11 +165,7 @@ public final class SessionPool: Sendable {
             }
             return try body(instance)
         }
-        // The wide instance runs only when the pool is idle and nobody waits: its run keeps the
-        // request's thread (which joins the run's thread pool) instead of paying the hop to
-        // the instance's thread and back at a lone client's every request.
-        let wide = state.withLock { $0.wide === instance }
-        if wide || instance.lastRunNanoseconds.load(ordering: .relaxed) <= Self.inlineLimit.components.attoseconds / 1_000_000_000 {
+        if instance.lastRunNanoseconds.load(ordering: .relaxed) <= Self.inlineLimit.components.attoseconds / 1_000_000_000 {
             return try timed()
         }
         return try await withCheckedThrowingContinuation { continuation in

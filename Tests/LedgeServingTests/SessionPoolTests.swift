@@ -122,20 +122,6 @@ final class Tracker: Sendable {
 
     /// A run that is not inline executes on the instance's own thread, and that thread
     /// ends with the instance (an unloaded model leaves no thread behind).
-    /// The wide instance (a lone request on an idle pool) runs on the request's own thread:
-    /// no hop to the instance's thread and back at a single client's every request.
-    @Test func aWideRunStaysOnTheRequestsThread() async throws {
-        let open = { (index: Int) in
-            ModelInstance(session: try ModelLoader.open(path: Fixtures.model("add.onnx"), logger: Logger(label: "test")), index: index)
-        }
-        let pool = SessionPool(modelName: "add", instances: [try open(9418)], wide: try open(9419), queueLimit: 1)
-        let ranOn = try await pool.run { _ in
-            try String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        #expect(pool.counters.wideRuns == 1 && pool.counters.narrowRuns == 0)
-        #expect(!ranOn.hasPrefix("ledge-inst-"), "the wide run went to thread \(ranOn)")
-    }
-
     @Test func runsExecuteOnTheInstancesThreadWhichEndsWithIt() async throws {
         let name = "ledge-inst-9417"
         var instance: ModelInstance? = ModelInstance(
