@@ -64,6 +64,8 @@ enum {
     LEDGE_SLOT_METADATA_GET_CUSTOM_KEYS = 123,
     LEDGE_SLOT_GET_AVAILABLE_PROVIDERS = 125,
     LEDGE_SLOT_RELEASE_AVAILABLE_PROVIDERS = 126,
+    LEDGE_SLOT_ADD_SESSION_CONFIG_ENTRY = 130,
+    LEDGE_SLOT_CREATE_AND_REGISTER_ALLOCATOR = 144,
     LEDGE_SLOT_APPEND_PROVIDER_CUDA_V2 = 204,
     LEDGE_SLOT_CREATE_CUDA_OPTIONS = 205,
     LEDGE_SLOT_RELEASE_CUDA_OPTIONS = 208,
@@ -120,6 +122,9 @@ static void ledge_ort_fill(const void *const *table, ledge_ort_api *api, uint32_
     LEDGE_SLOT(metadata_get_custom_keys, LEDGE_SLOT_METADATA_GET_CUSTOM_KEYS, ledge_ort_metadata_get_keys_fn);
     LEDGE_SLOT(get_available_providers, LEDGE_SLOT_GET_AVAILABLE_PROVIDERS, ledge_ort_get_available_providers_fn);
     LEDGE_SLOT(release_available_providers, LEDGE_SLOT_RELEASE_AVAILABLE_PROVIDERS, ledge_ort_release_available_providers_fn);
+    LEDGE_SLOT(add_session_config_entry, LEDGE_SLOT_ADD_SESSION_CONFIG_ENTRY, ledge_ort_add_session_config_entry_fn);
+    LEDGE_SLOT(create_and_register_allocator, LEDGE_SLOT_CREATE_AND_REGISTER_ALLOCATOR,
+               ledge_ort_create_and_register_allocator_fn);
     LEDGE_SLOT(append_provider_cuda_v2, LEDGE_SLOT_APPEND_PROVIDER_CUDA_V2, ledge_ort_append_cuda_v2_fn);
     LEDGE_SLOT(create_cuda_options, LEDGE_SLOT_CREATE_CUDA_OPTIONS, ledge_ort_create_cuda_options_fn);
     LEDGE_SLOT(release_cuda_options, LEDGE_SLOT_RELEASE_CUDA_OPTIONS, ledge_ort_release_cuda_options_fn);

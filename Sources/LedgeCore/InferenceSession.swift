@@ -31,10 +31,16 @@ public struct SessionOptions: Sendable, Hashable {
     public var threads: Int?
     /// Execution provider (ONNX Runtime): `cpu`, `cuda`, …; `nil` is CPU.
     public var provider: String?
+    /// ONNX Runtime: take working memory (activations, the memory pattern) from one arena that
+    /// every session so opened in the process shares, instead of an arena per session: for the
+    /// instances of a served model, of which only as many run at once as there are cores. The
+    /// shared arena keeps its high-water mark until the process ends.
+    public var sharesMemory: Bool
 
-    public init(threads: Int? = nil, provider: String? = nil) {
+    public init(threads: Int? = nil, provider: String? = nil, sharesMemory: Bool = false) {
         self.threads = threads
         self.provider = provider
+        self.sharesMemory = sharesMemory
     }
 
     /// The intra-op thread count when none is asked for: one per available core, at most 4.

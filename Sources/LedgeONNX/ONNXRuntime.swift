@@ -26,6 +26,9 @@ public final class ONNXRuntime: Sendable {
     let env: ORTHandle
     /// Describes CPU memory Ledge owns, for zero-copy input tensors.
     let cpuMemoryInfo: ORTHandle
+    /// True when the environment holds a CPU arena that sessions opened with
+    /// ``SessionOptions/sharesMemory`` use (`session.use_env_allocators`).
+    public let hasSharedArena: Bool
 
     private static let cache = Mutex<[String: ONNXRuntime]>([:])
 
@@ -73,6 +76,16 @@ public final class ONNXRuntime: Sendable {
             try api.check(api.raw.create_cpu_memory_info(LEDGE_ORT_DEVICE_ALLOCATOR, LEDGE_ORT_MEM_DEFAULT, &memoryInfo))
             guard let memoryInfo else { throw ORTFailure(code: 1, message: "CreateCpuMemoryInfo returned nothing") }
             self.cpuMemoryInfo = ORTHandle(memoryInfo) { api.raw.release_memory_info($0) }
+
+            // One CPU arena for the environment (default settings), for sessions that ask for it.
+            var arenaInfo: OpaquePointer?
+            try api.check(api.raw.create_cpu_memory_info(LEDGE_ORT_ARENA_ALLOCATOR, LEDGE_ORT_MEM_DEFAULT, &arenaInfo))
+            if let arenaInfo {
+                defer { api.raw.release_memory_info(arenaInfo) }  // the environment keeps its own copy
+                self.hasSharedArena = (try? api.check(api.raw.create_and_register_allocator(env, arenaInfo, nil))) != nil
+            } else {
+                self.hasSharedArena = false
+            }
 
             var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
             var count: Int32 = 0

@@ -65,6 +65,9 @@ public final class ONNXSession: InferenceSession {
             try api.check(api.raw.set_inter_op_threads(sessionOptions, 1))
             try api.check(api.raw.set_session_execution_mode(sessionOptions, LEDGE_ORT_SEQUENTIAL))
             try api.check(api.raw.set_graph_optimization_level(sessionOptions, LEDGE_ORT_OPTIMIZATION_ALL))
+            if options.sharesMemory && runtime.hasSharedArena {
+                try api.check(api.raw.add_session_config_entry(sessionOptions, "session.use_env_allocators", "1"))
+            }
         } catch {
             throw error.asRuntimeFailure
         }

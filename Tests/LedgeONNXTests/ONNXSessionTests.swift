@@ -67,6 +67,31 @@ import Testing
         #expect(SessionOptions.defaultThreads == min(ProcessInfo.processInfo.activeProcessorCount, 4))
     }
 
+    /// Sessions that share the environment's arena (`SessionOptions.sharesMemory`, what a
+    /// served model's instances do), run at once, give what an arena of their own gives, to the bit.
+    @Test(arguments: ["onnx_gen_b4", "ppocr_b4"])
+    func sessionsSharingTheArenaGiveIdenticalResults(caseName: String) async throws {
+        #expect(try ONNXRuntime.shared().hasSharedArena)
+        let reference = try Fixtures.referenceCase(caseName)
+        let own = try ONNXSession(path: reference.model, options: SessionOptions(threads: 1))
+        let expected = try own.run(reference.inputs)[0].values(as: Float.self)
+        #expect(maxAbsDifference(try own.run(reference.inputs)[0], reference.outputs[0]) <= 1e-5)
+        let shared = try (0..<2).map { _ in
+            try ONNXSession(path: reference.model, options: SessionOptions(threads: 1, sharesMemory: true))
+        }
+        let inputs = reference.inputs
+        try await withThrowingTaskGroup(of: [Float].self) { group in
+            for session in shared {
+                group.addTask {
+                    var last: [Float] = []
+                    for _ in 0..<3 { last = try session.run(inputs)[0].values(as: Float.self) }
+                    return last
+                }
+            }
+            for try await values in group { #expect(values == expected) }
+        }
+    }
+
     /// A requested provider, the one library provider that must be missing for the case to hold, and the
     /// warning logged (`{available}` standing for the library's providers); `nil` when nothing is logged.
     struct ProviderCase: Sendable, CustomTestStringConvertible {

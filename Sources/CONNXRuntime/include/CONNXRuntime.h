@@ -182,6 +182,11 @@ typedef ledge_ort_status_ptr (*ledge_ort_metadata_get_keys_fn)(const ledge_ort_m
                                                                char ***keys, int64_t *count);
 typedef ledge_ort_status_ptr (*ledge_ort_get_available_providers_fn)(char ***out, int *count);
 typedef ledge_ort_status_ptr (*ledge_ort_release_available_providers_fn)(char **providers, int count);
+typedef ledge_ort_status_ptr (*ledge_ort_add_session_config_entry_fn)(ledge_ort_session_options *, const char *key,
+                                                                      const char *value);
+/// `arena_cfg` is an `OrtArenaCfg *`; NULL: the runtime's defaults.
+typedef ledge_ort_status_ptr (*ledge_ort_create_and_register_allocator_fn)(ledge_ort_env *, const ledge_ort_memory_info *,
+                                                                           const void *arena_cfg);
 typedef ledge_ort_status_ptr (*ledge_ort_append_cuda_v2_fn)(ledge_ort_session_options *, const ledge_ort_cuda_options *);
 typedef ledge_ort_status_ptr (*ledge_ort_create_cuda_options_fn)(ledge_ort_cuda_options **out);
 typedef void (*ledge_ort_release_cuda_options_fn)(ledge_ort_cuda_options *);
@@ -238,6 +243,8 @@ typedef struct ledge_ort_api {
     ledge_ort_metadata_get_keys_fn _Nonnull metadata_get_custom_keys;             // 123
     ledge_ort_get_available_providers_fn _Nonnull get_available_providers;        // 125
     ledge_ort_release_available_providers_fn _Nonnull release_available_providers; // 126
+    ledge_ort_add_session_config_entry_fn _Nonnull add_session_config_entry;      // 130
+    ledge_ort_create_and_register_allocator_fn _Nonnull create_and_register_allocator; // 144
     ledge_ort_append_cuda_v2_fn _Nonnull append_provider_cuda_v2;                 // 204
     ledge_ort_create_cuda_options_fn _Nonnull create_cuda_options;                // 205
     ledge_ort_release_cuda_options_fn _Nonnull release_cuda_options;              // 208
