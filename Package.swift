@@ -234,7 +234,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "ledge", dependencies: ["LedgeCLI"], swiftSettings: swiftSettings),
-        .target(name: "LedgeTesting", dependencies: ["LedgeCore", "CLedgeProcess"], swiftSettings: swiftSettings),
+        .target(
+            name: "LedgeTesting",
+            dependencies: ["LedgeCore", "CLedgeProcess", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         // The bodies of the libFuzzer targets in Fuzz/ (`make fuzz`), so that `make test` replays their corpora and crashers.
         .target(
             name: "LedgeFuzzing",

@@ -4,6 +4,9 @@
 #include "CLedgeProcess.h"
 
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -121,6 +124,14 @@ int ledge_spawn(const char *path, char *const argv[], int output_fd, int *pid) {
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     return error;
+}
+
+int ledge_release_free_heap(void) {
+#ifdef __GLIBC__
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
 }
 
 int ledge_name_thread(const char *name) {

@@ -3,40 +3,11 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LedgeServer
+import LedgeTesting
 import Logging
 import Synchronization
 @testable import LedgeServing
 import Testing
-
-/// Keeps every log event, for the tests to read.
-final class LogCapture: Sendable {
-    struct Event: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: Logger.Metadata
-    }
-    let events = Mutex<[Event]>([])
-
-    var logger: Logger {
-        Logger(label: "ledge.serve.tests") { _ in Handler(capture: self) }
-    }
-
-    struct Handler: LogHandler {
-        let capture: LogCapture
-        var logLevel: Logger.Level = .info
-        var metadata: Logger.Metadata = [:]
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            capture.events.withLock { $0.append(Event(level: event.level, message: event.message.description, metadata: merged)) }
-        }
-    }
-}
 
 @Suite struct RequestIDTests {
     static let header = HTTPField.Name("X-Request-Id")!
@@ -81,7 +52,7 @@ final class LogCapture: Sendable {
 
     @Test func everyRequestLogsOneAccessLineWithItsID() async throws {
         let capture = LogCapture()
-        try await withApp(capture.logger) { client in
+        try await withApp(capture.logger()) { client in
             try await client.execute(
                 uri: "/v2/models/add/infer", method: .post, headers: [Self.header: "trace-7"],
                 body: ByteBuffer(string: BadRequestTests.goodAdd)

@@ -52,6 +52,37 @@ import Testing
         #expect(after == reference)
     }
 
+    /// Once a model's instances are all open — at load, or later when it is ready on the first —
+    /// the heap their loads freed goes back to the system (malloc_trim), and the log says so.
+    @Test func theFreedHeapIsReturnedOnceTheInstancesAreOpen() async throws {
+        let released = { (name: String) in
+            [
+                "model '\(name)' version 1: instances open; freed heap returned to the system",
+                "model '\(name)' version 1: instances open; no freed heap to return to the system",
+            ]
+        }
+        let capture = LogCapture()
+        let atLoad = try ModelRepository.load(
+            .file(path: Fixtures.model("add.onnx"), name: "add"), options: RepositoryOptions(instances: nil, cores: AdaptivePoolTests.cores),
+            logger: capture.logger(level: .debug))
+        #expect(capture.messages.filter { released("add").contains($0) }.count == 1)
+        _ = atLoad
+
+        let later = try ModelRepository.load(
+            .file(path: Fixtures.model("add.onnx"), name: "later"),
+            options: RepositoryOptions(instances: nil, cores: AdaptivePoolTests.cores, readyOnFirstInstance: true),
+            logger: capture.logger(level: .debug))
+        #expect(capture.messages.filter { released("later").contains($0) }.isEmpty)
+        later.openRemainingInstances()
+        await (try later.model(named: "later")).pool.complete()
+        var logged = false
+        for _ in 0..<500 where !logged {
+            logged = capture.messages.contains { released("later").contains($0) }
+            if !logged { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(logged)
+    }
+
     @Test func withoutItEveryInstanceIsOpenWhenLoadReturns() throws {
         let options = RepositoryOptions(instances: nil, cores: AdaptivePoolTests.cores)
         let repository = try ModelRepository.load(

@@ -36,6 +36,13 @@ int ledge_spawn(const char *path, char *const argv[], int output_fd, int *pid);
 /// spawn types a second time for Swift.
 int ledge_spawn_close_inherited(void *actions);
 
+/// Gives the heap's free memory back to the system (glibc's `malloc_trim(0)`, over every
+/// malloc arena). A runtime's model load frees tens of MB of temporaries (the parsed model,
+/// copies made by graph rewrites) that glibc keeps otherwise: its mmap threshold rises with
+/// large frees, so they land in per-thread heaps that only a trim returns. 1 when memory was
+/// returned, 0 when none could be (or on a C library without `malloc_trim`).
+int ledge_release_free_heap(void);
+
 /// Names the calling thread (as `top -H`, `perf` and /proc show it); names longer than 15
 /// bytes are cut. 0 on success, else an errno value. (`pthread_setname_np` needs
 /// _GNU_SOURCE, which Swift's Glibc module is not built with.)
