@@ -1,3 +1,4 @@
+internal import CLedgeProcess
 public import Foundation
 
 /// A command-line tool the harness ran (skopeo, umoci, htpasswd, …) that exited with a non-zero
@@ -185,7 +186,7 @@ enum CleanSpawn {
         }
         // Last, after the caller's actions for 0, 1 and 2: a test's sockets and pipes stay ours
         // (a long-lived child holding a client's socket would keep the connection open).
-        CleanSpawn.closeInherited(&actions)
+        ledge_spawn_close_inherited(&actions)
         var child: pid_t = 0
         let result = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
         guard result == 0 else {
