@@ -17,15 +17,22 @@ public struct HTTPResponse: Sendable {
 }
 
 /// A small HTTP/1.1 client on SwiftNIO: one connection per request, TLS with
-/// the system's trust roots, a time limit per request. Enough for the OCI
+/// the system's trust roots (or a PEM file of them), a time limit per request. Enough for the OCI
 /// distribution API and model downloads (``download(_:to:from:limits:)``),
 /// without Foundation's networking (and its libcurl).
 public struct HTTPClient: Sendable {
     /// Seconds a request may take, connection included.
     public var timeLimit: Int64 = 120
+    /// A PEM file of the certificates `https` servers are verified against, instead of the
+    /// system's (a fleet's own CA, or a device's self-signed certificate).
+    public var trustRoots: String?
 
-    /// A client whose requests may take `timeLimit` seconds each.
-    public init(timeLimit: Int64 = 120) { self.timeLimit = timeLimit }
+    /// A client whose requests may take `timeLimit` seconds each, verifying `https` servers against
+    /// `trustRoots` (a PEM file), else the system's roots.
+    public init(timeLimit: Int64 = 120, trustRoots: String? = nil) {
+        self.timeLimit = timeLimit
+        self.trustRoots = trustRoots
+    }
 
     /// `method` (`GET`, `POST`) to `url` (`http://host:port/path`), the whole answer in memory.
     public func send(_ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> HTTPResponse {
@@ -60,7 +67,7 @@ public struct HTTPClient: Sendable {
     private func exchange(_ method: HTTPMethod, _ url: RequestURL, headers: [(String, String)], body: [UInt8]?) async throws
         -> HTTPResponse
     {
-        let channel = try await Self.connect(url, connectTimeout: .seconds(10), idleTimeout: nil)
+        let channel = try await Self.connect(url, connectTimeout: .seconds(10), idleTimeout: nil, trustRoots: trustRoots)
         return try await channel.executeThenClose { inbound, outbound in
             var head = Self.requestHead(method, url, headers: headers)
             if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
@@ -115,8 +122,9 @@ public struct HTTPClient: Sendable {
     }
 
     /// A connection to `url`'s host (TLS for https) with HTTP/1.1 handlers; with `idleTimeout`,
-    /// reading fails with ``ReadTimeout`` once nothing arrived for that long.
-    static func connect(_ url: RequestURL, connectTimeout: TimeAmount, idleTimeout: TimeAmount?) async throws
+    /// reading fails with ``ReadTimeout`` once nothing arrived for that long. `trustRoots`: a PEM
+    /// file to verify the server against instead of the system's roots.
+    static func connect(_ url: RequestURL, connectTimeout: TimeAmount, idleTimeout: TimeAmount?, trustRoots: String? = nil) async throws
         -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
     {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -124,7 +132,9 @@ public struct HTTPClient: Sendable {
             .connect(host: url.host, port: url.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if url.secure {
-                        let context = try NIOSSLContext(configuration: .makeClientConfiguration())
+                        var configuration = TLSConfiguration.makeClientConfiguration()
+                        if let trustRoots { configuration.trustRoots = .file(trustRoots) }
+                        let context = try NIOSSLContext(configuration: configuration)
                         let serverName = url.host.first?.isNumber == true || url.host.contains(":") ? nil : url.host
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
                     }
