@@ -7,6 +7,8 @@ internal import Foundation
 internal import LedgeCore
 internal import LedgeDeploy
 internal import LedgeRelease
+internal import LedgeServer
+internal import LedgeServing
 internal import Logging
 
 /// `ledge deploy apply`: models to devices over SSH, checked before and after the switch.
@@ -101,8 +103,36 @@ extension DeployApplyCommand {
                 throw LedgeError.usage("device '\(device.name)': server port \(checkPort) is the --check-port; give another --check-port")
             }
             return DeviceSpec(
-                name: device.name, target: device.target, models: entries, port: device.serverPort, root: device.root, threads: device.threads)
+                name: device.name, target: device.target, models: entries, port: device.serverPort, root: device.root, threads: device.threads,
+                secrets: try Self.secrets(device.access, device: device.name))
         }
+    }
+
+    /// The token, certificate and key read and checked here as `ledge serve` checks them, so a
+    /// bad file fails before anything is sent; `nil` when none is given.
+    static func secrets(_ access: DeviceAccess, device: String) throws -> DeviceSecrets? {
+        var secrets = DeviceSecrets(trustRoots: access.trustRoots)
+        if let file = access.tokenFile {
+            let data = try CheckedFile.read(file, kind: "device '\(device)': auth token", expected: "a file", code: .invalidInput)
+            let token = String(decoding: data, as: UTF8.self).trimmingWhitespaceAndNewlines()
+            if let problem = AccessPolicy.problem(token: token) { throw LedgeError.invalidInput("device '\(device)': \(file): \(problem)") }
+            secrets.token = token
+        }
+        if let certificate = access.certificate, let key = access.key {
+            do {
+                _ = try ServerTLS(certificateFile: certificate, keyFile: key)
+            } catch {
+                throw LedgeError.invalidInput("device '\(device)': \(error.message)")
+            }
+            secrets.certificate = Array(try CheckedFile.read(certificate, kind: "--tls-cert", expected: "a file", code: .invalidInput))
+            secrets.key = Array(try CheckedFile.read(key, kind: "--tls-key", expected: "a file", code: .invalidInput))
+        } else if access.certificate != nil || access.key != nil {
+            throw LedgeError.usage("device '\(device)': tls_cert and tls_key go together: give both or neither")
+        }
+        if let roots = access.trustRoots, !FileManager.default.isReadableFile(atPath: roots) {
+            throw LedgeError.invalidInput("device '\(device)': tls_ca \(roots): not a readable file")
+        }
+        return secrets.token == nil && secrets.certificate == nil ? nil : secrets
     }
 }
 

@@ -27,6 +27,8 @@ struct DeployRollbackCommand: AsyncParsableCommand {
         options.port = try device.shared().port
         options.listenHost = listen == "ssh" ? nil : listen
         options.readySeconds = readyTimeout
+        // The check uses the release's own token and scheme (read on the device) and these roots.
+        options.secrets = DeviceSecrets(trustRoots: try device.resolvedDevices().first?.access.trustRoots)
         let progress = DeployProgress(devices: targets.map(\.destination), quiet: false)
         let results = await Deployer.rollback(targets, release: release, options: options, progress: progress.report)
         print(

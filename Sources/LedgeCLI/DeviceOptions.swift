@@ -23,10 +23,33 @@ struct DeviceOptions: ParsableArguments {
     @Option(help: "The server's port, where the fleet file gives none.")
     var port = 8000
 
+    @Option(
+        name: .customLong("auth-token-file"),
+        help: ArgumentHelp("apply: the server requires this bearer token (a file), where the fleet file gives none.", valueName: "file"))
+    var authTokenFile: String?
+
+    @Option(
+        name: .customLong("tls-cert"),
+        help: ArgumentHelp("apply: the server serves HTTPS only with this PEM certificate chain, where the fleet file gives none.", valueName: "pem"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("apply: the PEM private key of --tls-cert.", valueName: "pem"))
+    var tlsKey: String?
+
+    @Option(
+        name: .customLong("tls-ca"),
+        help: ArgumentHelp(
+            "The PEM certificates the servers are verified against (default: the system's), where the fleet file gives none.", valueName: "pem"))
+    var tlsCA: String?
+
     func validate() throws {
         if devices.isEmpty && fleet == nil { throw ValidationError("give at least one --device, or --fleet FILE") }
         if !selectors.isEmpty && fleet == nil { throw ValidationError("--select needs --fleet FILE") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together: give both or neither") }
     }
+
+    /// The command line's network safety settings.
+    var access: DeviceAccess { DeviceAccess(tokenFile: authTokenFile, certificate: tlsCert, key: tlsKey, trustRoots: tlsCA) }
 
     /// A device with what it runs: the fleet file's settings, else the command line's.
     struct Device: Sendable {
@@ -40,6 +63,8 @@ struct DeviceOptions: ParsableArguments {
         /// The fleet file's threads; `nil`: the server's default.
         var threads: Int?
         var root: String
+        /// The fleet file's network safety settings over the command line's.
+        var access = DeviceAccess()
     }
 
     /// The fleet file's devices (those every `--select` matches), then the `--device` ones.
@@ -51,12 +76,12 @@ struct DeviceOptions: ParsableArguments {
             resolved = selected.map {
                 Device(
                     name: $0.name, target: $0.target, labels: $0.labels, models: $0.models, serverPort: $0.serverPort ?? port,
-                    threads: $0.threads, root: $0.root ?? root)
+                    threads: $0.threads, root: $0.root ?? root, access: $0.access.over(access))
             }
         }
         for text in devices {
             let target = try SSHTarget(parsing: text, configFile: sshConfig)
-            resolved.append(Device(name: target.destination, target: target, serverPort: port, root: root))
+            resolved.append(Device(name: target.destination, target: target, serverPort: port, root: root, access: access))
         }
         var names = Set<String>()
         for device in resolved where !names.insert(device.name).inserted {

@@ -30,6 +30,8 @@ public struct ApplyOptions: Sendable {
     public var bytesPerSecond: Int?
     /// Inference threads per session on the device (`nil`: the server's default).
     public var threads: Int?
+    /// The server's token and certificate (`nil`: none, plain HTTP).
+    public var secrets: DeviceSecrets?
 
     public init(models: [RepositoryLayout.Entry], binaries: [ReleasePlatform: String], platformsDirectory: String, scratchDirectory: String) {
         self.models = models
@@ -77,6 +79,7 @@ public enum Deployer {
             own.port = device.port
             own.root = device.root
             own.threads = device.threads
+            own.secrets = device.secrets
             var outcome = await deploy(device.target, options: own, releases: releases) { progress(device.name, $0) }
             outcome.device = device.name
             return outcome
@@ -97,12 +100,12 @@ public enum Deployer {
             outcome.platform = platform.description
             let service = try ServiceMode.choose(options.initSystem, facts: facts)
             outcome.service = service.rawValue
-            let release = try await releases.release(for: platform, models: options.models)
+            let release = try await releases.release(for: platform, models: options.models).securing(options.secrets)
             outcome.release = release.id
             let device = try await DeviceEndpoint(host: target.resolvedHost(), options: options)
             let models = options.models.map(\.name)
             if facts.current == "releases/" + release.id, facts.running,
-                (try? await ServerCheck(base: device.base(options.port)).run(models: models, seconds: 2)) != nil
+                (try? await ServerCheck(device, port: options.port).run(models: models, seconds: 2)) != nil
             {
                 outcome.state = "unchanged"
                 outcome.seconds = (ContinuousClock.now - started) / .seconds(1)
@@ -194,7 +197,7 @@ public enum Deployer {
             (try? await target.run("kill -0 \"$(cat \(DeviceRelease.quoted(root + "/run/check.pid")))\" 2> /dev/null").status) == 0
         }
         do {
-            try await ServerCheck(base: device.base(options.checkPort)).run(models: models, seconds: options.readySeconds, alive: alive)
+            try await ServerCheck(device, port: options.checkPort).run(models: models, seconds: options.readySeconds, alive: alive)
         } catch {
             let log = (try? await target.run(DeviceScripts.tail(root: options.root, log: "releases/\(id)/check.log")).stdout) ?? ""
             _ = try? await target.run(DeviceScripts.stop(root: options.root, pidFile: "run/check.pid"))
@@ -236,7 +239,7 @@ public enum Deployer {
                 DeviceScripts.waitReady(root: root, release: id, seconds: options.readySeconds, service: service, logOffset: logOffset),
                 what: "start the server")
             let pid = ready.split(separator: "\n").last { $0.hasPrefix("pid=") }.map { String($0.dropFirst(4)) } ?? ""
-            try await ServerCheck(base: device.base(options.port)).run(models: models, seconds: options.readySeconds)
+            try await ServerCheck(device, port: options.port).run(models: models, seconds: options.readySeconds)
             _ = try await target.check(DeviceScripts.stillServing(root: root, release: id, pid: pid), what: "check the new server")
         } catch {
             say("rolling back")
@@ -281,14 +284,20 @@ public struct DeviceSpec: Sendable {
     public var root: String
     /// Inference threads per session (`nil`: the server's default).
     public var threads: Int?
+    /// The server's token and certificate (`nil`: none, plain HTTP).
+    public var secrets: DeviceSecrets?
 
-    public init(name: String, target: SSHTarget, models: [RepositoryLayout.Entry], port: Int, root: String, threads: Int? = nil) {
+    public init(
+        name: String, target: SSHTarget, models: [RepositoryLayout.Entry], port: Int, root: String, threads: Int? = nil,
+        secrets: DeviceSecrets? = nil
+    ) {
         self.name = name
         self.target = target
         self.models = models
         self.port = port
         self.root = root
         self.threads = threads
+        self.secrets = secrets
     }
 }
 
@@ -303,13 +312,16 @@ struct DeviceEndpoint {
     var host: String
     /// The address the server binds.
     var listen: String
+    /// The server's token and certificate, for the checks.
+    var secrets: DeviceSecrets?
 
     init(host: String, options: ApplyOptions) {
         self.host = host
         listen = options.listenHost ?? host
+        secrets = options.secrets
     }
 
-    func base(_ port: Int) -> String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    func base(_ port: Int) -> String { "\(secrets?.scheme ?? "http")://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
 }
 
 /// What the probe script printed.

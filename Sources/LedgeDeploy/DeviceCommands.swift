@@ -30,7 +30,12 @@ extension Deployer {
                 let models = try await target.check("ls \(DeviceRelease.quoted(options.root + "/releases/" + id + "/models"))", what: "list models")
                     .split(separator: "\n").map(String.init)
                 let service = try ServiceMode(rawValue: facts.values["service"] ?? "") ?? ServiceMode.choose(options.initSystem, facts: facts)
-                let device = try await DeviceEndpoint(host: target.resolvedHost(), options: options)
+                var device = try await DeviceEndpoint(host: target.resolvedHost(), options: options)
+                // The release's own token and scheme: it may predate the ones given now.
+                let secrets = try await target.check(
+                    "cd \(DeviceRelease.quoted(options.root))\n\(DeviceScripts.secrets(release: "releases/" + id))\ntrue",
+                    what: "read the release's secrets")
+                device.secrets = DeviceScripts.secrets(in: secrets, trustRoots: options.secrets?.trustRoots)
                 _ = try await activate(id, on: target, device: device, service: service, facts: facts, models: models, options: options, say: say)
                 say("rolled back")
                 return DeviceResult(device: target.destination, succeeded: true, detail: id)

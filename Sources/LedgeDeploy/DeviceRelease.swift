@@ -60,12 +60,39 @@ public struct DeviceRelease: Sendable {
             sizes[name] = bytes.count
             entries.append(.file(path: path, object: name))
         }
+        self.init(platform: bundle.platform, entries: entries, objects: objects, objectSizes: sizes)
+    }
+
+    private init(platform: ReleasePlatform, entries: [Entry], objects: [String: ReleaseFile.Content], objectSizes: [String: Int]) {
         let summary = entries.map { "\($0)" }.joined(separator: "\n")
-        self.platform = bundle.platform
+        self.platform = platform
         self.id = String(ContentDigest.sha256(Array(summary.utf8)).prefix(16))
         self.entries = entries
         self.objects = objects
-        self.objectSizes = sizes
+        self.objectSizes = objectSizes
+    }
+
+    /// Where `run.sh` finds a device's token, certificate and key (``DeviceSecrets``).
+    static let tokenPath = "secrets/auth-token"
+    static let certificatePath = "secrets/tls.crt"
+    static let keyPath = "secrets/tls.key"
+
+    /// This release with `secrets` in `secrets/` (a 0700 folder, 0600 files; objects whose mode
+    /// is 600 are written under `umask 077` on the device): another id when they differ, the
+    /// same release when there are none.
+    public func securing(_ secrets: DeviceSecrets?) -> DeviceRelease {
+        guard let files = secrets?.files, !files.isEmpty else { return self }
+        var entries = self.entries
+        var objects = self.objects
+        var sizes = objectSizes
+        entries.append(.directory(path: "secrets", mode: 0o700))
+        for file in files {
+            let name = ContentDigest.sha256(file.bytes) + "-600"
+            objects[name] = .bytes(file.bytes)
+            sizes[name] = file.bytes.count
+            entries.append(.file(path: file.path, object: name))
+        }
+        return DeviceRelease(platform: platform, entries: entries, objects: objects, objectSizes: sizes)
     }
 
     /// `ledge.sh`: runs this release's `ledge` with its arguments through the release's loader,
@@ -91,10 +118,13 @@ public struct DeviceRelease: Sendable {
 
     /// `run.sh`: `ledge serve` of this release's models on `LEDGE_HOST:LEDGE_PORT` (default
     /// 0.0.0.0:8000) and gRPC on `LEDGE_GRPC_PORT` (default 8001), with `LEDGE_THREADS` threads
-    /// per session when set; extra arguments pass on.
+    /// per session when set; extra arguments pass on. A token, certificate and key in `secrets/`
+    /// are passed as files (`--auth-token-file`, `--tls-cert`, `--tls-key`).
     static let serveScript = """
         #!/bin/sh
         R="$(cd "$(dirname "$0")" && pwd -P)"
+        if [ -f "$R/\(tokenPath)" ]; then set -- --auth-token-file "$R/\(tokenPath)" "$@"; fi
+        if [ -f "$R/\(certificatePath)" ]; then set -- --tls-cert "$R/\(certificatePath)" --tls-key "$R/\(keyPath)" "$@"; fi
         exec "$R/ledge.sh" serve --model-repository "$R/models" --host "${LEDGE_HOST:-0.0.0.0}" --port "${LEDGE_PORT:-\(ReleaseBundle.port)}" --grpc-port "${LEDGE_GRPC_PORT:-\(ReleaseBundle.grpcPort)}" ${LEDGE_THREADS:+--threads "$LEDGE_THREADS"} "$@"
 
         """

@@ -62,8 +62,10 @@ enum DeviceScripts {
         } else {
             write = "cat > \"$P\""
         }
+        // A secret (mode 600) is never readable by others, not even while it arrives.
         return """
             set -e
+            \(mode == "600" ? "umask 077" : ":")
             P=\(store)/.\(object).part
             \(write)
             set -- $(sha256sum "$P")
@@ -198,5 +200,25 @@ enum DeviceScripts {
     /// The last `lines` lines of a log under root, for error messages and `deploy logs`.
     static func tail(root: String, log: String, lines: Int = 5) -> String {
         "tail -n \(lines) \(DeviceRelease.quoted(root + "/" + log)) 2> /dev/null || true"
+    }
+
+    /// Prints a release's token (`token=…`) and whether it serves HTTPS (`tls=yes`), for the
+    /// checks of `status` and `rollback`: the release's own, read over ssh.
+    static func secrets(release: String) -> String {
+        let folder = DeviceRelease.quoted(release) + "/"
+        return """
+            [ -f \(folder)\(DeviceRelease.tokenPath) ] && echo "token=$(cat \(folder)\(DeviceRelease.tokenPath))"
+            [ -f \(folder)\(DeviceRelease.certificatePath) ] && echo tls=yes
+            """
+    }
+
+    /// What ``secrets(release:)`` printed: the token, and HTTPS as a certificate without bytes.
+    static func secrets(in output: String, trustRoots: String?) -> DeviceSecrets {
+        var secrets = DeviceSecrets(trustRoots: trustRoots)
+        for line in output.split(separator: "\n") {
+            if line.hasPrefix("token="), line.count > 6 { secrets.token = String(line.dropFirst(6)) }
+            if line == "tls=yes" { secrets.certificate = [] }
+        }
+        return secrets
     }
 }

@@ -28,15 +28,16 @@ public struct DeviceStatus: Sendable, Encodable {
 
 extension Deployer {
     /// Status of each device: its current release and models, the server's uptime, health,
-    /// request count and median from `/metrics`.
-    public static func status(_ targets: [SSHTarget], root: String, port: Int) async -> [DeviceStatus] {
+    /// request count and median from `/metrics` (asked with the current release's own token, over
+    /// HTTPS when it has a certificate, verified against `trustRoots` or the system's roots).
+    public static func status(_ targets: [SSHTarget], root: String, port: Int, trustRoots: String? = nil) async -> [DeviceStatus] {
         defer { for target in targets { target.closeConnection() } }
         return await BoundedParallel.map(count: targets.count, limit: targets.count) { index in
-            await status(of: targets[index], root: root, port: port)
+            await status(of: targets[index], root: root, port: port, trustRoots: trustRoots)
         }
     }
 
-    static func status(of target: SSHTarget, root: String, port: Int) async -> DeviceStatus {
+    static func status(of target: SSHTarget, root: String, port: Int, trustRoots: String?) async -> DeviceStatus {
         var status = DeviceStatus(device: target.destination)
         do {
             let r = DeviceRelease.quoted(root)
@@ -50,9 +51,11 @@ extension Deployer {
                   echo running=yes; echo "uptime=$(ps -o etimes= -p "$(cat "run/$ID.ready")" | tr -d ' ')"
                 fi
                 for f in current/models/*/model.*; do [ -f "$f" ] && echo "model=$(basename "$(dirname "$f")") $(sha256sum "$f" | cut -c1-64)"; done
+                \(DeviceScripts.secrets(release: "current"))
                 true
                 """
             let facts = try await target.check(script, what: "status")
+            let secrets = DeviceScripts.secrets(in: facts, trustRoots: trustRoots)
             for line in facts.split(separator: "\n").map(String.init) {
                 guard let equals = line.firstIndex(of: "=") else { continue }
                 let key = line[..<equals]
@@ -70,10 +73,10 @@ extension Deployer {
                 }
             }
             let host = try await target.resolvedHost()
-            let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
-            let http = HTTPClient(timeLimit: 5)
-            status.ready = (try? await http.send("GET", base + "/v2/health/ready"))?.status == 200
-            if status.ready, let metrics = try? await http.send("GET", base + "/metrics"), metrics.status == 200 {
+            let base = "\(secrets.scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            let http = HTTPClient(timeLimit: 5, trustRoots: trustRoots)
+            status.ready = (try? await http.send("GET", base + "/v2/health/ready", headers: secrets.headers))?.status == 200
+            if status.ready, let metrics = try? await http.send("GET", base + "/metrics", headers: secrets.headers), metrics.status == 200 {
                 let text = String(decoding: metrics.body, as: UTF8.self)
                 (status.requests, status.p50Milliseconds) = Self.requestSummary(text)
             }

@@ -25,7 +25,11 @@ public import LedgeCore
 ///   lab-jetson:                    # nothing more: ssh lab-jetson, with the defaults
 /// ```
 ///
-/// Settings (`ssh_user`, `ssh_port`, `ssh_identity`, `models`, `server_port`, `threads`, `root`)
+/// Network safety, under `defaults` or per device (files on this machine, relative to the fleet
+/// file's folder): `auth_token_file` (the bearer token the server requires), `tls_cert` and
+/// `tls_key` (it serves HTTPS only), `tls_ca` (what the checks verify it against).
+///
+/// Settings (`ssh_user`, `ssh_port`, `ssh_identity`, `models`, `server_port`, `threads`, `root`, and those four)
 /// may be given under `defaults` and per device, the device's winning; `ssh` and `labels` are per
 /// device. A user in `ssh` wins over the defaults' `ssh_user`. Unknown keys, wrong types and
 /// duplicate keys are refused as `FILE:LINE:COLUMN: PATH: problem`.
@@ -35,7 +39,9 @@ public struct FleetFile: Sendable {
     /// The devices in the file's order.
     public let devices: [FleetDevice]
 
-    static let settingKeys = ["ssh_user", "ssh_port", "ssh_identity", "models", "server_port", "threads", "root"]
+    static let settingKeys = [
+        "ssh_user", "ssh_port", "ssh_identity", "models", "server_port", "threads", "root", "auth_token_file", "tls_cert", "tls_key", "tls_ca",
+    ]
     static let deviceKeys = ["ssh"] + settingKeys + ["labels"]
 
     /// Reads the fleet file at `path`; `sshConfig` is every device's `ssh -F`.
@@ -84,6 +90,8 @@ public struct FleetDevice: Sendable, Hashable {
     public var threads: Int?
     /// The device folder for Ledge.
     public var root: String?
+    /// The server's token, certificate and key, and the checks' trust roots (files here).
+    public var access = DeviceAccess()
 }
 
 /// A model of a fleet device: its file, and the name to serve it under (`nil`: the file's name).
@@ -122,6 +130,7 @@ private struct FleetReader {
         var serverPort: Int?
         var threads: Int?
         var root: String?
+        var access = DeviceAccess()
     }
 
     func failure(_ mark: YAMLDocument.Mark, _ path: String, _ problem: String) -> LedgeError {
@@ -205,6 +214,10 @@ private struct FleetReader {
             case "server_port": s.serverPort = try integer(node, at: at, in: 1...65535)
             case "threads": s.threads = try integer(node, at: at, in: 1...256)
             case "root": s.root = try string(node, at: at, expected: "a folder")
+            case "auth_token_file": s.access.tokenFile = resolved(try string(node, at: at, expected: "a token file"))
+            case "tls_cert": s.access.certificate = resolved(try string(node, at: at, expected: "a PEM certificate file"))
+            case "tls_key": s.access.key = resolved(try string(node, at: at, expected: "a PEM key file"))
+            case "tls_ca": s.access.trustRoots = resolved(try string(node, at: at, expected: "a PEM certificate file"))
             default: break
             }
         }
@@ -266,8 +279,11 @@ private struct FleetReader {
         }
         let target = SSHTarget(
             destination: destination, port: settings.sshPort, configFile: sshConfig, user: settings.sshUser, identity: settings.identity)
+        if (settings.access.certificate == nil) != (settings.access.key == nil) {
+            throw failure(entry.keyMark, path, "tls_cert and tls_key go together: give both or neither")
+        }
         return FleetDevice(
             name: entry.key, target: target, labels: labels, models: settings.models, serverPort: settings.serverPort,
-            threads: settings.threads, root: settings.root)
+            threads: settings.threads, root: settings.root, access: settings.access)
     }
 }

@@ -7,10 +7,20 @@ internal import LedgeCore
 internal import LedgeFetch
 
 /// Checks a server on a device over HTTP: ready, every model ready, one inference per model
-/// on zeros of its input shape (dynamic dimensions as 1).
+/// on zeros of its input shape (dynamic dimensions as 1); with the device's token and, for
+/// HTTPS, its trust roots.
 struct ServerCheck {
     let base: String
-    let http = HTTPClient(timeLimit: 20)
+    let http: HTTPClient
+    let headers: [(String, String)]
+
+    init(base: String, secrets: DeviceSecrets? = nil) {
+        self.base = base
+        http = HTTPClient(timeLimit: 20, trustRoots: secrets?.trustRoots)
+        headers = secrets?.headers ?? []
+    }
+
+    init(_ device: DeviceEndpoint, port: Int) { self.init(base: device.base(port), secrets: device.secrets) }
 
     /// Waits up to `seconds` for `/v2/health/ready`, then checks the models. Throws the reason.
     /// `alive`, asked about once a second while waiting, ends the wait when the server has exited.
@@ -19,7 +29,7 @@ struct ServerCheck {
         var last = "no answer"
         var polls = 0
         while true {
-            if let response = try? await http.send("GET", base + "/v2/health/ready"), response.status == 200 { break }
+            if let response = try? await http.send("GET", base + "/v2/health/ready", headers: headers), response.status == 200 { break }
             if ContinuousClock.now > deadline { throw LedgeError(.timedOut, "\(base) was not ready within \(seconds) s (\(last))") }
             polls += 1
             if polls % 5 == 0, let alive, await !alive() { throw LedgeError(.runtimeFailure, "the server exited before it was ready") }
@@ -27,10 +37,11 @@ struct ServerCheck {
             try await Task.sleep(for: .milliseconds(200))
         }
         for model in models {
-            let metadata = try await http.send("GET", base + "/v2/models/\(model)")
+            let metadata = try await http.send("GET", base + "/v2/models/\(model)", headers: headers)
             guard metadata.status == 200 else { throw LedgeError(.runtimeFailure, "model '\(model)' is not served (\(metadata.status))") }
             let body = try Self.zerosRequest(metadata: metadata.body, model: model)
-            let infer = try await http.send("POST", base + "/v2/models/\(model)/infer", headers: [("Content-Type", "application/json")], body: body)
+            let infer = try await http.send(
+                "POST", base + "/v2/models/\(model)/infer", headers: headers + [("Content-Type", "application/json")], body: body)
             guard infer.status == 200 else {
                 throw LedgeError(
                     .runtimeFailure,

@@ -65,6 +65,31 @@ import Testing
         #expect(try fleet.select([FleetSelector(parsing: "site=kitchen"), FleetSelector(parsing: "floor=1")]).map(\.name) == ["kitchen-pi"])
     }
 
+    /// Token, certificate, key and CA files: relative to the fleet file's folder, the device's over the defaults'.
+    @Test func networkSafetyFilesAreInheritedAndResolved() throws {
+        let text = """
+            defaults:
+              auth_token_file: secrets/token
+              tls_ca: /etc/fleet/ca.pem
+            devices:
+              a: {}
+              b:
+                auth_token_file: b.token
+                tls_cert: b.crt
+                tls_key: /keys/b.key
+            """
+        let fleet = try FleetFile(text: text, path: "/srv/fleet/fleet.yaml")
+        #expect(fleet.devices[0].access == DeviceAccess(tokenFile: "/srv/fleet/secrets/token", trustRoots: "/etc/fleet/ca.pem"))
+        #expect(
+            fleet.devices[1].access
+                == DeviceAccess(
+                    tokenFile: "/srv/fleet/b.token", certificate: "/srv/fleet/b.crt", key: "/keys/b.key", trustRoots: "/etc/fleet/ca.pem"))
+        // The command line fills in what the file does not say.
+        #expect(
+            fleet.devices[0].access.over(DeviceAccess(tokenFile: "/cli/token", certificate: "/cli/c.pem", key: "/cli/k.pem"))
+                == DeviceAccess(tokenFile: "/srv/fleet/secrets/token", certificate: "/cli/c.pem", key: "/cli/k.pem", trustRoots: "/etc/fleet/ca.pem"))
+    }
+
     @Test func aFileNameWithoutAFolderKeepsModelPathsRelative() throws {
         let fleet = try FleetFile(text: "devices:\n  a:\n    models: [m/x.onnx]\n", path: "fleet.yaml")
         #expect(fleet.devices[0].models == [FleetModel(path: "m/x.onnx", name: nil)])
@@ -75,17 +100,19 @@ import Testing
     @Test(arguments: [
         (
             "devices:\n  kitchen-pi:\n    prot: 22\n",
-            "f.yaml:3:5: devices.kitchen-pi.prot: unknown key; expected one of ssh, ssh_user, ssh_port, ssh_identity, models, server_port, threads, root, labels"
+            "f.yaml:3:5: devices.kitchen-pi.prot: unknown key; expected one of ssh, ssh_user, ssh_port, ssh_identity, models, server_port, threads, root, auth_token_file, tls_cert, tls_key, tls_ca, labels"
         ),
         ("device:\n  a: {}\n", "f.yaml:1:1: device: unknown key; expected one of defaults, devices"),
         (
             "defaults:\n  ssh: x\ndevices: {a: }\n",
-            "f.yaml:2:3: defaults.ssh: unknown key; expected one of ssh_user, ssh_port, ssh_identity, models, server_port, threads, root"
+            "f.yaml:2:3: defaults.ssh: unknown key; expected one of ssh_user, ssh_port, ssh_identity, models, server_port, threads, root, auth_token_file, tls_cert, tls_key, tls_ca"
         ),
         ("devices:\n  a:\n    server_port: abc\n", "f.yaml:3:18: devices.a.server_port: expected an integer 1-65535, got 'abc'"),
         ("devices:\n  a:\n    ssh_port: 70000\n", "f.yaml:3:15: devices.a.ssh_port: expected an integer 1-65535, got '70000'"),
         ("defaults:\n  threads: [2]\ndevices: {a: }\n", "f.yaml:2:12: defaults.threads: expected an integer 1-256, got a list"),
         ("devices:\n  a:\n    root:\n", "f.yaml:3:10: devices.a.root: expected a folder, got nothing"),
+        ("devices:\n  a:\n    tls_cert: c.pem\n", "f.yaml:2:3: devices.a: tls_cert and tls_key go together: give both or neither"),
+        ("devices:\n  a:\n    auth_token_file: [t]\n", "f.yaml:3:22: devices.a.auth_token_file: expected a token file, got a list"),
         ("devices:\n  a:\n    labels: [x]\n", "f.yaml:3:13: devices.a.labels: expected a mapping, got a list"),
         ("devices:\n  a:\n    labels: {x=y: z}\n", "f.yaml:3:14: devices.a.labels.x=y: a label must not be empty or hold '=' or white space"),
         (

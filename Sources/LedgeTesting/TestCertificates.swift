@@ -1,18 +1,17 @@
-import Foundation
-import LedgeTesting
-import Testing
+internal import Foundation
 
-/// A test CA and a server certificate it signed (EC P-256, `subjectAltName` IP:127.0.0.1 and
-/// localhost, valid two days), plus a second key that fits no certificate: made with Debian's
-/// `openssl` in a temporary folder that is removed with this value.
-struct TestCertificates: ~Copyable {
-    let folder: String
-    var ca: String { folder + "/ca.pem" }
-    var certificate: String { folder + "/server.pem" }
-    var key: String { folder + "/server.key" }
-    var otherKey: String { folder + "/other.key" }
+/// A test CA and a server certificate it signed (EC P-256, `subjectAltName` the given loopback
+/// addresses and localhost, valid two days), plus a second key that fits no certificate: made
+/// with Debian's `openssl` in a temporary folder that is removed with this value.
+public struct TestCertificates: ~Copyable {
+    public let folder: String
+    public var ca: String { folder + "/ca.pem" }
+    public var certificate: String { folder + "/server.pem" }
+    public var key: String { folder + "/server.key" }
+    public var otherKey: String { folder + "/other.key" }
 
-    init() throws {
+    /// Certificates for a server at `addresses` (IP `subjectAltName`s).
+    public init(addresses: [String] = ["127.0.0.1"]) throws {
         let openssl = "/usr/bin/openssl"
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-tls-\(UUID().uuidString)").path
         self.folder = folder
@@ -22,7 +21,8 @@ struct TestCertificates: ~Copyable {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         let extensions = [
-            "subjectAltName=IP:127.0.0.1,DNS:localhost", "basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature",
+            "subjectAltName=" + (addresses.map { "IP:" + $0 } + ["DNS:localhost"]).joined(separator: ","), "basicConstraints=critical,CA:FALSE",
+            "keyUsage=critical,digitalSignature",
             "extendedKeyUsage=serverAuth", "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid,issuer",
         ]
         try extensions.joined(separator: "\n").write(toFile: folder + "/server.ext", atomically: true, encoding: .utf8)
@@ -48,8 +48,8 @@ struct TestCertificates: ~Copyable {
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
 
-    struct CertificateError: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
+    public struct CertificateError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
     }
 }
