@@ -53,6 +53,17 @@ struct DeployK8sCommand: ParsableCommand {
     @Option(name: .customLong("memory"), help: "Memory request and limit, REQUEST[,LIMIT].")
     var memory = "256Mi,1Gi"
 
+    @Option(
+        name: .customLong("auth-secret"),
+        help: ArgumentHelp("The server requires the bearer token in this Secret's key 'token' (as LEDGE_AUTH_TOKEN).", valueName: "name"))
+    var authSecret: String?
+
+    @Option(
+        name: .customLong("tls-secret"),
+        help: ArgumentHelp("The server serves HTTPS only with this kubernetes.io/tls Secret (tls.crt, tls.key); probes use HTTPS.", valueName: "name")
+    )
+    var tlsSecret: String?
+
     @Option(name: .shortAndLong, help: "Write the files into this folder (default: print them as one stream).")
     var output: String?
 
@@ -80,7 +91,7 @@ struct DeployK8sCommand: ParsableCommand {
         let options = KubernetesOptions(
             name: name ?? Self.defaultName(image), image: image, namespace: namespace, replicas: replicas, placement: placement,
             cpuRequest: cpuRequest, cpuLimit: cpuLimit, memoryRequest: memoryRequest, memoryLimit: memoryLimit, kserve: kserve,
-            seldon: seldon)
+            seldon: seldon, authSecret: authSecret, tlsSecret: tlsSecret)
         let files = try KubernetesManifests.render(options)
         if let output {
             try ManifestFolder.write(files, to: output)

@@ -25,12 +25,18 @@ public struct KubernetesOptions: Sendable, Hashable {
     /// Also a KServe InferenceService and a SeldonDeployment.
     public var kserve: Bool
     public var seldon: Bool
+    /// A Secret whose key `token` is the bearer token the server requires (`LEDGE_AUTH_TOKEN`).
+    public var authSecret: String?
+    /// A `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`): the server serves HTTPS only, the probes too.
+    public var tlsSecret: String?
 
     public init(
         name: String, image: String, namespace: String? = nil, replicas: Int = 1, placement: Placement = .anywhere,
         cpuRequest: String = "500m", cpuLimit: String = "2", memoryRequest: String = "256Mi", memoryLimit: String = "1Gi",
-        kserve: Bool = false, seldon: Bool = false
+        kserve: Bool = false, seldon: Bool = false, authSecret: String? = nil, tlsSecret: String? = nil
     ) {
+        self.authSecret = authSecret
+        self.tlsSecret = tlsSecret
         self.name = name
         self.image = image
         self.namespace = namespace
@@ -55,6 +61,8 @@ public enum KubernetesManifests {
     public static let port = 8000
     /// The gRPC port of the server in the pod (`ledge serve`'s default beside 8000).
     public static let grpcPort = 8001
+    /// Where the TLS Secret is mounted in the container.
+    static let tlsFolder = "/etc/ledge/tls"
     /// The port Seldon's orchestrator calls a custom server on.
     public static let seldonPort = 9000
 
@@ -77,6 +85,16 @@ public enum KubernetesManifests {
         }
         guard !options.image.isEmpty, !options.image.contains(where: \.isWhitespace) else {
             throw LedgeError.usage("image '\(options.image)': expected REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]")
+        }
+        for (flag, secret) in [("--auth-secret", options.authSecret), ("--tls-secret", options.tlsSecret)] {
+            guard let secret else { continue }
+            guard secret.wholeMatch(of: #/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/#) != nil else {
+                throw LedgeError.usage("\(flag) '\(secret)': expected a Secret name (lower-case letters, digits, '-' and '.')")
+            }
+            // Their callers (KServe's router, Seldon's orchestrator) send plain HTTP without the token.
+            if options.kserve || options.seldon {
+                throw LedgeError.usage("\(flag) is for the Deployment alone: KServe and Seldon call the server without a token, over HTTP")
+            }
         }
         guard (1...1000).contains(options.replicas) else {
             throw LedgeError.usage("replicas must be between 1 and 1000, got \(options.replicas)")
@@ -118,7 +136,12 @@ public enum KubernetesManifests {
             ))
         fields.append(("containers", [container]))
         // The root filesystem is read-only: the probe cache ($HOME) and /tmp are scratch volumes.
-        fields.append(("volumes", [.map([("name", "home"), ("emptyDir", .map([]))]), .map([("name", "tmp"), ("emptyDir", .map([]))])]))
+        var volumes: [YAML] = [.map([("name", "home"), ("emptyDir", .map([]))]), .map([("name", "tmp"), ("emptyDir", .map([]))])]
+        if let secret = options.tlsSecret {
+            // 0440 with the pod's fsGroup: the non-root server reads its key, nobody else.
+            volumes.append(.map([("name", "tls"), ("secret", .map([("secretName", .string(secret)), ("defaultMode", 288)]))]))
+        }
+        fields.append(("volumes", .list(volumes)))
         return fields
     }
 
@@ -137,9 +160,21 @@ public enum KubernetesManifests {
                     ])
                 ))
         }
+        if options.tlsSecret != nil {  // after the image's entrypoint (ledge serve …)
+            fields.append(("args", ["--tls-cert", .string(tlsFolder + "/tls.crt"), "--tls-key", .string(tlsFolder + "/tls.key")]))
+        }
+        if let secret = options.authSecret {
+            let reference: YAML = .map([("secretKeyRef", .map([("name", .string(secret)), ("key", "token")]))])
+            fields.append(("env", [.map([("name", "LEDGE_AUTH_TOKEN"), ("valueFrom", reference)])]))
+        }
+        // The health paths stay open with a token (--auth-health open): kubelet sends no header.
+        var get: [(String, YAML)] = [("path", "PATH"), ("port", .int(port))]
+        if options.tlsSecret != nil { get.append(("scheme", "HTTPS")) }
         let probe = { (path: String, period: Int, failures: Int) -> YAML in
-            .map([
-                ("httpGet", .map([("path", .string(path)), ("port", .int(port))])), ("periodSeconds", .int(period)),
+            var get = get
+            get[0].1 = .string(path)
+            return .map([
+                ("httpGet", .map(get)), ("periodSeconds", .int(period)),
                 ("failureThreshold", .int(failures)),
             ])
         }
@@ -165,7 +200,12 @@ public enum KubernetesManifests {
                 "securityContext",
                 .map([("allowPrivilegeEscalation", false), ("readOnlyRootFilesystem", true), ("capabilities", .map([("drop", ["ALL"])]))])
             ),
-            ("volumeMounts", [.map([("name", "home"), ("mountPath", "/home/ledge")]), .map([("name", "tmp"), ("mountPath", "/tmp")])]),
+            (
+                "volumeMounts",
+                .list(
+                    [.map([("name", "home"), ("mountPath", "/home/ledge")]), .map([("name", "tmp"), ("mountPath", "/tmp")])]
+                        + (options.tlsSecret == nil ? [] : [.map([("name", "tls"), ("mountPath", .string(tlsFolder)), ("readOnly", true)])]))
+            ),
         ]
         return .map(fields)
     }

@@ -37,6 +37,45 @@ import Testing
         #expect(refused.status != 0)
     }
 
+    /// A token from a Secret as LEDGE_AUTH_TOKEN, TLS from a `kubernetes.io/tls` Secret mounted read-only
+    /// and passed after the entrypoint, HTTPS probes; Kubernetes' schemas accept it; KServe and Seldon refuse both.
+    @Test func tokenAndTLSComeFromSecrets() throws {
+        var options = KubernetesOptions(name: "effnet", image: Self.image, authSecret: "effnet-token", tlsSecret: "effnet-tls")
+        let folder = try Self.write(try KubernetesManifests.render(options))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let deployment = try Self.parse(folder + "/deployment.yaml")
+        let pod = try #require(((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let container = try #require((pod["containers"] as? [[String: Any]])?.first)
+        #expect(container["command"] == nil)
+        #expect(container["args"] as? [String] == ["--tls-cert", "/etc/ledge/tls/tls.crt", "--tls-key", "/etc/ledge/tls/tls.key"])
+        let env = try #require((container["env"] as? [[String: Any]])?.first)
+        #expect(env["name"] as? String == "LEDGE_AUTH_TOKEN")
+        let reference = (env["valueFrom"] as? [String: Any])?["secretKeyRef"] as? [String: String]
+        #expect(reference == ["name": "effnet-token", "key": "token"])
+        for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
+            let get = (container[probe] as? [String: Any])?["httpGet"] as? [String: Any]
+            #expect(get?["scheme"] as? String == "HTTPS", "\(probe)")
+        }
+        let mounts = container["volumeMounts"] as? [[String: Any]] ?? []
+        #expect(
+            mounts.contains { $0["name"] as? String == "tls" && $0["mountPath"] as? String == "/etc/ledge/tls" && $0["readOnly"] as? Bool == true })
+        let volumes = pod["volumes"] as? [[String: Any]] ?? []
+        let secret = volumes.first { $0["name"] as? String == "tls" }?["secret"] as? [String: Any]
+        #expect(secret?["secretName"] as? String == "effnet-tls")
+        #expect(secret?["defaultMode"] as? Int == 0o440)
+        let validate = Fixtures.home + "/venv/bin/kubernetes-validate"
+        let ok = try ProcessRunner.run(validate, ["-k", "1.30.0", "--strict", folder + "/deployment.yaml"])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+
+        options.kserve = true
+        let refused = try #require(throws: LedgeError.self) { try KubernetesManifests.render(options) }
+        #expect(refused.message == "--auth-secret is for the Deployment alone: KServe and Seldon call the server without a token, over HTTP")
+        options.kserve = false
+        options.tlsSecret = "Bad_Name"
+        let named = try #require(throws: LedgeError.self) { try KubernetesManifests.render(options) }
+        #expect(named.message == "--tls-secret 'Bad_Name': expected a Secret name (lower-case letters, digits, '-' and '.')")
+    }
+
     @Test func customResourcesHaveTheStructureKServeAndSeldonExpect() throws {
         let folder = try Self.write(try KubernetesManifests.render(Self.edge))
         defer { try? FileManager.default.removeItem(atPath: folder) }
