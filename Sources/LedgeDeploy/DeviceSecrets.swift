@@ -1,5 +1,3 @@
-public import LedgeCore
-
 /// Where a device's network safety comes from, on this machine: the fleet file's
 /// `auth_token_file`, `tls_cert`, `tls_key` and `tls_ca`, else the command line's
 /// `--auth-token-file`, `--tls-cert`, `--tls-key` and `--tls-ca`. `nil`: not given.
