@@ -212,12 +212,12 @@ enum DeviceScripts {
             """
     }
 
-    /// What ``secrets(release:)`` printed: the token, and HTTPS as a certificate without bytes.
+    /// What ``secrets(release:)`` printed: the token, and whether the release serves HTTPS.
     static func secrets(in output: String, trustRoots: String?) -> DeviceSecrets {
         var secrets = DeviceSecrets(trustRoots: trustRoots)
         for line in output.split(separator: "\n") {
             if line.hasPrefix("token="), line.count > 6 { secrets.token = String(line.dropFirst(6)) }
-            if line == "tls=yes" { secrets.certificate = [] }
+            if line == "tls=yes" { secrets.servesHTTPSOnDevice = true }
         }
         return secrets
     }

@@ -38,6 +38,8 @@ public struct DeviceSecrets: Sendable, Hashable {
     public var key: [UInt8]?
     /// A PEM file on this machine the checks verify the server's certificate against (`nil`: the system's roots).
     public var trustRoots: String?
+    /// A release on a device that serves HTTPS: its certificate is there, not here (`status`, `rollback`).
+    var servesHTTPSOnDevice = false
 
     public init(token: String? = nil, certificate: [UInt8]? = nil, key: [UInt8]? = nil, trustRoots: String? = nil) {
         self.token = token
@@ -47,7 +49,7 @@ public struct DeviceSecrets: Sendable, Hashable {
     }
 
     /// `https` when the server has a certificate, else `http`.
-    public var scheme: String { certificate == nil ? "http" : "https" }
+    public var scheme: String { certificate != nil || servesHTTPSOnDevice ? "https" : "http" }
 
     /// The `Authorization` header of every check, when there is a token.
     var headers: [(String, String)] { token.map { [("Authorization", "Bearer " + $0)] } ?? [] }

@@ -46,4 +46,39 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: store + "/.\(other).part"))
         #expect(!FileManager.default.fileExists(atPath: store + "/" + other))
     }
+
+    /// A secret (an object of mode 600) is never readable by others, not even while it arrives:
+    /// the partial file, caught while `cat` still waits for the rest, is already 0600.
+    @Test func aSecretArrivesUnreadableByOthers() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-secret-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = root + "/store/sha256"
+        try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+        let bytes = Data("a-token-of-thirty-two-characters\n".utf8)
+        let probe = root + "/probe"
+        try bytes.write(to: URL(fileURLWithPath: probe))
+        let object = "\(try ProcessRunner.run("/usr/bin/sha256sum", [probe]).stdout.prefix(64))-600"
+        let part = store + "/.\(object).part"
+
+        let process = Process()
+        let input = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "umask 022\n" + DeviceScripts.receive(root: root, object: object, offset: 0)]
+        process.standardInput = input
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        input.fileHandleForWriting.write(bytes.prefix(8))
+        var mode: Int?
+        for _ in 0..<500 where mode == nil {
+            mode = (try? FileManager.default.attributesOfItem(atPath: part))?[.posixPermissions] as? Int
+            if mode == nil { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        #expect(mode == 0o600)
+        input.fileHandleForWriting.write(bytes.dropFirst(8))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(FileManager.default.contents(atPath: store + "/" + object) == bytes)
+        #expect((try FileManager.default.attributesOfItem(atPath: store + "/" + object))[.posixPermissions] as? Int == 0o600)
+    }
 }
