@@ -168,13 +168,10 @@ public enum KubernetesManifests {
             fields.append(("env", [.map([("name", "LEDGE_AUTH_TOKEN"), ("valueFrom", reference)])]))
         }
         // The health paths stay open with a token (--auth-health open): kubelet sends no header.
-        var get: [(String, YAML)] = [("path", "PATH"), ("port", .int(port))]
-        if options.tlsSecret != nil { get.append(("scheme", "HTTPS")) }
+        let scheme: [(String, YAML)] = options.tlsSecret == nil ? [] : [("scheme", "HTTPS")]
         let probe = { (path: String, period: Int, failures: Int) -> YAML in
-            var get = get
-            get[0].1 = .string(path)
-            return .map([
-                ("httpGet", .map(get)), ("periodSeconds", .int(period)),
+            .map([
+                ("httpGet", .map([("path", .string(path)), ("port", .int(port))] + scheme)), ("periodSeconds", .int(period)),
                 ("failureThreshold", .int(failures)),
             ])
         }
