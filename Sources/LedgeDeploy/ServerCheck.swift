@@ -29,11 +29,17 @@ struct ServerCheck {
         var last = "no answer"
         var polls = 0
         while true {
-            if let response = try? await http.send("GET", base + "/v2/health/ready", headers: headers), response.status == 200 { break }
+            // The last answer, or why there was none (refused, a certificate that does not verify), names the failure.
+            do {
+                let response = try await http.send("GET", base + "/v2/health/ready", headers: headers)
+                if response.status == 200 { break }
+                last = "not ready: \(response.status)"
+            } catch {
+                last = Self.reason(error)
+            }
             if ContinuousClock.now > deadline { throw LedgeError(.timedOut, "\(base) was not ready within \(seconds) s (\(last))") }
             polls += 1
             if polls % 5 == 0, let alive, await !alive() { throw LedgeError(.runtimeFailure, "the server exited before it was ready") }
-            last = "not ready"
             try await Task.sleep(for: .milliseconds(200))
         }
         for model in models {
@@ -48,6 +54,13 @@ struct ServerCheck {
                     "model '\(model)': inference failed (\(infer.status)): \(String(decoding: infer.body.prefix(200), as: UTF8.self))")
             }
         }
+    }
+
+    /// A failed request's reason without the request (`GET URL failed: `), which the message names already.
+    static func reason(_ error: any Error) -> String {
+        let message = (error as? LedgeError)?.message ?? String(describing: error)
+        guard let range = message.firstRange(of: " failed: ") else { return message }
+        return String(message[range.upperBound...])
     }
 
     /// A V2 infer request of zeros for every input of `metadata`.

@@ -150,7 +150,11 @@ public struct HTTPClient: Sendable {
         if let error = error as? IOError { return error.description }
         if let error = error as? ChannelError, case .connectTimeout = error { return "connection timed out" }
         if error is ReadTimeout { return "no data within the time limit" }
+        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
+            return "the server's certificate does not name this host or address"
+        }
         let text = String(describing: error)
+        if text.contains("CERTIFICATE_VERIFY_FAILED") { return "the server's certificate does not verify against the trust roots" }
         if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
         return text
     }

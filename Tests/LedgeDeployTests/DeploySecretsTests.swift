@@ -45,6 +45,21 @@ import Testing
                 "\(refused.stderr)")
             #expect(try await device.run("test -e .ledge").status != 0)
 
+            // A certificate for another address fails the check on the spare port, saying why.
+            let elsewhere = try TestCertificates(addresses: ["127.0.0.99"])
+            let misnamed = try apply(
+                fleet, ["--tls-cert", elsewhere.certificate, "--tls-key", elsewhere.key, "--tls-ca", elsewhere.ca, "--ready-timeout", "3"])
+            #expect(misnamed.status == 1)
+            #expect(
+                misnamed.stdout.contains("the new release failed its check: https://\(device.address):\(port + 1) was not ready within 3 s ("),
+                "\(misnamed.stdout)")
+            #expect(misnamed.stdout.contains("(the server's certificate does not name this host or address)"), "\(misnamed.stdout)")
+
+            // Without --tls-ca the system's roots do not know the test CA.
+            let untrusted = try apply(fleet, ["--tls-cert", certificates.certificate, "--tls-key", certificates.key, "--ready-timeout", "3"])
+            #expect(untrusted.status == 1)
+            #expect(untrusted.stdout.contains("(the server's certificate does not verify against the trust roots)"), "\(untrusted.stdout)")
+
             // Checked on the spare port and on the real one over HTTPS with the token, else it would not deploy.
             let first = try apply(fleet, secure)
             #expect(first.status == 0, "\(first.stdout)\(first.stderr)\(DeployApplyTests.logs(fleet))")
