@@ -192,7 +192,7 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration: GRPCConfiguration(
                     host: host, port: grpcPort ?? (port == 0 ? 0 : 8001), maxReceiveMessageSize: maxBodySize, version: LedgeVersion.current,
                     access: network.access, tls: security.tlsCert.flatMap { cert in security.tlsKey.map { (cert, $0) } },
-                    reusePort: reusePort, idleTimeout: limits.limits.idleTimeout),
+                    reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true),
                 repository: repository, logger: logger)
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,
@@ -201,6 +201,7 @@ struct ServeCommand: AsyncParsableCommand {
                 // Ready once both servers listen; a gRPC server that cannot listen fails the group instead.
                 var grpcPart = ""
                 if let grpc {
+                    grpc.allowListening()  // only now: a failed HTTP bind stops the group before gRPC listens
                     guard let grpcPort = try? await grpc.port else { return }
                     grpcPart = "; gRPC \(host.contains(":") ? "[\(host)]" : host):\(grpcPort)"
                 }

@@ -28,12 +28,15 @@ public struct GRPCConfiguration: Sendable {
     public var reusePort: Bool
     /// A connection with no call for this long is closed (`--idle-timeout`, as over HTTP); `nil`: never.
     public var idleTimeout: Duration?
+    /// Listen only once ``GRPCInferenceServer/allowListening()`` is called (when the HTTP server listens).
+    public var waitsForHTTP = false
 
     public init(
         host: String = "127.0.0.1", port: Int = 8001, maxReceiveMessageSize: Int = 64 << 20, version: String = "0.1.0",
         access: AccessPolicy? = nil, tls: (certificateFile: String, keyFile: String)? = nil, reusePort: Bool = false,
-        idleTimeout: Duration? = .seconds(60)
+        idleTimeout: Duration? = .seconds(60), waitsForHTTP: Bool = false
     ) {
+        self.waitsForHTTP = waitsForHTTP
         self.idleTimeout = idleTimeout
         self.reusePort = reusePort
         self.host = host
@@ -51,6 +54,8 @@ public struct GRPCConfiguration: Sendable {
 public final class GRPCInferenceServer: Service, Sendable {
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let logger: Logger
+    /// Set when the server waits for the HTTP server (``GRPCConfiguration/waitsForHTTP``).
+    private let gate: ListenGate?
     /// `HOST:PORT` as configured, for errors.
     private let address: String
 
@@ -90,6 +95,7 @@ public final class GRPCInferenceServer: Service, Sendable {
         let service = InferenceService(repository: repository, version: configuration.version, calls: calls)
         self.server = GRPCServer(transport: transport, services: [SizeLimitedService(base: service, limit: limit)])
         self.logger = logger
+        self.gate = configuration.waitsForHTTP ? ListenGate() : nil
         self.address =
             configuration.host.contains(":") ? "[\(configuration.host)]:\(configuration.port)" : "\(configuration.host):\(configuration.port)"
     }
@@ -104,9 +110,21 @@ public final class GRPCInferenceServer: Service, Sendable {
         return GRPCServer(transport: transport, services: [SizeLimitedService(base: service, limit: maxReceiveMessageSize)])
     }
 
+    /// Lets a server that waits for the HTTP server (``GRPCConfiguration/waitsForHTTP``) listen.
+    public func allowListening() { gate?.open() }
+
     /// Serves until graceful shutdown (then until the calls in flight finish) or a transport failure.
+    /// A server that waits for the HTTP server and is shut down first returns without listening.
     public func run() async throws {
         let (server, address) = (self.server, self.address)
+        if let gate {
+            let opened = await withGracefulShutdownHandler {
+                await gate.wait()
+            } onGracefulShutdown: {
+                gate.close()
+            }
+            guard opened else { return }
+        }
         try await withGracefulShutdownHandler {
             do {
                 try await server.serve()
