@@ -8,7 +8,6 @@ internal import LedgeCore
 internal import LedgeDeploy
 internal import LedgeRelease
 internal import LedgeServer
-internal import LedgeServing
 internal import Logging
 
 /// `ledge deploy apply`: models to devices over SSH, checked before and after the switch.
@@ -113,10 +112,7 @@ extension DeployApplyCommand {
     static func secrets(_ access: DeviceAccess, device: String) throws -> DeviceSecrets? {
         var secrets = DeviceSecrets(trustRoots: access.trustRoots)
         if let file = access.tokenFile {
-            let data = try CheckedFile.read(file, kind: "device '\(device)': auth token", expected: "a file", code: .invalidInput)
-            let token = String(decoding: data, as: UTF8.self).trimmingWhitespaceAndNewlines()
-            if let problem = AccessPolicy.problem(token: token) { throw LedgeError.invalidInput("device '\(device)': \(file): \(problem)") }
-            secrets.token = token
+            secrets.token = try SecurityOptions.readToken(file: file, kind: "device '\(device)': auth token", label: "device '\(device)': \(file)")
         }
         if let certificate = access.certificate, let key = access.key {
             do {

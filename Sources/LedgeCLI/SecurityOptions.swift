@@ -75,13 +75,19 @@ struct SecurityOptions: ParsableArguments {
     private func token(environment: [String: String]) throws -> String? {
         if let authToken { return authToken }
         if let authTokenFile {
-            let data = try CheckedFile.read(authTokenFile, kind: "--auth-token-file", expected: "a file", code: .invalidInput)
-            let token = String(decoding: data, as: UTF8.self).trimmingWhitespaceAndNewlines()
-            if let problem = AccessPolicy.problem(token: token) { throw LedgeError.invalidInput("--auth-token-file \(authTokenFile): \(problem)") }
-            return token
+            return try Self.readToken(file: authTokenFile, kind: "--auth-token-file", label: "--auth-token-file \(authTokenFile)")
         }
         guard let token = environment[Self.tokenVariable], !token.isEmpty else { return nil }
         if let problem = AccessPolicy.problem(token: token) { throw LedgeError.usage("\(Self.tokenVariable): \(problem)") }
+        return token
+    }
+
+    /// The token in `file` (surrounding white space ignored), checked as a server checks it; a
+    /// missing file is named as `kind`, a bad token after `label` (`serve` and `deploy apply` share it).
+    static func readToken(file: String, kind: String, label: String) throws -> String {
+        let data = try CheckedFile.read(file, kind: kind, expected: "a file", code: .invalidInput)
+        let token = String(decoding: data, as: UTF8.self).trimmingWhitespaceAndNewlines()
+        if let problem = AccessPolicy.problem(token: token) { throw LedgeError.invalidInput("\(label): \(problem)") }
         return token
     }
 }
