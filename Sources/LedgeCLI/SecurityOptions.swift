@@ -7,6 +7,7 @@ internal import Foundation
 internal import LedgeCore
 internal import LedgeServer
 internal import LedgeServing
+internal import Logging
 
 /// `ledge serve`'s network safety: a bearer token every request must carry, and TLS.
 struct SecurityOptions: ParsableArguments {
@@ -39,6 +40,20 @@ struct SecurityOptions: ParsableArguments {
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-cert (unencrypted).", valueName: "pem"))
     var tlsKey: String?
 
+    @Option(
+        name: .customLong("tls-client-ca"),
+        help: ArgumentHelp(
+            "Mutual TLS: refuse clients that do not present a certificate signed by a CA in this PEM file (HTTP and gRPC).",
+            valueName: "pem"))
+    var tlsClientCA: String?
+
+    @Option(
+        name: .customLong("credentials-poll-secs"),
+        help: ArgumentHelp(
+            "How often --tls-cert, --tls-key and --auth-token-file are read again: a changed, valid file is served from the next handshake or request, an invalid one is logged and the old one kept. 0: only on SIGHUP.",
+            valueName: "seconds"))
+    var credentialsPollSecs: Double = 60
+
     /// `open`: no token needed; `closed`: the token is needed.
     enum Openness: String, ExpressibleByArgument, CaseIterable {
         case open, closed
@@ -48,6 +63,10 @@ struct SecurityOptions: ParsableArguments {
         if authToken != nil && authTokenFile != nil { throw ValidationError("give either --auth-token or --auth-token-file, not both") }
         if let authToken, let problem = AccessPolicy.problem(token: authToken) { throw ValidationError("--auth-token: \(problem)") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together: give both or neither") }
+        if tlsClientCA != nil && tlsCert == nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
+        if !(credentialsPollSecs >= 0 && credentialsPollSecs <= 86_400) {
+            throw ValidationError("--credentials-poll-secs must be between 0 and 86400 seconds, got \(credentialsPollSecs)")
+        }
     }
 
     /// What the server is given, checked before any model loads or the server listens.
@@ -62,32 +81,38 @@ struct SecurityOptions: ParsableArguments {
     /// is one line naming the option or file.
     func settings(environment: [String: String]) throws -> Settings {
         var settings = Settings()
-        if let token = try token(environment: environment) {
-            settings.access = AccessPolicy(token: token, healthOpen: authHealth != .closed, metricsOpen: authMetrics == .open)
+        if let tokens = try tokens(environment: environment) {
+            settings.access = AccessPolicy(tokens: tokens, healthOpen: authHealth != .closed, metricsOpen: authMetrics == .open)
         } else if authHealth != nil || authMetrics != nil {
             throw LedgeError.usage(
                 "--auth-health and --auth-metrics need a token: --auth-token, --auth-token-file or \(Self.tokenVariable)")
         }
-        if let tlsCert, let tlsKey { settings.tls = try ServerTLS(certificateFile: tlsCert, keyFile: tlsKey) }
+        if let tlsCert, let tlsKey { settings.tls = try ServerTLS(certificateFile: tlsCert, keyFile: tlsKey, clientCAFile: tlsClientCA) }
         return settings
     }
 
-    private func token(environment: [String: String]) throws -> String? {
-        if let authToken { return authToken }
+    /// What reloads the certificate, the key and the token file while the server runs.
+    func refresh(_ settings: Settings, logger: Logger) async -> CredentialRefresh {
+        await CredentialRefresh(
+            tls: settings.tls?.credentials, tokenFile: authTokenFile, policy: settings.access,
+            interval: credentialsPollSecs > 0 ? .milliseconds(Int64((credentialsPollSecs * 1000).rounded())) : nil, logger: logger)
+    }
+
+    private func tokens(environment: [String: String]) throws -> [String]? {
+        if let authToken { return [authToken] }
         if let authTokenFile {
-            return try Self.readToken(file: authTokenFile, kind: "--auth-token-file", label: "--auth-token-file \(authTokenFile)")
+            return try AccessPolicy.readTokens(file: authTokenFile, kind: "--auth-token-file", label: "--auth-token-file \(authTokenFile)")
         }
         guard let token = environment[Self.tokenVariable], !token.isEmpty else { return nil }
         if let problem = AccessPolicy.problem(token: token) { throw LedgeError.usage("\(Self.tokenVariable): \(problem)") }
-        return token
+        return [token]
     }
 
-    /// The token in `file` (surrounding white space ignored), checked as a server checks it; a
-    /// missing file is named as `kind`, a bad token after `label` (`serve` and `deploy apply` share it).
+    /// The one token in `file`, read as ``AccessPolicy/readTokens(file:kind:label:)`` reads it; a
+    /// file of several tokens is refused after `label` (`deploy apply` checks its devices with one).
     static func readToken(file: String, kind: String, label: String) throws -> String {
-        let data = try CheckedFile.read(file, kind: kind, expected: "a file", code: .invalidInput)
-        let token = String(decoding: data, as: UTF8.self).trimmingWhitespaceAndNewlines()
-        if let problem = AccessPolicy.problem(token: token) { throw LedgeError.invalidInput("\(label): \(problem)") }
-        return token
+        let tokens = try AccessPolicy.readTokens(file: file, kind: kind, label: label)
+        guard tokens.count == 1 else { throw LedgeError.invalidInput("\(label): holds \(tokens.count) tokens, one per line; give one") }
+        return tokens[0]
     }
 }

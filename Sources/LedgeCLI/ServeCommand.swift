@@ -160,6 +160,7 @@ struct ServeCommand: AsyncParsableCommand {
             return ConsoleLogHandler(logLevel: level)
         }
         let network = try security.settings(environment: ProcessInfo.processInfo.environment)
+        let refresh = await security.refresh(network, logger: logger)
         let engine = runtime.engineOptions
         let plan = InstancePlan(
             instances: instances, threads: engine.session.threads, configInstances: nil, configThreads: nil,
@@ -191,7 +192,7 @@ struct ServeCommand: AsyncParsableCommand {
             : try GRPCInferenceServer(
                 configuration: GRPCConfiguration(
                     host: host, port: grpcPort ?? (port == 0 ? 0 : 8001), maxReceiveMessageSize: maxBodySize, version: LedgeVersion.current,
-                    access: network.access, tls: security.tlsCert.flatMap { cert in security.tlsKey.map { (cert, $0) } },
+                    access: network.access, tls: network.tls.map { GRPCTLS(credentials: $0.credentials, clientCAPEM: $0.clientCAPEM) },
                     reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true),
                 repository: repository, logger: logger)
         let configuration = ServerConfiguration(
@@ -217,7 +218,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { readiness.stopping() }
         let polling = Task { await repository.runPolling() }
         defer { polling.cancel() }
-        try await ServerGroup.run(app, with: grpc.map { [$0] } ?? [], logger: logger)
+        try await ServerGroup.run(app, with: grpc.map { [$0] } ?? [], refresh: refresh, logger: logger)
     }
 }
 

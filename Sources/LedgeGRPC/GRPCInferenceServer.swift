@@ -7,6 +7,7 @@ internal import LedgeCore
 public import LedgeServing
 public import Logging
 internal import NIOCore
+public import NIOCertificateReloading
 public import ServiceLifecycle
 
 /// Where and how the gRPC server listens.
@@ -22,8 +23,8 @@ public struct GRPCConfiguration: Sendable {
     public var version: String
     /// With a policy, calls need `authorization: Bearer TOKEN` metadata (UNAUTHENTICATED otherwise) except where it opens them.
     public var access: AccessPolicy?
-    /// With a PEM certificate chain and key, the server speaks TLS only (the files `--tls-cert`/`--tls-key` checked).
-    public var tls: (certificateFile: String, keyFile: String)?
+    /// With TLS settings, the server speaks TLS only.
+    public var tls: GRPCTLS?
     /// Bind with `SO_REUSEPORT`, new connections going to the newest server (`ledge serve --reuse-port`).
     public var reusePort: Bool
     /// A connection with no call for this long is closed (`--idle-timeout`, as over HTTP); `nil`: never.
@@ -33,7 +34,7 @@ public struct GRPCConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8001, maxReceiveMessageSize: Int = 64 << 20, version: String = "0.1.0",
-        access: AccessPolicy? = nil, tls: (certificateFile: String, keyFile: String)? = nil, reusePort: Bool = false,
+        access: AccessPolicy? = nil, tls: GRPCTLS? = nil, reusePort: Bool = false,
         idleTimeout: Duration? = .seconds(60), waitsForHTTP: Bool = false
     ) {
         self.waitsForHTTP = waitsForHTTP
@@ -45,6 +46,31 @@ public struct GRPCConfiguration: Sendable {
         self.version = version
         self.access = access
         self.tls = tls
+    }
+}
+
+/// The gRPC server's TLS: the same reloadable certificate and key as the HTTP server's, and the
+/// roots a client certificate must verify against for mutual TLS.
+public struct GRPCTLS: Sendable {
+    /// Gives each handshake the certificate chain and key served now.
+    public var credentials: any CertificateReloader
+    /// With PEM CA certificates, clients must present a certificate they verify (`--tls-client-ca`).
+    public var clientCAPEM: [UInt8]?
+
+    public init(credentials: any CertificateReloader, clientCAPEM: [UInt8]? = nil) {
+        self.credentials = credentials
+        self.clientCAPEM = clientCAPEM
+    }
+
+    func transportSecurity() throws -> HTTP2ServerTransport.Posix.TransportSecurity {
+        let roots = clientCAPEM
+        return try .tls(certificateReloader: credentials) { config in
+            if let roots {
+                // The chain is verified, not a host name: a client certificate names a client.
+                config.clientCertificateVerification = .noHostnameVerification
+                config.trustRoots = .certificates([.bytes(roots, format: .pem)])
+            }
+        }
     }
 }
 
@@ -72,7 +98,7 @@ public final class GRPCInferenceServer: Service, Sendable {
         let resolved = try Self.resolve(host: configuration.host, port: configuration.port)
         let security: HTTP2ServerTransport.Posix.TransportSecurity =
             if let tls = configuration.tls {
-                .tls(certificateChain: [.file(path: tls.certificateFile, format: .pem)], privateKey: .file(path: tls.keyFile, format: .pem))
+                try tls.transportSecurity()
             } else {
                 .plaintext
             }

@@ -8,8 +8,12 @@ internal import UnixSignals
 /// in flight), and when one stops or fails the others are shut down gracefully too, then its
 /// error is thrown.
 public enum ServerGroup {
-    public static func run(_ app: some ApplicationProtocol, with others: [any Service], logger: Logger) async throws {
-        let services = ([app] + others).map { service in
+    /// With `refresh`, credentials are reloaded while the servers run (when it has any to reload).
+    public static func run(
+        _ app: some ApplicationProtocol, with others: [any Service], refresh: CredentialRefresh? = nil, logger: Logger
+    ) async throws {
+        let reloading: [any Service] = refresh.flatMap { $0.isNeeded ? [$0] : nil } ?? []
+        let services = ([app] + others + reloading).map { service in
             ServiceGroupConfiguration.ServiceConfiguration(
                 service: service, successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)

@@ -3,51 +3,52 @@ internal import HummingbirdCore
 internal import Logging
 internal import NIOCore
 internal import NIOSSL
+internal import NIOCertificateReloading
 
-/// The server's certificate chain and private key, loaded and checked once before the server
-/// listens: every connection then starts with a TLS handshake (TLS 1.2 or 1.3, ALPN `http/1.1`).
+/// The server's TLS settings, loaded and checked once before the server listens: every
+/// connection then starts with a TLS handshake (TLS 1.2 or 1.3, ALPN `http/1.1`), given the
+/// certificate and key ``credentials`` hold now (``TLSCredentials/reload()`` swaps them) and,
+/// with client trust roots, refused unless the client presents a certificate they verify (mTLS).
 public struct ServerTLS: Sendable {
     let context: NIOSSLContext
+    /// The certificate chain and key, reloadable; the gRPC server is given the same object.
+    public let credentials: TLSCredentials
+    /// The PEM CA certificates a client certificate must verify against (`--tls-client-ca`); `nil`: none asked for.
+    public let clientCAPEM: [UInt8]?
 
-    /// Loads a PEM certificate chain (the server's certificate first) and a PEM private key.
-    /// Throws an ``LedgeError/Code/invalidInput`` line naming the file and option at fault: missing,
+    /// Loads a PEM certificate chain (the server's certificate first), a PEM private key and, for
+    /// mutual TLS, a PEM file of the CA certificates that sign client certificates. Throws an
+    /// ``LedgeError/Code/invalidInput`` line naming the file and option at fault: missing,
     /// unreadable, empty, not PEM, or a key that does not belong to the certificate.
-    public init(certificateFile: String, keyFile: String) throws(LedgeError) {
-        let certificateBytes = try Self.read(certificateFile, option: "--tls-cert", expected: "a PEM certificate file")
-        let keyBytes = try Self.read(keyFile, option: "--tls-key", expected: "a PEM private key file")
-        let chain: [NIOSSLCertificate]
-        do {
-            chain = try NIOSSLCertificate.fromPEMBytes(certificateBytes)
-        } catch {
-            chain = []
+    public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) throws(LedgeError) {
+        credentials = try TLSCredentials(certificateFile: certificateFile, keyFile: keyFile)
+        let clientRoots: [NIOSSLCertificate]?
+        if let clientCAFile {
+            let bytes = try TLSCredentials.read(clientCAFile, option: "--tls-client-ca", expected: "a PEM certificate file")
+            let roots = (try? NIOSSLCertificate.fromPEMBytes(bytes)) ?? []
+            guard !roots.isEmpty else {
+                throw .invalidInput("--tls-client-ca \(clientCAFile): no PEM certificate ('-----BEGIN CERTIFICATE-----') could be read")
+            }
+            clientCAPEM = bytes
+            clientRoots = roots
+        } else {
+            clientCAPEM = nil
+            clientRoots = nil
         }
-        guard !chain.isEmpty else {
-            throw .invalidInput("--tls-cert \(certificateFile): no PEM certificate ('-----BEGIN CERTIFICATE-----') could be read")
-        }
-        let key: NIOSSLPrivateKey
-        do {
-            key = try NIOSSLPrivateKey(bytes: keyBytes, format: .pem)
-        } catch {
-            throw .invalidInput("--tls-key \(keyFile): no PEM private key ('-----BEGIN … PRIVATE KEY-----', unencrypted) could be read")
-        }
-        var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        let (chain, key) = credentials.pair
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
         configuration.applicationProtocols = ["http/1.1"]
+        if let clientRoots {
+            // Verify the chain, not a host name: a client certificate names a client, not an address.
+            configuration.certificateVerification = .noHostnameVerification
+            configuration.trustRoots = .certificates(clientRoots)
+        }
+        configuration.setCertificateReloader(credentials)
         do {
             context = try NIOSSLContext(configuration: configuration)
         } catch {
-            throw .invalidInput("--tls-key \(keyFile): the key does not match the certificate in \(certificateFile)")
-        }
-    }
-
-    private static func read(_ path: String, option: String, expected: String) throws(LedgeError) -> [UInt8] {
-        do {
-            return Array(try CheckedFile.read(path, kind: option, expected: expected, code: .invalidInput))
-        } catch let error as LedgeError {
-            throw error
-        } catch {
-            throw .invalidInput("cannot read \(option) file: \(path)")
+            throw .invalidInput("--tls-cert \(certificateFile): the TLS settings could not be applied: \(error)")
         }
     }
 

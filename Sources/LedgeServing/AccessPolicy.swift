@@ -1,3 +1,6 @@
+internal import LedgeCore
+internal import Synchronization
+
 /// Who may call the server: with a token, every request must carry `Authorization: Bearer TOKEN`;
 /// health probes (and, separately, metrics) may stay open so kubelet or Prometheus need no secret.
 ///
@@ -21,7 +24,9 @@ public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugString
         public var challenge: String
     }
 
-    private let token: [UInt8]
+    /// The accepted tokens, shared by every copy of the policy (the HTTP and gRPC servers hold one
+    /// each): ``replaceTokens(_:)`` reaches both at once.
+    private let tokens: TokenList
     /// Health probes need no token.
     public let healthOpen: Bool
     /// `GET /metrics` needs no token.
@@ -29,7 +34,12 @@ public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugString
 
     /// A policy requiring `token` (see ``problem(token:)``) except where opened.
     public init(token: String, healthOpen: Bool = true, metricsOpen: Bool = false) {
-        self.token = Array(token.utf8)
+        self.init(tokens: [token], healthOpen: healthOpen, metricsOpen: metricsOpen)
+    }
+
+    /// A policy accepting any of `tokens` (several while clients move from an old token to a new one).
+    public init(tokens: [String], healthOpen: Bool = true, metricsOpen: Bool = false) {
+        self.tokens = TokenList(tokens)
         self.healthOpen = healthOpen
         self.metricsOpen = metricsOpen
     }
@@ -56,11 +66,18 @@ public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugString
                 challenge: #"Bearer realm="ledge", error="invalid_request""#)
         }
         let presented = Array(bytes.dropFirst(scheme.utf8.count).drop { $0 == UInt8(ascii: " ") })
-        guard Self.constantTimeEqual(presented, token) else {
+        guard tokens.accepts(presented) else {
             return Denial(message: "invalid bearer token", challenge: #"Bearer realm="ledge", error="invalid_token""#)
         }
         return nil
     }
+
+    /// Accepts `tokens` from now on (each already checked with ``problem(token:)``); requests in
+    /// flight keep the answer they got.
+    public func replaceTokens(_ tokens: [String]) { self.tokens.replace(tokens) }
+
+    /// Whether the policy accepts exactly `tokens`, in any order.
+    public func holds(_ tokens: [String]) -> Bool { self.tokens.holds(tokens) }
 
     /// Equal bytes, in a time that depends only on the lengths (never on where they first differ).
     static func constantTimeEqual(_ presented: [UInt8], _ expected: [UInt8]) -> Bool {
@@ -89,5 +106,43 @@ public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugString
                     || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || Array("-._~+/".utf8).contains(byte)
             }
         return valid ? nil : "the token may hold only A-Z a-z 0-9 - . _ ~ + / and trailing '=' (RFC 6750 b64token)"
+    }
+
+    /// The tokens in `file`, one per line (blank lines and surrounding white space ignored), each
+    /// checked with ``problem(token:)``. A missing file is named as `kind`; a bad token after `label`
+    /// (with its line number when the file holds more than one line). `ledge serve` reads its
+    /// `--auth-token-file` with this at start and on every reload; `deploy apply` reads its own.
+    public static func readTokens(file: String, kind: String, label: String) throws -> [String] {
+        let data = try CheckedFile.read(file, kind: kind, expected: "a file", code: .invalidInput)
+        let lines = String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+            .map { String($0).trimmingWhitespaceAndNewlines() }
+        let numbered = lines.enumerated().filter { !$0.element.isEmpty }
+        guard !numbered.isEmpty else { throw LedgeError.invalidInput("\(label): \(problem(token: "") ?? "")") }
+        for (index, token) in numbered {
+            if let problem = problem(token: token) {
+                throw LedgeError.invalidInput(numbered.count == 1 ? "\(label): \(problem)" : "\(label): line \(index + 1): \(problem)")
+            }
+        }
+        return numbered.map(\.element)
+    }
+}
+
+/// The tokens a policy accepts, behind a lock: read on every request, replaced on a reload.
+private final class TokenList: Sendable {
+    private let tokens: Mutex<[[UInt8]]>
+
+    init(_ tokens: [String]) { self.tokens = Mutex(tokens.map { Array($0.utf8) }) }
+
+    func replace(_ tokens: [String]) { self.tokens.withLock { $0 = tokens.map { Array($0.utf8) } } }
+
+    func holds(_ tokens: [String]) -> Bool { self.tokens.withLock { Set($0) == Set(tokens.map { Array($0.utf8) }) } }
+
+    /// Compares `presented` with every token, each in constant time, and never stops early.
+    func accepts(_ presented: [UInt8]) -> Bool {
+        tokens.withLock { tokens in
+            var accepted = false
+            for token in tokens where AccessPolicy.constantTimeEqual(presented, token) { accepted = true }
+            return accepted
+        }
     }
 }

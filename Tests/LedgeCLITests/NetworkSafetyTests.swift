@@ -147,6 +147,18 @@ import Testing
             name: "token in the environment with a space", arguments: { _ in [] }, environment: ["LEDGE_AUTH_TOKEN": "two words in a token"],
             status: 2, line: { _ in "error: LEDGE_AUTH_TOKEN: the token may hold only A-Z a-z 0-9 - . _ ~ + / and trailing '=' (RFC 6750 b64token)" }),
         Refusal(
+            name: "client CA file not PEM", arguments: { ["--tls-cert", $0.certificate, "--tls-key", $0.key, "--tls-client-ca", $0.key] },
+            status: 3, line: { "error: --tls-client-ca \($0.key): no PEM certificate ('-----BEGIN CERTIFICATE-----') could be read" }),
+        Refusal(
+            name: "client CA without TLS", arguments: { ["--tls-client-ca", $0.ca] }, status: 2,
+            line: { _ in "Error: --tls-client-ca needs --tls-cert and --tls-key" }),
+        Refusal(
+            name: "token file with a bad second line", arguments: { ["--auth-token-file", $0.folder + "/two-tokens"] }, status: 3,
+            line: { "error: --auth-token-file \($0.folder)/two-tokens: line 3: the token must be at least 16 characters, got 5" }),
+        Refusal(
+            name: "negative credentials poll", arguments: { _ in ["--credentials-poll-secs=-1"] }, status: 2,
+            line: { _ in "Error: --credentials-poll-secs must be between 0 and 86400 seconds, got -1.0" }),
+        Refusal(
             name: "--auth-health without a token", arguments: { _ in ["--auth-health", "closed"] }, status: 2,
             line: { _ in "error: --auth-health and --auth-metrics need a token: --auth-token, --auth-token-file or LEDGE_AUTH_TOKEN" }),
     ]
@@ -154,6 +166,7 @@ import Testing
     @Test(arguments: refusals)
     func badCertificatesKeysAndTokensStopTheServerBeforeItListens(_ refusal: Refusal) throws {
         let certificates = try TestCertificates()
+        try "\(Self.token)\n\nshort\n".write(toFile: certificates.folder + "/two-tokens", atomically: true, encoding: .utf8)
         let paths = TestCertificatesPaths(
             folder: certificates.folder, ca: certificates.ca, certificate: certificates.certificate, key: certificates.key,
             otherKey: certificates.otherKey)

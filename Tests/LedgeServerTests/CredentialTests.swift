@@ -1,0 +1,76 @@
+import Foundation
+import LedgeCore
+@testable import LedgeServer
+import LedgeServing
+import LedgeTesting
+import Testing
+
+/// What `ledge serve` reloads while it serves: the tokens of an ``AccessPolicy`` (several accepted
+/// at once, replaced in every copy of the policy) and the certificate pair of ``TLSCredentials``.
+@Suite struct CredentialTests {
+    static let first = "first-token-0123456789abcdef"
+    static let second = "second-token-0123456789abcdef"
+
+    @Test func aPolicyAcceptsAnyOfItsTokensAndAReplacementReachesEveryCopy() {
+        let policy = AccessPolicy(tokens: [Self.first, Self.second])
+        let copy = policy  // the gRPC server's
+        #expect(copy.check(authorization: "Bearer " + Self.first, endpoint: .protected) == nil)
+        #expect(copy.check(authorization: "Bearer " + Self.second, endpoint: .protected) == nil)
+        #expect(copy.check(authorization: "Bearer " + Self.first + Self.second, endpoint: .protected)?.message == "invalid bearer token")
+        policy.replaceTokens([Self.second])
+        #expect(copy.check(authorization: "Bearer " + Self.first, endpoint: .protected)?.message == "invalid bearer token")
+        #expect(copy.check(authorization: "Bearer " + Self.second, endpoint: .protected) == nil)
+        #expect(copy.holds([Self.second]) && !copy.holds([Self.first, Self.second]))
+    }
+
+    @Test func aTokenFileHoldsOneTokenPerLine() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-tokens-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = folder + "/tokens"
+        func read(_ text: String) throws -> [String] {
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            return try AccessPolicy.readTokens(file: file, kind: "--auth-token-file", label: "F")
+        }
+        #expect(try read("  \(Self.first)  \n") == [Self.first])
+        #expect(try read("\(Self.first)\n\n\(Self.second)\n") == [Self.first, Self.second])
+        #expect(try read("\(Self.first)\r\n\(Self.second)\r\n") == [Self.first, Self.second])  // written on Windows
+        for (text, message) in [
+            ("\n \n", "F: the token must be at least 16 characters, got 0"),
+            ("short\n", "F: the token must be at least 16 characters, got 5"),
+            (
+                "\(Self.first)\n\ntwo words here, too long\n",
+                "F: line 3: the token may hold only A-Z a-z 0-9 - . _ ~ + / and trailing '=' (RFC 6750 b64token)"
+            ),
+        ] {
+            #expect(throws: LedgeError.invalidInput(message)) { try read(text) }
+        }
+    }
+
+    @Test func credentialsReloadOnlyAChangedValidPair() throws {
+        let first = try TestCertificates(serial: 0x71)
+        let renewed = try TestCertificates(serial: 0x72)
+        let (certificate, key) = (first.folder + "/live.pem", first.folder + "/live.key")
+        try FileManager.default.copyItem(atPath: first.certificate, toPath: certificate)
+        try FileManager.default.copyItem(atPath: first.key, toPath: key)
+        let tls = try ServerTLS(certificateFile: certificate, keyFile: key)
+        #expect(tls.credentials.reload() == .unchanged)
+        let served = tls.credentials.servedSummary
+        #expect(served.hasPrefix("serial 71, valid until "), "\(served)")
+
+        // The certificate renewed before its key: the pair does not match, the old one stays.
+        try Data(contentsOf: URL(fileURLWithPath: renewed.certificate)).write(to: URL(fileURLWithPath: certificate))
+        #expect(tls.credentials.reload() == .failed("--tls-key \(key): the key does not match the certificate in \(certificate)"))
+        #expect(tls.credentials.servedSummary == served)
+        try Data(contentsOf: URL(fileURLWithPath: renewed.key)).write(to: URL(fileURLWithPath: key))
+        guard case .reloaded(let summary) = tls.credentials.reload() else {
+            Issue.record("the renewed pair was not loaded")
+            return
+        }
+        #expect(summary.hasPrefix("serial 72, valid until ") && summary.hasSuffix(" GMT"), "\(summary)")
+        #expect(tls.credentials.servedSummary == summary)
+        #expect(tls.credentials.reload() == .unchanged)
+        try FileManager.default.removeItem(atPath: certificate)
+        #expect(tls.credentials.reload() == .failed("--tls-cert file not found: \(certificate)"))
+    }
+}
