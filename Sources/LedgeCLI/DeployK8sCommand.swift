@@ -55,7 +55,9 @@ struct DeployK8sCommand: ParsableCommand {
 
     @Option(
         name: .customLong("auth-secret"),
-        help: ArgumentHelp("The server requires the bearer token in this Secret's key 'token' (as LEDGE_AUTH_TOKEN).", valueName: "name"))
+        help: ArgumentHelp(
+            "The server requires a bearer token from this Secret's key 'token' (one per line; mounted, so a rotated Secret is served without a restart).",
+            valueName: "name"))
     var authSecret: String?
 
     @Option(

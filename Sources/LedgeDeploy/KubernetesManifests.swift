@@ -25,7 +25,7 @@ public struct KubernetesOptions: Sendable, Hashable {
     /// Also a KServe InferenceService and a SeldonDeployment.
     public var kserve: Bool
     public var seldon: Bool
-    /// A Secret whose key `token` is the bearer token the server requires (`LEDGE_AUTH_TOKEN`).
+    /// A Secret whose key `token` holds the bearer tokens the server accepts, one per line (mounted, `--auth-token-file`).
     public var authSecret: String?
     /// A `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`): the server serves HTTPS only, the probes too.
     public var tlsSecret: String?
@@ -63,6 +63,8 @@ public enum KubernetesManifests {
     public static let grpcPort = 8001
     /// Where the TLS Secret is mounted in the container.
     static let tlsFolder = "/etc/ledge/tls"
+    /// Where the token Secret is mounted in the container (its key `token` a file there).
+    static let authFolder = "/etc/ledge/auth"
     /// The port Seldon's orchestrator calls a custom server on.
     public static let seldonPort = 9000
 
@@ -137,9 +139,14 @@ public enum KubernetesManifests {
         fields.append(("containers", [container]))
         // The root filesystem is read-only: the probe cache ($HOME) and /tmp are scratch volumes.
         var volumes: [YAML] = [.map([("name", "home"), ("emptyDir", .map([]))]), .map([("name", "tmp"), ("emptyDir", .map([]))])]
+        // 0440 with the pod's fsGroup: the non-root server reads its key and token, nobody else.
+        // Mounted whole (no subPath), so kubelet brings a rotated Secret into the pod; the server
+        // reads the files again (--credentials-poll-secs) and serves the new ones without a restart.
         if let secret = options.tlsSecret {
-            // 0440 with the pod's fsGroup: the non-root server reads its key, nobody else.
             volumes.append(.map([("name", "tls"), ("secret", .map([("secretName", .string(secret)), ("defaultMode", 288)]))]))
+        }
+        if let secret = options.authSecret {
+            volumes.append(.map([("name", "auth"), ("secret", .map([("secretName", .string(secret)), ("defaultMode", 288)]))]))
         }
         fields.append(("volumes", .list(volumes)))
         return fields
@@ -160,13 +167,11 @@ public enum KubernetesManifests {
                     ])
                 ))
         }
-        if options.tlsSecret != nil {  // after the image's entrypoint (ledge serve …)
-            fields.append(("args", ["--tls-cert", .string(tlsFolder + "/tls.crt"), "--tls-key", .string(tlsFolder + "/tls.key")]))
-        }
-        if let secret = options.authSecret {
-            let reference: YAML = .map([("secretKeyRef", .map([("name", .string(secret)), ("key", "token")]))])
-            fields.append(("env", [.map([("name", "LEDGE_AUTH_TOKEN"), ("valueFrom", reference)])]))
-        }
+        // After the image's entrypoint (ledge serve …).
+        let args: [YAML] =
+            (options.tlsSecret == nil ? [] : ["--tls-cert", .string(tlsFolder + "/tls.crt"), "--tls-key", .string(tlsFolder + "/tls.key")])
+            + (options.authSecret == nil ? [] : ["--auth-token-file", .string(authFolder + "/token")])
+        if !args.isEmpty { fields.append(("args", .list(args))) }
         // The health paths stay open with a token (--auth-health open): kubelet sends no header.
         let scheme: [(String, YAML)] = options.tlsSecret == nil ? [] : [("scheme", "HTTPS")]
         let probe = { (path: String, period: Int, failures: Int) -> YAML in
@@ -201,7 +206,8 @@ public enum KubernetesManifests {
                 "volumeMounts",
                 .list(
                     [.map([("name", "home"), ("mountPath", "/home/ledge")]), .map([("name", "tmp"), ("mountPath", "/tmp")])]
-                        + (options.tlsSecret == nil ? [] : [.map([("name", "tls"), ("mountPath", .string(tlsFolder)), ("readOnly", true)])]))
+                        + (options.tlsSecret == nil ? [] : [.map([("name", "tls"), ("mountPath", .string(tlsFolder)), ("readOnly", true)])])
+                        + (options.authSecret == nil ? [] : [.map([("name", "auth"), ("mountPath", .string(authFolder)), ("readOnly", true)])]))
             ),
         ]
         return .map(fields)

@@ -47,22 +47,25 @@ import Testing
         let pod = try #require(((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
         let container = try #require((pod["containers"] as? [[String: Any]])?.first)
         #expect(container["command"] == nil)
-        #expect(container["args"] as? [String] == ["--tls-cert", "/etc/ledge/tls/tls.crt", "--tls-key", "/etc/ledge/tls/tls.key"])
-        let env = try #require((container["env"] as? [[String: Any]])?.first)
-        #expect(env["name"] as? String == "LEDGE_AUTH_TOKEN")
-        let reference = (env["valueFrom"] as? [String: Any])?["secretKeyRef"] as? [String: String]
-        #expect(reference == ["name": "effnet-token", "key": "token"])
+        #expect(
+            container["args"] as? [String] == [
+                "--tls-cert", "/etc/ledge/tls/tls.crt", "--tls-key", "/etc/ledge/tls/tls.key", "--auth-token-file", "/etc/ledge/auth/token",
+            ])
+        #expect(container["env"] == nil)
         for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
             let get = (container[probe] as? [String: Any])?["httpGet"] as? [String: Any]
             #expect(get?["scheme"] as? String == "HTTPS", "\(probe)")
         }
+        // Whole-Secret mounts (no subPath): kubelet updates them in place when a Secret rotates.
         let mounts = container["volumeMounts"] as? [[String: Any]] ?? []
-        #expect(
-            mounts.contains { $0["name"] as? String == "tls" && $0["mountPath"] as? String == "/etc/ledge/tls" && $0["readOnly"] as? Bool == true })
         let volumes = pod["volumes"] as? [[String: Any]] ?? []
-        let secret = volumes.first { $0["name"] as? String == "tls" }?["secret"] as? [String: Any]
-        #expect(secret?["secretName"] as? String == "effnet-tls")
-        #expect(secret?["defaultMode"] as? Int == 0o440)
+        for (volume, folder, secretName) in [("tls", "/etc/ledge/tls", "effnet-tls"), ("auth", "/etc/ledge/auth", "effnet-token")] {
+            let mount = mounts.first { $0["name"] as? String == volume }
+            #expect(mount?["mountPath"] as? String == folder && mount?["readOnly"] as? Bool == true && mount?["subPath"] == nil, "\(volume)")
+            let secret = volumes.first { $0["name"] as? String == volume }?["secret"] as? [String: Any]
+            #expect(secret?["secretName"] as? String == secretName)
+            #expect(secret?["defaultMode"] as? Int == 0o440)
+        }
         let validate = Fixtures.home + "/venv/bin/kubernetes-validate"
         let ok = try ProcessRunner.run(validate, ["-k", "1.30.0", "--strict", folder + "/deployment.yaml"])
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
