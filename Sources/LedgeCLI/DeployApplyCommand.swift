@@ -6,6 +6,7 @@ internal import Foundation
 #endif
 internal import LedgeCore
 internal import LedgeDeploy
+internal import LedgeFetch
 internal import LedgeRelease
 internal import LedgeServer
 internal import Logging
@@ -110,21 +111,24 @@ extension DeployApplyCommand {
     /// The token, certificate and key read and checked here as `ledge serve` checks them, so a
     /// bad file fails before anything is sent; `nil` when none is given.
     static func secrets(_ access: DeviceAccess, device: String) throws -> DeviceSecrets? {
-        var secrets = DeviceSecrets(trustRoots: access.trustRoots)
+        if let problem = access.problem { throw LedgeError.usage("device '\(device)': \(problem)") }
+        var secrets = DeviceSecrets(trustRoots: access.trustRoots, clientIdentity: access.clientIdentity)
         if let file = access.tokenFile {
             secrets.token = try SecurityOptions.readToken(file: file, kind: "device '\(device)': auth token", label: "device '\(device)': \(file)")
         }
         if let certificate = access.certificate, let key = access.key {
             do {
-                _ = try ServerTLS(certificateFile: certificate, keyFile: key)
+                _ = try ServerTLS(certificateFile: certificate, keyFile: key, clientCAFile: access.clientCA)
             } catch {
                 throw LedgeError.invalidInput("device '\(device)': \(error.message)")
             }
             secrets.certificate = Array(try CheckedFile.read(certificate, kind: "--tls-cert", expected: "a file", code: .invalidInput))
             secrets.key = Array(try CheckedFile.read(key, kind: "--tls-key", expected: "a file", code: .invalidInput))
-        } else if access.certificate != nil || access.key != nil {
-            throw LedgeError.usage("device '\(device)': tls_cert and tls_key go together: give both or neither")
+            if let clientCA = access.clientCA {
+                secrets.clientCA = Array(try CheckedFile.read(clientCA, kind: "--tls-client-ca", expected: "a file", code: .invalidInput))
+            }
         }
+        if let problem = secrets.clientIdentity?.problem(label: "device '\(device)'") { throw LedgeError.invalidInput(problem) }
         if let roots = access.trustRoots, !FileManager.default.isReadableFile(atPath: roots) {
             throw LedgeError.invalidInput("device '\(device)': tls_ca \(roots): not a readable file")
         }

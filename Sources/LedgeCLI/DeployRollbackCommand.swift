@@ -28,7 +28,8 @@ struct DeployRollbackCommand: AsyncParsableCommand {
         options.listenHost = listen == "ssh" ? nil : listen
         options.readySeconds = readyTimeout
         // The check uses the release's own token and scheme (read on the device) and these roots.
-        options.secrets = DeviceSecrets(trustRoots: try device.resolvedDevices().first?.access.trustRoots)
+        let access = try device.resolvedDevices().first?.access
+        options.secrets = DeviceSecrets(trustRoots: access?.trustRoots, clientIdentity: access?.clientIdentity)
         let progress = DeployProgress(devices: targets.map(\.destination), quiet: false)
         let results = await Deployer.rollback(targets, release: release, options: options, progress: progress.report)
         print(

@@ -23,12 +23,15 @@ struct DeployStatusCommand: AsyncParsableCommand {
         // One status call per device folder and port; each row under the device's own name.
         var found: [Int: DeviceStatus] = [:]
         let groups = Dictionary(grouping: devices.indices) {
-            "\(devices[$0].serverPort) \(devices[$0].root) \(devices[$0].access.trustRoots ?? "")"
+            let access = devices[$0].access
+            return
+                "\(devices[$0].serverPort) \(devices[$0].root) \(access.trustRoots ?? "") \(access.clientCertificate ?? "") \(access.clientKey ?? "")"
         }
         for indices in groups.values {
             let first = devices[indices[0]]
             let group = await Deployer.status(
-                indices.map { devices[$0].target }, root: first.root, port: first.serverPort, trustRoots: first.access.trustRoots)
+                indices.map { devices[$0].target }, root: first.root, port: first.serverPort, trustRoots: first.access.trustRoots,
+                identity: first.access.clientIdentity)
             for (index, var status) in zip(indices, group) {
                 status.device = devices[index].name
                 found[index] = status

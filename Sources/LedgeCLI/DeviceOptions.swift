@@ -42,14 +42,36 @@ struct DeviceOptions: ParsableArguments {
             "The PEM certificates the servers are verified against (default: the system's), where the fleet file gives none.", valueName: "pem"))
     var tlsCA: String?
 
+    @Option(
+        name: .customLong("tls-client-ca"),
+        help: ArgumentHelp(
+            "apply: mutual TLS: the server accepts only client certificates from the CAs in this PEM file, where the fleet file gives none.",
+            valueName: "pem"))
+    var tlsClientCA: String?
+
+    @Option(
+        name: .customLong("tls-client-cert"),
+        help: ArgumentHelp("The PEM client certificate deploy's own checks present to such servers.", valueName: "pem"))
+    var tlsClientCert: String?
+
+    @Option(name: .customLong("tls-client-key"), help: ArgumentHelp("The PEM private key of --tls-client-cert.", valueName: "pem"))
+    var tlsClientKey: String?
+
     func validate() throws {
         if devices.isEmpty && fleet == nil { throw ValidationError("give at least one --device, or --fleet FILE") }
         if !selectors.isEmpty && fleet == nil { throw ValidationError("--select needs --fleet FILE") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together: give both or neither") }
+        if (tlsClientCert == nil) != (tlsClientKey == nil) {
+            throw ValidationError("--tls-client-cert and --tls-client-key go together: give both or neither")
+        }
     }
 
     /// The command line's network safety settings.
-    var access: DeviceAccess { DeviceAccess(tokenFile: authTokenFile, certificate: tlsCert, key: tlsKey, trustRoots: tlsCA) }
+    var access: DeviceAccess {
+        DeviceAccess(
+            tokenFile: authTokenFile, certificate: tlsCert, key: tlsKey, trustRoots: tlsCA, clientCA: tlsClientCA, clientCertificate: tlsClientCert,
+            clientKey: tlsClientKey)
+    }
 
     /// A device with what it runs: the fleet file's settings, else the command line's.
     struct Device: Sendable {

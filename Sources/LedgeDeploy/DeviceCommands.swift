@@ -35,7 +35,8 @@ extension Deployer {
                 let secrets = try await target.check(
                     "cd \(DeviceRelease.quoted(options.root))\n\(DeviceScripts.secrets(release: "releases/" + id))\ntrue",
                     what: "read the release's secrets")
-                device.secrets = DeviceScripts.secrets(in: secrets, trustRoots: options.secrets?.trustRoots)
+                device.secrets = DeviceScripts.secrets(
+                    in: secrets, trustRoots: options.secrets?.trustRoots, identity: options.secrets?.clientIdentity)
                 _ = try await activate(id, on: target, device: device, service: service, facts: facts, models: models, options: options, say: say)
                 say("rolled back")
                 return DeviceResult(device: target.destination, succeeded: true, detail: id)

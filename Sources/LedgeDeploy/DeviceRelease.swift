@@ -76,6 +76,7 @@ public struct DeviceRelease: Sendable {
     static let tokenPath = "secrets/auth-token"
     static let certificatePath = "secrets/tls.crt"
     static let keyPath = "secrets/tls.key"
+    static let clientCAPath = "secrets/client-ca.pem"
 
     /// This release with `secrets` in `secrets/` (a 0700 folder, 0600 files; objects whose mode
     /// is 600 are written under `umask 077` on the device): another id when they differ, the
@@ -119,12 +120,14 @@ public struct DeviceRelease: Sendable {
     /// `run.sh`: `ledge serve` of this release's models on `LEDGE_HOST:LEDGE_PORT` (default
     /// 0.0.0.0:8000) and gRPC on `LEDGE_GRPC_PORT` (default 8001), with `LEDGE_THREADS` threads
     /// per session when set; extra arguments pass on. A token, certificate and key in `secrets/`
-    /// are passed as files (`--auth-token-file`, `--tls-cert`, `--tls-key`).
+    /// are passed as files (`--auth-token-file`, `--tls-cert`, `--tls-key`), and a client CA
+    /// file asks clients for certificates (`--tls-client-ca`).
     static let serveScript = """
         #!/bin/sh
         R="$(cd "$(dirname "$0")" && pwd -P)"
         if [ -f "$R/\(tokenPath)" ]; then set -- --auth-token-file "$R/\(tokenPath)" "$@"; fi
         if [ -f "$R/\(certificatePath)" ]; then set -- --tls-cert "$R/\(certificatePath)" --tls-key "$R/\(keyPath)" "$@"; fi
+        if [ -f "$R/\(clientCAPath)" ]; then set -- --tls-client-ca "$R/\(clientCAPath)" "$@"; fi
         exec "$R/ledge.sh" serve --model-repository "$R/models" --host "${LEDGE_HOST:-0.0.0.0}" --port "${LEDGE_PORT:-\(ReleaseBundle.port)}" --grpc-port "${LEDGE_GRPC_PORT:-\(ReleaseBundle.grpcPort)}" ${LEDGE_THREADS:+--threads "$LEDGE_THREADS"} "$@"
 
         """

@@ -1,3 +1,5 @@
+internal import LedgeFetch
+
 /// The shell the deploy runs on a device (POSIX sh and coreutils only; no Python, curl or
 /// systemd needed). `root` is the device's folder for Ledge, relative to the login folder
 /// or absolute; every script is one `sh -c` over the multiplexed SSH connection.
@@ -202,22 +204,26 @@ enum DeviceScripts {
         "tail -n \(lines) \(DeviceRelease.quoted(root + "/" + log)) 2> /dev/null || true"
     }
 
-    /// Prints a release's token (`token=…`) and whether it serves HTTPS (`tls=yes`), for the
+    /// Prints a release's token (`token=…`), whether it serves HTTPS (`tls=yes`) and asks for
+    /// client certificates (`mtls=yes`), for the
     /// checks of `status` and `rollback`: the release's own, read over ssh.
     static func secrets(release: String) -> String {
         let folder = DeviceRelease.quoted(release) + "/"
         return """
             [ -f \(folder)\(DeviceRelease.tokenPath) ] && echo "token=$(cat \(folder)\(DeviceRelease.tokenPath))"
             [ -f \(folder)\(DeviceRelease.certificatePath) ] && echo tls=yes
+            [ -f \(folder)\(DeviceRelease.clientCAPath) ] && echo mtls=yes
             """
     }
 
     /// What ``secrets(release:)`` printed: the token, and whether the release serves HTTPS.
-    static func secrets(in output: String, trustRoots: String?) -> DeviceSecrets {
-        var secrets = DeviceSecrets(trustRoots: trustRoots)
+    /// `identity`: the client certificate this machine's checks present, if any.
+    static func secrets(in output: String, trustRoots: String?, identity: ClientIdentity? = nil) -> DeviceSecrets {
+        var secrets = DeviceSecrets(trustRoots: trustRoots, clientIdentity: identity)
         for line in output.split(separator: "\n") {
             if line.hasPrefix("token="), line.count > 6 { secrets.token = String(line.dropFirst(6)) }
             if line == "tls=yes" { secrets.servesHTTPSOnDevice = true }
+            if line == "mtls=yes" { secrets.asksClientCertificateOnDevice = true }
         }
         return secrets
     }

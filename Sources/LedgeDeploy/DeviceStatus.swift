@@ -4,7 +4,7 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 internal import LedgeCore
-internal import LedgeFetch
+public import LedgeFetch
 
 /// What `ledge deploy status` reports of a device.
 public struct DeviceStatus: Sendable, Encodable {
@@ -29,15 +29,18 @@ public struct DeviceStatus: Sendable, Encodable {
 extension Deployer {
     /// Status of each device: its current release and models, the server's uptime, health,
     /// request count and median from `/metrics` (asked with the current release's own token, over
-    /// HTTPS when it has a certificate, verified against `trustRoots` or the system's roots).
-    public static func status(_ targets: [SSHTarget], root: String, port: Int, trustRoots: String? = nil) async -> [DeviceStatus] {
+    /// HTTPS when it has a certificate, verified against `trustRoots` or the system's roots, and
+    /// presenting `identity` to a release that asks for client certificates).
+    public static func status(
+        _ targets: [SSHTarget], root: String, port: Int, trustRoots: String? = nil, identity: ClientIdentity? = nil
+    ) async -> [DeviceStatus] {
         defer { for target in targets { target.closeConnection() } }
         return await BoundedParallel.map(count: targets.count, limit: targets.count) { index in
-            await status(of: targets[index], root: root, port: port, trustRoots: trustRoots)
+            await status(of: targets[index], root: root, port: port, trustRoots: trustRoots, identity: identity)
         }
     }
 
-    static func status(of target: SSHTarget, root: String, port: Int, trustRoots: String?) async -> DeviceStatus {
+    static func status(of target: SSHTarget, root: String, port: Int, trustRoots: String?, identity: ClientIdentity?) async -> DeviceStatus {
         var status = DeviceStatus(device: target.destination)
         do {
             let r = DeviceRelease.quoted(root)
@@ -55,7 +58,7 @@ extension Deployer {
                 true
                 """
             let facts = try await target.check(script, what: "status")
-            let secrets = DeviceScripts.secrets(in: facts, trustRoots: trustRoots)
+            let secrets = DeviceScripts.secrets(in: facts, trustRoots: trustRoots, identity: identity)
             for line in facts.split(separator: "\n").map(String.init) {
                 guard let equals = line.firstIndex(of: "=") else { continue }
                 let key = line[..<equals]
@@ -74,7 +77,10 @@ extension Deployer {
             }
             let host = try await target.resolvedHost()
             let base = "\(secrets.scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)"
-            let http = HTTPClient(timeLimit: 5, trustRoots: trustRoots)
+            if secrets.asksClientCertificateOnDevice && identity == nil {
+                status.error = "the server asks for a client certificate (mutual TLS): give --tls-client-cert and --tls-client-key"
+            }
+            let http = HTTPClient(timeLimit: 5, trustRoots: trustRoots, identity: identity)
             status.ready = (try? await http.send("GET", base + "/v2/health/ready", headers: secrets.headers))?.status == 200
             if status.ready, let metrics = try? await http.send("GET", base + "/metrics", headers: secrets.headers), metrics.status == 200 {
                 let text = String(decoding: metrics.body, as: UTF8.self)

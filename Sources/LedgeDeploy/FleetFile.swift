@@ -41,6 +41,7 @@ public struct FleetFile: Sendable {
 
     static let settingKeys = [
         "ssh_user", "ssh_port", "ssh_identity", "models", "server_port", "threads", "root", "auth_token_file", "tls_cert", "tls_key", "tls_ca",
+        "tls_client_ca", "tls_client_cert", "tls_client_key",
     ]
     static let deviceKeys = ["ssh"] + settingKeys + ["labels"]
 
@@ -218,6 +219,9 @@ private struct FleetReader {
             case "tls_cert": s.access.certificate = resolved(try string(node, at: at, expected: "a PEM certificate file"))
             case "tls_key": s.access.key = resolved(try string(node, at: at, expected: "a PEM key file"))
             case "tls_ca": s.access.trustRoots = resolved(try string(node, at: at, expected: "a PEM certificate file"))
+            case "tls_client_ca": s.access.clientCA = resolved(try string(node, at: at, expected: "a PEM certificate file"))
+            case "tls_client_cert": s.access.clientCertificate = resolved(try string(node, at: at, expected: "a PEM certificate file"))
+            case "tls_client_key": s.access.clientKey = resolved(try string(node, at: at, expected: "a PEM key file"))
             default: break
             }
         }
@@ -281,6 +285,9 @@ private struct FleetReader {
             destination: destination, port: settings.sshPort, configFile: sshConfig, user: settings.sshUser, identity: settings.identity)
         if (settings.access.certificate == nil) != (settings.access.key == nil) {
             throw failure(entry.keyMark, path, "tls_cert and tls_key go together: give both or neither")
+        }
+        if (settings.access.clientCertificate == nil) != (settings.access.clientKey == nil) {
+            throw failure(entry.keyMark, path, "tls_client_cert and tls_client_key go together: give both or neither")
         }
         return FleetDevice(
             name: entry.key, target: target, labels: labels, models: settings.models, serverPort: settings.serverPort,

@@ -16,7 +16,7 @@ struct ServerCheck {
 
     init(base: String, secrets: DeviceSecrets? = nil) {
         self.base = base
-        http = HTTPClient(timeLimit: 20, trustRoots: secrets?.trustRoots)
+        http = HTTPClient(timeLimit: 20, trustRoots: secrets?.trustRoots, identity: secrets?.clientIdentity)
         headers = secrets?.headers ?? []
     }
 

@@ -26,12 +26,15 @@ public struct HTTPClient: Sendable {
     /// A PEM file of the certificates `https` servers are verified against, instead of the
     /// system's (a fleet's own CA, or a device's self-signed certificate).
     public var trustRoots: String?
+    /// The client certificate presented to `https` servers that ask for one (mutual TLS).
+    public var identity: ClientIdentity?
 
     /// A client whose requests may take `timeLimit` seconds each, verifying `https` servers against
-    /// `trustRoots` (a PEM file), else the system's roots.
-    public init(timeLimit: Int64 = 120, trustRoots: String? = nil) {
+    /// `trustRoots` (a PEM file), else the system's roots, and presenting `identity` when asked.
+    public init(timeLimit: Int64 = 120, trustRoots: String? = nil, identity: ClientIdentity? = nil) {
         self.timeLimit = timeLimit
         self.trustRoots = trustRoots
+        self.identity = identity
     }
 
     /// `method` (`GET`, `POST`) to `url` (`http://host:port/path`), the whole answer in memory.
@@ -67,7 +70,7 @@ public struct HTTPClient: Sendable {
     private func exchange(_ method: HTTPMethod, _ url: RequestURL, headers: [(String, String)], body: [UInt8]?) async throws
         -> HTTPResponse
     {
-        let channel = try await Self.connect(url, connectTimeout: .seconds(10), idleTimeout: nil, trustRoots: trustRoots)
+        let channel = try await Self.connect(url, connectTimeout: .seconds(10), idleTimeout: nil, trustRoots: trustRoots, identity: identity)
         return try await channel.executeThenClose { inbound, outbound in
             var head = Self.requestHead(method, url, headers: headers)
             if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
@@ -124,9 +127,9 @@ public struct HTTPClient: Sendable {
     /// A connection to `url`'s host (TLS for https) with HTTP/1.1 handlers; with `idleTimeout`,
     /// reading fails with ``ReadTimeout`` once nothing arrived for that long. `trustRoots`: a PEM
     /// file to verify the server against instead of the system's roots.
-    static func connect(_ url: RequestURL, connectTimeout: TimeAmount, idleTimeout: TimeAmount?, trustRoots: String? = nil) async throws
-        -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
-    {
+    static func connect(
+        _ url: RequestURL, connectTimeout: TimeAmount, idleTimeout: TimeAmount?, trustRoots: String? = nil, identity: ClientIdentity? = nil
+    ) async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(connectTimeout)
             .connect(host: url.host, port: url.port) { channel in
@@ -134,6 +137,10 @@ public struct HTTPClient: Sendable {
                     if url.secure {
                         var configuration = TLSConfiguration.makeClientConfiguration()
                         if let trustRoots { configuration.trustRoots = .file(trustRoots) }
+                        if let identity {
+                            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(identity.certificateFile).map { .certificate($0) }
+                            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: identity.keyFile, format: .pem))
+                        }
                         let context = try NIOSSLContext(configuration: configuration)
                         let serverName = url.host.first?.isNumber == true || url.host.contains(":") ? nil : url.host
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
@@ -155,6 +162,8 @@ public struct HTTPClient: Sendable {
         }
         let text = String(describing: error)
         if text.contains("CERTIFICATE_VERIFY_FAILED") { return "the server's certificate does not verify against the trust roots" }
+        if text.contains("CERTIFICATE_REQUIRED") { return "the server asks for a client certificate (mutual TLS) and none was given" }
+        if text.contains("UNKNOWN_CA") { return "the server does not accept this client certificate (signed by a CA it does not trust)" }
         if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
         return text
     }

@@ -92,6 +92,52 @@ import Testing
             #expect(rotated.stdout.contains(" deployed "), "\(rotated.stdout)")
             #expect(try await checkTLS(device.address, ca: certificates.ca, token: newToken).contains("all tls checks passed"))
             #expect(!(try await checkTLS(device.address, ca: certificates.ca, token: Self.token).contains("all tls checks passed")))
+
+            // Mutual TLS: the server asks for a certificate from the test CA; the checks present ours.
+            let mutual = secure + ["--tls-client-ca", certificates.ca]
+            let withoutIdentity = try apply(fleet, mutual)
+            #expect(withoutIdentity.status == 2)
+            #expect(
+                withoutIdentity.stderr.contains(
+                    "device '\(device.alias)': tls_client_ca needs tls_client_cert and tls_client_key: the checks of the new release present them"),
+                "\(withoutIdentity.stderr)")
+            let mismatched = try apply(
+                fleet, mutual + ["--tls-client-cert", certificates.clientCertificate, "--tls-client-key", certificates.otherKey])
+            #expect(mismatched.status == 3)
+            #expect(
+                mismatched.stderr.contains(
+                    "device '\(device.alias)': tls_client_key \(certificates.otherKey): the key does not match the certificate in \(certificates.clientCertificate)"
+                ), "\(mismatched.stderr)")
+            let identity = ["--tls-client-cert", certificates.clientCertificate, "--tls-client-key", certificates.clientKey]
+            let mutualApply = try apply(fleet, mutual + identity)
+            #expect(mutualApply.status == 0, "\(mutualApply.stdout)\(mutualApply.stderr)\(DeployApplyTests.logs(fleet))")
+            #expect(mutualApply.stdout.contains(" deployed "), "\(mutualApply.stdout)")
+            #expect(try await probe(device.address, ca: certificates.ca, client: nil, token: newToken) == "refused TLSV13_ALERT_CERTIFICATE_REQUIRED")
+            #expect(
+                try await probe(
+                    device.address, ca: certificates.ca, client: (certificates.clientCertificate, certificates.clientKey), token: newToken)
+                    == "http 200 01")
+            let mode = try await device.run("stat -c '%a %n' .ledge/current/secrets/client-ca.pem").stdout
+            #expect(mode == "600 .ledge/current/secrets/client-ca.pem\n")
+            let mutualStatus = try ledge(fleet, ["status", "--json"], ["--tls-ca", certificates.ca] + identity)
+            let ready = try #require(try JSONSerialization.jsonObject(with: Data(mutualStatus.stdout.utf8)) as? [[String: Any]])
+            #expect(ready.first?["ready"] as? Bool == true, "\(mutualStatus.stdout)")
+            let anonymous = try ledge(fleet, ["status", "--json"], ["--tls-ca", certificates.ca])
+            let refusedStatus = try #require(try JSONSerialization.jsonObject(with: Data(anonymous.stdout.utf8)) as? [[String: Any]])
+            #expect(refusedStatus.first?["ready"] as? Bool == false, "\(anonymous.stdout)")
+            #expect(
+                refusedStatus.first?["error"] as? String
+                    == "the server asks for a client certificate (mutual TLS): give --tls-client-cert and --tls-client-key", "\(anonymous.stdout)")
         }
+    }
+
+    /// scripts/tls_probe.py: GET /v2 over TLS, as `http STATUS SERIAL` or `refused REASON`.
+    private func probe(_ address: String, ca: String, client: (String, String)?, token: String) async throws -> String {
+        let arguments =
+            [Fixtures.packageRoot + "/scripts/tls_probe.py", "http", "--url", "https://\(address):\(port)", "--ca", ca, "--token", token]
+            + (client.map { ["--cert", $0.0, "--key", $0.1] } ?? [])
+        let result = try await ProcessRunner.runOffExecutor(Fixtures.home + "/venv/bin/python", arguments, timeLimit: 60)
+        #expect(result.status == 0, "tls_probe.py failed: \(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
