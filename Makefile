@@ -2,6 +2,10 @@
 # LEDGE_HOME is the set-up folder with runtimes, venv and fixtures.
 LEDGE_HOME ?= $(CURDIR)/.ledge
 export LEDGE_HOME
+# ONNX Runtime's wheels (1.29 on) send telemetry from Linux: a device id and an event database under
+# ~/.cache/Microsoft, uploads to mobile.events.data.microsoft.com. The reference runtime in the venv
+# (set-up, tests, benchmarks) gets the runtime's own opt-out, as the ledge binary sets it for itself.
+export ORT_DISABLE_TELEMETRY ?= 1
 SWIFT ?= swift
 # Release builds link the Swift runtime and Foundation statically: a process starts in
 # ~13 ms instead of ~50 ms (the dynamic linker's symbol lookups) and maps less code.

@@ -5,7 +5,22 @@
 #include <dlfcn.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/// ONNX Runtime's PyPI builds (1.29 on) carry 1DS telemetry on Linux: on
+/// CreateEnv they write a device id and an event database under
+/// ~/.cache/Microsoft/DeveloperTools/.onnxruntime and, while a server runs,
+/// look up mobile.events.data.microsoft.com to upload it. An edge server should
+/// not phone home nor wear out an SD card by default, so Ledge sets the
+/// runtime's own opt-out, ORT_DISABLE_TELEMETRY=1, unless the variable is
+/// already set (ORT_DISABLE_TELEMETRY=0 lets it through). The runtime reads it
+/// when it initializes; setting it here, before main and before any thread,
+/// is the one place that is both early enough and safe (setenv is not
+/// thread-safe against getenv).
+__attribute__((constructor)) static void ledge_ort_opt_out_of_telemetry(void) {
+    setenv("ORT_DISABLE_TELEMETRY", "1", 0);
+}
 
 /// OrtApiBase as the library returns it: two function pointers.
 typedef struct ledge_ort_api_base {
