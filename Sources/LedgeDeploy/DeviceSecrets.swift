@@ -45,10 +45,16 @@ public struct DeviceAccess: Sendable, Hashable {
         clientCertificate.flatMap { certificate in clientKey.map { ClientIdentity(certificateFile: certificate, keyFile: $0) } }
     }
 
-    /// What is wrong with the combination, `nil` when nothing (`apply` checks before sending anything).
-    public var problem: String? {
+    /// A certificate without its key or the other way round (the fleet file checks each device's own).
+    public var pairProblem: String? {
         if (certificate == nil) != (key == nil) { return "tls_cert and tls_key go together: give both or neither" }
         if (clientCertificate == nil) != (clientKey == nil) { return "tls_client_cert and tls_client_key go together: give both or neither" }
+        return nil
+    }
+
+    /// What is wrong with the combination, `nil` when nothing (`apply` checks before sending anything).
+    public var problem: String? {
+        if let pairProblem { return pairProblem }
         if clientCA != nil && certificate == nil { return "tls_client_ca needs tls_cert and tls_key (mutual TLS is TLS)" }
         if clientCA != nil && clientCertificate == nil {
             return "tls_client_ca needs tls_client_cert and tls_client_key: the checks of the new release present them"

@@ -283,12 +283,7 @@ private struct FleetReader {
         }
         let target = SSHTarget(
             destination: destination, port: settings.sshPort, configFile: sshConfig, user: settings.sshUser, identity: settings.identity)
-        if (settings.access.certificate == nil) != (settings.access.key == nil) {
-            throw failure(entry.keyMark, path, "tls_cert and tls_key go together: give both or neither")
-        }
-        if (settings.access.clientCertificate == nil) != (settings.access.clientKey == nil) {
-            throw failure(entry.keyMark, path, "tls_client_cert and tls_client_key go together: give both or neither")
-        }
+        if let problem = settings.access.pairProblem { throw failure(entry.keyMark, path, problem) }
         return FleetDevice(
             name: entry.key, target: target, labels: labels, models: settings.models, serverPort: settings.serverPort,
             threads: settings.threads, root: settings.root, access: settings.access)

@@ -56,11 +56,11 @@ public final class TLSCredentials: CertificateReloader, Sendable {
 
     /// Reads both files again and serves them from now on if they changed and hold a matching pair.
     public func reload() -> Outcome {
-        let certificateBytes = try? Self.read(certificateFile, option: "--tls-cert", expected: "a PEM certificate file")
-        let keyBytes = try? Self.read(keyFile, option: "--tls-key", expected: "a PEM private key file")
-        if state.withLock({ $0.certificateBytes == certificateBytes && $0.keyBytes == keyBytes }) { return .unchanged }
         do {
-            let loaded = try Self.load(certificateFile: certificateFile, keyFile: keyFile)
+            let certificateBytes = try Self.read(certificateFile, option: "--tls-cert", expected: "a PEM certificate file")
+            let keyBytes = try Self.read(keyFile, option: "--tls-key", expected: "a PEM private key file")
+            if state.withLock({ $0.certificateBytes == certificateBytes && $0.keyBytes == keyBytes }) { return .unchanged }
+            let loaded = try Self.parse(certificateFile: certificateFile, keyFile: keyFile, certificateBytes, keyBytes)
             state.withLock { $0 = loaded }
             return .reloaded(Self.describe(loaded.chain))
         } catch {
@@ -78,6 +78,13 @@ public final class TLSCredentials: CertificateReloader, Sendable {
     static func load(certificateFile: String, keyFile: String) throws(LedgeError) -> Loaded {
         let certificateBytes = try read(certificateFile, option: "--tls-cert", expected: "a PEM certificate file")
         let keyBytes = try read(keyFile, option: "--tls-key", expected: "a PEM private key file")
+        return try parse(certificateFile: certificateFile, keyFile: keyFile, certificateBytes, keyBytes)
+    }
+
+    /// The pair in the bytes read from the two files (named in errors), checked to fit.
+    static func parse(certificateFile: String, keyFile: String, _ certificateBytes: [UInt8], _ keyBytes: [UInt8]) throws(LedgeError)
+        -> Loaded
+    {
         let chain = (try? NIOSSLCertificate.fromPEMBytes(certificateBytes)) ?? []
         guard !chain.isEmpty else {
             throw .invalidInput("--tls-cert \(certificateFile): no PEM certificate ('-----BEGIN CERTIFICATE-----') could be read")
