@@ -11,6 +11,11 @@ SWIFT ?= swift
 # ~13 ms instead of ~50 ms (the dynamic linker's symbol lookups) and maps less code.
 # Stripped at link time: images and devices get no symbol tables (76 MB instead of 134).
 RELEASE_FLAGS ?= --static-swift-stdlib -Xlinker --strip-all
+# The release binary must read its arguments: a static build once printed the root help for
+# every command and exited 0 (a C constructor had moved the environment block, beside which
+# the Swift runtime looks for argv, when ORT_DISABLE_TELEMETRY was not set, as it is here).
+# `--version` must print the version.
+RELEASE_CHECK = env -u ORT_DISABLE_TELEMETRY .build/release/ledge --version | grep -Eqx '[0-9]+\.[0-9]+\.[0-9]+' || { echo "error: .build/release/ledge does not read its arguments" >&2; exit 1; }
 IMAGES := $(LEDGE_HOME)/fixtures/images
 MODELS := $(LEDGE_HOME)/fixtures/models
 
@@ -35,6 +40,7 @@ test: setup
 ## run: serve efficientnet_lite0 on port 8000 with the release CLI (prints the URL; Ctrl-C stops it)
 run: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
+	@$(RELEASE_CHECK)
 	.build/release/ledge classify -m $(MODELS)/efficientnet_lite0.tflite \
 		-i $(IMAGES)/chelsea.jpg -i $(IMAGES)/coffee.jpg -k 3 -c 5
 	.build/release/ledge serve --model $(MODELS)/efficientnet_lite0.tflite --name efficientnet_lite0 --port 8000
@@ -50,17 +56,20 @@ bench-serve: setup
 ## bench-grpc: ledge serve over gRPC (h2load, tritonclient) against HTTP V2 JSON (wrk, h2load --h1) and ledge bench, one run
 bench-grpc: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
+	@$(RELEASE_CHECK)
 	command -v wrk >/dev/null || env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null
 	$(LEDGE_HOME)/venv-grpc/bin/python Benchmarks/grpc_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
 
 ## release: the release ledge (static Swift runtime, stripped); on an arm64 machine this is the --binary linux/arm64 file
 release: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
+	@$(RELEASE_CHECK)
 	@echo "built .build/release/ledge"
 
 ## bench-quantize: ledge quantize (release) against ONNX Runtime's quantize_static on the same tensors, int8 against float latency
 bench-quantize: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
+	@$(RELEASE_CHECK)
 	$(LEDGE_HOME)/venv/bin/python Benchmarks/quantize_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
 
 ## bench-batching: ledge serve of mobilenet_gen.onnx at 16 clients with and without dynamic batching, against ledge bench --batch 1,8
@@ -70,6 +79,7 @@ bench-batching: setup
 ## bench-package: image sizes per platform and layer, time to package, to push, to push again unchanged
 bench-package: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
+	@$(RELEASE_CHECK)
 	Benchmarks/package_size.sh .build/release/ledge
 
 ## bench-deploy: first / unchanged / model-only deploy to three loopback sshd devices, bytes sent, switch time
@@ -80,12 +90,14 @@ bench-deploy: setup
 ## bench-probe: ready time with and without the model probe (cold and warm cache), the probe's peak RSS
 bench-probe: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
+	@$(RELEASE_CHECK)
 	$(LEDGE_HOME)/venv/bin/python Benchmarks/probe_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
 
 ## soak: mixed good and bad traffic at 32 connections for SOAK_SECONDS (default 600) under wrk
 SOAK_SECONDS ?= 600
 soak: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
+	@$(RELEASE_CHECK)
 	command -v wrk >/dev/null || env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null
 	$(LEDGE_HOME)/venv/bin/python Benchmarks/soak.py --ledge .build/release/ledge --duration $(SOAK_SECONDS)
 

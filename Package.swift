@@ -229,7 +229,7 @@ let package = Package(
             name: "LedgeCLI",
             dependencies: [
                 "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeBench", "LedgeServing", "LedgeServer", "LedgeGRPC", "LedgeRelease",
-                "LedgePackage", "LedgeQuantize", "LedgeLiteRT",
+                "LedgePackage", "LedgeQuantize", "LedgeLiteRT", "LedgeONNX",
                 "LedgeDeploy", "LedgeFetch", "CLedgeProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -14,11 +14,15 @@
 /// look up mobile.events.data.microsoft.com to upload it. An edge server should
 /// not phone home nor wear out an SD card by default, so Ledge sets the
 /// runtime's own opt-out, ORT_DISABLE_TELEMETRY=1, unless the variable is
-/// already set (ORT_DISABLE_TELEMETRY=0 lets it through). The runtime reads it
-/// when it initializes; setting it here, before main and before any thread,
-/// is the one place that is both early enough and safe (setenv is not
-/// thread-safe against getenv).
-__attribute__((constructor)) static void ledge_ort_opt_out_of_telemetry(void) {
+/// already set (ORT_DISABLE_TELEMETRY=0 lets it through); the runtime reads it
+/// when it initializes. The `ledge` executable calls this first thing in main,
+/// while it has one thread (setenv is not safe against a concurrent getenv),
+/// and after reading its arguments: a C constructor did it before, and in the
+/// static release build that ran before the Swift runtime found argv, which it
+/// looks for next to the environment block that setenv had just moved.
+/// ledge_ort_load calls it too, for other programs using this module; there it
+/// changes nothing once the variable is set.
+void ledge_ort_default_telemetry_off(void) {
     setenv("ORT_DISABLE_TELEMETRY", "1", 0);
 }
 
@@ -156,6 +160,7 @@ int ledge_ort_load(const char *path, ledge_ort_library *out, char *error, size_t
         return -1;
     }
     memset(out, 0, sizeof(*out));
+    ledge_ort_default_telemetry_off();
     dlerror();
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (handle == NULL) {

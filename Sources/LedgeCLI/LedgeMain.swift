@@ -1,9 +1,18 @@
 internal import ArgumentParser
 internal import LedgeCore
+internal import LedgeONNX
 
 /// The entry point the `ledge` executable calls: parses, runs, and maps errors
 /// to one line on stderr and the documented exit codes.
 public enum LedgeMain {
+    /// What the process sets before any thread starts: ONNX Runtime's telemetry
+    /// off (``ONNXRuntime/defaultTelemetryOff()``). Call it after reading
+    /// `CommandLine.arguments`: a static binary finds them beside the
+    /// environment, which this changes.
+    public static func prepareProcess() {
+        ONNXRuntime.defaultTelemetryOff()
+    }
+
     /// Runs `ledge` with `arguments` (without the program name) and returns the exit code.
     ///
     /// Async commands (`serve`) cannot run here; the executable calls ``run(async:)``.

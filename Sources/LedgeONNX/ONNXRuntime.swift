@@ -32,6 +32,12 @@ public final class ONNXRuntime: Sendable {
 
     private static let cache = Mutex<[String: ONNXRuntime]>([:])
 
+    /// Turns ONNX Runtime's telemetry off unless `ORT_DISABLE_TELEMETRY` is set
+    /// (the PyPI builds write a device id and events under ~/.cache/Microsoft and
+    /// upload them). Call it while the process has one thread, after the command
+    /// line has been read (`CommandLine.arguments`); loading the runtime does it too.
+    public static func defaultTelemetryOff() { ledge_ort_default_telemetry_off() }
+
     /// The runtime for `libraryPath`, loaded on first use and cached per path.
     ///
     /// A `nil` path is found with ``RuntimeLocator`` (environment variable,

@@ -6,4 +6,6 @@ internal import Musl
 internal import LedgeCLI
 
 // Thin: all work is in LedgeCLI, shared with the tests.
-exit(await LedgeMain.run(async: Array(CommandLine.arguments.dropFirst())))
+let arguments = Array(CommandLine.arguments.dropFirst())  // before the environment changes
+LedgeMain.prepareProcess()
+exit(await LedgeMain.run(async: arguments))

@@ -274,6 +274,10 @@ typedef struct ledge_ort_library {
 /// into `error` (at most `error_size` bytes, NUL-terminated) and returns -1.
 int ledge_ort_load(const char *path, ledge_ort_library *out, char *error, size_t error_size);
 
+/// Sets ORT_DISABLE_TELEMETRY=1 unless the variable is set (see loader.c for why
+/// and when): call it while the process has one thread, after reading argv.
+void ledge_ort_default_telemetry_off(void);
+
 #pragma clang diagnostic pop
 
 #ifdef __cplusplus
