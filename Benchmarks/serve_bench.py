@@ -157,7 +157,7 @@ def main():
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     cores = os.cpu_count() or 1
-    fixtures = os.path.join(args.home, "fixtures")
+    fixtures = os.path.join(os.path.abspath(args.home), "fixtures")
     models = os.path.join(fixtures, "models")
     model = os.path.join(models, "efficientnet_lite0.tflite")
     add_model = os.path.join(models, "add.onnx")
