@@ -8,7 +8,12 @@ set -u
 limit=${LEDGE_TEST_TIME_LIMIT:-2400}
 swift=${SWIFT:-swift}
 log=$(mktemp /tmp/ledge-test-log.XXXXXX)
-trap 'rm -f "$log"' EXIT
+# The servers the tests start keep probe results and optimized ONNX graphs under
+# $XDG_CACHE_HOME/ledge: a folder of this run's own, so that every run starts cold and
+# nothing is left in the home folder.
+XDG_CACHE_HOME=$(mktemp -d /tmp/ledge-test-cache.XXXXXX)
+export XDG_CACHE_HOME
+trap 'rm -f "$log"; rm -rf "$XDG_CACHE_HOME"' EXIT
 
 # Job control gives the run a process group of its own, so that it can be stopped as a whole.
 set -m

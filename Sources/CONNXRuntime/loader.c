@@ -42,6 +42,7 @@ enum {
     LEDGE_SLOT_CREATE_SESSION_FROM_ARRAY = 8,
     LEDGE_SLOT_RUN = 9,
     LEDGE_SLOT_CREATE_SESSION_OPTIONS = 10,
+    LEDGE_SLOT_SET_OPTIMIZED_MODEL_FILE_PATH = 11,
     LEDGE_SLOT_SET_SESSION_EXECUTION_MODE = 13,
     LEDGE_SLOT_SET_GRAPH_OPTIMIZATION_LEVEL = 23,
     LEDGE_SLOT_SET_INTRA_OP_THREADS = 24,
@@ -100,6 +101,7 @@ static void ledge_ort_fill(const void *const *table, ledge_ort_api *api, uint32_
     LEDGE_SLOT(create_session_from_array, LEDGE_SLOT_CREATE_SESSION_FROM_ARRAY, ledge_ort_create_session_from_array_fn);
     LEDGE_SLOT(run, LEDGE_SLOT_RUN, ledge_ort_run_fn);
     LEDGE_SLOT(create_session_options, LEDGE_SLOT_CREATE_SESSION_OPTIONS, ledge_ort_create_session_options_fn);
+    LEDGE_SLOT(set_optimized_model_file_path, LEDGE_SLOT_SET_OPTIMIZED_MODEL_FILE_PATH, ledge_ort_set_optimized_model_path_fn);
     LEDGE_SLOT(set_session_execution_mode, LEDGE_SLOT_SET_SESSION_EXECUTION_MODE, ledge_ort_set_execution_mode_fn);
     LEDGE_SLOT(set_graph_optimization_level, LEDGE_SLOT_SET_GRAPH_OPTIMIZATION_LEVEL, ledge_ort_set_optimization_level_fn);
     LEDGE_SLOT(set_intra_op_threads, LEDGE_SLOT_SET_INTRA_OP_THREADS, ledge_ort_set_threads_fn);

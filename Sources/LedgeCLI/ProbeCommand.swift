@@ -23,6 +23,9 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("memory-limit"), help: "Address-space limit in bytes (0: none).")
     var memoryLimit: Int = 0
 
+    @Option(name: .customLong("onnx-cache"), help: "Where ONNX Runtime's optimized graphs are kept (default: none).")
+    var onnxCache: String?
+
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
@@ -31,7 +34,9 @@ struct ProbeCommand: ParsableCommand {
         }
         CrashGuard.watch(model)
         let logger = ConsoleLogHandler.logger(verbose: runtime.verbose)
-        let session = try ModelLoader.open(path: model, options: runtime.engineOptions, logger: logger)
+        var engine = runtime.engineOptions
+        engine.onnxGraphCache = onnxCache.map { ONNXGraphCache(directory: $0) }
+        let session = try ModelLoader.open(path: model, options: engine, logger: logger)
         _ = try session.run(SyntheticInput.tensors(for: session.info.inputs))
         print("probe: ok peak_bytes=\(Self.peakResidentBytes())")
     }

@@ -1,7 +1,8 @@
 internal import ArgumentParser
 internal import LedgeEngine
 
-/// How `ledge serve` probes each model in a child process before loading it.
+/// How `ledge serve` probes each model in a child process before loading it, and
+/// where it keeps what spares a restart work (probe results, optimized ONNX graphs).
 struct ProbeOptions: ParsableArguments {
     @Flag(
         name: .customLong("no-probe"),
@@ -20,6 +21,19 @@ struct ProbeOptions: ParsableArguments {
             "Where probe results are kept, by model SHA-256 and runtime (default: $XDG_CACHE_HOME/ledge/probe or ~/.cache/ledge/probe; 'none' disables)."
     )
     var probeCache: String?
+
+    @Option(
+        name: .customLong("onnx-cache"),
+        help:
+            "Where ONNX Runtime's optimized graphs are kept, so a restart skips optimizing (by model SHA-256, runtime and CPU; default: $XDG_CACHE_HOME/ledge/onnx or ~/.cache/ledge/onnx; 'none' disables)."
+    )
+    var onnxCache: String?
+
+    /// The ONNX graph cache these options describe, `nil` for `none` or without a home.
+    var graphCache: ONNXGraphCache? {
+        let directory = onnxCache == "none" ? nil : onnxCache ?? ONNXGraphCache.defaultDirectory()
+        return directory.map { ONNXGraphCache(directory: $0) }
+    }
 
     func validate() throws {
         guard probeTimeout > 0, probeTimeout <= 3600 else {

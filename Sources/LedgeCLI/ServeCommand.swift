@@ -113,7 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Network safety") var security: SecurityOptions
 
-    @OptionGroup(title: "Model probe") var probe: ProbeOptions
+    @OptionGroup(title: "Model probe and caches") var probe: ProbeOptions
 
     @OptionGroup(title: "Images") var decode: DecodeOptions
 
@@ -161,7 +161,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let network = try security.settings(environment: ProcessInfo.processInfo.environment)
         let refresh = await security.refresh(network, logger: logger)
-        let engine = runtime.engineOptions
+        var engine = runtime.engineOptions
+        engine.onnxGraphCache = probe.graphCache
         let plan = InstancePlan(
             instances: instances, threads: engine.session.threads, configInstances: nil, configThreads: nil,
             cores: InstancePlan.machineCores)

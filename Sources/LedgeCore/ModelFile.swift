@@ -3,6 +3,7 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
+internal import Synchronization
 
 /// A model file read into memory, with its format told from its content.
 ///
@@ -19,6 +20,9 @@ public struct ModelFile: Sendable {
     /// share one copy while `data` goes away with the `ModelFile`. `nil` for
     /// ONNX models: ONNX Runtime copies the model into its own structures.
     package let storage: TensorStorage?
+    /// The file's digest once someone computed it (cache keys: probe results,
+    /// optimized graphs): the copies of one `ModelFile` share it.
+    package let digest = Memo<String>()
 
     /// Reads and identifies `path`, throwing a one-line ``LedgeError`` for a
     /// missing, empty or unrecognized file.
@@ -74,5 +78,22 @@ public struct ModelFile: Sendable {
             return "; it looks like a text file"
         }
         return ""
+    }
+}
+
+/// A value computed at most once and shared by every copy of the struct holding it.
+package final class Memo<Value: Sendable>: Sendable {
+    private let value = Mutex<Value?>(nil)
+
+    package init() {}
+
+    /// The value, computing it with `make` the first time.
+    package func get(_ make: () -> Value) -> Value {
+        value.withLock { value in
+            if let value { return value }
+            let made = make()
+            value = made
+            return made
+        }
     }
 }

@@ -137,7 +137,7 @@ public enum KubernetesManifests {
                 ])
             ))
         fields.append(("containers", [container]))
-        // The root filesystem is read-only: the probe cache ($HOME) and /tmp are scratch volumes.
+        // The root filesystem is read-only: the probe and ONNX graph caches ($HOME) and /tmp are scratch volumes.
         var volumes: [YAML] = [.map([("name", "home"), ("emptyDir", .map([]))]), .map([("name", "tmp"), ("emptyDir", .map([]))])]
         // 0440 with the pod's fsGroup: the non-root server reads its key and token, nobody else.
         // Mounted whole (no subPath), so kubelet brings a rotated Secret into the pod; the server

@@ -10,11 +10,17 @@ public struct EngineOptions: Sendable, Hashable {
     public var onnxRuntimeLibrary: String?
     /// Explicit path of `libLiteRt.so`.
     public var liteRTLibrary: String?
+    /// Where ONNX Runtime's optimized graphs are kept between processes; `nil`: optimize every time.
+    public var onnxGraphCache: ONNXGraphCache?
 
-    public init(session: SessionOptions = SessionOptions(), onnxRuntimeLibrary: String? = nil, liteRTLibrary: String? = nil) {
+    public init(
+        session: SessionOptions = SessionOptions(), onnxRuntimeLibrary: String? = nil, liteRTLibrary: String? = nil,
+        onnxGraphCache: ONNXGraphCache? = nil
+    ) {
         self.session = session
         self.onnxRuntimeLibrary = onnxRuntimeLibrary
         self.liteRTLibrary = liteRTLibrary
+        self.onnxGraphCache = onnxGraphCache
     }
 }
 
@@ -41,6 +47,9 @@ public enum ModelLoader {
             return try LiteRTSession(file: file, options: options.session, runtime: runtime, logger: logger)
         case .onnx:
             let runtime = try ONNXRuntime.shared(libraryPath: options.onnxRuntimeLibrary)
+            if let cache = options.onnxGraphCache {
+                return try cache.open(file: file, options: options.session, runtime: runtime, logger: logger)
+            }
             return try ONNXSession(file: file, options: options.session, runtime: runtime, logger: logger)
         }
     }

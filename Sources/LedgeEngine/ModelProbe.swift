@@ -52,9 +52,7 @@ public struct ModelProbe: Sendable {
 
     /// `$XDG_CACHE_HOME/ledge/probe`, else `~/.cache/ledge/probe`; `nil` without a home.
     public static func defaultCacheDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/ledge/probe" }
-        guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
-        return home + "/.cache/ledge/probe"
+        userCacheFolder("probe", environment: environment)
     }
 
     /// The path of the running executable (`/proc/self/exe`).
@@ -132,6 +130,7 @@ public struct ModelProbe: Sendable {
         if let threads = engine.session.threads { arguments += ["--threads", String(threads)] }
         if let ort = engine.onnxRuntimeLibrary { arguments += ["--ort-library", ort] }
         if let litert = engine.liteRTLibrary { arguments += ["--litert-library", litert] }
+        if let cache = engine.onnxGraphCache { arguments += ["--onnx-cache", cache.directory] }
         return arguments
     }
 
@@ -181,7 +180,7 @@ public struct ModelProbe: Sendable {
     /// SHA-256 of the file's bytes, the runtime (library, version), Ledge's version and the probe settings.
     func cacheKey(file: ModelFile) throws -> String {
         let runtime = try ModelLoader.runtimeIdentity(format: file.format, options: engine)
-        let fileDigest = SHA256.hash(data: file.data).map { cFormat("%02x", $0) }.joined()
+        let fileDigest = file.sha256
         let settings = "\(runtime)|threads=\(engine.session.threads ?? 0)|memory=\(memoryLimit)|ledge=\(ModelLoader.ledgeVersion)"
         let settingsDigest = SHA256.hash(data: Data(settings.utf8)).prefix(8).map { cFormat("%02x", $0) }.joined()
         return fileDigest + "-" + settingsDigest

@@ -30,7 +30,9 @@ public final class ONNXSession: InferenceSession {
     let outputNames: CStringList
     private let lock = Mutex(())
 
-    /// Loads `file` (an ONNX model already read into memory) into `runtime`.
+    /// Loads `file` (an ONNX model already read into memory) into `runtime`,
+    /// or the optimized graph `graph` carries for it (``ONNXGraph``; the model's
+    /// description still comes from `file`).
     ///
     /// Intra-op threads are `options.threads`, else ``SessionOptions/defaultThreads``; they
     /// are always set explicitly because ONNX Runtime ignores container CPU
@@ -38,7 +40,7 @@ public final class ONNXSession: InferenceSession {
     /// CPU is used. Throws ``LedgeError/invalidModel(_:)`` when the runtime
     /// cannot load the model.
     public init(
-        file: ModelFile, options: SessionOptions = SessionOptions(), runtime: ONNXRuntime,
+        file: ModelFile, options: SessionOptions = SessionOptions(), runtime: ONNXRuntime, graph: ONNXGraph = .optimize,
         logger: Logger = Logger(label: "ledge.onnx")
     ) throws {
         guard file.format == .onnx else {
@@ -64,7 +66,15 @@ public final class ONNXSession: InferenceSession {
             try api.check(api.raw.set_intra_op_threads(sessionOptions, Int32(clamping: threads)))
             try api.check(api.raw.set_inter_op_threads(sessionOptions, 1))
             try api.check(api.raw.set_session_execution_mode(sessionOptions, LEDGE_ORT_SEQUENTIAL))
-            try api.check(api.raw.set_graph_optimization_level(sessionOptions, LEDGE_ORT_OPTIMIZATION_ALL))
+            switch graph {
+            case .optimize:
+                try api.check(api.raw.set_graph_optimization_level(sessionOptions, LEDGE_ORT_OPTIMIZATION_ALL))
+            case .optimizeSaving(let path):
+                try api.check(api.raw.set_graph_optimization_level(sessionOptions, LEDGE_ORT_OPTIMIZATION_ALL))
+                try api.check(api.raw.set_optimized_model_file_path(sessionOptions, path))
+            case .optimized:
+                try api.check(api.raw.set_graph_optimization_level(sessionOptions, LEDGE_ORT_OPTIMIZATION_DISABLE_ALL))
+            }
             if options.sharesMemory && runtime.hasSharedArena {
                 try api.check(api.raw.add_session_config_entry(sessionOptions, "session.use_env_allocators", "1"))
             }
@@ -74,7 +84,9 @@ public final class ONNXSession: InferenceSession {
         self.provider = runtime.appendProvider(options.provider, to: sessionOptions, logger: logger)
 
         var created: OpaquePointer?
-        let status = file.data.withUnsafeBytes { bytes in
+        let bytes: Data
+        if case .optimized(let optimized) = graph { bytes = optimized } else { bytes = file.data }
+        let status = bytes.withUnsafeBytes { bytes in
             api.raw.create_session_from_array(runtime.env.pointer, bytes.baseAddress, bytes.count, sessionOptions, &created)
         }
         do throws(ORTFailure) {

@@ -69,6 +69,53 @@ import Testing
         #expect(entriesInCache.contains { $0.hasPrefix("passed ") })
     }
 
+    /// `--onnx-cache`: the probe child optimizes the model and keeps the graph, the
+    /// server's instances load that graph, and answer as the model does; a second
+    /// start finds it too. `none` writes nothing.
+    @Test func theProbeKeepsTheOptimizedGraphAndTheServerLoadsIt() async throws {
+        let probeCache = Cache()
+        let graphs = Cache()
+        let model = Fixtures.model("ch_ppocr_mobile_v2.0_cls_infer.onnx")
+        let values: [String] = (0..<(3 * 48 * 192)).map { (i: Int) -> String in String(Double(i % 97) / 97) }
+        let head = #"{"inputs":[{"name":"x","shape":[1,3,48,192],"datatype":"FP32","data":["#
+        let body: String = head + values.joined(separator: ",") + "]}]}"
+        var outputs: [[Double]] = []
+        for round in 0..<2 {
+            let server = try await ServeProcess.start([
+                "-m", model, "--name", "cls", "--instances", "2", "--threads", "1", "--probe-cache", probeCache.path,
+                "--onnx-cache", graphs.path, "--log-level", "debug",
+            ])
+            var request = URLRequest(url: try #require(URL(string: server.base + "/models/cls/infer")))
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            let (data, response) = try await URLSession.shared.upload(for: request, from: Data(body.utf8))
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            outputs.append(((json?["outputs"] as? [[String: Any]])?.first?["data"] as? [Double]) ?? [])
+            try await server.terminate()
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: graphs.path)) ?? []
+            #expect(names.count == 1 && names[0].hasSuffix(".onnx"), "round \(round): \(names)")
+            let log: String = server.stderr
+            let hits: Int = log.components(separatedBy: "\(model): optimized graph from the cache").count - 1
+            #expect(hits == 2, "round \(round): both instances load the kept graph\n\(server.stderr)")
+        }
+        #expect(outputs[0].count == 2 && outputs[0] == outputs[1], "\(outputs)")
+        // The same request without the cache: the same scores.
+        let home = Cache()  // $XDG_CACHE_HOME: the probe cache goes there, no graph does
+        let plain = try await ServeProcess.start(
+            ["-m", model, "--name", "cls", "--onnx-cache", "none"], environment: ["XDG_CACHE_HOME": home.path])
+        var request = URLRequest(url: try #require(URL(string: plain.base + "/models/cls/infer")))
+        request.httpMethod = "POST"
+        let (data, _) = try await URLSession.shared.upload(for: request, from: Data(body.utf8))
+        let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let scores = ((json?["outputs"] as? [[String: Any]])?.first?["data"] as? [Double]) ?? []
+        let close: Bool = scores.count == 2 && zip(scores, outputs[0]).allSatisfy { (a: Double, b: Double) -> Bool in abs(a - b) <= 1e-5 }
+        #expect(close, "\(scores)")
+        try await plain.terminate()
+        #expect(FileManager.default.fileExists(atPath: home.path + "/ledge/probe"))
+        #expect(!FileManager.default.fileExists(atPath: home.path + "/ledge/onnx"))
+    }
+
     /// A device release starts `ledge` through its own dynamic loader (`ld-linux… ledge serve`):
     /// /proc/self/exe is then the loader, and the probe must re-execute the program through it.
     @Test func probeWorksWhenLedgeRunsThroughItsDynamicLoader() async throws {

@@ -140,6 +140,8 @@ typedef ledge_ort_status_ptr (*ledge_ort_run_fn)(ledge_ort_session *, const ledg
                                                  size_t input_count, const char *const *output_names, size_t output_count,
                                                  ledge_ort_value **outputs);
 typedef ledge_ort_status_ptr (*ledge_ort_create_session_options_fn)(ledge_ort_session_options **out);
+/// `path` is an `ORTCHAR_T *`, which is `char` on Linux.
+typedef ledge_ort_status_ptr (*ledge_ort_set_optimized_model_path_fn)(ledge_ort_session_options *, const char *path);
 typedef ledge_ort_status_ptr (*ledge_ort_set_execution_mode_fn)(ledge_ort_session_options *, ledge_ort_execution_mode);
 typedef ledge_ort_status_ptr (*ledge_ort_set_optimization_level_fn)(ledge_ort_session_options *, ledge_ort_graph_optimization);
 typedef ledge_ort_status_ptr (*ledge_ort_set_threads_fn)(ledge_ort_session_options *, int threads);
@@ -202,6 +204,7 @@ typedef struct ledge_ort_api {
     ledge_ort_create_session_from_array_fn _Nonnull create_session_from_array;    // 8
     ledge_ort_run_fn _Nonnull run;                                                // 9
     ledge_ort_create_session_options_fn _Nonnull create_session_options;          // 10
+    ledge_ort_set_optimized_model_path_fn _Nonnull set_optimized_model_file_path; // 11
     ledge_ort_set_execution_mode_fn _Nonnull set_session_execution_mode;          // 13
     ledge_ort_set_optimization_level_fn _Nonnull set_graph_optimization_level;    // 23
     ledge_ort_set_threads_fn _Nonnull set_intra_op_threads;                       // 24

@@ -1,0 +1,166 @@
+internal import Crypto
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+public import LedgeCore
+public import LedgeONNX
+public import Logging
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
+
+/// Keeps the graphs ONNX Runtime optimized, so the next session of the same
+/// model skips the optimization (``ONNXGraph``).
+///
+/// An entry is named by the model's SHA-256 and a digest of what the optimized
+/// graph depends on: the runtime's version and build, this CPU (vendor, model,
+/// feature flags: the saved graph may hold layout transforms and kernels chosen
+/// for it) and Ledge's version. Only CPU sessions use the cache. A miss opens
+/// the model as usual and has the runtime write the graph to a temporary file,
+/// renamed into place once the session exists (readers never see half a file);
+/// an entry the runtime cannot load is logged, removed and rebuilt. Entries
+/// are dropped oldest first (by last use) once they take more than
+/// ``sizeLimit`` bytes. A folder that cannot be written only costs the speed-up.
+public struct ONNXGraphCache: Sendable, Hashable {
+    /// The folder of entries (created when first written).
+    public var directory: String
+    /// The bytes the entries may take together.
+    public var sizeLimit: Int
+
+    /// A cache in `directory` of at most `sizeLimit` bytes (default 512 MiB).
+    public init(directory: String, sizeLimit: Int = 512 << 20) {
+        self.directory = directory
+        self.sizeLimit = sizeLimit
+    }
+
+    /// `$XDG_CACHE_HOME/ledge/onnx`, else `~/.cache/ledge/onnx`; `nil` without a home.
+    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        userCacheFolder("onnx", environment: environment)
+    }
+
+    /// Models larger than this are not cached (a graph over 2 GB cannot be written as one protobuf).
+    static let largestModel = 1 << 30
+
+    /// A session of `file`: from the cached optimized graph when there is one, else
+    /// optimizing the model and keeping the result.
+    public func open(file: ModelFile, options: SessionOptions, runtime: ONNXRuntime, logger: Logger) throws -> ONNXSession {
+        let cpu = options.provider.map { $0.lowercased() == "cpu" } ?? true
+        guard cpu, file.data.count <= Self.largestModel else {
+            return try ONNXSession(file: file, options: options, runtime: runtime, logger: logger)
+        }
+        let entry = PathName.appending(key(file: file, runtime: runtime) + ".onnx", to: directory)
+        if let graph = FileManager.default.contents(atPath: entry) {
+            do {
+                let session = try ONNXSession(file: file, options: options, runtime: runtime, graph: .optimized(graph), logger: logger)
+                utimensat(AT_FDCWD, entry, nil, 0)  // last use, for the size limit
+                logger.debug("\(file.path): optimized graph from the cache (\(entry))")
+                return session
+            } catch {
+                logger.warning("ONNX graph cache: \(entry) could not be loaded (\(error)); optimizing \(file.path) again")
+                unlink(entry)
+            }
+        }
+        return try openSaving(file: file, options: options, runtime: runtime, entry: entry, logger: logger)
+    }
+
+    /// Opens `file` optimizing it, with the runtime writing the optimized graph beside `entry`, then renamed to it.
+    private func openSaving(file: ModelFile, options: SessionOptions, runtime: ONNXRuntime, entry: String, logger: Logger) throws
+        -> ONNXSession
+    {
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        guard access(directory, W_OK) == 0 else {
+            logger.debug("ONNX graph cache: \(directory) is not writable; not caching \(file.path)")
+            return try ONNXSession(file: file, options: options, runtime: runtime, logger: logger)
+        }
+        let temporary = entry + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        defer { unlink(temporary) }  // gone once renamed; removed when anything failed
+        let session: ONNXSession
+        do {
+            session = try ONNXSession(file: file, options: options, runtime: runtime, graph: .optimizeSaving(to: temporary), logger: logger)
+        } catch {
+            // The model's own error, unless only the writing failed: open it without saving.
+            return try ONNXSession(file: file, options: options, runtime: runtime, logger: logger)
+        }
+        let fd = openForReading(temporary)
+        let synced = fd >= 0 && fsync(fd) == 0
+        if fd >= 0 { close(fd) }
+        if synced && rename(temporary, entry) == 0 {
+            logger.debug("\(file.path): optimized graph kept in the cache (\(entry))")
+            prune(keeping: entry, logger: logger)
+        }
+        return session
+    }
+
+    /// The entry's name: the model's SHA-256, then a digest of the runtime, the CPU and Ledge.
+    func key(file: ModelFile, runtime: ONNXRuntime) -> String {
+        let model = file.sha256
+        let context = "onnxruntime \(runtime.version) \(runtime.buildInfo ?? "")|cpu \(Self.cpuIdentity)|ledge \(LedgeVersion.current)"
+        let digest = SHA256.hash(data: Data(context.utf8)).prefix(8).map { cFormat("%02x", $0) }.joined()
+        return model + "-" + digest
+    }
+
+    /// What this CPU is, as `/proc/cpuinfo` tells it for its first processor:
+    /// vendor, family, model, and feature flags (x86) or implementer, part and features (Arm).
+    static let cpuIdentity: String = {
+        var machine = utsname()
+        uname(&machine)
+        let arch = withUnsafeBytes(of: &machine.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return arch }
+        let keys: Set<String> = [
+            "vendor_id", "cpu family", "model", "model name", "flags", "CPU implementer", "CPU architecture", "CPU variant",
+            "CPU part", "Features",
+        ]
+        var seen: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            let name = parts.first.map(trimmed) ?? ""
+            guard keys.contains(name), seen[name] == nil else { continue }
+            seen[name] = parts.count > 1 ? trimmed(parts[1]) : ""
+        }
+        return ([arch] + seen.keys.sorted().map { "\($0)=\(seen[$0]!)" }).joined(separator: ";")
+    }()
+
+    /// Removes the least recently used entries (never `kept`) while the entries take more than ``sizeLimit``.
+    func prune(keeping kept: String, logger: Logger) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        var entries: [(path: String, size: Int, used: Int)] = []
+        for name in names where name.hasSuffix(".onnx") {
+            let path = PathName.appending(name, to: directory)
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            entries.append((path, Int(info.st_size), Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)))
+        }
+        var total = entries.reduce(0) { $0 + $1.size }
+        for entry in entries.sorted(by: { $0.used < $1.used }) where total > sizeLimit && entry.path != kept {
+            if unlink(entry.path) == 0 {
+                total -= entry.size
+                logger.debug("ONNX graph cache: removed \(entry.path) (the cache is over \(sizeLimit >> 20) MiB)")
+            }
+        }
+    }
+}
+
+/// `open(2)` for reading (a free function: inside ``ONNXGraphCache`` the name is its method's).
+private func openForReading(_ path: String) -> Int32 { open(path, O_RDONLY | O_CLOEXEC) }
+
+/// `text` without the white space at either end.
+private func trimmed(_ text: Substring) -> String {
+    String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+}
+
+extension ModelFile {
+    /// The file's SHA-256 in lowercase hex, computed once for all copies of this `ModelFile`.
+    var sha256: String { digest.get { SHA256.hash(data: data).map { cFormat("%02x", $0) }.joined() } }
+}
+
+/// `$XDG_CACHE_HOME/ledge/NAME` (an absolute `XDG_CACHE_HOME`), else `~/.cache/ledge/NAME`; `nil` without a home.
+func userCacheFolder(_ name: String, environment: [String: String]) -> String? {
+    if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/ledge/" + name }
+    guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
+    return home + "/.cache/ledge/" + name
+}
