@@ -40,6 +40,8 @@ struct ClassifyCommand: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    @OptionGroup var graphs: GraphCacheOptions
+
     func validate() throws {
         if images.isEmpty { throw ValidationError("give at least one image with -i IMAGE") }
         if topK < 1 { throw ValidationError("-k/--top-k must be at least 1, got \(topK)") }
@@ -50,7 +52,9 @@ struct ClassifyCommand: ParsableCommand {
         let logger = ConsoleLogHandler.logger(verbose: runtime.verbose)
         let options = try preprocess.classifierOptions(labels: labels, exactDecode: decode.exactDecode)
         CrashGuard.watch(model)
-        let session = try ModelLoader.open(path: model, options: runtime.engineOptions, logger: logger)
+        var engine = runtime.engineOptions
+        engine.onnxGraphCache = graphs.graphCache
+        let session = try ModelLoader.open(path: model, options: engine, logger: logger)
         let classifier = try ImageClassifier(session: session, options: options)
         var results: [ClassificationResult] = []
         for image in images {

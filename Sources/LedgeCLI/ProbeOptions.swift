@@ -22,18 +22,7 @@ struct ProbeOptions: ParsableArguments {
     )
     var probeCache: String?
 
-    @Option(
-        name: .customLong("onnx-cache"),
-        help:
-            "Where ONNX Runtime's optimized graphs are kept, so a restart skips optimizing (by model SHA-256, runtime and CPU; default: $XDG_CACHE_HOME/ledge/onnx or ~/.cache/ledge/onnx; 'none' disables)."
-    )
-    var onnxCache: String?
-
-    /// The ONNX graph cache these options describe, `nil` for `none` or without a home.
-    var graphCache: ONNXGraphCache? {
-        let directory = onnxCache == "none" ? nil : onnxCache ?? ONNXGraphCache.defaultDirectory()
-        return directory.map { ONNXGraphCache(directory: $0) }
-    }
+    @OptionGroup var graphs: GraphCacheOptions
 
     func validate() throws {
         guard probeTimeout > 0, probeTimeout <= 3600 else {

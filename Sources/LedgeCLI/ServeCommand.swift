@@ -162,7 +162,7 @@ struct ServeCommand: AsyncParsableCommand {
         let network = try security.settings(environment: ProcessInfo.processInfo.environment)
         let refresh = await security.refresh(network, logger: logger)
         var engine = runtime.engineOptions
-        engine.onnxGraphCache = probe.graphCache
+        engine.onnxGraphCache = probe.graphs.graphCache
         let plan = InstancePlan(
             instances: instances, threads: engine.session.threads, configInstances: nil, configThreads: nil,
             cores: InstancePlan.machineCores)

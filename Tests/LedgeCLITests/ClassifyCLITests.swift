@@ -112,6 +112,32 @@ import Testing
         #expect(top.first?.label == "\(reference.first?.index ?? -1)")
         for (mine, ref) in zip(top, reference) { #expect(abs(mine.score - ref.score) <= 0.002) }
     }
+
+    /// `--onnx-cache`: the first run keeps the optimized graph, the second loads it (`-v` says so)
+    /// and gives the same scores; with `none` nothing is written.
+    @Test func onnxGraphCacheGivesTheSameScores() throws {
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-graphs-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let first = try classify("mobilenet_gen.onnx", ["chelsea.jpg"], extra: ["--onnx-cache", cache])
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cache)
+        #expect(entries.count == 1 && entries[0].hasSuffix(".onnx"), "\(entries)")
+        let model = Fixtures.model("mobilenet_gen.onnx")
+        let verbose = try ProcessRunner.ledge([
+            "classify", "-m", model, "-i", Fixtures.image("chelsea.jpg"), "-k", "5", "--json", "--onnx-cache", cache, "-v",
+        ])
+        #expect(verbose.stderr.contains("debug: \(model): optimized graph from the cache (\(cache)/\(entries[0]))"), "\(verbose.stderr)")
+        let second = try JSONDecoder().decode(Output.self, from: Data(verbose.stdout.utf8))
+        #expect(second.results[0].top.map(\.index) == first.results[0].top.map(\.index))
+        #expect(second.results[0].top.map(\.score) == first.results[0].top.map(\.score))
+        // The default folder is under $XDG_CACHE_HOME; `none` writes nothing there.
+        let xdg = cache + "-xdg"
+        defer { try? FileManager.default.removeItem(atPath: xdg) }
+        let arguments = ["classify", "-m", model, "-i", Fixtures.image("chelsea.jpg"), "-c", "1"]
+        #expect(try ProcessRunner.ledge(arguments + ["--onnx-cache", "none"], environment: ["XDG_CACHE_HOME": xdg]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: xdg + "/ledge/onnx"))
+        #expect(try ProcessRunner.ledge(arguments, environment: ["XDG_CACHE_HOME": xdg]).status == 0)
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: xdg + "/ledge/onnx"))?.count == 1)
+    }
 }
 
 @Suite struct ProviderCLITests {
