@@ -58,6 +58,11 @@ import Testing
             #expect(load.failures.isEmpty, "\(load.failures.prefix(5))")
             #expect(load.answered > 60)
             for device in devices { #expect(try await servedShape(device) == [3, 224, 224]) }
+            // The probe child kept the ONNX model's optimized graph in the device folder's cache.
+            for device in devices {
+                let graphs = (try? FileManager.default.contentsOfDirectory(atPath: device.home + "/.ledge/cache/onnx")) ?? []
+                #expect(graphs.count == 1 && graphs[0].hasSuffix(".onnx"), "\(device.alias): \(graphs)")
+            }
             let switched = try outcomes(second)
             for device in devices { #expect((switched[device.alias]?["switchSeconds"] as? Double ?? 0) > 0) }
 
