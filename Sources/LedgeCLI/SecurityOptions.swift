@@ -94,7 +94,7 @@ struct SecurityOptions: ParsableArguments {
     /// What reloads the certificate, the key and the token file while the server runs.
     func refresh(_ settings: Settings, logger: Logger) async -> CredentialRefresh {
         await CredentialRefresh(
-            tls: settings.tls?.credentials, tokenFile: authTokenFile, policy: settings.access,
+            tls: settings.tls?.credentials, clientTrust: settings.tls?.clientTrust, tokenFile: authTokenFile, policy: settings.access,
             interval: credentialsPollSecs > 0 ? .milliseconds(Int64((credentialsPollSecs * 1000).rounded())) : nil, logger: logger)
     }
 

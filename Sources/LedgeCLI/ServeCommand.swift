@@ -193,7 +193,10 @@ struct ServeCommand: AsyncParsableCommand {
             : try GRPCInferenceServer(
                 configuration: GRPCConfiguration(
                     host: host, port: grpcPort ?? (port == 0 ? 0 : 8001), maxReceiveMessageSize: maxBodySize, version: LedgeVersion.current,
-                    access: network.access, tls: network.tls.map { GRPCTLS(credentials: $0.credentials, clientCAPEM: $0.clientCAPEM) },
+                    access: network.access,
+                    tls: network.tls.map {
+                        GRPCTLS(credentials: $0.credentials, clientCAPEM: $0.clientTrust?.pemBytes, verifyClient: $0.clientTrust?.verify)
+                    },
                     reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true),
                 repository: repository, logger: logger)
         let configuration = ServerConfiguration(

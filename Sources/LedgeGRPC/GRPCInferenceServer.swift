@@ -6,7 +6,8 @@ internal import GRPCNIOTransportHTTP2Posix
 internal import LedgeCore
 public import LedgeServing
 public import Logging
-internal import NIOCore
+public import NIOCore
+public import NIOSSL
 public import NIOCertificateReloading
 public import ServiceLifecycle
 
@@ -52,23 +53,32 @@ public struct GRPCConfiguration: Sendable {
 /// The gRPC server's TLS: the same reloadable certificate and key as the HTTP server's, and the
 /// roots a client certificate must verify against for mutual TLS.
 public struct GRPCTLS: Sendable {
+    /// NIOSSL's custom verification of a client's certificate chain.
+    public typealias ClientVerification =
+        @Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResultWithMetadata>) -> Void
+
     /// Gives each handshake the certificate chain and key served now.
     public var credentials: any CertificateReloader
-    /// With PEM CA certificates, clients must present a certificate they verify (`--tls-client-ca`).
+    /// With PEM CA certificates, clients must present a certificate (`--tls-client-ca`), which
+    /// `verifyClient` checks (against the roots held at each handshake, so they can be reloaded).
     public var clientCAPEM: [UInt8]?
+    public var verifyClient: ClientVerification?
 
-    public init(credentials: any CertificateReloader, clientCAPEM: [UInt8]? = nil) {
+    public init(credentials: any CertificateReloader, clientCAPEM: [UInt8]? = nil, verifyClient: ClientVerification? = nil) {
         self.credentials = credentials
         self.clientCAPEM = clientCAPEM
+        self.verifyClient = verifyClient
     }
 
     func transportSecurity() throws -> HTTP2ServerTransport.Posix.TransportSecurity {
         let roots = clientCAPEM
+        let verify = verifyClient
         return try .tls(certificateReloader: credentials) { config in
             if let roots {
                 // The chain is verified, not a host name: a client certificate names a client.
                 config.clientCertificateVerification = .noHostnameVerification
                 config.trustRoots = .certificates([.bytes(roots, format: .pem)])
+                if let verify { config.customVerificationCallback = verify }
             }
         }
     }

@@ -4,13 +4,15 @@ public import ServiceLifecycle
 internal import Synchronization
 internal import UnixSignals
 
-/// Reloads what a server is given by file, while it serves: the TLS certificate and key and the
-/// bearer tokens (`--auth-token-file`), every `interval` and on each `SIGHUP`. A file that changed
+/// Reloads what a server is given by file, while it serves: the TLS certificate and key, the
+/// client CA certificates (`--tls-client-ca`) and the bearer tokens (`--auth-token-file`), every
+/// `interval` and on each `SIGHUP`. A file that changed
 /// and holds something usable is served from the next handshake or request on; one that does not
 /// is logged (one line naming the file) and the old value stays, so a half-written renewal
 /// never takes the server down. Runs as a service of the server's `ServiceGroup`.
 public struct CredentialRefresh: Service {
     let tls: TLSCredentials?
+    let clientTrust: ClientTrust?
     let tokens: (file: String, policy: AccessPolicy)?
     let interval: Duration?
     let logger: Logger
@@ -18,11 +20,15 @@ public struct CredentialRefresh: Service {
     let hangups: UnixSignalsSequence?
     let problems = ProblemMemory()
 
-    /// Refreshes `tls` (if any) and the tokens of `policy` from `tokenFile` (if both are given).
+    /// Refreshes `tls` and `clientTrust` (if any) and the tokens of `policy` from `tokenFile` (if both are given).
     /// `interval`: how often the files are read (`nil`: only on `SIGHUP`).
     /// With anything to reload, `SIGHUP` is trapped from here on (and no longer ends the process).
-    public init(tls: TLSCredentials?, tokenFile: String?, policy: AccessPolicy?, interval: Duration?, logger: Logger) async {
+    public init(
+        tls: TLSCredentials?, clientTrust: ClientTrust? = nil, tokenFile: String?, policy: AccessPolicy?, interval: Duration?,
+        logger: Logger
+    ) async {
         self.tls = tls
+        self.clientTrust = clientTrust
         self.tokens = tokenFile.flatMap { file in policy.map { (file, $0) } }
         self.interval = interval
         self.logger = logger
@@ -63,6 +69,18 @@ public struct CredentialRefresh: Service {
                 logger.notice("reloaded the TLS certificate from \(tls.certificateFile): \(summary)")
             case .failed(let problem):
                 if problems.isNew(problem, for: "tls") || asked { logger.warning("\(problem); still serving the certificate loaded before") }
+            }
+        }
+        if let clientTrust {
+            switch clientTrust.reload() {
+            case .unchanged: problems.clear("client-ca")
+            case .reloaded(let summary):
+                problems.clear("client-ca")
+                logger.notice("reloaded the client CA certificates from \(clientTrust.file): \(summary)")
+            case .failed(let problem):
+                if problems.isNew(problem, for: "client-ca") || asked {
+                    logger.warning("\(problem); still trusting the CA certificates loaded before")
+                }
             }
         }
         if let (file, policy) = tokens {

@@ -13,8 +13,8 @@ public struct ServerTLS: Sendable {
     let context: NIOSSLContext
     /// The certificate chain and key, reloadable; the gRPC server is given the same object.
     public let credentials: TLSCredentials
-    /// The PEM CA certificates a client certificate must verify against (`--tls-client-ca`); `nil`: none asked for.
-    public let clientCAPEM: [UInt8]?
+    /// The CA certificates a client certificate must chain to, reloadable (`--tls-client-ca`); `nil`: none asked for.
+    public let clientTrust: ClientTrust?
 
     /// Loads a PEM certificate chain (the server's certificate first), a PEM private key and, for
     /// mutual TLS, a PEM file of the CA certificates that sign client certificates. Throws an
@@ -22,27 +22,16 @@ public struct ServerTLS: Sendable {
     /// unreadable, empty, not PEM, or a key that does not belong to the certificate.
     public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) throws(LedgeError) {
         credentials = try TLSCredentials(certificateFile: certificateFile, keyFile: keyFile)
-        let clientRoots: [NIOSSLCertificate]?
-        if let clientCAFile {
-            let bytes = try TLSCredentials.read(clientCAFile, option: "--tls-client-ca", expected: "a PEM certificate file")
-            let roots = (try? NIOSSLCertificate.fromPEMBytes(bytes)) ?? []
-            guard !roots.isEmpty else {
-                throw .invalidInput("--tls-client-ca \(clientCAFile): no PEM certificate ('-----BEGIN CERTIFICATE-----') could be read")
-            }
-            clientCAPEM = bytes
-            clientRoots = roots
-        } else {
-            clientCAPEM = nil
-            clientRoots = nil
-        }
+        clientTrust = try clientCAFile.map { file throws(LedgeError) in try ClientTrust(file: file) }
         let (chain, key) = credentials.pair
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
         configuration.applicationProtocols = ["http/1.1"]
-        if let clientRoots {
-            // Verify the chain, not a host name: a client certificate names a client, not an address.
+        if let clientTrust {
+            // A client certificate is required and its chain verified (by ``ClientTrust/verify(_:_:)``,
+            // against the roots held at each handshake), not a host name: it names a client.
             configuration.certificateVerification = .noHostnameVerification
-            configuration.trustRoots = .certificates(clientRoots)
+            configuration.trustRoots = .certificates(clientTrust.nioRoots)
         }
         configuration.setCertificateReloader(credentials)
         do {
@@ -53,7 +42,10 @@ public struct ServerTLS: Sendable {
     }
 
     /// A new server-side TLS handler for one connection.
-    func makeHandler() -> NIOSSLServerHandler { NIOSSLServerHandler(context: context) }
+    func makeHandler() -> NIOSSLServerHandler {
+        guard let clientTrust else { return NIOSSLServerHandler(context: context) }
+        return NIOSSLServerHandler(context: context, customVerificationCallbackWithMetadata: clientTrust.verify)
+    }
 }
 
 /// A child channel that starts with a TLS handshake: ``ServerTLS``'s handler first in the pipeline

@@ -122,21 +122,48 @@ import Testing
         #expect(server.exitedCleanly, "\(server.stderr)")
     }
 
+    /// mTLS: only clients with a certificate from the client CA are served, on both ports; after
+    /// the CA file is replaced and SIGHUP, the new CA's clients are served and the old one's refused;
+    /// a CA file that goes bad is warned about and the CA loaded before stays.
     @Test func mutualTLSServesOnlyClientsWithACertificateFromTheClientCA() async throws {
         let certificates = try TestCertificates()
         let stranger = try TestCertificates()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-client-ca-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let clientCA = folder + "/client-ca.pem"
+        try Self.replace(clientCA, with: try String(contentsOfFile: certificates.ca, encoding: .utf8))
         let server = try await ServeProcess.start([
             "-m", Fixtures.model("add.onnx"), "--no-probe", "--tls-cert", certificates.certificate, "--tls-key", certificates.key,
-            "--tls-client-ca", certificates.ca,
+            "--tls-client-ca", clientCA, "--credentials-poll-secs", "0",
         ])
         let ours = (certificates.clientCertificate, certificates.clientKey)
         let theirs = (stranger.clientCertificate, stranger.clientKey)
+        let untrusted = "refused SSLV3_ALERT_CERTIFICATE_UNKNOWN"
         #expect(try await Self.probe(server, "http", ca: certificates.ca) == "refused TLSV13_ALERT_CERTIFICATE_REQUIRED")
-        #expect(try await Self.probe(server, "http", ca: certificates.ca, client: theirs) == "refused TLSV1_ALERT_UNKNOWN_CA")
+        #expect(try await Self.probe(server, "http", ca: certificates.ca, client: theirs) == untrusted)
         #expect(try await Self.probe(server, "http", ca: certificates.ca, client: ours) == "http 200 01")
         #expect(try await Self.probe(server, "grpc", ca: certificates.ca) == "grpc refused UNAVAILABLE")
         #expect(try await Self.probe(server, "grpc", ca: certificates.ca, client: theirs) == "grpc refused UNAVAILABLE")
         #expect(try await Self.probe(server, "grpc", ca: certificates.ca, client: ours) == "grpc live")
+
+        // The client CA is rotated: the stranger's CA replaces ours.
+        try Self.replace(clientCA, with: try String(contentsOfFile: stranger.ca, encoding: .utf8))
+        kill(server.pid, SIGHUP)
+        try await Self.waitForLog(server, "notice: reloaded the client CA certificates from \(clientCA): 1 CA certificate\n")
+        #expect(try await Self.probe(server, "http", ca: certificates.ca, client: theirs) == "http 200 01")
+        #expect(try await Self.probe(server, "http", ca: certificates.ca, client: ours) == untrusted)
+        #expect(try await Self.probe(server, "grpc", ca: certificates.ca, client: theirs) == "grpc live")
+        #expect(try await Self.probe(server, "grpc", ca: certificates.ca, client: ours) == "grpc refused UNAVAILABLE")
+
+        // A file that is not PEM changes nothing.
+        try Self.replace(clientCA, with: "not a certificate\n")
+        kill(server.pid, SIGHUP)
+        try await Self.waitForLog(
+            server,
+            "warning: --tls-client-ca \(clientCA): no PEM certificate ('-----BEGIN CERTIFICATE-----') could be read; still trusting the CA certificates loaded before\n"
+        )
+        #expect(try await Self.probe(server, "http", ca: certificates.ca, client: theirs) == "http 200 01")
         try await server.terminate()
         #expect(server.exitedCleanly, "\(server.stderr)")
     }

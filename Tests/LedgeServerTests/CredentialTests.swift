@@ -3,6 +3,9 @@ import LedgeCore
 @testable import LedgeServer
 import LedgeServing
 import LedgeTesting
+import NIOCore
+import NIOPosix
+import NIOSSL
 import Testing
 
 /// What `ledge serve` reloads while it serves: the tokens of an ``AccessPolicy`` (several accepted
@@ -72,5 +75,34 @@ import Testing
         #expect(tls.credentials.reload() == .unchanged)
         try FileManager.default.removeItem(atPath: certificate)
         #expect(tls.credentials.reload() == .failed("--tls-cert file not found: \(certificate)"))
+    }
+
+    /// ``ClientTrust``: a client certificate from the CA held now is verified (leaf to root), one
+    /// from another CA is not, nor a certificate whose extended key usage leaves out client
+    /// authentication (the CA's own server certificate); a reload swaps the roots.
+    @Test func clientTrustVerifiesAgainstTheRootsHeldNow() async throws {
+        let ours = try TestCertificates()
+        let theirs = try TestCertificates()
+        let file = ours.folder + "/client-ca.pem"
+        try FileManager.default.copyItem(atPath: ours.ca, toPath: file)
+        let trust = try #require(try ServerTLS(certificateFile: ours.certificate, keyFile: ours.key, clientCAFile: file).clientTrust)
+        let group = MultiThreadedEventLoopGroup.singleton
+        func verify(_ pem: String) async throws -> Int? {
+            let chain = try NIOSSLCertificate.fromPEMFile(pem)
+            let promise = group.next().makePromise(of: NIOSSLVerificationResultWithMetadata.self)
+            trust.verify(chain, promise)
+            switch try await promise.futureResult.get() {
+            case .certificateVerified(let metadata): return metadata.validatedCertificateChain.map { Array($0).count }
+            case .failed: return nil
+            }
+        }
+        #expect(try await verify(ours.clientCertificate) == 2)  // the client's certificate and the CA
+        #expect(try await verify(theirs.clientCertificate) == nil)
+        #expect(try await verify(ours.certificate) == nil)  // extendedKeyUsage=serverAuth only
+        #expect(trust.reload() == .unchanged)
+        try Data(contentsOf: URL(fileURLWithPath: theirs.ca)).write(to: URL(fileURLWithPath: file))
+        #expect(trust.reload() == .reloaded("1 CA certificate"))
+        #expect(try await verify(theirs.clientCertificate) == 2)
+        #expect(try await verify(ours.clientCertificate) == nil)
     }
 }
