@@ -54,7 +54,12 @@ public struct ONNXGraphCache: Sendable, Hashable {
             return try ONNXSession(file: file, options: options, runtime: runtime, logger: logger)
         }
         let entry = PathName.appending(key(file: file, runtime: runtime) + ".onnx", to: directory)
-        if let graph = FileManager.default.contents(atPath: entry) {
+        if let bytes = FileManager.default.contents(atPath: entry) {
+            guard let graph = GraphSeal.graph(in: bytes, path: entry, stamp: Self.stamp(entry)) else {
+                logger.warning("ONNX graph cache: \(entry) is damaged (its SHA-256 does not match); optimizing \(file.path) again")
+                unlink(entry)
+                return try openSaving(file: file, options: options, runtime: runtime, entry: entry, logger: logger)
+            }
             do {
                 let session = try ONNXSession(file: file, options: options, runtime: runtime, graph: .optimized(graph), logger: logger)
                 utimensat(AT_FDCWD, entry, nil, 0)  // last use, for the size limit
@@ -86,14 +91,25 @@ public struct ONNXGraphCache: Sendable, Hashable {
             // The model's own error, unless only the writing failed: open it without saving.
             return try ONNXSession(file: file, options: options, runtime: runtime, logger: logger)
         }
-        let fd = openForReading(temporary)
-        let synced = fd >= 0 && fsync(fd) == 0
+        // Sealed (the graph's SHA-256 appended), flushed, then renamed into place.
+        guard let graph = FileManager.default.contents(atPath: temporary), !graph.isEmpty else { return session }
+        let fd = openForAppending(temporary)
+        let seal = GraphSeal.seal(graph)
+        let sealed = fd >= 0 && seal.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == seal.count && fsync(fd) == 0
         if fd >= 0 { close(fd) }
-        if synced && rename(temporary, entry) == 0 {
+        if sealed && rename(temporary, entry) == 0 {
             logger.debug("\(file.path): optimized graph kept in the cache (\(entry))")
             prune(keeping: entry, logger: logger)
         }
         return session
+    }
+
+    /// `device:inode:size` of `path`: an entry replaced since its seal was checked (renamed into
+    /// place, so a new inode) is checked again; the last-use time touched on each hit is not part of it.
+    static func stamp(_ path: String) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "" }
+        return "\(info.st_dev):\(info.st_ino):\(info.st_size)"
     }
 
     /// The entry's name: the model's SHA-256, then a digest of the runtime, the CPU and Ledge.
@@ -145,8 +161,8 @@ public struct ONNXGraphCache: Sendable, Hashable {
     }
 }
 
-/// `open(2)` for reading (a free function: inside ``ONNXGraphCache`` the name is its method's).
-private func openForReading(_ path: String) -> Int32 { open(path, O_RDONLY | O_CLOEXEC) }
+/// `open(2)` for appending (a free function: inside ``ONNXGraphCache`` the name is its method's).
+private func openForAppending(_ path: String) -> Int32 { open(path, O_WRONLY | O_APPEND | O_CLOEXEC) }
 
 /// `text` without the white space at either end.
 private func trimmed(_ text: Substring) -> String {

@@ -1,6 +1,6 @@
 import Foundation
 import LedgeCore
-import LedgeEngine
+@testable import LedgeEngine
 import LedgeONNX
 import LedgeTesting
 import Logging
@@ -61,7 +61,14 @@ import Testing
         }
     }
 
-    @Test func aBrokenEntryIsReportedAndRebuilt() throws {
+    /// How an entry goes bad: cut short, one bit flipped (the graph may still parse: the seal
+    /// catches it), or sealed but not a graph the runtime can load.
+    enum Damage: String, CaseIterable, Sendable {
+        case half, bitFlip, sealedGarbage
+    }
+
+    @Test(arguments: Damage.allCases)
+    func aBrokenEntryIsReportedAndRebuilt(_ damage: Damage) throws {
         let reference = try Fixtures.referenceCase("ppocr_b1")
         let runtime = try ONNXRuntime.shared()
         let file = try ModelFile(path: reference.model)
@@ -72,12 +79,27 @@ import Testing
             let name = try #require(Self.entries(directory).first)
             let path = directory + "/" + name
             let good = try Data(contentsOf: URL(fileURLWithPath: path))
-            try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: path))  // half an entry
+            var bad: Data
+            switch damage {
+            case .half: bad = good.prefix(good.count / 2)
+            case .bitFlip:
+                bad = good
+                bad[bad.count / 2] ^= 0x10
+            case .sealedGarbage:
+                let garbage = Data("not an ONNX graph".utf8)
+                bad = garbage + Data(GraphSeal.seal(garbage))
+            }
+            // Written aside and renamed, as a new entry would be (a new inode: the process checks it again).
+            try bad.write(to: URL(fileURLWithPath: path + ".new"))
+            try FileManager.default.moveItem(atPath: path + ".new", toPath: path + ".swap")
+            try FileManager.default.removeItem(atPath: path)
+            try FileManager.default.moveItem(atPath: path + ".swap", toPath: path)
             let session = try cache.open(file: file, options: SessionOptions(threads: 1), runtime: runtime, logger: capture.logger())
-            #expect(
-                capture.messages == [
-                    "ONNX graph cache: \(path) could not be loaded (\(reference.model): ONNX Runtime cannot load the model: Failed to load model because protobuf parsing failed.); optimizing \(reference.model) again"
-                ])
+            let expectedLine =
+                damage == .sealedGarbage
+                ? "ONNX graph cache: \(path) could not be loaded (\(reference.model): ONNX Runtime cannot load the model: Failed to load model because protobuf parsing failed.); optimizing \(reference.model) again"
+                : "ONNX graph cache: \(path) is damaged (its SHA-256 does not match); optimizing \(reference.model) again"
+            #expect(capture.messages == [expectedLine])
             let expected = reference.outputs[0].values(as: Float.self)
             #expect(zip(try Self.values(session, reference), expected).map { abs($0 - $1) }.max() ?? 1 <= 1e-5)
             #expect(Self.entries(directory) == [name])
