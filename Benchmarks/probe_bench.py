@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""What the model probe adds to `ledge serve`'s ready time, and what the probe costs.
+"""What the model probe adds to `ledge serve`'s ready time, what the probe costs, and what
+the probe cache and the optimized ONNX graph cache save.
 
 Ready time = exec -> GET /v2/health/ready answers 200, for one model
 (efficientnet_lite0) and for four (efficientnet_lite0, mobilenet_gen, add, the
-rapidocr classifier), in three modes per round, interleaved so drift hits all:
-  no-probe    --no-probe: models load in the server process (as before the probe existed)
-  cold cache  each model is probed in a child process (empty --probe-cache)
-  warm cache  the probe results of the previous start are reused (same --probe-cache)
+rapidocr classifier), in four modes per round, interleaved so drift hits all:
+  no-probe    --no-probe --onnx-cache none: models load and optimize in the server process
+              (as before the probe and the graph cache existed)
+  cold cache  each model is probed in a child process, which also optimizes the ONNX models
+              and keeps their graphs (empty --probe-cache and --onnx-cache)
+  warm probe  the probe results of the previous start are reused; graphs optimized again
+              (--onnx-cache none)
+  warm cache  probe results and optimized graphs of the previous starts are reused
 Also the probe child's peak RSS per model (VmHWM, as the cache records it).
 
 Usage: Benchmarks/probe_bench.py --ledge .build/release/ledge [--rounds N]
@@ -60,15 +65,20 @@ def main():
     args, _ = ap.parse_known_args()
     models_dir = os.path.join(args.home, "fixtures", "models")
     sets = {"1 model": ["efficientnet_lite0"], "4 models": list(MODELS)}
-    rows = {(s, m): [] for s in sets for m in ("no-probe", "cold cache", "warm cache")}
+    modes = ("no-probe", "cold cache", "warm probe", "warm cache")
+    rows = {(s, m): [] for s in sets for m in modes}
     peaks = {}
     for r in range(args.rounds):
         for label, names in sets.items():
-            cache = tempfile.mkdtemp(prefix="ledge-probe-bench-")
+            folder = tempfile.mkdtemp(prefix="ledge-probe-bench-")
+            cache, graphs = os.path.join(folder, "probe"), os.path.join(folder, "onnx")
             try:
-                rows[(label, "no-probe")].append(ready_ms(args.ledge, models_dir, names, ["--no-probe"]))
-                rows[(label, "cold cache")].append(ready_ms(args.ledge, models_dir, names, ["--probe-cache", cache]))
-                rows[(label, "warm cache")].append(ready_ms(args.ledge, models_dir, names, ["--probe-cache", cache]))
+                rows[(label, "no-probe")].append(ready_ms(args.ledge, models_dir, names, ["--no-probe", "--onnx-cache", "none"]))
+                both = ["--probe-cache", cache, "--onnx-cache", graphs]
+                rows[(label, "cold cache")].append(ready_ms(args.ledge, models_dir, names, both))
+                rows[(label, "warm probe")].append(
+                    ready_ms(args.ledge, models_dir, names, ["--probe-cache", cache, "--onnx-cache", "none"]))
+                rows[(label, "warm cache")].append(ready_ms(args.ledge, models_dir, names, both))
                 if label == "4 models":
                     for entry in os.listdir(cache):
                         with open(os.path.join(cache, entry)) as f:
@@ -76,7 +86,7 @@ def main():
                         if text[:1] == ["passed"]:
                             peaks.setdefault(entry[:12], []).append(int(text[1]))
             finally:
-                shutil.rmtree(cache, ignore_errors=True)
+                shutil.rmtree(folder, ignore_errors=True)
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
 
     med = statistics.median
@@ -85,7 +95,7 @@ def main():
     print("|---|---|---|---|")
     for label in sets:
         base = med(rows[(label, "no-probe")])
-        for mode in ("no-probe", "cold cache", "warm cache"):
+        for mode in modes:
             values = rows[(label, mode)]
             print(f"| {label} | {mode} | {med(values):.0f} ms ({min(values):.0f}–{max(values):.0f}) "
                   f"| {med(values) / base:.2f} |")
