@@ -82,6 +82,14 @@ struct CallObservation: Sendable {
             "duration_ms": .string(cFormat("%.3f", elapsed.inSeconds * 1000)),
         ]
         if let model { metadata["model"] = .string(model) }
+        metadata["client"] = .string(Self.address(peer: context.remotePeer))
         logger.info("request", metadata: metadata)
+    }
+
+    /// grpc-swift's peer description (`ipv4:127.0.0.1:51234`, `ipv6:[::1]:51234`, `unix:PATH`) as
+    /// the HTTP access lines write an address (`127.0.0.1:51234`).
+    static func address(peer: String) -> String {
+        for prefix in ["ipv4:", "ipv6:", "unix:"] where peer.hasPrefix(prefix) { return String(peer.dropFirst(prefix.count)) }
+        return peer
     }
 }

@@ -17,7 +17,7 @@ public func buildApplication(
     configuration: ServerConfiguration, repository: ModelRepository,
     logger: Logger
 ) -> some ApplicationProtocol {
-    let router = Router()
+    let router = Router(context: LedgeRequestContext.self)
     let routes = RouteTable()
     Observability.install(on: router, repository: repository)
     // Before every route, /metrics included: a route only gets the middleware added before it.

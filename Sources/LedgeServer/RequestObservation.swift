@@ -84,6 +84,10 @@ struct RequestObservingMiddleware<Context: RequestContext>: RouterMiddleware {
             "duration_ms": .string(cFormat("%.3f", elapsed.inSeconds * 1000)),
         ]
         if let raw = context.parameters.get("model") { metadata["model"] = .string(raw.percentDecoded ?? raw) }
+        if let peer = context as? any PeerDescribing {
+            if let address = peer.peerAddress { metadata["client"] = .string(address.accessLogText) }
+            if let subject = peer.peerSubject { metadata["client_cert"] = .string(subject) }
+        }
         context.logger.info("request", metadata: metadata)
     }
 }

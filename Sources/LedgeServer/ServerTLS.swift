@@ -59,6 +59,7 @@ struct TLSChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandlers([tls.makeHandler(), TLSFailureLogger(logger: logger)])
+            if tls.clientTrust != nil { try channel.pipeline.syncOperations.addHandler(PeerSubjectRecorder()) }
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }

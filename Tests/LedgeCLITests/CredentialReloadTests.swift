@@ -143,6 +143,10 @@ import Testing
         #expect(try await Self.probe(server, "http", ca: certificates.ca) == "refused TLSV13_ALERT_CERTIFICATE_REQUIRED")
         #expect(try await Self.probe(server, "http", ca: certificates.ca, client: theirs) == untrusted)
         #expect(try await Self.probe(server, "http", ca: certificates.ca, client: ours) == "http 200 01")
+        // The access line names the client's address and its certificate's subject.
+        let access = server.stderr.split(separator: "\n").last { $0.hasPrefix("info: request ") && $0.contains(" path=/v2 ") }
+        #expect(access?.hasPrefix("info: request client=127.0.0.1:") == true, "\(server.stderr)")
+        #expect(access?.contains(" client_cert=CN=ledge-test-client ") == true, "\(server.stderr)")
         #expect(try await Self.probe(server, "grpc", ca: certificates.ca) == "grpc refused UNAVAILABLE")
         #expect(try await Self.probe(server, "grpc", ca: certificates.ca, client: theirs) == "grpc refused UNAVAILABLE")
         #expect(try await Self.probe(server, "grpc", ca: certificates.ca, client: ours) == "grpc live")

@@ -60,6 +60,8 @@ import Testing
         let calls = server.stderr.split(separator: "\n").filter { $0.contains("protocol=grpc") }
         #expect(calls.count > 30)
         #expect(calls.allSatisfy { $0.contains(" request_id=") })
+        // …and names the client's address as the HTTP lines do.
+        #expect(calls.allSatisfy { $0.hasPrefix("info: request client=127.0.0.1:") }, "\(calls.prefix(3))")
     }
 
     /// SIGTERM (sent by the script) while a stream and unary calls are in flight: all complete, then the server exits 0.
