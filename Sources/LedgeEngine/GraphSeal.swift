@@ -15,7 +15,7 @@ enum GraphSeal {
     static let magic = Array("LEDGEGC1".utf8)
     /// Bytes the seal adds.
     static let size = 32 + 8
-    /// Entries (path, size, modification time) whose seal this process has checked.
+    /// Entries (path and ``ONNXGraphCache``'s stamp: device, inode, size) whose seal this process has checked.
     private static let checked = Mutex<Set<String>>([])
 
     /// The seal of `graph`.

@@ -22,8 +22,9 @@ internal import Musl
 /// feature flags: the saved graph may hold layout transforms and kernels chosen
 /// for it) and Ledge's version. Only CPU sessions use the cache. A miss opens
 /// the model as usual and has the runtime write the graph to a temporary file,
-/// renamed into place once the session exists (readers never see half a file);
-/// an entry the runtime cannot load is logged, removed and rebuilt. Entries
+/// sealed with its SHA-256 (``GraphSeal``) and renamed into place once the
+/// session exists (readers never see half a file); an entry whose seal does not
+/// match or that the runtime cannot load is logged, removed and rebuilt. Entries
 /// are dropped oldest first (by last use) once they take more than
 /// ``sizeLimit`` bytes. A folder that cannot be written only costs the speed-up.
 public struct ONNXGraphCache: Sendable, Hashable {
@@ -55,20 +56,19 @@ public struct ONNXGraphCache: Sendable, Hashable {
         }
         let entry = PathName.appending(key(file: file, runtime: runtime) + ".onnx", to: directory)
         if let bytes = FileManager.default.contents(atPath: entry) {
-            guard let graph = GraphSeal.graph(in: bytes, path: entry, stamp: Self.stamp(entry)) else {
+            if let graph = GraphSeal.graph(in: bytes, path: entry, stamp: Self.stamp(entry)) {
+                do {
+                    let session = try ONNXSession(file: file, options: options, runtime: runtime, graph: .optimized(graph), logger: logger)
+                    utimensat(AT_FDCWD, entry, nil, 0)  // last use, for the size limit
+                    logger.debug("\(file.path): optimized graph from the cache (\(entry))")
+                    return session
+                } catch {
+                    logger.warning("ONNX graph cache: \(entry) could not be loaded (\(error)); optimizing \(file.path) again")
+                }
+            } else {
                 logger.warning("ONNX graph cache: \(entry) is damaged (its SHA-256 does not match); optimizing \(file.path) again")
-                unlink(entry)
-                return try openSaving(file: file, options: options, runtime: runtime, entry: entry, logger: logger)
             }
-            do {
-                let session = try ONNXSession(file: file, options: options, runtime: runtime, graph: .optimized(graph), logger: logger)
-                utimensat(AT_FDCWD, entry, nil, 0)  // last use, for the size limit
-                logger.debug("\(file.path): optimized graph from the cache (\(entry))")
-                return session
-            } catch {
-                logger.warning("ONNX graph cache: \(entry) could not be loaded (\(error)); optimizing \(file.path) again")
-                unlink(entry)
-            }
+            unlink(entry)
         }
         return try openSaving(file: file, options: options, runtime: runtime, entry: entry, logger: logger)
     }

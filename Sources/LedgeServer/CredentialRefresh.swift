@@ -62,26 +62,14 @@ public struct CredentialRefresh: Service {
     /// on `SIGHUP` (`asked`) is always logged.
     public func refresh(asked: Bool) {
         if let tls {
-            switch tls.reload() {
-            case .unchanged: problems.clear("tls")
-            case .reloaded(let summary):
-                problems.clear("tls")
-                logger.notice("reloaded the TLS certificate from \(tls.certificateFile): \(summary)")
-            case .failed(let problem):
-                if problems.isNew(problem, for: "tls") || asked { logger.warning("\(problem); still serving the certificate loaded before") }
-            }
+            report(
+                tls.reload(), kind: "tls", asked: asked, reloaded: "the TLS certificate from \(tls.certificateFile)",
+                keeping: "still serving the certificate loaded before")
         }
         if let clientTrust {
-            switch clientTrust.reload() {
-            case .unchanged: problems.clear("client-ca")
-            case .reloaded(let summary):
-                problems.clear("client-ca")
-                logger.notice("reloaded the client CA certificates from \(clientTrust.file): \(summary)")
-            case .failed(let problem):
-                if problems.isNew(problem, for: "client-ca") || asked {
-                    logger.warning("\(problem); still trusting the CA certificates loaded before")
-                }
-            }
+            report(
+                clientTrust.reload(), kind: "client-ca", asked: asked, reloaded: "the client CA certificates from \(clientTrust.file)",
+                keeping: "still trusting the CA certificates loaded before")
         }
         if let (file, policy) = tokens {
             do {
@@ -94,6 +82,19 @@ public struct CredentialRefresh: Service {
             } catch {
                 if problems.isNew("\(error)", for: "tokens") || asked { logger.warning("\(error); still accepting the tokens loaded before") }
             }
+        }
+    }
+
+    /// Logs what a reload of one kind of file did: `notice: reloaded WHAT: SUMMARY`, or
+    /// `warning: PROBLEM; KEEPING` (a polled problem once, until it changes).
+    private func report(_ outcome: TLSCredentials.Outcome, kind: String, asked: Bool, reloaded what: String, keeping: String) {
+        switch outcome {
+        case .unchanged: problems.clear(kind)
+        case .reloaded(let summary):
+            problems.clear(kind)
+            logger.notice("reloaded \(what): \(summary)")
+        case .failed(let problem):
+            if problems.isNew(problem, for: kind) || asked { logger.warning("\(problem); \(keeping)") }
         }
     }
 }
