@@ -65,12 +65,23 @@ public enum RepositoryLayout {
     }
 
     /// Why `name` cannot name a model, or `nil` when it can: one path segment of safe characters.
+    ///
+    /// One pass over the UTF-8 bytes: the check runs for every inference request.
     public static func problem(name: String, what: String) -> String? {
-        let ok =
-            !name.isEmpty && !name.hasPrefix(".") && !name.contains("..")
-            && name.unicodeScalars.allSatisfy {
-                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
+        var previous: UInt8 = 0
+        var ok = !name.isEmpty
+        for byte in name.utf8 where ok {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                break
+            case UInt8(ascii: "."):
+                ok = previous != 0 && previous != UInt8(ascii: ".")  // no leading dot, no ".."
+            default:
+                ok = false
             }
+            previous = byte
+        }
         return ok ? nil : "\(what) '\(name)' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')"
     }
 

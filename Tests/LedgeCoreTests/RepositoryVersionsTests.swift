@@ -110,6 +110,18 @@ import Testing
         }
     }
 
+    /// The name rule on its own: ASCII letters, digits, `-`, `_` and `.`, no leading dot, no `..`.
+    @Test func modelNameRule() {
+        for name in ["add", "efficientnet_lite0", "a.b-c_1", "v1.2", "A", "x.", "9"] {
+            #expect(RepositoryLayout.problem(name: name, what: "model name") == nil, "\(name)")
+        }
+        for name in ["", ".hidden", ".", "a..b", "..", "a/b", "caf\u{E9}", "a b", "a\u{0}b", "\u{0}", "\u{FF21}", "a\\b", "%2e"] {
+            #expect(
+                RepositoryLayout.problem(name: name, what: "model name")
+                    == "model name '\(name)' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')", "\(name)")
+        }
+    }
+
     @Test func repositoryThatIsNotADirectory() throws {
         #expect(throws: LedgeError.usage("model repository '/nonexistent/repo' is not a directory: expected a folder of model folders")) {
             try RepositoryLayout.modelNames("/nonexistent/repo")
