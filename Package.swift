@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "LedgeGRPC", targets: ["LedgeGRPC"]),
         .library(name: "LedgeRelease", targets: ["LedgeRelease"]),
         .library(name: "LedgeFetch", targets: ["LedgeFetch"]),
+        .library(name: "LedgeCompression", targets: ["LedgeCompression"]),
         .library(name: "LedgePackage", targets: ["LedgePackage"]),
         .library(name: "LedgeDeploy", targets: ["LedgeDeploy"]),
         .library(name: "LedgeTesting", targets: ["LedgeTesting"]),
@@ -147,7 +148,7 @@ let package = Package(
         .target(
             name: "LedgeServer",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeServing",
+                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeServing", "LedgeCompression",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -199,11 +200,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // zlib streams (gzip, deflate) with bounded output: fetched archives, compressed request bodies.
+        .target(name: "LedgeCompression", dependencies: ["LedgeCore", "CZlib"], swiftSettings: swiftSettings),
         // Models from URIs: our HTTP/1.1 client, downloads with resume, a content-addressed cache, safe unpacking.
         .target(
             name: "LedgeFetch",
             dependencies: [
-                "LedgeCore", "LedgeRelease", "CZlib",
+                "LedgeCore", "LedgeRelease", "LedgeCompression", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -216,7 +219,7 @@ let package = Package(
         .target(
             name: "LedgePackage",
             dependencies: [
-                "LedgeCore", "LedgeRelease", "LedgeFetch", "CZlib",
+                "LedgeCore", "LedgeRelease", "LedgeFetch", "LedgeCompression",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -261,6 +264,7 @@ let package = Package(
         ),
 
         .testTarget(name: "LedgeCoreTests", dependencies: ["LedgeCore", "LedgeTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "LedgeCompressionTests", dependencies: ["LedgeCompression", "LedgeCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeONNXTests", dependencies: ["LedgeONNX", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
@@ -294,7 +298,7 @@ let package = Package(
         .testTarget(
             name: "LedgeServerTests",
             dependencies: [
-                "LedgeServer", "LedgeServing", "LedgeEngine", "LedgeTesting", "LedgeVision",
+                "LedgeServer", "LedgeServing", "LedgeEngine", "LedgeTesting", "LedgeVision", "LedgeCompression",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -95,6 +95,22 @@ def check_infer(client, fixtures):
     ok(f"infer(mobilenet_gen, raw, batch 2): FP32 [2, 1000], id echoed, max abs difference {worst:.1e} from onnxruntime")
 
 
+def check_compression(client, fixtures):
+    """tritonclient's compression_algorithm: the request message sent gzip- or deflate-compressed."""
+    x = np.ascontiguousarray(reference(fixtures, "onnx_gen_b4", "inputs")[0][:2])
+    want = reference(fixtures, "onnx_gen_b4", "outputs")[0][:2]
+    for algorithm in ("gzip", "deflate"):
+        tensor = grpcclient.InferInput("input", list(x.shape), "FP32")
+        tensor.set_data_from_numpy(x)
+        result = client.infer("mobilenet_gen", [tensor], compression_algorithm=algorithm)
+        y = result.as_numpy("output")
+        what = f"infer(mobilenet_gen, {algorithm})"
+        expect(y is not None and list(y.shape) == [2, 1000], what, f"got {None if y is None else list(y.shape)}")
+        worst = float(np.abs(y - want).max())
+        expect(worst <= 1e-5, what, f"differs from onnxruntime by {worst:g} (allowed 1e-05)")
+        ok(f"{what}: FP32 [2, 1000], max abs difference {worst:.1e} from onnxruntime")
+
+
 def add_inputs(a, b):
     tensors = []
     for name, values in (("a", a), ("b", b)):
@@ -180,10 +196,15 @@ def check_malformed(target, max_body):
          f"request message of {huge.ByteSize()} bytes exceeds the limit of {max_body} bytes (--max-body-size)"),
         # Over twice the limit the transport resets the stream before reading it (see SizeLimitedService).
         ("message over twice the limit", far, grpc.StatusCode.CANCELLED, None),
+        # Compressed, both are a few KB on the wire: the limits hold for the inflated message.
+        ("gzip message that inflates past the limit", huge, grpc.StatusCode.RESOURCE_EXHAUSTED,
+         f"request message of {huge.ByteSize()} bytes exceeds the limit of {max_body} bytes (--max-body-size)"),
+        ("gzip message that inflates past twice the limit", far, grpc.StatusCode.CANCELLED, None),
     ]
     for label, request, code, message in cases:
         try:
-            stub.ModelInfer(request, timeout=30)
+            compression = grpc.Compression.Gzip if label.startswith("gzip") else None
+            stub.ModelInfer(request, timeout=30, compression=compression)
         except grpc.RpcError as e:
             expect(e.code() == code, label, f"expected {code.name}, got {e.code().name} {e.details()!r}")
             expect(message is None or e.details() == message, label, f"expected {message!r}, got {e.details()!r}")
@@ -306,6 +327,7 @@ def main():
             ("infer", lambda: check_infer(client, args.fixtures)),
             ("stream", lambda: check_stream(client)),
             ("classification", lambda: check_classification(client, args.fixtures)),
+            ("compression", lambda: check_compression(client, args.fixtures)),
             ("errors", lambda: check_errors(client)),
         ]
         if args.malformed:

@@ -128,6 +128,24 @@ def check_onnx(client, name, refs):
         ok(f"{what}: FP32 [2, 1000], id echoed, max abs difference {worst:.1e} from onnxruntime")
 
 
+def check_compression(client, name, refs):
+    """request_compression_algorithm (Content-Encoding) and response_compression_algorithm (Accept-Encoding)."""
+    x, want = refs.onnx_batch2()
+    for algorithm in ("gzip", "deflate"):
+        for binary in (False, True):
+            tensor = httpclient.InferInput("input", list(x.shape), "FP32")
+            tensor.set_data_from_numpy(x, binary_data=binary)
+            wanted = [httpclient.InferRequestedOutput("output", binary_data=binary)]
+            result = client.infer(name, [tensor], outputs=wanted, request_compression_algorithm=algorithm,
+                                  response_compression_algorithm=algorithm)
+            y = result.as_numpy("output")
+            what = f"infer({name}, {'binary' if binary else 'JSON'}, {algorithm})"
+            expect(y is not None and list(y.shape) == [2, 1000], what, f"got {None if y is None else list(y.shape)}")
+            worst = float(np.abs(y - want).max())
+            expect(worst <= 1e-5, what, f"differs from onnxruntime by {worst:g} (allowed 1e-05)")
+            ok(f"{what}: FP32 [2, 1000], max abs difference {worst:.1e} from onnxruntime")
+
+
 def check_classification(client, name, fixtures):
     """The classification extension: chelsea_224.jpg, Softmax as its top 3 classes ("score:index:label")."""
     from PIL import Image
@@ -180,6 +198,7 @@ def main():
             [("input", "FP32", [-1, 3, 224, 224])], [("output", "FP32", [-1, 1000])])),
         (f"infer {args.tflite_model}", lambda: check_tflite(client, args.tflite_model, refs[0])),
         (f"infer {args.onnx_model}", lambda: check_onnx(client, args.onnx_model, refs[0])),
+        (f"compression {args.onnx_model}", lambda: check_compression(client, args.onnx_model, refs[0])),
         (f"classification {args.tflite_model}", lambda: check_classification(client, args.tflite_model, args.fixtures)),
         ("errors", lambda: check_errors(client)),
     ]

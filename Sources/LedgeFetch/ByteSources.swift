@@ -1,4 +1,5 @@
 internal import LedgeCore
+internal import LedgeCompression
 
 #if canImport(Glibc)
 internal import Glibc

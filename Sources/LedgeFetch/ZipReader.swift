@@ -1,5 +1,6 @@
 internal import CZlib
 internal import LedgeCore
+internal import LedgeCompression
 
 #if canImport(Glibc)
 internal import Glibc

@@ -3,6 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
+internal import LedgeCompression
 public import LedgeCore
 public import LedgeRelease
 
@@ -110,7 +111,7 @@ enum ImageBuilder {
             if let cached = cache?.lookup(diffID: diffID, level: options.compressionLevel) {
                 gz = cached
             } else {
-                gz = try Gzip.compress(tar.bytes, level: options.compressionLevel)
+                gz = try Deflater.compress(tar.bytes, level: options.compressionLevel)
                 cache?.store(diffID: diffID, level: options.compressionLevel, gzip: gz)
             }
             let descriptor = try store.put(gz, mediaType: MediaType.layerGzip)

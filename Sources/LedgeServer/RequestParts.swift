@@ -9,17 +9,21 @@ internal import Hummingbird
 /// What every route reads from a request the same way: the body within
 /// `--max-body-size`, the media type, and the model named by the path.
 extension Request {
-    /// The body, at most `limit` bytes, else 413 (checked against `Content-Length` first).
+    /// The body, at most `limit` bytes, else 413 (checked against `Content-Length` first);
+    /// inflated when `Content-Encoding` is `gzip` or `deflate` (also at most `limit` bytes).
     func collectBody(limit: Int) async throws -> Data {
         if let length = headers[.contentLength].flatMap(Int.init), length > limit {
             throw ServerError.bodyTooLarge(limit: limit)
         }
+        let coding = try RequestContentCoding(headers[.contentEncoding])
         var request = self
+        let body: ByteBuffer
         do {
-            return Data(try await request.collectBody(upTo: limit).readableBytesView)
+            body = try await request.collectBody(upTo: limit)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw ServerError.bodyTooLarge(limit: limit)
         }
+        return try coding.decode(body, limit: limit)
     }
 
     /// The media type without parameters, lowercased; `nil` when absent.

@@ -74,9 +74,13 @@ struct V2Routes: Sendable {
         let jsonLength = try V2InferenceCoding.jsonLength(header: request.headers[HTTPField.Name(V2InferenceCoding.headerLengthField)!])
         let inference = try V2InferenceCoding.request(body: try await body(request), jsonLength: jsonLength)
         let (body, headerLength) = V2InferenceCoding.body(for: try await repository.infer(inference, on: model))
-        guard let headerLength else { return JSONResponse.make(data: body) }
-        var response = JSONResponse.make(data: body, contentType: "application/octet-stream")
-        response.headers[HTTPField.Name(V2InferenceCoding.headerLengthField)!] = String(headerLength)
+        // Accept-Encoding: gzip or deflate compresses the body; Inference-Header-Content-Length still counts the plain JSON.
+        let coding = ResponseContentCoding(accepting: request.headers[.acceptEncoding])
+        var response = JSONResponse.make(
+            data: try coding?.encode(body) ?? body, contentType: headerLength == nil ? "application/json" : "application/octet-stream")
+        if let headerLength { response.headers[HTTPField.Name(V2InferenceCoding.headerLengthField)!] = String(headerLength) }
+        if let coding { response.headers[.contentEncoding] = coding.name }
+        response.headers[.vary] = "Accept-Encoding"
         return response
     }
 

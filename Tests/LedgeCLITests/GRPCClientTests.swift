@@ -39,6 +39,8 @@ import Testing
             "ok: malformed (missing input): INVALID_ARGUMENT \"model 'add' expects input 'b', missing from 'inputs'\"; still live",
             "ok: malformed (oversized message): RESOURCE_EXHAUSTED 'request message of 6000059 bytes exceeds the limit of 6000000 bytes (--max-body-size)'; still live",
             "ok: malformed (message over twice the limit): CANCELLED 'Received RST_STREAM with error code 8'; still live",
+            "ok: malformed (gzip message that inflates past the limit): RESOURCE_EXHAUSTED 'request message of 6000059 bytes exceeds the limit of 6000000 bytes (--max-body-size)'; still live",
+            "ok: malformed (gzip message that inflates past twice the limit): CANCELLED 'Received RST_STREAM with error code 8'; still live",
             "all gRPC checks passed",
         ] {
             #expect(lines.contains(line), "missing line: \(line)\n\(result.stdout)")
@@ -47,6 +49,8 @@ import Testing
             "ok: infer(efficientnet_lite0, raw): UINT8 [1, 1000], id echoed, within ",
             "ok: infer(mobilenet_gen, raw, batch 2): FP32 [2, 1000], id echoed, max abs difference ",
             "ok: classification (class_count=3): top 3 ['0.773438:285:Egyptian cat', ",
+            "ok: infer(mobilenet_gen, gzip): FP32 [2, 1000], max abs difference ",
+            "ok: infer(mobilenet_gen, deflate): FP32 [2, 1000], max abs difference ",
         ] {
             #expect(lines.contains { $0.hasPrefix(prefix) }, "missing line: \(prefix)…\n\(result.stdout)")
         }

@@ -20,7 +20,14 @@ import Testing
         #expect(result.status == 0, "check_tritonclient.py failed: \(result.stderr)")
         #expect(result.stderr == "")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 14)
+        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 18)
+        // Compressed requests and responses (request_/response_compression_algorithm), JSON and binary.
+        for coding in ["gzip", "deflate"] {
+            for form in ["JSON", "binary"] {
+                let prefix = "ok: infer(mobilenet_gen, \(form), \(coding)): FP32 [2, 1000], max abs difference "
+                #expect(lines.contains { $0.hasPrefix(prefix) }, "missing line: \(prefix)…")
+            }
+        }
         // The classification extension (class_count=3): chelsea's top class, as JSON and as binary BYTES.
         for form in ["JSON", "binary"] {
             let line = lines.first { $0.hasPrefix("ok: classification efficientnet_lite0 (\(form)): top 3 ['") } ?? ""

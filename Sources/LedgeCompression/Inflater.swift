@@ -1,19 +1,45 @@
 internal import CZlib
 internal import LedgeCore
 
-/// A zlib inflate stream: gzip (one or more members) or raw deflate (zip entries).
+/// A zlib inflate stream: gzip (one or more members), zlib-wrapped deflate
+/// (HTTP's and gRPC's `deflate`) or raw deflate (zip entries).
 /// The `z_stream` lives at a fixed address: zlib keeps a pointer back to it.
-final class Inflater {
+public final class Inflater {
+    /// The wrapper around the deflate data.
+    public enum Format: Sendable {
+        /// RFC 1952 gzip.
+        case gzip
+        /// RFC 1950 zlib (what HTTP and gRPC call `deflate`).
+        case zlib
+        /// RFC 1951 deflate without a header (zip entries).
+        case raw
+
+        var name: String {
+            switch self {
+            case .gzip: "gzip"
+            case .zlib, .raw: "deflate"
+            }
+        }
+    }
+
     private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-    private let raw: Bool
+    private let format: Format
     /// True once the current stream (gzip member) has ended.
-    private(set) var ended = false
+    public private(set) var ended = false
 
     /// `raw`: deflate without a header (zip); otherwise gzip.
-    init(raw: Bool) throws {
-        self.raw = raw
+    public convenience init(raw: Bool) throws { try self.init(format: raw ? .raw : .gzip) }
+
+    /// An inflate stream of `format`.
+    public init(format: Format) throws {
+        self.format = format
         stream.initialize(to: z_stream())
-        let bits: Int32 = raw ? -MAX_WBITS : MAX_WBITS + 16
+        let bits: Int32 =
+            switch format {
+            case .gzip: MAX_WBITS + 16
+            case .zlib: MAX_WBITS
+            case .raw: -MAX_WBITS
+            }
         guard inflateInit2_(stream, bits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             stream.deallocate()
             throw LedgeError.runtimeFailure("zlib could not start an inflate stream")
@@ -26,14 +52,14 @@ final class Inflater {
     }
 
     /// Starts the next gzip member after one ended.
-    func reset() {
+    public func reset() {
         inflateReset(stream)
         ended = false
     }
 
     /// Inflates from `input` into `output`; returns the bytes consumed and produced.
     /// Throws the zlib message, prefixed by `label`, on corrupt data.
-    func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, label: String) throws -> (Int, Int) {
+    public func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, label: String) throws -> (Int, Int) {
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(input.count)
         stream.pointee.next_out = output.baseAddress?.assumingMemoryBound(to: Bytef.self)
@@ -47,7 +73,7 @@ final class Inflater {
         case Z_BUF_ERROR where consumed > 0 || produced > 0 || input.isEmpty: break
         default:
             let message = stream.pointee.msg.map { String(cString: $0) } ?? "status \(status)"
-            throw LedgeError.invalidInput("\(label): corrupt \(raw ? "deflate" : "gzip") data (\(message))")
+            throw LedgeError.invalidInput("\(label): corrupt \(format.name) data (\(message))")
         }
         return (consumed, produced)
     }
