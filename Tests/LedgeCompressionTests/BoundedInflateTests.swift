@@ -46,4 +46,26 @@ import Testing
         flipped[packed.count - 6] ^= 0x10  // inside the CRC-32 trailer
         #expect(throws: LedgeError.invalidInput("body: corrupt gzip data (incorrect data check)")) { try inflate(flipped, .gzip) }
     }
+
+    /// Every cut of a good stream is "truncated", and seeded garbage only ever throws: no hang, no crash.
+    @Test(arguments: [Inflater.Format.gzip, .zlib, .raw])
+    func everyCutAndGarbage(format: Inflater.Format) throws {
+        let packed = try Deflater.compress(text, format: format, level: 6)
+        let name = format == .gzip ? "gzip" : "deflate"
+        for length in 0..<packed.count {
+            #expect(throws: LedgeError.invalidInput("body: the \(name) data is truncated")) { try inflate(Array(packed.prefix(length)), format) }
+        }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let count = Int(state >> 54)
+            let garbage = (0..<count).map { UInt8(truncatingIfNeeded: (state &+ UInt64($0) &* 0x2545_F491_4F6C_DD1D) >> 29) }
+            do {
+                let out = try inflate(garbage, format, limit: 1 << 16)
+                #expect(out.count <= 1 << 16)
+            } catch let error as LedgeError {
+                #expect(error.code == .invalidInput || error.code == .tooLarge, "\(error)")
+            }
+        }
+    }
 }
