@@ -14,7 +14,8 @@ public final class Inflater {
         /// RFC 1951 deflate without a header (zip entries).
         case raw
 
-        var name: String {
+        /// The coding's name in HTTP's `Content-Encoding` and gRPC's `grpc-encoding`: `gzip` or `deflate`.
+        public var name: String {
             switch self {
             case .gzip: "gzip"
             case .zlib, .raw: "deflate"

@@ -121,8 +121,9 @@ public final class GRPCInferenceServer: Service, Sendable {
             // Each stream may buffer a message: bounded per connection, as HTTP bounds connections.
             config.http2.maxConcurrentStreams = Self.maxConcurrentStreams
             config.connection.maxIdleTime = configuration.idleTimeout
-            // What tritonclient sends with compression_algorithm="gzip" or "deflate"; a message still
-            // inflates to at most the payload limit (grpc-swift refuses more with RESOURCE_EXHAUSTED).
+            // What tritonclient sends with compression_algorithm="gzip" or "deflate". The limits hold for the
+            // inflated message: past `limit` SizeLimitedService refuses it; grpc-swift stops inflating at the
+            // transport cap (twice the limit) and resets the stream.
             config.compression.enabledAlgorithms = [.gzip, .deflate]
         }
         let transport =

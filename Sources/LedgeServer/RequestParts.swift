@@ -32,11 +32,18 @@ extension Request {
     /// The media type of a `Content-Type` value without parameters, lowercased; `nil` when absent.
     static func mediaType(_ value: String?) -> String? {
         guard let value else { return nil }
-        // Plain Substring work: this runs on every request, Foundation's trimming costs more than the rest.
-        var type = value.prefix { $0 != ";" }
-        while type.first?.isWhitespace == true { type = type.dropFirst() }
-        while type.last?.isWhitespace == true { type = type.dropLast() }
-        return type.lowercased()
+        return value.prefix { $0 != ";" }.trimmedSpace.lowercased()
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing whitespace. Plain Substring work: header
+    /// values are read on every request, Foundation's trimming costs more than the rest.
+    var trimmedSpace: Substring {
+        var text = self
+        while text.first?.isWhitespace == true { text = text.dropFirst() }
+        while text.last?.isWhitespace == true { text = text.dropLast() }
+        return text
     }
 }
 

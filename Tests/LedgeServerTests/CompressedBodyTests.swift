@@ -54,7 +54,8 @@ import Testing
     /// `Accept-Encoding` (tritonclient's `response_compression_algorithm`): the preferred of gzip and
     /// deflate compresses the response; the plain body is what it inflates to.
     @Test(arguments: [
-        ("gzip", "gzip"), ("deflate", "deflate"), ("deflate;q=0.5, gzip;q=0.8", "gzip"), ("br, deflate", "deflate"),
+        ("gzip", "gzip"), ("deflate", "deflate"), ("deflate;q=0.5, gzip;q=0.8", "gzip"), ("br, deflate", "deflate"), ("deflate, gzip", "deflate"),
+        ("x-gzip;q=0.3, deflate;q=0.2", "gzip"),
         ("identity", nil), ("gzip;q=0", nil), ("br", nil),
     ])
     func responseCompressedAsAccepted(accept: String, coding: String?) async throws {
