@@ -19,7 +19,7 @@ RELEASE_CHECK = env -u ORT_DISABLE_TELEMETRY .build/release/ledge --version | gr
 IMAGES := $(LEDGE_HOME)/fixtures/images
 MODELS := $(LEDGE_HOME)/fixtures/models
 
-.PHONY: all setup build release test run bench bench-package bench-deploy bench-serve bench-grpc bench-quantize bench-probe bench-graph-cache bench-batching soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
+.PHONY: all setup build release test run bench bench-package bench-deploy bench-serve bench-grpc bench-quantize bench-probe bench-graph-cache bench-compression bench-batching soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
 
 all: build
 
@@ -92,6 +92,12 @@ bench-probe: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@$(RELEASE_CHECK)
 	$(LEDGE_HOME)/venv/bin/python Benchmarks/probe_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
+
+## bench-compression: bytes and server p50 of plain vs deflate-compressed infer bodies (binary tensors and JSON)
+bench-compression: setup
+	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
+	@$(RELEASE_CHECK)
+	$(LEDGE_HOME)/venv/bin/python Benchmarks/compression_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
 
 ## bench-graph-cache: ready time and peak RSS with and without kept optimized ONNX graphs (--onnx-cache)
 bench-graph-cache: setup
