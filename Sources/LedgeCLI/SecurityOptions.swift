@@ -23,7 +23,9 @@ struct SecurityOptions: ParsableArguments {
 
     @Option(
         name: .customLong("auth-token-file"),
-        help: ArgumentHelp("Read the token from this file (surrounding whitespace ignored).", valueName: "path"))
+        help: ArgumentHelp(
+            "Read the tokens from this file, one per line: 'TOKEN' (every API) or 'TOKEN SCOPE,SCOPE…' (only those: health, metadata, inference, model-repository, metrics; 403 elsewhere).",
+            valueName: "path"))
     var authTokenFile: String?
 
     @Option(
@@ -81,8 +83,8 @@ struct SecurityOptions: ParsableArguments {
     /// is one line naming the option or file.
     func settings(environment: [String: String]) throws -> Settings {
         var settings = Settings()
-        if let tokens = try tokens(environment: environment) {
-            settings.access = AccessPolicy(tokens: tokens, healthOpen: authHealth != .closed, metricsOpen: authMetrics == .open)
+        if let grants = try grants(environment: environment) {
+            settings.access = AccessPolicy(grants: grants, healthOpen: authHealth != .closed, metricsOpen: authMetrics == .open)
         } else if authHealth != nil || authMetrics != nil {
             throw LedgeError.usage(
                 "--auth-health and --auth-metrics need a token: --auth-token, --auth-token-file or \(Self.tokenVariable)")
@@ -98,21 +100,25 @@ struct SecurityOptions: ParsableArguments {
             interval: credentialsPollSecs > 0 ? .milliseconds(Int64((credentialsPollSecs * 1000).rounded())) : nil, logger: logger)
     }
 
-    private func tokens(environment: [String: String]) throws -> [String]? {
-        if let authToken { return [authToken] }
+    private func grants(environment: [String: String]) throws -> [AccessPolicy.Grant]? {
+        if let authToken { return [AccessPolicy.Grant(authToken)] }
         if let authTokenFile {
-            return try AccessPolicy.readTokens(file: authTokenFile, kind: "--auth-token-file", label: "--auth-token-file \(authTokenFile)")
+            return try AccessPolicy.readGrants(file: authTokenFile, kind: "--auth-token-file", label: "--auth-token-file \(authTokenFile)")
         }
         guard let token = environment[Self.tokenVariable], !token.isEmpty else { return nil }
         if let problem = AccessPolicy.problem(token: token) { throw LedgeError.usage("\(Self.tokenVariable): \(problem)") }
-        return [token]
+        return [AccessPolicy.Grant(token)]
     }
 
-    /// The one token in `file`, read as ``AccessPolicy/readTokens(file:kind:label:)`` reads it; a
-    /// file of several tokens is refused after `label` (`deploy apply` checks its devices with one).
+    /// The one token in `file`, read as ``AccessPolicy/readGrants(file:kind:label:)`` reads it; a
+    /// file of several tokens, or of a limited one, is refused after `label` (`deploy apply` checks
+    /// its devices with one, across several APIs).
     static func readToken(file: String, kind: String, label: String) throws -> String {
-        let tokens = try AccessPolicy.readTokens(file: file, kind: kind, label: label)
-        guard tokens.count == 1 else { throw LedgeError.invalidInput("\(label): holds \(tokens.count) tokens, one per line; give one") }
-        return tokens[0]
+        let grants = try AccessPolicy.readGrants(file: file, kind: kind, label: label)
+        guard grants.count == 1 else { throw LedgeError.invalidInput("\(label): holds \(grants.count) tokens, one per line; give one") }
+        guard grants[0].scopes == nil else {
+            throw LedgeError.invalidInput("\(label): the token is limited to scopes; a device's token must be unlimited (no scopes)")
+        }
+        return grants[0].token
     }
 }

@@ -20,18 +20,19 @@ struct CallObservation: Sendable {
             ?? String(UInt64.random(in: 0...UInt64.max), radix: 16)
     }
 
-    /// Throws UNAUTHENTICATED when the policy refuses the call's `authorization` metadata.
+    /// Throws UNAUTHENTICATED when the policy refuses the call's `authorization` metadata, and
+    /// PERMISSION_DENIED when its token is limited to other scopes.
     func authorize(_ metadata: Metadata, endpoint: AccessPolicy.Endpoint) throws {
         guard let access else { return }
         if let denial = access.check(authorization: metadata[stringValues: "authorization"].first(where: { _ in true }), endpoint: endpoint) {
-            throw RPCError(code: .unauthenticated, message: denial.message)
+            throw RPCError(code: denial.forbidden ? .permissionDenied : .unauthenticated, message: denial.message)
         }
     }
 
     /// Runs one unary call: authorization, the id, `body` with a logger that carries it,
     /// errors as statuses, the access line; inference calls (with `model`) are counted.
     func unary<Input: Sendable, Output: Sendable>(
-        _ request: ServerRequest<Input>, _ context: ServerContext, endpoint: AccessPolicy.Endpoint = .protected,
+        _ request: ServerRequest<Input>, _ context: ServerContext, endpoint: AccessPolicy.Endpoint,
         model: (@Sendable (Input) -> (name: String, version: String?))? = nil,
         _ body: (Input, Logger) async throws -> Output
     ) async throws -> ServerResponse<Output> {

@@ -45,7 +45,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func serverMetadata(
         request: ServerRequest<Inference_ServerMetadataRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_ServerMetadataResponse> {
-        try await calls.unary(request, context) { _, _ in
+        try await calls.unary(request, context, endpoint: .api(.metadata)) { _, _ in
             var response = Inference_ServerMetadataResponse()
             response.name = "ledge"
             response.version = version
@@ -57,7 +57,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func modelMetadata(
         request: ServerRequest<Inference_ModelMetadataRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_ModelMetadataResponse> {
-        try await calls.unary(request, context) { message, _ in
+        try await calls.unary(request, context, endpoint: .api(.metadata)) { message, _ in
             let served = try model(message.name, message.version)
             let versions = message.version.isEmpty ? repository.versions(of: served.name).map(\.version) : [served.version]
             return ModelMessages.metadata(served, versions: versions)
@@ -67,7 +67,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func modelConfig(
         request: ServerRequest<Inference_ModelConfigRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_ModelConfigResponse> {
-        try await calls.unary(request, context) { message, _ in
+        try await calls.unary(request, context, endpoint: .api(.metadata)) { message, _ in
             var response = Inference_ModelConfigResponse()
             response.config = ModelMessages.config(try model(message.name, message.version).config)
             return response
@@ -77,13 +77,13 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func modelInfer(
         request: ServerRequest<Inference_ModelInferRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_ModelInferResponse> {
-        try await calls.unary(request, context, model: Self.named) { message, _ in try await infer(message) }
+        try await calls.unary(request, context, endpoint: .api(.inference), model: Self.named) { message, _ in try await infer(message) }
     }
 
     func modelStreamInfer(
         request: StreamingServerRequest<Inference_ModelInferRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Inference_ModelStreamInferResponse> {
-        try calls.authorize(request.metadata, endpoint: .protected)
+        try calls.authorize(request.metadata, endpoint: .api(.inference))
         let id = CallObservation.requestID(request.metadata)
         var logger = calls.logger
         logger[metadataKey: "request_id"] = .string(id)
@@ -117,7 +117,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func repositoryIndex(
         request: ServerRequest<Inference_RepositoryIndexRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_RepositoryIndexResponse> {
-        try await calls.unary(request, context) { message, _ in
+        try await calls.unary(request, context, endpoint: .api(.modelRepository)) { message, _ in
             var response = Inference_RepositoryIndexResponse()
             response.models = repository.index(readyOnly: message.ready).map { entry in
                 var model = Inference_RepositoryIndexResponse.ModelIndex()
@@ -134,7 +134,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func repositoryModelLoad(
         request: ServerRequest<Inference_RepositoryModelLoadRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_RepositoryModelLoadResponse> {
-        try await calls.unary(request, context) { message, _ in
+        try await calls.unary(request, context, endpoint: .api(.modelRepository)) { message, _ in
             try Self.refuseParameters(message.parameters.keys, action: "load")
             try await repository.load(message.modelName)
             return Inference_RepositoryModelLoadResponse()
@@ -144,7 +144,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func repositoryModelUnload(
         request: ServerRequest<Inference_RepositoryModelUnloadRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_RepositoryModelUnloadResponse> {
-        try await calls.unary(request, context) { message, _ in
+        try await calls.unary(request, context, endpoint: .api(.modelRepository)) { message, _ in
             try Self.refuseParameters(message.parameters.keys, action: "unload")
             try await repository.unload(message.modelName)
             return Inference_RepositoryModelUnloadResponse()

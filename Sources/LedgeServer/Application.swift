@@ -21,7 +21,7 @@ public func buildApplication(
     let routes = RouteTable()
     Observability.install(on: router, repository: repository)
     // Before every route, /metrics included: a route only gets the middleware added before it.
-    if let access = configuration.access { router.add(middleware: BearerAuthMiddleware(policy: access)) }
+    if let access = configuration.access { router.add(middleware: BearerAuthMiddleware(policy: access, routes: routes)) }
     Observability.addMetricsRoute(on: router, repository: repository)
     router.add(middleware: JSONErrorMiddleware(routes: routes))
     V2Routes(repository: repository, configuration: configuration).register(on: router, table: routes)

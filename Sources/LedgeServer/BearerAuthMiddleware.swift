@@ -3,25 +3,32 @@ internal import Hummingbird
 internal import LedgeServing
 
 /// Refuses requests without the bearer token of ``AccessPolicy``: 401, `{"error": "…"}` and a
-/// `WWW-Authenticate: Bearer …` challenge. Added before every route (and so before the router's
+/// `WWW-Authenticate: Bearer …` challenge; a limited token outside its scopes gets 403 and an
+/// `insufficient_scope` challenge. Added before every route (and so before the router's
 /// not-found answer), it covers V2, the image endpoint, the web page, the repository API and Seldon.
 struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: AccessPolicy
+    let routes: RouteTable
 
-    static func endpoint(path: String) -> AccessPolicy.Endpoint {
+    /// A route's endpoint: by the route the router matched (`route`, its `endpointPath`; `nil` when
+    /// none did), so a path the router reads as a route's needs that route's scope. Only the exact
+    /// probe paths are probes: a path that merely resembles one stays closed.
+    static func endpoint(path: String, route: String?, routes: RouteTable) -> AccessPolicy.Endpoint {
         if probePaths.contains(path) { return .health }
-        return path == "/metrics" ? .metrics : .protected
+        guard let route else { return .protected }
+        if route == "/metrics" { return path == "/metrics" ? .metrics : .api(.metrics) }
+        return routes.scope(ofRoute: route).map { .api($0) } ?? .restricted
     }
 
     func handle(
         _ request: Request, context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let endpoint = Self.endpoint(path: request.uri.path)
+        let endpoint = Self.endpoint(path: request.uri.path, route: context.endpointPath, routes: routes)
         guard let denial = policy.check(authorization: request.headers[.authorization], endpoint: endpoint) else {
             return try await next(request, context)
         }
-        var response = JSONResponse.error(ServerError(.unauthorized, denial.message))
+        var response = JSONResponse.error(ServerError(denial.forbidden ? .forbidden : .unauthorized, denial.message))
         response.headers[.wwwAuthenticate] = denial.challenge
         return response
     }

@@ -73,10 +73,10 @@ public struct CredentialRefresh: Service {
         }
         if let (file, policy) = tokens {
             do {
-                let read = try AccessPolicy.readTokens(file: file, kind: "--auth-token-file", label: "--auth-token-file \(file)")
+                let read = try AccessPolicy.readGrants(file: file, kind: "--auth-token-file", label: "--auth-token-file \(file)")
                 problems.clear("tokens")
                 if !policy.holds(read) {
-                    policy.replaceTokens(read)
+                    policy.replaceGrants(read)
                     logger.notice("reloaded the bearer tokens from \(file): \(read.count) accepted")
                 }
             } catch {

@@ -1,12 +1,23 @@
 internal import Hummingbird
+internal import LedgeServing
 
 /// The routes' paths and methods, recorded as they are registered, so a path that exists under
-/// another method gets 405 with `Allow` instead of the router's 404.
+/// another method gets 405 with `Allow` instead of the router's 404; and each route's access scope.
 /// (Hummingbird's RouterResponder sends *every* miss, path or method, to the same NotFoundResponder.)
 final class RouteTable: @unchecked Sendable {  // filled before the server starts, read-only after
     private var routes: [(segments: [Substring], methods: Set<HTTPRequest.Method>)] = []
+    private var scopes: [String: AccessPolicy.Scope] = [:]
 
-    func record(_ path: String, _ method: HTTPRequest.Method) {
+    /// The scope of the route registered as `path` (the router's `endpointPath`); `nil` for none.
+    func scope(ofRoute path: String) -> AccessPolicy.Scope? { scopes[path] }
+
+    func record(_ path: String, _ method: HTTPRequest.Method, scope: AccessPolicy.Scope) {
+        precondition(scopes[path] == nil || scopes[path] == scope, "route \(path) registered under two scopes")
+        scopes[path] = scope
+        record(path, method)
+    }
+
+    private func record(_ path: String, _ method: HTTPRequest.Method) {
         let segments = path.split(separator: "/")
         if let index = routes.firstIndex(where: { $0.segments == segments }) {
             routes[index].methods.insert(method)
@@ -30,14 +41,15 @@ final class RouteTable: @unchecked Sendable {  // filled before the server start
 }
 
 extension Router {
-    /// `router.on(path, method:)` that also records the route in `table`.
+    /// `router.on(path, method:)` that also records the route, and the scope a limited token needs
+    /// for it, in `table`.
     @discardableResult
     func on(
-        _ path: String, method: HTTPRequest.Method, recordingIn table: RouteTable,
+        _ path: String, method: HTTPRequest.Method, scope: AccessPolicy.Scope, recordingIn table: RouteTable,
         use handler: @escaping @Sendable (Request, Context) async throws -> Response
     ) -> Self {
-        table.record(path, method)
-        if method == .get { table.record(path, .head) }  // HEAD answers every GET route
+        table.record(path, method, scope: scope)
+        if method == .get { table.record(path, .head, scope: scope) }  // HEAD answers every GET route
         return self.on(RouterPath(path), method: method, use: handler)
     }
 }

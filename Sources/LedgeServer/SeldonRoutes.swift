@@ -30,20 +30,20 @@ struct SeldonRoutes: Sendable {
             try await answer(context) { try await self.predict(request, model: try model(context)) }
         }
         for path in ["/api/v1.0/predictions", "/api/v0.1/predictions", "/predict"] {
-            router.on(path, method: .post, recordingIn: table, use: predict)
+            router.on(path, method: .post, scope: .inference, recordingIn: table, use: predict)
         }
-        router.on("/predict", method: .get, recordingIn: table, use: predict)
+        router.on("/predict", method: .get, scope: .inference, recordingIn: table, use: predict)
         // The router needs one parameter name per position: {scope} is the namespace, or the model when none follows.
         for prefix in ["/seldon/{scope}/{model}", "/seldon/{scope}"] {
             for version in ["v1.0", "v0.1"] {
-                router.on("\(prefix)/api/\(version)/predictions", method: .post, recordingIn: table, use: predict)
+                router.on("\(prefix)/api/\(version)/predictions", method: .post, scope: .inference, recordingIn: table, use: predict)
             }
         }
-        router.on("/health/ping", method: .get, recordingIn: table) { _, _ in
+        router.on("/health/ping", method: .get, scope: .health, recordingIn: table) { _, _ in
             JSONResponse.make(data: Data("pong".utf8), contentType: "text/plain; charset=utf-8")
         }
         for path in ["/health/status", "/api/v1.0/health/status"] {
-            router.on(path, method: .get, recordingIn: table) { _, _ in
+            router.on(path, method: .get, scope: .health, recordingIn: table) { _, _ in
                 // The wrapper's answer for a model without a health_status method.
                 JSONResponse.make(data: Data(#"{"meta":{},"strData":"healthy"}"#.utf8))
             }

@@ -15,44 +15,48 @@ struct V2Routes: Sendable {
     let configuration: ServerConfiguration
 
     func register<Context: RequestContext>(on router: Router<Context>, table: RouteTable) {
-        router.on("/v2/health/live", method: .get, recordingIn: table) { _, _ in try JSONResponse.make(LiveResponse(live: true)) }
-        router.on("/v2/health/ready", method: .get, recordingIn: table) { _, _ in
+        router.on("/v2/health/live", method: .get, scope: .health, recordingIn: table) { _, _ in try JSONResponse.make(LiveResponse(live: true)) }
+        router.on("/v2/health/ready", method: .get, scope: .health, recordingIn: table) { _, _ in
             try JSONResponse.make(
                 ReadyResponse(ready: !repository.models.isEmpty),
                 status: repository.models.isEmpty ? .serviceUnavailable : .ok)
         }
-        router.on("/v2", method: .get, recordingIn: table) { _, _ in
+        router.on("/v2", method: .get, scope: .metadata, recordingIn: table) { _, _ in
             try JSONResponse.make(
                 ServerMetadata(
                     name: "ledge", version: configuration.version,
                     extensions: ["binary_tensor_data", "classification", "model_repository"]))
         }
-        router.on("/v2/models/{model}", method: .get, recordingIn: table) { _, context in
+        router.on("/v2/models/{model}", method: .get, scope: .metadata, recordingIn: table) { _, context in
             let model = try model(context)
             return try JSONResponse.make(ModelMetadataResponse(model, versions: repository.versions(of: model.name).map(\.version)))
         }
-        router.on("/v2/models/{model}/versions/{version}", method: .get, recordingIn: table) { _, context in
+        router.on("/v2/models/{model}/versions/{version}", method: .get, scope: .metadata, recordingIn: table) { _, context in
             try JSONResponse.make(ModelMetadataResponse(try model(context)))
         }
-        router.on("/v2/models/{model}/config", method: .get, recordingIn: table) { _, context in
+        router.on("/v2/models/{model}/config", method: .get, scope: .metadata, recordingIn: table) { _, context in
             JSONResponse.make(data: Data(try model(context).config.json().utf8))
         }
-        router.on("/v2/models/{model}/versions/{version}/config", method: .get, recordingIn: table) { _, context in
+        router.on("/v2/models/{model}/versions/{version}/config", method: .get, scope: .metadata, recordingIn: table) { _, context in
             JSONResponse.make(data: Data(try model(context).config.json().utf8))
         }
-        router.on("/v2/models/{model}/ready", method: .get, recordingIn: table) { _, context in
+        router.on("/v2/models/{model}/ready", method: .get, scope: .health, recordingIn: table) { _, context in
             _ = try model(context)
             return try JSONResponse.make(ReadyResponse(ready: true))
         }
-        router.on("/v2/models/{model}/versions/{version}/ready", method: .get, recordingIn: table) { _, context in
+        router.on("/v2/models/{model}/versions/{version}/ready", method: .get, scope: .health, recordingIn: table) { _, context in
             _ = try model(context)
             return try JSONResponse.make(ReadyResponse(ready: true))
         }
-        router.on("/v2/models/{model}/infer", method: .post, recordingIn: table) { request, context in try await infer(request, context) }
-        router.on("/v2/models/{model}/versions/{version}/infer", method: .post, recordingIn: table) { request, context in
+        router.on("/v2/models/{model}/infer", method: .post, scope: .inference, recordingIn: table) { request, context in
             try await infer(request, context)
         }
-        router.on("/v2/models/{model}/classify", method: .post, recordingIn: table) { request, context in try await classify(request, context) }
+        router.on("/v2/models/{model}/versions/{version}/infer", method: .post, scope: .inference, recordingIn: table) { request, context in
+            try await infer(request, context)
+        }
+        router.on("/v2/models/{model}/classify", method: .post, scope: .inference, recordingIn: table) { request, context in
+            try await classify(request, context)
+        }
     }
 
     /// The model (and version) named by the path, else 400 for a bad name or 404.

@@ -13,15 +13,15 @@ struct WebRoutes: Sendable {
     let repository: ModelRepository
 
     func register<Context: RequestContext>(on router: Router<Context>, table: RouteTable) {
-        router.on("/", method: .get, recordingIn: table) { _, _ in
+        router.on("/", method: .get, scope: .metadata, recordingIn: table) { _, _ in
             JSONResponse.make(data: Data(WebPage.html.utf8), contentType: "text/html; charset=utf-8")
         }
-        router.on("/v2/repository/index", method: .post, recordingIn: table) { request, _ in try await index(request) }
-        router.on("/v2/repository/models/{model}/load", method: .post, recordingIn: table) { _, context in
+        router.on("/v2/repository/index", method: .post, scope: .modelRepository, recordingIn: table) { request, _ in try await index(request) }
+        router.on("/v2/repository/models/{model}/load", method: .post, scope: .modelRepository, recordingIn: table) { _, context in
             try await repository.load(try name(context))
             return JSONResponse.make(data: Data("{}".utf8))
         }
-        router.on("/v2/repository/models/{model}/unload", method: .post, recordingIn: table) { _, context in
+        router.on("/v2/repository/models/{model}/unload", method: .post, scope: .modelRepository, recordingIn: table) { _, context in
             try await repository.unload(try name(context))
             return JSONResponse.make(data: Data("{}".utf8))
         }

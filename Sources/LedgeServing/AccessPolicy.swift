@@ -8,24 +8,38 @@ internal import Synchronization
 /// ``check(authorization:endpoint:)``; a gRPC adapter can do the same with its metadata.
 /// Printed, dumped or logged (swift-service-lifecycle logs its services at debug level), it never shows the token.
 public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    /// What a request reaches, as far as access is concerned.
-    public enum Endpoint: Sendable {
+    /// What a request reaches, as far as access is concerned: the scope a limited token needs,
+    /// and whether it is a probe that `healthOpen` opens.
+    public struct Endpoint: Sendable, Hashable {
+        /// The scope a limited token needs; `nil`: only an unlimited token passes.
+        public let scope: Scope?
+        /// Reached by any accepted token, whatever its scopes (a path no route serves: 404 or 405).
+        let anyToken: Bool
+        /// A server probe (exact path), open when ``AccessPolicy/healthOpen``.
+        let probe: Bool
+
         /// Liveness and readiness probes (V2 `health/live|ready`, Seldon's `health/ping|status`).
-        case health
-        /// The Prometheus exposition (`GET /metrics`).
-        case metrics
-        /// Everything else: models, inference, the repository API, the web page.
-        case protected
+        public static let health = Endpoint(scope: .health, anyToken: false, probe: true)
+        /// The Prometheus exposition (`GET /metrics`), open when ``AccessPolicy/metricsOpen``.
+        public static let metrics = Endpoint(scope: .metrics, anyToken: false, probe: false)
+        /// A path no route serves: any accepted token gets the router's answer (404 or 405).
+        public static let protected = Endpoint(scope: nil, anyToken: true, probe: false)
+        /// A route of no known scope: only an unlimited token passes (a route added without one fails closed).
+        public static let restricted = Endpoint(scope: nil, anyToken: false, probe: false)
+        /// A route of the API of `scope`.
+        public static func api(_ scope: Scope) -> Endpoint { Endpoint(scope: scope, anyToken: false, probe: false) }
     }
 
     /// Why a request was refused: a one-line message and the `WWW-Authenticate` challenge (RFC 6750).
     public struct Denial: Sendable, Hashable {
         public var message: String
         public var challenge: String
+        /// The token was accepted but does not reach the endpoint: 403 (gRPC PERMISSION_DENIED), not 401.
+        public var forbidden: Bool = false
     }
 
     /// The accepted tokens, shared by every copy of the policy (the HTTP and gRPC servers hold one
-    /// each): ``replaceTokens(_:)`` reaches both at once.
+    /// each): ``replaceGrants(_:)`` reaches both at once.
     private let tokens: TokenList
     /// Health probes need no token.
     public let healthOpen: Bool
@@ -37,9 +51,14 @@ public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugString
         self.init(tokens: [token], healthOpen: healthOpen, metricsOpen: metricsOpen)
     }
 
-    /// A policy accepting any of `tokens` (several while clients move from an old token to a new one).
+    /// A policy accepting any of `tokens`, each unlimited (several while clients move from an old token to a new one).
     public init(tokens: [String], healthOpen: Bool = true, metricsOpen: Bool = false) {
-        self.tokens = TokenList(tokens)
+        self.init(grants: tokens.map { Grant($0) }, healthOpen: healthOpen, metricsOpen: metricsOpen)
+    }
+
+    /// A policy accepting the tokens of `grants`, each within its scopes.
+    public init(grants: [Grant], healthOpen: Bool = true, metricsOpen: Bool = false) {
+        self.tokens = TokenList(grants)
         self.healthOpen = healthOpen
         self.metricsOpen = metricsOpen
     }
@@ -66,18 +85,25 @@ public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugString
                 challenge: #"Bearer realm="ledge", error="invalid_request""#)
         }
         let presented = Array(bytes.dropFirst(scheme.utf8.count).drop { $0 == UInt8(ascii: " ") })
-        guard tokens.accepts(presented) else {
+        guard let scopes = tokens.scopes(of: presented) else {
             return Denial(message: "invalid bearer token", challenge: #"Bearer realm="ledge", error="invalid_token""#)
         }
-        return nil
+        guard let scopes, !endpoint.anyToken else { return nil }  // unlimited, or no route to limit
+        if let scope = endpoint.scope, scopes.contains(scope) { return nil }
+        let limited = "it is limited to " + Scope.allCases.filter(scopes.contains).map(\.rawValue).joined(separator: ", ")
+        let what = endpoint.scope.map { "the \($0.rawValue) API" } ?? "this route"
+        return Denial(
+            message: "the bearer token may not use \(what): \(limited)",
+            challenge: #"Bearer realm="ledge", error="insufficient_scope""# + (endpoint.scope.map { #", scope=""# + $0.rawValue + #"""# } ?? ""),
+            forbidden: true)
     }
 
-    /// Accepts `tokens` from now on (each already checked with ``problem(token:)``); requests in
-    /// flight keep the answer they got.
-    public func replaceTokens(_ tokens: [String]) { self.tokens.replace(tokens) }
+    /// Accepts the tokens of `grants` from now on (each already checked with ``problem(token:)``);
+    /// requests in flight keep the answer they got.
+    public func replaceGrants(_ grants: [Grant]) { self.tokens.replace(grants) }
 
-    /// Whether the policy accepts exactly `tokens`, in any order.
-    public func holds(_ tokens: [String]) -> Bool { self.tokens.holds(tokens) }
+    /// Whether the policy holds exactly `grants`, in any order.
+    public func holds(_ grants: [Grant]) -> Bool { self.tokens.holds(grants) }
 
     /// Equal bytes, in a time that depends only on the lengths (never on where they first differ).
     static func constantTimeEqual(_ presented: [UInt8], _ expected: [UInt8]) -> Bool {
@@ -107,42 +133,29 @@ public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugString
             }
         return valid ? nil : "the token may hold only A-Z a-z 0-9 - . _ ~ + / and trailing '=' (RFC 6750 b64token)"
     }
-
-    /// The tokens in `file`, one per line (blank lines and surrounding white space ignored), each
-    /// checked with ``problem(token:)``. A missing file is named as `kind`; a bad token after `label`
-    /// (with its line number when the file holds more than one line). `ledge serve` reads its
-    /// `--auth-token-file` with this at start and on every reload; `deploy apply` reads its own.
-    public static func readTokens(file: String, kind: String, label: String) throws -> [String] {
-        let data = try CheckedFile.read(file, kind: kind, expected: "a file", code: .invalidInput)
-        let lines = String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-            .map { String($0).trimmingWhitespaceAndNewlines() }
-        let numbered = lines.enumerated().filter { !$0.element.isEmpty }
-        guard !numbered.isEmpty else { throw LedgeError.invalidInput("\(label): \(problem(token: "") ?? "")") }
-        for (index, token) in numbered {
-            if let problem = problem(token: token) {
-                throw LedgeError.invalidInput(numbered.count == 1 ? "\(label): \(problem)" : "\(label): line \(index + 1): \(problem)")
-            }
-        }
-        return numbered.map(\.element)
-    }
 }
 
-/// The tokens a policy accepts, behind a lock: read on every request, replaced on a reload.
+/// The tokens a policy accepts and their scopes, behind a lock: read on every request, replaced on a reload.
 private final class TokenList: Sendable {
-    private let tokens: Mutex<[[UInt8]]>
+    private let grants: Mutex<[(token: [UInt8], scopes: Set<AccessPolicy.Scope>?)]>
 
-    init(_ tokens: [String]) { self.tokens = Mutex(tokens.map { Array($0.utf8) }) }
+    init(_ grants: [AccessPolicy.Grant]) { self.grants = Mutex(grants.map { (Array($0.token.utf8), $0.scopes) }) }
 
-    func replace(_ tokens: [String]) { self.tokens.withLock { $0 = tokens.map { Array($0.utf8) } } }
+    func replace(_ grants: [AccessPolicy.Grant]) { self.grants.withLock { $0 = grants.map { (Array($0.token.utf8), $0.scopes) } } }
 
-    func holds(_ tokens: [String]) -> Bool { self.tokens.withLock { Set($0) == Set(tokens.map { Array($0.utf8) }) } }
+    func holds(_ grants: [AccessPolicy.Grant]) -> Bool {
+        self.grants.withLock { held in
+            Set(held.map { AccessPolicy.Grant(String(decoding: $0.token, as: UTF8.self), scopes: $0.scopes) }) == Set(grants)
+        }
+    }
 
+    /// The scopes of the token equal to `presented` (`.some(nil)`: unlimited), `nil` when none is.
     /// Compares `presented` with every token, each in constant time, and never stops early.
-    func accepts(_ presented: [UInt8]) -> Bool {
-        tokens.withLock { tokens in
-            var accepted = false
-            for token in tokens where AccessPolicy.constantTimeEqual(presented, token) { accepted = true }
-            return accepted
+    func scopes(of presented: [UInt8]) -> Set<AccessPolicy.Scope>?? {
+        grants.withLock { grants in
+            var found: Set<AccessPolicy.Scope>?? = nil
+            for grant in grants where AccessPolicy.constantTimeEqual(presented, grant.token) { found = .some(grant.scopes) }
+            return found
         }
     }
 }

@@ -104,6 +104,24 @@ import Testing
         #expect(server.exitedCleanly, "\(server.stderr)")
     }
 
+    /// A token file's limited line reaches only its scopes on the real server: 403 elsewhere.
+    @Test func aLimitedTokenFromTheTokenFile() async throws {
+        let certificates = try TestCertificates()  // only for its folder, removed with it
+        let file = certificates.folder + "/tokens"
+        let limited = "camera-token-0123456789abcdef"
+        try "\(Self.token)\n\(limited) inference,health\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let server = try ServeProcess.launch(["-m", Fixtures.model("add.onnx"), "--no-probe", "--auth-token-file", file])
+        try await server.waitUntilReady(probeReady: false)
+        for (path, token, status) in [
+            ("/v2/models/add", limited, 403), ("/v2/models/add", Self.token, 200), ("/v2/models/add/ready", limited, 200),
+            ("/metrics", limited, 403), ("/metrics", Self.token, 200), ("/v2/health/ready", nil, 200),
+        ] as [(String, String?, Int)] {
+            #expect(try Self.status(server.port, path, token: token) == status, "\(path) \(token ?? "-")")
+        }
+        try await server.terminate()
+        #expect(server.exitedCleanly, "\(server.stderr)")
+    }
+
     struct Refusal: CustomTestStringConvertible, Sendable {
         var name: String
         var arguments: @Sendable (TestCertificatesPaths) -> [String]
@@ -156,6 +174,11 @@ import Testing
             name: "token file with a bad second line", arguments: { ["--auth-token-file", $0.folder + "/two-tokens"] }, status: 3,
             line: { "error: --auth-token-file \($0.folder)/two-tokens: line 3: the token must be at least 16 characters, got 5" }),
         Refusal(
+            name: "token file with an unknown scope", arguments: { ["--auth-token-file", $0.folder + "/bad-scope"] }, status: 3,
+            line: {
+                "error: --auth-token-file \($0.folder)/bad-scope: unknown scope 'admin': expected health, metadata, inference, model-repository or metrics"
+            }),
+        Refusal(
             name: "negative credentials poll", arguments: { _ in ["--credentials-poll-secs=-1"] }, status: 2,
             line: { _ in "Error: --credentials-poll-secs must be between 0 and 86400 seconds, got -1.0" }),
         Refusal(
@@ -167,6 +190,7 @@ import Testing
     func badCertificatesKeysAndTokensStopTheServerBeforeItListens(_ refusal: Refusal) throws {
         let certificates = try TestCertificates()
         try "\(Self.token)\n\nshort\n".write(toFile: certificates.folder + "/two-tokens", atomically: true, encoding: .utf8)
+        try "\(Self.token) inference,admin\n".write(toFile: certificates.folder + "/bad-scope", atomically: true, encoding: .utf8)
         let paths = TestCertificatesPaths(
             folder: certificates.folder, ca: certificates.ca, certificate: certificates.certificate, key: certificates.key,
             otherKey: certificates.otherKey)

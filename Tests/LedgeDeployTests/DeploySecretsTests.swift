@@ -43,6 +43,15 @@ import Testing
             #expect(
                 refused.stderr.contains("device '\(device.alias)': \(fleet.directory)/short: the token must be at least 16 characters, got 5"),
                 "\(refused.stderr)")
+            // So is a limited one: the device checks reach several APIs with it.
+            try "\(Self.token) inference\n".write(toFile: fleet.directory + "/limited", atomically: true, encoding: .utf8)
+            let limited = try apply(fleet, ["--auth-token-file", fleet.directory + "/limited"])
+            #expect(limited.status != 0)
+            #expect(
+                limited.stderr.contains(
+                    "device '\(device.alias)': \(fleet.directory)/limited: the token is limited to scopes; a device's token must be unlimited (no scopes)"
+                ),
+                "\(limited.stderr)")
             #expect(try await device.run("test -e .ledge").status != 0)
 
             // A certificate for another address fails the check on the spare port, saying why.

@@ -168,6 +168,56 @@ import Testing
         }
     }
 
+    /// A token limited to scopes reaches those RPCs and gets PERMISSION_DENIED, with the HTTP text, on the others.
+    @Test func aLimitedTokenReachesOnlyItsScopes() async throws {
+        let repository = try InProcessServer.repository()
+        let (inference, metadata) = ("inference-token-0123456789", "metadata-token-0123456789")
+        let policy = AccessPolicy(
+            grants: [.init(inference, scopes: [.inference]), .init(metadata, scopes: [.metadata, .health])], healthOpen: false)
+        try await InProcessServer.with(repository, access: policy) { client in
+            let asInference: Metadata = ["authorization": "Bearer \(inference)"]
+            let asMetadata: Metadata = ["authorization": "Bearer \(metadata)"]
+            let sum = try await client.modelInfer(InProcessServer.addRequest([1, 2, 3, 4], [1, 1, 1, 1]), metadata: asInference)
+            #expect(InProcessServer.floats(sum) == [2, 3, 4, 5])
+            #expect(try await client.serverMetadata(Inference_ServerMetadataRequest(), metadata: asMetadata).name == "ledge")
+            var ready = Inference_ModelReadyRequest()
+            ready.name = "add"
+            #expect(try await client.modelReady(ready, metadata: asMetadata).ready)
+            for (denied, scope, limited) in [
+                (
+                    await #expect(throws: RPCError.self) {
+                        try await client.serverMetadata(Inference_ServerMetadataRequest(), metadata: asInference)
+                    }, "metadata", "inference"
+                ),
+                (
+                    await #expect(throws: RPCError.self) { try await client.serverLive(Inference_ServerLiveRequest(), metadata: asInference) },
+                    "health", "inference"
+                ),
+                (
+                    await #expect(throws: RPCError.self) {
+                        try await client.repositoryIndex(Inference_RepositoryIndexRequest(), metadata: asInference)
+                    }, "model-repository", "inference"
+                ),
+                (
+                    await #expect(throws: RPCError.self) {
+                        try await client.modelInfer(InProcessServer.addRequest([1], [1]), metadata: asMetadata)
+                    }, "inference", "health, metadata"
+                ),
+                (
+                    await #expect(throws: RPCError.self) {
+                        try await client.modelStreamInfer(metadata: asMetadata) { _ in
+                        } onResponse: { response in
+                            for try await _ in response.messages {}
+                        }
+                    }, "inference", "health, metadata"
+                ),
+            ] {
+                #expect(denied?.code == .permissionDenied, "\(scope)")
+                #expect(denied?.message == "the bearer token may not use the \(scope) API: it is limited to \(limited)")
+            }
+        }
+    }
+
     @Test func metadataConfigAndRepository() async throws {
         let repository = try InProcessServer.repository()
         try await InProcessServer.with(repository) { client in

@@ -20,10 +20,11 @@ import Testing
         #expect(copy.check(authorization: "Bearer " + Self.first, endpoint: .protected) == nil)
         #expect(copy.check(authorization: "Bearer " + Self.second, endpoint: .protected) == nil)
         #expect(copy.check(authorization: "Bearer " + Self.first + Self.second, endpoint: .protected)?.message == "invalid bearer token")
-        policy.replaceTokens([Self.second])
+        policy.replaceGrants([.init(Self.second)])
         #expect(copy.check(authorization: "Bearer " + Self.first, endpoint: .protected)?.message == "invalid bearer token")
         #expect(copy.check(authorization: "Bearer " + Self.second, endpoint: .protected) == nil)
-        #expect(copy.holds([Self.second]) && !copy.holds([Self.first, Self.second]))
+        #expect(copy.holds([.init(Self.second)]) && !copy.holds([.init(Self.first), .init(Self.second)]))
+        #expect(!copy.holds([.init(Self.second, scopes: [.inference])]))
     }
 
     @Test func aTokenFileHoldsOneTokenPerLine() throws {
@@ -33,18 +34,34 @@ import Testing
         let file = folder + "/tokens"
         func read(_ text: String) throws -> [String] {
             try text.write(toFile: file, atomically: true, encoding: .utf8)
-            return try AccessPolicy.readTokens(file: file, kind: "--auth-token-file", label: "F")
+            return try AccessPolicy.readGrants(file: file, kind: "--auth-token-file", label: "F").map {
+                $0.token + ($0.scopes.map { " " + AccessPolicy.Scope.allCases.filter($0.contains).map(\.rawValue).joined(separator: ",") } ?? "")
+            }
         }
         #expect(try read("  \(Self.first)  \n") == [Self.first])
         #expect(try read("\(Self.first)\n\n\(Self.second)\n") == [Self.first, Self.second])
         #expect(try read("\(Self.first)\r\n\(Self.second)\r\n") == [Self.first, Self.second])  // written on Windows
+        // A line may limit its token to scopes (any order, repeats ignored; tabs or spaces between).
+        #expect(
+            try read("\(Self.first)\n \(Self.second)  inference,metadata\n")
+                == [Self.first, Self.second + " metadata,inference"])
+        #expect(
+            try read("\(Self.second)\tmetrics,model-repository,health,metrics\n")
+                == [Self.second + " health,model-repository,metrics"])
         for (text, message) in [
             ("\n \n", "F: the token must be at least 16 characters, got 0"),
             ("short\n", "F: the token must be at least 16 characters, got 5"),
             (
-                "\(Self.first)\n\ntwo words here, too long\n",
+                "\(Self.first)\n\ntoken/with,comma!!\n",
                 "F: line 3: the token may hold only A-Z a-z 0-9 - . _ ~ + / and trailing '=' (RFC 6750 b64token)"
             ),
+            ("\(Self.first)\n\ntwo words here, too long\n", "F: line 3: expected 'TOKEN' or 'TOKEN SCOPE,SCOPE…', got 5 fields"),
+            (
+                "\(Self.first) inference,admin\n",
+                "F: unknown scope 'admin': expected health, metadata, inference, model-repository or metrics"
+            ),
+            ("\(Self.first) inference,\n", "F: unknown scope '': expected health, metadata, inference, model-repository or metrics"),
+            ("\(Self.first)\n\(Self.second)\n\(Self.first) metrics\n", "F: line 3: the same token as line 1"),
         ] {
             #expect(throws: LedgeError.invalidInput(message)) { try read(text) }
         }
