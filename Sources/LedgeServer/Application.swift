@@ -36,7 +36,7 @@ public func buildApplication(
             maxHeaderFieldSize: limits.maxHeaderSize, maxHeaderListSize: limits.maxHeaderSize,
             maxHeaderFieldCount: ConnectionLimits.maxHeaderFieldCount))
     return LedgeApplication(
-        responder: HeadResponder(base: router.buildResponder()), http1: http1, guardConfiguration: HTTPGuardConfiguration(limits),
+        responder: FinishingResponder(base: router.buildResponder()), http1: http1, guardConfiguration: HTTPGuardConfiguration(limits),
         settings: configuration, maxConnections: connections, logger: logger,
         running: { channel in
             // Out of descriptors, NIO's accept loop would spin: pause accepting instead.
@@ -75,18 +75,22 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// `HEAD` on every `GET` route (RFC 9110 §9.3.2): routed as `GET` (the
-/// router resolves routes before its middleware runs, so this wraps the
-/// router), answered with the same status and headers (Content-Length
-/// included) and no body.
-struct HeadResponder<Base: HTTPResponder>: HTTPResponder {
+/// What every response gets after the router: `HEAD` on every `GET` route
+/// (RFC 9110 §9.3.2: routed as `GET`, since the router resolves routes before its
+/// middleware runs, and answered with the same status and headers, Content-Length
+/// included, and no body), and compression when asked (``ResponseCompression``).
+/// A wrapper rather than a middleware: no layer more per request on the hot routes.
+struct FinishingResponder<Base: HTTPResponder>: HTTPResponder {
     let base: Base
 
     func respond(to request: Request, context: Base.Context) async throws -> Response {
-        guard request.method == .head else { return try await base.respond(to: request, context: context) }
+        guard request.method == .head else {
+            return try await ResponseCompression.apply(to: base.respond(to: request, context: context), for: request)
+        }
         var head = request.head
         head.method = .get
-        return try await base.respond(to: Request(head: head, body: request.body), context: context).createHeadResponse()
+        let routed = Request(head: head, body: request.body)
+        return try await ResponseCompression.apply(to: base.respond(to: routed, context: context), for: routed).createHeadResponse()
     }
 }
 

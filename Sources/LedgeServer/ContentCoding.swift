@@ -87,4 +87,9 @@ struct ResponseContentCoding: Sendable {
     func encode(_ body: Data) throws -> Data {
         Data(try body.withUnsafeBytes { try Deflater.compress($0, format: format, level: 1) })
     }
+
+    /// `body`'s readable bytes compressed.
+    func encode(_ body: ByteBuffer) throws -> ByteBuffer {
+        ByteBuffer(bytes: try body.withUnsafeReadableBytes { try Deflater.compress($0, format: format, level: 1) })
+    }
 }
