@@ -111,6 +111,22 @@ def check_compression(client, fixtures):
         ok(f"{what}: FP32 [2, 1000], max abs difference {worst:.1e} from onnxruntime")
 
 
+def check_statistics(client):
+    """Triton's statistics extension (ModelStatistics), after the calls above: mobilenet_gen had three
+    successful batch-2 requests (one raw, two compressed)."""
+    stats = client.get_inference_statistics("mobilenet_gen").model_stats
+    expect(len(stats) == 1, "get_inference_statistics(mobilenet_gen)", f"expected one model, got {len(stats)}")
+    s = stats[0]
+    infer = s.inference_stats
+    expect(infer.compute_infer.count == infer.success.count and infer.compute_infer.ns > 0 and s.last_inference > 0,
+           "get_inference_statistics(mobilenet_gen)", f"compute_infer {infer.compute_infer} for {infer.success.count} requests")
+    sizes = [b.batch_size for b in s.batch_stats]
+    ok(f"get_inference_statistics(mobilenet_gen): version {s.version}, {infer.success.count} requests, "
+       f"{s.inference_count} inferences, {s.execution_count} executions, batch sizes {sizes}, {infer.fail.count} failed")
+    names = [m.name for m in client.get_inference_statistics().model_stats]
+    ok(f"get_inference_statistics(): {', '.join(names)}")
+
+
 def add_inputs(a, b):
     tensors = []
     for name, values in (("a", a), ("b", b)):
@@ -328,6 +344,7 @@ def main():
             ("stream", lambda: check_stream(client)),
             ("classification", lambda: check_classification(client, args.fixtures)),
             ("compression", lambda: check_compression(client, args.fixtures)),
+            ("statistics", lambda: check_statistics(client)),
             ("errors", lambda: check_errors(client)),
         ]
         if args.malformed:

@@ -165,6 +165,22 @@ def check_classification(client, name, fixtures):
         ok(f"{what}: top 3 {[':'.join(c) for c in top]}")
 
 
+def check_statistics(client, name):
+    """Triton's statistics extension (GET /v2/models/NAME/stats), after the calls above: the ONNX model
+    had six successful batch-2 requests (two plain, four compressed)."""
+    stats = client.get_inference_statistics(model_name=name)["model_stats"]
+    expect(len(stats) == 1, f"get_inference_statistics({name})", f"expected one model, got {len(stats)}")
+    s = stats[0]
+    infer = s["inference_stats"]
+    expect(infer["compute_infer"]["count"] == infer["success"]["count"] and infer["compute_infer"]["ns"] > 0
+           and s["last_inference"] > 0, f"get_inference_statistics({name})", f"got {s}")
+    sizes = [b["batch_size"] for b in s["batch_stats"]]
+    ok(f"get_inference_statistics({name}): version {s['version']}, {infer['success']['count']} requests, "
+       f"{s['inference_count']} inferences, {s['execution_count']} executions, batch sizes {sizes}, {infer['fail']['count']} failed")
+    names = [m["name"] for m in client.get_inference_statistics()["model_stats"]]
+    ok(f"get_inference_statistics(): {', '.join(names)}")
+
+
 def check_errors(client):
     try:
         client.get_model_metadata("no_such_model")
@@ -200,6 +216,7 @@ def main():
         (f"infer {args.onnx_model}", lambda: check_onnx(client, args.onnx_model, refs[0])),
         (f"compression {args.onnx_model}", lambda: check_compression(client, args.onnx_model, refs[0])),
         (f"classification {args.tflite_model}", lambda: check_classification(client, args.tflite_model, args.fixtures)),
+        (f"statistics {args.onnx_model}", lambda: check_statistics(client, args.onnx_model)),
         ("errors", lambda: check_errors(client)),
     ]
     refs = []

@@ -49,7 +49,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
             var response = Inference_ServerMetadataResponse()
             response.name = "ledge"
             response.version = version
-            response.extensions = ["binary_tensor_data", "classification", "model_repository"]
+            response.extensions = ["binary_tensor_data", "classification", "model_repository", "statistics"]
             return response
         }
     }
@@ -70,6 +70,17 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         try await calls.unary(request, context, endpoint: .api(.metadata)) { message, _ in
             var response = Inference_ModelConfigResponse()
             response.config = ModelMessages.config(try model(message.name, message.version).config)
+            return response
+        }
+    }
+
+    func modelStatistics(
+        request: ServerRequest<Inference_ModelStatisticsRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Inference_ModelStatisticsResponse> {
+        try await calls.unary(request, context, endpoint: .api(.statistics)) { message, _ in
+            var response = Inference_ModelStatisticsResponse()
+            response.modelStats = try repository.statistics(name: message.name, version: message.version.isEmpty ? nil : message.version)
+                .map(ModelMessages.statistics)
             return response
         }
     }

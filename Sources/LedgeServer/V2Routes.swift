@@ -25,7 +25,7 @@ struct V2Routes: Sendable {
             try JSONResponse.make(
                 ServerMetadata(
                     name: "ledge", version: configuration.version,
-                    extensions: ["binary_tensor_data", "classification", "model_repository"]))
+                    extensions: ["binary_tensor_data", "classification", "model_repository", "statistics"]))
         }
         router.on("/v2/models/{model}", method: .get, scope: .metadata, recordingIn: table) { _, context in
             let model = try model(context)
@@ -47,6 +47,17 @@ struct V2Routes: Sendable {
         router.on("/v2/models/{model}/versions/{version}/ready", method: .get, scope: .health, recordingIn: table) { _, context in
             _ = try model(context)
             return try JSONResponse.make(ReadyResponse(ready: true))
+        }
+        // Triton's statistics extension; `stats` is no model name here, as in Triton.
+        router.on("/v2/models/stats", method: .get, scope: .statistics, recordingIn: table) { _, _ in
+            try JSONResponse.make(StatisticsResponse(try repository.statistics(name: nil, version: nil)))
+        }
+        router.on("/v2/models/{model}/stats", method: .get, scope: .statistics, recordingIn: table) { _, context in
+            try JSONResponse.make(StatisticsResponse(try repository.statistics(name: context.decodedParameter("model") ?? "", version: nil)))
+        }
+        router.on("/v2/models/{model}/versions/{version}/stats", method: .get, scope: .statistics, recordingIn: table) { _, context in
+            let name = context.decodedParameter("model") ?? ""
+            return try JSONResponse.make(StatisticsResponse(try repository.statistics(name: name, version: context.parameters.get("version"))))
         }
         router.on("/v2/models/{model}/infer", method: .post, scope: .inference, recordingIn: table) { request, context in
             try await infer(request, context)

@@ -13,6 +13,8 @@ extension AccessPolicy {
         case modelRepository = "model-repository"
         /// `GET /metrics`.
         case metrics
+        /// Per-model statistics (`GET /v2/models/…/stats`, gRPC ModelStatistics).
+        case statistics
     }
 
     /// One accepted token and what it may reach (`scopes` `nil`: everything).

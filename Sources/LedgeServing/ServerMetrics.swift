@@ -89,6 +89,8 @@ package final class ModelMetrics: Sendable {
     package let pending: Meter
     package let inFlight: Meter
     package let fileBytes: Meter
+    /// The statistics extension's counts and times (all protocols).
+    package let statistics: StatisticsRecorder
 
     package init(_ model: ServedModel, factory: any MetricsFactory) {
         let pool = model.pool
@@ -104,8 +106,9 @@ package final class ModelMetrics: Sendable {
             Metrics.Timer(label: name, dimensions: labels, preferredDisplayUnit: .seconds, factory: factory)
         }
         func meter(_ name: String) -> Meter { Meter(label: name, dimensions: labels, factory: factory) }
-        http = RequestCounters(labels: labels + [("protocol", "http")], factory: factory)
-        grpc = RequestCounters(labels: labels + [("protocol", "grpc")], factory: factory)
+        statistics = StatisticsRecorder(name: model.name, version: model.version)
+        http = RequestCounters(labels: labels + [("protocol", "http")], factory: factory, statistics: statistics)
+        grpc = RequestCounters(labels: labels + [("protocol", "grpc")], factory: factory, statistics: statistics)
         inferences = counter("ledge_inference_count_total")
         executions = counter("ledge_inference_exec_count_total")
         batchSize = Recorder(label: "ledge_inference_batch_size", dimensions: labels, aggregate: true, factory: factory)
@@ -128,8 +131,10 @@ package struct RequestCounters: Sendable {
     package let busyFailure: Counter
     package let serverFailure: Counter
     package let duration: Metrics.Timer
+    let statistics: StatisticsRecorder
 
-    init(labels: [(String, String)], factory: any MetricsFactory) {
+    init(labels: [(String, String)], factory: any MetricsFactory, statistics: StatisticsRecorder) {
+        self.statistics = statistics
         func counter(_ name: String, _ extra: [(String, String)] = []) -> Counter {
             Counter(label: name, dimensions: labels + extra, factory: factory)
         }
@@ -143,6 +148,7 @@ package struct RequestCounters: Sendable {
 
     /// Counts a finished request by its outcome, with its whole time when it succeeded.
     package func count(_ outcome: RequestOutcome, duration elapsed: Duration) {
+        statistics.request(succeeded: outcome == .success, duration: elapsed)
         switch outcome {
         case .success:
             success.increment()
@@ -188,5 +194,20 @@ extension ServerMetrics {
         metrics.inferences.increment(by: max(items, 0))
         if let input = execution.input { metrics.computeInput.record(duration: input) }
         metrics.computeInfer.record(duration: execution.compute)
+        metrics.statistics.execution(
+            queued: execution.queued, input: execution.input, compute: execution.compute, executions: execution.executions,
+            batchSize: execution.batchSize, items: items)
+    }
+
+    /// The statistics of the loaded models (Triton's statistics extension): every version of every
+    /// model when `name` is `nil`, else of `name` (every version, or `version`); sorted by name and
+    /// version. Empty when none matches.
+    public func statistics(name: String? = nil, version: String? = nil) -> [ModelStatistics] {
+        let recorders = models.withLock { models in
+            models.filter { name == nil || $0.key == name }.flatMap { $0.value.filter { version == nil || $0.key == version }.map(\.value) }
+        }
+        return recorders.map(\.statistics.snapshot).sorted {
+            ($0.name, Int($0.version) ?? 0, $0.version) < ($1.name, Int($1.version) ?? 0, $1.version)
+        }
     }
 }

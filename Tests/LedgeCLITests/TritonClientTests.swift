@@ -20,7 +20,7 @@ import Testing
         #expect(result.status == 0, "check_tritonclient.py failed: \(result.stderr)")
         #expect(result.stderr == "")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 18)
+        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 20)
         // Compressed requests and responses (request_/response_compression_algorithm), JSON and binary.
         for coding in ["gzip", "deflate"] {
             for form in ["JSON", "binary"] {
@@ -42,6 +42,9 @@ import Testing
             "ok: get_model_metadata(mobilenet_gen): platform onnxruntime_onnx, inputs [('input', 'FP32', [-1, 3, 224, 224])], outputs [('output', 'FP32', [-1, 1000])]",
             "ok: is_model_ready(mobilenet_gen)",
             #"ok: unknown model: InferenceServerException 404 "unknown model 'no_such_model'""#,
+            // The statistics extension counts what the checks before it sent.
+            "ok: get_inference_statistics(mobilenet_gen): version 1, 6 requests, 12 inferences, 6 executions, batch sizes [2], 0 failed",
+            "ok: get_inference_statistics(): efficientnet_lite0, mobilenet_gen",
         ] {
             #expect(lines.contains(line), "missing line: \(line)")
         }

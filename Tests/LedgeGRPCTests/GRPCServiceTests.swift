@@ -218,12 +218,33 @@ import Testing
         }
     }
 
+    /// Triton's ModelStatistics: the counts HTTP reports, for calls over gRPC.
+    @Test func statisticsCountTheCalls() async throws {
+        let repository = try InProcessServer.repository()
+        try await InProcessServer.with(repository) { client in
+            for _ in 0..<2 { _ = try await client.modelInfer(InProcessServer.addRequest([1, 2, 3, 4], [1, 1, 1, 1])) }
+            _ = try? await client.modelInfer(InProcessServer.addRequest([1, 2], [1, 1, 1, 1]))
+            var request = Inference_ModelStatisticsRequest()
+            request.name = "add"
+            let stats = try #require(try await client.modelStatistics(request).modelStats.first)
+            #expect(stats.name == "add" && stats.version == "1")
+            #expect(stats.inferenceCount == 2 && stats.executionCount == 2 && stats.lastInference > 0)
+            #expect(stats.inferenceStats.success.count == 2 && stats.inferenceStats.fail.count == 1)
+            #expect(stats.inferenceStats.computeInfer.count == 2 && stats.inferenceStats.computeInfer.ns > 0)
+            #expect(stats.batchStats.map(\.batchSize) == [1] && stats.batchStats.first?.computeInfer.count == 2)
+            #expect(try await client.modelStatistics(Inference_ModelStatisticsRequest()).modelStats.map(\.name) == ["add"])
+            request.name = "nope"
+            let unknown = await #expect(throws: RPCError.self) { try await client.modelStatistics(request) }
+            #expect(unknown?.code == .notFound && unknown?.message == "unknown model 'nope'")
+        }
+    }
+
     @Test func metadataConfigAndRepository() async throws {
         let repository = try InProcessServer.repository()
         try await InProcessServer.with(repository) { client in
             let server = try await client.serverMetadata(Inference_ServerMetadataRequest())
             #expect(server.name == "ledge")
-            #expect(server.extensions == ["binary_tensor_data", "classification", "model_repository"])
+            #expect(server.extensions == ["binary_tensor_data", "classification", "model_repository", "statistics"])
             var named = Inference_ModelMetadataRequest()
             named.name = "add"
             let metadata = try await client.modelMetadata(named)

@@ -58,9 +58,9 @@ import Testing
             ("\(Self.first)\n\ntwo words here, too long\n", "F: line 3: expected 'TOKEN' or 'TOKEN SCOPE,SCOPE…', got 5 fields"),
             (
                 "\(Self.first) inference,admin\n",
-                "F: unknown scope 'admin': expected health, metadata, inference, model-repository or metrics"
+                "F: unknown scope 'admin': expected health, metadata, inference, model-repository, metrics or statistics"
             ),
-            ("\(Self.first) inference,\n", "F: unknown scope '': expected health, metadata, inference, model-repository or metrics"),
+            ("\(Self.first) inference,\n", "F: unknown scope '': expected health, metadata, inference, model-repository, metrics or statistics"),
             ("\(Self.first)\n\(Self.second)\n\(Self.first) metrics\n", "F: line 3: the same token as line 1"),
         ] {
             #expect(throws: LedgeError.invalidInput(message)) { try read(text) }

@@ -2,8 +2,8 @@
 /// written for Ledge from the protocol's documentation. Package, service, message and
 /// field names and numbers are the protocol's, so that its clients (tritonclient, Triton's
 /// perf tools, KServe's) talk to `ledge serve` unchanged; the methods Ledge does not serve
-/// (statistics, shared memory, trace and log settings) are left out, so clients that call
-/// them get UNIMPLEMENTED. ModelConfig holds the subset of Triton's model configuration
+/// (shared memory, trace and log settings) are left out, so clients that call them get
+/// UNIMPLEMENTED, and so are the statistics' memory usage and decoupled-response fields. ModelConfig holds the subset of Triton's model configuration
 /// that a Ledge repository can have (config.pbtxt as `ledge serve` reads it).
 ///
 /// Regenerate the Swift code with scripts/generate_protos.sh; the output is committed under
@@ -135,6 +135,19 @@ package enum Inference_GRPCInferenceService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ModelStatistics" metadata.
+        package enum ModelStatistics: Sendable {
+            /// Request type for "ModelStatistics".
+            package typealias Input = Inference_ModelStatisticsRequest
+            /// Response type for "ModelStatistics".
+            package typealias Output = Inference_ModelStatisticsResponse
+            /// Descriptor for "ModelStatistics".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
+                method: "ModelStatistics",
+                type: .unary
+            )
+        }
         /// Namespace for "RepositoryIndex" metadata.
         package enum RepositoryIndex: Sendable {
             /// Request type for "RepositoryIndex".
@@ -184,6 +197,7 @@ package enum Inference_GRPCInferenceService: Sendable {
             ModelInfer.descriptor,
             ModelStreamInfer.descriptor,
             ModelConfig.descriptor,
+            ModelStatistics.descriptor,
             RepositoryIndex.descriptor,
             RepositoryModelLoad.descriptor,
             RepositoryModelUnload.descriptor
@@ -329,6 +343,24 @@ extension Inference_GRPCInferenceService {
             request: GRPCCore.StreamingServerRequest<Inference_ModelConfigRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inference_ModelConfigResponse>
+
+        /// Handle the "ModelStatistics" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's statistics extension: counts and times per model version since it loaded.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inference_ModelStatisticsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inference_ModelStatisticsResponse` messages.
+        func modelStatistics(
+            request: GRPCCore.StreamingServerRequest<Inference_ModelStatisticsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inference_ModelStatisticsResponse>
 
         /// Handle the "RepositoryIndex" method.
         ///
@@ -498,6 +530,24 @@ extension Inference_GRPCInferenceService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inference_ModelConfigResponse>
 
+        /// Handle the "ModelStatistics" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's statistics extension: counts and times per model version since it loaded.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_ModelStatisticsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inference_ModelStatisticsResponse` message.
+        func modelStatistics(
+            request: GRPCCore.ServerRequest<Inference_ModelStatisticsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inference_ModelStatisticsResponse>
+
         /// Handle the "RepositoryIndex" method.
         ///
         /// - Parameters:
@@ -665,6 +715,24 @@ extension Inference_GRPCInferenceService {
             context: GRPCCore.ServerContext
         ) async throws -> Inference_ModelConfigResponse
 
+        /// Handle the "ModelStatistics" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's statistics extension: counts and times per model version since it loaded.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inference_ModelStatisticsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inference_ModelStatisticsResponse` to respond with.
+        func modelStatistics(
+            request: Inference_ModelStatisticsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inference_ModelStatisticsResponse
+
         /// Handle the "RepositoryIndex" method.
         ///
         /// - Parameters:
@@ -802,6 +870,17 @@ extension Inference_GRPCInferenceService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Inference_GRPCInferenceService.Method.ModelStatistics.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_ModelStatisticsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_ModelStatisticsResponse>(),
+            handler: { request, context in
+                try await self.modelStatistics(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Inference_GRPCInferenceService.Method.RepositoryIndex.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_RepositoryIndexRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Inference_RepositoryIndexResponse>(),
@@ -911,6 +990,17 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_ModelConfigResponse> {
         let response = try await self.modelConfig(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func modelStatistics(
+        request: GRPCCore.StreamingServerRequest<Inference_ModelStatisticsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inference_ModelStatisticsResponse> {
+        let response = try await self.modelStatistics(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1055,6 +1145,19 @@ extension Inference_GRPCInferenceService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inference_ModelConfigResponse> {
         return GRPCCore.ServerResponse<Inference_ModelConfigResponse>(
             message: try await self.modelConfig(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func modelStatistics(
+        request: GRPCCore.ServerRequest<Inference_ModelStatisticsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inference_ModelStatisticsResponse> {
+        return GRPCCore.ServerResponse<Inference_ModelStatisticsResponse>(
+            message: try await self.modelStatistics(
                 request: request.message,
                 context: context
             ),
@@ -1266,6 +1369,29 @@ extension Inference_GRPCInferenceService {
             deserializer: some GRPCCore.MessageDeserializer<Inference_ModelConfigResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_ModelConfigResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ModelStatistics" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's statistics extension: counts and times per model version since it loaded.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_ModelStatisticsRequest` message.
+        ///   - serializer: A serializer for `Inference_ModelStatisticsRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_ModelStatisticsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func modelStatistics<Result>(
+            request: GRPCCore.ClientRequest<Inference_ModelStatisticsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_ModelStatisticsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_ModelStatisticsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_ModelStatisticsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "RepositoryIndex" method.
@@ -1585,6 +1711,40 @@ extension Inference_GRPCInferenceService {
             )
         }
 
+        /// Call the "ModelStatistics" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's statistics extension: counts and times per model version since it loaded.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_ModelStatisticsRequest` message.
+        ///   - serializer: A serializer for `Inference_ModelStatisticsRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_ModelStatisticsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func modelStatistics<Result>(
+            request: GRPCCore.ClientRequest<Inference_ModelStatisticsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_ModelStatisticsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_ModelStatisticsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_ModelStatisticsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inference_GRPCInferenceService.Method.ModelStatistics.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "RepositoryIndex" method.
         ///
         /// - Parameters:
@@ -1878,6 +2038,35 @@ extension Inference_GRPCInferenceService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Inference_ModelConfigRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_ModelConfigResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ModelStatistics" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Triton's statistics extension: counts and times per model version since it loaded.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inference_ModelStatisticsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func modelStatistics<Result>(
+        request: GRPCCore.ClientRequest<Inference_ModelStatisticsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_ModelStatisticsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.modelStatistics(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_ModelStatisticsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_ModelStatisticsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2192,6 +2381,39 @@ extension Inference_GRPCInferenceService.ClientProtocol {
             metadata: metadata
         )
         return try await self.modelConfig(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ModelStatistics" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Triton's statistics extension: counts and times per model version since it loaded.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func modelStatistics<Result>(
+        _ message: Inference_ModelStatisticsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_ModelStatisticsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inference_ModelStatisticsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.modelStatistics(
             request: request,
             options: options,
             onResponse: handleResponse
