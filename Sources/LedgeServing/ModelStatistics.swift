@@ -29,7 +29,7 @@ public struct ModelStatistics: Sendable, Equatable {
         public var size: Int
         public var computeInput = Tally()
         public var computeInfer = Tally()
-        /// Not measured apart from `computeInfer` (the run includes reading the outputs): stays zero.
+        /// Counted with `computeInfer`; its time is inside the run (the runtime hands back the outputs): 0 ns.
         public var computeOutput = Tally()
     }
 
@@ -47,11 +47,12 @@ public struct ModelStatistics: Sendable, Equatable {
     public var fail = Tally()
     /// Waits for a free instance, one per successful request.
     public var queue = Tally()
-    /// Image decode and preprocessing (classify and image requests only).
+    /// Image decode and preprocessing of classify and image requests; counted for every request, as
+    /// Triton counts it (perf_analyzer requires equal compute counts), with 0 ns for tensor requests.
     public var computeInput = Tally()
     /// Session runs, one per successful request (a batch's run counted by each of its requests).
     public var computeInfer = Tally()
-    /// Not measured apart from `computeInfer`: stays zero.
+    /// Counted with `computeInfer`; its time is inside the run: 0 ns.
     public var computeOutput = Tally()
     /// By batch size, ascending.
     public var batches: [Batch] = []
@@ -83,8 +84,9 @@ package final class StatisticsRecorder: Sendable {
     func execution(queued: Duration, input: Duration?, compute: Duration, executions: Int, batchSize: Int?, items: Int) {
         state.withLock { statistics in
             statistics.queue.add(queued)
-            if let input { statistics.computeInput.add(input) }
+            statistics.computeInput.add(input ?? .zero)
             statistics.computeInfer.add(compute)
+            statistics.computeOutput.add(.zero)
             statistics.inferenceCount += UInt64(max(items, 0))
             guard executions > 0 else { return }
             statistics.executionCount += UInt64(executions)
@@ -94,8 +96,9 @@ package final class StatisticsRecorder: Sendable {
                 statistics.batches.sort { $0.size < $1.size }
             }
             guard let at = statistics.batches.firstIndex(where: { $0.size == size }) else { return }
-            if let input { statistics.batches[at].computeInput.add(input) }
+            statistics.batches[at].computeInput.add(input ?? .zero)
             statistics.batches[at].computeInfer.add(compute)
+            statistics.batches[at].computeOutput.add(.zero)
         }
     }
 }
