@@ -78,9 +78,10 @@ apt_packages() {
   # sshd the package may start (on 0.0.0.0:22, where init scripts may run) does not get in the way.
   # openssl: the TLS tests make a throwaway CA and server certificate with it at test time.
   # nghttp2-client: h2load, the gRPC load client of Benchmarks/grpc_bench.py (make bench-grpc); only
-  # benchmarks use it.
+  # benchmarks use it. libb64-0d: a library Triton's perf_analyzer links (see perf_analyzer below).
   for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev libyaml-dev python3 python3-venv python3-pip unzip chromium chromium-driver liblsan0 \
-    docker-registry skopeo umoci qemu-user-static gcc-aarch64-linux-gnu apache2-utils openssh-server openssh-client openssl nghttp2-client; do
+    docker-registry skopeo umoci qemu-user-static gcc-aarch64-linux-gnu apache2-utils openssh-server openssh-client openssl nghttp2-client \
+    libb64-0d; do
     dpkg -s "$pkg" > /dev/null 2>&1 || missing+=("$pkg")
   done
   if (( ${#missing[@]} == 0 )); then return; fi
@@ -243,6 +244,29 @@ helpers() {
   stamp helpers "$k"
 }
 
+# --- 3d. Triton's perf_analyzer (x86_64): the load generator Triton's users measure servers
+# with, from the last tritonclient wheel that ships it (2.41.0, bin/perf_analyzer); it links
+# CUDA's runtime library (for CUDA shared memory, unused here: no GPU needed), taken from
+# NVIDIA's PyPI wheel. $LEDGE_HOME/tools/perf_analyzer/perf_analyzer runs it with that library.
+PA_WHEEL="tritonclient-2.41.0-py3-none-manylinux1_x86_64.whl"
+CUDART_WHEEL="nvidia_cuda_runtime_cu12-12.9.79-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+perf_analyzer() {
+  [[ "$ARCH" == x86_64 ]] || return 0
+  local k dir="$LEDGE_HOME/tools/perf_analyzer"
+  k="$(key perf-analyzer-v1 "$(expected_sha "$PA_WHEEL")" "$(expected_sha "$CUDART_WHEEL")")"
+  fresh perf-analyzer "$k" "$dir/perf_analyzer" "$dir/bin/perf_analyzer" "$dir/lib/libcudart.so.12" && return
+  fetch "$PA_WHEEL" --only-binary=:all: --platform manylinux1_x86_64 tritonclient==2.41.0
+  fetch "$CUDART_WHEEL" --only-binary=:all: --platform manylinux_2_17_x86_64 nvidia-cuda-runtime-cu12==12.9.79
+  log "unpacking perf_analyzer into $dir"
+  extract "$PA_WHEEL" tritonclient-2.41.0.data/data/bin/perf_analyzer "$dir/bin/perf_analyzer" 755
+  extract "$CUDART_WHEEL" nvidia/cuda_runtime/lib/libcudart.so.12 "$dir/lib/libcudart.so.12" 755
+  printf '#!/bin/sh\n# Triton perf_analyzer with the CUDA runtime library beside it (written by scripts/setup.sh).\nd="$(dirname "$(readlink -f "$0")")"\nLD_LIBRARY_PATH="$d/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$d/bin/perf_analyzer" "$@"\n' > "$dir/perf_analyzer.tmp"
+  chmod 755 "$dir/perf_analyzer.tmp"
+  mv -f "$dir/perf_analyzer.tmp" "$dir/perf_analyzer"
+  "$dir/perf_analyzer" --version > /dev/null 2>&1 || log "note: $dir/perf_analyzer --version failed"
+  stamp perf-analyzer "$k"
+}
+
 # --- 4. Python packages (the runtime wheels come from the verified downloads) --
 requirements() {
   local k
@@ -287,6 +311,7 @@ downloads
 unpack
 platforms
 helpers
+perf_analyzer
 requirements
 client_venv kserve
 client_venv seldon

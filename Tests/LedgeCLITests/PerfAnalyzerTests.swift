@@ -1,0 +1,52 @@
+import Foundation
+import LedgeTesting
+import Testing
+
+/// Triton's perf_analyzer (from the tritonclient 2.41.0 wheel, set up in
+/// `$LEDGE_HOME/tools/perf_analyzer`) measures the real `ledge serve` over HTTP and gRPC, unary,
+/// streaming and batched: it runs to the end and reads the server's side from the statistics
+/// extension (it stops when those counts disagree).
+@Suite struct PerfAnalyzerTests {
+    static let tool = Fixtures.home + "/tools/perf_analyzer/perf_analyzer"
+
+    /// The number after `label` in perf_analyzer's report.
+    static func number(after label: String, in report: String) -> Int? {
+        guard let range = report.range(of: label) else { return nil }
+        return Int(report[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    #if arch(x86_64)  // the wheel that ships perf_analyzer is x86_64 only
+    @Test func perfAnalyzerMeasuresLedgeServe() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.tool), "\(Self.tool) is missing: run make setup")
+        let server = try await ServeProcess.start([
+            "-m", Fixtures.model("add.onnx"), "-m", Fixtures.model("efficientnet_lite0.tflite"), "-m", Fixtures.model("mobilenet_gen.onnx"),
+            "--no-probe", "--log-level", "warning",
+        ])
+        let http = "127.0.0.1:\(server.port)"
+        for (label, arguments, batch) in [
+            ("HTTP add", ["-m", "add", "-u", http], 1),
+            ("HTTP mobilenet_gen, batch 2", ["-m", "mobilenet_gen", "-b", "2", "-u", http], 2),
+            ("gRPC efficientnet_lite0", ["-m", "efficientnet_lite0", "-i", "grpc", "-u", server.grpcTarget], 1),
+            ("gRPC add, streaming", ["-m", "add", "-i", "grpc", "--streaming", "-u", server.grpcTarget], 1),
+        ] {
+            let result = try await ProcessRunner.runOffExecutor(
+                Self.tool,
+                arguments + [
+                    "--concurrency-range", "2", "--measurement-mode", "count_windows", "--measurement-request-count", "40",
+                    "--stability-percentage", "100",
+                ], timeLimit: 180)
+            #expect(!result.timedOut, "\(label)")
+            #expect(result.status == 0, "\(label): \(result.stdout)\n\(result.stderr)")
+            let report = result.stdout
+            let requests = Self.number(after: "Request count: ", in: report) ?? 0
+            let inferences = Self.number(after: "Inference count: ", in: report) ?? 0
+            let executions = Self.number(after: "Execution count: ", in: report) ?? 0
+            #expect(requests >= 40, "\(label): \(report)")
+            #expect(executions > 0 && inferences == batch * executions, "\(label): \(report)")
+            #expect(report.contains("Avg request latency: "), "\(label): the server side is missing\n\(report)")
+        }
+        try await server.terminate()
+        #expect(server.exitedCleanly, "\(server.stderr)")
+    }
+    #endif
+}
