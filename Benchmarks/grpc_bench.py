@@ -238,6 +238,21 @@ def h2load_p50(server, url, body, warmups, calls, work, headers=None):
     return statistics.median(us for _, _, us in rows[warmups:]) / 1000
 
 
+def perf_analyzer(tool, server, model, protocol, concurrency, seconds, extra=()):
+    """Triton's perf_analyzer (the same load generator for both protocols) against `server`: its CSV row as a
+    dict (`Inferences/Second`; latencies such as `p50 latency` in µs), measured over windows of `seconds`."""
+    url = f"127.0.0.1:{server.grpc_port if protocol == 'grpc' else server.port}"
+    with tempfile.NamedTemporaryFile(suffix=".csv") as csv:
+        cmd = [tool, "-m", model, "-u", url, "-i", protocol, "--concurrency-range", str(concurrency),
+               "--measurement-interval", str(int(seconds * 1000)), "--stability-percentage", "100", "-f", csv.name, *extra]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30 * seconds + 60)
+        if done.returncode != 0:
+            sys.exit(f"{' '.join(cmd)} exited {done.returncode}: {done.stdout[-2000:]}{done.stderr[-2000:]}")
+        with open(csv.name) as f:
+            header, row = [line.strip().split(",") for line in f.readlines()[:2]]
+    return {k: float(v) for k, v in zip(header, row) if v.replace(".", "", 1).isdigit()}
+
+
 def in_process_p50(ledge, model, threads, runs, env):
     """The invoke p50 (ms) of `ledge bench` on random inputs, as serve_bench takes its in-process figures."""
     out = subprocess.run([ledge, "bench", "-m", model, "--threads", str(threads), "--batch", "1", "--runs", str(runs),
@@ -260,7 +275,10 @@ def main():
     ap.add_argument("--warmups", type=int, default=20)
     ap.add_argument("--runs", type=int, default=200, help="in-process iterations per round")
     ap.add_argument("--json", default=os.path.join(HERE, "..", ".build", "grpc_bench.json"), help="where the figures go")
+    ap.add_argument("--perf-analyzer", default=None, help="Triton's perf_analyzer (default: set-up's, when present)")
     args, _ = ap.parse_known_args()
+    tool = args.perf_analyzer or os.path.join(args.home, "tools", "perf_analyzer", "perf_analyzer")
+    args.perf_analyzer = tool if os.access(tool, os.X_OK) else None
     for tool, package in (("wrk", "wrk"), ("h2load", "nghttp2-client")):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed: apt-get install {package}")
@@ -296,6 +314,10 @@ def main():
             requests = result.get("requests") or round(result["rps"] * args.duration)
             result["server_cpu_us_per_req"] = result["server_cpu_s"] / requests * 1e6
             row[label] = result
+        if args.perf_analyzer:  # the same client for both protocols: gRPC raw tensors against HTTP JSON tensors
+            for label, protocol, extra in (("pa_grpc_c32", "grpc", ()),
+                                           ("pa_http_json_c32", "http", ("--input-tensor-format=json", "--output-tensor-format=json"))):
+                row[label] = perf_analyzer(args.perf_analyzer, server, "add", protocol, 32, args.duration / 2, extra)
         server.stop()
         row["in_process_p50_ms"] = in_process_p50(args.ledge, image_model, 2, args.runs, env)
         server = Server(args.ledge, image_model, env)
@@ -303,6 +325,9 @@ def main():
         name, image, figures = grpc_p50(server, "efficientnet_lite0", args.warmups, args.calls)
         figures.update(lean_p50s(server, "efficientnet_lite0", name, image, args.warmups, args.calls, work))
         row.update({f"grpc_{k}": v for k, v in figures.items()})
+        if args.perf_analyzer:
+            for label, protocol in (("pa_image_grpc_c1", "grpc"), ("pa_image_http_binary_c1", "http")):
+                row[label] = perf_analyzer(args.perf_analyzer, server, "efficientnet_lite0", protocol, 1, args.duration / 2)
         server.stop()
         rounds.append(row)
         print(f"round {r + 1}/{args.rounds} done (load average {load_average()})", file=sys.stderr)
@@ -349,6 +374,21 @@ def report(args, rounds, load_before, load_after):
           f"{med(r['grpc_server_invoke_mean_ms'] for r in rounds):.2f} ms "
           f"({med(r['grpc_server_queue_mean_ms'] for r in rounds):.2f} ms) | | "
           f"{med(r['grpc_p50_ms'] / r['grpc_server_request_mean_ms'] for r in rounds):.3f} (client p50 / server request) | |")
+    if "pa_grpc_c32" in rounds[0]:
+        ratio = med(r["pa_grpc_c32"]["Inferences/Second"] / r["pa_http_json_c32"]["Inferences/Second"] for r in rounds)
+        summary["perf_analyzer_add_grpc/http_json"] = ratio
+        print(f"| add.onnx infer/s at concurrency 32, Triton's perf_analyzer for both: gRPC vs HTTP JSON tensors "
+              f"| {med(r['pa_grpc_c32']['Inferences/Second'] for r in rounds):.0f} "
+              f"| {med(r['pa_http_json_c32']['Inferences/Second'] for r in rounds):.0f} | {ratio:.3f} | ≥ 1 |")
+        ratio = med(r["pa_image_grpc_c1"]["p50 latency"] / 1000 / r["in_process_p50_ms"] for r in rounds)
+        summary["perf_analyzer_image_grpc_p50/in_process_p50"] = ratio
+        print(f"| efficientnet_lite0 p50 at c=1, perf_analyzer over gRPC vs in-process invoke "
+              f"| {med(r['pa_image_grpc_c1']['p50 latency'] for r in rounds) / 1000:.2f} ms "
+              f"| {med(r['in_process_p50_ms'] for r in rounds):.2f} ms | {ratio:.3f} | ≤ 1.05 |")
+        print(f"| efficientnet_lite0 the same, perf_analyzer over HTTP (binary tensors) "
+              f"| {med(r['pa_image_grpc_c1']['p50 latency'] for r in rounds) / 1000:.2f} ms (gRPC) "
+              f"| {med(r['pa_image_http_binary_c1']['p50 latency'] for r in rounds) / 1000:.2f} ms (HTTP) "
+              f"| {med(r['pa_image_grpc_c1']['p50 latency'] / r['pa_image_http_binary_c1']['p50 latency'] for r in rounds):.3f} | |")
     print(f"\nserver plans: add {rounds[0]['add_plan']}; efficientnet_lite0 {rounds[0]['image_plan']}")
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
