@@ -22,9 +22,11 @@ struct CallObservation: Sendable {
 
     /// Throws UNAUTHENTICATED when the policy refuses the call's `authorization` metadata, and
     /// PERMISSION_DENIED when its token is limited to other scopes.
-    func authorize(_ metadata: Metadata, endpoint: AccessPolicy.Endpoint) throws {
+    /// `naming`: the model the call names, for a token limited to some.
+    func authorize(_ metadata: Metadata, endpoint: AccessPolicy.Endpoint, naming: String? = nil) throws {
         guard let access else { return }
-        if let denial = access.check(authorization: metadata[stringValues: "authorization"].first(where: { _ in true }), endpoint: endpoint) {
+        let authorization = metadata[stringValues: "authorization"].first(where: { _ in true })
+        if let denial = access.check(authorization: authorization, endpoint: endpoint, model: naming) {
             throw RPCError(code: denial.forbidden ? .permissionDenied : .unauthenticated, message: denial.message)
         }
     }
@@ -32,7 +34,7 @@ struct CallObservation: Sendable {
     /// Runs one unary call: authorization, the id, `body` with a logger that carries it,
     /// errors as statuses, the access line; inference calls (with `model`) are counted.
     func unary<Input: Sendable, Output: Sendable>(
-        _ request: ServerRequest<Input>, _ context: ServerContext, endpoint: AccessPolicy.Endpoint,
+        _ request: ServerRequest<Input>, _ context: ServerContext, endpoint: AccessPolicy.Endpoint, naming: String? = nil,
         model: (@Sendable (Input) -> (name: String, version: String?))? = nil,
         _ body: (Input, Logger) async throws -> Output
     ) async throws -> ServerResponse<Output> {
@@ -45,7 +47,7 @@ struct CallObservation: Sendable {
         counted?.inFlight.increment()
         defer { counted?.inFlight.decrement() }
         do {
-            try authorize(request.metadata, endpoint: endpoint)
+            try authorize(request.metadata, endpoint: endpoint, naming: naming)
             let output = try await body(request.message, logger)
             finish(context, logger: logger, model: named?.name, counted: counted, code: nil, start: start)
             return ServerResponse(message: output, metadata: ["x-request-id": .string(id)])

@@ -34,7 +34,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func modelReady(
         request: ServerRequest<Inference_ModelReadyRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_ModelReadyResponse> {
-        try await calls.unary(request, context, endpoint: .health) { message, _ in
+        try await calls.unary(request, context, endpoint: .modelHealth, naming: request.message.name) { message, _ in
             try ModelRepository.validate(name: message.name)
             var response = Inference_ModelReadyResponse()
             response.ready = (try? model(message.name, message.version)) != nil
@@ -45,7 +45,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func serverMetadata(
         request: ServerRequest<Inference_ServerMetadataRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_ServerMetadataResponse> {
-        try await calls.unary(request, context, endpoint: .api(.metadata)) { _, _ in
+        try await calls.unary(request, context, endpoint: .api(.metadata, reach: .server)) { _, _ in
             var response = Inference_ServerMetadataResponse()
             response.name = "ledge"
             response.version = version
@@ -57,7 +57,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func modelMetadata(
         request: ServerRequest<Inference_ModelMetadataRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_ModelMetadataResponse> {
-        try await calls.unary(request, context, endpoint: .api(.metadata)) { message, _ in
+        try await calls.unary(request, context, endpoint: .api(.metadata, reach: .model), naming: request.message.name) { message, _ in
             let served = try model(message.name, message.version)
             let versions = message.version.isEmpty ? repository.versions(of: served.name).map(\.version) : [served.version]
             return ModelMessages.metadata(served, versions: versions)
@@ -67,7 +67,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func modelConfig(
         request: ServerRequest<Inference_ModelConfigRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_ModelConfigResponse> {
-        try await calls.unary(request, context, endpoint: .api(.metadata)) { message, _ in
+        try await calls.unary(request, context, endpoint: .api(.metadata, reach: .model), naming: request.message.name) { message, _ in
             var response = Inference_ModelConfigResponse()
             response.config = ModelMessages.config(try model(message.name, message.version).config)
             return response
@@ -77,7 +77,10 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func modelStatistics(
         request: ServerRequest<Inference_ModelStatisticsRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_ModelStatisticsResponse> {
-        try await calls.unary(request, context, endpoint: .api(.statistics)) { message, _ in
+        try await calls.unary(
+            request, context, endpoint: .api(.statistics, reach: request.message.name.isEmpty ? .everyModel : .model),
+            naming: request.message.name
+        ) { message, _ in
             var response = Inference_ModelStatisticsResponse()
             response.modelStats = try repository.statistics(name: message.name, version: message.version.isEmpty ? nil : message.version)
                 .map(ModelMessages.statistics)
@@ -88,13 +91,15 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func modelInfer(
         request: ServerRequest<Inference_ModelInferRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_ModelInferResponse> {
-        try await calls.unary(request, context, endpoint: .api(.inference), model: Self.named) { message, _ in try await infer(message) }
+        try await calls.unary(request, context, endpoint: .api(.inference, reach: .model), naming: request.message.modelName, model: Self.named) {
+            message, _ in try await infer(message)
+        }
     }
 
     func modelStreamInfer(
         request: StreamingServerRequest<Inference_ModelInferRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Inference_ModelStreamInferResponse> {
-        try calls.authorize(request.metadata, endpoint: .api(.inference))
+        try calls.authorize(request.metadata, endpoint: .api(.inference, reach: .server))  // the token and scope; each message's model below
         let id = CallObservation.requestID(request.metadata)
         var logger = calls.logger
         logger[metadataKey: "request_id"] = .string(id)
@@ -108,6 +113,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
                 var reply = Inference_ModelStreamInferResponse()
                 var code: RPCError.Code?
                 do {
+                    try calls.authorize(request.metadata, endpoint: .api(.inference, reach: .model), naming: message.modelName)
                     reply.inferResponse = try await infer(message)
                 } catch {
                     let failure = GRPCStatus.error(error)
@@ -128,7 +134,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func repositoryIndex(
         request: ServerRequest<Inference_RepositoryIndexRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_RepositoryIndexResponse> {
-        try await calls.unary(request, context, endpoint: .api(.modelRepository)) { message, _ in
+        try await calls.unary(request, context, endpoint: .api(.modelRepository, reach: .everyModel)) { message, _ in
             var response = Inference_RepositoryIndexResponse()
             response.models = repository.index(readyOnly: message.ready).map { entry in
                 var model = Inference_RepositoryIndexResponse.ModelIndex()
@@ -145,7 +151,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func repositoryModelLoad(
         request: ServerRequest<Inference_RepositoryModelLoadRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_RepositoryModelLoadResponse> {
-        try await calls.unary(request, context, endpoint: .api(.modelRepository)) { message, _ in
+        try await calls.unary(request, context, endpoint: .api(.modelRepository, reach: .model), naming: request.message.modelName) { message, _ in
             try Self.refuseParameters(message.parameters.keys, action: "load")
             try await repository.load(message.modelName)
             return Inference_RepositoryModelLoadResponse()
@@ -155,7 +161,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     func repositoryModelUnload(
         request: ServerRequest<Inference_RepositoryModelUnloadRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_RepositoryModelUnloadResponse> {
-        try await calls.unary(request, context, endpoint: .api(.modelRepository)) { message, _ in
+        try await calls.unary(request, context, endpoint: .api(.modelRepository, reach: .model), naming: request.message.modelName) { message, _ in
             try Self.refuseParameters(message.parameters.keys, action: "unload")
             try await repository.unload(message.modelName)
             return Inference_RepositoryModelUnloadResponse()

@@ -11,21 +11,24 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes: RouteTable
 
     /// A route's endpoint: by the route the router matched (`route`, its `endpointPath`; `nil` when
-    /// none did), so a path the router reads as a route's needs that route's scope. Only the exact
-    /// probe paths are probes: a path that merely resembles one stays closed.
-    static func endpoint(path: String, route: String?, routes: RouteTable) -> AccessPolicy.Endpoint {
-        if probePaths.contains(path) { return .health }
-        guard let route else { return .protected }
-        if route == "/metrics" { return path == "/metrics" ? .metrics : .api(.metrics) }
-        return routes.scope(ofRoute: route).map { .api($0) } ?? .restricted
+    /// none did), so a path the router reads as a route's needs that route's scope; with the path
+    /// parameter that names its model, if any. Only the exact probe paths are probes: a path that
+    /// merely resembles one stays closed.
+    static func endpoint(path: String, route: String?, routes: RouteTable) -> (AccessPolicy.Endpoint, modelParameter: String?) {
+        if probePaths.contains(path) { return (.health, nil) }
+        guard let route else { return (.protected, nil) }
+        if route == "/metrics" { return (path == "/metrics" ? .metrics : .api(.metrics, reach: .everyModel), nil) }
+        guard let access = routes.access(ofRoute: route) else { return (.restricted, nil) }
+        return (.api(access.scope, reach: access.reach), access.modelParameter)
     }
 
     func handle(
         _ request: Request, context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let endpoint = Self.endpoint(path: request.uri.path, route: context.endpointPath, routes: routes)
-        guard let denial = policy.check(authorization: request.headers[.authorization], endpoint: endpoint) else {
+        let (endpoint, parameter) = Self.endpoint(path: request.uri.path, route: context.endpointPath, routes: routes)
+        let model = parameter.flatMap { context.decodedParameter($0) }
+        guard let denial = policy.check(authorization: request.headers[.authorization], endpoint: endpoint, model: model) else {
             return try await next(request, context)
         }
         var response = JSONResponse.error(ServerError(denial.forbidden ? .forbidden : .unauthorized, denial.message))

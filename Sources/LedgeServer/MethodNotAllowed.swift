@@ -6,14 +6,22 @@ internal import LedgeServing
 /// (Hummingbird's RouterResponder sends *every* miss, path or method, to the same NotFoundResponder.)
 final class RouteTable: @unchecked Sendable {  // filled before the server starts, read-only after
     private var routes: [(segments: [Substring], methods: Set<HTTPRequest.Method>)] = []
-    private var scopes: [String: AccessPolicy.Scope] = [:]
+    private var access: [String: Access] = [:]
 
-    /// The scope of the route registered as `path` (the router's `endpointPath`); `nil` for none.
-    func scope(ofRoute path: String) -> AccessPolicy.Scope? { scopes[path] }
+    /// What a limited token needs for a route: its scope, and which models it reaches (for a model,
+    /// the path parameter that names it).
+    struct Access: Equatable {
+        var scope: AccessPolicy.Scope
+        var reach: AccessPolicy.Endpoint.Reach
+        var modelParameter: String?
+    }
 
-    func record(_ path: String, _ method: HTTPRequest.Method, scope: AccessPolicy.Scope) {
-        precondition(scopes[path] == nil || scopes[path] == scope, "route \(path) registered under two scopes")
-        scopes[path] = scope
+    /// The access of the route registered as `path` (the router's `endpointPath`); `nil` for none.
+    func access(ofRoute path: String) -> Access? { access[path] }
+
+    func record(_ path: String, _ method: HTTPRequest.Method, access: Access) {
+        precondition(self.access[path] == nil || self.access[path] == access, "route \(path) registered with two accesses")
+        self.access[path] = access
         record(path, method)
     }
 
@@ -41,15 +49,20 @@ final class RouteTable: @unchecked Sendable {  // filled before the server start
 }
 
 extension Router {
-    /// `router.on(path, method:)` that also records the route, and the scope a limited token needs
-    /// for it, in `table`.
+    /// `router.on(path, method:)` that also records the route in `table`, with what a limited token
+    /// needs for it: `scope`, and the models it reaches — the one its `{modelParameter}` names when
+    /// the path has one, else `reach` (default: every model, which a token limited to models
+    /// cannot use; the server's own health and metadata routes say `.server`).
     @discardableResult
     func on(
-        _ path: String, method: HTTPRequest.Method, scope: AccessPolicy.Scope, recordingIn table: RouteTable,
+        _ path: String, method: HTTPRequest.Method, scope: AccessPolicy.Scope, reach: AccessPolicy.Endpoint.Reach = .everyModel,
+        modelParameter: String = "model", recordingIn table: RouteTable,
         use handler: @escaping @Sendable (Request, Context) async throws -> Response
     ) -> Self {
-        table.record(path, method, scope: scope)
-        if method == .get { table.record(path, .head, scope: scope) }  // HEAD answers every GET route
+        let names = path.contains("{\(modelParameter)}")
+        let access = RouteTable.Access(scope: scope, reach: names ? .model : reach, modelParameter: names ? modelParameter : nil)
+        table.record(path, method, access: access)
+        if method == .get { table.record(path, .head, access: access) }  // HEAD answers every GET route
         return self.on(RouterPath(path), method: method, use: handler)
     }
 }

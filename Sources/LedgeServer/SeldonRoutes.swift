@@ -36,14 +36,16 @@ struct SeldonRoutes: Sendable {
         // The router needs one parameter name per position: {scope} is the namespace, or the model when none follows.
         for prefix in ["/seldon/{scope}/{model}", "/seldon/{scope}"] {
             for version in ["v1.0", "v0.1"] {
-                router.on("\(prefix)/api/\(version)/predictions", method: .post, scope: .inference, recordingIn: table, use: predict)
+                router.on(
+                    "\(prefix)/api/\(version)/predictions", method: .post, scope: .inference,
+                    modelParameter: prefix.hasSuffix("{model}") ? "model" : "scope", recordingIn: table, use: predict)
             }
         }
-        router.on("/health/ping", method: .get, scope: .health, recordingIn: table) { _, _ in
+        router.on("/health/ping", method: .get, scope: .health, reach: .server, recordingIn: table) { _, _ in
             JSONResponse.make(data: Data("pong".utf8), contentType: "text/plain; charset=utf-8")
         }
         for path in ["/health/status", "/api/v1.0/health/status"] {
-            router.on(path, method: .get, scope: .health, recordingIn: table) { _, _ in
+            router.on(path, method: .get, scope: .health, reach: .server, recordingIn: table) { _, _ in
                 // The wrapper's answer for a model without a health_status method.
                 JSONResponse.make(data: Data(#"{"meta":{},"strData":"healthy"}"#.utf8))
             }

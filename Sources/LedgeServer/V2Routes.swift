@@ -15,13 +15,15 @@ struct V2Routes: Sendable {
     let configuration: ServerConfiguration
 
     func register<Context: RequestContext>(on router: Router<Context>, table: RouteTable) {
-        router.on("/v2/health/live", method: .get, scope: .health, recordingIn: table) { _, _ in try JSONResponse.make(LiveResponse(live: true)) }
-        router.on("/v2/health/ready", method: .get, scope: .health, recordingIn: table) { _, _ in
+        router.on("/v2/health/live", method: .get, scope: .health, reach: .server, recordingIn: table) { _, _ in
+            try JSONResponse.make(LiveResponse(live: true))
+        }
+        router.on("/v2/health/ready", method: .get, scope: .health, reach: .server, recordingIn: table) { _, _ in
             try JSONResponse.make(
                 ReadyResponse(ready: !repository.models.isEmpty),
                 status: repository.models.isEmpty ? .serviceUnavailable : .ok)
         }
-        router.on("/v2", method: .get, scope: .metadata, recordingIn: table) { _, _ in
+        router.on("/v2", method: .get, scope: .metadata, reach: .server, recordingIn: table) { _, _ in
             try JSONResponse.make(
                 ServerMetadata(
                     name: "ledge", version: configuration.version,

@@ -17,19 +17,23 @@ extension AccessPolicy {
         case statistics
     }
 
-    /// One accepted token and what it may reach (`scopes` `nil`: everything).
+    /// One accepted token and what it may reach: the APIs of `scopes` (`nil`: every API) and the
+    /// models of `models` (`nil`: every model; otherwise only requests naming one of them, and the
+    /// server's own health and metadata).
     public struct Grant: Sendable, Hashable {
         public var token: String
         public var scopes: Set<Scope>?
+        public var models: Set<String>?
 
-        public init(_ token: String, scopes: Set<Scope>? = nil) {
+        public init(_ token: String, scopes: Set<Scope>? = nil, models: Set<String>? = nil) {
             self.token = token
             self.scopes = scopes
+            self.models = models
         }
     }
 
-    /// The grants in `file`, one per line: `TOKEN` (unlimited) or `TOKEN SCOPE,SCOPE…` (limited to
-    /// those APIs); blank lines and surrounding white space ignored, each token checked with
+    /// The grants in `file`, one per line: `TOKEN` (unlimited), `TOKEN SCOPE,SCOPE…` (limited to
+    /// those APIs), `TOKEN models=NAME,NAME…` (limited to those models) or both; blank lines and surrounding white space ignored, each token checked with
     /// ``problem(token:)``. A missing file is named as `kind`; a bad line after `label` (with its
     /// number when the file holds more than one line). `ledge serve` reads its `--auth-token-file`
     /// with this at start and on every reload; `deploy apply` reads its own.
@@ -54,20 +58,33 @@ extension AccessPolicy {
     /// One line of a token file.
     private static func grant(_ line: String, place: String) throws -> Grant {
         let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        guard fields.count <= 2 else {
-            throw LedgeError.invalidInput("\(place): expected 'TOKEN' or 'TOKEN SCOPE,SCOPE…', got \(fields.count) fields")
+        let form = "expected 'TOKEN', 'TOKEN SCOPE,SCOPE…', 'TOKEN models=NAME,NAME…' or both limits"
+        let limits = fields.dropFirst()
+        let modelFields = limits.filter { $0.hasPrefix("models=") }
+        guard fields.count <= 3, modelFields.count <= 1, limits.count - modelFields.count <= 1 else {
+            throw LedgeError.invalidInput("\(place): \(form), got \(fields.count) fields")
         }
         if let problem = problem(token: fields[0]) { throw LedgeError.invalidInput("\(place): \(problem)") }
-        guard fields.count == 2 else { return Grant(fields[0]) }
-        var scopes: Set<Scope> = []
-        for name in fields[1].split(separator: ",", omittingEmptySubsequences: false) {
-            guard let scope = Scope(rawValue: String(name)) else {
-                let known = Scope.allCases.map(\.rawValue)
-                throw LedgeError.invalidInput(
-                    "\(place): unknown scope '\(name)': expected \(known.dropLast().joined(separator: ", ")) or \(known.last ?? "")")
+        var grant = Grant(fields[0])
+        if let scopeField = limits.first(where: { !$0.hasPrefix("models=") }) {
+            var scopes: Set<Scope> = []
+            for name in scopeField.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let scope = Scope(rawValue: String(name)) else {
+                    let known = Scope.allCases.map(\.rawValue)
+                    throw LedgeError.invalidInput(
+                        "\(place): unknown scope '\(name)': expected \(known.dropLast().joined(separator: ", ")) or \(known.last ?? "")")
+                }
+                scopes.insert(scope)
             }
-            scopes.insert(scope)
+            grant.scopes = scopes
         }
-        return Grant(fields[0], scopes: scopes)
+        if let modelField = modelFields.first {
+            let names = modelField.dropFirst("models=".count).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if let bad = names.first(where: { $0.isEmpty || $0.contains("/") }) {
+                throw LedgeError.invalidInput("\(place): models= names a model '\(bad)': expected model names separated by commas")
+            }
+            grant.models = Set(names)
+        }
+        return grant
     }
 }

@@ -17,17 +17,31 @@ public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugString
         let anyToken: Bool
         /// A server probe (exact path), open when ``AccessPolicy/healthOpen``.
         let probe: Bool
+        /// Which models the request reaches, for a token limited to some.
+        public let reach: Reach
+
+        /// Which models a request reaches.
+        public enum Reach: Sendable, Hashable {
+            /// None: the server's own health and metadata.
+            case server
+            /// The one model the request names.
+            case model
+            /// Every model, or one the server chooses: lists, the exposition, a request naming no model.
+            case everyModel
+        }
 
         /// Liveness and readiness probes (V2 `health/live|ready`, Seldon's `health/ping|status`).
-        public static let health = Endpoint(scope: .health, anyToken: false, probe: true)
+        public static let health = Endpoint(scope: .health, anyToken: false, probe: true, reach: .server)
+        /// A model's readiness probe (gRPC ModelReady), open with the server's probes.
+        public static let modelHealth = Endpoint(scope: .health, anyToken: false, probe: true, reach: .model)
         /// The Prometheus exposition (`GET /metrics`), open when ``AccessPolicy/metricsOpen``.
-        public static let metrics = Endpoint(scope: .metrics, anyToken: false, probe: false)
+        public static let metrics = Endpoint(scope: .metrics, anyToken: false, probe: false, reach: .everyModel)
         /// A path no route serves: any accepted token gets the router's answer (404 or 405).
-        public static let protected = Endpoint(scope: nil, anyToken: true, probe: false)
+        public static let protected = Endpoint(scope: nil, anyToken: true, probe: false, reach: .server)
         /// A route of no known scope: only an unlimited token passes (a route added without one fails closed).
-        public static let restricted = Endpoint(scope: nil, anyToken: false, probe: false)
-        /// A route of the API of `scope`.
-        public static func api(_ scope: Scope) -> Endpoint { Endpoint(scope: scope, anyToken: false, probe: false) }
+        public static let restricted = Endpoint(scope: nil, anyToken: false, probe: false, reach: .everyModel)
+        /// A route of the API of `scope` that reaches `reach`.
+        public static func api(_ scope: Scope, reach: Reach) -> Endpoint { Endpoint(scope: scope, anyToken: false, probe: false, reach: reach) }
     }
 
     /// Why a request was refused: a one-line message and the `WWW-Authenticate` challenge (RFC 6750).
@@ -67,13 +81,11 @@ public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugString
     public var debugDescription: String { description }
     public var customMirror: Mirror { Mirror(self, children: ["healthOpen": healthOpen, "metricsOpen": metricsOpen]) }
 
-    /// Whether a request to `endpoint` whose `Authorization` field is `authorization` may proceed:
-    /// `nil` when it may, else why not. The token is compared in constant time.
-    public func check(authorization: String?, endpoint: Endpoint) -> Denial? {
-        switch endpoint {
-        case .health where healthOpen, .metrics where metricsOpen: return nil
-        default: break
-        }
+    /// Whether a request to `endpoint` (naming `model`, when its reach is one model) whose
+    /// `Authorization` field is `authorization` may proceed: `nil` when it may, else why not. The
+    /// token is compared in constant time.
+    public func check(authorization: String?, endpoint: Endpoint, model: String? = nil) -> Denial? {
+        if (endpoint.probe && healthOpen) || (endpoint == .metrics && metricsOpen) { return nil }
         guard let authorization else {
             return Denial(message: "missing 'Authorization: Bearer TOKEN' header", challenge: #"Bearer realm="ledge""#)
         }
@@ -85,16 +97,32 @@ public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugString
                 challenge: #"Bearer realm="ledge", error="invalid_request""#)
         }
         let presented = Array(bytes.dropFirst(scheme.utf8.count).drop { $0 == UInt8(ascii: " ") })
-        guard let scopes = tokens.scopes(of: presented) else {
+        guard let grant = tokens.grant(of: presented) else {
             return Denial(message: "invalid bearer token", challenge: #"Bearer realm="ledge", error="invalid_token""#)
         }
-        guard let scopes, !endpoint.anyToken else { return nil }  // unlimited, or no route to limit
-        if let scope = endpoint.scope, scopes.contains(scope) { return nil }
-        let limited = "it is limited to " + Scope.allCases.filter(scopes.contains).map(\.rawValue).joined(separator: ", ")
-        let what = endpoint.scope.map { "the \($0.rawValue) API" } ?? "this route"
-        return Denial(
-            message: "the bearer token may not use \(what): \(limited)",
-            challenge: #"Bearer realm="ledge", error="insufficient_scope""# + (endpoint.scope.map { #", scope=""# + $0.rawValue + #"""# } ?? ""),
+        if endpoint.anyToken { return nil }  // no route to limit: the router's 404 or 405
+        if let scopes = grant.scopes, !(endpoint.scope.map(scopes.contains) ?? false) {
+            let limited = Scope.allCases.filter(scopes.contains).map(\.rawValue).joined(separator: ", ")
+            let what = endpoint.scope.map { "the \($0.rawValue) API" } ?? "this route"
+            return Self.forbidden("the bearer token may not use \(what): it is limited to \(limited)", scope: endpoint.scope)
+        }
+        guard let models = grant.models else { return nil }
+        let limited = models.sorted().joined(separator: ", ")
+        switch endpoint.reach {
+        case .server: return nil
+        case .model:
+            if let model, models.contains(model) { return nil }
+            return Self.forbidden("the bearer token may not use model '\(model ?? "")': it is limited to models \(limited)", scope: nil)
+        case .everyModel:
+            return Self.forbidden("the bearer token is limited to models \(limited): this route reaches every model", scope: nil)
+        }
+    }
+
+    /// 403 (gRPC PERMISSION_DENIED) with RFC 6750's `insufficient_scope` challenge.
+    private static func forbidden(_ message: String, scope: Scope?) -> Denial {
+        Denial(
+            message: message,
+            challenge: #"Bearer realm="ledge", error="insufficient_scope""# + (scope.map { #", scope=""# + $0.rawValue + #"""# } ?? ""),
             forbidden: true)
     }
 
@@ -135,26 +163,22 @@ public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugString
     }
 }
 
-/// The tokens a policy accepts and their scopes, behind a lock: read on every request, replaced on a reload.
+/// The tokens a policy accepts and their limits, behind a lock: read on every request, replaced on a reload.
 private final class TokenList: Sendable {
-    private let grants: Mutex<[(token: [UInt8], scopes: Set<AccessPolicy.Scope>?)]>
+    private let grants: Mutex<[(token: [UInt8], grant: AccessPolicy.Grant)]>
 
-    init(_ grants: [AccessPolicy.Grant]) { self.grants = Mutex(grants.map { (Array($0.token.utf8), $0.scopes) }) }
+    init(_ grants: [AccessPolicy.Grant]) { self.grants = Mutex(grants.map { (Array($0.token.utf8), $0) }) }
 
-    func replace(_ grants: [AccessPolicy.Grant]) { self.grants.withLock { $0 = grants.map { (Array($0.token.utf8), $0.scopes) } } }
+    func replace(_ grants: [AccessPolicy.Grant]) { self.grants.withLock { $0 = grants.map { (Array($0.token.utf8), $0) } } }
 
-    func holds(_ grants: [AccessPolicy.Grant]) -> Bool {
-        self.grants.withLock { held in
-            Set(held.map { AccessPolicy.Grant(String(decoding: $0.token, as: UTF8.self), scopes: $0.scopes) }) == Set(grants)
-        }
-    }
+    func holds(_ grants: [AccessPolicy.Grant]) -> Bool { self.grants.withLock { held in Set(held.map(\.grant)) == Set(grants) } }
 
-    /// The scopes of the token equal to `presented` (`.some(nil)`: unlimited), `nil` when none is.
+    /// The grant whose token equals `presented`, `nil` when none does.
     /// Compares `presented` with every token, each in constant time, and never stops early.
-    func scopes(of presented: [UInt8]) -> Set<AccessPolicy.Scope>?? {
+    func grant(of presented: [UInt8]) -> AccessPolicy.Grant? {
         grants.withLock { grants in
-            var found: Set<AccessPolicy.Scope>?? = nil
-            for grant in grants where AccessPolicy.constantTimeEqual(presented, grant.token) { found = .some(grant.scopes) }
+            var found: AccessPolicy.Grant?
+            for held in grants where AccessPolicy.constantTimeEqual(presented, held.token) { found = held.grant }
             return found
         }
     }

@@ -109,12 +109,14 @@ import Testing
         let certificates = try TestCertificates()  // only for its folder, removed with it
         let file = certificates.folder + "/tokens"
         let limited = "camera-token-0123456789abcdef"
-        try "\(Self.token)\n\(limited) inference,health\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let otherModel = "other-model-token-0123456789"
+        try "\(Self.token)\n\(limited) inference,health\n\(otherModel) models=other\n".write(toFile: file, atomically: true, encoding: .utf8)
         let server = try ServeProcess.launch(["-m", Fixtures.model("add.onnx"), "--no-probe", "--auth-token-file", file])
         try await server.waitUntilReady(probeReady: false)
         for (path, token, status) in [
             ("/v2/models/add", limited, 403), ("/v2/models/add", Self.token, 200), ("/v2/models/add/ready", limited, 200),
             ("/metrics", limited, 403), ("/metrics", Self.token, 200), ("/v2/health/ready", nil, 200),
+            ("/v2/models/add", otherModel, 403), ("/v2", otherModel, 200),
         ] as [(String, String?, Int)] {
             #expect(try Self.status(server.port, path, token: token) == status, "\(path) \(token ?? "-")")
         }

@@ -218,6 +218,54 @@ import Testing
         }
     }
 
+    /// A token limited to models: calls naming one of them pass, others and calls that reach every
+    /// model get PERMISSION_DENIED; a stream answers a message naming another model with the error.
+    @Test func aTokenLimitedToModels() async throws {
+        let repository = try InProcessServer.repository()
+        let (addOnly, other) = ("add-only-token-0123456789", "other-model-token-0123456789")
+        let policy = AccessPolicy(grants: [.init(addOnly, models: ["add"]), .init(other, models: ["other"])], healthOpen: false)
+        try await InProcessServer.with(repository, access: policy) { client in
+            let asAdd: Metadata = ["authorization": "Bearer \(addOnly)"]
+            let asOther: Metadata = ["authorization": "Bearer \(other)"]
+            let sum = try await client.modelInfer(InProcessServer.addRequest([1, 2, 3, 4], [1, 1, 1, 1]), metadata: asAdd)
+            #expect(InProcessServer.floats(sum) == [2, 3, 4, 5])
+            #expect(try await client.serverMetadata(Inference_ServerMetadataRequest(), metadata: asOther).name == "ledge")
+            var statistics = Inference_ModelStatisticsRequest()
+            statistics.name = "add"
+            #expect(try await client.modelStatistics(statistics, metadata: asAdd).modelStats.count == 1)
+            let wrongModel = "the bearer token may not use model 'add': it is limited to models other"
+            let everyModel = "the bearer token is limited to models add: this route reaches every model"
+            for (denied, message) in [
+                (
+                    await #expect(throws: RPCError.self) {
+                        try await client.modelInfer(InProcessServer.addRequest([1], [1]), metadata: asOther)
+                    }, wrongModel
+                ),
+                (await #expect(throws: RPCError.self) { try await client.modelStatistics(statistics, metadata: asOther) }, wrongModel),
+                (
+                    await #expect(throws: RPCError.self) {
+                        try await client.repositoryIndex(Inference_RepositoryIndexRequest(), metadata: asAdd)
+                    }, everyModel
+                ),
+                (
+                    await #expect(throws: RPCError.self) {
+                        try await client.modelStatistics(Inference_ModelStatisticsRequest(), metadata: asAdd)
+                    }, everyModel
+                ),
+            ] {
+                #expect(denied?.code == .permissionDenied && denied?.message == message, "\(denied?.message ?? "")")
+            }
+            let answers = try await client.modelStreamInfer(metadata: asOther) { writer in
+                try await writer.write(InProcessServer.addRequest([1, 2, 3, 4], [1, 1, 1, 1], id: "s1"))
+            } onResponse: { response in
+                var answers: [Inference_ModelStreamInferResponse] = []
+                for try await message in response.messages { answers.append(message) }
+                return answers
+            }
+            #expect(answers.map(\.errorMessage) == [wrongModel] && answers.first?.inferResponse.id == "s1")
+        }
+    }
+
     /// Triton's ModelStatistics: the counts HTTP reports, for calls over gRPC.
     @Test func statisticsCountTheCalls() async throws {
         let repository = try InProcessServer.repository()

@@ -36,11 +36,16 @@ import Testing
             try text.write(toFile: file, atomically: true, encoding: .utf8)
             return try AccessPolicy.readGrants(file: file, kind: "--auth-token-file", label: "F").map {
                 $0.token + ($0.scopes.map { " " + AccessPolicy.Scope.allCases.filter($0.contains).map(\.rawValue).joined(separator: ",") } ?? "")
+                    + ($0.models.map { " models=" + $0.sorted().joined(separator: ",") } ?? "")
             }
         }
         #expect(try read("  \(Self.first)  \n") == [Self.first])
         #expect(try read("\(Self.first)\n\n\(Self.second)\n") == [Self.first, Self.second])
         #expect(try read("\(Self.first)\r\n\(Self.second)\r\n") == [Self.first, Self.second])  // written on Windows
+        // …and to models, before or after the scopes.
+        #expect(
+            try read("\(Self.first) models=gen,add\n\(Self.second) models=add inference\n")
+                == [Self.first + " models=add,gen", Self.second + " inference models=add"])
         // A line may limit its token to scopes (any order, repeats ignored; tabs or spaces between).
         #expect(
             try read("\(Self.first)\n \(Self.second)  inference,metadata\n")
@@ -55,7 +60,19 @@ import Testing
                 "\(Self.first)\n\ntoken/with,comma!!\n",
                 "F: line 3: the token may hold only A-Z a-z 0-9 - . _ ~ + / and trailing '=' (RFC 6750 b64token)"
             ),
-            ("\(Self.first)\n\ntwo words here, too long\n", "F: line 3: expected 'TOKEN' or 'TOKEN SCOPE,SCOPE…', got 5 fields"),
+            (
+                "\(Self.first)\n\ntwo words here, too long\n",
+                "F: line 3: expected 'TOKEN', 'TOKEN SCOPE,SCOPE…', 'TOKEN models=NAME,NAME…' or both limits, got 5 fields"
+            ),
+            (
+                "\(Self.first) inference metadata\n",
+                "F: expected 'TOKEN', 'TOKEN SCOPE,SCOPE…', 'TOKEN models=NAME,NAME…' or both limits, got 3 fields"
+            ),
+            (
+                "\(Self.first) models=a models=b\n",
+                "F: expected 'TOKEN', 'TOKEN SCOPE,SCOPE…', 'TOKEN models=NAME,NAME…' or both limits, got 3 fields"
+            ),
+            ("\(Self.first) models=add,\n", "F: models= names a model '': expected model names separated by commas"),
             (
                 "\(Self.first) inference,admin\n",
                 "F: unknown scope 'admin': expected health, metadata, inference, model-repository, metrics or statistics"

@@ -74,19 +74,58 @@ import Testing
         }
     }
 
+    /// A token limited to models reaches the routes that name one of them, and the server's own
+    /// health and metadata; not other models, nor routes that reach every model.
+    @Test func aTokenLimitedToModels() async throws {
+        let token = "add-only-token-0123456789"
+        let configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0,
+            access: AccessPolicy(grants: [.init(token, models: ["add", "efficientnet"])], healthOpen: false))
+        let app = buildApplication(configuration: configuration, repository: try TestServer.repository(), logger: TestServer.logger)
+        let limited = "the bearer token is limited to models add, efficientnet: this route reaches every model"
+        let other = "the bearer token may not use model 'gen': it is limited to models add, efficientnet"
+        try await app.test(.router) { client in
+            for (method, path, body, status, message) in [
+                (HTTPRequest.Method.get, "/v2/health/ready", nil, HTTPResponse.Status.ok, nil), (.get, "/v2", nil, .ok, nil),
+                (.get, "/v2/models/add", nil, .ok, nil), (.get, "/v2/models/%61dd/ready", nil, .ok, nil),
+                (.post, "/v2/models/add/infer", AuthTests.addBody, .ok, nil), (.get, "/v2/models/add/stats", nil, .ok, nil),
+                (.post, "/seldon/ns/add/api/v1.0/predictions", ByteBuffer(string: "{}"), .badRequest, nil),
+                (.post, "/seldon/add/api/v1.0/predictions", ByteBuffer(string: "{}"), .badRequest, nil),
+                (.get, "/v2/models/gen", nil, .forbidden, other), (.post, "/v2/models/gen/infer", AuthTests.addBody, .forbidden, other),
+                (.post, "/v2/repository/models/gen/unload", nil, .forbidden, other),
+                (.post, "/seldon/gen/api/v1.0/predictions", ByteBuffer(string: "{}"), .forbidden, other),
+                (.get, "/v2/models/stats", nil, .forbidden, limited), (.post, "/v2/repository/index", nil, .forbidden, limited),
+                (.get, "/metrics", nil, .forbidden, limited), (.get, "/", nil, .forbidden, limited),
+                (.post, "/api/v1.0/predictions", ByteBuffer(string: "{}"), .forbidden, limited),
+            ] as [(HTTPRequest.Method, String, ByteBuffer?, HTTPResponse.Status, String?)] {
+                let headers = AuthTests.headers("Bearer " + token, json: body != nil)
+                try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
+                    #expect(response.status == status, "\(method) \(path): \(response.errorMessage ?? "")")
+                    if let message {
+                        #expect(response.errorMessage == message, "\(method) \(path)")
+                        #expect(response.headers[.wwwAuthenticate] == #"Bearer realm="ledge", error="insufficient_scope""#)
+                    }
+                }
+            }
+        }
+    }
+
     /// A route registered without a known scope fails closed: only an unlimited token passes.
     @Test func aRouteOfNoKnownScopeNeedsAnUnlimitedToken() {
         let routes = RouteTable()
-        routes.record("/v2/models/{model}/infer", .post, scope: .inference)
+        routes.record("/v2/models/{model}/infer", .post, access: .init(scope: .inference, reach: .model, modelParameter: "model"))
         let endpoint = { (path: String, route: String?) in
-            BearerAuthMiddleware<LedgeRequestContext>.endpoint(path: path, route: route, routes: routes)
+            BearerAuthMiddleware<LedgeRequestContext>.endpoint(path: path, route: route, routes: routes).0
         }
-        #expect(endpoint("/v2/models/add/infer", "/v2/models/{model}/infer") == .api(.inference))
+        #expect(endpoint("/v2/models/add/infer", "/v2/models/{model}/infer") == .api(.inference, reach: .model))
+        #expect(
+            BearerAuthMiddleware<LedgeRequestContext>.endpoint(path: "/v2/models/add/infer", route: "/v2/models/{model}/infer", routes: routes).1
+                == "model")
         #expect(endpoint("/v2/health/live", "/v2/health/live") == .health)
         #expect(endpoint("/v2/health/live/", "/v2/health/live") == .restricted)  // not the probe's exact path, and no scope recorded here
         #expect(endpoint("/no/such/path", nil) == .protected)
         #expect(endpoint("/metrics", "/metrics") == .metrics)
-        #expect(endpoint("/metrics/", "/metrics") == .api(.metrics))
+        #expect(endpoint("/metrics/", "/metrics") == .api(.metrics, reach: .everyModel))
         #expect(endpoint("/v2/models/add/stats", "/v2/models/{model}/stats") == .restricted)
         let policy = AccessPolicy(grants: Self.grants)
         #expect(policy.check(authorization: "Bearer unlimited-token-0123456789", endpoint: .restricted) == nil)
