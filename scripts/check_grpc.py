@@ -127,6 +127,19 @@ def check_statistics(client):
     ok(f"get_inference_statistics(): {', '.join(names)}")
 
 
+def check_log_settings(client):
+    """Triton's logging extension (LogSettings): read, raise to verbose, restore."""
+    def plain(response):
+        return {k: getattr(v, v.WhichOneof("parameter_choice")) for k, v in response.settings.items()}
+    before = plain(client.get_log_settings())
+    expect(before.get("log_info") is True and before.get("log_verbose_level") == 0, "get_log_settings", f"got {before}")
+    raised = plain(client.update_log_settings({"log_verbose_level": 1}))
+    expect(raised.get("log_verbose_level") == 1, "update_log_settings", f"got {raised}")
+    after = plain(client.update_log_settings({"log_verbose_level": 0}))
+    expect(after == before, "update_log_settings (restore)", f"got {after}, expected {before}")
+    ok(f"log settings: {', '.join(f'{k}={v}' for k, v in sorted(before.items()))}; verbose 1 and back")
+
+
 def add_inputs(a, b):
     tensors = []
     for name, values in (("a", a), ("b", b)):
@@ -345,6 +358,7 @@ def main():
             ("classification", lambda: check_classification(client, args.fixtures)),
             ("compression", lambda: check_compression(client, args.fixtures)),
             ("statistics", lambda: check_statistics(client)),
+            ("log settings", lambda: check_log_settings(client)),
             ("errors", lambda: check_errors(client)),
         ]
         if args.malformed:

@@ -181,6 +181,17 @@ def check_statistics(client, name):
     ok(f"get_inference_statistics(): {', '.join(names)}")
 
 
+def check_log_settings(client):
+    """Triton's logging extension (GET/POST /v2/logging): read, raise to verbose, restore."""
+    before = client.get_log_settings()
+    expect(before.get("log_info") is True and before.get("log_verbose_level") == 0, "get_log_settings", f"got {before}")
+    raised = client.update_log_settings({"log_verbose_level": 1})
+    expect(raised.get("log_verbose_level") == 1, "update_log_settings", f"got {raised}")
+    after = client.update_log_settings({"log_verbose_level": 0})
+    expect(after == before, "update_log_settings (restore)", f"got {after}, expected {before}")
+    ok(f"log settings: {', '.join(f'{k}={v}' for k, v in sorted(before.items()))}; verbose 1 and back")
+
+
 def check_errors(client):
     try:
         client.get_model_metadata("no_such_model")
@@ -217,6 +228,7 @@ def main():
         (f"compression {args.onnx_model}", lambda: check_compression(client, args.onnx_model, refs[0])),
         (f"classification {args.tflite_model}", lambda: check_classification(client, args.tflite_model, args.fixtures)),
         (f"statistics {args.onnx_model}", lambda: check_statistics(client, args.onnx_model)),
+        ("log settings", lambda: check_log_settings(client)),
         ("errors", lambda: check_errors(client)),
     ]
     refs = []

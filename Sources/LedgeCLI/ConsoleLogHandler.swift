@@ -1,4 +1,5 @@
 internal import LedgeCore
+public import LedgeServing
 public import Logging
 
 /// A compact log handler for a command-line tool: `warning: message` on stderr.
@@ -6,11 +7,23 @@ public import Logging
 /// Built per process without `LoggingSystem.bootstrap`, so commands can run
 /// many times in one process (tests).
 public struct ConsoleLogHandler: LogHandler {
-    public var logLevel: Logger.Level
+    private var level: Logger.Level
+    /// `ledge serve`'s level, changed while it serves (``LogSettings``); setting `logLevel` detaches from it.
+    private var shared: LogSettings?
     public var metadata: Logger.Metadata = [:]
 
-    public init(logLevel: Logger.Level) {
-        self.logLevel = logLevel
+    public var logLevel: Logger.Level {
+        get { shared?.level ?? level }
+        set {
+            level = newValue
+            shared = nil
+        }
+    }
+
+    /// A handler at `logLevel`, or at `shared`'s level as it changes.
+    public init(logLevel: Logger.Level, shared: LogSettings? = nil) {
+        self.level = logLevel
+        self.shared = shared
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {

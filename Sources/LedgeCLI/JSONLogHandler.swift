@@ -4,6 +4,7 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 internal import LedgeCore
+public import LedgeServing
 public import Logging
 
 /// A log handler writing one JSON object per line (`ledge serve --log-format json`):
@@ -12,20 +13,32 @@ public import Logging
 ///
 /// Built per process without `LoggingSystem.bootstrap`, like ``ConsoleLogHandler``.
 public struct JSONLogHandler: LogHandler {
-    public var logLevel: Logger.Level
+    private var level: Logger.Level
+    /// `ledge serve`'s level, changed while it serves (``LogSettings``); setting `logLevel` detaches from it.
+    private var shared: LogSettings?
     public var metadata: Logger.Metadata = [:]
+
+    public var logLevel: Logger.Level {
+        get { shared?.level ?? level }
+        set {
+            level = newValue
+            shared = nil
+        }
+    }
     private let label: String
     private let write: @Sendable (String) -> Void
 
     /// A handler for the logger `label` writing to standard error.
-    public init(label: String, logLevel: Logger.Level) {
-        self.init(label: label, logLevel: logLevel) { StandardStreams.writeError($0) }
+    public init(label: String, logLevel: Logger.Level, shared: LogSettings? = nil) {
+        self.init(label: label, logLevel: logLevel, shared: shared) { StandardStreams.writeError($0) }
     }
 
-    /// A handler for the logger `label`; `write` gets each line with its newline.
-    public init(label: String, logLevel: Logger.Level, write: @escaping @Sendable (String) -> Void) {
+    /// A handler for the logger `label`; `write` gets each line with its newline. At `logLevel`, or
+    /// at `shared`'s level as it changes.
+    public init(label: String, logLevel: Logger.Level, shared: LogSettings? = nil, write: @escaping @Sendable (String) -> Void) {
         self.label = label
-        self.logLevel = logLevel
+        self.level = logLevel
+        self.shared = shared
         self.write = write
     }
 

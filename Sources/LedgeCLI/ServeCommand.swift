@@ -155,9 +155,10 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let level: Logger.Level = runtime.verbose ? .debug : logLevel
         let json = logFormat == .json
+        let logSettings = LogSettings(level: level, format: json ? "json" : "default")  // POST /v2/logging changes it
         let logger = Logger(label: "ledge.serve") { label -> any LogHandler in
-            if json { return JSONLogHandler(label: label, logLevel: level) }
-            return ConsoleLogHandler(logLevel: level)
+            if json { return JSONLogHandler(label: label, logLevel: level, shared: logSettings) }
+            return ConsoleLogHandler(logLevel: level, shared: logSettings)
         }
         let network = try security.settings(environment: ProcessInfo.processInfo.environment)
         let refresh = await security.refresh(network, logger: logger)
@@ -197,7 +198,7 @@ struct ServeCommand: AsyncParsableCommand {
                     tls: network.tls.map {
                         GRPCTLS(credentials: $0.credentials, clientCAPEM: $0.clientTrust?.pemBytes, verifyClient: $0.clientTrust?.verify)
                     },
-                    reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true),
+                    reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true, logSettings: logSettings),
                 repository: repository, logger: logger)
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,
@@ -217,7 +218,7 @@ struct ServeCommand: AsyncParsableCommand {
                     "ledge serve: \(names.isEmpty ? "no model loaded yet" : names.joined(separator: ", ")) on \(scheme)://\(shown):\(port)/v2 (\(plan.summary) per model); web page \(scheme)://\(shown):\(port)/\(grpcPart)\n"
                 StandardStreams.writeOutput(line)
             },
-            onShutdown: { readiness.stopping() }, access: network.access, tls: network.tls)
+            onShutdown: { readiness.stopping() }, access: network.access, tls: network.tls, logSettings: logSettings)
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)
         defer { readiness.stopping() }
         let polling = Task { await repository.runPolling() }

@@ -32,12 +32,15 @@ public struct GRPCConfiguration: Sendable {
     public var idleTimeout: Duration?
     /// Listen only once ``GRPCInferenceServer/allowListening()`` is called (when the HTTP server listens).
     public var waitsForHTTP = false
+    /// The level the server's log handlers read (LogSettings); `nil`: the RPC is UNIMPLEMENTED.
+    public var logSettings: LogSettings?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8001, maxReceiveMessageSize: Int = 64 << 20, version: String = "0.1.0",
         access: AccessPolicy? = nil, tls: GRPCTLS? = nil, reusePort: Bool = false,
-        idleTimeout: Duration? = .seconds(60), waitsForHTTP: Bool = false
+        idleTimeout: Duration? = .seconds(60), waitsForHTTP: Bool = false, logSettings: LogSettings? = nil
     ) {
+        self.logSettings = logSettings
         self.waitsForHTTP = waitsForHTTP
         self.idleTimeout = idleTimeout
         self.reusePort = reusePort
@@ -132,7 +135,8 @@ public final class GRPCInferenceServer: Service, Sendable {
                 listeningSocketDescriptor: Int(try SharedPortSocket.listen(on: resolved)), transportSecurity: security, config: config)
             : HTTP2ServerTransport.Posix(address: Self.address(resolved), transportSecurity: security, config: config)
         let calls = CallObservation(access: configuration.access, metrics: repository.metrics, logger: logger)
-        let service = InferenceService(repository: repository, version: configuration.version, calls: calls)
+        let service = InferenceService(
+            repository: repository, version: configuration.version, calls: calls, logSettings: configuration.logSettings)
         self.server = GRPCServer(transport: transport, services: [SizeLimitedService(base: service, limit: limit)])
         self.logger = logger
         self.gate = configuration.waitsForHTTP ? ListenGate() : nil
@@ -143,10 +147,10 @@ public final class GRPCInferenceServer: Service, Sendable {
     /// A server with its own transport (grpc-swift's in-process one, in tests).
     package static func serve<Transport: ServerTransport>(
         on transport: Transport, repository: ModelRepository, version: String = "0.1.0", access: AccessPolicy? = nil,
-        maxReceiveMessageSize: Int = 64 << 20, logger: Logger
+        maxReceiveMessageSize: Int = 64 << 20, logSettings: LogSettings? = nil, logger: Logger
     ) -> GRPCServer<Transport> {
         let calls = CallObservation(access: access, metrics: repository.metrics, logger: logger)
-        let service = InferenceService(repository: repository, version: version, calls: calls)
+        let service = InferenceService(repository: repository, version: version, calls: calls, logSettings: logSettings)
         return GRPCServer(transport: transport, services: [SizeLimitedService(base: service, limit: maxReceiveMessageSize)])
     }
 

@@ -10,6 +10,8 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     let repository: ModelRepository
     let version: String
     let calls: CallObservation
+    /// The server's log level (LogSettings); `nil`: that RPC is UNIMPLEMENTED.
+    var logSettings: LogSettings? = nil
 
     func serverLive(
         request: ServerRequest<Inference_ServerLiveRequest>, context: ServerContext
@@ -49,7 +51,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
             var response = Inference_ServerMetadataResponse()
             response.name = "ledge"
             response.version = version
-            response.extensions = ["binary_tensor_data", "classification", "model_repository", "statistics"]
+            response.extensions = ["binary_tensor_data", "classification", "model_repository", "statistics", "logging"]
             return response
         }
     }
@@ -84,6 +86,37 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
             var response = Inference_ModelStatisticsResponse()
             response.modelStats = try repository.statistics(name: message.name, version: message.version.isEmpty ? nil : message.version)
                 .map(ModelMessages.statistics)
+            return response
+        }
+    }
+
+    func logSettings(
+        request: ServerRequest<Inference_LogSettingsRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Inference_LogSettingsResponse> {
+        try await calls.unary(request, context, endpoint: .api(.logging, reach: .server)) { message, logger in
+            guard let logSettings else { throw RPCError(code: .unimplemented, message: "log settings are not served here") }
+            if !message.settings.isEmpty {
+                let changes = message.settings.mapValues { value -> LogSettings.Value in
+                    switch value.parameterChoice {
+                    case .boolParam(let flag): .bool(flag)
+                    case .uint32Param(let number): .uint32(number)
+                    case .stringParam(let text): .string(text)
+                    case nil: .string("")
+                    }
+                }
+                let level = try logSettings.update(changes)
+                logger.log(level: max(.notice, level), "log level set to \(level) (LogSettings)")  // shown at the new level too
+            }
+            var response = Inference_LogSettingsResponse()
+            response.settings = logSettings.settings.mapValues { value in
+                var setting = Inference_LogSettingsResponse.SettingValue()
+                switch value {
+                case .bool(let flag): setting.boolParam = flag
+                case .uint32(let number): setting.uint32Param = number
+                case .string(let text): setting.stringParam = text
+                }
+                return setting
+            }
             return response
         }
     }

@@ -23,12 +23,16 @@ public struct ServerConfiguration: Sendable {
     public var access: AccessPolicy?
     /// With certificates, the server speaks HTTPS only.
     public var tls: ServerTLS?
+    /// The level the server's log handlers read (Triton's logging extension, `/v2/logging`); `nil`:
+    /// the extension answers 501.
+    public var logSettings: LogSettings?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodySize: Int = 64 << 20, version: String = "0.1.0",
         limits: ConnectionLimits = ConnectionLimits(), reusePort: Bool = false,
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
-        onShutdown: @escaping @Sendable () -> Void = {}, access: AccessPolicy? = nil, tls: ServerTLS? = nil
+        onShutdown: @escaping @Sendable () -> Void = {}, access: AccessPolicy? = nil, tls: ServerTLS? = nil,
+        logSettings: LogSettings? = nil
     ) {
         self.host = host
         self.port = port
@@ -40,6 +44,7 @@ public struct ServerConfiguration: Sendable {
         self.onShutdown = onShutdown
         self.access = access
         self.tls = tls
+        self.logSettings = logSettings
     }
 }
 

@@ -8,6 +8,7 @@ internal import Hummingbird
 internal import LedgeEngine
 internal import LedgeCore
 internal import LedgeServing
+internal import Logging
 
 /// The Open Inference Protocol (KServe V2) routes and the image endpoint.
 struct V2Routes: Sendable {
@@ -27,7 +28,7 @@ struct V2Routes: Sendable {
             try JSONResponse.make(
                 ServerMetadata(
                     name: "ledge", version: configuration.version,
-                    extensions: ["binary_tensor_data", "classification", "model_repository", "statistics"]))
+                    extensions: ["binary_tensor_data", "classification", "model_repository", "statistics", "logging"]))
         }
         router.on("/v2/models/{model}", method: .get, scope: .metadata, recordingIn: table) { _, context in
             let model = try model(context)
@@ -49,6 +50,16 @@ struct V2Routes: Sendable {
         router.on("/v2/models/{model}/versions/{version}/ready", method: .get, scope: .health, recordingIn: table) { _, context in
             _ = try model(context)
             return try JSONResponse.make(ReadyResponse(ready: true))
+        }
+        // Triton's logging extension: the level every handler reads, changed while serving.
+        router.on("/v2/logging", method: .get, scope: .logging, reach: .server, recordingIn: table) { _, _ in
+            try JSONResponse.make(data: LogSettingsCoding.body(try logSettings()))
+        }
+        router.on("/v2/logging", method: .post, scope: .logging, reach: .server, recordingIn: table) { request, context in
+            let settings = try logSettings()
+            let level = try settings.update(try LogSettingsCoding.changes(try await body(request)))
+            context.logger.log(level: max(.notice, level), "log level set to \(level) (POST /v2/logging)")  // shown at the new level too
+            return JSONResponse.make(data: LogSettingsCoding.body(settings))
         }
         // Triton's statistics extension; `stats` is no model name here, as in Triton.
         router.on("/v2/models/stats", method: .get, scope: .statistics, recordingIn: table) { _, _ in
@@ -75,6 +86,12 @@ struct V2Routes: Sendable {
     /// The model (and version) named by the path, else 400 for a bad name or 404.
     private func model(_ context: some RequestContext) throws -> ServedModel {
         try repository.model(named: context.decodedParameter("model") ?? "", version: context.parameters.get("version"))
+    }
+
+    /// The server's log settings, else 501 (a server built without them).
+    private func logSettings() throws -> LogSettings {
+        guard let settings = configuration.logSettings else { throw ServerError(.notImplemented, "log settings are not served here") }
+        return settings
     }
 
     /// The body, at most `--max-body-size` bytes, else 413.

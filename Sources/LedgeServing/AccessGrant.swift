@@ -15,6 +15,8 @@ extension AccessPolicy {
         case metrics
         /// Per-model statistics (`GET /v2/models/…/stats`, gRPC ModelStatistics).
         case statistics
+        /// The log settings (`GET`/`POST /v2/logging`, gRPC LogSettings).
+        case logging
     }
 
     /// One accepted token and what it may reach: the APIs of `scopes` (`nil`: every API) and the
@@ -33,8 +35,8 @@ extension AccessPolicy {
     }
 
     /// The grants in `file`, one per line: `TOKEN` (unlimited), `TOKEN SCOPE,SCOPE…` (limited to
-    /// those APIs), `TOKEN models=NAME,NAME…` (limited to those models) or both; blank lines and surrounding white space ignored, each token checked with
-    /// ``problem(token:)``. A missing file is named as `kind`; a bad line after `label` (with its
+    /// those APIs), `TOKEN models=NAME,NAME…` (limited to those models) or both; blank lines and
+    /// surrounding white space ignored, each token checked with ``problem(token:)``. A missing file is named as `kind`; a bad line after `label` (with its
     /// number when the file holds more than one line). `ledge serve` reads its `--auth-token-file`
     /// with this at start and on every reload; `deploy apply` reads its own.
     public static func readGrants(file: String, kind: String, label: String) throws -> [Grant] {

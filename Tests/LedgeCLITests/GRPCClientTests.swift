@@ -28,12 +28,13 @@ import Testing
         #expect(result.status == 0, "check_grpc.py failed: \(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         for line in [
-            "ok: live, ready; server metadata: name ledge, extensions binary_tensor_data, classification, model_repository, statistics",
+            "ok: live, ready; server metadata: name ledge, extensions binary_tensor_data, classification, model_repository, statistics, logging",
             "ok: model efficientnet_lite0: ready, platform tflite, inputs [('images', 'UINT8', [1, 224, 224, 3])]",
             "ok: model mobilenet_gen: ready, platform onnxruntime_onnx, inputs [('input', 'FP32', [-1, 3, 224, 224])]",
             "ok: stream: 20 requests answered in order, ids matching, each exactly a + b",
             "ok: get_inference_statistics(mobilenet_gen): version 1, 3 requests, 6 inferences, 3 executions, batch sizes [2], 0 failed",
             "ok: get_inference_statistics(): add, efficientnet_lite0, mobilenet_gen",
+            "ok: log settings: log_error=True, log_file=, log_format=default, log_info=True, log_verbose_level=0, log_warning=True; verbose 1 and back",
             "ok: unknown model: InferenceServerException StatusCode.NOT_FOUND \"unknown model 'no_such_model'\"",
             "ok: malformed (raw contents of the wrong size): INVALID_ARGUMENT \"input 'a': raw_input_contents[0] holds 12 bytes but shape [1, 4] of FP32 needs 16\"; still live",
             "ok: malformed (raw and typed contents): INVALID_ARGUMENT \"input 'a' has contents while the request has raw_input_contents: expected one or the other\"; still live",

@@ -20,7 +20,7 @@ import Testing
         #expect(result.status == 0, "check_tritonclient.py failed: \(result.stderr)")
         #expect(result.stderr == "")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 20)
+        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 21)
         // Compressed requests and responses (request_/response_compression_algorithm), JSON and binary.
         for coding in ["gzip", "deflate"] {
             for form in ["JSON", "binary"] {
@@ -45,6 +45,8 @@ import Testing
             // The statistics extension counts what the checks before it sent.
             "ok: get_inference_statistics(mobilenet_gen): version 1, 6 requests, 12 inferences, 6 executions, batch sizes [2], 0 failed",
             "ok: get_inference_statistics(): efficientnet_lite0, mobilenet_gen",
+            // The logging extension.
+            "ok: log settings: log_error=True, log_file=, log_format=default, log_info=True, log_verbose_level=0, log_warning=True; verbose 1 and back",
         ] {
             #expect(lines.contains(line), "missing line: \(line)")
         }

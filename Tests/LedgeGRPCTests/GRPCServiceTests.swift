@@ -292,7 +292,7 @@ import Testing
         try await InProcessServer.with(repository) { client in
             let server = try await client.serverMetadata(Inference_ServerMetadataRequest())
             #expect(server.name == "ledge")
-            #expect(server.extensions == ["binary_tensor_data", "classification", "model_repository", "statistics"])
+            #expect(server.extensions == ["binary_tensor_data", "classification", "model_repository", "statistics", "logging"])
             var named = Inference_ModelMetadataRequest()
             named.name = "add"
             let metadata = try await client.modelMetadata(named)

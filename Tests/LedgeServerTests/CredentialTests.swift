@@ -75,9 +75,12 @@ import Testing
             ("\(Self.first) models=add,\n", "F: models= names a model '': expected model names separated by commas"),
             (
                 "\(Self.first) inference,admin\n",
-                "F: unknown scope 'admin': expected health, metadata, inference, model-repository, metrics or statistics"
+                "F: unknown scope 'admin': expected health, metadata, inference, model-repository, metrics, statistics or logging"
             ),
-            ("\(Self.first) inference,\n", "F: unknown scope '': expected health, metadata, inference, model-repository, metrics or statistics"),
+            (
+                "\(Self.first) inference,\n",
+                "F: unknown scope '': expected health, metadata, inference, model-repository, metrics, statistics or logging"
+            ),
             ("\(Self.first)\n\(Self.second)\n\(Self.first) metrics\n", "F: line 3: the same token as line 1"),
         ] {
             #expect(throws: LedgeError.invalidInput(message)) { try read(text) }

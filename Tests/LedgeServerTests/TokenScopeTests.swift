@@ -34,6 +34,7 @@ import Testing
         (.post, "/v2/repository/index", nil, .modelRepository, .ok),
         (.post, "/v2/repository/models/no-such-model/unload", nil, .modelRepository, .badRequest),
         (.get, "/metrics", nil, .metrics, .ok), (.get, "/v2/models/stats", nil, .statistics, .ok),
+        (.get, "/v2/logging", nil, .logging, .notImplemented),
         (.get, "/v2/models/add/versions/1/stats", nil, .statistics, .ok),
         (.get, "/no/such/path", nil, nil, .notFound), (.delete, "/v2/models/add", nil, nil, .methodNotAllowed),
     ]

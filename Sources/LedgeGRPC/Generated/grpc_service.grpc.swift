@@ -2,7 +2,7 @@
 /// written for Ledge from the protocol's documentation. Package, service, message and
 /// field names and numbers are the protocol's, so that its clients (tritonclient, Triton's
 /// perf tools, KServe's) talk to `ledge serve` unchanged; the methods Ledge does not serve
-/// (shared memory, trace and log settings) are left out, so clients that call them get
+/// (shared memory, trace settings) are left out, so clients that call them get
 /// UNIMPLEMENTED, and so are the statistics' memory usage and decoupled-response fields. ModelConfig holds the subset of Triton's model configuration
 /// that a Ledge repository can have (config.pbtxt as `ledge serve` reads it).
 ///
@@ -148,6 +148,19 @@ package enum Inference_GRPCInferenceService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "LogSettings" metadata.
+        package enum LogSettings: Sendable {
+            /// Request type for "LogSettings".
+            package typealias Input = Inference_LogSettingsRequest
+            /// Response type for "LogSettings".
+            package typealias Output = Inference_LogSettingsResponse
+            /// Descriptor for "LogSettings".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
+                method: "LogSettings",
+                type: .unary
+            )
+        }
         /// Namespace for "RepositoryIndex" metadata.
         package enum RepositoryIndex: Sendable {
             /// Request type for "RepositoryIndex".
@@ -198,6 +211,7 @@ package enum Inference_GRPCInferenceService: Sendable {
             ModelStreamInfer.descriptor,
             ModelConfig.descriptor,
             ModelStatistics.descriptor,
+            LogSettings.descriptor,
             RepositoryIndex.descriptor,
             RepositoryModelLoad.descriptor,
             RepositoryModelUnload.descriptor
@@ -361,6 +375,24 @@ extension Inference_GRPCInferenceService {
             request: GRPCCore.StreamingServerRequest<Inference_ModelStatisticsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inference_ModelStatisticsResponse>
+
+        /// Handle the "LogSettings" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's logging extension: read and change the log settings while serving.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inference_LogSettingsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inference_LogSettingsResponse` messages.
+        func logSettings(
+            request: GRPCCore.StreamingServerRequest<Inference_LogSettingsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inference_LogSettingsResponse>
 
         /// Handle the "RepositoryIndex" method.
         ///
@@ -548,6 +580,24 @@ extension Inference_GRPCInferenceService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inference_ModelStatisticsResponse>
 
+        /// Handle the "LogSettings" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's logging extension: read and change the log settings while serving.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_LogSettingsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inference_LogSettingsResponse` message.
+        func logSettings(
+            request: GRPCCore.ServerRequest<Inference_LogSettingsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inference_LogSettingsResponse>
+
         /// Handle the "RepositoryIndex" method.
         ///
         /// - Parameters:
@@ -733,6 +783,24 @@ extension Inference_GRPCInferenceService {
             context: GRPCCore.ServerContext
         ) async throws -> Inference_ModelStatisticsResponse
 
+        /// Handle the "LogSettings" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's logging extension: read and change the log settings while serving.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inference_LogSettingsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inference_LogSettingsResponse` to respond with.
+        func logSettings(
+            request: Inference_LogSettingsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inference_LogSettingsResponse
+
         /// Handle the "RepositoryIndex" method.
         ///
         /// - Parameters:
@@ -881,6 +949,17 @@ extension Inference_GRPCInferenceService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Inference_GRPCInferenceService.Method.LogSettings.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_LogSettingsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_LogSettingsResponse>(),
+            handler: { request, context in
+                try await self.logSettings(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Inference_GRPCInferenceService.Method.RepositoryIndex.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_RepositoryIndexRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Inference_RepositoryIndexResponse>(),
@@ -1001,6 +1080,17 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_ModelStatisticsResponse> {
         let response = try await self.modelStatistics(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func logSettings(
+        request: GRPCCore.StreamingServerRequest<Inference_LogSettingsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inference_LogSettingsResponse> {
+        let response = try await self.logSettings(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1158,6 +1248,19 @@ extension Inference_GRPCInferenceService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inference_ModelStatisticsResponse> {
         return GRPCCore.ServerResponse<Inference_ModelStatisticsResponse>(
             message: try await self.modelStatistics(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func logSettings(
+        request: GRPCCore.ServerRequest<Inference_LogSettingsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inference_LogSettingsResponse> {
+        return GRPCCore.ServerResponse<Inference_LogSettingsResponse>(
+            message: try await self.logSettings(
                 request: request.message,
                 context: context
             ),
@@ -1392,6 +1495,29 @@ extension Inference_GRPCInferenceService {
             deserializer: some GRPCCore.MessageDeserializer<Inference_ModelStatisticsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_ModelStatisticsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "LogSettings" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's logging extension: read and change the log settings while serving.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_LogSettingsRequest` message.
+        ///   - serializer: A serializer for `Inference_LogSettingsRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_LogSettingsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func logSettings<Result>(
+            request: GRPCCore.ClientRequest<Inference_LogSettingsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_LogSettingsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_LogSettingsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_LogSettingsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "RepositoryIndex" method.
@@ -1745,6 +1871,40 @@ extension Inference_GRPCInferenceService {
             )
         }
 
+        /// Call the "LogSettings" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's logging extension: read and change the log settings while serving.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_LogSettingsRequest` message.
+        ///   - serializer: A serializer for `Inference_LogSettingsRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_LogSettingsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func logSettings<Result>(
+            request: GRPCCore.ClientRequest<Inference_LogSettingsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_LogSettingsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_LogSettingsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_LogSettingsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inference_GRPCInferenceService.Method.LogSettings.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "RepositoryIndex" method.
         ///
         /// - Parameters:
@@ -2067,6 +2227,35 @@ extension Inference_GRPCInferenceService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Inference_ModelStatisticsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_ModelStatisticsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "LogSettings" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Triton's logging extension: read and change the log settings while serving.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inference_LogSettingsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func logSettings<Result>(
+        request: GRPCCore.ClientRequest<Inference_LogSettingsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_LogSettingsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.logSettings(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_LogSettingsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_LogSettingsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2414,6 +2603,39 @@ extension Inference_GRPCInferenceService.ClientProtocol {
             metadata: metadata
         )
         return try await self.modelStatistics(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "LogSettings" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Triton's logging extension: read and change the log settings while serving.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func logSettings<Result>(
+        _ message: Inference_LogSettingsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_LogSettingsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inference_LogSettingsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.logSettings(
             request: request,
             options: options,
             onResponse: handleResponse
