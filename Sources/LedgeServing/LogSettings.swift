@@ -47,7 +47,8 @@ public final class LogSettings: Sendable {
     /// nothing, when one is unknown, of the wrong type or cannot be.
     @discardableResult
     public func update(_ changes: [String: Value]) throws -> Logger.Level {
-        var current = settings
+        let before = settings
+        var current = before
         for key in changes.keys.sorted() {
             guard let old = current[key], let value = changes[key] else {
                 throw LedgeError.invalidInput(
@@ -80,6 +81,7 @@ public final class LogSettings: Sendable {
         if verbose > 0 && !on("log_info") {
             throw LedgeError.invalidInput("log_verbose_level \(verbose) needs log_info on (verbose lines come with info lines)")
         }
+        if current == before { return self.level }  // nothing changes: a `--log-level notice` stays notice
         rawLevel.store(UInt8(Self.levels.firstIndex(of: level) ?? 2), ordering: .relaxed)
         return level
     }

@@ -62,6 +62,14 @@ import Testing
         }
     }
 
+    /// A level the switches cannot name (notice) stays until a switch changes.
+    @Test func anUnchangedSettingKeepsTheLevel() throws {
+        let settings = LogSettings(level: .notice, format: "json")
+        #expect(try settings.update(["log_verbose_level": .uint32(0), "log_format": .string("json")]) == .notice)
+        #expect(settings.level == .notice)
+        #expect(try settings.update(["log_warning": .bool(false), "log_info": .bool(false)]) == .error)
+    }
+
     @Test func aServerWithoutSettingsAnswers501() async throws {
         try await Self.withApp(nil) { client in
             try await client.execute(uri: "/v2/logging", method: .get) { response in
