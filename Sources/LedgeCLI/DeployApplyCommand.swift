@@ -114,7 +114,10 @@ extension DeployApplyCommand {
         if let problem = access.problem { throw LedgeError.usage("device '\(device)': \(problem)") }
         var secrets = DeviceSecrets(trustRoots: access.trustRoots, clientIdentity: access.clientIdentity)
         if let file = access.tokenFile {
-            secrets.token = try SecurityOptions.readToken(file: file, kind: "device '\(device)': auth token", label: "device '\(device)': \(file)")
+            let tokens = try SecurityOptions.readDeviceTokens(
+                file: file, kind: "device '\(device)': auth token", label: "device '\(device)': \(file)")
+            secrets.token = tokens.check
+            secrets.tokenLines = tokens.lines.count > 1 ? tokens.lines : nil
         }
         if let certificate = access.certificate, let key = access.key {
             do {

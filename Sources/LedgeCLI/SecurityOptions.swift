@@ -110,15 +110,20 @@ struct SecurityOptions: ParsableArguments {
         return [AccessPolicy.Grant(token)]
     }
 
-    /// The one token in `file`, read as ``AccessPolicy/readGrants(file:kind:label:)`` reads it; a
-    /// file of several tokens, or of a limited one, is refused after `label` (`deploy apply` checks
-    /// its devices with one, across several APIs).
-    static func readToken(file: String, kind: String, label: String) throws -> String {
+    /// A device's token file, read as ``AccessPolicy/readGrants(file:kind:label:)`` reads it: the
+    /// token the checks carry (the first line that is a token alone: the checks reach several
+    /// APIs) and every line as the device's server will read it (limited tokens for its clients).
+    /// A file without an unlimited token is refused after `label`.
+    static func readDeviceTokens(file: String, kind: String, label: String) throws -> (check: String, lines: [String]) {
         let grants = try AccessPolicy.readGrants(file: file, kind: kind, label: label)
-        guard grants.count == 1 else { throw LedgeError.invalidInput("\(label): holds \(grants.count) tokens, one per line; give one") }
-        guard grants[0].scopes == nil else {
-            throw LedgeError.invalidInput("\(label): the token is limited to scopes; a device's token must be unlimited (no scopes)")
+        guard let check = grants.first(where: { $0.scopes == nil && $0.models == nil }) else {
+            throw LedgeError.invalidInput(
+                "\(label): no unlimited token: the device checks need a line with a token alone (limited lines may follow)")
         }
-        return grants[0].token
+        let lines = grants.map { grant in
+            ([grant.token] + (grant.scopes.map { [AccessPolicy.Scope.allCases.filter($0.contains).map(\.rawValue).joined(separator: ",")] } ?? [])
+                + (grant.models.map { ["models=" + $0.sorted().joined(separator: ",")] } ?? [])).joined(separator: " ")
+        }
+        return (check.token, lines)
     }
 }

@@ -204,13 +204,14 @@ enum DeviceScripts {
         "tail -n \(lines) \(DeviceRelease.quoted(root + "/" + log)) 2> /dev/null || true"
     }
 
-    /// Prints a release's token (`token=…`), whether it serves HTTPS (`tls=yes`) and asks for
+    /// Prints a release's token for the checks (`token=…`: the first line that is a token alone,
+    /// unlimited), whether it serves HTTPS (`tls=yes`) and asks for
     /// client certificates (`mtls=yes`), for the
     /// checks of `status` and `rollback`: the release's own, read over ssh.
     static func secrets(release: String) -> String {
         let folder = DeviceRelease.quoted(release) + "/"
         return """
-            [ -f \(folder)\(DeviceRelease.tokenPath) ] && echo "token=$(cat \(folder)\(DeviceRelease.tokenPath))"
+            [ -f \(folder)\(DeviceRelease.tokenPath) ] && echo "token=$(awk 'NF == 1 { print; exit }' \(folder)\(DeviceRelease.tokenPath))"
             [ -f \(folder)\(DeviceRelease.certificatePath) ] && echo tls=yes
             [ -f \(folder)\(DeviceRelease.clientCAPath) ] && echo mtls=yes
             """

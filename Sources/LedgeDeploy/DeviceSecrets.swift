@@ -68,8 +68,11 @@ public struct DeviceAccess: Sendable, Hashable {
 /// folder, never in a command line), so a changed token or certificate is a new release —
 /// checked on the spare port, switched to, rolled back on failure like any other.
 public struct DeviceSecrets: Sendable, Hashable {
-    /// The bearer token every request must carry (`nil`: none).
+    /// The bearer token the checks carry, unlimited (`nil`: none).
     public var token: String?
+    /// The server's whole token file, when it holds more than `token` (limited tokens for the
+    /// device's clients: `TOKEN inference models=detector`); `nil`: `token` alone.
+    public var tokenLines: [String]?
     /// The certificate chain and key, PEM (`nil`: plain HTTP).
     public var certificate: [UInt8]?
     public var key: [UInt8]?
@@ -105,7 +108,7 @@ public struct DeviceSecrets: Sendable, Hashable {
     /// The release folder's files: `secrets/auth-token`, `secrets/tls.crt`, `secrets/tls.key`, `secrets/client-ca.pem`.
     var files: [(path: String, bytes: [UInt8])] {
         var files: [(path: String, bytes: [UInt8])] = []
-        if let token { files.append((DeviceRelease.tokenPath, Array((token + "\n").utf8))) }
+        if let token { files.append((DeviceRelease.tokenPath, Array(((tokenLines ?? [token]).joined(separator: "\n") + "\n").utf8))) }
         if let certificate, let key {
             files.append((DeviceRelease.certificatePath, certificate))
             files.append((DeviceRelease.keyPath, key))
