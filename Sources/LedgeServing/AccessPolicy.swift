@@ -3,13 +3,14 @@ internal import Synchronization
 
 /// Who may call the server: with a token, every request must carry `Authorization: Bearer TOKEN`;
 /// health probes (and, separately, metrics) may stay open so kubelet or Prometheus need no secret.
+/// A token may be limited to some APIs (``Scope``) and to some models (``Grant``).
 ///
-/// Transport-neutral: the HTTP adapter maps each request path to an ``Endpoint`` and asks
-/// ``check(authorization:endpoint:)``; a gRPC adapter can do the same with its metadata.
+/// Transport-neutral: the HTTP adapter maps the route a request matched to an ``Endpoint`` and
+/// asks ``check(authorization:endpoint:model:)``; the gRPC service does the same per method.
 /// Printed, dumped or logged (swift-service-lifecycle logs its services at debug level), it never shows the token.
 public struct AccessPolicy: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// What a request reaches, as far as access is concerned: the scope a limited token needs,
-    /// and whether it is a probe that `healthOpen` opens.
+    /// whether it is a probe that `healthOpen` opens, and which models it reaches.
     public struct Endpoint: Sendable, Hashable {
         /// The scope a limited token needs; `nil`: only an unlimited token passes.
         public let scope: Scope?
