@@ -3,7 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
-public import LedgeCore
+internal import LedgeCore
 public import LedgeRelease
 
 /// A release bundle as a device holds it, under a folder `ROOT` of the device:

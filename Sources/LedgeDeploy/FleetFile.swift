@@ -3,7 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
-public import LedgeCore
+internal import LedgeCore
 
 /// The devices `ledge deploy` works on, from a YAML fleet file (read with libyaml):
 ///

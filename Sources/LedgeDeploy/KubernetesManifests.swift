@@ -1,4 +1,4 @@
-public import LedgeCore
+internal import LedgeCore
 
 /// Where pods go: anywhere, on one node (`nodeName`, as KubeEdge edge nodes are usually
 /// addressed), or on nodes with labels.

@@ -1,7 +1,7 @@
-public import GRPCCore
+internal import GRPCCore
 internal import LedgeCore
-public import LedgeServing
-public import Logging
+internal import LedgeServing
+internal import Logging
 internal import Metrics
 
 /// What every call goes through, as over HTTP: the bearer token checked against the

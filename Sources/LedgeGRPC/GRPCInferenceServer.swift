@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 internal import Glibc
 #endif
-public import GRPCCore
+package import GRPCCore
 internal import GRPCNIOTransportHTTP2Posix
 internal import LedgeCore
 public import LedgeServing

@@ -1,4 +1,4 @@
-public import GRPCCore
+internal import GRPCCore
 internal import LedgeCore
 
 /// Library errors as gRPC statuses, with the same one-line messages as over HTTP.

@@ -3,7 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
-public import LedgeCore
+internal import LedgeCore
 internal import SwiftProtobuf
 
 /// An ONNX model as the format's own messages (generated from our `Protos/onnx.proto`): read

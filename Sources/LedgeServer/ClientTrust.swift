@@ -3,7 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
-public import LedgeCore
+internal import LedgeCore
 public import NIOCore
 public import NIOSSL
 internal import SwiftASN1

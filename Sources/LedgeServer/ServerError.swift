@@ -1,6 +1,6 @@
 public import Hummingbird
 public import LedgeCore
-public import LedgeServing
+internal import LedgeServing
 
 /// An error as the HTTP server answers it: a status and a one-line message,
 /// sent as `{"error": "…"}`.

@@ -1,4 +1,4 @@
-public import LedgeCore
+internal import LedgeCore
 public import NIOCertificateReloading
 public import NIOSSL
 internal import Synchronization

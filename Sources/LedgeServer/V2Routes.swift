@@ -53,7 +53,7 @@ struct V2Routes: Sendable {
         }
         // Triton's logging extension: the level every handler reads, changed while serving.
         router.on("/v2/logging", method: .get, scope: .logging, reach: .server, recordingIn: table) { _, _ in
-            try JSONResponse.make(data: LogSettingsCoding.body(try logSettings()))
+            JSONResponse.make(data: LogSettingsCoding.body(try logSettings()))
         }
         router.on("/v2/logging", method: .post, scope: .logging, reach: .server, recordingIn: table) { request, context in
             let settings = try logSettings()

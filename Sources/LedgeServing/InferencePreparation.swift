@@ -1,9 +1,9 @@
 #if canImport(FoundationEssentials)
-public import FoundationEssentials
+internal import FoundationEssentials
 #else
-public import Foundation
+internal import Foundation
 #endif
-public import LedgeCore
+internal import LedgeCore
 
 extension InferenceRequest {
     /// The header that carries the JSON length when a request has a binary section,

@@ -1,4 +1,4 @@
-public import LedgeCore
+package import LedgeCore
 
 /// Writes JSON bytes directly, for inference responses: Foundation's
 /// `JSONEncoder` costs more than a small model's inference. Numbers are

@@ -1,5 +1,5 @@
 internal import Dispatch
-public import LedgeCore
+internal import LedgeCore
 public import Logging
 internal import Synchronization
 

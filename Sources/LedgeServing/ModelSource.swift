@@ -1,4 +1,4 @@
-public import LedgeCore
+internal import LedgeCore
 public import LedgeEngine
 
 /// Where models come from: model files, or a folder of model folders.

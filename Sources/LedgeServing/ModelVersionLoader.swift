@@ -5,10 +5,10 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
-public import LedgeCore
+internal import LedgeCore
 internal import LedgeEngine
 internal import LedgeVision
-public import Logging
+internal import Logging
 #if canImport(Glibc)
 internal import Glibc
 #endif

@@ -6,7 +6,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
-public import LedgeCore
+internal import LedgeCore
 
 /// Loading, reloading and unloading: everything here runs on ``ModelRepository/changes``.
 extension ModelRepository {

@@ -1,7 +1,7 @@
 internal import Dispatch
 internal import Logging
 internal import Synchronization
-public import LedgeCore
+internal import LedgeCore
 
 /// What a transport offers of the repository: Triton's model repository
 /// extension (index, load, unload) and polling.

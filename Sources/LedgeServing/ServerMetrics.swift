@@ -1,4 +1,4 @@
-public import LedgeCore
+internal import LedgeCore
 package import Metrics
 internal import Synchronization
 

@@ -1,4 +1,4 @@
-public import LedgeCore
+package import LedgeCore
 
 extension LedgeError {
     /// No model called `name` (404 over HTTP).

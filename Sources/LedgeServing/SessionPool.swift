@@ -1,7 +1,7 @@
 internal import DequeModule
 internal import Dispatch
-public import LedgeCore
-public import LedgeEngine
+internal import LedgeCore
+internal import LedgeEngine
 internal import Synchronization
 
 /// The instances of one model, and which request runs on which.

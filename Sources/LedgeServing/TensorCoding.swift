@@ -1,9 +1,9 @@
 #if canImport(FoundationEssentials)
-public import FoundationEssentials
+package import FoundationEssentials
 #else
-public import Foundation
+package import Foundation
 #endif
-public import LedgeCore
+package import LedgeCore
 
 /// Tensors from and to the V2 protocol: JSON `data` (flat or nested) and raw
 /// little-endian bytes of the binary tensor data extension.
