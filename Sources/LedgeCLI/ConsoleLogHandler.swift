@@ -7,23 +7,18 @@ public import Logging
 /// Built per process without `LoggingSystem.bootstrap`, so commands can run
 /// many times in one process (tests).
 public struct ConsoleLogHandler: LogHandler {
-    private var level: Logger.Level
-    /// `ledge serve`'s level, changed while it serves (``LogSettings``); setting `logLevel` detaches from it.
-    private var shared: LogSettings?
+    /// Its own, or `ledge serve`'s as it changes (``LogSettings``); setting `logLevel` detaches it.
+    private var level: HandlerLevel
     public var metadata: Logger.Metadata = [:]
 
     public var logLevel: Logger.Level {
-        get { shared?.level ?? level }
-        set {
-            level = newValue
-            shared = nil
-        }
+        get { level.value }
+        set { level.value = newValue }
     }
 
     /// A handler at `logLevel`, or at `shared`'s level as it changes.
     public init(logLevel: Logger.Level, shared: LogSettings? = nil) {
-        self.level = logLevel
-        self.shared = shared
+        self.level = HandlerLevel(logLevel, shared: shared)
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {

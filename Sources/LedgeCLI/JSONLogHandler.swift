@@ -13,17 +13,13 @@ public import Logging
 ///
 /// Built per process without `LoggingSystem.bootstrap`, like ``ConsoleLogHandler``.
 public struct JSONLogHandler: LogHandler {
-    private var level: Logger.Level
-    /// `ledge serve`'s level, changed while it serves (``LogSettings``); setting `logLevel` detaches from it.
-    private var shared: LogSettings?
+    /// Its own, or `ledge serve`'s as it changes (``LogSettings``); setting `logLevel` detaches it.
+    private var level: HandlerLevel
     public var metadata: Logger.Metadata = [:]
 
     public var logLevel: Logger.Level {
-        get { shared?.level ?? level }
-        set {
-            level = newValue
-            shared = nil
-        }
+        get { level.value }
+        set { level.value = newValue }
     }
     private let label: String
     private let write: @Sendable (String) -> Void
@@ -37,8 +33,7 @@ public struct JSONLogHandler: LogHandler {
     /// at `shared`'s level as it changes.
     public init(label: String, logLevel: Logger.Level, shared: LogSettings? = nil, write: @escaping @Sendable (String) -> Void) {
         self.label = label
-        self.level = logLevel
-        self.shared = shared
+        self.level = HandlerLevel(logLevel, shared: shared)
         self.write = write
     }
 

@@ -120,10 +120,6 @@ struct SecurityOptions: ParsableArguments {
             throw LedgeError.invalidInput(
                 "\(label): no unlimited token: the device checks need a line with a token alone (limited lines may follow)")
         }
-        let lines = grants.map { grant in
-            ([grant.token] + (grant.scopes.map { [AccessPolicy.Scope.allCases.filter($0.contains).map(\.rawValue).joined(separator: ",")] } ?? [])
-                + (grant.models.map { ["models=" + $0.sorted().joined(separator: ",")] } ?? [])).joined(separator: " ")
-        }
-        return (check.token, lines)
+        return (check.token, grants.map(\.line))
     }
 }

@@ -32,6 +32,13 @@ extension AccessPolicy {
             self.scopes = scopes
             self.models = models
         }
+
+        /// The grant as a token file line: `TOKEN[ SCOPE,SCOPE…][ models=NAME,NAME…]`, scopes in
+        /// ``Scope`` order and models sorted (what ``readGrants(file:kind:label:)`` reads back).
+        public var line: String {
+            ([token] + (scopes.map { [Scope.allCases.filter($0.contains).map(\.rawValue).joined(separator: ",")] } ?? [])
+                + (models.map { ["models=" + $0.sorted().joined(separator: ",")] } ?? [])).joined(separator: " ")
+        }
     }
 
     /// The grants in `file`, one per line: `TOKEN` (unlimited), `TOKEN SCOPE,SCOPE…` (limited to

@@ -86,3 +86,23 @@ public final class LogSettings: Sendable {
         return level
     }
 }
+
+/// A log handler's level: its own, or a server's ``LogSettings`` as they change. Setting it
+/// detaches the handler from the shared level (a copy made for one component).
+public struct HandlerLevel: Sendable {
+    private var own: Logger.Level
+    private var shared: LogSettings?
+
+    public init(_ level: Logger.Level, shared: LogSettings?) {
+        own = level
+        self.shared = shared
+    }
+
+    public var value: Logger.Level {
+        get { shared?.level ?? own }
+        set {
+            own = newValue
+            shared = nil
+        }
+    }
+}

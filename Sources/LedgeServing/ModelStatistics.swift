@@ -91,11 +91,10 @@ package final class StatisticsRecorder: Sendable {
             guard executions > 0 else { return }
             statistics.executionCount += UInt64(executions)
             let size = batchSize ?? max(items, 0)
-            if !statistics.batches.contains(where: { $0.size == size }) {
-                statistics.batches.append(ModelStatistics.Batch(size: size))
-                statistics.batches.sort { $0.size < $1.size }
+            let at = statistics.batches.firstIndex { $0.size >= size } ?? statistics.batches.endIndex  // kept sorted by size
+            if at == statistics.batches.endIndex || statistics.batches[at].size != size {
+                statistics.batches.insert(ModelStatistics.Batch(size: size), at: at)
             }
-            guard let at = statistics.batches.firstIndex(where: { $0.size == size }) else { return }
             statistics.batches[at].computeInput.add(input ?? .zero)
             statistics.batches[at].computeInfer.add(compute)
             statistics.batches[at].computeOutput.add(.zero)

@@ -34,10 +34,7 @@ import Testing
         let file = folder + "/tokens"
         func read(_ text: String) throws -> [String] {
             try text.write(toFile: file, atomically: true, encoding: .utf8)
-            return try AccessPolicy.readGrants(file: file, kind: "--auth-token-file", label: "F").map {
-                $0.token + ($0.scopes.map { " " + AccessPolicy.Scope.allCases.filter($0.contains).map(\.rawValue).joined(separator: ",") } ?? "")
-                    + ($0.models.map { " models=" + $0.sorted().joined(separator: ",") } ?? "")
-            }
+            return try AccessPolicy.readGrants(file: file, kind: "--auth-token-file", label: "F").map(\.line)
         }
         #expect(try read("  \(Self.first)  \n") == [Self.first])
         #expect(try read("\(Self.first)\n\n\(Self.second)\n") == [Self.first, Self.second])
