@@ -13,6 +13,9 @@ Rounds interleave everything (and rotate the order of the load runs) so drift hi
      raw request posted by h2load -c 1 -m 1 (a lean client: what the Python client adds) and the server's own
      mean request / queue / invoke times over the tritonclient calls (/metrics: what the transport adds), and
      the same bytes over HTTP/1.1 (V2 binary tensor extension) by h2load --h1 -c 1.
+  3. With Triton's perf_analyzer (when set-up installed it): add.onnx at concurrency 32 over gRPC against
+     HTTP JSON tensors, and efficientnet_lite0 p50 at c=1 over gRPC, HTTP binary tensors, and both again with
+     `--shared-memory system` (the server runs with --allow-client-shm: no tensor bytes on the wire).
 Every server CPU figure is the server process's utime + stime over the run, per request.
 
 Usage: Benchmarks/grpc_bench.py --ledge .build/release/ledge [--duration S] [--rounds N] [--json FILE]
@@ -52,7 +55,7 @@ class Server:
 
     def __init__(self, ledge, model, env):
         self.out = tempfile.NamedTemporaryFile(prefix="ledge-grpc-bench-", suffix=".out")
-        self.proc = subprocess.Popen([ledge, "serve", "--model", model, "--port", "0", "--log-level", "error"],
+        self.proc = subprocess.Popen([ledge, "serve", "--model", model, "--port", "0", "--log-level", "error", "--allow-client-shm"],
                                      stdout=self.out, stderr=subprocess.PIPE, env=env)
         atexit.register(self.stop)  # also when a check exits early
         deadline = time.monotonic() + 60
@@ -326,8 +329,10 @@ def main():
         figures.update(lean_p50s(server, "efficientnet_lite0", name, image, args.warmups, args.calls, work))
         row.update({f"grpc_{k}": v for k, v in figures.items()})
         if args.perf_analyzer:
-            for label, protocol in (("pa_image_grpc_c1", "grpc"), ("pa_image_http_binary_c1", "http")):
-                row[label] = perf_analyzer(args.perf_analyzer, server, "efficientnet_lite0", protocol, 1, args.duration / 2)
+            shm = ("--shared-memory", "system")  # the tensors through shared memory: no tensor bytes on the wire
+            for label, protocol, extra in (("pa_image_grpc_c1", "grpc", ()), ("pa_image_http_binary_c1", "http", ()),
+                                           ("pa_image_grpc_shm_c1", "grpc", shm), ("pa_image_http_shm_c1", "http", shm)):
+                row[label] = perf_analyzer(args.perf_analyzer, server, "efficientnet_lite0", protocol, 1, args.duration / 2, extra)
         server.stop()
         rounds.append(row)
         print(f"round {r + 1}/{args.rounds} done (load average {load_average()})", file=sys.stderr)
@@ -389,6 +394,13 @@ def report(args, rounds, load_before, load_after):
               f"| {med(r['pa_image_grpc_c1']['p50 latency'] for r in rounds) / 1000:.2f} ms (gRPC) "
               f"| {med(r['pa_image_http_binary_c1']['p50 latency'] for r in rounds) / 1000:.2f} ms (HTTP) "
               f"| {med(r['pa_image_grpc_c1']['p50 latency'] / r['pa_image_http_binary_c1']['p50 latency'] for r in rounds):.3f} | |")
+    if "pa_image_grpc_shm_c1" in rounds[0]:
+        for label, name in (("pa_image_grpc_shm_c1", "gRPC"), ("pa_image_http_shm_c1", "HTTP")):
+            ratio = med(r[label]["p50 latency"] / 1000 / r["in_process_p50_ms"] for r in rounds)
+            summary[f"perf_analyzer_image_{name.lower()}_shm_p50/in_process_p50"] = ratio
+            print(f"| efficientnet_lite0 p50 at c=1, perf_analyzer over {name} with system shared memory vs in-process invoke "
+                  f"| {med(r[label]['p50 latency'] for r in rounds) / 1000:.2f} ms "
+                  f"| {med(r['in_process_p50_ms'] for r in rounds):.2f} ms | {ratio:.3f} | |")
     print(f"\nserver plans: add {rounds[0]['add_plan']}; efficientnet_lite0 {rounds[0]['image_plan']}")
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:

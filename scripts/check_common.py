@@ -1,4 +1,4 @@
-"""Shared by the live client checks (check_tritonclient.py, check_kserve.py): one line per check."""
+"""Shared by the live client checks (check_tritonclient.py, check_grpc.py, check_shared_memory.py, …): one line per check."""
 
 
 class CheckFailed(Exception):
@@ -29,3 +29,15 @@ def run_steps(steps, passed):
             return 1
     print(passed)
     return 0
+
+
+def reference(fixtures, case, role):
+    """The tensors of reference case `case` (`inputs` or `outputs`) in FIXTURES/reference/manifest.json."""
+    import json
+    import os
+    import numpy as np
+    folder = os.path.join(fixtures, "reference")
+    with open(os.path.join(folder, "manifest.json")) as f:
+        tensors = json.load(f)["cases"][case][role]
+    return [np.fromfile(os.path.join(folder, t["file"]), dtype=np.dtype(t["dtype"]).newbyteorder("<")).reshape(t["shape"])
+            for t in tensors]

@@ -27,7 +27,6 @@ Prints one line per check ("ok: ..."); on the first failure prints "FAIL: <check
 stderr and exits 1.
 """
 import argparse
-import json
 import os
 import queue
 import signal
@@ -41,15 +40,7 @@ import tritonclient.grpc as grpcclient
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 from tritonclient.utils import InferenceServerException
 
-from check_common import CheckFailed, expect, ok, run_steps
-
-
-def reference(fixtures, case, role):
-    folder = os.path.join(fixtures, "reference")
-    with open(os.path.join(folder, "manifest.json")) as f:
-        tensors = json.load(f)["cases"][case][role]
-    return [np.fromfile(os.path.join(folder, t["file"]), dtype=np.dtype(t["dtype"]).newbyteorder("<")).reshape(t["shape"])
-            for t in tensors]
+from check_common import CheckFailed, expect, ok, reference, run_steps
 
 
 def check_server(client):

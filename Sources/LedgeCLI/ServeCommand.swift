@@ -24,8 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
             POST /v2/models/NAME/classify?top_k=K with an image/jpeg, image/png or multipart/form-data body;
             POST /v2/repository/index; a web page at / to classify a photo in the browser.
             gRPC (--grpc-port): inference.GRPCInferenceService as Triton serves it (ServerLive, ServerReady,
-            ModelReady, ServerMetadata, ModelMetadata, ModelConfig, ModelInfer, ModelStreamInfer, RepositoryIndex,
-            RepositoryModelLoad, RepositoryModelUnload) over the same models, queue and metrics.
+            ModelReady, ServerMetadata, ModelMetadata, ModelConfig, ModelInfer, ModelStreamInfer, ModelStatistics,
+            LogSettings, RepositoryIndex, RepositoryModelLoad, RepositoryModelUnload, SystemSharedMemory*) over the same
+            models, queue and metrics. Triton's statistics, logging and (--allow-client-shm) shared-memory extensions.
             GET /metrics: Prometheus text format. Every request gets an id (a sane X-Request-Id header or a
             generated one), echoed in X-Request-Id and logged as request_id with one access line at info level.
             SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
@@ -58,6 +59,15 @@ struct ServeCommand: AsyncParsableCommand {
             a replacement starts while the old server runs, then the old one stops, and no connection is refused or reset.
             """)
     var reusePort = false
+
+    @Flag(
+        name: .customLong("allow-client-shm"),
+        help: """
+            Let clients register system shared memory regions (Triton's shared-memory extension, /v2/systemsharedmemory and \
+            gRPC SystemSharedMemory*) and pass tensors through them: for clients on this machine. Off by default, as in \
+            Triton: a client that may register a key may read any shared memory object this user can open.
+            """)
+    var allowClientSharedMemory = false
 
     @Option(
         name: .customLong("ready-file"),
@@ -183,7 +193,7 @@ struct ServeCommand: AsyncParsableCommand {
                 probe: probe.probe(engine: engine), controlMode: modelControlMode.mode,
                 pollInterval: .milliseconds(Int64((repositoryPollSecs * 1000).rounded())), startupModels: loadModels,
                 batching: batching.policy, fetchURI: modelURIs.blockingFetch(logger: logger),
-                exactDecode: decode.exactDecode, readyOnFirstInstance: true),
+                exactDecode: decode.exactDecode, readyOnFirstInstance: true, allowClientSharedMemory: allowClientSharedMemory),
             logger: logger)
         let host = self.host
         let names = repository.names

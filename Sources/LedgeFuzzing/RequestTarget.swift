@@ -98,7 +98,7 @@ enum RequestTarget {
             throw target.failure("prepare named output \(output.index)", input)
         }
         // The inputs echoed as the outputs (same specs) through the response writer.
-        let response = model.response(for: prepared, results: prepared.inputs)
+        let response = try model.response(for: prepared, results: prepared.inputs)
         try ResponseCheck.check(DecodingEntryPoints.v2Body(for: response), outputs: response.outputs.count, input)
     }
 }

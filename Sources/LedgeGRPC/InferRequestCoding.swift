@@ -13,37 +13,76 @@ internal import LedgeServing
 enum InferRequestCoding {
     static func request(_ message: Inference_ModelInferRequest) throws -> InferenceRequest {
         let raw = message.rawInputContents
+        // Inputs in shared memory have no raw entry: the entries are the other inputs', in order.
+        let shared = try message.inputs.map { try sharedMemory($0.parameters, of: "input '\($0.name)'") }
+        let sent = shared.filter { $0 == nil }.count
         if !raw.isEmpty {
-            guard raw.count == message.inputs.count else {
+            guard raw.count == sent else {
                 throw LedgeError.invalidInput(
-                    "raw_input_contents has \(raw.count) entries but the request has \(message.inputs.count) inputs: expected one entry per input")
+                    sent == message.inputs.count
+                        ? "raw_input_contents has \(raw.count) entries but the request has \(message.inputs.count) inputs: expected one entry per input"
+                        : "raw_input_contents has \(raw.count) entries but the request has \(sent) inputs not in shared memory: expected one entry for each"
+                )
             }
             if let typed = message.inputs.first(where: { TypedContents.fields(of: $0.contents).count > 0 }) {
                 throw LedgeError.invalidInput(
                     "input '\(typed.name)' has contents while the request has raw_input_contents: expected one or the other")
             }
         }
-        let inputs = try message.inputs.enumerated().map { index, input in
+        var next = 0
+        let inputs = try zip(message.inputs, shared).map { input, reference in
             let shape = try input.shape.map { dimension in
                 guard let value = Int(exactly: dimension), value >= 0 else {
                     throw LedgeError.invalidInput("input '\(input.name)': shape has dimension \(dimension): expected sizes of 0 or more")
                 }
                 return value
             }
-            let values: InferenceRequest.Input.Values =
-                raw.isEmpty
-                ? try TypedContents.bytes(of: input)
-                : .raw(raw[index], field: "raw_input_contents[\(index)]")
+            let values: InferenceRequest.Input.Values
+            if let reference {
+                if let field = TypedContents.fields(of: input.contents).first {
+                    throw LedgeError.invalidInput(
+                        "input '\(input.name)' has both contents.\(field) and parameters.shared_memory_region: expected one")
+                }
+                values = .sharedMemory(reference)
+            } else if raw.isEmpty {
+                values = try TypedContents.bytes(of: input)
+            } else {
+                values = .raw(raw[next], field: "raw_input_contents[\(next)]")
+                next += 1
+            }
             return InferenceRequest.Input(name: input.name, datatype: input.datatype, shape: shape, values: values)
         }
         let outputs: [InferenceRequest.Output]? =
             message.outputs.isEmpty
             ? nil
             : try message.outputs.map { output in
-                InferenceRequest.Output(name: output.name, binary: true, classification: try classification(output))
+                InferenceRequest.Output(
+                    name: output.name, binary: true, classification: try classification(output),
+                    sharedMemory: try sharedMemory(output.parameters, of: "requested output '\(output.name)'"))
             }
         return InferenceRequest(
             id: message.id.isEmpty ? nil : message.id, inputs: inputs, outputs: outputs, binaryOutputs: true, jsonByteCount: 0)
+    }
+
+    /// The shared-memory extension's parameters of an input or requested output (`tensor`: `input 'x'`).
+    private static func sharedMemory(_ parameters: [String: Inference_InferParameter], of tensor: String) throws -> SharedMemoryReference? {
+        func integer(_ key: String) throws -> Int? {
+            guard let parameter = parameters[key] else { return nil }
+            switch parameter.parameterChoice {
+            case .int64Param(let value): return Int(value)
+            case .uint64Param(let value): return Int(exactly: value) ?? .max
+            default: throw LedgeError.invalidInput("\(tensor): parameters.\(key) is not an integer: expected int64_param")
+            }
+        }
+        var region: String?
+        if let parameter = parameters["shared_memory_region"] {
+            guard case .stringParam(let name) = parameter.parameterChoice else {
+                throw LedgeError.invalidInput("\(tensor): parameters.shared_memory_region is not a string: expected string_param")
+            }
+            region = name
+        }
+        return try SharedMemoryReference.parameters(
+            region: region, byteSize: try integer("shared_memory_byte_size"), offset: try integer("shared_memory_offset"), of: tensor)
     }
 
     /// The `classification` parameter of a requested output (tritonclient's `class_count`).

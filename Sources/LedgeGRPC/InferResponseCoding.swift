@@ -5,6 +5,7 @@ internal import Foundation
 #endif
 internal import LedgeCore
 internal import LedgeServing
+internal import SwiftProtobuf
 
 /// An ``InferenceResponse`` as a `ModelInferResponse`: every output's bytes in
 /// `raw_output_contents`, as Triton answers over gRPC (`BYTES` elements, the
@@ -22,23 +23,21 @@ enum InferResponseCoding {
             tensor.name = output.name
             tensor.datatype = output.datatype
             tensor.shape = output.shape.map(Int64.init)
+            if let written = output.sharedMemory {
+                // In the client's shared memory; an empty raw entry keeps the entries in the order of `outputs`.
+                tensor.parameters["shared_memory_region"] = .with { $0.stringParam = written.region }
+                tensor.parameters["shared_memory_byte_size"] = .with { $0.int64Param = Int64(written.byteSize) }
+                if written.offset != 0 { tensor.parameters["shared_memory_offset"] = .with { $0.int64Param = Int64(written.offset) } }
+                message.outputs.append(tensor)
+                message.rawOutputContents.append(Data())
+                continue
+            }
             message.outputs.append(tensor)
             switch output.content {
             case .tensor(let values): message.rawOutputContents.append(values.withUnsafeBytes { Data($0) })
-            case .strings(_, let strings): message.rawOutputContents.append(bytesElements(strings))
+            case .strings(_, let strings): message.rawOutputContents.append(BytesElements.encode(strings))
             }
         }
         return message
-    }
-
-    /// `BYTES` elements: each a 4-byte little-endian length, then its bytes.
-    static func bytesElements(_ strings: [String]) -> Data {
-        var data = Data()
-        data.reserveCapacity(strings.reduce(0) { $0 + 4 + $1.utf8.count })
-        for string in strings {
-            withUnsafeBytes(of: UInt32(string.utf8.count).littleEndian) { data.append(contentsOf: $0) }
-            data.append(contentsOf: string.utf8)
-        }
-        return data
     }
 }

@@ -51,7 +51,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
             var response = Inference_ServerMetadataResponse()
             response.name = "ledge"
             response.version = version
-            response.extensions = ["binary_tensor_data", "classification", "model_repository", "statistics", "logging"]
+            response.extensions = ProtocolExtensions.names(sharedMemory: repository.sharedMemory.allowed)
             return response
         }
     }

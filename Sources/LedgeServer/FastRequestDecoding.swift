@@ -70,23 +70,30 @@ extension V2Parameters {
         case nil, .null?: return .some(nil)
         case .object(let fields)?:
             var parameters = V2Parameters()
-            switch fields["binary_data_size"] {
-            case nil, .null?: break
-            case let size?:
-                guard let size = integer(size) else { return nil }
-                parameters.binary_data_size = size
-            }
-            switch fields["classification"] {
-            case nil, .null?: break
-            case let count?:
-                guard let count = integer(count) else { return nil }
-                parameters.classification = count
-            }
+            guard let size = optionalInteger(fields["binary_data_size"]) else { return nil }
+            parameters.binary_data_size = size
+            guard let classification = optionalInteger(fields["classification"]),
+                let byteSize = optionalInteger(fields["shared_memory_byte_size"]),
+                let offset = optionalInteger(fields["shared_memory_offset"]),
+                let region = V2InferenceRequest.optionalString(fields["shared_memory_region"])
+            else { return nil }
+            parameters.classification = classification
+            parameters.shared_memory_byte_size = byteSize
+            parameters.shared_memory_offset = offset
+            parameters.shared_memory_region = region
             guard let binary = flag(fields["binary_data"]), let binaryOutput = flag(fields["binary_data_output"]) else { return nil }
             parameters.binary_data = binary
             parameters.binary_data_output = binaryOutput
             return .some(parameters)
         default: return nil
+        }
+    }
+
+    /// `.some(nil)` when absent or null, `.some(n)` for an integer literal that fits `Int`, `nil` otherwise.
+    private static func optionalInteger(_ value: JSONValue?) -> Int?? {
+        switch value {
+        case nil, .null?: return .some(nil)
+        case let value?: return integer(value).map { .some($0) }
         }
     }
 

@@ -38,19 +38,32 @@ enum V2InferenceCoding {
             json = body
         }
         let request = try RequestDecoding.decode(json)
-        let inputs = request.inputs.map { input in
-            let values: InferenceRequest.Input.Values =
-                if let size = input.parameters?.binary_data_size { .binary(size: size) } else if let data = input.data { .json(data) } else {
-                    .missing
-                }
-            return InferenceRequest.Input(name: input.name, datatype: input.datatype, shape: input.shape, values: values)
+        let inputs = try request.inputs.map { input in
+            InferenceRequest.Input(name: input.name, datatype: input.datatype, shape: input.shape, values: try values(of: input))
         }
-        let outputs = request.outputs?.map {
-            InferenceRequest.Output(name: $0.name, binary: $0.parameters?.binary_data, classification: $0.parameters?.classification)
+        let outputs = try request.outputs?.map {
+            InferenceRequest.Output(
+                name: $0.name, binary: $0.parameters?.binary_data, classification: $0.parameters?.classification,
+                sharedMemory: try $0.parameters?.sharedMemory(of: "requested output '\($0.name)'"))
         }
         return InferenceRequest(
             id: request.id, inputs: inputs, outputs: outputs, binaryOutputs: request.parameters?.binary_data_output ?? false,
             binary: binary, jsonByteCount: json.count)
+    }
+
+    /// Where an input's values are: `data`, the binary section or shared memory (one of them).
+    private static func values(of input: V2RequestInput) throws -> InferenceRequest.Input.Values {
+        let size = input.parameters?.binary_data_size
+        guard let reference = try input.parameters?.sharedMemory(of: "input '\(input.name)'") else {
+            if let size { return .binary(size: size) }
+            return input.data.map { .json($0) } ?? .missing
+        }
+        if input.data != nil || size != nil {
+            throw LedgeError.invalidInput(
+                "input '\(input.name)' has both \(size != nil ? "parameters.binary_data_size" : "'data'") and parameters.shared_memory_region: expected one"
+            )
+        }
+        return .sharedMemory(reference)
     }
 
     /// The response body and the JSON length when any output is binary.
@@ -73,11 +86,15 @@ enum V2InferenceCoding {
             json.string(output.datatype)
             json.raw(#","shape":"#)
             json.integers(output.shape)
-            if output.binary {
+            if output.sharedMemory != nil {
+                // In the client's shared memory: no data and no parameters (Triton's C++ client reads any
+                // output `parameters` as the binary extension's and fails without `binary_data_size`).
+                json.raw("}")
+            } else if output.binary {
                 let start = binary.count
                 switch output.content {
                 case .tensor(let tensor): tensor.withUnsafeBytes { binary.append(contentsOf: $0) }
-                case .strings(_, let strings): appendBytesElements(strings, to: &binary)
+                case .strings(_, let strings): BytesElements.append(strings, to: &binary)
                 }
                 json.raw(#","parameters":{"binary_data_size":"#)
                 json.integer(binary.count - start)
@@ -99,15 +116,7 @@ enum V2InferenceCoding {
         }
         json.raw("]}")
         let body = Data(json.bytes)
-        return !response.outputs.contains(where: \.binary) ? (body, nil) : (body + binary, body.count)
-    }
-
-    /// BYTES elements in the binary extension: each a 4-byte little-endian length, then its bytes.
-    private static func appendBytesElements(_ strings: [String], to data: inout Data) {
-        for string in strings {
-            let length = UInt32(string.utf8.count)
-            withUnsafeBytes(of: length.littleEndian) { data.append(contentsOf: $0) }
-            data.append(contentsOf: Array(string.utf8))
-        }
+        let binaryOutputs = response.outputs.contains { $0.binary && $0.sharedMemory == nil }
+        return binaryOutputs ? (body + binary, body.count) : (body, nil)
     }
 }

@@ -10,6 +10,17 @@ struct V2Parameters: Decodable, Sendable {
     var binary_data_output: Bool?
     /// Output: the classification extension's top-k count.
     var classification: Int?
+    /// Input or output: the shared-memory extension's registered region, the tensor's
+    /// bytes in it and where they start (0 when absent).
+    var shared_memory_region: String?
+    var shared_memory_byte_size: Int?
+    var shared_memory_offset: Int?
+
+    /// The shared memory reference these parameters give for `tensor` (`input 'x'`), `nil` without one.
+    func sharedMemory(of tensor: String) throws -> SharedMemoryReference? {
+        try SharedMemoryReference.parameters(
+            region: shared_memory_region, byteSize: shared_memory_byte_size, offset: shared_memory_offset, of: tensor)
+    }
 }
 
 /// One input tensor of an inference request.

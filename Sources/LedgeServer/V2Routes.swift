@@ -28,7 +28,7 @@ struct V2Routes: Sendable {
             try JSONResponse.make(
                 ServerMetadata(
                     name: "ledge", version: configuration.version,
-                    extensions: ["binary_tensor_data", "classification", "model_repository", "statistics", "logging"]))
+                    extensions: ProtocolExtensions.names(sharedMemory: repository.sharedMemory.allowed)))
         }
         router.on("/v2/models/{model}", method: .get, scope: .metadata, recordingIn: table) { _, context in
             let model = try model(context)

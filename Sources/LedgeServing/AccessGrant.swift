@@ -17,6 +17,8 @@ extension AccessPolicy {
         case statistics
         /// The log settings (`GET`/`POST /v2/logging`, gRPC LogSettings).
         case logging
+        /// Registering, unregistering and listing shared memory regions (`/v2/systemsharedmemory/…`).
+        case sharedMemory = "shared-memory"
     }
 
     /// One accepted token and what it may reach: the APIs of `scopes` (`nil`: every API) and the

@@ -16,7 +16,8 @@ extension ServedModel {
     /// datatype and an accepted shape, its values complete (binary sizes against
     /// the bytes left), no bytes unclaimed, every requested output known.
     /// Errors are ``LedgeError``s of code ``LedgeError/Code/invalidInput`` naming the field.
-    public func prepare(_ request: InferenceRequest) throws -> PreparedInference {
+    /// Inputs and outputs in shared memory are looked up in `sharedMemory` (an input's bytes are read here).
+    public func prepare(_ request: InferenceRequest, sharedMemory: SharedMemoryRegistry = .off) throws -> PreparedInference {
         let header = InferenceRequest.binaryHeaderName
         let specs = info.inputs
         var tensors = [Tensor?](repeating: nil, count: specs.count)
@@ -73,6 +74,17 @@ extension ServedModel {
                     )
                 }
                 tensors[index] = TensorCoding.tensor(dtype: spec.dtype, shape: input.shape, bytes: bytes)
+            case .sharedMemory(let reference):
+                let expected = try ShapeArithmetic.check(input: input.name, shape: input.shape, dtype: spec.dtype, limit: .max).bytes
+                guard reference.byteSize == expected else {
+                    throw LedgeError.invalidInput(
+                        "input '\(input.name)': shared_memory_byte_size \(reference.byteSize) does not match shape \(TensorCoding.describe(input.shape)) of \(spec.dtype.v2Name): expected \(expected) bytes"
+                    )
+                }
+                let slice = try sharedMemory.slice(reference, for: "input '\(input.name)'")
+                var tensor = Tensor(dtype: spec.dtype, shape: input.shape)
+                try tensor.withUnsafeMutableBytes { try slice.region.read(into: $0, at: slice.offset) }
+                tensors[index] = tensor
             case .missing:
                 throw LedgeError.invalidInput("input '\(input.name)': expected 'data' or parameters.binary_data_size")
             }
@@ -86,10 +98,10 @@ extension ServedModel {
             guard let tensor else { throw LedgeError.invalidInput("model '\(name)' expects input '\(spec.name)', missing from 'inputs'") }
             inputs.append(tensor)
         }
-        return PreparedInference(id: request.id, inputs: inputs, outputs: try outputs(request))
+        return PreparedInference(id: request.id, inputs: inputs, outputs: try outputs(request, sharedMemory: sharedMemory))
     }
 
-    private func outputs(_ request: InferenceRequest) throws -> [PreparedInference.Output] {
+    private func outputs(_ request: InferenceRequest, sharedMemory: SharedMemoryRegistry) throws -> [PreparedInference.Output] {
         let specs = info.outputs
         guard let requested = request.outputs else {
             return specs.indices.map { PreparedInference.Output(index: $0, binary: request.binaryOutputs) }
@@ -104,7 +116,14 @@ extension ServedModel {
                 throw LedgeError.invalidInput(
                     "requested output '\(output.name)': parameters.classification is \(k): expected an integer of at least 1")
             }
-            return PreparedInference.Output(index: index, binary: output.binary ?? request.binaryOutputs, classification: output.classification)
+            if output.classification != nil, output.sharedMemory != nil {
+                throw LedgeError.invalidInput(
+                    "requested output '\(output.name)': parameters.classification and parameters.shared_memory_region: expected one (classes are sent in the response)"
+                )
+            }
+            let slice = try output.sharedMemory.map { try sharedMemory.slice($0, for: "requested output '\(output.name)'") }
+            return PreparedInference.Output(
+                index: index, binary: output.binary ?? request.binaryOutputs, classification: output.classification, sharedMemory: slice)
         }
     }
 }

@@ -22,6 +22,8 @@ public struct InferenceRequest: Sendable {
             /// (named in errors): gRPC's `raw_input_contents`, or its typed `contents` converted
             /// to bytes (`typed`: errors count values, not bytes).
             case raw(Data, field: String, typed: Bool = false)
+            /// A registered shared memory region's bytes (Triton's shared-memory extension).
+            case sharedMemory(SharedMemoryReference)
             /// Neither was given.
             case missing
         }
@@ -47,11 +49,14 @@ public struct InferenceRequest: Sendable {
         public var binary: Bool?
         /// The classification extension: the top `k` classes as `"score:index:label"` strings.
         public var classification: Int?
+        /// Write the output into this registered shared memory instead of the response.
+        public var sharedMemory: SharedMemoryReference?
 
-        public init(name: String, binary: Bool? = nil, classification: Int? = nil) {
+        public init(name: String, binary: Bool? = nil, classification: Int? = nil, sharedMemory: SharedMemoryReference? = nil) {
             self.name = name
             self.binary = binary
             self.classification = classification
+            self.sharedMemory = sharedMemory
         }
     }
 
@@ -92,6 +97,8 @@ public struct PreparedInference: Sendable {
         public var binary: Bool
         /// Top-k classification instead of the tensor.
         public var classification: Int?
+        /// Where to write it instead of the response.
+        public var sharedMemory: SharedMemorySlice? = nil
     }
 
     public var id: String?
@@ -115,6 +122,8 @@ public struct InferenceResponse: Sendable {
         public var name: String
         public var content: Content
         public var binary: Bool
+        /// Written to this shared memory (`byteSize`: the bytes written), not sent in the response.
+        public var sharedMemory: SharedMemoryReference? = nil
 
         /// The V2 datatype name.
         public var datatype: String {

@@ -3,9 +3,10 @@ public import LedgeCore
 extension ServedModel {
     /// The response to `prepared` from the model's `results` (every output, in
     /// the model's order): the requested outputs, each as a tensor or, with the
-    /// classification extension, as its top classes.
-    public func response(for prepared: PreparedInference, results: [Tensor]) -> InferenceResponse {
-        let outputs = prepared.outputs.map { output in
+    /// classification extension, as its top classes. Outputs asked for in shared memory are
+    /// written there (the error when one does not fit its `shared_memory_byte_size`).
+    public func response(for prepared: PreparedInference, results: [Tensor]) throws -> InferenceResponse {
+        let outputs = try prepared.outputs.map { output in
             let tensor = results[output.index]
             let content: InferenceResponse.Output.Content
             if let k = output.classification {
@@ -13,9 +14,24 @@ extension ServedModel {
             } else {
                 content = .tensor(tensor)
             }
-            return InferenceResponse.Output(name: info.outputs[output.index].name, content: content, binary: output.binary)
+            var answer = InferenceResponse.Output(name: info.outputs[output.index].name, content: content, binary: output.binary)
+            if let slice = output.sharedMemory { answer.sharedMemory = try Self.write(tensor, of: answer.name, to: slice) }
+            return answer
         }
         return InferenceResponse(id: prepared.id, modelName: name, modelVersion: version, outputs: outputs)
+    }
+
+    /// Writes an output tensor's bytes to `slice` (prepare refused classification there).
+    private static func write(_ tensor: Tensor, of output: String, to slice: SharedMemorySlice) throws -> SharedMemoryReference {
+        try tensor.withUnsafeBytes { bytes in
+            guard bytes.count <= slice.byteSize else {
+                throw LedgeError.invalidInput(
+                    "requested output '\(output)' holds \(bytes.count) bytes but its shared_memory_byte_size is \(slice.byteSize): expected at least \(bytes.count)"
+                )
+            }
+            try slice.region.write(bytes, at: slice.offset)
+            return SharedMemoryReference(region: slice.region.name, offset: slice.offset, byteSize: bytes.count)
+        }
     }
 
     /// Triton's classification extension: over the last dimension, the `k` highest

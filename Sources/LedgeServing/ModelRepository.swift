@@ -39,6 +39,8 @@ public final class ModelRepository: Sendable {
     let changes = DispatchQueue(label: "ledge.repository.changes")
     /// The instances left for after ready (``RepositoryOptions/readyOnFirstInstance``).
     let growth: InstanceGrowth
+    /// The shared memory regions clients registered for these models' inputs and outputs.
+    public let sharedMemory: SharedMemoryRegistry
 
     /// A repository over `source` with nothing loaded yet (see ``load(_:options:logger:)``).
     public init(source: ModelSource, options: RepositoryOptions, logger: Logger) {
@@ -47,6 +49,7 @@ public final class ModelRepository: Sendable {
         self.logger = logger
         self.metrics = ServerMetrics(models: [])
         self.growth = InstanceGrowth(open: !options.readyOnFirstInstance, cores: options.cores)
+        self.sharedMemory = SharedMemoryRegistry(allowed: options.allowClientSharedMemory)
     }
 
     /// Starts opening the instances that models ready on their first left for later (see
@@ -55,8 +58,10 @@ public final class ModelRepository: Sendable {
     public func openRemainingInstances() { growth.open() }
 
     /// A repository of already loaded models (each one version), for tests and embedders.
-    public convenience init(models: [ServedModel]) {
-        self.init(source: .files([]), options: RepositoryOptions(), logger: Logger(label: "ledge.repository"))
+    public convenience init(models: [ServedModel], allowClientSharedMemory: Bool = false) {
+        self.init(
+            source: .files([]), options: RepositoryOptions(allowClientSharedMemory: allowClientSharedMemory),
+            logger: Logger(label: "ledge.repository"))
         slots.withLock { slots in
             for model in models where slots[model.name] == nil {
                 slots[model.name] = Slot(versions: [model.versionNumber: model])

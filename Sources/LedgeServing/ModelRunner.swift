@@ -72,10 +72,10 @@ extension ServedModel {
 extension ModelRepository {
     /// Checks `request` against `model`, runs it and answers it, recording its metrics.
     public func infer(_ request: InferenceRequest, on model: ServedModel) async throws -> InferenceResponse {
-        let prepared = try model.prepare(request)
+        let prepared = try model.prepare(request, sharedMemory: sharedMemory)
         let execution = try await model.infer(prepared.inputs)
         metrics.record(execution, on: model, items: prepared.items)
-        return model.response(for: prepared, results: execution.value)
+        return try model.response(for: prepared, results: execution.value)
     }
 
     /// Runs tensors already checked against `model` (in its input order), recording the metrics:

@@ -71,14 +71,17 @@ public struct RepositoryOptions: Sendable {
     /// and join its pool as they do (see ``SessionPool/add(_:)``). `false`: every instance is
     /// open before the version is ready.
     public var readyOnFirstInstance: Bool
+    /// Clients may register system shared memory regions for inputs and outputs (`--allow-client-shm`).
+    public var allowClientSharedMemory: Bool
 
     public init(
         engine: EngineOptions = EngineOptions(), instances: Int? = 1, cores: Int = InstancePlan.machineCores, queueLimit: Int = 64,
         probe: ModelProbe? = nil,
         controlMode: ModelControlMode = .none, pollInterval: Duration = .seconds(15), startupModels: [String] = [],
         batching: BatchingPolicy? = nil, fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil,
-        exactDecode: Bool = false, readyOnFirstInstance: Bool = false
+        exactDecode: Bool = false, readyOnFirstInstance: Bool = false, allowClientSharedMemory: Bool = false
     ) {
+        self.allowClientSharedMemory = allowClientSharedMemory
         self.exactDecode = exactDecode
         self.readyOnFirstInstance = readyOnFirstInstance
         self.batching = batching

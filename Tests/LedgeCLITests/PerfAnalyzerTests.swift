@@ -1,10 +1,13 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LedgeTesting
 import Testing
 
 /// Triton's perf_analyzer (from the tritonclient 2.41.0 wheel, set up in
 /// `$LEDGE_HOME/tools/perf_analyzer`) measures the real `ledge serve` over HTTP and gRPC, unary,
-/// streaming and batched: it runs to the end and reads the server's side from the statistics
+/// streaming, batched and through system shared memory: it runs to the end and reads the server's side from the statistics
 /// extension (it stops when those counts disagree).
 @Suite struct PerfAnalyzerTests {
     static let tool = Fixtures.home + "/tools/perf_analyzer/perf_analyzer"
@@ -20,7 +23,7 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: Self.tool), "\(Self.tool) is missing: run make setup")
         let server = try await ServeProcess.start([
             "-m", Fixtures.model("add.onnx"), "-m", Fixtures.model("efficientnet_lite0.tflite"), "-m", Fixtures.model("mobilenet_gen.onnx"),
-            "--no-probe", "--log-level", "warning",
+            "--no-probe", "--log-level", "warning", "--allow-client-shm",
         ])
         let http = "127.0.0.1:\(server.port)"
         for (label, arguments, batch) in [
@@ -28,6 +31,12 @@ import Testing
             ("HTTP mobilenet_gen, batch 2", ["-m", "mobilenet_gen", "-b", "2", "-u", http], 2),
             ("gRPC efficientnet_lite0", ["-m", "efficientnet_lite0", "-i", "grpc", "-u", server.grpcTarget], 1),
             ("gRPC add, streaming", ["-m", "add", "-i", "grpc", "--streaming", "-u", server.grpcTarget], 1),
+            // Inputs and outputs through system shared memory (the shared-memory extension).
+            ("HTTP add, system shared memory", ["-m", "add", "-u", http, "--shared-memory", "system"], 1),
+            (
+                "gRPC efficientnet_lite0, system shared memory",
+                ["-m", "efficientnet_lite0", "-i", "grpc", "-u", server.grpcTarget, "--shared-memory", "system"], 1
+            ),
         ] {
             let result = try await ProcessRunner.runOffExecutor(
                 Self.tool,
@@ -45,6 +54,9 @@ import Testing
             #expect(executions > 0 && inferences == batch * executions, "\(label): \(report)")
             #expect(report.contains("Avg request latency: "), "\(label): the server side is missing\n\(report)")
         }
+        // perf_analyzer unregisters the regions it registered.
+        let status = try await URLSession.shared.data(from: try #require(URL(string: "http://\(http)/v2/systemsharedmemory/status"))).0
+        #expect(String(decoding: status, as: UTF8.self) == "[]")
         try await server.terminate()
         #expect(server.exitedCleanly, "\(server.stderr)")
     }

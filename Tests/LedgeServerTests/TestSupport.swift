@@ -29,12 +29,13 @@ enum TestServer {
         return folder
     }
 
-    static func repository(instances: Int = 1, queueLimit: Int = 64) throws -> ModelRepository {
+    static func repository(instances: Int = 1, queueLimit: Int = 64, allowClientSharedMemory: Bool = false) throws -> ModelRepository {
         let folder = try repositoryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         return try ModelRepository.load(
             .repository(path: folder),
-            options: RepositoryOptions(instances: instances, queueLimit: queueLimit), logger: logger)
+            options: RepositoryOptions(instances: instances, queueLimit: queueLimit, allowClientSharedMemory: allowClientSharedMemory),
+            logger: logger)
     }
 
     /// Runs `body` against the app over the fixture repository.

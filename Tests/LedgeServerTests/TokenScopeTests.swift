@@ -35,6 +35,8 @@ import Testing
         (.post, "/v2/repository/models/no-such-model/unload", nil, .modelRepository, .badRequest),
         (.get, "/metrics", nil, .metrics, .ok), (.get, "/v2/models/stats", nil, .statistics, .ok),
         (.get, "/v2/logging", nil, .logging, .notImplemented),
+        (.get, "/v2/systemsharedmemory/status", nil, .sharedMemory, .badRequest),  // off on this server
+        (.post, "/v2/cudasharedmemory/unregister", nil, .sharedMemory, .ok),
         (.get, "/v2/models/add/versions/1/stats", nil, .statistics, .ok),
         (.get, "/no/such/path", nil, nil, .notFound), (.delete, "/v2/models/add", nil, nil, .methodNotAllowed),
     ]

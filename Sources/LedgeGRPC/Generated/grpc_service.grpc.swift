@@ -2,7 +2,7 @@
 /// written for Ledge from the protocol's documentation. Package, service, message and
 /// field names and numbers are the protocol's, so that its clients (tritonclient, Triton's
 /// perf tools, KServe's) talk to `ledge serve` unchanged; the methods Ledge does not serve
-/// (shared memory, trace settings) are left out, so clients that call them get
+/// (trace settings) are left out, so clients that call them get
 /// UNIMPLEMENTED, and so are the statistics' memory usage and decoupled-response fields. ModelConfig holds the subset of Triton's model configuration
 /// that a Ledge repository can have (config.pbtxt as `ledge serve` reads it).
 ///
@@ -200,6 +200,84 @@ package enum Inference_GRPCInferenceService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SystemSharedMemoryStatus" metadata.
+        package enum SystemSharedMemoryStatus: Sendable {
+            /// Request type for "SystemSharedMemoryStatus".
+            package typealias Input = Inference_SystemSharedMemoryStatusRequest
+            /// Response type for "SystemSharedMemoryStatus".
+            package typealias Output = Inference_SystemSharedMemoryStatusResponse
+            /// Descriptor for "SystemSharedMemoryStatus".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
+                method: "SystemSharedMemoryStatus",
+                type: .unary
+            )
+        }
+        /// Namespace for "SystemSharedMemoryRegister" metadata.
+        package enum SystemSharedMemoryRegister: Sendable {
+            /// Request type for "SystemSharedMemoryRegister".
+            package typealias Input = Inference_SystemSharedMemoryRegisterRequest
+            /// Response type for "SystemSharedMemoryRegister".
+            package typealias Output = Inference_SystemSharedMemoryRegisterResponse
+            /// Descriptor for "SystemSharedMemoryRegister".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
+                method: "SystemSharedMemoryRegister",
+                type: .unary
+            )
+        }
+        /// Namespace for "SystemSharedMemoryUnregister" metadata.
+        package enum SystemSharedMemoryUnregister: Sendable {
+            /// Request type for "SystemSharedMemoryUnregister".
+            package typealias Input = Inference_SystemSharedMemoryUnregisterRequest
+            /// Response type for "SystemSharedMemoryUnregister".
+            package typealias Output = Inference_SystemSharedMemoryUnregisterResponse
+            /// Descriptor for "SystemSharedMemoryUnregister".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
+                method: "SystemSharedMemoryUnregister",
+                type: .unary
+            )
+        }
+        /// Namespace for "CudaSharedMemoryStatus" metadata.
+        package enum CudaSharedMemoryStatus: Sendable {
+            /// Request type for "CudaSharedMemoryStatus".
+            package typealias Input = Inference_CudaSharedMemoryStatusRequest
+            /// Response type for "CudaSharedMemoryStatus".
+            package typealias Output = Inference_CudaSharedMemoryStatusResponse
+            /// Descriptor for "CudaSharedMemoryStatus".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
+                method: "CudaSharedMemoryStatus",
+                type: .unary
+            )
+        }
+        /// Namespace for "CudaSharedMemoryRegister" metadata.
+        package enum CudaSharedMemoryRegister: Sendable {
+            /// Request type for "CudaSharedMemoryRegister".
+            package typealias Input = Inference_CudaSharedMemoryRegisterRequest
+            /// Response type for "CudaSharedMemoryRegister".
+            package typealias Output = Inference_CudaSharedMemoryRegisterResponse
+            /// Descriptor for "CudaSharedMemoryRegister".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
+                method: "CudaSharedMemoryRegister",
+                type: .unary
+            )
+        }
+        /// Namespace for "CudaSharedMemoryUnregister" metadata.
+        package enum CudaSharedMemoryUnregister: Sendable {
+            /// Request type for "CudaSharedMemoryUnregister".
+            package typealias Input = Inference_CudaSharedMemoryUnregisterRequest
+            /// Response type for "CudaSharedMemoryUnregister".
+            package typealias Output = Inference_CudaSharedMemoryUnregisterResponse
+            /// Descriptor for "CudaSharedMemoryUnregister".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
+                method: "CudaSharedMemoryUnregister",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "inference.GRPCInferenceService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ServerLive.descriptor,
@@ -214,7 +292,13 @@ package enum Inference_GRPCInferenceService: Sendable {
             LogSettings.descriptor,
             RepositoryIndex.descriptor,
             RepositoryModelLoad.descriptor,
-            RepositoryModelUnload.descriptor
+            RepositoryModelUnload.descriptor,
+            SystemSharedMemoryStatus.descriptor,
+            SystemSharedMemoryRegister.descriptor,
+            SystemSharedMemoryUnregister.descriptor,
+            CudaSharedMemoryStatus.descriptor,
+            CudaSharedMemoryRegister.descriptor,
+            CudaSharedMemoryUnregister.descriptor
         ]
     }
 }
@@ -435,6 +519,99 @@ extension Inference_GRPCInferenceService {
             request: GRPCCore.StreamingServerRequest<Inference_RepositoryModelUnloadRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inference_RepositoryModelUnloadResponse>
+
+        /// Handle the "SystemSharedMemoryStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's shared-memory extension: regions of system shared memory the client created,
+        /// > named in an input's or output's parameters instead of sending the tensor.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inference_SystemSharedMemoryStatusRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inference_SystemSharedMemoryStatusResponse` messages.
+        func systemSharedMemoryStatus(
+            request: GRPCCore.StreamingServerRequest<Inference_SystemSharedMemoryStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inference_SystemSharedMemoryStatusResponse>
+
+        /// Handle the "SystemSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inference_SystemSharedMemoryRegisterRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inference_SystemSharedMemoryRegisterResponse` messages.
+        func systemSharedMemoryRegister(
+            request: GRPCCore.StreamingServerRequest<Inference_SystemSharedMemoryRegisterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inference_SystemSharedMemoryRegisterResponse>
+
+        /// Handle the "SystemSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inference_SystemSharedMemoryUnregisterRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inference_SystemSharedMemoryUnregisterResponse` messages.
+        func systemSharedMemoryUnregister(
+            request: GRPCCore.StreamingServerRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inference_SystemSharedMemoryUnregisterResponse>
+
+        /// Handle the "CudaSharedMemoryStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > CUDA shared memory, answered as a CPU-only server: no regions, registering refused.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inference_CudaSharedMemoryStatusRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inference_CudaSharedMemoryStatusResponse` messages.
+        func cudaSharedMemoryStatus(
+            request: GRPCCore.StreamingServerRequest<Inference_CudaSharedMemoryStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inference_CudaSharedMemoryStatusResponse>
+
+        /// Handle the "CudaSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inference_CudaSharedMemoryRegisterRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inference_CudaSharedMemoryRegisterResponse` messages.
+        func cudaSharedMemoryRegister(
+            request: GRPCCore.StreamingServerRequest<Inference_CudaSharedMemoryRegisterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inference_CudaSharedMemoryRegisterResponse>
+
+        /// Handle the "CudaSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inference_CudaSharedMemoryUnregisterRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inference_CudaSharedMemoryUnregisterResponse` messages.
+        func cudaSharedMemoryUnregister(
+            request: GRPCCore.StreamingServerRequest<Inference_CudaSharedMemoryUnregisterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inference_CudaSharedMemoryUnregisterResponse>
     }
 
     /// Service protocol for the "inference.GRPCInferenceService" service.
@@ -639,6 +816,99 @@ extension Inference_GRPCInferenceService {
             request: GRPCCore.ServerRequest<Inference_RepositoryModelUnloadRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inference_RepositoryModelUnloadResponse>
+
+        /// Handle the "SystemSharedMemoryStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's shared-memory extension: regions of system shared memory the client created,
+        /// > named in an input's or output's parameters instead of sending the tensor.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_SystemSharedMemoryStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inference_SystemSharedMemoryStatusResponse` message.
+        func systemSharedMemoryStatus(
+            request: GRPCCore.ServerRequest<Inference_SystemSharedMemoryStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inference_SystemSharedMemoryStatusResponse>
+
+        /// Handle the "SystemSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_SystemSharedMemoryRegisterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inference_SystemSharedMemoryRegisterResponse` message.
+        func systemSharedMemoryRegister(
+            request: GRPCCore.ServerRequest<Inference_SystemSharedMemoryRegisterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inference_SystemSharedMemoryRegisterResponse>
+
+        /// Handle the "SystemSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_SystemSharedMemoryUnregisterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inference_SystemSharedMemoryUnregisterResponse` message.
+        func systemSharedMemoryUnregister(
+            request: GRPCCore.ServerRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inference_SystemSharedMemoryUnregisterResponse>
+
+        /// Handle the "CudaSharedMemoryStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > CUDA shared memory, answered as a CPU-only server: no regions, registering refused.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_CudaSharedMemoryStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inference_CudaSharedMemoryStatusResponse` message.
+        func cudaSharedMemoryStatus(
+            request: GRPCCore.ServerRequest<Inference_CudaSharedMemoryStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inference_CudaSharedMemoryStatusResponse>
+
+        /// Handle the "CudaSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_CudaSharedMemoryRegisterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inference_CudaSharedMemoryRegisterResponse` message.
+        func cudaSharedMemoryRegister(
+            request: GRPCCore.ServerRequest<Inference_CudaSharedMemoryRegisterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inference_CudaSharedMemoryRegisterResponse>
+
+        /// Handle the "CudaSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_CudaSharedMemoryUnregisterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inference_CudaSharedMemoryUnregisterResponse` message.
+        func cudaSharedMemoryUnregister(
+            request: GRPCCore.ServerRequest<Inference_CudaSharedMemoryUnregisterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inference_CudaSharedMemoryUnregisterResponse>
     }
 
     /// Simple service protocol for the "inference.GRPCInferenceService" service.
@@ -842,6 +1112,99 @@ extension Inference_GRPCInferenceService {
             request: Inference_RepositoryModelUnloadRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Inference_RepositoryModelUnloadResponse
+
+        /// Handle the "SystemSharedMemoryStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's shared-memory extension: regions of system shared memory the client created,
+        /// > named in an input's or output's parameters instead of sending the tensor.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inference_SystemSharedMemoryStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inference_SystemSharedMemoryStatusResponse` to respond with.
+        func systemSharedMemoryStatus(
+            request: Inference_SystemSharedMemoryStatusRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inference_SystemSharedMemoryStatusResponse
+
+        /// Handle the "SystemSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inference_SystemSharedMemoryRegisterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inference_SystemSharedMemoryRegisterResponse` to respond with.
+        func systemSharedMemoryRegister(
+            request: Inference_SystemSharedMemoryRegisterRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inference_SystemSharedMemoryRegisterResponse
+
+        /// Handle the "SystemSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inference_SystemSharedMemoryUnregisterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inference_SystemSharedMemoryUnregisterResponse` to respond with.
+        func systemSharedMemoryUnregister(
+            request: Inference_SystemSharedMemoryUnregisterRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inference_SystemSharedMemoryUnregisterResponse
+
+        /// Handle the "CudaSharedMemoryStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > CUDA shared memory, answered as a CPU-only server: no regions, registering refused.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inference_CudaSharedMemoryStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inference_CudaSharedMemoryStatusResponse` to respond with.
+        func cudaSharedMemoryStatus(
+            request: Inference_CudaSharedMemoryStatusRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inference_CudaSharedMemoryStatusResponse
+
+        /// Handle the "CudaSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inference_CudaSharedMemoryRegisterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inference_CudaSharedMemoryRegisterResponse` to respond with.
+        func cudaSharedMemoryRegister(
+            request: Inference_CudaSharedMemoryRegisterRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inference_CudaSharedMemoryRegisterResponse
+
+        /// Handle the "CudaSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inference_CudaSharedMemoryUnregisterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inference_CudaSharedMemoryUnregisterResponse` to respond with.
+        func cudaSharedMemoryUnregister(
+            request: Inference_CudaSharedMemoryUnregisterRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inference_CudaSharedMemoryUnregisterResponse
     }
 }
 
@@ -992,6 +1355,72 @@ extension Inference_GRPCInferenceService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Inference_GRPCInferenceService.Method.SystemSharedMemoryStatus.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_SystemSharedMemoryStatusRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_SystemSharedMemoryStatusResponse>(),
+            handler: { request, context in
+                try await self.systemSharedMemoryStatus(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Inference_GRPCInferenceService.Method.SystemSharedMemoryRegister.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_SystemSharedMemoryRegisterRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_SystemSharedMemoryRegisterResponse>(),
+            handler: { request, context in
+                try await self.systemSharedMemoryRegister(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Inference_GRPCInferenceService.Method.SystemSharedMemoryUnregister.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_SystemSharedMemoryUnregisterRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_SystemSharedMemoryUnregisterResponse>(),
+            handler: { request, context in
+                try await self.systemSharedMemoryUnregister(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Inference_GRPCInferenceService.Method.CudaSharedMemoryStatus.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_CudaSharedMemoryStatusRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_CudaSharedMemoryStatusResponse>(),
+            handler: { request, context in
+                try await self.cudaSharedMemoryStatus(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Inference_GRPCInferenceService.Method.CudaSharedMemoryRegister.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_CudaSharedMemoryRegisterRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_CudaSharedMemoryRegisterResponse>(),
+            handler: { request, context in
+                try await self.cudaSharedMemoryRegister(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Inference_GRPCInferenceService.Method.CudaSharedMemoryUnregister.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_CudaSharedMemoryUnregisterRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_CudaSharedMemoryUnregisterResponse>(),
+            handler: { request, context in
+                try await self.cudaSharedMemoryUnregister(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1124,6 +1553,72 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_RepositoryModelUnloadResponse> {
         let response = try await self.repositoryModelUnload(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func systemSharedMemoryStatus(
+        request: GRPCCore.StreamingServerRequest<Inference_SystemSharedMemoryStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inference_SystemSharedMemoryStatusResponse> {
+        let response = try await self.systemSharedMemoryStatus(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func systemSharedMemoryRegister(
+        request: GRPCCore.StreamingServerRequest<Inference_SystemSharedMemoryRegisterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inference_SystemSharedMemoryRegisterResponse> {
+        let response = try await self.systemSharedMemoryRegister(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func systemSharedMemoryUnregister(
+        request: GRPCCore.StreamingServerRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inference_SystemSharedMemoryUnregisterResponse> {
+        let response = try await self.systemSharedMemoryUnregister(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func cudaSharedMemoryStatus(
+        request: GRPCCore.StreamingServerRequest<Inference_CudaSharedMemoryStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inference_CudaSharedMemoryStatusResponse> {
+        let response = try await self.cudaSharedMemoryStatus(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func cudaSharedMemoryRegister(
+        request: GRPCCore.StreamingServerRequest<Inference_CudaSharedMemoryRegisterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inference_CudaSharedMemoryRegisterResponse> {
+        let response = try await self.cudaSharedMemoryRegister(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func cudaSharedMemoryUnregister(
+        request: GRPCCore.StreamingServerRequest<Inference_CudaSharedMemoryUnregisterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inference_CudaSharedMemoryUnregisterResponse> {
+        let response = try await self.cudaSharedMemoryUnregister(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1300,6 +1795,84 @@ extension Inference_GRPCInferenceService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inference_RepositoryModelUnloadResponse> {
         return GRPCCore.ServerResponse<Inference_RepositoryModelUnloadResponse>(
             message: try await self.repositoryModelUnload(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func systemSharedMemoryStatus(
+        request: GRPCCore.ServerRequest<Inference_SystemSharedMemoryStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inference_SystemSharedMemoryStatusResponse> {
+        return GRPCCore.ServerResponse<Inference_SystemSharedMemoryStatusResponse>(
+            message: try await self.systemSharedMemoryStatus(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func systemSharedMemoryRegister(
+        request: GRPCCore.ServerRequest<Inference_SystemSharedMemoryRegisterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inference_SystemSharedMemoryRegisterResponse> {
+        return GRPCCore.ServerResponse<Inference_SystemSharedMemoryRegisterResponse>(
+            message: try await self.systemSharedMemoryRegister(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func systemSharedMemoryUnregister(
+        request: GRPCCore.ServerRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inference_SystemSharedMemoryUnregisterResponse> {
+        return GRPCCore.ServerResponse<Inference_SystemSharedMemoryUnregisterResponse>(
+            message: try await self.systemSharedMemoryUnregister(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func cudaSharedMemoryStatus(
+        request: GRPCCore.ServerRequest<Inference_CudaSharedMemoryStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inference_CudaSharedMemoryStatusResponse> {
+        return GRPCCore.ServerResponse<Inference_CudaSharedMemoryStatusResponse>(
+            message: try await self.cudaSharedMemoryStatus(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func cudaSharedMemoryRegister(
+        request: GRPCCore.ServerRequest<Inference_CudaSharedMemoryRegisterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inference_CudaSharedMemoryRegisterResponse> {
+        return GRPCCore.ServerResponse<Inference_CudaSharedMemoryRegisterResponse>(
+            message: try await self.cudaSharedMemoryRegister(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func cudaSharedMemoryUnregister(
+        request: GRPCCore.ServerRequest<Inference_CudaSharedMemoryUnregisterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inference_CudaSharedMemoryUnregisterResponse> {
+        return GRPCCore.ServerResponse<Inference_CudaSharedMemoryUnregisterResponse>(
+            message: try await self.cudaSharedMemoryUnregister(
                 request: request.message,
                 context: context
             ),
@@ -1575,6 +2148,129 @@ extension Inference_GRPCInferenceService {
             deserializer: some GRPCCore.MessageDeserializer<Inference_RepositoryModelUnloadResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_RepositoryModelUnloadResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SystemSharedMemoryStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's shared-memory extension: regions of system shared memory the client created,
+        /// > named in an input's or output's parameters instead of sending the tensor.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_SystemSharedMemoryStatusRequest` message.
+        ///   - serializer: A serializer for `Inference_SystemSharedMemoryStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_SystemSharedMemoryStatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func systemSharedMemoryStatus<Result>(
+            request: GRPCCore.ClientRequest<Inference_SystemSharedMemoryStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_SystemSharedMemoryStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_SystemSharedMemoryStatusResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_SystemSharedMemoryStatusResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SystemSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_SystemSharedMemoryRegisterRequest` message.
+        ///   - serializer: A serializer for `Inference_SystemSharedMemoryRegisterRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_SystemSharedMemoryRegisterResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func systemSharedMemoryRegister<Result>(
+            request: GRPCCore.ClientRequest<Inference_SystemSharedMemoryRegisterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_SystemSharedMemoryRegisterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_SystemSharedMemoryRegisterResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_SystemSharedMemoryRegisterResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SystemSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_SystemSharedMemoryUnregisterRequest` message.
+        ///   - serializer: A serializer for `Inference_SystemSharedMemoryUnregisterRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_SystemSharedMemoryUnregisterResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func systemSharedMemoryUnregister<Result>(
+            request: GRPCCore.ClientRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_SystemSharedMemoryUnregisterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_SystemSharedMemoryUnregisterResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_SystemSharedMemoryUnregisterResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CudaSharedMemoryStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > CUDA shared memory, answered as a CPU-only server: no regions, registering refused.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_CudaSharedMemoryStatusRequest` message.
+        ///   - serializer: A serializer for `Inference_CudaSharedMemoryStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_CudaSharedMemoryStatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func cudaSharedMemoryStatus<Result>(
+            request: GRPCCore.ClientRequest<Inference_CudaSharedMemoryStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_CudaSharedMemoryStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_CudaSharedMemoryStatusResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_CudaSharedMemoryStatusResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CudaSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_CudaSharedMemoryRegisterRequest` message.
+        ///   - serializer: A serializer for `Inference_CudaSharedMemoryRegisterRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_CudaSharedMemoryRegisterResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func cudaSharedMemoryRegister<Result>(
+            request: GRPCCore.ClientRequest<Inference_CudaSharedMemoryRegisterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_CudaSharedMemoryRegisterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_CudaSharedMemoryRegisterResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_CudaSharedMemoryRegisterResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CudaSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_CudaSharedMemoryUnregisterRequest` message.
+        ///   - serializer: A serializer for `Inference_CudaSharedMemoryUnregisterRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_CudaSharedMemoryUnregisterResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func cudaSharedMemoryUnregister<Result>(
+            request: GRPCCore.ClientRequest<Inference_CudaSharedMemoryUnregisterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_CudaSharedMemoryUnregisterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_CudaSharedMemoryUnregisterResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_CudaSharedMemoryUnregisterResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1994,6 +2690,195 @@ extension Inference_GRPCInferenceService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "SystemSharedMemoryStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's shared-memory extension: regions of system shared memory the client created,
+        /// > named in an input's or output's parameters instead of sending the tensor.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_SystemSharedMemoryStatusRequest` message.
+        ///   - serializer: A serializer for `Inference_SystemSharedMemoryStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_SystemSharedMemoryStatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func systemSharedMemoryStatus<Result>(
+            request: GRPCCore.ClientRequest<Inference_SystemSharedMemoryStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_SystemSharedMemoryStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_SystemSharedMemoryStatusResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_SystemSharedMemoryStatusResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inference_GRPCInferenceService.Method.SystemSharedMemoryStatus.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "SystemSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_SystemSharedMemoryRegisterRequest` message.
+        ///   - serializer: A serializer for `Inference_SystemSharedMemoryRegisterRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_SystemSharedMemoryRegisterResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func systemSharedMemoryRegister<Result>(
+            request: GRPCCore.ClientRequest<Inference_SystemSharedMemoryRegisterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_SystemSharedMemoryRegisterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_SystemSharedMemoryRegisterResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_SystemSharedMemoryRegisterResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inference_GRPCInferenceService.Method.SystemSharedMemoryRegister.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "SystemSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_SystemSharedMemoryUnregisterRequest` message.
+        ///   - serializer: A serializer for `Inference_SystemSharedMemoryUnregisterRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_SystemSharedMemoryUnregisterResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func systemSharedMemoryUnregister<Result>(
+            request: GRPCCore.ClientRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_SystemSharedMemoryUnregisterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_SystemSharedMemoryUnregisterResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_SystemSharedMemoryUnregisterResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inference_GRPCInferenceService.Method.SystemSharedMemoryUnregister.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CudaSharedMemoryStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > CUDA shared memory, answered as a CPU-only server: no regions, registering refused.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_CudaSharedMemoryStatusRequest` message.
+        ///   - serializer: A serializer for `Inference_CudaSharedMemoryStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_CudaSharedMemoryStatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func cudaSharedMemoryStatus<Result>(
+            request: GRPCCore.ClientRequest<Inference_CudaSharedMemoryStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_CudaSharedMemoryStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_CudaSharedMemoryStatusResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_CudaSharedMemoryStatusResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inference_GRPCInferenceService.Method.CudaSharedMemoryStatus.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CudaSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_CudaSharedMemoryRegisterRequest` message.
+        ///   - serializer: A serializer for `Inference_CudaSharedMemoryRegisterRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_CudaSharedMemoryRegisterResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func cudaSharedMemoryRegister<Result>(
+            request: GRPCCore.ClientRequest<Inference_CudaSharedMemoryRegisterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_CudaSharedMemoryRegisterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_CudaSharedMemoryRegisterResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_CudaSharedMemoryRegisterResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inference_GRPCInferenceService.Method.CudaSharedMemoryRegister.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CudaSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_CudaSharedMemoryUnregisterRequest` message.
+        ///   - serializer: A serializer for `Inference_CudaSharedMemoryUnregisterRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_CudaSharedMemoryUnregisterResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func cudaSharedMemoryUnregister<Result>(
+            request: GRPCCore.ClientRequest<Inference_CudaSharedMemoryUnregisterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_CudaSharedMemoryUnregisterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_CudaSharedMemoryUnregisterResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_CudaSharedMemoryUnregisterResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inference_GRPCInferenceService.Method.CudaSharedMemoryUnregister.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2331,6 +3216,165 @@ extension Inference_GRPCInferenceService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Inference_RepositoryModelUnloadRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_RepositoryModelUnloadResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SystemSharedMemoryStatus" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Triton's shared-memory extension: regions of system shared memory the client created,
+    /// > named in an input's or output's parameters instead of sending the tensor.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inference_SystemSharedMemoryStatusRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func systemSharedMemoryStatus<Result>(
+        request: GRPCCore.ClientRequest<Inference_SystemSharedMemoryStatusRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_SystemSharedMemoryStatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.systemSharedMemoryStatus(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_SystemSharedMemoryStatusRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_SystemSharedMemoryStatusResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SystemSharedMemoryRegister" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inference_SystemSharedMemoryRegisterRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func systemSharedMemoryRegister<Result>(
+        request: GRPCCore.ClientRequest<Inference_SystemSharedMemoryRegisterRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_SystemSharedMemoryRegisterResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.systemSharedMemoryRegister(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_SystemSharedMemoryRegisterRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_SystemSharedMemoryRegisterResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SystemSharedMemoryUnregister" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inference_SystemSharedMemoryUnregisterRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func systemSharedMemoryUnregister<Result>(
+        request: GRPCCore.ClientRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_SystemSharedMemoryUnregisterResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.systemSharedMemoryUnregister(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_SystemSharedMemoryUnregisterRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_SystemSharedMemoryUnregisterResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CudaSharedMemoryStatus" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > CUDA shared memory, answered as a CPU-only server: no regions, registering refused.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inference_CudaSharedMemoryStatusRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func cudaSharedMemoryStatus<Result>(
+        request: GRPCCore.ClientRequest<Inference_CudaSharedMemoryStatusRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_CudaSharedMemoryStatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.cudaSharedMemoryStatus(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_CudaSharedMemoryStatusRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_CudaSharedMemoryStatusResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CudaSharedMemoryRegister" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inference_CudaSharedMemoryRegisterRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func cudaSharedMemoryRegister<Result>(
+        request: GRPCCore.ClientRequest<Inference_CudaSharedMemoryRegisterRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_CudaSharedMemoryRegisterResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.cudaSharedMemoryRegister(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_CudaSharedMemoryRegisterRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_CudaSharedMemoryRegisterResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CudaSharedMemoryUnregister" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inference_CudaSharedMemoryUnregisterRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func cudaSharedMemoryUnregister<Result>(
+        request: GRPCCore.ClientRequest<Inference_CudaSharedMemoryUnregisterRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_CudaSharedMemoryUnregisterResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.cudaSharedMemoryUnregister(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_CudaSharedMemoryUnregisterRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_CudaSharedMemoryUnregisterResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2723,6 +3767,189 @@ extension Inference_GRPCInferenceService.ClientProtocol {
             metadata: metadata
         )
         return try await self.repositoryModelUnload(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SystemSharedMemoryStatus" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Triton's shared-memory extension: regions of system shared memory the client created,
+    /// > named in an input's or output's parameters instead of sending the tensor.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func systemSharedMemoryStatus<Result>(
+        _ message: Inference_SystemSharedMemoryStatusRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_SystemSharedMemoryStatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inference_SystemSharedMemoryStatusRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.systemSharedMemoryStatus(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SystemSharedMemoryRegister" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func systemSharedMemoryRegister<Result>(
+        _ message: Inference_SystemSharedMemoryRegisterRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_SystemSharedMemoryRegisterResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inference_SystemSharedMemoryRegisterRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.systemSharedMemoryRegister(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SystemSharedMemoryUnregister" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func systemSharedMemoryUnregister<Result>(
+        _ message: Inference_SystemSharedMemoryUnregisterRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_SystemSharedMemoryUnregisterResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inference_SystemSharedMemoryUnregisterRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.systemSharedMemoryUnregister(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CudaSharedMemoryStatus" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > CUDA shared memory, answered as a CPU-only server: no regions, registering refused.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func cudaSharedMemoryStatus<Result>(
+        _ message: Inference_CudaSharedMemoryStatusRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_CudaSharedMemoryStatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inference_CudaSharedMemoryStatusRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.cudaSharedMemoryStatus(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CudaSharedMemoryRegister" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func cudaSharedMemoryRegister<Result>(
+        _ message: Inference_CudaSharedMemoryRegisterRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_CudaSharedMemoryRegisterResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inference_CudaSharedMemoryRegisterRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.cudaSharedMemoryRegister(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CudaSharedMemoryUnregister" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func cudaSharedMemoryUnregister<Result>(
+        _ message: Inference_CudaSharedMemoryUnregisterRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_CudaSharedMemoryUnregisterResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inference_CudaSharedMemoryUnregisterRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.cudaSharedMemoryUnregister(
             request: request,
             options: options,
             onResponse: handleResponse
