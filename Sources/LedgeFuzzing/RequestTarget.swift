@@ -3,6 +3,9 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
+#if canImport(Glibc)
+internal import Glibc
+#endif
 internal import HTTPTypes
 internal import LedgeCore
 internal import LedgeServer
@@ -17,6 +20,8 @@ internal import LedgeServing
 /// (inputs whose value holds CR or LF, which HTTP cannot carry, are skipped) and the rest
 /// is the body. Otherwise the whole input is the body, and a NUL byte (never valid in
 /// JSON) splits it: its offset is sent as the header, the bytes after it are the binary section.
+///
+/// Inputs and outputs may name two registered shared memory regions (see ``sharedMemory``).
 ///
 /// Invariants: nothing traps; every error is a one-line `invalidInput` ``LedgeError`` or a
 /// 400 ``ServerError`` (never a 500 "internal error"); what `prepare` accepts matches the
@@ -39,6 +44,25 @@ enum RequestTarget {
         ]
         let info = ModelInfo(path: "fuzz.onnx", format: .onnx, runtimeVersion: "0", sizeBytes: 0, inputs: inputs, outputs: inputs)
         return ServedModel(name: "fuzz", info: info, pool: SessionPool(modelName: "fuzz", instances: [], queueLimit: 0))
+    }()
+
+    /// Registered regions for inputs and outputs that name them: `r` (64 bytes of a pattern) and
+    /// `r8` (its 48 bytes from offset 8), in an object whose name is removed at once (the
+    /// registry's descriptor keeps it; nothing is left behind, even after a crash).
+    static let sharedMemory: SharedMemoryRegistry = {
+        let registry = SharedMemoryRegistry(allowed: true)
+        let key = "/ledge-fuzz-\(getpid())"
+        let descriptor = shm_open(key, O_RDWR | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else { return registry }
+        defer {
+            close(descriptor)
+            shm_unlink(key)
+        }
+        let pattern = (0..<64).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 1) }
+        _ = pattern.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        try? registry.register(name: "r", key: key, offset: 0, byteSize: 64)
+        try? registry.register(name: "r8", key: key, offset: 8, byteSize: 48)
+        return registry
     }()
 
     static func run(_ input: UnsafeBufferPointer<UInt8>) throws {
@@ -76,7 +100,7 @@ enum RequestTarget {
 
         let prepared: PreparedInference
         do {
-            prepared = try model.prepare(request)
+            prepared = try model.prepare(request, sharedMemory: sharedMemory)
         } catch {
             try target.expectLedgeError(error, from: "prepare", input)
             return
@@ -98,7 +122,21 @@ enum RequestTarget {
             throw target.failure("prepare named output \(output.index)", input)
         }
         // The inputs echoed as the outputs (same specs) through the response writer.
-        let response = try model.response(for: prepared, results: prepared.inputs)
-        try ResponseCheck.check(DecodingEntryPoints.v2Body(for: response), outputs: response.outputs.count, input)
+        // (An output larger than its shared memory slice is the one refusal left here.)
+        let response: InferenceResponse
+        do {
+            response = try model.response(for: prepared, results: prepared.inputs)
+        } catch {
+            try target.expectLedgeError(error, from: "response", input)
+            return
+        }
+        for (output, sent) in zip(prepared.outputs, response.outputs) where (output.sharedMemory == nil) != (sent.sharedMemory == nil) {
+            throw target.failure(
+                "output '\(sent.name)' was asked for in shared memory: \(output.sharedMemory != nil), written there: \(sent.sharedMemory != nil)",
+                input)
+        }
+        try ResponseCheck.check(
+            DecodingEntryPoints.v2Body(for: response), outputs: response.outputs.count,
+            inSharedMemory: Set(response.outputs.indices.filter { response.outputs[$0].sharedMemory != nil }), input)
     }
 }

@@ -8,8 +8,11 @@ internal import LedgeServing
 /// Checks a V2 response body as a client reads it.
 enum ResponseCheck {
     /// The JSON parses as an object with `outputs`; each output has as many `data` values as
-    /// its shape says, or a `binary_data_size`; the binary section is as long as those sizes.
-    static func check(_ response: (body: Data, jsonLength: Int?), outputs expected: Int, _ input: UnsafeBufferPointer<UInt8>) throws {
+    /// its shape says, or a `binary_data_size`, or (those `inSharedMemory`) neither, nor any parameters;
+    /// the binary section is as long as those sizes.
+    static func check(
+        _ response: (body: Data, jsonLength: Int?), outputs expected: Int, inSharedMemory: Set<Int> = [], _ input: UnsafeBufferPointer<UInt8>
+    ) throws {
         let target = FuzzTarget.request
         let json = response.jsonLength.map { response.body.prefix($0) } ?? response.body
         guard case .object(let members)? = json.withUnsafeBytes({ JSONParser.parse($0) }), case .array(let outputs)? = members["outputs"]
@@ -28,7 +31,11 @@ enum ResponseCheck {
                 guard case .int(let value) = dim, value >= 0 else { throw target.failure("response output \(n) has shape \(dims)", input) }
                 elements = elements.multipliedReportingOverflow(by: Int(value)).partialValue
             }
-            if case .array(let data)? = fields["data"] {
+            if inSharedMemory.contains(n) {
+                if fields["data"] != nil || fields["parameters"] != nil {
+                    throw target.failure("response output \(n) was written to shared memory but carries data or parameters", input)
+                }
+            } else if case .array(let data)? = fields["data"] {
                 if data.count != elements {
                     throw target.failure("response output \(n) has \(data.count) values for shape \(dims) (\(elements) elements)", input)
                 }
