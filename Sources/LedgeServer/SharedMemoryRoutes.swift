@@ -54,18 +54,18 @@ struct SharedMemoryRoutes: Sendable {
             try registry.register(
                 name: context.decodedParameter("region") ?? "", key: registration.key, offset: registration.offset ?? 0,
                 byteSize: registration.byte_size)
-            return JSONResponse.make(data: Data())
+            return Self.done
         }
         router.on(system + "/unregister", method: .post, scope: .sharedMemory, reach: .server, recordingIn: table) { _, _ in
             try registry.unregister(name: "")
-            return JSONResponse.make(data: Data())
+            return Self.done
         }
         router.on(system + "/region/{region}/unregister", method: .post, scope: .sharedMemory, reach: .server, recordingIn: table) {
             _, context in
             let name = context.decodedParameter("region") ?? ""
             // An empty name would unregister every region: the path named one.
             if !name.isEmpty { try registry.unregister(name: name) }
-            return JSONResponse.make(data: Data())
+            return Self.done
         }
         let cuda = "/v2/cudasharedmemory"
         for path in [cuda + "/status", cuda + "/region/{region}/status"] {
@@ -74,12 +74,15 @@ struct SharedMemoryRoutes: Sendable {
             }
         }
         for path in [cuda + "/unregister", cuda + "/region/{region}/unregister"] {
-            router.on(path, method: .post, scope: .sharedMemory, reach: .server, recordingIn: table) { _, _ in JSONResponse.make(data: Data()) }
+            router.on(path, method: .post, scope: .sharedMemory, reach: .server, recordingIn: table) { _, _ in Self.done }
         }
         router.on(cuda + "/region/{region}/register", method: .post, scope: .sharedMemory, reach: .server, recordingIn: table) { _, _ in
             throw LedgeError.invalidInput(SharedMemoryRegistry.noCUDA)
         }
     }
+
+    /// What a change answers: 200 with an empty body, as Triton answers it.
+    private static var done: Response { Response(status: .ok, headers: [.contentLength: "0"]) }
 
     private func status(name: String) throws -> Response {
         try JSONResponse.make(
