@@ -34,12 +34,17 @@ public struct BenchOptions: Sendable {
     public var inputSize: ImageSize?
     /// Decode the photos' JPEGs at full size instead of at the DCT scale that covers the input.
     public var exactDecode: Bool
+    /// Seconds slept between warm-up and steady-state runs, outside the timings (TFLite
+    /// `benchmark_model`'s `--run_delay`): runs that find the runtime's threads idle, as a
+    /// camera's frames or a server's requests do, instead of back to back.
+    public var runDelay: Double
 
     public init(
         warmup: Int = 5, runs: Int? = nil, duration: Double? = nil, batches: [Int] = [1, 8, 32],
         instances: Int = 1, seed: UInt64 = 0, imagesDirectory: String? = nil, endToEnd: Bool = false,
-        topK: Int = 5, inputSize: ImageSize? = nil, exactDecode: Bool = false
+        topK: Int = 5, inputSize: ImageSize? = nil, exactDecode: Bool = false, runDelay: Double = 0
     ) {
+        self.runDelay = runDelay
         self.exactDecode = exactDecode
         self.warmup = warmup
         self.runs = runs
@@ -62,6 +67,9 @@ public struct BenchOptions: Sendable {
         }
         if batches.isEmpty { throw LedgeError.usage("--batch needs at least one batch size") }
         if let bad = batches.first(where: { $0 < 1 }) { throw LedgeError.usage("--batch sizes must be at least 1, got \(bad)") }
+        if !(runDelay >= 0 && runDelay.isFinite) {
+            throw LedgeError.usage("--run-delay must be 0 or more seconds, got \(runDelay)")
+        }
         if instances < 1 { throw LedgeError.usage("--instances must be at least 1, got \(instances)") }
         if topK < 1 { throw LedgeError.usage("--top-k must be at least 1, got \(topK)") }
         if endToEnd && imagesDirectory == nil { throw LedgeError.usage("--end-to-end needs --images DIR") }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
 internal import LedgeCore
 public import LedgeEngine
 public import Logging
@@ -51,6 +56,7 @@ public struct BenchRunner: Sendable {
         let firstMs = try Self.time { _ = try session.run(firstInputs) }
         var warmupTotal = 0.0
         for i in 0..<options.warmup {
+            pause()
             let inputs = try source.inputs(batch: steadyBatch, index: i + 1)
             warmupTotal += try Self.time { _ = try session.run(inputs) }
             progress?.update(phase: "\(label): warm-up", done: i + 1, total: options.warmup)
@@ -59,6 +65,7 @@ public struct BenchRunner: Sendable {
 
         // Steady state.
         let steady = try loop(policy: options.steadyPolicy, phase: "\(label): runs", memory: memory) { i in
+            pause()
             let inputs = try source.inputs(batch: steadyBatch, index: i)
             return try Self.time { _ = try session.run(inputs) }
         }
@@ -129,6 +136,15 @@ public struct BenchRunner: Sendable {
             memory.sample()
         }
         return Measured(samples: samples, seconds: elapsed)
+    }
+
+    /// Sleeps `--run-delay` (before a run, outside its timing).
+    private func pause() {
+        guard options.runDelay > 0 else { return }
+        let seconds = options.runDelay.rounded(.down)
+        var wait = timespec(tv_sec: Int(seconds), tv_nsec: Int((options.runDelay - seconds) * 1e9))
+        var left = timespec()
+        while nanosleep(&wait, &left) != 0 && errno == EINTR { wait = left }
     }
 
     /// Milliseconds `body` takes.

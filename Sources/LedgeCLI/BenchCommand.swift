@@ -50,6 +50,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds of steady-state runs.", valueName: "seconds"))
     var duration: Double?
 
+    @Option(
+        name: .customLong("run-delay"),
+        help: ArgumentHelp(
+            "Seconds to wait between warm-up and steady-state runs, not timed (TFLite benchmark_model's --run_delay): a camera's frame interval, or a server's gap between requests.",
+            valueName: "seconds"))
+    var runDelay: Double = 0
+
     @Option(help: ArgumentHelp("Seed of the random inputs.", valueName: "n"))
     var seed: UInt64 = 0
 
@@ -128,6 +135,7 @@ struct BenchCommand: ParsableCommand {
         BenchOptions(
             warmup: warmup, runs: runs, duration: duration, batches: batch.values,
             instances: instances, seed: seed, imagesDirectory: images, endToEnd: endToEnd,
-            inputSize: try inputSize.map { try ImageSize.parse(heightByWidth: $0) }, exactDecode: decode.exactDecode)
+            inputSize: try inputSize.map { try ImageSize.parse(heightByWidth: $0) }, exactDecode: decode.exactDecode,
+            runDelay: runDelay)
     }
 }

@@ -78,10 +78,24 @@ import Testing
         #expect(throws: LedgeError.usage("--runs must be at least 1, got 0")) { try BenchOptions(runs: 0).validate() }
         #expect(throws: LedgeError.usage("--batch sizes must be at least 1, got 0")) { try BenchOptions(batches: [0]).validate() }
         #expect(throws: LedgeError.usage("--end-to-end needs --images DIR")) { try BenchOptions(endToEnd: true).validate() }
+        #expect(throws: LedgeError.usage("--run-delay must be 0 or more seconds, got -0.5")) { try BenchOptions(runDelay: -0.5).validate() }
+        #expect(throws: LedgeError.usage("--run-delay must be 0 or more seconds, got inf")) { try BenchOptions(runDelay: .infinity).validate() }
         #expect(throws: LedgeError.invalidInput("--images: directory not found: /nonexistent-dir")) {
             try runner(BenchOptions(runs: 1, imagesDirectory: "/nonexistent-dir"))
                 .run(model: Fixtures.model("efficientnet_lite0.tflite"), threads: 1, provider: nil)
         }
+    }
+
+    /// `--run-delay` sleeps before each warm-up and steady run, outside the timings: 2 warm-up and
+    /// 3 steady runs of add.onnx take at least 5 delays, while each timed run is far shorter than one.
+    @Test func runDelayIsSleptBetweenRunsAndNotTimed() throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try runner(BenchOptions(warmup: 2, runs: 3, batches: [1], runDelay: 0.1))
+            .run(model: Fixtures.model("add.onnx"), threads: 1, provider: nil)
+        #expect(clock.now - start >= .milliseconds(500))
+        #expect(result.latency_ms.count == 3)
+        #expect(result.latency_ms.max < 100, "a timed run took the delay: \(result.latency_ms)")
     }
 
     @Test func randomInputsAreSeededAndInRange() throws {
