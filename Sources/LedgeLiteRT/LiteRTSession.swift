@@ -15,6 +15,8 @@ public final class LiteRTSession: InferenceSession {
     private let runtime: LiteRTRuntime
     private let logger: Logger
     private let state: Mutex<RunState>
+    /// The XNNPACK workers of a multi-thread session, kept off the running thread's core.
+    let placement: WorkerPlacement?
     /// Always `cpu`: LiteRT runs the model on the CPU (XNNPACK).
     public var executionProvider: String? { "cpu" }
 
@@ -41,19 +43,23 @@ public final class LiteRTSession: InferenceSession {
         }
 
         // LiteRT's log lines go to our logger; every error names the file.
-        let (state, signatures) = try Self.named(file.path) {
+        let ((state, signatures), placement) = try Self.named(file.path) {
             try withTFLiteErrorsCaptured(logger: logger) {
-                try Self.compile(file: file, storage: storage, model: model, threads: threads, runtime: runtime)
+                let compile = { try Self.compile(file: file, storage: storage, model: model, threads: threads, runtime: runtime) }
+                return threads > 1 ? try WorkerPlacement.finding(compile) : (try compile(), nil)
             }
         }
         self.state = Mutex(state)
+        self.placement = placement
         var info = ModelInfo(
             path: file.path, format: .tflite, runtimeVersion: runtime.version, sizeBytes: file.data.count,
             inputs: signatures.inputs, outputs: signatures.outputs, signatures: signatures.keys,
             metadata: metadata, operators: model.operatorSummary)
         info.quantized = model.quantizedVerdict
         self.info = info
-        logger.debug("compiled \(file.path) with LiteRT \(runtime.version), \(threads) thread(s)")
+        logger.debug(
+            "compiled \(file.path) with LiteRT \(runtime.version), \(threads) thread(s)\(placement.map { ", workers \($0.workers) kept off the running thread's core" } ?? "")"
+        )
     }
 
     /// Creates the LiteRT model, reads its signature and compiles it, with the input and output buffers.
@@ -136,6 +142,7 @@ public final class LiteRTSession: InferenceSession {
                     if let base = source.baseAddress { buffer.storage.baseAddress.copyMemory(from: base, byteCount: count) }
                 }
             }
+            placement?.place()
             try state.compiled.withPointer { compiled in
                 try LiteRTObject.withPointers(state.inputs.map(\.buffer)) { inputHandles in
                     try LiteRTObject.withPointers(state.outputs.map(\.buffer)) { outputHandles in

@@ -186,6 +186,21 @@ long ledge_litert_stderr_quiet_begin(void);
 void ledge_litert_stderr_quiet_end(long start, char *runtime_lines, size_t runtime_lines_len, char *first_error,
                                    size_t first_error_len);
 
+/// The calling thread's kernel id (gettid).
+int ledge_litert_thread_id(void);
+/// The calling thread's name (16 bytes with the NUL); 0, or -1.
+int ledge_litert_thread_name(char name[16]);
+/// Names the calling thread (at most 15 bytes are kept; new threads inherit it); 0, or -1.
+int ledge_litert_name_thread(const char *name);
+/// The CPUs the calling thread may run on, ascending, at most `capacity`; their count.
+int ledge_litert_allowed_cpus(int *cpus, int capacity);
+/// Restricts thread `thread_id` of this process to `cpu`; 0, or -1 (errno set).
+int ledge_litert_pin_thread(int thread_id, int cpu);
+/// The CPU the calling thread runs on now (sched_getcpu), -1 when unknown.
+int ledge_litert_current_cpu(void);
+/// The ids of this process's threads named `name` (/proc/self/task/N/comm), at most `capacity`; their count.
+int ledge_litert_threads_named(const char *name, int *thread_ids, int capacity);
+
 #ifdef __cplusplus
 }
 #endif
