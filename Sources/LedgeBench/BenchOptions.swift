@@ -34,9 +34,10 @@ public struct BenchOptions: Sendable {
     public var inputSize: ImageSize?
     /// Decode the photos' JPEGs at full size instead of at the DCT scale that covers the input.
     public var exactDecode: Bool
-    /// Seconds slept between warm-up and steady-state runs, outside the timings (TFLite
-    /// `benchmark_model`'s `--run_delay`): runs that find the runtime's threads idle, as a
-    /// camera's frames or a server's requests do, instead of back to back.
+    /// Seconds slept before each warm-up, steady-state and end-to-end run, outside the timings
+    /// (TFLite `benchmark_model`'s `--run_delay`): runs that find the runtime's threads idle, as
+    /// a camera's frames or a server's requests do, instead of back to back. Throughput rows run
+    /// back to back.
     public var runDelay: Double
 
     public init(

@@ -56,7 +56,7 @@ public struct BenchRunner: Sendable {
         let firstMs = try Self.time { _ = try session.run(firstInputs) }
         var warmupTotal = 0.0
         for i in 0..<options.warmup {
-            pause()
+            options.pauseBeforeRun()
             let inputs = try source.inputs(batch: steadyBatch, index: i + 1)
             warmupTotal += try Self.time { _ = try session.run(inputs) }
             progress?.update(phase: "\(label): warm-up", done: i + 1, total: options.warmup)
@@ -65,7 +65,7 @@ public struct BenchRunner: Sendable {
 
         // Steady state.
         let steady = try loop(policy: options.steadyPolicy, phase: "\(label): runs", memory: memory) { i in
-            pause()
+            options.pauseBeforeRun()
             let inputs = try source.inputs(batch: steadyBatch, index: i)
             return try Self.time { _ = try session.run(inputs) }
         }
@@ -138,15 +138,6 @@ public struct BenchRunner: Sendable {
         return Measured(samples: samples, seconds: elapsed)
     }
 
-    /// Sleeps `--run-delay` (before a run, outside its timing).
-    private func pause() {
-        guard options.runDelay > 0 else { return }
-        let seconds = options.runDelay.rounded(.down)
-        var wait = timespec(tv_sec: Int(seconds), tv_nsec: Int((options.runDelay - seconds) * 1e9))
-        var left = timespec()
-        while nanosleep(&wait, &left) != 0 && errno == EINTR { wait = left }
-    }
-
     /// Milliseconds `body` takes.
     static func time(_ body: () throws -> Void) rethrows -> Double {
         let start = ContinuousClock.now
@@ -171,5 +162,16 @@ extension VariantResult {
     static func label(model: String, threads: Int, provider: String) -> String {
         let name = model.split(separator: "/").last.map(String.init) ?? model
         return "\(name) t\(threads)" + (provider.lowercased() == "cpu" ? "" : " \(provider)")
+    }
+}
+
+extension BenchOptions {
+    /// Sleeps `--run-delay` (before a warm-up, steady or end-to-end run, outside its timing).
+    func pauseBeforeRun() {
+        guard runDelay > 0 else { return }
+        let seconds = runDelay.rounded(.down)
+        var wait = timespec(tv_sec: Int(seconds), tv_nsec: Int((runDelay - seconds) * 1e9))
+        var left = timespec()
+        while nanosleep(&wait, &left) != 0 && errno == EINTR { wait = left }
     }
 }

@@ -27,6 +27,7 @@ enum EndToEnd {
         var decode: [Double] = [], preprocess: [Double] = [], invoke: [Double] = [], post: [Double] = [], total: [Double] = []
         for i in 0..<count {
             let photo = photos[i % photos.count]
+            options.pauseBeforeRun()
             let start = ContinuousClock.now
             let result = try classifier.classify(data: photo.data, name: photo.name, topK: options.topK, runs: 1)
             total.append((ContinuousClock.now - start).milliseconds)

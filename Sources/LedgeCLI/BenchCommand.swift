@@ -53,7 +53,7 @@ struct BenchCommand: ParsableCommand {
     @Option(
         name: .customLong("run-delay"),
         help: ArgumentHelp(
-            "Seconds to wait between warm-up and steady-state runs, not timed (TFLite benchmark_model's --run_delay): a camera's frame interval, or a server's gap between requests.",
+            "Seconds to wait before each warm-up, steady-state and end-to-end run, not timed (TFLite benchmark_model's --run_delay): a camera's frame interval, or a server's gap between requests. Throughput rows run back to back.",
             valueName: "seconds"))
     var runDelay: Double = 0
 

@@ -86,16 +86,23 @@ import Testing
         }
     }
 
-    /// `--run-delay` sleeps before each warm-up and steady run, outside the timings: 2 warm-up and
-    /// 3 steady runs of add.onnx take at least 5 delays, while each timed run is far shorter than one.
+    /// `--run-delay` sleeps before each warm-up, steady and end-to-end run, outside the timings:
+    /// 2 warm-up, 3 steady and 3 end-to-end runs of efficientnet_lite0 take at least 8 delays, while
+    /// no timed run (nor a whole end-to-end image) takes one.
     @Test func runDelayIsSleptBetweenRunsAndNotTimed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-delay-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: Fixtures.image("chelsea.jpg"), toPath: dir + "/chelsea.jpg")
         let clock = ContinuousClock()
         let start = clock.now
-        let result = try runner(BenchOptions(warmup: 2, runs: 3, batches: [1], runDelay: 0.1))
-            .run(model: Fixtures.model("add.onnx"), threads: 1, provider: nil)
-        #expect(clock.now - start >= .milliseconds(500))
+        let result = try runner(BenchOptions(warmup: 2, runs: 3, batches: [1], imagesDirectory: dir, endToEnd: true, runDelay: 0.25))
+            .run(model: Fixtures.model("efficientnet_lite0.tflite"), threads: 1, provider: nil)
+        #expect(clock.now - start >= .seconds(2))
         #expect(result.latency_ms.count == 3)
-        #expect(result.latency_ms.max < 100, "a timed run took the delay: \(result.latency_ms)")
+        #expect(result.latency_ms.max < 250, "a timed run took the delay: \(result.latency_ms)")
+        let e = try #require(result.end_to_end)
+        #expect(e.images_per_s > 4, "the end-to-end rate counted the delays: \(e)")
     }
 
     @Test func randomInputsAreSeededAndInRange() throws {
