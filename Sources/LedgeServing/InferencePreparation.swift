@@ -122,6 +122,12 @@ extension ServedModel {
                 )
             }
             let slice = try output.sharedMemory.map { try sharedMemory.slice($0, for: "requested output '\(output.name)'") }
+            // An output of fixed shape that cannot fit is refused before the model runs.
+            if let slice, !specs[index].isDynamic, let bytes = ShapeArithmetic.byteCount(specs[index].shape, dtype: specs[index].dtype),
+                bytes > slice.byteSize
+            {
+                throw SharedMemorySlice.tooSmall(output: output.name, bytes: bytes, byteSize: slice.byteSize)
+            }
             return PreparedInference.Output(
                 index: index, binary: output.binary ?? request.binaryOutputs, classification: output.classification, sharedMemory: slice)
         }

@@ -21,13 +21,12 @@ extension ServedModel {
         return InferenceResponse(id: prepared.id, modelName: name, modelVersion: version, outputs: outputs)
     }
 
-    /// Writes an output tensor's bytes to `slice` (prepare refused classification there).
+    /// Writes an output tensor's bytes to `slice` (prepare refused classification there, and
+    /// fixed-shape outputs too large for it; a dynamic one is checked here, after the run).
     private static func write(_ tensor: Tensor, of output: String, to slice: SharedMemorySlice) throws -> SharedMemoryReference {
         try tensor.withUnsafeBytes { bytes in
             guard bytes.count <= slice.byteSize else {
-                throw LedgeError.invalidInput(
-                    "requested output '\(output)' holds \(bytes.count) bytes but its shared_memory_byte_size is \(slice.byteSize): expected at least \(bytes.count)"
-                )
+                throw SharedMemorySlice.tooSmall(output: output, bytes: bytes.count, byteSize: slice.byteSize)
             }
             try slice.region.write(bytes, at: slice.offset)
             return SharedMemoryReference(region: slice.region.name, offset: slice.offset, byteSize: bytes.count)

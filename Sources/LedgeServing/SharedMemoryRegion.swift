@@ -36,6 +36,9 @@ public final class SharedMemoryRegion: Sendable {
         guard !end.overflow else {
             throw LedgeError.invalidInput("shared memory region '\(name)': offset \(offset) + byte_size \(byteSize) overflows")
         }
+        guard key.utf8.count <= 255 else {  // NAME_MAX; also keeps errors that quote the key short
+            throw LedgeError.invalidInput("shared memory key is \(key.utf8.count) bytes long: expected at most 255")
+        }
         guard !key.isEmpty, !key.utf8.contains(0), !key.dropFirst().contains("/") else {
             throw LedgeError.invalidInput(
                 "shared memory key '\(key)' is not a POSIX shared memory name: expected '/name' (one leading slash, no other)")

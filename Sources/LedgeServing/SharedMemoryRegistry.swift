@@ -42,6 +42,12 @@ public struct SharedMemorySlice: Sendable {
     public let region: SharedMemoryRegion
     public let offset: Int
     public let byteSize: Int
+
+    /// The error for an output of `bytes` asked for in a slice of `byteSize`.
+    static func tooSmall(output: String, bytes: Int, byteSize: Int) -> LedgeError {
+        .invalidInput(
+            "requested output '\(output)' holds \(bytes) bytes but its shared_memory_byte_size is \(byteSize): expected at least \(bytes)")
+    }
 }
 
 /// The system shared memory regions clients registered (Triton's shared-memory extension),
@@ -51,6 +57,8 @@ public struct SharedMemorySlice: Sendable {
 public final class SharedMemoryRegistry: Sendable {
     /// The most regions held at once: each holds a descriptor.
     public static let maximumRegions = 128
+    /// The longest region name registered (names are quoted in errors and status answers).
+    public static let maximumNameBytes = 256
     /// Whether clients may register regions.
     public let allowed: Bool
     private let regions = Mutex<[String: SharedMemoryRegion]>([:])
@@ -80,7 +88,10 @@ public final class SharedMemoryRegistry: Sendable {
     /// Registers `byteSize` bytes from `offset` of the shared memory object `key` as `name`.
     public func register(name: String, key: String, offset: Int, byteSize: Int) throws {
         try checkAllowed()
-        guard !name.isEmpty else { throw LedgeError.invalidInput("shared memory region name is empty: expected a name") }
+        guard !name.isEmpty, name.utf8.count <= Self.maximumNameBytes else {
+            throw LedgeError.invalidInput(
+                "shared memory region name is \(name.utf8.count) bytes long: expected 1 to \(Self.maximumNameBytes)")
+        }
         try check(free: name)
         let region = try SharedMemoryRegion(name: name, key: key, offset: offset, byteSize: byteSize)
         try regions.withLock { regions in

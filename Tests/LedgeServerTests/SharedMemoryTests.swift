@@ -93,6 +93,8 @@ import Testing
                 ("x", object.key, 8, 64, "shared memory key '\(object.key)' holds 64 bytes: region 'x' (offset 8 + byte_size 64) runs past its end"),
                 ("x", object.key, -1, 4, "shared memory region 'x': offset -1 and byte_size 4: expected sizes of 0 or more"),
                 ("io", object.key, 0, 4, "shared memory region 'io' is already registered (key '\(object.key)'): unregister it first"),
+                (String(repeating: "n", count: 257), object.key, 0, 4, "shared memory region name is 257 bytes long: expected 1 to 256"),
+                ("x", "/" + String(repeating: "k", count: 300), 0, 4, "shared memory key is 301 bytes long: expected at most 255"),
             ] {
                 let response = try await Self.register(client, name, key: key, offset: offset, size: size)
                 #expect(response.status == .badRequest)
@@ -155,6 +157,40 @@ import Testing
             #expect(response.errorMessage == "128 shared memory regions are registered, the most this server holds: unregister one first")
             try await client.execute(uri: "/v2/systemsharedmemory/unregister", method: .post) { #expect($0.status == .ok) }
             try await client.execute(uri: "/v2/systemsharedmemory/status", method: .get) { #expect(String(buffer: $0.body) == "[]") }
+        }
+    }
+
+    /// An output of fixed shape (efficientnet_lite0's `[1, 1000]` UINT8) too large for its slice is
+    /// refused before the model runs (the statistics count no inference); one that fits is written.
+    @Test func aFixedOutputTooLargeIsRefusedBeforeTheRun() async throws {
+        let input = 224 * 224 * 3
+        let object = try SharedMemoryObject(size: input + 1000)
+        @Sendable func body(outputBytes: Int) -> ByteBuffer {
+            ByteBuffer(
+                string:
+                    #"{"inputs":[{"name":"images","datatype":"UINT8","shape":[1,224,224,3],"parameters":{"shared_memory_region":"io","shared_memory_byte_size":\#(input)}}],"outputs":[{"name":"Softmax","parameters":{"shared_memory_region":"io","shared_memory_offset":\#(input),"shared_memory_byte_size":\#(outputBytes)}}]}"#
+            )
+        }
+        @Sendable func inferences(_ client: some TestClientProtocol) async throws -> Int {
+            try await client.execute(uri: "/v2/models/efficientnet/stats", method: .get) { response in
+                let text = String(buffer: response.body)
+                let count = text.range(of: #""inference_count":"#).map { Int(text[$0.upperBound...].prefix { $0.isNumber }) ?? -1 }
+                return count ?? -1
+            }
+        }
+        try await Self.app().test(.router) { client in
+            #expect(try await Self.register(client, "io", key: object.key, size: input + 1000).status == .ok)
+            try await client.execute(uri: "/v2/models/efficientnet/infer", method: .post, body: body(outputBytes: 999)) { response in
+                #expect(response.status == .badRequest)
+                #expect(
+                    response.errorMessage
+                        == "requested output 'Softmax' holds 1000 bytes but its shared_memory_byte_size is 999: expected at least 1000")
+            }
+            #expect(try await inferences(client) == 0)
+            try await client.execute(uri: "/v2/models/efficientnet/infer", method: .post, body: body(outputBytes: 1000)) { response in
+                #expect(response.status == .ok, "\(response.errorMessage ?? "")")
+            }
+            #expect(try await inferences(client) == 1)
         }
     }
 
