@@ -107,7 +107,7 @@ let package = Package(
         ),
         .target(
             name: "LedgeLiteRT",
-            dependencies: ["LedgeCore", "CLiteRT", "CZlib", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LedgeCore", "CLiteRT", "CLedgeProcess", "CZlib", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

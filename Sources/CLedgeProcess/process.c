@@ -140,3 +140,5 @@ int ledge_name_thread(const char *name) {
     cut[sizeof cut - 1] = 0;
     return pthread_setname_np(pthread_self(), cut);
 }
+
+int ledge_thread_name(char name[16]) { return pthread_getname_np(pthread_self(), name, 16); }

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -22,9 +21,6 @@
 
 int ledge_litert_thread_id(void) { return (int)syscall(SYS_gettid); }
 
-int ledge_litert_thread_name(char name[16]) { return prctl(PR_GET_NAME, name, 0, 0, 0); }
-
-int ledge_litert_name_thread(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 int ledge_litert_allowed_cpus(int *cpus, int capacity) {
   cpu_set_t set;

@@ -66,14 +66,6 @@ enum InferRequestCoding {
 
     /// The shared-memory extension's parameters of an input or requested output (`tensor`: `input 'x'`).
     private static func sharedMemory(_ parameters: [String: Inference_InferParameter], of tensor: String) throws -> SharedMemoryReference? {
-        func integer(_ key: String) throws -> Int? {
-            guard let parameter = parameters[key] else { return nil }
-            switch parameter.parameterChoice {
-            case .int64Param(let value): return Int(value)
-            case .uint64Param(let value): return Int(exactly: value) ?? .max
-            default: throw LedgeError.invalidInput("\(tensor): parameters.\(key) is not an integer: expected int64_param")
-            }
-        }
         var region: String?
         if let parameter = parameters["shared_memory_region"] {
             guard case .stringParam(let name) = parameter.parameterChoice else {
@@ -82,18 +74,25 @@ enum InferRequestCoding {
             region = name
         }
         return try SharedMemoryReference.parameters(
-            region: region, byteSize: try integer("shared_memory_byte_size"), offset: try integer("shared_memory_offset"), of: tensor)
+            region: region, byteSize: try integer(parameters, "shared_memory_byte_size", of: tensor),
+            offset: try integer(parameters, "shared_memory_offset", of: tensor), of: tensor)
     }
 
     /// The `classification` parameter of a requested output (tritonclient's `class_count`).
     private static func classification(_ output: Inference_ModelInferRequest.InferRequestedOutputTensor) throws -> Int? {
-        guard let parameter = output.parameters["classification"] else { return nil }
+        try integer(output.parameters, "classification", of: "requested output '\(output.name)'", expected: "int64_param of at least 1")
+    }
+
+    /// The integer parameter `key` of `tensor` (`input 'x'`), `nil` when absent: int64 or uint64 (a
+    /// uint64 past `Int.max` is `Int.max`, refused as out of range by the caller's checks).
+    private static func integer(
+        _ parameters: [String: Inference_InferParameter], _ key: String, of tensor: String, expected: String = "int64_param"
+    ) throws -> Int? {
+        guard let parameter = parameters[key] else { return nil }
         switch parameter.parameterChoice {
-        case .int64Param(let value): return Int(exactly: value) ?? 0
+        case .int64Param(let value): return Int(value)
         case .uint64Param(let value): return Int(exactly: value) ?? .max
-        default:
-            throw LedgeError.invalidInput(
-                "requested output '\(output.name)': parameters.classification is not an integer: expected int64_param of at least 1")
+        default: throw LedgeError.invalidInput("\(tensor): parameters.\(key) is not an integer: expected \(expected)")
         }
     }
 }

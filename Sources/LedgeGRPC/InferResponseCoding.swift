@@ -24,18 +24,16 @@ enum InferResponseCoding {
             tensor.datatype = output.datatype
             tensor.shape = output.shape.map(Int64.init)
             if let written = output.sharedMemory {
-                // In the client's shared memory; an empty raw entry keeps the entries in the order of `outputs`.
                 tensor.parameters["shared_memory_region"] = .with { $0.stringParam = written.region }
                 tensor.parameters["shared_memory_byte_size"] = .with { $0.int64Param = Int64(written.byteSize) }
                 if written.offset != 0 { tensor.parameters["shared_memory_offset"] = .with { $0.int64Param = Int64(written.offset) } }
-                message.outputs.append(tensor)
-                message.rawOutputContents.append(Data())
-                continue
             }
             message.outputs.append(tensor)
-            switch output.content {
-            case .tensor(let values): message.rawOutputContents.append(values.withUnsafeBytes { Data($0) })
-            case .strings(_, let strings): message.rawOutputContents.append(BytesElements.encode(strings))
+            // An output in the client's shared memory has an empty entry: the entries stay in the order of `outputs`.
+            switch (output.sharedMemory, output.content) {
+            case (_?, _): message.rawOutputContents.append(Data())
+            case (nil, .tensor(let values)): message.rawOutputContents.append(values.withUnsafeBytes { Data($0) })
+            case (nil, .strings(_, let strings)): message.rawOutputContents.append(BytesElements.encode(strings))
             }
         }
         return message

@@ -1,3 +1,4 @@
+internal import CLedgeProcess
 internal import CLiteRT
 internal import Synchronization
 
@@ -33,13 +34,13 @@ final class WorkerPlacement: Sendable {
     static func finding<R>(_ body: () throws -> R) rethrows -> (R, WorkerPlacement?) {
         let tag = "ledge-xnn-\(tags.add(1, ordering: .relaxed).newValue % 100_000)"
         var original = [CChar](repeating: 0, count: 16)
-        let named = ledge_litert_thread_name(&original) == 0 && ledge_litert_name_thread(tag) == 0
+        let named = ledge_thread_name(&original) == 0 && ledge_name_thread(tag) == 0
         let result = try body()
         guard named else { return (result, nil) }
         let own = ledge_litert_thread_id()
         var ids = [Int32](repeating: 0, count: 256)
         let count = Int(ledge_litert_threads_named(tag, &ids, Int32(ids.count)))
-        _ = ledge_litert_name_thread(original)
+        _ = ledge_name_thread(original)
         let workers = ids.prefix(count).filter { $0 != own }
         var allowed = [Int32](repeating: 0, count: 1024)
         let cores = Int(ledge_litert_allowed_cpus(&allowed, Int32(allowed.count)))

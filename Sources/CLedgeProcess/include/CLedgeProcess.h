@@ -48,6 +48,9 @@ int ledge_release_free_heap(void);
 /// _GNU_SOURCE, which Swift's Glibc module is not built with.)
 int ledge_name_thread(const char *name);
 
+/// The calling thread's name, into `name` (16 bytes with the NUL). 0 on success, else an errno value.
+int ledge_thread_name(char name[16]);
+
 /// The name of a signal number, as "SIGSEGV", or "signal" when unknown.
 const char *ledge_signal_name(int signal_number);
 

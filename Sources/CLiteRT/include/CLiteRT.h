@@ -188,10 +188,6 @@ void ledge_litert_stderr_quiet_end(long start, char *runtime_lines, size_t runti
 
 /// The calling thread's kernel id (gettid).
 int ledge_litert_thread_id(void);
-/// The calling thread's name (16 bytes with the NUL); 0, or -1.
-int ledge_litert_thread_name(char name[16]);
-/// Names the calling thread (at most 15 bytes are kept; new threads inherit it); 0, or -1.
-int ledge_litert_name_thread(const char *name);
 /// The CPUs the calling thread may run on, ascending, at most `capacity`; their count.
 int ledge_litert_allowed_cpus(int *cpus, int capacity);
 /// Restricts thread `thread_id` of this process to `cpu`; 0, or -1 (errno set).
