@@ -13,6 +13,9 @@ package struct JSONWriter {
         bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
+    /// One byte as it is (the caller keeps the JSON valid).
+    package mutating func byte(_ value: UInt8) { bytes.append(value) }
+
     package mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {

@@ -41,6 +41,8 @@ public final class ModelRepository: Sendable {
     let growth: InstanceGrowth
     /// The shared memory regions clients registered for these models' inputs and outputs.
     public let sharedMemory: SharedMemoryRegistry
+    /// The trace extension: which requests are traced and where their traces go.
+    public let tracing: RequestTracing
 
     /// A repository over `source` with nothing loaded yet (see ``load(_:options:logger:)``).
     public init(source: ModelSource, options: RepositoryOptions, logger: Logger) {
@@ -50,6 +52,7 @@ public final class ModelRepository: Sendable {
         self.metrics = ServerMetrics(models: [])
         self.growth = InstanceGrowth(open: !options.readyOnFirstInstance, cores: options.cores)
         self.sharedMemory = SharedMemoryRegistry(allowed: options.allowClientSharedMemory)
+        self.tracing = RequestTracing(settings: options.trace, logger: logger)
     }
 
     /// Starts opening the instances that models ready on their first left for later (see
@@ -58,9 +61,9 @@ public final class ModelRepository: Sendable {
     public func openRemainingInstances() { growth.open() }
 
     /// A repository of already loaded models (each one version), for tests and embedders.
-    public convenience init(models: [ServedModel], allowClientSharedMemory: Bool = false) {
+    public convenience init(models: [ServedModel], allowClientSharedMemory: Bool = false, trace: TraceSettings = TraceSettings()) {
         self.init(
-            source: .files([]), options: RepositoryOptions(allowClientSharedMemory: allowClientSharedMemory),
+            source: .files([]), options: RepositoryOptions(allowClientSharedMemory: allowClientSharedMemory, trace: trace),
             logger: Logger(label: "ledge.repository"))
         slots.withLock { slots in
             for model in models where slots[model.name] == nil {

@@ -70,12 +70,24 @@ extension ServedModel {
 }
 
 extension ModelRepository {
-    /// Checks `request` against `model`, runs it and answers it, recording its metrics.
+    /// Checks `request` against `model`, runs it and answers it, recording its metrics (and the
+    /// core points of its `trace`: request start and end, queue, compute, tensors).
     public func infer(_ request: InferenceRequest, on model: ServedModel) async throws -> InferenceResponse {
+        try await infer(request, on: model, trace: nil)
+    }
+
+    package func infer(_ request: InferenceRequest, on model: ServedModel, trace: RequestTrace?) async throws -> InferenceResponse {
+        trace?.stamp("REQUEST_START")
         let prepared = try model.prepare(request, sharedMemory: sharedMemory)
+        trace?.record("TENSOR_QUEUE_INPUT", names: model.info.inputs.map(\.name), tensors: prepared.inputs)
+        let queued = trace.map { _ in RequestTrace.now() }
         let execution = try await model.infer(prepared.inputs)
         metrics.record(execution, on: model, items: prepared.items)
-        return try model.response(for: prepared, results: execution.value)
+        if let trace, let queued { Self.stamp(execution, queuedAt: queued, in: trace) }
+        trace?.record("TENSOR_BACKEND_OUTPUT", names: model.info.outputs.map(\.name), tensors: execution.value)
+        let response = try model.response(for: prepared, results: execution.value)
+        trace?.stamp("REQUEST_END")
+        return response
     }
 
     /// Runs tensors already checked against `model` (in its input order), recording the metrics:
@@ -88,8 +100,31 @@ extension ModelRepository {
 
     /// Classifies `upload` with `model`'s image pipeline, recording its metrics.
     public func classify(_ upload: ImageUpload, topK: Int, on model: ServedModel) async throws -> ClassificationResult {
+        try await classify(upload, topK: topK, on: model, trace: nil)
+    }
+
+    package func classify(_ upload: ImageUpload, topK: Int, on model: ServedModel, trace: RequestTrace?) async throws -> ClassificationResult {
+        trace?.stamp("REQUEST_START")
+        let started = trace.map { _ in RequestTrace.now() }
         let execution = try await model.classify(upload, topK: topK)
         metrics.record(execution, on: model, items: 1)
+        if let trace, let started {
+            // Decode and preprocessing come first, on the request's task; then the wait and the run.
+            Self.stamp(execution, queuedAt: RequestTrace.after(started, execution.input ?? .zero), in: trace)
+        }
+        trace?.stamp("REQUEST_END")
         return execution.value
+    }
+
+    /// The queue and compute points of `execution`, from when it was queued and how long each part took.
+    /// Inputs are bound and outputs read inside the session run: input end is the compute start, output start its end.
+    private static func stamp<Value>(_ execution: ModelExecution<Value>, queuedAt queued: UInt64, in trace: RequestTrace) {
+        let computeStart = RequestTrace.after(queued, execution.queued)
+        let computeEnd = RequestTrace.after(computeStart, execution.compute)
+        trace.stamp("QUEUE_START", at: queued)
+        trace.stamp("COMPUTE_START", at: computeStart)
+        trace.stamp("COMPUTE_INPUT_END", at: computeStart)
+        trace.stamp("COMPUTE_OUTPUT_START", at: computeEnd)
+        trace.stamp("COMPUTE_END", at: computeEnd)
     }
 }

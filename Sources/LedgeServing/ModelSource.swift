@@ -73,14 +73,18 @@ public struct RepositoryOptions: Sendable {
     public var readyOnFirstInstance: Bool
     /// Clients may register system shared memory regions for inputs and outputs (`--allow-client-shm`).
     public var allowClientSharedMemory: Bool
+    /// Which inference requests are traced, to which file (`--trace-config`; changed while serving).
+    public var trace: TraceSettings
 
     public init(
         engine: EngineOptions = EngineOptions(), instances: Int? = 1, cores: Int = InstancePlan.machineCores, queueLimit: Int = 64,
         probe: ModelProbe? = nil,
         controlMode: ModelControlMode = .none, pollInterval: Duration = .seconds(15), startupModels: [String] = [],
         batching: BatchingPolicy? = nil, fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil,
-        exactDecode: Bool = false, readyOnFirstInstance: Bool = false, allowClientSharedMemory: Bool = false
+        exactDecode: Bool = false, readyOnFirstInstance: Bool = false, allowClientSharedMemory: Bool = false,
+        trace: TraceSettings = TraceSettings()
     ) {
+        self.trace = trace
         self.allowClientSharedMemory = allowClientSharedMemory
         self.exactDecode = exactDecode
         self.readyOnFirstInstance = readyOnFirstInstance

@@ -1,0 +1,170 @@
+internal import LedgeCore
+
+/// Triton's trace settings (its trace extension, `--trace-config`): which inference requests are
+/// traced, what a trace keeps and where traces are written.
+public struct TraceSettings: Sendable, Equatable {
+    /// What a trace keeps.
+    public enum Level: String, Sendable, CaseIterable {
+        /// When the request was received, queued, computed and answered (Triton's timestamps).
+        case timestamps = "TIMESTAMPS"
+        /// The request's input and output tensors, as text.
+        case tensors = "TENSORS"
+    }
+
+    /// The trace file (with ``logFrequency``, the prefix of `FILE.0`, `FILE.1`, …); empty: none,
+    /// and no level may be set. Fixed at start: a client that could move it could write any file.
+    public var file = ""
+    /// Empty: OFF.
+    public var levels: [Level] = []
+    /// One request in `rate` is traced.
+    public var rate = 1000
+    /// Traces still to collect; -1: no limit.
+    public var count = -1
+    /// Traces per file (`FILE.0`, `FILE.1`, …); 0: every trace in `FILE` at shutdown.
+    public var logFrequency = 0
+
+    /// Triton's defaults: OFF, one request in 1000, no limit, written at shutdown.
+    public init() {}
+
+    /// The settings' names, in the order they are answered.
+    public static let names = ["trace_file", "trace_level", "trace_rate", "trace_count", "log_frequency", "trace_mode"]
+
+    /// The settings as the protocol answers them: `trace_level` a list, every other one a single value.
+    public var values: [String: [String]] {
+        [
+            "trace_file": [file], "trace_level": levels.isEmpty ? ["OFF"] : levels.map(\.rawValue),
+            "trace_rate": [String(rate)], "trace_count": [String(count)], "log_frequency": [String(logFrequency)],
+            "trace_mode": ["triton"],
+        ]
+    }
+
+    /// Triton's `--trace-config` entries: `[triton,]file=PATH`, `[triton,]log-frequency=N`,
+    /// `rate=N`, `level=OFF|TIMESTAMPS|TENSORS` (repeatable), `count=N`, `mode=triton`.
+    public init(config entries: [String]) throws {
+        var levels: [Level]?
+        for entry in entries {
+            var text = Substring(entry)
+            if text.hasPrefix("triton,") { text = text.dropFirst("triton,".count) }
+            guard let equals = text.firstIndex(of: "="), !text.contains(",") else {
+                throw LedgeError.usage(
+                    "--trace-config '\(entry)': expected SETTING=VALUE (rate, level, count, mode) or triton,SETTING=VALUE (file, log-frequency)")
+            }
+            let value = String(text[text.index(after: equals)...])
+            switch text[..<equals] {
+            case "file":
+                guard !value.isEmpty else { throw LedgeError.usage("--trace-config file= names no file") }
+                file = value
+            case "log-frequency", "log_frequency": logFrequency = try Self.integer(value, "--trace-config log-frequency", atLeast: 0)
+            case "rate": rate = try Self.integer(value, "--trace-config rate", atLeast: 1)
+            case "count": count = try Self.integer(value, "--trace-config count", atLeast: -1)
+            case "level":
+                let level = try Self.levels([value], "--trace-config level")
+                levels = level.isEmpty ? [] : (levels ?? []) + level.filter { !(levels ?? []).contains($0) }
+            case "mode":
+                guard value == "triton" else {
+                    throw LedgeError.usage("--trace-config mode=\(value): ledge writes Triton's JSON trace files only: expected mode=triton")
+                }
+            default:
+                throw LedgeError.usage(
+                    "--trace-config '\(entry)': unknown setting '\(text[..<equals])': expected file, log-frequency, rate, level, count or mode")
+            }
+        }
+        self.levels = levels ?? []
+        if !self.levels.isEmpty && file.isEmpty {
+            throw LedgeError.usage("--trace-config level=\(self.levels[0].rawValue) needs a trace file: add --trace-config triton,file=PATH")
+        }
+    }
+
+    /// An integer setting of at least `minimum`, else an error naming `name`.
+    static func integer(_ text: String, _ name: String, atLeast minimum: Int) throws -> Int {
+        guard let value = Int(text), value >= minimum else {
+            throw LedgeError.invalidInput("\(name) is '\(text)': expected an integer of at least \(minimum)")
+        }
+        return value
+    }
+
+    /// Levels named by `values` (`OFF` alone: none), else an error naming `name`.
+    static func levels(_ values: [String], _ name: String) throws -> [Level] {
+        if values == ["OFF"] { return [] }
+        var levels: [Level] = []
+        for value in values {
+            guard let level = Level(rawValue: value) else {
+                throw LedgeError.invalidInput(
+                    value == "OFF"
+                        ? "\(name): OFF turns tracing off and goes alone, got \(values)"
+                        : "\(name) '\(value)': expected OFF, TIMESTAMPS or TENSORS")
+            }
+            if !levels.contains(level) { levels.append(level) }
+        }
+        guard !levels.isEmpty else { throw LedgeError.invalidInput("\(name) is an empty list: expected OFF, TIMESTAMPS or TENSORS") }
+        return levels
+    }
+}
+
+/// A model's own trace settings: each one set overrides the global one, the others follow it.
+struct TraceOverride: Sendable, Equatable {
+    var levels: [TraceSettings.Level]?
+    var rate: Int?
+    var count: Int?
+    var logFrequency: Int?
+
+    var isEmpty: Bool { self == TraceOverride() }
+
+    /// `global` with this model's settings over it.
+    func applied(to global: TraceSettings) -> TraceSettings {
+        var settings = global
+        if let levels { settings.levels = levels }
+        if let rate { settings.rate = rate }
+        if let count { settings.count = count }
+        if let logFrequency { settings.logFrequency = logFrequency }
+        return settings
+    }
+}
+
+/// One request's changes to the trace settings: a value, or `nil` to clear the setting.
+public typealias TraceChanges = [String: [String]?]
+
+extension TraceChanges {
+    /// Checks every change before any applies: unknown names, the file, bad values; one line naming the setting.
+    func checked(hasFile: Bool) throws -> TraceOverrideChange {
+        var change = TraceOverrideChange()
+        for key in keys.sorted() {
+            let values = self[key] ?? nil
+            func single() throws -> String? {
+                guard let values else { return nil }
+                guard values.count == 1 else { throw LedgeError.invalidInput("trace setting '\(key)' takes one value, got \(values.count)") }
+                return values[0]
+            }
+            switch key {
+            case "trace_file": throw LedgeError.invalidInput("trace file location can not be updated through network protocol")
+            case "trace_mode":
+                if let mode = try single(), mode != "triton" {
+                    throw LedgeError.invalidInput("trace_mode '\(mode)': ledge writes Triton's JSON trace files only: expected triton")
+                }
+            case "trace_level":
+                let levels = try values.map { try TraceSettings.levels($0, "trace_level") }
+                if let levels, !levels.isEmpty, !hasFile {
+                    throw LedgeError.invalidInput(
+                        "trace_level \(levels[0].rawValue) needs a trace file, set at start: ledge serve --trace-config triton,file=PATH")
+                }
+                change.levels = .some(levels)
+            case "trace_rate": change.rate = .some(try single().map { try TraceSettings.integer($0, "trace_rate", atLeast: 1) })
+            case "trace_count": change.count = .some(try single().map { try TraceSettings.integer($0, "trace_count", atLeast: -1) })
+            case "log_frequency":
+                change.logFrequency = .some(try single().map { try TraceSettings.integer($0, "log_frequency", atLeast: 0) })
+            default:
+                throw LedgeError.invalidInput(
+                    "unknown trace setting '\(key)': expected trace_file, trace_level, trace_rate, trace_count, log_frequency or trace_mode")
+            }
+        }
+        return change
+    }
+}
+
+/// Checked changes: outer `nil` untouched, `.some(nil)` cleared, `.some(value)` set.
+struct TraceOverrideChange {
+    var levels: [TraceSettings.Level]??
+    var rate: Int??
+    var count: Int??
+    var logFrequency: Int??
+}
