@@ -81,7 +81,8 @@ NAMES=(add efficientnet_lite0)
 "$LEDGE_BIN" serve \
   --model "$MODELS/add.onnx" --name add \
   --model "$MODELS/efficientnet_lite0.tflite" --name efficientnet_lite0 \
-  --port 0 --no-probe --allow-client-shm >"$WORK/serve.out" 2>"$SERVE_LOG" &
+  --port 0 --no-probe --allow-client-shm --trace-config "triton,file=$WORK/trace.json" --trace-config triton,log-frequency=100 \
+  >"$WORK/serve.out" 2>"$SERVE_LOG" &
 SERVER_PID=$!
 URL=""
 for _ in $(seq 600); do

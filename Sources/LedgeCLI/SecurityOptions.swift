@@ -24,7 +24,7 @@ struct SecurityOptions: ParsableArguments {
     @Option(
         name: .customLong("auth-token-file"),
         help: ArgumentHelp(
-            "Read the tokens from this file, one per line: 'TOKEN' (every API and model), optionally limited to APIs, 'SCOPE,SCOPE…' (health, metadata, inference, model-repository, metrics, statistics, logging, shared-memory), and to models, 'models=NAME,NAME…' (403 elsewhere).",
+            "Read the tokens from this file, one per line: 'TOKEN' (every API and model), optionally limited to APIs, 'SCOPE,SCOPE…' (health, metadata, inference, model-repository, metrics, statistics, logging, shared-memory, trace), and to models, 'models=NAME,NAME…' (403 elsewhere).",
             valueName: "path"))
     var authTokenFile: String?
 

@@ -125,7 +125,20 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         request: ServerRequest<Inference_ModelInferRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_ModelInferResponse> {
         try await calls.unary(request, context, endpoint: .api(.inference, reach: .model), naming: request.message.modelName, model: Self.named) {
-            message, _ in try await infer(message)
+            message, _ in
+            let trace = trace(message)
+            trace?.stamp("GRPC_WAITREAD_START")  // the message arrived whole: read before this handler ran
+            trace?.stamp("GRPC_WAITREAD_END")
+            do {
+                let response = try await infer(message, trace: trace)
+                trace?.stamp("GRPC_SEND_START")  // grpc-swift sends the returned message: its end is not seen here
+                trace?.stamp("GRPC_SEND_END")
+                trace?.finish()
+                return response
+            } catch {
+                trace?.finish()
+                throw error
+            }
         }
     }
 
@@ -138,8 +151,12 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         logger[metadataKey: "request_id"] = .string(id)
         return StreamingServerResponse(metadata: ["x-request-id": .string(id)]) { [logger] writer in
             // One request at a time: responses go out in the order requests came.
+            var waiting = RequestTrace.now()
             for try await message in request.messages {
                 let start = ContinuousClock.now
+                let trace = trace(message)
+                trace?.stamp("GRPC_WAITREAD_START", at: waiting)
+                trace?.stamp("GRPC_WAITREAD_END")
                 let named = Self.named(message)
                 let counted = repository.metrics.model(named.name, version: named.version)
                 counted?.inFlight.increment()
@@ -147,7 +164,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
                 var code: RPCError.Code?
                 do {
                     try calls.authorize(request.metadata, endpoint: .api(.inference, reach: .model), naming: message.modelName)
-                    reply.inferResponse = try await infer(message)
+                    reply.inferResponse = try await infer(message, trace: trace)
                 } catch {
                     let failure = GRPCStatus.error(error)
                     code = failure.code
@@ -158,7 +175,11 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
                 }
                 counted?.inFlight.decrement()
                 calls.finish(context, logger: logger, model: named.name, counted: counted, code: code, start: start)
+                trace?.stamp("GRPC_SEND_START")
+                defer { trace?.finish() }
                 try await writer.write(reply)
+                trace?.stamp("GRPC_SEND_END")
+                waiting = RequestTrace.now()
             }
             return [:]
         }
@@ -202,10 +223,16 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     }
 
     /// Checks, runs and encodes one inference request.
-    private func infer(_ message: Inference_ModelInferRequest) async throws -> Inference_ModelInferResponse {
+    private func infer(_ message: Inference_ModelInferRequest, trace: RequestTrace?) async throws -> Inference_ModelInferResponse {
         let served = try model(message.modelName, message.modelVersion)
         let inference = try InferRequestCoding.request(message)
-        return InferResponseCoding.message(try await repository.infer(inference, on: served))
+        return InferResponseCoding.message(try await repository.infer(inference, on: served, trace: trace))
+    }
+
+    /// A trace of this request when tracing samples it (a served model only).
+    private func trace(_ message: Inference_ModelInferRequest) -> RequestTrace? {
+        guard repository.tracing.isActive, let served = try? model(message.modelName, message.modelVersion) else { return nil }
+        return repository.tracing.start(model: served.name, version: served.version, requestID: message.id.isEmpty ? nil : message.id)
     }
 
     /// The model called `name` at `version` (its highest ready one when empty).

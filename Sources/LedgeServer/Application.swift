@@ -28,6 +28,7 @@ public func buildApplication(
     WebRoutes(repository: repository).register(on: router, table: routes)
     SeldonRoutes(repository: repository, configuration: configuration).register(on: router, table: routes)
     SharedMemoryRoutes(registry: repository.sharedMemory, maxBodySize: configuration.maxBodySize).register(on: router, table: routes)
+    TraceRoutes(repository: repository, maxBodySize: configuration.maxBodySize).register(on: router, table: routes)
     let onRunning = configuration.onServerRunning
     let limits = configuration.limits
     let connections = limits.maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptors: raiseDescriptorLimit())

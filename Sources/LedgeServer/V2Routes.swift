@@ -106,8 +106,17 @@ struct V2Routes: Sendable {
                 "unsupported content type '\(type ?? "")' for infer: expected application/json or application/octet-stream")
         }
         let jsonLength = try V2InferenceCoding.jsonLength(header: request.headers[HTTPField.Name(V2InferenceCoding.headerLengthField)!])
+        let trace = repository.tracing.start(model: model.name, version: model.version)
+        return try await Self.traced(trace) {
+            try await infer(request, model: model, jsonLength: jsonLength, trace: trace)
+        }
+    }
+
+    private func infer(_ request: Request, model: ServedModel, jsonLength: Int?, trace: RequestTrace?) async throws -> Response {
         let inference = try V2InferenceCoding.request(body: try await body(request), jsonLength: jsonLength)
-        let (body, headerLength) = V2InferenceCoding.body(for: try await repository.infer(inference, on: model))
+        trace?.stamp("HTTP_RECV_END")
+        trace?.identify(inference.id)
+        let (body, headerLength) = V2InferenceCoding.body(for: try await repository.infer(inference, on: model, trace: trace))
         // Accept-Encoding: gzip or deflate compresses the body; Inference-Header-Content-Length still counts the plain JSON.
         let coding = ResponseContentCoding(accepting: request.headers[.acceptEncoding])
         var response = JSONResponse.make(
@@ -115,12 +124,22 @@ struct V2Routes: Sendable {
         if let headerLength { response.headers[HTTPField.Name(V2InferenceCoding.headerLengthField)!] = String(headerLength) }
         if let coding { response.headers[.contentEncoding] = coding.name }
         response.headers[.vary] = "Accept-Encoding"
-        return response
+        guard let trace else { return response }
+        trace.stamp("HTTP_SEND_START")
+        return Self.sending(response, trace: trace)
     }
 
     private func classify(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let start = ContinuousClock.now
         let model = try model(context)
+        let trace = repository.tracing.start(model: model.name, version: model.version)
+        let answer = try await Self.traced(trace) { try await classify(request, model: model, start: start, trace: trace) }
+        guard let trace else { return answer }
+        trace.stamp("HTTP_SEND_START")
+        return Self.sending(answer, trace: trace)
+    }
+
+    private func classify(_ request: Request, model: ServedModel, start: ContinuousClock.Instant, trace: RequestTrace?) async throws -> Response {
         let type = request.mediaType
         guard type == "image/jpeg" || type == "image/png" || type == "application/octet-stream" || type == "multipart/form-data" else {
             throw ServerError(
@@ -138,11 +157,35 @@ struct V2Routes: Sendable {
             type == "multipart/form-data"
             ? try ImageUpload.fromMultipart(try await body(request), contentType: request.headers[.contentType] ?? "")
             : ImageUpload(data: try await body(request), name: "request body")
-        let result = try await repository.classify(upload, topK: topK, on: model)
+        trace?.stamp("HTTP_RECV_END")
+        let result = try await repository.classify(upload, topK: topK, on: model, trace: trace)
         let response = ClassifyResponse(
             model_name: model.name,
             top: result.top,
             timing_us: ClassificationTiming(result, total: ContinuousClock.now - start))
         return try JSONResponse.make(response)
+    }
+
+    /// `body`'s value, `trace` (when there is one) stamped at the receive start and finished if `body` fails.
+    private static func traced<T>(_ trace: RequestTrace?, _ body: () async throws -> T) async throws -> T {
+        trace?.stamp("HTTP_RECV_START")
+        do {
+            return try await body()
+        } catch {
+            trace?.finish()
+            throw error
+        }
+    }
+
+    /// `response`, whose body once written stamps the send end and finishes `trace`.
+    static func sending(_ response: Response, trace: RequestTrace) -> Response {
+        var response = response
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            defer { trace.finish() }
+            try await body.write(writer)
+            trace.stamp("HTTP_SEND_END")
+        }
+        return response
     }
 }

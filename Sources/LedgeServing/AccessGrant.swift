@@ -19,6 +19,8 @@ extension AccessPolicy {
         case logging
         /// Registering, unregistering and listing shared memory regions (`/v2/systemsharedmemory/…`).
         case sharedMemory = "shared-memory"
+        /// The trace settings (`/v2[/models/…]/trace/setting`, gRPC TraceSetting).
+        case trace
     }
 
     /// One accepted token and what it may reach: the APIs of `scopes` (`nil`: every API) and the

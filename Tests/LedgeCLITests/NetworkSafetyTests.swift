@@ -178,7 +178,7 @@ import Testing
         Refusal(
             name: "token file with an unknown scope", arguments: { ["--auth-token-file", $0.folder + "/bad-scope"] }, status: 3,
             line: {
-                "error: --auth-token-file \($0.folder)/bad-scope: unknown scope 'admin': expected health, metadata, inference, model-repository, metrics, statistics, logging or shared-memory"
+                "error: --auth-token-file \($0.folder)/bad-scope: unknown scope 'admin': expected health, metadata, inference, model-repository, metrics, statistics, logging, shared-memory or trace"
             }),
         Refusal(
             name: "negative credentials poll", arguments: { _ in ["--credentials-poll-secs=-1"] }, status: 2,

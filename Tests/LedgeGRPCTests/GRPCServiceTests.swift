@@ -233,6 +233,9 @@ import Testing
             var statistics = Inference_ModelStatisticsRequest()
             statistics.name = "add"
             #expect(try await client.modelStatistics(statistics, metadata: asAdd).modelStats.count == 1)
+            var traceAdd = Inference_TraceSettingRequest()
+            traceAdd.modelName = "add"
+            #expect(try await client.traceSetting(traceAdd, metadata: asAdd).settings["trace_level"]?.value == ["OFF"])
             let wrongModel = "the bearer token may not use model 'add': it is limited to models other"
             let everyModel = "the bearer token is limited to models add: this route reaches every model"
             for (denied, message) in [
@@ -252,6 +255,12 @@ import Testing
                         try await client.modelStatistics(Inference_ModelStatisticsRequest(), metadata: asAdd)
                     }, everyModel
                 ),
+                // The global trace settings trace every model; a model's own belong to it.
+                (
+                    await #expect(throws: RPCError.self) { try await client.traceSetting(Inference_TraceSettingRequest(), metadata: asAdd) },
+                    everyModel
+                ),
+                (await #expect(throws: RPCError.self) { try await client.traceSetting(traceAdd, metadata: asOther) }, wrongModel),
             ] {
                 #expect(denied?.code == .permissionDenied && denied?.message == message, "\(denied?.message ?? "")")
             }
@@ -292,7 +301,7 @@ import Testing
         try await InProcessServer.with(repository) { client in
             let server = try await client.serverMetadata(Inference_ServerMetadataRequest())
             #expect(server.name == "ledge")
-            #expect(server.extensions == ["binary_tensor_data", "classification", "model_repository", "statistics", "logging"])
+            #expect(server.extensions == ["binary_tensor_data", "classification", "model_repository", "statistics", "trace", "logging"])
             var named = Inference_ModelMetadataRequest()
             named.name = "add"
             let metadata = try await client.modelMetadata(named)

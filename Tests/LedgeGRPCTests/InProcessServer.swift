@@ -16,9 +16,9 @@ enum InProcessServer {
     typealias Client = Inference_GRPCInferenceService.Client<InProcessTransport.Client>
 
     /// `add.onnx` served as `add` (one instance, `queueLimit` requests may wait).
-    static func repository(queueLimit: Int = 64) throws -> ModelRepository {
+    static func repository(queueLimit: Int = 64, trace: TraceSettings = TraceSettings()) throws -> ModelRepository {
         try ModelRepository.load(
-            .file(path: Fixtures.model("add.onnx"), name: "add"), options: RepositoryOptions(instances: 1, queueLimit: queueLimit),
+            .file(path: Fixtures.model("add.onnx"), name: "add"), options: RepositoryOptions(instances: 1, queueLimit: queueLimit, trace: trace),
             logger: Logger(label: "test"))
     }
 

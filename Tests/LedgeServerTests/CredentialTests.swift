@@ -72,11 +72,11 @@ import Testing
             ("\(Self.first) models=add,\n", "F: models= names a model '': expected model names separated by commas"),
             (
                 "\(Self.first) inference,admin\n",
-                "F: unknown scope 'admin': expected health, metadata, inference, model-repository, metrics, statistics, logging or shared-memory"
+                "F: unknown scope 'admin': expected health, metadata, inference, model-repository, metrics, statistics, logging, shared-memory or trace"
             ),
             (
                 "\(Self.first) inference,\n",
-                "F: unknown scope '': expected health, metadata, inference, model-repository, metrics, statistics, logging or shared-memory"
+                "F: unknown scope '': expected health, metadata, inference, model-repository, metrics, statistics, logging, shared-memory or trace"
             ),
             ("\(Self.first)\n\(Self.second)\n\(Self.first) metrics\n", "F: line 3: the same token as line 1"),
         ] {

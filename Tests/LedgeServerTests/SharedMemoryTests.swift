@@ -44,7 +44,7 @@ import Testing
             }
             try await client.execute(uri: "/v2/systemsharedmemory/region/io/status", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/v2", method: .get) { response in
-                #expect(String(buffer: response.body).contains(#""statistics","logging","system_shared_memory"]"#))
+                #expect(String(buffer: response.body).contains(#""statistics","trace","logging","system_shared_memory"]"#))
             }
             // Both inputs and the output in the region: the response describes the output, without data or parameters.
             let body = Self.addBody(

@@ -29,23 +29,26 @@ enum TestServer {
         return folder
     }
 
-    static func repository(instances: Int = 1, queueLimit: Int = 64, allowClientSharedMemory: Bool = false) throws -> ModelRepository {
+    static func repository(
+        instances: Int = 1, queueLimit: Int = 64, allowClientSharedMemory: Bool = false, trace: TraceSettings = TraceSettings()
+    ) throws -> ModelRepository {
         let folder = try repositoryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         return try ModelRepository.load(
             .repository(path: folder),
-            options: RepositoryOptions(instances: instances, queueLimit: queueLimit, allowClientSharedMemory: allowClientSharedMemory),
+            options: RepositoryOptions(
+                instances: instances, queueLimit: queueLimit, allowClientSharedMemory: allowClientSharedMemory, trace: trace),
             logger: logger)
     }
 
     /// Runs `body` against the app over the fixture repository.
     static func withApp<T>(
-        _ setup: TestingSetup = .router, maxBodySize: Int = 8 << 20,
+        _ setup: TestingSetup = .router, maxBodySize: Int = 8 << 20, repository: ModelRepository? = nil,
         _ body: @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let app = buildApplication(
             configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxBodySize: maxBodySize),
-            repository: try repository(), logger: logger)
+            repository: try repository ?? Self.repository(), logger: logger)
         return try await app.test(setup, body)
     }
 }

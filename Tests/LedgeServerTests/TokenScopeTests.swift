@@ -38,6 +38,7 @@ import Testing
         (.get, "/v2/systemsharedmemory/status", nil, .sharedMemory, .badRequest),  // off on this server
         (.post, "/v2/cudasharedmemory/unregister", nil, .sharedMemory, .ok),
         (.get, "/v2/models/add/versions/1/stats", nil, .statistics, .ok),
+        (.get, "/v2/trace/setting", nil, .trace, .ok), (.post, "/v2/models/add/trace/setting", ByteBuffer(string: "{}"), .trace, .ok),
         (.get, "/no/such/path", nil, nil, .notFound), (.delete, "/v2/models/add", nil, nil, .methodNotAllowed),
     ]
 
@@ -99,6 +100,8 @@ import Testing
                 (.post, "/seldon/gen/api/v1.0/predictions", ByteBuffer(string: "{}"), .forbidden, other),
                 (.get, "/v2/models/stats", nil, .forbidden, limited), (.post, "/v2/repository/index", nil, .forbidden, limited),
                 (.get, "/metrics", nil, .forbidden, limited), (.get, "/", nil, .forbidden, limited),
+                (.get, "/v2/models/add/trace/setting", nil, .ok, nil), (.get, "/v2/models/gen/trace/setting", nil, .forbidden, other),
+                (.post, "/v2/trace/setting", ByteBuffer(string: "{}"), .forbidden, limited),
                 (.post, "/api/v1.0/predictions", ByteBuffer(string: "{}"), .forbidden, limited),
             ] as [(HTTPRequest.Method, String, ByteBuffer?, HTTPResponse.Status, String?)] {
                 let headers = AuthTests.headers("Bearer " + token, json: body != nil)

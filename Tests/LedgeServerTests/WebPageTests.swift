@@ -62,7 +62,7 @@ import Testing
             try await client.execute(uri: "/v2", method: .get) { response in
                 struct Server: Decodable { var extensions: [String] }
                 let server = try response.json(Server.self)
-                #expect(server.extensions == ["binary_tensor_data", "classification", "model_repository", "statistics", "logging"])
+                #expect(server.extensions == ["binary_tensor_data", "classification", "model_repository", "statistics", "trace", "logging"])
             }
         }
     }

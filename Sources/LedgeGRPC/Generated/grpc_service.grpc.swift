@@ -161,6 +161,19 @@ package enum Inference_GRPCInferenceService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "TraceSetting" metadata.
+        package enum TraceSetting: Sendable {
+            /// Request type for "TraceSetting".
+            package typealias Input = Inference_TraceSettingRequest
+            /// Response type for "TraceSetting".
+            package typealias Output = Inference_TraceSettingResponse
+            /// Descriptor for "TraceSetting".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
+                method: "TraceSetting",
+                type: .unary
+            )
+        }
         /// Namespace for "RepositoryIndex" metadata.
         package enum RepositoryIndex: Sendable {
             /// Request type for "RepositoryIndex".
@@ -290,6 +303,7 @@ package enum Inference_GRPCInferenceService: Sendable {
             ModelConfig.descriptor,
             ModelStatistics.descriptor,
             LogSettings.descriptor,
+            TraceSetting.descriptor,
             RepositoryIndex.descriptor,
             RepositoryModelLoad.descriptor,
             RepositoryModelUnload.descriptor,
@@ -477,6 +491,24 @@ extension Inference_GRPCInferenceService {
             request: GRPCCore.StreamingServerRequest<Inference_LogSettingsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inference_LogSettingsResponse>
+
+        /// Handle the "TraceSetting" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's trace extension: read and change which requests are traced, globally or per model.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inference_TraceSettingRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inference_TraceSettingResponse` messages.
+        func traceSetting(
+            request: GRPCCore.StreamingServerRequest<Inference_TraceSettingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inference_TraceSettingResponse>
 
         /// Handle the "RepositoryIndex" method.
         ///
@@ -775,6 +807,24 @@ extension Inference_GRPCInferenceService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inference_LogSettingsResponse>
 
+        /// Handle the "TraceSetting" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's trace extension: read and change which requests are traced, globally or per model.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_TraceSettingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inference_TraceSettingResponse` message.
+        func traceSetting(
+            request: GRPCCore.ServerRequest<Inference_TraceSettingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inference_TraceSettingResponse>
+
         /// Handle the "RepositoryIndex" method.
         ///
         /// - Parameters:
@@ -1071,6 +1121,24 @@ extension Inference_GRPCInferenceService {
             context: GRPCCore.ServerContext
         ) async throws -> Inference_LogSettingsResponse
 
+        /// Handle the "TraceSetting" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's trace extension: read and change which requests are traced, globally or per model.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inference_TraceSettingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inference_TraceSettingResponse` to respond with.
+        func traceSetting(
+            request: Inference_TraceSettingRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inference_TraceSettingResponse
+
         /// Handle the "RepositoryIndex" method.
         ///
         /// - Parameters:
@@ -1323,6 +1391,17 @@ extension Inference_GRPCInferenceService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Inference_GRPCInferenceService.Method.TraceSetting.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_TraceSettingRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_TraceSettingResponse>(),
+            handler: { request, context in
+                try await self.traceSetting(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Inference_GRPCInferenceService.Method.RepositoryIndex.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_RepositoryIndexRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Inference_RepositoryIndexResponse>(),
@@ -1520,6 +1599,17 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_LogSettingsResponse> {
         let response = try await self.logSettings(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func traceSetting(
+        request: GRPCCore.StreamingServerRequest<Inference_TraceSettingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inference_TraceSettingResponse> {
+        let response = try await self.traceSetting(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1756,6 +1846,19 @@ extension Inference_GRPCInferenceService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inference_LogSettingsResponse> {
         return GRPCCore.ServerResponse<Inference_LogSettingsResponse>(
             message: try await self.logSettings(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func traceSetting(
+        request: GRPCCore.ServerRequest<Inference_TraceSettingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inference_TraceSettingResponse> {
+        return GRPCCore.ServerResponse<Inference_TraceSettingResponse>(
+            message: try await self.traceSetting(
                 request: request.message,
                 context: context
             ),
@@ -2091,6 +2194,29 @@ extension Inference_GRPCInferenceService {
             deserializer: some GRPCCore.MessageDeserializer<Inference_LogSettingsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_LogSettingsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "TraceSetting" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's trace extension: read and change which requests are traced, globally or per model.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_TraceSettingRequest` message.
+        ///   - serializer: A serializer for `Inference_TraceSettingRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_TraceSettingResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func traceSetting<Result>(
+            request: GRPCCore.ClientRequest<Inference_TraceSettingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_TraceSettingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_TraceSettingResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_TraceSettingResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "RepositoryIndex" method.
@@ -2594,6 +2720,40 @@ extension Inference_GRPCInferenceService {
             try await self.client.unary(
                 request: request,
                 descriptor: Inference_GRPCInferenceService.Method.LogSettings.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "TraceSetting" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton's trace extension: read and change which requests are traced, globally or per model.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_TraceSettingRequest` message.
+        ///   - serializer: A serializer for `Inference_TraceSettingRequest` messages.
+        ///   - deserializer: A deserializer for `Inference_TraceSettingResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func traceSetting<Result>(
+            request: GRPCCore.ClientRequest<Inference_TraceSettingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inference_TraceSettingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inference_TraceSettingResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_TraceSettingResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inference_GRPCInferenceService.Method.TraceSetting.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -3146,6 +3306,35 @@ extension Inference_GRPCInferenceService.ClientProtocol {
         )
     }
 
+    /// Call the "TraceSetting" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Triton's trace extension: read and change which requests are traced, globally or per model.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inference_TraceSettingRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func traceSetting<Result>(
+        request: GRPCCore.ClientRequest<Inference_TraceSettingRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_TraceSettingResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.traceSetting(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_TraceSettingRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_TraceSettingResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "RepositoryIndex" method.
     ///
     /// - Parameters:
@@ -3680,6 +3869,39 @@ extension Inference_GRPCInferenceService.ClientProtocol {
             metadata: metadata
         )
         return try await self.logSettings(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "TraceSetting" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Triton's trace extension: read and change which requests are traced, globally or per model.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func traceSetting<Result>(
+        _ message: Inference_TraceSettingRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_TraceSettingResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inference_TraceSettingRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.traceSetting(
             request: request,
             options: options,
             onResponse: handleResponse
