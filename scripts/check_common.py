@@ -14,6 +14,15 @@ def ok(line):
     print(f"ok: {line}", flush=True)
 
 
+def triton_client(protocol, url):
+    """The tritonclient module of `protocol` (http or grpc) and a client of it for `url`."""
+    if protocol == "http":
+        import tritonclient.http as module
+    else:
+        import tritonclient.grpc as module
+    return module, module.InferenceServerClient(url=url)
+
+
 def run_steps(steps, passed):
     """Runs (label, step) in order: the first failure is one "FAIL: ..." line on stderr and exit
     status 1; when all pass, prints `passed` and returns 0."""

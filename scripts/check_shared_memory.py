@@ -21,18 +21,13 @@ import numpy as np
 import tritonclient.utils.shared_memory as shm
 from tritonclient.utils import InferenceServerException
 
-from check_common import expect, ok, reference, run_steps
+from check_common import expect, ok, reference, run_steps, triton_client
 
 
 class Checks:
     def __init__(self, args):
-        if args.protocol == "http":
-            import tritonclient.http as client_module
-        else:
-            import tritonclient.grpc as client_module
         self.protocol = args.protocol
-        self.module = client_module
-        self.client = client_module.InferenceServerClient(url=args.url)
+        self.module, self.client = triton_client(args.protocol, args.url)
         self.fixtures = args.fixtures
         self.prefix = f"/ledge-check-{args.protocol}-{os.getpid()}"
         self.handles = []

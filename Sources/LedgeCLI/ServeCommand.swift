@@ -127,6 +127,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Images") var decode: DecodeOptions
 
+    @OptionGroup(title: "Tracing") var trace: TraceOptions
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -193,7 +195,8 @@ struct ServeCommand: AsyncParsableCommand {
                 probe: probe.probe(engine: engine), controlMode: modelControlMode.mode,
                 pollInterval: .milliseconds(Int64((repositoryPollSecs * 1000).rounded())), startupModels: loadModels,
                 batching: batching.policy, fetchURI: modelURIs.blockingFetch(logger: logger),
-                exactDecode: decode.exactDecode, readyOnFirstInstance: true, allowClientSharedMemory: allowClientSharedMemory),
+                exactDecode: decode.exactDecode, readyOnFirstInstance: true, allowClientSharedMemory: allowClientSharedMemory,
+                trace: try trace.settings()),
             logger: logger)
         let host = self.host
         let names = repository.names
@@ -233,6 +236,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { readiness.stopping() }
         let polling = Task { await repository.runPolling() }
         defer { polling.cancel() }
+        defer { repository.tracing.flush() }  // the traces held until shutdown (log_frequency 0)
         try await ServerGroup.run(app, with: grpc.map { [$0] } ?? [], refresh: refresh, logger: logger)
     }
 }

@@ -21,9 +21,13 @@ import Testing
     #if arch(x86_64)  // the wheel that ships perf_analyzer is x86_64 only
     @Test func perfAnalyzerMeasuresLedgeServe() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.tool), "\(Self.tool) is missing: run make setup")
+        try await withTemporaryDirectory { folder in try await measure(traceFile: folder + "/trace.json") }
+    }
+
+    func measure(traceFile: String) async throws {
         let server = try await ServeProcess.start([
             "-m", Fixtures.model("add.onnx"), "-m", Fixtures.model("efficientnet_lite0.tflite"), "-m", Fixtures.model("mobilenet_gen.onnx"),
-            "--no-probe", "--log-level", "warning", "--allow-client-shm",
+            "--no-probe", "--log-level", "warning", "--allow-client-shm", "--trace-config", "triton,file=\(traceFile)",
         ])
         let http = "127.0.0.1:\(server.port)"
         for (label, arguments, batch) in [
@@ -37,6 +41,8 @@ import Testing
                 "gRPC efficientnet_lite0, system shared memory",
                 ["-m", "efficientnet_lite0", "-i", "grpc", "-u", server.grpcTarget, "--shared-memory", "system"], 1
             ),
+            // perf_analyzer sets the server's trace settings (the trace extension) before it measures: last, as they stay.
+            ("HTTP add, traced", ["-m", "add", "-u", http, "--trace-level", "TIMESTAMPS", "--trace-rate", "10", "--trace-count", "5"], 1),
         ] {
             let result = try await ProcessRunner.runOffExecutor(
                 Self.tool,
@@ -59,6 +65,12 @@ import Testing
         #expect(String(decoding: status, as: UTF8.self) == "[]")
         try await server.terminate()
         #expect(server.exitedCleanly, "\(server.stderr)")
+        // Written at shutdown: the 5 traces of add, each received and sent over HTTP.
+        let data = try #require(FileManager.default.contents(atPath: traceFile), "no trace file")
+        let entries = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        #expect(entries.compactMap { $0["model_name"] as? String } == Array(repeating: "add", count: 5))
+        let names = entries.compactMap { $0["timestamps"] as? [[String: Any]] }.map { $0.compactMap { $0["name"] as? String } }
+        #expect(names.count == 5 && names.allSatisfy { $0.first == "HTTP_RECV_START" && $0.last == "HTTP_SEND_END" && $0.count == 11 }, "\(names)")
     }
     #endif
 }

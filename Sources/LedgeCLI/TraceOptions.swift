@@ -1,0 +1,32 @@
+internal import ArgumentParser
+internal import LedgeCore
+internal import LedgeServing
+
+/// Triton's request tracing (`ledge serve --trace-config`), changed while serving through the trace extension.
+struct TraceOptions: ParsableArguments {
+    @Option(
+        name: .customLong("trace-config"),
+        help: ArgumentHelp(
+            "Trace inference requests as Triton does; repeatable: triton,file=PATH, level=TIMESTAMPS|TENSORS|OFF, rate=N, count=N, triton,log-frequency=N.",
+            discussion: """
+                One request in RATE (default 1000) is traced while COUNT lasts (default -1: no limit), into Triton's \
+                JSON trace file (its trace_summary.py reads it): all at shutdown, or every LOG-FREQUENCY traces into \
+                FILE.0, FILE.1, …. Level and numbers change while serving (/v2[/models/NAME]/trace/setting, gRPC \
+                TraceSetting, scope 'trace'); the file only here.
+                """,
+            valueName: "setting"))
+    var traceConfig: [String] = []
+
+    /// The settings, checked (the file's folder must exist).
+    func settings() throws -> TraceSettings {
+        do {
+            let settings = try TraceSettings(config: traceConfig)
+            if !settings.file.isEmpty { try AtomicFile.checkDirectory(of: settings.file, option: "--trace-config file") }
+            return settings
+        } catch let error as LedgeError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func validate() throws { _ = try settings() }
+}
