@@ -23,12 +23,17 @@ public final class ServerMetrics: Sendable {
         "ledge_model_file_bytes": "Size of the model file in bytes",
     ]
 
-    private let registry = MetricsRegistry(help: ServerMetrics.help, buckets: ["ledge_inference_batch_size": [1, 2, 4, 8, 16, 32, 64]])
+    private let registry = MetricsRegistry(
+        help: ServerMetrics.help.merging(ProcessMetrics.help) { first, _ in first },
+        buckets: ["ledge_inference_batch_size": [1, 2, 4, 8, 16, 32, 64]])
+    /// The process's and the machine's CPU and memory, sampled at each exposition.
+    private let process: ProcessMetrics
     /// By model name, then version.
     private let models = Mutex<[String: [String: ModelMetrics]]>([:])
 
     /// Metrics for `models`, registered with zero counts.
     public init(models: some Sequence<ServedModel>) {
+        process = ProcessMetrics(factory: registry.factory)
         for model in models { register(model) }
     }
 
@@ -64,6 +69,7 @@ public final class ServerMetrics: Sendable {
             metrics.pending.set(metrics.waiting())
             metrics.instances.set(metrics.instanceCount())
         }
+        process.sample()
         return registry.exposition()
     }
 }
