@@ -11,7 +11,7 @@ internal import LedgeDeploy
 struct DeployStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show each device's release, models (sha256), uptime, health, requests and median time.")
+        abstract: "Show each device's release, models (sha256), uptime, health, requests, median time and server memory.")
 
     @OptionGroup(title: "Devices") var device: DeviceOptions
 
@@ -48,10 +48,11 @@ struct DeployStatusCommand: AsyncParsableCommand {
                     s.device, s.arch ?? "-", s.release ?? "-", s.running ? (s.ready ? "ready" : "not ready") : "stopped",
                     s.uptimeSeconds.map { "\($0) s" } ?? "-",
                     s.models.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.prefix(12))" }.joined(separator: ", "),
-                    s.requests.map(String.init) ?? "-", s.p50Milliseconds.map { cFormat("%.1f ms", $0) } ?? "-", s.error ?? "",
+                    s.requests.map(String.init) ?? "-", s.p50Milliseconds.map { cFormat("%.1f ms", $0) } ?? "-",
+                    s.residentBytes.map { cFormat("%.1f MB", Double($0) / 1e6) } ?? "-", s.error ?? "",
                 ]
             }
-            print(DeployText.columns(["DEVICE", "ARCH", "RELEASE", "SERVER", "UPTIME", "MODELS", "REQUESTS", "P50", "ERROR"], rows))
+            print(DeployText.columns(["DEVICE", "ARCH", "RELEASE", "SERVER", "UPTIME", "MODELS", "REQUESTS", "P50", "RSS", "ERROR"], rows))
         }
         if statuses.contains(where: { $0.error != nil || !$0.ready }) { throw ExitCode(1) }
     }

@@ -23,12 +23,14 @@ public struct DeviceStatus: Sendable, Encodable {
     /// Successful inference requests since the server started, and their median time in ms.
     public var requests: Int?
     public var p50Milliseconds: Double?
+    /// The server's resident memory (`process_resident_memory_bytes`), in bytes.
+    public var residentBytes: Int?
     public var error: String?
 }
 
 extension Deployer {
     /// Status of each device: its current release and models, the server's uptime, health,
-    /// request count and median from `/metrics` (asked with the current release's own token, over
+    /// request count, median and resident memory from `/metrics` (asked with the current release's own token, over
     /// HTTPS when it has a certificate, verified against `trustRoots` or the system's roots, and
     /// presenting `identity` to a release that asks for client certificates).
     public static func status(
@@ -85,11 +87,20 @@ extension Deployer {
             if status.ready, let metrics = try? await http.send("GET", base + "/metrics", headers: secrets.headers), metrics.status == 200 {
                 let text = String(decoding: metrics.body, as: UTF8.self)
                 (status.requests, status.p50Milliseconds) = Self.requestSummary(text)
+                status.residentBytes = Self.residentBytes(text)
             }
         } catch {
             status.error = describe(error)
         }
         return status
+    }
+
+    /// The server's resident memory from its Prometheus text, `nil` when absent (a server before it reported it).
+    static func residentBytes(_ text: String) -> Int? {
+        for line in text.split(separator: "\n") where line.hasPrefix("process_resident_memory_bytes ") {
+            return line.split(separator: " ").last.flatMap { Double($0) }.map { Int($0) }
+        }
+        return nil
     }
 
     /// Successful requests and the median request time (ms, interpolated in the histogram's

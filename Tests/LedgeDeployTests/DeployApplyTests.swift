@@ -60,6 +60,7 @@ import Testing
                 #expect((entry["models"] as? [String: String]) == ["efficientnet_lite0": modelDigest])
                 #expect(entry["requests"] as? Int == 2)  // the apply's own check after the switch, and the classify
                 #expect((entry["p50Milliseconds"] as? Double ?? 0) > 0)
+                #expect((10_000_000...1_000_000_000).contains(entry["residentBytes"] as? Int ?? 0), "\(entry)")
             }
 
             // Nothing changed: nothing is sent, nothing restarted.

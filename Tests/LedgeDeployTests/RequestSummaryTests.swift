@@ -17,4 +17,15 @@ struct RequestSummaryTests {
         #expect(requests == 10)
         #expect(abs((p50 ?? 0) - 6.875) < 1e-9)  // was 5.0: the bucket below was never remembered
     }
+
+    @Test func theServersMemoryIsItsResidentBytes() {
+        let text = """
+            # HELP process_resident_memory_bytes Resident memory of the server process, in bytes
+            # TYPE process_resident_memory_bytes gauge
+            process_resident_memory_bytes 83816448.0
+            process_virtual_memory_bytes 946356224.0
+            """
+        #expect(Deployer.residentBytes(text) == 83_816_448)
+        #expect(Deployer.residentBytes("ledge_inference_count_total 3") == nil)
+    }
 }
