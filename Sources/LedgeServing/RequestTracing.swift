@@ -1,3 +1,4 @@
+internal import Dispatch
 internal import LedgeCore
 public import Logging
 internal import Synchronization
@@ -29,6 +30,8 @@ public final class RequestTracing: Sendable {
     /// Some level is set somewhere: else requests skip the lock.
     private let active: Atomic<Bool>
     private let logger: Logger
+    /// Files are written here, in order, off Swift's cooperative threads (a write ends with an fsync).
+    private let writer = DispatchQueue(label: "ledge.trace.writer")
 
     /// Tracing as `settings` say (from ``TraceSettings/init(config:)``).
     public convenience init(settings: TraceSettings = TraceSettings(), logger: Logger) {
@@ -132,11 +135,15 @@ public final class RequestTracing: Sendable {
                 "trace: \(heldBytesLimit) bytes of traces held with log_frequency 0: written to \(batch.path) now; set log_frequency to choose how many traces each file holds"
             )
         }
-        write(batch.bytes, to: batch.path)
+        writer.async { self.write(batch.bytes, to: batch.path) }
     }
 
+    /// Waits until every file handed to the writer is written.
+    package func waitForWrites() { writer.sync {} }
+
     /// Writes the traces still held: to `FILE` when no `FILE.N` was written and `log_frequency` is 0
-    /// (Triton's file at shutdown), else to the next `FILE.N`. The server calls it as it stops.
+    /// (Triton's file at shutdown), else to the next `FILE.N`; returns once every file is written. The
+    /// server calls it as it stops.
     public func flush() {
         let batch = state.withLock { state -> (bytes: [UInt8], path: String)? in
             guard state.heldTraces > 0 else { return nil }
@@ -144,7 +151,7 @@ public final class RequestTracing: Sendable {
             defer { if indexed { state.nextFileIndex += 1 } }
             return (Self.take(&state), indexed ? "\(state.global.file).\(state.nextFileIndex)" : state.global.file)
         }
-        if let batch { write(batch.bytes, to: batch.path) }
+        writer.sync { if let batch { self.write(batch.bytes, to: batch.path) } }  // after the files handed over before
     }
 
     /// Some level is set, globally or for a model.

@@ -239,6 +239,7 @@ import Testing
                 }
                 // Every second request, three of them: r2 and r4 in FILE.0 at once, r6 held until shutdown.
                 #expect(try await Self.get(client, "/v2/trace/setting")["trace_count"] == "0")
+                repository.tracing.waitForWrites()
                 #expect(try Self.traces(file + ".0").values.map { $0.requestID ?? "" }.sorted() == ["r2", "r4"])
                 #expect(!FileManager.default.fileExists(atPath: file + ".1"))
 
@@ -250,6 +251,7 @@ import Testing
                 #expect(try await Self.get(client, "/v2/models/add/trace/setting")["trace_count"] == "0")
                 #expect(try await Self.get(client, "/v2/trace/setting")["trace_count"] == "0")
             }
+            repository.tracing.waitForWrites()
             #expect(try Self.traces(file + ".1").values.map { $0.requestID ?? "-" }.sorted() == ["-", "r6"])
             repository.tracing.flush()
             #expect(!FileManager.default.fileExists(atPath: file + ".2") && !FileManager.default.fileExists(atPath: file))

@@ -63,6 +63,7 @@ import Testing
                 let entries = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
                 return entries.filter { $0["model_name"] != nil }.compactMap { $0["id"] as? Int }
             }
+            tracing.waitForWrites()
             #expect(try ids(file + ".0") == [1, 2])
             #expect(try ids(file + ".1") == [3, 4])
             tracing.flush()
