@@ -1,8 +1,10 @@
 internal import GRPCCore
+internal import GRPCNIOTransportHTTP2Posix
 internal import LedgeCore
 internal import LedgeServing
 internal import Logging
 internal import Metrics
+internal import X509
 
 /// What every call goes through, as over HTTP: the bearer token checked against the
 /// ``AccessPolicy`` (UNAUTHENTICATED otherwise), an id (the client's sane `x-request-id`
@@ -86,6 +88,10 @@ struct CallObservation: Sendable {
         ]
         if let model { metadata["model"] = .string(model) }
         metadata["client"] = .string(Self.address(peer: context.remotePeer))
+        // Mutual TLS: the client certificate's subject, as the HTTP access lines give it.
+        if let subject = (context.transportSpecific as? HTTP2ServerTransport.Posix.Context)?.peerCertificate?.subject {
+            metadata["client_cert"] = .string(subject.description)
+        }
         logger.info("request", metadata: metadata)
     }
 

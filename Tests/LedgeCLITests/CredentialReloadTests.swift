@@ -150,6 +150,8 @@ import Testing
         #expect(try await Self.probe(server, "grpc", ca: certificates.ca) == "grpc refused UNAVAILABLE")
         #expect(try await Self.probe(server, "grpc", ca: certificates.ca, client: theirs) == "grpc refused UNAVAILABLE")
         #expect(try await Self.probe(server, "grpc", ca: certificates.ca, client: ours) == "grpc live")
+        let grpcAccess = server.stderr.split(separator: "\n").last { $0.hasPrefix("info: request ") && $0.contains(" protocol=grpc ") }
+        #expect(grpcAccess?.contains(" client_cert=CN=ledge-test-client ") == true, "\(server.stderr)")
 
         // The client CA is rotated: the stranger's CA replaces ours.
         try Self.replace(clientCA, with: try String(contentsOfFile: stranger.ca, encoding: .utf8))
