@@ -35,6 +35,9 @@ package final class RequestTrace: Sendable {
         keepsTensors = levels.contains(.tensors)
     }
 
+    /// A trace nobody finished (a response body the connection never asked for) is written as it stands.
+    deinit { finish() }
+
     /// The monotonic clock in nanoseconds.
     package static func now() -> UInt64 {
         var time = timespec()

@@ -44,6 +44,22 @@ import Testing
         }
     }
 
+    @Test func aTraceNobodyFinishedIsWrittenAsItStands() async throws {
+        try await withTemporaryDirectory { folder in
+            let file = folder + "/trace.json"
+            let tracing = RequestTracing(
+                settings: try TraceSettings(config: ["triton,file=\(file)", "rate=1", "level=TIMESTAMPS"]), logger: Logger(label: "test"))
+            do {
+                let trace = try #require(tracing.start(model: "add", version: "1"))
+                trace.stamp("HTTP_RECV_START")
+            }
+            tracing.flush()
+            let text = String(decoding: try #require(FileManager.default.contents(atPath: file)), as: UTF8.self)
+            #expect(
+                text.hasPrefix(#"[{"id":1,"model_name":"add","model_version":1},{"id":1,"timestamps":[{"name":"HTTP_RECV_START","ns":"#), "\(text)")
+        }
+    }
+
     @Test func tracesHeldUntilShutdownStayBounded() async throws {
         try await withTemporaryDirectory { folder in
             let file = folder + "/trace.json"
