@@ -294,7 +294,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeServingTests",
-            dependencies: ["LedgeServing", "LedgeEngine", "LedgeVision", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LedgeServing", "LedgeEngine", "LedgeVision", "LedgeTesting", "CLedgeProcess", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeServerTests",

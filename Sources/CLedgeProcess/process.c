@@ -1,5 +1,6 @@
 // See CLedgeProcess.h: a crash guard that turns a runtime's fatal signal into
-// one line on stderr, the probe's memory bound, the spawn of the probe and thread names.
+// one line on stderr, the probe's memory bound, the spawn of the probe, thread names and
+// the unmapping of code pages run only at start.
 #define _GNU_SOURCE
 #include "CLedgeProcess.h"
 
@@ -10,8 +11,10 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -132,6 +135,34 @@ int ledge_release_free_heap(void) {
 #else
     return 0;
 #endif
+}
+
+long long ledge_drop_file_text_pages(void) {
+    FILE *smaps = fopen("/proc/self/smaps", "re");
+    if (smaps == NULL) return -1;
+    char line[4096];
+    unsigned long start = 0, end = 0;
+    int candidate = 0;
+    long long dropped = 0;
+    while (fgets(line, sizeof line, smaps) != NULL) {
+        unsigned long low, high, inode;
+        unsigned long long offset;
+        char perms[8], device[32];
+        int path = 0;
+        // A mapping's header: "low-high perms offset device inode   /path"; fields after it are "Name: value".
+        if (sscanf(line, "%lx-%lx %7s %llx %31s %lu %n", &low, &high, perms, &offset, device, &inode, &path) == 6) {
+            start = low;
+            end = high;
+            candidate = strcmp(perms, "r-xp") == 0 && inode != 0 && path > 0 && line[path] == '/';
+        } else if (candidate && strncmp(line, "Anonymous:", 10) == 0) {
+            if (strtoul(line + 10, NULL, 10) == 0 && madvise((void *)start, end - start, MADV_DONTNEED) == 0) {
+                dropped += (long long)(end - start);
+            }
+            candidate = 0;
+        }
+    }
+    fclose(smaps);
+    return dropped;
 }
 
 int ledge_name_thread(const char *name) {

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-internal import FoundationEssentials
-#else
-internal import Foundation
-#endif
 package import Metrics
 internal import Synchronization
 
@@ -108,9 +103,20 @@ package final class ProcessMetrics: Sendable {
         return result
     }
 
-    private static func read(_ path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+    /// The whole of a `/proc` file, read to its end: such files report size 0, and Foundation's
+    /// readers stop after their first read (one page), which cuts `/proc/stat` on a machine of many cores.
+    package static func read(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return count == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
+            bytes.append(contentsOf: chunk[..<count])
+        }
     }
 
     /// Entries of `/proc/self/fd`, less the one the count itself opens.
@@ -125,3 +131,9 @@ package final class ProcessMetrics: Sendable {
         return Double(max(count - 1, 0))
     }
 }
+
+#if canImport(Glibc)
+private let systemRead = Glibc.read
+#elseif canImport(Musl)
+private let systemRead = Musl.read
+#endif

@@ -43,6 +43,15 @@ int ledge_spawn_close_inherited(void *actions);
 /// returned, 0 when none could be (or on a C library without `malloc_trim`).
 int ledge_release_free_heap(void);
 
+/// Unmaps the resident pages of the process's executable file mappings (`r-xp`, backed by a
+/// file, with no private copy of any page: `Anonymous: 0 kB` in /proc/self/smaps) with
+/// MADV_DONTNEED. The pages stay in the page cache; those still used fault back in (a minor
+/// fault, no I/O) as they are run, so resident memory then counts the code the server runs,
+/// not the code it ran once to start and load models. Mappings with written pages (relocated
+/// data, a debugger's breakpoints) are left alone: dropping a private copy would bring back the
+/// file's bytes. The bytes advised, or -1 when /proc/self/smaps cannot be read.
+long long ledge_drop_file_text_pages(void);
+
 /// Names the calling thread (as `top -H`, `perf` and /proc show it); names longer than 15
 /// bytes are cut. 0 on success, else an errno value. (`pthread_setname_np` needs
 /// _GNU_SOURCE, which Swift's Glibc module is not built with.)
