@@ -14,6 +14,18 @@ def ok(line):
     print(f"ok: {line}", flush=True)
 
 
+def protocol_arguments(doc, *options):
+    """The command line of a check run once per protocol: --protocol (http or grpc), --url and
+    each of `options` (required), with the first paragraph of `doc` as its description."""
+    import argparse
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--protocol", choices=["http", "grpc"], required=True)
+    parser.add_argument("--url", required=True)
+    for option in options:
+        parser.add_argument(f"--{option}", required=True)
+    return parser.parse_args()
+
+
 def triton_client(protocol, url):
     """The tritonclient module of `protocol` (http or grpc) and a client of it for `url`."""
     if protocol == "http":

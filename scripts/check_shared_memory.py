@@ -13,7 +13,6 @@ unregistered and removed, even when a check fails.
 Prints one line per check ("ok: ..."); on the first failure prints "FAIL: <check>: <why>" to
 stderr and exits 1.
 """
-import argparse
 import os
 import sys
 
@@ -21,7 +20,7 @@ import numpy as np
 import tritonclient.utils.shared_memory as shm
 from tritonclient.utils import InferenceServerException
 
-from check_common import expect, ok, reference, run_steps, triton_client
+from check_common import expect, ok, reference, protocol_arguments, run_steps, triton_client
 
 
 class Checks:
@@ -130,11 +129,7 @@ class Checks:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--protocol", choices=["http", "grpc"], required=True)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--fixtures", required=True)
-    args = parser.parse_args()
+    args = protocol_arguments(__doc__, "fixtures")
     checks = Checks(args)
     try:
         return run_steps([

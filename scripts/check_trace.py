@@ -12,13 +12,12 @@ defaults). The model's settings are cleared again at the end, even when a check 
 Prints one line per check ("ok: ..."); on the first failure prints "FAIL: <check>: <why>" to
 stderr and exits 1.
 """
-import argparse
 import sys
 
 import numpy as np
 from tritonclient.utils import InferenceServerException
 
-from check_common import expect, ok, run_steps, triton_client
+from check_common import expect, ok, protocol_arguments, run_steps, triton_client
 
 
 class Checks:
@@ -84,11 +83,7 @@ class Checks:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--protocol", choices=["http", "grpc"], required=True)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--file", required=True)
-    args = parser.parse_args()
+    args = protocol_arguments(__doc__, "file")
     checks = Checks(args)
     try:
         return run_steps([
