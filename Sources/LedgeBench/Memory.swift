@@ -3,6 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
+internal import LedgeCore
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Musl)
@@ -19,7 +20,7 @@ internal import Musl
 public enum ProcessMemory {
     /// Resident set size in bytes (`/proc/self/statm` resident pages × page size), 0 when unknown.
     public static func residentBytes() -> Int {
-        guard let text = read("/proc/self/statm") else { return 0 }
+        guard let text = try? ProcFile.text("/proc/self/statm") else { return 0 }
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -27,7 +28,7 @@ public enum ProcessMemory {
 
     /// The kernel's high-water mark of RSS (`VmHWM` in `/proc/self/status`) in bytes, `nil` when unknown.
     public static func highWaterMarkBytes() -> Int? {
-        guard let text = read("/proc/self/status") else { return nil }
+        guard let text = try? ProcFile.text("/proc/self/status") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
             if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
@@ -44,10 +45,6 @@ public enum ProcessMemory {
         return write(fd, "5", 1) == 1
     }
 
-    private static func read(_ path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return String(decoding: data, as: UTF8.self)
-    }
 }
 
 /// Tracks one variant's memory: RSS before loading, sampled peak, and the kernel's high-water mark.

@@ -1,3 +1,4 @@
+internal import LedgeCore
 package import Metrics
 internal import Synchronization
 
@@ -52,8 +53,8 @@ package final class ProcessMetrics: Sendable {
     /// Reads `/proc` and sets every metric (one that cannot be read keeps its last value).
     package func sample() {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        let machine = Self.fields(Self.read("/proc/stat") ?? "")
-        if let stat = Self.read("/proc/self/stat"), let end = stat.lastIndex(of: ")") {
+        let machine = Self.fields((try? ProcFile.text("/proc/stat")) ?? "")
+        if let stat = try? ProcFile.text("/proc/self/stat"), let end = stat.lastIndex(of: ")") {
             // After "pid (comm)": state is field 3; utime 14, stime 15, starttime 22, vsize 23, rss 24.
             let fields = stat[stat.index(after: end)...].split(separator: " ")
             func field(_ number: Int) -> Double? { fields.count > number - 3 ? Double(fields[number - 3]) : nil }
@@ -83,7 +84,7 @@ package final class ProcessMetrics: Sendable {
             }
             if let fraction { utilization.set(min(max(fraction, 0), 1)) }
         }
-        if let meminfo = Self.read("/proc/meminfo") {
+        if let meminfo = try? ProcFile.text("/proc/meminfo") {
             let values = Self.fields(meminfo, separator: ":")
             if let total = values["MemTotal"]?.first {
                 memoryTotal.set(Double(total) * 1024)
@@ -103,22 +104,6 @@ package final class ProcessMetrics: Sendable {
         return result
     }
 
-    /// The whole of a `/proc` file, read to its end: such files report size 0, and Foundation's
-    /// readers stop after their first read (one page), which cuts `/proc/stat` on a machine of many cores.
-    package static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 << 10)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return count == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
-            bytes.append(contentsOf: chunk[..<count])
-        }
-    }
-
     /// Entries of `/proc/self/fd`, less the one the count itself opens.
     private static func openDescriptorCount() -> Double {
         guard let directory = opendir("/proc/self/fd") else { return 0 }
@@ -131,9 +116,3 @@ package final class ProcessMetrics: Sendable {
         return Double(max(count - 1, 0))
     }
 }
-
-#if canImport(Glibc)
-private let systemRead = Glibc.read
-#elseif canImport(Musl)
-private let systemRead = Musl.read
-#endif

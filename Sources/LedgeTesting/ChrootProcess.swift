@@ -1,4 +1,5 @@
 public import Foundation
+internal import LedgeCore
 
 /// A program from an image's root filesystem, run the way a container runtime would run it
 /// without one: `chroot` into the rootfs as an unprivileged user (uid and gid 65532 by default,
@@ -155,7 +156,7 @@ public final class ChrootProcess: @unchecked Sendable {
 
     /// The files mapped into process `pid`, as ``mappedFiles()`` gives them.
     public static func mappedFiles(pid: Int32) throws -> [String] {
-        let maps = try readProcFile("/proc/\(pid)/maps")
+        let maps = try ProcFile.text("/proc/\(pid)/maps")
         var seen = Set<String>()
         var files: [String] = []
         for line in maps.split(separator: "\n") {

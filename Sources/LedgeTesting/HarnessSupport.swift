@@ -1,4 +1,5 @@
 internal import CLedgeProcess
+internal import LedgeCore
 public import Foundation
 
 /// A command-line tool the harness ran (skopeo, umoci, htpasswd, …) that exited with a non-zero
@@ -133,7 +134,7 @@ func removeTemporaryDirectory(_ path: String) {
 public enum MountTable {
     /// The mount points at or below `path` (canonical), shallowest first.
     public static func mountPoints(under path: String) -> [String] {
-        guard let text = try? readProcFile("/proc/self/mountinfo") else { return [] }
+        guard let text = try? ProcFile.text("/proc/self/mountinfo") else { return [] }
         let prefix = path.hasSuffix("/") ? path : path + "/"
         return text.split(separator: "\n").compactMap { line -> String? in
             let fields = line.split(separator: " ")
@@ -381,25 +382,4 @@ enum LoopbackHTTP {
         }
         return out
     }
-}
-
-/// The whole text of a `/proc` file, read with `read(2)` until end of file. Foundation's
-/// `String(contentsOfFile:)` reads `/proc` files short: for `ledge serve`, `/proc/PID/maps`
-/// came back cut to 57 of its 182 lines (missing most of the libraries).
-func readProcFile(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw HarnessError("cannot open \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n == 0 { break }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw HarnessError("cannot read \(path): \(String(cString: strerror(errno)))")
-        }
-        bytes.append(contentsOf: buffer[..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

@@ -1,4 +1,5 @@
 import Foundation
+internal import LedgeCore
 
 /// The processes of the host as `/proc` shows them, for the SSH harness: finding an sshd of ours
 /// (also one left by an earlier test run that was killed), its connection processes and the
@@ -26,7 +27,7 @@ enum HostProcesses {
     }
 
     static func entry(_ pid: pid_t) -> Entry? {
-        guard let text = try? readProcFile("/proc/\(pid)/stat"),
+        guard let text = try? ProcFile.text("/proc/\(pid)/stat"),
             let close = text.lastIndex(of: ")")
         else { return nil }
         // pid (comm) state ppid …; comm may hold spaces and parentheses.
@@ -34,7 +35,7 @@ enum HostProcesses {
         guard fields.count > 2, let parent = pid_t(fields[1]) else { return nil }
         var info = stat()
         guard lstat("/proc/\(pid)", &info) == 0 else { return nil }
-        let commandLine = ((try? readProcFile("/proc/\(pid)/cmdline")) ?? "")
+        let commandLine = ((try? ProcFile.text("/proc/\(pid)/cmdline")) ?? "")
             .split(separator: "\0").joined(separator: " ")
         return Entry(pid: pid, parent: parent, uid: info.st_uid, zombie: fields[0] == "Z", commandLine: commandLine)
     }
@@ -43,7 +44,7 @@ enum HostProcesses {
     /// or closed by the server and not yet by the client), from `/proc/net/tcp`: an `ssh`
     /// ControlMaster holds one until it notices that the server is gone.
     static func openConnections(to address: String, port: Int) -> Int {
-        guard let table = try? readProcFile("/proc/net/tcp") else { return 0 }
+        guard let table = try? ProcFile.text("/proc/net/tcp") else { return 0 }
         // rem_address is the IPv4 address as little-endian hex, then the port in hex.
         let octets = address.split(separator: ".").compactMap { UInt8($0) }
         guard octets.count == 4 else { return 0 }

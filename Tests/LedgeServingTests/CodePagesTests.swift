@@ -34,7 +34,7 @@ import Glibc
     /// The resident kB of the mapping at `pointer`, from /proc/self/smaps.
     static func residentKB(_ pointer: UnsafeMutableRawPointer) throws -> Int {
         let address = UInt(bitPattern: pointer)
-        let smaps = try #require(ProcessMetrics.read("/proc/self/smaps"))
+        let smaps = try ProcFile.text("/proc/self/smaps")
         var inside = false
         for line in smaps.split(separator: "\n") {
             if let dash = line.firstIndex(of: "-"), let start = UInt(line[..<dash], radix: 16), line.contains(" ") {
