@@ -151,11 +151,12 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         logger[metadataKey: "request_id"] = .string(id)
         return StreamingServerResponse(metadata: ["x-request-id": .string(id)]) { [logger] writer in
             // One request at a time: responses go out in the order requests came.
-            var waiting = RequestTrace.now()
+            // When the wait for the next message began: read only while something may be traced.
+            var waiting = repository.tracing.isActive ? RequestTrace.now() : 0
             for try await message in request.messages {
                 let start = ContinuousClock.now
                 let trace = trace(message)
-                trace?.stamp("GRPC_WAITREAD_START", at: waiting)
+                trace?.stamp("GRPC_WAITREAD_START", at: waiting > 0 ? waiting : RequestTrace.now())  // 0: tracing began meanwhile
                 trace?.stamp("GRPC_WAITREAD_END")
                 let named = Self.named(message)
                 let counted = repository.metrics.model(named.name, version: named.version)
@@ -179,7 +180,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
                 defer { trace?.finish() }
                 try await writer.write(reply)
                 trace?.stamp("GRPC_SEND_END")
-                waiting = RequestTrace.now()
+                waiting = repository.tracing.isActive ? RequestTrace.now() : 0
             }
             return [:]
         }

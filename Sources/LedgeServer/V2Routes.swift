@@ -125,7 +125,6 @@ struct V2Routes: Sendable {
         if let coding { response.headers[.contentEncoding] = coding.name }
         response.headers[.vary] = "Accept-Encoding"
         guard let trace else { return response }
-        trace.stamp("HTTP_SEND_START")
         return Self.sending(response, trace: trace)
     }
 
@@ -135,7 +134,6 @@ struct V2Routes: Sendable {
         let trace = repository.tracing.start(model: model.name, version: model.version)
         let answer = try await Self.traced(trace) { try await classify(request, model: model, start: start, trace: trace) }
         guard let trace else { return answer }
-        trace.stamp("HTTP_SEND_START")
         return Self.sending(answer, trace: trace)
     }
 
@@ -177,8 +175,9 @@ struct V2Routes: Sendable {
         }
     }
 
-    /// `response`, whose body once written stamps the send end and finishes `trace`.
+    /// `response`, stamped as sent from here; its body once written stamps the send end and finishes `trace`.
     static func sending(_ response: Response, trace: RequestTrace) -> Response {
+        trace.stamp("HTTP_SEND_START")
         var response = response
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in

@@ -91,6 +91,12 @@ private struct HelpfulPrometheusFactory: MetricsFactory {
 }
 
 extension Duration {
+    /// The duration in whole nanoseconds, 0 when negative.
+    package var wholeNanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        return UInt64(max(seconds, 0)) &* 1_000_000_000 &+ UInt64(max(attoseconds, 0) / 1_000_000_000)
+    }
+
     /// The duration in seconds.
     package var inSeconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18

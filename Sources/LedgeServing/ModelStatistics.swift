@@ -19,8 +19,7 @@ public struct ModelStatistics: Sendable, Equatable {
 
         mutating func add(_ duration: Duration) {
             count += 1
-            let (seconds, attoseconds) = duration.components
-            ns &+= UInt64(max(seconds, 0)) &* 1_000_000_000 &+ UInt64(max(attoseconds, 0) / 1_000_000_000)
+            ns &+= duration.wholeNanoseconds
         }
     }
 

@@ -53,8 +53,7 @@ package final class RequestTrace: Sendable {
 
     /// `ns` plus `duration`, for points known by how long after another they came.
     package static func after(_ ns: UInt64, _ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        return ns &+ UInt64(max(seconds, 0)) &* 1_000_000_000 &+ UInt64(max(attoseconds, 0) / 1_000_000_000)
+        ns &+ duration.wholeNanoseconds
     }
 
     /// Records `tensors` named `names` (Triton's activities `TENSOR_QUEUE_INPUT`, `TENSOR_BACKEND_OUTPUT`).
