@@ -6,8 +6,9 @@ Three wrk loads run at once against one server (efficientnet_lite0 + add):
    8 connections  classify chelsea.jpg            -> every answer must be 2xx
   12 connections  bad infer requests (overflowing and oversized shapes, trailing
                   commas, float shapes, wrong datatypes, malformed JSON) -> every answer 4xx
-and no socket errors anywhere. RSS and open descriptors are sampled every 5 s;
-drift is measured from the sample after warm-up (10 % of the run) to the last.
+and no socket errors anywhere. RSS, open descriptors, threads and glibc's malloc
+arena heaps are sampled every 5 s; drift is measured from the sample after warm-up (10 % of the run) to
+the last, and every step of RSS after warm-up is printed with the threads and arena heaps around it.
 SIGTERM at the end must exit 0.
 
 Usage: Benchmarks/soak.py --ledge .build/release/ledge [--duration 600]
@@ -38,10 +39,40 @@ BAD = [
 ]
 
 
+HEAP = 64 << 20  # glibc's arena heaps: 64 MiB-aligned, 64 MiB reserved each
+
+
+def arena_heaps(pid):
+    """glibc's malloc arena heaps other than the main (brk) one: (count, resident bytes). An arena heap is an
+    anonymous read-write mapping at a 64 MiB-aligned address that, with the reserved (---p) rest after it,
+    spans 64 MiB."""
+    maps, current = [], None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            fields = line.split()
+            if not fields[0].endswith(":") and "-" in fields[0]:
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                current = {"start": start, "end": end, "perm": fields[1], "anon": len(fields) == 5, "rss": 0}
+                maps.append(current)
+            elif fields[0] == "Rss:" and current is not None:
+                current["rss"] = int(fields[1]) * 1024
+    count = resident = 0
+    for i, m in enumerate(maps):
+        if not (m["anon"] and m["perm"].startswith("rw") and m["start"] % HEAP == 0):
+            continue
+        end = m["end"]
+        if i + 1 < len(maps) and maps[i + 1]["start"] == end and maps[i + 1]["perm"] == "---p":
+            end = maps[i + 1]["end"]
+        if end - m["start"] == HEAP:
+            count, resident = count + 1, resident + m["rss"]
+    return count, resident
+
+
 def sample(pid):
+    """(RSS, open descriptors, threads, arena heaps, their resident bytes) of the server."""
     with open(f"/proc/{pid}/status") as f:
         rss = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmRSS:"))
-    return rss, len(os.listdir(f"/proc/{pid}/fd"))
+    return (rss, len(os.listdir(f"/proc/{pid}/fd")), len(os.listdir(f"/proc/{pid}/task")), *arena_heaps(pid))
 
 
 def main():
@@ -104,7 +135,16 @@ def main():
     warm = next(s for s in samples if s[0] >= args.duration * 0.1)
     last = samples[-1]
     trend = [next(s for s in samples if s[0] >= args.duration * f) for f in (0.1, 0.25, 0.5, 0.75)] + [last]
-    print("RSS over time: " + ", ".join(f"{t:.0f} s {rss / 1e6:.1f} MB" for t, rss, _ in trend))
+    print("RSS over time: " + ", ".join(f"{s[0]:.0f} s {s[1] / 1e6:.1f} MB" for s in trend))
+    # Where RSS stepped up after warm-up, and what else changed then: a thread Swift's pool (libdispatch) added
+    # fills a malloc arena of its own (see README, Benchmarks: soak).
+    after = [s for s in samples if s[0] >= warm[0]]
+    for before, now in zip(after, after[1:]):
+        if now[1] - before[1] >= 512 << 10:
+            print(f"step at {now[0]:.0f} s: RSS {before[1] / 1e6:.1f} -> {now[1] / 1e6:.1f} MB, threads {before[3]} -> {now[3]}, "
+                  f"arena heaps {before[4]} ({before[5] / 1e6:.1f} MB) -> {now[4]} ({now[5] / 1e6:.1f} MB)")
+    print(f"threads {warm[3]} -> {last[3]}; malloc arena heaps {warm[4]} ({warm[5] / 1e6:.1f} MB resident) -> "
+          f"{last[4]} ({last[5] / 1e6:.1f} MB)")
     print(f"\ntotal requests {sum(r['requests'] for r in results.values())}, unexpected {unexpected}; "
           f"RSS {warm[1] / 1e6:.1f} MB after warm-up -> {last[1] / 1e6:.1f} MB at the end "
           f"(drift {100 * (last[1] - warm[1]) / warm[1]:+.2f} %); descriptors {warm[2]} -> {last[2]}; "
