@@ -113,9 +113,12 @@ def main():
                                      "-s", LUA, *cmd], stdout=subprocess.PIPE, text=True)
              for name, (cmd, c) in loads.items()}
     samples, start = [], time.time()
-    while any(p.poll() is None for p in procs.values()):
+    # Sampled while every load runs: once one ends, its connections close and the descriptors fall.
+    while all(p.poll() is None for p in procs.values()):
         samples.append((time.time() - start, *sample(server.pid)))
         time.sleep(5)
+    for p in procs.values():
+        p.wait()
     results = {}
     for name, p in procs.items():
         line = next(l for l in p.stdout.read().splitlines() if l.startswith("WRK_JSON "))
