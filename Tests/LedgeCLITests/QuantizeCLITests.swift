@@ -72,12 +72,18 @@ import Testing
         ]
         let failed = try ProcessRunner.ledge(arguments + ["--min-agreement", "100"], timeLimit: 300)
         #expect(failed.status == 1, "\(failed.stderr)")
-        #expect(failed.stderr == "error: top-1 agreement 95.5 % is below --min-agreement 100.0 %\n")
-        #expect(failed.stdout.contains("top-1 agreement  95.5 % of 44 inputs"), "\(failed.stdout)")
+        // 95.5 % where this was written; ONNX Runtime's int8 kernels differ by CPU (72.7 % on x86 with
+        // AVX2 only, where ONNX Runtime's own quantization agrees on 75.0 %): the report's figure.
+        let line = try #require(failed.stdout.split(separator: "\n").first { $0.contains("top-1 agreement ") }, "\(failed.stdout)")
+        let shown = try #require(line.split(separator: " ").dropFirst(2).first.map(String.init))
+        let percent = try #require(Double(shown))
+        #expect(line.contains("top-1 agreement  \(shown) % of 44 inputs"), "\(line)")
+        #expect(percent >= 70 && percent < 100)
+        #expect(failed.stderr == "error: top-1 agreement \(shown) % is below --min-agreement 100.0 %\n")
         #expect(failed.stdout.contains("opset 11 → 13"))
         #expect(failed.stdout.contains("latency p50      float "))
         #expect(FileManager.default.fileExists(atPath: output))
-        let passed = try ProcessRunner.ledge(arguments + ["--min-agreement", "90", "--json"], timeLimit: 300)
+        let passed = try ProcessRunner.ledge(arguments + ["--min-agreement", String(Int(percent.rounded(.down))), "--json"], timeLimit: 300)
         #expect(passed.status == 0, "\(passed.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(passed.stdout.utf8)) as? [String: Any])
         #expect(report["opset_raised_from"] as? Int == 11)
