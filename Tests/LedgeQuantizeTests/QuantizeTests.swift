@@ -40,8 +40,11 @@ import Testing
     /// its own quantization too, 95.5 % where the bounds were set), so a fixed bound holds where
     /// ONNX Runtime itself reaches it, and elsewhere ours must do as well as ONNX Runtime's.
     static func bound(_ bound: Double, orONNXRuntimes key: String, inputs: Int) throws -> Double {
-        min(bound, try reference(key).agreement - 100 / Double(max(inputs, 1)) - 1e-9)
+        min(bound, lessOneInput(try reference(key).agreement, inputs: inputs))
     }
+
+    /// `agreement` (%) less one of `inputs` validation inputs: the step of a top-1 agreement.
+    static func lessOneInput(_ agreement: Double, inputs: Int) -> Double { agreement - 100 / Double(max(inputs, 1)) - 1e-9 }
 
     static func folder(_ key: String, _ part: String) -> String { Fixtures.home + "/fixtures/quantize/\(key)/\(part)" }
 
@@ -57,7 +60,7 @@ import Testing
         print(
             "quantize \(test.key): size \(report.size_before) → \(report.size_after) (ORT \(ort.size)), top-1 agreement \(agreement.top1_percent) % (ORT \(ort.agreement) %) over \(agreement.inputs)"
         )
-        #expect(agreement.top1_percent >= ort.agreement - 100 / Double(agreement.inputs) - 1e-9, "within one validation input of ONNX Runtime's")
+        #expect(agreement.top1_percent >= Self.lessOneInput(ort.agreement, inputs: agreement.inputs), "within one validation input of ONNX Runtime's")
         #expect(Double(report.size_after) <= Double(ort.size) * 1.05)
         #expect(report.size_after * 10 < report.size_before * 6)
 
