@@ -35,10 +35,12 @@ void ledge_q_channel_magnitudes(const float *values, size_t count, size_t channe
     }
 }
 
-void ledge_q_quantize_int8(const float *values, size_t count, const float *scales, size_t channels, size_t inner, int8_t *out) {
+void ledge_q_quantize_int8(
+    const float *values, size_t count, const float *scales, size_t channels, size_t inner, int limit, int8_t *out) {
     if (channels == 0 || inner == 0) return;
+    const float high = (float)limit, low = -(float)limit;
     for (size_t i = 0; i < count; i++) {
         float q = nearbyintf(values[i] / scales[(i / inner) % channels]);
-        out[i] = (int8_t)(q < -127 ? -127 : q > 127 ? 127 : q);
+        out[i] = (int8_t)(q < low ? low : q > high ? high : q);
     }
 }

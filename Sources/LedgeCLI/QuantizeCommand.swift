@@ -33,7 +33,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "For --method percentile: the percentile kept (its complement is cut at the low end).")
     var percentile = 99.999
 
-    @Option(help: "Activation type: uint8 or int8 (weights are always int8, symmetric, per channel).")
+    @Option(help: "Activation type: uint8 or int8 (weights are always int8, symmetric, per channel: see --reduce-range).")
     var activations = ActivationType.uint8.rawValue
 
     @Option(help: "A node name or operator type to leave in float; repeat or separate with commas.")
@@ -41,6 +41,13 @@ struct QuantizeCommand: ParsableCommand {
 
     @Flag(help: "Dynamic quantization: MatMul/Gemm weights only, activations quantized at run time; no calibration.")
     var dynamic = false
+
+    @Flag(
+        name: .customLong("reduce-range"),
+        help: ArgumentHelp(
+            "Weights on 7 bits (±64), as ONNX Runtime's reduce_range: for x86 CPUs without VNNI (AVX2, AVX-512F).",
+            discussion: "Their int8 kernels add pairs of uint8 × int8 products in 16 bits, which saturates with full-range weights."))
+    var reduceRange = false
 
     @Option(name: .customLong("min-agreement"), help: "Exit 1 when the top-1 agreement with the float model is below this percentage.")
     var minAgreement: Double?
@@ -72,7 +79,7 @@ struct QuantizeCommand: ParsableCommand {
         let classifier = try preprocess.classifierOptions()
         let options = QuantizeOptions(
             calibration: calibration, validation: validation, method: CalibrationMethod(rawValue: method) ?? .minmax, percentile: percentile,
-            activationType: ActivationType(rawValue: activations) ?? .uint8,
+            activationType: ActivationType(rawValue: activations) ?? .uint8, weightRange: reduceRange ? .reduced : .full,
             exclude: exclude.flatMap { $0.split(separator: ",").map(String.init) }, dynamic: dynamic,
             threads: runtime.engineOptions.session.threads, benchRuns: benchRuns, classifier: classifier)
         CrashGuard.watch(model)

@@ -15,6 +15,7 @@ enum QuantizeText {
         rows.append(("size", "\(mb(report.size_before)) → \(mb(report.size_after)) (\(cFormat("%.2f", ratio))×)"))
         let mode = report.method.map { "\(report.mode), \($0) over \(report.calibration_inputs) inputs" } ?? report.mode
         rows.append(("quantization", mode))
+        rows.append(("weights", "int8 per channel, symmetric, ±\(report.weight_limit)\(report.weight_limit < 127 ? " (--reduce-range)" : "")"))
         var prepared: [String] = []
         if report.constants_folded > 0 { prepared.append("\(report.constants_folded) Constant nodes → initializers") }
         if let from = report.opset_raised_from { prepared.append("opset \(from) → 13") }

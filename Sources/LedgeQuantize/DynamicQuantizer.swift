@@ -1,6 +1,5 @@
 internal import LedgeCore
 package import LedgeONNXModel
-internal import CLedgeQuantize
 
 /// Dynamic quantization, in the form ONNX Runtime's `quantize_dynamic` writes and fuses
 /// (`DynamicQuantizeMatMul`): the weights of MatMul (and of Gemm with alpha = beta = 1) are
@@ -9,8 +8,12 @@ internal import CLedgeQuantize
 /// No calibration is needed.
 package struct DynamicQuantizer {
     let exclude: Set<String>
+    let weightRange: WeightRange
 
-    package init(exclude: Set<String>) { self.exclude = exclude }
+    package init(exclude: Set<String>, weightRange: WeightRange = .full) {
+        self.exclude = exclude
+        self.weightRange = weightRange
+    }
 
     package func quantize(_ file: ONNXModelFile) throws -> QDQQuantizer.Outcome {
         var graph = file.model.graph
@@ -33,7 +36,7 @@ package struct DynamicQuantizer {
             if let existing = packed[key] {
                 weight = existing
             } else {
-                weight = Self.pack(form, name: node.input[1], names: &names, graph: &graph)
+                weight = Self.pack(form, name: node.input[1], range: weightRange, names: &names, graph: &graph)
                 packed[key] = weight
             }
             func fresh(_ suffix: String) -> String { GraphEdit.unique("\(base)_\(suffix)", in: &names) }
@@ -91,23 +94,17 @@ package struct DynamicQuantizer {
         }
     }
 
-    /// Stores `form` as int8 [K, N] with one symmetric scale per column.
+    /// Stores `form` as int8 [K, N] on `range` with one symmetric scale per column.
     private static func pack(
-        _ form: WeightForm, name: String, names: inout Set<String>, graph: inout Onnx_GraphProto
+        _ form: WeightForm, name: String, range: WeightRange, names: inout Set<String>, graph: inout Onnx_GraphProto
     ) -> (name: String, scale: String, zero: String) {
-        var magnitudes = [Float](repeating: 0, count: form.columns)
-        ledge_q_channel_magnitudes(form.values, form.values.count, form.columns, 1, &magnitudes)
-        let parameters = magnitudes.map { QuantizationParameters(symmetricMagnitude: $0) }
-        let integers = [Int8](unsafeUninitializedCapacity: form.values.count) { buffer, initialized in
-            ledge_q_quantize_int8(form.values, form.values.count, parameters.map(\.scale), form.columns, 1, buffer.baseAddress)
-            initialized = form.values.count
-        }
+        let (integers, scales) = QuantizationParameters.symmetricWeights(form.values, channels: form.columns, inner: 1, range: range)
         let stored = GraphEdit.unique(name + "_quantized", in: &names)
         let scale = GraphEdit.unique(name + "_scale", in: &names)
         let zero = GraphEdit.unique(name + "_zero_point", in: &names)
         graph.initializer += [
             Onnx_TensorProto(name: stored, dims: [form.rows, form.columns], values: integers),
-            Onnx_TensorProto(name: scale, dims: [form.columns], values: parameters.map(\.scale)),
+            Onnx_TensorProto(name: scale, dims: [form.columns], values: scales),
             Onnx_TensorProto(name: zero, dims: [form.columns], values: [Int8](repeating: 0, count: form.columns)),
         ]
         return (stored, scale, zero)

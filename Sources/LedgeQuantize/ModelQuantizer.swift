@@ -42,14 +42,14 @@ public struct ModelQuantizer: Sendable {
         let outcome: QDQQuantizer.Outcome
         var calibrationCount = 0
         if options.dynamic {
-            outcome = try DynamicQuantizer(exclude: Set(options.exclude)).quantize(file)
+            outcome = try DynamicQuantizer(exclude: Set(options.exclude), weightRange: options.weightRange).quantize(file)
         } else {
             guard let folder = options.calibration else {
                 throw LedgeError.usage("--calibration DIR: expected a folder of calibration images or .npy tensors (or --dynamic, which needs none)")
             }
             let inputs = try CalibrationData.load(directory: folder, option: "--calibration", info: floatSession.info, classifier: options.classifier)
             calibrationCount = inputs.count
-            let quantizer = QDQQuantizer(activationType: options.activationType, exclude: Set(options.exclude))
+            let quantizer = QDQQuantizer(activationType: options.activationType, weightRange: options.weightRange, exclude: Set(options.exclude))
             let calibrator = try Calibrator(
                 model: file, tensors: quantizer.calibrationTensors(file.model.graph), inputs: inputs, runtime: runtime, threads: threads)
             let ranges = try calibrator.ranges(method: options.method, percentile: options.percentile)
@@ -77,7 +77,7 @@ public struct ModelQuantizer: Sendable {
         let latency = try timing(input: input, output: output, threads: threads)
         return QuantizeReport(
             model: input, output: output, mode: options.dynamic ? "dynamic" : "static",
-            method: options.dynamic ? nil : options.method.rawValue, calibration_inputs: calibrationCount,
+            method: options.dynamic ? nil : options.method.rawValue, calibration_inputs: calibrationCount, weight_limit: options.weightRange.limit,
             size_before: original.data.count, size_after: bytes.count, constants_folded: summary.constantsFolded,
             opset_raised_from: summary.opsetFrom, batch_norms_folded: summary.batchNormsFolded, biases_folded: summary.biasesFolded,
             activations_folded: outcome.activationsFolded, quantized_nodes: outcome.quantized, float_nodes: outcome.float,

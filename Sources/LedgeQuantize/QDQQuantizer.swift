@@ -27,11 +27,13 @@ package struct QDQQuantizer {
     }
 
     let activationType: ActivationType
+    let weightRange: WeightRange
     /// Node names and operator types left in float.
     let exclude: Set<String>
 
-    package init(activationType: ActivationType, exclude: Set<String>) {
+    package init(activationType: ActivationType, weightRange: WeightRange = .full, exclude: Set<String>) {
         self.activationType = activationType
+        self.weightRange = weightRange
         self.exclude = exclude
     }
 
@@ -76,7 +78,7 @@ package struct QDQQuantizer {
         }
         let folded = foldActivations(&graph, quantized: &quantized)
 
-        var writer = QDQWriter(graph: graph, activationType: activationType, ranges: ranges)
+        var writer = QDQWriter(graph: graph, activationType: activationType, weightRange: weightRange, ranges: ranges)
         for index in quantized.sorted() {
             let node = graph.node[index]
             var rewired = node

@@ -1,6 +1,5 @@
 internal import LedgeCore
 internal import LedgeONNXModel
-internal import CLedgeQuantize
 
 /// Writes the QuantizeLinear / DequantizeLinear nodes and the integer initializers of the QDQ
 /// form into a graph, once per tensor however many nodes read it, and puts each pair right
@@ -8,6 +7,7 @@ internal import CLedgeQuantize
 struct QDQWriter {
     var graph: Onnx_GraphProto
     let activationType: ActivationType
+    let weightRange: WeightRange
     let ranges: [String: TensorRange]
     private var names: Set<String>
     private let initializers: [String: Onnx_TensorProto]
@@ -22,9 +22,10 @@ struct QDQWriter {
     /// Nodes that only read initializers (the weights' DequantizeLinear): first in the graph.
     private var leading: [Onnx_NodeProto] = []
 
-    init(graph: Onnx_GraphProto, activationType: ActivationType, ranges: [String: TensorRange]) {
+    init(graph: Onnx_GraphProto, activationType: ActivationType, weightRange: WeightRange, ranges: [String: TensorRange]) {
         self.graph = graph
         self.activationType = activationType
+        self.weightRange = weightRange
         self.ranges = ranges
         self.names = GraphEdit.definedNames(graph)
         self.initializers = GraphEdit.initializerIndex(graph)
@@ -47,7 +48,7 @@ struct QDQWriter {
         if ranges[name] != nil, !graphOutputs.contains(name) { _ = activation(name) }
     }
 
-    /// The dequantized name of float weight `name`, stored as int8 with one symmetric scale per
+    /// The dequantized name of float weight `name`, stored as int8 (on ``weightRange``) with one symmetric scale per
     /// slice along `axis` (negative counts from the end; per tensor for a scalar).
     mutating func weight(_ name: String, axis requested: Int, path: String) throws -> String {
         if let existing = weights[name] { return existing.output }
@@ -58,14 +59,7 @@ struct QDQWriter {
         let axis = dims.isEmpty ? 0 : (requested < 0 ? dims.count + requested : requested)
         let channels = dims.isEmpty ? 1 : dims[axis]
         let inner = dims.isEmpty ? 1 : dims[(axis + 1)...].reduce(1, *)
-        var magnitudes = [Float](repeating: 0, count: channels)
-        ledge_q_channel_magnitudes(values, values.count, channels, inner, &magnitudes)
-        let parameters = magnitudes.map { QuantizationParameters(symmetricMagnitude: $0) }
-        let quantized = [Int8](unsafeUninitializedCapacity: values.count) { buffer, initialized in
-            ledge_q_quantize_int8(values, values.count, parameters.map(\.scale), channels, inner, buffer.baseAddress)
-            initialized = values.count
-        }
-        let scales = parameters.map(\.scale)
+        let (quantized, scales) = QuantizationParameters.symmetricWeights(values, channels: channels, inner: inner, range: weightRange)
         let stored = GraphEdit.unique(name + "_quantized", in: &names)
         let scaleName = GraphEdit.unique(name + "_scale", in: &names)
         let zeroName = GraphEdit.unique(name + "_zero_point", in: &names)

@@ -10,6 +10,8 @@ public struct QuantizeOptions: Sendable {
     /// For ``CalibrationMethod/percentile``: the upper percentile (its complement is the lower one).
     public var percentile: Double
     public var activationType: ActivationType
+    /// The weights' levels: ±127, or ±64 for CPUs whose int8 kernels saturate (``WeightRange/reduced``).
+    public var weightRange: WeightRange
     /// Node names and operator types left in float.
     public var exclude: [String]
     /// Weights only, activations quantized at run time (MatMul and Gemm), no calibration.
@@ -23,7 +25,7 @@ public struct QuantizeOptions: Sendable {
 
     public init(
         calibration: String? = nil, validation: String? = nil, method: CalibrationMethod = .minmax, percentile: Double = 99.999,
-        activationType: ActivationType = .uint8, exclude: [String] = [], dynamic: Bool = false, threads: Int? = nil,
+        activationType: ActivationType = .uint8, weightRange: WeightRange = .full, exclude: [String] = [], dynamic: Bool = false, threads: Int? = nil,
         benchRuns: Int = 50, classifier: ClassifierOptions = ClassifierOptions()
     ) {
         self.calibration = calibration
@@ -31,6 +33,7 @@ public struct QuantizeOptions: Sendable {
         self.method = method
         self.percentile = percentile
         self.activationType = activationType
+        self.weightRange = weightRange
         self.exclude = exclude
         self.dynamic = dynamic
         self.threads = threads

@@ -27,6 +27,8 @@ public struct QuantizeReport: Codable, Sendable {
     /// Calibration method and input count (static).
     public var method: String?
     public var calibration_inputs: Int
+    /// The largest magnitude of a quantized weight: 127, or 64 with a reduced range (``WeightRange``).
+    public var weight_limit: Int
     public var size_before: Int
     public var size_after: Int
     public var constants_folded: Int

@@ -81,6 +81,7 @@ import Testing
         #expect(percent >= 70 && percent < 100)
         #expect(failed.stderr == "error: top-1 agreement \(shown) % is below --min-agreement 100.0 %\n")
         #expect(failed.stdout.contains("opset 11 → 13"))
+        #expect(failed.stdout.contains("\nweights          int8 per channel, symmetric, ±127\n"))
         #expect(failed.stdout.contains("latency p50      float "))
         #expect(FileManager.default.fileExists(atPath: output))
         let passed = try ProcessRunner.ledge(arguments + ["--min-agreement", String(Int(percent.rounded(.down))), "--json"], timeLimit: 300)
@@ -88,5 +89,22 @@ import Testing
         let report = try #require(try JSONSerialization.jsonObject(with: Data(passed.stdout.utf8)) as? [String: Any])
         #expect(report["opset_raised_from"] as? Int == 11)
         #expect((report["latency"] as? [String: Any])?["runs"] as? Int == 5)
+    }
+
+    /// `--reduce-range` reaches the quantizer and the report: seven-bit weights, in the table and the JSON.
+    @Test func reduceRangeIsReported() throws {
+        let folder = try Folder()
+        let arguments = ["quantize", Fixtures.model("mlp_gen.onnx"), "--dynamic", "--bench-runs", "0", "--reduce-range"]
+        let table = try ProcessRunner.ledge(arguments + ["-o", folder.path + "/table.onnx"], timeLimit: 120)
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("\nweights          int8 per channel, symmetric, ±64 (--reduce-range)\n"), "\(table.stdout)")
+        let json = try ProcessRunner.ledge(arguments + ["-o", folder.path + "/json.onnx", "--json"], timeLimit: 120)
+        #expect(json.status == 0, "\(json.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(report["weight_limit"] as? Int == 64)
+        let weights = try ONNXModelFile.read(folder.path + "/json.onnx").model.graph.initializer.filter {
+            $0.dataType == Onnx_TensorProto.int8Type && $0.name.hasSuffix("_quantized")
+        }
+        #expect(weights.count == 3 && weights.allSatisfy { ($0.integerValues ?? []).map { abs($0) }.max() == 64 })
     }
 }

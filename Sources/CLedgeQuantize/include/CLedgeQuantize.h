@@ -18,7 +18,9 @@ void ledge_q_histogram(const float *values, size_t count, float low, float width
 /// Largest magnitude per channel: element i is in channel (i / inner) % channels.
 void ledge_q_channel_magnitudes(const float *values, size_t count, size_t channels, size_t inner, float *magnitudes);
 
-/// round-half-even(value / scale[channel]) saturated to [-127, 127], channel as above.
-void ledge_q_quantize_int8(const float *values, size_t count, const float *scales, size_t channels, size_t inner, int8_t *out);
+/// round-half-even(value / scale[channel]) saturated to [-limit, limit] (127, or 64 for a reduced
+/// range), channel as above.
+void ledge_q_quantize_int8(
+    const float *values, size_t count, const float *scales, size_t channels, size_t inner, int limit, int8_t *out);
 
 #endif
