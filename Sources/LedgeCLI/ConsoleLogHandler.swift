@@ -27,14 +27,7 @@ public struct ConsoleLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line = "\(event.level.rawValue): \(event.message)"
-        var merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        // Hummingbird's own key; `request_id` carries the same id.
-        if merged["request_id"] != nil { merged["hb.request.id"] = nil }
-        if !merged.isEmpty {
-            line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        }
-        StandardStreams.writeError(line + "\n")
+        StandardStreams.writeError(LogLine.text(level: event.level, message: event.message, entries: LogLine.entries(metadata, event.metadata)))
     }
 
     /// A logger for the CLI: warnings and worse, or everything from debug up with `verbose`.

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-internal import FoundationEssentials
-#else
-internal import Foundation
-#endif
 internal import LedgeCore
 public import LedgeServing
 public import Logging
@@ -43,53 +38,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        // Hummingbird's own key; `request_id` carries the same id.
-        if merged["request_id"] != nil { merged["hb.request.id"] = nil }
-        let line = Line(
-            label: label, level: event.level.rawValue, message: event.message.description,
-            metadata: merged.mapValues(JSONMetadata.init), timestamp: Self.timestamp())
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(line) else { return }
-        write(String(decoding: data, as: UTF8.self) + "\n")
-    }
-
-    private struct Line: Encodable {
-        var label: String
-        var level: String
-        var message: String
-        var metadata: [String: JSONMetadata]
-        var timestamp: String
-    }
-
-    /// Now as `2025-01-31T12:34:56.789Z`.
-    static func timestamp(_ date: Date = Date()) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
-}
-
-/// A metadata value as JSON: strings, arrays and objects.
-private enum JSONMetadata: Encodable {
-    case string(String)
-    case array([JSONMetadata])
-    case object([String: JSONMetadata])
-
-    init(_ value: Logger.Metadata.Value) {
-        switch value {
-        case .string(let string): self = .string(string)
-        case .stringConvertible(let value): self = .string(value.description)
-        case .array(let values): self = .array(values.map(JSONMetadata.init))
-        case .dictionary(let values): self = .object(values.mapValues(JSONMetadata.init))
-        }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .string(let string): try container.encode(string)
-        case .array(let values): try container.encode(values)
-        case .object(let values): try container.encode(values)
-        }
+        let entries = LogLine.entries(metadata, event.metadata)
+        write(LogLine.json(label: label, level: event.level, message: event.message, entries: entries, timestamp: iso8601UTCNow()))
     }
 }

@@ -16,8 +16,8 @@ public enum StandardStreams {
     public static func writeOutput(_ text: String) { write(text, to: 1) }
 
     private static func write(_ text: String, to fd: Int32) {
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { buffer in
+        var text = text
+        text.withUTF8 { buffer in
             var offset = 0
             while offset < buffer.count {
                 #if canImport(Glibc)

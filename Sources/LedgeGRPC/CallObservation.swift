@@ -79,12 +79,12 @@ struct CallObservation: Sendable {
             }
             counted.grpc.count(outcome, duration: elapsed)
         }
-        guard logger.logLevel <= .info else { return }  // no line: build none (cFormat, a dictionary)
+        guard logger.logLevel <= .info else { return }  // no line: build none (the metadata dictionary)
         var metadata: Logger.Metadata = [
             "protocol": "grpc",
             "method": .string(context.descriptor.method),
             "status": .string(code.map { String(describing: $0) } ?? "ok"),
-            "duration_ms": .string(cFormat("%.3f", elapsed.inSeconds * 1000)),
+            "duration_ms": .string(elapsed.millisecondsText),
         ]
         if let model { metadata["model"] = .string(model) }
         metadata["client"] = .string(Self.address(peer: context.remotePeer))

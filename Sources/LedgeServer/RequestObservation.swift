@@ -76,12 +76,12 @@ struct RequestObservingMiddleware<Context: RequestContext>: RouterMiddleware {
     private func finish(_ request: Request, _ context: Context, model: ModelMetrics?, status: Int, start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
         model?.http.count(RequestOutcome(httpStatus: status), duration: elapsed)
-        guard context.logger.logLevel <= .info else { return }  // no line: build none (cFormat, a dictionary)
+        guard context.logger.logLevel <= .info else { return }  // no line: build none (the metadata dictionary)
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue),
             "path": .string(request.uri.path),
             "status": .stringConvertible(status),
-            "duration_ms": .string(cFormat("%.3f", elapsed.inSeconds * 1000)),
+            "duration_ms": .string(elapsed.millisecondsText),
         ]
         if let raw = context.parameters.get("model") { metadata["model"] = .string(raw.percentDecoded ?? raw) }
         if let peer = context as? any PeerDescribing {

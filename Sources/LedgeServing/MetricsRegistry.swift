@@ -101,4 +101,12 @@ extension Duration {
     package var inSeconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
+
+    /// The duration in milliseconds with three decimals (`"12.345"`, rounded to the microsecond), as
+    /// the access lines write it: `cFormat("%.3f", …)`'s text without `vsnprintf` (~3 µs a request).
+    package var millisecondsText: String {
+        let micros = (wholeNanoseconds + 500) / 1000
+        let fraction = micros % 1000
+        return "\(micros / 1000)." + (fraction < 10 ? "00" : fraction < 100 ? "0" : "") + String(fraction)
+    }
 }
