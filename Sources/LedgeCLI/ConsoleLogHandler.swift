@@ -16,9 +16,17 @@ public struct ConsoleLogHandler: LogHandler {
         set { level.value = newValue }
     }
 
-    /// A handler at `logLevel`, or at `shared`'s level as it changes.
+    private let write: @Sendable (String) -> Void
+
+    /// A handler at `logLevel`, or at `shared`'s level as it changes, writing straight to standard error.
     public init(logLevel: Logger.Level, shared: LogSettings? = nil) {
+        self.init(logLevel: logLevel, shared: shared) { StandardStreams.writeError($0) }
+    }
+
+    /// A handler at `logLevel`, or at `shared`'s level as it changes; `write` gets each line with its newline.
+    public init(logLevel: Logger.Level, shared: LogSettings? = nil, write: @escaping @Sendable (String) -> Void) {
         self.level = HandlerLevel(logLevel, shared: shared)
+        self.write = write
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -27,7 +35,7 @@ public struct ConsoleLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        StandardStreams.writeError(LogLine.text(level: event.level, message: event.message, entries: LogLine.entries(metadata, event.metadata)))
+        write(LogLine.text(level: event.level, message: event.message, entries: LogLine.entries(metadata, event.metadata)))
     }
 
     /// A logger for the CLI: warnings and worse, or everything from debug up with `verbose`.

@@ -168,9 +168,12 @@ struct ServeCommand: AsyncParsableCommand {
         let level: Logger.Level = runtime.verbose ? .debug : logLevel
         let json = logFormat == .json
         let logSettings = LogSettings(level: level, format: json ? "json" : "default")  // POST /v2/logging changes it
+        // Lines go out on a thread of their own: a reader that stops reading stderr must not stop the server.
+        let lines = BackgroundLineWriter.standardError
+        defer { lines.flush() }
         let logger = Logger(label: "ledge.serve") { label -> any LogHandler in
-            if json { return JSONLogHandler(label: label, logLevel: level, shared: logSettings) }
-            return ConsoleLogHandler(logLevel: level, shared: logSettings)
+            if json { return JSONLogHandler(label: label, logLevel: level, shared: logSettings, write: lines.write) }
+            return ConsoleLogHandler(logLevel: level, shared: logSettings, write: lines.write)
         }
         let network = try security.settings(environment: ProcessInfo.processInfo.environment)
         let refresh = await security.refresh(network, logger: logger)

@@ -17,18 +17,25 @@ public enum StandardStreams {
 
     private static func write(_ text: String, to fd: Int32) {
         var text = text
-        text.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                #if canImport(Glibc)
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                #elseif canImport(Musl)
-                let n = Musl.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                #else
-                let n = Darwin.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                #endif
-                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
-            }
+        text.withUTF8 { write($0, to: fd) }
+    }
+
+    /// Writes all of `bytes` to `fd` (blocking), retried on EINTR; stops at another error.
+    static func write(_ bytes: [UInt8], to fd: Int32) {
+        bytes.withUnsafeBufferPointer { write($0, to: fd) }
+    }
+
+    private static func write(_ buffer: UnsafeBufferPointer<UInt8>, to fd: Int32) {
+        var offset = 0
+        while offset < buffer.count {
+            #if canImport(Glibc)
+            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            #elseif canImport(Musl)
+            let n = Musl.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            #else
+            let n = Darwin.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            #endif
+            if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
         }
     }
 }

@@ -144,13 +144,17 @@ import Testing
         #expect(try await Self.probe(server, "http", ca: certificates.ca, client: theirs) == untrusted)
         #expect(try await Self.probe(server, "http", ca: certificates.ca, client: ours) == "http 200 01")
         // The access line names the client's address and its certificate's subject.
-        let access = server.stderr.split(separator: "\n").last { $0.hasPrefix("info: request ") && $0.contains(" path=/v2 ") }
+        let isAccess: (Substring) -> Bool = { $0.hasPrefix("info: request ") && $0.contains(" path=/v2 ") }
+        let access = try await server.log(whenALine: isAccess).split(separator: "\n").last(where: isAccess)
         #expect(access?.hasPrefix("info: request client=127.0.0.1:") == true, "\(server.stderr)")
         #expect(access?.contains(" client_cert=CN=ledge-test-client ") == true, "\(server.stderr)")
         #expect(try await Self.probe(server, "grpc", ca: certificates.ca) == "grpc refused UNAVAILABLE")
         #expect(try await Self.probe(server, "grpc", ca: certificates.ca, client: theirs) == "grpc refused UNAVAILABLE")
         #expect(try await Self.probe(server, "grpc", ca: certificates.ca, client: ours) == "grpc live")
-        let grpcAccess = server.stderr.split(separator: "\n").last { $0.hasPrefix("info: request ") && $0.contains(" protocol=grpc ") }
+        let isGRPCAccess: (Substring) -> Bool = { $0.hasPrefix("info: request ") && $0.contains(" protocol=grpc ") && $0.contains(" client_cert=") }
+        let grpcAccess = try await server.log(whenALine: isGRPCAccess).split(separator: "\n").last {
+            $0.hasPrefix("info: request ") && $0.contains(" protocol=grpc ")
+        }
         #expect(grpcAccess?.contains(" client_cert=CN=ledge-test-client ") == true, "\(server.stderr)")
 
         // The client CA is rotated: the stranger's CA replaces ours.

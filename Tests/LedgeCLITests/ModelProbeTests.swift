@@ -40,7 +40,8 @@ import Testing
             "--probe-cache", cache.path,
         ])
         let base = server.base
-        #expect(server.stderr.contains("error: model 'bad' not served: \(bad): \(Self.crashLine)\n"))
+        let notServed = "error: model 'bad' not served: \(bad): \(Self.crashLine)"
+        #expect(try await server.log { $0 == notServed }.contains(notServed + "\n"))
         // The good model classifies a photo.
         var request = URLRequest(url: try #require(URL(string: base + "/models/good/classify?top_k=1")))
         request.httpMethod = "POST"
@@ -125,7 +126,8 @@ import Testing
             ["-m", bad, "--name", "bad", "-m", Fixtures.model("efficientnet_lite0.tflite"), "--name", "good", "--probe-cache", cache.path],
             launcher: ["/lib64/ld-linux-x86-64.so.2"], environment: ["LD_LIBRARY_PATH": "/opt/swift/usr/lib/swift/linux"])
         // The crash is found in the child and the good model is served: both probes really ran.
-        #expect(server.stderr.contains("error: model 'bad' not served: \(bad): \(Self.crashLine)\n"))
+        let notServed = "error: model 'bad' not served: \(bad): \(Self.crashLine)"
+        #expect(try await server.log { $0 == notServed }.contains(notServed + "\n"))
         #expect(cache.entries.contains { $0.hasPrefix("passed ") })
         try await server.terminate()
         #expect(server.exitedCleanly)

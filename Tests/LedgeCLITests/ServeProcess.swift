@@ -36,6 +36,13 @@ final class ServeProcess: @unchecked Sendable {
         return String(text[range.upperBound...].prefix { !$0.isWhitespace })
     }
 
+    /// The server's log once a line satisfying `matches` is in it, waiting at most 30 s (lines go out
+    /// on the server's log thread, a moment after what they record).
+    func log(whenALine matches: (Substring) -> Bool) async throws -> String {
+        for _ in 0..<300 where !stderr.split(separator: "\n").contains(where: matches) { try await Task.sleep(for: .milliseconds(100)) }
+        return stderr
+    }
+
     /// The process id of the server.
     var pid: Int32 { process.processIdentifier }
 
@@ -44,18 +51,22 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Starts `ledge serve ARGUMENTS --port PORT` (0: a free one) and returns once `/v2/health/ready` answers 200;
     /// with `descriptorLimit`, under `ulimit -n` of that many open files (soft and hard).
-    /// `launcher` runs before the executable (e.g. the dynamic loader); `environment` adds variables.
+    /// `launcher` runs before the executable (e.g. the dynamic loader); `environment` adds variables;
+    /// `stderr`: a pipe for the server's log instead of a file (``stderr`` is then empty).
     static func start(
-        _ arguments: [String], port: Int = 0, descriptorLimit: Int? = nil, launcher: [String] = [], environment: [String: String] = [:]
+        _ arguments: [String], port: Int = 0, descriptorLimit: Int? = nil, launcher: [String] = [], environment: [String: String] = [:],
+        stderr: Pipe? = nil
     ) async throws -> ServeProcess {
-        let server = try launch(arguments, port: port, descriptorLimit: descriptorLimit, launcher: launcher, environment: environment)
+        let server = try launch(
+            arguments, port: port, descriptorLimit: descriptorLimit, launcher: launcher, environment: environment, stderr: stderr)
         try await server.waitUntilReady()
         return server
     }
 
     /// Starts `ledge serve ARGUMENTS --port PORT` and returns at once.
     static func launch(
-        _ arguments: [String], port: Int = 0, descriptorLimit: Int? = nil, launcher: [String] = [], environment: [String: String] = [:]
+        _ arguments: [String], port: Int = 0, descriptorLimit: Int? = nil, launcher: [String] = [], environment: [String: String] = [:],
+        stderr: Pipe? = nil
     ) throws -> ServeProcess {
         let server = ServeProcess()
         _ = FileManager.default.createFile(atPath: server.output.path, contents: nil)
@@ -75,7 +86,7 @@ final class ServeProcess: @unchecked Sendable {
             server.process.arguments = Array(command.dropFirst())
         }
         server.process.standardOutput = try FileHandle(forWritingTo: server.output)
-        server.process.standardError = try FileHandle(forWritingTo: server.errors)
+        if let stderr { server.process.standardError = stderr } else { server.process.standardError = try FileHandle(forWritingTo: server.errors) }
         server.process.standardInput = FileHandle.nullDevice
         try server.process.run()
         return server
