@@ -38,14 +38,18 @@ extension ServedModel {
 
     /// Classifies `upload`: decode and preprocessing on the request's task (input
     /// time), then a free instance only for the session run (the wait, then compute
-    /// time), then top-k after the instance is given back.
-    package func classify(_ upload: ImageUpload, topK: Int) async throws -> ModelExecution<ClassificationResult> {
+    /// time), then top-k after the instance is given back. `tensors` gets the
+    /// preprocessed input and the raw outputs (a trace at level TENSORS).
+    package func classify(
+        _ upload: ImageUpload, topK: Int, tensors: (@Sendable (_ input: Tensor, _ outputs: [Tensor]) -> Void)? = nil
+    ) async throws -> ModelExecution<ClassificationResult> {
         guard let pipeline = imagePipeline else {
             throw LedgeError.invalidInput("model '\(name)' cannot classify images: \(imagePipelineError ?? "no image input")")
         }
         let prepared = try pipeline.prepare(data: upload.data, name: upload.name)
         let tensor = prepared.tensor
         let (outputs, queued, ran) = try await timed { instance in try instance.session.run([tensor]) }
+        tensors?(tensor, outputs)
         let result = pipeline.result(prepared, outputs: outputs, inferenceMilliseconds: [ran.milliseconds], topK: topK)
         return ModelExecution(
             value: result, queued: queued,
@@ -106,7 +110,15 @@ extension ModelRepository {
     package func classify(_ upload: ImageUpload, topK: Int, on model: ServedModel, trace: RequestTrace?) async throws -> ClassificationResult {
         trace?.stamp("REQUEST_START")
         let started = trace.map { _ in RequestTrace.now() }
-        let execution = try await model.classify(upload, topK: topK)
+        let keep: (@Sendable (Tensor, [Tensor]) -> Void)? = trace.flatMap { trace in
+            guard trace.keepsTensors else { return nil }
+            return { input, outputs in
+                // The image input after decode and preprocessing, as the instance got it; the outputs before top-k.
+                trace.record("TENSOR_QUEUE_INPUT", names: model.info.inputs.prefix(1).map(\.name), tensors: [input])
+                trace.record("TENSOR_BACKEND_OUTPUT", names: model.info.outputs.map(\.name), tensors: outputs)
+            }
+        }
+        let execution = try await model.classify(upload, topK: topK, tensors: keep)
         metrics.record(execution, on: model, items: 1)
         if let trace, let started {
             // Decode and preprocessing come first, on the request's task; then the wait and the run.

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import LedgeServer
 import LedgeServing
 import LedgeTesting
+import Synchronization
 import Testing
 
 /// Triton's trace extension over HTTP (`/v2[/models/NAME]/trace/setting`) and the trace file it
@@ -189,12 +190,17 @@ import Testing
             let file = folder + "/trace.json"
             let repository = try TestServer.repository(trace: try Self.settings(file: file, ["level=TENSORS"]))
             let photo = ByteBuffer(data: try #require(FileManager.default.contents(atPath: Fixtures.image("coffee.jpg"))))
+            let topIndex = Mutex<Int?>(nil)
             try await TestServer.withApp(repository: repository) { client in
                 let add = BadRequestTests.goodAdd.replacingOccurrences(of: #"{"inputs""#, with: #"{"id":"req-1","inputs""#)
                 try await client.execute(uri: "/v2/models/add/infer", method: .post, body: ByteBuffer(string: add)) { #expect($0.status == .ok) }
                 try await client.execute(
                     uri: "/v2/models/efficientnet/classify?top_k=1", method: .post, headers: [.contentType: "image/jpeg"], body: photo
-                ) { #expect($0.status == .ok) }
+                ) { response in
+                    #expect(response.status == .ok)
+                    let index = try response.json(ClassifyTests.Classified.self).top.first?.index
+                    topIndex.withLock { $0 = index }
+                }
                 let wrongShape = BadRequestTests.goodAdd.replacingOccurrences(of: "[1,4]", with: "[1,5]")
                 try await client.execute(uri: "/v2/models/add/infer", method: .post, body: ByteBuffer(string: wrongShape)) {
                     #expect($0.status == .badRequest)
@@ -220,6 +226,18 @@ import Testing
             let computeStart = try #require(classify.stamps.first { $0.name == "COMPUTE_START" }).ns
             let computeEnd = try #require(classify.stamps.first { $0.name == "COMPUTE_END" }).ns
             #expect(computeEnd > computeStart, "the session run takes time")
+            // The image input as the instance got it (decoded, resized), and the scores top-k read.
+            let input = try #require(classify.tensors["TENSOR_QUEUE_INPUT images"], "\(classify.tensors.keys.sorted())")
+            #expect(input["shape"] == "1,224,224,3" && input["dtype"] == "UINT8")
+            let pixels = (input["data"] ?? "").split(separator: ",").compactMap { UInt8($0) }
+            #expect(pixels.count == 224 * 224 * 3 && Set(pixels).count > 200, "a photo's pixels")
+            let outputs = classify.tensors.filter { $0.key.hasPrefix("TENSOR_BACKEND_OUTPUT ") }
+            #expect(outputs.count == 1)
+            let scores = (outputs.first?.value["data"] ?? "").split(separator: ",").compactMap { Double($0) }
+            #expect(scores.count == 1000)
+            #expect(
+                scores.indices.max { scores[$0] < scores[$1] } == (try #require(topIndex.withLock { $0 })),
+                "the traced scores give the answer's class")
 
             // A refused request is traced up to where it stopped.
             let failed = try #require(traces[3])
