@@ -27,7 +27,14 @@ struct SeldonRoutes: Sendable {
 
     func register<Context: RequestContext>(on router: Router<Context>, table: RouteTable) {
         let predict: @Sendable (Request, Context) async throws -> Response = { request, context in
-            try await answer(context) { try await self.predict(request, model: try model(context)) }
+            try await answer(context) {
+                // Traced as V2 requests are (Triton's timestamps, tensors at level TENSORS).
+                let model = try model(context)
+                let trace = repository.tracing.start(model: model.name, version: model.version)
+                let response = try await V2Routes.traced(trace) { try await self.predict(request, model: model, trace: trace) }
+                guard let trace else { return response }
+                return V2Routes.sending(response, trace: trace)
+            }
         }
         for path in ["/api/v1.0/predictions", "/api/v0.1/predictions", "/predict"] {
             router.on(path, method: .post, scope: .inference, recordingIn: table, use: predict)
@@ -82,8 +89,9 @@ struct SeldonRoutes: Sendable {
         return try repository.model(named: names[0])
     }
 
-    private func predict(_ request: Request, model: ServedModel) async throws -> Response {
+    private func predict(_ request: Request, model: ServedModel, trace: RequestTrace?) async throws -> Response {
         let message = try SeldonCoding.decode(try await self.message(request))
+        trace?.stamp("HTTP_RECV_END")
         let meta = try SeldonMeta(request: message.meta, model: model.name, server: configuration.version)
         let info = model.info
         switch message.payload {
@@ -94,11 +102,11 @@ struct SeldonRoutes: Sendable {
                 )
             }
             let tensor = try SeldonCoding.tensor(input, spec: info.inputs[0], model: model.name)
-            let output = try await repository.run([tensor], on: model)[0]
+            let output = try await repository.run([tensor], on: model, trace: trace)[0]
             let names = SeldonResponse.names(for: output, labels: info.metadata.labels)
             return JSONResponse.make(data: SeldonResponse.data(.init(tensor: output, form: input.form, names: names), meta: meta))
         case .binData(let bytes):
-            let result = try await repository.classify(ImageUpload(data: bytes, name: "binData"), topK: try topK(request), on: model)
+            let result = try await repository.classify(ImageUpload(data: bytes, name: "binData"), topK: try topK(request), on: model, trace: trace)
             return JSONResponse.make(data: SeldonResponse.classification(result.top, meta: meta))
         case .jsonData(let entries):
             if let unknown = entries.first(where: { entry in !info.inputs.contains { $0.name == entry.name } }) {
@@ -112,7 +120,7 @@ struct SeldonRoutes: Sendable {
                 }
                 return try SeldonCoding.tensor(entry.input, spec: spec, model: model.name)
             }
-            let results = try await repository.run(tensors, on: model)
+            let results = try await repository.run(tensors, on: model, trace: trace)
             let form: SeldonCoding.Form = entries.allSatisfy { $0.input.form == .tensor } ? .tensor : .ndarray
             let outputs = zip(info.outputs, results).map { spec, tensor in
                 (

@@ -165,7 +165,7 @@ struct V2Routes: Sendable {
     }
 
     /// `body`'s value, `trace` (when there is one) stamped at the receive start and finished if `body` fails.
-    private static func traced<T>(_ trace: RequestTrace?, _ body: () async throws -> T) async throws -> T {
+    static func traced<T>(_ trace: RequestTrace?, _ body: () async throws -> T) async throws -> T {
         trace?.stamp("HTTP_RECV_START")
         do {
             return try await body()

@@ -83,13 +83,8 @@ extension ModelRepository {
     package func infer(_ request: InferenceRequest, on model: ServedModel, trace: RequestTrace?) async throws -> InferenceResponse {
         trace?.stamp("REQUEST_START")
         let prepared = try model.prepare(request, sharedMemory: sharedMemory)
-        trace?.record("TENSOR_QUEUE_INPUT", names: model.info.inputs.map(\.name), tensors: prepared.inputs)
-        let queued = trace.map { _ in RequestTrace.now() }
-        let execution = try await model.infer(prepared.inputs)
-        metrics.record(execution, on: model, items: prepared.items)
-        if let trace, let queued { Self.stamp(execution, queuedAt: queued, in: trace) }
-        trace?.record("TENSOR_BACKEND_OUTPUT", names: model.info.outputs.map(\.name), tensors: execution.value)
-        let response = try model.response(for: prepared, results: execution.value)
+        let outputs = try await execute(prepared.inputs, on: model, items: prepared.items, trace: trace)
+        let response = try model.response(for: prepared, results: outputs)
         trace?.stamp("REQUEST_END")
         return response
     }
@@ -97,8 +92,24 @@ extension ModelRepository {
     /// Runs tensors already checked against `model` (in its input order), recording the metrics:
     /// for adapters whose wire format carries tensors another way (Seldon's `ndarray`).
     public func run(_ inputs: [Tensor], on model: ServedModel) async throws -> [Tensor] {
+        try await run(inputs, on: model, trace: nil)
+    }
+
+    package func run(_ inputs: [Tensor], on model: ServedModel, trace: RequestTrace?) async throws -> [Tensor] {
+        trace?.stamp("REQUEST_START")
+        let outputs = try await execute(inputs, on: model, items: inputs.first?.shape.first ?? 1, trace: trace)
+        trace?.stamp("REQUEST_END")
+        return outputs
+    }
+
+    /// The run of checked `inputs` (`items` of them for the metrics), with the queue, compute and tensor points of `trace`.
+    private func execute(_ inputs: [Tensor], on model: ServedModel, items: Int, trace: RequestTrace?) async throws -> [Tensor] {
+        trace?.record("TENSOR_QUEUE_INPUT", names: model.info.inputs.map(\.name), tensors: inputs)
+        let queued = trace.map { _ in RequestTrace.now() }
         let execution = try await model.infer(inputs)
-        metrics.record(execution, on: model, items: inputs.first?.shape.first ?? 1)
+        metrics.record(execution, on: model, items: items)
+        if let trace, let queued { Self.stamp(execution, queuedAt: queued, in: trace) }
+        trace?.record("TENSOR_BACKEND_OUTPUT", names: model.info.outputs.map(\.name), tensors: execution.value)
         return execution.value
     }
 

@@ -245,6 +245,37 @@ import Testing
         }
     }
 
+    /// Seldon's v1 predictions are traced as V2 requests are: the same timestamps, the tensors at level TENSORS.
+    @Test func seldonPredictionsAreTraced() async throws {
+        try await withTemporaryDirectory { folder in
+            let file = folder + "/trace.json"
+            let repository = try TestServer.repository(trace: try Self.settings(file: file, ["level=TENSORS"]))
+            try await TestServer.withApp(repository: repository) { client in
+                try await client.execute(
+                    uri: "/seldon/default/add/api/v1.0/predictions", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: SeldonTests.addMessage)
+                ) { #expect($0.status == .ok) }
+                try await client.execute(
+                    uri: "/seldon/default/add/api/v1.0/predictions", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"jsonData": {"a": {"ndarray": [[1, 2]]}}}"#)
+                ) { #expect($0.status == .badRequest) }
+            }
+            repository.tracing.flush()
+            let traces = try Self.traces(file)
+            #expect(traces.keys.sorted() == [1, 2])
+            let seldon = try #require(traces[1])
+            #expect(seldon.model == "add" && seldon.version == 1)
+            #expect(seldon.stamps.map(\.name) == Self.httpStamps)
+            #expect(seldon.stamps.map(\.ns) == seldon.stamps.map(\.ns).sorted(), "timestamps out of order: \(seldon.stamps)")
+            #expect(seldon.tensors["TENSOR_QUEUE_INPUT a"] == ["name": "a", "data": "1,2,3,4", "shape": "1,4", "dtype": "FP32"])
+            #expect(seldon.tensors["TENSOR_QUEUE_INPUT b"] == ["name": "b", "data": "0.5,0.5,0.5,0.5", "shape": "1,4", "dtype": "FP32"])
+            #expect(seldon.tensors["TENSOR_BACKEND_OUTPUT sum"] == ["name": "sum", "data": "1.5,2.5,3.5,4.5", "shape": "1,4", "dtype": "FP32"])
+            // A refused prediction is traced up to where it stopped.
+            let refused = try #require(traces[2])
+            #expect(refused.stamps.map(\.name) == ["HTTP_RECV_START", "HTTP_RECV_END"] && refused.tensors.isEmpty, "\(refused.stamps)")
+        }
+    }
+
     @Test func rateCountAndLogFrequencyDecideWhatIsWrittenWhere() async throws {
         try await withTemporaryDirectory { folder in
             let file = folder + "/trace.json"
