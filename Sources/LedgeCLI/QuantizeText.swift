@@ -29,6 +29,9 @@ enum QuantizeText {
         if let a = report.agreement {
             rows.append(("top-1 agreement", "\(percent(a.top1_percent)) of \(a.inputs) inputs (\(a.source))"))
             rows.append(("output |Δ|", cFormat("mean %.3g, max %.3g", a.mean_abs_diff, a.max_abs_diff)))
+            if report.cpu_without_vnni && report.weight_limit == 127 {
+                rows.append(("note", "this x86 CPU has AVX2 but no VNNI: its int8 kernels can saturate on ±127 weights; compare with --reduce-range"))
+            }
         }
         if let l = report.latency {
             rows.append(

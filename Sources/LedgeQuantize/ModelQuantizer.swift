@@ -78,6 +78,7 @@ public struct ModelQuantizer: Sendable {
         return QuantizeReport(
             model: input, output: output, mode: options.dynamic ? "dynamic" : "static",
             method: options.dynamic ? nil : options.method.rawValue, calibration_inputs: calibrationCount, weight_limit: options.weightRange.limit,
+            cpu_without_vnni: Int8Saturation.onThisMachine,
             size_before: original.data.count, size_after: bytes.count, constants_folded: summary.constantsFolded,
             opset_raised_from: summary.opsetFrom, batch_norms_folded: summary.batchNormsFolded, biases_folded: summary.biasesFolded,
             activations_folded: outcome.activationsFolded, quantized_nodes: outcome.quantized, float_nodes: outcome.float,

@@ -29,6 +29,9 @@ public struct QuantizeReport: Codable, Sendable {
     public var calibration_inputs: Int
     /// The largest magnitude of a quantized weight: 127, or 64 with a reduced range (``WeightRange``).
     public var weight_limit: Int
+    /// This machine is x86 with AVX2 but no VNNI, whose int8 kernels may saturate on full-range
+    /// weights: the agreement measured here may be lower than on the device (``WeightRange/reduced``).
+    public var cpu_without_vnni: Bool
     public var size_before: Int
     public var size_after: Int
     public var constants_folded: Int

@@ -89,6 +89,15 @@ import Testing
         let report = try #require(try JSONSerialization.jsonObject(with: Data(passed.stdout.utf8)) as? [String: Any])
         #expect(report["opset_raised_from"] as? Int == 11)
         #expect((report["latency"] as? [String: Any])?["runs"] as? Int == 5)
+        // The --reduce-range note: on x86 with AVX2 and no VNNI only (this machine's flags, read here on their own).
+        let flags = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("flags") }
+        let words = Set(flags?.split(separator: " ") ?? [])
+        let saturating = words.contains("avx2") && !words.contains("avx512_vnni") && !words.contains("avx_vnni")
+        #expect(report["cpu_without_vnni"] as? Bool == saturating)
+        #expect(
+            failed.stdout.contains(
+                "\nnote             this x86 CPU has AVX2 but no VNNI: its int8 kernels can saturate on ±127 weights; compare with --reduce-range\n")
+                == saturating, "\(failed.stdout)")
     }
 
     /// `--reduce-range` reaches the quantizer and the report: seven-bit weights, in the table and the JSON.
