@@ -25,8 +25,8 @@ import Testing
 
     /// Waits (at most 30 s) for `line` in the server's standard error.
     static func waitForLog(_ server: ServeProcess, _ line: String) async throws {
-        for _ in 0..<300 where !server.stderr.contains(line) { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(server.stderr.contains(line), "no line '\(line)' in:\n\(server.stderr)")
+        let log = try await server.log(until: { $0.contains(line) })
+        #expect(log.contains(line), "no line '\(line)' in:\n\(log)")
     }
 
     /// Replaces `path` at once (write aside, rename), as a Kubernetes Secret volume or certbot does.

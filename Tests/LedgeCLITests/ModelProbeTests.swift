@@ -41,7 +41,7 @@ import Testing
         ])
         let base = server.base
         let notServed = "error: model 'bad' not served: \(bad): \(Self.crashLine)"
-        #expect(try await server.log { $0 == notServed }.contains(notServed + "\n"))
+        #expect(try await server.log(whenALine: { $0 == notServed }).contains(notServed + "\n"))
         // The good model classifies a photo.
         var request = URLRequest(url: try #require(URL(string: base + "/models/good/classify?top_k=1")))
         request.httpMethod = "POST"
@@ -127,7 +127,7 @@ import Testing
             launcher: ["/lib64/ld-linux-x86-64.so.2"], environment: ["LD_LIBRARY_PATH": "/opt/swift/usr/lib/swift/linux"])
         // The crash is found in the child and the good model is served: both probes really ran.
         let notServed = "error: model 'bad' not served: \(bad): \(Self.crashLine)"
-        #expect(try await server.log { $0 == notServed }.contains(notServed + "\n"))
+        #expect(try await server.log(whenALine: { $0 == notServed }).contains(notServed + "\n"))
         #expect(cache.entries.contains { $0.hasPrefix("passed ") })
         try await server.terminate()
         #expect(server.exitedCleanly)

@@ -39,7 +39,12 @@ final class ServeProcess: @unchecked Sendable {
     /// The server's log once a line satisfying `matches` is in it, waiting at most 30 s (lines go out
     /// on the server's log thread, a moment after what they record).
     func log(whenALine matches: (Substring) -> Bool) async throws -> String {
-        for _ in 0..<300 where !stderr.split(separator: "\n").contains(where: matches) { try await Task.sleep(for: .milliseconds(100)) }
+        try await log(until: { $0.split(separator: "\n").contains(where: matches) })
+    }
+
+    /// The server's log once it satisfies `done`, waiting at most 30 s.
+    func log(until done: (String) -> Bool) async throws -> String {
+        for _ in 0..<300 where !done(stderr) { try await Task.sleep(for: .milliseconds(100)) }
         return stderr
     }
 
