@@ -128,26 +128,22 @@ public final class SSHDevice: @unchecked Sendable {
     /// Cuts the device's link as a network failure would, leaving the device itself running:
     /// kills its sshd (SIGKILL) with every connection it serves and what those run (a transfer
     /// in progress ends half-way), but not the user's detached processes (servers started with
-    /// setsid/nohup go on serving). Returns once no client holds a connection to the device.
-    public func cutLink() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                let server = self.lock.withLock {
-                    defer { self.sshd = nil }
-                    return self.sshd
-                }
-                if let server {
-                    HostProcesses.killTree(server.pid)
-                    server.stop(grace: 0)
-                }
-                HostProcesses.killAll { [user = self.user] entry in
-                    entry.commandLine.hasPrefix("sshd: \(user) ") || entry.commandLine.hasPrefix("sshd: \(user)@")
-                }
-                let deadline = Date().addingTimeInterval(5)
-                while HostProcesses.openConnections(to: self.address, port: self.port) > 0 && Date() < deadline { usleep(10_000) }
-                continuation.resume()
-            }
+    /// setsid/nohup go on serving). Returns once no client holds a connection to the device;
+    /// blocks its thread meanwhile (a test's own thread may call it).
+    public func cutLinkNow() {
+        let server = lock.withLock {
+            defer { sshd = nil }
+            return sshd
         }
+        if let server {
+            HostProcesses.killTree(server.pid)
+            server.stop(grace: 0)
+        }
+        HostProcesses.killAll { [user] entry in
+            entry.commandLine.hasPrefix("sshd: \(user) ") || entry.commandLine.hasPrefix("sshd: \(user)@")
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while HostProcesses.openConnections(to: address, port: port) > 0 && Date() < deadline { usleep(10_000) }
     }
 
     /// Starts the server again (same address, port, config and current host key) and returns once

@@ -71,12 +71,9 @@ import Testing
             let cut = devices[1]
             let model = Fixtures.model("ch_ppocr_mobile_v2.0_cls_infer.onnx")
             let size = try FileManager.default.attributesOfItem(atPath: model)[.size] as? Int ?? 0
-            let cutter = Task {
-                try await waitForPartialUpload(on: cut, atLeast: 96 * 1024)
-                await cut.cutLink()
-            }
+            let cutter = cutWhenPartlyUploaded(cut, atLeast: 96 * 1024)
             let third = try apply(fleet, devices, model: "ch_ppocr_mobile_v2.0_cls_infer.onnx", extra: ["--limit-rate", "128K"])
-            try await cutter.value
+            #expect(cutter.wait(), "no partial upload of 96 KiB appeared on \(cut.alias)")
             #expect(third.status == 1)
             let rows = try outcomes(third)
             #expect(rows[cut.alias]?["state"] as? String == "failed")
@@ -132,16 +129,30 @@ import Testing
 
     /// Waits (polling the device's folder, which is on this machine) until a partly received
     /// object holds at least `bytes`.
-    private func waitForPartialUpload(on device: SSHDevice, atLeast bytes: Int) async throws {
+    /// Watches `device`'s store for a partial upload of at least `bytes` and then cuts its link, on a
+    /// thread of its own: the apply blocks a thread of Swift's pool while it runs, and other suites'
+    /// processes may hold the rest (a task here once never ran until the upload had ended).
+    /// `wait()` returns whether it cut (it gives up after 120 s).
+    private func cutWhenPartlyUploaded(_ device: SSHDevice, atLeast bytes: Int) -> LinkCutter {
+        let cutter = LinkCutter()
         let store = device.home + "/.ledge/store/sha256"
-        for _ in 0..<30_000 {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: store)) ?? []
-            for name in names where name.hasSuffix(".part") {
-                if let size = try? FileManager.default.attributesOfItem(atPath: store + "/" + name)[.size] as? Int, size >= bytes { return }
+        Thread.detachNewThread {
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: store)) ?? []
+                let partial = names.contains { name in
+                    name.hasSuffix(".part") && ((try? FileManager.default.attributesOfItem(atPath: store + "/" + name)[.size] as? Int) ?? 0) >= bytes
+                }
+                if partial {
+                    device.cutLinkNow()
+                    cutter.finish(cut: true)
+                    return
+                }
+                usleep(2_000)
             }
-            try await Task.sleep(for: .milliseconds(2))
+            cutter.finish(cut: false)
         }
-        Issue.record("no partial upload of \(bytes) bytes appeared on \(device.alias)")
+        return cutter
     }
 
     private func currentRelease(_ device: SSHDevice) throws -> String {
@@ -222,5 +233,22 @@ final class LoadClient: Sendable {
 
     func waitForAnswers(_ count: Int) async throws {
         for _ in 0..<6000 where answered < count { try await Task.sleep(for: .milliseconds(10)) }
+    }
+}
+
+/// The end of ``DeployLifecycleTests``'s link cutter thread.
+private final class LinkCutter: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let outcome = Mutex(false)
+
+    func finish(cut: Bool) {
+        outcome.withLock { $0 = cut }
+        done.signal()
+    }
+
+    /// Waits for the thread; whether it cut the link.
+    func wait() -> Bool {
+        done.wait()
+        return outcome.withLock { $0 }
     }
 }
