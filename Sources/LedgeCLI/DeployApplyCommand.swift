@@ -104,7 +104,7 @@ extension DeployApplyCommand {
             }
             return DeviceSpec(
                 name: device.name, target: device.target, models: entries, port: device.serverPort, root: device.root, threads: device.threads,
-                secrets: try Self.secrets(device.access, device: device.name))
+                secrets: try Self.secrets(device.access, device: device.name), serveArguments: device.serveArguments)
         }
     }
 

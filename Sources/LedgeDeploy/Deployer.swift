@@ -32,6 +32,8 @@ public struct ApplyOptions: Sendable {
     public var threads: Int?
     /// The server's token and certificate (`nil`: none, plain HTTP).
     public var secrets: DeviceSecrets?
+    /// More `ledge serve` arguments, in the release (``ServeArguments``).
+    public var serveArguments: [String] = []
 
     public init(models: [RepositoryLayout.Entry], binaries: [ReleasePlatform: String], platformsDirectory: String, scratchDirectory: String) {
         self.models = models
@@ -80,6 +82,7 @@ public enum Deployer {
             own.root = device.root
             own.threads = device.threads
             own.secrets = device.secrets
+            own.serveArguments = device.serveArguments
             var outcome = await deploy(device.target, options: own, releases: releases) { progress(device.name, $0) }
             outcome.device = device.name
             return outcome
@@ -101,6 +104,7 @@ public enum Deployer {
             let service = try ServiceMode.choose(options.initSystem, facts: facts)
             outcome.service = service.rawValue
             let release = try await releases.release(for: platform, models: options.models).securing(options.secrets)
+                .configuring(serveArguments: options.serveArguments)
             outcome.release = release.id
             let device = try await DeviceEndpoint(host: target.resolvedHost(), options: options)
             let models = options.models.map(\.name)
@@ -266,8 +270,11 @@ public enum Deployer {
         (error as? LedgeError)?.message ?? "\(error)"
     }
 
-    private static func lastLine(_ log: String) -> String {
-        guard let line = log.split(separator: "\n").last else { return "" }
+    /// The log line that says why: the last error line (a usage error is followed by usage
+    /// lines), else the last line.
+    static func lastLine(_ log: String) -> String {
+        let lines = log.split(separator: "\n")
+        guard let line = lines.last(where: { $0.hasPrefix("Error: ") || $0.hasPrefix("error: ") }) ?? lines.last else { return "" }
         return " (log: \(line))"
     }
 }
@@ -286,10 +293,12 @@ public struct DeviceSpec: Sendable {
     public var threads: Int?
     /// The server's token and certificate (`nil`: none, plain HTTP).
     public var secrets: DeviceSecrets?
+    /// More `ledge serve` arguments (a fleet file's `serve_args`).
+    public var serveArguments: [String]
 
     public init(
         name: String, target: SSHTarget, models: [RepositoryLayout.Entry], port: Int, root: String, threads: Int? = nil,
-        secrets: DeviceSecrets? = nil
+        secrets: DeviceSecrets? = nil, serveArguments: [String] = []
     ) {
         self.name = name
         self.target = target
@@ -298,6 +307,7 @@ public struct DeviceSpec: Sendable {
         self.root = root
         self.threads = threads
         self.secrets = secrets
+        self.serveArguments = serveArguments
     }
 }
 

@@ -96,6 +96,20 @@ public struct DeviceRelease: Sendable {
         return DeviceRelease(platform: platform, entries: entries, objects: objects, objectSizes: sizes)
     }
 
+    /// This release with more `ledge serve` arguments in `serve.args` (``ServeArguments``):
+    /// another id when they differ, the same release when there are none.
+    public func configuring(serveArguments arguments: [String]) -> DeviceRelease {
+        guard !arguments.isEmpty else { return self }
+        let bytes = ServeArguments.file(arguments)
+        let name = ContentDigest.sha256(bytes) + "-644"
+        var objects = self.objects
+        var sizes = objectSizes
+        objects[name] = .bytes(bytes)
+        sizes[name] = bytes.count
+        return DeviceRelease(
+            platform: platform, entries: entries + [.file(path: ServeArguments.path, object: name)], objects: objects, objectSizes: sizes)
+    }
+
     /// `ledge.sh`: runs this release's `ledge` with its arguments through the release's loader,
     /// with its libraries and runtimes (`ledge.sh bench -m …`, `ledge.sh serve …`).
     static func launcher(_ bundle: ReleaseBundle) -> String {
@@ -119,7 +133,7 @@ public struct DeviceRelease: Sendable {
 
     /// `run.sh`: `ledge serve` of this release's models on `LEDGE_HOST:LEDGE_PORT` (default
     /// 0.0.0.0:8000) and gRPC on `LEDGE_GRPC_PORT` (default 8001), with `LEDGE_THREADS` threads
-    /// per session when set; extra arguments pass on. A token, certificate and key in `secrets/`
+    /// per session when set; extra arguments pass on, then those in `serve.args` (one per line). A token, certificate and key in `secrets/`
     /// are passed as files (`--auth-token-file`, `--tls-cert`, `--tls-key`), and a client CA
     /// file asks clients for certificates (`--tls-client-ca`). Probe results and optimized ONNX
     /// graphs are kept in the device folder's `cache/`, shared by its releases (a service may
@@ -132,6 +146,7 @@ public struct DeviceRelease: Sendable {
         if [ -f "$R/\(tokenPath)" ]; then set -- --auth-token-file "$R/\(tokenPath)" "$@"; fi
         if [ -f "$R/\(certificatePath)" ]; then set -- --tls-cert "$R/\(certificatePath)" --tls-key "$R/\(keyPath)" "$@"; fi
         if [ -f "$R/\(clientCAPath)" ]; then set -- --tls-client-ca "$R/\(clientCAPath)" "$@"; fi
+        if [ -f "$R/\(ServeArguments.path)" ]; then while IFS= read -r A; do set -- "$@" "$A"; done < "$R/\(ServeArguments.path)"; fi
         exec "$R/ledge.sh" serve --model-repository "$R/models" --host "${LEDGE_HOST:-0.0.0.0}" --port "${LEDGE_PORT:-\(ReleaseBundle.port)}" --grpc-port "${LEDGE_GRPC_PORT:-\(ReleaseBundle.grpcPort)}" ${LEDGE_THREADS:+--threads "$LEDGE_THREADS"} "$@"
 
         """

@@ -29,8 +29,14 @@ internal import LedgeCore
 /// file's folder): `auth_token_file` (the bearer token the server requires), `tls_cert` and
 /// `tls_key` (it serves HTTPS only), `tls_ca` (what the checks verify it against).
 ///
-/// Settings (`ssh_user`, `ssh_port`, `ssh_identity`, `models`, `server_port`, `threads`, `root`, and those four)
-/// may be given under `defaults` and per device, the device's winning; `ssh` and `labels` are per
+/// More `ledge serve` options for the device's server, under `defaults` or per device (a device's list
+/// replaces the defaults'): `serve_args: [--log-format, json, --trace-config, "triton,file=trace.json"]`.
+/// They go with the release (another release when they change; a rollback brings the old ones back);
+/// relative paths in them are the device folder's. The options deploy sets itself are refused here
+/// (``ServeArguments``); any other mistake stops the new server before the switch, with its message.
+///
+/// Settings (`ssh_user`, `ssh_port`, `ssh_identity`, `models`, `server_port`, `threads`, `root`, `serve_args`
+/// and those four) may be given under `defaults` and per device, the device's winning; `ssh` and `labels` are per
 /// device. A user in `ssh` wins over the defaults' `ssh_user`. Unknown keys, wrong types and
 /// duplicate keys are refused as `FILE:LINE:COLUMN: PATH: problem`.
 public struct FleetFile: Sendable {
@@ -41,7 +47,7 @@ public struct FleetFile: Sendable {
 
     static let settingKeys = [
         "ssh_user", "ssh_port", "ssh_identity", "models", "server_port", "threads", "root", "auth_token_file", "tls_cert", "tls_key", "tls_ca",
-        "tls_client_ca", "tls_client_cert", "tls_client_key",
+        "tls_client_ca", "tls_client_cert", "tls_client_key", "serve_args",
     ]
     static let deviceKeys = ["ssh"] + settingKeys + ["labels"]
 
@@ -91,6 +97,8 @@ public struct FleetDevice: Sendable, Hashable {
     public var threads: Int?
     /// The device folder for Ledge.
     public var root: String?
+    /// More `ledge serve` arguments (`serve_args`; `nil`: none given).
+    public var serveArguments: [String]?
     /// The server's token, certificate and key, and the checks' trust roots (files here).
     public var access = DeviceAccess()
 }
@@ -131,6 +139,7 @@ private struct FleetReader {
         var serverPort: Int?
         var threads: Int?
         var root: String?
+        var serveArguments: [String]?
         var access = DeviceAccess()
     }
 
@@ -222,6 +231,7 @@ private struct FleetReader {
             case "tls_client_ca": s.access.clientCA = resolved(try string(node, at: at, expected: "a PEM certificate file"))
             case "tls_client_cert": s.access.clientCertificate = resolved(try string(node, at: at, expected: "a PEM certificate file"))
             case "tls_client_key": s.access.clientKey = resolved(try string(node, at: at, expected: "a PEM key file"))
+            case "serve_args": s.serveArguments = try serveArguments(node, at: at)
             default: break
             }
         }
@@ -249,6 +259,19 @@ private struct FleetReader {
         }
         guard !models.isEmpty else { throw failure(node.mark, path, "expected at least one model") }
         return models
+    }
+
+    /// A list of `ledge serve` arguments, none of them one deploy sets itself.
+    func serveArguments(_ node: YAMLDocument.Node, at path: String) throws -> [String] {
+        guard case .sequence(let items, _) = node else {
+            throw failure(node.mark, path, "expected a list of ledge serve arguments, got \(describe(node))")
+        }
+        return try items.enumerated().map { index, item in
+            let at = "\(path)[\(index)]"
+            let text = try string(item, at: at, expected: "a ledge serve argument")
+            if let problem = ServeArguments.problem(text) { throw failure(item.mark, at, problem) }
+            return text
+        }
     }
 
     func device(_ entry: YAMLDocument.Entry, defaults: Settings, sshConfig: String?) throws -> FleetDevice {
@@ -286,6 +309,6 @@ private struct FleetReader {
         if let problem = settings.access.pairProblem { throw failure(entry.keyMark, path, problem) }
         return FleetDevice(
             name: entry.key, target: target, labels: labels, models: settings.models, serverPort: settings.serverPort,
-            threads: settings.threads, root: settings.root, access: settings.access)
+            threads: settings.threads, root: settings.root, serveArguments: settings.serveArguments, access: settings.access)
     }
 }

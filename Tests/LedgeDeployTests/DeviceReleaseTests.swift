@@ -22,7 +22,21 @@ import Testing
                 platformsDirectory: Fixtures.home + "/platforms", scratchDirectory: root,
                 metadata: ReleaseMetadata(title: "t", version: "1", created: 0, source: "", revision: "", description: "d")),
             logger: Logger(label: "test"))
-        let release = try DeviceRelease(bundle: bundle)
+        // More serve arguments go in serve.args, one per line (a space stays inside its argument): another release.
+        let traceFile = root + "/trace dir/trace.json"
+        try FileManager.default.createDirectory(atPath: root + "/trace dir", withIntermediateDirectories: true)
+        let arguments = ["--trace-config", "triton,file=" + traceFile, "--trace-config", "level=TIMESTAMPS", "--trace-config", "rate=1"]
+        let plain = try DeviceRelease(bundle: bundle)
+        let release = plain.configuring(serveArguments: arguments + ["--allow-client-shm"])
+        #expect(plain.configuring(serveArguments: []).id == plain.id)
+        #expect(release.id != plain.id && release.id != plain.configuring(serveArguments: arguments).id)
+        let argumentsObject = try #require(
+            release.entries.compactMap { entry -> String? in
+                if case .file("serve.args", let object) = entry { return object }
+                return nil
+            }.first)
+        guard case .bytes(let argumentBytes) = release.objects[argumentsObject] else { throw CancellationError() }
+        #expect(String(decoding: argumentBytes, as: UTF8.self) == (arguments + ["--allow-client-shm"]).map { $0 + "\n" }.joined())
         #expect(release.entries.contains(.symlink(path: "lib64/ld-linux-x86-64.so.2", target: "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")))
         // What an upload puts in the store: each object once, with its mode.
         for (name, content) in release.objects {
@@ -86,10 +100,28 @@ import Testing
         request.httpBody = try Data(contentsOf: URL(fileURLWithPath: Fixtures.image("chelsea.jpg")))
         let (body, _) = try await URLSession.shared.data(for: request)
         #expect(String(decoding: body, as: UTF8.self).contains("\"label\":\"Egyptian cat\""))
+        // serve.args reached the server: tracing every request to the file, shared memory allowed.
+        let (trace, _) = try await URLSession.shared.data(from: try #require(URL(string: "http://127.0.0.1:\(served)/v2/trace/setting")))
+        let setting = try #require(try JSONSerialization.jsonObject(with: trace) as? [String: Any])
+        #expect(setting["trace_level"] as? [String] == ["TIMESTAMPS"] && setting["trace_rate"] as? String == "1", "\(setting)")
+        #expect(setting["trace_file"] as? String == traceFile, "\(setting)")
+        let key = "/ledge-release-test-" + UUID().uuidString
+        #expect(FileManager.default.createFile(atPath: "/dev/shm" + key, contents: Data(count: 64)))
+        defer { try? FileManager.default.removeItem(atPath: "/dev/shm" + key) }
+        var register = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(served)/v2/systemsharedmemory/region/r/register")))
+        register.httpMethod = "POST"
+        register.httpBody = Data(#"{"key": "\#(key)", "byte_size": 64}"#.utf8)
+        let (registered, shm) = try await URLSession.shared.data(for: register)
+        #expect((shm as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: registered, as: UTF8.self))")
         let maps = try ChrootProcess.mappedFiles(pid: process.processIdentifier)
         let real = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
         #expect(maps.contains(real + "/lib/x86_64-linux-gnu/libc.so.6"), "\(maps)")
         #expect(maps.contains(real + "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"))
         #expect(!maps.contains { $0.hasPrefix("/lib/") || $0.hasPrefix("/usr/lib/") }, "\(maps)")
+        // At SIGTERM the server writes the trace of the photo's request where serve.args said.
+        process.terminate()
+        for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        let traced = (try? String(contentsOfFile: traceFile, encoding: .utf8)) ?? ""
+        #expect(traced.contains(#""model_name":"effnet""#) && traced.contains("HTTP_RECV_START"), "\(traced.prefix(300))")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FoundationNetworking
 import LedgeCore
 import LedgeTesting
 import Testing
@@ -99,6 +100,22 @@ import Testing
                 == DeviceAccess(tokenFile: "/srv/fleet/secrets/token", certificate: "/cli/c.pem", key: "/cli/k.pem", trustRoots: "/etc/fleet/ca.pem"))
     }
 
+    /// `serve_args`: a device's list replaces the defaults'; kept as written (paths in them are the device's).
+    @Test func serveArgumentsAreInheritedOrReplaced() throws {
+        let text = """
+            defaults:
+              serve_args: [--log-format, json, --trace-config, "triton,file=trace.json"]
+            devices:
+              a: {}
+              b:
+                serve_args: [--allow-client-shm, --max-batch-size=8]
+            """
+        let fleet = try FleetFile(text: text, path: "/srv/fleet/fleet.yaml")
+        #expect(fleet.devices[0].serveArguments == ["--log-format", "json", "--trace-config", "triton,file=trace.json"])
+        #expect(fleet.devices[1].serveArguments == ["--allow-client-shm", "--max-batch-size=8"])
+        #expect(try FleetFile(text: "devices: {a: }\n", path: "f.yaml").devices[0].serveArguments == nil)
+    }
+
     @Test func aFileNameWithoutAFolderKeepsModelPathsRelative() throws {
         let fleet = try FleetFile(text: "devices:\n  a:\n    models: [m/x.onnx]\n", path: "fleet.yaml")
         #expect(fleet.devices[0].models == [FleetModel(path: "m/x.onnx", name: nil)])
@@ -109,12 +126,12 @@ import Testing
     @Test(arguments: [
         (
             "devices:\n  kitchen-pi:\n    prot: 22\n",
-            "f.yaml:3:5: devices.kitchen-pi.prot: unknown key; expected one of ssh, ssh_user, ssh_port, ssh_identity, models, server_port, threads, root, auth_token_file, tls_cert, tls_key, tls_ca, tls_client_ca, tls_client_cert, tls_client_key, labels"
+            "f.yaml:3:5: devices.kitchen-pi.prot: unknown key; expected one of ssh, ssh_user, ssh_port, ssh_identity, models, server_port, threads, root, auth_token_file, tls_cert, tls_key, tls_ca, tls_client_ca, tls_client_cert, tls_client_key, serve_args, labels"
         ),
         ("device:\n  a: {}\n", "f.yaml:1:1: device: unknown key; expected one of defaults, devices"),
         (
             "defaults:\n  ssh: x\ndevices: {a: }\n",
-            "f.yaml:2:3: defaults.ssh: unknown key; expected one of ssh_user, ssh_port, ssh_identity, models, server_port, threads, root, auth_token_file, tls_cert, tls_key, tls_ca, tls_client_ca, tls_client_cert, tls_client_key"
+            "f.yaml:2:3: defaults.ssh: unknown key; expected one of ssh_user, ssh_port, ssh_identity, models, server_port, threads, root, auth_token_file, tls_cert, tls_key, tls_ca, tls_client_ca, tls_client_cert, tls_client_key, serve_args"
         ),
         ("devices:\n  a:\n    server_port: abc\n", "f.yaml:3:18: devices.a.server_port: expected an integer 1-65535, got 'abc'"),
         ("devices:\n  a:\n    ssh_port: 70000\n", "f.yaml:3:15: devices.a.ssh_port: expected an integer 1-65535, got '70000'"),
@@ -142,6 +159,27 @@ import Testing
             "devices:\n  a:\n    models: {../x: m.onnx}\n",
             "f.yaml:3:14: devices.a.models.../x: model name '../x' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')"
         ),
+        (
+            "devices:\n  a:\n    serve_args: --log-format json\n",
+            "f.yaml:3:17: devices.a.serve_args: expected a list of ledge serve arguments, got '--log-format json'"
+        ),
+        (
+            "defaults:\n  serve_args: [--log-format, json, --port=9000]\ndevices: {a: }\n",
+            "f.yaml:2:36: defaults.serve_args[2]: '--port' is set by server_port; expected other ledge serve options"
+        ),
+        (
+            "devices:\n  a:\n    serve_args: [-m, x.onnx]\n",
+            "f.yaml:3:18: devices.a.serve_args[0]: '-m' is set by models; expected other ledge serve options"
+        ),
+        (
+            "devices:\n  a:\n    serve_args: [--tls-key, k.pem]\n",
+            "f.yaml:3:18: devices.a.serve_args[0]: '--tls-key' is set by tls_cert, tls_key and tls_client_ca; expected other ledge serve options"
+        ),
+        (
+            "devices:\n  a:\n    serve_args: [\"--log-level\\nerror\"]\n",
+            "f.yaml:3:18: devices.a.serve_args[0]: expected one argument on one line, got a line break"
+        ),
+        ("devices:\n  a:\n    serve_args: [[x]]\n", "f.yaml:3:18: devices.a.serve_args[0]: expected a ledge serve argument, got a list"),
         ("devices:\n  a: {}\n  b: {}\n  a: {}\n", "f.yaml:4:3: duplicate key 'a'"),
         ("devices:\n  a: {ssh: x\n", "f.yaml:3:1: did not find expected ',' or '}'"),
         ("devices:\n\t a: {}\n", "f.yaml:2:1: found character that cannot start any token"),
@@ -244,6 +282,13 @@ import Testing
         }
     }
 
+    /// The trace level a device's server reports (`GET /v2/trace/setting`).
+    private func traceLevel(_ device: SSHDevice, port: Int) async throws -> [String]? {
+        let url = try #require(URL(string: "http://\(device.address):\(port)/v2/trace/setting"))
+        let (body, _) = try await URLSession.shared.data(from: url)
+        return (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["trace_level"] as? [String]
+    }
+
     /// `apply --fleet` without -m: each device gets the fleet file's models on its own
     /// server_port; `status --fleet` finds both ready under their names.
     @Test func applyTakesModelsAndPortsFromTheFleetFile() async throws {
@@ -260,7 +305,7 @@ import Testing
                   models: {cat: \(Fixtures.model("efficientnet_lite0.tflite"))}
                   root: ledge
                 devices:
-                  first: {ssh: \(fleet.devices[0].alias), server_port: \(port)}
+                  first: {ssh: \(fleet.devices[0].alias), server_port: \(port), serve_args: [--trace-config, level=TIMESTAMPS, --trace-config, "triton,file=trace.json"]}
                   second: {ssh: \(fleet.devices[1].alias), server_port: \(port + 2)}
                 """
             let path = fleet.directory + "/fleet.yaml"
@@ -282,6 +327,24 @@ import Testing
                 #expect(entry["ready"] as? Bool == true)
                 #expect((entry["models"] as? [String: String]) == ["cat": digest])
             }
+            // The first device's server traces, as its serve_args say; the second's does not.
+            #expect(try await traceLevel(fleet.devices[0], port: port) == ["TIMESTAMPS"])
+            #expect(try await traceLevel(fleet.devices[1], port: port + 2) == ["OFF"])
+
+            // An option the server does not know stops the new release on its spare port, with the server's
+            // own message; the device goes on serving the release before.
+            try file.replacing("level=TIMESTAMPS", with: "level=TENSORS, --no-such-option")
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            let refused = try ProcessRunner.ledge(
+                ["deploy", "apply", "--listen", "ssh", "--check-port", String(port + 1)] + common,
+                environment: ["XDG_CACHE_HOME": fleet.directory + "/cache"], timeLimit: 300)
+            #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+            #expect(
+                refused.stdout.contains(
+                    "the new release failed its check: the server exited before it was ready (log: Error: Unknown option '--no-such-option')"),
+                "\(refused.stdout)")
+            #expect(refused.stdout.split(separator: "\n").contains { $0.hasPrefix("second ") && $0.contains(" unchanged ") }, "\(refused.stdout)")
+            #expect(try await traceLevel(fleet.devices[0], port: port) == ["TIMESTAMPS"])
         }
     }
 }
