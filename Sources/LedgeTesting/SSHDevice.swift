@@ -130,21 +130,7 @@ public final class SSHDevice: @unchecked Sendable {
     /// in progress ends half-way), but not the user's detached processes (servers started with
     /// setsid/nohup go on serving). Returns once no client holds a connection to the device;
     /// blocks its thread meanwhile (a test's own thread may call it).
-    public func cutLinkNow() {
-        let server = lock.withLock {
-            defer { sshd = nil }
-            return sshd
-        }
-        if let server {
-            HostProcesses.killTree(server.pid)
-            server.stop(grace: 0)
-        }
-        HostProcesses.killAll { [user] entry in
-            entry.commandLine.hasPrefix("sshd: \(user) ") || entry.commandLine.hasPrefix("sshd: \(user)@")
-        }
-        let deadline = Date().addingTimeInterval(5)
-        while HostProcesses.openConnections(to: address, port: port) > 0 && Date() < deadline { usleep(10_000) }
-    }
+    public func cutLinkNow() { killServer(alsoEveryProcessOfTheUser: false) }
 
     /// Starts the server again (same address, port, config and current host key) and returns once
     /// it listens; nothing happens while it runs.
@@ -298,7 +284,11 @@ public final class SSHDevice: @unchecked Sendable {
     /// Kills the server with its connections and every process of the user; waits until the
     /// clients' ends of the connections are closed too (ControlMasters noticing, whatever their
     /// ControlPath).
-    private func stopServer() {
+    private func stopServer() { killServer(alsoEveryProcessOfTheUser: true) }
+
+    /// Kills sshd and its sessions (and, when asked, every process of the user), then waits up to
+    /// 5 s until no client holds a connection to the device.
+    private func killServer(alsoEveryProcessOfTheUser everything: Bool) {
         let server = lock.withLock {
             defer { sshd = nil }
             return sshd
@@ -308,7 +298,7 @@ public final class SSHDevice: @unchecked Sendable {
             server.stop(grace: 0)
         }
         HostProcesses.killAll { [uid, user] entry in
-            entry.uid == uid || entry.commandLine.hasPrefix("sshd: \(user) ") || entry.commandLine.hasPrefix("sshd: \(user)@")
+            (everything && entry.uid == uid) || entry.commandLine.hasPrefix("sshd: \(user) ") || entry.commandLine.hasPrefix("sshd: \(user)@")
         }
         let deadline = Date().addingTimeInterval(5)
         while HostProcesses.openConnections(to: address, port: port) > 0 && Date() < deadline { usleep(10_000) }
