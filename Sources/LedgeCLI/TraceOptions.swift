@@ -7,12 +7,15 @@ struct TraceOptions: ParsableArguments {
     @Option(
         name: .customLong("trace-config"),
         help: ArgumentHelp(
-            "Trace inference requests as Triton does; repeatable: triton,file=PATH, level=TIMESTAMPS|TENSORS|OFF, rate=N, count=N, triton,log-frequency=N.",
+            "Trace inference requests as Triton does; repeatable: triton,file=PATH, level=TIMESTAMPS|TENSORS|OFF, rate=N, count=N, triton,log-frequency=N, mode=triton|opentelemetry, opentelemetry,url=URL, opentelemetry,resource=KEY=VALUE, opentelemetry,bsp_max_queue_size=N, opentelemetry,bsp_schedule_delay=MS, opentelemetry,bsp_max_export_batch_size=N.",
             discussion: """
                 One request in RATE (default 1000) is traced while COUNT lasts (default -1: no limit), into Triton's \
                 JSON trace file (its trace_summary.py reads it): all at shutdown, or every LOG-FREQUENCY traces into \
                 FILE.0, FILE.1, …. Level and numbers change while serving (/v2[/models/NAME]/trace/setting, gRPC \
-                TraceSetting, scope 'trace'); the file only here.
+                TraceSetting, scope 'trace'); the file only here. mode=opentelemetry exports three spans per traced \
+                request (InferRequest > MODEL > compute, with Triton's timestamps as events) over OTLP/HTTP (protobuf) \
+                to URL (default http://localhost:4318/v1/traces), in batches; a request with a W3C traceparent header \
+                (gRPC metadata) joins that trace and is traced whatever the rate and count.
                 """,
             valueName: "setting"))
     var traceConfig: [String] = []

@@ -126,7 +126,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     ) async throws -> ServerResponse<Inference_ModelInferResponse> {
         try await calls.unary(request, context, endpoint: .api(.inference, reach: .model), naming: request.message.modelName, model: Self.named) {
             message, _ in
-            let trace = trace(message)
+            let trace = trace(message, request.metadata)
             trace?.stamp("GRPC_WAITREAD_START")  // the message arrived whole: read before this handler ran
             trace?.stamp("GRPC_WAITREAD_END")
             do {
@@ -155,7 +155,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
             var waiting = repository.tracing.isActive ? RequestTrace.now() : 0
             for try await message in request.messages {
                 let start = ContinuousClock.now
-                let trace = trace(message)
+                let trace = trace(message, request.metadata)
                 trace?.stamp("GRPC_WAITREAD_START", at: waiting > 0 ? waiting : RequestTrace.now())  // 0: tracing began meanwhile
                 trace?.stamp("GRPC_WAITREAD_END")
                 let named = Self.named(message)
@@ -230,10 +230,13 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         return InferResponseCoding.message(try await repository.infer(inference, on: served, trace: trace))
     }
 
-    /// A trace of this request when tracing samples it (a served model only).
-    private func trace(_ message: Inference_ModelInferRequest) -> RequestTrace? {
+    /// A trace of this request when tracing samples it (a served model only); a `traceparent` in the
+    /// call's metadata joins the caller's trace (OpenTelemetry mode).
+    private func trace(_ message: Inference_ModelInferRequest, _ metadata: Metadata) -> RequestTrace? {
         guard repository.tracing.isActive, let served = try? model(message.modelName, message.modelVersion) else { return nil }
-        return repository.tracing.start(model: served.name, version: served.version, requestID: message.id.isEmpty ? nil : message.id)
+        return repository.tracing.start(
+            model: served.name, version: served.version, requestID: message.id.isEmpty ? nil : message.id,
+            traceparent: metadata[stringValues: "traceparent"].first(where: { _ in true }))
     }
 
     /// The model called `name` at `version` (its highest ready one when empty).

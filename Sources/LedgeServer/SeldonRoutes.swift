@@ -30,7 +30,7 @@ struct SeldonRoutes: Sendable {
             try await answer(context) {
                 // Traced as V2 requests are (Triton's timestamps, tensors at level TENSORS).
                 let model = try model(context)
-                let trace = repository.tracing.start(model: model.name, version: model.version)
+                let trace = repository.tracing.start(model: model.name, version: model.version, traceparent: request.headers[V2Routes.traceparent])
                 let response = try await V2Routes.traced(trace) { try await self.predict(request, model: model, trace: trace) }
                 guard let trace else { return response }
                 return V2Routes.sending(response, trace: trace)

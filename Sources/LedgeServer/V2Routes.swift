@@ -106,7 +106,7 @@ struct V2Routes: Sendable {
                 "unsupported content type '\(type ?? "")' for infer: expected application/json or application/octet-stream")
         }
         let jsonLength = try V2InferenceCoding.jsonLength(header: request.headers[HTTPField.Name(V2InferenceCoding.headerLengthField)!])
-        let trace = repository.tracing.start(model: model.name, version: model.version)
+        let trace = repository.tracing.start(model: model.name, version: model.version, traceparent: request.headers[Self.traceparent])
         return try await Self.traced(trace) {
             try await infer(request, model: model, jsonLength: jsonLength, trace: trace)
         }
@@ -131,7 +131,7 @@ struct V2Routes: Sendable {
     private func classify(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let start = ContinuousClock.now
         let model = try model(context)
-        let trace = repository.tracing.start(model: model.name, version: model.version)
+        let trace = repository.tracing.start(model: model.name, version: model.version, traceparent: request.headers[Self.traceparent])
         let answer = try await Self.traced(trace) { try await classify(request, model: model, start: start, trace: trace) }
         guard let trace else { return answer }
         return Self.sending(answer, trace: trace)
@@ -163,6 +163,9 @@ struct V2Routes: Sendable {
             timing_us: ClassificationTiming(result, total: ContinuousClock.now - start))
         return try JSONResponse.make(response)
     }
+
+    /// W3C Trace Context's header: a traced request joins the caller's trace (OpenTelemetry mode).
+    static let traceparent = HTTPField.Name("traceparent")!
 
     /// `body`'s value, `trace` (when there is one) stamped at the receive start and finished if `body` fails.
     static func traced<T>(_ trace: RequestTrace?, _ body: () async throws -> T) async throws -> T {

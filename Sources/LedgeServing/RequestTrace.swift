@@ -16,6 +16,8 @@ package final class RequestTrace: Sendable {
     private let model: String
     private let version: String
     private let logFrequency: Int
+    /// The caller's trace (OpenTelemetry mode), when it sent one.
+    private let parent: TraceParent?
     private let tracing: RequestTracing
     package let keepsTimestamps: Bool
     package let keepsTensors: Bool
@@ -23,8 +25,9 @@ package final class RequestTrace: Sendable {
 
     init(
         id: UInt64, model: String, version: String, requestID: String?, levels: [TraceSettings.Level], logFrequency: Int,
-        tracing: RequestTracing
+        parent: TraceParent? = nil, tracing: RequestTracing
     ) {
+        self.parent = parent
         self.id = id
         self.model = model
         self.version = version
@@ -43,6 +46,13 @@ package final class RequestTrace: Sendable {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
+    }
+
+    /// What turns ``now()`` into Unix time in nanoseconds, now (OpenTelemetry's spans are in Unix time).
+    static func unixOffset() -> Int64 {
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        return (Int64(wall.tv_sec) &* 1_000_000_000 &+ Int64(wall.tv_nsec)) &- Int64(bitPattern: now())
     }
 
     /// Records `name` at `ns` (now by default).
@@ -105,6 +115,11 @@ package final class RequestTrace: Sendable {
                 return (entries.stamps, entries.tensors, entries.requestID)
             })
         else { return }
+        if tracing.export(
+            model: model, version: version, requestID: requestID, stamps: stamps.map { ("\($0.name)", $0.ns) }, parent: parent)
+        {
+            return
+        }
         var writer = JSONWriter(capacity: 128 + stamps.count * 48 + tensors.count)
         writer.raw(#"{"id":"#)
         writer.integer(id)

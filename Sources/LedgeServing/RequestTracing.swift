@@ -32,6 +32,8 @@ public final class RequestTracing: Sendable {
     private let logger: Logger
     /// Files are written here, in order, off Swift's cooperative threads (a write ends with an fsync).
     private let writer = DispatchQueue(label: "ledge.trace.writer")
+    /// In OpenTelemetry mode, where finished traces go as spans (no file then).
+    private let exporter: OTLPExporter?
 
     /// Tracing as `settings` say (from ``TraceSettings/init(config:)``).
     public convenience init(settings: TraceSettings = TraceSettings(), logger: Logger) {
@@ -43,6 +45,9 @@ public final class RequestTracing: Sendable {
         state = Mutex(State(startup: settings, global: settings))
         active = Atomic(!settings.levels.isEmpty)
         self.logger = logger
+        exporter =
+            settings.mode == .opentelemetry
+            ? settings.openTelemetry.endpoint.map { OTLPExporter(settings: settings.openTelemetry, endpoint: $0, logger: logger) } : nil
     }
 
     /// The settings `model` traces with (the global ones when `nil`), in Triton's names.
@@ -59,7 +64,7 @@ public final class RequestTracing: Sendable {
     @discardableResult
     public func update(model: String?, _ changes: TraceChanges) throws -> [String: [String]] {
         try state.withLock { state in
-            let change = try changes.checked(hasFile: !state.global.file.isEmpty)
+            let change = try changes.checked(startup: state.startup)
             if let model {
                 var override = state.overrides[model] ?? TraceOverride()
                 if let levels = change.levels { override.levels = levels }
@@ -96,26 +101,45 @@ public final class RequestTracing: Sendable {
     }
 
     /// A trace for this request of `model` when it is sampled (every `trace_rate`-th request while
-    /// `trace_count` lasts), else `nil`: costs one atomic load while nothing is traced.
-    package func start(model: String, version: String, requestID: String? = nil) -> RequestTrace? {
+    /// `trace_count` lasts), else `nil`: costs one atomic load while nothing is traced. In
+    /// OpenTelemetry mode a request whose `traceparent` (W3C Trace Context, read only then) is
+    /// valid is traced whatever the rate and count, as Triton does, its spans in the caller's trace.
+    package func start(model: String, version: String, requestID: String? = nil, traceparent: @autoclosure () -> String? = nil)
+        -> RequestTrace?
+    {
         guard active.load(ordering: .relaxed) else { return nil }
+        let parent = exporter == nil ? nil : TraceParent(header: traceparent())
         return state.withLock { state -> RequestTrace? in
             let override = state.overrides[model]
             let settings = override?.applied(to: state.global) ?? state.global
-            guard !settings.levels.isEmpty, settings.count != 0, !settings.file.isEmpty else { return nil }
-            let counter = override == nil ? "" : model
-            let seen = state.seen[counter, default: 0] + 1
-            state.seen[counter] = seen
-            guard seen % settings.rate == 0 else { return nil }
-            if settings.count > 0 {
-                if override?.count != nil { state.overrides[model]?.count = settings.count - 1 } else { state.global.count -= 1 }
+            guard !settings.levels.isEmpty, settings.hasDestination else { return nil }
+            if parent == nil {
+                guard settings.count != 0 else { return nil }
+                let counter = override == nil ? "" : model
+                let seen = state.seen[counter, default: 0] + 1
+                state.seen[counter] = seen
+                guard seen % settings.rate == 0 else { return nil }
+                if settings.count > 0 {
+                    if override?.count != nil { state.overrides[model]?.count = settings.count - 1 } else { state.global.count -= 1 }
+                }
             }
             let id = state.nextID
             state.nextID += 1
             return RequestTrace(
                 id: id, model: model, version: version, requestID: requestID, levels: settings.levels,
-                logFrequency: settings.logFrequency, tracing: self)
+                logFrequency: settings.logFrequency, parent: parent, tracing: self)
         }
+    }
+
+    /// In OpenTelemetry mode, queues a finished trace's spans for export and returns true; else false.
+    func export(model: String, version: String, requestID: String?, stamps: [(name: String, ns: UInt64)], parent: TraceParent?) -> Bool {
+        guard let exporter else { return false }
+        var random = SystemRandomNumberGenerator()
+        let spans = OTLPTraceSpans.spans(
+            model: model, version: version, requestID: requestID, stamps: stamps, parent: parent, clockOffset: RequestTrace.unixOffset(),
+            randomBytes: { count in (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) } })
+        exporter.add(spans)
+        return true
     }
 
     /// Keeps a finished trace; writes `FILE.N` when `log_frequency` traces are held (or too many bytes).
@@ -145,6 +169,10 @@ public final class RequestTracing: Sendable {
     /// (Triton's file at shutdown), else to the next `FILE.N`; returns once every file is written. The
     /// server calls it as it stops.
     public func flush() {
+        if let exporter {
+            exporter.shutdown()
+            return
+        }
         let batch = state.withLock { state -> (bytes: [UInt8], path: String)? in
             guard state.heldTraces > 0 else { return nil }
             let indexed = state.nextFileIndex > 0 || state.global.logFrequency > 0

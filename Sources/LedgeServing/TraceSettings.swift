@@ -22,6 +22,18 @@ public struct TraceSettings: Sendable, Equatable {
     public var count = -1
     /// Traces per file (`FILE.0`, `FILE.1`, …); 0: every trace in `FILE` at shutdown.
     public var logFrequency = 0
+    /// Where traces go: Triton's JSON trace file, or spans to an OpenTelemetry collector. Fixed at start.
+    public var mode = Mode.triton
+    /// The exporter's settings in ``Mode/opentelemetry``.
+    public var openTelemetry = OpenTelemetrySettings()
+
+    /// Where traces go (Triton's `mode`).
+    public enum Mode: String, Sendable {
+        /// Triton's JSON trace file (``file``).
+        case triton
+        /// Three spans per request (the request, the model, its compute) to an OTLP/HTTP collector.
+        case opentelemetry
+    }
 
     /// Triton's defaults: OFF, one request in 1000, no limit, written at shutdown.
     public init() {}
@@ -34,20 +46,29 @@ public struct TraceSettings: Sendable, Equatable {
         [
             "trace_file": [file], "trace_level": levels.isEmpty ? ["OFF"] : levels.map(\.rawValue),
             "trace_rate": [String(rate)], "trace_count": [String(count)], "log_frequency": [String(logFrequency)],
-            "trace_mode": ["triton"],
+            "trace_mode": [mode.rawValue],
         ]
     }
 
     /// Triton's `--trace-config` entries: `[triton,]file=PATH`, `[triton,]log-frequency=N`,
-    /// `rate=N`, `level=OFF|TIMESTAMPS|TENSORS` (repeatable), `count=N`, `mode=triton`.
+    /// `rate=N`, `level=OFF|TIMESTAMPS|TENSORS` (repeatable), `count=N`, `mode=triton|opentelemetry`,
+    /// and `opentelemetry,SETTING=VALUE` (``OpenTelemetrySettings``).
     public init(config entries: [String]) throws {
         var levels: [Level]?
+        var openTelemetryEntry: String?
         for entry in entries {
             var text = Substring(entry)
+            if text.hasPrefix("opentelemetry,"), let equals = text.firstIndex(of: "=") {
+                let setting = text.dropFirst("opentelemetry,".count).prefix { $0 != "=" }
+                try openTelemetry.read(setting, String(text[text.index(after: equals)...]), entry: entry)
+                openTelemetryEntry = openTelemetryEntry ?? entry
+                continue
+            }
             if text.hasPrefix("triton,") { text = text.dropFirst("triton,".count) }
-            guard let equals = text.firstIndex(of: "="), !text.contains(",") else {
+            guard let equals = text.firstIndex(of: "="), !text[..<equals].contains(",") else {
                 throw LedgeError.usage(
-                    "--trace-config '\(entry)': expected SETTING=VALUE (rate, level, count, mode) or triton,SETTING=VALUE (file, log-frequency)")
+                    "--trace-config '\(entry)': expected SETTING=VALUE (rate, level, count, mode), triton,SETTING=VALUE (file, log-frequency) or opentelemetry,SETTING=VALUE"
+                )
             }
             let value = String(text[text.index(after: equals)...])
             switch text[..<equals] {
@@ -61,19 +82,41 @@ public struct TraceSettings: Sendable, Equatable {
                 let level = try Self.levels([value], "--trace-config level")
                 levels = level.isEmpty ? [] : (levels ?? []) + level.filter { !(levels ?? []).contains($0) }
             case "mode":
-                guard value == "triton" else {
-                    throw LedgeError.usage("--trace-config mode=\(value): ledge writes Triton's JSON trace files only: expected mode=triton")
+                guard let mode = Mode(rawValue: value) else {
+                    throw LedgeError.usage("--trace-config mode=\(value): expected mode=triton or mode=opentelemetry")
                 }
+                self.mode = mode
             default:
                 throw LedgeError.usage(
                     "--trace-config '\(entry)': unknown setting '\(text[..<equals])': expected file, log-frequency, rate, level, count or mode")
             }
         }
         self.levels = levels ?? []
-        if !self.levels.isEmpty && file.isEmpty {
-            throw LedgeError.usage("--trace-config level=\(self.levels[0].rawValue) needs a trace file: add --trace-config triton,file=PATH")
+        switch mode {
+        case .triton:
+            if let openTelemetryEntry {
+                throw LedgeError.usage("--trace-config \(openTelemetryEntry) needs --trace-config mode=opentelemetry")
+            }
+            if !self.levels.isEmpty && file.isEmpty {
+                throw LedgeError.usage(
+                    "--trace-config level=\(self.levels[0].rawValue) needs a trace file: add --trace-config triton,file=PATH (or mode=opentelemetry)")
+            }
+        case .opentelemetry:
+            if !file.isEmpty {
+                throw LedgeError.usage("--trace-config triton,file=\(file) is Triton's trace file: it does not go with mode=opentelemetry")
+            }
+            if self.levels.contains(.tensors) { throw LedgeError.usage(Self.tensorsInOpenTelemetry("--trace-config level=TENSORS")) }
+            try openTelemetry.check()
         }
     }
+
+    /// Triton's OpenTelemetry mode records timestamps only.
+    static func tensorsInOpenTelemetry(_ name: String) -> String {
+        "\(name): OpenTelemetry mode exports timestamps only, as Triton's: expected TIMESTAMPS"
+    }
+
+    /// Whether traces have somewhere to go: a trace file, or a collector.
+    var hasDestination: Bool { mode == .opentelemetry || !file.isEmpty }
 
     /// An integer setting of at least `minimum`, else an error naming `name`.
     static func integer(_ text: String, _ name: String, atLeast minimum: Int) throws -> Int {
@@ -126,7 +169,7 @@ public typealias TraceChanges = [String: [String]?]
 
 extension TraceChanges {
     /// Checks every change before any applies: unknown names, the file, bad values; one line naming the setting.
-    func checked(hasFile: Bool) throws -> TraceOverrideChange {
+    func checked(startup settings: TraceSettings) throws -> TraceOverrideChange {
         var change = TraceOverrideChange()
         for key in keys.sorted() {
             let values = self[key] ?? nil
@@ -138,14 +181,17 @@ extension TraceChanges {
             switch key {
             case "trace_file": throw LedgeError.invalidInput("trace file location can not be updated through network protocol")
             case "trace_mode":
-                if let mode = try single(), mode != "triton" {
-                    throw LedgeError.invalidInput("trace_mode '\(mode)': ledge writes Triton's JSON trace files only: expected triton")
+                if let mode = try single(), mode != settings.mode.rawValue {
+                    throw LedgeError.invalidInput("trace_mode '\(mode)': the mode is set at start: expected \(settings.mode.rawValue)")
                 }
             case "trace_level":
                 let levels = try values.map { try TraceSettings.levels($0, "trace_level") }
-                if let levels, !levels.isEmpty, !hasFile {
+                if let levels, !levels.isEmpty, !settings.hasDestination {
                     throw LedgeError.invalidInput(
                         "trace_level \(levels[0].rawValue) needs a trace file, set at start: ledge serve --trace-config triton,file=PATH")
+                }
+                if let levels, levels.contains(.tensors), settings.mode == .opentelemetry {
+                    throw LedgeError.invalidInput(TraceSettings.tensorsInOpenTelemetry("trace_level TENSORS"))
                 }
                 change.levels = .some(levels)
             case "trace_rate": change.rate = .some(try single().map { try TraceSettings.integer($0, "trace_rate", atLeast: 1) })

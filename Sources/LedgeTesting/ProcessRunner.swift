@@ -9,6 +9,11 @@ public struct ProcessResult: Sendable {
     public var timedOut: Bool
     public var stdout: String
     public var stderr: String
+
+    /// Exited 0 within its time limit.
+    public var passed: Bool { status == 0 && !signaled && !timedOut }
+    /// Standard output's lines.
+    public var lines: [String] { stdout.split(separator: "\n").map(String.init) }
 }
 
 /// Runs executables for end-to-end tests, with a time limit so a hang fails a test instead of CI.
@@ -104,6 +109,14 @@ public enum ProcessRunner {
                 continuation.resume(with: Result { try run(executable, arguments, environment: environment, timeLimit: timeLimit) })
             }
         }
+    }
+
+    /// Runs one of the live client checks, `scripts/NAME` with the Python of `$LEDGE_HOME/VENV`,
+    /// off the executor; ``ProcessResult/passed`` and ``ProcessResult/lines`` are what tests read.
+    public static func check(_ name: String, venv: String = "venv", _ arguments: [String], timeLimit: TimeInterval = 300) async throws
+        -> ProcessResult
+    {
+        try await runOffExecutor(Fixtures.home + "/\(venv)/bin/python", [Fixtures.packageRoot + "/scripts/" + name] + arguments, timeLimit: timeLimit)
     }
 
     /// Runs the built `ledge` executable.

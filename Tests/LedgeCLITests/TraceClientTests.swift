@@ -11,22 +11,17 @@ import Testing
             let file = folder + "/trace.json"
             let server = try await ServeProcess.start(["-m", Fixtures.model("add.onnx"), "--no-probe", "--trace-config", "triton,file=\(file)"])
             for (protocolName, venv, url) in [("http", "venv", "127.0.0.1:\(server.port)"), ("grpc", "venv-grpc", server.grpcTarget)] {
-                let result = try await ProcessRunner.runOffExecutor(
-                    Fixtures.home + "/\(venv)/bin/python",
-                    [Fixtures.packageRoot + "/scripts/check_trace.py", "--protocol", protocolName, "--url", url, "--file", file],
-                    timeLimit: 120)
-                #expect(!result.timedOut)
-                #expect(result.status == 0, "check_trace.py --protocol \(protocolName) failed: \(result.stderr)")
-                let lines = result.stdout.split(separator: "\n").map(String.init)
-                for line in [
-                    "ok: \(protocolName): get_trace_settings: global and add at the start settings (level OFF, rate 1000)",
-                    "ok: \(protocolName): update_trace_settings('add'): TIMESTAMPS, rate 1, count 2; trace_file refused: 'trace file location can not be updated through network protocol'",
-                    "ok: \(protocolName): 3 infer calls, 2 traced: trace_count of add now 0",
-                    "ok: \(protocolName): cleared add's settings: back to the global ones",
-                    "all \(protocolName) trace checks passed",
-                ] {
-                    #expect(lines.contains(line), "missing line: \(line)\n\(result.stdout)")
-                }
+                let result = try await ProcessRunner.check(
+                    "check_trace.py", venv: venv, ["--protocol", protocolName, "--url", url, "--file", file], timeLimit: 120)
+                Self.expect(
+                    result, "check_trace.py --protocol \(protocolName)",
+                    printed: [
+                        "ok: \(protocolName): get_trace_settings: global and add at the start settings (level OFF, rate 1000)",
+                        "ok: \(protocolName): update_trace_settings('add'): TIMESTAMPS, rate 1, count 2; trace_file refused: 'trace file location can not be updated through network protocol'",
+                        "ok: \(protocolName): 3 infer calls, 2 traced: trace_count of add now 0",
+                        "ok: \(protocolName): cleared add's settings: back to the global ones",
+                        "all \(protocolName) trace checks passed",
+                    ])
             }
             #expect(!FileManager.default.fileExists(atPath: file), "written before shutdown")
             try await server.terminate()
@@ -39,8 +34,39 @@ import Testing
         }
     }
 
+    /// `--trace-config mode=opentelemetry`: the real server's spans, decoded by an OTLP/HTTP receiver
+    /// built on the opentelemetry-proto package, from HTTP and tritonclient[grpc] calls (scripts/check_opentelemetry.py).
+    @Test func openTelemetrySpansReachACollector() async throws {
+        let result = try await ProcessRunner.check(
+            "check_opentelemetry.py", venv: "venv-grpc", ["--ledge", Fixtures.ledgeExecutable, "--model", Fixtures.model("add.onnx")],
+            timeLimit: 180)
+        Self.expect(
+            result, "check_opentelemetry.py",
+            printed: [
+                "ok: 7 calls, 2 exports of 6 spans while serving, 1 of 3 at shutdown: [6, 6, 3]",
+                "ok: resource attributes: service.name=ledge-check, deployment.environment=ci",
+                "ok: traced: every request with a valid traceparent, and every 2nd without (an invalid one counts as none): http-1, http-3, grpc-1, http-5, http-6",
+                "ok: spans: InferRequest (server) > add > compute, Triton's events on each, in Unix time within each call; traceparent's trace and span ids over HTTP and gRPC",
+                "all OpenTelemetry checks passed",
+            ])
+        #expect(
+            result.lines.contains {
+                $0.hasPrefix("ok: collector down: 4 requests answered, one warning: warning: trace: cannot export 3 spans to http://127.0.0.1:")
+            })
+    }
+
+    /// A check script passed and printed each of `printed`.
+    static func expect(_ result: ProcessResult, _ script: String, printed: [String]) {
+        #expect(result.passed, "\(script) failed: \(result.stderr)")
+        let lines = result.lines
+        for line in printed { #expect(lines.contains(line), "missing line: \(line)\n\(result.stdout)") }
+    }
+
     @Test(arguments: [
-        (["--trace-config", "level=TIMESTAMPS"], "Error: --trace-config level=TIMESTAMPS needs a trace file: add --trace-config triton,file=PATH"),
+        (
+            ["--trace-config", "level=TIMESTAMPS"],
+            "Error: --trace-config level=TIMESTAMPS needs a trace file: add --trace-config triton,file=PATH (or mode=opentelemetry)"
+        ),
         (
             ["--trace-config", "triton,file=/no/such/folder/t.json"],
             "Error: --trace-config file /no/such/folder/t.json: directory not found: /no/such/folder"

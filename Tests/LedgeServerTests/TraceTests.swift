@@ -123,7 +123,7 @@ import Testing
                     (#"{"trace_level": ["OFF", "TIMESTAMPS"]}"#, #"trace_level: OFF turns tracing off and goes alone, got ["OFF", "TIMESTAMPS"]"#),
                     (#"{"trace_level": ["LOUD"]}"#, "trace_level 'LOUD': expected OFF, TIMESTAMPS or TENSORS"),
                     (#"{"trace_level": []}"#, "trace_level is an empty list: expected OFF, TIMESTAMPS or TENSORS"),
-                    (#"{"trace_mode": "opentelemetry"}"#, "trace_mode 'opentelemetry': ledge writes Triton's JSON trace files only: expected triton"),
+                    (#"{"trace_mode": "opentelemetry"}"#, "trace_mode 'opentelemetry': the mode is set at start: expected triton"),
                     (
                         #"{"verbose": "1"}"#,
                         "unknown trace setting 'verbose': expected trace_file, trace_level, trace_rate, trace_count, log_frequency or trace_mode"

@@ -19,17 +19,85 @@ import Testing
         #expect(TraceSettings().values["trace_level"] == ["OFF"] && TraceSettings().values["trace_rate"] == ["1000"])
     }
 
+    /// Triton's OpenTelemetry mode settings, and where spans go.
+    @Test func openTelemetryModeIsRead() throws {
+        let settings = try TraceSettings(config: [
+            "mode=opentelemetry", "level=TIMESTAMPS", "rate=1", "opentelemetry,url=127.0.0.1:4318/v1/traces",
+            "opentelemetry,resource=service.name=edge", "opentelemetry,resource=site=kitchen", "opentelemetry,bsp_max_queue_size=100",
+            "opentelemetry,bsp_schedule_delay=250", "opentelemetry,bsp_max_export_batch_size=10",
+        ])
+        #expect(settings.mode == .opentelemetry && settings.levels == [.timestamps] && settings.file.isEmpty)
+        #expect(settings.values["trace_mode"] == ["opentelemetry"] && settings.values["trace_file"] == [""])
+        let otel = settings.openTelemetry
+        #expect(otel.resource.map { "\($0.key)=\($0.value)" } == ["service.name=edge", "site=kitchen"])
+        #expect(otel.maxQueueSize == 100 && otel.scheduleDelayMilliseconds == 250 && otel.maxExportBatchSize == 10)
+        #expect(otel.endpoint == (try OTLPEndpoint(url: "http://127.0.0.1:4318/v1/traces")))
+        #expect(OpenTelemetrySettings().url == "http://localhost:4318/v1/traces" && OpenTelemetrySettings().resource.first?.value == "ledge")
+        let ipv6 = try OTLPEndpoint(url: "http://[::1]:4318/otlp/v1/traces")
+        #expect(ipv6.host == "::1" && ipv6.port == 4318 && ipv6.path == "/otlp/v1/traces")
+        #expect(ipv6.description == "http://[::1]:4318/otlp/v1/traces")
+        let bare = try OTLPEndpoint(url: "http://collector")
+        #expect(bare.host == "collector" && bare.port == 80 && bare.path == "/v1/traces")
+    }
+
+    /// W3C Trace Context's `traceparent`: what is taken, and what is ignored (a trace of its own).
+    @Test func traceparentHeaders() throws {
+        let parent = try #require(TraceParent(header: "00-0af7651916cd43dd8448eb211c12666c-b7ad6b7169242424-01"))
+        #expect(parent.traceID == [0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd, 0x84, 0x48, 0xeb, 0x21, 0x1c, 0x12, 0x66, 0x6c])
+        #expect(parent.spanID == [0xb7, 0xad, 0x6b, 0x71, 0x69, 0x24, 0x24, 0x24] && parent.flags == 1)
+        #expect(TraceParent(header: "01-0af7651916cd43dd8448eb211c12666c-b7ad6b7169242424-01-later") != nil)  // a later version may add fields
+        for ignored in [
+            nil, "", "00-0af7651916cd43dd8448eb211c12666c-b7ad6b7169242424-01-extra", "ff-0af7651916cd43dd8448eb211c12666c-b7ad6b7169242424-01",
+            "00-00000000000000000000000000000000-b7ad6b7169242424-01", "00-0af7651916cd43dd8448eb211c12666c-0000000000000000-01",
+            "00-0AF7651916CD43DD8448EB211C12666C-b7ad6b7169242424-01", "00-0af7651916cd43dd8448eb211c12666-b7ad6b7169242424-01",
+            "00-0af7651916cd43dd8448eb211c12666c-b7ad6b7169242424", "0-0af7651916cd43dd8448eb211c12666c-b7ad6b7169242424-01",
+        ] {
+            #expect(TraceParent(header: ignored) == nil, "\(ignored ?? "nil")")
+        }
+    }
+
     @Test(arguments: [
-        (["level=TIMESTAMPS"], "--trace-config level=TIMESTAMPS needs a trace file: add --trace-config triton,file=PATH"),
+        (["level=TIMESTAMPS"], "--trace-config level=TIMESTAMPS needs a trace file: add --trace-config triton,file=PATH (or mode=opentelemetry)"),
         (["rate=0"], "--trace-config rate is '0': expected an integer of at least 1"),
         (["count=many"], "--trace-config count is 'many': expected an integer of at least -1"),
         (["triton,log-frequency=-1"], "--trace-config log-frequency is '-1': expected an integer of at least 0"),
         (["level=LOUD"], "--trace-config level 'LOUD': expected OFF, TIMESTAMPS or TENSORS"),
-        (["mode=opentelemetry"], "--trace-config mode=opentelemetry: ledge writes Triton's JSON trace files only: expected mode=triton"),
+        (["mode=jaeger"], "--trace-config mode=jaeger: expected mode=triton or mode=opentelemetry"),
         (["file="], "--trace-config file= names no file"),
         (
-            ["opentelemetry,url=x"],
-            "--trace-config 'opentelemetry,url=x': expected SETTING=VALUE (rate, level, count, mode) or triton,SETTING=VALUE (file, log-frequency)"
+            ["triton,file"],
+            "--trace-config 'triton,file': expected SETTING=VALUE (rate, level, count, mode), triton,SETTING=VALUE (file, log-frequency) or opentelemetry,SETTING=VALUE"
+        ),
+        (["opentelemetry,url=x", "level=TIMESTAMPS"], "--trace-config opentelemetry,url=x needs --trace-config mode=opentelemetry"),
+        (
+            ["mode=opentelemetry", "level=TENSORS"],
+            "--trace-config level=TENSORS: OpenTelemetry mode exports timestamps only, as Triton's: expected TIMESTAMPS"
+        ),
+        (
+            ["mode=opentelemetry", "triton,file=/tmp/t.json"],
+            "--trace-config triton,file=/tmp/t.json is Triton's trace file: it does not go with mode=opentelemetry"
+        ),
+        (
+            ["mode=opentelemetry", "opentelemetry,url=https://collector:4318/v1/traces"],
+            "--trace-config opentelemetry,url=https://collector:4318/v1/traces: ledge exports OTLP over plain HTTP: expected http://HOST:PORT/PATH"
+        ),
+        (
+            ["mode=opentelemetry", "opentelemetry,url=collector:99999/v1/traces"],
+            "--trace-config opentelemetry,url=collector:99999/v1/traces: the port must be 1-65535"
+        ),
+        (["opentelemetry,url=http:///v1/traces"], "--trace-config opentelemetry,url=http:///v1/traces: expected http://HOST:PORT/PATH"),
+        (["opentelemetry,resource=service.name"], "--trace-config 'opentelemetry,resource=service.name': expected opentelemetry,resource=KEY=VALUE"),
+        (
+            ["mode=opentelemetry", "opentelemetry,bsp_max_queue_size=10", "opentelemetry,bsp_max_export_batch_size=20"],
+            "--trace-config opentelemetry,bsp_max_export_batch_size is 20: expected at most bsp_max_queue_size (10)"
+        ),
+        (
+            ["opentelemetry,bsp_schedule_delay=0"],
+            "--trace-config opentelemetry,bsp_schedule_delay is '0': expected an integer of at least 1"
+        ),
+        (
+            ["opentelemetry,bsp_timeout=1"],
+            "--trace-config 'opentelemetry,bsp_timeout=1': unknown setting 'bsp_timeout': expected url, resource, bsp_max_queue_size, bsp_schedule_delay or bsp_max_export_batch_size"
         ),
         (["verbose=1"], "--trace-config 'verbose=1': unknown setting 'verbose': expected file, log-frequency, rate, level, count or mode"),
     ])

@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Check `ledge serve --trace-config mode=opentelemetry` against an OTLP/HTTP receiver that decodes
+every export with the opentelemetry-proto package (the protocol's own generated messages): the
+spans of HTTP and gRPC (tritonclient[grpc]) infer calls, W3C traceparent propagation, sampling,
+the batch span processor's batches, the export at shutdown, and a collector that is down.
+
+Usage: python scripts/check_opentelemetry.py --ledge PATH --model add.onnx
+
+Starts its own receiver on 127.0.0.1 and its own servers (add.onnx as `add`). Prints one line per
+check ("ok: ..."); on the first failure prints "FAIL: <check>: <why>" to stderr and exits 1.
+"""
+import argparse
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import tritonclient.grpc as grpcclient
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest, ExportTraceServiceResponse
+
+from check_common import expect, ok, run_steps
+
+PARENT_1 = "00-0af7651916cd43dd8448eb211c12666c-b7ad6b7169242424-01"
+PARENT_2 = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+PARENT_3 = "00-11111111111111111111111111111111-2222222222222222-00"
+INVALID = "00-00000000000000000000000000000000-b7ad6b7169242424-01"  # an all-zero trace id: ignored
+
+
+class Receiver:
+    """OTLP/HTTP: POST /v1/traces, a protobuf ExportTraceServiceRequest each, kept as decoded."""
+
+    def __init__(self):
+        self.exports = []  # [(resource attributes, [span dict])]
+        self.errors = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                try:
+                    if self.path != "/v1/traces" or self.headers.get("Content-Type") != "application/x-protobuf":
+                        raise ValueError(f"{self.path} {self.headers.get('Content-Type')}")
+                    request = ExportTraceServiceRequest()
+                    request.ParseFromString(body)
+                    for resource_spans in request.resource_spans:
+                        resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+                        spans = [Receiver.span(s) for scope in resource_spans.scope_spans for s in scope.spans]
+                        receiver.exports.append((resource, spans))
+                except Exception as e:  # noqa: BLE001 - any decoding failure is the check's failure
+                    receiver.errors.append(f"{type(e).__name__}: {e}")
+                    self.send_response(400)
+                    self.end_headers()
+                    return
+                answer = ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def span(s):
+        def value(v):
+            return v.int_value if v.HasField("int_value") else v.string_value
+        return {"trace": s.trace_id.hex(), "id": s.span_id.hex(), "parent": s.parent_span_id.hex(), "name": s.name,
+                "kind": s.kind, "start": s.start_time_unix_nano, "end": s.end_time_unix_nano,
+                "attributes": {a.key: value(a.value) for a in s.attributes},
+                "events": [(e.name, e.time_unix_nano) for e in s.events]}
+
+    def spans(self):
+        return [span for _, spans in self.exports for span in spans]
+
+
+class Server:
+    def __init__(self, ledge, model, url, *extra):
+        self.process = subprocess.Popen(
+            [ledge, "serve", "-m", model, "--no-probe", "--port", "0", "--grpc-port", "0", "--log-level", "warning",
+             "--trace-config", "mode=opentelemetry", "--trace-config", f"opentelemetry,url={url}",
+             "--trace-config", "level=TIMESTAMPS", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        out = ""
+        while time.time() < deadline and not (re.search(r"127\.0\.0\.1:(\d+)/v2 ", out) and "gRPC" in out):
+            ready, _, _ = select.select([self.process.stdout], [], [], 1)
+            if ready:
+                line = self.process.stdout.readline()
+                if not line:
+                    break
+                out += line
+        http, grpc = re.search(r"127\.0\.0\.1:(\d+)/v2 ", out), re.search(r"gRPC[^\n]*127\.0\.0\.1:(\d+)", out)
+        expect(http and grpc, "ledge serve did not print its ports", out + self.process.stderr.read() if self.process.poll() else out)
+        self.http, self.grpc = int(http.group(1)), int(grpc.group(1))
+
+    def infer(self, request_id, traceparent=None):
+        body = json.dumps({"id": request_id, "inputs": [
+            {"name": "a", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]},
+            {"name": "b", "shape": [1, 4], "datatype": "FP32", "data": [10, 20, 30, 40]}]}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.http}/v2/models/add/infer", data=body,
+                                         headers={"Content-Type": "application/json",
+                                                  **({"traceparent": traceparent} if traceparent else {})})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            expect(answer.status == 200, f"infer {request_id}", str(answer.status))
+            expect(json.load(answer)["outputs"][0]["data"] == [11, 22, 33, 44], f"infer {request_id}: the sum")
+
+    def infer_grpc(self, request_id, traceparent):
+        with grpcclient.InferenceServerClient(f"127.0.0.1:{self.grpc}") as client:
+            inputs = [grpcclient.InferInput(name, [1, 4], "FP32") for name in ("a", "b")]
+            inputs[0].set_data_from_numpy(np.array([[1, 2, 3, 4]], dtype=np.float32))
+            inputs[1].set_data_from_numpy(np.array([[10, 20, 30, 40]], dtype=np.float32))
+            result = client.infer("add", inputs, request_id=request_id, headers={"traceparent": traceparent})
+            expect(result.as_numpy("sum").tolist() == [[11, 22, 33, 44]], f"gRPC infer {request_id}: the sum")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            _, self.stderr = self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+        return self.process.returncode
+
+
+def traces(spans):
+    """Spans by trace id, in the order their root spans came."""
+    out = {}
+    for span in spans:
+        out.setdefault(span["trace"], []).append(span)
+    return out
+
+
+def check_trace(spans, request_id, protocol, parent, before, after):
+    """One request's three spans: nesting, names, kinds, events, attributes, times within [before, after]."""
+    by_name = {s["name"]: s for s in spans}
+    expect(sorted(by_name) == ["InferRequest", "add", "compute"], f"{request_id}: span names", str(sorted(by_name)))
+    root, model, compute = by_name["InferRequest"], by_name["add"], by_name["compute"]
+    trace = parent.split("-")[1] if parent else root["trace"]
+    expect(all(s["trace"] == trace for s in spans), f"{request_id}: one trace id", str([s["trace"] for s in spans]))
+    expect(root["parent"] == (parent.split("-")[2] if parent else ""), f"{request_id}: the root's parent", root["parent"])
+    expect(model["parent"] == root["id"] and compute["parent"] == model["id"], f"{request_id}: nesting")
+    expect(root["kind"] == 2 and model["kind"] == 1 and compute["kind"] == 1, f"{request_id}: kinds (server, internal)")
+    front = ["HTTP_RECV_START", "HTTP_RECV_END", "HTTP_SEND_START", "HTTP_SEND_END"] if protocol == "http" else \
+        ["GRPC_WAITREAD_START", "GRPC_WAITREAD_END", "GRPC_SEND_START", "GRPC_SEND_END"]
+    for span, names in ((root, front), (model, ["REQUEST_START", "QUEUE_START", "REQUEST_END"]),
+                        (compute, ["COMPUTE_START", "COMPUTE_INPUT_END", "COMPUTE_OUTPUT_START", "COMPUTE_END"])):
+        expect([name for name, _ in span["events"]] == names, f"{request_id}: {span['name']} events", str(span["events"]))
+        times = [ns for _, ns in span["events"]]
+        expect(times == sorted(times) and span["start"] == times[0] and span["end"] == times[-1],
+               f"{request_id}: {span['name']} times", str(span))
+        expect(before <= span["start"] <= span["end"] <= after, f"{request_id}: {span['name']} within the call (Unix time)",
+               f"{before} <= {span['start']} .. {span['end']} <= {after}")
+        expect(span["attributes"] == {"model_name": "add", "model_version": 1, "request_id": request_id},
+               f"{request_id}: {span['name']} attributes", str(span["attributes"]))
+    expect(root["start"] <= model["start"] <= compute["start"] <= compute["end"] <= model["end"] <= root["end"],
+           f"{request_id}: spans nested in time")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ledge", required=True)
+    parser.add_argument("--model", required=True)
+    args = parser.parse_args()
+    receiver = Receiver()
+    url = f"http://127.0.0.1:{receiver.port}/v1/traces"
+    window = {}
+    state = {}
+
+    def traced_calls():
+        # Six spans per export (two requests), every second request without a traceparent sampled;
+        # the schedule delay is long, so what is left goes at shutdown.
+        server = Server(args.ledge, args.model, url, "--trace-config", "rate=2",
+                        "--trace-config", "opentelemetry,bsp_max_export_batch_size=6",
+                        "--trace-config", "opentelemetry,bsp_schedule_delay=600000",
+                        "--trace-config", "opentelemetry,resource=service.name=ledge-check",
+                        "--trace-config", "opentelemetry,resource=deployment.environment=ci")
+        calls = [("http-1", "http", PARENT_1), ("http-2", "http", None), ("http-3", "http", None),
+                 ("grpc-1", "grpc", PARENT_2), ("http-4", "http", INVALID), ("http-5", "http", None),
+                 ("http-6", "http", PARENT_3)]
+        for request_id, protocol, parent in calls:
+            before = time.time_ns()
+            if protocol == "http":
+                server.infer(request_id, parent)
+            else:
+                server.infer_grpc(request_id, parent)
+            window[request_id] = (before, time.time_ns())
+        deadline = time.time() + 10
+        while len(receiver.exports) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        state["before_shutdown"] = len(receiver.exports)
+        status = server.stop()
+        expect(status == 0, "the server exits 0 on SIGTERM", f"{status}: {server.stderr}")
+        expect(not receiver.errors, "every export decodes as an ExportTraceServiceRequest", str(receiver.errors))
+        ok(f"7 calls, 2 exports of 6 spans while serving, {len(receiver.exports) - 2} of 3 at shutdown: "
+           f"{[len(spans) for _, spans in receiver.exports]}")
+
+    def batches():
+        expect(state["before_shutdown"] == 2 and [len(s) for _, s in receiver.exports] == [6, 6, 3], "batches",
+               f"{state['before_shutdown']} before shutdown, {[len(s) for _, s in receiver.exports]}")
+        for resource, _ in receiver.exports:
+            expect(resource == {"service.name": "ledge-check", "deployment.environment": "ci"}, "resource attributes",
+                   str(resource))
+        ok("resource attributes: service.name=ledge-check, deployment.environment=ci")
+
+    def sampled():
+        by_trace = traces(receiver.spans())
+        ids = [spans[0]["attributes"].get("request_id") for spans in by_trace.values()]
+        expect(ids == ["http-1", "http-3", "grpc-1", "http-5", "http-6"], "traced requests", str(ids))
+        ok("traced: every request with a valid traceparent, and every 2nd without (an invalid one counts as none): "
+           + ", ".join(ids))
+
+    def spans():
+        by_id = {spans[0]["attributes"]["request_id"]: spans for spans in traces(receiver.spans()).values()}
+        for request_id, protocol, parent in (("http-1", "http", PARENT_1), ("http-3", "http", None),
+                                             ("grpc-1", "grpc", PARENT_2), ("http-5", "http", None),
+                                             ("http-6", "http", PARENT_3)):
+            check_trace(by_id[request_id], request_id, protocol, parent, *window[request_id])
+        fresh = [by_id[i][0]["trace"] for i in ("http-3", "http-5")]
+        expect(all(re.fullmatch(r"[0-9a-f]{32}", t) and t != "0" * 32 for t in fresh) and fresh[0] != fresh[1],
+               "fresh trace ids", str(fresh))
+        ok("spans: InferRequest (server) > add > compute, Triton's events on each, in Unix time within each call; "
+           "traceparent's trace and span ids over HTTP and gRPC")
+
+    def collector_down():
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        closed.close()
+        server = Server(args.ledge, args.model, f"http://127.0.0.1:{port}/v1/traces", "--trace-config", "rate=1",
+                        "--trace-config", "opentelemetry,bsp_max_export_batch_size=3")
+        for i in range(4):
+            server.infer(f"down-{i}")
+        time.sleep(0.5)
+        status = server.stop()
+        expect(status == 0, "with the collector down the server still exits 0", f"{status}: {server.stderr}")
+        warning = f"warning: trace: cannot export 3 spans to http://127.0.0.1:{port}/v1/traces: cannot connect: Connection refused; spans are dropped until it answers"
+        lines = server.stderr.splitlines()
+        expect(lines.count(warning) == 1, "one warning while the collector is down", server.stderr)
+        ok("collector down: 4 requests answered, one warning: " + warning)
+
+    return run_steps([("traced calls", traced_calls), ("batches", batches), ("sampling", sampled), ("spans", spans),
+                      ("collector down", collector_down)], "all OpenTelemetry checks passed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
