@@ -4,7 +4,7 @@ extension ModelConfig {
     /// "instance_group":[{"count":N,"kind":"KIND_CPU"}],"max_batch_size":N,"name":…,"output":[…],
     /// "parameters":{"threads":{"string_value":"2"}},"platform":…,"version_policy":{"latest":{"num_versions":1}}}`.
     /// A missing name, platform or backend is `""` (as Triton prints unset strings);
-    /// `dynamic_batching` appears only when configured.
+    /// `dynamic_batching` and `model_warmup` appear only when configured.
     public func json() -> String {
         var object: [String: JSONText] = [
             "name": .string(name ?? ""),
@@ -24,6 +24,7 @@ extension ModelConfig {
                 "max_queue_delay_microseconds": .int(batching.maxQueueDelayMicroseconds),
             ])
         }
+        if !warmups.isEmpty { object["model_warmup"] = .array(warmups.map(Self.json)) }
         var out = ""
         JSONText.object(object).write(to: &out)
         return out
@@ -33,6 +34,22 @@ extension ModelConfig {
         .object([
             "name": .string(tensor.name), "data_type": .string(tensor.dtype.tritonName),
             "dims": .array(tensor.dims.map(JSONText.int)),
+        ])
+    }
+
+    private static func json(_ warmup: WarmupConfig) -> JSONText {
+        var inputs: [String: JSONText] = [:]
+        for input in warmup.inputs {
+            var value: [String: JSONText] = ["data_type": .string(input.dtype.tritonName), "dims": .array(input.dims.map(JSONText.int))]
+            switch input.data {
+            case .zeros: value["zero_data"] = .bool(true)
+            case .random: value["random_data"] = .bool(true)
+            case .file(let file): value["input_data_file"] = .string(file)
+            }
+            inputs[input.name] = .object(value)
+        }
+        return .object([
+            "name": .string(warmup.name), "batch_size": .int(warmup.batchSize), "count": .int(warmup.count), "inputs": .object(inputs),
         ])
     }
 
@@ -49,12 +66,14 @@ extension ModelConfig {
 private indirect enum JSONText {
     case string(String)
     case int(Int)
+    case bool(Bool)
     case array([JSONText])
     case object([String: JSONText])
 
     func write(to out: inout String) {
         switch self {
         case .int(let value): out += String(value)
+        case .bool(let value): out += value ? "true" : "false"
         case .string(let text): JSONQuoting.append(text, to: &out)
         case .array(let items):
             out += "["

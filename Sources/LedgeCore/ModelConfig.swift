@@ -29,6 +29,8 @@ public struct ModelConfig: Sendable, Hashable {
     public var versionPolicy: VersionPolicy
     /// `parameters`: key → `string_value` (keys `threads` and `uri`).
     public var parameters: [String: String]
+    /// `model_warmup`: samples run on every instance before it serves, in the order written.
+    public var warmups: [WarmupConfig] = []
 
     /// The keys of `parameters` that Ledge understands.
     public static let parameterKeys = ["threads", "uri"]

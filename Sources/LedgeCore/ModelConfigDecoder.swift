@@ -5,7 +5,7 @@ struct ModelConfigDecoder {
 
     static let topFields = [
         "name", "platform", "backend", "max_batch_size", "input", "output", "dynamic_batching", "instance_group",
-        "version_policy", "parameters",
+        "version_policy", "parameters", "model_warmup",
     ]
     static let platforms = ["onnxruntime_onnx", "tflite"]
     static let backends = ["onnxruntime", "tflite"]
@@ -19,7 +19,7 @@ struct ModelConfigDecoder {
 
     func decode(_ tree: TextProto) throws -> ModelConfig {
         let top = Message(fields: tree, path: "", position: TextProto.Position(line: 1, column: 1))
-        try reader.check(top, allowed: Self.topFields, repeated: ["input", "output", "instance_group", "parameters"])
+        try reader.check(top, allowed: Self.topFields, repeated: ["input", "output", "instance_group", "parameters", "model_warmup"])
         var config = ModelConfig()
         config.name = try reader.scalar(top, "name", expected: "a string in quotes").map(reader.string)
         config.platform = try choice(top, "platform", among: Self.platforms)
@@ -47,6 +47,7 @@ struct ModelConfigDecoder {
             config.versionPolicy = try versionPolicy(policy)
         }
         config.parameters = try parameters(top)
+        config.warmups = try reader.messages(top, "model_warmup").map(warmup)
         return config
     }
 
@@ -103,7 +104,7 @@ struct ModelConfigDecoder {
         return TensorConfig(name: name, dtype: dtype, dims: dims)
     }
 
-    private func dataType(_ field: TextProtoReader.Scalar) throws -> DType {
+    func dataType(_ field: TextProtoReader.Scalar) throws -> DType {
         let name = try reader.identifier(field, expected: "a data type such as TYPE_FP32")
         if let dtype = DType(tritonName: name) { return dtype }
         let expected = "one of " + DType.tritonNames.map(\.name).joined(separator: ", ")

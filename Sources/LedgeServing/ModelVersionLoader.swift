@@ -72,6 +72,17 @@ struct ModelVersionLoader: Sendable {
             try ImagePipeline(info: info, options: ClassifierOptions(labelsPath: labels, exactDecode: options.exactDecode))
         }
         var effective = try (config ?? ModelConfig()).completed(for: info, format: file.format, file: configPath)
+        // config.pbtxt's model_warmup: run on each instance before it serves (these before ready, the later ones before they join).
+        let warmup = try ModelWarmup(
+            config: effective, info: info, folder: PathName.appending("warmup", to: PathName.deletingLastComponent(configPath ?? path)),
+            configPath: configPath ?? path)
+        if !warmup.isEmpty {
+            let started = ContinuousClock.now
+            for instance in all { try warmup.run(on: instance) }
+            logger.info(
+                "model '\(name)' version \(number): model_warmup \(warmup.summary) run on \(all.count) instance\(all.count == 1 ? "" : "s") in \(Int((ContinuousClock.now - started) / .milliseconds(1))) ms"
+            )
+        }
         let pool = SessionPool(
             modelName: name, instances: instances, wide: wide, queueLimit: options.queueLimit,
             expecting: later.filter { $0.index < plan.count }.map(\.threads), expectingWide: wideLater)
@@ -104,7 +115,11 @@ struct ModelVersionLoader: Sendable {
                 _ = DedicatedThread.runAll(
                     later.reversed().map { instance in
                         { [weak pool] in
-                            let result = growth.opening { opener.open(index: instance.index, threads: instance.threads) }
+                            let result = growth.opening {
+                                opener.open(index: instance.index, threads: instance.threads).flatMap { opened in
+                                    Result { try warmup.run(on: opened) }.map { opened }
+                                }
+                            }
                             guard let pool else { return }  // unloaded meanwhile: the new instance closes here
                             switch result {
                             case .success(let opened): pool.add(opened, wide: instance.index == plan.count)

@@ -9,15 +9,15 @@ import Testing
     @Test(arguments: [
         (
             "name: \"m\"\noptimization { }",
-            "2:1: field 'optimization' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters"
+            "2:1: field 'optimization' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup"
         ),
         (
             "default_model_filename: \"a.onnx\"",
-            "1:1: field 'default_model_filename' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters"
+            "1:1: field 'default_model_filename' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup"
         ),
         (
             "sequence_batching {}",
-            "1:1: field 'sequence_batching' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters"
+            "1:1: field 'sequence_batching' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup"
         ),
         (
             "input { name: \"x\"\n  format: FORMAT_NCHW }",
@@ -33,6 +33,10 @@ import Testing
         ),
         ("instance_group { gpus: [0] }", "1:18: field 'instance_group[0].gpus' is not supported by ledge: expected one of count, kind"),
         (
+            "model_warmup { name: \"w\" inputs { key: \"a\" value { data_type: TYPE_FP32 dims: 1 zero_data: true shape: 1 } } }",
+            "1:97: field 'model_warmup[0].inputs[0].value.shape' is not supported by ledge: expected one of data_type, dims, zero_data, random_data, input_data_file"
+        ),
+        (
             "version_policy { all { x: 1 } }",
             "1:24: field 'version_policy.all.x' is not supported by ledge: expected no fields inside 'version_policy.all'"
         ),
@@ -42,6 +46,46 @@ import Testing
         ),
     ])
     func unsupportedFieldsAreNamed(_ text: String, _ message: String) {
+        #expect(throws: Self.error(message)) { try ModelConfig.parse(text, file: "config.pbtxt") }
+    }
+
+    /// `model_warmup`: what a sample must give, each refusal naming its field.
+    @Test(arguments: [
+        (
+            "model_warmup { inputs { key: \"a\" value { data_type: TYPE_FP32 dims: 1 zero_data: true } } }",
+            "1:1: model_warmup[0].name is missing: expected a name for each model_warmup"
+        ),
+        ("model_warmup { name: \"w\" }", "1:1: model_warmup[0].inputs is missing: expected an input of the model for each of its inputs"),
+        (
+            "model_warmup { name: \"w\" inputs { key: \"a\" value { data_type: TYPE_FP32 dims: 1 } } }",
+            "1:44: model_warmup[0].inputs[0].value: expected one of zero_data, random_data or input_data_file, found none"
+        ),
+        (
+            "model_warmup { name: \"w\" inputs { key: \"a\" value { data_type: TYPE_FP32 dims: 1 zero_data: true random_data: true } } }",
+            "1:44: model_warmup[0].inputs[0].value: expected one of zero_data, random_data or input_data_file, found zero_data and random_data"
+        ),
+        (
+            "model_warmup { name: \"w\" inputs { key: \"a\" value { data_type: TYPE_FP32 dims: -1 zero_data: true } } }",
+            "1:73: model_warmup[0].inputs[0].value.dims[0]: -1 is out of range: expected a positive integer"
+        ),
+        (
+            "model_warmup { name: \"w\" inputs { key: \"a\" value { data_type: TYPE_FP32 dims: 1 zero_data: false } } }",
+            "1:81: model_warmup[0].inputs[0].value.zero_data: expected true (give the kind of data that is wanted)"
+        ),
+        (
+            "model_warmup { name: \"w\" inputs { key: \"a\" value { data_type: TYPE_FP32 dims: 1 input_data_file: \"../x\" } } }",
+            "1:81: model_warmup[0].inputs[0].value.input_data_file: '../x' is not a file of the model's warmup folder: expected a relative path without '..'"
+        ),
+        (
+            "model_warmup { name: \"w\" count: 5000 inputs { key: \"a\" value { data_type: TYPE_FP32 dims: 1 zero_data: true } } }",
+            "1:26: model_warmup[0].count: 5000 is out of range: expected an integer from 0 to 1000"
+        ),
+        (
+            "model_warmup { name: \"w\" inputs { key: \"a\" value { data_type: TYPE_FP32 dims: 1 zero_data: true } } inputs { key: \"a\" value { data_type: TYPE_FP32 dims: 1 zero_data: true } } }",
+            "1:110: inputs key 'a' is given twice: expected it once"
+        ),
+    ])
+    func badWarmupSamplesAreNamed(_ text: String, _ message: String) {
         #expect(throws: Self.error(message)) { try ModelConfig.parse(text, file: "config.pbtxt") }
     }
 

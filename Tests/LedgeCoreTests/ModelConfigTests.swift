@@ -57,6 +57,41 @@ import Testing
         #expect(config.threads == 2)
     }
 
+    /// `model_warmup` as Triton writes it, read and printed back in Triton's JSON.
+    @Test func warmupSamples() throws {
+        let config = try Self.parse(
+            """
+            max_batch_size: 4
+            model_warmup [
+              {
+                name: "zeros"
+                batch_size: 2
+                inputs { key: "a" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } }
+                inputs { key: "b" value: { data_type: TYPE_FP32 dims: [ 4 ] input_data_file: "b.raw" } }
+                count: 3
+              },
+              { name: "noise" inputs [ { key: "a" value { data_type: TYPE_UINT8 dims: [2, 2] random_data: true } } ] }
+            ]
+            """)
+        #expect(
+            config.warmups == [
+                WarmupConfig(
+                    name: "zeros", batchSize: 2,
+                    inputs: [
+                        WarmupConfig.Input(name: "a", dtype: .float32, dims: [4], data: .zeros),
+                        WarmupConfig.Input(name: "b", dtype: .float32, dims: [4], data: .file("b.raw")),
+                    ], count: 3),
+                WarmupConfig(
+                    name: "noise", batchSize: 1, inputs: [WarmupConfig.Input(name: "a", dtype: .uint8, dims: [2, 2], data: .random)], count: 0),
+            ])
+        #expect(config.warmups.map(\.runs) == [3, 1])
+        #expect(
+            config.json().contains(
+                #""model_warmup":[{"batch_size":2,"count":3,"inputs":{"a":{"data_type":"TYPE_FP32","dims":[4],"zero_data":true},"#
+                    + #""b":{"data_type":"TYPE_FP32","dims":[4],"input_data_file":"b.raw"}},"name":"zeros"},"#
+                    + #"{"batch_size":1,"count":0,"inputs":{"a":{"data_type":"TYPE_UINT8","dims":[2,2],"random_data":true}},"name":"noise"}]"#))
+    }
+
     @Test func emptyConfigHasTheDefaults() throws {
         let config = try Self.parse("# nothing\n")
         #expect(config == ModelConfig())
@@ -86,7 +121,7 @@ import Testing
         try Data("max_batch_size: 4\nbogus: 1\n".utf8).write(to: URL(fileURLWithPath: path))
         #expect(
             throws: LedgeError.invalidModel(
-                "\(path):2:1: field 'bogus' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters"
+                "\(path):2:1: field 'bogus' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup"
             )
         ) {
             try ModelConfig.load(path: path)

@@ -3,6 +3,7 @@ import LedgeCore
 import LedgeServing
 import LedgeTesting
 import Logging
+import Synchronization
 import Testing
 
 /// Triton's repository behaviour on a real folder: version policies, states and reasons
@@ -197,6 +198,65 @@ import Testing
                 index["mismatch"]?.reason
                     == "\(directory)/mismatch/config.pbtxt: input 'a': data_type TYPE_INT8 does not match the model: expected TYPE_FP32",
                 "\(index["mismatch"]?.reason ?? "")")
+        }
+    }
+}
+
+/// config.pbtxt's `model_warmup`: samples run on every instance before it serves; one that does
+/// not fit the model fails the load with its name and why, in the index.
+@Suite struct ModelWarmupTests {
+    static let sample = """
+        model_warmup [{
+          name: "sample"
+          batch_size: 2
+          inputs { key: "a" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } }
+          inputs { key: "b" value: { data_type: TYPE_FP32 dims: [ 4 ] %@ } }
+          count: 2
+        }]
+        """
+
+    @Test func samplesRunBeforeServingAndBadOnesFailTheLoad() async throws {
+        try await withTemporaryDirectory { directory in
+            let cases = [
+                ("file", #"input_data_file: "b.raw""#), ("noise", "random_data: true"), ("short", #"input_data_file: "short.raw""#),
+                ("missing", #"input_data_file: "none.raw""#),
+            ]
+            for (name, data) in cases {
+                try RepositoryVersionTests.makeModel(directory, name, versions: [1], config: Self.sample.replacingOccurrences(of: "%@", with: data))
+                try FileManager.default.createDirectory(atPath: "\(directory)/\(name)/warmup", withIntermediateDirectories: true)
+                try Data(repeating: 0, count: 16).write(to: URL(fileURLWithPath: "\(directory)/\(name)/warmup/b.raw"))
+                try Data(repeating: 0, count: 8).write(to: URL(fileURLWithPath: "\(directory)/\(name)/warmup/short.raw"))
+            }
+            let wrongShape = Self.sample.replacingOccurrences(of: "%@", with: "zero_data: true").replacingOccurrences(
+                of: #"key: "b" value: { data_type: TYPE_FP32 dims: [ 4 ]"#, with: #"key: "b" value: { data_type: TYPE_FP32 dims: [ 3 ]"#)
+            try RepositoryVersionTests.makeModel(directory, "shape", versions: [1], config: wrongShape)
+            let half = "model_warmup { name: \"half\" inputs { key: \"a\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } }"
+            try RepositoryVersionTests.makeModel(directory, "half", versions: [1], config: half)
+            let capture = LogCapture()
+            let repository = try ModelRepository.load(.repository(path: directory), options: RepositoryOptions(), logger: capture.logger())
+            let index = Dictionary(uniqueKeysWithValues: repository.index().map { ($0.name, $0) })
+            #expect(index["file"]?.state == "READY" && index["noise"]?.state == "READY")
+            for name in ["file", "noise"] {
+                let model = try repository.model(named: name)
+                #expect(try await RepositoryVersionTests.sum(repository, model) == [2, 3, 4, 5])
+                let lines = capture.events.withLock { $0.map(\.message) }
+                #expect(lines.contains { $0.hasPrefix("model '\(name)' version 1: model_warmup 'sample' ×2 run on 1 instance in ") }, "\(lines)")
+            }
+            let config = "\(directory)/%@/config.pbtxt: model_warmup "
+            let reasons = [
+                "short": "'sample': \(directory)/short/warmup/short.raw holds 8 bytes but input 'b' of shape [4] (TYPE_FP32) needs 16",
+                "missing": "'sample': warmup input file not found: \(directory)/missing/warmup/none.raw",
+                "half": "'half': input 'b' of the model is not given: expected every input",
+            ]
+            for (name, reason) in reasons {
+                #expect(index[name]?.state == "UNAVAILABLE")
+                #expect(index[name]?.reason == config.replacingOccurrences(of: "%@", with: name) + reason, "\(index[name]?.reason ?? "")")
+            }
+            // Shapes are the runtime's to check: the sample ran, and its failure is the load's.
+            #expect(index["shape"]?.state == "UNAVAILABLE")
+            #expect(
+                index["shape"]?.reason?.hasPrefix(config.replacingOccurrences(of: "%@", with: "shape") + "'sample': ") == true,
+                "\(index["shape"]?.reason ?? "")")
         }
     }
 }
