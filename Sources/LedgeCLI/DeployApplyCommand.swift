@@ -55,12 +55,15 @@ struct DeployApplyCommand: AsyncParsableCommand {
     @Option(name: .customLong("ready-timeout"), help: "Seconds a new server may take to be ready.")
     var readyTimeout = 60
 
+    @OptionGroup(title: "Server") var serve: ServeArgumentOptions
+
     @Flag(help: "Print the results as JSON.")
     var json = false
 
     func validate() throws {
         if device.fleet == nil { try models.requireModels() }
         if device.port == checkPort { throw ValidationError("--check-port must differ from --port") }
+        try serve.check(setBy: "deploy (its own options: -m, --port, --auth-token-file, --tls-cert…)")
     }
 
     func run() async throws {
@@ -104,7 +107,7 @@ extension DeployApplyCommand {
             }
             return DeviceSpec(
                 name: device.name, target: device.target, models: entries, port: device.serverPort, root: device.root, threads: device.threads,
-                secrets: try Self.secrets(device.access, device: device.name), serveArguments: device.serveArguments)
+                secrets: try Self.secrets(device.access, device: device.name), serveArguments: device.serveArguments ?? serve.arguments)
         }
     }
 

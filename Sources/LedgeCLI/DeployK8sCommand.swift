@@ -66,12 +66,15 @@ struct DeployK8sCommand: ParsableCommand {
     )
     var tlsSecret: String?
 
+    @OptionGroup(title: "Server") var serve: ServeArgumentOptions
+
     @Option(name: .shortAndLong, help: "Write the files into this folder (default: print them as one stream).")
     var output: String?
 
     func validate() throws {
         if (image == nil) == (fromPackage == nil) { throw ValidationError("give either --image REF or --from-package RESULT.json") }
         if node != nil && !selector.isEmpty { throw ValidationError("give either --node or --selector, not both") }
+        try serve.check(setBy: "the manifests (the image's command, --auth-secret, --tls-secret)")
     }
 
     func run() throws {
@@ -90,10 +93,11 @@ struct DeployK8sCommand: ParsableCommand {
         }
         let (cpuRequest, cpuLimit) = Self.pair(cpu)
         let (memoryRequest, memoryLimit) = Self.pair(memory)
-        let options = KubernetesOptions(
+        var options = KubernetesOptions(
             name: name ?? Self.defaultName(image), image: image, namespace: namespace, replicas: replicas, placement: placement,
             cpuRequest: cpuRequest, cpuLimit: cpuLimit, memoryRequest: memoryRequest, memoryLimit: memoryLimit, kserve: kserve,
             seldon: seldon, authSecret: authSecret, tlsSecret: tlsSecret)
+        options.serveArguments = serve.arguments
         let files = try KubernetesManifests.render(options)
         if let output {
             try ManifestFolder.write(files, to: output)

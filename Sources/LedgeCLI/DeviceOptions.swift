@@ -85,8 +85,8 @@ struct DeviceOptions: ParsableArguments {
         /// The fleet file's threads; `nil`: the server's default.
         var threads: Int?
         var root: String
-        /// The fleet file's `serve_args`.
-        var serveArguments: [String] = []
+        /// The fleet file's `serve_args`; `nil`: the command line's.
+        var serveArguments: [String]?
         /// The fleet file's network safety settings over the command line's.
         var access = DeviceAccess()
     }
@@ -100,7 +100,7 @@ struct DeviceOptions: ParsableArguments {
             resolved = selected.map {
                 Device(
                     name: $0.name, target: $0.target, labels: $0.labels, models: $0.models, serverPort: $0.serverPort ?? port,
-                    threads: $0.threads, root: $0.root ?? root, serveArguments: $0.serveArguments ?? [], access: $0.access.over(access))
+                    threads: $0.threads, root: $0.root ?? root, serveArguments: $0.serveArguments, access: $0.access.over(access))
             }
         }
         for text in devices {

@@ -29,6 +29,8 @@ public struct KubernetesOptions: Sendable, Hashable {
     public var authSecret: String?
     /// A `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`): the server serves HTTPS only, the probes too.
     public var tlsSecret: String?
+    /// More `ledge serve` arguments, after the image's (``ServeArguments``).
+    public var serveArguments: [String] = []
 
     public init(
         name: String, image: String, namespace: String? = nil, replicas: Int = 1, placement: Placement = .anywhere,
@@ -171,6 +173,7 @@ public enum KubernetesManifests {
         let args: [YAML] =
             (options.tlsSecret == nil ? [] : ["--tls-cert", .string(tlsFolder + "/tls.crt"), "--tls-key", .string(tlsFolder + "/tls.key")])
             + (options.authSecret == nil ? [] : ["--auth-token-file", .string(authFolder + "/token")])
+            + options.serveArguments.map(YAML.string)
         if !args.isEmpty { fields.append(("args", .list(args))) }
         // The health paths stay open with a token (--auth-health open): kubelet sends no header.
         let scheme: [(String, YAML)] = options.tlsSecret == nil ? [] : [("scheme", "HTTPS")]

@@ -1,4 +1,5 @@
-/// More `ledge serve` arguments for a device's server (a fleet file's `serve_args`): tracing,
+/// More `ledge serve` arguments for a device's server (a fleet file's `serve_args`, `deploy apply
+/// --serve-arg`) or a pod's (`deploy k8s --serve-arg`): tracing,
 /// shared memory, log format, batching, limits — whatever the server takes that deploy does not
 /// set itself. They travel in the release as `serve.args`, one per line, which `run.sh` appends
 /// to the server's command line.
@@ -19,12 +20,13 @@ public enum ServeArguments {
         (["--probe-cache", "--onnx-cache"], "deploy (the device folder's cache)"),
     ]
 
-    /// Why `argument` cannot be one of them, or `nil`.
-    public static func problem(_ argument: String) -> String? {
+    /// Why `argument` cannot be one of them, or `nil`; `setBy` says where a managed option is set
+    /// instead (default: the fleet file's key for it).
+    public static func problem(_ argument: String, setBy: String? = nil) -> String? {
         if argument.contains(where: \.isNewline) { return "expected one argument on one line, got a line break" }
         let option = argument.hasPrefix("--") ? String(argument.prefix { $0 != "=" }) : argument
-        for (options, setBy) in managed where options.contains(option) || (option.hasPrefix("-m") && options.contains("-m")) {
-            return "'\(option)' is set by \(setBy); expected other ledge serve options"
+        for (options, key) in managed where options.contains(option) || (option.hasPrefix("-m") && options.contains("-m")) {
+            return "'\(option)' is set by \(setBy ?? key); expected other ledge serve options"
         }
         return nil
     }

@@ -143,12 +143,23 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let result = #"{"destination": "127.0.0.1:5000/ledge/effnet:1", "indexDigest": "sha256:\#(String(repeating: "ab", count: 32))"}"#
         try result.write(toFile: folder + "/result.json", atomically: true, encoding: .utf8)
-        let run = try ProcessRunner.ledge(["deploy", "k8s", "--from-package", folder + "/result.json", "--node", "edge-1", "-o", folder + "/out"])
+        let run = try ProcessRunner.ledge([
+            "deploy", "k8s", "--from-package", folder + "/result.json", "--node", "edge-1", "-o", folder + "/out", "--serve-arg", "--log-format",
+            "--serve-arg", "json", "--serve-arg=--trace-config=mode=opentelemetry",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let deployment = try Self.parse(folder + "/out/deployment.yaml")
         let pod = ((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]
-        let image = (pod?["containers"] as? [[String: Any]])?.first?["image"] as? String
-        #expect(image == "127.0.0.1:5000/ledge/effnet:1@sha256:" + String(repeating: "ab", count: 32))
+        let container = (pod?["containers"] as? [[String: Any]])?.first
+        #expect(container?["image"] as? String == "127.0.0.1:5000/ledge/effnet:1@sha256:" + String(repeating: "ab", count: 32))
+        // --serve-arg: after the image's entrypoint, as given (values may start with '-').
+        #expect(container?["args"] as? [String] == ["--log-format", "json", "--trace-config=mode=opentelemetry"])
+        let managed = try ProcessRunner.ledge(["deploy", "k8s", "--image", "r/effnet:1", "--serve-arg", "--port=9000"])
+        #expect(managed.status == 2)
+        #expect(
+            managed.stderr.hasPrefix(
+                "Error: --serve-arg '--port=9000': '--port' is set by the manifests (the image's command, --auth-secret, --tls-secret); expected other ledge serve options\n"
+            ), "\(managed.stderr)")
         #expect((deployment["metadata"] as? [String: Any])?["name"] as? String == "effnet")
         let missing = try ProcessRunner.ledge(["deploy", "k8s", "--from-package", folder + "/nope.json"])
         #expect(missing.status == 3)

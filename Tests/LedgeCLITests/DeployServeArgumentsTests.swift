@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+@testable import LedgeCLI
+import LedgeTesting
+import Testing
+
+/// `deploy apply --serve-arg`: more ledge serve arguments for devices whose fleet file gives none.
+@Suite struct DeployServeArgumentsTests {
+    func apply(_ arguments: [String]) throws -> DeployApplyCommand {
+        try #require(try Ledge.parseAsRoot(["deploy", "apply", "-m", Fixtures.model("add.onnx")] + arguments) as? DeployApplyCommand)
+    }
+
+    @Test func theCommandLinesArgumentsGoWhereTheFleetFileGivesNone() async throws {
+        try await withTemporaryDirectory { folder in
+            let fleet = folder + "/fleet.yaml"
+            try "devices:\n  own: {serve_args: [--log-format, json]}\n  plain: {}\n".write(toFile: fleet, atomically: true, encoding: .utf8)
+            let command = try apply([
+                "--fleet", fleet, "--device", "pi@127.0.0.9", "--serve-arg", "--trace-config", "--serve-arg", "mode=opentelemetry",
+            ])
+            let specs = try command.deviceSpecs()
+            #expect(specs.map(\.name) == ["own", "plain", "pi@127.0.0.9"])
+            #expect(
+                specs.map(\.serveArguments) == [
+                    ["--log-format", "json"], ["--trace-config", "mode=opentelemetry"], ["--trace-config", "mode=opentelemetry"],
+                ])
+        }
+    }
+
+    @Test func optionsDeploySetsItselfAreRefused() throws {
+        let error = try #require(throws: (any Error).self) { _ = try apply(["--device", "pi", "--serve-arg", "--tls-cert=/x.pem"]) }
+        #expect(
+            Ledge.message(for: error)
+                == "--serve-arg '--tls-cert=/x.pem': '--tls-cert' is set by deploy (its own options: -m, --port, --auth-token-file, --tls-cert…); expected other ledge serve options"
+        )
+    }
+}
