@@ -55,12 +55,17 @@ final class OTLPExporter: Sendable {
         _ = done.wait(timeout: .now() + .seconds(seconds))
     }
 
+    /// Exports a full batch as soon as one waits, else what waits every schedule delay, and
+    /// everything at shutdown. A wake-up for a batch taken meanwhile sends nothing early.
     private func run() {
         defer { done.signal() }
+        var deadline = DispatchTime.now() + .milliseconds(settings.scheduleDelayMilliseconds)
         while true {
-            _ = wake.wait(timeout: .now() + .milliseconds(settings.scheduleDelayMilliseconds))
+            _ = wake.wait(timeout: deadline)
+            var due = DispatchTime.now() >= deadline
             while true {
                 let (batch, stopping) = state.withLock { state -> ([OTLPSpan], Bool) in
+                    guard state.stopping || due || state.spans.count >= settings.maxExportBatchSize else { return ([], false) }
                     let count = min(state.spans.count, settings.maxExportBatchSize)
                     defer { state.spans.removeFirst(count) }
                     return (Array(state.spans.prefix(count)), state.stopping)
@@ -70,8 +75,9 @@ final class OTLPExporter: Sendable {
                     break
                 }
                 export(batch)
-                if !stopping && state.withLock({ $0.spans.count < settings.maxExportBatchSize }) { break }
+                due = false  // after the timer's batch, only full ones
             }
+            if DispatchTime.now() >= deadline { deadline = DispatchTime.now() + .milliseconds(settings.scheduleDelayMilliseconds) }
         }
     }
 

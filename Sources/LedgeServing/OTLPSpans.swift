@@ -1,5 +1,7 @@
+internal import Synchronization
+
 /// One span as OTLP carries it.
-struct OTLPSpan: Sendable, Equatable {
+struct OTLPSpan: Sendable {
     enum Kind: UInt64 {
         case `internal` = 1
         case server = 2
@@ -21,58 +23,88 @@ struct OTLPSpan: Sendable, Equatable {
     var end: UInt64
     var attributes: [(key: String, value: Value)]
     /// Triton's timestamp names, at Unix nanoseconds.
-    var events: [(name: String, ns: UInt64)]
-
-    static func == (a: OTLPSpan, b: OTLPSpan) -> Bool {
-        a.traceID == b.traceID && a.spanID == b.spanID && a.parentSpanID == b.parentSpanID && a.name == b.name && a.kind == b.kind
-            && a.start == b.start && a.end == b.end && a.attributes.elementsEqual(b.attributes) { $0 == $1 }
-            && a.events.elementsEqual(b.events) { $0 == $1 }
-    }
+    var events: [(name: StaticString, ns: UInt64)]
 }
 
 /// A finished request's timestamps as the three spans Triton's OpenTelemetry mode exports: the
 /// request (`InferRequest`: the protocol's receive and send points), under it the model (named
 /// after it: `REQUEST_START`, `QUEUE_START`, `REQUEST_END`), under that `compute` (the four
-/// compute points). Timestamps move from the monotonic clock to Unix time by `clockOffset`.
+/// `COMPUTE_*` points). Timestamps move from the monotonic clock to Unix time by `clockOffset`.
 enum OTLPTraceSpans {
-    static let computePoints: Set<String> = ["COMPUTE_START", "COMPUTE_INPUT_END", "COMPUTE_OUTPUT_START", "COMPUTE_END"]
-    static let modelPoints: Set<String> = ["REQUEST_START", "QUEUE_START", "REQUEST_END"]
+    /// Which span a timestamp belongs to.
+    private enum Owner { case request, model, compute }
+
+    private static func owner(_ name: StaticString) -> Owner {
+        name.withUTF8Buffer { bytes in
+            if bytes.starts(with: "COMPUTE_".utf8) { return .compute }
+            if bytes.starts(with: "REQUEST_".utf8) || bytes.starts(with: "QUEUE_".utf8) { return .model }
+            return .request
+        }
+    }
 
     static func spans(
-        model: String, version: String, requestID: String?, stamps: [(name: String, ns: UInt64)], parent: TraceParent?,
-        clockOffset: Int64, randomBytes: (Int) -> [UInt8]
+        model: String, version: String, requestID: String?, stamps: [(name: StaticString, ns: UInt64)], parent: TraceParent?,
+        clockOffset: Int64, ids: TraceIDs
     ) -> [OTLPSpan] {
         guard !stamps.isEmpty else { return [] }
-        let events = stamps.map { (name: $0.name, ns: UInt64(bitPattern: Int64(bitPattern: $0.ns) &+ clockOffset)) }
-        let traceID = parent?.traceID ?? randomBytes(16)
+        var points: [Owner: [(name: StaticString, ns: UInt64)]] = [:]
+        var first = UInt64.max
+        var last = UInt64.min
+        for stamp in stamps {
+            let ns = UInt64(bitPattern: Int64(bitPattern: stamp.ns) &+ clockOffset)
+            points[owner(stamp.name), default: []].append((stamp.name, ns))
+            first = min(first, ns)
+            last = max(last, ns)
+        }
+        let traceID = parent?.traceID ?? ids.next(16)
         var attributes: [(key: String, value: OTLPSpan.Value)] = [
             ("model_name", .string(model)), ("model_version", Int64(version).map { .integer($0) } ?? .string(version)),
         ]
         if let requestID { attributes.append(("request_id", .string(requestID))) }
-
-        func span(_ name: String, kind: OTLPSpan.Kind, parent: [UInt8], points: [(name: String, ns: UInt64)]) -> OTLPSpan? {
-            guard let first = points.map(\.ns).min(), let last = points.map(\.ns).max() else { return nil }
-            return OTLPSpan(
-                traceID: traceID, spanID: randomBytes(8), parentSpanID: parent, name: name, kind: kind, start: first, end: last,
-                attributes: attributes, events: points)
+        func span(_ name: String, kind: OTLPSpan.Kind, parent: [UInt8], events: [(name: StaticString, ns: UInt64)]) -> OTLPSpan {
+            OTLPSpan(
+                traceID: traceID, spanID: ids.next(8), parentSpanID: parent, name: name, kind: kind, start: events.map(\.ns).min() ?? first,
+                end: events.map(\.ns).max() ?? last, attributes: attributes, events: events)
         }
-        let rootPoints = events.filter { !modelPoints.contains($0.name) && !computePoints.contains($0.name) }
-        // The request spans every point even when the protocol stamped none (a request refused early).
-        guard
-            var root = span(
-                "InferRequest", kind: .server, parent: parent?.spanID ?? [], points: rootPoints.isEmpty ? [events[0]] : rootPoints)
-        else { return [] }
-        root.start = min(root.start, events.map(\.ns).min() ?? root.start)
-        root.end = max(root.end, events.map(\.ns).max() ?? root.end)
-        if rootPoints.isEmpty { root.events = [] }
+        // The request spans every point, even when the protocol stamped none (a request refused early).
+        var root = span("InferRequest", kind: .server, parent: parent?.spanID ?? [], events: points[.request] ?? [])
+        root.start = first
+        root.end = last
         var spans = [root]
-        if let modelSpan = span(model, kind: .internal, parent: root.spanID, points: events.filter { modelPoints.contains($0.name) }) {
+        if let modelPoints = points[.model] {
+            let modelSpan = span(model, kind: .internal, parent: root.spanID, events: modelPoints)
             spans.append(modelSpan)
-            if let compute = span("compute", kind: .internal, parent: modelSpan.spanID, points: events.filter { computePoints.contains($0.name) }) {
-                spans.append(compute)
+            if let computePoints = points[.compute] {
+                spans.append(span("compute", kind: .internal, parent: modelSpan.spanID, events: computePoints))
             }
         }
         return spans
+    }
+}
+
+/// Trace and span ids: random at start, then SplitMix64 of a counter (a bijection: ids never
+/// repeat in a process), so a traced request costs no system call for its four ids.
+final class TraceIDs: Sendable {
+    private let counter: Atomic<UInt64>
+
+    /// Starting from `seed` (a random one by default).
+    init(seed: UInt64? = nil) {
+        var random = SystemRandomNumberGenerator()
+        counter = Atomic(seed ?? random.next())
+    }
+
+    /// `count` bytes (a multiple of 8), never all zero.
+    func next(_ count: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        while bytes.count < count {
+            var z = counter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            withUnsafeBytes(of: (z == 0 ? 1 : z).bigEndian) { bytes.append(contentsOf: $0) }
+        }
+        return bytes
     }
 }
 
@@ -109,7 +141,7 @@ enum OTLPEncoding {
         for event in span.events {
             var message = ProtobufWriter()
             message.fixed64(1, event.ns)  // Event.time_unix_nano
-            message.string(2, event.name)  // Event.name
+            message.bytes(2, event.name)  // Event.name
             writer.message(11, message)
         }
         return writer
@@ -161,6 +193,10 @@ struct ProtobufWriter {
     }
 
     mutating func string(_ field: Int, _ value: String) { bytes(field, Array(value.utf8)) }
+
+    mutating func bytes(_ field: Int, _ value: StaticString) {
+        value.withUTF8Buffer { bytes(field, Array($0)) }
+    }
 
     mutating func message(_ field: Int, _ value: ProtobufWriter) { bytes(field, value.bytes) }
 }

@@ -116,7 +116,7 @@ package final class RequestTrace: Sendable {
             })
         else { return }
         if tracing.export(
-            model: model, version: version, requestID: requestID, stamps: stamps.map { ("\($0.name)", $0.ns) }, parent: parent)
+            model: model, version: version, requestID: requestID, stamps: stamps, parent: parent)
         {
             return
         }

@@ -34,6 +34,8 @@ public final class RequestTracing: Sendable {
     private let writer = DispatchQueue(label: "ledge.trace.writer")
     /// In OpenTelemetry mode, where finished traces go as spans (no file then).
     private let exporter: OTLPExporter?
+    /// The spans' ids.
+    private let ids = TraceIDs()
 
     /// Tracing as `settings` say (from ``TraceSettings/init(config:)``).
     public convenience init(settings: TraceSettings = TraceSettings(), logger: Logger) {
@@ -132,12 +134,11 @@ public final class RequestTracing: Sendable {
     }
 
     /// In OpenTelemetry mode, queues a finished trace's spans for export and returns true; else false.
-    func export(model: String, version: String, requestID: String?, stamps: [(name: String, ns: UInt64)], parent: TraceParent?) -> Bool {
+    func export(model: String, version: String, requestID: String?, stamps: [(name: StaticString, ns: UInt64)], parent: TraceParent?) -> Bool {
         guard let exporter else { return false }
-        var random = SystemRandomNumberGenerator()
         let spans = OTLPTraceSpans.spans(
             model: model, version: version, requestID: requestID, stamps: stamps, parent: parent, clockOffset: RequestTrace.unixOffset(),
-            randomBytes: { count in (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) } })
+            ids: ids)
         exporter.add(spans)
         return true
     }

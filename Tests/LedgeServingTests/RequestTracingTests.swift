@@ -40,6 +40,15 @@ import Testing
         #expect(bare.host == "collector" && bare.port == 80 && bare.path == "/v1/traces")
     }
 
+    /// Span and trace ids: from any seed (one near the top wraps; a checked add trapped there), none repeated, none zero.
+    @Test func traceIDsWrapAroundAndNeverRepeat() {
+        let ids = TraceIDs(seed: .max - 5)
+        let drawn = (0..<1000).map { _ in ids.next(8) }
+        #expect(Set(drawn).count == 1000)
+        #expect(drawn.allSatisfy { $0.count == 8 && $0.contains { $0 != 0 } })
+        #expect(ids.next(16).count == 16)
+    }
+
     /// W3C Trace Context's `traceparent`: what is taken, and what is ignored (a trace of its own).
     @Test func traceparentHeaders() throws {
         let parent = try #require(TraceParent(header: "00-0af7651916cd43dd8448eb211c12666c-b7ad6b7169242424-01"))
