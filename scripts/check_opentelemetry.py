@@ -126,6 +126,17 @@ class Server:
             result = client.infer("add", inputs, request_id=request_id, headers={"traceparent": traceparent})
             expect(result.as_numpy("sum").tolist() == [[11, 22, 33, 44]], f"gRPC infer {request_id}: the sum")
 
+    def metric(self, line_prefix, value, seconds=5):
+        """Waits until /metrics has `line_prefix value` (the exporter counts on its own thread)."""
+        deadline = time.time() + seconds
+        while True:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.http}/metrics", timeout=10) as answer:
+                text = answer.read().decode()
+            lines = [l for l in text.splitlines() if l.startswith(line_prefix + " ")]
+            if lines == [f"{line_prefix} {value}"] or time.time() > deadline:
+                expect(lines == [f"{line_prefix} {value}"], f"/metrics {line_prefix}", str(lines))
+                return
+
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -202,10 +213,13 @@ def main():
         while len(receiver.exports) < 2 and time.time() < deadline:
             time.sleep(0.05)
         state["before_shutdown"] = len(receiver.exports)
+        server.metric("ledge_trace_spans_exported_total", 12)
+        server.metric('ledge_trace_spans_dropped_total{reason="export_failed"}', 0)
+        server.metric('ledge_trace_spans_dropped_total{reason="queue_full"}', 0)
         status = server.stop()
         expect(status == 0, "the server exits 0 on SIGTERM", f"{status}: {server.stderr}")
         expect(not receiver.errors, "every export decodes as an ExportTraceServiceRequest", str(receiver.errors))
-        ok(f"7 calls, 2 exports of 6 spans while serving, {len(receiver.exports) - 2} of 3 at shutdown: "
+        ok(f"7 calls, 2 exports of 6 spans while serving (/metrics: 12 exported), {len(receiver.exports) - 2} of 3 at shutdown: "
            f"{[len(spans) for _, spans in receiver.exports]}")
 
     def batches():
@@ -244,13 +258,14 @@ def main():
                         "--trace-config", "opentelemetry,bsp_max_export_batch_size=3")
         for i in range(4):
             server.infer(f"down-{i}")
-        time.sleep(0.5)
+        server.metric('ledge_trace_spans_dropped_total{reason="export_failed"}', 12)
+        server.metric("ledge_trace_spans_exported_total", 0)
         status = server.stop()
         expect(status == 0, "with the collector down the server still exits 0", f"{status}: {server.stderr}")
         warning = f"warning: trace: cannot export 3 spans to http://127.0.0.1:{port}/v1/traces: cannot connect: Connection refused; spans are dropped until it answers"
         lines = server.stderr.splitlines()
         expect(lines.count(warning) == 1, "one warning while the collector is down", server.stderr)
-        ok("collector down: 4 requests answered, one warning: " + warning)
+        ok("collector down: 4 requests answered, /metrics: 12 spans dropped (export_failed), one warning: " + warning)
 
     return run_steps([("traced calls", traced_calls), ("batches", batches), ("sampling", sampled), ("spans", spans),
                       ("collector down", collector_down)], "all OpenTelemetry checks passed")

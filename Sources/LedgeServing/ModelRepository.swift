@@ -52,7 +52,9 @@ public final class ModelRepository: Sendable {
         self.metrics = ServerMetrics(models: [])
         self.growth = InstanceGrowth(open: !options.readyOnFirstInstance, cores: options.cores)
         self.sharedMemory = SharedMemoryRegistry(allowed: options.allowClientSharedMemory)
-        self.tracing = RequestTracing(settings: options.trace, logger: logger)
+        self.tracing = RequestTracing(
+            settings: options.trace, logger: logger, heldBytesLimit: RequestTracing.heldBytes,
+            counters: options.trace.mode == .opentelemetry ? metrics.traceExportCounters() : nil)
     }
 
     /// Starts opening the instances that models ready on their first left for later (see

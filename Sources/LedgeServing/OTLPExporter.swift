@@ -2,7 +2,15 @@ internal import Dispatch
 internal import Glibc
 internal import LedgeCore
 internal import Logging
+internal import Metrics
 internal import Synchronization
+
+/// What the exporter counts for /metrics.
+package struct TraceExportCounters: Sendable {
+    let exported: Counter
+    let queueFull: Counter
+    let exportFailed: Counter
+}
 
 /// OpenTelemetry's batch span processor with an OTLP/HTTP exporter, on a thread of its own:
 /// finished spans wait in a bounded queue (past `bsp_max_queue_size` they are dropped and
@@ -24,23 +32,27 @@ final class OTLPExporter: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
 
-    init(settings: OpenTelemetrySettings, endpoint: OTLPEndpoint, logger: Logger) {
+    private let counters: TraceExportCounters?
+
+    init(settings: OpenTelemetrySettings, endpoint: OTLPEndpoint, logger: Logger, counters: TraceExportCounters?) {
         self.settings = settings
         self.endpoint = endpoint
         self.logger = logger
+        self.counters = counters
         DedicatedThread.start { [self] in run() }
     }
 
     /// Queues a request's spans (all or none, so a trace is never half exported).
     func add(_ spans: [OTLPSpan]) {
-        let (full, warn) = state.withLock { state -> (Bool, Int?) in
+        let (accepted, full, warn) = state.withLock { state -> (Bool, Bool, Int?) in
             guard state.spans.count + spans.count <= settings.maxQueueSize, !state.stopping else {
                 state.dropped += spans.count
-                return (false, state.dropped == spans.count ? state.dropped : nil)
+                return (false, false, state.dropped == spans.count ? state.dropped : nil)
             }
             state.spans.append(contentsOf: spans)
-            return (state.spans.count >= settings.maxExportBatchSize, nil)
+            return (true, state.spans.count >= settings.maxExportBatchSize, nil)
         }
+        if !accepted { counters?.queueFull.increment(by: spans.count) }
         if let warn {
             logger.warning(
                 "trace: \(warn) spans dropped: more than bsp_max_queue_size (\(settings.maxQueueSize)) waited for export to \(endpoint.description)")
@@ -92,6 +104,7 @@ final class OTLPExporter: Sendable {
         } catch {
             problem = "\(error)"
         }
+        if problem == nil { counters?.exported.increment(by: batch.count) } else { counters?.exportFailed.increment(by: batch.count) }
         let (wasFailing, dropped) = state.withLock { state -> (Bool, Int) in
             defer {
                 state.failing = problem != nil

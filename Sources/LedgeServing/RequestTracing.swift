@@ -39,17 +39,22 @@ public final class RequestTracing: Sendable {
 
     /// Tracing as `settings` say (from ``TraceSettings/init(config:)``).
     public convenience init(settings: TraceSettings = TraceSettings(), logger: Logger) {
-        self.init(settings: settings, logger: logger, heldBytesLimit: 32 << 20)
+        self.init(settings: settings, logger: logger, heldBytesLimit: Self.heldBytes)
     }
 
-    package init(settings: TraceSettings, logger: Logger, heldBytesLimit: Int) {
+    /// Bytes of traces held before they are written anyway (``init(settings:logger:)``).
+    package static let heldBytes = 32 << 20
+
+    /// In OpenTelemetry mode, the exporter counts what it delivers and drops into `counters`.
+    package init(settings: TraceSettings, logger: Logger, heldBytesLimit: Int, counters: TraceExportCounters? = nil) {
         self.heldBytesLimit = heldBytesLimit
         state = Mutex(State(startup: settings, global: settings))
         active = Atomic(!settings.levels.isEmpty)
         self.logger = logger
         exporter =
             settings.mode == .opentelemetry
-            ? settings.openTelemetry.endpoint.map { OTLPExporter(settings: settings.openTelemetry, endpoint: $0, logger: logger) } : nil
+            ? settings.openTelemetry.endpoint.map { OTLPExporter(settings: settings.openTelemetry, endpoint: $0, logger: logger, counters: counters) }
+            : nil
     }
 
     /// The settings `model` traces with (the global ones when `nil`), in Triton's names.

@@ -21,6 +21,9 @@ public final class ServerMetrics: Sendable {
         "ledge_inference_pending_request_count": "Requests waiting in the model's queue for a free instance",
         "ledge_inference_requests_in_flight": "Inference requests of the model being handled now (waiting or executing)",
         "ledge_model_file_bytes": "Size of the model file in bytes",
+        "ledge_trace_spans_exported_total": "Spans the OpenTelemetry exporter delivered to the collector (--trace-config mode=opentelemetry)",
+        "ledge_trace_spans_dropped_total":
+            "Spans not delivered, by reason: queue_full (more than bsp_max_queue_size waited), export_failed (the collector could not be reached or refused them)",
     ]
 
     private let registry = MetricsRegistry(
@@ -35,6 +38,16 @@ public final class ServerMetrics: Sendable {
     public init(models: some Sequence<ServedModel>) {
         process = ProcessMetrics(factory: registry.factory)
         for model in models { register(model) }
+    }
+
+    /// The OpenTelemetry exporter's counts (registered only when asked for: in that trace mode).
+    package func traceExportCounters() -> TraceExportCounters {
+        let dropped = { (reason: String) in
+            Counter(label: "ledge_trace_spans_dropped_total", dimensions: [("reason", reason)], factory: self.registry.factory)
+        }
+        return TraceExportCounters(
+            exported: Counter(label: "ledge_trace_spans_exported_total", factory: registry.factory), queueFull: dropped("queue_full"),
+            exportFailed: dropped("export_failed"))
     }
 
     /// Starts reporting `model`.

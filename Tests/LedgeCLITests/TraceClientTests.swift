@@ -43,7 +43,7 @@ import Testing
         Self.expect(
             result, "check_opentelemetry.py",
             printed: [
-                "ok: 7 calls, 2 exports of 6 spans while serving, 1 of 3 at shutdown: [6, 6, 3]",
+                "ok: 7 calls, 2 exports of 6 spans while serving (/metrics: 12 exported), 1 of 3 at shutdown: [6, 6, 3]",
                 "ok: resource attributes: service.name=ledge-check, deployment.environment=ci",
                 "ok: traced: every request with a valid traceparent, and every 2nd without (an invalid one counts as none): http-1, http-3, grpc-1, http-5, http-6",
                 "ok: spans: InferRequest (server) > add > compute, Triton's events on each, in Unix time within each call; traceparent's trace and span ids over HTTP and gRPC",
@@ -51,7 +51,9 @@ import Testing
             ])
         #expect(
             result.lines.contains {
-                $0.hasPrefix("ok: collector down: 4 requests answered, one warning: warning: trace: cannot export 3 spans to http://127.0.0.1:")
+                $0.hasPrefix(
+                    "ok: collector down: 4 requests answered, /metrics: 12 spans dropped (export_failed), one warning: warning: trace: cannot export 3 spans to http://127.0.0.1:"
+                )
             })
     }
 
