@@ -22,7 +22,8 @@ struct ServerCheck {
 
     init(_ device: DeviceEndpoint, port: Int) { self.init(base: device.base(port), secrets: device.secrets) }
 
-    /// Waits up to `seconds` for `/v2/health/ready`, then checks the models. Throws the reason.
+    /// Waits up to `seconds` for `/v2/health/ready`, then checks the models. Throws the reason; a
+    /// TLS handshake refused for a certificate (``HTTPClient/certificateRefusals``) at once.
     /// `alive`, asked about once a second while waiting, ends the wait when the server has exited.
     func run(models: [String], seconds: Int, alive: (@Sendable () async -> Bool)? = nil) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
@@ -36,6 +37,8 @@ struct ServerCheck {
                 last = "not ready: \(response.status)"
             } catch {
                 last = Self.reason(error)
+                // A certificate that does not fit will not fit later: no need to wait out the time limit.
+                if HTTPClient.certificateRefusals.contains(last) { throw LedgeError(.runtimeFailure, "\(base): \(last)") }
             }
             if ContinuousClock.now > deadline { throw LedgeError(.timedOut, "\(base) was not ready within \(seconds) s (\(last))") }
             polls += 1

@@ -152,18 +152,24 @@ public struct HTTPClient: Sendable {
             }
     }
 
+    /// ``describe(_:)``'s reasons for a TLS handshake that no retry will change: a certificate
+    /// that does not fit, the server's or this client's.
+    public static let certificateRefusals: Set<String> = [misnamed, untrusted, identityMissing, identityRefused]
+    static let misnamed = "the server's certificate does not name this host or address"
+    static let untrusted = "the server's certificate does not verify against the trust roots"
+    static let identityMissing = "the server asks for a client certificate (mutual TLS) and none was given"
+    static let identityRefused = "the server does not accept this client certificate (signed by a CA it does not trust)"
+
     /// A one-line description of a connection or protocol error.
     static func describe(_ error: any Error) -> String {
         if let error = error as? IOError { return error.description }
         if let error = error as? ChannelError, case .connectTimeout = error { return "connection timed out" }
         if error is ReadTimeout { return "no data within the time limit" }
-        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
-            return "the server's certificate does not name this host or address"
-        }
+        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname { return misnamed }
         let text = String(describing: error)
-        if text.contains("CERTIFICATE_VERIFY_FAILED") { return "the server's certificate does not verify against the trust roots" }
-        if text.contains("CERTIFICATE_REQUIRED") { return "the server asks for a client certificate (mutual TLS) and none was given" }
-        if text.contains("UNKNOWN_CA") { return "the server does not accept this client certificate (signed by a CA it does not trust)" }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") { return untrusted }
+        if text.contains("CERTIFICATE_REQUIRED") { return identityMissing }
+        if text.contains("UNKNOWN_CA") { return identityRefused }
         if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
         return text
     }
