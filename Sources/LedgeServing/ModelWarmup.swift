@@ -45,7 +45,6 @@ struct ModelWarmup: Sendable {
             throw LedgeError.invalidInput(
                 "the model has no input '\(extra.name)': expected \(info.inputs.map { "'\($0.name)'" }.joined(separator: ", "))")
         }
-        let batch = batched ? sample.batchSize : 1
         if !batched && sample.batchSize != 1 {
             throw LedgeError.invalidInput("batch_size is \(sample.batchSize) but the model does not batch (max_batch_size 0): expected 1")
         }
@@ -70,8 +69,9 @@ struct ModelWarmup: Sendable {
                 }
                 item.withUnsafeMutableBytes { target in bytes.withUnsafeBytes { target.copyMemory(from: $0) } }
             }
-            guard batched && batch > 0 else { return item }
+            guard batched else { return item }
             // The item repeated `batch_size` times along a new first dimension.
+            let batch = sample.batchSize
             var tensor = Tensor(dtype: input.dtype, shape: [batch] + input.dims)
             item.withUnsafeBytes { source in
                 tensor.withUnsafeMutableBytes { target in

@@ -128,9 +128,8 @@ enum OTLPHTTP {
     static func post(_ body: [UInt8], to endpoint: OTLPEndpoint, timeoutSeconds: Int) throws -> Int {
         let socket = try openConnection(endpoint, timeoutSeconds: timeoutSeconds)
         defer { close(socket) }
-        let host = endpoint.host.contains(":") ? "[\(endpoint.host)]" : endpoint.host
         let head =
-            "POST \(endpoint.path) HTTP/1.1\r\nHost: \(host):\(endpoint.port)\r\nContent-Type: application/x-protobuf\r\n"
+            "POST \(endpoint.path) HTTP/1.1\r\nHost: \(endpoint.url.hostHeader)\r\nContent-Type: application/x-protobuf\r\n"
             + "Content-Length: \(body.count)\r\nConnection: close\r\nUser-Agent: ledge\r\n\r\n"
         try sendAll(socket, Array(head.utf8) + body)
         var response: [UInt8] = []

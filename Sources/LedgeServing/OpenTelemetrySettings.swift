@@ -1,4 +1,4 @@
-internal import LedgeCore
+public import LedgeCore
 
 /// Triton's OpenTelemetry trace mode settings (`--trace-config mode=opentelemetry` and
 /// `--trace-config opentelemetry,SETTING=VALUE`): where spans are exported (OTLP over HTTP,
@@ -63,44 +63,31 @@ public struct OpenTelemetrySettings: Sendable, Equatable {
 }
 
 /// Where OTLP/HTTP spans are posted: `http://HOST[:PORT]/PATH`, or `HOST:PORT/PATH` (as Triton's
-/// examples write it). Plain HTTP only.
+/// examples write it); `/v1/traces` when no path is given. Plain HTTP only.
 public struct OTLPEndpoint: Sendable, Equatable {
-    public var host: String
-    public var port: Int
-    public var path: String
+    public let url: RequestURL
 
-    public init(url: String) throws {
-        var rest = Substring(url)
-        if rest.hasPrefix("https://") {
-            throw LedgeError.usage("--trace-config opentelemetry,url=\(url): ledge exports OTLP over plain HTTP: expected http://HOST:PORT/PATH")
+    public init(url text: String) throws {
+        if text.hasPrefix("https://") {
+            throw LedgeError.usage("--trace-config opentelemetry,url=\(text): ledge exports OTLP over plain HTTP: expected http://HOST:PORT/PATH")
         }
-        if rest.hasPrefix("http://") { rest = rest.dropFirst("http://".count) }
+        let rest = text.hasPrefix("http://") ? Substring(text.dropFirst("http://".count)) : Substring(text)
         let authority = rest.prefix { $0 != "/" }
-        path = rest.count > authority.count ? String(rest.dropFirst(authority.count)) : "/v1/traces"
-        var hostPart = authority
-        var portText: Substring?
-        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
-            hostPart = authority[authority.index(after: authority.startIndex)..<close]
-            let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty { portText = "" }
-        } else if let colon = authority.lastIndex(of: ":") {
-            hostPart = authority[..<colon]
-            portText = authority[authority.index(after: colon)...]
+        let path = rest.count > authority.count ? String(rest.dropFirst(authority.count)) : "/v1/traces"
+        guard let (host, port) = RequestURL.split(authority: authority, defaultPort: 80),
+            !host.contains(where: { $0.isWhitespace || $0 == "@" }), !path.contains(where: \.isWhitespace)
+        else {
+            let namesPort = authority.last { $0 == ":" || $0 == "]" } == ":" && !authority.hasPrefix(":")
+            throw LedgeError.usage(
+                "--trace-config opentelemetry,url=\(text): " + (namesPort ? "the port must be 1-65535" : "expected http://HOST:PORT/PATH"))
         }
-        guard !hostPart.isEmpty, !hostPart.contains(where: { $0.isWhitespace || $0 == "@" }), !path.contains(where: \.isWhitespace) else {
-            throw LedgeError.usage("--trace-config opentelemetry,url=\(url): expected http://HOST:PORT/PATH")
-        }
-        host = String(hostPart)
-        if let portText {
-            guard let value = Int(portText), (1...65535).contains(value) else {
-                throw LedgeError.usage("--trace-config opentelemetry,url=\(url): the port must be 1-65535")
-            }
-            port = value
-        } else {
-            port = 80
-        }
+        url = RequestURL(secure: false, host: host, port: port, target: path)
     }
 
-    /// `http://HOST:PORT/PATH`, for messages.
-    public var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(path)" }
+    public var host: String { url.host }
+    public var port: Int { url.port }
+    public var path: String { url.target }
+
+    /// The URL, for messages.
+    public var description: String { url.text }
 }

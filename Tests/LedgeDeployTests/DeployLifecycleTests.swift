@@ -73,7 +73,8 @@ import Testing
             let size = try FileManager.default.attributesOfItem(atPath: model)[.size] as? Int ?? 0
             let cutter = cutWhenPartlyUploaded(cut, atLeast: 96 * 1024)
             let third = try apply(fleet, devices, model: "ch_ppocr_mobile_v2.0_cls_infer.onnx", extra: ["--limit-rate", "128K"])
-            #expect(cutter.wait(), "no partial upload of 96 KiB appeared on \(cut.alias)")
+            cutter.done.wait()
+            #expect(cutter.cut.isSet, "no partial upload of 96 KiB appeared on \(cut.alias)")
             #expect(third.status == 1)
             let rows = try outcomes(third)
             #expect(rows[cut.alias]?["state"] as? String == "failed")
@@ -132,11 +133,12 @@ import Testing
     /// Watches `device`'s store for a partial upload of at least `bytes` and then cuts its link, on a
     /// thread of its own: the apply blocks a thread of Swift's pool while it runs, and other suites'
     /// processes may hold the rest (a task here once never ran until the upload had ended).
-    /// `wait()` returns whether it cut (it gives up after 120 s).
-    private func cutWhenPartlyUploaded(_ device: SSHDevice, atLeast bytes: Int) -> LinkCutter {
-        let cutter = LinkCutter()
+    /// `done` is signalled when the thread ends (after 120 s without a partial upload at the latest); `cut` says whether it cut.
+    private func cutWhenPartlyUploaded(_ device: SSHDevice, atLeast bytes: Int) -> (cut: Flag, done: DispatchSemaphore) {
+        let (cut, done) = (Flag(), DispatchSemaphore(value: 0))
         let store = device.home + "/.ledge/store/sha256"
         Thread.detachNewThread {
+            defer { done.signal() }
             let deadline = Date().addingTimeInterval(120)
             while Date() < deadline {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: store)) ?? []
@@ -145,14 +147,13 @@ import Testing
                 }
                 if partial {
                     device.cutLinkNow()
-                    cutter.finish(cut: true)
+                    cut.set()
                     return
                 }
                 usleep(2_000)
             }
-            cutter.finish(cut: false)
         }
-        return cutter
+        return (cut, done)
     }
 
     private func currentRelease(_ device: SSHDevice) throws -> String {
@@ -233,22 +234,5 @@ final class LoadClient: Sendable {
 
     func waitForAnswers(_ count: Int) async throws {
         for _ in 0..<6000 where answered < count { try await Task.sleep(for: .milliseconds(10)) }
-    }
-}
-
-/// The end of ``DeployLifecycleTests``'s link cutter thread.
-private final class LinkCutter: Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private let outcome = Mutex(false)
-
-    func finish(cut: Bool) {
-        outcome.withLock { $0 = cut }
-        done.signal()
-    }
-
-    /// Waits for the thread; whether it cut the link.
-    func wait() -> Bool {
-        done.wait()
-        return outcome.withLock { $0 }
     }
 }
