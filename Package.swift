@@ -323,7 +323,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LedgeTestingTests", dependencies: ["LedgeTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "LedgeFuzzingTests", dependencies: ["LedgeFuzzing"], swiftSettings: swiftSettings),
+        .testTarget(name: "LedgeFuzzingTests", dependencies: ["LedgeFuzzing", "LedgeTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeReleaseTests", dependencies: ["LedgeRelease", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),

@@ -10,7 +10,7 @@ import LedgeTesting
 import Testing
 
 /// `ledge serve --max-batch-size N --max-queue-delay-us U --preferred-batch-size K…`.
-@Suite struct BatchingCLITests {
+@Suite(.ownThread) struct BatchingCLITests {
     func serve(_ arguments: [String]) throws -> ServeCommand {
         try #require(try Ledge.parseAsRoot(["serve", "-m", "m.onnx"] + arguments) as? ServeCommand)
     }

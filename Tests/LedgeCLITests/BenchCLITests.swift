@@ -3,7 +3,7 @@ import LedgeTesting
 import Testing
 
 /// `ledge bench` end to end: the real binary and runtimes, small run counts.
-@Suite struct BenchCLITests {
+@Suite(.ownThread) struct BenchCLITests {
     static let quick = ["--runs", "5", "--warmup", "1", "--batch", "1,2", "--threads", "1"]
 
     struct Report: Decodable {

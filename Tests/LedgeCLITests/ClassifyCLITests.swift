@@ -6,7 +6,7 @@ import Logging
 import Testing
 
 /// `ledge classify` end to end: the real binary, the real runtimes, the real photos.
-@Suite struct ClassifyCLITests {
+@Suite(.ownThread) struct ClassifyCLITests {
     static let effnet = "efficientnet_lite0.tflite"
 
     struct Output: Decodable {
@@ -140,7 +140,7 @@ import Testing
     }
 }
 
-@Suite struct ProviderCLITests {
+@Suite(.ownThread) struct ProviderCLITests {
     @Test func unavailableProviderFallsBackToCPUWithAWarning() throws {
         let result = try ProcessRunner.ledge([
             "classify", "-m", Fixtures.model("mobilenet_gen.onnx"), "-i", Fixtures.image("coffee.png"), "-c", "1", "--provider", "cuda",

@@ -6,7 +6,7 @@ import Testing
 /// over the given size is a 431, one under it is served) and `--max-connections` (a connection past
 /// the limit waits in the listen backlog, unanswered, until a served one closes). `--header-timeout`
 /// and `--body-timeout` are HTTPFramingTests.slowClientsMeetDeadlines.
-@Suite(.serialized) struct ClientLimitFlagTests {
+@Suite(.serialized, .ownThread) struct ClientLimitFlagTests {
     static func get(_ path: String, extra: String = "", close: Bool = false) -> String {
         "GET \(path) HTTP/1.1\r\nHost: ledge\r\n\(extra)\(close ? "Connection: close\r\n" : "")\r\n"
     }

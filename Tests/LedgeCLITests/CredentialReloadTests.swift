@@ -6,7 +6,7 @@ import Testing
 /// `--credentials-poll-secs`), keeps what it had when a file goes bad, and asks clients for a
 /// certificate with `--tls-client-ca`. The clients are Python's `ssl` and grpcio (scripts/tls_probe.py),
 /// which print which certificate they were served (its serial number) or why the handshake failed.
-@Suite(.serialized) struct CredentialReloadTests {
+@Suite(.serialized, .ownThread) struct CredentialReloadTests {
     static let oldToken = "ledge-old-token-0123456789abcdef"
     static let newToken = "ledge-new-token-fedcba9876543210"
 

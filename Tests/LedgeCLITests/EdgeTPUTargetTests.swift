@@ -3,7 +3,7 @@ import LedgeTesting
 import Testing
 
 /// `ledge inspect --target edgetpu`: the Edge TPU compiler's verdict without the compiler.
-@Suite struct EdgeTPUTargetTests {
+@Suite(.ownThread) struct EdgeTPUTargetTests {
     @Test func quantizedEfficientNetIsReady() throws {
         let result = try ProcessRunner.ledge(["inspect", Fixtures.model("efficientnet_lite0.tflite"), "--target", "edgetpu"])
         #expect(result.status == 0, "\(result.stderr)")

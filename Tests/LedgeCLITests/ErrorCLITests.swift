@@ -3,7 +3,7 @@ import LedgeTesting
 import Testing
 
 /// Bad input gets one clear line on stderr and the documented exit code; never a crash or hang.
-@Suite struct ErrorCLITests {
+@Suite(.ownThread) struct ErrorCLITests {
     static let effnet = Fixtures.model("efficientnet_lite0.tflite")
 
     func expectError(

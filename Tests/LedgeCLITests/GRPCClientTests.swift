@@ -5,7 +5,7 @@ import Testing
 /// The real `ledge serve` binary over gRPC, checked with Triton's own gRPC client
 /// (`tritonclient[grpc]`, pinned in scripts/requirements-grpc.txt, its own venv) and with
 /// Python grpcio directly: scripts/check_grpc.py.
-@Suite struct GRPCClientTests {
+@Suite(.ownThread) struct GRPCClientTests {
     static let python = Fixtures.home + "/venv-grpc/bin/python"
     static let script = Fixtures.packageRoot + "/scripts/check_grpc.py"
     static let maxBody = 6_000_000
@@ -91,7 +91,7 @@ import Testing
 
 /// `--reuse-port` shares the gRPC port too: a replacement binds it beside the running server, new
 /// gRPC connections go to the replacement, and it keeps serving once the old one stops.
-@Suite struct GRPCHandoverTests {
+@Suite(.ownThread) struct GRPCHandoverTests {
     static func readyModels(_ target: String) async throws -> String {
         let check = """
             import sys, tritonclient.grpc as g

@@ -9,7 +9,7 @@ import Testing
 /// SIGTERM while requests are running and queued: the real `ledge serve` finishes
 /// every one of them with 200 and the right output, then exits 0, and refuses new
 /// connections.
-@Suite struct GracefulShutdownTests {
+@Suite(.ownThread) struct GracefulShutdownTests {
     /// One instance, one thread and a queue of 5: six batch-4 requests fill the pool
     /// exactly (one running, five waiting), so a seventh gets 503 at once. That 503, or
     /// /metrics showing all six in flight (some still uploading their 2.4 MB bodies), is

@@ -10,7 +10,7 @@ import Testing
 /// body (never 500, never an empty body), slow clients meet deadlines, and
 /// running out of descriptors neither spins nor stops the server for good.
 /// After each, the server answers a valid inference correctly.
-@Suite(.serialized) struct HTTPFramingTests {
+@Suite(.serialized, .ownThread) struct HTTPFramingTests {
     static let goodBody =
         #"{"inputs":[{"name":"a","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]},{"name":"b","datatype":"FP32","shape":[1,4],"data":[1,1,1,1]}]}"#
 

@@ -8,7 +8,7 @@ import Testing
 /// `ledge serve --reuse-port`, `--ready-file` and `NOTIFY_SOCKET`: what `ledge deploy` needs to start a
 /// new server on the port of the running one, wait until it is ready, then stop the old one, with no
 /// failed request.
-@Suite struct HandoverTests {
+@Suite(.ownThread) struct HandoverTests {
     static let bindError = "Error: bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)\n"
 
     /// Server A (efficientnet_lite0) runs; a client sends requests without pause, each on a new

@@ -6,7 +6,7 @@ import Testing
 /// versions are dropped into the repository — a good one (answers switch to it with no failed
 /// request), a corrupt one and one that crashes the runtime (the probe's child dies, the server
 /// does not; the previous version keeps serving and the index says why).
-@Suite struct HotReloadTests {
+@Suite(.ownThread) struct HotReloadTests {
     /// `add` version `version` (add.onnx: sum = a + b, add_one.onnx: a + b + 1, or a bad file),
     /// written beside the repository and renamed into it, so a poll never sees half a file.
     static func drop(_ file: String, into folder: TemporaryFolder, version: Int, as name: String = "model.onnx") throws {

@@ -3,7 +3,7 @@ import LedgeTesting
 import Testing
 
 /// `ledge inspect` end to end, text and JSON.
-@Suite struct InspectCLITests {
+@Suite(.ownThread) struct InspectCLITests {
     func json(_ model: String) throws -> [String: Any] {
         let result = try ProcessRunner.ledge(["inspect", "--json", Fixtures.model(model)])
         #expect(result.status == 0, "\(result.stderr)")

@@ -5,7 +5,7 @@ import Testing
 /// KServe's own Python client (`kserve.InferenceRESTClient`, pinned in
 /// scripts/requirements-kserve.txt, its own venv) against the real `ledge serve`
 /// binary serving two models given as repeated `-m`: scripts/check_kserve.py.
-@Suite struct KServeClientTests {
+@Suite(.ownThread) struct KServeClientTests {
     @Test func kserveClientChecksPassAgainstTwoRepeatedModels() async throws {
         let server = try await ServeProcess.start([
             "-m", Fixtures.model("efficientnet_lite0.tflite"), "--name", "efficientnet_lite0",

@@ -5,7 +5,7 @@ import Testing
 /// The LeakSanitizer (Debian's liblsan0, preloaded into the debug `ledge`)
 /// finds no leak in `ledge inspect` and `ledge classify` on the fixtures, nor
 /// when loading a runtime library fails.
-@Suite struct LeakTests {
+@Suite(.ownThread) struct LeakTests {
     static let lsan = ["/usr/lib/x86_64-linux-gnu/liblsan.so.0", "/usr/lib/aarch64-linux-gnu/liblsan.so.0"]
         .first { FileManager.default.fileExists(atPath: $0) }
 

@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 /// `ledge serve --log-format json`: one JSON object per line.
-@Suite struct LogFormatTests {
+@Suite(.ownThread) struct LogFormatTests {
     struct Line: Decodable {
         var label: String
         var level: String

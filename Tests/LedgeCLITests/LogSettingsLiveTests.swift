@@ -4,7 +4,7 @@ import Testing
 
 /// `POST /v2/logging` on the real `ledge serve` reaches every log handler at once: with
 /// `log_info` off the access lines stop, the change itself is logged, and they come back on.
-@Suite struct LogSettingsLiveTests {
+@Suite(.ownThread) struct LogSettingsLiveTests {
     static func post(_ port: Int, _ body: String) throws -> Int? {
         let connection = try RawConnection(port: port)
         connection.send(

@@ -9,7 +9,7 @@ import Testing
 /// that hangs ONNX Runtime and one that exhausts memory are probed in a child
 /// process, reported with their file and what happened, and skipped while the
 /// good models serve. The CLI commands print one line on a runtime crash.
-@Suite(.serialized) struct ModelProbeTests {
+@Suite(.serialized, .ownThread) struct ModelProbeTests {
     /// A temporary probe cache, removed at the end of the test.
     final class Cache {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-probe-\(UUID().uuidString)").path

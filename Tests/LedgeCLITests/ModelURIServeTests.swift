@@ -4,7 +4,7 @@ import Testing
 
 /// `ledge serve` with models from URIs: `--model-uri` beside `-m`, and a repository model whose
 /// config.pbtxt names its file with `parameters { key: "uri" … }` (a wrong pin leaves it UNAVAILABLE).
-@Suite struct ModelURIServeTests {
+@Suite(.ownThread) struct ModelURIServeTests {
     static func sha256(_ path: String) throws -> String {
         let result = try ProcessRunner.run("/usr/bin/sha256sum", [path])
         return String(result.stdout.prefix(64))

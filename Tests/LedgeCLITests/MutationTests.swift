@@ -5,7 +5,7 @@ import Testing
 /// 200 seeded mutations (bit flips, truncations, byte runs) of each fixture model
 /// through `ledge inspect`: every process must exit (success or error), never die by a signal or
 /// hang, and every failure is one `error:` line that names the file.
-@Suite struct MutationTests {
+@Suite(.ownThread) struct MutationTests {
     static let models = ["efficientnet_lite0.tflite", "ch_ppocr_mobile_v2.0_cls_infer.onnx", "mobilenet_gen.onnx"]
 
     @Test(arguments: models)

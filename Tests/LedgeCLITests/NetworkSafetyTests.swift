@@ -6,7 +6,7 @@ import Testing
 /// client (scripts/check_tls.py) verifies the certificate against a test CA made at test time, a
 /// plain-HTTP client on the TLS port fails cleanly, and bad certificates, keys and tokens stop the
 /// server before it listens with one line and the documented exit code.
-@Suite(.serialized) struct NetworkSafetyTests {
+@Suite(.serialized, .ownThread) struct NetworkSafetyTests {
     static let token = "ledge-test-token-0123456789abcdef"
 
     /// scripts/check_tls.py against `server`; returns its output lines.

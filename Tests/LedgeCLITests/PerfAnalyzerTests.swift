@@ -9,7 +9,7 @@ import Testing
 /// `$LEDGE_HOME/tools/perf_analyzer`) measures the real `ledge serve` over HTTP and gRPC, unary,
 /// streaming, batched and through system shared memory: it runs to the end and reads the server's side from the statistics
 /// extension (it stops when those counts disagree).
-@Suite struct PerfAnalyzerTests {
+@Suite(.ownThread) struct PerfAnalyzerTests {
     static let tool = Fixtures.home + "/tools/perf_analyzer/perf_analyzer"
 
     /// The number after `label` in perf_analyzer's report.

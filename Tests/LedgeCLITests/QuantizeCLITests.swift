@@ -5,7 +5,7 @@ import Testing
 
 /// `ledge quantize` on the command line: bad input gets one line and the exit code of DESIGN.md,
 /// and no output file; `--min-agreement` sets the exit code.
-@Suite struct QuantizeCLITests {
+@Suite(.ownThread) struct QuantizeCLITests {
     final class Folder {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-quantize-cli-\(UUID().uuidString)").path
         init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }

@@ -5,7 +5,7 @@ import Testing
 /// ONNX Runtime's wheel carries telemetry on Linux (a device id and an event database under
 /// `~/.cache/Microsoft/DeveloperTools/.onnxruntime`, uploads to Microsoft); `ledge` sets the
 /// runtime's opt-out, `ORT_DISABLE_TELEMETRY=1`, before it loads, unless the variable is set.
-@Suite struct RuntimeTelemetryTests {
+@Suite(.ownThread) struct RuntimeTelemetryTests {
     @Test func anONNXModelRunLeavesNoTelemetryInTheHomeFolder() throws {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-home-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)

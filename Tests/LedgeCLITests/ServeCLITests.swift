@@ -6,7 +6,7 @@ import LedgeTesting
 import Testing
 
 /// The real `ledge serve` process on a free loopback port.
-@Suite struct ServeCLITests {
+@Suite(.ownThread) struct ServeCLITests {
     @Test func servesThenStopsGracefullyOnSIGTERM() async throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-serve-\(UUID().uuidString).out")
         let errors = output.appendingPathExtension("err")

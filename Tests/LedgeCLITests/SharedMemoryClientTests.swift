@@ -5,7 +5,7 @@ import Testing
 /// Triton's shared-memory extension of the real `ledge serve --allow-client-shm`, used by the
 /// real Triton clients (`tritonclient[http]` and `tritonclient[grpc]`, each in its venv) with
 /// their own shared memory utilities: scripts/check_shared_memory.py.
-@Suite struct SharedMemoryClientTests {
+@Suite(.ownThread) struct SharedMemoryClientTests {
     @Test func tritonClientsPassTensorsThroughSharedMemory() async throws {
         let server = try await ServeProcess.start([
             "-m", Fixtures.model("mobilenet_gen.onnx"), "-m", Fixtures.model("add.onnx"), "--no-probe", "--allow-client-shm",

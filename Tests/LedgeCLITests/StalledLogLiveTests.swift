@@ -6,7 +6,7 @@ import Testing
 /// access lines used to fill the pipe after ~450 requests, and then every request waited in
 /// `write(2)`, health checks included. Now 1,000 requests are answered meanwhile, and every
 /// access line arrives once the reader reads; SIGTERM still ends the server cleanly.
-@Suite struct StalledLogLiveTests {
+@Suite(.ownThread) struct StalledLogLiveTests {
     @Test func aLogNobodyReadsDoesNotStopTheServer() async throws {
         let log = Pipe()
         let server = try await ServeProcess.start(["-m", Fixtures.model("add.onnx"), "--no-probe", "--no-grpc"], stderr: log)

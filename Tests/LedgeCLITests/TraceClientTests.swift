@@ -5,7 +5,7 @@ import Testing
 /// Triton's trace extension of the real `ledge serve --trace-config`, used by the real Triton
 /// clients (`tritonclient[http]` and `tritonclient[grpc]`): scripts/check_trace.py; the trace
 /// file written at SIGTERM; and the `--trace-config` refusals.
-@Suite struct TraceClientTests {
+@Suite(.ownThread) struct TraceClientTests {
     @Test func tritonClientsChangeTheTraceSettingsAndTheTracesAreWrittenAtShutdown() async throws {
         try await withTemporaryDirectory { folder in
             let file = folder + "/trace.json"

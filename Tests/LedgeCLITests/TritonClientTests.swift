@@ -4,7 +4,7 @@ import Testing
 
 /// The real Python `tritonclient[http]` (pinned in scripts/requirements.txt) against
 /// the real `ledge serve` binary: scripts/check_tritonclient.py on a loopback port.
-@Suite struct TritonClientTests {
+@Suite(.ownThread) struct TritonClientTests {
     @Test func tritonClientChecksPassAgainstLedgeServe() async throws {
         let repository = try TemporaryRepository(models: [
             "efficientnet_lite0": "efficientnet_lite0.tflite", "mobilenet_gen": "mobilenet_gen.onnx",

@@ -1,7 +1,7 @@
 import LedgeTesting
 import Testing
 
-@Suite struct VersionTests {
+@Suite(.ownThread) struct VersionTests {
     /// `--version --verbose` names every Swift package the build resolved, with its version.
     @Test func verboseVersionListsTheSwiftPackages() throws {
         let run = try ProcessRunner.ledge(["--version", "--verbose"])

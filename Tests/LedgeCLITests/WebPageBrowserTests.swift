@@ -4,7 +4,7 @@ import Testing
 
 /// The web page of the real `ledge serve` in real headless Chromium, driven over
 /// chromedriver's W3C WebDriver API by scripts/check_web_page.py.
-@Suite struct WebPageBrowserTests {
+@Suite(.ownThread) struct WebPageBrowserTests {
     static let screenshot = Fixtures.packageRoot + "/artifacts/web-page-chelsea.png"
 
     @Test func uploadingChelseaShowsEgyptianCat() throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// `ledge deploy apply` to three devices, each a real sshd on its own loopback address with
 /// its own user, host key and release folder (LedgeTesting's SSHFleet, removed afterwards).
-@Suite(.serialized) struct DeployApplyTests {
+@Suite(.serialized, .ownThread) struct DeployApplyTests {
     /// A port pair per run, the same on every device (they differ by address).
     let port = Int.random(in: 20_000...29_000) * 2
 

@@ -4,7 +4,7 @@ import Testing
 
 /// `ledge deploy bench` on the three test devices (LedgeTesting's SSHFleet): the release's own
 /// `ledge bench` runs on each, one row per model and device, and the exit code follows the budget.
-@Suite(.serialized) struct DeployBenchTests {
+@Suite(.serialized, .ownThread) struct DeployBenchTests {
     let port = Int.random(in: 15_000...19_999) * 2
     /// Few runs: the numbers only have to exist, not to be precise.
     let few = ["--runs", "3", "--warmup", "1"]

@@ -7,7 +7,7 @@ import Testing
 /// and the time from starting the new server to the new model answering. Prints numbers,
 /// asserts none of them (skipped unless LEDGE_BENCH_DEPLOY=1; uses the ledge under test, or
 /// LEDGE_EXECUTABLE).
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["LEDGE_BENCH_DEPLOY"] == "1"))
+@Suite(.serialized, .ownThread, .enabled(if: ProcessInfo.processInfo.environment["LEDGE_BENCH_DEPLOY"] == "1"))
 struct DeployBenchmarkTests {
     let port = Int.random(in: 10_000...14_900) * 2
 

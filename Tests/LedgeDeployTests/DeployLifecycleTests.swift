@@ -7,7 +7,7 @@ import Testing
 /// A release's life on three real sshd devices: redeployed under load without a failed request,
 /// a link cut in the middle of an upload (resumed next time), a new server dying right after it
 /// said it was ready (rolled back), `rollback`, `logs` and `remove`.
-@Suite(.serialized) struct DeployLifecycleTests {
+@Suite(.serialized, .ownThread) struct DeployLifecycleTests {
     let port = Int.random(in: 15_000...19_900) * 2
 
     private func ledge(_ fleet: SSHFleet, _ command: [String], devices: [SSHDevice], extra: [String] = []) throws -> ProcessResult {

@@ -6,7 +6,7 @@ import Testing
 /// token, certificate and key go with the release, the checks use them, and a changed token is a
 /// new release. A real sshd on 127.0.0.6 (LedgeTesting's SSHFleet, removed afterwards); the client
 /// is Python's `ssl` (scripts/check_tls.py), verifying the chain and the address.
-@Suite(.serialized) struct DeploySecretsTests {
+@Suite(.serialized, .ownThread) struct DeploySecretsTests {
     let port = Int.random(in: 20_000...29_000) * 2
     static let token = "deploy-test-token-0123456789abcdef"
 

@@ -10,7 +10,7 @@ import Testing
 
 /// A release as a device holds it, assembled here by the same script a device runs, and
 /// started by its `run.sh`: its own loader and glibc serve the model.
-@Suite(.serialized) struct DeviceReleaseTests {
+@Suite(.serialized, .ownThread) struct DeviceReleaseTests {
     @Test func assembledReleaseServesThroughItsOwnLoaderAndLibraries() async throws {
         let root = NSTemporaryDirectory() + "ledge-device-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -7,7 +7,7 @@ import Testing
 
 /// What keeps the server running on a device: the systemd unit systemd itself accepts, the
 /// choice between systemd and the supervisor, and the supervisor restarting a server that dies.
-struct DeviceServiceTests {
+@Suite(.ownThread) struct DeviceServiceTests {
     /// `systemd-analyze verify` (Debian's systemd, no running systemd needed) reads the unit
     /// as systemd would and prints nothing for a unit without a fault.
     @Test(arguments: [false, true]) func theUnitIsOneSystemdAccepts(user: Bool) throws {

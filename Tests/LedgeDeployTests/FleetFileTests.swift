@@ -7,7 +7,7 @@ import Testing
 @testable import LedgeDeploy
 
 /// Fleet files: the format, its inheritance and paths, and every refusal with its exact line.
-@Suite struct FleetFileTests {
+@Suite(.ownThread) struct FleetFileTests {
     static let example = """
         # fleet.yaml
         defaults:
@@ -235,7 +235,7 @@ import Testing
 }
 
 /// `ledge deploy status|apply --fleet F` against real sshd devices.
-@Suite(.serialized) struct FleetCLITests {
+@Suite(.serialized, .ownThread) struct FleetCLITests {
     /// `status --select site=lab`: only the selected device is asked, reached with the fleet
     /// file's ssh user, port and key.
     @Test func statusOfTheSelectedDeviceOnly() async throws {

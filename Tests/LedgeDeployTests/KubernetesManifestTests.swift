@@ -7,7 +7,7 @@ import Testing
 
 /// `ledge deploy k8s`: golden files, Kubernetes' own schemas for the built-in kinds
 /// (kubernetes-validate, strict), and the custom resources' structure read back by PyYAML.
-@Suite struct KubernetesManifestTests {
+@Suite(.ownThread) struct KubernetesManifestTests {
     static let image = "registry.example.com/vision/effnet:1@sha256:4c5b6f7e8d9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c"
     static let edge = KubernetesOptions(name: "effnet", image: image, placement: .node("edge-node-1"), kserve: true, seldon: true)
 

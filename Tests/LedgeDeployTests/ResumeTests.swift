@@ -5,7 +5,7 @@ import Testing
 
 /// An object whose upload a cut link interrupted is resumed where it stopped, also when
 /// every byte had arrived and only the commit was missing: nothing is sent again.
-@Suite struct ResumeTests {
+@Suite(.ownThread) struct ResumeTests {
     @Test func theOffsetIsWhatArrivedWhenItFitsTheObject() {
         #expect(Deployer.resumeOffset(partial: nil, size: 100) == 0)
         #expect(Deployer.resumeOffset(partial: 0, size: 100) == 0)

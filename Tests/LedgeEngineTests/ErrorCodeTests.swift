@@ -8,7 +8,7 @@ import Testing
 /// Every error path of `inspect` and `classify` (the library side: ModelLoader,
 /// ImageClassifier) has its code; callers branch on the code, the CLI turns it
 /// into an exit code and the server into a status.
-@Suite struct ErrorCodeTests {
+@Suite(.ownThread) struct ErrorCodeTests {
     static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
     @Test(arguments: [

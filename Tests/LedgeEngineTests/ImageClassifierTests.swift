@@ -6,7 +6,7 @@ import Logging
 import Testing
 
 /// The library path of `classify`: ModelLoader + ImageClassifier against the Python reference.
-@Suite struct ImageClassifierTests {
+@Suite(.ownThread) struct ImageClassifierTests {
     static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
     static let effnet: ImageClassifier? = {

@@ -5,7 +5,7 @@ import Logging
 import Testing
 
 /// Config completion from what the runtimes report for the real fixture models.
-@Suite struct ModelConfigCompletionEngineTests {
+@Suite(.ownThread) struct ModelConfigCompletionEngineTests {
     static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
     func completed(_ model: String) throws -> ModelConfig {

@@ -8,7 +8,7 @@ import Testing
 /// Scaled JPEG decode (the default: the 1/2, 1/4 or 1/8 DCT scale that still
 /// covers the input, Pillow's `draft` rule) against `--exact-decode` (full size),
 /// on every fixture photo with every fixture model that classifies photos.
-@Suite struct ScaledDecodeTests {
+@Suite(.ownThread) struct ScaledDecodeTests {
     static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
     /// The fixture models with one image input. Only the ones with labels classify

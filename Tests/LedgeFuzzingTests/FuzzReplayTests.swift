@@ -1,11 +1,12 @@
 import Foundation
 import LedgeFuzzing
+import LedgeTesting
 import Testing
 
 /// Every seed of `Fuzz/Corpus/<Target>/` and every crasher kept in `Fuzz/Crashers/<Target>/`
 /// through its fuzz target's body, as `make fuzz` runs it: a trap would end this process,
 /// a broken invariant is a test failure naming the file.
-@Suite("Fuzz replay")
+@Suite("Fuzz replay", .ownThread)
 struct FuzzReplayTests {
     /// `<package>/Fuzz`, from this file's path.
     static let fuzzFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

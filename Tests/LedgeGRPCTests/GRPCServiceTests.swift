@@ -8,11 +8,12 @@ import GRPCCore
 @testable import LedgeGRPC
 import LedgeServing
 import Synchronization
+import LedgeTesting
 import Testing
 
 /// The service over the in-process transport: inference with raw and typed
 /// contents, errors as status codes with the HTTP texts, the stream, auth, metrics.
-@Suite struct GRPCServiceTests {
+@Suite(.ownThread) struct GRPCServiceTests {
     @Test func infersFromRawAndTypedContents() async throws {
         let repository = try InProcessServer.repository()
         try await InProcessServer.with(repository) { client in

@@ -14,7 +14,7 @@ import Testing
 /// Triton's shared-memory extension over gRPC (in-process transport): registering, status,
 /// an input read from a region beside one sent as raw contents (whose entries then count only
 /// the inputs not in shared memory), the output written to a region, and the status codes.
-@Suite struct SharedMemoryServiceTests {
+@Suite(.ownThread) struct SharedMemoryServiceTests {
     static func repository(allowed: Bool = true) throws -> ModelRepository {
         try ModelRepository.load(
             .file(path: Fixtures.model("add.onnx"), name: "add"),

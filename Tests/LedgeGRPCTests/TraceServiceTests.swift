@@ -7,7 +7,7 @@ import SwiftProtobuf
 import Testing
 
 /// Triton's trace extension over gRPC (TraceSetting) and the traces of ModelInfer and its stream.
-@Suite struct TraceServiceTests {
+@Suite(.ownThread) struct TraceServiceTests {
     static func settings(_ client: InProcessServer.Client, model: String = "", _ changes: [String: [String]] = [:]) async throws
         -> [String: [String]]
     {

@@ -7,7 +7,7 @@ import Testing
 /// Seeded mutations of efficientnet_lite0.tflite (bit flips, truncations, byte
 /// runs) through the reader and session creation, in process: nothing may crash,
 /// and every failure must be a `LedgeError`.
-@Suite("TFLite fuzz")
+@Suite("TFLite fuzz", .ownThread)
 struct FuzzTests {
     enum Mutation: CaseIterable { case bitFlips, truncation, byteRun, headerFlips }
 

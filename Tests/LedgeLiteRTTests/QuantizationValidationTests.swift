@@ -8,7 +8,7 @@ import Testing
 /// refused before the runtime sees the model, naming the file, the tensor and
 /// the field. The files are efficientnet_lite0 with one field edited in place
 /// (scripts/make_bad_models.py).
-@Suite struct QuantizationValidationTests {
+@Suite(.ownThread) struct QuantizationValidationTests {
     static let stem =
         "efficientnet-lite0/model/stem/tpu_batch_normalization/FusedBatchNormV3;efficientnet-lite0/stem/conv2d/kernel;efficientnet-lite0/model/stem/conv2d/Conv2D"
     static let depthwise =

@@ -4,7 +4,7 @@ import LedgeCore
 import LedgeTesting
 import Testing
 
-@Suite struct ONNXModelSummaryTests {
+@Suite(.ownThread) struct ONNXModelSummaryTests {
     func summary(_ nodes: [TestNode], initializers: [(String, Int, [UInt8])] = []) throws -> ONNXModelSummary {
         var builder = ONNXBuilder()
         builder.nodes = nodes

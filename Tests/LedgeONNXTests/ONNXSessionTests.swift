@@ -5,7 +5,7 @@ import LedgeTesting
 import Logging
 import Testing
 
-@Suite struct ONNXSessionTests {
+@Suite(.ownThread) struct ONNXSessionTests {
     let ppocr = Fixtures.model("ch_ppocr_mobile_v2.0_cls_infer.onnx")
 
     @Test func runtimeLoadsAndReportsProviders() throws {

@@ -6,7 +6,7 @@ import Testing
 /// ONNX Runtime, loaded by its own aarch64 glibc and libstdc++ under qemu-user, give the
 /// x86_64 answers. The "ledge" of the arm64 image is the C test helper (no Swift toolchain
 /// for aarch64 here), which loads a runtime library and runs one inference.
-@Suite(.serialized) struct Arm64ContentTests {
+@Suite(.serialized, .ownThread) struct Arm64ContentTests {
     static let qemu = "/usr/bin/qemu-aarch64-static"
 
     @Test func arm64LayersHoldOnlyAarch64FilesThatRunTheModelsUnderQemu() async throws {

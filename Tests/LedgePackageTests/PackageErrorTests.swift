@@ -3,7 +3,7 @@ import LedgeTesting
 import Testing
 
 /// Bad input: one line on stderr, the documented exit code, nothing at the -o path.
-@Suite(.serialized) struct PackageErrorTests {
+@Suite(.serialized, .ownThread) struct PackageErrorTests {
     /// Runs `ledge package … -o OUT` and checks stderr, exit code and that OUT does not exist.
     private func refused(_ arguments: [String], status: Int32, message: (String) -> String) throws {
         let scratch = try PackageRun.scratch()

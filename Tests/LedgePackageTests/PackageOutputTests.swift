@@ -3,7 +3,7 @@ import LedgeTesting
 import Testing
 
 /// What `-o` writes: layout, oci-archive, docker-archive, build context; reproducible digests.
-@Suite(.serialized) struct PackageOutputTests {
+@Suite(.serialized, .ownThread) struct PackageOutputTests {
     @Test func samesInputsGiveTheSameIndexDigestAndSkopeoReadsEveryFormat() async throws {
         let scratch = try PackageRun.scratch()
         defer { try? FileManager.default.removeItem(atPath: scratch) }

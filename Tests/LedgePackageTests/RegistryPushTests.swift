@@ -4,7 +4,7 @@ import Testing
 
 /// `ledge package --push` against Debian's docker-registry (the CNCF distribution server) with
 /// htpasswd auth on loopback, then the amd64 image run from its own root filesystem.
-@Suite(.serialized) struct RegistryPushTests {
+@Suite(.serialized, .ownThread) struct RegistryPushTests {
     @Test func multiArchPushIsIdempotentRefusesBadCredentialsAndRunsFromItsRootfs() async throws {
         try await RegistryProcess.withRegistry { registry in
             let reference = "\(registry.host)/ledge/effnet:1"

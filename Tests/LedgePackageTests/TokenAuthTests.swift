@@ -4,7 +4,7 @@ import Testing
 
 /// The bearer-token flow Docker Hub, GHCR and Harbor use: the push answers the registry's
 /// challenge with a token fetched from its realm with basic credentials and the push scope.
-@Suite(.serialized) struct TokenAuthTests {
+@Suite(.serialized, .ownThread) struct TokenAuthTests {
     @Test func pushGetsATokenForThePushScopeAndUsesIt() async throws {
         try await FaultyRegistryProcess.withFaultyRegistry(script: "token_registry.py", arguments: ["robot:t0ken-pass"]) { registry in
             let push = ["-m", PackageRun.effnet, "--platform", "linux/amd64", "--push", "\(registry.host)/team/effnet:2", "--insecure-registry"]

@@ -8,7 +8,7 @@ import Testing
 
 /// Raising opset 11 to 13 keeps the meaning of the seven operators whose signature changed:
 /// ONNX Runtime gives the raised model the original's outputs.
-@Suite struct OpsetRaiseTests {
+@Suite(.ownThread) struct OpsetRaiseTests {
     /// x [1,4,2,3] → Split(axis 1, [1,3]) → Unsqueeze(0) → Squeeze(0); Softmax(axis 1) on the
     /// 3-channel half (opset 11: over the 18 values flattened from axis 1); ReduceSum(axes 2).
     static func opset11Model() -> ONNXModelFile {

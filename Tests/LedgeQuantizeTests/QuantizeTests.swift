@@ -12,7 +12,7 @@ import Testing
 /// set-up on the same calibration and validation tensors): the int8 models load and run in ONNX
 /// Runtime, every Conv/Gemm weight is stored as int8, the top-1 agreement with the float model is
 /// within a point of ORT's and the file is no more than 5 % larger.
-@Suite struct QuantizeTests {
+@Suite(.ownThread) struct QuantizeTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var key: String
         var model: String

@@ -4,12 +4,13 @@ import Hummingbird
 import HummingbirdTesting
 import LedgeServer
 @testable import LedgeServing
+import LedgeTesting
 import Testing
 
 /// `Authorization: Bearer TOKEN` on every route of the app (`.router`): 401 with `{"error"}` and a
 /// `WWW-Authenticate: Bearer` challenge without it or with a wrong one; health probes and
 /// `/metrics` open or closed as the policy says.
-@Suite struct AuthTests {
+@Suite(.ownThread) struct AuthTests {
     static let token = "0123456789abcdef-test-token"
 
     static func withApp<T>(

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import LedgeServer
 @testable import LedgeServing
+import LedgeTesting
 import Testing
 
 /// One bad request: where it goes, what it carries, and the status and exact error it gets.
@@ -51,7 +52,7 @@ struct BadRequest: Sendable, CustomTestStringConvertible {
 }
 
 /// Every bad request gets its status and exact error, and the server keeps serving after each.
-@Suite struct BadRequestTests {
+@Suite(.ownThread) struct BadRequestTests {
     static let goodAdd =
         #"{"inputs":[{"name":"a","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]},{"name":"b","datatype":"FP32","shape":[1,4],"data":[1,1,1,1]}]}"#
     static let uint8Data = "[" + Array(repeating: "0", count: 224 * 224 * 3 - 1).joined(separator: ",") + ",300]"

@@ -25,7 +25,7 @@ final class RowSumSession: InferenceSession {
 
 /// Dynamic batching as `ledge serve` sets it up: which models get a batcher,
 /// what /metrics shows, what happens when outputs do not split.
-@Suite struct BatchingServeTests {
+@Suite(.ownThread) struct BatchingServeTests {
     @Test func batchedInferRequestsShowInTheMetrics() async throws {
         let folder = try TestServer.repositoryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }

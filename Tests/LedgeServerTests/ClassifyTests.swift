@@ -7,7 +7,7 @@ import LedgeTesting
 @testable import LedgeServing
 import Testing
 
-@Suite struct ClassifyTests {
+@Suite(.ownThread) struct ClassifyTests {
     struct Classified: Decodable {
         struct Top: Decodable { var index: Int; var label: String; var score: Float }
         struct Timing: Decodable { var decode: Int; var preprocess: Int; var infer: Int; var postprocess: Int; var total: Int }

@@ -3,13 +3,14 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LedgeCompression
+import LedgeTesting
 import Testing
 
 /// Request bodies sent with `Content-Encoding: gzip` or `deflate` (tritonclient's
 /// `request_compression_algorithm`): inflated before decoding, held to
 /// `--max-body-size` once inflated, and refused with a clear error when the
 /// coding is unknown or the data damaged.
-@Suite struct CompressedBodyTests {
+@Suite(.ownThread) struct CompressedBodyTests {
     static let add = Array(BadRequestTests.goodAdd.utf8)
     static let encoding = HTTPField.Name("Content-Encoding")!
 

@@ -10,7 +10,7 @@ import Testing
 
 /// Dynamic batching on real models: outputs bit for bit those of single runs,
 /// batch sizes as the policy says (asserted on the sizes recorded, not on time).
-@Suite struct DynamicBatcherTests {
+@Suite(.ownThread) struct DynamicBatcherTests {
     static let hour = Duration.seconds(3600)
 
     /// Holds the pool's only instance until `release` is signalled.

@@ -4,12 +4,13 @@ import Hummingbird
 import HummingbirdTesting
 import LedgeServer
 @testable import LedgeServing
+import LedgeTesting
 import Testing
 
 /// Requests crafted to kill the server (issue: "serve never dies"), classes 1, 2
 /// and 5: each gets its status and exact one-line error, and afterwards the
 /// same server still answers a valid inference correctly.
-@Suite struct HostileRequestTests {
+@Suite(.ownThread) struct HostileRequestTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var name: String
         var uri: String

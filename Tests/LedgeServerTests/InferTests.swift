@@ -9,7 +9,7 @@ import LedgeTesting
 @testable import LedgeServing
 import Testing
 
-@Suite struct InferTests {
+@Suite(.ownThread) struct InferTests {
     /// What the library gives for `inputs` on `model`.
     func libraryOutput(_ model: String, _ inputs: [Tensor]) throws -> Tensor {
         let session = try ModelLoader.open(path: Fixtures.model(model), logger: TestServer.logger)

@@ -3,10 +3,11 @@ import Hummingbird
 import HummingbirdTesting
 import LedgeServer
 @testable import LedgeServing
+import LedgeTesting
 import Testing
 
 /// The same app on a real loopback socket.
-@Suite struct LiveTests {
+@Suite(.ownThread) struct LiveTests {
     @Test func inferOverALiveSocket() async throws {
         try await TestServer.withApp(.live) { client in
             #expect(client.port != nil)

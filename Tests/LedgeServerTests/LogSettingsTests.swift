@@ -4,11 +4,12 @@ import HummingbirdTesting
 import LedgeServer
 import LedgeServing
 import Logging
+import LedgeTesting
 import Testing
 
 /// Triton's logging extension (`GET`/`POST /v2/logging`): the settings as Triton names them, a
 /// change that reaches the shared level, and each refusal with its message, changing nothing.
-@Suite struct LogSettingsTests {
+@Suite(.ownThread) struct LogSettingsTests {
     static func withApp(_ settings: LogSettings?, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, logSettings: settings)
         let app = buildApplication(configuration: configuration, repository: try TestServer.repository(), logger: TestServer.logger)

@@ -3,9 +3,10 @@ import Hummingbird
 import HummingbirdTesting
 import LedgeServer
 @testable import LedgeServing
+import LedgeTesting
 import Testing
 
-@Suite struct MetadataTests {
+@Suite(.ownThread) struct MetadataTests {
     struct ModelMetadata: Decodable {
         struct TensorMeta: Decodable, Equatable { var name: String; var datatype: String; var shape: [Int] }
         var name: String

@@ -40,7 +40,7 @@ struct Exposition {
     }
 }
 
-@Suite struct MetricsTests {
+@Suite(.ownThread) struct MetricsTests {
     static let families = [
         ("ledge_inference_request_success_total", "counter"), ("ledge_inference_request_failure_total", "counter"),
         ("ledge_inference_count_total", "counter"), ("ledge_inference_exec_count_total", "counter"),

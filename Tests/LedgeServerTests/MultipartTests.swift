@@ -8,7 +8,7 @@ import LedgeTesting
 import Testing
 
 /// `POST /v2/models/{m}/classify` with a `multipart/form-data` body, as browsers and `curl -F` send it.
-@Suite struct MultipartTests {
+@Suite(.ownThread) struct MultipartTests {
     static let boundary = "----LedgeFormBoundary7MA4YWxkTrZu0gW"
 
     /// A multipart body: each part is its header lines and content; `closing: false` leaves off `--B--`.

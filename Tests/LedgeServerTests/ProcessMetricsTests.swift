@@ -12,7 +12,7 @@ import Glibc
 
 /// The process and machine metrics of `GET /metrics` (Prometheus's `process_*`, Triton's CPU
 /// metrics as `ledge_cpu_*`), each against what another interface of the kernel says.
-@Suite struct ProcessMetricsTests {
+@Suite(.ownThread) struct ProcessMetricsTests {
     static let families = [
         ("process_cpu_seconds_total", "counter"), ("process_resident_memory_bytes", "gauge"), ("process_virtual_memory_bytes", "gauge"),
         ("process_open_fds", "gauge"), ("process_max_fds", "gauge"), ("process_start_time_seconds", "gauge"),

@@ -4,10 +4,11 @@ import Hummingbird
 import HummingbirdTesting
 @testable import LedgeServer
 @testable import LedgeServing
+import LedgeTesting
 import Testing
 
 /// The model repository extension over HTTP, `GET …/config` and the classification extension.
-@Suite struct RepositoryRoutesTests {
+@Suite(.ownThread) struct RepositoryRoutesTests {
     @Test func configIsCompletedFromTheModel() async throws {
         try await TestServer.withApp { client in
             try await client.execute(uri: "/v2/models/gen/config", method: .get) { response in

@@ -9,7 +9,7 @@ import Synchronization
 @testable import LedgeServing
 import Testing
 
-@Suite struct RequestIDTests {
+@Suite(.ownThread) struct RequestIDTests {
     static let header = HTTPField.Name("X-Request-Id")!
 
     func withApp(_ logger: Logger = TestServer.logger, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {

@@ -9,7 +9,7 @@ import Testing
 /// Responses of other routes than V2 infer are compressed when asked and at least 1 KB: the
 /// Prometheus exposition (Prometheus sends `Accept-Encoding: gzip`), the web page, Seldon predictions;
 /// short ones (probes, errors) stay plain.
-@Suite struct ResponseCompressionTests {
+@Suite(.ownThread) struct ResponseCompressionTests {
     static func inflate(_ body: ByteBuffer, _ coding: String) throws -> String {
         let bytes = Array(body.readableBytesView)
         let plain = try bytes.withUnsafeBytes {

@@ -8,7 +8,7 @@ import Testing
 /// scripts/requirements-seldon.txt, its own venv) against two live servers:
 /// scripts/check_seldon.py. The microservice calls go to a server of mobilenet_gen.onnx
 /// alone, the gateway calls to one of the three fixture models.
-@Suite struct SeldonClientTests {
+@Suite(.ownThread) struct SeldonClientTests {
     @Test func seldonClientChecksPassAgainstLiveServers() async throws {
         let python = Fixtures.home + "/venv-seldon/bin/python"
         try #require(FileManager.default.isExecutableFile(atPath: python), "no \(python): run scripts/setup.sh")

@@ -4,11 +4,12 @@ import Hummingbird
 import HummingbirdTesting
 import LedgeServer
 @testable import LedgeServing
+import LedgeTesting
 import Testing
 
 /// Every refusal of the Seldon routes, answered as the Python wrapper answers a
 /// `SeldonMicroserviceException`: the HTTP status and a Seldon status object, exactly.
-@Suite struct SeldonErrorTests {
+@Suite(.ownThread) struct SeldonErrorTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var path = "/seldon/default/add/api/v1.0/predictions"
         var contentType = "application/json"

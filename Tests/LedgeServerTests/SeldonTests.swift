@@ -10,7 +10,7 @@ import Testing
 
 /// Seldon Core's v1 protocol: each request form on the routes the Python wrapper and
 /// `SeldonClient` use, with exact bodies where the numbers allow it.
-@Suite struct SeldonTests {
+@Suite(.ownThread) struct SeldonTests {
     static let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
     static let addMessage = #"{"jsonData": {"a":{"ndarray":[[1,2,3,4]]},"b":{"tensor":{"shape":[1,4],"values":[0.5,0.5,0.5,0.5]}}}}"#
     static let addAnswer =

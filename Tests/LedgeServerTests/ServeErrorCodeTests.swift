@@ -8,7 +8,7 @@ import Testing
 
 /// The error paths of `serve`'s repository have their codes, and the server
 /// maps each code to its HTTP status in one place.
-@Suite struct ServeErrorCodeTests {
+@Suite(.ownThread) struct ServeErrorCodeTests {
 
     @Test func repositoryErrors() throws {
         let add = Fixtures.model("add.onnx")

@@ -10,7 +10,7 @@ import Testing
 /// Triton's shared-memory extension over HTTP: regions registered, inputs read from them and
 /// outputs written to them, every refusal with its status and exact text, a region that shrinks
 /// after registering (the case that would raise SIGBUS through a mapping), and off by default.
-@Suite struct SharedMemoryTests {
+@Suite(.ownThread) struct SharedMemoryTests {
     static func app(allowed: Bool = true) throws -> some ApplicationProtocol {
         buildApplication(
             configuration: ServerConfiguration(host: "127.0.0.1", port: 0),

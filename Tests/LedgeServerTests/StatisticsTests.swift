@@ -8,7 +8,7 @@ import Testing
 
 /// Triton's statistics extension over HTTP (`GET /v2/models[/NAME[/versions/V]]/stats`): counts
 /// and times per model version, as perf_analyzer and `get_inference_statistics` read them.
-@Suite struct StatisticsTests {
+@Suite(.ownThread) struct StatisticsTests {
     struct Duration: Decodable, Equatable {
         var count: UInt64
         var ns: UInt64

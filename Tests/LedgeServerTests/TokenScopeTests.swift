@@ -3,12 +3,13 @@ import Hummingbird
 import HummingbirdTesting
 @testable import LedgeServer
 import LedgeServing
+import LedgeTesting
 import Testing
 
 /// Tokens limited to scopes (`TOKEN SCOPE,SCOPE…` in `--auth-token-file`): each reaches the routes
 /// of its scopes and gets 403 with an `insufficient_scope` challenge elsewhere; an unlimited token
 /// reaches everything; a path no route serves answers 404 to any accepted token.
-@Suite struct TokenScopeTests {
+@Suite(.ownThread) struct TokenScopeTests {
     typealias Scope = AccessPolicy.Scope
     static let grants: [AccessPolicy.Grant] = [
         .init("unlimited-token-0123456789"),

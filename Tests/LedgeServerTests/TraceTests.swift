@@ -11,7 +11,7 @@ import Testing
 /// Triton's trace extension over HTTP (`/v2[/models/NAME]/trace/setting`) and the trace file it
 /// writes: the settings as Triton's own trace_endpoint_test checks them, the refusals, and the
 /// timestamps and tensors of traced requests.
-@Suite struct TraceTests {
+@Suite(.ownThread) struct TraceTests {
     typealias Settings = [String: SettingValue]
 
     /// A setting as answered: a string, or a list of strings (`trace_level`).

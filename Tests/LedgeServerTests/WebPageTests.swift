@@ -4,10 +4,11 @@ import Hummingbird
 import HummingbirdTesting
 import LedgeServer
 @testable import LedgeServing
+import LedgeTesting
 import Testing
 
 /// `GET /` (the web page) and `POST /v2/repository/index` (the model list it shows).
-@Suite struct WebPageTests {
+@Suite(.ownThread) struct WebPageTests {
     @Test func pageIsSelfContainedHTMLWithTheElementsItUses() async throws {
         try await TestServer.withApp { client in
             try await client.execute(uri: "/", method: .get) { response in

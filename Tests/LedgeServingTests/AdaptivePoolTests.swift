@@ -10,7 +10,7 @@ import Testing
 /// The default pool (no --instances, no --threads): a lone request runs on
 /// every core, concurrent requests run one per core and never more threads
 /// than cores, as the pool's own counters and the runs themselves show.
-@Suite struct AdaptivePoolTests {
+@Suite(.ownThread) struct AdaptivePoolTests {
     static let cores = 2
 
     /// efficientnet_lite0 served with the default plan for `cores` cores.

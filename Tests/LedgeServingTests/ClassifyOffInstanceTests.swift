@@ -10,7 +10,7 @@ import Testing
 
 /// The image endpoint decodes and preprocesses on the request's task and holds
 /// an instance only for the session run.
-@Suite struct ClassifyOffInstanceTests {
+@Suite(.ownThread) struct ClassifyOffInstanceTests {
     static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
     func model(exactDecode: Bool = false) throws -> ServedModel {

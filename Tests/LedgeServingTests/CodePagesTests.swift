@@ -13,7 +13,7 @@ import Glibc
 
 /// `ledge_drop_file_text_pages`, which the repository calls once a model's instances are open:
 /// code pages come back as they run, and a mapping with a private copy of a page keeps it.
-@Suite struct CodePagesTests {
+@Suite(.ownThread) struct CodePagesTests {
     /// A 2-page file of `byte`, mapped private read-write; `written` changes its first byte (a
     /// private copy), then the mapping becomes read + execute (`r-xp`, as code is mapped).
     static func mapping(in folder: String, byte: UInt8, written: UInt8?) throws -> UnsafeMutableRawPointer {

@@ -41,7 +41,7 @@ final class LoadBarrier: Sendable {
 
 /// A repository's models load at the same time, TFLite ones included (their
 /// stderr capture windows overlap instead of queueing).
-@Suite struct ParallelLoadTests {
+@Suite(.ownThread) struct ParallelLoadTests {
     @Test func fourModelsLoadAtTheSameTime() throws {
         let barrier = LoadBarrier(expected: 4)
         var options = RepositoryOptions(instances: 1)

@@ -8,7 +8,7 @@ import Testing
 /// `ledge serve`'s repositories are ready once each model's first instance (a
 /// one-thread one) is open: it serves everyone until the server listens and
 /// the others open and join.
-@Suite struct ReadyOnFirstInstanceTests {
+@Suite(.ownThread) struct ReadyOnFirstInstanceTests {
     @Test func theFirstInstanceServesUntilTheOthersJoin() async throws {
         let options = RepositoryOptions(instances: nil, cores: AdaptivePoolTests.cores, readyOnFirstInstance: true)
         var logger = Logger(label: "test")

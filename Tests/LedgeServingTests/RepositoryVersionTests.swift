@@ -8,7 +8,7 @@ import Testing
 
 /// Triton's repository behaviour on a real folder: version policies, states and reasons
 /// in the index, explicit load and unload, poll mode picking up changes.
-@Suite struct RepositoryVersionTests {
+@Suite(.ownThread) struct RepositoryVersionTests {
     static let logger: Logger = {
         var logger = Logger(label: "ledge.repository.tests")
         logger.logLevel = .critical
@@ -142,7 +142,7 @@ import Testing
 }
 
 /// config.pbtxt in the repository: what it sets is used, what it gets wrong is named in the index.
-@Suite struct RepositoryConfigTests {
+@Suite(.ownThread) struct RepositoryConfigTests {
     @Test func configSetsInstancesAndIsCompletedFromTheModel() async throws {
         try await withTemporaryDirectory { directory in
             try RepositoryVersionTests.makeModel(
@@ -204,7 +204,7 @@ import Testing
 
 /// config.pbtxt's `model_warmup`: samples run on every instance before it serves; one that does
 /// not fit the model fails the load with its name and why, in the index.
-@Suite struct ModelWarmupTests {
+@Suite(.ownThread) struct ModelWarmupTests {
     static let sample = """
         model_warmup [{
           name: "sample"

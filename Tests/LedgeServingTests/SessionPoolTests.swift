@@ -14,7 +14,7 @@ final class Tracker: Sendable {
     let overlaps = Atomic<Int>(0)
 }
 
-@Suite struct SessionPoolTests {
+@Suite(.ownThread) struct SessionPoolTests {
     func pool(instances: Int, queueLimit: Int) throws -> SessionPool {
         let made = try (0..<instances).map { index in
             ModelInstance(session: try ModelLoader.open(path: Fixtures.model("add.onnx"), logger: Logger(label: "test")), index: index)

@@ -5,7 +5,7 @@ import Testing
 /// Children the harness starts inherit none of the test process's descriptors: a long-lived
 /// child (sshd, an ssh ControlMaster) holding a client's socket kept a test's connection open
 /// after the test closed it (ClientLimitFlagTests waited 30 s for a close the server never saw).
-@Suite struct CleanSpawnTests {
+@Suite(.ownThread) struct CleanSpawnTests {
     @Test func processRunnerChildrenGetOnlyTheirStandardDescriptors() throws {
         let stray = try StrayDescriptor()
         let check = try ProcessRunner.run(stray.shellCheck[0], Array(stray.shellCheck.dropFirst()))

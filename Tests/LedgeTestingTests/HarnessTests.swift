@@ -4,7 +4,7 @@ import Testing
 
 /// The package-test harness against the real tools: docker-registry, skopeo, umoci, chroot.
 /// Each test makes its own registry, images and folders, so they may run in parallel.
-@Suite struct HarnessTests {
+@Suite(.ownThread) struct HarnessTests {
     @Test func registryCountsUploadsAndAWrongPasswordChangesNothing() async throws {
         try await withTemporaryDirectory { folder in
             let layout = try await TinyImage.make(in: folder)

@@ -5,7 +5,7 @@ import Testing
 /// The SSH device harness against Debian's real OpenSSH server and client. Serialized: fleets on
 /// the same addresses take turns anyway, and the checks that everything is gone afterwards must
 /// not see the next test's devices.
-@Suite(.serialized) struct SSHDeviceTests {
+@Suite(.serialized, .ownThread) struct SSHDeviceTests {
     @Test func threeDevicesAnswerOnTheirOwnAddressesAndTakeFiles() async throws {
         let started = ContinuousClock.now
         var startUp = Duration.zero
