@@ -1,4 +1,5 @@
 public import Testing
+internal import CLedgeProcess
 internal import Dispatch
 internal import LedgeCore
 internal import Synchronization
@@ -41,7 +42,7 @@ extension Trait where Self == OwnThreadTrait {
 
 /// A task executor that runs each job on an idle thread of its own, starting one when none is
 /// idle: a job that blocks never holds back another. Threads stay for the next jobs.
-final class ElasticExecutor: TaskExecutor, Sendable {
+package final class ElasticExecutor: TaskExecutor, Sendable {
     static let shared = ElasticExecutor()
 
     private struct State {
@@ -51,7 +52,7 @@ final class ElasticExecutor: TaskExecutor, Sendable {
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let woken = state.withLock { state in
             state.jobs.append(job)
@@ -62,7 +63,18 @@ final class ElasticExecutor: TaskExecutor, Sendable {
         if woken { wake.signal() } else { DedicatedThread.start { self.work() } }
     }
 
+    /// The name of its threads, as `ps -L` and debuggers show them.
+    package static let threadName = "ledge-test"
+
+    /// The name of the calling thread.
+    package static func currentThreadName() -> String {
+        var name = [CChar](repeating: 0, count: 16)
+        guard ledge_thread_name(&name) == 0 else { return "" }
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     private func work() {
+        _ = ledge_name_thread(Self.threadName)
         while true {
             let job = state.withLock { state -> UnownedJob? in
                 if state.jobs.isEmpty {
@@ -77,16 +89,16 @@ final class ElasticExecutor: TaskExecutor, Sendable {
 }
 
 /// A counting semaphore for tasks: ``acquire()`` suspends, it never blocks a thread.
-final class AsyncSlots: Sendable {
+package final class AsyncSlots: Sendable {
     private struct State {
         var free: Int
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
     private let state: Mutex<State>
 
-    init(_ count: Int) { state = Mutex(State(free: count)) }
+    package init(_ count: Int) { state = Mutex(State(free: count)) }
 
-    func acquire() async {
+    package func acquire() async {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state in
                 guard state.free > 0 else {
@@ -101,7 +113,7 @@ final class AsyncSlots: Sendable {
     }
 
     /// Hands the slot to the longest waiter, if any.
-    func release() {
+    package func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.waiting.isEmpty else {
                 state.free += 1
