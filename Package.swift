@@ -287,7 +287,8 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "LedgeVisionTests", dependencies: ["LedgeVision", "LedgeTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LedgeEngineTests", dependencies: ["LedgeEngine", "LedgeONNX", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
+            name: "LedgeEngineTests",
+            dependencies: ["LedgeEngine", "LedgeLiteRT", "LedgeONNX", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeBenchTests", dependencies: ["LedgeBench", "LedgeTesting", .product(name: "Logging", package: "swift-log")],

@@ -127,7 +127,8 @@ ledge_litert_status ledge_litert_create_cpu_environment(const ledge_litert_api *
 
 static void ledge_litert_free_payload(void *payload) { free(payload); }
 
-ledge_litert_status ledge_litert_create_cpu_options(const ledge_litert_api *api, int threads, ledge_litert_options *out) {
+ledge_litert_status ledge_litert_create_cpu_options(const ledge_litert_api *api, int threads, const char *weight_cache,
+                                                    ledge_litert_options *out) {
     ledge_litert_options options = NULL;
     ledge_litert_status status = api->CreateOptions(&options);
     if (status != LEDGE_LITERT_OK) return status;
@@ -136,9 +137,12 @@ ledge_litert_status ledge_litert_create_cpu_options(const ledge_litert_api *api,
         api->DestroyOptions(options);
         return status;
     }
-    char text[64];
-    snprintf(text, sizeof(text), "num_threads = %d\n", threads < 1 ? 1 : threads);
-    char *payload = strdup(text);
+    // XNNPACK's settings as TOML text. A weight cache path is a TOML basic string: the caller
+    // passes none holding a quote, a backslash or a control character.
+    const char *format = weight_cache != NULL ? "num_threads = %d\nweight_cache_file_path = \"%s\"\n" : "num_threads = %d\n";
+    size_t length = 64 + (weight_cache != NULL ? strlen(weight_cache) : 0);
+    char *payload = malloc(length);
+    if (payload != NULL) snprintf(payload, length, format, threads < 1 ? 1 : threads, weight_cache);
     if (payload == NULL) {
         api->DestroyOptions(options);
         return 2;

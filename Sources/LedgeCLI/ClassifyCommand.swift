@@ -54,6 +54,7 @@ struct ClassifyCommand: ParsableCommand {
         CrashGuard.watch(model)
         var engine = runtime.engineOptions
         engine.onnxGraphCache = graphs.graphCache
+        engine.xnnpackCache = graphs.weightCache
         let session = try ModelLoader.open(path: model, options: engine, logger: logger)
         let classifier = try ImageClassifier(session: session, options: options)
         var results: [ClassificationResult] = []

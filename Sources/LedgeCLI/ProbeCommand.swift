@@ -26,6 +26,9 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("onnx-cache"), help: "Where ONNX Runtime's optimized graphs are kept (default: none).")
     var onnxCache: String?
 
+    @Option(name: .customLong("xnnpack-cache"), help: "Where XNNPACK's packed weights are kept (default: none).")
+    var xnnpackCache: String?
+
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
@@ -36,6 +39,7 @@ struct ProbeCommand: ParsableCommand {
         let logger = ConsoleLogHandler.logger(verbose: runtime.verbose)
         var engine = runtime.engineOptions
         engine.onnxGraphCache = onnxCache.map { ONNXGraphCache(directory: $0) }
+        engine.xnnpackCache = xnnpackCache.map { XNNPackWeightCache(directory: $0) }
         let session = try ModelLoader.open(path: model, options: engine, logger: logger)
         _ = try session.run(SyntheticInput.tensors(for: session.info.inputs))
         print("probe: ok peak_bytes=\(Self.peakResidentBytes())")

@@ -179,6 +179,7 @@ struct ServeCommand: AsyncParsableCommand {
         let refresh = await security.refresh(network, logger: logger)
         var engine = runtime.engineOptions
         engine.onnxGraphCache = probe.graphs.graphCache
+        engine.xnnpackCache = probe.graphs.weightCache
         let plan = InstancePlan(
             instances: instances, threads: engine.session.threads, configInstances: nil, configThreads: nil,
             cores: InstancePlan.machineCores)

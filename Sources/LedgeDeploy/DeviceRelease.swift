@@ -135,14 +135,14 @@ public struct DeviceRelease: Sendable {
     /// 0.0.0.0:8000) and gRPC on `LEDGE_GRPC_PORT` (default 8001), with `LEDGE_THREADS` threads
     /// per session when set; extra arguments pass on, then those in `serve.args` (one per line). A token, certificate and key in `secrets/`
     /// are passed as files (`--auth-token-file`, `--tls-cert`, `--tls-key`), and a client CA
-    /// file asks clients for certificates (`--tls-client-ca`). Probe results and optimized ONNX
-    /// graphs are kept in the device folder's `cache/`, shared by its releases (a service may
+    /// file asks clients for certificates (`--tls-client-ca`). Probe results, optimized ONNX
+    /// graphs and XNNPACK's packed weights are kept in the device folder's `cache/`, shared by its releases (a service may
     /// have no home folder), so a restart or a release of the same model skips that work.
     static let serveScript = """
         #!/bin/sh
         R="$(cd "$(dirname "$0")" && pwd -P)"
         C="$(cd "$R/../.." && pwd -P)/cache"
-        set -- --probe-cache "$C/probe" --onnx-cache "$C/onnx" "$@"
+        set -- --probe-cache "$C/probe" --onnx-cache "$C/onnx" --xnnpack-cache "$C/xnnpack" "$@"
         if [ -f "$R/\(tokenPath)" ]; then set -- --auth-token-file "$R/\(tokenPath)" "$@"; fi
         if [ -f "$R/\(certificatePath)" ]; then set -- --tls-cert "$R/\(certificatePath)" --tls-key "$R/\(keyPath)" "$@"; fi
         if [ -f "$R/\(clientCAPath)" ]; then set -- --tls-client-ca "$R/\(clientCAPath)" "$@"; fi

@@ -17,7 +17,7 @@ public enum ServeArguments {
         (["--reuse-port", "--ready-file"], "deploy's switch"),
         (["--auth-token", "--auth-token-file"], "auth_token_file"),
         (["--tls-cert", "--tls-key", "--tls-client-ca"], "tls_cert, tls_key and tls_client_ca"),
-        (["--probe-cache", "--onnx-cache"], "deploy (the device folder's cache)"),
+        (["--probe-cache", "--onnx-cache", "--xnnpack-cache"], "deploy (the device folder's cache)"),
     ]
 
     /// Why `argument` cannot be one of them, or `nil`; `setBy` says where a managed option is set

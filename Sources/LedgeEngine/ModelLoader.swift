@@ -1,6 +1,6 @@
 public import LedgeCore
 public import Logging
-internal import LedgeLiteRT
+public import LedgeLiteRT
 internal import LedgeONNX
 
 /// How to open a model: session options plus where the runtime libraries are.
@@ -12,15 +12,18 @@ public struct EngineOptions: Sendable, Hashable {
     public var liteRTLibrary: String?
     /// Where ONNX Runtime's optimized graphs are kept between processes; `nil`: optimize every time.
     public var onnxGraphCache: ONNXGraphCache?
+    /// Where XNNPACK's packed weights of TFLite models are kept (shared by the instances of a model); `nil`: packed per session.
+    public var xnnpackCache: XNNPackWeightCache?
 
     public init(
         session: SessionOptions = SessionOptions(), onnxRuntimeLibrary: String? = nil, liteRTLibrary: String? = nil,
-        onnxGraphCache: ONNXGraphCache? = nil
+        onnxGraphCache: ONNXGraphCache? = nil, xnnpackCache: XNNPackWeightCache? = nil
     ) {
         self.session = session
         self.onnxRuntimeLibrary = onnxRuntimeLibrary
         self.liteRTLibrary = liteRTLibrary
         self.onnxGraphCache = onnxGraphCache
+        self.xnnpackCache = xnnpackCache
     }
 }
 
@@ -44,6 +47,9 @@ public enum ModelLoader {
                 logger.warning("--provider \(provider) applies to ONNX models; LiteRT runs \(path) on the CPU (XNNPACK)")
             }
             let runtime = try LiteRTRuntime.shared(libraryPath: options.liteRTLibrary)
+            if let cache = options.xnnpackCache {
+                return try cache.open(file: file, options: options.session, runtime: runtime, logger: logger)
+            }
             return try LiteRTSession(file: file, options: options.session, runtime: runtime, logger: logger)
         case .onnx:
             let runtime = try ONNXRuntime.shared(libraryPath: options.onnxRuntimeLibrary)

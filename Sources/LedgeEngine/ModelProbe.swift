@@ -131,6 +131,7 @@ public struct ModelProbe: Sendable {
         if let ort = engine.onnxRuntimeLibrary { arguments += ["--ort-library", ort] }
         if let litert = engine.liteRTLibrary { arguments += ["--litert-library", litert] }
         if let cache = engine.onnxGraphCache { arguments += ["--onnx-cache", cache.directory] }
+        if let cache = engine.xnnpackCache { arguments += ["--xnnpack-cache", cache.directory] }
         return arguments
     }
 

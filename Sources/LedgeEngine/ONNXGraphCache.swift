@@ -54,12 +54,12 @@ public struct ONNXGraphCache: Sendable, Hashable {
         guard cpu, file.data.count <= Self.largestModel else {
             return try ONNXSession(file: file, options: options, runtime: runtime, logger: logger)
         }
-        let entry = PathName.appending(key(file: file, runtime: runtime) + ".onnx", to: directory)
+        let entry = entry(for: file, context: Self.context(runtime))
         if let bytes = FileManager.default.contents(atPath: entry) {
             if let graph = GraphSeal.graph(in: bytes, path: entry, stamp: Self.stamp(entry)) {
                 do {
                     let session = try ONNXSession(file: file, options: options, runtime: runtime, graph: .optimized(graph), logger: logger)
-                    utimensat(AT_FDCWD, entry, nil, 0)  // last use, for the size limit
+                    markUsed(entry)
                     logger.debug("\(file.path): optimized graph from the cache (\(entry))")
                     return session
                 } catch {
@@ -77,12 +77,9 @@ public struct ONNXGraphCache: Sendable, Hashable {
     private func openSaving(file: ModelFile, options: SessionOptions, runtime: ONNXRuntime, entry: String, logger: Logger) throws
         -> ONNXSession
     {
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        guard access(directory, W_OK) == 0 else {
-            logger.debug("ONNX graph cache: \(directory) is not writable; not caching \(file.path)")
+        guard let temporary = temporary(for: entry, caching: file.path, logger: logger) else {
             return try ONNXSession(file: file, options: options, runtime: runtime, logger: logger)
         }
-        let temporary = entry + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         defer { unlink(temporary) }  // gone once renamed; removed when anything failed
         let session: ONNXSession
         do {
@@ -104,25 +101,35 @@ public struct ONNXGraphCache: Sendable, Hashable {
         return session
     }
 
-    /// `device:inode:size` of `path`: an entry replaced since its seal was checked (renamed into
-    /// place, so a new inode) is checked again; the last-use time touched on each hit is not part of it.
-    static func stamp(_ path: String) -> String {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return "" }
-        return "\(info.st_dev):\(info.st_ino):\(info.st_size)"
-    }
+    /// What an entry depends on besides the model, the CPU and Ledge: the runtime's version and build.
+    static func context(_ runtime: ONNXRuntime) -> String { "onnxruntime \(runtime.version) \(runtime.buildInfo ?? "")" }
+}
 
-    /// The entry's name: the model's SHA-256, then a digest of the runtime, the CPU and Ledge.
-    func key(file: ModelFile, runtime: ONNXRuntime) -> String {
-        let model = file.sha256
-        let context = "onnxruntime \(runtime.version) \(runtime.buildInfo ?? "")|cpu \(Self.cpuIdentity)|ledge \(LedgeVersion.current)"
-        let digest = SHA256.hash(data: Data(context.utf8)).prefix(8).map { cFormat("%02x", $0) }.joined()
-        return model + "-" + digest
-    }
+extension ONNXGraphCache: CacheFolder {
+    static let title = "ONNX graph cache"
+    static let suffixes = [".onnx"]
+}
 
+/// `open(2)` for appending (a free function: inside ``ONNXGraphCache`` the name is its method's).
+private func openForAppending(_ path: String) -> Int32 { open(path, O_WRONLY | O_APPEND | O_CLOEXEC) }
+
+extension ModelFile {
+    /// The file's SHA-256 in lowercase hex, computed once for all copies of this `ModelFile`.
+    var sha256: String { digest.get { SHA256.hash(data: data).map { cFormat("%02x", $0) }.joined() } }
+}
+
+/// `$XDG_CACHE_HOME/ledge/NAME` (an absolute `XDG_CACHE_HOME`), else `~/.cache/ledge/NAME`; `nil` without a home.
+func userCacheFolder(_ name: String, environment: [String: String]) -> String? {
+    if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/ledge/" + name }
+    guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
+    return home + "/.cache/ledge/" + name
+}
+
+/// What this CPU is, for cache keys: entries may hold kernels or layouts chosen for it.
+enum CPUIdentity {
     /// What this CPU is, as `/proc/cpuinfo` tells it for its first processor:
     /// vendor, family, model, and feature flags (x86) or implementer, part and features (Arm).
-    static let cpuIdentity: String = {
+    static let current: String = {
         var machine = utsname()
         uname(&machine)
         let arch = withUnsafeBytes(of: &machine.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -140,43 +147,9 @@ public struct ONNXGraphCache: Sendable, Hashable {
         }
         return ([arch] + seen.keys.sorted().map { "\($0)=\(seen[$0]!)" }).joined(separator: ";")
     }()
-
-    /// Removes the least recently used entries (never `kept`) while the entries take more than ``sizeLimit``.
-    func prune(keeping kept: String, logger: Logger) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        var entries: [(path: String, size: Int, used: Int)] = []
-        for name in names where name.hasSuffix(".onnx") {
-            let path = PathName.appending(name, to: directory)
-            var info = stat()
-            guard stat(path, &info) == 0 else { continue }
-            entries.append((path, Int(info.st_size), Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)))
-        }
-        var total = entries.reduce(0) { $0 + $1.size }
-        for entry in entries.sorted(by: { $0.used < $1.used }) where total > sizeLimit && entry.path != kept {
-            if unlink(entry.path) == 0 {
-                total -= entry.size
-                logger.debug("ONNX graph cache: removed \(entry.path) (the cache is over \(sizeLimit >> 20) MiB)")
-            }
-        }
-    }
 }
-
-/// `open(2)` for appending (a free function: inside ``ONNXGraphCache`` the name is its method's).
-private func openForAppending(_ path: String) -> Int32 { open(path, O_WRONLY | O_APPEND | O_CLOEXEC) }
 
 /// `text` without the white space at either end.
 private func trimmed(_ text: Substring) -> String {
     String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-}
-
-extension ModelFile {
-    /// The file's SHA-256 in lowercase hex, computed once for all copies of this `ModelFile`.
-    var sha256: String { digest.get { SHA256.hash(data: data).map { cFormat("%02x", $0) }.joined() } }
-}
-
-/// `$XDG_CACHE_HOME/ledge/NAME` (an absolute `XDG_CACHE_HOME`), else `~/.cache/ledge/NAME`; `nil` without a home.
-func userCacheFolder(_ name: String, environment: [String: String]) -> String? {
-    if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/ledge/" + name }
-    guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
-    return home + "/.cache/ledge/" + name
 }

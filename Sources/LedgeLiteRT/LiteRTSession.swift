@@ -21,9 +21,10 @@ public final class LiteRTSession: InferenceSession {
     public var executionProvider: String? { "cpu" }
 
     /// Validates and compiles `file` with `options.threads` XNNPACK threads
-    /// (default: ``SessionOptions/defaultThreads``).
+    /// (default: ``SessionOptions/defaultThreads``), with `weightCache` as XNNPACK's weight
+    /// cache file when given (read when it holds the packed weights, written when missing).
     public init(
-        file: ModelFile, options: SessionOptions = SessionOptions(), runtime: LiteRTRuntime,
+        file: ModelFile, options: SessionOptions = SessionOptions(), runtime: LiteRTRuntime, weightCache: String? = nil,
         logger: Logger = Logger(label: "ledge.litert")
     ) throws {
         guard file.format == .tflite else {
@@ -45,7 +46,9 @@ public final class LiteRTSession: InferenceSession {
         // LiteRT's log lines go to our logger; every error names the file.
         let ((state, signatures), placement) = try Self.named(file.path) {
             try withTFLiteErrorsCaptured(logger: logger) {
-                let compile = { try Self.compile(file: file, storage: storage, model: model, threads: threads, runtime: runtime) }
+                let compile = {
+                    try Self.compile(file: file, storage: storage, model: model, threads: threads, weightCache: weightCache, runtime: runtime)
+                }
                 return threads > 1 ? try WorkerPlacement.finding(compile) : (try compile(), nil)
             }
         }
@@ -64,7 +67,7 @@ public final class LiteRTSession: InferenceSession {
 
     /// Creates the LiteRT model, reads its signature and compiles it, with the input and output buffers.
     private static func compile(
-        file: ModelFile, storage: TensorStorage, model: TFLiteModel, threads: Int,
+        file: ModelFile, storage: TensorStorage, model: TFLiteModel, threads: Int, weightCache: String?,
         runtime: LiteRTRuntime
     ) throws -> (RunState, SignatureReader) {
         let api = runtime.api
@@ -81,7 +84,7 @@ public final class LiteRTSession: InferenceSession {
         }
         var rawOptions: OpaquePointer?
         try runtime.check(
-            ledge_litert_create_cpu_options(api, Int32(clamping: threads), &rawOptions),
+            ledge_litert_create_cpu_options(api, Int32(clamping: threads), weightCache, &rawOptions),
             "creating compilation options")
         guard let rawOptions else { throw LedgeError.runtimeFailure("LiteRT: creating compilation options returned none") }
         let compileOptions = LiteRTObject(rawOptions, keeping: [runtime]) { api.pointee.DestroyOptions($0) }

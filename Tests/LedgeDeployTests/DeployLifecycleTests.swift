@@ -44,6 +44,11 @@ import Testing
             let first = try apply(fleet, devices, model: "efficientnet_lite0.tflite")
             #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
             for device in devices { #expect(try await servedShape(device) == [224, 224, 3]) }
+            // The probe child kept the TFLite model's packed weights (and their seal) in the device folder's cache.
+            for device in devices {
+                let weights = ((try? FileManager.default.contentsOfDirectory(atPath: device.home + "/.ledge/cache/xnnpack")) ?? []).sorted()
+                #expect(weights.count == 2 && weights[0].hasSuffix(".xnn") && weights[1] == weights[0] + ".sha256", "\(device.alias): \(weights)")
+            }
 
             // Redeploy another model under the same name while a client sends requests to every
             // device without pause, each on a new connection: none fails, the new model answers.

@@ -11,14 +11,10 @@ import Testing
 /// uncached session's, to the bit), a broken entry is rebuilt, the size limit holds.
 @Suite struct ONNXGraphCacheTests {
     static func withDirectory<T>(_ body: (String) throws -> T) throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-graph-cache-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try body(directory)
+        try CacheFolderTesting.withDirectory("ledge-graph-cache", body)
     }
 
-    static func entries(_ directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-    }
+    static func entries(_ directory: String) -> [String] { CacheFolderTesting.entries(directory) }
 
     static func values(_ session: any InferenceSession, _ reference: ReferenceCase) throws -> [Float] {
         try session.run(reference.inputs)[0].values(as: Float.self)

@@ -162,8 +162,11 @@ const char *ledge_litert_status_text(ledge_litert_status status);
 /// Creates an environment that registers only the CPU accelerator and logs warnings and errors only.
 ledge_litert_status ledge_litert_create_cpu_environment(const ledge_litert_api *api, ledge_litert_environment *out);
 
-/// Creates compilation options: CPU accelerator and XNNPACK with `threads` threads.
-ledge_litert_status ledge_litert_create_cpu_options(const ledge_litert_api *api, int threads, ledge_litert_options *out);
+/// Creates compilation options: CPU accelerator and XNNPACK with `threads` threads, and with
+/// `weight_cache` (or NULL) as XNNPACK's weight cache file: packed weights are read from it when
+/// it holds them (mapped, so sessions of one model share them) and written to it when it is missing.
+ledge_litert_status ledge_litert_create_cpu_options(const ledge_litert_api *api, int threads, const char *weight_cache,
+                                                    ledge_litert_options *out);
 
 /// Signature 0's output shapes after re-allocation (LiteRT propagates resized
 /// inputs): `count` outputs, dimensions written to `dims[i * 8 ...]`, ranks to `ranks`.
