@@ -54,7 +54,8 @@ public struct XNNPackWeightCache: Sendable, Hashable {
     /// A session of `file` whose packed weights come from the cache, packed and kept there on a miss.
     public func open(file: ModelFile, options: SessionOptions, runtime: LiteRTRuntime, logger: Logger) throws -> LiteRTSession {
         let entry = entry(for: file, context: Self.context(runtime))
-        // XNNPACK reads the path as a TOML string: a folder it cannot be written into is not cached.
+        // XNNPACK reads the path from a TOML string written without escapes: a folder whose
+        // name would need one (a quote, a backslash, a control character) is not used.
         guard !entry.contains(where: { $0 == "\"" || $0 == "\\" || $0.asciiValue.map { $0 < 0x20 } == true }) else {
             logger.debug("XNNPACK weight cache: \(directory) cannot be named to XNNPACK; not caching \(file.path)")
             return try LiteRTSession(file: file, options: options, runtime: runtime, logger: logger)
