@@ -6,6 +6,7 @@ internal import Foundation
 #endif
 internal import LedgeCore
 internal import Logging
+internal import Synchronization
 
 #if canImport(Glibc)
 internal import Glibc
@@ -80,4 +81,30 @@ extension CacheFolder {
         guard stat(path, &info) == 0 else { return "" }
         return "\(info.st_dev):\(info.st_ino):\(info.st_size)"
     }
+}
+
+/// The seals (SHA-256) this process has checked, by entry: a seal is checked once per process and
+/// entry, so the instances of a model opened after the first skip reading the whole file again.
+enum CheckedSeals {
+    /// Entries by path and ``CacheFolder/stamp(_:)`` (device, inode, size): an entry renamed into
+    /// place since is checked again.
+    private static let checked = Mutex<Set<String>>([])
+
+    /// Whether the entry at `path` is sound: `true` when its seal was checked before, else `verify()`'s answer (remembered when true).
+    static func sound(_ path: String, stamp: String, verify: () -> Bool) -> Bool {
+        let id = path + "|" + stamp
+        if checked.withLock({ $0.contains(id) }) { return true }
+        guard verify() else { return false }
+        _ = checked.withLock { $0.insert(id) }
+        return true
+    }
+}
+
+/// Appends `bytes` to the file at `path` (created if missing) and flushes it to the disk; no
+/// bytes only flushes. What a cache entry gets before it is renamed into place.
+func appendFlushed(_ bytes: [UInt8], to path: String) -> Bool {
+    let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count && fsync(fd) == 0
 }

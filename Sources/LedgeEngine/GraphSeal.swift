@@ -4,20 +4,16 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
-internal import Synchronization
 
 /// The end of an ``ONNXGraphCache`` entry: the SHA-256 of the graph before it, then `LEDGEGC1`.
 ///
 /// A device's SD card can flip bits in a file that still parses: a damaged graph would load and
 /// answer wrongly, so an entry is used only when its seal matches. The check reads the whole
-/// graph once per process and entry (the instances of a model opened after the first skip it).
+/// graph once per process and entry (``CheckedSeals``).
 enum GraphSeal {
     static let magic = Array("LEDGEGC1".utf8)
     /// Bytes the seal adds.
     static let size = 32 + 8
-    /// Entries (path and ``ONNXGraphCache``'s stamp: device, inode, size) whose seal this process has checked.
-    private static let checked = Mutex<Set<String>>([])
-
     /// The seal of `graph`.
     static func seal(_ graph: Data) -> [UInt8] { Array(SHA256.hash(data: graph)) + magic }
 
@@ -25,11 +21,9 @@ enum GraphSeal {
     static func graph(in entry: Data, path: String, stamp: String) -> Data? {
         guard entry.count > size, entry.suffix(magic.count).elementsEqual(magic) else { return nil }
         let graph = entry.prefix(entry.count - size)
-        let id = path + "|" + stamp
-        if checked.withLock({ $0.contains(id) }) { return graph }
-        let digest = entry.dropFirst(entry.count - size).prefix(32)
-        guard SHA256.hash(data: graph).elementsEqual(digest) else { return nil }
-        _ = checked.withLock { $0.insert(id) }
-        return graph
+        let sound = CheckedSeals.sound(path, stamp: stamp) {
+            SHA256.hash(data: graph).elementsEqual(entry.dropFirst(entry.count - size).prefix(32))
+        }
+        return sound ? graph : nil
     }
 }

@@ -90,11 +90,7 @@ public struct ONNXGraphCache: Sendable, Hashable {
         }
         // Sealed (the graph's SHA-256 appended), flushed, then renamed into place.
         guard let graph = FileManager.default.contents(atPath: temporary), !graph.isEmpty else { return session }
-        let fd = openForAppending(temporary)
-        let seal = GraphSeal.seal(graph)
-        let sealed = fd >= 0 && seal.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == seal.count && fsync(fd) == 0
-        if fd >= 0 { close(fd) }
-        if sealed && rename(temporary, entry) == 0 {
+        if appendFlushed(GraphSeal.seal(graph), to: temporary) && rename(temporary, entry) == 0 {
             logger.debug("\(file.path): optimized graph kept in the cache (\(entry))")
             prune(keeping: entry, logger: logger)
         }
@@ -109,9 +105,6 @@ extension ONNXGraphCache: CacheFolder {
     static let title = "ONNX graph cache"
     static let suffixes = [".onnx"]
 }
-
-/// `open(2)` for appending (a free function: inside ``ONNXGraphCache`` the name is its method's).
-private func openForAppending(_ path: String) -> Int32 { open(path, O_WRONLY | O_APPEND | O_CLOEXEC) }
 
 extension ModelFile {
     /// The file's SHA-256 in lowercase hex, computed once for all copies of this `ModelFile`.

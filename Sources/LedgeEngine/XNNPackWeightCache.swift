@@ -7,7 +7,6 @@ public import Foundation
 public import LedgeCore
 public import LedgeLiteRT
 public import Logging
-internal import Synchronization
 
 #if canImport(Glibc)
 internal import Glibc
@@ -98,7 +97,7 @@ public struct XNNPackWeightCache: Sendable, Hashable {
         }
         // The session maps the file it wrote; renaming it later changes nothing for the session.
         guard let weights = FileManager.default.contents(atPath: temporary), !weights.isEmpty,
-            WeightSeal.write(WeightSeal.digest(weights), to: temporary + Self.sealSuffix), syncFile(temporary),
+            appendFlushed(WeightSeal.seal(weights), to: temporary + Self.sealSuffix), appendFlushed([], to: temporary),
             rename(temporary + Self.sealSuffix, entry + Self.sealSuffix) == 0, rename(temporary, entry) == 0
         else { return session }
         logger.debug("\(file.path): packed weights kept in the cache (\(entry))")
@@ -119,42 +118,20 @@ extension XNNPackWeightCache: CacheFolder {
     static let suffixes = [".xnn", sealSuffix]
 }
 
-/// `fsync(2)` of the file at `path`.
-private func syncFile(_ path: String) -> Bool {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    return fsync(fd) == 0
-}
-
-/// `write(2)` of all of `bytes` to `fd` (a free function: inside ``WeightSeal`` the name is its method's).
-private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool { write(fd, bytes.baseAddress, bytes.count) == bytes.count }
-
 /// The seal of an ``XNNPackWeightCache`` entry: the entry's SHA-256 in hex, in a file beside it.
 enum WeightSeal {
-    /// Entries (path and stamp: device, inode, size) whose seal this process has checked.
-    private static let checked = Mutex<Set<String>>([])
-
     static func digest(_ bytes: Data) -> String { SHA256.hash(data: bytes).map { cFormat("%02x", $0) }.joined() }
 
-    /// Writes `digest` to `path`, flushed.
-    static func write(_ digest: String, to path: String) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        let bytes = Array((digest + "\n").utf8)
-        return bytes.withUnsafeBytes { writeAll(fd, $0) } && fsync(fd) == 0
-    }
+    /// What the seal's file holds for `weights`.
+    static func seal(_ weights: Data) -> [UInt8] { Array((digest(weights) + "\n").utf8) }
 
-    /// Whether `entry`'s SHA-256 is the one its seal holds.
+    /// Whether `entry`'s SHA-256 is the one its seal holds (``CheckedSeals``).
     static func matches(entry: String, stamp: String) -> Bool {
-        let id = entry + "|" + stamp
-        if checked.withLock({ $0.contains(id) }) { return true }
-        guard let seal = FileManager.default.contents(atPath: entry + XNNPackWeightCache.sealSuffix),
-            let bytes = FileManager.default.contents(atPath: entry),
-            seal == Data((digest(bytes) + "\n").utf8)
-        else { return false }
-        _ = checked.withLock { $0.insert(id) }
-        return true
+        CheckedSeals.sound(entry, stamp: stamp) {
+            guard let seal = FileManager.default.contents(atPath: entry + XNNPackWeightCache.sealSuffix),
+                let weights = FileManager.default.contents(atPath: entry)
+            else { return false }
+            return Array(seal) == Self.seal(weights)
+        }
     }
 }
