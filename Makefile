@@ -15,6 +15,12 @@ SWIFT ?= swift
 # writes it) — the kernel maps code 64 KiB at a time, so scattered code costs RSS it does not run.
 SECTION_FLAGS = -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections
 RELEASE_FLAGS ?= --static-swift-stdlib $(SECTION_FLAGS) -Xlinker --strip-all -Xlinker --section-ordering-file=$(CURDIR)/scripts/hot_text.order
+# swift-driver's incremental build recompiles nothing when only -Xfrontend flags change: a release
+# build made with other compile flags is removed before the next one (.build/release-compile-flags
+# records them), or its objects would be linked without their sections.
+RELEASE_OBJECTS_CHECK = [ "$$(cat .build/release-compile-flags 2>/dev/null)" = "$(SECTION_FLAGS)" ] || { \
+	if [ -e .build/release ]; then echo "removing the release build made with other compile flags"; rm -rf "$$(readlink -f .build/release)"; fi; \
+	mkdir -p .build && echo "$(SECTION_FLAGS)" > .build/release-compile-flags; }
 # The release binary must read its arguments: a static build once printed the root help for
 # every command and exited 0 (a C constructor had moved the environment block, beside which
 # the Swift runtime looks for argv, when ORT_DISABLE_TELEMETRY was not set, as it is here).
@@ -43,6 +49,7 @@ test: setup
 
 ## run: serve efficientnet_lite0 on port 8000 with the release CLI (prints the URL; Ctrl-C stops it)
 run: setup
+	@$(RELEASE_OBJECTS_CHECK)
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@$(RELEASE_CHECK)
 	.build/release/ledge classify -m $(MODELS)/efficientnet_lite0.tflite \
@@ -59,6 +66,7 @@ bench-serve: setup
 
 ## bench-grpc: ledge serve over gRPC (h2load, tritonclient) against HTTP V2 JSON (wrk, h2load --h1) and ledge bench, one run
 bench-grpc: setup
+	@$(RELEASE_OBJECTS_CHECK)
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@$(RELEASE_CHECK)
 	command -v wrk >/dev/null || env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null
@@ -66,6 +74,7 @@ bench-grpc: setup
 
 ## release: the release ledge (static Swift runtime, stripped); on an arm64 machine this is the --binary linux/arm64 file
 release: setup
+	@$(RELEASE_OBJECTS_CHECK)
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@$(RELEASE_CHECK)
 	@echo "built .build/release/ledge"
@@ -73,6 +82,7 @@ release: setup
 ## hot-text: rewrite scripts/hot_text.order from perf samples of the release server under load
 ## (scripts/hot_text.py; needs perf: apt-get install linux-perf), then relink the release ledge with it
 hot-text: setup
+	@$(RELEASE_OBJECTS_CHECK)
 	$(SWIFT) build -c release --product ledge --static-swift-stdlib $(SECTION_FLAGS)
 	python3 scripts/hot_text.py --ledge .build/release/ledge
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
@@ -80,6 +90,7 @@ hot-text: setup
 
 ## bench-quantize: ledge quantize (release) against ONNX Runtime's quantize_static on the same tensors, int8 against float latency
 bench-quantize: setup
+	@$(RELEASE_OBJECTS_CHECK)
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@$(RELEASE_CHECK)
 	$(LEDGE_HOME)/venv/bin/python Benchmarks/quantize_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
@@ -90,6 +101,7 @@ bench-batching: setup
 
 ## bench-package: image sizes per platform and layer, time to package, to push, to push again unchanged
 bench-package: setup
+	@$(RELEASE_OBJECTS_CHECK)
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@$(RELEASE_CHECK)
 	Benchmarks/package_size.sh .build/release/ledge
@@ -101,18 +113,21 @@ bench-deploy: setup
 
 ## bench-probe: ready time with and without the model probe (cold and warm cache), the probe's peak RSS
 bench-probe: setup
+	@$(RELEASE_OBJECTS_CHECK)
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@$(RELEASE_CHECK)
 	$(LEDGE_HOME)/venv/bin/python Benchmarks/probe_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
 
 ## bench-compression: bytes and server p50 of plain vs deflate-compressed infer bodies (binary tensors and JSON)
 bench-compression: setup
+	@$(RELEASE_OBJECTS_CHECK)
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@$(RELEASE_CHECK)
 	$(LEDGE_HOME)/venv/bin/python Benchmarks/compression_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
 
 ## bench-graph-cache: ready time and peak RSS with and without kept optimized ONNX graphs (--onnx-cache)
 bench-graph-cache: setup
+	@$(RELEASE_OBJECTS_CHECK)
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@$(RELEASE_CHECK)
 	$(LEDGE_HOME)/venv/bin/python Benchmarks/graph_cache_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
@@ -120,6 +135,7 @@ bench-graph-cache: setup
 ## soak: mixed good and bad traffic at 32 connections for SOAK_SECONDS (default 600) under wrk
 SOAK_SECONDS ?= 600
 soak: setup
+	@$(RELEASE_OBJECTS_CHECK)
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@$(RELEASE_CHECK)
 	command -v wrk >/dev/null || env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${LEDGE_HOME:=$PWD/.ledge}"
 export LEDGE_HOME
-swift build -c release --product ledge --static-swift-stdlib >/dev/null  # as make run builds it
+make -s release >/dev/null  # as make run builds it
 if [ -z "${SERVE_ONLY:-}" ]; then
   "$LEDGE_HOME/venv/bin/python" Benchmarks/compare_runtimes.py --ledge .build/release/ledge "$@"
   "$LEDGE_HOME/venv/bin/python" Benchmarks/bench_vs_python.py --ledge .build/release/ledge "$@"
