@@ -1,9 +1,10 @@
 // See CLedgeProcess.h: a crash guard that turns a runtime's fatal signal into
 // one line on stderr, the probe's memory bound, the spawn of the probe, thread names and
-// the unmapping of code pages run only at start.
+// the unmapping of code pages run only at start, the unnamed file copy of a model's bytes.
 #define _GNU_SOURCE
 #include "CLedgeProcess.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -163,6 +164,31 @@ long long ledge_drop_file_text_pages(void) {
     }
     fclose(smaps);
     return dropped;
+}
+
+void *ledge_map_unnamed_copy(const char *directory, const void *bytes, size_t count, int *error) {
+    int fd = open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        *error = errno;
+        return NULL;
+    }
+    const char *next = bytes;
+    size_t left = count;
+    while (left > 0) {
+        ssize_t written = write(fd, next, left);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) {
+            *error = written < 0 ? errno : EIO;
+            close(fd);
+            return NULL;
+        }
+        next += written;
+        left -= (size_t)written;
+    }
+    void *mapping = mmap(NULL, count, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    *error = mapping == MAP_FAILED ? errno : 0;
+    close(fd);  // the mapping keeps the file
+    return mapping == MAP_FAILED ? NULL : mapping;
 }
 
 int ledge_name_thread(const char *name) {

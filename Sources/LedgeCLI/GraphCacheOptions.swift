@@ -13,7 +13,7 @@ struct GraphCacheOptions: ParsableArguments {
     @Option(
         name: .customLong("xnnpack-cache"),
         help:
-            "Where XNNPACK's packed weights of TFLite models are kept: the instances of a model share them, and the next start skips packing (by model SHA-256, runtime and CPU; default: $XDG_CACHE_HOME/ledge/xnnpack or ~/.cache/ledge/xnnpack; 'none' disables)."
+            "Where XNNPACK's packed weights of TFLite models are kept: the instances of a model share them, and the next start skips packing (by model SHA-256, runtime and CPU; default: $XDG_CACHE_HOME/ledge/xnnpack or ~/.cache/ledge/xnnpack; 'none' disables). ledge serve also keeps there, in a file without a name, the model bytes LiteRT reads in place, which then leave its resident memory once compiled."
     )
     var xnnpackCache: String?
 

@@ -179,7 +179,11 @@ struct ServeCommand: AsyncParsableCommand {
         let refresh = await security.refresh(network, logger: logger)
         var engine = runtime.engineOptions
         engine.onnxGraphCache = probe.graphs.graphCache
-        engine.xnnpackCache = probe.graphs.weightCache
+        engine.xnnpackCache = probe.graphs.weightCache.map {
+            var cache = $0
+            cache.mapsModelCopies = true  // a server's model bytes leave its resident memory once compiled
+            return cache
+        }
         let plan = InstancePlan(
             instances: instances, threads: engine.session.threads, configInstances: nil, configThreads: nil,
             cores: InstancePlan.machineCores)

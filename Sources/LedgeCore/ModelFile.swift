@@ -15,11 +15,8 @@ public struct ModelFile: Sendable {
     public let format: ModelFormat
     /// The bytes of the file.
     public let data: Data
-    /// The same bytes, 64-byte aligned: runtimes that keep reading the model
-    /// (LiteRT) use them in place, so sessions opened from one `ModelFile`
-    /// share one copy while `data` goes away with the `ModelFile`. `nil` for
-    /// ONNX models: ONNX Runtime copies the model into its own structures.
-    package let storage: TensorStorage?
+    /// The copy of a TFLite model's bytes its sessions share (see ``sharedStorage(_:)``).
+    private let storage = Memo<TensorStorage?>()
     /// The file's digest once someone computed it (cache keys: probe results,
     /// optimized graphs): the copies of one `ModelFile` share it.
     package let digest = Memo<String>()
@@ -31,12 +28,20 @@ public struct ModelFile: Sendable {
         self.path = path
         self.data = data
         self.format = try Self.detect(data, path: path)
-        if format == .tflite {
-            let storage = TensorStorage(byteCount: data.count)
-            data.copyBytes(to: storage.baseAddress.assumingMemoryBound(to: UInt8.self), count: data.count)
-            self.storage = storage
-        } else {
-            self.storage = nil
+    }
+
+    /// The bytes, 64-byte aligned, for runtimes that keep reading the model (LiteRT) and use
+    /// them in place: made by the first session that asks — by `make` (a copy where it chooses,
+    /// e.g. a file mapping; `nil`: in memory) — and shared by every later one, so the instances
+    /// of a model cost one copy, while `data` goes away with the `ModelFile`. `nil` for ONNX
+    /// models: ONNX Runtime copies the model into its own structures.
+    package func sharedStorage(_ make: (Data) -> TensorStorage?) -> TensorStorage? {
+        guard format == .tflite else { return nil }
+        return storage.get {
+            if let made = make(data) { return made }
+            let copy = TensorStorage(byteCount: data.count)
+            data.copyBytes(to: copy.baseAddress.assumingMemoryBound(to: UInt8.self), count: data.count)
+            return copy
         }
     }
 
@@ -45,7 +50,6 @@ public struct ModelFile: Sendable {
         self.path = path
         self.data = data
         self.format = .onnx
-        self.storage = nil
     }
 
     /// Tells the format of `data`, or throws naming `path` and what was expected.

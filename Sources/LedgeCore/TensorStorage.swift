@@ -21,6 +21,8 @@ public final class TensorStorage: @unchecked Sendable {
     /// The number of bytes.
     public let byteCount: Int
     private let release: (@Sendable (UnsafeMutableRawPointer) -> Void)?
+    /// The memory is a shared mapping of a file: pages not in use can leave the process and come back.
+    private let mappedFromFile: Bool
 
     /// Allocates `byteCount` zeroed bytes aligned to ``alignment``.
     public init(byteCount: Int) {
@@ -31,16 +33,26 @@ public final class TensorStorage: @unchecked Sendable {
         self.baseAddress = pointer!
         self.byteCount = byteCount
         self.release = nil
+        self.mappedFromFile = false
     }
 
     /// Adopts memory owned elsewhere; `release` is called once when the storage dies.
+    /// `mappedFromFile`: the memory is a shared mapping of a file (see ``dropResidentPages()``).
     public init(
-        adopting pointer: UnsafeMutableRawPointer, byteCount: Int,
+        adopting pointer: UnsafeMutableRawPointer, byteCount: Int, mappedFromFile: Bool = false,
         release: @escaping @Sendable (UnsafeMutableRawPointer) -> Void
     ) {
         self.baseAddress = pointer
         self.byteCount = byteCount
         self.release = release
+        self.mappedFromFile = mappedFromFile
+    }
+
+    /// For storage mapped from a file, takes its pages out of the process's resident memory
+    /// (`MADV_DONTNEED`): they stay in the page cache, and a read brings a page back with its
+    /// bytes (a minor fault). Nothing for memory allocated here, whose pages hold the only copy.
+    package func dropResidentPages() {
+        if mappedFromFile && byteCount > 0 { _ = madvise(baseAddress, byteCount, MADV_DONTNEED) }
     }
 
     deinit {

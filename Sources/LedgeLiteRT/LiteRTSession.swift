@@ -23,9 +23,13 @@ public final class LiteRTSession: InferenceSession {
     /// Validates and compiles `file` with `options.threads` XNNPACK threads
     /// (default: ``SessionOptions/defaultThreads``), with `weightCache` as XNNPACK's weight
     /// cache file when given (read when it holds the packed weights, written when missing).
+    ///
+    /// `modelCopyFolder`: when this session is the first of `file` to compile, the model's bytes
+    /// that LiteRT keeps are written to an unnamed file there and mapped (``ModelCopy``), else
+    /// they are copied into memory; the sessions of one file share what the first one made.
     public init(
         file: ModelFile, options: SessionOptions = SessionOptions(), runtime: LiteRTRuntime, weightCache: String? = nil,
-        logger: Logger = Logger(label: "ledge.litert")
+        modelCopyFolder: String? = nil, logger: Logger = Logger(label: "ledge.litert")
     ) throws {
         guard file.format == .tflite else {
             throw LedgeError.invalidModel("\(file.path): not a TFLite model (expected 'TFL3' at bytes 4-7)")
@@ -38,8 +42,8 @@ public final class LiteRTSession: InferenceSession {
         self.runtime = runtime
         self.logger = logger
         // The file's aligned bytes, read by LiteRT for the model's lifetime (the model object keeps them);
-        // shared by every session opened from `file` (a TFLite ModelFile always has it).
-        guard let storage = file.storage else {
+        // shared by every session opened from `file` (a TFLite ModelFile always has them).
+        guard let storage = file.sharedStorage({ ModelCopy.mapped($0, in: modelCopyFolder, path: file.path, logger: logger) }) else {
             throw LedgeError.invalidModel("\(file.path): not a TFLite model (expected 'TFL3' at bytes 4-7)")
         }
 
@@ -52,6 +56,9 @@ public final class LiteRTSession: InferenceSession {
                 return threads > 1 ? try WorkerPlacement.finding(compile) : (try compile(), nil)
             }
         }
+        // Compiled: what LiteRT reads of the model again (the graph; the weights only where XNNPACK
+        // does not run the op or packs them anew) comes back from the page cache as it is read.
+        storage.dropResidentPages()
         self.state = Mutex(state)
         self.placement = placement
         var info = ModelInfo(

@@ -52,6 +52,14 @@ int ledge_release_free_heap(void);
 /// file's bytes. The bytes advised, or -1 when /proc/self/smaps cannot be read.
 long long ledge_drop_file_text_pages(void);
 
+/// Writes `count` bytes (at least 1) to a new file without a name in `directory` (`O_TMPFILE`: no
+/// other process can open, change or truncate it, and it is gone once unmapped) and maps it
+/// shared, readable and writable. Memory mapped so is the page cache's: pages not in use can be
+/// dropped from the process (`MADV_DONTNEED`) and read back, where an anonymous copy would stay
+/// resident. The mapping (page-aligned), or NULL with `*error` set to an errno value (e.g.
+/// EOPNOTSUPP on a file system without unnamed files, EACCES on a folder that cannot be written).
+void *ledge_map_unnamed_copy(const char *directory, const void *bytes, size_t count, int *error);
+
 /// Names the calling thread (as `top -H`, `perf` and /proc show it); names longer than 15
 /// bytes are cut. 0 on success, else an errno value. (`pthread_setname_np` needs
 /// _GNU_SOURCE, which Swift's Glibc module is not built with.)
