@@ -159,7 +159,7 @@ public enum Deployer {
             let size = release.objectSizes[object] ?? 0
             let offset = resumeOffset(partial: facts.partials[object], size: size)
             say("sending \(index + 1)/\(missing.count), \(megabytes(done)) of \(megabytes(total)) MB")
-            let script = DeviceScripts.receive(root: options.root, object: object, offset: offset)
+            let script = DeviceScripts.receive(root: options.root, object: object, offset: offset, size: size)
             let input: LocalCommand.Input
             switch release.objects[object] {
             case .file(let path)?: input = .file(path, offset: offset)

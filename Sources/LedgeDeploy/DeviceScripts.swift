@@ -47,10 +47,12 @@ enum DeviceScripts {
         ID=${CUR#releases/}; if [ -n "$CUR" ] && [ -f "run/$ID.ready" ] && kill -0 "$(cat "run/$ID.ready")" 2>/dev/null; then echo running=yes; else echo running=no; fi
         """
 
-    /// Receives one object on standard input, appending to what an earlier, interrupted
-    /// transfer left when `offset` > 0; checks its sha256, then names it (a damaged object is
-    /// removed, never taken for the object: the next run sends it again).
-    static func receive(root: String, object: String, offset: Int) -> String {
+    /// Receives one object of `size` bytes on standard input, appending to what an earlier,
+    /// interrupted transfer left when `offset` > 0; checks its sha256, then names it (a damaged
+    /// object is removed, never taken for the object: the next run sends it again). Fewer bytes
+    /// than `size` are kept for the next run to resume: a cut link can end the input (EOF)
+    /// before the hang-up ends the script, and the digest of a short file never matches.
+    static func receive(root: String, object: String, offset: Int, size: Int) -> String {
         let store = DeviceRelease.quoted(root + "/store/sha256")
         let hex = String(object.prefix { $0 != "-" })
         let mode = String(object.split(separator: "-").last ?? "644")
@@ -70,6 +72,8 @@ enum DeviceScripts {
             \(mode == "600" ? "umask 077" : ":")
             P=\(store)/.\(object).part
             \(write)
+            S=$(wc -c < "$P")
+            if [ "$S" -lt \(size) ]; then echo "object \(object.prefix(12)) arrived short ($S of \(size) bytes): kept to resume" >&2; exit 3; fi
             set -- $(sha256sum "$P")
             if [ "$1" != "\(hex)" ]; then rm -f "$P"; echo "object \(object.prefix(12)) arrived damaged" >&2; exit 3; fi
             chmod \(mode) "$P"
