@@ -9,7 +9,7 @@ export ORT_DISABLE_TELEMETRY ?= 1
 SWIFT ?= swift
 # Release builds link the Swift runtime and Foundation statically: a process starts in
 # ~13 ms instead of ~50 ms (the dynamic linker's symbol lookups) and maps less code.
-# Stripped at link time: images and devices get no symbol tables (76 MB instead of 134).
+# Stripped at link time: images and devices get no symbol tables (51 MB instead of 163).
 # Each function in a section of its own (Swift and C): the link drops the unused ones and places the
 # functions `ledge serve` runs side by side, in the order of scripts/hot_text.order (`make hot-text`
 # writes it) — the kernel maps code 64 KiB at a time, so scattered code costs RSS it does not run.
