@@ -155,8 +155,11 @@ def traces(spans):
     return out
 
 
+SLACK_NS = 5_000_000
+
+
 def check_trace(spans, request_id, protocol, parent, before, after):
-    """One request's three spans: nesting, names, kinds, events, attributes, times within [before, after]."""
+    """One request's three spans: nesting, names, kinds, events, attributes, times within the call (± SLACK_NS)."""
     by_name = {s["name"]: s for s in spans}
     expect(sorted(by_name) == ["InferRequest", "add", "compute"], f"{request_id}: span names", str(sorted(by_name)))
     root, model, compute = by_name["InferRequest"], by_name["add"], by_name["compute"]
@@ -173,8 +176,12 @@ def check_trace(spans, request_id, protocol, parent, before, after):
         times = [ns for _, ns in span["events"]]
         expect(times == sorted(times) and span["start"] == times[0] and span["end"] == times[-1],
                f"{request_id}: {span['name']} times", str(span))
-        expect(before <= span["start"] <= span["end"] <= after, f"{request_id}: {span['name']} within the call (Unix time)",
-               f"{before} <= {span['start']} .. {span['end']} <= {after}")
+        # The server notes *_SEND_END when its write completes, which can come after the client has
+        # read the response (a clean run once saw 0.37 ms), and its monotonic times are moved to Unix
+        # time by an offset read at export: a window a few ms wider on each side.
+        expect(before - SLACK_NS <= span["start"] <= span["end"] <= after + SLACK_NS,
+               f"{request_id}: {span['name']} within the call (Unix time)",
+               f"{before} <= {span['start']} .. {span['end']} <= {after} (± {SLACK_NS} ns)")
         expect(span["attributes"] == {"model_name": "add", "model_version": 1, "request_id": request_id},
                f"{request_id}: {span['name']} attributes", str(span["attributes"]))
     expect(root["start"] <= model["start"] <= compute["start"] <= compute["end"] <= model["end"] <= root["end"],
