@@ -35,11 +35,14 @@ public struct XNNPackWeightCache: Sendable, Hashable {
     public var directory: String
     /// The bytes the entries may take together.
     public var sizeLimit: Int
-    /// Keep the model bytes LiteRT holds in an unnamed
-    /// file in ``directory`` rather than in memory (``ModelCopy``): for processes that serve for long
-    /// (`ledge serve`), whose resident memory then drops them once compiled; a one-shot command
-    /// would only pay for the write. (Sessions opened without the cache keep them in memory.)
+    /// Keep the model bytes LiteRT holds in an unnamed file in ``directory`` rather than in memory
+    /// (``ModelCopy``): for processes that serve for long (`ledge serve`), whose resident memory
+    /// then drops them once compiled; a one-shot command would only pay for the write. (Sessions
+    /// opened without the cache keep them in memory.)
     public var mapsModelCopies = false
+
+    /// Where this cache's sessions keep the model bytes, `nil` for memory.
+    private var modelCopyFolder: String? { mapsModelCopies ? directory : nil }
 
     /// A cache in `directory` of at most `sizeLimit` bytes (default 512 MiB).
     public init(directory: String, sizeLimit: Int = 512 << 20) {
@@ -69,7 +72,7 @@ public struct XNNPackWeightCache: Sendable, Hashable {
                 do {
                     let session = try LiteRTSession(
                         file: file, options: options, runtime: runtime, weightCache: entry,
-                        modelCopyFolder: mapsModelCopies ? directory : nil, logger: logger)
+                        modelCopyFolder: modelCopyFolder, logger: logger)
                     markUsed(entry)
                     logger.debug("\(file.path): packed weights from the cache (\(entry))")
                     return session
@@ -99,7 +102,7 @@ public struct XNNPackWeightCache: Sendable, Hashable {
         do {
             session = try LiteRTSession(
                 file: file, options: options, runtime: runtime, weightCache: temporary,
-                modelCopyFolder: mapsModelCopies ? directory : nil, logger: logger)
+                modelCopyFolder: modelCopyFolder, logger: logger)
         } catch {
             // The model's own error, unless only the cache failed: open it without one.
             return try LiteRTSession(file: file, options: options, runtime: runtime, logger: logger)

@@ -43,6 +43,7 @@ public final class LiteRTSession: InferenceSession {
         self.logger = logger
         // The file's aligned bytes, read by LiteRT for the model's lifetime (the model object keeps them);
         // shared by every session opened from `file` (a TFLite ModelFile always has them).
+        // (Never nil here: the format was checked above.)
         guard let storage = file.sharedStorage({ ModelCopy.mapped($0, in: modelCopyFolder, path: file.path, logger: logger) }) else {
             throw LedgeError.invalidModel("\(file.path): not a TFLite model (expected 'TFL3' at bytes 4-7)")
         }
