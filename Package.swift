@@ -273,6 +273,7 @@ let package = Package(
             name: "LedgeONNXModelTests",
             dependencies: [
                 "LedgeONNXModel", "LedgeONNX", "LedgeCore", "LedgeTesting", .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

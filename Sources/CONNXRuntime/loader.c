@@ -86,6 +86,10 @@ enum {
     LEDGE_SLOT_RELEASE_AVAILABLE_PROVIDERS = 126,
     LEDGE_SLOT_ADD_SESSION_CONFIG_ENTRY = 130,
     LEDGE_SLOT_CREATE_AND_REGISTER_ALLOCATOR = 144,
+    LEDGE_SLOT_ADD_INITIALIZER = 150,
+    LEDGE_SLOT_CREATE_PREPACKED_WEIGHTS_CONTAINER = 166,
+    LEDGE_SLOT_RELEASE_PREPACKED_WEIGHTS_CONTAINER = 167,
+    LEDGE_SLOT_CREATE_SESSION_FROM_ARRAY_WITH_PREPACKED_WEIGHTS_CONTAINER = 169,
     LEDGE_SLOT_APPEND_PROVIDER_CUDA_V2 = 204,
     LEDGE_SLOT_CREATE_CUDA_OPTIONS = 205,
     LEDGE_SLOT_RELEASE_CUDA_OPTIONS = 208,
@@ -146,6 +150,12 @@ static void ledge_ort_fill(const void *const *table, ledge_ort_api *api, uint32_
     LEDGE_SLOT(add_session_config_entry, LEDGE_SLOT_ADD_SESSION_CONFIG_ENTRY, ledge_ort_add_session_config_entry_fn);
     LEDGE_SLOT(create_and_register_allocator, LEDGE_SLOT_CREATE_AND_REGISTER_ALLOCATOR,
                ledge_ort_create_and_register_allocator_fn);
+    LEDGE_SLOT(add_initializer, LEDGE_SLOT_ADD_INITIALIZER, ledge_ort_add_initializer_fn);
+    LEDGE_SLOT(create_prepacked_weights, LEDGE_SLOT_CREATE_PREPACKED_WEIGHTS_CONTAINER, ledge_ort_create_prepacked_weights_fn);
+    LEDGE_SLOT(release_prepacked_weights, LEDGE_SLOT_RELEASE_PREPACKED_WEIGHTS_CONTAINER,
+               ledge_ort_release_prepacked_weights_fn);
+    LEDGE_SLOT(create_session_from_array_prepacked, LEDGE_SLOT_CREATE_SESSION_FROM_ARRAY_WITH_PREPACKED_WEIGHTS_CONTAINER,
+               ledge_ort_create_session_from_array_prepacked_fn);
     LEDGE_SLOT(append_provider_cuda_v2, LEDGE_SLOT_APPEND_PROVIDER_CUDA_V2, ledge_ort_append_cuda_v2_fn);
     LEDGE_SLOT(create_cuda_options, LEDGE_SLOT_CREATE_CUDA_OPTIONS, ledge_ort_create_cuda_options_fn);
     LEDGE_SLOT(release_cuda_options, LEDGE_SLOT_RELEASE_CUDA_OPTIONS, ledge_ort_release_cuda_options_fn);

@@ -20,6 +20,9 @@ public struct ModelFile: Sendable {
     /// The file's digest once someone computed it (cache keys: probe results,
     /// optimized graphs): the copies of one `ModelFile` share it.
     package let digest = Memo<String>()
+    /// What the sessions of this file share beyond its bytes, made by the first session that asks
+    /// (ONNX Runtime's weights: LedgeONNX's `ONNXWeightShare`); shared by the copies of this `ModelFile`.
+    package let sessionShare = Memo<any Sendable>()
 
     /// Reads and identifies `path`, throwing a one-line ``LedgeError`` for a
     /// missing, empty or unrecognized file.

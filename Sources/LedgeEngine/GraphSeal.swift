@@ -1,4 +1,5 @@
 internal import Crypto
+internal import LedgeCore
 #if canImport(FoundationEssentials)
 internal import FoundationEssentials
 #else
@@ -16,6 +17,11 @@ enum GraphSeal {
     static let size = 32 + 8
     /// The seal of `graph`.
     static func seal(_ graph: Data) -> [UInt8] { Array(SHA256.hash(data: graph)) + magic }
+
+    /// The SHA-256 a sealed `entry` gives for its graph, in hex: what identifies the graph.
+    static func digest(of entry: Data) -> String {
+        entry.dropLast(magic.count).suffix(32).map { cFormat("%02x", $0) }.joined()
+    }
 
     /// The graph in `entry` (read from `path`, identified by `stamp`), or `nil` when its seal is missing or does not match.
     static func graph(in entry: Data, path: String, stamp: String) -> Data? {

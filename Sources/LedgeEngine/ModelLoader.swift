@@ -53,10 +53,12 @@ public enum ModelLoader {
             return try LiteRTSession(file: file, options: options.session, runtime: runtime, logger: logger)
         case .onnx:
             let runtime = try ONNXRuntime.shared(libraryPath: options.onnxRuntimeLibrary)
+            // Served instances of one model share its weights (one copy, not one per instance).
+            let weights = options.session.sharesMemory ? file.onnxWeightShare(runtime: runtime, logger: logger) : nil
             if let cache = options.onnxGraphCache {
-                return try cache.open(file: file, options: options.session, runtime: runtime, logger: logger)
+                return try cache.open(file: file, options: options.session, runtime: runtime, weights: weights, logger: logger)
             }
-            return try ONNXSession(file: file, options: options.session, runtime: runtime, logger: logger)
+            return try ONNXSession(file: file, options: options.session, runtime: runtime, weights: weights, logger: logger)
         }
     }
 
@@ -74,5 +76,12 @@ public enum ModelLoader {
             let runtime = try ONNXRuntime.shared(libraryPath: options.onnxRuntimeLibrary)
             return "onnxruntime \(runtime.version) \(runtime.libraryPath)"
         }
+    }
+}
+
+extension ModelFile {
+    /// The weight share of this ONNX file's sessions, made by the first that asks.
+    func onnxWeightShare(runtime: ONNXRuntime, logger: Logger) -> ONNXWeightShare? {
+        sessionShare.get { ONNXWeightShare(runtime: runtime, logger: logger) } as? ONNXWeightShare
     }
 }

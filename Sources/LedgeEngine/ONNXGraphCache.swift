@@ -48,17 +48,22 @@ public struct ONNXGraphCache: Sendable, Hashable {
     static let largestModel = 1 << 30
 
     /// A session of `file`: from the cached optimized graph when there is one, else
-    /// optimizing the model and keeping the result.
-    public func open(file: ModelFile, options: SessionOptions, runtime: ONNXRuntime, logger: Logger) throws -> ONNXSession {
+    /// optimizing the model and keeping the result. With `weights`, sessions of the cached graph
+    /// share its initializers, and every session the pre-packed weights (``ONNXWeightShare``).
+    public func open(
+        file: ModelFile, options: SessionOptions, runtime: ONNXRuntime, weights: ONNXWeightShare? = nil, logger: Logger
+    ) throws -> ONNXSession {
         let cpu = options.provider.map { $0.lowercased() == "cpu" } ?? true
         guard cpu, file.data.count <= Self.largestModel else {
-            return try ONNXSession(file: file, options: options, runtime: runtime, logger: logger)
+            return try ONNXSession(file: file, options: options, runtime: runtime, weights: weights, logger: logger)
         }
         let entry = entry(for: file, context: Self.context(runtime))
         if let bytes = FileManager.default.contents(atPath: entry) {
             if let graph = GraphSeal.graph(in: bytes, path: entry, stamp: Self.stamp(entry)) {
                 do {
-                    let session = try ONNXSession(file: file, options: options, runtime: runtime, graph: .optimized(graph), logger: logger)
+                    let session = try ONNXSession(
+                        file: file, options: options, runtime: runtime, graph: .optimized(graph), weights: weights,
+                        graphFile: ONNXGraphFile(path: entry, digest: GraphSeal.digest(of: bytes)), logger: logger)
                     markUsed(entry)
                     logger.debug("\(file.path): optimized graph from the cache (\(entry))")
                     return session
@@ -70,23 +75,24 @@ public struct ONNXGraphCache: Sendable, Hashable {
             }
             unlink(entry)
         }
-        return try openSaving(file: file, options: options, runtime: runtime, entry: entry, logger: logger)
+        return try openSaving(file: file, options: options, runtime: runtime, entry: entry, weights: weights, logger: logger)
     }
 
     /// Opens `file` optimizing it, with the runtime writing the optimized graph beside `entry`, then renamed to it.
-    private func openSaving(file: ModelFile, options: SessionOptions, runtime: ONNXRuntime, entry: String, logger: Logger) throws
-        -> ONNXSession
-    {
+    private func openSaving(
+        file: ModelFile, options: SessionOptions, runtime: ONNXRuntime, entry: String, weights: ONNXWeightShare?, logger: Logger
+    ) throws -> ONNXSession {
         guard let temporary = temporary(for: entry, caching: file.path, logger: logger) else {
-            return try ONNXSession(file: file, options: options, runtime: runtime, logger: logger)
+            return try ONNXSession(file: file, options: options, runtime: runtime, weights: weights, logger: logger)
         }
         defer { unlink(temporary) }  // gone once renamed; removed when anything failed
         let session: ONNXSession
         do {
-            session = try ONNXSession(file: file, options: options, runtime: runtime, graph: .optimizeSaving(to: temporary), logger: logger)
+            session = try ONNXSession(
+                file: file, options: options, runtime: runtime, graph: .optimizeSaving(to: temporary), weights: weights, logger: logger)
         } catch {
             // The model's own error, unless only the writing failed: open it without saving.
-            return try ONNXSession(file: file, options: options, runtime: runtime, logger: logger)
+            return try ONNXSession(file: file, options: options, runtime: runtime, weights: weights, logger: logger)
         }
         // Sealed (the graph's SHA-256 appended), flushed, then renamed into place.
         guard let graph = FileManager.default.contents(atPath: temporary), !graph.isEmpty else { return session }

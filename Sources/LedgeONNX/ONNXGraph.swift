@@ -21,3 +21,15 @@ public enum ONNXGraph: Sendable {
     /// for this model, runtime and CPU: loaded as it is, optimization off.
     case optimized(Data)
 }
+
+/// The file an optimized graph was read from (the graph's bytes start at its offset 0) and the
+/// graph's SHA-256: what lets the sessions of one model share the graph's weights (``ONNXWeightShare``).
+public struct ONNXGraphFile: Sendable, Hashable {
+    public var path: String
+    public var digest: String
+
+    public init(path: String, digest: String) {
+        self.path = path
+        self.digest = digest
+    }
+}

@@ -39,9 +39,13 @@ public final class ONNXSession: InferenceSession {
     /// limits. An unavailable provider is logged to `logger` as a warning and
     /// CPU is used. Throws ``LedgeError/invalidModel(_:)`` when the runtime
     /// cannot load the model.
+    ///
+    /// With `weights`, the session takes its kernels' pre-packed weights from the share (packing
+    /// them there when first needed) and, for an optimized `graph` read from `graphFile`, the
+    /// graph's initializers too (``ONNXWeightShare``): the sessions of one share hold one copy.
     public init(
         file: ModelFile, options: SessionOptions = SessionOptions(), runtime: ONNXRuntime, graph: ONNXGraph = .optimize,
-        logger: Logger = Logger(label: "ledge.onnx")
+        weights: ONNXWeightShare? = nil, graphFile: ONNXGraphFile? = nil, logger: Logger = Logger(label: "ledge.onnx")
     ) throws {
         guard file.format == .onnx else {
             throw LedgeError.invalidModel("\(file.path): expected an ONNX model, got a \(file.format.rawValue) model")
@@ -84,10 +88,32 @@ public final class ONNXSession: InferenceSession {
         self.provider = runtime.appendProvider(options.provider, to: sessionOptions, logger: logger)
 
         var created: OpaquePointer?
-        let bytes: Data
+        var bytes: Data
         if case .optimized(let optimized) = graph { bytes = optimized } else { bytes = file.data }
+        let graphBytes = bytes.count
+        let initializers = graphFile.flatMap { weights?.initializers(for: bytes, file: $0, logger: logger) }
+        do throws(ORTFailure) {
+            if let initializers {
+                for (name, value) in initializers.values {
+                    try api.check(api.raw.add_initializer(sessionOptions, name, value.pointer))
+                }
+                if let external = initializers.externalGraph {
+                    // The runtime checks that the file the weights point at exists, in this folder.
+                    try api.check(
+                        api.raw.add_session_config_entry(
+                            sessionOptions, "session.model_external_initializers_file_folder_path", initializers.folder))
+                    bytes = external
+                }
+            }
+        } catch {
+            throw error.asRuntimeFailure
+        }
         let status = bytes.withUnsafeBytes { bytes in
-            api.raw.create_session_from_array(runtime.env.pointer, bytes.baseAddress, bytes.count, sessionOptions, &created)
+            if let container = weights?.container {
+                return api.raw.create_session_from_array_prepacked(
+                    runtime.env.pointer, bytes.baseAddress, bytes.count, sessionOptions, container.pointer, &created)
+            }
+            return api.raw.create_session_from_array(runtime.env.pointer, bytes.baseAddress, bytes.count, sessionOptions, &created)
         }
         do throws(ORTFailure) {
             try api.check(status)
@@ -95,8 +121,17 @@ public final class ONNXSession: InferenceSession {
             throw LedgeError.invalidModel("\(file.path): ONNX Runtime cannot load the model: \(error.message)")
         }
         withExtendedLifetime(optionsHandle) {}
+        if let initializers {
+            logger.debug(
+                "\(file.path): \(initializers.values.count) initializers (\(initializers.storage.byteCount) bytes) shared with the model's other sessions; ONNX Runtime parsed \(bytes.count) of the graph's \(graphBytes) bytes"
+            )
+        }
         guard let created else { throw LedgeError.runtimeFailure("onnxruntime: CreateSessionFromArray returned nothing") }
-        let session = ORTHandle(created) { api.raw.release_session($0) }
+        // The shared weights outlive the session that reads them.
+        let session = ORTHandle(created) { [weights, initializers] in
+            api.raw.release_session($0)
+            withExtendedLifetime((weights, initializers)) {}
+        }
         self.session = session
 
         let inputs = try Self.specs(of: session.pointer, inputs: true, api: api, path: file.path)

@@ -38,6 +38,7 @@ typedef struct ledge_ort_model_metadata ledge_ort_model_metadata;
 typedef struct ledge_ort_cuda_options ledge_ort_cuda_options;
 /// The runtime's allocator: a struct of function pointers we never look into.
 typedef struct ledge_ort_allocator ledge_ort_allocator;
+typedef struct ledge_ort_prepacked_weights ledge_ort_prepacked_weights;
 
 // MARK: - Enumerations (values fixed by the ABI)
 
@@ -189,6 +190,15 @@ typedef ledge_ort_status_ptr (*ledge_ort_add_session_config_entry_fn)(ledge_ort_
 /// `arena_cfg` is an `OrtArenaCfg *`; NULL: the runtime's defaults.
 typedef ledge_ort_status_ptr (*ledge_ort_create_and_register_allocator_fn)(ledge_ort_env *, const ledge_ort_memory_info *,
                                                                            const void *arena_cfg);
+/// The session uses `value` (which must outlive it) as the initializer `name` instead of the model's own.
+typedef ledge_ort_status_ptr (*ledge_ort_add_initializer_fn)(ledge_ort_session_options *, const char *name,
+                                                             const ledge_ort_value *value);
+typedef ledge_ort_status_ptr (*ledge_ort_create_prepacked_weights_fn)(ledge_ort_prepacked_weights **out);
+typedef void (*ledge_ort_release_prepacked_weights_fn)(ledge_ort_prepacked_weights *);
+/// CreateSessionFromArray, with the kernels' pre-packed weights kept in (and taken from) `container`.
+typedef ledge_ort_status_ptr (*ledge_ort_create_session_from_array_prepacked_fn)(
+    const ledge_ort_env *, const void *data, size_t length, const ledge_ort_session_options *,
+    ledge_ort_prepacked_weights *container, ledge_ort_session **out);
 typedef ledge_ort_status_ptr (*ledge_ort_append_cuda_v2_fn)(ledge_ort_session_options *, const ledge_ort_cuda_options *);
 typedef ledge_ort_status_ptr (*ledge_ort_create_cuda_options_fn)(ledge_ort_cuda_options **out);
 typedef void (*ledge_ort_release_cuda_options_fn)(ledge_ort_cuda_options *);
@@ -248,6 +258,10 @@ typedef struct ledge_ort_api {
     ledge_ort_release_available_providers_fn _Nonnull release_available_providers; // 126
     ledge_ort_add_session_config_entry_fn _Nonnull add_session_config_entry;      // 130
     ledge_ort_create_and_register_allocator_fn _Nonnull create_and_register_allocator; // 144
+    ledge_ort_add_initializer_fn _Nonnull add_initializer;                        // 150
+    ledge_ort_create_prepacked_weights_fn _Nonnull create_prepacked_weights;      // 166
+    ledge_ort_release_prepacked_weights_fn _Nonnull release_prepacked_weights;    // 167
+    ledge_ort_create_session_from_array_prepacked_fn _Nonnull create_session_from_array_prepacked; // 169
     ledge_ort_append_cuda_v2_fn _Nonnull append_provider_cuda_v2;                 // 204
     ledge_ort_create_cuda_options_fn _Nonnull create_cuda_options;                // 205
     ledge_ort_release_cuda_options_fn _Nonnull release_cuda_options;              // 208

@@ -1,0 +1,181 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+
+/// Where the weights of an ONNX model's main graph lie in its bytes, read from the protobuf
+/// wire format directly (no copy of the weights): `ModelProto.graph` (field 7) →
+/// `GraphProto.initializer` (5) → `TensorProto` dims (1), data_type (2), name (8),
+/// raw_data (9). Only tensors held whole in `raw_data` are listed: typed data fields,
+/// segments and external data are left to the runtime.
+struct ONNXInitializerScan {
+    /// One initializer: its name, ONNX element type, dimensions, bytes in the model and the
+    /// `TensorProto` message it is (its payload's range).
+    struct Initializer: Equatable {
+        var name: String
+        var elementType: Int32
+        var dims: [Int64]
+        var bytes: Range<Int>
+        var message: Range<Int>
+    }
+
+    /// The main graph's initializers of at least `minimumBytes` bytes that no node of an operator
+    /// in `leaving` reads, in file order; `nil` when `model` is not a well-formed protobuf down to
+    /// the tensors and nodes read.
+    static func initializers(in model: Data, minimumBytes: Int = 0, leaving: Set<String> = []) -> [Initializer]? {
+        model.withUnsafeBytes { bytes -> [Initializer]? in
+            var reader = WireReader(bytes: bytes, range: 0..<bytes.count)
+            var graph: Range<Int>?
+            while !reader.atEnd {
+                guard let field = reader.next() else { return nil }
+                if field.number == 7 {
+                    guard graph == nil, case .bytes(let range) = field.value else { return nil }  // one graph, as written
+                    graph = range
+                }
+            }
+            guard let graph else { return nil }
+            var graphReader = WireReader(bytes: bytes, range: graph)
+            var found: [Initializer] = []
+            var left: Set<String> = []
+            while !graphReader.atEnd {
+                guard let field = graphReader.next() else { return nil }
+                switch (field.number, field.value) {
+                case (1, .bytes(let range)):
+                    guard !leaving.isEmpty else { continue }
+                    guard let inputs = inputs(bytes, range, ofAny: leaving) else { return nil }
+                    left.formUnion(inputs)
+                case (5, .bytes(let range)):
+                    guard let tensor = tensor(bytes, range) else { return nil }
+                    if let tensor, tensor.bytes.count >= minimumBytes { found.append(tensor) }
+                case (1, _), (5, _): return nil
+                default: continue
+                }
+            }
+            return found.filter { !left.contains($0.name) }
+        }
+    }
+
+    /// The inputs of the `NodeProto` in `range` when its operator is one of `operators`, else none;
+    /// `nil` when malformed.
+    private static func inputs(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, ofAny operators: Set<String>) -> [String]? {
+        var reader = WireReader(bytes: bytes, range: range)
+        var inputs: [String] = []
+        var op = ""
+        while !reader.atEnd {
+            guard let field = reader.next() else { return nil }
+            switch (field.number, field.value) {
+            case (1, .bytes(let text)): inputs.append(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[text]), as: UTF8.self))
+            case (4, .bytes(let text)): op = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[text]), as: UTF8.self)
+            default: break
+            }
+        }
+        return operators.contains(op) ? inputs : []
+    }
+
+    /// The initializer in `range`: `.some(nil)` when it is not one to share, `nil` when malformed.
+    private static func tensor(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Initializer?? {
+        var reader = WireReader(bytes: bytes, range: range)
+        var dims: [Int64] = []
+        var elementType: Int32?
+        var name: String?
+        var raw: Range<Int>?
+        var whole = true
+        while !reader.atEnd {
+            guard let field = reader.next() else { return nil }
+            switch (field.number, field.value) {
+            case (1, .varint(let value)): dims.append(Int64(bitPattern: value))
+            case (1, .bytes(let packed)):
+                var values = WireReader(bytes: bytes, range: packed)
+                while !values.atEnd {
+                    guard let value = values.varint() else { return nil }
+                    dims.append(Int64(bitPattern: value))
+                }
+            case (2, .varint(let value)): elementType = Int32(truncatingIfNeeded: value)
+            case (8, .bytes(let text)): name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[text]), as: UTF8.self)
+            case (9, .bytes(let data)): raw = data
+            case (14, .varint(let location)): whole = whole && location == 0
+            case (3, _), (4, _), (5, _), (6, _), (7, _), (10, _), (11, _), (13, _): whole = false
+            default: break
+            }
+        }
+        guard whole, let name, !name.isEmpty, let elementType, let raw,
+            let size = elementSize(elementType), dims.allSatisfy({ $0 >= 0 })
+        else { return .some(nil) }
+        var count = 1
+        for dim in dims {
+            let (product, overflow) = count.multipliedReportingOverflow(by: Int(dim))
+            guard !overflow else { return .some(nil) }
+            count = product
+        }
+        guard count > 0, count.multipliedReportingOverflow(by: size) == (raw.count, false) else { return .some(nil) }
+        return Initializer(name: name, elementType: elementType, dims: dims, bytes: raw, message: range)
+    }
+
+    /// Bytes per element of the fixed-size ONNX element types (strings and 4-bit types are not shared).
+    static func elementSize(_ type: Int32) -> Int? {
+        switch type {
+        case 2, 3, 9: return 1  // uint8, int8, bool
+        case 4, 5, 10, 16: return 2  // uint16, int16, float16, bfloat16
+        case 1, 6, 12: return 4  // float, int32, uint32
+        case 7, 11, 13: return 8  // int64, double, uint64
+        default: return nil
+        }
+    }
+}
+
+/// Reads protobuf fields from a range of bytes, never past it.
+struct WireReader {
+    enum Value {
+        case varint(UInt64)
+        case bytes(Range<Int>)
+        case fixed
+    }
+
+    let bytes: UnsafeRawBufferPointer
+    var offset: Int
+    let end: Int
+
+    init(bytes: UnsafeRawBufferPointer, range: Range<Int>) {
+        self.bytes = bytes
+        self.offset = range.lowerBound
+        self.end = range.upperBound
+    }
+
+    var atEnd: Bool { offset >= end }
+
+    mutating func varint() -> UInt64? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < end, shift < 64 {
+            let byte = bytes[offset]
+            offset += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+        }
+        return nil
+    }
+
+    /// The next field's number and value; `nil` when malformed (groups included: ONNX has none).
+    mutating func next() -> (number: UInt64, value: Value)? {
+        guard let key = varint() else { return nil }
+        let number = key >> 3
+        switch key & 7 {
+        case 0:
+            return varint().map { (number, .varint($0)) }
+        case 1, 5:
+            let width = key & 7 == 1 ? 8 : 4
+            guard end - offset >= width else { return nil }
+            offset += width
+            return (number, .fixed)
+        case 2:
+            guard let length = varint(), length <= UInt64(end - offset) else { return nil }
+            let range = offset..<offset + Int(length)
+            offset = range.upperBound
+            return (number, .bytes(range))
+        default:
+            return nil
+        }
+    }
+}
