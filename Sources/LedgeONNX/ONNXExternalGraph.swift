@@ -5,7 +5,7 @@ internal import Foundation
 #endif
 
 extension ONNXInitializerScan {
-    /// `model` with the raw bytes of `initializers` (found by ``initializers(in:minimumBytes:leaving:)``
+    /// `model` with the raw bytes of `initializers` (found by ``initializers(in:minimumBytes:)``
     /// in the same bytes) left out: each becomes a reference to external data in `location`, the
     /// file `model` was read from at offset 0 (`data_location` EXTERNAL with `location`, `offset`
     /// and `length`). Every other field is copied as it is. `nil` when `model` does not read back.

@@ -20,10 +20,9 @@ struct ONNXInitializerScan {
         var message: Range<Int>
     }
 
-    /// The main graph's initializers of at least `minimumBytes` bytes that no node of an operator
-    /// in `leaving` reads, in file order; `nil` when `model` is not a well-formed protobuf down to
-    /// the tensors and nodes read.
-    static func initializers(in model: Data, minimumBytes: Int = 0, leaving: Set<String> = []) -> [Initializer]? {
+    /// The main graph's initializers of at least `minimumBytes` bytes, in file order; `nil` when
+    /// `model` is not a well-formed protobuf down to the tensors read.
+    static func initializers(in model: Data, minimumBytes: Int = 0) -> [Initializer]? {
         model.withUnsafeBytes { bytes -> [Initializer]? in
             var reader = WireReader(bytes: bytes, range: 0..<bytes.count)
             var graph: Range<Int>?
@@ -37,40 +36,14 @@ struct ONNXInitializerScan {
             guard let graph else { return nil }
             var graphReader = WireReader(bytes: bytes, range: graph)
             var found: [Initializer] = []
-            var left: Set<String> = []
             while !graphReader.atEnd {
                 guard let field = graphReader.next() else { return nil }
-                switch (field.number, field.value) {
-                case (1, .bytes(let range)):
-                    guard !leaving.isEmpty else { continue }
-                    guard let inputs = inputs(bytes, range, ofAny: leaving) else { return nil }
-                    left.formUnion(inputs)
-                case (5, .bytes(let range)):
-                    guard let tensor = tensor(bytes, range) else { return nil }
-                    if let tensor, tensor.bytes.count >= minimumBytes { found.append(tensor) }
-                case (1, _), (5, _): return nil
-                default: continue
-                }
+                guard field.number == 5 else { continue }
+                guard case .bytes(let range) = field.value, let tensor = tensor(bytes, range) else { return nil }
+                if let tensor, tensor.bytes.count >= minimumBytes { found.append(tensor) }
             }
-            return found.filter { !left.contains($0.name) }
+            return found
         }
-    }
-
-    /// The inputs of the `NodeProto` in `range` when its operator is one of `operators`, else none;
-    /// `nil` when malformed.
-    private static func inputs(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, ofAny operators: Set<String>) -> [String]? {
-        var reader = WireReader(bytes: bytes, range: range)
-        var inputs: [String] = []
-        var op = ""
-        while !reader.atEnd {
-            guard let field = reader.next() else { return nil }
-            switch (field.number, field.value) {
-            case (1, .bytes(let text)): inputs.append(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[text]), as: UTF8.self))
-            case (4, .bytes(let text)): op = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[text]), as: UTF8.self)
-            default: break
-            }
-        }
-        return operators.contains(op) ? inputs : []
     }
 
     /// The initializer in `range`: `.some(nil)` when it is not one to share, `nil` when malformed.

@@ -40,9 +40,9 @@ public final class ONNXSession: InferenceSession {
     /// CPU is used. Throws ``LedgeError/invalidModel(_:)`` when the runtime
     /// cannot load the model.
     ///
-    /// With `weights`, the session takes its kernels' pre-packed weights from the share (packing
-    /// them there when first needed) and, for an optimized `graph` read from `graphFile`, the
-    /// graph's initializers too (``ONNXWeightShare``): the sessions of one share hold one copy.
+    /// With `weights` and an optimized `graph` read from `graphFile`, the session takes the graph's
+    /// initializers from the share, and their pre-packed forms (packed there by the first session
+    /// that needs them; ``ONNXWeightShare``): the sessions of one share hold one copy.
     public init(
         file: ModelFile, options: SessionOptions = SessionOptions(), runtime: ONNXRuntime, graph: ONNXGraph = .optimize,
         weights: ONNXWeightShare? = nil, graphFile: ONNXGraphFile? = nil, logger: Logger = Logger(label: "ledge.onnx")

@@ -8,11 +8,12 @@ internal import LedgeCore
 public import Logging
 internal import Synchronization
 
-/// What the sessions of one ONNX model share instead of each holding its own: the weights
-/// its kernels pre-pack (ONNX Runtime's pre-packed weights container) and, for sessions of
+/// What the sessions of one ONNX model share instead of each holding its own: for sessions of
 /// an already optimized graph (``ONNXGraph/optimized(_:)``), the graph's initializers — one
 /// 64-byte aligned copy handed to every session (`AddInitializer`), where each session would
-/// otherwise copy them into memory of its own.
+/// otherwise copy them into memory of its own — and the forms of them its kernels pre-pack
+/// (ONNX Runtime's pre-packed weights container, which keeps those of shared initializers only:
+/// a MatMul's or Gemm's weights are packed once for all the sessions).
 ///
 /// The instances of a served model open through one share; the share lives as long as a
 /// session that uses it. Without a container (the runtime could not make one) sessions
@@ -20,14 +21,6 @@ internal import Synchronization
 public final class ONNXWeightShare: @unchecked Sendable {
     /// Initializers smaller than this are left to each session: they cost less than their bookkeeping.
     static let smallest = 4096
-    /// Operators whose CPU kernels pre-pack their weights: their initializers are left to each session,
-    /// which frees its own copy once packed (the packed form is shared through the container), where a
-    /// shared copy would stay beside the packed one.
-    static let packing: Set<String> = [
-        "Gemm", "MatMul", "FusedGemm", "FusedMatMul", "ConvTranspose", "QLinearConv", "QLinearMatMul", "MatMulInteger",
-        "MatMulIntegerToFloat", "DynamicQuantizeMatMul", "QGemm", "MatMulNBits", "LSTM", "GRU", "DynamicQuantizeLSTM",
-        "Attention", "NhwcFusedConv",
-    ]
 
     let runtime: ONNXRuntime
     /// ONNX Runtime's pre-packed weights container; `nil` when it could not be made.
@@ -83,7 +76,7 @@ final class SharedInitializers: @unchecked Sendable {
     init?(graph: Data, file: ONNXGraphFile, runtime: ONNXRuntime, logger: Logger) {
         guard
             let found = ONNXInitializerScan.initializers(
-                in: graph, minimumBytes: ONNXWeightShare.smallest, leaving: ONNXWeightShare.packing),
+                in: graph, minimumBytes: ONNXWeightShare.smallest),
             !found.isEmpty
         else { return nil }
         let aligned = { (count: Int) in (count + TensorStorage.alignment - 1) / TensorStorage.alignment * TensorStorage.alignment }

@@ -26,8 +26,7 @@ import Testing
             let shared = try #require(share.initializersInUse)
             let entry = try #require(CacheFolderTesting.entries(directory).first)
             let graph = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + entry)).dropLast(GraphSeal.size)
-            let expected = try #require(
-                ONNXInitializerScan.initializers(in: graph, minimumBytes: ONNXWeightShare.smallest, leaving: ONNXWeightShare.packing))
+            let expected = try #require(ONNXInitializerScan.initializers(in: graph, minimumBytes: ONNXWeightShare.smallest))
             #expect(shared.values.map(\.name) == expected.map(\.name))
             #expect(!expected.isEmpty)
             let parsed = try #require(shared.externalGraph).count

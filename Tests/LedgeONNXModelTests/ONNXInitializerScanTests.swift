@@ -23,24 +23,12 @@ import Testing
         #expect(large == scanned.filter { $0.bytes.count >= ONNXWeightShare.smallest })
     }
 
-    /// Weights a packing operator reads are left out (each session frees its own once packed).
-    @Test func weightsOfPackingOperatorsAreLeftOut() throws {
-        let path = Fixtures.model("mobilenet_gen.onnx")
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let graph = try ONNXModelFile.read(path).model.graph
-        let packed = Set(graph.node.filter { ONNXWeightShare.packing.contains($0.opType) }.flatMap(\.input))
-        let all = try #require(ONNXInitializerScan.initializers(in: data))
-        let left = try #require(ONNXInitializerScan.initializers(in: data, leaving: ONNXWeightShare.packing))
-        #expect(!packed.isDisjoint(with: all.map(\.name)), "the fixture has a packing operator with weights (its Gemm)")
-        #expect(left == all.filter { !packed.contains($0.name) })
-    }
-
     /// The graph handed to the runtime in place of the weights: each shared tensor points at the
     /// file it came from (location, offset, length) without its bytes; everything else is unchanged.
     @Test func theExternalizedGraphPointsAtTheFileForTheSharedWeights() throws {
         let path = Fixtures.model("mobilenet_gen.onnx")
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let shared = try #require(ONNXInitializerScan.initializers(in: data, minimumBytes: 4096, leaving: ONNXWeightShare.packing))
+        let shared = try #require(ONNXInitializerScan.initializers(in: data, minimumBytes: 4096))
         let external = try #require(ONNXInitializerScan.externalized(data, shared, location: "entry.onnx"))
         #expect(external.count < data.count - shared.reduce(0) { $0 + $1.bytes.count } + 100 * shared.count)
         let before = try ONNXModelFile.read(path).model
