@@ -14,6 +14,10 @@ public struct EngineOptions: Sendable, Hashable {
     public var onnxGraphCache: ONNXGraphCache?
     /// Where XNNPACK's packed weights of TFLite models are kept (shared by the instances of a model); `nil`: packed per session.
     public var xnnpackCache: XNNPackWeightCache?
+    /// Whether the sessions opened from one `ModelFile` share its ONNX weights (``LedgeONNX/ONNXWeightShare``):
+    /// set for a model served by several instances. One session alone gains nothing from it and holds
+    /// the weights a kernel packs twice (the shared original beside the packed form it would free).
+    public var sharesWeights = false
 
     public init(
         session: SessionOptions = SessionOptions(), onnxRuntimeLibrary: String? = nil, liteRTLibrary: String? = nil,
@@ -54,7 +58,7 @@ public enum ModelLoader {
         case .onnx:
             let runtime = try ONNXRuntime.shared(libraryPath: options.onnxRuntimeLibrary)
             // Served instances of one model share its weights (one copy, not one per instance).
-            let weights = options.session.sharesMemory ? file.onnxWeightShare(runtime: runtime, logger: logger) : nil
+            let weights = options.sharesWeights ? file.onnxWeightShare(runtime: runtime, logger: logger) : nil
             if let cache = options.onnxGraphCache {
                 return try cache.open(file: file, options: options.session, runtime: runtime, weights: weights, logger: logger)
             }

@@ -59,6 +59,7 @@ struct ModelVersionLoader: Sendable {
             + (plan.wideThreads.map { [(index: plan.count, threads: $0)] } ?? [])
         var instanceEngine = engine
         instanceEngine.session.sharesMemory = true  // instances of one model share ONNX Runtime's arena
+        instanceEngine.sharesWeights = planned.count > 1  // and, when there are several, one copy of the weights
         let opener = InstanceOpener(file: file, options: instanceEngine, logger: logger)
         let now = options.readyOnFirstInstance ? 1 : planned.count
         let all = try opener.open(Array(planned.prefix(now))).map { try $0.get() }

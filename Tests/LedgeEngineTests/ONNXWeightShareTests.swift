@@ -16,8 +16,9 @@ import Testing
         let runtime = try ONNXRuntime.shared()
         let file = try ModelFile(path: reference.model)
         try CacheFolderTesting.withDirectory("ledge-weight-share") { directory in
-            let options = EngineOptions(
+            var options = EngineOptions(
                 session: SessionOptions(threads: 1, sharesMemory: true), onnxGraphCache: ONNXGraphCache(directory: directory))
+            options.sharesWeights = true
             let capture = LogCapture()
             let logger = capture.logger(level: .debug)
             // The first optimizes the model and keeps the graph; the others load that graph and share it.
