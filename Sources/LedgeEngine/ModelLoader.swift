@@ -1,6 +1,6 @@
 public import LedgeCore
 public import Logging
-public import LedgeLiteRT
+internal import LedgeLiteRT
 internal import LedgeONNX
 
 /// How to open a model: session options plus where the runtime libraries are.

@@ -75,7 +75,19 @@ public struct ONNXGraphCache: Sendable, Hashable {
             }
             unlink(entry)
         }
-        return try openSaving(file: file, options: options, runtime: runtime, entry: entry, weights: weights, logger: logger)
+        let session = try openSaving(file: file, options: options, runtime: runtime, entry: entry, weights: weights, logger: logger)
+        // A session that shares the model's weights reads them from the entry just written, so the
+        // instance that optimized the model does not keep a copy of its own beside the others' one.
+        guard let weights, let bytes = FileManager.default.contents(atPath: entry),
+            let graph = GraphSeal.graph(in: bytes, path: entry, stamp: Self.stamp(entry))
+        else { return session }
+        let graphFile = ONNXGraphFile(path: entry, digest: GraphSeal.digest(of: bytes))
+        guard weights.sharesInitializers(of: graph, file: graphFile, logger: logger),
+            let shared = try? ONNXSession(
+                file: file, options: options, runtime: runtime, graph: .optimized(graph), weights: weights, graphFile: graphFile,
+                logger: logger)
+        else { return session }
+        return shared
     }
 
     /// Opens `file` optimizing it, with the runtime writing the optimized graph beside `entry`, then renamed to it.

@@ -1,8 +1,8 @@
 internal import CONNXRuntime
 #if canImport(FoundationEssentials)
-internal import FoundationEssentials
+public import FoundationEssentials
 #else
-internal import Foundation
+public import Foundation
 #endif
 internal import LedgeCore
 public import Logging
@@ -50,6 +50,11 @@ public final class ONNXWeightShare: @unchecked Sendable {
             made = .some(shared)
             return shared
         }
+    }
+
+    /// Whether sessions of `graph` (read from `file`) share its initializers; the first call makes the shared copy.
+    public func sharesInitializers(of graph: Data, file: ONNXGraphFile, logger: Logger) -> Bool {
+        initializers(for: graph, file: file, logger: logger) != nil
     }
 
     /// The initializers shared by the sessions of the graph they were made for, if any.
