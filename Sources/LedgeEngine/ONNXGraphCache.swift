@@ -61,9 +61,16 @@ public struct ONNXGraphCache: Sendable, Hashable {
         if let bytes = FileManager.default.contents(atPath: entry) {
             if let graph = GraphSeal.graph(in: bytes, path: entry, stamp: Self.stamp(entry)) {
                 do {
-                    let session = try ONNXSession(
-                        file: file, options: options, runtime: runtime, graph: .optimized(graph), weights: weights,
-                        graphFile: ONNXGraphFile(path: entry, digest: GraphSeal.digest(of: bytes)), logger: logger)
+                    let session: ONNXSession
+                    do {
+                        session = try ONNXSession(
+                            file: file, options: options, runtime: runtime, graph: .optimized(graph), weights: weights,
+                            graphFile: ONNXGraphFile(path: entry, digest: GraphSeal.digest(of: bytes)), logger: logger)
+                    } catch  where weights != nil {
+                        // Weights the runtime will not take from the share: this session keeps its own, the entry stays.
+                        logger.warning("\(file.path): this instance does not share the model's weights (\(error)); it keeps its own")
+                        session = try ONNXSession(file: file, options: options, runtime: runtime, graph: .optimized(graph), logger: logger)
+                    }
                     markUsed(entry)
                     logger.debug("\(file.path): optimized graph from the cache (\(entry))")
                     return session
