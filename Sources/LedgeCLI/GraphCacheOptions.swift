@@ -6,7 +6,7 @@ struct GraphCacheOptions: ParsableArguments {
     @Option(
         name: .customLong("onnx-cache"),
         help:
-            "Where ONNX Runtime's optimized graphs are kept, so the next start skips optimizing (by model SHA-256, runtime and CPU; default: $XDG_CACHE_HOME/ledge/onnx or ~/.cache/ledge/onnx; 'none' disables)."
+            "Where ONNX Runtime's optimized graphs are kept, so the next start skips optimizing (by model SHA-256, runtime and CPU; default: $XDG_CACHE_HOME/ledge/onnx or ~/.cache/ledge/onnx; 'none' disables). ledge serve's instances of a model opened from it share one copy of the model's weights."
     )
     var onnxCache: String?
 
