@@ -32,7 +32,7 @@ extension CacheFolder {
     /// The entry for `file`: its SHA-256, then a digest of `context` (the runtime), this CPU and Ledge.
     func entry(for file: ModelFile, context: String) -> String {
         let digest = SHA256.hash(data: Data("\(context)|cpu \(CPUIdentity.current)|ledge \(LedgeVersion.current)".utf8))
-        let key = file.sha256 + "-" + digest.prefix(8).map { cFormat("%02x", $0) }.joined()
+        let key = file.sha256 + "-" + digest.prefix(8).lowercaseHex
         return PathName.appending(key + Self.suffixes[0], to: directory)
     }
 
@@ -98,6 +98,11 @@ enum CheckedSeals {
         _ = checked.withLock { $0.insert(id) }
         return true
     }
+}
+
+extension Sequence<UInt8> {
+    /// The bytes as lowercase hex digits, two per byte (digests in cache keys and entry names).
+    var lowercaseHex: String { map { cFormat("%02x", $0) }.joined() }
 }
 
 /// Appends `bytes` to the file at `path` (created if missing) and flushes it to the disk; no

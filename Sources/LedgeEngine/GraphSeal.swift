@@ -1,5 +1,4 @@
 internal import Crypto
-internal import LedgeCore
 #if canImport(FoundationEssentials)
 internal import FoundationEssentials
 #else
@@ -18,9 +17,9 @@ enum GraphSeal {
     /// The seal of `graph`.
     static func seal(_ graph: Data) -> [UInt8] { Array(SHA256.hash(data: graph)) + magic }
 
-    /// The SHA-256 a sealed `entry` gives for its graph, in hex: what identifies the graph.
-    static func digest(of entry: Data) -> String {
-        entry.dropLast(magic.count).suffix(32).map { cFormat("%02x", $0) }.joined()
+    /// The SHA-256 a seal, or an entry ending in one, gives for its graph, in hex: what identifies the graph.
+    static func digest(of sealed: some BidirectionalCollection<UInt8>) -> String {
+        sealed.dropLast(magic.count).suffix(32).lowercaseHex
     }
 
     /// The graph in `entry` (read from `path`, identified by `stamp`), or `nil` when its seal is missing or does not match.

@@ -183,7 +183,7 @@ public struct ModelProbe: Sendable {
         let runtime = try ModelLoader.runtimeIdentity(format: file.format, options: engine)
         let fileDigest = file.sha256
         let settings = "\(runtime)|threads=\(engine.session.threads ?? 0)|memory=\(memoryLimit)|ledge=\(ModelLoader.ledgeVersion)"
-        let settingsDigest = SHA256.hash(data: Data(settings.utf8)).prefix(8).map { cFormat("%02x", $0) }.joined()
+        let settingsDigest = SHA256.hash(data: Data(settings.utf8)).prefix(8).lowercaseHex
         return fileDigest + "-" + settingsDigest
     }
 

@@ -59,17 +59,18 @@ public struct ONNXGraphCache: Sendable, Hashable {
         }
         let entry = entry(for: file, context: Self.context(runtime))
         if let bytes = FileManager.default.contents(atPath: entry) {
-            if let graph = GraphSeal.graph(in: bytes, path: entry, stamp: Self.stamp(entry)) {
+            if let cached = Self.graph(in: bytes, entry: entry) {
                 do {
                     let session: ONNXSession
                     do {
                         session = try ONNXSession(
-                            file: file, options: options, runtime: runtime, graph: .optimized(graph), weights: weights,
-                            graphFile: ONNXGraphFile(path: entry, digest: GraphSeal.digest(of: bytes)), logger: logger)
+                            file: file, options: options, runtime: runtime, graph: .optimized(cached.graph), weights: weights,
+                            graphFile: cached.file, logger: logger)
                     } catch  where weights != nil {
                         // Weights the runtime will not take from the share: this session keeps its own, the entry stays.
                         logger.warning("\(file.path): this instance does not share the model's weights (\(error)); it keeps its own")
-                        session = try ONNXSession(file: file, options: options, runtime: runtime, graph: .optimized(graph), logger: logger)
+                        session = try ONNXSession(
+                            file: file, options: options, runtime: runtime, graph: .optimized(cached.graph), logger: logger)
                     }
                     markUsed(entry)
                     logger.debug("\(file.path): optimized graph from the cache (\(entry))")
@@ -85,16 +86,21 @@ public struct ONNXGraphCache: Sendable, Hashable {
         let session = try openSaving(file: file, options: options, runtime: runtime, entry: entry, weights: weights, logger: logger)
         // A session that shares the model's weights reads them from the entry just written, so the
         // instance that optimized the model does not keep a copy of its own beside the others' one.
-        guard let weights, let bytes = FileManager.default.contents(atPath: entry),
-            let graph = GraphSeal.graph(in: bytes, path: entry, stamp: Self.stamp(entry))
-        else { return session }
-        let graphFile = ONNXGraphFile(path: entry, digest: GraphSeal.digest(of: bytes))
-        guard weights.sharesInitializers(of: graph, file: graphFile, logger: logger),
+        guard let weights, let bytes = FileManager.default.contents(atPath: entry), let cached = Self.graph(in: bytes, entry: entry),
+            weights.sharesInitializers(of: cached.graph, file: cached.file, logger: logger),
             let shared = try? ONNXSession(
-                file: file, options: options, runtime: runtime, graph: .optimized(graph), weights: weights, graphFile: graphFile,
-                logger: logger)
+                file: file, options: options, runtime: runtime, graph: .optimized(cached.graph), weights: weights,
+                graphFile: cached.file, logger: logger)
         else { return session }
         return shared
+    }
+
+    /// The optimized graph sealed in `bytes` (read from `entry`) and the file that identifies it;
+    /// `nil` when the seal does not match.
+    private static func graph(in bytes: Data, entry: String) -> (graph: Data, file: ONNXGraphFile)? {
+        GraphSeal.graph(in: bytes, path: entry, stamp: stamp(entry)).map {
+            ($0, ONNXGraphFile(path: entry, digest: GraphSeal.digest(of: bytes)))
+        }
     }
 
     /// Opens `file` optimizing it, with the runtime writing the optimized graph beside `entry`, then renamed to it.

@@ -132,7 +132,7 @@ extension XNNPackWeightCache: CacheFolder {
 
 /// The seal of an ``XNNPackWeightCache`` entry: the entry's SHA-256 in hex, in a file beside it.
 enum WeightSeal {
-    static func digest(_ bytes: Data) -> String { SHA256.hash(data: bytes).map { cFormat("%02x", $0) }.joined() }
+    static func digest(_ bytes: Data) -> String { SHA256.hash(data: bytes).lowercaseHex }
 
     /// What the seal's file holds for `weights`.
     static func seal(_ weights: Data) -> [UInt8] { Array((digest(weights) + "\n").utf8) }
