@@ -42,7 +42,7 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
             path = url.target.prefix { $0 != "?" }
         } else if base.hasPrefix("file://") {
             path = base.dropFirst(7)
-            guard path.hasPrefix("/"), let decoded = Self.percentDecoded(path) else {
+            guard path.hasPrefix("/"), let decoded = path.percentDecoded else {
                 throw LedgeError.usage("model URI '\(text)': expected file:///ABSOLUTE/PATH")
             }
             location = .file(decoded)
@@ -50,27 +50,11 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
             throw LedgeError.usage(
                 "model URI '\(text)': expected https://, http:// or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>")
         }
-        let last = path.split(separator: "/").last.flatMap { Self.percentDecoded($0) } ?? ""
+        let last = path.split(separator: "/").last.flatMap { $0.percentDecoded } ?? ""
         fileName = last.isEmpty || last == "." || last == ".." || last.contains("/") || last.contains("\0") ? "model" : last
     }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte)
-    }
-
-    /// `%XX` escapes decoded; nil when one is malformed or the result is not UTF-8.
-    static func percentDecoded(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        var rest = Array(text.utf8)[...]
-        while let byte = rest.popFirst() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard rest.count >= 2, let value = UInt8(String(decoding: rest.prefix(2), as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(value)
-            rest = rest.dropFirst(2)
-        }
-        return String(validating: bytes, as: UTF8.self)
     }
 }

@@ -5,6 +5,7 @@ internal import Foundation
 #endif
 internal import HTTPTypes
 internal import Hummingbird
+internal import LedgeCore
 
 /// What every route reads from a request the same way: the body within
 /// `--max-body-size`, the media type, and the model named by the path.

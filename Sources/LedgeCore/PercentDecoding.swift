@@ -1,7 +1,7 @@
 extension StringProtocol {
     /// The text with `%XX` escapes decoded, as Foundation's `removingPercentEncoding`:
     /// `nil` for a `%` not followed by two hex digits or bytes that are not UTF-8.
-    var percentDecoded: String? {
+    public var percentDecoded: String? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
         var iterator = utf8.makeIterator()
