@@ -11,20 +11,39 @@ public struct ClientIdentity: Sendable, Hashable {
         self.keyFile = keyFile
     }
 
+    /// One of the two files, for ``problem(naming:)``.
+    public enum Part: Sendable { case certificate, key }
+
     /// Loads both files and checks that the key is the certificate's: one line naming the file at
     /// fault, after `label`, else `nil`.
     public func problem(label: String) -> String? {
+        problem { part, file in "\(label): \(part == .certificate ? "tls_client_cert" : "tls_client_key") \(file)" }
+    }
+
+    /// ``problem(label:)`` with each line's start written by `naming` (the part at fault and its file).
+    public func problem(naming: (Part, String) -> String) -> String? {
         guard let chain = try? NIOSSLCertificate.fromPEMFile(certificateFile), !chain.isEmpty else {
-            return "\(label): tls_client_cert \(certificateFile): no PEM certificate could be read"
+            return "\(naming(.certificate, certificateFile)): no PEM certificate could be read"
         }
         guard let key = try? NIOSSLPrivateKey(file: keyFile, format: .pem) else {
-            return "\(label): tls_client_key \(keyFile): no PEM private key (unencrypted) could be read"
+            return "\(naming(.key, keyFile)): no PEM private key (unencrypted) could be read"
         }
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateChain = chain.map { .certificate($0) }
         configuration.privateKey = .privateKey(key)
         guard (try? NIOSSLContext(configuration: configuration)) != nil else {
-            return "\(label): tls_client_key \(keyFile): the key does not match the certificate in \(certificateFile)"
+            return "\(naming(.key, keyFile)): the key does not match the certificate in \(certificateFile)"
+        }
+        return nil
+    }
+}
+
+extension HTTPClient {
+    /// Reads `path` as a PEM file of trust roots: `nil` when it holds at least one certificate,
+    /// else one line naming `label` and the file.
+    public static func trustRootsProblem(_ path: String, label: String) -> String? {
+        guard let roots = try? NIOSSLCertificate.fromPEMFile(path), !roots.isEmpty else {
+            return "\(label)=\(path): no PEM certificate could be read"
         }
         return nil
     }

@@ -48,6 +48,43 @@ public struct HTTPClient: Sendable {
         -> HTTPResponse
     {
         do {
+            return try await attempt(method, url, headers: headers, body: body)
+        } catch {
+            throw LedgeError(error.code, "\(method) \(url.text)\(error.code == .timedOut || error.ended ? ":" : " failed:") \(error.reason)")
+        }
+    }
+
+    /// Why a request got no answer, in words that do not repeat the request: for callers that
+    /// name it themselves (the trace exporter's warning).
+    package struct Failure: Error, Sendable {
+        /// `.timedOut` or `.remoteFailure`.
+        package var code: LedgeError.Code
+        /// "connection refused", "no answer within 5 s", a TLS refusal (``certificateRefusals``).
+        package var reason: String
+        /// The connection closed before the answer ended.
+        var ended = false
+
+        package init(code: LedgeError.Code, reason: String) {
+            self.code = code
+            self.reason = reason
+        }
+
+        init(code: LedgeError.Code, reason: String, ended: Bool) {
+            self.init(code: code, reason: reason)
+            self.ended = ended
+        }
+    }
+
+    /// A POST of `body` to `url` (``attempt(_:_:headers:body:)``).
+    package func post(_ url: RequestURL, headers: [(String, String)], body: [UInt8]) async throws(Failure) -> HTTPResponse {
+        try await attempt(.POST, url, headers: headers, body: body)
+    }
+
+    /// `method` to `url`, the whole answer in memory.
+    package func attempt(_ method: HTTPMethod, _ url: RequestURL, headers: [(String, String)] = [], body: [UInt8]? = nil)
+        async throws(Failure) -> HTTPResponse
+    {
+        do {
             return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
                 group.addTask { try await exchange(method, url, headers: headers, body: body) }
                 group.addTask {
@@ -56,14 +93,14 @@ public struct HTTPClient: Sendable {
                 }
                 defer { group.cancelAll() }
                 guard let response = try await group.next() ?? nil else {
-                    throw LedgeError(.timedOut, "\(method) \(url.text): no answer within \(timeLimit) s")
+                    throw Failure(code: .timedOut, reason: "no answer within \(timeLimit) s")
                 }
                 return response
             }
-        } catch let error as LedgeError {
-            throw error
+        } catch let failure as Failure {
+            throw failure
         } catch {
-            throw LedgeError(.remoteFailure, "\(method) \(url.text) failed: \(Self.describe(error))")
+            throw Failure(code: .remoteFailure, reason: Self.describe(error))
         }
     }
 
@@ -110,7 +147,7 @@ public struct HTTPClient: Sendable {
             }
             if response.status != 0 { return response }
             if let writeError { throw writeError }
-            throw LedgeError(.remoteFailure, "\(method) \(url.text): the connection closed before the answer ended")
+            throw Failure(code: .remoteFailure, reason: "the connection closed before the answer ended", ended: true)
         }
     }
 
