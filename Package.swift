@@ -137,7 +137,7 @@ let package = Package(
         .target(
             name: "LedgeServing",
             dependencies: [
-                "LedgeCore", "LedgeEngine", "LedgeVision", "CLedgeProcess",
+                "LedgeCore", "LedgeEngine", "LedgeVision", "LedgeFetch", "LedgeCompression", "CLedgeProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -2,20 +2,25 @@
 """Check `ledge serve --trace-config mode=opentelemetry` against an OTLP/HTTP receiver that decodes
 every export with the opentelemetry-proto package (the protocol's own generated messages): the
 spans of HTTP and gRPC (tritonclient[grpc]) infer calls, W3C traceparent propagation, sampling,
-the batch span processor's batches, the export at shutdown, and a collector that is down.
+the batch span processor's batches, the export at shutdown, and a collector that is down. With
+--tls-folder (ca.pem, server.pem/.key, client.pem/.key), a collector behind mutual TLS configured
+through the SDK's OTEL_EXPORTER_OTLP_* variables (endpoint, CA, client certificate, headers, gzip),
+and the exporter's warnings when it does not trust the collector or has no client certificate.
 
-Usage: python scripts/check_opentelemetry.py --ledge PATH --model add.onnx
+Usage: python scripts/check_opentelemetry.py --ledge PATH --model add.onnx [--tls-folder DIR]
 
 Starts its own receiver on 127.0.0.1 and its own servers (add.onnx as `add`). Prints one line per
 check ("ok: ..."); on the first failure prints "FAIL: <check>: <why>" to stderr and exits 1.
 """
 import argparse
+import gzip
 import json
 import os
 import re
 import select
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -38,14 +43,22 @@ INVALID = "00-00000000000000000000000000000000-b7ad6b7169242424-01"  # an all-ze
 class Receiver:
     """OTLP/HTTP: POST /v1/traces, a protobuf ExportTraceServiceRequest each, kept as decoded."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        """`tls`: a certificate folder; then HTTPS only, for clients with a certificate its CA signed."""
         self.exports = []  # [(resource attributes, [span dict])]
         self.errors = []
+        self.requests = []  # per export: {"headers": {lower-case name: value}, "client": CN or None}
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                peer = self.connection.getpeercert() if tls else None
+                receiver.requests.append({
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "client": dict(x[0] for x in peer["subject"]).get("commonName") if peer else None})
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
                 try:
                     if self.path != "/v1/traces" or self.headers.get("Content-Type") != "application/x-protobuf":
                         raise ValueError(f"{self.path} {self.headers.get('Content-Type')}")
@@ -70,7 +83,19 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):  # a refused TLS handshake: the client's to report
+                receiver.refused += 1
+
+        self.refused = 0
+        self.server = Server(("127.0.0.1", 0), Handler)
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(os.path.join(tls, "server.pem"), os.path.join(tls, "server.key"))
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(os.path.join(tls, "ca.pem"))
+            # The handshake on the handler's thread (its first read), not in accept().
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True, do_handshake_on_connect=False)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -88,12 +113,14 @@ class Receiver:
 
 
 class Server:
-    def __init__(self, ledge, model, url, *extra):
+    def __init__(self, ledge, model, url, *extra, env=None):
+        """`url` None: none given (the environment's); `env`: OTEL_* variables added to this one's."""
         self.process = subprocess.Popen(
             [ledge, "serve", "-m", model, "--no-probe", "--port", "0", "--grpc-port", "0", "--log-level", "warning",
-             "--trace-config", "mode=opentelemetry", "--trace-config", f"opentelemetry,url={url}",
+             "--trace-config", "mode=opentelemetry", *(["--trace-config", f"opentelemetry,url={url}"] if url else []),
              "--trace-config", "level=TIMESTAMPS", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}, **(env or {})})
         deadline = time.time() + 60
         out = ""
         while time.time() < deadline and not (re.search(r"127\.0\.0\.1:(\d+)/v2 ", out) and "gRPC" in out):
@@ -192,6 +219,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ledge", required=True)
     parser.add_argument("--model", required=True)
+    parser.add_argument("--tls-folder", help="test certificates: also check a collector behind mutual TLS")
     args = parser.parse_args()
     receiver = Receiver()
     url = f"http://127.0.0.1:{receiver.port}/v1/traces"
@@ -269,13 +297,66 @@ def main():
         server.metric("ledge_trace_spans_exported_total", 0)
         status = server.stop()
         expect(status == 0, "with the collector down the server still exits 0", f"{status}: {server.stderr}")
-        warning = f"warning: trace: cannot export 3 spans to http://127.0.0.1:{port}/v1/traces: cannot connect: Connection refused; spans are dropped until it answers"
+        warning = f"warning: trace: cannot export 3 spans to http://127.0.0.1:{port}/v1/traces: connection refused; spans are dropped until it answers"
         lines = server.stderr.splitlines()
         expect(lines.count(warning) == 1, "one warning while the collector is down", server.stderr)
         ok("collector down: 4 requests answered, /metrics: 12 spans dropped (export_failed), one warning: " + warning)
 
-    return run_steps([("traced calls", traced_calls), ("batches", batches), ("sampling", sampled), ("spans", spans),
-                      ("collector down", collector_down)], "all OpenTelemetry checks passed")
+    def over_tls():
+        # The SDK's variables only: the endpoint as a base (a trailing slash), the CA, the client
+        # certificate, headers (percent-encoded values) and gzip, the traces-only variable winning.
+        tls = Receiver(args.tls_folder)
+        folder = args.tls_folder
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"https://127.0.0.1:{tls.port}/",
+               "OTEL_EXPORTER_OTLP_CERTIFICATE": os.path.join(folder, "ca.pem"),
+               "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": os.path.join(folder, "client.pem"),
+               "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": os.path.join(folder, "client.key"),
+               "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20otlp-secret, x-tenant=edge%2Ckitchen",
+               "OTEL_EXPORTER_OTLP_COMPRESSION": "none", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "gzip"}
+        server = Server(args.ledge, args.model, None, "--trace-config", "rate=1",
+                        "--trace-config", "opentelemetry,bsp_max_export_batch_size=3", env=env)
+        for i in range(2):
+            server.infer(f"tls-{i}")
+        server.metric("ledge_trace_spans_exported_total", 6)
+        status = server.stop()
+        expect(status == 0, "the server exits 0 on SIGTERM", f"{status}: {server.stderr}")
+        expect(not tls.errors and [len(s) for _, s in tls.exports] == [3, 3], "two exports of 3 spans, decoded",
+               f"{tls.errors} {[len(s) for _, s in tls.exports]}")
+        ids = sorted({span["attributes"]["request_id"] for _, spans in tls.exports for span in spans})
+        expect(ids == ["tls-0", "tls-1"], "the requests' spans", str(ids))
+        for request in tls.requests:
+            headers = request["headers"]
+            expect(headers.get("content-encoding") == "gzip", "gzip", str(headers))
+            expect(headers.get("authorization") == "Bearer otlp-secret" and headers.get("x-tenant") == "edge,kitchen",
+                   "the headers as set", str(headers))
+            expect(request["client"] == "ledge-test-client", "the client certificate", str(request["client"]))
+        ok("over TLS: 2 exports of 3 spans to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, verified by the CA, "
+           "with the client certificate (CN=ledge-test-client), gzip, authorization and x-tenant as set")
+        state["tls"] = tls
+
+    def tls_refused():
+        tls = state["tls"]
+        url = f"https://127.0.0.1:{tls.port}/v1/traces"
+        for env, reason in (
+                ({}, "the server's certificate does not verify against the trust roots"),
+                ({"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE": os.path.join(args.tls_folder, "ca.pem")},
+                 "the server asks for a client certificate (mutual TLS) and none was given")):
+            server = Server(args.ledge, args.model, url, "--trace-config", "rate=1",
+                            "--trace-config", "opentelemetry,bsp_max_export_batch_size=3", env=env)
+            server.infer("refused")
+            server.metric('ledge_trace_spans_dropped_total{reason="export_failed"}', 3)
+            status = server.stop()
+            expect(status == 0, "the server exits 0 on SIGTERM", f"{status}: {server.stderr}")
+            warning = f"warning: trace: cannot export 3 spans to {url}: {reason}; spans are dropped until it answers"
+            expect(server.stderr.splitlines().count(warning) == 1, "one warning", server.stderr)
+            ok("TLS refused: " + warning.split(": ", 1)[1].replace(url, "https://…"))
+        expect(len(tls.exports) == 2, "nothing more reached the collector", str(len(tls.exports)))
+
+    steps = [("traced calls", traced_calls), ("batches", batches), ("sampling", sampled), ("spans", spans),
+             ("collector down", collector_down)]
+    if args.tls_folder:
+        steps += [("over TLS", over_tls), ("TLS refused", tls_refused)]
+    return run_steps(steps, "all OpenTelemetry checks passed")
 
 
 if __name__ == "__main__":

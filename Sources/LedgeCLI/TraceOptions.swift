@@ -1,4 +1,9 @@
 internal import ArgumentParser
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 internal import LedgeCore
 internal import LedgeServing
 
@@ -15,7 +20,11 @@ struct TraceOptions: ParsableArguments {
                 TraceSetting, scope 'trace'); the file only here. mode=opentelemetry exports three spans per traced \
                 request (InferRequest > MODEL > compute, with Triton's timestamps as events) over OTLP/HTTP (protobuf) \
                 to URL (default http://localhost:4318/v1/traces), in batches; a request with a W3C traceparent header \
-                (gRPC metadata) joins that trace and is traced whatever the rate and count.
+                (gRPC metadata) joins that trace and is traced whatever the rate and count. The OpenTelemetry SDK's \
+                variables apply, each OTEL_EXPORTER_OTLP_TRACES_X or else OTEL_EXPORTER_OTLP_X: ENDPOINT (when no \
+                url is given), CERTIFICATE (a PEM file of CAs to verify an https collector by), CLIENT_CERTIFICATE \
+                and CLIENT_KEY (mutual TLS), HEADERS (NAME=VALUE,…, values percent-encoded), COMPRESSION (gzip or \
+                none) and TIMEOUT (ms, default 10000).
                 """,
             valueName: "setting"))
     var traceConfig: [String] = []
@@ -23,8 +32,9 @@ struct TraceOptions: ParsableArguments {
     /// The settings, checked (the file's folder must exist).
     func settings() throws -> TraceSettings {
         do {
-            let settings = try TraceSettings(config: traceConfig)
+            let settings = try TraceSettings(config: traceConfig, environment: ProcessInfo.processInfo.environment)
             if !settings.file.isEmpty { try AtomicFile.checkDirectory(of: settings.file, option: "--trace-config file") }
+            if settings.mode == .opentelemetry { try settings.openTelemetry.checkFiles() }
             return settings
         } catch let error as LedgeError {
             throw ValidationError(error.message)

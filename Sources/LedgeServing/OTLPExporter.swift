@@ -1,6 +1,7 @@
 internal import Dispatch
-internal import Glibc
+internal import LedgeCompression
 internal import LedgeCore
+internal import LedgeFetch
 internal import Logging
 internal import Metrics
 internal import Synchronization
@@ -12,7 +13,7 @@ package struct TraceExportCounters: Sendable {
     let exportFailed: Counter
 }
 
-/// OpenTelemetry's batch span processor with an OTLP/HTTP exporter, on a thread of its own:
+/// OpenTelemetry's batch span processor with an OTLP/HTTP(S) exporter, on a thread of its own:
 /// finished spans wait in a bounded queue (past `bsp_max_queue_size` they are dropped and
 /// counted) and are posted as protobuf every `bsp_schedule_delay` ms, or as soon as
 /// `bsp_max_export_batch_size` wait. A collector that is down or slow costs requests nothing:
@@ -26,7 +27,8 @@ final class OTLPExporter: Sendable {
     }
 
     private let settings: OpenTelemetrySettings
-    private let endpoint: OTLPEndpoint
+    private let poster: OTLPPoster
+    private var endpoint: OTLPEndpoint { poster.endpoint }
     private let logger: Logger
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
@@ -36,7 +38,7 @@ final class OTLPExporter: Sendable {
 
     init(settings: OpenTelemetrySettings, endpoint: OTLPEndpoint, logger: Logger, counters: TraceExportCounters?) {
         self.settings = settings
-        self.endpoint = endpoint
+        poster = OTLPPoster(settings: settings, endpoint: endpoint)
         self.logger = logger
         self.counters = counters
         DedicatedThread.start { [self] in run() }
@@ -94,15 +96,10 @@ final class OTLPExporter: Sendable {
     }
 
     private func export(_ batch: [OTLPSpan]) {
-        let body = OTLPEncoding.exportRequest(resource: settings.resource, spans: batch)
         let problem: String?
-        do {
-            let status = try OTLPHTTP.post(body, to: endpoint, timeoutSeconds: 5)
-            problem = (200..<300).contains(status) ? nil : "the collector answered \(status)"
-        } catch let error as LedgeError {
-            problem = error.message
-        } catch {
-            problem = "\(error)"
+        switch poster.post(OTLPEncoding.exportRequest(resource: settings.resource, spans: batch)) {
+        case .success(let status): problem = (200..<300).contains(status) ? nil : "the collector answered \(status)"
+        case .failure(let failure): problem = failure.reason
         }
         if problem == nil { counters?.exported.increment(by: batch.count) } else { counters?.exportFailed.increment(by: batch.count) }
         let (wasFailing, dropped) = state.withLock { state -> (Bool, Int) in
@@ -121,66 +118,47 @@ final class OTLPExporter: Sendable {
     }
 }
 
-/// One blocking HTTP/1.1 POST of an OTLP protobuf body (`Connection: close`): the exporter's
-/// thread sends a batch every few seconds, which needs no connection pool.
-enum OTLPHTTP {
-    /// The response's status code.
-    static func post(_ body: [UInt8], to endpoint: OTLPEndpoint, timeoutSeconds: Int) throws -> Int {
-        let socket = try openConnection(endpoint, timeoutSeconds: timeoutSeconds)
-        defer { close(socket) }
-        let head =
-            "POST \(endpoint.path) HTTP/1.1\r\nHost: \(endpoint.url.hostHeader)\r\nContent-Type: application/x-protobuf\r\n"
-            + "Content-Length: \(body.count)\r\nConnection: close\r\nUser-Agent: ledge\r\n\r\n"
-        try sendAll(socket, Array(head.utf8) + body)
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        while !response.contains(UInt8(ascii: "\n")) && response.count < 8192 {
-            let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            if count < 0 { throw LedgeError.runtimeFailure("no answer: \(String(cString: strerror(errno)))") }
-            if count == 0 { break }
-            response.append(contentsOf: buffer[0..<count])
-        }
-        let line = String(decoding: response.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-        let parts = line.split(separator: " ")
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-            throw LedgeError.runtimeFailure("not an HTTP answer: '\(line.prefix(80))'")
-        }
-        return status
+/// One OTLP/HTTP export at a time: a POST of the protobuf body (gzip-compressed when set) on
+/// ``HTTPClient`` — TLS for an `https` collector, verified against the settings' trust roots,
+/// presenting their client certificate when asked — waited for on the exporter's own thread.
+struct OTLPPoster: Sendable {
+    let endpoint: OTLPEndpoint
+    private let client: HTTPClient
+    private let headers: [(String, String)]
+    private let gzip: Bool
+
+    init(settings: OpenTelemetrySettings, endpoint: OTLPEndpoint) {
+        self.endpoint = endpoint
+        client = HTTPClient(
+            timeLimit: Int64((settings.timeoutMilliseconds + 999) / 1000), trustRoots: settings.certificate, identity: settings.identity)
+        headers =
+            [("Content-Type", "application/x-protobuf")] + (settings.gzip ? [("Content-Encoding", "gzip")] : [])
+            + settings.headers.map { ($0.key, $0.value) }
+        gzip = settings.gzip
     }
 
-    private static func openConnection(_ endpoint: OTLPEndpoint, timeoutSeconds: Int) throws -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let found = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
-        guard found == 0, let first = list else {
-            throw LedgeError.runtimeFailure("cannot resolve \(endpoint.host): \(String(cString: gai_strerror(found)))")
+    /// The collector's status code, or why it gave none. Blocks the calling thread, which must
+    /// not be one of Swift's pool (the exporter's is its own).
+    func post(_ body: [UInt8]) -> Result<Int, HTTPClient.Failure> {
+        let payload: [UInt8]
+        do {
+            payload = gzip ? try Deflater.compress(body, format: .gzip, level: 6) : body
+        } catch {
+            return .failure(HTTPClient.Failure(code: .remoteFailure, reason: "cannot compress the export: \(error)"))
         }
-        defer { freeaddrinfo(list) }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        var reason = "no address"
-        var next: UnsafeMutablePointer<addrinfo>? = first
-        while let address = next {
-            next = address.pointee.ai_next
-            let handle = socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
-            guard handle >= 0 else { continue }
-            // Bounds connect, send and receive alike (Linux applies SO_SNDTIMEO to connect).
-            setsockopt(handle, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(handle, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            if connect(handle, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 { return handle }
-            reason = String(cString: strerror(errno))
-            close(handle)
+        let outcome = Mutex<Result<Int, HTTPClient.Failure>?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        Task { [client, endpoint, headers] in
+            let result: Result<Int, HTTPClient.Failure>
+            do throws(HTTPClient.Failure) {
+                result = .success(try await client.post(endpoint.url, headers: headers, body: payload).status)
+            } catch {
+                result = .failure(error)
+            }
+            outcome.withLock { $0 = result }
+            finished.signal()
         }
-        throw LedgeError.runtimeFailure("cannot connect: \(reason)")
-    }
-
-    private static func sendAll(_ socket: Int32, _ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { send(socket, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            guard count > 0 else { throw LedgeError.runtimeFailure("cannot send: \(String(cString: strerror(errno)))") }
-            sent += count
-        }
+        finished.wait()
+        return outcome.withLock { $0! }
     }
 }

@@ -20,6 +20,20 @@ public struct OpenTelemetrySettings: Sendable, Equatable {
     public var scheduleDelayMilliseconds = 5000
     /// Spans sent in one export at most.
     public var maxExportBatchSize = 512
+    /// A PEM file of the certificates an `https` collector is verified against, instead of the
+    /// system's (`OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE`).
+    public var certificate: String?
+    /// The certificate and key presented to a collector that asks for one (mutual TLS).
+    public var clientCertificate: String?
+    public var clientKey: String?
+    /// Headers sent with every export: a collector's API key, a tenant (`OTEL_EXPORTER_OTLP_TRACES_HEADERS`).
+    public var headers: [Attribute] = []
+    /// Exports are gzip-compressed (`OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=gzip`).
+    public var gzip = false
+    /// Milliseconds an export may take, connection and TLS handshake included (the SDK's 10 s).
+    public var timeoutMilliseconds = 10_000
+    /// The environment variable each of the settings above came from, for messages.
+    var origins: [String: String] = [:]
 
     public init() {}
 
@@ -62,26 +76,25 @@ public struct OpenTelemetrySettings: Sendable, Equatable {
     }
 }
 
-/// Where OTLP/HTTP spans are posted: `http://HOST[:PORT]/PATH`, or `HOST:PORT/PATH` (as Triton's
-/// examples write it); `/v1/traces` when no path is given. Plain HTTP only.
+/// Where OTLP/HTTP spans are posted: `http(s)://HOST[:PORT]/PATH`, or `HOST:PORT/PATH` (as Triton's
+/// examples write it, plain HTTP); `/v1/traces` when no path is given.
 public struct OTLPEndpoint: Sendable, Equatable {
     public let url: RequestURL
 
-    public init(url text: String) throws {
-        if text.hasPrefix("https://") {
-            throw LedgeError.usage("--trace-config opentelemetry,url=\(text): ledge exports OTLP over plain HTTP: expected http://HOST:PORT/PATH")
-        }
-        let rest = text.hasPrefix("http://") ? Substring(text.dropFirst("http://".count)) : Substring(text)
+    /// `label` names where `text` came from in messages (`--trace-config opentelemetry,url`, an
+    /// environment variable).
+    public init(url text: String, label: String = "--trace-config opentelemetry,url") throws {
+        let secure = text.hasPrefix("https://")
+        let rest = Substring(text).dropFirst(secure ? "https://".count : text.hasPrefix("http://") ? "http://".count : 0)
         let authority = rest.prefix { $0 != "/" }
         let path = rest.count > authority.count ? String(rest.dropFirst(authority.count)) : "/v1/traces"
-        guard let (host, port) = RequestURL.split(authority: authority, defaultPort: 80),
+        guard !path.hasPrefix("//"), let (host, port) = RequestURL.split(authority: authority, defaultPort: secure ? 443 : 80),
             !host.contains(where: { $0.isWhitespace || $0 == "@" }), !path.contains(where: \.isWhitespace)
         else {
-            let namesPort = authority.last { $0 == ":" || $0 == "]" } == ":" && !authority.hasPrefix(":")
-            throw LedgeError.usage(
-                "--trace-config opentelemetry,url=\(text): " + (namesPort ? "the port must be 1-65535" : "expected http://HOST:PORT/PATH"))
+            let namesPort = authority.last { $0 == ":" || $0 == "]" } == ":" && !authority.hasPrefix(":") && !path.hasPrefix("//")
+            throw LedgeError.usage("\(label)=\(text): " + (namesPort ? "the port must be 1-65535" : "expected http(s)://HOST:PORT/PATH"))
         }
-        url = RequestURL(secure: false, host: host, port: port, target: path)
+        url = RequestURL(secure: secure, host: host, port: port, target: path)
     }
 
     public var host: String { url.host }

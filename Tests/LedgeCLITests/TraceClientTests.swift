@@ -35,10 +35,13 @@ import Testing
     }
 
     /// `--trace-config mode=opentelemetry`: the real server's spans, decoded by an OTLP/HTTP receiver
-    /// built on the opentelemetry-proto package, from HTTP and tritonclient[grpc] calls (scripts/check_opentelemetry.py).
+    /// built on the opentelemetry-proto package, from HTTP and tritonclient[grpc] calls, and over
+    /// mutual TLS configured by the SDK's OTEL_EXPORTER_OTLP_* variables (scripts/check_opentelemetry.py).
     @Test func openTelemetrySpansReachACollector() async throws {
+        let certificates = try TestCertificates()
         let result = try await ProcessRunner.check(
-            "check_opentelemetry.py", venv: "venv-grpc", ["--ledge", Fixtures.ledgeExecutable, "--model", Fixtures.model("add.onnx")],
+            "check_opentelemetry.py", venv: "venv-grpc",
+            ["--ledge", Fixtures.ledgeExecutable, "--model", Fixtures.model("add.onnx"), "--tls-folder", certificates.folder],
             timeLimit: 180)
         Self.expect(
             result, "check_opentelemetry.py",
@@ -47,6 +50,9 @@ import Testing
                 "ok: resource attributes: service.name=ledge-check, deployment.environment=ci",
                 "ok: traced: every request with a valid traceparent, and every 2nd without (an invalid one counts as none): http-1, http-3, grpc-1, http-5, http-6",
                 "ok: spans: InferRequest (server) > add > compute, Triton's events on each, in Unix time within each call; traceparent's trace and span ids over HTTP and gRPC",
+                "ok: over TLS: 2 exports of 3 spans to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, verified by the CA, with the client certificate (CN=ledge-test-client), gzip, authorization and x-tenant as set",
+                "ok: TLS refused: trace: cannot export 3 spans to https://…: the server's certificate does not verify against the trust roots; spans are dropped until it answers",
+                "ok: TLS refused: trace: cannot export 3 spans to https://…: the server asks for a client certificate (mutual TLS) and none was given; spans are dropped until it answers",
                 "all OpenTelemetry checks passed",
             ])
         #expect(
@@ -54,7 +60,46 @@ import Testing
                 $0.hasPrefix(
                     "ok: collector down: 4 requests answered, /metrics: 12 spans dropped (export_failed), one warning: warning: trace: cannot export 3 spans to http://127.0.0.1:"
                 )
+                    && $0.hasSuffix("/v1/traces: connection refused; spans are dropped until it answers")
             })
+    }
+
+    /// The SDK's variables are checked before the server listens, naming the variable and file at
+    /// fault (a certificate that is not one, a key of another certificate), never the headers' values.
+    @Test(arguments: [
+        (
+            ["OTEL_EXPORTER_OTLP_CERTIFICATE": "/no/such/ca.pem"],
+            "Error: OTEL_EXPORTER_OTLP_CERTIFICATE=/no/such/ca.pem: no PEM certificate could be read"
+        ),
+        (
+            ["OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "{client.pem}", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "{other.key}"],
+            "Error: OTEL_EXPORTER_OTLP_CLIENT_KEY={other.key}: the key does not match the certificate in {client.pem}"
+        ),
+        (
+            ["OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "{client.pem}"],
+            "Error: OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE is set but not OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY (or OTEL_EXPORTER_OTLP_CLIENT_KEY): a client certificate needs its key"
+        ),
+        (
+            ["OTEL_EXPORTER_OTLP_TRACES_HEADERS": "authorization=Bearer%2secret"],
+            "Error: OTEL_EXPORTER_OTLP_TRACES_HEADERS: header authorization: expected a percent-encoded UTF-8 value without control characters"
+        ),
+    ])
+    func badOpenTelemetryVariablesStopTheServerBeforeItListens(variables: [String: String], line: String) throws {
+        let certificates = try TestCertificates()
+        let environment = variables.mapValues {
+            $0.replacingOccurrences(of: "{client.pem}", with: certificates.clientCertificate).replacingOccurrences(
+                of: "{other.key}", with: certificates.otherKey)
+        }
+        let result = try ProcessRunner.ledge(
+            [
+                "serve", "-m", Fixtures.model("add.onnx"), "--no-probe", "--port", "0", "--trace-config", "mode=opentelemetry",
+                "--trace-config", "opentelemetry,url=https://127.0.0.1:4318/v1/traces",
+            ], environment: environment, timeLimit: 60)
+        let expected = line.replacingOccurrences(of: "{client.pem}", with: certificates.clientCertificate).replacingOccurrences(
+            of: "{other.key}", with: certificates.otherKey)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix(expected + "\n"), "\(result.stderr)")
+        #expect(!result.stderr.contains("secret"))
     }
 
     /// A check script passed and printed each of `printed`.

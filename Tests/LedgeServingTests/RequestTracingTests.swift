@@ -38,6 +38,79 @@ import Testing
         #expect(ipv6.description == "http://[::1]:4318/otlp/v1/traces")
         let bare = try OTLPEndpoint(url: "http://collector")
         #expect(bare.host == "collector" && bare.port == 80 && bare.path == "/v1/traces")
+        let secure = try OTLPEndpoint(url: "https://collector")
+        #expect(secure.url.secure && secure.port == 443 && secure.description == "https://collector/v1/traces")
+        #expect(!(try OTLPEndpoint(url: "collector:4318")).url.secure)
+    }
+
+    /// The OpenTelemetry SDK's OTEL_EXPORTER_OTLP_* variables: the traces-only one before the
+    /// generic one, an empty one as unset, `opentelemetry,url` before either endpoint variable.
+    @Test func openTelemetryVariablesAreRead() throws {
+        let environment = [
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "https://collector.example:4318/otlp//",
+            "OTEL_EXPORTER_OTLP_CERTIFICATE": "/etc/ca.pem", "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE": "",
+            "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "/etc/client.pem", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/etc/client.key",
+            "OTEL_EXPORTER_OTLP_HEADERS": "ignored=1", "OTEL_EXPORTER_OTLP_TRACES_HEADERS": " api-key = a%20b%3D%2C%C3%A9 ,x-tenant=edge,,",
+            "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "2500",
+        ]
+        let otel = try TraceSettings(config: ["mode=opentelemetry"], environment: environment).openTelemetry
+        #expect(otel.url == "https://collector.example:4318/otlp/v1/traces")
+        #expect(otel.certificate == "/etc/ca.pem" && otel.clientCertificate == "/etc/client.pem" && otel.clientKey == "/etc/client.key")
+        #expect(otel.headers.map { "\($0.key)=\($0.value)" } == ["api-key=a b=,é", "x-tenant=edge"])
+        #expect(otel.gzip && otel.timeoutMilliseconds == 2500)
+        #expect(otel.origins["clientKey"] == "OTEL_EXPORTER_OTLP_CLIENT_KEY")
+        let given = try TraceSettings(config: ["mode=opentelemetry", "opentelemetry,url=http://127.0.0.1:4318/v1/traces"], environment: environment)
+        #expect(given.openTelemetry.url == "http://127.0.0.1:4318/v1/traces")
+        let traces = try TraceSettings(
+            config: ["mode=opentelemetry"],
+            environment: ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://c:4318/custom", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://x"])
+        #expect(traces.openTelemetry.url == "https://c:4318/custom")
+        // Only OpenTelemetry mode reads them: a Triton trace file ignores a bad one.
+        #expect(try TraceSettings(config: [], environment: ["OTEL_EXPORTER_OTLP_COMPRESSION": "zstd"]) == TraceSettings())
+        let plain = try TraceSettings(config: ["mode=opentelemetry"], environment: [:]).openTelemetry
+        #expect(plain.headers.isEmpty && !plain.gzip && plain.timeoutMilliseconds == 10_000 && plain.certificate == nil)
+    }
+
+    @Test(arguments: [
+        (
+            ["OTEL_EXPORTER_OTLP_ENDPOINT": "ftp://collector"],
+            "OTEL_EXPORTER_OTLP_ENDPOINT=ftp://collector/v1/traces: expected http(s)://HOST:PORT/PATH"
+        ),
+        (
+            ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://c:0/v1/traces"],
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=https://c:0/v1/traces: the port must be 1-65535"
+        ),
+        (
+            ["OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": "/k.pem"],
+            "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY is set but not OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE (or OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE): a client certificate needs its key"
+        ),
+        (
+            ["OTEL_EXPORTER_OTLP_HEADERS": "api-key"],
+            "OTEL_EXPORTER_OTLP_HEADERS: 'api-key' is not NAME=VALUE: expected NAME=VALUE pairs separated by commas"
+        ),
+        (["OTEL_EXPORTER_OTLP_HEADERS": "api key=1"], "OTEL_EXPORTER_OTLP_HEADERS: header name 'api key' is not an HTTP field name"),
+        (["OTEL_EXPORTER_OTLP_HEADERS": "Content-Type=text/plain"], "OTEL_EXPORTER_OTLP_HEADERS: header Content-Type is one ledge sets itself"),
+        (
+            ["OTEL_EXPORTER_OTLP_TRACES_HEADERS": "x-key=secret%0D%0AHost: evil"],
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS: header x-key: expected a percent-encoded UTF-8 value without control characters"
+        ),
+        (
+            ["OTEL_EXPORTER_OTLP_HEADERS": "x-key=secret%FF"],
+            "OTEL_EXPORTER_OTLP_HEADERS: header x-key: expected a percent-encoded UTF-8 value without control characters"
+        ),
+        (["OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "zstd"], "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=zstd: expected gzip or none"),
+        (["OTEL_EXPORTER_OTLP_TIMEOUT": "10s"], "OTEL_EXPORTER_OTLP_TIMEOUT is '10s': expected an integer of at least 1"),
+    ])
+    func badOpenTelemetryVariablesAreNamed(environment: [String: String], message: String) {
+        do {
+            _ = try TraceSettings(config: ["mode=opentelemetry"], environment: environment)
+            Issue.record("accepted \(environment)")
+        } catch let error as LedgeError {
+            #expect(error.message == message)
+            #expect(!error.message.contains("secret"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
     }
 
     /// Span and trace ids: from any seed (one near the top wraps; a checked add trapped there), none repeated, none zero.
@@ -87,14 +160,14 @@ import Testing
             "--trace-config triton,file=/tmp/t.json is Triton's trace file: it does not go with mode=opentelemetry"
         ),
         (
-            ["mode=opentelemetry", "opentelemetry,url=https://collector:4318/v1/traces"],
-            "--trace-config opentelemetry,url=https://collector:4318/v1/traces: ledge exports OTLP over plain HTTP: expected http://HOST:PORT/PATH"
+            ["mode=opentelemetry", "opentelemetry,url=https://user@collector/v1/traces"],
+            "--trace-config opentelemetry,url=https://user@collector/v1/traces: expected http(s)://HOST:PORT/PATH"
         ),
         (
             ["mode=opentelemetry", "opentelemetry,url=collector:99999/v1/traces"],
             "--trace-config opentelemetry,url=collector:99999/v1/traces: the port must be 1-65535"
         ),
-        (["opentelemetry,url=http:///v1/traces"], "--trace-config opentelemetry,url=http:///v1/traces: expected http://HOST:PORT/PATH"),
+        (["opentelemetry,url=http:///v1/traces"], "--trace-config opentelemetry,url=http:///v1/traces: expected http(s)://HOST:PORT/PATH"),
         (["opentelemetry,resource=service.name"], "--trace-config 'opentelemetry,resource=service.name': expected opentelemetry,resource=KEY=VALUE"),
         (
             ["mode=opentelemetry", "opentelemetry,bsp_max_queue_size=10", "opentelemetry,bsp_max_export_batch_size=20"],
