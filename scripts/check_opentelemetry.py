@@ -4,7 +4,7 @@ every export with the opentelemetry-proto package (the protocol's own generated 
 spans of HTTP and gRPC (tritonclient[grpc]) infer calls, W3C traceparent propagation, sampling,
 the batch span processor's batches, the export at shutdown, and a collector that is down. With
 --tls-folder (ca.pem, server.pem/.key, client.pem/.key), a collector behind mutual TLS configured
-through the SDK's OTEL_EXPORTER_OTLP_* variables (endpoint, CA, client certificate, headers, gzip),
+through the SDK's OTEL_* variables (endpoint, CA, client certificate, headers, gzip, resource),
 and the exporter's warnings when it does not trust the collector or has no client certificate.
 
 Usage: python scripts/check_opentelemetry.py --ledge PATH --model add.onnx [--tls-folder DIR]
@@ -233,7 +233,8 @@ def main():
                         "--trace-config", "opentelemetry,bsp_max_export_batch_size=6",
                         "--trace-config", "opentelemetry,bsp_schedule_delay=600000",
                         "--trace-config", "opentelemetry,resource=service.name=ledge-check",
-                        "--trace-config", "opentelemetry,resource=deployment.environment=ci")
+                        "--trace-config", "opentelemetry,resource=deployment.environment=ci",
+                        env={"OTEL_SERVICE_NAME": "env", "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=env"})
         calls = [("http-1", "http", PARENT_1), ("http-2", "http", None), ("http-3", "http", None),
                  ("grpc-1", "grpc", PARENT_2), ("http-4", "http", INVALID), ("http-5", "http", None),
                  ("http-6", "http", PARENT_3)]
@@ -263,7 +264,7 @@ def main():
         for resource, _ in receiver.exports:
             expect(resource == {"service.name": "ledge-check", "deployment.environment": "ci"}, "resource attributes",
                    str(resource))
-        ok("resource attributes: service.name=ledge-check, deployment.environment=ci")
+        ok("resource attributes: service.name=ledge-check, deployment.environment=ci (over OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES)")
 
     def sampled():
         by_trace = traces(receiver.spans())
@@ -312,7 +313,8 @@ def main():
                "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": os.path.join(folder, "client.pem"),
                "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": os.path.join(folder, "client.key"),
                "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20otlp-secret, x-tenant=edge%2Ckitchen",
-               "OTEL_EXPORTER_OTLP_COMPRESSION": "none", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "gzip"}
+               "OTEL_EXPORTER_OTLP_COMPRESSION": "none", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "gzip",
+               "OTEL_RESOURCE_ATTRIBUTES": "service.name=ignored,site=lab%201", "OTEL_SERVICE_NAME": "camera-7"}
         server = Server(args.ledge, args.model, None, "--trace-config", "rate=1",
                         "--trace-config", "opentelemetry,bsp_max_export_batch_size=3", env=env)
         for i in range(2):
@@ -322,6 +324,8 @@ def main():
         expect(status == 0, "the server exits 0 on SIGTERM", f"{status}: {server.stderr}")
         expect(not tls.errors and [len(s) for _, s in tls.exports] == [3, 3], "two exports of 3 spans, decoded",
                f"{tls.errors} {[len(s) for _, s in tls.exports]}")
+        resources = [resource for resource, _ in tls.exports]
+        expect(resources == [{"site": "lab 1", "service.name": "camera-7"}] * 2, "resource from the environment", str(resources))
         ids = sorted({span["attributes"]["request_id"] for _, spans in tls.exports for span in spans})
         expect(ids == ["tls-0", "tls-1"], "the requests' spans", str(ids))
         for request in tls.requests:
@@ -331,7 +335,8 @@ def main():
                    "the headers as set", str(headers))
             expect(request["client"] == "ledge-test-client", "the client certificate", str(request["client"]))
         ok("over TLS: 2 exports of 3 spans to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, verified by the CA, "
-           "with the client certificate (CN=ledge-test-client), gzip, authorization and x-tenant as set")
+           "with the client certificate (CN=ledge-test-client), gzip, authorization and x-tenant as set, "
+           "resource site=lab 1, service.name=camera-7")
         state["tls"] = tls
 
     def tls_refused():

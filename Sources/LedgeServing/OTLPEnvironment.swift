@@ -7,27 +7,38 @@ internal import LedgeFetch
 extension OpenTelemetrySettings {
     /// Reads the variables from `environment`. The endpoint only when no `opentelemetry,url` was
     /// given: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as it is, `OTEL_EXPORTER_OTLP_ENDPOINT` as a base
-    /// that `/v1/traces` is added to. Values are checked here; files by ``checkFiles()``.
-    mutating func read(environment: [String: String], urlGiven: Bool) throws {
+    /// that `/v1/traces` is added to. Resource attributes from `OTEL_RESOURCE_ATTRIBUTES`, then
+    /// `OTEL_SERVICE_NAME`, each but those `opentelemetry,resource` set. Values are checked here;
+    /// files by ``checkFiles()``.
+    mutating func read(environment: [String: String]) throws {
         func variable(_ suffix: String) -> (name: String, value: String)? {
             for name in ["OTEL_EXPORTER_OTLP_TRACES_" + suffix, "OTEL_EXPORTER_OTLP_" + suffix] {
                 if let value = environment[name], !value.isEmpty { return (name, value) }
             }
             return nil
         }
-        if !urlGiven, let (name, value) = variable("ENDPOINT") {
+        if !given.contains("url"), let (name, value) = variable("ENDPOINT") {
             let text = name.hasSuffix("TRACES_ENDPOINT") ? value : Self.base(value) + "/v1/traces"
             _ = try OTLPEndpoint(url: text, label: name)
             url = text
             origins["url"] = name
         }
+        var attributes: [Attribute] = []
+        if let text = environment["OTEL_RESOURCE_ATTRIBUTES"], !text.isEmpty {
+            attributes = try Self.pairs(text, variable: "OTEL_RESOURCE_ATTRIBUTES", what: "attribute") { _ in true }
+        }
+        if let name = environment["OTEL_SERVICE_NAME"], !name.isEmpty { attributes.append(Attribute(key: "service.name", value: name)) }
+        for attribute in attributes where !given.contains("resource=" + attribute.key) {
+            resource.removeAll { $0.key == attribute.key }
+            resource.append(attribute)
+        }
         if let (name, value) = variable("CERTIFICATE") { (certificate, origins["certificate"]) = (value, name) }
         if let (name, value) = variable("CLIENT_CERTIFICATE") { (clientCertificate, origins["clientCertificate"]) = (value, name) }
         if let (name, value) = variable("CLIENT_KEY") { (clientKey, origins["clientKey"]) = (value, name) }
         if (clientCertificate == nil) != (clientKey == nil) {
-            let (given, missing) = clientCertificate == nil ? ("clientKey", "CLIENT_CERTIFICATE") : ("clientCertificate", "CLIENT_KEY")
+            let (set, missing) = clientCertificate == nil ? ("clientKey", "CLIENT_CERTIFICATE") : ("clientCertificate", "CLIENT_KEY")
             throw LedgeError.usage(
-                "\(origins[given] ?? given) is set but not OTEL_EXPORTER_OTLP_TRACES_\(missing) (or OTEL_EXPORTER_OTLP_\(missing)): a client certificate needs its key"
+                "\(origins[set] ?? set) is set but not OTEL_EXPORTER_OTLP_TRACES_\(missing) (or OTEL_EXPORTER_OTLP_\(missing)): a client certificate needs its key"
             )
         }
         if let (name, value) = variable("HEADERS") {
@@ -75,27 +86,36 @@ extension OpenTelemetrySettings {
     /// `NAME=VALUE,NAME=VALUE` (W3C Baggage's form, values percent-encoded), as HTTP header fields.
     /// Messages name the header, never its value (an API key).
     static func headers(_ text: String, variable: String) throws -> [Attribute] {
-        var headers: [Attribute] = []
+        let headers = try pairs(text, variable: variable, what: "header") { $0.utf8.allSatisfy(isTokenByte) }
+        if let header = headers.first(where: { reserved.contains($0.key.lowercased()) }) {
+            throw LedgeError.usage("\(variable): header \(header.key) is one ledge sets itself")
+        }
+        return headers
+    }
+
+    /// `NAME=VALUE` pairs separated by commas, whitespace around each trimmed and values
+    /// percent-decoded; `what` (header, attribute) names a pair in messages, which never show a value.
+    private static func pairs(_ text: String, variable: String, what: String, validName: (String) -> Bool) throws -> [Attribute] {
+        var pairs: [Attribute] = []
         for item in text.split(separator: ",") {
             guard let equals = item.firstIndex(of: "=") else {
                 throw LedgeError.usage("\(variable): '\(item.prefix(40))' is not NAME=VALUE: expected NAME=VALUE pairs separated by commas")
             }
             let name = item[..<equals].trimmingWhitespace()
-            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
-                throw LedgeError.usage("\(variable): header name '\(name.prefix(40))' is not an HTTP field name")
+            guard !name.isEmpty else {
+                throw LedgeError.usage(
+                    "\(variable): \(what == "header" ? "a" : "an") \(what) with no name: expected NAME=VALUE pairs separated by commas")
             }
-            guard !reserved.contains(name.lowercased()) else {
-                throw LedgeError.usage("\(variable): header \(name) is one ledge sets itself")
-            }
+            guard validName(name) else { throw LedgeError.usage("\(variable): \(what) name '\(name.prefix(40))' is not an HTTP field name") }
             guard let value = item[item.index(after: equals)...].trimmingWhitespace().percentDecoded,
                 !value.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f })
             else {
                 throw LedgeError.usage(
-                    "\(variable): header \(name): expected a percent-encoded UTF-8 value without control characters")
+                    "\(variable): \(what) \(name): expected a percent-encoded UTF-8 value without control characters")
             }
-            headers.append(Attribute(key: name, value: value))
+            pairs.append(Attribute(key: name, value: value))
         }
-        return headers
+        return pairs
     }
 
     /// Header fields the exporter writes itself.

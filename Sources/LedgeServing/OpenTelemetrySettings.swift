@@ -34,6 +34,8 @@ public struct OpenTelemetrySettings: Sendable, Equatable {
     public var timeoutMilliseconds = 10_000
     /// The environment variable each of the settings above came from, for messages.
     var origins: [String: String] = [:]
+    /// What `--trace-config` set, which the environment does not change: `url` and `resource=KEY`.
+    var given: Set<String> = []
 
     public init() {}
 
@@ -46,6 +48,7 @@ public struct OpenTelemetrySettings: Sendable, Equatable {
         case "url":
             _ = try OTLPEndpoint(url: value)
             url = value
+            given.insert("url")
         case "resource":
             guard let equals = value.firstIndex(of: "="), equals != value.startIndex else {
                 throw LedgeError.usage("--trace-config '\(entry)': expected opentelemetry,resource=KEY=VALUE")
@@ -53,6 +56,7 @@ public struct OpenTelemetrySettings: Sendable, Equatable {
             let attribute = Attribute(key: String(value[..<equals]), value: String(value[value.index(after: equals)...]))
             resource.removeAll { $0.key == attribute.key }
             resource.append(attribute)
+            given.insert("resource=" + attribute.key)
         case "bsp_max_queue_size":
             maxQueueSize = try TraceSettings.integer(value, "--trace-config opentelemetry,bsp_max_queue_size", atLeast: 1)
         case "bsp_schedule_delay":

@@ -57,13 +57,11 @@ public struct TraceSettings: Sendable, Equatable {
     public init(config entries: [String], environment: [String: String] = [:]) throws {
         var levels: [Level]?
         var openTelemetryEntry: String?
-        var urlGiven = false
         for entry in entries {
             var text = Substring(entry)
             if text.hasPrefix("opentelemetry,"), let equals = text.firstIndex(of: "=") {
                 let setting = text.dropFirst("opentelemetry,".count).prefix { $0 != "=" }
                 try openTelemetry.read(setting, String(text[text.index(after: equals)...]), entry: entry)
-                urlGiven = urlGiven || setting == "url"
                 openTelemetryEntry = openTelemetryEntry ?? entry
                 continue
             }
@@ -109,7 +107,7 @@ public struct TraceSettings: Sendable, Equatable {
                 throw LedgeError.usage("--trace-config triton,file=\(file) is Triton's trace file: it does not go with mode=opentelemetry")
             }
             if self.levels.contains(.tensors) { throw LedgeError.usage(Self.tensorsInOpenTelemetry("--trace-config level=TENSORS")) }
-            try openTelemetry.read(environment: environment, urlGiven: urlGiven)
+            try openTelemetry.read(environment: environment)
             try openTelemetry.check()
         }
     }

@@ -52,8 +52,10 @@ import Testing
             "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "/etc/client.pem", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/etc/client.key",
             "OTEL_EXPORTER_OTLP_HEADERS": "ignored=1", "OTEL_EXPORTER_OTLP_TRACES_HEADERS": " api-key = a%20b%3D%2C%C3%A9 ,x-tenant=edge,,",
             "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "2500",
+            "OTEL_RESOURCE_ATTRIBUTES": "service.name=env,site=lab%201, rack = 7", "OTEL_SERVICE_NAME": "camera",
         ]
         let otel = try TraceSettings(config: ["mode=opentelemetry"], environment: environment).openTelemetry
+        #expect(otel.resource.map { "\($0.key)=\($0.value)" } == ["site=lab 1", "rack=7", "service.name=camera"])
         #expect(otel.url == "https://collector.example:4318/otlp/v1/traces")
         #expect(otel.certificate == "/etc/ca.pem" && otel.clientCertificate == "/etc/client.pem" && otel.clientKey == "/etc/client.key")
         #expect(otel.headers.map { "\($0.key)=\($0.value)" } == ["api-key=a b=,é", "x-tenant=edge"])
@@ -61,6 +63,9 @@ import Testing
         #expect(otel.origins["clientKey"] == "OTEL_EXPORTER_OTLP_CLIENT_KEY")
         let given = try TraceSettings(config: ["mode=opentelemetry", "opentelemetry,url=http://127.0.0.1:4318/v1/traces"], environment: environment)
         #expect(given.openTelemetry.url == "http://127.0.0.1:4318/v1/traces")
+        let named = try TraceSettings(
+            config: ["mode=opentelemetry", "opentelemetry,resource=service.name=edge", "opentelemetry,resource=rack=9"], environment: environment)
+        #expect(named.openTelemetry.resource.map { "\($0.key)=\($0.value)" } == ["service.name=edge", "rack=9", "site=lab 1"])
         let traces = try TraceSettings(
             config: ["mode=opentelemetry"],
             environment: ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://c:4318/custom", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://x"])
@@ -97,6 +102,14 @@ import Testing
         (
             ["OTEL_EXPORTER_OTLP_HEADERS": "x-key=secret%FF"],
             "OTEL_EXPORTER_OTLP_HEADERS: header x-key: expected a percent-encoded UTF-8 value without control characters"
+        ),
+        (
+            ["OTEL_RESOURCE_ATTRIBUTES": "site=a, =b"],
+            "OTEL_RESOURCE_ATTRIBUTES: an attribute with no name: expected NAME=VALUE pairs separated by commas"
+        ),
+        (
+            ["OTEL_RESOURCE_ATTRIBUTES": "site=%zz"],
+            "OTEL_RESOURCE_ATTRIBUTES: attribute site: expected a percent-encoded UTF-8 value without control characters"
         ),
         (["OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "zstd"], "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=zstd: expected gzip or none"),
         (["OTEL_EXPORTER_OTLP_TIMEOUT": "10s"], "OTEL_EXPORTER_OTLP_TIMEOUT is '10s': expected an integer of at least 1"),
