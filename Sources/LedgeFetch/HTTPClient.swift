@@ -28,6 +28,8 @@ public struct HTTPClient: Sendable {
     public var trustRoots: String?
     /// The client certificate presented to `https` servers that ask for one (mutual TLS).
     public var identity: ClientIdentity?
+    /// Bytes of an answer's body read at most; a longer one fails the request (`nil`: no bound).
+    public var maxResponseBytes: Int?
 
     /// A client whose requests may take `timeLimit` seconds each, verifying `https` servers against
     /// `trustRoots` (a PEM file), else the system's roots, and presenting `identity` when asked.
@@ -136,11 +138,16 @@ public struct HTTPClient: Sendable {
                         response.status = Int(responseHead.status.code)
                         response.headers = responseHead.headers
                     case .body(var buffer):
+                        if let limit = maxResponseBytes, response.body.count + buffer.readableBytes > limit {
+                            throw Failure(code: .remoteFailure, reason: "the answer is longer than \(limit) bytes")
+                        }
                         response.body += buffer.readBytes(length: buffer.readableBytes) ?? []
                     case .end:
                         return response
                     }
                 }
+            } catch let failure as Failure {
+                throw failure
             } catch {
                 if response.status != 0 { return response }  // the head and what came of the body
                 throw writeError ?? error

@@ -129,13 +129,18 @@ struct OTLPPoster: Sendable {
 
     init(settings: OpenTelemetrySettings, endpoint: OTLPEndpoint) {
         self.endpoint = endpoint
-        client = HTTPClient(
+        var client = HTTPClient(
             timeLimit: Int64((settings.timeoutMilliseconds + 999) / 1000), trustRoots: settings.certificate, identity: settings.identity)
+        client.maxResponseBytes = Self.maxAnswer
+        self.client = client
         headers =
             [("Content-Type", "application/x-protobuf")] + (settings.gzip ? [("Content-Encoding", "gzip")] : [])
             + settings.headers.map { ($0.key, $0.value) }
         gzip = settings.gzip
     }
+
+    /// Bytes of a collector's answer read at most: an `ExportTraceServiceResponse` is a few.
+    static let maxAnswer = 1 << 20
 
     /// The collector's status code, or why it gave none. Blocks the calling thread, which must
     /// not be one of Swift's pool (the exporter's is its own).

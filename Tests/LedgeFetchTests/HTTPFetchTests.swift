@@ -103,6 +103,24 @@ import Testing
         }
     }
 
+    /// An answer longer than `maxResponseBytes` fails the request instead of filling memory.
+    @Test func answersPastTheBoundAreRefused() async throws {
+        try await withFetchFixture { fixture in
+            let url = fixture.url("/files/mobilenet_gen.onnx")
+            var client = HTTPClient(timeLimit: 60)
+            client.maxResponseBytes = 100_000
+            do {
+                _ = try await client.send("GET", url)
+                Issue.record("a 100,000-byte bound let the model through")
+            } catch let error as LedgeError {
+                #expect(error.message == "GET \(url) failed: the answer is longer than 100000 bytes")
+            }
+            client.maxResponseBytes = nil
+            let whole = try await client.send("GET", url)
+            #expect(whole.status == 200 && whole.body.count == FetchFixture.contents(fixture.served + "/mobilenet_gen.onnx")?.count)
+        }
+    }
+
     @Test func connectionRefused() async throws {
         try await withFetchFixture { fixture in
             let port = fixture.server.baseURL.split(separator: ":").last!
