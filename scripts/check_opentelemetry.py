@@ -2,7 +2,8 @@
 """Check `ledge serve --trace-config mode=opentelemetry` against an OTLP/HTTP receiver that decodes
 every export with the opentelemetry-proto package (the protocol's own generated messages): the
 spans of HTTP and gRPC (tritonclient[grpc]) infer calls, W3C traceparent propagation, sampling,
-the batch span processor's batches, the export at shutdown, and a collector that is down. With
+the batch span processor's batches, the export at shutdown, a collector that is down and one that
+answers it is busy (retried after its Retry-After). With
 --tls-folder (ca.pem, server.pem/.key, client.pem/.key), a collector behind mutual TLS configured
 through the SDK's OTEL_* variables (endpoint, CA, client certificate, headers, gzip, resource),
 and the exporter's warnings when it does not trust the collector or has no client certificate.
@@ -48,6 +49,7 @@ class Receiver:
         self.exports = []  # [(resource attributes, [span dict])]
         self.errors = []
         self.requests = []  # per export: {"headers": {lower-case name: value}, "client": CN or None}
+        self.answers = []  # (status, Retry-After or None) to answer first, one per export, before the usual 200
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,6 +59,14 @@ class Receiver:
                 receiver.requests.append({
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                     "client": dict(x[0] for x in peer["subject"]).get("commonName") if peer else None})
+                if receiver.answers:
+                    status, retry_after = receiver.answers.pop(0)
+                    self.send_response(status)
+                    if retry_after is not None:
+                        self.send_header("Retry-After", retry_after)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
                 try:
@@ -303,6 +313,31 @@ def main():
         expect(lines.count(warning) == 1, "one warning while the collector is down", server.stderr)
         ok("collector down: 4 requests answered, /metrics: 12 spans dropped (export_failed), one warning: " + warning)
 
+    def collector_busy():
+        # 503 and 429 (the protocol's retryable answers) are tried again after Retry-After; a 400 is not.
+        busy = Receiver()
+        url = f"http://127.0.0.1:{busy.port}/v1/traces"
+        for answers, exported, dropped, warning in (
+                ([(503, "0"), (429, "0")], 3, 0, None),
+                ([(503, "0")] * 4, 0, 3, f"warning: trace: cannot export 3 spans to {url}: the collector answered 503 "
+                                         "4 times; spans are dropped until it answers"),
+                ([(400, None)], 0, 3, f"warning: trace: cannot export 3 spans to {url}: the collector answered 400; "
+                                      "spans are dropped until it answers")):
+            busy.answers, busy.requests, busy.exports = list(answers), [], []
+            server = Server(args.ledge, args.model, url, "--trace-config", "rate=1",
+                            "--trace-config", "opentelemetry,bsp_max_export_batch_size=3")
+            server.infer("busy")
+            server.metric("ledge_trace_spans_exported_total", exported)
+            server.metric('ledge_trace_spans_dropped_total{reason="export_failed"}', dropped)
+            status = server.stop()
+            expect(status == 0, "the server exits 0 on SIGTERM", f"{status}: {server.stderr}")
+            warnings = [line for line in server.stderr.splitlines() if line.startswith("warning: trace:")]
+            expect(warnings == ([warning] if warning else []), "warnings", server.stderr)
+            expect(len(busy.requests) == len(answers) + exported // 3 and not busy.answers, "posts", str(len(busy.requests)))
+            expect(not busy.exports or [len(s) for _, s in busy.exports] == [3], "the spans delivered once", str(busy.exports))
+        ok("collector busy: 503 then 429 with Retry-After: 0, sent a third time and delivered without a warning; "
+           "503 four times: dropped after 3 retries, one warning; a 400 dropped at once: one post, one warning")
+
     def over_tls():
         # The SDK's variables only: the endpoint as a base (a trailing slash), the CA, the client
         # certificate, headers (percent-encoded values) and gzip, the traces-only variable winning.
@@ -358,7 +393,7 @@ def main():
         expect(len(tls.exports) == 2, "nothing more reached the collector", str(len(tls.exports)))
 
     steps = [("traced calls", traced_calls), ("batches", batches), ("sampling", sampled), ("spans", spans),
-             ("collector down", collector_down)]
+             ("collector down", collector_down), ("collector busy", collector_busy)]
     if args.tls_folder:
         steps += [("over TLS", over_tls), ("TLS refused", tls_refused)]
     return run_steps(steps, "all OpenTelemetry checks passed")

@@ -33,6 +33,8 @@ final class OTLPExporter: Sendable {
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
+    /// Ends a wait before a retry early: signalled at shutdown.
+    private let interrupt = DispatchSemaphore(value: 0)
 
     private let counters: TraceExportCounters?
 
@@ -66,6 +68,7 @@ final class OTLPExporter: Sendable {
     func shutdown(seconds: Int = 5) {
         state.withLock { $0.stopping = true }
         wake.signal()
+        interrupt.signal()
         _ = done.wait(timeout: .now() + .seconds(seconds))
     }
 
@@ -95,11 +98,29 @@ final class OTLPExporter: Sendable {
         }
     }
 
+    /// Posts `batch`, again after a while when the collector answers that it is busy
+    /// (``OTLPRetry``; not while shutting down), and counts and logs how it went.
     private func export(_ batch: [OTLPSpan]) {
-        let problem: String?
-        switch poster.post(OTLPEncoding.exportRequest(resource: settings.resource, spans: batch)) {
-        case .success(let status): problem = (200..<300).contains(status) ? nil : "the collector answered \(status)"
-        case .failure(let failure): problem = failure.reason
+        let body = OTLPEncoding.exportRequest(resource: settings.resource, spans: batch)
+        var problem: String?
+        var tries = 0
+        while true {
+            tries += 1
+            switch poster.post(body) {
+            case .success(let answer) where (200..<300).contains(answer.status):
+                problem = nil
+            case .success(let answer):
+                problem = "the collector answered \(answer.status)" + (tries > 1 ? " \(tries) times" : "")
+                if let delay = OTLPRetry.delay(status: answer.status, retryAfter: answer.header("Retry-After"), retry: tries - 1),
+                    !state.withLock({ $0.stopping }), interrupt.wait(timeout: .now() + .seconds(delay)) == .timedOut
+                {
+                    logger.debug("trace: the collector answered \(answer.status): \(batch.count) spans sent again after \(delay) s")
+                    continue
+                }
+            case .failure(let failure):
+                problem = failure.reason
+            }
+            break
         }
         if problem == nil { counters?.exported.increment(by: batch.count) } else { counters?.exportFailed.increment(by: batch.count) }
         let (wasFailing, dropped) = state.withLock { state -> (Bool, Int) in
@@ -142,21 +163,21 @@ struct OTLPPoster: Sendable {
     /// Bytes of a collector's answer read at most: an `ExportTraceServiceResponse` is a few.
     static let maxAnswer = 1 << 20
 
-    /// The collector's status code, or why it gave none. Blocks the calling thread, which must
-    /// not be one of Swift's pool (the exporter's is its own).
-    func post(_ body: [UInt8]) -> Result<Int, HTTPClient.Failure> {
+    /// The collector's answer, or why it gave none. Blocks the calling thread, which must not be
+    /// one of Swift's pool (the exporter's is its own).
+    func post(_ body: [UInt8]) -> Result<HTTPResponse, HTTPClient.Failure> {
         let payload: [UInt8]
         do {
             payload = gzip ? try Deflater.compress(body, format: .gzip, level: 6) : body
         } catch {
             return .failure(HTTPClient.Failure(code: .remoteFailure, reason: "cannot compress the export: \(error)"))
         }
-        let outcome = Mutex<Result<Int, HTTPClient.Failure>?>(nil)
+        let outcome = Mutex<Result<HTTPResponse, HTTPClient.Failure>?>(nil)
         let finished = DispatchSemaphore(value: 0)
         Task { [client, endpoint, headers] in
-            let result: Result<Int, HTTPClient.Failure>
+            let result: Result<HTTPResponse, HTTPClient.Failure>
             do throws(HTTPClient.Failure) {
-                result = .success(try await client.post(endpoint.url, headers: headers, body: payload).status)
+                result = .success(try await client.post(endpoint.url, headers: headers, body: payload))
             } catch {
                 result = .failure(error)
             }
@@ -165,5 +186,21 @@ struct OTLPPoster: Sendable {
         }
         finished.wait()
         return outcome.withLock { $0! }
+    }
+}
+
+/// OTLP/HTTP's answers worth another try — 429, 502, 503 and 504, the protocol's "retryable"
+/// ones — after the collector's `Retry-After` (seconds, at most 30) or else 1, 2 and 4 s: three
+/// more tries at most. Anything else, and a collector that cannot be reached, drops the batch at
+/// once (the next batch tries again).
+enum OTLPRetry {
+    static let retries = 3
+    static let statuses: Set<Int> = [429, 502, 503, 504]
+
+    /// Seconds to wait before retry number `retry + 1`, or `nil` for no retry.
+    static func delay(status: Int, retryAfter: String?, retry: Int) -> Int? {
+        guard statuses.contains(status), retry < retries else { return nil }
+        if let retryAfter, let seconds = Int(retryAfter.trimmingWhitespace()), seconds >= 0 { return min(seconds, 30) }
+        return 1 << retry
     }
 }

@@ -126,6 +126,19 @@ import Testing
         }
     }
 
+    /// A collector's "busy" answers are tried again after its Retry-After (at most 30 s), else 1, 2, 4 s;
+    /// other answers, and a fourth retry, are not.
+    @Test func busyCollectorsAreTriedAgain() {
+        #expect((0...3).map { OTLPRetry.delay(status: 503, retryAfter: nil, retry: $0) } == [1, 2, 4, nil])
+        #expect([429, 502, 503, 504].map { OTLPRetry.delay(status: $0, retryAfter: "7", retry: 2) } == [7, 7, 7, 7])
+        #expect(OTLPRetry.delay(status: 503, retryAfter: "7", retry: 3) == nil)
+        #expect(
+            ["0", " 2 ", "3600", "-1", "Wed, 21 Oct 2015 07:28:00 GMT"].map { OTLPRetry.delay(status: 429, retryAfter: $0, retry: 1) } == [
+                0, 2, 30, 2, 2,
+            ])
+        #expect([400, 401, 404, 413, 500, 501].map { OTLPRetry.delay(status: $0, retryAfter: "1", retry: 0) } == [nil, nil, nil, nil, nil, nil])
+    }
+
     /// Span and trace ids: from any seed (one near the top wraps; a checked add trapped there), none repeated, none zero.
     @Test func traceIDsWrapAroundAndNeverRepeat() {
         let ids = TraceIDs(seed: .max - 5)
