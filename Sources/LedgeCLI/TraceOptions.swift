@@ -24,7 +24,7 @@ struct TraceOptions: ParsableArguments {
                 variables apply, each OTEL_EXPORTER_OTLP_TRACES_X or else OTEL_EXPORTER_OTLP_X: ENDPOINT (when no \
                 url is given), CERTIFICATE (a PEM file of CAs to verify an https collector by), CLIENT_CERTIFICATE \
                 and CLIENT_KEY (mutual TLS), HEADERS (NAME=VALUE,…, values percent-encoded), COMPRESSION (gzip or \
-                none) and TIMEOUT (ms, default 10000); OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME add resource \
+                none), TIMEOUT (ms, default 10000) and PROTOCOL (http/protobuf only); OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME add resource \
                 attributes (opentelemetry,resource wins).
                 """,
             valueName: "setting"))

@@ -17,6 +17,9 @@ extension OpenTelemetrySettings {
             }
             return nil
         }
+        if let (name, value) = variable("PROTOCOL"), value != "http/protobuf" {
+            throw LedgeError.usage("\(name)=\(value): ledge exports OTLP over HTTP as protobuf: expected http/protobuf")
+        }
         if !given.contains("url"), let (name, value) = variable("ENDPOINT") {
             let text = name.hasSuffix("TRACES_ENDPOINT") ? value : Self.base(value) + "/v1/traces"
             _ = try OTLPEndpoint(url: text, label: name)

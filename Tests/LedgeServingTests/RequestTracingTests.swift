@@ -53,6 +53,7 @@ import Testing
             "OTEL_EXPORTER_OTLP_HEADERS": "ignored=1", "OTEL_EXPORTER_OTLP_TRACES_HEADERS": " api-key = a%20b%3D%2C%C3%A9 ,x-tenant=edge,,",
             "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "2500",
             "OTEL_RESOURCE_ATTRIBUTES": "service.name=env,site=lab%201, rack = 7", "OTEL_SERVICE_NAME": "camera",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf",
         ]
         let otel = try TraceSettings(config: ["mode=opentelemetry"], environment: environment).openTelemetry
         #expect(otel.resource.map { "\($0.key)=\($0.value)" } == ["site=lab 1", "rack=7", "service.name=camera"])
@@ -111,7 +112,14 @@ import Testing
             ["OTEL_RESOURCE_ATTRIBUTES": "site=%zz"],
             "OTEL_RESOURCE_ATTRIBUTES: attribute site: expected a percent-encoded UTF-8 value without control characters"
         ),
-        (["OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "zstd"], "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=zstd: expected gzip or none"),
+        (
+            ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": ""],
+            "OTEL_EXPORTER_OTLP_PROTOCOL=grpc: ledge exports OTLP over HTTP as protobuf: expected http/protobuf"
+        ),
+        (
+            ["OTEL_EXPORTER_OTLP_COMPRESSION": "gzip", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "zstd"],
+            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=zstd: expected gzip or none"
+        ),
         (["OTEL_EXPORTER_OTLP_TIMEOUT": "10s"], "OTEL_EXPORTER_OTLP_TIMEOUT is '10s': expected an integer of at least 1"),
     ])
     func badOpenTelemetryVariablesAreNamed(environment: [String: String], message: String) {
