@@ -100,9 +100,9 @@ extension OpenTelemetrySettings {
     /// percent-decoded; `what` (header, attribute) names a pair in messages, which never show a value.
     private static func pairs(_ text: String, variable: String, what: String, validName: (String) -> Bool) throws -> [Attribute] {
         var pairs: [Attribute] = []
-        for item in text.split(separator: ",") {
+        for (index, item) in text.split(separator: ",").enumerated() {
             guard let equals = item.firstIndex(of: "=") else {
-                throw LedgeError.usage("\(variable): '\(item.prefix(40))' is not NAME=VALUE: expected NAME=VALUE pairs separated by commas")
+                throw LedgeError.usage("\(variable): pair \(index + 1) has no '=': expected NAME=VALUE pairs separated by commas")
             }
             let name = item[..<equals].trimmingWhitespace()
             guard !name.isEmpty else {

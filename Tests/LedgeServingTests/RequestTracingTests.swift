@@ -91,8 +91,8 @@ import Testing
             "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY is set but not OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE (or OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE): a client certificate needs its key"
         ),
         (
-            ["OTEL_EXPORTER_OTLP_HEADERS": "api-key"],
-            "OTEL_EXPORTER_OTLP_HEADERS: 'api-key' is not NAME=VALUE: expected NAME=VALUE pairs separated by commas"
+            ["OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=edge,authorization Bearer secret"],
+            "OTEL_EXPORTER_OTLP_HEADERS: pair 2 has no '=': expected NAME=VALUE pairs separated by commas"
         ),
         (["OTEL_EXPORTER_OTLP_HEADERS": "api key=1"], "OTEL_EXPORTER_OTLP_HEADERS: header name 'api key' is not an HTTP field name"),
         (["OTEL_EXPORTER_OTLP_HEADERS": "Content-Type=text/plain"], "OTEL_EXPORTER_OTLP_HEADERS: header Content-Type is one ledge sets itself"),
