@@ -107,7 +107,8 @@ extension DeployApplyCommand {
             }
             return DeviceSpec(
                 name: device.name, target: device.target, models: entries, port: device.serverPort, root: device.root, threads: device.threads,
-                secrets: try Self.secrets(device.access, device: device.name), serveArguments: device.serveArguments ?? serve.arguments)
+                secrets: try Self.secrets(device.access, device: device.name), serveArguments: device.serveArguments ?? serve.arguments,
+                serveEnvironment: ServeEnvironment.merged(try serve.environment(), device.serveEnvironment ?? []))
         }
     }
 

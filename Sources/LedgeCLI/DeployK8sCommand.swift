@@ -98,6 +98,7 @@ struct DeployK8sCommand: ParsableCommand {
             cpuRequest: cpuRequest, cpuLimit: cpuLimit, memoryRequest: memoryRequest, memoryLimit: memoryLimit, kserve: kserve,
             seldon: seldon, authSecret: authSecret, tlsSecret: tlsSecret)
         options.serveArguments = serve.arguments
+        options.serveEnvironment = try serve.environment()
         let files = try KubernetesManifests.render(options)
         if let output {
             try ManifestFolder.write(files, to: output)

@@ -87,6 +87,8 @@ struct DeviceOptions: ParsableArguments {
         var root: String
         /// The fleet file's `serve_args`; `nil`: the command line's.
         var serveArguments: [String]?
+        /// The fleet file's `serve_env`; `nil`: none.
+        var serveEnvironment: [ServeEnvironment.Variable]?
         /// The fleet file's network safety settings over the command line's.
         var access = DeviceAccess()
     }
@@ -100,7 +102,8 @@ struct DeviceOptions: ParsableArguments {
             resolved = selected.map {
                 Device(
                     name: $0.name, target: $0.target, labels: $0.labels, models: $0.models, serverPort: $0.serverPort ?? port,
-                    threads: $0.threads, root: $0.root ?? root, serveArguments: $0.serveArguments, access: $0.access.over(access))
+                    threads: $0.threads, root: $0.root ?? root, serveArguments: $0.serveArguments, serveEnvironment: $0.serveEnvironment,
+                    access: $0.access.over(access))
             }
         }
         for text in devices {

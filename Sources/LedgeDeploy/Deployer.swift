@@ -34,6 +34,8 @@ public struct ApplyOptions: Sendable {
     public var secrets: DeviceSecrets?
     /// More `ledge serve` arguments, in the release (``ServeArguments``).
     public var serveArguments: [String] = []
+    /// Environment variables for the servers (``ServeEnvironment``).
+    public var serveEnvironment: [ServeEnvironment.Variable] = []
 
     public init(models: [RepositoryLayout.Entry], binaries: [ReleasePlatform: String], platformsDirectory: String, scratchDirectory: String) {
         self.models = models
@@ -83,6 +85,7 @@ public enum Deployer {
             own.threads = device.threads
             own.secrets = device.secrets
             own.serveArguments = device.serveArguments
+            own.serveEnvironment = device.serveEnvironment
             var outcome = await deploy(device.target, options: own, releases: releases) { progress(device.name, $0) }
             outcome.device = device.name
             return outcome
@@ -104,7 +107,7 @@ public enum Deployer {
             let service = try ServiceMode.choose(options.initSystem, facts: facts)
             outcome.service = service.rawValue
             let release = try await releases.release(for: platform, models: options.models).securing(options.secrets)
-                .configuring(serveArguments: options.serveArguments)
+                .configuring(serveArguments: options.serveArguments).configuring(serveEnvironment: options.serveEnvironment)
             outcome.release = release.id
             let device = try await DeviceEndpoint(host: target.resolvedHost(), options: options)
             let models = options.models.map(\.name)
@@ -295,10 +298,12 @@ public struct DeviceSpec: Sendable {
     public var secrets: DeviceSecrets?
     /// More `ledge serve` arguments (a fleet file's `serve_args`).
     public var serveArguments: [String]
+    /// The server's environment variables (a fleet file's `serve_env`).
+    public var serveEnvironment: [ServeEnvironment.Variable]
 
     public init(
         name: String, target: SSHTarget, models: [RepositoryLayout.Entry], port: Int, root: String, threads: Int? = nil,
-        secrets: DeviceSecrets? = nil, serveArguments: [String] = []
+        secrets: DeviceSecrets? = nil, serveArguments: [String] = [], serveEnvironment: [ServeEnvironment.Variable] = []
     ) {
         self.name = name
         self.target = target
@@ -308,6 +313,7 @@ public struct DeviceSpec: Sendable {
         self.threads = threads
         self.secrets = secrets
         self.serveArguments = serveArguments
+        self.serveEnvironment = serveEnvironment
     }
 }
 

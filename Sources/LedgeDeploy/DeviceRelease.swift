@@ -99,15 +99,27 @@ public struct DeviceRelease: Sendable {
     /// This release with more `ledge serve` arguments in `serve.args` (``ServeArguments``):
     /// another id when they differ, the same release when there are none.
     public func configuring(serveArguments arguments: [String]) -> DeviceRelease {
-        guard !arguments.isEmpty else { return self }
-        let bytes = ServeArguments.file(arguments)
-        let name = ContentDigest.sha256(bytes) + "-644"
+        arguments.isEmpty ? self : adding(ServeArguments.path, ServeArguments.file(arguments), mode: "644")
+    }
+
+    /// This release with `variables` in `secrets/serve.env` (0600, ``ServeEnvironment``), which
+    /// `run.sh` exports: another id when they differ, the same release when there are none.
+    public func configuring(serveEnvironment variables: [ServeEnvironment.Variable]) -> DeviceRelease {
+        variables.isEmpty ? self : adding(ServeEnvironment.path, ServeEnvironment.file(variables), mode: "600")
+    }
+
+    /// This release with one more file of `bytes` (its folder `secrets/` added when missing).
+    private func adding(_ path: String, _ bytes: [UInt8], mode: String) -> DeviceRelease {
+        let name = ContentDigest.sha256(bytes) + "-" + mode
         var objects = self.objects
         var sizes = objectSizes
         objects[name] = .bytes(bytes)
         sizes[name] = bytes.count
+        let folder = Entry.directory(path: "secrets", mode: 0o700)
+        let missing = path.hasPrefix("secrets/") && !entries.contains(folder)
         return DeviceRelease(
-            platform: platform, entries: entries + [.file(path: ServeArguments.path, object: name)], objects: objects, objectSizes: sizes)
+            platform: platform, entries: entries + (missing ? [folder] : []) + [.file(path: path, object: name)], objects: objects,
+            objectSizes: sizes)
     }
 
     /// `ledge.sh`: runs this release's `ledge` with its arguments through the release's loader,
@@ -133,7 +145,8 @@ public struct DeviceRelease: Sendable {
 
     /// `run.sh`: `ledge serve` of this release's models on `LEDGE_HOST:LEDGE_PORT` (default
     /// 0.0.0.0:8000) and gRPC on `LEDGE_GRPC_PORT` (default 8001), with `LEDGE_THREADS` threads
-    /// per session when set; extra arguments pass on, then those in `serve.args` (one per line). A token, certificate and key in `secrets/`
+    /// per session when set; extra arguments pass on, then those in `serve.args` (one per line), with
+    /// the variables of `secrets/serve.env` exported. A token, certificate and key in `secrets/`
     /// are passed as files (`--auth-token-file`, `--tls-cert`, `--tls-key`), and a client CA
     /// file asks clients for certificates (`--tls-client-ca`). Probe results, optimized ONNX
     /// graphs and XNNPACK's packed weights are kept in the device folder's `cache/`, shared by its releases (a service may
@@ -147,6 +160,7 @@ public struct DeviceRelease: Sendable {
         if [ -f "$R/\(certificatePath)" ]; then set -- --tls-cert "$R/\(certificatePath)" --tls-key "$R/\(keyPath)" "$@"; fi
         if [ -f "$R/\(clientCAPath)" ]; then set -- --tls-client-ca "$R/\(clientCAPath)" "$@"; fi
         if [ -f "$R/\(ServeArguments.path)" ]; then while IFS= read -r A; do set -- "$@" "$A"; done < "$R/\(ServeArguments.path)"; fi
+        if [ -f "$R/\(ServeEnvironment.path)" ]; then while IFS= read -r V; do export "$V"; done < "$R/\(ServeEnvironment.path)"; fi
         exec "$R/ledge.sh" serve --model-repository "$R/models" --host "${LEDGE_HOST:-0.0.0.0}" --port "${LEDGE_PORT:-\(ReleaseBundle.port)}" --grpc-port "${LEDGE_GRPC_PORT:-\(ReleaseBundle.grpcPort)}" ${LEDGE_THREADS:+--threads "$LEDGE_THREADS"} "$@"
 
         """

@@ -35,8 +35,12 @@ internal import LedgeCore
 /// relative paths in them are the device folder's. The options deploy sets itself are refused here
 /// (``ServeArguments``); any other mistake stops the new server before the switch, with its message.
 ///
-/// Settings (`ssh_user`, `ssh_port`, `ssh_identity`, `models`, `server_port`, `threads`, `root`, `serve_args`
-/// and those four) may be given under `defaults` and per device, the device's winning; `ssh` and `labels` are per
+/// Environment variables for the device's server, under `defaults` and per device (a device's
+/// replace the defaults' of the same name): `serve_env: {MALLOC_ARENA_MAX: "4",
+/// OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector:4318"}` (``ServeEnvironment``).
+///
+/// Settings (`ssh_user`, `ssh_port`, `ssh_identity`, `models`, `server_port`, `threads`, `root`, `serve_args`,
+/// `serve_env` and those four) may be given under `defaults` and per device, the device's winning; `ssh` and `labels` are per
 /// device. A user in `ssh` wins over the defaults' `ssh_user`. Unknown keys, wrong types and
 /// duplicate keys are refused as `FILE:LINE:COLUMN: PATH: problem`.
 public struct FleetFile: Sendable {
@@ -47,7 +51,7 @@ public struct FleetFile: Sendable {
 
     static let settingKeys = [
         "ssh_user", "ssh_port", "ssh_identity", "models", "server_port", "threads", "root", "auth_token_file", "tls_cert", "tls_key", "tls_ca",
-        "tls_client_ca", "tls_client_cert", "tls_client_key", "serve_args",
+        "tls_client_ca", "tls_client_cert", "tls_client_key", "serve_args", "serve_env",
     ]
     static let deviceKeys = ["ssh"] + settingKeys + ["labels"]
 
@@ -99,6 +103,8 @@ public struct FleetDevice: Sendable, Hashable {
     public var root: String?
     /// More `ledge serve` arguments (`serve_args`; `nil`: none given).
     public var serveArguments: [String]?
+    /// The server's environment variables (`serve_env`, the defaults' and the device's; `nil`: none given).
+    public var serveEnvironment: [ServeEnvironment.Variable]?
     /// The server's token, certificate and key, and the checks' trust roots (files here).
     public var access = DeviceAccess()
 }
@@ -140,6 +146,7 @@ private struct FleetReader {
         var threads: Int?
         var root: String?
         var serveArguments: [String]?
+        var serveEnvironment: [ServeEnvironment.Variable]?
         var access = DeviceAccess()
     }
 
@@ -232,6 +239,7 @@ private struct FleetReader {
             case "tls_client_cert": s.access.clientCertificate = resolved(try string(node, at: at, expected: "a PEM certificate file"))
             case "tls_client_key": s.access.clientKey = resolved(try string(node, at: at, expected: "a PEM key file"))
             case "serve_args": s.serveArguments = try serveArguments(node, at: at)
+            case "serve_env": s.serveEnvironment = ServeEnvironment.merged(s.serveEnvironment ?? [], try serveEnvironment(node, at: at))
             default: break
             }
         }
@@ -274,6 +282,19 @@ private struct FleetReader {
         }
     }
 
+    /// A mapping of environment variable names to values, none of them one deploy sets itself.
+    func serveEnvironment(_ node: YAMLDocument.Node, at path: String) throws -> [ServeEnvironment.Variable] {
+        try entries(node, at: path).map { entry in
+            let at = path + "." + entry.key
+            guard case .scalar(let value, _, _) = entry.value else {
+                throw failure(entry.value.mark, at, "expected a value, got \(describe(entry.value))")
+            }
+            let variable = ServeEnvironment.Variable(name: entry.key, value: entry.value.isNull ? "" : value)
+            if let problem = ServeEnvironment.problem(variable) { throw failure(entry.keyMark, at, problem) }
+            return variable
+        }
+    }
+
     func device(_ entry: YAMLDocument.Entry, defaults: Settings, sshConfig: String?) throws -> FleetDevice {
         let path = "devices." + entry.key
         guard !entry.key.isEmpty, !entry.key.contains(where: { $0.isWhitespace || $0.isNewline }) else {
@@ -309,6 +330,7 @@ private struct FleetReader {
         if let problem = settings.access.pairProblem { throw failure(entry.keyMark, path, problem) }
         return FleetDevice(
             name: entry.key, target: target, labels: labels, models: settings.models, serverPort: settings.serverPort,
-            threads: settings.threads, root: settings.root, serveArguments: settings.serveArguments, access: settings.access)
+            threads: settings.threads, root: settings.root, serveArguments: settings.serveArguments,
+            serveEnvironment: settings.serveEnvironment, access: settings.access)
     }
 }

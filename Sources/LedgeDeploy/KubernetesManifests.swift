@@ -31,6 +31,9 @@ public struct KubernetesOptions: Sendable, Hashable {
     public var tlsSecret: String?
     /// More `ledge serve` arguments, after the image's (``ServeArguments``).
     public var serveArguments: [String] = []
+    /// The container's environment variables (``ServeEnvironment``), as plain values: keep an API
+    /// key in a Secret of your own and add it with `valueFrom`.
+    public var serveEnvironment: [ServeEnvironment.Variable] = []
 
     public init(
         name: String, image: String, namespace: String? = nil, replicas: Int = 1, placement: Placement = .anywhere,
@@ -175,6 +178,9 @@ public enum KubernetesManifests {
             + (options.authSecret == nil ? [] : ["--auth-token-file", .string(authFolder + "/token")])
             + options.serveArguments.map(YAML.string)
         if !args.isEmpty { fields.append(("args", .list(args))) }
+        if !options.serveEnvironment.isEmpty {
+            fields.append(("env", .list(options.serveEnvironment.map { .map([("name", .string($0.name)), ("value", .string($0.value))]) })))
+        }
         // The health paths stay open with a token (--auth-health open): kubelet sends no header.
         let scheme: [(String, YAML)] = options.tlsSecret == nil ? [] : [("scheme", "HTTPS")]
         let probe = { (path: String, period: Int, failures: Int) -> YAML in

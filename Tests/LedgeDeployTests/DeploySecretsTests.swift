@@ -36,6 +36,7 @@ import Testing
             try "\(camera)  models=add inference\n\(Self.token)\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
             let secure = [
                 "--auth-token-file", tokenFile, "--tls-cert", certificates.certificate, "--tls-key", certificates.key, "--tls-ca", certificates.ca,
+                "--serve-env", "MALLOC_ARENA_MAX=4",
             ]
 
             // A bad token is refused before anything is sent.
@@ -88,8 +89,14 @@ import Testing
             // The device's server reads every line (normalized); the checks carried the unlimited one.
             let served = try await device.run("cat .ledge/current/secrets/auth-token").stdout
             #expect(served == "\(camera) inference models=add\n\(Self.token)\n", "\(served)")
-            let modes = try await device.run("cd .ledge/current/secrets && stat -c '%a %n' . auth-token tls.crt tls.key").stdout
-            #expect(modes == "700 .\n600 auth-token\n600 tls.crt\n600 tls.key\n")
+            let modes = try await device.run("cd .ledge/current/secrets && stat -c '%a %n' . auth-token tls.crt tls.key serve.env").stdout
+            #expect(modes == "700 .\n600 auth-token\n600 tls.crt\n600 tls.key\n600 serve.env\n")
+            // --serve-env: in the release, and in the environment of the server it started.
+            let environment = try await device.run(
+                "cat .ledge/current/secrets/serve.env; for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/environ 2>/dev/null | grep -qx MALLOC_ARENA_MAX=4 "
+                    + "&& tr '\\0' ' ' < $p/cmdline && echo; done"
+            ).stdout
+            #expect(environment.hasPrefix("MALLOC_ARENA_MAX=4\n") && environment.contains("usr/bin/ledge serve --model-repository"), "\(environment)")
 
             // status reads the release's own token on the device: ready over HTTPS, and /metrics (closed to
             // requests without the token) counted the apply's check and the client's inference.

@@ -27,9 +27,25 @@ import Testing
         try FileManager.default.createDirectory(atPath: root + "/trace dir", withIntermediateDirectories: true)
         let arguments = ["--trace-config", "triton,file=" + traceFile, "--trace-config", "level=TIMESTAMPS", "--trace-config", "rate=1"]
         let plain = try DeviceRelease(bundle: bundle)
-        let release = plain.configuring(serveArguments: arguments + ["--allow-client-shm"])
-        #expect(plain.configuring(serveArguments: []).id == plain.id)
-        #expect(release.id != plain.id && release.id != plain.configuring(serveArguments: arguments).id)
+        // Environment variables go in secrets/serve.env, one per line, readable by the release's user only.
+        let variables = [
+            ServeEnvironment.Variable(name: "MALLOC_ARENA_MAX", value: "4"), ServeEnvironment.Variable(name: "OTEL_SERVICE_NAME", value: "cam 1=a"),
+        ]
+        let argued = plain.configuring(serveArguments: arguments + ["--allow-client-shm"])
+        let release = argued.configuring(serveEnvironment: variables)
+        #expect(plain.configuring(serveArguments: []).id == plain.id && argued.configuring(serveEnvironment: []).id == argued.id)
+        #expect(argued.id != plain.id && argued.id != plain.configuring(serveArguments: arguments).id)
+        #expect(release.id != argued.id && release.id != argued.configuring(serveEnvironment: Array(variables.prefix(1))).id)
+        #expect(release.entries.filter { $0 == .directory(path: "secrets", mode: 0o700) }.count == 1)
+        let environmentObject = try #require(
+            release.entries.compactMap { entry -> String? in
+                if case .file("secrets/serve.env", let object) = entry { return object }
+                return nil
+            }.first)
+        guard case .bytes(let environmentBytes) = release.objects[environmentObject] else { throw CancellationError() }
+        #expect(
+            environmentObject.hasSuffix("-600")
+                && String(decoding: environmentBytes, as: UTF8.self) == "MALLOC_ARENA_MAX=4\nOTEL_SERVICE_NAME=cam 1=a\n")
         let argumentsObject = try #require(
             release.entries.compactMap { entry -> String? in
                 if case .file("serve.args", let object) = entry { return object }
@@ -113,6 +129,13 @@ import Testing
         register.httpBody = Data(#"{"key": "\#(key)", "byte_size": 64}"#.utf8)
         let (registered, shm) = try await URLSession.shared.data(for: register)
         #expect((shm as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: registered, as: UTF8.self))")
+        // run.sh exported serve.env's variables to the server, value as written.
+        let environ = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(process.processIdentifier)/environ")).split(separator: 0).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        #expect(environ.contains("MALLOC_ARENA_MAX=4") && environ.contains("OTEL_SERVICE_NAME=cam 1=a"), "\(environ)")
+        let secretMode = try FileManager.default.attributesOfItem(atPath: folder + "/secrets/serve.env")[.posixPermissions] as? Int
+        #expect(secretMode == 0o600)
         let maps = try ChrootProcess.mappedFiles(pid: process.processIdentifier)
         let real = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
         #expect(maps.contains(real + "/lib/x86_64-linux-gnu/libc.so.6"), "\(maps)")

@@ -116,6 +116,29 @@ import Testing
         #expect(try FleetFile(text: "devices: {a: }\n", path: "f.yaml").devices[0].serveArguments == nil)
     }
 
+    /// `serve_env`: a device's variables over the defaults' of the same name; values as written.
+    @Test func serveEnvironmentIsMergedByName() throws {
+        let text = """
+            defaults:
+              serve_env: {MALLOC_ARENA_MAX: 4, OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector:4318"}
+            devices:
+              a: {}
+              b:
+                serve_env:
+                  OTEL_SERVICE_NAME: kitchen cam
+                  MALLOC_ARENA_MAX: 2
+                  EMPTY:
+            """
+        let fleet = try FleetFile(text: text, path: "/srv/fleet/fleet.yaml")
+        let named = { (device: FleetDevice) in device.serveEnvironment?.map { "\($0.name)=\($0.value)" } }
+        #expect(named(fleet.devices[0]) == ["MALLOC_ARENA_MAX=4", "OTEL_EXPORTER_OTLP_ENDPOINT=https://collector:4318"])
+        #expect(
+            named(fleet.devices[1]) == [
+                "OTEL_EXPORTER_OTLP_ENDPOINT=https://collector:4318", "OTEL_SERVICE_NAME=kitchen cam", "MALLOC_ARENA_MAX=2", "EMPTY=",
+            ])
+        #expect(try FleetFile(text: "devices: {a: }\n", path: "f.yaml").devices[0].serveEnvironment == nil)
+    }
+
     @Test func aFileNameWithoutAFolderKeepsModelPathsRelative() throws {
         let fleet = try FleetFile(text: "devices:\n  a:\n    models: [m/x.onnx]\n", path: "fleet.yaml")
         #expect(fleet.devices[0].models == [FleetModel(path: "m/x.onnx", name: nil)])
@@ -126,12 +149,12 @@ import Testing
     @Test(arguments: [
         (
             "devices:\n  kitchen-pi:\n    prot: 22\n",
-            "f.yaml:3:5: devices.kitchen-pi.prot: unknown key; expected one of ssh, ssh_user, ssh_port, ssh_identity, models, server_port, threads, root, auth_token_file, tls_cert, tls_key, tls_ca, tls_client_ca, tls_client_cert, tls_client_key, serve_args, labels"
+            "f.yaml:3:5: devices.kitchen-pi.prot: unknown key; expected one of ssh, ssh_user, ssh_port, ssh_identity, models, server_port, threads, root, auth_token_file, tls_cert, tls_key, tls_ca, tls_client_ca, tls_client_cert, tls_client_key, serve_args, serve_env, labels"
         ),
         ("device:\n  a: {}\n", "f.yaml:1:1: device: unknown key; expected one of defaults, devices"),
         (
             "defaults:\n  ssh: x\ndevices: {a: }\n",
-            "f.yaml:2:3: defaults.ssh: unknown key; expected one of ssh_user, ssh_port, ssh_identity, models, server_port, threads, root, auth_token_file, tls_cert, tls_key, tls_ca, tls_client_ca, tls_client_cert, tls_client_key, serve_args"
+            "f.yaml:2:3: defaults.ssh: unknown key; expected one of ssh_user, ssh_port, ssh_identity, models, server_port, threads, root, auth_token_file, tls_cert, tls_key, tls_ca, tls_client_ca, tls_client_cert, tls_client_key, serve_args, serve_env"
         ),
         ("devices:\n  a:\n    server_port: abc\n", "f.yaml:3:18: devices.a.server_port: expected an integer 1-65535, got 'abc'"),
         ("devices:\n  a:\n    ssh_port: 70000\n", "f.yaml:3:15: devices.a.ssh_port: expected an integer 1-65535, got '70000'"),
@@ -158,6 +181,20 @@ import Testing
         (
             "devices:\n  a:\n    models: {../x: m.onnx}\n",
             "f.yaml:3:14: devices.a.models.../x: model name '../x' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')"
+        ),
+        ("devices:\n  a:\n    serve_env: [A=1]\n", "f.yaml:3:16: devices.a.serve_env: expected a mapping, got a list"),
+        ("devices:\n  a:\n    serve_env: {A: [1]}\n", "f.yaml:3:20: devices.a.serve_env.A: expected a value, got a list"),
+        (
+            "defaults:\n  serve_env: {LEDGE_PORT: 9000}\ndevices: {a: }\n",
+            "f.yaml:2:15: defaults.serve_env.LEDGE_PORT: set by deploy (--listen, server_port, threads); expected another variable"
+        ),
+        (
+            "devices:\n  a:\n    serve_env: {1A: x}\n",
+            "f.yaml:3:17: devices.a.serve_env.1A: expected a name of letters, digits and '_' that does not start with a digit"
+        ),
+        (
+            "devices:\n  a:\n    serve_env: {A: \"x\\ny\"}\n",
+            "f.yaml:3:17: devices.a.serve_env.A: the value holds a line break or NUL: expected one line"
         ),
         (
             "devices:\n  a:\n    serve_args: --log-format json\n",

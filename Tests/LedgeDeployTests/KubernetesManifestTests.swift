@@ -145,7 +145,8 @@ import Testing
         try result.write(toFile: folder + "/result.json", atomically: true, encoding: .utf8)
         let run = try ProcessRunner.ledge([
             "deploy", "k8s", "--from-package", folder + "/result.json", "--node", "edge-1", "-o", folder + "/out", "--serve-arg", "--log-format",
-            "--serve-arg", "json", "--serve-arg=--trace-config=mode=opentelemetry",
+            "--serve-arg", "json", "--serve-arg=--trace-config=mode=opentelemetry", "--serve-env", "MALLOC_ARENA_MAX=4", "--serve-env",
+            "OTEL_EXPORTER_OTLP_HEADERS=x-key=a b",
         ])
         #expect(run.status == 0, "\(run.stderr)")
         let deployment = try Self.parse(folder + "/out/deployment.yaml")
@@ -154,6 +155,15 @@ import Testing
         #expect(container?["image"] as? String == "127.0.0.1:5000/ledge/effnet:1@sha256:" + String(repeating: "ab", count: 32))
         // --serve-arg: after the image's entrypoint, as given (values may start with '-').
         #expect(container?["args"] as? [String] == ["--log-format", "json", "--trace-config=mode=opentelemetry"])
+        // --serve-env: the container's environment, every value a string (4 is "4").
+        let environment = (container?["env"] as? [[String: Any]])?.map { "\($0["name"] as? String ?? "?")=\($0["value"] as? String ?? "?")" }
+        #expect(environment == ["MALLOC_ARENA_MAX=4", "OTEL_EXPORTER_OTLP_HEADERS=x-key=a b"])
+        let reserved = try ProcessRunner.ledge(["deploy", "k8s", "--image", "r/effnet:1", "--serve-env", "LD_LIBRARY_PATH=/x"])
+        #expect(reserved.status == 2)
+        #expect(
+            reserved.stderr.hasPrefix(
+                "Error: --serve-env LD_LIBRARY_PATH: set by the release (its own libraries and runtimes); expected another variable\n"),
+            "\(reserved.stderr)")
         let managed = try ProcessRunner.ledge(["deploy", "k8s", "--image", "r/effnet:1", "--serve-arg", "--port=9000"])
         #expect(managed.status == 2)
         #expect(
