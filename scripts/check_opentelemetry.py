@@ -313,6 +313,29 @@ def main():
         expect(lines.count(warning) == 1, "one warning while the collector is down", server.stderr)
         ok("collector down: 4 requests answered, /metrics: 12 spans dropped (export_failed), one warning: " + warning)
 
+    def collector_stalls():
+        # A collector that takes the connection and never answers: the export gives up after
+        # OTEL_EXPORTER_OTLP_TIMEOUT (1 s here), requests are answered meanwhile, SIGTERM still ends the server.
+        stalled = socket.socket()
+        stalled.bind(("127.0.0.1", 0))
+        stalled.listen(16)
+        try:
+            url = f"http://127.0.0.1:{stalled.getsockname()[1]}/v1/traces"
+            server = Server(args.ledge, args.model, url, "--trace-config", "rate=1",
+                            "--trace-config", "opentelemetry,bsp_max_export_batch_size=3",
+                            env={"OTEL_EXPORTER_OTLP_TIMEOUT": "1000"})
+            server.infer("stalled-1")
+            server.metric('ledge_trace_spans_dropped_total{reason="export_failed"}', 3)
+            server.infer("stalled-2")
+            status = server.stop()
+        finally:
+            stalled.close()
+        expect(status == 0, "the server exits 0 on SIGTERM", f"{status}: {server.stderr}")
+        warning = f"warning: trace: cannot export 3 spans to {url}: no answer within 1 s; spans are dropped until it answers"
+        expect(server.stderr.splitlines().count(warning) == 1, "one warning", server.stderr)
+        ok("collector stalls: 2 requests answered, the export given up after OTEL_EXPORTER_OTLP_TIMEOUT, one warning, "
+           "exit 0 at SIGTERM")
+
     def collector_busy():
         # 503 and 429 (the protocol's retryable answers) are tried again after Retry-After; a 400 is not.
         busy = Receiver()
@@ -393,7 +416,7 @@ def main():
         expect(len(tls.exports) == 2, "nothing more reached the collector", str(len(tls.exports)))
 
     steps = [("traced calls", traced_calls), ("batches", batches), ("sampling", sampled), ("spans", spans),
-             ("collector down", collector_down), ("collector busy", collector_busy)]
+             ("collector down", collector_down), ("collector stalls", collector_stalls), ("collector busy", collector_busy)]
     if args.tls_folder:
         steps += [("over TLS", over_tls), ("TLS refused", tls_refused)]
     return run_steps(steps, "all OpenTelemetry checks passed")

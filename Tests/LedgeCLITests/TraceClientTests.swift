@@ -50,6 +50,7 @@ import Testing
                 "ok: resource attributes: service.name=ledge-check, deployment.environment=ci (over OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES)",
                 "ok: traced: every request with a valid traceparent, and every 2nd without (an invalid one counts as none): http-1, http-3, grpc-1, http-5, http-6",
                 "ok: spans: InferRequest (server) > add > compute, Triton's events on each, in Unix time within each call; traceparent's trace and span ids over HTTP and gRPC",
+                "ok: collector stalls: 2 requests answered, the export given up after OTEL_EXPORTER_OTLP_TIMEOUT, one warning, exit 0 at SIGTERM",
                 "ok: collector busy: 503 then 429 with Retry-After: 0, sent a third time and delivered without a warning; 503 four times: dropped after 3 retries, one warning; a 400 dropped at once: one post, one warning",
                 "ok: over TLS: 2 exports of 3 spans to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, verified by the CA, with the client certificate (CN=ledge-test-client), gzip, authorization and x-tenant as set, resource site=lab 1, service.name=camera-7",
                 "ok: TLS refused: trace: cannot export 3 spans to https://…: the server's certificate does not verify against the trust roots; spans are dropped until it answers",
