@@ -168,7 +168,9 @@ struct OTLPPoster: Sendable {
     func post(_ body: [UInt8]) -> Result<HTTPResponse, HTTPClient.Failure> {
         let payload: [UInt8]
         do {
-            payload = gzip ? try Deflater.compress(body, format: .gzip, level: 6) : body
+            // Level 1: an export of 512 spans 0.225× its size for +8.5 µs of server CPU per traced
+            // request; level 6 made it 0.216× for +15.6 µs (Benchmarks/trace_cost.py, same run).
+            payload = gzip ? try Deflater.compress(body, format: .gzip, level: 1) : body
         } catch {
             return .failure(HTTPClient.Failure(code: .remoteFailure, reason: "cannot compress the export: \(error)"))
         }
