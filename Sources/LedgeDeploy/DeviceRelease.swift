@@ -82,18 +82,7 @@ public struct DeviceRelease: Sendable {
     /// is 600 are written under `umask 077` on the device): another id when they differ, the
     /// same release when there are none.
     public func securing(_ secrets: DeviceSecrets?) -> DeviceRelease {
-        guard let files = secrets?.files, !files.isEmpty else { return self }
-        var entries = self.entries
-        var objects = self.objects
-        var sizes = objectSizes
-        entries.append(.directory(path: "secrets", mode: 0o700))
-        for file in files {
-            let name = ContentDigest.sha256(file.bytes) + "-600"
-            objects[name] = .bytes(file.bytes)
-            sizes[name] = file.bytes.count
-            entries.append(.file(path: file.path, object: name))
-        }
-        return DeviceRelease(platform: platform, entries: entries, objects: objects, objectSizes: sizes)
+        (secrets?.files ?? []).reduce(self) { release, file in release.adding(file.path, file.bytes, mode: "600") }
     }
 
     /// This release with more `ledge serve` arguments in `serve.args` (``ServeArguments``):
@@ -108,7 +97,8 @@ public struct DeviceRelease: Sendable {
         variables.isEmpty ? self : adding(ServeEnvironment.path, ServeEnvironment.file(variables), mode: "600")
     }
 
-    /// This release with one more file of `bytes` (its folder `secrets/` added when missing).
+    /// This release with one more file of `bytes` (its folder `secrets/` added before the first
+    /// file in it).
     private func adding(_ path: String, _ bytes: [UInt8], mode: String) -> DeviceRelease {
         let name = ContentDigest.sha256(bytes) + "-" + mode
         var objects = self.objects
