@@ -41,7 +41,7 @@ import numpy as np
 import tritonclient.grpc as grpcclient
 import tritonclient.grpc.service_pb2 as pb
 
-from serve_bench import wrk
+from serve_bench import cpu_s, wrk
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 METHOD = "/inference.GRPCInferenceService/ModelInfer"
@@ -76,9 +76,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def cpu_s(self):
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_s(self.proc.pid)
 
     def metrics(self):
         """Each `name{labels}` sample of /metrics summed over labels, with labels filtered by `protocol="grpc"`

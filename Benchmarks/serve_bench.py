@@ -107,6 +107,13 @@ def wrk(url, body_file, content_type, connections, threads, duration, script=LUA
     return result
 
 
+def cpu_s(pid):
+    """The process's user + system CPU seconds so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def in_process(ledge, model, images, threads, runs):
     """Median stages of decode + preprocess + invoke + top-k of one photo, in-process (end_to_end)."""
     out = subprocess.run(

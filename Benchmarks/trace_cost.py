@@ -20,7 +20,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from serve_bench import wrk
+from serve_bench import cpu_s, wrk
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BODY = ('{"inputs": [{"name": "a", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}, '
@@ -68,12 +68,6 @@ def serve(ledge, model, extra, env):
         time.sleep(0.05)
     proc.kill()
     sys.exit(f"{ledge} serve did not start")
-
-
-def cpu_s(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main():

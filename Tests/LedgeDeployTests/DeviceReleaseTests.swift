@@ -37,20 +37,12 @@ import Testing
         #expect(argued.id != plain.id && argued.id != plain.configuring(serveArguments: arguments).id)
         #expect(release.id != argued.id && release.id != argued.configuring(serveEnvironment: Array(variables.prefix(1))).id)
         #expect(release.entries.filter { $0 == .directory(path: "secrets", mode: 0o700) }.count == 1)
-        let environmentObject = try #require(
-            release.entries.compactMap { entry -> String? in
-                if case .file("secrets/serve.env", let object) = entry { return object }
-                return nil
-            }.first)
+        let environmentObject = try #require(Self.object(of: "secrets/serve.env", in: release))
         guard case .bytes(let environmentBytes) = release.objects[environmentObject] else { throw CancellationError() }
         #expect(
             environmentObject.hasSuffix("-600")
                 && String(decoding: environmentBytes, as: UTF8.self) == "MALLOC_ARENA_MAX=4\nOTEL_SERVICE_NAME=cam 1=a\n")
-        let argumentsObject = try #require(
-            release.entries.compactMap { entry -> String? in
-                if case .file("serve.args", let object) = entry { return object }
-                return nil
-            }.first)
+        let argumentsObject = try #require(Self.object(of: "serve.args", in: release))
         guard case .bytes(let argumentBytes) = release.objects[argumentsObject] else { throw CancellationError() }
         #expect(String(decoding: argumentBytes, as: UTF8.self) == (arguments + ["--allow-client-shm"]).map { $0 + "\n" }.joined())
         #expect(release.entries.contains(.symlink(path: "lib64/ld-linux-x86-64.so.2", target: "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")))
@@ -73,11 +65,7 @@ import Testing
         let folder = root + "/releases/" + release.id
         #expect(!FileManager.default.fileExists(atPath: folder + ".partial"))
         // Files are hard links to the store objects.
-        let ledgeObject = try #require(
-            release.entries.compactMap { entry -> String? in
-                if case .file("usr/bin/ledge", let object) = entry { return object }
-                return nil
-            }.first)
+        let ledgeObject = try #require(Self.object(of: "usr/bin/ledge", in: release))
         let linked = try FileManager.default.attributesOfItem(atPath: folder + "/usr/bin/ledge")[.systemFileNumber] as? Int
         let stored = try FileManager.default.attributesOfItem(atPath: root + "/store/sha256/" + ledgeObject)[.systemFileNumber] as? Int
         #expect(linked == stored)
@@ -146,5 +134,13 @@ import Testing
         for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         let traced = (try? String(contentsOfFile: traceFile, encoding: .utf8)) ?? ""
         #expect(traced.contains(#""model_name":"effnet""#) && traced.contains("HTTP_RECV_START"), "\(traced.prefix(300))")
+    }
+
+    /// The store object of the file at `path` in `release`.
+    static func object(of path: String, in release: DeviceRelease) -> String? {
+        release.entries.lazy.compactMap { entry -> String? in
+            if case .file(path, let object) = entry { return object }
+            return nil
+        }.first
     }
 }
