@@ -30,6 +30,7 @@ import json
 import re
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -169,10 +170,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = route
 
 
-def main(handler=Handler):
-    """Serves `handler` on a free loopback port (printed on stdout) until SIGTERM or SIGINT."""
+def main(handler=Handler, tls=None):
+    """Serves `handler` on a free loopback port (printed on stdout) until SIGTERM or SIGINT;
+    over TLS when `tls` is (certificate PEM, key PEM), each handshake on its request's thread."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     sys.stdout.write(f"{server.server_address[1]}\n")
     sys.stdout.flush()
 

@@ -9,6 +9,10 @@ every line `ARCH NAME VERSION SHA256 POOL_PATH`:
   file is used again when its sha256 matches), verifying its sha256;
 - unpacks its data archive into PLATFORMS/linux-ARCH/root/ the way dpkg would
   (paths as shipped, symlinks kept as symlinks, nothing else created);
+- for ca-certificates, does what its postinst (update-ca-certificates) would:
+  joins usr/share/ca-certificates/mozilla/*.crt, in name order, into
+  etc/ssl/certs/ca-certificates.crt (the .deb ships no bundle), counted as a
+  file it installed;
 - writes PLATFORMS/linux-ARCH/debian-packages.json: per package its name,
   version, architecture, sha256, filename, source package, license (from a
   machine-readable copyright file, else NOASSERTION), copyright file and the
@@ -194,7 +198,7 @@ SPDX = {
     "bsd-2-clause": "BSD-2-Clause", "bsd-3-clause": "BSD-3-Clause", "bsd-4-clause": "BSD-4-Clause",
     "expat": "MIT", "mit": "MIT", "isc": "ISC",
     "zlib": "Zlib", "libpng": "Libpng", "libpng-2.0": "libpng-2.0", "ijg": "IJG",
-    "apache-2.0": "Apache-2.0", "bsd-by-lc-ne": "IJG", "ntp": "NTP", "public-domain": "LicenseRef-public-domain",
+    "apache-2.0": "Apache-2.0", "mpl-2.0": "MPL-2.0", "bsd-by-lc-ne": "IJG", "ntp": "NTP", "public-domain": "LicenseRef-public-domain",
     "lgpl-2.1+ with linking exception": "LicenseRef-LGPL-2.1-or-later-with-linking-exception",
 }
 
@@ -270,6 +274,31 @@ def resolve_in_root(root, path):
     return "/".join(resolved)
 
 
+CA_FOLDER = "usr/share/ca-certificates/mozilla"
+CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
+
+
+def join_certificates(root, deb):
+    """Writes CA_BUNDLE under ROOT from CA_FOLDER's PEM files, each ending in a newline; its path."""
+    folder = os.path.join(root, CA_FOLDER)
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".crt")) if os.path.isdir(folder) else []
+    if not names:
+        die(f"{deb}: no certificates in {CA_FOLDER}")
+    parts = []
+    for name in names:
+        with open(os.path.join(folder, name), "rb") as f:
+            pem = f.read()
+        if b"-----BEGIN CERTIFICATE-----" not in pem:
+            die(f"{deb}: {CA_FOLDER}/{name} is not a PEM certificate")
+        parts.append(pem if pem.endswith(b"\n") else pem + b"\n")
+    target = os.path.join(root, CA_BUNDLE)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "wb") as out:
+        out.write(b"".join(parts))
+    os.chmod(target, 0o644)
+    return CA_BUNDLE
+
+
 def build(arch, entries, cache, platforms):
     folder = os.path.join(platforms, f"linux-{arch}")
     root, tmp_root = os.path.join(folder, "root"), os.path.join(folder, "root.tmp")
@@ -281,12 +310,14 @@ def build(arch, entries, cache, platforms):
         members = ar_members(deb)
         control = control_fields(members, deb)
         if control.get("Package") != entry["name"] or control.get("Version") != entry["version"] \
-                or control.get("Architecture") != arch:
+                or control.get("Architecture") not in (arch, "all"):
             die(f"{deb}: control says {control.get('Package')} {control.get('Version')} "
                 f"{control.get('Architecture')}, the lock {entry['name']} {entry['version']} {arch}")
         files = unpack(members, deb, tmp_root)
+        if entry["name"] == "ca-certificates":
+            files = sorted(files + [join_certificates(tmp_root, deb)])
         packages.append({
-            "name": entry["name"], "version": entry["version"], "architecture": arch,
+            "name": entry["name"], "version": entry["version"], "architecture": control["Architecture"],
             "sha256": entry["sha256"], "filename": entry["filename"],
             "source": control.get("Source", entry["name"]).split(" (")[0],
             "license": "NOASSERTION", "copyright": None, "files": files,

@@ -15,8 +15,9 @@ Routes (``<path>`` is relative to ROOT and may not leave it):
   ``/files/<path>`` when ``n`` is 0.
 - anything else: 404.
 
-Usage: ``fixture_http_server.py ROOT`` — binds 127.0.0.1 on a free port, prints the port
-number and a newline on stdout, and logs each request to stderr as
+Usage: ``fixture_http_server.py ROOT [CERT KEY]`` — binds 127.0.0.1 on a free port (HTTPS
+with the PEM certificate CERT and its key KEY when given), prints the port number and a
+newline on stdout, and logs each request to stderr as
 ``REQUEST <METHOD> <PATH> <RANGE>`` (``-`` without a Range header) and each cut as
 ``CUT <PATH> after <N> bytes`` (also for stalls). Stops on SIGTERM or SIGINT.
 """
@@ -131,4 +132,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    main(Handler)
+    main(Handler, tls=tuple(sys.argv[2:4]) if len(sys.argv) >= 4 else None)

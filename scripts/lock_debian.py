@@ -37,7 +37,11 @@ ARCHES = ["amd64", "arm64"]
 # gcc-12-base: libstdc++6 and libgcc-s1 depend on it, and their usr/share/doc/NAME
 # is a symlink to usr/share/doc/gcc-12-base, which holds their copyright file.
 # libyaml-0-2: ledge reads fleet files (ledge deploy --fleet) with Debian's libyaml.
-PACKAGES = ["libc6", "libstdc++6", "libgcc-s1", "gcc-12-base", "libturbojpeg0", "libpng16-16", "zlib1g", "libyaml-0-2"]
+# ca-certificates (Architecture: all, listed in each architecture's index): the Mozilla roots,
+# which scripts/fetch_debian.py joins into etc/ssl/certs/ca-certificates.crt as its postinst
+# (update-ca-certificates) would: https model URIs and trace collectors verify against them.
+PACKAGES = ["libc6", "libstdc++6", "libgcc-s1", "gcc-12-base", "libturbojpeg0", "libpng16-16", "zlib1g", "libyaml-0-2",
+            "ca-certificates"]
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -170,7 +174,7 @@ def main():
                     die(f"{base}/dists/{suite}/{index} does not match its InRelease (mirror in sync?)")
                 for fields in paragraphs(lzma.decompress(raw).decode("utf-8")):
                     name = fields.get("Package")
-                    if name not in PACKAGES or fields.get("Architecture") != arch:
+                    if name not in PACKAGES or fields.get("Architecture") not in (arch, "all"):
                         continue
                     current = newest.get((arch, name))
                     if current is None or compare_versions(fields["Version"], current["Version"]) > 0:

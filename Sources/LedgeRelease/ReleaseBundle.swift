@@ -83,6 +83,10 @@ public struct ReleaseBundle: Sendable {
     public static let sbomPath = "usr/share/ledge/sbom.spdx.json"
     /// Where the runtime libraries are.
     public static let libraryDirectory = "opt/ledge/lib"
+    /// The Mozilla roots of Debian's `ca-certificates`, where TLS clients on Debian (and
+    /// swift-nio-ssl's default trust roots) look: `https` model URIs and trace collectors
+    /// verify against them inside an image.
+    public static let caCertificatesPath = "etc/ssl/certs/ca-certificates.crt"
 
     public let platform: ReleasePlatform
     /// All entries, sorted by path, parents before children.

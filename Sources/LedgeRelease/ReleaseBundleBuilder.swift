@@ -113,6 +113,7 @@ extension ReleaseBundle {
         }
         try collector.addLibraries(needed)
         collector.addSystemFiles()
+        try collector.addFromRoot(caCertificatesPath, layer: .system, what: "the CA certificates")
 
         let binaryDigest = try ContentDigest.sha256(file: binary).digest
         let packages = collector.packages.sorted { $0.name < $1.name }

@@ -9,11 +9,15 @@ import Foundation
 /// ``withServer(root:isolation:_:)``, which stops it even when the test throws.
 public final class FixtureHTTPServer: @unchecked Sendable {
     private let process: FaultyRegistryProcess
+    private let scheme: String
 
-    private init(process: FaultyRegistryProcess) { self.process = process }
+    private init(process: FaultyRegistryProcess, scheme: String) {
+        self.process = process
+        self.scheme = scheme
+    }
 
-    /// `http://127.0.0.1:PORT`.
-    public var baseURL: String { "http://" + process.host }
+    /// `http://127.0.0.1:PORT`, or `https://…` for a server started with a certificate.
+    public var baseURL: String { scheme + "://" + process.host }
 
     /// Every request so far, as `METHOD PATH RANGE`, in order.
     public func requests() -> [String] { process.requests() }
@@ -26,11 +30,16 @@ public final class FixtureHTTPServer: @unchecked Sendable {
     /// Stops the server and removes its folder (not `root`). Safe to call twice.
     public func stop() { process.stop() }
 
-    /// Runs `body` with a server for `root` and stops it afterwards, also when `body` throws.
+    /// Runs `body` with a server for `root` and stops it afterwards, also when `body` throws;
+    /// over HTTPS with `tls` (a PEM certificate and its key, e.g. ``TestCertificates``').
     public static func withServer<T>(
-        root: String, isolation: isolated (any Actor)? = #isolation, _ body: (FixtureHTTPServer) async throws -> T
+        root: String, tls: (certificate: String, key: String)? = nil, isolation: isolated (any Actor)? = #isolation,
+        _ body: (FixtureHTTPServer) async throws -> T
     ) async throws -> T {
-        let server = FixtureHTTPServer(process: try await FaultyRegistryProcess.start(script: "fixture_http_server.py", arguments: [root]))
+        let arguments = [root] + (tls.map { [$0.certificate, $0.key] } ?? [])
+        let server = FixtureHTTPServer(
+            process: try await FaultyRegistryProcess.start(script: "fixture_http_server.py", arguments: arguments),
+            scheme: tls == nil ? "http" : "https")
         defer { server.stop() }
         return try await body(server)
     }

@@ -78,6 +78,38 @@ import Testing
                 #expect(try server.mappedFiles().contains(rootfs.path + "/opt/ledge/lib/libLiteRt.so"))
                 #expect(try server.mappedFiles().contains(rootfs.path + "/lib/x86_64-linux-gnu/libc.so.6"))
             }
+            try await fetchOverHTTPS(rootfs: rootfs.path, environment: environment)
+        }
+    }
+
+    /// The image's `/etc/ssl/certs/ca-certificates.crt` holds Debian's Mozilla roots, and its `ledge`
+    /// verifies an https model URI against that file: refused while the server's CA is not in it,
+    /// fetched and served once it is appended (in this unpacked copy only).
+    private func fetchOverHTTPS(rootfs: String, environment: [String: String]) async throws {
+        let bundle = rootfs + "/etc/ssl/certs/ca-certificates.crt"
+        let roots = try String(contentsOfFile: bundle, encoding: .utf8)
+        #expect(roots.components(separatedBy: "-----BEGIN CERTIFICATE-----").count - 1 >= 100)
+        let certificates = try TestCertificates()
+        let models = (Fixtures.model("efficientnet_lite0.tflite") as NSString).deletingLastPathComponent
+        try await FixtureHTTPServer.withServer(root: models, tls: (certificates.certificate, certificates.key)) { files in
+            let uri = files.baseURL + "/files/efficientnet_lite0.tflite"
+            let command = [
+                "/usr/bin/ledge", "serve", "--model-uri", uri, "--model-cache", "/tmp/models", "--host", "127.0.0.1", "--port", "0",
+            ]
+            try await ChrootProcess.withProcess(rootfs: rootfs, command: command, environment: environment) { server in
+                let exit = await server.waitForExit(timeout: .seconds(60))
+                #expect(exit?.status == 4, "stdout: \(server.stdout()) stderr: \(server.stderr())")
+                #expect(server.stderr().hasSuffix("\(uri): the server's certificate does not verify against the trust roots\n"), "\(server.stderr())")
+            }
+            let ca = try String(contentsOfFile: certificates.ca, encoding: .utf8)
+            try (roots + ca).write(toFile: bundle, atomically: false, encoding: .utf8)
+            try await ChrootProcess.withProcess(rootfs: rootfs, command: command, environment: environment) { server in
+                #expect(await server.waitForOutput(containing: "/v2 ("), "stdout: \(server.stdout()) stderr: \(server.stderr())")
+                let port = try #require(server.stdout().firstMatch(of: #/127\.0\.0\.1:(\d+)\/v2/#).map { String($0.output.1) })
+                let ready = try await HTTP.get("http://127.0.0.1:\(port)/v2/models/efficientnet_lite0/ready")
+                #expect(ready.status == 200)
+            }
+            #expect(files.requests().filter { $0.hasPrefix("GET /files/efficientnet_lite0.tflite") }.count == 1)
         }
     }
 }

@@ -15,6 +15,7 @@ import Testing
             "usr/bin/ledge", "opt/ledge/lib/libLiteRt.so", "lib64/ld-linux-x86-64.so.2", "lib/x86_64-linux-gnu/libc.so.6",
             "usr/lib/x86_64-linux-gnu/libstdc++.so.6", "usr/lib/x86_64-linux-gnu/libturbojpeg.so.0", "usr/share/doc/libc6/copyright",
             "usr/share/doc/zlib1g/copyright", "usr/lib/x86_64-linux-gnu/libyaml-0.so.2", "usr/share/doc/libyaml-0-2/copyright", "etc/passwd",
+            "etc/ssl/certs/ca-certificates.crt", "usr/share/doc/ca-certificates/copyright",
             "models/efficientnet_lite0/model.tflite", ReleaseBundle.sbomPath,
         ] {
             #expect(paths.contains(expected), "missing \(expected)")
@@ -66,6 +67,10 @@ import Testing
         let libc = try #require(bundle.packages.first { $0.name == "libc6" })
         #expect(purls.contains("pkg:deb/debian/libc6@\(libc.version.replacingOccurrences(of: "+", with: "%2B"))?arch=amd64&distro=debian-12"))
         #expect(purls.contains("pkg:deb/debian/libyaml-0-2@0.2.5-1?arch=amd64&distro=debian-12"))
+        let certificates = try #require(bundle.packages.first { $0.name == "ca-certificates" })
+        #expect(certificates.architecture == "all")
+        #expect(certificates.license.hasPrefix("GPL-2.0-or-later AND MPL-2.0"), "\(certificates.license)")
+        #expect(purls.contains("pkg:deb/debian/ca-certificates@\(certificates.version)?arch=all&distro=debian-12"))
         #expect(purls.contains("pkg:pypi/ai-edge-litert@2.3.0"))
         #expect(purls.contains("pkg:swift/github.com/apple/swift-nio@2.101.3"))
         let model = try Data(contentsOf: URL(fileURLWithPath: Fixtures.model("efficientnet_lite0.tflite")))
