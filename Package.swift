@@ -142,6 +142,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                // The trace exporter's OTLP over gRPC (a client; the V2 server is LedgeGRPC's).
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -298,6 +301,7 @@ let package = Package(
             name: "LedgeServingTests",
             dependencies: [
                 "LedgeServing", "LedgeEngine", "LedgeVision", "LedgeTesting", "CLedgeProcess", .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -3,10 +3,11 @@
 every export with the opentelemetry-proto package (the protocol's own generated messages): the
 spans of HTTP and gRPC (tritonclient[grpc]) infer calls, W3C traceparent propagation, sampling,
 the batch span processor's batches, the export at shutdown, a collector that is down and one that
-answers it is busy (retried after its Retry-After). With
+answers it is busy (retried after its Retry-After); the same over OTLP/gRPC (a grpcio receiver). With
 --tls-folder (ca.pem, server.pem/.key, client.pem/.key), a collector behind mutual TLS configured
 through the SDK's OTEL_* variables (endpoint, CA, client certificate, headers, gzip, resource),
-and the exporter's warnings when it does not trust the collector or has no client certificate.
+and the exporter's warnings when it does not trust the collector or has no client certificate;
+over gRPC too.
 
 Usage: python scripts/check_opentelemetry.py --ledge PATH --model add.onnx [--tls-folder DIR]
 
@@ -27,8 +28,12 @@ import sys
 import threading
 import time
 import urllib.request
+from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # grpcio's own log of the handshakes refused on purpose
+
+import grpc  # noqa: E402 - after its log level
 import numpy as np
 import tritonclient.grpc as grpcclient
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest, ExportTraceServiceResponse
@@ -122,6 +127,46 @@ class Receiver:
         return [span for _, spans in self.exports for span in spans]
 
 
+class GRPCReceiver:
+    """OTLP/gRPC: opentelemetry.proto.collector.trace.v1.TraceService/Export, each request decoded by grpcio
+    with opentelemetry-proto; `answers` (grpc.StatusCode each) are answered first, one per export."""
+
+    def __init__(self, tls=None):
+        self.exports, self.errors, self.requests, self.answers = [], [], [], []
+        receiver = self
+
+        def export(request, context):
+            common_name = context.auth_context().get("x509_common_name")
+            receiver.requests.append({"headers": dict(context.invocation_metadata()), "peer": context.peer(),
+                                      "client": common_name[0].decode() if common_name else None})
+            if receiver.answers:
+                context.abort(receiver.answers.pop(0), "busy")
+            for resource_spans in request.resource_spans:
+                resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+                receiver.exports.append((resource, [Receiver.span(s) for scope in resource_spans.scope_spans
+                                                    for s in scope.spans]))
+            return ExportTraceServiceResponse()
+
+        handler = grpc.method_handlers_generic_handler("opentelemetry.proto.collector.trace.v1.TraceService", {
+            "Export": grpc.unary_unary_rpc_method_handler(
+                export, request_deserializer=ExportTraceServiceRequest.FromString,
+                response_serializer=ExportTraceServiceResponse.SerializeToString)})
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), handlers=[handler])
+        if tls:
+            def read(name):
+                with open(os.path.join(tls, name), "rb") as f:
+                    return f.read()
+            credentials = grpc.ssl_server_credentials([(read("server.key"), read("server.pem"))],
+                                                      root_certificates=read("ca.pem"), require_client_auth=True)
+            self.port = self.server.add_secure_port("127.0.0.1:0", credentials)
+        else:
+            self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+
+    def stop(self):
+        self.server.stop(0)
+
+
 class Server:
     def __init__(self, ledge, model, url, *extra, env=None):
         """`url` None: none given (the environment's); `env`: OTEL_* variables added to this one's."""
@@ -182,6 +227,22 @@ class Server:
             self.process.kill()
             raise
         return self.process.returncode
+
+
+def closed_port():
+    """A loopback port nothing listens on (bound, then closed)."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    return port
+
+
+def stopped(server):
+    """Stops `server` (SIGTERM), expecting exit 0; its `warning: trace:` lines."""
+    status = server.stop()
+    expect(status == 0, "the server exits 0 on SIGTERM", f"{status}: {server.stderr}")
+    return [line for line in server.stderr.splitlines() if line.startswith("warning: trace:")]
 
 
 def traces(spans):
@@ -296,10 +357,7 @@ def main():
            "traceparent's trace and span ids over HTTP and gRPC")
 
     def collector_down():
-        closed = socket.socket()
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-        closed.close()
+        port = closed_port()
         server = Server(args.ledge, args.model, f"http://127.0.0.1:{port}/v1/traces", "--trace-config", "rate=1",
                         "--trace-config", "opentelemetry,bsp_max_export_batch_size=3")
         for i in range(4):
@@ -352,10 +410,7 @@ def main():
             server.infer("busy")
             server.metric("ledge_trace_spans_exported_total", exported)
             server.metric('ledge_trace_spans_dropped_total{reason="export_failed"}', dropped)
-            status = server.stop()
-            expect(status == 0, "the server exits 0 on SIGTERM", f"{status}: {server.stderr}")
-            warnings = [line for line in server.stderr.splitlines() if line.startswith("warning: trace:")]
-            expect(warnings == ([warning] if warning else []), "warnings", server.stderr)
+            expect(stopped(server) == ([warning] if warning else []), "warnings", server.stderr)
             expect(len(busy.requests) == len(answers) + exported // 3 and not busy.answers, "posts", str(len(busy.requests)))
             expect(not busy.exports or [len(s) for _, s in busy.exports] == [3], "the spans delivered once", str(busy.exports))
         ok("collector busy: 503 then 429 with Retry-After: 0, sent a third time and delivered without a warning; "
@@ -415,10 +470,99 @@ def main():
             ok("TLS refused: " + warning.split(": ", 1)[1].replace(url, "https://…"))
         expect(len(tls.exports) == 2, "nothing more reached the collector", str(len(tls.exports)))
 
+    def over_grpc():
+        # OTEL_EXPORTER_OTLP_PROTOCOL=grpc: the generic endpoint as it is (no /v1/traces), headers as
+        # metadata, gzip, both exports on one connection; then a collector that is busy or refuses.
+        collector = GRPCReceiver()
+        endpoint = f"http://127.0.0.1:{collector.port}"
+        env = {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+               "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20otlp-secret,X-Tenant=edge",
+               "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"}
+        try:
+            server = Server(args.ledge, args.model, None, "--trace-config", "rate=1",
+                            "--trace-config", "opentelemetry,bsp_max_export_batch_size=3", env=env)
+            for i in range(2):
+                server.infer(f"grpc-export-{i}")
+            server.metric("ledge_trace_spans_exported_total", 6)
+            warnings = stopped(server)
+            expect([len(spans) for _, spans in collector.exports] == [3, 3], "two exports of 3 spans",
+                   str([len(spans) for _, spans in collector.exports]))
+            ids = sorted({span["attributes"]["request_id"] for _, spans in collector.exports for span in spans})
+            expect(ids == ["grpc-export-0", "grpc-export-1"], "the requests' spans", str(ids))
+            for request in collector.requests:
+                headers = request["headers"]
+                expect(headers.get("authorization") == "Bearer otlp-secret" and headers.get("x-tenant") == "edge",
+                       "the headers as metadata", str(headers))
+            expect(len({r["peer"] for r in collector.requests}) == 1, "one connection for both exports",
+                   str([r["peer"] for r in collector.requests]))
+            expect(not warnings, "no warning", server.stderr)
+            ok(f"over gRPC: 2 exports of 3 spans to {endpoint} (TraceService/Export), authorization and x-tenant as "
+               "metadata, gzip, one connection")
+            for answers, exported, warning in (
+                    ([grpc.StatusCode.UNAVAILABLE], 3, None),
+                    ([grpc.StatusCode.UNAVAILABLE] * 4, 0, f"warning: trace: cannot export 3 spans to {endpoint}: "
+                     "the collector answered UNAVAILABLE (busy) 4 times; spans are dropped until it answers"),
+                    ([grpc.StatusCode.INVALID_ARGUMENT], 0, f"warning: trace: cannot export 3 spans to {endpoint}: "
+                     "the collector answered INVALID_ARGUMENT (busy); spans are dropped until it answers")):
+                collector.answers, collector.requests, collector.exports = list(answers), [], []
+                server = Server(args.ledge, args.model, None, "--trace-config", "rate=1",
+                                "--trace-config", "opentelemetry,bsp_max_export_batch_size=3", env=env)
+                server.infer("busy")
+                server.metric("ledge_trace_spans_exported_total", exported, seconds=15)
+                server.metric('ledge_trace_spans_dropped_total{reason="export_failed"}', 3 - exported, seconds=15)
+                expect(stopped(server) == ([warning] if warning else []), "warnings", server.stderr)
+                expect(len(collector.requests) == len(answers) + exported // 3 and not collector.answers, "calls",
+                       str(len(collector.requests)))
+        finally:
+            collector.stop()
+        ok("gRPC collector busy: UNAVAILABLE then sent again and delivered without a warning; UNAVAILABLE four "
+           "times: dropped after 3 retries, one warning; INVALID_ARGUMENT dropped at once: one call, one warning")
+
+    def grpc_down():
+        port = closed_port()
+        env = {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{port}"}
+        server = Server(args.ledge, args.model, None, "--trace-config", "rate=1",
+                        "--trace-config", "opentelemetry,bsp_max_export_batch_size=3", env=env)
+        for i in range(2):
+            server.infer(f"down-{i}")
+        server.metric('ledge_trace_spans_dropped_total{reason="export_failed"}', 6)
+        warning = (f"warning: trace: cannot export 3 spans to http://127.0.0.1:{port}: connection refused; "
+                   "spans are dropped until it answers")
+        expect(stopped(server) == [warning], "one warning, the export not retried", server.stderr)
+        ok("gRPC collector down: 2 requests answered, 6 spans dropped (export_failed), one warning: " + warning)
+
+    def grpc_over_tls():
+        # Mutual TLS over gRPC: the CA and client certificate from the variables; then without the CA.
+        collector = GRPCReceiver(args.tls_folder)
+        folder = args.tls_folder
+        endpoint = f"https://127.0.0.1:{collector.port}"
+        env = {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint,
+               "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": os.path.join(folder, "client.pem"),
+               "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": os.path.join(folder, "client.key")}
+        try:
+            for ca, exported, reason in ((True, 3, None),
+                                         (False, 0, "the server's certificate does not verify against the trust roots")):
+                collector.requests, collector.exports = [], []
+                extra = {"OTEL_EXPORTER_OTLP_CERTIFICATE": os.path.join(folder, "ca.pem")} if ca else {}
+                server = Server(args.ledge, args.model, None, "--trace-config", "rate=1",
+                                "--trace-config", "opentelemetry,bsp_max_export_batch_size=3", env={**env, **extra})
+                server.infer("grpc-tls")
+                server.metric("ledge_trace_spans_exported_total", exported)
+                server.metric('ledge_trace_spans_dropped_total{reason="export_failed"}', 3 - exported, seconds=15)
+                expected = [f"warning: trace: cannot export 3 spans to {endpoint}: {reason}; spans are dropped until it answers"]
+                expect(stopped(server) == (expected if reason else []), "warnings", server.stderr)
+                expect([r["client"] for r in collector.requests] == (["ledge-test-client"] if ca else []),
+                       "the client certificate", str(collector.requests))
+        finally:
+            collector.stop()
+        ok("gRPC over mutual TLS: 3 spans delivered with the client certificate (CN=ledge-test-client); without the CA: "
+           "one warning, the server's certificate does not verify against the trust roots")
+
     steps = [("traced calls", traced_calls), ("batches", batches), ("sampling", sampled), ("spans", spans),
-             ("collector down", collector_down), ("collector stalls", collector_stalls), ("collector busy", collector_busy)]
+             ("collector down", collector_down), ("collector stalls", collector_stalls), ("collector busy", collector_busy),
+             ("over gRPC", over_grpc), ("gRPC collector down", grpc_down)]
     if args.tls_folder:
-        steps += [("over TLS", over_tls), ("TLS refused", tls_refused)]
+        steps += [("over TLS", over_tls), ("TLS refused", tls_refused), ("gRPC over TLS", grpc_over_tls)]
     return run_steps(steps, "all OpenTelemetry checks passed")
 
 

@@ -204,9 +204,9 @@ public struct HTTPClient: Sendable {
     static let identityMissing = "the server asks for a client certificate (mutual TLS) and none was given"
     static let identityRefused = "the server does not accept this client certificate (signed by a CA it does not trust)"
 
-    /// A one-line description of a connection or protocol error.
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? IOError { return error.description }
+    /// A one-line description of a connection or protocol error (also the trace exporter's over gRPC).
+    package static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED ? "connection refused" : error.description }
         if let error = error as? ChannelError, case .connectTimeout = error { return "connection timed out" }
         if error is ReadTimeout { return "no data within the time limit" }
         if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname { return misnamed }

@@ -17,14 +17,20 @@ extension OpenTelemetrySettings {
             }
             return nil
         }
-        if let (name, value) = variable("PROTOCOL"), value != "http/protobuf" {
-            throw LedgeError.usage("\(name)=\(value): ledge exports OTLP over HTTP as protobuf: expected http/protobuf")
+        if let (name, value) = variable("PROTOCOL") {
+            guard value == "http/protobuf" || value == "grpc" else {
+                throw LedgeError.usage("\(name)=\(value): expected http/protobuf or grpc (ledge does not export OTLP as JSON)")
+            }
+            grpc = value == "grpc"
         }
         if !given.contains("url"), let (name, value) = variable("ENDPOINT") {
-            let text = name.hasSuffix("TRACES_ENDPOINT") ? value : Self.base(value) + "/v1/traces"
+            // gRPC uses either variable as it is (the path is not used); HTTP adds the signal's path to the generic one.
+            let text = grpc || name.hasSuffix("TRACES_ENDPOINT") ? value : Self.base(value) + "/v1/traces"
             _ = try OTLPEndpoint(url: text, label: name)
             url = text
             origins["url"] = name
+        } else if grpc, !given.contains("url") {
+            url = "http://localhost:4317"  // the SDKs' gRPC default
         }
         var attributes: [Attribute] = []
         if let text = environment["OTEL_RESOURCE_ATTRIBUTES"], !text.isEmpty {
@@ -46,6 +52,9 @@ extension OpenTelemetrySettings {
         }
         if let (name, value) = variable("HEADERS") {
             headers = try Self.headers(value, variable: name)
+            if grpc, let header = headers.first(where: { $0.key.lowercased() == "te" || $0.key.lowercased().hasPrefix("grpc-") }) {
+                throw LedgeError.usage("\(name): header \(header.key) is one gRPC sets itself")
+            }
             origins["headers"] = name
         }
         if let (name, value) = variable("COMPRESSION") {

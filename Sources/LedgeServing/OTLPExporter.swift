@@ -13,7 +13,7 @@ package struct TraceExportCounters: Sendable {
     let exportFailed: Counter
 }
 
-/// OpenTelemetry's batch span processor with an OTLP/HTTP(S) exporter, on a thread of its own:
+/// OpenTelemetry's batch span processor with an OTLP exporter (HTTP(S) or gRPC), on a thread of its own:
 /// finished spans wait in a bounded queue (past `bsp_max_queue_size` they are dropped and
 /// counted) and are posted as protobuf every `bsp_schedule_delay` ms, or as soon as
 /// `bsp_max_export_batch_size` wait. A collector that is down or slow costs requests nothing:
@@ -27,8 +27,8 @@ final class OTLPExporter: Sendable {
     }
 
     private let settings: OpenTelemetrySettings
-    private let poster: OTLPPoster
-    private var endpoint: OTLPEndpoint { poster.endpoint }
+    private let sender: any OTLPSender
+    private var endpoint: String { sender.description }
     private let logger: Logger
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
@@ -40,7 +40,7 @@ final class OTLPExporter: Sendable {
 
     init(settings: OpenTelemetrySettings, endpoint: OTLPEndpoint, logger: Logger, counters: TraceExportCounters?) {
         self.settings = settings
-        poster = OTLPPoster(settings: settings, endpoint: endpoint)
+        sender = settings.grpc ? OTLPGRPCSender(settings: settings, endpoint: endpoint) : OTLPPoster(settings: settings, endpoint: endpoint)
         self.logger = logger
         self.counters = counters
         DedicatedThread.start { [self] in run() }
@@ -59,7 +59,7 @@ final class OTLPExporter: Sendable {
         if !accepted { counters?.queueFull.increment(by: spans.count) }
         if let warn {
             logger.warning(
-                "trace: \(warn) spans dropped: more than bsp_max_queue_size (\(settings.maxQueueSize)) waited for export to \(endpoint.description)")
+                "trace: \(warn) spans dropped: more than bsp_max_queue_size (\(settings.maxQueueSize)) waited for export to \(endpoint)")
         }
         if full { wake.signal() }
     }
@@ -75,7 +75,10 @@ final class OTLPExporter: Sendable {
     /// Exports a full batch as soon as one waits, else what waits every schedule delay, and
     /// everything at shutdown. A wake-up for a batch taken meanwhile sends nothing early.
     private func run() {
-        defer { done.signal() }
+        defer {
+            sender.close()
+            done.signal()
+        }
         var deadline = DispatchTime.now() + .milliseconds(settings.scheduleDelayMilliseconds)
         while true {
             _ = wake.wait(timeout: deadline)
@@ -106,19 +109,19 @@ final class OTLPExporter: Sendable {
         var tries = 0
         while true {
             tries += 1
-            switch poster.post(body) {
-            case .success(let answer) where (200..<300).contains(answer.status):
+            switch sender.send(body) {
+            case .delivered:
                 problem = nil
-            case .success(let answer):
-                problem = "the collector answered \(answer.status)" + (tries > 1 ? " \(tries) times" : "")
-                if let delay = OTLPRetry.delay(status: answer.status, retryAfter: answer.header("Retry-After"), retry: tries - 1),
+            case .refused(let answer, let retryable, let retryAfter):
+                problem = "the collector answered \(answer)" + (tries > 1 ? " \(tries) times" : "")
+                if retryable, let delay = OTLPRetry.delay(retryAfter: retryAfter, retry: tries - 1),
                     !state.withLock({ $0.stopping }), interrupt.wait(timeout: .now() + .seconds(delay)) == .timedOut
                 {
-                    logger.debug("trace: the collector answered \(answer.status): \(batch.count) spans sent again after \(delay) s")
+                    logger.debug("trace: the collector answered \(answer): \(batch.count) spans sent again after \(delay) s")
                     continue
                 }
-            case .failure(let failure):
-                problem = failure.reason
+            case .failed(let reason):
+                problem = reason
             }
             break
         }
@@ -131,19 +134,40 @@ final class OTLPExporter: Sendable {
             return (state.failing, state.dropped)
         }
         if let problem, !wasFailing {
-            logger.warning("trace: cannot export \(batch.count) spans to \(endpoint.description): \(problem); spans are dropped until it answers")
+            logger.warning("trace: cannot export \(batch.count) spans to \(endpoint): \(problem); spans are dropped until it answers")
         } else if problem == nil, wasFailing {
-            logger.notice("trace: exporting spans to \(endpoint.description) again")
+            logger.notice("trace: exporting spans to \(endpoint) again")
         }
         if dropped > 0, problem == nil { logger.debug("trace: \(dropped) spans were dropped before this export") }
     }
 }
 
+/// How one export went, whichever protocol carried it.
+enum OTLPDelivery: Sendable, Equatable {
+    case delivered
+    /// The collector answered no: `answer` names its answer (`503`, `UNAVAILABLE`); `retryable`
+    /// when the protocol calls that answer worth another try, `retryAfter` the delay it asked for.
+    case refused(answer: String, retryable: Bool, retryAfter: String?)
+    /// No answer: why (`connection refused`, `no answer within 1 s`).
+    case failed(String)
+}
+
+/// Carries exports to the collector, one at a time, on the exporter's own thread.
+protocol OTLPSender: Sendable {
+    /// The collector, for messages.
+    var description: String { get }
+    /// Sends one `ExportTraceServiceRequest`; blocks until the collector answered or gave none.
+    func send(_ body: [UInt8]) -> OTLPDelivery
+    /// Ends what the sender keeps open between exports.
+    func close()
+}
+
 /// One OTLP/HTTP export at a time: a POST of the protobuf body (gzip-compressed when set) on
 /// ``HTTPClient`` — TLS for an `https` collector, verified against the settings' trust roots,
 /// presenting their client certificate when asked — waited for on the exporter's own thread.
-struct OTLPPoster: Sendable {
+struct OTLPPoster: OTLPSender {
     let endpoint: OTLPEndpoint
+    var description: String { endpoint.description }
     private let client: HTTPClient
     private let headers: [(String, String)]
     private let gzip: Bool
@@ -162,6 +186,17 @@ struct OTLPPoster: Sendable {
 
     /// Bytes of a collector's answer read at most: an `ExportTraceServiceResponse` is a few.
     static let maxAnswer = 1 << 20
+
+    func send(_ body: [UInt8]) -> OTLPDelivery {
+        switch post(body) {
+        case .success(let answer) where (200..<300).contains(answer.status): .delivered
+        case .success(let answer):
+            .refused(answer: String(answer.status), retryable: OTLPRetry.statuses.contains(answer.status), retryAfter: answer.header("Retry-After"))
+        case .failure(let failure): .failed(failure.reason)
+        }
+    }
+
+    func close() {}
 
     /// The collector's answer, or why it gave none. Blocks the calling thread, which must not be
     /// one of Swift's pool (the exporter's is its own).
@@ -199,9 +234,14 @@ enum OTLPRetry {
     static let retries = 3
     static let statuses: Set<Int> = [429, 502, 503, 504]
 
-    /// Seconds to wait before retry number `retry + 1`, or `nil` for no retry.
+    /// Seconds to wait before retry number `retry + 1` after HTTP status `status`, or `nil` for no retry.
     static func delay(status: Int, retryAfter: String?, retry: Int) -> Int? {
-        guard statuses.contains(status), retry < retries else { return nil }
+        statuses.contains(status) ? delay(retryAfter: retryAfter, retry: retry) : nil
+    }
+
+    /// Seconds to wait before retry number `retry + 1` after a retryable answer, or `nil` past the last.
+    static func delay(retryAfter: String?, retry: Int) -> Int? {
+        guard retry < retries else { return nil }
         if let retryAfter, let seconds = Int(retryAfter.trimmingWhitespace()), seconds >= 0 { return min(seconds, 30) }
         return 1 << retry
     }

@@ -1,8 +1,8 @@
 public import LedgeCore
 
 /// Triton's OpenTelemetry trace mode settings (`--trace-config mode=opentelemetry` and
-/// `--trace-config opentelemetry,SETTING=VALUE`): where spans are exported (OTLP over HTTP,
-/// protobuf), the resource attributes, and the batch span processor's bounds.
+/// `--trace-config opentelemetry,SETTING=VALUE`): where spans are exported (OTLP over HTTP as
+/// protobuf, or over gRPC), the resource attributes, and the batch span processor's bounds.
 public struct OpenTelemetrySettings: Sendable, Equatable {
     /// One resource attribute.
     public struct Attribute: Sendable, Equatable {
@@ -32,6 +32,9 @@ public struct OpenTelemetrySettings: Sendable, Equatable {
     public var gzip = false
     /// Milliseconds an export may take, connection and TLS handshake included (the SDK's 10 s).
     public var timeoutMilliseconds = 10_000
+    /// Exports go over gRPC (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc`) instead of HTTP:
+    /// the collector's `TraceService/Export` at the endpoint's host and port (its path unused).
+    public var grpc = false
     /// The environment variable each of the settings above came from, for messages.
     var origins: [String: String] = [:]
     /// What `--trace-config` set, which the environment does not change: `url` and `resource=KEY`.

@@ -52,9 +52,11 @@ import Testing
                 "ok: spans: InferRequest (server) > add > compute, Triton's events on each, in Unix time within each call; traceparent's trace and span ids over HTTP and gRPC",
                 "ok: collector stalls: 2 requests answered, the export given up after OTEL_EXPORTER_OTLP_TIMEOUT, one warning, exit 0 at SIGTERM",
                 "ok: collector busy: 503 then 429 with Retry-After: 0, sent a third time and delivered without a warning; 503 four times: dropped after 3 retries, one warning; a 400 dropped at once: one post, one warning",
+                "ok: gRPC collector busy: UNAVAILABLE then sent again and delivered without a warning; UNAVAILABLE four times: dropped after 3 retries, one warning; INVALID_ARGUMENT dropped at once: one call, one warning",
                 "ok: over TLS: 2 exports of 3 spans to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, verified by the CA, with the client certificate (CN=ledge-test-client), gzip, authorization and x-tenant as set, resource site=lab 1, service.name=camera-7",
                 "ok: TLS refused: trace: cannot export 3 spans to https://…: the server's certificate does not verify against the trust roots; spans are dropped until it answers",
                 "ok: TLS refused: trace: cannot export 3 spans to https://…: the server asks for a client certificate (mutual TLS) and none was given; spans are dropped until it answers",
+                "ok: gRPC over mutual TLS: 3 spans delivered with the client certificate (CN=ledge-test-client); without the CA: one warning, the server's certificate does not verify against the trust roots",
                 "all OpenTelemetry checks passed",
             ])
         #expect(
@@ -63,6 +65,18 @@ import Testing
                     "ok: collector down: 4 requests answered, /metrics: 12 spans dropped (export_failed), one warning: warning: trace: cannot export 3 spans to http://127.0.0.1:"
                 )
                     && $0.hasSuffix("/v1/traces: connection refused; spans are dropped until it answers")
+            })
+        #expect(
+            result.lines.contains {
+                $0.hasPrefix("ok: over gRPC: 2 exports of 3 spans to http://127.0.0.1:")
+                    && $0.hasSuffix(" (TraceService/Export), authorization and x-tenant as metadata, gzip, one connection")
+            })
+        #expect(
+            result.lines.contains {
+                $0.hasPrefix(
+                    "ok: gRPC collector down: 2 requests answered, 6 spans dropped (export_failed), one warning: warning: trace: cannot export 3 spans to http://127.0.0.1:"
+                )
+                    && $0.hasSuffix(": connection refused; spans are dropped until it answers")
             })
     }
 

@@ -3,6 +3,7 @@ import LedgeCore
 @testable import LedgeServing
 import LedgeTesting
 import Logging
+import GRPCCore
 import Testing
 
 /// `--trace-config` as Triton spells it, and the bound on traces held until shutdown.
@@ -74,7 +75,37 @@ import Testing
         // Only OpenTelemetry mode reads them: a Triton trace file ignores a bad one.
         #expect(try TraceSettings(config: [], environment: ["OTEL_EXPORTER_OTLP_COMPRESSION": "zstd"]) == TraceSettings())
         let plain = try TraceSettings(config: ["mode=opentelemetry"], environment: [:]).openTelemetry
-        #expect(plain.headers.isEmpty && !plain.gzip && plain.timeoutMilliseconds == 10_000 && plain.certificate == nil)
+        #expect(plain.headers.isEmpty && !plain.gzip && plain.timeoutMilliseconds == 10_000 && plain.certificate == nil && !plain.grpc)
+    }
+
+    /// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`: either endpoint variable as it is (no `/v1/traces`),
+    /// the SDKs' `localhost:4317` when none is set, `opentelemetry,url` still first.
+    @Test func grpcProtocolTakesTheEndpointAsItIs() throws {
+        let generic = try TraceSettings(
+            config: ["mode=opentelemetry"], environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "https://c:4317"])
+        #expect(generic.openTelemetry.grpc && generic.openTelemetry.url == "https://c:4317")
+        let none = try TraceSettings(config: ["mode=opentelemetry"], environment: ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"])
+        #expect(none.openTelemetry.grpc && none.openTelemetry.url == "http://localhost:4317")
+        let given = try TraceSettings(
+            config: ["mode=opentelemetry", "opentelemetry,url=http://127.0.0.1:14317"], environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"])
+        #expect(given.openTelemetry.url == "http://127.0.0.1:14317")
+    }
+
+    /// gRPC status codes as the exporter reads them: OTLP's retryable ones tried again, others not;
+    /// a connection that could not be made, and the call's own deadline, are no answer (no retry).
+    @Test func grpcAnswersAreSortedAsOverHTTP() {
+        #expect(
+            OTLPGRPCSender.delivery(RPCError(code: .unavailable, message: "busy"), timeoutSeconds: 2)
+                == .refused(answer: "UNAVAILABLE (busy)", retryable: true, retryAfter: nil))
+        #expect(
+            OTLPGRPCSender.delivery(RPCError(code: .resourceExhausted, message: ""), timeoutSeconds: 2)
+                == .refused(answer: "RESOURCE_EXHAUSTED", retryable: false, retryAfter: nil))
+        #expect(
+            OTLPGRPCSender.delivery(RPCError(code: .invalidArgument, message: "bad"), timeoutSeconds: 2)
+                == .refused(answer: "INVALID_ARGUMENT (bad)", retryable: false, retryAfter: nil))
+        #expect(OTLPGRPCSender.delivery(RPCError(code: .deadlineExceeded, message: "late"), timeoutSeconds: 2) == .failed("no answer within 2 s"))
+        let unreached = RPCError(code: .unavailable, message: "Channel is in a transient failure state and 'wait for ready' isn't enabled.")
+        #expect(OTLPGRPCSender.delivery(unreached, timeoutSeconds: 2) == .failed(unreached.message))
     }
 
     @Test(arguments: [
@@ -113,8 +144,12 @@ import Testing
             "OTEL_RESOURCE_ATTRIBUTES: attribute site: expected a percent-encoded UTF-8 value without control characters"
         ),
         (
-            ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": ""],
-            "OTEL_EXPORTER_OTLP_PROTOCOL=grpc: ledge exports OTLP over HTTP as protobuf: expected http/protobuf"
+            ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"],
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json: expected http/protobuf or grpc (ledge does not export OTLP as JSON)"
+        ),
+        (
+            ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_HEADERS": "api-key=secret,grpc-timeout=1S"],
+            "OTEL_EXPORTER_OTLP_HEADERS: header grpc-timeout is one gRPC sets itself"
         ),
         (
             ["OTEL_EXPORTER_OTLP_COMPRESSION": "gzip", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "zstd"],
