@@ -2,8 +2,10 @@
 """What OpenTelemetry tracing costs `ledge serve`: server CPU per request of add.onnx V2 JSON infer at
 32 connections (wrk), untraced and with every request traced (`--trace-config mode=opentelemetry
 rate=1`) to a receiver on the same machine that reads each export and answers 200, plainly and
-gzip-compressed (OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=gzip) — for one or more builds, alternated
-round by round so drift hits each alike.
+gzip-compressed (OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=gzip), and — when grpcio can be imported (run
+it with $LEDGE_HOME/venv-grpc/bin/python) — over OTLP/gRPC to a grpcio receiver
+(OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc); for one or more builds, alternated round by round so drift
+hits each alike.
 
 Usage: Benchmarks/trace_cost.py --ledge .build/release/ledge [--ledge OTHER] [--rounds 3] [--duration 5]
 Needs wrk (apt install wrk). Prints one row per build and mode: median µs of server CPU per request
@@ -52,6 +54,26 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+class GRPCReceiver:
+    """OTLP/gRPC as a collector answers it: TraceService/Export, the request's bytes counted, an empty answer."""
+
+    def __init__(self, grpc):
+        from concurrent import futures
+        self.posts = 0
+        self.bytes = 0
+
+        def export(request, context):
+            self.bytes += len(request)
+            self.posts += 1
+            return b""
+
+        handler = grpc.method_handlers_generic_handler(
+            "opentelemetry.proto.collector.trace.v1.TraceService", {"Export": grpc.unary_unary_rpc_method_handler(export)})
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), handlers=[handler])
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+
+
 def serve(ledge, model, extra, env):
     out = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen([ledge, "serve", "-m", model, "--no-probe", "--port", "0", "--grpc-port", "0",
@@ -84,12 +106,23 @@ def main():
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         f.write(BODY)
         body = f.name
+    modes = [("untraced", [], {}, receiver), ("traced, rate 1", traced, {}, receiver),
+             ("traced, gzip", traced, {"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "gzip"}, receiver)]
+    try:
+        import grpc
+    except ImportError:
+        print("trace_cost: no grpcio here: the OTLP/gRPC rows are left out (run with $LEDGE_HOME/venv-grpc/bin/python)",
+              file=sys.stderr)
+    else:
+        collector = GRPCReceiver(grpc)
+        modes.append(("traced, gRPC", traced[:-2], {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc",
+                                                    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{collector.port}"},
+                      collector))
     rows = {}
     try:
         for r in range(args.rounds):
             for ledge in args.ledge:
-                for mode, extra, env in (("untraced", [], {}), ("traced, rate 1", traced, {}),
-                                         ("traced, gzip", traced, {"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "gzip"})):
+                for mode, extra, env, receiver in modes:
                     proc, port = serve(ledge, model, extra, env)
                     try:
                         url = f"http://127.0.0.1:{port}/v2/models/add/infer"
