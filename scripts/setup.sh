@@ -79,7 +79,9 @@ apt_packages() {
   # openssl: the TLS tests make a throwaway CA and server certificate with it at test time.
   # nghttp2-client: h2load, the gRPC load client of Benchmarks/grpc_bench.py (make bench-grpc); only
   # benchmarks use it. libb64-0d: a library Triton's perf_analyzer links (see perf_analyzer below).
-  for pkg in libturbojpeg0-dev libpng-dev zlib1g-dev libyaml-dev python3 python3-venv python3-pip unzip chromium chromium-driver liblsan0 \
+  # ca-certificates: the system's roots in /etc/ssl/certs (PyPI over https; the device-release test
+  # checks that a machine with them keeps them).
+  for pkg in ca-certificates libturbojpeg0-dev libpng-dev zlib1g-dev libyaml-dev python3 python3-venv python3-pip unzip chromium chromium-driver liblsan0 \
     docker-registry skopeo umoci qemu-user-static gcc-aarch64-linux-gnu apache2-utils openssh-server openssh-client openssl nghttp2-client \
     libb64-0d; do
     dpkg -s "$pkg" > /dev/null 2>&1 || missing+=("$pkg")

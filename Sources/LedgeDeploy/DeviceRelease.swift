@@ -129,6 +129,12 @@ public struct DeviceRelease: Sendable {
             let name = runtime.library.split(separator: "/").last.map(String.init) ?? ""
             lines.append("export \(variable)=\"$R/\(ReleaseBundle.libraryDirectory)/\(name)\"")
         }
+        // https clients verify against the device's roots where swift-nio-ssl looks for them; a device
+        // without (a minimal image with no ca-certificates) gets this release's copy of Debian's.
+        lines += [
+            "[ -n \"${SSL_CERT_FILE:-}\" ] || [ -f /etc/ssl/certs/ca-certificates.crt ] || [ -f /etc/pki/tls/certs/ca-bundle.crt ] ||",
+            "  export SSL_CERT_FILE=\"$R/\(ReleaseBundle.caCertificatesPath)\"",
+        ]
         lines.append("exec \"$R/\(loader)\" \"$R/usr/bin/ledge\" \"$@\"")
         return lines.joined(separator: "\n") + "\n"
     }

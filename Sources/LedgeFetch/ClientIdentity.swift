@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 internal import NIOSSL
 
 /// A client certificate and its key, PEM files on this machine: what ``HTTPClient`` presents to a
@@ -39,6 +44,22 @@ public struct ClientIdentity: Sendable, Hashable {
 }
 
 extension HTTPClient {
+    /// `SSL_CERT_FILE` as OpenSSL and the tools built on it read it: a PEM file of the roots that
+    /// replace the system's for every client without its own (a company's CA in a container that
+    /// mounts it); read once, with why it cannot be used, if it cannot.
+    package static let environmentTrustRoots: (path: String, problem: String?)? = {
+        guard let path = ProcessInfo.processInfo.environment["SSL_CERT_FILE"], !path.isEmpty else { return nil }
+        return (path, trustRootsProblem(path, label: "SSL_CERT_FILE"))
+    }()
+
+    /// `trustRoots`, else `SSL_CERT_FILE`'s file, else `nil` (the system's roots); an unusable
+    /// `SSL_CERT_FILE` throws its one-line problem.
+    package static func roots(_ trustRoots: String?) throws -> String? {
+        guard trustRoots == nil, let environment = environmentTrustRoots else { return trustRoots }
+        if let problem = environment.problem { throw UnusableTrustRoots(description: problem) }
+        return environment.path
+    }
+
     /// Reads `path` as a PEM file of trust roots: `nil` when it holds at least one certificate,
     /// else one line naming `label` and the file.
     public static func trustRootsProblem(_ path: String, label: String) -> String? {
@@ -47,4 +68,9 @@ extension HTTPClient {
         }
         return nil
     }
+}
+
+/// `SSL_CERT_FILE` names a file without a certificate: the reason a TLS request fails.
+struct UnusableTrustRoots: Error, CustomStringConvertible {
+    let description: String
 }

@@ -24,7 +24,7 @@ public struct HTTPClient: Sendable {
     /// Seconds a request may take, connection included.
     public var timeLimit: Int64 = 120
     /// A PEM file of the certificates `https` servers are verified against, instead of the
-    /// system's (a fleet's own CA, or a device's self-signed certificate).
+    /// system's or `SSL_CERT_FILE`'s (a fleet's own CA, or a device's self-signed certificate).
     public var trustRoots: String?
     /// The client certificate presented to `https` servers that ask for one (mutual TLS).
     public var identity: ClientIdentity?
@@ -170,11 +170,12 @@ public struct HTTPClient: Sendable {
 
     /// A connection to `url`'s host (TLS for https) with HTTP/1.1 handlers; with `idleTimeout`,
     /// reading fails with ``ReadTimeout`` once nothing arrived for that long. `trustRoots`: a PEM
-    /// file to verify the server against instead of the system's roots.
+    /// file to verify the server against instead of the system's roots (or `SSL_CERT_FILE`'s).
     static func connect(
         _ url: RequestURL, connectTimeout: TimeAmount, idleTimeout: TimeAmount?, trustRoots: String? = nil, identity: ClientIdentity? = nil
     ) async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
-        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let trustRoots = url.secure ? try roots(trustRoots) : nil
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(connectTimeout)
             .connect(host: url.host, port: url.port) { channel in
                 channel.eventLoop.makeCompletedFuture {

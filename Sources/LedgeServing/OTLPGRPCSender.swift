@@ -9,7 +9,7 @@ internal import Synchronization
 /// what collectors listen for on port 4317): the same protobuf `ExportTraceServiceRequest` as over
 /// HTTP, sent as `opentelemetry.proto.collector.trace.v1.TraceService/Export` on one HTTP/2
 /// connection kept between exports (grpc-swift 2). TLS for an `https` endpoint, verified against
-/// the settings' CA file or the system's roots, with their client certificate; headers go as
+/// the settings' CA file, else `SSL_CERT_FILE`'s, else the system's roots, with their client certificate; headers go as
 /// metadata, gzip as gRPC's message compression, the timeout as the call's deadline.
 final class OTLPGRPCSender: OTLPSender {
     let description: String
@@ -33,9 +33,16 @@ final class OTLPGRPCSender: OTLPSender {
         self.options = options
         timeoutSeconds = (settings.timeoutMilliseconds + 999) / 1000
         let security: HTTP2ClientTransport.Posix.TransportSecurity
+        let roots: String?
+        do {
+            roots = secure ? try HTTPClient.roots(settings.certificate) : nil
+        } catch {
+            client = .failure(OTLPSetupFailure(reason: "\(error)"))
+            return
+        }
         if secure {
             security = .tls { tls in
-                if let certificate = settings.certificate { tls.trustRoots = .certificates([.file(path: certificate, format: .pem)]) }
+                if let roots { tls.trustRoots = .certificates([.file(path: roots, format: .pem)]) }
                 if let identity = settings.identity {
                     tls.certificateChain = [.file(path: identity.certificateFile, format: .pem)]
                     tls.privateKey = .file(path: identity.keyFile, format: .pem)

@@ -35,4 +35,30 @@ import Testing
         #expect(try RepositoryIndex.fetchAll(port: direct.port)["add"]?.state == "READY")
         try await direct.terminate()
     }
+
+    /// An https model URI is verified against `SSL_CERT_FILE` when it is set (a company's CA, as
+    /// OpenSSL's tools take it): refused without it, a file without a certificate named, served with it.
+    @Test func httpsModelURIsVerifyAgainstSSLCertFile() async throws {
+        let folder = try TemporaryFolder()
+        let certificates = try TestCertificates()
+        let models = (Fixtures.model("add.onnx") as NSString).deletingLastPathComponent
+        try await FixtureHTTPServer.withServer(root: models, tls: (certificates.certificate, certificates.key)) { files in
+            let uri = files.baseURL + "/files/add.onnx"
+            let arguments = ["--model-uri", uri, "--model-cache", folder.path + "/cache", "--probe-cache", "none"]
+            let empty = folder.path + "/empty.pem"
+            try "".write(toFile: empty, atomically: true, encoding: .utf8)
+            for (environment, line) in [
+                (["SSL_CERT_FILE": ""], "error: \(uri): the server's certificate does not verify against the trust roots"),
+                (["SSL_CERT_FILE": empty], "error: \(uri): SSL_CERT_FILE=\(empty): no PEM certificate could be read"),
+            ] {
+                let result = try ProcessRunner.ledge(["serve", "--port", "0"] + arguments, environment: environment)
+                #expect(result.status == 4)
+                #expect(result.stderr.split(separator: "\n").last.map(String.init) == line, "\(result.stderr)")
+            }
+            let server = try await ServeProcess.start(arguments, environment: ["SSL_CERT_FILE": certificates.ca])
+            #expect(try RepositoryIndex.fetchAll(port: server.port)["add"]?.state == "READY")
+            try await server.terminate()
+            #expect(files.requests().filter { $0.hasPrefix("GET /files/add.onnx") }.count == 1)
+        }
+    }
 }

@@ -122,6 +122,7 @@ import Testing
             String(decoding: $0, as: UTF8.self)
         }
         #expect(environ.contains("MALLOC_ARENA_MAX=4") && environ.contains("OTEL_SERVICE_NAME=cam 1=a"), "\(environ)")
+        #expect(!environ.contains { $0.hasPrefix("SSL_CERT_FILE=") }, "this machine has its roots: \(environ)")
         let secretMode = try FileManager.default.attributesOfItem(atPath: folder + "/secrets/serve.env")[.posixPermissions] as? Int
         #expect(secretMode == 0o600)
         let maps = try ChrootProcess.mappedFiles(pid: process.processIdentifier)
@@ -134,6 +135,24 @@ import Testing
         for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         let traced = (try? String(contentsOfFile: traceFile, encoding: .utf8)) ?? ""
         #expect(traced.contains(#""model_name":"effnet""#) && traced.contains("HTTP_RECV_START"), "\(traced.prefix(300))")
+        try Self.expectOwnRootsWithoutTheDevices(folder: folder)
+    }
+
+    /// On a device with no CA bundle where swift-nio-ssl looks (here: tmpfs over /etc/ssl and
+    /// /etc/pki in a private mount namespace), the launcher points `SSL_CERT_FILE` at the release's.
+    static func expectOwnRootsWithoutTheDevices(folder: String) throws {
+        let script = """
+            mount -t tmpfs ledge-test /etc/ssl
+            if [ -d /etc/pki ]; then mount -t tmpfs ledge-test /etc/pki; fi
+            unset SSL_CERT_FILE
+            exec /bin/sh -x "$0" --version
+            """
+        let result = try ProcessRunner.run(
+            "/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script, folder + "/ledge.sh"],
+            environment: ["PATH": "/usr/bin:/bin"])
+        #expect(result.status == 0 && result.stdout == LedgeVersion.current + "\n", "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("+ export SSL_CERT_FILE=\(folder)/etc/ssl/certs/ca-certificates.crt\n"), "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/etc/ssl/certs/ca-certificates.crt"))
     }
 
     /// The store object of the file at `path` in `release`.
