@@ -150,7 +150,10 @@ public struct HTTPClient: Sendable {
                 throw failure
             } catch {
                 if response.status != 0 { return response }  // the head and what came of the body
-                throw writeError ?? error
+                // A write to a channel that closed says less than why it closed (a TLS 1.3 server's
+                // alert for a missing client certificate arrives after the client's handshake ended).
+                if let writeError, (writeError as? ChannelError) != .ioOnClosedChannel { throw writeError }
+                throw error
             }
             if response.status != 0 { return response }
             if let writeError { throw writeError }
