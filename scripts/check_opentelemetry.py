@@ -15,6 +15,7 @@ Starts its own receiver on 127.0.0.1 and its own servers (add.onnx as `add`). Pr
 check ("ok: ..."); on the first failure prints "FAIL: <check>: <why>" to stderr and exits 1.
 """
 import argparse
+import atexit
 import gzip
 import json
 import os
@@ -176,6 +177,7 @@ class Server:
              "--trace-config", "level=TIMESTAMPS", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}, **(env or {})})
+        atexit.register(self.kill)  # a failed check exits with this server still running otherwise
         deadline = time.time() + 60
         out = ""
         while time.time() < deadline and not (re.search(r"127\.0\.0\.1:(\d+)/v2 ", out) and "gRPC" in out):
@@ -218,6 +220,11 @@ class Server:
             if lines == [f"{line_prefix} {value}"] or time.time() > deadline:
                 expect(lines == [f"{line_prefix} {value}"], f"/metrics {line_prefix}", str(lines))
                 return
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
