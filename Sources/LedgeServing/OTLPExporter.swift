@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 internal import Dispatch
 internal import LedgeCompression
 internal import LedgeCore
@@ -227,7 +232,7 @@ struct OTLPPoster: OTLPSender {
 }
 
 /// OTLP/HTTP's answers worth another try — 429, 502, 503 and 504, the protocol's "retryable"
-/// ones — after the collector's `Retry-After` (seconds, at most 30) or else 1, 2 and 4 s: three
+/// ones — after the collector's `Retry-After` (seconds or a date, at most 30 s) or else 1, 2 and 4 s: three
 /// more tries at most. Anything else, and a collector that cannot be reached, drops the batch at
 /// once (the next batch tries again).
 enum OTLPRetry {
@@ -239,10 +244,14 @@ enum OTLPRetry {
         statuses.contains(status) ? delay(retryAfter: retryAfter, retry: retry) : nil
     }
 
-    /// Seconds to wait before retry number `retry + 1` after a retryable answer, or `nil` past the last.
-    static func delay(retryAfter: String?, retry: Int) -> Int? {
+    /// Seconds to wait before retry number `retry + 1` after a retryable answer, or `nil` past the last:
+    /// `Retry-After` as seconds or as an HTTP date (from `now`, seconds since 1970), at most 30.
+    static func delay(retryAfter: String?, retry: Int, now: Int64 = Int64(Date().timeIntervalSince1970)) -> Int? {
         guard retry < retries else { return nil }
-        if let retryAfter, let seconds = Int(retryAfter.trimmingWhitespace()), seconds >= 0 { return min(seconds, 30) }
+        if let text = retryAfter?.trimmingWhitespace() {
+            if let seconds = Int(text), seconds >= 0 { return min(seconds, 30) }
+            if let date = HTTPDate.seconds(text) { return Int(min(max(date - now, 0), 30)) }
+        }
         return 1 << retry
     }
 }

@@ -177,8 +177,15 @@ import Testing
         #expect(OTLPRetry.delay(status: 503, retryAfter: "7", retry: 3) == nil)
         #expect(
             ["0", " 2 ", "3600", "-1", "Wed, 21 Oct 2015 07:28:00 GMT"].map { OTLPRetry.delay(status: 429, retryAfter: $0, retry: 1) } == [
-                0, 2, 30, 2, 2,
+                0, 2, 30, 2, 0,
             ])
+        // Retry-After as an HTTP date, counted from now (1445412480 is Wed, 21 Oct 2015 07:28:00 GMT), in all three forms.
+        let now: Int64 = 1_445_412_473
+        #expect(
+            [
+                "Wed, 21 Oct 2015 07:28:00 GMT", "Wednesday, 21-Oct-15 07:28:00 GMT", "Wed Oct 21 07:28:00 2015", "Wed, 21 Oct 2015 08:00:00 GMT",
+                "Wed, 21 Oct 2015 07:27:00 GMT", "Wed, 21 Oct 2015 07:28:00", "Wed, 32 Oct 2015 07:28:00 GMT", "Wed, 21 Okt 2015 07:28:00 GMT",
+            ].map { OTLPRetry.delay(retryAfter: $0, retry: 0, now: now) } == [7, 7, 7, 30, 0, 1, 1, 1])
         #expect([400, 401, 404, 413, 500, 501].map { OTLPRetry.delay(status: $0, retryAfter: "1", retry: 0) } == [nil, nil, nil, nil, nil, nil])
     }
 
