@@ -3,6 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
+internal import LedgeCore
 
 extension ONNXInitializerScan {
     /// `model` with the raw bytes of `initializers` (found by ``initializers(in:minimumBytes:)``
