@@ -128,6 +128,26 @@ class Receiver:
         return [span for _, spans in self.exports for span in spans]
 
 
+def retry_info_status(code, seconds):
+    """A google.rpc.Status with one google.rpc.RetryInfo detail (retry_delay `seconds`), in protobuf's
+    wire format by hand (the googleapis protos are not installed): what a collector sends to say when
+    to come back."""
+    def varint(n):
+        out = b""
+        while True:
+            byte, n = n & 0x7F, n >> 7
+            out += bytes([byte | (0x80 if n else 0)])
+            if not n:
+                return out
+
+    def field(number, payload):  # length-delimited
+        return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+    duration = varint(1 << 3) + varint(seconds)
+    detail = field(1, b"type.googleapis.com/google.rpc.RetryInfo") + field(2, field(1, duration))
+    return varint(1 << 3) + varint(code.value[0]) + field(2, b"busy") + field(3, detail)
+
+
 class GRPCReceiver:
     """OTLP/gRPC: opentelemetry.proto.collector.trace.v1.TraceService/Export, each request decoded by grpcio
     with opentelemetry-proto; `answers` (grpc.StatusCode each) are answered first, one per export."""
@@ -141,7 +161,11 @@ class GRPCReceiver:
             receiver.requests.append({"headers": dict(context.invocation_metadata()), "peer": context.peer(),
                                       "client": common_name[0].decode() if common_name else None})
             if receiver.answers:
-                context.abort(receiver.answers.pop(0), "busy")
+                answer = receiver.answers.pop(0)
+                code, delay = answer if isinstance(answer, tuple) else (answer, None)
+                if delay is not None:
+                    context.set_trailing_metadata((("grpc-status-details-bin", retry_info_status(code, delay)),))
+                context.abort(code, "busy")
             for resource_spans in request.resource_spans:
                 resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
                 receiver.exports.append((resource, [Receiver.span(s) for scope in resource_spans.scope_spans
@@ -510,7 +534,10 @@ def main():
                     ([grpc.StatusCode.UNAVAILABLE] * 4, 0, f"warning: trace: cannot export 3 spans to {endpoint}: "
                      "the collector answered UNAVAILABLE (busy) 4 times; spans are dropped until it answers"),
                     ([grpc.StatusCode.INVALID_ARGUMENT], 0, f"warning: trace: cannot export 3 spans to {endpoint}: "
-                     "the collector answered INVALID_ARGUMENT (busy); spans are dropped until it answers")):
+                     "the collector answered INVALID_ARGUMENT (busy); spans are dropped until it answers"),
+                    ([grpc.StatusCode.RESOURCE_EXHAUSTED], 0, f"warning: trace: cannot export 3 spans to {endpoint}: "
+                     "the collector answered RESOURCE_EXHAUSTED (busy); spans are dropped until it answers"),
+                    ([(grpc.StatusCode.RESOURCE_EXHAUSTED, 1), (grpc.StatusCode.UNAVAILABLE, 0)], 3, None)):
                 collector.answers, collector.requests, collector.exports = list(answers), [], []
                 server = Server(args.ledge, args.model, None, "--trace-config", "rate=1",
                                 "--trace-config", "opentelemetry,bsp_max_export_batch_size=3", env=env)
@@ -523,7 +550,9 @@ def main():
         finally:
             collector.stop()
         ok("gRPC collector busy: UNAVAILABLE then sent again and delivered without a warning; UNAVAILABLE four "
-           "times: dropped after 3 retries, one warning; INVALID_ARGUMENT dropped at once: one call, one warning")
+           "times: dropped after 3 retries, one warning; INVALID_ARGUMENT dropped at once: one call, one warning; "
+           "RESOURCE_EXHAUSTED dropped at once without RetryInfo, tried again with it (then UNAVAILABLE with a 0 s "
+           "RetryInfo) and delivered")
 
     def grpc_down():
         port = closed_port()

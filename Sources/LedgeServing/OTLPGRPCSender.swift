@@ -97,9 +97,10 @@ final class OTLPGRPCSender: OTLPSender {
         if case .success(let client) = client { client.beginGracefulShutdown() }
     }
 
-    /// OTLP/gRPC's retryable codes (the specification's list; RESOURCE_EXHAUSTED only with a
-    /// RetryInfo detail, which is not read here, so never). DEADLINE_EXCEEDED is ours: the
-    /// export's timeout, not retried (a stalled collector would hold the exporter 4 × as long).
+    /// OTLP/gRPC's retryable codes (the specification's list), after the delay of a `RetryInfo`
+    /// detail when the collector gave one; RESOURCE_EXHAUSTED only with one (the collector says it
+    /// will recover). DEADLINE_EXCEEDED is ours: the export's timeout, not retried (a stalled
+    /// collector would hold the exporter 4 × as long).
     static func delivery(_ error: any Error, timeoutSeconds: Int) -> OTLPDelivery {
         guard let error = error as? RPCError else { return .failed("\(error)") }
         switch error.code {
@@ -111,9 +112,11 @@ final class OTLPGRPCSender: OTLPSender {
         default:
             let retryable: Set<RPCError.Code> = [.cancelled, .aborted, .outOfRange, .unavailable, .dataLoss]
             let name = Self.names[error.code] ?? "\(error.code)"
+            let delay = error.metadata[binaryValues: "grpc-status-details-bin"].lazy.compactMap(OTLPRetryInfo.delay).first
             return .refused(
-                answer: error.message.isEmpty ? name : "\(name) (\(error.message.prefix(200)))", retryable: retryable.contains(error.code),
-                retryAfter: nil)
+                answer: error.message.isEmpty ? name : "\(name) (\(error.message.prefix(200)))",
+                retryable: retryable.contains(error.code) || (error.code == .resourceExhausted && delay != nil),
+                retryAfter: delay.map { String($0) })
         }
     }
 
@@ -142,5 +145,45 @@ private struct OTLPBytesCoder: MessageSerializer, MessageDeserializer {
     func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> [UInt8] {
         serializedMessageBytes.withUnsafeBytes { Array($0) }
+    }
+}
+
+/// The delay of a `google.rpc.RetryInfo` among the details of a `google.rpc.Status` (the
+/// `grpc-status-details-bin` trailer), read from protobuf's wire format: Status `details`
+/// (field 3) are `Any`s (`type_url` 1, `value` 2); RetryInfo's `retry_delay` (1) is a Duration
+/// (`seconds` 1, `nanos` 2). Whole seconds, rounded up; `nil` without one.
+enum OTLPRetryInfo {
+    static let typeURL = Array("type.googleapis.com/google.rpc.RetryInfo".utf8)
+
+    static func delay(status: [UInt8]) -> Int? {
+        status.withUnsafeBytes { bytes in
+            for detail in fields(bytes, 0..<bytes.count) where detail.number == 3 {
+                guard case .bytes(let any) = detail.value else { continue }
+                let parts = fields(bytes, any)
+                let isRetryInfo = parts.contains {
+                    if $0.number == 1, case .bytes(let url) = $0.value { return bytes[url].elementsEqual(typeURL) }
+                    return false
+                }
+                guard isRetryInfo, case .bytes(let info)? = parts.first(where: { $0.number == 2 })?.value,
+                    case .bytes(let duration)? = fields(bytes, info).first(where: { $0.number == 1 })?.value
+                else { continue }
+                var (seconds, nanos): (UInt64, UInt64) = (0, 0)
+                for field in fields(bytes, duration) {
+                    if field.number == 1, case .varint(let value) = field.value { seconds = value }
+                    if field.number == 2, case .varint(let value) = field.value { nanos = value }
+                }
+                guard seconds < 1 << 31, nanos < 1_000_000_000 else { return nil }  // negative or nonsense
+                return Int(seconds) + (nanos > 0 ? 1 : 0)
+            }
+            return nil
+        }
+    }
+
+    /// The fields of the message in `range`, up to the first malformed one.
+    private static func fields(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [(number: UInt64, value: WireReader.Value)] {
+        var reader = WireReader(bytes: bytes, range: range)
+        var out: [(number: UInt64, value: WireReader.Value)] = []
+        while !reader.atEnd, let field = reader.next() { out.append(field) }
+        return out
     }
 }

@@ -52,7 +52,7 @@ import Testing
                 "ok: spans: InferRequest (server) > add > compute, Triton's events on each, in Unix time within each call; traceparent's trace and span ids over HTTP and gRPC",
                 "ok: collector stalls: 2 requests answered, the export given up after OTEL_EXPORTER_OTLP_TIMEOUT, one warning, exit 0 at SIGTERM",
                 "ok: collector busy: 503 then 429 with Retry-After: 0, sent a third time and delivered without a warning; 503 four times: dropped after 3 retries, one warning; a 400 dropped at once: one post, one warning",
-                "ok: gRPC collector busy: UNAVAILABLE then sent again and delivered without a warning; UNAVAILABLE four times: dropped after 3 retries, one warning; INVALID_ARGUMENT dropped at once: one call, one warning",
+                "ok: gRPC collector busy: UNAVAILABLE then sent again and delivered without a warning; UNAVAILABLE four times: dropped after 3 retries, one warning; INVALID_ARGUMENT dropped at once: one call, one warning; RESOURCE_EXHAUSTED dropped at once without RetryInfo, tried again with it (then UNAVAILABLE with a 0 s RetryInfo) and delivered",
                 "ok: over TLS: 2 exports of 3 spans to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, verified by the CA, with the client certificate (CN=ledge-test-client), gzip, authorization and x-tenant as set, resource site=lab 1, service.name=camera-7",
                 "ok: TLS refused: trace: cannot export 3 spans to https://…: the server's certificate does not verify against the trust roots; spans are dropped until it answers",
                 "ok: TLS refused: trace: cannot export 3 spans to https://…: the server asks for a client certificate (mutual TLS) and none was given; spans are dropped until it answers",

@@ -104,6 +104,19 @@ import Testing
             OTLPGRPCSender.delivery(RPCError(code: .invalidArgument, message: "bad"), timeoutSeconds: 2)
                 == .refused(answer: "INVALID_ARGUMENT (bad)", retryable: false, retryAfter: nil))
         #expect(OTLPGRPCSender.delivery(RPCError(code: .deadlineExceeded, message: "late"), timeoutSeconds: 2) == .failed("no answer within 2 s"))
+        // A google.rpc.Status trailer with a RetryInfo of 2.5 s: its delay, and RESOURCE_EXHAUSTED becomes retryable.
+        func field(_ number: UInt8, _ payload: [UInt8]) -> [UInt8] { [number << 3 | 2, UInt8(payload.count)] + payload }
+        let duration: [UInt8] = [0x08, 2, 0x10, 0x80, 0xCA, 0xB5, 0xEE, 0x01]  // seconds 2, nanos 500_000_000
+        let retryInfo = field(1, Array("type.googleapis.com/google.rpc.RetryInfo".utf8)) + field(2, field(1, duration))
+        let status: [UInt8] = [0x08, 8] + field(2, Array("full".utf8)) + field(3, retryInfo)
+        #expect(OTLPRetryInfo.delay(status: status) == 3)
+        #expect(OTLPRetryInfo.delay(status: [0x08, 8] + field(2, Array("full".utf8))) == nil)
+        #expect(OTLPRetryInfo.delay(status: [0x08, 8] + field(3, field(1, Array("type.googleapis.com/google.rpc.Other".utf8)))) == nil)
+        #expect(OTLPRetryInfo.delay(status: Array(status.prefix(9))) == nil)  // cut short
+        #expect(
+            OTLPGRPCSender.delivery(
+                RPCError(code: .resourceExhausted, message: "full", metadata: ["grpc-status-details-bin": .binary(status)]), timeoutSeconds: 2)
+                == .refused(answer: "RESOURCE_EXHAUSTED (full)", retryable: true, retryAfter: "3"))
         let unreached = RPCError(code: .unavailable, message: "Channel is in a transient failure state and 'wait for ready' isn't enabled.")
         #expect(OTLPGRPCSender.delivery(unreached, timeoutSeconds: 2) == .failed(unreached.message))
     }
