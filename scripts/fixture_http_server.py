@@ -13,6 +13,8 @@ Routes (``<path>`` is relative to ROOT and may not leave it):
   (for idle time limits), then the connection closes.
 - ``GET /redirect/<n>/<path>``    302 to ``/redirect/<n-1>/<path>``, and to
   ``/files/<path>`` when ``n`` is 0.
+- ``GET /busy/<n>/<path>``        the first ``n`` requests for a path: 503 with
+  ``Retry-After: 0``; later ones are served as ``/files/<path>``.
 - anything else: 404.
 
 Usage: ``fixture_http_server.py ROOT [CERT KEY]`` — binds 127.0.0.1 on a free port (HTTPS
@@ -35,6 +37,7 @@ from faulty_registry import log, main  # the same logging and serving loop
 ROOT = os.path.realpath(sys.argv[1]) if len(sys.argv) > 1 else os.getcwd()
 CUT_LOCK = threading.Lock()
 CUT_DONE = set()
+BUSY = {}  # /busy/ path -> requests so far
 RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 
 
@@ -121,6 +124,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.serve_file(relative, cut=first)
         if path.startswith("/stall/"):
             return self.serve_file(path[len("/stall/"):], stall=True)
+        match = re.match(r"^/busy/(\d+)/(.+)$", path)
+        if match:
+            with CUT_LOCK:
+                BUSY[path] = BUSY.get(path, 0) + 1
+                busy = BUSY[path] <= int(match.group(1))
+            if busy:
+                return self.plain(503, "busy\n", {"Retry-After": "0"})
+            return self.serve_file(match.group(2))
         match = re.match(r"^/redirect/(\d+)/(.+)$", path)
         if match:
             hops, relative = int(match.group(1)), match.group(2)

@@ -18,13 +18,18 @@ public struct DownloadLimits: Sendable, Hashable {
     public var connectTimeout: Int64
     /// Seconds without a byte from the server before giving up.
     public var idleTimeout: Int64
+    /// Tries again at most this many times after a cut or stalled transfer, a connection that
+    /// fails, or a 408, 429, 500, 502, 503 or 504 answer: after the server's `Retry-After` (at most
+    /// 30 s), else 1, 2, 4 s (``RetrySchedule``), resuming from the bytes received.
+    public var retries: Int
 
     /// Limits with these values.
-    public init(maxBytes: Int64 = 4 << 30, maxRedirects: Int = 5, connectTimeout: Int64 = 30, idleTimeout: Int64 = 60) {
+    public init(maxBytes: Int64 = 4 << 30, maxRedirects: Int = 5, connectTimeout: Int64 = 30, idleTimeout: Int64 = 60, retries: Int = 3) {
         self.maxBytes = maxBytes
         self.maxRedirects = maxRedirects
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
+        self.retries = retries
     }
 }
 
@@ -46,13 +51,33 @@ extension HTTPClient {
     /// starts over without a range. Follows redirects within `limits`; https never redirects
     /// to http. Errors are one line starting with `url`; after a cut connection the bytes
     /// received stay in the file, so a later call resumes from them.
-    public func download(_ url: String, to fd: Int32, from offset: Int64, limits: DownloadLimits) async throws -> DownloadResult {
+    ///
+    /// A failure worth another try (``DownloadLimits/retries``) is tried again from the bytes the
+    /// file holds, after `onRetry` was told why and how many seconds it waits.
+    public func download(
+        _ url: String, to fd: Int32, from offset: Int64, limits: DownloadLimits, onRetry: (@Sendable (String, Int) -> Void)? = nil
+    ) async throws -> DownloadResult {
         guard var current = RequestURL(url) else { throw LedgeError.usage("URL '\(url)': expected http(s)://HOST[:PORT]/PATH") }
         var offset = offset
         var redirects = 0
         var restarted = false
+        var retries = 0
         while true {
-            switch try await attempt(current, label: url, fd: fd, offset: offset, limits: limits) {
+            let outcome: Attempt
+            do {
+                outcome = try await attempt(current, label: url, fd: fd, offset: offset, limits: limits)
+            } catch {
+                guard let failure = error as? RetryableFailure else { throw error }
+                guard let delay = RetrySchedule.delay(retryAfter: failure.retryAfter, retry: retries, retries: limits.retries) else {
+                    throw failure.error
+                }
+                retries += 1
+                onRetry?(failure.error.message, delay)
+                try await Task.sleep(for: .seconds(delay))
+                offset = LocalFiles.size(fd)  // what arrived stays: the next try resumes from it
+                continue
+            }
+            switch outcome {
             case .done(let result):
                 return result
             case .restart where !restarted:
@@ -82,6 +107,15 @@ extension HTTPClient {
         case restart
     }
 
+    /// A failure another try may not meet: `error` says what happened, `retryAfter` is the server's.
+    private struct RetryableFailure: Error {
+        let error: LedgeError
+        var retryAfter: String? = nil
+    }
+
+    /// Answers that mean "later": a timeout, too many requests, a server or gateway failing.
+    private static let retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
+
     private func attempt(_ url: RequestURL, label: String, fd: Int32, offset: Int64, limits: DownloadLimits) async throws -> Attempt {
         do {
             let channel = try await Self.connect(
@@ -99,7 +133,7 @@ extension HTTPClient {
                 var parts = inbound.makeAsyncIterator()
                 guard case .head(let head)? = try await parts.next() else {
                     if let writeError { throw writeError }
-                    throw LedgeError(.remoteFailure, "\(label): the connection closed before an answer")
+                    throw RetryableFailure(error: LedgeError(.remoteFailure, "\(label): the connection closed before an answer"))
                 }
                 let code = Int(head.status.code)
                 var start: Int64 = 0
@@ -111,7 +145,9 @@ extension HTTPClient {
                     guard offset > 0, Self.rangeStart(head.headers.first(name: "Content-Range")) == offset else { return .restart }
                     start = offset
                 default:
-                    throw LedgeError(code == 404 ? .notFound : .remoteFailure, "\(label): HTTP \(code) \(head.status.reasonPhrase)")
+                    let error = LedgeError(code == 404 ? .notFound : .remoteFailure, "\(label): HTTP \(code) \(head.status.reasonPhrase)")
+                    guard Self.retryableStatuses.contains(code) else { throw error }
+                    throw RetryableFailure(error: error, retryAfter: head.headers.first(name: "Retry-After"))
                 }
                 let expected = head.headers.first(name: "Content-Length").flatMap { Int64($0) }.map { start + $0 }
                 if let expected, expected > limits.maxBytes { throw tooLarge(label, limits) }
@@ -136,17 +172,24 @@ extension HTTPClient {
                 }
                 guard complete, expected == nil || expected == position else {
                     let total = expected.map { " of \($0)" } ?? ""
-                    throw LedgeError(
-                        .remoteFailure, "\(label): the connection closed after \(position)\(total) bytes (a new fetch resumes from there)")
+                    throw RetryableFailure(
+                        error: LedgeError(
+                            .remoteFailure, "\(label): the connection closed after \(position)\(total) bytes (a new fetch resumes from there)"))
                 }
                 return .done(DownloadResult(url: url.text, size: position, resumedFrom: start))
             }
         } catch let error as LedgeError {
             throw error
+        } catch let failure as RetryableFailure {
+            throw failure
         } catch is ReadTimeout {
-            throw LedgeError(.timedOut, "\(label): no data for \(limits.idleTimeout) s")
+            throw RetryableFailure(error: LedgeError(.timedOut, "\(label): no data for \(limits.idleTimeout) s"))
         } catch {
-            throw LedgeError(.remoteFailure, "\(label): \(Self.describe(error))")
+            let reason = Self.describe(error)
+            let failure = LedgeError(.remoteFailure, "\(label): \(reason)")
+            // A certificate that does not fit, or an unusable SSL_CERT_FILE, will not do the next time either.
+            if Self.certificateRefusals.contains(reason) || error is UnusableTrustRoots { throw failure }
+            throw RetryableFailure(error: failure)
         }
     }
 

@@ -89,7 +89,9 @@ public struct ModelFetcher: Sendable {
         logger.info("fetching a model", metadata: ["uri": "\(uri)", "resume_from": "\(offset)"])
         let result: DownloadResult
         do {
-            result = try await HTTPClient().download(url, to: fd, from: offset, limits: options.download)
+            result = try await HTTPClient().download(url, to: fd, from: offset, limits: options.download) { [logger] problem, delay in
+                logger.warning("\(problem); trying again in \(delay) s")
+            }
         } catch let error as LedgeError {
             // Keep received bytes for a resume, unless there are none or they are past the limit.
             if LocalFiles.size(fd) == 0 || error.code == .tooLarge { unlink(part) }

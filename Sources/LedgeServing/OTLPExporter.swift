@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-internal import FoundationEssentials
-#else
-internal import Foundation
-#endif
 internal import Dispatch
 internal import LedgeCompression
 internal import LedgeCore
@@ -244,14 +239,10 @@ enum OTLPRetry {
         statuses.contains(status) ? delay(retryAfter: retryAfter, retry: retry) : nil
     }
 
-    /// Seconds to wait before retry number `retry + 1` after a retryable answer, or `nil` past the last:
-    /// `Retry-After` as seconds or as an HTTP date (from `now`, seconds since 1970), at most 30.
-    static func delay(retryAfter: String?, retry: Int, now: Int64 = Int64(Date().timeIntervalSince1970)) -> Int? {
-        guard retry < retries else { return nil }
-        if let text = retryAfter?.trimmingWhitespace() {
-            if let seconds = Int(text), seconds >= 0 { return min(seconds, 30) }
-            if let date = HTTPDate.seconds(text) { return Int(min(max(date - now, 0), 30)) }
-        }
-        return 1 << retry
+    /// Seconds to wait before retry number `retry + 1` after a retryable answer, or `nil` past the last
+    /// (``RetrySchedule``: `Retry-After` as seconds or a date from `now`, at most 30, else 1, 2, 4 s).
+    static func delay(retryAfter: String?, retry: Int, now: Int64? = nil) -> Int? {
+        if let now { return RetrySchedule.delay(retryAfter: retryAfter, retry: retry, retries: retries, now: now) }
+        return RetrySchedule.delay(retryAfter: retryAfter, retry: retry, retries: retries)
     }
 }

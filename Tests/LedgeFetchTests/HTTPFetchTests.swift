@@ -58,7 +58,7 @@ import Testing
             let size = FetchFixture.size(fixture.served + "/" + name)
             let uri = fixture.url("/cut/" + name)
             let message = "\(uri): the connection closed after \(size / 2) of \(size) bytes (a new fetch resumes from there)"
-            await #expect(throws: LedgeError(.remoteFailure, message)) { try await fixture.fetcher().fetch(uri) }
+            await #expect(throws: LedgeError(.remoteFailure, message)) { try await fixture.fetcher { $0.download.retries = 0 }.fetch(uri) }
             #expect(fixture.server.cuts() == ["/cut/\(name) after \(size / 2) bytes"])
             #expect(fixture.cacheEntries().isEmpty)
             #expect(Array(fixture.partials().values) == [size / 2])
@@ -68,6 +68,36 @@ import Testing
             #expect(fetched == FetchedModel(path: fixture.cache + "/sha256/\(sha)/\(name)", sha256: sha, fromCache: false))
             #expect(fixture.server.requests() == ["GET /cut/\(name) -", "GET /cut/\(name) bytes=\(size / 2)-"])
             #expect(FetchFixture.contents(fetched.path) == FetchFixture.contents(fixture.served + "/" + name))
+            #expect(fixture.partials().isEmpty)
+        }
+    }
+
+    /// By default a fetch tries again by itself (`DownloadLimits.retries`): a cut resumes with a
+    /// Range request in the same fetch, 503s are waited out (their Retry-After: 0), a warning
+    /// each; past the retries the last answer is the error.
+    @Test func transientFailuresAreTriedAgainWithinOneFetch() async throws {
+        try await withFetchFixture { fixture in
+            let name = "efficientnet_lite0.tflite"
+            let size = FetchFixture.size(fixture.served + "/" + name)
+            let sha = try fixture.sha256(name)
+            let capture = LogCapture()
+            let logged = ModelFetcher(options: FetchOptions(cacheDirectory: fixture.cache), logger: capture.logger())
+            let cut = fixture.url("/cut/" + name)
+            #expect(try await logged.fetch(cut).sha256 == sha)
+            #expect(fixture.server.requests() == ["GET /cut/\(name) -", "GET /cut/\(name) bytes=\(size / 2)-"])
+            let warnings = capture.messages.filter { $0.contains("trying again") }
+            #expect(
+                warnings == ["\(cut): the connection closed after \(size / 2) of \(size) bytes (a new fetch resumes from there); trying again in 1 s"]
+            )
+
+            let busy = fixture.url("/busy/2/mobilenet_gen.onnx")
+            #expect(try await fixture.fetcher().fetch(busy).sha256 == (try fixture.sha256("mobilenet_gen.onnx")))
+            #expect(fixture.server.requests().filter { $0.hasPrefix("GET /busy/") }.count == 3)
+            let refused = fixture.url("/busy/3/" + name)
+            await #expect(throws: LedgeError(.remoteFailure, "\(refused): HTTP 503 Service Unavailable")) {
+                try await fixture.fetcher { $0.download.retries = 2 }.fetch(refused)
+            }
+            #expect(fixture.server.requests().filter { $0.hasPrefix("GET /busy/3/") }.count == 3)
             #expect(fixture.partials().isEmpty)
         }
     }
@@ -126,7 +156,9 @@ import Testing
             let port = fixture.server.baseURL.split(separator: ":").last!
             fixture.server.stop()
             let uri = "http://127.0.0.1:\(port)/files/m.onnx"
-            await #expect(throws: LedgeError(.remoteFailure, "\(uri): connection refused")) { try await fixture.fetcher().fetch(uri) }
+            await #expect(throws: LedgeError(.remoteFailure, "\(uri): connection refused")) {
+                try await fixture.fetcher { $0.download.retries = 0 }.fetch(uri)
+            }
             #expect(fixture.partials().isEmpty)
         }
     }
@@ -139,7 +171,10 @@ extension HTTPFetchTests {
             let size = FetchFixture.size(fixture.served + "/" + name)
             let uri = fixture.url("/stall/" + name)
             await #expect(throws: LedgeError(.timedOut, "\(uri): no data for 3 s")) {
-                try await fixture.fetcher { $0.download.idleTimeout = 3 }.fetch(uri)
+                try await fixture.fetcher {
+                    $0.download.idleTimeout = 3
+                    $0.download.retries = 0
+                }.fetch(uri)
             }
             // What arrived before the stall (all of the first half, unless the machine was too
             // busy to serve it within the limit) stays for a resume.
