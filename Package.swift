@@ -300,8 +300,8 @@ let package = Package(
         .testTarget(
             name: "LedgeServingTests",
             dependencies: [
-                "LedgeServing", "LedgeEngine", "LedgeVision", "LedgeTesting", "CLedgeProcess", .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                "LedgeServing", "LedgeEngine", "LedgeVision", "LedgeTesting", "CLedgeProcess", "LedgeFetch",
+                .product(name: "Logging", package: "swift-log"), .product(name: "GRPCCore", package: "grpc-swift-2"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

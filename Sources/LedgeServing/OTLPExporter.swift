@@ -114,7 +114,7 @@ final class OTLPExporter: Sendable {
                 problem = nil
             case .refused(let answer, let retryable, let retryAfter):
                 problem = "the collector answered \(answer)" + (tries > 1 ? " \(tries) times" : "")
-                if retryable, let delay = OTLPRetry.delay(retryAfter: retryAfter, retry: tries - 1),
+                if retryable, let delay = RetrySchedule.delay(retryAfter: retryAfter, retry: tries - 1, retries: OTLPRetry.retries),
                     !state.withLock({ $0.stopping }), interrupt.wait(timeout: .now() + .seconds(delay)) == .timedOut
                 {
                     logger.debug("trace: the collector answered \(answer): \(batch.count) spans sent again after \(delay) s")
@@ -236,13 +236,6 @@ enum OTLPRetry {
 
     /// Seconds to wait before retry number `retry + 1` after HTTP status `status`, or `nil` for no retry.
     static func delay(status: Int, retryAfter: String?, retry: Int) -> Int? {
-        statuses.contains(status) ? delay(retryAfter: retryAfter, retry: retry) : nil
-    }
-
-    /// Seconds to wait before retry number `retry + 1` after a retryable answer, or `nil` past the last
-    /// (``RetrySchedule``: `Retry-After` as seconds or a date from `now`, at most 30, else 1, 2, 4 s).
-    static func delay(retryAfter: String?, retry: Int, now: Int64? = nil) -> Int? {
-        if let now { return RetrySchedule.delay(retryAfter: retryAfter, retry: retry, retries: retries, now: now) }
-        return RetrySchedule.delay(retryAfter: retryAfter, retry: retry, retries: retries)
+        statuses.contains(status) ? RetrySchedule.delay(retryAfter: retryAfter, retry: retry, retries: retries) : nil
     }
 }

@@ -4,6 +4,7 @@ import LedgeCore
 import LedgeTesting
 import Logging
 import GRPCCore
+import LedgeFetch
 import Testing
 
 /// `--trace-config` as Triton spells it, and the bound on traces held until shutdown.
@@ -198,7 +199,7 @@ import Testing
             [
                 "Wed, 21 Oct 2015 07:28:00 GMT", "Wednesday, 21-Oct-15 07:28:00 GMT", "Wed Oct 21 07:28:00 2015", "Wed, 21 Oct 2015 08:00:00 GMT",
                 "Wed, 21 Oct 2015 07:27:00 GMT", "Wed, 21 Oct 2015 07:28:00", "Wed, 32 Oct 2015 07:28:00 GMT", "Wed, 21 Okt 2015 07:28:00 GMT",
-            ].map { OTLPRetry.delay(retryAfter: $0, retry: 0, now: now) } == [7, 7, 7, 30, 0, 1, 1, 1])
+            ].map { RetrySchedule.delay(retryAfter: $0, retry: 0, now: now) } == [7, 7, 7, 30, 0, 1, 1, 1])
         #expect([400, 401, 404, 413, 500, 501].map { OTLPRetry.delay(status: $0, retryAfter: "1", retry: 0) } == [nil, nil, nil, nil, nil, nil])
     }
 
