@@ -257,7 +257,7 @@ let package = Package(
         .target(
             name: "LedgeFuzzing",
             dependencies: [
-                "LedgeCore", "LedgeServing", "LedgeServer", "LedgeLiteRT", "LedgeONNX", "LedgeVision",
+                "LedgeCore", "LedgeServing", "LedgeServer", "LedgeGRPC", "LedgeLiteRT", "LedgeONNX", "LedgeVision",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -329,7 +329,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LedgeTestingTests", dependencies: ["LedgeTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "LedgeFuzzingTests", dependencies: ["LedgeFuzzing", "LedgeTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgeFuzzingTests", dependencies: ["LedgeFuzzing", "LedgeGRPC", "LedgeServing", "LedgeCore", "LedgeTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeReleaseTests", dependencies: ["LedgeRelease", "LedgeTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),

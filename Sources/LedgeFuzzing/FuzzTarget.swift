@@ -18,6 +18,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case onnx = "FuzzONNX"
     /// JPEG/PNG sniffing, EXIF orientation and decoding under small limits.
     case image = "FuzzImage"
+    /// A serialized `ModelInferRequest` through the gRPC service's decoding, the checks
+    /// against a model, then the `ModelInferResponse`.
+    case grpc = "FuzzGRPC"
+    /// A model folder's `config.pbtxt`: the text parser, the config decoder and completion.
+    case config = "FuzzConfig"
 
     /// Runs the target's body on `bytes`.
     public func run(_ bytes: UnsafeRawBufferPointer) throws {
@@ -30,6 +35,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .tflite: try TFLiteTarget.run(input)
         case .onnx: try ONNXTarget.run(input)
         case .image: try ImageTarget.run(input)
+        case .grpc: try GRPCRequestTarget.run(input)
+        case .config: try ConfigTarget.run(input)
         }
     }
 

@@ -105,22 +105,7 @@ enum RequestTarget {
             try target.expectLedgeError(error, from: "prepare", input)
             return
         }
-        let specs = model.info.inputs
-        if prepared.inputs.count != specs.count { throw target.failure("prepare gave \(prepared.inputs.count) tensors", input) }
-        for (tensor, spec) in zip(prepared.inputs, specs) {
-            if tensor.dtype != spec.dtype { throw target.failure("input '\(spec.name)' has dtype \(tensor.dtype)", input) }
-            if !spec.accepts(shape: tensor.shape) { throw target.failure("input '\(spec.name)' has shape \(tensor.shape)", input) }
-            guard let bytes = ShapeArithmetic.byteCount(tensor.shape, dtype: tensor.dtype), bytes == tensor.byteCount else {
-                throw target.failure("input '\(spec.name)' holds \(tensor.byteCount) bytes for shape \(tensor.shape)", input)
-            }
-            // Nothing larger than the body (JSON: a value per byte at most; binary: the bytes sent).
-            if tensor.byteCount > input.count * 8 {
-                throw target.failure("input '\(spec.name)' of \(tensor.byteCount) bytes from a \(input.count)-byte body", input)
-            }
-        }
-        for output in prepared.outputs where !model.info.outputs.indices.contains(output.index) {
-            throw target.failure("prepare named output \(output.index)", input)
-        }
+        try checkPrepared(prepared, target, input)
         // The inputs echoed as the outputs (same specs) through the response writer.
         // (An output larger than its shared memory slice is the one refusal left here.)
         let response: InferenceResponse
@@ -138,5 +123,27 @@ enum RequestTarget {
         try ResponseCheck.check(
             DecodingEntryPoints.v2Body(for: response), outputs: response.outputs.count,
             inSharedMemory: Set(response.outputs.indices.filter { response.outputs[$0].sharedMemory != nil }), input)
+    }
+
+    /// What `prepare` accepted fits ``model``: one tensor per input, of its dtype and an accepted
+    /// shape, holding the bytes that shape takes and no more than the input could carry (a value per
+    /// byte at most, 8 bytes each); requested outputs are the model's.
+    static func checkPrepared(_ prepared: PreparedInference, _ target: FuzzTarget, _ input: UnsafeBufferPointer<UInt8>) throws {
+        let specs = model.info.inputs
+        if prepared.inputs.count != specs.count { throw target.failure("prepare gave \(prepared.inputs.count) tensors", input) }
+        for (tensor, spec) in zip(prepared.inputs, specs) {
+            if tensor.dtype != spec.dtype { throw target.failure("input '\(spec.name)' has dtype \(tensor.dtype)", input) }
+            if !spec.accepts(shape: tensor.shape) { throw target.failure("input '\(spec.name)' has shape \(tensor.shape)", input) }
+            guard let bytes = ShapeArithmetic.byteCount(tensor.shape, dtype: tensor.dtype), bytes == tensor.byteCount else {
+                throw target.failure("input '\(spec.name)' holds \(tensor.byteCount) bytes for shape \(tensor.shape)", input)
+            }
+            // Nothing larger than the body (JSON: a value per byte at most; binary: the bytes sent).
+            if tensor.byteCount > input.count * 8 {
+                throw target.failure("input '\(spec.name)' of \(tensor.byteCount) bytes from a \(input.count)-byte body", input)
+            }
+        }
+        for output in prepared.outputs where !model.info.outputs.indices.contains(output.index) {
+            throw target.failure("prepare named output \(output.index)", input)
+        }
     }
 }

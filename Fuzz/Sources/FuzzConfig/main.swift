@@ -1,0 +1,17 @@
+// FuzzConfig: the body is LedgeFuzzing's FuzzTarget.config (its layout and invariants are documented
+// there); `make test` replays Fuzz/Corpus/FuzzConfig and Fuzz/Crashers/FuzzConfig through the same body.
+import CFuzzDriver
+import Glibc
+import LedgeFuzzing
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    do {
+        try FuzzTarget.config.run(UnsafeRawBufferPointer(start: data, count: size))
+    } catch {
+        fatalError("\(error)")
+    }
+    return 0
+}
+
+exit(ledge_fuzz_run(CommandLine.argc, CommandLine.unsafeArgv) { data, size in fuzz(data, size) })

@@ -1,0 +1,83 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+internal import LedgeCore
+internal import LedgeGRPC
+internal import LedgeServing
+
+/// FuzzGRPC: the bytes as the serialized `ModelInferRequest` of a gRPC `ModelInfer` call (or
+/// one message of `ModelStreamInfer`), through the service's own decoding: grpc-swift's protobuf
+/// deserializer, the raw and typed contents to tensors, shared memory and classification
+/// parameters, the checks against a model (``RequestTarget/model``, its two shared memory
+/// regions), then the `ModelInferResponse` as a client reads it.
+///
+/// Invariants: nothing traps; every error is a one-line `invalidInput` ``LedgeError``, which a
+/// client sees as INVALID_ARGUMENT (never INTERNAL); what `prepare` accepts fits the model (as
+/// FuzzRequest checks it); the response parses back with one `raw_output_contents` entry per
+/// output, each as long as its shape and datatype say (empty for an output in shared memory,
+/// length-prefixed elements for `BYTES`).
+enum GRPCRequestTarget {
+    static func run(_ input: UnsafeBufferPointer<UInt8>) throws {
+        let target = FuzzTarget.grpc
+        let request: InferenceRequest
+        do {
+            guard let decoded = try GRPCDecodingEntryPoints.inferRequest(Array(input)) else { return }
+            request = decoded.request
+        } catch {
+            try expectInvalidArgument(error, from: "request", input)
+            return
+        }
+        let model = RequestTarget.model
+        let prepared: PreparedInference
+        do {
+            prepared = try model.prepare(request, sharedMemory: RequestTarget.sharedMemory)
+        } catch {
+            try expectInvalidArgument(error, from: "prepare", input)
+            return
+        }
+        try RequestTarget.checkPrepared(prepared, target, input)
+        let response: InferenceResponse
+        do {
+            response = try model.response(for: prepared, results: prepared.inputs)
+        } catch {
+            try expectInvalidArgument(error, from: "response", input)
+            return
+        }
+        let outputs = try GRPCDecodingEntryPoints.responseOutputs(try GRPCDecodingEntryPoints.responseBytes(response))
+        if outputs.count != response.outputs.count {
+            throw target.failure("the response message has \(outputs.count) outputs, expected \(response.outputs.count)", input)
+        }
+        for (read, sent) in zip(outputs, response.outputs) {
+            if read.name != sent.name || read.datatype != sent.datatype || read.shape != sent.shape.map(Int64.init) {
+                throw target.failure("output '\(sent.name)' reads back as '\(read.name)' \(read.datatype) \(read.shape)", input)
+            }
+            if read.inSharedMemory != (sent.sharedMemory != nil) {
+                throw target.failure(
+                    "output '\(sent.name)' in shared memory: \(sent.sharedMemory != nil), its parameters say \(read.inSharedMemory)", input)
+            }
+            guard let raw = read.raw else { throw target.failure("output '\(sent.name)' has no raw_output_contents entry", input) }
+            let expected: Int
+            switch (sent.sharedMemory, sent.content) {
+            case (_?, _): expected = 0
+            case (nil, .tensor(let tensor)): expected = ShapeArithmetic.byteCount(tensor.shape, dtype: tensor.dtype) ?? -1
+            case (nil, .strings(_, let strings)): expected = strings.reduce(0) { $0 + 4 + $1.utf8.count }
+            }
+            if raw.count != expected {
+                throw target.failure("output '\(sent.name)' has \(raw.count) raw bytes, expected \(expected)", input)
+            }
+        }
+    }
+
+    /// Throws unless `error` is a one-line `invalidInput` ``LedgeError`` that a client sees as
+    /// INVALID_ARGUMENT with the same text.
+    private static func expectInvalidArgument(_ error: any Error, from call: String, _ input: UnsafeBufferPointer<UInt8>) throws {
+        let target = FuzzTarget.grpc
+        try target.expectLedgeError(error, from: call, input)
+        let status = GRPCDecodingEntryPoints.status(of: error)
+        if status.code != "invalidArgument" || status.message != (error as? LedgeError)?.message {
+            throw target.failure("\(call)'s error reaches the client as \(status.code): \(status.message)", input)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import LedgeCore
+import LedgeGRPC
+import LedgeServing
+import Testing
+
+@testable import LedgeFuzzing
+
+/// The seeds of the newer targets reach what they were written for: the gRPC ones the
+/// response (or the refusal their name says, with the service's exact text), the config ones
+/// an accepted config or the parser's exact error. (A seed that stops at the first check
+/// would leave the fuzzer to find the rest of the path by itself.)
+@Suite("Fuzz seeds")
+struct FuzzSeedTests {
+    static func seed(_ target: FuzzTarget, _ name: String) throws -> [UInt8] {
+        try [UInt8](
+            Data(contentsOf: FuzzReplayTests.fuzzFolder.appendingPathComponent("Corpus/\(target.rawValue)/\(name)")))
+    }
+
+    /// The seed's outputs as the client reads them, or the error's message.
+    static func grpcOutcome(_ name: String) throws -> Result<[String], LedgeError> {
+        let bytes = try seed(.grpc, name)
+        do {
+            guard let decoded = try GRPCDecodingEntryPoints.inferRequest(bytes) else {
+                Issue.record("\(name) is not a ModelInferRequest")
+                return .success([])
+            }
+            let prepared = try RequestTarget.model.prepare(decoded.request, sharedMemory: RequestTarget.sharedMemory)
+            let response = try RequestTarget.model.response(for: prepared, results: prepared.inputs)
+            let outputs = try GRPCDecodingEntryPoints.responseOutputs(try GRPCDecodingEntryPoints.responseBytes(response))
+            return .success(outputs.map { "\($0.name) \($0.datatype) \($0.shape) \($0.raw?.count ?? -1)\($0.inSharedMemory ? " shm" : "")" })
+        } catch let error as LedgeError {
+            return .failure(error)
+        }
+    }
+
+    @Test func grpcSeedsReachTheResponse() throws {
+        let expected: [(String, Result<[String], LedgeError>)] = [
+            ("all-raw.bin", .success(["x FP32 [1, 4] 16", "u BYTES [1] 23"])),
+            ("classification.bin", .success(["d BYTES [2] 24", "pix BYTES [2, 2, 3] 170"])),
+            ("shared-memory.bin", .success(["x FP32 [2, 4] 0 shm", "u UINT32 [2] 8"])),
+            ("mask-output.bin", .success(["mask BOOL [3] 3"])),
+            // Every typed list read; FP16 has none, so the model's 'h' is missing.
+            ("all-typed.bin", .failure(.invalidInput("model 'fuzz' expects input 'h', missing from 'inputs'"))),
+            (
+                "raw-count-short.bin",
+                .failure(.invalidInput("raw_input_contents has 7 entries but the request has 8 inputs: expected one entry per input"))
+            ),
+            ("typed-fp16.bin", .failure(.invalidInput("input 'h': FP16 has no typed contents: expected its bytes in raw_input_contents"))),
+            ("bytes-contents.bin", .failure(.invalidInput("input 'x': datatype BYTES does not match the model: expected FP32"))),
+        ]
+        for (name, outcome) in expected {
+            switch (try Self.grpcOutcome(name), outcome) {
+            case (.success(let got), .success(let want)): #expect(got == want, "\(name)")
+            case (.failure(let got), .failure(let want)): #expect(got.code == want.code && got.message == want.message, "\(name): \(got)")
+            case (let got, _): Issue.record("\(name): \(got)")
+            }
+        }
+        #expect(try FuzzReplayTests.files("Corpus", .grpc).map(\.lastPathComponent).sorted() == expected.map(\.0).sorted())
+    }
+
+    @Test func configSeedsReachTheirEnd() throws {
+        let refusals = [
+            "bad-number.pbtxt": "config.pbtxt:1:1: max_batch_size: expected an integer >= 0, found number 1e3",
+            "nested.pbtxt":
+                "config.pbtxt:1:1: field 'a' is not supported by ledge: expected one of name, platform, backend, max_batch_size, "
+                + "input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup",
+        ]
+        let files = try FuzzReplayTests.files("Corpus", .config)
+        #expect(files.count == 7)
+        for file in files {
+            let name = file.lastPathComponent
+            let text = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+            do {
+                let config = try ModelConfig.parse(text, file: ConfigTarget.file)
+                _ = try config.completed(for: ConfigTarget.info, format: .onnx, file: ConfigTarget.file)
+                #expect(refusals[name] == nil, "\(name) was accepted")
+                if name == "policies.pbtxt" {
+                    #expect(config.parameters["uri"] == "s3://b/tab\there AA \"q\"joined")
+                    #expect(config.instanceCount == 3 && config.versionPolicy == .specific([1, 3]))
+                }
+            } catch let error as LedgeError {
+                #expect(error.message == refusals[name], "\(name)")
+            }
+        }
+    }
+}
