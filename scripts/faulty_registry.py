@@ -9,7 +9,8 @@ Speaks just enough of the OCI distribution API for a client to start a push:
 - ``PATCH|PUT /v2/<name>/blobs/uploads/<uuid>...`` reads about half of the body
   (half of ``Content-Length``, or half of the first chunk when chunked), then
   answers 500 ``{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}``
-  with ``Connection: close``. The same happens to a ``POST`` upload that
+  with ``Retry-After: 0`` (a client that tries again does so at once) and
+  ``Connection: close``. The same happens to a ``POST`` upload that
   carries a body (a monolithic upload).
 - ``PUT /v2/<name>/manifests/<reference>`` is recorded (``MANIFEST-PUT`` line)
   and answered 500 too; push tests assert that none arrived.
@@ -79,8 +80,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data)
         self.wfile.flush()
 
-    def error(self, status, code, message, close=False):
-        self.send_json(status, {"errors": [{"code": code, "message": message}]}, close=close)
+    def error(self, status, code, message, close=False, headers=None):
+        self.send_json(status, {"errors": [{"code": code, "message": message}]}, headers=headers, close=close)
 
     def read_body(self, limit=None):
         """Reads the whole body, or at most `limit` bytes of it; returns the count read."""
@@ -123,7 +124,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             got = self.read_body(limit=int(self.headers.get("Content-Length") or 0) // 2)
         log(f"FAILED {self.command} {self.path} after {got} bytes")
-        self.error(500, "UNKNOWN", "injected failure", close=True)
+        self.error(500, "UNKNOWN", "injected failure", close=True, headers={"Retry-After": "0"})
         try:
             self.connection.shutdown(socket.SHUT_WR)
             self.connection.settimeout(0.2)
@@ -161,7 +162,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if MANIFEST.match(path) and self.command == "PUT":
             log(f"MANIFEST-PUT {self.path}")
             self.read_body()
-            return self.error(500, "UNKNOWN", "injected failure")
+            return self.error(500, "UNKNOWN", "injected failure", headers={"Retry-After": "0"})
         if MANIFEST.match(path) and self.command in ("GET", "HEAD"):
             return self.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
         self.read_body()

@@ -17,7 +17,11 @@ the way Docker Hub, GHCR and Harbor do:
 - ``PUT /v2/<name>/manifests/<ref>``: 201 (logged ``MANIFEST-PUT <target>``);
   ``GET``/``HEAD`` answers what was stored.
 
-Usage: ``token_registry.py USER:PASSWORD`` — prints the port on stdout, logs to stderr.
+With ``--busy`` the first token request, blob HEAD, blob upload PUT and manifest PUT
+are each answered "later" once, with ``Retry-After: 0``: 429 ``TOOMANYREQUESTS`` for the
+token and the manifest, 503 ``UNAVAILABLE`` for the blob requests (logged ``BUSY <method> <path>``).
+
+Usage: ``token_registry.py USER:PASSWORD [--busy]`` — prints the port on stdout, logs to stderr.
 """
 
 import base64
@@ -31,6 +35,7 @@ import uuid
 from faulty_registry import BLOB, MANIFEST, UPLOAD, UPLOAD_START, Handler, log, main
 
 CREDENTIALS = sys.argv[1] if len(sys.argv) > 1 else "ledge:s3cret-pass"
+BUSY = {"token", "head", "upload", "manifest"} if "--busy" in sys.argv[2:] else set()
 TOKENS = set()
 BLOBS = {}
 MANIFESTS = {}
@@ -59,11 +64,23 @@ class TokenHandler(Handler):
         log(f"TOKEN {given.split(':')[0]} {query.get('scope', [''])[0]}")
         return self.send_json(200, {"token": token, "expires_in": 300})
 
+    def busy(self, kind):
+        """True (the request answered 429 or 503) the first time a request of `kind` comes with --busy."""
+        with LOCK:
+            if kind not in BUSY:
+                return False
+            BUSY.discard(kind)
+        self.read_body()
+        log(f"BUSY {self.command} {self.path_only()}")
+        status, code = (429, "TOOMANYREQUESTS") if kind in ("token", "manifest") else (503, "UNAVAILABLE")
+        self.error(status, code, "try again later", headers={"Retry-After": "0"})
+        return True
+
     def route(self):
         log(f"REQUEST {self.command} {self.path}")
         path = self.path_only()
         if path == "/token" and self.command == "GET":
-            return self.token()
+            return None if self.busy("token") else self.token()
         auth = self.headers.get("Authorization", "")
         with LOCK:
             valid = auth.startswith("Bearer ") and auth[7:] in TOKENS
@@ -72,6 +89,12 @@ class TokenHandler(Handler):
         if path in ("/v2", "/v2/"):
             return self.send_json(200, {})
         blob = BLOB.match(path)
+        if blob and self.command == "HEAD" and self.busy("head"):
+            return None
+        if UPLOAD.match(path) and self.command == "PUT" and self.busy("upload"):
+            return None
+        if MANIFEST.match(path) and self.command == "PUT" and self.busy("manifest"):
+            return None
         if blob and self.command in ("GET", "HEAD"):
             with LOCK:
                 known = blob.group(2) in BLOBS

@@ -59,6 +59,11 @@ struct PackageCommand: AsyncParsableCommand {
     @Flag(name: .customLong("registry-password-stdin"), help: "Read the registry password from stdin.")
     var registryPasswordStdin = false
 
+    @Option(
+        name: .customLong("registry-retries"),
+        help: "Tries again of a registry request that got 408, 429, 500, 502, 503, 504 or no answer, 0-10 (after Retry-After or 1, 2, 4 s).")
+    var registryRetries = 3
+
     @Option(help: "NAME:TAG of the image inside -o (default: ledge-MODEL:VERSION).")
     var tag: String?
 
@@ -90,6 +95,7 @@ struct PackageCommand: AsyncParsableCommand {
         }
         if !(1...9).contains(compressionLevel) { throw ValidationError("--compression-level must be between 1 and 9, got \(compressionLevel)") }
         if registryPasswordStdin && registryUser == nil { throw ValidationError("--registry-password-stdin needs --registry-user") }
+        if !(0...10).contains(registryRetries) { throw ValidationError("--registry-retries must be between 0 and 10, got \(registryRetries)") }
     }
 
     func run() async throws {
@@ -144,13 +150,15 @@ struct PackageCommand: AsyncParsableCommand {
         } else {
             destination = .output(path: output ?? "", format: format.format, tag: tag ?? "\(metadata.title):\(version)")
         }
-        return PackageRequest(
+        var request = PackageRequest(
             models: entries, platforms: platforms, binaries: binaries, platformsDirectory: inputs.platformsDirectory(),
             image: ImageOptions(
                 metadata: metadata, labels: labels, compressionLevel: compressionLevel,
                 cacheDirectory: noCache ? nil : Self.cacheDirectory(environment)),
             destination: destination,
             sbomDirectory: sbomDir)
+        request.registryRetries = registryRetries
+        return request
     }
 
     private func credentials(for reference: String) throws -> RegistryCredentials? {

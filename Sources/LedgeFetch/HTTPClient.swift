@@ -52,7 +52,7 @@ public struct HTTPClient: Sendable {
         do {
             return try await attempt(method, url, headers: headers, body: body)
         } catch {
-            throw LedgeError(error.code, "\(method) \(url.text)\(error.code == .timedOut || error.ended ? ":" : " failed:") \(error.reason)")
+            throw error.error(method, url)
         }
     }
 
@@ -65,6 +65,9 @@ public struct HTTPClient: Sendable {
         package var reason: String
         /// The connection closed before the answer ended.
         var ended = false
+        /// No other try will change it: a certificate that does not fit (``certificateRefusals``)
+        /// or an unusable `SSL_CERT_FILE`.
+        package var lasting = false
 
         package init(code: LedgeError.Code, reason: String) {
             self.code = code
@@ -74,6 +77,11 @@ public struct HTTPClient: Sendable {
         init(code: LedgeError.Code, reason: String, ended: Bool) {
             self.init(code: code, reason: reason)
             self.ended = ended
+        }
+
+        /// The one-line error of `method` to `url` failing this way: `GET https://… failed: connection refused`.
+        package func error(_ method: HTTPMethod, _ url: RequestURL) -> LedgeError {
+            LedgeError(code, "\(method) \(url.text)\(code == .timedOut || ended ? ":" : " failed:") \(reason)")
         }
     }
 
@@ -102,7 +110,9 @@ public struct HTTPClient: Sendable {
         } catch let failure as Failure {
             throw failure
         } catch {
-            throw Failure(code: .remoteFailure, reason: Self.describe(error))
+            var failure = Failure(code: .remoteFailure, reason: Self.describe(error))
+            failure.lasting = Self.certificateRefusals.contains(failure.reason) || error is UnusableTrustRoots
+            throw failure
         }
     }
 

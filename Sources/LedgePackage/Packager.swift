@@ -35,6 +35,8 @@ public struct PackageRequest: Sendable {
     public var destination: PackageDestination
     /// Where to write the SBOMs when pushing (beside the output otherwise).
     public var sbomDirectory: String?
+    /// Tries again of one registry request (or blob upload) that got a "later" answer or none.
+    public var registryRetries = 3
 
     public init(
         models: [RepositoryLayout.Entry], platforms: [ReleasePlatform], binaries: [ReleasePlatform: String],
@@ -127,7 +129,8 @@ public enum Packager {
             let pushStarted = ContinuousClock.now
             defer { result.pushSeconds = (ContinuousClock.now - pushStarted) / .seconds(1) }
             let client = try RegistryClient(
-                registry: reference.registry, repository: reference.repository, insecure: insecure, credentials: credentials)
+                registry: reference.registry, repository: reference.repository, insecure: insecure, credentials: credentials,
+                retries: request.registryRetries, logger: logger)
             let counts = try await ImagePusher.push(image, to: client, tag: reference.tag, progress: progress)
             result.uploadedBlobs = counts.uploaded
             result.skippedBlobs = counts.skipped

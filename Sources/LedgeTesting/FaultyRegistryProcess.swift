@@ -85,6 +85,9 @@ public final class FaultyRegistryProcess: @unchecked Sendable {
     /// The tokens `token_registry.py` handed out, as `USER SCOPE`.
     public func tokenRequests() -> [String] { lines(after: "TOKEN ") }
 
+    /// The requests `token_registry.py --busy` answered "later", as `METHOD PATH`.
+    public func busyAnswers() -> [String] { lines(after: "BUSY ") }
+
     /// The targets of the manifest `PUT`s it received (`/v2/NAME/manifests/REFERENCE`).
     public func manifestPuts() -> [String] { lines(after: "MANIFEST-PUT ") }
 

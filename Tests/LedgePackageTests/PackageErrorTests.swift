@@ -54,28 +54,51 @@ import Testing
         }
     }
 
+    /// Nothing listens: tried again after 1 s (`--registry-retries 1`), with a warning, then refused.
     @Test func unreachableRegistry() throws {
         // Port 1 on loopback: nothing listens there.
         let run = try PackageRun.ledge([
             "-m", PackageRun.effnet, "--platform", "linux/amd64", "--push", "127.0.0.1:1/ledge/x:1", "--insecure-registry",
+            "--registry-retries", "1",
         ])
         #expect(run.status == 4)
-        #expect(run.stderr.hasPrefix("error: GET http://127.0.0.1:1/v2/ failed: "), "\(run.stderr)")
-        #expect(run.stderr.contains("onnection refused"), "\(run.stderr)")
-        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(
+            run.stderr
+                == "warning: GET http://127.0.0.1:1/v2/ failed: connection refused; trying again in 1 s\n"
+                + "error: GET http://127.0.0.1:1/v2/ failed: connection refused\n")
+        let none = try PackageRun.ledge([
+            "-m", PackageRun.effnet, "--platform", "linux/amd64", "--push", "127.0.0.1:1/ledge/x:1", "--insecure-registry",
+            "--registry-retries", "0",
+        ])
+        #expect(none.status == 4)
+        #expect(none.stderr == "error: GET http://127.0.0.1:1/v2/ failed: connection refused\n")
+        let tooMany = try PackageRun.ledge(["-m", PackageRun.effnet, "--push", "127.0.0.1:1/ledge/x:1", "--registry-retries", "11"])
+        #expect(tooMany.status == 2)
+        #expect(tooMany.stderr.contains("--registry-retries must be between 0 and 10, got 11"), "\(tooMany.stderr)")
     }
 
+    /// Every upload fails half-way with a 500 (`Retry-After: 0`): the blob is tried again from its
+    /// POST three times, with a warning each, then the push fails with the registry's own message.
     @Test func registryFailingInTheMiddleOfABlobUpload() async throws {
         try await FaultyRegistryProcess.withFaultyRegistry { registry in
             let run = try PackageRun.ledge([
                 "-m", PackageRun.effnet, "--platform", "linux/amd64", "--push", "\(registry.host)/ledge/x:1", "--insecure-registry",
             ])
             #expect(run.status == 4)
-            #expect(run.stderr.split(separator: "\n").count == 1)
-            #expect(run.stderr.hasPrefix("error: "), "\(run.stderr)")
-            #expect(
-                run.stderr.contains("upload of sha256:") || run.stderr.contains("PUT http://\(registry.host)/v2/ledge/x/blobs/uploads/"),
-                "\(run.stderr)")
+            let lines = run.stderr.split(separator: "\n").map(String.init)
+            let failure = "registry \(registry.host): upload of sha256:"
+            #expect(lines.count == 4, "\(run.stderr)")
+            for line in lines.prefix(3) {
+                #expect(
+                    line.hasPrefix("warning: " + failure) && line.hasSuffix(" failed with 500: UNKNOWN injected failure; trying again in 0 s"),
+                    "\(line)")
+            }
+            #expect(lines.last?.hasPrefix("error: " + failure) == true && lines.last?.hasSuffix(" failed with 500: UNKNOWN injected failure") == true)
+            // The same blob, four times, each from a new upload.
+            let failed = registry.failedUploads()
+            #expect(failed.count == 4, "\(failed)")
+            #expect(Set(failed.map { $0.split(separator: "?").last.map(String.init) ?? "" }).count == 1, "\(failed)")
+            #expect(Set(failed.map { $0.split(separator: "?").first.map(String.init) ?? "" }).count == 4, "\(failed)")
             #expect(registry.manifestPuts().isEmpty)
         }
     }
