@@ -211,6 +211,7 @@ let package = Package(
             name: "LedgeFetch",
             dependencies: [
                 "LedgeCore", "LedgeRelease", "LedgeCompression", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

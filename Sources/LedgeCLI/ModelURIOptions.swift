@@ -5,14 +5,17 @@ internal import Synchronization
 internal import LedgeFetch
 internal import Logging
 
-/// `--model-uri URI` (repeatable) and `--model-cache DIR`: models fetched from https://, http://
-/// or file:/// URIs (optionally pinned with `#sha256=HEX`) into the cache before they are loaded.
+/// `--model-uri URI` (repeatable) and `--model-cache DIR`: models fetched from https://, http://,
+/// s3:// or file:/// URIs (optionally pinned with `#sha256=HEX`) into the cache before they are loaded.
 struct ModelURIOptions: ParsableArguments {
     @Option(
         name: .customLong("model-uri"),
         help: ArgumentHelp(
-            "A model to fetch first: https://…, http://… or file:///…, optionally ending #sha256=HEX; repeat for several.",
-            discussion: "A .tar.gz, .tgz, .tar or .zip is unpacked: MODEL.onnx at its top, or NAME/[VERSION/]MODEL.onnx (Triton's layout).",
+            "A model to fetch first: https://…, http://…, s3://BUCKET/KEY or file:///…, optionally ending #sha256=HEX; repeat for several.",
+            discussion:
+                "A .tar.gz, .tgz, .tar or .zip is unpacked: MODEL.onnx at its top, or NAME/[VERSION/]MODEL.onnx (Triton's layout). "
+                + "s3:// reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (else ~/.aws/credentials), AWS_REGION and "
+                + "AWS_ENDPOINT_URL (or KServe's S3_ENDPOINT and S3_USE_HTTPS) for MinIO and other S3-compatible stores.",
             valueName: "uri"))
     var modelURI: [String] = []
 

@@ -14,6 +14,9 @@ public struct FetchOptions: Sendable, Hashable {
     public var maxUnpackedBytes: Int64
     /// The most entries (files and folders) an archive may hold.
     public var maxEntries: Int
+    /// Where `s3://` URIs are fetched from and with which credentials; `nil`: read from the
+    /// process's environment at each fetch (``S3Settings/from(environment:)``).
+    public var s3: S3Settings?
 
     /// Options with these values; the cache defaults to ``defaultCacheDirectory(environment:)``.
     public init(

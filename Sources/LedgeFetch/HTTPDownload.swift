@@ -54,10 +54,16 @@ extension HTTPClient {
     ///
     /// A failure worth another try (``DownloadLimits/retries``) is tried again from the bytes the
     /// file holds, after `onRetry` was told why and how many seconds it waits.
+    ///
+    /// `headers` gives each request's extra headers for the URL it goes to, when it is made
+    /// (an S3 signature, which holds for minutes); `label` names the download in errors
+    /// instead of `url` (an `s3://` URI).
     public func download(
-        _ url: String, to fd: Int32, from offset: Int64, limits: DownloadLimits, onRetry: (@Sendable (String, Int) -> Void)? = nil
+        _ url: String, to fd: Int32, from offset: Int64, limits: DownloadLimits, label: String? = nil,
+        headers: (@Sendable (RequestURL) -> [(String, String)])? = nil, onRetry: (@Sendable (String, Int) -> Void)? = nil
     ) async throws -> DownloadResult {
         guard var current = RequestURL(url) else { throw LedgeError.usage("URL '\(url)': expected http(s)://HOST[:PORT]/PATH") }
+        let label = label ?? url
         var offset = offset
         var redirects = 0
         var restarted = false
@@ -65,7 +71,7 @@ extension HTTPClient {
         while true {
             let outcome: Attempt
             do {
-                outcome = try await attempt(current, label: url, fd: fd, offset: offset, limits: limits)
+                outcome = try await attempt(current, label: label, fd: fd, offset: offset, limits: limits, extra: headers?(current) ?? [])
             } catch {
                 guard let failure = error as? RetryableFailure else { throw error }
                 guard let delay = RetrySchedule.delay(retryAfter: failure.retryAfter, retry: retries, retries: limits.retries) else {
@@ -84,17 +90,17 @@ extension HTTPClient {
                 restarted = true
                 offset = 0
             case .restart:
-                throw LedgeError(.remoteFailure, "\(url): the server does not resume downloads consistently")
+                throw LedgeError(.remoteFailure, "\(label): the server does not resume downloads consistently")
             case .redirect(let code, let location):
                 redirects += 1
                 guard redirects <= limits.maxRedirects else {
-                    throw LedgeError(.remoteFailure, "\(url): more than \(limits.maxRedirects) redirects")
+                    throw LedgeError(.remoteFailure, "\(label): more than \(limits.maxRedirects) redirects")
                 }
                 guard let next = current.resolving(location) else {
-                    throw LedgeError(.remoteFailure, "\(url): redirect \(code) to '\(location)', expected an http(s) URL")
+                    throw LedgeError(.remoteFailure, "\(label): redirect \(code) to '\(location)', expected an http(s) URL")
                 }
                 guard next.secure || !current.secure else {
-                    throw LedgeError(.remoteFailure, "\(url): redirect from https to \(next.text) refused")
+                    throw LedgeError(.remoteFailure, "\(label): redirect from https to \(next.text) refused")
                 }
                 current = next
             }
@@ -116,12 +122,14 @@ extension HTTPClient {
     /// Answers that mean "later": a timeout, too many requests, a server or gateway failing.
     private static let retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
 
-    private func attempt(_ url: RequestURL, label: String, fd: Int32, offset: Int64, limits: DownloadLimits) async throws -> Attempt {
+    private func attempt(
+        _ url: RequestURL, label: String, fd: Int32, offset: Int64, limits: DownloadLimits, extra: [(String, String)]
+    ) async throws -> Attempt {
         do {
             let channel = try await Self.connect(
                 url, connectTimeout: .seconds(limits.connectTimeout), idleTimeout: .seconds(limits.idleTimeout))
             return try await channel.executeThenClose { inbound, outbound in
-                var headers = [("Accept-Encoding", "identity")]
+                var headers = [("Accept-Encoding", "identity")] + extra
                 if offset > 0 { headers.append(("Range", "bytes=\(offset)-")) }
                 // One write, one flush: a server may answer and close before a second write.
                 var writeError: (any Error)?
@@ -145,7 +153,12 @@ extension HTTPClient {
                     guard offset > 0, Self.rangeStart(head.headers.first(name: "Content-Range")) == offset else { return .restart }
                     start = offset
                 default:
-                    let error = LedgeError(code == 404 ? .notFound : .remoteFailure, "\(label): HTTP \(code) \(head.status.reasonPhrase)")
+                    // An object store says why in its body (S3: <Error><Code>…</Code><Message>…</Message>).
+                    var body: [UInt8] = []
+                    while body.count < 8192, case .body(let buffer)? = try? await parts.next() { body += buffer.readableBytesView }
+                    let error = LedgeError(
+                        code == 404 ? .notFound : .remoteFailure,
+                        "\(label): HTTP \(code) \(head.status.reasonPhrase)\(Self.storeErrorDetail(body))")
                     guard Self.retryableStatuses.contains(code) else { throw error }
                     throw RetryableFailure(error: error, retryAfter: head.headers.first(name: "Retry-After"))
                 }
@@ -191,6 +204,21 @@ extension HTTPClient {
             if Self.certificateRefusals.contains(reason) || error is UnusableTrustRoots { throw failure }
             throw RetryableFailure(error: failure)
         }
+    }
+
+    /// `: CODE: MESSAGE` of an S3-style XML error body (`<Code>NoSuchKey</Code>`,
+    /// `<Message>…</Message>`), empty for any other body.
+    static func storeErrorDetail(_ body: [UInt8]) -> String {
+        let text = String(decoding: body, as: UTF8.self)
+        func element(_ name: String) -> String? {
+            guard let open = text.firstRange(of: "<\(name)>"), let close = text[open.upperBound...].firstRange(of: "</\(name)>") else {
+                return nil
+            }
+            let value = String(text[open.upperBound..<close.lowerBound].prefix(200))
+            return value.isEmpty ? nil : value
+        }
+        guard text.contains("<Error>"), let code = element("Code") else { return "" }
+        return ": \(code)" + (element("Message").map { ": \($0)" } ?? "")
     }
 
     /// N of `Content-Range: bytes N-M/T`.

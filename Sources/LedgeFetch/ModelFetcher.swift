@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 public import LedgeCore
 internal import LedgeRelease
 public import Logging
@@ -26,7 +31,8 @@ public struct FetchedModel: Sendable, Hashable {
 }
 
 /// Turns model URIs into local files or folders, as KServe's storage initializer does:
-/// `https://`, `http://` and `file:///` URIs with an optional `#sha256=<hex>` pin.
+/// `https://`, `http://`, `s3://` (``S3Settings``) and `file:///` URIs with an optional
+/// `#sha256=<hex>` pin.
 ///
 /// Downloads stream into `partial/` in the cache and resume with a `Range` request after a
 /// cut; a complete download is synced, checked against the pin, and renamed into the
@@ -57,6 +63,11 @@ public struct ModelFetcher: Sendable {
         switch uri.location {
         case .file(let path): return try fetchLocal(uri, path: path, cache: cache)
         case .remote(let url): return try await fetchRemote(uri, url: url, cache: cache)
+        case .s3(let bucket, let key):
+            let settings = try options.s3 ?? S3Settings.from(environment: ProcessInfo.processInfo.environment)
+            return try await fetchRemote(uri, url: settings.url(bucket: bucket, key: key).text, cache: cache) { url in
+                settings.headers(for: url, seconds: Int64(Date().timeIntervalSince1970))
+            }
         }
     }
 
@@ -79,7 +90,9 @@ public struct ModelFetcher: Sendable {
         return FetchedModel(path: try unpack(path, kind: kind, uri: uri, sha256: sha256, cache: cache), sha256: sha256, fromCache: false)
     }
 
-    private func fetchRemote(_ uri: ModelURI, url: String, cache: ModelCache) async throws -> FetchedModel {
+    private func fetchRemote(
+        _ uri: ModelURI, url: String, cache: ModelCache, headers: (@Sendable (RequestURL) -> [(String, String)])? = nil
+    ) async throws -> FetchedModel {
         let part = cache.partialPath(for: uri.description)
         let fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw LedgeError(.runtimeFailure, "\(uri): cannot write \(part): \(LocalFiles.reason)") }
@@ -89,7 +102,9 @@ public struct ModelFetcher: Sendable {
         logger.info("fetching a model", metadata: ["uri": "\(uri)", "resume_from": "\(offset)"])
         let result: DownloadResult
         do {
-            result = try await HTTPClient().download(url, to: fd, from: offset, limits: options.download) { [logger] problem, delay in
+            result = try await HTTPClient().download(
+                url, to: fd, from: offset, limits: options.download, label: headers == nil ? nil : uri.description, headers: headers
+            ) { [logger] problem, delay in
                 logger.warning("\(problem); trying again in \(delay) s")
             }
         } catch let error as LedgeError {

@@ -1,7 +1,7 @@
 public import LedgeCore
 
-/// A model's URI: `https://…`, `http://…` or `file:///absolute/path`, with an optional
-/// `#sha256=<64 hex digits>` pin of the content.
+/// A model's URI: `https://…`, `http://…`, `s3://BUCKET/KEY` or `file:///absolute/path`, with
+/// an optional `#sha256=<64 hex digits>` pin of the content.
 public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
     /// Where the content is.
     public enum Location: Sendable, Hashable {
@@ -9,6 +9,9 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
         case remote(String)
         /// A local path.
         case file(String)
+        /// An object in an S3 bucket (its key as written, not percent-encoded): fetched as
+        /// ``S3Settings`` say.
+        case s3(bucket: String, key: String)
     }
 
     /// Where the content is.
@@ -40,6 +43,16 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
             }
             location = .remote(base)
             path = url.target.prefix { $0 != "?" }
+        } else if base.hasPrefix("s3://") {
+            let rest = base.dropFirst(5)
+            let bucket = rest.prefix { $0 != "/" }
+            let key = rest.dropFirst(bucket.count + 1)
+            guard Self.isBucketName(bucket), !key.isEmpty, !key.hasSuffix("/"), !key.contains("\0"), !key.contains("?") else {
+                throw LedgeError.usage(
+                    "model URI '\(text)': expected s3://BUCKET/KEY (a bucket of 3-63 letters, digits, '.', '-' or '_', and an object key)")
+            }
+            location = .s3(bucket: String(bucket), key: String(key))
+            path = key
         } else if base.hasPrefix("file://") {
             path = base.dropFirst(7)
             guard path.hasPrefix("/"), let decoded = path.percentDecoded else {
@@ -48,10 +61,26 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
             location = .file(decoded)
         } else {
             throw LedgeError.usage(
-                "model URI '\(text)': expected https://, http:// or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>")
+                "model URI '\(text)': expected https://, http://, s3://BUCKET/KEY or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+            )
         }
-        let last = path.split(separator: "/").last.flatMap { $0.percentDecoded } ?? ""
+        let segment = path.split(separator: "/").last
+        let last: String
+        if case .s3 = location {
+            last = segment.map(String.init) ?? ""  // an object key is taken as written
+        } else {
+            last = segment.flatMap { $0.percentDecoded } ?? ""
+        }
         fileName = last.isEmpty || last == "." || last == ".." || last.contains("/") || last.contains("\0") ? "model" : last
+    }
+
+    /// S3's bucket naming: 3–63 characters; letters, digits, `.`, `-`, `_` (older buckets
+    /// outside us-east-1's rules included), starting and ending with a letter or digit.
+    private static func isBucketName(_ name: Substring) -> Bool {
+        let bytes = Array(name.utf8)
+        func alnum(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) }
+        guard (3...63).contains(bytes.count), let first = bytes.first, let last = bytes.last, alnum(first), alnum(last) else { return false }
+        return bytes.allSatisfy { alnum($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x5F }
     }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {

@@ -1,7 +1,7 @@
 /// UTC timestamps without a calendar library (FoundationEssentials has no formatter we need).
-enum RFC3339 {
+package enum RFC3339 {
     /// `seconds` since 1970 as `YYYY-MM-DDTHH:MM:SSZ`.
-    static func format(_ seconds: Int64) -> String {
+    package static func format(_ seconds: Int64) -> String {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let rest = seconds - days * 86_400
         // Howard Hinnant's civil_from_days.

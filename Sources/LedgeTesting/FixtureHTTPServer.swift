@@ -44,6 +44,27 @@ public final class FixtureHTTPServer: @unchecked Sendable {
         return try await body(server)
     }
 
+    /// Runs `body` with `scripts/s3_fixture_server.py` for `root` (its folders are buckets,
+    /// `public` readable unsigned): requests must be signed for `accessKey`/`secret` (and carry
+    /// `token` when given) in `region`, as botocore's SigV4 signer checks. ``s3Outcomes()``
+    /// lists what it answered.
+    public static func withS3Server<T>(
+        root: String, accessKey: String, secret: String, token: String? = nil, region: String = "us-east-1",
+        isolation: isolated (any Actor)? = #isolation, _ body: (FixtureHTTPServer) async throws -> T
+    ) async throws -> T {
+        let arguments = [root, accessKey, secret] + (token.map { [$0] } ?? []) + ["--region", region]
+        let server = FixtureHTTPServer(
+            process: try await FaultyRegistryProcess.start(script: "s3_fixture_server.py", arguments: arguments), scheme: "http")
+        defer { server.stop() }
+        return try await body(server)
+    }
+
+    /// What the S3 server answered, as `METHOD PATH signed=HEADERS -> OUTCOME` (`-` for an
+    /// unsigned request; `200` or S3's error code).
+    public func s3Outcomes() -> [String] {
+        process.log().split(separator: "\n").filter { $0.hasPrefix("S3 ") }.map { String($0.dropFirst(3)) }
+    }
+
     /// Writes the archives of `scripts/make_fetch_archives.py` (good, zip-slip, symlink, oversized)
     /// into `folder`, the good ones holding `model`.
     public static func makeArchives(in folder: String, model: String) async throws {

@@ -21,10 +21,11 @@ import Testing
     }
 
     @Test func aBadURIIsOneLine() async throws {
-        let options = try ModelURIOptions.parse(["--model-uri", "s3://bucket/m.onnx", "--model-cache", "/nonexistent"])
+        let options = try ModelURIOptions.parse(["--model-uri", "gs://bucket/m.onnx", "--model-cache", "/nonexistent"])
         await #expect(
             throws: LedgeError.usage(
-                "model URI 's3://bucket/m.onnx': expected https://, http:// or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>")
+                "model URI 'gs://bucket/m.onnx': expected https://, http://, s3://BUCKET/KEY or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+            )
         ) {
             try await options.modelFiles(logger: Logger(label: "test"))
         }

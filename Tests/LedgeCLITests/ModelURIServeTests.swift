@@ -61,4 +61,29 @@ import Testing
             #expect(files.requests().filter { $0.hasPrefix("GET /files/add.onnx") }.count == 1)
         }
     }
+
+    /// `s3://` URIs with the AWS SDKs' variables, against a loopback S3-compatible server that
+    /// checks each signature with botocore: served with the right keys, refused in one line
+    /// naming the URI and S3's code (exit 4) with a wrong secret.
+    @Test func s3ModelURIsServeWithTheAWSVariables() async throws {
+        let folder = try TemporaryFolder()
+        try FileManager.default.createDirectory(atPath: folder.path + "/store/models", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Fixtures.model("add.onnx"), toPath: folder.path + "/store/models/add.onnx")
+        try await FixtureHTTPServer.withS3Server(root: folder.path + "/store", accessKey: "AKIDSERVE", secret: "serve-secret") { store in
+            let arguments = ["--model-uri", "s3://models/add.onnx", "--model-cache", folder.path + "/cache", "--probe-cache", "none"]
+            var environment = ["AWS_ENDPOINT_URL": store.baseURL, "AWS_ACCESS_KEY_ID": "AKIDSERVE", "AWS_SECRET_ACCESS_KEY": "wrong"]
+            let refused = try ProcessRunner.ledge(["serve", "--port", "0"] + arguments, environment: environment)
+            #expect(refused.status == 4)
+            #expect(
+                refused.stderr.split(separator: "\n").last.map(String.init)
+                    == "error: s3://models/add.onnx: HTTP 403 Forbidden: SignatureDoesNotMatch: The request signature we calculated "
+                    + "does not match the signature you provided. Check your key and signing method.",
+                "\(refused.stderr)")
+            environment["AWS_SECRET_ACCESS_KEY"] = "serve-secret"
+            let server = try await ServeProcess.start(arguments, environment: environment)
+            #expect(try RepositoryIndex.fetchAll(port: server.port)["add"]?.state == "READY")
+            try await server.terminate()
+            #expect(store.s3Outcomes().map { $0.split(separator: " ").last.map(String.init) ?? "" } == ["SignatureDoesNotMatch", "200"])
+        }
+    }
 }

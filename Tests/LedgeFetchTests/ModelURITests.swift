@@ -22,9 +22,12 @@ import Testing
     @Test(arguments: [
         (
             "ftp://host/m.onnx",
-            "model URI 'ftp://host/m.onnx': expected https://, http:// or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+            "model URI 'ftp://host/m.onnx': expected https://, http://, s3://BUCKET/KEY or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
         ),
-        ("models/m.onnx", "model URI 'models/m.onnx': expected https://, http:// or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"),
+        (
+            "models/m.onnx",
+            "model URI 'models/m.onnx': expected https://, http://, s3://BUCKET/KEY or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+        ),
         ("file://relative/m.onnx", "model URI 'file://relative/m.onnx': expected file:///ABSOLUTE/PATH"),
         ("file:///bad%zz.onnx", "model URI 'file:///bad%zz.onnx': expected file:///ABSOLUTE/PATH"),
         ("http://:80/m.onnx", "model URI 'http://:80/m.onnx': expected http(s)://HOST[:PORT]/PATH"),

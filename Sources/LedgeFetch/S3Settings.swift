@@ -1,0 +1,123 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+public import LedgeCore
+
+/// Where `s3://BUCKET/KEY` model URIs are fetched from and how the requests are signed, read
+/// from the variables the AWS CLI and SDKs read — and those of KServe's storage initializer, so
+/// a KServe `InferenceService`'s S3 secret works unchanged:
+///
+/// - endpoint: `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` (`http(s)://HOST[:PORT]`), else
+///   KServe's `S3_ENDPOINT` (`HOST[:PORT]`, https unless `S3_USE_HTTPS=0`): a MinIO, Ceph or
+///   other S3-compatible store, addressed path-style (`ENDPOINT/BUCKET/KEY`). Without one,
+///   AWS itself: `https://BUCKET.s3.REGION.amazonaws.com/KEY` (path-style for bucket names
+///   that are not DNS labels).
+/// - region: `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1`.
+/// - credentials: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (with `AWS_SESSION_TOKEN`
+///   for temporary ones), else the profile `AWS_PROFILE` (else `default`) of the shared
+///   credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`), else none:
+///   unsigned requests, which public buckets answer.
+public struct S3Settings: Sendable, Hashable {
+    /// A custom endpoint (path-style addressing), or `nil` for AWS.
+    public var endpoint: RequestURL?
+    public var region: String
+    /// `nil`: requests go unsigned.
+    public var credentials: AWSCredentials?
+
+    public init(endpoint: RequestURL?, region: String, credentials: AWSCredentials?) {
+        self.endpoint = endpoint
+        self.region = region
+        self.credentials = credentials
+    }
+
+    /// The settings `environment` gives; a variable that cannot be used fails with a line naming it.
+    public static func from(environment: [String: String]) throws -> S3Settings {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        var endpoint: RequestURL?
+        if let name = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].first(where: { value($0) != nil }), let text = value(name) {
+            guard let url = RequestURL(text), url.target == "/" || url.target.isEmpty else {
+                throw LedgeError.usage("\(name)='\(text)': expected http(s)://HOST[:PORT]")
+            }
+            endpoint = url
+        } else if let text = value("S3_ENDPOINT") {
+            let secure = value("S3_USE_HTTPS") != "0"
+            let bare = text.hasPrefix("http://") || text.hasPrefix("https://") ? text : (secure ? "https://" : "http://") + text
+            guard let url = RequestURL(bare), url.target == "/" || url.target.isEmpty else {
+                throw LedgeError.usage("S3_ENDPOINT='\(text)': expected HOST[:PORT]")
+            }
+            endpoint = url
+        }
+        let region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION") ?? "us-east-1"
+        guard region.utf8.allSatisfy({ Self.isLabelByte($0) }) else {
+            throw LedgeError.usage("AWS_REGION='\(region)': expected a region name such as eu-west-1")
+        }
+        let credentials: AWSCredentials?
+        switch (value("AWS_ACCESS_KEY_ID"), value("AWS_SECRET_ACCESS_KEY")) {
+        case (let id?, let secret?):
+            credentials = AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: value("AWS_SESSION_TOKEN"))
+        case (nil, nil):
+            credentials = try sharedCredentials(environment)
+        default:
+            throw LedgeError.usage("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: expected both or neither")
+        }
+        return S3Settings(endpoint: endpoint, region: region, credentials: credentials)
+    }
+
+    /// The URL of `key` in `bucket`.
+    public func url(bucket: String, key: String) -> RequestURL {
+        let path = SigV4.encode(key, keepSlash: true)
+        if var base = endpoint {
+            base.target = "/\(bucket)/\(path)"
+            return base
+        }
+        let virtual = bucket.utf8.allSatisfy { Self.isLabelByte($0) } && bucket.utf8.count <= 63
+        return virtual
+            ? RequestURL(secure: true, host: "\(bucket).s3.\(region).amazonaws.com", port: 443, target: "/\(path)")
+            : RequestURL(secure: true, host: "s3.\(region).amazonaws.com", port: 443, target: "/\(bucket)/\(path)")
+    }
+
+    /// The headers of a `GET` of `url` made at `seconds` since 1970: signed with the
+    /// credentials, none without them.
+    public func headers(for url: RequestURL, seconds: Int64) -> [(String, String)] {
+        guard let credentials else { return [] }
+        return SigV4.getHeaders(url, region: region, credentials: credentials, seconds: seconds)
+    }
+
+    /// Lower-case letters, digits and `-`: a DNS label as S3 bucket names and AWS regions use them.
+    private static func isLabelByte(_ byte: UInt8) -> Bool {
+        (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2D
+    }
+
+    /// The profile's keys from the shared credentials file (an INI file), `nil` when there is no file.
+    private static func sharedCredentials(_ environment: [String: String]) throws -> AWSCredentials? {
+        let explicit = environment["AWS_SHARED_CREDENTIALS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let path = explicit ?? environment["HOME"].map({ $0 + "/.aws/credentials" }) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if explicit != nil { throw LedgeError.usage("AWS_SHARED_CREDENTIALS_FILE='\(path)': cannot read it") }
+            return nil
+        }
+        let profile = environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        var section: String?
+        var fields: [String: String] = [:]
+        for raw in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingWhitespace()
+            if line.hasPrefix("#") || line.hasPrefix(";") || line.isEmpty { continue }
+            if line.hasPrefix("[") && line.hasSuffix("]") {
+                section = String(line.dropFirst().dropLast()).trimmingWhitespace()
+                continue
+            }
+            guard section == profile, let equals = line.firstIndex(of: "=") else { continue }
+            fields[line[..<equals].trimmingWhitespace().lowercased()] =
+                line[line.index(after: equals)...].trimmingWhitespace()
+        }
+        guard let id = fields["aws_access_key_id"], let secret = fields["aws_secret_access_key"] else {
+            if environment["AWS_PROFILE"] != nil || !fields.isEmpty {
+                throw LedgeError.usage("\(path): profile '\(profile)' has no aws_access_key_id and aws_secret_access_key")
+            }
+            return nil
+        }
+        return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: fields["aws_session_token"])
+    }
+}

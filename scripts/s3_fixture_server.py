@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""A loopback S3-compatible object server for the s3:// model fetch tests, whose signature check
+is the AWS SDK's own: every signed request is signed again by botocore's ``S3SigV4Auth`` from the
+headers the request says it signed, and must match.
+
+Serves ``GET|HEAD /<bucket>/<key>`` (path-style addressing, as MinIO and custom endpoints are
+addressed) from ``ROOT/<bucket>/<key>``, with ``Range`` as ``fixture_http_server.py`` serves
+``/files/``. A request must carry ``Authorization: AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/
+s3/aws4_request, SignedHeaders=…, Signature=…`` for the access key and region given, sign
+``host``, ``x-amz-date`` and ``x-amz-content-sha256`` (and ``x-amz-security-token`` when the
+server has a session token, whose value must match), be dated within 15 minutes, and match
+botocore's signature; else 403 with S3's XML error (``SignatureDoesNotMatch``,
+``InvalidAccessKeyId``, ``AccessDenied``, ``RequestTimeTooSkewed``, ``InvalidToken``). The
+bucket ``public`` is also readable without a signature. A missing object is 404 ``NoSuchKey``.
+
+Usage: ``s3_fixture_server.py ROOT ACCESS_KEY SECRET [SESSION_TOKEN] [--region R]`` (default
+region us-east-1) — prints the port on stdout; logs ``REQUEST <METHOD> <PATH> <RANGE>`` and
+``S3 <METHOD> <PATH> signed=<SignedHeaders or -> -> <status or code>`` to stderr.
+"""
+
+import datetime
+import re
+import sys
+from urllib.parse import unquote
+
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+import fixture_http_server
+from faulty_registry import log, main
+
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+REGION = sys.argv[sys.argv.index("--region") + 1] if "--region" in sys.argv else "us-east-1"
+if "--region" in sys.argv:
+    ARGS.remove(REGION)
+ACCESS_KEY, SECRET = ARGS[1], ARGS[2]
+TOKEN = ARGS[3] if len(ARGS) > 3 else None
+AUTH = re.compile(r"^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/s3/aws4_request, "
+                  r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$")
+
+
+class Handler(fixture_http_server.Handler):
+    server_version = "s3-fixture/1"
+
+    def s3_error(self, status, code, message):
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+                f"<Resource>{self.path}</Resource></Error>").encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def refusal(self, bucket):
+        """None when the request may read `bucket`, else (status, code, message)."""
+        auth = self.headers.get("Authorization")
+        if auth is None:
+            return None if bucket == "public" else (403, "AccessDenied", "Access Denied")
+        match = AUTH.match(auth)
+        if not match:
+            return 400, "AuthorizationHeaderMalformed", "The authorization header is malformed"
+        key, day, region, signed, signature = match.groups()
+        if key != ACCESS_KEY:
+            return 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
+        if region != REGION:
+            return 400, "AuthorizationHeaderMalformed", f"the region '{region}' is wrong; expecting '{REGION}'"
+        names = signed.split(";")
+        required = {"host", "x-amz-date", "x-amz-content-sha256"} | ({"x-amz-security-token"} if TOKEN else set())
+        if not required <= set(names) or any(self.headers.get(n) is None for n in names):
+            return 403, "AccessDenied", f"signed headers {signed} lack one of {sorted(required)}"
+        if TOKEN and self.headers.get("x-amz-security-token") != TOKEN:
+            return 403, "InvalidToken", "The provided token is malformed or otherwise invalid."
+        stamp = self.headers["x-amz-date"]
+        when = datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+        if abs((datetime.datetime.now(datetime.timezone.utc) - when).total_seconds()) > 900 or stamp[:8] != day:
+            return 403, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."
+        # botocore signs every header of the request it is given: give it the signed ones only.
+        request = AWSRequest(method=self.command, url=f"http://{self.headers['host']}{self.path}",
+                             headers={n: self.headers[n] for n in names})
+        request.context["timestamp"] = stamp
+        signer = S3SigV4Auth(Credentials(ACCESS_KEY, SECRET, TOKEN), "s3", REGION)
+        expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+        if expected != signature:
+            return 403, "SignatureDoesNotMatch", ("The request signature we calculated does not match the signature you provided. "
+                                                  "Check your key and signing method.")
+        return None
+
+    def route(self):
+        log(f"REQUEST {self.command} {self.path} {self.headers.get('Range', '-')}")
+        path = self.path.split("?", 1)[0]
+        parts = path.lstrip("/").split("/", 1)
+        match = AUTH.match(self.headers.get("Authorization", ""))
+        signed = match.group(4) if match else "-"
+        if len(parts) != 2 or not parts[1]:
+            log(f"S3 {self.command} {path} signed={signed} -> InvalidRequest")
+            return self.s3_error(400, "InvalidRequest", "expected /BUCKET/KEY")
+        refused = self.refusal(parts[0])
+        if refused:
+            log(f"S3 {self.command} {path} signed={signed} -> {refused[1]}")
+            return self.s3_error(*refused)
+        relative = unquote(path.lstrip("/"))
+        if self.local_path(relative) is None:
+            log(f"S3 {self.command} {path} signed={signed} -> NoSuchKey")
+            return self.s3_error(404, "NoSuchKey", "The specified key does not exist.")
+        log(f"S3 {self.command} {path} signed={signed} -> 200")
+        return self.serve_file(relative)
+
+    do_GET = do_HEAD = route
+
+
+if __name__ == "__main__":
+    main(Handler)
