@@ -331,7 +331,7 @@ let package = Package(
         ),
         .testTarget(name: "LedgeTestingTests", dependencies: ["LedgeTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LedgeFuzzingTests", dependencies: ["LedgeFuzzing", "LedgeGRPC", "LedgeServing", "LedgeCore", "LedgeTesting"],
+            name: "LedgeFuzzingTests", dependencies: ["LedgeFuzzing", "LedgeGRPC", "LedgeServer", "LedgeServing", "LedgeCore", "LedgeTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeReleaseTests", dependencies: ["LedgeRelease", "LedgeTesting", .product(name: "Logging", package: "swift-log")],

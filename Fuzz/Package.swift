@@ -12,7 +12,10 @@
 import PackageDescription
 
 /// Target name (as Fuzz/run.sh, the corpora and LedgeFuzzing's `FuzzTarget` raw values spell it).
-let targets = ["FuzzShape", "FuzzRequest", "FuzzFraming", "FuzzMultipart", "FuzzTFLite", "FuzzONNX", "FuzzImage", "FuzzGRPC", "FuzzConfig"]
+let targets = [
+    "FuzzShape", "FuzzRequest", "FuzzFraming", "FuzzMultipart", "FuzzTFLite", "FuzzONNX", "FuzzImage", "FuzzGRPC", "FuzzConfig",
+    "FuzzSeldon",
+]
 
 let package = Package(
     name: "LedgeFuzz",

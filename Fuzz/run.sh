@@ -9,7 +9,7 @@
 # Environment:
 #   FUZZ_SECONDS     seconds per target (default 60)
 #   FUZZ_RUNS        stop a target after this many executions (default: no bound but time)
-#   FUZZ_TARGETS     which targets (default: all nine, FuzzShape … FuzzConfig)
+#   FUZZ_TARGETS     which targets (default: all ten, FuzzShape … FuzzSeldon)
 #   FUZZ_SANITIZERS  swiftc -sanitize= value (default fuzzer,address; fuzzer alone runs faster)
 #   FUZZ_SCRATCH     build folder (default <repo>/.build-fuzz); the growing corpora and any new
 #                    crash, timeout or OOM inputs are kept under it (corpus/, artifacts/, logs/)
@@ -24,7 +24,7 @@ REPO="$(dirname "$FUZZ")"
 SCRATCH="${FUZZ_SCRATCH:-$REPO/.build-fuzz}"
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
 RUNS="${FUZZ_RUNS:--1}"
-TARGETS="${FUZZ_TARGETS:-FuzzShape FuzzRequest FuzzFraming FuzzMultipart FuzzTFLite FuzzONNX FuzzImage FuzzGRPC FuzzConfig}"
+TARGETS="${FUZZ_TARGETS:-FuzzShape FuzzRequest FuzzFraming FuzzMultipart FuzzTFLite FuzzONNX FuzzImage FuzzGRPC FuzzConfig FuzzSeldon}"
 SANITIZERS="${FUZZ_SANITIZERS:-fuzzer,address}"
 SWIFT="${SWIFT:-swift}"
 

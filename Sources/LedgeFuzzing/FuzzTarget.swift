@@ -23,6 +23,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case grpc = "FuzzGRPC"
     /// A model folder's `config.pbtxt`: the text parser, the config decoder and completion.
     case config = "FuzzConfig"
+    /// A Seldon Core v1 prediction (JSON, or a form's `json` field): payloads, tensors, the answer.
+    case seldon = "FuzzSeldon"
 
     /// Runs the target's body on `bytes`.
     public func run(_ bytes: UnsafeRawBufferPointer) throws {
@@ -37,6 +39,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .image: try ImageTarget.run(input)
         case .grpc: try GRPCRequestTarget.run(input)
         case .config: try ConfigTarget.run(input)
+        case .seldon: try SeldonTarget.run(input)
         }
     }
 

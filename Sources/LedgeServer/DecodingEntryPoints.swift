@@ -4,6 +4,7 @@ package import FoundationEssentials
 package import Foundation
 #endif
 internal import HummingbirdCore
+package import LedgeCore
 package import LedgeServing
 package import Logging
 package import NIOCore
@@ -43,6 +44,46 @@ package enum DecodingEntryPoints {
     /// The Seldon message a multipart form stands for.
     package static func seldonMessage(multipart body: Data, contentType: String) throws -> JSONValue {
         try SeldonForm.multipart(body, contentType: contentType)
+    }
+
+    /// A Seldon prediction as its route reads one: `body` as the JSON message (with `form`, an
+    /// URL-encoded form or query whose `json` field holds it), its payload and `meta`, the tensors
+    /// of `data` (for the first of `inputs`) or `jsonData` (by name), and the answer those
+    /// tensors make when echoed as the outputs. `nil` for a `binData` image or a form without `json`.
+    package static func seldonEcho(_ body: [UInt8], form: Bool, inputs: [TensorSpec], model: String) throws -> (
+        tensors: [Tensor], answer: Data
+    )? {
+        let json: JSONValue
+        if form {
+            guard let text = try SeldonForm.field("json", in: body) else { return nil }
+            json = try SeldonForm.json(text, from: "form field 'json'")
+        } else {
+            json = try SeldonForm.json(body, from: "the request body")
+        }
+        let message = try SeldonCoding.decode(json)
+        let meta = try SeldonMeta(request: message.meta, model: model, server: "0")
+        switch message.payload {
+        case .binData:
+            return nil
+        case .data(let input):
+            let tensor = try SeldonCoding.tensor(input, spec: inputs[0], model: model)
+            let output = SeldonResponse.Output(tensor: tensor, form: input.form, names: SeldonResponse.names(for: tensor, labels: nil))
+            return ([tensor], SeldonResponse.data(output, meta: meta))
+        case .jsonData(let entries):
+            let named = try entries.map { entry in
+                guard let spec = inputs.first(where: { $0.name == entry.name }) else {
+                    throw LedgeError.invalidInput("field 'jsonData.\(entry.name)' is not an input of model '\(model)'")
+                }
+                return (name: entry.name, tensor: try SeldonCoding.tensor(entry.input, spec: spec, model: model), form: entry.input.form)
+            }
+            let outputs = named.map {
+                (
+                    name: $0.name,
+                    output: SeldonResponse.Output(tensor: $0.tensor, form: $0.form, names: SeldonResponse.names(for: $0.tensor, labels: nil))
+                )
+            }
+            return (named.map(\.tensor), SeldonResponse.jsonData(outputs, meta: meta))
+        }
     }
 
     /// Adds to `channel` the HTTP/1 server handlers `ledge serve` puts on a connection, as

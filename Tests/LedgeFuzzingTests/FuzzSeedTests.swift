@@ -1,6 +1,7 @@
 import Foundation
 import LedgeCore
 import LedgeGRPC
+import LedgeServer
 import LedgeServing
 import Testing
 
@@ -82,6 +83,35 @@ struct FuzzSeedTests {
             } catch let error as LedgeError {
                 #expect(error.message == refusals[name], "\(name)")
             }
+        }
+    }
+
+    @Test func seldonSeedsReachTheirEnd() throws {
+        let expected: [String: String] = [
+            "bin-data.json": "image",
+            "data-ndarray.json": "float32 [2, 4]",
+            "data-tensor.json": "float32 [1, 4]",
+            "form": "float32 [1, 4]",
+            "json-data.json": "float64 [3], float16 [1, 1, 2], int64 [1, 2], bool [3], uint8 [2, 2, 3], int8 [], uint32 [2], float32 [1, 4]",
+            "ragged.json":
+                "field 'data.ndarray' is not rectangular: a row at depth 1 is of another length, expected every row to match shape [2, 4]",
+            "str-data.json":
+                "'strData' payloads are not supported: expected 'data' (ndarray or tensor), 'binData' (an image) or 'jsonData'",
+        ]
+        let files = try FuzzReplayTests.files("Corpus", .seldon)
+        #expect(files.map(\.lastPathComponent) == expected.keys.sorted())
+        for file in files {
+            let bytes = try [UInt8](Data(contentsOf: file))
+            let form = bytes.first == 1
+            let outcome: String
+            do {
+                let echoed = try DecodingEntryPoints.seldonEcho(
+                    form ? Array(bytes.dropFirst()) : bytes, form: form, inputs: RequestTarget.model.info.inputs, model: "fuzz")
+                outcome = echoed.map { $0.tensors.map { "\($0.dtype) \($0.shape)" }.joined(separator: ", ") } ?? "image"
+            } catch let error as LedgeError {
+                outcome = error.message
+            }
+            #expect(outcome == expected[file.lastPathComponent], "\(file.lastPathComponent)")
         }
     }
 }
