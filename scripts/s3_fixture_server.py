@@ -11,7 +11,9 @@ s3/aws4_request, SignedHeaders=…, Signature=…`` for the access key and regio
 server has a session token, whose value must match), be dated within 15 minutes, and match
 botocore's signature; else 403 with S3's XML error (``SignatureDoesNotMatch``,
 ``InvalidAccessKeyId``, ``AccessDenied``, ``RequestTimeTooSkewed``, ``InvalidToken``). The
-bucket ``public`` is also readable without a signature. A missing object is 404 ``NoSuchKey``.
+bucket ``public`` is also readable without a signature. A missing object is 404 ``NoSuchKey``;
+the bucket ``elsewhere`` answers as a bucket of another region does: 301 ``PermanentRedirect``
+with ``x-amz-bucket-region: eu-west-1`` and no ``Location``.
 
 Usage: ``s3_fixture_server.py ROOT ACCESS_KEY SECRET [SESSION_TOKEN] [--region R]`` (default
 region us-east-1) — prints the port on stdout; logs ``REQUEST <METHOD> <PATH> <RANGE>`` and
@@ -96,6 +98,16 @@ class Handler(fixture_http_server.Handler):
         if len(parts) != 2 or not parts[1]:
             log(f"S3 {self.command} {path} signed={signed} -> InvalidRequest")
             return self.s3_error(400, "InvalidRequest", "expected /BUCKET/KEY")
+        if parts[0] == "elsewhere":  # a bucket of another region: S3's 301 without a Location
+            log(f"S3 {self.command} {path} signed={signed} -> PermanentRedirect")
+            self.send_response(301)
+            self.send_header("x-amz-bucket-region", "eu-west-1")
+            body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect</Code><Message>The bucket you are '
+                    b"attempting to access must be addressed using the specified endpoint.</Message></Error>")
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return None if self.command == "HEAD" else self.wfile.write(body)
         refused = self.refusal(parts[0])
         if refused:
             log(f"S3 {self.command} {path} signed={signed} -> {refused[1]}")

@@ -146,6 +146,12 @@ extension HTTPClient {
                 let code = Int(head.status.code)
                 var start: Int64 = 0
                 switch code {
+                case 301,
+                    307 where head.headers.first(name: "Location") == nil && head.headers.first(name: "x-amz-bucket-region") != nil:
+                    // S3 sends a request for a bucket of another region away without a Location.
+                    let region = head.headers.first(name: "x-amz-bucket-region") ?? ""
+                    throw LedgeError(
+                        .remoteFailure, "\(label): the bucket is in region \(region), not the one asked: set AWS_REGION=\(region)")
                 case 301, 302, 303, 307, 308: return .redirect(code, head.headers.first(name: "Location") ?? "")
                 case 416 where offset > 0: return .restart
                 case 200: guard ftruncate(fd, 0) == 0 else { throw writeFailure(label) }

@@ -86,10 +86,15 @@ import Testing
             await #expect(throws: LedgeError(.remoteFailure, "\(uri): HTTP 403 Forbidden: AccessDenied: Access Denied")) {
                 try await fixture.fetcher { $0.s3 = anonymous }.fetch(uri)
             }
+            // A bucket of another region: S3 says which, without a Location to follow.
+            await #expect(
+                throws: LedgeError(
+                    .remoteFailure, "s3://elsewhere/m.onnx: the bucket is in region eu-west-1, not the one asked: set AWS_REGION=eu-west-1")
+            ) { try await fixture.fetcher { $0.s3 = settings }.fetch("s3://elsewhere/m.onnx") }
             #expect(fixture.partials().isEmpty)
             #expect(
                 fixture.server.s3Outcomes().map { $0.split(separator: " ").last.map(String.init) ?? "" } == [
-                    "SignatureDoesNotMatch", "NoSuchKey", "200", "AccessDenied",
+                    "SignatureDoesNotMatch", "NoSuchKey", "200", "AccessDenied", "PermanentRedirect",
                 ])
         }
     }
