@@ -15,15 +15,25 @@ bucket ``public`` is also readable without a signature. A missing object is 404 
 the bucket ``elsewhere`` answers as a bucket of another region does: 301 ``PermanentRedirect``
 with ``x-amz-bucket-region: eu-west-1`` and no ``Location``.
 
+It also hands out those keys (and the session token) as the AWS credential endpoints do:
+
+- ``POST /sts/`` — STS ``AssumeRoleWithWebIdentity`` (form-encoded, unsigned): for
+  ``RoleArn=`` ROLE and ``WebIdentityToken=`` WEB_TOKEN, the query protocol's XML
+  ``<Credentials>``; else 403 ``AccessDenied`` (logged ``STS <role> -> ok|AccessDenied``).
+- ``GET /container/credentials`` — the ECS / EKS Pod Identity endpoint: for
+  ``Authorization:`` CONTAINER_TOKEN, JSON ``AccessKeyId``, ``SecretAccessKey``, ``Token``,
+  ``Expiration``; else 401 (logged ``CONTAINER -> ok|denied``).
+
 Usage: ``s3_fixture_server.py ROOT ACCESS_KEY SECRET [SESSION_TOKEN] [--region R]`` (default
 region us-east-1) — prints the port on stdout; logs ``REQUEST <METHOD> <PATH> <RANGE>`` and
 ``S3 <METHOD> <PATH> signed=<SignedHeaders or -> -> <status or code>`` to stderr.
 """
 
 import datetime
+import json
 import re
 import sys
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -38,6 +48,9 @@ if "--region" in sys.argv:
     ARGS.remove(REGION)
 ACCESS_KEY, SECRET = ARGS[1], ARGS[2]
 TOKEN = ARGS[3] if len(ARGS) > 3 else None
+ROLE = "arn:aws:iam::123456789012:role/ledge-models"
+WEB_TOKEN = "eks-projected-service-account-token"
+CONTAINER_TOKEN = "eks-pod-identity-token"
 AUTH = re.compile(r"^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/s3/aws4_request, "
                   r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$")
 
@@ -89,9 +102,50 @@ class Handler(fixture_http_server.Handler):
                                                   "Check your key and signing method.")
         return None
 
+    def credentials_answer(self, status, content_type, body):
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def sts(self):
+        form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+        role = form.get("RoleArn", [""])[0]
+        if form.get("Action") != ["AssumeRoleWithWebIdentity"] or role != ROLE or form.get("WebIdentityToken") != [WEB_TOKEN]:
+            log(f"STS {role} -> AccessDenied")
+            body = ('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+                    "<Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message>"
+                    "</Error><RequestId>1</RequestId></ErrorResponse>")
+            return self.credentials_answer(403, "text/xml", body)
+        log(f"STS {role} -> ok")
+        expiration = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = ('<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                "<AssumeRoleWithWebIdentityResult><SubjectFromWebIdentityToken>system:serviceaccount:ml:ledge"
+                f"</SubjectFromWebIdentityToken><Credentials><AccessKeyId>{ACCESS_KEY}</AccessKeyId>"
+                f"<SecretAccessKey>{SECRET}</SecretAccessKey><SessionToken>{TOKEN or ''}</SessionToken>"
+                f"<Expiration>{expiration}</Expiration></Credentials><AssumedRoleUser><Arn>{ROLE}/ledge</Arn>"
+                "<AssumedRoleId>AROA:ledge</AssumedRoleId></AssumedRoleUser></AssumeRoleWithWebIdentityResult>"
+                "<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>")
+        return self.credentials_answer(200, "text/xml", body)
+
+    def container(self):
+        if self.headers.get("Authorization") != CONTAINER_TOKEN:
+            log("CONTAINER -> denied")
+            return self.credentials_answer(401, "application/json", '{"code": "AccessDenied", "message": "bad token"}')
+        log("CONTAINER -> ok")
+        expiration = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        answer = {"AccessKeyId": ACCESS_KEY, "SecretAccessKey": SECRET, "Token": TOKEN, "Expiration": expiration}
+        return self.credentials_answer(200, "application/json", json.dumps(answer))
+
     def route(self):
         log(f"REQUEST {self.command} {self.path} {self.headers.get('Range', '-')}")
         path = self.path.split("?", 1)[0]
+        if path == "/sts/" and self.command == "POST":
+            return self.sts()
+        if path == "/container/credentials" and self.command == "GET":
+            return self.container()
         parts = path.lstrip("/").split("/", 1)
         match = AUTH.match(self.headers.get("Authorization", ""))
         signed = match.group(4) if match else "-"
@@ -119,7 +173,7 @@ class Handler(fixture_http_server.Handler):
         log(f"S3 {self.command} {path} signed={signed} -> 200")
         return self.serve_file(relative)
 
-    do_GET = do_HEAD = route
+    do_GET = do_HEAD = do_POST = route
 
 
 if __name__ == "__main__":

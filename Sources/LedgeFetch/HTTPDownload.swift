@@ -216,15 +216,8 @@ extension HTTPClient {
     /// `<Message>…</Message>`), empty for any other body.
     static func storeErrorDetail(_ body: [UInt8]) -> String {
         let text = String(decoding: body, as: UTF8.self)
-        func element(_ name: String) -> String? {
-            guard let open = text.firstRange(of: "<\(name)>"), let close = text[open.upperBound...].firstRange(of: "</\(name)>") else {
-                return nil
-            }
-            let value = String(text[open.upperBound..<close.lowerBound].prefix(200))
-            return value.isEmpty ? nil : value
-        }
-        guard text.contains("<Error>"), let code = element("Code") else { return "" }
-        return ": \(code)" + (element("Message").map { ": \($0)" } ?? "")
+        guard text.contains("<Error>"), let code = XMLText.element("Code", in: text) else { return "" }
+        return ": \(code.prefix(200))" + (XMLText.element("Message", in: text).map { ": \($0.prefix(200))" } ?? "")
     }
 
     /// N of `Content-Range: bytes N-M/T`.

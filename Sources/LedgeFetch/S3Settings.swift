@@ -16,20 +16,34 @@ public import LedgeCore
 ///   that are not DNS labels).
 /// - region: `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1`.
 /// - credentials: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (with `AWS_SESSION_TOKEN`
-///   for temporary ones), else the profile `AWS_PROFILE` (else `default`) of the shared
-///   credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`), else none:
-///   unsigned requests, which public buckets answer.
+///   for temporary ones), else EKS's web identity (IRSA: `AWS_WEB_IDENTITY_TOKEN_FILE`,
+///   `AWS_ROLE_ARN`), else the profile `AWS_PROFILE` (else `default`) of the shared
+///   credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`), else the
+///   container endpoint of ECS task roles and EKS Pod Identity
+///   (`AWS_CONTAINER_CREDENTIALS_FULL_URI` / `_RELATIVE_URI`; ``AWSCredentialProvider``), else
+///   none: unsigned requests, which public buckets answer.
 public struct S3Settings: Sendable, Hashable {
     /// A custom endpoint (path-style addressing), or `nil` for AWS.
     public var endpoint: RequestURL?
     public var region: String
-    /// `nil`: requests go unsigned.
+    /// `nil`: requests go unsigned (unless ``provider`` gives credentials).
     public var credentials: AWSCredentials?
+    /// Where temporary credentials are asked for at each fetch, when ``credentials`` is `nil`.
+    public var provider: AWSCredentialProvider?
 
-    public init(endpoint: RequestURL?, region: String, credentials: AWSCredentials?) {
+    public init(endpoint: RequestURL?, region: String, credentials: AWSCredentials?, provider: AWSCredentialProvider? = nil) {
         self.endpoint = endpoint
         self.region = region
         self.credentials = credentials
+        self.provider = provider
+    }
+
+    /// These settings with the provider's credentials asked for (unchanged without a provider).
+    public func resolved(client: HTTPClient = HTTPClient(timeLimit: 30)) async throws -> S3Settings {
+        guard credentials == nil, let provider else { return self }
+        var settings = self
+        settings.credentials = try await provider.credentials(client: client)
+        return settings
     }
 
     /// The settings `environment` gives; a variable that cannot be used fails with a line naming it.
@@ -53,16 +67,20 @@ public struct S3Settings: Sendable, Hashable {
         guard region.utf8.allSatisfy({ Self.isLabelByte($0) }) else {
             throw LedgeError.usage("AWS_REGION='\(region)': expected a region name such as eu-west-1")
         }
-        let credentials: AWSCredentials?
         switch (value("AWS_ACCESS_KEY_ID"), value("AWS_SECRET_ACCESS_KEY")) {
         case (let id?, let secret?):
-            credentials = AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: value("AWS_SESSION_TOKEN"))
+            let credentials = AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: value("AWS_SESSION_TOKEN"))
+            return S3Settings(endpoint: endpoint, region: region, credentials: credentials)
         case (nil, nil):
-            credentials = try sharedCredentials(environment)
+            break
         default:
             throw LedgeError.usage("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: expected both or neither")
         }
-        return S3Settings(endpoint: endpoint, region: region, credentials: credentials)
+        // The SDKs' order: web identity before the shared file, the container endpoint after it.
+        let provider = try AWSCredentialProvider.from(environment: environment, region: region)
+        if case .webIdentity? = provider { return S3Settings(endpoint: endpoint, region: region, credentials: nil, provider: provider) }
+        if let shared = try sharedCredentials(environment) { return S3Settings(endpoint: endpoint, region: region, credentials: shared) }
+        return S3Settings(endpoint: endpoint, region: region, credentials: nil, provider: provider)
     }
 
     /// The URL of `key` in `bucket`.

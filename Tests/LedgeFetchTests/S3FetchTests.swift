@@ -120,4 +120,86 @@ import Testing
         #expect(SigV4.timestamp(1_369_353_600) == "20130524T000000Z")
         #expect(SigV4.timestamp(951_827_696) == "20000229T123456Z")
     }
+
+    static let role = "arn:aws:iam::123456789012:role/ledge-models"
+
+    /// The credentials botocore's own providers get from `environment` (the fixture's STS and
+    /// container endpoints speak what the SDK expects): `ACCESS_KEY TOKEN`.
+    static func botocoreCredentials(_ environment: [String: String]) throws -> String {
+        let result = try ProcessRunner.run(
+            Fixtures.home + "/venv/bin/python",
+            [
+                "-c",
+                "import botocore.session; c = botocore.session.get_session().get_credentials().get_frozen_credentials(); print(c.access_key, c.token)",
+            ], environment: environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }, inheritEnvironment: false)
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// EKS's IAM roles for service accounts: the projected token exchanged at STS
+    /// (`AssumeRoleWithWebIdentity`) for temporary keys, which sign the fetch with their token.
+    @Test func webIdentityTokensAreExchangedAtSTS() async throws {
+        let token = "FwoGZXIvYXdzEIRSA-session"
+        try await withS3(token: token) { fixture, direct in
+            let tokenFile = fixture.root + "/web-identity-token"
+            try "eks-projected-service-account-token".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+            let environment = [
+                "HOME": "/nonexistent", "AWS_ENDPOINT_URL_S3": fixture.server.baseURL, "AWS_ENDPOINT_URL_STS": fixture.server.baseURL + "/sts/",
+                "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ROLE_ARN": Self.role, "AWS_REGION": "us-east-1",
+            ]
+            let settings = try S3Settings.from(environment: environment)
+            #expect(settings.credentials == nil)
+            let fetched = try await fixture.fetcher { $0.s3 = settings }.fetch("s3://models/mobilenet_gen.onnx")
+            #expect(FetchFixture.contents(fetched.path) == FetchFixture.contents(Fixtures.model("mobilenet_gen.onnx")))
+            #expect(try Self.botocoreCredentials(environment) == "\(Self.key) \(token)")
+
+            var wrongRole = environment
+            wrongRole["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/other"
+            await #expect(
+                throws: LedgeError(
+                    .remoteFailure,
+                    "s3://models/mobilenet_gen.onnx: STS AssumeRoleWithWebIdentity for arn:aws:iam::123456789012:role/other at "
+                        + "\(fixture.server.baseURL)/sts/: HTTP 403: AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity")
+            ) {
+                let settings = try S3Settings.from(environment: wrongRole)
+                return try await fixture.fetcher { $0.s3 = settings }.fetch("s3://models/mobilenet_gen.onnx")
+            }
+            #expect(
+                fixture.server.s3Outcomes()
+                    == ["GET /models/mobilenet_gen.onnx signed=host;x-amz-content-sha256;x-amz-date;x-amz-security-token -> 200"])
+            _ = direct
+        }
+    }
+
+    /// ECS task roles and EKS Pod Identity: the container endpoint, asked with the token file's
+    /// contents, answers the keys.
+    @Test func containerEndpointsGiveTheKeys() async throws {
+        let token = "IQoJb3JpZ2luX2VjEPodIdentity"
+        try await withS3(token: token) { fixture, _ in
+            let tokenFile = fixture.root + "/pod-identity-token"
+            try "eks-pod-identity-token".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+            let environment = [
+                "HOME": "/nonexistent", "AWS_ENDPOINT_URL": fixture.server.baseURL,
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": fixture.server.baseURL + "/container/credentials",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile,
+            ]
+            let settings = try S3Settings.from(environment: environment)
+            _ = try await fixture.fetcher { $0.s3 = settings }.fetch("s3://models/mobilenet_gen.onnx")
+            #expect(try Self.botocoreCredentials(environment) == "\(Self.key) \(token)")
+            var wrong = environment
+            wrong["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = nil
+            wrong["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "stale"
+            await #expect(
+                throws: LedgeError(
+                    .remoteFailure, "s3://models/m.onnx: container credentials at \(fixture.server.baseURL)/container/credentials: HTTP 401")
+            ) {
+                let settings = try S3Settings.from(environment: wrong)
+                return try await fixture.fetcher { $0.s3 = settings }.fetch("s3://models/m.onnx")
+            }
+            #expect(
+                throws: LedgeError.usage(
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI='http://10.0.0.5/creds': expected https://…, or http:// to a loopback address or 169.254.170.2/.23"
+                )
+            ) { try S3Settings.from(environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://10.0.0.5/creds", "HOME": "/nonexistent"]) }
+        }
+    }
 }

@@ -81,4 +81,32 @@ import Testing
             ) { try ModelURI(parsing: bad) }
         }
     }
+
+    /// The SDKs' order: keys, then web identity, then the shared file, then the container endpoint.
+    @Test func credentialSourcesComeInTheSDKsOrder() async throws {
+        try await withTemporaryDirectory(prefix: "ledge-aws") { home in
+            try FileManager.default.createDirectory(atPath: home + "/.aws", withIntermediateDirectories: true)
+            try "[default]\naws_access_key_id = AKFILE\naws_secret_access_key = SFILE\n".write(
+                toFile: home + "/.aws/credentials", atomically: true, encoding: .utf8)
+            let web = ["AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/token", "AWS_ROLE_ARN": "arn:aws:iam::1:role/r", "AWS_REGION": "eu-west-1"]
+            let container = ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc"]
+            let keys = ["AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "S"]
+            let all = try S3Settings.from(environment: web.merging(container) { $1 }.merging(keys) { $1 }.merging(["HOME": home]) { $1 })
+            #expect(all.credentials?.accessKeyID == "AK" && all.provider == nil)
+            let webFirst = try S3Settings.from(environment: web.merging(container) { $1 }.merging(["HOME": home]) { $1 })
+            #expect(webFirst.credentials == nil)
+            #expect(
+                webFirst.provider
+                    == .webIdentity(
+                        role: "arn:aws:iam::1:role/r", tokenFile: "/var/run/token", session: "ledge",
+                        sts: RequestURL(secure: true, host: "sts.eu-west-1.amazonaws.com", port: 443, target: "/")))
+            let fileFirst = try S3Settings.from(environment: container.merging(["HOME": home]) { $1 })
+            #expect(fileFirst.credentials?.accessKeyID == "AKFILE" && fileFirst.provider == nil)
+            let containerLast = try S3Settings.from(environment: container.merging(["HOME": "/nonexistent"]) { $1 })
+            #expect(containerLast.provider == .container(url: RequestURL("http://169.254.170.2/v2/credentials/abc")!, token: nil, tokenFile: nil))
+            #expect(throws: LedgeError.usage("AWS_WEB_IDENTITY_TOKEN_FILE is set without AWS_ROLE_ARN: expected the role to assume")) {
+                try S3Settings.from(environment: ["AWS_WEB_IDENTITY_TOKEN_FILE": "/t"])
+            }
+        }
+    }
 }

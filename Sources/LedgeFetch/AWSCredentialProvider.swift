@@ -1,0 +1,118 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+public import LedgeCore
+internal import NIOHTTP1
+
+/// Where temporary AWS credentials come from when none are given as keys: what a pod on EKS or a
+/// task on ECS has, as the AWS SDKs read it.
+public enum AWSCredentialProvider: Sendable, Hashable {
+    /// EKS's IAM roles for service accounts (IRSA): the projected token in `tokenFile` exchanged
+    /// for `role`'s credentials with STS `AssumeRoleWithWebIdentity` (an unsigned call) at `sts`.
+    case webIdentity(role: String, tokenFile: String, session: String, sts: RequestURL)
+    /// ECS task roles and EKS Pod Identity: a `GET` of `url` (with the token, or the file's
+    /// contents, as `Authorization`) answers the credentials as JSON.
+    case container(url: RequestURL, token: String?, tokenFile: String?)
+
+    /// The provider `environment` names, `nil` when none: `AWS_WEB_IDENTITY_TOKEN_FILE` with
+    /// `AWS_ROLE_ARN` (and `AWS_ROLE_SESSION_NAME`; STS at `AWS_ENDPOINT_URL_STS`, else
+    /// `AWS_ENDPOINT_URL`, else `https://sts.REGION.amazonaws.com`), else
+    /// `AWS_CONTAINER_CREDENTIALS_FULL_URI` (https, or http to a loopback or the ECS/EKS
+    /// link-local address) or `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (on 169.254.170.2), with
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
+    static func from(environment: [String: String], region: String) throws -> AWSCredentialProvider? {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        if let tokenFile = value("AWS_WEB_IDENTITY_TOKEN_FILE") {
+            guard let role = value("AWS_ROLE_ARN") else {
+                throw LedgeError.usage("AWS_WEB_IDENTITY_TOKEN_FILE is set without AWS_ROLE_ARN: expected the role to assume")
+            }
+            var sts = RequestURL(secure: true, host: "sts.\(region).amazonaws.com", port: 443, target: "/")
+            if let name = ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"].first(where: { value($0) != nil }), let text = value(name) {
+                guard let url = RequestURL(text) else { throw LedgeError.usage("\(name)='\(text)': expected http(s)://HOST[:PORT]") }
+                sts = url
+            }
+            return .webIdentity(role: role, tokenFile: tokenFile, session: value("AWS_ROLE_SESSION_NAME") ?? "ledge", sts: sts)
+        }
+        let url: RequestURL
+        if let text = value("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
+            guard text.hasPrefix("/"), let relative = RequestURL("http://169.254.170.2" + text) else {
+                throw LedgeError.usage("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI='\(text)': expected a path")
+            }
+            url = relative
+        } else if let text = value("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+            // The SDKs' rule: plain http only to this machine or the container agents' addresses.
+            guard let full = RequestURL(text),
+                full.secure || full.host.hasPrefix("127.") || full.host == "localhost" || full.host == "::1"
+                    || full.host == "169.254.170.2" || full.host == "169.254.170.23" || full.host == "fd00:ec2::23"
+            else {
+                throw LedgeError.usage(
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI='\(text)': expected https://…, or http:// to a loopback address or 169.254.170.2/.23")
+            }
+            url = full
+        } else {
+            return nil
+        }
+        return .container(
+            url: url, token: value("AWS_CONTAINER_AUTHORIZATION_TOKEN"), tokenFile: value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))
+    }
+
+    /// Asks for the credentials; errors are one line naming what was asked.
+    func credentials(client: HTTPClient) async throws -> AWSCredentials {
+        switch self {
+        case .webIdentity(let role, let tokenFile, let session, let sts):
+            guard let token = FileManager.default.contents(atPath: tokenFile).map({ String(decoding: $0, as: UTF8.self) }) else {
+                throw LedgeError.usage("AWS_WEB_IDENTITY_TOKEN_FILE='\(tokenFile)': cannot read it")
+            }
+            let form = [
+                ("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", role), ("RoleSessionName", session),
+                ("WebIdentityToken", token.trimmingWhitespaceAndNewlines()),
+            ].map { "\($0.0)=\(SigV4.encode($0.1, keepSlash: false))" }.joined(separator: "&")
+            let response = try await client.send(
+                .POST, sts, headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/xml")],
+                body: Array(form.utf8))
+            let what = "STS AssumeRoleWithWebIdentity for \(role) at \(sts.text)"
+            let text = String(decoding: response.body, as: UTF8.self)
+            guard response.status == 200 else {
+                throw LedgeError(.remoteFailure, "\(what): HTTP \(response.status)\(HTTPClient.storeErrorDetail(response.body))")
+            }
+            guard let id = XMLText.element("AccessKeyId", in: text), let secret = XMLText.element("SecretAccessKey", in: text),
+                let sessionToken = XMLText.element("SessionToken", in: text)
+            else { throw LedgeError(.remoteFailure, "\(what): the answer holds no Credentials") }
+            return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: sessionToken)
+        case .container(let url, let token, let tokenFile):
+            var authorization = token
+            if let tokenFile {
+                guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                    throw LedgeError.usage("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE='\(tokenFile)': cannot read it")
+                }
+                authorization = String(decoding: data, as: UTF8.self).trimmingWhitespaceAndNewlines()
+            }
+            let response = try await client.send(.GET, url, headers: authorization.map { [("Authorization", $0)] } ?? [])
+            let what = "container credentials at \(url.text)"
+            guard response.status == 200 else { throw LedgeError(.remoteFailure, "\(what): HTTP \(response.status)") }
+            struct Answer: Decodable {
+                var AccessKeyId: String
+                var SecretAccessKey: String
+                var Token: String?
+            }
+            guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else {
+                throw LedgeError(.remoteFailure, "\(what): the answer is not JSON with AccessKeyId and SecretAccessKey")
+            }
+            return AWSCredentials(accessKeyID: answer.AccessKeyId, secretAccessKey: answer.SecretAccessKey, sessionToken: answer.Token)
+        }
+    }
+}
+
+/// The text of a simple XML element (no attributes, no nesting of the same name), as AWS's
+/// query-protocol answers and S3's errors hold them.
+enum XMLText {
+    static func element(_ name: String, in text: String) -> String? {
+        guard let open = text.firstRange(of: "<\(name)>"), let close = text[open.upperBound...].firstRange(of: "</\(name)>") else {
+            return nil
+        }
+        let value = String(text[open.upperBound..<close.lowerBound])
+        return value.isEmpty ? nil : value
+    }
+}
