@@ -24,6 +24,12 @@ It also hands out those keys (and the session token) as the AWS credential endpo
   ``Authorization:`` CONTAINER_TOKEN, JSON ``AccessKeyId``, ``SecretAccessKey``, ``Token``,
   ``Expiration``; else 401 (logged ``CONTAINER -> ok|denied``).
 
+- ``PUT /latest/api/token`` then ``GET /latest/meta-data/iam/security-credentials/[ROLE]``
+  — EC2's instance metadata service, version 2: a session token for a request with
+  ``X-aws-ec2-metadata-token-ttl-seconds``, then (with that token) the role's name
+  ``ledge-node-role`` and its credentials as JSON; 401 without the token (logged
+  ``IMDS <path> -> ok|denied``).
+
 Usage: ``s3_fixture_server.py ROOT ACCESS_KEY SECRET [SESSION_TOKEN] [--region R]`` (default
 region us-east-1) — prints the port on stdout; logs ``REQUEST <METHOD> <PATH> <RANGE>`` and
 ``S3 <METHOD> <PATH> signed=<SignedHeaders or -> -> <status or code>`` to stderr.
@@ -51,6 +57,8 @@ TOKEN = ARGS[3] if len(ARGS) > 3 else None
 ROLE = "arn:aws:iam::123456789012:role/ledge-models"
 WEB_TOKEN = "eks-projected-service-account-token"
 CONTAINER_TOKEN = "eks-pod-identity-token"
+IMDS_TOKEN = "imds-session-token"
+NODE_ROLE = "ledge-node-role"
 AUTH = re.compile(r"^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/s3/aws4_request, "
                   r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$")
 
@@ -139,9 +147,30 @@ class Handler(fixture_http_server.Handler):
         answer = {"AccessKeyId": ACCESS_KEY, "SecretAccessKey": SECRET, "Token": TOKEN, "Expiration": expiration}
         return self.credentials_answer(200, "application/json", json.dumps(answer))
 
+    def imds(self, path):
+        if self.command == "PUT":
+            ok = path == "/latest/api/token" and self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+            log(f"IMDS {path} -> {'ok' if ok else 'denied'}")
+            return self.credentials_answer(200, "text/plain", IMDS_TOKEN) if ok else self.credentials_answer(400, "text/plain", "")
+        if self.headers.get("X-aws-ec2-metadata-token") != IMDS_TOKEN:
+            log(f"IMDS {path} -> denied")
+            return self.credentials_answer(401, "text/plain", "")
+        log(f"IMDS {path} -> ok")
+        folder = "/latest/meta-data/iam/security-credentials/"
+        if path == folder:
+            return self.credentials_answer(200, "text/plain", NODE_ROLE)
+        if path != folder + NODE_ROLE:
+            return self.credentials_answer(404, "text/plain", "")
+        expiration = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        answer = {"Code": "Success", "LastUpdated": expiration, "Type": "AWS-HMAC", "AccessKeyId": ACCESS_KEY,
+                  "SecretAccessKey": SECRET, "Token": TOKEN, "Expiration": expiration}
+        return self.credentials_answer(200, "application/json", json.dumps(answer))
+
     def route(self):
         log(f"REQUEST {self.command} {self.path} {self.headers.get('Range', '-')}")
         path = self.path.split("?", 1)[0]
+        if path.startswith("/latest/"):
+            return self.imds(path)
         if path == "/sts/" and self.command == "POST":
             return self.sts()
         if path == "/container/credentials" and self.command == "GET":
@@ -173,7 +202,7 @@ class Handler(fixture_http_server.Handler):
         log(f"S3 {self.command} {path} signed={signed} -> 200")
         return self.serve_file(relative)
 
-    do_GET = do_HEAD = do_POST = route
+    do_GET = do_HEAD = do_POST = do_PUT = route
 
 
 if __name__ == "__main__":

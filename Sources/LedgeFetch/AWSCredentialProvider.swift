@@ -15,6 +15,10 @@ public enum AWSCredentialProvider: Sendable, Hashable {
     /// ECS task roles and EKS Pod Identity: a `GET` of `url` (with the token, or the file's
     /// contents, as `Authorization`) answers the credentials as JSON.
     case container(url: RequestURL, token: String?, tokenFile: String?)
+    /// An EC2 instance's role, from the instance metadata service (IMDSv2: a session token
+    /// `PUT`, then the role's name and its credentials) at `endpoint`. No answer within 1 s, or
+    /// no role, means no credentials (the machine is not an EC2 instance, or has no role).
+    case instanceMetadata(endpoint: RequestURL)
 
     /// The provider `environment` names, `nil` when none: `AWS_WEB_IDENTITY_TOKEN_FILE` with
     /// `AWS_ROLE_ARN` (and `AWS_ROLE_SESSION_NAME`; STS at `AWS_ENDPOINT_URL_STS`, else
@@ -52,15 +56,22 @@ public enum AWSCredentialProvider: Sendable, Hashable {
             }
             url = full
         } else {
-            return nil
+            guard value("AWS_EC2_METADATA_DISABLED")?.lowercased() != "true" else { return nil }
+            let text = value("AWS_EC2_METADATA_SERVICE_ENDPOINT") ?? "http://169.254.169.254"
+            guard let endpoint = RequestURL(text), endpoint.target == "/" else {
+                throw LedgeError.usage("AWS_EC2_METADATA_SERVICE_ENDPOINT='\(text)': expected http(s)://HOST[:PORT]")
+            }
+            return .instanceMetadata(endpoint: endpoint)
         }
         return .container(
             url: url, token: value("AWS_CONTAINER_AUTHORIZATION_TOKEN"), tokenFile: value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))
     }
 
-    /// Asks for the credentials; errors are one line naming what was asked.
-    func credentials(client: HTTPClient) async throws -> AWSCredentials {
+    /// Asks for the credentials (`nil`: none to be had); errors are one line naming what was asked.
+    func credentials(client: HTTPClient) async throws -> AWSCredentials? {
         switch self {
+        case .instanceMetadata(let endpoint):
+            return try await Self.instanceCredentials(endpoint)
         case .webIdentity(let role, let tokenFile, let session, let sts):
             guard let token = FileManager.default.contents(atPath: tokenFile).map({ String(decoding: $0, as: UTF8.self) }) else {
                 throw LedgeError.usage("AWS_WEB_IDENTITY_TOKEN_FILE='\(tokenFile)': cannot read it")
@@ -102,6 +113,39 @@ public enum AWSCredentialProvider: Sendable, Hashable {
             }
             return AWSCredentials(accessKeyID: answer.AccessKeyId, secretAccessKey: answer.SecretAccessKey, sessionToken: answer.Token)
         }
+    }
+}
+
+extension AWSCredentialProvider {
+    /// IMDSv2: a session token, the role's name, its credentials; `nil` when there is no answer
+    /// within 1 s or no role.
+    static func instanceCredentials(_ endpoint: RequestURL) async throws -> AWSCredentials? {
+        let client = HTTPClient(timeLimit: 1)
+        func url(_ path: String) -> RequestURL {
+            var url = endpoint
+            url.target = path
+            return url
+        }
+        guard
+            let session = try? await client.send(.PUT, url("/latest/api/token"), headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")]),
+            session.status == 200
+        else { return nil }
+        let token = [("X-aws-ec2-metadata-token", String(decoding: session.body, as: UTF8.self))]
+        let folder = "/latest/meta-data/iam/security-credentials/"
+        guard let roles = try? await client.send(.GET, url(folder), headers: token), roles.status == 200,
+            let role = String(decoding: roles.body, as: UTF8.self).split(whereSeparator: \.isNewline).first
+        else { return nil }
+        let what = "instance metadata credentials of role \(role) at \(endpoint.text)"
+        let answer = try await client.send(.GET, url(folder + SigV4.encode(String(role), keepSlash: false)), headers: token)
+        struct Credentials: Decodable {
+            var AccessKeyId: String
+            var SecretAccessKey: String
+            var Token: String?
+        }
+        guard answer.status == 200, let keys = try? JSONDecoder().decode(Credentials.self, from: Data(answer.body)) else {
+            throw LedgeError(.remoteFailure, "\(what): HTTP \(answer.status), expected JSON with AccessKeyId and SecretAccessKey")
+        }
+        return AWSCredentials(accessKeyID: keys.AccessKeyId, secretAccessKey: keys.SecretAccessKey, sessionToken: keys.Token)
     }
 }
 

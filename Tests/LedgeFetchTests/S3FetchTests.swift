@@ -202,4 +202,24 @@ import Testing
             ) { try S3Settings.from(environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://10.0.0.5/creds", "HOME": "/nonexistent"]) }
         }
     }
+
+    /// An EC2 instance's role from the instance metadata service (IMDSv2), last in the order;
+    /// `AWS_EC2_METADATA_DISABLED=true` leaves requests unsigned.
+    @Test func instanceMetadataGivesARolesKeys() async throws {
+        let token = "IQoJb3JpZ2luX2VjEC2InstanceRole"
+        try await withS3(token: token) { fixture, _ in
+            let environment = [
+                "HOME": "/nonexistent", "AWS_ENDPOINT_URL_S3": fixture.server.baseURL, "AWS_EC2_METADATA_SERVICE_ENDPOINT": fixture.server.baseURL,
+            ]
+            let settings = try S3Settings.from(environment: environment)
+            #expect(settings.provider == .instanceMetadata(endpoint: RequestURL(fixture.server.baseURL)!))
+            _ = try await fixture.fetcher { $0.s3 = settings }.fetch("s3://models/mobilenet_gen.onnx")
+            #expect(try Self.botocoreCredentials(environment) == "\(Self.key) \(token)")
+            let disabled = try S3Settings.from(environment: environment.merging(["AWS_EC2_METADATA_DISABLED": "true"]) { $1 })
+            #expect(disabled.provider == nil && disabled.credentials == nil)
+            #expect(
+                fixture.server.s3Outcomes()
+                    == ["GET /models/mobilenet_gen.onnx signed=host;x-amz-content-sha256;x-amz-date;x-amz-security-token -> 200"])
+        }
+    }
 }

@@ -9,6 +9,7 @@ import Testing
     @Test func awsByDefaultVirtualHostedWhereTheBucketIsADNSLabel() throws {
         let settings = try S3Settings.from(environment: ["AWS_REGION": "eu-west-1", "HOME": "/nonexistent"])
         #expect(settings.credentials == nil)
+        #expect(settings.provider == .instanceMetadata(endpoint: RequestURL("http://169.254.169.254")!))  // asked at fetch time only
         #expect(settings.url(bucket: "models", key: "v1/m odel.onnx").text == "https://models.s3.eu-west-1.amazonaws.com/v1/m%20odel.onnx")
         #expect(settings.url(bucket: "my.models", key: "m.onnx").text == "https://s3.eu-west-1.amazonaws.com/my.models/m.onnx")
         #expect(try S3Settings.from(environment: ["AWS_DEFAULT_REGION": "ap-south-1"]).region == "ap-south-1")
