@@ -66,6 +66,20 @@ struct DeployK8sCommand: ParsableCommand {
     )
     var tlsSecret: String?
 
+    @Option(
+        name: .customLong("service-account"),
+        help: ArgumentHelp(
+            "The pod's ServiceAccount: the one EKS's IAM roles for service accounts or Pod Identity give an AWS role (s3:// model URIs without keys).",
+            valueName: "name"))
+    var serviceAccount: String?
+
+    @Option(
+        name: .customLong("env-from-secret"),
+        help: ArgumentHelp(
+            "The server's environment from this Secret's keys (envFrom), e.g. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL for s3:// URIs; repeatable.",
+            valueName: "name"))
+    var envFromSecret: [String] = []
+
     @OptionGroup(title: "Server") var serve: ServeArgumentOptions
 
     @Option(name: .shortAndLong, help: "Write the files into this folder (default: print them as one stream).")
@@ -99,6 +113,8 @@ struct DeployK8sCommand: ParsableCommand {
             seldon: seldon, authSecret: authSecret, tlsSecret: tlsSecret)
         options.serveArguments = serve.arguments
         options.serveEnvironment = try serve.environment()
+        options.serviceAccount = serviceAccount
+        options.environmentSecrets = envFromSecret
         let files = try KubernetesManifests.render(options)
         if let output {
             try ManifestFolder.write(files, to: output)

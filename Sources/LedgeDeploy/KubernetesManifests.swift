@@ -34,6 +34,12 @@ public struct KubernetesOptions: Sendable, Hashable {
     /// The container's environment variables (``ServeEnvironment``), as plain values: keep an API
     /// key in a Secret of your own and add it with `valueFrom`.
     public var serveEnvironment: [ServeEnvironment.Variable] = []
+    /// The pod's ServiceAccount (`serviceAccountName`): what EKS's IAM roles for service
+    /// accounts and Pod Identity hang a role on, for `s3://` model URIs without keys.
+    public var serviceAccount: String?
+    /// Secrets whose keys become the server's environment (`envFrom`): an S3 secret
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ENDPOINT_URL`, as KServe's), OTLP headers.
+    public var environmentSecrets: [String] = []
 
     public init(
         name: String, image: String, namespace: String? = nil, replicas: Int = 1, placement: Placement = .anywhere,
@@ -93,9 +99,16 @@ public enum KubernetesManifests {
         guard !options.image.isEmpty, !options.image.contains(where: \.isWhitespace) else {
             throw LedgeError.usage("image '\(options.image)': expected REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]")
         }
+        let subdomain = #/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/#
+        if let account = options.serviceAccount, account.wholeMatch(of: subdomain) == nil {
+            throw LedgeError.usage("--service-account '\(account)': expected a ServiceAccount name (lower-case letters, digits, '-' and '.')")
+        }
+        for secret in options.environmentSecrets where secret.wholeMatch(of: subdomain) == nil {
+            throw LedgeError.usage("--env-from-secret '\(secret)': expected a Secret name (lower-case letters, digits, '-' and '.')")
+        }
         for (flag, secret) in [("--auth-secret", options.authSecret), ("--tls-secret", options.tlsSecret)] {
             guard let secret else { continue }
-            guard secret.wholeMatch(of: #/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/#) != nil else {
+            guard secret.wholeMatch(of: subdomain) != nil else {
                 throw LedgeError.usage("\(flag) '\(secret)': expected a Secret name (lower-case letters, digits, '-' and '.')")
             }
             // Their callers (KServe's router, Seldon's orchestrator) send plain HTTP without the token.
@@ -123,6 +136,7 @@ public enum KubernetesManifests {
     /// The pod spec shared by the Deployment, the InferenceService's predictor and Seldon's component.
     static func podFields(_ options: KubernetesOptions, container: YAML) -> [(String, YAML)] {
         var fields: [(String, YAML)] = []
+        if let account = options.serviceAccount { fields.append(("serviceAccountName", .string(account))) }
         switch options.placement {
         case .anywhere: break
         case .node(let node): fields.append(("nodeName", .string(node)))
@@ -178,6 +192,9 @@ public enum KubernetesManifests {
             + (options.authSecret == nil ? [] : ["--auth-token-file", .string(authFolder + "/token")])
             + options.serveArguments.map(YAML.string)
         if !args.isEmpty { fields.append(("args", .list(args))) }
+        if !options.environmentSecrets.isEmpty {
+            fields.append(("envFrom", .list(options.environmentSecrets.map { .map([("secretRef", .map([("name", .string($0))]))]) })))
+        }
         if !options.serveEnvironment.isEmpty {
             fields.append(("env", .list(options.serveEnvironment.map { .map([("name", .string($0.name)), ("value", .string($0.value))]) })))
         }
