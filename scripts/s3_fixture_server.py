@@ -24,6 +24,10 @@ It also hands out those keys (and the session token) as the AWS credential endpo
   ``Authorization:`` CONTAINER_TOKEN, JSON ``AccessKeyId``, ``SecretAccessKey``, ``Token``,
   ``Expiration``; else 401 (logged ``CONTAINER -> ok|denied``).
 
+- ``GET /<bucket>/?list-type=2&prefix=P[&continuation-token=T]`` — ListObjectsV2, signed as
+  above: the files under ``ROOT/<bucket>`` whose keys start with P, in key order, two per page
+  (``IsTruncated`` and ``NextContinuationToken`` to go on), each with its size and its MD5 as the
+  ETag (logged ``S3 LIST <bucket> <prefix> -> <count>``).
 - ``PUT /latest/api/token`` then ``GET /latest/meta-data/iam/security-credentials/[ROLE]``
   — EC2's instance metadata service, version 2: a session token for a request with
   ``X-aws-ec2-metadata-token-ttl-seconds``, then (with that token) the role's name
@@ -36,7 +40,10 @@ region us-east-1) — prints the port on stdout; logs ``REQUEST <METHOD> <PATH> 
 """
 
 import datetime
+import hashlib
 import json
+import os
+from xml.sax.saxutils import escape
 import re
 import sys
 from urllib.parse import parse_qs, unquote
@@ -166,6 +173,32 @@ class Handler(fixture_http_server.Handler):
                   "SecretAccessKey": SECRET, "Token": TOKEN, "Expiration": expiration}
         return self.credentials_answer(200, "application/json", json.dumps(answer))
 
+    def list_objects(self, bucket, query, signed):
+        refused = self.refusal(bucket)
+        if refused:
+            log(f"S3 LIST {bucket} -> {refused[1]}")
+            return self.s3_error(*refused)
+        prefix = query.get("prefix", [""])[0]
+        after = query.get("continuation-token", [""])[0]
+        top = os.path.join(fixture_http_server.ROOT, bucket)
+        keys = sorted(os.path.relpath(os.path.join(d, f), top).replace(os.sep, "/")
+                      for d, _, files in os.walk(top) for f in files)
+        keys = [k for k in keys if k.startswith(prefix) and k > after]
+        page, more = keys[:2], len(keys) > 2
+        entries = []
+        for key in page:
+            with open(os.path.join(top, key), "rb") as f:
+                data = f.read()
+            entries.append(f"<Contents><Key>{escape(key)}</Key><LastModified>2026-12-06T00:00:00.000Z</LastModified>"
+                           f"<ETag>&quot;{hashlib.md5(data).hexdigest()}&quot;</ETag><Size>{len(data)}</Size>"
+                           "<StorageClass>STANDARD</StorageClass></Contents>")
+        tail = f"<NextContinuationToken>{escape(page[-1])}</NextContinuationToken>" if more else ""
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                f"<Name>{bucket}</Name><Prefix>{escape(prefix)}</Prefix><KeyCount>{len(page)}</KeyCount><MaxKeys>2</MaxKeys>"
+                f"<IsTruncated>{'true' if more else 'false'}</IsTruncated>{''.join(entries)}{tail}</ListBucketResult>")
+        log(f"S3 LIST {bucket} {prefix} signed={signed} -> {len(page)}")
+        return self.credentials_answer(200, "application/xml", body)
+
     def route(self):
         log(f"REQUEST {self.command} {self.path} {self.headers.get('Range', '-')}")
         path = self.path.split("?", 1)[0]
@@ -178,6 +211,9 @@ class Handler(fixture_http_server.Handler):
         parts = path.lstrip("/").split("/", 1)
         match = AUTH.match(self.headers.get("Authorization", ""))
         signed = match.group(4) if match else "-"
+        query = parse_qs(self.path.split("?", 1)[1]) if "?" in self.path else {}
+        if query.get("list-type") == ["2"] and (len(parts) == 1 or not parts[1]):
+            return self.list_objects(parts[0], query, signed)
         if len(parts) != 2 or not parts[1]:
             log(f"S3 {self.command} {path} signed={signed} -> InvalidRequest")
             return self.s3_error(400, "InvalidRequest", "expected /BUCKET/KEY")

@@ -18,7 +18,9 @@ struct ModelOptions: ParsableArguments {
 
     @Option(
         name: .customLong("model-repository"),
-        help: "A folder with one sub-folder per model, each holding one .tflite or .onnx file and optionally labels.txt.")
+        help:
+            "A folder with one sub-folder per model, each holding one .tflite or .onnx file and optionally labels.txt (serve: or s3://BUCKET/PREFIX, mirrored into the model cache)."
+    )
     var modelRepository: String?
 
     func validate() throws {

@@ -7,6 +7,7 @@ internal import Foundation
 internal import Hummingbird
 internal import LedgeCore
 internal import LedgeEngine
+internal import LedgeFetch
 internal import LedgeGRPC
 internal import LedgeServer
 internal import LedgeServing
@@ -188,8 +189,15 @@ struct ServeCommand: AsyncParsableCommand {
             instances: instances, threads: engine.session.threads, configInstances: nil, configThreads: nil,
             cores: InstancePlan.machineCores)
         let fetched = try await modelURIs.modelFiles(logger: logger)
+        // A repository in S3 is served from a mirror in the cache, synced before each poll and explicit load.
+        let mirror = try models.modelRepository.flatMap { uri in
+            uri.hasPrefix("s3://")
+                ? try S3RepositoryMirror(uri: uri, cacheDirectory: FetchOptions(cacheDirectory: modelURIs.modelCache).cacheDirectory, logger: logger)
+                : nil
+        }
+        if let mirror { try await mirror.sync() }
         let source: ModelSource =
-            if let repository = models.modelRepository { .repository(path: repository) } else {
+            if let repository = mirror?.folder ?? models.modelRepository { .repository(path: repository) } else {
                 .files((models.files + fetched).map { ModelFileSource(path: $0.path, name: $0.name) })
             }
         CrashGuard.watch("ledge serve")
@@ -204,7 +212,7 @@ struct ServeCommand: AsyncParsableCommand {
                 pollInterval: .milliseconds(Int64((repositoryPollSecs * 1000).rounded())), startupModels: loadModels,
                 batching: batching.policy, fetchURI: modelURIs.blockingFetch(logger: logger),
                 exactDecode: decode.exactDecode, readyOnFirstInstance: true, allowClientSharedMemory: allowClientSharedMemory,
-                trace: try trace.settings()),
+                trace: try trace.settings(), refreshSource: Self.syncing(mirror, logger: logger)),
             logger: logger)
         let host = self.host
         let names = repository.names
@@ -254,4 +262,19 @@ enum ModelControlOption: String, ExpressibleByArgument, CaseIterable {
     case none, poll, explicit
 
     var mode: ModelControlMode { ModelControlMode(rawValue: rawValue) ?? .none }
+}
+
+extension ServeCommand {
+    /// Syncs `mirror` (a repository kept in S3) before each poll and explicit load; a failure is
+    /// logged and the mirror keeps what it held, so the models serving go on serving.
+    static func syncing(_ mirror: S3RepositoryMirror?, logger: Logger) -> (@Sendable () async -> Void)? {
+        guard let mirror else { return nil }
+        return {
+            do {
+                try await mirror.sync()
+            } catch {
+                logger.error("model repository not synced: \((error as? LedgeError)?.message ?? "\(error)")")
+            }
+        }
+    }
 }

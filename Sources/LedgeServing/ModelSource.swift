@@ -61,6 +61,9 @@ public struct RepositoryOptions: Sendable {
     /// Fetches the model of a config's `uri` parameter (https, http, file; `#sha256=` pin) and
     /// returns the local model file; `nil`: such models are refused. Blocking; called off the pool.
     public var fetchURI: (@Sendable (_ uri: String) throws -> String)?
+    /// Brings the repository's folder up to date before each look at it (poll mode) and each
+    /// explicit load: a mirror of a repository kept elsewhere (`s3://`); it logs its own failures.
+    public var refreshSource: (@Sendable () async -> Void)?
     /// Called on the loading thread as each model's load begins (tests see loads overlap).
     package var willLoad: (@Sendable (_ name: String) -> Void)?
     /// Decode JPEGs at full size instead of at the DCT scale that covers a model's input (`--exact-decode`).
@@ -82,8 +85,9 @@ public struct RepositoryOptions: Sendable {
         controlMode: ModelControlMode = .none, pollInterval: Duration = .seconds(15), startupModels: [String] = [],
         batching: BatchingPolicy? = nil, fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil,
         exactDecode: Bool = false, readyOnFirstInstance: Bool = false, allowClientSharedMemory: Bool = false,
-        trace: TraceSettings = TraceSettings()
+        trace: TraceSettings = TraceSettings(), refreshSource: (@Sendable () async -> Void)? = nil
     ) {
+        self.refreshSource = refreshSource
         self.trace = trace
         self.allowClientSharedMemory = allowClientSharedMemory
         self.exactDecode = exactDecode

@@ -61,6 +61,7 @@ extension ModelRepository {
     public func load(_ name: String) async throws {
         try Self.validate(name: name)
         try requireExplicit("load")
+        await options.refreshSource?()
         guard try sourceNames().contains(name) else { throw LedgeError.unknownModel(name) }
         await onChanges { self.apply(name) }
         let slot = slots.withLock { $0[name] }
@@ -106,6 +107,7 @@ extension ModelRepository {
         guard options.controlMode == .poll else { return }
         while !Task.isCancelled {
             do { try await Task.sleep(for: options.pollInterval) } catch { return }
+            await options.refreshSource?()
             await poll()
         }
     }

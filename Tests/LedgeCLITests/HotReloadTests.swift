@@ -174,3 +174,62 @@ final class AddClient: @unchecked Sendable {
         return outcome
     }
 }
+
+/// `--model-repository s3://BUCKET/PREFIX` in poll mode: the repository is a mirror of the
+/// prefix (signed listings and downloads, checked by botocore's signer in the S3 fixture), and a
+/// model added to or removed from the bucket is loaded or unloaded at the next poll.
+@Suite(.ownThread) struct S3RepositoryServeTests {
+    @Test func modelsAddedToAndRemovedFromTheBucketFollow() async throws {
+        let folder = try TemporaryFolder()
+        let store = folder.path + "/store"
+        func put(_ model: String, _ key: String) throws {
+            let path = store + "/" + key
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let staged = folder.path + "/staged-" + UUID().uuidString
+            try FileManager.default.copyItem(atPath: Fixtures.model(model), toPath: staged)
+            try FileManager.default.moveItem(atPath: staged, toPath: path)  // the bucket never lists half a file
+        }
+        try put("add.onnx", "repo/prod/add/1/model.onnx")
+        try await FixtureHTTPServer.withS3Server(root: store, accessKey: "AKIDPOLL", secret: "poll-secret") { s3 in
+            let server = try await ServeProcess.start(
+                [
+                    "--model-repository", "s3://repo/prod", "--model-control-mode", "poll", "--repository-poll-secs", "0.2",
+                    "--model-cache", folder.path + "/cache", "--probe-cache", "none",
+                ],
+                environment: ["AWS_ENDPOINT_URL": s3.baseURL, "AWS_ACCESS_KEY_ID": "AKIDPOLL", "AWS_SECRET_ACCESS_KEY": "poll-secret"])
+            func wait(_ what: String, until condition: ([String: RepositoryIndex.Entry]) -> Bool) async throws {
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline {
+                    if let index = try? RepositoryIndex.fetchAll(port: server.port), condition(index) { return }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                Issue.record("timed out waiting for \(what); server log: \(server.stderr.suffix(2000))")
+            }
+            try await wait("add READY") { $0["add"]?.state == "READY" }
+            try put("mobilenet_gen.onnx", "repo/prod/mobilenet/1/model.onnx")
+            try await wait("mobilenet READY") { $0["mobilenet"]?.state == "READY" }
+            try FileManager.default.removeItem(atPath: store + "/repo/prod/add")
+            try await wait("add unloaded") { $0["add"]?.state != "READY" }
+            #expect(server.process.isRunning)
+            try await server.terminate()
+            #expect(s3.s3Outcomes().contains { $0.hasPrefix("LIST repo prod/ signed=host;x-amz-content-sha256;x-amz-date -> ") })
+            #expect(s3.s3Outcomes().filter { $0.hasPrefix("GET ") }.count == 2)  // each object downloaded once
+
+            // Explicit mode: a load request syncs first, so a model just put in the bucket loads.
+            let explicit = try await ServeProcess.start(
+                [
+                    "--model-repository", "s3://repo/prod", "--model-control-mode", "explicit", "--load-model", "mobilenet", "--model-cache",
+                    folder.path + "/cache2",
+                    "--probe-cache", "none",
+                ],
+                environment: ["AWS_ENDPOINT_URL": s3.baseURL, "AWS_ACCESS_KEY_ID": "AKIDPOLL", "AWS_SECRET_ACCESS_KEY": "poll-secret"])
+            try put("add.onnx", "repo/prod/fresh/1/model.onnx")
+            let connection = try RawConnection(port: explicit.port)
+            _ = connection.send("POST /v2/repository/models/fresh/load HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            let (bytes, _) = connection.receiveAll(timeout: .seconds(30))
+            #expect(RawConnection.parse(bytes)?.status == 200, "\(String(decoding: bytes, as: UTF8.self))")
+            #expect(try RepositoryIndex.fetchAll(port: explicit.port)["fresh"]?.state == "READY")
+            try await explicit.terminate()
+        }
+    }
+}
