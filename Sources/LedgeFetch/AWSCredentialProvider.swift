@@ -16,9 +16,10 @@ public enum AWSCredentialProvider: Sendable, Hashable {
     /// contents, as `Authorization`) answers the credentials as JSON.
     case container(url: RequestURL, token: String?, tokenFile: String?)
     /// An EC2 instance's role, from the instance metadata service (IMDSv2: a session token
-    /// `PUT`, then the role's name and its credentials) at `endpoint`. No answer within 1 s, or
-    /// no role, means no credentials (the machine is not an EC2 instance, or has no role).
-    case instanceMetadata(endpoint: RequestURL)
+    /// `PUT`, then the role's name and its credentials) at `endpoint`. No answer within
+    /// `timeout` seconds in `attempts` tries, or no role, means no credentials (the machine is
+    /// not an EC2 instance, or has no role).
+    case instanceMetadata(endpoint: RequestURL, timeout: Int64 = 1, attempts: Int = 1)
 
     /// The provider `environment` names, `nil` when none: `AWS_WEB_IDENTITY_TOKEN_FILE` with
     /// `AWS_ROLE_ARN` (and `AWS_ROLE_SESSION_NAME`; STS at `AWS_ENDPOINT_URL_STS`, else
@@ -61,7 +62,10 @@ public enum AWSCredentialProvider: Sendable, Hashable {
             guard let endpoint = RequestURL(text), endpoint.target == "/" else {
                 throw LedgeError.usage("AWS_EC2_METADATA_SERVICE_ENDPOINT='\(text)': expected http(s)://HOST[:PORT]")
             }
-            return .instanceMetadata(endpoint: endpoint)
+            // The SDKs' AWS_METADATA_SERVICE_TIMEOUT (seconds, default 1) and _NUM_ATTEMPTS (default 1).
+            let timeout = value("AWS_METADATA_SERVICE_TIMEOUT").flatMap { Double($0) }.map { Int64($0.rounded(.up)) } ?? 1
+            let attempts = value("AWS_METADATA_SERVICE_NUM_ATTEMPTS").flatMap { Int($0) } ?? 1
+            return .instanceMetadata(endpoint: endpoint, timeout: min(max(timeout, 1), 60), attempts: min(max(attempts, 1), 10))
         }
         return .container(
             url: url, token: value("AWS_CONTAINER_AUTHORIZATION_TOKEN"), tokenFile: value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))
@@ -70,8 +74,11 @@ public enum AWSCredentialProvider: Sendable, Hashable {
     /// Asks for the credentials (`nil`: none to be had); errors are one line naming what was asked.
     func credentials(client: HTTPClient) async throws -> AWSCredentials? {
         switch self {
-        case .instanceMetadata(let endpoint):
-            return try await Self.instanceCredentials(endpoint)
+        case .instanceMetadata(let endpoint, let timeout, let attempts):
+            for _ in 0..<(attempts - 1) {
+                if let credentials = try await Self.instanceCredentials(endpoint, timeout: timeout) { return credentials }
+            }
+            return try await Self.instanceCredentials(endpoint, timeout: timeout)
         case .webIdentity(let role, let tokenFile, let session, let sts):
             guard let token = FileManager.default.contents(atPath: tokenFile).map({ String(decoding: $0, as: UTF8.self) }) else {
                 throw LedgeError.usage("AWS_WEB_IDENTITY_TOKEN_FILE='\(tokenFile)': cannot read it")
@@ -118,16 +125,17 @@ public enum AWSCredentialProvider: Sendable, Hashable {
 
 extension AWSCredentialProvider {
     /// IMDSv2: a session token, the role's name, its credentials; `nil` when there is no answer
-    /// within 1 s or no role.
-    static func instanceCredentials(_ endpoint: RequestURL) async throws -> AWSCredentials? {
-        let client = HTTPClient(timeLimit: 1)
+    /// within `timeout` seconds or no role.
+    static func instanceCredentials(_ endpoint: RequestURL, timeout: Int64) async throws -> AWSCredentials? {
+        let client = HTTPClient(timeLimit: timeout)
         func url(_ path: String) -> RequestURL {
             var url = endpoint
             url.target = path
             return url
         }
         guard
-            let session = try? await client.send(.PUT, url("/latest/api/token"), headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")]),
+            let session = try? await client.send(
+                .PUT, url("/latest/api/token"), headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")], body: []),
             session.status == 200
         else { return nil }
         let token = [("X-aws-ec2-metadata-token", String(decoding: session.body, as: UTF8.self))]

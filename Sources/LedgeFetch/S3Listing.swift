@@ -26,8 +26,9 @@ extension S3Settings {
             var query = [("list-type", "2"), ("prefix", prefix)]
             if let continuation { query.append(("continuation-token", continuation)) }
             let text = query.sorted { $0.0 < $1.0 }.map { "\($0.0)=\(SigV4.encode($0.1, keepSlash: false))" }.joined(separator: "&")
+            // The bucket itself: `/BUCKET?…` path-style (as the SDKs send it), `/?…` on its own host.
             var url = self.url(bucket: bucket, key: "")
-            url.target = (url.target.hasSuffix("/") ? url.target : url.target + "/") + "?" + text
+            url.target = (url.target == "/" ? "/" : String(url.target.dropLast())) + "?" + text
             let response = try await client.send(.GET, url, headers: headers(for: url, seconds: Self.now()))
             guard response.status == 200 else {
                 throw LedgeError(
