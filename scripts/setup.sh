@@ -81,9 +81,11 @@ apt_packages() {
   # benchmarks use it. libb64-0d: a library Triton's perf_analyzer links (see perf_analyzer below).
   # ca-certificates: the system's roots in /etc/ssl/certs (PyPI over https; the device-release test
   # checks that a machine with them keeps them).
+  # tinyproxy: a real HTTP proxy for the proxy tests (Sources/LedgeTesting/ProxyProcess.swift runs its
+  # own in the foreground on a free loopback port; a system one the package may start is not used).
   for pkg in ca-certificates libturbojpeg0-dev libpng-dev zlib1g-dev libyaml-dev python3 python3-venv python3-pip unzip chromium chromium-driver liblsan0 \
     docker-registry skopeo umoci qemu-user-static gcc-aarch64-linux-gnu apache2-utils openssh-server openssh-client openssl nghttp2-client \
-    libb64-0d; do
+    libb64-0d tinyproxy; do
     dpkg -s "$pkg" > /dev/null 2>&1 || missing+=("$pkg")
   done
   if (( ${#missing[@]} == 0 )); then return; fi

@@ -1,6 +1,7 @@
 public import LedgeCore
 internal import NIOCore
 package import NIOHTTP1
+internal import NIOExtras
 internal import NIOPosix
 internal import NIOSSL
 
@@ -111,7 +112,8 @@ public struct HTTPClient: Sendable {
             throw failure
         } catch {
             var failure = Failure(code: .remoteFailure, reason: Self.describe(error))
-            failure.lasting = Self.certificateRefusals.contains(failure.reason) || error is UnusableTrustRoots
+            failure.lasting =
+                Self.certificateRefusals.contains(failure.reason) || error is UnusableTrustRoots || (error as? ProxyFailure)?.lasting == true
             throw failure
         }
     }
@@ -171,43 +173,121 @@ public struct HTTPClient: Sendable {
         }
     }
 
-    /// A request head with Host, User-Agent, `Connection: close` and `headers`.
+    /// A request head with Host, User-Agent, `Connection: close` and `headers`; through a proxy,
+    /// an http request names its whole URL (absolute form) and carries the proxy's credentials.
     static func requestHead(_ method: HTTPMethod, _ url: RequestURL, headers: [(String, String)]) -> HTTPRequestHead {
-        var head = HTTPRequestHead(version: .http1_1, method: method, uri: url.target)
+        let proxy = url.secure ? nil : try? ProxySettings.process.get().proxy(for: url)
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: proxy == nil ? url.target : url.text)
         head.headers.add(name: "Host", value: url.hostHeader)
+        if let authorization = proxy?.authorization { head.headers.add(name: "Proxy-Authorization", value: authorization) }
         head.headers.add(name: "User-Agent", value: "ledge/\(LedgeVersion.current)")
         head.headers.add(name: "Connection", value: "close")
         for (name, value) in headers { head.headers.add(name: name, value: value) }
         return head
     }
 
-    /// A connection to `url`'s host (TLS for https) with HTTP/1.1 handlers; with `idleTimeout`,
-    /// reading fails with ``ReadTimeout`` once nothing arrived for that long. `trustRoots`: a PEM
-    /// file to verify the server against instead of the system's roots (or `SSL_CERT_FILE`'s).
+    /// A connection to `url`'s host (TLS for https) with HTTP/1.1 handlers, through the proxy the
+    /// environment names for it (``ProxySettings``: a `CONNECT` tunnel for https); with
+    /// `idleTimeout`, reading fails with ``ReadTimeout`` once nothing arrived for that long.
+    /// `trustRoots`: a PEM file to verify the server against instead of the system's roots (or `SSL_CERT_FILE`'s).
     static func connect(
         _ url: RequestURL, connectTimeout: TimeAmount, idleTimeout: TimeAmount?, trustRoots: String? = nil, identity: ClientIdentity? = nil
     ) async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
         let trustRoots = url.secure ? try roots(trustRoots) : nil
-        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(connectTimeout)
-            .connect(host: url.host, port: url.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if url.secure {
-                        var configuration = TLSConfiguration.makeClientConfiguration()
-                        if let trustRoots { configuration.trustRoots = .file(trustRoots) }
-                        if let identity {
-                            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(identity.certificateFile).map { .certificate($0) }
-                            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: identity.keyFile, format: .pem))
-                        }
-                        let context = try NIOSSLContext(configuration: configuration)
-                        let serverName = url.host.first?.isNumber == true || url.host.contains(":") ? nil : url.host
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
-                    }
-                    if let idleTimeout { try channel.pipeline.syncOperations.addHandler(ReadTimeoutHandler(timeout: idleTimeout)) }
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+        let proxy = try ProxySettings.process.get().proxy(for: url)
+        @Sendable func configure(_ channel: any Channel) throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
+            if url.secure {
+                var configuration = TLSConfiguration.makeClientConfiguration()
+                if let trustRoots { configuration.trustRoots = .file(trustRoots) }
+                if let identity {
+                    configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(identity.certificateFile).map { .certificate($0) }
+                    configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: identity.keyFile, format: .pem))
                 }
+                let context = try NIOSSLContext(configuration: configuration)
+                let serverName = url.host.first?.isNumber == true || url.host.contains(":") ? nil : url.host
+                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
             }
+            if let idleTimeout { try channel.pipeline.syncOperations.addHandler(ReadTimeoutHandler(timeout: idleTimeout)) }
+            try channel.pipeline.syncOperations.addHTTPClientHandlers()
+            return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+        }
+        do {
+            // The bootstrap connects once the initializer's future completes: the tunnel is awaited after.
+            let connected = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(connectTimeout)
+                .connect(host: proxy?.host ?? url.host, port: proxy?.port ?? url.port) { channel -> EventLoopFuture<Connected> in
+                    guard let proxy, url.secure else { return channel.eventLoop.makeCompletedFuture { .ready(try configure(channel)) } }
+                    // https through the proxy: CONNECT, then TLS with the server inside the tunnel.
+                    let tunnel = channel.eventLoop.makePromise(of: Void.self)
+                    var headers = HTTPHeaders()
+                    if let authorization = proxy.authorization { headers.add(name: "Proxy-Authorization", value: authorization) }
+                    return channel.eventLoop.makeCompletedFuture {
+                        let operations = channel.pipeline.syncOperations
+                        try operations.addHandler(HTTPRequestEncoder(), name: "proxy-encoder")
+                        try operations.addHandler(
+                            ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)), name: "proxy-decoder")
+                        try operations.addHandler(
+                            NIOHTTP1ProxyConnectHandler(
+                                targetHost: url.host, targetPort: url.port, headers: headers, deadline: .now() + connectTimeout, promise: tunnel),
+                            name: "proxy-connect")
+                        return .tunnel(channel, tunnel.futureResult)
+                    }
+                }
+            switch connected {
+            case .ready(let channel):
+                return channel
+            case .tunnel(let channel, let established):
+                do {
+                    try await established.get()
+                } catch {
+                    channel.close(promise: nil)
+                    throw ProxyFailure(proxy: proxy!, reason: Self.describeTunnel(error))
+                }
+                // The CONNECT handler may have left already; the codec goes before TLS comes.
+                return try await channel.eventLoop.flatSubmit {
+                    channel.pipeline.removeHandler(name: "proxy-connect").recover { _ in }.flatMap {
+                        channel.pipeline.removeHandler(name: "proxy-decoder").recover { _ in }
+                    }.flatMap {
+                        channel.pipeline.removeHandler(name: "proxy-encoder").recover { _ in }
+                    }.flatMapThrowing {
+                        try configure(channel)
+                    }
+                }.get()
+            }
+        } catch let error as ProxyFailure {
+            throw error
+        } catch  where proxy != nil && (error is IOError || error is ChannelError) {
+            // Reaching the proxy failed: say so, not as if the server had.
+            throw ProxyFailure(proxy: proxy!, reason: describe(error))
+        }
+    }
+
+    /// A connection made: ready for requests, or a tunnel the proxy is still opening.
+    private enum Connected: Sendable {
+        case ready(NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>)
+        case tunnel(any Channel, EventLoopFuture<Void>)
+    }
+
+    /// A proxy that could not be reached or would not open the tunnel.
+    struct ProxyFailure: Error, CustomStringConvertible {
+        var proxy: ProxySettings.Proxy
+        var reason: String
+        var description: String { "proxy \(proxy.description): \(reason)" }
+        /// The proxy wants credentials it was not given: no retry changes that.
+        var lasting: Bool { reason.hasPrefix("407") }
+    }
+
+    /// Why a `CONNECT` failed, in words.
+    static func describeTunnel(_ error: any Error) -> String {
+        typealias Failure = NIOHTTP1ProxyConnectHandler.Error
+        guard let failure = error as? Failure else { return describe(error) }
+        // The handler's errors compare by kind only (not by where they were made).
+        if failure == .proxyAuthenticationRequired() {
+            return "407 Proxy Authentication Required: expected the user and password in the proxy variable (http://USER:PASSWORD@HOST:PORT)"
+        }
+        if failure == .httpProxyHandshakeTimeout() { return "no answer to CONNECT in time" }
+        if failure == .remoteConnectionClosed() || failure == .channelUnexpectedlyInactive() { return "closed the connection during CONNECT" }
+        return "refused the CONNECT tunnel"
     }
 
     /// ``describe(_:)``'s reasons for a TLS handshake that no retry will change: a certificate
@@ -220,6 +300,7 @@ public struct HTTPClient: Sendable {
 
     /// A one-line description of a connection or protocol error (also the trace exporter's over gRPC).
     package static func describe(_ error: any Error) -> String {
+        if let error = error as? ProxyFailure { return error.description }
         if let error = error as? IOError { return error.errnoCode == ECONNREFUSED ? "connection refused" : error.description }
         if let error = error as? ChannelError, case .connectTimeout = error { return "connection timed out" }
         if error is ReadTimeout { return "no data within the time limit" }

@@ -207,7 +207,9 @@ extension HTTPClient {
             let reason = Self.describe(error)
             let failure = LedgeError(.remoteFailure, "\(label): \(reason)")
             // A certificate that does not fit, or an unusable SSL_CERT_FILE, will not do the next time either.
-            if Self.certificateRefusals.contains(reason) || error is UnusableTrustRoots { throw failure }
+            if Self.certificateRefusals.contains(reason) || error is UnusableTrustRoots || (error as? ProxyFailure)?.lasting == true {
+                throw failure
+            }
             throw RetryableFailure(error: failure)
         }
     }
