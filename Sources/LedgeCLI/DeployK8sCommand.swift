@@ -69,14 +69,14 @@ struct DeployK8sCommand: ParsableCommand {
     @Option(
         name: .customLong("service-account"),
         help: ArgumentHelp(
-            "The pod's ServiceAccount: the one EKS's IAM roles for service accounts or Pod Identity give an AWS role (s3:// model URIs without keys).",
+            "The pod's ServiceAccount (its image pull secrets, RBAC and cloud role).",
             valueName: "name"))
     var serviceAccount: String?
 
     @Option(
         name: .customLong("env-from-secret"),
         help: ArgumentHelp(
-            "The server's environment from this Secret's keys (envFrom), e.g. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL for s3:// URIs; repeatable.",
+            "The server's environment from this Secret's keys (envFrom: OTEL_EXPORTER_OTLP_HEADERS with an API key, https_proxy with credentials, without the values in the manifest); repeatable.",
             valueName: "name"))
     var envFromSecret: [String] = []
 

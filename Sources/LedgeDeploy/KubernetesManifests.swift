@@ -34,11 +34,12 @@ public struct KubernetesOptions: Sendable, Hashable {
     /// The container's environment variables (``ServeEnvironment``), as plain values: keep an API
     /// key in a Secret of your own and add it with `valueFrom`.
     public var serveEnvironment: [ServeEnvironment.Variable] = []
-    /// The pod's ServiceAccount (`serviceAccountName`): what EKS's IAM roles for service
-    /// accounts and Pod Identity hang a role on, for `s3://` model URIs without keys.
+    /// The pod's ServiceAccount (`serviceAccountName`): its image pull secrets, its RBAC, the
+    /// cloud role a cluster gives it.
     public var serviceAccount: String?
-    /// Secrets whose keys become the server's environment (`envFrom`): an S3 secret
-    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ENDPOINT_URL`, as KServe's), OTLP headers.
+    /// Secrets whose keys become the server's environment (`envFrom`): a collector's API key in
+    /// `OTEL_EXPORTER_OTLP_HEADERS`, a proxy's credentials in `https_proxy`, without their values
+    /// in the manifest.
     public var environmentSecrets: [String] = []
 
     public init(

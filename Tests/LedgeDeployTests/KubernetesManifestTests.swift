@@ -79,14 +79,14 @@ import Testing
         #expect(named.message == "--tls-secret 'Bad_Name': expected a Secret name (lower-case letters, digits, '-' and '.')")
     }
 
-    /// A model from S3 without keys in the manifest: the pod's ServiceAccount (EKS's IAM roles for
-    /// service accounts) and a Secret's keys as the environment; Kubernetes' schemas accept both,
-    /// and KServe's predictor and Seldon's component carry them too.
-    @Test func serviceAccountAndSecretEnvironmentForS3Models() throws {
+    /// The pod's ServiceAccount and Secrets' keys as the server's environment (no secret value in
+    /// the manifest); Kubernetes' schemas accept both, and KServe's predictor and Seldon's component
+    /// carry them too.
+    @Test func serviceAccountAndSecretEnvironment() throws {
         var options = KubernetesOptions(name: "effnet", image: Self.image, kserve: true, seldon: true)
         options.serviceAccount = "ledge-models"
-        options.environmentSecrets = ["s3-credentials", "otlp-headers"]
-        options.serveArguments = ["--model-uri", "s3://models/effnet.tflite"]
+        options.environmentSecrets = ["otlp-headers", "proxy-settings"]
+        options.serveArguments = ["--log-format", "json"]
         let folder = try Self.write(try KubernetesManifests.render(options))
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let deployment = try Self.parse(folder + "/deployment.yaml")
@@ -94,14 +94,14 @@ import Testing
         #expect(pod["serviceAccountName"] as? String == "ledge-models")
         let container = try #require((pod["containers"] as? [[String: Any]])?.first)
         let envFrom = container["envFrom"] as? [[String: Any]] ?? []
-        #expect(envFrom.compactMap { ($0["secretRef"] as? [String: Any])?["name"] as? String } == ["s3-credentials", "otlp-headers"])
-        #expect(container["args"] as? [String] == ["--model-uri", "s3://models/effnet.tflite"])
+        #expect(envFrom.compactMap { ($0["secretRef"] as? [String: Any])?["name"] as? String } == ["otlp-headers", "proxy-settings"])
+        #expect(container["args"] as? [String] == ["--log-format", "json"])
         let ok = try ProcessRunner.run(
             Fixtures.home + "/venv/bin/kubernetes-validate", ["-k", "1.30.0", "--strict", folder + "/deployment.yaml"])
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
         for file in ["inferenceservice.yaml", "seldondeployment.yaml"] {
             let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
-            #expect(text.contains("serviceAccountName: ledge-models") && text.contains("name: s3-credentials"), "\(file)")
+            #expect(text.contains("serviceAccountName: ledge-models") && text.contains("name: otlp-headers"), "\(file)")
         }
         options.serviceAccount = "Ledge_Models"
         #expect(
