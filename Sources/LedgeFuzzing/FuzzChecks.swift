@@ -1,4 +1,6 @@
+internal import HTTPTypes
 internal import LedgeCore
+internal import LedgeServer
 
 /// What every target checks of the errors it sees: Ledge's own, of an expected code,
 /// with a message fit for one line of a log or a JSON `error`.
@@ -17,6 +19,16 @@ extension FuzzTarget {
             throw failure("\(call) threw a non-LedgeError \(type(of: error)): \(error)", input)
         }
         guard codes.contains(error.code) else { throw failure("\(call) threw code \(error.code): \(error.message)", input) }
+        try expectOneLine(error.message, from: call, input)
+    }
+
+    /// Throws unless `error` is a route's refusal: a one-line ``ServerError`` of `status`, or a
+    /// one-line `invalidInput` ``LedgeError`` (which the routes answer with 400).
+    func expectRefusal(
+        _ error: any Error, from call: String, status: HTTPResponse.Status = .badRequest, _ input: UnsafeBufferPointer<UInt8>
+    ) throws {
+        guard let error = error as? ServerError else { return try expectLedgeError(error, from: call, input) }
+        if error.status != status { throw failure("\(call) threw status \(error.status.code): \(error.message)", input) }
         try expectOneLine(error.message, from: call, input)
     }
 

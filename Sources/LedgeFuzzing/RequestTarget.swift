@@ -83,12 +83,8 @@ enum RequestTarget {
         let request: InferenceRequest
         do {
             request = try DecodingEntryPoints.v2Request(body: body, lengthHeader: header)
-        } catch let error as ServerError {
-            if error.status != .badRequest { throw target.failure("v2Request threw status \(error.status.code): \(error.message)", input) }
-            try target.expectOneLine(error.message, from: "v2Request", input)
-            return
         } catch {
-            try target.expectLedgeError(error, from: "v2Request", input)
+            try target.expectRefusal(error, from: "v2Request", input)
             return
         }
         // What decoding accepted, the strict parser accepts: it judges syntax.

@@ -3,7 +3,6 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
-internal import HTTPTypes
 internal import LedgeCore
 internal import LedgeServer
 internal import LedgeServing
@@ -27,12 +26,8 @@ enum SeldonTarget {
         let echoed: (tensors: [Tensor], answer: Data)?
         do {
             echoed = try DecodingEntryPoints.seldonEcho(body, form: form, inputs: specs, model: "fuzz")
-        } catch let error as ServerError {
-            if error.status != .badRequest { throw target.failure("seldon threw status \(error.status.code): \(error.message)", input) }
-            try target.expectOneLine(error.message, from: "seldon", input)
-            return
         } catch {
-            try target.expectLedgeError(error, from: "seldon", input)
+            try target.expectRefusal(error, from: "seldon", input)
             return
         }
         guard let echoed else { return }
