@@ -17,6 +17,25 @@ extension StringProtocol {
     }
 }
 
+extension StringProtocol {
+    /// The text with every byte but RFC 3986's unreserved characters (letters, digits, `-._~`)
+    /// as `%XX` (upper-case hex), and `/` kept when `keepingSlash`: a form or query value, an S3
+    /// key in a path, SigV4's canonical URI.
+    public func percentEncoded(keepingSlash: Bool = false) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        for byte in utf8 {
+            switch byte {
+            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: out.append(byte)
+            case 0x2F where keepingSlash: out.append(byte)
+            default: out += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
 private func hexValue(_ byte: UInt8) -> UInt8? {
     switch byte {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")

@@ -86,7 +86,7 @@ public enum AWSCredentialProvider: Sendable, Hashable {
             let form = [
                 ("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", role), ("RoleSessionName", session),
                 ("WebIdentityToken", token.trimmingWhitespaceAndNewlines()),
-            ].map { "\($0.0)=\(SigV4.encode($0.1, keepSlash: false))" }.joined(separator: "&")
+            ].map { "\($0.0)=\($0.1.percentEncoded(keepingSlash: false))" }.joined(separator: "&")
             let response = try await client.send(
                 .POST, sts, headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/xml")],
                 body: Array(form.utf8))
@@ -108,17 +108,7 @@ public enum AWSCredentialProvider: Sendable, Hashable {
                 authorization = String(decoding: data, as: UTF8.self).trimmingWhitespaceAndNewlines()
             }
             let response = try await client.send(.GET, url, headers: authorization.map { [("Authorization", $0)] } ?? [])
-            let what = "container credentials at \(url.text)"
-            guard response.status == 200 else { throw LedgeError(.remoteFailure, "\(what): HTTP \(response.status)") }
-            struct Answer: Decodable {
-                var AccessKeyId: String
-                var SecretAccessKey: String
-                var Token: String?
-            }
-            guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else {
-                throw LedgeError(.remoteFailure, "\(what): the answer is not JSON with AccessKeyId and SecretAccessKey")
-            }
-            return AWSCredentials(accessKeyID: answer.AccessKeyId, secretAccessKey: answer.SecretAccessKey, sessionToken: answer.Token)
+            return try Self.jsonCredentials(response, what: "container credentials at \(url.text)")
         }
     }
 }
@@ -143,17 +133,23 @@ extension AWSCredentialProvider {
         guard let roles = try? await client.send(.GET, url(folder), headers: token), roles.status == 200,
             let role = String(decoding: roles.body, as: UTF8.self).split(whereSeparator: \.isNewline).first
         else { return nil }
-        let what = "instance metadata credentials of role \(role) at \(endpoint.text)"
-        let answer = try await client.send(.GET, url(folder + SigV4.encode(String(role), keepSlash: false)), headers: token)
-        struct Credentials: Decodable {
+        let answer = try await client.send(.GET, url(folder + String(role).percentEncoded(keepingSlash: false)), headers: token)
+        return try jsonCredentials(answer, what: "instance metadata credentials of role \(role) at \(endpoint.text)")
+    }
+
+    /// The keys of the JSON the container endpoint and the instance metadata service both answer
+    /// (`AccessKeyId`, `SecretAccessKey`, `Token`); `what` names the endpoint in errors.
+    static func jsonCredentials(_ response: HTTPResponse, what: String) throws -> AWSCredentials {
+        struct Answer: Decodable {
             var AccessKeyId: String
             var SecretAccessKey: String
             var Token: String?
         }
-        guard answer.status == 200, let keys = try? JSONDecoder().decode(Credentials.self, from: Data(answer.body)) else {
-            throw LedgeError(.remoteFailure, "\(what): HTTP \(answer.status), expected JSON with AccessKeyId and SecretAccessKey")
+        guard response.status == 200 else { throw LedgeError(.remoteFailure, "\(what): HTTP \(response.status)") }
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else {
+            throw LedgeError(.remoteFailure, "\(what): the answer is not JSON with AccessKeyId and SecretAccessKey")
         }
-        return AWSCredentials(accessKeyID: keys.AccessKeyId, secretAccessKey: keys.SecretAccessKey, sessionToken: keys.Token)
+        return AWSCredentials(accessKeyID: answer.AccessKeyId, secretAccessKey: answer.SecretAccessKey, sessionToken: answer.Token)
     }
 }
 

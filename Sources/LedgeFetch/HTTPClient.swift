@@ -112,8 +112,7 @@ public struct HTTPClient: Sendable {
             throw failure
         } catch {
             var failure = Failure(code: .remoteFailure, reason: Self.describe(error))
-            failure.lasting =
-                Self.certificateRefusals.contains(failure.reason) || error is UnusableTrustRoots || (error as? ProxyFailure)?.lasting == true
+            failure.lasting = Self.isLasting(error, reason: failure.reason)
             throw failure
         }
     }
@@ -266,6 +265,12 @@ public struct HTTPClient: Sendable {
     private enum Connected: Sendable {
         case ready(NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>)
         case tunnel(any Channel, EventLoopFuture<Void>)
+    }
+
+    /// True for a failure no retry will change: a certificate that does not fit (`reason`, from
+    /// ``describe(_:)``), an unusable `SSL_CERT_FILE`, a proxy that wants credentials.
+    static func isLasting(_ error: any Error, reason: String) -> Bool {
+        certificateRefusals.contains(reason) || error is UnusableTrustRoots || (error as? ProxyFailure)?.lasting == true
     }
 
     /// A proxy that could not be reached or would not open the tunnel.

@@ -206,10 +206,8 @@ extension HTTPClient {
         } catch {
             let reason = Self.describe(error)
             let failure = LedgeError(.remoteFailure, "\(label): \(reason)")
-            // A certificate that does not fit, or an unusable SSL_CERT_FILE, will not do the next time either.
-            if Self.certificateRefusals.contains(reason) || error is UnusableTrustRoots || (error as? ProxyFailure)?.lasting == true {
-                throw failure
-            }
+            // What no retry changes (a certificate that does not fit, …) fails at once.
+            if Self.isLasting(error, reason: reason) { throw failure }
             throw RetryableFailure(error: failure)
         }
     }

@@ -64,15 +64,8 @@ public struct ModelFetcher: Sendable {
         case .file(let path): return try fetchLocal(uri, path: path, cache: cache)
         case .remote(let url): return try await fetchRemote(uri, url: url, cache: cache)
         case .s3(let bucket, let key):
-            let settings: S3Settings
-            do {
-                settings = try await (options.s3 ?? S3Settings.from(environment: ProcessInfo.processInfo.environment)).resolved()
-            } catch let error as LedgeError {
-                throw LedgeError(error.code, "\(uri): \(error.message)")
-            }
-            return try await fetchRemote(uri, url: settings.url(bucket: bucket, key: key).text, cache: cache) { url in
-                settings.headers(for: url, seconds: Int64(Date().timeIntervalSince1970))
-            }
+            let settings = try await S3Settings.resolved(options.s3, for: uri.description)
+            return try await fetchRemote(uri, url: settings.url(bucket: bucket, key: key).text, cache: cache, headers: settings.signing)
         }
     }
 

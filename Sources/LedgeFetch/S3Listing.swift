@@ -25,11 +25,11 @@ extension S3Settings {
             // The query in SigV4's canonical form (sorted, encoded), sent as signed.
             var query = [("list-type", "2"), ("prefix", prefix)]
             if let continuation { query.append(("continuation-token", continuation)) }
-            let text = query.sorted { $0.0 < $1.0 }.map { "\($0.0)=\(SigV4.encode($0.1, keepSlash: false))" }.joined(separator: "&")
+            let text = query.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1.percentEncoded(keepingSlash: false))" }.joined(separator: "&")
             // The bucket itself: `/BUCKET?…` path-style (as the SDKs send it), `/?…` on its own host.
             var url = self.url(bucket: bucket, key: "")
             url.target = (url.target == "/" ? "/" : String(url.target.dropLast())) + "?" + text
-            let response = try await client.send(.GET, url, headers: headers(for: url, seconds: Self.now()))
+            let response = try await client.send(.GET, url, headers: signing(url))
             guard response.status == 200 else {
                 throw LedgeError(
                     response.status == 404 ? .notFound : .remoteFailure,

@@ -82,12 +82,7 @@ public struct S3RepositoryMirror: Sendable {
         while flock(lock, LOCK_EX | LOCK_NB) != 0 {  // another server syncs the same mirror: wait for it
             try await Task.sleep(for: .milliseconds(50))
         }
-        var settings: S3Settings
-        do {
-            settings = try await (self.settings ?? S3Settings.from(environment: ProcessInfo.processInfo.environment)).resolved()
-        } catch let error as LedgeError {
-            throw LedgeError(error.code, "\(uri): \(error.message)")
-        }
+        let settings = try await S3Settings.resolved(self.settings, for: uri)
         let objects = try await settings.list(bucket: bucket, prefix: prefix, label: uri)
         var known = readState()
         var outcome = Outcome()
@@ -113,7 +108,7 @@ public struct S3RepositoryMirror: Sendable {
                 let url = settings.url(bucket: bucket, key: object.key)
                 _ = try await HTTPClient().download(
                     url.text, to: fd, from: 0, limits: limits, label: "s3://\(bucket)/\(object.key)",
-                    headers: { [settings] url in settings.headers(for: url, seconds: S3Settings.now()) }
+                    headers: settings.signing
                 ) { [logger] problem, delay in logger.warning("\(problem); trying again in \(delay) s") }
                 guard fsync(fd) == 0 else { throw LedgeError(.runtimeFailure, "\(uri): cannot write \(partial): \(LocalFiles.reason)") }
                 try LocalFiles.makeDirectories(String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]))

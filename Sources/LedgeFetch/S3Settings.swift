@@ -38,6 +38,19 @@ public struct S3Settings: Sendable, Hashable {
         self.provider = provider
     }
 
+    /// `given`, else the process environment's settings, with the provider's credentials asked
+    /// for; errors name `uri` first (what a fetch or a mirror sync reports).
+    static func resolved(_ given: S3Settings?, for uri: String) async throws -> S3Settings {
+        do {
+            return try await (given ?? S3Settings.from(environment: ProcessInfo.processInfo.environment)).resolved()
+        } catch let error as LedgeError {
+            throw LedgeError(error.code, "\(uri): \(error.message)")
+        }
+    }
+
+    /// The headers of each request to `url`, signed when it is made (a download's tries and resumes).
+    var signing: @Sendable (RequestURL) -> [(String, String)] { { [self] url in headers(for: url, seconds: Self.now()) } }
+
     /// These settings with the provider's credentials asked for (unchanged without a provider).
     public func resolved(client: HTTPClient = HTTPClient(timeLimit: 30)) async throws -> S3Settings {
         guard credentials == nil, let provider else { return self }
@@ -85,7 +98,7 @@ public struct S3Settings: Sendable, Hashable {
 
     /// The URL of `key` in `bucket`.
     public func url(bucket: String, key: String) -> RequestURL {
-        let path = SigV4.encode(key, keepSlash: true)
+        let path = key.percentEncoded(keepingSlash: true)
         if var base = endpoint {
             base.target = "/\(bucket)/\(path)"
             return base

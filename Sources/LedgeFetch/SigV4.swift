@@ -51,12 +51,12 @@ package enum SigV4 {
         let time = timestamp(seconds)
         let day = String(time.prefix(8))
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let toSign = ["AWS4-HMAC-SHA256", time, scope, hex(SHA256.hash(data: Array(canonical.utf8)))].joined(separator: "\n")
+        let toSign = ["AWS4-HMAC-SHA256", time, scope, ContentDigest.hex(SHA256.hash(data: Array(canonical.utf8)))].joined(separator: "\n")
         var key = SymmetricKey(data: Array("AWS4\(credentials.secretAccessKey)".utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
         }
-        let signature = hex(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key))
+        let signature = ContentDigest.hex(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key))
         return "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(names), Signature=\(signature)"
     }
 
@@ -65,34 +65,8 @@ package enum SigV4 {
         String(RFC3339.format(seconds).filter { $0 != "-" && $0 != ":" })
     }
 
-    /// Percent-encodes all but RFC 3986's unreserved characters (and `/` when `keepSlash`), as
-    /// SigV4's canonical URI and an S3 object key in a path need.
-    package static func encode(_ text: String, keepSlash: Bool) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: out.unicodeScalars.append(Unicode.Scalar(byte))
-            case 0x2F where keepSlash: out.append("/")
-            default:
-                let digits = Array("0123456789ABCDEF")
-                out += "%\(digits[Int(byte >> 4)])\(digits[Int(byte & 15)])"
-            }
-        }
-        return out
-    }
-
     /// A header value as SigV4 signs it: outer spaces trimmed, inner runs of spaces as one.
     private static func trimmed(_ value: String) -> String {
         value.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
-    }
-
-    private static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef")
-        var out = ""
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
-        }
-        return out
     }
 }

@@ -101,7 +101,7 @@ actor RegistryClient {
                 throw unexpected("start upload of \(digest)", start)
             }
             var target = url
-            target.target += (target.target.contains("?") ? "&" : "?") + "digest=" + digest.replacingColon()
+            target.target += (target.target.contains("?") ? "&" : "?") + "digest=" + digest.percentEncoded()
             let put = try await exchange(.PUT, target, headers: [("Content-Type", "application/octet-stream")], body: bytes)
             guard put.status == 201 else { throw unexpected("upload of \(digest) (\(bytes.count) bytes)", put) }
         }
@@ -175,8 +175,8 @@ actor RegistryClient {
             throw refused("sent a bearer challenge without a usable realm: \(challenge)")
         }
         var query: [String] = []
-        if let service = fields["service"] { query.append("service=" + Self.formEncoded(service)) }
-        query.append("scope=" + Self.formEncoded("repository:\(repository):pull,push"))
+        if let service = fields["service"] { query.append("service=" + service.percentEncoded()) }
+        query.append("scope=" + "repository:\(repository):pull,push".percentEncoded())
         url.target += (url.target.contains("?") ? "&" : "?") + query.joined(separator: "&")
         var headers: [(String, String)] = []
         if let credentials {
@@ -212,19 +212,6 @@ actor RegistryClient {
         return fields
     }
 
-    static func formEncoded(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            let c = Character(Unicode.Scalar(byte))
-            if c.isASCII && (c.isLetter || c.isNumber || "-._~".contains(c)) {
-                out.append(c)
-            } else {
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
-            }
-        }
-        return out
-    }
-
     private func refused(_ what: String) -> LedgeError {
         LedgeError(.remoteFailure, "registry \(base.hostHeader) \(what)")
     }
@@ -246,9 +233,4 @@ actor RegistryClient {
         }
         return LedgeError(.remoteFailure, "registry \(base.hostHeader): \(what) for \(repository) failed with \(response.status)\(detail)")
     }
-}
-
-extension String {
-    fileprivate func replacingColon() -> String { split(separator: ":").joined(separator: "%3A") }
-    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -42,7 +42,8 @@ public enum ContentDigest {
         return (hex(hasher.finalize()), size)
     }
 
-    private static func hex(_ digest: some Sequence<UInt8>) -> String {
+    /// Lower-case hex of `digest`'s bytes.
+    package static func hex(_ digest: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         for byte in digest {
