@@ -31,6 +31,16 @@ struct PackageCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Models") var models: ModelOptions
 
+    @OptionGroup(title: "Model URIs") var modelURIs: ModelURIOptions
+
+    @Option(
+        name: .customLong("runtime"),
+        help: ArgumentHelp(
+            "Also include this runtime: litert, onnxruntime (comma-separated or repeated). Without models, an image of the server alone, for models fetched when it starts: its arguments add --model-uri URI or --model-repository s3://BUCKET/PREFIX.",
+            valueName: "kind"),
+        transform: CommaSeparated<String>.parser(expected: "litert and/or onnxruntime", where: { PlatformInputs.Runtime.kinds.contains($0) }))
+    var runtime: [CommaSeparated<String>] = []
+
     @OptionGroup(title: "Platform inputs") var inputs: ReleaseInputOptions
 
     @Option(
@@ -89,7 +99,12 @@ struct PackageCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        try models.requireModels()
+        if models.isEmpty && modelURIs.isEmpty && runtime.isEmpty {
+            throw ValidationError("give --model PATH (repeatable), --model-uri URI, --model-repository DIR, or --runtime KIND for a server alone")
+        }
+        if models.modelRepository != nil && !modelURIs.isEmpty {
+            throw ValidationError("give either --model-repository DIR or --model-uri URI, not both")
+        }
         if [output, push, context].compactMap({ $0 }).count != 1 {
             throw ValidationError("give one of -o PATH, --push REGISTRY/REPOSITORY:TAG or --context DIR")
         }
@@ -100,7 +115,8 @@ struct PackageCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "ledge.package") { _ in ConsoleLogHandler(logLevel: verbose ? .debug : .warning) }
-        let request = try makeRequest()
+        let fetched = try await modelURIs.modelFiles(logger: logger)
+        let request = try makeRequest(fetched: fetched)
         let bar = ProgressBar(enabled: !json && isatty(STDERR_FILENO) != 0)
         let started = ContinuousClock.now
         let result = try await Packager.run(request, logger: logger, progress: Progress(sink: bar.draw))
@@ -115,8 +131,9 @@ struct PackageCommand: AsyncParsableCommand {
         }
     }
 
-    private func makeRequest() throws -> PackageRequest {
-        let entries = try models.entries()
+    private func makeRequest(fetched: [(path: String, name: String?)]) throws -> PackageRequest {
+        let entries = models.modelRepository == nil ? try RepositoryLayout.entries(files: models.files + fetched) : try models.entries()
+        let extraRuntimes = runtime.flatMap(\.values)
         let platforms = try platform.values.map(ReleasePlatform.init(parsing:))
         let binaries = try inputs.binaries()
         var labels: [String: String] = [:]
@@ -136,12 +153,13 @@ struct PackageCommand: AsyncParsableCommand {
         } else {
             created = 0
         }
-        let first = entries[0].name
         let version = self.version ?? LedgeVersion.current
         let metadata = ReleaseMetadata(
-            title: labels["org.opencontainers.image.title"] ?? "ledge-\(first)", version: version, created: created,
+            title: labels["org.opencontainers.image.title"] ?? "ledge-\(entries.first?.name ?? "serve")", version: version, created: created,
             source: labels["org.opencontainers.image.source"] ?? "", revision: labels["org.opencontainers.image.revision"] ?? "",
-            description: "ledge serve with \(entries.map(\.name).joined(separator: ", "))")
+            description: entries.isEmpty
+                ? "ledge serve with \(extraRuntimes.map(PlatformInputs.Runtime.displayName).joined(separator: " and ")), for models fetched when it starts"
+                : "ledge serve with \(entries.map(\.name).joined(separator: ", "))")
         let destination: PackageDestination
         if let push {
             destination = .push(try RegistryReference(parsing: push), insecure: insecureRegistry, credentials: try credentials(for: push))
@@ -158,6 +176,7 @@ struct PackageCommand: AsyncParsableCommand {
             destination: destination,
             sbomDirectory: sbomDir)
         request.registryRetries = registryRetries
+        request.extraRuntimes = extraRuntimes
         return request
     }
 

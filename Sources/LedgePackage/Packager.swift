@@ -37,6 +37,9 @@ public struct PackageRequest: Sendable {
     public var sbomDirectory: String?
     /// Tries again of one registry request (or blob upload) that got a "later" answer or none.
     public var registryRetries = 3
+    /// Runtimes besides the models' (``ReleaseRequest/extraRuntimes``); with none of the models, a
+    /// server-only image.
+    public var extraRuntimes: [String] = []
 
     public init(
         models: [RepositoryLayout.Entry], platforms: [ReleasePlatform], binaries: [ReleasePlatform: String],
@@ -82,7 +85,10 @@ public struct PackageResult: Sendable, Encodable {
 /// it, renamed into place at the end and removed on any failure.
 public enum Packager {
     public static func run(_ request: PackageRequest, logger: Logger, progress: Progress) async throws -> PackageResult {
-        guard !request.models.isEmpty else { throw LedgeError.usage("no models to package: pass -m MODEL or --model-repository DIR") }
+        guard !request.models.isEmpty || !request.extraRuntimes.isEmpty else {
+            throw LedgeError.usage(
+                "no models to package: pass -m MODEL, --model-uri URI or --model-repository DIR (or --runtime KIND for a server alone)")
+        }
         guard !request.platforms.isEmpty else { throw LedgeError.usage("no platform: pass --platform linux/amd64,linux/arm64") }
         let stage = try makeStage(near: request.destination)
         defer { try? FileManager.default.removeItem(atPath: stage) }
@@ -93,12 +99,11 @@ public enum Packager {
             guard let binary = request.binaries[platform] else {
                 throw LedgeError.usage("no ledge binary for \(platform): pass --binary \(platform)=PATH (built on a \(platform) machine)")
             }
-            bundles.append(
-                try ReleaseBundle.build(
-                    ReleaseRequest(
-                        platform: platform, binary: binary, models: request.models, platformsDirectory: request.platformsDirectory,
-                        scratchDirectory: stage + "/scratch", metadata: request.image.metadata),
-                    logger: logger))
+            var release = ReleaseRequest(
+                platform: platform, binary: binary, models: request.models, platformsDirectory: request.platformsDirectory,
+                scratchDirectory: stage + "/scratch", metadata: request.image.metadata)
+            release.extraRuntimes = request.extraRuntimes
+            bundles.append(try ReleaseBundle.build(release, logger: logger))
         }
         if case .context(let path) = request.destination {
             try BuildContext.write(bundles, options: request.image, to: stage + "/context")

@@ -41,6 +41,12 @@ public struct PlatformInputs: Sendable {
         /// The library, relative to the platform folder.
         public var library: String
         public var license: String
+
+        /// The kinds there are: `litert` and `onnxruntime`.
+        public static let kinds = ["litert", "onnxruntime"]
+
+        /// `LiteRT` or `ONNX Runtime`.
+        public static func displayName(_ kind: String) -> String { kind == "litert" ? "LiteRT" : "ONNX Runtime" }
     }
 
     struct Manifest: Codable, Sendable {

@@ -100,7 +100,9 @@ public struct ReleaseBundle: Sendable {
     public let binarySHA256: String
     /// The SPDX 2.3 document (also at ``sbomPath``).
     public let sbom: [UInt8]
-    /// `ledge serve --model-repository /models --host 0.0.0.0 --port 8000`.
+    /// `ledge serve --model-repository /models --host 0.0.0.0 --port 8000`; without models
+    /// `ledge serve --host 0.0.0.0 --port 8000`, to which a container's arguments add
+    /// `--model-uri URI` or `--model-repository s3://BUCKET/PREFIX`.
     public let entrypoint: [String]
     /// `KEY=VALUE` lines: PATH, LD_LIBRARY_PATH, the runtime library variables, HOME.
     public let environment: [String]
@@ -118,9 +120,9 @@ public struct ReleaseBundle: Sendable {
         self.packages = packages
         self.binarySHA256 = binarySHA256
         self.sbom = sbom
-        self.entrypoint = [
-            "/usr/bin/ledge", "serve", "--model-repository", "/models", "--host", "0.0.0.0", "--port", String(Self.port),
-        ]
+        self.entrypoint =
+            ["/usr/bin/ledge", "serve"] + (models.isEmpty ? [] : ["--model-repository", "/models"])
+            + ["--host", "0.0.0.0", "--port", String(Self.port)]
         var environment = [
             "PATH=/usr/bin",
             "LD_LIBRARY_PATH=/\(Self.libraryDirectory):/usr/lib/\(platform.triplet):/lib/\(platform.triplet)",

@@ -19,6 +19,10 @@ public struct ReleaseRequest: Sendable {
     public var scratchDirectory: String
     /// Names the release in the SBOM.
     public var metadata: ReleaseMetadata
+    /// Runtimes to include besides those the models need (`onnxruntime`, `litert`): for models
+    /// the server fetches when it starts (`--model-uri`, an `s3://` repository). Without models
+    /// the release is a server alone.
+    public var extraRuntimes: [String] = []
 
     public init(
         platform: ReleasePlatform, binary: String, models: [RepositoryLayout.Entry], platformsDirectory: String,
@@ -73,7 +77,7 @@ extension ReleaseBundle {
             let kind = format == .tflite ? "litert" : "onnxruntime"
             guard let runtime = inputs.runtime(kind) else {
                 throw LedgeError.runtimeUnavailable(
-                    "model '\(entry.name)' (\(entry.model)) needs \(kind == "litert" ? "LiteRT" : "ONNX Runtime"), "
+                    "model '\(entry.name)' (\(entry.model)) needs \(PlatformInputs.Runtime.displayName(kind)), "
                         + "which has no library for \(request.platform) in \(inputs.directory)")
             }
             if !runtimes.contains(runtime) { runtimes.append(runtime) }
@@ -87,6 +91,16 @@ extension ReleaseBundle {
                 ReleaseModel(
                     name: entry.name, format: ext, sha256: ContentDigest.sha256(data), size: data.count, runtime: kind,
                     runtimeVersion: runtime.version, path: path))
+        }
+        for kind in request.extraRuntimes where !runtimes.contains(where: { $0.kind == kind }) {
+            guard let runtime = inputs.runtime(kind) else {
+                throw LedgeError.runtimeUnavailable(
+                    "--runtime \(kind): \(PlatformInputs.Runtime.displayName(kind)) has no library for \(request.platform) in \(inputs.directory)")
+            }
+            runtimes.append(runtime)
+        }
+        guard !runtimes.isEmpty else {
+            throw LedgeError.usage("nothing to serve: give models, or --runtime for models fetched when the server starts")
         }
         runtimes.sort { $0.kind < $1.kind }
 
