@@ -18,6 +18,9 @@ struct DeployK8sCommand: ParsableCommand {
             (nodeName, as KubeEdge edge nodes are addressed) and --selector to labelled nodes; either adds
             the toleration for KubeEdge's node-role.kubernetes.io/edge taint. --from-package reads the
             JSON 'ledge package --push … --json' printed and references the image by digest.
+            --model-uri and --model-repository s3://… replace the image's models with ones the server
+            fetches when it starts (its credentials from --env-from-secret or --service-account's cloud
+            role); an image of the server alone is 'ledge package --runtime litert,onnxruntime'.
             """)
 
     @Option(help: "The image, REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST].")
@@ -80,6 +83,18 @@ struct DeployK8sCommand: ParsableCommand {
             valueName: "name"))
     var envFromSecret: [String] = []
 
+    @Option(
+        name: .customLong("model-uri"),
+        help: ArgumentHelp(
+            "A model the server fetches when it starts, instead of the image's: https://…, http://… or s3://BUCKET/KEY, optionally #sha256=HEX; repeatable.",
+            valueName: "uri"))
+    var modelURI: [String] = []
+
+    @Option(
+        name: .customLong("model-repository"),
+        help: ArgumentHelp("A model repository the server mirrors and serves instead of the image's models.", valueName: "s3://bucket/prefix"))
+    var modelRepository: String?
+
     @OptionGroup(title: "Server") var serve: ServeArgumentOptions
 
     @Option(name: .shortAndLong, help: "Write the files into this folder (default: print them as one stream).")
@@ -88,7 +103,7 @@ struct DeployK8sCommand: ParsableCommand {
     func validate() throws {
         if (image == nil) == (fromPackage == nil) { throw ValidationError("give either --image REF or --from-package RESULT.json") }
         if node != nil && !selector.isEmpty { throw ValidationError("give either --node or --selector, not both") }
-        try serve.check(setBy: "the manifests (the image's command, --auth-secret, --tls-secret)")
+        try serve.check(setBy: "the manifests (the image's command, --model-uri, --model-repository, --auth-secret, --tls-secret)")
     }
 
     func run() throws {
@@ -115,6 +130,8 @@ struct DeployK8sCommand: ParsableCommand {
         options.serveEnvironment = try serve.environment()
         options.serviceAccount = serviceAccount
         options.environmentSecrets = envFromSecret
+        options.modelURIs = modelURI
+        options.modelRepository = modelRepository
         let files = try KubernetesManifests.render(options)
         if let output {
             try ManifestFolder.write(files, to: output)

@@ -1,4 +1,5 @@
 internal import LedgeCore
+internal import LedgeFetch
 
 /// Where pods go: anywhere, on one node (`nodeName`, as KubeEdge edge nodes are usually
 /// addressed), or on nodes with labels.
@@ -41,6 +42,12 @@ public struct KubernetesOptions: Sendable, Hashable {
     /// `OTEL_EXPORTER_OTLP_HEADERS`, a proxy's credentials in `https_proxy`, without their values
     /// in the manifest.
     public var environmentSecrets: [String] = []
+    /// Models the server fetches when it starts (`https://`, `http://`, `s3://`, optionally
+    /// `#sha256=` pinned) instead of the image's `/models`: the image's command is replaced, so an
+    /// image of the server alone (`ledge package --runtime …`) serves them.
+    public var modelURIs: [String] = []
+    /// An `s3://BUCKET/PREFIX` model repository the server mirrors instead of the image's `/models`.
+    public var modelRepository: String?
 
     public init(
         name: String, image: String, namespace: String? = nil, replicas: Int = 1, placement: Placement = .anywhere,
@@ -117,6 +124,22 @@ public enum KubernetesManifests {
                 throw LedgeError.usage("\(flag) is for the Deployment alone: KServe and Seldon call the server without a token, over HTTP")
             }
         }
+        if !options.modelURIs.isEmpty && options.modelRepository != nil {
+            throw LedgeError.usage("give either --model-uri URI or --model-repository s3://BUCKET/PREFIX, not both")
+        }
+        for uri in options.modelURIs {
+            if case .file = try ModelURI(parsing: uri).location {
+                throw LedgeError.usage("--model-uri '\(uri)': a file of this machine is not in the pod; expected https://, http:// or s3://")
+            }
+        }
+        if let repository = options.modelRepository {
+            guard repository.hasPrefix("s3://") else {
+                throw LedgeError.usage(
+                    "--model-repository '\(repository)': expected s3://BUCKET/PREFIX (a folder of this machine is not in the pod: 'ledge package' puts it in the image)"
+                )
+            }
+            _ = try S3RepositoryMirror.parse(repository)
+        }
         guard (1...1000).contains(options.replicas) else {
             throw LedgeError.usage("replicas must be between 1 and 1000, got \(options.replicas)")
         }
@@ -172,20 +195,20 @@ public enum KubernetesManifests {
         return fields
     }
 
-    /// The `ledge serve` container; `port` other than 8000 overrides the image's command (and
-    /// serves HTTP only). With `grpc`, the gRPC port (8001) is a container port too (not for
+    /// The `ledge serve` container; `port` other than 8000 (serving HTTP only) and models from
+    /// URIs replace the image's command. With `grpc`, the gRPC port (8001) is a container port too (not for
     /// KServe, whose custom container takes one port).
     static func container(_ options: KubernetesOptions, name: String, port: Int, grpc: Bool = false) -> YAML {
         var fields: [(String, YAML)] = [("name", .string(name)), ("image", .string(options.image)), ("imagePullPolicy", "IfNotPresent")]
-        if port != Self.port {
-            fields.append(
-                (
-                    "command",
-                    .list([
-                        "/usr/bin/ledge", "serve", "--model-repository", "/models", "--host", "0.0.0.0", "--port", .string(String(port)),
-                        "--no-grpc",
-                    ])
-                ))
+        let fetches = !options.modelURIs.isEmpty || options.modelRepository != nil
+        if port != Self.port || fetches {
+            let models: [String] =
+                fetches
+                ? options.modelURIs.flatMap { ["--model-uri", $0] } + (options.modelRepository.map { ["--model-repository", $0] } ?? [])
+                : ["--model-repository", "/models"]
+            let command =
+                ["/usr/bin/ledge", "serve"] + models + ["--host", "0.0.0.0", "--port", String(port)] + (port == Self.port ? [] : ["--no-grpc"])
+            fields.append(("command", .list(command.map(YAML.string))))
         }
         // After the image's entrypoint (ledge serve …).
         let args: [YAML] =
@@ -214,8 +237,9 @@ public enum KubernetesManifests {
                     [.map([("name", "http"), ("containerPort", .int(port)), ("protocol", "TCP")])]
                         + (grpc && port == Self.port ? [.map([("name", "grpc"), ("containerPort", .int(grpcPort)), ("protocol", "TCP")])] : []))
             ),
-            // Models load (and are probed) before ready: up to 60 s here, then the usual checks.
-            ("startupProbe", probe("/v2/health/ready", 2, 30)),
+            // Models load (and are probed) before ready: up to 60 s here (5 min when they are
+            // downloaded first), then the usual checks.
+            ("startupProbe", probe("/v2/health/ready", 2, fetches ? 150 : 30)),
             ("readinessProbe", probe("/v2/health/ready", 5, 3)),
             ("livenessProbe", probe("/v2/health/live", 10, 3)),
             (

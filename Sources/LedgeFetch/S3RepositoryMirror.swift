@@ -39,6 +39,18 @@ public struct S3RepositoryMirror: Sendable {
     public init(uri: String, cacheDirectory: String, settings: S3Settings? = nil, limits: DownloadLimits = DownloadLimits(), logger: Logger)
         throws
     {
+        (self.bucket, self.prefix) = try Self.parse(uri)
+        self.uri = uri
+        self.root = cacheDirectory + "/repositories/" + ContentDigest.sha256(Array("s3://\(bucket)/\(prefix)".utf8)).prefix(16)
+        self.folder = root + "/models"
+        self.settings = settings
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// The bucket and the prefix (empty, or ending in `/`) of `s3://BUCKET[/PREFIX]`; anything
+    /// else is refused in one line.
+    public static func parse(_ uri: String) throws -> (bucket: String, prefix: String) {
         let rest = uri.dropFirst(5)
         let bucket = rest.prefix { $0 != "/" }
         var prefix = String(rest.dropFirst(bucket.count + 1))
@@ -47,14 +59,7 @@ public struct S3RepositoryMirror: Sendable {
             throw LedgeError.usage("model repository '\(uri)': expected s3://BUCKET[/PREFIX]")
         }
         if !prefix.isEmpty && !prefix.hasSuffix("/") { prefix += "/" }
-        self.uri = uri
-        self.bucket = String(bucket)
-        self.prefix = prefix
-        self.root = cacheDirectory + "/repositories/" + ContentDigest.sha256(Array("s3://\(bucket)/\(prefix)".utf8)).prefix(16)
-        self.folder = root + "/models"
-        self.settings = settings
-        self.limits = limits
-        self.logger = logger
+        return (String(bucket), prefix)
     }
 
     /// What a sync did.

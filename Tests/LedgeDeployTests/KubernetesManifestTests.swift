@@ -149,6 +149,68 @@ import Testing
         #expect((podSpec["tolerations"] as? [[String: String]])?.first?["key"] == "node-role.kubernetes.io/edge")
     }
 
+    /// Models from URIs or an S3 repository replace the image's `/models` in the command of every
+    /// container (the Deployment's, KServe's and Seldon's on its port), with a startup probe that
+    /// allows 5 minutes for the download; Kubernetes' schemas accept it; what a pod cannot reach
+    /// is refused in one line.
+    @Test func modelsFromURIsReplaceTheImagesModels() throws {
+        let pin = "#sha256=" + String(repeating: "0f", count: 32)
+        var options = KubernetesOptions(name: "effnet", image: Self.image, kserve: true, seldon: true)
+        options.modelURIs = ["s3://models/vision/efficientnet_lite0.tflite" + pin, "https://models.example.com/add.onnx"]
+        options.environmentSecrets = ["s3-credentials"]
+        let folder = try Self.write(try KubernetesManifests.render(options))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let deployment = try Self.parse(folder + "/deployment.yaml")
+        let pod = try #require(((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let container = try #require((pod["containers"] as? [[String: Any]])?.first)
+        let models = ["--model-uri", "s3://models/vision/efficientnet_lite0.tflite" + pin, "--model-uri", "https://models.example.com/add.onnx"]
+        #expect(container["command"] as? [String] == ["/usr/bin/ledge", "serve"] + models + ["--host", "0.0.0.0", "--port", "8000"])
+        #expect(container["args"] == nil)
+        #expect((container["startupProbe"] as? [String: Any])?["failureThreshold"] as? Int == 150)
+        #expect((container["readinessProbe"] as? [String: Any])?["failureThreshold"] as? Int == 3)
+        let ok = try ProcessRunner.run(
+            Fixtures.home + "/venv/bin/kubernetes-validate", ["-k", "1.30.0", "--strict", folder + "/deployment.yaml"])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        let seldon = try Self.parse(folder + "/seldondeployment.yaml")
+        let predictor = ((seldon["spec"] as? [String: Any])?["predictors"] as? [[String: Any]])?.first
+        let component = (predictor?["componentSpecs"] as? [[String: Any]])?.first?["spec"] as? [String: Any]
+        let seldonContainer = (component?["containers"] as? [[String: Any]])?.first
+        #expect(
+            seldonContainer?["command"] as? [String]
+                == ["/usr/bin/ledge", "serve"] + models + ["--host", "0.0.0.0", "--port", "9000", "--no-grpc"])
+        let kserve = try String(contentsOfFile: folder + "/inferenceservice.yaml", encoding: .utf8)
+        #expect(kserve.contains("- https://models.example.com/add.onnx\n"), "\(kserve)")
+
+        options.modelURIs = []
+        options.modelRepository = "s3://models/edge"
+        let repository = try KubernetesManifests.render(options)
+        #expect(
+            repository[0].1.contains(
+                "- /usr/bin/ledge\n        - serve\n        - \"--model-repository\"\n        - s3://models/edge\n        - \"--host\"\n"))
+
+        let refusals: [([String], String?, String)] = [
+            (
+                ["file:///srv/m.onnx"], nil,
+                "--model-uri 'file:///srv/m.onnx': a file of this machine is not in the pod; expected https://, http:// or s3://"
+            ),
+            (
+                ["gs://models/m.onnx"], nil,
+                "model URI 'gs://models/m.onnx': expected https://, http://, s3://BUCKET/KEY or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+            ),
+            (
+                [], "models/edge",
+                "--model-repository 'models/edge': expected s3://BUCKET/PREFIX (a folder of this machine is not in the pod: 'ledge package' puts it in the image)"
+            ),
+            ([], "s3://x", "model repository 's3://x': expected s3://BUCKET[/PREFIX]"),
+            (["s3://models/m.onnx"], "s3://models/edge", "give either --model-uri URI or --model-repository s3://BUCKET/PREFIX, not both"),
+        ]
+        for (uris, repository, message) in refusals {
+            options.modelURIs = uris
+            options.modelRepository = repository
+            #expect(throws: LedgeError.usage(message)) { try KubernetesManifests.render(options) }
+        }
+    }
+
     @Test func selectorPlacementAndQuotingReadBackAsWritten() throws {
         var options = Self.edge
         options.placement = .selector(["kubernetes.io/arch": "arm64", "ledge/tier": "edge: yes"])
@@ -205,7 +267,7 @@ import Testing
         #expect(managed.status == 2)
         #expect(
             managed.stderr.hasPrefix(
-                "Error: --serve-arg '--port=9000': '--port' is set by the manifests (the image's command, --auth-secret, --tls-secret); expected other ledge serve options\n"
+                "Error: --serve-arg '--port=9000': '--port' is set by the manifests (the image's command, --model-uri, --model-repository, --auth-secret, --tls-secret); expected other ledge serve options\n"
             ), "\(managed.stderr)")
         #expect((deployment["metadata"] as? [String: Any])?["name"] as? String == "effnet")
         let missing = try ProcessRunner.ledge(["deploy", "k8s", "--from-package", folder + "/nope.json"])
