@@ -32,6 +32,8 @@ struct DeployApplyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Models") var models: ModelOptions
 
+    @OptionGroup(title: "Model URIs") var modelURIs: ModelURIOptions
+
     @OptionGroup(title: "Platform inputs") var inputs: ReleaseInputOptions
 
     @Option(help: "Where the server listens on the device: an address, or 'ssh' for the address ssh connects to.")
@@ -61,7 +63,10 @@ struct DeployApplyCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if device.fleet == nil { try models.requireModels() }
+        if device.fleet == nil && modelURIs.isEmpty { try models.requireModels() }
+        if models.modelRepository != nil && !modelURIs.isEmpty {
+            throw ValidationError("give either --model-repository DIR or --model-uri URI, not both")
+        }
         if device.port == checkPort { throw ValidationError("--check-port must differ from --port") }
         try serve.check(setBy: "deploy (its own options: -m, --port, --auth-token-file, --tls-cert…)")
     }
@@ -69,7 +74,7 @@ struct DeployApplyCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "ledge.deploy") { _ in ConsoleLogHandler(logLevel: .warning) }
         let binaries = try inputs.binaries()
-        let devices = try deviceSpecs()
+        let devices = try await deviceSpecs(logger: logger)
         let scratch = FileManager.default.temporaryDirectory.path + "/ledge-deploy-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -94,13 +99,26 @@ struct DeployApplyCommand: AsyncParsableCommand {
 }
 
 extension DeployApplyCommand {
-    /// Every device with its models (the fleet file's, else `-m`), server port, folder and threads.
-    func deviceSpecs() throws -> [DeviceSpec] {
-        let common = models.isEmpty ? nil : try models.entries()
-        return try device.resolvedDevices().map { device in
-            guard let entries = try device.models.map({ try RepositoryLayout.entries(files: $0.map { ($0.path, $0.name) }) }) ?? common
+    /// Every device with its models (the fleet file's, else `-m` and `--model-uri`), server port,
+    /// folder and threads. Model URIs (the options' and the fleet file's) are fetched here first,
+    /// each once, and sent as files.
+    func deviceSpecs(logger: Logger) async throws -> [DeviceSpec] {
+        let devices = try device.resolvedDevices()
+        let uris = modelURIs.modelURI + devices.flatMap { $0.models ?? [] }.filter(\.isURI).map(\.path)
+        let fetched = try await modelURIs.fetch(uris, logger: logger)
+        var common: [RepositoryLayout.Entry]?
+        if models.modelRepository != nil {
+            common = try models.entries()
+        } else if !models.isEmpty || !modelURIs.isEmpty {
+            common = try RepositoryLayout.entries(files: models.files + modelURIs.modelURI.flatMap { fetched[$0] ?? [] })
+        }
+        return try devices.map { device in
+            guard
+                let entries = try device.models.map({ try RepositoryLayout.entries(files: Self.files($0, fetched: fetched, device: device.name)) })
+                    ?? common
             else {
-                throw LedgeError.usage("device '\(device.name)' has no models: give -m or --model-repository, or models in the fleet file")
+                throw LedgeError.usage(
+                    "device '\(device.name)' has no models: give -m, --model-uri or --model-repository, or models in the fleet file")
             }
             if device.serverPort == checkPort {
                 throw LedgeError.usage("device '\(device.name)': server port \(checkPort) is the --check-port; give another --check-port")
@@ -109,6 +127,23 @@ extension DeployApplyCommand {
                 name: device.name, target: device.target, models: entries, port: device.serverPort, root: device.root, threads: device.threads,
                 secrets: try Self.secrets(device.access, device: device.name), serveArguments: device.serveArguments ?? serve.arguments,
                 serveEnvironment: ServeEnvironment.merged(try serve.environment(), device.serveEnvironment ?? []))
+        }
+    }
+
+    /// A fleet device's model files: its files, and the models its URIs fetched (one per named URI).
+    static func files(_ models: [FleetModel], fetched: [String: [(path: String, name: String?)]], device: String) throws -> [(
+        path: String, name: String?
+    )] {
+        try models.flatMap { model -> [(path: String, name: String?)] in
+            guard model.isURI else { return [(model.path, model.name)] }
+            let files = fetched[model.path] ?? []
+            guard let name = model.name else { return files }
+            guard files.count == 1 else {
+                throw LedgeError.invalidModel(
+                    "device '\(device)': model '\(name)': \(model.path) holds \(files.count) models; expected one (list the URI without a name to deploy each)"
+                )
+            }
+            return [(files[0].path, name)]
         }
     }
 

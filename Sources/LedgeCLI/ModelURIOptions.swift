@@ -36,6 +36,14 @@ struct ModelURIOptions: ParsableArguments {
         return files
     }
 
+    /// Fetches each distinct URI of `uris` once: the model files in each, by URI.
+    func fetch(_ uris: [String], logger: Logger) async throws -> [String: [(path: String, name: String?)]] {
+        let fetcher = ModelFetcher(options: FetchOptions(cacheDirectory: modelCache), logger: logger)
+        var files: [String: [(path: String, name: String?)]] = [:]
+        for uri in uris where files[uri] == nil { files[uri] = try await fetcher.fetch(uri).modelFiles() }
+        return files
+    }
+
     /// A fetch for the repository's `uri` parameters: blocking (the repository calls it on its own
     /// queue, never on Swift's cooperative pool), the model file of `uri` (an archive's highest version).
     func blockingFetch(logger: Logger) -> @Sendable (String) throws -> String {

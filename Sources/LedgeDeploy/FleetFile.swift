@@ -4,6 +4,7 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 internal import LedgeCore
+internal import LedgeFetch
 
 /// The devices `ledge deploy` works on, from a YAML fleet file (read with libyaml):
 ///
@@ -22,6 +23,8 @@ internal import LedgeCore
 ///     ssh_identity: ~/.ssh/id_ed25519   # ssh -i, with IdentitiesOnly=yes
 ///     labels: {site: kitchen, arch: arm64}   # for --select site=kitchen
 ///     models: {effnet: models/effnet.tflite} # NAME: PATH, or a list of paths; replaces the defaults'
+///   shed-pi:
+///     models: {effnet: "s3://models/effnet.tflite#sha256=…"}   # or https://…: fetched here, sent as files
 ///   lab-jetson:                    # nothing more: ssh lab-jetson, with the defaults
 /// ```
 ///
@@ -111,8 +114,18 @@ public struct FleetDevice: Sendable, Hashable {
 
 /// A model of a fleet device: its file, and the name to serve it under (`nil`: the file's name).
 public struct FleetModel: Sendable, Hashable {
+    /// A file on this machine, or a model URI (``isURI``) that `deploy` fetches here first.
     public var path: String
     public var name: String?
+
+    /// True when ``path`` is a URI (`https://`, `http://`, `s3://`, `file://`).
+    public var isURI: Bool { Self.isURI(path) }
+
+    /// True for `SCHEME://…` (a file name never starts so).
+    static func isURI(_ text: String) -> Bool {
+        guard let end = text.firstRange(of: "://")?.lowerBound, end > text.startIndex else { return false }
+        return text[..<end].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+.-".contains($0)) } && text.first!.isLetter
+    }
 }
 
 /// `--select LABEL=VALUE`: the devices whose label has that value.
@@ -252,21 +265,34 @@ private struct FleetReader {
         switch node {
         case .sequence(let items, _):
             for (index, item) in items.enumerated() {
-                models.append(FleetModel(path: resolved(try string(item, at: "\(path)[\(index)]", expected: "a model file")), name: nil))
+                let at = "\(path)[\(index)]"
+                models.append(FleetModel(path: try model(try string(item, at: at, expected: "a model file"), item, at: at), name: nil))
             }
         case .mapping(let entries, _):
             for entry in entries {
                 if let problem = RepositoryLayout.problem(name: entry.key, what: "model name") {
                     throw failure(entry.keyMark, path + "." + entry.key, problem)
                 }
-                let file = try string(entry.value, at: path + "." + entry.key, expected: "a model file")
-                models.append(FleetModel(path: resolved(file), name: entry.key))
+                let at = path + "." + entry.key
+                let file = try string(entry.value, at: at, expected: "a model file")
+                models.append(FleetModel(path: try model(file, entry.value, at: at), name: entry.key))
             }
         default:
             throw failure(node.mark, path, "expected \(expected), got \(describe(node))")
         }
         guard !models.isEmpty else { throw failure(node.mark, path, "expected at least one model") }
         return models
+    }
+
+    /// A model URI as written (checked), else a file resolved against the fleet file's folder.
+    private func model(_ text: String, _ node: YAMLDocument.Node, at path: String) throws -> String {
+        guard FleetModel.isURI(text) else { return resolved(text) }
+        do {
+            _ = try ModelURI(parsing: text)
+        } catch let error as LedgeError {
+            throw failure(node.mark, path, error.message)
+        }
+        return text
     }
 
     /// A list of `ledge serve` arguments, none of them one deploy sets itself.

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 @testable import LedgeCLI
+import LedgeCore
 import LedgeDeploy
 import LedgeTesting
+import Logging
 import Testing
 
 /// `deploy apply --serve-arg`: more ledge serve arguments for devices whose fleet file gives none.
@@ -18,7 +20,7 @@ import Testing
             let command = try apply([
                 "--fleet", fleet, "--device", "pi@127.0.0.9", "--serve-arg", "--trace-config", "--serve-arg", "mode=opentelemetry",
             ])
-            let specs = try command.deviceSpecs()
+            let specs = try await command.deviceSpecs(logger: Logger(label: "test"))
             #expect(specs.map(\.name) == ["own", "plain", "pi@127.0.0.9"])
             #expect(
                 specs.map(\.serveArguments) == [
@@ -36,7 +38,7 @@ import Testing
             let command = try apply([
                 "--fleet", fleet, "--device", "pi@127.0.0.9", "--serve-env", "MALLOC_ARENA_MAX=4", "--serve-env", "OTEL_EXPORTER_OTLP_HEADERS=k=v",
             ])
-            let specs = try command.deviceSpecs()
+            let specs = try await command.deviceSpecs(logger: Logger(label: "test"))
             #expect(
                 specs.map { $0.serveEnvironment.map { "\($0.name)=\($0.value)" } } == [
                     ["OTEL_EXPORTER_OTLP_HEADERS=k=v", "MALLOC_ARENA_MAX=2", "OTEL_SERVICE_NAME=own"],
@@ -45,6 +47,43 @@ import Testing
         }
         let error = try #require(throws: (any Error).self) { _ = try apply(["--device", "pi", "--serve-env", "NOTIFY_SOCKET=/x"]) }
         #expect(Ledge.message(for: error) == "--serve-env NOTIFY_SOCKET: set by systemd; expected another variable")
+    }
+
+    /// Model URIs, the command line's and the fleet file's, are fetched here (each once) and
+    /// deployed as files: named as the fleet file names them, else by their file names.
+    @Test func modelURIsAreFetchedHereAndSentAsFiles() async throws {
+        try await withTemporaryDirectory { folder in
+            try FileManager.default.createDirectory(atPath: folder + "/store", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Fixtures.model("add.onnx"), toPath: folder + "/store/add.onnx")
+            let mobilenet = Fixtures.model("mobilenet_gen.onnx")
+            try await FixtureHTTPServer.withServer(root: folder + "/store") { files in
+                let uri = files.baseURL + "/files/add.onnx"
+                let fleet = folder + "/fleet.yaml"
+                try """
+                devices:
+                  named: {ssh: pi@127.0.0.9, models: {adder: "\(uri)"}}
+                  listed: {ssh: pi@127.0.0.10, models: ["\(uri)", "file://\(mobilenet)"]}
+                  plain: {ssh: pi@127.0.0.11}
+                """.write(toFile: fleet, atomically: true, encoding: .utf8)
+                let command = try #require(
+                    try Ledge.parseAsRoot(["deploy", "apply", "--fleet", fleet, "--model-uri", uri, "--model-cache", folder + "/cache"])
+                        as? DeployApplyCommand)
+                let specs = try await command.deviceSpecs(logger: Logger(label: "test"))
+                #expect(specs.map { $0.models.map(\.name) } == [["adder"], ["add", "mobilenet_gen"], ["add"]])
+                let fetched = specs[0].models[0].model
+                #expect(
+                    fetched.hasPrefix(folder + "/cache/") && FileManager.default.contentsEqual(atPath: fetched, andPath: Fixtures.model("add.onnx")))
+                #expect(specs[1].models.map(\.model) == [fetched, mobilenet])
+                #expect(files.requests().filter { $0.hasPrefix("GET /files/add.onnx") }.count == 1)  // once for all three
+            }
+            let fleet = folder + "/bad.yaml"
+            try "devices:\n  pi:\n    models: {adder: \"gs://models/add.onnx\"}\n".write(toFile: fleet, atomically: true, encoding: .utf8)
+            let error = try #require(throws: LedgeError.self) { _ = try FleetFile(contentsOf: fleet) }
+            #expect(
+                error.message
+                    == "\(fleet):3:21: devices.pi.models.adder: model URI 'gs://models/add.onnx': expected https://, http://, s3://BUCKET/KEY or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+            )
+        }
     }
 
     @Test func optionsDeploySetsItselfAreRefused() throws {
