@@ -54,6 +54,11 @@ struct DeployApplyCommand: AsyncParsableCommand {
     @Option(name: .customLong("limit-rate"), help: "Upload rate per device, bytes per second with an optional K or M suffix (e.g. 500K).")
     var limitRate: ByteRate?
 
+    @Option(
+        name: .customLong("upload-retries"),
+        help: "Tries again of an upload whose link was cut, 0-10, each resuming from what the device holds (after 1, 2, 4 s).")
+    var uploadRetries = 3
+
     @Option(name: .customLong("ready-timeout"), help: "Seconds a new server may take to be ready.")
     var readyTimeout = 60
 
@@ -68,6 +73,7 @@ struct DeployApplyCommand: AsyncParsableCommand {
             throw ValidationError("give either --model-repository DIR or --model-uri URI, not both")
         }
         if device.port == checkPort { throw ValidationError("--check-port must differ from --port") }
+        if !(0...10).contains(uploadRetries) { throw ValidationError("--upload-retries must be between 0 and 10, got \(uploadRetries)") }
         try serve.check(setBy: "deploy (its own options: -m, --port, --auth-token-file, --tls-cert…)")
     }
 
@@ -84,6 +90,7 @@ struct DeployApplyCommand: AsyncParsableCommand {
         options.keep = keep
         options.initSystem = initSystem.rawValue
         options.bytesPerSecond = limitRate?.bytesPerSecond
+        options.uploadRetries = uploadRetries
         options.readySeconds = readyTimeout
         let progress = DeployProgress(devices: devices.map(\.name), quiet: json)
         let outcomes = await Deployer.apply(devices, options: options, parallel: parallel, logger: logger, progress: progress.report)

@@ -28,6 +28,9 @@ public struct ApplyOptions: Sendable {
     public var initSystem = "auto"
     /// Upload rate per device in bytes per second (`nil`: as fast as the link goes).
     public var bytesPerSecond: Int?
+    /// Tries again of an upload whose link was cut (ssh's status 255), each resuming from what
+    /// the device holds, after 1, 2, 4 s.
+    public var uploadRetries = 3
     /// Inference threads per session on the device (`nil`: the server's default).
     public var threads: Int?
     /// The server's token and certificate (`nil`: none, plain HTTP).
@@ -59,6 +62,8 @@ public struct DeviceOutcome: Sendable, Encodable {
     public var uploadedBytes = 0
     /// Bytes an earlier, interrupted run had already delivered (not sent again).
     public var resumedBytes = 0
+    /// Uploads tried again in this run after their link was cut.
+    public var uploadRetries = 0
     /// From starting the new server on the real port to its passing the check there.
     public var switchSeconds: Double?
     public var seconds = 0.0
@@ -86,14 +91,14 @@ public enum Deployer {
             own.secrets = device.secrets
             own.serveArguments = device.serveArguments
             own.serveEnvironment = device.serveEnvironment
-            var outcome = await deploy(device.target, options: own, releases: releases) { progress(device.name, $0) }
+            var outcome = await deploy(device.target, options: own, releases: releases, logger: logger) { progress(device.name, $0) }
             outcome.device = device.name
             return outcome
         }
     }
 
     static func deploy(
-        _ target: SSHTarget, options: ApplyOptions, releases: ReleaseCache, say: @escaping @Sendable (String) -> Void
+        _ target: SSHTarget, options: ApplyOptions, releases: ReleaseCache, logger: Logger, say: @escaping @Sendable (String) -> Void
     ) async -> DeviceOutcome {
         let started = ContinuousClock.now
         var outcome = DeviceOutcome(device: target.destination, state: "failed")
@@ -119,7 +124,7 @@ public enum Deployer {
                 say("unchanged")
                 return outcome
             }
-            try await send(release, to: target, facts: facts, options: options, outcome: &outcome, say: say)
+            try await send(release, to: target, facts: facts, options: options, outcome: &outcome, logger: logger, say: say)
             say("assembling")
             _ = try await target.check(release.assembleScript(root: options.root), what: "assemble release \(release.id)")
             try await checkOnSparePort(release.id, target: target, device: device, models: models, options: options, say: say)
@@ -145,9 +150,10 @@ public enum Deployer {
     }
 
     /// Sends the objects the device lacks, resuming partly received ones; each is checked there.
+    /// An upload whose link is cut is tried again (``ApplyOptions/uploadRetries``) from what arrived.
     static func send(
         _ release: DeviceRelease, to target: SSHTarget, facts: DeviceFacts, options: ApplyOptions, outcome: inout DeviceOutcome,
-        say: (String) -> Void
+        logger: Logger, say: (String) -> Void
     ) async throws {
         let missing = release.objects.keys.filter { !facts.objects.contains($0) }.sorted()
         let total = missing.reduce(0) { $0 + (release.objectSizes[$1] ?? 0) }
@@ -159,27 +165,72 @@ public enum Deployer {
         }
         var done = 0
         for (index, object) in missing.enumerated() {
+            guard let content = release.objects[object], content.isSent else { continue }
             let size = release.objectSizes[object] ?? 0
-            let offset = resumeOffset(partial: facts.partials[object], size: size)
+            let first = resumeOffset(partial: facts.partials[object], size: size)
             say("sending \(index + 1)/\(missing.count), \(megabytes(done)) of \(megabytes(total)) MB")
-            let script = DeviceScripts.receive(root: options.root, object: object, offset: offset, size: size)
-            let input: LocalCommand.Input
-            switch release.objects[object] {
-            case .file(let path)?: input = .file(path, offset: offset)
-            case .bytes(let bytes)?: input = .bytes(Array(bytes.dropFirst(offset)))
-            default: continue
-            }
-            let result = try await target.run(script, input: input, bytesPerSecond: options.bytesPerSecond)
-            guard result.status == 0 else {
-                let what = "send \(object.prefix(12)) (\(megabytes(size)) MB)"
-                throw LedgeError(result.status == 255 ? .remoteFailure : .runtimeFailure, "\(what): \(result.lastError)")
+            var offset: Int? = first
+            var problem = ""
+            var retry = 0
+            while true {
+                if let offset {
+                    let result = try await target.run(
+                        DeviceScripts.receive(root: options.root, object: object, offset: offset, size: size),
+                        input: input(content, from: offset), bytesPerSecond: options.bytesPerSecond)
+                    if result.status == 0 { break }
+                    guard result.status == 255 else { throw LedgeError(.runtimeFailure, "\(sending(object, size)): \(result.lastError)") }
+                    problem = result.lastError
+                }
+                guard retry < options.uploadRetries else { throw LedgeError(.remoteFailure, "\(sending(object, size)): \(problem)") }
+                let delay = 1 << min(retry, 5)
+                retry += 1
+                logger.warning(
+                    "\(target.destination): \(sending(object, size)) was cut: \(problem); resuming in \(delay) s (retry \(retry) of \(options.uploadRetries))"
+                )
+                say("link cut; resuming in \(delay) s")
+                try await Task.sleep(for: .seconds(delay))
+                // Where to go on from: what the device holds, once it answers again.
+                switch await arrived(object, on: target, root: options.root) {
+                case .success(let bytes): offset = resumeOffset(partial: bytes, size: size)
+                case .failure(let error):
+                    offset = nil
+                    problem = error.message
+                }
             }
             outcome.uploadedObjects += 1
-            outcome.uploadedBytes += size - offset
-            outcome.resumedBytes += offset
+            outcome.uploadedBytes += size - first
+            outcome.resumedBytes += first
+            outcome.uploadRetries += retry
             done += size
         }
     }
+
+    /// What goes to the device's receive script: the object from `offset` on.
+    private static func input(_ content: ReleaseFile.Content, from offset: Int) -> LocalCommand.Input {
+        switch content {
+        case .file(let path): .file(path, offset: offset)
+        case .bytes(let bytes): .bytes(Array(bytes.dropFirst(offset)))
+        case .symlink, .directory: .none
+        }
+    }
+
+    /// The bytes of `object` the device holds in its partial file (0 when none), or why the
+    /// device does not answer.
+    private static func arrived(_ object: String, on target: SSHTarget, root: String) async -> Result<Int, LedgeError> {
+        let partial = DeviceRelease.quoted(root + "/store/sha256/." + object + ".part")
+        do {
+            let result = try await target.run("wc -c < \(partial) 2> /dev/null || echo 0")
+            guard result.status == 0, let bytes = Int(result.stdout.trimmingWhitespaceAndNewlines()) else {
+                return .failure(LedgeError(.remoteFailure, result.lastError))
+            }
+            return .success(bytes)
+        } catch {
+            return .failure((error as? LedgeError) ?? LedgeError(.remoteFailure, "\(error)"))
+        }
+    }
+
+    /// `send 1a2b3c4d5e6f (4.2 MB)`: an upload, in messages.
+    private static func sending(_ object: String, _ size: Int) -> String { "send \(object.prefix(12)) (\(megabytes(size)) MB)" }
 
     /// Where sending an object of `size` bytes resumes when the device holds `partial` bytes
     /// of it: after them, even when all arrived before the link was cut (nothing more is
@@ -413,5 +464,15 @@ actor ReleaseCache {
         let release = try DeviceRelease(bundle: bundle)
         releases[key] = release
         return release
+    }
+}
+
+extension ReleaseFile.Content {
+    /// True for what is sent as an object (a file's or the packager's bytes).
+    fileprivate var isSent: Bool {
+        switch self {
+        case .file, .bytes: true
+        case .symlink, .directory: false
+        }
     }
 }

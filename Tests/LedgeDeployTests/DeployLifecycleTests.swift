@@ -5,7 +5,8 @@ import Synchronization
 import Testing
 
 /// A release's life on three real sshd devices: redeployed under load without a failed request,
-/// a link cut in the middle of an upload (resumed next time), a new server dying right after it
+/// a link cut in the middle of an upload (resumed next time; cut again and back, resumed in the
+/// same run), a new server dying right after it
 /// said it was ready (rolled back), `rollback`, `logs` and `remove`.
 @Suite(.serialized, .ownThread) struct DeployLifecycleTests {
     let port = Int.random(in: 15_000...19_900) * 2
@@ -77,7 +78,8 @@ import Testing
             let model = Fixtures.model("ch_ppocr_mobile_v2.0_cls_infer.onnx")
             let size = try FileManager.default.attributesOfItem(atPath: model)[.size] as? Int ?? 0
             let cutter = cutWhenPartlyUploaded(cut, atLeast: 96 * 1024)
-            let third = try apply(fleet, devices, model: "ch_ppocr_mobile_v2.0_cls_infer.onnx", extra: ["--limit-rate", "128K"])
+            let third = try apply(
+                fleet, devices, model: "ch_ppocr_mobile_v2.0_cls_infer.onnx", extra: ["--limit-rate", "128K", "--upload-retries", "0"])
             cutter.done.wait()
             #expect(cutter.cut.isSet, "no partial upload of 96 KiB appeared on \(cut.alias)")
             #expect(third.status == 1)
@@ -93,11 +95,32 @@ import Testing
             }
             #expect(try await servedShape(cut) == [3, 224, 224])  // the old release serves on
             try await cut.startSSHD()
-            let resumed = try outcomes(try apply(fleet, [cut], model: "ch_ppocr_mobile_v2.0_cls_infer.onnx"))[cut.alias] ?? [:]
-            #expect(resumed["state"] as? String == "deployed", "\(resumed)")
-            #expect((resumed["resumedBytes"] as? Int ?? 0) >= 96 * 1024)
-            // What arrived before the cut is not sent again.
-            #expect((resumed["uploadedBytes"] as? Int ?? .max) < size, "\(resumed)")
+            // The next run resumes after what arrived; its link is cut again half-way, sshd comes
+            // back a moment later, and the upload goes on from there in the same run (a warning, a retry).
+            let arrived = partialBytes(cut)
+            let again = cutWhenPartlyUploaded(cut, atLeast: arrived + 64 * 1024)
+            let done = Flag()
+            let running = Mutex<ProcessResult?>(nil)
+            Thread.detachNewThread {
+                defer { done.set() }
+                let result = try? apply(fleet, [cut], model: "ch_ppocr_mobile_v2.0_cls_infer.onnx", extra: ["--limit-rate", "128K"])
+                running.withLock { $0 = result }
+            }
+            while !again.cut.isSet && !done.isSet { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(again.cut.isSet, "no partial upload of \(arrived + 64 * 1024) bytes appeared on \(cut.alias)")
+            try await cut.startSSHD()
+            while !done.isSet { try await Task.sleep(for: .milliseconds(20)) }
+            let fourth = try #require(running.withLock { $0 })
+            let resumed = try outcomes(fourth)[cut.alias] ?? [:]
+            #expect(resumed["state"] as? String == "deployed", "\(resumed) \(fourth.stderr)")
+            #expect(resumed["uploadRetries"] as? Int == 1, "\(resumed)")
+            #expect((resumed["resumedBytes"] as? Int ?? 0) == arrived)
+            // What arrived before the cuts is not sent again.
+            let sent = resumed["uploadedBytes"] as? Int ?? .max
+            #expect(sent >= size - arrived && sent < size - arrived + 64 * 1024, "\(resumed)")
+            let warning = try #require(fourth.stderr.split(separator: "\n").first { $0.hasPrefix("warning: ") }, "\(fourth.stderr)")
+            #expect(warning.hasPrefix("warning: \(cut.alias): send "), "\(warning)")
+            #expect(warning.hasSuffix("; resuming in 1 s (retry 1 of 3)"), "\(warning)")
             #expect(try await servedShape(cut) == [3, -1, -1])
 
             // A new server that dies the moment it says it is ready: the switch is undone and
@@ -159,6 +182,15 @@ import Testing
             }
         }
         return (cut, done)
+    }
+
+    /// The bytes of the largest partly received object in `device`'s store (0 when none).
+    private func partialBytes(_ device: SSHDevice) -> Int {
+        let store = device.home + "/.ledge/store/sha256"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: store)) ?? []
+        return names.filter { $0.hasSuffix(".part") }.map {
+            (try? FileManager.default.attributesOfItem(atPath: store + "/" + $0)[.size] as? Int) ?? 0
+        }.max() ?? 0
     }
 
     private func currentRelease(_ device: SSHDevice) throws -> String {
