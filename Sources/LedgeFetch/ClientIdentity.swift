@@ -3,7 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
-internal import NIOSSL
+package import NIOSSL
 
 /// A client certificate and its key, PEM files on this machine: what ``HTTPClient`` presents to a
 /// server that asks for one (mutual TLS, `ledge serve --tls-client-ca`).
@@ -43,21 +43,67 @@ public struct ClientIdentity: Sendable, Hashable {
     }
 }
 
+/// What a TLS client verifies servers against: a PEM file it was given, or the certificates
+/// the environment names (``HTTPClient/environmentTrustRoots``).
+package enum TrustRoots: Sendable {
+    case file(String)
+    case certificates([NIOSSLCertificate])
+
+    /// The certificates as DER bytes, for clients that take bytes (grpc-swift's); none for a file.
+    package var derCertificates: [[UInt8]] {
+        guard case .certificates(let certificates) = self else { return [] }
+        return certificates.compactMap { try? $0.toDERBytes() }
+    }
+}
+
 extension HTTPClient {
-    /// `SSL_CERT_FILE` as OpenSSL and the tools built on it read it: a PEM file of the roots that
-    /// replace the system's for every client without its own (a company's CA in a container that
-    /// mounts it); read once, with why it cannot be used, if it cannot.
-    package static let environmentTrustRoots: (path: String, problem: String?)? = {
-        guard let path = ProcessInfo.processInfo.environment["SSL_CERT_FILE"], !path.isEmpty else { return nil }
-        return (path, trustRootsProblem(path, label: "SSL_CERT_FILE"))
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` as OpenSSL and the tools built on it read them: a PEM
+    /// file of roots, and folders (colon-separated) whose files hold more (`openssl rehash`'s, or
+    /// any PEM files), which together replace the system's for every client without its own (a
+    /// company's CA in a container that mounts it); read once, with why they cannot be used, if
+    /// they cannot. `nil` when neither is set.
+    package static let environmentTrustRoots: (certificates: [NIOSSLCertificate], problem: String?)? = {
+        let environment = ProcessInfo.processInfo.environment
+        let file = environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        let folders = environment["SSL_CERT_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        guard file != nil || folders != nil else { return nil }
+        var certificates: [NIOSSLCertificate] = []
+        if let file {
+            if let problem = trustRootsProblem(file, label: "SSL_CERT_FILE") { return ([], problem) }
+            certificates += (try? NIOSSLCertificate.fromPEMFile(file)) ?? []
+        }
+        if let folders {
+            let found = HTTPClient.certificates(inFolders: folders.split(separator: ":").map(String.init))
+            if found.isEmpty { return ([], "SSL_CERT_DIR=\(folders): no PEM certificate in its folders") }
+            certificates += found
+        }
+        return (certificates, nil)
     }()
 
-    /// `trustRoots`, else `SSL_CERT_FILE`'s file, else `nil` (the system's roots); an unusable
-    /// `SSL_CERT_FILE` throws its one-line problem.
-    package static func roots(_ trustRoots: String?) throws -> String? {
-        guard trustRoots == nil, let environment = environmentTrustRoots else { return trustRoots }
+    /// The certificates of every PEM file in `folders` (names starting with `.` and files that
+    /// hold none skipped), each once.
+    static func certificates(inFolders folders: [String]) -> [NIOSSLCertificate] {
+        var seen = Set<[UInt8]>()
+        var found: [NIOSSLCertificate] = []
+        for folder in folders where !folder.isEmpty {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+            for name in names where !name.hasPrefix(".") && LocalFiles.kind(folder + "/" + name) == .file {
+                for certificate in (try? NIOSSLCertificate.fromPEMFile(folder + "/" + name)) ?? [] {
+                    guard let der = try? certificate.toDERBytes(), seen.insert(der).inserted else { continue }
+                    found.append(certificate)
+                }
+            }
+        }
+        return found
+    }
+
+    /// `trustRoots` (a PEM file), else the environment's (``environmentTrustRoots``), else `nil`
+    /// (the system's roots); unusable environment roots throw their one-line problem.
+    package static func roots(_ trustRoots: String?) throws -> TrustRoots? {
+        if let trustRoots { return .file(trustRoots) }
+        guard let environment = environmentTrustRoots else { return nil }
         if let problem = environment.problem { throw UnusableTrustRoots(description: problem) }
-        return environment.path
+        return .certificates(environment.certificates)
     }
 
     /// Reads `path` as a PEM file of trust roots: `nil` when it holds at least one certificate,
@@ -70,7 +116,7 @@ extension HTTPClient {
     }
 }
 
-/// `SSL_CERT_FILE` names a file without a certificate: the reason a TLS request fails.
+/// `SSL_CERT_FILE` or `SSL_CERT_DIR` names no certificate: the reason a TLS request fails.
 struct UnusableTrustRoots: Error, CustomStringConvertible {
     let description: String
 }

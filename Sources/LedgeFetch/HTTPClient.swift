@@ -197,7 +197,11 @@ public struct HTTPClient: Sendable {
         @Sendable func configure(_ channel: any Channel) throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
             if url.secure {
                 var configuration = TLSConfiguration.makeClientConfiguration()
-                if let trustRoots { configuration.trustRoots = .file(trustRoots) }
+                switch trustRoots {
+                case .file(let path)?: configuration.trustRoots = .file(path)
+                case .certificates(let certificates)?: configuration.trustRoots = .certificates(certificates)
+                case nil: break
+                }
                 if let identity {
                     configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(identity.certificateFile).map { .certificate($0) }
                     configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: identity.keyFile, format: .pem))

@@ -33,7 +33,7 @@ final class OTLPGRPCSender: OTLPSender {
         self.options = options
         timeoutSeconds = (settings.timeoutMilliseconds + 999) / 1000
         let security: HTTP2ClientTransport.Posix.TransportSecurity
-        let roots: String?
+        let roots: TrustRoots?
         do {
             roots = secure ? try HTTPClient.roots(settings.certificate) : nil
         } catch {
@@ -42,7 +42,11 @@ final class OTLPGRPCSender: OTLPSender {
         }
         if secure {
             security = .tls { tls in
-                if let roots { tls.trustRoots = .certificates([.file(path: roots, format: .pem)]) }
+                switch roots {
+                case .file(let path)?: tls.trustRoots = .certificates([.file(path: path, format: .pem)])
+                case .certificates?: tls.trustRoots = .certificates((roots?.derCertificates ?? []).map { .bytes($0, format: .der) })
+                case nil: break
+                }
                 if let identity = settings.identity {
                     tls.certificateChain = [.file(path: identity.certificateFile, format: .pem)]
                     tls.privateKey = .file(path: identity.keyFile, format: .pem)

@@ -36,9 +36,11 @@ import Testing
         try await direct.terminate()
     }
 
-    /// An https model URI is verified against `SSL_CERT_FILE` when it is set (a company's CA, as
-    /// OpenSSL's tools take it): refused without it, a file without a certificate named, served with it.
-    @Test func httpsModelURIsVerifyAgainstSSLCertFile() async throws {
+    /// An https model URI is verified against `SSL_CERT_FILE` and `SSL_CERT_DIR` when they are set
+    /// (a company's CA, as OpenSSL's tools take them): refused without them, a file or folders
+    /// without a certificate named, served with the CA in either (in a folder beside a file that is
+    /// not PEM, the second of two folders).
+    @Test func httpsModelURIsVerifyAgainstSSLCertFileAndDir() async throws {
         let folder = try TemporaryFolder()
         let certificates = try TestCertificates()
         let models = (Fixtures.model("add.onnx") as NSString).deletingLastPathComponent
@@ -47,18 +49,29 @@ import Testing
             let arguments = ["--model-uri", uri, "--model-cache", folder.path + "/cache", "--probe-cache", "none"]
             let empty = folder.path + "/empty.pem"
             try "".write(toFile: empty, atomically: true, encoding: .utf8)
+            let (none, roots) = (folder.path + "/none", folder.path + "/roots")
+            for path in [none, roots] { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+            try "not a certificate\n".write(toFile: roots + "/README", atomically: true, encoding: .utf8)
+            try FileManager.default.copyItem(atPath: certificates.ca, toPath: roots + "/company-ca.pem")
             for (environment, line) in [
-                (["SSL_CERT_FILE": ""], "error: \(uri): the server's certificate does not verify against the trust roots"),
-                (["SSL_CERT_FILE": empty], "error: \(uri): SSL_CERT_FILE=\(empty): no PEM certificate could be read"),
+                (["SSL_CERT_FILE": "", "SSL_CERT_DIR": ""], "error: \(uri): the server's certificate does not verify against the trust roots"),
+                (["SSL_CERT_FILE": empty, "SSL_CERT_DIR": ""], "error: \(uri): SSL_CERT_FILE=\(empty): no PEM certificate could be read"),
+                (["SSL_CERT_FILE": "", "SSL_CERT_DIR": none], "error: \(uri): SSL_CERT_DIR=\(none): no PEM certificate in its folders"),
             ] {
                 let result = try ProcessRunner.ledge(["serve", "--port", "0"] + arguments, environment: environment)
                 #expect(result.status == 4)
                 #expect(result.stderr.split(separator: "\n").last.map(String.init) == line, "\(result.stderr)")
             }
-            let server = try await ServeProcess.start(arguments, environment: ["SSL_CERT_FILE": certificates.ca])
+            let server = try await ServeProcess.start(arguments, environment: ["SSL_CERT_FILE": certificates.ca, "SSL_CERT_DIR": ""])
             #expect(try RepositoryIndex.fetchAll(port: server.port)["add"]?.state == "READY")
             try await server.terminate()
             #expect(files.requests().filter { $0.hasPrefix("GET /files/add.onnx") }.count == 1)
+            let fromFolder = try await ServeProcess.start(
+                ["--model-uri", uri, "--model-cache", folder.path + "/cache2", "--probe-cache", "none"],
+                environment: ["SSL_CERT_FILE": "", "SSL_CERT_DIR": none + ":" + roots])
+            #expect(try RepositoryIndex.fetchAll(port: fromFolder.port)["add"]?.state == "READY")
+            try await fromFolder.terminate()
+            #expect(files.requests().filter { $0.hasPrefix("GET /files/add.onnx") }.count == 2)
         }
     }
 
