@@ -130,6 +130,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Tracing") var trace: TraceOptions
 
+    @OptionGroup(title: "Metrics export") var metricsExport: MetricsExportOptions
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -253,6 +255,10 @@ struct ServeCommand: AsyncParsableCommand {
         let polling = Task { await repository.runPolling() }
         defer { polling.cancel() }
         defer { repository.tracing.flush() }  // the traces held until shutdown (log_frequency 0)
+        let metricsExporter = try metricsExport.settings().flatMap { settings in
+            OTLPMetricsExporter(settings: settings, version: LedgeVersion.current, logger: logger) { repository.metrics.exposition() }
+        }
+        defer { metricsExporter?.shutdown() }  // one last export, after the last request
         try await ServerGroup.run(app, with: grpc.map { [$0] } ?? [], refresh: refresh, logger: logger)
     }
 }

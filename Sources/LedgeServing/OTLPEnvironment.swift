@@ -12,7 +12,7 @@ extension OpenTelemetrySettings {
     /// files by ``checkFiles()``.
     mutating func read(environment: [String: String]) throws {
         func variable(_ suffix: String) -> (name: String, value: String)? {
-            for name in ["OTEL_EXPORTER_OTLP_TRACES_" + suffix, "OTEL_EXPORTER_OTLP_" + suffix] {
+            for name in ["OTEL_EXPORTER_OTLP_\(signal.variable)_" + suffix, "OTEL_EXPORTER_OTLP_" + suffix] {
                 if let value = environment[name], !value.isEmpty { return (name, value) }
             }
             return nil
@@ -25,7 +25,7 @@ extension OpenTelemetrySettings {
         }
         if !given.contains("url"), let (name, value) = variable("ENDPOINT") {
             // gRPC uses either variable as it is (the path is not used); HTTP adds the signal's path to the generic one.
-            let text = grpc || name.hasSuffix("TRACES_ENDPOINT") ? value : Self.base(value) + "/v1/traces"
+            let text = grpc || name.hasSuffix(signal.variable + "_ENDPOINT") ? value : Self.base(value) + signal.path
             _ = try OTLPEndpoint(url: text, label: name)
             url = text
             origins["url"] = name
@@ -47,7 +47,7 @@ extension OpenTelemetrySettings {
         if (clientCertificate == nil) != (clientKey == nil) {
             let (set, missing) = clientCertificate == nil ? ("clientKey", "CLIENT_CERTIFICATE") : ("clientCertificate", "CLIENT_KEY")
             throw LedgeError.usage(
-                "\(origins[set] ?? set) is set but not OTEL_EXPORTER_OTLP_TRACES_\(missing) (or OTEL_EXPORTER_OTLP_\(missing)): a client certificate needs its key"
+                "\(origins[set] ?? set) is set but not OTEL_EXPORTER_OTLP_\(signal.variable)_\(missing) (or OTEL_EXPORTER_OTLP_\(missing)): a client certificate needs its key"
             )
         }
         if let (name, value) = variable("HEADERS") {

@@ -105,25 +105,8 @@ final class OTLPExporter: Sendable {
     /// (``OTLPRetry``; not while shutting down), and counts and logs how it went.
     private func export(_ batch: [OTLPSpan]) {
         let body = OTLPEncoding.exportRequest(resource: settings.resource, spans: batch)
-        var problem: String?
-        var tries = 0
-        while true {
-            tries += 1
-            switch sender.send(body) {
-            case .delivered:
-                problem = nil
-            case .refused(let answer, let retryable, let retryAfter):
-                problem = "the collector answered \(answer)" + (tries > 1 ? " \(tries) times" : "")
-                if retryable, let delay = RetrySchedule.delay(retryAfter: retryAfter, retry: tries - 1, retries: OTLPRetry.retries),
-                    !state.withLock({ $0.stopping }), interrupt.wait(timeout: .now() + .seconds(delay)) == .timedOut
-                {
-                    logger.debug("trace: the collector answered \(answer): \(batch.count) spans sent again after \(delay) s")
-                    continue
-                }
-            case .failed(let reason):
-                problem = reason
-            }
-            break
+        let problem = sender.deliver(body, interrupt: interrupt, stopping: { state.withLock { $0.stopping } }) { answer, delay in
+            logger.debug("trace: the collector answered \(answer): \(batch.count) spans sent again after \(delay) s")
         }
         if problem == nil { counters?.exported.increment(by: batch.count) } else { counters?.exportFailed.increment(by: batch.count) }
         let (wasFailing, dropped) = state.withLock { state -> (Bool, Int) in
@@ -160,6 +143,33 @@ protocol OTLPSender: Sendable {
     func send(_ body: [UInt8]) -> OTLPDelivery
     /// Ends what the sender keeps open between exports.
     func close()
+}
+
+extension OTLPSender {
+    /// Sends `body`; an answer the protocol calls worth another try is sent again after the
+    /// collector's delay or 1, 2, 4 s (``OTLPRetry``) unless `stopping()`, each wait ended early by
+    /// `interrupt` (`retrying` hears the answer and the delay). `nil` when delivered, else the
+    /// problem (`the collector answered 503 4 times`, `connection refused`).
+    func deliver(_ body: [UInt8], interrupt: DispatchSemaphore, stopping: () -> Bool, retrying: (String, Int) -> Void) -> String? {
+        var tries = 0
+        while true {
+            tries += 1
+            switch send(body) {
+            case .delivered:
+                return nil
+            case .refused(let answer, let retryable, let retryAfter):
+                if retryable, let delay = RetrySchedule.delay(retryAfter: retryAfter, retry: tries - 1, retries: OTLPRetry.retries),
+                    !stopping(), interrupt.wait(timeout: .now() + .seconds(delay)) == .timedOut
+                {
+                    retrying(answer, delay)
+                    continue
+                }
+                return "the collector answered \(answer)" + (tries > 1 ? " \(tries) times" : "")
+            case .failed(let reason):
+                return reason
+            }
+        }
+    }
 }
 
 /// One OTLP/HTTP export at a time: a POST of the protobuf body (gzip-compressed when set) on

@@ -18,9 +18,10 @@ final class OTLPGRPCSender: OTLPSender {
     private let options: CallOptions
     private let timeoutSeconds: Int
 
-    private static let method = MethodDescriptor(fullyQualifiedService: "opentelemetry.proto.collector.trace.v1.TraceService", method: "Export")
+    private let method: MethodDescriptor
 
     init(settings: OpenTelemetrySettings, endpoint: OTLPEndpoint) {
+        method = MethodDescriptor(fullyQualifiedService: settings.signal.service, method: "Export")
         let secure = endpoint.url.secure
         let host = endpoint.host.contains(":") ? "[\(endpoint.host)]" : endpoint.host
         description = (secure ? "https://" : "http://") + host + ":\(endpoint.port)"
@@ -77,11 +78,11 @@ final class OTLPGRPCSender: OTLPSender {
         }
         let outcome = Mutex<OTLPDelivery?>(nil)
         let finished = DispatchSemaphore(value: 0)
-        Task { [metadata, options, timeoutSeconds] in
+        Task { [metadata, options, timeoutSeconds, method] in
             let delivery: OTLPDelivery
             do {
                 delivery = try await client.unary(
-                    request: ClientRequest(message: body, metadata: metadata), descriptor: Self.method, serializer: OTLPBytesCoder(),
+                    request: ClientRequest(message: body, metadata: metadata), descriptor: method, serializer: OTLPBytesCoder(),
                     deserializer: OTLPBytesCoder(), options: options
                 ) { response in
                     _ = try response.message

@@ -113,18 +113,26 @@ final class TraceIDs: Sendable {
 /// with their field numbers; the tests decode it with the opentelemetry-proto package.
 enum OTLPEncoding {
     static func exportRequest(resource: [OpenTelemetrySettings.Attribute], spans: [OTLPSpan]) -> [UInt8] {
+        exportRequest(resource: resource, scopeVersion: nil, items: spans.map(encode))
+    }
+
+    /// `Export…ServiceRequest { resource_… = 1 }` holding one `Resource…` (`resource` = 1, `scope_…`
+    /// = 2) holding one `Scope…` (`scope` = 1, the spans or metrics = 2): the same field numbers
+    /// for both signals.
+    static func exportRequest(resource: [OpenTelemetrySettings.Attribute], scopeVersion: String?, items: [ProtobufWriter]) -> [UInt8] {
         var resourceMessage = ProtobufWriter()
         for attribute in resource { resourceMessage.message(1, keyValue(attribute.key, .string(attribute.value))) }  // Resource.attributes
         var scope = ProtobufWriter()
         scope.string(1, "ledge")  // InstrumentationScope.name
-        var scopeSpans = ProtobufWriter()
-        scopeSpans.message(1, scope)  // ScopeSpans.scope
-        for span in spans { scopeSpans.message(2, encode(span)) }  // ScopeSpans.spans
-        var resourceSpans = ProtobufWriter()
-        resourceSpans.message(1, resourceMessage)  // ResourceSpans.resource
-        resourceSpans.message(2, scopeSpans)  // ResourceSpans.scope_spans
+        if let scopeVersion { scope.string(2, scopeVersion) }  // InstrumentationScope.version
+        var scoped = ProtobufWriter()
+        scoped.message(1, scope)  // Scope….scope
+        for item in items { scoped.message(2, item) }  // ScopeSpans.spans, ScopeMetrics.metrics
+        var resourced = ProtobufWriter()
+        resourced.message(1, resourceMessage)  // Resource….resource
+        resourced.message(2, scoped)  // Resource….scope_…
         var request = ProtobufWriter()
-        request.message(1, resourceSpans)  // ExportTraceServiceRequest.resource_spans
+        request.message(1, resourced)  // Export…ServiceRequest.resource_…
         return request.bytes
     }
 
@@ -199,4 +207,13 @@ struct ProtobufWriter {
     }
 
     mutating func message(_ field: Int, _ value: ProtobufWriter) { bytes(field, value.bytes) }
+
+    /// A packed `repeated fixed64` (or `double`, as bit patterns): one length-delimited field.
+    mutating func packedFixed64(_ field: Int, _ values: [UInt64]) {
+        tag(field, 2)
+        raw(varint: UInt64(values.count * 8))
+        for value in values {
+            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        }
+    }
 }

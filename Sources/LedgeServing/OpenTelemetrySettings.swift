@@ -1,5 +1,20 @@
 public import LedgeCore
 
+/// What an OTLP exporter carries: spans or metrics. Each has its own variables
+/// (`OTEL_EXPORTER_OTLP_TRACES_X`, `OTEL_EXPORTER_OTLP_METRICS_X`), path and gRPC service.
+public enum OTLPSignal: Sendable, Equatable {
+    case traces, metrics
+
+    /// `TRACES` or `METRICS`: the variables' infix.
+    var variable: String { self == .traces ? "TRACES" : "METRICS" }
+    /// The OTLP/HTTP path added to `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    var path: String { self == .traces ? "/v1/traces" : "/v1/metrics" }
+    /// The collector's gRPC service.
+    var service: String {
+        self == .traces ? "opentelemetry.proto.collector.trace.v1.TraceService" : "opentelemetry.proto.collector.metrics.v1.MetricsService"
+    }
+}
+
 /// Triton's OpenTelemetry trace mode settings (`--trace-config mode=opentelemetry` and
 /// `--trace-config opentelemetry,SETTING=VALUE`): where spans are exported (OTLP over HTTP as
 /// protobuf, or over gRPC), the resource attributes, and the batch span processor's bounds.
@@ -35,6 +50,8 @@ public struct OpenTelemetrySettings: Sendable, Equatable {
     /// Exports go over gRPC (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc`) instead of HTTP:
     /// the collector's `TraceService/Export` at the endpoint's host and port (its path unused).
     public var grpc = false
+    /// Spans (Triton's trace mode) or metrics (``OTLPMetricsExporter``).
+    public var signal = OTLPSignal.traces
     /// The environment variable each of the settings above came from, for messages.
     var origins: [String: String] = [:]
     /// What `--trace-config` set, which the environment does not change: `url` and `resource=KEY`.
@@ -43,7 +60,7 @@ public struct OpenTelemetrySettings: Sendable, Equatable {
     public init() {}
 
     /// ``url`` parsed (checked when it was read).
-    var endpoint: OTLPEndpoint? { try? OTLPEndpoint(url: url) }
+    var endpoint: OTLPEndpoint? { try? OTLPEndpoint(url: url, defaultPath: signal.path) }
 
     /// Reads one `opentelemetry,SETTING=VALUE` entry (`setting` and `value` split off).
     mutating func read(_ setting: Substring, _ value: String, entry: String) throws {
@@ -83,18 +100,18 @@ public struct OpenTelemetrySettings: Sendable, Equatable {
     }
 }
 
-/// Where OTLP/HTTP spans are posted: `http(s)://HOST[:PORT]/PATH`, or `HOST:PORT/PATH` (as Triton's
-/// examples write it, plain HTTP); `/v1/traces` when no path is given.
+/// Where OTLP/HTTP spans (or metrics) are posted: `http(s)://HOST[:PORT]/PATH`, or `HOST:PORT/PATH` (as
+/// Triton's examples write it, plain HTTP); `defaultPath` (`/v1/traces`) when no path is given.
 public struct OTLPEndpoint: Sendable, Equatable {
     public let url: RequestURL
 
     /// `label` names where `text` came from in messages (`--trace-config opentelemetry,url`, an
     /// environment variable).
-    public init(url text: String, label: String = "--trace-config opentelemetry,url") throws {
+    public init(url text: String, label: String = "--trace-config opentelemetry,url", defaultPath: String = "/v1/traces") throws {
         let secure = text.hasPrefix("https://")
         let rest = Substring(text).dropFirst(secure ? "https://".count : text.hasPrefix("http://") ? "http://".count : 0)
         let authority = rest.prefix { $0 != "/" }
-        let path = rest.count > authority.count ? String(rest.dropFirst(authority.count)) : "/v1/traces"
+        let path = rest.count > authority.count ? String(rest.dropFirst(authority.count)) : defaultPath
         guard !path.hasPrefix("//"), let (host, port) = RequestURL.split(authority: authority, defaultPort: secure ? 443 : 80),
             !host.contains(where: { $0.isWhitespace || $0 == "@" }), !path.contains(where: \.isWhitespace)
         else {
