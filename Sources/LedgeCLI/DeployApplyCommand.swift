@@ -59,6 +59,14 @@ struct DeployApplyCommand: AsyncParsableCommand {
         help: "Tries again of an upload whose link was cut, 0-10, each resuming from what the device holds (after 1, 2, 4 s).")
     var uploadRetries = 3
 
+    @Option(help: "Deploy to the first N devices first (in the order given, the fleet file's first); the others only when all N succeeded.")
+    var canary = 0
+
+    @Option(
+        name: .customLong("max-failures"),
+        help: "Once N devices have failed, start no other (those deploying go on); the rest are skipped. Default: every device is tried.")
+    var maxFailures: Int?
+
     @Option(name: .customLong("ready-timeout"), help: "Seconds a new server may take to be ready.")
     var readyTimeout = 60
 
@@ -73,6 +81,8 @@ struct DeployApplyCommand: AsyncParsableCommand {
             throw ValidationError("give either --model-repository DIR or --model-uri URI, not both")
         }
         if device.port == checkPort { throw ValidationError("--check-port must differ from --port") }
+        if canary < 0 { throw ValidationError("--canary must be 0 or more, got \(canary)") }
+        if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be 1 or more, got \(maxFailures)") }
         if !(0...10).contains(uploadRetries) { throw ValidationError("--upload-retries must be between 0 and 10, got \(uploadRetries)") }
         try serve.check(setBy: "deploy (its own options: -m, --port, --auth-token-file, --tls-cert…)")
     }
@@ -91,6 +101,8 @@ struct DeployApplyCommand: AsyncParsableCommand {
         options.initSystem = initSystem.rawValue
         options.bytesPerSecond = limitRate?.bytesPerSecond
         options.uploadRetries = uploadRetries
+        options.canary = canary
+        options.maxFailures = maxFailures
         options.readySeconds = readyTimeout
         let progress = DeployProgress(devices: devices.map(\.name), quiet: json)
         let outcomes = await Deployer.apply(devices, options: options, parallel: parallel, logger: logger, progress: progress.report)

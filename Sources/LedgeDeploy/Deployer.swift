@@ -6,6 +6,7 @@ internal import Foundation
 public import LedgeCore
 public import LedgeRelease
 public import Logging
+internal import Synchronization
 
 /// What `ledge deploy apply` takes to the devices.
 public struct ApplyOptions: Sendable {
@@ -31,6 +32,10 @@ public struct ApplyOptions: Sendable {
     /// Tries again of an upload whose link was cut (ssh's status 255), each resuming from what
     /// the device holds, after 1, 2, 4 s.
     public var uploadRetries = 3
+    /// Devices deployed first, in the order given; the others only when every one of them succeeded.
+    public var canary = 0
+    /// Once this many devices failed, no other is started (`nil`: all are tried).
+    public var maxFailures: Int?
     /// Inference threads per session on the device (`nil`: the server's default).
     public var threads: Int?
     /// The server's token and certificate (`nil`: none, plain HTTP).
@@ -53,7 +58,8 @@ public struct DeviceOutcome: Sendable, Encodable {
     public var device: String
     public var platform: String?
     public var release: String?
-    /// `deployed`, `unchanged`, `rolled back` or `failed`.
+    /// `deployed`, `unchanged`, `rolled back`, `failed` or `skipped` (not started: the canaries
+    /// or too many devices failed).
     public var state: String
     public var reason: String?
     /// How the server is kept running there (``ServiceMode``).
@@ -81,20 +87,49 @@ public enum Deployer {
     ) async -> [DeviceOutcome] {
         let releases = ReleaseCache(options: options, logger: logger)
         defer { for device in devices { device.target.closeConnection() } }
-        return await BoundedParallel.map(count: devices.count, limit: parallel) { index in
-            let device = devices[index]
-            var own = options
-            own.models = device.models
-            own.port = device.port
-            own.root = device.root
-            own.threads = device.threads
-            own.secrets = device.secrets
-            own.serveArguments = device.serveArguments
-            own.serveEnvironment = device.serveEnvironment
-            var outcome = await deploy(device.target, options: own, releases: releases, logger: logger) { progress(device.name, $0) }
-            outcome.device = device.name
+        let failures = FailureCount()
+        @Sendable func skipped(_ device: DeviceSpec, _ reason: String) -> DeviceOutcome {
+            progress(device.name, "skipped")
+            var outcome = DeviceOutcome(device: device.name, state: "skipped")
+            outcome.reason = reason
             return outcome
         }
+        let canaries = min(max(options.canary, 0), devices.count)
+        var outcomes = await BoundedParallel.map(count: canaries, limit: parallel) { index in
+            await deploy(devices[index], options: options, releases: releases, logger: logger, progress: progress, failures: failures)
+        }
+        let failed = outcomes.filter { !$0.succeeded }.map(\.device)
+        if !failed.isEmpty {
+            return outcomes + devices[canaries...].map { skipped($0, "not deployed: the canary failed (\(failed.joined(separator: ", ")))") }
+        }
+        outcomes += await BoundedParallel.map(count: devices.count - canaries, limit: parallel) { index in
+            let device = devices[canaries + index]
+            if let limit = options.maxFailures, failures.value >= limit {
+                return skipped(device, "not deployed: \(limit) device\(limit == 1 ? "" : "s") failed (--max-failures \(limit))")
+            }
+            return await deploy(device, options: options, releases: releases, logger: logger, progress: progress, failures: failures)
+        }
+        return outcomes
+    }
+
+    /// One device of ``apply(_:options:parallel:logger:progress:)``, with its own settings; a
+    /// failure counts in `failures`.
+    private static func deploy(
+        _ device: DeviceSpec, options: ApplyOptions, releases: ReleaseCache, logger: Logger,
+        progress: @escaping @Sendable (String, String) -> Void, failures: FailureCount
+    ) async -> DeviceOutcome {
+        var own = options
+        own.models = device.models
+        own.port = device.port
+        own.root = device.root
+        own.threads = device.threads
+        own.secrets = device.secrets
+        own.serveArguments = device.serveArguments
+        own.serveEnvironment = device.serveEnvironment
+        var outcome = await deploy(device.target, options: own, releases: releases, logger: logger) { progress(device.name, $0) }
+        outcome.device = device.name
+        if !outcome.succeeded { failures.add() }
+        return outcome
     }
 
     static func deploy(
@@ -475,4 +510,11 @@ extension ReleaseFile.Content {
         case .symlink, .directory: false
         }
     }
+}
+
+/// Devices that failed so far in one `apply`, across its parallel jobs.
+private final class FailureCount: Sendable {
+    private let count = Atomic(0)
+    var value: Int { count.load(ordering: .acquiring) }
+    func add() { count.add(1, ordering: .acquiringAndReleasing) }
 }

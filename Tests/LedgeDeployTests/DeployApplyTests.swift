@@ -9,11 +9,14 @@ import Testing
     /// A port pair per run, the same on every device (they differ by address).
     let port = Int.random(in: 20_000...29_000) * 2
 
-    private func apply(_ fleet: SSHFleet, devices: [SSHDevice], models: [String], root: String = ".ledge") throws -> ProcessResult {
-        var arguments = [
-            "deploy", "apply", "--ssh-config", fleet.configPath, "--listen", "ssh", "--port", String(port), "--check-port", String(port + 1),
-            "--root", root,
-        ]
+    private func apply(
+        _ fleet: SSHFleet, devices: [SSHDevice], models: [String], root: String = ".ledge", extra: [String] = []
+    ) throws -> ProcessResult {
+        var arguments =
+            [
+                "deploy", "apply", "--ssh-config", fleet.configPath, "--listen", "ssh", "--port", String(port), "--check-port",
+                String(port + 1), "--root", root,
+            ] + extra
         for device in devices { arguments += ["--device", device.alias] }
         for model in models { arguments += ["-m", model] }
         return try ProcessRunner.ledge(arguments, environment: ["XDG_CACHE_HOME": fleet.directory + "/cache"], timeLimit: 300)
@@ -63,10 +66,23 @@ import Testing
                 #expect((10_000_000...1_000_000_000).contains(entry["residentBytes"] as? Int ?? 0), "\(entry)")
             }
 
-            // Nothing changed: nothing is sent, nothing restarted.
-            let again = try apply(fleet, devices: fleet.devices, models: [effnet])
+            // Nothing changed: nothing is sent, nothing restarted (the first device as the canary, then the others).
+            let again = try apply(fleet, devices: fleet.devices, models: [effnet], extra: ["--canary", "1"])
             #expect(again.status == 0)
             #expect(again.stdout.split(separator: "\n").filter { $0.contains(" unchanged ") && $0.contains("0 files") }.count == 3, "\(again.stdout)")
+
+            // A canary that fails (its sshd down, its server serving on): the others are not started.
+            let canary = fleet.devices[0]
+            canary.cutLinkNow()
+            let stopped = try apply(fleet, devices: fleet.devices, models: [effnet], extra: ["--canary", "1", "--json"])
+            try await canary.startSSHD()
+            #expect(stopped.status == 1)
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(stopped.stdout.utf8)) as? [[String: Any]], "\(stopped.stdout)")
+            #expect(rows.map { $0["state"] as? String } == ["failed", "skipped", "skipped"], "\(rows)")
+            #expect((rows[0]["reason"] as? String ?? "").contains("Connection refused"), "\(rows[0])")
+            for row in rows.dropFirst() {
+                #expect(row["reason"] as? String == "not deployed: the canary failed (\(canary.alias))")
+            }
 
             // A model that crashes the runtime fails its check on the spare port; the old release keeps serving.
             let bad = try BadModels.path("crash_runtime.tflite")
@@ -79,6 +95,13 @@ import Testing
             // A changed host key is refused; the other devices are unaffected.
             let changed = fleet.devices[2]
             _ = try await changed.replaceHostKey()
+            // With --max-failures 1, one at a time, the devices after it are not started.
+            let limited = try apply(
+                fleet, devices: [changed] + fleet.devices.prefix(2), models: [effnet], extra: ["--max-failures", "1", "--parallel", "1"])
+            #expect(limited.status == 1)
+            let states = limited.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true)[3] }
+            #expect(states == ["failed", "skipped", "skipped"], "\(limited.stdout)")
+            #expect(limited.stdout.contains("not deployed: 1 device failed (--max-failures 1)"), "\(limited.stdout)")
             let keyed = try apply(fleet, devices: fleet.devices, models: [effnet])
             #expect(keyed.status == 1)
             let line = keyed.stdout.split(separator: "\n").first { $0.hasPrefix(changed.alias) }.map(String.init) ?? ""
