@@ -62,3 +62,24 @@ def reference(fixtures, case, role):
         tensors = json.load(f)["cases"][case][role]
     return [np.fromfile(os.path.join(folder, t["file"]), dtype=np.dtype(t["dtype"]).newbyteorder("<")).reshape(t["shape"])
             for t in tensors]
+
+
+def started_output(process, pattern, seconds=60):
+    """Reads `process`'s standard output until `pattern` (a regular expression) matches what it
+    printed, for at most `seconds`: the match, else a failed check with what it printed (and its
+    standard error, when it ended)."""
+    import re
+    import select
+    import time
+    deadline, out = time.time() + seconds, ""
+    while time.time() < deadline and not re.search(pattern, out):
+        ready, _, _ = select.select([process.stdout], [], [], 1)
+        if ready:
+            line = process.stdout.readline()
+            if not line:
+                break
+            out += line
+    match = re.search(pattern, out)
+    expect(match, "ledge serve did not print its port", out + (process.stderr.read() if process.poll() is not None else ""))
+    return match
+

@@ -16,7 +16,6 @@ import atexit
 import json
 import os
 import re
-import select
 import signal
 import socket
 import subprocess
@@ -34,7 +33,7 @@ import grpc  # noqa: E402 - after its log level
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (  # noqa: E402
     ExportMetricsServiceRequest, ExportMetricsServiceResponse)
 
-from check_common import expect, ok, run_steps  # noqa: E402
+from check_common import expect, ok, run_steps, started_output  # noqa: E402
 
 SERVICE = "opentelemetry.proto.collector.metrics.v1.MetricsService"
 BOUNDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
@@ -116,16 +115,7 @@ class Server:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}, **env})
         atexit.register(self.kill)
-        deadline, out = time.time() + 60, ""
-        while time.time() < deadline and not re.search(r"127\.0\.0\.1:(\d+)/v2 ", out):
-            ready, _, _ = select.select([self.process.stdout], [], [], 1)
-            if ready:
-                line = self.process.stdout.readline()
-                if not line:
-                    break
-                out += line
-        port = re.search(r"127\.0\.0\.1:(\d+)/v2 ", out)
-        expect(port, "ledge serve did not print its port", out + (self.process.stderr.read() if self.process.poll() else ""))
+        port = started_output(self.process, r"127\.0\.0\.1:(\d+)/v2 ")
         self.port = int(port.group(1))
 
     def infer(self, good=True):

@@ -137,7 +137,8 @@ public final class GRPCInferenceServer: Service, Sendable {
         let calls = CallObservation(access: configuration.access, metrics: repository.metrics, logger: logger)
         let service = InferenceService(
             repository: repository, version: configuration.version, calls: calls, logSettings: configuration.logSettings)
-        self.server = GRPCServer(transport: transport, services: [SizeLimitedService(base: service, limit: limit)])
+        self.server = GRPCServer(
+            transport: transport, services: [SizeLimitedService(base: service, limit: limit), HealthService(repository: repository, calls: calls)])
         self.logger = logger
         self.gate = configuration.waitsForHTTP ? ListenGate() : nil
         self.address =
@@ -151,7 +152,9 @@ public final class GRPCInferenceServer: Service, Sendable {
     ) -> GRPCServer<Transport> {
         let calls = CallObservation(access: access, metrics: repository.metrics, logger: logger)
         let service = InferenceService(repository: repository, version: version, calls: calls, logSettings: logSettings)
-        return GRPCServer(transport: transport, services: [SizeLimitedService(base: service, limit: maxReceiveMessageSize)])
+        return GRPCServer(
+            transport: transport,
+            services: [SizeLimitedService(base: service, limit: maxReceiveMessageSize), HealthService(repository: repository, calls: calls)])
     }
 
     /// Lets a server that waits for the HTTP server (``GRPCConfiguration/waitsForHTTP``) listen.
