@@ -44,6 +44,9 @@ struct DeployK8sCommand: ParsableCommand {
     @Option(help: "Run on nodes with this label KEY=VALUE; repeatable.")
     var selector: [String] = []
 
+    @Flag(help: "A DaemonSet instead of a Deployment: one pod on every node --selector picks (every edge node of a label).")
+    var daemonset = false
+
     @Flag(help: "Also a KServe InferenceService (custom container, V2, raw deployment).")
     var kserve = false
 
@@ -132,6 +135,7 @@ struct DeployK8sCommand: ParsableCommand {
         options.environmentSecrets = envFromSecret
         options.modelURIs = modelURI
         options.modelRepository = modelRepository
+        options.daemonSet = daemonset
         let files = try KubernetesManifests.render(options)
         if let output {
             try ManifestFolder.write(files, to: output)

@@ -48,6 +48,9 @@ public struct KubernetesOptions: Sendable, Hashable {
     public var modelURIs: [String] = []
     /// An `s3://BUCKET/PREFIX` model repository the server mirrors instead of the image's `/models`.
     public var modelRepository: String?
+    /// A DaemonSet instead of a Deployment: one pod on every node the placement selects (every
+    /// edge node of a label, as KubeEdge fleets run an app), updated one node at a time.
+    public var daemonSet = false
 
     public init(
         name: String, image: String, namespace: String? = nil, replicas: Int = 1, placement: Placement = .anywhere,
@@ -90,7 +93,10 @@ public enum KubernetesManifests {
     /// `(file name, YAML text)` pairs, in the order to apply them.
     public static func render(_ options: KubernetesOptions) throws -> [(String, String)] {
         try validate(options)
-        var files = [("deployment.yaml", deployment(options).text()), ("service.yaml", service(options).text())]
+        var files = [
+            options.daemonSet ? ("daemonset.yaml", daemonSet(options).text()) : ("deployment.yaml", deployment(options).text()),
+            ("service.yaml", service(options).text()),
+        ]
         if options.kserve { files.append(("inferenceservice.yaml", inferenceService(options).text())) }
         if options.seldon { files.append(("seldondeployment.yaml", seldonDeployment(options).text())) }
         return files
@@ -139,6 +145,12 @@ public enum KubernetesManifests {
                 )
             }
             _ = try S3RepositoryMirror.parse(repository)
+        }
+        if options.daemonSet {
+            if case .node = options.placement {
+                throw LedgeError.usage("--daemonset runs a pod on every node it selects: give --selector KEY=VALUE, not --node")
+            }
+            if options.replicas != 1 { throw LedgeError.usage("--daemonset runs one pod per node: --replicas does not apply") }
         }
         guard (1...1000).contains(options.replicas) else {
             throw LedgeError.usage("replicas must be between 1 and 1000, got \(options.replicas)")
@@ -265,26 +277,41 @@ public enum KubernetesManifests {
     }
 
     static func deployment(_ options: KubernetesOptions) -> YAML {
+        .map([
+            ("apiVersion", "apps/v1"), ("kind", "Deployment"), ("metadata", metadata(options)),
+            ("spec", .map([("replicas", .int(options.replicas))] + workload(options))),
+        ])
+    }
+
+    /// One pod per selected node; a new image replaces them one node at a time.
+    static func daemonSet(_ options: KubernetesOptions) -> YAML {
+        .map([
+            ("apiVersion", "apps/v1"), ("kind", "DaemonSet"), ("metadata", metadata(options)),
+            (
+                "spec",
+                .map(
+                    workload(options) + [
+                        ("updateStrategy", .map([("type", "RollingUpdate"), ("rollingUpdate", .map([("maxUnavailable", 1)]))]))
+                    ])
+            ),
+        ])
+    }
+
+    /// The selector and pod template a Deployment and a DaemonSet share.
+    private static func workload(_ options: KubernetesOptions) -> [(String, YAML)] {
         let podAnnotations: [(String, YAML)] = [
             ("prometheus.io/scrape", "true"), ("prometheus.io/port", .string(String(port))), ("prometheus.io/path", "/metrics"),
         ]
-        return .map([
-            ("apiVersion", "apps/v1"), ("kind", "Deployment"), ("metadata", metadata(options)),
+        return [
+            ("selector", .map([("matchLabels", .map([("app.kubernetes.io/name", .string(options.name))]))])),
             (
-                "spec",
+                "template",
                 .map([
-                    ("replicas", .int(options.replicas)),
-                    ("selector", .map([("matchLabels", .map([("app.kubernetes.io/name", .string(options.name))]))])),
-                    (
-                        "template",
-                        .map([
-                            ("metadata", .map([("labels", labels(options)), ("annotations", .map(podAnnotations))])),
-                            ("spec", .map(podFields(options, container: container(options, name: "ledge", port: port, grpc: true)))),
-                        ])
-                    ),
+                    ("metadata", .map([("labels", labels(options)), ("annotations", .map(podAnnotations))])),
+                    ("spec", .map(podFields(options, container: container(options, name: "ledge", port: port, grpc: true)))),
                 ])
             ),
-        ])
+        ]
     }
 
     static func service(_ options: KubernetesOptions) -> YAML {

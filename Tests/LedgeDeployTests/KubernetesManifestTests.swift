@@ -211,6 +211,45 @@ import Testing
         }
     }
 
+    /// `--daemonset`: one pod on every node the selector picks (KubeEdge's edge nodes), the same pod
+    /// as the Deployment's, replaced one node at a time; Kubernetes' schemas accept it; a node name
+    /// or replicas refused in one line.
+    @Test func daemonSetRunsOnEverySelectedNode() throws {
+        var options = KubernetesOptions(name: "effnet", image: Self.image, placement: .selector(["node-role.kubernetes.io/edge": ""]))
+        options.daemonSet = true
+        let files = try KubernetesManifests.render(options)
+        #expect(files.map(\.0) == ["daemonset.yaml", "service.yaml"])
+        let folder = try Self.write(files)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let daemonSet = try Self.parse(folder + "/daemonset.yaml")
+        #expect(daemonSet["kind"] as? String == "DaemonSet")
+        let spec = try #require(daemonSet["spec"] as? [String: Any])
+        #expect(spec["replicas"] == nil)
+        #expect((spec["updateStrategy"] as? [String: Any])?["type"] as? String == "RollingUpdate")
+        let pod = try #require((spec["template"] as? [String: Any])?["spec"] as? [String: Any])
+        #expect(pod["nodeSelector"] as? [String: String] == ["node-role.kubernetes.io/edge": ""])
+        #expect((pod["tolerations"] as? [[String: Any]])?.first?["key"] as? String == "node-role.kubernetes.io/edge")
+        // The same pod as the Deployment's.
+        options.daemonSet = false
+        try KubernetesManifests.render(options)[0].1.write(toFile: folder + "/deployment.yaml", atomically: true, encoding: .utf8)
+        let deployment = try Self.parse(folder + "/deployment.yaml")
+        let deploymentPod = ((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]
+        #expect(NSDictionary(dictionary: pod).isEqual(to: deploymentPod ?? [:]))
+        let ok = try ProcessRunner.run(
+            Fixtures.home + "/venv/bin/kubernetes-validate", ["-k", "1.30.0", "--strict", folder + "/daemonset.yaml", folder + "/service.yaml"])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.contains("passed for resource daemonset/effnet"), "\(ok.stdout)")
+
+        options.daemonSet = true
+        options.placement = .node("edge-1")
+        #expect(throws: LedgeError.usage("--daemonset runs a pod on every node it selects: give --selector KEY=VALUE, not --node")) {
+            try KubernetesManifests.render(options)
+        }
+        options.placement = .anywhere
+        options.replicas = 2
+        #expect(throws: LedgeError.usage("--daemonset runs one pod per node: --replicas does not apply")) { try KubernetesManifests.render(options) }
+    }
+
     @Test func selectorPlacementAndQuotingReadBackAsWritten() throws {
         var options = Self.edge
         options.placement = .selector(["kubernetes.io/arch": "arm64", "ledge/tier": "edge: yes"])
