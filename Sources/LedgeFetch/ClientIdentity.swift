@@ -3,7 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
-package import NIOSSL
+internal import NIOSSL
 
 /// A client certificate and its key, PEM files on this machine: what ``HTTPClient`` presents to a
 /// server that asks for one (mutual TLS, `ledge serve --tls-client-ca`).
@@ -44,16 +44,10 @@ public struct ClientIdentity: Sendable, Hashable {
 }
 
 /// What a TLS client verifies servers against: a PEM file it was given, or the certificates
-/// the environment names (``HTTPClient/environmentTrustRoots``).
+/// the environment names (``HTTPClient/environmentTrustRoots``), as DER.
 package enum TrustRoots: Sendable {
     case file(String)
-    case certificates([NIOSSLCertificate])
-
-    /// The certificates as DER bytes, for clients that take bytes (grpc-swift's); none for a file.
-    package var derCertificates: [[UInt8]] {
-        guard case .certificates(let certificates) = self else { return [] }
-        return certificates.compactMap { try? $0.toDERBytes() }
-    }
+    case certificates([[UInt8]])
 }
 
 extension HTTPClient {
@@ -62,15 +56,15 @@ extension HTTPClient {
     /// any PEM files), which together replace the system's for every client without its own (a
     /// company's CA in a container that mounts it); read once, with why they cannot be used, if
     /// they cannot. `nil` when neither is set.
-    package static let environmentTrustRoots: (certificates: [NIOSSLCertificate], problem: String?)? = {
+    package static let environmentTrustRoots: (certificates: [[UInt8]], problem: String?)? = {
         let environment = ProcessInfo.processInfo.environment
         let file = environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         let folders = environment["SSL_CERT_DIR"].flatMap { $0.isEmpty ? nil : $0 }
         guard file != nil || folders != nil else { return nil }
-        var certificates: [NIOSSLCertificate] = []
+        var certificates: [[UInt8]] = []
         if let file {
             if let problem = trustRootsProblem(file, label: "SSL_CERT_FILE") { return ([], problem) }
-            certificates += (try? NIOSSLCertificate.fromPEMFile(file)) ?? []
+            certificates += ((try? NIOSSLCertificate.fromPEMFile(file)) ?? []).compactMap { try? $0.toDERBytes() }
         }
         if let folders {
             let found = HTTPClient.certificates(inFolders: folders.split(separator: ":").map(String.init))
@@ -80,17 +74,17 @@ extension HTTPClient {
         return (certificates, nil)
     }()
 
-    /// The certificates of every PEM file in `folders` (names starting with `.` and files that
-    /// hold none skipped), each once.
-    static func certificates(inFolders folders: [String]) -> [NIOSSLCertificate] {
+    /// The certificates (DER) of every PEM file in `folders` (names starting with `.` and files
+    /// that hold none skipped), each once.
+    static func certificates(inFolders folders: [String]) -> [[UInt8]] {
         var seen = Set<[UInt8]>()
-        var found: [NIOSSLCertificate] = []
+        var found: [[UInt8]] = []
         for folder in folders where !folder.isEmpty {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
             for name in names where !name.hasPrefix(".") && LocalFiles.kind(folder + "/" + name) == .file {
                 for certificate in (try? NIOSSLCertificate.fromPEMFile(folder + "/" + name)) ?? [] {
                     guard let der = try? certificate.toDERBytes(), seen.insert(der).inserted else { continue }
-                    found.append(certificate)
+                    found.append(der)
                 }
             }
         }

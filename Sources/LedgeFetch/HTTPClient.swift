@@ -199,7 +199,8 @@ public struct HTTPClient: Sendable {
                 var configuration = TLSConfiguration.makeClientConfiguration()
                 switch trustRoots {
                 case .file(let path)?: configuration.trustRoots = .file(path)
-                case .certificates(let certificates)?: configuration.trustRoots = .certificates(certificates)
+                case .certificates(let certificates)?:
+                    configuration.trustRoots = .certificates(try certificates.map { try NIOSSLCertificate(bytes: $0, format: .der) })
                 case nil: break
                 }
                 if let identity {

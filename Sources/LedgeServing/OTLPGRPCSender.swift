@@ -45,7 +45,7 @@ final class OTLPGRPCSender: OTLPSender {
             security = .tls { tls in
                 switch roots {
                 case .file(let path)?: tls.trustRoots = .certificates([.file(path: path, format: .pem)])
-                case .certificates?: tls.trustRoots = .certificates((roots?.derCertificates ?? []).map { .bytes($0, format: .der) })
+                case .certificates(let certificates)?: tls.trustRoots = .certificates(certificates.map { .bytes($0, format: .der) })
                 case nil: break
                 }
                 if let identity = settings.identity {

@@ -3,8 +3,10 @@ internal import LedgeCore
 public import Logging
 internal import Synchronization
 
-#if canImport(Glibc)
-internal import Glibc
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
 #endif
 
 /// Pushes the server's metrics — every family of `/metrics`, read from its exposition — to an
@@ -79,11 +81,7 @@ public final class OTLPMetricsExporter: Sendable {
         }
     }
 
-    private static func nowNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-    }
+    private static func nowNanoseconds() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1e9) }
 
     /// The settings of metrics export, or `nil` when it is off: on with `flag` (`--metrics-export
     /// otlp`) or `OTEL_METRICS_EXPORTER=otlp`; the endpoint, protocol, headers, TLS files,

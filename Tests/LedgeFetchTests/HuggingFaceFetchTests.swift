@@ -1,0 +1,118 @@
+import Foundation
+import LedgeCore
+import LedgeFetch
+import LedgeTesting
+import Testing
+
+/// `hf://OWNER/REPO[@REVISION]/PATH` against a loopback Hub (`scripts/fixture_http_server.py`'s
+/// `/hub/`: the resolve URL, a 302 to its CDN, a gated repository, the Hub's error headers).
+@Suite struct HuggingFaceFetchTests {
+    /// A Hub with `vision/adder` (revisions `main` and `v1`) and the gated `acme/private` (token `hf_test_token`).
+    func withHub(_ body: (FetchFixture) async throws -> Void) async throws {
+        try await withTemporaryDirectory(prefix: "ledge-hf") { root in
+            let hub = root + "/served/hub"
+            for folder in ["vision/adder/main/onnx", "vision/adder/v1", "acme/private/main"] {
+                try FileManager.default.createDirectory(atPath: hub + "/" + folder, withIntermediateDirectories: true)
+            }
+            try FileManager.default.copyItem(atPath: Fixtures.model("add.onnx"), toPath: hub + "/vision/adder/main/onnx/model.onnx")
+            try FileManager.default.copyItem(atPath: Fixtures.model("mobilenet_gen.onnx"), toPath: hub + "/vision/adder/v1/model.onnx")
+            try FileManager.default.copyItem(atPath: Fixtures.model("add.onnx"), toPath: hub + "/acme/private/main/model.onnx")
+            try "hf_test_token\n".write(toFile: hub + "/acme/private/.gated", atomically: true, encoding: .utf8)
+            try await FixtureHTTPServer.withServer(root: root + "/served") { server in
+                try await body(FetchFixture(root: root, server: server))
+            }
+        }
+    }
+
+    func hub(_ fixture: FetchFixture, token: String? = nil) -> HuggingFaceSettings {
+        HuggingFaceSettings(environment: ["HF_ENDPOINT": fixture.url("/hub/"), "HF_TOKEN": token ?? "", "HOME": "/nonexistent-home"])
+    }
+
+    @Test func filesOfRevisionsAndTheRedirectWithoutTheToken() async throws {
+        try await withHub { fixture in
+            let fetched = try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch("hf://vision/adder/onnx/model.onnx")
+            #expect(FetchFixture.contents(fetched.path) == FetchFixture.contents(Fixtures.model("add.onnx")))
+            #expect(fetched.path.hasSuffix("/model.onnx"))
+            let tagged = try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch("hf://vision/adder@v1/model.onnx")
+            #expect(FetchFixture.contents(tagged.path) == FetchFixture.contents(Fixtures.model("mobilenet_gen.onnx")))
+            // The token goes to the Hub, never to its CDN.
+            let gated = try await fixture.fetcher { $0.huggingFace = hub(fixture, token: "hf_test_token") }.fetch("hf://acme/private/model.onnx")
+            #expect(FetchFixture.contents(gated.path) == FetchFixture.contents(Fixtures.model("add.onnx")))
+            #expect(
+                fixture.server.hubRequests() == [
+                    "HUB vision/adder@main/onnx/model.onnx authorization=no", "CDN /cdn/hub/vision/adder/main/onnx/model.onnx authorization=no",
+                    "HUB vision/adder@v1/model.onnx authorization=no", "CDN /cdn/hub/vision/adder/v1/model.onnx authorization=no",
+                    "HUB acme/private@main/model.onnx authorization=yes", "CDN /cdn/hub/acme/private/main/model.onnx authorization=no",
+                ])
+        }
+    }
+
+    /// The Hub's refusals, in one line with its `X-Error-Code` and `X-Error-Message`; nothing left in `partial/`.
+    @Test func refusalsCarryTheHubsReason() async throws {
+        try await withHub { fixture in
+            let cases: [(String, String?, String)] = [
+                (
+                    "hf://acme/private/model.onnx", nil,
+                    "hf://acme/private/model.onnx: HTTP 401 Unauthorized: GatedRepo: Access to model acme/private is restricted. You must have access to it and be authenticated to access it. Please log in."
+                ),
+                (
+                    "hf://acme/private/model.onnx", "hf_wrong",
+                    "hf://acme/private/model.onnx: HTTP 401 Unauthorized: GatedRepo: Access to model acme/private is restricted. You must have access to it and be authenticated to access it. Please log in."
+                ),
+                (
+                    "hf://vision/adder@nope/model.onnx", nil,
+                    "hf://vision/adder@nope/model.onnx: HTTP 404 Not Found: RevisionNotFound: Invalid rev id: nope"
+                ),
+                (
+                    "hf://vision/adder/missing.onnx", nil,
+                    "hf://vision/adder/missing.onnx: HTTP 404 Not Found: EntryNotFound: missing.onnx does not exist on \"main\""
+                ),
+                (
+                    "hf://nobody/nothing/model.onnx", nil,
+                    "hf://nobody/nothing/model.onnx: HTTP 404 Not Found: RepoNotFound: Repository Not Found for url: /hub/nobody/nothing/resolve/main/model.onnx."
+                ),
+            ]
+            for (uri, token, message) in cases {
+                let error = try await #require(throws: LedgeError.self) {
+                    try await fixture.fetcher { $0.huggingFace = hub(fixture, token: token) }.fetch(uri)
+                }
+                #expect(error.message == message)
+            }
+            #expect(fixture.partials().isEmpty)
+        }
+    }
+
+    /// The token as huggingface_hub finds it: `HF_TOKEN`, else `HUGGING_FACE_HUB_TOKEN`, else the
+    /// file `HF_TOKEN_PATH`, else `$HF_HOME/token`, else `~/.cache/huggingface/token`; the endpoint's
+    /// trailing slash dropped; URIs that are not `hf://OWNER/REPO[@REVISION]/PATH` refused.
+    @Test func settingsAndURIs() async throws {
+        try await withTemporaryDirectory(prefix: "ledge-hf-token") { folder in
+            try FileManager.default.createDirectory(atPath: folder + "/.cache/huggingface", withIntermediateDirectories: true)
+            try "hf_from_login\n".write(toFile: folder + "/.cache/huggingface/token", atomically: true, encoding: .utf8)
+            try "hf_from_path".write(toFile: folder + "/path-token", atomically: true, encoding: .utf8)
+            #expect(HuggingFaceSettings(environment: ["HOME": folder]).token == "hf_from_login")
+            #expect(HuggingFaceSettings(environment: ["HOME": "/x", "HF_HOME": folder + "/.cache/huggingface"]).token == "hf_from_login")
+            #expect(HuggingFaceSettings(environment: ["HOME": folder, "HF_TOKEN_PATH": folder + "/path-token"]).token == "hf_from_path")
+            #expect(HuggingFaceSettings(environment: ["HOME": folder, "HUGGING_FACE_HUB_TOKEN": "hf_legacy"]).token == "hf_legacy")
+            #expect(HuggingFaceSettings(environment: ["HOME": folder, "HF_TOKEN": "hf_env", "HUGGING_FACE_HUB_TOKEN": "x"]).token == "hf_env")
+            #expect(HuggingFaceSettings(environment: ["HOME": "/nonexistent-home"]).token == nil)
+        }
+        let hub = HuggingFaceSettings(environment: ["HF_ENDPOINT": "https://hf-mirror.example.com/"])
+        #expect(hub.endpoint == "https://hf-mirror.example.com")
+        #expect(
+            hub.url(repository: "vision/adder", revision: "refs/pr/1", path: "onnx/model q.onnx")
+                == "https://hf-mirror.example.com/vision/adder/resolve/refs%2Fpr%2F1/onnx/model%20q.onnx")
+        let uri = try ModelURI(parsing: "hf://vision/adder@v1/onnx/model.onnx#sha256=" + String(repeating: "0", count: 64))
+        #expect(uri.location == .huggingFace(repository: "vision/adder", revision: "v1", path: "onnx/model.onnx"))
+        #expect(uri.fileName == "model.onnx")
+        for text in [
+            "hf://vision/model.onnx", "hf://vision/adder/", "hf:///adder/model.onnx", "hf://vision/@v1/model.onnx", "hf://vision/adder@/m.onnx",
+        ] {
+            #expect(
+                throws: LedgeError.usage("model URI '\(text)': expected hf://OWNER/REPO[@REVISION]/PATH (a file of a Hugging Face Hub repository)")
+            ) {
+                try ModelURI(parsing: text)
+            }
+        }
+    }
+}
