@@ -15,6 +15,14 @@ Routes (``<path>`` is relative to ROOT and may not leave it):
   ``/files/<path>`` when ``n`` is 0.
 - ``GET /busy/<n>/<path>``        the first ``n`` requests for a path: 503 with
   ``Retry-After: 0``; later ones are served as ``/files/<path>``.
+- ``GET /hub/<owner>/<repo>/resolve/<revision>/<path>``  the Hugging Face Hub's file URL (with
+  ``HF_ENDPOINT=http://127.0.0.1:PORT/hub``), from ``ROOT/hub/<owner>/<repo>/<revision>/<path>``:
+  a 302 to ``/cdn/hub/<owner>/<repo>/<revision>/<path>`` as the Hub redirects to its CDN; a repo
+  whose folder holds ``.gated`` (a token) asks for ``Authorization: Bearer <token>``, else 401;
+  no repo, revision or file: 404. Refusals carry the Hub's ``X-Error-Code`` and ``X-Error-Message``
+  headers (``GatedRepo``, ``RepoNotFound``, ``RevisionNotFound``, ``EntryNotFound``).
+- ``GET /cdn/<path>``               the file, as ``/files/<path>``; 400 when the request carries an
+  ``Authorization`` header (as a pre-signed URL refuses one).
 - anything else: 404.
 
 Usage: ``fixture_http_server.py ROOT [CERT KEY]`` — binds 127.0.0.1 on a free port (HTTPS
@@ -132,12 +140,44 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if busy:
                 return self.plain(503, "busy\n", {"Retry-After": "0"})
             return self.serve_file(match.group(2))
+        match = re.match(r"^/hub/([^/]+)/([^/]+)/resolve/([^/]+)/(.+)$", path)
+        if match:
+            return self.hub(*match.groups())
+        if path.startswith("/cdn/"):
+            log(f"CDN {path} authorization={'yes' if self.headers.get('Authorization') else 'no'}")
+            if self.headers.get("Authorization"):
+                return self.plain(400, "a pre-signed URL takes no Authorization header\n")
+            return self.serve_file(path[len("/cdn/"):])
         match = re.match(r"^/redirect/(\d+)/(.+)$", path)
         if match:
             hops, relative = int(match.group(1)), match.group(2)
             location = f"/files/{relative}" if hops == 0 else f"/redirect/{hops - 1}/{relative}"
             return self.plain(302, "moved\n", {"Location": location})
         return self.plain(404, "not found\n")
+
+    def hub(self, owner, repo, revision, relative):
+        """The Hub's resolve endpoint for one file (see the module's docstring)."""
+        authorization = self.headers.get("Authorization")
+        log(f"HUB {owner}/{repo}@{revision}/{relative} authorization={'yes' if authorization else 'no'}")
+        folder = os.path.join(ROOT, "hub", owner, repo)
+
+        def refuse(status, code, message):
+            return self.plain(status, message + "\n", {"X-Error-Code": code, "X-Error-Message": message})
+
+        if not os.path.isdir(folder):
+            return refuse(404, "RepoNotFound", f"Repository Not Found for url: {self.path}.")
+        gated = os.path.join(folder, ".gated")
+        if os.path.isfile(gated):
+            with open(gated) as file:
+                token = file.read().strip()
+            if authorization != f"Bearer {token}":
+                return refuse(401, "GatedRepo", f"Access to model {owner}/{repo} is restricted. You must have access to it "
+                                                "and be authenticated to access it. Please log in.")
+        if not os.path.isdir(os.path.join(folder, revision)):
+            return refuse(404, "RevisionNotFound", f"Invalid rev id: {revision}")
+        if self.local_path(f"hub/{owner}/{repo}/{revision}/{relative}") is None:
+            return refuse(404, "EntryNotFound", f"{relative} does not exist on \"{revision}\"")
+        return self.plain(302, "found\n", {"Location": f"/cdn/hub/{owner}/{repo}/{revision}/{relative}"})
 
     do_GET = do_HEAD = route
 

@@ -11,11 +11,12 @@ struct ModelURIOptions: ParsableArguments {
     @Option(
         name: .customLong("model-uri"),
         help: ArgumentHelp(
-            "A model to fetch first: https://…, http://…, s3://BUCKET/KEY or file:///…, optionally ending #sha256=HEX; repeat for several.",
+            "A model to fetch first: https://…, http://…, s3://BUCKET/KEY, hf://OWNER/REPO[@REVISION]/PATH or file:///…, optionally ending #sha256=HEX; repeat for several.",
             discussion:
                 "A .tar.gz, .tgz, .tar or .zip is unpacked: MODEL.onnx at its top, or NAME/[VERSION/]MODEL.onnx (Triton's layout). "
                 + "s3:// reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (else ~/.aws/credentials), AWS_REGION and "
-                + "AWS_ENDPOINT_URL (or KServe's S3_ENDPOINT and S3_USE_HTTPS) for MinIO and other S3-compatible stores.",
+                + "AWS_ENDPOINT_URL (or KServe's S3_ENDPOINT and S3_USE_HTTPS) for MinIO and other S3-compatible stores. "
+                + "hf:// reads HF_ENDPOINT (a mirror) and HF_TOKEN (else huggingface-cli login's token file) for gated and private repositories.",
             valueName: "uri"))
     var modelURI: [String] = []
 

@@ -17,6 +17,8 @@ public struct FetchOptions: Sendable, Hashable {
     /// Where `s3://` URIs are fetched from and with which credentials; `nil`: read from the
     /// process's environment at each fetch (``S3Settings/from(environment:)``).
     public var s3: S3Settings?
+    /// The Hub of `hf://` URIs and its token (`nil`: read from the environment at each fetch).
+    public var huggingFace: HuggingFaceSettings?
 
     /// Options with these values; the cache defaults to ``defaultCacheDirectory(environment:)``.
     public init(

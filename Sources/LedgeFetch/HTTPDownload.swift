@@ -164,7 +164,7 @@ extension HTTPClient {
                     while body.count < 8192, case .body(let buffer)? = try? await parts.next() { body += buffer.readableBytesView }
                     let error = LedgeError(
                         code == 404 ? .notFound : .remoteFailure,
-                        "\(label): HTTP \(code) \(head.status.reasonPhrase)\(Self.storeErrorDetail(body))")
+                        "\(label): HTTP \(code) \(head.status.reasonPhrase)\(Self.errorDetail(body, head.headers))")
                     guard Self.retryableStatuses.contains(code) else { throw error }
                     throw RetryableFailure(error: error, retryAfter: head.headers.first(name: "Retry-After"))
                 }
@@ -210,6 +210,16 @@ extension HTTPClient {
             if Self.isLasting(error, reason: reason) { throw failure }
             throw RetryableFailure(error: failure)
         }
+    }
+
+    /// Why the server refused, when it says: an object store's XML error (``storeErrorDetail(_:)``),
+    /// else the Hugging Face Hub's `X-Error-Code` and `X-Error-Message` headers (`: GatedRepo:
+    /// Access to model … is restricted…`).
+    static func errorDetail(_ body: [UInt8], _ headers: HTTPHeaders) -> String {
+        let store = storeErrorDetail(body)
+        guard store.isEmpty, let message = headers.first(name: "X-Error-Message"), !message.isEmpty else { return store }
+        let code = headers.first(name: "X-Error-Code").map { ": \($0.prefix(100))" } ?? ""
+        return code + ": \(message.prefix(300))"
     }
 
     /// `: CODE: MESSAGE` of an S3-style XML error body (`<Code>NoSuchKey</Code>`,

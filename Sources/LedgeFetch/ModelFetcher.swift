@@ -66,6 +66,10 @@ public struct ModelFetcher: Sendable {
         case .s3(let bucket, let key):
             let settings = try await S3Settings.resolved(options.s3, for: uri.description)
             return try await fetchRemote(uri, url: settings.url(bucket: bucket, key: key).text, cache: cache, headers: settings.signing)
+        case .huggingFace(let repository, let revision, let path):
+            let hub = options.huggingFace ?? HuggingFaceSettings()
+            return try await fetchRemote(
+                uri, url: hub.url(repository: repository, revision: revision, path: path), cache: cache, headers: hub.headers)
         }
     }
 

@@ -1,7 +1,7 @@
 public import LedgeCore
 
-/// A model's URI: `https://…`, `http://…`, `s3://BUCKET/KEY` or `file:///absolute/path`, with
-/// an optional `#sha256=<64 hex digits>` pin of the content.
+/// A model's URI: `https://…`, `http://…`, `s3://BUCKET/KEY`, `hf://OWNER/REPO[@REVISION]/PATH`
+/// or `file:///absolute/path`, with an optional `#sha256=<64 hex digits>` pin of the content.
 public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
     /// Where the content is.
     public enum Location: Sendable, Hashable {
@@ -12,6 +12,9 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
         /// An object in an S3 bucket (its key as written, not percent-encoded): fetched as
         /// ``S3Settings`` say.
         case s3(bucket: String, key: String)
+        /// A file of a Hugging Face Hub repository (`OWNER/REPO`) at a revision (a branch, tag or
+        /// commit; `main` when none is given): fetched as ``HuggingFaceSettings`` say.
+        case huggingFace(repository: String, revision: String, path: String)
     }
 
     /// Where the content is.
@@ -53,6 +56,18 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
             }
             location = .s3(bucket: String(bucket), key: String(key))
             path = key
+        } else if base.hasPrefix("hf://") {
+            // huggingface_hub's HfFileSystem form: hf://OWNER/REPO[@REVISION]/PATH.
+            let parts = base.dropFirst(5).split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+            let named = parts.count == 3 ? parts[1].split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false) : []
+            guard parts.count == 3, !parts[0].isEmpty, let name = named.first, !name.isEmpty, named.count == 1 || !named[1].isEmpty,
+                !parts[2].isEmpty, !parts[2].hasSuffix("/"), !base.contains("?"), !base.contains("\0")
+            else {
+                throw LedgeError.usage("model URI '\(text)': expected hf://OWNER/REPO[@REVISION]/PATH (a file of a Hugging Face Hub repository)")
+            }
+            location = .huggingFace(
+                repository: "\(parts[0])/\(name)", revision: named.count == 2 ? String(named[1]) : "main", path: String(parts[2]))
+            path = parts[2]
         } else if base.hasPrefix("file://") {
             path = base.dropFirst(7)
             guard path.hasPrefix("/"), let decoded = path.percentDecoded else {
@@ -61,14 +76,15 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
             location = .file(decoded)
         } else {
             throw LedgeError.usage(
-                "model URI '\(text)': expected https://, http://, s3://BUCKET/KEY or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+                "model URI '\(text)': expected https://, http://, s3://BUCKET/KEY, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
             )
         }
         let segment = path.split(separator: "/").last
         let last: String
-        if case .s3 = location {
-            last = segment.map(String.init) ?? ""  // an object key is taken as written
-        } else {
+        switch location {
+        case .s3, .huggingFace:
+            last = segment.map(String.init) ?? ""  // an object key or repository path is taken as written
+        default:
             last = segment.flatMap { $0.percentDecoded } ?? ""
         }
         fileName = last.isEmpty || last == "." || last == ".." || last.contains("/") || last.contains("\0") ? "model" : last

@@ -22,6 +22,12 @@ public final class FixtureHTTPServer: @unchecked Sendable {
     /// Every request so far, as `METHOD PATH RANGE`, in order.
     public func requests() -> [String] { process.requests() }
 
+    /// What the Hub and its CDN were asked (`/hub/…`, `/cdn/…`), as `HUB OWNER/REPO@REVISION/PATH
+    /// authorization=yes|no` and `CDN PATH authorization=yes|no`.
+    public func hubRequests() -> [String] {
+        process.log().split(separator: "\n").filter { $0.hasPrefix("HUB ") || $0.hasPrefix("CDN ") }.map(String.init)
+    }
+
     /// The cuts so far, as `PATH after N bytes`.
     public func cuts() -> [String] {
         process.log().split(separator: "\n").filter { $0.hasPrefix("CUT ") }.map { String($0.dropFirst(4)) }

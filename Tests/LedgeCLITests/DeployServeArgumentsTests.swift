@@ -81,7 +81,7 @@ import Testing
             let error = try #require(throws: LedgeError.self) { _ = try FleetFile(contentsOf: fleet) }
             #expect(
                 error.message
-                    == "\(fleet):3:21: devices.pi.models.adder: model URI 'gs://models/add.onnx': expected https://, http://, s3://BUCKET/KEY or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+                    == "\(fleet):3:21: devices.pi.models.adder: model URI 'gs://models/add.onnx': expected https://, http://, s3://BUCKET/KEY, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
             )
         }
     }

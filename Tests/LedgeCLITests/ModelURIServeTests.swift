@@ -75,6 +75,33 @@ import Testing
         }
     }
 
+    /// `hf://` URIs with huggingface_hub's variables: a gated repository's file served with
+    /// `HF_TOKEN` (sent to the Hub, not to its CDN), refused in one line with the Hub's reason without it.
+    @Test func huggingFaceModelURIsServeWithTheHubsVariables() async throws {
+        let folder = try TemporaryFolder()
+        let repository = folder.path + "/served/hub/acme/adder"
+        try FileManager.default.createDirectory(atPath: repository + "/main", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Fixtures.model("add.onnx"), toPath: repository + "/main/add.onnx")
+        try "hf_serve_token".write(toFile: repository + "/.gated", atomically: true, encoding: .utf8)
+        try await FixtureHTTPServer.withServer(root: folder.path + "/served") { hub in
+            let arguments = ["--model-uri", "hf://acme/adder/add.onnx", "--model-cache", folder.path + "/cache", "--probe-cache", "none"]
+            let environment = ["HF_ENDPOINT": hub.baseURL + "/hub", "HOME": folder.path]
+            let refused = try ProcessRunner.ledge(["serve", "--port", "0"] + arguments, environment: environment)
+            #expect(refused.status == 4)
+            #expect(
+                refused.stderr.split(separator: "\n").last.map(String.init)
+                    == "error: hf://acme/adder/add.onnx: HTTP 401 Unauthorized: GatedRepo: Access to model acme/adder is restricted. You must have access to it and be authenticated to access it. Please log in.",
+                "\(refused.stderr)")
+            let server = try await ServeProcess.start(arguments, environment: environment.merging(["HF_TOKEN": "hf_serve_token"]) { $1 })
+            #expect(try RepositoryIndex.fetchAll(port: server.port)["add"]?.state == "READY")
+            try await server.terminate()
+            #expect(
+                hub.hubRequests().suffix(2) == [
+                    "HUB acme/adder@main/add.onnx authorization=yes", "CDN /cdn/hub/acme/adder/main/add.onnx authorization=no",
+                ])
+        }
+    }
+
     /// `s3://` URIs with the AWS SDKs' variables, against a loopback S3-compatible server that
     /// checks each signature with botocore: served with the right keys, refused in one line
     /// naming the URI and S3's code (exit 4) with a wrong secret.
