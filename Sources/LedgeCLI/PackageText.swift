@@ -22,7 +22,11 @@ enum PackageText {
             lines.append("    runtimes: \(platform.runtimes.isEmpty ? "none" : platform.runtimes.joined(separator: ", "))")
             if let sbom = platform.sbom { lines.append("    sbom: \(sbom)") }
         }
-        lines.append("  models: " + result.models.map { "\($0.name) (\($0.format), sha256 \($0.sha256.prefix(12)))" }.joined(separator: ", "))
+        lines.append(
+            "  models: "
+                + (result.models.isEmpty
+                    ? "none: the server alone (its arguments add --model-uri URI or --model-repository s3://BUCKET/PREFIX)"
+                    : result.models.map { "\($0.name) (\($0.format), sha256 \($0.sha256.prefix(12)))" }.joined(separator: ", ")))
         if let uploaded = result.uploadedBlobs, let skipped = result.skippedBlobs {
             let seconds = cFormat("%.2f", result.pushSeconds ?? 0)
             lines.append("  pushed in \(seconds) s: \(uploaded) blob(s) uploaded (\(megabytes(result.uploadedBytes ?? 0))), \(skipped) already there")
