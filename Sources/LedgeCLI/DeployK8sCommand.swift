@@ -53,6 +53,12 @@ struct DeployK8sCommand: ParsableCommand {
     @Flag(help: "Also a Seldon Core SeldonDeployment (custom server, V2 protocol).")
     var seldon = false
 
+    @Option(
+        help: ArgumentHelp(
+            "A HorizontalPodAutoscaler: between MIN and MAX pods, keeping their CPU use near CPU% of the request (default 70).",
+            valueName: "min,max[,cpu%]"))
+    var autoscale: String?
+
     @Option(name: .customLong("cpu"), help: "CPU request and limit, REQUEST[,LIMIT].")
     var cpu = "500m,2"
 
@@ -136,6 +142,13 @@ struct DeployK8sCommand: ParsableCommand {
         options.modelURIs = modelURI
         options.modelRepository = modelRepository
         options.daemonSet = daemonset
+        if let autoscale {
+            let parts = autoscale.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+            guard (2...3).contains(parts.count), let low = parts[0], let high = parts[1], parts.count == 2 || parts[2] != nil else {
+                throw LedgeError.usage("--autoscale '\(autoscale)': expected MIN,MAX[,CPU%], as 2,10,70")
+            }
+            options.autoscale = KubernetesOptions.Autoscale(min: low, max: high, cpuPercent: parts.count == 3 ? parts[2] ?? 70 : 70)
+        }
         let files = try KubernetesManifests.render(options)
         if let output {
             try ManifestFolder.write(files, to: output)

@@ -51,6 +51,21 @@ public struct KubernetesOptions: Sendable, Hashable {
     /// A DaemonSet instead of a Deployment: one pod on every node the placement selects (every
     /// edge node of a label, as KubeEdge fleets run an app), updated one node at a time.
     public var daemonSet = false
+    /// A HorizontalPodAutoscaler for the Deployment (which then leaves `replicas` to it).
+    public var autoscale: Autoscale?
+
+    /// Between `min` and `max` pods, keeping their CPU use near `cpuPercent` of the request.
+    public struct Autoscale: Sendable, Hashable {
+        public var min: Int
+        public var max: Int
+        public var cpuPercent: Int
+
+        public init(min: Int, max: Int, cpuPercent: Int = 70) {
+            self.min = min
+            self.max = max
+            self.cpuPercent = cpuPercent
+        }
+    }
 
     public init(
         name: String, image: String, namespace: String? = nil, replicas: Int = 1, placement: Placement = .anywhere,
@@ -97,6 +112,7 @@ public enum KubernetesManifests {
             options.daemonSet ? ("daemonset.yaml", daemonSet(options).text()) : ("deployment.yaml", deployment(options).text()),
             ("service.yaml", service(options).text()),
         ]
+        if options.autoscale != nil { files.append(("horizontalpodautoscaler.yaml", autoscaler(options).text())) }
         if options.kserve { files.append(("inferenceservice.yaml", inferenceService(options).text())) }
         if options.seldon { files.append(("seldondeployment.yaml", seldonDeployment(options).text())) }
         return files
@@ -151,6 +167,14 @@ public enum KubernetesManifests {
                 throw LedgeError.usage("--daemonset runs a pod on every node it selects: give --selector KEY=VALUE, not --node")
             }
             if options.replicas != 1 { throw LedgeError.usage("--daemonset runs one pod per node: --replicas does not apply") }
+        }
+        if let autoscale = options.autoscale {
+            if options.daemonSet { throw LedgeError.usage("--autoscale is for a Deployment: a DaemonSet runs one pod per node") }
+            guard 1 <= autoscale.min, autoscale.min <= autoscale.max, autoscale.max <= 1000, (1...100).contains(autoscale.cpuPercent) else {
+                throw LedgeError.usage(
+                    "--autoscale \(autoscale.min),\(autoscale.max),\(autoscale.cpuPercent): expected MIN,MAX[,CPU%] with 1 <= MIN <= MAX <= 1000 and CPU% 1-100"
+                )
+            }
         }
         guard (1...1000).contains(options.replicas) else {
             throw LedgeError.usage("replicas must be between 1 and 1000, got \(options.replicas)")
@@ -279,7 +303,24 @@ public enum KubernetesManifests {
     static func deployment(_ options: KubernetesOptions) -> YAML {
         .map([
             ("apiVersion", "apps/v1"), ("kind", "Deployment"), ("metadata", metadata(options)),
-            ("spec", .map([("replicas", .int(options.replicas))] + workload(options))),
+            ("spec", .map((options.autoscale == nil ? [("replicas", .int(options.replicas))] : []) + workload(options))),
+        ])
+    }
+
+    /// `autoscaling/v2`: the Deployment's pods between MIN and MAX, by their CPU use.
+    static func autoscaler(_ options: KubernetesOptions) -> YAML {
+        let bounds = options.autoscale ?? KubernetesOptions.Autoscale(min: 1, max: 1)
+        let target: YAML = .map([("type", "Utilization"), ("averageUtilization", .int(bounds.cpuPercent))])
+        return .map([
+            ("apiVersion", "autoscaling/v2"), ("kind", "HorizontalPodAutoscaler"), ("metadata", metadata(options)),
+            (
+                "spec",
+                .map([
+                    ("scaleTargetRef", .map([("apiVersion", "apps/v1"), ("kind", "Deployment"), ("name", .string(options.name))])),
+                    ("minReplicas", .int(bounds.min)), ("maxReplicas", .int(bounds.max)),
+                    ("metrics", [.map([("type", "Resource"), ("resource", .map([("name", "cpu"), ("target", target)]))])]),
+                ])
+            ),
         ])
     }
 
@@ -336,7 +377,11 @@ public enum KubernetesManifests {
     static func inferenceService(_ options: KubernetesOptions) -> YAML {
         // Raw deployment: no Knative on an edge node. The custom container speaks V2 on its port.
         let annotations: [(String, YAML)] = [("serving.kserve.io/deploymentMode", "RawDeployment")]
-        var predictor: [(String, YAML)] = [("minReplicas", .int(options.replicas))]
+        var predictor: [(String, YAML)] = [("minReplicas", .int(options.autoscale?.min ?? options.replicas))]
+        if let autoscale = options.autoscale {
+            // KServe's own autoscaler for a raw deployment: an HPA on CPU it makes itself.
+            predictor += [("maxReplicas", .int(autoscale.max)), ("scaleMetric", "cpu"), ("scaleTarget", .int(autoscale.cpuPercent))]
+        }
         predictor += podFields(options, container: container(options, name: "kserve-container", port: port))
         return .map([
             ("apiVersion", "serving.kserve.io/v1beta1"), ("kind", "InferenceService"),

@@ -250,6 +250,46 @@ import Testing
         #expect(throws: LedgeError.usage("--daemonset runs one pod per node: --replicas does not apply")) { try KubernetesManifests.render(options) }
     }
 
+    /// `--autoscale 2,10,60`: a HorizontalPodAutoscaler (autoscaling/v2) for the Deployment, which
+    /// leaves its replicas to it; Kubernetes' schemas accept both; bounds out of range refused.
+    @Test func autoscalerScalesTheDeploymentByCPU() throws {
+        var options = KubernetesOptions(name: "effnet", image: Self.image)
+        options.autoscale = KubernetesOptions.Autoscale(min: 2, max: 10, cpuPercent: 60)
+        let files = try KubernetesManifests.render(options)
+        #expect(files.map(\.0) == ["deployment.yaml", "service.yaml", "horizontalpodautoscaler.yaml"])
+        let folder = try Self.write(files)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let deployment = try Self.parse(folder + "/deployment.yaml")
+        #expect((deployment["spec"] as? [String: Any])?["replicas"] == nil)
+        let autoscaler = try Self.parse(folder + "/horizontalpodautoscaler.yaml")
+        let spec = try #require(autoscaler["spec"] as? [String: Any])
+        #expect((spec["scaleTargetRef"] as? [String: String]) == ["apiVersion": "apps/v1", "kind": "Deployment", "name": "effnet"])
+        #expect(spec["minReplicas"] as? Int == 2 && spec["maxReplicas"] as? Int == 10)
+        let target = (((spec["metrics"] as? [[String: Any]])?.first?["resource"] as? [String: Any])?["target"] as? [String: Any])
+        #expect(target?["averageUtilization"] as? Int == 60)
+        let ok = try ProcessRunner.run(
+            Fixtures.home + "/venv/bin/kubernetes-validate",
+            ["-k", "1.30.0", "--strict", folder + "/deployment.yaml", folder + "/horizontalpodautoscaler.yaml"])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.contains("passed for resource horizontalpodautoscaler/effnet"), "\(ok.stdout)")
+
+        options.kserve = true
+        let kserve = try KubernetesManifests.render(options).first { $0.0 == "inferenceservice.yaml" }?.1 ?? ""
+        #expect(kserve.contains("    minReplicas: 2\n    maxReplicas: 10\n    scaleMetric: cpu\n    scaleTarget: 60\n"), "\(kserve)")
+        options.kserve = false
+        options.autoscale = KubernetesOptions.Autoscale(min: 5, max: 2)
+        #expect(throws: LedgeError.usage("--autoscale 5,2,70: expected MIN,MAX[,CPU%] with 1 <= MIN <= MAX <= 1000 and CPU% 1-100")) {
+            try KubernetesManifests.render(options)
+        }
+        options.autoscale = KubernetesOptions.Autoscale(min: 1, max: 3)
+        options.daemonSet = true
+        #expect(throws: LedgeError.usage("--autoscale is for a Deployment: a DaemonSet runs one pod per node")) {
+            try KubernetesManifests.render(options)
+        }
+        let bad = try ProcessRunner.ledge(["deploy", "k8s", "--image", "r/effnet:1", "--autoscale", "2"])
+        #expect(bad.status == 2 && bad.stderr == "error: --autoscale '2': expected MIN,MAX[,CPU%], as 2,10,70\n", "\(bad.stderr)")
+    }
+
     @Test func selectorPlacementAndQuotingReadBackAsWritten() throws {
         var options = Self.edge
         options.placement = .selector(["kubernetes.io/arch": "arm64", "ledge/tier": "edge: yes"])
