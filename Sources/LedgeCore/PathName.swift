@@ -51,6 +51,25 @@ public enum PathName {
         return stat(path, &info) == 0
     }
 
+    /// What changes when the file at `path` changes (size, modification time, inode, device), as
+    /// `PATH:SIZE:SECONDS.NANOSECONDS:INODE:DEVICE`; `PATH:missing` when it cannot be read.
+    public static func fingerprint(_ path: String) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return path + ":missing" }
+        return "\(path):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_ino):\(info.st_dev)"
+    }
+
+    /// `fstat` of an open descriptor: whether it is a regular file and its size, `nil` when it
+    /// fails. These `stat` readers are here rather than at their callers: in a module whose compilation also loads Foundation
+    /// (a `Date`, a generic `StringProtocol` initializer), CoreFoundation's clang module can own
+    /// `struct stat`, and Swift 6's MemberImportVisibility then refuses its fields in a file that
+    /// imports only Glibc (seen in LedgeServing's shared memory regions, from a clean build only).
+    public static func status(descriptor: Int32) -> (regularFile: Bool, size: Int64)? {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        return (info.st_mode & S_IFMT == S_IFREG, Int64(info.st_size))
+    }
+
     /// Runs of `/` made one, and no trailing `/` (but for `/` itself).
     private static func collapsingSlashes(_ path: String) -> String {
         var result = ""

@@ -30,11 +30,7 @@ struct ModelVersionLoader: Sendable {
         return key
     }
 
-    private static func identity(_ path: String) -> String {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return path + ":missing" }
-        return "\(path):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_ino):\(info.st_dev)"
-    }
+    private static func identity(_ path: String) -> String { PathName.fingerprint(path) }
 
     /// Version `number` of model `name` from `path`, with `config` (from config.pbtxt at
     /// `configPath`, `nil` without one) completed from the model and checked against it.

@@ -89,10 +89,7 @@ enum PrometheusText {
             rest = rest.dropFirst()
         }
         let fields = rest.split(separator: " ")
-        // Double(String), not Double(Substring): the generic StringProtocol initializer's lookup loads
-        // Foundation into this module's compilation, whose CoreFoundation then owns `struct stat`,
-        // and SharedMemoryRegion.swift's `stat()` no longer compiles (MemberImportVisibility).
-        guard let text = fields.first, let value = Double(String(text)) else { return nil }
+        guard let text = fields.first, let value = Double(text) else { return nil }
         return PrometheusFamily.Sample(name: name, labels: labels, value: value)
     }
 

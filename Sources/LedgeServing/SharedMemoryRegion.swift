@@ -45,15 +45,14 @@ public final class SharedMemoryRegion: Sendable {
         }
         let descriptor = shm_open(key, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0)
         guard descriptor >= 0 else { throw Self.openError(key: key, errno: errno) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+        guard let status = PathName.status(descriptor: descriptor), status.regularFile else {
             close(descriptor)
             throw LedgeError.invalidInput("shared memory key '\(key)' is not a shared memory object")
         }
-        guard Int(status.st_size) >= end.partialValue else {
+        guard Int(status.size) >= end.partialValue else {
             close(descriptor)
             throw LedgeError.invalidInput(
-                "shared memory key '\(key)' holds \(status.st_size) bytes: region '\(name)' (offset \(offset) + byte_size \(byteSize)) runs past its end"
+                "shared memory key '\(key)' holds \(status.size) bytes: region '\(name)' (offset \(offset) + byte_size \(byteSize)) runs past its end"
             )
         }
         self.name = name
