@@ -14,7 +14,9 @@ log=$(mktemp /tmp/ledge-test-log.XXXXXX)
 # nothing is left in the home folder.
 XDG_CACHE_HOME=$(mktemp -d /tmp/ledge-test-cache.XXXXXX)
 export XDG_CACHE_HOME
-trap 'rm -f "$log"; rm -rf "$XDG_CACHE_HOME"' EXIT
+# SwiftPM leaves a lock file named after the cache folder in /tmp (…_org.swift.swiftpm_manifests_manifest.db.lock).
+locks="/tmp/$(printf %s "$XDG_CACHE_HOME" | tr / _)_"
+trap 'rm -f "$log" "$locks"*.lock; rm -rf "$XDG_CACHE_HOME"' EXIT
 # Marks every process the run starts (see the end).
 run="$$-$(date +%s%N)"
 export LEDGE_TEST_RUN="$run"
