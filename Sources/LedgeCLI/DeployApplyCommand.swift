@@ -77,9 +77,7 @@ struct DeployApplyCommand: AsyncParsableCommand {
 
     func validate() throws {
         if device.fleet == nil && modelURIs.isEmpty { try models.requireModels() }
-        if models.modelRepository != nil && !modelURIs.isEmpty {
-            throw ValidationError("give either --model-repository DIR or --model-uri URI, not both")
-        }
+        try modelURIs.checkAlone(with: models)
         if device.port == checkPort { throw ValidationError("--check-port must differ from --port") }
         if canary < 0 { throw ValidationError("--canary must be 0 or more, got \(canary)") }
         if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be 1 or more, got \(maxFailures)") }
@@ -125,12 +123,9 @@ extension DeployApplyCommand {
         let devices = try device.resolvedDevices()
         let uris = modelURIs.modelURI + devices.flatMap { $0.models ?? [] }.filter(\.isURI).map(\.path)
         let fetched = try await modelURIs.fetch(uris, logger: logger)
-        var common: [RepositoryLayout.Entry]?
-        if models.modelRepository != nil {
-            common = try models.entries()
-        } else if !models.isEmpty || !modelURIs.isEmpty {
-            common = try RepositoryLayout.entries(files: models.files + modelURIs.modelURI.flatMap { fetched[$0] ?? [] })
-        }
+        let common =
+            models.isEmpty && modelURIs.isEmpty
+            ? nil : try modelURIs.entries(with: models, fetched: modelURIs.modelURI.flatMap { fetched[$0] ?? [] })
         return try devices.map { device in
             guard
                 let entries = try device.models.map({ try RepositoryLayout.entries(files: Self.files($0, fetched: fetched, device: device.name)) })

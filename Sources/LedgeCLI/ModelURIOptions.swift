@@ -31,10 +31,22 @@ struct ModelURIOptions: ParsableArguments {
     /// Fetches every URI (from the cache when pinned and present) and returns the model files
     /// in them with their names (`nil`: the file name without extension), in the order given.
     func modelFiles(logger: Logger) async throws -> [(path: String, name: String?)] {
-        let fetcher = ModelFetcher(options: FetchOptions(cacheDirectory: modelCache), logger: logger)
-        var files: [(path: String, name: String?)] = []
-        for model in try await fetcher.resolve(modelURI) { files += try model.modelFiles() }
-        return files
+        let fetched = try await fetch(modelURI, logger: logger)
+        return modelURI.flatMap { fetched[$0] ?? [] }
+    }
+
+    /// Refuses URIs beside `--model-repository` (`package`, `deploy apply`: a repository is the
+    /// whole set of models).
+    func checkAlone(with models: ModelOptions) throws {
+        if models.modelRepository != nil && !isEmpty {
+            throw ValidationError("give either --model-repository DIR or --model-uri URI, not both")
+        }
+    }
+
+    /// The models by name: the repository's, else the `-m` files and then `fetched` (``modelFiles(logger:)``).
+    func entries(with models: ModelOptions, fetched: [(path: String, name: String?)]) throws -> [RepositoryLayout.Entry] {
+        if models.modelRepository != nil { return try models.entries() }
+        return try RepositoryLayout.entries(files: models.files + fetched)
     }
 
     /// Fetches each distinct URI of `uris` once: the model files in each, by URI.

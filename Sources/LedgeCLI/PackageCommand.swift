@@ -102,9 +102,7 @@ struct PackageCommand: AsyncParsableCommand {
         if models.isEmpty && modelURIs.isEmpty && runtime.isEmpty {
             throw ValidationError("give --model PATH (repeatable), --model-uri URI, --model-repository DIR, or --runtime KIND for a server alone")
         }
-        if models.modelRepository != nil && !modelURIs.isEmpty {
-            throw ValidationError("give either --model-repository DIR or --model-uri URI, not both")
-        }
+        try modelURIs.checkAlone(with: models)
         if [output, push, context].compactMap({ $0 }).count != 1 {
             throw ValidationError("give one of -o PATH, --push REGISTRY/REPOSITORY:TAG or --context DIR")
         }
@@ -132,7 +130,7 @@ struct PackageCommand: AsyncParsableCommand {
     }
 
     private func makeRequest(fetched: [(path: String, name: String?)]) throws -> PackageRequest {
-        let entries = models.modelRepository == nil ? try RepositoryLayout.entries(files: models.files + fetched) : try models.entries()
+        let entries = try modelURIs.entries(with: models, fetched: fetched)
         let extraRuntimes = runtime.flatMap(\.values)
         let platforms = try platform.values.map(ReleasePlatform.init(parsing:))
         let binaries = try inputs.binaries()

@@ -6,6 +6,7 @@ internal import Foundation
 public import LedgeCore
 public import LedgeRelease
 public import Logging
+internal import LedgeFetch
 internal import Synchronization
 
 /// What `ledge deploy apply` takes to the devices.
@@ -216,8 +217,9 @@ public enum Deployer {
                     guard result.status == 255 else { throw LedgeError(.runtimeFailure, "\(sending(object, size)): \(result.lastError)") }
                     problem = result.lastError
                 }
-                guard retry < options.uploadRetries else { throw LedgeError(.remoteFailure, "\(sending(object, size)): \(problem)") }
-                let delay = 1 << min(retry, 5)
+                guard let delay = RetrySchedule.delay(retryAfter: nil, retry: retry, retries: options.uploadRetries) else {
+                    throw LedgeError(.remoteFailure, "\(sending(object, size)): \(problem)")
+                }
                 retry += 1
                 logger.warning(
                     "\(target.destination): \(sending(object, size)) was cut: \(problem); resuming in \(delay) s (retry \(retry) of \(options.uploadRetries))"
@@ -252,9 +254,8 @@ public enum Deployer {
     /// The bytes of `object` the device holds in its partial file (0 when none), or why the
     /// device does not answer.
     private static func arrived(_ object: String, on target: SSHTarget, root: String) async -> Result<Int, LedgeError> {
-        let partial = DeviceRelease.quoted(root + "/store/sha256/." + object + ".part")
         do {
-            let result = try await target.run("wc -c < \(partial) 2> /dev/null || echo 0")
+            let result = try await target.run(DeviceScripts.partialSize(root: root, object: object))
             guard result.status == 0, let bytes = Int(result.stdout.trimmingWhitespaceAndNewlines()) else {
                 return .failure(LedgeError(.remoteFailure, result.lastError))
             }

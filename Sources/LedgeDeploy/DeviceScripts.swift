@@ -52,6 +52,12 @@ enum DeviceScripts {
     /// object is removed, never taken for the object: the next run sends it again). Fewer bytes
     /// than `size` are kept for the next run to resume: a cut link can end the input (EOF)
     /// before the hang-up ends the script, and the digest of a short file never matches.
+    /// The bytes of `object`'s partial file (`.HEX-MODE.part`, which ``receive(root:object:offset:size:)``
+    /// writes), 0 when there is none.
+    static func partialSize(root: String, object: String) -> String {
+        "wc -c < \(DeviceRelease.quoted(root + "/store/sha256/." + object + ".part")) 2> /dev/null || echo 0"
+    }
+
     static func receive(root: String, object: String, offset: Int, size: Int) -> String {
         let store = DeviceRelease.quoted(root + "/store/sha256")
         let hex = String(object.prefix { $0 != "-" })

@@ -73,13 +73,6 @@ public struct ModelFetcher: Sendable {
         }
     }
 
-    /// Fetches each of `uris` in turn.
-    public func resolve(_ uris: [String]) async throws -> [FetchedModel] {
-        var models: [FetchedModel] = []
-        for uri in uris { models.append(try await fetch(uri)) }
-        return models
-    }
-
     private func fetchLocal(_ uri: ModelURI, path: String, cache: ModelCache) throws -> FetchedModel {
         guard LocalFiles.kind(path) == .file || (LocalFiles.kind(path) == .other && access(path, R_OK) == 0) else {
             throw LedgeError.notFound("\(uri): no such file")

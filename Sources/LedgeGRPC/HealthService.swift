@@ -31,7 +31,7 @@ struct HealthService: RegistrableRPCService {
     /// The status of `service` now.
     func status(_ service: String) -> Status {
         guard Self.services.contains(service) else { return .serviceUnknown }
-        return repository.models.isEmpty ? .notServing : .serving
+        return repository.isReady ? .serving : .notServing
     }
 
     func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {

@@ -28,7 +28,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     ) async throws -> ServerResponse<Inference_ServerReadyResponse> {
         try await calls.unary(request, context, endpoint: .health) { _, _ in
             var response = Inference_ServerReadyResponse()
-            response.ready = !repository.models.isEmpty
+            response.ready = repository.isReady
             return response
         }
     }

@@ -20,9 +20,8 @@ struct V2Routes: Sendable {
             try JSONResponse.make(LiveResponse(live: true))
         }
         router.on("/v2/health/ready", method: .get, scope: .health, reach: .server, recordingIn: table) { _, _ in
-            try JSONResponse.make(
-                ReadyResponse(ready: !repository.models.isEmpty),
-                status: repository.models.isEmpty ? .serviceUnavailable : .ok)
+            let ready = repository.isReady
+            return try JSONResponse.make(ReadyResponse(ready: ready), status: ready ? .ok : .serviceUnavailable)
         }
         router.on("/v2", method: .get, scope: .metadata, reach: .server, recordingIn: table) { _, _ in
             try JSONResponse.make(

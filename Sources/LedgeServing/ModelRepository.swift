@@ -133,6 +133,10 @@ public final class ModelRepository: Sendable {
     /// Names of the models with a ready version, in order.
     public var names: [String] { models.keys.sorted() }
 
+    /// The server is ready when a model is loaded: HTTP's `/v2/health/ready`, gRPC's ServerReady
+    /// and the gRPC health service all answer by it.
+    public var isReady: Bool { !models.isEmpty }
+
     /// Checks that a model name in a URL is one path segment of safe characters.
     public static func validate(name: String) throws {
         if let message = RepositoryLayout.problem(name: name, what: "model name") { throw LedgeError.invalidInput(message) }

@@ -40,7 +40,7 @@ final class OTLPExporter: Sendable {
 
     init(settings: OpenTelemetrySettings, endpoint: OTLPEndpoint, logger: Logger, counters: TraceExportCounters?) {
         self.settings = settings
-        sender = settings.grpc ? OTLPGRPCSender(settings: settings, endpoint: endpoint) : OTLPPoster(settings: settings, endpoint: endpoint)
+        sender = Self.sender(settings: settings, endpoint: endpoint)
         self.logger = logger
         self.counters = counters
         DedicatedThread.start { [self] in run() }
@@ -143,6 +143,13 @@ protocol OTLPSender: Sendable {
     func send(_ body: [UInt8]) -> OTLPDelivery
     /// Ends what the sender keeps open between exports.
     func close()
+}
+
+extension OTLPExporter {
+    /// The sender the settings ask for: gRPC (`…_PROTOCOL=grpc`), else HTTP.
+    static func sender(settings: OpenTelemetrySettings, endpoint: OTLPEndpoint) -> any OTLPSender {
+        settings.grpc ? OTLPGRPCSender(settings: settings, endpoint: endpoint) : OTLPPoster(settings: settings, endpoint: endpoint)
+    }
 }
 
 extension OTLPSender {

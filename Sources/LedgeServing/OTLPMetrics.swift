@@ -30,12 +30,12 @@ enum PrometheusText {
             if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") {
                 let rest = line.dropFirst(7)
                 let name = String(rest.prefix { $0 != " " })
-                let value = String(rest.dropFirst(name.count + 1))
+                var value = rest.dropFirst(name.count + 1)
                 if families.last?.name != name { families.append(PrometheusFamily(name: name)) }
                 if line.hasPrefix("# HELP ") {
-                    families[families.count - 1].help = unescaped(value)
+                    families[families.count - 1].help = unescaped(&value)
                 } else {
-                    families[families.count - 1].type = value
+                    families[families.count - 1].type = String(value)
                 }
             } else if !line.hasPrefix("#"), let sample = sample(line) {
                 if let last = families.last, belongs(sample.name, to: last) {
@@ -67,21 +67,7 @@ enum PrometheusText {
                 rest = rest.dropFirst(label.count)
                 guard rest.hasPrefix("=\"") else { return nil }
                 rest = rest.dropFirst(2)
-                var value = ""
-                var escaped = false
-                while let character = rest.first {
-                    rest = rest.dropFirst()
-                    if escaped {
-                        value.append(character == "n" ? "\n" : character)
-                        escaped = false
-                    } else if character == "\\" {
-                        escaped = true
-                    } else if character == "\"" {
-                        break
-                    } else {
-                        value.append(character)
-                    }
-                }
+                let value = unescaped(&rest, until: "\"")
                 labels.append(PrometheusFamily.Label(name: label.trimmingWhitespace(), value: value))
                 if rest.first == "," { rest = rest.dropFirst() }
                 guard !rest.isEmpty else { return nil }
@@ -93,17 +79,20 @@ enum PrometheusText {
         return PrometheusFamily.Sample(name: name, labels: labels, value: value)
     }
 
-    /// A `# HELP` text without its escapes (`\\`, `\n`).
-    private static func unescaped(_ text: String) -> String {
-        guard text.contains("\\") else { return text }
+    /// `text` up to the first unescaped `terminator` (which is consumed), or to its end, without
+    /// the exposition's escapes (`\\`, `\"`, `\n`): a label's value, a `# HELP` text.
+    private static func unescaped(_ text: inout Substring, until terminator: Character? = nil) -> String {
         var out = ""
         var escaped = false
-        for character in text {
+        while let character = text.first {
+            text = text.dropFirst()
             if escaped {
                 out.append(character == "n" ? "\n" : character)
                 escaped = false
             } else if character == "\\" {
                 escaped = true
+            } else if character == terminator {
+                break
             } else {
                 out.append(character)
             }

@@ -33,7 +33,7 @@ public final class OTLPMetricsExporter: Sendable {
     public init?(settings: OpenTelemetrySettings, version: String, logger: Logger, exposition: @escaping @Sendable () -> [UInt8]) {
         guard let endpoint = settings.endpoint else { return nil }
         self.settings = settings
-        sender = settings.grpc ? OTLPGRPCSender(settings: settings, endpoint: endpoint) : OTLPPoster(settings: settings, endpoint: endpoint)
+        sender = OTLPExporter.sender(settings: settings, endpoint: endpoint)
         self.exposition = exposition
         self.logger = logger
         self.version = version
