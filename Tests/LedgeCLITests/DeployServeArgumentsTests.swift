@@ -86,6 +86,24 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        (["deploy", "apply", "--device", "pi", "-m", "m.onnx", "--canary=-1"], "--canary must be 0 or more, got -1"),
+        (["deploy", "apply", "--device", "pi", "-m", "m.onnx", "--max-failures", "0"], "--max-failures must be 1 or more, got 0"),
+        (["deploy", "apply", "--device", "pi", "-m", "m.onnx", "--upload-retries", "11"], "--upload-retries must be between 0 and 10, got 11"),
+        (
+            ["deploy", "apply", "--device", "pi", "--model-repository", "models", "--model-uri", "s3://b/m.onnx"],
+            "give either --model-repository DIR or --model-uri URI, not both"
+        ),
+        (
+            ["package", "-o", "out", "--model-repository", "models", "--model-uri", "s3://b/m.onnx"],
+            "give either --model-repository DIR or --model-uri URI, not both"
+        ),
+    ])
+    func outOfRangeAndConflictingOptionsAreRefused(arguments: [String], message: String) throws {
+        let error = try #require(throws: (any Error).self) { _ = try Ledge.parseAsRoot(arguments) }
+        #expect(Ledge.message(for: error) == message)
+    }
+
     @Test func optionsDeploySetsItselfAreRefused() throws {
         let error = try #require(throws: (any Error).self) { _ = try apply(["--device", "pi", "--serve-arg", "--tls-cert=/x.pem"]) }
         #expect(
