@@ -10,7 +10,11 @@ internal import LedgeRelease
 
 /// The models a command serves, packages or deploys: `-m FILE [--name N]…` or `--model-repository DIR`.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "A model file (.tflite or .onnx); repeat for several.")
+    @Option(
+        name: .shortAndLong,
+        help:
+            "A model file (.tflite or .onnx), or a model folder (one model file or version folders, labels.txt, config.pbtxt: a repository's NAME/, KServe's /mnt/models); repeat for several."
+    )
     var model: [String] = []
 
     @Option(help: "The name to serve each --model under, in the same order (default: the file name without extension).")

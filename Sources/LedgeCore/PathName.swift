@@ -70,8 +70,8 @@ public enum PathName {
         return (info.st_mode & S_IFMT == S_IFREG, Int64(info.st_size))
     }
 
-    /// Runs of `/` made one, and no trailing `/` (but for `/` itself).
-    private static func collapsingSlashes(_ path: String) -> String {
+    /// Runs of `/` made one, and no trailing `/` (but for `/` itself): `/mnt/models/` is `/mnt/models`.
+    public static func collapsingSlashes(_ path: String) -> String {
         var result = ""
         for c in path where !(c == "/" && result.hasSuffix("/")) { result.append(c) }
         if result.count > 1, result.hasSuffix("/") { result.removeLast() }

@@ -69,6 +69,14 @@ extension RepositoryLayout {
         guard PathName.isDirectory(path) else {
             throw LedgeError.notFound("model '\(name)' not found: expected a folder \(path)")
         }
+        return try folder(at: path, name: name)
+    }
+
+    /// The model folder at `path` (a directory), in either layout, served as `name`: what
+    /// ``folder(repository:name:)`` reads, for a folder given on its own (`ledge serve -m DIR`,
+    /// KServe's `/mnt/models`). Throws ``LedgeError/Code/invalidModel`` as that does.
+    public static func folder(at path: String, name: String) throws -> ModelFolder {
+        let path = PathName.collapsingSlashes(path)
         let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
         func file(_ entry: String) -> String? {
             entries.contains(entry) && !PathName.isDirectory(path + "/" + entry) ? path + "/" + entry : nil

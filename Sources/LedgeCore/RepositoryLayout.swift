@@ -26,8 +26,15 @@ public enum RepositoryLayout {
 
     /// Entries for model files given one by one: the name is `name` or the
     /// file's name without its extension. Names are checked and unique.
-    public static func entries(files: [(path: String, name: String?)]) throws -> [Entry] {
+    ///
+    /// A path may also be a model folder (``folder(at:name:)``: one model file or version
+    /// folders, `labels.txt`, `config.pbtxt`; named after the folder): its entry is its highest
+    /// version with its labels. Unless `wholeFolders` (the server, which reads the folder
+    /// itself), a folder with `config.pbtxt` or several versions is refused: the entry would
+    /// lose them.
+    public static func entries(files: [(path: String, name: String?)], wholeFolders: Bool = false) throws -> [Entry] {
         let entries = try files.map { file in
+            if PathName.isDirectory(file.path) { return try entry(folder: file.path, name: file.name, whole: wholeFolders) }
             let base = PathName.lastComponent(file.path)
             let ext = PathName.pathExtension(file.path)
             let name = file.name ?? (ext.isEmpty ? base : String(base.dropLast(ext.count + 1)))
@@ -36,6 +43,24 @@ public enum RepositoryLayout {
         }
         try checkUnique(entries)
         return entries
+    }
+
+    /// The name a model folder given as a path is served under: `name`, else the folder's own.
+    public static func folderName(_ path: String, name: String?) -> String {
+        name ?? PathName.lastComponent(path)
+    }
+
+    private static func entry(folder path: String, name: String?, whole: Bool) throws -> Entry {
+        let name = folderName(path, name: name)
+        try validate(name: name, what: "model name")
+        let folder = try folder(at: path, name: name)
+        guard whole || (folder.configPath == nil && folder.versions.count == 1), let latest = folder.versions.last else {
+            let kept = [folder.configPath.map { _ in "config.pbtxt" }, folder.versions.count > 1 ? "\(folder.versions.count) versions" : nil]
+            throw LedgeError.usage(
+                "model folder '\(path)' has \(kept.compactMap { $0 }.joined(separator: " and ")): "
+                    + "give its parent folder with --model-repository to keep them, or its model file")
+        }
+        return Entry(name: name, model: latest.model, labels: folder.labels)
     }
 
     /// The models of the repository at `path`, sorted by name, names checked.

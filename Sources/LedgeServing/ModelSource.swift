@@ -3,7 +3,8 @@ public import LedgeEngine
 
 /// Where models come from: model files, or a folder of model folders.
 public enum ModelSource: Sendable, Hashable {
-    /// Model files, each served under its name (default: the file name without extension) as version 1.
+    /// Model files, each served under its name (default: the file name without extension) as version 1,
+    /// or model folders (``RepositoryLayout/folder(at:name:)``, default name: the folder's) read whole.
     case files([ModelFileSource])
     /// A model repository: one folder per model, in Triton's layout (`NAME/config.pbtxt`,
     /// `NAME/<version>/model.onnx|model.tflite`, `NAME/labels.txt`) or the flat one

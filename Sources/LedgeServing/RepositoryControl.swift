@@ -13,7 +13,7 @@ extension ModelRepository {
     /// The model names of the source, in order.
     func sourceNames() throws -> [String] {
         switch source {
-        case .files(let files): return try RepositoryLayout.entries(files: files.map { ($0.path, $0.name) }).map(\.name)
+        case .files(let files): return try RepositoryLayout.entries(files: files.map { ($0.path, $0.name) }, wholeFolders: true).map(\.name)
         case .repository(let path):
             guard PathName.isDirectory(path) else { throw LedgeError.usage("model repository '\(path)' is not a directory") }
             return try RepositoryLayout.modelNames(path)
@@ -25,8 +25,11 @@ extension ModelRepository {
     func folder(_ name: String, fetching: Bool = true) throws -> RepositoryLayout.ModelFolder {
         switch source {
         case .files(let files):
-            let entries = try RepositoryLayout.entries(files: files.map { ($0.path, $0.name) })
-            guard let entry = entries.first(where: { $0.name == name }) else { throw LedgeError.unknownModel(name) }
+            let entries = try RepositoryLayout.entries(files: files.map { ($0.path, $0.name) }, wholeFolders: true)
+            guard let index = entries.firstIndex(where: { $0.name == name }) else { throw LedgeError.unknownModel(name) }
+            let entry = entries[index]
+            // A model folder given as a path (`-m DIR`, KServe's /mnt/models): read whole, versions and config.pbtxt too.
+            if PathName.isDirectory(files[index].path) { return try RepositoryLayout.folder(at: files[index].path, name: name) }
             return RepositoryLayout.ModelFolder(
                 name: name, path: PathName.deletingLastComponent(entry.model), configPath: nil,
                 versions: [RepositoryLayout.ModelVersionFile(number: 1, model: entry.model)], labels: nil)

@@ -39,6 +39,34 @@ import Testing
         }
     }
 
+    /// `-m DIR` (KServe's /mnt/models): a model folder given as a path, named after it or `--name`;
+    /// the server reads it whole, `package` and `deploy apply` refuse what their entry would lose.
+    @Test func modelFolderGivenAsAPath() throws {
+        let files = ["flat/add.onnx", "flat/labels.txt", "tri/config.pbtxt", "tri/1/model.onnx", "tri/2/model.onnx", "empty/notes.md"]
+        try withRepository(files) { (root: String) throws in
+            let flat = try RepositoryLayout.entries(files: [(root + "/flat/", nil), (root + "/flat", "adder")])
+            #expect(
+                flat == [
+                    .init(name: "flat", model: root + "/flat/add.onnx", labels: root + "/flat/labels.txt"),
+                    .init(name: "adder", model: root + "/flat/add.onnx", labels: root + "/flat/labels.txt"),
+                ])
+            let whole = try RepositoryLayout.entries(files: [(root + "/tri", "adder")], wholeFolders: true)
+            #expect(whole == [.init(name: "adder", model: root + "/tri/2/model.onnx", labels: nil)])
+            let folder = try RepositoryLayout.folder(at: root + "/tri/", name: "adder")
+            #expect(folder.path == root + "/tri" && folder.configPath == root + "/tri/config.pbtxt" && folder.versions.count == 2)
+            #expect(
+                throws: LedgeError.usage(
+                    "model folder '\(root)/tri' has config.pbtxt and 2 versions: give its parent folder with --model-repository to keep them, or its model file"
+                )
+            ) { try RepositoryLayout.entries(files: [(root + "/tri", nil)]) }
+            #expect(
+                throws: LedgeError.invalidModel(
+                    "model folder '\(root)/empty': expected version folders NAME/<n>/model.onnx or .tflite, or one .onnx or .tflite file, found none"
+                )
+            ) { try RepositoryLayout.entries(files: [(root + "/empty", nil)], wholeFolders: true) }
+        }
+    }
+
     @Test func subfoldersThatAreNotVersionsAreIgnored() throws {
         let files = [
             "m/1/model.onnx", "m/0/model.onnx", "m/01/model.onnx", "m/v2/model.onnx", "m/-3/", "m/.git/", "m/1/.model.onnx.swp", "m/notes.md",
