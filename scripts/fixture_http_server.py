@@ -3,7 +3,8 @@
 
 Routes (``<path>`` is relative to ROOT and may not leave it):
 
-- ``GET|HEAD /files/<path>``      the file; ``Range: bytes=N-`` or ``bytes=N-M`` gives 206
+- ``GET|HEAD /files/<path>``      the file (``application/gzip`` for ``.tar.gz`` and ``.tgz``, else
+  ``application/octet-stream``); ``Range: bytes=N-`` or ``bytes=N-M`` gives 206
   with ``Content-Range``, a start past the end gives 416.
 - ``GET /missing/<anything>``     404 Not Found.
 - ``GET /cut/<path>``             the first request for a path: the head (full
@@ -88,7 +89,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status = 206
         length = end - start + 1
         self.send_response(status)
-        self.send_header("Content-Type", "application/octet-stream")
+        # gzip archives as a web server labels them (KServe's storage initializer insists on it).
+        archive = path.endswith((".tar.gz", ".tgz"))
+        self.send_header("Content-Type", "application/gzip" if archive else "application/octet-stream")
         self.send_header("Content-Length", str(length))
         self.send_header("Accept-Ranges", "bytes")
         if status == 206:

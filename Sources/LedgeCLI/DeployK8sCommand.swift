@@ -21,6 +21,8 @@ struct DeployK8sCommand: ParsableCommand {
             --model-uri and --model-repository s3://… replace the image's models with ones the server
             fetches when it starts (its credentials from --env-from-secret or --service-account's cloud
             role); an image of the server alone is 'ledge package --runtime litert,onnxruntime'.
+            --storage-uri is KServe's own way instead: a ServingRuntime for such an image and an
+            InferenceService whose model KServe's storage initializer fetches into /mnt/models.
             """)
 
     @Option(help: "The image, REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST].")
@@ -104,6 +106,19 @@ struct DeployK8sCommand: ParsableCommand {
         help: ArgumentHelp("A model repository the server mirrors and serves instead of the image's models.", valueName: "s3://bucket/prefix"))
     var modelRepository: String?
 
+    @Option(
+        name: .customLong("storage-uri"),
+        help: ArgumentHelp(
+            "KServe's way: a ServingRuntime for the image and an InferenceService whose storageUri KServe's storage initializer fetches into /mnt/models (s3://, gs://, pvc://, hf://, oci://, https://…); only those two files.",
+            valueName: "uri"))
+    var storageURI: String?
+
+    @Option(
+        name: .customLong("model-format"),
+        help: ArgumentHelp(
+            "With --storage-uri: the InferenceService's modelFormat, onnx or tflite (default: the URI's extension).", valueName: "format"))
+    var modelFormat: String?
+
     @OptionGroup(title: "Server") var serve: ServeArgumentOptions
 
     @Option(name: .shortAndLong, help: "Write the files into this folder (default: print them as one stream).")
@@ -142,6 +157,8 @@ struct DeployK8sCommand: ParsableCommand {
         options.modelURIs = modelURI
         options.modelRepository = modelRepository
         options.daemonSet = daemonset
+        options.storageURI = storageURI
+        options.modelFormat = modelFormat
         if let autoscale {
             let parts = autoscale.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
             guard (2...3).contains(parts.count), let low = parts[0], let high = parts[1], parts.count == 2 || parts[2] != nil else {

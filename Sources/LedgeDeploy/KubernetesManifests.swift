@@ -53,6 +53,12 @@ public struct KubernetesOptions: Sendable, Hashable {
     public var daemonSet = false
     /// A HorizontalPodAutoscaler for the Deployment (which then leaves `replicas` to it).
     public var autoscale: Autoscale?
+    /// A model KServe's storage initializer fetches into `/mnt/models` (`s3://`, `gs://`, `pvc://`,
+    /// `hf://`, `oci://`, `https://`…): the manifests are then a ServingRuntime for the image and an
+    /// InferenceService of the model on it, nothing else (``KubernetesManifests/servingRuntime(_:)``).
+    public var storageURI: String?
+    /// The InferenceService's `modelFormat` (`onnx` or `tflite`); `nil`: from `storageURI`'s extension.
+    public var modelFormat: String?
 
     /// Between `min` and `max` pods, keeping their CPU use near `cpuPercent` of the request.
     public struct Autoscale: Sendable, Hashable {
@@ -108,6 +114,9 @@ public enum KubernetesManifests {
     /// `(file name, YAML text)` pairs, in the order to apply them.
     public static func render(_ options: KubernetesOptions) throws -> [(String, String)] {
         try validate(options)
+        if options.storageURI != nil {
+            return [("servingruntime.yaml", servingRuntime(options).text()), ("inferenceservice.yaml", try runtimeInferenceService(options).text())]
+        }
         var files = [
             options.daemonSet ? ("daemonset.yaml", daemonSet(options).text()) : ("deployment.yaml", deployment(options).text()),
             ("service.yaml", service(options).text()),
@@ -142,7 +151,7 @@ public enum KubernetesManifests {
                 throw LedgeError.usage("\(flag) '\(secret)': expected a Secret name (lower-case letters, digits, '-' and '.')")
             }
             // Their callers (KServe's router, Seldon's orchestrator) send plain HTTP without the token.
-            if options.kserve || options.seldon {
+            if options.kserve || options.seldon || options.storageURI != nil {
                 throw LedgeError.usage("\(flag) is for the Deployment alone: KServe and Seldon call the server without a token, over HTTP")
             }
         }
@@ -176,12 +185,13 @@ public enum KubernetesManifests {
                 )
             }
         }
+        try validateStorage(options)
         guard (1...1000).contains(options.replicas) else {
             throw LedgeError.usage("replicas must be between 1 and 1000, got \(options.replicas)")
         }
     }
 
-    private static func metadata(_ options: KubernetesOptions, annotations: [(String, YAML)] = []) -> YAML {
+    static func metadata(_ options: KubernetesOptions, annotations: [(String, YAML)] = []) -> YAML {
         var pairs: [(String, YAML)] = [("name", .string(options.name))]
         if let namespace = options.namespace { pairs.append(("namespace", .string(namespace))) }
         pairs.append(("labels", labels(options)))
@@ -195,18 +205,7 @@ public enum KubernetesManifests {
 
     /// The pod spec shared by the Deployment, the InferenceService's predictor and Seldon's component.
     static func podFields(_ options: KubernetesOptions, container: YAML) -> [(String, YAML)] {
-        var fields: [(String, YAML)] = []
-        if let account = options.serviceAccount { fields.append(("serviceAccountName", .string(account))) }
-        switch options.placement {
-        case .anywhere: break
-        case .node(let node): fields.append(("nodeName", .string(node)))
-        case .selector(let labels): fields.append(("nodeSelector", .map(labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
-        }
-        if options.placement != .anywhere {
-            // KubeEdge taints its edge nodes; without this toleration nothing is scheduled there.
-            fields.append(
-                ("tolerations", [.map([("key", "node-role.kubernetes.io/edge"), ("operator", "Exists"), ("effect", "NoSchedule")])]))
-        }
+        var fields = placementFields(options)
         fields.append(
             (
                 "securityContext",
@@ -217,7 +216,7 @@ public enum KubernetesManifests {
             ))
         fields.append(("containers", [container]))
         // The root filesystem is read-only: the probe and ONNX graph caches ($HOME) and /tmp are scratch volumes.
-        var volumes: [YAML] = [.map([("name", "home"), ("emptyDir", .map([]))]), .map([("name", "tmp"), ("emptyDir", .map([]))])]
+        var volumes = scratchVolumes
         // 0440 with the pod's fsGroup: the non-root server reads its key and token, nobody else.
         // Mounted whole (no subPath), so kubelet brings a rotated Secret into the pod; the server
         // reads the files again (--credentials-poll-secs) and serves the new ones without a restart.
@@ -231,13 +230,41 @@ public enum KubernetesManifests {
         return fields
     }
 
+    /// `$HOME` (the probe and graph caches) and `/tmp`, beside a read-only root filesystem.
+    static let scratchVolumes: [YAML] = [.map([("name", "home"), ("emptyDir", .map([]))]), .map([("name", "tmp"), ("emptyDir", .map([]))])]
+
+    /// The ServiceAccount and where the pods go (with KubeEdge's edge toleration when placed).
+    static func placementFields(_ options: KubernetesOptions) -> [(String, YAML)] {
+        var fields: [(String, YAML)] = []
+        if let account = options.serviceAccount { fields.append(("serviceAccountName", .string(account))) }
+        switch options.placement {
+        case .anywhere: break
+        case .node(let node): fields.append(("nodeName", .string(node)))
+        case .selector(let labels): fields.append(("nodeSelector", .map(labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+        }
+        if options.placement != .anywhere {
+            // KubeEdge taints its edge nodes; without this toleration nothing is scheduled there.
+            fields.append(
+                ("tolerations", [.map([("key", "node-role.kubernetes.io/edge"), ("operator", "Exists"), ("effect", "NoSchedule")])]))
+        }
+        return fields
+    }
+
     /// The `ledge serve` container; `port` other than 8000 (serving HTTP only) and models from
     /// URIs replace the image's command. With `grpc`, the gRPC port (8001) is a container port too (not for
     /// KServe, whose custom container takes one port).
-    static func container(_ options: KubernetesOptions, name: String, port: Int, grpc: Bool = false) -> YAML {
+    /// `command` replaces the image's whatever the rest says.
+    /// For a ServingRuntime's container (`inRuntime`), its security context also says who it runs
+    /// as (a ServingRuntime has no pod's), and its port is unnamed (Knative, KServe's serverless
+    /// mode, takes only http1 or h2c).
+    static func container(
+        _ options: KubernetesOptions, name: String, port: Int, grpc: Bool = false, command: [String]? = nil, inRuntime: Bool = false
+    ) -> YAML {
         var fields: [(String, YAML)] = [("name", .string(name)), ("image", .string(options.image)), ("imagePullPolicy", "IfNotPresent")]
         let fetches = !options.modelURIs.isEmpty || options.modelRepository != nil
-        if port != Self.port || fetches {
+        if let command {
+            fields.append(("command", .list(command.map(YAML.string))))
+        } else if port != Self.port || fetches {
             let models: [String] =
                 fetches
                 ? options.modelURIs.flatMap { ["--model-uri", $0] } + (options.modelRepository.map { ["--model-repository", $0] } ?? [])
@@ -270,7 +297,8 @@ public enum KubernetesManifests {
             (
                 "ports",
                 .list(
-                    [.map([("name", "http"), ("containerPort", .int(port)), ("protocol", "TCP")])]
+                    // Unnamed for a ServingRuntime: Knative (KServe's serverless mode) takes only http1 or h2c.
+                    [.map((inRuntime ? [] : [("name", "http")]) + [("containerPort", .int(port)), ("protocol", "TCP")])]
                         + (grpc && port == Self.port ? [.map([("name", "grpc"), ("containerPort", .int(grpcPort)), ("protocol", "TCP")])] : []))
             ),
             // Models load (and are probed) before ready: up to 60 s here (5 min when they are
@@ -278,16 +306,16 @@ public enum KubernetesManifests {
             ("startupProbe", probe("/v2/health/ready", 2, fetches ? 150 : 30)),
             ("readinessProbe", probe("/v2/health/ready", 5, 3)),
             ("livenessProbe", probe("/v2/health/live", 10, 3)),
-            (
-                "resources",
-                .map([
-                    ("requests", .map([("cpu", .string(options.cpuRequest)), ("memory", .string(options.memoryRequest))])),
-                    ("limits", .map([("cpu", .string(options.cpuLimit)), ("memory", .string(options.memoryLimit))])),
-                ])
-            ),
+            ("resources", resources(options)),
             (
                 "securityContext",
-                .map([("allowPrivilegeEscalation", false), ("readOnlyRootFilesystem", true), ("capabilities", .map([("drop", ["ALL"])]))])
+                .map(
+                    (inRuntime
+                        ? [
+                            ("runAsNonRoot", true), ("runAsUser", 65532), ("runAsGroup", 65532),
+                            ("seccompProfile", .map([("type", "RuntimeDefault")])),
+                        ] : [])
+                        + [("allowPrivilegeEscalation", false), ("readOnlyRootFilesystem", true), ("capabilities", .map([("drop", ["ALL"])]))])
             ),
             (
                 "volumeMounts",
@@ -298,6 +326,14 @@ public enum KubernetesManifests {
             ),
         ]
         return .map(fields)
+    }
+
+    /// The container's CPU and memory requests and limits.
+    static func resources(_ options: KubernetesOptions) -> YAML {
+        .map([
+            ("requests", .map([("cpu", .string(options.cpuRequest)), ("memory", .string(options.memoryRequest))])),
+            ("limits", .map([("cpu", .string(options.cpuLimit)), ("memory", .string(options.memoryLimit))])),
+        ])
     }
 
     static func deployment(_ options: KubernetesOptions) -> YAML {
