@@ -4,13 +4,13 @@
 Usage: $LEDGE_HOME/venv-kserve/bin/python scripts/check_kserve_runtime.py --manifests DIR \
            --ledge .build/debug/ledge --scratch DIR [--wait S]
 
-DIR holds what `ledge deploy k8s --storage-uri URI -o DIR` wrote: servingruntime.yaml and
-inferenceservice.yaml. Runs in the kserve venv (scripts/requirements-kserve.txt), with KServe's
-own code for each step:
-  1. Both files are read into KServe's API types (kserve 0.21.0's V1alpha1ServingRuntime and
-     V1beta1InferenceService, with the Kubernetes client's types inside): every field must be one
-     the type declares, with a value of its type. The InferenceService must name the runtime, a
-     format it supports and a protocol it speaks.
+DIR holds what `ledge deploy k8s --storage-uri URI -o DIR` wrote: servingruntime.yaml (with
+--cluster-runtime clusterservingruntime.yaml) and inferenceservice.yaml. Runs in the kserve venv
+(scripts/requirements-kserve.txt), with KServe's own code for each step:
+  1. Both files are read into KServe's API types (kserve 0.21.0's V1alpha1ServingRuntime or
+     V1alpha1ClusterServingRuntime, and V1beta1InferenceService, with the Kubernetes client's
+     types inside): every field must be one the type declares, with a value of its type. The
+     InferenceService must name the runtime, a format it supports and a protocol it speaks.
   2. KServe's storage initializer (kserve-storage 0.21.0, `Storage.download`) fetches the
      InferenceService's storageUri into SCRATCH/mnt/models, as its init container does.
   3. The runtime container's command and args run as KServe runs them: `{{.Name}}` replaced by the
@@ -156,7 +156,9 @@ def main():
     from kserve_storage import Storage, logger as storage_logger
     storage_logger.setLevel(logging.WARNING)
 
-    runtime = load(args.manifests, "servingruntime.yaml", "V1alpha1ServingRuntime", "ServingRuntime")
+    kind = "ClusterServingRuntime" if os.path.exists(os.path.join(args.manifests, "clusterservingruntime.yaml")) else "ServingRuntime"
+    runtime = load(args.manifests, kind.lower() + ".yaml", "V1alpha1" + kind, kind)
+    expect(kind == "ServingRuntime" or "namespace" not in runtime["metadata"], kind, "a cluster-scoped object has no namespace")
     service = load(args.manifests, "inferenceservice.yaml", "V1beta1InferenceService", "InferenceService")
     name = service["metadata"]["name"]
     model = service["spec"]["predictor"]["model"]

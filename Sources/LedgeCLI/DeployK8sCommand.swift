@@ -119,6 +119,11 @@ struct DeployK8sCommand: ParsableCommand {
             "With --storage-uri: the InferenceService's modelFormat, onnx or tflite (default: the URI's extension).", valueName: "format"))
     var modelFormat: String?
 
+    @Flag(
+        name: .customLong("cluster-runtime"),
+        help: "With --storage-uri: a ClusterServingRuntime, for InferenceServices of every namespace, instead of a ServingRuntime.")
+    var clusterRuntime = false
+
     @OptionGroup(title: "Server") var serve: ServeArgumentOptions
 
     @Option(name: .shortAndLong, help: "Write the files into this folder (default: print them as one stream).")
@@ -159,6 +164,7 @@ struct DeployK8sCommand: ParsableCommand {
         options.daemonSet = daemonset
         options.storageURI = storageURI
         options.modelFormat = modelFormat
+        options.clusterRuntime = clusterRuntime
         if let autoscale {
             let parts = autoscale.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
             guard (2...3).contains(parts.count), let low = parts[0], let high = parts[1], parts.count == 2 || parts[2] != nil else {

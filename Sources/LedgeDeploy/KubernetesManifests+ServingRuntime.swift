@@ -15,7 +15,8 @@ extension KubernetesManifests {
     /// The schemes KServe's storage initializer fetches (Azure's blobs and files are `https://`).
     static let storageSchemes = ["s3", "gs", "pvc", "hf", "oci", "https", "http", "hdfs", "webhdfs"]
 
-    /// The server of every InferenceService on this runtime: its model folder (a file or an
+    /// The server of every InferenceService on this runtime (a ClusterServingRuntime with
+    /// ``KubernetesOptions/clusterRuntime``): its model folder (a file or an
     /// archive's contents, flat or Triton's version folders) served under the InferenceService's
     /// name (`{{.Name}}`, which KServe replaces), as KServe's V2 router asks for it.
     static func servingRuntime(_ options: KubernetesOptions) -> YAML {
@@ -34,7 +35,8 @@ extension KubernetesManifests {
             ("volumes", .list(scratchVolumes)),
         ]
         return .map([
-            ("apiVersion", "serving.kserve.io/v1alpha1"), ("kind", "ServingRuntime"), ("metadata", metadata(options)), ("spec", .map(spec)),
+            ("apiVersion", "serving.kserve.io/v1alpha1"), ("kind", options.clusterRuntime ? "ClusterServingRuntime" : "ServingRuntime"),
+            ("metadata", metadata(options, clusterScoped: options.clusterRuntime)), ("spec", .map(spec)),
         ])
     }
 
@@ -78,6 +80,7 @@ extension KubernetesManifests {
         }
         guard let uri = options.storageURI else {
             if options.modelFormat != nil { throw LedgeError.usage("--model-format is for --storage-uri: the format KServe picks the runtime by") }
+            if options.clusterRuntime { throw LedgeError.usage("--cluster-runtime is for --storage-uri: the runtime its InferenceService runs on") }
             return
         }
         let scheme = uri.firstRange(of: "://").map { String(uri[..<$0.lowerBound]) }

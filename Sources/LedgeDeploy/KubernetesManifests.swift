@@ -59,6 +59,9 @@ public struct KubernetesOptions: Sendable, Hashable {
     public var storageURI: String?
     /// The InferenceService's `modelFormat` (`onnx` or `tflite`); `nil`: from `storageURI`'s extension.
     public var modelFormat: String?
+    /// The runtime as a ClusterServingRuntime (every namespace's InferenceServices may use it, as
+    /// KServe's own runtimes are installed) instead of a ServingRuntime in `namespace`.
+    public var clusterRuntime = false
 
     /// Between `min` and `max` pods, keeping their CPU use near `cpuPercent` of the request.
     public struct Autoscale: Sendable, Hashable {
@@ -115,7 +118,8 @@ public enum KubernetesManifests {
     public static func render(_ options: KubernetesOptions) throws -> [(String, String)] {
         try validate(options)
         if options.storageURI != nil {
-            return [("servingruntime.yaml", servingRuntime(options).text()), ("inferenceservice.yaml", try runtimeInferenceService(options).text())]
+            let runtime = options.clusterRuntime ? "clusterservingruntime.yaml" : "servingruntime.yaml"
+            return [(runtime, servingRuntime(options).text()), ("inferenceservice.yaml", try runtimeInferenceService(options).text())]
         }
         var files = [
             options.daemonSet ? ("daemonset.yaml", daemonSet(options).text()) : ("deployment.yaml", deployment(options).text()),
@@ -191,9 +195,10 @@ public enum KubernetesManifests {
         }
     }
 
-    static func metadata(_ options: KubernetesOptions, annotations: [(String, YAML)] = []) -> YAML {
+    /// `clusterScoped`: no namespace.
+    static func metadata(_ options: KubernetesOptions, annotations: [(String, YAML)] = [], clusterScoped: Bool = false) -> YAML {
         var pairs: [(String, YAML)] = [("name", .string(options.name))]
-        if let namespace = options.namespace { pairs.append(("namespace", .string(namespace))) }
+        if let namespace = options.namespace, !clusterScoped { pairs.append(("namespace", .string(namespace))) }
         pairs.append(("labels", labels(options)))
         if !annotations.isEmpty { pairs.append(("annotations", .map(annotations))) }
         return .map(pairs)

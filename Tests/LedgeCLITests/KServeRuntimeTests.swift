@@ -25,17 +25,22 @@ import Testing
         try await FixtureHTTPServer.withServer(root: root) { files in
             // A single model file (flat: /mnt/models/add.onnx, format from the extension), then an
             // archive of Triton's layout with two versions and config.pbtxt (format given).
-            let cases: [(uri: String, format: [String], folder: String, versions: String)] = [
-                (files.baseURL + "/files/add.onnx", [], "add.onnx", "['1']"),
-                (files.baseURL + "/files/adder.tar.gz", ["--model-format", "onnx"], "1/model.onnx, 2/model.onnx, config.pbtxt", "['2', '1']"),
+            // The second as a ClusterServingRuntime (no namespace) for an InferenceService in a namespace.
+            let cases: [(uri: String, options: [String], runtime: String, folder: String, versions: String)] = [
+                (files.baseURL + "/files/add.onnx", [], "ServingRuntime", "add.onnx", "['1']"),
+                (
+                    files.baseURL + "/files/adder.tar.gz", ["--model-format", "onnx", "--cluster-runtime", "--namespace", "vision"],
+                    "ClusterServingRuntime", "1/model.onnx, 2/model.onnx, config.pbtxt", "['2', '1']"
+                ),
             ]
             for (index, item) in cases.enumerated() {
                 let manifests = scratch + "/manifests-\(index)"
                 let wrote = try ProcessRunner.ledge(
                     ["deploy", "k8s", "--image", "registry.example/ledge/server:1", "--name", "adder", "--storage-uri", item.uri, "-o", manifests]
-                        + item.format)
+                        + item.options)
                 #expect(wrote.status == 0, "\(wrote.stderr)")
-                #expect(wrote.stdout == manifests + "/servingruntime.yaml\n" + manifests + "/inferenceservice.yaml\n")
+                let runtimeFile = item.runtime.lowercased() + ".yaml"
+                #expect(wrote.stdout == manifests + "/" + runtimeFile + "\n" + manifests + "/inferenceservice.yaml\n")
                 let result = try await ProcessRunner.check(
                     "check_kserve_runtime.py", venv: "venv-kserve",
                     ["--manifests", manifests, "--ledge", Fixtures.ledgeExecutable, "--scratch", scratch + "/run-\(index)"])
@@ -54,7 +59,7 @@ import Testing
                     #expect(lines.contains(line), "missing line: \(line)\n\(result.stdout)")
                 }
                 for prefix in [
-                    "ok: servingruntime.yaml: a V1alpha1ServingRuntime of kserve's API (",
+                    "ok: \(runtimeFile): a V1alpha1\(item.runtime) of kserve's API (",
                     "ok: inferenceservice.yaml: a V1beta1InferenceService of kserve's API (",
                 ] {
                     #expect(lines.contains { $0.hasPrefix(prefix) }, "missing line: \(prefix)…\n\(result.stdout)")

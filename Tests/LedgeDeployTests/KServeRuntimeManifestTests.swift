@@ -71,6 +71,7 @@ import Testing
                 }, "--model-format 'pytorch': expected onnx or tflite"
             ),
             ({ $0.modelFormat = "onnx" }, "--model-format is for --storage-uri: the format KServe picks the runtime by"),
+            ({ $0.clusterRuntime = true }, "--cluster-runtime is for --storage-uri: the runtime its InferenceService runs on"),
             (
                 {
                     $0.storageURI = "s3://models/a.onnx"; $0.seldon = true
