@@ -45,13 +45,9 @@ public enum RepositoryLayout {
         return entries
     }
 
-    /// The name a model folder given as a path is served under: `name`, else the folder's own.
-    public static func folderName(_ path: String, name: String?) -> String {
-        name ?? PathName.lastComponent(path)
-    }
-
+    /// The entry of a model folder given as a path: served as `name`, else the folder's own name.
     private static func entry(folder path: String, name: String?, whole: Bool) throws -> Entry {
-        let name = folderName(path, name: name)
+        let name = name ?? PathName.lastComponent(path)
         try validate(name: name, what: "model name")
         let folder = try folder(at: path, name: name)
         guard whole || (folder.configPath == nil && folder.versions.count == 1), let latest = folder.versions.last else {
