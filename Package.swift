@@ -212,6 +212,8 @@ let package = Package(
             dependencies: [
                 "LedgeCore", "LedgeRelease", "LedgeCompression", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
+                // RS256 for Google service accounts' JWTs (gs:// URIs).
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -24,6 +24,20 @@ Routes (``<path>`` is relative to ROOT and may not leave it):
   headers (``GatedRepo``, ``RepoNotFound``, ``RevisionNotFound``, ``EntryNotFound``).
 - ``GET /cdn/<path>``               the file, as ``/files/<path>``; 400 when the request carries an
   ``Authorization`` header (as a pre-signed URL refuses one).
+- ``GET /storage/v1/b/<bucket>/o/<object>?alt=media``  Google Cloud Storage's JSON API media
+  download (with ``STORAGE_EMULATOR_HOST=127.0.0.1:PORT``), from ``ROOT/gcs/<bucket>/<object>``
+  (the object name percent-decoded, ``/`` included), with Range: anonymous when the bucket folder
+  holds ``.public``, else ``Authorization: Bearer`` of a token this server issued; refusals as
+  Google's JSON errors (401 anonymous, 403 a token it did not issue, 404 ``No such object``).
+  Logged as ``GCS <bucket>/<object> token=<issued kind>|none|unknown``.
+- ``POST /token``                   OAuth's token endpoint: ``grant_type`` JWT bearer (the RS256
+  signature checked with ``openssl`` against ``ROOT/gcs/.service-account.pub``, and ``iss``,
+  ``aud`` = this URL, the read-only storage scope, one hour) or ``refresh_token`` (the
+  ``client_id``, ``client_secret`` and ``refresh_token`` of ``ROOT/gcs/.user.json``); answers
+  ``access_token``, else 400 with OAuth's ``error`` and ``error_description``. Logged as
+  ``TOKEN <grant> <iss or client_id>`` or ``TOKEN refused <why>``.
+- ``GET /computeMetadata/v1/instance/service-accounts/default/token``  the metadata server's
+  token (``GCE_METADATA_HOST=127.0.0.1:PORT``); 403 without ``Metadata-Flavor: Google``.
 - anything else: 404.
 
 Usage: ``fixture_http_server.py ROOT [CERT KEY]`` — binds 127.0.0.1 on a free port (HTTPS
@@ -33,13 +47,18 @@ newline on stdout, and logs each request to stderr as
 ``CUT <PATH> after <N> bytes`` (also for stalls). Stops on SIGTERM or SIGINT.
 """
 
+import base64
 import http.server
+import json
 import os
 import re
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.parse
 
 from faulty_registry import log, main  # the same logging and serving loop
 
@@ -123,6 +142,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def route(self):
         log(f"REQUEST {self.command} {self.path} {self.headers.get('Range', '-')}")
         path = self.path.split("?", 1)[0]
+        match = re.match(r"^/storage/v1/b/([^/]+)/o/([^/]+)$", path)
+        if match and self.path.endswith("?alt=media"):
+            return self.gcs_object(match.group(1), urllib.parse.unquote(match.group(2)))
+        if path == "/computeMetadata/v1/instance/service-accounts/default/token":
+            if self.headers.get("Metadata-Flavor") != "Google":
+                return self.plain(403, "Missing Metadata-Flavor:Google header.\n")
+            log("METADATA token")
+            return self.json(200, {"access_token": issue("metadata"), "expires_in": 3599, "token_type": "Bearer"})
         if path.startswith("/files/"):
             return self.serve_file(path[len("/files/"):])
         if path.startswith("/missing/"):
@@ -182,7 +209,105 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return refuse(404, "EntryNotFound", f"{relative} does not exist on \"{revision}\"")
         return self.plain(302, "found\n", {"Location": f"/cdn/hub/{owner}/{repo}/{revision}/{relative}"})
 
+    def gcs_object(self, bucket, name):
+        folder = os.path.join(ROOT, "gcs", bucket)
+        authorization = self.headers.get("Authorization", "")
+        kind = TOKENS.get(authorization[len("Bearer "):]) if authorization.startswith("Bearer ") else None
+        log(f"GCS {bucket}/{name} token={kind or ('unknown' if authorization else 'none')}")
+
+        def refuse(code, message):
+            return self.json(code, {"error": {"code": code, "message": message, "errors": [{"message": message, "domain": "global"}]}})
+        if not os.path.isfile(os.path.join(folder, ".public")):
+            if not authorization:
+                return refuse(401, "Anonymous caller does not have storage.objects.get access to the Google Cloud Storage object. "
+                                   "Permission 'storage.objects.get' denied on resource (or it may not exist).")
+            if kind is None:
+                return refuse(403, "Invalid Credentials")
+        if not os.path.isdir(folder) or self.local_path(f"gcs/{bucket}/{name}") is None:
+            return refuse(404, f"No such object: {bucket}/{name}")
+        return self.serve_file(f"gcs/{bucket}/{name}")
+
+    def json(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        log(f"REQUEST POST {self.path} -")
+        length = int(self.headers.get("Content-Length", "0"))
+        form = {k: v[0] for k, v in urllib.parse.parse_qs(self.rfile.read(length).decode()).items()}
+        if self.path != "/token":
+            return self.plain(404, "not found\n")
+
+        def refuse(error, why):
+            log(f"TOKEN refused {why}")
+            return self.json(400, {"error": error, "error_description": why})
+        grant = form.get("grant_type")
+        if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            why, issuer = check_assertion(form.get("assertion", ""), f"http://{self.headers.get('Host')}/token")
+            if why:
+                return refuse("invalid_grant", why)
+            log(f"TOKEN jwt-bearer {issuer}")
+            return self.json(200, {"access_token": issue("service_account"), "expires_in": 3599, "token_type": "Bearer"})
+        if grant == "refresh_token":
+            with open(os.path.join(ROOT, "gcs", ".user.json")) as file:
+                user = json.load(file)
+            if any(form.get(key) != user[key] for key in ("client_id", "client_secret", "refresh_token")):
+                return refuse("invalid_grant", "Bad Request")
+            log(f"TOKEN refresh_token {form['client_id']}")
+            return self.json(200, {"access_token": issue("authorized_user"), "expires_in": 3599, "token_type": "Bearer"})
+        return refuse("unsupported_grant_type", f"Invalid grant_type: {grant}")
+
     do_GET = do_HEAD = route
+
+
+TOKENS = {}  # access token -> how it was issued
+
+
+def issue(kind):
+    with CUT_LOCK:
+        token = f"ya29.{kind}.{len(TOKENS) + 1}"
+        TOKENS[token] = kind
+    return token
+
+
+def unbase64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def check_assertion(assertion, audience):
+    """Why a service account's JWT is refused (None when it is good), and its issuer."""
+    parts = assertion.split(".")
+    if len(parts) != 3:
+        return "the assertion is not a JWT", None
+    try:
+        header, claims = json.loads(unbase64(parts[0])), json.loads(unbase64(parts[1]))
+        signature = unbase64(parts[2])
+    except ValueError:
+        return "the assertion's parts are not base64url JSON", None
+    if header.get("alg") != "RS256":
+        return f"alg {header.get('alg')!r}, expected RS256", None
+    with tempfile.TemporaryDirectory() as folder:
+        with open(os.path.join(folder, "input"), "wb") as file:
+            file.write(f"{parts[0]}.{parts[1]}".encode())
+        with open(os.path.join(folder, "signature"), "wb") as file:
+            file.write(signature)
+        verified = subprocess.run(
+            ["openssl", "dgst", "-sha256", "-verify", os.path.join(ROOT, "gcs", ".service-account.pub"),
+             "-signature", os.path.join(folder, "signature"), os.path.join(folder, "input")], capture_output=True)
+    if verified.returncode != 0:
+        return "Invalid JWT Signature.", None
+    now = time.time()
+    if claims.get("aud") != audience:
+        return f"aud {claims.get('aud')!r}, expected {audience!r}", None
+    if "https://www.googleapis.com/auth/devstorage.read_only" not in claims.get("scope", "").split():
+        return f"scope {claims.get('scope')!r} has no devstorage.read_only", None
+    if not (abs(claims.get("iat", 0) - now) < 300 and claims.get("exp", 0) - claims.get("iat", 0) == 3600):
+        return "iat must be now and exp an hour later", None
+    return None, claims.get("iss")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ struct DeployK8sCommand: ParsableCommand {
     @Option(
         name: .customLong("model-uri"),
         help: ArgumentHelp(
-            "A model the server fetches when it starts, instead of the image's: https://…, http://…, s3://BUCKET/KEY or hf://OWNER/REPO/PATH, optionally #sha256=HEX; repeatable.",
+            "A model the server fetches when it starts, instead of the image's: https://…, http://…, s3://BUCKET/KEY, gs://BUCKET/OBJECT or hf://OWNER/REPO/PATH, optionally #sha256=HEX; repeatable.",
             valueName: "uri"))
     var modelURI: [String] = []
 

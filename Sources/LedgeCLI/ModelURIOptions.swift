@@ -11,7 +11,7 @@ struct ModelURIOptions: ParsableArguments {
     @Option(
         name: .customLong("model-uri"),
         help: ArgumentHelp(
-            "A model to fetch first: https://…, http://…, s3://BUCKET/KEY, hf://OWNER/REPO[@REVISION]/PATH or file:///…, optionally ending #sha256=HEX; repeat for several.",
+            "A model to fetch first: https://…, http://…, s3://BUCKET/KEY, gs://BUCKET/OBJECT, hf://OWNER/REPO[@REVISION]/PATH or file:///…, optionally ending #sha256=HEX; repeat for several.",
             discussion:
                 "A .tar.gz, .tgz, .tar or .zip is unpacked: MODEL.onnx at its top, or NAME/[VERSION/]MODEL.onnx (Triton's layout). "
                 + "s3:// reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (else ~/.aws/credentials), AWS_REGION and "

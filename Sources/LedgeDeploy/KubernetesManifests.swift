@@ -164,7 +164,8 @@ public enum KubernetesManifests {
         }
         for uri in options.modelURIs {
             if case .file = try ModelURI(parsing: uri).location {
-                throw LedgeError.usage("--model-uri '\(uri)': a file of this machine is not in the pod; expected https://, http://, s3:// or hf://")
+                throw LedgeError.usage(
+                    "--model-uri '\(uri)': a file of this machine is not in the pod; expected https://, http://, s3://, gs:// or hf://")
             }
         }
         if let repository = options.modelRepository {

@@ -19,6 +19,9 @@ public struct FetchOptions: Sendable, Hashable {
     public var s3: S3Settings?
     /// The Hub of `hf://` URIs and its token (`nil`: read from the environment at each fetch).
     public var huggingFace: HuggingFaceSettings?
+    /// Where `gs://` URIs are fetched from and with which credentials (`nil`: read from the
+    /// environment at each fetch).
+    public var gcs: GCSSettings?
 
     /// Options with these values; the cache defaults to ``defaultCacheDirectory(environment:)``.
     public init(

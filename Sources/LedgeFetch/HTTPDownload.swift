@@ -216,7 +216,7 @@ extension HTTPClient {
     /// else the Hugging Face Hub's `X-Error-Code` and `X-Error-Message` headers (`: GatedRepo:
     /// Access to model … is restricted…`).
     static func errorDetail(_ body: [UInt8], _ headers: HTTPHeaders) -> String {
-        let store = storeErrorDetail(body)
+        let store = storeErrorDetail(body) + GoogleAPIError.detail(body)
         guard store.isEmpty, let message = headers.first(name: "X-Error-Message"), !message.isEmpty else { return store }
         let code = headers.first(name: "X-Error-Code").map { ": \($0.prefix(100))" } ?? ""
         return code + ": \(message.prefix(300))"

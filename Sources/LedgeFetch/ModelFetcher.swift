@@ -31,7 +31,8 @@ public struct FetchedModel: Sendable, Hashable {
 }
 
 /// Turns model URIs into local files or folders, as KServe's storage initializer does:
-/// `https://`, `http://`, `s3://` (``S3Settings``) and `file:///` URIs with an optional
+/// `https://`, `http://`, `s3://` (``S3Settings``), `gs://` (``GCSSettings``), `hf://`
+/// (``HuggingFaceSettings``) and `file:///` URIs with an optional
 /// `#sha256=<hex>` pin.
 ///
 /// Downloads stream into `partial/` in the cache and resume with a `Range` request after a
@@ -66,6 +67,9 @@ public struct ModelFetcher: Sendable {
         case .s3(let bucket, let key):
             let settings = try await S3Settings.resolved(options.s3, for: uri.description)
             return try await fetchRemote(uri, url: settings.url(bucket: bucket, key: key).text, cache: cache, headers: settings.signing)
+        case .gcs(let bucket, let object):
+            let settings = try await GCSSettings.resolved(options.gcs, for: uri.description)
+            return try await fetchRemote(uri, url: settings.url(bucket: bucket, object: object), cache: cache, headers: settings.headers)
         case .huggingFace(let repository, let revision, let path):
             let hub = options.huggingFace ?? HuggingFaceSettings()
             return try await fetchRemote(

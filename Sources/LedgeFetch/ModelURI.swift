@@ -1,7 +1,8 @@
 public import LedgeCore
 
-/// A model's URI: `https://…`, `http://…`, `s3://BUCKET/KEY`, `hf://OWNER/REPO[@REVISION]/PATH`
-/// or `file:///absolute/path`, with an optional `#sha256=<64 hex digits>` pin of the content.
+/// A model's URI: `https://…`, `http://…`, `s3://BUCKET/KEY`, `gs://BUCKET/OBJECT`,
+/// `hf://OWNER/REPO[@REVISION]/PATH` or `file:///absolute/path`, with an optional
+/// `#sha256=<64 hex digits>` pin of the content.
 public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
     /// Where the content is.
     public enum Location: Sendable, Hashable {
@@ -12,6 +13,9 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
         /// An object in an S3 bucket (its key as written, not percent-encoded): fetched as
         /// ``S3Settings`` say.
         case s3(bucket: String, key: String)
+        /// An object in a Google Cloud Storage bucket (its name as written): fetched as
+        /// ``GCSSettings`` say.
+        case gcs(bucket: String, object: String)
         /// A file of a Hugging Face Hub repository (`OWNER/REPO`) at a revision (a branch, tag or
         /// commit; `main` when none is given): fetched as ``HuggingFaceSettings`` say.
         case huggingFace(repository: String, revision: String, path: String)
@@ -47,15 +51,19 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
             location = .remote(base)
             path = url.target.prefix { $0 != "?" }
         } else if base.hasPrefix("s3://") {
-            let rest = base.dropFirst(5)
-            let bucket = rest.prefix { $0 != "/" }
-            let key = rest.dropFirst(bucket.count + 1)
-            guard Self.isBucketName(bucket), !key.isEmpty, !key.hasSuffix("/"), !key.contains("\0"), !key.contains("?") else {
+            guard let (bucket, key) = Self.bucketObject(base.dropFirst(5)) else {
                 throw LedgeError.usage(
                     "model URI '\(text)': expected s3://BUCKET/KEY (a bucket of 3-63 letters, digits, '.', '-' or '_', and an object key)")
             }
             location = .s3(bucket: String(bucket), key: String(key))
             path = key
+        } else if base.hasPrefix("gs://") {
+            guard let (bucket, object) = Self.bucketObject(base.dropFirst(5)) else {
+                throw LedgeError.usage(
+                    "model URI '\(text)': expected gs://BUCKET/OBJECT (a bucket of 3-63 letters, digits, '.', '-' or '_', and an object name)")
+            }
+            location = .gcs(bucket: String(bucket), object: String(object))
+            path = object
         } else if base.hasPrefix("hf://") {
             // huggingface_hub's HfFileSystem form: hf://OWNER/REPO[@REVISION]/PATH.
             let parts = base.dropFirst(5).split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
@@ -76,13 +84,13 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
             location = .file(decoded)
         } else {
             throw LedgeError.usage(
-                "model URI '\(text)': expected https://, http://, s3://BUCKET/KEY, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+                "model URI '\(text)': expected https://, http://, s3://BUCKET/KEY, gs://BUCKET/OBJECT, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
             )
         }
         let segment = path.split(separator: "/").last
         let last: String
         switch location {
-        case .s3, .huggingFace:
+        case .s3, .gcs, .huggingFace:
             last = segment.map(String.init) ?? ""  // an object key or repository path is taken as written
         default:
             last = segment.flatMap { $0.percentDecoded } ?? ""
@@ -90,7 +98,15 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
         fileName = last.isEmpty || last == "." || last == ".." || last.contains("/") || last.contains("\0") ? "model" : last
     }
 
-    /// S3's bucket naming: 3–63 characters; letters, digits, `.`, `-`, `_` (older buckets
+    /// `BUCKET/NAME` after `s3://` or `gs://`: a bucket name and an object's (not a folder's, no query).
+    private static func bucketObject(_ rest: Substring) -> (Substring, Substring)? {
+        let bucket = rest.prefix { $0 != "/" }
+        let object = rest.dropFirst(bucket.count + 1)
+        guard isBucketName(bucket), !object.isEmpty, !object.hasSuffix("/"), !object.contains("\0"), !object.contains("?") else { return nil }
+        return (bucket, object)
+    }
+
+    /// S3's bucket naming (Cloud Storage's too, but for its 222-character dotted names): 3–63 characters; letters, digits, `.`, `-`, `_` (older buckets
     /// outside us-east-1's rules included), starting and ending with a letter or digit.
     private static func isBucketName(_ name: Substring) -> Bool {
         let bytes = Array(name.utf8)

@@ -22,6 +22,12 @@ public final class FixtureHTTPServer: @unchecked Sendable {
     /// Every request so far, as `METHOD PATH RANGE`, in order.
     public func requests() -> [String] { process.requests() }
 
+    /// Its Cloud Storage, token and metadata lines (`GCS bucket/object token=…`, `TOKEN …`, `METADATA token`), in order.
+    public func gcsRequests() -> [String] {
+        process.log().split(separator: "\n").filter { $0.hasPrefix("GCS ") || $0.hasPrefix("TOKEN ") || $0.hasPrefix("METADATA ") }
+            .map(String.init)
+    }
+
     /// What the Hub and its CDN were asked (`/hub/…`, `/cdn/…`), as `HUB OWNER/REPO@REVISION/PATH
     /// authorization=yes|no` and `CDN PATH authorization=yes|no`.
     public func hubRequests() -> [String] {

@@ -77,11 +77,11 @@ import Testing
                 #expect(files.requests().filter { $0.hasPrefix("GET /files/add.onnx") }.count == 1)  // once for all three
             }
             let fleet = folder + "/bad.yaml"
-            try "devices:\n  pi:\n    models: {adder: \"gs://models/add.onnx\"}\n".write(toFile: fleet, atomically: true, encoding: .utf8)
+            try "devices:\n  pi:\n    models: {adder: \"azure://models/add.onnx\"}\n".write(toFile: fleet, atomically: true, encoding: .utf8)
             let error = try #require(throws: LedgeError.self) { _ = try FleetFile(contentsOf: fleet) }
             #expect(
                 error.message
-                    == "\(fleet):3:21: devices.pi.models.adder: model URI 'gs://models/add.onnx': expected https://, http://, s3://BUCKET/KEY, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+                    == "\(fleet):3:21: devices.pi.models.adder: model URI 'azure://models/add.onnx': expected https://, http://, s3://BUCKET/KEY, gs://BUCKET/OBJECT, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
             )
         }
     }

@@ -21,10 +21,10 @@ import Testing
     }
 
     @Test func aBadURIIsOneLine() async throws {
-        let options = try ModelURIOptions.parse(["--model-uri", "gs://bucket/m.onnx", "--model-cache", "/nonexistent"])
+        let options = try ModelURIOptions.parse(["--model-uri", "azure://bucket/m.onnx", "--model-cache", "/nonexistent"])
         await #expect(
             throws: LedgeError.usage(
-                "model URI 'gs://bucket/m.onnx': expected https://, http://, s3://BUCKET/KEY, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+                "model URI 'azure://bucket/m.onnx': expected https://, http://, s3://BUCKET/KEY, gs://BUCKET/OBJECT, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
             )
         ) {
             try await options.modelFiles(logger: Logger(label: "test"))

@@ -191,11 +191,11 @@ import Testing
         let refusals: [([String], String?, String)] = [
             (
                 ["file:///srv/m.onnx"], nil,
-                "--model-uri 'file:///srv/m.onnx': a file of this machine is not in the pod; expected https://, http://, s3:// or hf://"
+                "--model-uri 'file:///srv/m.onnx': a file of this machine is not in the pod; expected https://, http://, s3://, gs:// or hf://"
             ),
             (
-                ["gs://models/m.onnx"], nil,
-                "model URI 'gs://models/m.onnx': expected https://, http://, s3://BUCKET/KEY, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+                ["azure://models/m.onnx"], nil,
+                "model URI 'azure://models/m.onnx': expected https://, http://, s3://BUCKET/KEY, gs://BUCKET/OBJECT, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
             ),
             (
                 [], "models/edge",

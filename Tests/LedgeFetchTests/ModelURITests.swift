@@ -22,11 +22,11 @@ import Testing
     @Test(arguments: [
         (
             "ftp://host/m.onnx",
-            "model URI 'ftp://host/m.onnx': expected https://, http://, s3://BUCKET/KEY, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+            "model URI 'ftp://host/m.onnx': expected https://, http://, s3://BUCKET/KEY, gs://BUCKET/OBJECT, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
         ),
         (
             "models/m.onnx",
-            "model URI 'models/m.onnx': expected https://, http://, s3://BUCKET/KEY, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
+            "model URI 'models/m.onnx': expected https://, http://, s3://BUCKET/KEY, gs://BUCKET/OBJECT, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>"
         ),
         ("file://relative/m.onnx", "model URI 'file://relative/m.onnx': expected file:///ABSOLUTE/PATH"),
         ("file:///bad%zz.onnx", "model URI 'file:///bad%zz.onnx': expected file:///ABSOLUTE/PATH"),
