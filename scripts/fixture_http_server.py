@@ -30,6 +30,9 @@ Routes (``<path>`` is relative to ROOT and may not leave it):
   holds ``.public``, else ``Authorization: Bearer`` of a token this server issued; refusals as
   Google's JSON errors (401 anonymous, 403 a token it did not issue, 404 ``No such object``).
   Logged as ``GCS <bucket>/<object> token=<issued kind>|none|unknown``.
+- ``GET /storage/v1/b/<bucket>/o?prefix=P[&pageToken=T]``  the JSON API's object list, two per page
+  (``nextPageToken``), names, sizes and an ETag from each file's mtime and size; authorized as
+  objects are. Logged as ``GCS LIST <bucket> <prefix> -> <count> token=…``.
 - ``POST /token``                   OAuth's token endpoint: ``grant_type`` JWT bearer (the RS256
   signature checked with ``openssl`` against ``ROOT/gcs/.service-account.pub``, and ``iss``,
   ``aud`` = this URL, the read-only storage scope, one hour) or ``refresh_token`` (the
@@ -145,6 +148,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         match = re.match(r"^/storage/v1/b/([^/]+)/o/([^/]+)$", path)
         if match and self.path.endswith("?alt=media"):
             return self.gcs_object(match.group(1), urllib.parse.unquote(match.group(2)))
+        match = re.match(r"^/storage/v1/b/([^/]+)/o$", path)
+        if match:
+            return self.gcs_list(match.group(1), urllib.parse.parse_qs(self.path.split("?", 1)[1] if "?" in self.path else ""))
         if path == "/computeMetadata/v1/instance/service-accounts/default/token":
             if self.headers.get("Metadata-Flavor") != "Google":
                 return self.plain(403, "Missing Metadata-Flavor:Google header.\n")
@@ -209,23 +215,48 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return refuse(404, "EntryNotFound", f"{relative} does not exist on \"{revision}\"")
         return self.plain(302, "found\n", {"Location": f"/cdn/hub/{owner}/{repo}/{revision}/{relative}"})
 
-    def gcs_object(self, bucket, name):
-        folder = os.path.join(ROOT, "gcs", bucket)
+    def gcs_refuse(self, code, message):
+        return self.json(code, {"error": {"code": code, "message": message, "errors": [{"message": message, "domain": "global"}]}})
+
+    def gcs_denied(self, bucket, what):
+        """A refusal when the request may not read `bucket` (None when it may), after logging `what`."""
         authorization = self.headers.get("Authorization", "")
         kind = TOKENS.get(authorization[len("Bearer "):]) if authorization.startswith("Bearer ") else None
-        log(f"GCS {bucket}/{name} token={kind or ('unknown' if authorization else 'none')}")
+        log(f"GCS {what} token={kind or ('unknown' if authorization else 'none')}")
+        if os.path.isfile(os.path.join(ROOT, "gcs", bucket, ".public")):
+            return None
+        if not authorization:
+            return self.gcs_refuse(401, "Anonymous caller does not have storage.objects.get access to the Google Cloud Storage object. "
+                                        "Permission 'storage.objects.get' denied on resource (or it may not exist).")
+        return None if kind else self.gcs_refuse(403, "Invalid Credentials")
 
-        def refuse(code, message):
-            return self.json(code, {"error": {"code": code, "message": message, "errors": [{"message": message, "domain": "global"}]}})
-        if not os.path.isfile(os.path.join(folder, ".public")):
-            if not authorization:
-                return refuse(401, "Anonymous caller does not have storage.objects.get access to the Google Cloud Storage object. "
-                                   "Permission 'storage.objects.get' denied on resource (or it may not exist).")
-            if kind is None:
-                return refuse(403, "Invalid Credentials")
-        if not os.path.isdir(folder) or self.local_path(f"gcs/{bucket}/{name}") is None:
-            return refuse(404, f"No such object: {bucket}/{name}")
+    def gcs_object(self, bucket, name):
+        if self.gcs_denied(bucket, f"{bucket}/{name}") is not None:
+            return
+        if self.local_path(f"gcs/{bucket}/{name}") is None:
+            return self.gcs_refuse(404, f"No such object: {bucket}/{name}")
         return self.serve_file(f"gcs/{bucket}/{name}")
+
+    def gcs_list(self, bucket, query):
+        """The JSON API's list: objects under `prefix`, two per page (pageToken: the last name of the page)."""
+        prefix, after = query.get("prefix", [""])[0], query.get("pageToken", [""])[0]
+        folder = os.path.join(ROOT, "gcs", bucket)
+        names = sorted(os.path.relpath(os.path.join(top, name), folder) for top, _, files in os.walk(folder) for name in files)
+        names = [n for n in names if n.startswith(prefix) and n > after and not os.path.basename(n).startswith(".")]
+        page = names[:2]
+        if self.gcs_denied(bucket, f"LIST {bucket} {prefix} -> {len(page)}") is not None:
+            return
+        if not os.path.isdir(folder):
+            return self.gcs_refuse(404, "The specified bucket does not exist.")
+        items = []
+        for name in page:
+            info = os.stat(os.path.join(folder, name))
+            items.append({"kind": "storage#object", "name": name, "bucket": bucket, "size": str(info.st_size),
+                          "generation": str(info.st_mtime_ns), "etag": f"E{info.st_mtime_ns:x}{info.st_size:x}"})
+        body = {"kind": "storage#objects", "items": items}
+        if len(names) > 2:
+            body["nextPageToken"] = page[-1]
+        return self.json(200, body)
 
     def json(self, status, body):
         data = json.dumps(body).encode()

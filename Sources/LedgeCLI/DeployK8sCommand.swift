@@ -18,7 +18,7 @@ struct DeployK8sCommand: ParsableCommand {
             (nodeName, as KubeEdge edge nodes are addressed) and --selector to labelled nodes; either adds
             the toleration for KubeEdge's node-role.kubernetes.io/edge taint. --from-package reads the
             JSON 'ledge package --push … --json' printed and references the image by digest.
-            --model-uri and --model-repository s3://… replace the image's models with ones the server
+            --model-uri and --model-repository s3://… or gs://… replace the image's models with ones the server
             fetches when it starts (its credentials from --env-from-secret or --service-account's cloud
             role); an image of the server alone is 'ledge package --runtime litert,onnxruntime'.
             --storage-uri is KServe's own way instead: a ServingRuntime for such an image and an
@@ -103,7 +103,8 @@ struct DeployK8sCommand: ParsableCommand {
 
     @Option(
         name: .customLong("model-repository"),
-        help: ArgumentHelp("A model repository the server mirrors and serves instead of the image's models.", valueName: "s3://bucket/prefix"))
+        help: ArgumentHelp(
+            "A model repository (s3:// or gs://) the server mirrors and serves instead of the image's models.", valueName: "s3://bucket/prefix"))
     var modelRepository: String?
 
     @Option(

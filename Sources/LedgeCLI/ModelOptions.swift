@@ -23,7 +23,7 @@ struct ModelOptions: ParsableArguments {
     @Option(
         name: .customLong("model-repository"),
         help:
-            "A folder with one sub-folder per model, each holding one .tflite or .onnx file and optionally labels.txt (serve: or s3://BUCKET/PREFIX, mirrored into the model cache)."
+            "A folder with one sub-folder per model, each holding one .tflite or .onnx file and optionally labels.txt (serve: or s3:// or gs://BUCKET/PREFIX, mirrored into the model cache)."
     )
     var modelRepository: String?
 

@@ -191,10 +191,10 @@ struct ServeCommand: AsyncParsableCommand {
             instances: instances, threads: engine.session.threads, configInstances: nil, configThreads: nil,
             cores: InstancePlan.machineCores)
         let fetched = try await modelURIs.modelFiles(logger: logger)
-        // A repository in S3 is served from a mirror in the cache, synced before each poll and explicit load.
+        // A repository in S3 or Cloud Storage is served from a mirror in the cache, synced before each poll and explicit load.
         let mirror = try models.modelRepository.flatMap { uri in
-            uri.hasPrefix("s3://")
-                ? try S3RepositoryMirror(uri: uri, cacheDirectory: FetchOptions(cacheDirectory: modelURIs.modelCache).cacheDirectory, logger: logger)
+            RepositoryMirror.isStore(uri)
+                ? try RepositoryMirror(uri: uri, cacheDirectory: FetchOptions(cacheDirectory: modelURIs.modelCache).cacheDirectory, logger: logger)
                 : nil
         }
         if let mirror { try await mirror.sync() }
@@ -271,9 +271,9 @@ enum ModelControlOption: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension ServeCommand {
-    /// Syncs `mirror` (a repository kept in S3) before each poll and explicit load; a failure is
+    /// Syncs `mirror` (a repository kept in S3 or Cloud Storage) before each poll and explicit load; a failure is
     /// logged and the mirror keeps what it held, so the models serving go on serving.
-    static func syncing(_ mirror: S3RepositoryMirror?, logger: Logger) -> (@Sendable () async -> Void)? {
+    static func syncing(_ mirror: RepositoryMirror?, logger: Logger) -> (@Sendable () async -> Void)? {
         guard let mirror else { return nil }
         return {
             do {

@@ -42,11 +42,11 @@ public struct KubernetesOptions: Sendable, Hashable {
     /// `OTEL_EXPORTER_OTLP_HEADERS`, a proxy's credentials in `https_proxy`, without their values
     /// in the manifest.
     public var environmentSecrets: [String] = []
-    /// Models the server fetches when it starts (`https://`, `http://`, `s3://`, optionally
+    /// Models the server fetches when it starts (`https://`, `http://`, `s3://`, `gs://`, `hf://`, optionally
     /// `#sha256=` pinned) instead of the image's `/models`: the image's command is replaced, so an
     /// image of the server alone (`ledge package --runtime …`) serves them.
     public var modelURIs: [String] = []
-    /// An `s3://BUCKET/PREFIX` model repository the server mirrors instead of the image's `/models`.
+    /// An `s3://BUCKET/PREFIX` or `gs://BUCKET/PREFIX` model repository the server mirrors instead of the image's `/models`.
     public var modelRepository: String?
     /// A DaemonSet instead of a Deployment: one pod on every node the placement selects (every
     /// edge node of a label, as KubeEdge fleets run an app), updated one node at a time.
@@ -169,12 +169,12 @@ public enum KubernetesManifests {
             }
         }
         if let repository = options.modelRepository {
-            guard repository.hasPrefix("s3://") else {
+            guard RepositoryMirror.isStore(repository) else {
                 throw LedgeError.usage(
-                    "--model-repository '\(repository)': expected s3://BUCKET/PREFIX (a folder of this machine is not in the pod: 'ledge package' puts it in the image)"
+                    "--model-repository '\(repository)': expected s3://BUCKET/PREFIX or gs://BUCKET/PREFIX (a folder of this machine is not in the pod: 'ledge package' puts it in the image)"
                 )
             }
-            _ = try S3RepositoryMirror.parse(repository)
+            _ = try RepositoryMirror.parse(repository)
         }
         if options.daemonSet {
             if case .node = options.placement {

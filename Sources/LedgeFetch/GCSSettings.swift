@@ -4,6 +4,7 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 public import LedgeCore
+internal import NIOHTTP1
 
 /// Where `gs://` URIs are fetched from and with which credentials, as Google's client libraries
 /// read them. An object is `ENDPOINT/storage/v1/b/BUCKET/o/OBJECT?alt=media` (the JSON API),
@@ -87,5 +88,46 @@ public struct GCSSettings: Sendable, Hashable {
 
     private static func machineName() -> String {
         FileManager.default.contents(atPath: "/sys/class/dmi/id/product_name").map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+}
+
+extension GCSSettings {
+    /// Every object of `bucket` under `prefix` (the JSON API's list, following page tokens), at
+    /// most `limit` of them; errors are one line naming `label`.
+    public func list(bucket: String, prefix: String, limit: Int = 10_000, label: String) async throws -> [StoredObject] {
+        struct Page: Decodable {
+            struct Item: Decodable {
+                var name: String
+                var etag: String?
+                var generation: String?
+                var size: String?
+            }
+            var items: [Item]?
+            var nextPageToken: String?
+        }
+        let client = HTTPClient(timeLimit: 60)
+        var objects: [StoredObject] = []
+        var pageToken: String?
+        repeat {
+            var text = "\(endpoint)/storage/v1/b/\(bucket)/o?prefix=\(prefix.percentEncoded(keepingSlash: false))"
+            if let pageToken { text += "&pageToken=\(pageToken.percentEncoded(keepingSlash: false))" }
+            guard let url = RequestURL(text) else { throw LedgeError.usage("\(label): the storage endpoint '\(endpoint)' is not an http(s) URL") }
+            let response = try await client.send(.GET, url, headers: headers(url))
+            guard response.status == 200 else {
+                throw LedgeError(
+                    response.status == 404 ? .notFound : .remoteFailure,
+                    "\(label): listing failed with HTTP \(response.status)\(GoogleAPIError.detail(response.body))")
+            }
+            guard let page = try? JSONDecoder().decode(Page.self, from: Data(response.body)) else {
+                throw LedgeError(.remoteFailure, "\(label): the listing is not Cloud Storage's JSON (items, nextPageToken)")
+            }
+            for item in page.items ?? [] {
+                objects.append(
+                    StoredObject(key: item.name, etag: item.etag ?? item.generation ?? "", size: item.size.flatMap { Int64($0) } ?? 0))
+                guard objects.count <= limit else { throw LedgeError(.tooLarge, "\(label): more than \(limit) objects") }
+            }
+            pageToken = page.nextPageToken
+        } while pageToken != nil
+        return objects
     }
 }

@@ -6,10 +6,10 @@ internal import Foundation
 internal import LedgeCore
 internal import NIOHTTP1
 
-/// One object of a bucket listing.
-public struct S3Object: Sendable, Hashable {
+/// One object of a bucket listing (S3 or Cloud Storage).
+public struct StoredObject: Sendable, Hashable {
     public var key: String
-    /// The ETag as S3 gives it (quotes removed): changes when the object does.
+    /// The ETag as the store gives it (quotes removed): changes when the object does.
     public var etag: String
     public var size: Int64
 }
@@ -17,9 +17,9 @@ public struct S3Object: Sendable, Hashable {
 extension S3Settings {
     /// Every object of `bucket` under `prefix` (ListObjectsV2, following continuation tokens),
     /// at most `limit` of them; errors are one line naming `label`.
-    public func list(bucket: String, prefix: String, limit: Int = 10_000, label: String) async throws -> [S3Object] {
+    public func list(bucket: String, prefix: String, limit: Int = 10_000, label: String) async throws -> [StoredObject] {
         let client = HTTPClient(timeLimit: 60)
-        var objects: [S3Object] = []
+        var objects: [StoredObject] = []
         var continuation: String?
         repeat {
             // The query in SigV4's canonical form (sorted, encoded), sent as signed.
@@ -40,7 +40,7 @@ extension S3Settings {
                 guard let key = XMLText.element("Key", in: entry).map(XMLText.unescaped) else { continue }
                 let etag = XMLText.element("ETag", in: entry).map(XMLText.unescaped) ?? ""
                 objects.append(
-                    S3Object(
+                    StoredObject(
                         key: key, etag: etag.filter { $0 != "\"" },
                         size: XMLText.element("Size", in: entry).flatMap { Int64($0) } ?? 0))
                 guard objects.count <= limit else { throw LedgeError(.tooLarge, "\(label): more than \(limit) objects") }

@@ -199,9 +199,9 @@ import Testing
             ),
             (
                 [], "models/edge",
-                "--model-repository 'models/edge': expected s3://BUCKET/PREFIX (a folder of this machine is not in the pod: 'ledge package' puts it in the image)"
+                "--model-repository 'models/edge': expected s3://BUCKET/PREFIX or gs://BUCKET/PREFIX (a folder of this machine is not in the pod: 'ledge package' puts it in the image)"
             ),
-            ([], "s3://x", "model repository 's3://x': expected s3://BUCKET[/PREFIX]"),
+            ([], "s3://x", "model repository 's3://x': expected s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX]"),
             (["s3://models/m.onnx"], "s3://models/edge", "give either --model-uri URI or --model-repository s3://BUCKET/PREFIX, not both"),
         ]
         for (uris, repository, message) in refusals {

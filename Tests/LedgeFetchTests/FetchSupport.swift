@@ -62,3 +62,10 @@ func withFetchFixture<T>(
         }
     }
 }
+
+/// Copies fixture `model` to `path` (replacing what is there, making its folders): an object put in a test's bucket.
+func putModel(_ model: String, at path: String) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try? FileManager.default.removeItem(atPath: path)
+    try FileManager.default.copyItem(atPath: Fixtures.model(model), toPath: path)
+}

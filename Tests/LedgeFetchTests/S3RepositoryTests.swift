@@ -11,13 +11,7 @@ import Testing
     @Test func mirrorFollowsTheBucket() async throws {
         try await withTemporaryDirectory(prefix: "ledge-s3-repo") { root in
             let store = root + "/store"
-            func put(_ model: String, _ key: String) throws {
-                let path = store + "/" + key
-                try FileManager.default.createDirectory(
-                    atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try? FileManager.default.removeItem(atPath: path)
-                try FileManager.default.copyItem(atPath: Fixtures.model(model), toPath: path)
-            }
+            func put(_ model: String, _ name: String) throws { try putModel(model, at: store + "/" + name) }
             try put("add.onnx", "repo/prod/add/1/model.onnx")
             try "max_batch_size: 0\n".write(toFile: store + "/repo/prod/add/config.pbtxt", atomically: true, encoding: .utf8)
             try put("mobilenet_gen.onnx", "repo/prod/mobilenet/1/model.onnx")
@@ -26,8 +20,8 @@ import Testing
                 let settings = S3Settings(
                     endpoint: RequestURL(server.baseURL), region: "us-east-1",
                     credentials: AWSCredentials(accessKeyID: "AKIDREPO", secretAccessKey: "repo-secret"))
-                let mirror = try S3RepositoryMirror(
-                    uri: "s3://repo/prod", cacheDirectory: root + "/cache", settings: settings,
+                let mirror = try RepositoryMirror(
+                    uri: "s3://repo/prod", cacheDirectory: root + "/cache", s3: settings,
                     logger: Logger(label: "s3-repo-test") { _ in SwiftLogNoOpLogHandler() })
                 let first = try await mirror.sync()
                 #expect(first.downloaded == ["add/1/model.onnx", "add/config.pbtxt", "mobilenet/1/model.onnx"])
@@ -43,7 +37,7 @@ import Testing
                     ])
 
                 let again = try await mirror.sync()
-                #expect(again == S3RepositoryMirror.Outcome(downloaded: [], removed: [], kept: 3))
+                #expect(again == RepositoryMirror.Outcome(downloaded: [], removed: [], kept: 3))
                 #expect(server.s3Outcomes().filter { $0.hasPrefix("GET ") }.count == 3)  // nothing fetched again
 
                 try put("mobilenet_gen.onnx", "repo/prod/add/1/model.onnx")
@@ -52,7 +46,7 @@ import Testing
                 let changed = try await mirror.sync()
                 #expect(
                     changed
-                        == S3RepositoryMirror.Outcome(
+                        == RepositoryMirror.Outcome(
                             downloaded: ["add/1/model.onnx", "new/1/model.onnx"], removed: ["mobilenet/1/model.onnx"], kept: 1))
                 #expect(try FileManager.default.contentsOfDirectory(atPath: mirror.folder).sorted() == ["add", "new"])
                 #expect(
@@ -62,8 +56,8 @@ import Testing
 
                 var wrong = settings
                 wrong.credentials?.secretAccessKey = "nope"
-                let refused = try S3RepositoryMirror(
-                    uri: "s3://repo/prod", cacheDirectory: root + "/cache", settings: wrong,
+                let refused = try RepositoryMirror(
+                    uri: "s3://repo/prod", cacheDirectory: root + "/cache", s3: wrong,
                     logger: Logger(label: "s3-repo-test") { _ in SwiftLogNoOpLogHandler() })
                 await #expect(
                     throws: LedgeError(
@@ -75,8 +69,8 @@ import Testing
                 }
                 #expect(try FileManager.default.contentsOfDirectory(atPath: mirror.folder).sorted() == ["add", "new"])  // kept as it was
             }
-            #expect(throws: LedgeError.usage("model repository 's3://x/m': expected s3://BUCKET[/PREFIX]")) {
-                try S3RepositoryMirror(uri: "s3://x/m", cacheDirectory: root, logger: Logger(label: "t"))
+            #expect(throws: LedgeError.usage("model repository 's3://x/m': expected s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX]")) {
+                try RepositoryMirror(uri: "s3://x/m", cacheDirectory: root, logger: Logger(label: "t"))
             }
         }
     }

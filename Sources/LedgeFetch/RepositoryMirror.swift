@@ -13,53 +13,64 @@ internal import Glibc
 internal import Musl
 #endif
 
-/// A local copy of a model repository kept in S3 (`s3://BUCKET/PREFIX`, Triton's layout below
-/// the prefix), which `ledge serve` serves as a repository folder and brings up to date before
-/// each look at it (poll mode) and each explicit load.
+/// A local copy of a model repository kept in an object store (`s3://BUCKET/PREFIX` or
+/// `gs://BUCKET/PREFIX`, Triton's layout below the prefix), which `ledge serve` serves as a
+/// repository folder and brings up to date before each look at it (poll mode) and each
+/// explicit load.
 ///
 /// It lives in the cache (`repositories/<digest of the URI>/models`); a sync lists the prefix
-/// (ListObjectsV2), downloads each object that is new or whose ETag changed into `partial/`,
-/// then renames it into place (never a half-written file in the folder), and deletes the
-/// files of objects that are gone. Keys that would leave the folder (`..`, empty segments)
-/// fail the sync. One sync at a time per mirror, across processes (`lock`).
-public struct S3RepositoryMirror: Sendable {
-    /// `s3://BUCKET/PREFIX` as given.
+/// (S3's ListObjectsV2, Cloud Storage's JSON API list), downloads each object that is new or
+/// whose ETag changed into `partial/`, then renames it into place (never a half-written file in
+/// the folder), and deletes the files of objects that are gone. Keys that would leave the folder
+/// (`..`, empty segments) fail the sync. One sync at a time per mirror, across processes (`lock`).
+public struct RepositoryMirror: Sendable {
+    /// `s3://BUCKET/PREFIX` or `gs://BUCKET/PREFIX` as given.
     public let uri: String
+    /// `s3` or `gs`.
+    public let scheme: String
     public let bucket: String
     /// Empty or ending in `/`.
     public let prefix: String
     /// The folder served as the repository.
     public let folder: String
     let root: String
-    let settings: S3Settings?
+    let s3: S3Settings?
+    let gcs: GCSSettings?
     let limits: DownloadLimits
     let logger: Logger
 
-    /// A mirror of `uri` in `cacheDirectory`; `settings` `nil`: read from the environment at each sync.
-    public init(uri: String, cacheDirectory: String, settings: S3Settings? = nil, limits: DownloadLimits = DownloadLimits(), logger: Logger)
-        throws
-    {
-        (self.bucket, self.prefix) = try Self.parse(uri)
+    /// A mirror of `uri` in `cacheDirectory`; `s3` / `gcs` `nil`: read from the environment at each sync.
+    public init(
+        uri: String, cacheDirectory: String, s3: S3Settings? = nil, gcs: GCSSettings? = nil, limits: DownloadLimits = DownloadLimits(),
+        logger: Logger
+    ) throws {
+        (self.scheme, self.bucket, self.prefix) = try Self.parse(uri)
         self.uri = uri
-        self.root = cacheDirectory + "/repositories/" + ContentDigest.sha256(Array("s3://\(bucket)/\(prefix)".utf8)).prefix(16)
+        self.root = cacheDirectory + "/repositories/" + ContentDigest.sha256(Array("\(scheme)://\(bucket)/\(prefix)".utf8)).prefix(16)
         self.folder = root + "/models"
-        self.settings = settings
+        self.s3 = s3
+        self.gcs = gcs
         self.limits = limits
         self.logger = logger
     }
 
-    /// The bucket and the prefix (empty, or ending in `/`) of `s3://BUCKET[/PREFIX]`; anything
-    /// else is refused in one line.
-    public static func parse(_ uri: String) throws -> (bucket: String, prefix: String) {
+    /// True when `uri` names a repository in an object store (`s3://` or `gs://`), which a
+    /// mirror serves, rather than a local folder.
+    public static func isStore(_ uri: String) -> Bool { uri.hasPrefix("s3://") || uri.hasPrefix("gs://") }
+
+    /// The scheme, the bucket and the prefix (empty, or ending in `/`) of `s3://BUCKET[/PREFIX]`
+    /// or `gs://BUCKET[/PREFIX]`; anything else is refused in one line.
+    public static func parse(_ uri: String) throws -> (scheme: String, bucket: String, prefix: String) {
+        let scheme = String(uri.prefix(2))
         let rest = uri.dropFirst(5)
         let bucket = rest.prefix { $0 != "/" }
         var prefix = String(rest.dropFirst(bucket.count + 1))
-        guard uri.hasPrefix("s3://"), (try? ModelURI(parsing: "s3://\(bucket)/x")) != nil, !prefix.hasPrefix("/"), !prefix.contains("//")
+        guard isStore(uri), (try? ModelURI(parsing: "\(scheme)://\(bucket)/x")) != nil, !prefix.hasPrefix("/"), !prefix.contains("//")
         else {
-            throw LedgeError.usage("model repository '\(uri)': expected s3://BUCKET[/PREFIX]")
+            throw LedgeError.usage("model repository '\(uri)': expected s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX]")
         }
         if !prefix.isEmpty && !prefix.hasSuffix("/") { prefix += "/" }
-        return (String(bucket), prefix)
+        return (scheme, String(bucket), prefix)
     }
 
     /// What a sync did.
@@ -87,8 +98,8 @@ public struct S3RepositoryMirror: Sendable {
         while flock(lock, LOCK_EX | LOCK_NB) != 0 {  // another server syncs the same mirror: wait for it
             try await Task.sleep(for: .milliseconds(50))
         }
-        let settings = try await S3Settings.resolved(self.settings, for: uri)
-        let objects = try await settings.list(bucket: bucket, prefix: prefix, label: uri)
+        let store = try await resolved()
+        let objects = try await store.list()
         var known = readState()
         var outcome = Outcome()
         var listed = Set<String>()
@@ -110,10 +121,9 @@ public struct S3RepositoryMirror: Sendable {
             guard fd >= 0 else { throw LedgeError(.runtimeFailure, "\(uri): cannot write \(partial): \(LocalFiles.reason)") }
             do {
                 defer { close(fd) }
-                let url = settings.url(bucket: bucket, key: object.key)
                 _ = try await HTTPClient().download(
-                    url.text, to: fd, from: 0, limits: limits, label: "s3://\(bucket)/\(object.key)",
-                    headers: settings.signing
+                    store.url(object.key), to: fd, from: 0, limits: limits, label: "\(scheme)://\(bucket)/\(object.key)",
+                    headers: store.headers
                 ) { [logger] problem, delay in logger.warning("\(problem); trying again in \(delay) s") }
                 guard fsync(fd) == 0 else { throw LedgeError(.runtimeFailure, "\(uri): cannot write \(partial): \(LocalFiles.reason)") }
                 try LocalFiles.makeDirectories(String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]))
@@ -141,6 +151,27 @@ public struct S3RepositoryMirror: Sendable {
                 metadata: ["uri": "\(uri)", "downloaded": "\(outcome.downloaded.count)", "removed": "\(outcome.removed.count)"])
         }
         return outcome
+    }
+
+    /// The store's listing, object URLs and request headers, its credentials asked for.
+    private struct Store {
+        var list: () async throws -> [StoredObject]
+        var url: (String) -> String
+        var headers: @Sendable (RequestURL) -> [(String, String)]
+    }
+
+    private func resolved() async throws -> Store {
+        let (bucket, prefix, uri) = (self.bucket, self.prefix, self.uri)
+        if scheme == "gs" {
+            let settings = try await GCSSettings.resolved(gcs, for: uri)
+            return Store(
+                list: { try await settings.list(bucket: bucket, prefix: prefix, label: uri) }, url: { settings.url(bucket: bucket, object: $0) },
+                headers: settings.headers)
+        }
+        let settings = try await S3Settings.resolved(s3, for: uri)
+        return Store(
+            list: { try await settings.list(bucket: bucket, prefix: prefix, label: uri) }, url: { settings.url(bucket: bucket, key: $0).text },
+            headers: settings.signing)
     }
 
     /// `ETAG PATH` lines: what each file of the folder was downloaded as.
