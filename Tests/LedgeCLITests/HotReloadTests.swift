@@ -182,13 +182,7 @@ final class AddClient: @unchecked Sendable {
     @Test func modelsAddedToAndRemovedFromTheBucketFollow() async throws {
         let folder = try TemporaryFolder()
         let store = folder.path + "/store"
-        func put(_ model: String, _ key: String) throws {
-            let path = store + "/" + key
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            let staged = folder.path + "/staged-" + UUID().uuidString
-            try FileManager.default.copyItem(atPath: Fixtures.model(model), toPath: staged)
-            try FileManager.default.moveItem(atPath: staged, toPath: path)  // the bucket never lists half a file
-        }
+        func put(_ model: String, _ key: String) throws { try putObject(model, at: store + "/" + key, staging: folder) }
         try put("add.onnx", "repo/prod/add/1/model.onnx")
         try await FixtureHTTPServer.withS3Server(root: store, accessKey: "AKIDPOLL", secret: "poll-secret") { s3 in
             let server = try await ServeProcess.start(
@@ -232,4 +226,53 @@ final class AddClient: @unchecked Sendable {
             try await explicit.terminate()
         }
     }
+}
+
+/// `--model-repository gs://BUCKET/PREFIX` in poll mode against the loopback Cloud Storage
+/// (`STORAGE_EMULATOR_HOST`), the token from its metadata server (`GCE_METADATA_HOST`, as on
+/// GKE): a model put in the bucket loads at the next poll, one removed unloads.
+@Suite(.ownThread) struct GCSRepositoryServeTests {
+    @Test func modelsAddedToAndRemovedFromTheBucketFollow() async throws {
+        let folder = try TemporaryFolder()
+        let bucket = folder.path + "/served/gcs/repo"
+        func put(_ model: String, _ name: String) throws { try putObject(model, at: bucket + "/" + name, staging: folder) }
+        try put("add.onnx", "prod/add/1/model.onnx")
+        try await FixtureHTTPServer.withServer(root: folder.path + "/served") { gcs in
+            let host = gcs.baseURL.replacingOccurrences(of: "http://", with: "")
+            let server = try await ServeProcess.start(
+                [
+                    "--model-repository", "gs://repo/prod", "--model-control-mode", "poll", "--repository-poll-secs", "0.2",
+                    "--model-cache", folder.path + "/cache", "--probe-cache", "none",
+                ],
+                environment: ["STORAGE_EMULATOR_HOST": host, "GCE_METADATA_HOST": host, "GOOGLE_APPLICATION_CREDENTIALS": ""])
+            func wait(_ what: String, until condition: ([String: RepositoryIndex.Entry]) -> Bool) async throws {
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline {
+                    if let index = try? RepositoryIndex.fetchAll(port: server.port), condition(index) { return }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                Issue.record("timed out waiting for \(what); server log: \(server.stderr.suffix(2000))")
+            }
+            try await wait("add READY") { $0["add"]?.state == "READY" }
+            try put("mobilenet_gen.onnx", "prod/mobilenet/1/model.onnx")
+            try await wait("mobilenet READY") { $0["mobilenet"]?.state == "READY" }
+            try FileManager.default.removeItem(atPath: bucket + "/prod/add")
+            try await wait("add unloaded") { $0["add"]?.state != "READY" }
+            #expect(server.process.isRunning)
+            try await server.terminate()
+            #expect(server.exitedCleanly, "\(server.stderr.suffix(2000))")
+            let requests = gcs.gcsRequests()
+            #expect(requests.contains("GCS repo/prod/add/1/model.onnx token=metadata"), "\(requests)")
+            #expect(requests.filter { $0.hasPrefix("GCS repo/") }.count == 2)  // each object downloaded once
+        }
+    }
+}
+
+/// Puts fixture `model` in a test's bucket at `path`, staged in `staging` and moved in: the
+/// bucket never lists half a file.
+private func putObject(_ model: String, at path: String, staging: TemporaryFolder) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    let staged = staging.path + "/staged-" + UUID().uuidString
+    try FileManager.default.copyItem(atPath: Fixtures.model(model), toPath: staged)
+    try FileManager.default.moveItem(atPath: staged, toPath: path)
 }
