@@ -6,6 +6,7 @@ internal import Foundation
 #endif
 public import LedgeCore
 internal import NIOHTTP1
+internal import Synchronization
 
 /// Where a Google Cloud access token comes from (read-only Cloud Storage scope), as the
 /// Application Default Credentials give one.
@@ -60,8 +61,21 @@ public enum GCSCredentials: Sendable, Hashable {
         }
     }
 
-    /// Asks for an access token; errors are one line naming what was asked.
+    /// Tokens issued to this process, by credentials, with the second they are good until: a
+    /// repository synced at every poll asks once an hour, not every poll.
+    private static let issued = Mutex<[GCSCredentials: (token: String, until: Int)]>([:])
+
+    /// An access token: one issued before and good for another minute, else a new one; errors
+    /// are one line naming what was asked.
     func accessToken(client: HTTPClient, now: Int = Int(Date().timeIntervalSince1970)) async throws -> String {
+        if let kept = Self.issued.withLock({ $0[self] }), kept.until > now { return kept.token }
+        let (token, lifetime) = try await newToken(client: client, now: now)
+        Self.issued.withLock { $0[self] = (token, now + max(0, (lifetime ?? 0) - 60)) }
+        return token
+    }
+
+    /// A new access token and its lifetime in seconds (`expires_in`).
+    private func newToken(client: HTTPClient, now: Int) async throws -> (String, Int?) {
         switch self {
         case .serviceAccount(let email, let keyID, let privateKey, let tokenURI, let file):
             let assertion = try Self.assertion(email: email, keyID: keyID, privateKey: privateKey, audience: tokenURI, now: now, file: file)
@@ -127,7 +141,7 @@ public enum GCSCredentials: Sendable, Hashable {
     }
 
     /// POSTs `form` to `tokenURI` and reads the access token from the answer.
-    private static func exchange(_ form: [(String, String)], at tokenURI: String, client: HTTPClient, what: String) async throws -> String {
+    private static func exchange(_ form: [(String, String)], at tokenURI: String, client: HTTPClient, what: String) async throws -> (String, Int?) {
         guard let url = RequestURL(tokenURI) else { throw LedgeError.usage("\(what): token_uri is not an http(s) URL") }
         let body = form.map { "\($0.0)=\($0.1.percentEncoded(keepingSlash: false))" }.joined(separator: "&")
         let response: HTTPResponse
@@ -141,10 +155,12 @@ public enum GCSCredentials: Sendable, Hashable {
         return try token(in: response, what: what)
     }
 
-    /// `access_token` of an OAuth answer; an error answer's `error` and `error_description` in the line.
-    private static func token(in response: HTTPResponse, what: String) throws -> String {
+    /// `access_token` and `expires_in` of an OAuth answer; an error answer's `error` and
+    /// `error_description` in the line.
+    private static func token(in response: HTTPResponse, what: String) throws -> (String, Int?) {
         struct Answer: Decodable {
             var access_token: String?
+            var expires_in: Int?
             var error: String?
             var error_description: String?
         }
@@ -154,7 +170,7 @@ public enum GCSCredentials: Sendable, Hashable {
             throw LedgeError(
                 .remoteFailure, "\(what): HTTP \(response.status)\(detail.isEmpty && response.status == 200 ? ": no access_token" : detail)")
         }
-        return token
+        return (token, answer?.expires_in)
     }
 }
 

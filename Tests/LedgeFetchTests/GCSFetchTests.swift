@@ -7,8 +7,8 @@ import Testing
 /// `gs://BUCKET/OBJECT` against a loopback Cloud Storage (`scripts/fixture_http_server.py`'s JSON
 /// API media downloads, OAuth token endpoint and metadata server): a public bucket read
 /// anonymously, a private one with a service account key (an RS256 JWT the server checks with
-/// openssl), gcloud's user credentials and the metadata server's token; Google's JSON errors in
-/// one line.
+/// openssl, its token kept for its lifetime), gcloud's user credentials and the metadata
+/// server's token; Google's JSON errors in one line.
 @Suite struct GCSFetchTests {
     /// Buckets `public-models` (anonymous) and `private-models` (object `vision/add model.onnx`), a
     /// service account key pair made by openssl and the user credentials the server accepts.
@@ -79,6 +79,12 @@ import Testing
                 #expect(FetchFixture.contents(fetched.path) == FetchFixture.contents(Fixtures.model("mobilenet_gen.onnx")))
                 #expect(fetched.path.hasSuffix("/add model.onnx"))
             }
+            // The service account's token is kept for its hour: another download asks for none.
+            let again = try await fixture.fetcher {
+                $0.gcs = try? settings(fixture, sources[0])
+                $0.cacheDirectory = root + "/cache-again"
+            }.fetch("gs://private-models/vision/add model.onnx")
+            #expect(FetchFixture.contents(again.path) == FetchFixture.contents(Fixtures.model("mobilenet_gen.onnx")))
             #expect(
                 fixture.server.gcsRequests() == [
                     "GCS public-models/add.onnx token=none",
@@ -86,6 +92,7 @@ import Testing
                     "GCS private-models/vision/add model.onnx token=service_account",
                     "TOKEN refresh_token ledge-test.apps.googleusercontent.com", "GCS private-models/vision/add model.onnx token=authorized_user",
                     "METADATA token", "GCS private-models/vision/add model.onnx token=metadata",
+                    "GCS private-models/vision/add model.onnx token=service_account",
                 ])
         }
     }
