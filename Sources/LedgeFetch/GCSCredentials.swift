@@ -56,7 +56,7 @@ public enum GCSCredentials: Sendable, Hashable {
             return .authorizedUser(clientID: id, clientSecret: secret, refreshToken: refresh, tokenURI: tokenURI, file: path)
         default:
             throw LedgeError.usage(
-                "\(named): credentials of type '\(file.type ?? "")': expected service_account or authorized_user (export a token another way with a presigned https:// URL)"
+                "\(named): credentials of type '\(file.type ?? "")': expected service_account or authorized_user (else use the metadata server, or a signed https:// URL)"
             )
         }
     }

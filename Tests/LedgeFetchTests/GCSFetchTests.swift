@@ -153,6 +153,16 @@ import Testing
         #expect(throws: LedgeError.usage("STORAGE_EMULATOR_HOST='127.0.0.1:4443/x': expected HOST:PORT or http(s)://HOST[:PORT]")) {
             try GCSSettings.from(environment: ["STORAGE_EMULATOR_HOST": "127.0.0.1:4443/x"], machineName: "")
         }
+        let external = NSTemporaryDirectory() + "ledge-gcs-external-\(UUID().uuidString).json"
+        try #"{"type": "external_account", "audience": "//iam.googleapis.com/x"}"#.write(toFile: external, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: external) }
+        #expect(
+            throws: LedgeError.usage(
+                "GOOGLE_APPLICATION_CREDENTIALS='\(external)': credentials of type 'external_account': expected service_account or authorized_user (else use the metadata server, or a signed https:// URL)"
+            )
+        ) {
+            try GCSSettings.from(environment: ["GOOGLE_APPLICATION_CREDENTIALS": external], machineName: "")
+        }
         let uri = try ModelURI(parsing: "gs://models/vision/add.onnx#sha256=" + String(repeating: "0", count: 64))
         #expect(uri.location == .gcs(bucket: "models", object: "vision/add.onnx"))
         #expect(uri.fileName == "add.onnx")
