@@ -5,6 +5,7 @@ internal import Foundation
 #endif
 public import LedgeCore
 internal import NIOHTTP1
+internal import Synchronization
 
 /// Where temporary AWS credentials come from when none are given as keys: what a pod on EKS or a
 /// task on ECS has, as the AWS SDKs read it.
@@ -71,8 +72,23 @@ public enum AWSCredentialProvider: Sendable, Hashable {
             url: url, token: value("AWS_CONTAINER_AUTHORIZATION_TOKEN"), tokenFile: value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))
     }
 
-    /// Asks for the credentials (`nil`: none to be had); errors are one line naming what was asked.
-    func credentials(client: HTTPClient) async throws -> AWSCredentials? {
+    /// Credentials STS gave this process, by provider (its token file and role), with the second
+    /// they expire: a repository synced at every poll calls STS again only near the end. The
+    /// container endpoint and the instance metadata service, agents on the machine's own link,
+    /// are asked each time.
+    private static let issued = Mutex<[AWSCredentialProvider: (credentials: AWSCredentials, expiration: Int64)]>([:])
+
+    /// The credentials (`nil`: none to be had): STS's given before while they have five more
+    /// minutes (as the AWS SDKs refresh), else new ones; errors are one line naming what was asked.
+    func credentials(client: HTTPClient, now: Int64 = Int64(Date().timeIntervalSince1970)) async throws -> AWSCredentials? {
+        if let kept = Self.issued.withLock({ $0[self] }), kept.expiration - 300 > now { return kept.credentials }
+        guard let (credentials, expiration) = try await newCredentials(client: client) else { return nil }
+        if case .webIdentity = self, let expiration { Self.issued.withLock { $0[self] = (credentials, expiration) } }
+        return credentials
+    }
+
+    /// New credentials and when they expire (`Expiration`, when the answer says).
+    private func newCredentials(client: HTTPClient) async throws -> (AWSCredentials, Int64?)? {
         switch self {
         case .instanceMetadata(let endpoint, let timeout, let attempts):
             for _ in 0..<(attempts - 1) {
@@ -98,7 +114,10 @@ public enum AWSCredentialProvider: Sendable, Hashable {
             guard let id = XMLText.element("AccessKeyId", in: text), let secret = XMLText.element("SecretAccessKey", in: text),
                 let sessionToken = XMLText.element("SessionToken", in: text)
             else { throw LedgeError(.remoteFailure, "\(what): the answer holds no Credentials") }
-            return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: sessionToken)
+            return (
+                AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: sessionToken),
+                XMLText.element("Expiration", in: text).flatMap(Self.epochSeconds)
+            )
         case .container(let url, let token, let tokenFile):
             var authorization = token
             if let tokenFile {
@@ -116,7 +135,7 @@ public enum AWSCredentialProvider: Sendable, Hashable {
 extension AWSCredentialProvider {
     /// IMDSv2: a session token, the role's name, its credentials; `nil` when there is no answer
     /// within `timeout` seconds or no role.
-    static func instanceCredentials(_ endpoint: RequestURL, timeout: Int64) async throws -> AWSCredentials? {
+    static func instanceCredentials(_ endpoint: RequestURL, timeout: Int64) async throws -> (AWSCredentials, Int64?)? {
         let client = HTTPClient(timeLimit: timeout)
         func url(_ path: String) -> RequestURL {
             var url = endpoint
@@ -139,17 +158,44 @@ extension AWSCredentialProvider {
 
     /// The keys of the JSON the container endpoint and the instance metadata service both answer
     /// (`AccessKeyId`, `SecretAccessKey`, `Token`); `what` names the endpoint in errors.
-    static func jsonCredentials(_ response: HTTPResponse, what: String) throws -> AWSCredentials {
+    static func jsonCredentials(_ response: HTTPResponse, what: String) throws -> (AWSCredentials, Int64?) {
         struct Answer: Decodable {
             var AccessKeyId: String
             var SecretAccessKey: String
             var Token: String?
+            var Expiration: String?
         }
         guard response.status == 200 else { throw LedgeError(.remoteFailure, "\(what): HTTP \(response.status)") }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else {
             throw LedgeError(.remoteFailure, "\(what): the answer is not JSON with AccessKeyId and SecretAccessKey")
         }
-        return AWSCredentials(accessKeyID: answer.AccessKeyId, secretAccessKey: answer.SecretAccessKey, sessionToken: answer.Token)
+        return (
+            AWSCredentials(accessKeyID: answer.AccessKeyId, secretAccessKey: answer.SecretAccessKey, sessionToken: answer.Token),
+            answer.Expiration.flatMap(epochSeconds)
+        )
+    }
+
+    /// Seconds since 1970 of an ISO 8601 UTC time as AWS writes `Expiration`
+    /// (`2026-12-06T09:05:00Z`, fractions of a second allowed); `nil` for anything else.
+    static func epochSeconds(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int64? {
+            guard range.upperBound <= bytes.count, range.allSatisfy({ (0x30...0x39).contains(bytes[$0]) }) else { return nil }
+            return range.reduce(Int64(0)) { $0 * 10 + Int64(bytes[$1] - 0x30) }
+        }
+        guard bytes.count >= 20, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A,
+            bytes.last == 0x5A, let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19), (1...12).contains(month),
+            (1...31).contains(day), hour < 24, minute < 60, second < 61, bytes.count == 20 || bytes[19] == 0x2E
+        else { return nil }
+        // Days from 1970-01-01 to the date (the proleptic Gregorian calendar's civil-from-days inverse).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return days * 86_400 + hour * 3_600 + minute * 60 + second
     }
 }
 

@@ -61,8 +61,9 @@ public enum GCSCredentials: Sendable, Hashable {
         }
     }
 
-    /// Tokens issued to this process, by credentials, with the second they are good until: a
-    /// repository synced at every poll asks once an hour, not every poll.
+    /// Tokens a token endpoint issued to this process, by credentials (their file), with the
+    /// second they are good until: a repository synced at every poll asks Google's OAuth endpoint
+    /// once an hour, not every poll. The metadata server, on the machine's own link, is asked each time.
     private static let issued = Mutex<[GCSCredentials: (token: String, until: Int)]>([:])
 
     /// An access token: one issued before and good for another minute, else a new one; errors
@@ -70,6 +71,7 @@ public enum GCSCredentials: Sendable, Hashable {
     func accessToken(client: HTTPClient, now: Int = Int(Date().timeIntervalSince1970)) async throws -> String {
         if let kept = Self.issued.withLock({ $0[self] }), kept.until > now { return kept.token }
         let (token, lifetime) = try await newToken(client: client, now: now)
+        if case .metadata = self { return token }
         Self.issued.withLock { $0[self] = (token, now + max(0, (lifetime ?? 0) - 60)) }
         return token
     }

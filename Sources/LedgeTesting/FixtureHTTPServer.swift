@@ -71,6 +71,13 @@ public final class FixtureHTTPServer: @unchecked Sendable {
         return try await body(server)
     }
 
+    /// The S3 server's lines of its credential endpoints: `STS ROLE -> ok|AccessDenied`,
+    /// `CONTAINER -> ok|denied`, `IMDS PATH -> ok|denied`, in order.
+    public func credentialRequests() -> [String] {
+        process.log().split(separator: "\n").filter { $0.hasPrefix("STS ") || $0.hasPrefix("CONTAINER ") || $0.hasPrefix("IMDS ") }
+            .map(String.init)
+    }
+
     /// What the S3 server answered, as `METHOD PATH signed=HEADERS -> OUTCOME` (`-` for an
     /// unsigned request; `200` or S3's error code).
     public func s3Outcomes() -> [String] {

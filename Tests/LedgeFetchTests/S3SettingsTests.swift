@@ -1,6 +1,6 @@
 import Foundation
 import LedgeCore
-import LedgeFetch
+@testable import LedgeFetch
 import LedgeTesting
 import Testing
 
@@ -108,6 +108,17 @@ import Testing
             #expect(throws: LedgeError.usage("AWS_WEB_IDENTITY_TOKEN_FILE is set without AWS_ROLE_ARN: expected the role to assume")) {
                 try S3Settings.from(environment: ["AWS_WEB_IDENTITY_TOKEN_FILE": "/t"])
             }
+        }
+    }
+
+    /// `Expiration` as AWS writes it (STS, the container endpoint, IMDS), in seconds since 1970.
+    @Test func expirationTimes() {
+        #expect(AWSCredentialProvider.epochSeconds("1970-01-01T00:00:00Z") == 0)
+        #expect(AWSCredentialProvider.epochSeconds("2026-12-06T09:05:00Z") == 1_796_547_900)
+        #expect(AWSCredentialProvider.epochSeconds("2000-02-29T12:00:00.123Z") == 951_825_600)
+        #expect(AWSCredentialProvider.epochSeconds("1999-12-31T23:59:59Z") == 946_684_799)
+        for bad in ["2026-12-06 09:05:00Z", "2026-13-06T09:05:00Z", "2026-12-06T09:05:00", "2026-12-06T09:05:00+01:00", ""] {
+            #expect(AWSCredentialProvider.epochSeconds(bad) == nil, "\(bad)")
         }
     }
 }
