@@ -17,14 +17,14 @@ struct DeployApplyCommand: AsyncParsableCommand {
         commandName: "apply",
         abstract: "Deploy models to devices over SSH: send what they lack, check the new release, switch, roll back on failure.",
         discussion: """
-            Uses your own ssh (config, agent, jump hosts, known_hosts; strict host-key checking, no passwords).
-            Per device: probe it, send only the files it lacks (by sha256, checked there), assemble a release
-            folder under --root, start it on --check-port and check it (ready, one inference per model), point
-            'current' at it, start it on --port beside the old server (it takes every new connection once it
-            listens; no request is refused), check it there, then stop the old one, which finishes its requests.
-            On failure the new server is stopped and the old one goes on. The server is kept running by a
-            systemd unit (ledge@RELEASE: system-wide for root, the user's own when the user lingers) or, without
-            systemd, by the release's supervise.sh. An interrupted upload resumes where it stopped. The release
+            Uses your own ssh (config, agent, jump hosts, known_hosts; strict host-key checking, no passwords). \
+            Per device: probe it, send only the files it lacks (by sha256, checked there), assemble a release \
+            folder under --root, start it on --check-port and check it (ready, one inference per model), point \
+            'current' at it, start it on --port beside the old server (it takes every new connection once it \
+            listens; no request is refused), check it there, then stop the old one, which finishes its requests. \
+            On failure the new server is stopped and the old one goes on. The server is kept running by a \
+            systemd unit (ledge@RELEASE: system-wide for root, the user's own when the user lingers) or, without \
+            systemd, by the release's supervise.sh. An interrupted upload resumes where it stopped. The release \
             runs with its own loader and glibc. Exit 0 only when every device succeeded, 1 otherwise.
             """)
 

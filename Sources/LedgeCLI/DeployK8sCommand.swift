@@ -13,15 +13,15 @@ struct DeployK8sCommand: ParsableCommand {
         commandName: "k8s",
         abstract: "Write Kubernetes/KubeEdge manifests (Deployment, Service; optionally KServe and Seldon) for a ledge image.",
         discussion: """
-            The pods run the image's ledge serve as uid 65532 with a read-only root filesystem, V2 health
-            probes (startup, readiness, liveness) and Prometheus annotations. --node pins them to one node
-            (nodeName, as KubeEdge edge nodes are addressed) and --selector to labelled nodes; either adds
-            the toleration for KubeEdge's node-role.kubernetes.io/edge taint. --from-package reads the
-            JSON 'ledge package --push … --json' printed and references the image by digest.
-            --model-uri and --model-repository s3://… or gs://… replace the image's models with ones the server
-            fetches when it starts (its credentials from --env-from-secret or --service-account's cloud
-            role); an image of the server alone is 'ledge package --runtime litert,onnxruntime'.
-            --storage-uri is KServe's own way instead: a ServingRuntime for such an image and an
+            The pods run the image's ledge serve as uid 65532 with a read-only root filesystem, V2 health \
+            probes (startup, readiness, liveness) and Prometheus annotations. --node pins them to one node \
+            (nodeName, as KubeEdge edge nodes are addressed) and --selector to labelled nodes; either adds \
+            the toleration for KubeEdge's node-role.kubernetes.io/edge taint. --from-package reads the \
+            JSON 'ledge package --push … --json' printed and references the image by digest. \
+            --model-uri and --model-repository s3://… or gs://… replace the image's models with ones the server \
+            fetches when it starts (its credentials from --env-from-secret or --service-account's cloud \
+            role); an image of the server alone is 'ledge package --runtime litert,onnxruntime'. \
+            --storage-uri is KServe's own way instead: a ServingRuntime for such an image and an \
             InferenceService whose model KServe's storage initializer fetches into /mnt/models.
             """)
 

@@ -19,13 +19,13 @@ struct PackageCommand: AsyncParsableCommand {
         commandName: "package",
         abstract: "Build an OCI image of models + ledge serve for linux/amd64 and linux/arm64, without Docker.",
         discussion: """
-            The image runs 'ledge serve --model-repository /models --host 0.0.0.0 --port 8000' as uid 65532,
-            with only the runtime libraries its models need and their Debian libraries (set up by 'make setup'
-            under .ledge/platforms, or --platforms DIR). An SPDX 2.3 SBOM per platform is at
-            /usr/share/ledge/sbom.spdx.json in the image and written beside -o (or into --sbom-dir).
-            Identical inputs give identical digests; the time stamp is SOURCE_DATE_EPOCH, else 0.
-            A platform other than this machine's needs --binary PLATFORM=PATH: a ledge built on that platform.
-            Registry credentials: --registry-user with --registry-password-stdin, or LEDGE_REGISTRY_USER and
+            The image runs 'ledge serve --model-repository /models --host 0.0.0.0 --port 8000' as uid 65532, \
+            with only the runtime libraries its models need and their Debian libraries (set up by 'make setup' \
+            under .ledge/platforms, or --platforms DIR). An SPDX 2.3 SBOM per platform is at \
+            /usr/share/ledge/sbom.spdx.json in the image and written beside -o (or into --sbom-dir). \
+            Identical inputs give identical digests; the time stamp is SOURCE_DATE_EPOCH, else 0. \
+            A platform other than this machine's needs --binary PLATFORM=PATH: a ledge built on that platform. \
+            Registry credentials: --registry-user with --registry-password-stdin, or LEDGE_REGISTRY_USER and \
             LEDGE_REGISTRY_PASSWORD, or the auths of ~/.docker/config.json.
             """)
 

@@ -20,18 +20,18 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve models with the Open Inference Protocol (KServe V2) over HTTP and gRPC, and an image endpoint.",
         discussion: """
-            Endpoints: GET /v2/health/live, /v2/health/ready, /v2, /v2/models/NAME[/versions/1][/ready];
-            POST /v2/models/NAME/infer (JSON or the binary tensor data extension) and
-            POST /v2/models/NAME/classify?top_k=K with an image/jpeg, image/png or multipart/form-data body;
-            POST /v2/repository/index; a web page at / to classify a photo in the browser.
-            gRPC (--grpc-port): inference.GRPCInferenceService as Triton serves it (ServerLive, ServerReady,
-            ModelReady, ServerMetadata, ModelMetadata, ModelConfig, ModelInfer, ModelStreamInfer, ModelStatistics,
-            LogSettings, RepositoryIndex, RepositoryModelLoad, RepositoryModelUnload, SystemSharedMemory*) over the same
-            models, queue and metrics. Triton's statistics, logging and (--allow-client-shm) shared-memory extensions.
-            GET /metrics: Prometheus text format. Every request gets an id (a sane X-Request-Id header or a
-            generated one), echoed in X-Request-Id and logged as request_id with one access line at info level.
-            SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
-            Readiness, once the models are loaded and the server listens: --ready-file, and systemd's
+            Endpoints: GET /v2/health/live, /v2/health/ready, /v2, /v2/models/NAME[/versions/1][/ready]; \
+            POST /v2/models/NAME/infer (JSON or the binary tensor data extension) and \
+            POST /v2/models/NAME/classify?top_k=K with an image/jpeg, image/png or multipart/form-data body; \
+            POST /v2/repository/index; a web page at / to classify a photo in the browser. \
+            gRPC (--grpc-port): inference.GRPCInferenceService as Triton serves it (ServerLive, ServerReady, \
+            ModelReady, ServerMetadata, ModelMetadata, ModelConfig, ModelInfer, ModelStreamInfer, ModelStatistics, \
+            LogSettings, RepositoryIndex, RepositoryModelLoad, RepositoryModelUnload, SystemSharedMemory*) and grpc.health.v1.Health over the same \
+            models, queue and metrics. Triton's statistics, logging and (--allow-client-shm) shared-memory extensions. \
+            GET /metrics: Prometheus text format. Every request gets an id (a sane X-Request-Id header or a \
+            generated one), echoed in X-Request-Id and logged as request_id with one access line at info level. \
+            SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0. \
+            Readiness, once the models are loaded and the server listens: --ready-file, and systemd's \
             NOTIFY_SOCKET when set (READY=1, then STOPPING=1 when shutdown begins; for Type=notify units).
             """)
 
