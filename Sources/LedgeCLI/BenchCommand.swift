@@ -20,7 +20,11 @@ struct BenchCommand: ParsableCommand {
             neither: at least 50 runs and at least 5 s (at most 60 s). Exit code 1 when a variant fails --budget.
             """)
 
-    @Option(name: .shortAndLong, help: "A model file (.tflite or .onnx); repeat to compare (the first is the baseline).")
+    @Option(
+        name: .shortAndLong,
+        help:
+            "A model file (.tflite or .onnx), or its URI: https://, s3://, gs://, hf:// (fetched into the model cache); repeat to compare (the first is the baseline)."
+    )
     var model: [String] = []
 
     @Option(
@@ -96,6 +100,7 @@ struct BenchCommand: ParsableCommand {
         let options = try benchOptions()
         if let output { try AtomicFile.checkDirectory(of: output, option: "--output") }
         if let plot { try AtomicFile.checkDirectory(of: plot, option: "--plot") }
+        let model = try self.model.map { try ModelURIOptions.localModel($0, logger: logger) }
         CrashGuard.watch(model.joined(separator: ", "))
 
         var variants: [(model: String, threads: Int, provider: String?)] = []

@@ -9,7 +9,7 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify",
         abstract: "Classify images: top-k labels with per-run inference times (the first run includes warm-up).")
 
-    @Option(name: .shortAndLong, help: "The model file (.tflite or .onnx).")
+    @Option(name: .shortAndLong, help: "The model file (.tflite or .onnx), or its URI: https://, s3://, gs://, hf:// (fetched into the model cache).")
     var model: String
 
     @Option(
@@ -51,6 +51,7 @@ struct ClassifyCommand: ParsableCommand {
     func run() throws {
         let logger = ConsoleLogHandler.logger(verbose: runtime.verbose)
         let options = try preprocess.classifierOptions(labels: labels, exactDecode: decode.exactDecode)
+        let model = try ModelURIOptions.localModel(self.model, logger: logger)
         CrashGuard.watch(model)
         var engine = runtime.engineOptions
         engine.onnxGraphCache = graphs.graphCache

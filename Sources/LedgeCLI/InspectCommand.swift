@@ -9,7 +9,10 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Show a model's inputs, outputs, dtypes, shapes, quantization, metadata and operators.")
 
-    @Argument(help: "The model file (.tflite or .onnx; the format is read from the content).")
+    @Argument(
+        help:
+            "The model file (.tflite or .onnx; the format is read from the content), or its URI: https://, s3://, gs://, hf:// (fetched into the model cache)."
+    )
     var model: String
 
     @Flag(help: "Print JSON (keys documented in the README).")
@@ -28,6 +31,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let logger = ConsoleLogHandler.logger(verbose: runtime.verbose)
+        let model = try ModelURIOptions.localModel(self.model, logger: logger)
         CrashGuard.watch(model)
         let session = try ModelLoader.open(path: model, options: runtime.engineOptions, logger: logger)
         let report = InspectReport(info: session.info)

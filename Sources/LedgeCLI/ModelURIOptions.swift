@@ -82,3 +82,15 @@ struct ModelURIOptions: ParsableArguments {
         }
     }
 }
+
+extension ModelURIOptions {
+    /// The model argument of `inspect`, `classify` and `bench`: a path as it is; a URI
+    /// (`https://`, `http://`, `s3://`, `gs://`, `hf://`, `file://`) fetched first as
+    /// `serve --model-uri` fetches it (the default cache, credentials, pins, archives) and its
+    /// model file. A text with `://` that is no model URI is refused with the URI's line.
+    static func localModel(_ text: String, logger: Logger) throws -> String {
+        guard text.contains("://") else { return text }
+        if case .file(let path) = try ModelURI(parsing: text).location { return path }
+        return try ModelURIOptions.parse([]).blockingFetch(logger: logger)(text)
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import LedgeTesting
+import Testing
+
+/// `ledge inspect URI`, `classify -m URI` and `bench -m URI`: the model fetched first (here from
+/// the loopback file server, into a cache of the test's own), as `serve --model-uri` fetches it.
+@Suite(.ownThread) struct ModelArgumentURITests {
+    @Test func inspectClassifyAndBenchTakeAModelURI() async throws {
+        try await withTemporaryDirectory(prefix: "ledge-model-argument") { root in
+            try FileManager.default.createDirectory(atPath: root + "/served", withIntermediateDirectories: true)
+            for model in ["add.onnx", "efficientnet_lite0.tflite"] {
+                try FileManager.default.copyItem(atPath: Fixtures.model(model), toPath: root + "/served/" + model)
+            }
+            try await FixtureHTTPServer.withServer(root: root + "/served") { server in
+                let environment = ["XDG_CACHE_HOME": root + "/cache"]
+                let inspect = try ProcessRunner.ledge(["inspect", server.baseURL + "/files/add.onnx"], environment: environment)
+                #expect(inspect.status == 0, "\(inspect.stderr)")
+                #expect(inspect.stdout.contains("  a    float32  [-1, 4]\n  b    float32  [-1, 4]\n"), "\(inspect.stdout)")
+                #expect(inspect.stdout.hasPrefix("model:      \(root)/cache/ledge/models/sha256/"), "\(inspect.stdout)")
+                let classify = try ProcessRunner.ledge(
+                    ["classify", "-m", server.baseURL + "/files/efficientnet_lite0.tflite", "-i", Fixtures.image("chelsea.jpg"), "-k", "1"],
+                    environment: environment)
+                #expect(classify.status == 0, "\(classify.stderr)")
+                #expect(classify.stdout.contains("Egyptian cat: 0.8"), "\(classify.stdout)")
+                let bench = try ProcessRunner.ledge(
+                    ["bench", "-m", server.baseURL + "/files/add.onnx", "--runs", "5", "--format", "json"], environment: environment)
+                #expect(bench.status == 0, "\(bench.stderr)")
+                #expect(bench.stdout.contains("\"count\" : 5"), "\(bench.stdout)")
+                #expect(server.requests().filter { $0.hasPrefix("GET /files/") }.count == 3)
+                let bad = try ProcessRunner.ledge(["inspect", "azure://models/add.onnx"], environment: environment)
+                #expect(bad.status == 2)
+                #expect(
+                    bad.stderr
+                        == "error: model URI 'azure://models/add.onnx': expected https://, http://, s3://BUCKET/KEY, gs://BUCKET/OBJECT, hf://OWNER/REPO/PATH or file:///ABSOLUTE/PATH, optionally with #sha256=<64 hex digits>\n"
+                )
+            }
+        }
+    }
+}
