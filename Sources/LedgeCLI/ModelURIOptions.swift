@@ -84,7 +84,7 @@ struct ModelURIOptions: ParsableArguments {
 }
 
 extension ModelURIOptions {
-    /// The model argument of `inspect`, `classify` and `bench`: a path as it is; a URI
+    /// The model argument of `inspect`, `classify`, `bench` and `quantize`: a path as it is; a URI
     /// (`https://`, `http://`, `s3://`, `gs://`, `hf://`, `file://`) fetched first as
     /// `serve --model-uri` fetches it (the default cache, credentials, pins, archives) and its
     /// model file. A text with `://` that is no model URI is refused with the URI's line.

@@ -15,7 +15,7 @@ struct QuantizeCommand: ParsableCommand {
             the float one on --validate (default: the calibration folder) and times both with the bench runner.
             """)
 
-    @Argument(help: "The float ONNX model.")
+    @Argument(help: "The float ONNX model, or its URI: https://, s3://, gs://, hf:// (fetched into the model cache).")
     var model: String
 
     @Option(name: .shortAndLong, help: "Where to write the quantized model (written whole or not at all).")
@@ -82,6 +82,7 @@ struct QuantizeCommand: ParsableCommand {
             activationType: ActivationType(rawValue: activations) ?? .uint8, weightRange: reduceRange ? .reduced : .full,
             exclude: exclude.flatMap { $0.split(separator: ",").map(String.init) }, dynamic: dynamic,
             threads: runtime.engineOptions.session.threads, benchRuns: benchRuns, classifier: classifier)
+        let model = try ModelURIOptions.localModel(self.model, logger: logger)
         CrashGuard.watch(model)
         let report = try ModelQuantizer(options: options, engine: runtime.engineOptions, logger: logger).run(input: model, output: output)
         print(json ? try QuantizeText.json(report) : QuantizeText.table(report))

@@ -2,13 +2,13 @@ import Foundation
 import LedgeTesting
 import Testing
 
-/// `ledge inspect URI`, `classify -m URI` and `bench -m URI`: the model fetched first (here from
+/// `ledge inspect URI`, `classify -m URI`, `bench -m URI` and `quantize URI`: the model fetched first (here from
 /// the loopback file server, into a cache of the test's own), as `serve --model-uri` fetches it.
 @Suite(.ownThread) struct ModelArgumentURITests {
-    @Test func inspectClassifyAndBenchTakeAModelURI() async throws {
+    @Test func inspectClassifyBenchAndQuantizeTakeAModelURI() async throws {
         try await withTemporaryDirectory(prefix: "ledge-model-argument") { root in
             try FileManager.default.createDirectory(atPath: root + "/served", withIntermediateDirectories: true)
-            for model in ["add.onnx", "efficientnet_lite0.tflite"] {
+            for model in ["add.onnx", "efficientnet_lite0.tflite", "mlp_gen.onnx"] {
                 try FileManager.default.copyItem(atPath: Fixtures.model(model), toPath: root + "/served/" + model)
             }
             try await FixtureHTTPServer.withServer(root: root + "/served") { server in
@@ -26,7 +26,12 @@ import Testing
                     ["bench", "-m", server.baseURL + "/files/add.onnx", "--runs", "5", "--format", "json"], environment: environment)
                 #expect(bench.status == 0, "\(bench.stderr)")
                 #expect(bench.stdout.contains("\"count\" : 5"), "\(bench.stdout)")
-                #expect(server.requests().filter { $0.hasPrefix("GET /files/") }.count == 3)
+                let quantize = try ProcessRunner.ledge(
+                    ["quantize", server.baseURL + "/files/mlp_gen.onnx", "--dynamic", "-o", root + "/mlp.int8.onnx"], environment: environment)
+                #expect(quantize.status == 0, "\(quantize.stderr)")
+                #expect(quantize.stdout.contains("top-1 agreement"), "\(quantize.stdout)")
+                #expect(FileManager.default.fileExists(atPath: root + "/mlp.int8.onnx"))
+                #expect(server.requests().filter { $0.hasPrefix("GET /files/") }.count == 4)
                 let bad = try ProcessRunner.ledge(["inspect", "azure://models/add.onnx"], environment: environment)
                 #expect(bad.status == 2)
                 #expect(
