@@ -218,20 +218,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def gcs_refuse(self, code, message):
         return self.json(code, {"error": {"code": code, "message": message, "errors": [{"message": message, "domain": "global"}]}})
 
-    def gcs_denied(self, bucket, what):
-        """A refusal when the request may not read `bucket` (None when it may), after logging `what`."""
+    def gcs_allowed(self, bucket, what):
+        """Whether the request may read `bucket` (after logging `what`); when not, the refusal is sent."""
         authorization = self.headers.get("Authorization", "")
         kind = TOKENS.get(authorization[len("Bearer "):]) if authorization.startswith("Bearer ") else None
         log(f"GCS {what} token={kind or ('unknown' if authorization else 'none')}")
-        if os.path.isfile(os.path.join(ROOT, "gcs", bucket, ".public")):
-            return None
-        if not authorization:
-            return self.gcs_refuse(401, "Anonymous caller does not have storage.objects.get access to the Google Cloud Storage object. "
-                                        "Permission 'storage.objects.get' denied on resource (or it may not exist).")
-        return None if kind else self.gcs_refuse(403, "Invalid Credentials")
+        if os.path.isfile(os.path.join(ROOT, "gcs", bucket, ".public")) or kind:
+            return True
+        if authorization:
+            self.gcs_refuse(403, "Invalid Credentials")
+        else:
+            self.gcs_refuse(401, "Anonymous caller does not have storage.objects.get access to the Google Cloud Storage object. "
+                                 "Permission 'storage.objects.get' denied on resource (or it may not exist).")
+        return False
 
     def gcs_object(self, bucket, name):
-        if self.gcs_denied(bucket, f"{bucket}/{name}") is not None:
+        if not self.gcs_allowed(bucket, f"{bucket}/{name}"):
             return
         if self.local_path(f"gcs/{bucket}/{name}") is None:
             return self.gcs_refuse(404, f"No such object: {bucket}/{name}")
@@ -244,7 +246,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         names = sorted(os.path.relpath(os.path.join(top, name), folder) for top, _, files in os.walk(folder) for name in files)
         names = [n for n in names if n.startswith(prefix) and n > after and not os.path.basename(n).startswith(".")]
         page = names[:2]
-        if self.gcs_denied(bucket, f"LIST {bucket} {prefix} -> {len(page)}") is not None:
+        if not self.gcs_allowed(bucket, f"LIST {bucket} {prefix} -> {len(page)}"):
             return
         if not os.path.isdir(folder):
             return self.gcs_refuse(404, "The specified bucket does not exist.")
