@@ -191,20 +191,9 @@ final class AddClient: @unchecked Sendable {
                     "--model-cache", folder.path + "/cache", "--probe-cache", "none",
                 ],
                 environment: ["AWS_ENDPOINT_URL": s3.baseURL, "AWS_ACCESS_KEY_ID": "AKIDPOLL", "AWS_SECRET_ACCESS_KEY": "poll-secret"])
-            func wait(_ what: String, until condition: ([String: RepositoryIndex.Entry]) -> Bool) async throws {
-                let deadline = ContinuousClock.now + .seconds(60)
-                while ContinuousClock.now < deadline {
-                    if let index = try? RepositoryIndex.fetchAll(port: server.port), condition(index) { return }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                Issue.record("timed out waiting for \(what); server log: \(server.stderr.suffix(2000))")
-            }
-            try await wait("add READY") { $0["add"]?.state == "READY" }
-            try put("mobilenet_gen.onnx", "repo/prod/mobilenet/1/model.onnx")
-            try await wait("mobilenet READY") { $0["mobilenet"]?.state == "READY" }
-            try FileManager.default.removeItem(atPath: store + "/repo/prod/add")
-            try await wait("add unloaded") { $0["add"]?.state != "READY" }
-            #expect(server.process.isRunning)
+            try await followsBucket(
+                server, put: { try put("mobilenet_gen.onnx", "repo/prod/mobilenet/1/model.onnx") },
+                remove: { try FileManager.default.removeItem(atPath: store + "/repo/prod/add") })
             try await server.terminate()
             #expect(s3.s3Outcomes().contains { $0.hasPrefix("LIST repo prod/ signed=host;x-amz-content-sha256;x-amz-date -> ") })
             #expect(s3.s3Outcomes().filter { $0.hasPrefix("GET ") }.count == 2)  // each object downloaded once
@@ -245,20 +234,9 @@ final class AddClient: @unchecked Sendable {
                     "--model-cache", folder.path + "/cache", "--probe-cache", "none",
                 ],
                 environment: ["STORAGE_EMULATOR_HOST": host, "GCE_METADATA_HOST": host, "GOOGLE_APPLICATION_CREDENTIALS": ""])
-            func wait(_ what: String, until condition: ([String: RepositoryIndex.Entry]) -> Bool) async throws {
-                let deadline = ContinuousClock.now + .seconds(60)
-                while ContinuousClock.now < deadline {
-                    if let index = try? RepositoryIndex.fetchAll(port: server.port), condition(index) { return }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                Issue.record("timed out waiting for \(what); server log: \(server.stderr.suffix(2000))")
-            }
-            try await wait("add READY") { $0["add"]?.state == "READY" }
-            try put("mobilenet_gen.onnx", "prod/mobilenet/1/model.onnx")
-            try await wait("mobilenet READY") { $0["mobilenet"]?.state == "READY" }
-            try FileManager.default.removeItem(atPath: bucket + "/prod/add")
-            try await wait("add unloaded") { $0["add"]?.state != "READY" }
-            #expect(server.process.isRunning)
+            try await followsBucket(
+                server, put: { try put("mobilenet_gen.onnx", "prod/mobilenet/1/model.onnx") },
+                remove: { try FileManager.default.removeItem(atPath: bucket + "/prod/add") })
             try await server.terminate()
             #expect(server.exitedCleanly, "\(server.stderr.suffix(2000))")
             let requests = gcs.gcsRequests()
@@ -275,4 +253,23 @@ private func putObject(_ model: String, at path: String, staging: TemporaryFolde
     let staged = staging.path + "/staged-" + UUID().uuidString
     try FileManager.default.copyItem(atPath: Fixtures.model(model), toPath: staged)
     try FileManager.default.moveItem(atPath: staged, toPath: path)
+}
+
+/// A server polling a bucket whose `add` model serves: `put` adds `mobilenet`, which must load,
+/// then `remove` deletes `add`, which must unload; the server still runs.
+private func followsBucket(_ server: ServeProcess, put: () throws -> Void, remove: () throws -> Void) async throws {
+    func wait(_ what: String, until condition: ([String: RepositoryIndex.Entry]) -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let index = try? RepositoryIndex.fetchAll(port: server.port), condition(index) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("timed out waiting for \(what); server log: \(server.stderr.suffix(2000))")
+    }
+    try await wait("add READY") { $0["add"]?.state == "READY" }
+    try put()
+    try await wait("mobilenet READY") { $0["mobilenet"]?.state == "READY" }
+    try remove()
+    try await wait("add unloaded") { $0["add"]?.state != "READY" }
+    #expect(server.process.isRunning)
 }
