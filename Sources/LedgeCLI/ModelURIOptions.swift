@@ -59,8 +59,11 @@ struct ModelURIOptions: ParsableArguments {
 
     /// A fetch for the repository's `uri` parameters: blocking (the repository calls it on its own
     /// queue, never on Swift's cooperative pool), the model file of `uri` (an archive's highest version).
-    func blockingFetch(logger: Logger) -> @Sendable (String) throws -> String {
-        let fetcher = ModelFetcher(options: FetchOptions(cacheDirectory: modelCache), logger: logger)
+    func blockingFetch(logger: Logger) -> @Sendable (String) throws -> String { Self.blockingFetch(cache: modelCache, logger: logger) }
+
+    /// ``blockingFetch(logger:)`` into `cache` (`nil`: the default cache).
+    static func blockingFetch(cache: String?, logger: Logger) -> @Sendable (String) throws -> String {
+        let fetcher = ModelFetcher(options: FetchOptions(cacheDirectory: cache), logger: logger)
         return { uri in
             let result = Mutex<Result<String, any Error>?>(nil)
             let done = DispatchSemaphore(value: 0)
@@ -91,6 +94,6 @@ extension ModelURIOptions {
     static func localModel(_ text: String, logger: Logger) throws -> String {
         guard text.contains("://") else { return text }
         if case .file(let path) = try ModelURI(parsing: text).location { return path }
-        return try ModelURIOptions.parse([]).blockingFetch(logger: logger)(text)
+        return try blockingFetch(cache: nil, logger: logger)(text)
     }
 }
