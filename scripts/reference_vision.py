@@ -9,6 +9,8 @@ Reads <fixtures-dir>/images/*.{jpg,png} and writes <fixtures-dir>/reference/visi
   <image>.WxH.bin       that RGB image resized with Image.BILINEAR to WxH
   <image>.draft224.bin  JPEGs: decoded with draft('RGB', (224, 224)) (DCT
                         scaling), EXIF-transposed, then resized to 224x224
+  <image>.<FILTER>.WxH.bin  chelsea.png resized with Pillow's other filters
+                        (a model's preprocessor_config.json may name them)
 
 Pillow reads 16-bit grayscale PNGs as mode I;16 and its convert('RGB') clips
 values to 255 (a known quirk); like Ledge, this reference keeps the high byte
@@ -37,8 +39,13 @@ def to_rgb(im):
     return np.asarray(im.convert("RGB"))
 
 
-def resize(rgb, w, h):
-    return np.asarray(Image.fromarray(rgb, "RGB").resize((w, h), Image.BILINEAR))
+# Pillow's other filters, by Hugging Face's `resample` name, for chelsea.png: down, up, mixed.
+FILTERS = ["NEAREST", "BOX", "HAMMING", "BICUBIC", "LANCZOS"]
+FILTERED = {"chelsea.png": [(224, 224), (500, 400), (37, 23), (451, 100)]}
+
+
+def resize(rgb, w, h, resample=Image.BILINEAR):
+    return np.asarray(Image.fromarray(rgb, "RGB").resize((w, h), resample))
 
 
 def main():
@@ -71,6 +78,11 @@ def main():
             entry["decoded"] = save(rgb, f"{name}.rgb.bin")
         for rw, rh in [(224, 224)] + EXTRA.get(name, []):
             entry["resized"][f"{rw}x{rh}"] = save(resize(rgb, rw, rh), f"{name}.{rw}x{rh}.bin")
+        for rw, rh in FILTERED.get(name, []):
+            for f in FILTERS:
+                resample = getattr(Image.Resampling, f)
+                entry.setdefault("filtered", {})[f"{f} {rw}x{rh}"] = save(
+                    resize(rgb, rw, rh, resample), f"{name}.{f}.{rw}x{rh}.bin")
         if name.lower().endswith((".jpg", ".jpeg")):
             with Image.open(path) as im:
                 # A square target: EXIF rotation does not change the scale.

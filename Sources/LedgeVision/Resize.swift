@@ -1,21 +1,32 @@
 internal import CLedgeImage
 public import LedgeCore
-/// Bilinear resizing that reproduces Pillow's `Image.resize(size, Image.BILINEAR)`.
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// Resizing that reproduces Pillow's `Image.resize(size, filter)`: bilinear (Ledge's own
+/// preprocessing), and the other filters a model's recipe may name (``ImageRecipe/Filter``).
 ///
-/// The filter is a triangle whose support widens with the downscale factor
-/// (so downscaling averages, i.e. antialiases). Weights are computed per
+/// The filter (bilinear's is a triangle) has a support that widens with the downscale
+/// factor (so downscaling averages, i.e. antialiases). Weights are computed per
 /// output column and row once, normalized to sum 1, and turned into 22-bit
 /// fixed point; the image is resampled horizontally (only the rows the
 /// vertical pass needs) and then vertically, rounding to 8 bits after each
 /// pass, as Pillow does. The passes themselves are C (`CLedgeImage`), on the
 /// CPU's vector unit.
 public enum BilinearResizer {
-    /// `image` resized to `size` (returned unchanged when already that size).
-    public static func resize(_ image: RGBImage, to size: ImageSize) -> RGBImage {
+    /// `image` resized to `size` with `filter` (returned unchanged when already that size).
+    public static func resize(_ image: RGBImage, to size: ImageSize, filter: ImageRecipe.Filter = .bilinear) -> RGBImage {
         let outW = max(1, size.width), outH = max(1, size.height)
         if outW == image.width && outH == image.height { return image }
-        let horizontal = FilterTable(inputSize: image.width, outputSize: outW)
-        let vertical = FilterTable(inputSize: image.height, outputSize: outH)
+        if filter == .nearest { return nearest(image, outW, outH) }
+        let horizontal = FilterTable(inputSize: image.width, outputSize: outW, filter: filter)
+        let vertical = FilterTable(inputSize: image.height, outputSize: outH, filter: filter)
 
         var source = image.pixels, rowOffset = 0
         if outW != image.width {
@@ -42,10 +53,10 @@ public enum BilinearResizer {
         /// The most inputs any output reads.
         var taps: Int
 
-        init(inputSize: Int, outputSize: Int) {
+        init(inputSize: Int, outputSize: Int, filter: ImageRecipe.Filter = .bilinear) {
             let scale = Double(inputSize) / Double(outputSize)
             let filterScale = max(scale, 1.0)
-            let support = 1.0 * filterScale  // the triangle's support is 1
+            let support = filter.support * filterScale
             let bound = Int(support.rounded(.up)) * 2 + 1
             start = [Int32](repeating: 0, count: outputSize)
             count = [Int32](repeating: 0, count: outputSize)
@@ -58,8 +69,7 @@ public enum BilinearResizer {
                 let n = min(max(0, hi - lo), bound)
                 var total = 0.0
                 for k in 0..<n {
-                    let x = abs((Double(k + lo) - center + 0.5) * reciprocal)
-                    rows[o * bound + k] = x < 1 ? 1 - x : 0
+                    rows[o * bound + k] = filter.weight((Double(k + lo) - center + 0.5) * reciprocal)
                     total += rows[o * bound + k]
                 }
                 if total != 0 {
@@ -114,9 +124,78 @@ public enum BilinearResizer {
     }
 }
 
+extension BilinearResizer {
+    /// Pillow's `NEAREST` resize: output pixel `x` takes input pixel `⌊(x + 0.5) · in / out⌋`.
+    static func nearest(_ image: RGBImage, _ outW: Int, _ outH: Int) -> RGBImage {
+        let xScale = Double(image.width) / Double(outW), yScale = Double(image.height) / Double(outH)
+        let columns = (0..<outW).map { min(image.width - 1, Int((Double($0) + 0.5) * xScale)) * 3 }
+        var pixels = [UInt8](repeating: 0, count: outW * outH * 3)
+        for y in 0..<outH {
+            let row = min(image.height - 1, Int((Double(y) + 0.5) * yScale)) * image.width * 3
+            for (x, column) in columns.enumerated() {
+                for c in 0..<3 { pixels[(y * outW + x) * 3 + c] = image.pixels[row + column + c] }
+            }
+        }
+        return RGBImage(unchecked: outW, outH, pixels)
+    }
+}
+
+extension ImageRecipe.Filter {
+    /// Half the width of the filter's kernel at scale 1, as Pillow's `ImagingFilter` gives it.
+    var support: Double {
+        switch self {
+        case .nearest, .box: return 0.5
+        case .bilinear, .hamming: return 1
+        case .bicubic: return 2
+        case .lanczos: return 3
+        }
+    }
+
+    /// The kernel at `x`, as Pillow's `box_filter`, `bilinear_filter`, `hamming_filter`,
+    /// `bicubic_filter` (a = -0.5) and `lanczos_filter` compute it.
+    func weight(_ x: Double) -> Double {
+        func sinc(_ x: Double) -> Double { x == 0 ? 1 : sin(x * .pi) / (x * .pi) }
+        switch self {
+        case .nearest, .box:
+            return x > -0.5 && x <= 0.5 ? 1 : 0
+        case .bilinear:
+            let a = abs(x)
+            return a < 1 ? 1 - a : 0
+        case .hamming:
+            let a = abs(x)
+            if a == 0 { return 1 }
+            if a >= 1 { return 0 }
+            // Pillow writes the constants as C floats (0.54f, 0.46f).
+            return sin(a * .pi) / (a * .pi) * (Double(Float(0.54)) + Double(Float(0.46)) * cos(a * .pi))
+        case .bicubic:
+            let a = abs(x), c = -0.5
+            if a < 1 { return ((c + 2) * a - (c + 3)) * a * a + 1 }
+            if a < 2 { return (((a - 5) * a + 8) * a - 4) * c }
+            return 0
+        case .lanczos:
+            return -3 <= x && x < 3 ? sinc(x) * sinc(x / 3) : 0
+        }
+    }
+}
+
 extension RGBImage {
-    /// This image resized to `size` like Pillow's bilinear `resize`.
-    public func resized(to size: ImageSize) -> RGBImage {
-        BilinearResizer.resize(self, to: size)
+    /// This image resized to `size` like Pillow's `resize` with `filter` (bilinear by default).
+    public func resized(to size: ImageSize, filter: ImageRecipe.Filter = .bilinear) -> RGBImage {
+        BilinearResizer.resize(self, to: size, filter: filter)
+    }
+
+    /// The `size` region at the center, its top-left at `⌊(height − h) / 2⌋, ⌊(width − w) / 2⌋`
+    /// (Hugging Face's `center_crop`); `nil` when the image is smaller than `size`.
+    public func centerCropped(to size: ImageSize) -> RGBImage? {
+        guard size.width <= width, size.height <= height else { return nil }
+        if size == self.size { return self }
+        let top = (height - size.height) / 2, left = (width - size.width) / 2
+        var out = [UInt8]()
+        out.reserveCapacity(size.width * size.height * 3)
+        for y in top..<(top + size.height) {
+            let start = (y * width + left) * 3
+            out.append(contentsOf: pixels[start..<(start + size.width * 3)])
+        }
+        return RGBImage(unchecked: size.width, size.height, out)
     }
 }

@@ -31,6 +31,20 @@ import Testing
         #expect(difference.max == 0, "\(name) to \(size): \(difference)")
     }
 
+    /// The filters a model's `preprocessor_config.json` may name, against Pillow's resize with each.
+    @Test(arguments: [ImageRecipe.Filter.nearest, .box, .hamming, .bicubic, .lanczos])
+    func otherFiltersMatchPillow(_ filter: ImageRecipe.Filter) throws {
+        let reference = try VisionReference.load()
+        let image = try decodeFixture("chelsea.png")
+        for (width, height) in [(224, 224), (500, 400), (37, 23), (451, 100)] {
+            let size = ImageSize(width: width, height: height)
+            let resized = image.resized(to: size, filter: filter)
+            let expected = try reference.resized("chelsea.png", to: size, filter: filter.name.uppercased())
+            let difference = PixelDifference(resized, expected)
+            #expect(difference.max == 0, "\(filter.name) to \(size): \(difference)")
+        }
+    }
+
     /// A 4000×3000 JPEG decoded for 224×224 uses 1/8 DCT scaling (500×375),
     /// like Pillow's `draft`, and stays close to the full decode.
     @Test(arguments: ["chelsea", "coffee", "astronaut", "rocket"])

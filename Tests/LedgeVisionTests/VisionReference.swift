@@ -17,6 +17,8 @@ struct VisionReference: Decodable {
         var height: Int?
         var decoded: String?
         var resized: [String: String]?
+        /// By `FILTER WxH` (Pillow's constant names).
+        var filtered: [String: String]?
         var draft224: Draft?
         var error: String?
     }
@@ -61,6 +63,16 @@ struct VisionReference: Decodable {
     func resized(_ image: String, to size: ImageSize) throws -> RGBImage {
         guard let file = try entry(image).resized?["\(size.width)x\(size.height)"] else {
             throw LedgeError.invalidInput("no \(size) resize reference for \(image)")
+        }
+        return try Self.image(file, width: size.width, height: size.height)
+    }
+}
+
+extension VisionReference {
+    /// Pillow's resize of `image` to `size` with `filter` (`NEAREST`, `BOX`, `HAMMING`, `BICUBIC`, `LANCZOS`).
+    func resized(_ image: String, to size: ImageSize, filter: String) throws -> RGBImage {
+        guard let file = try entry(image).filtered?["\(filter) \(size.width)x\(size.height)"] else {
+            throw LedgeError.invalidInput("no \(filter) \(size) resize reference for \(image); run 'make setup'")
         }
         return try Self.image(file, width: size.width, height: size.height)
     }
