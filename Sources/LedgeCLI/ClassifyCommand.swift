@@ -28,8 +28,10 @@ struct ClassifyCommand: ParsableCommand {
     @Option(name: [.customShort("c"), .customLong("count")], help: "How many times to run inference on each image.")
     var count = 5
 
-    @Option(name: [.customShort("t"), .customLong("threshold")], help: "Hide classes scoring below this.")
-    var threshold: Float = 0
+    @Option(
+        name: [.customShort("t"), .customLong("threshold")],
+        help: "Hide classes scoring below this (default: none, so a model's negative logits show too).")
+    var threshold: Float?
 
     @OptionGroup var preprocess: PreprocessOptions
 
@@ -60,7 +62,7 @@ struct ClassifyCommand: ParsableCommand {
         let classifier = try ImageClassifier(session: session, options: options)
         var results: [ClassificationResult] = []
         for image in images {
-            let result = try classifier.classify(path: image, topK: topK, runs: count, threshold: threshold)
+            let result = try classifier.classify(path: image, topK: topK, runs: count, threshold: threshold ?? -.infinity)
             if json { results.append(result) } else { print(ClassifyText.render(result, many: images.count > 1)) }
         }
         if json { print(try ClassifyText.json(model: model, results: results)) }
