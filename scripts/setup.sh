@@ -121,6 +121,8 @@ make_venv() {
 #   kserve (scripts/check_kserve.py): kserve needs protobuf<7, the main venv pins 7.x.
 #   seldon (scripts/check_seldon.py): seldon-core 1.18 needs numpy<2 and protobuf<4.
 #   grpc (scripts/check_grpc.py): tritonclient[grpc] needs protobuf<7 and grpcio<1.68.
+#   hf (scripts/hf_pixel_values.py): transformers' image processors, the reference for the
+#     recipes of Hugging Face exports (kept apart: its 40 packages are no client of the server).
 client_venv() {
   local name="$1" k venv="$LEDGE_HOME/venv-$1" requirements="$SCRIPTS/requirements-$1.txt"
   k="$(key "$name-venv-v1" "$requirements" "$("$PYTHON" -VV)")"
@@ -292,6 +294,24 @@ run_py() {
   stamp "$step" "$k"
 }
 
+# Hugging Face-style exports (config.json and preprocessor_config.json beside an ONNX model),
+# transformers' pixel values of the fixture photos for each (in venv-hf), and ONNX Runtime's
+# logits on them (in the main venv).
+hf_fixtures() {
+  local exports pixels logits
+  exports="$(key "$SCRIPTS/make_hf_exports.py" "$(<"$STAMPS/requirements")")"
+  run_py hf-exports "$exports" "$FIXTURES/hf/exports.json" "$SCRIPTS/make_hf_exports.py"
+  pixels="$(key "$SCRIPTS/hf_pixel_values.py" "$exports" "$1" "$(<"$STAMPS/hf-venv")")"
+  if ! fresh hf-pixels "$pixels" "$FIXTURES/hf/reference/pixel_values.json"; then
+    log "running scripts/hf_pixel_values.py (venv-hf)"
+    # Without PyTorch, transformers advises installing it; its PIL processors need none.
+    TRANSFORMERS_NO_ADVISORY_WARNINGS=1 "$LEDGE_HOME/venv-hf/bin/python" "$SCRIPTS/hf_pixel_values.py" "$FIXTURES"
+    stamp hf-pixels "$pixels"
+  fi
+  logits="$(key "$SCRIPTS/hf_reference_logits.py" "$pixels")"
+  run_py hf-logits "$logits" "$FIXTURES/hf/reference/logits.json" "$SCRIPTS/hf_reference_logits.py"
+}
+
 fixtures() {
   local req unpacked images models refs script
   req="$(<"$STAMPS/requirements")"
@@ -302,6 +322,7 @@ fixtures() {
   run_py models "$models" "$MODELS/fake.onnx" "$SCRIPTS/make_models.py"
   refs="$(key "$SCRIPTS/make_references.py" "$models")"
   run_py references "$refs" "$FIXTURES/reference/manifest.json" "$SCRIPTS/make_references.py"
+  hf_fixtures "$models"
   shopt -s nullglob
   for script in "$SCRIPTS"/reference_*.py; do
     run_py "$(basename "$script" .py)" "$(key "$script" "$refs")" "$FIXTURES" "$script"
@@ -320,6 +341,7 @@ requirements
 client_venv kserve
 client_venv seldon
 client_venv grpc
+client_venv hf
 fixtures
 
 if (( DID_WORK )); then

@@ -33,7 +33,8 @@ final class InputSource {
             )
         }
         let preprocessor = try ImagePreprocessor(
-            spec: input, normalization: info.metadata.normalization, inputSize: options.inputSize, exactDecode: options.exactDecode)
+            spec: input, normalization: info.metadata.normalization, inputSize: options.inputSize, exactDecode: options.exactDecode,
+            recipe: info.metadata.recipe)
         self.preprocessor = preprocessor
         self.images = try Self.imageFiles(in: directory).map { path in
             preprocessor.resize(try preprocessor.decode(try ImageDecoder.readFile(path), name: path))

@@ -23,8 +23,9 @@ enum InspectText {
         if let v = m.version { meta.append("  version:     \(v)") }
         if let v = m.author { meta.append("  author:      \(v)") }
         if !m.associated_files.isEmpty { meta.append("  files:       \(m.associated_files.joined(separator: ", "))") }
-        if m.labels_count > 0 { meta.append("  labels:      \(m.labels_count)") }
+        if m.labels_count > 0 { meta.append("  labels:      \(m.labels_count)" + (m.labels_source.map { " (\($0))" } ?? "")) }
         if let n = m.normalization { meta.append("  normalize:   mean \(n["mean"] ?? []) std \(n["std"] ?? [])") }
+        if let p = m.preprocessing { meta.append("  preprocess:  \(p["steps"] ?? "") (\(p["source"] ?? ""))") }
         for (k, v) in m.properties.sorted(by: { $0.key < $1.key }) { meta.append("  \(k): \(v)") }
         if !meta.isEmpty { lines.append("metadata:"); lines += meta }
         if !r.operators.isEmpty {

@@ -7,6 +7,7 @@ internal import Foundation
 #endif
 internal import LedgeCore
 internal import LedgeEngine
+internal import LedgeVision
 
 /// `ledge probe MODEL` (hidden): the child side of ``ModelProbe``. Limits its
 /// own address space, loads the model, runs it once on a synthetic input and
@@ -41,7 +42,7 @@ struct ProbeCommand: ParsableCommand {
         engine.onnxGraphCache = onnxCache.map { ONNXGraphCache(directory: $0) }
         engine.xnnpackCache = xnnpackCache.map { XNNPackWeightCache(directory: $0) }
         let session = try ModelLoader.open(path: model, options: engine, logger: logger)
-        _ = try session.run(SyntheticInput.tensors(for: session.info.inputs))
+        _ = try session.run(SyntheticInput.tensors(for: session.info))
         print("probe: ok peak_bytes=\(Self.peakResidentBytes())")
     }
 
@@ -63,11 +64,17 @@ enum CrashGuard {
     }
 }
 
-/// Zero-filled inputs for a probe run: a dynamic batch is 1, other dynamic
-/// dimensions of a 4-D input are 32 (an image-sized plane), any other is 1.
+/// Zero-filled inputs for a probe run: the image a model with an image recipe
+/// (``ImageRecipe``: its size and channels) is fed, else a dynamic batch is 1,
+/// other dynamic dimensions of a 4-D input are 32 (an image-sized plane), any other is 1.
 enum SyntheticInput {
-    static func tensors(for specs: [TensorSpec]) -> [Tensor] {
-        specs.map { spec in
+    static func tensors(for info: ModelInfo) -> [Tensor] {
+        if let recipe = info.metadata.recipe, info.inputs.count == 1, let spec = info.inputs.first,
+            let image = try? ImagePreprocessor(spec: spec, recipe: recipe)
+        {
+            return [Tensor(dtype: spec.dtype, shape: image.shape(batch: 1))]
+        }
+        return info.inputs.map { spec in
             let shape = spec.shape.enumerated().map { index, dim in
                 dim >= 0 ? dim : (spec.shape.count == 4 && index > 0 ? 32 : 1)
             }

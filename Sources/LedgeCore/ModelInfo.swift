@@ -34,10 +34,26 @@ public struct ModelMetadata: Sendable, Hashable {
     public var labels: [String]?
     /// Input normalization declared by the model's metadata.
     public var normalization: Normalization?
+    /// How images were prepared for the model, from a file beside it (``ModelSidecar``).
+    public var recipe: ImageRecipe?
+    /// Where ``labels`` came from when not from the model itself (a `config.json` beside it).
+    public var labelsSource: String?
     /// Other key/value metadata (ONNX custom metadata, producer name, …).
     public var properties: [String: String] = [:]
 
     public init() {}
+
+    /// Adds what the files beside the model at `modelPath` say (``ModelSidecar``): its image
+    /// recipe, and its labels when the model embeds none. Throws for a sidecar file that is not
+    /// as expected.
+    public mutating func addSidecar(besides modelPath: String) throws {
+        guard let sidecar = try ModelSidecar.load(besides: modelPath) else { return }
+        recipe = sidecar.recipe
+        if labels == nil, let found = sidecar.labels {
+            labels = found
+            labelsSource = sidecar.labelsSource
+        }
+    }
 }
 
 /// Everything `ledge inspect` reports about a loaded model.

@@ -37,7 +37,8 @@ public struct ImagePipeline: Sendable {
         }
         self.preprocessor = try ImagePreprocessor(
             spec: input, normalization: info.metadata.normalization,
-            mean: options.mean, std: options.std, inputSize: options.inputSize, exactDecode: options.exactDecode)
+            mean: options.mean, std: options.std, inputSize: options.inputSize, exactDecode: options.exactDecode,
+            recipe: info.metadata.recipe)
         guard let output = info.outputs.first else {
             throw LedgeError.invalidModel("\(info.path): model has no outputs")
         }

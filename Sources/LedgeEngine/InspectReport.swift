@@ -40,7 +40,11 @@ public struct InspectReport: Encodable, Sendable {
         public var author: String?
         public var associated_files: [String]
         public var labels_count: Int
+        /// The `config.json` beside the model the labels came from, when they are not the model's own.
+        public var labels_source: String?
         public var normalization: [String: [Float]]?
+        /// The image recipe of a `preprocessor_config.json` beside the model: `source` and `steps`.
+        public var preprocessing: [String: String]?
         public var properties: [String: String]
     }
 
@@ -83,8 +87,9 @@ public struct InspectReport: Encodable, Sendable {
         let m = info.metadata
         metadata = Metadata(
             name: m.name, description: m.description, version: m.version, author: m.author,
-            associated_files: m.associatedFiles, labels_count: m.labels?.count ?? 0,
+            associated_files: m.associatedFiles, labels_count: m.labels?.count ?? 0, labels_source: m.labelsSource,
             normalization: m.normalization.map { ["mean": $0.mean, "std": $0.std] },
+            preprocessing: m.recipe.map { ["source": $0.source, "steps": $0.summary] },
             properties: m.properties)
         operators = info.operators.map { Operator(op: $0.name, count: $0.count) }
         quantized = info.quantized?.rawValue ?? "unknown"

@@ -178,11 +178,16 @@ public struct ModelProbe: Sendable {
 
     // MARK: cache
 
-    /// SHA-256 of the file's bytes, the runtime (library, version), Ledge's version and the probe settings.
+    /// SHA-256 of the file's bytes, the runtime (library, version), Ledge's version, the probe settings
+    /// and the files beside the model that shape its probe input (``ModelSidecar``).
     func cacheKey(file: ModelFile) throws -> String {
         let runtime = try ModelLoader.runtimeIdentity(format: file.format, options: engine)
         let fileDigest = file.sha256
-        let settings = "\(runtime)|threads=\(engine.session.threads ?? 0)|memory=\(memoryLimit)|ledge=\(ModelLoader.ledgeVersion)"
+        var settings = "\(runtime)|threads=\(engine.session.threads ?? 0)|memory=\(memoryLimit)|ledge=\(ModelLoader.ledgeVersion)"
+        for (name, path) in ModelSidecar.files(besides: file.path).sorted(by: { $0.key < $1.key }) {
+            let bytes = FileManager.default.contents(atPath: path) ?? Data()
+            settings += "|\(name)=\(SHA256.hash(data: bytes).lowercaseHex)"
+        }
         let settingsDigest = SHA256.hash(data: Data(settings.utf8)).prefix(8).lowercaseHex
         return fileDigest + "-" + settingsDigest
     }

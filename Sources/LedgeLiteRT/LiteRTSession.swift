@@ -37,7 +37,8 @@ public final class LiteRTSession: InferenceSession {
         let threads = options.threads ?? SessionOptions.defaultThreads
         guard threads >= 1 else { throw LedgeError.invalidInput("threads: expected at least 1, got \(threads)") }
         let model = try TFLiteModel(data: file.data, path: file.path)
-        let metadata = try model.modelMetadata(data: file.data, path: file.path)
+        var metadata = try model.modelMetadata(data: file.data, path: file.path)
+        try metadata.addSidecar(besides: file.path)
         self.model = model
         self.runtime = runtime
         self.logger = logger

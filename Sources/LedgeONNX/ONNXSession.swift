@@ -143,6 +143,7 @@ public final class ONNXSession: InferenceSession {
             path: file.path, format: .onnx, runtimeVersion: runtime.version,
             sizeBytes: file.data.count, inputs: inputs, outputs: outputs)
         info.metadata = Self.metadata(of: session.pointer, api: api)
+        try info.metadata.addSidecar(besides: file.path)
         if let summary = ONNXModelSummary.scan(file.data) {
             summary.apply(to: &info)
         }

@@ -37,7 +37,7 @@ enum CalibrationData {
                 }
                 preprocessor = try ImagePreprocessor(
                     spec: input, normalization: info.metadata.normalization, mean: classifier.mean, std: classifier.std,
-                    inputSize: classifier.inputSize, exactDecode: classifier.exactDecode)
+                    inputSize: classifier.inputSize, exactDecode: classifier.exactDecode, recipe: info.metadata.recipe)
             }
             guard let preprocessor else { return [] }
             return [try preprocessor.pack([preprocessor.resize(try preprocessor.decode(try ImageDecoder.readFile(path), name: path))])]

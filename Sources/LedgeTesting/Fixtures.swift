@@ -28,6 +28,20 @@ public enum Fixtures {
     public static func image(_ name: String) -> String { home + "/fixtures/images/" + name }
     /// A file in the reference folder.
     public static func reference(_ name: String) -> String { home + "/fixtures/reference/" + name }
+    /// A file of the Hugging Face-style exports (`scripts/make_hf_exports.py`), e.g. `vit/model.onnx`.
+    public static func huggingFace(_ name: String) -> String { home + "/fixtures/hf/" + name }
+
+    /// ONNX Runtime's logits for the Hugging Face-style exports on transformers' pixel values of
+    /// the fixture photos (`scripts/hf_reference_logits.py`), by export (`vit`, `convnext`,
+    /// `repo/mobilenet`) and image.
+    public static func huggingFaceLogits() throws -> [String: [String: [Float]]] {
+        struct Reference: Decodable { var logits: [String: [String: [Float]]] }
+        let file = huggingFace("reference/logits.json")
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw LedgeError.invalidInput("\(file) missing; run 'make setup'")
+        }
+        return try JSONDecoder().decode(Reference.self, from: data).logits
+    }
 
     /// The built `ledge` executable next to the test bundle.
     public static var ledgeExecutable: String {

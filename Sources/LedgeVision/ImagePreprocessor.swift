@@ -39,6 +39,8 @@ public struct ImagePreprocessor: Sendable {
     public let exactDecode: Bool
     /// Per channel: the value each of the 256 pixel levels becomes (float inputs).
     let lookup: [[Float]]
+    /// The model's image recipe: its resize, crop and filter replace the plain bilinear resize.
+    public let recipe: ImageRecipe?
 
     /// A preprocessor for the image input described by `spec`.
     ///
@@ -47,21 +49,35 @@ public struct ImagePreprocessor: Sendable {
     ///   - mean, std: the user's values, one or one per channel, in the 0–1 domain.
     ///   - inputSize: the size to use where the input's height or width is dynamic.
     ///   - exactDecode: decode JPEGs at full size, never DCT-scaled.
+    ///   - recipe: how the model's training images were prepared (resize, crop, filter,
+    ///     rescale, normalization; its channels and size where the input leaves them dynamic).
+    ///     Its normalization applies when neither the user nor the model gives one.
     public init(
         spec: TensorSpec, normalization: Normalization? = nil, mean: [Float]? = nil,
-        std: [Float]? = nil, inputSize: ImageSize? = nil, exactDecode: Bool = false
+        std: [Float]? = nil, inputSize: ImageSize? = nil, exactDecode: Bool = false, recipe: ImageRecipe? = nil
     ) throws {
         self.exactDecode = exactDecode
         let shape = spec.shape
         let isChannels = { (d: Int) in d == 3 || d == 1 }
-        guard shape.count == 4, isChannels(shape[3]) || isChannels(shape[1]) else {
+        // A recipe's model (Hugging Face's pixel_values) may leave its channels dynamic: NCHW.
+        let recipeChannels = recipe.flatMap { shape.count == 4 && shape[1] < 0 && !isChannels(shape[3]) ? $0.channels : nil }
+        guard shape.count == 4, isChannels(shape[3]) || isChannels(shape[1]) || recipeChannels != nil else {
             throw LedgeError.invalidInput(
                 "model input '\(spec.name)' with shape \(spec.shapeDescription) is not an image (expected [N,H,W,3] or [N,3,H,W])")
         }
         layout = isChannels(shape[3]) ? .nhwc : .nchw
-        channels = layout == .nhwc ? shape[3] : shape[1]
+        channels = recipeChannels ?? (layout == .nhwc ? shape[3] : shape[1])
+        self.recipe = recipe
         let (h, w) = layout == .nhwc ? (shape[1], shape[2]) : (shape[2], shape[3])
-        if h < 0 || w < 0 {
+        if let made = recipe?.outputSize, let source = recipe?.source, inputSize == nil,
+            (h > 0 && h != made.height) || (w > 0 && w != made.width)
+        {
+            throw LedgeError.invalidModel(
+                "\(source) makes \(made) images; model input '\(spec.name)' takes \(spec.shapeDescription)")
+        }
+        if h < 0 || w < 0, let made = recipe?.outputSize, inputSize == nil {
+            size = made
+        } else if h < 0 || w < 0 {
             guard let inputSize else {
                 throw LedgeError.usage(
                     "model input '\(spec.name)' has dynamic height/width \(spec.shapeDescription); pass --input-size HxW")
@@ -90,7 +106,11 @@ public struct ImagePreprocessor: Sendable {
         inputName = spec.name
         fixedBatch = shape[0] > 0 ? shape[0] : nil
 
-        if mean != nil || std != nil || normalization == nil {
+        if mean == nil, std == nil, normalization == nil, let recipe {
+            let m = try Self.perChannel(recipe.mean.isEmpty ? [0] : recipe.mean, channels, "\(recipe.source) image_mean")
+            let s = try Self.perChannel(recipe.std.isEmpty ? [1] : recipe.std, channels, "\(recipe.source) image_std")
+            lookup = (0..<channels).map { c in (0..<256).map { (Float($0) * recipe.scale - m[c]) / s[c] } }
+        } else if mean != nil || std != nil || normalization == nil {
             let m = try Self.perChannel(mean ?? [0], channels, "--mean")
             let s = try Self.perChannel(std ?? [1], channels, "--std")
             lookup = (0..<channels).map { c in (0..<256).map { (Float($0) / 255 - m[c]) / s[c] } }
@@ -122,12 +142,33 @@ public struct ImagePreprocessor: Sendable {
     /// Step 1: decodes `data` at a DCT scale that still covers the input size
     /// (at full size with ``exactDecode``).
     public func decode(_ data: Data, name: String, limits: ImageLimits = .default) throws -> RGBImage {
-        try ImageDecoder.decode(data, name: name, targetSize: exactDecode ? nil : (size.width, size.height), limits: limits)
+        var target = (size.width, size.height)
+        switch recipe?.resize {
+        case .exact(let size): target = (size.width, size.height)
+        case .shortestEdge(let edge): target = (edge, edge)
+        case nil: break
+        }
+        return try ImageDecoder.decode(data, name: name, targetSize: exactDecode ? nil : target, limits: limits)
     }
 
-    /// Step 2: resizes `image` to the input size (Pillow-compatible bilinear).
+    /// Step 2: resizes `image` to the input size (Pillow-compatible bilinear); with a
+    /// ``recipe``, as it says: its resize and filter, then its center crop.
     public func resize(_ image: RGBImage) -> RGBImage {
-        image.resized(to: size)
+        guard let recipe else { return image.resized(to: size) }
+        var resized = image
+        switch recipe.resize {
+        case .exact(let size): resized = image.resized(to: size, filter: recipe.filter)
+        case .shortestEdge(let edge):
+            // transformers' get_resize_output_image_size: the long side is ⌊edge · long / short⌋.
+            let short = min(image.width, image.height), long = max(image.width, image.height)
+            let other = edge * long / short
+            let target = image.width <= image.height ? ImageSize(width: edge, height: other) : ImageSize(width: other, height: edge)
+            resized = image.resized(to: target, filter: recipe.filter)
+        case nil: break
+        }
+        if let crop = recipe.crop, let cropped = resized.centerCropped(to: crop) { resized = cropped }
+        // A size the recipe does not fix (or an image smaller than its crop) is brought to the input's.
+        return resized.size == size ? resized : resized.resized(to: size, filter: recipe.filter)
     }
 
     /// Step 3: lays out and converts images already at the input size.

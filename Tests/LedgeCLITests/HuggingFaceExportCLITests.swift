@@ -1,0 +1,131 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LedgeTesting
+import Testing
+
+/// `ledge inspect` and `ledge classify` on models exported the Hugging Face way
+/// (`scripts/make_hf_exports.py`): what the `config.json` and `preprocessor_config.json`
+/// beside them say, and one-line refusals of ones Ledge cannot follow.
+@Suite(.ownThread) struct HuggingFaceExportCLITests {
+    static let root = Fixtures.huggingFace("")
+
+    @Test func inspectShowsTheRecipeAndWhereTheLabelsCameFrom() throws {
+        let model = Self.root + "convnext/onnx/model.onnx"
+        let result = try ProcessRunner.ledge(["inspect", model])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("  labels:      5 (\(Self.root)convnext/config.json)"))
+        #expect(
+            lines.contains(
+                "  preprocess:  resize shortest edge to 256 (bicubic), center crop 224x224, ×1/255, mean 0.485,0.456,0.406, std 0.229,0.224,0.225 (\(Self.root)convnext/preprocessor_config.json)"
+            ), "\(result.stdout)")
+        let json = try ProcessRunner.ledge(["inspect", "--json", Self.root + "repo/mobilenet/1/model.onnx"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let meta = try #require(object["metadata"] as? [String: Any])
+        #expect(meta["labels_source"] as? String == Self.root + "repo/mobilenet/config.json")
+        #expect(
+            meta["preprocessing"] as? [String: String] == [
+                "source": Self.root + "repo/mobilenet/preprocessor_config.json",
+                "steps": "resize shortest edge to 256 (bilinear), center crop 224x224, ×1/255, mean 0.5,0.5,0.5, std 0.5,0.5,0.5",
+            ])
+    }
+
+    /// The model's input is [batch_size, num_channels, height, width], all dynamic: the recipe
+    /// gives its size and channels, config.json its labels; negative logits are shown.
+    @Test func classifyUsesTheLabelsAndShowsNegativeLogits() throws {
+        let reference = try Fixtures.huggingFaceLogits()["repo/mobilenet"]?["coffee.jpg"]
+        let expected = try #require(reference)
+        let result = try ProcessRunner.ledge([
+            "classify", "-m", Self.root + "repo/mobilenet/1/model.onnx", "-i", Fixtures.image("coffee.jpg"), "-k", "5", "-c", "1",
+            "--exact-decode", "--json",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let top = try #require(((object["results"] as? [[String: Any]])?.first?["top"]) as? [[String: Any]], "\(result.stdout)")
+        let labels = ["espresso", "cup", "coffee mug", "eggnog", "consomme"]
+        let order = expected.indices.sorted { expected[$0] > expected[$1] }
+        #expect(top.compactMap { $0["label"] as? String } == order.map { labels[$0] })
+        for (entry, index) in zip(top, order) {
+            let score = try #require(entry["score"] as? Double)
+            #expect(abs(score - Double(expected[index])) <= 0.01, "\(labels[index]): \(score) vs \(expected[index])")
+        }
+        #expect(expected.allSatisfy { $0 < 0 })  // all hidden by a threshold of 0, as before
+    }
+
+    /// A repository whose model keeps its config files beside its version folder: the probe
+    /// runs it on the recipe's image (its input leaves channels dynamic), the image endpoint
+    /// names config.json's classes, with ONNX Runtime's scores.
+    @Test func aServedRepositoryClassifiesWithTheExportsLabels() async throws {
+        let expected = try #require(try Fixtures.huggingFaceLogits()["repo/mobilenet"]?["coffee.jpg"])
+        let server = try await ServeProcess.start(["--model-repository", Self.root + "repo", "--no-grpc"])
+        var request = URLRequest(url: try #require(URL(string: server.base + "/models/mobilenet/classify?top_k=2")))
+        request.httpMethod = "POST"
+        request.setValue("image/jpeg", forHTTPHeaderField: "Content-Type")
+        let (data, response) = try await URLSession.shared.upload(
+            for: request, from: try Data(contentsOf: URL(fileURLWithPath: Fixtures.image("coffee.jpg"))))
+        #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: data, as: UTF8.self))")
+        let top = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["top"] as? [[String: Any]])
+        #expect(top.compactMap { $0["label"] as? String } == ["coffee mug", "espresso"])
+        for entry in top {
+            let index = try #require(entry["index"] as? Int), score = try #require(entry["score"] as? Double)
+            // coffee.jpg's 400-pixel side needs its full decode for the 256 edge: as transformers' pixels.
+            #expect(abs(score - Double(expected[index])) <= 0.01, "class \(index): \(score) vs \(expected[index])")
+        }
+        try await server.terminate()
+    }
+
+    /// A copy of the ViT export with `change` made to its preprocessor_config.json (or its
+    /// config.json when `file` says), and the line `ledge inspect` refuses it with.
+    func refusal(_ file: String = "preprocessor_config.json", _ change: (inout [String: Any]) -> Void) throws -> String {
+        let folder = try TemporaryFolder()
+        for name in ["model.onnx", "config.json", "preprocessor_config.json"] {
+            try FileManager.default.copyItem(atPath: Self.root + "vit/" + name, toPath: folder.path + "/" + name)
+        }
+        let path = folder.path + "/" + file
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        change(&object)
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        let result = try ProcessRunner.ledge(["inspect", folder.path + "/model.onnx"])
+        #expect(result.status == 3, "\(result.stdout)")
+        return result.stderr.trimmingCharacters(in: .whitespacesAndNewlines).replacing(folder.path + "/", with: "")
+    }
+
+    /// `config.json` is a common name: one that is no JSON object is another tool's, and skipped.
+    @Test func anotherToolsConfigJSONIsSkipped() throws {
+        let folder = try TemporaryFolder()
+        try FileManager.default.copyItem(atPath: Self.root + "vit/model.onnx", toPath: folder.path + "/model.onnx")
+        try FileManager.default.copyItem(atPath: Self.root + "vit/preprocessor_config.json", toPath: folder.path + "/preprocessor_config.json")
+        try Data("threads = 4\n".utf8).write(to: URL(fileURLWithPath: folder.path + "/config.json"))
+        let result = try ProcessRunner.ledge(["inspect", folder.path + "/model.onnx"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdout.contains("labels:"))
+        #expect(result.stdout.contains("  preprocess:  resize to 224x224 (bilinear), ×1/255, mean 0.5,0.5,0.5, std 0.5,0.5,0.5 ("))
+    }
+
+    @Test func filesLedgeCannotFollowAreRefusedInOneLine() throws {
+        #expect(
+            try refusal { $0["do_flip_channel_order"] = true }
+                == "error: preprocessor_config.json: 'do_flip_channel_order': true is not supported (Ledge feeds the image resized, cropped and normalized)"
+        )
+        #expect(
+            try refusal { $0["size"] = ["shortest_edge": 224] }
+                == "error: preprocessor_config.json: 'size': a shortest edge without a center crop gives each image its own size; Ledge needs one input size"
+        )
+        #expect(
+            try refusal { $0["size"] = ["longest_edge": 224] }
+                == "error: preprocessor_config.json: 'size': expected an object with height and width, or shortest_edge (got keys [\"longest_edge\"])"
+        )
+        #expect(try refusal { $0["resample"] = 7 } == "error: preprocessor_config.json: 'resample': expected an integer from 0 to 5")
+        #expect(try refusal { $0["image_std"] = [0.5, 0, 0.5] } == "error: preprocessor_config.json: 'image_std': expected values other than 0")
+        #expect(
+            try refusal { $0["image_mean"] = [0.5, 0.5] }
+                == "error: preprocessor_config.json: 'image_mean': expected 1 or 3 values (config.json's num_channels)")
+        #expect(
+            try refusal("config.json") { $0["id2label"] = ["0": "a", "2": "c"] }
+                == "error: config.json: 'id2label': key '2' is not a class index from 0 to 1")
+        #expect(try refusal("config.json") { $0["id2label"] = ["0": "a", "1": 5] } == "error: config.json: 'id2label.1': expected a string")
+        #expect(try refusal("config.json") { $0["num_channels"] = "3" } == "error: config.json: 'num_channels': expected an integer from 1 to 4")
+    }
+}
