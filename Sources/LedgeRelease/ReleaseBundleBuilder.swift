@@ -87,6 +87,10 @@ extension ReleaseBundle {
             if let labels = entry.labels {
                 collector.add(ReleaseFile(path: "models/\(entry.name)/labels.txt", content: .file(labels), mode: 0o644, layer: .models))
             }
+            // A Hugging Face export's config.json and preprocessor_config.json: the model's labels and image recipe.
+            for (name, file) in ModelSidecar.files(besides: entry.model).sorted(by: { $0.key < $1.key }) {
+                collector.add(ReleaseFile(path: "models/\(entry.name)/\(name)", content: .file(file), mode: 0o644, layer: .models))
+            }
             models.append(
                 ReleaseModel(
                     name: entry.name, format: ext, sha256: ContentDigest.sha256(data), size: data.count, runtime: kind,

@@ -36,6 +36,27 @@ import Testing
         #expect(bundle.files.first { $0.path == "home/ledge" }?.owner == 65532)
     }
 
+    /// A Hugging Face export's config files go beside its model, where the server reads its labels
+    /// and image recipe (here from the Hub's layout: the model in onnx/, the files above it).
+    @Test func anExportsConfigFilesGoBesideItsModel() throws {
+        let scratch = try ReleaseFixtures.scratch()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let export = Fixtures.huggingFace("convnext/")
+        let bundle = try ReleaseBundle.build(
+            ReleaseRequest(
+                platform: .amd64, binary: Fixtures.ledgeExecutable,
+                models: [RepositoryLayout.Entry(name: "cats", model: export + "onnx/model.onnx", labels: nil)],
+                platformsDirectory: ReleaseFixtures.platforms, scratchDirectory: scratch, metadata: ReleaseFixtures.metadata()),
+            logger: ReleaseFixtures.logger)
+        let models = bundle.files.filter { $0.path.hasPrefix("models/") }.map { "\($0.path) \($0.content)" }.sorted()
+        #expect(
+            models == [
+                "models/cats/config.json \(ReleaseFile.Content.file(export + "config.json"))",
+                "models/cats/model.onnx \(ReleaseFile.Content.file(export + "onnx/model.onnx"))",
+                "models/cats/preprocessor_config.json \(ReleaseFile.Content.file(export + "preprocessor_config.json"))",
+            ])
+    }
+
     @Test func arm64BundleOfBothRuntimesIsAllAarch64() throws {
         let scratch = try ReleaseFixtures.scratch()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
