@@ -22,6 +22,10 @@ Routes (``<path>`` is relative to ROOT and may not leave it):
   whose folder holds ``.gated`` (a token) asks for ``Authorization: Bearer <token>``, else 401;
   no repo, revision or file: 404. Refusals carry the Hub's ``X-Error-Code`` and ``X-Error-Message``
   headers (``GatedRepo``, ``RepoNotFound``, ``RevisionNotFound``, ``EntryNotFound``).
+- ``GET /hub/api/models/<owner>/<repo>/revision/<revision>``  the Hub's model API: ``sha`` (the
+  revision's commit: the SHA-1 of its folder's name, which ``resolve`` also takes) and
+  ``siblings`` (``rfilename`` of every file under the revision's folder); gated and missing repos
+  and revisions refused as ``resolve`` refuses them. Logged as ``HUB API <owner>/<repo>@<revision>``.
 - ``GET /cdn/<path>``               the file, as ``/files/<path>``; 400 when the request carries an
   ``Authorization`` header (as a pre-signed URL refuses one).
 - ``GET /storage/v1/b/<bucket>/o/<object>?alt=media``  Google Cloud Storage's JSON API media
@@ -51,6 +55,7 @@ newline on stdout, and logs each request to stderr as
 """
 
 import base64
+import hashlib
 import http.server
 import json
 import os
@@ -176,6 +181,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if busy:
                 return self.plain(503, "busy\n", {"Retry-After": "0"})
             return self.serve_file(match.group(2))
+        match = re.match(r"^/hub/api/models/([^/]+)/([^/]+)/revision/([^/]+)$", path)
+        if match:
+            return self.hub(*match.groups(), None)
         match = re.match(r"^/hub/([^/]+)/([^/]+)/resolve/([^/]+)/(.+)$", path)
         if match:
             return self.hub(*match.groups())
@@ -192,10 +200,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.plain(404, "not found\n")
 
     def hub(self, owner, repo, revision, relative):
-        """The Hub's resolve endpoint for one file (see the module's docstring)."""
+        """The Hub's resolve endpoint for one file, or its model API when `relative` is None
+        (see the module's docstring)."""
         authorization = self.headers.get("Authorization")
-        log(f"HUB {owner}/{repo}@{revision}/{relative} authorization={'yes' if authorization else 'no'}")
+        what = f"API {owner}/{repo}@{revision}" if relative is None else f"{owner}/{repo}@{revision}/{relative}"
+        log(f"HUB {what} authorization={'yes' if authorization else 'no'}")
         folder = os.path.join(ROOT, "hub", owner, repo)
+        if os.path.isdir(folder):
+            # A commit names its revision's folder.
+            for name in os.listdir(folder):
+                if hashlib.sha1(name.encode()).hexdigest() == revision:
+                    revision = name
 
         def refuse(status, code, message):
             return self.plain(status, message + "\n", {"X-Error-Code": code, "X-Error-Message": message})
@@ -211,6 +226,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                 "and be authenticated to access it. Please log in.")
         if not os.path.isdir(os.path.join(folder, revision)):
             return refuse(404, "RevisionNotFound", f"Invalid rev id: {revision}")
+        if relative is None:
+            top = os.path.join(folder, revision)
+            files = sorted(os.path.relpath(os.path.join(d, f), top) for d, _, names in os.walk(top) for f in names)
+            return self.json(200, {"id": f"{owner}/{repo}", "sha": hashlib.sha1(revision.encode()).hexdigest(),
+                                   "siblings": [{"rfilename": f} for f in files]})
         if self.local_path(f"hub/{owner}/{repo}/{revision}/{relative}") is None:
             return refuse(404, "EntryNotFound", f"{relative} does not exist on \"{revision}\"")
         return self.plain(302, "found\n", {"Location": f"/cdn/hub/{owner}/{repo}/{revision}/{relative}"})

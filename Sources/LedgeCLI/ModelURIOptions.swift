@@ -16,7 +16,9 @@ struct ModelURIOptions: ParsableArguments {
                 "A .tar.gz, .tgz, .tar or .zip is unpacked: MODEL.onnx at its top, or NAME/[VERSION/]MODEL.onnx (Triton's layout). "
                 + "s3:// reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (else ~/.aws/credentials), AWS_REGION and "
                 + "AWS_ENDPOINT_URL (or KServe's S3_ENDPOINT and S3_USE_HTTPS) for MinIO and other S3-compatible stores. "
-                + "hf:// reads HF_ENDPOINT (a mirror) and HF_TOKEN (else huggingface-cli login's token file) for gated and private repositories.",
+                + "hf:// reads HF_ENDPOINT (a mirror) and HF_TOKEN (else huggingface-cli login's token file) for gated and private repositories; "
+                + "hf://OWNER/REPO[@REVISION] (or a folder of it ending in /) fetches its model (model.onnx among several) with config.json "
+                + "and preprocessor_config.json, the labels and image recipe of a Hugging Face export, served under the repository's name.",
             valueName: "uri"))
     var modelURI: [String] = []
 

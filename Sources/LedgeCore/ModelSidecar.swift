@@ -28,20 +28,21 @@ public struct ModelSidecar: Sendable, Hashable {
         self.labelsSource = labelsSource
     }
 
+    /// Where the sidecar files of the model at `modelPath` are looked for, in order: its folder,
+    /// then the one above when its folder is `onnx` or a version number.
+    public static func folders(besides modelPath: String) -> [String] {
+        let folder = PathName.deletingLastComponent(modelPath)
+        let last = PathName.lastComponent(folder)
+        guard last == "onnx" || (!last.isEmpty && last.allSatisfy(\.isASCIIDigitCharacter)) else { return [folder] }
+        return [folder, PathName.deletingLastComponent(folder)]
+    }
+
     /// The sidecar files of the model at `modelPath` that exist, by file name.
     public static func files(besides modelPath: String) -> [String: String] {
         var found: [String: String] = [:]
-        let folder = PathName.deletingLastComponent(modelPath)
-        var folders = [folder]
-        let last = PathName.lastComponent(folder)
-        if last == "onnx" || (!last.isEmpty && last.allSatisfy(\.isASCIIDigitCharacter)) {
-            folders.append(PathName.deletingLastComponent(folder))
-        }
         for name in fileNames {
-            for candidate in folders.map({ PathName.appending(name, to: $0) }) where CheckedFile.problem(at: candidate) == nil {
-                found[name] = candidate
-                break
-            }
+            let candidates = folders(besides: modelPath).map { PathName.appending(name, to: $0) }
+            found[name] = candidates.first { CheckedFile.problem(at: $0) == nil }
         }
         return found
     }

@@ -21,18 +21,22 @@ public struct FetchedModel: Sendable, Hashable {
     public var sha256: String
     /// True when it came from the cache without reading the source.
     public var fromCache: Bool
+    /// The name to serve it under when none is given (a Hub repository's name), else `nil`: the file's.
+    public var name: String?
 
     /// A fetched model with these values.
-    public init(path: String, sha256: String, fromCache: Bool) {
+    public init(path: String, sha256: String, fromCache: Bool, name: String? = nil) {
         self.path = path
         self.sha256 = sha256
         self.fromCache = fromCache
+        self.name = name
     }
 }
 
 /// Turns model URIs into local files or folders, as KServe's storage initializer does:
 /// `https://`, `http://`, `s3://` (``S3Settings``), `gs://` (``GCSSettings``), `hf://`
-/// (``HuggingFaceSettings``) and `file:///` URIs with an optional
+/// (``HuggingFaceSettings``; a repository or folder with its config files, ``HuggingFaceSnapshot``)
+/// and `file:///` URIs with an optional
 /// `#sha256=<hex>` pin.
 ///
 /// Downloads stream into `partial/` in the cache and resume with a `Range` request after a
@@ -74,6 +78,10 @@ public struct ModelFetcher: Sendable {
             let hub = options.huggingFace ?? HuggingFaceSettings()
             return try await fetchRemote(
                 uri, url: hub.url(repository: repository, revision: revision, path: path), cache: cache, headers: hub.headers)
+        case .huggingFaceFolder(let repository, let revision, let folder):
+            let hub = options.huggingFace ?? HuggingFaceSettings()
+            let snapshot = HuggingFaceSnapshot(hub: hub, repository: repository, revision: revision, folder: folder, label: uri.description)
+            return try await fetchSnapshot(uri, snapshot: snapshot, cache: cache)
         }
     }
 

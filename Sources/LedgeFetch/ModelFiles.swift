@@ -9,12 +9,12 @@ extension FetchedModel {
     /// The model files (`.tflite`, `.onnx`) in what was fetched, each with the name to serve it
     /// under (`nil`: the file's name without its extension), sorted by path:
     ///
-    /// - a file: itself;
+    /// - a file: itself (named ``FetchedModel/name``: a Hub repository's model, its repository's);
     /// - a folder (an unpacked archive): the model files at its top, and for each sub-folder
     ///   `NAME` the one model file in `NAME/`, else in its highest numbered version folder
     ///   `NAME/<n>/` (Triton's layout), named `NAME`.
     public func modelFiles() throws -> [(path: String, name: String?)] {
-        guard LocalFiles.kind(path) == .directory else { return [(path, nil)] }
+        guard LocalFiles.kind(path) == .directory else { return [(path, name)] }
         var found: [(path: String, name: String?)] = Self.models(in: path).map { (path + "/" + $0, nil) }
         for folder in Self.entries(path) where LocalFiles.kind(path + "/" + folder) == .directory {
             let top = path + "/" + folder

@@ -1,7 +1,7 @@
 public import LedgeCore
 
 /// A model's URI: `https://…`, `http://…`, `s3://BUCKET/KEY`, `gs://BUCKET/OBJECT`,
-/// `hf://OWNER/REPO[@REVISION]/PATH` or `file:///absolute/path`, with an optional
+/// `hf://OWNER/REPO[@REVISION][/PATH]` or `file:///absolute/path`, with an optional
 /// `#sha256=<64 hex digits>` pin of the content.
 public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
     /// Where the content is.
@@ -19,6 +19,9 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
         /// A file of a Hugging Face Hub repository (`OWNER/REPO`) at a revision (a branch, tag or
         /// commit; `main` when none is given): fetched as ``HuggingFaceSettings`` say.
         case huggingFace(repository: String, revision: String, path: String)
+        /// A Hub repository's root (`folder` empty) or a folder of it (ending in `/`): its model with
+        /// the config files beside it, fetched as ``HuggingFaceSnapshot`` says.
+        case huggingFaceFolder(repository: String, revision: String, folder: String)
     }
 
     /// Where the content is.
@@ -65,17 +68,29 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
             location = .gcs(bucket: String(bucket), object: String(object))
             path = object
         } else if base.hasPrefix("hf://") {
-            // huggingface_hub's HfFileSystem form: hf://OWNER/REPO[@REVISION]/PATH.
+            // huggingface_hub's HfFileSystem form: hf://OWNER/REPO[@REVISION]/PATH; without PATH (or with a
+            // folder's, ending in /) the repository's model and its config files.
             let parts = base.dropFirst(5).split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
-            let named = parts.count == 3 ? parts[1].split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false) : []
-            guard parts.count == 3, !parts[0].isEmpty, let name = named.first, !name.isEmpty, named.count == 1 || !named[1].isEmpty,
-                !parts[2].isEmpty, !parts[2].hasSuffix("/"), !base.contains("?"), !base.contains("\0")
+            let named = parts.count >= 2 ? parts[1].split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false) : []
+            let rest = parts.count == 3 ? parts[2] : ""
+            guard parts.count >= 2, !parts[0].isEmpty, let name = named.first, !name.isEmpty, named.count == 1 || !named[1].isEmpty,
+                !rest.hasPrefix("/"), !rest.contains("//"), !base.contains("?"), !base.contains("\0")
             else {
-                throw LedgeError.usage("model URI '\(text)': expected hf://OWNER/REPO[@REVISION]/PATH (a file of a Hugging Face Hub repository)")
+                throw LedgeError.usage(
+                    "model URI '\(text)': expected hf://OWNER/REPO[@REVISION][/PATH] (a Hugging Face Hub repository, a folder of it ending in /, or a file)"
+                )
             }
-            location = .huggingFace(
-                repository: "\(parts[0])/\(name)", revision: named.count == 2 ? String(named[1]) : "main", path: String(parts[2]))
-            path = parts[2]
+            let repository = "\(parts[0])/\(name)", revision = named.count == 2 ? String(named[1]) : "main"
+            if rest.isEmpty || rest.hasSuffix("/") {
+                guard pin == nil else {
+                    throw LedgeError.usage(
+                        "model URI '\(text)': a repository or folder takes no #sha256= pin (pin its revision instead: hf://\(repository)@COMMIT)")
+                }
+                location = .huggingFaceFolder(repository: repository, revision: revision, folder: String(rest))
+            } else {
+                location = .huggingFace(repository: repository, revision: revision, path: String(rest))
+            }
+            path = rest
         } else if base.hasPrefix("file://") {
             path = base.dropFirst(7)
             guard path.hasPrefix("/"), let decoded = path.percentDecoded else {
@@ -90,7 +105,7 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
         let segment = path.split(separator: "/").last
         let last: String
         switch location {
-        case .s3, .gcs, .huggingFace:
+        case .s3, .gcs, .huggingFace, .huggingFaceFolder:
             last = segment.map(String.init) ?? ""  // an object key or repository path is taken as written
         default:
             last = segment.flatMap { $0.percentDecoded } ?? ""

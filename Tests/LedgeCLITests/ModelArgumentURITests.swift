@@ -5,6 +5,28 @@ import Testing
 /// `ledge inspect URI`, `classify -m URI`, `bench -m URI` and `quantize URI`: the model fetched first (here from
 /// the loopback file server, into a cache of the test's own), as `serve --model-uri` fetches it.
 @Suite(.ownThread) struct ModelArgumentURITests {
+    /// A Hub repository in the Hub's layout (`hf://OWNER/REPO`): classify reads the labels and
+    /// image recipe fetched beside its model, as for the export on disk.
+    @Test func classifyTakesAHubRepositoryWithItsConfigFiles() async throws {
+        try await withTemporaryDirectory(prefix: "ledge-model-argument") { root in
+            let repository = root + "/served/hub/vision/cats/main"
+            try FileManager.default.createDirectory(atPath: repository + "/onnx", withIntermediateDirectories: true)
+            for file in ["onnx/model.onnx", "config.json", "preprocessor_config.json"] {
+                try FileManager.default.copyItem(atPath: Fixtures.huggingFace("convnext/" + file), toPath: repository + "/" + file)
+            }
+            try await FixtureHTTPServer.withServer(root: root + "/served") { server in
+                let environment = ["XDG_CACHE_HOME": root + "/cache", "HF_ENDPOINT": server.baseURL + "/hub", "HF_TOKEN": ""]
+                let arguments = ["-i", Fixtures.image("rocket.jpg"), "-k", "1", "-c", "1", "--exact-decode"]
+                let remote = try ProcessRunner.ledge(["classify", "-m", "hf://vision/cats"] + arguments, environment: environment)
+                let local = try ProcessRunner.ledge(["classify", "-m", Fixtures.huggingFace("convnext/onnx/model.onnx")] + arguments)
+                #expect(remote.status == 0, "\(remote.stderr)")
+                let result = { (text: String) in text.split(separator: "\n").drop { $0 != "-------RESULTS--------" }.joined(separator: "\n") }
+                #expect(result(remote.stdout) == "-------RESULTS--------\nEgyptian cat: 1.66478", "\(remote.stdout)")
+                #expect(result(remote.stdout) == result(local.stdout))
+            }
+        }
+    }
+
     @Test func inspectClassifyBenchAndQuantizeTakeAModelURI() async throws {
         try await withTemporaryDirectory(prefix: "ledge-model-argument") { root in
             try FileManager.default.createDirectory(atPath: root + "/served", withIntermediateDirectories: true)

@@ -18,6 +18,21 @@ import Testing
             try FileManager.default.copyItem(atPath: Fixtures.model("mobilenet_gen.onnx"), toPath: hub + "/vision/adder/v1/model.onnx")
             try FileManager.default.copyItem(atPath: Fixtures.model("add.onnx"), toPath: hub + "/acme/private/main/model.onnx")
             try "hf_test_token\n".write(toFile: hub + "/acme/private/.gated", atomically: true, encoding: .utf8)
+            // An export in the Hub's layout (config files on top, models in onnx/), and a repository of two models.
+            let export = Fixtures.huggingFace("convnext/")
+            for folder in ["vision/cats/main/onnx", "vision/many/main"] {
+                try FileManager.default.createDirectory(atPath: hub + "/" + folder, withIntermediateDirectories: true)
+            }
+            for (from, to) in [
+                (export + "onnx/model.onnx", "onnx/model.onnx"), (Fixtures.model("add.onnx"), "onnx/model_quantized.onnx"),
+                (export + "config.json", "config.json"), (export + "preprocessor_config.json", "preprocessor_config.json"),
+                (Fixtures.model("add.onnx"), "README.md"),
+            ] {
+                try FileManager.default.copyItem(atPath: from, toPath: hub + "/vision/cats/main/" + to)
+            }
+            for name in ["a.onnx", "b.tflite"] {
+                try FileManager.default.copyItem(atPath: Fixtures.model("add.onnx"), toPath: hub + "/vision/many/main/" + name)
+            }
             try await FixtureHTTPServer.withServer(root: root + "/served") { server in
                 try await body(FetchFixture(root: root, server: server))
             }
@@ -44,6 +59,55 @@ import Testing
                     "HUB vision/adder@v1/model.onnx authorization=no", "CDN /cdn/hub/vision/adder/v1/model.onnx authorization=no",
                     "HUB acme/private@main/model.onnx authorization=yes", "CDN /cdn/hub/acme/private/main/model.onnx authorization=no",
                 ])
+        }
+    }
+
+    /// `hf://OWNER/REPO` and `hf://OWNER/REPO/FOLDER/`: the model (model.onnx among several) with
+    /// the config files beside it, at the revision's commit, in the repository's layout; the
+    /// config files read as a local export's are.
+    @Test func aRepositorysModelComesWithItsConfigFiles() async throws {
+        try await withHub { fixture in
+            let commit = "b28b7af69320201d1cf206ebf28373980add1451"  // SHA-1 of "main", the fixture's commit
+            for uri in ["hf://vision/cats", "hf://vision/cats@main/onnx/"] {
+                let fetched = try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch(uri)
+                #expect(fetched.path.hasSuffix(".d/onnx/model.onnx"), "\(fetched.path)")
+                #expect(try fetched.modelFiles().map(\.name) == ["cats"])  // served under the repository's name
+                #expect(FetchFixture.contents(fetched.path) == FetchFixture.contents(Fixtures.huggingFace("convnext/onnx/model.onnx")))
+                let root = String(fetched.path.dropLast("onnx/model.onnx".count))
+                #expect(
+                    Set(try FileManager.default.subpathsOfDirectory(atPath: root)) == [
+                        "onnx", "onnx/model.onnx", "config.json", "preprocessor_config.json",
+                    ])
+                let sidecar = try #require(try ModelSidecar.load(besides: fetched.path))
+                #expect(sidecar.labels?.first == "tabby, tabby cat")
+                #expect(sidecar.recipe?.crop == ImageSize(width: 224, height: 224))
+            }
+            #expect(
+                fixture.server.hubRequests().filter { $0.hasPrefix("HUB ") }.prefix(4) == [
+                    "HUB API vision/cats@main authorization=no", "HUB vision/cats@\(commit)/onnx/model.onnx authorization=no",
+                    "HUB vision/cats@\(commit)/preprocessor_config.json authorization=no", "HUB vision/cats@\(commit)/config.json authorization=no",
+                ])
+            // A repository without config files: its model alone.
+            let plain = try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch("hf://vision/adder@v1")
+            #expect(FetchFixture.contents(plain.path) == FetchFixture.contents(Fixtures.model("mobilenet_gen.onnx")))
+            let cases = [
+                (
+                    "hf://vision/many",
+                    "hf://vision/many: 2 models (a.onnx, b.tflite) and none is model.onnx: name a folder holding one (hf://vision/many/FOLDER/), or the file (hf://vision/many/a.onnx, without its config files)"
+                ),
+                ("hf://vision/cats/tokenizer/", "hf://vision/cats/tokenizer/: no .onnx or .tflite file in tokenizer/"),
+                ("hf://vision/cats@nope", "hf://vision/cats@nope: listing the repository: HTTP 404: RevisionNotFound: Invalid rev id: nope"),
+                (
+                    "hf://acme/private",
+                    "hf://acme/private: listing the repository: HTTP 401: GatedRepo: Access to model acme/private is restricted. You must have access to it and be authenticated to access it. Please log in."
+                ),
+            ]
+            for (uri, message) in cases {
+                let error = try await #require(throws: LedgeError.self) { try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch(uri) }
+                #expect(error.message == message)
+            }
+            let gated = try await fixture.fetcher { $0.huggingFace = hub(fixture, token: "hf_test_token") }.fetch("hf://acme/private")
+            #expect(FetchFixture.contents(gated.path) == FetchFixture.contents(Fixtures.model("add.onnx")))
         }
     }
 
@@ -105,14 +169,26 @@ import Testing
         let uri = try ModelURI(parsing: "hf://vision/adder@v1/onnx/model.onnx#sha256=" + String(repeating: "0", count: 64))
         #expect(uri.location == .huggingFace(repository: "vision/adder", revision: "v1", path: "onnx/model.onnx"))
         #expect(uri.fileName == "model.onnx")
-        for text in [
-            "hf://vision/model.onnx", "hf://vision/adder/", "hf:///adder/model.onnx", "hf://vision/@v1/model.onnx", "hf://vision/adder@/m.onnx",
-        ] {
+        #expect(try ModelURI(parsing: "hf://vision/adder").location == .huggingFaceFolder(repository: "vision/adder", revision: "main", folder: ""))
+        #expect(
+            try ModelURI(parsing: "hf://vision/adder@v1/onnx/").location
+                == .huggingFaceFolder(repository: "vision/adder", revision: "v1", folder: "onnx/"))
+        for text in ["hf://vision", "hf:///adder/model.onnx", "hf://vision/@v1/model.onnx", "hf://vision/adder@/m.onnx", "hf://vision/adder//m.onnx"]
+        {
             #expect(
-                throws: LedgeError.usage("model URI '\(text)': expected hf://OWNER/REPO[@REVISION]/PATH (a file of a Hugging Face Hub repository)")
+                throws: LedgeError.usage(
+                    "model URI '\(text)': expected hf://OWNER/REPO[@REVISION][/PATH] (a Hugging Face Hub repository, a folder of it ending in /, or a file)"
+                )
             ) {
                 try ModelURI(parsing: text)
             }
+        }
+        let pinned = "hf://vision/adder#sha256=" + String(repeating: "0", count: 64)
+        #expect(
+            throws: LedgeError.usage(
+                "model URI '\(pinned)': a repository or folder takes no #sha256= pin (pin its revision instead: hf://vision/adder@COMMIT)")
+        ) {
+            try ModelURI(parsing: pinned)
         }
     }
 }

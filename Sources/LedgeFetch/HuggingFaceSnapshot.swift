@@ -1,0 +1,125 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+internal import LedgeCore
+internal import LedgeRelease
+internal import Logging
+internal import NIOHTTP1
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
+
+/// `hf://OWNER/REPO[@REVISION]` and `hf://OWNER/REPO[@REVISION]/FOLDER/`: the model of a Hub
+/// repository (or of a folder of it) with the files a Hugging Face export keeps beside it
+/// (``ModelSidecar``: `config.json`, `preprocessor_config.json`), as `huggingface-cli download`
+/// would put them, minus everything else.
+///
+/// The Hub's model API (`ENDPOINT/api/models/OWNER/REPO/revision/REVISION`) lists the files and
+/// the revision's commit; every file is then fetched at that commit, so all come from one
+/// revision. The model is the folder's only `.onnx`/`.tflite` file, else its `model.onnx`
+/// (or `onnx/model.onnx`, `model.tflite`); several others are refused with their names. ONNX
+/// external data beside it (`model.onnx_data`, `model.onnx.data`) comes along. The files land
+/// in the cache as one unpacked entry (`sha256/<hex>.d/`, keyed by their paths and digests), in
+/// the repository's layout.
+struct HuggingFaceSnapshot {
+    let hub: HuggingFaceSettings
+    let repository: String
+    let revision: String
+    let folder: String
+    let label: String
+
+    /// The repository's files (paths from its root) and the revision's commit.
+    func listing() async throws -> (commit: String, files: [String]) {
+        let url = "\(hub.endpoint)/api/models/\(repository)/revision/\(revision.percentEncoded())"
+        guard let target = RequestURL(url) else { throw LedgeError.usage("\(label): expected an http(s) HF_ENDPOINT, got \(hub.endpoint)") }
+        var client = HTTPClient(timeLimit: 60)
+        client.maxResponseBytes = 16 << 20
+        let response = try await client.send(.GET, target, headers: hub.headers(target))
+        guard response.status == 200 else {
+            throw LedgeError(
+                response.status == 404 ? .notFound : .remoteFailure,
+                "\(label): listing the repository: HTTP \(response.status)\(HTTPClient.errorDetail(response.body, response.headers))")
+        }
+        struct Info: Decodable {
+            struct Sibling: Decodable { var rfilename: String }
+            var sha: String?
+            var siblings: [Sibling]?
+        }
+        guard let info = try? JSONDecoder().decode(Info.self, from: Data(response.body)), let siblings = info.siblings else {
+            throw LedgeError(.remoteFailure, "\(label): the Hub's answer lists no files (expected JSON with siblings)")
+        }
+        let commit = info.sha.flatMap { $0.isEmpty ? nil : $0 } ?? revision
+        return (commit, siblings.map(\.rfilename))
+    }
+
+    /// The files to fetch, the model first: it, its external data and the config files found
+    /// beside it as ``ModelSidecar`` looks for them.
+    func selection(from files: [String]) throws -> [String] {
+        let inFolder = files.filter { $0.hasPrefix(folder) }
+        let models = inFolder.filter { ["onnx", "tflite"].contains(PathName.pathExtension($0).lowercased()) }.sorted()
+        let preferred = ["model.onnx", "onnx/model.onnx", "model.tflite"].map { folder + $0 }.first { models.contains($0) }
+        guard let model = models.count == 1 ? models[0] : preferred else {
+            let place = folder.isEmpty ? "" : " in \(folder)"
+            if models.isEmpty { throw LedgeError.notFound("\(label): no .onnx or .tflite file\(place)") }
+            throw LedgeError.usage(
+                "\(label): \(models.count) models\(place) (\(models.prefix(6).joined(separator: ", "))\(models.count > 6 ? ", …" : "")) and none is model.onnx: "
+                    + "name a folder holding one (hf://\(repository)/FOLDER/), or the file (hf://\(repository)/\(models[0]), without its config files)"
+            )
+        }
+        var wanted = [model] + [model + "_data", model + ".data"].filter { files.contains($0) }
+        for name in ModelSidecar.fileNames {
+            let candidates = ModelSidecar.folders(besides: model).map { PathName.appending(name, to: $0) }
+            if let found = candidates.first(where: files.contains) { wanted.append(found) }
+        }
+        return wanted
+    }
+}
+
+extension ModelFetcher {
+    /// Fetches a Hub repository's model with its config files (``HuggingFaceSnapshot``).
+    func fetchSnapshot(_ uri: ModelURI, snapshot: HuggingFaceSnapshot, cache: ModelCache) async throws -> FetchedModel {
+        let (commit, files) = try await snapshot.listing()
+        let wanted = try snapshot.selection(from: files)
+        logger.info("fetching a model with its config files", metadata: ["uri": "\(uri)", "commit": "\(commit)", "files": "\(wanted)"])
+        let staging = try cache.makeStaging()
+        var digests: [String] = []
+        do {
+            for file in wanted {
+                let target = staging + "/" + file
+                try LocalFiles.makeDirectories(PathName.deletingLastComponent(target))
+                let fd = open(target, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                guard fd >= 0 else { throw LedgeError(.runtimeFailure, "\(uri): cannot write \(target): \(LocalFiles.reason)") }
+                defer { close(fd) }
+                let url = snapshot.hub.url(repository: snapshot.repository, revision: commit, path: file)
+                _ = try await HTTPClient().download(
+                    url, to: fd, from: 0, limits: options.download, label: "\(uri) (\(file))", headers: snapshot.hub.headers
+                ) { [logger] problem, delay in
+                    logger.warning("\(problem); trying again in \(delay) s")
+                }
+                guard fsync(fd) == 0 else { throw LedgeError(.runtimeFailure, "\(uri): cannot write \(target): \(LocalFiles.reason)") }
+                digests.append("\(file) \(try ContentDigest.sha256(file: target).digest)")
+            }
+        } catch {
+            LocalFiles.remove(staging)
+            throw error
+        }
+        let model = String(digests[0].split(separator: " ").last ?? "")
+        let key = ContentDigest.sha256(Array(("hf-snapshot\n" + digests.joined(separator: "\n")).utf8))
+        let path: String
+        if let cached = cache.lookup(key) {
+            LocalFiles.remove(staging)
+            path = cached
+        } else {
+            LocalFiles.sync(staging)
+            path = try cache.storeFolder(staging, sha256: key)
+        }
+        logger.info("fetched a model with its config files", metadata: ["uri": "\(uri)", "path": "\(path)", "sha256": "\(model)"])
+        let name = String(snapshot.repository.split(separator: "/").last ?? "model")
+        return FetchedModel(path: path + "/" + wanted[0], sha256: model, fromCache: false, name: name)
+    }
+}
