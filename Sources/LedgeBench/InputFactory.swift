@@ -9,29 +9,33 @@ public import LedgeCore
 ///
 /// Concrete shapes: a dynamic first dimension takes the batch size; the dynamic
 /// height/width of an image input (`[N,H,W,C]` or `[N,C,H,W]` with 1 or 3 channels)
-/// take `inputSize` (a usage error naming the input without it); any other
-/// dynamic dimension is 1.
+/// take `inputSize`, else the size of the model's image recipe (a usage error naming the
+/// input without either; a recipe also fills dynamic channels, NCHW); any other dynamic
+/// dimension is 1.
 public enum InputFactory {
     /// One random tensor per input of `specs`, for a batch of `batch`.
-    public static func random(specs: [TensorSpec], batch: Int, inputSize: ImageSize?, seed: UInt64) throws -> [Tensor] {
+    public static func random(
+        specs: [TensorSpec], batch: Int, inputSize: ImageSize?, seed: UInt64, recipe: ImageRecipe? = nil
+    ) throws -> [Tensor] {
         var generator = SplitMix64(seed: seed)
         return try specs.map { spec in
-            var tensor = Tensor(dtype: spec.dtype, shape: try shape(of: spec, batch: batch, inputSize: inputSize))
+            var tensor = Tensor(dtype: spec.dtype, shape: try shape(of: spec, batch: batch, inputSize: inputSize, recipe: recipe))
             fill(&tensor, using: &generator)
             return tensor
         }
     }
 
     /// The concrete shape `spec` takes for a batch of `batch` (see the type's documentation).
-    public static func shape(of spec: TensorSpec, batch: Int, inputSize: ImageSize?) throws -> [Int] {
+    public static func shape(of spec: TensorSpec, batch: Int, inputSize: ImageSize?, recipe: ImageRecipe? = nil) throws -> [Int] {
         var shape = spec.shape
         guard !shape.isEmpty else { return shape }
         if shape[0] < 0 { shape[0] = batch }
         if shape.count == 4 {
             let isChannels = { (d: Int) in d == 1 || d == 3 }
+            if let recipe, shape[1] < 0, !isChannels(shape[3]) { shape[1] = recipe.channels }
             let hw: (Int, Int)? = isChannels(shape[3]) ? (1, 2) : isChannels(shape[1]) ? (2, 3) : nil
             if let (h, w) = hw, shape[h] < 0 || shape[w] < 0 {
-                guard let inputSize else {
+                guard let inputSize = inputSize ?? recipe?.outputSize else {
                     throw LedgeError.usage(
                         "model input '\(spec.name)' has dynamic height/width \(spec.shapeDescription); pass --input-size HxW")
                 }

@@ -24,7 +24,9 @@ final class InputSource {
             images = []
             preprocessor = nil
             // Fail early (a usage error) when a dynamic height/width needs --input-size.
-            for spec in info.inputs { _ = try InputFactory.shape(of: spec, batch: 1, inputSize: options.inputSize) }
+            for spec in info.inputs {
+                _ = try InputFactory.shape(of: spec, batch: 1, inputSize: options.inputSize, recipe: info.metadata.recipe)
+            }
             return
         }
         guard info.inputs.count == 1, let input = info.inputs.first else {
@@ -63,7 +65,10 @@ final class InputSource {
 
     private func build(batch: Int) throws -> [[Tensor]] {
         guard let preprocessor, !images.isEmpty else {
-            return [try InputFactory.random(specs: info.inputs, batch: batch, inputSize: options.inputSize, seed: options.seed)]
+            return [
+                try InputFactory.random(
+                    specs: info.inputs, batch: batch, inputSize: options.inputSize, seed: options.seed, recipe: info.metadata.recipe)
+            ]
         }
         if batch == 1 {
             return try images.map { [try preprocessor.pack([$0])] }

@@ -108,7 +108,8 @@ public struct ModelQuantizer: Sendable {
                 directory: folder, option: options.validation == nil ? "--calibration" : "--validate", info: info, classifier: options.classifier)
         } else {
             inputs = try (0..<8).map {
-                try InputFactory.random(specs: info.inputs, batch: 1, inputSize: options.classifier.inputSize, seed: UInt64($0))
+                try InputFactory.random(
+                    specs: info.inputs, batch: 1, inputSize: options.classifier.inputSize, seed: UInt64($0), recipe: info.metadata.recipe)
             }
         }
         var rows = 0, agreeing = 0, sum = 0.0, count = 0, worst = 0.0

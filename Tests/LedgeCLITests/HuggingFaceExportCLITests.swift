@@ -92,6 +92,20 @@ import Testing
         return result.stderr.trimmingCharacters(in: .whitespacesAndNewlines).replacing(folder.path + "/", with: "")
     }
 
+    /// bench's random inputs take the recipe's size and channels (the input leaves them dynamic);
+    /// with photos, the recipe's preprocessing.
+    @Test func benchFeedsTheRecipesImage() throws {
+        let photos = try TemporaryFolder()
+        for photo in ["chelsea.jpg", "rocket.jpg"] {
+            try FileManager.default.copyItem(atPath: Fixtures.image(photo), toPath: photos.path + "/" + photo)
+        }
+        for extra in [[], ["--images", photos.path]] {
+            let result = try ProcessRunner.ledge(["bench", "-m", Self.root + "vit/model.onnx", "--runs", "3", "--format", "json"] + extra)
+            #expect(result.status == 0, "\(extra): \(result.stderr)")
+            #expect(result.stdout.contains("\"count\" : 3"), "\(result.stdout)")
+        }
+    }
+
     /// `config.json` is a common name: one that is no JSON object is another tool's, and skipped.
     @Test func anotherToolsConfigJSONIsSkipped() throws {
         let folder = try TemporaryFolder()
