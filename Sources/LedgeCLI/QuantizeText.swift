@@ -11,6 +11,9 @@ enum QuantizeText {
     static func table(_ report: QuantizeReport) -> String {
         var rows: [(String, String)] = []
         rows.append(("model", "\(report.model) → \(report.output)"))
+        if !report.config_files_copied.isEmpty {
+            rows.append(("config files", "copied beside it: \(report.config_files_copied.joined(separator: ", "))"))
+        }
         let ratio = Double(report.size_after) / Double(max(report.size_before, 1))
         rows.append(("size", "\(mb(report.size_before)) → \(mb(report.size_after)) (\(cFormat("%.2f", ratio))×)"))
         let mode = report.method.map { "\(report.mode), \($0) over \(report.calibration_inputs) inputs" } ?? report.mode

@@ -47,6 +47,21 @@ public struct ModelSidecar: Sendable, Hashable {
         return found
     }
 
+    /// Puts the sidecar files of the model at `source` beside `destination` (a model made from
+    /// it, e.g. quantized), where ``files(besides:)`` would not find one of that name already;
+    /// each written whole or not at all. Returns the files written.
+    public static func copy(besides source: String, to destination: String) throws -> [String] {
+        let present = files(besides: destination)
+        var written: [String] = []
+        for (name, path) in files(besides: source).sorted(by: { $0.key < $1.key }) where present[name] == nil {
+            let bytes = try CheckedFile.read(path, kind: "model config", expected: "a JSON file", code: .invalidModel, allowEmpty: true)
+            let target = PathName.appending(name, to: PathName.deletingLastComponent(destination))
+            try AtomicFile.write(bytes: [UInt8](bytes), to: target, option: "--output")
+            written.append(target)
+        }
+        return written
+    }
+
     /// Reads the sidecar files beside `modelPath`; `nil` when there are none. Throws
     /// ``LedgeError/Code/invalidModel`` naming the file and field of one that is not as expected
     /// (a `config.json` that is no JSON object at all is taken for another tool's and skipped).

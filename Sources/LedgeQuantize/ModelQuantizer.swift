@@ -71,6 +71,8 @@ public struct ModelQuantizer: Sendable {
                 "\(input): ONNX Runtime refused the quantized model, nothing written: \((error as? LedgeError)?.message ?? "\(error)")")
         }
         try AtomicFile.write(bytes: [UInt8](bytes), to: output, option: "--output")
+        // A Hugging Face export's labels and image recipe go with it (as Optimum's quantizer saves them).
+        let configs = try ModelSidecar.copy(besides: input, to: output)
         let quantizeMs = (ContinuousClock.now - started).milliseconds
 
         let agreement = try compare(floatSession, quantizedSession, info: floatSession.info)
@@ -82,7 +84,7 @@ public struct ModelQuantizer: Sendable {
             size_before: original.data.count, size_after: bytes.count, constants_folded: summary.constantsFolded,
             opset_raised_from: summary.opsetFrom, batch_norms_folded: summary.batchNormsFolded, biases_folded: summary.biasesFolded,
             activations_folded: outcome.activationsFolded, quantized_nodes: outcome.quantized, float_nodes: outcome.float,
-            agreement: agreement, latency: latency, quantize_ms: quantizeMs)
+            agreement: agreement, latency: latency, quantize_ms: quantizeMs, config_files_copied: configs)
     }
 
     /// A model that already holds quantization operators is refused: quantizing twice loses accuracy for nothing.

@@ -48,6 +48,8 @@ public struct QuantizeReport: Codable, Sendable {
     public var agreement: Agreement?
     public var latency: Latency?
     public var quantize_ms: Double
+    /// A Hugging Face export's `config.json` and `preprocessor_config.json` written beside the output.
+    public var config_files_copied: [String] = []
 
     /// Quantized node counts by operator type.
     public var quantizedByOperator: [String: Int] {

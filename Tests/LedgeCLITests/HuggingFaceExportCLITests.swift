@@ -106,6 +106,31 @@ import Testing
         }
     }
 
+    /// quantize calibrates on photos prepared by the recipe and puts the config files beside its
+    /// output, so the int8 model classifies with the export's labels (as Optimum's quantizer saves them).
+    @Test func quantizeKeepsTheExportsConfigFiles() throws {
+        let folder = try TemporaryFolder()
+        try FileManager.default.createDirectory(atPath: folder.path + "/photos", withIntermediateDirectories: true)
+        for photo in ["chelsea.jpg", "coffee.jpg", "rocket.jpg"] {
+            try FileManager.default.copyItem(atPath: Fixtures.image(photo), toPath: folder.path + "/photos/" + photo)
+        }
+        let output = folder.path + "/model_int8.onnx"
+        let quantize = try ProcessRunner.ledge([
+            "quantize", Self.root + "convnext/onnx/model.onnx", "-o", output, "--calibration", folder.path + "/photos", "--bench-runs", "3",
+        ])
+        #expect(quantize.status == 0, "\(quantize.stderr)")
+        #expect(
+            quantize.stdout.contains("config files     copied beside it: \(folder.path)/config.json, \(folder.path)/preprocessor_config.json"),
+            "\(quantize.stdout)")
+        let classify = try ProcessRunner.ledge(["classify", "-m", output, "-i", Fixtures.image("rocket.jpg"), "-k", "1", "-c", "1"])
+        let expected = try #require(try Fixtures.huggingFaceLogits()["convnext"]?["rocket.jpg"])
+        let best = try #require(expected.indices.max { expected[$0] < expected[$1] })
+        let labels = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path + "/config.json"))) as? [String: Any])
+        let name = try #require((labels["id2label"] as? [String: String])?[String(best)])
+        #expect(classify.stdout.contains("-------RESULTS--------\n\(name): "), "\(classify.stdout)")
+    }
+
     /// `config.json` is a common name: one that is no JSON object is another tool's, and skipped.
     @Test func anotherToolsConfigJSONIsSkipped() throws {
         let folder = try TemporaryFolder()
