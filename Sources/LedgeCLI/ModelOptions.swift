@@ -13,7 +13,7 @@ struct ModelOptions: ParsableArguments {
     @Option(
         name: .shortAndLong,
         help:
-            "A model file (.tflite or .onnx), or a model folder (one model file or version folders, labels.txt, config.pbtxt: a repository's NAME/, KServe's /mnt/models); repeat for several."
+            "A model file (.tflite or .onnx), or a model folder (one model file or version folders, labels.txt, config.pbtxt: a repository's NAME/, KServe's /mnt/models; or a downloaded Hugging Face repository, onnx/model.onnx); repeat for several."
     )
     var model: [String] = []
 

@@ -102,13 +102,22 @@ extension RepositoryLayout {
             versions.append(ModelVersionFile(number: version.number, model: version.folder + "/" + model))
         }
         if numbered.isEmpty {
-            guard flat.count == 1, let model = flat.first else {
-                let found = flat.isEmpty ? "none" : "\(flat.count) (\(flat.joined(separator: ", ")))"
+            var models = flat.map { path + "/" + $0 }
+            var found = flat.isEmpty ? "none" : "\(flat.count) (\(flat.joined(separator: ", ")))"
+            if models.isEmpty, PathName.isDirectory(path + "/onnx") {
+                // A Hugging Face Hub repository's layout: the model in onnx/ (model.onnx among its
+                // quantized and fp16 siblings), the config files on top (ModelSidecar).
+                let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path + "/onnx")) ?? []).sorted()
+                let inside = modelFiles(in: path + "/onnx", entries: entries)
+                models = (inside.count == 1 ? inside : inside.filter { $0 == "model.onnx" }).map { path + "/onnx/" + $0 }
+                if !inside.isEmpty { found = "\(inside.count) in onnx/ (\(inside.joined(separator: ", "))), none model.onnx" }
+            }
+            guard models.count == 1, let model = models.first else {
                 throw LedgeError.invalidModel(
-                    "model folder '\(path)': expected version folders NAME/<n>/model.onnx or .tflite, or one .onnx or .tflite file, found \(found)"
+                    "model folder '\(path)': expected version folders NAME/<n>/model.onnx or .tflite, one .onnx or .tflite file, or onnx/model.onnx, found \(found)"
                 )
             }
-            versions = [ModelVersionFile(number: 1, model: path + "/" + model)]
+            versions = [ModelVersionFile(number: 1, model: model)]
         }
         return ModelFolder(name: name, path: path, configPath: file("config.pbtxt"), versions: versions, labels: file("labels.txt"))
     }

@@ -61,7 +61,7 @@ import Testing
             ) { try RepositoryLayout.entries(files: [(root + "/tri", nil)]) }
             #expect(
                 throws: LedgeError.invalidModel(
-                    "model folder '\(root)/empty': expected version folders NAME/<n>/model.onnx or .tflite, or one .onnx or .tflite file, found none"
+                    "model folder '\(root)/empty': expected version folders NAME/<n>/model.onnx or .tflite, one .onnx or .tflite file, or onnx/model.onnx, found none"
                 )
             ) { try RepositoryLayout.entries(files: [(root + "/empty", nil)], wholeFolders: true) }
         }
@@ -88,6 +88,25 @@ import Testing
         }
     }
 
+    /// A Hugging Face Hub repository downloaded as a model folder: its model in onnx/ (model.onnx
+    /// among several), its config files on top where ModelSidecar finds them.
+    @Test func hubLayoutIsItsOnnxModel() throws {
+        let files = [
+            "cats/config.json", "cats/preprocessor_config.json", "cats/onnx/model.onnx", "cats/onnx/model_quantized.onnx",
+            "one/onnx/model_fp16.onnx", "many/onnx/a.onnx", "many/onnx/b.onnx",
+        ]
+        try withRepository(files) { (root: String) throws in
+            #expect(try RepositoryLayout.folder(repository: root, name: "cats").versions == [.init(number: 1, model: root + "/cats/onnx/model.onnx")])
+            #expect(ModelSidecar.files(besides: root + "/cats/onnx/model.onnx").count == 2)
+            #expect(try RepositoryLayout.folder(repository: root, name: "one").versions.first?.model == root + "/one/onnx/model_fp16.onnx")
+            #expect(
+                throws: LedgeError.invalidModel(
+                    "model folder '\(root)/many': expected version folders NAME/<n>/model.onnx or .tflite, one .onnx or .tflite file, or onnx/model.onnx, found 2 in onnx/ (a.onnx, b.onnx), none model.onnx"
+                )
+            ) { try RepositoryLayout.folder(repository: root, name: "many") }
+        }
+    }
+
     @Test func eachBadFolderFailsAlone() throws {
         let files = [
             "good/1/model.onnx", "mixed/1/model.onnx", "mixed/model.onnx", "empty/", "two/a.onnx", "two/b.tflite",
@@ -108,13 +127,13 @@ import Testing
                 (
                     "empty",
                     .invalidModel(
-                        "model folder '\(root)/empty': expected version folders NAME/<n>/model.onnx or .tflite, or one .onnx or .tflite file, found none"
+                        "model folder '\(root)/empty': expected version folders NAME/<n>/model.onnx or .tflite, one .onnx or .tflite file, or onnx/model.onnx, found none"
                     )
                 ),
                 (
                     "two",
                     .invalidModel(
-                        "model folder '\(root)/two': expected version folders NAME/<n>/model.onnx or .tflite, or one .onnx or .tflite file, found 2 (a.onnx, b.tflite)"
+                        "model folder '\(root)/two': expected version folders NAME/<n>/model.onnx or .tflite, one .onnx or .tflite file, or onnx/model.onnx, found 2 (a.onnx, b.tflite)"
                     )
                 ),
                 (
