@@ -54,24 +54,32 @@ import Testing
         #expect(expected.allSatisfy { $0 < 0 })  // all hidden by a threshold of 0, as before
     }
 
-    /// A repository whose model keeps its config files beside its version folder: the probe
-    /// runs it on the recipe's image (its input leaves channels dynamic), the image endpoint
-    /// names config.json's classes, with ONNX Runtime's scores.
-    @Test func aServedRepositoryClassifiesWithTheExportsLabels() async throws {
-        let expected = try #require(try Fixtures.huggingFaceLogits()["repo/mobilenet"]?["coffee.jpg"])
-        let server = try await ServeProcess.start(["--model-repository", Self.root + "repo", "--no-grpc"])
-        var request = URLRequest(url: try #require(URL(string: server.base + "/models/mobilenet/classify?top_k=2")))
+    /// A repository whose model keeps its config files beside its version folder, and a
+    /// downloaded Hub repository given as a model folder: the probe runs each on the recipe's
+    /// image (its input leaves channels dynamic), the image endpoint names config.json's
+    /// classes, with ONNX Runtime's scores.
+    @Test(arguments: [
+        (["--model-repository", "repo"], "mobilenet", "repo/mobilenet", "coffee.jpg", ["coffee mug", "espresso"]),
+        // A downloaded Hub repository as a model folder: onnx/model.onnx, named after the folder.
+        (["--model", "convnext"], "convnext", "convnext", "rocket.jpg", ["Egyptian cat", "Persian cat"]),
+    ])
+    func aServedExportClassifiesWithItsLabels(_ flags: [String], _ model: String, _ export: String, _ image: String, _ labels: [String])
+        async throws
+    {
+        let expected = try #require(try Fixtures.huggingFaceLogits()[export]?[image])
+        let server = try await ServeProcess.start([flags[0], Self.root + flags[1], "--no-grpc"])
+        var request = URLRequest(url: try #require(URL(string: server.base + "/models/\(model)/classify?top_k=2")))
         request.httpMethod = "POST"
         request.setValue("image/jpeg", forHTTPHeaderField: "Content-Type")
         let (data, response) = try await URLSession.shared.upload(
-            for: request, from: try Data(contentsOf: URL(fileURLWithPath: Fixtures.image("coffee.jpg"))))
+            for: request, from: try Data(contentsOf: URL(fileURLWithPath: Fixtures.image(image))))
         #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: data, as: UTF8.self))")
         let top = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["top"] as? [[String: Any]])
-        #expect(top.compactMap { $0["label"] as? String } == ["coffee mug", "espresso"])
+        #expect(top.compactMap { $0["label"] as? String } == labels)
         for entry in top {
             let index = try #require(entry["index"] as? Int), score = try #require(entry["score"] as? Double)
-            // coffee.jpg's 400-pixel side needs its full decode for the 256 edge: as transformers' pixels.
-            #expect(abs(score - Double(expected[index])) <= 0.01, "class \(index): \(score) vs \(expected[index])")
+            // Both photos' short sides need their full decode for the 256 edge: as transformers' pixels.
+            #expect(abs(score - Double(expected[index])) <= 0.01, "\(image) class \(index): \(score) vs \(expected[index])")
         }
         try await server.terminate()
     }
