@@ -25,7 +25,8 @@ internal import Musl
 /// (or `onnx/model.onnx`, `model.tflite`); several others are refused with their names. ONNX
 /// external data beside it (`model.onnx_data`, `model.onnx.data`) comes along. The files land
 /// in the cache as one unpacked entry (`sha256/<hex>.d/`, keyed by their paths and digests), in
-/// the repository's layout.
+/// the repository's layout; an entry fetched at a commit (`@` 40 hex digits) is keyed by it and
+/// served again without the network, as a `#sha256=` pinned file is.
 struct HuggingFaceSnapshot {
     let hub: HuggingFaceSettings
     let repository: String
@@ -54,8 +55,30 @@ struct HuggingFaceSnapshot {
             throw LedgeError(.remoteFailure, "\(label): the Hub's answer lists no files (expected JSON with siblings)")
         }
         let commit = info.sha.flatMap { $0.isEmpty ? nil : $0 } ?? revision
+        // Each path becomes a file under the cache entry: none may leave it.
+        if let unsafe = siblings.first(where: { !Self.isSafe($0.rfilename) }) {
+            throw LedgeError(.remoteFailure, "\(label): the Hub listed the path '\(unsafe.rfilename)', which would leave the model's folder")
+        }
         return (commit, siblings.map(\.rfilename))
     }
+
+    /// A relative path of plain components: no `..`, `.`, empty or absolute part, no NUL.
+    static func isSafe(_ path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return !path.contains("\0") && !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
+    }
+
+    /// A revision that is a commit (40 hex digits) names content that never changes: its entry is
+    /// kept under this key and found again without the network.
+    var commitKey: String? {
+        guard revision.utf8.count == 40, revision.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            return nil
+        }
+        return ContentDigest.sha256(Array("hf-snapshot \(repository)@\(revision)/\(folder)".utf8))
+    }
+
+    /// The file in an entry that names its model and the model's sha256.
+    static let manifestName = ".ledge-snapshot"
 
     /// The files to fetch, the model first: it, its external data and the config files found
     /// beside it as ``ModelSidecar`` looks for them.
@@ -83,6 +106,16 @@ struct HuggingFaceSnapshot {
 extension ModelFetcher {
     /// Fetches a Hub repository's model with its config files (``HuggingFaceSnapshot``).
     func fetchSnapshot(_ uri: ModelURI, snapshot: HuggingFaceSnapshot, cache: ModelCache) async throws -> FetchedModel {
+        let name = String(snapshot.repository.split(separator: "/").last ?? "model")
+        if let key = snapshot.commitKey, let cached = cache.lookup(key),
+            let manifest = FileManager.default.contents(atPath: cached + "/" + HuggingFaceSnapshot.manifestName)
+        {
+            let lines = String(decoding: manifest, as: UTF8.self).split(separator: "\n").map(String.init)
+            if lines.count == 2, HuggingFaceSnapshot.isSafe(lines[0]), LocalFiles.kind(cached + "/" + lines[0]) == .file {
+                logger.debug("model from the cache", metadata: ["uri": "\(uri)", "path": "\(cached)"])
+                return FetchedModel(path: cached + "/" + lines[0], sha256: lines[1], fromCache: true, name: name)
+            }
+        }
         let (commit, files) = try await snapshot.listing()
         let wanted = try snapshot.selection(from: files)
         logger.info("fetching a model with its config files", metadata: ["uri": "\(uri)", "commit": "\(commit)", "files": "\(wanted)"])
@@ -109,17 +142,23 @@ extension ModelFetcher {
             throw error
         }
         let model = String(digests[0].split(separator: " ").last ?? "")
-        let key = ContentDigest.sha256(Array(("hf-snapshot\n" + digests.joined(separator: "\n")).utf8))
+        // By content; a commit's entry by the commit, so that the next fetch of it needs no network.
+        let key = snapshot.commitKey ?? ContentDigest.sha256(Array(("hf-snapshot\n" + digests.joined(separator: "\n")).utf8))
         let path: String
         if let cached = cache.lookup(key) {
             LocalFiles.remove(staging)
             path = cached
         } else {
+            do {
+                try AtomicFile.write("\(wanted[0])\n\(model)\n", to: staging + "/" + HuggingFaceSnapshot.manifestName, option: "--model-cache")
+            } catch {
+                LocalFiles.remove(staging)
+                throw error
+            }
             LocalFiles.sync(staging)
             path = try cache.storeFolder(staging, sha256: key)
         }
         logger.info("fetched a model with its config files", metadata: ["uri": "\(uri)", "path": "\(path)", "sha256": "\(model)"])
-        let name = String(snapshot.repository.split(separator: "/").last ?? "model")
         return FetchedModel(path: path + "/" + wanted[0], sha256: model, fromCache: false, name: name)
     }
 }

@@ -76,7 +76,7 @@ import Testing
                 let root = String(fetched.path.dropLast("onnx/model.onnx".count))
                 #expect(
                     Set(try FileManager.default.subpathsOfDirectory(atPath: root)) == [
-                        "onnx", "onnx/model.onnx", "config.json", "preprocessor_config.json",
+                        "onnx", "onnx/model.onnx", "config.json", "preprocessor_config.json", ".ledge-snapshot",
                     ])
                 let sidecar = try #require(try ModelSidecar.load(besides: fetched.path))
                 #expect(sidecar.labels?.first == "tabby, tabby cat")
@@ -87,6 +87,16 @@ import Testing
                     "HUB API vision/cats@main authorization=no", "HUB vision/cats@\(commit)/onnx/model.onnx authorization=no",
                     "HUB vision/cats@\(commit)/preprocessor_config.json authorization=no", "HUB vision/cats@\(commit)/config.json authorization=no",
                 ])
+            // At a commit, the entry is found again without the network (as a pinned file is); by a branch, the Hub is asked.
+            let atCommit = "hf://vision/cats@\(commit)"
+            let first = try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch(atCommit)
+            let asked = fixture.server.hubRequests().count
+            let again = try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch(atCommit)
+            #expect(!first.fromCache && again.fromCache && again.path == first.path && again.sha256 == first.sha256)
+            #expect(try again.modelFiles().map(\.name) == ["cats"])
+            #expect(fixture.server.hubRequests().count == asked)
+            _ = try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch("hf://vision/cats")
+            #expect(fixture.server.hubRequests().count > asked)
             // A repository without config files: its model alone.
             let plain = try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch("hf://vision/adder@v1")
             #expect(FetchFixture.contents(plain.path) == FetchFixture.contents(Fixtures.model("mobilenet_gen.onnx")))
