@@ -23,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     @Option(
         name: .shortAndLong,
         help:
-            "A model file (.tflite or .onnx), or its URI: https://, s3://, gs://, hf:// (fetched into the model cache); repeat to compare (the first is the baseline)."
+            "A model file (.tflite or .onnx), a model folder, or its URI: https://, s3://, gs://, hf:// (fetched into the model cache); repeat to compare (the first is the baseline)."
     )
     var model: [String] = []
 

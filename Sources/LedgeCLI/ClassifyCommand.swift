@@ -9,7 +9,11 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify",
         abstract: "Classify images: top-k labels with per-run inference times (the first run includes warm-up).")
 
-    @Option(name: .shortAndLong, help: "The model file (.tflite or .onnx), or its URI: https://, s3://, gs://, hf:// (fetched into the model cache).")
+    @Option(
+        name: .shortAndLong,
+        help:
+            "The model file (.tflite or .onnx), a model folder (e.g. a downloaded Hugging Face repository), or its URI: https://, s3://, gs://, hf:// (fetched into the model cache)."
+    )
     var model: String
 
     @Option(

@@ -11,7 +11,7 @@ struct InspectCommand: ParsableCommand {
 
     @Argument(
         help:
-            "The model file (.tflite or .onnx; the format is read from the content), or its URI: https://, s3://, gs://, hf:// (fetched into the model cache)."
+            "The model file (.tflite or .onnx; the format is read from the content), a model folder (e.g. a downloaded Hugging Face repository), or its URI: https://, s3://, gs://, hf:// (fetched into the model cache)."
     )
     var model: String
 

@@ -89,12 +89,18 @@ struct ModelURIOptions: ParsableArguments {
 }
 
 extension ModelURIOptions {
-    /// The model argument of `inspect`, `classify`, `bench` and `quantize`: a path as it is; a URI
-    /// (`https://`, `http://`, `s3://`, `gs://`, `hf://`, `file://`) fetched first as
-    /// `serve --model-uri` fetches it (the default cache, credentials, pins, archives) and its
-    /// model file. A text with `://` that is no model URI is refused with the URI's line.
+    /// The model argument of `inspect`, `classify`, `bench` and `quantize`: a path as it is; a model
+    /// folder its model (as `serve --model DIR` reads it: the one model file, the highest version, or
+    /// a downloaded Hugging Face repository's `onnx/model.onnx`); a URI (`https://`, `http://`,
+    /// `s3://`, `gs://`, `hf://`, `file://`) fetched first as `serve --model-uri` fetches it (the
+    /// default cache, credentials, pins, archives) and its model file. A text with `://` that is no
+    /// model URI is refused with the URI's line.
     static func localModel(_ text: String, logger: Logger) throws -> String {
-        guard text.contains("://") else { return text }
+        guard text.contains("://") else {
+            guard PathName.isDirectory(text) else { return text }
+            let folder = try RepositoryLayout.folder(at: text, name: PathName.lastComponent(text))
+            return folder.versions.last?.model ?? text
+        }
         if case .file(let path) = try ModelURI(parsing: text).location { return path }
         return try blockingFetch(cache: nil, logger: logger)(text)
     }

@@ -15,7 +15,7 @@ struct QuantizeCommand: ParsableCommand {
             the float one on --validate (default: the calibration folder) and times both with the bench runner.
             """)
 
-    @Argument(help: "The float ONNX model, or its URI: https://, s3://, gs://, hf:// (fetched into the model cache).")
+    @Argument(help: "The float ONNX model, its model folder, or its URI: https://, s3://, gs://, hf:// (fetched into the model cache).")
     var model: String
 
     @Option(name: .shortAndLong, help: "Where to write the quantized model (written whole or not at all).")

@@ -100,6 +100,26 @@ import Testing
         return result.stderr.trimmingCharacters(in: .whitespacesAndNewlines).replacing(folder.path + "/", with: "")
     }
 
+    /// The model argument may be a model folder, as `serve --model DIR` reads it: a downloaded
+    /// Hub repository's onnx/model.onnx, with its config files; a folder without a model is refused.
+    @Test func aModelFolderIsItsModel() throws {
+        let folder = try ProcessRunner.ledge(["classify", "-m", Self.root + "convnext", "-i", Fixtures.image("rocket.jpg"), "-k", "1", "-c", "1"])
+        let file = try ProcessRunner.ledge([
+            "classify", "-m", Self.root + "convnext/onnx/model.onnx", "-i", Fixtures.image("rocket.jpg"), "-k", "1", "-c", "1",
+        ])
+        #expect(folder.status == 0, "\(folder.stderr)")
+        let result = { (text: String) in text.split(separator: "\n").drop { $0 != "-------RESULTS--------" }.joined(separator: "\n") }
+        #expect(result(folder.stdout) == "-------RESULTS--------\nEgyptian cat: 1.66478", "\(folder.stdout)")
+        #expect(result(folder.stdout) == result(file.stdout))
+        let empty = try TemporaryFolder()
+        let refused = try ProcessRunner.ledge(["inspect", empty.path])
+        #expect(refused.status == 3)
+        #expect(
+            refused.stderr
+                == "error: model folder '\(empty.path)': expected version folders NAME/<n>/model.onnx or .tflite, one .onnx or .tflite file, or onnx/model.onnx, found none\n"
+        )
+    }
+
     /// bench's random inputs take the recipe's size and channels (the input leaves them dynamic);
     /// with photos, the recipe's preprocessing.
     @Test func benchFeedsTheRecipesImage() throws {
