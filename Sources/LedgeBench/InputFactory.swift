@@ -1,4 +1,5 @@
 public import LedgeCore
+internal import LedgeVision
 
 /// Seeded random input tensors for a model, so every bench run feeds the same data for a seed.
 ///
@@ -29,13 +30,17 @@ public enum InputFactory {
     public static func shape(of spec: TensorSpec, batch: Int, inputSize: ImageSize?, recipe: ImageRecipe? = nil) throws -> [Int] {
         var shape = spec.shape
         guard !shape.isEmpty else { return shape }
+        // An image input of a model with a recipe: the shape its photos are packed in (the
+        // preprocessor fills the channels and size the input leaves dynamic).
+        if let recipe, shape.count == 4, let image = try? ImagePreprocessor(spec: spec, inputSize: inputSize, recipe: recipe) {
+            return image.shape(batch: shape[0] < 0 ? batch : shape[0])
+        }
         if shape[0] < 0 { shape[0] = batch }
         if shape.count == 4 {
             let isChannels = { (d: Int) in d == 1 || d == 3 }
-            if let recipe, shape[1] < 0, !isChannels(shape[3]) { shape[1] = recipe.channels }
             let hw: (Int, Int)? = isChannels(shape[3]) ? (1, 2) : isChannels(shape[1]) ? (2, 3) : nil
             if let (h, w) = hw, shape[h] < 0 || shape[w] < 0 {
-                guard let inputSize = inputSize ?? recipe?.outputSize else {
+                guard let inputSize else {
                     throw LedgeError.usage(
                         "model input '\(spec.name)' has dynamic height/width \(spec.shapeDescription); pass --input-size HxW")
                 }
