@@ -13,8 +13,7 @@ enum HuggingFaceRecipe {
 
     static func read(_ config: [String: SidecarJSON], path: String, channels: Int) throws -> ImageRecipe {
         let type =
-            config["image_processor_type"].flatMap { if case .string(let s) = $0 { s } else { nil } }
-            ?? config["feature_extractor_type"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
+            config["image_processor_type"]?.string ?? config["feature_extractor_type"]?.string ?? ""
         func isType(_ names: [String]) -> Bool { names.contains { type.hasPrefix($0) } }
         func flag(_ field: String, default value: Bool) throws -> Bool { try config[field].map { try $0.bool(path, field) } ?? value }
 

@@ -119,6 +119,12 @@ enum SidecarJSON: Decodable, Sendable {
         return object
     }
 
+    /// The value when it is a string.
+    var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
     func bool(_ path: String, _ field: String) throws -> Bool {
         guard case .bool(let value) = self else { throw Self.expected(path, field, "true or false") }
         return value
@@ -154,7 +160,7 @@ enum SidecarJSON: Decodable, Sendable {
                 throw LedgeError.invalidModel(
                     "\(path): 'id2label': key '\(key)' is not a class index from 0 to \(object.count - 1)")
             }
-            guard case .string(let name) = value else { throw Self.expected(path, "id2label.\(key)", "a string") }
+            guard let name = value.string else { throw Self.expected(path, "id2label.\(key)", "a string") }
             labels[index] = name
         }
         if let missing = labels.firstIndex(where: { $0 == nil }) {
