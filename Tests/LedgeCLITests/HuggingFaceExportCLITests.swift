@@ -11,6 +11,11 @@ import Testing
 @Suite(.ownThread) struct HuggingFaceExportCLITests {
     static let root = Fixtures.huggingFace("")
 
+    /// classify's text output from its RESULTS line on (the labels and scores, without the timings).
+    static func results(_ stdout: String) -> String {
+        stdout.split(separator: "\n").drop { $0 != "-------RESULTS--------" }.joined(separator: "\n")
+    }
+
     @Test func inspectShowsTheRecipeAndWhereTheLabelsCameFrom() throws {
         let model = Self.root + "convnext/onnx/model.onnx"
         let result = try ProcessRunner.ledge(["inspect", model])
@@ -108,9 +113,8 @@ import Testing
             "classify", "-m", Self.root + "convnext/onnx/model.onnx", "-i", Fixtures.image("rocket.jpg"), "-k", "1", "-c", "1",
         ])
         #expect(folder.status == 0, "\(folder.stderr)")
-        let result = { (text: String) in text.split(separator: "\n").drop { $0 != "-------RESULTS--------" }.joined(separator: "\n") }
-        #expect(result(folder.stdout) == "-------RESULTS--------\nEgyptian cat: 1.66478", "\(folder.stdout)")
-        #expect(result(folder.stdout) == result(file.stdout))
+        #expect(Self.results(folder.stdout) == "-------RESULTS--------\nEgyptian cat: 1.66478", "\(folder.stdout)")
+        #expect(Self.results(folder.stdout) == Self.results(file.stdout))
         let empty = try TemporaryFolder()
         let refused = try ProcessRunner.ledge(["inspect", empty.path])
         #expect(refused.status == 3)

@@ -20,9 +20,9 @@ import Testing
                 let remote = try ProcessRunner.ledge(["classify", "-m", "hf://vision/cats"] + arguments, environment: environment)
                 let local = try ProcessRunner.ledge(["classify", "-m", Fixtures.huggingFace("convnext/onnx/model.onnx")] + arguments)
                 #expect(remote.status == 0, "\(remote.stderr)")
-                let result = { (text: String) in text.split(separator: "\n").drop { $0 != "-------RESULTS--------" }.joined(separator: "\n") }
-                #expect(result(remote.stdout) == "-------RESULTS--------\nEgyptian cat: 1.66478", "\(remote.stdout)")
-                #expect(result(remote.stdout) == result(local.stdout))
+                let results = HuggingFaceExportCLITests.results
+                #expect(results(remote.stdout) == "-------RESULTS--------\nEgyptian cat: 1.66478", "\(remote.stdout)")
+                #expect(results(remote.stdout) == results(local.stdout))
             }
         }
     }
