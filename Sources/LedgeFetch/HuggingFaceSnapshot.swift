@@ -71,9 +71,7 @@ struct HuggingFaceSnapshot {
     /// A revision that is a commit (40 hex digits) names content that never changes: its entry is
     /// kept under this key and found again without the network.
     var commitKey: String? {
-        guard revision.utf8.count == 40, revision.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
-            return nil
-        }
+        guard revision.utf8.count == 40, revision.utf8.allSatisfy(ModelURI.isHexDigit) else { return nil }
         return ContentDigest.sha256(Array("hf-snapshot \(repository)@\(revision)/\(folder)".utf8))
     }
 

@@ -130,7 +130,8 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
         return bytes.allSatisfy { alnum($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x5F }
     }
 
-    private static func isHexDigit(_ byte: UInt8) -> Bool {
+    /// A lowercase hexadecimal digit (`0-9`, `a-f`), as pins and commits are written.
+    static func isHexDigit(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte)
     }
 }
