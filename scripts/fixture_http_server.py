@@ -25,7 +25,8 @@ Routes (``<path>`` is relative to ROOT and may not leave it):
 - ``GET /hub/api/models/<owner>/<repo>/revision/<revision>``  the Hub's model API: ``sha`` (the
   revision's commit: the SHA-1 of its folder's name, which ``resolve`` also takes) and
   ``siblings`` (``rfilename`` of every file under the revision's folder); gated and missing repos
-  and revisions refused as ``resolve`` refuses them. Logged as ``HUB API <owner>/<repo>@<revision>``.
+  and revisions refused as ``resolve`` refuses them; a repo folder holding ``.listing.json``
+  answers that file instead. Logged as ``HUB API <owner>/<repo>@<revision>``.
 - ``GET /cdn/<path>``               the file, as ``/files/<path>``; 400 when the request carries an
   ``Authorization`` header (as a pre-signed URL refuses one).
 - ``GET /storage/v1/b/<bucket>/o/<object>?alt=media``  Google Cloud Storage's JSON API media
@@ -228,6 +229,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return refuse(404, "RevisionNotFound", f"Invalid rev id: {revision}")
         if relative is None:
             top = os.path.join(folder, revision)
+            override = os.path.join(folder, ".listing.json")
+            if os.path.isfile(override):  # a Hub (or mirror) that lists what it likes
+                with open(override) as file:
+                    return self.json(200, json.load(file))
             files = sorted(os.path.relpath(os.path.join(d, f), top) for d, _, names in os.walk(top) for f in names)
             return self.json(200, {"id": f"{owner}/{repo}", "sha": hashlib.sha1(revision.encode()).hexdigest(),
                                    "siblings": [{"rfilename": f} for f in files]})

@@ -116,6 +116,27 @@ import Testing
                 let error = try await #require(throws: LedgeError.self) { try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch(uri) }
                 #expect(error.message == message)
             }
+            // A listing that would write outside the cache entry, or is no listing: refused, nothing written.
+            for (repository, listing) in [
+                ("evil", #"{"sha": "\#(commit)", "siblings": [{"rfilename": "config.json"}, {"rfilename": "../../escape.onnx"}]}"#),
+                ("odd", #"{"modelId": "x"}"#),
+            ] {
+                try FileManager.default.createDirectory(
+                    atPath: fixture.root + "/served/hub/acme/\(repository)/main", withIntermediateDirectories: true)
+                try listing.write(toFile: fixture.root + "/served/hub/acme/\(repository)/.listing.json", atomically: true, encoding: .utf8)
+            }
+            let unsafe = [
+                ("hf://acme/evil", "hf://acme/evil: the Hub listed the path '../../escape.onnx', which would leave the model's folder"),
+                ("hf://acme/odd", "hf://acme/odd: the Hub's answer lists no files (expected JSON with siblings)"),
+            ]
+            for (uri, message) in unsafe {
+                let error = try await #require(throws: LedgeError.self) { try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch(uri) }
+                #expect(error.message == message)
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.cache + "/staging").isEmpty)
+            #expect(
+                !FileManager.default.fileExists(atPath: fixture.cache + "/escape.onnx")
+                    && !FileManager.default.fileExists(atPath: fixture.root + "/escape.onnx"))
             let gated = try await fixture.fetcher { $0.huggingFace = hub(fixture, token: "hf_test_token") }.fetch("hf://acme/private")
             #expect(FetchFixture.contents(gated.path) == FetchFixture.contents(Fixtures.model("add.onnx")))
         }
