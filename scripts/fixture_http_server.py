@@ -28,7 +28,8 @@ Routes (``<path>`` is relative to ROOT and may not leave it):
   and revisions refused as ``resolve`` refuses them; a repo folder holding ``.listing.json``
   answers that file instead. Logged as ``HUB API <owner>/<repo>@<revision>``.
 - ``GET /cdn/<path>``               the file, as ``/files/<path>``; 400 when the request carries an
-  ``Authorization`` header (as a pre-signed URL refuses one).
+  ``Authorization`` header (as a pre-signed URL refuses one). A Hub file named by a
+  ``<revision>/<path>`` line of its repo folder's ``.cut`` is cut as ``/cut/`` cuts, the first time.
 - ``GET /storage/v1/b/<bucket>/o/<object>?alt=media``  Google Cloud Storage's JSON API media
   download (with ``STORAGE_EMULATOR_HOST=127.0.0.1:PORT``), from ``ROOT/gcs/<bucket>/<object>``
   (the object name percent-decoded, ``/`` included), with Range: anonymous when the bucket folder
@@ -192,7 +193,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             log(f"CDN {path} authorization={'yes' if self.headers.get('Authorization') else 'no'}")
             if self.headers.get("Authorization"):
                 return self.plain(400, "a pre-signed URL takes no Authorization header\n")
-            return self.serve_file(path[len("/cdn/"):])
+            return self.serve_file(path[len("/cdn/"):], cut=self.hub_cut(path[len("/cdn/hub/"):]))
         match = re.match(r"^/redirect/(\d+)/(.+)$", path)
         if match:
             hops, relative = int(match.group(1)), match.group(2)
@@ -239,6 +240,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.local_path(f"hub/{owner}/{repo}/{revision}/{relative}") is None:
             return refuse(404, "EntryNotFound", f"{relative} does not exist on \"{revision}\"")
         return self.plain(302, "found\n", {"Location": f"/cdn/hub/{owner}/{repo}/{revision}/{relative}"})
+
+    def hub_cut(self, relative):
+        """Whether to cut this CDN answer (``OWNER/REPO/REVISION/PATH``): the first request for a
+        ``REVISION/PATH`` line of the repository's ``.cut`` file."""
+        parts = relative.split("/", 2)
+        marker = os.path.join(ROOT, "hub", *parts[:2], ".cut") if len(parts) == 3 else None
+        if marker is None or not os.path.isfile(marker):
+            return False
+        with open(marker) as file:
+            if parts[2] not in file.read().split():
+                return False
+        with CUT_LOCK:
+            first = "cdn/" + relative not in CUT_DONE
+            CUT_DONE.add("cdn/" + relative)
+        return first
 
     def gcs_refuse(self, code, message):
         return self.json(code, {"error": {"code": code, "message": message, "errors": [{"message": message, "domain": "global"}]}})

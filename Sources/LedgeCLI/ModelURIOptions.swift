@@ -18,7 +18,8 @@ struct ModelURIOptions: ParsableArguments {
                 + "AWS_ENDPOINT_URL (or KServe's S3_ENDPOINT and S3_USE_HTTPS) for MinIO and other S3-compatible stores. "
                 + "hf:// reads HF_ENDPOINT (a mirror) and HF_TOKEN (else huggingface-cli login's token file) for gated and private repositories; "
                 + "hf://OWNER/REPO[@REVISION] (or a folder of it ending in /) fetches its model (model.onnx among several) with config.json "
-                + "and preprocessor_config.json, the labels and image recipe of a Hugging Face export, served under the repository's name.",
+                + "and preprocessor_config.json, the labels and image recipe of a Hugging Face export, served under the repository's name; "
+                + "a named .onnx or .tflite of it (hf://OWNER/REPO/onnx/model_quantized.onnx) comes with them too.",
             valueName: "uri"))
     var modelURI: [String] = []
 

@@ -35,7 +35,8 @@ public struct FetchedModel: Sendable, Hashable {
 
 /// Turns model URIs into local files or folders, as KServe's storage initializer does:
 /// `https://`, `http://`, `s3://` (``S3Settings``), `gs://` (``GCSSettings``), `hf://`
-/// (``HuggingFaceSettings``; a repository or folder with its config files, ``HuggingFaceSnapshot``)
+/// (``HuggingFaceSettings``; a repository, a folder or a named model with its config files,
+/// ``HuggingFaceSnapshot``; other files alone)
 /// and `file:///` URIs with an optional
 /// `#sha256=<hex>` pin.
 ///
@@ -60,6 +61,14 @@ public struct ModelFetcher: Sendable {
     public func fetch(_ text: String) async throws -> FetchedModel {
         let uri = try ModelURI(parsing: text)
         let cache = ModelCache(root: options.cacheDirectory)
+        if case .huggingFace(let repository, let revision, let path) = uri.location, HuggingFaceSnapshot.isModelFile(path) {
+            // A named Hub model comes with its export's config files (before the pin lookup: a
+            // file cached alone by its pin has none).
+            let snapshot = HuggingFaceSnapshot(
+                hub: options.huggingFace ?? HuggingFaceSettings(), repository: repository, revision: revision, folder: "",
+                label: uri.description, model: path, pin: uri.pin)
+            return try await fetchSnapshot(uri, snapshot: snapshot, cache: cache)
+        }
         if let pin = uri.pin, let path = cache.lookup(pin) {
             logger.debug("model from the cache", metadata: ["uri": "\(uri)", "path": "\(path)"])
             return FetchedModel(path: path, sha256: pin, fromCache: true)
@@ -101,25 +110,7 @@ public struct ModelFetcher: Sendable {
         _ uri: ModelURI, url: String, cache: ModelCache, headers: (@Sendable (RequestURL) -> [(String, String)])? = nil
     ) async throws -> FetchedModel {
         let part = cache.partialPath(for: uri.description)
-        let fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LedgeError(.runtimeFailure, "\(uri): cannot write \(part): \(LocalFiles.reason)") }
-        defer { close(fd) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw LedgeError(.busy, "\(uri): another fetch of it is under way (\(part))") }
-        let offset = LocalFiles.size(fd)
-        logger.info("fetching a model", metadata: ["uri": "\(uri)", "resume_from": "\(offset)"])
-        let result: DownloadResult
-        do {
-            result = try await HTTPClient().download(
-                url, to: fd, from: offset, limits: options.download, label: headers == nil ? nil : uri.description, headers: headers
-            ) { [logger] problem, delay in
-                logger.warning("\(problem); trying again in \(delay) s")
-            }
-        } catch let error as LedgeError {
-            // Keep received bytes for a resume, unless there are none or they are past the limit.
-            if LocalFiles.size(fd) == 0 || error.code == .tooLarge { unlink(part) }
-            throw error
-        }
-        guard fsync(fd) == 0 else { throw LedgeError(.runtimeFailure, "\(uri): cannot write \(part): \(LocalFiles.reason)") }
+        let result = try await download(url, into: part, uri: uri, label: headers == nil ? nil : uri.description, headers: headers)
         let sha256: String
         do {
             sha256 = try digest(of: part, uri: uri)
@@ -137,6 +128,32 @@ public struct ModelFetcher: Sendable {
         }
         defer { unlink(part) }
         return FetchedModel(path: try unpack(part, kind: kind, uri: uri, sha256: sha256, cache: cache), sha256: sha256, fromCache: false)
+    }
+
+    /// Downloads `url` into `part` (in `partial/`), from where an earlier fetch was cut, and syncs
+    /// it; a cut keeps the bytes received for the next fetch to resume.
+    func download(
+        _ url: String, into part: String, uri: ModelURI, label: String?, headers: (@Sendable (RequestURL) -> [(String, String)])?
+    ) async throws -> DownloadResult {
+        let fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LedgeError(.runtimeFailure, "\(uri): cannot write \(part): \(LocalFiles.reason)") }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw LedgeError(.busy, "\(uri): another fetch of it is under way (\(part))") }
+        let offset = LocalFiles.size(fd)
+        logger.info("fetching a model", metadata: ["uri": "\(uri)", "resume_from": "\(offset)"])
+        let result: DownloadResult
+        do {
+            result = try await HTTPClient().download(url, to: fd, from: offset, limits: options.download, label: label, headers: headers) {
+                [logger] problem, delay in
+                logger.warning("\(problem); trying again in \(delay) s")
+            }
+        } catch let error as LedgeError {
+            // Keep received bytes for a resume, unless there are none or they are past the limit.
+            if LocalFiles.size(fd) == 0 || error.code == .tooLarge { unlink(part) }
+            throw error
+        }
+        guard fsync(fd) == 0 else { throw LedgeError(.runtimeFailure, "\(uri): cannot write \(part): \(LocalFiles.reason)") }
+        return result
     }
 
     /// The file's sha256, checked against the URI's pin.

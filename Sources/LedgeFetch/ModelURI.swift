@@ -17,7 +17,8 @@ public struct ModelURI: Sendable, Hashable, CustomStringConvertible {
         /// ``GCSSettings`` say.
         case gcs(bucket: String, object: String)
         /// A file of a Hugging Face Hub repository (`OWNER/REPO`) at a revision (a branch, tag or
-        /// commit; `main` when none is given): fetched as ``HuggingFaceSettings`` say.
+        /// commit; `main` when none is given): fetched as ``HuggingFaceSettings`` say; a model
+        /// (`.onnx`, `.tflite`) with the config files of its export, as ``HuggingFaceSnapshot`` says.
         case huggingFace(repository: String, revision: String, path: String)
         /// A Hub repository's root (`folder` empty) or a folder of it (ending in `/`): its model with
         /// the config files beside it, fetched as ``HuggingFaceSnapshot`` says.

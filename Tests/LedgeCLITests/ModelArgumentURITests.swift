@@ -5,8 +5,9 @@ import Testing
 /// `ledge inspect URI`, `classify -m URI`, `bench -m URI` and `quantize URI`: the model fetched first (here from
 /// the loopback file server, into a cache of the test's own), as `serve --model-uri` fetches it.
 @Suite(.ownThread) struct ModelArgumentURITests {
-    /// A Hub repository in the Hub's layout (`hf://OWNER/REPO`): classify reads the labels and
-    /// image recipe fetched beside its model, as for the export on disk.
+    /// A Hub repository in the Hub's layout (`hf://OWNER/REPO`), or its model named
+    /// (`hf://OWNER/REPO/onnx/model.onnx`): classify reads the labels and image recipe fetched
+    /// beside the model, as for the export on disk.
     @Test func classifyTakesAHubRepositoryWithItsConfigFiles() async throws {
         try await withTemporaryDirectory(prefix: "ledge-model-argument") { root in
             let repository = root + "/served/hub/vision/cats/main"
@@ -17,12 +18,14 @@ import Testing
             try await FixtureHTTPServer.withServer(root: root + "/served") { server in
                 let environment = ["XDG_CACHE_HOME": root + "/cache", "HF_ENDPOINT": server.baseURL + "/hub", "HF_TOKEN": ""]
                 let arguments = ["-i", Fixtures.image("rocket.jpg"), "-k", "1", "-c", "1", "--exact-decode"]
-                let remote = try ProcessRunner.ledge(["classify", "-m", "hf://vision/cats"] + arguments, environment: environment)
                 let local = try ProcessRunner.ledge(["classify", "-m", Fixtures.huggingFace("convnext/onnx/model.onnx")] + arguments)
-                #expect(remote.status == 0, "\(remote.stderr)")
-                let results = HuggingFaceExportCLITests.results
-                #expect(results(remote.stdout) == "-------RESULTS--------\nEgyptian cat: 1.66478", "\(remote.stdout)")
-                #expect(results(remote.stdout) == results(local.stdout))
+                for uri in ["hf://vision/cats", "hf://vision/cats/onnx/model.onnx"] {
+                    let remote = try ProcessRunner.ledge(["classify", "-m", uri] + arguments, environment: environment)
+                    #expect(remote.status == 0, "\(remote.stderr)")
+                    let results = HuggingFaceExportCLITests.results
+                    #expect(results(remote.stdout) == "-------RESULTS--------\nEgyptian cat: 1.66478", "\(uri): \(remote.stdout)")
+                    #expect(results(remote.stdout) == results(local.stdout))
+                }
             }
         }
     }

@@ -90,14 +90,16 @@ import Testing
             #expect(refused.status == 4)
             #expect(
                 refused.stderr.split(separator: "\n").last.map(String.init)
-                    == "error: hf://acme/adder/add.onnx: HTTP 401 Unauthorized: GatedRepo: Access to model acme/adder is restricted. You must have access to it and be authenticated to access it. Please log in.",
+                    == "error: hf://acme/adder/add.onnx: listing the repository: HTTP 401: GatedRepo: Access to model acme/adder is restricted. You must have access to it and be authenticated to access it. Please log in.",
                 "\(refused.stderr)")
             let server = try await ServeProcess.start(arguments, environment: environment.merging(["HF_TOKEN": "hf_serve_token"]) { $1 })
             #expect(try RepositoryIndex.fetchAll(port: server.port)["add"]?.state == "READY")
             try await server.terminate()
             #expect(
-                hub.hubRequests().suffix(2) == [
-                    "HUB acme/adder@main/add.onnx authorization=yes", "CDN /cdn/hub/acme/adder/main/add.onnx authorization=no",
+                hub.hubRequests().suffix(3) == [
+                    "HUB API acme/adder@main authorization=yes",
+                    "HUB acme/adder@b28b7af69320201d1cf206ebf28373980add1451/add.onnx authorization=yes",  // at the listed commit
+                    "CDN /cdn/hub/acme/adder/main/add.onnx authorization=no",
                 ])
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LedgeCore
 import LedgeFetch
+import LedgeRelease
 import LedgeTesting
 import Testing
 
@@ -53,11 +54,16 @@ import Testing
             // The token goes to the Hub, never to its CDN.
             let gated = try await fixture.fetcher { $0.huggingFace = hub(fixture, token: "hf_test_token") }.fetch("hf://acme/private/model.onnx")
             #expect(FetchFixture.contents(gated.path) == FetchFixture.contents(Fixtures.model("add.onnx")))
+            // Each listed first (the revision's commit), then fetched at the commit.
+            let main = "b28b7af69320201d1cf206ebf28373980add1451", v1 = "5a6df720540c20d95d530d3fd6885511223d5d20"  // SHA-1s of the revisions
             #expect(
                 fixture.server.hubRequests() == [
-                    "HUB vision/adder@main/onnx/model.onnx authorization=no", "CDN /cdn/hub/vision/adder/main/onnx/model.onnx authorization=no",
-                    "HUB vision/adder@v1/model.onnx authorization=no", "CDN /cdn/hub/vision/adder/v1/model.onnx authorization=no",
-                    "HUB acme/private@main/model.onnx authorization=yes", "CDN /cdn/hub/acme/private/main/model.onnx authorization=no",
+                    "HUB API vision/adder@main authorization=no", "HUB vision/adder@\(main)/onnx/model.onnx authorization=no",
+                    "CDN /cdn/hub/vision/adder/main/onnx/model.onnx authorization=no",
+                    "HUB API vision/adder@v1 authorization=no", "HUB vision/adder@\(v1)/model.onnx authorization=no",
+                    "CDN /cdn/hub/vision/adder/v1/model.onnx authorization=no",
+                    "HUB API acme/private@main authorization=yes", "HUB acme/private@\(main)/model.onnx authorization=yes",
+                    "CDN /cdn/hub/acme/private/main/model.onnx authorization=no",
                 ])
         }
     }
@@ -103,7 +109,7 @@ import Testing
             let cases = [
                 (
                     "hf://vision/many",
-                    "hf://vision/many: 2 models (a.onnx, b.tflite) and none is model.onnx: name a folder holding one (hf://vision/many/FOLDER/), or the file (hf://vision/many/a.onnx, without its config files)"
+                    "hf://vision/many: 2 models (a.onnx, b.tflite) and none is model.onnx: name a folder holding one (hf://vision/many/FOLDER/), or the file (hf://vision/many/a.onnx)"
                 ),
                 ("hf://vision/cats/tokenizer/", "hf://vision/cats/tokenizer/: no .onnx or .tflite file in tokenizer/"),
                 ("hf://vision/cats@nope", "hf://vision/cats@nope: listing the repository: HTTP 404: RevisionNotFound: Invalid rev id: nope"),
@@ -142,29 +148,100 @@ import Testing
         }
     }
 
-    /// The Hub's refusals, in one line with its `X-Error-Code` and `X-Error-Message`; nothing left in `partial/`.
+    /// `hf://OWNER/REPO/PATH.onnx`: the named model (not the repository's model.onnx) with its
+    /// export's config files, as a repository's model comes; a pin checked before they are fetched
+    /// and, like a commit, found again without the network; a cut file resumed by the next fetch.
+    @Test func aNamedModelComesWithItsExportsConfigFiles() async throws {
+        try await withHub { fixture in
+            let commit = "b28b7af69320201d1cf206ebf28373980add1451"
+            let quantized = "hf://vision/cats/onnx/model_quantized.onnx"
+            let fetched = try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch(quantized)
+            #expect(fetched.path.hasSuffix(".d/onnx/model_quantized.onnx"), "\(fetched.path)")
+            #expect(FetchFixture.contents(fetched.path) == FetchFixture.contents(Fixtures.model("add.onnx")))
+            #expect(try fetched.modelFiles().map(\.name) == [nil])  // served under its file's name, as before
+            let root = String(fetched.path.dropLast("onnx/model_quantized.onnx".count))
+            #expect(
+                Set(try FileManager.default.subpathsOfDirectory(atPath: root)) == [
+                    "onnx", "onnx/model_quantized.onnx", "config.json", "preprocessor_config.json", ".ledge-snapshot",
+                ])
+            let sidecar = try #require(try ModelSidecar.load(besides: fetched.path))
+            #expect(sidecar.labels?.first == "tabby, tabby cat" && sidecar.recipe?.crop == ImageSize(width: 224, height: 224))
+            #expect(
+                fixture.server.hubRequests().filter { $0.hasPrefix("HUB ") } == [
+                    "HUB API vision/cats@main authorization=no", "HUB vision/cats@\(commit)/onnx/model_quantized.onnx authorization=no",
+                    "HUB vision/cats@\(commit)/preprocessor_config.json authorization=no", "HUB vision/cats@\(commit)/config.json authorization=no",
+                ])
+
+            // Pinned (by a branch) or at a commit: kept under that, served again without the network.
+            let sha = try ContentDigest.sha256(file: Fixtures.model("add.onnx")).digest
+            for uri in [quantized + "#sha256=" + sha, "hf://vision/cats@\(commit)/onnx/model_quantized.onnx"] {
+                let first = try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch(uri)
+                let asked = fixture.server.hubRequests().count
+                let again = try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch(uri)
+                #expect(!first.fromCache && again.fromCache && again.path == first.path && again.sha256 == sha, "\(uri)")
+                #expect(fixture.server.hubRequests().count == asked)
+                #expect(try ModelSidecar.load(besides: again.path)?.labels?.count == sidecar.labels?.count)
+            }
+            let entries = fixture.cacheEntries().count
+            let wrong = String(repeating: "0", count: 64)
+            let error = try await #require(throws: LedgeError.self) {
+                try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch(quantized + "#sha256=" + wrong)
+            }
+            #expect(error.message == "\(quantized): sha256 is \(sha), expected \(wrong) (the #sha256= pin)")
+            // Refused before any config file was asked for.
+            #expect(fixture.server.hubRequests().last == "CDN /cdn/hub/vision/cats/main/onnx/model_quantized.onnx authorization=no")
+            #expect(fixture.cacheEntries().count == entries && fixture.partials().isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.cache + "/staging").isEmpty)
+
+            // A file cut on the way: kept in partial/, and the next fetch asks for the rest only.
+            try "main/onnx/model.onnx\n".write(toFile: fixture.root + "/served/hub/vision/cats/.cut", atomically: true, encoding: .utf8)
+            let size = FetchFixture.size(Fixtures.huggingFace("convnext/onnx/model.onnx"))
+            let cut = try await #require(throws: LedgeError.self) {
+                try await fixture.fetcher {
+                    $0.huggingFace = hub(fixture); $0.download.retries = 0
+                }.fetch("hf://vision/cats/onnx/model.onnx")
+            }
+            #expect(
+                cut.message.hasPrefix("hf://vision/cats/onnx/model.onnx (onnx/model.onnx): the connection closed after \(size / 2) of \(size) bytes"))
+            #expect(Array(fixture.partials().values) == [size / 2])
+            let resumed = try await fixture.fetcher { $0.huggingFace = hub(fixture) }.fetch("hf://vision/cats/onnx/model.onnx")
+            #expect(FetchFixture.contents(resumed.path) == FetchFixture.contents(Fixtures.huggingFace("convnext/onnx/model.onnx")))
+            #expect(
+                fixture.server.requests().last { $0.contains("/cdn/hub/vision/cats/main/onnx/model.onnx") }
+                    == "GET /cdn/hub/vision/cats/main/onnx/model.onnx bytes=\(size / 2)-")
+            #expect(fixture.partials().isEmpty)
+        }
+    }
+
+    /// The Hub's refusals, in one line with its `X-Error-Code` and `X-Error-Message` — from its
+    /// model API for a model, from the file's URL for another file; nothing left in `partial/`.
     @Test func refusalsCarryTheHubsReason() async throws {
         try await withHub { fixture in
+            let gated =
+                "GatedRepo: Access to model acme/private is restricted. You must have access to it and be authenticated to access it. Please log in."
             let cases: [(String, String?, String)] = [
-                (
-                    "hf://acme/private/model.onnx", nil,
-                    "hf://acme/private/model.onnx: HTTP 401 Unauthorized: GatedRepo: Access to model acme/private is restricted. You must have access to it and be authenticated to access it. Please log in."
-                ),
-                (
-                    "hf://acme/private/model.onnx", "hf_wrong",
-                    "hf://acme/private/model.onnx: HTTP 401 Unauthorized: GatedRepo: Access to model acme/private is restricted. You must have access to it and be authenticated to access it. Please log in."
-                ),
+                ("hf://acme/private/model.onnx", nil, "hf://acme/private/model.onnx: listing the repository: HTTP 401: " + gated),
+                ("hf://acme/private/model.onnx", "hf_wrong", "hf://acme/private/model.onnx: listing the repository: HTTP 401: " + gated),
+                ("hf://acme/private/models.tar.gz", nil, "hf://acme/private/models.tar.gz: HTTP 401 Unauthorized: " + gated),
                 (
                     "hf://vision/adder@nope/model.onnx", nil,
-                    "hf://vision/adder@nope/model.onnx: HTTP 404 Not Found: RevisionNotFound: Invalid rev id: nope"
+                    "hf://vision/adder@nope/model.onnx: listing the repository: HTTP 404: RevisionNotFound: Invalid rev id: nope"
                 ),
                 (
                     "hf://vision/adder/missing.onnx", nil,
-                    "hf://vision/adder/missing.onnx: HTTP 404 Not Found: EntryNotFound: missing.onnx does not exist on \"main\""
+                    "hf://vision/adder/missing.onnx: no file missing.onnx in vision/adder at main (b28b7af69320201d1cf206ebf28373980add1451)"
+                ),
+                (
+                    "hf://vision/adder/missing.tar.gz", nil,
+                    "hf://vision/adder/missing.tar.gz: HTTP 404 Not Found: EntryNotFound: missing.tar.gz does not exist on \"main\""
                 ),
                 (
                     "hf://nobody/nothing/model.onnx", nil,
-                    "hf://nobody/nothing/model.onnx: HTTP 404 Not Found: RepoNotFound: Repository Not Found for url: /hub/nobody/nothing/resolve/main/model.onnx."
+                    "hf://nobody/nothing/model.onnx: listing the repository: HTTP 404: RepoNotFound: Repository Not Found for url: /hub/api/models/nobody/nothing/revision/main."
+                ),
+                (
+                    "hf://nobody/nothing/model.zip", nil,
+                    "hf://nobody/nothing/model.zip: HTTP 404 Not Found: RepoNotFound: Repository Not Found for url: /hub/nobody/nothing/resolve/main/model.zip."
                 ),
             ]
             for (uri, token, message) in cases {
