@@ -83,3 +83,24 @@ def started_output(process, pattern, seconds=60):
     expect(match, "ledge serve did not print its port", out + (process.stderr.read() if process.poll() is not None else ""))
     return match
 
+
+
+class GRPCServe:
+    """`ledge serve -m MODEL --name add` on free loopback ports (gRPC's too), killed at exit: its
+    process and a grpcio channel to its gRPC port."""
+
+    def __init__(self, ledge, model, *extra):
+        import atexit
+        import subprocess
+        import grpc
+        self.process = subprocess.Popen(
+            [ledge, "serve", "-m", model, "--name", "add", "--no-probe", "--port", "0", "--grpc-port", "0", "--log-level", "warning",
+             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        atexit.register(self.kill)
+        port = started_output(self.process, r"gRPC[^\n]*127\.0\.0\.1:(\d+)")
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port.group(1)}")
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()

@@ -11,10 +11,8 @@ Starts its own servers on 127.0.0.1. Prints one line per check ("ok: ..."); on t
 prints "FAIL: <check>: <why>" to stderr and exits 1.
 """
 import argparse
-import atexit
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -23,28 +21,18 @@ os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 import grpc  # noqa: E402 - after its log level
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 
-from check_common import expect, ok, run_steps, started_output  # noqa: E402
+from check_common import GRPCServe, expect, ok, run_steps  # noqa: E402
 
 SERVING, NOT_SERVING = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-class Server:
+class Server(GRPCServe):
     def __init__(self, ledge, model, *extra):
-        self.process = subprocess.Popen(
-            [ledge, "serve", "-m", model, "--name", "add", "--no-probe", "--port", "0", "--grpc-port", "0", "--log-level", "warning",
-             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        atexit.register(self.kill)
-        port = started_output(self.process, r"gRPC[^\n]*127\.0\.0\.1:(\d+)")
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port.group(1)}")
+        super().__init__(ledge, model, *extra)
         self.health = health_pb2_grpc.HealthStub(self.channel)
 
     def check(self, service, metadata=()):
         return self.health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10, metadata=metadata).status
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
 
 def main():

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the Swift code of our own .proto files: Sources/LedgeGRPC/Generated from
-# Protos/grpc_service.proto (the V2 inference protocol: messages and the gRPC service) and
+# Protos/grpc_service.proto (the V2 inference protocol: messages and the gRPC service; with
+# Protos/grpc/ also the descriptors gRPC reflection hands out, scripts/reflection_descriptors.py) and
 # Sources/LedgeONNXModel/Generated from Protos/onnx.proto (the ONNX model format) and
 # Sources/LedgeCore/Generated from Protos/onnx_summary.proto (the fields that tell an ONNX file
 # and summarize it). The output is
@@ -64,3 +65,7 @@ generate() {
 generate grpc_service.proto "$ROOT/Sources/LedgeGRPC/Generated" grpc
 generate onnx.proto "$ROOT/Sources/LedgeONNXModel/Generated"
 generate onnx_summary.proto "$ROOT/Sources/LedgeCore/Generated"
+# gRPC server reflection's descriptors of the services `ledge serve` answers (no plugin: protoc's descriptor set).
+(cd "$ROOT" && "$WORK/venv/bin/python" scripts/reflection_descriptors.py Protos Sources/LedgeGRPC/Generated/ReflectionDescriptors.swift \
+  grpc_service.proto grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto grpc/reflection/v1alpha/reflection.proto)
+log "wrote ReflectionDescriptors.swift in Sources/LedgeGRPC/Generated"

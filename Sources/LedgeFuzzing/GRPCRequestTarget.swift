@@ -18,9 +18,13 @@ internal import LedgeServing
 /// FuzzRequest checks it); the response parses back with one `raw_output_contents` entry per
 /// output, each as long as its shape and datatype say (empty for an output in shared memory,
 /// length-prefixed elements for `BYTES`).
+///
+/// The same bytes as a `ServerReflectionRequest` of gRPC reflection: the answer is a message
+/// whose `original_request` (field 2) is the input, with one of its answers (fields 4 to 7).
 enum GRPCRequestTarget {
     static func run(_ input: UnsafeBufferPointer<UInt8>) throws {
         let target = FuzzTarget.grpc
+        try checkReflection(input)
         let request: InferenceRequest
         do {
             guard let decoded = try GRPCDecodingEntryPoints.inferRequest(Array(input)) else { return }
@@ -67,6 +71,23 @@ enum GRPCRequestTarget {
             if raw.count != expected {
                 throw target.failure("output '\(sent.name)' has \(raw.count) raw bytes, expected \(expected)", input)
             }
+        }
+    }
+
+    private static func checkReflection(_ input: UnsafeBufferPointer<UInt8>) throws {
+        guard let answer = GRPCDecodingEntryPoints.reflectionAnswer(Array(input)) else { return }
+        var numbers: [UInt64] = []
+        var echoed: [UInt8]?
+        try answer.withUnsafeBytes { bytes in
+            var reader = WireReader(bytes: bytes, range: 0..<bytes.count)
+            while !reader.atEnd {
+                guard let field = reader.next() else { throw FuzzTarget.grpc.failure("the reflection answer is no message", input) }
+                numbers.append(field.number)
+                if field.number == 2, case .bytes(let range) = field.value { echoed = Array(bytes[range]) }
+            }
+        }
+        if echoed != Array(input) || numbers.filter({ (4...7).contains($0) }).count != 1 {
+            throw FuzzTarget.grpc.failure("the reflection answer's fields are \(numbers), its original_request \(echoed?.count ?? -1) bytes", input)
         }
     }
 

@@ -20,6 +20,12 @@ package enum GRPCDecodingEntryPoints {
         return (message.modelName, try InferRequestCoding.request(message))
     }
 
+    /// A serialized `ServerReflectionRequest` as the reflection service reads it, and the
+    /// `ServerReflectionResponse` it answers; `nil` when the bytes are not a message.
+    package static func reflectionAnswer(_ bytes: [UInt8]) -> [UInt8]? {
+        bytes.withUnsafeBytes { ReflectionRequest(bytes: $0) }.map(ReflectionService.answer)
+    }
+
     /// The status code name and message a client sees for an error the service throws
     /// (`invalidArgument`, `internalError`, …).
     package static func status(of error: any Error) -> (code: String, message: String) {

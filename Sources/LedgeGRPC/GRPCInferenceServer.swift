@@ -138,7 +138,10 @@ public final class GRPCInferenceServer: Service, Sendable {
         let service = InferenceService(
             repository: repository, version: configuration.version, calls: calls, logSettings: configuration.logSettings)
         self.server = GRPCServer(
-            transport: transport, services: [SizeLimitedService(base: service, limit: limit), HealthService(repository: repository, calls: calls)])
+            transport: transport,
+            services: [
+                SizeLimitedService(base: service, limit: limit), HealthService(repository: repository, calls: calls), ReflectionService(calls: calls),
+            ])
         self.logger = logger
         self.gate = configuration.waitsForHTTP ? ListenGate() : nil
         self.address =
@@ -154,7 +157,10 @@ public final class GRPCInferenceServer: Service, Sendable {
         let service = InferenceService(repository: repository, version: version, calls: calls, logSettings: logSettings)
         return GRPCServer(
             transport: transport,
-            services: [SizeLimitedService(base: service, limit: maxReceiveMessageSize), HealthService(repository: repository, calls: calls)])
+            services: [
+                SizeLimitedService(base: service, limit: maxReceiveMessageSize), HealthService(repository: repository, calls: calls),
+                ReflectionService(calls: calls),
+            ])
     }
 
     /// Lets a server that waits for the HTTP server (``GRPCConfiguration/waitsForHTTP``) listen.

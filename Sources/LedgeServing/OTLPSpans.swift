@@ -169,9 +169,13 @@ enum OTLPEncoding {
     }
 }
 
-/// Protocol buffers' wire format: varints, fixed64 and length-delimited fields.
-struct ProtobufWriter {
-    private(set) var bytes: [UInt8] = []
+/// Protocol buffers' wire format: varints, fixed64 and length-delimited fields (OTLP's messages,
+/// and the gRPC server's reflection answers).
+package struct ProtobufWriter {
+    package private(set) var bytes: [UInt8] = []
+
+    /// An empty message.
+    package init() {}
 
     private mutating func raw(varint value: UInt64) {
         var value = value
@@ -184,32 +188,32 @@ struct ProtobufWriter {
 
     private mutating func tag(_ field: Int, _ wireType: UInt64) { raw(varint: UInt64(field) << 3 | wireType) }
 
-    mutating func varint(_ field: Int, _ value: UInt64) {
+    package mutating func varint(_ field: Int, _ value: UInt64) {
         tag(field, 0)
         raw(varint: value)
     }
 
-    mutating func fixed64(_ field: Int, _ value: UInt64) {
+    package mutating func fixed64(_ field: Int, _ value: UInt64) {
         tag(field, 1)
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
-    mutating func bytes(_ field: Int, _ value: [UInt8]) {
+    package mutating func bytes(_ field: Int, _ value: [UInt8]) {
         tag(field, 2)
         raw(varint: UInt64(value.count))
         bytes.append(contentsOf: value)
     }
 
-    mutating func string(_ field: Int, _ value: String) { bytes(field, Array(value.utf8)) }
+    package mutating func string(_ field: Int, _ value: String) { bytes(field, Array(value.utf8)) }
 
-    mutating func bytes(_ field: Int, _ value: StaticString) {
+    package mutating func bytes(_ field: Int, _ value: StaticString) {
         value.withUTF8Buffer { bytes(field, Array($0)) }
     }
 
-    mutating func message(_ field: Int, _ value: ProtobufWriter) { bytes(field, value.bytes) }
+    package mutating func message(_ field: Int, _ value: ProtobufWriter) { bytes(field, value.bytes) }
 
     /// A packed `repeated fixed64` (or `double`, as bit patterns): one length-delimited field.
-    mutating func packedFixed64(_ field: Int, _ values: [UInt64]) {
+    package mutating func packedFixed64(_ field: Int, _ values: [UInt64]) {
         tag(field, 2)
         raw(varint: UInt64(values.count * 8))
         for value in values {
