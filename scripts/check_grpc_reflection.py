@@ -5,7 +5,7 @@ service described, and every field of its messages the same (name, number, type)
 tritonclient's own compiled grpc_service.proto; a call built only from the reflected descriptors
 (ServerMetadata, and ModelInfer of add.onnx: a + b); the v1 service on one stream — answers in
 order, the request echoed, an unknown symbol an error_response (NOT_FOUND) with the stream still
-open; with --auth-token, UNAUTHENTICATED without the token.
+open; with --auth-token, UNAUTHENTICATED without the token; with --no-grpc-reflection, UNIMPLEMENTED.
 
 Usage: python scripts/check_grpc_reflection.py --ledge PATH --model add.onnx
 
@@ -138,7 +138,24 @@ def main():
         guarded.kill()
         ok("--auth-token: reflection UNAUTHENTICATED without the token, the services listed with it")
 
-    return run_steps([("describe", describe), ("call", call), ("v1", v1_stream), ("token", token)],
+    def turned_off():
+        quiet = Server(args.ledge, args.model, "--no-grpc-reflection")
+        for version in ["v1", "v1alpha"]:
+            info = quiet.channel.stream_stream(
+                f"/grpc.reflection.{version}.ServerReflection/ServerReflectionInfo", request_serializer=lambda m: m.SerializeToString(),
+                response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
+            try:
+                list(info(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10))
+                expect(False, f"{version} is off with --no-grpc-reflection")
+            except grpc.RpcError as e:
+                expect(e.code() == grpc.StatusCode.UNIMPLEMENTED, "UNIMPLEMENTED", f"{e.code()} {e.details()}")
+        live = quiet.channel.unary_unary("/inference.GRPCInferenceService/ServerLive", request_serializer=lambda m: m,
+                                         response_deserializer=lambda b: b)(b"", timeout=10)
+        expect(live == b"\x08\x01", "ServerLive still answers", repr(live))
+        quiet.kill()
+        ok("--no-grpc-reflection: v1 and v1alpha UNIMPLEMENTED, the inference service still answering")
+
+    return run_steps([("describe", describe), ("call", call), ("v1", v1_stream), ("token", token), ("off", turned_off)],
                      "all gRPC reflection checks passed")
 
 

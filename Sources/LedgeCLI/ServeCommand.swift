@@ -54,6 +54,11 @@ struct ServeCommand: AsyncParsableCommand {
     var noGRPC = false
 
     @Flag(
+        name: .customLong("no-grpc-reflection"),
+        help: "Do not answer gRPC server reflection (what grpcurl's list and describe ask; it follows --auth-token like ServerMetadata).")
+    var noGRPCReflection = false
+
+    @Flag(
         name: .customLong("reuse-port"),
         help: """
             Share the port with other 'ledge serve --reuse-port' (SO_REUSEPORT), new connections going to the newest: \
@@ -148,6 +153,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--grpc-port must be between 0 and 65535, got \(grpcPort)")
         }
         if noGRPC, grpcPort != nil { throw ValidationError("--grpc-port and --no-grpc go against each other: give one") }
+        if noGRPC, noGRPCReflection { throw ValidationError("--no-grpc-reflection is for the gRPC server, which --no-grpc turns off: give one") }
         if grpcPort == nil, !noGRPC, port == 8001 {
             throw ValidationError("--port 8001 is the default gRPC port: give --grpc-port PORT or --no-grpc")
         }
@@ -229,7 +235,8 @@ struct ServeCommand: AsyncParsableCommand {
                     tls: network.tls.map {
                         GRPCTLS(credentials: $0.credentials, clientCAPEM: $0.clientTrust?.pemBytes, verifyClient: $0.clientTrust?.verify)
                     },
-                    reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true, logSettings: logSettings),
+                    reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true, logSettings: logSettings,
+                    reflection: !noGRPCReflection),
                 repository: repository, logger: logger)
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,

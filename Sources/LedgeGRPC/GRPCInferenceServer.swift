@@ -34,12 +34,15 @@ public struct GRPCConfiguration: Sendable {
     public var waitsForHTTP = false
     /// The level the server's log handlers read (LogSettings); `nil`: the RPC is UNIMPLEMENTED.
     public var logSettings: LogSettings?
+    /// Answer gRPC server reflection (``ReflectionService``); off, its calls are UNIMPLEMENTED.
+    public var reflection = true
 
     public init(
         host: String = "127.0.0.1", port: Int = 8001, maxReceiveMessageSize: Int = 64 << 20, version: String = "0.1.0",
         access: AccessPolicy? = nil, tls: GRPCTLS? = nil, reusePort: Bool = false,
-        idleTimeout: Duration? = .seconds(60), waitsForHTTP: Bool = false, logSettings: LogSettings? = nil
+        idleTimeout: Duration? = .seconds(60), waitsForHTTP: Bool = false, logSettings: LogSettings? = nil, reflection: Bool = true
     ) {
+        self.reflection = reflection
         self.logSettings = logSettings
         self.waitsForHTTP = waitsForHTTP
         self.idleTimeout = idleTimeout
@@ -139,9 +142,8 @@ public final class GRPCInferenceServer: Service, Sendable {
             repository: repository, version: configuration.version, calls: calls, logSettings: configuration.logSettings)
         self.server = GRPCServer(
             transport: transport,
-            services: [
-                SizeLimitedService(base: service, limit: limit), HealthService(repository: repository, calls: calls), ReflectionService(calls: calls),
-            ])
+            services: [SizeLimitedService(base: service, limit: limit), HealthService(repository: repository, calls: calls)]
+                + (configuration.reflection ? [ReflectionService(calls: calls)] : []))
         self.logger = logger
         self.gate = configuration.waitsForHTTP ? ListenGate() : nil
         self.address =

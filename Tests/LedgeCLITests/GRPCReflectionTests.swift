@@ -18,6 +18,7 @@ import Testing
             "ok: grpc.reflection.v1 on one stream: 5 answers in order, each echoing its request; no.such.Message NOT_FOUND "
                 + "(unknown symbol 'no.such.Message'), the stream still answering; health.proto by file name",
             "ok: --auth-token: reflection UNAUTHENTICATED without the token, the services listed with it",
+            "ok: --no-grpc-reflection: v1 and v1alpha UNIMPLEMENTED, the inference service still answering",
             "all gRPC reflection checks passed",
         ] {
             #expect(result.lines.contains(line), "missing line: \(line)\n\(result.stdout)")

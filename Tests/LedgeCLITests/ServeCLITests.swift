@@ -87,6 +87,10 @@ import Testing
         for (arguments, message) in [
             (["--port", "0", "--grpc-port", "70000"], "--grpc-port must be between 0 and 65535, got 70000"),
             (["--port", "0", "--grpc-port", "0", "--no-grpc"], "--grpc-port and --no-grpc go against each other: give one"),
+            (
+                ["--port", "0", "--no-grpc", "--no-grpc-reflection"],
+                "--no-grpc-reflection is for the gRPC server, which --no-grpc turns off: give one"
+            ),
             (["--port", "8001"], "--port 8001 is the default gRPC port: give --grpc-port PORT or --no-grpc"),
         ] {
             let result = try ProcessRunner.ledge(["serve", "--model", add] + arguments)
