@@ -12,6 +12,10 @@ inputs, with the tolerances of the library's tests: efficientnet_lite0 with the 
 reference case `tflite_fixed` (LiteRT, uint8, within 1 quantization step), mobilenet_gen.onnx with
 the first two images of `onnx_gen_b4` (onnxruntime, float32, max abs difference 1e-5).
 
+Encoded images: JPEG and PNG files as a BYTES input of efficientnet_lite0 and mobilenet_gen (the
+server decodes and preprocesses them): a PNG equal to the same photo resized by Pillow and sent as
+UINT8, a JPEG classified, a batch of two, typed bytes_contents, and the refusals' texts.
+
 --malformed N: also send malformed messages with grpcio directly (N is the server's
 --max-body-size, to send a message just over it); each must get its status code and the
 server must keep serving.
@@ -169,6 +173,62 @@ def check_classification(client, fixtures):
     top = [v.decode().split(":", 2) for v in y[0]]
     expect(top[0][1:] == ["285", "Egyptian cat"], "classification", f"expected the top class 285 'Egyptian cat', got {y[0].tolist()}")
     ok(f"classification (class_count=3): top 3 {[':'.join(c) for c in top]}")
+
+
+def check_encoded_images(client, target, fixtures):
+    """JPEG and PNG bytes as a BYTES input of the image model, decoded and preprocessed by the server."""
+    from PIL import Image
+    images = os.path.join(fixtures, "images")
+
+    def encoded(model, names, outputs=None, name="images"):
+        data = np.array([open(os.path.join(images, n), "rb").read() for n in names], dtype=object)
+        tensor = grpcclient.InferInput(name, [len(names)], "BYTES")
+        tensor.set_data_from_numpy(data)
+        return client.infer(model, [tensor], outputs=outputs)
+
+    # A PNG (decoded exactly) against the same photo resized by Pillow (bilinear, which Ledge's resize equals) and sent as UINT8.
+    x = np.asarray(Image.open(os.path.join(images, "chelsea.png")).convert("RGB").resize((224, 224), Image.BILINEAR), dtype=np.uint8)
+    want = infer(client, "efficientnet_lite0", "images", "Softmax", "UINT8", x[None], "pillow")
+    got = encoded("efficientnet_lite0", ["chelsea.png"]).as_numpy("Softmax")
+    expect(got.dtype == np.uint8 and np.array_equal(got, want), "a PNG as BYTES", "differs from Pillow's tensor")
+    top = [v.decode() for v in encoded("efficientnet_lite0", ["chelsea.jpg"], [grpcclient.InferRequestedOutput("Softmax", class_count=3)])
+           .as_numpy("Softmax")[0]]
+    expect(top[0].endswith(":285:Egyptian cat"), "a JPEG as BYTES", str(top))
+    # A batch of two on the model with a dynamic batch: each row as the photo alone gives it.
+    pair = encoded("mobilenet_gen", ["chelsea.jpg", "coffee.png"], name="input").as_numpy("output")
+    alone = [encoded("mobilenet_gen", [n], name="input").as_numpy("output")[0] for n in ["chelsea.jpg", "coffee.png"]]
+    worst = float(np.abs(pair - np.stack(alone)).max())
+    expect(list(pair.shape) == [2, 1000] and worst <= 1e-5, "two images as BYTES [2]", f"{pair.shape}, {worst:g}")
+    # Typed contents (bytes_contents) as grpcio sends them, refusals with the library's text.
+    stub = service_pb2_grpc.GRPCInferenceServiceStub(grpc.insecure_channel(target, options=[("grpc.max_send_message_length", 1 << 26)]))
+
+    def typed(model, blobs, shape, name="images"):
+        request = service_pb2.ModelInferRequest(model_name=model)
+        request.inputs.add(name=name, datatype="BYTES", shape=shape).contents.bytes_contents.extend(blobs)
+        return stub.ModelInfer(request, timeout=30)
+
+    png = open(os.path.join(images, "chelsea.png"), "rb").read()
+    answer = typed("efficientnet_lite0", [png], [1])
+    expect(np.array_equal(np.frombuffer(answer.raw_output_contents[0], np.uint8).reshape(1, 1000), want), "contents.bytes_contents")
+    refusals = []
+    for label, model, blobs, shape, message in [
+        ("two images for a batch of one", "efficientnet_lite0", [png, png], [2],
+         "input 'images': 2 encoded images make a tensor of shape [2, 224, 224, 3], the model expects [1, 224, 224, 3]"),
+        ("not an image", "efficientnet_lite0", [b"GIF89a"], [1],
+         "input 'images': not a JPEG or PNG image"),
+        ("a truncated JPEG", "efficientnet_lite0", [open(os.path.join(images, "chelsea.jpg"), "rb").read()[:2000]], [1], None),
+        ("a model without an image input", "add", [png], [1], "input 'a': datatype BYTES does not match the model: expected FP32"),
+    ]:
+        try:
+            typed(model, blobs, shape, "a" if model == "add" else "images")
+            raise CheckFailed(f"{label}: the call succeeded")
+        except grpc.RpcError as e:
+            expect(e.code() == grpc.StatusCode.INVALID_ARGUMENT and (message is None or e.details() == message), label,
+                   f"{e.code().name} {e.details()!r}")
+            refusals.append(f"{label}: {e.details()!r}")
+    ok(f"encoded images (BYTES): chelsea.png equal to Pillow's 224x224 UINT8 tensor, raw and typed; chelsea.jpg top "
+       f"{top[0]}; 2 images to mobilenet_gen within {worst:.1e} of each alone")
+    ok(f"encoded images refused, INVALID_ARGUMENT: {'; '.join(refusals)}")
 
 
 def check_errors(client):
@@ -351,6 +411,7 @@ def main():
             ("statistics", lambda: check_statistics(client)),
             ("log settings", lambda: check_log_settings(client)),
             ("errors", lambda: check_errors(client)),
+            ("encoded images", lambda: check_encoded_images(client, args.target, args.fixtures)),  # after the statistics it adds to
         ]
         if args.malformed:
             steps.append(("malformed", lambda: check_malformed(args.target, args.malformed)))

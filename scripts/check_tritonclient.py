@@ -165,6 +165,34 @@ def check_classification(client, name, fixtures):
         ok(f"{what}: top 3 {[':'.join(c) for c in top]}")
 
 
+def check_encoded_image(client, name, fixtures, url):
+    """A PNG as a BYTES input in binary data, decoded and preprocessed by the server: the same Softmax as
+    the photo resized by Pillow (bilinear, which Ledge's resize equals) and sent as UINT8; in JSON data, refused."""
+    import urllib.error
+    import urllib.request
+    from PIL import Image
+    path = os.path.join(fixtures, "images", "chelsea.png")
+    x = np.asarray(Image.open(path).convert("RGB").resize((224, 224), Image.BILINEAR), dtype=np.uint8)[None]
+    pillow = httpclient.InferInput("images", list(x.shape), "UINT8")
+    pillow.set_data_from_numpy(x, binary_data=True)
+    want = client.infer(name, [pillow]).as_numpy("Softmax")
+    encoded = httpclient.InferInput("images", [1], "BYTES")
+    encoded.set_data_from_numpy(np.array([open(path, "rb").read()], dtype=object), binary_data=True)
+    got = client.infer(name, [encoded]).as_numpy("Softmax")
+    expect(np.array_equal(got, want), f"{name}: a PNG as BYTES", "differs from Pillow's tensor")
+    ok(f"infer({name}, a PNG as BYTES in binary data): the Softmax of Pillow's 224x224 UINT8 tensor, equal")
+    body = json.dumps({"inputs": [{"name": "images", "datatype": "BYTES", "shape": [1], "data": ["not bytes"]}]}).encode()
+    request = urllib.request.Request(f"http://{url}/v2/models/{name}/infer", data=body, headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request, timeout=30)
+        raise CheckFailed("an encoded image in JSON data was accepted")
+    except urllib.error.HTTPError as e:
+        answer = json.loads(e.read())
+        expect(e.code == 400 and answer == {"error": "input 'images': encoded images go in binary data (parameters.binary_data_size) "
+                                             "or gRPC's raw_input_contents or contents.bytes_contents"}, "JSON data", f"{e.code} {answer}")
+        ok(f"infer({name}, BYTES in JSON data): 400 {answer['error']!r}")
+
+
 def check_statistics(client, name):
     """Triton's statistics extension (GET /v2/models/NAME/stats), after the calls above: the ONNX model
     had six successful batch-2 requests (two plain, four compressed)."""
@@ -227,6 +255,7 @@ def main():
         (f"infer {args.onnx_model}", lambda: check_onnx(client, args.onnx_model, refs[0])),
         (f"compression {args.onnx_model}", lambda: check_compression(client, args.onnx_model, refs[0])),
         (f"classification {args.tflite_model}", lambda: check_classification(client, args.tflite_model, args.fixtures)),
+        (f"encoded image {args.tflite_model}", lambda: check_encoded_image(client, args.tflite_model, args.fixtures, url)),
         (f"statistics {args.onnx_model}", lambda: check_statistics(client, args.onnx_model)),
         ("log settings", lambda: check_log_settings(client)),
         ("errors", lambda: check_errors(client)),

@@ -159,6 +159,8 @@ enum TypedContents {
         case "UINT64": return .raw(data(contents.uint64Contents), field: name, typed: true)
         case "FP32": return .raw(data(contents.fp32Contents), field: name, typed: true)
         case "FP64": return .raw(data(contents.fp64Contents), field: name, typed: true)
+        // As raw_input_contents lays them out (each a 4-byte length, then its bytes): encoded images, for a model's image input.
+        case "BYTES": return .raw(BytesElements.encode(contents.bytesContents), field: name, typed: true)
         default: return .raw(Data(), field: name, typed: true)
         }
     }

@@ -31,6 +31,10 @@ extension ServedModel {
             }
             guard tensors[index] == nil else { throw LedgeError.invalidInput("input '\(input.name)' is given more than once") }
             let spec = specs[index]
+            if takesEncodedImages(input, for: spec) {
+                tensors[index] = try encodedImages(input, spec: spec, binary: request.binary, offset: &offset)
+                continue
+            }
             guard input.datatype == spec.dtype.v2Name else {
                 throw LedgeError.invalidInput(
                     "input '\(input.name)': datatype \(input.datatype) does not match the model: expected \(spec.dtype.v2Name)")
@@ -48,15 +52,8 @@ extension ServedModel {
                         "input '\(input.name)': binary_data_size \(size) does not match shape \(TensorCoding.describe(input.shape)) of \(spec.dtype.v2Name): expected \(expected) bytes"
                     )
                 }
-                guard request.binary != nil else {
-                    throw LedgeError.invalidInput("input '\(input.name)' has binary_data_size but the request has no \(header) header")
-                }
-                guard binary.endIndex - offset >= size else {
-                    throw LedgeError.invalidInput(
-                        "input '\(input.name)': binary_data_size \(size) runs past the body: \(binary.endIndex - offset) bytes left after \(header)")
-                }
-                tensors[index] = TensorCoding.tensor(dtype: spec.dtype, shape: input.shape, bytes: binary[offset..<(offset + size)])
-                offset += size
+                let bytes = try Self.binarySection(of: input.name, size: size, in: request.binary, offset: &offset)
+                tensors[index] = TensorCoding.tensor(dtype: spec.dtype, shape: input.shape, bytes: bytes)
             case .json(let data):
                 // Each JSON value takes at least one byte of the request: no tensor larger than that is allocated.
                 let count = try ShapeArithmetic.check(
@@ -99,6 +96,18 @@ extension ServedModel {
             inputs.append(tensor)
         }
         return PreparedInference(id: request.id, inputs: inputs, outputs: try outputs(request, sharedMemory: sharedMemory))
+    }
+
+    /// The next `size` bytes of the request's binary section, from `offset` (which moves past them).
+    static func binarySection(of input: String, size: Int, in binary: Data?, offset: inout Int) throws -> Data {
+        let header = InferenceRequest.binaryHeaderName
+        guard let binary else { throw LedgeError.invalidInput("input '\(input)' has binary_data_size but the request has no \(header) header") }
+        guard binary.endIndex - offset >= size else {
+            throw LedgeError.invalidInput(
+                "input '\(input)': binary_data_size \(size) runs past the body: \(binary.endIndex - offset) bytes left after \(header)")
+        }
+        defer { offset += size }
+        return binary[offset..<(offset + size)]
     }
 
     private func outputs(_ request: InferenceRequest, sharedMemory: SharedMemoryRegistry) throws -> [PreparedInference.Output] {

@@ -36,6 +36,10 @@ import Testing
             "ok: get_inference_statistics(): add, efficientnet_lite0, mobilenet_gen",
             "ok: log settings: log_error=True, log_file=, log_format=default, log_info=True, log_verbose_level=0, log_warning=True; verbose 1 and back",
             "ok: unknown model: InferenceServerException StatusCode.NOT_FOUND \"unknown model 'no_such_model'\"",
+            "ok: encoded images refused, INVALID_ARGUMENT: two images for a batch of one: \"input 'images': 2 encoded images make a tensor "
+                + "of shape [2, 224, 224, 3], the model expects [1, 224, 224, 3]\"; not an image: \"input 'images': not a JPEG or PNG image\"; "
+                + "a truncated JPEG: \"input 'images': corrupt or truncated JPEG (Premature end of JPEG file)\"; "
+                + "a model without an image input: \"input 'a': datatype BYTES does not match the model: expected FP32\"",
             "ok: malformed (raw contents of the wrong size): INVALID_ARGUMENT \"input 'a': raw_input_contents[0] holds 12 bytes but shape [1, 4] of FP32 needs 16\"; still live",
             "ok: malformed (raw and typed contents): INVALID_ARGUMENT \"input 'a' has contents while the request has raw_input_contents: expected one or the other\"; still live",
             "ok: malformed (wrong datatype): INVALID_ARGUMENT \"input 'a': datatype INT32 does not match the model: expected FP32\"; still live",
@@ -51,6 +55,7 @@ import Testing
         for prefix in [
             "ok: infer(efficientnet_lite0, raw): UINT8 [1, 1000], id echoed, within ",
             "ok: infer(mobilenet_gen, raw, batch 2): FP32 [2, 1000], id echoed, max abs difference ",
+            "ok: encoded images (BYTES): chelsea.png equal to Pillow's 224x224 UINT8 tensor, raw and typed; chelsea.jpg top 0.",
             "ok: classification (class_count=3): top 3 ['0.773438:285:Egyptian cat', ",
             "ok: infer(mobilenet_gen, gzip): FP32 [2, 1000], max abs difference ",
             "ok: infer(mobilenet_gen, deflate): FP32 [2, 1000], max abs difference ",
@@ -60,7 +65,8 @@ import Testing
         // The same metrics as HTTP, under protocol="grpc"; every log line of a call has its request id.
         let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(server.port)/metrics")!, encoding: .utf8)
         #expect(metrics.contains(#"ledge_inference_request_success_total{model="add",version="1",protocol="grpc"} 20"#))
-        #expect(metrics.contains(#"ledge_inference_request_failure_total{model="add",version="1",protocol="grpc",reason="client"} 4"#))
+        // 4 malformed requests and the encoded image refused for a model without an image input.
+        #expect(metrics.contains(#"ledge_inference_request_failure_total{model="add",version="1",protocol="grpc",reason="client"} 5"#))
         #expect(metrics.contains(#"ledge_inference_request_failure_total{model="no_such_model""#) == false)
         try await server.terminate()
         #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")

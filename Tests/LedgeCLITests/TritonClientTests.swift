@@ -20,7 +20,7 @@ import Testing
         #expect(result.status == 0, "check_tritonclient.py failed: \(result.stderr)")
         #expect(result.stderr == "")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 21)
+        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 23)
         // Compressed requests and responses (request_/response_compression_algorithm), JSON and binary.
         for coding in ["gzip", "deflate"] {
             for form in ["JSON", "binary"] {
@@ -41,6 +41,9 @@ import Testing
             "ok: is_model_ready(efficientnet_lite0)",
             "ok: get_model_metadata(mobilenet_gen): platform onnxruntime_onnx, inputs [('input', 'FP32', [-1, 3, 224, 224])], outputs [('output', 'FP32', [-1, 1000])]",
             "ok: is_model_ready(mobilenet_gen)",
+            // Encoded images as a BYTES input (the server decodes them).
+            "ok: infer(efficientnet_lite0, a PNG as BYTES in binary data): the Softmax of Pillow's 224x224 UINT8 tensor, equal",
+            "ok: infer(efficientnet_lite0, BYTES in JSON data): 400 \"input 'images': encoded images go in binary data (parameters.binary_data_size) or gRPC's raw_input_contents or contents.bytes_contents\"",
             #"ok: unknown model: InferenceServerException 404 "unknown model 'no_such_model'""#,
             // The statistics extension counts what the checks before it sent.
             "ok: get_inference_statistics(mobilenet_gen): version 1, 6 requests, 12 inferences, 6 executions, batch sizes [2], 0 failed",
