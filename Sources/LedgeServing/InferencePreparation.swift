@@ -21,6 +21,7 @@ extension ServedModel {
         let header = InferenceRequest.binaryHeaderName
         let specs = info.inputs
         var tensors = [Tensor?](repeating: nil, count: specs.count)
+        var imageInput: Duration?
         let binary = request.binary ?? Data()
         var offset = binary.startIndex
         for input in request.inputs {
@@ -32,7 +33,9 @@ extension ServedModel {
             guard tensors[index] == nil else { throw LedgeError.invalidInput("input '\(input.name)' is given more than once") }
             let spec = specs[index]
             if takesEncodedImages(input, for: spec) {
+                let started = ContinuousClock.now
                 tensors[index] = try encodedImages(input, spec: spec, binary: request.binary, offset: &offset)
+                imageInput = ContinuousClock.now - started
                 continue
             }
             guard input.datatype == spec.dtype.v2Name else {
@@ -95,7 +98,8 @@ extension ServedModel {
             guard let tensor else { throw LedgeError.invalidInput("model '\(name)' expects input '\(spec.name)', missing from 'inputs'") }
             inputs.append(tensor)
         }
-        return PreparedInference(id: request.id, inputs: inputs, outputs: try outputs(request, sharedMemory: sharedMemory))
+        return PreparedInference(
+            id: request.id, inputs: inputs, outputs: try outputs(request, sharedMemory: sharedMemory), imageInput: imageInput)
     }
 
     /// The next `size` bytes of the request's binary section, from `offset` (which moves past them).

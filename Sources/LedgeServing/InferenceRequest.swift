@@ -104,6 +104,9 @@ public struct PreparedInference: Sendable {
     public var id: String?
     public var inputs: [Tensor]
     public var outputs: [Output]
+    /// Time spent decoding and preprocessing encoded images given as an input (statistics'
+    /// `compute_input`); `nil` for tensors.
+    public var imageInput: Duration? = nil
     /// Batch items: the first dimension of the first input (1 without one).
     public var items: Int { inputs.first?.shape.first ?? 1 }
 }

@@ -83,7 +83,7 @@ extension ModelRepository {
     package func infer(_ request: InferenceRequest, on model: ServedModel, trace: RequestTrace?) async throws -> InferenceResponse {
         trace?.stamp("REQUEST_START")
         let prepared = try model.prepare(request, sharedMemory: sharedMemory)
-        let outputs = try await execute(prepared.inputs, on: model, items: prepared.items, trace: trace)
+        let outputs = try await execute(prepared.inputs, on: model, items: prepared.items, input: prepared.imageInput, trace: trace)
         let response = try model.response(for: prepared, results: outputs)
         trace?.stamp("REQUEST_END")
         return response
@@ -102,11 +102,15 @@ extension ModelRepository {
         return outputs
     }
 
-    /// The run of checked `inputs` (`items` of them for the metrics), with the queue, compute and tensor points of `trace`.
-    private func execute(_ inputs: [Tensor], on model: ServedModel, items: Int, trace: RequestTrace?) async throws -> [Tensor] {
+    /// The run of checked `inputs` (`items` of them for the metrics; `input`: the time their images took to
+    /// decode), with the queue, compute and tensor points of `trace`.
+    private func execute(
+        _ inputs: [Tensor], on model: ServedModel, items: Int, input: Duration? = nil, trace: RequestTrace?
+    ) async throws -> [Tensor] {
         trace?.record("TENSOR_QUEUE_INPUT", names: model.info.inputs.map(\.name), tensors: inputs)
         let queued = trace.map { _ in RequestTrace.now() }
-        let execution = try await model.infer(inputs)
+        var execution = try await model.infer(inputs)
+        execution.input = input
         metrics.record(execution, on: model, items: items)
         if let trace, let queued { Self.stamp(execution, queuedAt: queued, in: trace) }
         trace?.record("TENSOR_BACKEND_OUTPUT", names: model.info.outputs.map(\.name), tensors: execution.value)
