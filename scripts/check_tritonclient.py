@@ -21,6 +21,7 @@ Prints one line per check ("ok: ..."); on the first failure prints
 "FAIL: <check>: <why>" to stderr and exits 1.
 """
 import argparse
+import base64
 import json
 import os
 import sys
@@ -181,16 +182,32 @@ def check_encoded_image(client, name, fixtures, url):
     got = client.infer(name, [encoded]).as_numpy("Softmax")
     expect(np.array_equal(got, want), f"{name}: a PNG as BYTES", "differs from Pillow's tensor")
     ok(f"infer({name}, a PNG as BYTES in binary data): the Softmax of Pillow's 224x224 UINT8 tensor, equal")
-    body = json.dumps({"inputs": [{"name": "images", "datatype": "BYTES", "shape": [1], "data": ["not bytes"]}]}).encode()
-    request = urllib.request.Request(f"http://{url}/v2/models/{name}/infer", data=body, headers={"Content-Type": "application/json"})
-    try:
-        urllib.request.urlopen(request, timeout=30)
-        raise CheckFailed("an encoded image in JSON data was accepted")
-    except urllib.error.HTTPError as e:
-        answer = json.loads(e.read())
-        expect(e.code == 400 and answer == {"error": "input 'images': encoded images go in binary data (parameters.binary_data_size) "
-                                             "or gRPC's raw_input_contents or contents.bytes_contents"}, "JSON data", f"{e.code} {answer}")
-        ok(f"infer({name}, BYTES in JSON data): 400 {answer['error']!r}")
+
+    def post(data, parameters=None):
+        tensor = {"name": "images", "datatype": "BYTES", "shape": [1], "data": data}
+        if parameters:
+            tensor["parameters"] = parameters
+        body = json.dumps({"inputs": [tensor]}).encode()
+        request = urllib.request.Request(f"http://{url}/v2/models/{name}/infer", data=body, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    # In JSON, as MLServer takes files: base64 strings with content_type "base64" (curl's way).
+    status, answer = post([base64.b64encode(open(path, "rb").read()).decode()], {"content_type": "base64"})
+    expect(status == 200 and answer["outputs"][0]["data"] == want.flatten().tolist(), "base64 in JSON", f"{status} {str(answer)[:200]}")
+    ok(f"infer({name}, a PNG as base64 in JSON data, content_type base64): the same Softmax")
+    status, answer = post(["not bytes"])
+    expect(status == 400 and answer == {"error": "input 'images': encoded images go in binary data (parameters.binary_data_size), as base64 "
+                                        "strings with parameters.content_type \"base64\", or in gRPC's raw_input_contents or "
+                                        "contents.bytes_contents"}, "JSON data", f"{status} {answer}")
+    ok(f"infer({name}, BYTES in JSON data): 400 {answer['error']!r}")
+    status, answer = post(["not base64!"], {"content_type": "base64"})
+    expect(status == 400 and answer == {"error": "input 'images': data[0] is not a base64 string (parameters.content_type \"base64\")"},
+           "not base64", f"{status} {answer}")
+    ok(f"infer({name}, content_type base64 of no base64): 400 {answer['error']!r}")
 
 
 def check_statistics(client, name):

@@ -75,8 +75,10 @@ extension V2Parameters {
             guard let classification = optionalInteger(fields["classification"]),
                 let byteSize = optionalInteger(fields["shared_memory_byte_size"]),
                 let offset = optionalInteger(fields["shared_memory_offset"]),
-                let region = V2InferenceRequest.optionalString(fields["shared_memory_region"])
+                let region = V2InferenceRequest.optionalString(fields["shared_memory_region"]),
+                let contentType = V2InferenceRequest.optionalString(fields["content_type"])
             else { return nil }
+            parameters.content_type = contentType
             parameters.classification = classification
             parameters.shared_memory_byte_size = byteSize
             parameters.shared_memory_offset = offset

@@ -56,6 +56,7 @@ enum V2InferenceCoding {
         let size = input.parameters?.binary_data_size
         guard let reference = try input.parameters?.sharedMemory(of: "input '\(input.name)'") else {
             if let size { return .binary(size: size) }
+            if input.parameters?.content_type == "base64", let data = input.data { return try base64(data, of: input) }
             return input.data.map { .json($0) } ?? .missing
         }
         if input.data != nil || size != nil {
@@ -64,6 +65,28 @@ enum V2InferenceCoding {
             )
         }
         return .sharedMemory(reference)
+    }
+
+    /// `BYTES` data as base64 strings (MLServer's `content_type: "base64"`, how a JSON client sends
+    /// files such as encoded images): the elements' bytes, as the binary extension lays them out.
+    private static func base64(_ data: JSONValue, of input: V2RequestInput) throws -> InferenceRequest.Input.Values {
+        guard input.datatype == "BYTES" else {
+            throw LedgeError.invalidInput(
+                "input '\(input.name)': parameters.content_type \"base64\" is for BYTES data, not \(input.datatype)")
+        }
+        var strings: [JSONValue] = []
+        func flatten(_ value: JSONValue) {
+            if case .array(let items) = value { items.forEach(flatten) } else { strings.append(value) }
+        }
+        flatten(data)
+        let elements = try strings.enumerated().map { n, value in
+            guard case .string(let text) = value, let bytes = Data(base64Encoded: text) else {
+                throw LedgeError.invalidInput(
+                    "input '\(input.name)': data[\(n)] is not a base64 string (parameters.content_type \"base64\")")
+            }
+            return bytes
+        }
+        return .raw(BytesElements.encode(elements), field: "data", typed: true)
     }
 
     /// The response body and the JSON length when any output is binary.

@@ -20,7 +20,7 @@ import Testing
         #expect(result.status == 0, "check_tritonclient.py failed: \(result.stderr)")
         #expect(result.stderr == "")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 23)
+        #expect(lines.filter { $0.hasPrefix("ok: ") }.count == 25)
         // Compressed requests and responses (request_/response_compression_algorithm), JSON and binary.
         for coding in ["gzip", "deflate"] {
             for form in ["JSON", "binary"] {
@@ -43,7 +43,9 @@ import Testing
             "ok: is_model_ready(mobilenet_gen)",
             // Encoded images as a BYTES input (the server decodes them).
             "ok: infer(efficientnet_lite0, a PNG as BYTES in binary data): the Softmax of Pillow's 224x224 UINT8 tensor, equal",
-            "ok: infer(efficientnet_lite0, BYTES in JSON data): 400 \"input 'images': encoded images go in binary data (parameters.binary_data_size) or gRPC's raw_input_contents or contents.bytes_contents\"",
+            "ok: infer(efficientnet_lite0, a PNG as base64 in JSON data, content_type base64): the same Softmax",
+            #"ok: infer(efficientnet_lite0, BYTES in JSON data): 400 'input \'images\': encoded images go in binary data (parameters.binary_data_size), as base64 strings with parameters.content_type "base64", or in gRPC\'s raw_input_contents or contents.bytes_contents'"#,
+            #"ok: infer(efficientnet_lite0, content_type base64 of no base64): 400 'input \'images\': data[0] is not a base64 string (parameters.content_type "base64")'"#,
             #"ok: unknown model: InferenceServerException 404 "unknown model 'no_such_model'""#,
             // The statistics extension counts what the checks before it sent.
             "ok: get_inference_statistics(mobilenet_gen): version 1, 6 requests, 12 inferences, 6 executions, batch sizes [2], 0 failed",

@@ -106,7 +106,8 @@ import Testing
             (
                 InferenceRequest(
                     inputs: [.init(name: "images", datatype: "BYTES", shape: [1], values: .json(.array([.string("x")])))], jsonByteCount: 10),
-                "input 'images': encoded images go in binary data (parameters.binary_data_size) or gRPC's raw_input_contents or contents.bytes_contents"
+                "input 'images': encoded images go in binary data (parameters.binary_data_size), as base64 strings with parameters.content_type \"base64\", "
+                    + "or in gRPC's raw_input_contents or contents.bytes_contents"
             ),
         ]
         for (request, message) in cases {
