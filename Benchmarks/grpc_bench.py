@@ -12,7 +12,9 @@ Rounds interleave everything (and rotate the order of the load runs) so drift hi
      around client.infer) against the in-process invoke p50 of `ledge bench --threads 2`; beside it the same
      raw request posted by h2load -c 1 -m 1 (a lean client: what the Python client adds) and the server's own
      mean request / queue / invoke times over the tritonclient calls (/metrics: what the transport adds), and
-     the same bytes over HTTP/1.1 (V2 binary tensor extension) by h2load --h1 -c 1.
+     the same bytes over HTTP/1.1 (V2 binary tensor extension) by h2load --h1 -c 1; and a 640x480 JPEG sent as it
+     is (h2load -c 1): over gRPC as the image input's BYTES, and to HTTP /classify, against the in-process
+     decode + preprocess + invoke of `ledge bench --end-to-end --threads 2`.
   3. With Triton's perf_analyzer (when set-up installed it): add.onnx at concurrency 32 over gRPC against
      HTTP JSON tensors, and efficientnet_lite0 p50 at c=1 over gRPC, HTTP binary tensors, and both again with
      `--shared-memory system` (the server runs with --allow-client-shm: no tensor bytes on the wire).
@@ -41,7 +43,7 @@ import numpy as np
 import tritonclient.grpc as grpcclient
 import tritonclient.grpc.service_pb2 as pb
 
-from serve_bench import cpu_s, wrk
+from serve_bench import cpu_s, in_process, wrk
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 METHOD = "/inference.GRPCInferenceService/ModelInfer"
@@ -219,6 +221,32 @@ def lean_p50s(server, model, name, image, warmups, calls, work):
     return {"h2load_p50_ms": lean, "http_binary_h2load_p50_ms": http_binary}
 
 
+def encoded_p50s(server, model, photo, warmups, calls, work):
+    """p50 ms of one camera frame (a JPEG file) sent as it is, by h2load -c 1 -m 1: over gRPC as the image input's
+    BYTES (the server decodes it; the answer checked against /classify's first), and to HTTP /classify."""
+    with open(photo, "rb") as f:
+        jpeg = f.read()
+    client = grpcclient.InferenceServerClient(f"127.0.0.1:{server.grpc_port}")
+    tensor = grpcclient.InferInput("images", [1], "BYTES")
+    tensor.set_data_from_numpy(np.array([jpeg], dtype=object))
+    top = client.infer(model, [tensor], outputs=[grpcclient.InferRequestedOutput("Softmax", class_count=1)]).as_numpy("Softmax")
+    client.close()
+    request = urllib.request.Request(server.url(f"/v2/models/{model}/classify?top_k=1"), jpeg, {"Content-Type": "image/jpeg"})
+    classify = json.loads(urllib.request.urlopen(request, timeout=30).read())["top"][0]
+    if int(top[0][0].decode().split(":")[1]) != classify["index"]:
+        sys.exit(f"{model}: the JPEG over gRPC gives {top[0][0]!r}, /classify {classify}")
+    frame = os.path.join(work, "jpeg.grpc")
+    message = pb.ModelInferRequest(model_name=model)
+    message.inputs.add(name="images", datatype="BYTES", shape=[1])
+    message.raw_input_contents.append(struct.pack("<I", len(jpeg)) + jpeg)
+    encoded = message.SerializeToString()
+    with open(frame, "wb") as f:
+        f.write(struct.pack(">BI", 0, len(encoded)) + encoded)
+    grpc = h2load_p50(server, f"http://127.0.0.1:{server.grpc_port}{METHOD}", frame, warmups, calls, work)
+    http = h2load_p50(server, server.url(f"/v2/models/{model}/classify"), photo, warmups, calls, work, ["content-type: image/jpeg"])
+    return {"jpeg_grpc_h2load_p50_ms": grpc, "jpeg_classify_h2load_p50_ms": http}
+
+
 def h2load_p50(server, url, body, warmups, calls, work, headers=None):
     """p50 ms of `calls` sequential posts of a prebuilt body by h2load (-c 1 -m 1) after `warmups`, a lean client:
     a gRPC frame by default, else an HTTP/1.1 post with `headers` (gRPC calls must all be successes in /metrics)."""
@@ -288,6 +316,10 @@ def main():
     add_model = os.path.join(models, "add.onnx")
     image_model = os.path.join(models, "efficientnet_lite0.tflite")
     work = tempfile.mkdtemp(prefix="ledge-grpc-bench-")
+    photos = os.path.join(work, "photos")  # one camera-sized frame, for the encoded-image rows
+    os.makedirs(photos)
+    photo = os.path.join(photos, "chelsea_640x480.jpg")
+    shutil.copy(os.path.join(args.home, "fixtures", "images", "chelsea_640x480.jpg"), photo)
     add_json, add_frame = os.path.join(work, "add.json"), os.path.join(work, "add.grpc")
     with open(add_json, "w") as f:
         json.dump({"inputs": [{"name": n, "shape": list(v.shape), "datatype": "FP32", "data": v.ravel().tolist()}
@@ -321,10 +353,12 @@ def main():
                 row[label] = perf_analyzer(args.perf_analyzer, server, "add", protocol, 32, args.duration / 2, extra)
         server.stop()
         row["in_process_p50_ms"] = in_process_p50(args.ledge, image_model, 2, args.runs, env)
+        row["in_process_jpeg_p50_ms"] = in_process(args.ledge, image_model, photos, 2, args.runs)["total_ms"]
         server = Server(args.ledge, image_model, env)
         row["image_plan"] = server.plan
         name, image, figures = grpc_p50(server, "efficientnet_lite0", args.warmups, args.calls)
         figures.update(lean_p50s(server, "efficientnet_lite0", name, image, args.warmups, args.calls, work))
+        figures.update(encoded_p50s(server, "efficientnet_lite0", photo, args.warmups, args.calls, work))
         row.update({f"grpc_{k}": v for k, v in figures.items()})
         if args.perf_analyzer:
             shm = ("--shared-memory", "system")  # the tensors through shared memory: no tensor bytes on the wire
@@ -377,6 +411,13 @@ def report(args, rounds, load_before, load_after):
           f"{med(r['grpc_server_invoke_mean_ms'] for r in rounds):.2f} ms "
           f"({med(r['grpc_server_queue_mean_ms'] for r in rounds):.2f} ms) | | "
           f"{med(r['grpc_p50_ms'] / r['grpc_server_request_mean_ms'] for r in rounds):.3f} (client p50 / server request) | |")
+    for label, name in (("grpc_jpeg_grpc_h2load_p50_ms", "over gRPC as its BYTES input"),
+                        ("grpc_jpeg_classify_h2load_p50_ms", "to HTTP /classify")):
+        ratio = med(r[label] / r["in_process_jpeg_p50_ms"] for r in rounds)
+        summary[f"image_{label}/in_process_jpeg_p50"] = ratio
+        print(f"| efficientnet_lite0 a 640x480 JPEG {name}, h2load -c 1, vs in-process decode + preprocess + invoke "
+              f"(2 threads) | {med(r[label] for r in rounds):.2f} ms | {med(r['in_process_jpeg_p50_ms'] for r in rounds):.2f} ms "
+              f"| {ratio:.3f} | |")
     if "pa_grpc_c32" in rounds[0]:
         ratio = med(r["pa_grpc_c32"]["Inferences/Second"] / r["pa_http_json_c32"]["Inferences/Second"] for r in rounds)
         summary["perf_analyzer_add_grpc/http_json"] = ratio
