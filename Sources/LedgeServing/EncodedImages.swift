@@ -10,8 +10,9 @@ internal import LedgeVision
 /// Encoded images as an infer request's input: a `BYTES` tensor of shape `[N]`, each element a
 /// JPEG or PNG, given for a model's image input — what a camera pipeline that speaks only the
 /// V2 protocol (gRPC's `raw_input_contents` or `contents.bytes_contents`, HTTP's binary data
-/// extension, or JSON's base64 strings with MLServer's `content_type: "base64"`) sends instead of decoding and preprocessing frames itself, as Triton's clients send
-/// them to an ensemble with a preprocessing step. Each is decoded and preprocessed on the
+/// extension, or JSON's base64 strings with MLServer's `content_type: "base64"`) sends instead
+/// of decoding and preprocessing frames itself, as Triton's clients send them to an ensemble
+/// with a preprocessing step. Each is decoded and preprocessed on the
 /// request's task by the model's ``ServedModel/imagePipeline`` (what `/classify` and `ledge
 /// classify` do) into the input tensor of a batch of N, which the model's shape must accept.
 extension ServedModel {

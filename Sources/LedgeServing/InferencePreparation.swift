@@ -106,6 +106,7 @@ extension ServedModel {
     static func binarySection(of input: String, size: Int, in binary: Data?, offset: inout Int) throws -> Data {
         let header = InferenceRequest.binaryHeaderName
         guard let binary else { throw LedgeError.invalidInput("input '\(input)' has binary_data_size but the request has no \(header) header") }
+        guard size >= 0 else { throw LedgeError.invalidInput("input '\(input)': binary_data_size \(size) is negative: expected a byte count") }
         guard binary.endIndex - offset >= size else {
             throw LedgeError.invalidInput(
                 "input '\(input)': binary_data_size \(size) runs past the body: \(binary.endIndex - offset) bytes left after \(header)")

@@ -110,7 +110,9 @@ import Testing
                     + "or in gRPC's raw_input_contents or contents.bytes_contents"
             ),
         ]
-        for (request, message) in cases {
+        let negative = InferenceRequest(
+            inputs: [.init(name: "images", datatype: "BYTES", shape: [1], values: .binary(size: -5))], binary: two, jsonByteCount: 0)
+        for (request, message) in cases + [(negative, "input 'images': binary_data_size -5 is negative: expected a byte count")] {
             #expect(throws: LedgeError.invalidInput(message)) { try model.prepare(request) }
         }
         let mobilenet = try repository.model(named: "mobilenet")
