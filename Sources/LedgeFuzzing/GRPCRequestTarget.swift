@@ -20,11 +20,15 @@ internal import LedgeServing
 /// length-prefixed elements for `BYTES`).
 ///
 /// The same bytes as a `ServerReflectionRequest` of gRPC reflection: the answer is a message
-/// whose `original_request` (field 2) is the input, with one of its answers (fields 4 to 7).
+/// whose `original_request` (field 2) is the input, with one of its answers (fields 4 to 7). And
+/// as the `BYTES` elements of an encoded-images input (`raw_input_contents`), as many as the first
+/// byte says (1 to 8): they are those elements exactly (their bytes and lengths make the input),
+/// or a one-line `invalidInput` error.
 enum GRPCRequestTarget {
     static func run(_ input: UnsafeBufferPointer<UInt8>) throws {
         let target = FuzzTarget.grpc
         try checkReflection(input)
+        try checkBytesElements(input)
         let request: InferenceRequest
         do {
             guard let decoded = try GRPCDecodingEntryPoints.inferRequest(Array(input)) else { return }
@@ -71,6 +75,20 @@ enum GRPCRequestTarget {
             if raw.count != expected {
                 throw target.failure("output '\(sent.name)' has \(raw.count) raw bytes, expected \(expected)", input)
             }
+        }
+    }
+
+    private static func checkBytesElements(_ input: UnsafeBufferPointer<UInt8>) throws {
+        let count = Int(input.first ?? 0) % 8 + 1
+        let elements: [Data]
+        do {
+            elements = try BytesElements.decode(Data(input), count: count, of: "input 'images'")
+        } catch {
+            try FuzzTarget.grpc.expectLedgeError(error, from: "BytesElements.decode", input)
+            return
+        }
+        if elements.count != count || BytesElements.encode(elements) != Data(input) {
+            throw FuzzTarget.grpc.failure("\(elements.count) BYTES elements read, expected \(count) that make the input", input)
         }
     }
 
