@@ -19,6 +19,10 @@ binary_data, so both directions use the Inference-Header-Content-Length extensio
 kserve's client has no model metadata call, so GET /v2/models/NAME goes through the
 client's own httpx session and error handling.
 
+Then KServe's v1 protocol with the same client (RESTConfig(protocol="v1")): is_model_ready, predict of
+each model's rows ({"instances": …}), an image file as {"b64": …} against the same photo resized by
+Pillow and sent as numbers, and the refusals.
+
 Outputs are compared with the reference outputs in FIXTURES/reference/manifest.json
 (scripts/make_references.py): efficientnet with the fixed input of the case
 `tflite_fixed` (LiteRT, within 1 quantization step), add with the inputs of the case
@@ -168,6 +172,52 @@ class Checker:
             expect(np.array_equal(y, want), f"{what} sum", f"expected exactly a + b, max abs difference {float(np.abs(y - want).max()):g}")
             ok(f"{what}: FP32 {list(y.shape)}, id echoed, exactly a + b")
 
+    async def v1(self, models, refs, fixtures):
+        """KServe's v1 protocol (TF Serving's rows) with the same client, RESTConfig(protocol="v1")."""
+        import base64
+        from PIL import Image
+        client = InferenceRESTClient(RESTConfig(protocol="v1", timeout=self.timeout, transport=httpx.AsyncHTTPTransport(retries=0)))
+        try:
+            for name, kind in models:
+                ready = await self.call(client.is_model_ready(self.url, name))
+                expect(ready is True, f"v1 is_model_ready({name})", f"expected True, got {ready!r}")
+                if kind == "add":
+                    inputs, _ = refs.case("add_b2")
+                    instances = [{"a": a.tolist(), "b": b.tolist()} for a, b in zip(inputs["a"], inputs["b"])]
+                    answer = await self.call(client.infer(self.url, {"instances": instances}, model_name=name))
+                    got = np.array(answer["predictions"], dtype=np.float32)
+                    expect(np.array_equal(got, inputs["a"] + inputs["b"]), f"v1 predict({name})", f"got {answer}")
+                    ok(f"v1 predict({name}): {len(instances)} instances of {{'a', 'b'}}, predictions exactly a + b")
+                else:
+                    inputs, outputs = refs.case("tflite_fixed")
+                    answer = await self.call(client.infer(self.url, {"instances": [inputs["images"][0].tolist()]}, model_name=name))
+                    got = np.array(answer["predictions"], dtype=np.int32)
+                    worst = int(np.abs(got - outputs["Softmax"].astype(np.int32)).max())
+                    expect(got.shape == (1, 1000) and worst <= 1, f"v1 predict({name})", f"shape {got.shape}, {worst} steps from LiteRT")
+                    # A file as TF Serving sends binary values, against the same photo resized by Pillow and sent as numbers.
+                    path = os.path.join(fixtures, "images", "chelsea.png")
+                    pixels = np.asarray(Image.open(path).convert("RGB").resize((224, 224), Image.BILINEAR), dtype=np.uint8)
+                    encoded = {"b64": base64.b64encode(open(path, "rb").read()).decode()}
+                    both = await self.call(client.infer(self.url, {"instances": [encoded, pixels.tolist()]}, model_name=name))
+                    rows = both["predictions"]
+                    expect(len(rows) == 2 and rows[0] == rows[1], f"v1 predict({name}) b64", "the file's row differs from Pillow's")
+                    ok(f"v1 predict({name}): numbers within {worst} step(s) of LiteRT; a PNG as {{'b64': …}} gives the row of "
+                       f"Pillow's 224x224 tensor, top-1 {int(np.argmax(rows[0]))}")
+            try:
+                await self.call(client.is_model_ready(self.url, UNKNOWN))
+                raise CheckFailed(f"v1 is_model_ready({UNKNOWN}): no error raised")
+            except httpx.HTTPStatusError as e:
+                expect(e.response.status_code == 404 and f"unknown model '{UNKNOWN}'" in str(e), f"v1 is_model_ready({UNKNOWN})", str(e))
+            try:
+                await self.call(client.infer(self.url, {"inputs": [[1, 2, 3, 4]]}, model_name=models[0][0]))
+                raise CheckFailed("v1 predict with 'inputs': no error raised")
+            except httpx.HTTPStatusError as e:
+                expect(e.response.status_code == 400 and e.response.json() == {"error": "field 'inputs' (TensorFlow Serving's columnar form) is not "
+                       "served: send 'instances', one item each, or use /v2/models/{m}/infer"}, "v1 'inputs'", str(e))
+            ok(f"v1 errors: is_model_ready({UNKNOWN}) 404 \"unknown model '{UNKNOWN}'\", 'inputs' 400")
+        finally:
+            await asyncio.wait_for(client.close(), 10)
+
     async def errors(self):
         ready = await self.call(self.client.is_model_ready(self.url, UNKNOWN))
         expect(ready is False, f"is_model_ready({UNKNOWN})", f"expected False, got {ready!r}")
@@ -207,6 +257,7 @@ async def run(args):
     for name, kind in args.model:
         steps.append((f"infer {name}", lambda name=name, kind=kind: getattr(checker, kind)(name, refs[0])))
     steps.append(("errors", checker.errors))
+    steps.append(("v1", lambda: checker.v1(args.model, refs[0], args.fixtures)))
     failed = 0
     try:
         for label, step in steps:

@@ -30,7 +30,7 @@ extension KubernetesManifests {
         ]
         let spec: [(String, YAML)] = [
             ("annotations", .map([("prometheus.kserve.io/port", .string(String(kservePort))), ("prometheus.kserve.io/path", "/metrics")])),
-            ("supportedModelFormats", .list(formats)), ("protocolVersions", ["v2", "grpc-v2"]),
+            ("supportedModelFormats", .list(formats)), ("protocolVersions", ["v1", "v2", "grpc-v2"]),
             ("containers", [container(options, name: "kserve-container", port: kservePort, command: command, inRuntime: true)]),
             ("volumes", .list(scratchVolumes)),
         ]

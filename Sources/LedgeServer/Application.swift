@@ -27,6 +27,7 @@ public func buildApplication(
     V2Routes(repository: repository, configuration: configuration).register(on: router, table: routes)
     WebRoutes(repository: repository).register(on: router, table: routes)
     SeldonRoutes(repository: repository, configuration: configuration).register(on: router, table: routes)
+    V1Routes(repository: repository, configuration: configuration).register(on: router, table: routes)
     SharedMemoryRoutes(registry: repository.sharedMemory, maxBodySize: configuration.maxBodySize).register(on: router, table: routes)
     TraceRoutes(repository: repository, maxBodySize: configuration.maxBodySize).register(on: router, table: routes)
     let onRunning = configuration.onServerRunning

@@ -40,7 +40,11 @@ final class RouteTable: @unchecked Sendable {  // filled before the server start
         var found: Set<HTTPRequest.Method>?
         for route in routes where route.segments.count == parts.count {
             let matches = zip(route.segments, parts).allSatisfy { pattern, part in
-                (pattern.hasPrefix("{") && pattern.hasSuffix("}")) || pattern.hasPrefix(":") || pattern == "*" || pattern == part
+                if pattern.hasPrefix("{"), let close = pattern.firstIndex(of: "}") {
+                    let suffix = pattern[pattern.index(after: close)...]  // "{model}:predict" matches "add:predict"
+                    return suffix.isEmpty || (part.hasSuffix(suffix) && part.count > suffix.count)
+                }
+                return pattern.hasPrefix(":") || pattern == "*" || pattern == part
             }
             if matches { found = (found ?? []).union(route.methods) }
         }

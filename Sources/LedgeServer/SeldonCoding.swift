@@ -105,7 +105,7 @@ enum SeldonCoding {
     }
 
     /// Nested lists: the shape is read from the first element at each depth and every row must match it.
-    private static func ndarray(_ value: JSONValue, field: String) throws -> Input {
+    static func ndarray(_ value: JSONValue, field: String) throws -> Input {
         guard case .array = value else { throw LedgeError.invalidInput("field '\(field)' is \(value.kind): expected an array") }
         var shape: [Int] = []
         var probe = value

@@ -90,6 +90,8 @@ struct SeldonJSON {
 
     mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
+    mutating func bytes(_ text: ArraySlice<UInt8>) { bytes.append(contentsOf: text) }
+
     mutating func string(_ text: String) { write { $0.string(text) } }
 
     mutating func float(_ value: Float) { write { $0.float(value) } }
@@ -130,7 +132,7 @@ struct SeldonJSON {
     }
 
     /// Nested lists of `shape` over the row-major `elements`.
-    private mutating func nested(_ elements: [ArraySlice<UInt8>], shape: [Int], level: Int, offset: Int) {
+    mutating func nested(_ elements: [ArraySlice<UInt8>], shape: [Int], level: Int, offset: Int) {
         raw("[")
         let stride = shape[(level + 1)...].reduce(1, *)
         for index in 0..<shape[level] {
@@ -147,7 +149,7 @@ struct SeldonJSON {
     /// The JSON text of each value of `tensor`, row-major. In the tensor form (repeated
     /// doubles in Seldon's proto) booleans are 1 and 0 and non-finite values are spelled as
     /// protobuf's JSON mapping spells them.
-    private static func elements(of tensor: Tensor, form: SeldonCoding.Form) -> [ArraySlice<UInt8>] {
+    static func elements(of tensor: Tensor, form: SeldonCoding.Form) -> [ArraySlice<UInt8>] {
         var writer = JSONWriter(capacity: tensor.shape.reduce(1, *) * 8 + 2)
         writer.values(of: tensor)  // "[v,v,…]": no value holds a comma
         let inner = writer.bytes.dropFirst().dropLast()

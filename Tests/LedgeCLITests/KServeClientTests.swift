@@ -4,7 +4,8 @@ import Testing
 
 /// KServe's own Python client (`kserve.InferenceRESTClient`, pinned in
 /// scripts/requirements-kserve.txt, its own venv) against the real `ledge serve`
-/// binary serving two models given as repeated `-m`: scripts/check_kserve.py.
+/// binary serving two models given as repeated `-m`, over KServe's V2 protocol and its v1
+/// (TensorFlow Serving's rows): scripts/check_kserve.py.
 @Suite(.ownThread) struct KServeClientTests {
     @Test func kserveClientChecksPassAgainstTwoRepeatedModels() async throws {
         let server = try await ServeProcess.start([
@@ -31,6 +32,9 @@ import Testing
             "ok: infer(add, JSON): FP32 [2, 4], id echoed, exactly a + b",
             "ok: infer(add, binary): FP32 [2, 4], id echoed, exactly a + b",
             "ok: is_model_ready(no_such_model): False",
+            // KServe's v1 protocol with the same client.
+            "ok: v1 predict(add): 2 instances of {'a', 'b'}, predictions exactly a + b",
+            "ok: v1 errors: is_model_ready(no_such_model) 404 \"unknown model 'no_such_model'\", 'inputs' 400",
             "all kserve checks passed",
         ] {
             #expect(lines.contains(line), "missing line: \(line)\n\(result.stdout)")
@@ -39,6 +43,7 @@ import Testing
             "ok: infer(efficientnet_lite0, JSON): UINT8 [1, 1000], id echoed, within ",
             "ok: infer(efficientnet_lite0, binary): UINT8 [1, 1000], id echoed, within ",
             "ok: infer(no_such_model): HTTPStatusError \"unknown model 'no_such_model'",
+            "ok: v1 predict(efficientnet_lite0): numbers within ",
         ] {
             #expect(lines.contains { $0.hasPrefix(prefix) }, "missing line: \(prefix)…")
         }

@@ -47,7 +47,7 @@ import Testing
                 #expect(result.status == 0, "check_kserve_runtime.py failed: \(result.stdout)\(result.stderr)")
                 let lines = result.stdout.split(separator: "\n").map(String.init)
                 for line in [
-                    "ok: InferenceService adder: runtime adder, format onnx of ['onnx', 'tflite'], protocol v2 of ['v2', 'grpc-v2']",
+                    "ok: InferenceService adder: runtime adder, format onnx of ['onnx', 'tflite'], protocol v2 of ['v1', 'v2', 'grpc-v2']",
                     "ok: storage initializer: \(item.uri.split(separator: "/").last ?? "") -> /mnt/models: \(item.folder)",
                     "ok: startup, readiness and liveness probes: 200",
                     "ok: /metrics on the annotated port: the model's series",

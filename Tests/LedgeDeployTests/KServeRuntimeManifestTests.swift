@@ -24,7 +24,7 @@ import Testing
         #expect(runtime["apiVersion"] as? String == "serving.kserve.io/v1alpha1")
         #expect(runtime["kind"] as? String == "ServingRuntime")
         let spec = try #require(runtime["spec"] as? [String: Any])
-        #expect(spec["protocolVersions"] as? [String] == ["v2", "grpc-v2"])
+        #expect(spec["protocolVersions"] as? [String] == ["v1", "v2", "grpc-v2"])
         #expect((spec["supportedModelFormats"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["onnx", "tflite"])
         #expect(spec["annotations"] as? [String: String] == ["prometheus.kserve.io/port": "8080", "prometheus.kserve.io/path": "/metrics"])
         let container = try #require((spec["containers"] as? [[String: Any]])?.first)
