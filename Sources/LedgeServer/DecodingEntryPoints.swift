@@ -46,6 +46,17 @@ package enum DecodingEntryPoints {
         try SeldonForm.multipart(body, contentType: contentType)
     }
 
+    /// A KServe v1 predict request as its route reads one: the `instances` of `body`, each
+    /// instance's tensors for `model` (batch 1, in its input order), and the `{"predictions"}`
+    /// answer those tensors make when echoed as outputs of the same names.
+    package static func v1Echo(_ body: [UInt8], model: ServedModel) throws -> (tensors: [[Tensor]], answer: Data) {
+        let instances = try V1Coding.instances(Data(body))
+        let tensors = try instances.enumerated().map { n, instance in try V1Coding.tensors(of: instance, at: n, for: model) }
+        let joined = try model.info.inputs.indices.map { i in try Tensor.concatenating(tensors.map { $0[i] }) }
+        let answer = V1Coding.predictions(zip(model.info.inputs, joined).map { (name: $0.name, tensor: $1) }, count: instances.count)
+        return (tensors, answer)
+    }
+
     /// A Seldon prediction as its route reads one: `body` as the JSON message (with `form`, an
     /// URL-encoded form or query whose `json` field holds it), its payload and `meta`, the tensors
     /// of `data` (for the first of `inputs`) or `jsonData` (by name), and the answer those

@@ -18,6 +18,24 @@ internal import LedgeVision
 /// name for a model of several outputs). A model whose batch dimension is dynamic runs the
 /// instances as one batch; one of a fixed batch of 1 runs each alone.
 enum V1Coding {
+    /// The `instances` of a predict request's JSON.
+    static func instances(_ body: Data) throws -> [JSONValue] {
+        guard let json = body.withUnsafeBytes({ JSONParser.parse($0) }), case .object(let members) = json else {
+            throw LedgeError.invalidInput("malformed JSON in the request body: expected a JSON object with 'instances'")
+        }
+        guard let value = members["instances"] else {
+            throw LedgeError.invalidInput(
+                members["inputs"] != nil
+                    ? "field 'inputs' (TensorFlow Serving's columnar form) is not served: send 'instances', one item each, or use /v2/models/{m}/infer"
+                    : "missing field 'instances' in the request JSON")
+        }
+        guard case .array(let items) = value, !items.isEmpty else {
+            throw LedgeError.invalidInput(
+                "field 'instances' is \(value.kind == "an array" ? "empty" : value.kind): expected an array of one instance or more")
+        }
+        return items
+    }
+
     /// Each input's tensor for one instance, batch 1, in the model's input order.
     static func tensors(of instance: JSONValue, at index: Int, for model: ServedModel) throws -> [Tensor] {
         let specs = model.info.inputs

@@ -36,26 +36,8 @@ struct V1Routes: Sendable {
             let model = try repository.model(named: context.decodedParameter("model") ?? "")
             // Any content type, as TensorFlow Serving reads the body (curl -d sends a form's).
             let body = try await request.collectBody(limit: configuration.maxBodySize)
-            return JSONResponse.make(data: try await predict(try instances(body), on: model))
+            return JSONResponse.make(data: try await predict(try V1Coding.instances(body), on: model))
         }
-    }
-
-    /// The `instances` of a predict request's JSON.
-    private func instances(_ body: Data) throws -> [JSONValue] {
-        guard let json = body.withUnsafeBytes({ JSONParser.parse($0) }), case .object(let members) = json else {
-            throw LedgeError.invalidInput("malformed JSON in the request body: expected a JSON object with 'instances'")
-        }
-        guard let value = members["instances"] else {
-            throw LedgeError.invalidInput(
-                members["inputs"] != nil
-                    ? "field 'inputs' (TensorFlow Serving's columnar form) is not served: send 'instances', one item each, or use /v2/models/{m}/infer"
-                    : "missing field 'instances' in the request JSON")
-        }
-        guard case .array(let items) = value, !items.isEmpty else {
-            throw LedgeError.invalidInput(
-                "field 'instances' is \(value.kind == "an array" ? "empty" : value.kind): expected an array of one instance or more")
-        }
-        return items
     }
 
     /// The predictions of `instances`: one batch when the model's batch dimension is dynamic, else one run each.

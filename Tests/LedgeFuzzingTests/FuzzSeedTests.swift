@@ -97,6 +97,9 @@ struct FuzzSeedTests {
                 "field 'data.ndarray' is not rectangular: a row at depth 1 is of another length, expected every row to match shape [2, 4]",
             "str-data.json":
                 "'strData' payloads are not supported: expected 'data' (ndarray or tensor), 'binData' (an image) or 'jsonData'",
+            // KServe v1 bodies (byte 0 is 0x02), for SeldonTarget.rowModel: each instance's tensors.
+            "v1-instances.json": "float32 [1, 4], bool [1, 1, 2], int64 [1] | float32 [1, 4], bool [1, 1, 2], int64 [1]",
+            "v1-b64.json": "field 'instances[0].x': model 'rows' has no image input to take a file: send nested numbers",
         ]
         let files = try FuzzReplayTests.files("Corpus", .seldon)
         #expect(files.map(\.lastPathComponent) == expected.keys.sorted())
@@ -104,6 +107,16 @@ struct FuzzSeedTests {
             let bytes = try [UInt8](Data(contentsOf: file))
             let form = bytes.first == 1
             let outcome: String
+            if bytes.first == 2 {
+                do {
+                    let echoed = try DecodingEntryPoints.v1Echo(Array(bytes.dropFirst()), model: SeldonTarget.rowModel)
+                    outcome = echoed.tensors.map { $0.map { "\($0.dtype) \($0.shape)" }.joined(separator: ", ") }.joined(separator: " | ")
+                } catch let error as LedgeError {
+                    outcome = error.message
+                }
+                #expect(outcome == expected[file.lastPathComponent], "\(file.lastPathComponent)")
+                continue
+            }
             do {
                 let echoed = try DecodingEntryPoints.seldonEcho(
                     form ? Array(bytes.dropFirst()) : bytes, form: form, inputs: RequestTarget.model.info.inputs, model: "fuzz")
