@@ -52,6 +52,12 @@ struct V1Routes: Sendable {
             for item in items { outputs.append(try await repository.run(item, on: model)) }
         }
         let joined = try model.info.outputs.indices.map { o in try Tensor.concatenating(outputs.map { $0[o] }) }
+        // A row per instance: an output without the batch dimension has none to give.
+        if let (spec, tensor) = zip(model.info.outputs, joined).first(where: { $1.shape.first != instances.count }) {
+            throw LedgeError.invalidInput(
+                "model '\(model.name)' answers output '\(spec.name)' of shape \(TensorCoding.describe(tensor.shape)) for \(instances.count) instance(s): v1 needs one row per instance, use /v2/models/\(model.name)/infer"
+            )
+        }
         return V1Coding.predictions(zip(model.info.outputs, joined).map { (name: $0.name, tensor: $1) }, count: instances.count)
     }
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LedgeServer
+@testable import LedgeServing
 import LedgeTesting
 import Testing
 
@@ -44,6 +45,35 @@ import Testing
             let batch = try rows(both), alone = try rows(first) + rows(second)
             #expect(batch.count == 2 && batch.map(\.count) == [1000, 1000])
             #expect(zip(batch.joined(), alone.joined()).allSatisfy { abs($0 - $1) <= 1e-5 })
+        }
+    }
+
+    /// A model whose output has no batch dimension (a sum over it) has no row per instance: refused, not cut.
+    @Test func anOutputWithoutRowsIsRefused() async throws {
+        try await withTemporaryDirectory(prefix: "ledge-v1") { folder in
+            let script = """
+                import onnx, sys
+                from onnx import TensorProto, helper
+                x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])
+                total = helper.make_tensor_value_info("total", TensorProto.FLOAT, [4])
+                node = helper.make_node("ReduceSum", ["x", "axes"], ["total"], keepdims=0)
+                axes = helper.make_tensor("axes", TensorProto.INT64, [1], [0])
+                graph = helper.make_graph([node], "total", [x], [total], initializer=[axes])
+                onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), sys.argv[1])
+                """
+            let made = try ProcessRunner.run(Fixtures.home + "/venv/bin/python", ["-c", script, folder + "/total.onnx"])
+            #expect(made.status == 0, "\(made.stderr)")
+            let repository = try ModelRepository.load(
+                .files([ModelFileSource(path: folder + "/total.onnx", name: "total")]), options: RepositoryOptions(instances: 1),
+                logger: TestServer.logger)
+            try await TestServer.withApp(repository: repository) { client in
+                let (status, body) = try await Self.predict(client, "total", #"{"instances": [[1, 2, 3, 4], [1, 1, 1, 1]]}"#)
+                #expect(status == .badRequest)
+                #expect(
+                    body
+                        == #"{"error":"model 'total' answers output 'total' of shape [4] for 2 instance(s): v1 needs one row per instance, use /v2/models/total/infer"}"#
+                )
+            }
         }
     }
 
