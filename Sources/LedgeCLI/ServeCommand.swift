@@ -24,9 +24,14 @@ struct ServeCommand: AsyncParsableCommand {
             POST /v2/models/NAME/infer (JSON or the binary tensor data extension) and \
             POST /v2/models/NAME/classify?top_k=K with an image/jpeg, image/png or multipart/form-data body; \
             POST /v2/repository/index; a web page at / to classify a photo in the browser. \
+            A model's image input also takes JPEG or PNG files as BYTES [N] (binary data, gRPC contents, or base64 \
+            with parameters.content_type "base64"), decoded as classify decodes them. \
+            KServe's v1 protocol: GET /v1/models[/NAME], POST /v1/models/NAME:predict with {"instances": …} \
+            ({"b64": …} for an image file). Seldon Core v1: POST /api/v1.0/predictions. \
             gRPC (--grpc-port): inference.GRPCInferenceService as Triton serves it (ServerLive, ServerReady, \
             ModelReady, ServerMetadata, ModelMetadata, ModelConfig, ModelInfer, ModelStreamInfer, ModelStatistics, \
-            LogSettings, RepositoryIndex, RepositoryModelLoad, RepositoryModelUnload, SystemSharedMemory*) and grpc.health.v1.Health over the same \
+            LogSettings, RepositoryIndex, RepositoryModelLoad, RepositoryModelUnload, SystemSharedMemory*), grpc.health.v1.Health \
+            and server reflection (grpcurl list; --no-grpc-reflection) over the same \
             models, queue and metrics. Triton's statistics, logging and (--allow-client-shm) shared-memory extensions. \
             GET /metrics: Prometheus text format. Every request gets an id (a sane X-Request-Id header or a \
             generated one), echoed in X-Request-Id and logged as request_id with one access line at info level. \
