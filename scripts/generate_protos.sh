@@ -67,5 +67,5 @@ generate onnx.proto "$ROOT/Sources/LedgeONNXModel/Generated"
 generate onnx_summary.proto "$ROOT/Sources/LedgeCore/Generated"
 # gRPC server reflection's descriptors of the services `ledge serve` answers (no plugin: protoc's descriptor set).
 (cd "$ROOT" && "$WORK/venv/bin/python" scripts/reflection_descriptors.py Protos Sources/LedgeGRPC/Generated/ReflectionDescriptors.swift \
-  grpc_service.proto grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto grpc/reflection/v1alpha/reflection.proto)
+  grpc_service.proto grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto)
 log "wrote ReflectionDescriptors.swift in Sources/LedgeGRPC/Generated"
