@@ -20,8 +20,9 @@ kserve's client has no model metadata call, so GET /v2/models/NAME goes through 
 client's own httpx session and error handling.
 
 Then KServe's v1 protocol with the same client (RESTConfig(protocol="v1")): is_model_ready, predict of
-each model's rows ({"instances": …}), an image file as {"b64": …} against the same photo resized by
-Pillow and sent as numbers, and the refusals.
+each model's rows ({"instances": …}) and TF Serving's columns ({"inputs": …}, which the client
+sends as it is), an image file as {"b64": …} against the same photo resized by Pillow and sent as
+numbers, and the refusals.
 
 Outputs are compared with the reference outputs in FIXTURES/reference/manifest.json
 (scripts/make_references.py): efficientnet with the fixed input of the case
@@ -173,7 +174,7 @@ class Checker:
             ok(f"{what}: FP32 {list(y.shape)}, id echoed, exactly a + b")
 
     async def v1(self, models, refs, fixtures):
-        """KServe's v1 protocol (TF Serving's rows) with the same client, RESTConfig(protocol="v1")."""
+        """KServe's v1 protocol (TF Serving's rows and columns) with the same client, RESTConfig(protocol="v1")."""
         import base64
         from PIL import Image
         client = InferenceRESTClient(RESTConfig(protocol="v1", timeout=self.timeout, transport=httpx.AsyncHTTPTransport(retries=0)))
@@ -187,7 +188,13 @@ class Checker:
                     answer = await self.call(client.infer(self.url, {"instances": instances}, model_name=name))
                     got = np.array(answer["predictions"], dtype=np.float32)
                     expect(np.array_equal(got, inputs["a"] + inputs["b"]), f"v1 predict({name})", f"got {answer}")
-                    ok(f"v1 predict({name}): {len(instances)} instances of {{'a', 'b'}}, predictions exactly a + b")
+                    # TF Serving's columnar form through the same client (it sends the dict as it is).
+                    columns = {"signature_name": "serving_default", "inputs": {"a": inputs["a"].tolist(), "b": inputs["b"].tolist()}}
+                    answer = await self.call(client.infer(self.url, columns, model_name=name))
+                    got = np.array(answer["outputs"], dtype=np.float32)
+                    expect(np.array_equal(got, inputs["a"] + inputs["b"]), f"v1 predict({name}) inputs", f"got {answer}")
+                    ok(f"v1 predict({name}): {len(instances)} instances of {{'a', 'b'}}, predictions exactly a + b; "
+                       f"the same as columns ('inputs'), outputs exactly a + b")
                 else:
                     inputs, outputs = refs.case("tflite_fixed")
                     answer = await self.call(client.infer(self.url, {"instances": [inputs["images"][0].tolist()]}, model_name=name))
@@ -201,20 +208,22 @@ class Checker:
                     both = await self.call(client.infer(self.url, {"instances": [encoded, pixels.tolist()]}, model_name=name))
                     rows = both["predictions"]
                     expect(len(rows) == 2 and rows[0] == rows[1], f"v1 predict({name}) b64", "the file's row differs from Pillow's")
+                    column = await self.call(client.infer(self.url, {"inputs": [encoded, encoded]}, model_name=name))
+                    expect(column["outputs"] == [rows[0], rows[0]], f"v1 predict({name}) inputs b64", "the column's rows differ")
                     ok(f"v1 predict({name}): numbers within {worst} step(s) of LiteRT; a PNG as {{'b64': …}} gives the row of "
-                       f"Pillow's 224x224 tensor, top-1 {int(np.argmax(rows[0]))}")
+                       f"Pillow's 224x224 tensor, top-1 {int(np.argmax(rows[0]))}, as does a column of two")
             try:
                 await self.call(client.is_model_ready(self.url, UNKNOWN))
                 raise CheckFailed(f"v1 is_model_ready({UNKNOWN}): no error raised")
             except httpx.HTTPStatusError as e:
                 expect(e.response.status_code == 404 and f"unknown model '{UNKNOWN}'" in str(e), f"v1 is_model_ready({UNKNOWN})", str(e))
             try:
-                await self.call(client.infer(self.url, {"inputs": [[1, 2, 3, 4]]}, model_name=models[0][0]))
-                raise CheckFailed("v1 predict with 'inputs': no error raised")
+                await self.call(client.infer(self.url, {"signature_name": "predict", "inputs": [[1, 2, 3, 4]]}, model_name=models[0][0]))
+                raise CheckFailed("v1 predict with signature 'predict': no error raised")
             except httpx.HTTPStatusError as e:
-                expect(e.response.status_code == 400 and e.response.json() == {"error": "field 'inputs' (TensorFlow Serving's columnar form) is not "
-                       "served: send 'instances', one item each, or use /v2/models/{m}/infer"}, "v1 'inputs'", str(e))
-            ok(f"v1 errors: is_model_ready({UNKNOWN}) 404 \"unknown model '{UNKNOWN}'\", 'inputs' 400")
+                expect(e.response.status_code == 400 and e.response.json() == {"error": "field 'signature_name' is 'predict': model "
+                       f"'{models[0][0]}' is served under one signature, 'serving_default'"}, "v1 signature_name", str(e))
+            ok(f"v1 errors: is_model_ready({UNKNOWN}) 404 \"unknown model '{UNKNOWN}'\", signature_name 'predict' 400")
         finally:
             await asyncio.wait_for(client.close(), 10)
 

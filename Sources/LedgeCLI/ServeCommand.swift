@@ -26,8 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
             POST /v2/repository/index; a web page at / to classify a photo in the browser. \
             A model's image input also takes JPEG or PNG files as BYTES [N] (binary data, gRPC contents, or base64 \
             with parameters.content_type "base64"), decoded as classify decodes them. \
-            KServe's v1 protocol: GET /v1/models[/NAME], POST /v1/models/NAME:predict with {"instances": …} \
-            ({"b64": …} for an image file). Seldon Core v1: POST /api/v1.0/predictions. \
+            KServe's v1 protocol (TensorFlow Serving's REST API): GET /v1/models[/NAME[/metadata]], \
+            POST /v1/models/NAME[/versions/V]:predict with {"instances": …} or {"inputs": …} ({"b64": …} for an image file). Seldon Core v1: POST /api/v1.0/predictions. \
             gRPC (--grpc-port): inference.GRPCInferenceService as Triton serves it (ServerLive, ServerReady, \
             ModelReady, ServerMetadata, ModelMetadata, ModelConfig, ModelInfer, ModelStreamInfer, ModelStatistics, \
             LogSettings, RepositoryIndex, RepositoryModelLoad, RepositoryModelUnload, SystemSharedMemory*), grpc.health.v1.Health \

@@ -18,10 +18,11 @@ internal import LedgeServing
 /// bytes that shape takes, and holds no more values than the message could carry; the answer
 /// parses with the server's strict JSON parser.
 ///
-/// When byte 0 is 0x02, the rest is a KServe v1 predict body instead (`{"instances": …}`, the
-/// rows read as ``V1Coding`` reads them, for ``rowModel``): the same invariants for each
-/// instance's tensors (batch 1), and the echoed `{"predictions": […]}` parses with one entry
-/// per instance.
+/// When byte 0 is 0x02, the rest is a KServe v1 predict body instead (`{"instances": …}` or `{"inputs": …}`, the
+/// rows read as ``V1Coding`` reads them and its columns as ``V1Columns`` does, for
+/// ``rowModel``): the same invariants for each instance's tensors (batch 1) or the columns'
+/// batch, and the echoed `{"predictions": […]}` parses with one entry per instance, or
+/// `{"outputs": {…}}` with one tensor per input.
 enum SeldonTarget {
     /// A model whose every input has a dynamic batch, as v1's rows need: instances are objects
     /// with a row of 4 floats, a matrix of booleans and one integer.
@@ -68,16 +69,22 @@ enum SeldonTarget {
             try target.expectRefusal(error, from: "v1", input)
             return
         }
+        guard case .object(let members)? = echoed.answer.withUnsafeBytes({ JSONParser.parse($0) }) else {
+            throw target.failure("the answer does not parse: \(String(decoding: echoed.answer.prefix(300), as: UTF8.self))", input)
+        }
         for tensors in echoed.tensors {
-            if tensors.count != rowModel.info.inputs.count || tensors.contains(where: { $0.shape.first != 1 }) {
-                throw target.failure("an instance gave \(tensors.count) tensors of shapes \(tensors.map(\.shape))", input)
+            // Rows are single items; columns one batch (the model's batch is free).
+            let rows = members["predictions"] != nil
+            if tensors.count != rowModel.info.inputs.count || (rows && tensors.contains(where: { $0.shape.first != 1 })) {
+                throw target.failure("an item gave \(tensors.count) tensors of shapes \(tensors.map(\.shape))", input)
             }
             try check(tensors, from: body, specs: rowModel.info.inputs, input)
         }
-        guard case .object(let members)? = echoed.answer.withUnsafeBytes({ JSONParser.parse($0) }),
-            case .array(let predictions)? = members["predictions"], predictions.count == echoed.tensors.count
-        else {
-            throw target.failure("the answer does not parse as v1 predictions: \(String(decoding: echoed.answer.prefix(300), as: UTF8.self))", input)
+        switch (members["predictions"], members["outputs"]) {
+        case (.array(let predictions)?, nil) where predictions.count == echoed.tensors.count: break
+        case (nil, .object(let outputs)?) where echoed.tensors.count == 1 && outputs.count == rowModel.info.inputs.count: break
+        default:
+            throw target.failure("the answer is no v1 predictions or outputs: \(String(decoding: echoed.answer.prefix(300), as: UTF8.self))", input)
         }
     }
 

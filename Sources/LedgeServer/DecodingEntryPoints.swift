@@ -46,15 +46,21 @@ package enum DecodingEntryPoints {
         try SeldonForm.multipart(body, contentType: contentType)
     }
 
-    /// A KServe v1 predict request as its route reads one: the `instances` of `body`, each
-    /// instance's tensors for `model` (batch 1, in its input order), and the `{"predictions"}`
-    /// answer those tensors make when echoed as outputs of the same names.
+    /// A KServe v1 / TensorFlow Serving predict request as its route reads one: the items of
+    /// `body` (`instances`, or the batch or its single items of `inputs`), each item's tensors for
+    /// `model` in its input order, and the answer (`{"predictions"}` or `{"outputs"}`) those
+    /// tensors make when echoed as outputs of the same names.
     package static func v1Echo(_ body: [UInt8], model: ServedModel) throws -> (tensors: [[Tensor]], answer: Data) {
-        let instances = try V1Coding.instances(Data(body))
-        let tensors = try instances.enumerated().map { n, instance in try V1Coding.tensors(of: instance, at: n, for: model) }
+        let tensors: [[Tensor]]
+        let request = try V1Coding.request(Data(body), model: model.name)
+        switch request {
+        case .rows(let instances): tensors = try instances.enumerated().map { n, instance in try V1Coding.tensors(of: instance, at: n, for: model) }
+        case .columns(let inputs): tensors = try V1Columns.items(inputs, for: model)
+        }
         let joined = try model.info.inputs.indices.map { i in try Tensor.concatenating(tensors.map { $0[i] }) }
-        let answer = V1Coding.predictions(zip(model.info.inputs, joined).map { (name: $0.name, tensor: $1) }, count: instances.count)
-        return (tensors, answer)
+        let outputs = zip(model.info.inputs, joined).map { (name: $0.name, tensor: $1) }
+        if case .rows = request { return (tensors, V1Coding.predictions(outputs, count: tensors.count)) }
+        return (tensors, V1Columns.outputs(outputs))
     }
 
     /// A Seldon prediction as its route reads one: `body` as the JSON message (with `form`, an

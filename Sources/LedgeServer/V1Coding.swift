@@ -18,22 +18,76 @@ internal import LedgeVision
 /// name for a model of several outputs). A model whose batch dimension is dynamic runs the
 /// instances as one batch; one of a fixed batch of 1 runs each alone.
 enum V1Coding {
-    /// The `instances` of a predict request's JSON.
-    static func instances(_ body: Data) throws -> [JSONValue] {
+    /// What a predict request asks: TensorFlow Serving's row form (`instances`, one item each) or
+    /// its columnar form (`inputs`, each input's whole batch).
+    enum Body {
+        case rows([JSONValue])
+        case columns(JSONValue)
+    }
+
+    /// The signature every model is served under (TensorFlow Serving's default).
+    static let signature = "serving_default"
+
+    /// The most image files (`{"b64": …}`) one request may carry: each becomes a whole input tensor.
+    static let maxFiles = ServedModel.maxEncodedImages
+
+    /// The request's JSON, read as its form, for `model`: `signature_name` absent, empty or
+    /// ``signature``; exactly one of `instances` and `inputs`; at most ``maxFiles`` image files.
+    static func request(_ body: Data, model: String) throws -> Body {
         guard let json = body.withUnsafeBytes({ JSONParser.parse($0) }), case .object(let members) = json else {
-            throw LedgeError.invalidInput("malformed JSON in the request body: expected a JSON object with 'instances'")
+            throw LedgeError.invalidInput("malformed JSON in the request body: expected a JSON object with 'instances' or 'inputs'")
         }
-        guard let value = members["instances"] else {
-            throw LedgeError.invalidInput(
-                members["inputs"] != nil
-                    ? "field 'inputs' (TensorFlow Serving's columnar form) is not served: send 'instances', one item each, or use /v2/models/{m}/infer"
-                    : "missing field 'instances' in the request JSON")
+        if let name = members["signature_name"] {
+            guard case .string(let text) = name, text.isEmpty || text == signature else {
+                throw LedgeError.invalidInput(
+                    "field 'signature_name' is \(describe(name)): model '\(model)' is served under one signature, '\(signature)'")
+            }
         }
-        guard case .array(let items) = value, !items.isEmpty else {
-            throw LedgeError.invalidInput(
-                "field 'instances' is \(value.kind == "an array" ? "empty" : value.kind): expected an array of one instance or more")
+        let body: Body
+        switch (members["instances"], members["inputs"]) {
+        case (.some, .some):
+            throw LedgeError.invalidInput("the request JSON has both 'instances' and 'inputs': expected one of them")
+        case (nil, nil):
+            throw LedgeError.invalidInput("missing field 'instances' or 'inputs' in the request JSON")
+        case (nil, .some(let inputs)):
+            body = .columns(inputs)
+        case (.some(let value), nil):
+            guard case .array(let items) = value, !items.isEmpty else {
+                throw LedgeError.invalidInput(
+                    "field 'instances' is \(value.kind == "an array" ? "empty" : value.kind): expected an array of one instance or more")
+            }
+            body = .rows(items)
         }
-        return items
+        let files: Int
+        switch body {
+        case .rows(let items): files = items.reduce(0) { $0 + (isFile($1) ? 1 : values(of: $1).filter(isFile).count) }
+        case .columns(let inputs): files = (isFile(inputs) ? [inputs] : values(of: inputs)).reduce(0) { $0 + fileCount($1) }
+        }
+        guard files <= maxFiles else {
+            throw LedgeError.invalidInput("the request holds \(files) image files ({\"b64\": …}): at most \(maxFiles) in one request")
+        }
+        return body
+    }
+
+    /// Whether `value` is TensorFlow Serving's binary value, `{"b64": …}`.
+    static func isFile(_ value: JSONValue) -> Bool {
+        if case .object(let members) = value, members["b64"] != nil { true } else { false }
+    }
+
+    /// The image files of one column: the value itself, or the items of its list.
+    private static func fileCount(_ value: JSONValue) -> Int {
+        if isFile(value) { return 1 }
+        if case .array(let items) = value { return items.filter(isFile).count }
+        return 0
+    }
+
+    /// An object's values (an input's value per name), else `value` alone.
+    private static func values(of value: JSONValue) -> [JSONValue] {
+        if case .object(let members) = value { Array(members.values) } else { [value] }
+    }
+
+    private static func describe(_ value: JSONValue) -> String {
+        if case .string(let text) = value { "'\(text)'" } else { value.kind }
     }
 
     /// Each input's tensor for one instance, batch 1, in the model's input order.
@@ -60,20 +114,38 @@ enum V1Coding {
 
     /// One item's tensor for `spec`: `{"b64": …}` an image file for the model's image input, else nested numbers.
     private static func tensor(_ value: JSONValue, field: String, spec: TensorSpec, model: ServedModel) throws -> Tensor {
-        if case .object(let members) = value, let encoded = members["b64"] {
-            guard case .string(let text) = encoded, members.count == 1, let bytes = Data(base64Encoded: text) else {
-                throw LedgeError.invalidInput("field '\(field)' is no {\"b64\": \"<base64>\"} object: expected one base64 string under 'b64'")
-            }
-            guard let preprocessor = model.imagePipeline?.preprocessor, model.info.inputs.count == 1 else {
-                throw LedgeError.invalidInput("field '\(field)': model '\(model.name)' has no image input to take a file: send nested numbers")
-            }
-            return try preprocessor.decodeAndPrepare([(data: bytes, name: "field '\(field)'")])
-        }
+        if isFile(value) { return try images([(value, field)], for: model) }
         let values = try SeldonCoding.ndarray(.array([value]), field: field)
         return try SeldonCoding.tensor(values, spec: spec, model: model.name)
     }
 
-    private static func names(_ specs: [TensorSpec]) -> String { specs.map { "'\($0.name)'" }.joined(separator: ", ") }
+    /// The input tensor of the image files `files` (`{"b64": …}` each, named by its field): one per
+    /// item, decoded and preprocessed by the model's image pipeline.
+    static func images(_ files: [(value: JSONValue, field: String)], for model: ServedModel) throws -> Tensor {
+        try prepare(try contents(of: files), for: model)
+    }
+
+    /// The bytes of each image file, named by its field for the decoder's errors.
+    static func contents(of files: [(value: JSONValue, field: String)]) throws -> [(data: Data, name: String)] {
+        try files.map { value, field in
+            guard case .object(let members) = value, case .string(let text)? = members["b64"], members.count == 1,
+                let bytes = Data(base64Encoded: text)
+            else {
+                throw LedgeError.invalidInput("field '\(field)' is no {\"b64\": \"<base64>\"} object: expected one base64 string under 'b64'")
+            }
+            return (data: bytes, name: "field '\(field)'")
+        }
+    }
+
+    /// The input tensor of image files' `contents`, decoded and preprocessed by the model's image pipeline.
+    static func prepare(_ contents: [(data: Data, name: String)], for model: ServedModel) throws -> Tensor {
+        guard let preprocessor = model.imagePipeline?.preprocessor, model.info.inputs.count == 1 else {
+            throw LedgeError.invalidInput("\(contents[0].name): model '\(model.name)' has no image input to take a file: send nested numbers")
+        }
+        return try preprocessor.decodeAndPrepare(contents)
+    }
+
+    static func names(_ specs: [TensorSpec]) -> String { specs.map { "'\($0.name)'" }.joined(separator: ", ") }
 
     /// `{"predictions": […]}`: for each of the `count` items, its row of each output (by name when there are several).
     static func predictions(_ outputs: [(name: String, tensor: Tensor)], count: Int) -> Data {

@@ -7,11 +7,13 @@ internal import Hummingbird
 internal import LedgeCore
 internal import LedgeServing
 
-/// KServe's v1 protocol (TensorFlow Serving's REST API, KServe's default `protocolVersion`):
-/// `GET /v1/models` (`{"models": [names]}`), `GET /v1/models/{m}` (`{"name": m, "ready": true}`)
-/// and `POST /v1/models/{m}:predict` with `{"instances": […]}` answered `{"predictions": […]}`
-/// (``V1Coding``). The instances run through the same pool, batcher, metrics and statistics as
-/// V2 infer requests; errors are `{"error": …}` with V2's statuses.
+/// KServe's v1 protocol and TensorFlow Serving's REST API (KServe's default `protocolVersion`):
+/// `GET /v1/models` (`{"models": [names]}`), `GET /v1/models/{m}[/versions/{v}]` (KServe's
+/// `{"name": m, "ready": true}` with TensorFlow Serving's `model_version_status`),
+/// `GET …/metadata` (TensorFlow Serving's signature map) and `POST /v1/models/{m}[/versions/{v}]:predict`
+/// with `{"instances": […]}` answered `{"predictions": […]}` (``V1Coding``) or `{"inputs": …}`
+/// answered `{"outputs": …}` (``V1Columns``). The items run through the same pool, batcher,
+/// metrics and statistics as V2 infer requests; errors are `{"error": …}` with V2's statuses.
 struct V1Routes: Sendable {
     let repository: ModelRepository
     let configuration: ServerConfiguration
@@ -25,24 +27,45 @@ struct V1Routes: Sendable {
             return JSONResponse.make(data: Data(json.bytes))
         }
         router.on("/v1/models/{model}", method: .get, scope: .health, recordingIn: table) { _, context in
-            let model = try repository.model(named: context.decodedParameter("model") ?? "")
-            var json = SeldonJSON()
-            json.raw(#"{"name":"#)
-            json.string(model.name)
-            json.raw(#","ready":true}"#)
-            return JSONResponse.make(data: Data(json.bytes))
+            let model = try model(context)
+            return JSONResponse.make(data: V1Metadata.status(model, versions: repository.versions(of: model.name)))
         }
-        router.on("/v1/models/{model}:predict", method: .post, scope: .inference, recordingIn: table) { request, context in
-            let model = try repository.model(named: context.decodedParameter("model") ?? "")
-            // Any content type, as TensorFlow Serving reads the body (curl -d sends a form's).
-            let body = try await request.collectBody(limit: configuration.maxBodySize)
-            return JSONResponse.make(data: try await predict(try V1Coding.instances(body), on: model))
+        router.on("/v1/models/{model}/versions/{version}", method: .get, scope: .health, recordingIn: table) { _, context in
+            let model = try model(context)
+            return JSONResponse.make(data: V1Metadata.status(model, versions: [model]))
+        }
+        for path in ["/v1/models/{model}/metadata", "/v1/models/{model}/versions/{version}/metadata"] {
+            router.on(path, method: .get, scope: .metadata, recordingIn: table) { _, context in
+                JSONResponse.make(data: V1Metadata.signatures(try model(context)))
+            }
+        }
+        for path in ["/v1/models/{model}:predict", "/v1/models/{model}/versions/{version}:predict"] {
+            router.on(path, method: .post, scope: .inference, recordingIn: table) { request, context in
+                let model = try model(context)
+                // Any content type, as TensorFlow Serving reads the body (curl -d sends a form's).
+                let body = try await request.collectBody(limit: configuration.maxBodySize)
+                switch try V1Coding.request(body, model: model.name) {
+                case .rows(let instances):
+                    let items = try instances.enumerated().map { n, instance in try V1Coding.tensors(of: instance, at: n, for: model) }
+                    let outputs = try await run(items, on: model, rows: instances.count)
+                    return JSONResponse.make(data: V1Coding.predictions(outputs, count: instances.count))
+                case .columns(let inputs):
+                    let items = try V1Columns.items(inputs, for: model)
+                    return JSONResponse.make(data: V1Columns.outputs(try await run(items, on: model, rows: items.count > 1 ? items.count : nil)))
+                }
+            }
         }
     }
 
-    /// The predictions of `instances`: one batch when the model's batch dimension is dynamic, else one run each.
-    private func predict(_ instances: [JSONValue], on model: ServedModel) async throws -> Data {
-        let items = try instances.enumerated().map { n, instance in try V1Coding.tensors(of: instance, at: n, for: model) }
+    /// The model (and version) named by the path, else 400 for a bad name or 404.
+    private func model(_ context: some RequestContext) throws -> ServedModel {
+        try repository.model(named: context.decodedParameter("model") ?? "", version: context.parameters.get("version"))
+    }
+
+    /// Each output of `items` run on `model`, the items' rows one after the other: one batch when
+    /// the model's batch dimension is dynamic, else one run each. With `rows`, every output must
+    /// have that many rows (one per item): an output without the batch dimension has none to give.
+    private func run(_ items: [[Tensor]], on model: ServedModel, rows: Int?) async throws -> [(name: String, tensor: Tensor)] {
         let dynamic = model.info.inputs.allSatisfy { ($0.shape.first ?? 0) < 0 }
         var outputs: [[Tensor]] = []
         if dynamic && items.count > 1 {
@@ -51,13 +74,15 @@ struct V1Routes: Sendable {
         } else {
             for item in items { outputs.append(try await repository.run(item, on: model)) }
         }
-        let joined = try model.info.outputs.indices.map { o in try Tensor.concatenating(outputs.map { $0[o] }) }
-        // A row per instance: an output without the batch dimension has none to give.
-        if let (spec, tensor) = zip(model.info.outputs, joined).first(where: { $1.shape.first != instances.count }) {
+        if let rows,
+            let (spec, tensor) = zip(model.info.outputs, outputs[0]).first(where: { outputs.count > 1 ? $1.shape.first != 1 : $1.shape.first != rows }
+            )
+        {
             throw LedgeError.invalidInput(
-                "model '\(model.name)' answers output '\(spec.name)' of shape \(TensorCoding.describe(tensor.shape)) for \(instances.count) instance(s): v1 needs one row per instance, use /v2/models/\(model.name)/infer"
+                "model '\(model.name)' answers output '\(spec.name)' of shape \(TensorCoding.describe(tensor.shape)) for \(outputs.count > 1 ? 1 : rows) item(s): v1 needs one row per item, use /v2/models/\(model.name)/infer"
             )
         }
-        return V1Coding.predictions(zip(model.info.outputs, joined).map { (name: $0.name, tensor: $1) }, count: instances.count)
+        let joined = try model.info.outputs.indices.map { o in try Tensor.concatenating(outputs.map { $0[o] }) }
+        return zip(model.info.outputs, joined).map { (name: $0.name, tensor: $1) }
     }
 }

@@ -32,9 +32,9 @@ import Testing
             "ok: infer(add, JSON): FP32 [2, 4], id echoed, exactly a + b",
             "ok: infer(add, binary): FP32 [2, 4], id echoed, exactly a + b",
             "ok: is_model_ready(no_such_model): False",
-            // KServe's v1 protocol with the same client.
-            "ok: v1 predict(add): 2 instances of {'a', 'b'}, predictions exactly a + b",
-            "ok: v1 errors: is_model_ready(no_such_model) 404 \"unknown model 'no_such_model'\", 'inputs' 400",
+            // KServe's v1 protocol (TF Serving's rows and columns) with the same client.
+            "ok: v1 predict(add): 2 instances of {'a', 'b'}, predictions exactly a + b; the same as columns ('inputs'), outputs exactly a + b",
+            "ok: v1 errors: is_model_ready(no_such_model) 404 \"unknown model 'no_such_model'\", signature_name 'predict' 400",
             "all kserve checks passed",
         ] {
             #expect(lines.contains(line), "missing line: \(line)\n\(result.stdout)")

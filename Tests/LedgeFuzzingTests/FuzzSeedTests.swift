@@ -98,6 +98,7 @@ struct FuzzSeedTests {
             "str-data.json":
                 "'strData' payloads are not supported: expected 'data' (ndarray or tensor), 'binData' (an image) or 'jsonData'",
             // KServe v1 bodies (byte 0 is 0x02), for SeldonTarget.rowModel: each instance's tensors.
+            "v1-columns.json": "float32 [2, 4], bool [2, 1, 2], int64 [3]",
             "v1-instances.json": "float32 [1, 4], bool [1, 1, 2], int64 [1] | float32 [1, 4], bool [1, 1, 2], int64 [1]",
             "v1-b64.json": "field 'instances[0].x': model 'rows' has no image input to take a file: send nested numbers",
         ]

@@ -7,7 +7,7 @@ import LedgeServer
 import LedgeTesting
 import Testing
 
-/// KServe's v1 protocol (TensorFlow Serving's rows) over the fixture repository: what KServe's
+/// KServe's v1 protocol (TensorFlow Serving's rows and columns) over the fixture repository: what KServe's
 /// `InferenceRESTClient(protocol="v1")` reads (the live check with it is check_kserve.py), the
 /// batch of a dynamic-batch model against its items alone, and every refusal's exact line.
 @Suite(.ownThread) struct V1RoutesTests {
@@ -23,7 +23,11 @@ import Testing
                 #expect(String(buffer: response.body) == #"{"models":["add","efficientnet","gen"]}"#)
             }
             try await client.execute(uri: "/v1/models/add", method: .get) { response in
-                #expect(response.status == .ok && String(buffer: response.body) == #"{"name":"add","ready":true}"#)
+                #expect(
+                    response.status == .ok
+                        && String(buffer: response.body)
+                            == #"{"name":"add","ready":true,"model_version_status":[{"version":"1","state":"AVAILABLE","status":{"error_code":"OK","error_message":""}}]}"#
+                )
             }
             let (status, body) = try await Self.predict(
                 client, "add", #"{"instances": [{"a": [1, 2, 3, 4], "b": [0.5, 0.25, 0.125, 0.0625]}, {"b": [1, 1, 1, 1], "a": [0, 0, 0, 1]}]}"#)
@@ -45,6 +49,48 @@ import Testing
             let batch = try rows(both), alone = try rows(first) + rows(second)
             #expect(batch.count == 2 && batch.map(\.count) == [1000, 1000])
             #expect(zip(batch.joined(), alone.joined()).allSatisfy { abs($0 - $1) <= 1e-5 })
+        }
+    }
+
+    /// TensorFlow Serving's columnar form, versioned paths and signature map.
+    @Test func columnsVersionsAndMetadata() async throws {
+        try await TestServer.withApp { client in
+            let columns =
+                #"{"signature_name": "serving_default", "inputs": {"a": [[1, 2, 3, 4], [0, 0, 0, 1]], "b": [[0.5, 0.25, 0.125, 0.0625], [1, 1, 1, 1]]}}"#
+            for model in ["add", "add/versions/1"] {
+                let (status, body) = try await Self.predict(client, model, columns)
+                #expect(status == .ok && body == #"{"outputs":[[1.5,2.25,3.125,4.0625],[1,1,1,2]]}"#, "\(body)")
+            }
+            let (missing, _) = try await Self.predict(client, "add/versions/2", columns)
+            #expect(missing == .notFound)
+            try await client.execute(uri: "/v1/models/add/versions/1", method: .get) { response in
+                #expect(
+                    String(buffer: response.body)
+                        == #"{"name":"add","ready":true,"model_version_status":[{"version":"1","state":"AVAILABLE","status":{"error_code":"OK","error_message":""}}]}"#
+                )
+            }
+            for path in ["/v1/models/efficientnet/metadata", "/v1/models/efficientnet/versions/1/metadata"] {
+                try await client.execute(uri: path, method: .get) { response in
+                    let dims = [1, 224, 224, 3].map { #"{"size":"\#($0)","name":""}"# }.joined(separator: ",")
+                    let expected =
+                        #"{"model_spec":{"name":"efficientnet","signature_name":"","version":"1"},"metadata":{"signature_def":{"signature_def":{"serving_default":{"#
+                        + #""inputs":{"images":{"dtype":"DT_UINT8","tensor_shape":{"dim":["# + dims + #"],"unknown_rank":false},"name":"images"}},"#
+                        + #""outputs":{"Softmax":{"dtype":"DT_UINT8","tensor_shape":{"dim":[{"size":"1","name":""},{"size":"1000","name":""}],"unknown_rank":false},"name":"Softmax"}},"#
+                        + #""method_name":"tensorflow/serving/predict"}}}}}"#
+                    #expect(response.status == .ok && String(buffer: response.body) == expected, "\(String(buffer: response.body))")
+                }
+            }
+            // Two photos as one column on a model of batch 1 (run one at a time): the rows their instances give.
+            let files = try ["chelsea.jpg", "astronaut_224.png"].map {
+                #"{"b64": ""# + (try Data(contentsOf: URL(fileURLWithPath: Fixtures.image($0)))).base64EncodedString() + #""}"#
+            }
+            let (_, column) = try await Self.predict(client, "efficientnet", #"{"inputs": ["# + files.joined(separator: ",") + "]}")
+            let (_, rows) = try await Self.predict(client, "efficientnet", #"{"instances": ["# + files.joined(separator: ",") + "]}")
+            let outputs = try JSONDecoder().decode([String: [[Int]]].self, from: Data(column.utf8))["outputs"] ?? []
+            let predictions = try JSONDecoder().decode([String: [[Int]]].self, from: Data(rows.utf8))["predictions"] ?? []
+            #expect(outputs.map(\.count) == [1000, 1000] && outputs == predictions)
+            let top = outputs.first.flatMap { row in row.indices.max { row[$0] < row[$1] } }
+            #expect(top == 285)  // chelsea.jpg: Egyptian cat
         }
     }
 
@@ -71,7 +117,7 @@ import Testing
                 #expect(status == .badRequest)
                 #expect(
                     body
-                        == #"{"error":"model 'total' answers output 'total' of shape [4] for 2 instance(s): v1 needs one row per instance, use /v2/models/total/infer"}"#
+                        == #"{"error":"model 'total' answers output 'total' of shape [4] for 2 item(s): v1 needs one row per item, use /v2/models/total/infer"}"#
                 )
             }
         }
@@ -80,13 +126,52 @@ import Testing
     @Test func refusalsAreOneLine() async throws {
         let cases: [(String, String, HTTPResponse.Status, String)] = [
             ("nope", #"{"instances": [1]}"#, .notFound, "unknown model 'nope'"),
-            ("add", "{", .badRequest, "malformed JSON in the request body: expected a JSON object with 'instances'"),
-            ("add", "[1]", .badRequest, "malformed JSON in the request body: expected a JSON object with 'instances'"),
+            ("add", "{", .badRequest, "malformed JSON in the request body: expected a JSON object with 'instances' or 'inputs'"),
+            ("add", "[1]", .badRequest, "malformed JSON in the request body: expected a JSON object with 'instances' or 'inputs'"),
+            ("add", #"{"signature_name": "serving_default"}"#, .badRequest, "missing field 'instances' or 'inputs' in the request JSON"),
             (
-                "add", #"{"inputs": {"a": [[1, 2, 3, 4]]}}"#, .badRequest,
-                "field 'inputs' (TensorFlow Serving's columnar form) is not served: send 'instances', one item each, or use /v2/models/{m}/infer"
+                "add", #"{"signature_name": "predict", "instances": [1]}"#, .badRequest,
+                "field 'signature_name' is 'predict': model 'add' is served under one signature, 'serving_default'"
             ),
-            ("add", #"{"signature_name": "x"}"#, .badRequest, "missing field 'instances' in the request JSON"),
+            (
+                "add", #"{"signature_name": 1, "instances": [1]}"#, .badRequest,
+                "field 'signature_name' is a number: model 'add' is served under one signature, 'serving_default'"
+            ),
+            (
+                "add", #"{"instances": [1], "inputs": [1]}"#, .badRequest,
+                "the request JSON has both 'instances' and 'inputs': expected one of them"
+            ),
+            (
+                "add", #"{"inputs": [[1, 2, 3, 4]]}"#, .badRequest,
+                "field 'inputs' is an array: model 'add' has 2 inputs, expected an object with 'a', 'b'"
+            ),
+            ("add", #"{"inputs": {"a": [[1, 2, 3, 4]]}}"#, .badRequest, "field 'inputs' has no 'b': model 'add' expects 'a', 'b'"),
+            (
+                "add", #"{"inputs": {"a": [[1, 2, 3, 4]], "b": [[1, 2, 3, 4]], "c": 1}}"#, .badRequest,
+                "field 'inputs.c' is not an input of model 'add': expected 'a', 'b'"
+            ),
+            (
+                "add", #"{"inputs": {"a": [1, 2, 3, 4], "b": [[1, 2, 3, 4]]}}"#, .badRequest,
+                "field 'inputs.a': shape [4] does not match input 'a' of model 'add': expected [-1, 4]"
+            ),
+            (
+                "efficientnet", #"{"inputs": [[1, 2]]}"#, .badRequest,
+                "field 'inputs': shape [1, 2] does not match input 'images' of model 'efficientnet': expected [1, 224, 224, 3]"
+            ),
+            (
+                "efficientnet", #"{"inputs": [{"b64": "AAAA"}, 3]}"#, .badRequest,
+                "field 'inputs[1]' is no {\"b64\": \"<base64>\"} object: expected one base64 string under 'b64'"
+            ),
+            ("efficientnet", #"{"inputs": {"b64": "AAAA"}}"#, .badRequest, "field 'inputs': not a JPEG or PNG image"),
+            (
+                "efficientnet", #"{"instances": ["# + Array(repeating: #"{"b64": "AAAA"}"#, count: 65).joined(separator: ",") + "]}", .badRequest,
+                #"the request holds 65 image files ({"b64": …}): at most 64 in one request"#
+            ),
+            (
+                "efficientnet", #"{"inputs": {"images": ["# + Array(repeating: #"{"b64": "AAAA"}"#, count: 65).joined(separator: ",") + "]}}",
+                .badRequest,
+                #"the request holds 65 image files ({"b64": …}): at most 64 in one request"#
+            ),
             ("add", #"{"instances": []}"#, .badRequest, "field 'instances' is empty: expected an array of one instance or more"),
             ("add", #"{"instances": 3}"#, .badRequest, "field 'instances' is a number: expected an array of one instance or more"),
             (
