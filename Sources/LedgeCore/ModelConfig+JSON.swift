@@ -19,10 +19,17 @@ extension ModelConfig {
             "parameters": .object(parameters.mapValues { .object(["string_value": .string($0)]) }),
         ]
         if let batching = dynamicBatching {
-            object["dynamic_batching"] = .object([
+            var section: [String: JSONText] = [
                 "preferred_batch_size": .array(batching.preferredBatchSizes.map(JSONText.int)),
                 "max_queue_delay_microseconds": .int(batching.maxQueueDelayMicroseconds),
-            ])
+            ]
+            if let policy = batching.queuePolicy {
+                section["default_queue_policy"] = .object([
+                    "timeout_action": .string("REJECT"), "default_timeout_microseconds": .int(policy.defaultTimeoutMicroseconds),
+                    "allow_timeout_override": .bool(policy.allowTimeoutOverride), "max_queue_size": .int(policy.maxQueueSize),
+                ])
+            }
+            object["dynamic_batching"] = .object(section)
         }
         if !warmups.isEmpty { object["model_warmup"] = .array(warmups.map(Self.json)) }
         var out = ""

@@ -104,14 +104,48 @@ public struct TensorConfig: Sendable, Hashable {
     }
 }
 
-/// `dynamic_batching { preferred_batch_size: [...] max_queue_delay_microseconds: N }`.
+/// `dynamic_batching { preferred_batch_size: [...] max_queue_delay_microseconds: N default_queue_policy { … } }`.
 public struct DynamicBatchingConfig: Sendable, Hashable {
     public var preferredBatchSizes: [Int]
     public var maxQueueDelayMicroseconds: Int
+    /// `default_queue_policy`: how long requests may wait for an instance, and how many; `nil`: the server's.
+    public var queuePolicy: QueuePolicyConfig?
 
-    public init(preferredBatchSizes: [Int] = [], maxQueueDelayMicroseconds: Int = 0) {
+    public init(preferredBatchSizes: [Int] = [], maxQueueDelayMicroseconds: Int = 0, queuePolicy: QueuePolicyConfig? = nil) {
         self.preferredBatchSizes = preferredBatchSizes
         self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
+        self.queuePolicy = queuePolicy
+    }
+}
+
+/// `default_queue_policy { timeout_action: REJECT default_timeout_microseconds: N
+/// allow_timeout_override: B max_queue_size: M }` (Triton's queue policy): a request still
+/// waiting for an instance when its timeout passes is refused (503, gRPC UNAVAILABLE);
+/// one that has started runs to its end.
+public struct QueuePolicyConfig: Sendable, Hashable {
+    /// The timeout of every request, in microseconds; 0: none.
+    public var defaultTimeoutMicroseconds: Int
+    /// Whether a request's own `timeout` parameter counts (it may shorten the default, never lengthen it).
+    public var allowTimeoutOverride: Bool
+    /// How many requests may wait; 0: the server's `--queue-limit`.
+    public var maxQueueSize: Int
+
+    public init(defaultTimeoutMicroseconds: Int = 0, allowTimeoutOverride: Bool = false, maxQueueSize: Int = 0) {
+        self.defaultTimeoutMicroseconds = defaultTimeoutMicroseconds
+        self.allowTimeoutOverride = allowTimeoutOverride
+        self.maxQueueSize = maxQueueSize
+    }
+
+    /// How long a request may wait for an instance, in microseconds (`nil`: as long as it
+    /// takes), given its own `timeout` parameter (`requested`; 0 or `nil`: none) and the
+    /// model's `policy`. Without a policy a request's timeout counts; with one, as Triton's:
+    /// the default, or the request's when the policy allows it and it is shorter (or there is no default).
+    public static func timeout(requested: Int?, policy: QueuePolicyConfig?) -> Int? {
+        let requested = requested.flatMap { $0 > 0 ? $0 : nil }
+        guard let policy else { return requested }
+        let fallback = policy.defaultTimeoutMicroseconds > 0 ? policy.defaultTimeoutMicroseconds : nil
+        guard policy.allowTimeoutOverride, let requested else { return fallback }
+        return min(requested, fallback ?? requested)
     }
 }
 

@@ -6,14 +6,48 @@ extension ModelConfigDecoder {
     static let instanceCountRange = 1...256
 
     func dynamicBatching(_ message: Message) throws -> DynamicBatchingConfig {
-        try reader.check(message, allowed: ["preferred_batch_size", "max_queue_delay_microseconds"], repeated: ["preferred_batch_size"])
+        try reader.check(
+            message, allowed: ["preferred_batch_size", "max_queue_delay_microseconds", "default_queue_policy"], repeated: ["preferred_batch_size"])
         let sizes = try reader.scalars(message, "preferred_batch_size").map {
             try reader.integer($0, in: 1...Self.maxBatchSizeRange.upperBound, expected: "a positive integer")
         }
         let delay = try reader.scalar(message, "max_queue_delay_microseconds", expected: "an integer").map {
             try reader.integer($0, in: Self.maxQueueDelayRange, expected: "an integer from 0 to 60000000 (60 s)")
         }
-        return DynamicBatchingConfig(preferredBatchSizes: sizes, maxQueueDelayMicroseconds: delay ?? 0)
+        let policy = try reader.message(message, "default_queue_policy").map(queuePolicy)
+        return DynamicBatchingConfig(preferredBatchSizes: sizes, maxQueueDelayMicroseconds: delay ?? 0, queuePolicy: policy)
+    }
+
+    /// The largest `default_timeout_microseconds` taken: 1 h.
+    static let queueTimeoutRange = 0...3_600_000_000
+    /// The largest `max_queue_size` taken.
+    static let queueSizeRange = 0...65_536
+
+    func queuePolicy(_ message: Message) throws -> QueuePolicyConfig {
+        try reader.check(message, allowed: ["timeout_action", "default_timeout_microseconds", "allow_timeout_override", "max_queue_size"])
+        if let field = try reader.scalar(message, "timeout_action", expected: "REJECT") {
+            let action = try reader.identifier(field, expected: "REJECT")
+            guard action == "REJECT" else {
+                throw reader.error(
+                    "\(field.path) \(action) is not supported by ledge: expected REJECT (a request whose timeout passes while it waits is refused)",
+                    at: field.position)
+            }
+        }
+        let timeout = try reader.scalar(message, "default_timeout_microseconds", expected: "an integer").map {
+            try reader.integer($0, in: Self.queueTimeoutRange, expected: "an integer from 0 to 3600000000 (1 h)")
+        }
+        let size = try reader.scalar(message, "max_queue_size", expected: "an integer").map {
+            try reader.integer($0, in: Self.queueSizeRange, expected: "an integer from 0 to 65536")
+        }
+        var allow = false
+        if let field = try reader.scalar(message, "allow_timeout_override", expected: "true or false") {
+            let value = try reader.identifier(field, expected: "true or false")
+            guard value == "true" || value == "false" else {
+                throw reader.error("\(field.path) is \(value): expected true or false", at: field.position)
+            }
+            allow = value == "true"
+        }
+        return QueuePolicyConfig(defaultTimeoutMicroseconds: timeout ?? 0, allowTimeoutOverride: allow, maxQueueSize: size ?? 0)
     }
 
     func instanceGroup(_ message: Message) throws -> InstanceGroupConfig {

@@ -61,7 +61,8 @@ enum InferRequestCoding {
                     sharedMemory: try sharedMemory(output.parameters, of: "requested output '\(output.name)'"))
             }
         return InferenceRequest(
-            id: message.id.isEmpty ? nil : message.id, inputs: inputs, outputs: outputs, binaryOutputs: true, jsonByteCount: 0)
+            id: message.id.isEmpty ? nil : message.id, inputs: inputs, outputs: outputs, binaryOutputs: true, jsonByteCount: 0,
+            timeout: try InferenceRequest.timeout(try integer(message.parameters, "timeout", of: "the request")))
     }
 
     /// The shared-memory extension's parameters of an input or requested output (`tensor`: `input 'x'`).

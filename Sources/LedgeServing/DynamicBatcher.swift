@@ -74,7 +74,8 @@ public final class DynamicBatcher: Sendable {
     /// Runs `inputs` in a batch with other requests: this request's outputs,
     /// its wait and the batch's run. Inputs the model refuses are refused here,
     /// before they can spoil a batch.
-    public func infer(_ inputs: [Tensor]) async throws -> BatchedExecution {
+    /// A request still waiting when its `deadline` passes leaves the queue with ``QueueDeadline``'s error.
+    public func infer(_ inputs: [Tensor], deadline: QueueDeadline? = nil) async throws -> BatchedExecution {
         try checker?.validate(inputs)
         let keyed = BatchKey.of(inputs)
         let arrived = ContinuousClock.now
@@ -82,10 +83,17 @@ public final class DynamicBatcher: Sendable {
             state.nextTicket &+= 1
             return state.nextTicket
         }
+        // The queue timeout: a request not yet in a batch when it rings leaves the queue.
+        let alarm = deadline?.alarm { [self] in
+            let removed = state.withLock { $0.queue.remove(ticket: ticket) }
+            if let removed, let deadline { removed.payload.continuation.resume(throwing: deadline.error(model: modelName)) }
+        }
+        defer { alarm?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let refusal: (any Error)? = state.withLock { state in
                     if Task.isCancelled { return CancellationError() }
+                    if let deadline, deadline.passed() { return deadline.error(model: modelName) }
                     if state.queue.count >= queueLimit, state.running >= pool.slots {
                         return LedgeError.busy(model: modelName, waiting: state.queue.count, limit: queueLimit)
                     }

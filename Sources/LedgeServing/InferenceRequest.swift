@@ -73,17 +73,35 @@ public struct InferenceRequest: Sendable {
     /// The size of the request's JSON text: each JSON value took at least one byte of it, so
     /// no `.json` input may claim more values than this (no tensor is allocated past it).
     public var jsonByteCount: Int
+    /// Triton's schedule-policy `timeout` parameter: the longest the request may wait for an
+    /// instance, in microseconds (`nil` or 0: no timeout of its own), under the model's queue policy.
+    public var timeout: Int?
 
     public init(
         id: String? = nil, inputs: [Input], outputs: [Output]? = nil, binaryOutputs: Bool = false, binary: Data? = nil,
-        jsonByteCount: Int
+        jsonByteCount: Int, timeout: Int? = nil
     ) {
         self.id = id
+        self.timeout = timeout
         self.jsonByteCount = jsonByteCount
         self.inputs = inputs
         self.outputs = outputs
         self.binaryOutputs = binaryOutputs
         self.binary = binary
+    }
+}
+
+extension InferenceRequest {
+    /// The longest `timeout` parameter that counts: one hour (a longer one is none).
+    public static let maxTimeoutMicroseconds = 3_600_000_000
+
+    /// The request's `timeout` parameter checked: microseconds, 0 or more (0, or over ``maxTimeoutMicroseconds``: none).
+    public static func timeout(_ value: Int?) throws -> Int? {
+        guard let value else { return nil }
+        guard value >= 0 else {
+            throw LedgeError.invalidInput("parameters.timeout is \(value): expected the microseconds the request may wait, 0 or more")
+        }
+        return value > maxTimeoutMicroseconds ? nil : value
     }
 }
 

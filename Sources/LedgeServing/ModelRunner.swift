@@ -25,14 +25,15 @@ extension ServedModel {
     /// Runs `inputs` on a free instance (see ``SessionPool/run(_:)``), in a
     /// batch with other requests when the model has a ``DynamicBatcher``:
     /// the outputs, the wait and the run.
-    package func infer(_ inputs: [Tensor]) async throws -> ModelExecution<[Tensor]> {
+    /// A request still waiting at `deadline` (its queue timeout) is refused.
+    package func infer(_ inputs: [Tensor], deadline: QueueDeadline? = nil) async throws -> ModelExecution<[Tensor]> {
         if let batcher {
-            let run = try await batcher.infer(inputs)
+            let run = try await batcher.infer(inputs, deadline: deadline)
             return ModelExecution(
                 value: run.outputs, queued: run.queued, input: nil, compute: run.compute,
                 executions: run.countsExecution ? 1 : 0, batchSize: run.batchSize)
         }
-        let (outputs, queued, ran) = try await timed { instance in try instance.session.run(inputs) }
+        let (outputs, queued, ran) = try await timed(deadline: deadline) { instance in try instance.session.run(inputs) }
         return ModelExecution(value: outputs, queued: queued, input: nil, compute: ran)
     }
 
@@ -48,7 +49,10 @@ extension ServedModel {
         }
         let prepared = try pipeline.prepare(data: upload.data, name: upload.name)
         let tensor = prepared.tensor
-        let (outputs, queued, ran) = try await timed { instance in try instance.session.run([tensor]) }
+        // The queue timeout counts from here: decoding is the request's own work, not a wait.
+        let (outputs, queued, ran) = try await timed(deadline: queueDeadline(requested: nil)) { instance in
+            try instance.session.run([tensor])
+        }
         tensors?(tensor, outputs)
         let result = pipeline.result(prepared, outputs: outputs, inferenceMilliseconds: [ran.milliseconds], topK: topK)
         return ModelExecution(
@@ -57,12 +61,12 @@ extension ServedModel {
     }
 
     /// `body`'s value, how long it waited for an instance and how long it ran.
-    private func timed<T: Sendable>(_ body: @escaping @Sendable (ModelInstance) throws -> T)
+    private func timed<T: Sendable>(deadline: QueueDeadline?, _ body: @escaping @Sendable (ModelInstance) throws -> T)
         async throws -> (T, queued: Duration, ran: Duration)
     {
         let clock = ContinuousClock()
         let called = clock.now
-        let (value, started, ended) = try await pool.run { instance in
+        let (value, started, ended) = try await pool.run(deadline: deadline) { instance in
             let started = clock.now
             let value = try body(instance)
             return (value, started, clock.now)
@@ -83,7 +87,8 @@ extension ModelRepository {
     package func infer(_ request: InferenceRequest, on model: ServedModel, trace: RequestTrace?) async throws -> InferenceResponse {
         trace?.stamp("REQUEST_START")
         let prepared = try model.prepare(request, sharedMemory: sharedMemory)
-        let outputs = try await execute(prepared.inputs, on: model, items: prepared.items, input: prepared.imageInput, trace: trace)
+        let outputs = try await execute(
+            prepared.inputs, on: model, items: prepared.items, input: prepared.imageInput, timeout: request.timeout, trace: trace)
         let response = try model.response(for: prepared, results: outputs)
         trace?.stamp("REQUEST_END")
         return response
@@ -104,12 +109,13 @@ extension ModelRepository {
 
     /// The run of checked `inputs` (`items` of them for the metrics; `input`: the time their images took to
     /// decode), with the queue, compute and tensor points of `trace`.
+    /// `timeout`: the request's own queue timeout parameter (microseconds), under the model's queue policy.
     private func execute(
-        _ inputs: [Tensor], on model: ServedModel, items: Int, input: Duration? = nil, trace: RequestTrace?
+        _ inputs: [Tensor], on model: ServedModel, items: Int, input: Duration? = nil, timeout: Int? = nil, trace: RequestTrace?
     ) async throws -> [Tensor] {
         trace?.record("TENSOR_QUEUE_INPUT", names: model.info.inputs.map(\.name), tensors: inputs)
         let queued = trace.map { _ in RequestTrace.now() }
-        var execution = try await model.infer(inputs)
+        var execution = try await model.infer(inputs, deadline: model.queueDeadline(requested: timeout))
         execution.input = input
         metrics.record(execution, on: model, items: items)
         if let trace, let queued { Self.stamp(execution, queuedAt: queued, in: trace) }

@@ -80,8 +80,10 @@ struct ModelVersionLoader: Sendable {
                 "model '\(name)' version \(number): model_warmup \(warmup.summary) run on \(all.count) instance\(all.count == 1 ? "" : "s") in \(Int((ContinuousClock.now - started) / .milliseconds(1))) ms"
             )
         }
+        // default_queue_policy's max_queue_size (0: the server's --queue-limit).
+        let queueLimit = effective.dynamicBatching?.queuePolicy.flatMap { $0.maxQueueSize > 0 ? $0.maxQueueSize : nil } ?? options.queueLimit
         let pool = SessionPool(
-            modelName: name, instances: instances, wide: wide, queueLimit: options.queueLimit,
+            modelName: name, instances: instances, wide: wide, queueLimit: queueLimit,
             expecting: later.filter { $0.index < plan.count }.map(\.threads), expectingWide: wideLater)
         // config.pbtxt's dynamic_batching (with its max_batch_size), else the server's --max-batch-size.
         var policy = options.batching
@@ -94,7 +96,7 @@ struct ModelVersionLoader: Sendable {
             policy = nil
         }
         let batcher = DynamicBatcher.forModel(
-            named: name, info: info, pool: pool, policy: policy, queueLimit: options.queueLimit, logger: logger)
+            named: name, info: info, pool: pool, policy: policy, queueLimit: queueLimit, logger: logger)
         if let batcher, effective.dynamicBatching == nil {
             effective.dynamicBatching = DynamicBatchingConfig(
                 preferredBatchSizes: batcher.policy.preferredBatchSizes,

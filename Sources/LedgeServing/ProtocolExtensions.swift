@@ -1,8 +1,10 @@
 /// The protocol extensions a server lists in its metadata (`GET /v2`, gRPC ServerMetadata).
 public enum ProtocolExtensions {
     /// The extensions served; `system_shared_memory` only where clients may register regions.
+    /// `schedule_policy`: a request's `timeout` parameter (its `priority` is ignored, as Triton
+    /// ignores it for a model without `priority_levels`).
     public static func names(sharedMemory: Bool) -> [String] {
-        ["binary_tensor_data", "classification", "model_repository", "statistics", "trace", "logging"]
+        ["binary_tensor_data", "classification", "model_repository", "schedule_policy", "statistics", "trace", "logging"]
             + (sharedMemory ? ["system_shared_memory"] : [])
     }
 }

@@ -152,8 +152,9 @@ public final class SessionPool: Sendable {
     /// Borrows an instance, runs `body` on its thread (off the Swift concurrency
     /// pool and the event loops; inline when its last run took at most
     /// ``inlineLimit``), and gives the instance back.
-    public func run<T: Sendable>(_ body: @escaping @Sendable (ModelInstance) throws -> T) async throws -> T {
-        let instance = try await borrow()
+    /// A request still waiting when its `deadline` passes leaves the queue with ``QueueDeadline``'s error.
+    public func run<T: Sendable>(deadline: QueueDeadline? = nil, _ body: @escaping @Sendable (ModelInstance) throws -> T) async throws -> T {
+        let instance = try await borrow(deadline: deadline)
         defer { giveBack(instance) }
         let timed: @Sendable () throws -> T = {
             let start = ContinuousClock.now
@@ -181,7 +182,7 @@ public final class SessionPool: Sendable {
         case wait
     }
 
-    private func borrow() async throws -> ModelInstance {
+    private func borrow(deadline: QueueDeadline?) async throws -> ModelInstance {
         let claim: Claim = state.withLock { state in
             if state.waiters.isEmpty, let instance = take(&state, alone: true) { return .got(instance) }
             if state.waiters.count >= queueLimit { return .full(state.waiters.count) }
@@ -196,13 +197,24 @@ public final class SessionPool: Sendable {
             state.nextTicket &+= 1
             return state.nextTicket
         }
+        // The queue timeout: the waiter leaves the queue when it rings (set before the waiter is
+        // queued, it finds it there: a deadline already passed is refused below instead).
+        let alarm = deadline?.alarm { [self] in
+            let removed: Waiter? = state.withLock { state in
+                guard let index = state.waiters.firstIndex(where: { $0.ticket == ticket }) else { return nil }
+                return state.waiters.remove(at: index)
+            }
+            if let removed, let deadline { removed.continuation.resume(throwing: deadline.error(model: modelName)) }
+        }
+        defer { alarm?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                enum Outcome { case queued, got(ModelInstance), full(Int), cancelled }
+                enum Outcome { case queued, got(ModelInstance), full(Int), cancelled, expired(QueueDeadline) }
                 let outcome: Outcome = state.withLock { state in
                     // An instance may have come back between the two locks.
                     if state.waiters.isEmpty, let instance = take(&state, alone: true) { return .got(instance) }
                     if Task.isCancelled { return .cancelled }
+                    if let deadline, deadline.passed() { return .expired(deadline) }
                     if state.waiters.count >= queueLimit { return .full(state.waiters.count) }
                     state.waiters.append(Waiter(ticket: ticket, continuation: continuation))
                     return .queued
@@ -213,6 +225,7 @@ public final class SessionPool: Sendable {
                 case .full(let count):
                     continuation.resume(throwing: LedgeError.busy(model: modelName, waiting: count, limit: queueLimit))
                 case .cancelled: continuation.resume(throwing: CancellationError())
+                case .expired(let deadline): continuation.resume(throwing: deadline.error(model: modelName))
                 }
             }
         } onCancel: {

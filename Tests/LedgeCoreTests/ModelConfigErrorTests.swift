@@ -29,7 +29,7 @@ import Testing
         ),
         (
             "dynamic_batching { preserve_ordering: true }",
-            "1:20: field 'dynamic_batching.preserve_ordering' is not supported by ledge: expected one of preferred_batch_size, max_queue_delay_microseconds"
+            "1:20: field 'dynamic_batching.preserve_ordering' is not supported by ledge: expected one of preferred_batch_size, max_queue_delay_microseconds, default_queue_policy"
         ),
         ("instance_group { gpus: [0] }", "1:18: field 'instance_group[0].gpus' is not supported by ledge: expected one of count, kind"),
         (
@@ -143,6 +143,26 @@ import Testing
         (
             "dynamic_batching { preferred_batch_size: [0] }",
             "1:43: dynamic_batching.preferred_batch_size[0]: 0 is out of range: expected a positive integer"
+        ),
+        (
+            "dynamic_batching { default_queue_policy { timeout_action: DELAY } }",
+            "1:43: dynamic_batching.default_queue_policy.timeout_action DELAY is not supported by ledge: expected REJECT (a request whose timeout passes while it waits is refused)"
+        ),
+        (
+            "dynamic_batching { default_queue_policy { allow_timeout_override: yes } }",
+            "1:43: dynamic_batching.default_queue_policy.allow_timeout_override is yes: expected true or false"
+        ),
+        (
+            "dynamic_batching { default_queue_policy { max_queue_size: 100000 } }",
+            "1:43: dynamic_batching.default_queue_policy.max_queue_size: 100000 is out of range: expected an integer from 0 to 65536"
+        ),
+        (
+            "dynamic_batching { default_queue_policy { default_timeout_microseconds: -1 } }",
+            "1:43: dynamic_batching.default_queue_policy.default_timeout_microseconds: -1 is out of range: expected an integer from 0 to 3600000000 (1 h)"
+        ),
+        (
+            "dynamic_batching { default_queue_policy { priority_levels: 2 } }",
+            "1:43: field 'dynamic_batching.default_queue_policy.priority_levels' is not supported by ledge: expected one of timeout_action, default_timeout_microseconds, allow_timeout_override, max_queue_size"
         ),
         (
             "dynamic_batching { max_queue_delay_microseconds: -5 }",

@@ -148,11 +148,45 @@ import Testing
                 + #"{"count":1,"kind":"KIND_CPU"}],"max_batch_size":8,"name":"mobilenet","output":[{"data_type":"TYPE_FP32","dims":[1000],"#
                 + #""name":"output"},{"data_type":"TYPE_INT64","dims":[-1],"name":"extra"}],"parameters":{"threads":{"string_value":"2"},"#
                 + #""uri":{"string_value":"s3://bucket/m"}},"platform":"onnxruntime_onnx","version_policy":{"latest":{"num_versions":2}}}"#)
+        let policy = try Self.parse(
+            """
+            max_batch_size: 4
+            dynamic_batching {
+              default_queue_policy { timeout_action: REJECT default_timeout_microseconds: 50000 allow_timeout_override: true max_queue_size: 8 }
+            }
+            """)
+        #expect(
+            policy.dynamicBatching?.queuePolicy
+                == QueuePolicyConfig(defaultTimeoutMicroseconds: 50_000, allowTimeoutOverride: true, maxQueueSize: 8))
+        #expect(
+            policy.json().contains(
+                #""dynamic_batching":{"default_queue_policy":{"allow_timeout_override":true,"default_timeout_microseconds":50000,"max_queue_size":8,"#
+                    + #""timeout_action":"REJECT"},"max_queue_delay_microseconds":0,"preferred_batch_size":[]}"#))
+        #expect(
+            try Self.parse("max_batch_size: 4\ndynamic_batching { default_queue_policy { } }").dynamicBatching?.queuePolicy == QueuePolicyConfig())
         let plain = ModelConfig(name: "a\"b", versionPolicy: .specific([1, 3])).json()
         #expect(
             plain
                 == #"{"backend":"","input":[],"instance_group":[],"max_batch_size":0,"name":"a\"b","output":[],"parameters":{},"#
                 + #""platform":"","version_policy":{"specific":{"versions":[1,3]}}}"#)
         #expect(ModelConfig(versionPolicy: .all).json().hasSuffix(#""version_policy":{"all":{}}}"#))
+    }
+
+    /// How long a request may wait: its own timeout without a policy; with one, the default, or
+    /// the request's when the policy allows it and it is shorter (or there is no default).
+    @Test func queueTimeoutOfARequest() {
+        let none: QueuePolicyConfig? = nil
+        let strict = QueuePolicyConfig(defaultTimeoutMicroseconds: 50_000)
+        let open = QueuePolicyConfig(defaultTimeoutMicroseconds: 50_000, allowTimeoutOverride: true)
+        let noDefault = QueuePolicyConfig(allowTimeoutOverride: true)
+        #expect(QueuePolicyConfig.timeout(requested: nil, policy: none) == nil)
+        #expect(QueuePolicyConfig.timeout(requested: 0, policy: none) == nil)
+        #expect(QueuePolicyConfig.timeout(requested: 7, policy: none) == 7)
+        #expect(QueuePolicyConfig.timeout(requested: 7, policy: strict) == 50_000)
+        #expect(QueuePolicyConfig.timeout(requested: nil, policy: strict) == 50_000)
+        #expect(QueuePolicyConfig.timeout(requested: 7, policy: open) == 7)
+        #expect(QueuePolicyConfig.timeout(requested: 90_000, policy: open) == 50_000)
+        #expect(QueuePolicyConfig.timeout(requested: 90_000, policy: noDefault) == 90_000)
+        #expect(QueuePolicyConfig.timeout(requested: 90_000, policy: QueuePolicyConfig()) == nil)
     }
 }

@@ -7,6 +7,7 @@ import Dispatch
 import GRPCCore
 @testable import LedgeGRPC
 import LedgeServing
+import SwiftProtobuf
 import Synchronization
 import LedgeTesting
 import Testing
@@ -85,10 +86,8 @@ import Testing
         }
     }
 
-    @Test func aFullQueueIsUnavailable() async throws {
-        let repository = try InProcessServer.repository(queueLimit: 0)
-        let pool = try #require(repository.models["add"]).pool
-        let release = DispatchSemaphore(value: 0)
+    /// Holds the pool's only instance until `release` is signalled; returns once it holds it.
+    static func occupy(_ pool: SessionPool, release: DispatchSemaphore) async -> Task<Void, any Error> {
         let started = Mutex(false)
         let holder = Task {
             try await pool.run { _ in
@@ -97,6 +96,14 @@ import Testing
             }
         }
         while !started.withLock({ $0 }) { await Task.yield() }
+        return holder
+    }
+
+    @Test func aFullQueueIsUnavailable() async throws {
+        let repository = try InProcessServer.repository(queueLimit: 0)
+        let pool = try #require(repository.models["add"]).pool
+        let release = DispatchSemaphore(value: 0)
+        let holder = await Self.occupy(pool, release: release)
         try await InProcessServer.with(repository) { client in
             let error = await #expect(throws: RPCError.self) {
                 try await client.modelInfer(InProcessServer.addRequest([1, 2, 3, 4], [1, 2, 3, 4]))
@@ -112,6 +119,30 @@ import Testing
         #expect(text.contains(#"ledge_inference_request_failure_total{model="add",version="1",protocol="grpc",reason="busy"} 1"#))
         #expect(text.contains(#"ledge_inference_request_success_total{model="add",version="1",protocol="grpc"} 1"#))
         #expect(text.contains(#"ledge_inference_request_success_total{model="add",version="1",protocol="http"} 0"#))
+    }
+
+    /// Triton's schedule-policy `timeout` parameter: a request still waiting when it passes is UNAVAILABLE.
+    @Test func aRequestTimeoutIsUnavailableWhileTheInstanceIsBusy() async throws {
+        let repository = try InProcessServer.repository(queueLimit: 4)
+        let pool = try #require(repository.models["add"]).pool
+        let release = DispatchSemaphore(value: 0)
+        let holder = await Self.occupy(pool, release: release)
+        try await InProcessServer.with(repository) { client in
+            var request = InProcessServer.addRequest([1, 2, 3, 4], [1, 2, 3, 4])
+            request.parameters["timeout"] = .with { $0.int64Param = 20_000 }
+            let error = await #expect(throws: RPCError.self) { try await client.modelInfer(request) }
+            #expect(error?.code == .unavailable)
+            #expect(error?.message == "model 'add' is busy: no instance was free within the request's timeout (20000 µs)")
+            var wrong = request
+            wrong.parameters["timeout"] = .with { $0.stringParam = "20ms" }
+            let refusal = await #expect(throws: RPCError.self) { try await client.modelInfer(wrong) }
+            #expect(refusal?.code == .invalidArgument)
+            #expect(refusal?.message == "the request: parameters.timeout is not an integer: expected int64_param")
+            release.signal()
+            try await holder.value
+            request.parameters["timeout"] = .with { $0.uint64Param = 60_000_000 }
+            _ = try await client.modelInfer(request)
+        }
     }
 
     /// Twenty requests on one stream, the seventh bad: twenty answers in order, the bad one
@@ -302,7 +333,10 @@ import Testing
         try await InProcessServer.with(repository) { client in
             let server = try await client.serverMetadata(Inference_ServerMetadataRequest())
             #expect(server.name == "ledge")
-            #expect(server.extensions == ["binary_tensor_data", "classification", "model_repository", "statistics", "trace", "logging"])
+            #expect(
+                server.extensions == [
+                    "binary_tensor_data", "classification", "model_repository", "schedule_policy", "statistics", "trace", "logging",
+                ])
             var named = Inference_ModelMetadataRequest()
             named.name = "add"
             let metadata = try await client.modelMetadata(named)

@@ -13,18 +13,6 @@ import Testing
 @Suite(.ownThread) struct DynamicBatcherTests {
     static let hour = Duration.seconds(3600)
 
-    /// Holds the pool's only instance until `release` is signalled.
-    static func occupy(_ pool: SessionPool, release: DispatchSemaphore) async -> Task<Int, any Error> {
-        let started = Flag()
-        let task = Task {
-            try await pool.run { _ in
-                started.set(); release.wait(); return 1
-            }
-        }
-        while !started.isSet { await Task.yield() }
-        return task
-    }
-
     func batcher(_ model: String, policy: BatchingPolicy, queueLimit: Int = 64) throws -> DynamicBatcher {
         let session = try ModelLoader.open(path: Fixtures.model(model), logger: TestServer.logger)
         return batcher(session, policy: policy, queueLimit: queueLimit)
@@ -88,7 +76,7 @@ import Testing
     @Test func batchesFormWhileTheInstanceIsBusyAndCloseAtTheMaxBatchSize() async throws {
         let batcher = try self.batcher("add.onnx", policy: BatchingPolicy(maxBatchSize: 4))
         let release = DispatchSemaphore(value: 0)
-        let holder = await Self.occupy(batcher.pool, release: release)
+        let holder = await TestServer.occupy(batcher.pool, release: release)
         let first = Task { try await batcher.infer(Self.add(0)) }
         while batcher.pool.waiting < 1 { await Task.yield() }  // its batch of one waits for the instance
         let rest = Task { try await Self.concurrently(10) { try await batcher.infer(Self.add($0 + 1)) } }
@@ -152,10 +140,32 @@ import Testing
         #expect(Self.batchSizes(results) == [4])
     }
 
+    /// A request still queued when its timeout passes is refused and leaves the queue; the others batch as before.
+    @Test func aRequestWhoseQueueTimeoutPassesLeavesTheQueue() async throws {
+        let batcher = try self.batcher("add.onnx", policy: BatchingPolicy(maxBatchSize: 4, maxQueueDelay: Self.hour))
+        let one = Task { try await batcher.infer(Self.add(1)) }
+        while batcher.waiting < 1 { await Task.yield() }
+        let late = Task { try await batcher.infer(Self.add(2), deadline: QueueDeadline(microseconds: 2_000)) }
+        let error = await #expect(throws: LedgeError.self) { try await late.value }
+        #expect(error?.code == .busy)
+        #expect(error?.message == "model 'm' is busy: no instance was free within the request's timeout (2000 µs)")
+        #expect(batcher.waiting == 1)
+        // A deadline already passed is refused at once; a far one does not stop the request.
+        await #expect(throws: LedgeError.self) {
+            try await batcher.infer(Self.add(3), deadline: QueueDeadline(microseconds: 1, from: .now - .seconds(1)))
+        }
+        let more = try await Self.concurrently(3) { k in
+            try await batcher.infer(Self.add(k + 4), deadline: k == 0 ? QueueDeadline(microseconds: 60_000_000) : nil)
+        }
+        let results = [try await one.value] + more
+        for (k, result) in zip([1, 4, 5, 6], results) { Self.expectSum(result, k) }
+        #expect(Self.batchSizes(results) == [4])
+    }
+
     @Test func aFullQueueWithTheInstanceBusyIsRefusedAsBusy() async throws {
         let batcher = try self.batcher("add.onnx", policy: BatchingPolicy(maxBatchSize: 8), queueLimit: 2)
         let release = DispatchSemaphore(value: 0)
-        let holder = await Self.occupy(batcher.pool, release: release)
+        let holder = await TestServer.occupy(batcher.pool, release: release)
         let first = Task { try await batcher.infer(Self.add(0)) }
         while batcher.pool.waiting < 1 { await Task.yield() }
         let queued = Task { try await Self.concurrently(2) { try await batcher.infer(Self.add($0 + 1)) } }

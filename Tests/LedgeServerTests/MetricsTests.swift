@@ -144,13 +144,7 @@ struct Exposition {
         let app = buildApplication(configuration: ServerConfiguration(port: 0), repository: repository, logger: TestServer.logger)
         let pool = try #require(repository.models["add"]).pool
         let release = DispatchSemaphore(value: 0)
-        let started = Flag()
-        let holder = Task {
-            try await pool.run { _ in
-                started.set(); release.wait()
-            }
-        }
-        while !started.isSet { await Task.yield() }
+        let holder = await TestServer.occupy(pool, release: release)
         try await app.test(.router) { client in
             try await client.execute(
                 uri: "/v2/models/add/infer", method: .post, headers: jsonHeaders,
@@ -160,7 +154,7 @@ struct Exposition {
                 #expect(response.errorMessage == "model 'add' is busy: 0 requests waiting (queue limit 0)")
             }
             release.signal()
-            try await holder.value
+            _ = try await holder.value
             try await client.execute(
                 uri: "/v2/models/add/infer", method: .post, headers: jsonHeaders,
                 body: ByteBuffer(string: BadRequestTests.goodAdd)

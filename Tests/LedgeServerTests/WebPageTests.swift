@@ -63,7 +63,10 @@ import Testing
             try await client.execute(uri: "/v2", method: .get) { response in
                 struct Server: Decodable { var extensions: [String] }
                 let server = try response.json(Server.self)
-                #expect(server.extensions == ["binary_tensor_data", "classification", "model_repository", "statistics", "trace", "logging"])
+                #expect(
+                    server.extensions == [
+                        "binary_tensor_data", "classification", "model_repository", "schedule_policy", "statistics", "trace", "logging",
+                    ])
             }
         }
     }

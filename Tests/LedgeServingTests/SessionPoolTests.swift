@@ -69,6 +69,25 @@ final class Tracker: Sendable {
         #expect(try await next.value == 3)
     }
 
+    /// A waiter whose queue timeout passes leaves the queue with a busy error; one behind it is served.
+    @Test func queueTimeoutRefusesAWaiter() async throws {
+        let pool = try pool(instances: 1, queueLimit: 2)
+        let release = DispatchSemaphore(value: 0)
+        let holder = await occupy(pool, release: release)
+        let patient = Task { try await pool.run(deadline: QueueDeadline(microseconds: 60_000_000)) { _ in 2 } }
+        while pool.waiting < 1 { await Task.yield() }
+        let error = await #expect(throws: LedgeError.self) {
+            try await pool.run(deadline: QueueDeadline(microseconds: 5_000)) { _ in 3 }
+        }
+        #expect(error?.code == .busy && error?.message == "model 'add' is busy: no instance was free within the request's timeout (5000 µs)")
+        #expect(pool.waiting == 1)
+        release.signal()
+        #expect(try await holder.value == 1)
+        #expect(try await patient.value == 2)
+        // With an instance free, a deadline already passed does not matter: the request runs at once.
+        #expect(try await pool.run(deadline: QueueDeadline(microseconds: 1, from: .now - .seconds(1))) { _ in 4 } == 4)
+    }
+
     @Test func noQueueMeansImmediate503() async throws {
         let pool = try pool(instances: 1, queueLimit: 0)
         let release = DispatchSemaphore(value: 0)

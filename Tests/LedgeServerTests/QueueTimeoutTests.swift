@@ -1,0 +1,86 @@
+import Dispatch
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LedgeCore
+import LedgeServer
+@testable import LedgeServing
+import LedgeTesting
+import Logging
+import Testing
+
+/// Triton's schedule-policy timeout over HTTP: a request's `parameters.timeout` and a model's
+/// `dynamic_batching { default_queue_policy { … } }`. A request still waiting for an instance
+/// when its timeout passes gets 503 with its one line; the server goes on serving.
+@Suite(.ownThread) struct QueueTimeoutTests {
+    static func addBody(timeout: String?) -> String {
+        String(BadRequestTests.goodAdd.dropLast()) + (timeout.map { #","parameters":{"timeout":\#($0)}}"# } ?? "}")
+    }
+
+    static func infer(_ client: some TestClientProtocol, _ model: String = "add", timeout: String?) async throws -> (HTTPResponse.Status, String) {
+        try await client.execute(
+            uri: "/v2/models/\(model)/infer", method: .post, headers: jsonHeaders, body: ByteBuffer(string: addBody(timeout: timeout))
+        ) { ($0.status, $0.errorMessage ?? String(buffer: $0.body)) }
+    }
+
+    /// The request's own timeout with no policy: refused while the only instance is held, served once it is free.
+    @Test func aRequestTimeoutRefusesItWhileTheInstanceIsBusy() async throws {
+        let repository = try TestServer.repository(instances: 1, queueLimit: 4)
+        let pool = try #require(repository.models["add"]).pool
+        let release = DispatchSemaphore(value: 0)
+        let holder = await TestServer.occupy(pool, release: release)
+        try await TestServer.withApp(repository: repository) { client in
+            let (status, message) = try await Self.infer(client, timeout: "20000")
+            #expect(status == .serviceUnavailable)
+            #expect(message == "model 'add' is busy: no instance was free within the request's timeout (20000 µs)")
+            #expect(pool.waiting == 0)
+            let (negative, refusal) = try await Self.infer(client, timeout: "-1")
+            #expect(negative == .badRequest && refusal == "parameters.timeout is -1: expected the microseconds the request may wait, 0 or more")
+            release.signal()
+            _ = try await holder.value
+            let (ok, _) = try await Self.infer(client, timeout: "60000000")
+            #expect(ok == .ok)
+            // 0 is no timeout, as in Triton.
+            #expect(try await Self.infer(client, timeout: "0").0 == .ok)
+            try await client.execute(uri: "/v2", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#""schedule_policy""#))
+            }
+        }
+    }
+
+    /// A model's default_queue_policy: its default timeout for every request (here while the
+    /// batcher waits out a long queue delay), a request's shorter one when the policy allows it.
+    @Test func aModelsQueuePolicySetsTheDefault() async throws {
+        try await withTemporaryDirectory(prefix: "ledge-queue-policy") { folder in
+            for (name, allow) in [("strict", false), ("open", true)] {
+                try FileManager.default.createDirectory(atPath: "\(folder)/\(name)/1", withIntermediateDirectories: true)
+                try FileManager.default.createSymbolicLink(atPath: "\(folder)/\(name)/1/model.onnx", withDestinationPath: Fixtures.model("add.onnx"))
+                try """
+                max_batch_size: 8
+                dynamic_batching {
+                  max_queue_delay_microseconds: 60000000
+                  default_queue_policy { default_timeout_microseconds: 30000 allow_timeout_override: \(allow) }
+                }
+                """.write(toFile: "\(folder)/\(name)/config.pbtxt", atomically: true, encoding: .utf8)
+            }
+            let repository = try ModelRepository.load(
+                .repository(path: folder), options: RepositoryOptions(instances: 1), logger: TestServer.logger)
+            try await TestServer.withApp(repository: repository) { client in
+                for (model, timeout, expected) in [
+                    ("strict", nil, 30000), ("strict", "5000", 30000), ("open", nil, 30000), ("open", "5000", 5000), ("open", "90000000", 30000),
+                ] {
+                    let (status, message) = try await Self.infer(client, model, timeout: timeout)
+                    #expect(status == .serviceUnavailable, "\(model) \(timeout ?? "-")")
+                    #expect(message == "model '\(model)' is busy: no instance was free within the request's timeout (\(expected) µs)")
+                }
+                try await client.execute(uri: "/v2/models/open/config", method: .get) { response in
+                    #expect(
+                        String(buffer: response.body).contains(
+                            #""default_queue_policy":{"allow_timeout_override":true,"default_timeout_microseconds":30000,"max_queue_size":0,"timeout_action":"REJECT"}"#
+                        ))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Check Triton's schedule-policy timeout of a running `ledge serve` with the real Triton client
+(tritonclient[http] or tritonclient[grpc]): `infer(..., timeout=µs)` and a model's
+`default_queue_policy`.
+
+Usage: python scripts/check_queue_timeout.py --protocol http --url 127.0.0.1:8000
+       python scripts/check_queue_timeout.py --protocol grpc --url 127.0.0.1:8001
+
+The server must serve add.onnx as `add` (no config) and as `held`, whose config.pbtxt is
+    max_batch_size: 8
+    dynamic_batching {
+      max_queue_delay_microseconds: 60000000
+      default_queue_policy { default_timeout_microseconds: 30000 allow_timeout_override: true }
+    }
+so a lone request to `held` waits in its batch queue (a minute's delay) until its timeout refuses it.
+
+Prints one line per check ("ok: ..."); on the first failure prints "FAIL: <check>: <why>" to
+stderr and exits 1.
+"""
+import sys
+
+import numpy as np
+from tritonclient.utils import InferenceServerException
+
+from check_common import expect, ok, protocol_arguments, run_steps, triton_client
+
+
+class Checks:
+    def __init__(self, args):
+        self.protocol = args.protocol
+        self.module, self.client = triton_client(args.protocol, args.url)
+        self.a = np.array([[1, 2, 3, 4]], dtype=np.float32)
+        self.b = np.array([[0.5, 0.25, 0.125, 0.0625]], dtype=np.float32)
+
+    def inputs(self):
+        made = []
+        for name, value in [("a", self.a), ("b", self.b)]:
+            tensor = self.module.InferInput(name, list(value.shape), "FP32")
+            tensor.set_data_from_numpy(value)
+            made.append(tensor)
+        return made
+
+    def metadata(self):
+        meta = self.client.get_server_metadata()
+        extensions = list(meta["extensions"] if self.protocol == "http" else meta.extensions)
+        expect("schedule_policy" in extensions, "server metadata", f"no schedule_policy in {extensions}")
+        ok(f"{self.protocol}: server metadata lists schedule_policy")
+
+    def refused(self, timeout, expected):
+        busy = "503" if self.protocol == "http" else "StatusCode.UNAVAILABLE"
+        what = f"infer(held{'' if timeout is None else f', timeout={timeout}'})"
+        try:
+            self.client.infer("held", self.inputs(), timeout=timeout)
+        except InferenceServerException as e:
+            message = f"model 'held' is busy: no instance was free within the request's timeout ({expected} µs)"
+            expect(e.status() == busy and e.message() == message, what, f"got {e.status()} {e.message()!r}")
+            ok(f"{self.protocol}: {what}: InferenceServerException {e.status()} \"{e.message()}\"")
+            return
+        raise AssertionError(f"{what}: answered, expected a refusal")
+
+    def served(self):
+        result = self.client.infer("add", self.inputs(), timeout=60_000_000)
+        got = result.as_numpy("sum")
+        expect(np.array_equal(got, self.a + self.b), "infer(add, timeout=60000000)", f"got {got}")
+        ok(f"{self.protocol}: infer(add, timeout=60000000): exactly a + b")
+
+
+def main():
+    args = protocol_arguments(__doc__)
+    checks = Checks(args)
+    return run_steps([
+        ("metadata", checks.metadata),
+        ("default timeout", lambda: checks.refused(None, 30000)),
+        ("request timeout", lambda: checks.refused(20000, 20000)),
+        ("longer than the default", lambda: checks.refused(90_000_000, 30000)),
+        ("served", checks.served),
+    ], f"all {args.protocol} queue timeout checks passed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
