@@ -98,8 +98,21 @@ extension ServedModel {
             guard let tensor else { throw LedgeError.invalidInput("model '\(name)' expects input '\(spec.name)', missing from 'inputs'") }
             inputs.append(tensor)
         }
+        try checkBatch(inputs)
         return PreparedInference(
             id: request.id, inputs: inputs, outputs: try outputs(request, sharedMemory: sharedMemory), imageInput: imageInput)
+    }
+
+    /// With `max_batch_size` > 0 every input's first dimension is the batch, which the inputs
+    /// of one request share: refused otherwise, as Triton refuses them (the runtime would fail
+    /// the run with its own error, a 500).
+    func checkBatch(_ inputs: [Tensor]) throws {
+        guard config.maxBatchSize > 0, let batch = inputs.first?.shape.first else { return }
+        if let (spec, tensor) = zip(info.inputs, inputs).first(where: { $1.shape.first != batch }) {
+            throw LedgeError.invalidInput(
+                "input '\(spec.name)' has a batch of \(tensor.shape.first ?? 0), input '\(info.inputs[0].name)' of \(batch): the inputs of model '\(name)' share their first (batch) dimension"
+            )
+        }
     }
 
     /// The next `size` bytes of the request's binary section, from `offset` (which moves past them).

@@ -101,6 +101,7 @@ extension ModelRepository {
     }
 
     package func run(_ inputs: [Tensor], on model: ServedModel, trace: RequestTrace?) async throws -> [Tensor] {
+        try model.checkBatch(inputs)
         trace?.stamp("REQUEST_START")
         let outputs = try await execute(inputs, on: model, items: inputs.first?.shape.first ?? 1, trace: trace)
         trace?.stamp("REQUEST_END")

@@ -77,6 +77,11 @@ struct BadRequest: Sendable, CustomTestStringConvertible {
             "wrong shape", body: #"{"inputs":[{"name":"a","datatype":"FP32","shape":[1,5],"data":[1,2,3,4,5]}]}"#,
             message: "input 'a': shape [1, 5] does not match the model: expected [-1, 4]"),
         BadRequest(
+            "inputs of two batch sizes",
+            body:
+                #"{"inputs":[{"name":"a","datatype":"FP32","shape":[2,4],"data":[1,2,3,4,5,6,7,8]},{"name":"b","datatype":"FP32","shape":[1,4],"data":[1,1,1,1]}]}"#,
+            message: "input 'b' has a batch of 1, input 'a' of 2: the inputs of model 'add' share their first (batch) dimension"),
+        BadRequest(
             "shape and data length disagree", body: #"{"inputs":[{"name":"a","datatype":"FP32","shape":[2,4],"data":[1,2,3,4]}]}"#,
             message: "input 'a': shape [2, 4] needs 8 values, got 4 in 'data'"),
         BadRequest(

@@ -151,6 +151,10 @@ import Testing
                 "field 'inputs.c' is not an input of model 'add': expected 'a', 'b'"
             ),
             (
+                "add", #"{"inputs": {"a": [[1, 2, 3, 4], [5, 6, 7, 8]], "b": [[1, 2, 3, 4]]}}"#, .badRequest,
+                "input 'b' has a batch of 1, input 'a' of 2: the inputs of model 'add' share their first (batch) dimension"
+            ),
+            (
                 "add", #"{"inputs": {"a": [1, 2, 3, 4], "b": [[1, 2, 3, 4]]}}"#, .badRequest,
                 "field 'inputs.a': shape [4] does not match input 'a' of model 'add': expected [-1, 4]"
             ),
