@@ -122,6 +122,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("queue-limit"), help: "Requests that may wait for a busy model before 503.")
     var queueLimit = 64
 
+    @Option(
+        name: .customLong("queue-timeout-us"),
+        help: ArgumentHelp(
+            "Microseconds a request may wait for a busy model before 503 (0: no limit).",
+            discussion: "For models without a default_queue_policy in their config.pbtxt; a request's shorter timeout parameter counts."))
+    var queueTimeoutMicroseconds = 0
+
     @Option(name: .customLong("log-level"), help: "The lowest level logged.")
     var logLevel = Logger.Level.info
 
@@ -170,6 +177,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxBodySize < 1 { throw ValidationError("--max-body-size must be at least 1, got \(maxBodySize)") }
         if queueLimit < 0 { throw ValidationError("--queue-limit must be at least 0, got \(queueLimit)") }
+        if !(0...InferenceRequest.maxTimeoutMicroseconds).contains(queueTimeoutMicroseconds) {
+            throw ValidationError(
+                "--queue-timeout-us must be from 0 to \(InferenceRequest.maxTimeoutMicroseconds) (1 h), got \(queueTimeoutMicroseconds)")
+        }
         if !(repositoryPollSecs > 0 && repositoryPollSecs <= 86400) {
             throw ValidationError("--repository-poll-secs must be more than 0 and at most 86400, got \(repositoryPollSecs)")
         }
@@ -225,7 +236,8 @@ struct ServeCommand: AsyncParsableCommand {
                 pollInterval: .milliseconds(Int64((repositoryPollSecs * 1000).rounded())), startupModels: loadModels,
                 batching: batching.policy, fetchURI: modelURIs.blockingFetch(logger: logger),
                 exactDecode: decode.exactDecode, readyOnFirstInstance: true, allowClientSharedMemory: allowClientSharedMemory,
-                trace: try trace.settings(), refreshSource: Self.syncing(mirror, logger: logger)),
+                trace: try trace.settings(), refreshSource: Self.syncing(mirror, logger: logger),
+                queueTimeout: queueTimeoutMicroseconds > 0 ? queueTimeoutMicroseconds : nil),
             logger: logger)
         let host = self.host
         let names = repository.names

@@ -49,6 +49,9 @@ public struct RepositoryOptions: Sendable {
     public var cores: Int
     /// Requests that may wait per model before 503.
     public var queueLimit: Int
+    /// The queue timeout of every request to a model without its own `default_queue_policy`,
+    /// in microseconds (`--queue-timeout-us`; a request's shorter `timeout` counts); `nil`: none.
+    public var queueTimeout: Int?
     /// Opens each model in a child process first (see ``ModelProbe``); `nil` loads directly.
     public var probe: ModelProbe?
     /// When models are loaded and unloaded.
@@ -86,8 +89,9 @@ public struct RepositoryOptions: Sendable {
         controlMode: ModelControlMode = .none, pollInterval: Duration = .seconds(15), startupModels: [String] = [],
         batching: BatchingPolicy? = nil, fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil,
         exactDecode: Bool = false, readyOnFirstInstance: Bool = false, allowClientSharedMemory: Bool = false,
-        trace: TraceSettings = TraceSettings(), refreshSource: (@Sendable () async -> Void)? = nil
+        trace: TraceSettings = TraceSettings(), refreshSource: (@Sendable () async -> Void)? = nil, queueTimeout: Int? = nil
     ) {
+        self.queueTimeout = queueTimeout
         self.refreshSource = refreshSource
         self.trace = trace
         self.allowClientSharedMemory = allowClientSharedMemory

@@ -141,7 +141,9 @@ struct ModelVersionLoader: Sendable {
             name: name, version: String(number), info: info, pool: pool,
             labels: try (try? pipeline.get())?.labels ?? labels.map { try Labels.load(path: $0) },
             config: effective, batcher: batcher, fileKey: fileKey,
-            imagePipeline: try? pipeline.get(), imagePipelineError: Self.reason(pipeline))
+            imagePipeline: try? pipeline.get(), imagePipelineError: Self.reason(pipeline),
+            queuePolicy: effective.dynamicBatching?.queuePolicy
+                ?? options.queueTimeout.map { QueuePolicyConfig(defaultTimeoutMicroseconds: $0, allowTimeoutOverride: true) })
     }
 
     /// Gives what the instances' loads freed back to the system (``ledge_release_free_heap``):

@@ -37,6 +37,6 @@ extension ServedModel {
     /// The queue deadline of a request that arrives now with its own `timeout` parameter
     /// (`requested`, microseconds; `nil` or 0: none) under the model's queue policy.
     package func queueDeadline(requested: Int?) -> QueueDeadline? {
-        QueuePolicyConfig.timeout(requested: requested, policy: config.dynamicBatching?.queuePolicy).map { QueueDeadline(microseconds: $0) }
+        QueuePolicyConfig.timeout(requested: requested, policy: queuePolicy).map { QueueDeadline(microseconds: $0) }
     }
 }

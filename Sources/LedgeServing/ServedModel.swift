@@ -27,13 +27,17 @@ public final class ServedModel: Sendable {
     public let imagePipeline: ImagePipeline?
     /// Why ``imagePipeline`` is `nil`, to tell clients of the image endpoint.
     public let imagePipelineError: String?
+    /// How long requests may wait for an instance: the config's `default_queue_policy`, else
+    /// the server's `--queue-timeout-us`; `nil`: a request's own `timeout` alone.
+    public let queuePolicy: QueuePolicyConfig?
 
     /// A served model over a pool.
     public init(
         name: String, version: String = "1", info: ModelInfo, pool: SessionPool, labels: [String]? = nil,
         config: ModelConfig? = nil, batcher: DynamicBatcher? = nil, fileKey: String = "",
-        imagePipeline: ImagePipeline? = nil, imagePipelineError: String? = nil
+        imagePipeline: ImagePipeline? = nil, imagePipelineError: String? = nil, queuePolicy: QueuePolicyConfig? = nil
     ) {
+        self.queuePolicy = queuePolicy
         self.imagePipeline = imagePipeline
         self.imagePipelineError = imagePipelineError
         self.batcher = batcher

@@ -27,6 +27,12 @@ import Testing
         #expect(command.format == .table)
     }
 
+    @Test func serveQueueTimeout() throws {
+        let command = try #require(try Ledge.parseAsRoot(["serve", "-m", "m.onnx", "--queue-timeout-us", "50000"]) as? ServeCommand)
+        #expect(command.queueTimeoutMicroseconds == 50_000)
+        #expect(try #require(try Ledge.parseAsRoot(["serve", "-m", "m.onnx"]) as? ServeCommand).queueTimeoutMicroseconds == 0)
+    }
+
     @Test func serveLogOptions() throws {
         let command = try #require(
             try Ledge.parseAsRoot(["serve", "-m", "m.onnx", "--log-level", "debug", "--log-format", "json"]) as? ServeCommand)
@@ -50,6 +56,10 @@ import Testing
         (
             ["bench", "-m", "m.onnx", "--format", "xml"],
             "The value 'xml' is invalid for '--format <format>'. Please provide one of 'table', 'json', 'csv' or 'markdown'."
+        ),
+        (
+            ["serve", "-m", "m.onnx", "--queue-timeout-us", "4000000000"],
+            "--queue-timeout-us must be from 0 to 3600000000 (1 h), got 4000000000"
         ),
         (
             ["serve", "-m", "m.onnx", "--log-format", "xml"],

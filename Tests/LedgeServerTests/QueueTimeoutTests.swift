@@ -49,6 +49,29 @@ import Testing
         }
     }
 
+    /// The server's `--queue-timeout-us` (RepositoryOptions.queueTimeout): every request's
+    /// timeout on a model without a queue policy of its own; a request's shorter one counts.
+    @Test func theServersQueueTimeoutIsTheDefault() async throws {
+        let folder = try TestServer.repositoryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let repository = try ModelRepository.load(
+            .repository(path: folder), options: RepositoryOptions(instances: 1, queueLimit: 4, queueTimeout: 25_000), logger: TestServer.logger)
+        let pool = try #require(repository.models["add"]).pool
+        let release = DispatchSemaphore(value: 0)
+        let holder = await TestServer.occupy(pool, release: release)
+        try await TestServer.withApp(repository: repository) { client in
+            for (timeout, expected) in [(nil, 25000), ("5000", 5000), ("90000000", 25000)] {
+                let (status, message) = try await Self.infer(client, timeout: timeout)
+                #expect(
+                    status == .serviceUnavailable
+                        && message == "model 'add' is busy: no instance was free within the request's timeout (\(expected) µs)")
+            }
+            release.signal()
+            _ = try await holder.value
+            #expect(try await Self.infer(client, timeout: nil).0 == .ok)
+        }
+    }
+
     /// A model's default_queue_policy: its default timeout for every request (here while the
     /// batcher waits out a long queue delay), a request's shorter one when the policy allows it.
     @Test func aModelsQueuePolicySetsTheDefault() async throws {
