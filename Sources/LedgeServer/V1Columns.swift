@@ -18,7 +18,7 @@ enum V1Columns {
         let specs = model.info.inputs
         let values: [JSONValue]
         var fields = specs.map { "inputs.\($0.name)" }
-        if specs.count == 1, !named(inputs, specs[0]) {
+        if specs.count == 1, !named(inputs) {
             values = [inputs]
             fields = ["inputs"]
         } else {
@@ -50,9 +50,9 @@ enum V1Columns {
         return (0..<count).map { item in split.map { $0[item] } }
     }
 
-    /// Whether `inputs` is an object naming the model's one input (not an image file, not the tensor itself).
-    private static func named(_ inputs: JSONValue, _ spec: TensorSpec) -> Bool {
-        if case .object(let members) = inputs, members.count == 1, members[spec.name] != nil { true } else { false }
+    /// Whether `inputs` is an object of tensors by input name (not an image file, not the tensor itself).
+    private static func named(_ inputs: JSONValue) -> Bool {
+        if case .object = inputs, !V1Coding.isFile(inputs) { true } else { false }
     }
 
     /// Whether every input's batch dimension is fixed at 1: such a model runs a batch as single items.

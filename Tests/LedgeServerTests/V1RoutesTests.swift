@@ -168,6 +168,11 @@ import Testing
             ),
             ("efficientnet", #"{"inputs": {"b64": "AAAA"}}"#, .badRequest, "field 'inputs': not a JPEG or PNG image"),
             (
+                "efficientnet", #"{"inputs": {"image": [{"b64": "AAAA"}]}}"#, .badRequest,
+                "field 'inputs.image' is not an input of model 'efficientnet': expected 'images'"
+            ),
+            ("efficientnet", #"{"inputs": {"images": [{"b64": "AAAA"}]}}"#, .badRequest, "field 'inputs.images[0]': not a JPEG or PNG image"),
+            (
                 "efficientnet", #"{"instances": ["# + Array(repeating: #"{"b64": "AAAA"}"#, count: 65).joined(separator: ",") + "]}", .badRequest,
                 #"the request holds 65 image files ({"b64": …}): at most 64 in one request"#
             ),
