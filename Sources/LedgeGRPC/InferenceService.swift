@@ -207,7 +207,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         request: ServerRequest<Inference_RepositoryModelLoadRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_RepositoryModelLoadResponse> {
         try await calls.unary(request, context, endpoint: .api(.modelRepository, reach: .model), naming: request.message.modelName) { message, _ in
-            try Self.refuseParameters(message.parameters.keys, action: "load")
+            try ModelRepository.refuseParameters(message.parameters.keys, action: "load")
             try await repository.load(message.modelName)
             return Inference_RepositoryModelLoadResponse()
         }
@@ -217,7 +217,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         request: ServerRequest<Inference_RepositoryModelUnloadRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_RepositoryModelUnloadResponse> {
         try await calls.unary(request, context, endpoint: .api(.modelRepository, reach: .model), naming: request.message.modelName) { message, _ in
-            try Self.refuseParameters(message.parameters.keys, action: "unload")
+            try ModelRepository.refuseParameters(message.parameters.keys, action: "unload")
             try await repository.unload(message.modelName)
             return Inference_RepositoryModelUnloadResponse()
         }
@@ -246,13 +246,5 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
 
     @Sendable private static func named(_ message: Inference_ModelInferRequest) -> (name: String, version: String?) {
         (message.modelName, message.modelVersion.isEmpty ? nil : message.modelVersion)
-    }
-
-    /// Triton's load parameters (a config or files sent with the call) are not taken: the repository's files are.
-    private static func refuseParameters(_ keys: some Collection<String>, action: String) throws {
-        guard let key = keys.sorted().first else { return }
-        throw LedgeError.invalidInput(
-            "\(action) parameter '\(key)' is not supported: the model is \(action == "load" ? "loaded from" : "unloaded from") its repository folder as it is"
-        )
     }
 }

@@ -17,11 +17,13 @@ struct WebRoutes: Sendable {
             JSONResponse.make(data: Data(WebPage.html.utf8), contentType: "text/html; charset=utf-8")
         }
         router.on("/v2/repository/index", method: .post, scope: .modelRepository, recordingIn: table) { request, _ in try await index(request) }
-        router.on("/v2/repository/models/{model}/load", method: .post, scope: .modelRepository, recordingIn: table) { _, context in
+        router.on("/v2/repository/models/{model}/load", method: .post, scope: .modelRepository, recordingIn: table) { request, context in
+            try ModelRepository.refuseParameters(try await parameters(request, action: "load"), action: "load")
             try await repository.load(try name(context))
             return JSONResponse.make(data: Data("{}".utf8))
         }
-        router.on("/v2/repository/models/{model}/unload", method: .post, scope: .modelRepository, recordingIn: table) { _, context in
+        router.on("/v2/repository/models/{model}/unload", method: .post, scope: .modelRepository, recordingIn: table) { request, context in
+            try ModelRepository.refuseParameters(try await parameters(request, action: "unload"), action: "unload")
             try await repository.unload(try name(context))
             return JSONResponse.make(data: Data("{}".utf8))
         }
@@ -32,17 +34,47 @@ struct WebRoutes: Sendable {
         context.decodedParameter("model") ?? ""
     }
 
+    /// The most the repository extension's requests may carry.
+    static let smallBodyLimit = 1 << 16
+
+    /// The body of a repository request, at most ``smallBodyLimit`` bytes, else 413 with `tooLarge`.
+    private static func smallBody(_ request: Request, tooLarge: String) async throws -> ByteBuffer {
+        var request = request
+        do {
+            return try await request.collectBody(upTo: smallBodyLimit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw ServerError(.contentTooLarge, tooLarge)
+        }
+    }
+
+    /// The names of a load or unload request's `parameters` (Triton's `config` and `file:…`;
+    /// Triton's `unload_dependents`): the body is empty or `{"parameters": {…}}`.
+    private func parameters(_ request: Request, action: String) async throws -> [String] {
+        let body = try await Self.smallBody(
+            request,
+            tooLarge:
+                "\(action) request body exceeds \(Self.smallBodyLimit) bytes: files sent with the call are not supported, the model is read from its repository folder"
+        )
+        guard body.readableBytes > 0 else { return [] }
+        guard
+            case .object(let members)? = body.readableBytesView.withContiguousStorageIfAvailable({ JSONParser.parse(UnsafeRawBufferPointer($0)) })
+                ?? nil,
+            members.keys.allSatisfy({ $0 == "parameters" })
+        else {
+            throw ServerError.badRequest("malformed \(action) request: expected nothing or a JSON object like {\"parameters\": {}}")
+        }
+        switch members["parameters"] {
+        case nil, .null?: return []
+        case .object(let parameters)?: return Array(parameters.keys)
+        default: throw ServerError.badRequest("malformed \(action) request: 'parameters' is no object")
+        }
+    }
+
     /// Every model with its versions and states (see ``ModelRepository/index(readyOnly:)``).
     /// The body is empty or `{"ready": true|false}`; `{"ready": true}` lists only READY ones.
     private func index(_ request: Request) async throws -> Response {
-        var request = request
-        let limit = 1 << 16
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: limit)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw ServerError(.contentTooLarge, "repository index request body exceeds \(limit) bytes: expected {\"ready\": true} or nothing")
-        }
+        let body = try await Self.smallBody(
+            request, tooLarge: "repository index request body exceeds \(Self.smallBodyLimit) bytes: expected {\"ready\": true} or nothing")
         var ready: Bool?
         if body.readableBytes > 0 {
             struct Options: Decodable { var ready: Bool? }

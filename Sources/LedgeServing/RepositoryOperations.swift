@@ -70,6 +70,17 @@ extension ModelRepository {
         }
     }
 
+    /// Refuses Triton's load parameters (`config`, `file:…`: a config or files sent with the
+    /// call, over HTTP or gRPC): the model is read from its repository folder as it is. An
+    /// unload's `unload_dependents` (which Triton's clients always send) is taken: no model
+    /// here has dependents (no ensembles), so either value unloads the model alone.
+    public static func refuseParameters(_ keys: some Collection<String>, action: String) throws {
+        guard let key = keys.filter({ !(action == "unload" && $0 == "unload_dependents") }).sorted().first else { return }
+        throw LedgeError.invalidInput(
+            "\(action) parameter '\(key)' is not supported: the model is \(action == "load" ? "loaded from" : "unloaded from") its repository folder as it is"
+        )
+    }
+
     /// Unloads every version of model `name`: explicit mode only.
     public func unload(_ name: String) async throws {
         try Self.validate(name: name)

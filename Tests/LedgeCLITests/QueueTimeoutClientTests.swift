@@ -20,13 +20,7 @@ import Testing
             }
             """.write(toFile: folder + "/held/config.pbtxt", atomically: true, encoding: .utf8)
             let server = try await ServeProcess.start(["--model-repository", folder, "--no-probe"])
-            for (protocolName, venv, url) in [("http", "venv", "127.0.0.1:\(server.port)"), ("grpc", "venv-grpc", server.grpcTarget)] {
-                let result = try await ProcessRunner.runOffExecutor(
-                    Fixtures.home + "/\(venv)/bin/python",
-                    [Fixtures.packageRoot + "/scripts/check_queue_timeout.py", "--protocol", protocolName, "--url", url], timeLimit: 120)
-                #expect(!result.timedOut)
-                #expect(result.status == 0, "check_queue_timeout.py --protocol \(protocolName) failed: \(result.stderr)")
-                let lines = result.stdout.split(separator: "\n").map(String.init)
+            try await server.runClientCheck("check_queue_timeout.py") { protocolName, lines in
                 let busy = protocolName == "http" ? "503" : "StatusCode.UNAVAILABLE"
                 let refusal = { (timeout: Int) in "model 'held' is busy: no instance was free within the request's timeout (\(timeout) µs)" }
                 for line in [
@@ -37,7 +31,7 @@ import Testing
                     "ok: \(protocolName): infer(add, timeout=60000000): exactly a + b",
                     "all \(protocolName) queue timeout checks passed",
                 ] {
-                    #expect(lines.contains(line), "missing line: \(line)\n\(result.stdout)")
+                    #expect(lines.contains(line), "missing line: \(line)\n\(lines.joined(separator: "\n"))")
                 }
             }
             try await server.terminate()

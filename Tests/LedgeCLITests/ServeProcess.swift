@@ -125,6 +125,22 @@ final class ServeProcess: @unchecked Sendable {
         throw CancellationError()
     }
 
+    /// Runs `scripts/SCRIPT --protocol P --url U ARGUMENTS` once per Triton client against this
+    /// server (`tritonclient[http]` in the `venv`, `tritonclient[grpc]` in `venv-grpc`), expects
+    /// it to pass, and hands `check` the protocol's name and the lines it printed.
+    func runClientCheck(
+        _ script: String, _ arguments: [String] = [], timeLimit: TimeInterval = 120, _ check: (_ protocolName: String, _ lines: [String]) -> Void
+    ) async throws {
+        for (protocolName, venv, url) in [("http", "venv", "127.0.0.1:\(port)"), ("grpc", "venv-grpc", grpcTarget)] {
+            let result = try await ProcessRunner.runOffExecutor(
+                Fixtures.home + "/\(venv)/bin/python",
+                [Fixtures.packageRoot + "/scripts/" + script, "--protocol", protocolName, "--url", url] + arguments, timeLimit: timeLimit)
+            #expect(!result.timedOut)
+            #expect(result.status == 0, "\(script) --protocol \(protocolName) failed: \(result.stderr)")
+            check(protocolName, result.stdout.split(separator: "\n").map(String.init))
+        }
+    }
+
     /// Sends SIGTERM and waits (at most 120 s) for the process to end.
     func terminate() async throws {
         process.terminate()

@@ -10,16 +10,8 @@ import Testing
         let server = try await ServeProcess.start([
             "-m", Fixtures.model("mobilenet_gen.onnx"), "-m", Fixtures.model("add.onnx"), "--no-probe", "--allow-client-shm",
         ])
-        for (protocolName, venv, url) in [("http", "venv", "127.0.0.1:\(server.port)"), ("grpc", "venv-grpc", server.grpcTarget)] {
-            let result = try await ProcessRunner.runOffExecutor(
-                Fixtures.home + "/\(venv)/bin/python",
-                [
-                    Fixtures.packageRoot + "/scripts/check_shared_memory.py", "--protocol", protocolName, "--url", url,
-                    "--fixtures", Fixtures.home + "/fixtures",
-                ], timeLimit: 300)
-            #expect(!result.timedOut)
-            #expect(result.status == 0, "check_shared_memory.py --protocol \(protocolName) failed: \(result.stderr)")
-            let lines = result.stdout.split(separator: "\n").map(String.init)
+        try await server.runClientCheck("check_shared_memory.py", ["--fixtures", Fixtures.home + "/fixtures"], timeLimit: 300) {
+            protocolName, lines in
             let unknown = protocolName == "http" ? "400" : "StatusCode.INVALID_ARGUMENT"
             for line in [
                 "ok: \(protocolName): server metadata lists system_shared_memory",
@@ -29,7 +21,7 @@ import Testing
                 "ok: \(protocolName): unregistered one region, then all: status empty",
                 "all \(protocolName) shared memory checks passed",
             ] {
-                #expect(lines.contains(line), "missing line: \(line)\n\(result.stdout)")
+                #expect(lines.contains(line), "missing line: \(line)\n\(lines.joined(separator: "\n"))")
             }
             for prefix in [
                 "ok: \(protocolName): infer(mobilenet_gen) input and output in shared memory: FP32 [2, 1000], max abs difference ",

@@ -1,0 +1,31 @@
+import Foundation
+import LedgeTesting
+import Testing
+
+/// Triton's model repository extension of the real `ledge serve --model-control-mode explicit`,
+/// used by the real Triton clients (`tritonclient[http]` and `tritonclient[grpc]`, each in its
+/// venv): the index, load_model, unload_model and a config sent with the call (scripts/check_repository.py).
+@Suite(.ownThread) struct RepositoryClientTests {
+    @Test func tritonClientsLoadAndUnloadModels() async throws {
+        try await withTemporaryDirectory(prefix: "ledge-repository-client") { folder in
+            try FileManager.default.createDirectory(atPath: folder + "/add/1", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: folder + "/add/1/model.onnx", withDestinationPath: Fixtures.model("add.onnx"))
+            // No model loaded at start: the server listens but is not ready (no model to serve).
+            let server = try ServeProcess.launch(["--model-repository", folder, "--model-control-mode", "explicit", "--no-probe"])
+            try await server.waitUntilReady(probeReady: false)
+            try await server.runClientCheck("check_repository.py") { protocolName, lines in
+                let bad = protocolName == "http" ? "400" : "StatusCode.INVALID_ARGUMENT"
+                for line in [
+                    "ok: \(protocolName): load_model(add): ready, infer exactly a + a, index READY",
+                    "ok: \(protocolName): load_model(add, config=…): InferenceServerException \(bad) \"load parameter 'config' is not supported: the model is loaded from its repository folder as it is\"",
+                    "ok: \(protocolName): unload_model(add) (unload_dependents sent): not ready, index UNAVAILABLE",
+                    "all \(protocolName) repository checks passed",
+                ] {
+                    #expect(lines.contains(line), "missing line: \(line)\n\(lines.joined(separator: "\n"))")
+                }
+            }
+            try await server.terminate()
+            #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")
+        }
+    }
+}
