@@ -2,7 +2,7 @@
 """Check `ledge serve`'s gRPC server reflection with grpcio's own reflection client
 (grpcio-reflection, v1alpha) as grpcurl and Postman use it: the services listed; the inference
 service described, and every field of its messages the same (name, number, type) as in
-tritonclient's own compiled grpc_service.proto; a call built only from the reflected descriptors
+tritonclient's own compiled grpc_service.proto and model_config.proto (the config's messages); a call built only from the reflected descriptors
 (ServerMetadata, and ModelInfer of add.onnx: a + b); the v1 service on one stream — answers in
 order, the request echoed, an unknown symbol an error_response (NOT_FOUND) with the stream still
 open; with --auth-token, UNAUTHENTICATED without the token; with --no-grpc-reflection, UNIMPLEMENTED.
@@ -23,7 +23,7 @@ import grpc  # noqa: E402 - after its log level
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # noqa: E402
 from grpc_reflection.v1alpha import reflection_pb2  # noqa: E402
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase  # noqa: E402
-from tritonclient.grpc import service_pb2  # noqa: E402
+from tritonclient.grpc import model_config_pb2, service_pb2  # noqa: E402
 
 from check_common import GRPCServe as Server, expect, ok, run_steps  # noqa: E402
 
@@ -56,7 +56,8 @@ def main():
         stream = inference.methods_by_name["ModelStreamInfer"]
         expect(stream.client_streaming and stream.server_streaming, "ModelStreamInfer streams both ways")
         compared = 0
-        for name, triton_message in service_pb2.DESCRIPTOR.message_types_by_name.items():
+        triton_messages = {**service_pb2.DESCRIPTOR.message_types_by_name, **model_config_pb2.DESCRIPTOR.message_types_by_name}
+        for name, triton_message in triton_messages.items():
             try:
                 ours = pool.FindMessageTypeByName("inference." + name)
             except KeyError:
@@ -69,7 +70,7 @@ def main():
         health = pool.FindServiceByName("grpc.health.v1.Health")
         expect([m.name for m in health.methods] == ["Check", "Watch"], "the health service described")
         ok(f"list: {', '.join(services)}; inference.GRPCInferenceService's {len(methods)} methods and the fields of {compared} "
-           "messages as tritonclient's grpc_service.proto has them; grpc.health.v1.Health (Check, Watch)")
+           "messages as tritonclient's grpc_service.proto and model_config.proto have them; grpc.health.v1.Health (Check, Watch)")
         found["pool"] = pool
 
     def call():

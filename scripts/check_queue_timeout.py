@@ -17,6 +17,7 @@ so a lone request to `held` waits in its batch queue (a minute's delay) until it
 Prints one line per check ("ok: ..."); on the first failure prints "FAIL: <check>: <why>" to
 stderr and exits 1.
 """
+import json
 import sys
 
 import numpy as np
@@ -46,6 +47,15 @@ class Checks:
         expect("schedule_policy" in extensions, "server metadata", f"no schedule_policy in {extensions}")
         ok(f"{self.protocol}: server metadata lists schedule_policy")
 
+    def config(self):
+        raw = self.client.get_model_config("held") if self.protocol == "http" else self.client.get_model_config("held", as_json=True)["config"]
+        policy = raw.get("dynamic_batching", {}).get("default_queue_policy")
+        # protobuf's JSON: uint64 as a string, zero values and the first enum value left out.
+        want = ({"timeout_action": "REJECT", "default_timeout_microseconds": 30000, "allow_timeout_override": True, "max_queue_size": 0}
+                if self.protocol == "http" else {"default_timeout_microseconds": "30000", "allow_timeout_override": True})
+        expect(policy == want, "get_model_config(held)", f"default_queue_policy {policy}")
+        ok(f"{self.protocol}: get_model_config(held): default_queue_policy {json.dumps(policy, sort_keys=True)}")
+
     def refused(self, timeout, expected):
         busy = "503" if self.protocol == "http" else "StatusCode.UNAVAILABLE"
         what = f"infer(held{'' if timeout is None else f', timeout={timeout}'})"
@@ -70,6 +80,7 @@ def main():
     checks = Checks(args)
     return run_steps([
         ("metadata", checks.metadata),
+        ("config", checks.config),
         ("default timeout", lambda: checks.refused(None, 30000)),
         ("request timeout", lambda: checks.refused(20000, 20000)),
         ("longer than the default", lambda: checks.refused(90_000_000, 30000)),

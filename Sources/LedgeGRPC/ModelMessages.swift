@@ -53,6 +53,14 @@ enum ModelMessages {
         if let batching = config.dynamicBatching {
             message.dynamicBatching.preferredBatchSize = batching.preferredBatchSizes.map { Int32(clamping: $0) }
             message.dynamicBatching.maxQueueDelayMicroseconds = UInt64(clamping: batching.maxQueueDelayMicroseconds)
+            if let policy = batching.queuePolicy {
+                var queue = Inference_ModelQueuePolicy()
+                queue.timeoutAction = .reject
+                queue.defaultTimeoutMicroseconds = UInt64(clamping: policy.defaultTimeoutMicroseconds)
+                queue.allowTimeoutOverride = policy.allowTimeoutOverride
+                queue.maxQueueSize = UInt32(clamping: policy.maxQueueSize)
+                message.dynamicBatching.defaultQueuePolicy = queue
+            }
         }
         switch config.versionPolicy {
         case .latest(let count): message.versionPolicy.latest.numVersions = UInt32(clamping: count)

@@ -25,6 +25,9 @@ import Testing
                 let refusal = { (timeout: Int) in "model 'held' is busy: no instance was free within the request's timeout (\(timeout) µs)" }
                 for line in [
                     "ok: \(protocolName): server metadata lists schedule_policy",
+                    protocolName == "http"
+                        ? #"ok: http: get_model_config(held): default_queue_policy {"allow_timeout_override": true, "default_timeout_microseconds": 30000, "max_queue_size": 0, "timeout_action": "REJECT"}"#
+                        : #"ok: grpc: get_model_config(held): default_queue_policy {"allow_timeout_override": true, "default_timeout_microseconds": "30000"}"#,
                     "ok: \(protocolName): infer(held): InferenceServerException \(busy) \"\(refusal(30000))\"",
                     "ok: \(protocolName): infer(held, timeout=20000): InferenceServerException \(busy) \"\(refusal(20000))\"",
                     "ok: \(protocolName): infer(held, timeout=90000000): InferenceServerException \(busy) \"\(refusal(30000))\"",

@@ -1249,6 +1249,59 @@ package nonisolated struct Inference_ModelInstanceGroup: Sendable {
   package init() {}
 }
 
+/// A request still waiting when its timeout passes is refused (REJECT; DELAY is not served).
+package nonisolated struct Inference_ModelQueuePolicy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var timeoutAction: Inference_ModelQueuePolicy.TimeoutAction = .reject
+
+  package var defaultTimeoutMicroseconds: UInt64 = 0
+
+  package var allowTimeoutOverride: Bool = false
+
+  package var maxQueueSize: UInt32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated enum TimeoutAction: SwiftProtobuf.Enum, Swift.CaseIterable {
+    package typealias RawValue = Int
+    case reject // = 0
+    case delay // = 1
+    case UNRECOGNIZED(Int)
+
+    package init() {
+      self = .reject
+    }
+
+    package init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .reject
+      case 1: self = .delay
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    package var rawValue: Int {
+      switch self {
+      case .reject: return 0
+      case .delay: return 1
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    package static let allCases: [Inference_ModelQueuePolicy.TimeoutAction] = [
+      .reject,
+      .delay,
+    ]
+
+  }
+
+  package init() {}
+}
+
 package nonisolated struct Inference_ModelDynamicBatching: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1258,9 +1311,20 @@ package nonisolated struct Inference_ModelDynamicBatching: Sendable {
 
   package var maxQueueDelayMicroseconds: UInt64 = 0
 
+  package var defaultQueuePolicy: Inference_ModelQueuePolicy {
+    get {_defaultQueuePolicy ?? Inference_ModelQueuePolicy()}
+    set {_defaultQueuePolicy = newValue}
+  }
+  /// Returns true if `defaultQueuePolicy` has been explicitly set.
+  package var hasDefaultQueuePolicy: Bool {self._defaultQueuePolicy != nil}
+  /// Clears the value of `defaultQueuePolicy`. Subsequent reads from it will return its default value.
+  package mutating func clearDefaultQueuePolicy() {self._defaultQueuePolicy = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _defaultQueuePolicy: Inference_ModelQueuePolicy? = nil
 }
 
 package nonisolated struct Inference_ModelParameter: Sendable {
@@ -3634,9 +3698,58 @@ nonisolated extension Inference_ModelInstanceGroup.Kind: SwiftProtobuf._ProtoNam
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_AUTO\0\u{1}KIND_GPU\0\u{1}KIND_CPU\0\u{1}KIND_MODEL\0")
 }
 
+nonisolated extension Inference_ModelQueuePolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ModelQueuePolicy"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}timeout_action\0\u{3}default_timeout_microseconds\0\u{3}allow_timeout_override\0\u{3}max_queue_size\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.timeoutAction) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.defaultTimeoutMicroseconds) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.allowTimeoutOverride) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.maxQueueSize) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.timeoutAction != .reject {
+      try visitor.visitSingularEnumField(value: self.timeoutAction, fieldNumber: 1)
+    }
+    if self.defaultTimeoutMicroseconds != 0 {
+      try visitor.visitSingularUInt64Field(value: self.defaultTimeoutMicroseconds, fieldNumber: 2)
+    }
+    if self.allowTimeoutOverride != false {
+      try visitor.visitSingularBoolField(value: self.allowTimeoutOverride, fieldNumber: 3)
+    }
+    if self.maxQueueSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxQueueSize, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Inference_ModelQueuePolicy, rhs: Inference_ModelQueuePolicy) -> Bool {
+    if lhs.timeoutAction != rhs.timeoutAction {return false}
+    if lhs.defaultTimeoutMicroseconds != rhs.defaultTimeoutMicroseconds {return false}
+    if lhs.allowTimeoutOverride != rhs.allowTimeoutOverride {return false}
+    if lhs.maxQueueSize != rhs.maxQueueSize {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_ModelQueuePolicy.TimeoutAction: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REJECT\0\u{1}DELAY\0")
+}
+
 nonisolated extension Inference_ModelDynamicBatching: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ModelDynamicBatching"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}preferred_batch_size\0\u{3}max_queue_delay_microseconds\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}preferred_batch_size\0\u{3}max_queue_delay_microseconds\0\u{4}\u{4}default_queue_policy\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3646,24 +3759,33 @@ nonisolated extension Inference_ModelDynamicBatching: SwiftProtobuf.Message, Swi
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedInt32Field(value: &self.preferredBatchSize) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.maxQueueDelayMicroseconds) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._defaultQueuePolicy) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.preferredBatchSize.isEmpty {
       try visitor.visitPackedInt32Field(value: self.preferredBatchSize, fieldNumber: 1)
     }
     if self.maxQueueDelayMicroseconds != 0 {
       try visitor.visitSingularUInt64Field(value: self.maxQueueDelayMicroseconds, fieldNumber: 2)
     }
+    try { if let v = self._defaultQueuePolicy {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Inference_ModelDynamicBatching, rhs: Inference_ModelDynamicBatching) -> Bool {
     if lhs.preferredBatchSize != rhs.preferredBatchSize {return false}
     if lhs.maxQueueDelayMicroseconds != rhs.maxQueueDelayMicroseconds {return false}
+    if lhs._defaultQueuePolicy != rhs._defaultQueuePolicy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
