@@ -24,6 +24,10 @@ each model's rows ({"instances": …}) and TF Serving's columns ({"inputs": …}
 sends as it is), an image file as {"b64": …} against the same photo resized by Pillow and sent as
 numbers, and the refusals.
 
+With --grpc-target HOST:PORT, KServe's V2 over gRPC (a ServingRuntime's grpc-v2) with kserve's own
+InferenceGRPCClient: readiness, each model's infer with raw and with typed contents, and an
+unknown model's NOT_FOUND with the server's text.
+
 Outputs are compared with the reference outputs in FIXTURES/reference/manifest.json
 (scripts/make_references.py): efficientnet with the fixed input of the case
 `tflite_fixed` (LiteRT, within 1 quantization step), add with the inputs of the case
@@ -227,6 +231,52 @@ class Checker:
         finally:
             await asyncio.wait_for(client.close(), 10)
 
+    async def grpc(self, target, models, refs):
+        """KServe's V2 over gRPC (what a ServingRuntime's grpc-v2 promises) with KServe's own InferenceGRPCClient."""
+        from kserve import InferenceGRPCClient
+        import grpc
+        client = InferenceGRPCClient(target, timeout=self.timeout)
+        try:
+            live, ready = await client.is_server_live(), await client.is_server_ready()
+            expect(live is True and ready is True, "grpc is_server_live / is_server_ready", f"{live!r} {ready!r}")
+            for name, kind in models:
+                expect(await client.is_model_ready(name) is True, f"grpc is_model_ready({name})")
+                case, output = ("add_b2", "sum") if kind == "add" else ("tflite_fixed", "Softmax")
+                inputs, outputs = refs.case(case)
+                for binary in (True, False):
+                    tensors = []
+                    for input_name, x in inputs.items():
+                        tensor = InferInput(input_name, list(x.shape), {np.uint8: "UINT8", np.float32: "FP32"}[x.dtype.type])
+                        tensor.set_data_from_numpy(x, binary_data=binary)
+                        tensors.append(tensor)
+                    request_id = f"kserve-grpc-{name}-{int(binary)}"
+                    result = await client.infer(InferRequest(name, tensors, request_id=request_id))
+                    what = f"grpc infer({name}, {'raw' if binary else 'typed'})"
+                    expect(result.id == request_id, f"{what} id", f"expected {request_id!r}, got {result.id!r}")
+                    y = result.get_output_by_name(output).as_numpy()
+                    if kind == "add":
+                        expect(np.array_equal(y, inputs["a"] + inputs["b"]), what, f"expected exactly a + b, got {y}")
+                        ok(f"{what}: FP32 {list(y.shape)}, id echoed, exactly a + b")
+                    else:
+                        worst = int(np.abs(y.astype(np.int32) - outputs["Softmax"].astype(np.int32)).max())
+                        expect(y.shape == (1, 1000) and worst <= 1, what, f"shape {y.shape}, {worst} steps from LiteRT")
+                        ok(f"{what}: UINT8 [1, 1000], id echoed, within {worst} step(s) of LiteRT")
+            tensor = InferInput("a", [1, 4], "FP32")
+            tensor.set_data_from_numpy(np.zeros((1, 4), dtype=np.float32))
+            # The client logs the failure it raises (with a traceback) on its trace logger: this one is expected.
+            import logging
+            from kserve.logging import KSERVE_TRACE_LOGGER_NAME
+            logging.getLogger(KSERVE_TRACE_LOGGER_NAME).disabled = True
+            try:
+                await client.infer(InferRequest(UNKNOWN, [tensor]))
+                raise CheckFailed(f"grpc infer({UNKNOWN}): no error raised")
+            except grpc.aio.AioRpcError as e:
+                expect(e.code() == grpc.StatusCode.NOT_FOUND and e.details() == f"unknown model '{UNKNOWN}'",
+                       f"grpc infer({UNKNOWN})", f"{e.code()} {e.details()!r}")
+                ok(f"grpc infer({UNKNOWN}): {e.code()} \"{e.details()}\"")
+        finally:
+            await asyncio.wait_for(client.close(), 10)
+
     async def errors(self):
         ready = await self.call(self.client.is_model_ready(self.url, UNKNOWN))
         expect(ready is False, f"is_model_ready({UNKNOWN})", f"expected False, got {ready!r}")
@@ -267,6 +317,8 @@ async def run(args):
         steps.append((f"infer {name}", lambda name=name, kind=kind: getattr(checker, kind)(name, refs[0])))
     steps.append(("errors", checker.errors))
     steps.append(("v1", lambda: checker.v1(args.model, refs[0], args.fixtures)))
+    if args.grpc_target:
+        steps.append(("grpc", lambda: checker.grpc(args.grpc_target, args.model, refs[0])))
     failed = 0
     try:
         for label, step in steps:
@@ -306,6 +358,7 @@ def main():
                         help="the fixtures folder with reference/manifest.json (default $LEDGE_HOME/fixtures)")
     parser.add_argument("--model", type=model_arg, action="append", required=True, metavar="NAME:KIND",
                         help=f"a served model and its kind ({', '.join(KINDS)}); repeat for several")
+    parser.add_argument("--grpc-target", metavar="HOST:PORT", help="the server's gRPC port: KServe's InferenceGRPCClient checks it too")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed for each request (default 30)")
     args = parser.parse_args()
     return asyncio.run(run(args))

@@ -5,7 +5,8 @@ import Testing
 /// KServe's own Python client (`kserve.InferenceRESTClient`, pinned in
 /// scripts/requirements-kserve.txt, its own venv) against the real `ledge serve`
 /// binary serving two models given as repeated `-m`, over KServe's V2 protocol and its v1
-/// (TensorFlow Serving's rows): scripts/check_kserve.py.
+/// (TensorFlow Serving's rows and columns), and V2 over gRPC with `kserve.InferenceGRPCClient`:
+/// scripts/check_kserve.py.
 @Suite(.ownThread) struct KServeClientTests {
     @Test func kserveClientChecksPassAgainstTwoRepeatedModels() async throws {
         let server = try await ServeProcess.start([
@@ -16,6 +17,7 @@ import Testing
         let arguments = [
             Fixtures.packageRoot + "/scripts/check_kserve.py", "--url", "http://127.0.0.1:\(server.port)",
             "--fixtures", Fixtures.home + "/fixtures", "--model", "efficientnet_lite0:efficientnet", "--model", "add:add",
+            "--grpc-target", server.grpcTarget,
         ]
         let result = try await ProcessRunner.runOffExecutor(python, arguments, timeLimit: 300)
         #expect(!result.timedOut)
@@ -34,6 +36,10 @@ import Testing
             "ok: is_model_ready(no_such_model): False",
             // KServe's v1 protocol (TF Serving's rows and columns) with the same client.
             "ok: v1 predict(add): 2 instances of {'a', 'b'}, predictions exactly a + b; the same as columns ('inputs'), outputs exactly a + b",
+            // KServe's V2 over gRPC with its InferenceGRPCClient.
+            "ok: grpc infer(add, raw): FP32 [2, 4], id echoed, exactly a + b",
+            "ok: grpc infer(add, typed): FP32 [2, 4], id echoed, exactly a + b",
+            "ok: grpc infer(no_such_model): StatusCode.NOT_FOUND \"unknown model 'no_such_model'\"",
             "ok: v1 errors: is_model_ready(no_such_model) 404 \"unknown model 'no_such_model'\", signature_name 'predict' 400",
             "all kserve checks passed",
         ] {
@@ -44,6 +50,8 @@ import Testing
             "ok: infer(efficientnet_lite0, binary): UINT8 [1, 1000], id echoed, within ",
             "ok: infer(no_such_model): HTTPStatusError \"unknown model 'no_such_model'",
             "ok: v1 predict(efficientnet_lite0): numbers within ",
+            "ok: grpc infer(efficientnet_lite0, raw): UINT8 [1, 1000], id echoed, within ",
+            "ok: grpc infer(efficientnet_lite0, typed): UINT8 [1, 1000], id echoed, within ",
         ] {
             #expect(lines.contains { $0.hasPrefix(prefix) }, "missing line: \(prefix)…")
         }
