@@ -47,11 +47,11 @@ struct V1Routes: Sendable {
                 switch try V1Coding.request(body, model: model.name) {
                 case .rows(let instances):
                     let items = try instances.enumerated().map { n, instance in try V1Coding.tensors(of: instance, at: n, for: model) }
-                    let outputs = try await run(items, on: model, rows: instances.count)
+                    let outputs = try await run(items, on: model, rows: true)
                     return JSONResponse.make(data: V1Coding.predictions(outputs, count: instances.count))
                 case .columns(let inputs):
                     let items = try V1Columns.items(inputs, for: model)
-                    return JSONResponse.make(data: V1Columns.outputs(try await run(items, on: model, rows: items.count > 1 ? items.count : nil)))
+                    return JSONResponse.make(data: V1Columns.outputs(try await run(items, on: model, rows: items.count > 1)))
                 }
             }
         }
@@ -62,25 +62,24 @@ struct V1Routes: Sendable {
         try repository.model(named: context.decodedParameter("model") ?? "", version: context.parameters.get("version"))
     }
 
-    /// Each output of `items` run on `model`, the items' rows one after the other: one batch when
-    /// the model's batch dimension is dynamic, else one run each. With `rows`, every output must
-    /// have that many rows (one per item): an output without the batch dimension has none to give.
-    private func run(_ items: [[Tensor]], on model: ServedModel, rows: Int?) async throws -> [(name: String, tensor: Tensor)] {
+    /// Each output of `items` run on `model`, the items' rows one after the other: batches (of at
+    /// most the config's `max_batch_size`) when the model's batch dimension is dynamic, else one
+    /// run each. With `rows`, every output must have a row per item: an output without the batch
+    /// dimension has none to give.
+    private func run(_ items: [[Tensor]], on model: ServedModel, rows: Bool) async throws -> [(name: String, tensor: Tensor)] {
         let dynamic = model.info.inputs.allSatisfy { ($0.shape.first ?? 0) < 0 }
+        let size = dynamic ? max(model.batchLimit ?? items.count, 1) : 1
         var outputs: [[Tensor]] = []
-        if dynamic && items.count > 1 {
-            let batch = try model.info.inputs.indices.map { i in try Tensor.concatenating(items.map { $0[i] }) }
-            outputs = [try await repository.run(batch, on: model)]
-        } else {
-            for item in items { outputs.append(try await repository.run(item, on: model)) }
-        }
-        if let rows,
-            let (spec, tensor) = zip(model.info.outputs, outputs[0]).first(where: { outputs.count > 1 ? $1.shape.first != 1 : $1.shape.first != rows }
-            )
-        {
-            throw LedgeError.invalidInput(
-                "model '\(model.name)' answers output '\(spec.name)' of shape \(TensorCoding.describe(tensor.shape)) for \(outputs.count > 1 ? 1 : rows) item(s): v1 needs one row per item, use /v2/models/\(model.name)/infer"
-            )
+        for start in stride(from: 0, to: items.count, by: size) {
+            let chunk = items[start..<min(start + size, items.count)]
+            let batch = try model.info.inputs.indices.map { i in try Tensor.concatenating(chunk.map { $0[i] }) }
+            let run = try await repository.run(batch, on: model)
+            if rows, let (spec, tensor) = zip(model.info.outputs, run).first(where: { $1.shape.first != chunk.count }) {
+                throw LedgeError.invalidInput(
+                    "model '\(model.name)' answers output '\(spec.name)' of shape \(TensorCoding.describe(tensor.shape)) for \(chunk.count) item(s): v1 needs one row per item, use /v2/models/\(model.name)/infer"
+                )
+            }
+            outputs.append(run)
         }
         let joined = try model.info.outputs.indices.map { o in try Tensor.concatenating(outputs.map { $0[o] }) }
         return zip(model.info.outputs, joined).map { (name: $0.name, tensor: $1) }

@@ -105,12 +105,18 @@ extension ServedModel {
 
     /// With `max_batch_size` > 0 every input's first dimension is the batch, which the inputs
     /// of one request share: refused otherwise, as Triton refuses them (the runtime would fail
-    /// the run with its own error, a 500).
+    /// the run with its own error, a 500); and a batch over the config's own `max_batch_size`
+    /// (``batchLimit``) is refused, as Triton refuses it.
     func checkBatch(_ inputs: [Tensor]) throws {
         guard config.maxBatchSize > 0, let batch = inputs.first?.shape.first else { return }
         if let (spec, tensor) = zip(info.inputs, inputs).first(where: { $1.shape.first != batch }) {
             throw LedgeError.invalidInput(
                 "input '\(spec.name)' has a batch of \(tensor.shape.first ?? 0), input '\(info.inputs[0].name)' of \(batch): the inputs of model '\(name)' share their first (batch) dimension"
+            )
+        }
+        if let limit = batchLimit, batch > limit {
+            throw LedgeError.invalidInput(
+                "input '\(info.inputs[0].name)' has a batch of \(batch): model '\(name)' takes at most \(limit) items a request (max_batch_size in its config.pbtxt)"
             )
         }
     }

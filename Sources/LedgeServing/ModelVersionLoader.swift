@@ -143,7 +143,8 @@ struct ModelVersionLoader: Sendable {
             config: effective, batcher: batcher, fileKey: fileKey,
             imagePipeline: try? pipeline.get(), imagePipelineError: Self.reason(pipeline),
             queuePolicy: effective.dynamicBatching?.queuePolicy
-                ?? options.queueTimeout.map { QueuePolicyConfig(defaultTimeoutMicroseconds: $0, allowTimeoutOverride: true) })
+                ?? options.queueTimeout.map { QueuePolicyConfig(defaultTimeoutMicroseconds: $0, allowTimeoutOverride: true) },
+            batchLimit: config?.declaredMaxBatchSize.flatMap { $0 > 0 ? $0 : nil })
     }
 
     /// Gives what the instances' loads freed back to the system (``ledge_release_free_heap``):

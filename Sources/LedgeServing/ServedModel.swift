@@ -30,13 +30,18 @@ public final class ServedModel: Sendable {
     /// How long requests may wait for an instance: the config's `default_queue_policy`, else
     /// the server's `--queue-timeout-us`; `nil`: a request's own `timeout` alone.
     public let queuePolicy: QueuePolicyConfig?
+    /// The most items one request may carry: the `max_batch_size` its config.pbtxt sets (> 0),
+    /// as Triton refuses a larger batch; `nil` when the config sets none (the model's own shape bounds it).
+    public let batchLimit: Int?
 
     /// A served model over a pool.
     public init(
         name: String, version: String = "1", info: ModelInfo, pool: SessionPool, labels: [String]? = nil,
         config: ModelConfig? = nil, batcher: DynamicBatcher? = nil, fileKey: String = "",
-        imagePipeline: ImagePipeline? = nil, imagePipelineError: String? = nil, queuePolicy: QueuePolicyConfig? = nil
+        imagePipeline: ImagePipeline? = nil, imagePipelineError: String? = nil, queuePolicy: QueuePolicyConfig? = nil,
+        batchLimit: Int? = nil
     ) {
+        self.batchLimit = batchLimit
         self.queuePolicy = queuePolicy
         self.imagePipeline = imagePipeline
         self.imagePipelineError = imagePipelineError

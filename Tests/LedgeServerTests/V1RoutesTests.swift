@@ -94,6 +94,32 @@ import Testing
         }
     }
 
+    /// A config's own max_batch_size bounds a request's batch (a V2 or columns request over it is
+    /// refused, as Triton refuses it); v1 rows run in batches of at most that many.
+    @Test func aConfigsMaxBatchSizeBoundsARequest() async throws {
+        try await withTemporaryDirectory(prefix: "ledge-v1-limit") { folder in
+            try FileManager.default.createDirectory(atPath: folder + "/add/1", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: folder + "/add/1/model.onnx", withDestinationPath: Fixtures.model("add.onnx"))
+            try "max_batch_size: 2\n".write(toFile: folder + "/add/config.pbtxt", atomically: true, encoding: .utf8)
+            let repository = try ModelRepository.load(.repository(path: folder), options: RepositoryOptions(instances: 1), logger: TestServer.logger)
+            try await TestServer.withApp(repository: repository) { client in
+                let instances = (0..<5).map { #"{"a": [\#($0), 1, 2, 3], "b": [1, 1, 1, 1]}"# }.joined(separator: ", ")
+                let (status, body) = try await Self.predict(client, "add", #"{"instances": [\#(instances)]}"#)
+                #expect(status == .ok && body == #"{"predictions":[[1,2,3,4],[2,2,3,4],[3,2,3,4],[4,2,3,4],[5,2,3,4]]}"#, "\(body)")
+                let refusal = "input 'a' has a batch of 3: model 'add' takes at most 2 items a request (max_batch_size in its config.pbtxt)"
+                let (columns, answer) = try await Self.predict(
+                    client, "add", #"{"inputs": {"a": [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]], "b": [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]]}}"#)
+                #expect(columns == .badRequest && answer == #"{"error":"\#(refusal)"}"#)
+                let v2 =
+                    #"{"inputs":[{"name":"a","datatype":"FP32","shape":[3,4],"data":[1,2,3,4,1,2,3,4,1,2,3,4]},"#
+                    + #"{"name":"b","datatype":"FP32","shape":[3,4],"data":[1,2,3,4,1,2,3,4,1,2,3,4]}]}"#
+                try await client.execute(uri: "/v2/models/add/infer", method: .post, headers: jsonHeaders, body: ByteBuffer(string: v2)) { response in
+                    #expect(response.status == .badRequest && response.errorMessage == refusal)
+                }
+            }
+        }
+    }
+
     /// A model whose output has no batch dimension (a sum over it) has no row per instance: refused, not cut.
     @Test func anOutputWithoutRowsIsRefused() async throws {
         try await withTemporaryDirectory(prefix: "ledge-v1") { folder in
