@@ -28,7 +28,7 @@ import Testing
         #expect(result.status == 0, "check_grpc.py failed: \(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         for line in [
-            "ok: live, ready; server metadata: name ledge, extensions binary_tensor_data, classification, model_repository, statistics, trace, logging",
+            "ok: live, ready; server metadata: name ledge, extensions binary_tensor_data, classification, model_repository, schedule_policy, statistics, trace, logging",
             "ok: model efficientnet_lite0: ready, platform tflite, inputs [('images', 'UINT8', [1, 224, 224, 3])]",
             "ok: model mobilenet_gen: ready, platform onnxruntime_onnx, inputs [('input', 'FP32', [-1, 3, 224, 224])]",
             "ok: stream: 20 requests answered in order, ids matching, each exactly a + b",
