@@ -37,9 +37,12 @@ enum V1Columns {
                 return value
             }
         }
-        let tensors = try zip(specs, zip(values, fields)).map { spec, item in try tensor(item.0, field: item.1, spec: spec, model: model) }
+        let single = fixedAtOne(specs)
+        let tensors = try zip(specs, zip(values, fields)).map { spec, item in
+            try tensor(item.0, field: item.1, spec: single ? batchFree(spec) : spec, shownAs: spec, model: model)
+        }
         let batches = tensors.map { $0.shape.first ?? 1 }
-        guard fixedAtOne(specs), let count = batches.first, !batches.allSatisfy({ $0 == 1 }) else { return [tensors] }
+        guard single, let count = batches.first, !batches.allSatisfy({ $0 == 1 }) else { return [tensors] }
         if let (field, batch) = zip(fields, batches).first(where: { $1 != count || $1 == 0 }) {
             throw LedgeError.invalidInput(
                 batch == 0
@@ -58,8 +61,10 @@ enum V1Columns {
     /// Whether every input's batch dimension is fixed at 1: such a model runs a batch as single items.
     private static func fixedAtOne(_ specs: [TensorSpec]) -> Bool { specs.allSatisfy { $0.shape.first == 1 } }
 
-    /// One input's tensor, batch included: image files for the model's image input, else nested numbers.
-    private static func tensor(_ value: JSONValue, field: String, spec: TensorSpec, model: ServedModel) throws -> Tensor {
+    /// One input's tensor, batch included: image files for the model's image input, else nested
+    /// numbers; checked against `spec` (the batch made free for a model of batch 1), refused
+    /// naming the model's own `shownAs`.
+    private static func tensor(_ value: JSONValue, field: String, spec: TensorSpec, shownAs: TensorSpec, model: ServedModel) throws -> Tensor {
         let tensor: Tensor
         if V1Coding.isFile(value) {
             tensor = try V1Coding.images([(value, field)], for: model)
@@ -70,11 +75,11 @@ enum V1Columns {
         } else {
             let input = try SeldonCoding.ndarray(value, field: field)
             // The model's own shape in the refusal when even a free batch does not fit.
-            return try SeldonCoding.tensor(input, spec: batchFree(spec).accepts(shape: input.shape) ? batchFree(spec) : spec, model: model.name)
+            return try SeldonCoding.tensor(input, spec: spec.accepts(shape: input.shape) ? spec : shownAs, model: model.name)
         }
-        guard batchFree(spec).accepts(shape: tensor.shape) else {
+        guard spec.accepts(shape: tensor.shape) else {
             throw LedgeError.invalidInput(
-                "field '\(field)': \(tensor.shape.first ?? 1) image(s) make a tensor of shape \(TensorCoding.describe(tensor.shape)), input '\(spec.name)' of model '\(model.name)' expects \(spec.shapeDescription)"
+                "field '\(field)': \(tensor.shape.first ?? 1) image(s) make a tensor of shape \(TensorCoding.describe(tensor.shape)), input '\(shownAs.name)' of model '\(model.name)' expects \(shownAs.shapeDescription)"
             )
         }
         return tensor
