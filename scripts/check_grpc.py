@@ -151,15 +151,18 @@ def check_stream(client):
     for n in range(20):
         a = np.full((1, 4), n, dtype=np.float32)
         b = np.arange(4, dtype=np.float32).reshape(1, 4)
-        client.async_stream_infer("add", add_inputs(a, b), request_id=f"s{n}")
+        client.async_stream_infer("add", add_inputs(a, b), request_id=f"s{n}", enable_empty_final_response=n % 2 == 0)
         sent.append(a + b)
     got = [answers.get(timeout=60) for _ in range(20)]
     client.stop_stream()
     ids = [r.get_response().id if r is not None else None for r, _ in got]
     expect(ids == [f"s{n}" for n in range(20)], "stream", f"expected ids s0..s19 in order, got {ids}")
-    for (result, error), want in zip(got, sent):
+    for n, ((result, error), want) in enumerate(zip(got, sent)):
         expect(error is None and np.array_equal(result.as_numpy("sum"), want), "stream", f"wrong answer: {error}")
-    ok("stream: 20 requests answered in order, ids matching, each exactly a + b")
+        # Triton's final-response flag on the answers whose requests asked for it (even n), only those.
+        flag = result.get_response().parameters.get("triton_final_response")
+        expect((flag is not None and flag.bool_param) == (n % 2 == 0), "stream", f"s{n}: triton_final_response {flag}")
+    ok("stream: 20 requests answered in order, ids matching, each exactly a + b; triton_final_response on the 10 that asked")
 
 
 def check_classification(client, fixtures):

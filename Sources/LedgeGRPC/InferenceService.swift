@@ -174,6 +174,13 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
                     reply.inferResponse.modelVersion = message.modelVersion
                     reply.inferResponse.id = message.id
                 }
+                // Triton's final-response flag, for a client that asked (tritonclient's
+                // enable_empty_final_response): every answer here is its request's last.
+                if case .boolParam(true)? = message.parameters["triton_enable_empty_final_response"]?.parameterChoice {
+                    var final = Inference_InferParameter()
+                    final.boolParam = true
+                    reply.inferResponse.parameters["triton_final_response"] = final
+                }
                 counted?.inFlight.decrement()
                 calls.finish(context, logger: logger, model: named.name, counted: counted, code: code, start: start)
                 trace?.stamp("GRPC_SEND_START")

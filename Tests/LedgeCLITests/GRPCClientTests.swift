@@ -31,7 +31,7 @@ import Testing
             "ok: live, ready; server metadata: name ledge, extensions binary_tensor_data, classification, model_repository, schedule_policy, statistics, trace, logging",
             "ok: model efficientnet_lite0: ready, platform tflite, inputs [('images', 'UINT8', [1, 224, 224, 3])]",
             "ok: model mobilenet_gen: ready, platform onnxruntime_onnx, inputs [('input', 'FP32', [-1, 3, 224, 224])]",
-            "ok: stream: 20 requests answered in order, ids matching, each exactly a + b",
+            "ok: stream: 20 requests answered in order, ids matching, each exactly a + b; triton_final_response on the 10 that asked",
             "ok: get_inference_statistics(mobilenet_gen): version 1, 3 requests, 6 inferences, 3 executions, batch sizes [2], 0 failed",
             "ok: get_inference_statistics(): add, efficientnet_lite0, mobilenet_gen",
             "ok: log settings: log_error=True, log_file=, log_format=default, log_info=True, log_verbose_level=0, log_warning=True; verbose 1 and back",
