@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Check Triton's model repository extension of a running `ledge serve --model-control-mode
 explicit` with the real Triton client (tritonclient[http] or tritonclient[grpc]): the index,
-load_model, unload_model (which the clients always send with `unload_dependents`) and the
-refusal of a config sent with the call.
+load_model, unload_model (which the clients always send with `unload_dependents`), a config
+sent with the load (Triton's JSON config, used instead of the folder's until a load without one;
+a bad one refused with what served going on) and the refusal of files sent with it.
 
 Usage: python scripts/check_repository.py --protocol http --url 127.0.0.1:8000
        python scripts/check_repository.py --protocol grpc --url 127.0.0.1:8001
@@ -55,16 +56,49 @@ class Checks:
         expect(state == "READY", "repository index after the load", f"state {state!r}")
         ok(f"{self.protocol}: load_model(add): ready, infer exactly a + a, index READY")
 
-    def config(self):
+    def batch(self, rows):
+        inputs = []
+        for name in ["a", "b"]:
+            tensor = self.module.InferInput(name, [rows, 4], "FP32")
+            tensor.set_data_from_numpy(np.ones((rows, 4), dtype=np.float32))
+            inputs.append(tensor)
+        return self.client.infer("add", inputs).as_numpy("sum")
+
+    def max_batch_size(self):
+        raw = self.client.get_model_config("add") if self.protocol == "http" else self.client.get_model_config("add", as_json=True)["config"]
+        return int(raw.get("max_batch_size", 0))
+
+    def refusal(self, what, call, message):
+        bad = "400" if self.protocol == "http" else "StatusCode.INVALID_ARGUMENT"
         try:
-            self.client.load_model("add", config=json.dumps({"max_batch_size": 4}))
+            call()
         except InferenceServerException as e:
-            bad = "400" if self.protocol == "http" else "StatusCode.INVALID_ARGUMENT"
-            message = "load parameter 'config' is not supported: the model is loaded from its repository folder as it is"
-            expect(e.status() == bad and e.message() == message, "load_model(add, config=…)", f"got {e.status()} {e.message()!r}")
-            ok(f"{self.protocol}: load_model(add, config=…): InferenceServerException {e.status()} \"{e.message()}\"")
-            return
-        raise AssertionError("load_model(add, config=…): loaded, expected a refusal")
+            expect(e.status() == bad and e.message() == message, what, f"got {e.status()} {e.message()!r}")
+            return f"InferenceServerException {e.status()} \"{e.message()}\""
+        raise AssertionError(f"{what}: no refusal")
+
+    def config(self):
+        # Triton's JSON config as the load's config parameter: used instead of the folder's.
+        config = {"max_batch_size": 2, "dynamic_batching": {"default_queue_policy": {"default_timeout_microseconds": "50000"}},
+                  "instance_group": [{"count": 1, "kind": "KIND_CPU"}], "parameters": {"threads": {"string_value": "1"}}}
+        self.client.load_model("add", config=json.dumps(config))
+        expect(self.max_batch_size() == 2, "load_model(add, config=…)", f"max_batch_size {self.max_batch_size()}")
+        expect(np.array_equal(self.batch(2), np.full((2, 4), 2, dtype=np.float32)), "infer(add) batch 2")
+        over = self.refusal("infer(add) batch 3", lambda: self.batch(3),
+                            "input 'a' has a batch of 3: model 'add' takes at most 2 items a request (max_batch_size in its config.pbtxt)")
+        ok(f"{self.protocol}: load_model(add, config=…): max_batch_size 2 in get_model_config, a batch of 2 served, 3 refused: {over}")
+        bad = self.refusal("load_model(add, config=KIND_GPU)",
+                           lambda: self.client.load_model("add", config=json.dumps({"instance_group": [{"kind": "KIND_GPU"}]})),
+                           "load parameter 'config': instance_group[0].kind KIND_GPU is not supported by ledge: "
+                           "expected KIND_CPU (Ledge runs models on the CPU)")
+        expect(self.max_batch_size() == 2, "a refused config", "changed what serves")
+        files = self.refusal("load_model(add, files=…)",
+                             lambda: self.client.load_model("add", config=json.dumps(config), files={"file:1/model.onnx": b"onnx"}),
+                             "load parameter 'file:1/model.onnx' is not supported: the model is loaded from its repository folder")
+        ok(f"{self.protocol}: load_model(add, config=KIND_GPU): {bad}; what served goes on; files=…: {files}")
+        self.client.load_model("add")
+        expect(self.max_batch_size() == 8, "load_model(add) again", f"max_batch_size {self.max_batch_size()}, expected the folder's (8)")
+        ok(f"{self.protocol}: load_model(add) without a config: the folder's again (max_batch_size 8)")
 
     def unload(self):
         self.client.unload_model("add")

@@ -78,6 +78,16 @@ public struct ModelConfig: Sendable, Hashable {
         return try ModelConfigDecoder(file: file).decode(tree)
     }
 
+    /// Reads a config given in Triton's JSON form (protobuf's JSON mapping of its
+    /// `model_config.proto`: what a load request's `config` parameter holds), as `tree`: JSON
+    /// objects as messages, arrays as lists, strings as strings (enum values and 64-bit
+    /// integers are strings in that form: both are taken), numbers as numbers, `true` and
+    /// `false` as those words. The same fields as a config.pbtxt, checked the same way;
+    /// `source` names it in errors (`SOURCE: FIELD: …`, no position).
+    public static func decode(json tree: TextProto, source: String) throws -> ModelConfig {
+        try ModelConfigDecoder(file: source, json: true).decode(tree)
+    }
+
     /// Reads and parses the `config.pbtxt` at `path` (an empty file is an empty config).
     public static func load(path: String) throws -> ModelConfig {
         let data = try CheckedFile.read(

@@ -13,8 +13,8 @@ struct ModelConfigDecoder {
 
     let reader: TextProtoReader
 
-    init(file: String) {
-        self.reader = TextProtoReader(file: file)
+    init(file: String, json: Bool = false) {
+        self.reader = TextProtoReader(file: file, json: json)
     }
 
     func decode(_ tree: TextProto) throws -> ModelConfig {

@@ -21,9 +21,12 @@ struct TextProtoReader {
     }
 
     let file: String
+    /// The tree was read from protobuf's JSON form (Triton's JSON config): enum values and
+    /// 64-bit integers come as strings there, and no position means anything.
+    var json = false
 
     func error(_ message: String, at position: Position) -> LedgeError {
-        LedgeError.invalidModel("\(file):\(position): \(message)")
+        LedgeError.invalidModel(json ? "\(file): \(message)" : "\(file):\(position): \(message)")
     }
 
     /// Throws for a field not in `allowed` (named, with the list of allowed
@@ -92,6 +95,7 @@ struct TextProtoReader {
     }
 
     func identifier(_ scalar: Scalar, expected: String) throws -> String {
+        if json, case .string(let word) = scalar.value { return word }
         guard case .identifier(let word) = scalar.value else {
             throw error("\(scalar.path): expected \(expected), found \(scalar.value)", at: scalar.position)
         }
@@ -100,7 +104,9 @@ struct TextProtoReader {
 
     /// An integer in `range`; `expected` says what in words (`a positive integer`).
     func integer(_ scalar: Scalar, in range: ClosedRange<Int>, expected: String) throws -> Int {
-        guard case .number(let text) = scalar.value, let value = Int(text) else {
+        var value = scalar.value
+        if json, case .string(let text) = value { value = .number(text) }
+        guard case .number(let text) = value, let value = Int(text) else {
             throw error("\(scalar.path): expected \(expected), found \(scalar.value)", at: scalar.position)
         }
         guard range.contains(value) else {

@@ -215,7 +215,15 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     ) async throws -> ServerResponse<Inference_RepositoryModelLoadResponse> {
         try await calls.unary(request, context, endpoint: .api(.modelRepository, reach: .model), naming: request.message.modelName) { message, _ in
             try ModelRepository.refuseParameters(message.parameters.keys, action: "load")
-            try await repository.load(message.modelName)
+            var config: String?
+            if let parameter = message.parameters["config"] {
+                guard case .stringParam(let text) = parameter.parameterChoice else {
+                    throw LedgeError.invalidInput(
+                        "load parameter 'config' is not a string: expected the model's configuration as JSON in string_param")
+                }
+                config = text
+            }
+            try await repository.load(message.modelName, config: config)
             return Inference_RepositoryModelLoadResponse()
         }
     }

@@ -18,12 +18,20 @@ struct WebRoutes: Sendable {
         }
         router.on("/v2/repository/index", method: .post, scope: .modelRepository, recordingIn: table) { request, _ in try await index(request) }
         router.on("/v2/repository/models/{model}/load", method: .post, scope: .modelRepository, recordingIn: table) { request, context in
-            try ModelRepository.refuseParameters(try await parameters(request, action: "load"), action: "load")
-            try await repository.load(try name(context))
+            let parameters = try await parameters(request, action: "load")
+            try ModelRepository.refuseParameters(parameters.keys, action: "load")
+            var config: String?
+            if let value = parameters["config"] {
+                guard case .string(let text) = value else {
+                    throw ServerError.badRequest("load parameter 'config' is \(value.kind): expected the model's configuration as a JSON string")
+                }
+                config = text
+            }
+            try await repository.load(try name(context), config: config)
             return JSONResponse.make(data: Data("{}".utf8))
         }
         router.on("/v2/repository/models/{model}/unload", method: .post, scope: .modelRepository, recordingIn: table) { request, context in
-            try ModelRepository.refuseParameters(try await parameters(request, action: "unload"), action: "unload")
+            try ModelRepository.refuseParameters(try await parameters(request, action: "unload").keys, action: "unload")
             try await repository.unload(try name(context))
             return JSONResponse.make(data: Data("{}".utf8))
         }
@@ -47,15 +55,15 @@ struct WebRoutes: Sendable {
         }
     }
 
-    /// The names of a load or unload request's `parameters` (Triton's `config` and `file:…`;
-    /// Triton's `unload_dependents`): the body is empty or `{"parameters": {…}}`.
-    private func parameters(_ request: Request, action: String) async throws -> [String] {
+    /// A load or unload request's `parameters` (Triton's `config` and `file:…`; Triton's
+    /// `unload_dependents`): the body is empty or `{"parameters": {…}}`.
+    private func parameters(_ request: Request, action: String) async throws -> [String: JSONValue] {
         let body = try await Self.smallBody(
             request,
             tooLarge:
                 "\(action) request body exceeds \(Self.smallBodyLimit) bytes: files sent with the call are not supported, the model is read from its repository folder"
         )
-        guard body.readableBytes > 0 else { return [] }
+        guard body.readableBytes > 0 else { return [:] }
         guard
             case .object(let members)? = body.readableBytesView.withContiguousStorageIfAvailable({ JSONParser.parse(UnsafeRawBufferPointer($0)) })
                 ?? nil,
@@ -64,8 +72,8 @@ struct WebRoutes: Sendable {
             throw ServerError.badRequest("malformed \(action) request: expected nothing or a JSON object like {\"parameters\": {}}")
         }
         switch members["parameters"] {
-        case nil, .null?: return []
-        case .object(let parameters)?: return Array(parameters.keys)
+        case nil, .null?: return [:]
+        case .object(let parameters)?: return parameters
         default: throw ServerError.badRequest("malformed \(action) request: 'parameters' is no object")
         }
     }

@@ -23,9 +23,18 @@ public final class ModelRepository: Sendable {
         var unloaded = false
         /// Versions that served and were unloaded (superseded, out of the policy, removed, or on request).
         var retired: Set<Int> = []
+        /// The config a load request gave (Triton's `config` parameter), used instead of the
+        /// folder's config.pbtxt until a load without one or an unload.
+        var override: ConfigOverride?
 
         /// The version unversioned requests go to: the highest ready one.
         var latest: ServedModel? { versions.max { $0.key < $1.key }?.value }
+    }
+
+    /// A load request's config: its JSON text (part of the versions' identity) and what it says.
+    struct ConfigOverride: Sendable {
+        var text: String
+        var config: ModelConfig
     }
 
     /// Where the models come from.

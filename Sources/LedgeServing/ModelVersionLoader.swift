@@ -33,9 +33,11 @@ struct ModelVersionLoader: Sendable {
     private static func identity(_ path: String) -> String { PathName.fingerprint(path) }
 
     /// Version `number` of model `name` from `path`, with `config` (from config.pbtxt at
-    /// `configPath`, `nil` without one) completed from the model and checked against it.
+    /// `configPath`, `nil` without one; or from `configSource`, a load request's) completed
+    /// from the model and checked against it.
     func load(
-        name: String, number: Int, path: String, labels: String?, config: ModelConfig?, configPath: String?, fileKey: String
+        name: String, number: Int, path: String, labels: String?, config: ModelConfig?, configPath: String?, fileKey: String,
+        configSource: String? = nil
     ) throws -> ServedModel {
         let file = try ModelFile(path: path)  // read once: the probe's cache key and the instances use its bytes
         let plan = InstancePlan(
@@ -68,11 +70,11 @@ struct ModelVersionLoader: Sendable {
         let pipeline = Result {
             try ImagePipeline(info: info, options: ClassifierOptions(labelsPath: labels, exactDecode: options.exactDecode))
         }
-        var effective = try (config ?? ModelConfig()).completed(for: info, format: file.format, file: configPath)
+        var effective = try (config ?? ModelConfig()).completed(for: info, format: file.format, file: configSource ?? configPath)
         // config.pbtxt's model_warmup: run on each instance before it serves (these before ready, the later ones before they join).
         let warmup = try ModelWarmup(
             config: effective, info: info, folder: PathName.appending("warmup", to: PathName.deletingLastComponent(configPath ?? path)),
-            configPath: configPath ?? path)
+            configPath: configSource ?? configPath ?? path)
         if !warmup.isEmpty {
             let started = ContinuousClock.now
             for instance in all { try warmup.run(on: instance) }

@@ -70,15 +70,19 @@ extension ModelRepository {
     /// Brings model `name` in line with its folder: loads the versions its version policy
     /// selects that are new or changed, keeps unchanged ones, drops unselected ones, and
     /// swaps them in at once. A version that fails leaves what served before serving.
-    func apply(_ name: String, log: Bool = true) {
+    /// `override`: a load request's own config (`.some(nil)`: none, back to the folder's);
+    /// `nil` keeps what the last load gave.
+    func apply(_ name: String, log: Bool = true, override: ConfigOverride?? = nil) {
         let previous = slots.withLock { $0[name] } ?? Slot()
         var slot = previous
         slot.unloaded = false
+        if let override { slot.override = override }
         options.willLoad?(name)
         do {
             let folder = try folder(name)
-            let configText = try folder.configPath.map { try Self.readConfig($0) }
-            let config = try folder.configPath.map { try ModelConfig.parse(configText ?? "", file: $0) }
+            let configText = try slot.override.map(\.text) ?? folder.configPath.map { try Self.readConfig($0) }
+            let config = try slot.override.map(\.config) ?? folder.configPath.map { try ModelConfig.parse(configText ?? "", file: $0) }
+            let configSource = slot.override.map { _ in ModelConfigJSON.source }
             slot.fingerprint = fingerprint(folder, configText: configText)
             let policy = config?.versionPolicy ?? .latest(1)
             let selected = policy.select(folder.versions.map(\.number))
@@ -99,7 +103,7 @@ extension ModelRepository {
                 do {
                     versions[file.number] = try loader.load(
                         name: name, number: file.number, path: file.model, labels: folder.labels, config: config,
-                        configPath: folder.configPath, fileKey: key)
+                        configPath: folder.configPath, fileKey: key, configSource: configSource)
                 } catch {
                     let failure = Self.failure(error, naming: file.model, unlessItNames: folder.path)
                     if log { logger.error("model '\(name)' version \(file.number) not loaded: \(failure.message)") }
@@ -118,6 +122,8 @@ extension ModelRepository {
             if log { logger.error("model '\(name)' not loaded: \(failure.message)") }
             slot.failure = failure
         }
+        // A load request's config that did not load is not kept: what serves is what came before.
+        if slot.failure != nil || !slot.failures.isEmpty { slot.override = previous.override }
         swap(name, to: slot, from: previous)
     }
 

@@ -56,28 +56,33 @@ extension ModelRepository {
         return entries
     }
 
-    /// Loads (or reloads from its folder) model `name`: explicit mode only.
+    /// Loads (or reloads from its folder) model `name`: explicit mode only. With `config`
+    /// (Triton's `config` load parameter: the model's configuration as JSON) that config is
+    /// used instead of the folder's config.pbtxt, until a load without one.
     /// Throws the model's failure when it has no ready version afterwards.
-    public func load(_ name: String) async throws {
+    public func load(_ name: String, config: String? = nil) async throws {
         try Self.validate(name: name)
         try requireExplicit("load")
+        let override = try config.map { ConfigOverride(text: $0, config: try ModelConfigJSON.config($0)) }
         await options.refreshSource?()
         guard try sourceNames().contains(name) else { throw LedgeError.unknownModel(name) }
-        await onChanges { self.apply(name) }
+        await onChanges { self.apply(name, override: .some(override)) }
         let slot = slots.withLock { $0[name] }
-        if let slot, slot.versions.isEmpty {
+        // A load that failed says so, also when what served before goes on serving (as Triton's).
+        if let slot, slot.versions.isEmpty || slot.failure != nil || !slot.failures.isEmpty {
             throw slot.failure ?? slot.failures.sorted { $0.key > $1.key }.first?.value ?? LedgeError.invalidModel("model '\(name)' did not load")
         }
     }
 
-    /// Refuses Triton's load parameters (`config`, `file:…`: a config or files sent with the
-    /// call, over HTTP or gRPC): the model is read from its repository folder as it is. An
-    /// unload's `unload_dependents` (which Triton's clients always send) is taken: no model
-    /// here has dependents (no ensembles), so either value unloads the model alone.
+    /// Refuses Triton's load parameters but `config` (files sent with the call, `file:…`, over
+    /// HTTP or gRPC): the model is read from its repository folder. An unload's
+    /// `unload_dependents` (which Triton's clients always send) is taken: no model here has
+    /// dependents (no ensembles), so either value unloads the model alone.
     public static func refuseParameters(_ keys: some Collection<String>, action: String) throws {
-        guard let key = keys.filter({ !(action == "unload" && $0 == "unload_dependents") }).sorted().first else { return }
+        let taken = action == "load" ? "config" : "unload_dependents"
+        guard let key = keys.filter({ $0 != taken }).sorted().first else { return }
         throw LedgeError.invalidInput(
-            "\(action) parameter '\(key)' is not supported: the model is \(action == "load" ? "loaded from" : "unloaded from") its repository folder as it is"
+            "\(action) parameter '\(key)' is not supported: the model is \(action == "load" ? "loaded from" : "unloaded from") its repository folder"
         )
     }
 

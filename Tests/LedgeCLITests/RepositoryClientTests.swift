@@ -4,7 +4,8 @@ import Testing
 
 /// Triton's model repository extension of the real `ledge serve --model-control-mode explicit`,
 /// used by the real Triton clients (`tritonclient[http]` and `tritonclient[grpc]`, each in its
-/// venv): the index, load_model, unload_model and a config sent with the call (scripts/check_repository.py).
+/// venv): the index, load_model (with a config sent with the call, and without), unload_model, files
+/// refused (scripts/check_repository.py).
 @Suite(.ownThread) struct RepositoryClientTests {
     @Test func tritonClientsLoadAndUnloadModels() async throws {
         try await withTemporaryDirectory(prefix: "ledge-repository-client") { folder in
@@ -17,7 +18,12 @@ import Testing
                 let bad = protocolName == "http" ? "400" : "StatusCode.INVALID_ARGUMENT"
                 for line in [
                     "ok: \(protocolName): load_model(add): ready, infer exactly a + a, index READY",
-                    "ok: \(protocolName): load_model(add, config=…): InferenceServerException \(bad) \"load parameter 'config' is not supported: the model is loaded from its repository folder as it is\"",
+                    "ok: \(protocolName): load_model(add, config=…): max_batch_size 2 in get_model_config, a batch of 2 served, 3 refused: "
+                        + "InferenceServerException \(bad) \"input 'a' has a batch of 3: model 'add' takes at most 2 items a request (max_batch_size in its config.pbtxt)\"",
+                    "ok: \(protocolName): load_model(add, config=KIND_GPU): InferenceServerException \(bad) \"load parameter 'config': instance_group[0].kind KIND_GPU "
+                        + "is not supported by ledge: expected KIND_CPU (Ledge runs models on the CPU)\"; what served goes on; files=…: "
+                        + "InferenceServerException \(bad) \"load parameter 'file:1/model.onnx' is not supported: the model is loaded from its repository folder\"",
+                    "ok: \(protocolName): load_model(add) without a config: the folder's again (max_batch_size 8)",
                     "ok: \(protocolName): unload_model(add) (unload_dependents sent): not ready, index UNAVAILABLE",
                     "all \(protocolName) repository checks passed",
                 ] {

@@ -34,31 +34,34 @@ import Testing
         }
     }
 
-    /// Triton's load parameters (a config or files sent with the call) are refused, not ignored, as over gRPC.
+    /// Triton's load parameters: files sent with the call are refused, not ignored (as over
+    /// gRPC); a config must be a JSON string (what it says is checked in explicit mode: RepositoryClientTests).
     @Test func loadParametersAreRefused() async throws {
         try await TestServer.withApp { client in
             for (action, body, message) in [
                 (
-                    "load", #"{"parameters": {"config": "{\"max_batch_size\": 4}"}}"#,
-                    "load parameter 'config' is not supported: the model is loaded from its repository folder as it is"
+                    "load", #"{"parameters": {"file:1/model.onnx": "AAAA", "config": "{}"}}"#,
+                    "load parameter 'file:1/model.onnx' is not supported: the model is loaded from its repository folder"
                 ),
                 (
-                    "load", #"{"parameters": {"file:1/model.onnx": "AAAA", "config": "{}"}}"#,
-                    "load parameter 'config' is not supported: the model is loaded from its repository folder as it is"
+                    "load", #"{"parameters": {"config": 4}}"#,
+                    "load parameter 'config' is a number: expected the model's configuration as a JSON string"
                 ),
                 (
                     "unload", #"{"parameters": {"unload_dependents": true, "x": 1}}"#,
-                    "unload parameter 'x' is not supported: the model is unloaded from its repository folder as it is"
+                    "unload parameter 'x' is not supported: the model is unloaded from its repository folder"
                 ),
-                // What tritonclient's unload_model always sends: on to the mode's answer.
+                ("load", "[1]", #"malformed load request: expected nothing or a JSON object like {"parameters": {}}"#),
+                ("load", #"{"parameters": 3}"#, "malformed load request: 'parameters' is no object"),
+                // A config, or what tritonclient's unload_model always sends: on to the mode's answer.
+                (
+                    "load", #"{"parameters": {"config": "{\"max_batch_size\": 4}"}}"#,
+                    "cannot load models: the model control mode is none: expected --model-control-mode explicit"
+                ),
                 (
                     "unload", #"{"parameters": {"unload_dependents": false}}"#,
                     "cannot unload models: the model control mode is none: expected --model-control-mode explicit"
                 ),
-                ("load", "[1]", #"malformed load request: expected nothing or a JSON object like {"parameters": {}}"#),
-                ("load", #"{"parameters": 3}"#, "malformed load request: 'parameters' is no object"),
-                // No parameters: on to the mode's answer.
-                ("load", #"{"parameters": {}}"#, "cannot load models: the model control mode is none: expected --model-control-mode explicit"),
             ] {
                 try await client.execute(uri: "/v2/repository/models/add/\(action)", method: .post, body: ByteBuffer(string: body)) { response in
                     #expect(response.status == .badRequest)
