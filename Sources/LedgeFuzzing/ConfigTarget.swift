@@ -4,7 +4,8 @@ internal import LedgeServing
 /// FuzzConfig: the bytes as a model folder's `config.pbtxt` (Triton's protobuf text format), as a
 /// repository reads it at start and at every reload: the text parser, the config decoder, the
 /// completion against a model's own tensors (``info``), and the config as the
-/// `/config` endpoints serve it.
+/// `/config` endpoints serve it. Bytes that hold a JSON object are also read as a load
+/// request's `config` (Triton's JSON form, ``ModelConfigJSON``).
 ///
 /// Invariants: nothing traps; every refusal is a one-line `invalidModel` ``LedgeError`` that
 /// names the file (`config.pbtxt:` first, then where and what); an accepted config keeps its
@@ -26,6 +27,8 @@ enum ConfigTarget {
         let target = FuzzTarget.config
         // Not UTF-8: `ModelConfig.load` refuses the file before parsing (its own message).
         guard let text = String(validating: input, as: UTF8.self) else { return }
+        // A JSON object is also read as a load request's config (Triton's JSON form).
+        if text.first(where: { !$0.isWhitespace }) == "{" { try runJSON(text, input) }
         do {
             let config = try ModelConfig.parse(text, file: file)
             try check(config, input)
@@ -36,6 +39,29 @@ enum ConfigTarget {
             try target.expectLedgeError(error, from: "config", codes: [.invalidModel], input)
             if let error = error as? LedgeError, !error.message.hasPrefix("\(file):") {
                 throw target.failure("the config's error does not name the file first: \(error.message)", input)
+            }
+        }
+    }
+
+    /// The bytes as a load request's `config` (``ModelConfigJSON``): the same invariants, its
+    /// refusals one-line `invalidInput` errors that name the parameter first.
+    private static func runJSON(_ text: String, _ input: UnsafeBufferPointer<UInt8>) throws {
+        let target = FuzzTarget.config
+        do {
+            let config = try ModelConfigJSON.config(text)
+            try check(config, input)
+            try check(try config.completed(for: info, format: .onnx, file: ModelConfigJSON.source), input)
+        } catch let failure as FuzzFailure {
+            throw failure
+        } catch let error as LedgeError where error.code == .invalidModel {
+            // Completion against the model names the parameter as a config.pbtxt's path.
+            if !error.message.hasPrefix(ModelConfigJSON.source) {
+                throw target.failure("the completion's error does not name the parameter first: \(error.message)", input)
+            }
+        } catch {
+            try target.expectLedgeError(error, from: "JSON config", codes: [.invalidInput], input)
+            if let error = error as? LedgeError, !error.message.hasPrefix(ModelConfigJSON.source) {
+                throw target.failure("the JSON config's error does not name the parameter first: \(error.message)", input)
             }
         }
     }

@@ -68,10 +68,17 @@ struct FuzzSeedTests {
                 + "input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup",
         ]
         let files = try FuzzReplayTests.files("Corpus", .config)
-        #expect(files.count == 7)
+        #expect(files.count == 8)
         for file in files {
             let name = file.lastPathComponent
             let text = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+            if name.hasSuffix(".json") {
+                // A load request's config in Triton's JSON form, completed against the target's model.
+                let config = try ModelConfigJSON.config(text).completed(for: ConfigTarget.info, format: .onnx, file: ModelConfigJSON.source)
+                #expect(config.instanceCount == 2 && config.dynamicBatching?.queuePolicy?.defaultTimeoutMicroseconds == 5000)
+                #expect(config.warmups.count == 1 && config.threads == 1)
+                continue
+            }
             do {
                 let config = try ModelConfig.parse(text, file: ConfigTarget.file)
                 _ = try config.completed(for: ConfigTarget.info, format: .onnx, file: ConfigTarget.file)
