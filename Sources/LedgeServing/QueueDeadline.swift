@@ -1,4 +1,4 @@
-public import LedgeCore
+internal import LedgeCore
 
 /// When a request still waiting for an instance (or a batch) gives up: its queue timeout,
 /// from the request's `timeout` parameter and the model's `default_queue_policy`
