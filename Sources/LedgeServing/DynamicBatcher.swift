@@ -84,10 +84,7 @@ public final class DynamicBatcher: Sendable {
             return state.nextTicket
         }
         // The queue timeout: a request not yet in a batch when it rings leaves the queue.
-        let alarm = deadline?.alarm { [self] in
-            let removed = state.withLock { $0.queue.remove(ticket: ticket) }
-            if let removed, let deadline { removed.payload.continuation.resume(throwing: deadline.error(model: modelName)) }
-        }
+        let alarm = deadline.map { deadline in deadline.alarm { [self] in leave(ticket, with: deadline.error(model: modelName)) } }
         defer { alarm?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -107,9 +104,14 @@ public final class DynamicBatcher: Sendable {
             }
         } onCancel: {
             // A cancelled request leaves the queue at once; one already in a batch runs to the end.
-            let removed = state.withLock { $0.queue.remove(ticket: ticket) }
-            removed?.payload.continuation.resume(throwing: CancellationError())
+            leave(ticket, with: CancellationError())
         }
+    }
+
+    /// Takes the request of `ticket` out of the queue, if it is not in a batch yet, and resumes it with `error`.
+    private func leave(_ ticket: UInt64, with error: any Error) {
+        let removed = state.withLock { $0.queue.remove(ticket: ticket) }
+        removed?.payload.continuation.resume(throwing: error)
     }
 
     /// Starts every batch that is ready while an instance is free, and sets a

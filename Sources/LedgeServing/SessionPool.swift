@@ -199,13 +199,7 @@ public final class SessionPool: Sendable {
         }
         // The queue timeout: the waiter leaves the queue when it rings (set before the waiter is
         // queued, it finds it there: a deadline already passed is refused below instead).
-        let alarm = deadline?.alarm { [self] in
-            let removed: Waiter? = state.withLock { state in
-                guard let index = state.waiters.firstIndex(where: { $0.ticket == ticket }) else { return nil }
-                return state.waiters.remove(at: index)
-            }
-            if let removed, let deadline { removed.continuation.resume(throwing: deadline.error(model: modelName)) }
-        }
+        let alarm = deadline.map { deadline in deadline.alarm { [self] in leave(ticket, with: deadline.error(model: modelName)) } }
         defer { alarm?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -230,12 +224,17 @@ public final class SessionPool: Sendable {
             }
         } onCancel: {
             // A cancelled request leaves the queue at once instead of waiting for its turn.
-            let removed: Waiter? = state.withLock { state in
-                guard let index = state.waiters.firstIndex(where: { $0.ticket == ticket }) else { return nil }
-                return state.waiters.remove(at: index)
-            }
-            removed?.continuation.resume(throwing: CancellationError())
+            leave(ticket, with: CancellationError())
         }
+    }
+
+    /// Takes the waiter of `ticket` out of the queue, if it still waits, and resumes it with `error`.
+    private func leave(_ ticket: UInt64, with error: any Error) {
+        let removed: Waiter? = state.withLock { state in
+            guard let index = state.waiters.firstIndex(where: { $0.ticket == ticket }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        removed?.continuation.resume(throwing: error)
     }
 
     /// Takes the instance the next request runs on, if its threads fit: the wide
