@@ -35,6 +35,31 @@ def triton_client(protocol, url):
     return module, module.InferenceServerClient(url=url)
 
 
+class ProtocolChecks:
+    """The base of a check run once per protocol: the tritonclient module and client of `args.protocol`
+    for `args.url`, and the refusals the client raises."""
+
+    # The status each client gives an error (InferenceServerException.status()), by gRPC code.
+    STATUS = {"http": {"INVALID_ARGUMENT": "400", "UNAVAILABLE": "503"},
+              "grpc": {"INVALID_ARGUMENT": "StatusCode.INVALID_ARGUMENT", "UNAVAILABLE": "StatusCode.UNAVAILABLE"}}
+
+    def __init__(self, args):
+        self.protocol = args.protocol
+        self.module, self.client = triton_client(args.protocol, args.url)
+
+    def refusal(self, what, call, code, message):
+        """Runs `call`, expecting the client's exception with `code` (INVALID_ARGUMENT, UNAVAILABLE) and
+        `message`: its words for an "ok" line."""
+        from tritonclient.utils import InferenceServerException
+        status = self.STATUS[self.protocol][code]
+        try:
+            call()
+        except InferenceServerException as e:
+            expect(e.status() == status and e.message() == message, what, f"got {e.status()} {e.message()!r}")
+            return f"InferenceServerException {e.status()} \"{e.message()}\""
+        raise CheckFailed(f"{what}: answered, expected a refusal")
+
+
 def run_steps(steps, passed):
     """Runs (label, step) in order: the first failure is one "FAIL: ..." line on stderr and exit
     status 1; when all pass, prints `passed` and returns 0."""

@@ -21,15 +21,12 @@ import json
 import sys
 
 import numpy as np
-from tritonclient.utils import InferenceServerException
-
-from check_common import expect, ok, protocol_arguments, run_steps, triton_client
+from check_common import ProtocolChecks, expect, ok, protocol_arguments, run_steps
 
 
-class Checks:
+class Checks(ProtocolChecks):
     def __init__(self, args):
-        self.protocol = args.protocol
-        self.module, self.client = triton_client(args.protocol, args.url)
+        super().__init__(args)
         self.a = np.array([[1, 2, 3, 4]], dtype=np.float32)
         self.b = np.array([[0.5, 0.25, 0.125, 0.0625]], dtype=np.float32)
 
@@ -57,16 +54,10 @@ class Checks:
         ok(f"{self.protocol}: get_model_config(held): default_queue_policy {json.dumps(policy, sort_keys=True)}")
 
     def refused(self, timeout, expected):
-        busy = "503" if self.protocol == "http" else "StatusCode.UNAVAILABLE"
         what = f"infer(held{'' if timeout is None else f', timeout={timeout}'})"
-        try:
-            self.client.infer("held", self.inputs(), timeout=timeout)
-        except InferenceServerException as e:
-            message = f"model 'held' is busy: no instance was free within the request's timeout ({expected} µs)"
-            expect(e.status() == busy and e.message() == message, what, f"got {e.status()} {e.message()!r}")
-            ok(f"{self.protocol}: {what}: InferenceServerException {e.status()} \"{e.message()}\"")
-            return
-        raise AssertionError(f"{what}: answered, expected a refusal")
+        words = self.refusal(what, lambda: self.client.infer("held", self.inputs(), timeout=timeout), "UNAVAILABLE",
+                             f"model 'held' is busy: no instance was free within the request's timeout ({expected} µs)")
+        ok(f"{self.protocol}: {what}: {words}")
 
     def served(self):
         result = self.client.infer("add", self.inputs(), timeout=60_000_000)

@@ -19,16 +19,10 @@ import json
 import sys
 
 import numpy as np
-from tritonclient.utils import InferenceServerException
-
-from check_common import expect, ok, protocol_arguments, run_steps, triton_client
+from check_common import ProtocolChecks, expect, ok, protocol_arguments, run_steps
 
 
-class Checks:
-    def __init__(self, args):
-        self.protocol = args.protocol
-        self.module, self.client = triton_client(args.protocol, args.url)
-
+class Checks(ProtocolChecks):
     def index(self):
         raw = self.client.get_model_repository_index()
         entries = raw if self.protocol == "http" else [{"name": m.name, "state": m.state} for m in raw.models]
@@ -68,15 +62,6 @@ class Checks:
         raw = self.client.get_model_config("add") if self.protocol == "http" else self.client.get_model_config("add", as_json=True)["config"]
         return int(raw.get("max_batch_size", 0))
 
-    def refusal(self, what, call, message):
-        bad = "400" if self.protocol == "http" else "StatusCode.INVALID_ARGUMENT"
-        try:
-            call()
-        except InferenceServerException as e:
-            expect(e.status() == bad and e.message() == message, what, f"got {e.status()} {e.message()!r}")
-            return f"InferenceServerException {e.status()} \"{e.message()}\""
-        raise AssertionError(f"{what}: no refusal")
-
     def config(self):
         # Triton's JSON config as the load's config parameter: used instead of the folder's.
         config = {"max_batch_size": 2, "dynamic_batching": {"default_queue_policy": {"default_timeout_microseconds": "50000"}},
@@ -84,17 +69,17 @@ class Checks:
         self.client.load_model("add", config=json.dumps(config))
         expect(self.max_batch_size() == 2, "load_model(add, config=…)", f"max_batch_size {self.max_batch_size()}")
         expect(np.array_equal(self.batch(2), np.full((2, 4), 2, dtype=np.float32)), "infer(add) batch 2")
-        over = self.refusal("infer(add) batch 3", lambda: self.batch(3),
+        over = self.refusal("infer(add) batch 3", lambda: self.batch(3), "INVALID_ARGUMENT",
                             "input 'a' has a batch of 3: model 'add' takes at most 2 items a request (max_batch_size in its config.pbtxt)")
         ok(f"{self.protocol}: load_model(add, config=…): max_batch_size 2 in get_model_config, a batch of 2 served, 3 refused: {over}")
         bad = self.refusal("load_model(add, config=KIND_GPU)",
                            lambda: self.client.load_model("add", config=json.dumps({"instance_group": [{"kind": "KIND_GPU"}]})),
-                           "load parameter 'config': instance_group[0].kind KIND_GPU is not supported by ledge: "
+                           "INVALID_ARGUMENT", "load parameter 'config': instance_group[0].kind KIND_GPU is not supported by ledge: "
                            "expected KIND_CPU (Ledge runs models on the CPU)")
         expect(self.max_batch_size() == 2, "a refused config", "changed what serves")
         files = self.refusal("load_model(add, files=…)",
                              lambda: self.client.load_model("add", config=json.dumps(config), files={"file:1/model.onnx": b"onnx"}),
-                             "load parameter 'file:1/model.onnx' is not supported: the model is loaded from its repository folder")
+                             "INVALID_ARGUMENT", "load parameter 'file:1/model.onnx' is not supported: the model is loaded from its repository folder")
         ok(f"{self.protocol}: load_model(add, config=KIND_GPU): {bad}; what served goes on; files=…: {files}")
         self.client.load_model("add")
         expect(self.max_batch_size() == 8, "load_model(add) again", f"max_batch_size {self.max_batch_size()}, expected the folder's (8)")

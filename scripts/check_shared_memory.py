@@ -20,13 +20,12 @@ import numpy as np
 import tritonclient.utils.shared_memory as shm
 from tritonclient.utils import InferenceServerException
 
-from check_common import expect, ok, reference, protocol_arguments, run_steps, triton_client
+from check_common import ProtocolChecks, expect, ok, reference, protocol_arguments, run_steps
 
 
-class Checks:
+class Checks(ProtocolChecks):
     def __init__(self, args):
-        self.protocol = args.protocol
-        self.module, self.client = triton_client(args.protocol, args.url)
+        super().__init__(args)
         self.fixtures = args.fixtures
         self.prefix = f"/ledge-check-{args.protocol}-{os.getpid()}"
         self.handles = []

@@ -17,13 +17,12 @@ import sys
 import numpy as np
 from tritonclient.utils import InferenceServerException
 
-from check_common import expect, ok, protocol_arguments, run_steps, triton_client
+from check_common import ProtocolChecks, expect, ok, protocol_arguments, run_steps
 
 
-class Checks:
+class Checks(ProtocolChecks):
     def __init__(self, args):
-        self.protocol = args.protocol
-        self.module, self.client = triton_client(args.protocol, args.url)
+        super().__init__(args)
         self.file = args.file
 
     def settings(self, answer):
