@@ -257,6 +257,8 @@ let package = Package(
             name: "LedgeTesting",
             dependencies: ["LedgeCore", "CLedgeProcess", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
+        // The serving core's testing helpers (a busy pool), beside it as HummingbirdTesting is beside Hummingbird.
+        .target(name: "LedgeServingTesting", dependencies: ["LedgeServing"], swiftSettings: swiftSettings),
         // The bodies of the libFuzzer targets in Fuzz/ (`make fuzz`), so that `make test` replays their corpora and crashers.
         .target(
             name: "LedgeFuzzing",
@@ -304,14 +306,14 @@ let package = Package(
         .testTarget(
             name: "LedgeServingTests",
             dependencies: [
-                "LedgeServing", "LedgeEngine", "LedgeVision", "LedgeTesting", "CLedgeProcess", "LedgeFetch",
+                "LedgeServing", "LedgeEngine", "LedgeVision", "LedgeTesting", "LedgeServingTesting", "CLedgeProcess", "LedgeFetch",
                 .product(name: "Logging", package: "swift-log"), .product(name: "GRPCCore", package: "grpc-swift-2"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgeServerTests",
             dependencies: [
-                "LedgeServer", "LedgeServing", "LedgeEngine", "LedgeTesting", "LedgeVision", "LedgeCompression",
+                "LedgeServer", "LedgeServing", "LedgeEngine", "LedgeTesting", "LedgeServingTesting", "LedgeVision", "LedgeCompression",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -323,7 +325,7 @@ let package = Package(
         .testTarget(
             name: "LedgeGRPCTests",
             dependencies: [
-                "LedgeGRPC", "LedgeServing", "LedgeEngine", "LedgeTesting",
+                "LedgeGRPC", "LedgeServing", "LedgeEngine", "LedgeTesting", "LedgeServingTesting",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),

@@ -8,17 +8,16 @@ import Testing
 @Suite(.ownThread) struct QueueTimeoutClientTests {
     @Test func tritonClientsGetTheQueueTimeoutsRefusal() async throws {
         try await withTemporaryDirectory(prefix: "ledge-queue-timeout") { folder in
-            for name in ["add", "held"] {
-                try FileManager.default.createDirectory(atPath: "\(folder)/\(name)/1", withIntermediateDirectories: true)
-                try FileManager.default.createSymbolicLink(atPath: "\(folder)/\(name)/1/model.onnx", withDestinationPath: Fixtures.model("add.onnx"))
-            }
-            try """
-            max_batch_size: 8
-            dynamic_batching {
-              max_queue_delay_microseconds: 60000000
-              default_queue_policy { default_timeout_microseconds: 30000 allow_timeout_override: true }
-            }
-            """.write(toFile: folder + "/held/config.pbtxt", atomically: true, encoding: .utf8)
+            try Fixtures.makeModel(folder, "add")
+            try Fixtures.makeModel(
+                folder, "held",
+                config: """
+                    max_batch_size: 8
+                    dynamic_batching {
+                      max_queue_delay_microseconds: 60000000
+                      default_queue_policy { default_timeout_microseconds: 30000 allow_timeout_override: true }
+                    }
+                    """)
             let server = try await ServeProcess.start(["--model-repository", folder, "--no-probe"])
             try await server.runClientCheck("check_queue_timeout.py") { protocolName, lines in
                 let busy = protocolName == "http" ? "503" : "StatusCode.UNAVAILABLE"

@@ -9,8 +9,7 @@ import Testing
 @Suite(.ownThread) struct RepositoryClientTests {
     @Test func tritonClientsLoadAndUnloadModels() async throws {
         try await withTemporaryDirectory(prefix: "ledge-repository-client") { folder in
-            try FileManager.default.createDirectory(atPath: folder + "/add/1", withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(atPath: folder + "/add/1/model.onnx", withDestinationPath: Fixtures.model("add.onnx"))
+            try Fixtures.makeModel(folder)
             // No model loaded at start: the server listens but is not ready (no model to serve).
             let server = try ServeProcess.launch(["--model-repository", folder, "--model-control-mode", "explicit", "--no-probe"])
             try await server.waitUntilReady(probeReady: false)

@@ -9,6 +9,7 @@ import GRPCCore
 import LedgeServing
 import SwiftProtobuf
 import Synchronization
+import LedgeServingTesting
 import LedgeTesting
 import Testing
 
@@ -86,24 +87,11 @@ import Testing
         }
     }
 
-    /// Holds the pool's only instance until `release` is signalled; returns once it holds it.
-    static func occupy(_ pool: SessionPool, release: DispatchSemaphore) async -> Task<Void, any Error> {
-        let started = Mutex(false)
-        let holder = Task {
-            try await pool.run { _ in
-                started.withLock { $0 = true }
-                release.wait()
-            }
-        }
-        while !started.withLock({ $0 }) { await Task.yield() }
-        return holder
-    }
-
     @Test func aFullQueueIsUnavailable() async throws {
         let repository = try InProcessServer.repository(queueLimit: 0)
         let pool = try #require(repository.models["add"]).pool
         let release = DispatchSemaphore(value: 0)
-        let holder = await Self.occupy(pool, release: release)
+        let holder = await pool.occupy(until: release)
         try await InProcessServer.with(repository) { client in
             let error = await #expect(throws: RPCError.self) {
                 try await client.modelInfer(InProcessServer.addRequest([1, 2, 3, 4], [1, 2, 3, 4]))
@@ -111,7 +99,7 @@ import Testing
             #expect(error?.code == .unavailable)
             #expect(error?.message == "model 'add' is busy: 0 requests waiting (queue limit 0)")
             release.signal()
-            try await holder.value
+            _ = try await holder.value
             _ = try await client.modelInfer(InProcessServer.addRequest([1, 2, 3, 4], [1, 2, 3, 4]))
         }
         // Counted under protocol="grpc": one busy, one success.
@@ -126,7 +114,7 @@ import Testing
         let repository = try InProcessServer.repository(queueLimit: 4)
         let pool = try #require(repository.models["add"]).pool
         let release = DispatchSemaphore(value: 0)
-        let holder = await Self.occupy(pool, release: release)
+        let holder = await pool.occupy(until: release)
         try await InProcessServer.with(repository) { client in
             var request = InProcessServer.addRequest([1, 2, 3, 4], [1, 2, 3, 4])
             request.parameters["timeout"] = .with { $0.int64Param = 20_000 }
@@ -139,7 +127,7 @@ import Testing
             #expect(refusal?.code == .invalidArgument)
             #expect(refusal?.message == "the request: parameters.timeout is not an integer: expected int64_param")
             release.signal()
-            try await holder.value
+            _ = try await holder.value
             request.parameters["timeout"] = .with { $0.uint64Param = 60_000_000 }
             _ = try await client.modelInfer(request)
         }

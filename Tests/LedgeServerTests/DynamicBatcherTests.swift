@@ -3,6 +3,7 @@ import Foundation
 import LedgeCore
 import LedgeEngine
 @testable import LedgeServing
+import LedgeServingTesting
 import LedgeTesting
 import Logging
 import LedgeVision
@@ -76,7 +77,7 @@ import Testing
     @Test func batchesFormWhileTheInstanceIsBusyAndCloseAtTheMaxBatchSize() async throws {
         let batcher = try self.batcher("add.onnx", policy: BatchingPolicy(maxBatchSize: 4))
         let release = DispatchSemaphore(value: 0)
-        let holder = await TestServer.occupy(batcher.pool, release: release)
+        let holder = await batcher.pool.occupy(until: release)
         let first = Task { try await batcher.infer(Self.add(0)) }
         while batcher.pool.waiting < 1 { await Task.yield() }  // its batch of one waits for the instance
         let rest = Task { try await Self.concurrently(10) { try await batcher.infer(Self.add($0 + 1)) } }
@@ -165,7 +166,7 @@ import Testing
     @Test func aFullQueueWithTheInstanceBusyIsRefusedAsBusy() async throws {
         let batcher = try self.batcher("add.onnx", policy: BatchingPolicy(maxBatchSize: 8), queueLimit: 2)
         let release = DispatchSemaphore(value: 0)
-        let holder = await TestServer.occupy(batcher.pool, release: release)
+        let holder = await batcher.pool.occupy(until: release)
         let first = Task { try await batcher.infer(Self.add(0)) }
         while batcher.pool.waiting < 1 { await Task.yield() }
         let queued = Task { try await Self.concurrently(2) { try await batcher.infer(Self.add($0 + 1)) } }

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import LedgeCore
 import LedgeServer
+import LedgeServingTesting
 import LedgeTesting
 import Synchronization
 @testable import LedgeServing
@@ -144,7 +145,7 @@ struct Exposition {
         let app = buildApplication(configuration: ServerConfiguration(port: 0), repository: repository, logger: TestServer.logger)
         let pool = try #require(repository.models["add"]).pool
         let release = DispatchSemaphore(value: 0)
-        let holder = await TestServer.occupy(pool, release: release)
+        let holder = await pool.occupy(until: release)
         try await app.test(.router) { client in
             try await client.execute(
                 uri: "/v2/models/add/infer", method: .post, headers: jsonHeaders,

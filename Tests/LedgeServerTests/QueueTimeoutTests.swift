@@ -6,6 +6,7 @@ import HummingbirdTesting
 import LedgeCore
 import LedgeServer
 @testable import LedgeServing
+import LedgeServingTesting
 import LedgeTesting
 import Logging
 import Testing
@@ -29,7 +30,7 @@ import Testing
         let repository = try TestServer.repository(instances: 1, queueLimit: 4)
         let pool = try #require(repository.models["add"]).pool
         let release = DispatchSemaphore(value: 0)
-        let holder = await TestServer.occupy(pool, release: release)
+        let holder = await pool.occupy(until: release)
         try await TestServer.withApp(repository: repository) { client in
             let (status, message) = try await Self.infer(client, timeout: "20000")
             #expect(status == .serviceUnavailable)
@@ -58,7 +59,7 @@ import Testing
             .repository(path: folder), options: RepositoryOptions(instances: 1, queueLimit: 4, queueTimeout: 25_000), logger: TestServer.logger)
         let pool = try #require(repository.models["add"]).pool
         let release = DispatchSemaphore(value: 0)
-        let holder = await TestServer.occupy(pool, release: release)
+        let holder = await pool.occupy(until: release)
         try await TestServer.withApp(repository: repository) { client in
             for (timeout, expected) in [(nil, 25000), ("5000", 5000), ("90000000", 25000)] {
                 let (status, message) = try await Self.infer(client, timeout: timeout)
@@ -77,15 +78,15 @@ import Testing
     @Test func aModelsQueuePolicySetsTheDefault() async throws {
         try await withTemporaryDirectory(prefix: "ledge-queue-policy") { folder in
             for (name, allow) in [("strict", false), ("open", true)] {
-                try FileManager.default.createDirectory(atPath: "\(folder)/\(name)/1", withIntermediateDirectories: true)
-                try FileManager.default.createSymbolicLink(atPath: "\(folder)/\(name)/1/model.onnx", withDestinationPath: Fixtures.model("add.onnx"))
-                try """
-                max_batch_size: 8
-                dynamic_batching {
-                  max_queue_delay_microseconds: 60000000
-                  default_queue_policy { default_timeout_microseconds: 30000 allow_timeout_override: \(allow) }
-                }
-                """.write(toFile: "\(folder)/\(name)/config.pbtxt", atomically: true, encoding: .utf8)
+                try Fixtures.makeModel(
+                    folder, name,
+                    config: """
+                        max_batch_size: 8
+                        dynamic_batching {
+                          max_queue_delay_microseconds: 60000000
+                          default_queue_policy { default_timeout_microseconds: 30000 allow_timeout_override: \(allow) }
+                        }
+                        """)
             }
             let repository = try ModelRepository.load(
                 .repository(path: folder), options: RepositoryOptions(instances: 1), logger: TestServer.logger)

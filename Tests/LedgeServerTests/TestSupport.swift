@@ -41,20 +41,6 @@ enum TestServer {
             logger: logger)
     }
 
-    /// Holds an instance of `pool` (its only one: the pool is busy) until `release` is
-    /// signalled; returns once it holds it. (Waits by yielding: blocking a thread of the
-    /// cooperative pool could starve it.)
-    static func occupy(_ pool: SessionPool, release: DispatchSemaphore) async -> Task<Int, any Error> {
-        let started = Flag()
-        let task = Task {
-            try await pool.run { _ in
-                started.set(); release.wait(); return 1
-            }
-        }
-        while !started.isSet { await Task.yield() }
-        return task
-    }
-
     /// Runs `body` against the app over the fixture repository.
     static func withApp<T>(
         _ setup: TestingSetup = .router, maxBodySize: Int = 8 << 20, repository: ModelRepository? = nil,

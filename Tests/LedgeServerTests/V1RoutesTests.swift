@@ -98,9 +98,7 @@ import Testing
     /// refused, as Triton refuses it); v1 rows run in batches of at most that many.
     @Test func aConfigsMaxBatchSizeBoundsARequest() async throws {
         try await withTemporaryDirectory(prefix: "ledge-v1-limit") { folder in
-            try FileManager.default.createDirectory(atPath: folder + "/add/1", withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(atPath: folder + "/add/1/model.onnx", withDestinationPath: Fixtures.model("add.onnx"))
-            try "max_batch_size: 2\n".write(toFile: folder + "/add/config.pbtxt", atomically: true, encoding: .utf8)
+            try Fixtures.makeModel(folder, config: "max_batch_size: 2\n")
             let repository = try ModelRepository.load(.repository(path: folder), options: RepositoryOptions(instances: 1), logger: TestServer.logger)
             try await TestServer.withApp(repository: repository) { client in
                 let instances = (0..<5).map { #"{"a": [\#($0), 1, 2, 3], "b": [1, 1, 1, 1]}"# }.joined(separator: ", ")

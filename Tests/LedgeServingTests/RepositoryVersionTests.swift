@@ -15,18 +15,6 @@ import Testing
         return logger
     }()
 
-    /// `DIR/NAME/<v>/model.onnx` for each version (`add.onnx`, or `add_one.onnx` for versions in `plusOne`),
-    /// and `DIR/NAME/config.pbtxt` when `config` is given.
-    static func makeModel(_ directory: String, _ name: String = "add", versions: [Int], plusOne: Set<Int> = [], config: String? = nil) throws {
-        let folder = directory + "/" + name
-        for version in versions {
-            try FileManager.default.createDirectory(atPath: "\(folder)/\(version)", withIntermediateDirectories: true)
-            let source = Fixtures.model(plusOne.contains(version) ? "add_one.onnx" : "add.onnx")
-            try FileManager.default.copyItem(atPath: source, toPath: "\(folder)/\(version)/model.onnx")
-        }
-        if let config { try config.write(toFile: folder + "/config.pbtxt", atomically: true, encoding: .utf8) }
-    }
-
     static func load(_ directory: String, _ options: RepositoryOptions = RepositoryOptions()) throws -> ModelRepository {
         try ModelRepository.load(.repository(path: directory), options: options, logger: logger)
     }
@@ -52,7 +40,7 @@ import Testing
     ])
     func versionPolicySelectsTheVersionsServed(policy: String, expected: [String]) async throws {
         try await withTemporaryDirectory { directory in
-            try Self.makeModel(directory, versions: [1, 2, 3], plusOne: [3], config: policy)
+            try Fixtures.makeModel(directory, versions: [1, 2, 3], plusOne: [3], config: policy)
             let repository = try Self.load(directory)
             #expect(Self.states(repository) == expected)
             // Unversioned requests go to the highest ready version (3: add_one).
@@ -73,7 +61,7 @@ import Testing
         try await withTemporaryDirectory { directory in
             try FileManager.default.createDirectory(atPath: directory + "/flat", withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: Fixtures.model("add.onnx"), toPath: directory + "/flat/add.onnx")
-            try Self.makeModel(directory, "broken", versions: [])
+            try Fixtures.makeModel(directory, "broken", versions: [])
             try FileManager.default.createDirectory(atPath: directory + "/broken/1", withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: Fixtures.model("truncated.onnx"), toPath: directory + "/broken/1/model.onnx")
             let repository = try Self.load(directory)
@@ -87,8 +75,8 @@ import Testing
 
     @Test func explicitModeLoadsAndUnloadsOnRequest() async throws {
         try await withTemporaryDirectory { directory in
-            try Self.makeModel(directory, versions: [1])
-            try Self.makeModel(directory, "other", versions: [1])
+            try Fixtures.makeModel(directory, versions: [1])
+            try Fixtures.makeModel(directory, "other", versions: [1])
             let repository = try Self.load(directory, RepositoryOptions(controlMode: .explicit, startupModels: ["other"]))
             #expect(repository.index() == [ModelRepository.IndexEntry(name: "add"), .init(name: "other", version: "1", state: "READY")])
             try await repository.load("add")
@@ -102,7 +90,7 @@ import Testing
 
     @Test func loadAndUnloadAreRefusedOutsideExplicitMode() async throws {
         try await withTemporaryDirectory { directory in
-            try Self.makeModel(directory, versions: [1])
+            try Fixtures.makeModel(directory, versions: [1])
             let repository = try Self.load(directory, RepositoryOptions(controlMode: .poll))
             await #expect(
                 throws: LedgeError.usage("cannot unload models: the model control mode is poll: expected --model-control-mode explicit")
@@ -112,10 +100,10 @@ import Testing
 
     @Test func pollLoadsANewVersionAndKeepsServingWhenOneFails() async throws {
         try await withTemporaryDirectory { directory in
-            try Self.makeModel(directory, versions: [1])
+            try Fixtures.makeModel(directory, versions: [1])
             let repository = try Self.load(directory, RepositoryOptions(controlMode: .poll))
             let first = try repository.model(named: "add")
-            try Self.makeModel(directory, "staging", versions: [2], plusOne: [2])
+            try Fixtures.makeModel(directory, "staging", versions: [2], plusOne: [2])
             try FileManager.default.moveItem(atPath: directory + "/staging/2", toPath: directory + "/add/2")
             try FileManager.default.removeItem(atPath: directory + "/staging")
             await repository.poll()
@@ -145,7 +133,7 @@ import Testing
 @Suite(.ownThread) struct RepositoryConfigTests {
     @Test func configSetsInstancesAndIsCompletedFromTheModel() async throws {
         try await withTemporaryDirectory { directory in
-            try RepositoryVersionTests.makeModel(
+            try Fixtures.makeModel(
                 directory, versions: [1],
                 config: """
                     # two instances of one thread each
@@ -163,11 +151,11 @@ import Testing
 
     @Test func dynamicBatchingComesFromTheConfigElseFromTheServerDefault() async throws {
         try await withTemporaryDirectory { directory in
-            try RepositoryVersionTests.makeModel(
+            try Fixtures.makeModel(
                 directory, "configured", versions: [1],
                 config: "max_batch_size: 4\ndynamic_batching { preferred_batch_size: [ 2 ] max_queue_delay_microseconds: 500 }\n")
-            try RepositoryVersionTests.makeModel(directory, "plain", versions: [1])
-            try RepositoryVersionTests.makeModel(directory, "off", versions: [1], config: "max_batch_size: 0\n")
+            try Fixtures.makeModel(directory, "plain", versions: [1])
+            try Fixtures.makeModel(directory, "off", versions: [1], config: "max_batch_size: 0\n")
             let server = BatchingPolicy(maxBatchSize: 8, maxQueueDelay: .microseconds(100))
             let repository = try RepositoryVersionTests.load(directory, RepositoryOptions(batching: server))
             #expect(
@@ -181,10 +169,10 @@ import Testing
 
     @Test func configErrorsNameTheFieldInTheIndex() async throws {
         try await withTemporaryDirectory { directory in
-            try RepositoryVersionTests.makeModel(directory, "unsupported", versions: [1], config: "name: \"x\"\noptimization { }\n")
-            try RepositoryVersionTests.makeModel(
+            try Fixtures.makeModel(directory, "unsupported", versions: [1], config: "name: \"x\"\noptimization { }\n")
+            try Fixtures.makeModel(
                 directory, "mismatch", versions: [1], config: "input [ { name: \"a\", data_type: TYPE_INT8, dims: [ 4 ] } ]\n")
-            try RepositoryVersionTests.makeModel(directory, "good", versions: [1])
+            try Fixtures.makeModel(directory, "good", versions: [1])
             let repository = try RepositoryVersionTests.load(directory)
             let index = Dictionary(uniqueKeysWithValues: repository.index().map { ($0.name, $0) })
             #expect(index["good"]?.state == "READY")
@@ -222,16 +210,16 @@ import Testing
                 ("missing", #"input_data_file: "none.raw""#),
             ]
             for (name, data) in cases {
-                try RepositoryVersionTests.makeModel(directory, name, versions: [1], config: Self.sample.replacingOccurrences(of: "%@", with: data))
+                try Fixtures.makeModel(directory, name, versions: [1], config: Self.sample.replacingOccurrences(of: "%@", with: data))
                 try FileManager.default.createDirectory(atPath: "\(directory)/\(name)/warmup", withIntermediateDirectories: true)
                 try Data(repeating: 0, count: 16).write(to: URL(fileURLWithPath: "\(directory)/\(name)/warmup/b.raw"))
                 try Data(repeating: 0, count: 8).write(to: URL(fileURLWithPath: "\(directory)/\(name)/warmup/short.raw"))
             }
             let wrongShape = Self.sample.replacingOccurrences(of: "%@", with: "zero_data: true").replacingOccurrences(
                 of: #"key: "b" value: { data_type: TYPE_FP32 dims: [ 4 ]"#, with: #"key: "b" value: { data_type: TYPE_FP32 dims: [ 3 ]"#)
-            try RepositoryVersionTests.makeModel(directory, "shape", versions: [1], config: wrongShape)
+            try Fixtures.makeModel(directory, "shape", versions: [1], config: wrongShape)
             let half = "model_warmup { name: \"half\" inputs { key: \"a\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } }"
-            try RepositoryVersionTests.makeModel(directory, "half", versions: [1], config: half)
+            try Fixtures.makeModel(directory, "half", versions: [1], config: half)
             let capture = LogCapture()
             let repository = try ModelRepository.load(.repository(path: directory), options: RepositoryOptions(), logger: capture.logger())
             let index = Dictionary(uniqueKeysWithValues: repository.index().map { ($0.name, $0) })

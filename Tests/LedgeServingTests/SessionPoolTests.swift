@@ -3,6 +3,7 @@ import Foundation
 import LedgeCore
 import LedgeEngine
 @testable import LedgeServing
+import LedgeServingTesting
 import LedgeTesting
 import Logging
 import Synchronization
@@ -22,23 +23,10 @@ final class Tracker: Sendable {
         return SessionPool(modelName: "add", instances: made, queueLimit: queueLimit)
     }
 
-    /// Holds the only instance until `release` is signalled; returns once it runs.
-    /// (Waits by yielding: blocking a thread of the cooperative pool could starve it.)
-    func occupy(_ pool: SessionPool, release: DispatchSemaphore) async -> Task<Int, any Error> {
-        let started = Flag()
-        let task = Task {
-            try await pool.run { _ in
-                started.set(); release.wait(); return 1
-            }
-        }
-        while !started.isSet { await Task.yield() }
-        return task
-    }
-
     @Test func fullQueueIsRefusedWith503() async throws {
         let pool = try pool(instances: 1, queueLimit: 1)
         let release = DispatchSemaphore(value: 0)
-        let holder = await occupy(pool, release: release)
+        let holder = await pool.occupy(until: release)
         let waiter = Task { try await pool.run { _ in 2 } }
         while pool.waiting < 1 { await Task.yield() }
         await #expect(throws: LedgeError.busy(model: "add", waiting: 1, limit: 1)) {
@@ -55,7 +43,7 @@ final class Tracker: Sendable {
     @Test func cancelledWaiterLeavesTheQueueAtOnce() async throws {
         let pool = try pool(instances: 1, queueLimit: 1)
         let release = DispatchSemaphore(value: 0)
-        let holder = await occupy(pool, release: release)
+        let holder = await pool.occupy(until: release)
         let waiter = Task { try await pool.run { _ in 2 } }
         while pool.waiting < 1 { await Task.yield() }
         waiter.cancel()
@@ -73,7 +61,7 @@ final class Tracker: Sendable {
     @Test func queueTimeoutRefusesAWaiter() async throws {
         let pool = try pool(instances: 1, queueLimit: 2)
         let release = DispatchSemaphore(value: 0)
-        let holder = await occupy(pool, release: release)
+        let holder = await pool.occupy(until: release)
         let patient = Task { try await pool.run(deadline: QueueDeadline(microseconds: 60_000_000)) { _ in 2 } }
         while pool.waiting < 1 { await Task.yield() }
         let error = await #expect(throws: LedgeError.self) {
@@ -91,7 +79,7 @@ final class Tracker: Sendable {
     @Test func noQueueMeansImmediate503() async throws {
         let pool = try pool(instances: 1, queueLimit: 0)
         let release = DispatchSemaphore(value: 0)
-        let holder = await occupy(pool, release: release)
+        let holder = await pool.occupy(until: release)
         await #expect(throws: LedgeError.busy(model: "add", waiting: 0, limit: 0)) {
             try await pool.run { _ in 0 }
         }
