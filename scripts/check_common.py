@@ -44,6 +44,7 @@ class ProtocolChecks:
               "grpc": {"INVALID_ARGUMENT": "StatusCode.INVALID_ARGUMENT", "UNAVAILABLE": "StatusCode.UNAVAILABLE"}}
 
     def __init__(self, args):
+        self.args = args
         self.protocol = args.protocol
         self.module, self.client = triton_client(args.protocol, args.url)
 

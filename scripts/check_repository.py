@@ -3,14 +3,16 @@
 explicit` with the real Triton client (tritonclient[http] or tritonclient[grpc]): the index,
 load_model, unload_model (which the clients always send with `unload_dependents`), a config
 sent with the load (Triton's JSON config, used instead of the folder's until a load without one;
-a bad one refused with what served going on) and the refusal of files sent with it.
+a bad one refused with what served going on) and model files sent with it (`files=`: add_one.onnx
+pushed as `add`, served instead of the folder's until a load without files, and as a model the
+repository does not have; a broken one refused by its file's name).
 
-Usage: python scripts/check_repository.py --protocol http --url 127.0.0.1:8000
-       python scripts/check_repository.py --protocol grpc --url 127.0.0.1:8001
+Usage: python scripts/check_repository.py --protocol http --url 127.0.0.1:8000 --add-one add_one.onnx
+       python scripts/check_repository.py --protocol grpc --url 127.0.0.1:8001 --add-one add_one.onnx
 
 The server's repository must hold add.onnx as `add`, not loaded at start (no --load-model).
 It is loaded, checked by an inference, unloaded, and left unloaded (so the check may run again,
-over the other protocol).
+over the other protocol); the pushed model `pushed_<protocol>` is unloaded too.
 
 Prints one line per check ("ok: ..."); on the first failure prints "FAIL: <check>: <why>" to
 stderr and exits 1.
@@ -30,8 +32,9 @@ class Checks(ProtocolChecks):
 
     def states(self):
         index = self.index()
-        expect(list(index) == ["add"] and index["add"] in ("", "UNAVAILABLE"), "repository index",
-               f"expected add, not loaded (never, or unloaded by an earlier run), got {index}")
+        # Models pushed by an earlier run (over the other protocol) stay listed, unloaded.
+        expect(index.get("add") in ("", "UNAVAILABLE") and all(index[n] == "UNAVAILABLE" for n in index if n != "add"),
+               "repository index", f"expected add, not loaded (never, or unloaded by an earlier run), got {index}")
         expect(not self.client.is_model_ready("add"), "is_model_ready(add)", "ready before any load")
         ok(f"{self.protocol}: repository index lists add, not loaded; is_model_ready(add) False")
 
@@ -49,6 +52,14 @@ class Checks(ProtocolChecks):
         state = self.index()["add"]
         expect(state == "READY", "repository index after the load", f"state {state!r}")
         ok(f"{self.protocol}: load_model(add): ready, infer exactly a + a, index READY")
+
+    def sum(self, model):
+        inputs = []
+        for name in ["a", "b"]:
+            tensor = self.module.InferInput(name, [1, 4], "FP32")
+            tensor.set_data_from_numpy(np.array([[1, 2, 3, 4]], dtype=np.float32))
+            inputs.append(tensor)
+        return self.client.infer(model, inputs).as_numpy("sum").tolist()
 
     def batch(self, rows):
         inputs = []
@@ -77,13 +88,40 @@ class Checks(ProtocolChecks):
                            "INVALID_ARGUMENT", "load parameter 'config': instance_group[0].kind KIND_GPU is not supported by ledge: "
                            "expected KIND_CPU (Ledge runs models on the CPU)")
         expect(self.max_batch_size() == 2, "a refused config", "changed what serves")
-        files = self.refusal("load_model(add, files=…)",
-                             lambda: self.client.load_model("add", config=json.dumps(config), files={"file:1/model.onnx": b"onnx"}),
-                             "INVALID_ARGUMENT", "load parameter 'file:1/model.onnx' is not supported: the model is loaded from its repository folder")
-        ok(f"{self.protocol}: load_model(add, config=KIND_GPU): {bad}; what served goes on; files=…: {files}")
+        ok(f"{self.protocol}: load_model(add, config=KIND_GPU): {bad}; what served goes on")
         self.client.load_model("add")
         expect(self.max_batch_size() == 8, "load_model(add) again", f"max_batch_size {self.max_batch_size()}, expected the folder's (8)")
         ok(f"{self.protocol}: load_model(add) without a config: the folder's again (max_batch_size 8)")
+
+    def files(self):
+        # Model files sent with the load (Triton's file: parameters): add_one.onnx (a + b + 1) as add.
+        with open(self.args.add_one, "rb") as f:
+            add_one = f.read()
+        files = {"file:1/model.onnx": add_one}
+        self.client.load_model("add", config=json.dumps({"max_batch_size": 4}), files=files)
+        got = self.sum("add")
+        expect(got == [[3, 5, 7, 9]], "load_model(add, files=add_one.onnx)", f"infer gave {got}, expected a + b + 1")
+        expect(self.max_batch_size() == 4, "load_model(add, files=…)", f"max_batch_size {self.max_batch_size()}")
+        pushed = f"pushed_{self.protocol}"
+        self.client.load_model(pushed, config="{}", files=files)
+        expect(self.sum(pushed) == [[3, 5, 7, 9]] and self.index().get(pushed) == "READY", f"load_model({pushed}, files=…)")
+        ok(f"{self.protocol}: load_model(add, config=…, files=add_one.onnx): served a + b + 1 with the config's max_batch_size 4; "
+           f"{pushed}, not in the repository, loaded from its files, index READY")
+        broken = self.refusal(f"load_model({pushed}, files=broken)",
+                              lambda: self.client.load_model(pushed, config="{}", files={"file:1/model.onnx": b"not a model"}),
+                              "INVALID_ARGUMENT", "file:1/model.onnx: not a TFLite or ONNX model (expected 'TFL3' at bytes 4-7 "
+                              "or an ONNX protobuf); it looks like a text file")
+        expect(self.sum(pushed) == [[3, 5, 7, 9]], "a refused load's files", "changed what serves")
+        bare = self.refusal("load_model(add, files=…) without config",
+                            lambda: self.client.load_model("add", files=files),
+                            "INVALID_ARGUMENT", "load parameter 'file:1/model.onnx' needs the load's 'config' parameter: files sent "
+                            "with a load form the model's folder, and its configuration comes as JSON in 'config'")
+        ok(f"{self.protocol}: broken files: {broken}; what served goes on; files without a config: {bare}")
+        self.client.load_model("add")
+        expect(self.sum("add") == [[2, 4, 6, 8]], "load_model(add) after files", "not the folder's a + b")
+        self.client.unload_model(pushed)
+        expect(not self.client.is_model_ready(pushed), f"unload_model({pushed})", "still ready")
+        ok(f"{self.protocol}: load_model(add) without files: the folder's a + b again; unload_model({pushed}): not ready")
 
     def unload(self):
         self.client.unload_model("add")
@@ -94,12 +132,13 @@ class Checks(ProtocolChecks):
 
 
 def main():
-    args = protocol_arguments(__doc__)
+    args = protocol_arguments(__doc__, "add-one")
     checks = Checks(args)
     return run_steps([
         ("index", checks.states),
         ("load", checks.load),
         ("config", checks.config),
+        ("files", checks.files),
         ("unload", checks.unload),
     ], f"all {args.protocol} repository checks passed")
 

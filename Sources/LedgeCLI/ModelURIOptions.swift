@@ -25,7 +25,9 @@ struct ModelURIOptions: ParsableArguments {
 
     @Option(
         name: .customLong("model-cache"),
-        help: "Where fetched models are kept (default: $XDG_CACHE_HOME/ledge/models, else ~/.cache/ledge/models).")
+        help:
+            "Where fetched models are kept, and (serve) model files sent with loads, in uploads/ (default: $XDG_CACHE_HOME/ledge/models, else ~/.cache/ledge/models)."
+    )
     var modelCache: String?
 
     /// True when no URI is given.

@@ -237,8 +237,11 @@ struct ServeCommand: AsyncParsableCommand {
                 batching: batching.policy, fetchURI: modelURIs.blockingFetch(logger: logger),
                 exactDecode: decode.exactDecode, readyOnFirstInstance: true, allowClientSharedMemory: allowClientSharedMemory,
                 trace: try trace.settings(), refreshSource: Self.syncing(mirror, logger: logger),
-                queueTimeout: queueTimeoutMicroseconds > 0 ? queueTimeoutMicroseconds : nil),
+                queueTimeout: queueTimeoutMicroseconds > 0 ? queueTimeoutMicroseconds : nil,
+                uploads: UploadSettings(
+                    directory: FetchOptions(cacheDirectory: modelURIs.modelCache).cacheDirectory + "/uploads", maxBytes: maxBodySize)),
             logger: logger)
+        defer { repository.removeUploads() }  // files sent with loads are not kept across runs
         let host = self.host
         let names = repository.names
         let scheme = network.scheme

@@ -124,7 +124,7 @@ extension RepositoryLayout {
 
     /// The version a folder name stands for: a positive decimal integer without a leading zero
     /// (Triton ignores other subfolders).
-    static func versionNumber(_ entry: String) -> Int? {
+    public static func versionNumber(_ entry: String) -> Int? {
         guard let first = entry.first, first != "0", entry.allSatisfy({ ("0"..."9").contains($0) }) else { return nil }
         return Int(entry)
     }

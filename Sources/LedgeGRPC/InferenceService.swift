@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 internal import GRPCCore
 internal import LedgeCore
 internal import LedgeServing
@@ -223,7 +228,14 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
                 }
                 config = text
             }
-            try await repository.load(message.modelName, config: config)
+            var files: [String: Data] = [:]
+            for (key, parameter) in message.parameters where ModelUpload.isFile(key) {
+                guard case .bytesParam(let bytes) = parameter.parameterChoice else {
+                    throw LedgeError.invalidInput("load parameter '\(key)' is not bytes: expected the file's bytes in bytes_param")
+                }
+                files[key] = bytes
+            }
+            try await repository.load(message.modelName, config: config, files: files)
             return Inference_RepositoryModelLoadResponse()
         }
     }

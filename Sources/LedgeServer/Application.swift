@@ -25,7 +25,7 @@ public func buildApplication(
     Observability.addMetricsRoute(on: router, repository: repository)
     router.add(middleware: JSONErrorMiddleware(routes: routes))
     V2Routes(repository: repository, configuration: configuration).register(on: router, table: routes)
-    WebRoutes(repository: repository).register(on: router, table: routes)
+    WebRoutes(repository: repository, maxBodySize: configuration.maxBodySize).register(on: router, table: routes)
     SeldonRoutes(repository: repository, configuration: configuration).register(on: router, table: routes)
     V1Routes(repository: repository, configuration: configuration).register(on: router, table: routes)
     SharedMemoryRoutes(registry: repository.sharedMemory, maxBodySize: configuration.maxBodySize).register(on: router, table: routes)

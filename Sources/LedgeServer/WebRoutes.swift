@@ -11,6 +11,8 @@ internal import LedgeServing
 /// The web page at `/` and the model repository extension (index, load, unload).
 struct WebRoutes: Sendable {
     let repository: ModelRepository
+    /// `--max-body-size`: what a load with files may carry.
+    let maxBodySize: Int
 
     func register<Context: RequestContext>(on router: Router<Context>, table: RouteTable) {
         router.on("/", method: .get, scope: .metadata, recordingIn: table) { _, _ in
@@ -18,7 +20,8 @@ struct WebRoutes: Sendable {
         }
         router.on("/v2/repository/index", method: .post, scope: .modelRepository, recordingIn: table) { request, _ in try await index(request) }
         router.on("/v2/repository/models/{model}/load", method: .post, scope: .modelRepository, recordingIn: table) { request, context in
-            let parameters = try await parameters(request, action: "load")
+            // At most --max-body-size: a load may carry the model's files.
+            let parameters = try Self.parameters(try await request.collectBody(limit: maxBodySize), action: "load")
             try ModelRepository.refuseParameters(parameters.keys, action: "load")
             var config: String?
             if let value = parameters["config"] {
@@ -27,11 +30,20 @@ struct WebRoutes: Sendable {
                 }
                 config = text
             }
-            try await repository.load(try name(context), config: config)
+            var files: [String: Data] = [:]
+            for (key, value) in parameters where ModelUpload.isFile(key) {
+                guard case .string(let text) = value, let bytes = Data(base64Encoded: text) else {
+                    throw ServerError.badRequest("load parameter '\(key)' is not a base64 string: expected the file's bytes in base64")
+                }
+                files[key] = bytes
+            }
+            try await repository.load(try name(context), config: config, files: files)
             return JSONResponse.make(data: Data("{}".utf8))
         }
         router.on("/v2/repository/models/{model}/unload", method: .post, scope: .modelRepository, recordingIn: table) { request, context in
-            try ModelRepository.refuseParameters(try await parameters(request, action: "unload").keys, action: "unload")
+            let body = try await Self.smallBody(
+                request, tooLarge: "unload request body exceeds \(Self.smallBodyLimit) bytes: expected {\"parameters\": {}} or nothing")
+            try ModelRepository.refuseParameters(try Self.parameters(Data(body.readableBytesView), action: "unload").keys, action: "unload")
             try await repository.unload(try name(context))
             return JSONResponse.make(data: Data("{}".utf8))
         }
@@ -57,18 +69,9 @@ struct WebRoutes: Sendable {
 
     /// A load or unload request's `parameters` (Triton's `config` and `file:…`; Triton's
     /// `unload_dependents`): the body is empty or `{"parameters": {…}}`.
-    private func parameters(_ request: Request, action: String) async throws -> [String: JSONValue] {
-        let body = try await Self.smallBody(
-            request,
-            tooLarge:
-                "\(action) request body exceeds \(Self.smallBodyLimit) bytes: files sent with the call are not supported, the model is read from its repository folder"
-        )
-        guard body.readableBytes > 0 else { return [:] }
-        guard
-            case .object(let members)? = body.readableBytesView.withContiguousStorageIfAvailable({ JSONParser.parse(UnsafeRawBufferPointer($0)) })
-                ?? nil,
-            members.keys.allSatisfy({ $0 == "parameters" })
-        else {
+    private static func parameters(_ body: Data, action: String) throws -> [String: JSONValue] {
+        guard !body.isEmpty else { return [:] }
+        guard case .object(let members)? = body.withUnsafeBytes({ JSONParser.parse($0) }), members.keys.allSatisfy({ $0 == "parameters" }) else {
             throw ServerError.badRequest("malformed \(action) request: expected nothing or a JSON object like {\"parameters\": {}}")
         }
         switch members["parameters"] {

@@ -31,10 +31,12 @@ public final class ModelRepository: Sendable {
         var latest: ServedModel? { versions.max { $0.key < $1.key }?.value }
     }
 
-    /// A load request's config: its JSON text (part of the versions' identity) and what it says.
+    /// A load request's config: its JSON text (part of the versions' identity) and what it says,
+    /// and the folder its files were written to, when it sent files (loaded instead of the repository's).
     struct ConfigOverride: Sendable {
         var text: String
         var config: ModelConfig
+        var upload: UploadedFolder?
     }
 
     /// Where the models come from.
@@ -64,6 +66,7 @@ public final class ModelRepository: Sendable {
         self.tracing = RequestTracing(
             settings: options.trace, logger: logger, heldBytesLimit: RequestTracing.heldBytes,
             counters: options.trace.mode == .opentelemetry ? metrics.traceExportCounters() : nil)
+        if let uploads = options.uploads { ModelUpload.sweep(uploads.directory) }
     }
 
     /// Starts opening the instances that models ready on their first left for later (see

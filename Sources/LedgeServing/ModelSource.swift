@@ -82,6 +82,9 @@ public struct RepositoryOptions: Sendable {
     public var allowClientSharedMemory: Bool
     /// Which inference requests are traced, to which file (`--trace-config`; changed while serving).
     public var trace: TraceSettings
+    /// Where the model files sent with a load (Triton's `file:` load parameters) are written, and
+    /// how much one load may send; `nil`: loads with files are refused.
+    public var uploads: UploadSettings?
 
     public init(
         engine: EngineOptions = EngineOptions(), instances: Int? = 1, cores: Int = InstancePlan.machineCores, queueLimit: Int = 64,
@@ -89,8 +92,10 @@ public struct RepositoryOptions: Sendable {
         controlMode: ModelControlMode = .none, pollInterval: Duration = .seconds(15), startupModels: [String] = [],
         batching: BatchingPolicy? = nil, fetchURI: (@Sendable (_ uri: String) throws -> String)? = nil,
         exactDecode: Bool = false, readyOnFirstInstance: Bool = false, allowClientSharedMemory: Bool = false,
-        trace: TraceSettings = TraceSettings(), refreshSource: (@Sendable () async -> Void)? = nil, queueTimeout: Int? = nil
+        trace: TraceSettings = TraceSettings(), refreshSource: (@Sendable () async -> Void)? = nil, queueTimeout: Int? = nil,
+        uploads: UploadSettings? = nil
     ) {
+        self.uploads = uploads
         self.queueTimeout = queueTimeout
         self.refreshSource = refreshSource
         self.trace = trace

@@ -79,7 +79,7 @@ extension ModelRepository {
         if let override { slot.override = override }
         options.willLoad?(name)
         do {
-            let folder = try folder(name)
+            let folder = try slot.override?.upload.map { try RepositoryLayout.folder(at: $0.path, name: name) } ?? folder(name)
             let configText = try slot.override.map(\.text) ?? folder.configPath.map { try Self.readConfig($0) }
             let config = try slot.override.map(\.config) ?? folder.configPath.map { try ModelConfig.parse(configText ?? "", file: $0) }
             let configSource = slot.override.map { _ in ModelConfigJSON.source }
@@ -103,9 +103,12 @@ extension ModelRepository {
                 do {
                     versions[file.number] = try loader.load(
                         name: name, number: file.number, path: file.model, labels: folder.labels, config: config,
-                        configPath: folder.configPath, fileKey: key, configSource: configSource)
+                        // Uploaded files' warmup/ is where config.pbtxt would be (where Triton has it).
+                        configPath: folder.configPath ?? slot.override?.upload.map { $0.path + "/config.pbtxt" }, fileKey: key,
+                        configSource: configSource)
                 } catch {
-                    let failure = Self.failure(error, naming: file.model, unlessItNames: folder.path)
+                    var failure = Self.failure(error, naming: file.model, unlessItNames: folder.path)
+                    if let upload = slot.override?.upload { failure = upload.naming(failure) }
                     if log { logger.error("model '\(name)' version \(file.number) not loaded: \(failure.message)") }
                     failures[file.number] = failure
                     // A reload that fails keeps the version it would have replaced.
@@ -118,7 +121,8 @@ extension ModelRepository {
             slot.failures = failures
             slot.failure = nil
         } catch {
-            let failure = Self.failure(error, naming: nil)
+            var failure = Self.failure(error, naming: nil)
+            if let upload = slot.override?.upload { failure = upload.naming(failure) }
             if log { logger.error("model '\(name)' not loaded: \(failure.message)") }
             slot.failure = failure
         }

@@ -3,6 +3,12 @@ internal import Logging
 internal import Synchronization
 internal import LedgeCore
 
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
 /// What a transport offers of the repository: Triton's model repository
 /// extension (index, load, unload) and polling.
 extension ModelRepository {
@@ -58,15 +64,23 @@ extension ModelRepository {
 
     /// Loads (or reloads from its folder) model `name`: explicit mode only. With `config`
     /// (Triton's `config` load parameter: the model's configuration as JSON) that config is
-    /// used instead of the folder's config.pbtxt, until a load without one.
-    /// Throws the model's failure when it has no ready version afterwards.
-    public func load(_ name: String, config: String? = nil) async throws {
+    /// used instead of the folder's config.pbtxt, until a load without one. With `files`
+    /// (Triton's `file:<path>` parameters, which need `config`) the model is loaded from them
+    /// instead of its repository folder (see ``ModelUpload``), under a name the repository may
+    /// not have. Throws the model's failure when it has no ready version afterwards.
+    public func load(_ name: String, config: String? = nil, files: [String: Data] = [:]) async throws {
         try Self.validate(name: name)
         try requireExplicit("load")
-        let override = try config.map { ConfigOverride(text: $0, config: try ModelConfigJSON.config($0)) }
+        var override = try config.map { ConfigOverride(text: $0, config: try ModelConfigJSON.config($0)) }
+        if !files.isEmpty {
+            let uploads = options.uploads
+            let upload = try await onChanges { try ModelUpload.write(files, model: name, hasConfig: config != nil, settings: uploads) }
+            override?.upload = upload
+        }
         await options.refreshSource?()
-        guard try sourceNames().contains(name) else { throw LedgeError.unknownModel(name) }
-        await onChanges { self.apply(name, override: .some(override)) }
+        guard try override?.upload != nil || sourceNames().contains(name) else { throw LedgeError.unknownModel(name) }
+        let given = override
+        await onChanges { self.apply(name, override: .some(given)) }
         let slot = slots.withLock { $0[name] }
         // A load that failed says so, also when what served before goes on serving (as Triton's).
         if let slot, slot.versions.isEmpty || slot.failure != nil || !slot.failures.isEmpty {
@@ -74,16 +88,21 @@ extension ModelRepository {
         }
     }
 
-    /// Refuses Triton's load parameters but `config` (files sent with the call, `file:…`, over
-    /// HTTP or gRPC): the model is read from its repository folder. An unload's
-    /// `unload_dependents` (which Triton's clients always send) is taken: no model here has
-    /// dependents (no ensembles), so either value unloads the model alone.
+    /// Refuses Triton's load parameters but `config` and files (`file:…`, see ``ModelUpload``).
+    /// An unload's `unload_dependents` (which Triton's clients always send) is taken: no model
+    /// here has dependents (no ensembles), so either value unloads the model alone.
     public static func refuseParameters(_ keys: some Collection<String>, action: String) throws {
-        let taken = action == "load" ? "config" : "unload_dependents"
-        guard let key = keys.filter({ $0 != taken }).sorted().first else { return }
+        let taken: (String) -> Bool = action == "load" ? { $0 == "config" || ModelUpload.isFile($0) } : { $0 == "unload_dependents" }
+        guard let key = keys.filter({ !taken($0) }).sorted().first else { return }
         throw LedgeError.invalidInput(
-            "\(action) parameter '\(key)' is not supported: the model is \(action == "load" ? "loaded from" : "unloaded from") its repository folder"
+            "\(action) parameter '\(key)' is not supported: expected \(action == "load" ? "'config' and 'file:<path>'" : "'unload_dependents'")"
         )
+    }
+
+    /// Removes the folders of the files sent with loads (the server's shutdown: they are not kept
+    /// across runs; the models loaded from them serve on until the process ends).
+    public func removeUploads() {
+        for slot in slots.withLock({ Array($0.values) }) { slot.override?.upload?.remove() }
     }
 
     /// Unloads every version of model `name`: explicit mode only.
@@ -132,6 +151,13 @@ extension ModelRepository {
         guard options.controlMode == .explicit else {
             throw LedgeError.usage(
                 "cannot \(action) models: the model control mode is \(options.controlMode.rawValue): expected --model-control-mode explicit")
+        }
+    }
+
+    /// Runs `body` on the change queue and waits for it without blocking a cooperative thread.
+    private func onChanges<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            changes.async { continuation.resume(with: Result { try body() }) }
         }
     }
 

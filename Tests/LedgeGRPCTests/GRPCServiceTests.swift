@@ -350,6 +350,16 @@ import Testing
             let refused = await #expect(throws: RPCError.self) { try await client.repositoryModelLoad(load) }
             #expect(refused?.code == .failedPrecondition)
             #expect(refused?.message == "cannot load models: the model control mode is none: expected --model-control-mode explicit")
+            // Files come as bytes_param (as tritonclient sends them); another kind is refused by name.
+            load.parameters["config"] = .with { $0.stringParam = "{}" }
+            load.parameters["file:1/model.onnx"] = .with { $0.stringParam = "AAAA" }
+            let text = await #expect(throws: RPCError.self) { try await client.repositoryModelLoad(load) }
+            #expect(text?.code == .invalidArgument)
+            #expect(text?.message == "load parameter 'file:1/model.onnx' is not bytes: expected the file's bytes in bytes_param")
+            load.parameters["file:1/model.onnx"] = .with { $0.bytesParam = Data([1, 2]) }
+            load.parameters["x"] = .with { $0.boolParam = true }
+            let other = await #expect(throws: RPCError.self) { try await client.repositoryModelLoad(load) }
+            #expect(other?.message == "load parameter 'x' is not supported: expected 'config' and 'file:<path>'")
         }
     }
 }

@@ -34,28 +34,34 @@ import Testing
         }
     }
 
-    /// Triton's load parameters: files sent with the call are refused, not ignored (as over
-    /// gRPC); a config must be a JSON string (what it says is checked in explicit mode: RepositoryClientTests).
+    /// Triton's load parameters: others than `config` and files refused, not ignored (as over
+    /// gRPC); a config must be a JSON string and a file base64 (what they say is checked in
+    /// explicit mode: below and RepositoryClientTests).
     @Test func loadParametersAreRefused() async throws {
         try await TestServer.withApp { client in
             for (action, body, message) in [
                 (
-                    "load", #"{"parameters": {"file:1/model.onnx": "AAAA", "config": "{}"}}"#,
-                    "load parameter 'file:1/model.onnx' is not supported: the model is loaded from its repository folder"
+                    "load", #"{"parameters": {"file:1/model.onnx": "not base64!", "config": "{}"}}"#,
+                    "load parameter 'file:1/model.onnx' is not a base64 string: expected the file's bytes in base64"
                 ),
+                (
+                    "load", #"{"parameters": {"file:1/model.onnx": 4, "config": "{}"}}"#,
+                    "load parameter 'file:1/model.onnx' is not a base64 string: expected the file's bytes in base64"
+                ),
+                ("load", #"{"parameters": {"config": "{}", "x": 1}}"#, "load parameter 'x' is not supported: expected 'config' and 'file:<path>'"),
                 (
                     "load", #"{"parameters": {"config": 4}}"#,
                     "load parameter 'config' is a number: expected the model's configuration as a JSON string"
                 ),
                 (
                     "unload", #"{"parameters": {"unload_dependents": true, "x": 1}}"#,
-                    "unload parameter 'x' is not supported: the model is unloaded from its repository folder"
+                    "unload parameter 'x' is not supported: expected 'unload_dependents'"
                 ),
                 ("load", "[1]", #"malformed load request: expected nothing or a JSON object like {"parameters": {}}"#),
                 ("load", #"{"parameters": 3}"#, "malformed load request: 'parameters' is no object"),
-                // A config, or what tritonclient's unload_model always sends: on to the mode's answer.
+                // A config, files, or what tritonclient's unload_model always sends: on to the mode's answer.
                 (
-                    "load", #"{"parameters": {"config": "{\"max_batch_size\": 4}"}}"#,
+                    "load", #"{"parameters": {"config": "{\"max_batch_size\": 4}", "file:1/model.onnx": "AAAA"}}"#,
                     "cannot load models: the model control mode is none: expected --model-control-mode explicit"
                 ),
                 (
@@ -66,6 +72,32 @@ import Testing
                 try await client.execute(uri: "/v2/repository/models/add/\(action)", method: .post, body: ByteBuffer(string: body)) { response in
                     #expect(response.status == .badRequest)
                     #expect(response.errorMessage == message, "\(body)")
+                }
+            }
+        }
+    }
+
+    /// A load's files over HTTP, in base64 (tritonclient's `load_model(…, files=…)`): a model over
+    /// the 64 KB of other repository requests is taken up to `--max-body-size`, and served.
+    @Test func loadTakesFilesUpToTheBodyLimit() async throws {
+        try await withTemporaryDirectory { directory in
+            try Fixtures.makeModel(directory + "/repository")
+            let repository = try ModelRepository.load(
+                .repository(path: directory + "/repository"),
+                options: RepositoryOptions(
+                    controlMode: .explicit, uploads: UploadSettings(directory: directory + "/uploads", maxBytes: 1 << 20)),
+                logger: TestServer.logger)
+            let model = try Data(contentsOf: URL(fileURLWithPath: Fixtures.model("mlp_gen.onnx")))
+            let body = #"{"parameters": {"config": "{}", "file:1/model.onnx": "\#(model.base64EncodedString())"}}"#
+            #expect(body.utf8.count > WebRoutes.smallBodyLimit)
+            try await TestServer.withApp(maxBodySize: body.utf8.count, repository: repository) { client in
+                try await client.execute(uri: "/v2/repository/models/mlp/load", method: .post, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .ok, "\(response.errorMessage ?? "")")
+                }
+                #expect(repository.names == ["mlp"])
+                try await client.execute(uri: "/v2/repository/models/mlp2/load", method: .post, body: ByteBuffer(string: body + " ")) { response in
+                    #expect(response.status == .contentTooLarge)
+                    #expect(response.errorMessage == "request body exceeds the limit of \(body.utf8.count) bytes (--max-body-size)")
                 }
             }
         }
