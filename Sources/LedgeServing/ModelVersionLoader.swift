@@ -71,6 +71,8 @@ struct ModelVersionLoader: Sendable {
             try ImagePipeline(info: info, options: ClassifierOptions(labelsPath: labels, exactDecode: options.exactDecode))
         }
         var effective = try (config ?? ModelConfig()).completed(for: info, format: file.format, file: configSource ?? configPath)
+        // As Triton completes it: the instances the model runs on (the adaptive plan's wide one counted).
+        if effective.instanceGroups.isEmpty { effective.instanceGroups = [InstanceGroupConfig(count: plan.total)] }
         // config.pbtxt's model_warmup: run on each instance before it serves (these before ready, the later ones before they join).
         let warmup = try ModelWarmup(
             config: effective, info: info, folder: PathName.appending("warmup", to: PathName.deletingLastComponent(configPath ?? path)),

@@ -17,6 +17,8 @@ import Testing
                 #expect(body.contains(#""max_batch_size":8"#), "\(body)")
                 #expect(body.contains(#""input":[{"data_type":"TYPE_FP32","dims":[3,224,224],"name":"input"}]"#), "\(body)")
                 #expect(body.contains(#""platform":"onnxruntime_onnx""#), "\(body)")
+                // The instances it runs on, as Triton lists them (TestServer's one instance).
+                #expect(body.contains(#""instance_group":[{"count":1,"kind":"KIND_CPU"}]"#), "\(body)")
             }
             try await client.execute(uri: "/v2/models/gen/versions/2/config", method: .get) { response in
                 #expect(response.status == .notFound)

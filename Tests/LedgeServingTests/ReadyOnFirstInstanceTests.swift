@@ -91,6 +91,8 @@ import Testing
         let pool = try repository.model(named: "add").pool
         #expect(pool.instances.count == 3 && pool.expected == 0)
         #expect(pool.wide?.threads == AdaptivePoolTests.cores)
+        // The completed config lists them, as Triton's does: two narrow ones and the wide one.
+        #expect(try repository.model(named: "add").config.instanceGroups == [InstanceGroupConfig(count: 3, kind: "KIND_CPU")])
     }
 
     /// `clients` clients × 2 requests with different inputs; the outputs by input seed.
