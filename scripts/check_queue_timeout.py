@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check Triton's schedule-policy timeout of a running `ledge serve` with the real Triton client
-(tritonclient[http] or tritonclient[grpc]): `infer(..., timeout=µs)` and a model's
-`default_queue_policy`.
+(tritonclient[http] or tritonclient[grpc]): `infer(..., timeout=µs)`, a model's
+`default_queue_policy`, and its priority levels' own policies (`infer(..., priority=N)`).
 
 Usage: python scripts/check_queue_timeout.py --protocol http --url 127.0.0.1:8000
        python scripts/check_queue_timeout.py --protocol grpc --url 127.0.0.1:8001
@@ -11,8 +11,11 @@ The server must serve add.onnx as `add` (no config) and as `held`, whose config.
     dynamic_batching {
       max_queue_delay_microseconds: 60000000
       default_queue_policy { default_timeout_microseconds: 30000 allow_timeout_override: true }
+      priority_levels: 2 default_priority_level: 2
+      priority_queue_policy { key: 1 value { default_timeout_microseconds: 10000 } }
     }
-so a lone request to `held` waits in its batch queue (a minute's delay) until its timeout refuses it.
+so a lone request to `held` waits in its batch queue (a minute's delay) until its timeout refuses it:
+10 ms at priority 1, 30 ms (or its own shorter timeout) at 2, the default level.
 
 Prints one line per check ("ok: ..."); on the first failure prints "FAIL: <check>: <why>" to
 stderr and exits 1.
@@ -51,11 +54,19 @@ class Checks(ProtocolChecks):
         want = ({"timeout_action": "REJECT", "default_timeout_microseconds": 30000, "allow_timeout_override": True, "max_queue_size": 0}
                 if self.protocol == "http" else {"default_timeout_microseconds": "30000", "allow_timeout_override": True})
         expect(policy == want, "get_model_config(held)", f"default_queue_policy {policy}")
-        ok(f"{self.protocol}: get_model_config(held): default_queue_policy {json.dumps(policy, sort_keys=True)}")
+        batching = raw.get("dynamic_batching", {})
+        levels = {key: batching.get(key) for key in ["priority_levels", "default_priority_level", "priority_queue_policy"]}
+        want = ({"priority_levels": 2, "default_priority_level": 2, "priority_queue_policy": {"1": {
+            "timeout_action": "REJECT", "default_timeout_microseconds": 10000, "allow_timeout_override": False, "max_queue_size": 0}}}
+                if self.protocol == "http" else
+                {"priority_levels": "2", "default_priority_level": "2", "priority_queue_policy": {"1": {"default_timeout_microseconds": "10000"}}})
+        expect(levels == want, "get_model_config(held)", f"priority levels {levels}")
+        ok(f"{self.protocol}: get_model_config(held): default_queue_policy {json.dumps(policy, sort_keys=True)}; "
+           f"priorities {json.dumps(levels, sort_keys=True)}")
 
-    def refused(self, timeout, expected):
-        what = f"infer(held{'' if timeout is None else f', timeout={timeout}'})"
-        words = self.refusal(what, lambda: self.client.infer("held", self.inputs(), timeout=timeout), "UNAVAILABLE",
+    def refused(self, timeout, expected, priority=0):
+        what = f"infer(held{'' if timeout is None else f', timeout={timeout}'}{f', priority={priority}' if priority else ''})"
+        words = self.refusal(what, lambda: self.client.infer("held", self.inputs(), timeout=timeout, priority=priority), "UNAVAILABLE",
                              f"model 'held' is busy: no instance was free within the request's timeout ({expected} µs)")
         ok(f"{self.protocol}: {what}: {words}")
 
@@ -75,6 +86,9 @@ def main():
         ("default timeout", lambda: checks.refused(None, 30000)),
         ("request timeout", lambda: checks.refused(20000, 20000)),
         ("longer than the default", lambda: checks.refused(90_000_000, 30000)),
+        ("priority 1's own policy", lambda: checks.refused(None, 10000, priority=1)),
+        ("priority 2, the default level", lambda: checks.refused(20000, 20000, priority=2)),
+        ("a priority past the levels", lambda: checks.refused(None, 30000, priority=7)),
         ("served", checks.served),
     ], f"all {args.protocol} queue timeout checks passed")
 

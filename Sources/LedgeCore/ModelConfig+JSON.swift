@@ -23,11 +23,12 @@ extension ModelConfig {
                 "preferred_batch_size": .array(batching.preferredBatchSizes.map(JSONText.int)),
                 "max_queue_delay_microseconds": .int(batching.maxQueueDelayMicroseconds),
             ]
-            if let policy = batching.queuePolicy {
-                section["default_queue_policy"] = .object([
-                    "timeout_action": .string("REJECT"), "default_timeout_microseconds": .int(policy.defaultTimeoutMicroseconds),
-                    "allow_timeout_override": .bool(policy.allowTimeoutOverride), "max_queue_size": .int(policy.maxQueueSize),
-                ])
+            if let policy = batching.queuePolicy { section["default_queue_policy"] = Self.json(policy) }
+            if let priorities = batching.priorities {
+                section["priority_levels"] = .int(priorities.levels)
+                section["default_priority_level"] = .int(priorities.defaultLevel)
+                section["priority_queue_policy"] = .object(
+                    Dictionary(uniqueKeysWithValues: priorities.queuePolicies.map { (String($0.key), Self.json($0.value)) }))
             }
             object["dynamic_batching"] = .object(section)
         }
@@ -35,6 +36,13 @@ extension ModelConfig {
         var out = ""
         JSONText.object(object).write(to: &out)
         return out
+    }
+
+    private static func json(_ policy: QueuePolicyConfig) -> JSONText {
+        .object([
+            "timeout_action": .string("REJECT"), "default_timeout_microseconds": .int(policy.defaultTimeoutMicroseconds),
+            "allow_timeout_override": .bool(policy.allowTimeoutOverride), "max_queue_size": .int(policy.maxQueueSize),
+        ])
     }
 
     private static func json(_ tensor: TensorConfig) -> JSONText {

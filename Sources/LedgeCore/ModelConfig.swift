@@ -114,17 +114,24 @@ public struct TensorConfig: Sendable, Hashable {
     }
 }
 
-/// `dynamic_batching { preferred_batch_size: [...] max_queue_delay_microseconds: N default_queue_policy { … } }`.
+/// `dynamic_batching { preferred_batch_size: [...] max_queue_delay_microseconds: N default_queue_policy { … }
+/// priority_levels: L default_priority_level: D priority_queue_policy { … } }`.
 public struct DynamicBatchingConfig: Sendable, Hashable {
     public var preferredBatchSizes: [Int]
     public var maxQueueDelayMicroseconds: Int
     /// `default_queue_policy`: how long requests may wait for an instance, and how many; `nil`: the server's.
     public var queuePolicy: QueuePolicyConfig?
+    /// `priority_levels` and the rest of Triton's priority scheduling; `nil`: none (a request's priority is ignored).
+    public var priorities: PriorityLevelsConfig?
 
-    public init(preferredBatchSizes: [Int] = [], maxQueueDelayMicroseconds: Int = 0, queuePolicy: QueuePolicyConfig? = nil) {
+    public init(
+        preferredBatchSizes: [Int] = [], maxQueueDelayMicroseconds: Int = 0, queuePolicy: QueuePolicyConfig? = nil,
+        priorities: PriorityLevelsConfig? = nil
+    ) {
         self.preferredBatchSizes = preferredBatchSizes
         self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
         self.queuePolicy = queuePolicy
+        self.priorities = priorities
     }
 }
 

@@ -7,7 +7,12 @@ extension ModelConfigDecoder {
 
     func dynamicBatching(_ message: Message) throws -> DynamicBatchingConfig {
         try reader.check(
-            message, allowed: ["preferred_batch_size", "max_queue_delay_microseconds", "default_queue_policy"], repeated: ["preferred_batch_size"])
+            message,
+            allowed: [
+                "preferred_batch_size", "max_queue_delay_microseconds", "default_queue_policy", "priority_levels", "default_priority_level",
+                "priority_queue_policy",
+            ],
+            repeated: ["preferred_batch_size", "priority_queue_policy"])
         let sizes = try reader.scalars(message, "preferred_batch_size").map {
             try reader.integer($0, in: 1...Self.maxBatchSizeRange.upperBound, expected: "a positive integer")
         }
@@ -15,7 +20,8 @@ extension ModelConfigDecoder {
             try reader.integer($0, in: Self.maxQueueDelayRange, expected: "an integer from 0 to 60000000 (60 s)")
         }
         let policy = try reader.message(message, "default_queue_policy").map(queuePolicy)
-        return DynamicBatchingConfig(preferredBatchSizes: sizes, maxQueueDelayMicroseconds: delay ?? 0, queuePolicy: policy)
+        return DynamicBatchingConfig(
+            preferredBatchSizes: sizes, maxQueueDelayMicroseconds: delay ?? 0, queuePolicy: policy, priorities: try priorityLevels(message))
     }
 
     /// The largest `default_timeout_microseconds` taken: 1 h.

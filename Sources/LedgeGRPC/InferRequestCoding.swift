@@ -62,7 +62,8 @@ enum InferRequestCoding {
             }
         return InferenceRequest(
             id: message.id.isEmpty ? nil : message.id, inputs: inputs, outputs: outputs, binaryOutputs: true, jsonByteCount: 0,
-            timeout: try InferenceRequest.timeout(try integer(message.parameters, "timeout", of: "the request")))
+            timeout: try InferenceRequest.timeout(try integer(message.parameters, "timeout", of: "the request")),
+            priority: try InferenceRequest.priority(try integer(message.parameters, "priority", of: "the request")))
     }
 
     /// The shared-memory extension's parameters of an input or requested output (`tensor`: `input 'x'`).

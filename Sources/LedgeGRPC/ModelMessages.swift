@@ -53,13 +53,12 @@ enum ModelMessages {
         if let batching = config.dynamicBatching {
             message.dynamicBatching.preferredBatchSize = batching.preferredBatchSizes.map { Int32(clamping: $0) }
             message.dynamicBatching.maxQueueDelayMicroseconds = UInt64(clamping: batching.maxQueueDelayMicroseconds)
-            if let policy = batching.queuePolicy {
-                var queue = Inference_ModelQueuePolicy()
-                queue.timeoutAction = .reject
-                queue.defaultTimeoutMicroseconds = UInt64(clamping: policy.defaultTimeoutMicroseconds)
-                queue.allowTimeoutOverride = policy.allowTimeoutOverride
-                queue.maxQueueSize = UInt32(clamping: policy.maxQueueSize)
-                message.dynamicBatching.defaultQueuePolicy = queue
+            if let policy = batching.queuePolicy { message.dynamicBatching.defaultQueuePolicy = Self.message(policy) }
+            if let priorities = batching.priorities {
+                message.dynamicBatching.priorityLevels = UInt64(clamping: priorities.levels)
+                message.dynamicBatching.defaultPriorityLevel = UInt64(clamping: priorities.defaultLevel)
+                message.dynamicBatching.priorityQueuePolicy = Dictionary(
+                    uniqueKeysWithValues: priorities.queuePolicies.map { (UInt64(clamping: $0.key), Self.message($0.value)) })
             }
         }
         switch config.versionPolicy {
@@ -76,6 +75,16 @@ enum ModelMessages {
     }
 
     /// The `DataType` enum value of `dtype` (Triton's numbering follows ``DType/tritonNames``' order).
+    /// A queue policy as Triton's `ModelQueuePolicy` (REJECT: the only action Ledge takes).
+    private static func message(_ policy: QueuePolicyConfig) -> Inference_ModelQueuePolicy {
+        var queue = Inference_ModelQueuePolicy()
+        queue.timeoutAction = .reject
+        queue.defaultTimeoutMicroseconds = UInt64(clamping: policy.defaultTimeoutMicroseconds)
+        queue.allowTimeoutOverride = policy.allowTimeoutOverride
+        queue.maxQueueSize = UInt32(clamping: policy.maxQueueSize)
+        return queue
+    }
+
     static func dataType(_ dtype: DType) -> Inference_DataType {
         guard let index = DType.tritonNames.firstIndex(where: { $0.dtype == dtype }) else { return .typeInvalid }
         return Inference_DataType(rawValue: index + 1) ?? .typeInvalid

@@ -70,9 +70,12 @@ extension V2Parameters {
         case nil, .null?: return .some(nil)
         case .object(let fields)?:
             var parameters = V2Parameters()
-            guard let size = optionalInteger(fields["binary_data_size"]), let timeout = optionalInteger(fields["timeout"]) else { return nil }
+            guard let size = optionalInteger(fields["binary_data_size"]), let timeout = optionalInteger(fields["timeout"]),
+                let priority = optionalInteger(fields["priority"])
+            else { return nil }
             parameters.binary_data_size = size
             parameters.timeout = timeout
+            parameters.priority = priority
             guard let classification = optionalInteger(fields["classification"]),
                 let byteSize = optionalInteger(fields["shared_memory_byte_size"]),
                 let offset = optionalInteger(fields["shared_memory_offset"]),

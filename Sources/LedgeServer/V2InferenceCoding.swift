@@ -48,7 +48,8 @@ enum V2InferenceCoding {
         }
         return InferenceRequest(
             id: request.id, inputs: inputs, outputs: outputs, binaryOutputs: request.parameters?.binary_data_output ?? false,
-            binary: binary, jsonByteCount: json.count, timeout: try InferenceRequest.timeout(request.parameters?.timeout))
+            binary: binary, jsonByteCount: json.count, timeout: try InferenceRequest.timeout(request.parameters?.timeout),
+            priority: try InferenceRequest.priority(request.parameters?.priority))
     }
 
     /// Where an input's values are: `data`, the binary section or shared memory (one of them).

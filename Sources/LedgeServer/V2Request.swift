@@ -17,6 +17,8 @@ struct V2Parameters: Decodable, Sendable {
     var shared_memory_offset: Int?
     /// Request: Triton's schedule-policy timeout, microseconds a request may wait for an instance.
     var timeout: Int?
+    /// Request: Triton's schedule-policy priority level (1 the highest; 0: the model's default).
+    var priority: Int?
     /// Input: MLServer's codec name; `"base64"` says each `BYTES` string of `data` is base64 (encoded images in JSON).
     var content_type: String?
 

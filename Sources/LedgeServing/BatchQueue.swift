@@ -1,14 +1,15 @@
-/// The requests waiting in a dynamic batcher, oldest first, and the rule that
-/// picks the next batch (a value: the batcher keeps it under its lock).
+/// The requests waiting in a dynamic batcher, by priority level (1 first; all
+/// at level 0 without priorities) and oldest first within a level, and the rule
+/// that picks the next batch (a value: the batcher keeps it under its lock).
 ///
 /// The rule, Triton's: requests are grouped by ``BatchKey`` (only requests
 /// with the same dtypes and trailing dimensions share a batch), each group
-/// taken oldest first. A group is sent when it reaches the max batch size (or
+/// taken in queue order. A group is sent when it reaches the max batch size (or
 /// its next request would not fit), else as the largest preferred size it can
-/// form from its oldest requests, else once its oldest request has waited the
+/// form from its first requests, else once its oldest request has waited the
 /// max queue delay; otherwise it waits until then. A request with no key or
 /// at least max batch size items is sent alone at once. Among groups ready to
-/// go, the one with the oldest request goes first.
+/// go, the one with the first request in queue order goes first.
 struct BatchQueue<Payload> {
     struct Entry {
         var ticket: UInt64
@@ -18,6 +19,8 @@ struct BatchQueue<Payload> {
         var items: Int
         var enqueued: ContinuousClock.Instant
         var payload: Payload
+        /// The request's priority level: lower levels go first.
+        var level = 0
     }
 
     enum Decision {
@@ -27,12 +30,22 @@ struct BatchQueue<Payload> {
         case wait(until: ContinuousClock.Instant)
     }
 
-    /// Waiting requests, oldest first (at most the queue limit: a plain array).
+    /// Waiting requests, by level then oldest first (at most the queue limit: a plain array).
     private(set) var entries: [Entry] = []
 
     var count: Int { entries.count }
 
-    mutating func append(_ entry: Entry) { entries.append(entry) }
+    /// How many requests wait at `level`.
+    func count(level: Int) -> Int { entries.reduce(0) { $0 + ($1.level == level ? 1 : 0) } }
+
+    /// Queues `entry` behind every request of its level and the levels before it.
+    mutating func append(_ entry: Entry) {
+        if let behind = entries.lastIndex(where: { $0.level <= entry.level }) {
+            entries.insert(entry, at: behind + 1)
+        } else {
+            entries.insert(entry, at: 0)
+        }
+    }
 
     /// Takes out the request with `ticket` (cancelled), `nil` when it is no longer waiting.
     mutating func remove(ticket: UInt64) -> Entry? {
@@ -58,7 +71,7 @@ struct BatchQueue<Payload> {
                 return .send(batch)
             }
             covered.formUnion(members)
-            let deadline = entries[index].enqueued + policy.maxQueueDelay
+            let deadline = oldest(members) + policy.maxQueueDelay
             earliest = min(earliest ?? deadline, deadline)
         }
         return earliest.map { .wait(until: $0) }
@@ -81,7 +94,12 @@ struct BatchQueue<Payload> {
             if policy.preferredBatchSizes.contains(total) { preferred = members.count }
         }
         if preferred > 0 { return (Array(members.prefix(preferred)), true) }
-        return (members, now - head.enqueued >= policy.maxQueueDelay)
+        return (members, now - oldest(members) >= policy.maxQueueDelay)
+    }
+
+    /// When the oldest of `members` arrived (with priorities, not always the first).
+    private func oldest(_ members: [Int]) -> ContinuousClock.Instant {
+        members.map { entries[$0].enqueued }.min() ?? entries[members[0]].enqueued
     }
 }
 

@@ -75,7 +75,8 @@ extension DynamicBatcher {
     /// tensors have a batch dimension (see ``BatchingPolicy/unbatchableReason(_:)``),
     /// logging the choice; `nil` otherwise.
     public static func forModel(
-        named name: String, info: ModelInfo, pool: SessionPool, policy: BatchingPolicy?, queueLimit: Int, logger: Logger
+        named name: String, info: ModelInfo, pool: SessionPool, policy: BatchingPolicy?, queueLimit: Int, levelLimits: [Int: Int] = [:],
+        logger: Logger
     ) -> DynamicBatcher? {
         guard let policy else { return nil }
         if let reason = BatchingPolicy.unbatchableReason(info) {
@@ -86,6 +87,6 @@ extension DynamicBatcher {
         logger.info(
             "model '\(name)': dynamic batching, at most \(policy.maxBatchSize) items\(preferred), queue delay \(Int(policy.maxQueueDelay / .microseconds(1))) µs"
         )
-        return DynamicBatcher(modelName: name, pool: pool, policy: policy, queueLimit: queueLimit, logger: logger)
+        return DynamicBatcher(modelName: name, pool: pool, policy: policy, queueLimit: queueLimit, levelLimits: levelLimits, logger: logger)
     }
 }

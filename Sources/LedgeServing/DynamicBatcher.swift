@@ -53,13 +53,17 @@ public final class DynamicBatcher: Sendable {
     public let pool: SessionPool
     /// How many requests may wait, every instance busy, before new ones are refused.
     public let queueLimit: Int
+    /// How many requests of a priority level may wait, for the levels whose own queue policy sets
+    /// `max_queue_size` (within ``queueLimit``).
+    public let levelLimits: [Int: Int]
     private let logger: Logger
     private let state = Mutex(State())
     /// The session that checks inputs (any instance's: they are of one model), taken once.
     private let checker: (any InferenceSession)?
 
     /// A batcher over `pool` with `policy`.
-    public init(modelName: String, pool: SessionPool, policy: BatchingPolicy, queueLimit: Int, logger: Logger) {
+    public init(modelName: String, pool: SessionPool, policy: BatchingPolicy, queueLimit: Int, levelLimits: [Int: Int] = [:], logger: Logger) {
+        self.levelLimits = levelLimits
         self.modelName = modelName
         self.pool = pool
         self.policy = policy
@@ -75,7 +79,8 @@ public final class DynamicBatcher: Sendable {
     /// its wait and the batch's run. Inputs the model refuses are refused here,
     /// before they can spoil a batch.
     /// A request still waiting when its `deadline` passes leaves the queue with ``QueueDeadline``'s error.
-    public func infer(_ inputs: [Tensor], deadline: QueueDeadline? = nil) async throws -> BatchedExecution {
+    /// `level`: its priority level (see ``BatchQueue``): lower levels are batched first.
+    public func infer(_ inputs: [Tensor], deadline: QueueDeadline? = nil, level: Int = 0) async throws -> BatchedExecution {
         try checker?.validate(inputs)
         let keyed = BatchKey.of(inputs)
         let arrived = ContinuousClock.now
@@ -91,13 +96,18 @@ public final class DynamicBatcher: Sendable {
                 let refusal: (any Error)? = state.withLock { state in
                     if Task.isCancelled { return CancellationError() }
                     if let deadline, deadline.passed() { return deadline.error(model: modelName) }
-                    if state.queue.count >= queueLimit, state.running >= pool.slots {
-                        return LedgeError.busy(model: modelName, waiting: state.queue.count, limit: queueLimit)
+                    if state.running >= pool.slots {
+                        if state.queue.count >= queueLimit {
+                            return LedgeError.busy(model: modelName, waiting: state.queue.count, limit: queueLimit)
+                        }
+                        if let limit = levelLimits[level], case let waiting = state.queue.count(level: level), waiting >= limit {
+                            return LedgeError.busy(model: modelName, level: level, waiting: waiting, limit: limit)
+                        }
                     }
                     state.queue.append(
                         Entry(
                             ticket: ticket, key: state.batching ? keyed?.key : nil, items: keyed?.items ?? 1,
-                            enqueued: arrived, payload: Request(inputs: inputs, continuation: continuation)))
+                            enqueued: arrived, payload: Request(inputs: inputs, continuation: continuation), level: level))
                     return nil
                 }
                 if let refusal { continuation.resume(throwing: refusal) } else { schedule() }

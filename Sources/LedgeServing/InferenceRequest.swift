@@ -76,12 +76,16 @@ public struct InferenceRequest: Sendable {
     /// Triton's schedule-policy `timeout` parameter: the longest the request may wait for an
     /// instance, in microseconds (`nil` or 0: no timeout of its own), under the model's queue policy.
     public var timeout: Int?
+    /// Triton's schedule-policy `priority` parameter: the request's priority level (1 the highest;
+    /// `nil` or 0: the model's default) for a model with priority levels; ignored by others.
+    public var priority: Int?
 
     public init(
         id: String? = nil, inputs: [Input], outputs: [Output]? = nil, binaryOutputs: Bool = false, binary: Data? = nil,
-        jsonByteCount: Int, timeout: Int? = nil
+        jsonByteCount: Int, timeout: Int? = nil, priority: Int? = nil
     ) {
         self.id = id
+        self.priority = priority
         self.timeout = timeout
         self.jsonByteCount = jsonByteCount
         self.inputs = inputs
@@ -102,6 +106,15 @@ extension InferenceRequest {
             throw LedgeError.invalidInput("parameters.timeout is \(value): expected the microseconds the request may wait, 0 or more")
         }
         return value > maxTimeoutMicroseconds ? nil : value
+    }
+
+    /// The request's `priority` parameter checked: 0 or more (0: the model's default level).
+    public static func priority(_ value: Int?) throws -> Int? {
+        guard let value else { return nil }
+        guard value >= 0 else {
+            throw LedgeError.invalidInput("parameters.priority is \(value): expected a priority level, 1 the highest (0: the model's default)")
+        }
+        return value
     }
 }
 

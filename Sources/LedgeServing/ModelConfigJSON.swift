@@ -30,7 +30,8 @@ public enum ModelConfigJSON {
             fields: members.sorted { $0.key < $1.key }.compactMap { key, value in
                 let inner = path.isEmpty ? key : path + "." + key
                 let converted: TextProto.Value?
-                if case .object(let entries) = value, ["parameters", "model_warmup.inputs"].contains(inner) {
+                if case .object(let entries) = value, ["parameters", "model_warmup.inputs", "dynamic_batching.priority_queue_policy"].contains(inner)
+                {
                     converted = .list(
                         entries.sorted { $0.key < $1.key }.compactMap { name, entry in
                             self.value(entry, path: inner).map {

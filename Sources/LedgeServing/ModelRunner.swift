@@ -25,10 +25,11 @@ extension ServedModel {
     /// Runs `inputs` on a free instance (see ``SessionPool/run(_:)``), in a
     /// batch with other requests when the model has a ``DynamicBatcher``:
     /// the outputs, the wait and the run.
-    /// A request still waiting at `deadline` (its queue timeout) is refused.
-    package func infer(_ inputs: [Tensor], deadline: QueueDeadline? = nil) async throws -> ModelExecution<[Tensor]> {
+    /// A request still waiting at `deadline` (its queue timeout) is refused; `level` is its
+    /// priority level (see ``level(priority:)``).
+    package func infer(_ inputs: [Tensor], deadline: QueueDeadline? = nil, level: Int = 0) async throws -> ModelExecution<[Tensor]> {
         if let batcher {
-            let run = try await batcher.infer(inputs, deadline: deadline)
+            let run = try await batcher.infer(inputs, deadline: deadline, level: level)
             return ModelExecution(
                 value: run.outputs, queued: run.queued, input: nil, compute: run.compute,
                 executions: run.countsExecution ? 1 : 0, batchSize: run.batchSize)
@@ -88,7 +89,8 @@ extension ModelRepository {
         trace?.stamp("REQUEST_START")
         let prepared = try model.prepare(request, sharedMemory: sharedMemory)
         let outputs = try await execute(
-            prepared.inputs, on: model, items: prepared.items, input: prepared.imageInput, timeout: request.timeout, trace: trace)
+            prepared.inputs, on: model, items: prepared.items, input: prepared.imageInput, timeout: request.timeout,
+            priority: request.priority, trace: trace)
         let response = try model.response(for: prepared, results: outputs)
         trace?.stamp("REQUEST_END")
         return response
@@ -110,13 +112,16 @@ extension ModelRepository {
 
     /// The run of checked `inputs` (`items` of them for the metrics; `input`: the time their images took to
     /// decode), with the queue, compute and tensor points of `trace`.
-    /// `timeout`: the request's own queue timeout parameter (microseconds), under the model's queue policy.
+    /// `timeout`: the request's own queue timeout parameter (microseconds), under the model's queue
+    /// policy; `priority`: its priority parameter, under the model's priority levels.
     private func execute(
-        _ inputs: [Tensor], on model: ServedModel, items: Int, input: Duration? = nil, timeout: Int? = nil, trace: RequestTrace?
+        _ inputs: [Tensor], on model: ServedModel, items: Int, input: Duration? = nil, timeout: Int? = nil, priority: Int? = nil,
+        trace: RequestTrace?
     ) async throws -> [Tensor] {
         trace?.record("TENSOR_QUEUE_INPUT", names: model.info.inputs.map(\.name), tensors: inputs)
         let queued = trace.map { _ in RequestTrace.now() }
-        var execution = try await model.infer(inputs, deadline: model.queueDeadline(requested: timeout))
+        let level = model.level(priority: priority)
+        var execution = try await model.infer(inputs, deadline: model.queueDeadline(requested: timeout, level: level), level: level)
         execution.input = input
         metrics.record(execution, on: model, items: items)
         if let trace, let queued { Self.stamp(execution, queuedAt: queued, in: trace) }

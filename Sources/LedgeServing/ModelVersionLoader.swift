@@ -100,7 +100,9 @@ struct ModelVersionLoader: Sendable {
             policy = nil
         }
         let batcher = DynamicBatcher.forModel(
-            named: name, info: info, pool: pool, policy: policy, queueLimit: queueLimit, logger: logger)
+            named: name, info: info, pool: pool, policy: policy, queueLimit: queueLimit,
+            levelLimits: effective.dynamicBatching?.priorities?.queuePolicies.compactMapValues { $0.maxQueueSize > 0 ? $0.maxQueueSize : nil } ?? [:],
+            logger: logger)
         if let batcher, effective.dynamicBatching == nil {
             effective.dynamicBatching = DynamicBatchingConfig(
                 preferredBatchSizes: batcher.policy.preferredBatchSizes,
@@ -148,7 +150,7 @@ struct ModelVersionLoader: Sendable {
             imagePipeline: try? pipeline.get(), imagePipelineError: Self.reason(pipeline),
             queuePolicy: effective.dynamicBatching?.queuePolicy
                 ?? options.queueTimeout.map { QueuePolicyConfig(defaultTimeoutMicroseconds: $0, allowTimeoutOverride: true) },
-            batchLimit: config?.declaredMaxBatchSize.flatMap { $0 > 0 ? $0 : nil })
+            batchLimit: config?.declaredMaxBatchSize.flatMap { $0 > 0 ? $0 : nil }, priorities: effective.dynamicBatching?.priorities)
     }
 
     /// Gives what the instances' loads freed back to the system (``ledge_release_free_heap``):

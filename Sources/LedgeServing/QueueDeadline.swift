@@ -35,8 +35,14 @@ public struct QueueDeadline: Sendable {
 
 extension ServedModel {
     /// The queue deadline of a request that arrives now with its own `timeout` parameter
-    /// (`requested`, microseconds; `nil` or 0: none) under the model's queue policy.
-    package func queueDeadline(requested: Int?) -> QueueDeadline? {
-        QueuePolicyConfig.timeout(requested: requested, policy: queuePolicy).map { QueueDeadline(microseconds: $0) }
+    /// (`requested`, microseconds; `nil` or 0: none) under the model's queue policy (its priority
+    /// `level`'s own, when that has one).
+    package func queueDeadline(requested: Int?, level: Int = 0) -> QueueDeadline? {
+        let policy = priorities?.queuePolicy(level: level, default: queuePolicy) ?? queuePolicy
+        return QueuePolicyConfig.timeout(requested: requested, policy: policy).map { QueueDeadline(microseconds: $0) }
     }
+
+    /// The priority level a request's `priority` parameter puts it at: 0 (one level) when the
+    /// model has no priority levels.
+    package func level(priority: Int?) -> Int { priorities?.level(priority: priority) ?? 0 }
 }

@@ -33,14 +33,18 @@ public final class ServedModel: Sendable {
     /// The most items one request may carry: the `max_batch_size` its config.pbtxt sets (> 0),
     /// as Triton refuses a larger batch; `nil` when the config sets none (the model's own shape bounds it).
     public let batchLimit: Int?
+    /// The config's priority levels (Triton's priority scheduling), when its batcher serves them;
+    /// `nil`: a request's `priority` is ignored.
+    public let priorities: PriorityLevelsConfig?
 
     /// A served model over a pool.
     public init(
         name: String, version: String = "1", info: ModelInfo, pool: SessionPool, labels: [String]? = nil,
         config: ModelConfig? = nil, batcher: DynamicBatcher? = nil, fileKey: String = "",
         imagePipeline: ImagePipeline? = nil, imagePipelineError: String? = nil, queuePolicy: QueuePolicyConfig? = nil,
-        batchLimit: Int? = nil
+        batchLimit: Int? = nil, priorities: PriorityLevelsConfig? = nil
     ) {
+        self.priorities = batcher == nil ? nil : priorities
         self.batchLimit = batchLimit
         self.queuePolicy = queuePolicy
         self.imagePipeline = imagePipeline

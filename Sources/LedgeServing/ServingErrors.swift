@@ -8,4 +8,9 @@ extension LedgeError {
     package static func busy(model: String, waiting: Int, limit: Int) -> LedgeError {
         LedgeError(.busy, "model '\(model)' is busy: \(waiting) requests waiting (queue limit \(limit))")
     }
+
+    /// Every instance of `model` is busy and its priority `level`'s queue is full.
+    package static func busy(model: String, level: Int, waiting: Int, limit: Int) -> LedgeError {
+        LedgeError(.busy, "model '\(model)' is busy: \(waiting) requests of priority \(level) waiting (its queue policy's max_queue_size \(limit))")
+    }
 }

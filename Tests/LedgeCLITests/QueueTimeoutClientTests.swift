@@ -4,7 +4,7 @@ import Testing
 
 /// Triton's schedule-policy timeout of the real `ledge serve`, used by the real Triton clients
 /// (`tritonclient[http]` and `tritonclient[grpc]`, each in its venv): `infer(..., timeout=µs)`
-/// and a model's `default_queue_policy` (scripts/check_queue_timeout.py).
+/// and a model's `default_queue_policy`, and its priority levels' own (scripts/check_queue_timeout.py).
 @Suite(.ownThread) struct QueueTimeoutClientTests {
     @Test func tritonClientsGetTheQueueTimeoutsRefusal() async throws {
         try await withTemporaryDirectory(prefix: "ledge-queue-timeout") { folder in
@@ -16,6 +16,8 @@ import Testing
                     dynamic_batching {
                       max_queue_delay_microseconds: 60000000
                       default_queue_policy { default_timeout_microseconds: 30000 allow_timeout_override: true }
+                      priority_levels: 2 default_priority_level: 2
+                      priority_queue_policy { key: 1 value { default_timeout_microseconds: 10000 } }
                     }
                     """)
             let server = try await ServeProcess.start(["--model-repository", folder, "--no-probe"])
@@ -25,11 +27,17 @@ import Testing
                 for line in [
                     "ok: \(protocolName): server metadata lists schedule_policy",
                     protocolName == "http"
-                        ? #"ok: http: get_model_config(held): default_queue_policy {"allow_timeout_override": true, "default_timeout_microseconds": 30000, "max_queue_size": 0, "timeout_action": "REJECT"}"#
-                        : #"ok: grpc: get_model_config(held): default_queue_policy {"allow_timeout_override": true, "default_timeout_microseconds": "30000"}"#,
+                        ? #"ok: http: get_model_config(held): default_queue_policy {"allow_timeout_override": true, "default_timeout_microseconds": 30000, "max_queue_size": 0, "timeout_action": "REJECT"}; "#
+                            + #"priorities {"default_priority_level": 2, "priority_levels": 2, "priority_queue_policy": {"1": {"allow_timeout_override": false, "#
+                            + #""default_timeout_microseconds": 10000, "max_queue_size": 0, "timeout_action": "REJECT"}}}"#
+                        : #"ok: grpc: get_model_config(held): default_queue_policy {"allow_timeout_override": true, "default_timeout_microseconds": "30000"}; "#
+                            + #"priorities {"default_priority_level": "2", "priority_levels": "2", "priority_queue_policy": {"1": {"default_timeout_microseconds": "10000"}}}"#,
                     "ok: \(protocolName): infer(held): InferenceServerException \(busy) \"\(refusal(30000))\"",
                     "ok: \(protocolName): infer(held, timeout=20000): InferenceServerException \(busy) \"\(refusal(20000))\"",
                     "ok: \(protocolName): infer(held, timeout=90000000): InferenceServerException \(busy) \"\(refusal(30000))\"",
+                    "ok: \(protocolName): infer(held, priority=1): InferenceServerException \(busy) \"\(refusal(10000))\"",
+                    "ok: \(protocolName): infer(held, timeout=20000, priority=2): InferenceServerException \(busy) \"\(refusal(20000))\"",
+                    "ok: \(protocolName): infer(held, priority=7): InferenceServerException \(busy) \"\(refusal(30000))\"",
                     "ok: \(protocolName): infer(add, timeout=60000000): exactly a + b",
                     "all \(protocolName) queue timeout checks passed",
                 ] {

@@ -29,7 +29,8 @@ import Testing
         ),
         (
             "dynamic_batching { preserve_ordering: true }",
-            "1:20: field 'dynamic_batching.preserve_ordering' is not supported by ledge: expected one of preferred_batch_size, max_queue_delay_microseconds, default_queue_policy"
+            "1:20: field 'dynamic_batching.preserve_ordering' is not supported by ledge: expected one of preferred_batch_size, max_queue_delay_microseconds, "
+                + "default_queue_policy, priority_levels, default_priority_level, priority_queue_policy"
         ),
         ("instance_group { gpus: [0] }", "1:18: field 'instance_group[0].gpus' is not supported by ledge: expected one of count, kind"),
         (
@@ -163,6 +164,39 @@ import Testing
         (
             "dynamic_batching { default_queue_policy { priority_levels: 2 } }",
             "1:43: field 'dynamic_batching.default_queue_policy.priority_levels' is not supported by ledge: expected one of timeout_action, default_timeout_microseconds, allow_timeout_override, max_queue_size"
+        ),
+        (
+            "dynamic_batching { priority_levels: 2 }",
+            "1:1: dynamic_batching.default_priority_level is missing: expected the level of requests without a priority, 1 to 2"
+        ),
+        (
+            "dynamic_batching { priority_levels: 2 default_priority_level: 3 }",
+            "1:39: dynamic_batching.default_priority_level: 3 is out of range: expected a level from 1 to 2 (priority_levels)"
+        ),
+        (
+            "dynamic_batching { default_priority_level: 1 }",
+            "1:20: dynamic_batching.default_priority_level needs priority_levels: expected priority_levels of 1 or more"
+        ),
+        (
+            "dynamic_batching { priority_queue_policy { key: 1 value { } } }",
+            "1:20: dynamic_batching.priority_queue_policy needs priority_levels: expected priority_levels of 1 or more"
+        ),
+        (
+            "dynamic_batching { priority_levels: 2 default_priority_level: 1 priority_queue_policy { key: 3 value { } } }",
+            "1:89: dynamic_batching.priority_queue_policy[0].key: 3 is out of range: expected a level from 1 to 2 (priority_levels)"
+        ),
+        (
+            "dynamic_batching { priority_levels: 2 default_priority_level: 1 priority_queue_policy { key: 1 value { } } "
+                + "priority_queue_policy { key: 1 value { } } }",
+            "1:132: dynamic_batching.priority_queue_policy[1].key 1 is given twice: expected each level once"
+        ),
+        (
+            "dynamic_batching { priority_levels: 2 default_priority_level: 1 priority_queue_policy { key: 1 value { timeout_action: DELAY } } }",
+            "1:104: dynamic_batching.priority_queue_policy[0].value.timeout_action DELAY is not supported by ledge: expected REJECT (a request whose timeout passes while it waits is refused)"
+        ),
+        (
+            "dynamic_batching { priority_levels: 2000 }",
+            "1:20: dynamic_batching.priority_levels: 2000 is out of range: expected an integer from 0 to 1024"
         ),
         (
             "dynamic_batching { max_queue_delay_microseconds: -5 }",

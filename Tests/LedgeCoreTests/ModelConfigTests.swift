@@ -164,6 +164,29 @@ import Testing
                     + #""timeout_action":"REJECT"},"max_queue_delay_microseconds":0,"preferred_batch_size":[]}"#))
         #expect(
             try Self.parse("max_batch_size: 4\ndynamic_batching { default_queue_policy { } }").dynamicBatching?.queuePolicy == QueuePolicyConfig())
+        // Triton's priority scheduling: levels, the default level, a level's own queue policy.
+        let priorities = try Self.parse(
+            """
+            max_batch_size: 4
+            dynamic_batching {
+              priority_levels: 3 default_priority_level: 2
+              priority_queue_policy { key: 1 value { default_timeout_microseconds: 1000 max_queue_size: 2 } }
+            }
+            """)
+        let levels = try #require(priorities.dynamicBatching?.priorities)
+        #expect(
+            levels
+                == PriorityLevelsConfig(
+                    levels: 3, defaultLevel: 2, queuePolicies: [1: QueuePolicyConfig(defaultTimeoutMicroseconds: 1000, maxQueueSize: 2)]))
+        #expect([nil, 0, 1, 2, 3, 4, 99].map { levels.level(priority: $0) } == [2, 2, 1, 2, 3, 2, 2])
+        #expect(levels.queuePolicy(level: 1, default: nil)?.defaultTimeoutMicroseconds == 1000)
+        #expect(levels.queuePolicy(level: 3, default: QueuePolicyConfig(maxQueueSize: 5))?.maxQueueSize == 5)
+        #expect(
+            priorities.json().contains(
+                #""dynamic_batching":{"default_priority_level":2,"max_queue_delay_microseconds":0,"preferred_batch_size":[],"priority_levels":3,"#
+                    + #""priority_queue_policy":{"1":{"allow_timeout_override":false,"default_timeout_microseconds":1000,"max_queue_size":2,"#
+                    + #""timeout_action":"REJECT"}}}"#))
+        #expect(try Self.parse("max_batch_size: 4\ndynamic_batching { priority_levels: 0 }").dynamicBatching?.priorities == nil)
         let plain = ModelConfig(name: "a\"b", versionPolicy: .specific([1, 3])).json()
         #expect(
             plain

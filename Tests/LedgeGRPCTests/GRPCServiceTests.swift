@@ -126,6 +126,11 @@ import Testing
             let refusal = await #expect(throws: RPCError.self) { try await client.modelInfer(wrong) }
             #expect(refusal?.code == .invalidArgument)
             #expect(refusal?.message == "the request: parameters.timeout is not an integer: expected int64_param")
+            wrong.parameters["timeout"] = nil
+            wrong.parameters["priority"] = .with { $0.stringParam = "high" }
+            let priority = await #expect(throws: RPCError.self) { try await client.modelInfer(wrong) }
+            #expect(priority?.code == .invalidArgument)
+            #expect(priority?.message == "the request: parameters.priority is not an integer: expected int64_param")
             release.signal()
             _ = try await holder.value
             request.parameters["timeout"] = .with { $0.uint64Param = 60_000_000 }

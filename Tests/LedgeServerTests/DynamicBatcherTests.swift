@@ -179,6 +179,38 @@ import Testing
         #expect(Self.batchSizes(results) == [1, 2])
     }
 
+    /// Triton's priority levels: with the instance held and a first request waiting for it,
+    /// requests at levels 2, 2, 1, 2, 1 arrive one by one; once it is free the two of level 1 run
+    /// together first, then level 2's oldest two, then the last. A level whose own queue policy
+    /// sets max_queue_size is full alone.
+    @Test func higherPriorityRequestsAreBatchedFirst() async throws {
+        let session = try ModelLoader.open(path: Fixtures.model("add.onnx"), logger: TestServer.logger)
+        let pool = SessionPool(modelName: "m", instances: [ModelInstance(session: session, index: 0)], queueLimit: 64)
+        let batcher = DynamicBatcher(
+            modelName: "m", pool: pool, policy: BatchingPolicy(maxBatchSize: 2), queueLimit: 64, levelLimits: [1: 2], logger: TestServer.logger)
+        let release = DispatchSemaphore(value: 0)
+        let holder = await pool.occupy(until: release)
+        let first = Task { try await batcher.infer(Self.add(9)) }
+        while pool.waiting < 1 { await Task.yield() }
+        var tasks: [Task<BatchedExecution, any Error>] = []
+        for (k, level) in [2, 2, 1, 2, 1].enumerated() {
+            tasks.append(Task { try await batcher.infer(Self.add(k), level: level) })
+            while batcher.waiting < k + 1 { await Task.yield() }
+        }
+        await #expect(
+            throws: LedgeError(.busy, "model 'm' is busy: 2 requests of priority 1 waiting (its queue policy's max_queue_size 2)")
+        ) { try await batcher.infer(Self.add(9), level: 1) }
+        release.signal()
+        _ = try await holder.value
+        Self.expectSum(try await first.value, 9)
+        var results: [BatchedExecution] = []
+        for task in tasks { results.append(try await task.value) }
+        for (k, result) in results.enumerated() { Self.expectSum(result, k) }
+        // Batches {2, 4} (level 1), {0, 1}, {3}: the first request of each counts its execution.
+        #expect(results.map(\.batchSize) == [2, 2, 2, 1, 2])
+        #expect(results.map(\.countsExecution) == [true, false, true, true, false])
+    }
+
     @Test func requestsOfTheMaxBatchSizeOrMoreRunAlone() async throws {
         let batcher = try self.batcher("add.onnx", policy: BatchingPolicy(maxBatchSize: 4, maxQueueDelay: Self.hour))
         for rows in [6, 4] {

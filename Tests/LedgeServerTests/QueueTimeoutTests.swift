@@ -38,6 +38,12 @@ import Testing
             #expect(pool.waiting == 0)
             let (negative, refusal) = try await Self.infer(client, timeout: "-1")
             #expect(negative == .badRequest && refusal == "parameters.timeout is -1: expected the microseconds the request may wait, 0 or more")
+            // A priority is read (and ignored by a model without priority levels); a negative one is refused.
+            let (timed, _) = try await Self.infer(client, timeout: #"20000, "priority": 1"#)
+            #expect(timed == .serviceUnavailable)
+            let (low, lowRefusal) = try await Self.infer(client, timeout: #"20000, "priority": -2"#)
+            #expect(
+                low == .badRequest && lowRefusal == "parameters.priority is -2: expected a priority level, 1 the highest (0: the model's default)")
             release.signal()
             _ = try await holder.value
             let (ok, _) = try await Self.infer(client, timeout: "60000000")

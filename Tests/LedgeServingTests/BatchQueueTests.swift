@@ -17,6 +17,16 @@ import Testing
         return queue
     }
 
+    /// A queue of requests `(items, ms after start, priority level)` of one shape, tickets 1, 2, … in arrival order.
+    func queue(levels requests: [(Int, Int, Int)]) -> BatchQueue<Int> {
+        var queue = BatchQueue<Int>()
+        for (index, (items, ms, level)) in requests.enumerated() {
+            queue.append(
+                .init(ticket: UInt64(index + 1), key: image, items: items, enqueued: start + .milliseconds(ms), payload: index + 1, level: level))
+        }
+        return queue
+    }
+
     func policy(max: Int, preferred: [Int] = [], delayMs: Int = 3_600_000) -> BatchingPolicy {
         BatchingPolicy(maxBatchSize: max, preferredBatchSizes: preferred, maxQueueDelay: .milliseconds(delayMs))
     }
@@ -28,6 +38,26 @@ import Testing
         case .wait(let until)?: return "wait \(Int(((until - start) / .milliseconds(1)).rounded()))"
         case nil: return "empty"
         }
+    }
+
+    /// Triton's priority levels: level 1's requests are batched before level 2's whatever their
+    /// age, oldest first within a level, and a batch fills from the next level down.
+    @Test func higherPriorityLevelsAreBatchedFirst() {
+        var queue = queue(levels: [(1, 0, 2), (1, 1, 2), (1, 2, 1), (1, 3, 3), (1, 4, 1), (1, 5, 2)])
+        #expect(queue.entries.map(\.payload) == [3, 5, 1, 2, 6, 4])
+        #expect(queue.count(level: 2) == 3 && queue.count(level: 1) == 2 && queue.count(level: 4) == 0)
+        let policy = policy(max: 3)
+        #expect(next(&queue, policy) == "send [3, 5, 1]")
+        #expect(next(&queue, policy) == "send [2, 6, 4]")
+        #expect(next(&queue, policy) == "empty")
+    }
+
+    /// The queue delay counts from a batch's oldest request, which with priorities need not be its first.
+    @Test func theDelayCountsFromTheOldestRequestOfABatch() {
+        var queue = queue(levels: [(1, 0, 2), (1, 6, 1)])
+        let policy = policy(max: 8, preferred: [8], delayMs: 10)
+        #expect(next(&queue, policy, atMs: 7) == "wait 10")
+        #expect(next(&queue, policy, atMs: 10) == "send [2, 1]")
     }
 
     @Test func aBatchClosesAtTheMaxBatchSize() {

@@ -13,7 +13,9 @@ import Testing
              "input": [{"name": "input", "data_type": "TYPE_FP32", "dims": ["3", "224", "224"]}],
              "output": [{"name": "output", "data_type": "TYPE_FP32", "dims": [1000]}, {"name": "extra", "data_type": "TYPE_INT64", "dims": ["-1"]}],
              "dynamic_batching": {"preferred_batch_size": [4, 8], "max_queue_delay_microseconds": "100",
-                                  "default_queue_policy": {"timeout_action": "REJECT", "default_timeout_microseconds": "5000", "allow_timeout_override": true}},
+                                  "default_queue_policy": {"timeout_action": "REJECT", "default_timeout_microseconds": "5000", "allow_timeout_override": true},
+                                  "priority_levels": "2", "default_priority_level": "2",
+                                  "priority_queue_policy": {"1": {"max_queue_size": 4, "default_timeout_microseconds": "100"}}},
              "instance_group": [{"count": 2, "kind": "KIND_CPU"}, {"count": 1}],
              "version_policy": {"latest": {"num_versions": 2}},
              "parameters": {"threads": {"string_value": "2"}, "uri": {"string_value": "s3://bucket/m"}},
@@ -28,6 +30,8 @@ import Testing
             dynamic_batching {
               preferred_batch_size: [4, 8] max_queue_delay_microseconds: 100
               default_queue_policy { timeout_action: REJECT default_timeout_microseconds: 5000 allow_timeout_override: true }
+              priority_levels: 2 default_priority_level: 2
+              priority_queue_policy { key: 1 value { max_queue_size: 4 default_timeout_microseconds: 100 } }
             }
             instance_group [{ count: 2 kind: KIND_CPU }, { count: 1 }]
             version_policy { latest { num_versions: 2 } }

@@ -1311,6 +1311,10 @@ package nonisolated struct Inference_ModelDynamicBatching: Sendable {
 
   package var maxQueueDelayMicroseconds: UInt64 = 0
 
+  package var priorityLevels: UInt64 = 0
+
+  package var defaultPriorityLevel: UInt64 = 0
+
   package var defaultQueuePolicy: Inference_ModelQueuePolicy {
     get {_defaultQueuePolicy ?? Inference_ModelQueuePolicy()}
     set {_defaultQueuePolicy = newValue}
@@ -1319,6 +1323,8 @@ package nonisolated struct Inference_ModelDynamicBatching: Sendable {
   package var hasDefaultQueuePolicy: Bool {self._defaultQueuePolicy != nil}
   /// Clears the value of `defaultQueuePolicy`. Subsequent reads from it will return its default value.
   package mutating func clearDefaultQueuePolicy() {self._defaultQueuePolicy = nil}
+
+  package var priorityQueuePolicy: Dictionary<UInt64,Inference_ModelQueuePolicy> = [:]
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1339,51 +1345,74 @@ package nonisolated struct Inference_ModelParameter: Sendable {
   package init() {}
 }
 
-package nonisolated struct Inference_ModelConfig: Sendable {
+package nonisolated struct Inference_ModelConfig: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var name: String = String()
+  package var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
-  package var platform: String = String()
+  package var platform: String {
+    get {_storage._platform}
+    set {_uniqueStorage()._platform = newValue}
+  }
 
   package var versionPolicy: Inference_ModelVersionPolicy {
-    get {_versionPolicy ?? Inference_ModelVersionPolicy()}
-    set {_versionPolicy = newValue}
+    get {_storage._versionPolicy ?? Inference_ModelVersionPolicy()}
+    set {_uniqueStorage()._versionPolicy = newValue}
   }
   /// Returns true if `versionPolicy` has been explicitly set.
-  package var hasVersionPolicy: Bool {self._versionPolicy != nil}
+  package var hasVersionPolicy: Bool {_storage._versionPolicy != nil}
   /// Clears the value of `versionPolicy`. Subsequent reads from it will return its default value.
-  package mutating func clearVersionPolicy() {self._versionPolicy = nil}
+  package mutating func clearVersionPolicy() {_uniqueStorage()._versionPolicy = nil}
 
-  package var maxBatchSize: Int32 = 0
+  package var maxBatchSize: Int32 {
+    get {_storage._maxBatchSize}
+    set {_uniqueStorage()._maxBatchSize = newValue}
+  }
 
-  package var input: [Inference_ModelInput] = []
+  package var input: [Inference_ModelInput] {
+    get {_storage._input}
+    set {_uniqueStorage()._input = newValue}
+  }
 
-  package var output: [Inference_ModelOutput] = []
+  package var output: [Inference_ModelOutput] {
+    get {_storage._output}
+    set {_uniqueStorage()._output = newValue}
+  }
 
-  package var instanceGroup: [Inference_ModelInstanceGroup] = []
+  package var instanceGroup: [Inference_ModelInstanceGroup] {
+    get {_storage._instanceGroup}
+    set {_uniqueStorage()._instanceGroup = newValue}
+  }
 
   package var dynamicBatching: Inference_ModelDynamicBatching {
-    get {_dynamicBatching ?? Inference_ModelDynamicBatching()}
-    set {_dynamicBatching = newValue}
+    get {_storage._dynamicBatching ?? Inference_ModelDynamicBatching()}
+    set {_uniqueStorage()._dynamicBatching = newValue}
   }
   /// Returns true if `dynamicBatching` has been explicitly set.
-  package var hasDynamicBatching: Bool {self._dynamicBatching != nil}
+  package var hasDynamicBatching: Bool {_storage._dynamicBatching != nil}
   /// Clears the value of `dynamicBatching`. Subsequent reads from it will return its default value.
-  package mutating func clearDynamicBatching() {self._dynamicBatching = nil}
+  package mutating func clearDynamicBatching() {_uniqueStorage()._dynamicBatching = nil}
 
-  package var parameters: Dictionary<String,Inference_ModelParameter> = [:]
+  package var parameters: Dictionary<String,Inference_ModelParameter> {
+    get {_storage._parameters}
+    set {_uniqueStorage()._parameters = newValue}
+  }
 
-  package var backend: String = String()
+  package var backend: String {
+    get {_storage._backend}
+    set {_uniqueStorage()._backend = newValue}
+  }
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
-  fileprivate var _versionPolicy: Inference_ModelVersionPolicy? = nil
-  fileprivate var _dynamicBatching: Inference_ModelDynamicBatching? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// An empty name: every region.
@@ -3749,7 +3778,7 @@ nonisolated extension Inference_ModelQueuePolicy.TimeoutAction: SwiftProtobuf._P
 
 nonisolated extension Inference_ModelDynamicBatching: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ModelDynamicBatching"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}preferred_batch_size\0\u{3}max_queue_delay_microseconds\0\u{4}\u{4}default_queue_policy\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}preferred_batch_size\0\u{3}max_queue_delay_microseconds\0\u{4}\u{2}priority_levels\0\u{3}default_priority_level\0\u{3}default_queue_policy\0\u{3}priority_queue_policy\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3759,7 +3788,10 @@ nonisolated extension Inference_ModelDynamicBatching: SwiftProtobuf.Message, Swi
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedInt32Field(value: &self.preferredBatchSize) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.maxQueueDelayMicroseconds) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.priorityLevels) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.defaultPriorityLevel) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._defaultQueuePolicy) }()
+      case 7: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufUInt64,Inference_ModelQueuePolicy>.self, value: &self.priorityQueuePolicy) }()
       default: break
       }
     }
@@ -3776,16 +3808,28 @@ nonisolated extension Inference_ModelDynamicBatching: SwiftProtobuf.Message, Swi
     if self.maxQueueDelayMicroseconds != 0 {
       try visitor.visitSingularUInt64Field(value: self.maxQueueDelayMicroseconds, fieldNumber: 2)
     }
+    if self.priorityLevels != 0 {
+      try visitor.visitSingularUInt64Field(value: self.priorityLevels, fieldNumber: 4)
+    }
+    if self.defaultPriorityLevel != 0 {
+      try visitor.visitSingularUInt64Field(value: self.defaultPriorityLevel, fieldNumber: 5)
+    }
     try { if let v = self._defaultQueuePolicy {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     } }()
+    if !self.priorityQueuePolicy.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufUInt64,Inference_ModelQueuePolicy>.self, value: self.priorityQueuePolicy, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Inference_ModelDynamicBatching, rhs: Inference_ModelDynamicBatching) -> Bool {
     if lhs.preferredBatchSize != rhs.preferredBatchSize {return false}
     if lhs.maxQueueDelayMicroseconds != rhs.maxQueueDelayMicroseconds {return false}
+    if lhs.priorityLevels != rhs.priorityLevels {return false}
+    if lhs.defaultPriorityLevel != rhs.defaultPriorityLevel {return false}
     if lhs._defaultQueuePolicy != rhs._defaultQueuePolicy {return false}
+    if lhs.priorityQueuePolicy != rhs.priorityQueuePolicy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3825,76 +3869,130 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
   package static let protoMessageName: String = _protobuf_package + ".ModelConfig"
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}platform\0\u{3}version_policy\0\u{3}max_batch_size\0\u{1}input\0\u{1}output\0\u{3}instance_group\0\u{4}\u{4}dynamic_batching\0\u{2}\u{3}parameters\0\u{2}\u{3}backend\0")
 
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _platform: String = String()
+    var _versionPolicy: Inference_ModelVersionPolicy? = nil
+    var _maxBatchSize: Int32 = 0
+    var _input: [Inference_ModelInput] = []
+    var _output: [Inference_ModelOutput] = []
+    var _instanceGroup: [Inference_ModelInstanceGroup] = []
+    var _dynamicBatching: Inference_ModelDynamicBatching? = nil
+    var _parameters: Dictionary<String,Inference_ModelParameter> = [:]
+    var _backend: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _platform = source._platform
+      _versionPolicy = source._versionPolicy
+      _maxBatchSize = source._maxBatchSize
+      _input = source._input
+      _output = source._output
+      _instanceGroup = source._instanceGroup
+      _dynamicBatching = source._dynamicBatching
+      _parameters = source._parameters
+      _backend = source._backend
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.platform) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._versionPolicy) }()
-      case 4: try { try decoder.decodeSingularInt32Field(value: &self.maxBatchSize) }()
-      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.input) }()
-      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.output) }()
-      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.instanceGroup) }()
-      case 11: try { try decoder.decodeSingularMessageField(value: &self._dynamicBatching) }()
-      case 14: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Inference_ModelParameter>.self, value: &self.parameters) }()
-      case 17: try { try decoder.decodeSingularStringField(value: &self.backend) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._platform) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._versionPolicy) }()
+        case 4: try { try decoder.decodeSingularInt32Field(value: &_storage._maxBatchSize) }()
+        case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._input) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._output) }()
+        case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._instanceGroup) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._dynamicBatching) }()
+        case 14: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Inference_ModelParameter>.self, value: &_storage._parameters) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._backend) }()
+        default: break
+        }
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
-    }
-    if !self.platform.isEmpty {
-      try visitor.visitSingularStringField(value: self.platform, fieldNumber: 2)
-    }
-    try { if let v = self._versionPolicy {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    } }()
-    if self.maxBatchSize != 0 {
-      try visitor.visitSingularInt32Field(value: self.maxBatchSize, fieldNumber: 4)
-    }
-    if !self.input.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.input, fieldNumber: 5)
-    }
-    if !self.output.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.output, fieldNumber: 6)
-    }
-    if !self.instanceGroup.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.instanceGroup, fieldNumber: 7)
-    }
-    try { if let v = self._dynamicBatching {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-    } }()
-    if !self.parameters.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Inference_ModelParameter>.self, value: self.parameters, fieldNumber: 14)
-    }
-    if !self.backend.isEmpty {
-      try visitor.visitSingularStringField(value: self.backend, fieldNumber: 17)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      if !_storage._platform.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._platform, fieldNumber: 2)
+      }
+      try { if let v = _storage._versionPolicy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      if _storage._maxBatchSize != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._maxBatchSize, fieldNumber: 4)
+      }
+      if !_storage._input.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._input, fieldNumber: 5)
+      }
+      if !_storage._output.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._output, fieldNumber: 6)
+      }
+      if !_storage._instanceGroup.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._instanceGroup, fieldNumber: 7)
+      }
+      try { if let v = _storage._dynamicBatching {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+      if !_storage._parameters.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Inference_ModelParameter>.self, value: _storage._parameters, fieldNumber: 14)
+      }
+      if !_storage._backend.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._backend, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Inference_ModelConfig, rhs: Inference_ModelConfig) -> Bool {
-    if lhs.name != rhs.name {return false}
-    if lhs.platform != rhs.platform {return false}
-    if lhs._versionPolicy != rhs._versionPolicy {return false}
-    if lhs.maxBatchSize != rhs.maxBatchSize {return false}
-    if lhs.input != rhs.input {return false}
-    if lhs.output != rhs.output {return false}
-    if lhs.instanceGroup != rhs.instanceGroup {return false}
-    if lhs._dynamicBatching != rhs._dynamicBatching {return false}
-    if lhs.parameters != rhs.parameters {return false}
-    if lhs.backend != rhs.backend {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._platform != rhs_storage._platform {return false}
+        if _storage._versionPolicy != rhs_storage._versionPolicy {return false}
+        if _storage._maxBatchSize != rhs_storage._maxBatchSize {return false}
+        if _storage._input != rhs_storage._input {return false}
+        if _storage._output != rhs_storage._output {return false}
+        if _storage._instanceGroup != rhs_storage._instanceGroup {return false}
+        if _storage._dynamicBatching != rhs_storage._dynamicBatching {return false}
+        if _storage._parameters != rhs_storage._parameters {return false}
+        if _storage._backend != rhs_storage._backend {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
