@@ -15,7 +15,10 @@ The server must serve add.onnx as `add` (no config) and as `held`, whose config.
       priority_queue_policy { key: 1 value { default_timeout_microseconds: 10000 } }
     }
 so a lone request to `held` waits in its batch queue (a minute's delay) until its timeout refuses it:
-10 ms at priority 1, 30 ms (or its own shorter timeout) at 2, the default level.
+10 ms at priority 1, 30 ms (or its own shorter timeout) at 2, the default level. And as `late`, with
+    max_batch_size: 8
+    dynamic_batching { default_queue_policy { timeout_action: DELAY default_timeout_microseconds: 1 } }
+whose requests are served after their timeout passes instead of refused.
 
 Prints one line per check ("ok: ..."); on the first failure prints "FAIL: <check>: <why>" to
 stderr and exits 1.
@@ -70,6 +73,14 @@ class Checks(ProtocolChecks):
                              f"model 'held' is busy: no instance was free within the request's timeout ({expected} µs)")
         ok(f"{self.protocol}: {what}: {words}")
 
+    def delayed(self):
+        raw = self.client.get_model_config("late") if self.protocol == "http" else self.client.get_model_config("late", as_json=True)["config"]
+        action = raw.get("dynamic_batching", {}).get("default_queue_policy", {}).get("timeout_action")
+        expect(action == "DELAY", "get_model_config(late)", f"timeout_action {action}")
+        got = self.client.infer("late", self.inputs()).as_numpy("sum")
+        expect(np.array_equal(got, self.a + self.b), "infer(late)", f"got {got}")
+        ok(f"{self.protocol}: get_model_config(late): timeout_action DELAY; infer(late) past its 1 µs timeout: served, exactly a + b")
+
     def served(self):
         result = self.client.infer("add", self.inputs(), timeout=60_000_000)
         got = result.as_numpy("sum")
@@ -89,6 +100,7 @@ def main():
         ("priority 1's own policy", lambda: checks.refused(None, 10000, priority=1)),
         ("priority 2, the default level", lambda: checks.refused(20000, 20000, priority=2)),
         ("a priority past the levels", lambda: checks.refused(None, 30000, priority=7)),
+        ("delayed", checks.delayed),
         ("served", checks.served),
     ], f"all {args.protocol} queue timeout checks passed")
 

@@ -40,7 +40,7 @@ extension ModelConfig {
 
     private static func json(_ policy: QueuePolicyConfig) -> JSONText {
         .object([
-            "timeout_action": .string("REJECT"), "default_timeout_microseconds": .int(policy.defaultTimeoutMicroseconds),
+            "timeout_action": .string(policy.delays ? "DELAY" : "REJECT"), "default_timeout_microseconds": .int(policy.defaultTimeoutMicroseconds),
             "allow_timeout_override": .bool(policy.allowTimeoutOverride), "max_queue_size": .int(policy.maxQueueSize),
         ])
     }

@@ -135,9 +135,10 @@ public struct DynamicBatchingConfig: Sendable, Hashable {
     }
 }
 
-/// `default_queue_policy { timeout_action: REJECT default_timeout_microseconds: N
+/// `default_queue_policy { timeout_action: REJECT|DELAY default_timeout_microseconds: N
 /// allow_timeout_override: B max_queue_size: M }` (Triton's queue policy): a request still
-/// waiting for an instance when its timeout passes is refused (503, gRPC UNAVAILABLE);
+/// waiting for an instance when its timeout passes is refused (REJECT: 503, gRPC UNAVAILABLE)
+/// or goes behind the requests of its priority level whose timeouts have not passed (DELAY);
 /// one that has started runs to its end.
 public struct QueuePolicyConfig: Sendable, Hashable {
     /// The timeout of every request, in microseconds; 0: none.
@@ -146,8 +147,12 @@ public struct QueuePolicyConfig: Sendable, Hashable {
     public var allowTimeoutOverride: Bool
     /// How many requests may wait; 0: the server's `--queue-limit`.
     public var maxQueueSize: Int
+    /// `timeout_action: DELAY`: a request whose timeout passes is served after the others of its
+    /// level instead of refused.
+    public var delays: Bool
 
-    public init(defaultTimeoutMicroseconds: Int = 0, allowTimeoutOverride: Bool = false, maxQueueSize: Int = 0) {
+    public init(defaultTimeoutMicroseconds: Int = 0, allowTimeoutOverride: Bool = false, maxQueueSize: Int = 0, delays: Bool = false) {
+        self.delays = delays
         self.defaultTimeoutMicroseconds = defaultTimeoutMicroseconds
         self.allowTimeoutOverride = allowTimeoutOverride
         self.maxQueueSize = maxQueueSize

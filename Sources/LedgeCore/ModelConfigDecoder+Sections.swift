@@ -31,13 +31,16 @@ extension ModelConfigDecoder {
 
     func queuePolicy(_ message: Message) throws -> QueuePolicyConfig {
         try reader.check(message, allowed: ["timeout_action", "default_timeout_microseconds", "allow_timeout_override", "max_queue_size"])
-        if let field = try reader.scalar(message, "timeout_action", expected: "REJECT") {
-            let action = try reader.identifier(field, expected: "REJECT")
-            guard action == "REJECT" else {
+        var delays = false
+        if let field = try reader.scalar(message, "timeout_action", expected: "REJECT or DELAY") {
+            let action = try reader.identifier(field, expected: "REJECT or DELAY")
+            guard action == "REJECT" || action == "DELAY" else {
                 throw reader.error(
-                    "\(field.path) \(action) is not supported by ledge: expected REJECT (a request whose timeout passes while it waits is refused)",
+                    "\(field.path) is \(action): expected REJECT (a request whose timeout passes while it waits is refused) or DELAY "
+                        + "(it is served after the others)",
                     at: field.position)
             }
+            delays = action == "DELAY"
         }
         let timeout = try reader.scalar(message, "default_timeout_microseconds", expected: "an integer").map {
             try reader.integer($0, in: Self.queueTimeoutRange, expected: "an integer from 0 to 3600000000 (1 h)")
@@ -53,7 +56,7 @@ extension ModelConfigDecoder {
             }
             allow = value == "true"
         }
-        return QueuePolicyConfig(defaultTimeoutMicroseconds: timeout ?? 0, allowTimeoutOverride: allow, maxQueueSize: size ?? 0)
+        return QueuePolicyConfig(defaultTimeoutMicroseconds: timeout ?? 0, allowTimeoutOverride: allow, maxQueueSize: size ?? 0, delays: delays)
     }
 
     func instanceGroup(_ message: Message) throws -> InstanceGroupConfig {

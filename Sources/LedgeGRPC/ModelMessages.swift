@@ -75,10 +75,10 @@ enum ModelMessages {
     }
 
     /// The `DataType` enum value of `dtype` (Triton's numbering follows ``DType/tritonNames``' order).
-    /// A queue policy as Triton's `ModelQueuePolicy` (REJECT: the only action Ledge takes).
+    /// A queue policy as Triton's `ModelQueuePolicy`.
     private static func message(_ policy: QueuePolicyConfig) -> Inference_ModelQueuePolicy {
         var queue = Inference_ModelQueuePolicy()
-        queue.timeoutAction = .reject
+        queue.timeoutAction = policy.delays ? .delay : .reject
         queue.defaultTimeoutMicroseconds = UInt64(clamping: policy.defaultTimeoutMicroseconds)
         queue.allowTimeoutOverride = policy.allowTimeoutOverride
         queue.maxQueueSize = UInt32(clamping: policy.maxQueueSize)

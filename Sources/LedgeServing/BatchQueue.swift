@@ -21,6 +21,11 @@ struct BatchQueue<Payload> {
         var payload: Payload
         /// The request's priority level: lower levels go first.
         var level = 0
+        /// Its queue timeout passed under a DELAY policy: it goes after its level's others.
+        var delayed = false
+
+        /// Where it stands in the queue: by level, the delayed after the others of theirs.
+        var rank: (Int, Int) { (level, delayed ? 1 : 0) }
     }
 
     enum Decision {
@@ -38,9 +43,10 @@ struct BatchQueue<Payload> {
     /// How many requests wait at `level`.
     func count(level: Int) -> Int { entries.reduce(0) { $0 + ($1.level == level ? 1 : 0) } }
 
-    /// Queues `entry` behind every request of its level and the levels before it.
+    /// Queues `entry` behind every request of its level and the levels before it (and, when it
+    /// is not delayed, ahead of its level's delayed ones).
     mutating func append(_ entry: Entry) {
-        if let behind = entries.lastIndex(where: { $0.level <= entry.level }) {
+        if let behind = entries.lastIndex(where: { !(entry.rank < $0.rank) }) {
             entries.insert(entry, at: behind + 1)
         } else {
             entries.insert(entry, at: 0)
@@ -51,6 +57,15 @@ struct BatchQueue<Payload> {
     mutating func remove(ticket: UInt64) -> Entry? {
         guard let index = entries.firstIndex(where: { $0.ticket == ticket }) else { return nil }
         return entries.remove(at: index)
+    }
+
+    /// Moves the request with `ticket` behind the others of its level (its timeout passed under a
+    /// DELAY policy); `false` when it is no longer waiting.
+    mutating func delay(ticket: UInt64) -> Bool {
+        guard var entry = remove(ticket: ticket) else { return false }
+        entry.delayed = true
+        append(entry)
+        return true
     }
 
     /// Makes every waiting request run alone (batching was turned off).

@@ -88,14 +88,20 @@ public final class DynamicBatcher: Sendable {
             state.nextTicket &+= 1
             return state.nextTicket
         }
-        // The queue timeout: a request not yet in a batch when it rings leaves the queue.
-        let alarm = deadline.map { deadline in deadline.alarm { [self] in leave(ticket, with: deadline.error(model: modelName)) } }
+        // The queue timeout: a request not yet in a batch when it rings leaves the queue (REJECT)
+        // or goes behind the others of its level (DELAY).
+        let alarm = deadline.map { deadline in
+            deadline.alarm { [self] in
+                if deadline.delays { delay(ticket) } else { leave(ticket, with: deadline.error(model: modelName)) }
+            }
+        }
         defer { alarm?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let refusal: (any Error)? = state.withLock { state in
                     if Task.isCancelled { return CancellationError() }
-                    if let deadline, deadline.passed() { return deadline.error(model: modelName) }
+                    let late = deadline.map { $0.passed() } ?? false
+                    if let deadline, late, !deadline.delays { return deadline.error(model: modelName) }
                     if state.running >= pool.slots {
                         if state.queue.count >= queueLimit {
                             return LedgeError.busy(model: modelName, waiting: state.queue.count, limit: queueLimit)
@@ -107,7 +113,7 @@ public final class DynamicBatcher: Sendable {
                     state.queue.append(
                         Entry(
                             ticket: ticket, key: state.batching ? keyed?.key : nil, items: keyed?.items ?? 1,
-                            enqueued: arrived, payload: Request(inputs: inputs, continuation: continuation), level: level))
+                            enqueued: arrived, payload: Request(inputs: inputs, continuation: continuation), level: level, delayed: late))
                     return nil
                 }
                 if let refusal { continuation.resume(throwing: refusal) } else { schedule() }
@@ -116,6 +122,11 @@ public final class DynamicBatcher: Sendable {
             // A cancelled request leaves the queue at once; one already in a batch runs to the end.
             leave(ticket, with: CancellationError())
         }
+    }
+
+    /// Moves the request of `ticket` behind the others of its level, if it is not in a batch yet.
+    private func delay(_ ticket: UInt64) {
+        if state.withLock({ $0.queue.delay(ticket: ticket) }) { schedule() }
     }
 
     /// Takes the request of `ticket` out of the queue, if it is not in a batch yet, and resumes it with `error`.

@@ -8,9 +8,13 @@ public struct QueueDeadline: Sendable {
     public var instant: ContinuousClock.Instant
     /// The timeout, for the error.
     public var microseconds: Int
+    /// The policy's `timeout_action: DELAY`: at the deadline the request goes behind the others
+    /// of its priority level (in a batcher's queue) instead of being refused.
+    public var delays: Bool
 
     /// A deadline `microseconds` after `start`.
-    public init(microseconds: Int, from start: ContinuousClock.Instant = .now) {
+    public init(microseconds: Int, from start: ContinuousClock.Instant = .now, delays: Bool = false) {
+        self.delays = delays
         self.microseconds = microseconds
         self.instant = start + .microseconds(microseconds)
     }
@@ -39,7 +43,9 @@ extension ServedModel {
     /// `level`'s own, when that has one).
     package func queueDeadline(requested: Int?, level: Int = 0) -> QueueDeadline? {
         let policy = priorities?.queuePolicy(level: level, default: queuePolicy) ?? queuePolicy
-        return QueuePolicyConfig.timeout(requested: requested, policy: policy).map { QueueDeadline(microseconds: $0) }
+        return QueuePolicyConfig.timeout(requested: requested, policy: policy).map {
+            QueueDeadline(microseconds: $0, delays: policy?.delays ?? false)
+        }
     }
 
     /// The priority level a request's `priority` parameter puts it at: 0 (one level) when the

@@ -153,8 +153,9 @@ public final class SessionPool: Sendable {
     /// pool and the event loops; inline when its last run took at most
     /// ``inlineLimit``), and gives the instance back.
     /// A request still waiting when its `deadline` passes leaves the queue with ``QueueDeadline``'s error.
+    /// A DELAY deadline does not end the wait here (the pool's queue has no levels to go behind).
     public func run<T: Sendable>(deadline: QueueDeadline? = nil, _ body: @escaping @Sendable (ModelInstance) throws -> T) async throws -> T {
-        let instance = try await borrow(deadline: deadline)
+        let instance = try await borrow(deadline: deadline?.delays == true ? nil : deadline)
         defer { giveBack(instance) }
         let timed: @Sendable () throws -> T = {
             let start = ContinuousClock.now

@@ -20,6 +20,9 @@ import Testing
                       priority_queue_policy { key: 1 value { default_timeout_microseconds: 10000 } }
                     }
                     """)
+            try Fixtures.makeModel(
+                folder, "late",
+                config: "max_batch_size: 8\ndynamic_batching { default_queue_policy { timeout_action: DELAY default_timeout_microseconds: 1 } }\n")
             let server = try await ServeProcess.start(["--model-repository", folder, "--no-probe"])
             try await server.runClientCheck("check_queue_timeout.py") { protocolName, lines in
                 let busy = protocolName == "http" ? "503" : "StatusCode.UNAVAILABLE"
@@ -38,6 +41,7 @@ import Testing
                     "ok: \(protocolName): infer(held, priority=1): InferenceServerException \(busy) \"\(refusal(10000))\"",
                     "ok: \(protocolName): infer(held, timeout=20000, priority=2): InferenceServerException \(busy) \"\(refusal(20000))\"",
                     "ok: \(protocolName): infer(held, priority=7): InferenceServerException \(busy) \"\(refusal(30000))\"",
+                    "ok: \(protocolName): get_model_config(late): timeout_action DELAY; infer(late) past its 1 µs timeout: served, exactly a + b",
                     "ok: \(protocolName): infer(add, timeout=60000000): exactly a + b",
                     "all \(protocolName) queue timeout checks passed",
                 ] {

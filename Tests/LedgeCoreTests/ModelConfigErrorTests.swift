@@ -146,8 +146,9 @@ import Testing
             "1:43: dynamic_batching.preferred_batch_size[0]: 0 is out of range: expected a positive integer"
         ),
         (
-            "dynamic_batching { default_queue_policy { timeout_action: DELAY } }",
-            "1:43: dynamic_batching.default_queue_policy.timeout_action DELAY is not supported by ledge: expected REJECT (a request whose timeout passes while it waits is refused)"
+            "dynamic_batching { default_queue_policy { timeout_action: WAIT } }",
+            "1:43: dynamic_batching.default_queue_policy.timeout_action is WAIT: expected REJECT (a request whose timeout passes while it waits is refused) "
+                + "or DELAY (it is served after the others)"
         ),
         (
             "dynamic_batching { default_queue_policy { allow_timeout_override: yes } }",
@@ -191,8 +192,8 @@ import Testing
             "1:132: dynamic_batching.priority_queue_policy[1].key 1 is given twice: expected each level once"
         ),
         (
-            "dynamic_batching { priority_levels: 2 default_priority_level: 1 priority_queue_policy { key: 1 value { timeout_action: DELAY } } }",
-            "1:104: dynamic_batching.priority_queue_policy[0].value.timeout_action DELAY is not supported by ledge: expected REJECT (a request whose timeout passes while it waits is refused)"
+            "dynamic_batching { priority_levels: 2 default_priority_level: 1 priority_queue_policy { key: 1 value { timeout_action: 3 } } }",
+            "1:104: dynamic_batching.priority_queue_policy[0].value.timeout_action: expected REJECT or DELAY, found number 3"
         ),
         (
             "dynamic_batching { priority_levels: 2000 }",

@@ -187,6 +187,10 @@ import Testing
                     + #""priority_queue_policy":{"1":{"allow_timeout_override":false,"default_timeout_microseconds":1000,"max_queue_size":2,"#
                     + #""timeout_action":"REJECT"}}}"#))
         #expect(try Self.parse("max_batch_size: 4\ndynamic_batching { priority_levels: 0 }").dynamicBatching?.priorities == nil)
+        let delay = try Self.parse(
+            "max_batch_size: 4\ndynamic_batching { default_queue_policy { timeout_action: DELAY default_timeout_microseconds: 5 } }")
+        #expect(delay.dynamicBatching?.queuePolicy == QueuePolicyConfig(defaultTimeoutMicroseconds: 5, delays: true))
+        #expect(delay.json().contains(#""timeout_action":"DELAY""#))
         let plain = ModelConfig(name: "a\"b", versionPolicy: .specific([1, 3])).json()
         #expect(
             plain

@@ -211,6 +211,27 @@ import Testing
         #expect(results.map(\.countsExecution) == [true, false, true, true, false])
     }
 
+    /// Triton's `timeout_action: DELAY`: a request whose timeout has passed is not refused but
+    /// served after the others (A's deadline passed on arrival: {B, C} run first, then {A}).
+    @Test func aDelayedRequestIsServedAfterTheOthers() async throws {
+        let batcher = try self.batcher("add.onnx", policy: BatchingPolicy(maxBatchSize: 2))
+        let release = DispatchSemaphore(value: 0)
+        let holder = await batcher.pool.occupy(until: release)
+        let first = Task { try await batcher.infer(Self.add(9)) }
+        while batcher.pool.waiting < 1 { await Task.yield() }
+        let passed = QueueDeadline(microseconds: 1, from: .now - .seconds(1), delays: true)
+        let a = Task { try await batcher.infer(Self.add(0), deadline: passed) }
+        while batcher.waiting < 1 { await Task.yield() }
+        let others = Task { try await Self.concurrently(2) { try await batcher.infer(Self.add($0 + 1)) } }
+        while batcher.waiting < 3 { await Task.yield() }
+        release.signal()
+        _ = try await holder.value
+        Self.expectSum(try await first.value, 9)
+        let results = [try await a.value] + (try await others.value)
+        for (k, result) in results.enumerated() { Self.expectSum(result, k) }
+        #expect(results.map(\.batchSize) == [1, 2, 2])
+    }
+
     @Test func requestsOfTheMaxBatchSizeOrMoreRunAlone() async throws {
         let batcher = try self.batcher("add.onnx", policy: BatchingPolicy(maxBatchSize: 4, maxQueueDelay: Self.hour))
         for rows in [6, 4] {

@@ -52,6 +52,19 @@ import Testing
         #expect(next(&queue, policy) == "empty")
     }
 
+    /// A request whose timeout passed under a DELAY policy goes behind the others of its level,
+    /// ahead of the next level's; one delayed on arrival too.
+    @Test func delayedRequestsGoAfterTheirLevel() {
+        var queue = queue(levels: [(1, 0, 1), (1, 1, 1), (1, 2, 2), (1, 3, 1)])
+        let moved = queue.delay(ticket: 1)
+        #expect(moved && queue.entries.map(\.payload) == [2, 4, 1, 3])
+        queue.append(.init(ticket: 5, key: image, items: 1, enqueued: start, payload: 5, level: 1, delayed: true))
+        queue.append(.init(ticket: 6, key: image, items: 1, enqueued: start, payload: 6, level: 1))
+        #expect(queue.entries.map(\.payload) == [2, 4, 6, 1, 5, 3])
+        let gone = queue.delay(ticket: 9)
+        #expect(!gone)
+    }
+
     /// The queue delay counts from a batch's oldest request, which with priorities need not be its first.
     @Test func theDelayCountsFromTheOldestRequestOfABatch() {
         var queue = queue(levels: [(1, 0, 2), (1, 6, 1)])
