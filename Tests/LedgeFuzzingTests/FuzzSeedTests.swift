@@ -68,21 +68,29 @@ struct FuzzSeedTests {
                 + "input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup",
         ]
         let files = try FuzzReplayTests.files("Corpus", .config)
-        #expect(files.count == 8)
+        #expect(files.count == 10)
+        let levels = PriorityLevelsConfig(
+            levels: 3, defaultLevel: 2,
+            queuePolicies: [1: QueuePolicyConfig(defaultTimeoutMicroseconds: 100, maxQueueSize: 2), 3: QueuePolicyConfig(allowTimeoutOverride: true)])
         for file in files {
             let name = file.lastPathComponent
             let text = String(decoding: try Data(contentsOf: file), as: UTF8.self)
             if name.hasSuffix(".json") {
                 // A load request's config in Triton's JSON form, completed against the target's model.
                 let config = try ModelConfigJSON.config(text).completed(for: ConfigTarget.info, format: .onnx, file: ModelConfigJSON.source)
-                #expect(config.instanceCount == 2 && config.dynamicBatching?.queuePolicy?.defaultTimeoutMicroseconds == 5000)
-                #expect(config.warmups.count == 1 && config.threads == 1)
+                if name == "priorities.json" {
+                    #expect(config.dynamicBatching?.priorities == levels)
+                } else {
+                    #expect(config.instanceCount == 2 && config.dynamicBatching?.queuePolicy?.defaultTimeoutMicroseconds == 5000)
+                    #expect(config.warmups.count == 1 && config.threads == 1)
+                }
                 continue
             }
             do {
                 let config = try ModelConfig.parse(text, file: ConfigTarget.file)
                 _ = try config.completed(for: ConfigTarget.info, format: .onnx, file: ConfigTarget.file)
                 #expect(refusals[name] == nil, "\(name) was accepted")
+                if name == "priorities.pbtxt" { #expect(config.dynamicBatching?.priorities == levels) }
                 if name == "policies.pbtxt" {
                     #expect(config.parameters["uri"] == "s3://b/tab\there AA \"q\"joined")
                     #expect(config.instanceCount == 3 && config.versionPolicy == .specific([1, 3]))
