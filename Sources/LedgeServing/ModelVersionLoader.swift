@@ -9,6 +9,7 @@ internal import LedgeCore
 internal import LedgeEngine
 internal import LedgeVision
 internal import Logging
+internal import Synchronization
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -153,13 +154,17 @@ struct ModelVersionLoader: Sendable {
             batchLimit: config?.declaredMaxBatchSize.flatMap { $0 > 0 ? $0 : nil }, priorities: effective.dynamicBatching?.priorities)
     }
 
+    /// One drop of the process's code pages at a time: two loads that finish together walk the
+    /// mappings one after the other, and a test that looks at a mapping's pages holds it.
+    package static let codePageDrops = Mutex(())
+
     /// Gives what the instances' loads freed back to the system (``ledge_release_free_heap``):
     /// for mobilenet_gen.onnx's three instances, 229 MB resident after the load, 108 MB after it.
     /// Then unmaps the code pages (``ledge_drop_file_text_pages``): those the server runs come
     /// back as it runs them, those it ran only to start and load stop counting in its memory.
     static func releaseFreeHeap(after what: String, logger: Logger) {
         let returned = ledge_release_free_heap() == 1
-        let dropped = ledge_drop_file_text_pages()
+        let dropped = codePageDrops.withLock { _ in ledge_drop_file_text_pages() }
         logger.debug(
             "\(what): instances open; \(returned ? "freed heap returned" : "no freed heap to return") to the system; \(max(dropped, 0) >> 20) MB of code unmapped"
         )

@@ -5,6 +5,7 @@ import LedgeEngine
 @testable import LedgeServing
 import LedgeTesting
 import Logging
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -51,22 +52,21 @@ import Glibc
         try await withTemporaryDirectory { folder in
             let clean = try Self.mapping(in: folder, byte: 7, written: nil)
             let copied = try Self.mapping(in: folder, byte: 9, written: 42)
-            // Resident once read. Tests running beside this one may drop every clean code page of the
-            // process (a model's instances opening): read it again before each look.
-            var resident = 0
-            for _ in 0..<5 where resident == 0 {
+            // Tests running beside this one drop every clean code page of the process as their
+            // models' instances open: none does while this holds the lock the loads take to drop.
+            try ModelVersionLoader.codePageDrops.withLock { (_: inout Void) throws(any Error) in
+                // Resident once read.
                 _ = UnsafeRawPointer(clean).load(as: UInt8.self)
-                resident = try Self.residentKB(clean)
+                #expect(try Self.residentKB(clean) > 0)
+                let dropped = ledge_drop_file_text_pages()
+                #expect(dropped > 1 << 20, "the test binary's own code is over 1 MB: \(dropped)")
+                // Unmapped, then read back from the file as it was.
+                #expect(try Self.residentKB(clean) == 0)
+                #expect(clean.load(as: UInt8.self) == 7)
+                // The private copy is not dropped: dropping it would bring back the file's 9.
+                #expect(try Self.residentKB(copied) > 0)
+                #expect(copied.load(as: UInt8.self) == 42)
             }
-            #expect(resident > 0)
-            let dropped = ledge_drop_file_text_pages()
-            #expect(dropped > 1 << 20, "the test binary's own code is over 1 MB: \(dropped)")
-            // Unmapped, then read back from the file as it was.
-            #expect(try Self.residentKB(clean) == 0)
-            #expect(clean.load(as: UInt8.self) == 7)
-            // The private copy is not dropped: dropping it would bring back the file's 9.
-            #expect(try Self.residentKB(copied) > 0)
-            #expect(copied.load(as: UInt8.self) == 42)
             let size = 2 * Int(sysconf(Int32(_SC_PAGESIZE)))
             munmap(clean, size)
             munmap(copied, size)
@@ -81,7 +81,7 @@ import Glibc
         let model = try repository.model(named: "effnet")
         let photo = try #require(FileManager.default.contents(atPath: Fixtures.image("coffee.jpg")))
         let before = try await repository.classify(ImageUpload(data: photo, name: "coffee.jpg"), topK: 3, on: model)
-        #expect(ledge_drop_file_text_pages() > 0)
+        #expect(ModelVersionLoader.codePageDrops.withLock { _ in ledge_drop_file_text_pages() } > 0)
         let after = try await repository.classify(ImageUpload(data: photo, name: "coffee.jpg"), topK: 3, on: model)
         #expect(after.top.map(\.index) == before.top.map(\.index) && after.top.map(\.score) == before.top.map(\.score))
         #expect(after.top.first?.label == "espresso")
