@@ -16,6 +16,7 @@ Usage: Benchmarks/soak.py --ledge .build/release/ledge [--duration 600]
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -125,6 +126,7 @@ def main():
         results[name] = json.loads(line[len("WRK_JSON "):])
     server.send_signal(signal.SIGTERM)
     exit_code = server.wait(timeout=60)
+    shutil.rmtree(work, ignore_errors=True)  # the request bodies: nothing of the run stays behind
 
     unexpected = 0
     print(f"\n`{' '.join(sys.argv)}`\n")
