@@ -26,6 +26,12 @@ public enum StandardStreams {
     }
 
     private static func write(_ buffer: UnsafeBufferPointer<UInt8>, to fd: Int32) {
+        _ = writeAll(UnsafeRawBufferPointer(buffer), to: fd)
+    }
+
+    /// Writes all of `buffer` to `fd` (blocking), retried on EINTR: `false` when another error
+    /// stopped it (`errno` says which). Any file, not only the standard streams.
+    package static func writeAll(_ buffer: UnsafeRawBufferPointer, to fd: Int32) -> Bool {
         var offset = 0
         while offset < buffer.count {
             #if canImport(Glibc)
@@ -35,7 +41,8 @@ public enum StandardStreams {
             #else
             let n = Darwin.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
             #endif
-            if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
+            if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return false }
         }
+        return true
     }
 }

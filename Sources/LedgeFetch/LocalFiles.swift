@@ -12,7 +12,7 @@ internal import Musl
 #endif
 
 /// The POSIX file operations the cache and the unpacker need, with one-line errors.
-enum LocalFiles {
+package enum LocalFiles {
     /// What `lstat` says `path` is.
     enum Kind { case missing, file, directory, other }
 
@@ -29,8 +29,8 @@ enum LocalFiles {
     /// The current `errno` as text.
     static var reason: String { String(cString: strerror(errno)) }
 
-    /// Creates `path` and its missing parents.
-    static func makeDirectories(_ path: String) throws {
+    /// Creates `path` and its missing parents (the server's upload folder too).
+    package static func makeDirectories(_ path: String) throws {
         var current = ""
         for component in path.split(separator: "/") {
             current += "/" + component

@@ -1,4 +1,5 @@
 internal import LedgeCore
+internal import LedgeFetch
 internal import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -131,11 +132,7 @@ public enum ModelUpload {
 
     /// A new folder `<pid>-<model>-XXXXXX` in `directory` (made with its parents).
     private static func makeFolder(in directory: String, model: String) throws -> String {
-        var current = ""
-        for part in directory.split(separator: "/") {
-            current += "/" + part
-            guard mkdir(current, 0o700) == 0 || errno == EEXIST else { throw failure("cannot create \(current)") }
-        }
+        try LocalFiles.makeDirectories(directory)
         var template = Array("\(directory)/\(getpid())-\(model)-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw failure("cannot create a folder in \(directory)")
@@ -148,15 +145,7 @@ public enum ModelUpload {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure("cannot create \(path)") }
         defer { close(fd) }
-        try data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0, errno == EINTR { continue }
-                guard written > 0 else { throw failure("cannot write \(path)") }
-                offset += written
-            }
-        }
+        guard data.withUnsafeBytes({ StandardStreams.writeAll($0, to: fd) }) else { throw failure("cannot write \(path)") }
     }
 
     /// The process id an upload folder's name starts with.
