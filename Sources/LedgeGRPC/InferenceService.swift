@@ -219,23 +219,21 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         request: ServerRequest<Inference_RepositoryModelLoadRequest>, context: ServerContext
     ) async throws -> ServerResponse<Inference_RepositoryModelLoadResponse> {
         try await calls.unary(request, context, endpoint: .api(.modelRepository, reach: .model), naming: request.message.modelName) { message, _ in
-            try ModelRepository.refuseParameters(message.parameters.keys, action: "load")
-            var config: String?
-            if let parameter = message.parameters["config"] {
-                guard case .stringParam(let text) = parameter.parameterChoice else {
-                    throw LedgeError.invalidInput(
-                        "load parameter 'config' is not a string: expected the model's configuration as JSON in string_param")
-                }
-                config = text
-            }
-            var files: [String: Data] = [:]
-            for (key, parameter) in message.parameters where ModelUpload.isFile(key) {
-                guard case .bytesParam(let bytes) = parameter.parameterChoice else {
-                    throw LedgeError.invalidInput("load parameter '\(key)' is not bytes: expected the file's bytes in bytes_param")
-                }
-                files[key] = bytes
-            }
-            try await repository.load(message.modelName, config: config, files: files)
+            try await repository.load(
+                message.modelName, parameters: message.parameters,
+                config: { parameter in
+                    guard case .stringParam(let text) = parameter.parameterChoice else {
+                        throw LedgeError.invalidInput(
+                            "load parameter 'config' is not a string: expected the model's configuration as JSON in string_param")
+                    }
+                    return text
+                },
+                file: { key, parameter in
+                    guard case .bytesParam(let bytes) = parameter.parameterChoice else {
+                        throw LedgeError.invalidInput("load parameter '\(key)' is not bytes: expected the file's bytes in bytes_param")
+                    }
+                    return bytes
+                })
             return Inference_RepositoryModelLoadResponse()
         }
     }

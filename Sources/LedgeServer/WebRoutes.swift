@@ -22,22 +22,20 @@ struct WebRoutes: Sendable {
         router.on("/v2/repository/models/{model}/load", method: .post, scope: .modelRepository, recordingIn: table) { request, context in
             // At most --max-body-size: a load may carry the model's files.
             let parameters = try Self.parameters(try await request.collectBody(limit: maxBodySize), action: "load")
-            try ModelRepository.refuseParameters(parameters.keys, action: "load")
-            var config: String?
-            if let value = parameters["config"] {
-                guard case .string(let text) = value else {
-                    throw ServerError.badRequest("load parameter 'config' is \(value.kind): expected the model's configuration as a JSON string")
-                }
-                config = text
-            }
-            var files: [String: Data] = [:]
-            for (key, value) in parameters where ModelUpload.isFile(key) {
-                guard case .string(let text) = value, let bytes = Data(base64Encoded: text) else {
-                    throw ServerError.badRequest("load parameter '\(key)' is not a base64 string: expected the file's bytes in base64")
-                }
-                files[key] = bytes
-            }
-            try await repository.load(try name(context), config: config, files: files)
+            try await repository.load(
+                try name(context), parameters: parameters,
+                config: { value in
+                    guard case .string(let text) = value else {
+                        throw ServerError.badRequest("load parameter 'config' is \(value.kind): expected the model's configuration as a JSON string")
+                    }
+                    return text
+                },
+                file: { key, value in
+                    guard case .string(let text) = value, let bytes = Data(base64Encoded: text) else {
+                        throw ServerError.badRequest("load parameter '\(key)' is not a base64 string: expected the file's bytes in base64")
+                    }
+                    return bytes
+                })
             return JSONResponse.make(data: Data("{}".utf8))
         }
         router.on("/v2/repository/models/{model}/unload", method: .post, scope: .modelRepository, recordingIn: table) { request, context in

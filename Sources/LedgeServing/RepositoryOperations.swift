@@ -88,6 +88,20 @@ extension ModelRepository {
         }
     }
 
+    /// Loads model `name` as a load request's `parameters` say (Triton's `config` and `file:…`; any
+    /// other is refused), each read by its transport: `config` the config's JSON text, `file` a
+    /// file's bytes (base64 over HTTP, `bytes_param` over gRPC), each throwing its own refusal.
+    public func load<Parameter>(
+        _ name: String, parameters: [String: Parameter], config: (Parameter) throws -> String,
+        file: (_ key: String, Parameter) throws -> Data
+    ) async throws {
+        try Self.refuseParameters(parameters.keys, action: "load")
+        let text = try parameters["config"].map(config)
+        var files: [String: Data] = [:]
+        for (key, value) in parameters where ModelUpload.isFile(key) { files[key] = try file(key, value) }
+        try await load(name, config: text, files: files)
+    }
+
     /// Refuses Triton's load parameters but `config` and files (`file:…`, see ``ModelUpload``).
     /// An unload's `unload_dependents` (which Triton's clients always send) is taken: no model
     /// here has dependents (no ensembles), so either value unloads the model alone.
