@@ -141,9 +141,11 @@ extension ModelRepository {
         logger.info("unloaded model '\(name)'")
     }
 
-    /// Puts `slot` in place and moves the metrics along.
+    /// Puts `slot` in place and moves the metrics along; the upload folder of `previous` goes now
+    /// when `slot` does not keep it (not whenever the last reference to it happens to go).
     private func swap(_ name: String, to slot: Slot, from previous: Slot) {
         slots.withLock { $0[name] = slot }
+        if let old = previous.override?.upload, old !== slot.override?.upload { old.remove() }
         for (number, model) in slot.versions where previous.versions[number] !== model { metrics.register(model) }
         for (number, model) in previous.versions where slot.versions[number] !== model { metrics.unregister(model) }
     }

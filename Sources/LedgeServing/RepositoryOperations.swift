@@ -82,6 +82,8 @@ extension ModelRepository {
         let given = override
         await onChanges { self.apply(name, override: .some(given)) }
         let slot = slots.withLock { $0[name] }
+        // Files whose load failed go now (what serves is what came before).
+        if let upload = override?.upload, upload !== slot?.override?.upload { upload.remove() }
         // A load that failed says so, also when what served before goes on serving (as Triton's).
         if let slot, slot.versions.isEmpty || slot.failure != nil || !slot.failures.isEmpty {
             throw slot.failure ?? slot.failures.sorted { $0.key > $1.key }.first?.value ?? LedgeError.invalidModel("model '\(name)' did not load")
