@@ -22,7 +22,7 @@ client's own httpx session and error handling.
 Then KServe's v1 protocol with the same client (RESTConfig(protocol="v1")): is_model_ready, predict of
 each model's rows ({"instances": …}) and TF Serving's columns ({"inputs": …}, which the client
 sends as it is), an image file as {"b64": …} against the same photo resized by Pillow and sent as
-numbers, and the refusals.
+numbers, and the refusals (explain: 501, as KServe's model server without an explainer).
 
 With --grpc-target HOST:PORT, KServe's V2 over gRPC (a ServingRuntime's grpc-v2) with kserve's own
 InferenceGRPCClient: readiness, each model's infer with raw and with typed contents, and an
@@ -227,7 +227,14 @@ class Checker:
             except httpx.HTTPStatusError as e:
                 expect(e.response.status_code == 400 and e.response.json() == {"error": "field 'signature_name' is 'predict': model "
                        f"'{models[0][0]}' is served under one signature, 'serving_default'"}, "v1 signature_name", str(e))
-            ok(f"v1 errors: is_model_ready({UNKNOWN}) 404 \"unknown model '{UNKNOWN}'\", signature_name 'predict' 400")
+            try:
+                await self.call(client.explain(self.url, models[0][0], {"instances": [[1, 2, 3, 4]]}))
+                raise CheckFailed("v1 explain: no error raised")
+            except httpx.HTTPStatusError as e:
+                expect(e.response.status_code == 501 and e.response.json() == {"error": f"model '{models[0][0]}' has no explainer: "
+                       "ledge serves :predict only"}, "v1 explain", str(e))
+            ok(f"v1 errors: is_model_ready({UNKNOWN}) 404 \"unknown model '{UNKNOWN}'\", signature_name 'predict' 400, "
+               "explain 501 (no explainer, as KServe's model server)")
         finally:
             await asyncio.wait_for(client.close(), 10)
 

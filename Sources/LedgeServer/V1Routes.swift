@@ -10,7 +10,7 @@ internal import LedgeServing
 /// KServe's v1 protocol and TensorFlow Serving's REST API (KServe's default `protocolVersion`):
 /// `GET /v1/models` (`{"models": [names]}`), `GET /v1/models/{m}[/versions/{v}]` (KServe's
 /// `{"name": m, "ready": true}` with TensorFlow Serving's `model_version_status`),
-/// `GET …/metadata` (TensorFlow Serving's signature map) and `POST /v1/models/{m}[/versions/{v}]:predict`
+/// `GET …/metadata` (TensorFlow Serving's signature map), `POST …:explain` (501: no explainer) and `POST /v1/models/{m}[/versions/{v}]:predict`
 /// with `{"instances": […]}` answered `{"predictions": […]}` (``V1Coding``) or `{"inputs": …}`
 /// answered `{"outputs": …}` (``V1Columns``). The items run through the same pool, batcher,
 /// metrics and statistics as V2 infer requests; errors are `{"error": …}` with V2's statuses.
@@ -53,6 +53,13 @@ struct V1Routes: Sendable {
                     let items = try V1Columns.items(inputs, for: model)
                     return JSONResponse.make(data: V1Columns.outputs(try await run(items, on: model, rows: items.count > 1)))
                 }
+            }
+        }
+        // KServe's explain verb: its model servers answer 501 when no explainer stands beside the model.
+        for path in ["/v1/models/{model}:explain", "/v1/models/{model}/versions/{version}:explain"] {
+            router.on(path, method: .post, scope: .inference, recordingIn: table) { _, context in
+                let model = try model(context)
+                throw ServerError(.notImplemented, "model '\(model.name)' has no explainer: ledge serves :predict only")
             }
         }
     }

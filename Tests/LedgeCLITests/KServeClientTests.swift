@@ -40,7 +40,7 @@ import Testing
             "ok: grpc infer(add, raw): FP32 [2, 4], id echoed, exactly a + b",
             "ok: grpc infer(add, typed): FP32 [2, 4], id echoed, exactly a + b",
             "ok: grpc infer(no_such_model): StatusCode.NOT_FOUND \"unknown model 'no_such_model'\"",
-            "ok: v1 errors: is_model_ready(no_such_model) 404 \"unknown model 'no_such_model'\", signature_name 'predict' 400",
+            "ok: v1 errors: is_model_ready(no_such_model) 404 \"unknown model 'no_such_model'\", signature_name 'predict' 400, explain 501 (no explainer, as KServe's model server)",
             "all kserve checks passed",
         ] {
             #expect(lines.contains(line), "missing line: \(line)\n\(result.stdout)")

@@ -247,4 +247,19 @@ import Testing
             }
         }
     }
+
+    /// KServe's explain verb, as its model servers answer it without an explainer: 501.
+    @Test func explainIsNotImplemented() async throws {
+        try await TestServer.withApp { client in
+            for uri in ["/v1/models/add:explain", "/v1/models/add/versions/1:explain"] {
+                try await client.execute(uri: uri, method: .post, body: ByteBuffer(string: #"{"instances": [[1, 2, 3, 4]]}"#)) { response in
+                    #expect(response.status == .notImplemented, "\(uri)")
+                    #expect(response.errorMessage == "model 'add' has no explainer: ledge serves :predict only")
+                }
+            }
+            try await client.execute(uri: "/v1/models/nope:explain", method: .post, body: ByteBuffer(string: "{}")) { response in
+                #expect(response.status == .notFound && response.errorMessage == "unknown model 'nope'")
+            }
+        }
+    }
 }
