@@ -23,6 +23,9 @@ server must keep serving.
 --tls-ca CA --token TOKEN: over TLS verified against CA (add.onnx served with that token): ServerLive
 without the token, ModelInfer refused without it and answered with it; plaintext on the port fails.
 
+--shutdown PID --exit-timeout S: open a stream, SIGTERM PID, see the stream answered while the server drains, then
+the server close it and exit after S seconds (its --exit-timeout-secs), not before.
+
 --shutdown PID: open a stream of 20 requests and 4 unary calls (mobilenet_gen, batch 8: the server's
 --max-body-size must allow 4.8 MB), send SIGTERM to PID once the server's own in-flight gauge counts
 all four, and check that every one completes.
@@ -389,6 +392,43 @@ def check_tls(target, ca, token):
     plain.close()
 
 
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def check_exit_timeout(client, pid, seconds):
+    """SIGTERM with a stream left open: answered while the server drains, then closed at --exit-timeout-secs."""
+    answers = queue.Queue()
+    client.start_stream(callback=lambda result, error: answers.put((result, error)))
+    ones = np.ones((1, 4), np.float32)
+    client.async_stream_infer("add", add_inputs(ones, ones), request_id="h0")
+    result, error = answers.get(timeout=60)
+    expect(error is None and result.get_response().id == "h0", "exit timeout", f"first answer: {error}")
+    os.kill(pid, signal.SIGTERM)
+    started = time.monotonic()
+    client.async_stream_infer("add", add_inputs(ones, ones + 1), request_id="h1")
+    result, error = answers.get(timeout=60)
+    expect(error is None and result.get_response().id == "h1", "exit timeout", f"answer while draining: {error}")
+    expect(np.array_equal(result.as_numpy("sum"), ones + ones + 1), "exit timeout", "answer while draining: not a + b")
+    while alive(pid) and time.monotonic() - started < 120:  # the stream stays open: the server must end it
+        time.sleep(0.05)
+    elapsed = time.monotonic() - started
+    expect(not alive(pid), "exit timeout", f"the server still runs {elapsed:.0f} s after SIGTERM with a stream open")
+    expect(elapsed >= seconds - 0.5, "exit timeout", f"the server exited after {elapsed:.1f} s, before --exit-timeout-secs {seconds}")
+    result, error = answers.get(timeout=30)
+    expect(error is not None, "exit timeout", "the stream's end was not reported to the client")
+    try:
+        client.stop_stream()
+    except Exception:
+        pass
+    ok(f"exit timeout: a stream left open at SIGTERM was answered while draining, then closed and the server gone "
+       f"after --exit-timeout-secs {seconds:g}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--target", required=True, help="host:port of the gRPC server")
@@ -396,12 +436,16 @@ def main():
     parser.add_argument("--malformed", type=int, metavar="MAX_BODY", help="also send malformed messages (the server's --max-body-size)")
     parser.add_argument("--shutdown", type=int, metavar="PID", help="only the shutdown check: SIGTERM to PID with calls in flight")
     parser.add_argument("--metrics", help="with --shutdown: the server's http://HOST:PORT/metrics")
+    parser.add_argument("--exit-timeout", type=float, metavar="SECONDS",
+                        help="with --shutdown: instead, SIGTERM with a stream left open, the server's --exit-timeout-secs")
     parser.add_argument("--tls-ca", help="only the TLS check (add.onnx served with --auth-token): the CA of the server's certificate")
     parser.add_argument("--token", help="with --tls-ca: the server's bearer token")
     args = parser.parse_args()
     client = grpcclient.InferenceServerClient(args.target)
     if args.tls_ca:
         steps = [("tls", lambda: check_tls(args.target, args.tls_ca, args.token))]
+    elif args.shutdown and args.exit_timeout is not None:
+        steps = [("exit timeout", lambda: check_exit_timeout(client, args.shutdown, args.exit_timeout))]
     elif args.shutdown:
         steps = [("shutdown", lambda: check_shutdown(client, args.target, args.shutdown, args.metrics))]
     else:

@@ -256,7 +256,7 @@ struct ServeCommand: AsyncParsableCommand {
                         GRPCTLS(credentials: $0.credentials, clientCAPEM: $0.clientTrust?.pemBytes, verifyClient: $0.clientTrust?.verify)
                     },
                     reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true, logSettings: logSettings,
-                    reflection: !noGRPCReflection),
+                    reflection: !noGRPCReflection, exitTimeout: limits.limits.exitTimeout),
                 repository: repository, logger: logger)
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,
@@ -286,7 +286,16 @@ struct ServeCommand: AsyncParsableCommand {
             OTLPMetricsExporter(settings: settings, version: LedgeVersion.current, logger: logger) { repository.metrics.exposition() }
         }
         defer { metricsExporter?.shutdown() }  // one last export, after the last request
-        try await ServerGroup.run(app, with: grpc.map { [$0] } ?? [], refresh: refresh, logger: logger)
+        let exitTimeout = limits.exitTimeout
+        try await ServerGroup.run(
+            app, with: grpc.map { [$0] } ?? [], refresh: refresh,
+            draining: {
+                repository.beginDraining()
+                grpc?.beginGracefulShutdown()
+                logger.notice(
+                    "shutting down: not ready, no new connections; requests in flight finish (open gRPC calls and streams within \(cFormat("%g", exitTimeout)) s)"
+                )
+            }, logger: logger)
     }
 }
 

@@ -25,6 +25,14 @@ struct ServerLimitOptions: ParsableArguments {
         help: "Connections served at once; more wait in the listen backlog (default: the open-file limit, raised to its hard limit, less 132).")
     var maxConnections: Int?
 
+    @Option(
+        name: .customLong("exit-timeout-secs"),
+        help: """
+            Seconds that calls and streams still open at SIGTERM get to finish (Triton's --exit-timeout-secs); then their \
+            connections are closed and the server exits. The server reports not ready from SIGTERM on.
+            """)
+    var exitTimeout: Double = 30
+
     @Option(name: .customLong("max-header-size"), help: "The largest request head in bytes (request line and header fields); larger gets 431.")
     var maxHeaderSize = 32 * 1024
 
@@ -36,6 +44,9 @@ struct ServerLimitOptions: ParsableArguments {
             guard seconds > 0, seconds <= 86_400 else {
                 throw ValidationError("\(name) must be more than 0 and at most 86400 seconds, got \(seconds)")
             }
+        }
+        guard exitTimeout >= 0, exitTimeout <= 86_400 else {
+            throw ValidationError("--exit-timeout-secs must be between 0 and 86400 seconds, got \(exitTimeout)")
         }
         guard minBodyRate >= 1 else { throw ValidationError("--min-body-rate must be at least 1 byte/s, got \(minBodyRate)") }
         if let maxConnections, maxConnections < 1 {
@@ -56,6 +67,7 @@ struct ServerLimitOptions: ParsableArguments {
         limits.writeTimeout = duration(writeTimeout)
         limits.maxConnections = maxConnections
         limits.maxHeaderSize = maxHeaderSize
+        limits.exitTimeout = duration(exitTimeout)
         return limits
     }
 }

@@ -2,6 +2,7 @@
 internal import Glibc
 #endif
 package import GRPCCore
+internal import Synchronization
 internal import GRPCNIOTransportHTTP2Posix
 internal import LedgeCore
 public import LedgeServing
@@ -36,12 +37,17 @@ public struct GRPCConfiguration: Sendable {
     public var logSettings: LogSettings?
     /// Answer gRPC server reflection (``ReflectionService``); off, its calls are UNIMPLEMENTED.
     public var reflection = true
+    /// After graceful shutdown begins, calls and streams still open this long are closed (Triton's
+    /// `--exit-timeout-secs`): a client's open stream cannot hold the server up.
+    public var exitTimeout: Duration = .seconds(30)
 
     public init(
         host: String = "127.0.0.1", port: Int = 8001, maxReceiveMessageSize: Int = 64 << 20, version: String = "0.1.0",
         access: AccessPolicy? = nil, tls: GRPCTLS? = nil, reusePort: Bool = false,
-        idleTimeout: Duration? = .seconds(60), waitsForHTTP: Bool = false, logSettings: LogSettings? = nil, reflection: Bool = true
+        idleTimeout: Duration? = .seconds(60), waitsForHTTP: Bool = false, logSettings: LogSettings? = nil, reflection: Bool = true,
+        exitTimeout: Duration = .seconds(30)
     ) {
+        self.exitTimeout = exitTimeout
         self.reflection = reflection
         self.logSettings = logSettings
         self.waitsForHTTP = waitsForHTTP
@@ -100,6 +106,8 @@ public final class GRPCInferenceServer: Service, Sendable {
     private let gate: ListenGate?
     /// `HOST:PORT` as configured, for errors.
     private let address: String
+    /// Shut down by ``beginGracefulShutdown()``, before the service group's turn.
+    private let early = Atomic<Bool>(false)
 
     /// The HTTP/2 flow-control window of each connection and stream, in bytes.
     static let windowSize = 4 << 20
@@ -127,6 +135,8 @@ public final class GRPCInferenceServer: Service, Sendable {
             // Each stream may buffer a message: bounded per connection, as HTTP bounds connections.
             config.http2.maxConcurrentStreams = Self.maxConcurrentStreams
             config.connection.maxIdleTime = configuration.idleTimeout
+            // Once draining, a connection's calls and streams have this long to finish; then it is closed.
+            config.connection.maxGraceTime = configuration.exitTimeout
             // What tritonclient sends with compression_algorithm="gzip" or "deflate". The limits hold for the
             // inflated message: past `limit` SizeLimitedService refuses it; grpc-swift stops inflating at the
             // transport cap (twice the limit) and resets the stream.
@@ -168,6 +178,14 @@ public final class GRPCInferenceServer: Service, Sendable {
     /// Lets a server that waits for the HTTP server (``GRPCConfiguration/waitsForHTTP``) listen.
     public func allowListening() { gate?.open() }
 
+    /// Starts graceful shutdown now (what the service group's does later, in its turn): no new
+    /// calls; those in flight and open streams get ``GRPCConfiguration/exitTimeout``.
+    public func beginGracefulShutdown() {
+        early.store(true, ordering: .relaxed)
+        gate?.close()
+        server.beginGracefulShutdown()
+    }
+
     /// Serves until graceful shutdown (then until the calls in flight finish) or a transport failure.
     /// A server that waits for the HTTP server and is shut down first returns without listening.
     public func run() async throws {
@@ -178,7 +196,7 @@ public final class GRPCInferenceServer: Service, Sendable {
             } onGracefulShutdown: {
                 gate.close()
             }
-            guard opened else { return }
+            guard opened else { return await awaitTurn() }
         }
         try await withGracefulShutdownHandler {
             do {
@@ -189,6 +207,13 @@ public final class GRPCInferenceServer: Service, Sendable {
         } onGracefulShutdown: {
             server.beginGracefulShutdown()
         }
+        await awaitTurn()
+    }
+
+    /// After ``beginGracefulShutdown()``: returns once the service group shuts this service down too
+    /// (a service of the group that ends before its turn would count as one that failed).
+    private func awaitTurn() async {
+        if early.load(ordering: .relaxed) { try? await gracefulShutdown() }
     }
 
     /// The port the server listens on, once it does (throws if it could not listen).

@@ -69,6 +69,9 @@ public struct ConnectionLimits: Sendable, Hashable {
     public var maxConnections: Int?
     /// The largest request head (request line and header fields) in bytes; larger gets 431.
     public var maxHeaderSize: Int = 32 * 1024
+    /// After graceful shutdown begins, how long gRPC calls and streams still open may take (then
+    /// their connections are closed).
+    public var exitTimeout: Duration = .seconds(30)
 
     public init() {}
 

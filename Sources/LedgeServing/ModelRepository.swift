@@ -54,6 +54,7 @@ public final class ModelRepository: Sendable {
     public let sharedMemory: SharedMemoryRegistry
     /// The trace extension: which requests are traced and where their traces go.
     public let tracing: RequestTracing
+    private let draining = Atomic<Bool>(false)
 
     /// A repository over `source` with nothing loaded yet (see ``load(_:options:logger:)``).
     public init(source: ModelSource, options: RepositoryOptions, logger: Logger) {
@@ -145,9 +146,13 @@ public final class ModelRepository: Sendable {
     /// Names of the models with a ready version, in order.
     public var names: [String] { models.keys.sorted() }
 
-    /// The server is ready when a model is loaded: HTTP's `/v2/health/ready`, gRPC's ServerReady
-    /// and the gRPC health service all answer by it.
-    public var isReady: Bool { !models.isEmpty }
+    /// The server is ready when a model is loaded and it is not shutting down: HTTP's
+    /// `/v2/health/ready`, gRPC's ServerReady and the gRPC health service all answer by it.
+    public var isReady: Bool { !draining.load(ordering: .relaxed) && !models.isEmpty }
+
+    /// From now on the server is not ready (graceful shutdown has begun: load balancers and
+    /// Kubernetes stop sending it requests while the ones in flight finish), as Triton's while it exits.
+    public func beginDraining() { draining.store(true, ordering: .relaxed) }
 
     /// Checks that a model name in a URL is one path segment of safe characters.
     public static func validate(name: String) throws {

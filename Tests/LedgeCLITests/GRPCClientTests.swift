@@ -93,6 +93,25 @@ import Testing
         try await server.waitForExit()
         #expect(server.exitedCleanly, "ledge serve did not exit 0 after SIGTERM; stderr: \(server.stderr)")
     }
+
+    /// A stream a client leaves open cannot hold the server up: it is answered while the server
+    /// drains, then closed at `--exit-timeout-secs`, and the server exits 0.
+    @Test func aStreamLeftOpenEndsAtTheExitTimeout() async throws {
+        let server = try await ServeProcess.start(["-m", Fixtures.model("add.onnx"), "--no-probe", "--exit-timeout-secs", "2"])
+        let result = try await ProcessRunner.runOffExecutor(
+            Self.python, [Self.script, "--target", server.grpcTarget, "--shutdown", String(server.pid), "--exit-timeout", "2"],
+            timeLimit: 300)
+        #expect(result.status == 0, "check_grpc.py --exit-timeout failed: \(result.stderr)\nserver: \(server.stderr)")
+        #expect(
+            result.stdout.contains(
+                "ok: exit timeout: a stream left open at SIGTERM was answered while draining, then closed and the server gone after --exit-timeout-secs 2"
+            ), "\(result.stdout)")
+        try await server.waitForExit()
+        #expect(server.exitedCleanly, "ledge serve did not exit 0 after SIGTERM; stderr: \(server.stderr)")
+        #expect(
+            server.stderr.contains(
+                "notice: shutting down: not ready, no new connections; requests in flight finish (open gRPC calls and streams within 2 s)"))
+    }
 }
 
 /// `--reuse-port` shares the gRPC port too: a replacement binds it beside the running server, new

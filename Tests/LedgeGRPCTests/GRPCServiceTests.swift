@@ -321,6 +321,18 @@ import Testing
         }
     }
 
+    /// ServerReady is false from graceful shutdown on; ServerLive stays true.
+    @Test func notReadyWhileDraining() async throws {
+        let repository = try InProcessServer.repository()
+        try await InProcessServer.with(repository) { client in
+            let before = try await client.serverReady(Inference_ServerReadyRequest()).ready
+            repository.beginDraining()
+            let after = try await client.serverReady(Inference_ServerReadyRequest()).ready
+            let live = try await client.serverLive(Inference_ServerLiveRequest()).live
+            #expect(before && !after && live)
+        }
+    }
+
     @Test func metadataConfigAndRepository() async throws {
         let repository = try InProcessServer.repository()
         try await InProcessServer.with(repository) { client in

@@ -33,6 +33,21 @@ import Testing
         }
     }
 
+    /// From graceful shutdown on the server is not ready (load balancers stop sending it requests);
+    /// it stays live and its models stay ready, as Triton's while it exits.
+    @Test func notReadyWhileDraining() async throws {
+        let repository = try TestServer.repository()
+        repository.beginDraining()
+        try await TestServer.withApp(repository: repository) { client in
+            try await client.execute(uri: "/v2/health/ready", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body) == #"{"ready":false}"#)
+            }
+            try await client.execute(uri: "/v2/health/live", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v2/models/add/ready", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
     @Test func modelMetadataForBothPlatforms() async throws {
         try await TestServer.withApp { client in
             try await client.execute(uri: "/v2/models/efficientnet", method: .get) { response in
