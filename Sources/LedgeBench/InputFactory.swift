@@ -1,5 +1,10 @@
 public import LedgeCore
 internal import LedgeVision
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
 
 /// Seeded random input tensors for a model, so every bench run feeds the same data for a seed.
 ///
@@ -18,12 +23,30 @@ public enum InputFactory {
     public static func random(
         specs: [TensorSpec], batch: Int, inputSize: ImageSize?, seed: UInt64, recipe: ImageRecipe? = nil
     ) throws -> [Tensor] {
+        let shapes = try specs.map { try shape(of: $0, batch: batch, inputSize: inputSize, recipe: recipe) }
+        try checkFits(zip(specs, shapes).map { ($0.dtype, $1) }, batch: batch)
         var generator = SplitMix64(seed: seed)
-        return try specs.map { spec in
-            var tensor = Tensor(dtype: spec.dtype, shape: try shape(of: spec, batch: batch, inputSize: inputSize, recipe: recipe))
+        return zip(specs, shapes).map { spec, shape in
+            var tensor = Tensor(dtype: spec.dtype, shape: shape)
             fill(&tensor, using: &generator)
             return tensor
         }
+    }
+
+    /// Throws a usage error when tensors of these shapes would take more than half the machine's
+    /// memory (a batch or input size too large to allocate: a clear error, not an out-of-memory crash).
+    static func checkFits(_ tensors: [(dtype: DType, shape: [Int])], batch: Int) throws {
+        let memory = Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
+        var total = 0
+        for (dtype, shape) in tensors {
+            let (sum, overflow) = total.addingReportingOverflow(ShapeArithmetic.byteCount(shape, dtype: dtype) ?? .max)
+            total = overflow ? .max : sum
+        }
+        guard memory > 0, total > memory / 2 else { return }
+        func gb(_ bytes: Int) -> String { bytes == .max ? "more than 9 EB" : cFormat("%.1f GB", Double(bytes) / 1e9) }
+        throw LedgeError.usage(
+            "--batch \(batch): the input tensors would take \(gb(total)), more than half of this machine's \(gb(memory)) of memory: "
+                + "expected a smaller --batch or --input-size")
     }
 
     /// The concrete shape `spec` takes for a batch of `batch` (see the type's documentation).

@@ -101,6 +101,9 @@ struct BenchCommand: ParsableCommand {
         if let output { try AtomicFile.checkDirectory(of: output, option: "--output") }
         if let plot { try AtomicFile.checkDirectory(of: plot, option: "--plot") }
         let model = try self.model.map { try ModelURIOptions.localModel($0, logger: logger) }
+        for (path, option) in [(output, "--output"), (plot, "--plot")] {
+            if let path { try AtomicFile.checkNotInput(path, inputs: model, option: option) }
+        }
         CrashGuard.watch(model.joined(separator: ", "))
 
         var variants: [(model: String, threads: Int, provider: String?)] = []

@@ -175,6 +175,9 @@ struct DeployK8sCommand: ParsableCommand {
         }
         let files = try KubernetesManifests.render(options)
         if let output {
+            // Replaced whole: only a folder of earlier manifests (.yaml files) or an empty one.
+            try OutputPlace.check(
+                output, .folder(earlier: { $0.allSatisfy { $0.hasSuffix(".yaml") } }), what: "folder of manifests", option: "-o", inputs: [])
             try ManifestFolder.write(files, to: output)
             StandardStreams.writeOutput(files.map { output + "/" + $0.0 }.joined(separator: "\n") + "\n")
         } else {

@@ -83,6 +83,8 @@ struct QuantizeCommand: ParsableCommand {
             exclude: exclude.flatMap { $0.split(separator: ",").map(String.init) }, dynamic: dynamic,
             threads: runtime.engineOptions.session.threads, benchRuns: benchRuns, classifier: classifier)
         let model = try ModelURIOptions.localModel(self.model, logger: logger)
+        try AtomicFile.checkDirectory(of: output, option: "--output")
+        try AtomicFile.checkNotInput(output, inputs: [model], option: "--output")
         CrashGuard.watch(model)
         let report = try ModelQuantizer(options: options, engine: runtime.engineOptions, logger: logger).run(input: model, output: output)
         print(json ? try QuantizeText.json(report) : QuantizeText.table(report))

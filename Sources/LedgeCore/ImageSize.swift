@@ -21,6 +21,13 @@ public struct ImageSize: Sendable, Hashable, Codable, CustomStringConvertible {
         else {
             throw LedgeError.usage("\(option) expects HxW with positive sizes (e.g. 224x224), got '\(text)'")
         }
+        guard height * width <= maxPixels else {
+            throw LedgeError.usage(
+                "\(option) \(text) is \(height * width / 1_000_000) megapixels: expected at most \(maxPixels / 1_000_000) (as an image may have)")
+        }
         return ImageSize(width: width, height: height)
     }
+
+    /// The most pixels an input size may have: what an image may have (LedgeVision's `ImageLimits`).
+    public static let maxPixels = 100_000_000
 }

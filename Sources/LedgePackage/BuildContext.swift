@@ -17,6 +17,11 @@ internal import Musl
 /// labels) and `linux-ARCH/LAYER/…` trees, so docker, podman, buildah and
 /// kaniko build the image users would get from `ledge package`.
 enum BuildContext {
+    /// Whether a folder of these names is a build context as `--context` writes one (it may be replaced).
+    @Sendable static func isContext(_ names: [String]) -> Bool {
+        names.contains("Dockerfile") && names.allSatisfy { $0 == "Dockerfile" || $0 == ".dockerignore" || $0.hasPrefix("linux-") }
+    }
+
     static func write(_ bundles: [ReleaseBundle], options: ImageOptions, to root: String) throws {
         for bundle in bundles {
             for file in bundle.files {

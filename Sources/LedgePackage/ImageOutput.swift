@@ -18,6 +18,11 @@ public enum ImageFormat: String, Sendable, CaseIterable {
 
 /// Writes a built image as a layout folder or an archive.
 enum ImageOutput {
+    /// Whether a folder of these names is an OCI layout as `-o` writes one (it may be replaced).
+    @Sendable static func isLayout(_ names: [String]) -> Bool {
+        names.contains("oci-layout") && names.allSatisfy { ["oci-layout", "index.json", "blobs"].contains($0) }
+    }
+
     /// Finishes the layout in `store.root`: `oci-layout` and `index.json` naming the image index by `tag`.
     static func finishLayout(_ image: BuiltImage, tag: String) throws {
         var descriptor = image.index

@@ -90,6 +90,7 @@ public enum Packager {
                 "no models to package: pass -m MODEL, --model-uri URI or --model-repository DIR (or --runtime KIND for a server alone)")
         }
         guard !request.platforms.isEmpty else { throw LedgeError.usage("no platform: pass --platform linux/amd64,linux/arm64") }
+        try checkDestination(request)
         let stage = try makeStage(near: request.destination)
         defer { try? FileManager.default.removeItem(atPath: stage) }
         try FileManager.default.createDirectory(atPath: stage + "/scratch", withIntermediateDirectories: true)
@@ -175,6 +176,26 @@ public enum Packager {
             progress.step("writing \(path)")
             try ImageOutput.archive(root: image.store.root, to: stage + "/image.tar", mtime: 0)
             try replace(path, with: stage + "/image.tar", stage: stage)
+        }
+    }
+
+    /// Refuses, before any work, an output that would replace what is not an earlier output of its
+    /// kind (someone's folder, a file where a layout goes) or hold an input, and a missing SBOM folder.
+    private static func checkDestination(_ request: PackageRequest) throws {
+        let inputs = request.models.flatMap { [$0.model] + ($0.labels.map { [$0] } ?? []) } + request.binaries.values
+        switch request.destination {
+        case .output(let path, let format, _):
+            let layout = format == .oci
+            try OutputPlace.check(
+                path, layout ? .folder(earlier: ImageOutput.isLayout) : .file, what: layout ? "OCI layout" : "image archive", option: "-o",
+                inputs: inputs)
+        case .context(let path):
+            try OutputPlace.check(path, .folder(earlier: BuildContext.isContext), what: "build context", option: "--context", inputs: inputs)
+        case .push:
+            break
+        }
+        if let folder = request.sbomDirectory, !PathName.isDirectory(folder) {
+            throw LedgeError.usage("--sbom-dir \(folder): folder not found")
         }
     }
 

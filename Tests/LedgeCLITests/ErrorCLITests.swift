@@ -120,4 +120,47 @@ import Testing
                 "error: '\(path)' is not an ONNX Runtime library (it has no OrtGetApiBase); install it with 'pip install onnxruntime==1.31.1' or run 'make setup'",
             environment: ["LEDGE_ORT_LIBRARY": path])
     }
+
+    /// Outputs that would destroy what is there: someone's folder, the model being measured or
+    /// quantized; and sizes that cannot be allocated. One line each, nothing touched.
+    @Test func outputsNeverDestroyWhatIsThere() throws {
+        let dir = NSTemporaryDirectory() + "ledge-outputs-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir + "/mine", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "keep me".write(toFile: dir + "/mine/precious.txt", atomically: false, encoding: .utf8)
+        let model = dir + "/add.onnx"
+        try FileManager.default.copyItem(atPath: Fixtures.model("add.onnx"), toPath: model)
+        let original = try Data(contentsOf: URL(fileURLWithPath: model))
+        let held = "the folder holds other files (precious.txt)"
+        try expectError(
+            ["package", "-m", model, "-o", dir + "/mine"], status: 2,
+            message: "error: -o \(dir)/mine: \(held): expected a new path, an empty folder or an earlier OCI layout")
+        try expectError(
+            ["package", "-m", model, "--context", dir + "/mine"], status: 2,
+            message: "error: --context \(dir)/mine: \(held): expected a new path, an empty folder or an earlier build context")
+        try expectError(
+            ["deploy", "k8s", "--image", "registry.example.com/add:1", "-o", dir + "/mine"], status: 2,
+            message: "error: -o \(dir)/mine: \(held): expected a new path, an empty folder or an earlier folder of manifests")
+        try expectError(
+            ["package", "-m", model, "--format", "oci-archive", "-o", model], status: 2,
+            message: "error: -o \(model) holds the input \(model): writing the image archive there would destroy it")
+        try expectError(
+            ["bench", "-m", model, "--runs", "2", "--output", model], status: 3,
+            message: "error: --output \(model) is the input \(model): writing it would destroy it; expected another path")
+        try expectError(
+            ["quantize", model, "-o", model, "--dynamic"], status: 3,
+            message: "error: --output \(model) is the input \(model): writing it would destroy it; expected another path")
+        #expect(try String(contentsOfFile: dir + "/mine/precious.txt", encoding: .utf8) == "keep me")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == original)
+        try expectError(
+            [
+                "classify", "-m", Fixtures.model("ch_ppocr_mobile_v2.0_cls_infer.onnx"), "-i", Fixtures.image("chelsea.jpg"), "--input-size",
+                "30000x30000",
+            ],
+            status: 2, message: "error: --input-size 30000x30000 is 900 megapixels: expected at most 100 (as an image may have)")
+        let huge = try ProcessRunner.ledge(["bench", "-m", Fixtures.model("mobilenet_gen.onnx"), "--runs", "1", "--warmup", "0", "--batch", "65536"])
+        #expect(huge.status == 2 && !huge.signaled, "\(huge.stderr)")
+        #expect(
+            huge.stderr.hasPrefix("error: --batch 65536: the input tensors would take 39.5 GB, more than half of this machine's "), "\(huge.stderr)")
+    }
 }
