@@ -39,7 +39,8 @@ public func buildApplication(
             maxHeaderFieldSize: limits.maxHeaderSize, maxHeaderListSize: limits.maxHeaderSize,
             maxHeaderFieldCount: ConnectionLimits.maxHeaderFieldCount))
     return LedgeApplication(
-        responder: FinishingResponder(base: router.buildResponder()), http1: http1, guardConfiguration: HTTPGuardConfiguration(limits),
+        responder: FinishingResponder(base: router.buildResponder()), http1: http1,
+        guardConfiguration: HTTPGuardConfiguration(limits, maxBodySize: configuration.maxBodySize),
         settings: configuration, maxConnections: connections, logger: logger,
         running: { channel in
             // Out of descriptors, NIO's accept loop would spin: pause accepting instead.

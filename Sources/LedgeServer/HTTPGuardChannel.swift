@@ -31,10 +31,14 @@ struct HTTPGuardConfiguration: Sendable {
     /// While draining, an idle keep-alive connection is closed after this long without a request.
     var drainIdleTimeout: TimeAmount = .seconds(1)
     var serverName: String? = nil
+    /// `Expect: 100-continue` is answered with `100 Continue` when the declared body is at most this
+    /// (the server's largest body; a larger one gets its 413 without the client sending it).
+    var continueLimit = Int.max
     init() {}
 
     /// The guard's deadlines from the server's limits.
-    init(_ limits: ConnectionLimits) {
+    init(_ limits: ConnectionLimits, maxBodySize: Int = .max) {
+        continueLimit = maxBodySize
         headerTimeout = TimeAmount(limits.headerTimeout)
         idleTimeout = TimeAmount(limits.idleTimeout)
         bodyInitialTimeout = TimeAmount(limits.bodyTimeout)

@@ -121,6 +121,12 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if let connection = head.headerFields[.connection], connection.lowercased().contains("close") {
                 self.closeWhenIdle = true
             }
+            // curl and libcurl ask before sending a body of 1 MB or more, and wait a second for the answer.
+            if head.headerFields[.expect]?.lowercased() == "100-continue",
+                head.headerFields[.contentLength].flatMap(Int.init).map({ $0 <= self.configuration.continueLimit }) ?? true
+            {
+                context.writeAndFlush(Self.wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+            }
             self.responsesOwed += 1
             self.rearm()
         case .body(let buffer):

@@ -66,6 +66,27 @@ import Testing
         #expect(response.body.contains(#""data":[2,3,4,5]"#), "\(response.body)")
     }
 
+    /// `Expect: 100-continue` (what curl sends before a body of 1 MB or more, then waits a second
+    /// for): `100 Continue` before the body, then the answer; a body over `--max-body-size` gets its
+    /// 413 without the client sending it.
+    @Test func expectContinueIsAnswered() async throws {
+        let server = try await ServeProcess.start(["-m", Fixtures.model("add.onnx"), "--no-probe", "--max-body-size", "1000"])
+        let connection = try RawConnection(port: server.port)
+        connection.send(Self.infer + "Content-Length: \(Self.goodBody.utf8.count)\r\nExpect: 100-continue\r\n\r\n")
+        let interim = connection.receiveResponse(timeout: .seconds(10))
+        #expect(String(decoding: interim.bytes, as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
+        connection.send(Self.goodBody)
+        let answer = try #require(RawConnection.parse(connection.receiveResponse(timeout: .seconds(10)).bytes))
+        #expect(answer.status == 200 && answer.body.contains(#""data":[2,3,4,5]"#), "\(answer.body)")
+
+        let large = try RawConnection(port: server.port)
+        large.send(Self.infer + "Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
+        let refused = try #require(RawConnection.parse(large.receiveResponse(timeout: .seconds(10)).bytes))
+        #expect(refused.status == 413 && refused.body == #"{"error":"request body exceeds the limit of 1000 bytes (--max-body-size)"}"#)
+        try await server.terminate()
+        #expect(server.exitedCleanly)
+    }
+
     @Test func malformedFramingGetsJSON4xx() async throws {
         let server = try await ServeProcess.start(["-m", Fixtures.model("add.onnx"), "--no-probe"])
         for case let framing in Self.framing {
