@@ -98,12 +98,7 @@ struct V2Routes: Sendable {
 
     private func infer(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let model = try model(context)
-        let type = request.mediaType
-        guard type == nil || type == "application/json" || type == "application/octet-stream" else {
-            throw ServerError(
-                .unsupportedMediaType,
-                "unsupported content type '\(type ?? "")' for infer: expected application/json or application/octet-stream")
-        }
+        // Any content type, as Triton reads the body: `curl -d` (a form's type) is how its examples send one.
         let jsonLength = try V2InferenceCoding.jsonLength(header: request.headers[HTTPField.Name(V2InferenceCoding.headerLengthField)!])
         let trace = repository.tracing.start(model: model.name, version: model.version, traceparent: request.headers[Self.traceparent])
         return try await Self.traced(trace) {

@@ -110,8 +110,8 @@ struct BadRequest: Sendable, CustomTestStringConvertible {
             "dot-dot model name", uri: "/v2/models/..%2Fadd/infer", body: goodAdd,
             message: "model name '../add' is not valid: expected letters, digits, '-', '_' or '.' (no '/' or '..')"),
         BadRequest(
-            "unsupported content type", body: goodAdd, headers: [.contentType: "text/plain"], status: .unsupportedMediaType,
-            message: "unsupported content type 'text/plain' for infer: expected application/json or application/octet-stream"),
+            "JSON sent as a form (curl -d)", body: "{", headers: [.contentType: "application/x-www-form-urlencoded"],
+            message: "malformed JSON in the request body: expected a JSON object with 'inputs'"),
         BadRequest(
             "body over the limit", body: goodAdd + String(repeating: " ", count: 100), status: .contentTooLarge,
             message: "request body exceeds the limit of 200 bytes (--max-body-size)", maxBodySize: 200),

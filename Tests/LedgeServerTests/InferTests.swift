@@ -112,4 +112,20 @@ import Testing
             }
         }
     }
+
+    /// The body is read whatever its content type says, as Triton reads it: `curl -d` (a form's
+    /// type), `text/plain` and a vendor JSON type are served.
+    @Test func anyContentTypeIsRead() async throws {
+        try await TestServer.withApp { client in
+            for type in ["application/x-www-form-urlencoded", "text/plain", "application/vnd.example+json"] {
+                try await client.execute(
+                    uri: "/v2/models/add/infer", method: .post, headers: [.contentType: type], body: ByteBuffer(string: BadRequestTests.goodAdd)
+                ) { response in
+                    #expect(response.status == .ok, "\(type)")
+                    let decoded = try response.json(InferResponse.self)
+                    #expect(decoded.outputs.first?.data == [2, 3, 4, 5], "\(type)")
+                }
+            }
+        }
+    }
 }
