@@ -72,6 +72,12 @@ struct ModelVersionLoader: Sendable {
             try ImagePipeline(info: info, options: ClassifierOptions(labelsPath: labels, exactDecode: options.exactDecode))
         }
         var effective = try (config ?? ModelConfig()).completed(for: info, format: file.format, file: configSource ?? configPath)
+        // The name it is served under (its folder's, or --name) is the one the completed config shows.
+        if let given = effective.name, !given.isEmpty, given != name {
+            logger.warning(
+                "\(configSource ?? configPath ?? path): name '\(TextProto.printable(given))' is not the model's: it is served as '\(name)'")
+        }
+        effective.name = name
         // As Triton completes it: the instances the model runs on (the adaptive plan's wide one counted).
         if effective.instanceGroups.isEmpty { effective.instanceGroups = [InstanceGroupConfig(count: plan.total)] }
         // config.pbtxt's model_warmup: run on each instance before it serves (these before ready, the later ones before they join).

@@ -149,6 +149,21 @@ import Testing
         }
     }
 
+    /// A config naming the model otherwise is served under its folder's name, which the completed
+    /// config shows too (it showed the config's), with a warning.
+    @Test func aConfigsOtherNameIsNotTheServedOne() async throws {
+        try await withTemporaryDirectory { directory in
+            try Fixtures.makeModel(directory, versions: [1], config: "name: \"othername\"\n")
+            let capture = LogCapture()
+            let repository = try ModelRepository.load(
+                .repository(path: directory), options: RepositoryOptions(), logger: capture.logger(level: .warning))
+            let model = try repository.model(named: "add")
+            #expect(model.config.name == "add")
+            #expect(model.config.json().contains(#""name":"add""#))
+            #expect(capture.messages.contains("\(directory)/add/config.pbtxt: name 'othername' is not the model's: it is served as 'add'"))
+        }
+    }
+
     @Test func dynamicBatchingComesFromTheConfigElseFromTheServerDefault() async throws {
         try await withTemporaryDirectory { directory in
             try Fixtures.makeModel(
