@@ -80,8 +80,12 @@ extension ModelRepository {
         await options.refreshSource?()
         guard try override?.upload != nil || sourceNames().contains(name) else { throw LedgeError.unknownModel(name) }
         let given = override
-        await onChanges { self.apply(name, override: .some(given)) }
-        let slot = slots.withLock { $0[name] }
+        // The model as this load left it, read on the change queue: an unload queued behind it
+        // would otherwise make a load that succeeded look failed.
+        let slot = try await onChanges { () -> Slot? in
+            self.apply(name, override: .some(given))
+            return self.slots.withLock { $0[name] }
+        }
         // Files whose load failed go now (what serves is what came before).
         if let upload = override?.upload, upload !== slot?.override?.upload { upload.remove() }
         // A load that failed says so, also when what served before goes on serving (as Triton's).

@@ -1,6 +1,6 @@
 import Foundation
 import LedgeCore
-import LedgeServing
+@testable import LedgeServing
 import LedgeTesting
 import Logging
 import Synchronization
@@ -85,6 +85,33 @@ import Testing
             #expect(repository.index().first == ModelRepository.IndexEntry(name: "add", version: "1", state: "UNAVAILABLE", reason: "unloaded"))
             #expect(throws: LedgeError.unknownModel("add")) { try repository.model(named: "add") }
             await #expect(throws: LedgeError.unknownModel("nothing")) { try await repository.load("nothing") }
+        }
+    }
+
+    /// A load that succeeded says so even when an unload queued right behind it has already
+    /// run by the time the load answers (it read the model after the unload: a 400 "did not load").
+    @Test func aLoadAnswersWhatItDidNotWhatCameAfter() async throws {
+        try await withTemporaryDirectory { directory in
+            try Fixtures.makeModel(directory, versions: [1])
+            let repository = try Self.load(directory, RepositoryOptions(controlMode: .explicit))
+            // Hold the change queue, queue the load and then the unload behind it; hold Swift's pool
+            // (the load's task resumes there) while both run, so the load answers after the unload.
+            let queue = DispatchSemaphore(value: 0)
+            let pool = DispatchSemaphore(value: 0)
+            let threads = ProcessInfo.processInfo.activeProcessorCount
+            repository.changes.async { queue.wait() }
+            let load = Task.detached { try await repository.load("add") }
+            try await Task.sleep(for: .milliseconds(300))
+            let unload = Task.detached { try await repository.unload("add") }
+            try await Task.sleep(for: .milliseconds(300))
+            for _ in 0..<threads { Task.detached { pool.wait() } }
+            try await Task.sleep(for: .milliseconds(100))
+            queue.signal()
+            try await Task.sleep(for: .milliseconds(300))
+            for _ in 0..<threads { pool.signal() }
+            try await load.value
+            try await unload.value
+            #expect(Self.states(repository) == ["add/1 UNAVAILABLE"])
         }
     }
 
