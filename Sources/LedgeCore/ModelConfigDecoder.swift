@@ -32,7 +32,8 @@ struct ModelConfigDecoder {
             throw reader.error("backend '\(backend)' does not match platform '\(platform)': expected \(expected)", at: field.position)
         }
         if let field = try reader.scalar(top, "max_batch_size", expected: "an integer") {
-            config.declaredMaxBatchSize = try reader.integer(field, in: Self.maxBatchSizeRange, expected: "an integer >= 0")
+            config.declaredMaxBatchSize = try reader.integer(
+                field, in: Self.maxBatchSizeRange, expected: "an integer from 0 to \(Self.maxBatchSizeRange.upperBound)")
         }
         config.inputs = try tensors(top, "input")
         config.outputs = try tensors(top, "output")

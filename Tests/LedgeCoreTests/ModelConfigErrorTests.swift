@@ -93,9 +93,10 @@ import Testing
     @Test(arguments: [
         ("name: 12", "1:1: name: expected a string in quotes, found number 12"),
         ("name: \"a\" name: \"b\"", "1:11: field 'name' is given twice (first at 1:1): expected it once"),
-        ("max_batch_size: \"8\"", "1:1: max_batch_size: expected an integer >= 0, found string \"8\""),
-        ("max_batch_size: -1", "1:1: max_batch_size: -1 is out of range: expected an integer >= 0"),
-        ("max_batch_size: 1.5", "1:1: max_batch_size: expected an integer >= 0, found number 1.5"),
+        ("max_batch_size: \"8\"", "1:1: max_batch_size: expected an integer from 0 to 2147483647, found string \"8\""),
+        ("max_batch_size: -1", "1:1: max_batch_size: -1 is out of range: expected an integer from 0 to 2147483647"),
+        ("max_batch_size: 99999999999", "1:1: max_batch_size: 99999999999 is out of range: expected an integer from 0 to 2147483647"),
+        ("max_batch_size: 1.5", "1:1: max_batch_size: expected an integer from 0 to 2147483647, found number 1.5"),
         (
             "platform: \"tensorflow_savedmodel\"",
             "1:1: platform 'tensorflow_savedmodel' is not supported by ledge: expected onnxruntime_onnx or tflite"

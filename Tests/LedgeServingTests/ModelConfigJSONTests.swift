@@ -49,8 +49,8 @@ import Testing
             #"{"optimization": {}}"#,
             "load parameter 'config': field 'optimization' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup"
         ),
-        (#"{"max_batch_size": "x"}"#, "load parameter 'config': max_batch_size: expected an integer >= 0, found string \"x\""),
-        (#"{"max_batch_size": -1}"#, "load parameter 'config': max_batch_size: -1 is out of range: expected an integer >= 0"),
+        (#"{"max_batch_size": "x"}"#, "load parameter 'config': max_batch_size: expected an integer from 0 to 2147483647, found string \"x\""),
+        (#"{"max_batch_size": -1}"#, "load parameter 'config': max_batch_size: -1 is out of range: expected an integer from 0 to 2147483647"),
         (
             #"{"instance_group": [{"kind": "KIND_GPU"}]}"#,
             "load parameter 'config': instance_group[0].kind KIND_GPU is not supported by ledge: expected KIND_CPU (Ledge runs models on the CPU)"
