@@ -24,19 +24,42 @@ enum RequestDecoding {
         }
     }
 
-    /// A shape is an array of integer literals: `1.0` is not a dimension.
+    /// A shape is an array of integer literals: `1.0` is not a dimension; nor is `2.5` a count in
+    /// the parameters Ledge reads as integers (JSONDecoder words those as malformed JSON).
     private static func checkShapes(_ json: JSONValue) throws {
-        guard case .object(let members) = json, case .array(let inputs)? = members["inputs"] else { return }
-        for (i, input) in inputs.enumerated() {
-            guard case .object(let fields) = input, case .array(let dims)? = fields["shape"] else { continue }
-            for (d, dim) in dims.enumerated() {
-                switch dim {
-                case .int: continue
-                case .uint, .number:
-                    throw LedgeError.invalidInput(
-                        "field 'inputs[\(i)].shape[\(d)]' is \(describe(dim)): expected an integer dimension from 0 to \(Int.max)")
-                default: continue
+        guard case .object(let members) = json else { return }
+        try checkIntegers(members["parameters"], at: "parameters")
+        for list in ["inputs", "outputs"] {
+            guard case .array(let tensors)? = members[list] else { continue }
+            for (i, tensor) in tensors.enumerated() {
+                guard case .object(let fields) = tensor else { continue }
+                try checkIntegers(fields["parameters"], at: "\(list)[\(i)].parameters")
+                guard list == "inputs", case .array(let dims)? = fields["shape"] else { continue }
+                for (d, dim) in dims.enumerated() {
+                    switch dim {
+                    case .int: continue
+                    case .uint, .number:
+                        throw LedgeError.invalidInput(
+                            "field 'inputs[\(i)].shape[\(d)]' is \(describe(dim)): expected an integer dimension from 0 to \(Int.max)")
+                    default: continue
+                    }
                 }
+            }
+        }
+    }
+
+    /// The parameters read as integers.
+    private static let integerParameters = [
+        "binary_data_size", "classification", "priority", "shared_memory_byte_size", "shared_memory_offset", "timeout",
+    ]
+
+    private static func checkIntegers(_ parameters: JSONValue?, at path: String) throws {
+        guard case .object(let fields)? = parameters else { return }
+        for key in integerParameters {
+            guard let value = fields[key] else { continue }
+            switch value {
+            case .uint, .number: throw LedgeError.invalidInput("field '\(path).\(key)' is \(describe(value)): expected an integer")
+            default: continue
             }
         }
     }

@@ -62,6 +62,14 @@ struct BadRequest: Sendable, CustomTestStringConvertible {
             "malformed JSON", body: #"{"inputs": [ "#,
             message: "malformed JSON in the request body: expected a JSON object with 'inputs'"),
         BadRequest(
+            "a fraction where a parameter is an integer",
+            body:
+                #"{"inputs":[{"name":"a","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]},{"name":"b","datatype":"FP32","shape":[1,4],"data":[1,1,1,1]}],"outputs":[{"name":"sum","parameters":{"classification":2.5}}]}"#,
+            message: "field 'outputs[0].parameters.classification' is 2.5: expected an integer"),
+        BadRequest(
+            "a fraction as the request's timeout", body: #"{"inputs":[],"parameters":{"timeout":1e3}}"#,
+            message: "field 'parameters.timeout' is 1000.0: expected an integer"),
+        BadRequest(
             "missing field", body: #"{"inputs":[{"name":"a","shape":[1,4],"data":[1,2,3,4]}]}"#,
             message: "missing field 'inputs[0].datatype' in the request JSON"),
         BadRequest(
