@@ -15,9 +15,14 @@ extension ImageUpload {
     static func fromMultipart(_ body: Data, contentType: String) throws -> ImageUpload {
         let parts = try Multipart.parse(body, boundary: try Multipart.boundary(contentType: contentType))
         let isFile = { (part: MultipartPart) in part.fileName != nil || part.contentType?.hasPrefix("image/") == true }
-        guard let part = parts.first(where: isFile) else {
+        let files = parts.filter(isFile)
+        guard let part = files.first else {
             throw LedgeError.invalidInput(
                 "multipart body has no file part: expected a form field with a filename holding a JPEG or PNG image")
+        }
+        // One photo a request: a second would be dropped unseen (send each in its own request).
+        guard files.count == 1 else {
+            throw LedgeError.invalidInput("multipart body has \(files.count) file parts: expected one image a request")
         }
         var name = "form field '\(HeaderValue.printable(part.fieldName ?? ""))'"
         if let file = part.fileName, !file.isEmpty { name += " (\(HeaderValue.printable(file)))" }

@@ -80,6 +80,9 @@ struct V2Routes: Sendable {
         router.on("/v2/models/{model}/classify", method: .post, scope: .inference, recordingIn: table) { request, context in
             try await classify(request, context)
         }
+        router.on("/v2/models/{model}/versions/{version}/classify", method: .post, scope: .inference, recordingIn: table) { request, context in
+            try await classify(request, context)
+        }
     }
 
     /// The model (and version) named by the path, else 400 for a bad name or 404.

@@ -43,6 +43,20 @@ import Testing
                 #expect(result.top.count == 5)
                 #expect(result.top.first?.label == "espresso")
             }
+            // A version's route, as infer has one (it answered a bare 404); an unknown version's 404 names it.
+            try await client.execute(
+                uri: "/v2/models/efficientnet/versions/1/classify?top_k=1", method: .post,
+                headers: [.contentType: "image/jpeg"], body: chelsea
+            ) { response in
+                let result = try response.json(Classified.self)
+                #expect(result.top.map(\.label) == ["Egyptian cat"])
+            }
+            try await client.execute(
+                uri: "/v2/models/efficientnet/versions/7/classify", method: .post, headers: [.contentType: "image/jpeg"], body: chelsea
+            ) { response in
+                #expect(response.status == .notFound)
+                #expect(response.errorMessage == "model 'efficientnet' has no version '7': expected 1")
+            }
         }
     }
 

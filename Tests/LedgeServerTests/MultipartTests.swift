@@ -156,6 +156,12 @@ import Testing
             message: "multipart body has no file part: expected a form field with a filename holding a JPEG or PNG image")
     }
 
+    /// Two photos in one form: refused, not the second dropped unseen.
+    @Test func twoFileParts() async throws {
+        try await expectError(
+            Self.body([try Self.jpegPart(), try Self.jpegPart()]), message: "multipart body has 2 file parts: expected one image a request")
+    }
+
     @Test func filePartThatIsNotAnImage() async throws {
         try await expectError(
             Self.body([Self.file("image", "notes.txt", type: "text/plain", Data("hello".utf8))]),
