@@ -59,6 +59,9 @@ public struct BenchOptions: Sendable {
         self.inputSize = inputSize
     }
 
+    /// The most instances a throughput run opens at once (each is a loaded copy of the model).
+    public static let maxInstances = 256
+
     /// Throws a usage error naming the option that is out of range.
     public func validate() throws {
         if warmup < 0 { throw LedgeError.usage("--warmup must be 0 or more, got \(warmup)") }
@@ -68,10 +71,12 @@ public struct BenchOptions: Sendable {
         }
         if batches.isEmpty { throw LedgeError.usage("--batch needs at least one batch size") }
         if let bad = batches.first(where: { $0 < 1 }) { throw LedgeError.usage("--batch sizes must be at least 1, got \(bad)") }
-        if !(runDelay >= 0 && runDelay.isFinite) {
-            throw LedgeError.usage("--run-delay must be 0 or more seconds, got \(runDelay)")
+        if !(runDelay >= 0 && runDelay <= 60) {
+            throw LedgeError.usage("--run-delay must be from 0 to 60 seconds, got \(runDelay)")
         }
-        if instances < 1 { throw LedgeError.usage("--instances must be at least 1, got \(instances)") }
+        if !(1...Self.maxInstances).contains(instances) {
+            throw LedgeError.usage("--instances must be from 1 to \(Self.maxInstances), got \(instances)")
+        }
         if topK < 1 { throw LedgeError.usage("--top-k must be at least 1, got \(topK)") }
         if endToEnd && imagesDirectory == nil { throw LedgeError.usage("--end-to-end needs --images DIR") }
     }

@@ -52,6 +52,7 @@ struct ClassifyCommand: ParsableCommand {
         if images.isEmpty { throw ValidationError("give at least one image with -i IMAGE") }
         if topK < 1 { throw ValidationError("-k/--top-k must be at least 1, got \(topK)") }
         if count < 1 { throw ValidationError("-c/--count must be at least 1, got \(count)") }
+        if let threshold, !threshold.isFinite { throw ValidationError("-t/--threshold must be a finite score, got \(threshold)") }
     }
 
     func run() throws {

@@ -90,7 +90,8 @@ extension ONNXSession {
         if let graphName { metadata.properties["graph_name"] = graphName }
         if let domain = string(api.raw.metadata_get_domain) { metadata.properties["domain"] = domain }
         var version: Int64 = 0
-        if (try? api.check(api.raw.metadata_get_version(handle.pointer, &version))) != nil, version != 0 {
+        // Int64.max is ONNX Runtime's "no model_version".
+        if (try? api.check(api.raw.metadata_get_version(handle.pointer, &version))) != nil, version != 0, version != .max {
             metadata.version = String(version)
         }
 

@@ -39,6 +39,11 @@ public struct ModelQuantizer: Sendable {
         let floatSession = try ONNXSession(file: original, options: SessionOptions(threads: threads), runtime: runtime, logger: logger)
 
         let summary = try ModelPreparation.prepare(&file)
+        // An --exclude that names no node and no operator type of the model is a typo, not a wish.
+        let known = Set(file.model.graph.node.flatMap { [$0.name, $0.opType] })
+        if let unknown = options.exclude.first(where: { !known.contains($0) }) {
+            throw LedgeError.usage("--exclude \(unknown): no node or operator type of \(input) is called so")
+        }
         let outcome: QDQQuantizer.Outcome
         var calibrationCount = 0
         if options.dynamic {

@@ -78,8 +78,10 @@ import Testing
         #expect(throws: LedgeError.usage("--runs must be at least 1, got 0")) { try BenchOptions(runs: 0).validate() }
         #expect(throws: LedgeError.usage("--batch sizes must be at least 1, got 0")) { try BenchOptions(batches: [0]).validate() }
         #expect(throws: LedgeError.usage("--end-to-end needs --images DIR")) { try BenchOptions(endToEnd: true).validate() }
-        #expect(throws: LedgeError.usage("--run-delay must be 0 or more seconds, got -0.5")) { try BenchOptions(runDelay: -0.5).validate() }
-        #expect(throws: LedgeError.usage("--run-delay must be 0 or more seconds, got inf")) { try BenchOptions(runDelay: .infinity).validate() }
+        #expect(throws: LedgeError.usage("--run-delay must be from 0 to 60 seconds, got -0.5")) { try BenchOptions(runDelay: -0.5).validate() }
+        #expect(throws: LedgeError.usage("--run-delay must be from 0 to 60 seconds, got inf")) { try BenchOptions(runDelay: .infinity).validate() }
+        #expect(throws: LedgeError.usage("--run-delay must be from 0 to 60 seconds, got 1000000000.0")) { try BenchOptions(runDelay: 1e9).validate() }
+        #expect(throws: LedgeError.usage("--instances must be from 1 to 256, got 10000")) { try BenchOptions(instances: 10000).validate() }
         #expect(throws: LedgeError.invalidInput("--images: directory not found: /nonexistent-dir")) {
             try runner(BenchOptions(runs: 1, imagesDirectory: "/nonexistent-dir"))
                 .run(model: Fixtures.model("efficientnet_lite0.tflite"), threads: 1, provider: nil)

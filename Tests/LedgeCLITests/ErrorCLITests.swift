@@ -150,6 +150,15 @@ import Testing
         try expectError(
             ["quantize", model, "-o", model, "--dynamic"], status: 3,
             message: "error: --output \(model) is the input \(model): writing it would destroy it; expected another path")
+        let mlp = Fixtures.model("mlp_gen.onnx")
+        try expectError(
+            ["quantize", mlp, "-o", dir + "/q.onnx", "--dynamic", "--exclude", "NoSuchNode"], status: 2,
+            message: "error: --exclude NoSuchNode: no node or operator type of \(mlp) is called so")
+        try expectError(
+            ["classify", "-m", Self.effnet, "-i", Fixtures.image("chelsea.jpg"), "-t", "nan"], status: 2,
+            message:
+                "Error: -t/--threshold must be a finite score, got nan\nUsage: ledge classify [<options>] --model <model>\n  See 'ledge classify --help' for more information."
+        )
         #expect(try String(contentsOfFile: dir + "/mine/precious.txt", encoding: .utf8) == "keep me")
         #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == original)
         try expectError(

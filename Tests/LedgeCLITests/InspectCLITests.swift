@@ -46,6 +46,10 @@ import Testing
         #expect(input["quantization"] is NSNull)
         let gen = try json("mobilenet_gen.onnx")
         #expect((gen["outputs"] as? [[String: Any]])?.first?["shape"] as? [Int] == [-1, 1000])
+        // A model without model_version has none (ONNX Runtime reports Int64.max for it: it was shown as the version).
+        let metadata = try #require(try json("mlp_gen.onnx")["metadata"] as? [String: Any])
+        #expect(metadata["name"] as? String == "mlp_gen")
+        #expect(metadata["version"] == nil || metadata["version"] is NSNull, "\(metadata)")
     }
 
     @Test func textReport() throws {
