@@ -150,8 +150,8 @@ struct DeployK8sCommand: ParsableCommand {
             }
             placement = .selector(labels)
         }
-        let (cpuRequest, cpuLimit) = Self.pair(cpu)
-        let (memoryRequest, memoryLimit) = Self.pair(memory)
+        let (cpuRequest, cpuLimit) = try KubernetesQuantity.requestAndLimit(cpu, option: "--cpu", example: "500m,2")
+        let (memoryRequest, memoryLimit) = try KubernetesQuantity.requestAndLimit(memory, option: "--memory", example: "256Mi,1Gi")
         var options = KubernetesOptions(
             name: name ?? Self.defaultName(image), image: image, namespace: namespace, replicas: replicas, placement: placement,
             cpuRequest: cpuRequest, cpuLimit: cpuLimit, memoryRequest: memoryRequest, memoryLimit: memoryLimit, kserve: kserve,
@@ -210,10 +210,6 @@ struct DeployK8sCommand: ParsableCommand {
         return String(name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(63))
     }
 
-    static func pair(_ text: String) -> (String, String) {
-        let parts = text.split(separator: ",").map(String.init)
-        return (parts.first ?? text, parts.count > 1 ? parts[1] : (parts.first ?? text))
-    }
 }
 
 /// Writes manifest files into a folder, all or none: a staging folder renamed into place.
