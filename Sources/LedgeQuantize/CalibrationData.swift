@@ -82,6 +82,10 @@ enum NumpyFile {
             throw LedgeError.invalidInput("\(path): shape \(shape) does not fit input '\(spec.name)' \(spec.shapeDescription)")
         }
         let values = body.withUnsafeBytes { raw in (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+        // A NaN or infinity would make every range it reaches meaningless (and no node quantizable).
+        if let index = values.firstIndex(where: { !$0.isFinite }) {
+            throw LedgeError.invalidInput("\(path): value \(index) is \(values[index]): expected finite float32 values to calibrate with")
+        }
         return Tensor(dtype: .float32, shape: shape, values: values as [Float])
     }
 }
