@@ -1,6 +1,7 @@
 internal import ArgumentParser
 internal import LedgeCore
 internal import LedgeEngine
+internal import Logging
 
 /// `ledge classify -m MODEL -i IMAGE…`: top-k labels and per-run inference times,
 /// the experience of Coral's `classify_image.py`, for TFLite and ONNX models.
@@ -65,6 +66,14 @@ struct ClassifyCommand: ParsableCommand {
         engine.xnnpackCache = graphs.weightCache
         let session = try ModelLoader.open(path: model, options: engine, logger: logger)
         let classifier = try ImageClassifier(session: session, options: options)
+        // A labels file of another model (or cut short) names the wrong classes, or none past its end: say so.
+        if let path = options.labelsPath, let given = classifier.labels?.count,
+            given != classifier.pipeline.classCount && given != classifier.pipeline.classCount + 1
+        {
+            logger.warning(
+                "\(path) has \(given) labels for the model's \(classifier.pipeline.classCount) classes: labels may not be this model's; classes past them are shown by index"
+            )
+        }
         var results: [ClassificationResult] = []
         for image in images {
             let result = try classifier.classify(path: image, topK: topK, runs: count, threshold: threshold ?? -.infinity)

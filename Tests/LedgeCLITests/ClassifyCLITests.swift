@@ -74,6 +74,23 @@ import Testing
         #expect(lines[results + 1].hasPrefix("Egyptian cat: 0."))
     }
 
+    /// A labels file whose count is not the model's classes (another model's, or cut short): a
+    /// warning, the classes past it shown by index (it was silent).
+    @Test func labelsOfAnotherCountAreWarnedAbout() throws {
+        let path = NSTemporaryDirectory() + "ledge-labels-\(UUID().uuidString).txt"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "cat\ndog\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.ledge([
+            "classify", "-m", Fixtures.model(Self.effnet), "-i", Fixtures.image("chelsea.jpg"), "-l", path, "-k", "1", "-c", "1",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(
+            result.stderr
+                == "warning: \(path) has 2 labels for the model's 1000 classes: labels may not be this model's; classes past them are shown by index\n"
+        )
+        #expect(result.stdout.contains("-------RESULTS--------\n285: 0."), "\(result.stdout)")  // Egyptian cat, by index
+    }
+
     /// The Raspberry Pi tutorial's command as written (`--model --label --image`), with
     /// the labels file the tutorial downloads (here: the model's embedded labels, written out).
     @Test func tutorialCommandAsWritten() throws {
