@@ -111,6 +111,23 @@ struct PackageCommand: AsyncParsableCommand {
         if !(0...10).contains(registryRetries) { throw ValidationError("--registry-retries must be between 0 and 10, got \(registryRetries)") }
     }
 
+    /// The NAME:TAG the image gets inside `-o`: `--tag`, else `TITLE:VERSION` (the title lowercased,
+    /// as repository names are); either must be a valid image reference, as Docker and registries read one.
+    static func imageTag(_ tag: String?, title: String, version: String) throws -> String {
+        let text = tag ?? "\(title.lowercased()):\(version)"
+        do {
+            _ = try RegistryReference(parsing: text)
+        } catch {
+            if let tag {
+                throw LedgeError.usage(
+                    "--tag '\(tag)': expected NAME:TAG with a lowercase name and a tag of letters, digits, '_', '.' and '-' (at most 128)")
+            }
+            throw LedgeError.usage(
+                "the default tag '\(text)' is not a valid image reference (from the model name and --version '\(version)'): give --tag NAME:TAG")
+        }
+        return text
+    }
+
     func run() async throws {
         let logger = Logger(label: "ledge.package") { _ in ConsoleLogHandler(logLevel: verbose ? .debug : .warning) }
         let fetched = try await modelURIs.modelFiles(logger: logger)
@@ -164,7 +181,7 @@ struct PackageCommand: AsyncParsableCommand {
         } else if let context {
             destination = .context(path: context)
         } else {
-            destination = .output(path: output ?? "", format: format.format, tag: tag ?? "\(metadata.title):\(version)")
+            destination = .output(path: output ?? "", format: format.format, tag: try Self.imageTag(tag, title: metadata.title, version: version))
         }
         var request = PackageRequest(
             models: entries, platforms: platforms, binaries: binaries, platformsDirectory: inputs.platformsDirectory(),

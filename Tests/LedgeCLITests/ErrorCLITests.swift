@@ -172,4 +172,24 @@ import Testing
         #expect(
             huge.stderr.hasPrefix("error: --batch 65536: the input tensors would take 39.5 GB, more than half of this machine's "), "\(huge.stderr)")
     }
+
+    /// The tag an image gets inside -o is one Docker and registries read (a space, capitals in the
+    /// name, an empty tag were written into the archive as given).
+    @Test func imageTagsAreChecked() throws {
+        let add = Fixtures.model("add.onnx")
+        let out = NSTemporaryDirectory() + "ledge-tag-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        for tag in ["Bad Tag:1", "UPPER/x:1", "x:", "x:" + String(repeating: "t", count: 129)] {
+            try expectError(
+                ["package", "-m", add, "-o", out, "--tag", tag], status: 2,
+                message: "error: --tag '\(tag)': expected NAME:TAG with a lowercase name and a tag of letters, digits, '_', '.' and '-' (at most 128)"
+            )
+        }
+        try expectError(
+            ["package", "-m", add, "-o", out, "--version", "1.0 beta"], status: 2,
+            message:
+                "error: the default tag 'ledge-add:1.0 beta' is not a valid image reference (from the model name and --version '1.0 beta'): give --tag NAME:TAG"
+        )
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }
