@@ -131,6 +131,44 @@ public enum KubernetesManifests {
         return files
     }
 
+    /// A node name (DNS-1123 subdomain), and label keys and values as Kubernetes takes them: what
+    /// the cluster would refuse is refused here.
+    static func validate(_ placement: Placement, subdomain: Regex<(Substring, Substring?)>) throws {
+        switch placement {
+        case .anywhere:
+            return
+        case .node(let node):
+            guard node.wholeMatch(of: subdomain) != nil else {
+                throw LedgeError.usage("--node '\(node)': expected a node name (lower-case letters, digits, '-' and '.', at most 253)")
+            }
+        case .selector(let labels):
+            let name = #/[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?/#
+            for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
+                let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+                let keyOK =
+                    parts.count == 1
+                    ? key.wholeMatch(of: name) != nil
+                    : parts.count == 2 && parts[0].wholeMatch(of: subdomain) != nil && parts[1].wholeMatch(of: name) != nil
+                guard keyOK, value.isEmpty || value.wholeMatch(of: name) != nil else {
+                    throw LedgeError.usage(
+                        "--selector '\(key)=\(value)': expected a label KEY=VALUE as Kubernetes takes them (letters, digits, '-', '_' and '.', at most 63 each; a key may have a DNS prefix and '/')"
+                    )
+                }
+            }
+        }
+    }
+
+    /// Whether the repository of image reference `image` is one a registry takes: lower-case
+    /// components of letters and digits joined by '.', '_', '__' or dashes (the registry host aside).
+    static func repositoryIsValid(_ image: String) -> Bool {
+        let named = image.split(separator: "@", maxSplits: 1).first.map(String.init) ?? image
+        var parts = named.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if parts.count > 1, parts[0].contains(".") || parts[0].contains(":") || parts[0] == "localhost" { parts.removeFirst() }
+        if let last = parts.last, let colon = last.lastIndex(of: ":") { parts[parts.count - 1] = String(last[..<colon]) }
+        let component = #/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*/#
+        return !parts.isEmpty && parts.allSatisfy { $0.wholeMatch(of: component) != nil }
+    }
+
     static func validate(_ options: KubernetesOptions) throws {
         let dns = #/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/#
         guard options.name.wholeMatch(of: dns) != nil else {
@@ -139,10 +177,12 @@ public enum KubernetesManifests {
         if let namespace = options.namespace, namespace.wholeMatch(of: dns) == nil {
             throw LedgeError.usage("namespace '\(namespace)': expected a DNS-1123 label")
         }
-        guard !options.image.isEmpty, !options.image.contains(where: \.isWhitespace) else {
-            throw LedgeError.usage("image '\(options.image)': expected REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]")
+        guard !options.image.isEmpty, !options.image.contains(where: \.isWhitespace), Self.repositoryIsValid(options.image) else {
+            throw LedgeError.usage(
+                "image '\(options.image)': expected REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST], the repository in lower case")
         }
         let subdomain = #/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/#
+        try validate(options.placement, subdomain: subdomain)
         if let account = options.serviceAccount, account.wholeMatch(of: subdomain) == nil {
             throw LedgeError.usage("--service-account '\(account)': expected a ServiceAccount name (lower-case letters, digits, '-' and '.')")
         }

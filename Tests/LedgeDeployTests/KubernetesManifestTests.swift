@@ -292,14 +292,15 @@ import Testing
 
     @Test func selectorPlacementAndQuotingReadBackAsWritten() throws {
         var options = Self.edge
-        options.placement = .selector(["kubernetes.io/arch": "arm64", "ledge/tier": "edge: yes"])
+        // YAML would read yes and 1.0 as a bool and a number unquoted.
+        options.placement = .selector(["kubernetes.io/arch": "arm64", "ledge/tier": "yes", "ledge/version": "1.0"])
         options.kserve = false
         options.seldon = false
         let folder = try Self.write(try KubernetesManifests.render(options))
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let deployment = try Self.parse(folder + "/deployment.yaml")
         let pod = try #require(((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
-        #expect(pod["nodeSelector"] as? [String: String] == ["kubernetes.io/arch": "arm64", "ledge/tier": "edge: yes"])
+        #expect(pod["nodeSelector"] as? [String: String] == ["kubernetes.io/arch": "arm64", "ledge/tier": "yes", "ledge/version": "1.0"])
         #expect(pod["nodeName"] == nil)
         let annotations = ((deployment["spec"] as? [String: Any])?["template"] as? [String: Any]).flatMap {
             ($0["metadata"] as? [String: Any])?["annotations"] as? [String: String]
@@ -313,6 +314,27 @@ import Testing
         let error = try #require(throws: LedgeError.self) { try KubernetesManifests.render(options) }
         #expect(error.code == .usage)
         #expect(error.message == "name 'Effnet_Lite': expected a DNS-1123 label (lower-case letters, digits and '-', at most 63)")
+        // A node, a selector or an image the cluster or a registry would refuse (they were written as given).
+        let label = "(letters, digits, '-', '_' and '.', at most 63 each; a key may have a DNS prefix and '/')"
+        let long = String(repeating: "v", count: 64)
+        let cases: [(Placement, String, String)] = [
+            (.node("Node_1"), Self.image, "--node 'Node_1': expected a node name (lower-case letters, digits, '-' and '.', at most 253)"),
+            (.node(""), Self.image, "--node '': expected a node name (lower-case letters, digits, '-' and '.', at most 253)"),
+            (.selector(["k": long]), Self.image, "--selector 'k=\(long)': expected a label KEY=VALUE as Kubernetes takes them \(label)"),
+            (.selector(["a/b/c": "v"]), Self.image, "--selector 'a/b/c=v': expected a label KEY=VALUE as Kubernetes takes them \(label)"),
+            (
+                .anywhere, "r.example.com/x/UPPER_Case:1",
+                "image 'r.example.com/x/UPPER_Case:1': expected REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST], the repository in lower case"
+            ),
+        ]
+        for (placement, image, message) in cases {
+            var bad = KubernetesOptions(name: "effnet", image: image, placement: placement)
+            bad.kserve = false
+            #expect(throws: LedgeError.usage(message)) { try KubernetesManifests.render(bad) }
+        }
+        var fine = KubernetesOptions(name: "effnet", image: "127.0.0.1:5000/ledge/add:v1", placement: .selector(["node-role.kubernetes.io/edge": ""]))
+        fine.kserve = false
+        _ = try KubernetesManifests.render(fine)
     }
 
     @Test func commandWritesTheFolderAndReadsAPackageResult() throws {
