@@ -4,6 +4,9 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
+#if canImport(Glibc)
+internal import Glibc
+#endif
 internal import LedgeCore
 internal import LedgeDeploy
 
@@ -216,10 +219,12 @@ struct DeployK8sCommand: ParsableCommand {
 enum ManifestFolder {
     static func write(_ files: [(String, String)], to folder: String) throws {
         let fm = FileManager.default
+        let parent = PathName.deletingLastComponent(folder.hasSuffix("/") ? String(folder.dropLast()) : folder)
+        guard parent.isEmpty || PathName.isDirectory(parent) else { throw LedgeError.usage("-o \(folder): folder not found: \(parent)") }
         let stage = folder + ".ledge-tmp"
         try? fm.removeItem(atPath: stage)
         do {
-            try fm.createDirectory(atPath: stage, withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: stage, withIntermediateDirectories: false)
             for (name, text) in files {
                 guard fm.createFile(atPath: stage + "/" + name, contents: Data(text.utf8)) else {
                     throw LedgeError.invalidInput("cannot write \(stage)/\(name)")
@@ -232,7 +237,9 @@ enum ManifestFolder {
             throw error
         } catch {
             try? fm.removeItem(atPath: stage)
-            throw LedgeError.invalidInput("cannot write manifests to \(folder): \(error)")
+            // Foundation's error in one line: the system's reason, as the other commands give it.
+            let posix = ((error as? CocoaError)?.userInfo["NSUnderlyingError"] as? POSIXError)?.code.rawValue
+            throw LedgeError.invalidInput("cannot write manifests to \(folder): \(posix.map { String(cString: strerror($0)) } ?? "\(error)")")
         }
     }
 }

@@ -150,6 +150,13 @@ import Testing
         try expectError(
             ["quantize", model, "-o", model, "--dynamic"], status: 3,
             message: "error: --output \(model) is the input \(model): writing it would destroy it; expected another path")
+        try expectError(
+            ["deploy", "k8s", "--image", "registry.example.com/add:1", "-o", dir + "/missing/k"], status: 2,
+            message: "error: -o \(dir)/missing/k: folder not found: \(dir)/missing")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/missing"))  // it was made, silently
+        try expectError(
+            ["deploy", "k8s", "--image", "registry.example.com/add:1", "-o", "/proc/ledge-k8s"], status: 3,
+            message: "error: cannot write manifests to /proc/ledge-k8s: No such file or directory")
         let mlp = Fixtures.model("mlp_gen.onnx")
         try expectError(
             ["quantize", mlp, "-o", dir + "/q.onnx", "--dynamic", "--exclude", "NoSuchNode"], status: 2,
