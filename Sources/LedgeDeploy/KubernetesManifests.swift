@@ -1,5 +1,6 @@
 internal import LedgeCore
 internal import LedgeFetch
+internal import LedgePackage
 
 /// Where pods go: anywhere, on one node (`nodeName`, as KubeEdge edge nodes are usually
 /// addressed), or on nodes with labels.
@@ -158,15 +159,11 @@ public enum KubernetesManifests {
         }
     }
 
-    /// Whether the repository of image reference `image` is one a registry takes: lower-case
-    /// components of letters and digits joined by '.', '_', '__' or dashes (the registry host aside).
+    /// Whether image reference `image` (a digest after `@` aside) is one a registry takes, as
+    /// ``RegistryReference`` reads `--push` references: a lower-case repository, a valid tag.
     static func repositoryIsValid(_ image: String) -> Bool {
         let named = image.split(separator: "@", maxSplits: 1).first.map(String.init) ?? image
-        var parts = named.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        if parts.count > 1, parts[0].contains(".") || parts[0].contains(":") || parts[0] == "localhost" { parts.removeFirst() }
-        if let last = parts.last, let colon = last.lastIndex(of: ":") { parts[parts.count - 1] = String(last[..<colon]) }
-        let component = #/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*/#
-        return !parts.isEmpty && parts.allSatisfy { $0.wholeMatch(of: component) != nil }
+        return (try? RegistryReference(parsing: named)) != nil
     }
 
     static func validate(_ options: KubernetesOptions) throws {
