@@ -258,6 +258,7 @@ struct ServeCommand: AsyncParsableCommand {
                     reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true, logSettings: logSettings,
                     reflection: !noGRPCReflection, exitTimeout: limits.limits.exitTimeout),
                 repository: repository, logger: logger)
+        let exitTimeout = limits.exitTimeout
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,
             reusePort: reusePort,
@@ -276,7 +277,15 @@ struct ServeCommand: AsyncParsableCommand {
                     "ledge serve: \(names.isEmpty ? "no model loaded yet" : names.joined(separator: ", ")) on \(scheme)://\(shown):\(port)/v2 (\(plan.summary) per model); web page \(scheme)://\(shown):\(port)/\(grpcPart)\n"
                 StandardStreams.writeOutput(line)
             },
-            onShutdown: { readiness.stopping() }, access: network.access, tls: network.tls, logSettings: logSettings)
+            onShutdown: {
+                // The HTTP server drains first (ServerGroup): gRPC stops taking calls at the same time.
+                readiness.stopping()
+                repository.beginDraining()
+                grpc?.beginGracefulShutdown()
+                logger.notice(
+                    "shutting down: not ready, no new connections; requests in flight finish (open gRPC calls and streams within \(cFormat("%g", exitTimeout)) s)"
+                )
+            }, access: network.access, tls: network.tls, logSettings: logSettings)
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)
         defer { readiness.stopping() }
         let polling = Task { await repository.runPolling() }
@@ -286,16 +295,7 @@ struct ServeCommand: AsyncParsableCommand {
             OTLPMetricsExporter(settings: settings, version: LedgeVersion.current, logger: logger) { repository.metrics.exposition() }
         }
         defer { metricsExporter?.shutdown() }  // one last export, after the last request
-        let exitTimeout = limits.exitTimeout
-        try await ServerGroup.run(
-            app, with: grpc.map { [$0] } ?? [], refresh: refresh,
-            draining: {
-                repository.beginDraining()
-                grpc?.beginGracefulShutdown()
-                logger.notice(
-                    "shutting down: not ready, no new connections; requests in flight finish (open gRPC calls and streams within \(cFormat("%g", exitTimeout)) s)"
-                )
-            }, logger: logger)
+        try await ServerGroup.run(app, with: grpc.map { [$0] } ?? [], refresh: refresh, logger: logger)
     }
 }
 

@@ -9,17 +9,15 @@ internal import UnixSignals
 /// error is thrown.
 ///
 /// A `ServiceGroup` shuts its services down one after another, each once the one before has
-/// finished: `draining` is called first, so the others can begin at once (the gRPC server stops
-/// taking calls while the HTTP one drains, instead of after it), then the HTTP server drains
-/// (it stops listening at once), then the others.
+/// finished, last listed first: the HTTP server drains first (it stops listening at once, and its
+/// ``ServerConfiguration/onShutdown`` can start the others' drain with it), then the others.
 public enum ServerGroup {
     /// With `refresh`, credentials are reloaded while the servers run (when it has any to reload).
     public static func run(
-        _ app: some ApplicationProtocol, with others: [any Service], refresh: CredentialRefresh? = nil,
-        draining: @escaping @Sendable () -> Void = {}, logger: Logger
+        _ app: some ApplicationProtocol, with others: [any Service], refresh: CredentialRefresh? = nil, logger: Logger
     ) async throws {
         let reloading: [any Service] = refresh.flatMap { $0.isNeeded ? [$0] : nil } ?? []
-        let services = (others + reloading + [app, DrainStart(begin: draining)]).map { service in
+        let services = (others + reloading + [app]).map { service in
             ServiceGroupConfiguration.ServiceConfiguration(
                 service: service, successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)
@@ -27,15 +25,5 @@ public enum ServerGroup {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-    }
-}
-
-/// Waits for graceful shutdown and calls `begin`: the group's last service, so the first it shuts down.
-struct DrainStart: Service {
-    let begin: @Sendable () -> Void
-
-    func run() async {
-        do { try await gracefulShutdown() } catch { return }  // cancelled: the group is ending without a drain
-        begin()
     }
 }
