@@ -258,7 +258,7 @@ struct ServeCommand: AsyncParsableCommand {
                     reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true, logSettings: logSettings,
                     reflection: !noGRPCReflection, exitTimeout: limits.limits.exitTimeout),
                 repository: repository, logger: logger)
-        let exitTimeout = limits.exitTimeout
+        let (exitTimeout, exitDeadline) = (limits.exitTimeout, limits.limits.exitTimeout)
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,
             reusePort: reusePort,
@@ -283,8 +283,13 @@ struct ServeCommand: AsyncParsableCommand {
                 repository.beginDraining()
                 grpc?.beginGracefulShutdown()
                 logger.notice(
-                    "shutting down: not ready, no new connections; requests in flight finish (open gRPC calls and streams within \(cFormat("%g", exitTimeout)) s)"
+                    "shutting down: not ready, no new connections; requests, calls and streams in flight get \(cFormat("%g", exitTimeout)) s to finish"
                 )
+                // ServerGroup cancels what is still open then; the process is usually gone before this wakes.
+                Task {
+                    try await Task.sleep(for: exitDeadline)
+                    logger.warning("exit timeout of \(cFormat("%g", exitTimeout)) s passed: closing the requests, calls and connections still open")
+                }
             }, access: network.access, tls: network.tls, logSettings: logSettings)
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)
         defer { readiness.stopping() }
@@ -295,7 +300,8 @@ struct ServeCommand: AsyncParsableCommand {
             OTLPMetricsExporter(settings: settings, version: LedgeVersion.current, logger: logger) { repository.metrics.exposition() }
         }
         defer { metricsExporter?.shutdown() }  // one last export, after the last request
-        try await ServerGroup.run(app, with: grpc.map { [$0] } ?? [], refresh: refresh, logger: logger)
+        try await ServerGroup.run(
+            app, with: grpc.map { [$0] } ?? [], refresh: refresh, exitTimeout: exitDeadline, logger: logger)
     }
 }
 

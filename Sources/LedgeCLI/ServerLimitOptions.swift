@@ -28,8 +28,9 @@ struct ServerLimitOptions: ParsableArguments {
     @Option(
         name: .customLong("exit-timeout-secs"),
         help: """
-            Seconds that calls and streams still open at SIGTERM get to finish (Triton's --exit-timeout-secs); then their \
-            connections are closed and the server exits. The server reports not ready from SIGTERM on.
+            Seconds that requests, calls and streams still open at SIGTERM get to finish (Triton's --exit-timeout-secs); \
+            then they are cancelled, their connections closed, and the server exits. The server reports not ready from \
+            SIGTERM on.
             """)
     var exitTimeout: Double = 30
 

@@ -141,6 +141,9 @@ public final class GRPCInferenceServer: Service, Sendable {
             // inflated message: past `limit` SizeLimitedService refuses it; grpc-swift stops inflating at the
             // transport cap (twice the limit) and resets the stream.
             config.compression.enabledAlgorithms = [.gzip, .deflate]
+            // A connection with no call open closes as soon as the drain begins (IdleDrainHandler).
+            config.channelDebuggingCallbacks.onAcceptTCPConnection = { IdleDrainHandler.add(to: $0) }
+            config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { IdleDrainHandler.track(stream: $0) }
         }
         let transport =
             configuration.reusePort

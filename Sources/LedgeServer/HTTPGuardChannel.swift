@@ -30,6 +30,9 @@ struct HTTPGuardConfiguration: Sendable {
     var closeGraceTimeout: TimeAmount = .seconds(30)
     /// While draining, an idle keep-alive connection is closed after this long without a request.
     var drainIdleTimeout: TimeAmount = .seconds(1)
+    /// While draining, a request still unanswered this long after the drain began gets 503 and its
+    /// connection is closed (`--exit-timeout-secs`); `nil`: it is waited for.
+    var exitTimeout: TimeAmount?
     var serverName: String? = nil
     /// `Expect: 100-continue` is answered with `100 Continue` when the declared body is at most this
     /// (the server's largest body; a larger one gets its 413 without the client sending it).
@@ -45,6 +48,7 @@ struct HTTPGuardConfiguration: Sendable {
         bodyStallTimeout = TimeAmount(limits.bodyTimeout)
         minBodyBytesPerSecond = limits.minimumBodyRate
         writeStallTimeout = TimeAmount(limits.writeTimeout)
+        exitTimeout = TimeAmount(limits.exitTimeout)
         serverName = "ledge"
     }
 }

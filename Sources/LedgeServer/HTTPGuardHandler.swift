@@ -29,6 +29,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeWhenIdle = false  // close once responsesOwed reaches 0
     private var closeDeadline: NIODeadline?
     private var drainDeadline: NIODeadline?  // draining: close when still idle at this time
+    private var exitDeadline: NIODeadline?  // draining: what is still unanswered then gets 503
     private var pendingError: ServerError?
     private var inputDead = false  // stop forwarding input: the guard has taken over
     private var dropAppWrites = false  // the guard answered the request the app is working on
@@ -175,8 +176,10 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // `Connection: close` and the connection ends after it (the client reconnects — to
             // the new server when one shares the port); a connection still idle after
             // `drainIdleTimeout` is closed.
+            // A request still unanswered at the exit timeout gets 503 (see ``exitTimeoutPassed()``).
             self.closeWhenIdle = true
             self.drainDeadline = .now() + self.configuration.drainIdleTimeout
+            self.exitDeadline = self.configuration.exitTimeout.map { .now() + $0 }
             self.rearm()
             return
         }
@@ -271,6 +274,24 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Draining, and the exit timeout passed: a request still unanswered (its head or body still
+    /// arriving, or the app still working on it) gets 503 and the connection closes; one whose
+    /// response is on its way is cut. (The app's task is cancelled a moment later: ``ServerGroup``.)
+    private func exitTimeoutPassed() {
+        guard let context = self.context else { return }
+        let seconds = cFormat("%g", Double((self.configuration.exitTimeout ?? .zero).nanoseconds) / 1e9)
+        let error = ServerError(.serviceUnavailable, "the server is shutting down and its exit timeout of \(seconds) s passed")
+        guard !self.inputDead, !self.responseStarted, self.responsesOwed <= 1, self.inbound != .idle || self.responsesOwed == 1 else {
+            context.close(promise: nil)
+            return
+        }
+        self.inputDead = true
+        if self.inbound == .body && self.responsesOwed == 1 { context.fireErrorCaught(error) }  // the app's body read throws
+        self.dropAppWrites = true
+        self.responsesOwed = 0
+        self.respondAndClose(error)
+    }
+
     private func respondAndClose(_ error: ServerError) {
         guard let context = self.context else { return }
         let body = error.jsonBody
@@ -327,6 +348,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let since = self.unwritableSince { deadlines.append(since + self.configuration.writeStallTimeout) }
         if let hard = self.closeDeadline { deadlines.append(hard) }
         if let drain = self.drainDeadline, self.responsesOwed == 0, self.inbound == .idle { deadlines.append(drain) }
+        if let exit = self.exitDeadline { deadlines.append(exit) }
         if !self.inputDead {
             if self.responsesOwed == 0 {
                 switch self.inbound {
@@ -370,6 +392,10 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if let drain = self.drainDeadline, now >= drain, self.responsesOwed == 0, self.inbound == .idle {
             context.close(promise: nil)  // idle: nothing unread, nothing owed (as the keep-alive idle timeout)
+            return
+        }
+        if let exit = self.exitDeadline, now >= exit {
+            self.exitTimeoutPassed()
             return
         }
         if !self.inputDead {

@@ -69,8 +69,8 @@ public struct ConnectionLimits: Sendable, Hashable {
     public var maxConnections: Int?
     /// The largest request head (request line and header fields) in bytes; larger gets 431.
     public var maxHeaderSize: Int = 32 * 1024
-    /// After graceful shutdown begins, how long gRPC calls and streams still open may take (then
-    /// their connections are closed).
+    /// After graceful shutdown begins, how long requests, calls and streams still open may take (then
+    /// they are cancelled and their connections closed: ``ServerGroup``).
     public var exitTimeout: Duration = .seconds(30)
 
     public init() {}

@@ -52,6 +52,8 @@ public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
         switch error {
         case let error as ServerError: return error
         case let error as LedgeError: return ServerError(error)
+        // Only the server's exit timeout cancels a request (``ServerGroup``): load, not a fault.
+        case is CancellationError: return .init(.serviceUnavailable, "cancelled: the server is shutting down and its exit timeout passed")
         default: return .init(.internalServerError, "internal error: \(error)")
         }
     }

@@ -110,7 +110,7 @@ import Testing
         #expect(server.exitedCleanly, "ledge serve did not exit 0 after SIGTERM; stderr: \(server.stderr)")
         #expect(
             server.stderr.contains(
-                "notice: shutting down: not ready, no new connections; requests in flight finish (open gRPC calls and streams within 2 s)"))
+                "notice: shutting down: not ready, no new connections; requests, calls and streams in flight get 2 s to finish"))
     }
 }
 

@@ -1,0 +1,94 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LedgeTesting
+import Testing
+
+/// No client holds `ledge serve` up at SIGTERM: an idle gRPC connection is closed at once, and what
+/// is still open at `--exit-timeout-secs` — an upload that stalls, a gRPC peer that never
+/// acknowledges the drain — is answered or cut, and the server exits 0.
+@Suite(.ownThread) struct ExitTimeoutTests {
+    static let warning = "warning: exit timeout of 1 s passed: closing the requests, calls and connections still open"
+
+    /// An HTTP/2 connection's opening bytes: the preface and an empty SETTINGS frame.
+    static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0]
+
+    /// A HEADERS frame (END_HEADERS, no END_STREAM) opening stream 1 as a ModelStreamInfer call: its
+    /// fields as HPACK literals without indexing, so the call stays open and waits for messages.
+    static var openStream: [UInt8] {
+        var block: [UInt8] = []
+        for (name, value) in [
+            (":method", "POST"), (":scheme", "http"), (":path", "/inference.GRPCInferenceService/ModelStreamInfer"),
+            (":authority", "127.0.0.1"), ("content-type", "application/grpc"), ("te", "trailers"),
+        ] {
+            block += [0, UInt8(name.utf8.count)] + Array(name.utf8) + [UInt8(value.utf8.count)] + Array(value.utf8)
+        }
+        let length = block.count
+        return [UInt8(length >> 16), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF), 1, 4, 0, 0, 0, 1] + block
+    }
+
+    /// The types of the HTTP/2 frames in `bytes` (the server's SETTINGS, its ACK, a GOAWAY is 7, a PING 6).
+    static func frameTypes(_ bytes: [UInt8]) -> [UInt8] {
+        var types: [UInt8] = []
+        var offset = 0
+        while offset + 9 <= bytes.count {
+            let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+            types.append(bytes[offset + 3])
+            offset += 9 + length
+        }
+        return types
+    }
+
+    /// A gRPC peer that never reads or acknowledges anything, with no call open, is sent a GOAWAY and
+    /// closed as the drain begins: the server does not wait for the acknowledgement (which gRPC's
+    /// C-core clients, tritonclient's among them, send seconds later) nor for the exit timeout.
+    @Test func anIdleGRPCConnectionIsClosedAtOnce() async throws {
+        let server = try await ServeProcess.start(["-m", Fixtures.model("add.onnx"), "--no-probe", "--exit-timeout-secs", "60"])
+        let port = try #require(Int(server.grpcTarget.split(separator: ":").last ?? ""))
+        let peer = try RawConnection(port: port)
+        #expect(peer.send(Self.preface))
+        // The server's SETTINGS: the connection is accepted and its pipeline in place.
+        let opening = peer.receiveAll(timeout: .milliseconds(500))
+        #expect(Self.frameTypes(opening.bytes).first == 4, "frames: \(Self.frameTypes(opening.bytes))")
+        try await server.terminate()
+        #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")
+        #expect(!server.stderr.contains("exit timeout of"), "\(server.stderr)")
+        let received = peer.receiveAll(timeout: .seconds(10))
+        #expect(received.closed)
+        #expect(Self.frameTypes(received.bytes).last == 7, "frames: \(Self.frameTypes(received.bytes))")
+        #expect(!Self.frameTypes(received.bytes).contains(6), "a PING was sent: the two-step drain")
+    }
+
+    /// At the exit timeout, an upload that stalls gets 503 with the reason, and a gRPC peer that
+    /// opened a stream and never acknowledges the drain has its connection closed; the server exits 0.
+    @Test func whatIsStillOpenAtTheExitTimeoutIsEnded() async throws {
+        let server = try await ServeProcess.start(["-m", Fixtures.model("add.onnx"), "--no-probe", "--exit-timeout-secs", "1"])
+        let port = try #require(Int(server.grpcTarget.split(separator: ":").last ?? ""))
+        let upload = try RawConnection(port: server.port)
+        #expect(upload.send("POST /v2/models/add/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"))
+        let stream = try RawConnection(port: port)
+        #expect(stream.send(Self.preface + Self.openStream))
+        // Both are in: the stream's call is logged only when it ends, the upload's request is in flight.
+        let metrics = try #require(URL(string: "http://127.0.0.1:\(server.port)/metrics"))
+        var inFlight = false
+        for _ in 0..<300 where !inFlight {
+            let text = String(decoding: (try? await URLSession.shared.data(from: metrics).0) ?? Data(), as: UTF8.self)
+            inFlight = text.contains(#"ledge_inference_requests_in_flight{model="add",version="1"} 1.0"#)
+            if !inFlight { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(inFlight, "the stalled upload never showed in flight")
+        try await server.terminate()
+        #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")
+        #expect(server.stderr.contains(Self.warning), "\(server.stderr)")
+
+        let answer = upload.receiveAll(timeout: .seconds(10))
+        #expect(answer.closed)
+        let response = try #require(RawConnection.parse(answer.bytes), "\(String(decoding: answer.bytes, as: UTF8.self))")
+        #expect(response.status == 503)
+        #expect(response.body == #"{"error":"the server is shutting down and its exit timeout of 1 s passed"}"#)
+        let frames = stream.receiveAll(timeout: .seconds(10))
+        #expect(frames.closed)
+        #expect(Self.frameTypes(frames.bytes).contains(7), "no GOAWAY: \(Self.frameTypes(frames.bytes))")
+    }
+}
