@@ -56,7 +56,12 @@ enum V2InferenceCoding {
     private static func values(of input: V2RequestInput) throws -> InferenceRequest.Input.Values {
         let size = input.parameters?.binary_data_size
         guard let reference = try input.parameters?.sharedMemory(of: "input '\(input.name)'") else {
-            if let size { return .binary(size: size) }
+            if let size {
+                guard input.data == nil else {
+                    throw LedgeError.invalidInput("input '\(input.name)' has both 'data' and parameters.binary_data_size: expected one")
+                }
+                return .binary(size: size)
+            }
             if input.parameters?.content_type == "base64", let data = input.data { return try base64(data, of: input) }
             return input.data.map { .json($0) } ?? .missing
         }

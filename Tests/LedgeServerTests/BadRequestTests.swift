@@ -109,6 +109,11 @@ struct BadRequest: Sendable, CustomTestStringConvertible {
             header:
                 #"{"inputs":[{"name":"a","datatype":"FP32","shape":[1,4],"parameters":{"binary_data_size":16}},{"name":"b","datatype":"FP32","shape":[1,4],"data":[1,1,1,1]}]}"#,
             bytes: 10, message: "input 'a': binary_data_size 16 runs past the body: 10 bytes left after Inference-Header-Content-Length"),
+        .binary(
+            "binary data and JSON data for one input",
+            header:
+                #"{"inputs":[{"name":"a","datatype":"FP32","shape":[1,4],"data":[1,1,1,1],"parameters":{"binary_data_size":16}},{"name":"b","datatype":"FP32","shape":[1,4],"data":[1,1,1,1]}]}"#,
+            bytes: 16, message: "input 'a' has both 'data' and parameters.binary_data_size: expected one"),
         BadRequest(
             "header length longer than the body", body: goodAdd,
             headers: [.contentType: "application/octet-stream", HTTPField.Name("Inference-Header-Content-Length")!: "100000"],
