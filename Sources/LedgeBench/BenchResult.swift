@@ -93,6 +93,9 @@ public struct VariantResult: Codable, Sendable {
     public var threads: Int
     /// The execution provider actually used (`cpu` for LiteRT).
     public var provider: String
+    /// The provider asked for when it could not be used (`cuda` where ONNX Runtime has no CUDA): the
+    /// run fell back to `provider`. Absent when `provider` is the one asked for.
+    public var provider_requested: String?
     public var size_bytes: Int
     /// Reading, parsing and compiling the model into a ready session.
     public var load_ms: Double
@@ -117,7 +120,7 @@ public struct VariantResult: Codable, Sendable {
     public var samples: [Double] = []
 
     enum CodingKeys: String, CodingKey {
-        case model, format, runtime, runtime_version, threads, provider, size_bytes, load_ms, first_ms,
+        case model, format, runtime, runtime_version, threads, provider, provider_requested, size_bytes, load_ms, first_ms,
             warmup_mean_ms, latency_ms, throughput, batch_note, rss_peak_bytes, rss_growth_bytes, end_to_end, budget
     }
 
@@ -147,9 +150,11 @@ public struct VariantResult: Codable, Sendable {
         self.samples = samples
     }
 
-    /// A short label: file name, threads and provider, e.g. `efficientnet_lite0.tflite t2`.
+    /// A short label: file name, threads and provider, e.g. `efficientnet_lite0.tflite t2`, or
+    /// `mobilenet.onnx t2 cpu (no cuda)` when the provider asked for fell back to CPU.
     public var label: String {
         let name = model.split(separator: "/").last.map(String.init) ?? model
+        if let requested = provider_requested { return "\(name) t\(threads) \(provider) (no \(requested))" }
         return "\(name) t\(threads)" + (provider == "cpu" ? "" : " \(provider)")
     }
 

@@ -115,13 +115,15 @@ public struct BenchRunner: Sendable {
                 progress: progress, memory: memory) : nil
 
         let (peak, growth) = memory.finish()
-        return VariantResult(
+        var result = VariantResult(
             model: model, format: info.format.rawValue, runtime: info.format.runtimeName,
             runtimeVersion: info.runtimeVersion, threads: threads,
             provider: session.executionProvider ?? "cpu", sizeBytes: info.sizeBytes,
             loadMs: loadMs, firstMs: firstMs, warmupMeanMs: options.warmup > 0 ? warmupTotal / Double(options.warmup) : 0,
             latency: latency, throughput: throughput, batchNote: fixed?.note,
             rssPeakBytes: peak, rssGrowthBytes: growth, endToEnd: endToEnd, samples: steady.samples)
+        result.provider_requested = VariantResult.unmet(requested: provider, used: result.provider)
+        return result
     }
 
     /// Runs `body` (which returns one run's milliseconds) until `policy` says stop.
@@ -162,6 +164,13 @@ extension VariantResult {
     static func label(model: String, threads: Int, provider: String) -> String {
         let name = model.split(separator: "/").last.map(String.init) ?? model
         return "\(name) t\(threads)" + (provider.lowercased() == "cpu" ? "" : " \(provider)")
+    }
+
+    /// The provider asked for, in short (`cuda` for `CUDAExecutionProvider`), when it is not the one `used`.
+    static func unmet(requested: String?, used: String) -> String? {
+        guard var name = requested?.lowercased(), !name.isEmpty else { return nil }
+        if name.hasSuffix("executionprovider") { name.removeLast("executionprovider".count) }
+        return name == used.lowercased() ? nil : name
     }
 }
 

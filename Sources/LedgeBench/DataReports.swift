@@ -22,7 +22,7 @@ enum JSONReport {
         return .object([
             "model": .string(v.model), "format": .string(v.format), "runtime": .string(v.runtime),
             "runtime_version": .string(v.runtime_version), "threads": .int(v.threads), "provider": .string(v.provider),
-            "size_bytes": .int(v.size_bytes),
+            "provider_requested": v.provider_requested.map(PrettyJSON.string) ?? .null, "size_bytes": .int(v.size_bytes),
             "load_ms": number(v.load_ms), "first_ms": number(v.first_ms), "warmup_mean_ms": number(v.warmup_mean_ms),
             "latency_ms": .object([
                 "count": .int(l.count), "min": number(l.min), "p50": number(l.p50), "p90": number(l.p90), "p99": number(l.p99),

@@ -56,7 +56,7 @@ import Testing
         let variants = try #require(root["variants"] as? [[String: Any]])
         #expect(variants.count == 2)
         let keys: Set<String> = [
-            "model", "format", "runtime", "runtime_version", "threads", "provider", "size_bytes",
+            "model", "format", "runtime", "runtime_version", "threads", "provider", "provider_requested", "size_bytes",
             "load_ms", "first_ms", "warmup_mean_ms", "latency_ms", "throughput", "batch_note",
             "rss_peak_bytes", "rss_growth_bytes", "end_to_end", "budget",
         ]

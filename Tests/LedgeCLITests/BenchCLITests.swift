@@ -34,6 +34,21 @@ import Testing
         return (r.status, try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8)))
     }
 
+    /// A provider this ONNX Runtime lacks falls back to CPU, and the row says so: two rows that ran
+    /// on the same CPU must not read like CPU against CUDA.
+    @Test func aProviderThatFellBackIsNamedInItsRow() throws {
+        let r = try bench(["add.onnx"], Self.quick + ["--provider", "cpu,CUDAExecutionProvider", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let variants = try #require(object["variants"] as? [[String: Any]])
+        #expect(variants.map { $0["provider"] as? String } == ["cpu", "cpu"])
+        #expect(variants[0]["provider_requested"] is NSNull)
+        #expect(variants[1]["provider_requested"] as? String == "cuda")
+        let table = try bench(["add.onnx"], Self.quick + ["--provider", "cpu,cuda"])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("\nadd.onnx t1 cpu (no cuda) "), "\(table.stdout)")
+    }
+
     @Test func jsonHasTheSchemaKeysAndOrderedPercentiles() throws {
         let r = try bench(["mobilenet_gen.onnx"], Self.quick + ["--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
