@@ -102,5 +102,26 @@ extension ModelConfig {
         return listed + missing.map { TensorConfig(name: $0.name, dtype: $0.dtype, dims: dims($0)) }
     }
 
+    /// `info` with the sizes a completed config gives where the model leaves a dimension dynamic
+    /// (`dims: [16]` for a model's `[-1, -1]` under `max_batch_size` 8 serves `[-1, 16]`), as Triton
+    /// serves the config's shapes: metadata shows them and a request of another size is refused.
+    public func narrowing(_ info: ModelInfo) -> ModelInfo {
+        let batched = maxBatchSize > 0
+        func narrowed(_ specs: [TensorSpec], by listed: [TensorConfig]) -> [TensorSpec] {
+            specs.map { spec in
+                guard let tensor = listed.first(where: { $0.name == spec.name }) else { return spec }
+                let given = batched ? [-1] + tensor.dims : tensor.dims
+                guard given.count == spec.shape.count else { return spec }
+                var result = spec
+                result.shape = zip(spec.shape, given).map { model, config in model == -1 ? config : model }
+                return result
+            }
+        }
+        var result = info
+        result.inputs = narrowed(info.inputs, by: inputs)
+        result.outputs = narrowed(info.outputs, by: outputs)
+        return result
+    }
+
     private static func text(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }
 }

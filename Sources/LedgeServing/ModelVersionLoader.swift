@@ -66,12 +66,14 @@ struct ModelVersionLoader: Sendable {
         let wideLater = plan.wideThreads != nil && !later.isEmpty
         let wide = plan.wideThreads != nil && !wideLater ? all.last : nil
         let instances = Array(all.prefix(plan.count))
-        let info = all[0].session.info
+        let opened = all[0].session.info
+        var effective = try (config ?? ModelConfig()).completed(for: opened, format: file.format, file: configSource ?? configPath)
+        // What the model is served as: the config's sizes where the model's are dynamic.
+        let info = effective.narrowing(opened)
         // The image pipeline (preprocessing, labels, top-k) is the model's, shared by its instances.
         let pipeline = Result {
             try ImagePipeline(info: info, options: ClassifierOptions(labelsPath: labels, exactDecode: options.exactDecode))
         }
-        var effective = try (config ?? ModelConfig()).completed(for: info, format: file.format, file: configSource ?? configPath)
         // The name it is served under (its folder's, or --name) is the one the completed config shows.
         if let given = effective.name, !given.isEmpty, given != name {
             logger.warning(

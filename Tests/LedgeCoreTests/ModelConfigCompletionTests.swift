@@ -40,6 +40,21 @@ import Testing
         #expect(try ModelConfig().completed(for: Self.mobilenet, format: .onnx, file: nil) == config)
     }
 
+    /// The config's sizes replace the model's dynamic ones (the batch dimension stays dynamic);
+    /// what the model fixes, the config must repeat.
+    @Test func narrowingServesTheConfigsSizes() throws {
+        let ocr = ModelInfo(
+            path: "cls.onnx", format: .onnx, runtimeVersion: "1", sizeBytes: 1,
+            inputs: [TensorSpec(name: "x", dtype: .float32, shape: [-1, 3, -1, -1])],
+            outputs: [TensorSpec(name: "y", dtype: .float32, shape: [-1, 2])])
+        let config = try Self.complete("max_batch_size: 4\ninput [{ name: \"x\", data_type: TYPE_FP32, dims: [3, 48, 192] }]", ocr)
+        let served = config.narrowing(ocr)
+        #expect(served.inputs.map(\.shape) == [[-1, 3, 48, 192]])
+        #expect(served.outputs.map(\.shape) == [[-1, 2]])
+        let unbatched = try Self.complete("max_batch_size: 0\ninput [{ name: \"a\", data_type: TYPE_FP32, dims: [2, 4] }]", Self.add)
+        #expect(unbatched.narrowing(Self.add).inputs.map(\.shape) == [[2, 4], [-1, 4]])
+    }
+
     @Test func fixedBatchOfOneIsNoBatch() throws {
         let config = try Self.complete("", Self.efficientnet)
         #expect(config.maxBatchSize == 0)

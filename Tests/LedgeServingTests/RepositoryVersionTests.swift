@@ -176,6 +176,29 @@ import Testing
         }
     }
 
+    /// Sizes a config fixes where the model's are dynamic are the served ones, as Triton serves
+    /// them: the metadata shows them, and a request of another size is refused before it runs.
+    @Test func sizesTheConfigFixesAreServed() async throws {
+        try await withTemporaryDirectory { directory in
+            try Fixtures.makeModel(
+                directory, versions: [1], config: "max_batch_size: 0\ninput [{ name: \"a\", data_type: TYPE_FP32, dims: [1, 4] }]\n")
+            let repository = try RepositoryVersionTests.load(directory)
+            let model = try repository.model(named: "add")
+            #expect(model.info.inputs.map(\.shape) == [[1, 4], [-1, 4]])
+            #expect(model.info.outputs.map(\.shape) == [[-1, 4]])
+            #expect(try await RepositoryVersionTests.sum(repository, model) == [2, 3, 4, 5])
+            let values = JSONValue.array((0..<8).map { .number(Double($0)) })
+            let request = InferenceRequest(
+                inputs: [
+                    InferenceRequest.Input(name: "a", datatype: "FP32", shape: [2, 4], values: .json(values)),
+                    InferenceRequest.Input(name: "b", datatype: "FP32", shape: [2, 4], values: .json(values)),
+                ], jsonByteCount: 100)
+            await #expect(throws: LedgeError.invalidInput("input 'a': shape [2, 4] does not match the model: expected [1, 4]")) {
+                _ = try await repository.infer(request, on: model)
+            }
+        }
+    }
+
     /// A config naming the model otherwise is served under its folder's name, which the completed
     /// config shows too (it showed the config's), with a warning.
     @Test func aConfigsOtherNameIsNotTheServedOne() async throws {
