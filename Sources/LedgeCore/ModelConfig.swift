@@ -32,8 +32,9 @@ public struct ModelConfig: Sendable, Hashable {
     /// `model_warmup`: samples run on every instance before it serves, in the order written.
     public var warmups: [WarmupConfig] = []
 
-    /// The keys of `parameters` that Ledge understands.
-    public static let parameterKeys = ["threads", "uri"]
+    /// The keys of `parameters` that Ledge understands (`intra_op_thread_count` is Triton's ONNX
+    /// Runtime backend's name for `threads`, 0 meaning the default).
+    public static let parameterKeys = ["threads", "intra_op_thread_count", "uri"]
     /// The range of the `threads` parameter.
     public static let threadsRange = 1...256
 
@@ -63,8 +64,11 @@ public struct ModelConfig: Sendable, Hashable {
         set { declaredMaxBatchSize = newValue }
     }
 
-    /// The `threads` parameter as a number (checked by ``parse(_:file:)`` to be in ``threadsRange``).
-    public var threads: Int? { parameters["threads"].flatMap { Int($0) } }
+    /// The `threads` parameter as a number (checked by ``parse(_:file:)`` to be in ``threadsRange``),
+    /// else a non-zero `intra_op_thread_count`.
+    public var threads: Int? {
+        parameters["threads"].flatMap { Int($0) } ?? parameters["intra_op_thread_count"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+    }
 
     /// The sum of the `instance_group` counts; `nil` without groups.
     public var instanceCount: Int? {

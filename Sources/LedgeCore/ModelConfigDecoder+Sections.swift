@@ -115,7 +115,7 @@ extension ModelConfigDecoder {
             let key = try reader.string(keyField)
             guard ModelConfig.parameterKeys.contains(key) else {
                 throw reader.error(
-                    "parameters key '\(TextProto.printable(key))' is not supported by ledge: expected \(ModelConfig.parameterKeys.joined(separator: " or "))",
+                    "parameters key '\(TextProto.printable(key))' is not supported by ledge: expected \(ModelConfig.parameterKeys.dropLast().joined(separator: ", ")) or \(ModelConfig.parameterKeys.last ?? "")",
                     at: keyField.position)
             }
             guard result[key] == nil else {
@@ -129,11 +129,16 @@ extension ModelConfigDecoder {
                 throw reader.missing(valueMessage, "string_value", expected: "a string in quotes")
             }
             let value = try reader.string(valueField)
-            if key == "threads", Int(value).map(ModelConfig.threadsRange.contains) != true {
-                let range = ModelConfig.threadsRange
-                throw reader.error(
-                    "parameters 'threads': \"\(TextProto.printable(value))\" is not a thread count: expected an integer from \(range.lowerBound) to \(range.upperBound)",
-                    at: valueField.position)
+            if key == "threads" || key == "intra_op_thread_count" {
+                let range = key == "threads" ? ModelConfig.threadsRange : 0...ModelConfig.threadsRange.upperBound
+                guard Int(value).map(range.contains) == true else {
+                    throw reader.error(
+                        "parameters '\(key)': \"\(TextProto.printable(value))\" is not a thread count: expected an integer from \(range.lowerBound) to \(range.upperBound)",
+                        at: valueField.position)
+                }
+                if let other = ["threads", "intra_op_thread_count"].first(where: { $0 != key && result[$0] != nil }) {
+                    throw reader.error("parameters '\(key)' and '\(other)' both give the thread count: expected one", at: keyField.position)
+                }
             }
             result[key] = value
         }

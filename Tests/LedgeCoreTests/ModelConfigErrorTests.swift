@@ -216,7 +216,7 @@ import Testing
         ("version_policy { specific { versions: [] } }", "1:18: version_policy.specific.versions is missing: expected at least one version"),
         (
             "parameters { key: \"foo\" value { string_value: \"1\" } }",
-            "1:14: parameters key 'foo' is not supported by ledge: expected threads or uri"
+            "1:14: parameters key 'foo' is not supported by ledge: expected threads, intra_op_thread_count or uri"
         ),
         (
             "parameters { key: \"threads\" value { string_value: \"many\" } }",
@@ -225,6 +225,14 @@ import Testing
         (
             "parameters { key: \"threads\" value { string_value: \"0\" } }",
             "1:37: parameters 'threads': \"0\" is not a thread count: expected an integer from 1 to 256"
+        ),
+        (
+            "parameters { key: \"intra_op_thread_count\" value { string_value: \"-1\" } }",
+            "1:51: parameters 'intra_op_thread_count': \"-1\" is not a thread count: expected an integer from 0 to 256"
+        ),
+        (
+            "parameters [{ key: \"threads\" value { string_value: \"2\" } }, { key: \"intra_op_thread_count\" value { string_value: \"2\" } }]",
+            "1:63: parameters 'intra_op_thread_count' and 'threads' both give the thread count: expected one"
         ),
         ("parameters { key: \"uri\" }", "1:1: parameters[0].value is missing: expected value { string_value: \"…\" }"),
         (

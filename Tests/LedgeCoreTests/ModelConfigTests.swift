@@ -57,6 +57,13 @@ import Testing
         #expect(config.threads == 2)
     }
 
+    /// Triton's ONNX Runtime backend names the thread count `intra_op_thread_count` (0: its default).
+    @Test func intraOpThreadCountIsTheThreadCount() throws {
+        let key = "parameters { key: \"intra_op_thread_count\" value: { string_value: \"%@\" } }"
+        #expect(try Self.parse(key.replacingOccurrences(of: "%@", with: "3")).threads == 3)
+        #expect(try Self.parse(key.replacingOccurrences(of: "%@", with: "0")).threads == nil)
+    }
+
     /// `model_warmup` as Triton writes it, read and printed back in Triton's JSON.
     @Test func warmupSamples() throws {
         let config = try Self.parse(

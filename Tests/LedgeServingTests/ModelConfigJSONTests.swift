@@ -57,7 +57,7 @@ import Testing
         ),
         (
             #"{"parameters": {"opt": {"string_value": "1"}}}"#,
-            "load parameter 'config': parameters key 'opt' is not supported by ledge: expected threads or uri"
+            "load parameter 'config': parameters key 'opt' is not supported by ledge: expected threads, intra_op_thread_count or uri"
         ),
     ])
     func aBadConfigIsRefusedByItsField(json: String, message: String) {
