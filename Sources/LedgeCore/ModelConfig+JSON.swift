@@ -33,6 +33,7 @@ extension ModelConfig {
             object["dynamic_batching"] = .object(section)
         }
         if !warmups.isEmpty { object["model_warmup"] = .array(warmups.map(Self.json)) }
+        if let file = defaultModelFilename { object["default_model_filename"] = .string(file) }
         var out = ""
         JSONText.object(object).write(to: &out)
         return out
@@ -46,10 +47,12 @@ extension ModelConfig {
     }
 
     private static func json(_ tensor: TensorConfig) -> JSONText {
-        .object([
+        var object: [String: JSONText] = [
             "name": .string(tensor.name), "data_type": .string(tensor.dtype.tritonName),
             "dims": .array(tensor.dims.map(JSONText.int)),
-        ])
+        ]
+        if let file = tensor.labelFilename { object["label_filename"] = .string(file) }
+        return .object(object)
     }
 
     private static func json(_ warmup: WarmupConfig) -> JSONText {

@@ -31,6 +31,13 @@ public struct ModelConfig: Sendable, Hashable {
     public var parameters: [String: String]
     /// `model_warmup`: samples run on every instance before it serves, in the order written.
     public var warmups: [WarmupConfig] = []
+    /// `default_model_filename`: the model file in each version folder (Triton's default: `model.onnx`
+    /// or `model.tflite`; Ledge's: the folder's one model file).
+    public var defaultModelFilename: String?
+
+    /// The `label_filename` of an output (the classification extension's class names), a file in the
+    /// model's folder: one per model (checked by ``parse(_:file:)``).
+    public var labelFilename: String? { outputs.lazy.compactMap(\.labelFilename).first }
 
     /// The keys of `parameters` that Ledge understands (`intra_op_thread_count` is Triton's ONNX
     /// Runtime backend's name for `threads`, 0 meaning the default).
@@ -110,11 +117,14 @@ public struct TensorConfig: Sendable, Hashable {
     public var dtype: DType
     /// `dims`, without the batch dimension when `max_batch_size` > 0; -1 for a dynamic dimension.
     public var dims: [Int]
+    /// An output's `label_filename`: its class names, a file in the model's folder.
+    public var labelFilename: String?
 
-    public init(name: String, dtype: DType, dims: [Int]) {
+    public init(name: String, dtype: DType, dims: [Int], labelFilename: String? = nil) {
         self.name = name
         self.dtype = dtype
         self.dims = dims
+        self.labelFilename = labelFilename
     }
 }
 

@@ -5,7 +5,7 @@ struct ModelConfigDecoder {
 
     static let topFields = [
         "name", "platform", "backend", "max_batch_size", "input", "output", "dynamic_batching", "instance_group",
-        "version_policy", "parameters", "model_warmup",
+        "version_policy", "parameters", "model_warmup", "default_model_filename",
     ]
     static let platforms = ["onnxruntime_onnx", "tflite"]
     static let backends = ["onnxruntime", "tflite"]
@@ -37,6 +37,16 @@ struct ModelConfigDecoder {
         }
         config.inputs = try tensors(top, "input")
         config.outputs = try tensors(top, "output")
+        let labelled = try reader.messages(top, "output").filter { !$0.fields.fields(named: "label_filename").isEmpty }
+        if labelled.count > 1, let second = labelled.dropFirst().first {
+            let names = config.outputs.filter { $0.labelFilename != nil }.map { "'\(TextProto.printable($0.name))'" }
+            throw reader.error(
+                "label_filename is given on outputs \(names.joined(separator: " and ")): expected it on one output (ledge serves one label file per model)",
+                at: second.position)
+        }
+        if let field = try reader.scalar(top, "default_model_filename", expected: "a string in quotes") {
+            config.defaultModelFilename = try fileName(field, endings: [".onnx", ".tflite"])
+        }
         if let batching = try reader.message(top, "dynamic_batching") {
             config.dynamicBatching = try dynamicBatching(batching)
             if let max = config.declaredMaxBatchSize, let problem = config.batchingProblem(maxBatchSize: max) {
@@ -76,8 +86,22 @@ struct ModelConfigDecoder {
         }
     }
 
+    /// A file name in the model's folder (no `/`, not `.` or `..`), ending in one of `endings` when given.
+    private func fileName(_ field: TextProtoReader.Scalar, endings: [String] = []) throws -> String {
+        let name = try reader.string(field)
+        let ending = endings.isEmpty || endings.contains { name.hasSuffix($0) && name.count > $0.count }
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != "..", ending else {
+            let what = endings.isEmpty ? "" : " ending in " + endings.joined(separator: " or ")
+            throw reader.error(
+                "\(field.path): '\(TextProto.printable(name))' is not a file name: expected the name of a file in the model's folder\(what)",
+                at: field.position)
+        }
+        return name
+    }
+
     private func tensor(_ message: Message, kind: String) throws -> TensorConfig {
-        try reader.check(message, allowed: ["name", "data_type", "dims"], repeated: ["dims"])
+        let fields = ["name", "data_type", "dims"] + (kind == "output" ? ["label_filename"] : [])
+        try reader.check(message, allowed: fields, repeated: ["dims"])
         let required = "name, data_type and dims in each \(kind)"
         guard let nameField = try reader.scalar(message, "name", expected: "a string in quotes") else {
             throw reader.missing(message, "name", expected: required)
@@ -102,7 +126,8 @@ struct ModelConfigDecoder {
             }
             return value
         }
-        return TensorConfig(name: name, dtype: dtype, dims: dims)
+        let labels = try reader.scalar(message, "label_filename", expected: "a string in quotes").map { try fileName($0) }
+        return TensorConfig(name: name, dtype: dtype, dims: dims, labelFilename: labels)
     }
 
     func dataType(_ field: TextProtoReader.Scalar) throws -> DType {

@@ -91,9 +91,24 @@ extension RepositoryLayout {
                     + "expected NAME/<version>/model.onnx or NAME/model.onnx, not both")
         }
         var versions: [ModelVersionFile] = []
+        // config.pbtxt's default_model_filename names the file in each version folder (read only when it is there).
+        let configPath = file("config.pbtxt")
+        let named = try configPath.flatMap { path -> String? in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("default_model_filename") else { return nil }
+            return try ModelConfig.parse(text, file: path).defaultModelFilename
+        }
         for version in numbered {
             let files = ((try? FileManager.default.contentsOfDirectory(atPath: version.folder)) ?? []).sorted()
             let models = modelFiles(in: version.folder, entries: files.filter { !$0.hasPrefix(".") })
+            if let named {
+                guard models.contains(named) else {
+                    throw LedgeError.invalidModel(
+                        "model '\(name)' version folder '\(version.folder)': default_model_filename '\(named)' is not there: found \(models.isEmpty ? "no model file" : models.joined(separator: ", "))"
+                    )
+                }
+                versions.append(ModelVersionFile(number: version.number, model: version.folder + "/" + named))
+                continue
+            }
             guard models.count == 1, let model = models.first else {
                 let found = models.isEmpty ? "none" : "\(models.count) (\(models.joined(separator: ", ")))"
                 throw LedgeError.invalidModel(
@@ -119,7 +134,7 @@ extension RepositoryLayout {
             }
             versions = [ModelVersionFile(number: 1, model: model)]
         }
-        return ModelFolder(name: name, path: path, configPath: file("config.pbtxt"), versions: versions, labels: file("labels.txt"))
+        return ModelFolder(name: name, path: path, configPath: configPath, versions: versions, labels: file("labels.txt"))
     }
 
     /// The version a folder name stands for: a positive decimal integer without a leading zero

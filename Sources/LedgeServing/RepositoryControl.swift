@@ -79,9 +79,18 @@ extension ModelRepository {
         if let override { slot.override = override }
         options.willLoad?(name)
         do {
-            let folder = try slot.override?.upload.map { try RepositoryLayout.folder(at: $0.path, name: name) } ?? folder(name)
+            var folder = try slot.override?.upload.map { try RepositoryLayout.folder(at: $0.path, name: name) } ?? folder(name)
             let configText = try slot.override.map(\.text) ?? folder.configPath.map { try Self.readConfig($0) }
             let config = try slot.override.map(\.config) ?? folder.configPath.map { try ModelConfig.parse(configText ?? "", file: $0) }
+            // An output's label_filename: the class names, instead of labels.txt.
+            if let labels = config?.labelFilename {
+                let path = folder.path + "/" + labels
+                guard PathName.exists(path), !PathName.isDirectory(path) else {
+                    throw LedgeError.invalidModel(
+                        "\(folder.configPath ?? ModelConfigJSON.source): label_filename '\(labels)' is not in the model's folder \(folder.path)")
+                }
+                folder.labels = path
+            }
             let configSource = slot.override.map { _ in ModelConfigJSON.source }
             slot.fingerprint = fingerprint(folder, configText: configText)
             let policy = config?.versionPolicy ?? .latest(1)

@@ -9,15 +9,11 @@ import Testing
     @Test(arguments: [
         (
             "name: \"m\"\noptimization { }",
-            "2:1: field 'optimization' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup"
-        ),
-        (
-            "default_model_filename: \"a.onnx\"",
-            "1:1: field 'default_model_filename' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup"
+            "2:1: field 'optimization' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup, default_model_filename"
         ),
         (
             "sequence_batching {}",
-            "1:1: field 'sequence_batching' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup"
+            "1:1: field 'sequence_batching' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup, default_model_filename"
         ),
         (
             "input { name: \"x\"\n  format: FORMAT_NCHW }",
@@ -233,6 +229,22 @@ import Testing
         (
             "parameters [{ key: \"threads\" value { string_value: \"2\" } }, { key: \"intra_op_thread_count\" value { string_value: \"2\" } }]",
             "1:63: parameters 'intra_op_thread_count' and 'threads' both give the thread count: expected one"
+        ),
+        (
+            "default_model_filename: \"../m.onnx\"",
+            "1:1: default_model_filename: '../m.onnx' is not a file name: expected the name of a file in the model's folder ending in .onnx or .tflite"
+        ),
+        (
+            "default_model_filename: \"model.plan\"",
+            "1:1: default_model_filename: 'model.plan' is not a file name: expected the name of a file in the model's folder ending in .onnx or .tflite"
+        ),
+        (
+            "input [{ name: \"a\", data_type: TYPE_FP32, dims: [4], label_filename: \"l.txt\" }]",
+            "1:54: field 'input[0].label_filename' is not supported by ledge: expected one of name, data_type, dims"
+        ),
+        (
+            "output [{ name: \"a\", data_type: TYPE_FP32, dims: [4], label_filename: \"x\" }, { name: \"b\", data_type: TYPE_FP32, dims: [4], label_filename: \"y\" }]",
+            "1:78: label_filename is given on outputs 'a' and 'b': expected it on one output (ledge serves one label file per model)"
         ),
         ("parameters { key: \"uri\" }", "1:1: parameters[0].value is missing: expected value { string_value: \"…\" }"),
         (

@@ -128,7 +128,7 @@ import Testing
         try Data("max_batch_size: 4\nbogus: 1\n".utf8).write(to: URL(fileURLWithPath: path))
         #expect(
             throws: LedgeError.invalidModel(
-                "\(path):2:1: field 'bogus' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup"
+                "\(path):2:1: field 'bogus' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup, default_model_filename"
             )
         ) {
             try ModelConfig.load(path: path)

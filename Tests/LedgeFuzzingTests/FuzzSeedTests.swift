@@ -65,7 +65,7 @@ struct FuzzSeedTests {
             "bad-number.pbtxt": "config.pbtxt:1:1: max_batch_size: expected an integer from 0 to 2147483647, found number 1e3",
             "nested.pbtxt":
                 "config.pbtxt:1:1: field 'a' is not supported by ledge: expected one of name, platform, backend, max_batch_size, "
-                + "input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup",
+                + "input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup, default_model_filename",
         ]
         let files = try FuzzReplayTests.files("Corpus", .config)
         #expect(files.count == 10)

@@ -47,7 +47,7 @@ import Testing
         ("{", "load parameter 'config' is no JSON object: expected Triton's model configuration as JSON"),
         (
             #"{"optimization": {}}"#,
-            "load parameter 'config': field 'optimization' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup"
+            "load parameter 'config': field 'optimization' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup, default_model_filename"
         ),
         (#"{"max_batch_size": "x"}"#, "load parameter 'config': max_batch_size: expected an integer from 0 to 2147483647, found string \"x\""),
         (#"{"max_batch_size": -1}"#, "load parameter 'config': max_batch_size: -1 is out of range: expected an integer from 0 to 2147483647"),

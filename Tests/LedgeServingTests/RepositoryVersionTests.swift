@@ -199,6 +199,40 @@ import Testing
         }
     }
 
+    /// Triton's file names: `default_model_filename` picks the file of each version folder (among
+    /// several), an output's `label_filename` the class names; each one missing is named.
+    @Test func tritonsFileNamesAreRead() async throws {
+        try await withTemporaryDirectory { directory in
+            try Fixtures.makeModel(
+                directory, versions: [1],
+                config: """
+                    default_model_filename: "net.onnx"
+                    output [{ name: "sum", data_type: TYPE_FP32, dims: [4], label_filename: "names.txt" }]
+                    """)
+            let folder = directory + "/add"
+            try FileManager.default.moveItem(atPath: folder + "/1/model.onnx", toPath: folder + "/1/net.onnx")
+            try FileManager.default.copyItem(atPath: Fixtures.model("add_one.onnx"), toPath: folder + "/1/other.onnx")
+            try "zero\none\ntwo\nthree\n".write(toFile: folder + "/names.txt", atomically: true, encoding: .utf8)
+            let repository = try RepositoryVersionTests.load(directory)
+            let model = try repository.model(named: "add")
+            #expect(model.labels == ["zero", "one", "two", "three"])
+            #expect(try await RepositoryVersionTests.sum(repository, model) == [2, 3, 4, 5])  // net.onnx (add), not other.onnx (add one)
+            #expect(model.config.json().contains(#""default_model_filename":"net.onnx""#))
+
+            try FileManager.default.removeItem(atPath: folder + "/names.txt")
+            try FileManager.default.moveItem(atPath: folder + "/1/net.onnx", toPath: folder + "/1/renamed.onnx")
+            // The only model of a repository that does not load stops the load, with its reason.
+            #expect(
+                throws: LedgeError.invalidModel(
+                    "model 'add' version folder '\(folder)/1': default_model_filename 'net.onnx' is not there: found other.onnx, renamed.onnx")
+            ) { try RepositoryVersionTests.load(directory) }
+            try FileManager.default.moveItem(atPath: folder + "/1/renamed.onnx", toPath: folder + "/1/net.onnx")
+            #expect(throws: LedgeError.invalidModel("\(folder)/config.pbtxt: label_filename 'names.txt' is not in the model's folder \(folder)")) {
+                try RepositoryVersionTests.load(directory)
+            }
+        }
+    }
+
     /// A config naming the model otherwise is served under its folder's name, which the completed
     /// config shows too (it showed the config's), with a warning.
     @Test func aConfigsOtherNameIsNotTheServedOne() async throws {
