@@ -90,12 +90,15 @@ extension ModelConfig {
                     "\(file): \(kind) '\(name)': data_type \(tensor.dtype.tritonName) does not match the model: "
                         + "expected \(spec.dtype.tritonName)")
             }
+            // With reshape, the model has the reshape's shape; clients see dims.
             let expected = dims(spec)
-            let fits = expected.count == tensor.dims.count && zip(expected, tensor.dims).allSatisfy { $0 == -1 || $0 == $1 }
+            let given = tensor.reshape ?? tensor.dims
+            let fits = expected.count == given.count && zip(expected, given).allSatisfy { $0 == -1 || $0 == $1 }
             guard fits else {
                 let batch = maxBatch > 0 ? " (max_batch_size \(maxBatch): without the batch dimension)" : ""
+                let field = tensor.reshape == nil ? "dims" : "reshape.shape"
                 throw LedgeError.invalidModel(
-                    "\(file): \(kind) '\(name)': dims \(text(tensor.dims)) do not match the model: expected \(text(expected))\(batch)")
+                    "\(file): \(kind) '\(name)': \(field) \(text(given)) do not match the model: expected \(text(expected))\(batch)")
             }
         }
         let missing = specs.filter { spec in !listed.contains { $0.name == spec.name } }
@@ -111,8 +114,12 @@ extension ModelConfig {
             specs.map { spec in
                 guard let tensor = listed.first(where: { $0.name == spec.name }) else { return spec }
                 let given = batched ? [-1] + tensor.dims : tensor.dims
-                guard given.count == spec.shape.count else { return spec }
                 var result = spec
+                if tensor.reshape != nil {
+                    result.shape = given  // what clients see; the model's shape is the reshape's
+                    return result
+                }
+                guard given.count == spec.shape.count else { return spec }
                 result.shape = zip(spec.shape, given).map { model, config in model == -1 ? config : model }
                 return result
             }

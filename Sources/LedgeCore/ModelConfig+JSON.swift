@@ -52,6 +52,8 @@ extension ModelConfig {
             "dims": .array(tensor.dims.map(JSONText.int)),
         ]
         if let file = tensor.labelFilename { object["label_filename"] = .string(file) }
+        if let shape = tensor.reshape { object["reshape"] = .object(["shape": .array(shape.map(JSONText.int))]) }
+        if let format = tensor.format { object["format"] = .string(format) }
         return .object(object)
     }
 

@@ -119,12 +119,19 @@ public struct TensorConfig: Sendable, Hashable {
     public var dims: [Int]
     /// An output's `label_filename`: its class names, a file in the model's folder.
     public var labelFilename: String?
+    /// `reshape { shape: […] }`: the model's shape of the tensor (without the batch dimension when
+    /// `max_batch_size` > 0) when clients see `dims`; the same elements either way.
+    public var reshape: [Int]?
+    /// An input's `format` (`FORMAT_NCHW`, `FORMAT_NHWC`, `FORMAT_NONE`): shown, not used.
+    public var format: String?
 
-    public init(name: String, dtype: DType, dims: [Int], labelFilename: String? = nil) {
+    public init(name: String, dtype: DType, dims: [Int], labelFilename: String? = nil, reshape: [Int]? = nil, format: String? = nil) {
         self.name = name
         self.dtype = dtype
         self.dims = dims
         self.labelFilename = labelFilename
+        self.reshape = reshape
+        self.format = format
     }
 }
 

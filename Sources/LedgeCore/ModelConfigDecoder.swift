@@ -37,6 +37,11 @@ struct ModelConfigDecoder {
         }
         config.inputs = try tensors(top, "input")
         config.outputs = try tensors(top, "output")
+        if config.declaredMaxBatchSize == nil, let reshaped = (config.inputs + config.outputs).first(where: { $0.reshape != nil }) {
+            throw reader.error(
+                "'\(TextProto.printable(reshaped.name))' has a reshape: expected max_batch_size in the config (0 for no batch dimension)",
+                at: top.position)
+        }
         let labelled = try reader.messages(top, "output").filter { !$0.fields.fields(named: "label_filename").isEmpty }
         if labelled.count > 1, let second = labelled.dropFirst().first {
             let names = config.outputs.filter { $0.labelFilename != nil }.map { "'\(TextProto.printable($0.name))'" }
@@ -100,7 +105,7 @@ struct ModelConfigDecoder {
     }
 
     private func tensor(_ message: Message, kind: String) throws -> TensorConfig {
-        let fields = ["name", "data_type", "dims"] + (kind == "output" ? ["label_filename"] : [])
+        let fields = ["name", "data_type", "dims", "reshape"] + (kind == "output" ? ["label_filename"] : ["format"])
         try reader.check(message, allowed: fields, repeated: ["dims"])
         let required = "name, data_type and dims in each \(kind)"
         guard let nameField = try reader.scalar(message, "name", expected: "a string in quotes") else {
@@ -127,7 +132,33 @@ struct ModelConfigDecoder {
             return value
         }
         let labels = try reader.scalar(message, "label_filename", expected: "a string in quotes").map { try fileName($0) }
-        return TensorConfig(name: name, dtype: dtype, dims: dims, labelFilename: labels)
+        var tensor = TensorConfig(name: name, dtype: dtype, dims: dims, labelFilename: labels)
+        if let reshape = try reader.message(message, "reshape") {
+            try reader.check(reshape, allowed: ["shape"], repeated: ["shape"])
+            tensor.reshape = try reader.scalars(reshape, "shape").map { field in
+                try reader.integer(field, in: 1...Int.max, expected: "a positive integer (ledge reshapes fixed sizes only)")
+            }
+            if dims.contains(-1) {
+                throw reader.error(
+                    "\(message.path("reshape")): dims \(dims) have a dynamic size: expected fixed dims with reshape (ledge reshapes fixed sizes only)",
+                    at: reshape.position)
+            }
+            let (given, model) = (dims.reduce(1, *), tensor.reshape?.reduce(1, *) ?? 1)
+            guard given == model else {
+                throw reader.error(
+                    "\(message.path("reshape")): shape \(tensor.reshape ?? []) holds \(model) elements, dims \(dims) \(given): expected the same count",
+                    at: reshape.position)
+            }
+        }
+        if let field = try reader.scalar(message, "format", expected: "FORMAT_NONE, FORMAT_NCHW or FORMAT_NHWC") {
+            let format = try reader.identifier(field, expected: "FORMAT_NONE, FORMAT_NCHW or FORMAT_NHWC")
+            guard ["FORMAT_NONE", "FORMAT_NCHW", "FORMAT_NHWC"].contains(format) else {
+                throw reader.error(
+                    "\(field.path) \(format) is not an input format: expected FORMAT_NONE, FORMAT_NCHW or FORMAT_NHWC", at: field.position)
+            }
+            tensor.format = format
+        }
+        return tensor
     }
 
     func dataType(_ field: TextProtoReader.Scalar) throws -> DType {

@@ -59,7 +59,7 @@ struct ModelVersionLoader: Sendable {
         var instanceEngine = engine
         instanceEngine.session.sharesMemory = true  // instances of one model share ONNX Runtime's arena
         instanceEngine.sharesWeights = planned.count > 1  // and, when there are several, one copy of the weights
-        let opener = InstanceOpener(file: file, options: instanceEngine, logger: logger)
+        let opener = InstanceOpener(file: file, options: instanceEngine, reshapes: TensorReshapes(config), logger: logger)
         let now = options.readyOnFirstInstance ? 1 : planned.count
         let all = try opener.open(Array(planned.prefix(now))).map { try $0.get() }
         let later = Array(planned.dropFirst(now))
@@ -189,6 +189,8 @@ struct ModelVersionLoader: Sendable {
 private struct InstanceOpener: Sendable {
     let file: ModelFile
     let options: EngineOptions
+    /// config.pbtxt's reshapes, applied to each session's inputs and outputs.
+    let reshapes: TensorReshapes?
     let logger: Logger
 
     /// One instance per (index, threads), each on a thread of its own.
@@ -202,7 +204,7 @@ private struct InstanceOpener: Sendable {
             var sessionOptions = options
             sessionOptions.session.threads = threads
             let session = try ModelLoader.open(file: file, options: sessionOptions, logger: logger)
-            return ModelInstance(session: session, threads: threads, index: index)
+            return ModelInstance(session: reshapes.map { ReshapingSession(base: session, reshapes: $0) } ?? session, threads: threads, index: index)
         }
     }
 }

@@ -16,12 +16,12 @@ import Testing
             "1:1: field 'sequence_batching' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup, default_model_filename"
         ),
         (
-            "input { name: \"x\"\n  format: FORMAT_NCHW }",
-            "2:3: field 'input[0].format' is not supported by ledge: expected one of name, data_type, dims"
+            "input { name: \"x\"\n  is_shape_tensor: true }",
+            "2:3: field 'input[0].is_shape_tensor' is not supported by ledge: expected one of name, data_type, dims, reshape, format"
         ),
         (
-            "input [{ name: \"a\" data_type: TYPE_FP32 dims: 1 }, { reshape: { shape: [] } }]",
-            "1:54: field 'input[1].reshape' is not supported by ledge: expected one of name, data_type, dims"
+            "input [{ name: \"a\" data_type: TYPE_FP32 dims: 1 }, { allow_ragged_batch: true }]",
+            "1:54: field 'input[1].allow_ragged_batch' is not supported by ledge: expected one of name, data_type, dims, reshape, format"
         ),
         (
             "dynamic_batching { preserve_ordering: true }",
@@ -240,11 +240,27 @@ import Testing
         ),
         (
             "input [{ name: \"a\", data_type: TYPE_FP32, dims: [4], label_filename: \"l.txt\" }]",
-            "1:54: field 'input[0].label_filename' is not supported by ledge: expected one of name, data_type, dims"
+            "1:54: field 'input[0].label_filename' is not supported by ledge: expected one of name, data_type, dims, reshape, format"
         ),
         (
             "output [{ name: \"a\", data_type: TYPE_FP32, dims: [4], label_filename: \"x\" }, { name: \"b\", data_type: TYPE_FP32, dims: [4], label_filename: \"y\" }]",
             "1:78: label_filename is given on outputs 'a' and 'b': expected it on one output (ledge serves one label file per model)"
+        ),
+        (
+            "input [{ name: \"a\", data_type: TYPE_FP32, dims: [4], reshape { shape: [1, 4] } }]",
+            "1:1: 'a' has a reshape: expected max_batch_size in the config (0 for no batch dimension)"
+        ),
+        (
+            "max_batch_size: 0\ninput [{ name: \"a\", data_type: TYPE_FP32, dims: [-1], reshape { shape: [1, 4] } }]",
+            "2:55: input[0].reshape: dims [-1] have a dynamic size: expected fixed dims with reshape (ledge reshapes fixed sizes only)"
+        ),
+        (
+            "max_batch_size: 0\ninput [{ name: \"a\", data_type: TYPE_FP32, dims: [4], reshape { shape: [1, 5] } }]",
+            "2:54: input[0].reshape: shape [1, 5] holds 5 elements, dims [4] 4: expected the same count"
+        ),
+        (
+            "input [{ name: \"a\", data_type: TYPE_FP32, dims: [4], format: FORMAT_CHW }]",
+            "1:54: input[0].format FORMAT_CHW is not an input format: expected FORMAT_NONE, FORMAT_NCHW or FORMAT_NHWC"
         ),
         ("parameters { key: \"uri\" }", "1:1: parameters[0].value is missing: expected value { string_value: \"…\" }"),
         (

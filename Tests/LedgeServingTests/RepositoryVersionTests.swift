@@ -233,6 +233,37 @@ import Testing
         }
     }
 
+    /// `reshape`: clients send and get the config's dims, the model runs on the reshape's shape.
+    @Test func reshapedTensorsAreSeenInTheirDims() async throws {
+        try await withTemporaryDirectory { directory in
+            try Fixtures.makeModel(
+                directory, versions: [1],
+                config: """
+                    max_batch_size: 0
+                    input [{ name: "a", data_type: TYPE_FP32, dims: [4], reshape { shape: [1, 4] } },
+                           { name: "b", data_type: TYPE_FP32, format: FORMAT_NONE, dims: [2, 2], reshape { shape: [1, 4] } }]
+                    output [{ name: "sum", data_type: TYPE_FP32, dims: [2, 2], reshape { shape: [1, 4] } }]
+                    """)
+            let repository = try RepositoryVersionTests.load(directory)
+            let model = try repository.model(named: "add")
+            #expect(model.info.inputs.map(\.shape) == [[4], [2, 2]])
+            #expect(model.info.outputs.map(\.shape) == [[2, 2]])
+            #expect(model.config.json().contains(#""reshape":{"shape":[1,4]}"#))
+            let request = InferenceRequest(
+                inputs: [
+                    InferenceRequest.Input(name: "a", datatype: "FP32", shape: [4], values: .json(.array([1, 2, 3, 4].map { .number($0) }))),
+                    InferenceRequest.Input(name: "b", datatype: "FP32", shape: [2, 2], values: .json(.array([1, 1, 1, 1].map { .number($0) }))),
+                ], jsonByteCount: 100)
+            let response = try await repository.infer(request, on: model)
+            guard case .tensor(let sum) = response.outputs[0].content else {
+                Issue.record("no tensor: \(response.outputs)")
+                return
+            }
+            #expect(sum.shape == [2, 2])
+            #expect(sum.values(as: Float.self) == [2, 3, 4, 5])
+        }
+    }
+
     /// A config naming the model otherwise is served under its folder's name, which the completed
     /// config shows too (it showed the config's), with a warning.
     @Test func aConfigsOtherNameIsNotTheServedOne() async throws {
