@@ -35,6 +35,8 @@ enum ModelMessages {
             input.name = tensor.name
             input.dataType = dataType(tensor.dtype)
             input.dims = tensor.dims.map(Int64.init)
+            input.format = tensor.format == "FORMAT_NCHW" ? .nchw : tensor.format == "FORMAT_NHWC" ? .nhwc : .none
+            if let shape = tensor.reshape { input.reshape.shape = shape.map(Int64.init) }
             return input
         }
         message.output = config.outputs.map { tensor in
@@ -42,8 +44,11 @@ enum ModelMessages {
             output.name = tensor.name
             output.dataType = dataType(tensor.dtype)
             output.dims = tensor.dims.map(Int64.init)
+            output.labelFilename = tensor.labelFilename ?? ""
+            if let shape = tensor.reshape { output.reshape.shape = shape.map(Int64.init) }
             return output
         }
+        message.defaultModelFilename = config.defaultModelFilename ?? ""
         message.instanceGroup = config.instanceGroups.map { group in
             var instances = Inference_ModelInstanceGroup()
             instances.count = Int32(clamping: group.count)

@@ -1159,6 +1159,18 @@ package nonisolated struct Inference_ModelVersionPolicy: Sendable {
   package init() {}
 }
 
+package nonisolated struct Inference_ModelTensorReshape: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var shape: [Int64] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 package nonisolated struct Inference_ModelInput: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1168,11 +1180,62 @@ package nonisolated struct Inference_ModelInput: Sendable {
 
   package var dataType: Inference_DataType = .typeInvalid
 
+  package var format: Inference_ModelInput.Format = .none
+
   package var dims: [Int64] = []
+
+  package var reshape: Inference_ModelTensorReshape {
+    get {_reshape ?? Inference_ModelTensorReshape()}
+    set {_reshape = newValue}
+  }
+  /// Returns true if `reshape` has been explicitly set.
+  package var hasReshape: Bool {self._reshape != nil}
+  /// Clears the value of `reshape`. Subsequent reads from it will return its default value.
+  package mutating func clearReshape() {self._reshape = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
+  package nonisolated enum Format: SwiftProtobuf.Enum, Swift.CaseIterable {
+    package typealias RawValue = Int
+    case none // = 0
+    case nhwc // = 1
+    case nchw // = 2
+    case UNRECOGNIZED(Int)
+
+    package init() {
+      self = .none
+    }
+
+    package init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .none
+      case 1: self = .nhwc
+      case 2: self = .nchw
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    package var rawValue: Int {
+      switch self {
+      case .none: return 0
+      case .nhwc: return 1
+      case .nchw: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    package static let allCases: [Inference_ModelInput.Format] = [
+      .none,
+      .nhwc,
+      .nchw,
+    ]
+
+  }
+
   package init() {}
+
+  fileprivate var _reshape: Inference_ModelTensorReshape? = nil
 }
 
 package nonisolated struct Inference_ModelOutput: Sendable {
@@ -1186,9 +1249,22 @@ package nonisolated struct Inference_ModelOutput: Sendable {
 
   package var dims: [Int64] = []
 
+  package var labelFilename: String = String()
+
+  package var reshape: Inference_ModelTensorReshape {
+    get {_reshape ?? Inference_ModelTensorReshape()}
+    set {_reshape = newValue}
+  }
+  /// Returns true if `reshape` has been explicitly set.
+  package var hasReshape: Bool {self._reshape != nil}
+  /// Clears the value of `reshape`. Subsequent reads from it will return its default value.
+  package mutating func clearReshape() {self._reshape = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _reshape: Inference_ModelTensorReshape? = nil
 }
 
 package nonisolated struct Inference_ModelInstanceGroup: Sendable {
@@ -1387,6 +1463,11 @@ package nonisolated struct Inference_ModelConfig: @unchecked Sendable {
   package var instanceGroup: [Inference_ModelInstanceGroup] {
     get {_storage._instanceGroup}
     set {_uniqueStorage()._instanceGroup = newValue}
+  }
+
+  package var defaultModelFilename: String {
+    get {_storage._defaultModelFilename}
+    set {_uniqueStorage()._defaultModelFilename = newValue}
   }
 
   package var dynamicBatching: Inference_ModelDynamicBatching {
@@ -3603,9 +3684,39 @@ nonisolated extension Inference_ModelVersionPolicy.Specific: SwiftProtobuf.Messa
   }
 }
 
+nonisolated extension Inference_ModelTensorReshape: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ModelTensorReshape"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}shape\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedInt64Field(value: &self.shape) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.shape.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.shape, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Inference_ModelTensorReshape, rhs: Inference_ModelTensorReshape) -> Bool {
+    if lhs.shape != rhs.shape {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Inference_ModelInput: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ModelInput"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}data_type\0\u{2}\u{2}dims\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}data_type\0\u{1}format\0\u{1}dims\0\u{1}reshape\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3615,37 +3726,55 @@ nonisolated extension Inference_ModelInput: SwiftProtobuf.Message, SwiftProtobuf
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.dataType) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.format) }()
       case 4: try { try decoder.decodeRepeatedInt64Field(value: &self.dims) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._reshape) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
     if self.dataType != .typeInvalid {
       try visitor.visitSingularEnumField(value: self.dataType, fieldNumber: 2)
     }
+    if self.format != .none {
+      try visitor.visitSingularEnumField(value: self.format, fieldNumber: 3)
+    }
     if !self.dims.isEmpty {
       try visitor.visitPackedInt64Field(value: self.dims, fieldNumber: 4)
     }
+    try { if let v = self._reshape {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Inference_ModelInput, rhs: Inference_ModelInput) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.dataType != rhs.dataType {return false}
+    if lhs.format != rhs.format {return false}
     if lhs.dims != rhs.dims {return false}
+    if lhs._reshape != rhs._reshape {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
+nonisolated extension Inference_ModelInput.Format: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FORMAT_NONE\0\u{1}FORMAT_NHWC\0\u{1}FORMAT_NCHW\0")
+}
+
 nonisolated extension Inference_ModelOutput: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ModelOutput"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}data_type\0\u{1}dims\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}data_type\0\u{1}dims\0\u{3}label_filename\0\u{1}reshape\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3656,12 +3785,18 @@ nonisolated extension Inference_ModelOutput: SwiftProtobuf.Message, SwiftProtobu
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.dataType) }()
       case 3: try { try decoder.decodeRepeatedInt64Field(value: &self.dims) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.labelFilename) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._reshape) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -3671,6 +3806,12 @@ nonisolated extension Inference_ModelOutput: SwiftProtobuf.Message, SwiftProtobu
     if !self.dims.isEmpty {
       try visitor.visitPackedInt64Field(value: self.dims, fieldNumber: 3)
     }
+    if !self.labelFilename.isEmpty {
+      try visitor.visitSingularStringField(value: self.labelFilename, fieldNumber: 4)
+    }
+    try { if let v = self._reshape {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3678,6 +3819,8 @@ nonisolated extension Inference_ModelOutput: SwiftProtobuf.Message, SwiftProtobu
     if lhs.name != rhs.name {return false}
     if lhs.dataType != rhs.dataType {return false}
     if lhs.dims != rhs.dims {return false}
+    if lhs.labelFilename != rhs.labelFilename {return false}
+    if lhs._reshape != rhs._reshape {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3867,7 +4010,7 @@ nonisolated extension Inference_ModelParameter: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ModelConfig"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}platform\0\u{3}version_policy\0\u{3}max_batch_size\0\u{1}input\0\u{1}output\0\u{3}instance_group\0\u{4}\u{4}dynamic_batching\0\u{2}\u{3}parameters\0\u{2}\u{3}backend\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}platform\0\u{3}version_policy\0\u{3}max_batch_size\0\u{1}input\0\u{1}output\0\u{3}instance_group\0\u{3}default_model_filename\0\u{4}\u{3}dynamic_batching\0\u{2}\u{3}parameters\0\u{2}\u{3}backend\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -3877,6 +4020,7 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
     var _input: [Inference_ModelInput] = []
     var _output: [Inference_ModelOutput] = []
     var _instanceGroup: [Inference_ModelInstanceGroup] = []
+    var _defaultModelFilename: String = String()
     var _dynamicBatching: Inference_ModelDynamicBatching? = nil
     var _parameters: Dictionary<String,Inference_ModelParameter> = [:]
     var _backend: String = String()
@@ -3897,6 +4041,7 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
       _input = source._input
       _output = source._output
       _instanceGroup = source._instanceGroup
+      _defaultModelFilename = source._defaultModelFilename
       _dynamicBatching = source._dynamicBatching
       _parameters = source._parameters
       _backend = source._backend
@@ -3925,6 +4070,7 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
         case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._input) }()
         case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._output) }()
         case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._instanceGroup) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._defaultModelFilename) }()
         case 11: try { try decoder.decodeSingularMessageField(value: &_storage._dynamicBatching) }()
         case 14: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Inference_ModelParameter>.self, value: &_storage._parameters) }()
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._backend) }()
@@ -3961,6 +4107,9 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
       if !_storage._instanceGroup.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._instanceGroup, fieldNumber: 7)
       }
+      if !_storage._defaultModelFilename.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._defaultModelFilename, fieldNumber: 8)
+      }
       try { if let v = _storage._dynamicBatching {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
       } }()
@@ -3986,6 +4135,7 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
         if _storage._input != rhs_storage._input {return false}
         if _storage._output != rhs_storage._output {return false}
         if _storage._instanceGroup != rhs_storage._instanceGroup {return false}
+        if _storage._defaultModelFilename != rhs_storage._defaultModelFilename {return false}
         if _storage._dynamicBatching != rhs_storage._dynamicBatching {return false}
         if _storage._parameters != rhs_storage._parameters {return false}
         if _storage._backend != rhs_storage._backend {return false}
