@@ -264,6 +264,35 @@ import Testing
         }
     }
 
+    /// With a batch dimension, the reshape is of each item: [N, 2, 2] in, [N, 4] to the model.
+    @Test func aReshapeKeepsTheBatchDimension() async throws {
+        try await withTemporaryDirectory { directory in
+            try Fixtures.makeModel(
+                directory, versions: [1],
+                config: """
+                    max_batch_size: 4
+                    input [{ name: "a", data_type: TYPE_FP32, dims: [2, 2], reshape { shape: [4] } }]
+                    output [{ name: "sum", data_type: TYPE_FP32, dims: [2, 2], reshape { shape: [4] } }]
+                    """)
+            let repository = try RepositoryVersionTests.load(directory)
+            let model = try repository.model(named: "add")
+            #expect(model.info.inputs.map(\.shape) == [[-1, 2, 2], [-1, 4]])
+            let request = InferenceRequest(
+                inputs: [
+                    InferenceRequest.Input(
+                        name: "a", datatype: "FP32", shape: [2, 2, 2], values: .json(.array((1...8).map { .number(Double($0)) }))),
+                    InferenceRequest.Input(name: "b", datatype: "FP32", shape: [2, 4], values: .json(.array((1...8).map { _ in .number(1) }))),
+                ], jsonByteCount: 100)
+            let response = try await repository.infer(request, on: model)
+            guard case .tensor(let sum) = response.outputs[0].content else {
+                Issue.record("no tensor: \(response.outputs)")
+                return
+            }
+            #expect(sum.shape == [2, 2, 2])
+            #expect(sum.values(as: Float.self) == [2, 3, 4, 5, 6, 7, 8, 9])
+        }
+    }
+
     /// A config naming the model otherwise is served under its folder's name, which the completed
     /// config shows too (it showed the config's), with a warning.
     @Test func aConfigsOtherNameIsNotTheServedOne() async throws {
