@@ -19,32 +19,43 @@ struct TensorReshapes: Sendable {
         if inputs.isEmpty && outputs.isEmpty { return nil }
     }
 
-    func shape(_ tensor: Tensor, as shape: [Int]) -> Tensor {
-        tensor.reshaped(batched ? [tensor.shape.first ?? 1] + shape : shape)
+    /// `tensor` in `shape` (after its batch dimension); throws when the element counts differ (a model
+    /// output whose size the model leaves dynamic can disagree with the config).
+    func shape(_ tensor: Tensor, as shape: [Int], name: String) throws -> Tensor {
+        let target = batched ? [tensor.shape.first ?? 1] + shape : shape
+        guard Tensor.elementCount(target) == tensor.count else {
+            throw LedgeError.runtimeFailure(
+                "'\(name)' has shape \(tensor.shape), which config.pbtxt's reshape cannot make \(target): expected \(Tensor.elementCount(target)) elements"
+            )
+        }
+        return tensor.reshaped(target)
     }
 }
 
 /// A session whose inputs and outputs are reshaped as config.pbtxt says (``TensorReshapes``).
 final class ReshapingSession: InferenceSession {
     let base: any InferenceSession
-    private let inputShapes: [[Int]?]
-    private let outputShapes: [[Int]?]
+    private let inputShapes: [(name: String, shape: [Int]?)]
+    private let outputShapes: [(name: String, shape: [Int]?)]
     private let reshapes: TensorReshapes
 
     init(base: any InferenceSession, reshapes: TensorReshapes) {
         self.base = base
         self.reshapes = reshapes
-        inputShapes = base.info.inputs.map { reshapes.inputs[$0.name] }
-        outputShapes = base.info.outputs.map { reshapes.outputs[$0.name] }
+        inputShapes = base.info.inputs.map { ($0.name, reshapes.inputs[$0.name]) }
+        outputShapes = base.info.outputs.map { ($0.name, reshapes.outputs[$0.name]) }
     }
 
     var info: ModelInfo { base.info }
     var executionProvider: String? { base.executionProvider }
 
     func run(_ inputs: [Tensor]) throws -> [Tensor] {
-        let given = zip(inputs, inputShapes).map { tensor, shape in shape.map { reshapes.shape(tensor, as: $0) } ?? tensor }
+        let given = try zip(inputs, inputShapes).map { tensor, spec in
+            try spec.shape.map { try reshapes.shape(tensor, as: $0, name: spec.name) } ?? tensor
+        }
         let outputs = try base.run(given + inputs.dropFirst(given.count))
-        return zip(outputs, outputShapes).map { tensor, shape in shape.map { reshapes.shape(tensor, as: $0) } ?? tensor }
-            + outputs.dropFirst(outputShapes.count)
+        return try zip(outputs, outputShapes).map { tensor, spec in
+            try spec.shape.map { try reshapes.shape(tensor, as: $0, name: spec.name) } ?? tensor
+        } + outputs.dropFirst(outputShapes.count)
     }
 }
