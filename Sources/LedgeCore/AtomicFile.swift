@@ -61,18 +61,13 @@ public enum AtomicFile {
         }
     }
 
-    /// Throws when `path` is one of `inputs` (the same file, however named): writing it would
-    /// destroy what the command reads, such as the model it measures.
+    /// Throws when `path` is one of `inputs` (the same file, however named: ``OutputPlace``'s test):
+    /// writing it would destroy what the command reads, such as the model it measures.
     public static func checkNotInput(_ path: String, inputs: [String], option: String) throws {
         var output = stat()
-        guard stat(path, &output) == 0, (output.st_mode & S_IFMT) == S_IFREG else { return }
-        for input in inputs {
-            var read = stat()
-            if stat(input, &read) == 0, read.st_dev == output.st_dev, read.st_ino == output.st_ino {
-                throw LedgeError.invalidInput(
-                    "\(option) \(path) is the input \(input): writing it would destroy it; expected another path")
-            }
-        }
+        guard stat(path, &output) == 0, (output.st_mode & S_IFMT) == S_IFREG, let input = OutputPlace.input(at: path, among: inputs)
+        else { return }
+        throw LedgeError.invalidInput("\(option) \(path) is the input \(input): writing it would destroy it; expected another path")
     }
 
     /// Where a write to `path` goes.

@@ -29,12 +29,8 @@ public enum OutputPlace {
         guard !path.isEmpty, last != ".", last != "..", path != "/" else {
             throw LedgeError.usage("\(option) \(path): expected the path of a new \(what), not a folder above it")
         }
-        let place = resolved(path)
-        for input in inputs {
-            let read = resolved(input)
-            if read == place || read.hasPrefix(place + "/") {
-                throw LedgeError.usage("\(option) \(path) holds the input \(input): writing the \(what) there would destroy it")
-            }
+        if let input = input(at: path, among: inputs) {
+            throw LedgeError.usage("\(option) \(path) holds the input \(input): writing the \(what) there would destroy it")
         }
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
@@ -55,6 +51,16 @@ public enum OutputPlace {
                 throw LedgeError.usage(
                     "\(option) \(path): the folder holds other files (\(shown)): expected a new path, an empty folder or an earlier \(what)")
             }
+        }
+    }
+
+    /// The first of `inputs` that is `path` or lies under it, however either is named (symbolic links
+    /// resolved); `nil` when none does.
+    static func input(at path: String, among inputs: [String]) -> String? {
+        let place = resolved(path)
+        return inputs.first { input in
+            let read = resolved(input)
+            return read == place || read.hasPrefix(place + "/")
         }
     }
 
