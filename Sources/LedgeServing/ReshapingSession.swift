@@ -13,49 +13,49 @@ struct TensorReshapes: Sendable {
     /// The reshapes `config` gives; `nil` when it gives none.
     init?(_ config: ModelConfig?) {
         guard let config else { return nil }
-        inputs = Dictionary(config.inputs.compactMap { tensor in tensor.reshape.map { (tensor.name, $0) } }) { first, _ in first }
-        outputs = Dictionary(config.outputs.compactMap { tensor in tensor.reshape.map { _ in (tensor.name, tensor.dims) } }) { first, _ in first }
+        // Tensor names are unique in a config (its parser checks).
+        inputs = Dictionary(uniqueKeysWithValues: config.inputs.compactMap { tensor in tensor.reshape.map { (tensor.name, $0) } })
+        outputs = Dictionary(uniqueKeysWithValues: config.outputs.compactMap { tensor in tensor.reshape.map { _ in (tensor.name, tensor.dims) } })
         batched = config.maxBatchSize > 0
         if inputs.isEmpty && outputs.isEmpty { return nil }
     }
 
-    /// `tensor` in `shape` (after its batch dimension); throws when the element counts differ (a model
-    /// output whose size the model leaves dynamic can disagree with the config).
-    func shape(_ tensor: Tensor, as shape: [Int], name: String) throws -> Tensor {
-        let target = batched ? [tensor.shape.first ?? 1] + shape : shape
-        guard Tensor.elementCount(target) == tensor.count else {
-            throw LedgeError.runtimeFailure(
-                "'\(name)' has shape \(tensor.shape), which config.pbtxt's reshape cannot make \(target): expected \(Tensor.elementCount(target)) elements"
-            )
+    /// `tensors` (named `names`, in order) each in the shape `shapes` gives its name (after its batch
+    /// dimension); throws when the element counts differ (a model output whose size the model leaves
+    /// dynamic can disagree with the config).
+    func apply(_ shapes: [String: [Int]], to tensors: [Tensor], named names: [String]) throws -> [Tensor] {
+        try tensors.enumerated().map { index, tensor in
+            guard index < names.count, let shape = shapes[names[index]] else { return tensor }
+            let target = batched ? [tensor.shape.first ?? 1] + shape : shape
+            guard Tensor.elementCount(target) == tensor.count else {
+                throw LedgeError.runtimeFailure(
+                    "'\(names[index])' has shape \(tensor.shape), which config.pbtxt's reshape cannot make \(target): expected \(Tensor.elementCount(target)) elements"
+                )
+            }
+            return tensor.reshaped(target)
         }
-        return tensor.reshaped(target)
     }
 }
 
 /// A session whose inputs and outputs are reshaped as config.pbtxt says (``TensorReshapes``).
 final class ReshapingSession: InferenceSession {
     let base: any InferenceSession
-    private let inputShapes: [(name: String, shape: [Int]?)]
-    private let outputShapes: [(name: String, shape: [Int]?)]
     private let reshapes: TensorReshapes
+    private let inputNames: [String]
+    private let outputNames: [String]
 
     init(base: any InferenceSession, reshapes: TensorReshapes) {
         self.base = base
         self.reshapes = reshapes
-        inputShapes = base.info.inputs.map { ($0.name, reshapes.inputs[$0.name]) }
-        outputShapes = base.info.outputs.map { ($0.name, reshapes.outputs[$0.name]) }
+        inputNames = base.info.inputs.map(\.name)
+        outputNames = base.info.outputs.map(\.name)
     }
 
     var info: ModelInfo { base.info }
     var executionProvider: String? { base.executionProvider }
 
     func run(_ inputs: [Tensor]) throws -> [Tensor] {
-        let given = try zip(inputs, inputShapes).map { tensor, spec in
-            try spec.shape.map { try reshapes.shape(tensor, as: $0, name: spec.name) } ?? tensor
-        }
-        let outputs = try base.run(given + inputs.dropFirst(given.count))
-        return try zip(outputs, outputShapes).map { tensor, spec in
-            try spec.shape.map { try reshapes.shape(tensor, as: $0, name: spec.name) } ?? tensor
-        } + outputs.dropFirst(outputShapes.count)
+        let outputs = try base.run(try reshapes.apply(reshapes.inputs, to: inputs, named: inputNames))
+        return try reshapes.apply(reshapes.outputs, to: outputs, named: outputNames)
     }
 }
