@@ -279,8 +279,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// response is on its way is cut. (The app's task is cancelled a moment later: ``ServerGroup``.)
     private func exitTimeoutPassed() {
         guard let context = self.context else { return }
-        let seconds = cFormat("%g", Double((self.configuration.exitTimeout ?? .zero).nanoseconds) / 1e9)
-        let error = ServerError(.serviceUnavailable, "the server is shutting down and its exit timeout of \(seconds) s passed")
+        let error = ServerError.exitTimeoutPassed(seconds: Double((self.configuration.exitTimeout ?? .zero).nanoseconds) / 1e9)
         guard !self.inputDead, !self.responseStarted, self.responsesOwed <= 1, self.inbound != .idle || self.responsesOwed == 1 else {
             context.close(promise: nil)
             return

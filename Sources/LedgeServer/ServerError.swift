@@ -30,6 +30,11 @@ public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
     /// 400: the request is malformed or does not fit the model.
     public static func badRequest(_ message: String) -> ServerError { .init(.badRequest, message) }
 
+    /// 503: the server is draining and `--exit-timeout-secs` (`seconds`, when known) has passed.
+    static func exitTimeoutPassed(seconds: Double? = nil) -> ServerError {
+        .init(.serviceUnavailable, "the server is shutting down and its exit timeout\(seconds.map { " of \(cFormat("%g", $0)) s" } ?? "") passed")
+    }
+
     /// 413: the body is larger than `--max-body-size`.
     public static func bodyTooLarge(limit: Int) -> ServerError {
         .init(.contentTooLarge, "request body exceeds the limit of \(limit) bytes (--max-body-size)")
@@ -53,7 +58,7 @@ public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
         case let error as ServerError: return error
         case let error as LedgeError: return ServerError(error)
         // Only the server's exit timeout cancels a request (``ServerGroup``): load, not a fault.
-        case is CancellationError: return .init(.serviceUnavailable, "cancelled: the server is shutting down and its exit timeout passed")
+        case is CancellationError: return .exitTimeoutPassed()
         default: return .init(.internalServerError, "internal error: \(error)")
         }
     }
