@@ -27,9 +27,18 @@ import Testing
     static func sum(_ repository: ModelRepository, _ model: ServedModel) async throws -> [Float] {
         let a = InferenceRequest.Input(name: "a", datatype: "FP32", shape: [1, 4], values: .json(.array([1, 2, 3, 4].map { .number(Double($0)) })))
         let b = InferenceRequest.Input(name: "b", datatype: "FP32", shape: [1, 4], values: .json(.array([1, 1, 1, 1].map { .number(Double($0)) })))
-        let response = try await repository.infer(InferenceRequest(inputs: [a, b], jsonByteCount: 100), on: model)
-        guard case .tensor(let tensor) = response.outputs[0].content else { return [] }
-        return tensor.values(as: Float.self)
+        return try await firstOutput(of: InferenceRequest(inputs: [a, b], jsonByteCount: 100), on: model, in: repository)?
+            .values(as: Float.self) ?? []
+    }
+
+    /// The first output tensor of `request` on `model`; `nil` (recorded as an issue) when it has none.
+    static func firstOutput(of request: InferenceRequest, on model: ServedModel, in repository: ModelRepository) async throws -> Tensor? {
+        let response = try await repository.infer(request, on: model)
+        guard case .tensor(let tensor)? = response.outputs.first?.content else {
+            Issue.record("no tensor: \(response.outputs)")
+            return nil
+        }
+        return tensor
     }
 
     @Test(arguments: [
@@ -254,11 +263,7 @@ import Testing
                     InferenceRequest.Input(name: "a", datatype: "FP32", shape: [4], values: .json(.array([1, 2, 3, 4].map { .number($0) }))),
                     InferenceRequest.Input(name: "b", datatype: "FP32", shape: [2, 2], values: .json(.array([1, 1, 1, 1].map { .number($0) }))),
                 ], jsonByteCount: 100)
-            let response = try await repository.infer(request, on: model)
-            guard case .tensor(let sum) = response.outputs[0].content else {
-                Issue.record("no tensor: \(response.outputs)")
-                return
-            }
+            guard let sum = try await RepositoryVersionTests.firstOutput(of: request, on: model, in: repository) else { return }
             #expect(sum.shape == [2, 2])
             #expect(sum.values(as: Float.self) == [2, 3, 4, 5])
         }
@@ -283,11 +288,7 @@ import Testing
                         name: "a", datatype: "FP32", shape: [2, 2, 2], values: .json(.array((1...8).map { .number(Double($0)) }))),
                     InferenceRequest.Input(name: "b", datatype: "FP32", shape: [2, 4], values: .json(.array((1...8).map { _ in .number(1) }))),
                 ], jsonByteCount: 100)
-            let response = try await repository.infer(request, on: model)
-            guard case .tensor(let sum) = response.outputs[0].content else {
-                Issue.record("no tensor: \(response.outputs)")
-                return
-            }
+            guard let sum = try await RepositoryVersionTests.firstOutput(of: request, on: model, in: repository) else { return }
             #expect(sum.shape == [2, 2, 2])
             #expect(sum.values(as: Float.self) == [2, 3, 4, 5, 6, 7, 8, 9])
         }
