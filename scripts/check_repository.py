@@ -3,7 +3,8 @@
 explicit` with the real Triton client (tritonclient[http] or tritonclient[grpc]): the index,
 load_model, unload_model (which the clients always send with `unload_dependents`), a config
 sent with the load (Triton's JSON config, used instead of the folder's until a load without one;
-a bad one refused with what served going on) and model files sent with it (`files=`: add_one.onnx
+a bad one refused with what served going on; Triton's own dump of a config, every field written, taken)
+and model files sent with it (`files=`: add_one.onnx
 pushed as `add`, served instead of the folder's until a load without files, and as a model the
 repository does not have; a broken one refused by its file's name).
 
@@ -93,6 +94,44 @@ class Checks(ProtocolChecks):
         expect(self.max_batch_size() == 8, "load_model(add) again", f"max_batch_size {self.max_batch_size()}, expected the folder's (8)")
         ok(f"{self.protocol}: load_model(add) without a config: the folder's again (max_batch_size 8)")
 
+    def dump(self):
+        # A config as Triton dumps it (GET /v2/models/add/config of a tritonserver 2.41 serving add.onnx
+        # with dynamic batching): every field written, those Ledge has no work for at their defaults,
+        # and a parameter of Triton's ONNX Runtime backend that Ledge does not read.
+        dump = {
+            "name": "add", "platform": "onnxruntime_onnx", "backend": "onnxruntime", "runtime": "",
+            "version_policy": {"latest": {"num_versions": 1}}, "max_batch_size": 4,
+            "input": [{"name": name, "data_type": "TYPE_FP32", "format": "FORMAT_NONE", "dims": [4], "is_shape_tensor": False,
+                       "allow_ragged_batch": False, "optional": False, "is_non_linear_format_io": False} for name in ("a", "b")],
+            "output": [{"name": "sum", "data_type": "TYPE_FP32", "dims": [4], "label_filename": "", "is_shape_tensor": False,
+                        "is_non_linear_format_io": False}],
+            "batch_input": [], "batch_output": [],
+            "optimization": {"priority": "PRIORITY_DEFAULT", "input_pinned_memory": {"enable": True},
+                             "output_pinned_memory": {"enable": True}, "gather_kernel_buffer_threshold": 0, "eager_batching": False},
+            "dynamic_batching": {"preferred_batch_size": [], "max_queue_delay_microseconds": 0, "preserve_ordering": False,
+                                 "priority_levels": 0, "default_priority_level": 0,
+                                 "default_queue_policy": {"timeout_action": "REJECT", "default_timeout_microseconds": 0,
+                                                          "allow_timeout_override": False, "max_queue_size": 0},
+                                 "priority_queue_policy": {}},
+            "instance_group": [{"name": "add_0", "kind": "KIND_CPU", "count": 1, "gpus": [], "secondary_devices": [], "profile": [],
+                                "passive": False, "host_policy": ""}],
+            "default_model_filename": "model.onnx", "cc_model_filenames": {}, "metric_tags": {},
+            "parameters": {"enable_mem_arena": {"string_value": "1"}}, "model_warmup": [],
+            "model_transaction_policy": {"decoupled": False}, "response_cache": {"enable": False},
+        }
+        self.client.load_model("add", config=json.dumps(dump))
+        expect(self.max_batch_size() == 4, "load_model(add, config=Triton's dump)", f"max_batch_size {self.max_batch_size()}")
+        expect(np.array_equal(self.batch(4), np.full((4, 4), 2, dtype=np.float32)), "infer(add) batch 4 after Triton's dump")
+        dump["response_cache"] = {"enable": True}
+        cache = self.refusal("load_model(add, config=response_cache on)",
+                             lambda: self.client.load_model("add", config=json.dumps(dump)),
+                             "INVALID_ARGUMENT", "load parameter 'config': field 'response_cache.enable' is true: expected false "
+                             "(ledge takes Triton's 'response_cache' only when it is off)")
+        expect(self.max_batch_size() == 4, "a refused config", "changed what serves")
+        ok(f"{self.protocol}: load_model(add, config=Triton's own dump): max_batch_size 4, a batch of 4 served; "
+           f"with the response cache on: {cache}")
+        self.client.load_model("add")
+
     def files(self):
         # Model files sent with the load (Triton's file: parameters): add_one.onnx (a + b + 1) as add.
         with open(self.args.add_one, "rb") as f:
@@ -138,6 +177,7 @@ def main():
         ("index", checks.states),
         ("load", checks.load),
         ("config", checks.config),
+        ("dump", checks.dump),
         ("files", checks.files),
         ("unload", checks.unload),
     ], f"all {args.protocol} repository checks passed")

@@ -27,7 +27,7 @@ public struct ModelConfig: Sendable, Hashable {
     public var instanceGroups: [InstanceGroupConfig]
     /// `version_policy`: the versions served (default: the latest one).
     public var versionPolicy: VersionPolicy
-    /// `parameters`: key → `string_value` (keys `threads` and `uri`).
+    /// `parameters`: key → `string_value` (Ledge reads ``parameterKeys``; others are kept).
     public var parameters: [String: String]
     /// `model_warmup`: samples run on every instance before it serves, in the order written.
     public var warmups: [WarmupConfig] = []
@@ -42,6 +42,9 @@ public struct ModelConfig: Sendable, Hashable {
     /// The keys of `parameters` that Ledge understands (`intra_op_thread_count` is Triton's ONNX
     /// Runtime backend's name for `threads`, 0 meaning the default).
     public static let parameterKeys = ["threads", "intra_op_thread_count", "uri"]
+    /// The keys of `parameters` Ledge does not read (a backend's settings, as Triton passes them on):
+    /// kept and shown, and named in a warning when the model loads.
+    public var unreadParameterKeys: [String] { parameters.keys.filter { !Self.parameterKeys.contains($0) }.sorted() }
     /// The range of the `threads` parameter.
     public static let threadsRange = 1...256
 

@@ -12,7 +12,8 @@ extension ModelConfigDecoder {
                 "preferred_batch_size", "max_queue_delay_microseconds", "default_queue_policy", "priority_levels", "default_priority_level",
                 "priority_queue_policy",
             ],
-            repeated: ["preferred_batch_size", "priority_queue_policy"])
+            repeated: ["preferred_batch_size", "priority_queue_policy"], unlisted: Self.inertBatchingFields)
+        try checkInert(message, Self.inertBatchingFields)
         let sizes = try reader.scalars(message, "preferred_batch_size").map {
             try reader.integer($0, in: 1...Self.maxBatchSizeRange.upperBound, expected: "a positive integer")
         }
@@ -60,7 +61,9 @@ extension ModelConfigDecoder {
     }
 
     func instanceGroup(_ message: Message) throws -> InstanceGroupConfig {
-        try reader.check(message, allowed: ["count", "kind"])
+        try reader.check(message, allowed: ["count", "kind"], repeated: Self.inertRepeatedFields, unlisted: ["name"] + Self.inertInstanceGroupFields)
+        try checkInert(message, Self.inertInstanceGroupFields)
+        _ = try reader.scalar(message, "name", expected: "a string in quotes").map(reader.string)  // a label only
         let range = Self.instanceCountRange
         let count = try reader.scalar(message, "count", expected: "an integer").map {
             try reader.integer($0, in: range, expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
@@ -112,12 +115,10 @@ extension ModelConfigDecoder {
             guard let keyField = try reader.scalar(message, "key", expected: "a string in quotes") else {
                 throw reader.missing(message, "key", expected: "key and value in each parameters")
             }
+            // A key Ledge does not read is kept, as Triton passes its backends' settings on
+            // (``ModelConfig/unreadParameterKeys``: the server names them in a warning at load).
             let key = try reader.string(keyField)
-            guard ModelConfig.parameterKeys.contains(key) else {
-                throw reader.error(
-                    "parameters key '\(TextProto.printable(key))' is not supported by ledge: expected \(ModelConfig.parameterKeys.dropLast().joined(separator: ", ")) or \(ModelConfig.parameterKeys.last ?? "")",
-                    at: keyField.position)
-            }
+            guard !key.isEmpty else { throw reader.error("\(keyField.path): expected a non-empty string, found \"\"", at: keyField.position) }
             guard result[key] == nil else {
                 throw reader.error("parameters key '\(key)' is given twice: expected it once", at: keyField.position)
             }

@@ -19,7 +19,12 @@ struct ModelConfigDecoder {
 
     func decode(_ tree: TextProto) throws -> ModelConfig {
         let top = Message(fields: tree, path: "", position: TextProto.Position(line: 1, column: 1))
-        try reader.check(top, allowed: Self.topFields, repeated: ["input", "output", "instance_group", "parameters", "model_warmup"])
+        try reader.check(
+            top, allowed: Self.topFields,
+            repeated: Self.inertRepeatedFields.union(["input", "output", "instance_group", "parameters", "model_warmup"]),
+            unlisted: Self.inertTopFields + ["optimization"])
+        try checkInert(top, Self.inertTopFields)
+        try checkOptimization(top)
         var config = ModelConfig()
         config.name = try reader.scalar(top, "name", expected: "a string in quotes").map(reader.string)
         config.platform = try choice(top, "platform", among: Self.platforms)
@@ -42,7 +47,8 @@ struct ModelConfigDecoder {
                 "'\(TextProto.printable(reshaped.name))' has a reshape: expected max_batch_size in the config (0 for no batch dimension)",
                 at: top.position)
         }
-        let labelled = try reader.messages(top, "output").filter { !$0.fields.fields(named: "label_filename").isEmpty }
+        // (An empty label_filename, as Triton's dumps write on every output, names no file.)
+        let labelled = zip(try reader.messages(top, "output"), config.outputs).filter { $0.1.labelFilename != nil }.map(\.0)
         if labelled.count > 1, let second = labelled.dropFirst().first {
             let names = config.outputs.filter { $0.labelFilename != nil }.map { "'\(TextProto.printable($0.name))'" }
             throw reader.error(
@@ -106,7 +112,9 @@ struct ModelConfigDecoder {
 
     private func tensor(_ message: Message, kind: String) throws -> TensorConfig {
         let fields = ["name", "data_type", "dims", "reshape"] + (kind == "output" ? ["label_filename"] : ["format"])
-        try reader.check(message, allowed: fields, repeated: ["dims"])
+        let inert = kind == "output" ? Self.inertOutputFields : Self.inertInputFields
+        try reader.check(message, allowed: fields, repeated: ["dims"], unlisted: inert)
+        try checkInert(message, inert)
         let required = "name, data_type and dims in each \(kind)"
         guard let nameField = try reader.scalar(message, "name", expected: "a string in quotes") else {
             throw reader.missing(message, "name", expected: required)
@@ -131,7 +139,10 @@ struct ModelConfigDecoder {
             }
             return value
         }
-        let labels = try reader.scalar(message, "label_filename", expected: "a string in quotes").map { try fileName($0) }
+        // An empty label_filename is Triton's "none" (its dumps write it on every output).
+        let labels = try reader.scalar(message, "label_filename", expected: "a string in quotes").flatMap {
+            try reader.string($0).isEmpty ? nil : try fileName($0)
+        }
         var tensor = TensorConfig(name: name, dtype: dtype, dims: dims, labelFilename: labels)
         if let reshape = try reader.message(message, "reshape") {
             try reader.check(reshape, allowed: ["shape"], repeated: ["shape"])

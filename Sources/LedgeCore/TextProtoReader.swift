@@ -29,12 +29,13 @@ struct TextProtoReader {
         LedgeError.invalidModel(json ? "\(file): \(message)" : "\(file):\(position): \(message)")
     }
 
-    /// Throws for a field not in `allowed` (named, with the list of allowed
-    /// fields) and for a field outside `repeated` given twice.
-    func check(_ message: Message, allowed: [String], repeated: Set<String> = []) throws {
+    /// Throws for a field neither in `allowed` nor in `unlisted` (named, with the list of
+    /// `allowed` fields) and for a field outside `repeated` given twice. `unlisted` are fields
+    /// taken without being offered (Triton's fields Ledge takes only while off).
+    func check(_ message: Message, allowed: [String], repeated: Set<String> = [], unlisted: [String] = []) throws {
         var seen: [String: Position] = [:]
         for field in message.fields.fields {
-            guard allowed.contains(field.name) else {
+            guard allowed.contains(field.name) || unlisted.contains(field.name) else {
                 let expected = allowed.isEmpty ? "no fields inside '\(message.path)'" : "one of " + allowed.joined(separator: ", ")
                 throw error(
                     "field '\(message.path(field.name))' is not supported by ledge: expected \(expected)", at: field.position)

@@ -80,6 +80,12 @@ struct ModelVersionLoader: Sendable {
                 "\(configSource ?? configPath ?? path): name '\(TextProto.printable(given))' is not the model's: it is served as '\(name)'")
         }
         effective.name = name
+        let unread = effective.unreadParameterKeys.map { "'\(TextProto.printable($0))'" }
+        if !unread.isEmpty {
+            logger.warning(
+                "\(configSource ?? configPath ?? path): parameters \(unread.joined(separator: ", ")) \(unread.count == 1 ? "is" : "are") not read by ledge: model '\(name)' is served without \(unread.count == 1 ? "it" : "them")"
+            )
+        }
         // As Triton completes it: the instances the model runs on (the adaptive plan's wide one counted).
         if effective.instanceGroups.isEmpty { effective.instanceGroups = [InstanceGroupConfig(count: plan.total)] }
         // config.pbtxt's model_warmup: run on each instance before it serves (these before ready, the later ones before they join).

@@ -25,6 +25,9 @@ import Testing
                         + "InferenceServerException \(bad) \"input 'a' has a batch of 3: model 'add' takes at most 2 items a request (max_batch_size in its config.pbtxt)\"",
                     "ok: \(protocolName): load_model(add, config=KIND_GPU): InferenceServerException \(bad) \"load parameter 'config': instance_group[0].kind KIND_GPU "
                         + "is not supported by ledge: expected KIND_CPU (Ledge runs models on the CPU)\"; what served goes on",
+                    "ok: \(protocolName): load_model(add, config=Triton's own dump): max_batch_size 4, a batch of 4 served; with the response cache on: "
+                        + "InferenceServerException \(bad) \"load parameter 'config': field 'response_cache.enable' is true: expected false "
+                        + "(ledge takes Triton's 'response_cache' only when it is off)\"",
                     "ok: \(protocolName): load_model(add, config=…, files=add_one.onnx): served a + b + 1 with the config's max_batch_size 4; "
                         + "pushed_\(protocolName), not in the repository, loaded from its files, index READY",
                     "ok: \(protocolName): broken files: InferenceServerException \(bad) \"file:1/model.onnx: not a TFLite or ONNX model (expected 'TFL3' "

@@ -8,8 +8,8 @@ import Testing
 
     @Test(arguments: [
         (
-            "name: \"m\"\noptimization { }",
-            "2:1: field 'optimization' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup, default_model_filename"
+            "name: \"m\"\noptimization { bogus: 1 }",
+            "2:16: field 'optimization.bogus' is not supported by ledge: expected one of input_pinned_memory, output_pinned_memory, gather_kernel_buffer_threshold, cuda, graph, priority, execution_accelerators, eager_batching"
         ),
         (
             "sequence_batching {}",
@@ -17,18 +17,56 @@ import Testing
         ),
         (
             "input { name: \"x\"\n  is_shape_tensor: true }",
-            "2:3: field 'input[0].is_shape_tensor' is not supported by ledge: expected one of name, data_type, dims, reshape, format"
+            "2:3: field 'input[0].is_shape_tensor' is true: expected false (ledge takes this Triton field only when it is off)"
         ),
         (
             "input [{ name: \"a\" data_type: TYPE_FP32 dims: 1 }, { allow_ragged_batch: true }]",
-            "1:54: field 'input[1].allow_ragged_batch' is not supported by ledge: expected one of name, data_type, dims, reshape, format"
+            "1:54: field 'input[1].allow_ragged_batch' is true: expected false (ledge takes this Triton field only when it is off)"
+        ),
+        (
+            "input { name: \"x\" shape_tensor: true }",
+            "1:19: field 'input[0].shape_tensor' is not supported by ledge: expected one of name, data_type, dims, reshape, format"
         ),
         (
             "dynamic_batching { preserve_ordering: true }",
-            "1:20: field 'dynamic_batching.preserve_ordering' is not supported by ledge: expected one of preferred_batch_size, max_queue_delay_microseconds, "
-                + "default_queue_policy, priority_levels, default_priority_level, priority_queue_policy"
+            "1:20: field 'dynamic_batching.preserve_ordering' is true: expected false (ledge takes this Triton field only when it is off)"
         ),
-        ("instance_group { gpus: [0] }", "1:18: field 'instance_group[0].gpus' is not supported by ledge: expected one of count, kind"),
+        (
+            "instance_group { gpus: [0] }",
+            "1:18: field 'instance_group[0].gpus' is a list with elements: expected none (ledge takes this Triton field only when it is off)"
+        ),
+        (
+            "instance_group { rate_limiter { resources [{ name: \"R1\" count: 4 }] } }",
+            "1:18: field 'instance_group[0].rate_limiter.resources' is a list with elements: expected none (ledge takes Triton's 'instance_group[0].rate_limiter' only when it is off)"
+        ),
+        (
+            "response_cache { enable: true }",
+            "1:1: field 'response_cache.enable' is true: expected false (ledge takes Triton's 'response_cache' only when it is off)"
+        ),
+        (
+            "model_transaction_policy { decoupled: true }",
+            "1:1: field 'model_transaction_policy.decoupled' is true: expected false (ledge takes Triton's 'model_transaction_policy' only when it is off)"
+        ),
+        (
+            "batch_input [{ kind: BATCH_ELEMENT_COUNT target_name: \"n\" data_type: TYPE_INT32 source_input: \"a\" }]",
+            "1:1: field 'batch_input' is a list with elements: expected none (ledge takes this Triton field only when it is off)"
+        ),
+        (
+            "optimization { execution_accelerators { cpu_execution_accelerator: [{ name: \"openvino\" }] } }",
+            "1:16: field 'optimization.execution_accelerators.cpu_execution_accelerator' is a list with elements: expected none (ledge takes Triton's 'optimization.execution_accelerators' only when it is off)"
+        ),
+        (
+            "optimization { priority: PRIORITY_MAX }",
+            "1:16: field 'optimization.priority' is PRIORITY_MAX: expected its default (ledge takes this Triton field only when it is off)"
+        ),
+        (
+            "optimization { graph { level: 1 } }",
+            "1:16: field 'optimization.graph.level' is 1: expected 0 (ledge takes Triton's 'optimization.graph' only when it is off)"
+        ),
+        (
+            "runtime: \"model.py\"",
+            "1:1: field 'runtime' is \"model.py\": expected \"\" (ledge takes this Triton field only when it is off)"
+        ),
         (
             "model_warmup { name: \"w\" inputs { key: \"a\" value { data_type: TYPE_FP32 dims: 1 zero_data: true shape: 1 } } }",
             "1:97: field 'model_warmup[0].inputs[0].value.shape' is not supported by ledge: expected one of data_type, dims, zero_data, random_data, input_data_file"
@@ -210,10 +248,7 @@ import Testing
         ("version_policy { latest { } }", "1:18: version_policy.latest.num_versions is missing: expected a positive integer"),
         ("version_policy { latest { num_versions: 0 } }", "1:27: version_policy.latest.num_versions: 0 is out of range: expected a positive integer"),
         ("version_policy { specific { versions: [] } }", "1:18: version_policy.specific.versions is missing: expected at least one version"),
-        (
-            "parameters { key: \"foo\" value { string_value: \"1\" } }",
-            "1:14: parameters key 'foo' is not supported by ledge: expected threads, intra_op_thread_count or uri"
-        ),
+        ("parameters { key: \"\" value { string_value: \"1\" } }", "1:14: parameters[0].key: expected a non-empty string, found \"\""),
         (
             "parameters { key: \"threads\" value { string_value: \"many\" } }",
             "1:37: parameters 'threads': \"many\" is not a thread count: expected an integer from 1 to 256"

@@ -329,7 +329,7 @@ import Testing
 
     @Test func configErrorsNameTheFieldInTheIndex() async throws {
         try await withTemporaryDirectory { directory in
-            try Fixtures.makeModel(directory, "unsupported", versions: [1], config: "name: \"x\"\noptimization { }\n")
+            try Fixtures.makeModel(directory, "unsupported", versions: [1], config: "name: \"x\"\noptimization { }\nsequence_batching { }\n")
             try Fixtures.makeModel(
                 directory, "mismatch", versions: [1], config: "input [ { name: \"a\", data_type: TYPE_INT8, dims: [ 4 ] } ]\n")
             try Fixtures.makeModel(directory, "good", versions: [1])
@@ -339,7 +339,7 @@ import Testing
             #expect(index["unsupported"]?.state == "UNAVAILABLE")
             #expect(
                 index["unsupported"]?.reason?.hasPrefix(
-                    "\(directory)/unsupported/config.pbtxt:2:1: field 'optimization' is not supported by ledge: expected one of name, ") == true,
+                    "\(directory)/unsupported/config.pbtxt:3:1: field 'sequence_batching' is not supported by ledge: expected one of name, ") == true,
                 "\(index["unsupported"]?.reason ?? "")")
             #expect(index["mismatch"]?.version == "1" && index["mismatch"]?.state == "UNAVAILABLE")
             #expect(
