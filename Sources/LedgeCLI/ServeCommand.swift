@@ -273,8 +273,9 @@ struct ServeCommand: AsyncParsableCommand {
                 readiness.ready()
                 repository.openRemainingInstances()
                 let shown = host.contains(":") ? "[\(host)]" : host
+                let plans = InstancePlan.describe(repository.models.sorted { $0.key < $1.key }.map { ($0.key, $0.value.plan) }, standard: plan)
                 let line =
-                    "ledge serve: \(names.isEmpty ? "no model loaded yet" : names.joined(separator: ", ")) on \(scheme)://\(shown):\(port)/v2 (\(plan.summary) per model); web page \(scheme)://\(shown):\(port)/\(grpcPart)\n"
+                    "ledge serve: \(names.isEmpty ? "no model loaded yet" : names.joined(separator: ", ")) on \(scheme)://\(shown):\(port)/v2 (\(plans)); web page \(scheme)://\(shown):\(port)/\(grpcPart)\n"
                 StandardStreams.writeOutput(line)
             },
             onShutdown: {

@@ -46,6 +46,15 @@ public struct InstancePlan: Sendable, Equatable {
     /// The cores this process may run on.
     public static var machineCores: Int { max(ProcessInfo.processInfo.activeProcessorCount, 1) }
 
+    /// The startup line's words for the plans of `models` under the server's plan `standard`:
+    /// "2 × 1 thread + 1 × 2 threads per model" (for the models on it, or for later loads when none
+    /// is loaded), then each model a config plans otherwise: "'densenet': 4 × 1 thread".
+    public static func describe(_ models: [(name: String, plan: InstancePlan?)], standard: InstancePlan) -> String {
+        let others = models.compactMap { model in model.plan.flatMap { $0 == standard ? nil : "'\(model.name)': \($0.summary)" } }
+        let onStandard = models.isEmpty || others.count < models.count
+        return ((onStandard ? [standard.summary + " per model"] : []) + others).joined(separator: "; ")
+    }
+
     /// What the plan is, for the startup line: "2 × 1 thread + 1 × 2 threads".
     public var summary: String {
         func part(_ n: Int, _ t: Int) -> String { "\(n) × \(t) thread\(t == 1 ? "" : "s")" }

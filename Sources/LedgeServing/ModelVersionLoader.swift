@@ -165,7 +165,8 @@ struct ModelVersionLoader: Sendable {
             imagePipeline: try? pipeline.get(), imagePipelineError: Self.reason(pipeline),
             queuePolicy: effective.dynamicBatching?.queuePolicy
                 ?? options.queueTimeout.map { QueuePolicyConfig(defaultTimeoutMicroseconds: $0, allowTimeoutOverride: true) },
-            batchLimit: config?.declaredMaxBatchSize.flatMap { $0 > 0 ? $0 : nil }, priorities: effective.dynamicBatching?.priorities)
+            batchLimit: config?.declaredMaxBatchSize.flatMap { $0 > 0 ? $0 : nil }, priorities: effective.dynamicBatching?.priorities,
+            plan: plan)
     }
 
     /// One drop of the process's code pages at a time: two loads that finish together walk the

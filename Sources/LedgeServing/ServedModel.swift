@@ -36,14 +36,18 @@ public final class ServedModel: Sendable {
     /// The config's priority levels (Triton's priority scheduling), when its batcher serves them;
     /// `nil`: a request's `priority` is ignored.
     public let priorities: PriorityLevelsConfig?
+    /// The instances and threads it was opened with (its config's `instance_group` and `threads`
+    /// over the server's options); `nil` for a model made without a plan.
+    public let plan: InstancePlan?
 
     /// A served model over a pool.
     public init(
         name: String, version: String = "1", info: ModelInfo, pool: SessionPool, labels: [String]? = nil,
         config: ModelConfig? = nil, batcher: DynamicBatcher? = nil, fileKey: String = "",
         imagePipeline: ImagePipeline? = nil, imagePipelineError: String? = nil, queuePolicy: QueuePolicyConfig? = nil,
-        batchLimit: Int? = nil, priorities: PriorityLevelsConfig? = nil
+        batchLimit: Int? = nil, priorities: PriorityLevelsConfig? = nil, plan: InstancePlan? = nil
     ) {
+        self.plan = plan
         self.priorities = batcher == nil ? nil : priorities
         self.batchLimit = batchLimit
         self.queuePolicy = queuePolicy

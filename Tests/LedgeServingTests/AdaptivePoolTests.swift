@@ -46,6 +46,18 @@ import Testing
                 == InstancePlan(count: 1, threads: 1, wideThreads: nil))
     }
 
+    /// The startup line names the plan models run on, and each model its config plans otherwise.
+    @Test func theStartupLineNamesEachPlan() {
+        let standard = InstancePlan(count: 2, threads: 1, wideThreads: 2)
+        let four = InstancePlan(count: 4, threads: 1, wideThreads: nil)
+        #expect(InstancePlan.describe([], standard: standard) == "2 × 1 thread + 1 × 2 threads per model")
+        #expect(InstancePlan.describe([("add", standard), ("b", nil)], standard: standard) == "2 × 1 thread + 1 × 2 threads per model")
+        #expect(
+            InstancePlan.describe([("add", standard), ("densenet", four)], standard: standard)
+                == "2 × 1 thread + 1 × 2 threads per model; 'densenet': 4 × 1 thread")
+        #expect(InstancePlan.describe([("densenet", four)], standard: standard) == "'densenet': 4 × 1 thread")
+    }
+
     @Test func aLoneRequestRunsOnEveryCore() async throws {
         let model = try served()
         #expect(model.pool.narrow.map(\.threads) == [1, 1])
