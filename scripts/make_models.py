@@ -11,6 +11,9 @@ Writes into FIXTURES_DIR/models/:
   add.onnx            inputs `a`, `b` float32 [N,4] -> `sum` = a + b
   add_one.onnx        the same interface, `sum` = a + b + 1 (a second version of add.onnx
                       for the repository's hot-reload tests)
+  slow_gen.onnx       x float32 [N,256], repeats int64 [2] -> `y` = x, after x is tiled `repeats`
+                      times and goes through 100 MatMuls with the identity: a run whose length
+                      the caller chooses (the exit-timeout and interruption tests)
   random.tflite       4096 seeded random bytes
   truncated.tflite    first 1000 bytes of efficientnet_lite0.tflite (must exist already)
   truncated.onnx      first 1000 bytes of mobilenet_gen.onnx
@@ -168,6 +171,27 @@ def mlp_model():
     return finish(graph, "MLP with seeded random weights (Ledge test fixture for dynamic quantization)")
 
 
+def slow_model(layers=100):
+    """y = x, the long way: x [N,256] tiled by `repeats` (rows R·N), then `layers` MatMuls with the
+    256×256 identity (exact: each output is one product by 1 plus zeros), then the first N rows.
+    A run costs layers × R·N × 256 × 256 × 2 flops, so its caller sets its length."""
+    identity = numpy_helper.from_array(np.eye(256, dtype=np.float32), "identity")
+    zero = numpy_helper.from_array(np.array([0], dtype=np.int64), "zero")
+    nodes = [helper.make_node("Tile", ["x", "repeats"], ["h0"], name="tile"),
+             helper.make_node("Shape", ["x"], ["x_shape"], name="shape"),
+             helper.make_node("Slice", ["x_shape", "zero", "one"], ["rows"], name="rows")]
+    for i in range(layers):
+        nodes.append(helper.make_node("MatMul", [f"h{i}", "identity"], [f"h{i + 1}"], name=f"layer{i}"))
+    nodes.append(helper.make_node("Slice", [f"h{layers}", "zero", "rows", "zero"], ["y"], name="first_rows"))
+    one = numpy_helper.from_array(np.array([1], dtype=np.int64), "one")
+    graph = helper.make_graph(
+        nodes, "slow_gen",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 256]),
+         helper.make_tensor_value_info("repeats", TensorProto.INT64, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 256])], [identity, zero, one])
+    return finish(graph, "y = x through a tiled chain of identity MatMuls: a run as long as `repeats` asks (Ledge test fixture)")
+
+
 def finish(graph, doc):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="ledge-make_models", producer_version="1")
@@ -222,6 +246,12 @@ def main():
     write_atomic(mlp, mlp_model().SerializeToString())
     (logits,) = check_loads(mlp, {"x": np.random.default_rng(2).random((4, 256), dtype=np.float32)})
     assert logits.shape == (4, 10)
+
+    slow = os.path.join(models, "slow_gen.onnx")
+    write_atomic(slow, slow_model().SerializeToString())
+    x = np.random.default_rng(3).random((2, 256), dtype=np.float32)
+    (y,) = check_loads(slow, {"x": x, "repeats": np.array([4, 1], dtype=np.int64)})
+    assert np.array_equal(y, x)
 
     rng = np.random.default_rng(4096)
     write_atomic(os.path.join(models, "random.tflite"), rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())

@@ -53,6 +53,8 @@ enum {
     LEDGE_SLOT_SESSION_GET_OUTPUT_TYPE_INFO = 34,
     LEDGE_SLOT_SESSION_GET_INPUT_NAME = 36,
     LEDGE_SLOT_SESSION_GET_OUTPUT_NAME = 37,
+    LEDGE_SLOT_CREATE_RUN_OPTIONS = 39,
+    LEDGE_SLOT_RUN_OPTIONS_SET_TERMINATE = 46,
     LEDGE_SLOT_CREATE_TENSOR_WITH_DATA = 49,
     LEDGE_SLOT_IS_TENSOR = 50,
     LEDGE_SLOT_GET_TENSOR_MUTABLE_DATA = 51,
@@ -70,6 +72,7 @@ enum {
     LEDGE_SLOT_RELEASE_MEMORY_INFO = 94,
     LEDGE_SLOT_RELEASE_SESSION = 95,
     LEDGE_SLOT_RELEASE_VALUE = 96,
+    LEDGE_SLOT_RELEASE_RUN_OPTIONS = 97,
     LEDGE_SLOT_RELEASE_TYPE_INFO = 98,
     LEDGE_SLOT_RELEASE_TENSOR_INFO = 99,
     LEDGE_SLOT_RELEASE_SESSION_OPTIONS = 100,
@@ -116,6 +119,8 @@ static void ledge_ort_fill(const void *const *table, ledge_ort_api *api, uint32_
     LEDGE_SLOT(session_get_output_type_info, LEDGE_SLOT_SESSION_GET_OUTPUT_TYPE_INFO, ledge_ort_session_get_type_info_fn);
     LEDGE_SLOT(session_get_input_name, LEDGE_SLOT_SESSION_GET_INPUT_NAME, ledge_ort_session_get_name_fn);
     LEDGE_SLOT(session_get_output_name, LEDGE_SLOT_SESSION_GET_OUTPUT_NAME, ledge_ort_session_get_name_fn);
+    LEDGE_SLOT(create_run_options, LEDGE_SLOT_CREATE_RUN_OPTIONS, ledge_ort_create_run_options_fn);
+    LEDGE_SLOT(run_options_set_terminate, LEDGE_SLOT_RUN_OPTIONS_SET_TERMINATE, ledge_ort_run_options_set_terminate_fn);
     LEDGE_SLOT(create_tensor_with_data, LEDGE_SLOT_CREATE_TENSOR_WITH_DATA, ledge_ort_create_tensor_with_data_fn);
     LEDGE_SLOT(is_tensor, LEDGE_SLOT_IS_TENSOR, ledge_ort_is_tensor_fn);
     LEDGE_SLOT(get_tensor_mutable_data, LEDGE_SLOT_GET_TENSOR_MUTABLE_DATA, ledge_ort_get_tensor_mutable_data_fn);
@@ -133,6 +138,7 @@ static void ledge_ort_fill(const void *const *table, ledge_ort_api *api, uint32_
     LEDGE_SLOT(release_memory_info, LEDGE_SLOT_RELEASE_MEMORY_INFO, ledge_ort_release_memory_info_fn);
     LEDGE_SLOT(release_session, LEDGE_SLOT_RELEASE_SESSION, ledge_ort_release_session_fn);
     LEDGE_SLOT(release_value, LEDGE_SLOT_RELEASE_VALUE, ledge_ort_release_value_fn);
+    LEDGE_SLOT(release_run_options, LEDGE_SLOT_RELEASE_RUN_OPTIONS, ledge_ort_release_run_options_fn);
     LEDGE_SLOT(release_type_info, LEDGE_SLOT_RELEASE_TYPE_INFO, ledge_ort_release_type_info_fn);
     LEDGE_SLOT(release_tensor_info, LEDGE_SLOT_RELEASE_TENSOR_INFO, ledge_ort_release_tensor_info_fn);
     LEDGE_SLOT(release_session_options, LEDGE_SLOT_RELEASE_SESSION_OPTIONS, ledge_ort_release_session_options_fn);

@@ -289,7 +289,11 @@ struct ServeCommand: AsyncParsableCommand {
                 // ServerGroup cancels what is still open then; the process is usually gone before this wakes.
                 Task {
                     try await Task.sleep(for: exitDeadline)
-                    logger.warning("exit timeout of \(cFormat("%g", exitTimeout)) s passed: closing the requests, calls and connections still open")
+                    let running = repository.interruptRuns(
+                        reason: "the server is shutting down and its exit timeout of \(cFormat("%g", exitTimeout)) s passed")
+                    let runs = running == 0 ? "" : ", and interrupting \(running) model run\(running == 1 ? "" : "s") under way"
+                    logger.warning(
+                        "exit timeout of \(cFormat("%g", exitTimeout)) s passed: closing the requests, calls and connections still open\(runs)")
                 }
             }, access: network.access, tls: network.tls, logSettings: logSettings)
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)

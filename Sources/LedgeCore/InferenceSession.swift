@@ -23,6 +23,11 @@ public protocol InferenceSession: AnyObject, Sendable {
     /// The execution provider the session runs on, by Ledge's short name
     /// (`cpu`, `cuda`, …); `nil` when the backend has no such choice.
     var executionProvider: String? { get }
+
+    /// Stops a run under way as soon as the runtime can (ONNX Runtime at its next kernel, LiteRT
+    /// at its next operator outside a delegate), and refuses every later run, each failing with
+    /// ``LedgeError/Code/busy`` and `reason`: for a server whose exit timeout has passed.
+    func interrupt(reason: String)
 }
 
 /// Options every backend understands.
@@ -50,6 +55,9 @@ public struct SessionOptions: Sendable, Hashable {
 extension InferenceSession {
     /// `nil`: the backend has no choice of execution provider.
     public var executionProvider: String? { nil }
+
+    /// Nothing to stop: a backend that cannot interrupt lets its runs finish.
+    public func interrupt(reason: String) {}
 
     /// Checks inputs against the model's specs, throwing an error that names the input at fault.
     public func validate(_ inputs: [Tensor]) throws {

@@ -29,6 +29,10 @@ public final class ONNXSession: InferenceSession {
     let inputNames: CStringList
     let outputNames: CStringList
     private let lock = Mutex(())
+    /// The options every run is made with: ``interrupt(reason:)`` sets their terminate flag.
+    private let runOptions: ORTHandle
+    /// Why runs are interrupted (``interrupt(reason:)``); `nil`: they are not.
+    private let interruption = Mutex<String?>(nil)
 
     /// Loads `file` (an ONNX model already read into memory) into `runtime`,
     /// or the optimized graph `graph` carries for it (``ONNXGraph``; the model's
@@ -133,6 +137,14 @@ public final class ONNXSession: InferenceSession {
             withExtendedLifetime((weights, initializers)) {}
         }
         self.session = session
+        var runOptions: OpaquePointer?
+        do throws(ORTFailure) {
+            try api.check(api.raw.create_run_options(&runOptions))
+        } catch {
+            throw error.asRuntimeFailure
+        }
+        guard let runOptions else { throw LedgeError.runtimeFailure("onnxruntime: CreateRunOptions returned nothing") }
+        self.runOptions = ORTHandle(runOptions) { api.raw.release_run_options($0) }
 
         let inputs = try Self.specs(of: session.pointer, inputs: true, api: api, path: file.path)
         let outputs = try Self.specs(of: session.pointer, inputs: false, api: api, path: file.path)
@@ -162,7 +174,24 @@ public final class ONNXSession: InferenceSession {
 
     public func run(_ inputs: [Tensor]) throws -> [Tensor] {
         try validate(inputs)
-        return try lock.withLock { _ throws(LedgeError) -> [Tensor] in try runLocked(inputs) }
+        if let reason = interruption.withLock({ $0 }) { throw LedgeError(.busy, reason) }
+        do {
+            return try lock.withLock { _ throws(LedgeError) -> [Tensor] in try runLocked(inputs) }
+        } catch {
+            // A run the terminate flag stopped fails with ONNX Runtime's words for it: say why instead.
+            if let reason = interruption.withLock({ $0 }) { throw LedgeError(.busy, reason) }
+            throw error
+        }
+    }
+
+    /// Sets the terminate flag of the runs' options: a run under way stops at its next kernel,
+    /// and every later one fails at once, each with ``LedgeError/Code/busy`` and `reason`.
+    public func interrupt(reason: String) {
+        interruption.withLock { $0 = $0 ?? reason }
+        let api = runtime.api
+        do throws(ORTFailure) {
+            try api.check(api.raw.run_options_set_terminate(runOptions.pointer))
+        } catch {}  // setting a flag does not fail; the runs are refused above either way
     }
 
     private func runLocked(_ inputs: [Tensor]) throws(LedgeError) -> [Tensor] {
@@ -185,7 +214,7 @@ public final class ONNXSession: InferenceSession {
             try withExtendedLifetime(inputs) { () throws(ORTFailure) in
                 try api.check(
                     api.raw.run(
-                        session.pointer, nil, inputNames.pointers, &inputPointers, inputPointers.count,
+                        session.pointer, runOptions.pointer, inputNames.pointers, &inputPointers, inputPointers.count,
                         outputNames.pointers, outputs.count, &outputs))
             }
             values.removeAll()  // release the input wrappers before the caller can touch the buffers again

@@ -154,6 +154,20 @@ public final class ModelRepository: Sendable {
     /// Kubernetes stop sending it requests while the ones in flight finish), as Triton's while it exits.
     public func beginDraining() { draining.store(true, ordering: .relaxed) }
 
+    /// Interrupts the runs under way on every instance of every ready version and refuses later
+    /// ones, each failing with `reason` (``InferenceSession/interrupt(reason:)``): for the exit
+    /// timeout, so that a long run does not hold the process. Returns how many runs were under way.
+    @discardableResult
+    public func interruptRuns(reason: String) -> Int {
+        let served = slots.withLock { $0.values.flatMap { $0.versions.values } }
+        var running = 0
+        for model in served {
+            running += model.pool.counters.running
+            for instance in model.pool.instances { instance.session.interrupt(reason: reason) }
+        }
+        return running
+    }
+
     /// Checks that a model name in a URL is one path segment of safe characters.
     public static func validate(name: String) throws {
         if let message = RepositoryLayout.problem(name: name, what: "model name") { throw LedgeError.invalidInput(message) }

@@ -53,6 +53,7 @@ final class ReshapingSession: InferenceSession {
 
     var info: ModelInfo { base.info }
     var executionProvider: String? { base.executionProvider }
+    func interrupt(reason: String) { base.interrupt(reason: reason) }
 
     func run(_ inputs: [Tensor]) throws -> [Tensor] {
         let outputs = try base.run(try reshapes.apply(reshapes.inputs, to: inputs, named: inputNames))

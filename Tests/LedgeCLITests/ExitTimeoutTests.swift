@@ -40,6 +40,17 @@ import Testing
         return types
     }
 
+    /// Whether `model` shows one request in flight in the server's metrics within 30 s.
+    static func inFlight(_ server: ServeProcess, model: String) async throws -> Bool {
+        let metrics = try #require(URL(string: "http://127.0.0.1:\(server.port)/metrics"))
+        for _ in 0..<300 {
+            let text = String(decoding: (try? await URLSession.shared.data(from: metrics).0) ?? Data(), as: UTF8.self)
+            if text.contains(#"ledge_inference_requests_in_flight{model="\#(model)",version="1"} 1.0"#) { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
     /// A gRPC peer that never reads or acknowledges anything, with no call open, is sent a GOAWAY and
     /// closed as the drain begins: the server does not wait for the acknowledgement (which gRPC's
     /// C-core clients, tritonclient's among them, send seconds later) nor for the exit timeout.
@@ -70,14 +81,7 @@ import Testing
         let stream = try RawConnection(port: port)
         #expect(stream.send(Self.preface + Self.openStream))
         // Both are in: the stream's call is logged only when it ends, the upload's request is in flight.
-        let metrics = try #require(URL(string: "http://127.0.0.1:\(server.port)/metrics"))
-        var inFlight = false
-        for _ in 0..<300 where !inFlight {
-            let text = String(decoding: (try? await URLSession.shared.data(from: metrics).0) ?? Data(), as: UTF8.self)
-            inFlight = text.contains(#"ledge_inference_requests_in_flight{model="add",version="1"} 1.0"#)
-            if !inFlight { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        #expect(inFlight, "the stalled upload never showed in flight")
+        #expect(try await Self.inFlight(server, model: "add"), "the stalled upload never showed in flight")
         try await server.terminate()
         #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")
         #expect(server.stderr.contains(Self.warning), "\(server.stderr)")
@@ -90,5 +94,30 @@ import Testing
         let frames = stream.receiveAll(timeout: .seconds(10))
         #expect(frames.closed)
         #expect(Self.frameTypes(frames.bytes).contains(7), "no GOAWAY: \(Self.frameTypes(frames.bytes))")
+    }
+
+    /// A model run under way at the exit timeout is interrupted (ONNX Runtime's terminate flag) rather
+    /// than holding the process until it ends: slow_gen.onnx tiled 40000 times runs for seconds (~13 s
+    /// on 2 threads here). Its client gets the exit timeout's 503 and the server exits 0, saying so.
+    @Test func aModelRunUnderWayIsInterrupted() async throws {
+        let server = try await ServeProcess.start([
+            "-m", Fixtures.model("slow_gen.onnx"), "--no-probe", "--no-grpc", "--exit-timeout-secs", "1",
+        ])
+        let zeros = [String](repeating: "0", count: 256).joined(separator: ",")
+        let body =
+            #"{"inputs": [{"name": "x", "shape": [1, 256], "datatype": "FP32", "data": [\#(zeros)]}, "#
+            + #"{"name": "repeats", "shape": [2], "datatype": "INT64", "data": [40000, 1]}]}"#
+        let request = try RawConnection(port: server.port)
+        #expect(
+            request.send(
+                "POST /v2/models/slow_gen/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"))
+        #expect(try await Self.inFlight(server, model: "slow_gen"), "the request never showed in flight")
+        try await server.terminate()
+        #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")
+        #expect(server.stderr.contains(Self.warning + ", and interrupting 1 model run under way"), "\(server.stderr)")
+        let answer = request.receiveAll(timeout: .seconds(10))
+        let response = try #require(RawConnection.parse(answer.bytes), "\(String(decoding: answer.bytes, as: UTF8.self))")
+        #expect(response.status == 503)
+        #expect(response.body == #"{"error":"the server is shutting down and its exit timeout of 1 s passed"}"#)
     }
 }

@@ -150,4 +150,21 @@ import Testing
         let first = Tensor(dtype: .float32, shape: reference.outputs[0].shape, values: results[0])
         #expect(maxAbsDifference(first, reference.outputs[0]) <= 1e-5)
     }
+
+    /// A run under way is stopped by ``ONNXSession/interrupt(reason:)`` (ONNX Runtime's terminate
+    /// flag) and fails with the reason, as does every later run. slow_gen.onnx tiled 40000 times
+    /// runs for seconds (~13 s on 2 threads here); without the interruption it answers y = x.
+    @Test func aRunUnderWayIsInterrupted() async throws {
+        let session = try ONNXSession(path: Fixtures.model("slow_gen.onnx"), options: SessionOptions(threads: 1))
+        let x = Tensor(dtype: .float32, shape: [1, 256], values: (0..<256).map(Float.init))
+        let small = try session.run([x, Tensor(dtype: .int64, shape: [2], values: [Int64(2), 1])])
+        #expect(small.first?.values(as: Float.self) == (0..<256).map(Float.init))
+        let long = Task.detached { try session.run([x, Tensor(dtype: .int64, shape: [2], values: [Int64(40_000), 1])]) }
+        try await Task.sleep(for: .milliseconds(500))  // well inside the run
+        session.interrupt(reason: "stopped by the test")
+        await #expect(throws: LedgeError(.busy, "stopped by the test")) { try await long.value }
+        #expect(throws: LedgeError(.busy, "stopped by the test")) {
+            try session.run([x, Tensor(dtype: .int64, shape: [2], values: [Int64(1), 1])])
+        }
+    }
 }

@@ -171,6 +171,10 @@ typedef void (*ledge_ort_release_status_fn)(ledge_ort_status *);
 typedef void (*ledge_ort_release_memory_info_fn)(ledge_ort_memory_info *);
 typedef void (*ledge_ort_release_session_fn)(ledge_ort_session *);
 typedef void (*ledge_ort_release_value_fn)(ledge_ort_value *);
+typedef ledge_ort_status_ptr (*ledge_ort_create_run_options_fn)(ledge_ort_run_options **out);
+/// RunOptionsSetTerminate: a Run with these options stops at its next kernel with an error.
+typedef ledge_ort_status_ptr (*ledge_ort_run_options_set_terminate_fn)(ledge_ort_run_options *);
+typedef void (*ledge_ort_release_run_options_fn)(ledge_ort_run_options *);
 typedef void (*ledge_ort_release_type_info_fn)(ledge_ort_type_info *);
 typedef void (*ledge_ort_release_tensor_info_fn)(ledge_ort_tensor_info *);
 typedef void (*ledge_ort_release_session_options_fn)(ledge_ort_session_options *);
@@ -225,6 +229,8 @@ typedef struct ledge_ort_api {
     ledge_ort_session_get_type_info_fn _Nonnull session_get_output_type_info;     // 34
     ledge_ort_session_get_name_fn _Nonnull session_get_input_name;                // 36
     ledge_ort_session_get_name_fn _Nonnull session_get_output_name;               // 37
+    ledge_ort_create_run_options_fn _Nonnull create_run_options;                  // 39
+    ledge_ort_run_options_set_terminate_fn _Nonnull run_options_set_terminate;    // 46
     ledge_ort_create_tensor_with_data_fn _Nonnull create_tensor_with_data;        // 49
     ledge_ort_is_tensor_fn _Nonnull is_tensor;                                    // 50
     ledge_ort_get_tensor_mutable_data_fn _Nonnull get_tensor_mutable_data;        // 51
@@ -242,6 +248,7 @@ typedef struct ledge_ort_api {
     ledge_ort_release_memory_info_fn _Nonnull release_memory_info;                // 94
     ledge_ort_release_session_fn _Nonnull release_session;                        // 95
     ledge_ort_release_value_fn _Nonnull release_value;                            // 96
+    ledge_ort_release_run_options_fn _Nonnull release_run_options;                // 97
     ledge_ort_release_type_info_fn _Nonnull release_type_info;                    // 98
     ledge_ort_release_tensor_info_fn _Nonnull release_tensor_info;                // 99
     ledge_ort_release_session_options_fn _Nonnull release_session_options;        // 100
