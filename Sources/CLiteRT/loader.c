@@ -65,7 +65,6 @@ const ledge_litert_api *ledge_litert_load(const char *path, char *errbuf, size_t
     LEDGE_RESOLVE(CreateTensorBufferFromHostMemory, "LiteRtCreateTensorBufferFromHostMemory");
     LEDGE_RESOLVE(DestroyTensorBuffer, "LiteRtDestroyTensorBuffer");
     LEDGE_RESOLVE(RunCompiledModel, "LiteRtRunCompiledModel");
-    LEDGE_RESOLVE(SetCompiledModelCancellationFunction, "LiteRtSetCompiledModelCancellationFunction");
     return api;
 }
 
@@ -127,14 +126,6 @@ ledge_litert_status ledge_litert_create_cpu_environment(const ledge_litert_api *
 }
 
 static void ledge_litert_free_payload(void *payload) { free(payload); }
-
-static bool ledge_litert_flag_is_raised(void *flag) { return __atomic_load_n((int *)flag, __ATOMIC_RELAXED) != 0; }
-
-ledge_litert_status ledge_litert_watch_flag(const ledge_litert_api *api, ledge_litert_compiled_model compiled, int *flag) {
-    return api->SetCompiledModelCancellationFunction(compiled, flag, ledge_litert_flag_is_raised);
-}
-
-void ledge_litert_raise_flag(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELAXED); }
 
 ledge_litert_status ledge_litert_create_cpu_options(const ledge_litert_api *api, int threads, const char *weight_cache,
                                                     ledge_litert_options *out) {

@@ -286,6 +286,10 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.notice(
                     "shutting down: not ready, no new connections; requests, calls and streams in flight get \(cFormat("%g", exitTimeout)) s to finish"
                 )
+                // Whatever no one can stop ends the process 3 s after the exit timeout (the group cancels after 1 s).
+                ExitWatchdog.start(after: exitDeadline + .seconds(3), exitTimeout: cFormat("%g", exitTimeout), logger: logger) {
+                    lines.flush(timeout: .seconds(1))
+                }
                 // ServerGroup cancels what is still open then; the process is usually gone before this wakes.
                 Task {
                     try await Task.sleep(for: exitDeadline)
@@ -298,6 +302,8 @@ struct ServeCommand: AsyncParsableCommand {
             }, access: network.access, tls: network.tls, logSettings: logSettings)
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)
         defer { readiness.stopping() }
+        // No thread may be inside a runtime as the process exits (instances open after ready).
+        defer { _ = repository.waitForOpenings(timeout: .seconds(60)) }
         let polling = Task { await repository.runPolling() }
         defer { polling.cancel() }
         defer { repository.tracing.flush() }  // the traces held until shutdown (log_frequency 0)

@@ -24,8 +24,8 @@ public protocol InferenceSession: AnyObject, Sendable {
     /// (`cpu`, `cuda`, …); `nil` when the backend has no such choice.
     var executionProvider: String? { get }
 
-    /// Stops a run under way as soon as the runtime can (ONNX Runtime at its next kernel, LiteRT
-    /// at its next operator outside a delegate), and refuses every later run, each failing with
+    /// Stops a run under way as soon as the runtime can (ONNX Runtime at its next kernel; a LiteRT
+    /// run ends as it would), and refuses every later run, each failing with
     /// ``LedgeError/Code/busy`` and `reason`: for a server whose exit timeout has passed.
     func interrupt(reason: String)
 }

@@ -15,8 +15,6 @@ public final class LiteRTSession: InferenceSession {
     private let runtime: LiteRTRuntime
     private let logger: Logger
     private let state: Mutex<RunState>
-    /// What LiteRT checks between operators; raised by ``interrupt(reason:)``.
-    private let flag: RunFlag
     /// Why runs are interrupted; `nil`: they are not.
     private let interruption = Mutex<String?>(nil)
     /// The XNNPACK workers of a multi-thread session, kept off the running thread's core.
@@ -53,14 +51,11 @@ public final class LiteRTSession: InferenceSession {
             throw LedgeError.invalidModel("\(file.path): not a TFLite model (expected 'TFL3' at bytes 4-7)")
         }
 
-        let flag = RunFlag()
-        self.flag = flag
         // LiteRT's log lines go to our logger; every error names the file.
         let ((state, signatures), placement) = try Self.named(file.path) {
             try withTFLiteErrorsCaptured(logger: logger) {
                 let compile = {
-                    try Self.compile(
-                        file: file, storage: storage, model: model, threads: threads, weightCache: weightCache, runtime: runtime, flag: flag)
+                    try Self.compile(file: file, storage: storage, model: model, threads: threads, weightCache: weightCache, runtime: runtime)
                 }
                 return threads > 1 ? try WorkerPlacement.finding(compile) : (try compile(), nil)
             }
@@ -84,7 +79,7 @@ public final class LiteRTSession: InferenceSession {
     /// Creates the LiteRT model, reads its signature and compiles it, with the input and output buffers.
     private static func compile(
         file: ModelFile, storage: TensorStorage, model: TFLiteModel, threads: Int, weightCache: String?,
-        runtime: LiteRTRuntime, flag: RunFlag
+        runtime: LiteRTRuntime
     ) throws -> (RunState, SignatureReader) {
         let api = runtime.api
         // Each object keeps what it depends on: a failure at any step destroys what was made, in order.
@@ -115,9 +110,8 @@ public final class LiteRTSession: InferenceSession {
             }
             var state = RunState(
                 runtime: runtime,
-                compiled: LiteRTObject(compiled, keeping: [compileOptions, liteModel, flag]) { api.pointee.DestroyCompiledModel($0) },
+                compiled: LiteRTObject(compiled, keeping: [compileOptions, liteModel]) { api.pointee.DestroyCompiledModel($0) },
                 inputTypes: signatures.inputTypes, outputTypes: signatures.outputTypes)
-            try runtime.check(ledge_litert_watch_flag(api, compiled, flag.pointer), "setting the cancellation function")
             // Dynamic input dimensions start at 1.
             let shapes = signatures.inputs.map { $0.shape.map { $0 < 0 ? 1 : $0 } }
             for (i, (shape, spec)) in zip(shapes, signatures.inputs).enumerated() where spec.isDynamic {
@@ -143,21 +137,15 @@ public final class LiteRTSession: InferenceSession {
     public func run(_ inputs: [Tensor]) throws -> [Tensor] {
         try validate(inputs)
         if let reason = interruption.withLock({ $0 }) { throw LedgeError(.busy, reason) }
-        do {
-            return try runLocked(inputs)
-        } catch {
-            // A run the flag stopped fails as cancelled: say why instead.
-            if let reason = interruption.withLock({ $0 }) { throw LedgeError(.busy, reason) }
-            throw error
-        }
+        return try runLocked(inputs)
     }
 
-    /// Raises the flag LiteRT checks between operators: a run under way stops at the next one
-    /// LiteRT runs itself (a graph XNNPACK takes whole runs to its end), and every later run
-    /// fails at once, each with ``LedgeError/Code/busy`` and `reason`.
+    /// Refuses every later run with ``LedgeError/Code/busy`` and `reason`; a run under way ends as
+    /// it would. (LiteRT's cancellation function stops a run only between the operators it runs
+    /// itself — a graph XNNPACK takes whole runs to its end — and prints TFLite's error lines
+    /// straight to standard error when it does.)
     public func interrupt(reason: String) {
         interruption.withLock { $0 = $0 ?? reason }
-        flag.raise()
     }
 
     private func runLocked(_ inputs: [Tensor]) throws -> [Tensor] {

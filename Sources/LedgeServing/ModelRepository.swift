@@ -152,20 +152,24 @@ public final class ModelRepository: Sendable {
 
     /// From now on the server is not ready (graceful shutdown has begun: load balancers and
     /// Kubernetes stop sending it requests while the ones in flight finish), as Triton's while it exits.
-    public func beginDraining() { draining.store(true, ordering: .relaxed) }
+    /// No instance opens any more: one opened now would only hold the exit.
+    public func beginDraining() {
+        draining.store(true, ordering: .relaxed)
+        growth.close()
+    }
 
-    /// Interrupts the runs under way on every instance of every ready version and refuses later
-    /// ones, each failing with `reason` (``InferenceSession/interrupt(reason:)``): for the exit
-    /// timeout, so that a long run does not hold the process. Returns how many runs were under way.
+    /// Waits, at most `timeout`, until no instance is opening; whether none is. The process must
+    /// not exit while a thread is inside a runtime (its static objects would be destroyed under it:
+    /// a SIGSEGV when SIGTERM came while instances opened).
+    public func waitForOpenings(timeout: Duration) -> Bool { growth.waitForOpenings(timeout: timeout) }
+
+    /// Interrupts the runs under way on every instance of every ready version (and of those still
+    /// joining) and refuses later ones, each failing with `reason` (``SessionPool/interrupt(reason:)``):
+    /// for the exit timeout, so that a long run does not hold the process. Returns how many runs were under way.
     @discardableResult
     public func interruptRuns(reason: String) -> Int {
         let served = slots.withLock { $0.values.flatMap { $0.versions.values } }
-        var running = 0
-        for model in served {
-            running += model.pool.counters.running
-            for instance in model.pool.instances { instance.session.interrupt(reason: reason) }
-        }
-        return running
+        return served.reduce(0) { $0 + $1.pool.interrupt(reason: reason) }
     }
 
     /// Checks that a model name in a URL is one path segment of safe characters.

@@ -141,6 +141,7 @@ struct ModelVersionLoader: Sendable {
                                 }
                             }
                             guard let pool else { return }  // unloaded meanwhile: the new instance closes here
+                            guard let result else { return pool.abandon() }  // the server is shutting down
                             switch result {
                             case .success(let opened): pool.add(opened, wide: instance.index == plan.count)
                             case .failure(let error):

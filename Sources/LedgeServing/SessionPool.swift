@@ -42,6 +42,8 @@ public final class SessionPool: Sendable {
         var nextTicket: UInt64 = 0
         /// Callers of ``complete()`` waiting for the expected instances.
         var completions: [CheckedContinuation<Void, Never>] = []
+        /// Why runs are interrupted (``interrupt(reason:)``); `nil`: they are not.
+        var interruption: String?
     }
 
     /// The model's name, for errors.
@@ -86,8 +88,22 @@ public final class SessionPool: Sendable {
     /// Instances still opening.
     public var expected: Int { state.withLock { $0.expected } }
 
+    /// Interrupts the runs under way on the pool's instances, and on any that joins it later, and
+    /// refuses later runs with `reason` (``InferenceSession/interrupt(reason:)``). Returns how many
+    /// runs were under way.
+    @discardableResult
+    public func interrupt(reason: String) -> Int {
+        let (instances, running) = state.withLock { state in
+            state.interruption = reason
+            return (state.narrow + (state.wide.map { [$0] } ?? []), state.counters.running)
+        }
+        for instance in instances { instance.session.interrupt(reason: reason) }
+        return running
+    }
+
     /// Adds an instance that has opened (the `wide` one, else a narrow one), and gives it to whoever waits.
     public func add(_ instance: ModelInstance, wide: Bool = false) {
+        if let reason = state.withLock({ $0.interruption }) { instance.session.interrupt(reason: reason) }
         let (granted, completions) = state.withLock { state in
             if wide {
                 state.wide = instance

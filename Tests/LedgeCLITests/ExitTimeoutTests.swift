@@ -120,4 +120,18 @@ import Testing
         #expect(response.status == 503)
         #expect(response.body == #"{"error":"the server is shutting down and its exit timeout of 1 s passed"}"#)
     }
+
+    /// SIGTERM while instances still open after ready (48 here, two at a time): none opens after
+    /// it, the process waits for those inside ONNX Runtime and exits 0. It ended in a SIGSEGV in
+    /// 3–4 of 4 such starts: the process exited, destroying the runtime's static objects, under a
+    /// thread still creating a session.
+    @Test func aSIGTERMWhileInstancesOpenExitsCleanly() async throws {
+        let server = try await ServeProcess.start([
+            "-m", Fixtures.model("slow_gen.onnx"), "--no-probe", "--no-grpc", "--instances", "48", "--threads", "1",
+        ])
+        try await server.terminate()
+        #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")
+        #expect(!server.stderr.contains("crashed"), "\(server.stderr)")
+        #expect(!server.stderr.contains("48 instances open"), "every instance opened after SIGTERM: \(server.stderr)")
+    }
 }

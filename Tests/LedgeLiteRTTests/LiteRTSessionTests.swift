@@ -6,8 +6,7 @@ import Testing
 
 @Suite("LiteRT session on efficientnet_lite0")
 struct LiteRTSessionTests {
-    /// After ``LiteRTSession/interrupt(reason:)`` runs fail with the reason (efficientnet_lite0 is one
-    /// XNNPACK node: LiteRT's cancellation flag is checked around it, not inside).
+    /// After ``LiteRTSession/interrupt(reason:)`` runs fail with the reason.
     @Test func runsAfterAnInterruptionFail() throws {
         let session = try Support.session()
         let input = Tensor(dtype: .uint8, shape: [1, 224, 224, 3])

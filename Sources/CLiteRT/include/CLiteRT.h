@@ -146,7 +146,6 @@ typedef struct {
     void (*DestroyTensorBuffer)(ledge_litert_tensor_buffer);
     ledge_litert_status (*RunCompiledModel)(ledge_litert_compiled_model, size_t, size_t, ledge_litert_tensor_buffer *,
                                             size_t, ledge_litert_tensor_buffer *);
-    ledge_litert_status (*SetCompiledModelCancellationFunction)(ledge_litert_compiled_model, void *, bool (*)(void *));
 } ledge_litert_api;
 
 /// Opens `path` and resolves every function. Returns a table that lives for the
@@ -156,16 +155,6 @@ const ledge_litert_api *ledge_litert_load(const char *path, char *errbuf, size_t
 /// loader.c: LiteRT cannot be unloaded safely). Call it only after every LiteRT
 /// object made through the table is destroyed.
 void ledge_litert_unload(const ledge_litert_api *api);
-
-/// kLiteRtStatusCancelled: a run stopped by its cancellation function.
-enum { LEDGE_LITERT_CANCELLED = 100 };
-
-/// Has LiteRT check `*flag` between the operators of `compiled`'s runs (those outside a
-/// delegate: a graph XNNPACK takes whole is checked only before it starts), stopping the run
-/// with LEDGE_LITERT_CANCELLED once it is non-zero. `flag` must outlive `compiled`.
-ledge_litert_status ledge_litert_watch_flag(const ledge_litert_api *api, ledge_litert_compiled_model compiled, int *flag);
-/// Sets `*flag` (atomically: a running thread reads it).
-void ledge_litert_raise_flag(int *flag);
 
 /// Our own text for a LiteRtStatus code (the library does not export one).
 const char *ledge_litert_status_text(ledge_litert_status status);
