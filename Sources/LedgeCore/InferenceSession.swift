@@ -20,6 +20,10 @@ public protocol InferenceSession: AnyObject, Sendable {
     /// ``LedgeError`` naming the input when a dtype or shape does not fit.
     func run(_ inputs: [Tensor]) throws -> [Tensor]
 
+    /// Checks `inputs` as ``run(_:)`` takes them, throwing an error that names the input at fault
+    /// (by default against ``info``'s inputs; a session that reshapes its inputs checks them reshaped).
+    func validate(_ inputs: [Tensor]) throws
+
     /// The execution provider the session runs on, by Ledge's short name
     /// (`cpu`, `cuda`, …); `nil` when the backend has no such choice.
     var executionProvider: String? { get }

@@ -55,6 +55,11 @@ final class ReshapingSession: InferenceSession {
     var executionProvider: String? { base.executionProvider }
     func interrupt(reason: String) { base.interrupt(reason: reason) }
 
+    /// The inputs as clients send them (the config's `dims`), checked as the model takes them.
+    func validate(_ inputs: [Tensor]) throws {
+        try base.validate(try reshapes.apply(reshapes.inputs, to: inputs, named: inputNames))
+    }
+
     func run(_ inputs: [Tensor]) throws -> [Tensor] {
         let outputs = try base.run(try reshapes.apply(reshapes.inputs, to: inputs, named: inputNames))
         return try reshapes.apply(reshapes.outputs, to: outputs, named: outputNames)

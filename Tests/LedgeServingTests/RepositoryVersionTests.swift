@@ -269,8 +269,11 @@ import Testing
         }
     }
 
-    /// With a batch dimension, the reshape is of each item: [N, 2, 2] in, [N, 4] to the model.
-    @Test func aReshapeKeepsTheBatchDimension() async throws {
+    /// With a batch dimension, the reshape is of each item: [N, 2, 2] in, [N, 4] to the model; also
+    /// through the dynamic batcher, which checks a request's inputs as the model takes them (it
+    /// refused every request of a reshaped input: `expected shape [-1, 4], got [2, 2, 2]`).
+    @Test(arguments: ["", "dynamic_batching { }"])
+    func aReshapeKeepsTheBatchDimension(batching: String) async throws {
         try await withTemporaryDirectory { directory in
             try Fixtures.makeModel(
                 directory, versions: [1],
@@ -278,9 +281,11 @@ import Testing
                     max_batch_size: 4
                     input [{ name: "a", data_type: TYPE_FP32, dims: [2, 2], reshape { shape: [4] } }]
                     output [{ name: "sum", data_type: TYPE_FP32, dims: [2, 2], reshape { shape: [4] } }]
+                    \(batching)
                     """)
             let repository = try RepositoryVersionTests.load(directory)
             let model = try repository.model(named: "add")
+            #expect((model.batcher != nil) == !batching.isEmpty)
             #expect(model.info.inputs.map(\.shape) == [[-1, 2, 2], [-1, 4]])
             let request = InferenceRequest(
                 inputs: [
