@@ -26,7 +26,8 @@ extension ModelConfig {
         let format = format ?? info.format
         var result = self
         result.platform = try Self.check(platform, "platform", expected: format == .onnx ? "onnxruntime_onnx" : "tflite", file: file)
-        result.backend = try Self.check(backend, "backend", expected: format == .onnx ? "onnxruntime" : "tflite", file: file)
+        result.backend = try Self.check(
+            backend, "backend", expected: format == .onnx ? "onnxruntime" : "tflite", also: format == .onnx ? [] : ["armnn_tflite"], file: file)
 
         let tensors = info.inputs + info.outputs
         let batchable = !tensors.isEmpty && tensors.allSatisfy { $0.shape.first == -1 }
@@ -67,12 +68,14 @@ extension ModelConfig {
         return nil
     }
 
-    private static func check(_ given: String?, _ field: String, expected: String, file: String) throws -> String {
-        if let given, given != expected {
+    /// `given` when it is `expected` or one of `also` (other names of it), else an error naming `field`.
+    private static func check(_ given: String?, _ field: String, expected: String, also: [String] = [], file: String) throws -> String {
+        if let given, given != expected, !also.contains(given) {
             let model = expected.hasPrefix("onnx") ? "an ONNX model" : "a TFLite model"
-            throw LedgeError.invalidModel("\(file): \(field) '\(given)' does not match the model: expected \(expected) for \(model)")
+            let names = ([expected] + also).joined(separator: " or ")
+            throw LedgeError.invalidModel("\(file): \(field) '\(given)' does not match the model: expected \(names) for \(model)")
         }
-        return expected
+        return given ?? expected
     }
 
     private static func complete(

@@ -2,10 +2,10 @@
 ///
 /// Triton writes every field when it dumps a configuration (`GET /v2/models/{m}/config`,
 /// `--log-verbose`, Model Analyzer's configs): `batch_input: []`, `response_cache { enable: false }`,
-/// `is_shape_tensor: false`, `optimization { priority: PRIORITY_DEFAULT … }`. Such a field is taken
-/// while it holds protobuf's default — `false`, `0`, `""`, an empty list or map, the enum's zero
-/// value — which asks for nothing; any other value would ask for something Ledge does not do, and
-/// is refused by its path as every unsupported field is.
+/// `is_shape_tensor: false`, `optimization { eager_batching: false … }`. Such a field is taken
+/// while it holds protobuf's default — `false`, `0`, `""`, an empty list or map — which asks for
+/// nothing; any other value would ask for something Ledge does not do, and is refused by its path
+/// as every unsupported field is.
 extension ModelConfigDecoder {
     /// The top-level fields taken while off.
     /// (`optimization` is read by ``checkOptimization(_:)``.)
@@ -21,15 +21,12 @@ extension ModelConfigDecoder {
     static let inertOutputFields = ["is_shape_tensor", "is_non_linear_format_io"]
     /// An instance group's fields taken while off (its `name` is a label, taken as it is).
     static let inertInstanceGroupFields = ["gpus", "secondary_devices", "profile", "passive", "host_policy", "rate_limiter"]
-    /// The dynamic batcher's fields taken while off.
-    static let inertBatchingFields = ["preserve_ordering"]
     /// The `optimization` fields that only change how a GPU runs (Triton dumps pinned memory on),
     /// taken whatever they hold: Ledge runs models on the CPU.
-    static let gpuOptimizationFields = ["input_pinned_memory", "output_pinned_memory", "gather_kernel_buffer_threshold", "cuda"]
+    /// (`priority` is the CUDA streams' priority.)
+    static let gpuOptimizationFields = ["input_pinned_memory", "output_pinned_memory", "gather_kernel_buffer_threshold", "cuda", "priority"]
     /// The `optimization` fields taken while off.
-    static let inertOptimizationFields = ["graph", "priority", "execution_accelerators", "eager_batching"]
-    /// Enum values that are their enum's zero (protobuf's default).
-    static let zeroEnumValues: Set<String> = ["PRIORITY_DEFAULT"]
+    static let inertOptimizationFields = ["graph", "execution_accelerators", "eager_batching"]
 
     /// Refuses any of `names` in `message` that is not off, naming the first value set inside it.
     func checkInert(_ message: Message, _ names: [String]) throws {
@@ -54,8 +51,9 @@ extension ModelConfigDecoder {
     /// The first value inside `value` (at `path`) that is not protobuf's default, with its path; `nil`: all off.
     private func firstSet(_ value: TextProto.Value, path: String) -> (String, TextProto.Value)? {
         switch value {
-        case .identifier(let word): return word == "false" || Self.zeroEnumValues.contains(word) ? nil : (path, value)
-        case .string(let text): return text.isEmpty || (reader.json && Self.zeroEnumValues.contains(text)) ? nil : (path, value)
+        case .identifier(let word):
+            return TextProtoReader.falseWords.contains(word) ? nil : (path, value)
+        case .string(let text): return text.isEmpty ? nil : (path, value)
         case .number(let text): return Double(text) == 0 ? nil : (path, value)
         case .list(let elements): return elements.isEmpty ? nil : (path, value)
         case .message(let fields):
@@ -79,7 +77,7 @@ extension ModelConfigDecoder {
     /// The default a value of its kind would have (JSON gives enum values as strings).
     private func off(_ value: TextProto.Value) -> String {
         switch value {
-        case .identifier(let word): return word == "true" ? "false" : "its default"
+        case .identifier(let word): return TextProtoReader.trueWords.contains(word) ? "false" : "its default"
         case .number: return "0"
         case .string: return reader.json ? "its default" : "\"\""
         case .list, .message: return "none"

@@ -12,8 +12,10 @@ extension ModelConfigDecoder {
                 "preferred_batch_size", "max_queue_delay_microseconds", "default_queue_policy", "priority_levels", "default_priority_level",
                 "priority_queue_policy",
             ],
-            repeated: ["preferred_batch_size", "priority_queue_policy"], unlisted: Self.inertBatchingFields)
-        try checkInert(message, Self.inertBatchingFields)
+            repeated: ["preferred_batch_size", "priority_queue_policy"], unlisted: ["preserve_ordering"])
+        // preserve_ordering holds either way: a stream's responses go in the order of its requests
+        // (it is read one request at a time), and a unary call has one.
+        _ = try reader.scalar(message, "preserve_ordering", expected: "true or false").map(reader.boolean)
         let sizes = try reader.scalars(message, "preferred_batch_size").map {
             try reader.integer($0, in: 1...Self.maxBatchSizeRange.upperBound, expected: "a positive integer")
         }
@@ -49,14 +51,7 @@ extension ModelConfigDecoder {
         let size = try reader.scalar(message, "max_queue_size", expected: "an integer").map {
             try reader.integer($0, in: Self.queueSizeRange, expected: "an integer from 0 to 65536")
         }
-        var allow = false
-        if let field = try reader.scalar(message, "allow_timeout_override", expected: "true or false") {
-            let value = try reader.identifier(field, expected: "true or false")
-            guard value == "true" || value == "false" else {
-                throw reader.error("\(field.path) is \(value): expected true or false", at: field.position)
-            }
-            allow = value == "true"
-        }
+        let allow = try reader.scalar(message, "allow_timeout_override", expected: "true or false").map(reader.boolean) ?? false
         return QueuePolicyConfig(defaultTimeoutMicroseconds: timeout ?? 0, allowTimeoutOverride: allow, maxQueueSize: size ?? 0, delays: delays)
     }
 

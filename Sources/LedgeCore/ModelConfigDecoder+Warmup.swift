@@ -58,7 +58,7 @@ extension ModelConfigDecoder {
             }
             data = .file(file)
         default:
-            guard try reader.identifier(field, expected: "true") == "true" else {
+            guard try reader.boolean(field) else {
                 throw reader.error("\(field.path): expected true (give the kind of data that is wanted)", at: field.position)
             }
             data = kind == "zero_data" ? .zeros : .random

@@ -8,7 +8,9 @@ struct ModelConfigDecoder {
         "version_policy", "parameters", "model_warmup", "default_model_filename",
     ]
     static let platforms = ["onnxruntime_onnx", "tflite"]
-    static let backends = ["onnxruntime", "tflite"]
+    /// Triton's backend names and the platform each runs (`armnn_tflite`: Triton's TFLite backend).
+    static let backends = ["onnxruntime", "tflite", "armnn_tflite"]
+    static let platformOfBackend = ["onnxruntime": "onnxruntime_onnx", "tflite": "tflite", "armnn_tflite": "tflite"]
     static let maxBatchSizeRange = 0...Int(Int32.max)
 
     let reader: TextProtoReader
@@ -29,11 +31,10 @@ struct ModelConfigDecoder {
         config.name = try reader.scalar(top, "name", expected: "a string in quotes").map(reader.string)
         config.platform = try choice(top, "platform", among: Self.platforms)
         config.backend = try choice(top, "backend", among: Self.backends)
-        if let platform = config.platform, let backend = config.backend,
-            Self.platforms.firstIndex(of: platform) != Self.backends.firstIndex(of: backend),
+        if let platform = config.platform, let backend = config.backend, Self.platformOfBackend[backend] != platform,
             let field = try reader.scalar(top, "backend", expected: "a string in quotes")
         {
-            let expected = Self.backends[Self.platforms.firstIndex(of: platform) ?? 0]
+            let expected = Self.backends.filter { Self.platformOfBackend[$0] == platform }.joined(separator: " or ")
             throw reader.error("backend '\(backend)' does not match platform '\(platform)': expected \(expected)", at: field.position)
         }
         if let field = try reader.scalar(top, "max_batch_size", expected: "an integer") {
@@ -73,13 +74,18 @@ struct ModelConfigDecoder {
         return config
     }
 
+    /// `a`, `a or b`, `a, b or c`.
+    static func either(_ names: [String]) -> String {
+        names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
+    }
+
     /// A string field whose value must be one of `among`.
     private func choice(_ top: Message, _ name: String, among: [String]) throws -> String? {
         guard let field = try reader.scalar(top, name, expected: "a string in quotes") else { return nil }
         let value = try reader.string(field)
         guard among.contains(value) else {
             throw reader.error(
-                "\(name) '\(TextProto.printable(value))' is not supported by ledge: expected \(among.joined(separator: " or "))", at: field.position)
+                "\(name) '\(TextProto.printable(value))' is not supported by ledge: expected \(Self.either(among))", at: field.position)
         }
         return value
     }

@@ -103,6 +103,21 @@ struct TextProtoReader {
         return word
     }
 
+    /// The words protobuf's text format reads as `true` and as `false`.
+    static let trueWords: Set<String> = ["true", "True", "t"]
+    static let falseWords: Set<String> = ["false", "False", "f"]
+
+    /// A boolean as protobuf's text format writes one: `true`/`True`/`t`/`1` or `false`/`False`/`f`/`0`.
+    func boolean(_ scalar: Scalar) throws -> Bool {
+        switch scalar.value {
+        case .identifier(let word) where Self.trueWords.contains(word): return true
+        case .identifier(let word) where Self.falseWords.contains(word): return false
+        case .number("1"): return true
+        case .number("0"): return false
+        default: throw error("\(scalar.path): expected true or false, found \(scalar.value)", at: scalar.position)
+        }
+    }
+
     /// An integer in `range`; `expected` says what in words (`a positive integer`).
     func integer(_ scalar: Scalar, in range: ClosedRange<Int>, expected: String) throws -> Int {
         var value = scalar.value

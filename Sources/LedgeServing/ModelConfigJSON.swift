@@ -2,7 +2,8 @@ public import LedgeCore
 
 /// Triton's model configuration as JSON — what a load request's `config` parameter holds
 /// (`tritonclient`'s `load_model(name, config=json.dumps({...}))`, protobuf's JSON mapping of
-/// Triton's `model_config.proto`) — read by the same decoder and checks as a config.pbtxt
+/// Triton's `model_config.proto`, field names as written or in lowerCamelCase: `MessageToJson`'s
+/// `maxBatchSize`) — read by the same decoder and checks as a config.pbtxt
 /// (``ModelConfig/decode(json:source:)``). Maps (`parameters`, a warmup sample's `inputs`)
 /// are JSON objects there and repeated `key`/`value` messages in the text form.
 public enum ModelConfigJSON {
@@ -27,7 +28,7 @@ public enum ModelConfigJSON {
     /// The fields of a JSON object at `path` (`""` at the top, `model_warmup` in a warmup sample).
     static func tree(_ members: [String: JSONValue], path: String) -> TextProto {
         TextProto(
-            fields: members.sorted { $0.key < $1.key }.compactMap { key, value in
+            fields: members.map { (key: snakeCase($0.key), value: $0.value) }.sorted { $0.key < $1.key }.compactMap { key, value in
                 let inner = path.isEmpty ? key : path + "." + key
                 let converted: TextProto.Value?
                 if case .object(let entries) = value, ["parameters", "model_warmup.inputs", "dynamic_batching.priority_queue_policy"].contains(inner)
@@ -48,6 +49,21 @@ public enum ModelConfigJSON {
                 }
                 return converted.map { TextProto.Field(name: key, value: $0, position: origin) }
             })
+    }
+
+    /// A field's name as the text form writes it: protobuf's JSON mapping reads both a field's own
+    /// name (`max_batch_size`) and its lowerCamelCase one (`maxBatchSize`, what protobuf writes).
+    static func snakeCase(_ name: String) -> String {
+        guard name.utf8.contains(where: { (65...90).contains($0) }) else { return name }
+        var result = ""
+        for character in name {
+            if character.isASCII, character.isUppercase {
+                result += "_" + character.lowercased()
+            } else {
+                result.append(character)
+            }
+        }
+        return result
     }
 
     /// One JSON value as the text form's (`nil` for `null`: as if the field were absent).

@@ -133,10 +133,20 @@ import Testing
             "input 'images': dims [224, 224, 3] do not match the model: expected [1, 224, 224, 3]"
         ),
         ("platform: \"onnxruntime_onnx\"", "platform 'onnxruntime_onnx' does not match the model: expected tflite for a TFLite model"),
+        ("backend: \"onnxruntime\"", "backend 'onnxruntime' does not match the model: expected tflite or armnn_tflite for a TFLite model"),
         ("dynamic_batching { }", "dynamic_batching needs a batch: expected max_batch_size > 0"),
     ])
     func efficientnetMismatches(_ text: String, _ message: String) {
         #expect(throws: Self.error(message)) { try Self.complete(text, Self.efficientnet) }
+    }
+
+    /// `armnn_tflite`, Triton's TFLite backend, names LiteRT's model as `tflite` does, and is kept.
+    @Test func armnnTFLiteIsATFLiteBackend() throws {
+        #expect(try Self.complete("backend: \"armnn_tflite\"", Self.efficientnet).backend == "armnn_tflite")
+        #expect(try Self.complete("platform: \"tflite\" backend: \"armnn_tflite\"", Self.efficientnet).platform == "tflite")
+        #expect(throws: Self.error("backend 'armnn_tflite' does not match the model: expected onnxruntime for an ONNX model")) {
+            try Self.complete("backend: \"armnn_tflite\"", Self.mobilenet)
+        }
     }
 
     @Test func formatOverridesTheInfosAndFileDefaults() {

@@ -9,7 +9,7 @@ import Testing
     @Test(arguments: [
         (
             "name: \"m\"\noptimization { bogus: 1 }",
-            "2:16: field 'optimization.bogus' is not supported by ledge: expected one of input_pinned_memory, output_pinned_memory, gather_kernel_buffer_threshold, cuda, graph, priority, execution_accelerators, eager_batching"
+            "2:16: field 'optimization.bogus' is not supported by ledge: expected one of input_pinned_memory, output_pinned_memory, gather_kernel_buffer_threshold, cuda, priority, graph, execution_accelerators, eager_batching"
         ),
         (
             "sequence_batching {}",
@@ -28,8 +28,8 @@ import Testing
             "1:19: field 'input[0].shape_tensor' is not supported by ledge: expected one of name, data_type, dims, reshape, format"
         ),
         (
-            "dynamic_batching { preserve_ordering: true }",
-            "1:20: field 'dynamic_batching.preserve_ordering' is true: expected false (ledge takes this Triton field only when it is off)"
+            "dynamic_batching { preserve_ordering: yes }",
+            "1:20: dynamic_batching.preserve_ordering: expected true or false, found identifier yes"
         ),
         (
             "instance_group { gpus: [0] }",
@@ -56,8 +56,8 @@ import Testing
             "1:16: field 'optimization.execution_accelerators.cpu_execution_accelerator' is a list with elements: expected none (ledge takes Triton's 'optimization.execution_accelerators' only when it is off)"
         ),
         (
-            "optimization { priority: PRIORITY_MAX }",
-            "1:16: field 'optimization.priority' is PRIORITY_MAX: expected its default (ledge takes this Triton field only when it is off)"
+            "optimization { priority: PRIORITY_MAX eager_batching: True }",
+            "1:39: field 'optimization.eager_batching' is True: expected false (ledge takes this Triton field only when it is off)"
         ),
         (
             "optimization { graph { level: 1 } }",
@@ -135,8 +135,15 @@ import Testing
             "platform: \"tensorflow_savedmodel\"",
             "1:1: platform 'tensorflow_savedmodel' is not supported by ledge: expected onnxruntime_onnx or tflite"
         ),
-        ("backend: \"python\"", "1:1: backend 'python' is not supported by ledge: expected onnxruntime or tflite"),
-        ("platform: \"tflite\" backend: \"onnxruntime\"", "1:20: backend 'onnxruntime' does not match platform 'tflite': expected tflite"),
+        ("backend: \"python\"", "1:1: backend 'python' is not supported by ledge: expected onnxruntime, tflite or armnn_tflite"),
+        (
+            "platform: \"tflite\" backend: \"onnxruntime\"",
+            "1:20: backend 'onnxruntime' does not match platform 'tflite': expected tflite or armnn_tflite"
+        ),
+        (
+            "platform: \"onnxruntime_onnx\" backend: \"armnn_tflite\"",
+            "1:30: backend 'armnn_tflite' does not match platform 'onnxruntime_onnx': expected onnxruntime"
+        ),
         ("input { data_type: TYPE_FP32 dims: 1 }", "1:1: input[0].name is missing: expected name, data_type and dims in each input"),
         ("output { name: \"y\" dims: 1 }", "1:1: output[0].data_type is missing: expected name, data_type and dims in each output"),
         ("input { name: \"x\" data_type: TYPE_FP32 }", "1:1: input[0].dims is missing: expected name, data_type and dims in each input"),
@@ -187,7 +194,7 @@ import Testing
         ),
         (
             "dynamic_batching { default_queue_policy { allow_timeout_override: yes } }",
-            "1:43: dynamic_batching.default_queue_policy.allow_timeout_override is yes: expected true or false"
+            "1:43: dynamic_batching.default_queue_policy.allow_timeout_override: expected true or false, found identifier yes"
         ),
         (
             "dynamic_batching { default_queue_policy { max_queue_size: 100000 } }",

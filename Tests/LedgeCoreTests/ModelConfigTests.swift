@@ -59,7 +59,8 @@ import Testing
 
     /// Triton's ONNX Runtime backend names the thread count `intra_op_thread_count` (0: its default).
     /// Triton's fields Ledge has no work for, as Triton's dumps and Model Analyzer's configs write
-    /// them (off, or GPU-only), read as if absent; a backend's parameter is kept, named as unread.
+    /// them (off, or GPU-only; booleans in any of protobuf's spellings), read as if absent; a
+    /// backend's parameter is kept, named as unread.
     @Test func tritonsFieldsAtTheirDefaultsAreTaken() throws {
         let written = try Self.parse(
             """
@@ -67,12 +68,12 @@ import Testing
             input { name: "a" data_type: TYPE_FP32 dims: 4 is_shape_tensor: false allow_ragged_batch: false optional: false is_non_linear_format_io: false }
             output { name: "sum" data_type: TYPE_FP32 dims: 4 label_filename: "" is_shape_tensor: false }
             optimization {
-              priority: PRIORITY_DEFAULT input_pinned_memory { enable: true } output_pinned_memory { enable: true }
+              priority: PRIORITY_MAX input_pinned_memory { enable: true } output_pinned_memory { enable: true }
               cuda { graphs: true } gather_kernel_buffer_threshold: 0 eager_batching: false graph { level: 0 }
             }
-            dynamic_batching { preserve_ordering: false }
-            instance_group { name: "add_0" kind: KIND_CPU count: 2 gpus: [] profile: [] passive: false host_policy: "" rate_limiter { priority: 0 } }
-            model_operations { } model_transaction_policy { decoupled: false } response_cache { enable: false } model_repository_agents { agents: [] }
+            dynamic_batching { preserve_ordering: True default_queue_policy { allow_timeout_override: True } }
+            instance_group { name: "add_0" kind: KIND_CPU count: 2 gpus: [] profile: [] passive: f host_policy: "" rate_limiter { priority: 0 } }
+            model_operations { } model_transaction_policy { decoupled: 0 } response_cache { enable: False } model_repository_agents { agents: [] }
             parameters { key: "execution_mode" value { string_value: "0" } }
             """)
         var plain = try Self.parse(
@@ -80,7 +81,7 @@ import Testing
             max_batch_size: 8
             input { name: "a" data_type: TYPE_FP32 dims: 4 }
             output { name: "sum" data_type: TYPE_FP32 dims: 4 }
-            dynamic_batching { }
+            dynamic_batching { default_queue_policy { allow_timeout_override: true } }
             instance_group { kind: KIND_CPU count: 2 }
             """)
         #expect(written.unreadParameterKeys == ["execution_mode"] && plain.unreadParameterKeys.isEmpty)

@@ -42,6 +42,23 @@ import Testing
         #expect(try ModelConfigJSON.config(json) == ModelConfig.parse(text, file: "config.pbtxt"))
     }
 
+    /// protobuf's JSON names (what `MessageToJson` writes, and its parsers read beside the fields' own).
+    @Test func lowerCamelCaseNamesReadAsTheFields() throws {
+        let json = """
+            {"maxBatchSize": 4, "input": [{"name": "a", "dataType": "TYPE_FP32", "dims": ["4"], "isShapeTensor": false}],
+             "dynamicBatching": {"maxQueueDelayMicroseconds": "100", "defaultQueuePolicy": {"allowTimeoutOverride": true}},
+             "instanceGroup": [{"count": 1, "kind": "KIND_CPU"}], "parameters": {"intraOpThreadCount": {"stringValue": "2"}},
+             "modelWarmup": [{"name": "w", "batchSize": 1, "inputs": {"inputA": {"dataType": "TYPE_FP32", "dims": [4], "zeroData": true}}}]}
+            """
+        let text = """
+            max_batch_size: 4 input { name: "a" data_type: TYPE_FP32 dims: 4 }
+            dynamic_batching { max_queue_delay_microseconds: 100 default_queue_policy { allow_timeout_override: true } }
+            instance_group { count: 1 kind: KIND_CPU } parameters { key: "intraOpThreadCount" value { string_value: "2" } }
+            model_warmup { name: "w" batch_size: 1 inputs { key: "inputA" value { data_type: TYPE_FP32 dims: 4 zero_data: true } } }
+            """
+        #expect(try ModelConfigJSON.config(json) == ModelConfig.parse(text, file: "config.pbtxt"))
+    }
+
     /// Triton's dump of a config (`GET /v2/models/{m}/config`): every field written, those Ledge has
     /// no work for at their defaults, reads as the few fields it sets; its backend's parameter is kept.
     @Test func tritonsDumpReadsAsTheFieldsItSets() throws {
@@ -87,8 +104,8 @@ import Testing
             "load parameter 'config': field 'ensemble_scheduling' is not supported by ledge: expected one of name, platform, backend, max_batch_size, input, output, dynamic_batching, instance_group, version_policy, parameters, model_warmup, default_model_filename"
         ),
         (
-            #"{"optimization": {"priority": "PRIORITY_MAX"}}"#,
-            "load parameter 'config': field 'optimization.priority' is \"PRIORITY_MAX\": expected its default (ledge takes this Triton field only when it is off)"
+            #"{"optimization": {"priority": "PRIORITY_MAX", "execution_accelerators": {"cpu_execution_accelerator": [{"name": "openvino"}]}}}"#,
+            "load parameter 'config': field 'optimization.execution_accelerators.cpu_execution_accelerator' is a list with elements: expected none (ledge takes Triton's 'optimization.execution_accelerators' only when it is off)"
         ),
         (
             #"{"response_cache": {"enable": true}}"#,
