@@ -89,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Sessions per model (with --threads T: default cores ÷ T).",
+            "Sessions per model (with --threads T: default cores ÷ T; alone: each with cores ÷ N threads).",
             discussion: """
                 With neither --instances nor --threads, each model gets one 1-thread session per core plus one \
                 session with a thread per core: a request that finds the model idle runs on every core, and \

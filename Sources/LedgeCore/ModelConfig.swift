@@ -197,15 +197,22 @@ public struct QueuePolicyConfig: Sendable, Hashable {
 
 /// `instance_group { count: N kind: KIND_CPU }`.
 public struct InstanceGroupConfig: Sendable, Hashable {
-    /// Instances in the group (1 when the config leaves it out).
+    /// Instances in the group (when the config leaves it out, ``countGiven`` is false and the
+    /// server gives Triton's default: ``defaultCount(for:)``).
     public var count: Int
     /// Always `KIND_CPU` (`KIND_AUTO` and a missing kind resolve to it; other kinds are refused).
     public var kind: String
+    /// Whether the config gives ``count``.
+    public var countGiven: Bool
 
-    public init(count: Int = 1, kind: String = "KIND_CPU") {
+    public init(count: Int = 1, kind: String = "KIND_CPU", countGiven: Bool = true) {
         self.count = count
         self.kind = kind
+        self.countGiven = countGiven
     }
+
+    /// Triton's count for a CPU group that gives none: 2 for its ONNX Runtime backend, 1 for others.
+    public static func defaultCount(for format: ModelFormat) -> Int { format == .onnx ? 2 : 1 }
 }
 
 /// `version_policy`: which versions of a model folder are served.

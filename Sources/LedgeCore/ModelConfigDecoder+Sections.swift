@@ -71,7 +71,7 @@ extension ModelConfigDecoder {
                     at: field.position)
             }
         }
-        return InstanceGroupConfig(count: count ?? 1, kind: "KIND_CPU")
+        return InstanceGroupConfig(count: count ?? 1, kind: "KIND_CPU", countGiven: count != nil)
     }
 
     func versionPolicy(_ message: Message) throws -> VersionPolicy {

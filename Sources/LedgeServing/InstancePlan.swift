@@ -8,7 +8,7 @@ internal import Foundation
 ///
 /// Set explicitly (`--instances`, `--threads`, a config's `instance_group` or
 /// `threads`): that many instances of that many threads (instances default to
-/// cores ÷ threads). Set nowhere: **adaptive**, one one-thread instance per core
+/// cores ÷ threads, threads to cores ÷ instances, at least 1). Set nowhere: **adaptive**, one one-thread instance per core
 /// plus one wide instance with a thread per core, which ``SessionPool`` gives
 /// to a request that finds the pool idle, so a lone client's request runs on
 /// every core and concurrent ones run one per core, never more threads than cores.
@@ -34,8 +34,11 @@ public struct InstancePlan: Sendable, Equatable {
             self.threads = 1
             wideThreads = cores > 1 ? cores : nil
         } else {
-            self.threads = max(configThreads ?? threads ?? 1, 1)
-            count = max(configInstances ?? instances ?? cores / self.threads, 1)
+            // Instances without threads share the cores (Triton's ONNX Runtime instances each take
+            // every core); threads without instances fill them.
+            let given = configInstances ?? instances
+            self.threads = max(configThreads ?? threads ?? given.map { cores / max($0, 1) } ?? 1, 1)
+            count = max(given ?? cores / self.threads, 1)
             wideThreads = nil
         }
     }

@@ -41,6 +41,10 @@ struct ModelVersionLoader: Sendable {
         configSource: String? = nil
     ) throws -> ServedModel {
         let file = try ModelFile(path: path)  // read once: the probe's cache key and the instances use its bytes
+        var config = config
+        for index in config?.instanceGroups.indices ?? 0..<0 where config?.instanceGroups[index].countGiven == false {
+            config?.instanceGroups[index] = InstanceGroupConfig(count: InstanceGroupConfig.defaultCount(for: file.format))
+        }
         let plan = InstancePlan(
             instances: options.instances, threads: options.engine.session.threads, configInstances: config?.instanceCount,
             configThreads: config?.threads, cores: options.cores)

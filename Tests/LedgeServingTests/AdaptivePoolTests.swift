@@ -37,8 +37,18 @@ import Testing
         #expect(
             InstancePlan(instances: 3, threads: nil, configInstances: nil, configThreads: nil, cores: 4)
                 == InstancePlan(count: 3, threads: 1, wideThreads: nil))
+        // Instances without threads share the cores: one instance takes them all, as Triton's would.
         #expect(
             InstancePlan(instances: nil, threads: nil, configInstances: 1, configThreads: nil, cores: 4)
+                == InstancePlan(count: 1, threads: 4, wideThreads: nil))
+        #expect(
+            InstancePlan(instances: 2, threads: nil, configInstances: nil, configThreads: nil, cores: 4)
+                == InstancePlan(count: 2, threads: 2, wideThreads: nil))
+        #expect(
+            InstancePlan(instances: 8, threads: nil, configInstances: nil, configThreads: nil, cores: 4)
+                == InstancePlan(count: 8, threads: 1, wideThreads: nil))
+        #expect(
+            InstancePlan(instances: 1, threads: nil, configInstances: nil, configThreads: 1, cores: 4)
                 == InstancePlan(count: 1, threads: 1, wideThreads: nil))
         // One core: nothing to widen.
         #expect(

@@ -185,6 +185,26 @@ import Testing
         }
     }
 
+    /// A group without a count gets Triton's default for the backend (two CPU instances of an ONNX
+    /// model: it gave one), and instances without a thread count share the cores, as Triton's ONNX
+    /// Runtime instances each take every core (they ran on one thread each); 4 cores here.
+    @Test(arguments: [
+        ("instance_group [ { kind: KIND_CPU } ]", [2, 2]),
+        ("instance_group { count: 1 }", [4]),
+        ("instance_group { count: 1 }\nparameters { key: \"intra_op_thread_count\" value { string_value: \"0\" } }", [4]),
+        ("instance_group { count: 3 }", [1, 1, 1]),
+        ("instance_group { count: 1 }\nparameters { key: \"threads\" value { string_value: \"1\" } }", [1]),
+    ])
+    func instancesWithoutThreadsShareTheCores(config: String, threads: [Int]) async throws {
+        try await withTemporaryDirectory { directory in
+            try Fixtures.makeModel(directory, versions: [1], config: config)
+            let repository = try RepositoryVersionTests.load(directory, RepositoryOptions(instances: nil, cores: 4))
+            let model = try repository.model(named: "add")
+            #expect(model.pool.instances.map(\.threads) == threads)
+            #expect(model.config.json().contains(#""instance_group":[{"count":\#(threads.count),"kind":"KIND_CPU"}]"#))
+        }
+    }
+
     /// Sizes a config fixes where the model's are dynamic are the served ones, as Triton serves
     /// them: the metadata shows them, and a request of another size is refused before it runs.
     @Test func sizesTheConfigFixesAreServed() async throws {
