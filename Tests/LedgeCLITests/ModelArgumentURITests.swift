@@ -23,7 +23,7 @@ import Testing
                     let remote = try ProcessRunner.ledge(["classify", "-m", uri] + arguments, environment: environment)
                     #expect(remote.status == 0, "\(remote.stderr)")
                     let results = HuggingFaceExportCLITests.results
-                    #expect(results(remote.stdout) == "-------RESULTS--------\nEgyptian cat: 1.66478", "\(uri): \(remote.stdout)")
+                    #expect(HuggingFaceExportCLITests.isEgyptianCat(remote.stdout), "\(uri): \(remote.stdout)")
                     #expect(results(remote.stdout) == results(local.stdout))
                 }
             }
