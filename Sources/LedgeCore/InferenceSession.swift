@@ -28,9 +28,11 @@ public protocol InferenceSession: AnyObject, Sendable {
     /// (`cpu`, `cuda`, …); `nil` when the backend has no such choice.
     var executionProvider: String? { get }
 
-    /// Stops a run under way as soon as the runtime can (ONNX Runtime at its next kernel; a LiteRT
-    /// run ends as it would), and refuses every later run, each failing with
-    /// ``LedgeError/Code/busy`` and `reason`: for a server whose exit timeout has passed.
+    /// Stops a run under way as soon as the runtime can, failing it with ``LedgeError/Code/busy``
+    /// and `reason`: for a server whose exit timeout has passed (its `SessionPool` refuses later
+    /// runs). ONNX Runtime stops at its next kernel; LiteRT's runs end as they would (its
+    /// cancellation function cannot stop a graph XNNPACK runs whole, and prints TFLite's error
+    /// lines straight to standard error when it cancels).
     func interrupt(reason: String)
 }
 

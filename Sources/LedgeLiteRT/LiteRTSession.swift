@@ -15,8 +15,6 @@ public final class LiteRTSession: InferenceSession {
     private let runtime: LiteRTRuntime
     private let logger: Logger
     private let state: Mutex<RunState>
-    /// Why runs are interrupted; `nil`: they are not.
-    private let interruption = Mutex<String?>(nil)
     /// The XNNPACK workers of a multi-thread session, kept off the running thread's core.
     let placement: WorkerPlacement?
     /// Always `cpu`: LiteRT runs the model on the CPU (XNNPACK).
@@ -136,19 +134,6 @@ public final class LiteRTSession: InferenceSession {
     /// Runs signature 0 on `inputs` (one tensor per input, in ``ModelInfo/inputs`` order).
     public func run(_ inputs: [Tensor]) throws -> [Tensor] {
         try validate(inputs)
-        if let reason = interruption.withLock({ $0 }) { throw LedgeError(.busy, reason) }
-        return try runLocked(inputs)
-    }
-
-    /// Refuses every later run with ``LedgeError/Code/busy`` and `reason`; a run under way ends as
-    /// it would. (LiteRT's cancellation function stops a run only between the operators it runs
-    /// itself — a graph XNNPACK takes whole runs to its end — and prints TFLite's error lines
-    /// straight to standard error when it does.)
-    public func interrupt(reason: String) {
-        interruption.withLock { $0 = $0 ?? reason }
-    }
-
-    private func runLocked(_ inputs: [Tensor]) throws -> [Tensor] {
         let api = runtime.api
         return try state.withLock { state -> [Tensor] in
             let shapes = inputs.map(\.shape)

@@ -174,18 +174,17 @@ public final class ONNXSession: InferenceSession {
 
     public func run(_ inputs: [Tensor]) throws -> [Tensor] {
         try validate(inputs)
-        if let reason = interruption.withLock({ $0 }) { throw LedgeError(.busy, reason) }
         do {
             return try lock.withLock { _ throws(LedgeError) -> [Tensor] in try runLocked(inputs) }
         } catch {
-            // A run the terminate flag stopped fails with ONNX Runtime's words for it: say why instead.
+            // A run the terminate flag stopped (or refused) fails with ONNX Runtime's words for it: say why instead.
             if let reason = interruption.withLock({ $0 }) { throw LedgeError(.busy, reason) }
             throw error
         }
     }
 
     /// Sets the terminate flag of the runs' options: a run under way stops at its next kernel,
-    /// and every later one fails at once, each with ``LedgeError/Code/busy`` and `reason`.
+    /// and every later one fails at once (the flag stays set), each with ``LedgeError/Code/busy`` and `reason`.
     public func interrupt(reason: String) {
         interruption.withLock { $0 = $0 ?? reason }
         let api = runtime.api

@@ -88,22 +88,23 @@ public final class SessionPool: Sendable {
     /// Instances still opening.
     public var expected: Int { state.withLock { $0.expected } }
 
-    /// Interrupts the runs under way on the pool's instances, and on any that joins it later, and
-    /// refuses later runs with `reason` (``InferenceSession/interrupt(reason:)``). Returns how many
-    /// runs were under way.
+    /// Interrupts the runs under way on the pool's instances (``InferenceSession/interrupt(reason:)``),
+    /// and refuses the requests waiting for an instance and every later one with ``LedgeError/Code/busy``
+    /// and `reason`. Returns how many runs were under way.
     @discardableResult
     public func interrupt(reason: String) -> Int {
-        let (instances, running) = state.withLock { state in
+        let (instances, waiters, running) = state.withLock { state in
             state.interruption = reason
-            return (state.narrow + (state.wide.map { [$0] } ?? []), state.counters.running)
+            defer { state.waiters = [] }
+            return (state.narrow + (state.wide.map { [$0] } ?? []), state.waiters, state.counters.running)
         }
+        for waiter in waiters { waiter.continuation.resume(throwing: LedgeError(.busy, reason)) }
         for instance in instances { instance.session.interrupt(reason: reason) }
         return running
     }
 
     /// Adds an instance that has opened (the `wide` one, else a narrow one), and gives it to whoever waits.
     public func add(_ instance: ModelInstance, wide: Bool = false) {
-        if let reason = state.withLock({ $0.interruption }) { instance.session.interrupt(reason: reason) }
         let (granted, completions) = state.withLock { state in
             if wide {
                 state.wide = instance
@@ -196,11 +197,13 @@ public final class SessionPool: Sendable {
     private enum Claim {
         case got(ModelInstance)
         case full(Int)
+        case refused(String)
         case wait
     }
 
     private func borrow(deadline: QueueDeadline?) async throws -> ModelInstance {
         let claim: Claim = state.withLock { state in
+            if let reason = state.interruption { return .refused(reason) }
             if state.waiters.isEmpty, let instance = take(&state, alone: true) { return .got(instance) }
             if state.waiters.count >= queueLimit { return .full(state.waiters.count) }
             return .wait
@@ -208,6 +211,7 @@ public final class SessionPool: Sendable {
         switch claim {
         case .got(let instance): return instance
         case .full(let count): throw LedgeError.busy(model: modelName, waiting: count, limit: queueLimit)
+        case .refused(let reason): throw LedgeError(.busy, reason)
         case .wait: break
         }
         let ticket = state.withLock { state in
@@ -220,8 +224,9 @@ public final class SessionPool: Sendable {
         defer { alarm?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                enum Outcome { case queued, got(ModelInstance), full(Int), cancelled, expired(QueueDeadline) }
+                enum Outcome { case queued, got(ModelInstance), full(Int), refused(String), cancelled, expired(QueueDeadline) }
                 let outcome: Outcome = state.withLock { state in
+                    if let reason = state.interruption { return .refused(reason) }
                     // An instance may have come back between the two locks.
                     if state.waiters.isEmpty, let instance = take(&state, alone: true) { return .got(instance) }
                     if Task.isCancelled { return .cancelled }
@@ -235,6 +240,7 @@ public final class SessionPool: Sendable {
                 case .got(let instance): continuation.resume(returning: instance)
                 case .full(let count):
                     continuation.resume(throwing: LedgeError.busy(model: modelName, waiting: count, limit: queueLimit))
+                case .refused(let reason): continuation.resume(throwing: LedgeError(.busy, reason))
                 case .cancelled: continuation.resume(throwing: CancellationError())
                 case .expired(let deadline): continuation.resume(throwing: deadline.error(model: modelName))
                 }

@@ -6,15 +6,6 @@ import Testing
 
 @Suite("LiteRT session on efficientnet_lite0")
 struct LiteRTSessionTests {
-    /// After ``LiteRTSession/interrupt(reason:)`` runs fail with the reason.
-    @Test func runsAfterAnInterruptionFail() throws {
-        let session = try Support.session()
-        let input = Tensor(dtype: .uint8, shape: [1, 224, 224, 3])
-        #expect(try session.run([input]).first?.shape == [1, 1000])
-        session.interrupt(reason: "the server is shutting down")
-        #expect(throws: LedgeError(.busy, "the server is shutting down")) { try session.run([input]) }
-    }
-
     @Test func inputAndOutputSpecs() throws {
         let session: any InferenceSession = try Support.session()
         #expect(session.executionProvider == "cpu")

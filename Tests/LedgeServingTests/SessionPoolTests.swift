@@ -40,6 +40,25 @@ final class Tracker: Sendable {
         #expect(try await pool.run { _ in 4 } == 4)
     }
 
+    /// After ``SessionPool/interrupt(reason:)`` the request waiting for an instance and every later
+    /// one fail with the reason (on LiteRT's efficientnet_lite0, whose session cannot stop a run:
+    /// the pool refuses for every backend); the run under way ends as it would.
+    @Test func runsAfterAnInterruptionFail() async throws {
+        let session = try ModelLoader.open(path: Fixtures.model("efficientnet_lite0.tflite"), logger: Logger(label: "test"))
+        let pool = SessionPool(modelName: "effnet", instances: [ModelInstance(session: session, index: 0)], queueLimit: 4)
+        let release = DispatchSemaphore(value: 0)
+        let holder = await pool.occupy(until: release)
+        let waiter = Task { try await pool.run { _ in 2 } }
+        while pool.waiting < 1 { await Task.yield() }
+        #expect(pool.interrupt(reason: "the server is shutting down") == 1)
+        await #expect(throws: LedgeError(.busy, "the server is shutting down")) { try await waiter.value }
+        release.signal()
+        #expect(try await holder.value == 1)
+        await #expect(throws: LedgeError(.busy, "the server is shutting down")) {
+            try await pool.run { instance in try instance.session.run([Tensor(dtype: .uint8, shape: [1, 224, 224, 3])]).count }
+        }
+    }
+
     @Test func cancelledWaiterLeavesTheQueueAtOnce() async throws {
         let pool = try pool(instances: 1, queueLimit: 1)
         let release = DispatchSemaphore(value: 0)
