@@ -31,7 +31,7 @@ public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func badRequest(_ message: String) -> ServerError { .init(.badRequest, message) }
 
     /// 503: the server is draining and `--exit-timeout-secs` (`seconds`, when known) has passed.
-    static func exitTimeoutPassed(seconds: Double? = nil) -> ServerError {
+    public static func exitTimeoutPassed(seconds: Double? = nil) -> ServerError {
         .init(.serviceUnavailable, "the server is shutting down and its exit timeout\(seconds.map { " of \(cFormat("%g", $0)) s" } ?? "") passed")
     }
 
