@@ -150,6 +150,16 @@ def add_one_model():
     return finish(graph, "sum = a + b + 1 (Ledge test fixture: a second version of add.onnx)")
 
 
+def add_sub_model():
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["a", "b"], ["sum"]), helper.make_node("Sub", ["a", "b"], ["difference"])], "add_sub",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, ["N", 4]),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("sum", TensorProto.FLOAT, ["N", 4]),
+         helper.make_tensor_value_info("difference", TensorProto.FLOAT, ["N", 4])])
+    return finish(graph, "sum = a + b, difference = a - b (Ledge test fixture: a model of two outputs)")
+
+
 def mlp_model():
     """x [N,256] -> MatMul 512 + bias, Relu -> MatMul 128 + bias, Relu -> Gemm (transB) 10: the
     MatMul/Gemm-heavy shape dynamic quantization is for. Seeded He-init weights."""
@@ -241,6 +251,10 @@ def main():
     write_atomic(add_one, add_one_model().SerializeToString())
     (s,) = check_loads(add_one, {"a": a, "b": a * 2})
     assert np.array_equal(s, a * 3 + 1)
+    add_sub = os.path.join(models, "add_sub.onnx")
+    write_atomic(add_sub, add_sub_model().SerializeToString())
+    s, d = check_loads(add_sub, {"a": a, "b": a * 2})
+    assert np.array_equal(s, a * 3) and np.array_equal(d, -a)
 
     mlp = os.path.join(models, "mlp_gen.onnx")
     write_atomic(mlp, mlp_model().SerializeToString())

@@ -11,9 +11,10 @@ extension ModelConfig {
     /// `max_batch_size`, when the config does not set it: ``defaultMaxBatchSize`` (8)
     /// when every input's and output's first dimension is dynamic (-1) and no listed
     /// input or output gives `dims` of the model's full rank (which says "no batching"),
-    /// else 0; the inputs and outputs the config does not list (in the model's order,
-    /// after those listed), with their data types and dims (without the batch dimension
-    /// when `max_batch_size` > 0).
+    /// else 0; the inputs the config does not list (in the model's order, after those
+    /// listed), and every output when it lists none, with their data types and dims
+    /// (without the batch dimension when `max_batch_size` > 0). Outputs are not added to a
+    /// config that lists some: as Triton's backends, the model then serves only those.
     ///
     /// Checked, each failure a ``LedgeError/Code/invalidModel`` naming `file` and the field:
     /// a listed input or output the model lacks; a `data_type` or `dims` that disagree
@@ -48,7 +49,7 @@ extension ModelConfig {
         }
         result.declaredMaxBatchSize = maxBatch
         result.inputs = try Self.complete(inputs, from: info.inputs, kind: "input", maxBatch: maxBatch, file: file)
-        result.outputs = try Self.complete(outputs, from: info.outputs, kind: "output", maxBatch: maxBatch, file: file)
+        result.outputs = try Self.complete(outputs, from: info.outputs, kind: "output", maxBatch: maxBatch, file: file, addsMissing: outputs.isEmpty)
         if let problem = result.batchingProblem(maxBatchSize: maxBatch) {
             throw LedgeError.invalidModel("\(file): \(problem)")
         }
@@ -79,7 +80,7 @@ extension ModelConfig {
     }
 
     private static func complete(
-        _ listed: [TensorConfig], from specs: [TensorSpec], kind: String, maxBatch: Int, file: String
+        _ listed: [TensorConfig], from specs: [TensorSpec], kind: String, maxBatch: Int, file: String, addsMissing: Bool = true
     ) throws -> [TensorConfig] {
         func dims(_ spec: TensorSpec) -> [Int] { maxBatch > 0 ? Array(spec.shape.dropFirst()) : spec.shape }
         for tensor in listed {
@@ -104,6 +105,7 @@ extension ModelConfig {
                     "\(file): \(kind) '\(name)': \(field) \(text(given)) do not match the model: expected \(text(expected))\(batch)")
             }
         }
+        guard addsMissing else { return listed }
         let missing = specs.filter { spec in !listed.contains { $0.name == spec.name } }
         return listed + missing.map { TensorConfig(name: $0.name, dtype: $0.dtype, dims: dims($0)) }
     }
@@ -111,6 +113,7 @@ extension ModelConfig {
     /// `info` with the sizes a completed config gives where the model leaves a dimension dynamic
     /// (`dims: [16]` for a model's `[-1, -1]` under `max_batch_size` 8 serves `[-1, 16]`), as Triton
     /// serves the config's shapes: metadata shows them and a request of another size is refused.
+    /// A config that lists outputs serves only those (``served(_:listed:)``).
     public func narrowing(_ info: ModelInfo) -> ModelInfo {
         let batched = maxBatchSize > 0
         func narrowed(_ specs: [TensorSpec], by listed: [TensorConfig]) -> [TensorSpec] {
@@ -129,8 +132,13 @@ extension ModelConfig {
         }
         var result = info
         result.inputs = narrowed(info.inputs, by: inputs)
-        result.outputs = narrowed(info.outputs, by: outputs)
+        result.outputs = narrowed(Self.served(info.outputs, listed: outputs), by: outputs)
         return result
+    }
+
+    /// The outputs a config that lists `listed` serves, in the model's order: those listed, or all when it lists none.
+    public static func served(_ outputs: [TensorSpec], listed: [TensorConfig]) -> [TensorSpec] {
+        listed.isEmpty ? outputs : outputs.filter { spec in listed.contains { $0.name == spec.name } }
     }
 
     private static func text(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }

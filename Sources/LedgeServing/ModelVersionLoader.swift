@@ -63,14 +63,15 @@ struct ModelVersionLoader: Sendable {
         var instanceEngine = engine
         instanceEngine.session.sharesMemory = true  // instances of one model share ONNX Runtime's arena
         instanceEngine.sharesWeights = planned.count > 1  // and, when there are several, one copy of the weights
-        let opener = InstanceOpener(file: file, options: instanceEngine, reshapes: TensorReshapes(config), logger: logger)
+        let opener = InstanceOpener(file: file, options: instanceEngine, config: config, logger: logger)
         let now = options.readyOnFirstInstance ? 1 : planned.count
         let all = try opener.open(Array(planned.prefix(now))).map { try $0.get() }
         let later = Array(planned.dropFirst(now))
         let wideLater = plan.wideThreads != nil && !later.isEmpty
         let wide = plan.wideThreads != nil && !wideLater ? all.last : nil
         let instances = Array(all.prefix(plan.count))
-        let opened = all[0].session.info
+        // The model's own tensors: its config is completed and checked against them.
+        let opened = (all[0].session as? ConfiguredSession)?.base.info ?? all[0].session.info
         var effective = try (config ?? ModelConfig()).completed(for: opened, format: file.format, file: configSource ?? configPath)
         // What the model is served as: the config's sizes where the model's are dynamic.
         let info = effective.narrowing(opened)
@@ -201,8 +202,8 @@ struct ModelVersionLoader: Sendable {
 private struct InstanceOpener: Sendable {
     let file: ModelFile
     let options: EngineOptions
-    /// config.pbtxt's reshapes, applied to each session's inputs and outputs.
-    let reshapes: TensorReshapes?
+    /// config.pbtxt: each session is served as it says (``ConfiguredSession``).
+    let config: ModelConfig?
     let logger: Logger
 
     /// One instance per (index, threads), each on a thread of its own.
@@ -216,7 +217,7 @@ private struct InstanceOpener: Sendable {
             var sessionOptions = options
             sessionOptions.session.threads = threads
             let session = try ModelLoader.open(file: file, options: sessionOptions, logger: logger)
-            return ModelInstance(session: reshapes.map { ReshapingSession(base: session, reshapes: $0) } ?? session, threads: threads, index: index)
+            return ModelInstance(session: ConfiguredSession.wrap(session, config: config), threads: threads, index: index)
         }
     }
 }

@@ -37,31 +37,57 @@ struct TensorReshapes: Sendable {
     }
 }
 
-/// A session whose inputs and outputs are reshaped as config.pbtxt says (``TensorReshapes``).
-final class ReshapingSession: InferenceSession {
+/// A session as config.pbtxt serves it: its tensors reshaped (``TensorReshapes``), and only the
+/// outputs the config lists, in the model's order, when it lists some (Triton's backends compute and
+/// return only those; ``ModelConfig/served(_:listed:)``). The model still computes every output.
+final class ConfiguredSession: InferenceSession {
     let base: any InferenceSession
-    private let reshapes: TensorReshapes
+    let info: ModelInfo
+    private let reshapes: TensorReshapes?
     private let inputNames: [String]
     private let outputNames: [String]
+    /// The indices of the base's outputs served; `nil`: all of them.
+    private let served: [Int]?
 
-    init(base: any InferenceSession, reshapes: TensorReshapes) {
-        self.base = base
-        self.reshapes = reshapes
-        inputNames = base.info.inputs.map(\.name)
-        outputNames = base.info.outputs.map(\.name)
+    /// `base` as `config` serves it; `base` itself when the config changes nothing.
+    static func wrap(_ base: any InferenceSession, config: ModelConfig?) -> any InferenceSession {
+        let reshapes = TensorReshapes(config)
+        let outputs = base.info.outputs
+        let kept = ModelConfig.served(outputs, listed: config?.outputs ?? []).map(\.name)
+        // A listed name the model lacks is the completed config's error, at load.
+        let served = kept.count == outputs.count ? nil : outputs.indices.filter { kept.contains(outputs[$0].name) }
+        guard reshapes != nil || served != nil else { return base }
+        return ConfiguredSession(base: base, reshapes: reshapes, served: served)
     }
 
-    var info: ModelInfo { base.info }
+    init(base: any InferenceSession, reshapes: TensorReshapes?, served: [Int]? = nil) {
+        self.base = base
+        self.reshapes = reshapes
+        self.served = served
+        inputNames = base.info.inputs.map(\.name)
+        outputNames = base.info.outputs.map(\.name)
+        var info = base.info
+        if let served { info.outputs = served.map { base.info.outputs[$0] } }
+        self.info = info
+    }
+
     var executionProvider: String? { base.executionProvider }
     func interrupt(reason: String) { base.interrupt(reason: reason) }
 
     /// The inputs as clients send them (the config's `dims`), checked as the model takes them.
     func validate(_ inputs: [Tensor]) throws {
+        guard let reshapes else { return try base.validate(inputs) }
         try base.validate(try reshapes.apply(reshapes.inputs, to: inputs, named: inputNames))
     }
 
     func run(_ inputs: [Tensor]) throws -> [Tensor] {
+        guard let reshapes else { return select(try base.run(inputs)) }
         let outputs = try base.run(try reshapes.apply(reshapes.inputs, to: inputs, named: inputNames))
-        return try reshapes.apply(reshapes.outputs, to: outputs, named: outputNames)
+        return select(try reshapes.apply(reshapes.outputs, to: outputs, named: outputNames))
+    }
+
+    private func select(_ outputs: [Tensor]) -> [Tensor] {
+        guard let served else { return outputs }
+        return served.map { outputs[$0] }
     }
 }
