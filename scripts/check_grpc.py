@@ -421,12 +421,15 @@ def check_exit_timeout(client, pid, seconds):
     expect(elapsed >= seconds - 0.5, "exit timeout", f"the server exited after {elapsed:.1f} s, before --exit-timeout-secs {seconds}")
     result, error = answers.get(timeout=30)
     expect(error is not None, "exit timeout", "the stream's end was not reported to the client")
+    reason = f"the server is shutting down and its exit timeout of {seconds:g} s passed"
+    expect((error.status(), error.message()) == ("StatusCode.UNAVAILABLE", reason), "exit timeout",
+           f"the stream ended with {error.status()} {error.message()}: expected UNAVAILABLE {reason}")
     try:
         client.stop_stream()
     except Exception:
         pass
-    ok(f"exit timeout: a stream left open at SIGTERM was answered while draining, then closed and the server gone "
-       f"after --exit-timeout-secs {seconds:g}")
+    ok(f"exit timeout: a stream left open at SIGTERM was answered while draining, then ended UNAVAILABLE with the "
+       f"reason and the server gone after --exit-timeout-secs {seconds:g}")
 
 
 def main():

@@ -293,8 +293,10 @@ struct ServeCommand: AsyncParsableCommand {
                 // ServerGroup cancels what is still open then; the process is usually gone before this wakes.
                 Task {
                     try await Task.sleep(for: exitDeadline)
-                    // The runs fail with the words the connections' 503 carries.
-                    let running = repository.interruptRuns(reason: ServerError.exitTimeoutPassed(seconds: exitTimeout).message)
+                    // The runs, and the gRPC calls still open, fail with the words the connections' 503 carries.
+                    let reason = ServerError.exitTimeoutPassed(seconds: exitTimeout).message
+                    let running = repository.interruptRuns(reason: reason)
+                    grpc?.exitTimeoutPassed(reason: reason)
                     let runs = running == 0 ? "" : ", and interrupting \(running) model run\(running == 1 ? "" : "s") under way"
                     logger.warning(
                         "exit timeout of \(cFormat("%g", exitTimeout)) s passed: closing the requests, calls and connections still open\(runs)")

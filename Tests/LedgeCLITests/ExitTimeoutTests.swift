@@ -121,6 +121,43 @@ import Testing
         #expect(response.body == #"{"error":"the server is shutting down and its exit timeout of 1 s passed"}"#)
     }
 
+    /// The same over gRPC: the unary call gets UNAVAILABLE with the 503's words, not the socket
+    /// closed under it (what tritonclient reported as `UNAVAILABLE: Socket closed`: the transport
+    /// closed the connection at the exit timeout, as the run was interrupted), and an open stream
+    /// ends with that status too.
+    @Test func aGRPCCallUnderWayEndsUnavailableWithTheReason() async throws {
+        let server = try await ServeProcess.start([
+            "-m", Fixtures.model("slow_gen.onnx"), "-m", Fixtures.model("add.onnx"), "--no-probe", "--exit-timeout-secs", "1",
+        ])
+        let client = """
+            import queue, sys, threading, numpy as np, tritonclient.grpc as g
+            c = g.InferenceServerClient(sys.argv[1])
+            answers = queue.Queue()
+            c.start_stream(callback=lambda result, error: answers.put(error))
+            a = [g.InferInput(n, [1, 4], "FP32") for n in ("a", "b")]
+            for i in a: i.set_data_from_numpy(np.ones((1, 4), np.float32))
+            c.async_stream_infer("add", a, request_id="s0")
+            assert answers.get(timeout=60) is None
+            x = g.InferInput("x", [1, 256], "FP32"); x.set_data_from_numpy(np.zeros((1, 256), np.float32))
+            r = g.InferInput("repeats", [2], "INT64"); r.set_data_from_numpy(np.array([40000, 1], np.int64))
+            try:
+                g.InferenceServerClient(sys.argv[1]).infer("slow_gen", [x, r]); print("unary: answered")
+            except g.InferenceServerException as e:
+                print("unary:", e.status(), e.message())
+            e = answers.get(timeout=60)
+            print("stream:", e.status(), e.message())
+            """
+        async let run = ProcessRunner.runOffExecutor(GRPCClientTests.python, ["-c", client, server.grpcTarget], timeLimit: 120)
+        #expect(try await Self.inFlight(server, model: "slow_gen"), "the call never showed in flight")
+        try await server.terminate()
+        #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")
+        #expect(server.stderr.contains(Self.warning + ", and interrupting 1 model run under way"), "\(server.stderr)")
+        let result = try await run
+        #expect(result.status == 0, "\(result.stderr)")
+        let reason = "StatusCode.UNAVAILABLE the server is shutting down and its exit timeout of 1 s passed"
+        #expect(result.stdout == "unary: \(reason)\nstream: \(reason)\n", "\(result.stderr)")
+    }
+
     /// SIGTERM while instances still open after ready (48 here, two at a time): none opens after
     /// it, the process waits for those inside ONNX Runtime and exits 0. It ended in a SIGSEGV in
     /// 3–4 of 4 such starts: the process exited, destroying the runtime's static objects, under a

@@ -104,7 +104,7 @@ import Testing
         #expect(result.status == 0, "check_grpc.py --exit-timeout failed: \(result.stderr)\nserver: \(server.stderr)")
         #expect(
             result.stdout.contains(
-                "ok: exit timeout: a stream left open at SIGTERM was answered while draining, then closed and the server gone after --exit-timeout-secs 2"
+                "ok: exit timeout: a stream left open at SIGTERM was answered while draining, then ended UNAVAILABLE with the reason and the server gone after --exit-timeout-secs 2"
             ), "\(result.stdout)")
         try await server.waitForExit()
         #expect(server.exitedCleanly, "ledge serve did not exit 0 after SIGTERM; stderr: \(server.stderr)")
