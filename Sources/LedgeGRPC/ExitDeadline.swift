@@ -1,9 +1,9 @@
-package import GRPCCore
+internal import GRPCCore
 internal import Synchronization
 
-/// The moment a draining server's exit timeout passes (Triton's `--exit-timeout-secs`): every gRPC
-/// call and stream still open then ends UNAVAILABLE with the words HTTP's 503 carries, before the
-/// transport closes its connection, instead of a client seeing the socket closed under it.
+/// The moment a draining server's exit timeout passes (Triton's `--exit-timeout-secs`): a
+/// ModelStreamInfer stream still open then ends UNAVAILABLE with the words HTTP's 503 carries, before
+/// the transport closes its connection, instead of a client seeing the socket closed under it.
 package final class ExitDeadline: Sendable {
     private struct State {
         /// Why the calls end, once the deadline passed.
@@ -18,7 +18,7 @@ package final class ExitDeadline: Sendable {
 
     package init() {}
 
-    /// Ends every call still open with UNAVAILABLE and `reason`; the calls that begin later too.
+    /// Ends every race still open with UNAVAILABLE and `reason`; the races that begin later too.
     package func pass(reason: String) {
         let waiters = state.withLock { state in
             state.reason = state.reason ?? reason
@@ -73,29 +73,5 @@ package final class ExitDeadline: Sendable {
             }
             waiter?.resume()
         }
-    }
-}
-
-/// Runs every call against the ``ExitDeadline``: a unary call's handler, or a streaming response's
-/// messages (the handler of such a call only returns the response that writes them).
-struct ExitDeadlineInterceptor: ServerInterceptor {
-    let deadline: ExitDeadline
-
-    /// The methods whose responses stream: ModelStreamInfer, reflection's ServerReflectionInfo, health's Watch.
-    static let streamingResponses: Set<String> = ["ModelStreamInfer", "ServerReflectionInfo", "Watch"]
-
-    func intercept<Input: Sendable, Output: Sendable>(
-        request: StreamingServerRequest<Input>, context: ServerContext,
-        next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
-    ) async throws -> StreamingServerResponse<Output> {
-        guard Self.streamingResponses.contains(context.descriptor.method) else {
-            // The race awaits its tasks before it returns: `next` is not used after this call.
-            return try await withoutActuallyEscaping(next) { next in try await self.deadline.race { try await next(request, context) } }
-        }
-        let response = try await next(request, context)
-        guard case .success(var contents) = response.accepted else { return response }
-        let (producer, deadline) = (contents.producer, self.deadline)
-        contents.producer = { writer in try await deadline.race { try await producer(writer) } }
-        return StreamingServerResponse(accepted: .success(contents))
     }
 }

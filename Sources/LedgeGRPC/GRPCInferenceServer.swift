@@ -109,7 +109,7 @@ public final class GRPCInferenceServer: Service, Sendable {
     /// Shut down by ``beginGracefulShutdown()``, before the service group's turn.
     private let early = Atomic<Bool>(false)
     /// Passed by ``exitTimeoutPassed(reason:)``.
-    private let deadline = ExitDeadline()
+    private let deadline: ExitDeadline
     /// How long after the exit timeout a connection stays open, for its calls' UNAVAILABLE statuses.
     static let statusGrace = Duration.milliseconds(500)
 
@@ -139,7 +139,7 @@ public final class GRPCInferenceServer: Service, Sendable {
             // Each stream may buffer a message: bounded per connection, as HTTP bounds connections.
             config.http2.maxConcurrentStreams = Self.maxConcurrentStreams
             config.connection.maxIdleTime = configuration.idleTimeout
-            // Once draining, a connection's calls and streams have this long to finish (then each ends
+            // Once draining, a connection's calls and streams have this long to finish (then they end
             // UNAVAILABLE: ``exitTimeoutPassed(reason:)``), and half a second to send that; then it is closed.
             config.connection.maxGraceTime = configuration.exitTimeout + Self.statusGrace
             // What tritonclient sends with compression_algorithm="gzip" or "deflate". The limits hold for the
@@ -156,24 +156,24 @@ public final class GRPCInferenceServer: Service, Sendable {
                 listeningSocketDescriptor: Int(try SharedPortSocket.listen(on: resolved)), transportSecurity: security, config: config)
             : HTTP2ServerTransport.Posix(address: Self.address(resolved), transportSecurity: security, config: config)
         let calls = CallObservation(access: configuration.access, metrics: repository.metrics, logger: logger)
+        let deadline = ExitDeadline()
         let service = InferenceService(
-            repository: repository, version: configuration.version, calls: calls, logSettings: configuration.logSettings)
+            repository: repository, version: configuration.version, calls: calls, logSettings: configuration.logSettings, deadline: deadline)
+        self.deadline = deadline
         self.server = GRPCServer(
             transport: transport,
             services: [SizeLimitedService(base: service, limit: limit), HealthService(repository: repository, calls: calls)]
-                + (configuration.reflection ? [ReflectionService(calls: calls)] : []),
-            interceptors: [ExitDeadlineInterceptor(deadline: deadline)])
+                + (configuration.reflection ? [ReflectionService(calls: calls)] : []))
         self.logger = logger
         self.gate = configuration.waitsForHTTP ? ListenGate() : nil
         self.address =
             configuration.host.contains(":") ? "[\(configuration.host)]:\(configuration.port)" : "\(configuration.host):\(configuration.port)"
     }
 
-    /// A server with its own transport (grpc-swift's in-process one, in tests), whose calls end at `deadline`.
+    /// A server with its own transport (grpc-swift's in-process one, in tests).
     package static func serve<Transport: ServerTransport>(
         on transport: Transport, repository: ModelRepository, version: String = "0.1.0", access: AccessPolicy? = nil,
-        maxReceiveMessageSize: Int = 64 << 20, logSettings: LogSettings? = nil, deadline: ExitDeadline = ExitDeadline(),
-        logger: Logger
+        maxReceiveMessageSize: Int = 64 << 20, logSettings: LogSettings? = nil, logger: Logger
     ) -> GRPCServer<Transport> {
         let calls = CallObservation(access: access, metrics: repository.metrics, logger: logger)
         let service = InferenceService(repository: repository, version: version, calls: calls, logSettings: logSettings)
@@ -182,11 +182,12 @@ public final class GRPCInferenceServer: Service, Sendable {
             services: [
                 SizeLimitedService(base: service, limit: maxReceiveMessageSize), HealthService(repository: repository, calls: calls),
                 ReflectionService(calls: calls),
-            ], interceptors: [ExitDeadlineInterceptor(deadline: deadline)])
+            ])
     }
 
-    /// The exit timeout passed: every call and stream still open ends UNAVAILABLE with `reason`
-    /// (the words HTTP's 503 carries), and the connections close half a second later.
+    /// The exit timeout passed: every ModelStreamInfer stream still open ends UNAVAILABLE with `reason`
+    /// (the words HTTP's 503 carries; a unary call still open fails with them as the repository
+    /// interrupts its model run), and the connections close half a second later.
     public func exitTimeoutPassed(reason: String) { deadline.pass(reason: reason) }
 
     /// Lets a server that waits for the HTTP server (``GRPCConfiguration/waitsForHTTP``) listen.

@@ -17,6 +17,9 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     let calls: CallObservation
     /// The server's log level (LogSettings); `nil`: that RPC is UNIMPLEMENTED.
     var logSettings: LogSettings? = nil
+    /// The exit timeout: a stream still open then ends UNAVAILABLE with its reason. (A unary call
+    /// still open is a model run, which the repository interrupts with that reason, or a wait for one.)
+    var deadline = ExitDeadline()
 
     func serverLive(
         request: ServerRequest<Inference_ServerLiveRequest>, context: ServerContext
@@ -154,48 +157,55 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         let id = CallObservation.requestID(request.metadata)
         var logger = calls.logger
         logger[metadataKey: "request_id"] = .string(id)
-        return StreamingServerResponse(metadata: ["x-request-id": .string(id)]) { [logger] writer in
-            // One request at a time: responses go out in the order requests came.
-            // When the wait for the next message began: read only while something may be traced.
-            var waiting = repository.tracing.isActive ? RequestTrace.now() : 0
-            for try await message in request.messages {
-                let start = ContinuousClock.now
-                let trace = trace(message, request.metadata)
-                trace?.stamp("GRPC_WAITREAD_START", at: waiting > 0 ? waiting : RequestTrace.now())  // 0: tracing began meanwhile
-                trace?.stamp("GRPC_WAITREAD_END")
-                let named = Self.named(message)
-                let counted = repository.metrics.model(named.name, version: named.version)
-                counted?.inFlight.increment()
-                var reply = Inference_ModelStreamInferResponse()
-                var code: RPCError.Code?
-                do {
-                    try calls.authorize(request.metadata, endpoint: .api(.inference, reach: .model), naming: message.modelName)
-                    reply.inferResponse = try await infer(message, trace: trace)
-                } catch {
-                    let failure = GRPCStatus.error(error)
-                    code = failure.code
-                    reply.errorMessage = failure.message
-                    reply.inferResponse.modelName = message.modelName
-                    reply.inferResponse.modelVersion = message.modelVersion
-                    reply.inferResponse.id = message.id
-                }
-                // Triton's final-response flag, for a client that asked (tritonclient's
-                // enable_empty_final_response): every answer here is its request's last.
-                if case .boolParam(true)? = message.parameters["triton_enable_empty_final_response"]?.parameterChoice {
-                    var final = Inference_InferParameter()
-                    final.boolParam = true
-                    reply.inferResponse.parameters["triton_final_response"] = final
-                }
-                counted?.inFlight.decrement()
-                calls.finish(context, logger: logger, model: named.name, counted: counted, code: code, start: start)
-                trace?.stamp("GRPC_SEND_START")
-                defer { trace?.finish() }
-                try await writer.write(reply)
-                trace?.stamp("GRPC_SEND_END")
-                waiting = repository.tracing.isActive ? RequestTrace.now() : 0
-            }
-            return [:]
+        return StreamingServerResponse(metadata: ["x-request-id": .string(id)]) { [logger, deadline] writer in
+            try await deadline.race { try await answer(request, writer: writer, context: context, logger: logger) }
         }
+    }
+
+    /// Answers each message of a ModelStreamInfer call, one at a time: responses go out in the order requests came.
+    private func answer(
+        _ request: StreamingServerRequest<Inference_ModelInferRequest>, writer: RPCWriter<Inference_ModelStreamInferResponse>,
+        context: ServerContext, logger: Logger
+    ) async throws -> Metadata {
+        // When the wait for the next message began: read only while something may be traced.
+        var waiting = repository.tracing.isActive ? RequestTrace.now() : 0
+        for try await message in request.messages {
+            let start = ContinuousClock.now
+            let trace = trace(message, request.metadata)
+            trace?.stamp("GRPC_WAITREAD_START", at: waiting > 0 ? waiting : RequestTrace.now())  // 0: tracing began meanwhile
+            trace?.stamp("GRPC_WAITREAD_END")
+            let named = Self.named(message)
+            let counted = repository.metrics.model(named.name, version: named.version)
+            counted?.inFlight.increment()
+            var reply = Inference_ModelStreamInferResponse()
+            var code: RPCError.Code?
+            do {
+                try calls.authorize(request.metadata, endpoint: .api(.inference, reach: .model), naming: message.modelName)
+                reply.inferResponse = try await infer(message, trace: trace)
+            } catch {
+                let failure = GRPCStatus.error(error)
+                code = failure.code
+                reply.errorMessage = failure.message
+                reply.inferResponse.modelName = message.modelName
+                reply.inferResponse.modelVersion = message.modelVersion
+                reply.inferResponse.id = message.id
+            }
+            // Triton's final-response flag, for a client that asked (tritonclient's
+            // enable_empty_final_response): every answer here is its request's last.
+            if case .boolParam(true)? = message.parameters["triton_enable_empty_final_response"]?.parameterChoice {
+                var final = Inference_InferParameter()
+                final.boolParam = true
+                reply.inferResponse.parameters["triton_final_response"] = final
+            }
+            counted?.inFlight.decrement()
+            calls.finish(context, logger: logger, model: named.name, counted: counted, code: code, start: start)
+            trace?.stamp("GRPC_SEND_START")
+            defer { trace?.finish() }
+            try await writer.write(reply)
+            trace?.stamp("GRPC_SEND_END")
+            waiting = repository.tracing.isActive ? RequestTrace.now() : 0
+        }
+        return [:]
     }
 
     func repositoryIndex(
