@@ -44,6 +44,8 @@ enum {
     LEDGE_SLOT_CREATE_SESSION_OPTIONS = 10,
     LEDGE_SLOT_SET_OPTIMIZED_MODEL_FILE_PATH = 11,
     LEDGE_SLOT_SET_SESSION_EXECUTION_MODE = 13,
+    LEDGE_SLOT_DISABLE_MEM_PATTERN = 17,
+    LEDGE_SLOT_DISABLE_CPU_MEM_ARENA = 19,
     LEDGE_SLOT_SET_GRAPH_OPTIMIZATION_LEVEL = 23,
     LEDGE_SLOT_SET_INTRA_OP_THREADS = 24,
     LEDGE_SLOT_SET_INTER_OP_THREADS = 25,
@@ -110,6 +112,8 @@ static void ledge_ort_fill(const void *const *table, ledge_ort_api *api, uint32_
     LEDGE_SLOT(create_session_options, LEDGE_SLOT_CREATE_SESSION_OPTIONS, ledge_ort_create_session_options_fn);
     LEDGE_SLOT(set_optimized_model_file_path, LEDGE_SLOT_SET_OPTIMIZED_MODEL_FILE_PATH, ledge_ort_set_optimized_model_path_fn);
     LEDGE_SLOT(set_session_execution_mode, LEDGE_SLOT_SET_SESSION_EXECUTION_MODE, ledge_ort_set_execution_mode_fn);
+    LEDGE_SLOT(disable_mem_pattern, LEDGE_SLOT_DISABLE_MEM_PATTERN, ledge_ort_session_options_switch_fn);
+    LEDGE_SLOT(disable_cpu_mem_arena, LEDGE_SLOT_DISABLE_CPU_MEM_ARENA, ledge_ort_session_options_switch_fn);
     LEDGE_SLOT(set_graph_optimization_level, LEDGE_SLOT_SET_GRAPH_OPTIMIZATION_LEVEL, ledge_ort_set_optimization_level_fn);
     LEDGE_SLOT(set_intra_op_threads, LEDGE_SLOT_SET_INTRA_OP_THREADS, ledge_ort_set_threads_fn);
     LEDGE_SLOT(set_inter_op_threads, LEDGE_SLOT_SET_INTER_OP_THREADS, ledge_ort_set_threads_fn);

@@ -47,11 +47,15 @@ public struct SessionOptions: Sendable, Hashable {
     /// instances of a served model, of which only as many run at once as there are cores. The
     /// shared arena keeps its high-water mark until the process ends.
     public var sharesMemory: Bool
+    /// ONNX Runtime's other settings (a config.pbtxt's: ``ModelConfig/onnxRuntimeSettings``);
+    /// LiteRT has none of them.
+    public var onnxRuntime: ONNXRuntimeSettings
 
-    public init(threads: Int? = nil, provider: String? = nil, sharesMemory: Bool = false) {
+    public init(threads: Int? = nil, provider: String? = nil, sharesMemory: Bool = false, onnxRuntime: ONNXRuntimeSettings = ONNXRuntimeSettings()) {
         self.threads = threads
         self.provider = provider
         self.sharesMemory = sharesMemory
+        self.onnxRuntime = onnxRuntime
     }
 
     /// The intra-op thread count when none is asked for: one per available core, at most 4.

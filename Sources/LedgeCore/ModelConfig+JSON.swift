@@ -4,7 +4,7 @@ extension ModelConfig {
     /// "instance_group":[{"count":N,"kind":"KIND_CPU"}],"max_batch_size":N,"name":…,"output":[…],
     /// "parameters":{"threads":{"string_value":"2"}},"platform":…,"version_policy":{"latest":{"num_versions":1}}}`.
     /// A missing name, platform or backend is `""` (as Triton prints unset strings);
-    /// `dynamic_batching` and `model_warmup` appear only when configured.
+    /// `dynamic_batching`, `model_warmup` and `optimization` (its graph level) appear only when configured.
     public func json() -> String {
         var object: [String: JSONText] = [
             "name": .string(name ?? ""),
@@ -34,6 +34,7 @@ extension ModelConfig {
         }
         if !warmups.isEmpty { object["model_warmup"] = .array(warmups.map(Self.json)) }
         if let file = defaultModelFilename { object["default_model_filename"] = .string(file) }
+        if let level = graphLevel { object["optimization"] = .object(["graph": .object(["level": .int(level)])]) }
         var out = ""
         JSONText.object(object).write(to: &out)
         return out

@@ -39,12 +39,13 @@ public struct ModelConfig: Sendable, Hashable {
     /// model's folder: one per model (checked by ``parse(_:file:)``).
     public var labelFilename: String? { outputs.lazy.compactMap(\.labelFilename).first }
 
-    /// The keys of `parameters` that Ledge understands (`intra_op_thread_count` is Triton's ONNX
-    /// Runtime backend's name for `threads`, 0 meaning the default).
+    /// The keys of `parameters` that Ledge understands for every model (`intra_op_thread_count` is
+    /// Triton's ONNX Runtime backend's name for `threads`, 0 meaning the default; its other settings:
+    /// ``onnxRuntimeParameterKeys``).
     public static let parameterKeys = ["threads", "intra_op_thread_count", "uri"]
-    /// The keys of `parameters` Ledge does not read (a backend's settings, as Triton passes them on):
-    /// kept and shown, and named in a warning when the model loads.
-    public var unreadParameterKeys: [String] { parameters.keys.filter { !Self.parameterKeys.contains($0) }.sorted() }
+    /// `optimization { graph { level } }`, Triton's ONNX Runtime graph optimization level (-1 basic,
+    /// 1 extended, 2 none: ``onnxRuntimeSettings``); `nil` when the config does not set it or sets 0 (all, the default).
+    public var graphLevel: Int?
     /// The range of the `threads` parameter.
     public static let threadsRange = 1...256
 

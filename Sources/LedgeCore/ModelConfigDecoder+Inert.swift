@@ -25,8 +25,8 @@ extension ModelConfigDecoder {
     /// taken whatever they hold: Ledge runs models on the CPU.
     /// (`priority` is the CUDA streams' priority.)
     static let gpuOptimizationFields = ["input_pinned_memory", "output_pinned_memory", "gather_kernel_buffer_threshold", "cuda", "priority"]
-    /// The `optimization` fields taken while off.
-    static let inertOptimizationFields = ["graph", "execution_accelerators", "eager_batching"]
+    /// The `optimization` fields taken while off (`graph` is read: ``graphLevel(_:)``).
+    static let inertOptimizationFields = ["execution_accelerators", "eager_batching"]
 
     /// Refuses any of `names` in `message` that is not off, naming the first value set inside it.
     func checkInert(_ message: Message, _ names: [String]) throws {
@@ -40,12 +40,29 @@ extension ModelConfigDecoder {
         }
     }
 
-    /// `optimization`: the GPU's fields taken as they are, the others while off.
-    func checkOptimization(_ top: Message) throws {
-        guard let optimization = try reader.message(top, "optimization") else { return }
-        try reader.check(optimization, allowed: Self.gpuOptimizationFields + Self.inertOptimizationFields)
+    /// `optimization`: the GPU's fields taken as they are, the others while off; returns `graph`'s
+    /// `level` (ONNX Runtime's graph optimization level), `nil` when not given.
+    func checkOptimization(_ top: Message) throws -> Int? {
+        guard let optimization = try reader.message(top, "optimization") else { return nil }
+        try reader.check(optimization, allowed: Self.gpuOptimizationFields + ["graph"] + Self.inertOptimizationFields)
         // The GPU's fields are taken as they are: nothing of them would change a run on the CPU.
         try checkInert(optimization, Self.inertOptimizationFields)
+        return try reader.message(optimization, "graph").flatMap(graphLevel)
+    }
+
+    /// `optimization.graph.level`: -1 (basic), 0 (all), 1 (extended) or 2 (none), as Triton's ONNX Runtime
+    /// backend reads it; `nil` for 0 or none.
+    private func graphLevel(_ graph: Message) throws -> Int? {
+        try reader.check(graph, allowed: ["level"])
+        return try reader.scalar(graph, "level", expected: "an integer").map { field in
+            let level = try reader.integer(field, in: Int(Int32.min)...Int(Int32.max), expected: "an integer")
+            guard ONNXRuntimeSettings.graphLevel(triton: level) != nil else {
+                throw reader.error(
+                    "\(field.path) is \(level): expected -1 (basic), 0 (all, the default), 1 (extended) or 2 (none: ONNX Runtime's graph optimization levels)",
+                    at: field.position)
+            }
+            return level
+        }.flatMap { $0 == 0 ? nil : $0 }  // 0, the default (Triton's dumps write it), is no setting
     }
 
     /// The first value inside `value` (at `path`) that is not protobuf's default, with its path; `nil`: all off.

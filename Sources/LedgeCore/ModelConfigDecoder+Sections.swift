@@ -111,7 +111,7 @@ extension ModelConfigDecoder {
                 throw reader.missing(message, "key", expected: "key and value in each parameters")
             }
             // A key Ledge does not read is kept, as Triton passes its backends' settings on
-            // (``ModelConfig/unreadParameterKeys``: the server names them in a warning at load).
+            // (``ModelConfig/unreadParameterKeys(for:)``: the server names them in a warning at load).
             let key = try reader.string(keyField)
             guard !key.isEmpty else { throw reader.error("\(keyField.path): expected a non-empty string, found \"\"", at: keyField.position) }
             guard result[key] == nil else {
@@ -125,13 +125,10 @@ extension ModelConfigDecoder {
                 throw reader.missing(valueMessage, "string_value", expected: "a string in quotes")
             }
             let value = try reader.string(valueField)
+            if let problem = ModelConfig.parameterProblem(key: key, value: value) {
+                throw reader.error("parameters '\(key)': \"\(TextProto.printable(value))\" \(problem)", at: valueField.position)
+            }
             if key == "threads" || key == "intra_op_thread_count" {
-                let range = key == "threads" ? ModelConfig.threadsRange : 0...ModelConfig.threadsRange.upperBound
-                guard Int(value).map(range.contains) == true else {
-                    throw reader.error(
-                        "parameters '\(key)': \"\(TextProto.printable(value))\" is not a thread count: expected an integer from \(range.lowerBound) to \(range.upperBound)",
-                        at: valueField.position)
-                }
                 if let other = ["threads", "intra_op_thread_count"].first(where: { $0 != key && result[$0] != nil }) {
                     throw reader.error("parameters '\(key)' and '\(other)' both give the thread count: expected one", at: keyField.position)
                 }

@@ -26,8 +26,8 @@ struct ModelConfigDecoder {
             repeated: Self.inertRepeatedFields.union(["input", "output", "instance_group", "parameters", "model_warmup"]),
             unlisted: Self.inertTopFields + ["optimization"])
         try checkInert(top, Self.inertTopFields)
-        try checkOptimization(top)
         var config = ModelConfig()
+        config.graphLevel = try checkOptimization(top)
         config.name = try reader.scalar(top, "name", expected: "a string in quotes").map(reader.string)
         config.platform = try choice(top, "platform", among: Self.platforms)
         config.backend = try choice(top, "backend", among: Self.backends)

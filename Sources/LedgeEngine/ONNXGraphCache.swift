@@ -54,7 +54,8 @@ public struct ONNXGraphCache: Sendable, Hashable {
         file: ModelFile, options: SessionOptions, runtime: ONNXRuntime, weights: ONNXWeightShare? = nil, logger: Logger
     ) throws -> ONNXSession {
         let cpu = options.provider.map { $0.lowercased() == "cpu" } ?? true
-        guard cpu, file.data.count <= Self.largestModel else {
+        // The cache holds graphs optimized at every level: a config asking for less optimizes its own.
+        guard cpu, file.data.count <= Self.largestModel, options.onnxRuntime.graphLevel == .all else {
             return try ONNXSession(file: file, options: options, runtime: runtime, weights: weights, logger: logger)
         }
         let entry = entry(for: file, context: Self.context(runtime))

@@ -70,20 +70,25 @@ public final class ONNXSession: InferenceSession {
         }
         guard let sessionOptions else { throw LedgeError.runtimeFailure("onnxruntime: CreateSessionOptions returned nothing") }
         let optionsHandle = ORTHandle(sessionOptions) { api.raw.release_session_options($0) }
+        let settings = options.onnxRuntime
         do throws(ORTFailure) {
             try api.check(api.raw.set_intra_op_threads(sessionOptions, Int32(clamping: threads)))
-            try api.check(api.raw.set_inter_op_threads(sessionOptions, 1))
-            try api.check(api.raw.set_session_execution_mode(sessionOptions, LEDGE_ORT_SEQUENTIAL))
+            let interOp = settings.interOpThreads ?? (settings.parallel ? threads : 1)
+            try api.check(api.raw.set_inter_op_threads(sessionOptions, Int32(clamping: interOp)))
+            try api.check(api.raw.set_session_execution_mode(sessionOptions, settings.parallel ? LEDGE_ORT_PARALLEL : LEDGE_ORT_SEQUENTIAL))
             switch graph {
             case .optimize:
-                try api.check(api.raw.set_graph_optimization_level(sessionOptions, LEDGE_ORT_OPTIMIZATION_ALL))
+                try api.check(api.raw.set_graph_optimization_level(sessionOptions, Self.level(settings.graphLevel)))
             case .optimizeSaving(let path):
-                try api.check(api.raw.set_graph_optimization_level(sessionOptions, LEDGE_ORT_OPTIMIZATION_ALL))
+                try api.check(api.raw.set_graph_optimization_level(sessionOptions, Self.level(settings.graphLevel)))
                 try api.check(api.raw.set_optimized_model_file_path(sessionOptions, path))
             case .optimized:
                 try api.check(api.raw.set_graph_optimization_level(sessionOptions, LEDGE_ORT_OPTIMIZATION_DISABLE_ALL))
             }
-            if options.sharesMemory && runtime.hasSharedArena {
+            if !settings.memoryPattern { try api.check(api.raw.disable_mem_pattern(sessionOptions)) }
+            if !settings.memoryArena {
+                try api.check(api.raw.disable_cpu_mem_arena(sessionOptions))
+            } else if options.sharesMemory && runtime.hasSharedArena {
                 try api.check(api.raw.add_session_config_entry(sessionOptions, "session.use_env_allocators", "1"))
             }
         } catch {
@@ -160,6 +165,16 @@ public final class ONNXSession: InferenceSession {
             summary.apply(to: &info)
         }
         self.info = info
+    }
+
+    /// ONNX Runtime's value for a graph optimization level.
+    private static func level(_ level: ONNXRuntimeSettings.GraphLevel) -> ledge_ort_graph_optimization {
+        switch level {
+        case .disabled: return LEDGE_ORT_OPTIMIZATION_DISABLE_ALL
+        case .basic: return LEDGE_ORT_OPTIMIZATION_BASIC
+        case .extended: return LEDGE_ORT_OPTIMIZATION_EXTENDED
+        case .all: return LEDGE_ORT_OPTIMIZATION_ALL
+        }
     }
 
     /// Reads the model at `path` and loads it into the runtime at `libraryPath`

@@ -50,6 +50,7 @@ struct ModelVersionLoader: Sendable {
             configThreads: config?.threads, cores: options.cores)
         var engine = options.engine
         engine.session.threads = plan.threads
+        if file.format == .onnx, let config { engine.session.onnxRuntime = config.onnxRuntimeSettings }
         // A file that crashes, hangs or exhausts a runtime does it in a child process, not here.
         if var probe = options.probe {
             probe.engine = engine
@@ -85,11 +86,15 @@ struct ModelVersionLoader: Sendable {
                 "\(configSource ?? configPath ?? path): name '\(TextProto.printable(given))' is not the model's: it is served as '\(name)'")
         }
         effective.name = name
-        let unread = effective.unreadParameterKeys.map { "'\(TextProto.printable($0))'" }
+        let unread = effective.unreadParameterKeys(for: file.format).map { "'\(TextProto.printable($0))'" }
         if !unread.isEmpty {
             logger.warning(
                 "\(configSource ?? configPath ?? path): parameters \(unread.joined(separator: ", ")) \(unread.count == 1 ? "is" : "are") not read by ledge: model '\(name)' is served without \(unread.count == 1 ? "it" : "them")"
             )
+        }
+        if file.format != .onnx, effective.graphLevel != nil {
+            logger.warning(
+                "\(configSource ?? configPath ?? path): optimization.graph.level applies to ONNX models: model '\(name)' is served without it")
         }
         // As Triton completes it: the instances the model runs on (the adaptive plan's wide one counted).
         if effective.instanceGroups.isEmpty { effective.instanceGroups = [InstanceGroupConfig(count: plan.total)] }
@@ -128,12 +133,14 @@ struct ModelVersionLoader: Sendable {
                 preferredBatchSizes: batcher.policy.preferredBatchSizes,
                 maxQueueDelayMicroseconds: Int(batcher.policy.maxQueueDelay / .microseconds(1)))
         }
+        let tuning = engine.session.onnxRuntime.summary
+        let settings = file.format == .onnx && !tuning.isEmpty ? "; ONNX Runtime: \(tuning)" : ""
         if later.isEmpty {
-            logger.info("loaded model '\(name)' version \(number) from \(path): \(plan.summary)")
+            logger.info("loaded model '\(name)' version \(number) from \(path): \(plan.summary)\(settings)")
             Self.releaseFreeHeap(after: "model '\(name)' version \(number)", logger: logger)
         } else {
             logger.info(
-                "loaded model '\(name)' version \(number) from \(path): \(plan.summary), ready on the first; \(later.count) more opening")
+                "loaded model '\(name)' version \(number) from \(path): \(plan.summary)\(settings), ready on the first; \(later.count) more opening")
             growth.submit { [weak pool] in
                 let started = ContinuousClock.now
                 // The wide one first; each joins the pool as it opens.

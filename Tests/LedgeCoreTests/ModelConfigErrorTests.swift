@@ -60,8 +60,8 @@ import Testing
             "1:39: field 'optimization.eager_batching' is True: expected false (ledge takes this Triton field only when it is off)"
         ),
         (
-            "optimization { graph { level: 1 } }",
-            "1:16: field 'optimization.graph.level' is 1: expected 0 (ledge takes Triton's 'optimization.graph' only when it is off)"
+            "optimization { graph { level: 3 } }",
+            "1:24: optimization.graph.level is 3: expected -1 (basic), 0 (all, the default), 1 (extended) or 2 (none: ONNX Runtime's graph optimization levels)"
         ),
         (
             "runtime: \"model.py\"",
@@ -267,6 +267,22 @@ import Testing
         (
             "parameters { key: \"intra_op_thread_count\" value { string_value: \"-1\" } }",
             "1:51: parameters 'intra_op_thread_count': \"-1\" is not a thread count: expected an integer from 0 to 256"
+        ),
+        (
+            "optimization { graph { level: 1 passes: 2 } }",
+            "1:33: field 'optimization.graph.passes' is not supported by ledge: expected one of level"
+        ),
+        (
+            "parameters { key: \"execution_mode\" value { string_value: \"2\" } }",
+            "1:44: parameters 'execution_mode': \"2\" is not an execution mode: expected 0 (sequential) or 1 (parallel)"
+        ),
+        (
+            "parameters { key: \"inter_op_thread_count\" value { string_value: \"all\" } }",
+            "1:51: parameters 'inter_op_thread_count': \"all\" is not a thread count: expected an integer from 0 to 256"
+        ),
+        (
+            "parameters { key: \"enable_mem_arena\" value { string_value: \"maybe\" } }",
+            "1:46: parameters 'enable_mem_arena': \"maybe\" is not a boolean: expected true or false (also on, off, 1, 0)"
         ),
         (
             "parameters [{ key: \"threads\" value { string_value: \"2\" } }, { key: \"intra_op_thread_count\" value { string_value: \"2\" } }]",

@@ -84,9 +84,35 @@ import Testing
             dynamic_batching { default_queue_policy { allow_timeout_override: true } }
             instance_group { kind: KIND_CPU count: 2 }
             """)
-        #expect(written.unreadParameterKeys == ["execution_mode"] && plain.unreadParameterKeys.isEmpty)
+        #expect(written.unreadParameterKeys(for: .tflite) == ["execution_mode"] && written.unreadParameterKeys(for: .onnx).isEmpty)
+        #expect(plain.unreadParameterKeys(for: .tflite).isEmpty)
         plain.parameters = ["execution_mode": "0"]
         #expect(written == plain)
+    }
+
+    /// Triton's ONNX Runtime backend settings, read as that backend reads them (for ONNX models;
+    /// a TFLite model's config names them among the parameters Ledge does not read).
+    @Test func onnxRuntimeSettingsAreReadAsTritonsBackendReadsThem() throws {
+        let config = try Self.parse(
+            """
+            optimization { graph { level: -1 } }
+            parameters [{ key: "execution_mode" value { string_value: "1" } }, { key: "inter_op_thread_count" value { string_value: "2" } },
+                        { key: "enable_mem_arena" value { string_value: "OFF" } }, { key: "enable_mem_pattern" value { string_value: "0" } }]
+            """)
+        #expect(
+            config.onnxRuntimeSettings
+                == ONNXRuntimeSettings(graphLevel: .basic, parallel: true, interOpThreads: 2, memoryArena: false, memoryPattern: false))
+        #expect(
+            config.onnxRuntimeSettings.summary
+                == "graph optimization basic, parallel execution on 2 inter-op threads, memory arena off, memory pattern off")
+        #expect(config.unreadParameterKeys(for: .onnx).isEmpty)
+        #expect(config.unreadParameterKeys(for: .tflite) == ["enable_mem_arena", "enable_mem_pattern", "execution_mode", "inter_op_thread_count"])
+        #expect(config.json().contains(#""optimization":{"graph":{"level":-1}}"#))
+        let levels = try [0, 1, 2].map { try Self.parse("optimization { graph { level: \($0) } }").onnxRuntimeSettings.graphLevel }
+        #expect(levels == [.all, .extended, .disabled])
+        let defaults = try Self.parse("parameters { key: \"enable_mem_pattern\" value { string_value: \"True\" } }")
+        #expect(defaults.onnxRuntimeSettings == ONNXRuntimeSettings() && defaults.onnxRuntimeSettings.summary.isEmpty)
+        #expect(try Self.parse("").onnxRuntimeSettings == ONNXRuntimeSettings() && (try Self.parse("")).graphLevel == nil)
     }
 
     @Test func intraOpThreadCountIsTheThreadCount() throws {

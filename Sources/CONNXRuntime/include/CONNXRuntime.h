@@ -146,6 +146,8 @@ typedef ledge_ort_status_ptr (*ledge_ort_set_optimized_model_path_fn)(ledge_ort_
 typedef ledge_ort_status_ptr (*ledge_ort_set_execution_mode_fn)(ledge_ort_session_options *, ledge_ort_execution_mode);
 typedef ledge_ort_status_ptr (*ledge_ort_set_optimization_level_fn)(ledge_ort_session_options *, ledge_ort_graph_optimization);
 typedef ledge_ort_status_ptr (*ledge_ort_set_threads_fn)(ledge_ort_session_options *, int threads);
+/// A session option switched by a call of its own (DisableMemPattern, DisableCpuMemArena).
+typedef ledge_ort_status_ptr (*ledge_ort_session_options_switch_fn)(ledge_ort_session_options *);
 typedef ledge_ort_status_ptr (*ledge_ort_session_get_count_fn)(const ledge_ort_session *, size_t *out);
 typedef ledge_ort_status_ptr (*ledge_ort_session_get_type_info_fn)(const ledge_ort_session *, size_t index, ledge_ort_type_info **out);
 typedef ledge_ort_status_ptr (*ledge_ort_session_get_name_fn)(const ledge_ort_session *, size_t index, ledge_ort_allocator *,
@@ -220,6 +222,8 @@ typedef struct ledge_ort_api {
     ledge_ort_create_session_options_fn _Nonnull create_session_options;          // 10
     ledge_ort_set_optimized_model_path_fn _Nonnull set_optimized_model_file_path; // 11
     ledge_ort_set_execution_mode_fn _Nonnull set_session_execution_mode;          // 13
+    ledge_ort_session_options_switch_fn _Nonnull disable_mem_pattern;             // 17
+    ledge_ort_session_options_switch_fn _Nonnull disable_cpu_mem_arena;           // 19
     ledge_ort_set_optimization_level_fn _Nonnull set_graph_optimization_level;    // 23
     ledge_ort_set_threads_fn _Nonnull set_intra_op_threads;                       // 24
     ledge_ort_set_threads_fn _Nonnull set_inter_op_threads;                       // 25
