@@ -36,7 +36,7 @@ extension ModelConfigDecoder {
         try reader.check(message, allowed: ["timeout_action", "default_timeout_microseconds", "allow_timeout_override", "max_queue_size"])
         var delays = false
         if let field = try reader.scalar(message, "timeout_action", expected: "REJECT or DELAY") {
-            let action = try reader.identifier(field, expected: "REJECT or DELAY")
+            let action = try reader.enumValue(field, expected: "REJECT or DELAY", names: ["REJECT", "DELAY"])
             guard action == "REJECT" || action == "DELAY" else {
                 throw reader.error(
                     "\(field.path) is \(action): expected REJECT (a request whose timeout passes while it waits is refused) or DELAY "
@@ -64,7 +64,7 @@ extension ModelConfigDecoder {
             try reader.integer($0, in: range, expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         if let field = try reader.scalar(message, "kind", expected: "KIND_CPU") {
-            let kind = try reader.identifier(field, expected: "KIND_CPU")
+            let kind = try reader.enumValue(field, expected: "KIND_CPU", names: ["KIND_AUTO", "KIND_GPU", "KIND_CPU", "KIND_MODEL"])
             guard kind == "KIND_CPU" || kind == "KIND_AUTO" else {
                 throw reader.error(
                     "\(field.path) \(kind) is not supported by ledge: expected KIND_CPU (Ledge runs models on the CPU)",

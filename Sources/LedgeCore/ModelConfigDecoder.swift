@@ -168,7 +168,8 @@ struct ModelConfigDecoder {
             }
         }
         if let field = try reader.scalar(message, "format", expected: "FORMAT_NONE, FORMAT_NCHW or FORMAT_NHWC") {
-            let format = try reader.identifier(field, expected: "FORMAT_NONE, FORMAT_NCHW or FORMAT_NHWC")
+            let format = try reader.enumValue(
+                field, expected: "FORMAT_NONE, FORMAT_NCHW or FORMAT_NHWC", names: ["FORMAT_NONE", "FORMAT_NHWC", "FORMAT_NCHW"])
             guard ["FORMAT_NONE", "FORMAT_NCHW", "FORMAT_NHWC"].contains(format) else {
                 throw reader.error(
                     "\(field.path) \(format) is not an input format: expected FORMAT_NONE, FORMAT_NCHW or FORMAT_NHWC", at: field.position)
@@ -178,8 +179,14 @@ struct ModelConfigDecoder {
         return tensor
     }
 
+    /// Triton's `DataType` names by number.
+    static let dataTypeNumbers = [
+        "TYPE_INVALID", "TYPE_BOOL", "TYPE_UINT8", "TYPE_UINT16", "TYPE_UINT32", "TYPE_UINT64", "TYPE_INT8", "TYPE_INT16", "TYPE_INT32",
+        "TYPE_INT64", "TYPE_FP16", "TYPE_FP32", "TYPE_FP64", "TYPE_STRING", "TYPE_BF16",
+    ]
+
     func dataType(_ field: TextProtoReader.Scalar) throws -> DType {
-        let name = try reader.identifier(field, expected: "a data type such as TYPE_FP32")
+        let name = try reader.enumValue(field, expected: "a data type such as TYPE_FP32", names: Self.dataTypeNumbers)
         if let dtype = DType(tritonName: name) { return dtype }
         let expected = "one of " + DType.tritonNames.map(\.name).joined(separator: ", ")
         let problem = DType.unsupportedTritonNames.contains(name) ? "is not supported by ledge" : "is not a Triton data type"

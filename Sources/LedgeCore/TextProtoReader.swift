@@ -103,6 +103,20 @@ struct TextProtoReader {
         return word
     }
 
+    /// An enum field's value name: the name, or its number in `names` (indexed by number), as
+    /// protobuf's text and JSON formats take either (`data_type: 11` is `TYPE_FP32`).
+    func enumValue(_ scalar: Scalar, expected: String, names: [String]) throws -> String {
+        switch scalar.value {
+        case .number(let text) where Int(text).map(names.indices.contains) == true: return names[Int(text) ?? 0]
+        // JSON's parsers take a number in a string too (protobuf's Python `json_format`).
+        case .string(let text) where json && Int(text).map(names.indices.contains) == true: return names[Int(text) ?? 0]
+        case .number(let text):
+            let numbers = names.count == 2 ? "0 or 1" : "0 to \(names.count - 1)"
+            throw error("\(scalar.path): \(text) is no value's number: expected \(expected), or its number (\(numbers))", at: scalar.position)
+        default: return try identifier(scalar, expected: expected)
+        }
+    }
+
     /// The words protobuf's text format reads as `true` and as `false`.
     static let trueWords: Set<String> = ["true", "True", "t"]
     static let falseWords: Set<String> = ["false", "False", "f"]

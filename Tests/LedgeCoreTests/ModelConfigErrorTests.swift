@@ -235,7 +235,7 @@ import Testing
         ),
         (
             "dynamic_batching { priority_levels: 2 default_priority_level: 1 priority_queue_policy { key: 1 value { timeout_action: 3 } } }",
-            "1:104: dynamic_batching.priority_queue_policy[0].value.timeout_action: expected REJECT or DELAY, found number 3"
+            "1:104: dynamic_batching.priority_queue_policy[0].value.timeout_action: 3 is no value's number: expected REJECT or DELAY, or its number (0 or 1)"
         ),
         (
             "dynamic_batching { priority_levels: 2000 }",

@@ -59,6 +59,43 @@ import Testing
         #expect(try ModelConfigJSON.config(json) == ModelConfig.parse(text, file: "config.pbtxt"))
     }
 
+    /// Enum values by number, as protobuf's JSON (and text) parsers take them beside their names.
+    @Test func enumNumbersReadAsTheirNames() throws {
+        let json = """
+            {"max_batch_size": 4, "input": [{"name": "a", "data_type": 11, "format": 2, "dims": [4]}],
+             "output": [{"name": "sum", "data_type": "11", "dims": [4]}], "instance_group": [{"count": 1, "kind": 2}],
+             "dynamic_batching": {"default_queue_policy": {"timeout_action": 1, "default_timeout_microseconds": 500}},
+             "model_warmup": [{"name": "w", "batch_size": 1, "inputs": {"a": {"data_type": 11, "dims": [4], "zero_data": true}}}]}
+            """
+        let text = """
+            max_batch_size: 4 input { name: "a" data_type: TYPE_FP32 format: FORMAT_NCHW dims: 4 }
+            output { name: "sum" data_type: TYPE_FP32 dims: 4 } instance_group { count: 1 kind: KIND_CPU }
+            dynamic_batching { default_queue_policy { timeout_action: DELAY default_timeout_microseconds: 500 } }
+            model_warmup { name: "w" batch_size: 1 inputs { key: "a" value { data_type: TYPE_FP32 dims: 4 zero_data: true } } }
+            """
+        let numbered = """
+            max_batch_size: 4 input { name: "a" data_type: 11 format: 2 dims: 4 }
+            output { name: "sum" data_type: 11 dims: 4 } instance_group { count: 1 kind: 2 }
+            dynamic_batching { default_queue_policy { timeout_action: 1 default_timeout_microseconds: 500 } }
+            model_warmup { name: "w" batch_size: 1 inputs { key: "a" value { data_type: 11 dims: 4 zero_data: true } } }
+            """
+        let named = try ModelConfig.parse(text, file: "config.pbtxt")
+        #expect(try ModelConfigJSON.config(json) == named)
+        #expect(try ModelConfig.parse(numbered, file: "config.pbtxt") == named)
+        #expect(
+            throws: LedgeError.invalidModel(
+                "config.pbtxt:1:19: input[0].data_type: 15 is no value's number: expected a data type such as TYPE_FP32, or its number (0 to 14)")
+        ) {
+            try ModelConfig.parse("input { name: \"a\" data_type: 15 dims: 4 }", file: "config.pbtxt")
+        }
+        #expect(
+            throws: LedgeError.invalidModel(
+                "config.pbtxt:1:18: instance_group[0].kind KIND_GPU is not supported by ledge: expected KIND_CPU (Ledge runs models on the CPU)")
+        ) {
+            try ModelConfig.parse("instance_group { kind: 1 }", file: "config.pbtxt")
+        }
+    }
+
     /// Triton's dump of a config (`GET /v2/models/{m}/config`): every field written, those Ledge has
     /// no work for at their defaults, reads as the few fields it sets; its backend's parameter is kept.
     @Test func tritonsDumpReadsAsTheFieldsItSets() throws {
