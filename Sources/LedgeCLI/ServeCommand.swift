@@ -306,6 +306,9 @@ struct ServeCommand: AsyncParsableCommand {
         defer { readiness.stopping() }
         // No thread may be inside a runtime as the process exits (instances open after ready).
         defer { _ = repository.waitForOpenings(timeout: .seconds(60)) }
+        // Nor under a run the runtime could not stop (its caller was answered at the exit timeout);
+        // ExitWatchdog ends the process 3 s after the exit timeout whatever still runs.
+        defer { _ = repository.waitForRuns(timeout: .seconds(60)) }
         let polling = Task { await repository.runPolling() }
         defer { polling.cancel() }
         defer { repository.tracing.flush() }  // the traces held until shutdown (log_frequency 0)

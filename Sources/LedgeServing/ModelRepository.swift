@@ -1,4 +1,7 @@
 internal import Dispatch
+#if canImport(Glibc)
+internal import Glibc
+#endif
 internal import LedgeCore
 public import Logging
 internal import Synchronization
@@ -162,6 +165,19 @@ public final class ModelRepository: Sendable {
     /// not exit while a thread is inside a runtime (its static objects would be destroyed under it:
     /// a SIGSEGV when SIGTERM came while instances opened).
     public func waitForOpenings(timeout: Duration) -> Bool { growth.waitForOpenings(timeout: timeout) }
+
+    /// Waits, at most `timeout`, until no run is under way on any instance of a ready version;
+    /// whether none is. After ``interruptRuns(reason:)`` their callers have their answer, but a kernel
+    /// the runtime cannot stop still runs, and the process must not exit under it.
+    public func waitForRuns(timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        let pools = slots.withLock { $0.values.flatMap { $0.versions.values.map(\.pool) } }
+        while pools.contains(where: { $0.counters.running > 0 }) {
+            guard ContinuousClock.now < deadline else { return false }
+            usleep(5_000)
+        }
+        return true
+    }
 
     /// Interrupts the runs under way on every instance of every ready version (and of those still
     /// joining) and refuses later ones, each failing with `reason` (``SessionPool/interrupt(reason:)``):

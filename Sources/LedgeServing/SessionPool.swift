@@ -44,6 +44,8 @@ public final class SessionPool: Sendable {
         var completions: [CheckedContinuation<Void, Never>] = []
         /// Why runs are interrupted (``interrupt(reason:)``); `nil`: they are not.
         var interruption: String?
+        /// How to fail the callers of the runs under way on instances' threads, by ticket.
+        var runs: [UInt64: @Sendable (any Error) -> Void] = [:]
     }
 
     /// The model's name, for errors.
@@ -90,16 +92,22 @@ public final class SessionPool: Sendable {
 
     /// Interrupts the runs under way on the pool's instances (``InferenceSession/interrupt(reason:)``),
     /// and refuses the requests waiting for an instance and every later one with ``LedgeError/Code/busy``
-    /// and `reason`. Returns how many runs were under way.
+    /// and `reason`. The callers of runs under way on instances' threads get that error at once: a
+    /// kernel the runtime cannot stop (LiteRT's whole run, one of ONNX Runtime's) ends later, its
+    /// instance coming back then. Returns how many runs were under way.
     @discardableResult
     public func interrupt(reason: String) -> Int {
-        let (instances, waiters, running) = state.withLock { state in
+        let (instances, waiters, runs, running) = state.withLock { state in
             state.interruption = reason
-            defer { state.waiters = [] }
-            return (state.narrow + (state.wide.map { [$0] } ?? []), state.waiters, state.counters.running)
+            defer {
+                state.waiters = []
+                state.runs = [:]
+            }
+            return (state.narrow + (state.wide.map { [$0] } ?? []), state.waiters, Array(state.runs.values), state.counters.running)
         }
         for waiter in waiters { waiter.continuation.resume(throwing: LedgeError(.busy, reason)) }
         for instance in instances { instance.session.interrupt(reason: reason) }
+        for run in runs { run(LedgeError(.busy, reason)) }
         return running
     }
 
@@ -173,7 +181,6 @@ public final class SessionPool: Sendable {
     /// A DELAY deadline does not end the wait here (the pool's queue has no levels to go behind).
     public func run<T: Sendable>(deadline: QueueDeadline? = nil, _ body: @escaping @Sendable (ModelInstance) throws -> T) async throws -> T {
         let instance = try await borrow(deadline: deadline?.delays == true ? nil : deadline)
-        defer { giveBack(instance) }
         let timed: @Sendable () throws -> T = {
             let start = ContinuousClock.now
             defer {
@@ -185,11 +192,27 @@ public final class SessionPool: Sendable {
             return try body(instance)
         }
         if instance.lastRunNanoseconds.load(ordering: .relaxed) <= Self.inlineLimit.components.attoseconds / 1_000_000_000 {
+            defer { giveBack(instance) }
             return try timed()
         }
         return try await withCheckedThrowingContinuation { continuation in
-            instance.thread.async {
-                continuation.resume(with: Result { try timed() })
+            // The caller is resumed once: by the run's end, or by ``interrupt(reason:)`` before it.
+            let caller = RunCaller(continuation)
+            let ticket: UInt64? = state.withLock { state in
+                guard state.interruption == nil else { return nil }
+                state.nextTicket &+= 1
+                state.runs[state.nextTicket] = { caller.resume(with: .failure($0)) }
+                return state.nextTicket
+            }
+            guard let ticket else {
+                giveBack(instance)
+                return caller.resume(with: .failure(LedgeError(.busy, state.withLock { $0.interruption } ?? "")))
+            }
+            instance.thread.async { [self] in
+                let result = Result { try timed() }
+                state.withLock { _ = $0.runs.removeValue(forKey: ticket) }
+                giveBack(instance)  // only once the run ended: the instance is not shared
+                caller.resume(with: result)
             }
         }
     }
@@ -299,6 +322,21 @@ public final class SessionPool: Sendable {
             granted.append((state.waiters.removeFirst(), next))
         }
         return granted
+    }
+}
+
+/// The caller of a run on an instance's thread, resumed once (by the run, or by an interruption first).
+private final class RunCaller<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+
+    func resume(with result: Result<T, any Error>) {
+        let taken = continuation.withLock { continuation in
+            defer { continuation = nil }
+            return continuation
+        }
+        taken?.resume(with: result)
     }
 }
 
