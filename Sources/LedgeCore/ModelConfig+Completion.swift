@@ -113,7 +113,7 @@ extension ModelConfig {
     /// `info` with the sizes a completed config gives where the model leaves a dimension dynamic
     /// (`dims: [16]` for a model's `[-1, -1]` under `max_batch_size` 8 serves `[-1, 16]`), as Triton
     /// serves the config's shapes: metadata shows them and a request of another size is refused.
-    /// A config that lists outputs serves only those (``served(_:listed:)``).
+    /// A config that lists outputs serves only those, in its order (``served(_:listed:)``).
     public func narrowing(_ info: ModelInfo) -> ModelInfo {
         let batched = maxBatchSize > 0
         func narrowed(_ specs: [TensorSpec], by listed: [TensorConfig]) -> [TensorSpec] {
@@ -136,9 +136,10 @@ extension ModelConfig {
         return result
     }
 
-    /// The outputs a config that lists `listed` serves, in the model's order: those listed, or all when it lists none.
+    /// The outputs a config that lists `listed` serves: those listed, in its order (Triton's metadata and
+    /// responses follow the config), or all in the model's order when it lists none.
     public static func served(_ outputs: [TensorSpec], listed: [TensorConfig]) -> [TensorSpec] {
-        listed.isEmpty ? outputs : outputs.filter { spec in listed.contains { $0.name == spec.name } }
+        listed.isEmpty ? outputs : listed.compactMap { tensor in outputs.first { $0.name == tensor.name } }
     }
 
     private static func text(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }

@@ -58,7 +58,7 @@ extension ModelConfigDecoder {
             let level = try reader.integer(field, in: Int(Int32.min)...Int(Int32.max), expected: "an integer")
             guard ONNXRuntimeSettings.graphLevel(triton: level) != nil else {
                 throw reader.error(
-                    "\(field.path) is \(level): expected -1 (basic), 0 (all, the default), 1 (extended) or 2 (none: ONNX Runtime's graph optimization levels)",
+                    "\(field.path) is \(level): expected one of ONNX Runtime's graph optimization levels: -1 (basic), 0 (all, the default), 1 (extended) or 2 (none)",
                     at: field.position)
             }
             return level

@@ -163,7 +163,7 @@ struct ModelConfigDecoder {
             let (given, model) = (dims.reduce(1, *), tensor.reshape?.reduce(1, *) ?? 1)
             guard given == model else {
                 throw reader.error(
-                    "\(message.path("reshape")): shape \(tensor.reshape ?? []) holds \(model) elements, dims \(dims) \(given): expected the same count",
+                    "\(message.path("reshape")): shape \(tensor.reshape ?? []) holds \(model) elements, dims \(dims) hold \(given): expected the same count",
                     at: reshape.position)
             }
         }

@@ -38,15 +38,15 @@ struct TensorReshapes: Sendable {
 }
 
 /// A session as config.pbtxt serves it: its tensors reshaped (``TensorReshapes``), and only the
-/// outputs the config lists, in the model's order, when it lists some (Triton's backends compute and
-/// return only those; ``ModelConfig/served(_:listed:)``). The model still computes every output.
+/// outputs the config lists, in its order, when it lists some (Triton's backends return only those;
+/// ``ModelConfig/served(_:listed:)``). The model still computes every output.
 final class ConfiguredSession: InferenceSession {
     let base: any InferenceSession
     let info: ModelInfo
     private let reshapes: TensorReshapes?
     private let inputNames: [String]
     private let outputNames: [String]
-    /// The indices of the base's outputs served; `nil`: all of them.
+    /// The indices of the base's outputs served, in the order served; `nil`: all of them, in the model's order.
     private let served: [Int]?
 
     /// `base` as `config` serves it; `base` itself when the config changes nothing.
@@ -55,7 +55,7 @@ final class ConfiguredSession: InferenceSession {
         let outputs = base.info.outputs
         let kept = ModelConfig.served(outputs, listed: config?.outputs ?? []).map(\.name)
         // A listed name the model lacks is the completed config's error, at load.
-        let served = kept.count == outputs.count ? nil : outputs.indices.filter { kept.contains(outputs[$0].name) }
+        let served = kept == outputs.map(\.name) ? nil : kept.compactMap { name in outputs.firstIndex { $0.name == name } }
         guard reshapes != nil || served != nil else { return base }
         return ConfiguredSession(base: base, reshapes: reshapes, served: served)
     }

@@ -86,7 +86,15 @@ struct ModelVersionLoader: Sendable {
                 "\(configSource ?? configPath ?? path): name '\(TextProto.printable(given))' is not the model's: it is served as '\(name)'")
         }
         effective.name = name
-        let unread = effective.unreadParameterKeys(for: file.format).map { "'\(TextProto.printable($0))'" }
+        let keys = effective.unreadParameterKeys(for: file.format)
+        // ONNX Runtime's settings on another model: said as the graph level is, below.
+        let onnxOnly = keys.filter(ModelConfig.onnxRuntimeParameterKeys.contains).map { "'\($0)'" }
+        if !onnxOnly.isEmpty {
+            logger.warning(
+                "\(configSource ?? configPath ?? path): parameters \(onnxOnly.joined(separator: ", ")) apply to ONNX models: model '\(name)' is served without \(onnxOnly.count == 1 ? "it" : "them")"
+            )
+        }
+        let unread = keys.filter { !ModelConfig.onnxRuntimeParameterKeys.contains($0) }.map { "'\(TextProto.printable($0))'" }
         if !unread.isEmpty {
             logger.warning(
                 "\(configSource ?? configPath ?? path): parameters \(unread.joined(separator: ", ")) \(unread.count == 1 ? "is" : "are") not read by ledge: model '\(name)' is served without \(unread.count == 1 ? "it" : "them")"

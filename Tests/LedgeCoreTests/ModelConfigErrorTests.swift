@@ -61,7 +61,7 @@ import Testing
         ),
         (
             "optimization { graph { level: 3 } }",
-            "1:24: optimization.graph.level is 3: expected -1 (basic), 0 (all, the default), 1 (extended) or 2 (none: ONNX Runtime's graph optimization levels)"
+            "1:24: optimization.graph.level is 3: expected one of ONNX Runtime's graph optimization levels: -1 (basic), 0 (all, the default), 1 (extended) or 2 (none)"
         ),
         (
             "runtime: \"model.py\"",
@@ -314,7 +314,7 @@ import Testing
         ),
         (
             "max_batch_size: 0\ninput [{ name: \"a\", data_type: TYPE_FP32, dims: [4], reshape { shape: [1, 5] } }]",
-            "2:54: input[0].reshape: shape [1, 5] holds 5 elements, dims [4] 4: expected the same count"
+            "2:54: input[0].reshape: shape [1, 5] holds 5 elements, dims [4] hold 4: expected the same count"
         ),
         (
             "input [{ name: \"a\", data_type: TYPE_FP32, dims: [4], format: FORMAT_CHW }]",

@@ -70,6 +70,24 @@ import Testing
         }
     }
 
+    /// Outputs listed in another order than the model's are served in the config's, as Triton's
+    /// metadata and responses follow it.
+    @Test func listedOutputsKeepTheConfigsOrder() async throws {
+        try await withTemporaryDirectory { directory in
+            try Self.makeModel(
+                directory,
+                config:
+                    "max_batch_size: 4\noutput [{ name: \"difference\", data_type: TYPE_FP32, dims: [4] }, { name: \"sum\", data_type: TYPE_FP32, dims: [4] }]\n"
+            )
+            let repository = try RepositoryVersionTests.load(directory)
+            let model = try repository.model(named: "add_sub")
+            #expect(model.info.outputs.map(\.name) == ["difference", "sum"])
+            let response = try await repository.infer(Self.request(), on: model)
+            #expect(response.outputs.map(\.name) == ["difference", "sum"])
+            #expect(try await Self.answer(Self.request(), model, repository) == ["sum": [2, 3, 4, 5], "difference": [0, 1, 2, 3]])
+        }
+    }
+
     /// A listed output the model lacks is refused at load, naming every output the model has.
     @Test func aListedOutputTheModelLacksIsRefused() async throws {
         try await withTemporaryDirectory { directory in

@@ -56,8 +56,8 @@ import Testing
         }
     }
 
-    /// The listed outputs, in the model's order whatever the config's, reshaped as it says.
-    @Test func listedOutputsAreServedInTheModelsOrder() throws {
+    /// The listed outputs, in the config's order (as Triton's metadata and responses), reshaped as it says.
+    @Test func listedOutputsAreServedInTheConfigsOrder() throws {
         let config = try ModelConfig.parse(
             """
             max_batch_size: 0
@@ -65,10 +65,10 @@ import Testing
                     { name: "p1", data_type: TYPE_FP32, dims: [1, 2], reshape { shape: [2] } }]
             """, file: "config.pbtxt")
         let session = ConfiguredSession.wrap(ThreeSession(), config: config)
-        #expect(session.info.outputs.map(\.name) == ["p1", "p3"])
+        #expect(session.info.outputs.map(\.name) == ["p3", "p1"])
         let outputs = try session.run([Tensor(dtype: .float32, shape: [2], values: [Float(10), 20])])
-        #expect(outputs.map { $0.values(as: Float.self) } == [[11, 21], [13, 23]])
-        #expect(outputs.map(\.shape) == [[1, 2], [2]])
+        #expect(outputs.map { $0.values(as: Float.self) } == [[13, 23], [11, 21]])
+        #expect(outputs.map(\.shape) == [[2], [1, 2]])
     }
 
     /// A config that changes nothing leaves the session as it is.
@@ -76,6 +76,10 @@ import Testing
         let base = ThreeSession()
         let all = try ModelConfig.parse("max_batch_size: 0\n", file: "config.pbtxt")
         #expect(ConfiguredSession.wrap(base, config: all) === base)
+        let ordered = try ModelConfig.parse(
+            "output [{ name: \"p1\", data_type: TYPE_FP32, dims: [2] }, { name: \"p2\", data_type: TYPE_FP32, dims: [2] }, "
+                + "{ name: \"p3\", data_type: TYPE_FP32, dims: [2] }]", file: "config.pbtxt")
+        #expect(ConfiguredSession.wrap(base, config: ordered) === base)
         #expect(ConfiguredSession.wrap(base, config: nil) === base)
     }
 }

@@ -46,7 +46,7 @@ import Testing
             #expect(capture.messages.contains("\(config): optimization.graph.level applies to ONNX models: model 'effnet' is served without it"))
             #expect(
                 capture.messages.contains(
-                    "\(config): parameters 'enable_mem_arena', 'enable_mem_pattern', 'execution_mode', 'inter_op_thread_count' are not read by ledge: model 'effnet' is served without them"
+                    "\(config): parameters 'enable_mem_arena', 'enable_mem_pattern', 'execution_mode', 'inter_op_thread_count' apply to ONNX models: model 'effnet' is served without them"
                 ), "\(capture.messages)")
             #expect(!capture.messages.contains { $0.contains("ONNX Runtime:") })
         }
