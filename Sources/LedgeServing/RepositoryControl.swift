@@ -78,6 +78,7 @@ extension ModelRepository {
         slot.unloaded = false
         if let override { slot.override = override }
         options.willLoad?(name)
+        var fingerprinted = false
         do {
             var folder = try slot.override?.upload.map { try RepositoryLayout.folder(at: $0.path, name: name) } ?? folder(name)
             let configText = try slot.override.map(\.text) ?? folder.configPath.map { try Self.readConfig($0) }
@@ -93,6 +94,7 @@ extension ModelRepository {
             }
             let configSource = slot.override.map { _ in ModelConfigJSON.source }
             slot.fingerprint = fingerprint(folder, configText: configText)
+            fingerprinted = true
             let policy = config?.versionPolicy ?? .latest(1)
             let selected = policy.select(folder.versions.map(\.number))
             guard !selected.isEmpty else {
@@ -134,6 +136,9 @@ extension ModelRepository {
             if let upload = slot.override?.upload { failure = upload.naming(failure) }
             if log { logger.error("model '\(name)' not loaded: \(failure.message)") }
             slot.failure = failure
+            slot.failures = [:]  // the model's failure replaces its versions' older ones
+            // A folder that could not be read (its config does not parse) is tried again when its config changes.
+            if !fingerprinted { slot.fingerprint = unreadFingerprint(name) }
         }
         // A load request's config that did not load is not kept: what serves is what came before.
         if slot.failure != nil || !slot.failures.isEmpty { slot.override = previous.override }
@@ -166,6 +171,14 @@ extension ModelRepository {
             "\($0.number)=" + ModelVersionLoader.fileKey(model: $0.model, labels: folder.labels, configText: configText)
         }
         .joined(separator: ";") + ";config=" + String((configText ?? "").hashValue)
+    }
+
+    /// What identifies model `name`'s folder when it cannot be read: its config.pbtxt's text (the
+    /// part that can stop a folder from being read; a change of it is tried again).
+    func unreadFingerprint(_ name: String) -> String {
+        guard case .repository(let path) = source else { return "unread" }
+        let text = FileManager.default.contents(atPath: path + "/" + name + "/config.pbtxt").map { String(decoding: $0, as: UTF8.self) }
+        return "unread;config=" + String((text ?? "").hashValue)
     }
 
     /// The text of a config.pbtxt.

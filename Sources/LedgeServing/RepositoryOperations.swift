@@ -50,13 +50,13 @@ extension ModelRepository {
                 entries.append(
                     IndexEntry(
                         name: name, version: String(number), state: ready ? "READY" : "UNAVAILABLE",
-                        reason: slot.failures[number].map { ready ? "reload failed, the loaded file keeps serving: \($0.message)" : $0.message }
-                            ?? (ready ? nil : "unloaded")))
+                        reason: (slot.failures[number] ?? (ready ? slot.failure : nil)).map {
+                            ready ? "reload failed, the loaded file keeps serving: \($0.message)" : $0.message
+                        } ?? (ready ? nil : "unloaded")))
             }
-            if numbers.isEmpty, !readyOnly {
+            // A model that failed as a whole: on the versions still serving (above), else by name.
+            if !readyOnly, numbers.isEmpty || (slot.failure != nil && slot.versions.isEmpty) {
                 entries.append(IndexEntry(name: name, state: "UNAVAILABLE", reason: slot.unloaded ? "unloaded" : slot.failure?.message))
-            } else if let failure = slot.failure, !readyOnly {
-                entries.append(IndexEntry(name: name, state: "UNAVAILABLE", reason: failure.message))
             }
         }
         return entries
@@ -149,7 +149,8 @@ extension ModelRepository {
             for name in known.keys where !names.contains(name) && !(known[name]?.versions.isEmpty ?? true) { self.unload(name) }
             let changed = names.filter { name in
                 guard let slot = known[name] else { return true }
-                guard let folder = try? self.folder(name, fetching: false) else { return slot.failure == nil }
+                // A folder that cannot be read is tried again when it changes (to another config, or back to the one that served).
+                guard let folder = try? self.folder(name, fetching: false) else { return self.unreadFingerprint(name) != slot.fingerprint }
                 let text = folder.configPath.flatMap { try? Self.readConfig($0) }
                 return self.fingerprint(folder, configText: text) != slot.fingerprint
             }
