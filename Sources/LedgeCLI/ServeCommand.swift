@@ -296,12 +296,13 @@ struct ServeCommand: AsyncParsableCommand {
                     // The runs, and the gRPC calls still open, fail with the words the connections' 503 carries.
                     let reason = ServerError.exitTimeoutPassed(seconds: exitTimeout).message
                     let running = repository.interruptRuns(reason: reason)
-                    // A stream's request whose run was interrupted is answered (its error) before the stream ends.
-                    try? await Task.sleep(for: .milliseconds(100))
-                    grpc?.exitTimeoutPassed(reason: reason)
                     let runs = running == 0 ? "" : ", and interrupting \(running) model run\(running == 1 ? "" : "s") under way"
                     logger.warning(
                         "exit timeout of \(cFormat("%g", exitTimeout)) s passed: closing the requests, calls and connections still open\(runs)")
+                    // A stream's request whose run was interrupted is answered (its error) before the stream ends.
+                    // (The process may be gone by then: the interrupted requests were its last.)
+                    try? await Task.sleep(for: .milliseconds(100))
+                    grpc?.exitTimeoutPassed(reason: reason)
                 }
             }, access: network.access, tls: network.tls, logSettings: logSettings)
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)
