@@ -60,12 +60,7 @@ final class InstanceGrowth: Sendable {
     /// Waits until no opening is under way, at most `timeout`; whether none is. A process must not
     /// exit while a thread is inside the runtime: its static objects would be destroyed under it.
     func waitForOpenings(timeout: Duration) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while state.withLock({ $0.running > 0 }) {
-            guard ContinuousClock.now < deadline else { return false }
-            usleep(5_000)
-        }
-        return true
+        waitUntil(timeout: timeout) { state.withLock { $0.running == 0 } }
     }
 
     /// Runs `job` on a thread of its own now, or once ``open()`` is called.
@@ -86,4 +81,15 @@ final class InstanceGrowth: Sendable {
         }
         for job in jobs { DedicatedThread.start(job) }
     }
+}
+
+/// Checks `done` every 5 ms until it holds, at most `timeout`; whether it held. For a process that
+/// is shutting down and must not exit while a thread is inside a runtime (no one to signal it).
+func waitUntil(timeout: Duration, _ done: () -> Bool) -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while !done() {
+        guard ContinuousClock.now < deadline else { return false }
+        usleep(5_000)
+    }
+    return true
 }

@@ -1,7 +1,4 @@
 internal import Dispatch
-#if canImport(Glibc)
-internal import Glibc
-#endif
 internal import LedgeCore
 public import Logging
 internal import Synchronization
@@ -170,13 +167,8 @@ public final class ModelRepository: Sendable {
     /// whether none is. After ``interruptRuns(reason:)`` their callers have their answer, but a kernel
     /// the runtime cannot stop still runs, and the process must not exit under it.
     public func waitForRuns(timeout: Duration) -> Bool {
-        let deadline = ContinuousClock.now + timeout
         let pools = slots.withLock { $0.values.flatMap { $0.versions.values.map(\.pool) } }
-        while pools.contains(where: { $0.counters.running > 0 }) {
-            guard ContinuousClock.now < deadline else { return false }
-            usleep(5_000)
-        }
-        return true
+        return waitUntil(timeout: timeout) { pools.allSatisfy { $0.counters.running == 0 } }
     }
 
     /// Interrupts the runs under way on every instance of every ready version (and of those still
