@@ -198,15 +198,18 @@ public final class SessionPool: Sendable {
         return try await withCheckedThrowingContinuation { continuation in
             // The caller is resumed once: by the run's end, or by ``interrupt(reason:)`` before it.
             let caller = RunCaller(continuation)
-            let ticket: UInt64? = state.withLock { state in
-                guard state.interruption == nil else { return nil }
+            let claimed: Result<UInt64, LedgeError> = state.withLock { state in
+                if let reason = state.interruption { return .failure(LedgeError(.busy, reason)) }
                 state.nextTicket &+= 1
                 state.runs[state.nextTicket] = { caller.resume(with: .failure($0)) }
-                return state.nextTicket
+                return .success(state.nextTicket)
             }
-            guard let ticket else {
+            let ticket: UInt64
+            switch claimed {
+            case .success(let number): ticket = number
+            case .failure(let refusal):
                 giveBack(instance)
-                return caller.resume(with: .failure(LedgeError(.busy, state.withLock { $0.interruption } ?? "")))
+                return caller.resume(with: .failure(refusal))
             }
             instance.thread.async { [self] in
                 let result = Result { try timed() }
