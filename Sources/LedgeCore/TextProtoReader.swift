@@ -106,10 +106,15 @@ struct TextProtoReader {
     /// An enum field's value name: the name, or its number in `names` (indexed by number), as
     /// protobuf's text and JSON formats take either (`data_type: 11` is `TYPE_FP32`).
     func enumValue(_ scalar: Scalar, expected: String, names: [String]) throws -> String {
-        switch scalar.value {
-        case .number(let text) where Int(text).map(names.indices.contains) == true: return names[Int(text) ?? 0]
         // JSON's parsers take a number in a string too (protobuf's Python `json_format`).
-        case .string(let text) where json && Int(text).map(names.indices.contains) == true: return names[Int(text) ?? 0]
+        let numbered: String? =
+            switch scalar.value {
+            case .number(let text): text
+            case .string(let text) where json && Int(text) != nil: text
+            default: nil
+            }
+        if let number = numbered.flatMap({ Int($0) }), names.indices.contains(number) { return names[number] }
+        switch scalar.value {
         case .number(let text):
             let numbers = names.count == 2 ? "0 or 1" : "0 to \(names.count - 1)"
             throw error("\(scalar.path): \(text) is no value's number: expected \(expected), or its number (\(numbers))", at: scalar.position)
