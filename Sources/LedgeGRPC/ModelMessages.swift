@@ -76,10 +76,31 @@ enum ModelMessages {
             parameter.stringValue = value
             return parameter
         }
+        if let level = config.graphLevel { message.optimization.graph.level = Int32(clamping: level) }
+        message.modelWarmup = config.warmups.map(Self.message)
         return message
     }
 
-    /// The `DataType` enum value of `dtype` (Triton's numbering follows ``DType/tritonNames``' order).
+    /// A warmup sample as Triton's `ModelWarmup`.
+    private static func message(_ warmup: WarmupConfig) -> Inference_ModelWarmup {
+        var message = Inference_ModelWarmup()
+        message.name = warmup.name
+        message.batchSize = UInt32(clamping: warmup.batchSize)
+        message.count = UInt32(clamping: warmup.count)
+        for input in warmup.inputs {
+            var sample = Inference_ModelWarmup.Input()
+            sample.dataType = dataType(input.dtype)
+            sample.dims = input.dims.map(Int64.init)
+            switch input.data {
+            case .zeros: sample.zeroData = true
+            case .random: sample.randomData = true
+            case .file(let file): sample.inputDataFile = file
+            }
+            message.inputs[input.name] = sample
+        }
+        return message
+    }
+
     /// A queue policy as Triton's `ModelQueuePolicy`.
     private static func message(_ policy: QueuePolicyConfig) -> Inference_ModelQueuePolicy {
         var queue = Inference_ModelQueuePolicy()
@@ -90,6 +111,7 @@ enum ModelMessages {
         return queue
     }
 
+    /// The `DataType` enum value of `dtype` (Triton's numbering follows ``DType/tritonNames``' order).
     static func dataType(_ dtype: DType) -> Inference_DataType {
         guard let index = DType.tritonNames.firstIndex(where: { $0.dtype == dtype }) else { return .typeInvalid }
         return Inference_DataType(rawValue: index + 1) ?? .typeInvalid

@@ -1325,7 +1325,8 @@ package nonisolated struct Inference_ModelInstanceGroup: Sendable {
   package init() {}
 }
 
-/// A request still waiting when its timeout passes is refused (REJECT; DELAY is not served).
+/// A request still waiting when its timeout passes is refused (REJECT) or served after the others of
+/// its priority level (DELAY).
 package nonisolated struct Inference_ModelQueuePolicy: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1421,6 +1422,106 @@ package nonisolated struct Inference_ModelParameter: Sendable {
   package init() {}
 }
 
+/// Of Triton's optimization policy, the graph optimization level ONNX Runtime is given.
+package nonisolated struct Inference_ModelOptimizationPolicy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var graph: Inference_ModelOptimizationPolicy.Graph {
+    get {_graph ?? Inference_ModelOptimizationPolicy.Graph()}
+    set {_graph = newValue}
+  }
+  /// Returns true if `graph` has been explicitly set.
+  package var hasGraph: Bool {self._graph != nil}
+  /// Clears the value of `graph`. Subsequent reads from it will return its default value.
+  package mutating func clearGraph() {self._graph = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated struct Graph: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var level: Int32 = 0
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+  }
+
+  package init() {}
+
+  fileprivate var _graph: Inference_ModelOptimizationPolicy.Graph? = nil
+}
+
+/// A sample request run on every instance before it serves.
+package nonisolated struct Inference_ModelWarmup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var name: String = String()
+
+  package var batchSize: UInt32 = 0
+
+  package var inputs: Dictionary<String,Inference_ModelWarmup.Input> = [:]
+
+  package var count: UInt32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated struct Input: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var dataType: Inference_DataType = .typeInvalid
+
+    package var dims: [Int64] = []
+
+    package var inputDataType: Inference_ModelWarmup.Input.OneOf_InputDataType? = nil
+
+    package var zeroData: Bool {
+      get {
+        if case .zeroData(let v)? = inputDataType {return v}
+        return false
+      }
+      set {inputDataType = .zeroData(newValue)}
+    }
+
+    package var randomData: Bool {
+      get {
+        if case .randomData(let v)? = inputDataType {return v}
+        return false
+      }
+      set {inputDataType = .randomData(newValue)}
+    }
+
+    package var inputDataFile: String {
+      get {
+        if case .inputDataFile(let v)? = inputDataType {return v}
+        return String()
+      }
+      set {inputDataType = .inputDataFile(newValue)}
+    }
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package nonisolated enum OneOf_InputDataType: Equatable, Sendable {
+      case zeroData(Bool)
+      case randomData(Bool)
+      case inputDataFile(String)
+
+    }
+
+    package init() {}
+  }
+
+  package init() {}
+}
+
 package nonisolated struct Inference_ModelConfig: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1479,9 +1580,23 @@ package nonisolated struct Inference_ModelConfig: @unchecked Sendable {
   /// Clears the value of `dynamicBatching`. Subsequent reads from it will return its default value.
   package mutating func clearDynamicBatching() {_uniqueStorage()._dynamicBatching = nil}
 
+  package var optimization: Inference_ModelOptimizationPolicy {
+    get {_storage._optimization ?? Inference_ModelOptimizationPolicy()}
+    set {_uniqueStorage()._optimization = newValue}
+  }
+  /// Returns true if `optimization` has been explicitly set.
+  package var hasOptimization: Bool {_storage._optimization != nil}
+  /// Clears the value of `optimization`. Subsequent reads from it will return its default value.
+  package mutating func clearOptimization() {_uniqueStorage()._optimization = nil}
+
   package var parameters: Dictionary<String,Inference_ModelParameter> {
     get {_storage._parameters}
     set {_uniqueStorage()._parameters = newValue}
+  }
+
+  package var modelWarmup: [Inference_ModelWarmup] {
+    get {_storage._modelWarmup}
+    set {_uniqueStorage()._modelWarmup = newValue}
   }
 
   package var backend: String {
@@ -4008,9 +4123,197 @@ nonisolated extension Inference_ModelParameter: SwiftProtobuf.Message, SwiftProt
   }
 }
 
+nonisolated extension Inference_ModelOptimizationPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ModelOptimizationPolicy"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}graph\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._graph) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._graph {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Inference_ModelOptimizationPolicy, rhs: Inference_ModelOptimizationPolicy) -> Bool {
+    if lhs._graph != rhs._graph {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_ModelOptimizationPolicy.Graph: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Inference_ModelOptimizationPolicy.protoMessageName + ".Graph"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}level\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.level) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.level != 0 {
+      try visitor.visitSingularInt32Field(value: self.level, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Inference_ModelOptimizationPolicy.Graph, rhs: Inference_ModelOptimizationPolicy.Graph) -> Bool {
+    if lhs.level != rhs.level {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_ModelWarmup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ModelWarmup"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}batch_size\0\u{1}inputs\0\u{1}count\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.batchSize) }()
+      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Inference_ModelWarmup.Input>.self, value: &self.inputs) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.count) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if self.batchSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.batchSize, fieldNumber: 2)
+    }
+    if !self.inputs.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Inference_ModelWarmup.Input>.self, value: self.inputs, fieldNumber: 3)
+    }
+    if self.count != 0 {
+      try visitor.visitSingularUInt32Field(value: self.count, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Inference_ModelWarmup, rhs: Inference_ModelWarmup) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.batchSize != rhs.batchSize {return false}
+    if lhs.inputs != rhs.inputs {return false}
+    if lhs.count != rhs.count {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_ModelWarmup.Input: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Inference_ModelWarmup.protoMessageName + ".Input"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}data_type\0\u{1}dims\0\u{3}zero_data\0\u{3}random_data\0\u{3}input_data_file\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.dataType) }()
+      case 2: try { try decoder.decodeRepeatedInt64Field(value: &self.dims) }()
+      case 3: try {
+        var v: Bool?
+        try decoder.decodeSingularBoolField(value: &v)
+        if let v = v {
+          if self.inputDataType != nil {try decoder.handleConflictingOneOf()}
+          self.inputDataType = .zeroData(v)
+        }
+      }()
+      case 4: try {
+        var v: Bool?
+        try decoder.decodeSingularBoolField(value: &v)
+        if let v = v {
+          if self.inputDataType != nil {try decoder.handleConflictingOneOf()}
+          self.inputDataType = .randomData(v)
+        }
+      }()
+      case 5: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.inputDataType != nil {try decoder.handleConflictingOneOf()}
+          self.inputDataType = .inputDataFile(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.dataType != .typeInvalid {
+      try visitor.visitSingularEnumField(value: self.dataType, fieldNumber: 1)
+    }
+    if !self.dims.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.dims, fieldNumber: 2)
+    }
+    switch self.inputDataType {
+    case .zeroData?: try {
+      guard case .zeroData(let v)? = self.inputDataType else { preconditionFailure() }
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 3)
+    }()
+    case .randomData?: try {
+      guard case .randomData(let v)? = self.inputDataType else { preconditionFailure() }
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 4)
+    }()
+    case .inputDataFile?: try {
+      guard case .inputDataFile(let v)? = self.inputDataType else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Inference_ModelWarmup.Input, rhs: Inference_ModelWarmup.Input) -> Bool {
+    if lhs.dataType != rhs.dataType {return false}
+    if lhs.dims != rhs.dims {return false}
+    if lhs.inputDataType != rhs.inputDataType {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ModelConfig"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}platform\0\u{3}version_policy\0\u{3}max_batch_size\0\u{1}input\0\u{1}output\0\u{3}instance_group\0\u{3}default_model_filename\0\u{4}\u{3}dynamic_batching\0\u{2}\u{3}parameters\0\u{2}\u{3}backend\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}platform\0\u{3}version_policy\0\u{3}max_batch_size\0\u{1}input\0\u{1}output\0\u{3}instance_group\0\u{3}default_model_filename\0\u{4}\u{3}dynamic_batching\0\u{1}optimization\0\u{2}\u{2}parameters\0\u{4}\u{2}model_warmup\0\u{1}backend\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -4022,7 +4325,9 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
     var _instanceGroup: [Inference_ModelInstanceGroup] = []
     var _defaultModelFilename: String = String()
     var _dynamicBatching: Inference_ModelDynamicBatching? = nil
+    var _optimization: Inference_ModelOptimizationPolicy? = nil
     var _parameters: Dictionary<String,Inference_ModelParameter> = [:]
+    var _modelWarmup: [Inference_ModelWarmup] = []
     var _backend: String = String()
 
       // This property is used as the initial default value for new instances of the type.
@@ -4043,7 +4348,9 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
       _instanceGroup = source._instanceGroup
       _defaultModelFilename = source._defaultModelFilename
       _dynamicBatching = source._dynamicBatching
+      _optimization = source._optimization
       _parameters = source._parameters
+      _modelWarmup = source._modelWarmup
       _backend = source._backend
     }
   }
@@ -4072,7 +4379,9 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
         case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._instanceGroup) }()
         case 8: try { try decoder.decodeSingularStringField(value: &_storage._defaultModelFilename) }()
         case 11: try { try decoder.decodeSingularMessageField(value: &_storage._dynamicBatching) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._optimization) }()
         case 14: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Inference_ModelParameter>.self, value: &_storage._parameters) }()
+        case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._modelWarmup) }()
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._backend) }()
         default: break
         }
@@ -4113,8 +4422,14 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
       try { if let v = _storage._dynamicBatching {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
       } }()
+      try { if let v = _storage._optimization {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
       if !_storage._parameters.isEmpty {
         try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Inference_ModelParameter>.self, value: _storage._parameters, fieldNumber: 14)
+      }
+      if !_storage._modelWarmup.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._modelWarmup, fieldNumber: 16)
       }
       if !_storage._backend.isEmpty {
         try visitor.visitSingularStringField(value: _storage._backend, fieldNumber: 17)
@@ -4137,7 +4452,9 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
         if _storage._instanceGroup != rhs_storage._instanceGroup {return false}
         if _storage._defaultModelFilename != rhs_storage._defaultModelFilename {return false}
         if _storage._dynamicBatching != rhs_storage._dynamicBatching {return false}
+        if _storage._optimization != rhs_storage._optimization {return false}
         if _storage._parameters != rhs_storage._parameters {return false}
+        if _storage._modelWarmup != rhs_storage._modelWarmup {return false}
         if _storage._backend != rhs_storage._backend {return false}
         return true
       }
