@@ -129,6 +129,13 @@ struct ServeCommand: AsyncParsableCommand {
             discussion: "For models without a default_queue_policy in their config.pbtxt; a request's shorter timeout parameter counts."))
     var queueTimeoutMicroseconds = 0
 
+    @Option(
+        name: .customLong("heap-release-idle-secs"),
+        help: ArgumentHelp(
+            "Seconds without a finished request after which the memory requests freed is given back to the system (0: never).",
+            discussion: "Once per burst of requests, when it is over: a request that comes during the release waits for it (a millisecond or so)."))
+    var heapReleaseIdleSecs: Double = 1
+
     @Option(name: .customLong("log-level"), help: "The lowest level logged.")
     var logLevel = Logger.Level.info
 
@@ -183,6 +190,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if !(repositoryPollSecs > 0 && repositoryPollSecs <= 86400) {
             throw ValidationError("--repository-poll-secs must be more than 0 and at most 86400, got \(repositoryPollSecs)")
+        }
+        if !(heapReleaseIdleSecs >= 0 && heapReleaseIdleSecs <= 86400) {
+            throw ValidationError("--heap-release-idle-secs must be from 0 to 86400, got \(heapReleaseIdleSecs)")
         }
         if !loadModels.isEmpty && modelControlMode != .explicit {
             throw ValidationError("--load-model needs --model-control-mode explicit (the \(modelControlMode.rawValue) mode loads every model)")
@@ -314,6 +324,9 @@ struct ServeCommand: AsyncParsableCommand {
         defer { _ = repository.waitForRuns(timeout: .seconds(60)) }
         let polling = Task { await repository.runPolling() }
         defer { polling.cancel() }
+        let idle = Duration.milliseconds(Int64((heapReleaseIdleSecs * 1000).rounded()))
+        let heapRelease = heapReleaseIdleSecs > 0 ? Task { await repository.runIdleHeapRelease(after: idle) } : nil
+        defer { heapRelease?.cancel() }
         defer { repository.tracing.flush() }  // the traces held until shutdown (log_frequency 0)
         let metricsExporter = try metricsExport.settings().flatMap { settings in
             OTLPMetricsExporter(settings: settings, version: LedgeVersion.current, logger: logger) { repository.metrics.exposition() }

@@ -1,0 +1,67 @@
+internal import CLedgeProcess
+internal import Dispatch
+internal import LedgeCore
+internal import Logging
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#endif
+
+extension ModelRepository {
+    /// Gives the heap's free memory back to the system (``ledge_release_free_heap``) each time the
+    /// server has served requests and then finished none for `idle`; returns when the task is cancelled.
+    ///
+    /// What requests free (bodies, decoded photos, tensors) stays in glibc's per-thread heaps, in
+    /// holes only a trim returns: a server that served a burst would keep that memory until the next.
+    /// A trim takes the heaps' locks for a millisecond or so, so it runs only when the server is idle,
+    /// once per burst: a request that comes during one waits for it.
+    public func runIdleHeapRelease(after idle: Duration) async {
+        var last = finishedRequests
+        var released = true
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: idle) } catch { return }
+            let now = finishedRequests
+            if now != last {
+                (last, released) = (now, false)
+                continue
+            }
+            guard !released else { continue }
+            released = true
+            let logger = self.logger
+            // Off the cooperative pool: the trim blocks its thread while it walks the heaps.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async {
+                    Self.releaseFreeHeap(idle: idle, logger: logger)
+                    continuation.resume()
+                }
+            }
+        }
+    }
+
+    /// Model runs and requests finished (succeeded or failed) by every model loaded now: it changes
+    /// as long as requests keep finishing.
+    private var finishedRequests: UInt64 {
+        metrics.statistics().reduce(0) { $0 &+ $1.executionCount &+ $1.success.count &+ $1.fail.count }
+    }
+
+    private static func releaseFreeHeap(idle: Duration, logger: Logger) {
+        let before = residentBytes()
+        let start = ContinuousClock.now
+        let returned = ledge_release_free_heap() == 1
+        let took = ContinuousClock.now - start
+        let after = residentBytes()
+        logger.debug(
+            "idle for \(idle): \(returned ? "freed heap returned" : "no freed heap to return") to the system, resident \(before >> 20) → \(after >> 20) MB, in \(took)"
+        )
+    }
+
+    /// The process's resident bytes (`/proc/self/statm`), 0 when they cannot be read.
+    private static func residentBytes() -> Int {
+        guard let text = try? ProcFile.text("/proc/self/statm") else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
