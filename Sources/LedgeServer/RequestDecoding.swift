@@ -6,26 +6,27 @@ internal import Foundation
 internal import LedgeCore
 internal import LedgeServing
 
-/// Decodes the JSON of an inference request into ``V2InferenceRequest``,
-/// turning decoding errors into one-line 400 messages naming the field.
+/// Decodes the JSON of an inference request into ``V2InferenceRequest`` (``JSONParser``, then
+/// ``V2InferenceRequest/init(json:)``), its errors one-line 400 messages naming the field; and words
+/// `JSONDecoder`'s errors the same way for the small bodies other routes decode with it.
 enum RequestDecoding {
     static func decode(_ bytes: Data) throws -> V2InferenceRequest {
         // Our parser judges syntax (RFC 8259: no trailing commas, no NaN, UTF-8 only).
         guard let json = bytes.withUnsafeBytes({ JSONParser.parse($0) }) else {
             throw LedgeError.invalidInput("malformed JSON in the request body: expected a JSON object with 'inputs'")
         }
-        if let fast = V2InferenceRequest(fast: json) { return fast }
-        // Checks JSONDecoder is lenient about, then JSONDecoder to word structural errors by field.
-        try checkShapes(json)
         do {
-            return try JSONDecoder().decode(V2InferenceRequest.self, from: bytes)
-        } catch let error as DecodingError {
-            throw LedgeError.invalidInput(message(for: error))
+            return try V2InferenceRequest(json: json)
+        } catch {
+            // A number where an integer belongs is worded with its value, wherever it is.
+            try checkShapes(json)
+            throw error
         }
     }
 
     /// A shape is an array of integer literals: `1.0` is not a dimension; nor is `2.5` a count in
-    /// the parameters Ledge reads as integers (JSONDecoder words those as malformed JSON).
+    /// the parameters Ledge reads as integers. Run on a request that failed, these errors, which
+    /// give the value, come before the field walk's.
     private static func checkShapes(_ json: JSONValue) throws {
         guard case .object(let members) = json else { return }
         try checkIntegers(members["parameters"], at: "parameters")
@@ -100,11 +101,7 @@ enum RequestDecoding {
         case is String.Type: return "a string"
         case is Int.Type: return "an integer"
         case is Bool.Type: return "a boolean"
-        case is [Int].Type: return "an array of integers"
-        case is [V2RequestInput].Type, is [V2RequestOutput].Type: return "an array of objects"
-        case is [String: JSONValue].Type, is V2InferenceRequest.Type, is V2RequestInput.Type,
-            is V2RequestOutput.Type, is V2Parameters.Type:
-            return "an object"
+        case is [String: Any].Type: return "an object"
         default: return String(describing: type)
         }
     }

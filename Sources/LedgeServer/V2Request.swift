@@ -1,7 +1,7 @@
 internal import LedgeServing
 
 /// `parameters` of a request, an input or an output (the keys Ledge reads).
-struct V2Parameters: Decodable, Sendable {
+struct V2Parameters: Sendable {
     /// Input: the size of this input's bytes in the binary section.
     var binary_data_size: Int?
     /// Output: send this output as binary.
@@ -30,7 +30,7 @@ struct V2Parameters: Decodable, Sendable {
 }
 
 /// One input tensor of an inference request.
-struct V2RequestInput: Decodable, Sendable {
+struct V2RequestInput: Sendable {
     var name: String
     var shape: [Int]
     var datatype: String
@@ -39,13 +39,13 @@ struct V2RequestInput: Decodable, Sendable {
 }
 
 /// One requested output.
-struct V2RequestOutput: Decodable, Sendable {
+struct V2RequestOutput: Sendable {
     var name: String
     var parameters: V2Parameters?
 }
 
-/// The JSON of `POST /v2/models/{m}/infer`.
-struct V2InferenceRequest: Decodable, Sendable {
+/// The JSON of `POST /v2/models/{m}/infer` (read by ``init(json:)``).
+struct V2InferenceRequest: Sendable {
     var id: String?
     var parameters: V2Parameters?
     var inputs: [V2RequestInput]
