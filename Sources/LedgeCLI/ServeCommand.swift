@@ -132,7 +132,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("heap-release-idle-secs"),
         help: ArgumentHelp(
-            "Seconds without a finished request after which the memory requests freed is given back to the system (0: never).",
+            "Seconds without a finished inference request after which the memory requests freed is given back to the system (0: never).",
             discussion: "Once per burst of requests, when it is over: a request that comes during the release waits for it (a millisecond or so)."))
     var heapReleaseIdleSecs: Double = 1
 
@@ -191,8 +191,8 @@ struct ServeCommand: AsyncParsableCommand {
         if !(repositoryPollSecs > 0 && repositoryPollSecs <= 86400) {
             throw ValidationError("--repository-poll-secs must be more than 0 and at most 86400, got \(repositoryPollSecs)")
         }
-        if !(heapReleaseIdleSecs >= 0 && heapReleaseIdleSecs <= 86400) {
-            throw ValidationError("--heap-release-idle-secs must be from 0 to 86400, got \(heapReleaseIdleSecs)")
+        if !(heapReleaseIdleSecs == 0 || (0.01...86400).contains(heapReleaseIdleSecs)) {
+            throw ValidationError("--heap-release-idle-secs must be 0 (never) or from 0.01 to 86400, got \(heapReleaseIdleSecs)")
         }
         if !loadModels.isEmpty && modelControlMode != .explicit {
             throw ValidationError("--load-model needs --model-control-mode explicit (the \(modelControlMode.rawValue) mode loads every model)")
@@ -324,7 +324,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { _ = repository.waitForRuns(timeout: .seconds(60)) }
         let polling = Task { await repository.runPolling() }
         defer { polling.cancel() }
-        let idle = Duration.milliseconds(Int64((heapReleaseIdleSecs * 1000).rounded()))
+        let idle = Duration.seconds(heapReleaseIdleSecs)
         let heapRelease = heapReleaseIdleSecs > 0 ? Task { await repository.runIdleHeapRelease(after: idle) } : nil
         defer { heapRelease?.cancel() }
         defer { repository.tracing.flush() }  // the traces held until shutdown (log_frequency 0)

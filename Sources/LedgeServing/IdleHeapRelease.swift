@@ -10,25 +10,20 @@ internal import Musl
 #endif
 
 extension ModelRepository {
-    /// Gives the heap's free memory back to the system (``ledge_release_free_heap``) each time the
-    /// server has served requests and then finished none for `idle`; returns when the task is cancelled.
+    /// Gives the heap's free memory back to the system (``ledge_release_free_heap``) once the
+    /// server has served inference requests and then finished none for `idle` (looked at every
+    /// quarter of it); returns when the task is cancelled.
     ///
     /// What requests free (bodies, decoded photos, tensors) stays in glibc's per-thread heaps, in
-    /// holes only a trim returns: a server that served a burst would keep that memory until the next.
-    /// A trim takes the heaps' locks for a millisecond or so, so it runs only when the server is idle,
-    /// once per burst: a request that comes during one waits for it.
+    /// holes only a trim returns (the top of a thread's heap it leaves): a server that served a
+    /// burst would keep that memory until the next. A trim takes the heaps' locks for a
+    /// millisecond or so, so it runs only when the server is idle, once per burst: a request that
+    /// comes during one waits for it.
     public func runIdleHeapRelease(after idle: Duration) async {
-        var last = finishedRequests
-        var released = true
+        var schedule = IdleReleaseSchedule(idle: idle, count: finishedRequests, now: .now)
         while !Task.isCancelled {
-            do { try await Task.sleep(for: idle) } catch { return }
-            let now = finishedRequests
-            if now != last {
-                (last, released) = (now, false)
-                continue
-            }
-            guard !released else { continue }
-            released = true
+            do { try await Task.sleep(for: idle / 4) } catch { return }
+            guard schedule.shouldRelease(count: finishedRequests, now: .now) else { continue }
             let logger = self.logger
             // Off the cooperative pool: the trim blocks its thread while it walks the heaps.
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -40,8 +35,8 @@ extension ModelRepository {
         }
     }
 
-    /// Model runs and requests finished (succeeded or failed) by every model loaded now: it changes
-    /// as long as requests keep finishing.
+    /// Model runs and inference requests finished (succeeded or failed) by every model loaded
+    /// now: it changes as long as requests keep finishing.
     private var finishedRequests: UInt64 {
         metrics.statistics().reduce(0) { $0 &+ $1.executionCount &+ $1.success.count &+ $1.fail.count }
     }
@@ -63,5 +58,32 @@ extension ModelRepository {
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
+
+/// When ``ModelRepository/runIdleHeapRelease(after:)`` gives the heap back: once after each change
+/// of the activity count (finished requests), when the count has then stood still for `idle`.
+struct IdleReleaseSchedule {
+    let idle: Duration
+    private var count: UInt64
+    private var changed: ContinuousClock.Instant
+    /// Nothing to release before the first change.
+    private var released = true
+
+    init(idle: Duration, count: UInt64, now: ContinuousClock.Instant) {
+        self.idle = idle
+        self.count = count
+        changed = now
+    }
+
+    /// Whether to release now, the activity count being `count` at `now`.
+    mutating func shouldRelease(count: UInt64, now: ContinuousClock.Instant) -> Bool {
+        if count != self.count {
+            (self.count, changed, released) = (count, now, false)
+            return false
+        }
+        guard !released, now - changed >= idle else { return false }
+        released = true
+        return true
     }
 }

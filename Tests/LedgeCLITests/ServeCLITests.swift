@@ -123,7 +123,8 @@ import Testing
         for (arguments, message) in [
             (["--model", add, "--load-model", "add"], "--load-model needs --model-control-mode explicit (the none mode loads every model)"),
             (["--model", add, "--repository-poll-secs", "0"], "--repository-poll-secs must be more than 0 and at most 86400, got 0.0"),
-            (["--model", add, "--heap-release-idle-secs=-1"], "--heap-release-idle-secs must be from 0 to 86400, got -1.0"),
+            (["--model", add, "--heap-release-idle-secs=-1"], "--heap-release-idle-secs must be 0 (never) or from 0.01 to 86400, got -1.0"),
+            (["--model", add, "--heap-release-idle-secs", "0.0001"], "--heap-release-idle-secs must be 0 (never) or from 0.01 to 86400, got 0.0001"),
             (
                 ["--model-repository", "/tmp", "--model-uri", "file://\(add)"],
                 "--model-uri serves fetched models beside --model files, not beside --model-repository: put the URI in the model's config.pbtxt (parameters uri)"

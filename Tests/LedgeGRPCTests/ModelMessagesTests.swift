@@ -61,7 +61,7 @@ import Testing
         #expect(Array(warmup.prefix(2)) == [0x82, 0x01])
     }
 
-    /// Unset, neither is sent, as Triton leaves them out of a config without them.
+    /// Unset, neither is sent, as `GET …/config` leaves them out.
     @Test func noLevelNoWarmup() throws {
         let message = ModelMessages.config(try ModelConfig.parse("max_batch_size: 0", file: "config.pbtxt"))
         #expect(!message.hasOptimization)

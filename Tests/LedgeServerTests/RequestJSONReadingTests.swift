@@ -49,6 +49,9 @@ import Testing
         (#"{"inputs":[],"parameters":{"binary_data_output":"yes"}}"#, "field 'parameters.binary_data_output' has the wrong type: expected a boolean"),
         (#"{"inputs":[],"parameters":{"timeout":2.5}}"#, "field 'parameters.timeout' is 2.5: expected an integer"),
         (#"{"inputs":[],"parameters":{"priority":true}}"#, "field 'parameters.priority' has the wrong type: expected an integer"),
+        (#"{"inputs":[],"parameters":{"timeout":18446744073709551615}}"#, "field 'parameters.timeout' is 18446744073709551615: expected an integer"),
+        // A key given twice: the last counts, as Python's json reads it.
+        (#"{"id":"a","id":5,"inputs":[]}"#, "field 'id' has the wrong type: expected a string"),
         (#"{"inputs":[],"outputs":1}"#, "field 'outputs' has the wrong type: expected an array of objects"),
         (#"{"inputs":[],"outputs":[{"parameters":{}}]}"#, "missing field 'outputs[0].name' in the request JSON"),
         (
@@ -66,6 +69,12 @@ import Testing
     ])
     func refusedByField(_ text: String, _ message: String) {
         #expect(throws: LedgeError.invalidInput(message)) { try RequestDecoding.decode(Data(text.utf8)) }
+    }
+
+    /// A key given twice: the last counts.
+    @Test func theLastOfARepeatedKeyCounts() throws {
+        let request = try RequestDecoding.decode(Data(#"{"id":5,"id":"b","inputs":[],"inputs":[{"name":"a","shape":[1],"datatype":"FP32"}]}"#.utf8))
+        #expect(request.id == "b" && request.inputs.map(\.name) == ["a"])
     }
 
     /// `null` is an absent optional field.

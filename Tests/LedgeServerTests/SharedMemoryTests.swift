@@ -105,6 +105,10 @@ import Testing
             ) { response in
                 #expect(response.errorMessage == "register request: missing field 'byte_size' in the request JSON")
             }
+            try await client.execute(uri: "/v2/systemsharedmemory/region/y/register", method: .post, body: ByteBuffer(string: "[1]")) {
+                response in
+                #expect(response.errorMessage == "register request: field '(root)' has the wrong type: expected an object")
+            }
             try await client.execute(uri: "/v2/systemsharedmemory/region/nope/status", method: .get) { response in
                 #expect(response.status == .notFound)
                 #expect(response.errorMessage == "shared memory region 'nope' is not registered")
