@@ -12,7 +12,7 @@ import Testing
         #expect(result.passed, "check_grpc_reflection.py failed: \(result.stderr)")
         for line in [
             "ok: list: grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, grpc.reflection.v1alpha.ServerReflection, inference.GRPCInferenceService; "
-                + "inference.GRPCInferenceService's 20 methods and the fields of 55 messages as tritonclient's grpc_service.proto and model_config.proto have them; "
+                + "inference.GRPCInferenceService's 20 methods and the fields of 57 messages as tritonclient's grpc_service.proto and model_config.proto have them; "
                 + "grpc.health.v1.Health (Check, Watch)",
             "ok: calls from the reflected descriptors alone: ServerMetadata (name ledge), ModelInfer of add: [1.5, 2.25, 3.125, 4.0625]",
             "ok: grpc.reflection.v1 on one stream: 5 answers in order, each echoing its request; no.such.Message NOT_FOUND "
