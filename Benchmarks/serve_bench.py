@@ -76,17 +76,18 @@ class Server:
             time.sleep(0.001)
 
     def rss_bytes(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        return 0
+        return self._kb("status", "VmRSS:") * 1024
 
     def pss_bytes(self):
-        with open(f"/proc/{self.proc.pid}/smaps_rollup") as f:
+        """PSS: a page mapped N times (XNNPACK's weight cache, once per instance) counts 1/N each time."""
+        return self._kb("smaps_rollup", "Pss:") * 1024
+
+    def _kb(self, name, key):
+        """The kB figure of `key` in /proc/PID/`name`, 0 when absent."""
+        with open(f"/proc/{self.proc.pid}/{name}") as f:
             for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
+                if line.startswith(key):
+                    return int(line.split()[1])
         return 0
 
     def url(self, path):

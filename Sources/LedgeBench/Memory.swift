@@ -18,14 +18,6 @@ internal import Musl
 /// by sampling during the runs (``MemoryMonitor/sample()``), which can miss
 /// short spikes between samples.
 public enum ProcessMemory {
-    /// Resident set size in bytes (`/proc/self/statm` resident pages × page size), 0 when unknown.
-    public static func residentBytes() -> Int {
-        guard let text = try? ProcFile.text("/proc/self/statm") else { return 0 }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
-
     /// The kernel's high-water mark of RSS (`VmHWM` in `/proc/self/status`) in bytes, `nil` when unknown.
     public static func highWaterMarkBytes() -> Int? {
         guard let text = try? ProcFile.text("/proc/self/status") else { return nil }
@@ -56,7 +48,7 @@ final class MemoryMonitor {
 
     init() {
         highWaterMarkReset = ProcessMemory.resetHighWaterMark()
-        startBytes = ProcessMemory.residentBytes()
+        startBytes = ProcFile.residentBytes()
         sampledPeak = startBytes
     }
 
@@ -65,12 +57,12 @@ final class MemoryMonitor {
         let now = ContinuousClock.now
         guard now - lastSample >= .milliseconds(20) else { return }
         lastSample = now
-        sampledPeak = max(sampledPeak, ProcessMemory.residentBytes())
+        sampledPeak = max(sampledPeak, ProcFile.residentBytes())
     }
 
     /// (peak, growth) in bytes at the end of the variant.
     func finish() -> (peak: Int, growth: Int) {
-        let end = ProcessMemory.residentBytes()
+        let end = ProcFile.residentBytes()
         var peak = max(sampledPeak, end)
         if highWaterMarkReset, let hwm = ProcessMemory.highWaterMarkBytes() { peak = max(peak, hwm) }
         return (peak, end - startBytes)

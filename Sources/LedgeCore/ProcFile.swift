@@ -27,6 +27,14 @@ public enum ProcFile {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// This process's resident set size in bytes (`/proc/self/statm` resident pages × page size), 0 when unknown.
+    public static func residentBytes() -> Int {
+        guard let text = try? Self.text("/proc/self/statm") else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
 }
 
 #if canImport(Glibc)

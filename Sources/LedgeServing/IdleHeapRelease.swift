@@ -3,12 +3,6 @@ internal import Dispatch
 internal import LedgeCore
 internal import Logging
 
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#endif
-
 extension ModelRepository {
     /// Gives the heap's free memory back to the system (``ledge_release_free_heap``) once the
     /// server has served inference requests and then finished none for `idle` (looked at every
@@ -42,22 +36,14 @@ extension ModelRepository {
     }
 
     private static func releaseFreeHeap(idle: Duration, logger: Logger) {
-        let before = residentBytes()
+        let before = ProcFile.residentBytes()
         let start = ContinuousClock.now
         let returned = ledge_release_free_heap() == 1
         let took = ContinuousClock.now - start
-        let after = residentBytes()
+        let after = ProcFile.residentBytes()
         logger.debug(
             "idle for \(idle): \(returned ? "freed heap returned" : "no freed heap to return") to the system, resident \(before >> 20) → \(after >> 20) MB, in \(took)"
         )
-    }
-
-    /// The process's resident bytes (`/proc/self/statm`), 0 when they cannot be read.
-    private static func residentBytes() -> Int {
-        guard let text = try? ProcFile.text("/proc/self/statm") else { return 0 }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }
 

@@ -170,15 +170,17 @@ extension ModelRepository {
         folder.versions.filter { $0.model.hasPrefix(folder.path + "/") }.map {
             "\($0.number)=" + ModelVersionLoader.fileKey(model: $0.model, labels: folder.labels, configText: configText)
         }
-        .joined(separator: ";") + ";config=" + String((configText ?? "").hashValue)
+        .joined(separator: ";") + ";" + Self.configKey(configText)
     }
+
+    /// The part of a fingerprint that stands for a config.pbtxt's text (`nil`: none).
+    private static func configKey(_ text: String?) -> String { "config=" + String((text ?? "").hashValue) }
 
     /// What identifies model `name`'s folder when it cannot be read: its config.pbtxt's text (the
     /// part that can stop a folder from being read; a change of it is tried again).
     func unreadFingerprint(_ name: String) -> String {
         guard case .repository(let path) = source else { return "unread" }
-        let text = FileManager.default.contents(atPath: path + "/" + name + "/config.pbtxt").map { String(decoding: $0, as: UTF8.self) }
-        return "unread;config=" + String((text ?? "").hashValue)
+        return "unread;" + Self.configKey(try? Self.readConfig(path + "/" + name + "/config.pbtxt"))
     }
 
     /// The text of a config.pbtxt.
