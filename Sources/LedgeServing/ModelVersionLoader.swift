@@ -80,36 +80,32 @@ struct ModelVersionLoader: Sendable {
         let pipeline = Result {
             try ImagePipeline(info: info, options: ClassifierOptions(labelsPath: labels, exactDecode: options.exactDecode))
         }
+        let source = configSource ?? configPath ?? path
         // The name it is served under (its folder's, or --name) is the one the completed config shows.
         if let given = effective.name, !given.isEmpty, given != name {
-            logger.warning(
-                "\(configSource ?? configPath ?? path): name '\(TextProto.printable(given))' is not the model's: it is served as '\(name)'")
+            logger.warning("\(source): name '\(TextProto.printable(given))' is not the model's: it is served as '\(name)'")
         }
         effective.name = name
+        /// Warns of settings of the config the model is served without (`count` of them).
+        func servedWithout(_ what: String, count: Int = 1) {
+            logger.warning("\(source): \(what): model '\(name)' is served without \(count == 1 ? "it" : "them")")
+        }
+        func quoted(_ keys: [String]) -> String { keys.map { "'\(TextProto.printable($0))'" }.joined(separator: ", ") }
         let keys = effective.unreadParameterKeys(for: file.format)
-        // ONNX Runtime's settings on another model: said as the graph level is, below.
-        let onnxOnly = keys.filter(ModelConfig.onnxRuntimeParameterKeys.contains).map { "'\($0)'" }
-        if !onnxOnly.isEmpty {
-            logger.warning(
-                "\(configSource ?? configPath ?? path): parameters \(onnxOnly.joined(separator: ", ")) apply to ONNX models: model '\(name)' is served without \(onnxOnly.count == 1 ? "it" : "them")"
-            )
-        }
-        let unread = keys.filter { !ModelConfig.onnxRuntimeParameterKeys.contains($0) }.map { "'\(TextProto.printable($0))'" }
+        // ONNX Runtime's settings on another model are said as the graph level is.
+        let onnxOnly = keys.filter(ModelConfig.onnxRuntimeParameterKeys.contains)
+        let unread = keys.filter { !onnxOnly.contains($0) }
+        if !onnxOnly.isEmpty { servedWithout("parameters \(quoted(onnxOnly)) apply to ONNX models", count: onnxOnly.count) }
         if !unread.isEmpty {
-            logger.warning(
-                "\(configSource ?? configPath ?? path): parameters \(unread.joined(separator: ", ")) \(unread.count == 1 ? "is" : "are") not read by ledge: model '\(name)' is served without \(unread.count == 1 ? "it" : "them")"
-            )
+            servedWithout("parameters \(quoted(unread)) \(unread.count == 1 ? "is" : "are") not read by ledge", count: unread.count)
         }
-        if file.format != .onnx, effective.graphLevel != nil {
-            logger.warning(
-                "\(configSource ?? configPath ?? path): optimization.graph.level applies to ONNX models: model '\(name)' is served without it")
-        }
+        if file.format != .onnx, effective.graphLevel != nil { servedWithout("optimization.graph.level applies to ONNX models") }
         // As Triton completes it: the instances the model runs on (the adaptive plan's wide one counted).
         if effective.instanceGroups.isEmpty { effective.instanceGroups = [InstanceGroupConfig(count: plan.total)] }
         // config.pbtxt's model_warmup: run on each instance before it serves (these before ready, the later ones before they join).
         let warmup = try ModelWarmup(
             config: effective, info: info, folder: PathName.appending("warmup", to: PathName.deletingLastComponent(configPath ?? path)),
-            configPath: configSource ?? configPath ?? path)
+            configPath: source)
         if !warmup.isEmpty {
             let started = ContinuousClock.now
             for instance in all { try warmup.run(on: instance) }
