@@ -18,7 +18,9 @@ Rounds interleave everything (and rotate the order of the load runs) so drift hi
   3. With Triton's perf_analyzer (when set-up installed it): add.onnx at concurrency 32 over gRPC against
      HTTP JSON tensors, and efficientnet_lite0 p50 at c=1 over gRPC, HTTP binary tensors, and both again with
      `--shared-memory system` (the server runs with --allow-client-shm: no tensor bytes on the wire).
-Every server CPU figure is the server process's utime + stime over the run, per request.
+Every server CPU figure is the server process's utime + stime over the run, per request. Beside the load runs and
+the lean c=1 runs, the context switches per request of the threads that carry a request between the socket and the
+handler (NIO's event loops and Swift's global pool; not the model's threads): each is a thread handing work to another.
 
 Usage: Benchmarks/grpc_bench.py --ledge .build/release/ledge [--duration S] [--rounds N] [--json FILE]
 Run with the venv-grpc python (tritonclient[grpc]); needs wrk and h2load (apt install wrk nghttp2-client).
@@ -79,6 +81,22 @@ class Server:
 
     def cpu_s(self):
         return cpu_s(self.proc.pid)
+
+    def switches(self):
+        """Context switches (voluntary and not) so far of the threads that carry requests between the socket and
+        the handler: NIO's event loops (NIO-*) and Swift's global pool (*.default-qos); by thread id."""
+        counts = {}
+        for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{tid}/comm") as f:
+                    comm = f.read().strip()
+                with open(f"/proc/{self.proc.pid}/task/{tid}/status") as f:
+                    status = f.read()
+            except FileNotFoundError:
+                continue  # the thread ended meanwhile
+            if comm.startswith("NIO-") or comm.endswith("default-qos"):
+                counts[tid] = sum(int(n) for n in re.findall(r"^(?:non)?voluntary_ctxt_switches:\s+(\d+)$", status, re.M))
+        return counts
 
     def metrics(self):
         """Each `name{labels}` sample of /metrics summed over labels, with labels filtered by `protocol="grpc"`
@@ -156,14 +174,20 @@ def check_add(server):
 def measured(server, label, run, duration):
     """Runs one load, with the server's CPU seconds over it; gRPC runs must leave only successes in /metrics."""
     grpc_before = server.grpc_outcomes() if label.startswith("grpc") else None
-    cpu = server.cpu_s()
+    cpu, switches = server.cpu_s(), server.switches()
     result = run(duration)
     result["server_cpu_s"] = server.cpu_s() - cpu
+    result["server_switches"] = switches_since(server, switches)
     if grpc_before is not None:
         ok, failed = (a - b for a, b in zip(server.grpc_outcomes(), grpc_before))
         if failed or ok < result["requests"]:
             sys.exit(f"{label}: h2load counted {result['requests']} done, /metrics {ok} gRPC successes, {failed} failures")
     return result
+
+
+def switches_since(server, before):
+    """The transport threads' context switches since `before` (``Server.switches``); a thread born since counts whole."""
+    return sum(n - before.get(tid, 0) for tid, n in server.switches().items())
 
 
 def grpc_p50(server, model, warmups, calls):
@@ -210,15 +234,18 @@ def lean_p50s(server, model, name, image, warmups, calls, work):
     """p50 ms of the same raw tensor posted by h2load: as a gRPC frame, and over HTTP/1.1 (binary tensor extension)."""
     frame = os.path.join(work, "image.grpc")
     grpc_frame(frame, model, ((name, image),), "UINT8")
-    lean = h2load_p50(server, f"http://127.0.0.1:{server.grpc_port}{METHOD}", frame, warmups, calls, work)
+    costs = {}
+    lean = h2load_p50(server, f"http://127.0.0.1:{server.grpc_port}{METHOD}", frame, warmups, calls, work, costs=costs)
     header = json.dumps({"inputs": [{"name": name, "shape": list(image.shape), "datatype": "UINT8",
                                      "parameters": {"binary_data_size": image.nbytes}}]}).encode()
     binary = os.path.join(work, "image.bin")
     with open(binary, "wb") as f:
         f.write(header + image.tobytes())
+    grpc_costs, costs = costs, {}
     http_binary = h2load_p50(server, server.url(f"/v2/models/{model}/infer"), binary, warmups, calls, work,
-                             ["content-type: application/octet-stream", f"inference-header-content-length: {len(header)}"])
-    return {"h2load_p50_ms": lean, "http_binary_h2load_p50_ms": http_binary}
+                             ["content-type: application/octet-stream", f"inference-header-content-length: {len(header)}"], costs)
+    return {"h2load_p50_ms": lean, "http_binary_h2load_p50_ms": http_binary,
+            "h2load_switches_per_req": grpc_costs["switches_per_req"], "http_binary_switches_per_req": costs["switches_per_req"]}
 
 
 def encoded_p50s(server, model, photo, warmups, calls, work):
@@ -247,9 +274,10 @@ def encoded_p50s(server, model, photo, warmups, calls, work):
     return {"jpeg_grpc_h2load_p50_ms": grpc, "jpeg_classify_h2load_p50_ms": http}
 
 
-def h2load_p50(server, url, body, warmups, calls, work, headers=None):
+def h2load_p50(server, url, body, warmups, calls, work, headers=None, costs=None):
     """p50 ms of `calls` sequential posts of a prebuilt body by h2load (-c 1 -m 1) after `warmups`, a lean client:
-    a gRPC frame by default, else an HTTP/1.1 post with `headers` (gRPC calls must all be successes in /metrics)."""
+    a gRPC frame by default, else an HTTP/1.1 post with `headers` (gRPC calls must all be successes in /metrics).
+    With `costs`, sets its `switches_per_req`: the transport threads' context switches per post (``Server.switches``)."""
     log = os.path.join(work, "h2load.log")
     if os.path.exists(log):
         os.remove(log)  # h2load appends
@@ -257,7 +285,10 @@ def h2load_p50(server, url, body, warmups, calls, work, headers=None):
     extra = ["--h1", *(a for h in headers for a in ("-H", h))] if headers else \
         ["-H", "content-type: application/grpc", "-H", "te: trailers"]
     cmd = ["h2load", "-n", str(warmups + calls), "-c", "1", "-m", "1", "-d", body, "--log-file", log, *extra, url]
+    switches = server.switches()
     subprocess.run(cmd, check=True, capture_output=True)
+    if costs is not None:
+        costs["switches_per_req"] = switches_since(server, switches) / (warmups + calls)
     ok, failed = (a - b for a, b in zip(server.grpc_outcomes(), before))
     with open(log) as f:
         rows = sorted(tuple(map(int, line.split()[:3])) for line in f if line.strip())
@@ -346,6 +377,7 @@ def main():
             result = measured(server, label, runs[label], args.duration)
             requests = result.get("requests") or round(result["rps"] * args.duration)
             result["server_cpu_us_per_req"] = result["server_cpu_s"] / requests * 1e6
+            result["server_switches_per_req"] = result["server_switches"] / requests
             row[label] = result
         if args.perf_analyzer:  # the same client for both protocols: gRPC raw tensors against HTTP JSON tensors
             for label, protocol, extra in (("pa_grpc_c32", "grpc", ()),
@@ -392,6 +424,10 @@ def report(args, rounds, load_before, load_after):
     print(f"| add.onnx server CPU per request | {cpu[labels[0]]:.0f} µs (1×32), {cpu[labels[1]]:.0f} µs (32) "
           f"| {cpu[labels[2]]:.0f} µs (wrk), {cpu[labels[3]]:.0f} µs (h2load --h1) "
           f"| {cpu[labels[0]] / cpu[labels[2]]:.3f} (1×32 / wrk) | |")
+    switches = {label: med(r[label]["server_switches_per_req"] for r in rounds) for label in labels}
+    print(f"| add.onnx context switches per request of the event loops and Swift's pool "
+          f"| {switches[labels[0]]:.2f} (1×32), {switches[labels[1]]:.2f} (32) "
+          f"| {switches[labels[2]]:.2f} (wrk), {switches[labels[3]]:.2f} (h2load --h1) | | |")
     ratio = med(r["grpc_p50_ms"] / r["in_process_p50_ms"] for r in rounds)
     summary["image_grpc_p50/in_process_p50"] = ratio
     print(f"| efficientnet_lite0 UINT8 infer p50, c=1: tritonclient.grpc vs in-process invoke (2 threads) "
@@ -406,6 +442,10 @@ def report(args, rounds, load_before, load_after):
           f"| {med(r['grpc_h2load_p50_ms'] for r in rounds):.2f} ms (gRPC, h2load) "
           f"| {med(r['grpc_http_binary_h2load_p50_ms'] for r in rounds):.2f} ms (HTTP) "
           f"| {med(r['grpc_h2load_p50_ms'] / r['grpc_http_binary_h2load_p50_ms'] for r in rounds):.3f} | |")
+    print(f"| efficientnet_lite0 the same two, context switches per request of the event loops and Swift's pool "
+          f"| {med(r['grpc_h2load_switches_per_req'] for r in rounds):.2f} "
+          f"| {med(r['grpc_http_binary_switches_per_req'] for r in rounds):.2f} "
+          f"| {med(r['grpc_h2load_switches_per_req'] / r['grpc_http_binary_switches_per_req'] for r in rounds):.3f} | |")
     print(f"| efficientnet_lite0 over gRPC, the server's own means: request / invoke (queue) "
           f"| {med(r['grpc_server_request_mean_ms'] for r in rounds):.2f} ms / "
           f"{med(r['grpc_server_invoke_mean_ms'] for r in rounds):.2f} ms "
