@@ -20,7 +20,8 @@ Rounds interleave everything (and rotate the order of the load runs) so drift hi
      `--shared-memory system` (the server runs with --allow-client-shm: no tensor bytes on the wire).
 Every server CPU figure is the server process's utime + stime over the run, per request. Beside the load runs and
 the lean c=1 runs, the context switches per request of the threads that carry a request between the socket and the
-handler (NIO's event loops and Swift's global pool; not the model's threads): each is a thread handing work to another.
+handler (NIO's event loops and Swift's global pool; not the model's threads): each is a thread handing work to another;
+at c=1 also those threads' CPU per request.
 
 Usage: Benchmarks/grpc_bench.py --ledge .build/release/ledge [--duration S] [--rounds N] [--json FILE]
 Run with the venv-grpc python (tritonclient[grpc]); needs wrk and h2load (apt install wrk nghttp2-client).
@@ -82,21 +83,23 @@ class Server:
     def cpu_s(self):
         return cpu_s(self.proc.pid)
 
-    def switches(self):
-        """Context switches (voluntary and not) so far of the threads that carry requests between the socket and
-        the handler: NIO's event loops (NIO-*) and Swift's global pool (*.default-qos); by thread id."""
-        counts = {}
+    def transport_threads(self):
+        """(context switches, voluntary and not; CPU seconds) so far of each thread that carries requests between
+        the socket and the handler: NIO's event loops (NIO-*) and Swift's global pool (*.default-qos); by thread id."""
+        threads = {}
         for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
             try:
-                with open(f"/proc/{self.proc.pid}/task/{tid}/comm") as f:
-                    comm = f.read().strip()
+                with open(f"/proc/{self.proc.pid}/task/{tid}/stat") as f:
+                    stat = f.read()
                 with open(f"/proc/{self.proc.pid}/task/{tid}/status") as f:
                     status = f.read()
             except FileNotFoundError:
                 continue  # the thread ended meanwhile
+            comm, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
             if comm.startswith("NIO-") or comm.endswith("default-qos"):
-                counts[tid] = sum(int(n) for n in re.findall(r"^(?:non)?voluntary_ctxt_switches:\s+(\d+)$", status, re.M))
-        return counts
+                switches = sum(int(n) for n in re.findall(r"^(?:non)?voluntary_ctxt_switches:\s+(\d+)$", status, re.M))
+                threads[tid] = (switches, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+        return threads
 
     def metrics(self):
         """Each `name{labels}` sample of /metrics summed over labels, with labels filtered by `protocol="grpc"`
@@ -174,10 +177,10 @@ def check_add(server):
 def measured(server, label, run, duration):
     """Runs one load, with the server's CPU seconds over it; gRPC runs must leave only successes in /metrics."""
     grpc_before = server.grpc_outcomes() if label.startswith("grpc") else None
-    cpu, switches = server.cpu_s(), server.switches()
+    cpu, threads = server.cpu_s(), server.transport_threads()
     result = run(duration)
     result["server_cpu_s"] = server.cpu_s() - cpu
-    result["server_switches"] = switches_since(server, switches)
+    result["server_switches"] = transport_since(server, threads)[0]
     if grpc_before is not None:
         ok, failed = (a - b for a, b in zip(server.grpc_outcomes(), grpc_before))
         if failed or ok < result["requests"]:
@@ -185,9 +188,12 @@ def measured(server, label, run, duration):
     return result
 
 
-def switches_since(server, before):
-    """The transport threads' context switches since `before` (``Server.switches``); a thread born since counts whole."""
-    return sum(n - before.get(tid, 0) for tid, n in server.switches().items())
+def transport_since(server, before):
+    """The transport threads' context switches and CPU seconds since `before` (``Server.transport_threads``);
+    a thread born since counts whole."""
+    now = server.transport_threads()
+    return (sum(n - before.get(tid, (0, 0))[0] for tid, (n, _) in now.items()),
+            sum(c - before.get(tid, (0, 0))[1] for tid, (_, c) in now.items()))
 
 
 def grpc_p50(server, model, warmups, calls):
@@ -245,7 +251,9 @@ def lean_p50s(server, model, name, image, warmups, calls, work):
     http_binary = h2load_p50(server, server.url(f"/v2/models/{model}/infer"), binary, warmups, calls, work,
                              ["content-type: application/octet-stream", f"inference-header-content-length: {len(header)}"], costs)
     return {"h2load_p50_ms": lean, "http_binary_h2load_p50_ms": http_binary,
-            "h2load_switches_per_req": grpc_costs["switches_per_req"], "http_binary_switches_per_req": costs["switches_per_req"]}
+            "h2load_switches_per_req": grpc_costs["switches_per_req"], "http_binary_switches_per_req": costs["switches_per_req"],
+            "h2load_transport_cpu_ms_per_req": grpc_costs["transport_cpu_ms_per_req"],
+            "http_binary_transport_cpu_ms_per_req": costs["transport_cpu_ms_per_req"]}
 
 
 def encoded_p50s(server, model, photo, warmups, calls, work):
@@ -277,7 +285,8 @@ def encoded_p50s(server, model, photo, warmups, calls, work):
 def h2load_p50(server, url, body, warmups, calls, work, headers=None, costs=None):
     """p50 ms of `calls` sequential posts of a prebuilt body by h2load (-c 1 -m 1) after `warmups`, a lean client:
     a gRPC frame by default, else an HTTP/1.1 post with `headers` (gRPC calls must all be successes in /metrics).
-    With `costs`, sets its `switches_per_req`: the transport threads' context switches per post (``Server.switches``)."""
+    With `costs`, sets its `switches_per_req` and `transport_cpu_ms_per_req`: the transport threads' context switches
+    and CPU per post (``Server.transport_threads``)."""
     log = os.path.join(work, "h2load.log")
     if os.path.exists(log):
         os.remove(log)  # h2load appends
@@ -285,10 +294,12 @@ def h2load_p50(server, url, body, warmups, calls, work, headers=None, costs=None
     extra = ["--h1", *(a for h in headers for a in ("-H", h))] if headers else \
         ["-H", "content-type: application/grpc", "-H", "te: trailers"]
     cmd = ["h2load", "-n", str(warmups + calls), "-c", "1", "-m", "1", "-d", body, "--log-file", log, *extra, url]
-    switches = server.switches()
+    threads = server.transport_threads()
     subprocess.run(cmd, check=True, capture_output=True)
     if costs is not None:
-        costs["switches_per_req"] = switches_since(server, switches) / (warmups + calls)
+        switches, cpu = transport_since(server, threads)
+        costs["switches_per_req"] = switches / (warmups + calls)
+        costs["transport_cpu_ms_per_req"] = cpu / (warmups + calls) * 1000
     ok, failed = (a - b for a, b in zip(server.grpc_outcomes(), before))
     with open(log) as f:
         rows = sorted(tuple(map(int, line.split()[:3])) for line in f if line.strip())
@@ -446,6 +457,10 @@ def report(args, rounds, load_before, load_after):
           f"| {med(r['grpc_h2load_switches_per_req'] for r in rounds):.2f} "
           f"| {med(r['grpc_http_binary_switches_per_req'] for r in rounds):.2f} "
           f"| {med(r['grpc_h2load_switches_per_req'] / r['grpc_http_binary_switches_per_req'] for r in rounds):.3f} | |")
+    print(f"| efficientnet_lite0 the same two, CPU per request of the event loops and Swift's pool (not the model's threads) "
+          f"| {med(r['grpc_h2load_transport_cpu_ms_per_req'] for r in rounds):.2f} ms "
+          f"| {med(r['grpc_http_binary_transport_cpu_ms_per_req'] for r in rounds):.2f} ms "
+          f"| {med(r['grpc_h2load_transport_cpu_ms_per_req'] / r['grpc_http_binary_transport_cpu_ms_per_req'] for r in rounds):.3f} | |")
     print(f"| efficientnet_lite0 over gRPC, the server's own means: request / invoke (queue) "
           f"| {med(r['grpc_server_request_mean_ms'] for r in rounds):.2f} ms / "
           f"{med(r['grpc_server_invoke_mean_ms'] for r in rounds):.2f} ms "
