@@ -206,6 +206,32 @@ import Testing
         }
     }
 
+    @Test func writerWritesIntegersAsStringDoes() {
+        func check<T: FixedWidthInteger>(_ type: T.Type) {
+            var values: [T] = [.min, .max, 0, 1, 9, 10, 99, 100, T.max / 10, T.max / 10 + 1]
+            if T.isSigned { values += [-1, -9, -10, T.min + 1, T.min / 10] }
+            var generator = SystemRandomNumberGenerator()
+            values += (0..<200).map { _ in T.random(in: .min ... .max, using: &generator) }
+            for value in values {
+                var writer = JSONWriter()
+                writer.integer(value)
+                #expect(String(decoding: writer.bytes, as: UTF8.self) == String(value), "\(T.self) \(value)")
+            }
+        }
+        check(UInt8.self)
+        check(Int8.self)
+        check(UInt16.self)
+        check(Int16.self)
+        check(UInt32.self)
+        check(Int32.self)
+        check(UInt64.self)
+        check(Int64.self)
+        check(Int.self)
+        var writer = JSONWriter()
+        writer.integer(Int128.min)  // wider than 64 bits: through String
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == "-170141183460469231731687303715884105728")
+    }
+
     @Test func writerEscapesStringsAndWritesNumbersAsJSONEncoderDoes() throws {
         var writer = JSONWriter()
         writer.raw("[")
