@@ -89,16 +89,16 @@ class Server:
         threads = {}
         for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
             try:
-                with open(f"/proc/{self.proc.pid}/task/{tid}/stat") as f:
-                    stat = f.read()
+                with open(f"/proc/{self.proc.pid}/task/{tid}/comm") as f:
+                    comm = f.read().strip()
+                if not (comm.startswith("NIO-") or comm.endswith("default-qos")):
+                    continue
                 with open(f"/proc/{self.proc.pid}/task/{tid}/status") as f:
                     status = f.read()
+                cpu = cpu_s(self.proc.pid, tid)
             except FileNotFoundError:
                 continue  # the thread ended meanwhile
-            comm, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
-            if comm.startswith("NIO-") or comm.endswith("default-qos"):
-                switches = sum(int(n) for n in re.findall(r"^(?:non)?voluntary_ctxt_switches:\s+(\d+)$", status, re.M))
-                threads[tid] = (switches, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+            threads[tid] = (sum(int(n) for n in re.findall(r"^(?:non)?voluntary_ctxt_switches:\s+(\d+)$", status, re.M)), cpu)
         return threads
 
     def metrics(self):

@@ -118,9 +118,9 @@ def wrk(url, body_file, content_type, connections, threads, duration, script=LUA
     return result
 
 
-def cpu_s(pid):
-    """The process's user + system CPU seconds so far (/proc/PID/stat)."""
-    with open(f"/proc/{pid}/stat") as f:
+def cpu_s(pid, tid=None):
+    """The process's user + system CPU seconds so far (/proc/PID/stat); with `tid`, that thread's (/proc/PID/task/TID/stat)."""
+    with open(f"/proc/{pid}/task/{tid}/stat" if tid else f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
