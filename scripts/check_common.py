@@ -113,7 +113,7 @@ def started_output(process, pattern, seconds=60):
 
 class GRPCServe:
     """`ledge serve -m MODEL --name add` on free loopback ports (gRPC's too), killed at exit: its
-    process and a grpcio channel to its gRPC port."""
+    process, its gRPC port and a grpcio channel to it."""
 
     def __init__(self, ledge, model, *extra):
         import atexit
@@ -123,10 +123,21 @@ class GRPCServe:
             [ledge, "serve", "-m", model, "--name", "add", "--no-probe", "--port", "0", "--grpc-port", "0", "--log-level", "warning",
              *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         atexit.register(self.kill)
-        port = started_output(self.process, r"gRPC[^\n]*127\.0\.0\.1:(\d+)")
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port.group(1)}")
+        self.port = int(started_output(self.process, r"gRPC[^\n]*127\.0\.0\.1:(\d+)").group(1))
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
 
     def kill(self):
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+def grpc_add_inputs(a, b):
+    """tritonclient.grpc inputs `a` and `b` (FP32) of add.onnx."""
+    import tritonclient.grpc as grpcclient
+    tensors = []
+    for name, values in (("a", a), ("b", b)):
+        tensor = grpcclient.InferInput(name, list(values.shape), "FP32")
+        tensor.set_data_from_numpy(values)
+        tensors.append(tensor)
+    return tensors

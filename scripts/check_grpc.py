@@ -47,7 +47,7 @@ import tritonclient.grpc as grpcclient
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 from tritonclient.utils import InferenceServerException
 
-from check_common import CheckFailed, expect, ok, reference, run_steps
+from check_common import CheckFailed, expect, grpc_add_inputs, ok, reference, run_steps
 
 
 def check_server(client):
@@ -138,15 +138,6 @@ def check_log_settings(client):
     ok(f"log settings: {', '.join(f'{k}={v}' for k, v in sorted(before.items()))}; verbose 1 and back")
 
 
-def add_inputs(a, b):
-    tensors = []
-    for name, values in (("a", a), ("b", b)):
-        tensor = grpcclient.InferInput(name, list(values.shape), "FP32")
-        tensor.set_data_from_numpy(values)
-        tensors.append(tensor)
-    return tensors
-
-
 def check_stream(client):
     answers = queue.Queue()
     client.start_stream(callback=lambda result, error: answers.put((result, error)))
@@ -154,7 +145,7 @@ def check_stream(client):
     for n in range(20):
         a = np.full((1, 4), n, dtype=np.float32)
         b = np.arange(4, dtype=np.float32).reshape(1, 4)
-        client.async_stream_infer("add", add_inputs(a, b), request_id=f"s{n}", enable_empty_final_response=n % 2 == 0)
+        client.async_stream_infer("add", grpc_add_inputs(a, b), request_id=f"s{n}", enable_empty_final_response=n % 2 == 0)
         sent.append(a + b)
     got = [answers.get(timeout=60) for _ in range(20)]
     client.stop_stream()
@@ -239,7 +230,7 @@ def check_encoded_images(client, target, fixtures):
 
 def check_errors(client):
     try:
-        client.infer("no_such_model", add_inputs(np.ones((1, 4), np.float32), np.ones((1, 4), np.float32)))
+        client.infer("no_such_model", grpc_add_inputs(np.ones((1, 4), np.float32), np.ones((1, 4), np.float32)))
     except InferenceServerException as e:
         expect(e.status() == "StatusCode.NOT_FOUND" and e.message() == "unknown model 'no_such_model'", "unknown model",
                f"got {e.status()} {e.message()!r}")
@@ -330,7 +321,7 @@ def check_shutdown(client, target, pid, metrics):
         except Exception as e:  # recorded, checked below
             unary.append(e)
 
-    client.async_stream_infer("add", add_inputs(np.ones((1, 4), np.float32), np.ones((1, 4), np.float32)), request_id="s0")
+    client.async_stream_infer("add", grpc_add_inputs(np.ones((1, 4), np.float32), np.ones((1, 4), np.float32)), request_id="s0")
     answers_first = answers.get(timeout=60)
     threads = [threading.Thread(target=call, args=(n,)) for n in range(4)]
     for t in threads:
@@ -346,7 +337,7 @@ def check_shutdown(client, target, pid, metrics):
         time.sleep(0.002)
     os.kill(pid, signal.SIGTERM)
     for n in range(1, 20):
-        client.async_stream_infer("add", add_inputs(np.full((1, 4), n, np.float32), np.ones((1, 4), np.float32)),
+        client.async_stream_infer("add", grpc_add_inputs(np.full((1, 4), n, np.float32), np.ones((1, 4), np.float32)),
                                   request_id=f"s{n}")
         time.sleep(0.01)
     got = [answers_first] + [answers.get(timeout=60) for _ in range(19)]
@@ -405,12 +396,12 @@ def check_exit_timeout(client, pid, seconds):
     answers = queue.Queue()
     client.start_stream(callback=lambda result, error: answers.put((result, error)))
     ones = np.ones((1, 4), np.float32)
-    client.async_stream_infer("add", add_inputs(ones, ones), request_id="h0")
+    client.async_stream_infer("add", grpc_add_inputs(ones, ones), request_id="h0")
     result, error = answers.get(timeout=60)
     expect(error is None and result.get_response().id == "h0", "exit timeout", f"first answer: {error}")
     os.kill(pid, signal.SIGTERM)
     started = time.monotonic()
-    client.async_stream_infer("add", add_inputs(ones, ones + 1), request_id="h1")
+    client.async_stream_infer("add", grpc_add_inputs(ones, ones + 1), request_id="h1")
     result, error = answers.get(timeout=60)
     expect(error is None and result.get_response().id == "h1", "exit timeout", f"answer while draining: {error}")
     expect(np.array_equal(result.as_numpy("sum"), ones + ones + 1), "exit timeout", "answer while draining: not a + b")

@@ -148,6 +148,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Network safety") var security: SecurityOptions
 
+    @OptionGroup(title: "gRPC connections") var grpcConnections: GRPCConnectionOptions
+
     @OptionGroup(title: "Model probe and caches") var probe: ProbeOptions
 
     @OptionGroup(title: "Images") var decode: DecodeOptions
@@ -173,6 +175,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if noGRPC, grpcPort != nil { throw ValidationError("--grpc-port and --no-grpc go against each other: give one") }
         if noGRPC, noGRPCReflection { throw ValidationError("--no-grpc-reflection is for the gRPC server, which --no-grpc turns off: give one") }
+        if noGRPC, let flag = grpcConnections.given.first {
+            throw ValidationError("\(flag) is for the gRPC server, which --no-grpc turns off: give one")
+        }
         if grpcPort == nil, !noGRPC, port == 8001 {
             throw ValidationError("--port 8001 is the default gRPC port: give --grpc-port PORT or --no-grpc")
         }
@@ -255,19 +260,16 @@ struct ServeCommand: AsyncParsableCommand {
         let host = self.host
         let names = repository.names
         let scheme = network.scheme
-        let grpc =
-            noGRPC
-            ? nil
-            : try GRPCInferenceServer(
-                configuration: GRPCConfiguration(
-                    host: host, port: grpcPort ?? (port == 0 ? 0 : 8001), maxReceiveMessageSize: maxBodySize, version: LedgeVersion.current,
-                    access: network.access,
-                    tls: network.tls.map {
-                        GRPCTLS(credentials: $0.credentials, clientCAPEM: $0.clientTrust?.pemBytes, verifyClient: $0.clientTrust?.verify)
-                    },
-                    reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true, logSettings: logSettings,
-                    reflection: !noGRPCReflection, exitTimeout: limits.limits.exitTimeout),
-                repository: repository, logger: logger)
+        var grpcConfiguration = GRPCConfiguration(
+            host: host, port: grpcPort ?? (port == 0 ? 0 : 8001), maxReceiveMessageSize: maxBodySize, version: LedgeVersion.current,
+            access: network.access,
+            tls: network.tls.map {
+                GRPCTLS(credentials: $0.credentials, clientCAPEM: $0.clientTrust?.pemBytes, verifyClient: $0.clientTrust?.verify)
+            },
+            reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true, logSettings: logSettings,
+            reflection: !noGRPCReflection, exitTimeout: limits.limits.exitTimeout)
+        grpcConnections.apply(to: &grpcConfiguration)
+        let grpc = noGRPC ? nil : try GRPCInferenceServer(configuration: grpcConfiguration, repository: repository, logger: logger)
         let (exitTimeout, exitDeadline) = (limits.exitTimeout, limits.limits.exitTimeout)
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,

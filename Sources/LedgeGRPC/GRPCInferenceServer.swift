@@ -40,6 +40,11 @@ public struct GRPCConfiguration: Sendable {
     /// After graceful shutdown begins, calls and streams still open this long are closed (Triton's
     /// `--exit-timeout-secs`): a client's open stream cannot hold the server up.
     public var exitTimeout: Duration = .seconds(30)
+    /// The server's keep-alive pings and how often a client may ping (Triton's `--grpc-keepalive-*` flags).
+    public var keepalive = GRPCKeepalive()
+    /// A connection this old is sent GOAWAY and closed once its calls finish (gRFC A9's
+    /// `MAX_CONNECTION_AGE`), so that clients reconnect and spread over replicas; `nil`: never.
+    public var maxConnectionAge: Duration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8001, maxReceiveMessageSize: Int = 64 << 20, version: String = "0.1.0",
@@ -139,6 +144,9 @@ public final class GRPCInferenceServer: Service, Sendable {
             // Each stream may buffer a message: bounded per connection, as HTTP bounds connections.
             config.http2.maxConcurrentStreams = Self.maxConcurrentStreams
             config.connection.maxIdleTime = configuration.idleTimeout
+            config.connection.keepalive = configuration.keepalive.transportKeepalive
+            // The calls open when a connection reaches its age get the drain's grace (below) to finish.
+            config.connection.maxAge = configuration.maxConnectionAge
             // Once draining, a connection's calls and streams have this long to finish (then they end
             // UNAVAILABLE: ``exitTimeoutPassed(reason:)``), and half a second to send that; then it is closed.
             config.connection.maxGraceTime = configuration.exitTimeout + Self.statusGrace
@@ -147,7 +155,11 @@ public final class GRPCInferenceServer: Service, Sendable {
             // transport cap (twice the limit) and resets the stream.
             config.compression.enabledAlgorithms = [.gzip, .deflate]
             // A connection with no call open closes as soon as the drain begins (IdleDrainHandler).
-            config.channelDebuggingCallbacks.onAcceptTCPConnection = { IdleDrainHandler.add(to: $0) }
+            // A peer that does not answer a ping within the keep-alive timeout is closed (KeepaliveWatchdog).
+            let pingTimeout = configuration.keepalive.timeout
+            config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
+                IdleDrainHandler.add(to: channel).flatMap { KeepaliveWatchdog.add(to: channel, timeout: pingTimeout) }
+            }
             config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { IdleDrainHandler.track(stream: $0) }
         }
         let transport =

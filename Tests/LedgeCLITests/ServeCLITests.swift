@@ -92,6 +92,22 @@ import Testing
                 "--no-grpc-reflection is for the gRPC server, which --no-grpc turns off: give one"
             ),
             (["--port", "8001"], "--port 8001 is the default gRPC port: give --grpc-port PORT or --no-grpc"),
+            (
+                ["--port", "0", "--no-grpc", "--grpc-max-connection-age", "60000"],
+                "--grpc-max-connection-age is for the gRPC server, which --no-grpc turns off: give one"
+            ),
+            (
+                ["--port", "0", "--grpc-keepalive-time", "0"],
+                "--grpc-keepalive-time must be between 1 and 2147483647 milliseconds, got 0"
+            ),
+            (
+                ["--port", "0", "--grpc-http2-min-recv-ping-interval-without-data=-1"],
+                "--grpc-http2-min-recv-ping-interval-without-data must be between 0 and 2147483647 milliseconds, got -1"
+            ),
+            (
+                ["--port", "0", "--grpc-keepalive-permit-without-calls", "yes"],
+                "The value 'yes' is invalid for '--grpc-keepalive-permit-without-calls <0|1>'"
+            ),
         ] {
             let result = try ProcessRunner.ledge(["serve", "--model", add] + arguments)
             #expect(result.status == 2)

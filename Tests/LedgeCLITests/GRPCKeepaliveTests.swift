@@ -1,0 +1,34 @@
+import Foundation
+import LedgeTesting
+import Testing
+
+/// The gRPC server's connection management (Triton's `--grpc-keepalive-*` flags and
+/// `--grpc-max-connection-age`) of the real `ledge serve`, seen by a raw HTTP/2 peer and by
+/// tritonclient's gRPC client (scripts/check_grpc_keepalive.py).
+@Suite(.ownThread) struct GRPCKeepaliveTests {
+    @Test func keepalivePingsPolicingAndAge() async throws {
+        let result = try await ProcessRunner.check(
+            "check_grpc_keepalive.py", venv: "venv-grpc", ["--ledge", Fixtures.ledgeExecutable, "--model", Fixtures.model("add.onnx")],
+            timeLimit: 120)
+        #expect(result.passed, "check_grpc_keepalive.py failed: \(result.stderr)")
+        let keepalive = try Regex<(Substring, Substring, Substring)>(
+            #"ok: keep-alive 300 ms, timeout 500 ms: a silent peer pinged at ([0-9.]+) s and closed at ([0-9.]+) s; "#
+                + #"a peer that answers still open after 2 s \(\d+ pings\); a tritonclient stream quiet for 1\.5 s answered before and after"#)
+        let seen = try #require(result.lines.lazy.compactMap { try? keepalive.wholeMatch(in: $0) }.first, "\(result.stdout)")
+        // The ping 300 ms after the last read, the close when it is still unanswered 500 ms later.
+        let pinged = try #require(Double(seen.output.1)), closed = try #require(Double(seen.output.2))
+        #expect(pinged >= 0.25 && closed - pinged >= 0.45, "ping at \(pinged) s, closed at \(closed) s")
+        for line in [
+            "ok: 4 pings 200 ms apart with no call open: the 4th (the third strike) gets GOAWAY ENHANCE_YOUR_CALM and the connection closed; with --grpc-keepalive-permit-without-calls 1 --grpc-http2-min-recv-ping-interval-without-data 0: 10 of 10 answered, still open",
+            "all gRPC connection checks passed",
+        ] {
+            #expect(result.lines.contains(line), "missing line: \(line)\n\(result.stdout)")
+        }
+        let age = try Regex<(Substring, Substring)>(
+            #"ok: --grpc-max-connection-age 500: GOAWAY \(last stream 2147483647\) at ([0-9.]+) s, a PING, GOAWAY \(last stream 0\), "#
+                + #"closed at [0-9.]+ s; a tritonclient stream open [0-9.]+ s had its 10 requests answered in order, "#
+                + #"then an infer on a new connection equals a \+ b"#)
+        let aged = try #require(result.lines.lazy.compactMap { try? age.wholeMatch(in: $0) }.first, "\(result.stdout)")
+        #expect((Double(aged.output.1) ?? 0) >= 0.45, "\(aged.output.0)")
+    }
+}
