@@ -1,6 +1,7 @@
 // Public imports: a conformance of a public type to a public protocol is public.
 public import ArgumentParser
 public import LedgeBench
+public import LedgeGRPC
 public import Logging
 
 /// `ledge bench --format`: `table`, `json`, `csv`, `markdown` (or `md`), in any case.
@@ -10,6 +11,9 @@ extension BenchFormat: ExpressibleByArgument {
         self.init(rawValue: name == "md" ? "markdown" : name)
     }
 }
+
+/// `ledge serve --grpc-infer-response-compression-level`: Triton's level names.
+extension GRPCResponseCompression: ExpressibleByArgument {}
 
 /// `ledge serve --log-level`: swift-log's level names.
 extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -148,7 +148,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Network safety") var security: SecurityOptions
 
-    @OptionGroup(title: "gRPC connections") var grpcConnections: GRPCConnectionOptions
+    @OptionGroup(title: "gRPC transport") var grpcTransport: GRPCTransportOptions
 
     @OptionGroup(title: "Model probe and caches") var probe: ProbeOptions
 
@@ -175,7 +175,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if noGRPC, grpcPort != nil { throw ValidationError("--grpc-port and --no-grpc go against each other: give one") }
         if noGRPC, noGRPCReflection { throw ValidationError("--no-grpc-reflection is for the gRPC server, which --no-grpc turns off: give one") }
-        if noGRPC, let flag = grpcConnections.given.first {
+        if noGRPC, let flag = grpcTransport.given.first {
             throw ValidationError("\(flag) is for the gRPC server, which --no-grpc turns off: give one")
         }
         if grpcPort == nil, !noGRPC, port == 8001 {
@@ -268,7 +268,7 @@ struct ServeCommand: AsyncParsableCommand {
             },
             reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true, logSettings: logSettings,
             reflection: !noGRPCReflection, exitTimeout: limits.limits.exitTimeout)
-        grpcConnections.apply(to: &grpcConfiguration)
+        grpcTransport.apply(to: &grpcConfiguration)
         let grpc = noGRPC ? nil : try GRPCInferenceServer(configuration: grpcConfiguration, repository: repository, logger: logger)
         let (exitTimeout, exitDeadline) = (limits.exitTimeout, limits.limits.exitTimeout)
         let configuration = ServerConfiguration(

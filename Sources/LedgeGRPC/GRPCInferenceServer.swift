@@ -45,6 +45,8 @@ public struct GRPCConfiguration: Sendable {
     /// A connection this old is sent GOAWAY and closed once its calls finish (gRFC A9's
     /// `MAX_CONNECTION_AGE`), so that clients reconnect and spread over replicas; `nil`: never.
     public var maxConnectionAge: Duration?
+    /// Which algorithm, if any, infer responses are compressed with (Triton's `--grpc-infer-response-compression-level`).
+    public var responseCompression = GRPCResponseCompression.none
 
     public init(
         host: String = "127.0.0.1", port: Int = 8001, maxReceiveMessageSize: Int = 64 << 20, version: String = "0.1.0",
@@ -160,7 +162,10 @@ public final class GRPCInferenceServer: Service, Sendable {
             config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
                 IdleDrainHandler.add(to: channel).flatMap { KeepaliveWatchdog.add(to: channel, timeout: pingTimeout) }
             }
-            config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { IdleDrainHandler.track(stream: $0) }
+            let compression = configuration.responseCompression
+            config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
+                IdleDrainHandler.track(stream: stream).flatMap { ResponseCompressionHandler.add(to: stream, level: compression) }
+            }
         }
         let transport =
             configuration.reusePort

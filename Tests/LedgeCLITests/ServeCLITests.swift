@@ -105,6 +105,10 @@ import Testing
                 "--grpc-http2-min-recv-ping-interval-without-data must be between 0 and 2147483647 milliseconds, got -1"
             ),
             (
+                ["--port", "0", "--grpc-infer-response-compression-level", "max"],
+                "The value 'max' is invalid for '--grpc-infer-response-compression-level <none|low|med|high>'. Please provide one of 'none', 'low', 'med' or 'high'."
+            ),
+            (
                 ["--port", "0", "--grpc-keepalive-permit-without-calls", "yes"],
                 "The value 'yes' is invalid for '--grpc-keepalive-permit-without-calls <0|1>'"
             ),

@@ -1,9 +1,10 @@
 internal import ArgumentParser
 internal import LedgeGRPC
 
-/// `ledge serve`'s gRPC connection management: keep-alive pings and a connection's age, with
-/// Triton's flag names and units (milliseconds) so that a Triton command line carries over.
-struct GRPCConnectionOptions: ParsableArguments {
+/// `ledge serve`'s gRPC transport: keep-alive pings, a connection's age and the compression of
+/// infer responses, with Triton's flag names and units (milliseconds) so that a Triton command
+/// line carries over.
+struct GRPCTransportOptions: ParsableArguments {
     @Option(
         name: .customLong("grpc-keepalive-time"),
         help: ArgumentHelp(
@@ -42,6 +43,15 @@ struct GRPCConnectionOptions: ParsableArguments {
             """, valueName: "ms"))
     var maxConnectionAge: Int?
 
+    @Option(
+        name: .customLong("grpc-infer-response-compression-level"),
+        help: ArgumentHelp(
+            """
+            Compress ModelInfer and ModelStreamInfer responses for clients that accept it: low with gzip, med and high \
+            with deflate when accepted, else with the one accepted (zlib's default level, as in Triton). (default: none)
+            """, valueName: "none|low|med|high"))
+    var responseCompression: GRPCResponseCompression?
+
     /// The longest duration taken, in milliseconds (about 24.8 days: what gRPC's C core takes).
     static let maximum = Int(Int32.max)
 
@@ -52,6 +62,7 @@ struct GRPCConnectionOptions: ParsableArguments {
             ("--grpc-keepalive-permit-without-calls", permitWithoutCalls != nil),
             ("--grpc-http2-min-recv-ping-interval-without-data", minReceivedPingInterval != nil),
             ("--grpc-max-connection-age", maxConnectionAge != nil),
+            ("--grpc-infer-response-compression-level", responseCompression != nil),
         ].filter(\.1).map(\.0)
     }
 
@@ -67,13 +78,14 @@ struct GRPCConnectionOptions: ParsableArguments {
         }
     }
 
-    /// Sets the keep-alive and the age of `configuration`'s connections from the flags given.
+    /// Sets `configuration`'s keep-alive, connection age and response compression from the flags given.
     func apply(to configuration: inout GRPCConfiguration) {
         if let keepaliveTime { configuration.keepalive.time = .milliseconds(keepaliveTime) }
         if let keepaliveTimeout { configuration.keepalive.timeout = .milliseconds(keepaliveTimeout) }
         if let permitWithoutCalls { configuration.keepalive.permitWithoutCalls = permitWithoutCalls.value }
         if let minReceivedPingInterval { configuration.keepalive.minReceivedPingInterval = .milliseconds(minReceivedPingInterval) }
         configuration.maxConnectionAge = maxConnectionAge.map { .milliseconds($0) }
+        if let responseCompression { configuration.responseCompression = responseCompression }
     }
 }
 

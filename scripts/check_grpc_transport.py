@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Check `ledge serve`'s gRPC connection management (Triton's --grpc-keepalive-* flags and
---grpc-max-connection-age) with a raw HTTP/2 peer, which shows the frames a client library hides,
-and with tritonclient's gRPC client:
+"""Check `ledge serve`'s gRPC transport settings (Triton's --grpc-keepalive-* flags,
+--grpc-max-connection-age and --grpc-infer-response-compression-level) with a raw HTTP/2 peer,
+which shows the frames a client library hides, and with tritonclient's gRPC client:
 - keep-alive: the server pings a connection it has read nothing from for --grpc-keepalive-time and
   closes it when the ping goes unanswered for --grpc-keepalive-timeout (a peer that lost power); a
   peer that answers keeps its connection, and so does a tritonclient stream left quiet;
@@ -10,9 +10,12 @@ and with tritonclient's gRPC client:
   --grpc-http2-min-recv-ping-interval-without-data 0 every ping is answered;
 - age: at --grpc-max-connection-age the server sends GOAWAY (every stream id), a PING, then once
   answered a GOAWAY naming the last stream, and closes; a tritonclient stream open at that age has
-  every request answered, and the client's next call goes over a new connection.
+  every request answered, and the client's next call goes over a new connection;
+- response compression: ModelInfer's response message is plain by default; gzip at `low` and deflate
+  at `high` for a client accepting both (gRPC's C core's choice), the accepted one when only one is,
+  plain when none is and for other methods; tritonclient reads the compressed answers as the plain ones.
 
-Usage: python scripts/check_grpc_keepalive.py --ledge PATH --model add.onnx
+Usage: python scripts/check_grpc_transport.py --ledge PATH --model add.onnx
 
 Starts its own servers on 127.0.0.1. Prints one line per check ("ok: ..."); on the first failure
 prints "FAIL: <check>: <why>" to stderr and exits 1.
@@ -24,19 +27,36 @@ import socket
 import struct
 import sys
 import time
+import zlib
 
 os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 import numpy as np  # noqa: E402
 import tritonclient.grpc as grpcclient  # noqa: E402
+import tritonclient.grpc.service_pb2 as pb  # noqa: E402
 
 from check_common import GRPCServe, expect, grpc_add_inputs, ok, run_steps  # noqa: E402
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-DATA, HEADERS, SETTINGS, PING, GOAWAY = 0, 1, 4, 6, 7
+DATA, HEADERS, SETTINGS, PING, GOAWAY, WINDOW_UPDATE = 0, 1, 4, 6, 7, 8
 ACK = 1
 ENHANCE_YOUR_CALM = 11
 MAX_STREAM_ID = (1 << 31) - 1
+END_STREAM, END_HEADERS = 1, 4
+SERVICE = "/inference.GRPCInferenceService/"
+
+
+def hpack_literal(name, value):
+    """A header field as HPACK's literal without indexing, new name, no Huffman coding (RFC 7541 §6.2.2)."""
+    def string(text):
+        data, length, out = text.encode(), len(text.encode()), b""
+        if length < 127:
+            return bytes([length]) + data
+        out, length = bytes([127]), length - 127
+        while length >= 128:
+            out, length = out + bytes([length % 128 + 128]), length // 128
+        return out + bytes([length]) + data
+    return b"\x00" + string(name) + string(value)
 
 
 def frame(kind, flags, stream, payload=b""):
@@ -44,22 +64,49 @@ def frame(kind, flags, stream, payload=b""):
 
 
 class Peer:
-    """An HTTP/2 connection with no call: it sends the preface and its SETTINGS, acknowledges the
-    server's SETTINGS, and records every frame it reads with the time since it connected."""
+    """An HTTP/2 connection: it sends the preface and its SETTINGS, acknowledges the server's
+    SETTINGS, makes calls when asked (``call``), and records every frame it reads with the time
+    since it connected."""
 
     def __init__(self, port):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.start = time.monotonic()
-        self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0))
+        # The largest windows (SETTINGS_INITIAL_WINDOW_SIZE and the connection's): it never has to send WINDOW_UPDATE.
+        self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0, struct.pack(">HI", 4, MAX_STREAM_ID))
+                          + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_STREAM_ID - 65535)))
         self.pending = b""
-        self.frames = []  # (seconds, kind, flags, payload)
+        self.frames = []  # (seconds, kind, flags, payload) of the connection's frames
+        self.frames_with_streams = []  # (seconds, kind, flags, stream, payload) of every frame
         self.closed_at = None
 
     def ping(self, data):
         self.sock.sendall(frame(PING, 0, 0, data))
 
-    def read(self, until, answer_pings):
-        """Reads frames until `until` seconds after connecting, or until the server closes the connection."""
+    def call(self, stream, method, message, accept):
+        """One unary call on `stream` with `grpc-accept-encoding: accept`: the response's DATA bytes."""
+        headers = b"".join(hpack_literal(n, v) for n, v in (
+            (":method", "POST"), (":scheme", "http"), (":path", SERVICE + method), (":authority", "127.0.0.1"),
+            ("content-type", "application/grpc"), ("te", "trailers"), ("grpc-accept-encoding", accept)))
+        body = message.SerializeToString()
+        data = struct.pack(">BI", 0, len(body)) + body
+        deadline = time.monotonic() - self.start + 30
+        while not self.of(SETTINGS) and self.closed_at is None:  # the server's window, set there, before a large message
+            self.read(until=deadline, answer_pings=True, once=True)
+        chunks = [data[i:i + 16384] for i in range(0, len(data), 16384)] or [b""]  # HTTP/2's smallest frame limit
+        self.sock.sendall(frame(HEADERS, END_HEADERS, stream, headers) + b"".join(
+            frame(DATA, END_STREAM if i == len(chunks) - 1 else 0, stream, c) for i, c in enumerate(chunks)))
+        while not any(k == HEADERS and f & END_STREAM and sid == stream for _, k, f, sid, _ in self.stream_frames()):
+            expect(self.closed_at is None and time.monotonic() - self.start < deadline, f"{method}'s answer",
+                   f"frames {[(k, f) for _, k, f, _, _ in self.stream_frames()]}")
+            self.read(until=deadline, answer_pings=True, once=True)
+        return b"".join(p for _, k, _, sid, p in self.stream_frames() if k == DATA and sid == stream)
+
+    def stream_frames(self):
+        return self.frames_with_streams
+
+    def read(self, until, answer_pings, once=False):
+        """Reads frames until `until` seconds after connecting, or until the server closes the connection
+        (with `once`, one read's frames)."""
         while self.closed_at is None:
             left = until - (time.monotonic() - self.start)
             if left <= 0:
@@ -80,12 +127,17 @@ class Peer:
                 if len(self.pending) < 9 + length:
                     break
                 kind, flags, payload = self.pending[3], self.pending[4], self.pending[9:9 + length]
+                stream = int.from_bytes(self.pending[5:9], "big") & MAX_STREAM_ID
                 self.pending = self.pending[9 + length:]
-                self.frames.append((time.monotonic() - self.start, kind, flags, payload))
+                self.frames_with_streams.append((time.monotonic() - self.start, kind, flags, stream, payload))
+                if stream == 0:
+                    self.frames.append((time.monotonic() - self.start, kind, flags, payload))
                 if kind == SETTINGS and not flags & ACK:
                     self.sock.sendall(frame(SETTINGS, ACK, 0))
                 if kind == PING and not flags & ACK and answer_pings:
                     self.sock.sendall(frame(PING, ACK, 0, payload))
+            if once:
+                return
 
     def of(self, kind, ack=False):
         return [(t, payload) for t, k, flags, payload in self.frames if k == kind and bool(flags & ACK) == ack]
@@ -96,6 +148,25 @@ class Peer:
 
     def close(self):
         self.sock.close()
+
+
+def message_coding(data):
+    """(coding, message bytes) of one length-prefixed gRPC message: `plain`, `gzip` or `deflate` (zlib-wrapped)."""
+    expect(len(data) >= 5 and int.from_bytes(data[1:5], "big") == len(data) - 5, "one gRPC message", f"{len(data)} bytes")
+    flag, body = data[0], data[5:]
+    if flag == 0:
+        return "plain", body
+    if body[:2] == b"\x1f\x8b":
+        return "gzip", zlib.decompress(body, 16 + zlib.MAX_WBITS)
+    return "deflate", zlib.decompress(body)
+
+
+def add_request(n):
+    request = pb.ModelInferRequest(model_name="add")
+    for name, values in (("a", np.full((1, 4), n, np.float32)), ("b", np.ones((1, 4), np.float32))):
+        request.inputs.add(name=name, datatype="FP32", shape=[1, 4])
+        request.raw_input_contents.append(values.tobytes())
+    return request
 
 
 def infer_add(client, n):
@@ -208,7 +279,47 @@ def main():
            f"(last stream 0), closed at {peer.closed_at:.2f} s; a tritonclient stream open {open_for:.1f} s had its 10 requests "
            "answered in order, then an infer on a new connection equals a + b")
 
-    return run_steps([("keep-alive", keepalive), ("ping policing", policing), ("age", age)], "all gRPC connection checks passed")
+    def compression():
+        seen, stream = {}, 1
+        for level in ("none", "low", "med", "high"):
+            server = GRPCServe(args.ledge, args.model, *(["--grpc-infer-response-compression-level", level] if level != "none" else []))
+            peer = Peer(server.port)
+            for accept in ("identity,deflate,gzip", "identity,gzip", "identity"):
+                coding, body = message_coding(peer.call(stream, "ModelInfer", add_request(stream), accept))
+                stream += 2
+                answer = pb.ModelInferResponse.FromString(body)
+                got = np.frombuffer(answer.raw_output_contents[0], np.float32)
+                expect(answer.model_name == "add" and np.array_equal(got, np.full(4, stream - 2 + 1, np.float32)),
+                       f"ModelInfer answered {coding} at {level}", f"{answer}")
+                seen[(level, accept)] = coding
+            coding, body = message_coding(peer.call(stream, "ServerMetadata", pb.ServerMetadataRequest(), "identity,deflate,gzip"))
+            stream += 2
+            expect(coding == "plain" and pb.ServerMetadataResponse.FromString(body).name == "ledge", f"ServerMetadata at {level}",
+                   coding)
+            peer.close()
+            if level == "high":  # tritonclient reads compressed answers: unary and on a stream
+                client = grpcclient.InferenceServerClient(f"127.0.0.1:{server.port}")
+                infer_add(client, 4)
+                answers = queue.Queue()
+                client.start_stream(callback=lambda result, error: answers.put((result, error)))
+                client.async_stream_infer("add", grpc_add_inputs(np.full((1, 4), 5, np.float32), np.ones((1, 4), np.float32)))
+                result, error = answers.get(timeout=30)
+                client.stop_stream()
+                client.close()
+                expect(error is None and np.array_equal(result.as_numpy("sum"), np.full((1, 4), 6, np.float32)),
+                       "tritonclient's stream answer at high", f"{error}")
+            server.kill()
+        want = {("none", "identity,deflate,gzip"): "plain", ("none", "identity,gzip"): "plain", ("none", "identity"): "plain",
+                ("low", "identity,deflate,gzip"): "gzip", ("low", "identity,gzip"): "gzip", ("low", "identity"): "plain",
+                ("med", "identity,deflate,gzip"): "deflate", ("med", "identity,gzip"): "gzip", ("med", "identity"): "plain",
+                ("high", "identity,deflate,gzip"): "deflate", ("high", "identity,gzip"): "gzip", ("high", "identity"): "plain"}
+        expect(seen == want, "the algorithm each level picks", f"{seen}")
+        ok("ModelInfer responses: plain by default; accepting identity,deflate,gzip: low gzip, med and high deflate; accepting "
+           "identity,gzip: gzip at every level; accepting identity: plain; ServerMetadata plain; each answer a + b; tritonclient's "
+           "unary and stream answers at high equal a + b")
+
+    return run_steps([("keep-alive", keepalive), ("ping policing", policing), ("age", age), ("compression", compression)],
+                     "all gRPC transport checks passed")
 
 
 if __name__ == "__main__":

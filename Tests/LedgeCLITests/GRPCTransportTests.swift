@@ -2,15 +2,16 @@ import Foundation
 import LedgeTesting
 import Testing
 
-/// The gRPC server's connection management (Triton's `--grpc-keepalive-*` flags and
-/// `--grpc-max-connection-age`) of the real `ledge serve`, seen by a raw HTTP/2 peer and by
-/// tritonclient's gRPC client (scripts/check_grpc_keepalive.py).
-@Suite(.ownThread) struct GRPCKeepaliveTests {
-    @Test func keepalivePingsPolicingAndAge() async throws {
+/// The gRPC server's transport settings (Triton's `--grpc-keepalive-*` flags,
+/// `--grpc-max-connection-age` and `--grpc-infer-response-compression-level`) of the real
+/// `ledge serve`, seen by a raw HTTP/2 peer and by tritonclient's gRPC client
+/// (scripts/check_grpc_transport.py).
+@Suite(.ownThread) struct GRPCTransportTests {
+    @Test func keepalivePolicingAgeAndCompression() async throws {
         let result = try await ProcessRunner.check(
-            "check_grpc_keepalive.py", venv: "venv-grpc", ["--ledge", Fixtures.ledgeExecutable, "--model", Fixtures.model("add.onnx")],
+            "check_grpc_transport.py", venv: "venv-grpc", ["--ledge", Fixtures.ledgeExecutable, "--model", Fixtures.model("add.onnx")],
             timeLimit: 120)
-        #expect(result.passed, "check_grpc_keepalive.py failed: \(result.stderr)")
+        #expect(result.passed, "check_grpc_transport.py failed: \(result.stderr)")
         let keepalive = try Regex<(Substring, Substring, Substring)>(
             #"ok: keep-alive 300 ms, timeout 500 ms: a silent peer pinged at ([0-9.]+) s and closed at ([0-9.]+) s; "#
                 + #"a peer that answers still open after 2 s \(\d+ pings\); a tritonclient stream quiet for 1\.5 s answered before and after"#)
@@ -20,7 +21,8 @@ import Testing
         #expect(pinged >= 0.25 && closed - pinged >= 0.45, "ping at \(pinged) s, closed at \(closed) s")
         for line in [
             "ok: 4 pings 200 ms apart with no call open: the 4th (the third strike) gets GOAWAY ENHANCE_YOUR_CALM and the connection closed; with --grpc-keepalive-permit-without-calls 1 --grpc-http2-min-recv-ping-interval-without-data 0: 10 of 10 answered, still open",
-            "all gRPC connection checks passed",
+            "ok: ModelInfer responses: plain by default; accepting identity,deflate,gzip: low gzip, med and high deflate; accepting identity,gzip: gzip at every level; accepting identity: plain; ServerMetadata plain; each answer a + b; tritonclient's unary and stream answers at high equal a + b",
+            "all gRPC transport checks passed",
         ] {
             #expect(result.lines.contains(line), "missing line: \(line)\n\(result.stdout)")
         }
