@@ -133,13 +133,15 @@ bench-graph-cache: setup
 	$(LEDGE_HOME)/venv/bin/python Benchmarks/graph_cache_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
 
 ## soak: mixed good and bad traffic at 32 connections for SOAK_SECONDS (default 600) under wrk
+## (SOAK_ARGS=--grpc adds good and bad gRPC calls under h2load)
 SOAK_SECONDS ?= 600
+SOAK_ARGS ?=
 soak: setup
 	@$(RELEASE_OBJECTS_CHECK)
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@$(RELEASE_CHECK)
 	command -v wrk >/dev/null || env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null
-	$(LEDGE_HOME)/venv/bin/python Benchmarks/soak.py --ledge .build/release/ledge --duration $(SOAK_SECONDS)
+	$(LEDGE_HOME)/venv/bin/python Benchmarks/soak.py --ledge .build/release/ledge --duration $(SOAK_SECONDS) $(SOAK_ARGS)
 
 ## lint: check the formatting of the Swift sources against .swift-format (the toolchain's swift format)
 lint:
