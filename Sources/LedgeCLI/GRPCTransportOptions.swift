@@ -8,14 +8,21 @@ struct GRPCTransportOptions: ParsableArguments {
     @Option(
         name: .customLong("grpc-keepalive-time"),
         help: ArgumentHelp(
-            "Milliseconds without reading from a gRPC connection before the server pings it. (default: 7200000, 2 hours)",
+            """
+            Milliseconds without reading from a gRPC connection before the server pings it; at least 1000 (the HTTP/2 \
+            handler closes a connection that sends over 200 control frames in 30 s, and each answer counts). \
+            (default: 7200000, 2 hours)
+            """,
             valueName: "ms"))
     var keepaliveTime: Int?
 
     @Option(
         name: .customLong("grpc-keepalive-timeout"),
         help: ArgumentHelp(
-            "Milliseconds the client has to answer that ping; then its connection is closed. (default: 20000)", valueName: "ms"))
+            """
+            Milliseconds the client has to answer that ping (or send anything); then its connection is closed. An idle \
+            grpcio or tritonclient channel reads only every 5 s. (default: 20000)
+            """, valueName: "ms"))
     var keepaliveTimeout: Int?
 
     @Option(
@@ -38,8 +45,8 @@ struct GRPCTransportOptions: ParsableArguments {
         name: .customLong("grpc-max-connection-age"),
         help: ArgumentHelp(
             """
-            Milliseconds a gRPC connection may live: then it is sent GOAWAY, its calls get --exit-timeout-secs to \
-            finish, and the client reconnects (to another replica behind a load balancer). (default: no limit)
+            Milliseconds a gRPC connection may live (±10 %): then it is sent GOAWAY, and closed once its calls end; \
+            the client reconnects (to another replica behind a load balancer). (default: no limit)
             """, valueName: "ms"))
     var maxConnectionAge: Int?
 
@@ -68,7 +75,7 @@ struct GRPCTransportOptions: ParsableArguments {
 
     func validate() throws {
         for (name, value, least) in [
-            ("--grpc-keepalive-time", keepaliveTime, 1), ("--grpc-keepalive-timeout", keepaliveTimeout, 1),
+            ("--grpc-keepalive-time", keepaliveTime, 1000), ("--grpc-keepalive-timeout", keepaliveTimeout, 1),
             ("--grpc-http2-min-recv-ping-interval-without-data", minReceivedPingInterval, 0),
             ("--grpc-max-connection-age", maxConnectionAge, 1),
         ] {

@@ -147,8 +147,7 @@ public final class GRPCInferenceServer: Service, Sendable {
             config.http2.maxConcurrentStreams = Self.maxConcurrentStreams
             config.connection.maxIdleTime = configuration.idleTimeout
             config.connection.keepalive = configuration.keepalive.transportKeepalive
-            // The calls open when a connection reaches its age get the drain's grace (below) to finish.
-            config.connection.maxAge = configuration.maxConnectionAge
+            // Not grpc-swift's maxAge: its two-step GOAWAY loses an idle client's next call (ConnectionDrainHandler).
             // Once draining, a connection's calls and streams have this long to finish (then they end
             // UNAVAILABLE: ``exitTimeoutPassed(reason:)``), and half a second to send that; then it is closed.
             config.connection.maxGraceTime = configuration.exitTimeout + Self.statusGrace
@@ -156,15 +155,19 @@ public final class GRPCInferenceServer: Service, Sendable {
             // inflated message: past `limit` SizeLimitedService refuses it; grpc-swift stops inflating at the
             // transport cap (twice the limit) and resets the stream.
             config.compression.enabledAlgorithms = [.gzip, .deflate]
-            // A connection with no call open closes as soon as the drain begins (IdleDrainHandler).
-            // A peer that does not answer a ping within the keep-alive timeout is closed (KeepaliveWatchdog).
-            let pingTimeout = configuration.keepalive.timeout
+            // A connection with no call open closes as soon as the drain begins, and a connection at its age
+            // after its calls (ConnectionDrainHandler); a peer that does not answer a ping within the keep-alive
+            // timeout (or, draining, by the exit timeout and the status grace) is closed (KeepaliveWatchdog).
+            let (pingTimeout, drainTimeout) = (configuration.keepalive.timeout, configuration.exitTimeout + Self.statusGrace)
+            let maxAge = configuration.maxConnectionAge
             config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
-                IdleDrainHandler.add(to: channel).flatMap { KeepaliveWatchdog.add(to: channel, timeout: pingTimeout) }
+                ConnectionDrainHandler.add(to: channel, maxAge: maxAge).flatMap {
+                    KeepaliveWatchdog.add(to: channel, timeout: pingTimeout, drainTimeout: drainTimeout)
+                }
             }
             let compression = configuration.responseCompression
             config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
-                IdleDrainHandler.track(stream: stream).flatMap { ResponseCompressionHandler.add(to: stream, level: compression) }
+                ConnectionDrainHandler.track(stream: stream).flatMap { ResponseCompressionHandler.add(to: stream, level: compression) }
             }
         }
         let transport =

@@ -2,8 +2,9 @@ internal import GRPCNIOTransportHTTP2Posix
 
 /// HTTP/2 keep-alive on the gRPC server's connections (gRFC A8 and A9), as Triton's flags set it.
 ///
-/// The server pings a connection it has read nothing from for ``time`` and closes it when the ping is
-/// not answered within ``timeout``: a camera that lost power or network leaves no call open for ever.
+/// The server pings a connection it has read nothing from for ``time`` and closes it when nothing
+/// arrives within ``timeout`` (``KeepaliveWatchdog``): a camera that lost power or network leaves no
+/// call open for ever.
 /// A client that pings more often than ``minReceivedPingInterval`` (or at all without a call, unless
 /// ``permitWithoutCalls``) gets a strike; past two strikes it is sent GOAWAY `ENHANCE_YOUR_CALM`
 /// and the connection closes, as gRPC's C core servers do. The defaults are gRPC's and Triton's.
@@ -28,9 +29,13 @@ public struct GRPCKeepalive: Sendable, Hashable {
         self.minReceivedPingInterval = minReceivedPingInterval
     }
 
+    /// grpc-swift's settings: its pings and its policing of the client's. Not its timeout, which
+    /// ``KeepaliveWatchdog`` keeps: grpc-swift met an unanswered ping with a graceful shutdown whose
+    /// GOAWAY refuses the client's next calls, even when the client was busy sending and its answer
+    /// was on the way (only frames of the connection itself counted).
     var transportKeepalive: HTTP2ServerTransport.Config.Keepalive {
         .init(
-            time: time, timeout: timeout,
+            time: time, timeout: .seconds(Int64(Int32.max)),
             clientBehavior: .init(minPingIntervalWithoutCalls: minReceivedPingInterval, allowWithoutCalls: permitWithoutCalls))
     }
 }

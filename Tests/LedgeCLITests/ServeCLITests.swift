@@ -97,8 +97,8 @@ import Testing
                 "--grpc-max-connection-age is for the gRPC server, which --no-grpc turns off: give one"
             ),
             (
-                ["--port", "0", "--grpc-keepalive-time", "0"],
-                "--grpc-keepalive-time must be between 1 and 2147483647 milliseconds, got 0"
+                ["--port", "0", "--grpc-keepalive-time", "999"],
+                "--grpc-keepalive-time must be between 1000 and 2147483647 milliseconds, got 999"
             ),
             (
                 ["--port", "0", "--grpc-http2-min-recv-ping-interval-without-data=-1"],
