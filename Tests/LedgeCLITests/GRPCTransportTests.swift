@@ -13,13 +13,13 @@ import Testing
             timeLimit: 180)
         #expect(result.passed, "check_grpc_transport.py failed: \(result.stderr)")
         let keepalive = try Regex<(Substring, Substring, Substring)>(
-            #"ok: keep-alive 1000 ms, timeout 500 ms: a silent peer pinged at ([0-9.]+) s and closed at ([0-9.]+) s; "#
-                + #"a peer that answers still open after 3\.5 s \(\d+ pings\); a peer sending calls without answering the ping "#
+            #"ok: keep-alive 1000 ms, timeout 2000 ms: a silent peer pinged at ([0-9.]+) s and closed at ([0-9.]+) s; "#
+                + #"a peer that answers still open after 4\.5 s \(\d+ pings\); a peer sending calls without answering the ping "#
                 + #"still open, its \d+ calls answered; a tritonclient stream quiet for 2\.5 s answered before and after"#)
         let seen = try #require(result.lines.lazy.compactMap { try? keepalive.wholeMatch(in: $0) }.first, "\(result.stdout)")
-        // The ping 1 s after the last read, the close when nothing came 500 ms later.
+        // The ping 1 s after the last read, the close when nothing came 2 s later.
         let pinged = try #require(Double(seen.output.1)), closed = try #require(Double(seen.output.2))
-        #expect(pinged >= 0.95 && closed - pinged >= 0.45, "ping at \(pinged) s, closed at \(closed) s")
+        #expect(pinged >= 0.95 && closed - pinged >= 1.95, "ping at \(pinged) s, closed at \(closed) s")
         for line in [
             "ok: 4 pings 200 ms apart with no call open: the 4th (the third strike) gets GOAWAY ENHANCE_YOUR_CALM and the connection closed; with --grpc-keepalive-permit-without-calls 1 --grpc-http2-min-recv-ping-interval-without-data 0: 10 of 10 answered, still open",
             "ok: ModelInfer responses: plain by default; accepting identity,deflate,gzip: low gzip, med and high deflate; accepting identity,gzip: gzip at every level; accepting identity: plain; ServerMetadata plain; each answer a + b; tritonclient's unary and stream answers at high equal a + b",
@@ -33,7 +33,7 @@ import Testing
                 + #"3 of 3 tritonclients idle 1 s past the age made their next call; a stream open [0-9.]+ s had its 10 requests "#
                 + #"answered in order, then an infer on a new connection equals a \+ b"#)
         let aged = try #require(result.lines.lazy.compactMap { try? age.wholeMatch(in: $0) }.first, "\(result.stdout)")
-        // 500 ms ± 10 %.
-        #expect((0.44...0.6).contains(Double(aged.output.1) ?? 0), "\(aged.output.0)")
+        // 500 ms - 10 % at the earliest (read later on a loaded machine).
+        #expect((0.44...1.0).contains(Double(aged.output.1) ?? 0), "\(aged.output.0)")
     }
 }
