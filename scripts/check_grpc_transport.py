@@ -10,8 +10,9 @@ which shows the frames a client library hides, and with tritonclient's gRPC clie
   and the connection closed (gRPC's default); with --grpc-keepalive-permit-without-calls 1 and
   --grpc-http2-min-recv-ping-interval-without-data 0 every ping is answered;
 - age: at --grpc-max-connection-age (±10 %) the server sends one GOAWAY naming the last stream and
-  closes the connection once its calls end; a tritonclient idle past the age makes its next call (over
-  a new connection), and a stream open at that age has every request answered;
+  closes the connection once its calls end; a call crossing the GOAWAY is not taken and does not end
+  the stream open beside it; a tritonclient idle past the age makes its next call (over a new
+  connection), and a stream open at that age has every request answered;
 - drain: at SIGTERM a client that froze with a stream open (it reads nothing, answers no PING) is
   closed by the exit timeout and half a second, and the server exits 0 without its exit watchdog;
 - response compression: ModelInfer's response message is plain by default; gzip at `low` and deflate
@@ -42,7 +43,7 @@ import tritonclient.grpc.service_pb2 as pb  # noqa: E402
 from check_common import GRPCServe, expect, grpc_add_inputs, ok, run_steps  # noqa: E402
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-DATA, HEADERS, SETTINGS, PING, GOAWAY, WINDOW_UPDATE = 0, 1, 4, 6, 7, 8
+DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE = 0, 1, 3, 4, 6, 7, 8
 ACK = 1
 ENHANCE_YOUR_CALM = 11
 MAX_STREAM_ID = (1 << 31) - 1
@@ -111,6 +112,22 @@ class Peer:
             (":method", "POST"), (":scheme", "http"), (":path", SERVICE + method), (":authority", "127.0.0.1"),
             ("content-type", "application/grpc"), ("te", "trailers")))
         self.sock.sendall(frame(HEADERS, END_HEADERS, stream, headers))
+
+    def send_message(self, stream, message, end=False):
+        """Sends one message on an open call, ending the client's side with `end`."""
+        body = message.SerializeToString() if message is not None else b""
+        data = struct.pack(">BI", 0, len(body)) + body if message is not None else b""
+        self.sock.sendall(frame(DATA, END_STREAM if end else 0, stream, data))
+
+    def data_of(self, stream):
+        return b"".join(p for _, k, _, sid, p in self.frames_with_streams if k == DATA and sid == stream)
+
+    def read_until(self, condition, seconds, answer_pings=True):
+        """Reads until `condition()` holds or `seconds` pass or the connection closes; whether it holds."""
+        deadline = time.monotonic() - self.start + seconds
+        while not condition() and self.closed_at is None and time.monotonic() - self.start < deadline:
+            self.read(until=deadline, answer_pings=answer_pings, once=True)
+        return condition()
 
     def stream_frames(self):
         return self.frames_with_streams
@@ -284,6 +301,37 @@ def main():
         expect(len(goaways) == 1 and goaways[0][1:] == (0, 0) and not peer.of(PING) and peer.closed_at is not None,
                "one GOAWAY naming no stream, then the close", f"GOAWAY {goaways}, pings {peer.of(PING)}, closed at {peer.closed_at}")
         expect(0.44 <= goaways[0][0] <= 1.0, "the GOAWAY at 500 ms ± 10 % (or read later on a loaded machine)", f"{goaways[0][0]:.2f} s")
+        # A call that crosses the GOAWAY (sent before the client read it) is not taken, and does not end the
+        # call still open on the connection: its answers go on, then the connection closes after it.
+        crossing_server = GRPCServe(args.ledge, args.model, "--grpc-max-connection-age", "1000")
+        crossed = Peer(crossing_server.port)
+        crossed.open_call(1, "ModelStreamInfer")
+        crossed.send_message(1, add_request(1))
+        expect(crossed.read_until(lambda: len(crossed.data_of(1)) > 0, 10), "the open stream's first answer")
+        expect(crossed.read_until(lambda: crossed.goaways(), 10) and crossed.goaways()[0][1:] == (1, 0),
+               "the age's GOAWAY naming stream 1", f"{crossed.goaways()}")
+        # Stream 3, sent as if before the GOAWAY was read: not taken, never answered.
+        headers = b"".join(hpack_literal(n, v) for n, v in (
+            (":method", "POST"), (":scheme", "http"), (":path", SERVICE + "ModelInfer"), (":authority", "127.0.0.1"),
+            ("content-type", "application/grpc"), ("te", "trailers")))
+        body = add_request(3).SerializeToString()
+        crossed.sock.sendall(frame(HEADERS, END_HEADERS, 3, headers)
+                             + frame(DATA, END_STREAM, 3, struct.pack(">BI", 0, len(body)) + body)
+                             + frame(RST_STREAM, 0, 3, struct.pack(">I", 8)))  # CANCEL, as grpcio gives up such a call
+        before = len(crossed.data_of(1))
+        crossed.send_message(1, add_request(2))
+        answered = crossed.read_until(lambda: len(crossed.data_of(1)) > before, 10)
+        expect(answered and crossed.closed_at is None and len(crossed.goaways()) == 1,
+               "the open stream answered after a crossing call", f"GOAWAY {crossed.goaways()}, closed at {crossed.closed_at}")
+        second = pb.ModelStreamInferResponse.FromString(message_coding(crossed.data_of(1)[before:])[1])
+        expect(np.array_equal(np.frombuffer(second.infer_response.raw_output_contents[0], np.float32), np.full(4, 3, np.float32)),
+               "the open stream's second answer", f"{second}")
+        crossed.send_message(1, None, end=True)
+        closed = crossed.read_until(lambda: crossed.closed_at is not None, 10)
+        expect(closed and not crossed.data_of(3), "the connection closed once the stream ended, the crossing call unanswered",
+               f"closed at {crossed.closed_at}, {len(crossed.data_of(3))} bytes for stream 3")
+        crossed.close()
+        crossing_server.kill()
         # A client idle past its connection's age (it reads only every 5 s): its next call goes over a new one.
         idle = []
         for _ in range(3):
@@ -312,6 +360,7 @@ def main():
         client.close()
         server.kill()
         ok(f"--grpc-max-connection-age 500: one GOAWAY (last stream 0) at {goaways[0][0]:.2f} s, closed at {peer.closed_at:.2f} s; "
+           "a call crossing the GOAWAY is not taken and the stream open beside it is answered, then the connection closes; "
            f"3 of 3 tritonclients idle 1 s past the age made their next call; a stream open {open_for:.1f} s had its 10 requests "
            "answered in order, then an infer on a new connection equals a + b")
 

@@ -16,7 +16,7 @@ internal import NIOHTTP2
 /// This handler sits after the HTTP/2 handler and counts the calls (HTTP/2 streams) open on its
 /// connection, told by ``track(stream:)``. It sends a single GOAWAY naming the last stream it saw:
 /// a stream the client opened meanwhile is one the server never took, which gRPC clients retry on a
-/// new connection. When the drain begins and no call is open, it closes the connection at once (with
+/// new connection (its DATA is kept from swift-nio-http2 by ``CrossingDataFilter``). When the drain begins and no call is open, it closes the connection at once (with
 /// a call open, the drain is grpc-swift's). At the connection's age (±10 %, gRFC A9's jitter, so
 /// that connections opened together do not all reconnect together) it sends the GOAWAY, lets the
 /// calls open finish however long they take (gRPC's C core's default grace), and closes the
@@ -35,9 +35,12 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let maxAge: TimeAmount?
     private var ageTimer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
+    /// Told the last stream when the first GOAWAY leaves, by this handler or by grpc-swift.
+    private let crossing: CrossingDataFilter
 
-    init(maxAge: Duration?) {
+    init(maxAge: Duration?, crossing: CrossingDataFilter) {
         self.maxAge = maxAge.map { TimeAmount($0 * Double.random(in: 0.9...1.1)) }
+        self.crossing = crossing
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -69,9 +72,12 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .goAway(let last, _, _) = unwrapOutboundIn(data).payload, let sent = sentLastStream, last > sent {
-            promise?.succeed()  // grpc-swift's drain after this handler's GOAWAY: never a later stream
-            return
+        if case .goAway(let last, _, _) = unwrapOutboundIn(data).payload {
+            if let sent = sentLastStream, last > sent {
+                promise?.succeed()  // grpc-swift's drain after this handler's GOAWAY: never a later stream
+                return
+            }
+            if crossing.ignoreAbove == nil { crossing.ignoreAbove = lastStream }
         }
         context.write(data, promise: promise)
     }
@@ -96,6 +102,7 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func goAway(context: ChannelHandlerContext) {
         guard sentLastStream == nil else { return }
         sentLastStream = lastStream
+        if crossing.ignoreAbove == nil { crossing.ignoreAbove = lastStream }
         let goAway = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: lastStream, errorCode: .noError, opaqueData: nil))
         context.writeAndFlush(wrapOutboundOut(goAway), promise: nil)
     }
@@ -107,11 +114,15 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
         written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
-    /// Adds the handler to an accepted gRPC connection's pipeline, right after its HTTP/2 handler.
+    /// Adds the handler to an accepted gRPC connection's pipeline, right after its HTTP/2 handler, and
+    /// its ``CrossingDataFilter`` right before.
     static func add(to channel: any Channel, maxAge: Duration?) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
-            try pipeline.addHandler(ConnectionDrainHandler(maxAge: maxAge), position: .after(try pipeline.handler(type: NIOHTTP2Handler.self)))
+            let http2 = try pipeline.handler(type: NIOHTTP2Handler.self)
+            let crossing = CrossingDataFilter()
+            try pipeline.addHandler(crossing, position: .before(http2))
+            try pipeline.addHandler(ConnectionDrainHandler(maxAge: maxAge, crossing: crossing), position: .after(http2))
         }
     }
 

@@ -9,11 +9,13 @@ internal import NIOHTTP2
 /// so its connection, and any stream it had open, stayed until TCP gave up on the unacknowledged
 /// frames (about 15 minutes with Linux's defaults), or for ever if the peer's kernel still acknowledges.
 ///
-/// This handler sits after the HTTP/2 handler, where grpc-swift's PINGs pass on their way out. When
-/// one leaves and no deadline runs, it closes the connection unless the peer sends anything within the
-/// timeout: any bytes, as a client's answer can wait behind the upload it is sending. Once the server
-/// drains, the deadline is also at most the exit timeout and half a second: a frozen peer with a
-/// stream open no longer keeps grpc-swift's drain (whose grace starts with the PING's answer) waiting.
+/// This handler sits after the HTTP/2 handler, where grpc-swift's PINGs pass on their way out. Once
+/// one has been written to the socket (not when it is queued behind a large answer) and no deadline
+/// runs, it closes the connection unless the peer sends anything within the timeout: any bytes, as a
+/// client's answer can wait behind the upload it is sending. And once the server drains, it closes
+/// the connection at the exit timeout and half a second whatever happens: grpc-swift's own grace
+/// starts only when the peer answers its drain PING, so a frozen peer, or one that sends but never
+/// answers, with a call open kept the process until the exit watchdog ended it.
 final class KeepaliveWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTP2Frame
     typealias InboundOut = HTTP2Frame
@@ -21,10 +23,10 @@ final class KeepaliveWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTP2Frame
 
     private let timeout: TimeAmount
-    /// The longest wait for an answer once the server drains.
+    /// How long a draining connection may stay open.
     private let drainTimeout: TimeAmount
-    private var draining = false
-    private var deadline: (task: Scheduled<Void>, at: NIODeadline)?
+    private var deadline: Scheduled<Void>?
+    private var drainDeadline: Scheduled<Void>?
 
     init(timeout: TimeAmount, drainTimeout: TimeAmount) {
         self.timeout = timeout
@@ -37,35 +39,36 @@ final class KeepaliveWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent {
-            draining = true
-            if let deadline, deadline.at > .now() + drainTimeout {
-                cancel()
-                arm(context: context, in: drainTimeout)
-            }
+        if event is ChannelShouldQuiesceEvent, drainDeadline == nil {
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            drainDeadline = context.eventLoop.scheduleTask(in: drainTimeout) { bound.value.close(promise: nil) }
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .ping(_, ack: false) = unwrapOutboundIn(data).payload, deadline == nil {
-            arm(context: context, in: draining ? min(timeout, drainTimeout) : timeout)
+        guard case .ping(_, ack: false) = unwrapOutboundIn(data).payload else {
+            return context.write(data, promise: promise)
         }
-        context.write(data, promise: promise)
+        let written = promise ?? context.eventLoop.makePromise()
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        written.futureResult.whenSuccess {
+            let (watchdog, context) = bound.value
+            guard watchdog.deadline == nil, context.channel.isActive else { return }
+            watchdog.deadline = context.eventLoop.scheduleTask(in: watchdog.timeout) { context.close(promise: nil) }
+        }
+        context.write(data, promise: written)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         cancel()
+        drainDeadline?.cancel()
+        drainDeadline = nil
         context.fireChannelInactive()
     }
 
-    private func arm(context: ChannelHandlerContext, in time: TimeAmount) {
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        deadline = (context.eventLoop.scheduleTask(in: time) { bound.value.close(promise: nil) }, .now() + time)
-    }
-
     private func cancel() {
-        deadline?.task.cancel()
+        deadline?.cancel()
         deadline = nil
     }
 
