@@ -64,6 +64,19 @@ def hpack_literal(name, value):
     return b"\x00" + string(name) + string(value)
 
 
+def request_headers(method, accept=None):
+    """The HPACK block of a gRPC call's request headers, with `grpc-accept-encoding: accept` when given."""
+    fields = [(":method", "POST"), (":scheme", "http"), (":path", SERVICE + method), (":authority", "127.0.0.1"),
+              ("content-type", "application/grpc"), ("te", "trailers")]
+    return b"".join(hpack_literal(n, v) for n, v in fields + ([("grpc-accept-encoding", accept)] if accept else []))
+
+
+def grpc_message(message):
+    """A protobuf message as gRPC frames it: uncompressed, its length first."""
+    body = message.SerializeToString()
+    return struct.pack(">BI", 0, len(body)) + body
+
+
 def frame(kind, flags, stream, payload=b""):
     return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
 
@@ -89,35 +102,23 @@ class Peer:
 
     def call(self, stream, method, message, accept, answer_pings=True):
         """One unary call on `stream` with `grpc-accept-encoding: accept`: the response's DATA bytes."""
-        headers = b"".join(hpack_literal(n, v) for n, v in (
-            (":method", "POST"), (":scheme", "http"), (":path", SERVICE + method), (":authority", "127.0.0.1"),
-            ("content-type", "application/grpc"), ("te", "trailers"), ("grpc-accept-encoding", accept)))
-        body = message.SerializeToString()
-        data = struct.pack(">BI", 0, len(body)) + body
-        deadline = time.monotonic() - self.start + 30
-        while not self.of(SETTINGS) and self.closed_at is None:  # the server's window, set there, before a large message
-            self.read(until=deadline, answer_pings=answer_pings, once=True)
-        chunks = [data[i:i + 16384] for i in range(0, len(data), 16384)] or [b""]  # HTTP/2's smallest frame limit
-        self.sock.sendall(frame(HEADERS, END_HEADERS, stream, headers) + b"".join(
+        data = grpc_message(message)
+        self.read_until(lambda: self.of(SETTINGS), 30, answer_pings)  # the server's window, set there, before a large message
+        chunks = [data[i:i + 16384] for i in range(0, len(data), 16384)]  # HTTP/2's smallest frame limit
+        self.sock.sendall(frame(HEADERS, END_HEADERS, stream, request_headers(method, accept)) + b"".join(
             frame(DATA, END_STREAM if i == len(chunks) - 1 else 0, stream, c) for i, c in enumerate(chunks)))
-        while not any(k == HEADERS and f & END_STREAM and sid == stream for _, k, f, sid, _ in self.stream_frames()):
-            expect(self.closed_at is None and time.monotonic() - self.start < deadline, f"{method}'s answer",
-                   f"frames {[(k, f) for _, k, f, _, _ in self.stream_frames()]}")
-            self.read(until=deadline, answer_pings=answer_pings, once=True)
-        return b"".join(p for _, k, _, sid, p in self.stream_frames() if k == DATA and sid == stream)
+        trailers = lambda: any(k == HEADERS and f & END_STREAM and sid == stream for _, k, f, sid, _ in self.stream_frames())  # noqa: E731
+        expect(self.read_until(trailers, 30, answer_pings), f"{method}'s answer",
+               f"frames {[(k, f) for _, k, f, _, _ in self.stream_frames()]}")
+        return self.data_of(stream)
 
     def open_call(self, stream, method):
         """Opens a call on `stream` (its HEADERS only) and leaves it open."""
-        headers = b"".join(hpack_literal(n, v) for n, v in (
-            (":method", "POST"), (":scheme", "http"), (":path", SERVICE + method), (":authority", "127.0.0.1"),
-            ("content-type", "application/grpc"), ("te", "trailers")))
-        self.sock.sendall(frame(HEADERS, END_HEADERS, stream, headers))
+        self.sock.sendall(frame(HEADERS, END_HEADERS, stream, request_headers(method)))
 
     def send_message(self, stream, message, end=False):
-        """Sends one message on an open call, ending the client's side with `end`."""
-        body = message.SerializeToString() if message is not None else b""
-        data = struct.pack(">BI", 0, len(body)) + body if message is not None else b""
-        self.sock.sendall(frame(DATA, END_STREAM if end else 0, stream, data))
+        """Sends one message (or none) on an open call, ending the client's side with `end`."""
+        self.sock.sendall(frame(DATA, END_STREAM if end else 0, stream, grpc_message(message) if message is not None else b""))
 
     def data_of(self, stream):
         return b"".join(p for _, k, _, sid, p in self.frames_with_streams if k == DATA and sid == stream)
@@ -311,12 +312,8 @@ def main():
         expect(crossed.read_until(lambda: crossed.goaways(), 10) and crossed.goaways()[0][1:] == (1, 0),
                "the age's GOAWAY naming stream 1", f"{crossed.goaways()}")
         # Stream 3, sent as if before the GOAWAY was read: not taken, never answered.
-        headers = b"".join(hpack_literal(n, v) for n, v in (
-            (":method", "POST"), (":scheme", "http"), (":path", SERVICE + "ModelInfer"), (":authority", "127.0.0.1"),
-            ("content-type", "application/grpc"), ("te", "trailers")))
-        body = add_request(3).SerializeToString()
-        crossed.sock.sendall(frame(HEADERS, END_HEADERS, 3, headers)
-                             + frame(DATA, END_STREAM, 3, struct.pack(">BI", 0, len(body)) + body)
+        crossed.sock.sendall(frame(HEADERS, END_HEADERS, 3, request_headers("ModelInfer"))
+                             + frame(DATA, END_STREAM, 3, grpc_message(add_request(3)))
                              + frame(RST_STREAM, 0, 3, struct.pack(">I", 8)))  # CANCEL, as grpcio gives up such a call
         before = len(crossed.data_of(1))
         crossed.send_message(1, add_request(2))

@@ -21,7 +21,8 @@ internal import NIOHTTP2
 /// that connections opened together do not all reconnect together) it sends the GOAWAY, lets the
 /// calls open finish however long they take (gRPC's C core's default grace), and closes the
 /// connection when the last one ends. A GOAWAY grpc-swift writes later never names a later stream
-/// than this one did: RFC 9113 forbids raising it.
+/// than this one did: RFC 9113 forbids raising it. And a connection still open when the drain's time
+/// (the exit timeout and the status grace) is up is closed.
 final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTP2Frame
     typealias InboundOut = HTTP2Frame
@@ -34,12 +35,16 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var sentLastStream: HTTP2StreamID?
     private let maxAge: TimeAmount?
     private var ageTimer: Scheduled<Void>?
+    /// How long a draining connection may stay open: the exit timeout and the status grace.
+    private let drainTimeout: TimeAmount
+    private var drainDeadline: Scheduled<Void>?
     private var context: ChannelHandlerContext?
     /// Told the last stream when the first GOAWAY leaves, by this handler or by grpc-swift.
     private let crossing: CrossingDataFilter
 
-    init(maxAge: Duration?, crossing: CrossingDataFilter) {
+    init(maxAge: Duration?, drainTimeout: Duration, crossing: CrossingDataFilter) {
         self.maxAge = maxAge.map { TimeAmount($0 * Double.random(in: 0.9...1.1)) }
+        self.drainTimeout = TimeAmount(drainTimeout)
         self.crossing = crossing
     }
 
@@ -49,7 +54,7 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        ageTimer?.cancel()
+        cancelTimers()
         self.context = nil
     }
 
@@ -59,14 +64,23 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        ageTimer?.cancel()
+        cancelTimers()
         context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
         ageTimer?.cancel()
-        guard open == 0 else { return context.fireUserInboundEventTriggered(event) }
+        guard open == 0 else {
+            // The drain is grpc-swift's, whose grace starts only when the peer answers its drain PING: a frozen
+            // peer, or one that sends but never answers, with a call open would keep the process until the exit
+            // watchdog ended it. The connection is closed at the exit timeout and the status grace whatever happens.
+            if drainDeadline == nil {
+                let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                drainDeadline = context.eventLoop.scheduleTask(in: drainTimeout) { bound.value.close(promise: nil) }
+            }
+            return context.fireUserInboundEventTriggered(event)
+        }
         goAway(context: context)
         closeAfterWrites(context: context)
     }
@@ -77,9 +91,20 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
                 promise?.succeed()  // grpc-swift's drain after this handler's GOAWAY: never a later stream
                 return
             }
-            if crossing.ignoreAbove == nil { crossing.ignoreAbove = lastStream }
+            noteFirstGoAway()
         }
         context.write(data, promise: promise)
+    }
+
+    /// From the first GOAWAY on, calls above the last one taken are kept from swift-nio-http2.
+    private func noteFirstGoAway() {
+        if crossing.ignoreAbove == nil { crossing.ignoreAbove = lastStream }
+    }
+
+    private func cancelTimers() {
+        ageTimer?.cancel()
+        drainDeadline?.cancel()
+        drainDeadline = nil
     }
 
     private func startAge(context: ChannelHandlerContext) {
@@ -102,7 +127,7 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func goAway(context: ChannelHandlerContext) {
         guard sentLastStream == nil else { return }
         sentLastStream = lastStream
-        if crossing.ignoreAbove == nil { crossing.ignoreAbove = lastStream }
+        noteFirstGoAway()
         let goAway = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: lastStream, errorCode: .noError, opaqueData: nil))
         context.writeAndFlush(wrapOutboundOut(goAway), promise: nil)
     }
@@ -114,15 +139,17 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
         written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
-    /// Adds the handler to an accepted gRPC connection's pipeline, right after its HTTP/2 handler, and
-    /// its ``CrossingDataFilter`` right before.
-    static func add(to channel: any Channel, maxAge: Duration?) -> EventLoopFuture<Void> {
+    /// Adds the handler to an accepted gRPC connection's pipeline, right after its HTTP/2 handler, with
+    /// its ``CrossingDataFilter`` right before that and, after it, a ``KeepaliveWatchdog`` of `pingTimeout`.
+    static func add(to channel: any Channel, maxAge: Duration?, drainTimeout: Duration, pingTimeout: Duration) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
             let http2 = try pipeline.handler(type: NIOHTTP2Handler.self)
             let crossing = CrossingDataFilter()
             try pipeline.addHandler(crossing, position: .before(http2))
-            try pipeline.addHandler(ConnectionDrainHandler(maxAge: maxAge, crossing: crossing), position: .after(http2))
+            try pipeline.addHandler(
+                ConnectionDrainHandler(maxAge: maxAge, drainTimeout: drainTimeout, crossing: crossing), position: .after(http2))
+            try pipeline.addHandler(KeepaliveWatchdog(timeout: TimeAmount(pingTimeout)), position: .after(http2))
         }
     }
 

@@ -21,9 +21,9 @@ final class CrossingDataFilter: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The frame type the frames of crossing calls are given: unassigned in IANA's HTTP/2 registry.
     static let discardedType: UInt8 = 0xF7
-    /// The frames a client sends on a call's stream besides its headers: DATA, PRIORITY, RST_STREAM
-    /// (a client cancelling the call it learns was not taken) and WINDOW_UPDATE.
-    static let streamFrames: Set<UInt8> = [0x0, 0x2, 0x3, 0x8]
+    /// The frames a client sends on a call's stream besides its headers, one bit per type: DATA (0),
+    /// PRIORITY (2), RST_STREAM (3: a client cancelling the call it learns was not taken), WINDOW_UPDATE (8).
+    static let streamFrames: UInt32 = 1 << 0 | 1 << 2 | 1 << 3 | 1 << 8
 
     /// Client streams above this one are not served any more; `nil` until a GOAWAY is sent.
     var ignoreAbove: HTTP2StreamID?
@@ -61,7 +61,8 @@ final class CrossingDataFilter: ChannelInboundHandler, RemovableChannelHandler {
                 break
             }
             let id = Int32(truncatingIfNeeded: stream & 0x7FFF_FFFF)
-            if Self.streamFrames.contains(UInt8(lengthAndType & 0xFF)), let limit = ignoreAbove, id % 2 == 1, HTTP2StreamID(id) > limit {
+            let type = lengthAndType & 0xFF
+            if type < 32, Self.streamFrames & (1 << type) != 0, let limit = ignoreAbove, id % 2 == 1, HTTP2StreamID(id) > limit {
                 buffer.setInteger(Self.discardedType, at: index + 3)
             }
             payloadLeft = Int(lengthAndType >> 8)

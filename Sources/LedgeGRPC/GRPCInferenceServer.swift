@@ -155,19 +155,21 @@ public final class GRPCInferenceServer: Service, Sendable {
             // inflated message: past `limit` SizeLimitedService refuses it; grpc-swift stops inflating at the
             // transport cap (twice the limit) and resets the stream.
             config.compression.enabledAlgorithms = [.gzip, .deflate]
-            // A connection with no call open closes as soon as the drain begins, and a connection at its age
-            // after its calls (ConnectionDrainHandler); a peer that does not answer a ping within the keep-alive
-            // timeout (or, draining, by the exit timeout and the status grace) is closed (KeepaliveWatchdog).
-            let (pingTimeout, drainTimeout) = (configuration.keepalive.timeout, configuration.exitTimeout + Self.statusGrace)
-            let maxAge = configuration.maxConnectionAge
-            config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
-                ConnectionDrainHandler.add(to: channel, maxAge: maxAge).flatMap {
-                    KeepaliveWatchdog.add(to: channel, timeout: pingTimeout, drainTimeout: drainTimeout)
-                }
+            // A connection with no call open closes as soon as the drain begins, one still open at the exit timeout
+            // and the status grace then, and a connection at its age after its calls (ConnectionDrainHandler); a peer
+            // that sends nothing within the keep-alive timeout of a ping is closed (KeepaliveWatchdog).
+            let (maxAge, pingTimeout) = (configuration.maxConnectionAge, configuration.keepalive.timeout)
+            let drainTimeout = configuration.exitTimeout + Self.statusGrace
+            config.channelDebuggingCallbacks.onAcceptTCPConnection = {
+                ConnectionDrainHandler.add(to: $0, maxAge: maxAge, drainTimeout: drainTimeout, pingTimeout: pingTimeout)
             }
             let compression = configuration.responseCompression
-            config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
-                ConnectionDrainHandler.track(stream: stream).flatMap { ResponseCompressionHandler.add(to: stream, level: compression) }
+            if compression == .none {
+                config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { ConnectionDrainHandler.track(stream: $0) }
+            } else {
+                config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
+                    ConnectionDrainHandler.track(stream: stream).flatMap { ResponseCompressionHandler.add(to: stream, level: compression) }
+                }
             }
         }
         let transport =

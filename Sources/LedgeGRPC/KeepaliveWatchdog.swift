@@ -12,10 +12,8 @@ internal import NIOHTTP2
 /// This handler sits after the HTTP/2 handler, where grpc-swift's PINGs pass on their way out. Once
 /// one has been written to the socket (not when it is queued behind a large answer) and no deadline
 /// runs, it closes the connection unless the peer sends anything within the timeout: any bytes, as a
-/// client's answer can wait behind the upload it is sending. And once the server drains, it closes
-/// the connection at the exit timeout and half a second whatever happens: grpc-swift's own grace
-/// starts only when the peer answers its drain PING, so a frozen peer, or one that sends but never
-/// answers, with a call open kept the process until the exit watchdog ended it.
+/// client's answer can wait behind the upload it is sending. (How long a draining connection may
+/// stay open is ``ConnectionDrainHandler``'s.)
 final class KeepaliveWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTP2Frame
     typealias InboundOut = HTTP2Frame
@@ -23,27 +21,15 @@ final class KeepaliveWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTP2Frame
 
     private let timeout: TimeAmount
-    /// How long a draining connection may stay open.
-    private let drainTimeout: TimeAmount
     private var deadline: Scheduled<Void>?
-    private var drainDeadline: Scheduled<Void>?
 
-    init(timeout: TimeAmount, drainTimeout: TimeAmount) {
+    init(timeout: TimeAmount) {
         self.timeout = timeout
-        self.drainTimeout = drainTimeout
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         cancel()  // bytes arrived, on any stream
         context.fireChannelReadComplete()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent, drainDeadline == nil {
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            drainDeadline = context.eventLoop.scheduleTask(in: drainTimeout) { bound.value.close(promise: nil) }
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -62,23 +48,11 @@ final class KeepaliveWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         cancel()
-        drainDeadline?.cancel()
-        drainDeadline = nil
         context.fireChannelInactive()
     }
 
     private func cancel() {
         deadline?.cancel()
         deadline = nil
-    }
-
-    /// Adds a watchdog to an accepted gRPC connection's pipeline, right after its HTTP/2 handler.
-    static func add(to channel: any Channel, timeout: Duration, drainTimeout: Duration) -> EventLoopFuture<Void> {
-        channel.eventLoop.makeCompletedFuture {
-            let pipeline = channel.pipeline.syncOperations
-            try pipeline.addHandler(
-                KeepaliveWatchdog(timeout: TimeAmount(timeout), drainTimeout: TimeAmount(drainTimeout)),
-                position: .after(try pipeline.handler(type: NIOHTTP2Handler.self)))
-        }
     }
 }

@@ -64,10 +64,9 @@ final class ResponseCompressionHandler: ChannelInboundHandler, RemovableChannelH
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
-    /// Adds the handler first in an accepted stream's pipeline, unless `level` is none.
+    /// Adds the handler first in an accepted stream's pipeline (a level other than none).
     static func add(to stream: any Channel, level: GRPCResponseCompression) -> EventLoopFuture<Void> {
         stream.eventLoop.makeCompletedFuture {
-            guard level != .none else { return }
             try stream.pipeline.syncOperations.addHandler(ResponseCompressionHandler(level: level), position: .first)
         }
     }
