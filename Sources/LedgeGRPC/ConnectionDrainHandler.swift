@@ -38,6 +38,8 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// How long a draining connection may stay open: the exit timeout and the status grace.
     private let drainTimeout: TimeAmount
     private var drainDeadline: Scheduled<Void>?
+    /// Closes an aged connection whose client did not (``leave(context:)``).
+    private var leaveDeadline: Scheduled<Void>?
     private var context: ChannelHandlerContext?
     /// Told the last stream when the first GOAWAY leaves, by this handler or by grpc-swift.
     private let crossing: CrossingDataFilter
@@ -105,6 +107,8 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
         ageTimer?.cancel()
         drainDeadline?.cancel()
         drainDeadline = nil
+        leaveDeadline?.cancel()
+        leaveDeadline = nil
     }
 
     private func startAge(context: ChannelHandlerContext) {
@@ -116,12 +120,12 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func ageReached() {
         guard let context, sentLastStream == nil else { return }
         goAway(context: context)
-        if open == 0 { closeAfterWrites(context: context) }
+        if open == 0 { leave(context: context) }
     }
 
     private func streamClosed() {
         open -= 1
-        if open == 0, sentLastStream != nil, let context { closeAfterWrites(context: context) }
+        if open == 0, sentLastStream != nil, let context { leave(context: context) }
     }
 
     private func goAway(context: ChannelHandlerContext) {
@@ -131,6 +135,20 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
         let goAway = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: lastStream, errorCode: .noError, opaqueData: nil))
         context.writeAndFlush(wrapOutboundOut(goAway), promise: nil)
     }
+
+    /// Ends an aged connection once its calls are done: only its output at first (the GOAWAY and the
+    /// answers still queued, then FIN), so that calls the client sent before it read the GOAWAY are
+    /// still read and discarded rather than answered with a reset, which failed them (`Broken pipe`)
+    /// instead of letting gRPC clients retry them. The client closes its side once it has read the
+    /// FIN; a client that does not is closed after ``leaveTimeout``.
+    private func leave(context: ChannelHandlerContext) {
+        context.close(mode: .output, promise: nil)
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        leaveDeadline = context.eventLoop.scheduleTask(in: Self.leaveTimeout) { bound.value.close(promise: nil) }
+    }
+
+    /// How long an aged connection waits for its client to close (an idle grpcio channel reads every 5 s).
+    static let leaveTimeout = TimeAmount.seconds(10)
 
     /// Closes the output first: the close waits for the GOAWAY (and any response still queued) to be written.
     private func closeAfterWrites(context: ChannelHandlerContext) {
