@@ -167,14 +167,25 @@ import Testing
     /// SIGTERM while instances still open after ready (48 here, two at a time): none opens after
     /// it, the process waits for those inside ONNX Runtime and exits 0. It ended in a SIGSEGV in
     /// 3–4 of 4 such starts: the process exited, destroying the runtime's static objects, under a
-    /// thread still creating a session.
+    /// thread still creating a session. On a loaded machine all 48 can open before the signal
+    /// lands (their line then comes before the shutdown's): that start proves nothing and is
+    /// made again, up to three times.
     @Test func aSIGTERMWhileInstancesOpenExitsCleanly() async throws {
-        let server = try await ServeProcess.start([
-            "-m", Fixtures.model("slow_gen.onnx"), "--no-probe", "--no-grpc", "--instances", "48", "--threads", "1",
-        ])
-        try await server.terminate()
-        #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")
-        #expect(!server.stderr.contains("crashed"), "\(server.stderr)")
-        #expect(!server.stderr.contains("48 instances open"), "every instance opened after SIGTERM: \(server.stderr)")
+        for attempt in 1...3 {
+            let server = try await ServeProcess.start([
+                "-m", Fixtures.model("slow_gen.onnx"), "--no-probe", "--no-grpc", "--instances", "48", "--threads", "1",
+            ])
+            try await server.terminate()
+            #expect(server.exitedCleanly, "ledge serve did not exit 0 on SIGTERM; stderr: \(server.stderr)")
+            #expect(!server.stderr.contains("crashed"), "\(server.stderr)")
+            let lines = server.stderr.split(separator: "\n")
+            let shutdown = try #require(lines.firstIndex { $0.hasPrefix("notice: shutting down") }, "\(server.stderr)")
+            let allOpen = lines.firstIndex { $0.contains("48 instances open") }
+            guard let allOpen, allOpen < shutdown, attempt < 3 else {
+                #expect(
+                    allOpen == nil, "all 48 instances opened (attempt \(attempt) of 3; after the shutdown unless it is the third): \(server.stderr)")
+                return
+            }
+        }
     }
 }
