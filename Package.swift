@@ -68,6 +68,8 @@ let package = Package(
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         // Process-level C: an async-signal-safe crash line, the probe's memory bound, spawning without leaked descriptors.
         .target(name: "CLedgeProcess"),
+        // Linux's TCP_INFO fields glibc's header lacks: the gRPC keep-alive's sign of life from a peer reading slowly.
+        .target(name: "CLedgeSocket"),
         // Calibration's and weight quantization's loops, optimized in debug builds too (tests calibrate real models).
         .target(name: "CLedgeQuantize", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("m")]),
         // The resize's loops, vectorized and optimized in debug builds too (see its header).
@@ -180,7 +182,7 @@ let package = Package(
         .target(
             name: "LedgeGRPC",
             dependencies: [
-                "LedgeCore", "LedgeServing",
+                "LedgeCore", "LedgeServing", "CLedgeSocket",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),

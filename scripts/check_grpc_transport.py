@@ -4,8 +4,9 @@
 which shows the frames a client library hides, and with tritonclient's gRPC client:
 - keep-alive: the server pings a connection it has read nothing from for --grpc-keepalive-time and
   closes it when nothing arrives for --grpc-keepalive-timeout (a peer that lost power); a peer that
-  answers keeps its connection, so does one busy sending calls that leaves the ping unanswered, and
-  so does a tritonclient stream left quiet;
+  answers keeps its connection, so does one busy sending calls that leaves the ping unanswered, one
+  reading a large answer slowly (the ping waits behind it), and a tritonclient stream left quiet;
+  a peer that froze before reading a large answer is closed, the answer cut;
 - ping policing: a client pinging with no call open gets two strikes, then GOAWAY ENHANCE_YOUR_CALM
   and the connection closed (gRPC's default); with --grpc-keepalive-permit-without-calls 1 and
   --grpc-http2-min-recv-ping-interval-without-data 0 every ping is answered;
@@ -86,8 +87,14 @@ class Peer:
     SETTINGS, makes calls when asked (``call``), and records every frame it reads with the time
     since it connected."""
 
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    def __init__(self, port, receive_buffer=None, pace=None):
+        """`receive_buffer`: SO_RCVBUF, set before connecting; `pace`: read at most this many bytes a second."""
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.settimeout(10)
+        self.sock.connect(("127.0.0.1", port))
+        self.pace = pace
         self.start = time.monotonic()
         # The largest windows (SETTINGS_INITIAL_WINDOW_SIZE and the connection's): it never has to send WINDOW_UPDATE.
         self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0, struct.pack(">HI", 4, MAX_STREAM_ID))
@@ -102,15 +109,19 @@ class Peer:
 
     def call(self, stream, method, message, accept, answer_pings=True):
         """One unary call on `stream` with `grpc-accept-encoding: accept`: the response's DATA bytes."""
+        self.send_call(stream, method, message, accept, answer_pings)
+        trailers = lambda: any(k == HEADERS and f & END_STREAM and sid == stream for _, k, f, sid, _ in self.stream_frames())  # noqa: E731
+        expect(self.read_until(trailers, 30, answer_pings), f"{method}'s answer",
+               f"frames {[(k, f) for _, k, f, _, _ in self.stream_frames()]}")
+        return self.data_of(stream)
+
+    def send_call(self, stream, method, message, accept="identity", answer_pings=True):
+        """Sends a unary call on `stream` (headers and message, its side ended) and reads nothing of the answer."""
         data = grpc_message(message)
         self.read_until(lambda: self.of(SETTINGS), 30, answer_pings)  # the server's window, set there, before a large message
         chunks = [data[i:i + 16384] for i in range(0, len(data), 16384)]  # HTTP/2's smallest frame limit
         self.sock.sendall(frame(HEADERS, END_HEADERS, stream, request_headers(method, accept)) + b"".join(
             frame(DATA, END_STREAM if i == len(chunks) - 1 else 0, stream, c) for i, c in enumerate(chunks)))
-        trailers = lambda: any(k == HEADERS and f & END_STREAM and sid == stream for _, k, f, sid, _ in self.stream_frames())  # noqa: E731
-        expect(self.read_until(trailers, 30, answer_pings), f"{method}'s answer",
-               f"frames {[(k, f) for _, k, f, _, _ in self.stream_frames()]}")
-        return self.data_of(stream)
 
     def open_call(self, stream, method):
         """Opens a call on `stream` (its HEADERS only) and leaves it open."""
@@ -142,7 +153,9 @@ class Peer:
                 return
             self.sock.settimeout(left)
             try:
-                chunk = self.sock.recv(65536)
+                chunk = self.sock.recv(8192 if self.pace else 65536)
+                if self.pace:
+                    time.sleep(len(chunk) / self.pace)
             except socket.timeout:
                 return
             except ConnectionResetError:
@@ -243,6 +256,41 @@ def main():
         expect(len(busy.of(PING)) >= 1 and not busy.of(PING, ack=True) and busy.closed_at is None and not busy.goaways(),
                "a busy peer that does not answer the ping keeps its connection",
                f"pings {len(busy.of(PING))}, closed at {busy.closed_at}, GOAWAY {busy.goaways()}")
+        # A peer reading a large answer slowly (a device on a thin link) reads the ping only after the bytes
+        # queued before it, later than the timeout: the bytes it acknowledges are its sign of life.
+        rows = 100_000  # a 1.6 MB answer, read at 300 KB/s: over 5 s, where the ping goes out after 1 s
+        request = pb.ModelInferRequest(model_name="add")
+        a = np.arange(rows * 4, dtype=np.float32).reshape(rows, 4)
+        for name, values in (("a", a), ("b", np.ones((rows, 4), np.float32))):
+            request.inputs.add(name=name, datatype="FP32", shape=[rows, 4])
+            request.raw_input_contents.append(values.tobytes())
+        slow = Peer(server.port, receive_buffer=32768, pace=300_000)
+        sent = time.monotonic()
+        coding, body = message_coding(slow.call(1, "ModelInfer", request, "identity"))
+        download = time.monotonic() - sent
+        answer = np.frombuffer(pb.ModelInferResponse.FromString(body).raw_output_contents[0], np.float32)
+        expect(np.array_equal(answer, (a + 1).ravel()), "a slow reader's answer", f"{answer[:8]}")
+        slow.read(until=time.monotonic() - slow.start + 0.5, answer_pings=True)  # the ping it answers is read
+        slow.close()
+        expect(slow.closed_at is None and not slow.goaways() and len(slow.of(PING)) >= 1 and download > 4,
+               "a slow reader keeps its connection", f"pings {len(slow.of(PING))}, closed at {slow.closed_at}, "
+               f"GOAWAY {slow.goaways()}, answer read in {download:.1f} s")
+        # A peer that froze before reading a 16 MB answer, more than the sockets' buffers hold: it stops
+        # acknowledging once its receive buffer is full, and is closed within two timeouts of the ping
+        # (1 + 2 × 2 s), its answer cut.
+        rows = 1_000_000
+        request = pb.ModelInferRequest(model_name="add")
+        for name in ("a", "b"):
+            request.inputs.add(name=name, datatype="FP32", shape=[rows, 4])
+            request.raw_input_contents.append(np.ones((rows, 4), np.float32).tobytes())
+        frozen = Peer(server.port, receive_buffer=32768)
+        frozen.send_call(1, "ModelInfer", request)
+        time.sleep(6)
+        frozen.read(until=time.monotonic() - frozen.start + 10, answer_pings=False)
+        frozen.close()
+        received = len(frozen.data_of(1))
+        expect(frozen.closed_at is not None and received < rows * 16, "a peer frozen with its answer unread is closed",
+               f"closed at {frozen.closed_at}, {received} of {rows * 16} answer bytes read")
         # A stream open and quiet (a camera between events): grpcio polls its connection while a call is
         # open, so it answers the pings at once. (An idle grpcio channel reads only when its backup poller
         # runs, every 5 s: a keep-alive timeout under that closes idle tritonclients.)
@@ -262,7 +310,8 @@ def main():
         server.kill()
         ok(f"keep-alive 1000 ms, timeout 2000 ms: a silent peer pinged at {pinged:.2f} s and closed at {silent.closed_at:.2f} s; "
            f"a peer that answers still open after 4.5 s ({count} pings); a peer sending calls without answering the ping "
-           f"still open, its {calls} calls answered; a tritonclient stream quiet for 2.5 s answered before and after")
+           f"still open, its {calls} calls answered; a peer reading a 1.6 MB answer at 300 KB/s for over 4 s still open, one frozen before reading a 16 MB answer closed; "
+           f"a tritonclient stream quiet for 2.5 s answered before and after")
 
     def policing():
         server = GRPCServe(args.ledge, args.model)

@@ -1,0 +1,16 @@
+#include "CLedgeSocket.h"
+
+#include <linux/tcp.h>
+#include <string.h>
+
+_Static_assert(sizeof(struct tcp_info) <= sizeof(ledge_tcp_info_buffer), "ledge_tcp_info_buffer is too small");
+
+ledge_tcp_send_progress ledge_tcp_send_progress_of(const ledge_tcp_info_buffer *info) {
+    struct tcp_info tcp;
+    memcpy(&tcp, info->bytes, sizeof tcp);
+    ledge_tcp_send_progress progress = {
+        .bytes_acked = tcp.tcpi_bytes_acked,
+        .waiting = tcp.tcpi_unacked > 0 || tcp.tcpi_notsent_bytes > 0,
+    };
+    return progress;
+}
