@@ -6,7 +6,8 @@ which shows the frames a client library hides, and with tritonclient's gRPC clie
   closes it when nothing arrives for --grpc-keepalive-timeout (a peer that lost power); a peer that
   answers keeps its connection, so does one busy sending calls that leaves the ping unanswered, one
   reading a large answer slowly (the ping waits behind it), and a tritonclient stream left quiet;
-  a peer that froze before reading a large answer is closed, the answer cut;
+  a peer that froze before reading a large answer is closed, the answer cut; a silent TLS peer is closed
+  as soon (not after the TLS handler's 5 s wait for its close_notify);
 - ping policing: a client pinging with no call open gets two strikes, then GOAWAY ENHANCE_YOUR_CALM
   and the connection closed (gRPC's default); with --grpc-keepalive-permit-without-calls 1 and
   --grpc-http2-min-recv-ping-interval-without-data 0 every ping is answered;
@@ -30,8 +31,11 @@ import os
 import queue
 import signal
 import socket
+import ssl
 import struct
+import subprocess
 import sys
+import tempfile
 import time
 import zlib
 
@@ -48,6 +52,7 @@ DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE = 0, 1, 3, 4, 6
 ACK = 1
 ENHANCE_YOUR_CALM = 11
 MAX_STREAM_ID = (1 << 31) - 1
+TCP_CLOSED = (7, 8)  # TCP states (tcpi_state) once the peer closed: CLOSE (a reset), CLOSE_WAIT (its FIN)
 END_STREAM, END_HEADERS = 1, 4
 SERVICE = "/inference.GRPCInferenceService/"
 
@@ -87,13 +92,19 @@ class Peer:
     SETTINGS, makes calls when asked (``call``), and records every frame it reads with the time
     since it connected."""
 
-    def __init__(self, port, receive_buffer=None, pace=None):
-        """`receive_buffer`: SO_RCVBUF, set before connecting; `pace`: read at most this many bytes a second."""
+    def __init__(self, port, receive_buffer=None, pace=None, tls=False):
+        """`receive_buffer`: SO_RCVBUF, set before connecting; `pace`: read at most this many bytes a second;
+        `tls`: over TLS (h2 by ALPN, the server's certificate not checked)."""
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if receive_buffer:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.sock.settimeout(10)
         self.sock.connect(("127.0.0.1", port))
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+            context.set_alpn_protocols(["h2"])
+            self.sock = context.wrap_socket(self.sock)
         self.pace = pace
         self.start = time.monotonic()
         # The largest windows (SETTINGS_INITIAL_WINDOW_SIZE and the connection's): it never has to send WINDOW_UPDATE.
@@ -158,7 +169,7 @@ class Peer:
                     time.sleep(len(chunk) / self.pace)
             except socket.timeout:
                 return
-            except ConnectionResetError:
+            except (ConnectionResetError, ssl.SSLEOFError):  # a TLS peer closed without close_notify
                 chunk = b""
             if not chunk:
                 self.closed_at = time.monotonic() - self.start
@@ -291,6 +302,27 @@ def main():
         received = len(frozen.data_of(1))
         expect(frozen.closed_at is not None and received < rows * 16, "a peer frozen with its answer unread is closed",
                f"closed at {frozen.closed_at}, {received} of {rows * 16} answer bytes read")
+        # Over TLS, the close does not wait the TLS handler's 5 s for the close_notify a silent peer never sends.
+        with tempfile.TemporaryDirectory() as folder:
+            cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                            "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+            tls_server = GRPCServe(args.ledge, args.model, "--grpc-keepalive-time", "1000", "--grpc-keepalive-timeout", "2000",
+                                   "--tls-cert", cert, "--tls-key", key)
+            quiet = Peer(tls_server.port, tls=True)
+            quiet.read(until=15, answer_pings=False)
+            # The server's TLS session may end (close_notify) before its socket closes: the socket's end is its FIN or
+            # reset, which puts this side in CLOSE_WAIT or CLOSE.
+            while quiet.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] not in TCP_CLOSED and time.monotonic() - quiet.start < 20:
+                time.sleep(0.02)
+            fin = time.monotonic() - quiet.start
+            quiet.close()
+            tls_server.kill()
+        tls_pings = quiet.of(PING)
+        expect(len(tls_pings) == 1 and quiet.closed_at is not None and 1.95 <= fin - tls_pings[0][0] < 4.5,
+               "a silent TLS peer's socket is closed a timeout after the ping", f"pings at {[round(t, 2) for t, _ in tls_pings]}, "
+               f"TLS closed at {quiet.closed_at}, FIN at {fin:.2f} s")
+        tls_closed = fin - tls_pings[0][0]
         # A stream open and quiet (a camera between events): grpcio polls its connection while a call is
         # open, so it answers the pings at once. (An idle grpcio channel reads only when its backup poller
         # runs, every 5 s: a keep-alive timeout under that closes idle tritonclients.)
@@ -311,6 +343,7 @@ def main():
         ok(f"keep-alive 1000 ms, timeout 2000 ms: a silent peer pinged at {pinged:.2f} s and closed at {silent.closed_at:.2f} s; "
            f"a peer that answers still open after 4.5 s ({count} pings); a peer sending calls without answering the ping "
            f"still open, its {calls} calls answered; a peer reading a 1.6 MB answer at 300 KB/s for over 4 s still open, one frozen before reading a 16 MB answer closed; "
+           f"a silent TLS peer's socket closed {tls_closed:.1f} s after its ping; "
            f"a tritonclient stream quiet for 2.5 s answered before and after")
 
     def policing():

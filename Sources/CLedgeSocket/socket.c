@@ -10,7 +10,9 @@ ledge_tcp_send_progress ledge_tcp_send_progress_of(const ledge_tcp_info_buffer *
     memcpy(&tcp, info->bytes, sizeof tcp);
     ledge_tcp_send_progress progress = {
         .bytes_acked = tcp.tcpi_bytes_acked,
-        .waiting = tcp.tcpi_unacked > 0 || tcp.tcpi_notsent_bytes > 0,
+        // Sent counts retransmissions again; not yet sent is what waits in the socket's buffer.
+        .bytes_written = tcp.tcpi_bytes_sent - tcp.tcpi_bytes_retrans + tcp.tcpi_notsent_bytes,
+        .peer_window = tcp.tcpi_snd_wnd,
     };
     return progress;
 }

@@ -79,7 +79,7 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
             // watchdog ended it. The connection is closed at the exit timeout and the status grace whatever happens.
             if drainDeadline == nil {
                 let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-                drainDeadline = context.eventLoop.scheduleTask(in: drainTimeout) { bound.value.close(promise: nil) }
+                drainDeadline = context.eventLoop.scheduleTask(in: drainTimeout) { SocketCloser.close(bound.value) }
             }
             return context.fireUserInboundEventTriggered(event)
         }
@@ -144,7 +144,7 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func leave(context: ChannelHandlerContext) {
         context.close(mode: .output, promise: nil)
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        leaveDeadline = context.eventLoop.scheduleTask(in: Self.leaveTimeout) { bound.value.close(promise: nil) }
+        leaveDeadline = context.eventLoop.scheduleTask(in: Self.leaveTimeout) { SocketCloser.close(bound.value) }
     }
 
     /// How long an aged connection waits for its client to close (an idle grpcio channel reads every 5 s).
@@ -163,6 +163,7 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
             let http2 = try pipeline.handler(type: NIOHTTP2Handler.self)
+            try pipeline.addHandler(SocketCloser(), position: .first)
             let crossing = CrossingDataFilter()
             try pipeline.addHandler(crossing, position: .before(http2))
             try pipeline.addHandler(

@@ -16,7 +16,8 @@ import Testing
             #"ok: keep-alive 1000 ms, timeout 2000 ms: a silent peer pinged at ([0-9.]+) s and closed at ([0-9.]+) s; "#
                 + #"a peer that answers still open after 4\.5 s \(\d+ pings\); a peer sending calls without answering the ping "#
                 + #"still open, its \d+ calls answered; a peer reading a 1\.6 MB answer at 300 KB/s for over 4 s still open, "#
-                + #"one frozen before reading a 16 MB answer closed; a tritonclient stream quiet for 2\.5 s answered before and after"#)
+                + #"one frozen before reading a 16 MB answer closed; a silent TLS peer's socket closed [0-9.]+ s after its ping; "#
+                + #"a tritonclient stream quiet for 2\.5 s answered before and after"#)
         let seen = try #require(result.lines.lazy.compactMap { try? keepalive.wholeMatch(in: $0) }.first, "\(result.stdout)")
         // The ping 1 s after the last read, the close when nothing came 2 s later.
         let pinged = try #require(Double(seen.output.1)), closed = try #require(Double(seen.output.2))

@@ -1,7 +1,7 @@
 // Reads how far a TCP connection's sending side has got, from Linux's TCP_INFO. glibc's
 // <netinet/tcp.h>, which Swift imports, declares an older `struct tcp_info` without the fields
-// needed here (bytes acknowledged, bytes not yet sent); the kernel's <linux/tcp.h> has them but
-// declares the struct a second time, so only this C file includes it.
+// needed here (bytes acknowledged, sent, not yet sent, the peer's window); the kernel's <linux/tcp.h> has them but
+// declares the struct a second time, so only the C file includes it.
 #ifndef CLEDGE_SOCKET_H
 #define CLEDGE_SOCKET_H
 
@@ -14,12 +14,15 @@ typedef struct {
     uint8_t bytes[512];
 } ledge_tcp_info_buffer;
 
-/// What a peer has taken of a connection's sending side.
+/// How far a connection's sending side has got (each 0 on a kernel without the field).
 typedef struct {
-    /// Bytes the peer has acknowledged since the connection opened (0 before Linux 4.1).
+    /// Bytes acknowledged by the peer since the connection opened (Linux 4.1).
     uint64_t bytes_acked;
-    /// Whether bytes wait for the peer: sent and not yet acknowledged, or not yet sent.
-    int waiting;
+    /// Bytes written to the socket since it opened: acknowledged, in flight, or not yet sent (4.19).
+    uint64_t bytes_written;
+    /// The receive window the peer last advertised, in bytes (5.4): it grows as the peer's
+    /// program reads what its kernel holds.
+    uint32_t peer_window;
 } ledge_tcp_send_progress;
 
 /// The send progress in a TCP_INFO value read into `info`.
