@@ -19,7 +19,9 @@ which shows the frames a client library hides, and with tritonclient's gRPC clie
   closed by the exit timeout and half a second, and the server exits 0 without its exit watchdog;
 - response compression: ModelInfer's response message is plain by default; gzip at `low` and deflate
   at `high` for a client accepting both (gRPC's C core's choice), the accepted one when only one is,
-  plain when none is and for other methods; tritonclient reads the compressed answers as the plain ones.
+  plain when none is and for other methods; tritonclient reads the compressed answers as the plain ones;
+- headers-only calls: a call whose client ends its stream with its headers is ended at once by trailers
+  (grpc-swift waited for its message for ever), and a SIGTERM does not wait for such calls.
 
 Usage: python scripts/check_grpc_transport.py --ledge PATH --model add.onnx
 
@@ -499,8 +501,39 @@ def main():
            "identity,gzip: gzip at every level; accepting identity: plain; ServerMetadata plain; each answer a + b; tritonclient's "
            "unary and stream answers at high equal a + b")
 
+    def headers_only():
+        # A call whose client ends its stream with its headers (no message) is ended at once, as one whose message is
+        # missing; before, grpc-swift waited for a message for ever, each such call holding a stream slot.
+        server = GRPCServe(args.ledge, args.model, "--exit-timeout-secs", "3")
+        peer = Peer(server.port)
+        peer.read_until(lambda: peer.of(SETTINGS), 30)
+        calls = list(range(1, 2 * 120, 2))  # more than the 100 concurrent streams the server allows
+        ended = lambda streams: all(any(k == HEADERS and f & END_STREAM and sid == n  # noqa: E731
+                                        for _, k, f, sid, _ in peer.stream_frames()) for n in streams)
+        peer.sock.sendall(frame(HEADERS, END_HEADERS | END_STREAM, 1, request_headers("ModelInfer")))
+        expect(peer.read_until(lambda: ended([1]), 10), "a headers-only call ended by trailers", "nothing in 10 s")
+        for n in calls[1:]:  # one after the other: at most one open at a time, as the server ends each
+            peer.sock.sendall(frame(HEADERS, END_HEADERS | END_STREAM, n, request_headers("ModelInfer")))
+            peer.read_until(lambda: ended([n]), 10)
+        expect(ended(calls) and not any(peer.data_of(n) for n in calls) and not peer.goaways(),
+               "each headers-only call ended by trailers, without a message", f"GOAWAY {peer.goaways()}")
+        coding, body = message_coding(peer.call(2 * 120 + 1, "ModelInfer", add_request(7), "identity"))
+        answer = np.frombuffer(pb.ModelInferResponse.FromString(body).raw_output_contents[0], np.float32)
+        expect(np.array_equal(answer, np.full(4, 8, np.float32)), "a call after them", f"{answer}")
+        for n in range(2 * 120 + 3, 2 * 120 + 3 + 2 * 10, 2):  # left unanswered at SIGTERM, if they were
+            peer.sock.sendall(frame(HEADERS, END_HEADERS | END_STREAM, n, request_headers("ModelInfer")))
+        peer.read(until=time.monotonic() - peer.start + 0.5, answer_pings=True)
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        code = server.process.wait(timeout=30)
+        took = time.monotonic() - started
+        peer.close()
+        expect(code == 0 and took < 3, "SIGTERM after headers-only calls exits before the exit timeout", f"exit {code} after {took:.2f} s")
+        ok(f"{len(calls)} calls ended with their headers (more than the 100 concurrent streams allowed): each ended at once by "
+           "trailers without a message, the connection kept; a call after them equals a + b; SIGTERM exit 0 before the exit timeout")
+
     return run_steps([("keep-alive", keepalive), ("ping policing", policing), ("age", age), ("drain", drain),
-                      ("compression", compression)],
+                      ("compression", compression), ("headers-only calls", headers_only)],
                      "all gRPC transport checks passed")
 
 

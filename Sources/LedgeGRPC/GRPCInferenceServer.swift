@@ -164,11 +164,15 @@ public final class GRPCInferenceServer: Service, Sendable {
                 ConnectionDrainHandler.add(to: $0, maxAge: maxAge, drainTimeout: drainTimeout, pingTimeout: pingTimeout)
             }
             let compression = configuration.responseCompression
+            // A call ended with its headers gets an empty DATA frame that ends it (HeadersOnlyCallHandler).
             if compression == .none {
-                config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { ConnectionDrainHandler.track(stream: $0) }
+                config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
+                    ConnectionDrainHandler.track(stream: stream).flatMap { HeadersOnlyCallHandler.add(to: stream) }
+                }
             } else {
                 config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
-                    ConnectionDrainHandler.track(stream: stream).flatMap { ResponseCompressionHandler.add(to: stream, level: compression) }
+                    ConnectionDrainHandler.track(stream: stream).flatMap { HeadersOnlyCallHandler.add(to: stream) }
+                        .flatMap { ResponseCompressionHandler.add(to: stream, level: compression) }
                 }
             }
         }

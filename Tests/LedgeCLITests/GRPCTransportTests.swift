@@ -3,9 +3,9 @@ import LedgeTesting
 import Testing
 
 /// The gRPC server's transport settings (Triton's `--grpc-keepalive-*` flags,
-/// `--grpc-max-connection-age` and `--grpc-infer-response-compression-level`) of the real
-/// `ledge serve`, seen by a raw HTTP/2 peer and by tritonclient's gRPC client
-/// (scripts/check_grpc_transport.py).
+/// `--grpc-max-connection-age` and `--grpc-infer-response-compression-level`), and calls ended
+/// with their headers, of the real `ledge serve`, seen by a raw HTTP/2 peer and by tritonclient's
+/// gRPC client (scripts/check_grpc_transport.py).
 @Suite(.ownThread) struct GRPCTransportTests {
     @Test func keepalivePolicingAgeAndCompression() async throws {
         let result = try await ProcessRunner.check(
@@ -26,6 +26,7 @@ import Testing
             "ok: 4 pings 200 ms apart with no call open: the 4th (the third strike) gets GOAWAY ENHANCE_YOUR_CALM and the connection closed; with --grpc-keepalive-permit-without-calls 1 --grpc-http2-min-recv-ping-interval-without-data 0: 10 of 10 answered, still open",
             "ok: ModelInfer responses: plain by default; accepting identity,deflate,gzip: low gzip, med and high deflate; accepting identity,gzip: gzip at every level; accepting identity: plain; ServerMetadata plain; each answer a + b; tritonclient's unary and stream answers at high equal a + b",
             "ok: SIGTERM with --exit-timeout-secs 1 and a frozen client's ModelStreamInfer open: its connection closed, exit 0, no error line (the exit watchdog did not have to end the process)",
+            "ok: 120 calls ended with their headers (more than the 100 concurrent streams allowed): each ended at once by trailers without a message, the connection kept; a call after them equals a + b; SIGTERM exit 0 before the exit timeout",
             "all gRPC transport checks passed",
         ] {
             #expect(result.lines.contains(line), "missing line: \(line)\n\(result.stdout)")
