@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
 public import LedgeServing
 #if canImport(FoundationEssentials)
 internal import FoundationEssentials
@@ -68,6 +71,11 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return JSONResponse.error(
                 ServerError.decoding(error, sawTransferEncoding: false, sawContentLength: false)
                     ?? ServerError.badRequest("malformed request"))
+        } catch let error as IOError where [ECONNRESET, EPIPE].contains(error.errnoCode) {
+            // The client reset the connection while its body was read (killed mid-upload, a broken link): its
+            // doing, not the server's. Nothing can answer it; the access line records a 400.
+            context.logger.debug("\(request.method) \(request.uri.path): the client closed the connection: \(error)")
+            return JSONResponse.error(ServerError.badRequest("connection closed before the request was complete"))
         } catch {
             let failure = ServerError.from(error)
             // A full queue (503) is load, not a fault: the access line records it; real 5xx are errors.

@@ -145,6 +145,24 @@ import Testing
         #expect(server.exitedCleanly)
     }
 
+    /// A client that resets its connection while its body is read (killed mid-upload, a broken
+    /// link) is the client's doing, not the server's: no error line, and the server serves on.
+    @Test func aClientResetMidBodyIsNotAnError() async throws {
+        let server = try await ServeProcess.start(["-m", Fixtures.model("add.onnx"), "--no-probe", "--no-grpc"])
+        for _ in 0..<3 {
+            let connection = try RawConnection(port: server.port)
+            connection.send(Self.infer + "Content-Length: 100000\r\n\r\n" + String(repeating: " ", count: 10_000))
+            try await Task.sleep(for: .milliseconds(300))  // the server is reading the body
+            connection.reset()
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        try Self.expectServing(server.port)
+        try await server.terminate()
+        #expect(server.exitedCleanly)
+        let errors = server.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
+        #expect(errors.isEmpty, "\(errors)")
+    }
+
     /// CPU seconds (user + system) the process has used, from /proc.
     static func cpuSeconds(_ pid: Int32) throws -> Double {
         let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)

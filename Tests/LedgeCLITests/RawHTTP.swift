@@ -6,7 +6,7 @@ import Glibc
 /// A TCP connection to a loopback port that sends exactly the bytes it is
 /// given: for requests no HTTP client would send. Every read has a deadline.
 final class RawConnection {
-    private let descriptor: Int32
+    private var descriptor: Int32
 
     /// Connects to 127.0.0.1:`port`; throws when the connection is refused.
     init(port: Int) throws {
@@ -26,7 +26,15 @@ final class RawConnection {
         }
     }
 
-    deinit { close(descriptor) }
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    /// Closes with a reset (RST, `SO_LINGER` 0), as a client killed mid-request or a broken link.
+    func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close(descriptor)
+        descriptor = -1
+    }
 
     /// Sends `bytes`; false when the peer has closed.
     @discardableResult
