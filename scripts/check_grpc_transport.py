@@ -123,8 +123,7 @@ class Peer:
     def call(self, stream, method, message, accept, answer_pings=True):
         """One unary call on `stream` with `grpc-accept-encoding: accept`: the response's DATA bytes."""
         self.send_call(stream, method, message, accept, answer_pings)
-        trailers = lambda: any(k == HEADERS and f & END_STREAM and sid == stream for _, k, f, sid, _ in self.stream_frames())  # noqa: E731
-        expect(self.read_until(trailers, 30, answer_pings), f"{method}'s answer",
+        expect(self.read_until(lambda: self.ended(stream), 30, answer_pings), f"{method}'s answer",
                f"frames {[(k, f) for _, k, f, _, _ in self.stream_frames()]}")
         return self.data_of(stream)
 
@@ -143,6 +142,10 @@ class Peer:
     def send_message(self, stream, message, end=False):
         """Sends one message (or none) on an open call, ending the client's side with `end`."""
         self.sock.sendall(frame(DATA, END_STREAM if end else 0, stream, grpc_message(message) if message is not None else b""))
+
+    def ended(self, stream):
+        """Whether the server ended `stream` (its trailers: HEADERS with END_STREAM)."""
+        return any(k == HEADERS and f & END_STREAM and sid == stream for _, k, f, sid, _ in self.frames_with_streams)
 
     def data_of(self, stream):
         return b"".join(p for _, k, _, sid, p in self.frames_with_streams if k == DATA and sid == stream)
@@ -216,12 +219,20 @@ def message_coding(data):
     return "deflate", zlib.decompress(body)
 
 
-def add_request(n):
+def add_request(n, rows=1):
+    """ModelInfer of add.onnx: a = n and b = 1 in every element of `rows` × 4, so the sum is n + 1."""
     request = pb.ModelInferRequest(model_name="add")
-    for name, values in (("a", np.full((1, 4), n, np.float32)), ("b", np.ones((1, 4), np.float32))):
-        request.inputs.add(name=name, datatype="FP32", shape=[1, 4])
+    for name, values in (("a", np.full((rows, 4), n, np.float32)), ("b", np.ones((rows, 4), np.float32))):
+        request.inputs.add(name=name, datatype="FP32", shape=[rows, 4])
         request.raw_input_contents.append(values.tobytes())
     return request
+
+
+def add_sum(data):
+    """The sum in a plain ModelInferResponse message read from a call's DATA bytes."""
+    coding, body = message_coding(data)
+    expect(coding == "plain", "a plain answer", coding)
+    return np.frombuffer(pb.ModelInferResponse.FromString(body).raw_output_contents[0], np.float32)
 
 
 def infer_add(client, n):
@@ -260,8 +271,7 @@ def main():
         busy.read(until=1.3, answer_pings=False)
         calls, stream = 0, 1
         while time.monotonic() - busy.start < 3.8:  # past the 3.0 s a timeout from the ping would close at
-            coding, body = message_coding(busy.call(stream, "ModelInfer", add_request(stream), "identity", answer_pings=False))
-            answer = np.frombuffer(pb.ModelInferResponse.FromString(body).raw_output_contents[0], np.float32)
+            answer = add_sum(busy.call(stream, "ModelInfer", add_request(stream), "identity", answer_pings=False))
             expect(np.array_equal(answer, np.full(4, stream + 1, np.float32)), "a busy peer's call", f"{answer}")
             calls, stream = calls + 1, stream + 2
             time.sleep(0.1)
@@ -272,17 +282,11 @@ def main():
         # A peer reading a large answer slowly (a device on a thin link) reads the ping only after the bytes
         # queued before it, later than the timeout: the bytes it acknowledges are its sign of life.
         rows = 100_000  # a 1.6 MB answer, read at 300 KB/s: over 5 s, where the ping goes out after 1 s
-        request = pb.ModelInferRequest(model_name="add")
-        a = np.arange(rows * 4, dtype=np.float32).reshape(rows, 4)
-        for name, values in (("a", a), ("b", np.ones((rows, 4), np.float32))):
-            request.inputs.add(name=name, datatype="FP32", shape=[rows, 4])
-            request.raw_input_contents.append(values.tobytes())
         slow = Peer(server.port, receive_buffer=32768, pace=300_000)
         sent = time.monotonic()
-        coding, body = message_coding(slow.call(1, "ModelInfer", request, "identity"))
+        answer = add_sum(slow.call(1, "ModelInfer", add_request(2, rows), "identity"))
         download = time.monotonic() - sent
-        answer = np.frombuffer(pb.ModelInferResponse.FromString(body).raw_output_contents[0], np.float32)
-        expect(np.array_equal(answer, (a + 1).ravel()), "a slow reader's answer", f"{answer[:8]}")
+        expect(np.array_equal(answer, np.full(rows * 4, 3, np.float32)), "a slow reader's answer", f"{answer[:8]}")
         slow.read(until=time.monotonic() - slow.start + 0.5, answer_pings=True)  # the ping it answers is read
         slow.close()
         expect(slow.closed_at is None and not slow.goaways() and len(slow.of(PING)) >= 1 and download > 4,
@@ -292,12 +296,8 @@ def main():
         # acknowledging once its receive buffer is full, and is closed within two timeouts of the ping
         # (1 + 2 × 2 s), its answer cut.
         rows = 1_000_000
-        request = pb.ModelInferRequest(model_name="add")
-        for name in ("a", "b"):
-            request.inputs.add(name=name, datatype="FP32", shape=[rows, 4])
-            request.raw_input_contents.append(np.ones((rows, 4), np.float32).tobytes())
         frozen = Peer(server.port, receive_buffer=32768)
-        frozen.send_call(1, "ModelInfer", request)
+        frozen.send_call(1, "ModelInfer", add_request(1, rows))
         time.sleep(6)
         frozen.read(until=time.monotonic() - frozen.start + 10, answer_pings=False)
         frozen.close()
@@ -508,20 +508,21 @@ def main():
         peer = Peer(server.port)
         peer.read_until(lambda: peer.of(SETTINGS), 30)
         calls = list(range(1, 2 * 120, 2))  # more than the 100 concurrent streams the server allows
-        ended = lambda streams: all(any(k == HEADERS and f & END_STREAM and sid == n  # noqa: E731
-                                        for _, k, f, sid, _ in peer.stream_frames()) for n in streams)
-        peer.sock.sendall(frame(HEADERS, END_HEADERS | END_STREAM, 1, request_headers("ModelInfer")))
-        expect(peer.read_until(lambda: ended([1]), 10), "a headers-only call ended by trailers", "nothing in 10 s")
+
+        def headers_only_call(stream):
+            peer.sock.sendall(frame(HEADERS, END_HEADERS | END_STREAM, stream, request_headers("ModelInfer")))
+
+        headers_only_call(1)
+        expect(peer.read_until(lambda: peer.ended(1), 10), "a headers-only call ended by trailers", "nothing in 10 s")
         for n in calls[1:]:  # one after the other: at most one open at a time, as the server ends each
-            peer.sock.sendall(frame(HEADERS, END_HEADERS | END_STREAM, n, request_headers("ModelInfer")))
-            peer.read_until(lambda: ended([n]), 10)
-        expect(ended(calls) and not any(peer.data_of(n) for n in calls) and not peer.goaways(),
+            headers_only_call(n)
+            peer.read_until(lambda: peer.ended(n), 10)
+        expect(all(peer.ended(n) for n in calls) and not any(peer.data_of(n) for n in calls) and not peer.goaways(),
                "each headers-only call ended by trailers, without a message", f"GOAWAY {peer.goaways()}")
-        coding, body = message_coding(peer.call(2 * 120 + 1, "ModelInfer", add_request(7), "identity"))
-        answer = np.frombuffer(pb.ModelInferResponse.FromString(body).raw_output_contents[0], np.float32)
+        answer = add_sum(peer.call(2 * 120 + 1, "ModelInfer", add_request(7), "identity"))
         expect(np.array_equal(answer, np.full(4, 8, np.float32)), "a call after them", f"{answer}")
         for n in range(2 * 120 + 3, 2 * 120 + 3 + 2 * 10, 2):  # left unanswered at SIGTERM, if they were
-            peer.sock.sendall(frame(HEADERS, END_HEADERS | END_STREAM, n, request_headers("ModelInfer")))
+            headers_only_call(n)
         peer.read(until=time.monotonic() - peer.start + 0.5, answer_pings=True)
         started = time.monotonic()
         server.process.send_signal(signal.SIGTERM)

@@ -172,18 +172,16 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    /// Counts a call's stream (a child of a connection with the handler) as open until it closes.
-    static func track(stream: any Channel) -> EventLoopFuture<Void> {
-        stream.eventLoop.makeCompletedFuture {
-            // The stream's loop is its connection's.
-            guard let connection = stream.parent,
-                let handler = try? connection.pipeline.syncOperations.handler(type: ConnectionDrainHandler.self)
-            else { return }
-            handler.open += 1
-            if let id = try? stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID) {
-                handler.lastStream = max(handler.lastStream, id)
-            }
-            stream.closeFuture.assumeIsolated().whenComplete { _ in handler.streamClosed() }
+    /// Counts a call's stream (a child of a connection with the handler) as open until it closes;
+    /// on the stream's event loop, which is its connection's.
+    static func track(stream: any Channel) {
+        guard let connection = stream.parent,
+            let handler = try? connection.pipeline.syncOperations.handler(type: ConnectionDrainHandler.self)
+        else { return }
+        handler.open += 1
+        if let id = try? stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID) {
+            handler.lastStream = max(handler.lastStream, id)
         }
+        stream.closeFuture.assumeIsolated().whenComplete { _ in handler.streamClosed() }
     }
 }

@@ -163,16 +163,16 @@ public final class GRPCInferenceServer: Service, Sendable {
             config.channelDebuggingCallbacks.onAcceptTCPConnection = {
                 ConnectionDrainHandler.add(to: $0, maxAge: maxAge, drainTimeout: drainTimeout, pingTimeout: pingTimeout)
             }
+            // Each call's stream: counted by its connection's ConnectionDrainHandler; ended by an empty DATA frame
+            // when its headers end it (HeadersOnlyCallHandler); its answers compressed at the level asked
+            // (ResponseCompressionHandler). One future per call.
             let compression = configuration.responseCompression
-            // A call ended with its headers gets an empty DATA frame that ends it (HeadersOnlyCallHandler).
-            if compression == .none {
-                config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
-                    ConnectionDrainHandler.track(stream: stream).flatMap { HeadersOnlyCallHandler.add(to: stream) }
-                }
-            } else {
-                config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
-                    ConnectionDrainHandler.track(stream: stream).flatMap { HeadersOnlyCallHandler.add(to: stream) }
-                        .flatMap { ResponseCompressionHandler.add(to: stream, level: compression) }
+            config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
+                stream.eventLoop.makeCompletedFuture {
+                    ConnectionDrainHandler.track(stream: stream)
+                    let pipeline = stream.pipeline.syncOperations
+                    try pipeline.addHandler(HeadersOnlyCallHandler(), position: .first)
+                    if compression != .none { try pipeline.addHandler(ResponseCompressionHandler(level: compression), position: .first) }
                 }
             }
         }

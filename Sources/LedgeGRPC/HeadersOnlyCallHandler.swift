@@ -25,11 +25,4 @@ final class HeadersOnlyCallHandler: ChannelInboundHandler, RemovableChannelHandl
         }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
-
-    /// Adds the handler first in an accepted stream's pipeline.
-    static func add(to stream: any Channel) -> EventLoopFuture<Void> {
-        stream.eventLoop.makeCompletedFuture {
-            try stream.pipeline.syncOperations.addHandler(HeadersOnlyCallHandler(), position: .first)
-        }
-    }
 }

@@ -63,11 +63,4 @@ final class ResponseCompressionHandler: ChannelInboundHandler, RemovableChannelH
         context.fireChannelRead(data)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
-
-    /// Adds the handler first in an accepted stream's pipeline (a level other than none).
-    static func add(to stream: any Channel, level: GRPCResponseCompression) -> EventLoopFuture<Void> {
-        stream.eventLoop.makeCompletedFuture {
-            try stream.pipeline.syncOperations.addHandler(ResponseCompressionHandler(level: level), position: .first)
-        }
-    }
 }

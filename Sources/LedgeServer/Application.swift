@@ -75,7 +75,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             // The client reset the connection while its body was read (killed mid-upload, a broken link): its
             // doing, not the server's. Nothing can answer it; the access line records a 400.
             context.logger.debug("\(request.method) \(request.uri.path): the client closed the connection: \(error)")
-            return JSONResponse.error(ServerError.badRequest("connection closed before the request was complete"))
+            return JSONResponse.error(.requestCutShort)
         } catch {
             let failure = ServerError.from(error)
             // A full queue (503) is load, not a fault: the access line records it; real 5xx are errors.

@@ -64,7 +64,7 @@ extension ServerError {
                 // maxHeaderFieldSize / maxHeaderListSize / maxHeaderFieldCount (the request line counts too).
                 return .init(.requestHeaderFieldsTooLarge, "request header fields too large")
             case .invalidEOFState:
-                return .init(.badRequest, "connection closed before the request was complete")
+                return .requestCutShort
             case .invalidChunkSize:
                 return .init(.badRequest, "invalid chunk size in chunked request body")
             case .invalidContentLength:

@@ -35,6 +35,9 @@ public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
         .init(.serviceUnavailable, "the server is shutting down and its exit timeout\(seconds.map { " of \(cFormat("%g", $0)) s" } ?? "") passed")
     }
 
+    /// 400: the client closed (or reset) the connection before its request was read in full.
+    static let requestCutShort = ServerError(.badRequest, "connection closed before the request was complete")
+
     /// 413: the body is larger than `--max-body-size`.
     public static func bodyTooLarge(limit: Int) -> ServerError {
         .init(.contentTooLarge, "request body exceeds the limit of \(limit) bytes (--max-body-size)")
