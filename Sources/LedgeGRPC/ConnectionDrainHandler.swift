@@ -1,5 +1,6 @@
 internal import NIOCore
 internal import NIOHTTP2
+internal import NIOSSL
 
 /// Ends a gRPC connection with one GOAWAY naming the last call it took: as soon as the server drains
 /// when no call is open, and when the connection reaches its age (`--grpc-max-connection-age`).
@@ -154,16 +155,21 @@ final class ConnectionDrainHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func closeAfterWrites(context: ChannelHandlerContext) {
         let written = context.eventLoop.makePromise(of: Void.self)
         context.close(mode: .output, promise: written)
-        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        // The GOAWAY and, over TLS, close_notify are out: nothing is left to wait for (``SocketCloser``).
+        written.futureResult.assumeIsolated().whenComplete { _ in SocketCloser.close(context) }
     }
 
     /// Adds the handler to an accepted gRPC connection's pipeline, right after its HTTP/2 handler, with
-    /// its ``CrossingDataFilter`` right before that and, after it, a ``KeepaliveWatchdog`` of `pingTimeout`.
+    /// its ``CrossingDataFilter`` right before that and, after it, a ``KeepaliveWatchdog`` of `pingTimeout`;
+    /// a ``SocketCloser`` first and, over TLS, a ``TLSCloseWait`` right after the TLS handler.
     static func add(to channel: any Channel, maxAge: Duration?, drainTimeout: Duration, pingTimeout: Duration) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
             let http2 = try pipeline.handler(type: NIOHTTP2Handler.self)
             try pipeline.addHandler(SocketCloser(), position: .first)
+            if let tls = try? pipeline.handler(type: NIOSSLServerHandler.self) {
+                try pipeline.addHandler(TLSCloseWait(), position: .after(tls))
+            }
             let crossing = CrossingDataFilter()
             try pipeline.addHandler(crossing, position: .before(http2))
             try pipeline.addHandler(
