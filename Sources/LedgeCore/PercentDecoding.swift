@@ -2,6 +2,8 @@ extension StringProtocol {
     /// The text with `%XX` escapes decoded, as Foundation's `removingPercentEncoding`:
     /// `nil` for a `%` not followed by two hex digits or bytes that are not UTF-8.
     public var percentDecoded: String? {
+        // Most names have no escape: nothing to decode or validate (a String's bytes are valid UTF-8).
+        guard utf8.contains(UInt8(ascii: "%")) else { return String(self) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
         var iterator = utf8.makeIterator()
