@@ -29,7 +29,7 @@ RELEASE_CHECK = env -u ORT_DISABLE_TELEMETRY .build/release/ledge --version | gr
 IMAGES := $(LEDGE_HOME)/fixtures/images
 MODELS := $(LEDGE_HOME)/fixtures/models
 
-.PHONY: all setup build release test run bench bench-package bench-deploy bench-serve bench-grpc bench-quantize bench-probe bench-graph-cache bench-compression bench-batching hot-text soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
+.PHONY: all setup build release test run bench bench-package bench-deploy bench-serve bench-grpc bench-quantize bench-probe bench-graph-cache bench-compression bench-batching bench-instructions hot-text soak lint format fuzz fuzz-libfuzzer fuzz-schemathesis clean distclean
 
 all: build
 
@@ -131,6 +131,11 @@ bench-graph-cache: setup
 	$(SWIFT) build -c release --product ledge $(RELEASE_FLAGS)
 	@$(RELEASE_CHECK)
 	$(LEDGE_HOME)/venv/bin/python Benchmarks/graph_cache_bench.py --ledge .build/release/ledge $(BENCH_ARGS)
+
+## bench-instructions: instructions per add.onnx JSON infer and per GET /v2/health/live under callgrind (a count, free of the VM's noise)
+bench-instructions: setup
+	command -v valgrind >/dev/null || env DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind >/dev/null
+	Benchmarks/request_instructions.sh $(BENCH_ARGS)
 
 ## soak: mixed good and bad traffic at 32 connections for SOAK_SECONDS (default 600) under wrk
 ## (SOAK_ARGS=--grpc adds good and bad gRPC calls under h2load)
