@@ -6,7 +6,8 @@ model add.onnx (inputs a and b, FP32 [-1, 4]) is assumed for the inference check
 
     check_tls.py --url https://127.0.0.1:PORT --ca ca.pem [--token TOKEN] [--sigterm PID]
 
-With --sigterm, a last check holds an idle keep-alive connection that never sends close_notify (as
+A slow reader (a 32 KB receive buffer, 300 KB/s) of a ~600 KB answer with `Connection: close` reads
+all of it, then the server's close_notify. With --sigterm, a last check holds an idle keep-alive connection that never sends close_notify (as
 Python's ssl does not), sends SIGTERM to the server PID and times the server's close_notify and the
 socket's end (its FIN): the drain closes an idle connection after 1 s, and the TLS handler then waits
 only 0.25 s for the peer's close_notify (swift-nio-ssl's default was 5 s).
@@ -43,6 +44,38 @@ def request(url, context, method, path, token=None, body=None):
 
 
 TCP_CLOSED = (7, 8)  # TCP states (tcpi_state) once the peer closed: CLOSE (a reset), CLOSE_WAIT (its FIN)
+
+
+def slow_closing_read(url, context, rows, rate, token=None):
+    """Posts an add.onnx infer of `rows` × 4 with `Connection: close` from a socket with a 32 KB receive
+    buffer, reads the answer at `rate` bytes/s; the body's length, its Content-Length and how it ended."""
+    parts = urllib.parse.urlsplit(url)
+    body = json.dumps({"inputs": [{"name": name, "shape": [rows, 4], "datatype": "FP32", "data": [value] * (4 * rows)}
+                                  for name, value in (("a", 1.5), ("b", 0.25))]}).encode()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+    sock.settimeout(30)
+    sock.connect((parts.hostname, parts.port))
+    sock = context.wrap_socket(sock, server_hostname=parts.hostname, suppress_ragged_eofs=False)
+    authorization = f"Authorization: Bearer {token}\r\n".encode() if token is not None else b""
+    sock.sendall(b"POST /v2/models/add/infer HTTP/1.1\r\nHost: ledge\r\nContent-Type: application/json\r\n" + authorization
+                 + b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    received, ending = b"", "close_notify"
+    while True:
+        try:
+            chunk = sock.recv(16384)
+        except (ssl.SSLEOFError, ConnectionResetError) as error:
+            ending = type(error).__name__
+            break
+        if not chunk:
+            break
+        received += chunk
+        time.sleep(len(chunk) / rate)
+    sock.close()
+    head, _, answer = received.partition(b"\r\n\r\n")
+    expect(head.startswith(b"HTTP/1.1 200"), "a large infer(add)", head[:40].decode(errors="replace"))
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), None)
+    return len(answer), length, ending
 
 
 def idle_at_sigterm(url, context, pid):
@@ -104,6 +137,13 @@ def main():
             raise CheckFailed("a client without --ca trusted the server's certificate")
         except ssl.SSLCertVerificationError as error:
             ok(f"without the CA: {error.verify_message}")
+
+        # The TLS handler's short wait for close_notify (0.25 s) starts once the answer is out: a slow reader of a
+        # closing connection still reads all of it.
+        got, length, ending = slow_closing_read(args.url, trusted, 30_000, 300_000, args.token)
+        expect(length is not None and got == length and ending == "close_notify", "a slow reader's answer on a closing connection",
+               f"{got} of {length} bytes, then {ending}")
+        ok(f"a slow reader (300 KB/s) of a {length // 1000} KB answer with Connection: close: all of it, then close_notify")
 
         if args.sigterm is not None:
             notified, fin = idle_at_sigterm(args.url, trusted, args.sigterm)

@@ -36,6 +36,7 @@ import Testing
             "ok: infer(add) with a wrong token: 401 invalid bearer token",
             "ok: infer(add) over TLS with the token: 200, exactly a + b",
             "ok: without the CA: unable to get local issuer certificate",
+            "ok: a slow reader (300 KB/s) of a 600 KB answer with Connection: close: all of it, then close_notify",
             "all tls checks passed",
         ] {
             #expect(lines.contains(line), "missing line: \(line)\n\(lines)")
