@@ -38,7 +38,8 @@ public enum ShapeArithmetic {
     /// ``maximumDimension`` (even in an empty tensor), or the tensor needs more
     /// than `limit` bytes.
     public static func check(input name: String, shape: [Int], dtype: DType, limit: Int) throws -> (count: Int, bytes: Int) {
-        let shown = "[" + shape.map(String.init).joined(separator: ", ") + "]"
+        // Only a refusal's message shows the shape (built for every request, it cost more than the checks).
+        var shown: String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw LedgeError.invalidInput("input '\(name)': shape \(shown) has a negative dimension: expected sizes of 0 or more")
         }
