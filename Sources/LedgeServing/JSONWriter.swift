@@ -79,10 +79,14 @@ package struct JSONWriter {
     /// The values of `tensor` as a flat JSON array, row-major.
     package mutating func values(of tensor: Tensor) {
         bytes.append(UInt8(ascii: "["))
+        // Straight from the tensor's bytes: `Tensor.values(as:)` copies them into an array, generically
+        // (from another module), which cost more than writing a small tensor's few numbers.
         func each<T: BitwiseCopyable>(_ type: T.Type, _ write: (inout JSONWriter, T) -> Void) {
-            for (i, value) in tensor.values(as: type).enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(&self, value)
+            tensor.withUnsafeBytes { raw in
+                for (i, value) in raw.bindMemory(to: T.self).enumerated() {
+                    if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                    write(&self, value)
+                }
             }
         }
         switch tensor.dtype {

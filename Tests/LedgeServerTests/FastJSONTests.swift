@@ -232,6 +232,28 @@ import Testing
         #expect(String(decoding: writer.bytes, as: UTF8.self) == "-170141183460469231731687303715884105728")
     }
 
+    /// A tensor's elements are read from its bytes as its dtype's type.
+    @Test func writerWritesEveryDTypesElements() {
+        func text(_ tensor: Tensor) -> String {
+            var writer = JSONWriter()
+            writer.values(of: tensor)
+            return String(decoding: writer.bytes, as: UTF8.self)
+        }
+        #expect(text(Tensor(dtype: .float32, shape: [3], values: [Float(1), -2.5, 0.1])) == "[1,-2.5,0.1]")
+        #expect(text(Tensor(dtype: .float64, shape: [2], values: [0.1, 1e300])) == "[0.1,1e+300]")
+        #expect(text(Tensor(dtype: .float16, shape: [2], values: [Float16(0.5), Float16(-3)])) == "[0.5,-3]")
+        #expect(text(Tensor(dtype: .bool, shape: [3], values: [UInt8(1), 0, 7])) == "[true,false,true]")
+        #expect(text(Tensor(dtype: .uint8, shape: [2], values: [UInt8(0), 255])) == "[0,255]")
+        #expect(text(Tensor(dtype: .int8, shape: [2], values: [Int8.min, 5])) == "[-128,5]")
+        #expect(text(Tensor(dtype: .uint16, shape: [1], values: [UInt16.max])) == "[65535]")
+        #expect(text(Tensor(dtype: .int16, shape: [1], values: [Int16.min])) == "[-32768]")
+        #expect(text(Tensor(dtype: .uint32, shape: [1], values: [UInt32.max])) == "[4294967295]")
+        #expect(text(Tensor(dtype: .int32, shape: [2, 1], values: [Int32.min, -1])) == "[-2147483648,-1]")
+        #expect(text(Tensor(dtype: .uint64, shape: [1], values: [UInt64.max])) == "[18446744073709551615]")
+        #expect(text(Tensor(dtype: .int64, shape: [1], values: [Int64.min])) == "[-9223372036854775808]")
+        #expect(text(Tensor(dtype: .float32, shape: [0])) == "[]")
+    }
+
     @Test func writerEscapesStringsAndWritesNumbersAsJSONEncoderDoes() throws {
         var writer = JSONWriter()
         writer.raw("[")
