@@ -7,8 +7,8 @@ which shows the frames a client library hides, and with tritonclient's gRPC clie
   answers keeps its connection, so does one busy sending calls that leaves the ping unanswered, one
   reading a large answer slowly (the ping waits behind it), and a tritonclient stream left quiet;
   a peer that froze before reading a large answer is closed, the answer cut; a silent TLS peer is closed
-  as soon (not after the TLS handler's 5 s wait for its close_notify), an idle one does not hold a
-  SIGTERM, and a slow TLS reader across a SIGTERM still gets its whole answer;
+  as soon (not after the TLS handler's 5 s wait for its close_notify), an idle one or one stalled in
+  its handshake does not hold a SIGTERM, and a slow TLS reader across a SIGTERM still gets its whole answer;
 - ping policing: a client pinging with no call open gets two strikes, then GOAWAY ENHANCE_YOUR_CALM
   and the connection closed (gRPC's default); with --grpc-keepalive-permit-without-calls 1 and
   --grpc-http2-min-recv-ping-interval-without-data 0 every ping is answered;
@@ -322,16 +322,24 @@ def main():
             quiet.close()
             tls_server.kill()
             # An idle TLS peer that never sends close_notify does not hold a SIGTERM (the TLS handler waited 5 s
-            # for it), and a slow TLS reader of a 640 KB answer across a SIGTERM still gets all of it: the connection
+            # for it), nor does a client stalled in its handshake (it held it until the exit timeout), and a slow TLS reader of a 640 KB answer across a SIGTERM still gets all of it: the connection
             # is closed once the answer is out. (Default keep-alive: the one above closes an idle peer within a second.)
             tls_server = GRPCServe(args.ledge, args.model, "--tls-cert", cert, "--tls-key", key)
             idle = Peer(tls_server.port, tls=True)
             idle.read_until(lambda: idle.of(SETTINGS), 5, answer_pings=False)
+            stalled = socket.create_connection(("127.0.0.1", tls_server.port))  # a handshake begun, never finished
+            stalled.sendall(bytes.fromhex("16030100c8010000c40303"))
+            time.sleep(0.2)
             began = time.monotonic()
             tls_server.process.send_signal(signal.SIGTERM)
-            idle_code = tls_server.process.wait(30)
+            try:
+                idle_code = tls_server.process.wait(40)
+            except subprocess.TimeoutExpired:
+                idle_code = None
             idle_exit = time.monotonic() - began
+            idle.read(until=time.monotonic() - idle.start + 2, answer_pings=False)
             idle.close()
+            stalled.close()
             rows = 40_000
             tls_server = GRPCServe(args.ledge, args.model, "--tls-cert", cert, "--tls-key", key)
             reader = Peer(tls_server.port, tls=True, receive_buffer=32768, pace=200_000)
@@ -346,8 +354,9 @@ def main():
                "a silent TLS peer's socket is closed a timeout after the ping", f"pings at {[round(t, 2) for t, _ in tls_pings]}, "
                f"TLS closed at {quiet.closed_at}, FIN at {fin:.2f} s")
         tls_closed = fin - tls_pings[0][0]
-        expect(idle_code == 0 and idle_exit < 2.5, "SIGTERM with an idle TLS peer that never sends close_notify exits at once",
-               f"exit {idle_code} after {idle_exit:.2f} s")
+        expect(idle_code == 0 and idle_exit < 2.5 and idle.goaways(),
+               "SIGTERM with an idle TLS peer that never sends close_notify and a handshake stalled exits at once",
+               f"exit {idle_code} after {idle_exit:.2f} s, GOAWAY {idle.goaways()}")
         expect(code == 0 and reader.ended(1) and np.array_equal(add_sum(reader.data_of(1)), np.full(rows * 4, 2, np.float32)),
                "a slow TLS reader across SIGTERM gets its whole answer", f"exit {code}, ended {reader.ended(1)}, "
                f"{len(reader.data_of(1))} answer bytes")
@@ -371,7 +380,7 @@ def main():
         ok(f"keep-alive 1000 ms, timeout 2000 ms: a silent peer pinged at {pinged:.2f} s and closed at {silent.closed_at:.2f} s; "
            f"a peer that answers still open after 4.5 s ({count} pings); a peer sending calls without answering the ping "
            f"still open, its {calls} calls answered; a peer reading a 1.6 MB answer at 300 KB/s for over 4 s still open, one frozen before reading a 16 MB answer closed; "
-           f"a silent TLS peer's socket closed {tls_closed:.1f} s after its ping; SIGTERM with an idle TLS peer: exit 0 at once; a slow TLS reader across SIGTERM: its 640 KB answer whole, exit 0; "
+           f"a silent TLS peer's socket closed {tls_closed:.1f} s after its ping; SIGTERM with an idle TLS peer and a stalled TLS handshake: GOAWAY, exit 0 at once; a slow TLS reader across SIGTERM: its 640 KB answer whole, exit 0; "
            f"a tritonclient stream quiet for 2.5 s answered before and after")
 
     def policing():

@@ -1,4 +1,5 @@
 internal import NIOCore
+internal import NIOTLS
 
 /// Closes a gRPC connection's socket at once, from the front of its pipeline.
 ///
@@ -30,7 +31,8 @@ final class SocketCloser: ChannelOutboundHandler, RemovableChannelHandler {
     }
 }
 
-/// Bounds how long a TLS connection's close waits for the peer's close_notify.
+/// Bounds how long a TLS connection's close waits for the peer's close_notify, and closes a connection
+/// still in its handshake at once.
 ///
 /// swift-nio-ssl sends close_notify and then keeps the socket up to 5 s for the peer's, and grpc-swift
 /// does not let us set that wait. A client that never sends one (Python's `ssl`, a client idle in a
@@ -38,14 +40,30 @@ final class SocketCloser: ChannelOutboundHandler, RemovableChannelHandler {
 /// RFC 8446 §6.1 does not ask the closing side to wait. This handler sits right after the TLS handler:
 /// a close passing it still sends close_notify, and ``SocketCloser`` closes the socket ``wait`` later
 /// if the peer has not answered by then.
-final class TLSCloseWait: ChannelOutboundHandler, RemovableChannelHandler {
+///
+/// A close of the output (the drain's, after its GOAWAY) waits in the TLS handler until the handshake
+/// completes, which a client that stalled in it never does: such a connection held a SIGTERM until the
+/// exit timeout. Before the handshake completes nothing was exchanged, so that close closes the socket.
+final class TLSCloseWait: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = Any
     typealias OutboundIn = Any
 
     /// How long a peer has to answer close_notify (the HTTP server's TLS handler waits as long).
     static let wait = TimeAmount.milliseconds(250)
     private var armed = false
+    private var handshakeCompleted = false
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent { handshakeCompleted = true }
+        context.fireUserInboundEventTriggered(event)
+    }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if mode == .output, !handshakeCompleted {
+            SocketCloser.close(context)
+            promise?.succeed()
+            return
+        }
         if mode == .all, !armed {
             armed = true
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)

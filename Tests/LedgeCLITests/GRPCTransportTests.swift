@@ -5,8 +5,8 @@ import Testing
 /// The gRPC server's transport settings (Triton's `--grpc-keepalive-*` flags,
 /// `--grpc-max-connection-age` and `--grpc-infer-response-compression-level`), and calls ended
 /// with their headers, of the real `ledge serve`, seen by a raw HTTP/2 peer and by tritonclient's
-/// gRPC client (scripts/check_grpc_transport.py); an idle TLS peer that never sends close_notify does
-/// not hold a SIGTERM, and a slow TLS reader across one still gets its whole answer.
+/// gRPC client (scripts/check_grpc_transport.py); an idle TLS peer that never sends close_notify, or
+/// one stalled in its handshake, does not hold a SIGTERM, and a slow TLS reader across one still gets its whole answer.
 @Suite(.ownThread) struct GRPCTransportTests {
     @Test func keepalivePolicingAgeAndCompression() async throws {
         let result = try await ProcessRunner.check(
@@ -18,7 +18,7 @@ import Testing
                 + #"a peer that answers still open after 4\.5 s \(\d+ pings\); a peer sending calls without answering the ping "#
                 + #"still open, its \d+ calls answered; a peer reading a 1\.6 MB answer at 300 KB/s for over 4 s still open, "#
                 + #"one frozen before reading a 16 MB answer closed; a silent TLS peer's socket closed [0-9.]+ s after its ping; "#
-                + #"SIGTERM with an idle TLS peer: exit 0 at once; a slow TLS reader across SIGTERM: its 640 KB answer whole, exit 0; a tritonclient stream quiet for 2\.5 s answered before and after"#
+                + #"SIGTERM with an idle TLS peer and a stalled TLS handshake: GOAWAY, exit 0 at once; a slow TLS reader across SIGTERM: its 640 KB answer whole, exit 0; a tritonclient stream quiet for 2\.5 s answered before and after"#
         )
         let seen = try #require(result.lines.lazy.compactMap { try? keepalive.wholeMatch(in: $0) }.first, "\(result.stdout)")
         // The ping 1 s after the last read, the close when nothing came 2 s later.
