@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per request of `ledge serve` under callgrind, for add.onnx V2 JSON infer and for
 # GET /v2/health/live: the cost behind serve_bench's "tiny-model infer / health" row, as a count that
-# is the same run after run whatever else the machine does (that row's requests/s move ±10 % on this
+# repeats within 0.75 % whatever else the machine does (that row's requests/s move ±10 % on this
 # VM, more than most changes to the request path). Each server takes REQUESTS requests from h2load
 # (4 connections) after 500 of warm-up, with callgrind's counters zeroed between the two.
 # Usage: make bench-instructions [BENCH_ARGS='--requests N'] (or Benchmarks/request_instructions.sh
