@@ -61,6 +61,20 @@ class ProtocolChecks:
         raise CheckFailed(f"{what}: answered, expected a refusal")
 
 
+def wait_for_peer_close(sock, seconds):
+    """Waits at most `seconds` for the peer's end of a TCP connection, its FIN or a reset, read from
+    TCP_INFO's state (CLOSE_WAIT or CLOSE): the socket's end, which over TLS may come after the TLS
+    session's (close_notify). Whether it came."""
+    import socket
+    import time
+    deadline = time.monotonic() + seconds
+    while sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] not in (7, 8):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def run_steps(steps, passed):
     """Runs (label, step) in order: the first failure is one "FAIL: ..." line on stderr and exit
     status 1; when all pass, prints `passed` and returns 0."""

@@ -48,14 +48,13 @@ import numpy as np  # noqa: E402
 import tritonclient.grpc as grpcclient  # noqa: E402
 import tritonclient.grpc.service_pb2 as pb  # noqa: E402
 
-from check_common import GRPCServe, expect, grpc_add_inputs, ok, run_steps  # noqa: E402
+from check_common import GRPCServe, expect, grpc_add_inputs, ok, run_steps, wait_for_peer_close  # noqa: E402
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE = 0, 1, 3, 4, 6, 7, 8
 ACK = 1
 ENHANCE_YOUR_CALM = 11
 MAX_STREAM_ID = (1 << 31) - 1
-TCP_CLOSED = (7, 8)  # TCP states (tcpi_state) once the peer closed: CLOSE (a reset), CLOSE_WAIT (its FIN)
 END_STREAM, END_HEADERS = 1, 4
 SERVICE = "/inference.GRPCInferenceService/"
 
@@ -314,10 +313,8 @@ def main():
                                    "--tls-cert", cert, "--tls-key", key)
             quiet = Peer(tls_server.port, tls=True)
             quiet.read(until=15, answer_pings=False)
-            # The server's TLS session may end (close_notify) before its socket closes: the socket's end is its FIN or
-            # reset, which puts this side in CLOSE_WAIT or CLOSE.
-            while quiet.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] not in TCP_CLOSED and time.monotonic() - quiet.start < 20:
-                time.sleep(0.02)
+            # The server's TLS session may end (close_notify) before its socket closes: the socket's end is its FIN or reset.
+            wait_for_peer_close(quiet.sock, 20 - (time.monotonic() - quiet.start))
             fin = time.monotonic() - quiet.start
             quiet.close()
             tls_server.kill()

@@ -24,7 +24,7 @@ import sys
 import time
 import urllib.parse
 
-from check_common import CheckFailed, expect, ok
+from check_common import CheckFailed, expect, ok, wait_for_peer_close
 
 
 def request(url, context, method, path, token=None, body=None):
@@ -41,9 +41,6 @@ def request(url, context, method, path, token=None, body=None):
         return response.status, dict((k.lower(), v) for k, v in response.getheaders()), data, version
     finally:
         connection.close()
-
-
-TCP_CLOSED = (7, 8)  # TCP states (tcpi_state) once the peer closed: CLOSE (a reset), CLOSE_WAIT (its FIN)
 
 
 def slow_closing_read(url, context, rows, rate, token=None):
@@ -91,8 +88,7 @@ def idle_at_sigterm(url, context, pid):
     os.kill(pid, signal.SIGTERM)
     expect(sock.recv(1) == b"", "the server's close_notify on an idle connection", "data after SIGTERM")
     notified = time.monotonic() - began
-    while sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] not in TCP_CLOSED and time.monotonic() - began < 20:
-        time.sleep(0.01)
+    wait_for_peer_close(sock, 20)
     fin = time.monotonic() - began
     sock.close()  # no close_notify: a raw close of the socket
     return notified, fin

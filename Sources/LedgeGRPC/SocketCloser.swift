@@ -1,3 +1,4 @@
+internal import LedgeServing
 internal import NIOCore
 internal import NIOTLS
 
@@ -31,15 +32,12 @@ final class SocketCloser: ChannelOutboundHandler, RemovableChannelHandler {
     }
 }
 
-/// Bounds how long a TLS connection's close waits for the peer's close_notify, and closes a connection
-/// still in its handshake at once.
+/// Bounds how long a TLS connection's close waits for the peer's close_notify
+/// (`TLSClosing.closeNotifyWait`), and closes a connection still in its handshake at once.
 ///
-/// swift-nio-ssl sends close_notify and then keeps the socket up to 5 s for the peer's, and grpc-swift
-/// does not let us set that wait. A client that never sends one (Python's `ssl`, a client idle in a
-/// pool) thus held each closed connection, and with it a SIGTERM, 5 s longer than over plaintext.
-/// RFC 8446 §6.1 does not ask the closing side to wait. This handler sits right after the TLS handler:
-/// a close passing it still sends close_notify, and ``SocketCloser`` closes the socket ``wait`` later
-/// if the peer has not answered by then.
+/// grpc-swift builds the TLS handler itself and does not let us set its wait (5 s). This handler sits
+/// right after it: a close passing it still sends close_notify, and ``SocketCloser`` closes the socket
+/// when the wait is over if the peer has not answered by then.
 ///
 /// A close of the output (the drain's, after its GOAWAY) waits in the TLS handler until the handshake
 /// completes, which a client that stalled in it never does: such a connection held a SIGTERM until the
@@ -48,8 +46,6 @@ final class TLSCloseWait: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = Any
     typealias OutboundIn = Any
 
-    /// How long a peer has to answer close_notify (the HTTP server's TLS handler waits as long).
-    static let wait = TimeAmount.milliseconds(250)
     private var armed = false
     private var handshakeCompleted = false
 
@@ -67,7 +63,7 @@ final class TLSCloseWait: ChannelDuplexHandler, RemovableChannelHandler {
         if mode == .all, !armed {
             armed = true
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            let deadline = context.eventLoop.scheduleTask(in: Self.wait) { SocketCloser.close(bound.value) }
+            let deadline = context.eventLoop.scheduleTask(in: TimeAmount(TLSClosing.closeNotifyWait)) { SocketCloser.close(bound.value) }
             context.channel.closeFuture.whenComplete { _ in deadline.cancel() }
         }
         context.close(mode: mode, promise: promise)

@@ -1,6 +1,7 @@
 public import LedgeCore
 internal import HummingbirdCore
 internal import Logging
+internal import LedgeServing
 internal import NIOCore
 internal import NIOSSL
 internal import NIOCertificateReloading
@@ -27,11 +28,7 @@ public struct ServerTLS: Sendable {
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
         configuration.applicationProtocols = ["http/1.1"]
-        // A close sends close_notify, then waits this long for the peer's (swift-nio-ssl's default: 5 s).
-        // Clients that never answer one (Python's `ssl`, idle pooled connections) held each closed
-        // connection, and a SIGTERM, 5 s longer than plaintext; RFC 8446 §6.1 asks for no wait. As gRPC's
-        // `TLSCloseWait`.
-        configuration.shutdownTimeout = .milliseconds(250)
+        configuration.shutdownTimeout = TimeAmount(TLSClosing.closeNotifyWait)
         if let clientTrust {
             // A client certificate is required and its chain verified (by ``ClientTrust/verify(_:_:)``,
             // against the roots held at each handshake), not a host name: it names a client.
