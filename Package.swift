@@ -148,6 +148,8 @@ let package = Package(
                 // The trace exporter's OTLP over gRPC (a client; the V2 server is LedgeGRPC's).
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                // The listeners' guards (ListenerGuards), shared by the HTTP and gRPC servers.
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -269,9 +269,13 @@ struct ServeCommand: AsyncParsableCommand {
             reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true, logSettings: logSettings,
             reflection: !noGRPCReflection, exitTimeout: limits.limits.exitTimeout)
         grpcTransport.apply(to: &grpcConfiguration)
+        // One count of connections for both ports, below the open-file limit.
+        let (budget, budgetNote) = ConnectionBudget.forProcess(requested: limits.limits.maxConnections)
+        if let budgetNote { logger.warning("\(budgetNote)") }
+        grpcConfiguration.connectionBudget = budget
         let grpc = noGRPC ? nil : try GRPCInferenceServer(configuration: grpcConfiguration, repository: repository, logger: logger)
         let (exitTimeout, exitDeadline) = (limits.exitTimeout, limits.limits.exitTimeout)
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: host, port: port, maxBodySize: maxBodySize, version: LedgeVersion.current, limits: limits.limits,
             reusePort: reusePort,
             onServerRunning: { port in
@@ -317,6 +321,7 @@ struct ServeCommand: AsyncParsableCommand {
                     grpc?.exitTimeoutPassed(reason: reason)
                 }
             }, access: network.access, tls: network.tls, logSettings: logSettings)
+        configuration.connectionBudget = budget
         let app = buildApplication(configuration: configuration, repository: repository, logger: logger)
         defer { readiness.stopping() }
         // No thread may be inside a runtime as the process exits (instances open after ready).

@@ -22,7 +22,9 @@ struct ServerLimitOptions: ParsableArguments {
 
     @Option(
         name: .customLong("max-connections"),
-        help: "Connections served at once; more wait in the listen backlog (default: the open-file limit, raised to its hard limit, less 132).")
+        help:
+            "Connections served at once, over HTTP and gRPC together; more wait in the listen backlog (default and most: the open-file limit, raised to its hard limit, less 132)."
+    )
     var maxConnections: Int?
 
     @Option(

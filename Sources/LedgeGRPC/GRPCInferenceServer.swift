@@ -47,6 +47,9 @@ public struct GRPCConfiguration: Sendable {
     public var maxConnectionAge: Duration?
     /// Which algorithm, if any, infer responses are compressed with (Triton's `--grpc-infer-response-compression-level`).
     public var responseCompression = GRPCResponseCompression.none
+    /// The connections open at once, shared with the HTTP server (`--max-connections`); past it a new
+    /// connection waits in the listen backlog. `nil`: no limit of its own.
+    public var connectionBudget: ConnectionBudget?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8001, maxReceiveMessageSize: Int = 64 << 20, version: String = "0.1.0",
@@ -160,6 +163,11 @@ public final class GRPCInferenceServer: Service, Sendable {
             // that sends nothing within the keep-alive timeout of a ping is closed (KeepaliveWatchdog).
             let (maxAge, pingTimeout) = (configuration.maxConnectionAge, configuration.keepalive.timeout)
             let drainTimeout = configuration.exitTimeout + Self.statusGrace
+            if let budget = configuration.connectionBudget {
+                config.channelDebuggingCallbacks.onBindTCPListener = { channel in
+                    channel.eventLoop.makeCompletedFuture { try ListenerGuards.install(on: channel, budget: budget, logger: logger) }
+                }
+            }
             config.channelDebuggingCallbacks.onAcceptTCPConnection = {
                 ConnectionDrainHandler.add(to: $0, maxAge: maxAge, drainTimeout: drainTimeout, pingTimeout: pingTimeout)
             }

@@ -35,7 +35,7 @@ public func buildApplication(
     TraceRoutes(repository: repository, maxBodySize: configuration.maxBodySize).register(on: router, table: routes)
     let onRunning = configuration.onServerRunning
     let limits = configuration.limits
-    let connections = limits.maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptors: raiseDescriptorLimit())
+    let budget = configuration.connectionBudget ?? ConnectionBudget.forProcess(requested: limits.maxConnections).budget
     let http1 = HTTP1Channel.Configuration(
         idleTimeout: nil,  // the guard's deadlines (408 with a JSON body) replace Hummingbird's silent one
         httpDecoderConfiguration: .init(
@@ -44,12 +44,8 @@ public func buildApplication(
     return LedgeApplication(
         responder: FinishingResponder(base: router.buildResponder()), http1: http1,
         guardConfiguration: HTTPGuardConfiguration(limits, maxBodySize: configuration.maxBodySize),
-        settings: configuration, maxConnections: connections, logger: logger,
-        running: { channel in
-            // Out of descriptors, NIO's accept loop would spin: pause accepting instead.
-            try? await installAcceptExhaustionHandler(on: channel, logger: logger)
-            await onRunning(channel.localAddress?.port ?? configuration.port)
-        })
+        settings: configuration, budget: budget, logger: logger,
+        running: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) })
 }
 
 /// Answers every error a route throws with its status and `{"error": "…"}`;

@@ -2,6 +2,7 @@
 internal import Glibc
 #endif
 internal import HummingbirdCore
+internal import LedgeServing
 internal import Logging
 internal import NIOCore
 internal import NIOExtras
@@ -19,7 +20,8 @@ struct HTTPListener<Child: ServerChildChannel>: Service {
     let port: Int
     /// Sets `SO_REUSEPORT` before bind and steers new connections to the newest server (``ReusePortSteering``).
     let reusePort: Bool
-    let maxConnections: Int
+    /// The connections open at once, shared with the gRPC listener.
+    let budget: ConnectionBudget
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     /// Called with the server channel once it listens (and steers).
@@ -28,23 +30,23 @@ struct HTTPListener<Child: ServerChildChannel>: Service {
     let onShutdown: @Sendable () -> Void
 
     func run() async throws {
+        let (budget, logger) = (self.budget, self.logger)
         let quiescing = ServerQuiescingHelper(group: eventLoopGroup)
-        let connections = MaximumAvailableConnections(maxConnections, logger: logger)
         var bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AvailableConnectionsChannelHandler(delegate: connections))
                     try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                    try ListenerGuards.install(on: channel, budget: budget, logger: logger)
                 }
             }
         // The bootstrap applies server options right after creating the socket, before bind (NIO names no SO_REUSEPORT).
         if reusePort {
             bootstrap = bootstrap.serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
         }
-        let (child, logger) = (self.child, self.logger)
+        let child = self.child
         let server = try await bootstrap.bind(host: host, port: port, serverBackPressureStrategy: nil) { channel in
             child.setup(channel: channel, logger: logger)
         }

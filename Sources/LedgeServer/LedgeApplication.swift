@@ -3,6 +3,7 @@ internal import Glibc
 #endif
 internal import Hummingbird
 internal import HummingbirdCore
+internal import LedgeServing
 internal import Logging
 internal import NIOCore
 internal import NIOHTTP1
@@ -20,7 +21,7 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
     let http1: HTTP1Channel.Configuration
     let guardConfiguration: HTTPGuardConfiguration
     let settings: ServerConfiguration
-    let maxConnections: Int
+    let budget: ConnectionBudget
     let logger: Logger
     let running: @Sendable (any Channel) async -> Void
 
@@ -29,7 +30,7 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
     var configuration: ApplicationConfiguration {
         ApplicationConfiguration(
             address: .hostname(settings.host, port: settings.port), serverName: "ledge",
-            availableConnectionsDelegate: MaximumAvailableConnections(maxConnections, logger: logger))
+            availableConnectionsDelegate: MaximumAvailableConnections(budget.limit, logger: logger))
     }
 
     @Sendable func onServerRunning(_ channel: any Channel) async { await running(channel) }
@@ -71,7 +72,7 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
 
     private func listen(_ child: some ServerChildChannel) async throws {
         try await HTTPListener(
-            child: child, host: settings.host, port: settings.port, reusePort: settings.reusePort, maxConnections: maxConnections,
+            child: child, host: settings.host, port: settings.port, reusePort: settings.reusePort, budget: budget,
             eventLoopGroup: eventLoopGroup, logger: logger, onRunning: onServerRunning, onShutdown: settings.onShutdown
         ).run()
     }

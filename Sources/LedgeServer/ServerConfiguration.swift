@@ -26,6 +26,9 @@ public struct ServerConfiguration: Sendable {
     /// The level the server's log handlers read (Triton's logging extension, `/v2/logging`); `nil`:
     /// the extension answers 501.
     public var logSettings: LogSettings?
+    /// The connections open at once, shared with a gRPC server of the same process; `nil`: one of
+    /// its own from ``ConnectionLimits/maxConnections`` (``ConnectionBudget/forProcess(requested:)``).
+    public var connectionBudget: ConnectionBudget?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodySize: Int = 64 << 20, version: String = "0.1.0",
@@ -64,8 +67,8 @@ public struct ConnectionLimits: Sendable, Hashable {
     public var minimumBodyRate: Int = 16 * 1024
     /// A response the client does not read for this long ends its connection.
     public var writeTimeout: Duration = .seconds(30)
-    /// Connections served at once (more wait in the listen backlog); `nil`:
-    /// the descriptor limit less a reserve for models, logs and probes.
+    /// Connections served at once (more wait in the listen backlog); `nil`: the descriptor limit
+    /// less a reserve for models, logs and probes (``ConnectionBudget/forProcess(requested:)``).
     public var maxConnections: Int?
     /// The largest request head (request line and header fields) in bytes; larger gets 431.
     public var maxHeaderSize: Int = 32 * 1024
@@ -77,10 +80,4 @@ public struct ConnectionLimits: Sendable, Hashable {
 
     /// Header fields a request head may have (llhttp's count includes the request line); more gets 431.
     static let maxHeaderFieldCount = 100
-
-    /// Descriptors kept free for model files, runtime threads, probes and logs.
-    public static let descriptorReserve = 132
-
-    /// The default connection limit for a process allowed `descriptors` open files.
-    public static func defaultMaxConnections(descriptors: Int) -> Int { max(descriptors - descriptorReserve, 16) }
 }

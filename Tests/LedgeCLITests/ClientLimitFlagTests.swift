@@ -52,4 +52,33 @@ import Testing
         try await server.terminate()
         #expect(server.exitedCleanly)
     }
+
+    /// One count for both ports: with two HTTP connections open, a gRPC client's connection waits
+    /// (its HTTP/2 preface unanswered) until one of them closes; then the server's SETTINGS come.
+    @Test func maxConnectionsCountsHTTPAndGRPCTogether() async throws {
+        let server = try ServeProcess.launch(["-m", Fixtures.model("add.onnx"), "--no-probe", "--max-connections", "2"])
+        try await server.waitUntilReady(probeReady: false)
+        var held: [RawConnection] = []
+        for _ in 0..<2 {
+            let connection = try RawConnection(port: server.port)
+            connection.send(Self.get("/v2/health/live"))
+            #expect(RawConnection.parse(connection.receiveResponse(timeout: .seconds(30)).bytes)?.status == 200)
+            held.append(connection)
+        }
+        let grpcPort = try #require(Int(server.grpcTarget.split(separator: ":").last ?? ""))
+        var grpc = [try RawConnection(port: grpcPort)]  // closed by removeAll(), not earlier
+        grpc[0].sendHTTP2Preface()
+        #expect(grpc[0].receiveFirst(timeout: .seconds(2)).isEmpty, "a gRPC connection was served past --max-connections 2")
+        held.removeFirst()
+        #expect(RawConnection.isHTTP2Settings(grpc[0].receiveFirst(timeout: .seconds(30))))
+        // Now the gRPC connection holds the room: a new HTTP connection waits for it.
+        let third = try RawConnection(port: server.port)
+        third.send(Self.get("/v2/health/live", close: true))
+        #expect(third.receiveFirst(timeout: .seconds(2)).isEmpty, "an HTTP connection was served past --max-connections 2")
+        grpc.removeAll()
+        #expect(RawConnection.parse(third.receiveAll(timeout: .seconds(30)).bytes)?.status == 200)
+        held.removeAll()
+        try await server.terminate()
+        #expect(server.exitedCleanly)
+    }
 }

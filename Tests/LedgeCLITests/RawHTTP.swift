@@ -65,6 +65,22 @@ final class RawConnection {
         return (received, false)
     }
 
+    /// The first bytes received within `timeout` (empty when none came or the peer closed).
+    func receiveFirst(timeout: Duration) -> [UInt8] {
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let ms = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        guard poll(&poller, 1, ms) > 0 else { return [] }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        return count > 0 ? Array(buffer[0..<count]) : []
+    }
+
+    /// Sends HTTP/2's client preface and an empty SETTINGS frame: what a gRPC client opens with.
+    func sendHTTP2Preface() { send(Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0]) }
+
+    /// Whether `bytes` begin with an HTTP/2 server's first frame: SETTINGS (type 4) on stream 0.
+    static func isHTTP2Settings(_ bytes: [UInt8]) -> Bool { bytes.count >= 9 && bytes[3] == 4 && bytes[5..<9].allSatisfy { $0 == 0 } }
+
     /// One response (its head and a `Content-Length` body), for keep-alive exchanges; `complete`
     /// is false when the peer closed or `timeout` passed first.
     func receiveResponse(timeout: Duration) -> (bytes: [UInt8], complete: Bool) {
