@@ -32,6 +32,7 @@ struct HTTPListener<Child: ServerChildChannel>: Service {
     func run() async throws {
         let (budget, logger) = (self.budget, self.logger)
         let quiescing = ServerQuiescingHelper(group: eventLoopGroup)
+        let handoff = ChildHandoff()
         var bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -40,6 +41,7 @@ struct HTTPListener<Child: ServerChildChannel>: Service {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
                     try ListenerGuards.install(on: channel, budget: budget, logger: logger)
+                    try channel.pipeline.syncOperations.addHandler(handoff.handler())
                 }
             }
         // The bootstrap applies server options right after creating the socket, before bind (NIO names no SO_REUSEPORT).
@@ -65,6 +67,7 @@ struct HTTPListener<Child: ServerChildChannel>: Service {
                 do {
                     try await server.executeThenClose { inbound in
                         for try await connection in inbound {
+                            handoff.delivered(connection.channel)
                             group.addTask { await child.handle(value: connection, logger: logger) }
                         }
                     }
@@ -74,9 +77,10 @@ struct HTTPListener<Child: ServerChildChannel>: Service {
             }
         } onGracefulShutdown: {
             onShutdown()
-            // Closes the listening socket, asks each connection to finish its request and close;
-            // the accept loop above ends, and the task group waits for the connections.
-            quiescing.initiateShutdown(promise: nil)
+            // Stops accepting; once what was accepted reached the loop above (ChildHandoff), closes the listening
+            // socket and asks each connection to finish its request and close; the accept loop above ends, and
+            // the task group waits for the connections.
+            handoff.stopAccepting(server.channel) { quiescing.initiateShutdown(promise: nil) }
         }
     }
 }
