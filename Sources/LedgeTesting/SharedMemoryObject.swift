@@ -12,14 +12,12 @@ public final class SharedMemoryObject: Sendable {
         key = "/ledge-test-\(getpid())-\(UUID().uuidString.prefix(8))"
         descriptor = shm_open(key, O_RDWR | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        guard ftruncate(descriptor, off_t(size)) == 0 else {
-            close(descriptor)
-            shm_unlink(key)
-            throw POSIXError(.EIO)
-        }
+        // deinit closes and unlinks it when this throws: a class whose init throws still runs deinit.
+        guard ftruncate(descriptor, off_t(size)) == 0 else { throw POSIXError(.EIO) }
     }
 
     deinit {
+        guard descriptor >= 0 else { return }  // shm_open failed: the name is not ours
         close(descriptor)
         shm_unlink(key)
     }

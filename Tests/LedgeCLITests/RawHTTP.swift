@@ -22,6 +22,7 @@ final class RawConnection {
         guard result == 0 else {
             let code = errno
             close(descriptor)
+            descriptor = -1  // a class whose init throws still runs deinit: it must not close the number again
             throw POSIXError(POSIXErrorCode(rawValue: code) ?? .ECONNREFUSED)
         }
     }
