@@ -215,6 +215,9 @@ struct ServeCommand: AsyncParsableCommand {
             if json { return JSONLogHandler(label: label, logLevel: level, shared: logSettings, write: lines.write) }
             return ConsoleLogHandler(logLevel: level, shared: logSettings, write: lines.write)
         }
+        // One count of connections for both ports, below the open-file limit; checked before any model loads.
+        let (budget, budgetNote) = try ConnectionBudget.forProcess(requested: limits.limits.maxConnections)
+        if let budgetNote { logger.warning("\(budgetNote)") }
         let network = try security.settings(environment: ProcessInfo.processInfo.environment)
         let refresh = await security.refresh(network, logger: logger)
         var engine = runtime.engineOptions
@@ -269,9 +272,6 @@ struct ServeCommand: AsyncParsableCommand {
             reusePort: reusePort, idleTimeout: limits.limits.idleTimeout, waitsForHTTP: true, logSettings: logSettings,
             reflection: !noGRPCReflection, exitTimeout: limits.limits.exitTimeout)
         grpcTransport.apply(to: &grpcConfiguration)
-        // One count of connections for both ports, below the open-file limit.
-        let (budget, budgetNote) = ConnectionBudget.forProcess(requested: limits.limits.maxConnections)
-        if let budgetNote { logger.warning("\(budgetNote)") }
         grpcConfiguration.connectionBudget = budget
         let grpc = noGRPC ? nil : try GRPCInferenceServer(configuration: grpcConfiguration, repository: repository, logger: logger)
         let (exitTimeout, exitDeadline) = (limits.exitTimeout, limits.limits.exitTimeout)

@@ -35,7 +35,9 @@ public func buildApplication(
     TraceRoutes(repository: repository, maxBodySize: configuration.maxBodySize).register(on: router, table: routes)
     let onRunning = configuration.onServerRunning
     let limits = configuration.limits
-    let budget = configuration.connectionBudget ?? ConnectionBudget.forProcess(requested: limits.maxConnections).budget
+    let budget =
+        configuration.connectionBudget ?? (try? ConnectionBudget.forProcess(requested: limits.maxConnections))?.budget
+        ?? ConnectionBudget(limit: ConnectionBudget.minimumConnections)
     let http1 = HTTP1Channel.Configuration(
         idleTimeout: nil,  // the guard's deadlines (408 with a JSON body) replace Hummingbird's silent one
         httpDecoderConfiguration: .init(

@@ -3,6 +3,7 @@ internal import Glibc
 #elseif canImport(Darwin)
 internal import Darwin
 #endif
+internal import LedgeCore
 internal import Synchronization
 
 /// The connections the server holds open at once, over HTTP and gRPC together
@@ -43,11 +44,21 @@ public final class ConnectionBudget: Sendable {
         self.state = Mutex(State())
     }
 
+    /// The fewest connections a server is started with.
+    public static let minimumConnections = 16
+
     /// The budget of this process: `requested` connections (`--max-connections`), or without it
     /// as many as the open-file limit allows (after raising the soft limit to the hard one) less
     /// ``descriptorReserve``, and never more than that. `note` says why a request was lowered.
-    public static func forProcess(requested: Int?) -> (budget: ConnectionBudget, note: String?) {
+    /// Throws a usage error when the limit leaves fewer than ``minimumConnections``.
+    public static func forProcess(requested: Int?) throws -> (budget: ConnectionBudget, note: String?) {
         let descriptors = raiseDescriptorLimit()
+        guard descriptors >= descriptorReserve + minimumConnections else {
+            throw LedgeError.usage(
+                "the open-file limit is \(descriptors) descriptors (ulimit -n): ledge serve needs at least "
+                    + "\(descriptorReserve + minimumConnections), \(descriptorReserve) for model files, threads and logs "
+                    + "and \(minimumConnections) for connections")
+        }
         let allowed = allowedConnections(descriptors: descriptors)
         guard let requested, requested > allowed else { return (ConnectionBudget(limit: requested ?? allowed), nil) }
         let note =
@@ -57,8 +68,8 @@ public final class ConnectionBudget: Sendable {
         return (ConnectionBudget(limit: allowed), note)
     }
 
-    /// Connections a process allowed `descriptors` open files may hold (at least 16).
-    public static func allowedConnections(descriptors: Int) -> Int { max(descriptors - descriptorReserve, 16) }
+    /// Connections a process allowed `descriptors` open files may hold.
+    public static func allowedConnections(descriptors: Int) -> Int { max(descriptors - descriptorReserve, 1) }
 
     /// Connections open now.
     public var open: Int { state.withLock { $0.open } }
@@ -80,14 +91,16 @@ public final class ConnectionBudget: Sendable {
     /// Forgets a listening socket (it closed).
     package func remove(listener key: Int) { _ = state.withLock { $0.listeners.removeValue(forKey: key) } }
 
-    /// A connection was accepted; the one that spends the budget pauses every listener. (Each may
-    /// have a read under way: without the pause, each would still accept one more connection.)
-    package func opened() {
-        let pause = state.withLock { state in
+    /// Takes a place for a connection if one is left; the last place pauses every listener (each
+    /// may have a read under way, which would accept more; those wait for a place).
+    package func tryOpen() -> Bool {
+        let (taken, pause) = state.withLock { state -> (Bool, [Listener]) in
+            guard state.open < limit else { return (false, []) }
             state.open += 1
-            return state.open == limit ? Array(state.listeners.values) : []
+            return (true, state.open == limit ? Array(state.listeners.values) : [])
         }
         for listener in pause { listener.pause() }
+        return taken
     }
 
     /// A connection closed; the first room after a spent budget resumes every listener.

@@ -83,12 +83,13 @@ final class AcceptExhaustionHandler: ChannelInboundHandler, RemovableChannelHand
     }
 }
 
-/// Server-channel handler that accepts only while the process's ``ConnectionBudget`` has room: past
-/// it, the listener stops reading and new connections wait in the kernel's listen backlog until one
-/// of the server's connections (over either protocol) closes. Hummingbird's
+/// Server-channel handler that serves connections only while the process's ``ConnectionBudget`` has
+/// room: past it, the listener stops reading and new connections wait in the kernel's listen backlog
+/// until one of the server's connections (over either protocol) closes. Hummingbird's
 /// `AvailableConnectionsChannelHandler`, with one count for the HTTP and gRPC listeners: the
-/// connection that spends the budget pauses every listener (`autoRead` off drops a read already
-/// under way), and the first to close resumes them.
+/// connection that spends the budget pauses every listener, and the first to close resumes them.
+/// A listener accepts several connections per read, and another listener's may be under way: a
+/// connection accepted past the budget waits here, not yet served (``parked``), until there is room.
 final class ConnectionBudgetHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
@@ -97,46 +98,83 @@ final class ConnectionBudgetHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private let budget: ConnectionBudget
     private var key: Int?
+    /// Accepted past the budget, oldest first; served before the listener reads again.
+    private var parked: [any Channel] = []
     /// ``ListenerGuards/stopAccepting(_:)`` was called: reads stay off.
-    var stopped = false
+    private(set) var stopped = false
 
     init(budget: ConnectionBudget) { self.budget = budget }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-        let setAutoRead: @Sendable (Bool) -> Void = { on in
-            bound.eventLoop.execute {
-                let (handler, context) = bound.value
-                guard !on || (context.channel.isActive && !handler.stopped) else { return }
-                try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: on)
-                if on { context.read() }  // also when autoRead was on: a read this handler held back
-            }
+        let pause: @Sendable () -> Void = {
+            bound.eventLoop.execute { try? bound.value.context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false) }
         }
-        key = budget.add(listener: .init(pause: { setAutoRead(false) }, resume: { setAutoRead(true) }))
+        let resume: @Sendable () -> Void = {
+            bound.eventLoop.execute { bound.value.handler.resume(context: bound.value.context) }
+        }
+        key = budget.add(listener: .init(pause: pause, resume: resume))
+    }
+
+    /// Room again: the parked connections first, then (if room is left) reading.
+    private func resume(context: ChannelHandlerContext) {
+        guard context.channel.isActive, !stopped else { return }
+        var forwarded = false
+        while let child = parked.first, budget.tryOpen() {
+            parked.removeFirst()
+            serve(child, context: context)
+            forwarded = true
+        }
+        if forwarded { context.fireChannelReadComplete() }
+        guard parked.isEmpty, budget.hasRoom else { return }
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+        context.read()  // also when autoRead was on: a read this handler held back
+    }
+
+    /// Stops for good: no more reads, and the parked connections close (the server is shutting down).
+    func stop() {
+        stopped = true
+        closeParked()
+    }
+
+    private func closeParked() {
+        let children = parked
+        parked = []
+        for child in children { child.close(promise: nil) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         if let key { budget.remove(listener: key) }
         key = nil
+        closeParked()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         if let key { budget.remove(listener: key) }
         key = nil
+        closeParked()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = Self.unwrapInboundIn(data)
-        budget.opened()
+        guard !stopped else { return child.close(promise: nil) }
+        if parked.isEmpty && budget.tryOpen() {
+            serve(child, context: context)
+        } else {
+            parked.append(child)
+        }
+    }
+
+    private func serve(_ child: any Channel, context: ChannelHandlerContext) {
         let budget = self.budget
         child.closeFuture.whenComplete { _ in budget.closed() }
-        context.fireChannelRead(data)
+        context.fireChannelRead(Self.wrapInboundOut(child))
     }
 
     func read(context: ChannelHandlerContext) {
         // Spent: no read until a connection closes (the budget's resume reads then).
-        if budget.hasRoom && !stopped { context.read() }
+        if budget.hasRoom && parked.isEmpty && !stopped { context.read() }
     }
 }
 
@@ -155,7 +193,7 @@ public enum ListenerGuards {
     /// it on again. Call on the channel's event loop.
     public static func stopAccepting(_ serverChannel: any Channel) {
         let pipeline = serverChannel.pipeline.syncOperations
-        (try? pipeline.handler(type: ConnectionBudgetHandler.self))?.stopped = true
+        (try? pipeline.handler(type: ConnectionBudgetHandler.self))?.stop()
         (try? pipeline.handler(type: AcceptExhaustionHandler.self))?.stopped = true
         try? serverChannel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
     }

@@ -81,4 +81,46 @@ import Testing
         try await server.terminate()
         #expect(server.exitedCleanly)
     }
+
+    /// The limit is exact across the ports, also when both listeners have a connection waiting as room
+    /// comes: one HTTP and one gRPC connection held under `--max-connections 2`, one of each waiting;
+    /// when the HTTP one closes, exactly one of the two waiting is served (a listener accepts several
+    /// connections per read; the one past the budget waits, accepted, until the next close).
+    @Test func maxConnectionsIsExactWhenBothPortsHaveConnectionsWaiting() async throws {
+        let server = try ServeProcess.launch(["-m", Fixtures.model("add.onnx"), "--no-probe", "--max-connections", "2"])
+        try await server.waitUntilReady(probeReady: false)
+        let grpcPort = try #require(Int(server.grpcTarget.split(separator: ":").last ?? ""))
+        var held = [try RawConnection(port: server.port), try RawConnection(port: grpcPort)]
+        held[0].send(Self.get("/v2/health/live"))
+        #expect(RawConnection.parse(held[0].receiveResponse(timeout: .seconds(30)).bytes)?.status == 200)
+        held[1].sendHTTP2Preface()
+        #expect(RawConnection.isHTTP2Settings(held[1].receiveFirst(timeout: .seconds(30))))
+        let waiting = [try RawConnection(port: grpcPort), try RawConnection(port: server.port)]
+        waiting[0].sendHTTP2Preface()
+        waiting[1].send(Self.get("/v2/health/live"))  // kept alive once answered: it keeps its place
+        #expect(waiting.allSatisfy { $0.receiveFirst(timeout: .seconds(1)).isEmpty }, "served past --max-connections 2")
+        held.removeFirst()  // the HTTP one closes: one place
+        var served: Int?
+        for _ in 0..<300 where served == nil {
+            served = waiting.indices.first { !waiting[$0].receiveFirst(timeout: .milliseconds(50)).isEmpty }
+        }
+        let first = try #require(served, "neither waiting connection was served after a place came free")
+        #expect(waiting[1 - first].receiveFirst(timeout: .seconds(2)).isEmpty, "both waiting connections were served: 3 open, limit 2")
+        held.removeAll()  // the gRPC one closes: the other is served
+        #expect(!waiting[1 - first].receiveFirst(timeout: .seconds(30)).isEmpty)
+        try await server.terminate()
+        #expect(server.exitedCleanly)
+    }
+
+    /// An open-file limit that leaves fewer than 16 connections after the 132 descriptors kept for
+    /// files: the server refuses to start, before loading a model, instead of running out later.
+    @Test func anOpenFileLimitTooLowToServeIsRefused() async throws {
+        let server = try ServeProcess.launch(["-m", Fixtures.model("add.onnx"), "--no-probe"], descriptorLimit: 100)
+        try await server.waitForExit()
+        #expect(server.process.terminationReason == .exit && server.process.terminationStatus != 0)
+        #expect(
+            server.stderr.split(separator: "\n").last.map(String.init)
+                == "error: the open-file limit is 100 descriptors (ulimit -n): ledge serve needs at least 148, 132 for model files, "
+                + "threads and logs and 16 for connections")
+    }
 }

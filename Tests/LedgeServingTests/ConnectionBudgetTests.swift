@@ -25,18 +25,17 @@ import Testing
         let calls = Calls()
         let http = budget.add(listener: calls.listener("http"))
         _ = budget.add(listener: calls.listener("grpc"))
-        budget.opened()
+        #expect(budget.tryOpen())
         #expect(calls.take().isEmpty && budget.hasRoom)
-        budget.opened()
+        #expect(budget.tryOpen())
         #expect(Set(calls.take()) == ["http pause", "grpc pause"] && !budget.hasRoom)
-        budget.opened()  // one accepted by a read already under way
-        budget.closed()
-        #expect(calls.take().isEmpty && !budget.hasRoom && budget.open == 2)
+        #expect(!budget.tryOpen())  // one accepted by a read already under way waits
+        #expect(budget.open == 2)
         budget.closed()
         #expect(Set(calls.take()) == ["http resume", "grpc resume"] && budget.hasRoom)
 
         budget.remove(listener: http)
-        budget.opened()
+        #expect(budget.tryOpen())
         #expect(calls.take() == ["grpc pause"])
         #expect(budget.add(listener: calls.listener("late")) >= 0)
         #expect(calls.take() == ["late pause"])
@@ -48,7 +47,7 @@ import Testing
         #expect(ConnectionBudget.descriptorReserve == 132)
         #expect(ConnectionBudget.allowedConnections(descriptors: 256) == 124)
         #expect(ConnectionBudget.allowedConnections(descriptors: 1_048_576) == 1_048_444)
-        #expect(ConnectionBudget.allowedConnections(descriptors: 100) == 16)
+        #expect(ConnectionBudget.allowedConnections(descriptors: 148) == 16)
         #expect(ConnectionBudget(limit: 0).limit == 1)
     }
 }
